@@ -1,0 +1,308 @@
+/* im_config.c -- data directory resolution, the ZPL configuration file with
+ * its defaults and checks, and the daemon's pid lock (a POSIX record lock, so
+ * it vanishes with the process however it ends). */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <czmq.h>
+
+#include "im_config.h"
+
+static int
+fail (int code, char *err, size_t errsz, const char *fmt, ...)
+{
+    if (err && errsz) {
+        va_list ap;
+        va_start (ap, fmt);
+        vsnprintf (err, errsz, fmt, ap);
+        va_end (ap);
+    }
+    errno = code;
+    return -1;
+}
+
+int
+im_dir_path (const char *dir, const char *file, char *out, size_t outsz)
+{
+    int n = snprintf (out, outsz, "%s/%s", dir, file);
+    if (n < 0 || (size_t) n >= outsz) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+int
+im_dir_resolve (const char *opt, char *out, size_t outsz)
+{
+    const char *env = getenv ("INTELMESH_DIR");
+    int n;
+    if (opt && *opt)
+        n = snprintf (out, outsz, "%s", opt);
+    else if (env && *env)
+        n = snprintf (out, outsz, "%s", env);
+    else if (geteuid () == 0)
+        n = snprintf (out, outsz, "/var/lib/intelmesh");
+    else {
+        const char *home = getenv ("HOME");
+        if (!home || !*home) {
+            errno = ENOENT;
+            return -1;
+        }
+        n = snprintf (out, outsz, "%s/.local/share/intelmesh", home);
+    }
+    if (n < 0 || (size_t) n >= outsz) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    /* No trailing slash, so that DIR/FILE reads well in messages. */
+    size_t len = strlen (out);
+    while (len > 1 && out[len - 1] == '/')
+        out[--len] = 0;
+    return 0;
+}
+
+int
+im_name_valid (const char *name)
+{
+    size_t len = name ? strlen (name) : 0;
+    if (len == 0 || len > IM_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!isalnum ((unsigned char) name[i]) && !strchr ("._-", name[i]))
+            return 0;
+    return 1;
+}
+
+int
+im_endpoint_valid (const char *endpoint)
+{
+    if (!endpoint || strlen (endpoint) >= IM_ENDPOINT_MAX)
+        return 0;
+    if (strncmp (endpoint, "ipc://", 6) == 0)
+        return endpoint[6] != 0;
+    if (strncmp (endpoint, "tcp://", 6) != 0)
+        return 0;
+    const char *colon = strrchr (endpoint + 6, ':');
+    if (!colon || colon == endpoint + 6 || !colon[1])
+        return 0;
+    char *end;
+    long port = strtol (colon + 1, &end, 10);
+    if (*end || port < 1 || port > 65535)
+        return *end == 0 && strcmp (colon + 1, "*") == 0;
+    for (const char *p = endpoint + 6; p < colon; p++)
+        if (isspace ((unsigned char) *p))
+            return 0;
+    return 1;
+}
+
+static void
+config_defaults (im_config_t *cfg)
+{
+    memset (cfg, 0, sizeof *cfg);
+    snprintf (cfg->name, sizeof cfg->name, "intelmesh");
+    snprintf (cfg->pub_endpoint, sizeof cfg->pub_endpoint, "%s", IM_DEFAULT_PUB);
+    cfg->heartbeat = 5;
+    cfg->map_size = (size_t) 1 << 30;
+}
+
+/* The settings a config file may hold, as zconfig paths. */
+static const char *known_settings[] = { "node", "node/name", "node/listen", "pub",
+                                        "pub/endpoint", "pub/heartbeat", "store",
+                                        "store/map-size", "log", "log/syslog", NULL };
+
+static int
+check_known (zconfig_t *item, const char *prefix, char *err, size_t errsz)
+{
+    for (; item; item = zconfig_next (item)) {
+        char path[256];
+        snprintf (path, sizeof path, "%s%s%s", prefix, *prefix ? "/" : "",
+                  zconfig_name (item) ? zconfig_name (item) : "");
+        int found = 0;
+        for (int i = 0; known_settings[i] && !found; i++)
+            found = strcmp (path, known_settings[i]) == 0;
+        if (!found)
+            return fail (EINVAL, err, errsz, "%s: unknown setting '%s'", IM_CONFIG_FILE,
+                         path);
+        if (check_known (zconfig_child (item), path, err, errsz))
+            return -1;
+    }
+    return 0;
+}
+
+static int
+get_number (zconfig_t *root, const char *path, long long min, long long max,
+            long long *out, char *err, size_t errsz)
+{
+    char *text = zconfig_get (root, path, NULL);
+    if (!text)
+        return 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll (text, &end, 10);
+    if (errno || end == text || *end || v < min || v > max)
+        return fail (EINVAL, err, errsz, "%s: %s = '%s' is not a number from %lld to %lld",
+                     IM_CONFIG_FILE, path, text, min, max);
+    *out = v;
+    return 0;
+}
+
+int
+im_config_load (const char *dir, im_config_t *cfg, char *err, size_t errsz)
+{
+    char path[4096];
+    if (!dir || !cfg)
+        return fail (EINVAL, err, errsz, "config: missing argument");
+    config_defaults (cfg);
+    if (im_dir_path (dir, IM_CONFIG_FILE, path, sizeof path))
+        return fail (ENAMETOOLONG, err, errsz, "%s: path too long", dir);
+    if (access (path, R_OK) != 0)
+        return fail (errno, err, errsz, "%s: %s (run 'intelmesh init -d %s' first)",
+                     path, strerror (errno), dir);
+    zconfig_t *root = zconfig_load (path);
+    if (!root)
+        return fail (EINVAL, err, errsz, "%s: not a valid ZPL file", path);
+    int rc = check_known (zconfig_child (root), "", err, errsz);
+    char *v;
+    if (rc == 0 && (v = zconfig_get (root, "node/name", NULL))) {
+        if (!im_name_valid (v))
+            rc = fail (EINVAL, err, errsz,
+                       "%s: node/name '%s' is not 1-64 letters, digits, '.', '_' or '-'",
+                       IM_CONFIG_FILE, v);
+        else
+            snprintf (cfg->name, sizeof cfg->name, "%s", v);
+    }
+    if (rc == 0 && (v = zconfig_get (root, "node/listen", NULL))) {
+        if (!im_endpoint_valid (v))
+            rc = fail (EINVAL, err, errsz, "%s: node/listen '%s' is not a tcp:// endpoint",
+                       IM_CONFIG_FILE, v);
+        else
+            snprintf (cfg->listen, sizeof cfg->listen, "%s", v);
+    }
+    if (rc == 0 && (v = zconfig_get (root, "pub/endpoint", NULL))) {
+        if (!im_endpoint_valid (v))
+            rc = fail (EINVAL, err, errsz,
+                       "%s: pub/endpoint '%s' is not a tcp:// or ipc:// endpoint",
+                       IM_CONFIG_FILE, v);
+        else
+            snprintf (cfg->pub_endpoint, sizeof cfg->pub_endpoint, "%s", v);
+    }
+    long long hb = cfg->heartbeat, map = (long long) cfg->map_size, sl = cfg->syslog;
+    if (rc == 0)
+        rc = get_number (root, "pub/heartbeat", 1, 3600, &hb, err, errsz);
+    if (rc == 0)
+        rc = get_number (root, "store/map-size", 1 << 20, 1LL << 40, &map, err, errsz);
+    if (rc == 0)
+        rc = get_number (root, "log/syslog", 0, 1, &sl, err, errsz);
+    cfg->heartbeat = (int) hb;
+    cfg->map_size = (size_t) map;
+    cfg->syslog = (int) sl;
+    zconfig_destroy (&root);
+    return rc;
+}
+
+int
+im_config_write_default (const char *dir, const char *name, const char *listen,
+                         const char *pub, char *err, size_t errsz)
+{
+    char path[4096];
+    if (im_dir_path (dir, IM_CONFIG_FILE, path, sizeof path))
+        return fail (ENAMETOOLONG, err, errsz, "%s: path too long", dir);
+    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return fail (errno, err, errsz, "%s: %s", path, strerror (errno));
+    FILE *f = fdopen (fd, "w");
+    if (!f) {
+        close (fd);
+        return fail (errno, err, errsz, "%s: %s", path, strerror (errno));
+    }
+    fprintf (f,
+             "#   intelmesh node configuration (ZPL: indent with 4 spaces, '#' starts\n"
+             "#   a comment). intelmeshd reads it at start; see intelmesh.conf(5).\n"
+             "\n"
+             "node\n"
+             "    #   This node's name, as partners will see it in its card.\n"
+             "    name = \"%s\"\n"
+             "    #   The endpoint partners dial, advertised in the node card.\n"
+             "    #   (The peer socket that listens there arrives with the mesh.)\n"
+             "    listen = \"%s\"\n"
+             "\n"
+             "pub\n"
+             "    #   Local feed of every accepted change, topic-prefixed JSON.\n"
+             "    #   Keep it on loopback or ipc:// unless you mean to expose it.\n"
+             "    endpoint = \"%s\"\n"
+             "    #   Seconds between node.heartbeat messages.\n"
+             "    heartbeat = 5\n"
+             "\n"
+             "store\n"
+             "    #   Initial LMDB map size in bytes; it grows by itself when full.\n"
+             "    map-size = 1073741824\n"
+             "\n"
+             "log\n"
+             "    #   1: log to syslog (the journal) rather than standard error.\n"
+             "    syslog = 0\n",
+             name, listen, pub);
+    if (fclose (f) != 0)
+        return fail (errno, err, errsz, "%s: %s", path, strerror (errno));
+    return 0;
+}
+
+static int
+pidfile_open (const char *dir, int flags)
+{
+    char path[4096];
+    if (im_dir_path (dir, IM_PID_FILE, path, sizeof path))
+        return -1;
+    return open (path, flags | O_CLOEXEC, 0644);
+}
+
+int
+im_pidfile_acquire (const char *dir, pid_t *holder, char *err, size_t errsz)
+{
+    int fd = pidfile_open (dir, O_RDWR | O_CREAT);
+    if (fd < 0)
+        return fail (errno, err, errsz, "%s/%s: %s", dir, IM_PID_FILE, strerror (errno));
+    struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    if (fcntl (fd, F_SETLK, &lk) != 0) {
+        int saved = errno;
+        pid_t pid = im_pidfile_holder (dir);
+        if (holder)
+            *holder = pid;
+        close (fd);
+        if (saved == EACCES || saved == EAGAIN)
+            return fail (EAGAIN, err, errsz,
+                         "intelmeshd is already running on %s (pid %ld)", dir, (long) pid);
+        return fail (saved, err, errsz, "%s/%s: %s", dir, IM_PID_FILE, strerror (saved));
+    }
+    char text[32];
+    int n = snprintf (text, sizeof text, "%ld\n", (long) getpid ());
+    if (ftruncate (fd, 0) != 0 || write (fd, text, (size_t) n) != n) {
+        int saved = errno;
+        close (fd);
+        return fail (saved, err, errsz, "%s/%s: %s", dir, IM_PID_FILE, strerror (saved));
+    }
+    return fd;
+}
+
+pid_t
+im_pidfile_holder (const char *dir)
+{
+    int fd = pidfile_open (dir, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    pid_t pid = 0;
+    if (fcntl (fd, F_GETLK, &lk) == 0 && lk.l_type != F_UNLCK)
+        pid = lk.l_pid;
+    close (fd);
+    return pid;
+}

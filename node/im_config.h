@@ -1,0 +1,59 @@
+/* im_config.h -- where a node lives (its data directory) and what its
+ * configuration file (ZPL, czmq's zconfig) says, checked on load. */
+#ifndef IM_CONFIG_H
+#define IM_CONFIG_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define IM_CONFIG_FILE "intelmesh.conf"
+#define IM_CONTROL_FILE "control.sock"
+#define IM_PID_FILE "intelmeshd.pid"
+#define IM_STORE_DIR "store"
+#define IM_NAME_MAX 64
+#define IM_ENDPOINT_MAX 256
+#define IM_DEFAULT_PUB "tcp://127.0.0.1:7651"
+#define IM_DEFAULT_LISTEN_PORT 7650
+
+typedef struct {
+    char name[IM_NAME_MAX + 1];
+    char listen[IM_ENDPOINT_MAX];       /* peer endpoint, advertised in the card */
+    char pub_endpoint[IM_ENDPOINT_MAX]; /* local PUB socket */
+    int heartbeat;                      /* seconds between heartbeats */
+    size_t map_size;                    /* initial LMDB map size, bytes */
+    int syslog;                         /* log to syslog rather than stderr */
+} im_config_t;
+
+/* The data directory: OPT when given, else $INTELMESH_DIR, else
+ * /var/lib/intelmesh for root and ~/.local/share/intelmesh for others.
+ * Returns 0, or -1 with errno (ENAMETOOLONG, ENOENT without a home). */
+int im_dir_resolve (const char *opt, char *out, size_t outsz);
+
+/* DIR/FILE into OUT. Returns 0 or -1 with errno ENAMETOOLONG. */
+int im_dir_path (const char *dir, const char *file, char *out, size_t outsz);
+
+/* Loads DIR/intelmesh.conf over the defaults. Unknown settings and bad
+ * values are refused with a reason naming the setting. Returns 0 or -1 with
+ * errno and the reason in ERR. */
+int im_config_load (const char *dir, im_config_t *cfg, char *err, size_t errsz);
+
+/* Writes a new DIR/intelmesh.conf with every setting and a comment on each.
+ * Refuses to overwrite (EEXIST). */
+int im_config_write_default (const char *dir, const char *name, const char *listen,
+                             const char *pub, char *err, size_t errsz);
+
+/* 1 when NAME is a valid node name (letters, digits, '.', '_', '-'; 1..64). */
+int im_name_valid (const char *name);
+
+/* 1 when ENDPOINT is a tcp:// or ipc:// endpoint intelmesh can use. */
+int im_endpoint_valid (const char *endpoint);
+
+/* Takes the daemon's lock on DIR/intelmeshd.pid and writes our pid there.
+ * Returns the open descriptor (keep it open while running), or -1 with errno
+ * EAGAIN when another process holds it (its pid in *HOLDER). */
+int im_pidfile_acquire (const char *dir, pid_t *holder, char *err, size_t errsz);
+
+/* The pid of the daemon holding DIR's lock, or 0 when none runs. */
+pid_t im_pidfile_holder (const char *dir);
+
+#endif

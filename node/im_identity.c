@@ -1,0 +1,215 @@
+/* im_identity.c -- creating, loading and describing a node's keys. The
+ * secrets are written once, 0600, with O_EXCL, and never printed or logged;
+ * memory that held them is wiped (sodium_memzero) when the identity goes. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <czmq.h>
+#include <sodium.h>
+
+#include "im_config.h"
+#include "im_identity.h"
+
+struct _im_identity_t {
+    uint8_t node[crypto_sign_PUBLICKEYBYTES];
+    uint8_t sign_secret[crypto_sign_SECRETKEYBYTES];
+    char curve_public[41];
+    char curve_secret[41];
+};
+
+static int
+fail (int code, char *err, size_t errsz, const char *fmt, ...)
+{
+    if (err && errsz) {
+        va_list ap;
+        va_start (ap, fmt);
+        vsnprintf (err, errsz, fmt, ap);
+        va_end (ap);
+    }
+    errno = code;
+    return -1;
+}
+
+void
+im_identity_destroy (im_identity_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    int saved = errno;
+    sodium_memzero (*self_p, sizeof **self_p);
+    free (*self_p);
+    *self_p = NULL;
+    errno = saved;
+}
+
+static int
+write_exclusive (const char *path, mode_t mode, const char *text, char *err,
+                 size_t errsz)
+{
+    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0)
+        return fail (errno, err, errsz, "%s: %s", path, strerror (errno));
+    size_t len = strlen (text);
+    ssize_t n = write (fd, text, len);
+    int rc = (n == (ssize_t) len && fsync (fd) == 0) ? 0 : -1;
+    int saved = errno;
+    close (fd);
+    if (rc) {
+        unlink (path);
+        return fail (saved ? saved : EIO, err, errsz, "%s: %s", path, strerror (saved));
+    }
+    return 0;
+}
+
+im_identity_t *
+im_identity_create (const char *dir, char *err, size_t errsz)
+{
+    char keys[4096], secret_path[4096], public_path[4096];
+    if (!dir || im_dir_path (dir, IM_KEYS_DIR, keys, sizeof keys)
+        || im_dir_path (dir, IM_SECRET_FILE, secret_path, sizeof secret_path)
+        || im_dir_path (dir, IM_PUBLIC_FILE, public_path, sizeof public_path)) {
+        fail (EINVAL, err, errsz, "identity: bad directory");
+        return NULL;
+    }
+    if (mkdir (keys, 0700) != 0) {
+        fail (errno, err, errsz, "%s: %s", keys, strerror (errno));
+        return NULL;
+    }
+    im_identity_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        fail (ENOMEM, err, errsz, "identity: out of memory");
+        return NULL;
+    }
+    crypto_sign_keypair (self->node, self->sign_secret);
+    if (zmq_curve_keypair (self->curve_public, self->curve_secret) != 0) {
+        fail (EPROTONOSUPPORT, err, errsz, "identity: libzmq cannot make CURVE keys");
+        im_identity_destroy (&self);
+        return NULL;
+    }
+    char sign_hex[2 * crypto_sign_SECRETKEYBYTES + 1], node_hex[IM_NODE_HEX_SIZE];
+    sodium_bin2hex (sign_hex, sizeof sign_hex, self->sign_secret, sizeof self->sign_secret);
+    im_node_format (self->node, node_hex);
+    char text[1024];
+    snprintf (text, sizeof text,
+              "#   intelmesh node secret keys. Never share, print or copy this file\n"
+              "#   unencrypted: whoever holds it can sign as this node.\n"
+              "sign-secret = \"%s\"\n"
+              "curve-secret = \"%s\"\n",
+              sign_hex, self->curve_secret);
+    sodium_memzero (sign_hex, sizeof sign_hex);
+    int rc = write_exclusive (secret_path, 0600, text, err, errsz);
+    sodium_memzero (text, sizeof text);
+    if (rc == 0) {
+        snprintf (text, sizeof text,
+                  "#   intelmesh node public keys (the node id is the signing key).\n"
+                  "sign-public = \"%s\"\n"
+                  "curve-public = \"%s\"\n",
+                  node_hex, self->curve_public);
+        rc = write_exclusive (public_path, 0644, text, err, errsz);
+        if (rc)
+            unlink (secret_path);
+    }
+    if (rc)
+        im_identity_destroy (&self);
+    return self;
+}
+
+im_identity_t *
+im_identity_load (const char *dir, char *err, size_t errsz)
+{
+    char path[4096];
+    if (!dir || im_dir_path (dir, IM_SECRET_FILE, path, sizeof path)) {
+        fail (EINVAL, err, errsz, "identity: bad directory");
+        return NULL;
+    }
+    struct stat st;
+    if (stat (path, &st) != 0) {
+        fail (errno, err, errsz, "%s: %s (run 'intelmesh init -d %s' first)", path,
+              strerror (errno), dir);
+        return NULL;
+    }
+    if (st.st_mode & 077) {
+        fail (EPERM, err, errsz, "%s: readable by others (mode %04o): chmod 600 it",
+              path, (unsigned) (st.st_mode & 07777));
+        return NULL;
+    }
+    zconfig_t *root = zconfig_load (path);
+    if (!root) {
+        fail (EINVAL, err, errsz, "%s: not a valid key file", path);
+        return NULL;
+    }
+    im_identity_t *self = calloc (1, sizeof *self);
+    const char *sign = zconfig_get (root, "sign-secret", "");
+    const char *curve = zconfig_get (root, "curve-secret", "");
+    size_t binlen = 0;
+    const char *end = NULL;
+    uint8_t curve_bin[32], curve_pub[32];
+    int ok = self && strlen (sign) == 2 * crypto_sign_SECRETKEYBYTES
+             && sodium_hex2bin (self->sign_secret, sizeof self->sign_secret, sign,
+                                strlen (sign), NULL, &binlen, &end) == 0
+             && binlen == crypto_sign_SECRETKEYBYTES && strlen (curve) == 40
+             && zmq_z85_decode (curve_bin, curve) != NULL;
+    if (ok) {
+        crypto_sign_ed25519_sk_to_pk (self->node, self->sign_secret);
+        crypto_scalarmult_base (curve_pub, curve_bin);
+        memcpy (self->curve_secret, curve, 41);
+        ok = zmq_z85_encode (self->curve_public, curve_pub, 32) != NULL;
+    }
+    sodium_memzero (curve_bin, sizeof curve_bin);
+    zconfig_destroy (&root);
+    if (!ok) {
+        fail (EINVAL, err, errsz, "%s: keys missing or malformed", path);
+        im_identity_destroy (&self);
+    }
+    return self;
+}
+
+const uint8_t *
+im_identity_node (const im_identity_t *self)
+{
+    return self->node;
+}
+
+const uint8_t *
+im_identity_sign_secret (const im_identity_t *self)
+{
+    return self->sign_secret;
+}
+
+const char *
+im_identity_curve_public (const im_identity_t *self)
+{
+    return self->curve_public;
+}
+
+const char *
+im_identity_curve_secret (const im_identity_t *self)
+{
+    return self->curve_secret;
+}
+
+int
+im_identity_card (const im_identity_t *self, const char *name, const char *endpoint,
+                  char *out, size_t outsz)
+{
+    char node[IM_NODE_HEX_SIZE], curve_hex[65];
+    uint8_t curve[32];
+    im_node_format (self->node, node);
+    zmq_z85_decode (curve, self->curve_public);
+    sodium_bin2hex (curve_hex, sizeof curve_hex, curve, sizeof curve);
+    int n = snprintf (out, outsz, "intelmesh1 %s %s %s %s", name, node, curve_hex,
+                      endpoint && *endpoint ? endpoint : "-");
+    if (n < 0 || (size_t) n >= outsz) {
+        errno = ENOSPC;
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,91 @@
+/* im_store.h -- the node's durable store: signed indicator records in LMDB,
+ * indexed by value (and by CIDR prefix for addresses), with an append-only
+ * change log that numbers every accepted change (the replication feed). */
+#ifndef IM_STORE_H
+#define IM_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "im_record.h"
+
+typedef struct _im_store_t im_store_t;
+
+/* The key of a record in the store: origin then id. */
+#define IM_STORE_KEY_SIZE (IM_NODE_ID_SIZE + IM_ID_SIZE)
+
+/* One signed record to store, with its decoded form. */
+typedef struct {
+    const uint8_t *blob;
+    size_t len;
+    const im_record_t *rec;
+} im_store_item_t;
+
+/* What im_store_put_batch did with each item. */
+enum {
+    IM_STORE_STALE = 0, /* an equal or newer version was already held */
+    IM_STORE_NEW = 1,   /* first version held of this indicator */
+    IM_STORE_NEWER = 2  /* replaced an older version */
+};
+
+typedef struct {
+    uint64_t live[IM_TYPE_COUNT][IM_TLP_COUNT]; /* records with op put */
+    uint64_t revoked;                           /* tombstones */
+    uint64_t records;                           /* live and revoked */
+    uint64_t origins;                           /* distinct origins */
+    uint64_t last_seq;                          /* newest change number */
+    uint64_t map_size;                          /* bytes mapped */
+    uint64_t used_bytes;                        /* bytes in use */
+} im_store_stats_t;
+
+/* Called for each record found; return non-zero to stop the walk. */
+typedef int (im_store_fn) (const im_record_t *rec, const uint8_t *blob, size_t len,
+                           void *arg);
+
+/* Opens (creating when absent) the store in directory PATH with an initial
+ * map of MAP_SIZE bytes (0: 1 GiB). When NODE is given, the store must belong
+ * to that node (it is recorded on first open). Returns NULL with errno set and
+ * a reason in ERR. */
+im_store_t *im_store_new (const char *path, size_t map_size,
+                          const uint8_t node[IM_NODE_ID_SIZE], char *err,
+                          size_t errsz);
+
+/* Closes the store; NULL-safe, sets *SELF_P to NULL, preserves errno. */
+void im_store_destroy (im_store_t **self_p);
+
+/* Stores N verified records in one durable transaction: a newer version
+ * replaces an older one, an older or equal one is ignored, a revocation keeps
+ * a tombstone. Writes IM_STORE_* into RESULTS (N entries) when given. Grows
+ * the map and retries when it is full. Returns the number of records stored
+ * (new or newer), or -1 with errno set and nothing stored. */
+int im_store_put_batch (im_store_t *self, const im_store_item_t *items, size_t n,
+                        int *results, char *err, size_t errsz);
+
+/* Reads one record. Returns 0, or -1 with errno ENOENT. REC may be NULL. */
+int im_store_get (im_store_t *self, const uint8_t origin[IM_NODE_ID_SIZE],
+                  const uint8_t id[IM_ID_SIZE], im_record_t *rec);
+
+/* Calls FN for every live record whose normalised TYPE value is VALUE and,
+ * for an ipv4 or ipv6 value, for every live CIDR prefix that contains it.
+ * Returns the number of matches, or -1 with errno set. */
+int im_store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn,
+                     void *arg);
+
+/* Calls FN for up to LIMIT records (live and revoked) after the record key
+ * AFTER (NULL: from the start), in key order, filtered by TYPE (IM_TYPE_NONE:
+ * any) and ORIGIN (NULL: any). Writes the last key visited into NEXT when
+ * given. Returns the number of records passed to FN, or -1 with errno set. */
+int im_store_list (im_store_t *self, int type, const uint8_t *origin,
+                   const uint8_t *after, size_t limit, im_store_fn *fn, void *arg,
+                   uint8_t next[IM_STORE_KEY_SIZE]);
+
+/* Calls FN for up to LIMIT changes numbered after SINCE, in order, with the
+ * record as it is now held. Writes the last change number visited into *LAST.
+ * Returns the number visited, or -1 with errno set. */
+int im_store_changes (im_store_t *self, uint64_t since, size_t limit, im_store_fn *fn,
+                      void *arg, uint64_t *last);
+
+/* Fills ST. Returns 0 or -1 with errno set. */
+int im_store_stats (im_store_t *self, im_store_stats_t *st);
+
+#endif

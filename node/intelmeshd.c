@@ -1,0 +1,193 @@
+/* intelmeshd.c -- the intelmesh node daemon: takes the data directory's lock,
+ * runs the node actor, and stops it cleanly on SIGTERM or SIGINT. Without
+ * --foreground it detaches once the node is ready, so that a started daemon
+ * is a working one. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <czmq.h>
+#include <sodium.h>
+
+#include "im_config.h"
+#include "im_node.h"
+
+static void
+usage (FILE *out)
+{
+    fprintf (out,
+             "Usage: intelmeshd [-d DIR] [--foreground] [--syslog]\n"
+             "Runs an intelmesh node on the data directory DIR (else $INTELMESH_DIR,\n"
+             "else /var/lib/intelmesh as root, ~/.local/share/intelmesh otherwise).\n"
+             "\n"
+             "  -d, --dir DIR      the node's data directory (made by 'intelmesh init')\n"
+             "  -f, --foreground   stay in the foreground and log to standard error\n"
+             "  -s, --syslog       log to syslog (the default when detached)\n"
+             "  -h, --help         show this help\n"
+             "  -V, --version      show the version\n");
+}
+
+/* Tells the parent, waiting on the other end of a pipe, how the start went:
+ * an empty message for success, the reason otherwise. */
+static void
+notify_parent (int fd, const char *reason)
+{
+    if (fd < 0)
+        return;
+    if (reason && *reason) {
+        ssize_t n = write (fd, reason, strlen (reason));
+        (void) n;
+    }
+    close (fd);
+}
+
+/* Forks; the parent waits until the child says it is ready and exits with
+ * the child's verdict. Returns the write end of the pipe in the child. */
+static int
+detach (void)
+{
+    int fds[2];
+    if (pipe (fds) != 0) {
+        fprintf (stderr, "intelmeshd: pipe: %s\n", strerror (errno));
+        exit (1);
+    }
+    pid_t pid = fork ();
+    if (pid < 0) {
+        fprintf (stderr, "intelmeshd: fork: %s\n", strerror (errno));
+        exit (1);
+    }
+    if (pid > 0) {
+        close (fds[1]);
+        char reason[1024];
+        size_t got = 0;
+        ssize_t n;
+        while (got < sizeof reason - 1
+               && (n = read (fds[0], reason + got, sizeof reason - 1 - got)) != 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                break;
+            got += (size_t) n;
+        }
+        reason[got] = 0;
+        if (got) {
+            fprintf (stderr, "intelmeshd: %s\n", reason);
+            exit (1);
+        }
+        exit (0);
+    }
+    close (fds[0]);
+    setsid ();
+    int null = open ("/dev/null", O_RDWR);
+    if (null >= 0) {
+        dup2 (null, STDIN_FILENO);
+        dup2 (null, STDOUT_FILENO);
+        dup2 (null, STDERR_FILENO);
+        if (null > STDERR_FILENO)
+            close (null);
+    }
+    return fds[1];
+}
+
+int
+main (int argc, char *argv[])
+{
+    static const struct option options[] = {
+        { "dir", required_argument, NULL, 'd' }, { "foreground", no_argument, NULL, 'f' },
+        { "syslog", no_argument, NULL, 's' },    { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },   { NULL, 0, NULL, 0 },
+    };
+    const char *dir_opt = NULL;
+    int foreground = 0, use_syslog = 0, c;
+    while ((c = getopt_long (argc, argv, "d:fshV", options, NULL)) != -1) {
+        switch (c) {
+        case 'd': dir_opt = optarg; break;
+        case 'f': foreground = 1; break;
+        case 's': use_syslog = 1; break;
+        case 'h': usage (stdout); return 0;
+        case 'V': printf ("intelmeshd %s\n", PACKAGE_VERSION); return 0;
+        default: usage (stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf (stderr, "intelmeshd: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return 2;
+    }
+    char given[PATH_MAX], dir[PATH_MAX], err[1024];
+    if (im_dir_resolve (dir_opt, given, sizeof given) != 0) {
+        fprintf (stderr, "intelmeshd: cannot tell the data directory: use -d DIR\n");
+        return 2;
+    }
+    if (!realpath (given, dir)) {
+        fprintf (stderr, "intelmeshd: %s: %s (run 'intelmesh init -d %s' first)\n", given,
+                 strerror (errno), given);
+        return 1;
+    }
+    im_config_t cfg;
+    if (im_config_load (dir, &cfg, err, sizeof err) != 0) {
+        fprintf (stderr, "intelmeshd: %s\n", err);
+        return 1;
+    }
+    if (sodium_init () < 0) {
+        fprintf (stderr, "intelmeshd: libsodium failed to initialise\n");
+        return 1;
+    }
+    int ready_fd = foreground ? -1 : detach ();
+
+    /* The lock is taken after the fork: record locks are not inherited. */
+    pid_t holder = 0;
+    int lock_fd = im_pidfile_acquire (dir, &holder, err, sizeof err);
+    if (lock_fd < 0) {
+        if (foreground)
+            fprintf (stderr, "intelmeshd: %s\n", err);
+        notify_parent (ready_fd, err);
+        return 1;
+    }
+    signal (SIGPIPE, SIG_IGN);
+    signal (SIGHUP, SIG_IGN); /* no configuration reload yet: see README */
+    zsys_init ();
+    zsys_set_logident ("intelmeshd");
+    zsys_set_logsystem (use_syslog || cfg.syslog || !foreground);
+    zsys_set_logstream (use_syslog || cfg.syslog || !foreground ? NULL : stderr);
+
+    zactor_t *node = zactor_new (im_node_actor, dir);
+    char *reply = NULL;
+    if (node) {
+        zstr_send (node, "START");
+        reply = zstr_recv (node);
+    }
+    if (!reply || strcmp (reply, "OK") != 0) {
+        const char *why = reply ? reply : "cannot start the node actor";
+        zsys_error ("%s", why);
+        if (foreground)
+            fprintf (stderr, "intelmeshd: %s\n", why);
+        notify_parent (ready_fd, why);
+        zstr_free (&reply);
+        zactor_destroy (&node);
+        close (lock_fd);
+        return 1;
+    }
+    zstr_free (&reply);
+    notify_parent (ready_fd, NULL);
+
+    /* Wait for SIGTERM or SIGINT (czmq's handler sets zsys_interrupted). */
+    while (!zsys_interrupted)
+        zclock_sleep (100);
+    zsys_info ("signal received, stopping");
+    zactor_destroy (&node);
+    char path[PATH_MAX + 32];
+    if (im_dir_path (dir, IM_CONTROL_FILE, path, sizeof path) == 0)
+        unlink (path);
+    close (lock_fd);
+    zsys_shutdown ();
+    return 0;
+}

@@ -1,0 +1,620 @@
+/* im_record.c -- canonical encoding, signing, decoding and JSON form of the
+ * indicator record. The decoder trusts no length: every read goes through the
+ * GET macros, which jump to `malformed` rather than read past the end. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "im_record.h"
+#include "im_time.h"
+
+static const uint8_t record_magic[4] = { 'I', 'M', 'R', 1 };
+
+static int
+fail (int code, char *err, size_t errsz, const char *fmt, ...)
+{
+    if (err && errsz) {
+        va_list ap;
+        va_start (ap, fmt);
+        vsnprintf (err, errsz, fmt, ap);
+        va_end (ap);
+    }
+    errno = code;
+    return -1;
+}
+
+int
+im_utf8_valid (const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *) s;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = p[i];
+        size_t n;
+        uint32_t cp;
+        if (c == 0)
+            return 0;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        else if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07; }
+        else
+            return 0;
+        if (len - i - 1 < n)
+            return 0;
+        for (size_t k = 1; k <= n; k++) {
+            if ((p[i + k] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        /* Overlong forms, surrogates and values past U+10FFFF. */
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800)
+            || (n == 3 && cp < 0x10000) || cp > 0x10FFFF
+            || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += n + 1;
+    }
+    return 1;
+}
+
+/* Text that may be shown to people: UTF-8, no control characters except, where
+ * ALLOW_NL, tab and newline. */
+static int
+text_ok (const char *s, size_t len, int allow_nl)
+{
+    if (!im_utf8_valid (s, len))
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) s[i];
+        if ((c < 0x20 && !(allow_nl && (c == '\n' || c == '\t'))) || c == 0x7F)
+            return 0;
+    }
+    return 1;
+}
+
+void
+im_record_init (im_record_t *self)
+{
+    memset (self, 0, sizeof *self);
+    self->version = 1;
+    self->op = IM_OP_PUT;
+    self->tlp = IM_TLP_GREEN;
+    self->confidence = IM_CONFIDENCE_DEFAULT;
+    self->reach = IM_REACH_UNLIMITED;
+}
+
+static int
+tag_check (const char *tag, char *err, size_t errsz)
+{
+    size_t len = strlen (tag);
+    if (len == 0)
+        return fail (EINVAL, err, errsz, "tags: empty tag");
+    if (len > IM_TAG_MAX)
+        return fail (EINVAL, err, errsz, "tags: a tag is longer than %d bytes", IM_TAG_MAX);
+    if (!text_ok (tag, len, 0))
+        return fail (EINVAL, err, errsz,
+                     "tags: a tag is not UTF-8 text or holds control characters");
+    return 0;
+}
+
+int
+im_record_add_tag (im_record_t *self, const char *tag, char *err, size_t errsz)
+{
+    if (!self || !tag)
+        return fail (EINVAL, err, errsz, "tags: no tag given");
+    if (tag_check (tag, err, errsz))
+        return -1;
+    for (size_t i = 0; i < self->ntags; i++)
+        if (strcmp (self->tags[i], tag) == 0)
+            return 0;
+    if (self->ntags >= IM_TAGS_MAX)
+        return fail (ENOSPC, err, errsz, "tags: more than %d tags", IM_TAGS_MAX);
+    strcpy (self->tags[self->ntags++], tag);
+    return 0;
+}
+
+int
+im_record_check (const im_record_t *self, char *err, size_t errsz)
+{
+    char norm[IM_VALUE_MAX + 1], why[256];
+    if (!self)
+        return fail (EINVAL, err, errsz, "no record");
+    if (self->version == 0)
+        return fail (EINVAL, err, errsz, "version: must be 1 or more");
+    if (self->op != IM_OP_PUT && self->op != IM_OP_REVOKE)
+        return fail (EINVAL, err, errsz, "op: unknown operation %u", self->op);
+    if (!im_type_name (self->type))
+        return fail (EINVAL, err, errsz, "type: unknown type %u", self->type);
+    if (!im_tlp_name (self->tlp))
+        return fail (EINVAL, err, errsz, "tlp: unknown TLP label %u", self->tlp);
+    if (self->confidence > 100)
+        return fail (EINVAL, err, errsz, "confidence: %u is not within 0..100",
+                     self->confidence);
+    if (memchr (self->value, 0, sizeof self->value) == NULL
+        || memchr (self->description, 0, sizeof self->description) == NULL)
+        return fail (EINVAL, err, errsz, "value: not terminated");
+    if (im_ioc_normalise (self->type, self->value, norm, sizeof norm, why, sizeof why))
+        return fail (EINVAL, err, errsz, "value: %s", why);
+    if (strcmp (norm, self->value) != 0)
+        return fail (EINVAL, err, errsz, "value: not in canonical form");
+    if (!text_ok (self->description, strlen (self->description), 1))
+        return fail (EINVAL, err, errsz,
+                     "description: not UTF-8 text or holds control characters");
+    if (self->ntags > IM_TAGS_MAX)
+        return fail (EINVAL, err, errsz, "tags: more than %d tags", IM_TAGS_MAX);
+    for (size_t i = 0; i < self->ntags; i++) {
+        if (memchr (self->tags[i], 0, sizeof self->tags[i]) == NULL)
+            return fail (EINVAL, err, errsz, "tags: not terminated");
+        if (tag_check (self->tags[i], err, errsz))
+            return -1;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp (self->tags[i], self->tags[j]) == 0)
+                return fail (EINVAL, err, errsz, "tags: '%s' appears twice", self->tags[i]);
+    }
+    if (self->nrecipients > IM_RECIPIENTS_MAX)
+        return fail (EINVAL, err, errsz, "recipients: more than %d", IM_RECIPIENTS_MAX);
+    for (size_t i = 0; i < self->nrecipients; i++)
+        for (size_t j = 0; j < i; j++)
+            if (memcmp (self->recipients[i], self->recipients[j], IM_NODE_ID_SIZE) == 0)
+                return fail (EINVAL, err, errsz, "recipients: a node appears twice");
+    if (self->created < 0 || self->modified < 0 || self->valid_from < 0
+        || self->valid_until < 0)
+        return fail (EINVAL, err, errsz, "times: negative time");
+    if (self->valid_from && self->valid_until && self->valid_until < self->valid_from)
+        return fail (EINVAL, err, errsz, "valid_until: before valid_from");
+    return 0;
+}
+
+/* --- Encoding ---------------------------------------------------------- */
+
+typedef struct {
+    uint8_t *needle;
+    uint8_t *ceiling;
+} writer_t;
+
+static int
+put_bytes (writer_t *w, const void *data, size_t len)
+{
+    if ((size_t) (w->ceiling - w->needle) < len)
+        return -1;
+    memcpy (w->needle, data, len);
+    w->needle += len;
+    return 0;
+}
+
+static int
+put_number (writer_t *w, uint64_t v, int size)
+{
+    uint8_t b[8];
+    for (int i = 0; i < size; i++)
+        b[i] = (uint8_t) (v >> (8 * (size - 1 - i)));
+    return put_bytes (w, b, (size_t) size);
+}
+
+static int
+put_string (writer_t *w, const char *s, int lensize)
+{
+    size_t len = strlen (s);
+    return put_number (w, len, lensize) || put_bytes (w, s, len);
+}
+
+static int
+cmp_tag (const void *a, const void *b)
+{
+    return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+static int
+cmp_node (const void *a, const void *b)
+{
+    return memcmp (*(const uint8_t *const *) a, *(const uint8_t *const *) b,
+                   IM_NODE_ID_SIZE);
+}
+
+int
+im_record_sign (const im_record_t *self, const uint8_t secret_key[IM_SECRET_KEY_SIZE],
+                uint8_t *buf, size_t bufsz, size_t *len, char *err, size_t errsz)
+{
+    if (!self || !secret_key || !buf || !len)
+        return fail (EINVAL, err, errsz, "sign: missing argument");
+    if (im_record_check (self, err, errsz))
+        return -1;
+    uint8_t pk[IM_NODE_ID_SIZE];
+    crypto_sign_ed25519_sk_to_pk (pk, secret_key);
+    if (memcmp (pk, self->origin, IM_NODE_ID_SIZE) != 0)
+        return fail (EINVAL, err, errsz, "origin: not the signing key's node");
+
+    /* Canonical order: tags and recipients sorted bytewise. */
+    const char *tags[IM_TAGS_MAX];
+    const uint8_t *recipients[IM_RECIPIENTS_MAX];
+    for (size_t i = 0; i < self->ntags; i++)
+        tags[i] = self->tags[i];
+    for (size_t i = 0; i < self->nrecipients; i++)
+        recipients[i] = self->recipients[i];
+    qsort (tags, self->ntags, sizeof tags[0], cmp_tag);
+    qsort (recipients, self->nrecipients, sizeof recipients[0], cmp_node);
+
+    writer_t w = { buf, buf + bufsz };
+    int rc = put_bytes (&w, record_magic, sizeof record_magic)
+             || put_bytes (&w, self->origin, IM_NODE_ID_SIZE)
+             || put_bytes (&w, self->id, IM_ID_SIZE)
+             || put_number (&w, self->version, 8) || put_number (&w, self->op, 1)
+             || put_number (&w, self->type, 1) || put_number (&w, self->tlp, 1)
+             || put_number (&w, self->confidence, 1) || put_number (&w, self->reach, 1)
+             || put_number (&w, (uint64_t) self->created, 8)
+             || put_number (&w, (uint64_t) self->modified, 8)
+             || put_number (&w, (uint64_t) self->valid_from, 8)
+             || put_number (&w, (uint64_t) self->valid_until, 8)
+             || put_string (&w, self->value, 2) || put_string (&w, self->description, 2)
+             || put_number (&w, self->ntags, 1);
+    for (size_t i = 0; rc == 0 && i < self->ntags; i++)
+        rc = put_string (&w, tags[i], 1);
+    rc = rc || put_number (&w, self->nrecipients, 1);
+    for (size_t i = 0; rc == 0 && i < self->nrecipients; i++)
+        rc = put_bytes (&w, recipients[i], IM_NODE_ID_SIZE);
+    if (rc || (size_t) (w.ceiling - w.needle) < IM_SIG_SIZE)
+        return fail (ENOSPC, err, errsz, "sign: buffer too small");
+    size_t body = (size_t) (w.needle - buf);
+    crypto_sign_detached (w.needle, NULL, buf, body, secret_key);
+    *len = body + IM_SIG_SIZE;
+    return 0;
+}
+
+/* --- Decoding ---------------------------------------------------------- */
+
+/* Each GET checks the remaining bytes before it reads. */
+#define GET_BYTES(dst, n)                                          \
+    do {                                                           \
+        if ((size_t) (ceiling - needle) < (size_t) (n))            \
+            goto malformed;                                        \
+        memcpy ((dst), needle, (n));                               \
+        needle += (n);                                             \
+    } while (0)
+#define GET_NUMBER(host, size)                                     \
+    do {                                                           \
+        if ((size_t) (ceiling - needle) < (size_t) (size))         \
+            goto malformed;                                        \
+        uint64_t v_ = 0;                                           \
+        for (int i_ = 0; i_ < (size); i_++)                        \
+            v_ = (v_ << 8) | needle[i_];                           \
+        needle += (size);                                          \
+        (host) = v_;                                               \
+    } while (0)
+#define GET_STRING(dst, lensize, max)                              \
+    do {                                                           \
+        uint64_t n_;                                               \
+        GET_NUMBER (n_, lensize);                                  \
+        if (n_ > (max) || (size_t) (ceiling - needle) < n_)        \
+            goto malformed;                                        \
+        memcpy ((dst), needle, n_);                                \
+        (dst)[n_] = 0;                                             \
+        if (memchr ((dst), 0, n_))                                 \
+            goto malformed;                                        \
+        needle += n_;                                              \
+    } while (0)
+
+int
+im_record_decode (const uint8_t *buf, size_t len, int verify, im_record_t *self,
+                  char *err, size_t errsz)
+{
+    if (!buf || !self)
+        return fail (EINVAL, err, errsz, "decode: missing argument");
+    if (len < IM_RECORD_FIXED + 6 + IM_SIG_SIZE || len > IM_RECORD_MAX)
+        return fail (EBADMSG, err, errsz, "record: %zu bytes is not a possible size", len);
+    const uint8_t *needle = buf;
+    const uint8_t *ceiling = buf + len - IM_SIG_SIZE;
+    uint8_t magic[4];
+    uint64_t n;
+    memset (self, 0, sizeof *self);
+
+    GET_BYTES (magic, 4);
+    if (memcmp (magic, record_magic, 3) != 0)
+        return fail (EBADMSG, err, errsz, "record: not an intelmesh record");
+    if (magic[3] != record_magic[3])
+        return fail (EBADMSG, err, errsz, "record: unknown format version %u", magic[3]);
+    GET_BYTES (self->origin, IM_NODE_ID_SIZE);
+    GET_BYTES (self->id, IM_ID_SIZE);
+    GET_NUMBER (self->version, 8);
+    GET_NUMBER (self->op, 1);
+    GET_NUMBER (self->type, 1);
+    GET_NUMBER (self->tlp, 1);
+    GET_NUMBER (self->confidence, 1);
+    GET_NUMBER (self->reach, 1);
+    GET_NUMBER (n, 8); self->created = (int64_t) n;
+    GET_NUMBER (n, 8); self->modified = (int64_t) n;
+    GET_NUMBER (n, 8); self->valid_from = (int64_t) n;
+    GET_NUMBER (n, 8); self->valid_until = (int64_t) n;
+    GET_STRING (self->value, 2, IM_VALUE_MAX);
+    GET_STRING (self->description, 2, IM_DESC_MAX);
+    GET_NUMBER (self->ntags, 1);
+    if (self->ntags > IM_TAGS_MAX)
+        goto malformed;
+    for (size_t i = 0; i < self->ntags; i++) {
+        GET_STRING (self->tags[i], 1, IM_TAG_MAX);
+        if (i > 0 && strcmp (self->tags[i - 1], self->tags[i]) >= 0)
+            return fail (EBADMSG, err, errsz, "record: tags not in canonical order");
+    }
+    GET_NUMBER (self->nrecipients, 1);
+    if (self->nrecipients > IM_RECIPIENTS_MAX)
+        goto malformed;
+    for (size_t i = 0; i < self->nrecipients; i++) {
+        GET_BYTES (self->recipients[i], IM_NODE_ID_SIZE);
+        if (i > 0 && memcmp (self->recipients[i - 1], self->recipients[i],
+                             IM_NODE_ID_SIZE) >= 0)
+            return fail (EBADMSG, err, errsz, "record: recipients not in canonical order");
+    }
+    if (needle != ceiling)
+        return fail (EBADMSG, err, errsz, "record: %zu trailing bytes",
+                     (size_t) (ceiling - needle));
+    if (im_record_check (self, err, errsz)) {
+        errno = EBADMSG;
+        return -1;
+    }
+    if (verify && crypto_sign_verify_detached (ceiling, buf, len - IM_SIG_SIZE,
+                                               self->origin) != 0)
+        return fail (EPERM, err, errsz, "record: origin signature does not verify");
+    return 0;
+
+malformed:
+    return fail (EBADMSG, err, errsz, "record: truncated or over-long field");
+}
+
+/* --- Text forms -------------------------------------------------------- */
+
+void
+im_id_format (const uint8_t id[IM_ID_SIZE], char out[IM_ID_STR_SIZE])
+{
+    static const char hex[] = "0123456789abcdef";
+    char *p = out;
+    for (int i = 0; i < IM_ID_SIZE; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex[id[i] >> 4];
+        *p++ = hex[id[i] & 15];
+    }
+    *p = 0;
+}
+
+static int
+hexval (int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int
+im_id_parse (const char *text, uint8_t id[IM_ID_SIZE])
+{
+    if (!text || strlen (text) != 36)
+        goto bad;
+    const char *p = text;
+    for (int i = 0; i < IM_ID_SIZE; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            if (*p++ != '-')
+                goto bad;
+        }
+        int hi = hexval (p[0]), lo = hexval (p[1]);
+        if (hi < 0 || lo < 0)
+            goto bad;
+        id[i] = (uint8_t) (hi << 4 | lo);
+        p += 2;
+    }
+    return 0;
+bad:
+    errno = EINVAL;
+    return -1;
+}
+
+void
+im_id_generate (uint8_t id[IM_ID_SIZE])
+{
+    randombytes_buf (id, IM_ID_SIZE);
+    id[6] = (uint8_t) ((id[6] & 0x0F) | 0x40);
+    id[8] = (uint8_t) ((id[8] & 0x3F) | 0x80);
+}
+
+void
+im_node_format (const uint8_t node[IM_NODE_ID_SIZE], char out[IM_NODE_HEX_SIZE])
+{
+    sodium_bin2hex (out, IM_NODE_HEX_SIZE, node, IM_NODE_ID_SIZE);
+}
+
+int
+im_node_parse (const char *text, uint8_t node[IM_NODE_ID_SIZE])
+{
+    size_t binlen = 0;
+    const char *end = NULL;
+    if (!text || strlen (text) != 2 * IM_NODE_ID_SIZE
+        || sodium_hex2bin (node, IM_NODE_ID_SIZE, text, strlen (text), NULL, &binlen,
+                           &end) != 0
+        || binlen != IM_NODE_ID_SIZE || *end != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *
+time_or_null (int64_t t)
+{
+    char buf[IM_TIME_STR_SIZE];
+    return t ? json_string (im_time_format (t, buf)) : json_null ();
+}
+
+json_t *
+im_record_to_json (const im_record_t *self)
+{
+    char id[IM_ID_STR_SIZE], node[IM_NODE_HEX_SIZE];
+    im_id_format (self->id, id);
+    im_node_format (self->origin, node);
+    json_t *tags = json_array ();
+    json_t *recipients = json_array ();
+    for (size_t i = 0; tags && i < self->ntags; i++)
+        json_array_append_new (tags, json_string (self->tags[i]));
+    for (size_t i = 0; recipients && i < self->nrecipients; i++) {
+        char r[IM_NODE_HEX_SIZE];
+        im_node_format (self->recipients[i], r);
+        json_array_append_new (recipients, json_string (r));
+    }
+    json_t *o = json_pack (
+        "{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:i, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
+        "id", id, "origin", node, "version", (json_int_t) self->version, "op",
+        self->op == IM_OP_REVOKE ? "revoke" : "put", "type", im_type_name (self->type),
+        "value", self->value, "tlp", im_tlp_name (self->tlp), "confidence",
+        (int) self->confidence, "tags", tags ? tags : json_array (), "description",
+        self->description, "reach",
+        self->reach == IM_REACH_UNLIMITED ? json_string ("unlimited")
+                                          : json_integer (self->reach),
+        "recipients", recipients ? recipients : json_array (), "valid_from",
+        time_or_null (self->valid_from), "valid_until", time_or_null (self->valid_until),
+        "created", time_or_null (self->created), "modified",
+        time_or_null (self->modified));
+    if (o && (self->tlp == IM_TLP_AMBER_STRICT || self->tlp == IM_TLP_RED))
+        json_object_set_new (o, "internal_only", json_true ());
+    if (!o)
+        errno = ENOMEM;
+    return o;
+}
+
+static int
+json_time (const json_t *obj, const char *name, int64_t now, int64_t *t, char *err,
+           size_t errsz)
+{
+    const json_t *v = json_object_get (obj, name);
+    if (!v || json_is_null (v))
+        return 0;
+    if (json_is_integer (v) && json_integer_value (v) >= 0) {
+        *t = (int64_t) json_integer_value (v);
+        return 0;
+    }
+    if (!json_is_string (v) || im_time_parse (json_string_value (v), now, t) != 0)
+        return fail (EINVAL, err, errsz,
+                     "%s: not a time (RFC 3339 like 2026-12-31T00:00:00Z, a date, "
+                     "or a duration like 30d)", name);
+    return 0;
+}
+
+int
+im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *err,
+                     size_t errsz)
+{
+    char why[256];
+    if (!self || !json_is_object (obj))
+        return fail (EINVAL, err, errsz, "indicator: not a JSON object");
+    const char *key;
+    const json_t *v;
+    json_object_foreach ((json_t *) obj, key, v) {
+        static const char *known[] = { "type", "value", "tlp", "confidence", "tags",
+                                       "description", "reach", "valid_from",
+                                       "valid_until", "recipients", NULL };
+        int found = 0;
+        for (int i = 0; known[i] && !found; i++)
+            found = strcmp (key, known[i]) == 0;
+        if (!found)
+            return fail (EINVAL, err, errsz, "%.64s: unknown field", key);
+    }
+    const json_t *type = json_object_get (obj, "type");
+    const json_t *value = json_object_get (obj, "value");
+    if (!json_is_string (type))
+        return fail (EINVAL, err, errsz, "type: missing or not a string");
+    int t = im_type_parse (json_string_value (type));
+    if (t < 0)
+        return fail (EINVAL, err, errsz,
+                     "type: '%.32s' is not one of ipv4, ipv6, domain, url, email, md5, "
+                     "sha1, sha256, sha512, filename, asn", json_string_value (type));
+    if (!json_is_string (value)
+        || json_string_length (value) != strlen (json_string_value (value)))
+        return fail (EINVAL, err, errsz, "value: missing or not a string");
+    if (im_ioc_normalise (t, json_string_value (value), self->value, sizeof self->value,
+                          why, sizeof why))
+        return fail (EINVAL, err, errsz, "value: %s", why);
+    self->type = (uint8_t) t;
+
+    if ((v = json_object_get (obj, "tlp")) && !json_is_null (v)) {
+        int l = json_is_string (v) ? im_tlp_parse (json_string_value (v)) : -1;
+        if (l < 0)
+            return fail (EINVAL, err, errsz,
+                         "tlp: not one of clear, green, amber, amber+strict, red");
+        self->tlp = (uint8_t) l;
+    }
+    if ((v = json_object_get (obj, "confidence")) && !json_is_null (v)) {
+        if (!json_is_integer (v) || json_integer_value (v) < 0
+            || json_integer_value (v) > 100)
+            return fail (EINVAL, err, errsz, "confidence: not a whole number 0..100");
+        self->confidence = (uint8_t) json_integer_value (v);
+    }
+    if ((v = json_object_get (obj, "reach")) && !json_is_null (v)) {
+        if (json_is_string (v) && strcmp (json_string_value (v), "unlimited") == 0)
+            self->reach = IM_REACH_UNLIMITED;
+        else if (json_is_integer (v) && json_integer_value (v) >= 0
+                 && json_integer_value (v) < IM_REACH_UNLIMITED)
+            self->reach = (uint8_t) json_integer_value (v);
+        else
+            return fail (EINVAL, err, errsz, "reach: not 0..254 or \"unlimited\"");
+    }
+    if ((v = json_object_get (obj, "description")) && !json_is_null (v)) {
+        if (!json_is_string (v))
+            return fail (EINVAL, err, errsz, "description: not a string");
+        if (json_string_length (v) > IM_DESC_MAX)
+            return fail (EINVAL, err, errsz, "description: longer than %d bytes",
+                         IM_DESC_MAX);
+        if (!text_ok (json_string_value (v), json_string_length (v), 1))
+            return fail (EINVAL, err, errsz,
+                         "description: not UTF-8 text or holds control characters");
+        memcpy (self->description, json_string_value (v), json_string_length (v) + 1);
+    }
+    if ((v = json_object_get (obj, "tags")) && !json_is_null (v)) {
+        if (!json_is_array (v))
+            return fail (EINVAL, err, errsz, "tags: not an array of strings");
+        self->ntags = 0;
+        size_t i;
+        const json_t *tag;
+        json_array_foreach (v, i, tag) {
+            if (!json_is_string (tag) || json_string_length (tag) != strlen (json_string_value (tag)))
+                return fail (EINVAL, err, errsz, "tags: not an array of strings");
+            if (im_record_add_tag (self, json_string_value (tag), err, errsz))
+            {
+                errno = EINVAL;
+                return -1;
+            }
+        }
+    }
+    if ((v = json_object_get (obj, "recipients")) && !json_is_null (v)) {
+        if (!json_is_array (v))
+            return fail (EINVAL, err, errsz, "recipients: not an array of node ids");
+        if (json_array_size (v) > IM_RECIPIENTS_MAX)
+            return fail (EINVAL, err, errsz, "recipients: more than %d", IM_RECIPIENTS_MAX);
+        self->nrecipients = 0;
+        size_t i;
+        const json_t *r;
+        json_array_foreach (v, i, r) {
+            uint8_t node[IM_NODE_ID_SIZE];
+            if (!json_is_string (r) || im_node_parse (json_string_value (r), node))
+                return fail (EINVAL, err, errsz,
+                             "recipients: '%.70s' is not a node id (64 hex digits)",
+                             json_is_string (r) ? json_string_value (r) : "?");
+            int dup = 0;
+            for (size_t j = 0; j < self->nrecipients; j++)
+                dup |= memcmp (self->recipients[j], node, IM_NODE_ID_SIZE) == 0;
+            if (!dup)
+                memcpy (self->recipients[self->nrecipients++], node, IM_NODE_ID_SIZE);
+        }
+    }
+    if (json_time (obj, "valid_from", now, &self->valid_from, err, errsz)
+        || json_time (obj, "valid_until", now, &self->valid_until, err, errsz))
+        return -1;
+    if (self->valid_from && self->valid_until && self->valid_until < self->valid_from)
+        return fail (EINVAL, err, errsz, "valid_until: before valid_from");
+    return 0;
+}

@@ -1,0 +1,119 @@
+/* im_record.h -- the indicator record and its canonical, signed binary
+ * encoding (proto/SPEC.md, "The indicator record"). The encoding is what the
+ * origin signs; relays and stores carry the signed bytes unchanged. */
+#ifndef IM_RECORD_H
+#define IM_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "im_ioc.h"
+
+#define IM_NODE_ID_SIZE 32   /* Ed25519 public key */
+#define IM_SECRET_KEY_SIZE 64 /* Ed25519 secret key (seed and public key) */
+#define IM_ID_SIZE 16        /* indicator id: a random (v4) UUID */
+#define IM_SIG_SIZE 64       /* Ed25519 signature */
+#define IM_TAGS_MAX 32
+#define IM_TAG_MAX 128
+#define IM_DESC_MAX 4096
+#define IM_RECIPIENTS_MAX 64
+#define IM_REACH_UNLIMITED 255
+#define IM_CONFIDENCE_DEFAULT 50
+#define IM_ID_STR_SIZE 37                      /* UUID text and NUL */
+#define IM_NODE_HEX_SIZE (2 * IM_NODE_ID_SIZE + 1) /* node id in hex and NUL */
+
+/* Fixed part of the body: magic (4), origin, id, version (8), op, type, tlp,
+ * confidence, reach (1 each), created, modified, valid_from, valid_until. */
+#define IM_RECORD_FIXED (4 + IM_NODE_ID_SIZE + IM_ID_SIZE + 8 + 5 + 4 * 8)
+/* Largest signed record the codec will produce or accept. */
+#define IM_RECORD_MAX                                                     \
+    (IM_RECORD_FIXED + 2 + IM_VALUE_MAX + 2 + IM_DESC_MAX + 1             \
+     + IM_TAGS_MAX * (1 + IM_TAG_MAX) + 1 + IM_RECIPIENTS_MAX * IM_NODE_ID_SIZE \
+     + IM_SIG_SIZE)
+
+typedef enum { IM_OP_PUT = 1, IM_OP_REVOKE = 2 } im_op_t;
+
+/* A decoded indicator. A plain value type (it is copied into batches and
+ * filled by the decoder); every string is NUL terminated and every count is
+ * within its limit once im_record_check() has passed. Times are seconds since
+ * the Unix epoch, UTC; valid_from and valid_until are 0 when unset. */
+typedef struct {
+    uint8_t origin[IM_NODE_ID_SIZE];
+    uint8_t id[IM_ID_SIZE];
+    uint64_t version;
+    uint8_t op;         /* im_op_t */
+    uint8_t type;       /* im_type_t */
+    uint8_t tlp;        /* im_tlp_t */
+    uint8_t confidence; /* 0..100 */
+    uint8_t reach;      /* links from the origin; IM_REACH_UNLIMITED */
+    int64_t created;
+    int64_t modified;
+    int64_t valid_from;
+    int64_t valid_until;
+    char value[IM_VALUE_MAX + 1];
+    char description[IM_DESC_MAX + 1];
+    size_t ntags;
+    char tags[IM_TAGS_MAX][IM_TAG_MAX + 1];
+    size_t nrecipients;
+    uint8_t recipients[IM_RECIPIENTS_MAX][IM_NODE_ID_SIZE];
+} im_record_t;
+
+/* Resets every field: no tags, no recipients, confidence and reach defaults,
+ * version 1, op put. */
+void im_record_init (im_record_t *self);
+
+/* Checks every field against the rules of SPEC.md (ranges, canonical value,
+ * tag and description characters, duplicates, validity window). Returns 0, or
+ * -1 with errno EINVAL and a one-line reason naming the field in ERR. */
+int im_record_check (const im_record_t *self, char *err, size_t errsz);
+
+/* Adds a tag (kept unique; order does not matter). Returns 0 or -1 with errno
+ * EINVAL (bad tag) or ENOSPC (too many), reason in ERR. */
+int im_record_add_tag (im_record_t *self, const char *tag, char *err, size_t errsz);
+
+/* Checks SELF, encodes it canonically (tags and recipients sorted) and signs
+ * it with SECRET_KEY, whose public half must equal SELF->origin. Writes the
+ * signed record into BUF and its size into *LEN. Returns 0, or -1 with errno
+ * EINVAL (bad record or key mismatch, reason in ERR) or ENOSPC. */
+int im_record_sign (const im_record_t *self,
+                    const uint8_t secret_key[IM_SECRET_KEY_SIZE], uint8_t *buf,
+                    size_t bufsz, size_t *len, char *err, size_t errsz);
+
+/* Decodes a signed record. Every length is bounds-checked, trailing bytes,
+ * an unknown format, a non-canonical encoding or an invalid field are refused;
+ * with VERIFY the origin's signature is checked too (a store reading back what
+ * it verified before may skip it). Returns 0, or -1 with errno EBADMSG
+ * (malformed) or EPERM (bad signature) and the reason in ERR. */
+int im_record_decode (const uint8_t *buf, size_t len, int verify,
+                      im_record_t *self, char *err, size_t errsz);
+
+/* The record as a JSON object with every field, times in RFC 3339 UTC (the
+ * PUB socket format, SPEC.md). Returns a new reference or NULL (ENOMEM). */
+json_t *im_record_to_json (const im_record_t *self);
+
+/* Fills the content fields of SELF (type, value, tlp, confidence, tags,
+ * description, reach, valid_from, valid_until, recipients) from a JSON object
+ * as the control socket and `publish -` carry it (SPEC.md): type and value
+ * required, the rest optional with defaults; the value is validated and
+ * normalised. Other fields are left as they are. NOW resolves relative times.
+ * Returns 0, or -1 with errno EINVAL and a reason naming the field in ERR. */
+int im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *err,
+                         size_t errsz);
+
+/* UUID text form of an indicator id, lower case. */
+void im_id_format (const uint8_t id[IM_ID_SIZE], char out[IM_ID_STR_SIZE]);
+/* Parses UUID text (any case). Returns 0 or -1 with errno EINVAL. */
+int im_id_parse (const char *text, uint8_t id[IM_ID_SIZE]);
+/* A new random (version 4) UUID. */
+void im_id_generate (uint8_t id[IM_ID_SIZE]);
+
+/* Node ids are written as 64 lower-case hex digits. */
+void im_node_format (const uint8_t node[IM_NODE_ID_SIZE], char out[IM_NODE_HEX_SIZE]);
+int im_node_parse (const char *text, uint8_t node[IM_NODE_ID_SIZE]);
+
+/* Returns 1 when S (LEN bytes) is well-formed UTF-8 without NUL, else 0. */
+int im_utf8_valid (const char *s, size_t len);
+
+#endif

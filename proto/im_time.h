@@ -1,0 +1,22 @@
+/* im_time.h -- times as intelmesh writes and reads them: RFC 3339 UTC on the
+ * outside ("2026-11-23T11:12:00Z"), seconds since the Unix epoch inside. */
+#ifndef IM_TIME_H
+#define IM_TIME_H
+
+#include <stdint.h>
+
+#define IM_TIME_STR_SIZE 32
+
+/* Writes T as RFC 3339 UTC with a 'Z'. Returns OUT. */
+char *im_time_format (int64_t t, char out[IM_TIME_STR_SIZE]);
+
+/* Parses an absolute time (RFC 3339 with 'Z' or a +hh:mm offset, fractional
+ * seconds ignored; or a date YYYY-MM-DD meaning its midnight UTC) or a
+ * duration from NOW ("+30d", "12h", "90m", "45s", "2w"). Returns 0, or -1 with
+ * errno EINVAL. */
+int im_time_parse (const char *text, int64_t now, int64_t *t);
+
+/* Seconds since the epoch, from the real-time clock. */
+int64_t im_time_now (void);
+
+#endif

@@ -1,0 +1,111 @@
+/* cmd_feed.c -- `intelmesh tail`: subscribes to the node's local PUB feed and
+ * prints each message as one JSON line, {"topic": ..., "data": {...}}. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <czmq.h>
+
+#include "im_config.h"
+#include "intelmesh.h"
+
+/* A bound wildcard address is dialled on loopback. */
+static void
+connect_endpoint (const char *bound, char *out, size_t outsz)
+{
+    if (strncmp (bound, "tcp://*:", 8) == 0)
+        snprintf (out, outsz, "tcp://127.0.0.1:%s", bound + 8);
+    else if (strncmp (bound, "tcp://0.0.0.0:", 14) == 0)
+        snprintf (out, outsz, "tcp://127.0.0.1:%s", bound + 14);
+    else
+        snprintf (out, outsz, "%s", bound);
+}
+
+int
+cmd_tail (im_cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "dir", required_argument, NULL, 'd' }, { "count", required_argument, NULL, 'n' },
+        { "timeout", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *dir_opt = NULL;
+    long count = 0, timeout = 0;
+    int c;
+    while ((c = getopt_long (argc, argv, "d:n:t:h", options, NULL)) != -1) {
+        switch (c) {
+        case 'd': dir_opt = optarg; break;
+        case 'n':
+            if (cli_number ("--count", optarg, 1, 1000000000, &count))
+                return EXIT_USAGE;
+            break;
+        case 't':
+            if (cli_number ("--timeout", optarg, 1, 86400 * 365, &timeout))
+                return EXIT_USAGE;
+            break;
+        case 'h':
+            printf ("Usage: intelmesh tail [-d DIR] [--count N] [--timeout SECONDS] [TOPIC-PREFIX]\n"
+                    "Prints the node's local feed as JSON lines, {\"topic\":..., \"data\":...},\n"
+                    "from now on. Topics: ioc.TYPE.TLP (e.g. ioc.ipv4.green) for every\n"
+                    "accepted change, node.heartbeat every few seconds. TOPIC-PREFIX picks\n"
+                    "some (e.g. 'ioc.' or 'ioc.domain.').\n\n"
+                    "  --count N          stop after N messages\n"
+                    "  --timeout SECONDS  stop after that long (exit 1 if --count was not met)\n");
+            return 0;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (argc - optind > 1) {
+        cli_error ("tail: at most one TOPIC-PREFIX (see --help)");
+        return EXIT_USAGE;
+    }
+    const char *prefix = optind < argc ? argv[optind] : "";
+    if (cli_resolve_dir (cli, dir_opt))
+        return EXIT_USAGE;
+    char err[1024], endpoint[IM_ENDPOINT_MAX + 32];
+    im_config_t cfg;
+    if (im_config_load (cli->dir, &cfg, err, sizeof err)) {
+        cli_error ("%s", err);
+        return EXIT_FAIL;
+    }
+    if (im_pidfile_holder (cli->dir) == 0) {
+        cli_error ("intelmeshd is not running on %s (start it with 'intelmeshd -d %s')",
+                   cli->dir, cli->dir);
+        return EXIT_FAIL;
+    }
+    connect_endpoint (cfg.pub_endpoint, endpoint, sizeof endpoint);
+    zsock_t *sub = zsock_new_sub (endpoint, prefix);
+    if (!sub) {
+        cli_error ("tail: cannot connect to %s", endpoint);
+        return EXIT_FAIL;
+    }
+    zsock_set_rcvtimeo (sub, 250);
+    int64_t deadline = timeout ? zclock_mono () + 1000 * timeout : 0;
+    long seen = 0;
+    while (!zsys_interrupted && (!count || seen < count)) {
+        if (deadline && zclock_mono () >= deadline)
+            break;
+        char *topic = NULL, *data = NULL;
+        if (zstr_recvx (sub, &topic, &data, NULL) < 0) {
+            /* A timeout: check that the daemon is still there. */
+            if (im_pidfile_holder (cli->dir) == 0) {
+                cli_error ("tail: intelmeshd stopped");
+                break;
+            }
+            continue;
+        }
+        json_t *payload = data ? json_loads (data, 0, NULL) : NULL;
+        json_t *line = json_pack ("{s:s, s:o}", "topic", topic ? topic : "", "data",
+                                  payload ? payload : json_null ());
+        cli_print_json (line);
+        fflush (stdout);
+        json_decref (line);
+        zstr_free (&topic);
+        zstr_free (&data);
+        seen++;
+    }
+    zsock_destroy (&sub);
+    return count && seen < count ? EXIT_FAIL : 0;
+}

@@ -1,0 +1,138 @@
+/* im_client.c -- control socket client: a DEALER on ipc://DIR/control.sock.
+ * Waits are sliced so that a daemon that dies mid-request is noticed at once
+ * rather than after the whole timeout. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <czmq.h>
+
+#include "im_client.h"
+#include "im_config.h"
+#include "im_node.h"
+
+struct _im_client_t {
+    zsock_t *sock;
+    char *dir;
+};
+
+static int
+fail (int code, char *err, size_t errsz, const char *fmt, ...)
+{
+    if (err && errsz) {
+        va_list ap;
+        va_start (ap, fmt);
+        vsnprintf (err, errsz, fmt, ap);
+        va_end (ap);
+    }
+    errno = code;
+    return -1;
+}
+
+im_client_t *
+im_client_new (const char *dir, char *err, size_t errsz)
+{
+    if (im_pidfile_holder (dir) == 0) {
+        fail (ECONNREFUSED, err, errsz,
+              "intelmeshd is not running on %s (start it with 'intelmeshd -d %s')", dir,
+              dir);
+        return NULL;
+    }
+    im_client_t *self = calloc (1, sizeof *self);
+    if (!self || !(self->dir = strdup (dir))) {
+        free (self);
+        fail (ENOMEM, err, errsz, "out of memory");
+        return NULL;
+    }
+    self->sock = zsock_new (ZMQ_DEALER);
+    if (!self->sock
+        || zsock_connect (self->sock, "ipc://%s/%s", dir, IM_CONTROL_FILE) != 0) {
+        fail (ECONNREFUSED, err, errsz, "cannot connect to intelmeshd on %s: %s", dir,
+              zmq_strerror (zmq_errno ()));
+        im_client_destroy (&self);
+        return NULL;
+    }
+    zsock_set_linger (self->sock, 0);
+    zsock_set_maxmsgsize (self->sock, 4 * IM_CONTROL_MSG_MAX);
+    return self;
+}
+
+void
+im_client_destroy (im_client_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    int saved = errno;
+    zsock_destroy (&(*self_p)->sock);
+    free ((*self_p)->dir);
+    free (*self_p);
+    *self_p = NULL;
+    errno = saved;
+}
+
+json_t *
+im_client_call (im_client_t *self, const char *command, json_t *body, int timeout_ms,
+                char *err, size_t errsz)
+{
+    char *text = json_dumps (body, JSON_COMPACT);
+    if (!text) {
+        fail (ENOMEM, err, errsz, "out of memory");
+        return NULL;
+    }
+    int rc = zstr_sendx (self->sock, command, text, NULL);
+    free (text);
+    if (rc != 0) {
+        fail (EPIPE, err, errsz, "cannot send to intelmeshd: %s", zmq_strerror (zmq_errno ()));
+        return NULL;
+    }
+    zpoller_t *poller = zpoller_new (self->sock, NULL);
+    int64_t deadline = zclock_mono () + timeout_ms;
+    zsock_t *which = NULL;
+    while (!which) {
+        int64_t left = deadline - zclock_mono ();
+        if (left <= 0) {
+            fail (ETIMEDOUT, err, errsz, "intelmeshd did not answer within %d s",
+                  timeout_ms / 1000);
+            break;
+        }
+        which = zpoller_wait (poller, left > 250 ? 250 : (int) left);
+        if (!which && zpoller_terminated (poller)) {
+            fail (EINTR, err, errsz, "interrupted");
+            break;
+        }
+        if (!which && im_pidfile_holder (self->dir) == 0) {
+            fail (EPIPE, err, errsz, "intelmeshd stopped before it answered");
+            break;
+        }
+    }
+    zpoller_destroy (&poller);
+    if (!which)
+        return NULL;
+    char *status = NULL, *reply_text = NULL;
+    if (zstr_recvx (self->sock, &status, &reply_text, NULL) != 2) {
+        zstr_free (&status);
+        zstr_free (&reply_text);
+        fail (EPROTO, err, errsz, "malformed reply from intelmeshd");
+        return NULL;
+    }
+    json_t *reply = json_loads (reply_text, 0, NULL);
+    int ok = strcmp (status, "OK") == 0;
+    zstr_free (&status);
+    zstr_free (&reply_text);
+    if (!json_is_object (reply)) {
+        json_decref (reply);
+        fail (EPROTO, err, errsz, "malformed reply from intelmeshd");
+        return NULL;
+    }
+    if (!ok) {
+        const char *why = json_string_value (json_object_get (reply, "error"));
+        fail (EPROTO, err, errsz, "%s", why ? why : "request refused");
+        json_decref (reply);
+        return NULL;
+    }
+    return reply;
+}

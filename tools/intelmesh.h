@@ -1,0 +1,54 @@
+/* intelmesh.h -- shared parts of the intelmesh command: the subcommand
+ * signature, the data directory every subcommand works on, and helpers for
+ * errors and the daemon connection. */
+#ifndef INTELMESH_H
+#define INTELMESH_H
+
+#include <limits.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "im_client.h"
+
+typedef struct {
+    const char *dir_opt; /* -d given before the subcommand */
+    char dir[PATH_MAX];  /* resolved data directory */
+} im_cli_t;
+
+typedef int (cmd_fn) (im_cli_t *cli, int argc, char **argv);
+
+/* Exit codes. */
+#define EXIT_NOTFOUND 1 /* lookup found nothing */
+#define EXIT_FAIL 1     /* the request failed or was refused */
+#define EXIT_USAGE 2    /* bad command line */
+
+/* Prints "intelmesh: MESSAGE" on standard error. */
+void cli_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+/* Resolves the data directory (a subcommand's -d wins over the global one).
+ * Returns 0, or prints why and returns -1. */
+int cli_resolve_dir (im_cli_t *cli, const char *dir_opt);
+
+/* Connects to the daemon; prints why and returns NULL when it cannot. */
+im_client_t *cli_connect (im_cli_t *cli);
+
+/* Calls the daemon; prints the reason and returns NULL on failure. */
+json_t *cli_call (im_client_t *client, const char *command, json_t *body);
+
+/* Prints JSON compactly on one line of standard output. */
+void cli_print_json (json_t *obj);
+
+/* Parses a whole number in [MIN, MAX] for option NAME; prints why on error. */
+int cli_number (const char *name, const char *text, long min, long max, long *out);
+
+int cmd_init (im_cli_t *cli, int argc, char **argv);
+int cmd_id (im_cli_t *cli, int argc, char **argv);
+int cmd_status (im_cli_t *cli, int argc, char **argv);
+int cmd_publish (im_cli_t *cli, int argc, char **argv);
+int cmd_revoke (im_cli_t *cli, int argc, char **argv);
+int cmd_lookup (im_cli_t *cli, int argc, char **argv);
+int cmd_list (im_cli_t *cli, int argc, char **argv);
+int cmd_tail (im_cli_t *cli, int argc, char **argv);
+
+#endif
