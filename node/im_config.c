@@ -88,6 +88,10 @@ im_endpoint_valid (const char *endpoint)
 {
     if (!endpoint || strlen (endpoint) >= IM_ENDPOINT_MAX)
         return 0;
+    /* Endpoints are written into the ZPL config and the one-line card. */
+    for (const char *p = endpoint; *p; p++)
+        if ((unsigned char) *p <= ' ' || *p == '"' || *p == '\'' || *p == 0x7F)
+            return 0;
     if (strncmp (endpoint, "ipc://", 6) == 0)
         return endpoint[6] != 0;
     if (strncmp (endpoint, "tcp://", 6) != 0)
@@ -98,10 +102,7 @@ im_endpoint_valid (const char *endpoint)
     char *end;
     long port = strtol (colon + 1, &end, 10);
     if (*end || port < 1 || port > 65535)
-        return *end == 0 && strcmp (colon + 1, "*") == 0;
-    for (const char *p = endpoint + 6; p < colon; p++)
-        if (isspace ((unsigned char) *p))
-            return 0;
+        return 0;
     return 1;
 }
 

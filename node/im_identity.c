@@ -158,7 +158,16 @@ im_identity_load (const char *dir, char *err, size_t errsz)
              && binlen == crypto_sign_SECRETKEYBYTES && strlen (curve) == 40
              && zmq_z85_decode (curve_bin, curve) != NULL;
     if (ok) {
-        crypto_sign_ed25519_sk_to_pk (self->node, self->sign_secret);
+        /* The stored key is seed and public key: derive both again from the
+         * seed, so that a damaged file cannot load under a wrong node id. */
+        uint8_t seed[crypto_sign_SEEDBYTES], sk[crypto_sign_SECRETKEYBYTES];
+        crypto_sign_ed25519_sk_to_seed (seed, self->sign_secret);
+        crypto_sign_seed_keypair (self->node, sk, seed);
+        ok = sodium_memcmp (sk, self->sign_secret, sizeof sk) == 0;
+        sodium_memzero (seed, sizeof seed);
+        sodium_memzero (sk, sizeof sk);
+    }
+    if (ok) {
         crypto_scalarmult_base (curve_pub, curve_bin);
         memcpy (self->curve_secret, curve, 41);
         ok = zmq_z85_encode (self->curve_public, curve_pub, 32) != NULL;

@@ -52,6 +52,10 @@ node_start (node_t *self, char *err, size_t errsz)
     char path[4096];
     if (im_config_load (self->dir, &self->config, err, errsz))
         return -1;
+    struct stat st;
+    if (stat (self->dir, &st) == 0 && (st.st_mode & 077))
+        zsys_warning ("%s is open to other users (mode %04o): chmod 700 it", self->dir,
+                      (unsigned) (st.st_mode & 07777));
     self->identity = im_identity_load (self->dir, err, errsz);
     if (!self->identity)
         return -1;
@@ -268,6 +272,10 @@ batch_add (node_t *self, batch_t *b, const im_record_t *rec, json_t *result, cha
     if (im_record_sign (&b->recs[i], im_identity_sign_secret (self->identity),
                         b->blobs + i * IM_RECORD_MAX, IM_RECORD_MAX, &len, err, errsz))
         return -1;
+    /* Keep the record as it was signed (tags and recipients in canonical
+     * order), so that the feed shows what every other reader sees. */
+    if (im_record_decode (b->blobs + i * IM_RECORD_MAX, len, 0, &b->recs[i], err, errsz))
+        return -1;
     b->items[i].blob = b->blobs + i * IM_RECORD_MAX;
     b->items[i].len = len;
     b->items[i].rec = &b->recs[i];
@@ -341,12 +349,20 @@ handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
         size_t *earlier = zhashx_lookup (seen, key);
         const char *status = "new";
         if (earlier) {
-            /* The same value twice in one request: the later one updates. */
+            /* The same value twice in one request: the later one updates,
+             * unless it says nothing new. */
             const im_record_t *prev = &b.recs[*earlier];
             memcpy (rec->id, prev->id, IM_ID_SIZE);
             rec->version = prev->version + 1;
             rec->created = prev->created;
             status = "updated";
+            if (same_content (rec, prev)) {
+                char id[IM_ID_STR_SIZE];
+                im_id_format (rec->id, id);
+                json_array_append_new (results, json_pack ("{s:s, s:s}", "id", id,
+                                                           "status", "unchanged"));
+                continue;
+            }
         }
         else {
             m.type = rec->type;
@@ -435,16 +451,16 @@ handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
                   "revoke an indicator)"));
             continue;
         }
+        char text[IM_ID_STR_SIZE];
+        im_id_format (id, text);
         if (rec->op == IM_OP_REVOKE) {
-            json_array_append_new (results, json_pack ("{s:s, s:s}", "id",
-                                   json_string_value (v), "status", "already revoked"));
+            json_array_append_new (results, json_pack ("{s:s, s:s}", "id", text,
+                                                       "status", "already revoked"));
             continue;
         }
         rec->op = IM_OP_REVOKE;
         rec->version++;
         rec->modified = im_time_now ();
-        char text[IM_ID_STR_SIZE];
-        im_id_format (id, text);
         json_t *result = json_pack ("{s:s, s:s}", "id", text, "status", "revoked");
         if (batch_add (self, &b, rec, result, why, sizeof why)) {
             json_decref (result);
@@ -474,9 +490,45 @@ collect_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
     return 0;
 }
 
+/* Refuses a request whose optional string fields have another JSON type. */
+static int
+strings_only (json_t *body, const char *const *names, char *err, size_t errsz)
+{
+    for (int i = 0; names[i]; i++) {
+        json_t *v = json_object_get (body, names[i]);
+        if (v && !json_is_string (v) && !json_is_null (v)) {
+            snprintf (err, errsz, "'%s' must be a string", names[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Limits the matches one LOOKUP returns (a value held by many origins). */
+#define LOOKUP_MATCH_MAX 1000
+
+typedef struct {
+    json_t *matches;
+    int truncated;
+} lookup_t;
+
+static int
+lookup_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
+{
+    lookup_t *l = arg;
+    if (json_array_size (l->matches) >= LOOKUP_MATCH_MAX) {
+        l->truncated = 1;
+        return 1;
+    }
+    return collect_fn (rec, blob, len, l->matches);
+}
+
 static json_t *
 handle_lookup (node_t *self, json_t *body, char *err, size_t errsz)
 {
+    static const char *const fields[] = { "value", "type", NULL };
+    if (strings_only (body, fields, err, errsz))
+        return NULL;
     const char *value = json_string_value (json_object_get (body, "value"));
     const char *tname = json_string_value (json_object_get (body, "type"));
     if (!value) {
@@ -485,9 +537,8 @@ handle_lookup (node_t *self, json_t *body, char *err, size_t errsz)
     }
     int type = tname ? im_type_parse (tname) : im_ioc_guess (value);
     if (type <= 0) {
-        snprintf (err, errsz, tname ? "type: '%.32s' is not an indicator type"
-                                    : "value: cannot tell its type: give --type",
-                  tname ? tname : "");
+        snprintf (err, errsz, "%s", tname ? "type: not an indicator type"
+                                          : "value: cannot tell its type: give a type");
         return NULL;
     }
     char norm[IM_VALUE_MAX + 1], why[256];
@@ -495,19 +546,27 @@ handle_lookup (node_t *self, json_t *body, char *err, size_t errsz)
         snprintf (err, errsz, "value: %s", why);
         return NULL;
     }
-    json_t *matches = json_array ();
-    if (!matches || im_store_lookup (self->store, type, norm, collect_fn, matches) < 0) {
+    lookup_t l = { json_array (), 0 };
+    if (!l.matches || im_store_lookup (self->store, type, norm, lookup_fn, &l) < 0) {
         snprintf (err, errsz, "store: look-up failed: %s", strerror (errno));
-        json_decref (matches);
+        json_decref (l.matches);
         return NULL;
     }
-    return json_pack ("{s:s, s:s, s:o}", "type", im_type_name (type), "value", norm,
-                      "matches", matches);
+    return json_pack ("{s:s, s:s, s:o, s:b}", "type", im_type_name (type), "value", norm,
+                      "matches", l.matches, "truncated", l.truncated);
 }
 
 static json_t *
 handle_list (node_t *self, json_t *body, char *err, size_t errsz)
 {
+    static const char *const fields[] = { "type", "origin", "after", NULL };
+    json_t *limit_v = json_object_get (body, "limit");
+    if (strings_only (body, fields, err, errsz))
+        return NULL;
+    if (limit_v && !json_is_integer (limit_v)) {
+        snprintf (err, errsz, "'limit' must be a whole number");
+        return NULL;
+    }
     const char *tname = json_string_value (json_object_get (body, "type"));
     const char *origin_text = json_string_value (json_object_get (body, "origin"));
     const char *after_text = json_string_value (json_object_get (body, "after"));
@@ -516,7 +575,7 @@ handle_list (node_t *self, json_t *body, char *err, size_t errsz)
     uint8_t origin[IM_NODE_ID_SIZE], after[IM_STORE_KEY_SIZE], next[IM_STORE_KEY_SIZE];
     size_t binlen = 0;
     if (tname && (type = im_type_parse (tname)) < 0) {
-        snprintf (err, errsz, "type: '%.32s' is not an indicator type", tname);
+        snprintf (err, errsz, "type: not an indicator type");
         return NULL;
     }
     if (origin_text && im_node_parse (origin_text, origin)) {
@@ -561,17 +620,13 @@ handle_status (node_t *self, json_t *body, char *err, size_t errsz)
     json_t *by_type = json_object (), *by_tlp = json_object ();
     uint64_t tlp_total[IM_TLP_COUNT] = { 0 };
     for (int t = 1; t < IM_TYPE_COUNT; t++) {
-        json_t *row = json_object ();
         uint64_t sum = 0;
         for (int l = 1; l < IM_TLP_COUNT; l++) {
-            if (st.live[t][l])
-                json_object_set_new (row, im_tlp_name (l), json_integer ((json_int_t) st.live[t][l]));
             sum += st.live[t][l];
             tlp_total[l] += st.live[t][l];
         }
         if (sum)
             json_object_set_new (by_type, im_type_name (t), json_integer ((json_int_t) sum));
-        json_decref (row);
     }
     for (int l = 1; l < IM_TLP_COUNT; l++)
         json_object_set_new (by_tlp, im_tlp_name (l), json_integer ((json_int_t) tlp_total[l]));
@@ -626,7 +681,7 @@ handle_control (node_t *self)
     if (!routing || !command || !body_frame || zmsg_size (msg) != 0)
         snprintf (err, sizeof err, "malformed request: want a command and a JSON body");
     else if (!fn)
-        snprintf (err, sizeof err, "unknown command '%.32s'", command);
+        snprintf (err, sizeof err, "unknown command");
     else {
         json_error_t jerr;
         body = json_loadb ((const char *) zframe_data (body_frame),
@@ -640,8 +695,14 @@ handle_control (node_t *self)
     if (ok)
         self->requests++;
     else {
+        /* The command may be any bytes: only printable ASCII reaches the log. */
+        char shown[33] = "?";
+        for (size_t i = 0; command && command[i] && i < sizeof shown - 1; i++) {
+            shown[i] = command[i] > ' ' && command[i] < 0x7F ? command[i] : '?';
+            shown[i + 1] = 0;
+        }
         self->bad_requests++;
-        zsys_warning ("control: refused %.32s request: %s", command ? command : "?", err);
+        zsys_warning ("control: refused %s request: %s", shown, err);
         reply = json_pack ("{s:s}", "error", err);
     }
     char *text = json_dumps (reply, JSON_COMPACT);

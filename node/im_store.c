@@ -518,6 +518,8 @@ im_store_changes (im_store_t *self, uint64_t since, size_t limit, im_store_fn *f
         errno = EINVAL;
         return -1;
     }
+    if (since == UINT64_MAX)
+        return 0; /* nothing can come after the last possible number */
     im_record_t *rec = malloc (sizeof *rec);
     MDB_txn *txn;
     MDB_cursor *cur = NULL;

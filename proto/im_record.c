@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,9 +140,12 @@ im_record_check (const im_record_t *self, char *err, size_t errsz)
     if (self->confidence > 100)
         return fail (EINVAL, err, errsz, "confidence: %u is not within 0..100",
                      self->confidence);
-    if (memchr (self->value, 0, sizeof self->value) == NULL
-        || memchr (self->description, 0, sizeof self->description) == NULL)
+    if (self->version > INT64_MAX)
+        return fail (EINVAL, err, errsz, "version: larger than 2^63 - 1");
+    if (memchr (self->value, 0, sizeof self->value) == NULL)
         return fail (EINVAL, err, errsz, "value: not terminated");
+    if (memchr (self->description, 0, sizeof self->description) == NULL)
+        return fail (EINVAL, err, errsz, "description: not terminated");
     if (im_ioc_normalise (self->type, self->value, norm, sizeof norm, why, sizeof why))
         return fail (EINVAL, err, errsz, "value: %s", why);
     if (strcmp (norm, self->value) != 0)
@@ -169,6 +173,9 @@ im_record_check (const im_record_t *self, char *err, size_t errsz)
     if (self->created < 0 || self->modified < 0 || self->valid_from < 0
         || self->valid_until < 0)
         return fail (EINVAL, err, errsz, "times: negative time");
+    if (self->created > IM_TIME_MAX || self->modified > IM_TIME_MAX
+        || self->valid_from > IM_TIME_MAX || self->valid_until > IM_TIME_MAX)
+        return fail (EINVAL, err, errsz, "times: after the year 9999");
     if (self->valid_from && self->valid_until && self->valid_until < self->valid_from)
         return fail (EINVAL, err, errsz, "valid_until: before valid_from");
     return 0;
@@ -365,7 +372,8 @@ im_record_decode (const uint8_t *buf, size_t len, int verify, im_record_t *self,
     return 0;
 
 malformed:
-    return fail (EBADMSG, err, errsz, "record: truncated or over-long field");
+    return fail (EBADMSG, err, errsz,
+                 "record: a field is truncated, over-long or holds a NUL byte");
 }
 
 /* --- Text forms -------------------------------------------------------- */
@@ -494,11 +502,13 @@ json_time (const json_t *obj, const char *name, int64_t now, int64_t *t, char *e
     const json_t *v = json_object_get (obj, name);
     if (!v || json_is_null (v))
         return 0;
-    if (json_is_integer (v) && json_integer_value (v) >= 0) {
+    if (json_is_integer (v) && json_integer_value (v) >= 0
+        && json_integer_value (v) <= IM_TIME_MAX) {
         *t = (int64_t) json_integer_value (v);
         return 0;
     }
-    if (!json_is_string (v) || im_time_parse (json_string_value (v), now, t) != 0)
+    if (!json_is_string (v) || im_time_parse (json_string_value (v), now, t) != 0
+        || *t < 0 || *t > IM_TIME_MAX)
         return fail (EINVAL, err, errsz,
                      "%s: not a time (RFC 3339 like 2026-12-31T00:00:00Z, a date, "
                      "or a duration like 30d)", name);

@@ -115,19 +115,22 @@ im_time_parse (const char *text, int64_t now, int64_t *t)
     }
     if (*p != '\0')
         goto bad;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60
+        || (s == 60 && (h != 23 || mi != 59)))
         goto bad;
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;
     tm.tm_mday = d;
     tm.tm_hour = h;
     tm.tm_min = mi;
-    tm.tm_sec = s;
+    /* A leap second (23:59:60) is read as the second before, plus one. */
+    tm.tm_sec = s == 60 ? 59 : s;
+    errno = 0;
     time_t tt = timegm (&tm);
     /* timegm normalises 31 February into March: refuse such dates. */
-    if (tt == (time_t) -1 || tm.tm_mday != d || tm.tm_mon != mo - 1)
+    if ((tt == (time_t) -1 && errno) || tm.tm_mday != d || tm.tm_mon != mo - 1)
         goto bad;
-    *t = (int64_t) tt - offset;
+    *t = (int64_t) tt + (s == 60) - offset;
     return 0;
 bad:
     errno = EINVAL;

@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #define IM_TIME_STR_SIZE 32
+/* 9999-12-31T23:59:59Z: the last time RFC 3339 can write. */
+#define IM_TIME_MAX INT64_C (253402300799)
 
 /* Writes T as RFC 3339 UTC with a 'Z'. Returns OUT. */
 char *im_time_format (int64_t t, char out[IM_TIME_STR_SIZE]);

@@ -380,33 +380,16 @@ done:
 int
 cmd_revoke (im_cli_t *cli, int argc, char **argv)
 {
-    static const struct option options[] = {
-        { "dir", required_argument, NULL, 'd' }, { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },     { NULL, 0, NULL, 0 },
-    };
-    const char *dir_opt = NULL;
-    int json = 0, c;
-    while ((c = getopt_long (argc, argv, "d:jh", options, NULL)) != -1) {
-        switch (c) {
-        case 'd': dir_opt = optarg; break;
-        case 'j': json = 1; break;
-        case 'h':
-            printf ("Usage: intelmesh revoke [-d DIR] [--json] ID...\n"
-                    "Revokes indicators this node published: a signed tombstone replaces\n"
-                    "each one and travels like any update. Only an indicator's origin can\n"
-                    "revoke it.\n");
-            return 0;
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc) {
-        cli_error ("revoke: give the id of the indicator to revoke (see --help)");
-        return EXIT_USAGE;
-    }
-    if (argc - optind > IM_CONTROL_BATCH_MAX) {
-        cli_error ("revoke: at most %d ids at a time", IM_CONTROL_BATCH_MAX);
-        return EXIT_USAGE;
-    }
+    int json = 0;
+    int rc = cli_basic_options (
+        cli, argc, argv,
+        "Usage: intelmesh revoke [-d DIR] [--json] ID...\n"
+        "Revokes indicators this node published: a signed tombstone replaces\n"
+        "each one and travels like any update. Only an indicator's origin can\n"
+        "revoke it.\n",
+        1, IM_CONTROL_BATCH_MAX, &json);
+    if (rc != CLI_GO_ON)
+        return rc;
     json_t *ids = json_array ();
     for (int i = optind; i < argc; i++) {
         uint8_t id[IM_ID_SIZE];
@@ -417,10 +400,6 @@ cmd_revoke (im_cli_t *cli, int argc, char **argv)
         }
         json_array_append_new (ids, json_string (argv[i]));
     }
-    if (cli_resolve_dir (cli, dir_opt)) {
-        json_decref (ids);
-        return EXIT_USAGE;
-    }
     im_client_t *client = cli_connect (cli);
     json_t *body = json_pack ("{s:o}", "ids", ids);
     json_t *reply = client ? cli_call (client, "REVOKE", body) : NULL;
@@ -428,7 +407,7 @@ cmd_revoke (im_cli_t *cli, int argc, char **argv)
     im_client_destroy (&client);
     if (!reply)
         return EXIT_FAIL;
-    int rc = 0;
+    rc = 0;
     json_t *results = json_object_get (reply, "results");
     for (size_t i = 0; i < json_array_size (results); i++) {
         json_t *r = json_array_get (results, i);
@@ -535,9 +514,12 @@ cmd_lookup (im_cli_t *cli, int argc, char **argv)
         cli_print_json (reply);
     else if (n == 0)
         printf ("%s %s: not known\n", im_type_name (t), norm);
-    else
+    else {
         for (size_t i = 0; i < n; i++)
             print_record (json_array_get (matches, i), norm);
+        if (json_is_true (json_object_get (reply, "truncated")))
+            printf ("(only the first %zu matches are shown)\n", n);
+    }
     json_decref (reply);
     return n ? 0 : EXIT_NOTFOUND;
 }

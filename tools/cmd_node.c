@@ -149,30 +149,15 @@ cmd_init (im_cli_t *cli, int argc, char **argv)
 int
 cmd_id (im_cli_t *cli, int argc, char **argv)
 {
-    static const struct option options[] = {
-        { "dir", required_argument, NULL, 'd' }, { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },     { NULL, 0, NULL, 0 },
-    };
-    const char *dir_opt = NULL;
-    int json = 0, c;
-    while ((c = getopt_long (argc, argv, "d:jh", options, NULL)) != -1) {
-        switch (c) {
-        case 'd': dir_opt = optarg; break;
-        case 'j': json = 1; break;
-        case 'h':
-            printf ("Usage: intelmesh id [-d DIR] [--json]\n"
-                    "Prints this node's card on one line: 'intelmesh1 NAME NODE-ID\n"
-                    "CURVE-KEY ENDPOINT', the keys in hex. Give it to partners.\n");
-            return 0;
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        cli_error ("id: unexpected argument '%s'", argv[optind]);
-        return EXIT_USAGE;
-    }
-    if (cli_resolve_dir (cli, dir_opt))
-        return EXIT_USAGE;
+    int json = 0;
+    int rc = cli_basic_options (
+        cli, argc, argv,
+        "Usage: intelmesh id [-d DIR] [--json]\n"
+        "Prints this node's card on one line: 'intelmesh1 NAME NODE-ID\n"
+        "CURVE-KEY ENDPOINT', the keys in hex. Give it to partners.\n",
+        0, 0, &json);
+    if (rc != CLI_GO_ON)
+        return rc;
     char err[1024], card[IM_CARD_MAX];
     im_config_t cfg;
     if (im_config_load (cli->dir, &cfg, err, sizeof err)) {
@@ -230,30 +215,15 @@ human_duration (long long s, char *out, size_t outsz)
 int
 cmd_status (im_cli_t *cli, int argc, char **argv)
 {
-    static const struct option options[] = {
-        { "dir", required_argument, NULL, 'd' }, { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },     { NULL, 0, NULL, 0 },
-    };
-    const char *dir_opt = NULL;
-    int json = 0, c;
-    while ((c = getopt_long (argc, argv, "d:jh", options, NULL)) != -1) {
-        switch (c) {
-        case 'd': dir_opt = optarg; break;
-        case 'j': json = 1; break;
-        case 'h':
-            printf ("Usage: intelmesh status [-d DIR] [--json]\n"
-                    "Shows the running node: identity, uptime, indicators by type and\n"
-                    "TLP, store size and map use, and refusals.\n");
-            return 0;
-        default: return EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        cli_error ("status: unexpected argument '%s'", argv[optind]);
-        return EXIT_USAGE;
-    }
-    if (cli_resolve_dir (cli, dir_opt))
-        return EXIT_USAGE;
+    int json = 0;
+    int rc = cli_basic_options (
+        cli, argc, argv,
+        "Usage: intelmesh status [-d DIR] [--json]\n"
+        "Shows the running node: identity, uptime, indicators by type and\n"
+        "TLP, store size and map use, and refusals.\n",
+        0, 0, &json);
+    if (rc != CLI_GO_ON)
+        return rc;
     im_client_t *client = cli_connect (cli);
     if (!client)
         return EXIT_FAIL;

@@ -67,6 +67,41 @@ cli_resolve_dir (im_cli_t *cli, const char *dir_opt)
     return 0;
 }
 
+int
+cli_basic_options (im_cli_t *cli, int argc, char **argv, const char *usage,
+                   int min_args, int max_args, int *json)
+{
+    static const struct option options[] = {
+        { "dir", required_argument, NULL, 'd' }, { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },     { NULL, 0, NULL, 0 },
+    };
+    const char *dir_opt = NULL;
+    int c;
+    while ((c = getopt_long (argc, argv, json ? "d:jh" : "d:h", options, NULL)) != -1) {
+        switch (c) {
+        case 'd': dir_opt = optarg; break;
+        case 'j':
+            if (!json) {
+                cli_error ("%s: no --json for this command", argv[0]);
+                return EXIT_USAGE;
+            }
+            *json = 1;
+            break;
+        case 'h': fputs (usage, stdout); return 0;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (argc - optind < min_args) {
+        cli_error ("%s: missing argument (see --help)", argv[0]);
+        return EXIT_USAGE;
+    }
+    if (argc - optind > max_args) {
+        cli_error ("%s: unexpected argument '%s'", argv[0], argv[optind + max_args]);
+        return EXIT_USAGE;
+    }
+    return cli_resolve_dir (cli, dir_opt) ? EXIT_USAGE : CLI_GO_ON;
+}
+
 im_client_t *
 cli_connect (im_cli_t *cli)
 {

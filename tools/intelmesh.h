@@ -30,6 +30,15 @@ void cli_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
  * Returns 0, or prints why and returns -1. */
 int cli_resolve_dir (im_cli_t *cli, const char *dir_opt);
 
+/* Parses the options of a subcommand that takes only -d DIR, --help (which
+ * prints USAGE) and, when JSON is given, --json; then checks that at least
+ * MIN_ARGS and at most MAX_ARGS arguments follow (from optind on) and
+ * resolves the data directory. Returns CLI_GO_ON to carry on, or the exit
+ * status the subcommand should return now. */
+#define CLI_GO_ON (-1)
+int cli_basic_options (im_cli_t *cli, int argc, char **argv, const char *usage,
+                       int min_args, int max_args, int *json);
+
 /* Connects to the daemon; prints why and returns NULL when it cannot. */
 im_client_t *cli_connect (im_cli_t *cli);
 

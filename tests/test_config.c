@@ -1,0 +1,841 @@
+/* test_config.c -- unit tests for node/im_config.c and node/im_identity.c: the data
+ * directory, names and endpoints, the config file, the pid lock and the node's keys. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "im_config.h"
+#include "im_identity.h"
+#include "tap.h"
+
+#define COUNT(a) (sizeof (a) / sizeof ((a)[0]))
+#define NAME_65 "a123456789b123456789c123456789d123456789e123456789f123456789g1234"
+
+/* --- Helpers ------------------------------------------------------------ */
+
+static int
+rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    return remove (path);
+}
+
+/* A new empty directory for one test. */
+static char *
+make_dir (char *buf, size_t bufsz)
+{
+    snprintf (buf, bufsz, "/tmp/im-test-config-XXXXXX");
+    if (!mkdtemp (buf))
+        BAIL_OUT ("mkdtemp: %s", strerror (errno));
+    return buf;
+}
+
+static void
+remove_dir (const char *dir)
+{
+    if (nftw (dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        diag ("could not remove %s: %s", dir, strerror (errno));
+}
+
+static char *
+sub_path (char *buf, size_t bufsz, const char *dir, const char *name)
+{
+    snprintf (buf, bufsz, "%s/%s", dir, name);
+    return buf;
+}
+
+/* Replaces the contents of PATH with TEXT (creating it with MODE). */
+static void
+write_file (const char *path, const char *text, mode_t mode)
+{
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    size_t len = strlen (text);
+    if (fd < 0 || write (fd, text, len) != (ssize_t) len || close (fd) != 0)
+        BAIL_OUT ("cannot write %s: %s", path, strerror (errno));
+}
+
+/* Reads PATH into BUF (NUL terminated). Returns its length, or -1. */
+static long
+read_file (const char *path, char *buf, size_t bufsz)
+{
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread (buf, 1, bufsz - 1, f);
+    buf[n] = '\0';
+    fclose (f);
+    return (long) n;
+}
+
+/* A printable copy of S for a test name: control and non-ASCII bytes as \xNN. */
+static const char *
+printable (const char *s, char *buf, size_t bufsz)
+{
+    size_t o = 0;
+    for (; *s && o + 5 < bufsz; s++) {
+        unsigned char c = (unsigned char) *s;
+        if (c >= 0x20 && c < 0x7f && c != '#')
+            buf[o++] = (char) c;
+        else
+            o += (size_t) snprintf (buf + o, bufsz - o, "\\x%02x", c);
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* Runs FN (DIR) in a child process and returns its exit status, or -1. */
+static int
+in_child (int (*fn) (const char *dir), const char *dir)
+{
+    fflush (stdout);
+    pid_t pid = fork ();
+    if (pid < 0)
+        BAIL_OUT ("fork: %s", strerror (errno));
+    if (pid == 0)
+        _exit (fn (dir));
+    int status = 0;
+    if (waitpid (pid, &status, 0) != pid || !WIFEXITED (status))
+        return -1;
+    return WEXITSTATUS (status);
+}
+
+/* --- The data directory ------------------------------------------------- */
+
+typedef struct {
+    const char *opt;        /* -d */
+    const char *env;        /* $INTELMESH_DIR, NULL: unset */
+    const char *want;       /* NULL: this user's default */
+} resolve_t;
+
+static void
+set_env (const char *name, const char *value)
+{
+    if (value)
+        setenv (name, value, 1);
+    else
+        unsetenv (name);
+}
+
+static void
+test_dir_resolve (void)
+{
+    static const resolve_t cases[] = {
+        { "/srv/im", "/env/im", "/srv/im" },
+        { "/srv/im", NULL, "/srv/im" },
+        { NULL, "/env/im", "/env/im" },
+        { "", "/env/im", "/env/im" },
+        { NULL, NULL, NULL },
+        { NULL, "", NULL },
+        { "", "", NULL },
+        { "/srv/im/", NULL, "/srv/im" },
+        { "/srv/im///", "/env/im", "/srv/im" },
+        { NULL, "/env/im//", "/env/im" },
+        { "relative/dir/", NULL, "relative/dir" },
+        { "/", NULL, "/" },
+        { "///", NULL, "/" },
+        { "/srv/./im", NULL, "/srv/./im" },
+    };
+    char *saved_env = getenv ("INTELMESH_DIR") ? strdup (getenv ("INTELMESH_DIR")) : NULL;
+    char *saved_home = getenv ("HOME") ? strdup (getenv ("HOME")) : NULL;
+    char out[256], def[256];
+    int rc;
+
+    setenv ("HOME", "/home/tester", 1);
+    if (geteuid () == 0)
+        snprintf (def, sizeof def, "/var/lib/intelmesh");
+    else
+        snprintf (def, sizeof def, "/home/tester/.local/share/intelmesh");
+
+    for (size_t i = 0; i < COUNT (cases); i++) {
+        const resolve_t *c = &cases[i];
+        const char *want = c->want ? c->want : def;
+        set_env ("INTELMESH_DIR", c->env);
+        strcpy (out, "untouched");
+        rc = im_dir_resolve (c->opt, out, sizeof out);
+        char o[64], e[64];
+        snprintf (o, sizeof o, c->opt ? "'%s'" : "%s", c->opt ? c->opt : "none");
+        snprintf (e, sizeof e, c->env ? "'%s'" : "%s", c->env ? c->env : "unset");
+        ok (rc == 0, "resolve succeeds with -d %s and INTELMESH_DIR %s", o, e);
+        is (out, want, "with -d %s and INTELMESH_DIR %s the directory is %s", o, e, want);
+    }
+
+    /* This user's default. */
+    unsetenv ("INTELMESH_DIR");
+    if (geteuid () == 0) {
+        setenv ("HOME", "/home/elsewhere", 1);
+        rc = im_dir_resolve (NULL, out, sizeof out);
+        ok (rc == 0 && strcmp (out, "/var/lib/intelmesh") == 0,
+            "root's default is /var/lib/intelmesh whatever HOME says");
+        unsetenv ("HOME");
+        rc = im_dir_resolve (NULL, out, sizeof out);
+        ok (rc == 0 && strcmp (out, "/var/lib/intelmesh") == 0,
+            "root's default needs no HOME");
+    }
+    else {
+        setenv ("HOME", "/home/elsewhere", 1);
+        rc = im_dir_resolve (NULL, out, sizeof out);
+        ok (rc == 0 && strcmp (out, "/home/elsewhere/.local/share/intelmesh") == 0,
+            "a user's default is under HOME");
+        unsetenv ("HOME");
+        errno = 0;
+        rc = im_dir_resolve (NULL, out, sizeof out);
+        ok (rc == -1 && errno == ENOENT, "a user without HOME has no default: ENOENT");
+        rc = im_dir_resolve ("/srv/im", out, sizeof out);
+        ok (rc == 0 && strcmp (out, "/srv/im") == 0,
+            "a user without HOME can still give -d");
+    }
+
+    /* Lengths: a path that just fits, and ones that do not. */
+    char longp[600];
+    memset (longp, 'p', sizeof longp);
+    longp[0] = '/';
+    longp[255] = '\0';
+    rc = im_dir_resolve (longp, out, sizeof out);
+    ok (rc == 0 && strcmp (out, longp) == 0, "a 255-byte -d fits 256 bytes");
+    longp[255] = 'p';
+    longp[256] = '\0';
+    errno = 0;
+    rc = im_dir_resolve (longp, out, sizeof out);
+    ok (rc == -1 && errno == ENAMETOOLONG,
+        "a 256-byte -d into 256 bytes is ENAMETOOLONG");
+    longp[256] = 'p';
+    longp[599] = '\0';
+    errno = 0;
+    rc = im_dir_resolve (longp, out, sizeof out);
+    ok (rc == -1 && errno == ENAMETOOLONG, "a 599-byte -d is ENAMETOOLONG");
+    setenv ("INTELMESH_DIR", longp, 1);
+    errno = 0;
+    rc = im_dir_resolve (NULL, out, sizeof out);
+    ok (rc == -1 && errno == ENAMETOOLONG, "a 599-byte INTELMESH_DIR is ENAMETOOLONG");
+    unsetenv ("INTELMESH_DIR");
+    setenv ("HOME", "/home/tester", 1);
+    errno = 0;
+    rc = im_dir_resolve (NULL, out, 8);
+    ok (rc == -1 && errno == ENAMETOOLONG, "the default into 8 bytes is ENAMETOOLONG");
+
+    /* DIR/FILE. */
+    rc = im_dir_path ("/srv/im", IM_CONFIG_FILE, out, sizeof out);
+    ok (rc == 0 && strcmp (out, "/srv/im/intelmesh.conf") == 0,
+        "dir_path joins DIR and FILE");
+    errno = 0;
+    rc = im_dir_path ("/srv/im", IM_CONFIG_FILE, out, 22);
+    ok (rc == -1 && errno == ENAMETOOLONG, "dir_path one byte short is ENAMETOOLONG");
+    rc = im_dir_path ("/srv/im", IM_CONFIG_FILE, out, 23);
+    ok (rc == 0 && strcmp (out, "/srv/im/intelmesh.conf") == 0, "dir_path fits exactly");
+
+    set_env ("INTELMESH_DIR", saved_env);
+    set_env ("HOME", saved_home);
+    free (saved_env);
+    free (saved_home);
+}
+
+/* --- Names and endpoints ------------------------------------------------ */
+
+static void
+test_names (void)
+{
+    static const char *good[] = {
+        "a", "Z", "7", "cert-ee", "CERT.EE", "node_1", "a.b-c_d", "-", "..",
+        &NAME_65[1],
+    };
+    static const char *bad[] = {
+        "", NAME_65, "cert ee", " cert", "cert ", "cert/ee", "cert:ee", "cert@ee",
+        "c\xc3\xa9rt", "cert\tee", "cert\nee", "cert\"ee", "cert'ee", "a+b", "a,b",
+    };
+    for (size_t i = 0; i < COUNT (good); i++)
+        ok (im_name_valid (good[i]) == 1, "'%s' is a valid node name", good[i]);
+    cmp_ok (strlen (good[COUNT (good) - 1]), "==", IM_NAME_MAX,
+            "the longest good name has IM_NAME_MAX characters");
+    char shown[160];
+    for (size_t i = 0; i < COUNT (bad); i++)
+        ok (im_name_valid (bad[i]) == 0, "'%s' is refused as a node name",
+            printable (bad[i], shown, sizeof shown));
+    ok (im_name_valid (NULL) == 0, "a NULL node name is refused");
+}
+
+static void
+test_endpoints (void)
+{
+    static const char *good[] = {
+        "tcp://127.0.0.1:7651", "tcp://*:7650", "tcp://0.0.0.0:1", "tcp://[::1]:7650",
+        "tcp://node.example.org:65535", "tcp://eth0:7650",
+        "ipc:///tmp/intelmesh.sock", "ipc://@intelmesh", "ipc://x",
+    };
+    static const char *bad[] = {
+        "", "tcp://", "tcp://host", "tcp://host:", "tcp://:7650", "tcp://:*",
+        "tcp://host:0", "tcp://host:65536", "tcp://host:99999999999999999999",
+        "tcp://host:-1", "tcp://host:80x", "tcp://host:0x50", "tcp://ho st:80",
+        "tcp://host\t:80", "tcp://ho st:*", "ipc://", "udp://host:80",
+        "pgm://eth0;239.1.1.1:5555", "inproc://x", "http://host:80", "tcp:/host:80",
+        "host:80", "tcp//host:80",
+        /* A wildcard port binds, but neither `intelmesh tail` nor a partner can
+         * dial it. */
+        "tcp://127.0.0.1:*",
+    };
+    char big[IM_ENDPOINT_MAX + 8];
+    for (size_t i = 0; i < COUNT (good); i++)
+        ok (im_endpoint_valid (good[i]) == 1, "'%s' is a valid endpoint", good[i]);
+    char shown[160];
+    for (size_t i = 0; i < COUNT (bad); i++)
+        ok (im_endpoint_valid (bad[i]) == 0, "'%s' is refused as an endpoint",
+            printable (bad[i], shown, sizeof shown));
+    ok (im_endpoint_valid (NULL) == 0, "a NULL endpoint is refused");
+
+    memcpy (big, "ipc://", 6);
+    memset (big + 6, 's', IM_ENDPOINT_MAX - 7);
+    big[IM_ENDPOINT_MAX - 1] = '\0';
+    ok (im_endpoint_valid (big) == 1, "an endpoint of %d bytes is valid",
+        IM_ENDPOINT_MAX - 1);
+    big[IM_ENDPOINT_MAX - 1] = 's';
+    big[IM_ENDPOINT_MAX] = '\0';
+    ok (im_endpoint_valid (big) == 0, "an endpoint of %d bytes is refused",
+        IM_ENDPOINT_MAX);
+}
+
+/* --- The configuration file --------------------------------------------- */
+
+typedef struct {
+    const char *what;       /* for the test names */
+    const char *text;       /* the file */
+    const char *why;        /* what the error must name */
+} bad_conf_t;
+
+static const bad_conf_t bad_confs[] = {
+    { "an unknown top-level setting", "bogus = 1\n", "unknown setting 'bogus'" },
+    { "an unknown node setting", "node\n    colour = red\n",
+      "unknown setting 'node/colour'" },
+    { "a misspelt node setting after a good one", "node\n    name = ok\n    names = x\n",
+      "unknown setting 'node/names'" },
+    { "a setting nested under a value",
+      "pub\n    endpoint = \"tcp://127.0.0.1:7651\"\n        deep = 1\n",
+      "unknown setting 'pub/endpoint/deep'" },
+    { "map-size spelt mapsize", "store\n    mapsize = 1048576\n",
+      "unknown setting 'store/mapsize'" },
+    { "a name with a space", "node\n    name = \"bad name\"\n", "node/name" },
+    { "a name of 65 characters", "node\n    name = \"" NAME_65 "\"\n", "node/name" },
+    { "a name with a slash", "node\n    name = \"a/b\"\n", "node/name" },
+    { "a listen endpoint without a port", "node\n    listen = \"tcp://host\"\n",
+      "node/listen" },
+    { "a udp:// listen endpoint", "node\n    listen = \"udp://192.0.2.1:7650\"\n",
+      "node/listen" },
+    { "a udp:// PUB endpoint", "pub\n    endpoint = \"udp://127.0.0.1:7651\"\n",
+      "pub/endpoint" },
+    { "a PUB endpoint on port 0", "pub\n    endpoint = \"tcp://127.0.0.1:0\"\n",
+      "pub/endpoint" },
+    { "a heartbeat of 0", "pub\n    heartbeat = 0\n", "pub/heartbeat" },
+    { "a heartbeat of 99999", "pub\n    heartbeat = 99999\n", "pub/heartbeat" },
+    { "a heartbeat of 3601", "pub\n    heartbeat = 3601\n", "pub/heartbeat" },
+    { "a heartbeat of abc", "pub\n    heartbeat = abc\n", "pub/heartbeat" },
+    { "a heartbeat of 5s", "pub\n    heartbeat = 5s\n", "pub/heartbeat" },
+    { "a heartbeat of -5", "pub\n    heartbeat = -5\n", "pub/heartbeat" },
+    { "an empty heartbeat", "pub\n    heartbeat = \"\"\n", "pub/heartbeat" },
+    { "a map size of 1000", "store\n    map-size = 1000\n", "store/map-size" },
+    { "a map size one byte under 1 MiB", "store\n    map-size = 1048575\n",
+      "store/map-size" },
+    { "a map size one byte over 1 TiB", "store\n    map-size = 1099511627777\n",
+      "store/map-size" },
+    { "a map size of 1G", "store\n    map-size = 1G\n", "store/map-size" },
+    { "syslog 2", "log\n    syslog = 2\n", "log/syslog" },
+    { "syslog yes", "log\n    syslog = yes\n", "log/syslog" },
+};
+
+static void
+test_config_file (void)
+{
+    char dir[64], path[128], err[512];
+    im_config_t cfg;
+    int rc;
+
+    make_dir (dir, sizeof dir);
+
+    errno = 0;
+    ok (im_config_load (NULL, &cfg, err, sizeof err) == -1 && errno == EINVAL,
+        "load refuses a NULL directory with EINVAL");
+    errno = 0;
+    ok (im_config_load (dir, NULL, err, sizeof err) == -1 && errno == EINVAL,
+        "load refuses a NULL config with EINVAL");
+    errno = 0;
+    err[0] = '\0';
+    rc = im_config_load (dir, &cfg, err, sizeof err);
+    ok (rc == -1 && errno == ENOENT, "loading a missing file is refused with ENOENT");
+    ok (strstr (err, "intelmesh init") != NULL,
+        "the error for a missing file hints at 'intelmesh init'");
+    ok (strstr (err, IM_CONFIG_FILE) != NULL, "the error for a missing file names it");
+
+    char missing[128];
+    errno = 0;
+    rc = im_config_write_default (sub_path (missing, sizeof missing, dir, "no/such"), "n",
+                                  "tcp://192.0.2.10:7650", IM_DEFAULT_PUB, err,
+                                  sizeof err);
+    ok (rc == -1 && errno == ENOENT,
+        "writing into a missing directory is refused with ENOENT");
+
+    rc = im_config_write_default (dir, "cert-ee", "tcp://192.0.2.10:7650",
+                                  "tcp://127.0.0.1:7651", err, sizeof err);
+    ok (rc == 0, "the default configuration is written");
+    memset (&cfg, 'X', sizeof cfg);
+    rc = im_config_load (dir, &cfg, err, sizeof err);
+    if (!ok (rc == 0, "the default configuration loads"))
+        diag ("error: %s", err);
+    is (cfg.name, "cert-ee", "the name round-trips");
+    is (cfg.listen, "tcp://192.0.2.10:7650", "the listen endpoint round-trips");
+    is (cfg.pub_endpoint, "tcp://127.0.0.1:7651", "the PUB endpoint round-trips");
+    cmp_ok (cfg.heartbeat, "==", 5, "the heartbeat is 5 seconds");
+    cmp_ok (cfg.map_size, "==", (size_t) 1 << 30, "the map size is 1 GiB");
+    cmp_ok (cfg.syslog, "==", 0, "syslog is off");
+
+    errno = 0;
+    rc = im_config_write_default (dir, "other", "tcp://192.0.2.11:7650", IM_DEFAULT_PUB,
+                                  err, sizeof err);
+    ok (rc == -1 && errno == EEXIST, "writing the default again is refused with EEXIST");
+    ok (im_config_load (dir, &cfg, err, sizeof err) == 0
+        && strcmp (cfg.name, "cert-ee") == 0,
+        "the refused write left the file as it was");
+
+    /* Refused files: each names its setting. */
+    sub_path (path, sizeof path, dir, IM_CONFIG_FILE);
+    for (size_t i = 0; i < COUNT (bad_confs); i++) {
+        write_file (path, bad_confs[i].text, 0640);
+        errno = 0;
+        err[0] = '\0';
+        rc = im_config_load (dir, &cfg, err, sizeof err);
+        ok (rc == -1 && errno == EINVAL, "a config file with %s is refused with EINVAL",
+            bad_confs[i].what);
+        if (!ok (strstr (err, bad_confs[i].why) != NULL, "the error for %s mentions %s",
+                 bad_confs[i].what, bad_confs[i].why))
+            diag ("error: %s", err);
+    }
+
+    /* Limits that are accepted, and defaults for what is not said. */
+    write_file (path, "node\n    name = solo\n", 0640);
+    rc = im_config_load (dir, &cfg, err, sizeof err);
+    ok (rc == 0 && strcmp (cfg.name, "solo") == 0 && cfg.listen[0] == '\0'
+        && strcmp (cfg.pub_endpoint, IM_DEFAULT_PUB) == 0 && cfg.heartbeat == 5
+        && cfg.map_size == (size_t) 1 << 30 && cfg.syslog == 0,
+        "a file with only a name gets the defaults for everything else");
+    write_file (path, "", 0640);
+    rc = im_config_load (dir, &cfg, err, sizeof err);
+    ok (rc == 0 && strcmp (cfg.name, "intelmesh") == 0 && cfg.heartbeat == 5,
+        "an empty file gives the defaults");
+    write_file (path, "pub\n    heartbeat = 1\nstore\n    map-size = 1048576\n"
+                      "log\n    syslog = 1\n", 0640);
+    rc = im_config_load (dir, &cfg, err, sizeof err);
+    ok (rc == 0 && cfg.heartbeat == 1 && cfg.map_size == (size_t) 1 << 20
+        && cfg.syslog == 1,
+        "the lowest heartbeat and map size and syslog 1 are accepted");
+    write_file (path, "pub\n    heartbeat = 3600\nstore\n    map-size = 1099511627776\n",
+                0640);
+    rc = im_config_load (dir, &cfg, err, sizeof err);
+    ok (rc == 0 && cfg.heartbeat == 3600 && cfg.map_size == (size_t) 1 << 40,
+        "the highest heartbeat and map size are accepted");
+    write_file (path, "pub\n    endpoint = \"ipc:///tmp/im-pub.sock\"\n", 0640);
+    rc = im_config_load (dir, &cfg, err, sizeof err);
+    ok (rc == 0 && strcmp (cfg.pub_endpoint, "ipc:///tmp/im-pub.sock") == 0,
+        "an ipc:// PUB endpoint is accepted");
+
+    remove_dir (dir);
+}
+
+/* --- The pid lock ------------------------------------------------------- */
+
+/* Reads the pid file through FD into BUF. Opening and closing the file
+ * another way would drop our own lock: POSIX record locks belong to the
+ * process and go with the first close of any descriptor for the file. */
+static const char *
+read_fd (int fd, char *buf, size_t bufsz)
+{
+    ssize_t n = pread (fd, buf, bufsz - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
+    return buf;
+}
+
+/* Child: the lock is held by our parent. */
+static int
+child_acquire_refused (const char *dir)
+{
+    pid_t holder = 0;
+    char err[256] = "";
+    errno = 0;
+    int fd = im_pidfile_acquire (dir, &holder, err, sizeof err);
+    if (fd >= 0)
+        return 1;
+    if (errno != EAGAIN)
+        return 2;
+    if (holder != getppid ())
+        return 3;
+    if (!strstr (err, "already running"))
+        return 4;
+    return 0;
+}
+
+static int
+child_holder_is_parent (const char *dir)
+{
+    return im_pidfile_holder (dir) == getppid () ? 0 : 1;
+}
+
+static int
+child_holder_is_none (const char *dir)
+{
+    return im_pidfile_holder (dir) == 0 ? 0 : 1;
+}
+
+/* Child: takes the lock and ends without letting it go. */
+static int
+child_acquire (const char *dir)
+{
+    return im_pidfile_acquire (dir, NULL, NULL, 0) >= 0 ? 0 : 1;
+}
+
+static void
+test_pidfile (void)
+{
+    char dir[64], path[128], missing[128], text[64], want[64];
+    pid_t holder = -1;
+    int fd, rc;
+
+    make_dir (dir, sizeof dir);
+    sub_path (missing, sizeof missing, dir, "no/such");
+
+    errno = 0;
+    fd = im_pidfile_acquire (missing, &holder, NULL, 0);
+    ok (fd == -1 && errno == ENOENT,
+        "acquiring in a missing directory fails with ENOENT");
+    cmp_ok (im_pidfile_holder (missing), "==", 0, "a missing directory has no holder");
+    cmp_ok (im_pidfile_holder (dir), "==", 0,
+            "a directory without a pid file has no holder");
+
+    char err[256];
+    fd = im_pidfile_acquire (dir, &holder, err, sizeof err);
+    ok (fd >= 0, "the first acquire takes the lock");
+    snprintf (want, sizeof want, "%ld\n", (long) getpid ());
+    is (read_fd (fd, text, sizeof text), want, "the pid file holds our pid");
+
+    rc = in_child (child_acquire_refused, dir);
+    ok (rc == 0,
+        "a second acquire from another process fails with EAGAIN naming our pid");
+    if (rc)
+        diag ("the child reported %d (1 acquired, 2 errno, 3 holder, 4 message)", rc);
+    is (read_fd (fd, text, sizeof text), want,
+        "the refused acquire left our pid in the file");
+    ok (in_child (child_holder_is_parent, dir) == 0,
+        "another process sees us as the holder");
+
+    close (fd);
+    ok (in_child (child_holder_is_none, dir) == 0,
+        "once the descriptor is closed another process sees no holder");
+    cmp_ok (im_pidfile_holder (dir), "==", 0,
+            "once the descriptor is closed we see no holder");
+
+    /* The lock goes with the process that held it, however it ends. */
+    ok (in_child (child_acquire, dir) == 0,
+        "another process takes the free lock and exits");
+    read_file (sub_path (path, sizeof path, dir, IM_PID_FILE), text, sizeof text);
+    ok (strcmp (text, want) != 0 && atol (text) > 0,
+        "the pid file then held that process's pid");
+    cmp_ok (im_pidfile_holder (dir), "==", 0, "the lock went with that process");
+    fd = im_pidfile_acquire (dir, &holder, err, sizeof err);
+    ok (fd >= 0, "the lock can be taken again after its holder ended");
+    is (read_fd (fd, text, sizeof text), want,
+        "the pid file holds our pid again, not the old holder's");
+    ok (in_child (child_holder_is_parent, dir) == 0,
+        "another process sees us as the holder again");
+    if (fd >= 0)
+        close (fd);
+
+    remove_dir (dir);
+}
+
+/* --- The node's keys ---------------------------------------------------- */
+
+/* Splits a copy of CARD at spaces into at most 8 FIELDS. Returns the count. */
+static int
+card_fields (const char *card, char *copy, size_t copysz, char *fields[8])
+{
+    int n = 0;
+    char *save = NULL;
+    snprintf (copy, copysz, "%s", card);
+    for (char *t = strtok_r (copy, " ", &save); t; t = strtok_r (NULL, " ", &save))
+        if (n < 8)
+            fields[n++] = t;
+        else
+            return 9;
+    return n;
+}
+
+static int
+all_hex (const char *s, size_t len)
+{
+    if (strlen (s) != len)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!strchr ("0123456789abcdef", s[i]))
+            return 0;
+    return 1;
+}
+
+typedef struct {
+    const char *what;
+    const char *key;        /* the line to damage */
+    int how;                /* CUT, BAD_DIGIT, FLIP_AT_64, RENAME, EMPTY */
+} corruption_t;
+
+enum { CUT, BAD_DIGIT, FLIP_AT_64, RENAME, EMPTY };
+
+/* Writes the damaged form of ORIG into PATH. */
+static void
+damage (const char *path, const char *orig, const corruption_t *c)
+{
+    char text[2048];
+    snprintf (text, sizeof text, "%s", orig);
+    char *line = strstr (text, c->key);
+    if (!line && c->how != EMPTY)
+        BAIL_OUT ("the secret file has no %s", c->key);
+    char *value = line ? strchr (line, '"') + 1 : NULL;
+    switch (c->how) {
+    case CUT: {
+        char *end = strchr (value, '"');
+        memmove (end - 2, end, strlen (end) + 1);
+        break;
+    }
+    case BAD_DIGIT: value[10] = 'g'; break;
+    case FLIP_AT_64: value[64] = value[64] == '0' ? '1' : '0'; break;
+    case RENAME: line[0] = 'x'; break;
+    case EMPTY: text[0] = '\0'; break;
+    }
+    write_file (path, text, 0600);
+}
+
+static void
+test_identity (void)
+{
+    static const corruption_t corruptions[] = {
+        { "a sign-secret cut short by two digits", "sign-secret", CUT },
+        { "a sign-secret with a non-hex digit", "sign-secret", BAD_DIGIT },
+        { "a curve-secret cut short", "curve-secret", CUT },
+        { "a file without sign-secret", "sign-secret", RENAME },
+        { "a file without curve-secret", "curve-secret", RENAME },
+        { "an empty file", "", EMPTY },
+        { "a sign-secret whose public half does not match its seed", "sign-secret",
+          FLIP_AT_64 },
+    };
+    static const struct { mode_t mode; int refused; } modes[] = {
+        { 0644, 1 }, { 0640, 1 }, { 0604, 1 }, { 0660, 1 }, { 0601, 1 }, { 0610, 1 },
+        { 0600, 0 }, { 0400, 0 },
+    };
+    char dir[64], keys[128], secret[128], public_path[128], err[512];
+    char card[IM_CARD_MAX], copy[IM_CARD_MAX], *fields[8];
+    char node_hex[IM_NODE_HEX_SIZE], orig[2048], pubtext[2048];
+    struct stat st;
+    im_identity_t *id, *again;
+    int rc;
+
+    make_dir (dir, sizeof dir);
+    sub_path (keys, sizeof keys, dir, IM_KEYS_DIR);
+    sub_path (secret, sizeof secret, dir, IM_SECRET_FILE);
+    sub_path (public_path, sizeof public_path, dir, IM_PUBLIC_FILE);
+
+    /* Bad arguments. */
+    errno = 0;
+    ok (im_identity_create (NULL, err, sizeof err) == NULL && errno == EINVAL,
+        "create refuses a NULL directory with EINVAL");
+    errno = 0;
+    ok (im_identity_load (NULL, err, sizeof err) == NULL && errno == EINVAL,
+        "load refuses a NULL directory with EINVAL");
+    char missing[128];
+    errno = 0;
+    ok (im_identity_create (sub_path (missing, sizeof missing, dir, "no/such"), err,
+                            sizeof err) == NULL && errno == ENOENT,
+        "create in a missing directory fails with ENOENT");
+    errno = 0;
+    err[0] = '\0';
+    ok (im_identity_load (dir, err, sizeof err) == NULL && errno == ENOENT,
+        "load where no keys were made fails with ENOENT");
+    ok (strstr (err, "intelmesh init") != NULL,
+        "the error for missing keys hints at 'intelmesh init'");
+    errno = EDOM;
+    im_identity_destroy (NULL);
+    id = NULL;
+    im_identity_destroy (&id);
+    ok (id == NULL && errno == EDOM,
+        "destroying NULL or a NULL identity is safe and keeps errno");
+
+    /* Creation. */
+    id = im_identity_create (dir, err, sizeof err);
+    if (!ok (id != NULL, "create makes an identity"))
+        BAIL_OUT ("cannot go on without keys: %s", err);
+    ok (stat (keys, &st) == 0 && S_ISDIR (st.st_mode) && (st.st_mode & 07777) == 0700,
+        "the keys directory has mode 0700");
+    ok (stat (secret, &st) == 0 && S_ISREG (st.st_mode) && (st.st_mode & 07777) == 0600,
+        "the secret file has mode 0600");
+    ok (stat (public_path, &st) == 0 && S_ISREG (st.st_mode), "the public file exists");
+
+    im_node_format (im_identity_node (id), node_hex);
+    char sign_hex[2 * IM_SECRET_KEY_SIZE + 1], seed_hex[65], curve_sec_hex[65];
+    uint8_t curve_bin[32];
+    sodium_bin2hex (sign_hex, sizeof sign_hex, im_identity_sign_secret (id),
+                    IM_SECRET_KEY_SIZE);
+    sodium_bin2hex (seed_hex, sizeof seed_hex, im_identity_sign_secret (id), 32);
+    zmq_z85_decode (curve_bin, im_identity_curve_secret (id));
+    sodium_bin2hex (curve_sec_hex, sizeof curve_sec_hex, curve_bin, sizeof curve_bin);
+    ok (memcmp (im_identity_sign_secret (id) + 32, im_identity_node (id), IM_NODE_ID_SIZE)
+            == 0,
+        "the node id is the public half of the signing key");
+    cmp_ok (strlen (im_identity_curve_public (id)), "==", 40,
+            "the CURVE public key is 40 Z85 characters");
+    read_file (public_path, pubtext, sizeof pubtext);
+    ok (strstr (pubtext, node_hex) != NULL, "the public file holds the node id");
+    ok (strstr (pubtext, im_identity_curve_public (id)) != NULL,
+        "the public file holds the CURVE public key");
+    ok (!strstr (pubtext, seed_hex) && !strstr (pubtext, im_identity_curve_secret (id)),
+        "the public file holds no secret");
+
+    /* The card. */
+    rc = im_identity_card (id, "cert-ee", "tcp://192.0.2.10:7650", card, sizeof card);
+    ok (rc == 0, "the card is made");
+    diag ("card: %s", card);
+    ok (card_fields (card, copy, sizeof copy, fields) == 5,
+        "the card has 5 space-separated fields");
+    is (fields[0], "intelmesh1", "the card starts with intelmesh1");
+    is (fields[1], "cert-ee", "the card's second field is the name");
+    is (fields[2], node_hex, "the card's third field is the node id in hex");
+    uint8_t curve_pub[32];
+    char curve_pub_hex[65];
+    zmq_z85_decode (curve_pub, im_identity_curve_public (id));
+    sodium_bin2hex (curve_pub_hex, sizeof curve_pub_hex, curve_pub, sizeof curve_pub);
+    ok (all_hex (fields[3], 64) && strcmp (fields[3], curve_pub_hex) == 0,
+        "the card's fourth field is the CURVE public key in hex");
+    is (fields[4], "tcp://192.0.2.10:7650", "the card's fifth field is the endpoint");
+    ok (!strstr (card, seed_hex) && !strstr (card, sign_hex)
+        && !strstr (card, curve_sec_hex) && !strstr (card, im_identity_curve_secret (id)),
+        "the card holds no secret key, in hex or Z85");
+    rc = im_identity_card (id, "cert-ee", NULL, card, sizeof card);
+    ok (rc == 0 && card_fields (card, copy, sizeof copy, fields) == 5
+        && strcmp (fields[4], "-") == 0, "a card without an endpoint ends with '-'");
+    rc = im_identity_card (id, "cert-ee", "", card, sizeof card);
+    ok (rc == 0 && card_fields (card, copy, sizeof copy, fields) == 5
+        && strcmp (fields[4], "-") == 0, "a card with an empty endpoint ends with '-'");
+    errno = 0;
+    rc = im_identity_card (id, "cert-ee", "tcp://192.0.2.10:7650", card, 100);
+    ok (rc == -1 && errno == ENOSPC, "a card that does not fit is ENOSPC");
+
+    /* Again: refused, and nothing overwritten. */
+    read_file (secret, orig, sizeof orig);
+    errno = 0;
+    again = im_identity_create (dir, err, sizeof err);
+    ok (again == NULL && errno == EEXIST, "creating again is refused with EEXIST");
+    im_identity_destroy (&again);
+    char now[2048];
+    read_file (secret, now, sizeof now);
+    ok (strcmp (orig, now) == 0, "the refused create left the secret file as it was");
+
+    /* Loading. */
+    again = im_identity_load (dir, err, sizeof err);
+    if (!ok (again != NULL, "the keys load"))
+        BAIL_OUT ("cannot go on: %s", err);
+    ok (memcmp (im_identity_node (again), im_identity_node (id), IM_NODE_ID_SIZE) == 0,
+        "the loaded node id is the created one");
+    is (im_identity_curve_public (again), im_identity_curve_public (id),
+        "the loaded CURVE public key is the created one");
+    ok (memcmp (im_identity_sign_secret (again), im_identity_sign_secret (id),
+                IM_SECRET_KEY_SIZE) == 0
+        && strcmp (im_identity_curve_secret (again), im_identity_curve_secret (id)) == 0,
+        "the loaded secrets are the created ones");
+
+    /* A loaded identity signs records that verify as its node's. */
+    im_record_t *rec = malloc (sizeof *rec), *back = malloc (sizeof *back);
+    uint8_t *blob = malloc (IM_RECORD_MAX);
+    size_t len = 0;
+    if (!rec || !back || !blob)
+        BAIL_OUT ("out of memory");
+    im_record_init (rec);
+    memcpy (rec->origin, im_identity_node (again), IM_NODE_ID_SIZE);
+    im_id_generate (rec->id);
+    rec->type = IM_TYPE_DOMAIN;
+    snprintf (rec->value, sizeof rec->value, "signed.example");
+    rc = im_record_sign (rec, im_identity_sign_secret (again), blob, IM_RECORD_MAX, &len,
+                         err, sizeof err);
+    ok (rc == 0 && im_record_decode (blob, len, 1, back, err, sizeof err) == 0,
+        "a record signed by the loaded identity verifies under its node id");
+    im_identity_destroy (&again);
+    ok (again == NULL, "destroying an identity sets the pointer to NULL");
+
+    /* Modes: a secret others may read or write is refused. */
+    for (size_t i = 0; i < COUNT (modes); i++) {
+        chmod (secret, modes[i].mode);
+        errno = 0;
+        err[0] = '\0';
+        again = im_identity_load (dir, err, sizeof err);
+        if (modes[i].refused) {
+            ok (again == NULL && errno == EPERM,
+                "a secret file of mode %04o is refused with EPERM",
+                (unsigned) modes[i].mode);
+            ok (strstr (err, "chmod 600") != NULL,
+                "the error for mode %04o says to chmod 600",
+                (unsigned) modes[i].mode);
+        }
+        else
+            ok (again != NULL, "a secret file of mode %04o loads",
+                (unsigned) modes[i].mode);
+        im_identity_destroy (&again);
+    }
+    chmod (secret, 0600);
+
+    /* Damaged secret files. */
+    for (size_t i = 0; i < COUNT (corruptions); i++) {
+        damage (secret, orig, &corruptions[i]);
+        errno = 0;
+        again = im_identity_load (dir, err, sizeof err);
+        ok (again == NULL && errno == EINVAL, "%s is refused with EINVAL",
+            corruptions[i].what);
+        if (again) {
+            char got_hex[IM_NODE_HEX_SIZE];
+            im_node_format (im_identity_node (again), got_hex);
+            diag ("it loaded as node %.16s..., the key's node is %.16s...", got_hex,
+                  node_hex);
+        }
+        im_identity_destroy (&again);
+    }
+    write_file (secret, orig, 0600);
+    again = im_identity_load (dir, err, sizeof err);
+    ok (again != NULL && memcmp (im_identity_node (again), im_identity_node (id),
+                                 IM_NODE_ID_SIZE) == 0,
+        "the restored secret file loads again");
+    im_identity_destroy (&again);
+
+    errno = EDOM;
+    im_identity_destroy (&id);
+    ok (id == NULL && errno == EDOM, "destroying the identity keeps errno");
+    free (rec);
+    free (back);
+    free (blob);
+    remove_dir (dir);
+}
+
+int
+main (void)
+{
+    if (sodium_init () < 0)
+        BAIL_OUT ("sodium_init failed");
+    test_dir_resolve ();
+    test_names ();
+    test_endpoints ();
+    test_config_file ();
+    test_pidfile ();
+    test_identity ();
+    return done_testing ();
+}

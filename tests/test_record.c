@@ -1,0 +1,2094 @@
+/* test_record.c -- unit tests for proto/im_record.c: signing, the canonical
+ * encoding and every refusal of the decoder, the JSON forms, ids and UTF-8. */
+
+#include <errno.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "im_record.h"
+#include "im_time.h"
+#include "tap.h"
+
+#define COUNT(a) (sizeof (a) / sizeof ((a)[0]))
+
+/* The fixed "now" that relative times resolve against: 2026-01-01T00:00:00Z. */
+#define NOW INT64_C (1767225600)
+
+/* Offsets in the fixed part of the body (im_record.c). */
+#define OFF_MAGIC 0
+#define OFF_FORMAT 3
+#define OFF_ORIGIN 4
+#define OFF_ID 36
+#define OFF_VERSION 52
+#define OFF_OP 60
+#define OFF_TYPE 61
+#define OFF_TLP 62
+#define OFF_CONFIDENCE 63
+#define OFF_REACH 64
+#define OFF_CREATED 65
+#define OFF_MODIFIED 73
+#define OFF_VALID_FROM 81
+#define OFF_VALID_UNTIL 89
+#define OFF_VALUE 97
+
+/* The smallest size the decoder could accept: the fixed part, four empty
+ * lengths and counts, the signature. */
+#define MIN_SIZE (IM_RECORD_FIXED + 2 + 2 + 1 + 1 + IM_SIG_SIZE)
+
+/* A signed record being edited by a test; room for growth past the maximum. */
+typedef struct {
+    uint8_t buf[IM_RECORD_MAX + 8192];
+    size_t len; /* body and signature */
+} enc_t;
+
+/* Offsets of the variable part of an encoding, from the record encoded. */
+typedef struct {
+    size_t value;                        /* the u16 length of the value */
+    size_t description;                  /* the u16 length of the description */
+    size_t ntags;                        /* the tag count */
+    size_t tag[IM_TAGS_MAX];             /* each tag's u8 length */
+    size_t nrecipients;                  /* the recipient count */
+    size_t recipient[IM_RECIPIENTS_MAX]; /* each recipient */
+    size_t body;                         /* where the signature starts */
+} layout_t;
+
+static uint8_t pk_a[crypto_sign_PUBLICKEYBYTES], sk_a[crypto_sign_SECRETKEYBYTES];
+static uint8_t pk_b[crypto_sign_PUBLICKEYBYTES], sk_b[crypto_sign_SECRETKEYBYTES];
+
+/* Scratch records: im_record_t is large. */
+static im_record_t rec, got, other;
+
+static const uint8_t fixed_id[IM_ID_SIZE] = {
+    0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x46, 0x77,
+    0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff
+};
+
+/* One canonical value for every type, in type order. */
+static const char *values[IM_TYPE_COUNT] = {
+    NULL,
+    "192.0.2.1",
+    "2001:db8::1",
+    "evil.example",
+    "http://evil.example/Path?q=1",
+    "User@example.com",
+    "d41d8cd98f00b204e9800998ecf8427e",
+    "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+    "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+    "Rechnung \xc3\x9c" "ber.pdf.exe",
+    "AS64512",
+};
+
+/* A printable copy of S for a test name. */
+static const char *
+printable (const char *s, char *buf, size_t bufsz)
+{
+    size_t o = 0;
+    if (!s)
+        return "(null)";
+    for (size_t i = 0; s[i] && o + 8 < bufsz; i++) {
+        unsigned char c = (unsigned char) s[i];
+        if (i == 60) {
+            o += (size_t) snprintf (buf + o, bufsz - o, "...");
+            break;
+        }
+        if (c >= 0x20 && c < 0x7f && c != '#')
+            buf[o++] = (char) c;
+        else
+            o += (size_t) snprintf (buf + o, bufsz - o, "\\x%02x", c);
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static void
+fill_node (uint8_t node[IM_NODE_ID_SIZE], uint8_t first, uint8_t rest)
+{
+    memset (node, rest, IM_NODE_ID_SIZE);
+    node[0] = first;
+}
+
+/* A record with every field set; tags and recipients deliberately unsorted. */
+static void
+full_record (im_record_t *r)
+{
+    im_record_init (r);
+    memcpy (r->origin, pk_a, IM_NODE_ID_SIZE);
+    memcpy (r->id, fixed_id, IM_ID_SIZE);
+    r->version = 7;
+    r->op = IM_OP_PUT;
+    r->type = IM_TYPE_DOMAIN;
+    strcpy (r->value, "evil.example");
+    r->tlp = IM_TLP_AMBER;
+    r->confidence = 80;
+    r->reach = 3;
+    r->created = 1700000000;
+    r->modified = 1700000100;
+    r->valid_from = 1700000000;
+    r->valid_until = 1710000000;
+    strcpy (r->description,
+            "Phishing kit \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\nsecond line\twith a tab");
+    r->ntags = 4;
+    strcpy (r->tags[0], "phishing");
+    strcpy (r->tags[1], "\xc3\xa9t\xc3\xa9");
+    strcpy (r->tags[2], "apt-x");
+    strcpy (r->tags[3], "Zeta");
+    r->nrecipients = 3;
+    fill_node (r->recipients[0], 0xcc, 0x01);
+    fill_node (r->recipients[1], 0x11, 0x02);
+    fill_node (r->recipients[2], 0x80, 0x03);
+}
+
+/* The record the malformed-input tests edit: tags "alpha", "bravo", "delta"
+ * and recipients 11.. and 22.., all in canonical order already. */
+static void
+base_record (im_record_t *r)
+{
+    im_record_init (r);
+    memcpy (r->origin, pk_a, IM_NODE_ID_SIZE);
+    memcpy (r->id, fixed_id, IM_ID_SIZE);
+    r->version = 1;
+    r->type = IM_TYPE_DOMAIN;
+    strcpy (r->value, "evil.example");
+    r->tlp = IM_TLP_AMBER;
+    r->confidence = 60;
+    r->reach = 2;
+    r->created = 1700000000;
+    r->modified = 1700000500;
+    r->valid_from = 1700000000;
+    r->valid_until = 1800000000;
+    strcpy (r->description, "desc");
+    r->ntags = 3;
+    strcpy (r->tags[0], "alpha");
+    strcpy (r->tags[1], "bravo");
+    strcpy (r->tags[2], "delta");
+    r->nrecipients = 2;
+    fill_node (r->recipients[0], 0x11, 0x11);
+    fill_node (r->recipients[1], 0x22, 0x22);
+}
+
+/* Offsets of R's encoding; R's tags must be in canonical order already. */
+static void
+layout_of (const im_record_t *r, layout_t *l)
+{
+    size_t off = OFF_VALUE;
+    l->value = off;
+    off += 2 + strlen (r->value);
+    l->description = off;
+    off += 2 + strlen (r->description);
+    l->ntags = off++;
+    for (size_t i = 0; i < r->ntags; i++) {
+        l->tag[i] = off;
+        off += 1 + strlen (r->tags[i]);
+    }
+    l->nrecipients = off++;
+    for (size_t i = 0; i < r->nrecipients; i++) {
+        l->recipient[i] = off;
+        off += IM_NODE_ID_SIZE;
+    }
+    l->body = off;
+}
+
+static int
+sign_into (const im_record_t *r, const uint8_t *sk, enc_t *e)
+{
+    char err[256];
+    e->len = 0;
+    int rc = im_record_sign (r, sk, e->buf, sizeof e->buf, &e->len, err, sizeof err);
+    if (rc)
+        diag ("sign: %s", err);
+    return rc;
+}
+
+/* Signs the body of E again with SK. */
+static void
+resign (enc_t *e, const uint8_t *sk)
+{
+    size_t body = e->len - IM_SIG_SIZE;
+    crypto_sign_detached (e->buf + body, NULL, e->buf, body, sk);
+}
+
+static void
+set_byte (enc_t *e, size_t off, uint8_t v)
+{
+    e->buf[off] = v;
+    resign (e, sk_a);
+}
+
+static void
+set_number (enc_t *e, size_t off, uint64_t v, int size)
+{
+    for (int i = 0; i < size; i++)
+        e->buf[off + (size_t) i] = (uint8_t) (v >> (8 * (size - 1 - i)));
+    resign (e, sk_a);
+}
+
+/* Replaces DEL bytes of the body at OFF with INSLEN bytes of INS, re-signs. */
+static void
+splice (enc_t *e, size_t off, size_t del, const void *ins, size_t inslen)
+{
+    size_t body = e->len - IM_SIG_SIZE;
+    if (off + del > body || body - del + inslen + IM_SIG_SIZE > sizeof e->buf)
+        BAIL_OUT ("splice out of range");
+    memmove (e->buf + off + inslen, e->buf + off + del, body - off - del);
+    if (inslen)
+        memcpy (e->buf + off, ins, inslen);
+    e->len = body - del + inslen + IM_SIG_SIZE;
+    resign (e, sk_a);
+}
+
+/* Decodes a copy of BUF that is exactly LEN bytes long, so that the address
+ * sanitizer sees any read past the end. */
+static int
+decode_exact (const uint8_t *buf, size_t len, int verify, im_record_t *r, char *err,
+              size_t errsz)
+{
+    uint8_t *copy = malloc (len ? len : 1);
+    if (!copy)
+        BAIL_OUT ("out of memory");
+    if (len)
+        memcpy (copy, buf, len);
+    err[0] = '\0';
+    errno = 0;
+    int rc = im_record_decode (copy, len, verify, r, err, errsz);
+    int saved = errno;
+    free (copy);
+    errno = saved;
+    return rc;
+}
+
+/* Decode must refuse E with EBADMSG, with and without verification, and say WHY. */
+static void
+refused (const enc_t *e, const char *why, const char *what)
+{
+    char err1[256], err0[256];
+    int rc1 = decode_exact (e->buf, e->len, 1, &got, err1, sizeof err1);
+    int errno1 = errno;
+    int rc0 = decode_exact (e->buf, e->len, 0, &got, err0, sizeof err0);
+    int errno0 = errno;
+    if (!ok (rc1 == -1 && errno1 == EBADMSG && rc0 == -1 && errno0 == EBADMSG,
+             "decode refuses %s", what))
+        diag ("verify: rc %d errno %d (%s); no verify: rc %d errno %d (%s)", rc1,
+              errno1, err1, rc0, errno0, err0);
+    if (!ok (strstr (err1, why) != NULL, "the error for %s says \"%s\"", what, why))
+        diag ("error: %s", err1);
+}
+
+/* Decode must accept E (a check that an edit made a still-valid record). */
+static void
+accepted (const enc_t *e, const char *what)
+{
+    char err[256];
+    int rc = decode_exact (e->buf, e->len, 1, &got, err, sizeof err);
+    if (!ok (rc == 0, "decode accepts %s", what))
+        diag ("errno %d: %s", errno, err);
+}
+
+/* The name of the first field in which A and B differ, or NULL. */
+static const char *
+record_diff (const im_record_t *a, const im_record_t *b)
+{
+    if (memcmp (a->origin, b->origin, IM_NODE_ID_SIZE))
+        return "origin";
+    if (memcmp (a->id, b->id, IM_ID_SIZE))
+        return "id";
+    if (a->version != b->version)
+        return "version";
+    if (a->op != b->op)
+        return "op";
+    if (a->type != b->type)
+        return "type";
+    if (a->tlp != b->tlp)
+        return "tlp";
+    if (a->confidence != b->confidence)
+        return "confidence";
+    if (a->reach != b->reach)
+        return "reach";
+    if (a->created != b->created)
+        return "created";
+    if (a->modified != b->modified)
+        return "modified";
+    if (a->valid_from != b->valid_from)
+        return "valid_from";
+    if (a->valid_until != b->valid_until)
+        return "valid_until";
+    if (strcmp (a->value, b->value))
+        return "value";
+    if (strcmp (a->description, b->description))
+        return "description";
+    if (a->ntags != b->ntags)
+        return "ntags";
+    for (size_t i = 0; i < a->ntags; i++)
+        if (strcmp (a->tags[i], b->tags[i]))
+            return "tags";
+    if (a->nrecipients != b->nrecipients)
+        return "nrecipients";
+    for (size_t i = 0; i < a->nrecipients; i++)
+        if (memcmp (a->recipients[i], b->recipients[i], IM_NODE_ID_SIZE))
+            return "recipients";
+    return NULL;
+}
+
+/* Signs R with key A, decodes it and compares every field. */
+static void
+round_trip (const im_record_t *r, const char *what)
+{
+    static enc_t e;
+    char err[256];
+    if (!ok (sign_into (r, sk_a, &e) == 0, "sign accepts %s", what))
+        return;
+    int rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
+    if (!ok (rc == 0, "decode accepts %s once signed", what))
+        diag ("error: %s", err);
+    const char *diff = record_diff (r, &got);
+    if (!ok (rc == 0 && diff == NULL, "%s comes back unchanged", what))
+        diag ("first difference: %s", diff ? diff : "-");
+}
+
+/* --- Bad arguments -------------------------------------------------------- */
+
+static void
+test_bad_arguments (void)
+{
+    static enc_t e;
+    char err[256];
+    size_t len = 12345;
+    uint8_t id[IM_ID_SIZE], node[IM_NODE_ID_SIZE];
+    int rc;
+
+    base_record (&rec);
+
+    errno = 0;
+    rc = im_record_sign (NULL, sk_a, e.buf, sizeof e.buf, &len, err, sizeof err);
+    ok (rc == -1 && errno == EINVAL, "sign refuses a NULL record");
+    ok (strstr (err, "missing argument") != NULL, "the error for a NULL record says so");
+    errno = 0;
+    rc = im_record_sign (&rec, NULL, e.buf, sizeof e.buf, &len, err, sizeof err);
+    ok (rc == -1 && errno == EINVAL, "sign refuses a NULL key");
+    errno = 0;
+    rc = im_record_sign (&rec, sk_a, NULL, sizeof e.buf, &len, err, sizeof err);
+    ok (rc == -1 && errno == EINVAL, "sign refuses a NULL buffer");
+    errno = 0;
+    rc = im_record_sign (&rec, sk_a, e.buf, sizeof e.buf, NULL, err, sizeof err);
+    ok (rc == -1 && errno == EINVAL, "sign refuses a NULL length pointer");
+    errno = 0;
+    rc = im_record_sign (NULL, sk_a, e.buf, sizeof e.buf, &len, NULL, 0);
+    ok (rc == -1 && errno == EINVAL, "sign refuses a NULL record with no error buffer");
+    cmp_ok (len, "==", 12345, "a refused sign leaves the length alone");
+
+    /* Buffers: one byte short is ENOSPC, an exact fit works. */
+    ok (sign_into (&rec, sk_a, &e) == 0, "sign accepts the base record");
+    size_t need = e.len;
+    static uint8_t small[IM_RECORD_MAX];
+    size_t sizes[] = { 0, 1, IM_RECORD_FIXED, need - IM_SIG_SIZE, need - 1 };
+    for (size_t i = 0; i < COUNT (sizes); i++) {
+        errno = 0;
+        rc = im_record_sign (&rec, sk_a, small, sizes[i], &len, err, sizeof err);
+        ok (rc == -1 && errno == ENOSPC,
+            "sign reports ENOSPC for a buffer of %zu of %zu bytes", sizes[i], need);
+    }
+    ok (strstr (err, "buffer too small") != NULL,
+        "the ENOSPC error says the buffer is too small");
+    memset (small, 0xee, sizeof small);
+    rc = im_record_sign (&rec, sk_a, small, need, &len, err, sizeof err);
+    ok (rc == 0 && len == need && memcmp (small, e.buf, need) == 0,
+        "sign fits the record into a buffer of exactly its size");
+    ok (small[need] == 0xee, "sign writes nothing past the record");
+
+    errno = 0;
+    rc = im_record_decode (NULL, e.len, 1, &got, err, sizeof err);
+    ok (rc == -1 && errno == EINVAL, "decode refuses a NULL buffer");
+    ok (strstr (err, "missing argument") != NULL, "the error for a NULL buffer says so");
+    errno = 0;
+    rc = im_record_decode (e.buf, e.len, 1, NULL, err, sizeof err);
+    ok (rc == -1 && errno == EINVAL, "decode refuses a NULL record");
+    errno = 0;
+    rc = im_record_decode (e.buf, 0, 1, &got, err, sizeof err);
+    ok (rc == -1 && errno == EBADMSG, "decode refuses a length of 0");
+    ok (strstr (err, "not a possible size") != NULL,
+        "the error for length 0 names the size");
+    errno = 0;
+    rc = im_record_decode (e.buf, e.len, 1, &got, NULL, 0);
+    ok (rc == 0, "decode works without an error buffer");
+    static uint8_t huge[IM_RECORD_MAX + 1];
+    memcpy (huge, e.buf, e.len);
+    errno = 0;
+    rc = im_record_decode (huge, sizeof huge, 0, &got, err, sizeof err);
+    ok (rc == -1 && errno == EBADMSG, "decode refuses IM_RECORD_MAX + 1 bytes");
+    ok (strstr (err, "not a possible size") != NULL,
+        "the error for IM_RECORD_MAX + 1 bytes names the size");
+    errno = 0;
+    rc = decode_exact (e.buf, MIN_SIZE - 1, 0, &got, err, sizeof err);
+    ok (rc == -1 && errno == EBADMSG && strstr (err, "not a possible size"),
+        "decode refuses one byte less than the smallest possible record by its size");
+
+    json_t *empty = json_object ();
+    errno = 0;
+    rc = im_record_from_json (NULL, empty, NOW, err, sizeof err);
+    ok (rc == -1 && errno == EINVAL, "from_json refuses a NULL record");
+    json_decref (empty);
+    errno = 0;
+    rc = im_record_from_json (&rec, NULL, NOW, err, sizeof err);
+    ok (rc == -1 && errno == EINVAL, "from_json refuses a NULL object");
+    ok (strstr (err, "not a JSON object") != NULL, "the error for a NULL object says so");
+    static const char *not_objects[] = { "[]", "[{\"type\":\"ipv4\"}]", "\"ipv4\"", "42",
+                                         "null", "true" };
+    for (size_t i = 0; i < COUNT (not_objects); i++) {
+        json_t *j = json_loads (not_objects[i], JSON_DECODE_ANY, NULL);
+        if (!j)
+            BAIL_OUT ("bad test JSON %s", not_objects[i]);
+        errno = 0;
+        err[0] = '\0';
+        rc = im_record_from_json (&rec, j, NOW, err, sizeof err);
+        ok (rc == -1 && errno == EINVAL && strstr (err, "indicator: not a JSON object"),
+            "from_json refuses %s as not an object", not_objects[i]);
+        json_decref (j);
+    }
+
+    errno = 0;
+    ok (im_id_parse (NULL, id) == -1 && errno == EINVAL, "id parse refuses NULL");
+    errno = 0;
+    ok (im_node_parse (NULL, node) == -1 && errno == EINVAL, "node parse refuses NULL");
+    errno = 0;
+    ok (im_id_parse ("", id) == -1 && errno == EINVAL,
+        "id parse refuses an empty string");
+    errno = 0;
+    ok (im_node_parse ("", node) == -1 && errno == EINVAL,
+        "node parse refuses an empty string");
+
+    errno = 0;
+    ok (im_record_check (NULL, err, sizeof err) == -1 && errno == EINVAL,
+        "check refuses a NULL record");
+    errno = 0;
+    ok (im_record_add_tag (NULL, "x", err, sizeof err) == -1 && errno == EINVAL,
+        "add_tag refuses a NULL record");
+    errno = 0;
+    ok (im_record_add_tag (&rec, NULL, err, sizeof err) == -1 && errno == EINVAL,
+        "add_tag refuses a NULL tag");
+}
+
+/* --- Init, tags ----------------------------------------------------------- */
+
+static void
+test_init_and_tags (void)
+{
+    char err[256];
+    memset (&rec, 0xa5, sizeof rec);
+    im_record_init (&rec);
+    ok (rec.version == 1 && rec.op == IM_OP_PUT, "init sets version 1 and op put");
+    ok (rec.tlp == IM_TLP_GREEN && rec.confidence == IM_CONFIDENCE_DEFAULT
+        && rec.reach == IM_REACH_UNLIMITED,
+        "init sets TLP green, confidence 50, reach unlimited");
+    ok (rec.ntags == 0 && rec.nrecipients == 0 && rec.value[0] == 0
+        && rec.description[0] == 0 && rec.type == IM_TYPE_NONE,
+        "init leaves no tags, recipients, value, description or type");
+    ok (rec.created == 0 && rec.modified == 0 && rec.valid_from == 0
+        && rec.valid_until == 0,
+        "init leaves every time unset");
+
+    ok (im_record_add_tag (&rec, "b", err, sizeof err) == 0
+        && im_record_add_tag (&rec, "a", err, sizeof err) == 0
+        && im_record_add_tag (&rec, "b", err, sizeof err) == 0 && rec.ntags == 2,
+        "add_tag keeps tags unique");
+    errno = 0;
+    ok (im_record_add_tag (&rec, "", err, sizeof err) == -1 && errno == EINVAL
+        && strstr (err, "tags: empty tag"), "add_tag refuses an empty tag");
+    errno = 0;
+    ok (im_record_add_tag (&rec, "a\tb", err, sizeof err) == -1 && errno == EINVAL
+        && strstr (err, "control characters"), "add_tag refuses a tag with a tab");
+    errno = 0;
+    ok (im_record_add_tag (&rec, "\xc3", err, sizeof err) == -1 && errno == EINVAL,
+        "add_tag refuses a tag that is not UTF-8");
+    char long_tag[IM_TAG_MAX + 2];
+    memset (long_tag, 't', IM_TAG_MAX);
+    long_tag[IM_TAG_MAX] = '\0';
+    ok (im_record_add_tag (&rec, long_tag, err, sizeof err) == 0,
+        "add_tag accepts a tag of IM_TAG_MAX bytes");
+    strcat (long_tag, "t");
+    errno = 0;
+    ok (im_record_add_tag (&rec, long_tag, err, sizeof err) == -1 && errno == EINVAL
+        && strstr (err, "longer than 128"),
+        "add_tag refuses a tag of IM_TAG_MAX + 1 bytes");
+    for (int i = 0; rec.ntags < IM_TAGS_MAX; i++) {
+        char tag[16];
+        snprintf (tag, sizeof tag, "t%02d", i);
+        if (im_record_add_tag (&rec, tag, err, sizeof err))
+            break;
+    }
+    cmp_ok (rec.ntags, "==", IM_TAGS_MAX, "add_tag takes tags up to IM_TAGS_MAX");
+    errno = 0;
+    ok (im_record_add_tag (&rec, "one-more", err, sizeof err) == -1 && errno == ENOSPC
+        && strstr (err, "more than 32 tags"), "add_tag reports ENOSPC past IM_TAGS_MAX");
+    ok (im_record_add_tag (&rec, "a", err, sizeof err) == 0 && rec.ntags == IM_TAGS_MAX,
+        "add_tag still accepts a tag already present when full");
+}
+
+/* --- Round trips ---------------------------------------------------------- */
+
+static void
+test_round_trip (void)
+{
+    static enc_t e, e2;
+    char err[256], n[128];
+
+    full_record (&rec);
+    ok (sign_into (&rec, sk_a, &e) == 0, "sign accepts a record with every field set");
+    cmp_ok (IM_RECORD_FIXED, "==", 97, "the fixed part of the body is 97 bytes");
+    size_t want = IM_RECORD_FIXED + 2 + strlen (rec.value) + 2 + strlen (rec.description)
+                  + 1 + (1 + 8) + (1 + 5) + (1 + 5) + (1 + 4) + 1 + 3 * IM_NODE_ID_SIZE
+                  + IM_SIG_SIZE;
+    cmp_ok (e.len, "==", want, "the signed record has the size of its fields");
+    ok (memcmp (e.buf, "IMR\x01", 4) == 0,
+        "the record starts with the magic IMR and format 1");
+    ok (memcmp (e.buf + OFF_ORIGIN, pk_a, IM_NODE_ID_SIZE) == 0,
+        "the origin follows the magic");
+    ok (memcmp (e.buf + OFF_ID, fixed_id, IM_ID_SIZE) == 0, "the id follows the origin");
+    ok (e.buf[OFF_VERSION + 7] == 7 && e.buf[OFF_VERSION] == 0,
+        "the version is a big-endian u64");
+    ok (e.buf[OFF_OP] == IM_OP_PUT && e.buf[OFF_TYPE] == IM_TYPE_DOMAIN
+        && e.buf[OFF_TLP] == IM_TLP_AMBER && e.buf[OFF_CONFIDENCE] == 80
+        && e.buf[OFF_REACH] == 3,
+        "op, type, tlp, confidence and reach are one byte each");
+    ok (e.buf[OFF_VALUE] == 0 && e.buf[OFF_VALUE + 1] == strlen (rec.value)
+        && memcmp (e.buf + OFF_VALUE + 2, rec.value, strlen (rec.value)) == 0,
+        "the value follows the times with a big-endian u16 length");
+    size_t body = e.len - IM_SIG_SIZE;
+    ok (crypto_sign_verify_detached (e.buf + body, e.buf, body, pk_a) == 0,
+        "the last 64 bytes are the origin's Ed25519 signature of the body");
+
+    int rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
+    if (!ok (rc == 0, "decode accepts the full record"))
+        diag ("error: %s", err);
+    ok (memcmp (got.origin, pk_a, IM_NODE_ID_SIZE) == 0, "decode gives back the origin");
+    ok (memcmp (got.id, fixed_id, IM_ID_SIZE) == 0, "decode gives back the id");
+    cmp_ok (got.version, "==", 7, "decode gives back the version");
+    cmp_ok (got.op, "==", IM_OP_PUT, "decode gives back the op");
+    cmp_ok (got.type, "==", IM_TYPE_DOMAIN, "decode gives back the type");
+    is (got.value, "evil.example", "decode gives back the value");
+    cmp_ok (got.tlp, "==", IM_TLP_AMBER, "decode gives back the TLP");
+    cmp_ok (got.confidence, "==", 80, "decode gives back the confidence");
+    cmp_ok (got.reach, "==", 3, "decode gives back the reach");
+    cmp_ok (got.created, "==", 1700000000, "decode gives back created");
+    cmp_ok (got.modified, "==", 1700000100, "decode gives back modified");
+    cmp_ok (got.valid_from, "==", 1700000000, "decode gives back valid_from");
+    cmp_ok (got.valid_until, "==", 1710000000, "decode gives back valid_until");
+    is (got.description, rec.description,
+        "decode gives back the description with its UTF-8, newline and tab");
+    cmp_ok (got.ntags, "==", 4, "decode gives back four tags");
+    static const char *sorted_tags[]
+        = { "Zeta", "apt-x", "phishing", "\xc3\xa9t\xc3\xa9" };
+    for (size_t i = 0; i < COUNT (sorted_tags); i++)
+        is (got.tags[i], sorted_tags[i], "tag %zu comes back in canonical order as '%s'",
+            i, printable (sorted_tags[i], n, sizeof n));
+    cmp_ok (got.nrecipients, "==", 3, "decode gives back three recipients");
+    static const uint8_t sorted_nodes[][2]
+        = { { 0x11, 0x02 }, { 0x80, 0x03 }, { 0xcc, 0x01 } };
+    for (size_t i = 0; i < COUNT (sorted_nodes); i++) {
+        uint8_t node[IM_NODE_ID_SIZE];
+        fill_node (node, sorted_nodes[i][0], sorted_nodes[i][1]);
+        ok (memcmp (got.recipients[i], node, IM_NODE_ID_SIZE) == 0,
+            "recipient %zu comes back in canonical order (%02x...)", i,
+            sorted_nodes[i][0]);
+    }
+
+    /* The same content in another order encodes to the same bytes. */
+    full_record (&other);
+    strcpy (other.tags[0], "Zeta");
+    strcpy (other.tags[1], "phishing");
+    strcpy (other.tags[2], "apt-x");
+    strcpy (other.tags[3], "\xc3\xa9t\xc3\xa9");
+    fill_node (other.recipients[0], 0x80, 0x03);
+    fill_node (other.recipients[1], 0xcc, 0x01);
+    fill_node (other.recipients[2], 0x11, 0x02);
+    ok (sign_into (&other, sk_a, &e2) == 0 && e2.len == e.len
+        && memcmp (e2.buf, e.buf, e.len) == 0,
+        "records differing only in the order of tags and recipients encode alike");
+    ok (sign_into (&got, sk_a, &e2) == 0 && e2.len == e.len
+        && memcmp (e2.buf, e.buf, e.len) == 0,
+        "re-signing a decoded record reproduces the same bytes");
+    other.tags[0][0] = 'z';
+    ok (sign_into (&other, sk_a, &e2) == 0 && memcmp (e2.buf, e.buf, e.len) != 0,
+        "a record with another tag encodes differently");
+
+    /* Every type, TLP and op; edge values of the small fields. */
+    for (int t = IM_TYPE_NONE + 1; t < IM_TYPE_COUNT; t++) {
+        char what[128];
+        base_record (&rec);
+        rec.type = (uint8_t) t;
+        strcpy (rec.value, values[t]);
+        snprintf (what, sizeof what, "a record of type %s", im_type_name (t));
+        round_trip (&rec, what);
+    }
+    for (int t = IM_TLP_NONE + 1; t < IM_TLP_COUNT; t++) {
+        char what[128];
+        base_record (&rec);
+        rec.tlp = (uint8_t) t;
+        snprintf (what, sizeof what, "a TLP:%s record", im_tlp_name (t));
+        round_trip (&rec, what);
+    }
+    base_record (&rec);
+    rec.op = IM_OP_PUT;
+    round_trip (&rec, "a put record");
+    rec.op = IM_OP_REVOKE;
+    round_trip (&rec, "a revoke record");
+
+    static const struct {
+        const char *what;
+        uint8_t confidence, reach;
+        uint64_t version;
+        int64_t vf, vu;
+    } edges[] = {
+        { "a record with confidence 0 and reach 0", 0, 0, 1, 0, 0 },
+        { "a record with confidence 100 and reach 254", 100, 254, 1, 0, 0 },
+        { "a record with reach unlimited", 50, IM_REACH_UNLIMITED, 1, 0, 0 },
+        { "a record with version 2^63 - 1", 50, 1, INT64_MAX, 0, 0 },
+        { "a record with only valid_from", 50, 1, 2, 1700000000, 0 },
+        { "a record with only valid_until", 50, 1, 2, 0, 1700000000 },
+        { "a record valid for a single second", 50, 1, 2, 1700000000, 1700000000 },
+        { "a record with times past 2038", 50, 1, 2, INT64_C (4102444800),
+          INT64_C (253402300799) },
+    };
+    for (size_t i = 0; i < COUNT (edges); i++) {
+        base_record (&rec);
+        rec.confidence = edges[i].confidence;
+        rec.reach = edges[i].reach;
+        rec.version = edges[i].version;
+        rec.valid_from = edges[i].vf;
+        rec.valid_until = edges[i].vu;
+        round_trip (&rec, edges[i].what);
+    }
+
+    /* The smallest record: a one-character filename and nothing else. */
+    im_record_init (&rec);
+    memcpy (rec.origin, pk_a, IM_NODE_ID_SIZE);
+    rec.type = IM_TYPE_FILENAME;
+    strcpy (rec.value, "a");
+    ok (sign_into (&rec, sk_a, &e) == 0 && e.len == MIN_SIZE + 1,
+        "the smallest record is the fixed part, four lengths, one byte and a signature");
+    round_trip (&rec, "the smallest record");
+
+    /* The largest record: every field at its limit is exactly IM_RECORD_MAX. */
+    im_record_init (&rec);
+    memcpy (rec.origin, pk_a, IM_NODE_ID_SIZE);
+    memcpy (rec.id, fixed_id, IM_ID_SIZE);
+    rec.type = IM_TYPE_URL;
+    strcpy (rec.value, "http://evil.example/");
+    memset (rec.value + 20, 'a', IM_VALUE_MAX - 20);
+    rec.value[IM_VALUE_MAX] = '\0';
+    for (size_t i = 0; i < IM_DESC_MAX; i += 2)
+        memcpy (rec.description + i, "\xc3\xa9", 2);
+    rec.description[IM_DESC_MAX] = '\0';
+    rec.ntags = IM_TAGS_MAX;
+    for (size_t i = 0; i < IM_TAGS_MAX; i++) {
+        memset (rec.tags[i], 'x', IM_TAG_MAX);
+        rec.tags[i][IM_TAG_MAX] = '\0';
+        rec.tags[i][0] = (char) ('A' + (IM_TAGS_MAX - 1 - i)); /* reverse order */
+    }
+    rec.nrecipients = IM_RECIPIENTS_MAX;
+    for (size_t i = 0; i < IM_RECIPIENTS_MAX; i++)
+        fill_node (rec.recipients[i], (uint8_t) (255 - i), 0x5a);
+    ok (sign_into (&rec, sk_a, &e) == 0,
+        "sign accepts a record with every field at its limit");
+    cmp_ok (e.len, "==", IM_RECORD_MAX,
+            "the largest record is exactly IM_RECORD_MAX bytes");
+    rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
+    if (!ok (rc == 0, "decode accepts the largest record"))
+        diag ("error: %s", err);
+    ok (rc == 0 && strcmp (got.value, rec.value) == 0
+        && strcmp (got.description, rec.description) == 0 && got.ntags == IM_TAGS_MAX
+        && got.nrecipients == IM_RECIPIENTS_MAX && got.tags[0][0] == 'A'
+        && got.recipients[0][0] == 255 - (IM_RECIPIENTS_MAX - 1),
+        "the largest record comes back whole and sorted");
+    errno = 0;
+    rc = im_record_sign (&rec, sk_a, e2.buf, IM_RECORD_MAX - 1, &e2.len, err, sizeof err);
+    ok (rc == -1 && errno == ENOSPC,
+        "sign reports ENOSPC for the largest record in IM_RECORD_MAX - 1");
+}
+
+/* --- Sign refusals -------------------------------------------------------- */
+
+typedef struct {
+    const char *what;
+    void (*spoil) (im_record_t *r);
+    const char *why;
+} spoil_t;
+
+static void
+spoil_origin (im_record_t *r)
+{
+    memcpy (r->origin, pk_b, IM_NODE_ID_SIZE);
+}
+
+static void
+spoil_upper (im_record_t *r)
+{
+    strcpy (r->value, "EXAMPLE.COM");
+}
+
+static void
+spoil_dot (im_record_t *r)
+{
+    strcpy (r->value, "evil.example.");
+}
+
+static void
+spoil_ipv4 (im_record_t *r)
+{
+    r->type = IM_TYPE_IPV4;
+    strcpy (r->value, "999.1.1.1");
+}
+
+static void
+spoil_ipv6 (im_record_t *r)
+{
+    r->type = IM_TYPE_IPV6;
+    strcpy (r->value, "2001:DB8::1");
+}
+
+static void
+spoil_hash (im_record_t *r)
+{
+    r->type = IM_TYPE_MD5;
+    strcpy (r->value, "D41D8CD98F00B204E9800998ECF8427E");
+}
+
+static void
+spoil_asn (im_record_t *r)
+{
+    r->type = IM_TYPE_ASN;
+    strcpy (r->value, "64512");
+}
+
+static void
+spoil_empty_value (im_record_t *r)
+{
+    r->value[0] = '\0';
+}
+
+static void
+spoil_value_unterminated (im_record_t *r)
+{
+    memset (r->value, 'a', sizeof r->value);
+}
+
+static void
+spoil_type_domain_for_ip (im_record_t *r)
+{
+    r->type = IM_TYPE_IPV4;
+}
+
+static void
+spoil_confidence (im_record_t *r)
+{
+    r->confidence = 101;
+}
+
+static void
+spoil_confidence_255 (im_record_t *r)
+{
+    r->confidence = 255;
+}
+
+static void
+spoil_type_0 (im_record_t *r)
+{
+    r->type = IM_TYPE_NONE;
+}
+
+static void
+spoil_type_12 (im_record_t *r)
+{
+    r->type = IM_TYPE_COUNT;
+}
+
+static void
+spoil_type_255 (im_record_t *r)
+{
+    r->type = 255;
+}
+
+static void
+spoil_tlp_0 (im_record_t *r)
+{
+    r->tlp = IM_TLP_NONE;
+}
+
+static void
+spoil_tlp_6 (im_record_t *r)
+{
+    r->tlp = IM_TLP_COUNT;
+}
+
+static void
+spoil_op_0 (im_record_t *r)
+{
+    r->op = 0;
+}
+
+static void
+spoil_op_3 (im_record_t *r)
+{
+    r->op = 3;
+}
+
+static void
+spoil_version (im_record_t *r)
+{
+    r->version = 0;
+}
+
+static void
+spoil_window (im_record_t *r)
+{
+    r->valid_until = r->valid_from - 1;
+}
+
+static void
+spoil_negative (im_record_t *r)
+{
+    r->created = -1;
+}
+
+static void
+spoil_negative_until (im_record_t *r)
+{
+    r->valid_until = INT64_MIN;
+}
+
+static void
+spoil_dup_tags (im_record_t *r)
+{
+    strcpy (r->tags[2], "alpha");
+}
+
+static void
+spoil_empty_tag (im_record_t *r)
+{
+    r->tags[1][0] = '\0';
+}
+
+static void
+spoil_tag_control (im_record_t *r)
+{
+    strcpy (r->tags[1], "bra\x1bvo");
+}
+
+static void
+spoil_tag_utf8 (im_record_t *r)
+{
+    strcpy (r->tags[1], "bra\xc0\xafvo");
+}
+
+static void
+spoil_tag_unterminated (im_record_t *r)
+{
+    memset (r->tags[1], 'b', sizeof r->tags[1]);
+}
+
+static void
+spoil_tags_33 (im_record_t *r)
+{
+    for (size_t i = 0; i < IM_TAGS_MAX; i++)
+        snprintf (r->tags[i], IM_TAG_MAX, "t%02zu", i);
+    r->ntags = IM_TAGS_MAX + 1;
+}
+
+static void
+spoil_desc_control (im_record_t *r)
+{
+    strcpy (r->description, "bell\a");
+}
+
+static void
+spoil_desc_cr (im_record_t *r)
+{
+    strcpy (r->description, "line\r\n");
+}
+
+static void
+spoil_desc_del (im_record_t *r)
+{
+    strcpy (r->description, "del\x7f");
+}
+
+static void
+spoil_desc_utf8 (im_record_t *r)
+{
+    strcpy (r->description, "bad \xed\xa0\x80");
+}
+
+static void
+spoil_desc_unterminated (im_record_t *r)
+{
+    memset (r->description, 'd', sizeof r->description);
+}
+
+static void
+spoil_dup_recipients (im_record_t *r)
+{
+    memcpy (r->recipients[1], r->recipients[0], IM_NODE_ID_SIZE);
+}
+
+static void
+spoil_recipients_65 (im_record_t *r)
+{
+    r->nrecipients = IM_RECIPIENTS_MAX + 1;
+}
+
+static const spoil_t spoils[] = {
+    { "a record whose origin is not the key's public key", spoil_origin,
+      "origin: not the signing key's node" },
+    { "the non-canonical domain EXAMPLE.COM", spoil_upper,
+      "value: not in canonical form" },
+    { "a domain with a trailing dot", spoil_dot, "value: not in canonical form" },
+    { "the invalid IPv4 address 999.1.1.1", spoil_ipv4,
+      "value: '999.1.1.1' is not an IPv4 address" },
+    { "an upper-case IPv6 address", spoil_ipv6, "value: not in canonical form" },
+    { "an upper-case MD5", spoil_hash, "value: not in canonical form" },
+    { "an AS number without AS", spoil_asn, "value: not in canonical form" },
+    { "an empty value", spoil_empty_value, "value: empty value" },
+    { "an unterminated value", spoil_value_unterminated, "value: not terminated" },
+    { "a domain typed as an IPv4 address", spoil_type_domain_for_ip, "value: " },
+    { "confidence 101", spoil_confidence, "confidence: 101 is not within 0..100" },
+    { "confidence 255", spoil_confidence_255, "confidence: 255" },
+    { "type 0", spoil_type_0, "type: unknown type 0" },
+    { "type 12", spoil_type_12, "type: unknown type 12" },
+    { "type 255", spoil_type_255, "type: unknown type 255" },
+    { "TLP 0", spoil_tlp_0, "tlp: unknown TLP label 0" },
+    { "TLP 6", spoil_tlp_6, "tlp: unknown TLP label 6" },
+    { "op 0", spoil_op_0, "op: unknown operation 0" },
+    { "op 3", spoil_op_3, "op: unknown operation 3" },
+    { "version 0", spoil_version, "version: must be 1 or more" },
+    { "valid_until before valid_from", spoil_window, "valid_until: before valid_from" },
+    { "a negative created time", spoil_negative, "times: negative time" },
+    { "a negative valid_until", spoil_negative_until, "times: negative time" },
+    { "duplicate tags", spoil_dup_tags, "tags: 'alpha' appears twice" },
+    { "an empty tag", spoil_empty_tag, "tags: empty tag" },
+    { "a tag with an escape character", spoil_tag_control, "tags: a tag is not UTF-8" },
+    { "a tag with an overlong UTF-8 '/'", spoil_tag_utf8, "tags: a tag is not UTF-8" },
+    { "an unterminated tag", spoil_tag_unterminated, "tags: not terminated" },
+    { "33 tags", spoil_tags_33, "tags: more than 32 tags" },
+    { "a description with a bell", spoil_desc_control, "description: not UTF-8 text" },
+    { "a description with a carriage return", spoil_desc_cr,
+      "description: not UTF-8 text" },
+    { "a description with DEL", spoil_desc_del, "description: not UTF-8 text" },
+    { "a description with a surrogate", spoil_desc_utf8, "description: not UTF-8 text" },
+    { "an unterminated description", spoil_desc_unterminated,
+      "description: not terminated" },
+    { "duplicate recipients", spoil_dup_recipients, "recipients: a node appears twice" },
+    { "65 recipients", spoil_recipients_65, "recipients: more than 64" },
+};
+
+static void
+test_sign_refusals (void)
+{
+    static enc_t e;
+    char err[256];
+
+    for (size_t i = 0; i < COUNT (spoils); i++) {
+        base_record (&rec);
+        spoils[i].spoil (&rec);
+        memset (e.buf, 0xee, 16);
+        e.len = 999;
+        err[0] = '\0';
+        errno = 0;
+        int rc
+            = im_record_sign (&rec, sk_a, e.buf, sizeof e.buf, &e.len, err, sizeof err);
+        ok (rc == -1 && errno == EINVAL, "sign refuses %s", spoils[i].what);
+        if (!ok (strstr (err, spoils[i].why) != NULL, "the error for %s says \"%s\"",
+                 spoils[i].what, spoils[i].why))
+            diag ("error: %s", err);
+        ok (e.len == 999 && e.buf[0] == 0xee, "sign writes nothing for %s",
+            spoils[i].what);
+        errno = 0;
+        rc = im_record_check (&rec, err, sizeof err);
+        if (spoils[i].spoil == spoil_origin)
+            ok (rc == 0, "check accepts a foreign origin: only sign knows the key");
+        else
+            ok (rc == -1 && errno == EINVAL, "check refuses %s", spoils[i].what);
+    }
+    base_record (&rec);
+    ok (im_record_check (&rec, err, sizeof err) == 0, "check accepts the base record");
+}
+
+/* --- Malformed encodings -------------------------------------------------- */
+
+static void
+test_decode_malformed (void)
+{
+    static enc_t base, e;
+    layout_t l;
+    char err[256];
+    uint8_t bytes[8192];
+
+    base_record (&rec);
+    if (sign_into (&rec, sk_a, &base))
+        BAIL_OUT ("cannot sign the base record");
+    layout_of (&rec, &l);
+    cmp_ok (l.body + IM_SIG_SIZE, "==", base.len,
+            "the test's layout of the base record adds up");
+    ok (base.buf[l.ntags] == 3 && base.buf[l.tag[1]] == 5
+        && memcmp (base.buf + l.tag[1] + 1, "bravo", 5) == 0
+        && base.buf[l.nrecipients] == 2 && base.buf[l.recipient[1]] == 0x22,
+        "the layout points at the tags and recipients");
+    e = base;
+    resign (&e, sk_a);
+    ok (e.len == base.len && memcmp (e.buf, base.buf, base.len) == 0,
+        "re-signing the base record reproduces its signature");
+    accepted (&e, "the base record");
+
+    /* Every truncation. */
+    size_t bad = 0;
+    for (size_t n = 0; n < base.len; n++) {
+        for (int verify = 0; verify <= 1; verify++) {
+            int rc = decode_exact (base.buf, n, verify, &got, err, sizeof err);
+            if (rc != -1 || errno != EBADMSG) {
+                if (bad++ < 5)
+                    diag ("%zu bytes, verify %d: rc %d errno %d (%s)", n, verify, rc,
+                          errno, err);
+            }
+        }
+    }
+    cmp_ok (bad, "==", 0, "decode refuses every one of the %zu truncations with EBADMSG",
+            base.len);
+
+    /* Trailing bytes. */
+    e = base;
+    splice (&e, l.body, 0, "\0", 1);
+    refused (&e, "record: 1 trailing bytes", "a body with one trailing byte");
+    e = base;
+    splice (&e, l.body, 0, "\x01\x02\x03", 3);
+    refused (&e, "record: 3 trailing bytes", "a body with three trailing bytes");
+    e = base;
+    e.buf[e.len++] = 0;
+    refused (&e, "trailing bytes", "a record with a byte after its signature");
+    e = base;
+    set_byte (&e, l.nrecipients, 1);
+    refused (&e, "trailing bytes", "a recipient count of 1 for 2 recipients");
+
+    /* Magic and format. */
+    for (size_t i = 0; i < 3; i++) {
+        char what[64];
+        e = base;
+        set_byte (&e, OFF_MAGIC + i, (uint8_t) (e.buf[OFF_MAGIC + i] ^ 0x20));
+        snprintf (what, sizeof what, "a wrong magic byte %zu", i);
+        refused (&e, "record: not an intelmesh record", what);
+    }
+    static const uint8_t formats[] = { 0, 2, 255 };
+    for (size_t i = 0; i < COUNT (formats); i++) {
+        char what[64], why[64];
+        e = base;
+        set_byte (&e, OFF_FORMAT, formats[i]);
+        snprintf (what, sizeof what, "format version %u", formats[i]);
+        snprintf (why, sizeof why, "unknown format version %u", formats[i]);
+        refused (&e, why, what);
+    }
+
+    /* Length fields running past the end. */
+    e = base;
+    set_number (&e, l.value, 0xffff, 2);
+    refused (&e, "truncated, over-long or holds a NUL byte", "a value length of 65535");
+    e = base;
+    set_number (&e, l.description, 0xffff, 2);
+    refused (&e, "truncated, over-long or holds a NUL byte", "a description length of 65535");
+    e = base;
+    set_byte (&e, l.tag[1], 0xff);
+    refused (&e, "truncated, over-long or holds a NUL byte", "a tag length of 255");
+    e = base;
+    set_byte (&e, l.tag[2], 6);
+    refused (&e, "record: ", "a last tag length one byte too long");
+    e = base;
+    set_byte (&e, l.ntags, 255);
+    refused (&e, "truncated, over-long or holds a NUL byte", "a tag count of 255");
+    e = base;
+    set_byte (&e, l.nrecipients, 255);
+    refused (&e, "truncated, over-long or holds a NUL byte", "a recipient count of 255");
+    e = base;
+    set_byte (&e, l.nrecipients, 3);
+    refused (&e, "truncated, over-long or holds a NUL byte",
+             "a recipient count of 3 for 2 recipients");
+    e = base;
+    set_byte (&e, l.ntags, 2);
+    refused (&e, "record: ", "a tag count of 2 for 3 tags");
+
+    /* Length fields past their limits, with the bytes present: a value of
+     * IM_VALUE_MAX is fine, one byte more is not. */
+    size_t vlen = strlen (rec.value);
+    memcpy (bytes, "http://evil.example/", 20);
+    memset (bytes + 20, 'v', sizeof bytes - 20);
+    e = base;
+    static const uint8_t max_len[2] = { IM_VALUE_MAX >> 8, IM_VALUE_MAX & 0xff };
+    splice (&e, l.value, 2 + vlen, max_len, 2);
+    e.buf[OFF_TYPE] = IM_TYPE_URL;
+    splice (&e, l.value + 2, 0, bytes, IM_VALUE_MAX);
+    accepted (&e, "a spliced-in URL value of IM_VALUE_MAX bytes");
+    set_number (&e, l.value, IM_VALUE_MAX + 1, 2);
+    splice (&e, l.value + 2, 0, "v", 1);
+    refused (&e, "truncated, over-long or holds a NUL byte", "a value of IM_VALUE_MAX + 1 bytes");
+
+    size_t dlen = strlen (rec.description);
+    memset (bytes, 'd', sizeof bytes);
+    e = base;
+    set_number (&e, l.description, IM_DESC_MAX, 2);
+    splice (&e, l.description + 2, dlen, bytes, IM_DESC_MAX);
+    accepted (&e, "a spliced-in description of IM_DESC_MAX bytes");
+    set_number (&e, l.description, IM_DESC_MAX + 1, 2);
+    splice (&e, l.description + 2, 0, "d", 1);
+    refused (&e, "truncated, over-long or holds a NUL byte",
+             "a description of IM_DESC_MAX + 1 bytes");
+
+    memset (bytes, 'x', sizeof bytes);
+    e = base;
+    set_byte (&e, l.tag[2], IM_TAG_MAX);
+    splice (&e, l.tag[2] + 1, 5, bytes, IM_TAG_MAX);
+    accepted (&e, "a spliced-in tag of IM_TAG_MAX bytes");
+    set_byte (&e, l.tag[2], IM_TAG_MAX + 1);
+    splice (&e, l.tag[2] + 1, 0, "x", 1);
+    refused (&e, "truncated, over-long or holds a NUL byte", "a tag of IM_TAG_MAX + 1 bytes");
+
+    /* Tag and recipient counts past their limits, every tag and recipient
+     * present and in order. */
+    base_record (&other);
+    other.ntags = IM_TAGS_MAX - 1;
+    for (size_t i = 0; i < other.ntags; i++)
+        snprintf (other.tags[i], IM_TAG_MAX, "t%02zu", i);
+    other.nrecipients = IM_RECIPIENTS_MAX - 1;
+    for (size_t i = 0; i < other.nrecipients; i++)
+        fill_node (other.recipients[i], (uint8_t) (i + 1), 0);
+    layout_t lm;
+    static enc_t many;
+    if (sign_into (&other, sk_a, &many))
+        BAIL_OUT ("cannot sign the record with many tags");
+    layout_of (&other, &lm);
+    cmp_ok (lm.body + IM_SIG_SIZE, "==", many.len,
+            "the layout of the many-tag record adds up");
+    e = many;
+    set_byte (&e, lm.ntags, IM_TAGS_MAX);
+    splice (&e, lm.nrecipients, 0, "\x03t31", 4);
+    accepted (&e, "a spliced-in 32nd tag");
+    set_byte (&e, lm.ntags, IM_TAGS_MAX + 1);
+    splice (&e, lm.nrecipients + 4, 0, "\x03t32", 4);
+    refused (&e, "truncated, over-long or holds a NUL byte", "33 tags, all present and in order");
+
+    uint8_t node[IM_NODE_ID_SIZE];
+    e = many;
+    set_byte (&e, lm.nrecipients, IM_RECIPIENTS_MAX);
+    fill_node (node, IM_RECIPIENTS_MAX, 0);
+    splice (&e, lm.body, 0, node, sizeof node);
+    accepted (&e, "a spliced-in 64th recipient");
+    set_byte (&e, lm.nrecipients, IM_RECIPIENTS_MAX + 1);
+    fill_node (node, IM_RECIPIENTS_MAX + 1, 0);
+    splice (&e, lm.body + IM_NODE_ID_SIZE, 0, node, sizeof node);
+    refused (&e, "truncated, over-long or holds a NUL byte",
+             "65 recipients, all present and in order");
+
+    /* Canonical order. */
+    e = base;
+    memcpy (e.buf + l.tag[0] + 1, "bravo", 5);
+    memcpy (e.buf + l.tag[1] + 1, "alpha", 5);
+    resign (&e, sk_a);
+    refused (&e, "record: tags not in canonical order", "tags out of canonical order");
+    e = base;
+    memcpy (e.buf + l.tag[1] + 1, "alpha", 5);
+    resign (&e, sk_a);
+    refused (&e, "record: tags not in canonical order", "a tag repeated");
+    e = base;
+    memcpy (e.buf + l.tag[1] + 1, "Bravo", 5);
+    resign (&e, sk_a);
+    refused (&e, "record: tags not in canonical order",
+             "tags in case-insensitive but not bytewise order");
+    e = base;
+    memcpy (e.buf + l.recipient[0], rec.recipients[1], IM_NODE_ID_SIZE);
+    memcpy (e.buf + l.recipient[1], rec.recipients[0], IM_NODE_ID_SIZE);
+    resign (&e, sk_a);
+    refused (&e, "record: recipients not in canonical order",
+             "recipients out of canonical order");
+    e = base;
+    memcpy (e.buf + l.recipient[1], rec.recipients[0], IM_NODE_ID_SIZE);
+    resign (&e, sk_a);
+    refused (&e, "record: recipients not in canonical order", "a recipient repeated");
+
+    /* Field values the checks refuse. */
+    static const struct {
+        size_t off;     /* into the fixed part */
+        uint64_t v;
+        int size;
+        const char *why, *what;
+    } fixed[] = {
+        { OFF_VERSION, 0, 8, "version: must be 1 or more", "version 0" },
+        { OFF_OP, 0, 1, "op: unknown operation 0", "op 0" },
+        { OFF_OP, 3, 1, "op: unknown operation 3", "op 3" },
+        { OFF_TYPE, 0, 1, "type: unknown type 0", "type 0" },
+        { OFF_TYPE, 12, 1, "type: unknown type 12", "type 12" },
+        { OFF_TYPE, IM_TYPE_IPV4, 1, "value: ", "a domain value typed ipv4" },
+        { OFF_TLP, 0, 1, "tlp: unknown TLP label 0", "TLP 0" },
+        { OFF_TLP, 6, 1, "tlp: unknown TLP label 6", "TLP 6" },
+        { OFF_CONFIDENCE, 101, 1, "confidence: 101 is not within 0..100",
+          "confidence 101" },
+        { OFF_CONFIDENCE, 255, 1, "confidence: 255 is not within 0..100",
+          "confidence 255" },
+        { OFF_CREATED, UINT64_C (1) << 63, 8, "times: negative time",
+          "a negative created time" },
+        { OFF_MODIFIED, UINT64_MAX, 8, "times: negative time", "a modified time of -1" },
+        { OFF_VALID_FROM, UINT64_C (0x8000000000000001), 8, "times: negative time",
+          "a negative valid_from" },
+        { OFF_VALID_UNTIL, 1600000000, 8, "valid_until: before valid_from",
+          "valid_until before valid_from" },
+    };
+    for (size_t i = 0; i < COUNT (fixed); i++) {
+        e = base;
+        set_number (&e, fixed[i].off, fixed[i].v, fixed[i].size);
+        refused (&e, fixed[i].why, fixed[i].what);
+    }
+
+    /* Strings the checks refuse. */
+    e = base;
+    set_byte (&e, l.value + 2, 'E');
+    refused (&e, "value: not in canonical form", "the non-canonical value Evil.example");
+    e = base;
+    set_byte (&e, l.value + 2 + vlen - 1, '.');
+    refused (&e, "value: not in canonical form", "a value with a trailing dot");
+    e = base;
+    set_byte (&e, l.value + 2 + 5, '.');
+    refused (&e, "value: ", "the invalid value evil..xample");
+    e = base;
+    set_number (&e, l.value, 0, 2);
+    splice (&e, l.value + 2, vlen, NULL, 0);
+    refused (&e, "value: empty value", "an empty value");
+    e = base;
+    set_byte (&e, l.value + 2 + 4, 0);
+    refused (&e, "record: ", "a NUL inside the value");
+    e = base;
+    set_byte (&e, l.description + 2 + 1, 0);
+    refused (&e, "record: ", "a NUL inside the description");
+    e = base;
+    set_byte (&e, l.description + 2 + dlen - 1, 0);
+    refused (&e, "record: ", "a NUL ending the description");
+    e = base;
+    set_byte (&e, l.tag[1] + 1 + 2, 0);
+    refused (&e, "record: ", "a NUL inside a tag");
+    e = base;
+    set_byte (&e, l.description + 2 + 1, 0x01);
+    refused (&e, "description: not UTF-8 text or holds control characters",
+             "a control character in the description");
+    e = base;
+    set_byte (&e, l.description + 2 + 1, 0xff);
+    refused (&e, "description: not UTF-8 text", "a 0xff byte in the description");
+    e = base;
+    set_byte (&e, l.tag[1] + 1 + 2, '\n');
+    refused (&e, "tags: a tag is not UTF-8 text or holds control characters",
+             "a newline in a tag");
+    e = base;
+    set_byte (&e, l.tag[0], 0);
+    splice (&e, l.tag[0] + 1, 5, NULL, 0);
+    refused (&e, "tags: empty tag", "an empty tag");
+}
+
+/* --- Signatures ----------------------------------------------------------- */
+
+static void
+test_signatures (void)
+{
+    static enc_t base, e;
+    char err[256];
+    int rc;
+
+    full_record (&rec);
+    if (sign_into (&rec, sk_a, &base))
+        BAIL_OUT ("cannot sign the full record");
+    size_t body = base.len - IM_SIG_SIZE;
+
+    rc = decode_exact (base.buf, base.len, 1, &got, err, sizeof err);
+    ok (rc == 0, "the untouched record verifies");
+    rec = got; /* the record as decoded: tags and recipients sorted */
+
+    /* Every single-bit flip, anywhere. */
+    size_t wrong = 0, wrong_nv = 0, eperm = 0, ebadmsg = 0;
+    for (size_t i = 0; i < base.len; i++) {
+        for (int bit = 0; bit < 8; bit++) {
+            e = base;
+            e.buf[i] ^= (uint8_t) (1u << bit);
+            rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
+            if (rc == -1 && errno == EPERM)
+                eperm++;
+            else if (rc == -1 && errno == EBADMSG)
+                ebadmsg++;
+            else if (wrong++ < 5)
+                diag ("bit %d of byte %zu: rc %d errno %d (%s)", bit, i, rc, errno, err);
+            if (i >= body) {
+                rc = decode_exact (e.buf, e.len, 0, &got, err, sizeof err);
+                if ((rc != 0 || record_diff (&got, &rec) != NULL) && wrong_nv++ < 5)
+                    diag ("bit %d of signature byte %zu: rc %d errno %d (%s)", bit,
+                          i - body, rc, errno, err);
+            }
+        }
+    }
+    cmp_ok (wrong, "==", 0,
+            "decode with verify refuses every one of the %zu single-bit flips",
+            base.len * 8);
+    cmp_ok (eperm, ">=", IM_SIG_SIZE * 8,
+            "flips the structure allows are refused as bad signatures (EPERM)");
+    cmp_ok (ebadmsg, ">", 0,
+            "flips that break the structure are refused as malformed (EBADMSG)");
+    cmp_ok (wrong_nv, "==", 0,
+            "decode without verify accepts every flip confined to the signature");
+
+    /* Flips the structure allows: EPERM exactly. */
+    static const struct {
+        size_t off;
+        const char *what;
+    } fields[] = {
+        { OFF_ORIGIN, "the origin" },
+        { OFF_ID, "the id" },
+        { OFF_VERSION + 7, "the version" },
+        { OFF_CONFIDENCE, "the confidence" },
+        { OFF_REACH, "the reach" },
+        { OFF_CREATED + 7, "the created time" },
+        { OFF_MODIFIED + 7, "the modified time" },
+        { OFF_VALUE + 2 + 1, "the value" },
+    };
+    for (size_t i = 0; i < COUNT (fields); i++) {
+        e = base;
+        e.buf[fields[i].off] ^= 0x01;
+        errno = 0;
+        rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
+        ok (rc == -1 && errno == EPERM && strstr (err, "signature does not verify"),
+            "a flipped bit in %s fails the signature with EPERM", fields[i].what);
+        errno = 0;
+        rc = decode_exact (e.buf, e.len, 0, &got, err, sizeof err);
+        ok (rc == 0, "decode without verify accepts the flipped bit in %s",
+            fields[i].what);
+    }
+
+    /* Signed by another key, claiming A as origin. */
+    e = base;
+    resign (&e, sk_b);
+    errno = 0;
+    rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
+    ok (rc == -1 && errno == EPERM,
+        "a record signed by another key but claiming the origin fails with EPERM");
+    ok (strstr (err, "record: origin signature does not verify") != NULL,
+        "the error says the origin signature does not verify");
+    rc = decode_exact (e.buf, e.len, 0, &got, err, sizeof err);
+    ok (rc == 0 && record_diff (&got, &rec) == NULL,
+        "decode without verify accepts a record whose only fault is its signature");
+
+    /* B's own record, its origin changed to A and signed again by B. */
+    full_record (&other);
+    memcpy (other.origin, pk_b, IM_NODE_ID_SIZE);
+    ok (sign_into (&other, sk_b, &e) == 0, "B signs its own record");
+    accepted (&e, "B's own record");
+    memcpy (e.buf + OFF_ORIGIN, pk_a, IM_NODE_ID_SIZE);
+    resign (&e, sk_b);
+    errno = 0;
+    rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
+    ok (rc == -1 && errno == EPERM,
+        "B's record relabelled with A's origin fails with EPERM");
+
+    /* A zeroed signature and a signature of another body. */
+    e = base;
+    memset (e.buf + body, 0, IM_SIG_SIZE);
+    errno = 0;
+    rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
+    ok (rc == -1 && errno == EPERM, "a zeroed signature fails with EPERM");
+    rc = decode_exact (e.buf, e.len, 0, &got, err, sizeof err);
+    ok (rc == 0 && record_diff (&got, &rec) == NULL,
+        "decode without verify accepts a record with a zeroed signature");
+    static enc_t e2;
+    base_record (&other);
+    ok (sign_into (&other, sk_a, &e2) == 0, "A signs a second record");
+    e = base;
+    memcpy (e.buf + body, e2.buf + e2.len - IM_SIG_SIZE, IM_SIG_SIZE);
+    errno = 0;
+    rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
+    ok (rc == -1 && errno == EPERM,
+        "the origin's signature of another record fails with EPERM");
+}
+
+/* --- JSON ----------------------------------------------------------------- */
+
+#define HEX_AB "abababababababababababababababababababababababababababababababab"
+#define HEX_AB_UP "ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB"
+#define HEX_01 "0101010101010101010101010101010101010101010101010101010101010101"
+
+typedef struct {
+    const char *json;
+    int type;
+    const char *value;
+    int tlp, confidence, reach;
+    const char *tags; /* comma-separated, in the order kept */
+    const char *description;
+    int64_t valid_from, valid_until;
+    size_t nrecipients;
+} json_good_t;
+
+typedef struct {
+    const char *json;
+    const char *why;
+} json_bad_t;
+
+static const json_good_t json_good[] = {
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\"}",
+      IM_TYPE_IPV4, "192.0.2.1", IM_TLP_GREEN, 50, 255, "", "", 0, 0, 0 },
+    { "{\"type\":\"Domain\",\"value\":\"Evil.Example.\"}",
+      IM_TYPE_DOMAIN, "evil.example", IM_TLP_GREEN, 50, 255, "", "", 0, 0, 0 },
+    { "{\"type\":\"url\",\"value\":\"HTTP://Evil.Example/X\","
+      "\"tlp\":\"TLP:AMBER+STRICT\",\"confidence\":0,\"reach\":0,"
+      "\"tags\":[\"phish\",\"apt\",\"phish\"],"
+      "\"description\":\"two\\nlines \\u00e9\\tok\","
+      "\"valid_from\":\"2026-01-01T00:00:00Z\",\"valid_until\":\"30d\","
+      "\"recipients\":[\"" HEX_AB "\",\"" HEX_AB_UP "\",\"" HEX_01 "\"]}",
+      IM_TYPE_URL, "http://evil.example/X", IM_TLP_AMBER_STRICT, 0, 0, "phish,apt",
+      "two\nlines \xc3\xa9\tok", NOW, NOW + 30 * 86400, 2 },
+    { "{\"type\":\"sha256\",\"value\":"
+      "\"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\","
+      "\"tlp\":\"white\",\"confidence\":100,\"reach\":\"unlimited\","
+      "\"valid_from\":\"45s\",\"valid_until\":\"+2w\"}",
+      IM_TYPE_SHA256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+      IM_TLP_CLEAR, 100, 255, "", "", NOW + 45, NOW + 14 * 86400, 0 },
+    { "{\"type\":\"asn\",\"value\":\"as64512\",\"reach\":254,"
+      "\"valid_from\":1700000000,\"valid_until\":\"2026-06-01\"}",
+      IM_TYPE_ASN, "AS64512", IM_TLP_GREEN, 50, 254, "", "", 1700000000, 1780272000, 0 },
+    { "{\"type\":\"email\",\"value\":\"User@Example.COM\","
+      "\"tlp\":null,\"confidence\":null,\"reach\":null,\"tags\":null,"
+      "\"description\":null,\"valid_from\":null,\"valid_until\":null,"
+      "\"recipients\":null}",
+      IM_TYPE_EMAIL, "User@example.com", IM_TLP_GREEN, 50, 255, "", "", 0, 0, 0 },
+    { "{\"type\":\"filename\",\"value\":\"invoice.pdf.exe\","
+      "\"tags\":[],\"recipients\":[],\"description\":\"\",\"tlp\":\"red\"}",
+      IM_TYPE_FILENAME, "invoice.pdf.exe", IM_TLP_RED, 50, 255, "", "", 0, 0, 0 },
+    { "{\"type\":\"ipv6\",\"value\":\"2001:DB8::1\",\"tlp\":\"amber\","
+      "\"valid_from\":\"90m\",\"valid_until\":\"12h\","
+      "\"tags\":[\"\\u00e9t\\u00e9\",\"Zeta\"]}",
+      IM_TYPE_IPV6, "2001:db8::1", IM_TLP_AMBER, 50, 255, "\xc3\xa9t\xc3\xa9,Zeta", "",
+      NOW + 90 * 60, NOW + 12 * 3600, 0 },
+    { "{\"type\":\"MD5\",\"value\":\"d41d8cd98f00b204e9800998ecf8427e\","
+      "\"valid_from\":\"2025-12-31T18:30:00-05:30\","
+      "\"valid_until\":\"2026-01-01T02:00:00+02:00\"}",
+      IM_TYPE_MD5, "d41d8cd98f00b204e9800998ecf8427e", IM_TLP_GREEN, 50, 255, "", "",
+      NOW, NOW, 0 },
+    { "{\"type\":\"sha1\",\"value\":\"da39a3ee5e6b4b0d3255bfef95601890afd80709\","
+      "\"valid_from\":0,\"valid_until\":\"1d\",\"confidence\":7}",
+      IM_TYPE_SHA1, "da39a3ee5e6b4b0d3255bfef95601890afd80709", IM_TLP_GREEN, 7, 255,
+      "", "", 0, NOW + 86400, 0 },
+};
+
+static const json_bad_t json_bad[] = {
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"colour\":\"red\"}",
+      "colour: unknown field" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"id\":\"x\"}", "id: unknown field" },
+    { "{\"value\":\"192.0.2.1\"}", "type: missing or not a string" },
+    { "{\"type\":4,\"value\":\"192.0.2.1\"}", "type: missing or not a string" },
+    { "{\"type\":null,\"value\":\"192.0.2.1\"}", "type: missing or not a string" },
+    { "{\"type\":\"ip\",\"value\":\"192.0.2.1\"}", "type: 'ip' is not one of ipv4" },
+    { "{\"type\":\"\",\"value\":\"192.0.2.1\"}", "type: '' is not one of" },
+    { "{\"type\":\"ipv4\"}", "value: missing or not a string" },
+    { "{\"type\":\"ipv4\",\"value\":7}", "value: missing or not a string" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\\u0000x\"}",
+      "value: missing or not a string" },
+    { "{\"type\":\"ipv4\",\"value\":\"999.1.1.1\"}",
+      "value: '999.1.1.1' is not an IPv4 address" },
+    { "{\"type\":\"domain\",\"value\":\"\"}", "value: empty value" },
+    { "{\"type\":\"ipv4\",\"value\":\"10.1.2.3/8\"}",
+      "value: '10.1.2.3/8' has host bits set" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"tlp\":\"pink\"}",
+      "tlp: not one of clear, green, amber, amber+strict, red" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"tlp\":3}", "tlp: not one of" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"confidence\":-1}",
+      "confidence: not a whole number 0..100" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"confidence\":101}",
+      "confidence: not a whole number 0..100" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"confidence\":\"x\"}",
+      "confidence: not a whole number 0..100" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"confidence\":\"50\"}",
+      "confidence: not a whole number" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"confidence\":50.5}",
+      "confidence: not a whole number" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"reach\":255}",
+      "reach: not 0..254 or \"unlimited\"" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"reach\":-1}", "reach: not 0..254" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"reach\":\"lots\"}",
+      "reach: not 0..254" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"reach\":\"Unlimited\"}",
+      "reach: not 0..254" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"reach\":1.5}", "reach: not 0..254" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"tags\":\"phish\"}",
+      "tags: not an array of strings" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"tags\":{\"a\":1}}",
+      "tags: not an array of strings" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"tags\":[\"a\",1]}",
+      "tags: not an array of strings" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"tags\":[null]}",
+      "tags: not an array of strings" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"tags\":[\"\"]}", "tags: empty tag" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"tags\":[\"a\\tb\"]}",
+      "tags: a tag is not UTF-8 text or holds control characters" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"tags\":[\"a\\u0000b\"]}",
+      "tags: not an array of strings" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"recipients\":\"" HEX_AB "\"}",
+      "recipients: not an array of node ids" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"recipients\":[\"zz\"]}",
+      "recipients: 'zz' is not a node id (64 hex digits)" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"recipients\":"
+      "[\"gbababababababababababababababababababababababababababababababab\"]}",
+      "is not a node id (64 hex digits)" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"recipients\":"
+      "[\"abababababababababababababababababababababababababababababababa\"]}",
+      "is not a node id (64 hex digits)" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"recipients\":[5]}",
+      "recipients: '?' is not a node id" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"valid_until\":\"soon\"}",
+      "valid_until: not a time" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"valid_until\":\"2026-02-30\"}",
+      "valid_until: not a time" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"valid_until\":\"-5d\"}",
+      "valid_until: not a time" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"valid_until\":-5}",
+      "valid_until: not a time" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"valid_until\":true}",
+      "valid_until: not a time" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"valid_from\":\"30x\"}",
+      "valid_from: not a time" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"valid_from\":1.5}",
+      "valid_from: not a time" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"valid_from\":\"2026-06-01\","
+      "\"valid_until\":\"2026-01-01\"}",
+      "valid_until: before valid_from" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"valid_from\":\"30d\","
+      "\"valid_until\":\"29d\"}",
+      "valid_until: before valid_from" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"description\":\"a\\u0001b\"}",
+      "description: not UTF-8 text or holds control characters" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"description\":\"a\\rb\"}",
+      "description: not UTF-8 text or holds control characters" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"description\":\"a\\u007fb\"}",
+      "description: not UTF-8 text or holds control characters" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"description\":\"a\\u0000b\"}",
+      "description: not UTF-8 text or holds control characters" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"description\":5}",
+      "description: not a string" },
+};
+
+/* Checks that from_json refuses OBJ with EINVAL and an error holding WHY. */
+static void
+json_refused (const json_t *obj, const char *why, const char *what)
+{
+    char err[256], n[128];
+    im_record_init (&rec);
+    err[0] = '\0';
+    errno = 0;
+    int rc = im_record_from_json (&rec, obj, NOW, err, sizeof err);
+    ok (rc == -1 && errno == EINVAL, "from_json refuses %s",
+        printable (what, n, sizeof n));
+    if (!ok (strstr (err, why) != NULL, "the error for %s says \"%s\"",
+             printable (what, n, sizeof n), why))
+        diag ("error: %s", err);
+}
+
+/* A copy of the JSON text BASE with KEY set to VALUE (stolen). */
+static json_t *
+json_with (const char *base, const char *key, json_t *value)
+{
+    json_t *o = json_loads (base, 0, NULL);
+    if (!o || !value || json_object_set_new (o, key, value))
+        BAIL_OUT ("cannot build test JSON");
+    return o;
+}
+
+static void
+test_from_json (void)
+{
+    static enc_t e;
+    char err[256], n[128];
+    json_error_t jerr;
+
+    for (size_t i = 0; i < COUNT (json_good); i++) {
+        const json_good_t *g = &json_good[i];
+        json_t *o = json_loads (g->json, 0, &jerr);
+        if (!o)
+            BAIL_OUT ("bad test JSON %s: %s", g->json, jerr.text);
+        printable (g->json, n, sizeof n);
+        im_record_init (&rec);
+        memcpy (rec.origin, pk_a, IM_NODE_ID_SIZE);
+        memcpy (rec.id, fixed_id, IM_ID_SIZE);
+        rec.version = 9;
+        rec.op = IM_OP_REVOKE;
+        rec.created = 1600000000;
+        rec.modified = 1600000001;
+        err[0] = '\0';
+        int rc = im_record_from_json (&rec, o, NOW, err, sizeof err);
+        if (!ok (rc == 0, "from_json accepts %s", n))
+            diag ("error: %s", err);
+        char tags[IM_TAGS_MAX * (IM_TAG_MAX + 1) + 1] = "";
+        for (size_t k = 0; k < rec.ntags; k++) {
+            if (k)
+                strcat (tags, ",");
+            strcat (tags, rec.tags[k]);
+        }
+        ok (rec.type == g->type && strcmp (rec.value, g->value) == 0,
+            "from_json reads type and normalised value of %s", n);
+        ok (rec.tlp == g->tlp && rec.confidence == g->confidence && rec.reach == g->reach,
+            "from_json reads tlp, confidence and reach of %s", n);
+        if (!ok (strcmp (tags, g->tags) == 0
+                 && strcmp (rec.description, g->description) == 0,
+                 "from_json reads tags and description of %s", n))
+            diag ("tags '%s', description '%s'", tags, rec.description);
+        if (!ok (rec.valid_from == g->valid_from && rec.valid_until == g->valid_until,
+                 "from_json reads the validity window of %s", n))
+            diag ("valid_from %lld, valid_until %lld", (long long) rec.valid_from,
+                  (long long) rec.valid_until);
+        cmp_ok (rec.nrecipients, "==", g->nrecipients,
+                "from_json reads the recipients of %s", n);
+        ok (memcmp (rec.origin, pk_a, IM_NODE_ID_SIZE) == 0
+            && memcmp (rec.id, fixed_id, IM_ID_SIZE) == 0 && rec.version == 9
+            && rec.op == IM_OP_REVOKE && rec.created == 1600000000
+            && rec.modified == 1600000001,
+            "from_json leaves origin, id, version, op and times of %s alone", n);
+        ok (sign_into (&rec, sk_a, &e) == 0, "the record read from %s signs", n);
+        json_decref (o);
+    }
+
+    /* Recipients: hex in any case, duplicates folded. */
+    json_t *o = json_loads (json_good[2].json, 0, NULL);
+    im_record_init (&rec);
+    ok (o && im_record_from_json (&rec, o, NOW, err, sizeof err) == 0
+        && rec.recipients[0][0] == 0xab && rec.recipients[0][31] == 0xab
+        && rec.recipients[1][0] == 0x01,
+        "from_json reads recipients in upper and lower case hex, folding duplicates");
+    json_decref (o);
+
+    /* Reading into a used record replaces its tags and recipients. */
+    full_record (&rec);
+    o = json_loads ("{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"tags\":[\"new\"],"
+                    "\"recipients\":[]}", 0, NULL);
+    ok (o && im_record_from_json (&rec, o, NOW, err, sizeof err) == 0 && rec.ntags == 1
+        && strcmp (rec.tags[0], "new") == 0 && rec.nrecipients == 0,
+        "from_json replaces the tags and recipients a record had");
+    json_decref (o);
+
+    for (size_t i = 0; i < COUNT (json_bad); i++) {
+        o = json_loads (json_bad[i].json, JSON_ALLOW_NUL, &jerr);
+        if (!o)
+            BAIL_OUT ("bad test JSON %s: %s", json_bad[i].json, jerr.text);
+        json_refused (o, json_bad[i].why, json_bad[i].json);
+        json_decref (o);
+    }
+
+    /* Limits: 32 tags, 64 recipients and a description of IM_DESC_MAX are
+     * fine; one more is not. */
+    static const char *plain = "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\"}";
+    for (size_t count = IM_TAGS_MAX; count <= IM_TAGS_MAX + 1; count++) {
+        json_t *tags = json_array ();
+        for (size_t i = 0; i < count; i++) {
+            char tag[16];
+            snprintf (tag, sizeof tag, "t%02zu", i);
+            json_array_append_new (tags, json_string (tag));
+        }
+        o = json_with (plain, "tags", tags);
+        if (count == IM_TAGS_MAX) {
+            im_record_init (&rec);
+            ok (im_record_from_json (&rec, o, NOW, err, sizeof err) == 0
+                && rec.ntags == IM_TAGS_MAX, "from_json accepts 32 tags");
+        }
+        else
+            json_refused (o, "tags: more than 32 tags", "33 tags");
+        json_decref (o);
+    }
+    char long_tag[IM_TAG_MAX + 2];
+    memset (long_tag, 'x', IM_TAG_MAX + 1);
+    long_tag[IM_TAG_MAX + 1] = '\0';
+    o = json_with (plain, "tags", json_pack ("[s]", long_tag));
+    json_refused (o, "tags: a tag is longer than 128 bytes", "a tag of 129 bytes");
+    json_decref (o);
+
+    for (size_t count = IM_RECIPIENTS_MAX; count <= IM_RECIPIENTS_MAX + 1; count++) {
+        json_t *rs = json_array ();
+        for (size_t i = 0; i < count; i++) {
+            uint8_t node[IM_NODE_ID_SIZE];
+            char hex[IM_NODE_HEX_SIZE];
+            fill_node (node, (uint8_t) i, 0x77);
+            im_node_format (node, hex);
+            json_array_append_new (rs, json_string (hex));
+        }
+        o = json_with (plain, "recipients", rs);
+        if (count == IM_RECIPIENTS_MAX) {
+            im_record_init (&rec);
+            ok (im_record_from_json (&rec, o, NOW, err, sizeof err) == 0
+                && rec.nrecipients == IM_RECIPIENTS_MAX,
+                "from_json accepts 64 recipients");
+        }
+        else
+            json_refused (o, "recipients: more than 64", "65 recipients");
+        json_decref (o);
+    }
+
+    static char desc[IM_DESC_MAX + 2];
+    memset (desc, 'd', IM_DESC_MAX);
+    desc[IM_DESC_MAX] = '\0';
+    o = json_with (plain, "description", json_string (desc));
+    im_record_init (&rec);
+    ok (im_record_from_json (&rec, o, NOW, err, sizeof err) == 0
+        && strlen (rec.description) == IM_DESC_MAX,
+        "from_json accepts a description of IM_DESC_MAX bytes");
+    json_decref (o);
+    strcat (desc, "d");
+    o = json_with (plain, "description", json_string (desc));
+    json_refused (o, "description: longer than 4096 bytes",
+                  "a description of 4097 bytes");
+    json_decref (o);
+
+    /* Relative times follow the NOW passed in. */
+    o = json_loads ("{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"valid_from\":\"1h\","
+                    "\"valid_until\":\"30d\"}", 0, NULL);
+    im_record_init (&rec);
+    ok (o && im_record_from_json (&rec, o, 1000, err, sizeof err) == 0
+        && rec.valid_from == 1000 + 3600 && rec.valid_until == 1000 + 30 * 86400,
+        "relative times resolve against the NOW passed in");
+    json_decref (o);
+}
+
+static void
+test_to_json (void)
+{
+    char err[256], want[IM_TIME_STR_SIZE];
+    static enc_t e;
+
+    full_record (&rec);
+    if (sign_into (&rec, sk_a, &e)
+        || decode_exact (e.buf, e.len, 1, &got, err, sizeof err))
+        BAIL_OUT ("cannot sign and decode the full record");
+    json_t *o = im_record_to_json (&got);
+    ok (o && json_is_object (o), "to_json gives an object");
+    if (!o)
+        return;
+    char idtext[IM_ID_STR_SIZE], origin[IM_NODE_HEX_SIZE];
+    im_id_format (fixed_id, idtext);
+    im_node_format (pk_a, origin);
+    is (json_string_value (json_object_get (o, "id")), idtext,
+        "to_json gives the id as a UUID");
+    is (json_string_value (json_object_get (o, "origin")), origin,
+        "to_json gives the origin in hex");
+    ok (json_is_integer (json_object_get (o, "version"))
+        && json_integer_value (json_object_get (o, "version")) == 7,
+        "to_json gives the version as a number");
+    is (json_string_value (json_object_get (o, "op")), "put", "to_json gives op put");
+    is (json_string_value (json_object_get (o, "type")), "domain",
+        "to_json names the type");
+    is (json_string_value (json_object_get (o, "value")), "evil.example",
+        "to_json gives the value");
+    is (json_string_value (json_object_get (o, "tlp")), "amber", "to_json names the TLP");
+    ok (json_integer_value (json_object_get (o, "confidence")) == 80,
+        "to_json gives the confidence");
+    ok (json_is_integer (json_object_get (o, "reach"))
+        && json_integer_value (json_object_get (o, "reach")) == 3,
+        "to_json gives a limited reach as a number");
+    is (json_string_value (json_object_get (o, "description")), rec.description,
+        "to_json gives the description");
+    json_t *tags = json_object_get (o, "tags");
+    ok (json_is_array (tags) && json_array_size (tags) == 4, "to_json gives four tags");
+    is (json_string_value (json_array_get (tags, 0)), "Zeta",
+        "to_json gives the tags in canonical order, Zeta first");
+    is (json_string_value (json_array_get (tags, 3)), "\xc3\xa9t\xc3\xa9",
+        "to_json gives the tags in canonical order, the UTF-8 tag last");
+    json_t *rs = json_object_get (o, "recipients");
+    char hex[IM_NODE_HEX_SIZE];
+    im_node_format (got.recipients[0], hex);
+    ok (json_is_array (rs) && json_array_size (rs) == 3
+        && strcmp (json_string_value (json_array_get (rs, 0)), hex) == 0
+        && strncmp (hex, "11020202", 8) == 0,
+        "to_json gives the recipients in hex, in canonical order");
+    is (json_string_value (json_object_get (o, "created")), "2023-11-14T22:13:20Z",
+        "to_json gives created in RFC 3339 with Z");
+    is (json_string_value (json_object_get (o, "modified")),
+        im_time_format (1700000100, want), "to_json gives modified in RFC 3339 with Z");
+    is (json_string_value (json_object_get (o, "valid_from")), "2023-11-14T22:13:20Z",
+        "to_json gives valid_from in RFC 3339 with Z");
+    is (json_string_value (json_object_get (o, "valid_until")), "2024-03-09T16:00:00Z",
+        "to_json gives valid_until in RFC 3339 with Z");
+    ok (json_object_get (o, "internal_only") == NULL,
+        "to_json has no internal_only for amber");
+    cmp_ok (json_object_size (o), "==", 16, "to_json gives exactly the 16 record fields");
+
+    /* Feeding the content fields back reads the same content. */
+    static const char *not_content[] = { "id", "origin", "version", "op", "created",
+                                         "modified" };
+    for (size_t i = 0; i < COUNT (not_content); i++)
+        json_object_del (o, not_content[i]);
+    full_record (&other);
+    other.ntags = 0;
+    other.nrecipients = 0;
+    int rc = im_record_from_json (&other, o, NOW, err, sizeof err);
+    if (!ok (rc == 0, "from_json reads back the content fields of to_json"))
+        diag ("error: %s", err);
+    ok (rc == 0 && record_diff (&other, &got) == NULL,
+        "the content read back equals the record");
+    json_decref (o);
+
+    /* Reach unlimited, revoke, unset times. */
+    base_record (&rec);
+    rec.reach = IM_REACH_UNLIMITED;
+    rec.op = IM_OP_REVOKE;
+    rec.valid_from = rec.valid_until = rec.created = 0;
+    o = im_record_to_json (&rec);
+    is (json_string_value (json_object_get (o, "reach")), "unlimited",
+        "to_json gives reach 255 as \"unlimited\"");
+    is (json_string_value (json_object_get (o, "op")), "revoke",
+        "to_json gives op revoke");
+    ok (json_is_null (json_object_get (o, "valid_from"))
+        && json_is_null (json_object_get (o, "valid_until"))
+        && json_is_null (json_object_get (o, "created")),
+        "to_json gives unset times as null");
+    json_decref (o);
+    rec.reach = 0;
+    o = im_record_to_json (&rec);
+    ok (json_is_integer (json_object_get (o, "reach"))
+        && json_integer_value (json_object_get (o, "reach")) == 0,
+        "to_json gives reach 0 as the number 0");
+    json_decref (o);
+
+    /* Versions past 2^63 - 1 do not fit a JSON integer: either the codec
+     * refuses them or the JSON form must not turn them negative. */
+    base_record (&rec);
+    rec.version = (uint64_t) INT64_MAX + 1;
+    json_int_t shown = 0;
+    int refused_version = sign_into (&rec, sk_a, &e) != 0
+                          || decode_exact (e.buf, e.len, 1, &got, err, sizeof err) != 0;
+    if (!refused_version) {
+        o = im_record_to_json (&got);
+        shown = json_integer_value (json_object_get (o, "version"));
+        json_decref (o);
+    }
+    if (!ok (refused_version || shown >= 0,
+             "a record of version 2^63 is refused or not shown with a negative version"))
+        diag ("sign and decode accept it; to_json gives version %lld", (long long) shown);
+
+    /* internal_only for amber+strict and red only. */
+    for (int t = IM_TLP_NONE + 1; t < IM_TLP_COUNT; t++) {
+        base_record (&rec);
+        rec.tlp = (uint8_t) t;
+        o = im_record_to_json (&rec);
+        json_t *io = json_object_get (o, "internal_only");
+        is (json_string_value (json_object_get (o, "tlp")), im_tlp_name (t),
+            "to_json names TLP %s", im_tlp_name (t));
+        if (t == IM_TLP_AMBER_STRICT || t == IM_TLP_RED)
+            ok (json_is_true (io), "to_json marks TLP:%s internal_only", im_tlp_name (t));
+        else
+            ok (io == NULL, "to_json has no internal_only for TLP:%s", im_tlp_name (t));
+        json_decref (o);
+    }
+}
+
+/* --- Ids and node ids ----------------------------------------------------- */
+
+static void
+test_ids (void)
+{
+    char text[IM_ID_STR_SIZE], n[128];
+    uint8_t id[IM_ID_SIZE], id2[IM_ID_SIZE];
+
+    im_id_format (fixed_id, text);
+    is (text, "00112233-4455-4677-8899-aabbccddeeff",
+        "id format writes lower-case UUID text");
+    memset (id, 0, sizeof id);
+    ok (im_id_parse (text, id) == 0 && memcmp (id, fixed_id, IM_ID_SIZE) == 0,
+        "id parse reads back what format wrote");
+    memset (id, 0, sizeof id);
+    ok (im_id_parse ("00112233-4455-4677-8899-AABBCCDDEEFF", id) == 0
+        && memcmp (id, fixed_id, IM_ID_SIZE) == 0, "id parse reads upper-case UUID text");
+    ok (im_id_parse ("00000000-0000-0000-0000-000000000000", id) == 0
+        && memcmp (id, (uint8_t[IM_ID_SIZE]) { 0 }, IM_ID_SIZE) == 0,
+        "id parse reads the nil UUID");
+    ok (im_id_parse ("00112233-4455-1677-8899-aabbccddeeff", id) == 0,
+        "id parse reads a UUID of another version");
+
+    static const char *bad_ids[] = {
+        "00112233-4455-4677-8899-aabbccddeef",
+        "00112233-4455-4677-8899-aabbccddeeff0",
+        "00112233445546778899aabbccddeeff",
+        "00112233-4455-4677-8899aabbccddeeff-",
+        "0011223-34455-4677-8899-aabbccddeeff",
+        "00112233-4455-4677-8899-aabbccddeeg0",
+        "00112233-4455-4677-8899-aabbccddee f",
+        "00112233_4455_4677_8899_aabbccddeeff",
+        "{00112233-4455-4677-8899-aabbccddee}",
+        "00112233-4455-4677-8899-aabbccddeeff\n",
+        "x0112233-4455-4677-8899-aabbccddeeff",
+        "00112233-4455-4677-+899-aabbccddeeff",
+    };
+    for (size_t i = 0; i < COUNT (bad_ids); i++) {
+        errno = 0;
+        ok (im_id_parse (bad_ids[i], id) == -1 && errno == EINVAL,
+            "id parse refuses '%s'", printable (bad_ids[i], n, sizeof n));
+    }
+
+    /* Generated ids: version 4, RFC 4122 variant, different every time. */
+    size_t not_v4 = 0, repeats = 0;
+    im_id_generate (id2);
+    for (int i = 0; i < 256; i++) {
+        im_id_generate (id);
+        if ((id[6] >> 4) != 4 || (id[8] & 0xc0) != 0x80)
+            not_v4++;
+        if (memcmp (id, id2, IM_ID_SIZE) == 0)
+            repeats++;
+        memcpy (id2, id, IM_ID_SIZE);
+    }
+    cmp_ok (not_v4, "==", 0, "256 generated ids all have version 4 and variant 10");
+    cmp_ok (repeats, "==", 0, "generated ids differ from one call to the next");
+    im_id_format (id, text);
+    ok (strlen (text) == 36 && text[14] == '4' && strchr ("89ab", text[19]),
+        "a generated id's text shows version 4 and the variant");
+    ok (im_id_parse (text, id2) == 0 && memcmp (id, id2, IM_ID_SIZE) == 0,
+        "a generated id's text parses back");
+
+    /* Node ids. */
+    uint8_t node[IM_NODE_ID_SIZE], node2[IM_NODE_ID_SIZE];
+    char hex[IM_NODE_HEX_SIZE];
+    for (size_t i = 0; i < IM_NODE_ID_SIZE; i++)
+        node[i] = (uint8_t) (i * 8 + 7);
+    im_node_format (node, hex);
+    is (hex, "070f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7ff",
+        "node format writes 64 lower-case hex digits");
+    ok (im_node_parse (hex, node2) == 0 && memcmp (node, node2, IM_NODE_ID_SIZE) == 0,
+        "node parse reads back what format wrote");
+    ok (im_node_parse ("070F171F272F373F474F575F676F777F878F979FA7AFB7BFC7CFD7DFE7EFF7FF",
+                       node2) == 0 && memcmp (node, node2, IM_NODE_ID_SIZE) == 0,
+        "node parse reads upper-case hex");
+    im_node_format (pk_a, hex);
+    ok (im_node_parse (hex, node2) == 0 && memcmp (pk_a, node2, IM_NODE_ID_SIZE) == 0,
+        "a public key's hex parses back");
+
+    static const char *bad_nodes[] = {
+        "070f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7f",
+        "070f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7ff0",
+        "070f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7fg",
+        "g70f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7ff",
+        "070f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7f ",
+        " 70f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7ff",
+        "07:0f:17:1f:27:2f:37:3f:47:4f:57:5f:67:6f:77:7f",
+        "0x0f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7ff",
+        "070f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7f\n",
+        "070f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7f\xc3",
+    };
+    for (size_t i = 0; i < COUNT (bad_nodes); i++) {
+        errno = 0;
+        ok (im_node_parse (bad_nodes[i], node2) == -1 && errno == EINVAL,
+            "node parse refuses '%s' (%zu characters)",
+            printable (bad_nodes[i], n, sizeof n), strlen (bad_nodes[i]));
+    }
+}
+
+/* --- UTF-8 ---------------------------------------------------------------- */
+
+typedef struct {
+    const char *s;
+    size_t len;
+    const char *what;
+} utf8_t;
+
+#define U(s, what) { s, sizeof (s) - 1, what }
+
+static const utf8_t utf8_good[] = {
+    U ("", "the empty string"),
+    U ("plain ASCII", "ASCII"),
+    U ("\x01\x1f\x7f", "ASCII control characters"),
+    U ("\xc2\x80", "U+0080"),
+    U ("\xc3\xa9", "U+00E9"),
+    U ("\xdf\xbf", "U+07FF"),
+    U ("\xe0\xa0\x80", "U+0800"),
+    U ("\xe2\x82\xac", "U+20AC"),
+    U ("\xed\x9f\xbf", "U+D7FF"),
+    U ("\xee\x80\x80", "U+E000"),
+    U ("\xef\xbf\xbd", "U+FFFD"),
+    U ("\xef\xbf\xbf", "U+FFFF"),
+    U ("\xf0\x90\x80\x80", "U+10000"),
+    U ("\xf0\x9f\x98\x80", "U+1F600"),
+    U ("\xf4\x8f\xbf\xbf", "U+10FFFF"),
+    U ("a\xc3\xa9z\xe2\x82\xac\xf0\x9f\x98\x80", "mixed text"),
+};
+
+static const utf8_t utf8_bad[] = {
+    U ("a\0b", "an embedded NUL"),
+    U ("\0", "a lone NUL"),
+    U ("\xc0\x80", "an overlong NUL"),
+    U ("\xc0\xaf", "an overlong '/' in two bytes"),
+    U ("\xc1\xbf", "an overlong U+007F"),
+    U ("\xe0\x80\xaf", "an overlong '/' in three bytes"),
+    U ("\xe0\x9f\xbf", "an overlong U+07FF"),
+    U ("\xf0\x80\x80\xaf", "an overlong '/' in four bytes"),
+    U ("\xf0\x8f\xbf\xbf", "an overlong U+FFFF"),
+    U ("\xed\xa0\x80", "the surrogate U+D800"),
+    U ("\xed\xbf\xbf", "the surrogate U+DFFF"),
+    U ("\xed\xa0\xbd\xed\xb8\x80", "a surrogate pair"),
+    U ("\xf4\x90\x80\x80", "U+110000"),
+    U ("\xf5\x80\x80\x80", "a 0xF5 lead byte"),
+    U ("\xf7\xbf\xbf\xbf", "U+1FFFFF"),
+    U ("\xf8\x88\x80\x80\x80", "a five-byte sequence"),
+    U ("\xfc\x84\x80\x80\x80\x80", "a six-byte sequence"),
+    U ("\xfe", "the byte 0xFE"),
+    U ("\xff", "the byte 0xFF"),
+    U ("\x80", "a lone continuation byte"),
+    U ("a\xbf", "a continuation byte after ASCII"),
+    U ("\xc3", "a two-byte sequence cut after its lead"),
+    U ("\xe2\x82", "a three-byte sequence cut short"),
+    U ("\xf0\x9f\x98", "a four-byte sequence cut short"),
+    U ("\xc3" "a", "a lead byte followed by ASCII"),
+    U ("\xe2\x28\xa1", "a bad second byte"),
+    U ("\xe2\x82\x28", "a bad third byte"),
+    U ("\xf0\x9f\x98\x28", "a bad fourth byte"),
+    U ("\xc3\x00", "a NUL as continuation"),
+    U ("ok\xc3\xa9\xc3", "good text ending in a cut sequence"),
+};
+
+static void
+test_utf8 (void)
+{
+    for (size_t i = 0; i < COUNT (utf8_good); i++) {
+        char *copy = malloc (utf8_good[i].len + 1);
+        memcpy (copy, utf8_good[i].s, utf8_good[i].len);
+        cmp_ok (im_utf8_valid (copy, utf8_good[i].len), "==", 1, "UTF-8 check accepts %s",
+                utf8_good[i].what);
+        free (copy);
+    }
+    for (size_t i = 0; i < COUNT (utf8_bad); i++) {
+        /* An exact-size copy, so that a read past the end is seen. */
+        char *copy = malloc (utf8_bad[i].len);
+        memcpy (copy, utf8_bad[i].s, utf8_bad[i].len);
+        cmp_ok (im_utf8_valid (copy, utf8_bad[i].len), "==", 0, "UTF-8 check refuses %s",
+                utf8_bad[i].what);
+        free (copy);
+    }
+    /* The length counts, not the NUL: a valid prefix of a cut sequence. */
+    cmp_ok (im_utf8_valid ("\xc3\xa9", 1), "==", 0,
+            "UTF-8 check refuses U+00E9 cut to one byte by its length");
+    cmp_ok (im_utf8_valid ("abc\xc3\xa9", 3), "==", 1,
+            "UTF-8 check reads only the length it is given");
+    cmp_ok (im_utf8_valid ("\xf0\x9f\x98\x80", 3), "==", 0,
+            "UTF-8 check refuses U+1F600 cut to three bytes by its length");
+}
+
+int
+main (void)
+{
+    if (sodium_init () < 0)
+        BAIL_OUT ("sodium_init failed");
+    uint8_t seed[crypto_sign_SEEDBYTES];
+    memset (seed, 0xa1, sizeof seed);
+    crypto_sign_seed_keypair (pk_a, sk_a, seed);
+    memset (seed, 0xb2, sizeof seed);
+    crypto_sign_seed_keypair (pk_b, sk_b, seed);
+
+    test_bad_arguments ();
+    test_init_and_tags ();
+    test_round_trip ();
+    test_sign_refusals ();
+    test_decode_malformed ();
+    test_signatures ();
+    test_from_json ();
+    test_to_json ();
+    test_ids ();
+    test_utf8 ();
+    return done_testing ();
+}

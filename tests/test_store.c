@@ -1,0 +1,1552 @@
+/* test_store.c -- unit tests for node/im_store.c: argument checks, versions, revocation,
+ * look-ups (CIDR, long values), listing, the change log, counters, reopening, growth. */
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "im_store.h"
+#include "tap.h"
+
+#define COUNT(a) (sizeof (a) / sizeof ((a)[0]))
+#define HITS_MAX 64
+
+/* An origin: an Ed25519 key pair whose public half is the node id. */
+typedef struct {
+    uint8_t pk[IM_NODE_ID_SIZE];
+    uint8_t sk[IM_SECRET_KEY_SIZE];
+} origin_t;
+
+/* A record, decoded and signed. */
+typedef struct {
+    im_record_t rec;
+    uint8_t blob[IM_RECORD_MAX];
+    size_t len;
+} signed_t;
+
+/* What a walk (look-up, list, changes) handed to its callback. */
+typedef struct {
+    size_t calls;
+    size_t stop_after;      /* stop the walk after this many calls; 0: never */
+    size_t bad_blobs;       /* blobs that do not verify or do not match the record */
+    struct {
+        uint8_t origin[IM_NODE_ID_SIZE];
+        uint8_t id[IM_ID_SIZE];
+        uint64_t version;
+        int op, type, tlp;
+    } hit[HITS_MAX];
+    char first_value[IM_VALUE_MAX + 1];
+} found_t;
+
+/* --- Helpers ------------------------------------------------------------ */
+
+static int
+rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    return remove (path);
+}
+
+/* A new empty directory for one test. */
+static char *
+make_dir (char *buf, size_t bufsz)
+{
+    snprintf (buf, bufsz, "/tmp/im-test-store-XXXXXX");
+    if (!mkdtemp (buf))
+        BAIL_OUT ("mkdtemp: %s", strerror (errno));
+    return buf;
+}
+
+static void
+remove_dir (const char *dir)
+{
+    if (nftw (dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        diag ("could not remove %s: %s", dir, strerror (errno));
+}
+
+static char *
+sub_path (char *buf, size_t bufsz, const char *dir, const char *name)
+{
+    snprintf (buf, bufsz, "%s/%s", dir, name);
+    return buf;
+}
+
+static void
+origin_new (origin_t *o)
+{
+    crypto_sign_keypair (o->pk, o->sk);
+}
+
+static signed_t *
+signed_alloc (size_t n)
+{
+    signed_t *s = calloc (n, sizeof *s);
+    if (!s)
+        BAIL_OUT ("out of memory");
+    return s;
+}
+
+/* Fills S with a record of origin O: ID at VERSION with OP, TYPE, TLP, a
+ * canonical VALUE and DESC, signed. A record that cannot be signed is a fault
+ * of the test itself: bail out. */
+static signed_t *
+make (signed_t *s, const origin_t *o, const uint8_t id[IM_ID_SIZE], uint64_t version,
+      int op, int type, int tlp, const char *value, const char *desc)
+{
+    char err[256];
+    im_record_init (&s->rec);
+    memcpy (s->rec.origin, o->pk, IM_NODE_ID_SIZE);
+    memcpy (s->rec.id, id, IM_ID_SIZE);
+    s->rec.version = version;
+    s->rec.op = (uint8_t) op;
+    s->rec.type = (uint8_t) type;
+    s->rec.tlp = (uint8_t) tlp;
+    s->rec.created = 1700000000;
+    s->rec.modified = 1700000000 + (int64_t) version;
+    snprintf (s->rec.value, sizeof s->rec.value, "%s", value);
+    snprintf (s->rec.description, sizeof s->rec.description, "%s", desc ? desc : "");
+    if (im_record_sign (&s->rec, o->sk, s->blob, sizeof s->blob, &s->len, err,
+                        sizeof err))
+        BAIL_OUT ("cannot sign a test record (%s '%.60s'): %s", im_type_name (type),
+                  value, err);
+    return s;
+}
+
+/* Stores the N records of S in one batch. */
+static int
+put_n (im_store_t *store, const signed_t *s, size_t n, int *results)
+{
+    im_store_item_t *items = calloc (n ? n : 1, sizeof *items);
+    if (!items)
+        BAIL_OUT ("out of memory");
+    for (size_t i = 0; i < n; i++) {
+        items[i].blob = s[i].blob;
+        items[i].len = s[i].len;
+        items[i].rec = &s[i].rec;
+    }
+    char err[256] = "";
+    int rc = im_store_put_batch (store, items, n, results, err, sizeof err);
+    if (rc < 0)
+        diag ("put_batch: %s", err);
+    free (items);
+    return rc;
+}
+
+/* Stores one record; *RESULT gets what became of it. */
+static int
+put1 (im_store_t *store, const signed_t *s, int *result)
+{
+    *result = -1;
+    return put_n (store, s, 1, result);
+}
+
+static int
+collect (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
+{
+    static im_record_t check;
+    found_t *f = arg;
+    if (im_record_decode (blob, len, 1, &check, NULL, 0) != 0
+        || memcmp (check.origin, rec->origin, IM_NODE_ID_SIZE) != 0
+        || memcmp (check.id, rec->id, IM_ID_SIZE) != 0 || check.version != rec->version
+        || strcmp (check.value, rec->value) != 0)
+        f->bad_blobs++;
+    if (f->calls == 0)
+        snprintf (f->first_value, sizeof f->first_value, "%s", rec->value);
+    if (f->calls < HITS_MAX) {
+        memcpy (f->hit[f->calls].origin, rec->origin, IM_NODE_ID_SIZE);
+        memcpy (f->hit[f->calls].id, rec->id, IM_ID_SIZE);
+        f->hit[f->calls].version = rec->version;
+        f->hit[f->calls].op = rec->op;
+        f->hit[f->calls].type = rec->type;
+        f->hit[f->calls].tlp = rec->tlp;
+    }
+    f->calls++;
+    return f->stop_after && f->calls >= f->stop_after;
+}
+
+/* How many times the walk in F handed over record ORIGIN/ID. */
+static int
+found_times (const found_t *f, const uint8_t *origin, const uint8_t *id)
+{
+    int n = 0;
+    for (size_t i = 0; i < f->calls && i < HITS_MAX; i++)
+        if (memcmp (f->hit[i].origin, origin, IM_NODE_ID_SIZE) == 0
+            && memcmp (f->hit[i].id, id, IM_ID_SIZE) == 0)
+            n++;
+    return n;
+}
+
+/* Looks VALUE up as TYPE into F (reset first). */
+static int
+lookup (im_store_t *store, int type, const char *value, found_t *f, size_t stop_after)
+{
+    memset (f, 0, sizeof *f);
+    f->stop_after = stop_after;
+    return im_store_lookup (store, type, value, collect, f);
+}
+
+static int
+stats_same (const im_store_stats_t *a, const im_store_stats_t *b)
+{
+    return memcmp (a->live, b->live, sizeof a->live) == 0 && a->revoked == b->revoked
+           && a->records == b->records && a->origins == b->origins
+           && a->last_seq == b->last_seq;
+}
+
+static im_store_t *
+open_store (const char *path, size_t map, const uint8_t *node)
+{
+    char err[256] = "";
+    im_store_t *s = im_store_new (path, map, node, err, sizeof err);
+    if (!s)
+        BAIL_OUT ("cannot open a store in %s: %s", path, err);
+    return s;
+}
+
+/* Copies S into BUF for a test name, cut after 40 bytes. */
+static const char *
+shorten (const char *s, char *buf, size_t bufsz)
+{
+    size_t len = strlen (s);
+    if (len <= 40)
+        snprintf (buf, bufsz, "%s", s);
+    else
+        snprintf (buf, bufsz, "%.30s...(%zu bytes)", s, len);
+    return buf;
+}
+
+/* --- Tests -------------------------------------------------------------- */
+
+static void
+test_bad_arguments (void)
+{
+    char dir[64], path[128], err[256];
+    uint8_t node[IM_NODE_ID_SIZE], id[IM_ID_SIZE];
+    im_store_t *store;
+    im_store_stats_t st;
+    uint64_t last = 0;
+    int rc;
+
+    make_dir (dir, sizeof dir);
+    randombytes_buf (node, sizeof node);
+    im_id_generate (id);
+
+    errno = 0;
+    err[0] = '\0';
+    store = im_store_new (NULL, 0, NULL, err, sizeof err);
+    ok (store == NULL && errno == EINVAL,
+        "a store without a path is refused with EINVAL");
+    ok (strstr (err, "no path") != NULL, "the error for a missing path says so");
+
+    FILE *f = fopen (sub_path (path, sizeof path, dir, "plain"), "w");
+    if (!f)
+        BAIL_OUT ("cannot create %s", path);
+    fputs ("not a directory\n", f);
+    fclose (f);
+    errno = 0;
+    err[0] = '\0';
+    store = im_store_new (path, 0, NULL, err, sizeof err);
+    ok (store == NULL && errno == ENOTDIR,
+        "a store whose path is a regular file is refused with ENOTDIR");
+    ok (err[0] != '\0', "the error for a regular file is not empty");
+
+    errno = 0;
+    store = im_store_new (sub_path (path, sizeof path, dir, "missing/store"), 0, NULL,
+                          err, sizeof err);
+    ok (store == NULL && errno == ENOENT,
+        "a store whose parent directory is missing is refused with ENOENT");
+
+    errno = EDOM;
+    im_store_destroy (NULL);
+    ok (errno == EDOM, "destroying NULL is safe and keeps errno");
+    store = NULL;
+    im_store_destroy (&store);
+    ok (store == NULL && errno == EDOM,
+        "destroying a NULL store is safe and keeps errno");
+
+    store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
+    struct stat sb;
+    ok (stat (path, &sb) == 0 && S_ISDIR (sb.st_mode) && (sb.st_mode & 0777) == 0700,
+        "a new store's directory is created with mode 0700");
+
+    origin_t o;
+    origin_new (&o);
+    signed_t *s = signed_alloc (1);
+    make (s, &o, id, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "arg.example", NULL);
+    im_store_item_t item = { s->blob, s->len, &s->rec };
+    int result = -1;
+
+    errno = 0;
+    rc = im_store_put_batch (NULL, &item, 1, &result, err, sizeof err);
+    ok (rc == -1 && errno == EINVAL, "put_batch refuses a NULL store with EINVAL");
+    errno = 0;
+    rc = im_store_put_batch (store, NULL, 1, &result, err, sizeof err);
+    ok (rc == -1 && errno == EINVAL, "put_batch refuses NULL items with EINVAL");
+    rc = im_store_put_batch (store, NULL, 0, NULL, err, sizeof err);
+    ok (rc == 0, "put_batch of no items stores nothing and succeeds");
+    ok (im_store_stats (store, &st) == 0 && st.records == 0 && st.last_seq == 0,
+        "the refused and empty batches left the store empty");
+
+    errno = 0;
+    ok (im_store_get (NULL, o.pk, id, NULL) == -1 && errno == EINVAL,
+        "get refuses a NULL store with EINVAL");
+    errno = 0;
+    ok (im_store_get (store, NULL, id, NULL) == -1 && errno == EINVAL,
+        "get refuses a NULL origin with EINVAL");
+    errno = 0;
+    ok (im_store_get (store, o.pk, NULL, NULL) == -1 && errno == EINVAL,
+        "get refuses a NULL id with EINVAL");
+    errno = 0;
+    ok (im_store_get (store, o.pk, id, NULL) == -1 && errno == ENOENT,
+        "get of a record never stored fails with ENOENT");
+
+    found_t fd;
+    memset (&fd, 0, sizeof fd);
+    errno = 0;
+    ok (im_store_lookup (NULL, IM_TYPE_DOMAIN, "arg.example", collect, &fd) == -1
+        && errno == EINVAL, "lookup refuses a NULL store with EINVAL");
+    errno = 0;
+    ok (im_store_lookup (store, IM_TYPE_DOMAIN, NULL, collect, &fd) == -1
+        && errno == EINVAL, "lookup refuses a NULL value with EINVAL");
+    static const int bad_types[] = { IM_TYPE_NONE, IM_TYPE_COUNT, -1, 255 };
+    for (size_t i = 0; i < COUNT (bad_types); i++) {
+        errno = 0;
+        ok (im_store_lookup (store, bad_types[i], "arg.example", collect, &fd) == -1
+            && errno == EINVAL, "lookup refuses type %d with EINVAL", bad_types[i]);
+    }
+
+    errno = 0;
+    ok (im_store_list (NULL, IM_TYPE_NONE, NULL, NULL, 10, collect, &fd, NULL) == -1
+        && errno == EINVAL, "list refuses a NULL store with EINVAL");
+    static const int bad_list_types[] = { IM_TYPE_COUNT, -1, 255 };
+    for (size_t i = 0; i < COUNT (bad_list_types); i++) {
+        errno = 0;
+        ok (im_store_list (store, bad_list_types[i], NULL, NULL, 10, collect, &fd, NULL)
+                == -1
+            && errno == EINVAL,
+            "list refuses type %d with EINVAL", bad_list_types[i]);
+    }
+    memset (&fd, 0, sizeof fd);
+    ok (im_store_list (store, IM_TYPE_NONE, NULL, NULL, 10, collect, &fd, NULL) == 0
+        && fd.calls == 0, "list of an empty store visits nothing");
+
+    errno = 0;
+    ok (im_store_changes (NULL, 0, 10, collect, &fd, &last) == -1 && errno == EINVAL,
+        "changes refuses a NULL store with EINVAL");
+    memset (&fd, 0, sizeof fd);
+    ok (im_store_changes (store, 0, 10, collect, &fd, &last) == 0 && fd.calls == 0,
+        "changes of an empty store visits nothing");
+
+    errno = 0;
+    ok (im_store_stats (NULL, &st) == -1 && errno == EINVAL,
+        "stats refuses a NULL store with EINVAL");
+    errno = 0;
+    ok (im_store_stats (store, NULL) == -1 && errno == EINVAL,
+        "stats refuses a NULL result with EINVAL");
+
+    errno = EDOM;
+    im_store_destroy (&store);
+    ok (store == NULL && errno == EDOM,
+        "destroying a store sets the pointer to NULL and keeps errno");
+
+    free (s);
+    remove_dir (dir);
+}
+
+static void
+test_node_identity (void)
+{
+    char dir[64], path[128], err[256];
+    uint8_t mine[IM_NODE_ID_SIZE], other[IM_NODE_ID_SIZE];
+    im_store_t *store;
+
+    make_dir (dir, sizeof dir);
+    randombytes_buf (mine, sizeof mine);
+    randombytes_buf (other, sizeof other);
+    sub_path (path, sizeof path, dir, "store");
+
+    store = im_store_new (path, 0, mine, err, sizeof err);
+    ok (store != NULL, "a new store opens for its node");
+    im_store_destroy (&store);
+
+    errno = 0;
+    err[0] = '\0';
+    store = im_store_new (path, 0, other, err, sizeof err);
+    ok (store == NULL && errno == EPERM,
+        "reopening with another node id is refused with EPERM");
+    ok (strstr (err, "another node") != NULL,
+        "the error says the store belongs to another node");
+    im_store_destroy (&store);
+
+    store = im_store_new (path, 0, mine, err, sizeof err);
+    ok (store != NULL, "reopening with the same node id works");
+    im_store_destroy (&store);
+    store = im_store_new (path, 0, NULL, err, sizeof err);
+    ok (store != NULL, "reopening without a node id works");
+    im_store_destroy (&store);
+
+    /* A store first opened without a node id belongs to the first one given. */
+    sub_path (path, sizeof path, dir, "anonymous");
+    store = im_store_new (path, 0, NULL, err, sizeof err);
+    ok (store != NULL, "a new store opens without a node id");
+    im_store_destroy (&store);
+    store = im_store_new (path, 0, other, err, sizeof err);
+    ok (store != NULL, "a store without a node id takes the first node id given");
+    im_store_destroy (&store);
+    errno = 0;
+    store = im_store_new (path, 0, mine, err, sizeof err);
+    ok (store == NULL && errno == EPERM, "it then refuses any other node id with EPERM");
+    im_store_destroy (&store);
+
+    remove_dir (dir);
+}
+
+static void
+test_versions (void)
+{
+    char dir[64], path[128];
+    uint8_t node[IM_NODE_ID_SIZE], x[IM_ID_SIZE], y[IM_ID_SIZE], z[IM_ID_SIZE];
+    im_record_t *got = malloc (sizeof *got);
+    signed_t *s = signed_alloc (3);
+    origin_t o;
+    int r[3], rc;
+
+    if (!got)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir);
+    randombytes_buf (node, sizeof node);
+    origin_new (&o);
+    im_id_generate (x);
+    im_id_generate (y);
+    im_id_generate (z);
+    im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
+
+    make (&s[0], &o, x, 2, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "v.example",
+          "second");
+    rc = put1 (store, &s[0], &r[0]);
+    ok (rc == 1 && r[0] == IM_STORE_NEW, "a new record is stored as NEW");
+    ok (im_store_get (store, o.pk, x, got) == 0 && got->version == 2,
+        "get returns the new record");
+    ok (im_store_get (store, o.pk, x, NULL) == 0, "get without a record buffer finds it");
+
+    rc = put1 (store, &s[0], &r[0]);
+    ok (rc == 0 && r[0] == IM_STORE_STALE, "the same version again is ignored as STALE");
+
+    make (&s[1], &o, x, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_RED, "v.example", "first");
+    rc = put1 (store, &s[1], &r[0]);
+    ok (rc == 0 && r[0] == IM_STORE_STALE, "an older version is ignored as STALE");
+    ok (im_store_get (store, o.pk, x, got) == 0 && got->version == 2
+        && strcmp (got->description, "second") == 0,
+        "the older version did not replace the record");
+
+    make (&s[2], &o, x, 3, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_RED, "v.example", "third");
+    rc = put1 (store, &s[2], &r[0]);
+    ok (rc == 1 && r[0] == IM_STORE_NEWER, "a newer version is stored as NEWER");
+    ok (im_store_get (store, o.pk, x, got) == 0 && got->version == 3
+        && got->tlp == IM_TLP_RED && strcmp (got->description, "third") == 0,
+        "get returns the newer content");
+
+    /* Several versions of one record in a batch: the highest stays. */
+    make (&s[0], &o, y, 5, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "y.example", "5");
+    make (&s[1], &o, y, 7, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "y.example", "7");
+    make (&s[2], &o, y, 6, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "y.example", "6");
+    rc = put_n (store, s, 3, r);
+    ok (rc == 2 && r[0] == IM_STORE_NEW && r[1] == IM_STORE_NEWER
+        && r[2] == IM_STORE_STALE,
+        "versions 5, 7, 6 in one batch are NEW, NEWER and STALE");
+    ok (im_store_get (store, o.pk, y, got) == 0 && got->version == 7,
+        "after a batch of 5, 7, 6 the record is at version 7");
+
+    make (&s[0], &o, z, 9, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "z.example", "9");
+    make (&s[1], &o, z, 4, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "z.example", "4");
+    rc = put_n (store, s, 2, r);
+    ok (rc == 1 && r[0] == IM_STORE_NEW && r[1] == IM_STORE_STALE,
+        "versions 9, 4 in one batch are NEW and STALE");
+    ok (im_store_get (store, o.pk, z, got) == 0 && got->version == 9,
+        "after a batch of 9, 4 the record is at version 9");
+
+    im_store_stats_t st;
+    ok (im_store_stats (store, &st) == 0 && st.records == 3
+        && st.live[IM_TYPE_DOMAIN][IM_TLP_RED] == 1
+        && st.live[IM_TYPE_DOMAIN][IM_TLP_GREEN] == 2 && st.origins == 1,
+        "three records are counted once each, under their newest TLP");
+    found_t f;
+    ok (lookup (store, IM_TYPE_DOMAIN, "y.example", &f, 0) == 1 && f.hit[0].version == 7,
+        "a look-up finds one record, at its newest version");
+
+    im_store_destroy (&store);
+    free (s);
+    free (got);
+    remove_dir (dir);
+}
+
+static void
+test_update_moves_index (void)
+{
+    char dir[64], path[128];
+    uint8_t node[IM_NODE_ID_SIZE], x[IM_ID_SIZE], p[IM_ID_SIZE];
+    signed_t *s = signed_alloc (1);
+    origin_t o;
+    found_t f;
+    int r;
+
+    make_dir (dir, sizeof dir);
+    randombytes_buf (node, sizeof node);
+    origin_new (&o);
+    im_id_generate (x);
+    im_id_generate (p);
+    im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
+
+    put1 (store, make (s, &o, x, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+                       "old.example", NULL), &r);
+    ok (lookup (store, IM_TYPE_DOMAIN, "old.example", &f, 0) == 1,
+        "the first value finds the record");
+    put1 (store, make (s, &o, x, 2, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+                       "new.example", NULL), &r);
+    ok (r == IM_STORE_NEWER, "the version with a new value is NEWER");
+    ok (lookup (store, IM_TYPE_DOMAIN, "old.example", &f, 0) == 0 && f.calls == 0,
+        "the old value no longer finds the record");
+    ok (lookup (store, IM_TYPE_DOMAIN, "new.example", &f, 0) == 1
+        && found_times (&f, o.pk, x) == 1, "the new value finds the record");
+
+    /* A prefix that moves: the old network no longer contains it. */
+    put1 (store, make (s, &o, p, 1, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_AMBER, "10.0.0.0/8",
+                       NULL), &r);
+    ok (lookup (store, IM_TYPE_IPV4, "10.1.2.3", &f, 0) == 1,
+        "an address in 10.0.0.0/8 finds the prefix");
+    put1 (store,
+          make (s, &o, p, 2, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_AMBER, "172.16.0.0/12",
+                       NULL), &r);
+    ok (lookup (store, IM_TYPE_IPV4, "10.1.2.3", &f, 0) == 0,
+        "after moving to 172.16.0.0/12 an address in 10/8 finds nothing");
+    ok (lookup (store, IM_TYPE_IPV4, "10.0.0.0/8", &f, 0) == 0,
+        "after moving the old prefix itself finds nothing");
+    ok (lookup (store, IM_TYPE_IPV4, "172.20.5.5", &f, 0) == 1
+        && found_times (&f, o.pk, p) == 1,
+        "an address in 172.16.0.0/12 finds the moved prefix");
+
+    /* A record whose type changes leaves its old type's index and counter. */
+    put1 (store, make (s, &o, p, 3, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_CLEAR,
+                       "moved.example", NULL), &r);
+    ok (lookup (store, IM_TYPE_IPV4, "172.20.5.5", &f, 0) == 0,
+        "after changing type the address no longer finds the record");
+    ok (lookup (store, IM_TYPE_DOMAIN, "moved.example", &f, 0) == 1,
+        "after changing type the new domain finds it");
+    im_store_stats_t st;
+    ok (im_store_stats (store, &st) == 0 && st.live[IM_TYPE_IPV4][IM_TLP_AMBER] == 0
+        && st.live[IM_TYPE_DOMAIN][IM_TLP_CLEAR] == 1
+        && st.live[IM_TYPE_DOMAIN][IM_TLP_GREEN] == 1 && st.records == 2,
+        "the counters follow the records to their new type and TLP");
+
+    im_store_destroy (&store);
+    free (s);
+    remove_dir (dir);
+}
+
+static void
+test_revocation (void)
+{
+    char dir[64], path[128];
+    uint8_t node[IM_NODE_ID_SIZE], x[IM_ID_SIZE], g[IM_ID_SIZE];
+    im_record_t *got = malloc (sizeof *got);
+    signed_t *s = signed_alloc (1);
+    im_store_stats_t st;
+    origin_t o;
+    found_t f;
+    int r, rc;
+
+    if (!got)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir);
+    randombytes_buf (node, sizeof node);
+    origin_new (&o);
+    im_id_generate (x);
+    im_id_generate (g);
+    im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
+
+    put1 (store, make (s, &o, x, 1, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_AMBER, "198.51.100.7",
+                       NULL), &r);
+    ok (im_store_stats (store, &st) == 0 && st.live[IM_TYPE_IPV4][IM_TLP_AMBER] == 1
+        && st.revoked == 0, "a put is counted live");
+
+    rc = put1 (store, make (s, &o, x, 2, IM_OP_REVOKE, IM_TYPE_IPV4, IM_TLP_AMBER,
+                            "198.51.100.7", NULL), &r);
+    ok (rc == 1 && r == IM_STORE_NEWER, "a revocation at a higher version is NEWER");
+    ok (im_store_get (store, o.pk, x, got) == 0 && got->op == IM_OP_REVOKE
+        && got->version == 2, "get returns the tombstone with op revoke");
+    ok (lookup (store, IM_TYPE_IPV4, "198.51.100.7", &f, 0) == 0 && f.calls == 0,
+        "a look-up of the revoked value finds nothing live");
+    ok (im_store_stats (store, &st) == 0 && st.live[IM_TYPE_IPV4][IM_TLP_AMBER] == 0
+        && st.revoked == 1 && st.records == 1,
+        "stats count the tombstone as revoked, not live");
+
+    rc = put1 (store, make (s, &o, x, 1, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_AMBER,
+                            "198.51.100.7", NULL), &r);
+    ok (rc == 0 && r == IM_STORE_STALE, "an older put after the tombstone is STALE");
+    rc = put1 (store, make (s, &o, x, 2, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_AMBER,
+                            "198.51.100.7", NULL), &r);
+    ok (rc == 0 && r == IM_STORE_STALE, "a put at the tombstone's version is STALE");
+    ok (lookup (store, IM_TYPE_IPV4, "198.51.100.7", &f, 0) == 0,
+        "the stale puts did not bring the value back");
+
+    /* A revocation of a record never seen is kept as a tombstone. */
+    rc = put1 (store, make (s, &o, g, 4, IM_OP_REVOKE, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+                            "ghost.example", NULL), &r);
+    ok (rc == 1 && r == IM_STORE_NEW, "a revocation of an unknown record is NEW");
+    ok (im_store_get (store, o.pk, g, got) == 0 && got->op == IM_OP_REVOKE,
+        "its tombstone is kept");
+    ok (lookup (store, IM_TYPE_DOMAIN, "ghost.example", &f, 0) == 0,
+        "its value finds nothing live");
+    rc = put1 (store, make (s, &o, g, 3, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+                            "ghost.example", NULL), &r);
+    ok (rc == 0 && r == IM_STORE_STALE, "a put older than that tombstone is STALE");
+
+    /* A put newer than the tombstone brings the record back. */
+    rc = put1 (store, make (s, &o, x, 3, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_RED,
+                            "198.51.100.7", NULL), &r);
+    ok (rc == 1 && r == IM_STORE_NEWER, "a put newer than the tombstone is NEWER");
+    ok (lookup (store, IM_TYPE_IPV4, "198.51.100.7", &f, 0) == 1 && f.hit[0].version == 3,
+        "the value finds the record again");
+    ok (im_store_stats (store, &st) == 0 && st.live[IM_TYPE_IPV4][IM_TLP_RED] == 1
+        && st.revoked == 1 && st.records == 2,
+        "stats count it live again and keep the other tombstone");
+
+    im_store_destroy (&store);
+    free (s);
+    free (got);
+    remove_dir (dir);
+}
+
+/* A value of LEN bytes: an http URL padded with C, its last byte LAST. */
+static char *
+long_url (char *buf, size_t len, char c, char last)
+{
+    static const char head[] = "http://long.example/";
+    size_t h = sizeof head - 1;
+    memcpy (buf, head, h);
+    memset (buf + h, c, len - h);
+    buf[len - 1] = last;
+    buf[len] = '\0';
+    return buf;
+}
+
+typedef struct {
+    int type;
+    const char *value;
+} value_t;
+
+typedef struct {
+    int type;
+    const char *query;
+    unsigned want;          /* bit I: record I of the network table is found */
+} query_t;
+
+static void
+test_lookup (void)
+{
+    static const value_t exact[] = {
+        { IM_TYPE_IPV4, "192.0.2.44" },
+        { IM_TYPE_IPV6, "2001:db8:ffff::44" },
+        { IM_TYPE_DOMAIN, "exact.example" },
+        { IM_TYPE_URL, "http://exact.example/path?q=1" },
+        { IM_TYPE_EMAIL, "Phish@exact.example" },
+        { IM_TYPE_MD5, "d41d8cd98f00b204e9800998ecf8427e" },
+        { IM_TYPE_SHA1, "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
+        { IM_TYPE_SHA256,
+          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+        { IM_TYPE_SHA512,
+          "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+          "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e" },
+        { IM_TYPE_FILENAME, "exact.example" },
+        { IM_TYPE_ASN, "AS64496" },
+    };
+    /* Networks and addresses; the queries below name them by their index. */
+    static const value_t nets[] = {
+        { IM_TYPE_IPV4, "10.0.0.0/8" },           /* 0 */
+        { IM_TYPE_IPV4, "10.1.0.0/16" },          /* 1 */
+        { IM_TYPE_IPV4, "10.1.2.3" },             /* 2 */
+        { IM_TYPE_IPV4, "10.2.0.0/16" },          /* 3 */
+        { IM_TYPE_IPV4, "10.1.2.4" },             /* 4 */
+        { IM_TYPE_IPV4, "198.18.0.0/31" },        /* 5 */
+        { IM_TYPE_IPV6, "2001:db8::/32" },        /* 6 */
+        { IM_TYPE_IPV6, "2001:db8:1::/48" },      /* 7 */
+        { IM_TYPE_IPV6, "2001:db8::1" },          /* 8 */
+        { IM_TYPE_IPV6, "2001:db8::a/127" },      /* 9 */
+        { IM_TYPE_IPV6, "2001:db9::/32" },        /* 10 */
+    };
+    static const query_t queries[] = {
+        { IM_TYPE_IPV4, "10.1.2.3", 1u << 0 | 1u << 1 | 1u << 2 },
+        { IM_TYPE_IPV4, "10.1.200.9", 1u << 0 | 1u << 1 },
+        { IM_TYPE_IPV4, "10.9.9.9", 1u << 0 },
+        { IM_TYPE_IPV4, "10.2.0.1", 1u << 0 | 1u << 3 },
+        { IM_TYPE_IPV4, "192.0.2.1", 0 },
+        { IM_TYPE_IPV4, "11.0.0.0", 0 },
+        { IM_TYPE_IPV4, "9.255.255.255", 0 },
+        { IM_TYPE_IPV4, "10.1.0.0/16", 1u << 0 | 1u << 1 },
+        { IM_TYPE_IPV4, "10.1.2.0/24", 1u << 0 | 1u << 1 },
+        { IM_TYPE_IPV4, "10.0.0.0/8", 1u << 0 },
+        { IM_TYPE_IPV4, "10.0.0.0/7", 0 },
+        { IM_TYPE_IPV4, "198.18.0.1", 1u << 5 },
+        { IM_TYPE_IPV4, "198.18.0.2", 0 },
+        { IM_TYPE_IPV6, "2001:db8::1", 1u << 6 | 1u << 8 },
+        { IM_TYPE_IPV6, "2001:db8:1::5", 1u << 6 | 1u << 7 },
+        { IM_TYPE_IPV6, "2001:db8:1::/64", 1u << 6 | 1u << 7 },
+        { IM_TYPE_IPV6, "2001:db8::b", 1u << 6 | 1u << 9 },
+        { IM_TYPE_IPV6, "2001:db8::c", 1u << 6 },
+        { IM_TYPE_IPV6, "2001:db9:0:1::1", 1u << 10 },
+        { IM_TYPE_IPV6, "2001:dba::1", 0 },
+        { IM_TYPE_IPV6, "::ffff:10.1.2.3", 0 },
+        { IM_TYPE_IPV6, "2001:db8::/31", 0 },
+    };
+    char dir[64], path[128], name[80];
+    uint8_t node[IM_NODE_ID_SIZE];
+    uint8_t exact_id[COUNT (exact)][IM_ID_SIZE], net_id[COUNT (nets)][IM_ID_SIZE];
+    signed_t *s = signed_alloc (COUNT (exact) > COUNT (nets) ? COUNT (exact)
+                                                           : COUNT (nets));
+    int r[16], rc;
+    origin_t a, b, c;
+    found_t *f = malloc (sizeof *f);
+
+    if (!f)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir);
+    randombytes_buf (node, sizeof node);
+    origin_new (&a);
+    origin_new (&b);
+    origin_new (&c);
+    im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
+
+    /* Exact values of every type. */
+    for (size_t i = 0; i < COUNT (exact); i++) {
+        im_id_generate (exact_id[i]);
+        make (&s[i], &a, exact_id[i], 1, IM_OP_PUT, exact[i].type, IM_TLP_GREEN,
+              exact[i].value, NULL);
+    }
+    rc = put_n (store, s, COUNT (exact), r);
+    cmp_ok (rc, "==", COUNT (exact), "one value of every type is stored");
+    for (size_t i = 0; i < COUNT (exact); i++) {
+        const char *tn = im_type_name (exact[i].type);
+        rc = lookup (store, exact[i].type, exact[i].value, f, 0);
+        ok (rc == 1 && f->calls == 1 && found_times (f, a.pk, exact_id[i]) == 1
+            && f->hit[0].type == exact[i].type,
+            "%s look-up of '%s' finds exactly its record", tn,
+            shorten (exact[i].value, name, sizeof name));
+        ok (f->bad_blobs == 0, "the %s look-up hands over the signed bytes as stored",
+            tn);
+    }
+    ok (lookup (store, IM_TYPE_DOMAIN, "exact.example", f, 0) == 1
+        && f->hit[0].type == IM_TYPE_DOMAIN,
+        "a domain look-up does not return the filename with the same text");
+    ok (lookup (store, IM_TYPE_DOMAIN, "exact.example.org", f, 0) == 0,
+        "a longer domain is not matched by its prefix");
+    ok (lookup (store, IM_TYPE_DOMAIN, "xact.example", f, 0) == 0,
+        "a shorter domain is not matched");
+    ok (lookup (store, IM_TYPE_ASN, "AS6449", f, 0) == 0,
+        "an AS number is not matched by its prefix");
+    rc = im_store_lookup (store, IM_TYPE_MD5, exact[5].value, NULL, NULL);
+    ok (rc == 1, "a look-up without a callback still counts its matches");
+
+    /* One value from several origins: each is returned. */
+    uint8_t same_id[3][IM_ID_SIZE];
+    const origin_t *who[3] = { &a, &b, &c };
+    for (size_t i = 0; i < 3; i++) {
+        im_id_generate (same_id[i]);
+        make (&s[i], who[i], same_id[i], 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+              "shared.example", NULL);
+    }
+    ok (put_n (store, s, 3, r) == 3, "three origins store the same value");
+    rc = lookup (store, IM_TYPE_DOMAIN, "shared.example", f, 0);
+    ok (rc == 3 && f->calls == 3 && found_times (f, a.pk, same_id[0]) == 1
+        && found_times (f, b.pk, same_id[1]) == 1
+        && found_times (f, c.pk, same_id[2]) == 1,
+        "a look-up of the shared value returns each origin's record once");
+
+    /* Stopping early. */
+    rc = lookup (store, IM_TYPE_DOMAIN, "shared.example", f, 1);
+    ok (f->calls == 1 && rc == 1,
+        "a callback that stops at the first match ends the walk");
+    rc = lookup (store, IM_TYPE_DOMAIN, "shared.example", f, 2);
+    ok (f->calls == 2 && rc == 2,
+        "a callback that stops at the second match ends the walk");
+
+    /* Networks: exact entries and the prefixes that contain a query. */
+    for (size_t i = 0; i < COUNT (nets); i++) {
+        im_id_generate (net_id[i]);
+        make (&s[i], i % 2 ? &b : &a, net_id[i], 1, IM_OP_PUT, nets[i].type,
+              IM_TLP_AMBER, nets[i].value, NULL);
+    }
+    cmp_ok (put_n (store, s, COUNT (nets), r), "==", COUNT (nets),
+            "the networks and addresses are stored");
+    for (size_t q = 0; q < COUNT (queries); q++) {
+        size_t want = 0;
+        int right = 1;
+        rc = lookup (store, queries[q].type, queries[q].query, f, 0);
+        for (size_t i = 0; i < COUNT (nets); i++) {
+            int times = found_times (f, s[i].rec.origin, net_id[i]);
+            if (queries[q].want & (1u << i)) {
+                want++;
+                right = right && times == 1;
+            }
+            else
+                right = right && times == 0;
+        }
+        ok (rc == (int) want && f->calls == want && right,
+            "%s look-up of %s finds %zu record%s, the right ones",
+            im_type_name (queries[q].type), queries[q].query, want, want == 1 ? "" : "s");
+    }
+
+    /* The prefix phase of a walk stops as well. */
+    rc = lookup (store, IM_TYPE_IPV4, "10.1.2.3", f, 2);
+    ok (f->calls == 2 && rc == 2,
+        "a callback that stops among the prefixes ends the walk");
+
+    /* 0.0.0.0/0 and ::/0 contain everything of their family. */
+    uint8_t all4[IM_ID_SIZE], all6[IM_ID_SIZE];
+    im_id_generate (all4);
+    im_id_generate (all6);
+    make (&s[0], &c, all4, 1, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_CLEAR, "0.0.0.0/0", NULL);
+    make (&s[1], &c, all6, 1, IM_OP_PUT, IM_TYPE_IPV6, IM_TLP_CLEAR, "::/0", NULL);
+    ok (put_n (store, s, 2, r) == 2, "0.0.0.0/0 and ::/0 are stored");
+    ok (lookup (store, IM_TYPE_IPV4, "192.0.2.1", f, 0) == 1
+        && found_times (f, c.pk, all4) == 1,
+        "an address outside the others finds 0.0.0.0/0");
+    ok (lookup (store, IM_TYPE_IPV4, "10.1.2.3", f, 0) == 4
+        && found_times (f, c.pk, all4) == 1, "10.1.2.3 now finds 0.0.0.0/0 as well");
+    ok (lookup (store, IM_TYPE_IPV6, "2001:dba::1", f, 0) == 1
+        && found_times (f, c.pk, all6) == 1,
+        "an IPv6 address outside the others finds ::/0");
+    ok (lookup (store, IM_TYPE_IPV4, "0.0.0.0/0", f, 0) == 1,
+        "0.0.0.0/0 finds only itself");
+
+    /* A prefix length used once and then removed breaks nothing. */
+    uint8_t gone[IM_ID_SIZE];
+    im_id_generate (gone);
+    make (&s[0], &a, gone, 1, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_GREEN, "172.20.0.0/14",
+          NULL);
+    put1 (store, &s[0], &r[0]);
+    ok (lookup (store, IM_TYPE_IPV4, "172.21.0.1", f, 0) == 2
+        && found_times (f, a.pk, gone) == 1, "an address in a /14 finds it");
+    make (&s[0], &a, gone, 2, IM_OP_REVOKE, IM_TYPE_IPV4, IM_TLP_GREEN, "172.20.0.0/14",
+          NULL);
+    put1 (store, &s[0], &r[0]);
+    ok (lookup (store, IM_TYPE_IPV4, "172.21.0.1", f, 0) == 1
+        && found_times (f, a.pk, gone) == 0,
+        "once the /14 is revoked it is no longer found");
+    ok (lookup (store, IM_TYPE_IPV4, "10.1.2.3", f, 0) == 4,
+        "other look-ups still work after the /14 went");
+    ok (lookup (store, IM_TYPE_IPV4, "172.20.0.0/14", f, 0) == 1
+        && found_times (f, a.pk, gone) == 0, "the revoked prefix does not find itself");
+
+    /* Long values: inline keys up to 479 bytes, hashed beyond. */
+    static char v[8][IM_VALUE_MAX + 1];
+    long_url (v[0], 479, 'a', 'a');
+    long_url (v[1], 480, 'a', 'a');       /* shares v[0]'s 479 bytes */
+    long_url (v[2], 500, 'b', 'x');
+    long_url (v[3], 500, 'b', 'y');       /* differs from v[2] in its last byte */
+    long_url (v[4], IM_VALUE_MAX, 'c', 'x');
+    long_url (v[5], IM_VALUE_MAX, 'c', 'y');
+    long_url (v[6], 449, 'd', 'd');
+    long_url (v[7], 449, 'd', 'e');
+    uint8_t long_id[COUNT (v)][IM_ID_SIZE];
+    ok (memcmp (v[4], v[5], 448) == 0 && memcmp (v[2], v[3], 448) == 0,
+        "the long test URLs share their first 448 bytes");
+    for (size_t i = 0; i < COUNT (v); i++) {
+        im_id_generate (long_id[i]);
+        make (&s[i], &a, long_id[i], 1, IM_OP_PUT, IM_TYPE_URL, IM_TLP_GREEN, v[i], NULL);
+    }
+    cmp_ok (put_n (store, s, COUNT (v), r), "==", COUNT (v),
+            "URLs of 449 to %d bytes are stored", IM_VALUE_MAX);
+    for (size_t i = 0; i < COUNT (v); i++) {
+        size_t len = strlen (v[i]);
+        rc = lookup (store, IM_TYPE_URL, v[i], f, 0);
+        ok (rc == 1 && found_times (f, a.pk, long_id[i]) == 1
+            && strcmp (f->first_value, v[i]) == 0,
+            "a URL of %zu bytes (ending '%c') finds exactly its own record", len,
+            v[i][len - 1]);
+    }
+    char *other = malloc (IM_VALUE_MAX + 1);
+    if (!other)
+        BAIL_OUT ("out of memory");
+    long_url (other, IM_VALUE_MAX, 'c', 'z');
+    ok (lookup (store, IM_TYPE_URL, other, f, 0) == 0,
+        "an unstored URL sharing 448 bytes with stored ones finds nothing");
+    long_url (other, IM_VALUE_MAX - 1, 'c', 'c');
+    ok (lookup (store, IM_TYPE_URL, other, f, 0) == 0,
+        "a URL one byte shorter than a stored one finds nothing");
+    long_url (other, 478, 'a', 'a');
+    ok (lookup (store, IM_TYPE_URL, other, f, 0) == 0,
+        "a 478-byte prefix of a stored URL finds nothing");
+
+    /* Updating a long value moves its hashed key. */
+    make (&s[0], &a, long_id[4], 2, IM_OP_PUT, IM_TYPE_URL, IM_TLP_GREEN, other, NULL);
+    put1 (store, &s[0], &r[0]);
+    ok (lookup (store, IM_TYPE_URL, v[4], f, 0) == 0,
+        "a long URL that was replaced no longer finds its record");
+    ok (lookup (store, IM_TYPE_URL, v[5], f, 0) == 1
+        && found_times (f, a.pk, long_id[5]) == 1,
+        "its sibling sharing 448 bytes is still found");
+    ok (lookup (store, IM_TYPE_URL, other, f, 0) == 1
+        && found_times (f, a.pk, long_id[4]) == 1,
+        "the replacement value finds the record");
+
+    free (other);
+    im_store_destroy (&store);
+    free (s);
+    free (f);
+    remove_dir (dir);
+}
+
+/* Collects the keys a list walk visits, in order. */
+typedef struct {
+    size_t n;
+    uint8_t key[256][IM_STORE_KEY_SIZE];
+    int type[256];
+} keys_t;
+
+static int
+collect_key (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
+{
+    (void) blob;
+    (void) len;
+    keys_t *k = arg;
+    if (k->n < COUNT (k->key)) {
+        memcpy (k->key[k->n], rec->origin, IM_NODE_ID_SIZE);
+        memcpy (k->key[k->n] + IM_NODE_ID_SIZE, rec->id, IM_ID_SIZE);
+        k->type[k->n] = rec->type;
+    }
+    k->n++;
+    return 0;
+}
+
+static int
+cmp_key (const void *a, const void *b)
+{
+    return memcmp (a, b, IM_STORE_KEY_SIZE);
+}
+
+/* Pages through the store LIMIT at a time. Returns the pages taken. */
+static int
+page_through (im_store_t *store, int type, const uint8_t *origin, size_t limit, keys_t *k)
+{
+    uint8_t next[IM_STORE_KEY_SIZE], after[IM_STORE_KEY_SIZE];
+    int pages = 0, rc, first = 1;
+    memset (k, 0, sizeof *k);
+    do {
+        size_t before = k->n;
+        rc = im_store_list (store, type, origin, first ? NULL : after, limit, collect_key,
+                            k, next);
+        if (rc < 0 || (size_t) rc != k->n - before || (size_t) rc > limit)
+            return -1;
+        memcpy (after, next, sizeof after);
+        first = 0;
+        pages++;
+    } while (rc > 0 && pages < 1000);
+    return pages;
+}
+
+static void
+test_list (void)
+{
+    enum { N = 30 };
+    static const int types[] = { IM_TYPE_DOMAIN, IM_TYPE_IPV4, IM_TYPE_MD5 };
+    char dir[64], path[128];
+    uint8_t node[IM_NODE_ID_SIZE];
+    uint8_t want[N][IM_STORE_KEY_SIZE];
+    int want_type[N], r[N];
+    origin_t o[3];
+    signed_t *s = signed_alloc (N);
+    keys_t *k = malloc (sizeof *k);
+
+    if (!k)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir);
+    randombytes_buf (node, sizeof node);
+    for (size_t i = 0; i < COUNT (o); i++)
+        origin_new (&o[i]);
+    im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
+
+    for (int i = 0; i < N; i++) {
+        uint8_t id[IM_ID_SIZE];
+        char value[64];
+        int type = types[i % 3];
+        im_id_generate (id);
+        if (type == IM_TYPE_DOMAIN)
+            snprintf (value, sizeof value, "list-%d.example", i);
+        else if (type == IM_TYPE_IPV4)
+            snprintf (value, sizeof value, "192.0.2.%d", i);
+        else
+            snprintf (value, sizeof value, "%032x", (unsigned) i + 1);
+        make (&s[i], &o[i % 4 == 0 ? 0 : i % 4 == 1 ? 1 : 2], id, 1,
+              i == 7 ? IM_OP_REVOKE : IM_OP_PUT, type, IM_TLP_GREEN, value, NULL);
+        memcpy (want[i], s[i].rec.origin, IM_NODE_ID_SIZE);
+        memcpy (want[i] + IM_NODE_ID_SIZE, id, IM_ID_SIZE);
+        want_type[i] = type;
+    }
+    cmp_ok (put_n (store, s, N, r), "==", N, "%d records from three origins are stored",
+            N);
+    /* The expected order: by key; the types follow their keys. */
+    uint8_t sorted[N][IM_STORE_KEY_SIZE];
+    memcpy (sorted, want, sizeof sorted);
+    qsort (sorted, N, IM_STORE_KEY_SIZE, cmp_key);
+
+    static const size_t limits[] = { 1, 4, 7, N, 1000 };
+    for (size_t l = 0; l < COUNT (limits); l++) {
+        int pages = page_through (store, IM_TYPE_NONE, NULL, limits[l], k);
+        int inorder = k->n == N;
+        for (size_t i = 0; inorder && i < N; i++)
+            inorder = memcmp (k->key[i], sorted[i], IM_STORE_KEY_SIZE) == 0;
+        ok (pages > 0 && inorder,
+            "paging %zu at a time visits each of the %d records once, in key order",
+            limits[l], N);
+        cmp_ok (pages, "==", (int) ((N + limits[l] - 1) / limits[l]) + 1,
+                "paging %zu at a time takes full pages and one empty one", limits[l]);
+    }
+
+    /* Filtered by type. */
+    for (size_t t = 0; t < COUNT (types); t++) {
+        size_t expect = 0;
+        for (int i = 0; i < N; i++)
+            expect += want_type[i] == types[t];
+        int pages = page_through (store, types[t], NULL, 3, k);
+        int right = pages > 0 && k->n == expect;
+        for (size_t i = 0; right && i < k->n; i++)
+            right = k->type[i] == types[t]
+                    && (i == 0
+                        || memcmp (k->key[i - 1], k->key[i], IM_STORE_KEY_SIZE) < 0);
+        ok (right, "listing type %s, 3 at a time, gives its %zu records in order",
+            im_type_name (types[t]), expect);
+    }
+    ok (im_store_list (store, IM_TYPE_SHA512, NULL, NULL, 100, NULL, NULL, NULL) == 0,
+        "listing a type with no records gives none");
+
+    /* Filtered by origin. */
+    for (size_t j = 0; j < COUNT (o); j++) {
+        size_t expect = 0;
+        for (int i = 0; i < N; i++)
+            expect += memcmp (want[i], o[j].pk, IM_NODE_ID_SIZE) == 0;
+        int pages = page_through (store, IM_TYPE_NONE, o[j].pk, 2, k);
+        int right = pages > 0 && k->n == expect;
+        for (size_t i = 0; right && i < k->n; i++)
+            right = memcmp (k->key[i], o[j].pk, IM_NODE_ID_SIZE) == 0;
+        ok (right, "listing origin %zu, 2 at a time, gives its %zu records", j, expect);
+    }
+    origin_t stranger;
+    origin_new (&stranger);
+    ok (im_store_list (store, IM_TYPE_NONE, stranger.pk, NULL, 100, NULL, NULL, NULL)
+            == 0,
+        "listing an origin with no records gives none");
+    size_t both = 0;
+    for (int i = 0; i < N; i++)
+        both += memcmp (want[i], o[1].pk, IM_NODE_ID_SIZE) == 0
+                && want_type[i] == IM_TYPE_IPV4;
+    ok (page_through (store, IM_TYPE_IPV4, o[1].pk, 1, k) > 0 && k->n == both,
+        "listing by type and origin together gives the %zu records that match both",
+        both);
+
+    /* A callback that stops early; NEXT names the last record it saw. */
+    found_t *f = calloc (1, sizeof *f);
+    uint8_t next[IM_STORE_KEY_SIZE];
+    if (!f)
+        BAIL_OUT ("out of memory");
+    f->stop_after = 3;
+    int rc = im_store_list (store, IM_TYPE_NONE, NULL, NULL, 100, collect, f, next);
+    ok (f->calls == 3 && rc == 3,
+        "a list callback that stops at the third record ends the walk");
+    ok (memcmp (next, sorted[2], IM_STORE_KEY_SIZE) == 0,
+        "after stopping, next is the key of the third record");
+    ok (im_store_list (store, IM_TYPE_NONE, NULL, NULL, 0, NULL, NULL, NULL) == 0,
+        "a limit of 0 lists nothing");
+    ok (im_store_list (store, IM_TYPE_NONE, NULL, sorted[N - 1], 10, NULL, NULL, NULL)
+            == 0,
+        "listing after the last key gives nothing");
+
+    free (f);
+    im_store_destroy (&store);
+    free (s);
+    free (k);
+    remove_dir (dir);
+}
+
+static void
+test_changes (void)
+{
+    enum { N = 6 };
+    char dir[64], path[128];
+    uint8_t node[IM_NODE_ID_SIZE], id[N][IM_ID_SIZE];
+    signed_t *s = signed_alloc (N);
+    found_t *f = malloc (sizeof *f);
+    origin_t o;
+    uint64_t last;
+    int r[N], rc;
+
+    if (!f)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir);
+    randombytes_buf (node, sizeof node);
+    origin_new (&o);
+    im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
+
+    for (int i = 0; i < N; i++) {
+        char value[64];
+        im_id_generate (id[i]);
+        snprintf (value, sizeof value, "change-%d.example", i + 1);
+        make (&s[i], &o, id[i], 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, value, NULL);
+        put1 (store, &s[i], &r[i]);
+    }
+    /* One step at a time, the log numbers the changes 1..N in order. */
+    int numbered = 1;
+    for (int i = 0; i < N; i++) {
+        memset (f, 0, sizeof *f);
+        last = 0;
+        rc = im_store_changes (store, (uint64_t) i, 1, collect, f, &last);
+        numbered = numbered && rc == 1 && last == (uint64_t) i + 1
+                   && memcmp (f->hit[0].id, id[i], IM_ID_SIZE) == 0;
+        if (!numbered)
+            diag ("since %d: rc %d, last %llu", i, rc, (unsigned long long) last);
+    }
+    ok (numbered, "the change log numbers the %d changes 1..%d in order", N, N);
+    memset (f, 0, sizeof *f);
+    rc = im_store_changes (store, 0, 100, collect, f, &last);
+    ok (rc == N && last == N && f->bad_blobs == 0,
+        "all changes from 0 are visited and last is %d", N);
+
+    /* Record 2 changes again: its first change is superseded. */
+    make (&s[1], &o, id[1], 2, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_RED, "change-2b.example",
+          NULL);
+    put1 (store, &s[1], &r[0]);
+    memset (f, 0, sizeof *f);
+    last = 0;
+    rc = im_store_changes (store, 0, 100, collect, f, &last);
+    int order = rc == N && f->calls == N;
+    static const int expect[N] = { 0, 2, 3, 4, 5, 1 };
+    for (int i = 0; order && i < N; i++)
+        order = memcmp (f->hit[i].id, id[expect[i]], IM_ID_SIZE) == 0;
+    ok (order, "a superseded change is skipped and the newer one comes in its place");
+    ok (last == N + 1, "last is the newest change number, %d", N + 1);
+    ok (f->hit[N - 1].version == 2, "the change is handed over as the record now held");
+
+    memset (f, 0, sizeof *f);
+    last = 0;
+    rc = im_store_changes (store, 1, 1, collect, f, &last);
+    ok (rc == 1 && last == 3 && memcmp (f->hit[0].id, id[2], IM_ID_SIZE) == 0,
+        "from change 1, the superseded change 2 is passed over and last advances to 3");
+
+    memset (f, 0, sizeof *f);
+    f->stop_after = 2;
+    last = 0;
+    rc = im_store_changes (store, 0, 100, collect, f, &last);
+    ok (f->calls == 2 && rc == 2 && last == 3,
+        "a changes callback that stops at the second change ends the walk there");
+
+    /* Nothing after the end. */
+    static const uint64_t beyond[] = { N + 1, N + 2, 1000, UINT64_MAX - 1, UINT64_MAX };
+    for (size_t i = 0; i < COUNT (beyond); i++) {
+        memset (f, 0, sizeof *f);
+        rc = im_store_changes (store, beyond[i], 100, collect, f, &last);
+        ok (rc == 0 && f->calls == 0, "changes since %llu returns nothing",
+            (unsigned long long) beyond[i]);
+    }
+    ok (im_store_changes (store, 0, 0, collect, f, &last) == 0,
+        "a limit of 0 visits nothing");
+
+    im_store_stats_t st;
+    ok (im_store_stats (store, &st) == 0 && st.last_seq == N + 1,
+        "stats report the newest change number");
+    im_store_destroy (&store);
+
+    /* The log goes on from where it was after reopening. */
+    store = open_store (path, 0, node);
+    uint8_t more[IM_ID_SIZE];
+    im_id_generate (more);
+    put1 (store, make (&s[0], &o, more, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+                       "after-reopen.example", NULL), &r[0]);
+    memset (f, 0, sizeof *f);
+    rc = im_store_changes (store, N + 1, 100, collect, f, &last);
+    ok (rc == 1 && last == N + 2 && memcmp (f->hit[0].id, more, IM_ID_SIZE) == 0,
+        "after reopening the next change is numbered %d", N + 2);
+
+    im_store_destroy (&store);
+    free (s);
+    free (f);
+    remove_dir (dir);
+}
+
+typedef struct {
+    int origin;
+    int type;
+    int tlp;
+    int op;
+    const char *value;
+} stat_rec_t;
+
+static const stat_rec_t stat_recs[] = {
+    { 0, IM_TYPE_IPV4, IM_TLP_CLEAR, IM_OP_PUT, "192.0.2.10" },
+    { 0, IM_TYPE_IPV4, IM_TLP_CLEAR, IM_OP_PUT, "192.0.2.11" },
+    { 0, IM_TYPE_IPV4, IM_TLP_RED, IM_OP_PUT, "10.0.0.0/8" },
+    { 1, IM_TYPE_IPV6, IM_TLP_AMBER, IM_OP_PUT, "2001:db8::/32" },
+    { 1, IM_TYPE_DOMAIN, IM_TLP_GREEN, IM_OP_PUT, "stats.example" },
+    { 1, IM_TYPE_DOMAIN, IM_TLP_AMBER_STRICT, IM_OP_PUT, "strict.example" },
+    { 2, IM_TYPE_SHA256, IM_TLP_GREEN, IM_OP_PUT,
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+    { 2, IM_TYPE_ASN, IM_TLP_CLEAR, IM_OP_PUT, "AS64500" },
+    { 2, IM_TYPE_URL, IM_TLP_RED, IM_OP_REVOKE, "http://revoked.example/" },
+    { 0, IM_TYPE_EMAIL, IM_TLP_AMBER, IM_OP_REVOKE, "x@revoked.example" },
+};
+
+/* Stores the stat_recs table into STORE; IDS gets their ids. */
+static void
+store_stat_recs (im_store_t *store, const origin_t *o, uint8_t ids[][IM_ID_SIZE])
+{
+    signed_t *s = signed_alloc (COUNT (stat_recs));
+    int r[COUNT (stat_recs)];
+    for (size_t i = 0; i < COUNT (stat_recs); i++) {
+        const stat_rec_t *t = &stat_recs[i];
+        im_id_generate (ids[i]);
+        make (&s[i], &o[t->origin], ids[i], 1, t->op, t->type, t->tlp, t->value, NULL);
+    }
+    cmp_ok (put_n (store, s, COUNT (stat_recs), r), "==", COUNT (stat_recs),
+            "the %zu records of the counter table are stored", COUNT (stat_recs));
+    free (s);
+}
+
+static void
+test_stats (void)
+{
+    char dir[64], path[128];
+    uint8_t node[IM_NODE_ID_SIZE], ids[COUNT (stat_recs)][IM_ID_SIZE];
+    origin_t o[3];
+    im_store_stats_t st, empty;
+
+    make_dir (dir, sizeof dir);
+    randombytes_buf (node, sizeof node);
+    for (size_t i = 0; i < COUNT (o); i++)
+        origin_new (&o[i]);
+    im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
+    ok (im_store_stats (store, &empty) == 0 && empty.records == 0 && empty.origins == 0
+        && empty.last_seq == 0 && empty.revoked == 0, "a new store counts nothing");
+    cmp_ok (empty.map_size, "==", (uint64_t) 1 << 30, "a map size of 0 means 1 GiB");
+    cmp_ok (empty.used_bytes, ">", 0, "even a new store uses some bytes");
+
+    store_stat_recs (store, o, ids);
+    ok (im_store_stats (store, &st) == 0, "stats succeed");
+    uint64_t live[IM_TYPE_COUNT][IM_TLP_COUNT] = { { 0 } };
+    uint64_t revoked = 0;
+    for (size_t i = 0; i < COUNT (stat_recs); i++) {
+        if (stat_recs[i].op == IM_OP_PUT)
+            live[stat_recs[i].type][stat_recs[i].tlp]++;
+        else
+            revoked++;
+    }
+    for (int t = IM_TYPE_NONE; t < IM_TYPE_COUNT; t++)
+        for (int l = IM_TLP_NONE; l < IM_TLP_COUNT; l++)
+            if (live[t][l] || st.live[t][l])
+                cmp_ok (st.live[t][l], "==", live[t][l],
+                        "%llu live %s record%s at TLP %s",
+                        (unsigned long long) live[t][l],
+                        im_type_name (t) ? im_type_name (t) : "?",
+                        live[t][l] == 1 ? "" : "s",
+                        im_tlp_name (l) ? im_tlp_name (l) : "?");
+    uint64_t total = 0;
+    for (int t = IM_TYPE_NONE; t < IM_TYPE_COUNT; t++)
+        for (int l = IM_TLP_NONE; l < IM_TLP_COUNT; l++)
+            total += st.live[t][l];
+    cmp_ok (total, "==", COUNT (stat_recs) - revoked, "the live counts add up to %llu",
+            (unsigned long long) (COUNT (stat_recs) - revoked));
+    cmp_ok (st.revoked, "==", revoked, "the revoked count is %llu",
+            (unsigned long long) revoked);
+    cmp_ok (st.records, "==", COUNT (stat_recs), "records counts live and revoked");
+    cmp_ok (st.origins, "==", 3, "origins counts the three distinct origins");
+    cmp_ok (st.last_seq, "==", COUNT (stat_recs), "last_seq is the number of changes");
+    cmp_ok (st.used_bytes, ">", 0, "used_bytes is above 0");
+    cmp_ok (st.used_bytes, "<=", st.map_size, "used_bytes fits in the map");
+
+    im_store_destroy (&store);
+    remove_dir (dir);
+}
+
+static void
+test_persistence (void)
+{
+    char dir[64], path[128];
+    uint8_t node[IM_NODE_ID_SIZE], ids[COUNT (stat_recs)][IM_ID_SIZE];
+    origin_t o[3];
+    im_store_stats_t before, after;
+    im_record_t *got = malloc (sizeof *got);
+    found_t *f = malloc (sizeof *f);
+    signed_t *s = signed_alloc (1);
+    int r;
+
+    if (!got || !f)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir);
+    randombytes_buf (node, sizeof node);
+    for (size_t i = 0; i < COUNT (o); i++)
+        origin_new (&o[i]);
+    im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
+    store_stat_recs (store, o, ids);
+    /* One update, so that the log holds a superseded change. */
+    make (s, &o[0], ids[0], 2, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_GREEN, "192.0.2.10", "v2");
+    put1 (store, s, &r);
+    ok (im_store_stats (store, &before) == 0, "stats before closing succeed");
+    im_store_destroy (&store);
+
+    store = open_store (path, 0, node);
+    ok (im_store_stats (store, &after) == 0 && stats_same (&before, &after),
+        "after reopening every counter is as it was");
+    cmp_ok (after.last_seq, "==", before.last_seq,
+            "after reopening last_seq is still %llu",
+            (unsigned long long) before.last_seq);
+    int all = 1;
+    for (size_t i = 0; i < COUNT (stat_recs); i++) {
+        int found = im_store_get (store, o[stat_recs[i].origin].pk, ids[i], got) == 0
+                    && got->op == stat_recs[i].op && got->type == stat_recs[i].type
+                    && strcmp (got->value, stat_recs[i].value) == 0
+                    && got->version == (i == 0 ? 2u : 1u);
+        if (!found)
+            diag ("record %zu (%s) is missing or changed", i, stat_recs[i].value);
+        all = all && found;
+    }
+    ok (all, "after reopening every record is there at its version");
+    ok (lookup (store, IM_TYPE_IPV4, "10.200.1.1", f, 0) == 1,
+        "after reopening an address finds its IPv4 prefix");
+    ok (lookup (store, IM_TYPE_IPV6, "2001:db8::99", f, 0) == 1,
+        "after reopening an address finds its IPv6 prefix");
+    ok (lookup (store, IM_TYPE_DOMAIN, "stats.example", f, 0) == 1,
+        "after reopening a domain is found");
+    ok (lookup (store, IM_TYPE_URL, "http://revoked.example/", f, 0) == 0,
+        "after reopening a revoked value is still not found");
+    ok (im_store_list (store, IM_TYPE_NONE, NULL, NULL, 100, NULL, NULL, NULL)
+        == (int) COUNT (stat_recs), "after reopening every record is listed");
+    memset (f, 0, sizeof *f);
+    uint64_t last = 0;
+    ok (im_store_changes (store, 0, 100, collect, f, &last) == (int) COUNT (stat_recs)
+        && last == before.last_seq, "after reopening the change log is intact");
+
+    /* The counters go on from the stored ones. */
+    uint8_t more[IM_ID_SIZE];
+    im_id_generate (more);
+    put1 (store, make (s, &o[1], more, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+                       "stats.example", NULL), &r);
+    ok (im_store_stats (store, &after) == 0 && after.records == before.records + 1
+        && after.live[IM_TYPE_DOMAIN][IM_TLP_GREEN]
+               == before.live[IM_TYPE_DOMAIN][IM_TLP_GREEN] + 1
+        && after.origins == before.origins && after.last_seq == before.last_seq + 1,
+        "a put after reopening adds to the stored counters");
+    im_store_destroy (&store);
+    store = open_store (path, 0, NULL);
+    ok (im_store_stats (store, &before) == 0 && stats_same (&before, &after),
+        "after a second reopening the counters are still right");
+
+    im_store_destroy (&store);
+    free (s);
+    free (f);
+    free (got);
+    remove_dir (dir);
+}
+
+static void
+test_map_growth (void)
+{
+    enum { N = 4000, BATCH = 250 };
+    char dir[64], path[128], err[256];
+    uint8_t node[IM_NODE_ID_SIZE];
+    uint8_t (*ids)[IM_ID_SIZE] = malloc ((size_t) N * IM_ID_SIZE);
+    signed_t *s = signed_alloc (BATCH);
+    im_record_t *got = malloc (sizeof *got);
+    im_store_stats_t st;
+    int r[BATCH];
+    origin_t o;
+    size_t map = (size_t) 1 << 16;
+    im_store_t *store = NULL;
+
+    if (!ids || !got)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir);
+    randombytes_buf (node, sizeof node);
+    origin_new (&o);
+    sub_path (path, sizeof path, dir, "store");
+    for (; !store && map <= ((size_t) 1 << 22); map *= 2)
+        if (!(store = im_store_new (path, map, node, err, sizeof err)))
+            diag ("a map of %zu bytes is refused: %s", map, err);
+    if (!store)
+        BAIL_OUT ("cannot open a store with a small map");
+    map /= 2;
+    diag ("opened with a map of %zu bytes", map);
+    ok (im_store_stats (store, &st) == 0 && st.map_size == map,
+        "a store opens with a map of %zu bytes", map);
+
+    int failed = 0, not_new = 0;
+    for (int b = 0; b < N / BATCH; b++) {
+        for (int i = 0; i < BATCH; i++) {
+            int n = b * BATCH + i;
+            char value[64];
+            im_id_generate (ids[n]);
+            if (n % 2)
+                snprintf (value, sizeof value, "host-%d.growth.example", n);
+            else
+                snprintf (value, sizeof value, "10.%d.%d.%d", n >> 16, (n >> 8) & 255,
+                          n & 255);
+            make (&s[i], &o, ids[n], 1, IM_OP_PUT, n % 2 ? IM_TYPE_DOMAIN : IM_TYPE_IPV4,
+                  IM_TLP_GREEN, value, "a record to fill the map with some description");
+        }
+        if (put_n (store, s, BATCH, r) != BATCH)
+            failed++;
+        for (int i = 0; i < BATCH; i++)
+            not_new += r[i] != IM_STORE_NEW;
+    }
+    ok (failed == 0 && not_new == 0, "every one of %d batches of %d puts succeeds",
+        N / BATCH, BATCH);
+    ok (im_store_stats (store, &st) == 0, "stats after filling succeed");
+    cmp_ok (st.used_bytes, ">", map, "the records need more than the first map");
+    cmp_ok (st.map_size, ">", map, "the map has grown");
+    cmp_ok (st.map_size, ">=", st.used_bytes, "the grown map holds what is used");
+    cmp_ok (st.records, "==", N, "the store counts %d records", N);
+    cmp_ok (st.last_seq, "==", N, "the change log has %d changes", N);
+
+    int missing = 0;
+    for (int n = 0; n < N; n++)
+        missing += im_store_get (store, o.pk, ids[n], got) != 0;
+    cmp_ok (missing, "==", 0, "every record can be read back after the map grew");
+    ok (im_store_lookup (store, IM_TYPE_DOMAIN, "host-3999.growth.example", NULL, NULL)
+            == 1
+        && im_store_lookup (store, IM_TYPE_IPV4, "10.0.0.0", NULL, NULL) == 1,
+        "the first and last values are found after the map grew");
+    cmp_ok (im_store_list (store, IM_TYPE_NONE, NULL, NULL, N + 10, NULL, NULL, NULL),
+            "==",
+            N, "every record is listed after the map grew");
+    im_store_destroy (&store);
+
+    /* Reopened with the small map asked again, the store keeps its data and grows on. */
+    store = open_store (path, map, node);
+    missing = 0;
+    for (int n = 0; n < N; n++)
+        missing += im_store_get (store, o.pk, ids[n], NULL) != 0;
+    cmp_ok (missing, "==", 0, "after reopening with a small map every record is there");
+    for (int i = 0; i < BATCH; i++) {
+        uint8_t id[IM_ID_SIZE];
+        char value[64];
+        im_id_generate (id);
+        snprintf (value, sizeof value, "again-%d.growth.example", i);
+        make (&s[i], &o, id, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_RED, value, NULL);
+    }
+    cmp_ok (put_n (store, s, BATCH, r), "==", BATCH,
+            "after reopening with a small map a batch of %d is stored", BATCH);
+
+    im_store_destroy (&store);
+    free (got);
+    free (s);
+    free (ids);
+    remove_dir (dir);
+}
+
+/* A batch that fails inside its transaction must leave nothing behind. The
+ * failure is real: another process (which the daemon's pid lock normally
+ * keeps out) writes to the same store, so this handle's next change number is
+ * taken and LMDB refuses to append it. */
+static void
+test_failed_batch (void)
+{
+    char dir[64], path[128], err[256];
+    uint8_t node[IM_NODE_ID_SIZE], a[IM_ID_SIZE], x[IM_ID_SIZE], c[IM_ID_SIZE];
+    im_record_t *got = malloc (sizeof *got);
+    signed_t *s = signed_alloc (3);
+    im_store_stats_t before, after;
+    origin_t o;
+    found_t f;
+    int r[2];
+
+    if (!got)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir);
+    randombytes_buf (node, sizeof node);
+    origin_new (&o);
+    im_id_generate (a);
+    im_id_generate (x);
+    im_id_generate (c);
+    sub_path (path, sizeof path, dir, "store");
+    im_store_t *store = open_store (path, 0, node);
+    put1 (store, make (&s[0], &o, a, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+                       "kept.example", NULL), &r[0]);
+    make (&s[2], &o, c, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "child.example",
+          NULL);
+
+    fflush (stdout);
+    pid_t pid = fork ();
+    if (pid < 0)
+        BAIL_OUT ("fork: %s", strerror (errno));
+    if (pid == 0) {
+        im_store_t *mine = im_store_new (path, 0, node, NULL, 0);
+        im_store_item_t item = { s[2].blob, s[2].len, &s[2].rec };
+        int rc = mine ? im_store_put_batch (mine, &item, 1, NULL, NULL, 0) : -1;
+        im_store_destroy (&mine);
+        _exit (rc == 1 ? 0 : 1);
+    }
+    int status = 0;
+    waitpid (pid, &status, 0);
+    ok (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+        "another process stores a record in the same store");
+
+    ok (im_store_stats (store, &before) == 0, "stats before the failing batch succeed");
+    make (&s[0], &o, a, 2, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_RED, "changed.example",
+          NULL);
+    make (&s[1], &o, x, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "lost.example", NULL);
+    im_store_item_t items[2] = { { s[0].blob, s[0].len, &s[0].rec },
+                                 { s[1].blob, s[1].len, &s[1].rec } };
+    errno = 0;
+    err[0] = '\0';
+    int rc = im_store_put_batch (store, items, 2, r, err, sizeof err);
+    ok (rc == -1 && errno != 0,
+        "a batch whose change number is taken fails with errno set");
+    ok (err[0] != '\0', "the failed batch explains itself");
+    diag ("the failure: %s (%s)", err, strerror (errno));
+    ok (im_store_get (store, o.pk, a, got) == 0 && got->version == 1
+        && strcmp (got->value, "kept.example") == 0,
+        "the update in the failed batch was not stored");
+    errno = 0;
+    ok (im_store_get (store, o.pk, x, NULL) == -1 && errno == ENOENT,
+        "the new record in the failed batch was not stored");
+    ok (lookup (store, IM_TYPE_DOMAIN, "kept.example", &f, 0) == 1
+        && lookup (store, IM_TYPE_DOMAIN, "changed.example", &f, 0) == 0
+        && lookup (store, IM_TYPE_DOMAIN, "lost.example", &f, 0) == 0,
+        "the index is as it was before the failed batch");
+    ok (im_store_stats (store, &after) == 0 && stats_same (&before, &after),
+        "the counters are as they were before the failed batch");
+    ok (im_store_get (store, o.pk, c, NULL) == 0,
+        "the other process's record is readable");
+
+    im_store_destroy (&store);
+    free (s);
+    free (got);
+    remove_dir (dir);
+}
+
+int
+main (void)
+{
+    if (sodium_init () < 0)
+        BAIL_OUT ("sodium_init failed");
+    test_bad_arguments ();
+    test_node_identity ();
+    test_versions ();
+    test_update_moves_index ();
+    test_revocation ();
+    test_lookup ();
+    test_list ();
+    test_changes ();
+    test_stats ();
+    test_persistence ();
+    test_map_growth ();
+    test_failed_batch ();
+    return done_testing ();
+}
