@@ -26,7 +26,7 @@ typedef struct {
     zsock_t *pub;
     zpoller_t *poller;
     char *dir;
-    char control_endpoint[4200];
+    char control_endpoint[6 + 108]; /* ipc:// and a socket path */
     im_config_t config;
     im_identity_t *identity;
     im_store_t *store;
@@ -70,11 +70,13 @@ node_start (node_t *self, char *err, size_t errsz)
 
     /* The control socket is made with a tight umask so that it is never,
      * even for an instant, reachable by another user. */
-    snprintf (self->control_endpoint, sizeof self->control_endpoint, "ipc://%s/%s",
-              self->dir, IM_CONTROL_FILE);
-    if (strlen (self->control_endpoint) - 6 >= 107) {
-        snprintf (err, errsz, "%s: data directory path too long for a control socket",
-                  self->dir);
+    int n = snprintf (self->control_endpoint, sizeof self->control_endpoint,
+                      "ipc://%.*s/%s", (int) sizeof self->control_endpoint, self->dir,
+                      IM_CONTROL_FILE);
+    if (n < 0 || (size_t) n >= sizeof self->control_endpoint) {
+        snprintf (err, errsz, "data directory path too long for a control socket "
+                              "(at most %zu bytes)",
+                  sizeof self->control_endpoint - 8 - strlen (IM_CONTROL_FILE));
         return -1;
     }
     self->control = zsock_new (ZMQ_ROUTER);

@@ -90,8 +90,13 @@ start_node () {
     wait_for 100 "$INTELMESH" -d "$T/$1" status
 }
 
-# stop_node PID: SIGTERM, then at most 10 s for a clean exit.
+# stop_node PID: SIGTERM, then at most 10 s for an exit; succeeds when the
+# daemon exited with status 0 (under the sanitizers, with nothing to report).
 stop_node () {
     kill -TERM "$1" 2>/dev/null
-    wait_gone "$1" 100
+    wait_gone "$1" 100 || return 1
+    wait "$1" 2>/dev/null
+    rc=$?
+    # 127: not our child (a detached daemon), whose status cannot be known.
+    [ "$rc" -eq 127 ] || return "$rc"
 }

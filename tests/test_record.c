@@ -1683,7 +1683,7 @@ test_from_json (void)
     for (size_t count = IM_TAGS_MAX; count <= IM_TAGS_MAX + 1; count++) {
         json_t *tags = json_array ();
         for (size_t i = 0; i < count; i++) {
-            char tag[16];
+            char tag[32];
             snprintf (tag, sizeof tag, "t%02zu", i);
             json_array_append_new (tags, json_string (tag));
         }

@@ -38,7 +38,7 @@ make_dirs (const char *path)
 static void
 default_listen (char *out, size_t outsz)
 {
-    char host[256] = "localhost";
+    char host[HOST_NAME_MAX + 1] = "localhost";
     if (gethostname (host, sizeof host - 1) != 0 || !host[0])
         snprintf (host, sizeof host, "localhost");
     host[sizeof host - 1] = 0;
