@@ -16,19 +16,8 @@
 #include <czmq.h>
 
 #include "im_config.h"
+#include "im_util.h"
 
-static int
-fail (int code, char *err, size_t errsz, const char *fmt, ...)
-{
-    if (err && errsz) {
-        va_list ap;
-        va_start (ap, fmt);
-        vsnprintf (err, errsz, fmt, ap);
-        va_end (ap);
-    }
-    errno = code;
-    return -1;
-}
 
 int
 im_dir_path (const char *dir, const char *file, char *out, size_t outsz)
@@ -132,7 +121,7 @@ check_known (zconfig_t *item, const char *prefix, char *err, size_t errsz)
         for (int i = 0; known_settings[i] && !found; i++)
             found = strcmp (path, known_settings[i]) == 0;
         if (!found)
-            return fail (EINVAL, err, errsz, "%s: unknown setting '%s'", IM_CONFIG_FILE,
+            return im_fail (EINVAL, err, errsz, "%s: unknown setting '%s'", IM_CONFIG_FILE,
                          path);
         if (check_known (zconfig_child (item), path, err, errsz))
             return -1;
@@ -151,7 +140,7 @@ get_number (zconfig_t *root, const char *path, long long min, long long max,
     errno = 0;
     long long v = strtoll (text, &end, 10);
     if (errno || end == text || *end || v < min || v > max)
-        return fail (EINVAL, err, errsz, "%s: %s = '%s' is not a number from %lld to %lld",
+        return im_fail (EINVAL, err, errsz, "%s: %s = '%s' is not a number from %lld to %lld",
                      IM_CONFIG_FILE, path, text, min, max);
     *out = v;
     return 0;
@@ -162,21 +151,21 @@ im_config_load (const char *dir, im_config_t *cfg, char *err, size_t errsz)
 {
     char path[4096];
     if (!dir || !cfg)
-        return fail (EINVAL, err, errsz, "config: missing argument");
+        return im_fail (EINVAL, err, errsz, "config: missing argument");
     config_defaults (cfg);
     if (im_dir_path (dir, IM_CONFIG_FILE, path, sizeof path))
-        return fail (ENAMETOOLONG, err, errsz, "%s: path too long", dir);
+        return im_fail (ENAMETOOLONG, err, errsz, "%s: path too long", dir);
     if (access (path, R_OK) != 0)
-        return fail (errno, err, errsz, "%s: %s (run 'intelmesh init -d %s' first)",
+        return im_fail (errno, err, errsz, "%s: %s (run 'intelmesh init -d %s' first)",
                      path, strerror (errno), dir);
     zconfig_t *root = zconfig_load (path);
     if (!root)
-        return fail (EINVAL, err, errsz, "%s: not a valid ZPL file", path);
+        return im_fail (EINVAL, err, errsz, "%s: not a valid ZPL file", path);
     int rc = check_known (zconfig_child (root), "", err, errsz);
     char *v;
     if (rc == 0 && (v = zconfig_get (root, "node/name", NULL))) {
         if (!im_name_valid (v))
-            rc = fail (EINVAL, err, errsz,
+            rc = im_fail (EINVAL, err, errsz,
                        "%s: node/name '%s' is not 1-64 letters, digits, '.', '_' or '-'",
                        IM_CONFIG_FILE, v);
         else
@@ -184,14 +173,14 @@ im_config_load (const char *dir, im_config_t *cfg, char *err, size_t errsz)
     }
     if (rc == 0 && (v = zconfig_get (root, "node/listen", NULL))) {
         if (!im_endpoint_valid (v))
-            rc = fail (EINVAL, err, errsz, "%s: node/listen '%s' is not a tcp:// endpoint",
+            rc = im_fail (EINVAL, err, errsz, "%s: node/listen '%s' is not a tcp:// endpoint",
                        IM_CONFIG_FILE, v);
         else
             snprintf (cfg->listen, sizeof cfg->listen, "%s", v);
     }
     if (rc == 0 && (v = zconfig_get (root, "pub/endpoint", NULL))) {
         if (!im_endpoint_valid (v))
-            rc = fail (EINVAL, err, errsz,
+            rc = im_fail (EINVAL, err, errsz,
                        "%s: pub/endpoint '%s' is not a tcp:// or ipc:// endpoint",
                        IM_CONFIG_FILE, v);
         else
@@ -217,14 +206,14 @@ im_config_write_default (const char *dir, const char *name, const char *listen,
 {
     char path[4096];
     if (im_dir_path (dir, IM_CONFIG_FILE, path, sizeof path))
-        return fail (ENAMETOOLONG, err, errsz, "%s: path too long", dir);
+        return im_fail (ENAMETOOLONG, err, errsz, "%s: path too long", dir);
     int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd < 0)
-        return fail (errno, err, errsz, "%s: %s", path, strerror (errno));
+        return im_fail (errno, err, errsz, "%s: %s", path, strerror (errno));
     FILE *f = fdopen (fd, "w");
     if (!f) {
         close (fd);
-        return fail (errno, err, errsz, "%s: %s", path, strerror (errno));
+        return im_fail (errno, err, errsz, "%s: %s", path, strerror (errno));
     }
     fprintf (f,
              "#   intelmesh node configuration (ZPL: indent with 4 spaces, '#' starts\n"
@@ -253,7 +242,7 @@ im_config_write_default (const char *dir, const char *name, const char *listen,
              "    syslog = 0\n",
              name, listen, pub);
     if (fclose (f) != 0)
-        return fail (errno, err, errsz, "%s: %s", path, strerror (errno));
+        return im_fail (errno, err, errsz, "%s: %s", path, strerror (errno));
     return 0;
 }
 
@@ -271,7 +260,7 @@ im_pidfile_acquire (const char *dir, pid_t *holder, char *err, size_t errsz)
 {
     int fd = pidfile_open (dir, O_RDWR | O_CREAT);
     if (fd < 0)
-        return fail (errno, err, errsz, "%s/%s: %s", dir, IM_PID_FILE, strerror (errno));
+        return im_fail (errno, err, errsz, "%s/%s: %s", dir, IM_PID_FILE, strerror (errno));
     struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
     if (fcntl (fd, F_SETLK, &lk) != 0) {
         int saved = errno;
@@ -280,16 +269,16 @@ im_pidfile_acquire (const char *dir, pid_t *holder, char *err, size_t errsz)
             *holder = pid;
         close (fd);
         if (saved == EACCES || saved == EAGAIN)
-            return fail (EAGAIN, err, errsz,
+            return im_fail (EAGAIN, err, errsz,
                          "intelmeshd is already running on %s (pid %ld)", dir, (long) pid);
-        return fail (saved, err, errsz, "%s/%s: %s", dir, IM_PID_FILE, strerror (saved));
+        return im_fail (saved, err, errsz, "%s/%s: %s", dir, IM_PID_FILE, strerror (saved));
     }
     char text[32];
     int n = snprintf (text, sizeof text, "%ld\n", (long) getpid ());
     if (ftruncate (fd, 0) != 0 || write (fd, text, (size_t) n) != n) {
         int saved = errno;
         close (fd);
-        return fail (saved, err, errsz, "%s/%s: %s", dir, IM_PID_FILE, strerror (saved));
+        return im_fail (saved, err, errsz, "%s/%s: %s", dir, IM_PID_FILE, strerror (saved));
     }
     return fd;
 }

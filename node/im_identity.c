@@ -17,6 +17,7 @@
 
 #include "im_config.h"
 #include "im_identity.h"
+#include "im_util.h"
 
 struct _im_identity_t {
     uint8_t node[crypto_sign_PUBLICKEYBYTES];
@@ -25,18 +26,6 @@ struct _im_identity_t {
     char curve_secret[41];
 };
 
-static int
-fail (int code, char *err, size_t errsz, const char *fmt, ...)
-{
-    if (err && errsz) {
-        va_list ap;
-        va_start (ap, fmt);
-        vsnprintf (err, errsz, fmt, ap);
-        va_end (ap);
-    }
-    errno = code;
-    return -1;
-}
 
 void
 im_identity_destroy (im_identity_t **self_p)
@@ -56,7 +45,7 @@ write_exclusive (const char *path, mode_t mode, const char *text, char *err,
 {
     int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)
-        return fail (errno, err, errsz, "%s: %s", path, strerror (errno));
+        return im_fail (errno, err, errsz, "%s: %s", path, strerror (errno));
     size_t len = strlen (text);
     ssize_t n = write (fd, text, len);
     int rc = (n == (ssize_t) len && fsync (fd) == 0) ? 0 : -1;
@@ -64,7 +53,7 @@ write_exclusive (const char *path, mode_t mode, const char *text, char *err,
     close (fd);
     if (rc) {
         unlink (path);
-        return fail (saved ? saved : EIO, err, errsz, "%s: %s", path, strerror (saved));
+        return im_fail (saved ? saved : EIO, err, errsz, "%s: %s", path, strerror (saved));
     }
     return 0;
 }
@@ -76,21 +65,21 @@ im_identity_create (const char *dir, char *err, size_t errsz)
     if (!dir || im_dir_path (dir, IM_KEYS_DIR, keys, sizeof keys)
         || im_dir_path (dir, IM_SECRET_FILE, secret_path, sizeof secret_path)
         || im_dir_path (dir, IM_PUBLIC_FILE, public_path, sizeof public_path)) {
-        fail (EINVAL, err, errsz, "identity: bad directory");
+        im_fail (EINVAL, err, errsz, "identity: bad directory");
         return NULL;
     }
     if (mkdir (keys, 0700) != 0) {
-        fail (errno, err, errsz, "%s: %s", keys, strerror (errno));
+        im_fail (errno, err, errsz, "%s: %s", keys, strerror (errno));
         return NULL;
     }
     im_identity_t *self = calloc (1, sizeof *self);
     if (!self) {
-        fail (ENOMEM, err, errsz, "identity: out of memory");
+        im_fail (ENOMEM, err, errsz, "identity: out of memory");
         return NULL;
     }
     crypto_sign_keypair (self->node, self->sign_secret);
     if (zmq_curve_keypair (self->curve_public, self->curve_secret) != 0) {
-        fail (EPROTONOSUPPORT, err, errsz, "identity: libzmq cannot make CURVE keys");
+        im_fail (EPROTONOSUPPORT, err, errsz, "identity: libzmq cannot make CURVE keys");
         im_identity_destroy (&self);
         return NULL;
     }
@@ -127,23 +116,23 @@ im_identity_load (const char *dir, char *err, size_t errsz)
 {
     char path[4096];
     if (!dir || im_dir_path (dir, IM_SECRET_FILE, path, sizeof path)) {
-        fail (EINVAL, err, errsz, "identity: bad directory");
+        im_fail (EINVAL, err, errsz, "identity: bad directory");
         return NULL;
     }
     struct stat st;
     if (stat (path, &st) != 0) {
-        fail (errno, err, errsz, "%s: %s (run 'intelmesh init -d %s' first)", path,
+        im_fail (errno, err, errsz, "%s: %s (run 'intelmesh init -d %s' first)", path,
               strerror (errno), dir);
         return NULL;
     }
     if (st.st_mode & 077) {
-        fail (EPERM, err, errsz, "%s: readable by others (mode %04o): chmod 600 it",
+        im_fail (EPERM, err, errsz, "%s: readable by others (mode %04o): chmod 600 it",
               path, (unsigned) (st.st_mode & 07777));
         return NULL;
     }
     zconfig_t *root = zconfig_load (path);
     if (!root) {
-        fail (EINVAL, err, errsz, "%s: not a valid key file", path);
+        im_fail (EINVAL, err, errsz, "%s: not a valid key file", path);
         return NULL;
     }
     im_identity_t *self = calloc (1, sizeof *self);
@@ -175,7 +164,7 @@ im_identity_load (const char *dir, char *err, size_t errsz)
     sodium_memzero (curve_bin, sizeof curve_bin);
     zconfig_destroy (&root);
     if (!ok) {
-        fail (EINVAL, err, errsz, "%s: keys missing or malformed", path);
+        im_fail (EINVAL, err, errsz, "%s: keys missing or malformed", path);
         im_identity_destroy (&self);
     }
     return self;

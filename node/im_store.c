@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "im_store.h"
+#include "im_util.h"
 
 #define STORE_SCHEMA 1
 #define STORE_MAXDBS 8
@@ -72,18 +73,6 @@ store_error (int rc, const char *what, char *err, size_t errsz)
     return -1;
 }
 
-static int
-fail (int code, char *err, size_t errsz, const char *fmt, ...)
-{
-    if (err && errsz) {
-        va_list ap;
-        va_start (ap, fmt);
-        vsnprintf (err, errsz, fmt, ap);
-        va_end (ap);
-    }
-    errno = code;
-    return -1;
-}
 
 static void
 put_u64 (uint8_t *p, uint64_t v)
@@ -201,12 +190,12 @@ meta_load (im_store_t *self, MDB_txn *txn, const uint8_t *node, char *err, size_
     if (rc)
         return store_error (rc, "reading metadata", err, errsz);
     if (schema[0] || schema[1] || schema[2] || schema[3] != STORE_SCHEMA)
-        return fail (EPROTO, err, errsz,
+        return im_fail (EPROTO, err, errsz,
                      "store: schema version %u is not supported by this intelmeshd",
                      schema[3]);
     rc = meta_get (txn, self, "node", stored, sizeof stored);
     if (rc == 0 && node && memcmp (stored, node, IM_NODE_ID_SIZE) != 0)
-        return fail (EPERM, err, errsz, "store: belongs to another node identity");
+        return im_fail (EPERM, err, errsz, "store: belongs to another node identity");
     if (rc == MDB_NOTFOUND && node && (rc = meta_put (txn, self, "node", node,
                                                       IM_NODE_ID_SIZE)) != 0)
         return store_error (rc, "writing metadata", err, errsz);
@@ -233,16 +222,16 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
               char *err, size_t errsz)
 {
     if (!path) {
-        fail (EINVAL, err, errsz, "store: no path");
+        im_fail (EINVAL, err, errsz, "store: no path");
         return NULL;
     }
     if (mkdir (path, 0700) != 0 && errno != EEXIST) {
-        fail (errno, err, errsz, "store: cannot create %s: %s", path, strerror (errno));
+        im_fail (errno, err, errsz, "store: cannot create %s: %s", path, strerror (errno));
         return NULL;
     }
     im_store_t *self = calloc (1, sizeof *self);
     if (!self) {
-        fail (ENOMEM, err, errsz, "store: out of memory");
+        im_fail (ENOMEM, err, errsz, "store: out of memory");
         return NULL;
     }
     self->map_size = map_size ? map_size : STORE_DEFAULT_MAP;
@@ -709,7 +698,7 @@ im_store_put_batch (im_store_t *self, const im_store_item_t *items, size_t n,
         free (old);
         if (!results)
             free (res);
-        return fail (ENOMEM, err, errsz, "store: out of memory");
+        return im_fail (ENOMEM, err, errsz, "store: out of memory");
     }
     /* The in-memory counters are restored if the transaction fails. */
     im_store_t saved = *self;

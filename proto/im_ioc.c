@@ -3,6 +3,7 @@
  * over caller buffers: libc only, no global mutable state. */
 
 #include "im_ioc.h"
+#include "im_util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -83,50 +84,6 @@ bounded_len (const char *s, size_t max)
     return n;
 }
 
-/* Decodes one UTF-8 sequence at S, with N bytes available. Returns its length
- * and the code point in *CP, or 0 for an invalid, truncated or overlong
- * sequence, a surrogate or a code point past U+10FFFF. */
-static size_t
-utf8_decode (const unsigned char *s, size_t n, uint32_t *cp)
-{
-    size_t len, i;
-    uint32_t v, min;
-
-    if (n == 0)
-        return 0;
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    if ((s[0] & 0xe0) == 0xc0) {
-        len = 2;
-        v = s[0] & 0x1f;
-        min = 0x80;
-    }
-    else if ((s[0] & 0xf0) == 0xe0) {
-        len = 3;
-        v = s[0] & 0x0f;
-        min = 0x800;
-    }
-    else if ((s[0] & 0xf8) == 0xf0) {
-        len = 4;
-        v = s[0] & 0x07;
-        min = 0x10000;
-    }
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return len;
-}
 
 /* True for code points that must not reach a terminal or log line raw:
  * C0 and C1 controls, DEL, bidirectional overrides and line separators. */
@@ -151,7 +108,7 @@ quote (const char *value, char *q)
 
     while (i < n && i < QUOTE_MAX) {
         uint32_t cp;
-        size_t len = utf8_decode (s + i, n - i, &cp);
+        size_t len = im_utf8_decode (s + i, n - i, &cp);
         if (len == 0) {
             q[o++] = '?';
             i++;
@@ -642,7 +599,7 @@ norm_filename (const char *v, size_t n, char *canon, size_t *clen,
         if (is_ctrl (s[i]))
             return fail (err, errsz, "'%s' contains control characters",
                          quote (v, q));
-        len = utf8_decode (s + i, n - i, &cp);
+        len = im_utf8_decode (s + i, n - i, &cp);
         if (len == 0)
             return fail (err, errsz,
                          "'%s' is not valid UTF-8 (byte 0x%02x at offset %zu)",

@@ -14,58 +14,11 @@
 
 #include "im_record.h"
 #include "im_time.h"
+#include "im_util.h"
 
 static const uint8_t record_magic[4] = { 'I', 'M', 'R', 1 };
 
-static int
-fail (int code, char *err, size_t errsz, const char *fmt, ...)
-{
-    if (err && errsz) {
-        va_list ap;
-        va_start (ap, fmt);
-        vsnprintf (err, errsz, fmt, ap);
-        va_end (ap);
-    }
-    errno = code;
-    return -1;
-}
 
-int
-im_utf8_valid (const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *) s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        size_t n;
-        uint32_t cp;
-        if (c == 0)
-            return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        else if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1F; }
-        else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0F; }
-        else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07; }
-        else
-            return 0;
-        if (len - i - 1 < n)
-            return 0;
-        for (size_t k = 1; k <= n; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        /* Overlong forms, surrogates and values past U+10FFFF. */
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800)
-            || (n == 3 && cp < 0x10000) || cp > 0x10FFFF
-            || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += n + 1;
-    }
-    return 1;
-}
 
 /* Text that may be shown to people: UTF-8, no control characters except, where
  * ALLOW_NL, tab and newline. */
@@ -98,11 +51,11 @@ tag_check (const char *tag, char *err, size_t errsz)
 {
     size_t len = strlen (tag);
     if (len == 0)
-        return fail (EINVAL, err, errsz, "tags: empty tag");
+        return im_fail (EINVAL, err, errsz, "tags: empty tag");
     if (len > IM_TAG_MAX)
-        return fail (EINVAL, err, errsz, "tags: a tag is longer than %d bytes", IM_TAG_MAX);
+        return im_fail (EINVAL, err, errsz, "tags: a tag is longer than %d bytes", IM_TAG_MAX);
     if (!text_ok (tag, len, 0))
-        return fail (EINVAL, err, errsz,
+        return im_fail (EINVAL, err, errsz,
                      "tags: a tag is not UTF-8 text or holds control characters");
     return 0;
 }
@@ -111,14 +64,14 @@ int
 im_record_add_tag (im_record_t *self, const char *tag, char *err, size_t errsz)
 {
     if (!self || !tag)
-        return fail (EINVAL, err, errsz, "tags: no tag given");
+        return im_fail (EINVAL, err, errsz, "tags: no tag given");
     if (tag_check (tag, err, errsz))
         return -1;
     for (size_t i = 0; i < self->ntags; i++)
         if (strcmp (self->tags[i], tag) == 0)
             return 0;
     if (self->ntags >= IM_TAGS_MAX)
-        return fail (ENOSPC, err, errsz, "tags: more than %d tags", IM_TAGS_MAX);
+        return im_fail (ENOSPC, err, errsz, "tags: more than %d tags", IM_TAGS_MAX);
     strcpy (self->tags[self->ntags++], tag);
     return 0;
 }
@@ -128,56 +81,56 @@ im_record_check (const im_record_t *self, char *err, size_t errsz)
 {
     char norm[IM_VALUE_MAX + 1], why[256];
     if (!self)
-        return fail (EINVAL, err, errsz, "no record");
+        return im_fail (EINVAL, err, errsz, "no record");
     if (self->version == 0)
-        return fail (EINVAL, err, errsz, "version: must be 1 or more");
+        return im_fail (EINVAL, err, errsz, "version: must be 1 or more");
     if (self->op != IM_OP_PUT && self->op != IM_OP_REVOKE)
-        return fail (EINVAL, err, errsz, "op: unknown operation %u", self->op);
+        return im_fail (EINVAL, err, errsz, "op: unknown operation %u", self->op);
     if (!im_type_name (self->type))
-        return fail (EINVAL, err, errsz, "type: unknown type %u", self->type);
+        return im_fail (EINVAL, err, errsz, "type: unknown type %u", self->type);
     if (!im_tlp_name (self->tlp))
-        return fail (EINVAL, err, errsz, "tlp: unknown TLP label %u", self->tlp);
+        return im_fail (EINVAL, err, errsz, "tlp: unknown TLP label %u", self->tlp);
     if (self->confidence > 100)
-        return fail (EINVAL, err, errsz, "confidence: %u is not within 0..100",
+        return im_fail (EINVAL, err, errsz, "confidence: %u is not within 0..100",
                      self->confidence);
     if (self->version > INT64_MAX)
-        return fail (EINVAL, err, errsz, "version: larger than 2^63 - 1");
+        return im_fail (EINVAL, err, errsz, "version: larger than 2^63 - 1");
     if (memchr (self->value, 0, sizeof self->value) == NULL)
-        return fail (EINVAL, err, errsz, "value: not terminated");
+        return im_fail (EINVAL, err, errsz, "value: not terminated");
     if (memchr (self->description, 0, sizeof self->description) == NULL)
-        return fail (EINVAL, err, errsz, "description: not terminated");
+        return im_fail (EINVAL, err, errsz, "description: not terminated");
     if (im_ioc_normalise (self->type, self->value, norm, sizeof norm, why, sizeof why))
-        return fail (EINVAL, err, errsz, "value: %s", why);
+        return im_fail (EINVAL, err, errsz, "value: %s", why);
     if (strcmp (norm, self->value) != 0)
-        return fail (EINVAL, err, errsz, "value: not in canonical form");
+        return im_fail (EINVAL, err, errsz, "value: not in canonical form");
     if (!text_ok (self->description, strlen (self->description), 1))
-        return fail (EINVAL, err, errsz,
+        return im_fail (EINVAL, err, errsz,
                      "description: not UTF-8 text or holds control characters");
     if (self->ntags > IM_TAGS_MAX)
-        return fail (EINVAL, err, errsz, "tags: more than %d tags", IM_TAGS_MAX);
+        return im_fail (EINVAL, err, errsz, "tags: more than %d tags", IM_TAGS_MAX);
     for (size_t i = 0; i < self->ntags; i++) {
         if (memchr (self->tags[i], 0, sizeof self->tags[i]) == NULL)
-            return fail (EINVAL, err, errsz, "tags: not terminated");
+            return im_fail (EINVAL, err, errsz, "tags: not terminated");
         if (tag_check (self->tags[i], err, errsz))
             return -1;
         for (size_t j = 0; j < i; j++)
             if (strcmp (self->tags[i], self->tags[j]) == 0)
-                return fail (EINVAL, err, errsz, "tags: '%s' appears twice", self->tags[i]);
+                return im_fail (EINVAL, err, errsz, "tags: '%s' appears twice", self->tags[i]);
     }
     if (self->nrecipients > IM_RECIPIENTS_MAX)
-        return fail (EINVAL, err, errsz, "recipients: more than %d", IM_RECIPIENTS_MAX);
+        return im_fail (EINVAL, err, errsz, "recipients: more than %d", IM_RECIPIENTS_MAX);
     for (size_t i = 0; i < self->nrecipients; i++)
         for (size_t j = 0; j < i; j++)
             if (memcmp (self->recipients[i], self->recipients[j], IM_NODE_ID_SIZE) == 0)
-                return fail (EINVAL, err, errsz, "recipients: a node appears twice");
+                return im_fail (EINVAL, err, errsz, "recipients: a node appears twice");
     if (self->created < 0 || self->modified < 0 || self->valid_from < 0
         || self->valid_until < 0)
-        return fail (EINVAL, err, errsz, "times: negative time");
+        return im_fail (EINVAL, err, errsz, "times: negative time");
     if (self->created > IM_TIME_MAX || self->modified > IM_TIME_MAX
         || self->valid_from > IM_TIME_MAX || self->valid_until > IM_TIME_MAX)
-        return fail (EINVAL, err, errsz, "times: after the year 9999");
+        return im_fail (EINVAL, err, errsz, "times: after the year 9999");
     if (self->valid_from && self->valid_until && self->valid_until < self->valid_from)
-        return fail (EINVAL, err, errsz, "valid_until: before valid_from");
+        return im_fail (EINVAL, err, errsz, "valid_until: before valid_from");
     return 0;
 }
 
@@ -232,13 +185,13 @@ im_record_sign (const im_record_t *self, const uint8_t secret_key[IM_SECRET_KEY_
                 uint8_t *buf, size_t bufsz, size_t *len, char *err, size_t errsz)
 {
     if (!self || !secret_key || !buf || !len)
-        return fail (EINVAL, err, errsz, "sign: missing argument");
+        return im_fail (EINVAL, err, errsz, "sign: missing argument");
     if (im_record_check (self, err, errsz))
         return -1;
     uint8_t pk[IM_NODE_ID_SIZE];
     crypto_sign_ed25519_sk_to_pk (pk, secret_key);
     if (memcmp (pk, self->origin, IM_NODE_ID_SIZE) != 0)
-        return fail (EINVAL, err, errsz, "origin: not the signing key's node");
+        return im_fail (EINVAL, err, errsz, "origin: not the signing key's node");
 
     /* Canonical order: tags and recipients sorted bytewise. */
     const char *tags[IM_TAGS_MAX];
@@ -269,7 +222,7 @@ im_record_sign (const im_record_t *self, const uint8_t secret_key[IM_SECRET_KEY_
     for (size_t i = 0; rc == 0 && i < self->nrecipients; i++)
         rc = put_bytes (&w, recipients[i], IM_NODE_ID_SIZE);
     if (rc || (size_t) (w.ceiling - w.needle) < IM_SIG_SIZE)
-        return fail (ENOSPC, err, errsz, "sign: buffer too small");
+        return im_fail (ENOSPC, err, errsz, "sign: buffer too small");
     size_t body = (size_t) (w.needle - buf);
     crypto_sign_detached (w.needle, NULL, buf, body, secret_key);
     *len = body + IM_SIG_SIZE;
@@ -314,9 +267,9 @@ im_record_decode (const uint8_t *buf, size_t len, int verify, im_record_t *self,
                   char *err, size_t errsz)
 {
     if (!buf || !self)
-        return fail (EINVAL, err, errsz, "decode: missing argument");
+        return im_fail (EINVAL, err, errsz, "decode: missing argument");
     if (len < IM_RECORD_FIXED + 6 + IM_SIG_SIZE || len > IM_RECORD_MAX)
-        return fail (EBADMSG, err, errsz, "record: %zu bytes is not a possible size", len);
+        return im_fail (EBADMSG, err, errsz, "record: %zu bytes is not a possible size", len);
     const uint8_t *needle = buf;
     const uint8_t *ceiling = buf + len - IM_SIG_SIZE;
     uint8_t magic[4];
@@ -325,9 +278,9 @@ im_record_decode (const uint8_t *buf, size_t len, int verify, im_record_t *self,
 
     GET_BYTES (magic, 4);
     if (memcmp (magic, record_magic, 3) != 0)
-        return fail (EBADMSG, err, errsz, "record: not an intelmesh record");
+        return im_fail (EBADMSG, err, errsz, "record: not an intelmesh record");
     if (magic[3] != record_magic[3])
-        return fail (EBADMSG, err, errsz, "record: unknown format version %u", magic[3]);
+        return im_fail (EBADMSG, err, errsz, "record: unknown format version %u", magic[3]);
     GET_BYTES (self->origin, IM_NODE_ID_SIZE);
     GET_BYTES (self->id, IM_ID_SIZE);
     GET_NUMBER (self->version, 8);
@@ -348,7 +301,7 @@ im_record_decode (const uint8_t *buf, size_t len, int verify, im_record_t *self,
     for (size_t i = 0; i < self->ntags; i++) {
         GET_STRING (self->tags[i], 1, IM_TAG_MAX);
         if (i > 0 && strcmp (self->tags[i - 1], self->tags[i]) >= 0)
-            return fail (EBADMSG, err, errsz, "record: tags not in canonical order");
+            return im_fail (EBADMSG, err, errsz, "record: tags not in canonical order");
     }
     GET_NUMBER (self->nrecipients, 1);
     if (self->nrecipients > IM_RECIPIENTS_MAX)
@@ -357,10 +310,10 @@ im_record_decode (const uint8_t *buf, size_t len, int verify, im_record_t *self,
         GET_BYTES (self->recipients[i], IM_NODE_ID_SIZE);
         if (i > 0 && memcmp (self->recipients[i - 1], self->recipients[i],
                              IM_NODE_ID_SIZE) >= 0)
-            return fail (EBADMSG, err, errsz, "record: recipients not in canonical order");
+            return im_fail (EBADMSG, err, errsz, "record: recipients not in canonical order");
     }
     if (needle != ceiling)
-        return fail (EBADMSG, err, errsz, "record: %zu trailing bytes",
+        return im_fail (EBADMSG, err, errsz, "record: %zu trailing bytes",
                      (size_t) (ceiling - needle));
     if (im_record_check (self, err, errsz)) {
         errno = EBADMSG;
@@ -368,11 +321,11 @@ im_record_decode (const uint8_t *buf, size_t len, int verify, im_record_t *self,
     }
     if (verify && crypto_sign_verify_detached (ceiling, buf, len - IM_SIG_SIZE,
                                                self->origin) != 0)
-        return fail (EPERM, err, errsz, "record: origin signature does not verify");
+        return im_fail (EPERM, err, errsz, "record: origin signature does not verify");
     return 0;
 
 malformed:
-    return fail (EBADMSG, err, errsz,
+    return im_fail (EBADMSG, err, errsz,
                  "record: a field is truncated, over-long or holds a NUL byte");
 }
 
@@ -509,7 +462,7 @@ json_time (const json_t *obj, const char *name, int64_t now, int64_t *t, char *e
     }
     if (!json_is_string (v) || im_time_parse (json_string_value (v), now, t) != 0
         || *t < 0 || *t > IM_TIME_MAX)
-        return fail (EINVAL, err, errsz,
+        return im_fail (EINVAL, err, errsz,
                      "%s: not a time (RFC 3339 like 2026-12-31T00:00:00Z, a date, "
                      "or a duration like 30d)", name);
     return 0;
@@ -521,7 +474,7 @@ im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *er
 {
     char why[256];
     if (!self || !json_is_object (obj))
-        return fail (EINVAL, err, errsz, "indicator: not a JSON object");
+        return im_fail (EINVAL, err, errsz, "indicator: not a JSON object");
     const char *key;
     const json_t *v;
     json_object_foreach ((json_t *) obj, key, v) {
@@ -532,36 +485,36 @@ im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *er
         for (int i = 0; known[i] && !found; i++)
             found = strcmp (key, known[i]) == 0;
         if (!found)
-            return fail (EINVAL, err, errsz, "%.64s: unknown field", key);
+            return im_fail (EINVAL, err, errsz, "%.64s: unknown field", key);
     }
     const json_t *type = json_object_get (obj, "type");
     const json_t *value = json_object_get (obj, "value");
     if (!json_is_string (type))
-        return fail (EINVAL, err, errsz, "type: missing or not a string");
+        return im_fail (EINVAL, err, errsz, "type: missing or not a string");
     int t = im_type_parse (json_string_value (type));
     if (t < 0)
-        return fail (EINVAL, err, errsz,
+        return im_fail (EINVAL, err, errsz,
                      "type: '%.32s' is not one of ipv4, ipv6, domain, url, email, md5, "
                      "sha1, sha256, sha512, filename, asn", json_string_value (type));
     if (!json_is_string (value)
         || json_string_length (value) != strlen (json_string_value (value)))
-        return fail (EINVAL, err, errsz, "value: missing or not a string");
+        return im_fail (EINVAL, err, errsz, "value: missing or not a string");
     if (im_ioc_normalise (t, json_string_value (value), self->value, sizeof self->value,
                           why, sizeof why))
-        return fail (EINVAL, err, errsz, "value: %s", why);
+        return im_fail (EINVAL, err, errsz, "value: %s", why);
     self->type = (uint8_t) t;
 
     if ((v = json_object_get (obj, "tlp")) && !json_is_null (v)) {
         int l = json_is_string (v) ? im_tlp_parse (json_string_value (v)) : -1;
         if (l < 0)
-            return fail (EINVAL, err, errsz,
+            return im_fail (EINVAL, err, errsz,
                          "tlp: not one of clear, green, amber, amber+strict, red");
         self->tlp = (uint8_t) l;
     }
     if ((v = json_object_get (obj, "confidence")) && !json_is_null (v)) {
         if (!json_is_integer (v) || json_integer_value (v) < 0
             || json_integer_value (v) > 100)
-            return fail (EINVAL, err, errsz, "confidence: not a whole number 0..100");
+            return im_fail (EINVAL, err, errsz, "confidence: not a whole number 0..100");
         self->confidence = (uint8_t) json_integer_value (v);
     }
     if ((v = json_object_get (obj, "reach")) && !json_is_null (v)) {
@@ -571,28 +524,28 @@ im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *er
                  && json_integer_value (v) < IM_REACH_UNLIMITED)
             self->reach = (uint8_t) json_integer_value (v);
         else
-            return fail (EINVAL, err, errsz, "reach: not 0..254 or \"unlimited\"");
+            return im_fail (EINVAL, err, errsz, "reach: not 0..254 or \"unlimited\"");
     }
     if ((v = json_object_get (obj, "description")) && !json_is_null (v)) {
         if (!json_is_string (v))
-            return fail (EINVAL, err, errsz, "description: not a string");
+            return im_fail (EINVAL, err, errsz, "description: not a string");
         if (json_string_length (v) > IM_DESC_MAX)
-            return fail (EINVAL, err, errsz, "description: longer than %d bytes",
+            return im_fail (EINVAL, err, errsz, "description: longer than %d bytes",
                          IM_DESC_MAX);
         if (!text_ok (json_string_value (v), json_string_length (v), 1))
-            return fail (EINVAL, err, errsz,
+            return im_fail (EINVAL, err, errsz,
                          "description: not UTF-8 text or holds control characters");
         memcpy (self->description, json_string_value (v), json_string_length (v) + 1);
     }
     if ((v = json_object_get (obj, "tags")) && !json_is_null (v)) {
         if (!json_is_array (v))
-            return fail (EINVAL, err, errsz, "tags: not an array of strings");
+            return im_fail (EINVAL, err, errsz, "tags: not an array of strings");
         self->ntags = 0;
         size_t i;
         const json_t *tag;
         json_array_foreach (v, i, tag) {
             if (!json_is_string (tag) || json_string_length (tag) != strlen (json_string_value (tag)))
-                return fail (EINVAL, err, errsz, "tags: not an array of strings");
+                return im_fail (EINVAL, err, errsz, "tags: not an array of strings");
             if (im_record_add_tag (self, json_string_value (tag), err, errsz))
             {
                 errno = EINVAL;
@@ -602,16 +555,16 @@ im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *er
     }
     if ((v = json_object_get (obj, "recipients")) && !json_is_null (v)) {
         if (!json_is_array (v))
-            return fail (EINVAL, err, errsz, "recipients: not an array of node ids");
+            return im_fail (EINVAL, err, errsz, "recipients: not an array of node ids");
         if (json_array_size (v) > IM_RECIPIENTS_MAX)
-            return fail (EINVAL, err, errsz, "recipients: more than %d", IM_RECIPIENTS_MAX);
+            return im_fail (EINVAL, err, errsz, "recipients: more than %d", IM_RECIPIENTS_MAX);
         self->nrecipients = 0;
         size_t i;
         const json_t *r;
         json_array_foreach (v, i, r) {
             uint8_t node[IM_NODE_ID_SIZE];
             if (!json_is_string (r) || im_node_parse (json_string_value (r), node))
-                return fail (EINVAL, err, errsz,
+                return im_fail (EINVAL, err, errsz,
                              "recipients: '%.70s' is not a node id (64 hex digits)",
                              json_is_string (r) ? json_string_value (r) : "?");
             int dup = 0;
@@ -625,6 +578,6 @@ im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *er
         || json_time (obj, "valid_until", now, &self->valid_until, err, errsz))
         return -1;
     if (self->valid_from && self->valid_until && self->valid_until < self->valid_from)
-        return fail (EINVAL, err, errsz, "valid_until: before valid_from");
+        return im_fail (EINVAL, err, errsz, "valid_until: before valid_from");
     return 0;
 }

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "im_ioc.h"
+#include "im_util.h"
 
 #define IM_NODE_ID_SIZE 32   /* Ed25519 public key */
 #define IM_SECRET_KEY_SIZE 64 /* Ed25519 secret key (seed and public key) */
@@ -112,8 +113,5 @@ void im_id_generate (uint8_t id[IM_ID_SIZE]);
 /* Node ids are written as 64 lower-case hex digits. */
 void im_node_format (const uint8_t node[IM_NODE_ID_SIZE], char out[IM_NODE_HEX_SIZE]);
 int im_node_parse (const char *text, uint8_t node[IM_NODE_ID_SIZE]);
-
-/* Returns 1 when S (LEN bytes) is well-formed UTF-8 without NUL, else 0. */
-int im_utf8_valid (const char *s, size_t len);
 
 #endif

@@ -14,30 +14,19 @@
 #include "im_client.h"
 #include "im_config.h"
 #include "im_node.h"
+#include "im_util.h"
 
 struct _im_client_t {
     zsock_t *sock;
     char *dir;
 };
 
-static int
-fail (int code, char *err, size_t errsz, const char *fmt, ...)
-{
-    if (err && errsz) {
-        va_list ap;
-        va_start (ap, fmt);
-        vsnprintf (err, errsz, fmt, ap);
-        va_end (ap);
-    }
-    errno = code;
-    return -1;
-}
 
 im_client_t *
 im_client_new (const char *dir, char *err, size_t errsz)
 {
     if (im_pidfile_holder (dir) == 0) {
-        fail (ECONNREFUSED, err, errsz,
+        im_fail (ECONNREFUSED, err, errsz,
               "intelmeshd is not running on %s (start it with 'intelmeshd -d %s')", dir,
               dir);
         return NULL;
@@ -45,13 +34,13 @@ im_client_new (const char *dir, char *err, size_t errsz)
     im_client_t *self = calloc (1, sizeof *self);
     if (!self || !(self->dir = strdup (dir))) {
         free (self);
-        fail (ENOMEM, err, errsz, "out of memory");
+        im_fail (ENOMEM, err, errsz, "out of memory");
         return NULL;
     }
     self->sock = zsock_new (ZMQ_DEALER);
     if (!self->sock
         || zsock_connect (self->sock, "ipc://%s/%s", dir, IM_CONTROL_FILE) != 0) {
-        fail (ECONNREFUSED, err, errsz, "cannot connect to intelmeshd on %s: %s", dir,
+        im_fail (ECONNREFUSED, err, errsz, "cannot connect to intelmeshd on %s: %s", dir,
               zmq_strerror (zmq_errno ()));
         im_client_destroy (&self);
         return NULL;
@@ -80,13 +69,13 @@ im_client_call (im_client_t *self, const char *command, json_t *body, int timeou
 {
     char *text = json_dumps (body, JSON_COMPACT);
     if (!text) {
-        fail (ENOMEM, err, errsz, "out of memory");
+        im_fail (ENOMEM, err, errsz, "out of memory");
         return NULL;
     }
     int rc = zstr_sendx (self->sock, command, text, NULL);
     free (text);
     if (rc != 0) {
-        fail (EPIPE, err, errsz, "cannot send to intelmeshd: %s", zmq_strerror (zmq_errno ()));
+        im_fail (EPIPE, err, errsz, "cannot send to intelmeshd: %s", zmq_strerror (zmq_errno ()));
         return NULL;
     }
     zpoller_t *poller = zpoller_new (self->sock, NULL);
@@ -95,17 +84,17 @@ im_client_call (im_client_t *self, const char *command, json_t *body, int timeou
     while (!which) {
         int64_t left = deadline - zclock_mono ();
         if (left <= 0) {
-            fail (ETIMEDOUT, err, errsz, "intelmeshd did not answer within %d s",
+            im_fail (ETIMEDOUT, err, errsz, "intelmeshd did not answer within %d s",
                   timeout_ms / 1000);
             break;
         }
         which = zpoller_wait (poller, left > 250 ? 250 : (int) left);
         if (!which && zpoller_terminated (poller)) {
-            fail (EINTR, err, errsz, "interrupted");
+            im_fail (EINTR, err, errsz, "interrupted");
             break;
         }
         if (!which && im_pidfile_holder (self->dir) == 0) {
-            fail (EPIPE, err, errsz, "intelmeshd stopped before it answered");
+            im_fail (EPIPE, err, errsz, "intelmeshd stopped before it answered");
             break;
         }
     }
@@ -116,7 +105,7 @@ im_client_call (im_client_t *self, const char *command, json_t *body, int timeou
     if (zstr_recvx (self->sock, &status, &reply_text, NULL) != 2) {
         zstr_free (&status);
         zstr_free (&reply_text);
-        fail (EPROTO, err, errsz, "malformed reply from intelmeshd");
+        im_fail (EPROTO, err, errsz, "malformed reply from intelmeshd");
         return NULL;
     }
     json_t *reply = json_loads (reply_text, 0, NULL);
@@ -125,12 +114,12 @@ im_client_call (im_client_t *self, const char *command, json_t *body, int timeou
     zstr_free (&reply_text);
     if (!json_is_object (reply)) {
         json_decref (reply);
-        fail (EPROTO, err, errsz, "malformed reply from intelmeshd");
+        im_fail (EPROTO, err, errsz, "malformed reply from intelmeshd");
         return NULL;
     }
     if (!ok) {
         const char *why = json_string_value (json_object_get (reply, "error"));
-        fail (EPROTO, err, errsz, "%s", why ? why : "request refused");
+        im_fail (EPROTO, err, errsz, "%s", why ? why : "request refused");
         json_decref (reply);
         return NULL;
     }

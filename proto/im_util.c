@@ -1,0 +1,78 @@
+/* im_util.c -- error reporting into a caller's buffer, and a strict UTF-8
+ * decoder (no overlong forms, no surrogates, nothing past U+10FFFF). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "im_util.h"
+
+int
+im_fail (int code, char *err, size_t errsz, const char *fmt, ...)
+{
+    if (err && errsz) {
+        va_list ap;
+        va_start (ap, fmt);
+        vsnprintf (err, errsz, fmt, ap);
+        va_end (ap);
+    }
+    errno = code;
+    return -1;
+}
+
+size_t
+im_utf8_decode (const unsigned char *s, size_t n, uint32_t *cp)
+{
+    size_t len;
+    uint32_t v, min;
+    if (n == 0)
+        return 0;
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if ((s[0] & 0xe0) == 0xc0) {
+        len = 2;
+        v = s[0] & 0x1f;
+        min = 0x80;
+    }
+    else if ((s[0] & 0xf0) == 0xe0) {
+        len = 3;
+        v = s[0] & 0x0f;
+        min = 0x800;
+    }
+    else if ((s[0] & 0xf8) == 0xf0) {
+        len = 4;
+        v = s[0] & 0x07;
+        min = 0x10000;
+    }
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+int
+im_utf8_valid (const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *) s;
+    size_t i = 0;
+    while (i < len) {
+        uint32_t cp;
+        size_t n = im_utf8_decode (p + i, len - i, &cp);
+        if (n == 0 || cp == 0)
+            return 0;
+        i += n;
+    }
+    return 1;
+}

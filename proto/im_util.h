@@ -1,0 +1,22 @@
+/* im_util.h -- what every module shares: the one way errors are reported
+ * (-1, errno, and a one-line reason in the caller's buffer) and UTF-8 checks. */
+#ifndef IM_UTIL_H
+#define IM_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Writes the reason into ERR (when ERR and ERRSZ are given), sets errno to
+ * CODE and returns -1. */
+int im_fail (int code, char *err, size_t errsz, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
+/* Decodes one UTF-8 sequence at S, with N bytes available. Returns its length
+ * and the code point in *CP, or 0 for an invalid, truncated or overlong
+ * sequence, a surrogate or a code point past U+10FFFF. */
+size_t im_utf8_decode (const unsigned char *s, size_t n, uint32_t *cp);
+
+/* Returns 1 when S (LEN bytes) is well-formed UTF-8 without NUL, else 0. */
+int im_utf8_valid (const char *s, size_t len);
+
+#endif
