@@ -307,6 +307,34 @@ batch_commit (node_t *self, batch_t *b, char *err, size_t errsz)
     return 0;
 }
 
+/* The array KEY of a PUBLISH or REVOKE body: 1 to IM_CONTROL_BATCH_MAX
+ * entries. */
+static json_t *
+batch_array (json_t *body, const char *key, char *err, size_t errsz)
+{
+    json_t *array = json_object_get (body, key);
+    if (!json_is_array (array) || json_array_size (array) == 0
+        || json_array_size (array) > IM_CONTROL_BATCH_MAX) {
+        snprintf (err, errsz, "'%s' must be an array of 1 to %d entries", key,
+                  IM_CONTROL_BATCH_MAX);
+        return NULL;
+    }
+    return array;
+}
+
+/* Stores the batch and makes the reply from RESULTS (taken over), or returns
+ * NULL when either failed. Frees the batch. */
+static json_t *
+batch_finish (node_t *self, batch_t *b, json_t *results, char *err, size_t errsz)
+{
+    if (results && batch_commit (self, b, err, errsz)) {
+        json_decref (results);
+        results = NULL;
+    }
+    batch_free (b);
+    return results ? json_pack ("{s:o}", "results", results) : NULL;
+}
+
 static json_t *
 error_result (node_t *self, const char *why)
 {
@@ -317,13 +345,9 @@ error_result (node_t *self, const char *why)
 static json_t *
 handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
 {
-    json_t *items = json_object_get (body, "items");
-    if (!json_is_array (items) || json_array_size (items) == 0
-        || json_array_size (items) > IM_CONTROL_BATCH_MAX) {
-        snprintf (err, errsz, "PUBLISH: 'items' must be an array of 1 to %d indicators",
-                  IM_CONTROL_BATCH_MAX);
+    json_t *items = batch_array (body, "items", err, errsz);
+    if (!items)
         return NULL;
-    }
     size_t n = json_array_size (items);
     batch_t b;
     im_record_t *rec = malloc (sizeof *rec);
@@ -403,28 +427,19 @@ handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
             zhashx_freefn (seen, key, free);
         }
     }
-    if (batch_commit (self, &b, err, errsz)) {
-        json_decref (results);
-        results = NULL;
-    }
 done:
-    batch_free (&b);
     free (rec);
     free (m.found);
     zhashx_destroy (&seen);
-    return results ? json_pack ("{s:o}", "results", results) : NULL;
+    return batch_finish (self, &b, results, err, errsz);
 }
 
 static json_t *
 handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
 {
-    json_t *ids = json_object_get (body, "ids");
-    if (!json_is_array (ids) || json_array_size (ids) == 0
-        || json_array_size (ids) > IM_CONTROL_BATCH_MAX) {
-        snprintf (err, errsz, "REVOKE: 'ids' must be an array of 1 to %d ids",
-                  IM_CONTROL_BATCH_MAX);
+    json_t *ids = batch_array (body, "ids", err, errsz);
+    if (!ids)
         return NULL;
-    }
     size_t n = json_array_size (ids);
     batch_t b;
     im_record_t *rec = malloc (sizeof *rec);
@@ -471,14 +486,9 @@ handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
         }
         json_array_append_new (results, result);
     }
-    if (batch_commit (self, &b, err, errsz)) {
-        json_decref (results);
-        results = NULL;
-    }
 done:
-    batch_free (&b);
     free (rec);
-    return results ? json_pack ("{s:o}", "results", results) : NULL;
+    return batch_finish (self, &b, results, err, errsz);
 }
 
 static int

@@ -446,6 +446,43 @@ im_store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn,
     return count;
 }
 
+/* A walk over DBI in a read transaction, with room for one decoded record. */
+typedef struct {
+    im_record_t *rec;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+} walk_t;
+
+static int
+walk_begin (im_store_t *self, MDB_dbi dbi, walk_t *w)
+{
+    memset (w, 0, sizeof *w);
+    w->rec = malloc (sizeof *w->rec);
+    if (!w->rec) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (reader_begin (self, &w->txn)) {
+        free (w->rec);
+        return -1;
+    }
+    int rc = mdb_cursor_open (w->txn, dbi, &w->cur);
+    if (rc) {
+        reader_end (self);
+        free (w->rec);
+        return store_error (rc, "opening a cursor", NULL, 0);
+    }
+    return 0;
+}
+
+static void
+walk_end (im_store_t *self, walk_t *w)
+{
+    mdb_cursor_close (w->cur);
+    reader_end (self);
+    free (w->rec);
+}
+
 int
 im_store_list (im_store_t *self, int type, const uint8_t *origin, const uint8_t *after,
                size_t limit, im_store_fn *fn, void *arg, uint8_t next[IM_STORE_KEY_SIZE])
@@ -454,19 +491,11 @@ im_store_list (im_store_t *self, int type, const uint8_t *origin, const uint8_t 
         errno = EINVAL;
         return -1;
     }
-    im_record_t *rec = malloc (sizeof *rec);
-    if (!rec) {
-        errno = ENOMEM;
+    walk_t w;
+    if (walk_begin (self, self->records, &w))
         return -1;
-    }
-    MDB_txn *txn;
-    MDB_cursor *cur = NULL;
-    if (reader_begin (self, &txn) || mdb_cursor_open (txn, self->records, &cur)) {
-        reader_end (self);
-        free (rec);
-        errno = EIO;
-        return -1;
-    }
+    im_record_t *rec = w.rec;
+    MDB_cursor *cur = w.cur;
     uint8_t start[IM_STORE_KEY_SIZE] = { 0 };
     if (after)
         memcpy (start, after, IM_STORE_KEY_SIZE);
@@ -493,9 +522,7 @@ im_store_list (im_store_t *self, int type, const uint8_t *origin, const uint8_t 
         }
         rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT);
     }
-    mdb_cursor_close (cur);
-    reader_end (self);
-    free (rec);
+    walk_end (self, &w);
     return count;
 }
 
@@ -509,19 +536,12 @@ im_store_changes (im_store_t *self, uint64_t since, size_t limit, im_store_fn *f
     }
     if (since == UINT64_MAX)
         return 0; /* nothing can come after the last possible number */
-    im_record_t *rec = malloc (sizeof *rec);
-    MDB_txn *txn;
-    MDB_cursor *cur = NULL;
-    if (!rec || reader_begin (self, &txn)) {
-        free (rec);
+    walk_t w;
+    if (walk_begin (self, self->changes, &w))
         return -1;
-    }
-    if (mdb_cursor_open (txn, self->changes, &cur)) {
-        reader_end (self);
-        free (rec);
-        errno = EIO;
-        return -1;
-    }
+    im_record_t *rec = w.rec;
+    MDB_txn *txn = w.txn;
+    MDB_cursor *cur = w.cur;
     uint8_t start[8];
     put_u64 (start, since + 1);
     MDB_val k = { 8, start }, v;
@@ -546,9 +566,7 @@ im_store_changes (im_store_t *self, uint64_t since, size_t limit, im_store_fn *f
         }
         rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT);
     }
-    mdb_cursor_close (cur);
-    reader_end (self);
-    free (rec);
+    walk_end (self, &w);
     return count;
 }
 
