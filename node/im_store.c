@@ -38,6 +38,7 @@ struct _im_store_t {
     MDB_dbi meta;     /* schema, node, seq, counts, prefix lengths in use */
     size_t map_size;
     MDB_txn *reader;  /* kept for reuse between reads (reset, renewed) */
+    im_record_t *scratch; /* room for one decoded record, for look-ups */
     uint64_t seq;     /* newest change number */
     /* Counters kept in meta, updated with every batch. */
     uint64_t live[IM_TYPE_COUNT][IM_TLP_COUNT];
@@ -235,6 +236,12 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
         return NULL;
     }
     self->map_size = map_size ? map_size : STORE_DEFAULT_MAP;
+    self->scratch = malloc (sizeof *self->scratch);
+    if (!self->scratch) {
+        im_fail (ENOMEM, err, errsz, "store: out of memory");
+        free (self);
+        return NULL;
+    }
     MDB_txn *txn = NULL;
     int rc = mdb_env_create (&self->env);
     if (rc == 0) rc = mdb_env_set_maxdbs (self->env, STORE_MAXDBS);
@@ -294,6 +301,7 @@ im_store_destroy (im_store_t **self_p)
         mdb_txn_abort (self->reader);
     if (self->env)
         mdb_env_close (self->env);
+    free (self->scratch);
     free (self);
     *self_p = NULL;
     errno = saved;
@@ -353,7 +361,7 @@ im_store_get (im_store_t *self, const uint8_t origin[IM_NODE_ID_SIZE],
     int result = 0;
     if (rc)
         result = store_error (rc, "reading", NULL, 0);
-    else if (rec && im_record_decode (v.mv_data, v.mv_size, 0, rec, NULL, 0)) {
+    else if (rec && im_record_decode_stored (v.mv_data, v.mv_size, rec)) {
         errno = EIO;
         result = -1;
     }
@@ -369,7 +377,7 @@ visit (im_store_t *self, MDB_txn *txn, const uint8_t *key, im_record_t *rec,
 {
     MDB_val k = { IM_STORE_KEY_SIZE, (void *) key }, v;
     if (mdb_get (txn, self->records, &k, &v) != 0
-        || im_record_decode (v.mv_data, v.mv_size, 0, rec, NULL, 0) != 0)
+        || im_record_decode_stored (v.mv_data, v.mv_size, rec) != 0)
         return 0;
     (*count)++;
     return fn ? fn (rec, v.mv_data, v.mv_size, arg) : 0;
@@ -403,16 +411,10 @@ im_store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn,
         errno = EINVAL;
         return -1;
     }
-    im_record_t *rec = malloc (sizeof *rec);
-    if (!rec) {
-        errno = ENOMEM;
-        return -1;
-    }
+    im_record_t *rec = self->scratch;
     MDB_txn *txn;
-    if (reader_begin (self, &txn)) {
-        free (rec);
+    if (reader_begin (self, &txn))
         return -1;
-    }
     int count = 0;
     uint8_t key[INDEX_KEY_MAX];
     size_t klen = index_key (type, value, key);
@@ -442,7 +444,6 @@ im_store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn,
         }
     }
     reader_end (self);
-    free (rec);
     return count;
 }
 
@@ -514,7 +515,7 @@ im_store_list (im_store_t *self, int type, const uint8_t *origin, const uint8_t 
             break; /* past this origin's records */
         if (next)
             memcpy (next, k.mv_data, IM_STORE_KEY_SIZE);
-        if (im_record_decode (v.mv_data, v.mv_size, 0, rec, NULL, 0) == 0
+        if (im_record_decode_stored (v.mv_data, v.mv_size, rec) == 0
             && (type == IM_TYPE_NONE || rec->type == type)) {
             count++;
             if (fn && fn (rec, v.mv_data, v.mv_size, arg))
@@ -558,7 +559,7 @@ im_store_changes (im_store_t *self, uint64_t since, size_t limit, im_store_fn *f
         /* A change superseded by a later one is passed over: the later one
          * comes further on in the log. */
         if (mdb_get (txn, self->records, &rk, &rv) == 0
-            && im_record_decode (rv.mv_data, rv.mv_size, 0, rec, NULL, 0) == 0
+            && im_record_decode_stored (rv.mv_data, rv.mv_size, rec) == 0
             && rec->version == version) {
             count++;
             if (fn && fn (rec, rv.mv_data, rv.mv_size, arg))
@@ -641,7 +642,7 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
     int rc = mdb_get (txn, self->records, &k, &v);
     int had = 0;
     if (rc == 0) {
-        if (im_record_decode (v.mv_data, v.mv_size, 0, old, NULL, 0) != 0)
+        if (im_record_decode_stored (v.mv_data, v.mv_size, old) != 0)
             return MDB_CORRUPTED;
         if (old->version >= rec->version) {
             *result = IM_STORE_STALE;

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,44 +18,12 @@
 #include "im_config.h"
 #include "im_identity.h"
 #include "tap.h"
+#include "testlib.h"
 
 #define COUNT(a) (sizeof (a) / sizeof ((a)[0]))
 #define NAME_65 "a123456789b123456789c123456789d123456789e123456789f123456789g1234"
 
 /* --- Helpers ------------------------------------------------------------ */
-
-static int
-rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st;
-    (void) flag;
-    (void) ftw;
-    return remove (path);
-}
-
-/* A new empty directory for one test. */
-static char *
-make_dir (char *buf, size_t bufsz)
-{
-    snprintf (buf, bufsz, "/tmp/im-test-config-XXXXXX");
-    if (!mkdtemp (buf))
-        BAIL_OUT ("mkdtemp: %s", strerror (errno));
-    return buf;
-}
-
-static void
-remove_dir (const char *dir)
-{
-    if (nftw (dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-        diag ("could not remove %s: %s", dir, strerror (errno));
-}
-
-static char *
-sub_path (char *buf, size_t bufsz, const char *dir, const char *name)
-{
-    snprintf (buf, bufsz, "%s/%s", dir, name);
-    return buf;
-}
 
 /* Replaces the contents of PATH with TEXT (creating it with MODE). */
 static void
@@ -79,22 +46,6 @@ read_file (const char *path, char *buf, size_t bufsz)
     buf[n] = '\0';
     fclose (f);
     return (long) n;
-}
-
-/* A printable copy of S for a test name: control and non-ASCII bytes as \xNN. */
-static const char *
-printable (const char *s, char *buf, size_t bufsz)
-{
-    size_t o = 0;
-    for (; *s && o + 5 < bufsz; s++) {
-        unsigned char c = (unsigned char) *s;
-        if (c >= 0x20 && c < 0x7f && c != '#')
-            buf[o++] = (char) c;
-        else
-            o += (size_t) snprintf (buf + o, bufsz - o, "\\x%02x", c);
-    }
-    buf[o] = '\0';
-    return buf;
 }
 
 /* Runs FN (DIR) in a child process and returns its exit status, or -1. */
@@ -360,7 +311,7 @@ test_config_file (void)
     im_config_t cfg;
     int rc;
 
-    make_dir (dir, sizeof dir);
+    make_dir (dir, sizeof dir, "config");
 
     errno = 0;
     ok (im_config_load (NULL, &cfg, err, sizeof err) == -1 && errno == EINVAL,
@@ -508,7 +459,7 @@ test_pidfile (void)
     pid_t holder = -1;
     int fd, rc;
 
-    make_dir (dir, sizeof dir);
+    make_dir (dir, sizeof dir, "config");
     sub_path (missing, sizeof missing, dir, "no/such");
 
     errno = 0;
@@ -644,7 +595,7 @@ test_identity (void)
     im_identity_t *id, *again;
     int rc;
 
-    make_dir (dir, sizeof dir);
+    make_dir (dir, sizeof dir, "config");
     sub_path (keys, sizeof keys, dir, IM_KEYS_DIR);
     sub_path (secret, sizeof secret, dir, IM_SECRET_FILE);
     sub_path (public_path, sizeof public_path, dir, IM_PUBLIC_FILE);

@@ -7,8 +7,12 @@
 
 #include "im_ioc.h"
 #include "tap.h"
+#include "testlib.h"
 
 #define COUNT(a) (sizeof (a) / sizeof ((a)[0]))
+
+/* Test names show at most this many bytes of a value, then "...". */
+#define NAME_BYTES 48
 
 typedef struct {
     int type;
@@ -26,37 +30,6 @@ typedef struct {
     const char *in;
     int want;
 } guess_t;
-
-/* Copies S into BUF for a TAP line: bytes outside printable ASCII (and '#')
- * become \xNN; the copy ends with "..." after CUT bytes of S, and stops
- * short without it if BUF fills first. */
-static const char *
-printable_cut (const char *s, size_t cut, char *buf, size_t bufsz)
-{
-    size_t o = 0, i;
-    if (!s)
-        return "(null)";
-    for (i = 0; s[i] && o + 8 < bufsz; i++) {
-        unsigned char c = (unsigned char) s[i];
-        if (i == cut) {
-            o += (size_t) snprintf (buf + o, bufsz - o, "...");
-            break;
-        }
-        if (c >= 0x20 && c < 0x7f && c != '#')
-            buf[o++] = (char) c;
-        else
-            o += (size_t) snprintf (buf + o, bufsz - o, "\\x%02x", c);
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
-/* A short printable copy of S for a test name. */
-static const char *
-printable (const char *s, char *buf, size_t bufsz)
-{
-    return printable_cut (s, 48, buf, bufsz);
-}
 
 /* True when S holds a C0 control character or DEL. */
 static int
@@ -543,14 +516,15 @@ test_good (void)
         err[0] = '\0';
         int rc = im_ioc_normalise (g->type, g->in, out, sizeof out, err, sizeof err);
         if (!ok (rc == 0, "normalise accepts '%s' as %s",
-                 printable (g->in, n1, sizeof n1), tn))
+                 printable_cut (g->in, NAME_BYTES, n1, sizeof n1), tn))
             diag ("error: %s", err);
         is (out, g->want, "%s '%s' normalises to '%s'", tn,
-            printable (g->in, n1, sizeof n1), printable (g->want, n2, sizeof n2));
+            printable_cut (g->in, NAME_BYTES, n1, sizeof n1),
+            printable_cut (g->want, NAME_BYTES, n2, sizeof n2));
         rc = im_ioc_normalise (g->type, out, again, sizeof again, err, sizeof err);
         ok (rc == 0 && strcmp (out, again) == 0,
             "normalising %s '%s' again changes nothing", tn,
-            printable (g->want, n2, sizeof n2));
+            printable_cut (g->want, NAME_BYTES, n2, sizeof n2));
     }
 }
 
@@ -566,14 +540,15 @@ check_bad (int type, const char *in, const char *why)
     errno = 0;
     int rc = im_ioc_normalise (type, in, out, sizeof out, err, sizeof err);
     ok (rc == -1 && errno == EINVAL, "normalise refuses '%s' as %s",
-        printable (in, n1, sizeof n1), tn);
+        printable_cut (in, NAME_BYTES, n1, sizeof n1), tn);
     if (!ok (strstr (err, why) != NULL,
-             "the error for %s '%s' says \"%s\"", tn, printable (in, n1, sizeof n1), why))
+             "the error for %s '%s' says \"%s\"", tn,
+             printable_cut (in, NAME_BYTES, n1, sizeof n1), why))
         diag ("error: %s", printable_cut (err, sizeof err, errbuf, sizeof errbuf));
     ok (!has_control (err), "the error for %s '%s' has no control characters",
-        tn, printable (in, n1, sizeof n1));
+        tn, printable_cut (in, NAME_BYTES, n1, sizeof n1));
     is (out, "", "the output is empty after refusing %s '%s'", tn,
-        printable (in, n1, sizeof n1));
+        printable_cut (in, NAME_BYTES, n1, sizeof n1));
 }
 
 static void
@@ -722,7 +697,7 @@ test_guess (void)
     for (size_t i = 0; i < COUNT (guesses); i++) {
         int got = im_ioc_guess (guesses[i].in);
         if (!cmp_ok (got, "==", guesses[i].want, "guess reads '%s' as %s",
-                     printable (guesses[i].in, n1, sizeof n1),
+                     printable_cut (guesses[i].in, NAME_BYTES, n1, sizeof n1),
                      im_type_name (guesses[i].want)))
             diag ("guessed %s", got > 0 ? im_type_name (got) : "none");
     }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -10,8 +11,12 @@
 #include "im_record.h"
 #include "im_time.h"
 #include "tap.h"
+#include "testlib.h"
 
 #define COUNT(a) (sizeof (a) / sizeof ((a)[0]))
+
+/* Test names show at most this many bytes of a value, then "...". */
+#define NAME_BYTES 60
 
 /* The fixed "now" that relative times resolve against: 2026-01-01T00:00:00Z. */
 #define NOW INT64_C (1767225600)
@@ -81,28 +86,6 @@ static const char *values[IM_TYPE_COUNT] = {
     "Rechnung \xc3\x9c" "ber.pdf.exe",
     "AS64512",
 };
-
-/* A printable copy of S for a test name. */
-static const char *
-printable (const char *s, char *buf, size_t bufsz)
-{
-    size_t o = 0;
-    if (!s)
-        return "(null)";
-    for (size_t i = 0; s[i] && o + 8 < bufsz; i++) {
-        unsigned char c = (unsigned char) s[i];
-        if (i == 60) {
-            o += (size_t) snprintf (buf + o, bufsz - o, "...");
-            break;
-        }
-        if (c >= 0x20 && c < 0x7f && c != '#')
-            buf[o++] = (char) c;
-        else
-            o += (size_t) snprintf (buf + o, bufsz - o, "\\x%02x", c);
-    }
-    buf[o] = '\0';
-    return buf;
-}
 
 static void
 fill_node (uint8_t node[IM_NODE_ID_SIZE], uint8_t first, uint8_t rest)
@@ -582,7 +565,7 @@ test_round_trip (void)
         = { "Zeta", "apt-x", "phishing", "\xc3\xa9t\xc3\xa9" };
     for (size_t i = 0; i < COUNT (sorted_tags); i++)
         is (got.tags[i], sorted_tags[i], "tag %zu comes back in canonical order as '%s'",
-            i, printable (sorted_tags[i], n, sizeof n));
+            i, printable_cut (sorted_tags[i], NAME_BYTES, n, sizeof n));
     cmp_ok (got.nrecipients, "==", 3, "decode gives back three recipients");
     static const uint8_t sorted_nodes[][2]
         = { { 0x11, 0x02 }, { 0x80, 0x03 }, { 0xcc, 0x01 } };
@@ -1582,9 +1565,9 @@ json_refused (const json_t *obj, const char *why, const char *what)
     errno = 0;
     int rc = im_record_from_json (&rec, obj, NOW, err, sizeof err);
     ok (rc == -1 && errno == EINVAL, "from_json refuses %s",
-        printable (what, n, sizeof n));
+        printable_cut (what, NAME_BYTES, n, sizeof n));
     if (!ok (strstr (err, why) != NULL, "the error for %s says \"%s\"",
-             printable (what, n, sizeof n), why))
+             printable_cut (what, NAME_BYTES, n, sizeof n), why))
         diag ("error: %s", err);
 }
 
@@ -1610,7 +1593,7 @@ test_from_json (void)
         json_t *o = json_loads (g->json, 0, &jerr);
         if (!o)
             BAIL_OUT ("bad test JSON %s: %s", g->json, jerr.text);
-        printable (g->json, n, sizeof n);
+        printable_cut (g->json, NAME_BYTES, n, sizeof n);
         im_record_init (&rec);
         memcpy (rec.origin, pk_a, IM_NODE_ID_SIZE);
         memcpy (rec.id, fixed_id, IM_ID_SIZE);
@@ -1921,25 +1904,35 @@ test_ids (void)
     for (size_t i = 0; i < COUNT (bad_ids); i++) {
         errno = 0;
         ok (im_id_parse (bad_ids[i], id) == -1 && errno == EINVAL,
-            "id parse refuses '%s'", printable (bad_ids[i], n, sizeof n));
+            "id parse refuses '%s'", printable_cut (bad_ids[i], NAME_BYTES, n, sizeof n));
     }
 
-    /* Generated ids: version 4, RFC 4122 variant, different every time. */
-    size_t not_v4 = 0, repeats = 0;
+    /* Generated ids: version 7 (time-ordered), RFC 9562 variant, different
+     * every time, never sorting before an earlier one's millisecond, and
+     * carrying the current time. */
+    size_t not_v7 = 0, repeats = 0, backwards = 0;
     im_id_generate (id2);
+    uint64_t before = (uint64_t) time (NULL) * 1000;
     for (int i = 0; i < 256; i++) {
         im_id_generate (id);
-        if ((id[6] >> 4) != 4 || (id[8] & 0xc0) != 0x80)
-            not_v4++;
+        if ((id[6] >> 4) != 7 || (id[8] & 0xc0) != 0x80)
+            not_v7++;
         if (memcmp (id, id2, IM_ID_SIZE) == 0)
             repeats++;
+        if (memcmp (id, id2, 6) < 0)
+            backwards++;
         memcpy (id2, id, IM_ID_SIZE);
     }
-    cmp_ok (not_v4, "==", 0, "256 generated ids all have version 4 and variant 10");
+    uint64_t after = (uint64_t) time (NULL) * 1000 + 999, ms = 0;
+    for (int i = 0; i < 6; i++)
+        ms = (ms << 8) | id[i];
+    cmp_ok (not_v7, "==", 0, "256 generated ids all have version 7 and variant 10");
     cmp_ok (repeats, "==", 0, "generated ids differ from one call to the next");
+    cmp_ok (backwards, "==", 0, "a generated id never sorts before an earlier one's time");
+    ok (ms >= before && ms <= after, "a generated id carries the current time in ms");
     im_id_format (id, text);
-    ok (strlen (text) == 36 && text[14] == '4' && strchr ("89ab", text[19]),
-        "a generated id's text shows version 4 and the variant");
+    ok (strlen (text) == 36 && text[14] == '7' && strchr ("89ab", text[19]),
+        "a generated id's text shows version 7 and the variant");
     ok (im_id_parse (text, id2) == 0 && memcmp (id, id2, IM_ID_SIZE) == 0,
         "a generated id's text parses back");
 
@@ -1976,7 +1969,7 @@ test_ids (void)
         errno = 0;
         ok (im_node_parse (bad_nodes[i], node2) == -1 && errno == EINVAL,
             "node parse refuses '%s' (%zu characters)",
-            printable (bad_nodes[i], n, sizeof n), strlen (bad_nodes[i]));
+            printable_cut (bad_nodes[i], NAME_BYTES, n, sizeof n), strlen (bad_nodes[i]));
     }
 }
 

@@ -2,7 +2,6 @@
  * look-ups (CIDR, long values), listing, the change log, counters, reopening, growth. */
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 
 #include "im_store.h"
 #include "tap.h"
+#include "testlib.h"
 
 #define COUNT(a) (sizeof (a) / sizeof ((a)[0]))
 #define HITS_MAX 64
@@ -48,39 +48,6 @@ typedef struct {
 } found_t;
 
 /* --- Helpers ------------------------------------------------------------ */
-
-static int
-rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st;
-    (void) flag;
-    (void) ftw;
-    return remove (path);
-}
-
-/* A new empty directory for one test. */
-static char *
-make_dir (char *buf, size_t bufsz)
-{
-    snprintf (buf, bufsz, "/tmp/im-test-store-XXXXXX");
-    if (!mkdtemp (buf))
-        BAIL_OUT ("mkdtemp: %s", strerror (errno));
-    return buf;
-}
-
-static void
-remove_dir (const char *dir)
-{
-    if (nftw (dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-        diag ("could not remove %s: %s", dir, strerror (errno));
-}
-
-static char *
-sub_path (char *buf, size_t bufsz, const char *dir, const char *name)
-{
-    snprintf (buf, bufsz, "%s/%s", dir, name);
-    return buf;
-}
 
 static void
 origin_new (origin_t *o)
@@ -238,7 +205,7 @@ test_bad_arguments (void)
     uint64_t last = 0;
     int rc;
 
-    make_dir (dir, sizeof dir);
+    make_dir (dir, sizeof dir, "store");
     randombytes_buf (node, sizeof node);
     im_id_generate (id);
 
@@ -371,7 +338,7 @@ test_node_identity (void)
     uint8_t mine[IM_NODE_ID_SIZE], other[IM_NODE_ID_SIZE];
     im_store_t *store;
 
-    make_dir (dir, sizeof dir);
+    make_dir (dir, sizeof dir, "store");
     randombytes_buf (mine, sizeof mine);
     randombytes_buf (other, sizeof other);
     sub_path (path, sizeof path, dir, "store");
@@ -424,7 +391,7 @@ test_versions (void)
 
     if (!got)
         BAIL_OUT ("out of memory");
-    make_dir (dir, sizeof dir);
+    make_dir (dir, sizeof dir, "store");
     randombytes_buf (node, sizeof node);
     origin_new (&o);
     im_id_generate (x);
@@ -501,7 +468,7 @@ test_update_moves_index (void)
     found_t f;
     int r;
 
-    make_dir (dir, sizeof dir);
+    make_dir (dir, sizeof dir, "store");
     randombytes_buf (node, sizeof node);
     origin_new (&o);
     im_id_generate (x);
@@ -568,7 +535,7 @@ test_revocation (void)
 
     if (!got)
         BAIL_OUT ("out of memory");
-    make_dir (dir, sizeof dir);
+    make_dir (dir, sizeof dir, "store");
     randombytes_buf (node, sizeof node);
     origin_new (&o);
     im_id_generate (x);
@@ -720,7 +687,7 @@ test_lookup (void)
 
     if (!f)
         BAIL_OUT ("out of memory");
-    make_dir (dir, sizeof dir);
+    make_dir (dir, sizeof dir, "store");
     randombytes_buf (node, sizeof node);
     origin_new (&a);
     origin_new (&b);
@@ -970,7 +937,7 @@ test_list (void)
 
     if (!k)
         BAIL_OUT ("out of memory");
-    make_dir (dir, sizeof dir);
+    make_dir (dir, sizeof dir, "store");
     randombytes_buf (node, sizeof node);
     for (size_t i = 0; i < COUNT (o); i++)
         origin_new (&o[i]);
@@ -1092,7 +1059,7 @@ test_changes (void)
 
     if (!f)
         BAIL_OUT ("out of memory");
-    make_dir (dir, sizeof dir);
+    make_dir (dir, sizeof dir, "store");
     randombytes_buf (node, sizeof node);
     origin_new (&o);
     im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
@@ -1228,7 +1195,7 @@ test_stats (void)
     origin_t o[3];
     im_store_stats_t st, empty;
 
-    make_dir (dir, sizeof dir);
+    make_dir (dir, sizeof dir, "store");
     randombytes_buf (node, sizeof node);
     for (size_t i = 0; i < COUNT (o); i++)
         origin_new (&o[i]);
@@ -1289,7 +1256,7 @@ test_persistence (void)
 
     if (!got || !f)
         BAIL_OUT ("out of memory");
-    make_dir (dir, sizeof dir);
+    make_dir (dir, sizeof dir, "store");
     randombytes_buf (node, sizeof node);
     for (size_t i = 0; i < COUNT (o); i++)
         origin_new (&o[i]);
@@ -1372,7 +1339,7 @@ test_map_growth (void)
 
     if (!ids || !got)
         BAIL_OUT ("out of memory");
-    make_dir (dir, sizeof dir);
+    make_dir (dir, sizeof dir, "store");
     randombytes_buf (node, sizeof node);
     origin_new (&o);
     sub_path (path, sizeof path, dir, "store");
@@ -1468,7 +1435,7 @@ test_failed_batch (void)
 
     if (!got)
         BAIL_OUT ("out of memory");
-    make_dir (dir, sizeof dir);
+    make_dir (dir, sizeof dir, "store");
     randombytes_buf (node, sizeof node);
     origin_new (&o);
     im_id_generate (a);

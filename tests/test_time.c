@@ -8,6 +8,7 @@
 
 #include "im_time.h"
 #include "tap.h"
+#include "testlib.h"
 
 #define COUNT(a) (sizeof (a) / sizeof ((a)[0]))
 
@@ -113,24 +114,6 @@ static const char *bad[] = {
     /* garbage */
     "garbage", "now", "tomorrow", "2026", "\xc3\xa9", "2026-01-01\n",
 };
-
-/* A printable copy of S for a test name. */
-static const char *
-printable (const char *s, char *buf, size_t bufsz)
-{
-    size_t o = 0;
-    if (!s)
-        return "(null)";
-    for (size_t i = 0; s[i] && o + 5 < bufsz; i++) {
-        unsigned char c = (unsigned char) s[i];
-        if (c >= 0x20 && c < 0x7f && c != '#')
-            buf[o++] = (char) c;
-        else
-            o += (size_t) snprintf (buf + o, bufsz - o, "\\x%02x", c);
-    }
-    buf[o] = '\0';
-    return buf;
-}
 
 static void
 test_bad_arguments (void)
