@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <czmq.h>
+#include <sodium.h>
 
 #include "im_config.h"
 #include "im_util.h"
@@ -106,9 +107,11 @@ config_defaults (im_config_t *cfg)
 }
 
 /* The settings a config file may hold, as zconfig paths. */
-static const char *known_settings[] = { "node", "node/name", "node/listen", "pub",
-                                        "pub/endpoint", "pub/heartbeat", "store",
-                                        "store/map-size", "log", "log/syslog", NULL };
+static const char *known_settings[] = {
+    "node", "node/name", "node/listen", "pub", "pub/endpoint", "pub/heartbeat",
+    "store", "store/map-size", "log", "log/syslog", "peer", "peer/name", "peer/card",
+    "peer/endpoint", "peer/policy", NULL
+};
 
 static int
 check_known (zconfig_t *item, const char *prefix, char *err, size_t errsz)
@@ -144,6 +147,262 @@ get_number (zconfig_t *root, const char *path, long long min, long long max,
                      IM_CONFIG_FILE, path, text, min, max);
     *out = v;
     return 0;
+}
+
+int
+im_card_parse (const char *text, im_card_t *card, char *err, size_t errsz)
+{
+    char tag[16], name[IM_NAME_MAX + 2], node[66], curve[66], endpoint[IM_ENDPOINT_MAX + 1];
+    char extra[2];
+    memset (card, 0, sizeof *card);
+    if (!text)
+        return im_fail (EINVAL, err, errsz, "card: none given");
+    int n = sscanf (text, "%15s %65s %65s %65s %256s %1s", tag, name, node, curve,
+                    endpoint, extra);
+    if (n != 5 || strcmp (tag, IM_CARD_TAG) != 0)
+        return im_fail (EINVAL, err, errsz,
+                        "card: want 'intelmesh1 NAME NODE-ID CURVE-KEY ENDPOINT' "
+                        "(as 'intelmesh id' prints it)");
+    if (!im_name_valid (name))
+        return im_fail (EINVAL, err, errsz, "card: '%.70s' is not a node name", name);
+    size_t binlen = 0;
+    if (strlen (node) != 64
+        || sodium_hex2bin (card->node, 32, node, 64, NULL, &binlen, NULL) || binlen != 32)
+        return im_fail (EINVAL, err, errsz, "card: the node id is not 64 hex digits");
+    if (strlen (curve) != 64
+        || sodium_hex2bin (card->curve, 32, curve, 64, NULL, &binlen, NULL) || binlen != 32)
+        return im_fail (EINVAL, err, errsz, "card: the CURVE key is not 64 hex digits");
+    if (strcmp (endpoint, "-") != 0
+        && (!im_endpoint_valid (endpoint) || strncmp (endpoint, "tcp://", 6) != 0))
+        return im_fail (EINVAL, err, errsz,
+                        "card: '%.70s' is not a tcp:// endpoint (or '-')", endpoint);
+    snprintf (card->name, sizeof card->name, "%.64s", name);
+    snprintf (card->endpoint, sizeof card->endpoint, "%.255s",
+              strcmp (endpoint, "-") ? endpoint : "");
+    zmq_z85_encode (card->curve_z85, card->curve, 32);
+    return 0;
+}
+
+/* One 'peer' section of the configuration, checked against the others. */
+static int
+load_peer (im_config_t *cfg, zconfig_t *item, char *err, size_t errsz)
+{
+    const char *name = zconfig_get (item, "name", NULL);
+    const char *card = zconfig_get (item, "card", NULL);
+    const char *endpoint = zconfig_get (item, "endpoint", NULL);
+    const char *policy = zconfig_get (item, "policy", "default");
+    char why[256];
+    if (cfg->npeers >= IM_PEERS_MAX)
+        return im_fail (ENOSPC, err, errsz, "%s: more than %d peers", IM_CONFIG_FILE,
+                        IM_PEERS_MAX);
+    if (!name || !im_name_valid (name))
+        return im_fail (EINVAL, err, errsz, "%s: peer %zu: name missing or not 1-64 "
+                        "letters, digits, '.', '_' or '-'", IM_CONFIG_FILE, cfg->npeers + 1);
+    im_peer_conf_t *p = &cfg->peers[cfg->npeers];
+    if (im_card_parse (card, &p->card, why, sizeof why))
+        return im_fail (EINVAL, err, errsz, "%s: peer %s: %s", IM_CONFIG_FILE, name, why);
+    snprintf (p->card.name, sizeof p->card.name, "%s", name);
+    if (endpoint && *endpoint && (!im_endpoint_valid (endpoint)
+                                  || strncmp (endpoint, "tcp://", 6) != 0))
+        return im_fail (EINVAL, err, errsz, "%s: peer %s: endpoint '%s' is not tcp://",
+                        IM_CONFIG_FILE, name, endpoint);
+    snprintf (p->endpoint, sizeof p->endpoint, "%s",
+              endpoint ? endpoint : p->card.endpoint);
+    if (strcmp (policy, "default") != 0)
+        return im_fail (EINVAL, err, errsz,
+                        "%s: peer %s: policy '%s': only 'default' exists in this version "
+                        "(sharing policies are not built yet)", IM_CONFIG_FILE, name, policy);
+    for (size_t i = 0; i < cfg->npeers; i++) {
+        const im_peer_conf_t *q = &cfg->peers[i];
+        if (strcmp (q->card.name, name) == 0)
+            return im_fail (EEXIST, err, errsz, "%s: peer %s is listed twice",
+                            IM_CONFIG_FILE, name);
+        if (memcmp (q->card.node, p->card.node, 32) == 0)
+            return im_fail (EEXIST, err, errsz, "%s: peers %s and %s have the same node id",
+                            IM_CONFIG_FILE, q->card.name, name);
+        if (memcmp (q->card.curve, p->card.curve, 32) == 0)
+            return im_fail (EEXIST, err, errsz, "%s: peers %s and %s have the same CURVE key",
+                            IM_CONFIG_FILE, q->card.name, name);
+    }
+    cfg->npeers++;
+    return 0;
+}
+
+/* Reads DIR/intelmesh.conf whole. Returns a new string or NULL (errno). */
+static char *
+read_config (const char *dir, char *err, size_t errsz)
+{
+    char path[4096];
+    if (im_dir_path (dir, IM_CONFIG_FILE, path, sizeof path)) {
+        im_fail (ENAMETOOLONG, err, errsz, "%s: path too long", dir);
+        return NULL;
+    }
+    FILE *f = fopen (path, "r");
+    if (!f) {
+        im_fail (errno, err, errsz, "%s: %s", path, strerror (errno));
+        return NULL;
+    }
+    char *text = NULL;
+    size_t size = 0;
+    FILE *mem = open_memstream (&text, &size);
+    char buf[8192];
+    size_t n;
+    while (mem && (n = fread (buf, 1, sizeof buf, f)) > 0)
+        fwrite (buf, 1, n, mem);
+    int bad = ferror (f);
+    fclose (f);
+    if (!mem || fclose (mem) != 0 || bad) {
+        free (text);
+        im_fail (EIO, err, errsz, "%s: cannot read", path);
+        return NULL;
+    }
+    return text;
+}
+
+/* Replaces DIR/intelmesh.conf with TEXT: a new file, synced, renamed over. */
+static int
+write_config (const char *dir, const char *text, char *err, size_t errsz)
+{
+    char path[4096], tmp[4200];
+    if (im_dir_path (dir, IM_CONFIG_FILE, path, sizeof path))
+        return im_fail (ENAMETOOLONG, err, errsz, "%s: path too long", dir);
+    snprintf (tmp, sizeof tmp, "%s.new", path);
+    int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return im_fail (errno, err, errsz, "%s: %s", tmp, strerror (errno));
+    size_t len = strlen (text);
+    int ok = write (fd, text, len) == (ssize_t) len && fsync (fd) == 0;
+    int saved = errno;
+    close (fd);
+    if (!ok || rename (tmp, path) != 0) {
+        saved = ok ? errno : saved;
+        unlink (tmp);
+        return im_fail (saved, err, errsz, "%s: %s", path, strerror (saved));
+    }
+    return 0;
+}
+
+int
+im_config_peer_add (const char *dir, const im_peer_conf_t *peer, char *err, size_t errsz)
+{
+    im_config_t *cfg = malloc (sizeof *cfg);
+    if (!cfg)
+        return im_fail (ENOMEM, err, errsz, "out of memory");
+    int rc = im_config_load (dir, cfg, err, errsz);
+    for (size_t i = 0; rc == 0 && i < cfg->npeers; i++) {
+        const im_peer_conf_t *q = &cfg->peers[i];
+        if (strcmp (q->card.name, peer->card.name) == 0)
+            rc = im_fail (EEXIST, err, errsz, "a peer named %s is already on the list",
+                          q->card.name);
+        else if (memcmp (q->card.node, peer->card.node, 32) == 0)
+            rc = im_fail (EEXIST, err, errsz, "that node is already on the list, as %s",
+                          q->card.name);
+        else if (memcmp (q->card.curve, peer->card.curve, 32) == 0)
+            rc = im_fail (EEXIST, err, errsz,
+                          "that CURVE key is already on the list, as %s", q->card.name);
+    }
+    if (rc == 0 && cfg->npeers >= IM_PEERS_MAX)
+        rc = im_fail (ENOSPC, err, errsz, "the trust list is full (%d peers)", IM_PEERS_MAX);
+    free (cfg);
+    if (rc)
+        return rc;
+    char *text = read_config (dir, err, errsz);
+    if (!text)
+        return -1;
+    char node[65], curve[65];
+    sodium_bin2hex (node, sizeof node, peer->card.node, 32);
+    sodium_bin2hex (curve, sizeof curve, peer->card.curve, 32);
+    char *out = NULL;
+    size_t len = strlen (text);
+    if (asprintf (&out,
+                  "%s%s\npeer\n"
+                  "    name = \"%s\"\n"
+                  "    card = \"%s %s %s %s %s\"\n"
+                  "    endpoint = \"%s\"\n",
+                  text, len && text[len - 1] != '\n' ? "\n" : "", peer->card.name,
+                  IM_CARD_TAG, peer->card.name, node, curve,
+                  *peer->card.endpoint ? peer->card.endpoint : "-", peer->endpoint) < 0)
+        out = NULL;
+    free (text);
+    if (!out)
+        return im_fail (ENOMEM, err, errsz, "out of memory");
+    rc = write_config (dir, out, err, errsz);
+    free (out);
+    return rc;
+}
+
+/* Whether LINE (up to its end) is "    name = NAME", quoted or not. */
+static int
+is_name_line (const char *line, const char *name)
+{
+    while (*line == ' ' || *line == '\t')
+        line++;
+    if (strncmp (line, "name", 4) != 0)
+        return 0;
+    line += 4;
+    while (*line == ' ' || *line == '\t')
+        line++;
+    if (*line++ != '=')
+        return 0;
+    while (*line == ' ' || *line == '\t')
+        line++;
+    int quoted = *line == '"';
+    line += quoted;
+    size_t n = strlen (name);
+    if (strncmp (line, name, n) != 0)
+        return 0;
+    line += n + (quoted && line[n] == '"');
+    while (*line == ' ' || *line == '\t' || *line == '\r')
+        line++;
+    return *line == '\n' || *line == 0 || *line == '#';
+}
+
+int
+im_config_peer_remove (const char *dir, const char *name, char *err, size_t errsz)
+{
+    char *text = read_config (dir, err, errsz);
+    if (!text)
+        return -1;
+    /* A section runs from a line "peer" to the next line that is neither
+     * indented, blank nor a comment. */
+    char *out = malloc (strlen (text) + 1);
+    size_t o = 0;
+    int removed = 0;
+    char *p = text;
+    while (out && *p) {
+        char *eol = strchr (p, '\n');
+        char *next = eol ? eol + 1 : p + strlen (p);
+        if (strncmp (p, "peer", 4) == 0 && (p[4] == '\n' || p[4] == ' ' || p[4] == '\r'
+                                            || p[4] == '#' || p[4] == 0)) {
+            char *end = next;
+            int match = 0;
+            while (*end && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '#')) {
+                char *e = strchr (end, '\n');
+                if (is_name_line (end, name))
+                    match = 1;
+                end = e ? e + 1 : end + strlen (end);
+            }
+            if (match) {
+                removed++;
+                /* Drop the blank line written before the section, too. */
+                if (o >= 2 && out[o - 1] == '\n' && out[o - 2] == '\n')
+                    o--;
+                p = end;
+                continue;
+            }
+        }
+        memcpy (out + o, p, (size_t) (next - p));
+        o += (size_t) (next - p);
+        p = next;
+    }
+    free (text);
+    if (!out)
+        return im_fail (ENOMEM, err, errsz, "out of memory");
+    out[o] = 0;
+    int rc = removed ? write_config (dir, out, err, errsz)
+                     : im_fail (ENOENT, err, errsz, "no peer named %s on the list", name);
+    free (out);
+    return rc;
 }
 
 int
@@ -196,6 +455,10 @@ im_config_load (const char *dir, im_config_t *cfg, char *err, size_t errsz)
     cfg->heartbeat = (int) hb;
     cfg->map_size = (size_t) map;
     cfg->syslog = (int) sl;
+    for (zconfig_t *item = zconfig_child (root); rc == 0 && item;
+         item = zconfig_next (item))
+        if (streq (zconfig_name (item), "peer"))
+            rc = load_peer (cfg, item, err, errsz);
     zconfig_destroy (&root);
     return rc;
 }

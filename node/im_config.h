@@ -4,6 +4,7 @@
 #define IM_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define IM_CONFIG_FILE "intelmesh.conf"
@@ -15,6 +16,27 @@
 #define IM_DEFAULT_PUB "tcp://127.0.0.1:7651"
 #define IM_DEFAULT_LISTEN_PORT 7650
 
+#define IM_PEERS_MAX 128
+#define IM_CARD_MAX 512
+#define IM_CARD_TAG "intelmesh1"
+
+/* A node card, as partners exchange it: "intelmesh1 NAME NODE-ID CURVE-KEY
+ * ENDPOINT", keys in hex, ENDPOINT "-" for a node that only dials out. */
+typedef struct {
+    char name[IM_NAME_MAX + 1];
+    uint8_t node[32];                /* Ed25519 public key: the node id */
+    uint8_t curve[32];               /* CURVE public key */
+    char curve_z85[41];              /* the same, as libzmq takes it */
+    char endpoint[IM_ENDPOINT_MAX];  /* "" when the node only dials out */
+} im_card_t;
+
+/* A peer on the trust list: its card, and where to dial it ("" for a peer
+ * that only dials in). */
+typedef struct {
+    im_card_t card;
+    char endpoint[IM_ENDPOINT_MAX];
+} im_peer_conf_t;
+
 typedef struct {
     char name[IM_NAME_MAX + 1];
     char listen[IM_ENDPOINT_MAX];       /* peer endpoint, advertised in the card */
@@ -22,7 +44,22 @@ typedef struct {
     int heartbeat;                      /* seconds between heartbeats */
     size_t map_size;                    /* initial LMDB map size, bytes */
     int syslog;                         /* log to syslog rather than stderr */
+    size_t npeers;                      /* the trust list */
+    im_peer_conf_t peers[IM_PEERS_MAX];
 } im_config_t;
+
+/* Parses a node card. Returns 0, or -1 with errno EINVAL and a reason. */
+int im_card_parse (const char *text, im_card_t *card, char *err, size_t errsz);
+
+/* Adds a peer section to DIR/intelmesh.conf (the file is rewritten
+ * atomically, comments kept). Refuses a name, node id or CURVE key already on
+ * the list (EEXIST), or a full list (ENOSPC). */
+int im_config_peer_add (const char *dir, const im_peer_conf_t *peer, char *err,
+                        size_t errsz);
+
+/* Removes the peer section NAME from DIR/intelmesh.conf (ENOENT when there
+ * is none). */
+int im_config_peer_remove (const char *dir, const char *name, char *err, size_t errsz);
 
 /* The data directory: OPT when given, else $INTELMESH_DIR, else
  * /var/lib/intelmesh for root and ~/.local/share/intelmesh for others.

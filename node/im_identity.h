@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "im_config.h"
 #include "im_record.h"
 
 typedef struct _im_identity_t im_identity_t;
@@ -13,7 +14,6 @@ typedef struct _im_identity_t im_identity_t;
 #define IM_KEYS_DIR "keys"
 #define IM_SECRET_FILE "keys/node.secret"
 #define IM_PUBLIC_FILE "keys/node.public"
-#define IM_CARD_MAX 512
 
 /* Makes new keys and writes them under DIR/keys (the directory 0700, the
  * secret file 0600, created exclusively). Refuses to overwrite (EEXIST).

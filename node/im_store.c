@@ -26,7 +26,8 @@
 #define INDEX_INLINE_MAX 479
 #define INDEX_PREFIX 448
 #define INDEX_KEY_MAX (1 + INDEX_PREFIX + 32)
-#define CHANGE_SIZE (IM_STORE_KEY_SIZE + 8)
+/* A change: record key, version, hops, and the peer it came from. */
+#define CHANGE_SIZE (IM_STORE_KEY_SIZE + 8 + 1 + IM_NODE_ID_SIZE)
 
 struct _im_store_t {
     MDB_env *env;
@@ -36,6 +37,7 @@ struct _im_store_t {
     MDB_dbi changes;  /* change number -> origin|id|version */
     MDB_dbi origins;  /* origin -> records held, last change number */
     MDB_dbi meta;     /* schema, node, seq, counts, prefix lengths in use */
+    MDB_dbi cursors;  /* peer -> change number of theirs applied here */
     size_t map_size;
     MDB_txn *reader;  /* kept for reuse between reads (reset, renewed) */
     im_record_t *scratch; /* room for one decoded record, for look-ups */
@@ -269,6 +271,7 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
     if (rc == 0) rc = mdb_dbi_open (txn, "changes", MDB_CREATE, &self->changes);
     if (rc == 0) rc = mdb_dbi_open (txn, "origins", MDB_CREATE, &self->origins);
     if (rc == 0) rc = mdb_dbi_open (txn, "meta", MDB_CREATE, &self->meta);
+    if (rc == 0) rc = mdb_dbi_open (txn, "cursors", MDB_CREATE, &self->cursors);
     if (rc) {
         store_error (rc, "opening databases", err, errsz);
         goto failed;
@@ -572,6 +575,91 @@ im_store_changes (im_store_t *self, uint64_t since, size_t limit, im_store_fn *f
 }
 
 int
+im_store_cursor (im_store_t *self, const uint8_t *peer, uint64_t *cursor)
+{
+    if (!self || !peer || !cursor) {
+        errno = EINVAL;
+        return -1;
+    }
+    MDB_txn *txn;
+    if (reader_begin (self, &txn))
+        return -1;
+    MDB_val k = { IM_NODE_ID_SIZE, (void *) peer }, v;
+    int rc = mdb_get (txn, self->cursors, &k, &v);
+    *cursor = rc == 0 && v.mv_size == 8 ? get_u64 (v.mv_data) : 0;
+    reader_end (self);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_error (rc, "reading a cursor", NULL, 0);
+}
+
+int
+im_store_version (im_store_t *self, const uint8_t *origin, const uint8_t *id,
+                  uint64_t *version)
+{
+    if (!self || !origin || !id || !version) {
+        errno = EINVAL;
+        return -1;
+    }
+    uint8_t key[IM_STORE_KEY_SIZE];
+    memcpy (key, origin, IM_NODE_ID_SIZE);
+    memcpy (key + IM_NODE_ID_SIZE, id, IM_ID_SIZE);
+    MDB_txn *txn;
+    if (reader_begin (self, &txn))
+        return -1;
+    MDB_val k = { sizeof key, key }, v;
+    int rc = mdb_get (txn, self->records, &k, &v);
+    /* The version sits right after the magic, origin and id. */
+    size_t at = 4 + IM_STORE_KEY_SIZE;
+    *version = rc == 0 && v.mv_size >= at + 8 ? get_u64 ((uint8_t *) v.mv_data + at) : 0;
+    reader_end (self);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_error (rc, "reading", NULL, 0);
+}
+
+int
+im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
+               im_store_change_fn *fn, void *arg, uint64_t *last)
+{
+    if (!self || !fn || !last) {
+        errno = EINVAL;
+        return -1;
+    }
+    *last = since;
+    if (since == UINT64_MAX)
+        return 0;
+    walk_t w;
+    if (walk_begin (self, self->changes, &w))
+        return -1;
+    uint8_t start[8];
+    put_u64 (start, since + 1);
+    MDB_val k = { 8, start }, v;
+    int count = 0;
+    size_t scanned = 0;
+    int rc = mdb_cursor_get (w.cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && (size_t) count < limit && scanned < max_scan) {
+        if (k.mv_size != 8 || v.mv_size != CHANGE_SIZE)
+            break;
+        const uint8_t *c = v.mv_data;
+        im_store_change_t change = { .seq = get_u64 (k.mv_data), .rec = w.rec,
+                                     .hops = c[IM_STORE_KEY_SIZE + 8] };
+        memcpy (change.from, c + IM_STORE_KEY_SIZE + 9, IM_NODE_ID_SIZE);
+        *last = change.seq;
+        scanned++;
+        MDB_val rk = { IM_STORE_KEY_SIZE, (void *) c }, rv;
+        if (mdb_get (w.txn, self->records, &rk, &rv) == 0
+            && im_record_decode_stored (rv.mv_data, rv.mv_size, w.rec) == 0
+            && w.rec->version == get_u64 (c + IM_STORE_KEY_SIZE)) {
+            change.blob = rv.mv_data;
+            change.len = rv.mv_size;
+            count++;
+            if (fn (&change, arg))
+                break;
+        }
+        rc = mdb_cursor_get (w.cur, &k, &v, MDB_NEXT);
+    }
+    walk_end (self, &w);
+    return count;
+}
+
+int
 im_store_stats (im_store_t *self, im_store_stats_t *st)
 {
     if (!self || !st) {
@@ -675,6 +763,11 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
     put_u64 (seqkey, ++self->seq);
     memcpy (change, rkey, IM_STORE_KEY_SIZE);
     put_u64 (change + IM_STORE_KEY_SIZE, rec->version);
+    change[IM_STORE_KEY_SIZE + 8] = item->hops;
+    if (item->from)
+        memcpy (change + IM_STORE_KEY_SIZE + 9, item->from, IM_NODE_ID_SIZE);
+    else
+        memset (change + IM_STORE_KEY_SIZE + 9, 0, IM_NODE_ID_SIZE);
     MDB_val ck = { 8, seqkey }, cv = { sizeof change, change };
     if ((rc = mdb_put (txn, self->changes, &ck, &cv, MDB_APPEND)) != 0)
         return rc;
@@ -705,11 +798,19 @@ int
 im_store_put_batch (im_store_t *self, const im_store_item_t *items, size_t n,
                     int *results, char *err, size_t errsz)
 {
+    return im_store_put_batch_cursor (self, items, n, results, NULL, 0, err, errsz);
+}
+
+int
+im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_t n,
+                           int *results, const uint8_t *peer, uint64_t cursor,
+                           char *err, size_t errsz)
+{
     if (!self || (!items && n)) {
         errno = EINVAL;
         return -1;
     }
-    if (n == 0)
+    if (n == 0 && !peer)
         return 0;
     im_record_t *old = malloc (sizeof *old);
     int *res = results ? results : calloc (n, sizeof *res);
@@ -747,6 +848,12 @@ im_store_put_batch (im_store_t *self, const im_store_item_t *items, size_t n,
             if (rc == 0) rc = meta_put (txn, self, "counts", counters, sizeof counters);
             if (rc == 0) rc = meta_put (txn, self, "plen4", self->plen4, sizeof self->plen4);
             if (rc == 0) rc = meta_put (txn, self, "plen6", self->plen6, sizeof self->plen6);
+        }
+        if (rc == 0 && peer) {
+            uint8_t cv[8];
+            put_u64 (cv, cursor);
+            MDB_val ck = { IM_NODE_ID_SIZE, (void *) peer }, cval = { 8, cv };
+            rc = mdb_put (txn, self->cursors, &ck, &cval, 0);
         }
         if (rc == 0)
             rc = mdb_txn_commit (txn);

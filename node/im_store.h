@@ -14,12 +14,29 @@ typedef struct _im_store_t im_store_t;
 /* The key of a record in the store: origin then id. */
 #define IM_STORE_KEY_SIZE (IM_NODE_ID_SIZE + IM_ID_SIZE)
 
-/* One signed record to store, with its decoded form. */
+/* One signed record to store, with its decoded form, how many links it
+ * crossed to get here (0 for this node's own) and the peer it came from
+ * (NULL for this node's own). */
 typedef struct {
     const uint8_t *blob;
     size_t len;
     const im_record_t *rec;
+    uint8_t hops;
+    const uint8_t *from; /* IM_NODE_ID_SIZE bytes, or NULL */
 } im_store_item_t;
+
+/* One entry of the change log as replication reads it. */
+typedef struct {
+    uint64_t seq;             /* change number */
+    const im_record_t *rec;   /* the record as held now */
+    const uint8_t *blob;      /* its signed bytes */
+    size_t len;
+    uint8_t hops;             /* links crossed to reach this node */
+    uint8_t from[IM_NODE_ID_SIZE]; /* the peer it came from; zeros: this node */
+} im_store_change_t;
+
+/* Called for each change; return non-zero to stop the walk. */
+typedef int (im_store_change_fn) (const im_store_change_t *change, void *arg);
 
 /* What im_store_put_batch did with each item. */
 enum {
@@ -84,6 +101,28 @@ int im_store_list (im_store_t *self, int type, const uint8_t *origin,
  * Returns the number visited, or -1 with errno set. */
 int im_store_changes (im_store_t *self, uint64_t since, size_t limit, im_store_fn *fn,
                       void *arg, uint64_t *last);
+
+/* Like im_store_put_batch, and in the same transaction records that the
+ * changes of peer PEER were applied up to CURSOR, so that a crash never
+ * loses a batch nor applies one twice. */
+int im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items,
+                               size_t n, int *results, const uint8_t *peer,
+                               uint64_t cursor, char *err, size_t errsz);
+
+/* The cursor recorded for PEER (0 when none). Returns 0 or -1 with errno. */
+int im_store_cursor (im_store_t *self, const uint8_t *peer, uint64_t *cursor);
+
+/* The version held of (ORIGIN, ID), 0 when none: the cheap check before any
+ * signature is verified. Returns 0 or -1 with errno. */
+int im_store_version (im_store_t *self, const uint8_t *origin, const uint8_t *id,
+                      uint64_t *version);
+
+/* Walks the change log after SINCE for replication: calls FN for each change
+ * that is not superseded, until FN has been called LIMIT times or MAX_SCAN
+ * changes were read. *LAST is the last change number read (SINCE when none).
+ * Returns the number of calls, or -1 with errno. */
+int im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
+                   im_store_change_fn *fn, void *arg, uint64_t *last);
 
 /* Fills ST. Returns 0 or -1 with errno set. */
 int im_store_stats (im_store_t *self, im_store_stats_t *st);

@@ -251,7 +251,7 @@ test_bad_arguments (void)
     origin_new (&o);
     signed_t *s = signed_alloc (1);
     make (s, &o, id, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "arg.example", NULL);
-    im_store_item_t item = { s->blob, s->len, &s->rec };
+    im_store_item_t item = { s->blob, s->len, &s->rec, 0, NULL };
     int result = -1;
 
     errno = 0;
@@ -1454,7 +1454,7 @@ test_failed_batch (void)
         BAIL_OUT ("fork: %s", strerror (errno));
     if (pid == 0) {
         im_store_t *mine = im_store_new (path, 0, node, NULL, 0);
-        im_store_item_t item = { s[2].blob, s[2].len, &s[2].rec };
+        im_store_item_t item = { s[2].blob, s[2].len, &s[2].rec, 0, NULL };
         int rc = mine ? im_store_put_batch (mine, &item, 1, NULL, NULL, 0) : -1;
         im_store_destroy (&mine);
         _exit (rc == 1 ? 0 : 1);
@@ -1468,8 +1468,8 @@ test_failed_batch (void)
     make (&s[0], &o, a, 2, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_RED, "changed.example",
           NULL);
     make (&s[1], &o, x, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "lost.example", NULL);
-    im_store_item_t items[2] = { { s[0].blob, s[0].len, &s[0].rec },
-                                 { s[1].blob, s[1].len, &s[1].rec } };
+    im_store_item_t items[2] = { { s[0].blob, s[0].len, &s[0].rec, 0, NULL },
+                                 { s[1].blob, s[1].len, &s[1].rec, 0, NULL } };
     errno = 0;
     err[0] = '\0';
     int rc = im_store_put_batch (store, items, 2, r, err, sizeof err);

@@ -16,9 +16,9 @@ static void
 connect_endpoint (const char *bound, char *out, size_t outsz)
 {
     if (strncmp (bound, "tcp://*:", 8) == 0)
-        snprintf (out, outsz, "tcp://127.0.0.1:%s", bound + 8);
+        snprintf (out, outsz, "tcp://127.0.0.1:%.8s", bound + 8);
     else if (strncmp (bound, "tcp://0.0.0.0:", 14) == 0)
-        snprintf (out, outsz, "tcp://127.0.0.1:%s", bound + 14);
+        snprintf (out, outsz, "tcp://127.0.0.1:%.8s", bound + 14);
     else
         snprintf (out, outsz, "%s", bound);
 }

@@ -1,0 +1,69 @@
+/* im_msg.h -- the peer protocol's messages (proto/SPEC.md, "The peer
+ * protocol"): one ZeroMQ frame each, a two-byte signature, a message id and
+ * fixed, bounds-checked fields. RECORDS carries many signed records at once. */
+#ifndef IM_MSG_H
+#define IM_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "im_record.h"
+
+#define IM_MSG_SIGNATURE_0 0xAA
+#define IM_MSG_SIGNATURE_1 0xA1
+#define IM_MSG_VERSION 1 /* peer protocol version, in HELLO */
+
+typedef enum {
+    IM_MSG_HELLO = 1,   /* who I am: version, node id, session, name */
+    IM_MSG_PULL = 2,    /* send me changes after CURSOR, at most CREDIT records */
+    IM_MSG_RECORDS = 3, /* changes up to CURSOR: hops and signed record each */
+    IM_MSG_PING = 4,    /* are you there? (carries my session) */
+    IM_MSG_PONG = 5     /* I am (carries my session) */
+} im_msg_id_t;
+
+#define IM_MSG_NAME_MAX 64       /* node name in HELLO, bytes */
+#define IM_MSG_CREDIT_MAX 1000   /* records a PULL may ask for, RECORDS may hold */
+#define IM_MSG_MAX (4 << 20)     /* largest message, bytes */
+#define IM_MSG_RECORDS_HEADER 14 /* signature, id, cursor, more, count */
+#define IM_MSG_ENTRY_OVERHEAD 3  /* hops and record length */
+
+/* One record in a RECORDS message. When decoded, RECORD points into the
+ * decoded buffer (no copy): it is valid while that buffer is. */
+typedef struct {
+    uint8_t hops;          /* links the record has crossed to reach the sender */
+    const uint8_t *record; /* a signed record (im_record_decode) */
+    size_t len;
+} im_msg_entry_t;
+
+/* A decoded or to-be-encoded message; only the fields of its id matter. */
+typedef struct {
+    uint8_t id;                          /* im_msg_id_t */
+    uint8_t version;                     /* HELLO */
+    uint8_t node[IM_NODE_ID_SIZE];       /* HELLO: the sender's node id */
+    uint64_t session;                    /* HELLO, PING, PONG: sender's run */
+    char name[IM_MSG_NAME_MAX + 1];      /* HELLO: the sender's name */
+    uint64_t cursor;                     /* PULL: after this; RECORDS: up to this */
+    uint16_t credit;                     /* PULL: 1..IM_MSG_CREDIT_MAX */
+    uint8_t more;                        /* RECORDS: 1 when more is ready now */
+    size_t count;                        /* RECORDS: entries used */
+    im_msg_entry_t entries[IM_MSG_CREDIT_MAX];
+} im_msg_t;
+
+/* Encodes MSG into BUF. Returns 0 and the size in *LEN, or -1 with errno
+ * EINVAL (a field out of range: unknown id, credit 0 or too large, count too
+ * large, an empty or over-long record, a name that is not 1..64 bytes) or
+ * ENOSPC (BUF too small, or the message would exceed IM_MSG_MAX). */
+int im_msg_encode (const im_msg_t *msg, uint8_t *buf, size_t bufsz, size_t *len);
+
+/* Decodes one message. Every length is checked; trailing bytes, an unknown
+ * signature or id, a credit or count out of range, a record length of 0 or
+ * over IM_RECORD_MAX are refused. Records are not decoded or verified here.
+ * Returns 0, or -1 with errno EBADMSG and the reason in ERR. A HELLO of
+ * another version decodes (so that the caller can say so). */
+int im_msg_decode (const uint8_t *buf, size_t len, im_msg_t *msg, char *err,
+                   size_t errsz);
+
+/* "HELLO", "PULL", ...; "?" for an unknown id. */
+const char *im_msg_name (int id);
+
+#endif
