@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <czmq.h>
 #include <sodium.h>
 
@@ -108,7 +109,7 @@ config_defaults (im_config_t *cfg)
 
 /* The settings a config file may hold, as zconfig paths. */
 static const char *known_settings[] = {
-    "node", "node/name", "node/listen", "pub", "pub/endpoint", "pub/heartbeat",
+    "node", "node/name", "node/listen", "node/bind", "pub", "pub/endpoint", "pub/heartbeat",
     "store", "store/map-size", "log", "log/syslog", "peer", "peer/name", "peer/card",
     "peer/endpoint", "peer/policy", NULL
 };
@@ -455,6 +456,25 @@ im_config_load (const char *dir, im_config_t *cfg, char *err, size_t errsz)
     cfg->heartbeat = (int) hb;
     cfg->map_size = (size_t) map;
     cfg->syslog = (int) sl;
+    if (rc == 0 && (v = zconfig_get (root, "node/bind", NULL))) {
+        if (!im_endpoint_valid (v) || strncmp (v, "tcp://", 6) != 0)
+            rc = im_fail (EINVAL, err, errsz, "%s: node/bind '%s' is not a tcp:// endpoint",
+                          IM_CONFIG_FILE, v);
+        else
+            snprintf (cfg->bind, sizeof cfg->bind, "%s", v);
+    }
+    if (rc == 0 && !*cfg->bind && *cfg->listen) {
+        /* By default the peer socket binds where the card says, if that is an
+         * address; a host name binds every interface on its port. */
+        const char *host = cfg->listen + 6, *colon = strrchr (host, ':');
+        char name[IM_ENDPOINT_MAX];
+        snprintf (name, sizeof name, "%.*s", (int) (colon - host), host);
+        unsigned char addr[16];
+        int literal = strcmp (name, "*") == 0 || inet_pton (AF_INET, name, addr) == 1
+                      || (name[0] == '[' && strchr (name, ']'));
+        snprintf (cfg->bind, sizeof cfg->bind, literal ? "%s" : "tcp://*%s",
+                  literal ? cfg->listen : colon);
+    }
     for (zconfig_t *item = zconfig_child (root); rc == 0 && item;
          item = zconfig_next (item))
         if (streq (zconfig_name (item), "peer"))

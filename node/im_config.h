@@ -40,6 +40,7 @@ typedef struct {
 typedef struct {
     char name[IM_NAME_MAX + 1];
     char listen[IM_ENDPOINT_MAX];       /* peer endpoint, advertised in the card */
+    char bind[IM_ENDPOINT_MAX];         /* where the peer socket binds */
     char pub_endpoint[IM_ENDPOINT_MAX]; /* local PUB socket */
     int heartbeat;                      /* seconds between heartbeats */
     size_t map_size;                    /* initial LMDB map size, bytes */

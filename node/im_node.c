@@ -15,6 +15,7 @@
 
 #include "im_config.h"
 #include "im_identity.h"
+#include "im_mesh.h"
 #include "im_node.h"
 #include "im_record.h"
 #include "im_store.h"
@@ -30,6 +31,7 @@ typedef struct {
     im_config_t config;
     im_identity_t *identity;
     im_store_t *store;
+    im_mesh_t *mesh;
     int64_t started;
     int64_t next_heartbeat; /* zclock_mono ms */
     int terminated;
@@ -45,6 +47,15 @@ typedef struct {
 typedef json_t *(handler_fn) (node_t *self, json_t *body, char *err, size_t errsz);
 
 /* --- Start and stop ---------------------------------------------------- */
+
+static void pub_record (node_t *self, const im_record_t *rec);
+
+/* The mesh stored a record from a peer: it goes on the local feed. */
+static void
+mesh_stored (const im_record_t *rec, void *arg)
+{
+    pub_record ((node_t *) arg, rec);
+}
 
 static int
 node_start (node_t *self, char *err, size_t errsz)
@@ -109,18 +120,25 @@ node_start (node_t *self, char *err, size_t errsz)
         return -1;
     }
     zpoller_add (self->poller, self->control);
+    self->mesh = im_mesh_new (&self->config, self->identity, self->store, self->poller,
+                              mesh_stored, self, err, errsz);
+    if (!self->mesh)
+        return -1;
     self->started = im_time_now ();
     self->next_heartbeat = zclock_mono () + 1000LL * self->config.heartbeat;
     char node[IM_NODE_HEX_SIZE];
     im_node_format (im_identity_node (self->identity), node);
-    zsys_info ("node %s (%s) started: control %s, PUB %s", self->config.name, node,
-               self->control_endpoint, self->config.pub_endpoint);
+    zsys_info ("node %s (%s) started: control %s, PUB %s, peers on %s (%zu on the "
+               "trust list)", self->config.name, node, self->control_endpoint,
+               self->config.pub_endpoint, *self->config.bind ? self->config.bind : "none",
+               self->config.npeers);
     return 0;
 }
 
 static void
 node_stop (node_t *self)
 {
+    im_mesh_destroy (&self->mesh);
     zsock_destroy (&self->control);
     zsock_destroy (&self->pub);
     im_store_destroy (&self->store);
@@ -304,6 +322,7 @@ batch_commit (node_t *self, batch_t *b, char *err, size_t errsz)
             else
                 self->published++;
         }
+    im_mesh_changed (self->mesh);
     return 0;
 }
 
@@ -647,7 +666,7 @@ handle_status (node_t *self, json_t *body, char *err, size_t errsz)
     return json_pack (
         "{s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:s,"
         " s:{s:I, s:I, s:o, s:o},"
-        " s:{s:I, s:I, s:I, s:I, s:I},"
+        " s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o,"
         " s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
         "node", node, "name", self->config.name, "version", PACKAGE_VERSION,
         "pid", (json_int_t) getpid (), "started", im_time_format (self->started, started),
@@ -658,16 +677,61 @@ handle_status (node_t *self, json_t *body, char *err, size_t errsz)
         "store", "records", (json_int_t) st.records, "origins", (json_int_t) st.origins,
         "last_seq", (json_int_t) st.last_seq, "map_size", (json_int_t) st.map_size,
         "used_bytes", (json_int_t) st.used_bytes,
+        "peers", im_mesh_peers (self->mesh), "refusals", im_mesh_refusals (self->mesh),
         "counters", "published", (json_int_t) self->published, "revoked",
         (json_int_t) self->revoked, "refused", (json_int_t) self->refused, "requests",
         (json_int_t) self->requests, "bad_requests", (json_int_t) self->bad_requests,
         "pub_messages", (json_int_t) self->events);
 }
 
+/* Reads the configuration again and applies the trust list. A file that does
+ * not load changes nothing. */
+static json_t *
+handle_reload (node_t *self, json_t *body, char *err, size_t errsz)
+{
+    (void) body;
+    im_config_t *cfg = malloc (sizeof *cfg);
+    if (!cfg) {
+        snprintf (err, errsz, "out of memory");
+        return NULL;
+    }
+    char why[512];
+    json_t *reply = NULL;
+    if (im_config_load (self->dir, cfg, why, sizeof why)) {
+        snprintf (err, errsz, "reload refused, the running configuration is kept: %s", why);
+        zsys_warning ("%s", err);
+    }
+    else if (im_mesh_reload (self->mesh, cfg, err, errsz) == 0) {
+        const char *restart = strcmp (cfg->pub_endpoint, self->config.pub_endpoint)
+                                      || strcmp (cfg->bind, self->config.bind)
+                                      || strcmp (cfg->name, self->config.name)
+                                  ? "node name, bind and pub endpoints take effect at "
+                                    "the next start"
+                                  : NULL;
+        self->config.npeers = cfg->npeers;
+        memcpy (self->config.peers, cfg->peers, cfg->npeers * sizeof cfg->peers[0]);
+        zsys_info ("configuration reloaded: %zu peers", cfg->npeers);
+        reply = json_pack ("{s:I, s:s?}", "peers", (json_int_t) cfg->npeers, "note", restart);
+    }
+    free (cfg);
+    return reply;
+}
+
+static json_t *
+handle_peers (node_t *self, json_t *body, char *err, size_t errsz)
+{
+    (void) body;
+    json_t *peers = im_mesh_peers (self->mesh);
+    if (!peers)
+        snprintf (err, errsz, "out of memory");
+    return peers ? json_pack ("{s:o}", "peers", peers) : NULL;
+}
+
 static const struct {
     const char *name;
     handler_fn *fn;
 } handlers[] = {
+    { "RELOAD", handle_reload },   { "PEERS", handle_peers },
     { "PUBLISH", handle_publish }, { "REVOKE", handle_revoke },
     { "LOOKUP", handle_lookup },   { "LIST", handle_list },
     { "STATUS", handle_status },   { NULL, NULL },
@@ -753,6 +817,11 @@ handle_pipe (node_t *self)
             zstr_send (self->pipe, err[0] ? err : "cannot start");
         }
     }
+    else if (streq (command, "RELOAD") && self->control) {
+        char err[1024];
+        json_t *reply = handle_reload (self, NULL, err, sizeof err);
+        json_decref (reply);
+    }
     else
         zsys_warning ("node: unknown pipe command '%s'", command);
     zstr_free (&command);
@@ -771,15 +840,19 @@ im_node_actor (zsock_t *pipe, void *args)
         int timeout = -1;
         if (self.control) {
             int64_t left = self.next_heartbeat - zclock_mono ();
-            timeout = left > 0 ? (int) left : 0;
+            timeout = left > 100 ? 100 : left > 0 ? (int) left : 0;
         }
         zsock_t *which = zpoller_wait (self.poller, timeout);
         if (which == self.pipe)
             handle_pipe (&self);
         else if (which && which == self.control)
             handle_control (&self);
+        else if (which && self.mesh)
+            im_mesh_handle (self.mesh, which);
         else if (zpoller_terminated (self.poller))
             break;
+        if (self.mesh)
+            im_mesh_tick (self.mesh);
         if (self.control && zclock_mono () >= self.next_heartbeat) {
             heartbeat (&self);
             self.next_heartbeat = zclock_mono () + 1000LL * self.config.heartbeat;

@@ -21,6 +21,15 @@
 #include "im_config.h"
 #include "im_node.h"
 
+static volatile sig_atomic_t reload_asked = 0;
+
+static void
+on_sighup (int sig)
+{
+    (void) sig;
+    reload_asked = 1;
+}
+
 static void
 usage (FILE *out)
 {
@@ -153,7 +162,9 @@ main (int argc, char *argv[])
         return 1;
     }
     signal (SIGPIPE, SIG_IGN);
-    signal (SIGHUP, SIG_IGN); /* no configuration reload yet: see README */
+    struct sigaction hup = { .sa_handler = on_sighup };
+    sigemptyset (&hup.sa_mask);
+    sigaction (SIGHUP, &hup, NULL);
     zsys_init ();
     zsys_set_logident ("intelmeshd");
     zsys_set_logsystem (use_syslog || cfg.syslog || !foreground);
@@ -180,8 +191,14 @@ main (int argc, char *argv[])
     notify_parent (ready_fd, NULL);
 
     /* Wait for SIGTERM or SIGINT (czmq's handler sets zsys_interrupted). */
-    while (!zsys_interrupted)
+    while (!zsys_interrupted) {
         zclock_sleep (100);
+        if (reload_asked) {
+            reload_asked = 0;
+            zsys_info ("SIGHUP: reloading the configuration");
+            zstr_send (node, "RELOAD");
+        }
+    }
     zsys_info ("signal received, stopping");
     zactor_destroy (&node);
     char path[PATH_MAX + 32];

@@ -17,8 +17,8 @@ typedef enum {
     IM_MSG_HELLO = 1,   /* who I am: version, node id, session, name */
     IM_MSG_PULL = 2,    /* send me changes after CURSOR, at most CREDIT records */
     IM_MSG_RECORDS = 3, /* changes up to CURSOR: hops and signed record each */
-    IM_MSG_PING = 4,    /* are you there? (carries my session) */
-    IM_MSG_PONG = 5     /* I am (carries my session) */
+    IM_MSG_PING = 4,    /* are you there? (my session, my newest change) */
+    IM_MSG_PONG = 5     /* I am (my session, my newest change) */
 } im_msg_id_t;
 
 #define IM_MSG_NAME_MAX 64       /* node name in HELLO, bytes */
@@ -42,7 +42,8 @@ typedef struct {
     uint8_t node[IM_NODE_ID_SIZE];       /* HELLO: the sender's node id */
     uint64_t session;                    /* HELLO, PING, PONG: sender's run */
     char name[IM_MSG_NAME_MAX + 1];      /* HELLO: the sender's name */
-    uint64_t cursor;                     /* PULL: after this; RECORDS: up to this */
+    uint64_t cursor;                     /* PULL: after this; RECORDS: up to this;
+                                            PING, PONG: the sender's newest change */
     uint16_t credit;                     /* PULL: 1..IM_MSG_CREDIT_MAX */
     uint8_t more;                        /* RECORDS: 1 when more is ready now */
     size_t count;                        /* RECORDS: entries used */

@@ -28,6 +28,8 @@ static const struct {
     { "lookup", cmd_lookup, "is this value known, from whom, under which TLP?" },
     { "list", cmd_list, "list stored indicators" },
     { "tail", cmd_tail, "print the node's local feed as JSON lines" },
+    { "peer", cmd_peer, "the trust list: peer add CARD, peer remove NAME, peer list" },
+    { "reload", cmd_reload, "make the running node read its configuration again" },
     { NULL, NULL, NULL },
 };
 

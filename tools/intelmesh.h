@@ -59,5 +59,7 @@ int cmd_revoke (im_cli_t *cli, int argc, char **argv);
 int cmd_lookup (im_cli_t *cli, int argc, char **argv);
 int cmd_list (im_cli_t *cli, int argc, char **argv);
 int cmd_tail (im_cli_t *cli, int argc, char **argv);
+int cmd_peer (im_cli_t *cli, int argc, char **argv);
+int cmd_reload (im_cli_t *cli, int argc, char **argv);
 
 #endif

@@ -1,0 +1,903 @@
+/* im_mesh.c -- the peer engine. Every peer is pulled from over one link (our
+ * DEALER when it has an endpoint, else its connection to our ROUTER) and
+ * serves its pulls on whichever link they arrive. A pull names the cursor the
+ * puller has applied; the server answers with the records after it, or parks
+ * the pull until something new is stored (long poll). The puller applies a
+ * batch and its cursor in one LMDB transaction. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <czmq.h>
+#include <sodium.h>
+
+#include "im_mesh.h"
+#include "im_msg.h"
+#include "im_time.h"
+#include "im_util.h"
+
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define ZAP_DOMAIN "intelmesh"
+#define PING_MS 1000          /* a link idle this long gets a PING */
+#define DOWN_MS 3500          /* a peer silent this long is shown as down */
+#define HELLO_RETRY_MS 1000   /* HELLO is sent again until answered */
+#define PARK_MAX_MS 20000     /* a parked pull is answered, empty, after this */
+#define PULL_RESEND_MS 60000  /* a pull unanswered this long is sent again */
+#define PULL_CREDIT 1000      /* records asked for per pull */
+#define SCAN_MAX 20000        /* changes one answer may read */
+
+/* Why a record from a peer was not stored (counted per peer). */
+enum {
+    REFUSE_MALFORMED,  /* not a record */
+    REFUSE_SIGNATURE,  /* the origin's signature does not verify */
+    REFUSE_OWN,        /* claims to be ours, newer than ours */
+    REFUSE_TLP,        /* AMBER, AMBER+STRICT or RED: may not travel yet */
+    REFUSE_REACH,      /* came further than its reach allows */
+    REFUSE_PROTOCOL,   /* a message that breaks the protocol */
+    REFUSE_COUNT
+};
+static const char *refuse_names[REFUSE_COUNT] = {
+    "malformed", "bad signature", "own origin", "tlp", "beyond reach", "protocol"
+};
+
+typedef struct {
+    im_card_t card;
+    char endpoint[IM_ENDPOINT_MAX]; /* "" when it only dials in */
+    zsock_t *dealer;                /* our link to it, when it has an endpoint */
+    int dealer_ready;               /* HELLO answered on the dealer */
+    int64_t next_hello;
+    zframe_t *inbound;              /* routing id of its link to our ROUTER */
+    uint64_t session;               /* its run, from HELLO */
+    int64_t last_heard;             /* monotonic ms */
+    int64_t last_ping;
+    int64_t last_contact;           /* wall clock seconds */
+    /* Pulling from it. */
+    uint64_t cursor;                /* its change number applied here */
+    uint64_t their_seq;             /* its newest change number, as last told */
+    int pulling;                    /* a PULL is out */
+    int64_t pulled_at;
+    /* Serving its pulls. */
+    int parked;
+    zsock_t *parked_sock;
+    zframe_t *parked_route;         /* NULL on a dealer */
+    uint64_t parked_cursor;
+    uint16_t parked_credit;
+    int64_t parked_at;
+    uint64_t acked;                 /* our change number it has applied */
+    /* Counts. */
+    uint64_t sent, received, known;
+    uint64_t refused[REFUSE_COUNT];
+} peer_t;
+
+struct _im_mesh_t {
+    im_identity_t *identity;
+    im_store_t *store;
+    zpoller_t *poller;
+    im_mesh_stored_fn *stored;
+    void *arg;
+    char bind[IM_ENDPOINT_MAX];
+    zsock_t *router;
+    zsock_t *zap;
+    uint64_t session;
+    char name[IM_NAME_MAX + 1];
+    zlistx_t *peers;            /* peer_t */
+    uint64_t handshakes_refused;
+    uint64_t removed_refused;   /* refusals of peers since removed */
+    /* Reused for every batch. */
+    im_msg_t *msg;
+    uint8_t *buf;               /* IM_MSG_MAX: encoding, and staging of records */
+    uint8_t *out;               /* IM_MSG_MAX: encoding of RECORDS */
+    im_record_t *recs;          /* IM_MSG_CREDIT_MAX */
+    im_store_item_t *items;
+    int *results;
+};
+
+/* --- Peers ------------------------------------------------------------- */
+
+static void
+peer_drop_parked (peer_t *p)
+{
+    p->parked = 0;
+    p->parked_sock = NULL;
+    zframe_destroy (&p->parked_route);
+}
+
+static void
+peer_destroy (void **item)
+{
+    peer_t *p = *item;
+    if (!p)
+        return;
+    zsock_destroy (&p->dealer);
+    zframe_destroy (&p->inbound);
+    peer_drop_parked (p);
+    free (p);
+    *item = NULL;
+}
+
+static peer_t *
+peer_by_name (im_mesh_t *self, const char *name)
+{
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        if (strcmp (p->card.name, name) == 0)
+            return p;
+    return NULL;
+}
+
+static peer_t *
+peer_by_curve (im_mesh_t *self, const uint8_t *curve)
+{
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        if (sodium_memcmp (p->card.curve, curve, 32) == 0)
+            return p;
+    return NULL;
+}
+
+static int
+peer_connected (const peer_t *p)
+{
+    return p->session && zclock_mono () - p->last_heard < DOWN_MS;
+}
+
+/* Sends MSG to P on SOCK (with ROUTE on the ROUTER). Returns 0 or -1. */
+static int
+send_msg (im_mesh_t *self, zsock_t *sock, zframe_t *route, const im_msg_t *msg)
+{
+    size_t len;
+    if (im_msg_encode (msg, self->buf, IM_MSG_MAX, &len) != 0) {
+        zsys_error ("mesh: cannot encode %s: %s", im_msg_name (msg->id), strerror (errno));
+        return -1;
+    }
+    void *handle = zsock_resolve (sock);
+    if (route && zmq_send (handle, zframe_data (route), zframe_size (route),
+                           ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    return zmq_send (handle, self->buf, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+}
+
+static uint64_t
+last_seq (im_mesh_t *self)
+{
+    im_store_stats_t st;
+    return im_store_stats (self->store, &st) == 0 ? st.last_seq : 0;
+}
+
+static void
+fill_hello (im_mesh_t *self, im_msg_t *msg)
+{
+    msg->id = IM_MSG_HELLO;
+    msg->version = IM_MSG_VERSION;
+    memcpy (msg->node, im_identity_node (self->identity), IM_NODE_ID_SIZE);
+    msg->session = self->session;
+    snprintf (msg->name, sizeof msg->name, "%s", self->name);
+}
+
+/* The link we pull P over: our dealer, or its connection to our ROUTER. */
+static int
+pull_link (peer_t *p, zsock_t *router, zsock_t **sock, zframe_t **route)
+{
+    if (*p->endpoint) {
+        if (!p->dealer || !p->dealer_ready)
+            return -1;
+        *sock = p->dealer;
+        *route = NULL;
+        return 0;
+    }
+    if (!p->inbound)
+        return -1;
+    *sock = router;
+    *route = p->inbound;
+    return 0;
+}
+
+static void
+send_pull (im_mesh_t *self, peer_t *p)
+{
+    zsock_t *sock;
+    zframe_t *route;
+    if (p->pulling || pull_link (p, self->router, &sock, &route))
+        return;
+    im_msg_t *msg = self->msg;
+    msg->id = IM_MSG_PULL;
+    msg->cursor = p->cursor;
+    msg->credit = PULL_CREDIT;
+    if (send_msg (self, sock, route, msg) == 0) {
+        p->pulling = 1;
+        p->pulled_at = zclock_mono ();
+    }
+}
+
+static int
+peer_dial (im_mesh_t *self, peer_t *p)
+{
+    if (!*p->endpoint)
+        return 0;
+    p->dealer = zsock_new (ZMQ_DEALER);
+    if (!p->dealer)
+        return -1;
+    zsock_set_curve_serverkey (p->dealer, p->card.curve_z85);
+    zsock_set_curve_publickey (p->dealer, im_identity_curve_public (self->identity));
+    zsock_set_curve_secretkey (p->dealer, im_identity_curve_secret (self->identity));
+    zsock_set_immediate (p->dealer, 1);
+    zsock_set_linger (p->dealer, 0);
+    zsock_set_sndhwm (p->dealer, 100);
+    zsock_set_rcvhwm (p->dealer, 100);
+    zsock_set_maxmsgsize (p->dealer, IM_MSG_MAX + 64);
+    zsock_set_reconnect_ivl (p->dealer, 100);
+    zsock_set_reconnect_ivl_max (p->dealer, 5000);
+    zsock_set_heartbeat_ivl (p->dealer, PING_MS);
+    zsock_set_heartbeat_timeout (p->dealer, DOWN_MS);
+    if (zsock_connect (p->dealer, "%s", p->endpoint) != 0) {
+        zsys_warning ("mesh: cannot dial %s at %s", p->card.name, p->endpoint);
+        zsock_destroy (&p->dealer);
+        return -1;
+    }
+    zpoller_add (self->poller, p->dealer);
+    p->next_hello = 0;
+    return 0;
+}
+
+static peer_t *
+peer_new (im_mesh_t *self, const im_peer_conf_t *conf)
+{
+    peer_t *p = calloc (1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->card = conf->card;
+    snprintf (p->endpoint, sizeof p->endpoint, "%s", conf->endpoint);
+    im_store_cursor (self->store, p->card.node, &p->cursor);
+    peer_dial (self, p);
+    return p;
+}
+
+static void
+peer_remove (im_mesh_t *self, peer_t *p)
+{
+    if (p->dealer)
+        zpoller_remove (self->poller, p->dealer);
+    for (int r = 0; r < REFUSE_COUNT; r++)
+        self->removed_refused += p->refused[r];
+    void *handle = zlistx_find (self->peers, p);
+    if (handle)
+        zlistx_delete (self->peers, handle);
+}
+
+/* --- ZAP: only keys on the trust list get through ---------------------- */
+
+static void
+handle_zap (im_mesh_t *self)
+{
+    zmsg_t *req = zmsg_recv (self->zap);
+    if (!req)
+        return;
+    char *version = zmsg_popstr (req);
+    char *request_id = zmsg_popstr (req);
+    char *domain = zmsg_popstr (req);
+    char *address = zmsg_popstr (req);
+    zframe_t *identity = zmsg_pop (req);
+    char *mechanism = zmsg_popstr (req);
+    zframe_t *key = zmsg_pop (req);
+    peer_t *p = NULL;
+    if (version && streq (version, "1.0") && mechanism && streq (mechanism, "CURVE")
+        && domain && streq (domain, ZAP_DOMAIN) && key && zframe_size (key) == 32)
+        p = peer_by_curve (self, zframe_data (key));
+    if (!p) {
+        self->handshakes_refused++;
+        char hex[65] = "?";
+        if (key && zframe_size (key) == 32)
+            sodium_bin2hex (hex, sizeof hex, zframe_data (key), 32);
+        zsys_warning ("mesh: handshake from %s refused: CURVE key %.16s... is not on the "
+                      "trust list", address ? address : "?", hex);
+    }
+    zmsg_t *reply = zmsg_new ();
+    zmsg_addstr (reply, "1.0");
+    zmsg_addstr (reply, request_id ? request_id : "");
+    zmsg_addstr (reply, p ? "200" : "400");
+    zmsg_addstr (reply, p ? "OK" : "not on the trust list");
+    zmsg_addstr (reply, p ? p->card.name : "");
+    zmsg_addmem (reply, NULL, 0);
+    zmsg_send (&reply, self->zap);
+    zstr_free (&version);
+    zstr_free (&request_id);
+    zstr_free (&domain);
+    zstr_free (&address);
+    zstr_free (&mechanism);
+    zframe_destroy (&identity);
+    zframe_destroy (&key);
+    zmsg_destroy (&req);
+}
+
+/* --- Serving pulls ----------------------------------------------------- */
+
+typedef struct {
+    im_mesh_t *self;
+    peer_t *peer;
+    size_t bytes;
+    int full; /* stopped at the size limit */
+} serve_t;
+
+/* Whether a change may go to the peer, under the rules of this version:
+ * never its own records or what it sent us, only CLEAR and GREEN, and never
+ * beyond the record's reach. */
+static int
+shareable (const im_store_change_t *c, const peer_t *p)
+{
+    if (memcmp (c->rec->origin, p->card.node, IM_NODE_ID_SIZE) == 0
+        || memcmp (c->from, p->card.node, IM_NODE_ID_SIZE) == 0)
+        return 0;
+    if (c->rec->tlp != IM_TLP_CLEAR && c->rec->tlp != IM_TLP_GREEN)
+        return 0;
+    if (c->rec->reach != IM_REACH_UNLIMITED && c->hops + 1 > c->rec->reach)
+        return 0;
+    return 1;
+}
+
+static int
+serve_fn (const im_store_change_t *c, void *arg)
+{
+    serve_t *s = arg;
+    im_msg_t *msg = s->self->msg;
+    if (!shareable (c, s->peer)) {
+        msg->cursor = c->seq;
+        return 0;
+    }
+    size_t cost = IM_MSG_ENTRY_OVERHEAD + c->len;
+    if (s->bytes + cost > IM_MSG_MAX) {
+        s->full = 1;
+        return 1; /* the next pull starts here */
+    }
+    /* The bytes live in the store's read transaction, which ends with the
+     * walk: copy them into the reply's buffer area. */
+    uint8_t *copy = s->self->buf + IM_MSG_MAX - s->bytes - c->len;
+    memcpy (copy, c->blob, c->len);
+    im_msg_entry_t *e = &msg->entries[msg->count++];
+    e->hops = c->hops;
+    e->record = copy;
+    e->len = c->len;
+    s->bytes += cost;
+    msg->cursor = c->seq;
+    return 0;
+}
+
+/* Answers a pull of P after CURSOR on SOCK/ROUTE: now if there is anything,
+ * else parks it (unless FORCE: an empty answer). Returns 1 when answered. */
+static int
+serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t cursor,
+       uint16_t credit, int force)
+{
+    im_msg_t *msg = self->msg;
+    msg->id = IM_MSG_RECORDS;
+    msg->cursor = cursor;
+    msg->more = 0;
+    msg->count = 0;
+    /* Records are staged at the top of buf; the message is encoded into out. */
+    serve_t s = { self, p, IM_MSG_RECORDS_HEADER, 0 };
+    uint64_t last = cursor;
+    if (im_store_feed (self->store, cursor, credit, SCAN_MAX, serve_fn, &s, &last) < 0) {
+        zsys_error ("mesh: reading the change log for %s: %s", p->card.name,
+                    strerror (errno));
+        return 0;
+    }
+    /* Unless the size limit cut the walk, everything read is answered for
+     * (what was not shareable, or superseded, is passed over for good). */
+    if (!s.full && last > msg->cursor && msg->count < credit)
+        msg->cursor = last;
+    if (msg->count == 0 && msg->cursor == cursor && !force)
+        return 0; /* nothing new: park */
+    im_store_stats_t st;
+    im_store_stats (self->store, &st);
+    msg->more = msg->cursor < st.last_seq;
+    size_t len;
+    if (im_msg_encode (msg, self->out, IM_MSG_MAX, &len) != 0) {
+        zsys_error ("mesh: cannot encode RECORDS for %s: %s", p->card.name,
+                    strerror (errno));
+        return 1;
+    }
+    void *handle = zsock_resolve (sock);
+    if ((route && zmq_send (handle, zframe_data (route), zframe_size (route),
+                            ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        || zmq_send (handle, self->out, len, ZMQ_DONTWAIT) < 0)
+        zsys_warning ("mesh: cannot answer %s: %s", p->card.name,
+                      zmq_strerror (zmq_errno ()));
+    else
+        p->sent += msg->count;
+    return 1;
+}
+
+static void
+handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+             const im_msg_t *msg)
+{
+    uint64_t cursor = msg->cursor;
+    uint16_t credit = msg->credit;
+    peer_drop_parked (p);
+    p->acked = cursor;
+    if (serve (self, p, sock, route, cursor, credit, 0))
+        return;
+    p->parked = 1;
+    p->parked_sock = sock;
+    p->parked_route = route ? zframe_dup (route) : NULL;
+    p->parked_cursor = cursor;
+    p->parked_credit = credit;
+    p->parked_at = zclock_mono ();
+}
+
+void
+im_mesh_changed (im_mesh_t *self)
+{
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        if (p->parked && serve (self, p, p->parked_sock, p->parked_route,
+                                p->parked_cursor, p->parked_credit, 0))
+            peer_drop_parked (p);
+}
+
+/* --- Applying records -------------------------------------------------- */
+
+static void
+handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
+{
+    p->pulling = 0;
+    size_t n = 0;
+    uint64_t refused_before[REFUSE_COUNT];
+    memcpy (refused_before, p->refused, sizeof refused_before);
+    const uint8_t *own = im_identity_node (self->identity);
+    for (size_t i = 0; i < msg->count; i++) {
+        const im_msg_entry_t *e = &msg->entries[i];
+        /* Known version: skipped before any signature is checked. */
+        uint64_t held = 0, version = 0;
+        if (e->len < IM_RECORD_FIXED + IM_SIG_SIZE) {
+            p->refused[REFUSE_MALFORMED]++;
+            continue;
+        }
+        const uint8_t *origin = e->record + 4, *id = origin + IM_NODE_ID_SIZE;
+        for (int b = 0; b < 8; b++)
+            version = (version << 8) | id[IM_ID_SIZE + b];
+        if (im_store_version (self->store, origin, id, &held) == 0 && held >= version) {
+            p->known++;
+            continue;
+        }
+        int dup = 0; /* the same record twice in one batch */
+        for (size_t j = 0; j < n && !dup; j++)
+            dup = memcmp (self->recs[j].origin, origin, IM_NODE_ID_SIZE) == 0
+                  && memcmp (self->recs[j].id, id, IM_ID_SIZE) == 0
+                  && self->recs[j].version >= version;
+        if (dup) {
+            p->known++;
+            continue;
+        }
+        im_record_t *rec = &self->recs[n];
+        char why[256];
+        if (im_record_decode (e->record, e->len, 1, rec, why, sizeof why) != 0) {
+            p->refused[errno == EPERM ? REFUSE_SIGNATURE : REFUSE_MALFORMED]++;
+            continue;
+        }
+        if (memcmp (rec->origin, own, IM_NODE_ID_SIZE) == 0) {
+            p->refused[REFUSE_OWN]++;
+            continue;
+        }
+        if (rec->tlp != IM_TLP_CLEAR && rec->tlp != IM_TLP_GREEN) {
+            p->refused[REFUSE_TLP]++;
+            continue;
+        }
+        unsigned hops = (unsigned) e->hops + 1;
+        if (rec->reach != IM_REACH_UNLIMITED && hops > rec->reach) {
+            p->refused[REFUSE_REACH]++;
+            continue;
+        }
+        self->items[n].blob = e->record;
+        self->items[n].len = e->len;
+        self->items[n].rec = rec;
+        self->items[n].hops = (uint8_t) (hops > 254 ? 254 : hops);
+        self->items[n].from = p->card.node;
+        n++;
+    }
+    for (int r = 0; r < REFUSE_COUNT; r++)
+        if (p->refused[r] > refused_before[r])
+            zsys_warning ("mesh: refused %llu record(s) from %s: %s",
+                          (unsigned long long) (p->refused[r] - refused_before[r]),
+                          p->card.name, refuse_names[r]);
+    uint64_t cursor = msg->cursor > p->cursor ? msg->cursor : p->cursor;
+    char err[256];
+    int stored = im_store_put_batch_cursor (self->store, self->items, n, self->results,
+                                            p->card.node, cursor, err, sizeof err);
+    if (stored < 0) {
+        zsys_error ("mesh: cannot store records from %s: %s", p->card.name, err);
+        return; /* the cursor did not move: the next pull asks again */
+    }
+    p->cursor = cursor;
+    if (cursor > p->their_seq)
+        p->their_seq = cursor;
+    for (size_t i = 0; i < n; i++)
+        if (self->results[i] != IM_STORE_STALE) {
+            p->received++;
+            if (self->stored)
+                self->stored (&self->recs[i], self->arg);
+        }
+    if (stored > 0)
+        im_mesh_changed (self);
+    send_pull (self, p);
+}
+
+/* --- Messages ---------------------------------------------------------- */
+
+static void
+handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+                zframe_t *body)
+{
+    im_msg_t *msg = self->msg;
+    char why[256];
+    if (im_msg_decode (zframe_data (body), zframe_size (body), msg, why, sizeof why)) {
+        p->refused[REFUSE_PROTOCOL]++;
+        zsys_warning ("mesh: malformed message from %s: %s", p->card.name, why);
+        return;
+    }
+    p->last_heard = zclock_mono ();
+    p->last_contact = im_time_now ();
+    if (route && msg->id != IM_MSG_HELLO && p->inbound && !zframe_eq (p->inbound, route)) {
+        /* Its dealer reconnected: the newest link is the one to use. */
+        zframe_destroy (&p->inbound);
+        p->inbound = zframe_dup (route);
+        if (!*p->endpoint)
+            p->pulling = 0;
+    }
+    switch (msg->id) {
+    case IM_MSG_HELLO: {
+        if (msg->version != IM_MSG_VERSION
+            || memcmp (msg->node, p->card.node, IM_NODE_ID_SIZE) != 0) {
+            p->refused[REFUSE_PROTOCOL]++;
+            zsys_warning ("mesh: HELLO from %s refused: %s", p->card.name,
+                          msg->version != IM_MSG_VERSION ? "unknown protocol version"
+                                                         : "node id is not its card's");
+            return;
+        }
+        if (p->session != msg->session) {
+            if (p->session)
+                zsys_info ("mesh: %s restarted", p->card.name);
+            p->pulling = 0;
+            p->session = msg->session;
+        }
+        if (route) {
+            /* Its link to our ROUTER: remember it and answer. */
+            zframe_destroy (&p->inbound);
+            p->inbound = zframe_dup (route);
+            fill_hello (self, msg);
+            send_msg (self, sock, route, msg);
+            zsys_info ("mesh: %s connected", p->card.name);
+        }
+        else {
+            p->dealer_ready = 1;
+            zsys_info ("mesh: connected to %s", p->card.name);
+        }
+        /* A new link: any earlier pull is gone with the old one. */
+        if ((route && !*p->endpoint) || (!route && *p->endpoint))
+            p->pulling = 0;
+        send_pull (self, p);
+        break;
+    }
+    case IM_MSG_PULL:
+        handle_pull (self, p, sock, route, msg);
+        break;
+    case IM_MSG_RECORDS:
+        handle_records (self, p, msg);
+        break;
+    case IM_MSG_PING:
+    case IM_MSG_PONG:
+        if (p->session && msg->session != p->session) {
+            /* It restarted behind a link that stayed up: start again. */
+            zsys_info ("mesh: %s restarted", p->card.name);
+            p->session = 0;
+            p->dealer_ready = 0;
+            p->pulling = 0;
+            p->next_hello = 0;
+            peer_drop_parked (p);
+        }
+        p->their_seq = msg->cursor;
+        if (msg->id == IM_MSG_PING) {
+            msg->id = IM_MSG_PONG;
+            msg->session = self->session;
+            msg->cursor = last_seq (self);
+            send_msg (self, sock, route, msg);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void
+handle_router (im_mesh_t *self)
+{
+    zmsg_t *m = zmsg_recv (self->router);
+    if (!m)
+        return;
+    zframe_t *route = zmsg_first (m);
+    zframe_t *body = zmsg_next (m);
+    const char *user = body ? zframe_meta (body, "User-Id") : NULL;
+    peer_t *p = user ? peer_by_name (self, user) : NULL;
+    if (!p || zmsg_size (m) != 2)
+        self->removed_refused++; /* a peer removed since its handshake */
+    else
+        handle_message (self, p, self->router, route, body);
+    zmsg_destroy (&m);
+}
+
+int
+im_mesh_handle (im_mesh_t *self, void *socket)
+{
+    if (socket == self->zap) {
+        handle_zap (self);
+        return 1;
+    }
+    if (socket == self->router) {
+        handle_router (self);
+        return 1;
+    }
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        if (p->dealer && socket == p->dealer) {
+            zmsg_t *m = zmsg_recv (p->dealer);
+            if (m && zmsg_size (m) == 1)
+                handle_message (self, p, p->dealer, NULL, zmsg_first (m));
+            else if (m)
+                p->refused[REFUSE_PROTOCOL]++;
+            zmsg_destroy (&m);
+            return 1;
+        }
+    return 0;
+}
+
+void
+im_mesh_tick (im_mesh_t *self)
+{
+    int64_t now = zclock_mono ();
+    im_msg_t *msg = self->msg;
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+        if (p->dealer && !p->dealer_ready && now >= p->next_hello) {
+            fill_hello (self, msg);
+            send_msg (self, p->dealer, NULL, msg);
+            p->next_hello = now + HELLO_RETRY_MS;
+        }
+        if (now - p->last_ping >= PING_MS) {
+            msg->id = IM_MSG_PING;
+            msg->session = self->session;
+            msg->cursor = last_seq (self);
+            if (p->dealer && p->dealer_ready)
+                send_msg (self, p->dealer, NULL, msg);
+            if (p->inbound)
+                send_msg (self, self->router, p->inbound, msg);
+            p->last_ping = now;
+        }
+        if (p->parked && now - p->parked_at >= PARK_MAX_MS) {
+            /* Long polls do not last for ever: an empty answer shows the
+             * link is alive, and the puller asks again. */
+            serve (self, p, p->parked_sock, p->parked_route, p->parked_cursor,
+                   p->parked_credit, 1);
+            peer_drop_parked (p);
+        }
+        if (p->pulling && now - p->pulled_at >= PULL_RESEND_MS)
+            p->pulling = 0;
+        if (!p->pulling)
+            send_pull (self, p);
+    }
+}
+
+/* --- Life cycle and reload --------------------------------------------- */
+
+/* Closes and binds the ROUTER again: every inbound link is cut, and peers on
+ * the trust list reconnect (and pass the ZAP handler again) on their own. */
+static int
+router_bind (im_mesh_t *self, char *err, size_t errsz)
+{
+    if (self->router) {
+        zpoller_remove (self->poller, self->router);
+        zsock_destroy (&self->router);
+        for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+            zframe_destroy (&p->inbound);
+            if (p->parked && !p->parked_route)
+                continue;
+            peer_drop_parked (p);
+            if (!*p->endpoint)
+                p->pulling = 0;
+        }
+    }
+    self->router = zsock_new (ZMQ_ROUTER);
+    if (!self->router)
+        return im_fail (ENOMEM, err, errsz, "mesh: cannot make the peer socket");
+    zsock_set_zap_domain (self->router, ZAP_DOMAIN);
+    zsock_set_curve_server (self->router, 1);
+    zsock_set_curve_secretkey (self->router, im_identity_curve_secret (self->identity));
+    zsock_set_router_mandatory (self->router, 1);
+    zsock_set_linger (self->router, 0);
+    zsock_set_maxmsgsize (self->router, IM_MSG_MAX + 64);
+    zsock_set_sndhwm (self->router, 1000);
+    zsock_set_rcvhwm (self->router, 1000);
+    zsock_set_heartbeat_ivl (self->router, PING_MS);
+    zsock_set_heartbeat_timeout (self->router, DOWN_MS);
+    /* The port may take a moment to be free again after a close. */
+    for (int attempt = 0; attempt < 50; attempt++) {
+        if (zsock_bind (self->router, "%s", self->bind) >= 0) {
+            zpoller_add (self->poller, self->router);
+            return 0;
+        }
+        zclock_sleep (20);
+    }
+    return im_fail (EADDRINUSE, err, errsz, "mesh: cannot bind the peer socket on %s: %s",
+                    self->bind, zmq_strerror (zmq_errno ()));
+}
+
+im_mesh_t *
+im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *store,
+             zpoller_t *poller, im_mesh_stored_fn *stored, void *arg, char *err,
+             size_t errsz)
+{
+    im_mesh_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        im_fail (ENOMEM, err, errsz, "out of memory");
+        return NULL;
+    }
+    self->identity = identity;
+    self->store = store;
+    self->poller = poller;
+    self->stored = stored;
+    self->arg = arg;
+    randombytes_buf (&self->session, sizeof self->session);
+    self->session |= 1; /* never 0, which means unknown */
+    snprintf (self->name, sizeof self->name, "%s", config->name);
+    snprintf (self->bind, sizeof self->bind, "%s", config->bind);
+    self->peers = zlistx_new ();
+    self->msg = malloc (sizeof *self->msg);
+    self->buf = malloc (IM_MSG_MAX);
+    self->out = malloc (IM_MSG_MAX);
+    self->recs = malloc (IM_MSG_CREDIT_MAX * sizeof *self->recs);
+    self->items = malloc (IM_MSG_CREDIT_MAX * sizeof *self->items);
+    self->results = malloc (IM_MSG_CREDIT_MAX * sizeof *self->results);
+    if (!self->peers || !self->msg || !self->buf || !self->out || !self->recs || !self->items
+        || !self->results) {
+        im_fail (ENOMEM, err, errsz, "out of memory");
+        im_mesh_destroy (&self);
+        return NULL;
+    }
+    zlistx_set_destructor (self->peers, peer_destroy);
+    /* The ZAP handler comes first: a CURVE server without one lets any key
+     * in. */
+    self->zap = zsock_new (ZMQ_REP);
+    if (!self->zap || zsock_bind (self->zap, ZAP_ENDPOINT) != 0) {
+        im_fail (EADDRINUSE, err, errsz, "mesh: cannot start the ZAP handler");
+        im_mesh_destroy (&self);
+        return NULL;
+    }
+    zsock_set_linger (self->zap, 0);
+    zpoller_add (poller, self->zap);
+    for (size_t i = 0; i < config->npeers; i++) {
+        peer_t *p = peer_new (self, &config->peers[i]);
+        if (p)
+            zlistx_add_end (self->peers, p);
+    }
+    /* Without a bind endpoint the node only dials out. */
+    if (*self->bind && router_bind (self, err, errsz)) {
+        im_mesh_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+im_mesh_destroy (im_mesh_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    int saved = errno;
+    im_mesh_t *self = *self_p;
+    if (self->router)
+        zpoller_remove (self->poller, self->router);
+    if (self->zap)
+        zpoller_remove (self->poller, self->zap);
+    for (peer_t *p = self->peers ? zlistx_first (self->peers) : NULL; p;
+         p = zlistx_next (self->peers))
+        if (p->dealer)
+            zpoller_remove (self->poller, p->dealer);
+    zlistx_destroy (&self->peers);
+    zsock_destroy (&self->router);
+    zsock_destroy (&self->zap);
+    free (self->msg);
+    free (self->buf);
+    free (self->out);
+    free (self->recs);
+    free (self->items);
+    free (self->results);
+    free (self);
+    *self_p = NULL;
+    errno = saved;
+}
+
+int
+im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t errsz)
+{
+    (void) err;
+    (void) errsz;
+    int cut = 0;
+    /* Removed peers, and peers whose keys or endpoint changed, go. */
+    peer_t *p = zlistx_first (self->peers);
+    while (p) {
+        peer_t *next = zlistx_next (self->peers);
+        const im_peer_conf_t *keep = NULL;
+        for (size_t i = 0; i < config->npeers && !keep; i++)
+            if (strcmp (config->peers[i].card.name, p->card.name) == 0
+                && memcmp (config->peers[i].card.node, p->card.node, 32) == 0
+                && memcmp (config->peers[i].card.curve, p->card.curve, 32) == 0
+                && strcmp (config->peers[i].endpoint, p->endpoint) == 0)
+                keep = &config->peers[i];
+        if (!keep) {
+            zsys_info ("mesh: %s is no longer a peer", p->card.name);
+            cut |= p->inbound != NULL;
+            peer_remove (self, p);
+        }
+        p = next;
+    }
+    /* Added peers come. */
+    for (size_t i = 0; i < config->npeers; i++)
+        if (!peer_by_name (self, config->peers[i].card.name)) {
+            p = peer_new (self, &config->peers[i]);
+            if (p) {
+                zlistx_add_end (self->peers, p);
+                zsys_info ("mesh: %s is a peer", p->card.name);
+            }
+        }
+    /* A removed peer's open connection to us is cut at once. */
+    if (cut && *self->bind && router_bind (self, err, errsz))
+        return -1;
+    return 0;
+}
+
+/* --- Status ------------------------------------------------------------ */
+
+static json_t *
+refusals_of (const uint64_t *refused)
+{
+    json_t *o = json_object ();
+    for (int r = 0; r < REFUSE_COUNT; r++)
+        if (refused[r])
+            json_object_set_new (o, refuse_names[r], json_integer ((json_int_t) refused[r]));
+    return o;
+}
+
+json_t *
+im_mesh_peers (im_mesh_t *self)
+{
+    im_store_stats_t st;
+    im_store_stats (self->store, &st);
+    json_t *list = json_array ();
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+        char node[65], when[IM_TIME_STR_SIZE];
+        sodium_bin2hex (node, sizeof node, p->card.node, 32);
+        json_t *o = json_pack (
+            "{s:s, s:s, s:s, s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:o}", "name", p->card.name,
+            "node", node, "endpoint", p->endpoint, "connected", peer_connected (p),
+            "last_contact",
+            p->last_contact ? json_string (im_time_format (p->last_contact, when))
+                            : json_null (),
+            "lag_in", (json_int_t) (p->their_seq > p->cursor ? p->their_seq - p->cursor : 0),
+            "lag_out", (json_int_t) (st.last_seq > p->acked ? st.last_seq - p->acked : 0),
+            "sent", (json_int_t) p->sent, "received", (json_int_t) p->received, "known",
+            (json_int_t) p->known, "refused", refusals_of (p->refused));
+        if (o)
+            json_array_append_new (list, o);
+    }
+    return list;
+}
+
+json_t *
+im_mesh_refusals (im_mesh_t *self)
+{
+    uint64_t sum[REFUSE_COUNT] = { 0 };
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        for (int r = 0; r < REFUSE_COUNT; r++)
+            sum[r] += p->refused[r];
+    json_t *o = refusals_of (sum);
+    if (self->handshakes_refused)
+        json_object_set_new (o, "handshake", json_integer ((json_int_t) self->handshakes_refused));
+    if (self->removed_refused)
+        json_object_set_new (o, "removed peers",
+                             json_integer ((json_int_t) self->removed_refused));
+    return o;
+}

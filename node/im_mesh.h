@@ -1,0 +1,53 @@
+/* im_mesh.h -- replication with the peers on the trust list (SPEC.md, "The
+ * peer protocol"): a CURVE server ROUTER guarded by a ZAP handler whose
+ * allow-list is the live trust list, one CURVE client DEALER per peer that
+ * has an endpoint, and receiver-driven pull over persisted cursors. Runs
+ * inside the node actor's thread; it owns its sockets, the node owns the
+ * poller and the store. */
+#ifndef IM_MESH_H
+#define IM_MESH_H
+
+#include <czmq.h>
+#include <jansson.h>
+
+#include "im_config.h"
+#include "im_identity.h"
+#include "im_store.h"
+
+typedef struct _im_mesh_t im_mesh_t;
+
+/* Called for each record the mesh stored (new or newer), to publish it on
+ * the local feed. */
+typedef void (im_mesh_stored_fn) (const im_record_t *rec, void *arg);
+
+/* Binds the peer socket on CONFIG's bind endpoint, starts the ZAP handler
+ * and dials the peers. Adds its sockets to POLLER. Returns NULL with errno and
+ * a reason in ERR. */
+im_mesh_t *im_mesh_new (const im_config_t *config, im_identity_t *identity,
+                        im_store_t *store, zpoller_t *poller, im_mesh_stored_fn *stored,
+                        void *arg, char *err, size_t errsz);
+
+/* NULL-safe; closes every socket, sets *SELF_P to NULL, preserves errno. */
+void im_mesh_destroy (im_mesh_t **self_p);
+
+/* Handles SOCKET when it is one of the mesh's. Returns 1 if it was, else 0. */
+int im_mesh_handle (im_mesh_t *self, void *socket);
+
+/* Heartbeats, handshake retries, liveness. Call at least every 100 ms. */
+void im_mesh_tick (im_mesh_t *self);
+
+/* The store has new changes: answers the peers' parked pulls. */
+void im_mesh_changed (im_mesh_t *self);
+
+/* Applies a new trust list: dials added peers, drops removed ones at once
+ * (their connections are cut and their keys refused from then on). */
+int im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err,
+                    size_t errsz);
+
+/* The peers as JSON: state, last contact, lag each way, counts, refusals. */
+json_t *im_mesh_peers (im_mesh_t *self);
+
+/* Refusals by reason, summed over all peers (and handshakes refused). */
+json_t *im_mesh_refusals (im_mesh_t *self);
+
+#endif

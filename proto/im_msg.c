@@ -1,0 +1,286 @@
+/* im_msg.c -- encoding and decoding of the peer protocol's messages. The
+ * decoder trusts no length: every read goes through the GET macros, which jump
+ * to `truncated` rather than read past the end; records are carried, not read. */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "im_msg.h"
+#include "im_util.h"
+
+/* Sizes of the fixed parts, signature and id included. */
+#define HELLO_FIXED (3 + 1 + IM_NODE_ID_SIZE + 8 + 1) /* up to the name */
+#define PULL_SIZE (3 + 8 + 2)
+#define SESSION_SIZE (3 + 8 + 8) /* PING, PONG: session and newest change */
+
+_Static_assert (IM_MSG_RECORDS_HEADER == 3 + 8 + 1 + 2,
+                "IM_MSG_RECORDS_HEADER: signature, id, cursor, more, count");
+_Static_assert (IM_RECORD_MAX <= UINT16_MAX, "a record length must fit in 2 bytes");
+_Static_assert (IM_MSG_CREDIT_MAX <= UINT16_MAX, "a count must fit in 2 bytes");
+
+const char *
+im_msg_name (int id)
+{
+    switch (id) {
+    case IM_MSG_HELLO: return "HELLO";
+    case IM_MSG_PULL: return "PULL";
+    case IM_MSG_RECORDS: return "RECORDS";
+    case IM_MSG_PING: return "PING";
+    case IM_MSG_PONG: return "PONG";
+    default: return "?";
+    }
+}
+
+/* A node name: [A-Za-z0-9._-]. */
+static int
+name_char_ok (uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+           || c == '.' || c == '_' || c == '-';
+}
+
+/* --- Encoding ---------------------------------------------------------- */
+
+/* Checks the fields of MSG's id and works out the encoded size into *SIZE
+ * (which may exceed IM_MSG_MAX). Returns 0 or -1 with errno EINVAL. */
+static int
+check (const im_msg_t *msg, size_t *size)
+{
+    switch (msg->id) {
+    case IM_MSG_HELLO: {
+        const char *end = memchr (msg->name, 0, sizeof msg->name);
+        size_t n = end ? (size_t) (end - msg->name) : 0;
+        if (n < 1 || n > IM_MSG_NAME_MAX)
+            goto invalid;
+        for (size_t i = 0; i < n; i++)
+            if (!name_char_ok ((uint8_t) msg->name[i]))
+                goto invalid;
+        *size = HELLO_FIXED + n;
+        return 0;
+    }
+    case IM_MSG_PULL:
+        if (msg->credit < 1 || msg->credit > IM_MSG_CREDIT_MAX)
+            goto invalid;
+        *size = PULL_SIZE;
+        return 0;
+    case IM_MSG_RECORDS:
+        if (msg->more > 1 || msg->count > IM_MSG_CREDIT_MAX)
+            goto invalid;
+        /* At most 1000 entries of at most IM_RECORD_MAX: no overflow. */
+        *size = IM_MSG_RECORDS_HEADER;
+        for (size_t i = 0; i < msg->count; i++) {
+            const im_msg_entry_t *e = &msg->entries[i];
+            if (!e->record || e->len < 1 || e->len > IM_RECORD_MAX)
+                goto invalid;
+            *size += IM_MSG_ENTRY_OVERHEAD + e->len;
+        }
+        return 0;
+    case IM_MSG_PING:
+    case IM_MSG_PONG:
+        *size = SESSION_SIZE;
+        return 0;
+    default:
+        goto invalid;
+    }
+invalid:
+    errno = EINVAL;
+    return -1;
+}
+
+/* The caller has made sure that everything fits: no bounds to check here. */
+static uint8_t *
+put_number (uint8_t *p, uint64_t v, int size)
+{
+    for (int i = 0; i < size; i++)
+        p[i] = (uint8_t) (v >> (8 * (size - 1 - i)));
+    return p + size;
+}
+
+static uint8_t *
+put_bytes (uint8_t *p, const void *data, size_t len)
+{
+    memcpy (p, data, len);
+    return p + len;
+}
+
+int
+im_msg_encode (const im_msg_t *msg, uint8_t *buf, size_t bufsz, size_t *len)
+{
+    size_t size;
+    if (!msg || !buf || !len) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (check (msg, &size))
+        return -1;
+    if (size > IM_MSG_MAX || size > bufsz) {
+        errno = ENOSPC;
+        return -1;
+    }
+    uint8_t *p = buf;
+    *p++ = IM_MSG_SIGNATURE_0;
+    *p++ = IM_MSG_SIGNATURE_1;
+    *p++ = msg->id;
+    switch (msg->id) {
+    case IM_MSG_HELLO: {
+        size_t n = strlen (msg->name);
+        p = put_number (p, msg->version, 1);
+        p = put_bytes (p, msg->node, IM_NODE_ID_SIZE);
+        p = put_number (p, msg->session, 8);
+        p = put_number (p, n, 1);
+        p = put_bytes (p, msg->name, n);
+        break;
+    }
+    case IM_MSG_PULL:
+        p = put_number (p, msg->cursor, 8);
+        p = put_number (p, msg->credit, 2);
+        break;
+    case IM_MSG_RECORDS:
+        p = put_number (p, msg->cursor, 8);
+        p = put_number (p, msg->more, 1);
+        p = put_number (p, msg->count, 2);
+        for (size_t i = 0; i < msg->count; i++) {
+            p = put_number (p, msg->entries[i].hops, 1);
+            p = put_number (p, msg->entries[i].len, 2);
+            p = put_bytes (p, msg->entries[i].record, msg->entries[i].len);
+        }
+        break;
+    default: /* PING, PONG */
+        p = put_number (p, msg->session, 8);
+        p = put_number (p, msg->cursor, 8);
+        break;
+    }
+    *len = (size_t) (p - buf);
+    return 0;
+}
+
+/* --- Decoding ---------------------------------------------------------- */
+
+/* Each GET names the field it reads, then checks the remaining bytes. */
+#define GET_BYTES(dst, n, what)                                    \
+    do {                                                           \
+        field = (what);                                            \
+        if ((size_t) (ceiling - needle) < (size_t) (n))            \
+            goto truncated;                                        \
+        memcpy ((dst), needle, (n));                               \
+        needle += (n);                                             \
+    } while (0)
+#define GET_NUMBER(host, size, what)                               \
+    do {                                                           \
+        field = (what);                                            \
+        if ((size_t) (ceiling - needle) < (size_t) (size))         \
+            goto truncated;                                        \
+        uint64_t v_ = 0;                                           \
+        for (int i_ = 0; i_ < (size); i_++)                        \
+            v_ = (v_ << 8) | needle[i_];                           \
+        needle += (size);                                          \
+        (host) = v_;                                               \
+    } while (0)
+
+int
+im_msg_decode (const uint8_t *buf, size_t len, im_msg_t *msg, char *err,
+               size_t errsz)
+{
+    if (!buf || !msg)
+        return im_fail (EINVAL, err, errsz, "decode: missing argument");
+    if (len > IM_MSG_MAX)
+        return im_fail (EBADMSG, err, errsz, "message of %zu bytes is over the limit of %d",
+                        len, IM_MSG_MAX);
+    if (len < 3)
+        return im_fail (EBADMSG, err, errsz, "message of %zu byte%s is too short", len,
+                        len == 1 ? "" : "s");
+    if (buf[0] != IM_MSG_SIGNATURE_0 || buf[1] != IM_MSG_SIGNATURE_1)
+        return im_fail (EBADMSG, err, errsz,
+                        "not a peer message (signature %02x %02x)", buf[0], buf[1]);
+
+    const uint8_t *needle = buf + 3;
+    const uint8_t *ceiling = buf + len;
+    const char *name = im_msg_name (buf[2]);
+    const char *field = "";
+    size_t entry = 0; /* 1-based while reading entries */
+    uint64_t n;
+
+    /* Every field but the entries: they are filled up to the count. */
+    memset (msg, 0, offsetof (im_msg_t, entries));
+    msg->id = buf[2];
+
+    switch (msg->id) {
+    case IM_MSG_HELLO:
+        GET_NUMBER (msg->version, 1, "version");
+        GET_BYTES (msg->node, IM_NODE_ID_SIZE, "node id");
+        GET_NUMBER (msg->session, 8, "session");
+        GET_NUMBER (n, 1, "name length");
+        if (n < 1 || n > IM_MSG_NAME_MAX)
+            return im_fail (EBADMSG, err, errsz,
+                            "HELLO: name length %u is out of range (1..%d)",
+                            (unsigned) n, IM_MSG_NAME_MAX);
+        GET_BYTES (msg->name, n, "name");
+        msg->name[n] = '\0';
+        for (size_t i = 0; i < n; i++)
+            if (!name_char_ok ((uint8_t) msg->name[i]))
+                return im_fail (EBADMSG, err, errsz,
+                                "HELLO: name byte %zu (0x%02x) is not one of "
+                                "A-Z a-z 0-9 . _ -",
+                                i + 1, (uint8_t) msg->name[i]);
+        break;
+    case IM_MSG_PULL:
+        GET_NUMBER (msg->cursor, 8, "cursor");
+        GET_NUMBER (msg->credit, 2, "credit");
+        if (msg->credit < 1 || msg->credit > IM_MSG_CREDIT_MAX)
+            return im_fail (EBADMSG, err, errsz,
+                            "PULL: credit %u is out of range (1..%d)",
+                            (unsigned) msg->credit, IM_MSG_CREDIT_MAX);
+        break;
+    case IM_MSG_RECORDS:
+        GET_NUMBER (msg->cursor, 8, "cursor");
+        GET_NUMBER (msg->more, 1, "more flag");
+        if (msg->more > 1)
+            return im_fail (EBADMSG, err, errsz, "RECORDS: more is %u, not 0 or 1",
+                            (unsigned) msg->more);
+        GET_NUMBER (msg->count, 2, "count");
+        if (msg->count > IM_MSG_CREDIT_MAX)
+            return im_fail (EBADMSG, err, errsz,
+                            "RECORDS: count %zu is out of range (0..%d)", msg->count,
+                            IM_MSG_CREDIT_MAX);
+        for (entry = 1; entry <= msg->count; entry++) {
+            im_msg_entry_t *e = &msg->entries[entry - 1];
+            GET_NUMBER (e->hops, 1, "hops");
+            GET_NUMBER (e->len, 2, "record length");
+            if (e->len < 1 || e->len > IM_RECORD_MAX)
+                return im_fail (EBADMSG, err, errsz,
+                                "RECORDS: entry %zu of %zu has a record length of %zu "
+                                "(must be 1..%d)",
+                                entry, msg->count, e->len, (int) IM_RECORD_MAX);
+            field = "record";
+            if ((size_t) (ceiling - needle) < e->len)
+                goto truncated;
+            e->record = needle; /* no copy: valid while BUF is */
+            needle += e->len;
+        }
+        entry = 0;
+        break;
+    case IM_MSG_PING:
+    case IM_MSG_PONG:
+        GET_NUMBER (msg->session, 8, "session");
+        GET_NUMBER (msg->cursor, 8, "cursor");
+        break;
+    default:
+        return im_fail (EBADMSG, err, errsz, "unknown message id %u", (unsigned) buf[2]);
+    }
+    if (needle != ceiling) {
+        size_t extra = (size_t) (ceiling - needle);
+        return im_fail (EBADMSG, err, errsz, "%zu trailing byte%s after %s", extra,
+                        extra == 1 ? "" : "s", name);
+    }
+    return 0;
+
+truncated:
+    if (entry)
+        return im_fail (EBADMSG, err, errsz,
+                        "RECORDS: entry %zu of %zu is truncated (in the %s)", entry,
+                        msg->count, field);
+    return im_fail (EBADMSG, err, errsz, "%s: truncated in the %s", name, field);
+}
