@@ -26,6 +26,9 @@
 #define PULL_RESEND_MS 60000  /* a pull unanswered this long is sent again */
 #define PULL_CREDIT 1000      /* records asked for per pull */
 #define SCAN_MAX 20000        /* changes one answer may read */
+#define RELAY_DELAY_MS 3      /* records from a peer wait this long before they are
+                                 relayed, so that HAVE notes can overtake them */
+#define HOLDS_SLOTS 16384     /* keys remembered per peer from its HAVE notes */
 
 /* Why a record from a peer was not stored (counted per peer). */
 enum {
@@ -65,6 +68,7 @@ typedef struct {
     uint16_t parked_credit;
     int64_t parked_at;
     uint64_t acked;                 /* our change number it has applied */
+    uint8_t *holds;                 /* HOLDS_SLOTS keys it told us it holds */
     /* Counts. */
     uint64_t sent, received, known;
     uint64_t refused[REFUSE_COUNT];
@@ -84,6 +88,8 @@ struct _im_mesh_t {
     zlistx_t *peers;            /* peer_t */
     uint64_t handshakes_refused;
     uint64_t removed_refused;   /* refusals of peers since removed */
+    int64_t relay_at;           /* when to serve parked pulls again (0: no) */
+    uint8_t *keys;              /* IM_MSG_CREDIT_MAX keys for a HAVE */
     /* Reused for every batch. */
     im_msg_t *msg;
     uint8_t *buf;               /* IM_MSG_MAX: encoding, and staging of records */
@@ -112,6 +118,7 @@ peer_destroy (void **item)
     zsock_destroy (&p->dealer);
     zframe_destroy (&p->inbound);
     peer_drop_parked (p);
+    free (p->holds);
     free (p);
     *item = NULL;
 }
@@ -242,6 +249,10 @@ static peer_t *
 peer_new (im_mesh_t *self, const im_peer_conf_t *conf)
 {
     peer_t *p = calloc (1, sizeof *p);
+    if (p && !(p->holds = calloc (HOLDS_SLOTS, IM_MSG_HAVE_KEY))) {
+        free (p);
+        p = NULL;
+    }
     if (!p)
         return NULL;
     p->card = conf->card;
@@ -308,6 +319,62 @@ handle_zap (im_mesh_t *self)
     zmsg_destroy (&req);
 }
 
+/* --- What a peer holds: a bounded cache of its HAVE notes --------------- */
+
+/* A key is origin, id and version (big-endian), as in a record's header. */
+static void
+record_key (const im_record_t *rec, uint8_t key[IM_MSG_HAVE_KEY])
+{
+    memcpy (key, rec->origin, IM_NODE_ID_SIZE);
+    memcpy (key + IM_NODE_ID_SIZE, rec->id, IM_ID_SIZE);
+    for (int i = 0; i < 8; i++)
+        key[IM_NODE_ID_SIZE + IM_ID_SIZE + i] = (uint8_t) (rec->version >> (56 - 8 * i));
+}
+
+static uint8_t *
+holds_slot (peer_t *p, const uint8_t *key)
+{
+    /* The id's random bits spread keys well enough. */
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < IM_MSG_HAVE_KEY; i++)
+        h = (h ^ key[i]) * 16777619u;
+    return p->holds + (size_t) (h % HOLDS_SLOTS) * IM_MSG_HAVE_KEY;
+}
+
+/* A newer key in the slot pushes out an older one: the cache can only forget,
+ * which costs a duplicate, never a record. */
+static void
+holds_add (peer_t *p, const uint8_t *key)
+{
+    memcpy (holds_slot (p, key), key, IM_MSG_HAVE_KEY);
+}
+
+static int
+holds_has (peer_t *p, const uint8_t *key)
+{
+    return memcmp (holds_slot (p, key), key, IM_MSG_HAVE_KEY) == 0;
+}
+
+/* Tells every other peer we can reach which records we now hold, so that
+ * they do not send them to us too. */
+static void
+send_have (im_mesh_t *self, const peer_t *from, size_t n)
+{
+    if (n == 0)
+        return;
+    im_msg_t *msg = self->msg;
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+        zsock_t *sock;
+        zframe_t *route;
+        if (p == from || !peer_connected (p) || pull_link (p, self->router, &sock, &route))
+            continue;
+        msg->id = IM_MSG_HAVE;
+        msg->count = n;
+        msg->have = self->keys;
+        send_msg (self, sock, route, msg);
+    }
+}
+
 /* --- Serving pulls ----------------------------------------------------- */
 
 typedef struct {
@@ -338,7 +405,9 @@ serve_fn (const im_store_change_t *c, void *arg)
 {
     serve_t *s = arg;
     im_msg_t *msg = s->self->msg;
-    if (!shareable (c, s->peer)) {
+    uint8_t key[IM_MSG_HAVE_KEY];
+    record_key (c->rec, key);
+    if (!shareable (c, s->peer) || holds_has (s->peer, key)) {
         msg->cursor = c->seq;
         return 0;
     }
@@ -421,6 +490,15 @@ handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     p->parked_cursor = cursor;
     p->parked_credit = credit;
     p->parked_at = zclock_mono ();
+}
+
+int
+im_mesh_next_ms (im_mesh_t *self)
+{
+    if (!self->relay_at)
+        return 100;
+    int64_t left = self->relay_at - zclock_mono ();
+    return left < 0 ? 0 : left > 100 ? 100 : (int) left;
 }
 
 void
@@ -508,15 +586,18 @@ handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
     p->cursor = cursor;
     if (cursor > p->their_seq)
         p->their_seq = cursor;
+    size_t nkeys = 0;
     for (size_t i = 0; i < n; i++)
         if (self->results[i] != IM_STORE_STALE) {
             p->received++;
+            record_key (&self->recs[i], self->keys + nkeys++ * IM_MSG_HAVE_KEY);
             if (self->stored)
                 self->stored (&self->recs[i], self->arg);
         }
-    if (stored > 0)
-        im_mesh_changed (self);
     send_pull (self, p);
+    send_have (self, p, nkeys);
+    if (stored > 0 && !self->relay_at)
+        self->relay_at = zclock_mono () + RELAY_DELAY_MS;
 }
 
 /* --- Messages ---------------------------------------------------------- */
@@ -577,6 +658,10 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     }
     case IM_MSG_PULL:
         handle_pull (self, p, sock, route, msg);
+        break;
+    case IM_MSG_HAVE:
+        for (size_t i = 0; i < msg->count; i++)
+            holds_add (p, msg->have + i * IM_MSG_HAVE_KEY);
         break;
     case IM_MSG_RECORDS:
         handle_records (self, p, msg);
@@ -651,6 +736,10 @@ im_mesh_tick (im_mesh_t *self)
 {
     int64_t now = zclock_mono ();
     im_msg_t *msg = self->msg;
+    if (self->relay_at && now >= self->relay_at) {
+        self->relay_at = 0;
+        im_mesh_changed (self);
+    }
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
         if (p->dealer && !p->dealer_ready && now >= p->next_hello) {
             fill_hello (self, msg);
@@ -747,11 +836,13 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     self->peers = zlistx_new ();
     self->msg = malloc (sizeof *self->msg);
     self->buf = malloc (IM_MSG_MAX);
+    self->keys = malloc (IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY);
     self->out = malloc (IM_MSG_MAX);
     self->recs = malloc (IM_MSG_CREDIT_MAX * sizeof *self->recs);
     self->items = malloc (IM_MSG_CREDIT_MAX * sizeof *self->items);
     self->results = malloc (IM_MSG_CREDIT_MAX * sizeof *self->results);
-    if (!self->peers || !self->msg || !self->buf || !self->out || !self->recs || !self->items
+    if (!self->peers || !self->msg || !self->buf || !self->out || !self->keys || !self->recs
+        || !self->items
         || !self->results) {
         im_fail (ENOMEM, err, errsz, "out of memory");
         im_mesh_destroy (&self);
@@ -802,6 +893,7 @@ im_mesh_destroy (im_mesh_t **self_p)
     free (self->msg);
     free (self->buf);
     free (self->out);
+    free (self->keys);
     free (self->recs);
     free (self->items);
     free (self->results);

@@ -36,6 +36,9 @@ int im_mesh_handle (im_mesh_t *self, void *socket);
 /* Heartbeats, handshake retries, liveness. Call at least every 100 ms. */
 void im_mesh_tick (im_mesh_t *self);
 
+/* Milliseconds until the mesh next needs im_mesh_tick (at most 100). */
+int im_mesh_next_ms (im_mesh_t *self);
+
 /* The store has new changes: answers the peers' parked pulls. */
 void im_mesh_changed (im_mesh_t *self);
 

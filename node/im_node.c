@@ -841,6 +841,8 @@ im_node_actor (zsock_t *pipe, void *args)
         if (self.control) {
             int64_t left = self.next_heartbeat - zclock_mono ();
             timeout = left > 100 ? 100 : left > 0 ? (int) left : 0;
+            if (self.mesh && im_mesh_next_ms (self.mesh) < timeout)
+                timeout = im_mesh_next_ms (self.mesh);
         }
         zsock_t *which = zpoller_wait (self.poller, timeout);
         if (which == self.pipe)

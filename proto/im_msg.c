@@ -30,6 +30,7 @@ im_msg_name (int id)
     case IM_MSG_RECORDS: return "RECORDS";
     case IM_MSG_PING: return "PING";
     case IM_MSG_PONG: return "PONG";
+    case IM_MSG_HAVE: return "HAVE";
     default: return "?";
     }
 }
@@ -81,6 +82,11 @@ check (const im_msg_t *msg, size_t *size)
     case IM_MSG_PING:
     case IM_MSG_PONG:
         *size = SESSION_SIZE;
+        return 0;
+    case IM_MSG_HAVE:
+        if (msg->count < 1 || msg->count > IM_MSG_CREDIT_MAX || !msg->have)
+            goto invalid;
+        *size = 3 + 2 + msg->count * IM_MSG_HAVE_KEY;
         return 0;
     default:
         goto invalid;
@@ -147,6 +153,10 @@ im_msg_encode (const im_msg_t *msg, uint8_t *buf, size_t bufsz, size_t *len)
             p = put_number (p, msg->entries[i].len, 2);
             p = put_bytes (p, msg->entries[i].record, msg->entries[i].len);
         }
+        break;
+    case IM_MSG_HAVE:
+        p = put_number (p, msg->count, 2);
+        p = put_bytes (p, msg->have, msg->count * IM_MSG_HAVE_KEY);
         break;
     default: /* PING, PONG */
         p = put_number (p, msg->session, 8);
@@ -266,6 +276,17 @@ im_msg_decode (const uint8_t *buf, size_t len, im_msg_t *msg, char *err,
     case IM_MSG_PONG:
         GET_NUMBER (msg->session, 8, "session");
         GET_NUMBER (msg->cursor, 8, "cursor");
+        break;
+    case IM_MSG_HAVE:
+        GET_NUMBER (msg->count, 2, "count");
+        if (msg->count < 1 || msg->count > IM_MSG_CREDIT_MAX)
+            return im_fail (EBADMSG, err, errsz, "HAVE: count %zu is out of range (1..%d)",
+                            msg->count, IM_MSG_CREDIT_MAX);
+        field = "keys";
+        if ((size_t) (ceiling - needle) < msg->count * IM_MSG_HAVE_KEY)
+            goto truncated;
+        msg->have = needle; /* no copy: valid while BUF is */
+        needle += msg->count * IM_MSG_HAVE_KEY;
         break;
     default:
         return im_fail (EBADMSG, err, errsz, "unknown message id %u", (unsigned) buf[2]);

@@ -18,7 +18,8 @@ typedef enum {
     IM_MSG_PULL = 2,    /* send me changes after CURSOR, at most CREDIT records */
     IM_MSG_RECORDS = 3, /* changes up to CURSOR: hops and signed record each */
     IM_MSG_PING = 4,    /* are you there? (my session, my newest change) */
-    IM_MSG_PONG = 5     /* I am (my session, my newest change) */
+    IM_MSG_PONG = 5,    /* I am (my session, my newest change) */
+    IM_MSG_HAVE = 6     /* I now hold these (origin, id, version): skip them */
 } im_msg_id_t;
 
 #define IM_MSG_NAME_MAX 64       /* node name in HELLO, bytes */
@@ -26,6 +27,7 @@ typedef enum {
 #define IM_MSG_MAX (4 << 20)     /* largest message, bytes */
 #define IM_MSG_RECORDS_HEADER 14 /* signature, id, cursor, more, count */
 #define IM_MSG_ENTRY_OVERHEAD 3  /* hops and record length */
+#define IM_MSG_HAVE_KEY (IM_NODE_ID_SIZE + IM_ID_SIZE + 8) /* origin, id, version */
 
 /* One record in a RECORDS message. When decoded, RECORD points into the
  * decoded buffer (no copy): it is valid while that buffer is. */
@@ -46,7 +48,10 @@ typedef struct {
                                             PING, PONG: the sender's newest change */
     uint16_t credit;                     /* PULL: 1..IM_MSG_CREDIT_MAX */
     uint8_t more;                        /* RECORDS: 1 when more is ready now */
-    size_t count;                        /* RECORDS: entries used */
+    size_t count;                        /* RECORDS: entries used; HAVE: keys */
+    const uint8_t *have;                 /* HAVE: COUNT keys of IM_MSG_HAVE_KEY
+                                            bytes; decoded, it points into the
+                                            decoded buffer */
     im_msg_entry_t entries[IM_MSG_CREDIT_MAX];
 } im_msg_t;
 
@@ -63,6 +68,8 @@ int im_msg_encode (const im_msg_t *msg, uint8_t *buf, size_t bufsz, size_t *len)
  * another version decodes (so that the caller can say so). */
 int im_msg_decode (const uint8_t *buf, size_t len, im_msg_t *msg, char *err,
                    size_t errsz);
+
+/* A HAVE holds 1 to IM_MSG_CREDIT_MAX keys. */
 
 /* "HELLO", "PULL", ...; "?" for an unknown id. */
 const char *im_msg_name (int id);

@@ -188,6 +188,7 @@ wire_size (const im_msg_t *m)
             n += 1 + 2 + m->entries[i].len;
         return n;
     }
+    case IM_MSG_HAVE: return 3 + 2 + m->count * (32 + 16 + 8);
     default: return 3 + 8 + 8;
     }
 }
@@ -230,6 +231,12 @@ msg_diff (const im_msg_t *a, const im_msg_t *b)
             if (memcmp (a->entries[i].record, b->entries[i].record, a->entries[i].len))
                 return "an entry's record";
         }
+        return NULL;
+    case IM_MSG_HAVE:
+        if (a->count != b->count)
+            return "count";
+        if (memcmp (a->have, b->have, a->count * IM_MSG_HAVE_KEY))
+            return "keys";
         return NULL;
     default:
         if (a->session != b->session)
@@ -478,6 +485,32 @@ pong_pattern (im_msg_t *m)
     session_msg (m, IM_MSG_PONG, UINT64_C (0x0102030405060708));
 }
 
+/* HAVE keys: origin, id and version, patterned so that a shifted byte shows. */
+static uint8_t have_keys[IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY];
+
+static void
+have_n (im_msg_t *m, size_t n)
+{
+    memset (m, 0, sizeof *m);
+    for (size_t i = 0; i < sizeof have_keys; i++)
+        have_keys[i] = (uint8_t) (i * 7 + 3);
+    m->id = IM_MSG_HAVE;
+    m->count = n;
+    m->have = have_keys;
+}
+
+static void
+have_one (im_msg_t *m)
+{
+    have_n (m, 1);
+}
+
+static void
+have_max (im_msg_t *m)
+{
+    have_n (m, IM_MSG_CREDIT_MAX);
+}
+
 typedef struct {
     void (*build) (im_msg_t *);
     const char *what;
@@ -506,6 +539,8 @@ static const case_t trips[] = {
     { ping_max, "a PING with the largest session" },
     { pong_zero, "a PONG with session 0" },
     { pong_pattern, "a PONG with session 0x0102030405060708" },
+    { have_one, "a HAVE with one key" },
+    { have_max, "a HAVE with IM_MSG_CREDIT_MAX keys" },
 };
 
 /* Encodes M, decodes it from an exact-size copy and compares every field. */
@@ -600,7 +635,7 @@ test_bad_arguments (void)
         "decode cuts its error to a small error buffer");
 
     /* Unknown ids, both ways. */
-    static const uint8_t unknown[] = { 0, 6, 9, 255 };
+    static const uint8_t unknown[] = { 0, 7, 9, 255 };
     for (size_t i = 0; i < COUNT (unknown); i++) {
         char what[64], why[64];
         session_msg (&msg, unknown[i], 1);
@@ -619,7 +654,8 @@ test_bad_arguments (void)
     } names[] = {
         { IM_MSG_HELLO, "HELLO" }, { IM_MSG_PULL, "PULL" }, { IM_MSG_RECORDS, "RECORDS" },
         { IM_MSG_PING, "PING" },   { IM_MSG_PONG, "PONG" }, { 0, "?" },
-        { 6, "?" },                { -1, "?" },             { 256 + IM_MSG_PING, "?" },
+        { IM_MSG_HAVE, "HAVE" },   { 7, "?" },
+        { -1, "?" },               { 256 + IM_MSG_PING, "?" },
     };
     for (size_t i = 0; i < COUNT (names); i++)
         is (im_msg_name (names[i].id), names[i].name, "im_msg_name (%d) is \"%s\"",
@@ -1337,6 +1373,59 @@ test_size_limit (void)
     free (at);
 }
 
+static void
+test_have (void)
+{
+    static im_msg_t m;
+    static uint8_t buf[IM_MSG_MAX];
+    char err[256];
+    size_t len = 0;
+    have_n (&m, 0);
+    errno = 0;
+    ok (im_msg_encode (&m, buf, sizeof buf, &len) == -1 && errno == EINVAL,
+        "encode refuses a HAVE with no keys");
+    have_n (&m, IM_MSG_CREDIT_MAX + 1);
+    errno = 0;
+    ok (im_msg_encode (&m, buf, sizeof buf, &len) == -1 && errno == EINVAL,
+        "encode refuses a HAVE with more than IM_MSG_CREDIT_MAX keys");
+    have_n (&m, 3);
+    m.have = NULL;
+    errno = 0;
+    ok (im_msg_encode (&m, buf, sizeof buf, &len) == -1 && errno == EINVAL,
+        "encode refuses a HAVE without its keys");
+    have_n (&m, 3);
+    int rc = im_msg_encode (&m, buf, sizeof buf, &len);
+    ok (rc == 0 && len == 5 + 3 * IM_MSG_HAVE_KEY, "a HAVE of 3 keys is 5 + 3 x 56 bytes");
+    for (size_t cut = 0; cut < len; cut++) {
+        uint8_t *copy = malloc (cut ? cut : 1);
+        memcpy (copy, buf, cut);
+        errno = 0;
+        rc = im_msg_decode (copy, cut, &m, err, sizeof err);
+        if (rc != -1 || errno != EBADMSG) {
+            ok (0, "decode refuses a HAVE cut to %zu bytes", cut);
+            free (copy);
+            break;
+        }
+        free (copy);
+        if (cut == len - 1)
+            ok (1, "decode refuses a HAVE cut anywhere");
+    }
+    rc = im_msg_decode (buf, len, &m, err, sizeof err);
+    ok (rc == 0 && m.have == buf + 5, "decoded HAVE keys point into the buffer");
+    buf[3] = 0;
+    buf[4] = 0;
+    errno = 0;
+    rc = im_msg_decode (buf, 5, &m, err, sizeof err);
+    ok (rc == -1 && errno == EBADMSG && strstr (err, "HAVE: count 0"),
+        "decode refuses a HAVE with a count of 0");
+    buf[3] = 0x03;
+    buf[4] = 0xe9;
+    errno = 0;
+    rc = im_msg_decode (buf, len, &m, err, sizeof err);
+    ok (rc == -1 && errno == EBADMSG && strstr (err, "HAVE: count 1001"),
+        "decode refuses a HAVE with a count of 1001");
+}
+
 int
 main (void)
 {
@@ -1379,6 +1468,7 @@ main (void)
     test_bad_arguments ();
     test_wire_layout ();
     test_round_trip ();
+    test_have ();
     test_encode_refusals ();
     test_decode_truncated ();
     test_decode_malformed ();

@@ -275,6 +275,25 @@ cmd_status (im_cli_t *cli, int argc, char **argv)
     printf ("activity    %lld published, %lld revoked, %lld refused, %lld malformed requests\n",
             GET_INT (counters, "published"), GET_INT (counters, "revoked"),
             GET_INT (counters, "refused"), GET_INT (counters, "bad_requests"));
+    json_t *peers = json_object_get (st, "peers");
+    printf ("peers       %zu on the trust list\n", json_array_size (peers));
+    for (size_t i = 0; i < json_array_size (peers); i++) {
+        json_t *p = json_array_get (peers, i);
+        const char *contact = json_string_value (json_object_get (p, "last_contact"));
+        printf ("  %-12s %-9s last contact %s, lag %lld in / %lld out, %lld received, "
+                "%lld sent\n",
+                json_string_value (json_object_get (p, "name")),
+                json_is_true (json_object_get (p, "connected")) ? "connected" : "down",
+                contact ? contact : "never", GET_INT (p, "lag_in"), GET_INT (p, "lag_out"),
+                GET_INT (p, "received"), GET_INT (p, "sent"));
+    }
+    any = 0;
+    printf ("refusals   ");
+    json_object_foreach (json_object_get (st, "refusals"), key, v) {
+        printf ("%s %s %lld", any ? "," : "", key, (long long) json_integer_value (v));
+        any = 1;
+    }
+    printf ("%s\n", any ? "" : " none");
     json_decref (st);
     return 0;
 }

@@ -1,0 +1,114 @@
+#!/bin/bash
+# bench_mesh.sh -- `make bench`, mesh part: replication throughput between two
+# nodes against raw CURVE PUSH/PULL of messages of the record's size (same
+# run), propagation latency over a line of five, and a 16-node mesh where each
+# node publishes 2,000 indicators. Loopback only; every node stopped by PID.
+set -u
+: "${top_srcdir:=.}"
+: "${top_builddir:=.}"
+: "${INTELMESH:=$top_builddir/tools/intelmesh}"
+: "${INTELMESHD:=$top_builddir/node/intelmeshd}"
+BENCH=$top_builddir/tests/bench_mesh
+N_THROUGHPUT=${N_THROUGHPUT:-100000}
+
+T=$(mktemp -d /tmp/intelmesh-bench.XXXXXX)
+PIDS=""
+cleanup () {
+    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+    sleep 0.5
+    for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+free_port () {
+    while :; do
+        port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+    done
+}
+now () { date +%s.%N; }
+calc () { awk "BEGIN { print $* }"; }
+node () { "$INTELMESH" -d "$T/$1" "${@:2}"; }
+init () {
+    "$INTELMESH" init -d "$T/$1" --name "$1" --listen "tcp://127.0.0.1:$(free_port)" \
+        --pub "ipc://$T/$1/pub.sock" >/dev/null
+}
+start () {
+    "$INTELMESHD" -d "$T/$1" || exit 1
+    PIDS="$PIDS $(cat "$T/$1/intelmeshd.pid")"
+}
+stop_all () {
+    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+    for p in $PIDS; do
+        for i in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    done
+    PIDS=""
+}
+peer () { node "$1" peer add "$(node "$2" id)" >/dev/null; }
+live () { node "$1" status --json | sed -n 's/.*"indicators":{"live":\([0-9]*\).*/\1/p'; }
+# wait_live NODE COUNT SECONDS: waits until NODE holds COUNT live indicators.
+wait_live () {
+    local end=$(( $(date +%s) + $3 ))
+    while [ "$(live "$1")" != "$2" ]; do
+        [ "$(date +%s)" -ge "$end" ] && return 1
+        sleep 0.05
+    done
+}
+
+echo "intelmesh mesh benchmark (loopback, CURVE, 2 cores shared by every node)"
+
+# --- 1. Throughput between two nodes vs raw CURVE -------------------------
+init a; init b; peer a b; peer b a
+start a
+for i in $(seq 0 $((N_THROUGHPUT - 1))); do
+    echo "ipv4 10.$((i >> 16 & 255)).$((i >> 8 & 255)).$((i & 255))"
+done | node a publish - >/dev/null 2>&1
+start b
+t0=$(now)
+wait_live b "$N_THROUGHPUT" 300 || { echo "b did not converge" >&2; exit 1; }
+t1=$(now)
+rate=$(calc "$N_THROUGHPUT / ($t1 - $t0)")
+size=$(node a list --json | head -1 | wc -c)
+raw=$("$BENCH" curve 1000000 184)
+printf "  replication a -> b            %9.0f indicators/s (%d indicators, pulled after b started)\n" "$rate" "$N_THROUGHPUT"
+printf "  raw CURVE PUSH/PULL, 184 B    %9.0f messages/s   ratio %.2f\n" "$raw" "$(calc "$rate / $raw")"
+stop_all
+
+# --- 2. Latency over a line of five ---------------------------------------
+for n in l1 l2 l3 l4 l5; do init $n; done
+for pair in "l1 l2" "l2 l3" "l3 l4" "l4 l5"; do set -- $pair; peer $1 $2; peer $2 $1; done
+for n in l1 l2 l3 l4 l5; do start $n; done
+sleep 2
+read -r p50 p99 < <("$BENCH" latency "$T/l1" "$T/l5" 200)
+printf "  latency over 4 links (line of five), 200 indicators: p50 %s ms, p99 %s ms\n" "$p50" "$p99"
+stop_all
+
+# --- 3. Sixteen nodes, degree four, 2,000 indicators each -----------------
+for i in $(seq 0 15); do init m$i; done
+for i in $(seq 0 15); do
+    for d in 1 4; do
+        j=$(( (i + d) % 16 ))
+        peer m$i m$j; peer m$j m$i
+    done
+done
+for i in $(seq 0 15); do start m$i; done
+sleep 2
+t0=$(now)
+for i in $(seq 0 15); do
+    for k in $(seq 0 1999); do echo "ipv4 10.$i.$((k >> 8)).$((k & 255))"; done \
+        | node m$i publish - >/dev/null 2>&1 &
+done
+wait
+for i in $(seq 0 15); do wait_live m$i 32000 600 || { echo "m$i did not converge" >&2; exit 1; }; done
+t1=$(now)
+# Receipts: every record a node was sent by a peer (stored or already held).
+total=0
+for i in $(seq 0 15); do
+    n=$(node m$i peer list --json | grep -o '"received":[0-9]*\|"known":[0-9]*' | cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }')
+    total=$((total + n))
+done
+printf "  16 nodes x 2,000: all hold 32,000 after %.1f s\n" "$(calc "$t1 - $t0")"
+printf "  times each node received each indicator: %.2f (1.00 is perfect; flooding gives the degree, 4)\n" \
+    "$(calc "$total / (16 * 30000)")"
+stop_all
