@@ -19,11 +19,12 @@
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_DOMAIN "intelmesh"
-#define PING_MS 1000          /* a link idle this long gets a PING */
+#define PING_MS 1000          /* every link gets a PING this often */
 #define DOWN_MS 3500          /* a peer silent this long is shown as down */
 #define HELLO_RETRY_MS 1000   /* HELLO is sent again until answered */
 #define PARK_MAX_MS 20000     /* a parked pull is answered, empty, after this */
-#define PULL_RESEND_MS 60000  /* a pull unanswered this long is sent again */
+#define PULL_RESEND_MS 25000  /* a pull unanswered this long is sent again (a
+                                 parked pull is answered within PARK_MAX_MS) */
 #define PULL_CREDIT 1000      /* records asked for per pull */
 #define SCAN_MAX 20000        /* changes one answer may read */
 #define RELAY_DELAY_MS 3      /* records from a peer wait this long before they are
@@ -355,21 +356,34 @@ holds_has (peer_t *p, const uint8_t *key)
     return memcmp (holds_slot (p, key), key, IM_MSG_HAVE_KEY) == 0;
 }
 
-/* Tells every other peer we can reach which records we now hold, so that
- * they do not send them to us too. */
+/* Tells every other peer we can reach which of the records just stored
+ * (the first N of the batch's items) we now hold, so that they do not send
+ * them to us too; each peer hears only of records it could be sent. */
+static int shareable (const im_store_change_t *c, const peer_t *p);
+
 static void
 send_have (im_mesh_t *self, const peer_t *from, size_t n)
 {
-    if (n == 0)
-        return;
     im_msg_t *msg = self->msg;
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
         zsock_t *sock;
         zframe_t *route;
         if (p == from || !peer_connected (p) || pull_link (p, self->router, &sock, &route))
             continue;
+        size_t count = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (self->results[i] == IM_STORE_STALE)
+                continue;
+            im_store_change_t c = { .rec = self->items[i].rec,
+                                    .hops = self->items[i].hops };
+            memcpy (c.from, self->items[i].from, IM_NODE_ID_SIZE);
+            if (shareable (&c, p))
+                record_key (self->items[i].rec, self->keys + count++ * IM_MSG_HAVE_KEY);
+        }
+        if (count == 0)
+            continue;
         msg->id = IM_MSG_HAVE;
-        msg->count = n;
+        msg->count = count;
         msg->have = self->keys;
         send_msg (self, sock, route, msg);
     }
@@ -524,7 +538,8 @@ handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
         const im_msg_entry_t *e = &msg->entries[i];
         /* Known version: skipped before any signature is checked. */
         uint64_t held = 0, version = 0;
-        if (e->len < IM_RECORD_FIXED + IM_SIG_SIZE) {
+        if (e->len < IM_RECORD_FIXED + IM_SIG_SIZE
+            || memcmp (e->record, "IMR", 3) != 0) {
             p->refused[REFUSE_MALFORMED]++;
             continue;
         }
@@ -576,6 +591,10 @@ handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
                           (unsigned long long) (p->refused[r] - refused_before[r]),
                           p->card.name, refuse_names[r]);
     uint64_t cursor = msg->cursor > p->cursor ? msg->cursor : p->cursor;
+    if (n == 0 && cursor == p->cursor) {
+        send_pull (self, p); /* an empty answer: nothing to write */
+        return;
+    }
     char err[256];
     int stored = im_store_put_batch_cursor (self->store, self->items, n, self->results,
                                             p->card.node, cursor, err, sizeof err);
@@ -586,16 +605,14 @@ handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
     p->cursor = cursor;
     if (cursor > p->their_seq)
         p->their_seq = cursor;
-    size_t nkeys = 0;
     for (size_t i = 0; i < n; i++)
         if (self->results[i] != IM_STORE_STALE) {
             p->received++;
-            record_key (&self->recs[i], self->keys + nkeys++ * IM_MSG_HAVE_KEY);
             if (self->stored)
                 self->stored (&self->recs[i], self->arg);
         }
     send_pull (self, p);
-    send_have (self, p, nkeys);
+    send_have (self, p, n);
     if (stored > 0 && !self->relay_at)
         self->relay_at = zclock_mono () + RELAY_DELAY_MS;
 }
@@ -615,8 +632,9 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     }
     p->last_heard = zclock_mono ();
     p->last_contact = im_time_now ();
-    if (route && msg->id != IM_MSG_HELLO && p->inbound && !zframe_eq (p->inbound, route)) {
-        /* Its dealer reconnected: the newest link is the one to use. */
+    if (route && msg->id != IM_MSG_HELLO && (!p->inbound || !zframe_eq (p->inbound, route))) {
+        /* Its dealer reconnected (or our socket was bound again): the newest
+         * link, authenticated by the ZAP handler, is the one to use. */
         zframe_destroy (&p->inbound);
         p->inbound = zframe_dup (route);
         if (!*p->endpoint)
@@ -664,6 +682,11 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
             holds_add (p, msg->have + i * IM_MSG_HAVE_KEY);
         break;
     case IM_MSG_RECORDS:
+        if (!p->pulling) {
+            /* Only an answer to our pull is taken. */
+            p->refused[REFUSE_PROTOCOL]++;
+            break;
+        }
         handle_records (self, p, msg);
         break;
     case IM_MSG_PING:
@@ -700,8 +723,10 @@ handle_router (im_mesh_t *self)
     zframe_t *body = zmsg_next (m);
     const char *user = body ? zframe_meta (body, "User-Id") : NULL;
     peer_t *p = user ? peer_by_name (self, user) : NULL;
-    if (!p || zmsg_size (m) != 2)
+    if (!p)
         self->removed_refused++; /* a peer removed since its handshake */
+    else if (zmsg_size (m) != 2)
+        p->refused[REFUSE_PROTOCOL]++;
     else
         handle_message (self, p, self->router, route, body);
     zmsg_destroy (&m);
@@ -921,7 +946,7 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
                 keep = &config->peers[i];
         if (!keep) {
             zsys_info ("mesh: %s is no longer a peer", p->card.name);
-            cut |= p->inbound != NULL;
+            cut = 1;
             peer_remove (self, p);
         }
         p = next;
