@@ -22,6 +22,7 @@
 #define PING_MS 1000          /* every link gets a PING this often */
 #define DOWN_MS 3500          /* a peer silent this long is shown as down */
 #define HELLO_RETRY_MS 1000   /* HELLO is sent again until answered */
+#define HELLO_REDIAL 5        /* unanswered HELLOs before the dealer is made anew */
 #define PARK_MAX_MS 20000     /* a parked pull is answered, empty, after this */
 #define PULL_RESEND_MS 25000  /* a pull unanswered this long is sent again (a
                                  parked pull is answered within PARK_MAX_MS) */
@@ -50,6 +51,7 @@ typedef struct {
     char endpoint[IM_ENDPOINT_MAX]; /* "" when it only dials in */
     zsock_t *dealer;                /* our link to it, when it has an endpoint */
     int dealer_ready;               /* HELLO answered on the dealer */
+    int hellos;                     /* HELLOs sent since the dealer was made */
     int64_t next_hello;
     zframe_t *inbound;              /* routing id of its link to our ROUTER */
     uint64_t session;               /* its run, from HELLO */
@@ -142,10 +144,12 @@ peer_by_curve (im_mesh_t *self, const uint8_t *curve)
     return NULL;
 }
 
+/* Connected: heard from lately, and the link we pull it over works. */
 static int
 peer_connected (const peer_t *p)
 {
-    return p->session && zclock_mono () - p->last_heard < DOWN_MS;
+    return p->session && zclock_mono () - p->last_heard < DOWN_MS
+           && (*p->endpoint ? p->dealer_ready : p->inbound != NULL);
 }
 
 /* Sends MSG to P on SOCK (with ROUTE on the ROUTER). Returns 0 or -1. */
@@ -666,6 +670,7 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         }
         else {
             p->dealer_ready = 1;
+            p->hellos = 0;
             zsys_info ("mesh: connected to %s", p->card.name);
         }
         /* A new link: any earlier pull is gone with the old one. */
@@ -767,8 +772,18 @@ im_mesh_tick (im_mesh_t *self)
     }
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
         if (p->dealer && !p->dealer_ready && now >= p->next_hello) {
+            /* libzmq gives up on a connection whose handshake the other side
+             * refused (we were not yet on its trust list): after a few
+             * unanswered HELLOs, dial again with a new socket. */
+            if (++p->hellos > HELLO_REDIAL) {
+                zpoller_remove (self->poller, p->dealer);
+                zsock_destroy (&p->dealer);
+                peer_dial (self, p);
+                p->hellos = 1;
+            }
             fill_hello (self, msg);
-            send_msg (self, p->dealer, NULL, msg);
+            if (p->dealer)
+                send_msg (self, p->dealer, NULL, msg);
             p->next_hello = now + HELLO_RETRY_MS;
         }
         if (now - p->last_ping >= PING_MS) {

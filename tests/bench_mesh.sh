@@ -23,7 +23,7 @@ trap cleanup EXIT
 
 free_port () {
     while :; do
-        port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+        port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000)) # below the ephemeral range
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
     done
 }

@@ -65,7 +65,7 @@ wait_gone () {
 # A free TCP port on 127.0.0.1: nothing answers there now.
 free_port () {
     while :; do
-        port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+        port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000)) # below the ephemeral range
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return
