@@ -70,6 +70,8 @@ typedef struct {
     uint64_t parked_cursor;
     uint16_t parked_credit;
     int64_t parked_at;
+    int parked_relink;              /* parked on a ROUTER link that was cut: it
+                                       moves to the peer's next connection */
     uint64_t acked;                 /* our change number it has applied */
     uint8_t *holds;                 /* HOLDS_SLOTS keys it told us it holds */
     /* Counts. */
@@ -108,6 +110,7 @@ static void
 peer_drop_parked (peer_t *p)
 {
     p->parked = 0;
+    p->parked_relink = 0;
     p->parked_sock = NULL;
     zframe_destroy (&p->parked_route);
 }
@@ -311,7 +314,12 @@ handle_zap (im_mesh_t *self)
     zmsg_addstr (reply, request_id ? request_id : "");
     zmsg_addstr (reply, p ? "200" : "400");
     zmsg_addstr (reply, p ? "OK" : "not on the trust list");
-    zmsg_addstr (reply, p ? p->card.name : "");
+    /* The User-Id is the key itself: a connection belongs to a key, and a
+     * name given to another key later does not inherit it. */
+    char user[65] = "";
+    if (p)
+        sodium_bin2hex (user, sizeof user, p->card.curve, 32);
+    zmsg_addstr (reply, user);
     zmsg_addmem (reply, NULL, 0);
     zmsg_send (&reply, self->zap);
     zstr_free (&version);
@@ -523,8 +531,9 @@ void
 im_mesh_changed (im_mesh_t *self)
 {
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
-        if (p->parked && serve (self, p, p->parked_sock, p->parked_route,
-                                p->parked_cursor, p->parked_credit, 0))
+        if (p->parked && !p->parked_relink
+            && serve (self, p, p->parked_sock, p->parked_route, p->parked_cursor,
+                      p->parked_credit, 0))
             peer_drop_parked (p);
 }
 
@@ -636,6 +645,7 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     }
     p->last_heard = zclock_mono ();
     p->last_contact = im_time_now ();
+    int relinked = 0;
     if (route && msg->id != IM_MSG_HELLO && (!p->inbound || !zframe_eq (p->inbound, route))) {
         /* Its dealer reconnected (or our socket was bound again): the newest
          * link, authenticated by the ZAP handler, is the one to use. */
@@ -643,6 +653,14 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         p->inbound = zframe_dup (route);
         if (!*p->endpoint)
             p->pulling = 0;
+        if (p->parked_relink) {
+            /* Its pull waited while it had no link: answer it if anything
+             * came in meanwhile, else go on waiting on the new link. */
+            p->parked_sock = sock;
+            p->parked_route = zframe_dup (route);
+            p->parked_relink = 0;
+            relinked = 1; /* answered below, once this message is handled */
+        }
     }
     switch (msg->id) {
     case IM_MSG_HELLO: {
@@ -659,6 +677,14 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                 zsys_info ("mesh: %s restarted", p->card.name);
             p->pulling = 0;
             p->session = msg->session;
+        }
+        if (route && p->dealer && !p->dealer_ready && p->hellos > 1) {
+            /* It trusts us now, but our dealer may be one that libzmq gave
+             * up on when it did not yet: dial again at once. */
+            zpoller_remove (self->poller, p->dealer);
+            zsock_destroy (&p->dealer);
+            peer_dial (self, p);
+            p->hellos = 0;
         }
         if (route) {
             /* Its link to our ROUTER: remember it and answer. */
@@ -716,6 +742,10 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     default:
         break;
     }
+    if (relinked && p->parked
+        && serve (self, p, p->parked_sock, p->parked_route, p->parked_cursor,
+                  p->parked_credit, 0))
+        peer_drop_parked (p);
 }
 
 static void
@@ -727,7 +757,13 @@ handle_router (im_mesh_t *self)
     zframe_t *route = zmsg_first (m);
     zframe_t *body = zmsg_next (m);
     const char *user = body ? zframe_meta (body, "User-Id") : NULL;
-    peer_t *p = user ? peer_by_name (self, user) : NULL;
+    uint8_t key[32];
+    size_t binlen = 0;
+    peer_t *p = user && strlen (user) == 64
+                        && sodium_hex2bin (key, sizeof key, user, 64, NULL, &binlen, NULL) == 0
+                        && binlen == 32
+                    ? peer_by_curve (self, key)
+                    : NULL;
     if (!p)
         self->removed_refused++; /* a peer removed since its handshake */
     else if (zmsg_size (m) != 2)
@@ -796,7 +832,7 @@ im_mesh_tick (im_mesh_t *self)
                 send_msg (self, self->router, p->inbound, msg);
             p->last_ping = now;
         }
-        if (p->parked && now - p->parked_at >= PARK_MAX_MS) {
+        if (p->parked && !p->parked_relink && now - p->parked_at >= PARK_MAX_MS) {
             /* Long polls do not last for ever: an empty answer shows the
              * link is alive, and the puller asks again. */
             serve (self, p, p->parked_sock, p->parked_route, p->parked_cursor,
@@ -822,9 +858,12 @@ router_bind (im_mesh_t *self, char *err, size_t errsz)
         zsock_destroy (&self->router);
         for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
             zframe_destroy (&p->inbound);
-            if (p->parked && !p->parked_route)
-                continue;
-            peer_drop_parked (p);
+            /* The peer still waits for the answer to its pull; it will come
+             * on its next connection, which its dealer makes at once. */
+            if (p->parked && p->parked_route) {
+                zframe_destroy (&p->parked_route);
+                p->parked_relink = 1;
+            }
             if (!*p->endpoint)
                 p->pulling = 0;
         }

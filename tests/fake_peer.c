@@ -1,0 +1,724 @@
+/* fake_peer.c -- an unknown or misbehaving peer for tests/mesh-security.sh:
+ * makes its own keys and card, tries the CURVE handshake, dials in as a trusted
+ * peer to answer a node's PULL with forged or bad records, or outstays its removal. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <czmq.h>
+#include <sodium.h>
+
+#include "im_config.h"
+#include "im_msg.h"
+#include "im_record.h"
+
+#define EXIT_OUTCOME 1 /* not the outcome asked for, or a protocol surprise */
+#define EXIT_SETUP 2   /* usage, keys, sockets */
+#define TIMEOUT_DEFAULT 10000
+#define GRACE_MS 500 /* after a refused handshake: anything more? */
+#define MONITOR_ENDPOINT "inproc://fake-peer-monitor"
+
+typedef struct {
+    char name[IM_NAME_MAX + 1];
+    uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+    uint8_t sk[crypto_sign_SECRETKEYBYTES];
+    char curve_public[41];
+    char curve_secret[41];
+} keys_t;
+
+/* What `inject` sends when the target pulls. */
+typedef enum {
+    MODE_NONE,
+    MODE_GOOD,      /* one valid GREEN record of its own: must be stored */
+    MODE_FORGE,     /* another node's origin, signed with our key */
+    MODE_TAMPER,    /* our valid record, one byte of the value changed after */
+    MODE_MALFORMED, /* garbage and a truncated record as entries */
+    MODE_AMBER,     /* a valid AMBER record of its own: may not travel */
+    MODE_PROTOCOL   /* a message that is not one */
+} inject_mode_t;
+
+static const char *mode_names[]
+    = { "?", "good", "forge", "tamper", "malformed", "amber", "protocol" };
+
+/* Large: the message codec's scratch space. */
+static im_msg_t msg;
+static uint8_t wire[IM_MSG_MAX];
+
+static void die (int code, const char *fmt, ...)
+    __attribute__ ((noreturn, format (printf, 2, 3)));
+
+static void
+die (int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    fprintf (stderr, "fake_peer: ");
+    vfprintf (stderr, fmt, ap);
+    fprintf (stderr, "\n");
+    va_end (ap);
+    fflush (stdout);
+    _exit (code); /* sockets and all: the process is done */
+}
+
+static void usage (void) __attribute__ ((noreturn));
+
+static void
+usage (void)
+{
+    fprintf (
+        stderr,
+        "Usage: fake_peer card --name NAME --keys FILE\n"
+        "       fake_peer card --keys FILE   (prints the card of existing keys)\n"
+        "       fake_peer handshake ENDPOINT SERVER-CURVE-HEX --keys FILE\n"
+        "                 --expect ok|refused [--timeout MS]\n"
+        "       fake_peer inject ENDPOINT SERVER-CURVE-HEX --keys FILE\n"
+        "                 --good|--forge|--tamper|--malformed|--amber|--protocol\n"
+        "                 [--value DOMAIN] [--origin NODE-HEX] [--timeout MS]\n"
+        "       fake_peer linger ENDPOINT SERVER-CURVE-HEX --keys FILE --wait-file PATH\n"
+        "                 [--value DOMAIN] [--timeout MS]\n"
+        "Exits 0 for the outcome asked for, 1 for any other, 2 on a setup error.\n");
+    exit (EXIT_SETUP);
+}
+
+/* --- Keys -------------------------------------------------------------- */
+
+static void
+keys_make (keys_t *k, const char *name, const char *path)
+{
+    if (!im_name_valid (name))
+        die (EXIT_SETUP, "'%s' is not a node name", name);
+    snprintf (k->name, sizeof k->name, "%s", name);
+    crypto_sign_keypair (k->pk, k->sk);
+    if (zmq_curve_keypair (k->curve_public, k->curve_secret) != 0)
+        die (EXIT_SETUP, "zmq_curve_keypair: %s", zmq_strerror (zmq_errno ()));
+    char sign_hex[2 * crypto_sign_SECRETKEYBYTES + 1];
+    sodium_bin2hex (sign_hex, sizeof sign_hex, k->sk, sizeof k->sk);
+    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        die (EXIT_SETUP, "%s: %s", path, strerror (errno));
+    FILE *f = fdopen (fd, "w");
+    if (!f)
+        die (EXIT_SETUP, "%s: %s", path, strerror (errno));
+    fprintf (f,
+             "#   fake_peer keys (tests only)\n"
+             "name = \"%s\"\n"
+             "sign-secret = \"%s\"\n"
+             "curve-public = \"%s\"\n"
+             "curve-secret = \"%s\"\n",
+             k->name, sign_hex, k->curve_public, k->curve_secret);
+    sodium_memzero (sign_hex, sizeof sign_hex);
+    if (fclose (f) != 0)
+        die (EXIT_SETUP, "%s: %s", path, strerror (errno));
+}
+
+static void
+keys_load (keys_t *k, const char *path)
+{
+    zconfig_t *root = zconfig_load (path);
+    if (!root)
+        die (EXIT_SETUP, "%s: cannot read the keys", path);
+    const char *name = zconfig_get (root, "name", "");
+    const char *sign = zconfig_get (root, "sign-secret", "");
+    const char *pub = zconfig_get (root, "curve-public", "");
+    const char *sec = zconfig_get (root, "curve-secret", "");
+    size_t binlen = 0;
+    if (!im_name_valid (name) || strlen (pub) != 40 || strlen (sec) != 40
+        || sodium_hex2bin (k->sk, sizeof k->sk, sign, strlen (sign), NULL, &binlen, NULL)
+        || binlen != sizeof k->sk)
+        die (EXIT_SETUP, "%s: not a fake_peer keys file", path);
+    snprintf (k->name, sizeof k->name, "%s", name);
+    snprintf (k->curve_public, sizeof k->curve_public, "%s", pub);
+    snprintf (k->curve_secret, sizeof k->curve_secret, "%s", sec);
+    crypto_sign_ed25519_sk_to_pk (k->pk, k->sk);
+    zconfig_destroy (&root);
+}
+
+static void
+print_card (const keys_t *k)
+{
+    uint8_t curve[32];
+    char node_hex[65], curve_hex[65];
+    if (!zmq_z85_decode (curve, k->curve_public))
+        die (EXIT_SETUP, "bad CURVE public key");
+    sodium_bin2hex (node_hex, sizeof node_hex, k->pk, sizeof k->pk);
+    sodium_bin2hex (curve_hex, sizeof curve_hex, curve, sizeof curve);
+    printf ("%s %s %s %s -\n", IM_CARD_TAG, k->name, node_hex, curve_hex);
+}
+
+/* --- The link to the target -------------------------------------------- */
+
+typedef struct {
+    zsock_t *dealer;
+    zsock_t *monitor;
+    zpoller_t *poller;
+    int handshake;    /* 0 pending, 1 succeeded, -1 refused (auth), -2 other failure */
+    int status;       /* ZAP status code of a refusal */
+    int disconnected; /* the connection was closed (by either side) */
+    size_t received;  /* messages that came back */
+} link_t;
+
+static void
+link_open (link_t *l, const keys_t *k, const char *endpoint, const char *server_hex)
+{
+    uint8_t server[32];
+    char server_z85[41];
+    size_t binlen = 0;
+    memset (l, 0, sizeof *l);
+    if (sodium_hex2bin (server, sizeof server, server_hex, strlen (server_hex), NULL,
+                        &binlen, NULL)
+        || binlen != 32)
+        die (EXIT_SETUP, "the server CURVE key is not 64 hex digits");
+    zmq_z85_encode (server_z85, server, 32);
+    l->dealer = zsock_new (ZMQ_DEALER);
+    if (!l->dealer)
+        die (EXIT_SETUP, "cannot make a socket");
+    zsock_set_curve_serverkey (l->dealer, server_z85);
+    zsock_set_curve_publickey (l->dealer, k->curve_public);
+    zsock_set_curve_secretkey (l->dealer, k->curve_secret);
+    zsock_set_linger (l->dealer, 0);
+    zsock_set_maxmsgsize (l->dealer, IM_MSG_MAX + 64);
+    /* One attempt per second at most: a refused key is counted per attempt. */
+    zsock_set_reconnect_ivl (l->dealer, 1000);
+    if (zmq_socket_monitor (
+            zsock_resolve (l->dealer), MONITOR_ENDPOINT,
+            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_DISCONNECTED)
+        != 0)
+        die (EXIT_SETUP, "zmq_socket_monitor: %s", zmq_strerror (zmq_errno ()));
+    l->monitor = zsock_new_pair (">" MONITOR_ENDPOINT);
+    if (!l->monitor)
+        die (EXIT_SETUP, "cannot connect the monitor");
+    if (zsock_connect (l->dealer, "%s", endpoint) != 0)
+        die (EXIT_SETUP, "cannot connect to %s", endpoint);
+    l->poller = zpoller_new (l->dealer, l->monitor, NULL);
+}
+
+static void
+link_close (link_t *l)
+{
+    zpoller_destroy (&l->poller);
+    zmq_socket_monitor (zsock_resolve (l->dealer), NULL, 0);
+    zsock_destroy (&l->monitor);
+    zsock_destroy (&l->dealer);
+}
+
+/* Reads one monitor event and notes the handshake's outcome. */
+static void
+link_event (link_t *l)
+{
+    zmsg_t *m = zmsg_recv (l->monitor);
+    zframe_t *f = m ? zmsg_first (m) : NULL;
+    if (!f || zframe_size (f) < 6) {
+        zmsg_destroy (&m);
+        return;
+    }
+    uint16_t event;
+    uint32_t value;
+    memcpy (&event, zframe_data (f), 2);
+    memcpy (&value, zframe_data (f) + 2, 4);
+    zmsg_destroy (&m);
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+        l->handshake = 1;
+    else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+        l->handshake = -1;
+        l->status = (int) value;
+    }
+    else if (event == ZMQ_EVENT_DISCONNECTED)
+        l->disconnected = 1;
+    else if (l->handshake == 0)
+        l->handshake = -2;
+}
+
+static void
+link_send (link_t *l, const im_msg_t *m)
+{
+    size_t len;
+    if (im_msg_encode (m, wire, sizeof wire, &len) != 0)
+        die (EXIT_SETUP, "cannot encode %s: %s", im_msg_name (m->id), strerror (errno));
+    if (zmq_send (zsock_resolve (l->dealer), wire, len, 0) < 0)
+        die (EXIT_SETUP, "cannot send %s: %s", im_msg_name (m->id),
+             zmq_strerror (zmq_errno ()));
+}
+
+static void
+fill_hello (im_msg_t *m, const keys_t *k, uint64_t session)
+{
+    m->id = IM_MSG_HELLO;
+    m->version = IM_MSG_VERSION;
+    memcpy (m->node, k->pk, IM_NODE_ID_SIZE);
+    m->session = session;
+    snprintf (m->name, sizeof m->name, "%s", k->name);
+}
+
+/* Waits until DEADLINE (zclock_mono) for a message or an event. Returns the
+ * message's single frame (the caller destroys it), or NULL after an event or
+ * at the deadline. A message of several frames is a surprise. */
+static zframe_t *
+link_wait (link_t *l, int64_t deadline)
+{
+    int64_t left = deadline - zclock_mono ();
+    if (left <= 0)
+        return NULL;
+    void *which = zpoller_wait (l->poller, (int) left);
+    if (which == l->monitor) {
+        link_event (l);
+        return NULL;
+    }
+    if (which != l->dealer)
+        return NULL;
+    zmsg_t *m = zmsg_recv (l->dealer);
+    if (!m)
+        return NULL;
+    l->received++;
+    if (zmsg_size (m) != 1)
+        die (EXIT_OUTCOME, "surprise: a message of %zu frames", zmsg_size (m));
+    zframe_t *f = zmsg_pop (m);
+    zmsg_destroy (&m);
+    return f;
+}
+
+/* --- handshake ----------------------------------------------------------- */
+
+static int
+run_handshake (const keys_t *k, const char *endpoint, const char *server_hex,
+               const char *expect, int timeout)
+{
+    int want_ok = strcmp (expect, "ok") == 0;
+    if (!want_ok && strcmp (expect, "refused") != 0)
+        usage ();
+    link_t l;
+    link_open (&l, k, endpoint, server_hex);
+    uint64_t session;
+    randombytes_buf (&session, sizeof session);
+    fill_hello (&msg, k, session | 1);
+    link_send (&l, &msg);
+    char first[320] = "";
+    int64_t deadline = zclock_mono () + timeout;
+    while (zclock_mono () < deadline) {
+        zframe_t *f = link_wait (&l, deadline);
+        if (f && !*first) {
+            char why[256];
+            if (im_msg_decode (zframe_data (f), zframe_size (f), &msg, why, sizeof why))
+                snprintf (first, sizeof first, "an undecodable message (%s)", why);
+            else
+                snprintf (first, sizeof first, "%s%s%s", im_msg_name (msg.id),
+                          msg.id == IM_MSG_HELLO ? " from " : "",
+                          msg.id == IM_MSG_HELLO ? msg.name : "");
+        }
+        zframe_destroy (&f);
+        /* Succeeded and answered: done. Refused: a moment more, in case
+         * anything comes back after all. */
+        if (l.handshake == 1 && l.received)
+            break;
+        if (l.handshake < 0 && deadline > zclock_mono () + GRACE_MS)
+            deadline = zclock_mono () + GRACE_MS;
+    }
+    if (l.handshake == 1)
+        printf ("handshake succeeded; ");
+    else if (l.handshake == -1)
+        printf ("handshake refused (HANDSHAKE_FAILED_AUTH, ZAP status %d); ", l.status);
+    else if (l.handshake == -2)
+        printf ("handshake failed (not for authentication); ");
+    else
+        printf ("no handshake within %d ms; ", timeout);
+    if (l.received)
+        printf ("%zu message(s) came back, the first %s\n", l.received, first);
+    else
+        printf ("nothing came back\n");
+    link_close (&l);
+    int ok = want_ok ? l.handshake == 1 && l.received > 0
+                     : l.handshake == -1 && l.received == 0;
+    return ok ? 0 : EXIT_OUTCOME;
+}
+
+/* --- inject -------------------------------------------------------------- */
+
+/* Signs a new record of our own into BUF: a domain, TLP as given. */
+static size_t
+make_record (const keys_t *k, const char *value, int tlp, const char *why_text,
+             uint8_t *buf, size_t bufsz, im_record_t *rec)
+{
+    char err[256];
+    size_t len;
+    im_record_init (rec);
+    memcpy (rec->origin, k->pk, IM_NODE_ID_SIZE);
+    im_id_generate (rec->id);
+    rec->type = IM_TYPE_DOMAIN;
+    rec->tlp = (uint8_t) tlp;
+    rec->created = rec->modified = (int64_t) time (NULL);
+    snprintf (rec->value, sizeof rec->value, "%s", value);
+    snprintf (rec->description, sizeof rec->description, "fake_peer: %s", why_text);
+    if (im_record_sign (rec, k->sk, buf, bufsz, &len, err, sizeof err))
+        die (EXIT_SETUP, "cannot sign a record of '%s': %s", value, err);
+    return len;
+}
+
+/* Checks that BUF decodes without its signature and is refused with it (so
+ * that the target can only refuse it for the signature). */
+static void
+expect_bad_signature (const uint8_t *buf, size_t len, const char *what)
+{
+    static im_record_t rec;
+    char err[256];
+    if (im_record_decode (buf, len, 0, &rec, err, sizeof err))
+        die (EXIT_SETUP, "the %s record does not even decode: %s", what, err);
+    if (im_record_decode (buf, len, 1, &rec, err, sizeof err) == 0 || errno != EPERM)
+        die (EXIT_SETUP, "the %s record does not fail its signature check", what);
+}
+
+/* Fills msg with the RECORDS answer of MODE after CURSOR. Describes what it
+ * holds in WHAT. */
+static void
+craft_records (inject_mode_t mode, const keys_t *k, const char *value,
+               const uint8_t *other, uint64_t cursor, char *what, size_t whatsz)
+{
+    static uint8_t recs[3][IM_RECORD_MAX];
+    static im_record_t rec;
+    char id[IM_ID_STR_SIZE];
+    size_t len = 0;
+    msg.id = IM_MSG_RECORDS;
+    msg.cursor = cursor + 1;
+    msg.more = 0;
+    msg.count = 1;
+    msg.entries[0].hops = 0;
+    msg.entries[0].record = recs[0];
+    switch (mode) {
+    case MODE_GOOD:
+    case MODE_AMBER:
+        len = make_record (k, value, mode == MODE_GOOD ? IM_TLP_GREEN : IM_TLP_AMBER,
+                           mode_names[mode], recs[0], sizeof recs[0], &rec);
+        im_id_format (rec.id, id);
+        snprintf (what, whatsz, "%s domain %.200s id %s",
+                  mode == MODE_GOOD ? "green" : "amber", value, id);
+        break;
+    case MODE_FORGE: {
+        /* The body names another origin; the signature is ours. */
+        len = make_record (k, value, IM_TLP_GREEN, "forge", recs[0], sizeof recs[0],
+                           &rec);
+        memcpy (recs[0] + 4, other, IM_NODE_ID_SIZE);
+        crypto_sign_detached (recs[0] + len - IM_SIG_SIZE, NULL, recs[0],
+                              len - IM_SIG_SIZE, k->sk);
+        expect_bad_signature (recs[0], len, "forged");
+        char origin[IM_NODE_HEX_SIZE];
+        im_node_format (other, origin);
+        im_id_format (rec.id, id);
+        snprintf (what, whatsz, "green domain %.200s id %s, origin %.16s... signed by us",
+                  value, id, origin);
+        break;
+    }
+    case MODE_TAMPER: {
+        /* The last of a-e or 0-8 in the value goes one up: still canonical
+         * for a domain, an address or a hash. */
+        len = make_record (k, value, IM_TLP_GREEN, "tamper", recs[0], sizeof recs[0],
+                           &rec);
+        uint8_t *v = recs[0] + IM_RECORD_FIXED + 2;
+        size_t vlen = strlen (rec.value), at = vlen;
+        for (size_t i = 0; i < vlen; i++)
+            if ((v[i] >= 'a' && v[i] <= 'e') || (v[i] >= '0' && v[i] <= '8'))
+                at = i;
+        if (at == vlen)
+            die (EXIT_SETUP, "--tamper: '%s' has no byte to change", value);
+        v[at]++;
+        expect_bad_signature (recs[0], len, "tampered");
+        char sent[IM_VALUE_MAX + 1];
+        memcpy (sent, v, vlen);
+        sent[vlen] = 0;
+        im_id_format (rec.id, id);
+        snprintf (what, whatsz, "green domain %.200s (signed as %.200s) id %s", sent,
+                  value, id);
+        break;
+    }
+    case MODE_MALFORMED: {
+        /* Garbage shorter than any record, garbage as long as one, and a
+         * valid record cut short by a byte. */
+        memset (recs[0], 0xEE, 16);
+        msg.entries[0].len = 16;
+        randombytes_buf (recs[1], 300);
+        memcpy (recs[1], "XXXX", 4);
+        msg.entries[1].hops = 0;
+        msg.entries[1].record = recs[1];
+        msg.entries[1].len = 300;
+        size_t full = make_record (k, value, IM_TLP_GREEN, "malformed", recs[2],
+                                   sizeof recs[2], &rec);
+        static im_record_t check;
+        if (im_record_decode (recs[2], full - 1, 0, &check, NULL, 0) == 0)
+            die (EXIT_SETUP, "a truncated record decodes");
+        msg.entries[2].hops = 0;
+        msg.entries[2].record = recs[2];
+        msg.entries[2].len = full - 1;
+        msg.count = 3;
+        snprintf (what, whatsz, "16 and 300 bytes of garbage and a record cut short");
+        return;
+    }
+    default: die (EXIT_SETUP, "no records for mode %s", mode_names[mode]);
+    }
+    msg.entries[0].len = len;
+}
+
+static int
+run_inject (const keys_t *k, const char *endpoint, const char *server_hex,
+            inject_mode_t mode, const char *value, const char *origin_hex, int timeout)
+{
+    uint8_t other[IM_NODE_ID_SIZE];
+    if (origin_hex) {
+        if (im_node_parse (origin_hex, other))
+            die (EXIT_SETUP, "--origin: not a node id");
+    }
+    else {
+        /* Some other node's id: a key pair nobody keeps. */
+        uint8_t sk[crypto_sign_SECRETKEYBYTES];
+        crypto_sign_keypair (other, sk);
+        sodium_memzero (sk, sizeof sk);
+    }
+    char made[128];
+    if (!value) {
+        uint8_t r[4];
+        char hex[9];
+        randombytes_buf (r, sizeof r);
+        sodium_bin2hex (hex, sizeof hex, r, sizeof r);
+        snprintf (made, sizeof made, "%s-%s.fake-peer.example", mode_names[mode], hex);
+        value = made;
+    }
+    link_t l;
+    link_open (&l, k, endpoint, server_hex);
+    uint64_t session;
+    randombytes_buf (&session, sizeof session);
+    session |= 1;
+    fill_hello (&msg, k, session);
+    link_send (&l, &msg);
+    int hello = 0, answered = 0;
+    uint64_t sent_cursor = 0;
+    char what[512] = "";
+    int64_t deadline = zclock_mono () + timeout;
+    while (1) {
+        zframe_t *f = link_wait (&l, deadline);
+        if (l.handshake == -1)
+            die (EXIT_OUTCOME,
+                 "handshake refused (ZAP status %d): is our card on the "
+                 "target's trust list?",
+                 l.status);
+        if (l.handshake == -2)
+            die (EXIT_OUTCOME, "handshake failed");
+        if (!f) {
+            if (zclock_mono () < deadline)
+                continue;
+            die (EXIT_OUTCOME, "timeout after %d ms: %s", timeout,
+                 !hello                  ? "no HELLO from the target"
+                 : !answered             ? "the target never pulled"
+                 : mode == MODE_PROTOCOL ? "no PONG after our bad message"
+                                         : "no PULL after our RECORDS");
+        }
+        char why[256];
+        int bad = im_msg_decode (zframe_data (f), zframe_size (f), &msg, why, sizeof why);
+        zframe_destroy (&f);
+        if (bad)
+            die (EXIT_OUTCOME, "surprise: an undecodable message: %s", why);
+        switch (msg.id) {
+        case IM_MSG_HELLO:
+            if (msg.version != IM_MSG_VERSION)
+                die (EXIT_OUTCOME, "surprise: HELLO of version %d", msg.version);
+            hello = 1;
+            break;
+        case IM_MSG_PING:
+            msg.id = IM_MSG_PONG;
+            msg.session = session;
+            msg.cursor = sent_cursor;
+            link_send (&l, &msg);
+            break;
+        case IM_MSG_HAVE:
+            break; /* what it holds now: nothing to do for us */
+        case IM_MSG_PONG:
+            if (mode == MODE_PROTOCOL && answered) {
+                printf (
+                    "sent a malformed message, then PING: the target answered PONG\n");
+                link_close (&l);
+                return 0;
+            }
+            break;
+        case IM_MSG_PULL:
+            if (!hello)
+                die (EXIT_OUTCOME, "surprise: PULL before HELLO");
+            if (answered && mode != MODE_PROTOCOL) {
+                /* It pulls again after applying the batch, from our cursor. */
+                if (msg.cursor != sent_cursor)
+                    die (EXIT_OUTCOME, "surprise: pulled after %llu, we sent up to %llu",
+                         (unsigned long long) msg.cursor,
+                         (unsigned long long) sent_cursor);
+                printf ("sent %s: the target applied the batch\n", what);
+                link_close (&l);
+                return 0;
+            }
+            if (answered)
+                break;
+            answered = 1;
+            if (mode == MODE_PROTOCOL) {
+                /* Our signature and an unknown message id, then a PING: its
+                 * PONG shows the bad message was read and survived. */
+                uint8_t bad_msg[]
+                    = { IM_MSG_SIGNATURE_0, IM_MSG_SIGNATURE_1, 0x09, 0xDE, 0xAD };
+                if (zmq_send (zsock_resolve (l.dealer), bad_msg, sizeof bad_msg, 0) < 0)
+                    die (EXIT_SETUP, "cannot send: %s", zmq_strerror (zmq_errno ()));
+                msg.id = IM_MSG_PING;
+                msg.session = session;
+                msg.cursor = 0;
+                link_send (&l, &msg);
+                break;
+            }
+            craft_records (mode, k, value, other, msg.cursor, what, sizeof what);
+            sent_cursor = msg.cursor;
+            link_send (&l, &msg);
+            break;
+        case IM_MSG_RECORDS: die (EXIT_OUTCOME, "surprise: RECORDS, but we never pulled");
+        default: die (EXIT_OUTCOME, "surprise: message id %d", msg.id);
+        }
+    }
+}
+
+/* --- linger -------------------------------------------------------------- */
+
+/* Holds a trusted connection open without a HELLO until WAIT_FILE appears
+ * (the test has removed us meanwhile), then sends a RECORDS of its own and a
+ * PING on it. The right outcome: the connection was cut, nothing answered. */
+static int
+run_linger (const keys_t *k, const char *endpoint, const char *server_hex,
+            const char *value, const char *wait_file, int timeout)
+{
+    link_t l;
+    link_open (&l, k, endpoint, server_hex);
+    int64_t deadline = zclock_mono () + timeout;
+    while (l.handshake == 0 && zclock_mono () < deadline) {
+        zframe_t *f = link_wait (&l, deadline);
+        zframe_destroy (&f);
+    }
+    if (l.handshake != 1)
+        die (EXIT_SETUP, "linger: the handshake did not succeed");
+    printf ("handshake succeeded; holding the connection without HELLO\n");
+    fflush (stdout);
+    /* The test removes us, then makes the file (30 s at most). */
+    deadline = zclock_mono () + 30000;
+    while (access (wait_file, F_OK) != 0) {
+        if (zclock_mono () >= deadline)
+            die (EXIT_SETUP, "linger: %s never appeared", wait_file);
+        zframe_t *f = link_wait (&l, zclock_mono () + 50);
+        zframe_destroy (&f);
+    }
+    int cut_before = l.disconnected;
+    char what[512];
+    uint64_t session;
+    randombytes_buf (&session, sizeof session);
+    craft_records (MODE_GOOD, k, value, k->pk, 0, what, sizeof what);
+    link_send (&l, &msg);
+    msg.id = IM_MSG_PING;
+    msg.session = session | 1;
+    msg.cursor = 1;
+    link_send (&l, &msg);
+    int pong = 0;
+    deadline = zclock_mono () + timeout;
+    while (!pong && zclock_mono () < deadline) {
+        zframe_t *f = link_wait (&l, deadline);
+        char why[256];
+        if (f
+            && im_msg_decode (zframe_data (f), zframe_size (f), &msg, why, sizeof why)
+                   == 0
+            && msg.id == IM_MSG_PONG)
+            pong = 1;
+        zframe_destroy (&f);
+    }
+    printf ("after the removal: connection %s; sent %s then PING: %s\n",
+            cut_before       ? "cut"
+            : l.disconnected ? "cut late"
+                             : "kept",
+            what, pong ? "PONG came back, we are still taken for a peer" : "no answer");
+    link_close (&l);
+    return cut_before && !pong ? 0 : EXIT_OUTCOME;
+}
+
+/* --- Main ---------------------------------------------------------------- */
+
+int
+main (int argc, char **argv)
+{
+    if (argc < 2)
+        usage ();
+    const char *cmd = argv[1];
+    const char *keys_path = NULL, *name = NULL, *expect = NULL, *value = NULL,
+               *origin = NULL, *wait_file = NULL;
+    const char *pos[2] = { NULL, NULL };
+    size_t npos = 0;
+    int timeout = TIMEOUT_DEFAULT;
+    inject_mode_t mode = MODE_NONE;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (strcmp (a, "--keys") == 0 && more)
+            keys_path = argv[++i];
+        else if (strcmp (a, "--name") == 0 && more)
+            name = argv[++i];
+        else if (strcmp (a, "--expect") == 0 && more)
+            expect = argv[++i];
+        else if (strcmp (a, "--value") == 0 && more)
+            value = argv[++i];
+        else if (strcmp (a, "--origin") == 0 && more)
+            origin = argv[++i];
+        else if (strcmp (a, "--wait-file") == 0 && more)
+            wait_file = argv[++i];
+        else if (strcmp (a, "--timeout") == 0 && more) {
+            timeout = atoi (argv[++i]);
+            if (timeout < 1 || timeout > 600000)
+                usage ();
+        }
+        else if (strncmp (a, "--", 2) == 0) {
+            inject_mode_t m = MODE_NONE;
+            for (int j = MODE_GOOD; j <= MODE_PROTOCOL; j++)
+                if (strcmp (a + 2, mode_names[j]) == 0)
+                    m = (inject_mode_t) j;
+            if (m == MODE_NONE || mode != MODE_NONE)
+                usage ();
+            mode = m;
+        }
+        else if (npos < 2)
+            pos[npos++] = a;
+        else
+            usage ();
+    }
+    if (!keys_path || sodium_init () < 0)
+        usage ();
+    zsys_init ();
+    zsys_set_logstream (stderr);
+    keys_t k;
+    memset (&k, 0, sizeof k);
+    int rc = 0;
+    if (strcmp (cmd, "card") == 0 && npos == 0) {
+        if (name)
+            keys_make (&k, name, keys_path);
+        else
+            keys_load (&k, keys_path);
+        print_card (&k);
+    }
+    else if (strcmp (cmd, "handshake") == 0 && npos == 2 && expect) {
+        keys_load (&k, keys_path);
+        rc = run_handshake (&k, pos[0], pos[1], expect, timeout);
+    }
+    else if (strcmp (cmd, "inject") == 0 && npos == 2 && mode != MODE_NONE) {
+        keys_load (&k, keys_path);
+        rc = run_inject (&k, pos[0], pos[1], mode, value, origin, timeout);
+    }
+    else if (strcmp (cmd, "linger") == 0 && npos == 2 && wait_file) {
+        keys_load (&k, keys_path);
+        rc = run_linger (&k, pos[0], pos[1], value ? value : "linger.fake-peer.example",
+                         wait_file, timeout);
+    }
+    else
+        usage ();
+    sodium_memzero (&k, sizeof k);
+    fflush (stdout);
+    return rc;
+}
