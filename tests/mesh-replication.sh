@@ -42,6 +42,7 @@ keep_logs () {
 trap 'keep_logs; cleanup' EXIT
 
 # --- 1. A line: A <-> B <-> C ------------------------------------------------
+diag "SPEC.md: Replication (What a sender sends, What a receiver checks, Reach and hops)"
 
 for n in A B C; do new_node $n || diag "cannot init $n"; done
 link A B && link B C; ok $? "A-B and B-C put each other on their trust lists"
@@ -149,6 +150,7 @@ kill "$tail_pid" 2>/dev/null
 for p in "$pa" "$pb" "$pc"; do stop_node "$p" || false; done; ok $? "A, B and C stop"
 
 # --- 2. A ring of five -------------------------------------------------------
+diag "SPEC.md: Replication (Pulling, Serving pulls), HAVE"
 
 for n in N1 N2 N3 N4 N5; do new_node $n || diag "cannot init $n"; done
 link N1 N2 && link N2 N3 && link N3 N4 && link N4 N5 && link N5 N1
@@ -192,6 +194,7 @@ done; ok $? "no ring node refused anything (nothing came back to its origin)"
 for p in $ring; do stop_node "$p" || false; done; ok $? "the ring stops"
 
 # --- 3. A dial-in-only peer -------------------------------------------------
+diag "SPEC.md: Links and pull links"
 
 # X never dials Y (its entry for Y has no endpoint); Y dials X.
 new_node X && new_node Y || diag "cannot init X and Y"
@@ -225,6 +228,7 @@ ok $? "X and Y each hold the 6 indicators, each stored once"
 stop_node "$px" && stop_node "$py"; ok $? "X and Y stop"
 
 # --- 4. Peers added while both run, one side first ---------------------------
+diag "SPEC.md: Links to peers (DEALER), The trust list and node cards"
 
 # The usual order between two CERTs: P puts Q on its trust list and dials it
 # before Q has put P on its own, so Q refuses that first handshake; later Q
@@ -244,6 +248,7 @@ grep -q "connected to Q" "$T/P.log"; ok $? "P's log shows its own link to Q conn
 stop_node "$pp" && stop_node "$pq"; ok $? "P and Q stop"
 
 # --- 5. Restart in the middle of a stream of 100,000 -------------------------
+diag "SPEC.md: Sessions and restarts, Cursors and crash safety"
 
 awk 'BEGIN { for (i = 0; i < 100000; i++)
     printf "ipv4 10.%d.%d.%d\n", int(i / 65536), int(i / 256) % 256, i % 256 }' >"$T/bulk"

@@ -43,6 +43,7 @@ is_up () { peer_json "$1" "$2" | grep -q '"connected":true'; }
 is_listed () { peer_json "$1" "$2" | grep -q .; }
 
 # --- 1. A key not on the trust list ----------------------------------------
+diag "SPEC.md: The ZAP handler"
 
 new_node alpha; ok $? "a node is initialised"
 start_node alpha; ok $? "it starts"
@@ -72,6 +73,7 @@ ok $? "and the log names the refused key"
 im alpha status >/dev/null; ok $? "the node still answers"
 
 # --- 2. A trusted peer that sends bad records --------------------------------
+diag "SPEC.md: What a receiver checks, Security considerations / The mesh"
 
 # Records of the node's own, published before: they must survive.
 im alpha publish --tlp green ipv4 192.0.2.1 >/dev/null &&
@@ -145,6 +147,7 @@ im alpha status --json | grep -q '"live":4,'; ok $? "4 live indicators: 3 of its
 stop_node "$alpha_pid"; ok $? "the node stops cleanly"
 
 # --- 3. A removed peer is cut off; the others are not -----------------------
+diag "SPEC.md: The trust list and node cards (reload), Who is at the other end"
 
 # a <-> b dial each other, c only dials in to a; trudy is a fake peer of a.
 # The trust lists are written before the nodes start.
@@ -215,6 +218,7 @@ stop_node "$b_pid"; ok $? "b stops cleanly"
 stop_node "$c_pid"; ok $? "c stops cleanly"
 
 # --- 4. Trust-list changes and reloads without a restart ---------------------
+diag "SPEC.md: The trust list and node cards, RELOAD"
 
 new_node d && new_node e; ok $? "two more nodes are initialised"
 start_node d && d_pid=$NODE_PID && start_node e && e_pid=$NODE_PID; ok $? "and start, trusting nobody"

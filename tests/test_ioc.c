@@ -772,6 +772,7 @@ test_prefix (void)
 int
 main (void)
 {
+    diag ("SPEC.md: Indicator types and TLP labels (Canonical values, Guessing a type)");
     test_bad_arguments ();
     test_names ();
     test_good ();

@@ -1465,6 +1465,7 @@ main (void)
     for (size_t i = 0; i < FILLER_SIZE; i++)
         filler[i] = (uint8_t) (i * 7 + 3);
 
+    diag ("SPEC.md: The peer protocol / Framing and Messages");
     test_bad_arguments ();
     test_wire_layout ();
     test_round_trip ();

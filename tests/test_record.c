@@ -2067,6 +2067,7 @@ main (void)
 {
     if (sodium_init () < 0)
         BAIL_OUT ("sodium_init failed");
+    diag ("SPEC.md: The indicator record (Fields, Validity, Encoding, Signature, Decoding)");
     uint8_t seed[crypto_sign_SEEDBYTES];
     memset (seed, 0xa1, sizeof seed);
     crypto_sign_seed_keypair (pk_a, sk_a, seed);

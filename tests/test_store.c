@@ -1503,6 +1503,7 @@ main (void)
 {
     if (sodium_init () < 0)
         BAIL_OUT ("sodium_init failed");
+    diag ("SPEC.md: Storage and durability; Ownership and versions");
     test_bad_arguments ();
     test_node_identity ();
     test_versions ();
