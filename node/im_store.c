@@ -345,6 +345,24 @@ reader_end (im_store_t *self)
         mdb_txn_reset (self->reader);
 }
 
+/* Reads the record (ORIGIN, ID) into V inside a read transaction, which the
+ * caller ends with reader_end once done with V; *RC is LMDB's answer.
+ * Returns 0, or -1 (errno set) when no read could start. */
+static int
+read_record (im_store_t *self, const uint8_t *origin, const uint8_t *id, MDB_val *v,
+             int *rc)
+{
+    uint8_t key[IM_STORE_KEY_SIZE];
+    memcpy (key, origin, IM_NODE_ID_SIZE);
+    memcpy (key + IM_NODE_ID_SIZE, id, IM_ID_SIZE);
+    MDB_txn *txn;
+    if (reader_begin (self, &txn))
+        return -1;
+    MDB_val k = { sizeof key, key };
+    *rc = mdb_get (txn, self->records, &k, v);
+    return 0;
+}
+
 int
 im_store_get (im_store_t *self, const uint8_t origin[IM_NODE_ID_SIZE],
               const uint8_t id[IM_ID_SIZE], im_record_t *rec)
@@ -353,14 +371,10 @@ im_store_get (im_store_t *self, const uint8_t origin[IM_NODE_ID_SIZE],
         errno = EINVAL;
         return -1;
     }
-    uint8_t key[IM_STORE_KEY_SIZE];
-    memcpy (key, origin, IM_NODE_ID_SIZE);
-    memcpy (key + IM_NODE_ID_SIZE, id, IM_ID_SIZE);
-    MDB_txn *txn;
-    if (reader_begin (self, &txn))
+    MDB_val v;
+    int rc;
+    if (read_record (self, origin, id, &v, &rc))
         return -1;
-    MDB_val k = { sizeof key, key }, v;
-    int rc = mdb_get (txn, self->records, &k, &v);
     int result = 0;
     if (rc)
         result = store_error (rc, "reading", NULL, 0);
@@ -599,14 +613,10 @@ im_store_version (im_store_t *self, const uint8_t *origin, const uint8_t *id,
         errno = EINVAL;
         return -1;
     }
-    uint8_t key[IM_STORE_KEY_SIZE];
-    memcpy (key, origin, IM_NODE_ID_SIZE);
-    memcpy (key + IM_NODE_ID_SIZE, id, IM_ID_SIZE);
-    MDB_txn *txn;
-    if (reader_begin (self, &txn))
+    MDB_val v;
+    int rc;
+    if (read_record (self, origin, id, &v, &rc))
         return -1;
-    MDB_val k = { sizeof key, key }, v;
-    int rc = mdb_get (txn, self->records, &k, &v);
     /* The version sits right after the magic, origin and id. */
     size_t at = 4 + IM_STORE_KEY_SIZE;
     *version = rc == 0 && v.mv_size >= at + 8 ? get_u64 ((uint8_t *) v.mv_data + at) : 0;
