@@ -52,6 +52,7 @@ typedef struct {
     zsock_t *dealer;                /* our link to it, when it has an endpoint */
     int dealer_ready;               /* HELLO answered on the dealer */
     int hellos;                     /* HELLOs sent since the dealer was made */
+    int64_t dealer_heard;           /* last message on the dealer, monotonic ms */
     int64_t next_hello;
     zframe_t *inbound;              /* routing id of its link to our ROUTER */
     uint64_t session;               /* its run, from HELLO */
@@ -94,6 +95,7 @@ struct _im_mesh_t {
     uint64_t handshakes_refused;
     uint64_t removed_refused;   /* refusals of peers since removed */
     int64_t relay_at;           /* when to serve parked pulls again (0: no) */
+    int64_t next_bind;          /* when to try binding the peer socket again */
     uint8_t *keys;              /* IM_MSG_CREDIT_MAX keys for a HAVE */
     /* Reused for every batch. */
     im_msg_t *msg;
@@ -236,7 +238,7 @@ peer_dial (im_mesh_t *self, peer_t *p)
     zsock_set_curve_secretkey (p->dealer, im_identity_curve_secret (self->identity));
     zsock_set_immediate (p->dealer, 1);
     zsock_set_linger (p->dealer, 0);
-    zsock_set_sndhwm (p->dealer, 100);
+    zsock_set_sndhwm (p->dealer, 32);
     zsock_set_rcvhwm (p->dealer, 100);
     zsock_set_maxmsgsize (p->dealer, IM_MSG_MAX + 64);
     zsock_set_reconnect_ivl (p->dealer, 100);
@@ -251,6 +253,33 @@ peer_dial (im_mesh_t *self, peer_t *p)
     zpoller_add (self->poller, p->dealer);
     p->next_hello = 0;
     return 0;
+}
+
+/* Makes the dealer anew (libzmq gives up on a connection whose handshake the
+ * other side refused): a pull parked on the old one goes with it. */
+static void
+peer_redial (im_mesh_t *self, peer_t *p)
+{
+    if (p->dealer) {
+        if (p->parked && p->parked_sock == p->dealer)
+            peer_drop_parked (p);
+        zpoller_remove (self->poller, p->dealer);
+        zsock_destroy (&p->dealer);
+    }
+    p->dealer_ready = 0;
+    p->hellos = 0;
+    if (*p->endpoint)
+        p->pulling = 0;
+    peer_dial (self, p);
+}
+
+/* A peer's session changed: what we knew of its store is void. */
+static void
+peer_new_session (peer_t *p, uint64_t session)
+{
+    p->session = session;
+    p->pulling = 0;
+    memset (p->holds, 0, (size_t) HOLDS_SLOTS * IM_MSG_HAVE_KEY);
 }
 
 static peer_t *
@@ -331,6 +360,8 @@ handle_zap (im_mesh_t *self)
     zframe_destroy (&key);
     zmsg_destroy (&req);
 }
+
+static int router_bind (im_mesh_t *self, char *err, size_t errsz);
 
 /* --- What a peer holds: a bounded cache of its HAVE notes --------------- */
 
@@ -492,9 +523,16 @@ serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t curs
     void *handle = zsock_resolve (sock);
     if ((route && zmq_send (handle, zframe_data (route), zframe_size (route),
                             ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-        || zmq_send (handle, self->out, len, ZMQ_DONTWAIT) < 0)
+        || zmq_send (handle, self->out, len, ZMQ_DONTWAIT) < 0) {
+        if (zmq_errno () == EAGAIN) {
+            /* The peer is not reading yet: the pull stays waiting and is
+             * answered again shortly. */
+            self->relay_at = zclock_mono () + 50;
+            return 0;
+        }
         zsys_warning ("mesh: cannot answer %s: %s", p->card.name,
                       zmq_strerror (zmq_errno ()));
+    }
     else
         p->sent += msg->count;
     return 1;
@@ -643,6 +681,9 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         zsys_warning ("mesh: malformed message from %s: %s", p->card.name, why);
         return;
     }
+    if (route && (msg->id == IM_MSG_PING || msg->id == IM_MSG_PONG) && p->session
+        && msg->session != p->session && p->inbound && !zframe_eq (route, p->inbound))
+        return; /* left over from a connection of its previous run */
     p->last_heard = zclock_mono ();
     p->last_contact = im_time_now ();
     int relinked = 0;
@@ -651,8 +692,8 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
          * link, authenticated by the ZAP handler, is the one to use. */
         zframe_destroy (&p->inbound);
         p->inbound = zframe_dup (route);
-        if (!*p->endpoint)
-            p->pulling = 0;
+        if (!*p->endpoint && msg->id != IM_MSG_RECORDS)
+            p->pulling = 0; /* our pull went with the old connection */
         if (p->parked_relink) {
             /* Its pull waited while it had no link: answer it if anything
              * came in meanwhile, else go on waiting on the new link. */
@@ -675,21 +716,22 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         if (p->session != msg->session) {
             if (p->session)
                 zsys_info ("mesh: %s restarted", p->card.name);
-            p->pulling = 0;
-            p->session = msg->session;
+            peer_new_session (p, msg->session);
         }
-        if (route && p->dealer && !p->dealer_ready && p->hellos > 1) {
+        if (route && p->dealer && !p->dealer_ready && p->hellos > 1)
             /* It trusts us now, but our dealer may be one that libzmq gave
              * up on when it did not yet: dial again at once. */
-            zpoller_remove (self->poller, p->dealer);
-            zsock_destroy (&p->dealer);
-            peer_dial (self, p);
-            p->hellos = 0;
-        }
+            peer_redial (self, p);
         if (route) {
             /* Its link to our ROUTER: remember it and answer. */
             zframe_destroy (&p->inbound);
             p->inbound = zframe_dup (route);
+            if (p->parked_relink) {
+                p->parked_sock = sock;
+                p->parked_route = zframe_dup (route);
+                p->parked_relink = 0;
+                relinked = 1;
+            }
             fill_hello (self, msg);
             send_msg (self, sock, route, msg);
             zsys_info ("mesh: %s connected", p->card.name);
@@ -697,6 +739,7 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         else {
             p->dealer_ready = 1;
             p->hellos = 0;
+            p->dealer_heard = zclock_mono ();
             zsys_info ("mesh: connected to %s", p->card.name);
         }
         /* A new link: any earlier pull is gone with the old one. */
@@ -725,9 +768,8 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         if (p->session && msg->session != p->session) {
             /* It restarted behind a link that stayed up: start again. */
             zsys_info ("mesh: %s restarted", p->card.name);
-            p->session = 0;
+            peer_new_session (p, 0);
             p->dealer_ready = 0;
-            p->pulling = 0;
             p->next_hello = 0;
             peer_drop_parked (p);
         }
@@ -787,6 +829,7 @@ im_mesh_handle (im_mesh_t *self, void *socket)
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
         if (p->dealer && socket == p->dealer) {
             zmsg_t *m = zmsg_recv (p->dealer);
+            p->dealer_heard = zclock_mono ();
             if (m && zmsg_size (m) == 1)
                 handle_message (self, p, p->dealer, NULL, zmsg_first (m));
             else if (m)
@@ -806,15 +849,34 @@ im_mesh_tick (im_mesh_t *self)
         self->relay_at = 0;
         im_mesh_changed (self);
     }
+    char why[256];
+    if (*self->bind && !self->router && now >= self->next_bind) {
+        if (router_bind (self, why, sizeof why) == 0)
+            zsys_info ("mesh: peer socket bound again on %s", self->bind);
+        else
+            zsys_error ("%s (trying again in 5 s)", why);
+    }
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+        if (*p->endpoint && !p->dealer && now >= p->next_hello) {
+            /* The last dial failed (no socket could be made): try again. */
+            peer_dial (self, p);
+            p->next_hello = now + HELLO_RETRY_MS;
+        }
+        if (p->dealer && p->dealer_ready && now - p->dealer_heard > DOWN_MS) {
+            /* Nothing on our dealer for a while, though we PING it every
+             * second: the link is gone (the other side may have refused us
+             * on reconnect). Say HELLO again, and dial anew if unanswered. */
+            p->dealer_ready = 0;
+            p->pulling = 0;
+            p->next_hello = 0;
+            p->hellos = 0;
+        }
         if (p->dealer && !p->dealer_ready && now >= p->next_hello) {
             /* libzmq gives up on a connection whose handshake the other side
              * refused (we were not yet on its trust list): after a few
              * unanswered HELLOs, dial again with a new socket. */
             if (++p->hellos > HELLO_REDIAL) {
-                zpoller_remove (self->poller, p->dealer);
-                zsock_destroy (&p->dealer);
-                peer_dial (self, p);
+                peer_redial (self, p);
                 p->hellos = 1;
             }
             fill_hello (self, msg);
@@ -835,9 +897,9 @@ im_mesh_tick (im_mesh_t *self)
         if (p->parked && !p->parked_relink && now - p->parked_at >= PARK_MAX_MS) {
             /* Long polls do not last for ever: an empty answer shows the
              * link is alive, and the puller asks again. */
-            serve (self, p, p->parked_sock, p->parked_route, p->parked_cursor,
-                   p->parked_credit, 1);
-            peer_drop_parked (p);
+            if (serve (self, p, p->parked_sock, p->parked_route, p->parked_cursor,
+                       p->parked_credit, 1))
+                peer_drop_parked (p);
         }
         if (p->pulling && now - p->pulled_at >= PULL_RESEND_MS)
             p->pulling = 0;
@@ -877,7 +939,8 @@ router_bind (im_mesh_t *self, char *err, size_t errsz)
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_linger (self->router, 0);
     zsock_set_maxmsgsize (self->router, IM_MSG_MAX + 64);
-    zsock_set_sndhwm (self->router, 1000);
+    zsock_set_sndhwm (self->router, 32); /* per connection: a peer that does
+                                            not read cannot pile up answers */
     zsock_set_rcvhwm (self->router, 1000);
     zsock_set_heartbeat_ivl (self->router, PING_MS);
     zsock_set_heartbeat_timeout (self->router, DOWN_MS);
@@ -889,8 +952,11 @@ router_bind (im_mesh_t *self, char *err, size_t errsz)
         }
         zclock_sleep (20);
     }
+    int saved = zmq_errno ();
+    zsock_destroy (&self->router); /* the tick tries again */
+    self->next_bind = zclock_mono () + 5000;
     return im_fail (EADDRINUSE, err, errsz, "mesh: cannot bind the peer socket on %s: %s",
-                    self->bind, zmq_strerror (zmq_errno ()));
+                    self->bind, zmq_strerror (saved));
 }
 
 im_mesh_t *
@@ -988,9 +1054,9 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
     (void) errsz;
     int cut = 0;
     /* Removed peers, and peers whose keys or endpoint changed, go. */
-    peer_t *p = zlistx_first (self->peers);
-    while (p) {
-        peer_t *next = zlistx_next (self->peers);
+    peer_t *gone[IM_PEERS_MAX + 1];
+    size_t ngone = 0;
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
         const im_peer_conf_t *keep = NULL;
         for (size_t i = 0; i < config->npeers && !keep; i++)
             if (strcmp (config->peers[i].card.name, p->card.name) == 0
@@ -998,13 +1064,16 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
                 && memcmp (config->peers[i].card.curve, p->card.curve, 32) == 0
                 && strcmp (config->peers[i].endpoint, p->endpoint) == 0)
                 keep = &config->peers[i];
-        if (!keep) {
-            zsys_info ("mesh: %s is no longer a peer", p->card.name);
-            cut = 1;
-            peer_remove (self, p);
-        }
-        p = next;
+        if (!keep && ngone < IM_PEERS_MAX + 1)
+            gone[ngone++] = p;
     }
+    /* Removed after the walk: removing moves the list's cursor. */
+    for (size_t i = 0; i < ngone; i++) {
+        zsys_info ("mesh: %s is no longer a peer", gone[i]->card.name);
+        cut = 1;
+        peer_remove (self, gone[i]);
+    }
+    peer_t *p;
     /* Added peers come. */
     for (size_t i = 0; i < config->npeers; i++)
         if (!peer_by_name (self, config->peers[i].card.name)) {
