@@ -238,7 +238,7 @@ peer_dial (im_mesh_t *self, peer_t *p)
     zsock_set_curve_secretkey (p->dealer, im_identity_curve_secret (self->identity));
     zsock_set_immediate (p->dealer, 1);
     zsock_set_linger (p->dealer, 0);
-    zsock_set_sndhwm (p->dealer, 32);
+    zsock_set_sndhwm (p->dealer, 100);
     zsock_set_rcvhwm (p->dealer, 100);
     zsock_set_maxmsgsize (p->dealer, IM_MSG_MAX + 64);
     zsock_set_reconnect_ivl (p->dealer, 100);
@@ -939,7 +939,7 @@ router_bind (im_mesh_t *self, char *err, size_t errsz)
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_linger (self->router, 0);
     zsock_set_maxmsgsize (self->router, IM_MSG_MAX + 64);
-    zsock_set_sndhwm (self->router, 32); /* per connection: a peer that does
+    zsock_set_sndhwm (self->router, 100); /* per connection: a peer that does
                                             not read cannot pile up answers */
     zsock_set_rcvhwm (self->router, 1000);
     zsock_set_heartbeat_ivl (self->router, PING_MS);
