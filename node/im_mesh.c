@@ -31,6 +31,9 @@
 #define RELAY_DELAY_MS 3      /* records from a peer wait this long before they are
                                  relayed, so that HAVE notes can overtake them */
 #define HOLDS_SLOTS 16384     /* keys remembered per peer from its HAVE notes */
+#define LAZY_EVERY_MS 300     /* LAZY lists are sent again at most this often */
+#define WANT_GRACE_MS 3000    /* a noted record not arrived by then is fetched */
+#define FETCH_EVERY_MS 2000   /* a peer gets at most one FETCH this often */
 
 /* Why a record from a peer was not stored (counted per peer). */
 enum {
@@ -75,6 +78,12 @@ typedef struct {
                                        moves to the peer's next connection */
     uint64_t acked;                 /* our change number it has applied */
     uint8_t *holds;                 /* HOLDS_SLOTS keys it told us it holds */
+    uint8_t (*lazy)[IM_NODE_ID_SIZE]; /* origins it gets from another peer:
+                                       send it only their keys (sorted) */
+    size_t nlazy;
+    int64_t fetch_at;               /* when we last sent it a FETCH */
+    uint8_t *want;                  /* keys to FETCH from it, IM_MSG_CREDIT_MAX */
+    size_t nwant;
     /* Counts. */
     uint64_t sent, received, known;
     uint64_t refused[REFUSE_COUNT];
@@ -96,6 +105,12 @@ struct _im_mesh_t {
     uint64_t removed_refused;   /* refusals of peers since removed */
     int64_t relay_at;           /* when to serve parked pulls again (0: no) */
     int64_t next_bind;          /* when to try binding the peer socket again */
+    zhashx_t *eager;            /* origin (hex) -> name of the peer we get it from */
+    int lazy_dirty;             /* the eager choices changed: tell the peers */
+    int64_t lazy_at;            /* when LAZY lists were last sent */
+    int64_t want_at;            /* when wanted records were last looked at */
+    uint8_t *notes;             /* IM_MSG_CREDIT_MAX keys: a serve's notes */
+    size_t nnotes;
     uint8_t *keys;              /* IM_MSG_CREDIT_MAX keys for a HAVE */
     /* Reused for every batch. */
     im_msg_t *msg;
@@ -127,6 +142,8 @@ peer_destroy (void **item)
     zframe_destroy (&p->inbound);
     peer_drop_parked (p);
     free (p->holds);
+    free (p->lazy);
+    free (p->want);
     free (p);
     *item = NULL;
 }
@@ -279,6 +296,7 @@ peer_new_session (peer_t *p, uint64_t session)
 {
     p->session = session;
     p->pulling = 0;
+    p->nlazy = 0;
     memset (p->holds, 0, (size_t) HOLDS_SLOTS * IM_MSG_HAVE_KEY);
 }
 
@@ -286,7 +304,11 @@ static peer_t *
 peer_new (im_mesh_t *self, const im_peer_conf_t *conf)
 {
     peer_t *p = calloc (1, sizeof *p);
-    if (p && !(p->holds = calloc (HOLDS_SLOTS, IM_MSG_HAVE_KEY))) {
+    if (p && (!(p->holds = calloc (HOLDS_SLOTS, IM_MSG_HAVE_KEY))
+              || !(p->lazy = calloc (IM_MSG_CREDIT_MAX, IM_NODE_ID_SIZE))
+              || !(p->want = calloc (IM_MSG_CREDIT_MAX, IM_MSG_HAVE_KEY)))) {
+        free (p->holds);
+        free (p->lazy);
         free (p);
         p = NULL;
     }
@@ -441,6 +463,12 @@ typedef struct {
     int full; /* stopped at the size limit */
 } serve_t;
 
+static int
+cmp_node_id (const void *a, const void *b)
+{
+    return memcmp (a, b, IM_NODE_ID_SIZE);
+}
+
 /* Whether a change may go to the peer, under the rules of this version:
  * never its own records or what it sent us, only CLEAR and GREEN, and never
  * beyond the record's reach. */
@@ -465,6 +493,21 @@ serve_fn (const im_store_change_t *c, void *arg)
     uint8_t key[IM_MSG_HAVE_KEY];
     record_key (c->rec, key);
     if (!shareable (c, s->peer) || holds_has (s->peer, key)) {
+        msg->cursor = c->seq;
+        return 0;
+    }
+    if (c->rec->reach == IM_REACH_UNLIMITED && s->peer->nlazy
+        && bsearch (c->rec->origin, s->peer->lazy, s->peer->nlazy, IM_NODE_ID_SIZE,
+                    cmp_node_id)) {
+        /* It gets this origin from another peer: only the key goes, in a
+         * HAVE sent before the RECORDS, so that it can fetch what that other
+         * peer fails to bring. */
+        if (s->self->nnotes >= IM_MSG_CREDIT_MAX) {
+            s->full = 1;
+            return 1;
+        }
+        memcpy (s->self->notes + s->self->nnotes++ * IM_MSG_HAVE_KEY, key,
+                IM_MSG_HAVE_KEY);
         msg->cursor = c->seq;
         return 0;
     }
@@ -500,6 +543,7 @@ serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t curs
     /* Records are staged at the top of buf; the message is encoded into out. */
     serve_t s = { self, p, IM_MSG_RECORDS_HEADER, 0 };
     uint64_t last = cursor;
+    self->nnotes = 0;
     if (im_store_feed (self->store, cursor, credit, SCAN_MAX, serve_fn, &s, &last) < 0) {
         zsys_error ("mesh: reading the change log for %s: %s", p->card.name,
                     strerror (errno));
@@ -515,12 +559,24 @@ serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t curs
     im_store_stats (self->store, &st);
     msg->more = msg->cursor < st.last_seq;
     size_t len;
+    void *handle = zsock_resolve (sock);
+    if (self->nnotes) {
+        /* The notes go first: the puller records them before it moves its
+         * cursor past them. */
+        im_msg_t notes = { .id = IM_MSG_HAVE, .count = self->nnotes, .have = self->notes };
+        if (im_msg_encode (&notes, self->out, IM_MSG_MAX, &len) != 0
+            || (route && zmq_send (handle, zframe_data (route), zframe_size (route),
+                                   ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+            || zmq_send (handle, self->out, len, ZMQ_DONTWAIT) < 0) {
+            self->relay_at = zclock_mono () + 50;
+            return 0; /* try again shortly; nothing was promised */
+        }
+    }
     if (im_msg_encode (msg, self->out, IM_MSG_MAX, &len) != 0) {
         zsys_error ("mesh: cannot encode RECORDS for %s: %s", p->card.name,
                     strerror (errno));
         return 1;
     }
-    void *handle = zsock_resolve (sock);
     if ((route && zmq_send (handle, zframe_data (route), zframe_size (route),
                             ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         || zmq_send (handle, self->out, len, ZMQ_DONTWAIT) < 0) {
@@ -577,10 +633,32 @@ im_mesh_changed (im_mesh_t *self)
 
 /* --- Applying records -------------------------------------------------- */
 
+/* Records of an origin come eagerly from one peer: the first that brought
+ * one, or the origin itself when it is a peer. The others are asked (LAZY) to
+ * send only their keys. */
+static void
+note_eager (im_mesh_t *self, peer_t *from, const im_record_t *rec)
+{
+    char origin[65];
+    sodium_bin2hex (origin, sizeof origin, rec->origin, IM_NODE_ID_SIZE);
+    if (zhashx_lookup (self->eager, origin))
+        return;
+    const char *name = from->card.name;
+    for (peer_t *q = zlistx_first (self->peers); q; q = zlistx_next (self->peers))
+        if (memcmp (q->card.node, rec->origin, IM_NODE_ID_SIZE) == 0)
+            name = q->card.name;
+    if (zhashx_size (self->eager) >= IM_MSG_CREDIT_MAX)
+        return; /* beyond that many origins, every peer sends everything */
+    zhashx_insert (self->eager, origin, strdup (name));
+    self->lazy_dirty = 1;
+}
+
 static void
 handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
 {
-    p->pulling = 0;
+    int found = msg->id == IM_MSG_FOUND;
+    if (!found)
+        p->pulling = 0;
     size_t n = 0;
     uint64_t refused_before[REFUSE_COUNT];
     memcpy (refused_before, p->refused, sizeof refused_before);
@@ -642,13 +720,19 @@ handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
                           (unsigned long long) (p->refused[r] - refused_before[r]),
                           p->card.name, refuse_names[r]);
     uint64_t cursor = msg->cursor > p->cursor ? msg->cursor : p->cursor;
+    if (found)
+        cursor = p->cursor; /* an answer to FETCH moves no cursor */
     if (n == 0 && cursor == p->cursor) {
-        send_pull (self, p); /* an empty answer: nothing to write */
+        if (!found)
+            send_pull (self, p); /* an empty answer: nothing to write */
         return;
     }
     char err[256];
-    int stored = im_store_put_batch_cursor (self->store, self->items, n, self->results,
-                                            p->card.node, cursor, err, sizeof err);
+    int stored = found ? im_store_put_batch (self->store, self->items, n, self->results,
+                                             err, sizeof err)
+                       : im_store_put_batch_cursor (self->store, self->items, n,
+                                                    self->results, p->card.node, cursor,
+                                                    err, sizeof err);
     if (stored < 0) {
         zsys_error ("mesh: cannot store records from %s: %s", p->card.name, err);
         return; /* the cursor did not move: the next pull asks again */
@@ -659,13 +743,67 @@ handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
     for (size_t i = 0; i < n; i++)
         if (self->results[i] != IM_STORE_STALE) {
             p->received++;
+            note_eager (self, p, &self->recs[i]);
             if (self->stored)
                 self->stored (&self->recs[i], self->arg);
         }
-    send_pull (self, p);
+    if (!found)
+        send_pull (self, p);
     send_have (self, p, n);
     if (stored > 0 && !self->relay_at)
         self->relay_at = zclock_mono () + RELAY_DELAY_MS;
+}
+
+/* Answers a FETCH with the records asked for that may go to P, each at the
+ * version held now. */
+static void
+handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+              const im_msg_t *msg)
+{
+    size_t count = msg->count;
+    uint8_t *keys = malloc (count * IM_MSG_HAVE_KEY);
+    if (!keys)
+        return;
+    memcpy (keys, msg->have, count * IM_MSG_HAVE_KEY);
+    im_msg_t *out = self->msg;
+    out->id = IM_MSG_FOUND;
+    out->cursor = 0;
+    out->more = 0;
+    out->count = 0;
+    size_t bytes = IM_MSG_RECORDS_HEADER;
+    for (size_t i = 0; i < count; i++) {
+        const uint8_t *key = keys + i * IM_MSG_HAVE_KEY;
+        size_t len = 0;
+        uint8_t *at = self->buf + IM_MSG_MAX - (bytes - IM_MSG_RECORDS_HEADER) - IM_RECORD_MAX;
+        if (bytes + IM_MSG_ENTRY_OVERHEAD + IM_RECORD_MAX > IM_MSG_MAX)
+            break;
+        if (im_store_get_raw (self->store, key, key + IM_NODE_ID_SIZE, at, IM_RECORD_MAX,
+                              &len) != 0
+            || im_record_decode_stored (at, len, &self->recs[0]) != 0)
+            continue;
+        /* Only records that travel without a limit are sent as notes, so
+         * only those are fetched; the hop count no longer matters for them. */
+        im_store_change_t c = { .rec = &self->recs[0], .hops = 1 };
+        if (self->recs[0].reach != IM_REACH_UNLIMITED || !shareable (&c, p))
+            continue;
+        /* Move the bytes to sit right under what is staged already. */
+        uint8_t *dst = self->buf + IM_MSG_MAX - (bytes - IM_MSG_RECORDS_HEADER) - len;
+        memmove (dst, at, len);
+        im_msg_entry_t *e = &out->entries[out->count++];
+        e->hops = 1;
+        e->record = dst;
+        e->len = len;
+        bytes += IM_MSG_ENTRY_OVERHEAD + len;
+    }
+    free (keys);
+    size_t len;
+    if (im_msg_encode (out, self->out, IM_MSG_MAX, &len) == 0) {
+        void *handle = zsock_resolve (sock);
+        if ((!route || zmq_send (handle, zframe_data (route), zframe_size (route),
+                                 ZMQ_SNDMORE | ZMQ_DONTWAIT) == 0)
+            && zmq_send (handle, self->out, len, ZMQ_DONTWAIT) >= 0)
+            p->sent += out->count;
+    }
 }
 
 /* --- Messages ---------------------------------------------------------- */
@@ -718,6 +856,7 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                 zsys_info ("mesh: %s restarted", p->card.name);
             peer_new_session (p, msg->session);
         }
+        self->lazy_dirty = 1; /* a new link: tell it again what to send */
         if (route && p->dealer && !p->dealer_ready && p->hellos > 1)
             /* It trusts us now, but our dealer may be one that libzmq gave
              * up on when it did not yet: dial again at once. */
@@ -752,8 +891,29 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         handle_pull (self, p, sock, route, msg);
         break;
     case IM_MSG_HAVE:
+        /* It holds these: never send them to it; and what we lack of them
+         * is noted, durably, to be fetched if no one brings it. */
         for (size_t i = 0; i < msg->count; i++)
             holds_add (p, msg->have + i * IM_MSG_HAVE_KEY);
+        if (im_store_want (self->store, msg->have, msg->count, p->card.node,
+                           zclock_mono ()) < 0)
+            zsys_error ("mesh: cannot note what %s holds: %s", p->card.name,
+                        strerror (errno));
+        break;
+    case IM_MSG_LAZY:
+        memcpy (p->lazy, msg->have, msg->count * IM_NODE_ID_SIZE);
+        p->nlazy = msg->count;
+        qsort (p->lazy, p->nlazy, IM_NODE_ID_SIZE, cmp_node_id);
+        break;
+    case IM_MSG_FETCH:
+        handle_fetch (self, p, sock, route, msg);
+        break;
+    case IM_MSG_FOUND:
+        if (!p->fetch_at || zclock_mono () - p->fetch_at > 30000) {
+            p->refused[REFUSE_PROTOCOL]++; /* nothing was asked */
+            break;
+        }
+        handle_records (self, p, msg);
         break;
     case IM_MSG_RECORDS:
         if (!p->pulling) {
@@ -840,11 +1000,102 @@ im_mesh_handle (im_mesh_t *self, void *socket)
     return 0;
 }
 
+/* Gathers the wanted keys due for a fetch, by the peer that noted them. */
+typedef struct {
+    im_mesh_t *self;
+    int64_t now;
+    size_t given_up;
+} want_walk_t;
+
+static int
+want_fn (const uint8_t *key, const uint8_t *node, int64_t noted, void *arg)
+{
+    want_walk_t *w = arg;
+    im_mesh_t *self = w->self;
+    if (w->now - noted > 60000) {
+        /* No peer brought it in a minute: it is no longer held anywhere we
+         * can reach, or may not come here. */
+        im_store_unwant (self->store, key);
+        w->given_up++;
+        return 0;
+    }
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        if (memcmp (p->card.node, node, IM_NODE_ID_SIZE) == 0) {
+            if (p->nwant < IM_MSG_CREDIT_MAX)
+                memcpy (p->want + p->nwant++ * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY);
+            break;
+        }
+    return 0;
+}
+
+/* Tells each connected peer which origins it need not send us in full. */
+static void
+send_lazy (im_mesh_t *self)
+{
+    /* An eager peer that is down (or gone) is eager no more. */
+    const char *name;
+    zlistx_t *drop = zlistx_new ();
+    for (name = zhashx_first (self->eager); name; name = zhashx_next (self->eager)) {
+        peer_t *e = peer_by_name (self, name);
+        if (!e || !peer_connected (e))
+            zlistx_add_end (drop, (void *) zhashx_cursor (self->eager));
+    }
+    for (const char *k = zlistx_first (drop); k; k = zlistx_next (drop))
+        zhashx_delete (self->eager, k);
+    zlistx_destroy (&drop);
+    uint8_t *ids = self->keys; /* room for IM_MSG_CREDIT_MAX node ids */
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+        zsock_t *sock;
+        zframe_t *route;
+        if (!peer_connected (p) || pull_link (p, self->router, &sock, &route))
+            continue;
+        size_t n = 0;
+        for (name = zhashx_first (self->eager); name && n < IM_MSG_CREDIT_MAX;
+             name = zhashx_next (self->eager)) {
+            const char *origin = zhashx_cursor (self->eager);
+            size_t binlen = 0;
+            if (strcmp (name, p->card.name) != 0
+                && sodium_hex2bin (ids + n * IM_NODE_ID_SIZE, IM_NODE_ID_SIZE, origin,
+                                   strlen (origin), NULL, &binlen, NULL) == 0
+                && binlen == IM_NODE_ID_SIZE)
+                n++;
+        }
+        im_msg_t lazy = { .id = IM_MSG_LAZY, .count = n, .have = n ? ids : NULL };
+        send_msg (self, sock, route, &lazy);
+    }
+}
+
 void
 im_mesh_tick (im_mesh_t *self)
 {
     int64_t now = zclock_mono ();
     im_msg_t *msg = self->msg;
+    if (self->lazy_dirty && now - self->lazy_at >= LAZY_EVERY_MS) {
+        self->lazy_dirty = 0;
+        self->lazy_at = now;
+        send_lazy (self);
+    }
+    if (now - self->want_at >= FETCH_EVERY_MS) {
+        self->want_at = now;
+        want_walk_t w = { self, now, 0 };
+        for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+            p->nwant = 0;
+        im_store_wanted (self->store, now - WANT_GRACE_MS, 4 * IM_MSG_CREDIT_MAX, want_fn,
+                         &w);
+        if (w.given_up)
+            zsys_warning ("mesh: %zu record(s) noted by peers never arrived in a minute; "
+                          "no longer asked for", w.given_up);
+        for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+            zsock_t *sock;
+            zframe_t *route;
+            if (!p->nwant || !peer_connected (p)
+                || pull_link (p, self->router, &sock, &route))
+                continue;
+            im_msg_t fetch = { .id = IM_MSG_FETCH, .count = p->nwant, .have = p->want };
+            if (send_msg (self, sock, route, &fetch) == 0)
+                p->fetch_at = now;
+        }
+    }
     if (self->relay_at && now >= self->relay_at) {
         self->relay_at = 0;
         im_mesh_changed (self);
@@ -982,11 +1233,14 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     self->msg = malloc (sizeof *self->msg);
     self->buf = malloc (IM_MSG_MAX);
     self->keys = malloc (IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY);
+    self->notes = malloc (IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY);
+    self->eager = zhashx_new ();
     self->out = malloc (IM_MSG_MAX);
     self->recs = malloc (IM_MSG_CREDIT_MAX * sizeof *self->recs);
     self->items = malloc (IM_MSG_CREDIT_MAX * sizeof *self->items);
     self->results = malloc (IM_MSG_CREDIT_MAX * sizeof *self->results);
-    if (!self->peers || !self->msg || !self->buf || !self->out || !self->keys || !self->recs
+    if (!self->peers || !self->msg || !self->buf || !self->out || !self->keys
+        || !self->notes || !self->eager || !self->recs
         || !self->items
         || !self->results) {
         im_fail (ENOMEM, err, errsz, "out of memory");
@@ -994,6 +1248,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
         return NULL;
     }
     zlistx_set_destructor (self->peers, peer_destroy);
+    zhashx_set_destructor (self->eager, (zhashx_destructor_fn *) zstr_free);
     /* The ZAP handler comes first: a CURVE server without one lets any key
      * in. */
     self->zap = zsock_new (ZMQ_REP);
@@ -1039,6 +1294,8 @@ im_mesh_destroy (im_mesh_t **self_p)
     free (self->buf);
     free (self->out);
     free (self->keys);
+    free (self->notes);
+    zhashx_destroy (&self->eager);
     free (self->recs);
     free (self->items);
     free (self->results);

@@ -18,7 +18,7 @@
 #include "im_util.h"
 
 #define STORE_SCHEMA 1
-#define STORE_MAXDBS 8
+#define STORE_MAXDBS 16
 #define STORE_READERS 126
 #define STORE_DEFAULT_MAP ((size_t) 1 << 30)
 /* LMDB's default largest key is 511 bytes: longer values are keyed by a
@@ -38,6 +38,7 @@ struct _im_store_t {
     MDB_dbi origins;  /* origin -> records held, last change number */
     MDB_dbi meta;     /* schema, node, seq, counts, prefix lengths in use */
     MDB_dbi cursors;  /* peer -> change number of theirs applied here */
+    MDB_dbi wanted;   /* origin|id|version -> peer|time: told of, not held */
     size_t map_size;
     MDB_txn *reader;  /* kept for reuse between reads (reset, renewed) */
     im_record_t *scratch; /* room for one decoded record, for look-ups */
@@ -272,6 +273,7 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
     if (rc == 0) rc = mdb_dbi_open (txn, "origins", MDB_CREATE, &self->origins);
     if (rc == 0) rc = mdb_dbi_open (txn, "meta", MDB_CREATE, &self->meta);
     if (rc == 0) rc = mdb_dbi_open (txn, "cursors", MDB_CREATE, &self->cursors);
+    if (rc == 0) rc = mdb_dbi_open (txn, "wanted", MDB_CREATE, &self->wanted);
     if (rc) {
         store_error (rc, "opening databases", err, errsz);
         goto failed;
@@ -670,6 +672,129 @@ im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
 }
 
 int
+im_store_want (im_store_t *self, const uint8_t *keys, size_t n, const uint8_t *peer,
+               int64_t now)
+{
+    if (!self || (!keys && n) || !peer) {
+        errno = EINVAL;
+        return -1;
+    }
+    MDB_txn *txn;
+    int rc = mdb_txn_begin (self->env, NULL, 0, &txn);
+    int noted = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const uint8_t *key = keys + i * IM_STORE_WANT_KEY;
+        MDB_val rk = { IM_STORE_KEY_SIZE, (void *) key }, rv;
+        uint64_t version = get_u64 (key + IM_STORE_KEY_SIZE), held = 0;
+        int got = mdb_get (txn, self->records, &rk, &rv);
+        if (got == 0 && rv.mv_size >= 4 + IM_STORE_KEY_SIZE + 8)
+            held = get_u64 ((uint8_t *) rv.mv_data + 4 + IM_STORE_KEY_SIZE);
+        if (held >= version)
+            continue;
+        uint8_t value[IM_NODE_ID_SIZE + 8];
+        memcpy (value, peer, IM_NODE_ID_SIZE);
+        put_u64 (value + IM_NODE_ID_SIZE, (uint64_t) now);
+        MDB_val k = { IM_STORE_WANT_KEY, (void *) key }, v = { sizeof value, value };
+        rc = mdb_put (txn, self->wanted, &k, &v, MDB_NOOVERWRITE);
+        if (rc == MDB_KEYEXIST)
+            rc = 0;
+        else if (rc == 0)
+            noted++;
+    }
+    if (rc == 0 && noted == 0) {
+        mdb_txn_abort (txn);
+        return 0;
+    }
+    if (rc == 0)
+        rc = mdb_txn_commit (txn);
+    else if (txn)
+        mdb_txn_abort (txn);
+    if (rc == MDB_MAP_FULL) {
+        size_t bigger = self->map_size * 2;
+        if (mdb_env_set_mapsize (self->env, bigger) == 0) {
+            self->map_size = bigger;
+            return im_store_want (self, keys, n, peer, now);
+        }
+    }
+    return rc ? store_error (rc, "noting wanted records", NULL, 0) : noted;
+}
+
+int
+im_store_wanted (im_store_t *self, int64_t before, size_t limit, im_store_want_fn *fn,
+                 void *arg)
+{
+    if (!self || !fn) {
+        errno = EINVAL;
+        return -1;
+    }
+    walk_t w;
+    if (walk_begin (self, self->wanted, &w))
+        return -1;
+    MDB_val k, v;
+    int count = 0;
+    int rc = mdb_cursor_get (w.cur, &k, &v, MDB_FIRST);
+    while (rc == 0 && (size_t) count < limit) {
+        if (k.mv_size == IM_STORE_WANT_KEY && v.mv_size == IM_NODE_ID_SIZE + 8
+            && (int64_t) get_u64 ((uint8_t *) v.mv_data + IM_NODE_ID_SIZE) <= before) {
+            count++;
+            if (fn (k.mv_data, v.mv_data,
+                    (int64_t) get_u64 ((uint8_t *) v.mv_data + IM_NODE_ID_SIZE), arg))
+                break;
+        }
+        rc = mdb_cursor_get (w.cur, &k, &v, MDB_NEXT);
+    }
+    walk_end (self, &w);
+    return count;
+}
+
+int
+im_store_unwant (im_store_t *self, const uint8_t *key)
+{
+    if (!self || !key) {
+        errno = EINVAL;
+        return -1;
+    }
+    MDB_txn *txn;
+    int rc = mdb_txn_begin (self->env, NULL, 0, &txn);
+    if (rc == 0) {
+        MDB_val k = { IM_STORE_WANT_KEY, (void *) key };
+        rc = mdb_del (txn, self->wanted, &k, NULL);
+        if (rc == 0)
+            rc = mdb_txn_commit (txn);
+        else
+            mdb_txn_abort (txn);
+    }
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_error (rc, "forgetting", NULL, 0);
+}
+
+int
+im_store_get_raw (im_store_t *self, const uint8_t *origin, const uint8_t *id,
+                  uint8_t *buf, size_t bufsz, size_t *len)
+{
+    if (!self || !origin || !id || !buf || !len) {
+        errno = EINVAL;
+        return -1;
+    }
+    MDB_val v;
+    int rc;
+    if (read_record (self, origin, id, &v, &rc))
+        return -1;
+    int result = 0;
+    if (rc)
+        result = store_error (rc, "reading", NULL, 0);
+    else if (v.mv_size > bufsz) {
+        errno = ENOSPC;
+        result = -1;
+    }
+    else {
+        memcpy (buf, v.mv_data, v.mv_size);
+        *len = v.mv_size;
+    }
+    reader_end (self);
+    return result;
+}
+
+int
 im_store_stats (im_store_t *self, im_store_stats_t *st)
 {
     if (!self || !st) {
@@ -727,6 +852,31 @@ index_put (im_store_t *self, MDB_txn *txn, const im_record_t *rec, const uint8_t
     return rc;
 }
 
+/* Forgets the wanted versions of RKEY up to VERSION. Returns an LMDB code. */
+static int
+forget_wanted (im_store_t *self, MDB_txn *txn, const uint8_t *rkey, uint64_t version)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open (txn, self->wanted, &cur);
+    if (rc)
+        return rc;
+    uint8_t start[IM_STORE_WANT_KEY] = { 0 };
+    memcpy (start, rkey, IM_STORE_KEY_SIZE);
+    MDB_val k = { sizeof start, start }, v;
+    rc = mdb_cursor_get (cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && k.mv_size == IM_STORE_WANT_KEY
+           && memcmp (k.mv_data, rkey, IM_STORE_KEY_SIZE) == 0
+           && get_u64 ((uint8_t *) k.mv_data + IM_STORE_KEY_SIZE) <= version) {
+        if ((rc = mdb_cursor_del (cur, 0)) != 0)
+            break;
+        /* The cursor now stands on the next entry, if there is one. */
+        if (mdb_cursor_get (cur, &k, &v, MDB_GET_CURRENT) != 0)
+            rc = MDB_NOTFOUND;
+    }
+    mdb_cursor_close (cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* Applies one item inside TXN. Sets *RESULT. Returns an LMDB code. */
 static int
 put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_t *old,
@@ -760,6 +910,8 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
 
     MDB_val nv = { item->len, (void *) item->blob };
     if ((rc = mdb_put (txn, self->records, &k, &nv, 0)) != 0)
+        return rc;
+    if ((rc = forget_wanted (self, txn, rkey, rec->version)) != 0)
         return rc;
     if (rec->op == IM_OP_PUT) {
         if ((rc = index_put (self, txn, rec, rkey)) != 0)

@@ -124,6 +124,33 @@ int im_store_version (im_store_t *self, const uint8_t *origin, const uint8_t *id
 int im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
                    im_store_change_fn *fn, void *arg, uint64_t *last);
 
+/* Records this node was told of but does not hold yet ("wanted"): a key is
+ * origin, id and version (IM_STORE_KEY_SIZE + 8 bytes), noted with the peer
+ * that holds it. Storing that version or a newer one forgets it. */
+#define IM_STORE_WANT_KEY (IM_STORE_KEY_SIZE + 8)
+
+/* Notes the N keys at KEYS as wanted from PEER at time NOW (monotonic ms),
+ * except those held at that version or newer, in one durable transaction.
+ * Returns how many were noted, or -1 with errno. */
+int im_store_want (im_store_t *self, const uint8_t *keys, size_t n, const uint8_t *peer,
+                   int64_t now);
+
+/* Calls FN for up to LIMIT wanted keys noted at or before BEFORE, with the
+ * peer that holds them and when they were noted. Returns the number visited,
+ * or -1 with errno. */
+typedef int (im_store_want_fn) (const uint8_t *key, const uint8_t *peer, int64_t noted,
+                                void *arg);
+int im_store_wanted (im_store_t *self, int64_t before, size_t limit,
+                     im_store_want_fn *fn, void *arg);
+
+/* Forgets the wanted KEY. Returns 0 or -1 with errno. */
+int im_store_unwant (im_store_t *self, const uint8_t *key);
+
+/* Copies the signed record (ORIGIN, ID) into BUF. Returns 0, or -1 with errno
+ * ENOENT or ENOSPC. */
+int im_store_get_raw (im_store_t *self, const uint8_t *origin, const uint8_t *id,
+                      uint8_t *buf, size_t bufsz, size_t *len);
+
 /* Fills ST. Returns 0 or -1 with errno set. */
 int im_store_stats (im_store_t *self, im_store_stats_t *st);
 

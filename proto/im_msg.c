@@ -31,6 +31,9 @@ im_msg_name (int id)
     case IM_MSG_PING: return "PING";
     case IM_MSG_PONG: return "PONG";
     case IM_MSG_HAVE: return "HAVE";
+    case IM_MSG_LAZY: return "LAZY";
+    case IM_MSG_FETCH: return "FETCH";
+    case IM_MSG_FOUND: return "FOUND";
     default: return "?";
     }
 }
@@ -68,6 +71,7 @@ check (const im_msg_t *msg, size_t *size)
         *size = PULL_SIZE;
         return 0;
     case IM_MSG_RECORDS:
+    case IM_MSG_FOUND:
         if (msg->more > 1 || msg->count > IM_MSG_CREDIT_MAX)
             goto invalid;
         /* At most 1000 entries of at most IM_RECORD_MAX: no overflow. */
@@ -84,9 +88,15 @@ check (const im_msg_t *msg, size_t *size)
         *size = SESSION_SIZE;
         return 0;
     case IM_MSG_HAVE:
+    case IM_MSG_FETCH:
         if (msg->count < 1 || msg->count > IM_MSG_CREDIT_MAX || !msg->have)
             goto invalid;
         *size = 3 + 2 + msg->count * IM_MSG_HAVE_KEY;
+        return 0;
+    case IM_MSG_LAZY:
+        if (msg->count > IM_MSG_CREDIT_MAX || (msg->count && !msg->have))
+            goto invalid;
+        *size = 3 + 2 + msg->count * IM_NODE_ID_SIZE;
         return 0;
     default:
         goto invalid;
@@ -145,6 +155,7 @@ im_msg_encode (const im_msg_t *msg, uint8_t *buf, size_t bufsz, size_t *len)
         p = put_number (p, msg->credit, 2);
         break;
     case IM_MSG_RECORDS:
+    case IM_MSG_FOUND:
         p = put_number (p, msg->cursor, 8);
         p = put_number (p, msg->more, 1);
         p = put_number (p, msg->count, 2);
@@ -155,8 +166,14 @@ im_msg_encode (const im_msg_t *msg, uint8_t *buf, size_t bufsz, size_t *len)
         }
         break;
     case IM_MSG_HAVE:
+    case IM_MSG_FETCH:
         p = put_number (p, msg->count, 2);
         p = put_bytes (p, msg->have, msg->count * IM_MSG_HAVE_KEY);
+        break;
+    case IM_MSG_LAZY:
+        p = put_number (p, msg->count, 2);
+        if (msg->count)
+            p = put_bytes (p, msg->have, msg->count * IM_NODE_ID_SIZE);
         break;
     default: /* PING, PONG */
         p = put_number (p, msg->session, 8);
@@ -245,6 +262,7 @@ im_msg_decode (const uint8_t *buf, size_t len, im_msg_t *msg, char *err,
                             (unsigned) msg->credit, IM_MSG_CREDIT_MAX);
         break;
     case IM_MSG_RECORDS:
+    case IM_MSG_FOUND:
         GET_NUMBER (msg->cursor, 8, "cursor");
         GET_NUMBER (msg->more, 1, "more flag");
         if (msg->more > 1)
@@ -277,11 +295,23 @@ im_msg_decode (const uint8_t *buf, size_t len, im_msg_t *msg, char *err,
         GET_NUMBER (msg->session, 8, "session");
         GET_NUMBER (msg->cursor, 8, "cursor");
         break;
+    case IM_MSG_LAZY:
+        GET_NUMBER (msg->count, 2, "count");
+        if (msg->count > IM_MSG_CREDIT_MAX)
+            return im_fail (EBADMSG, err, errsz, "LAZY: count %zu is out of range (0..%d)",
+                            msg->count, IM_MSG_CREDIT_MAX);
+        field = "node ids";
+        if ((size_t) (ceiling - needle) < msg->count * IM_NODE_ID_SIZE)
+            goto truncated;
+        msg->have = needle;
+        needle += msg->count * IM_NODE_ID_SIZE;
+        break;
     case IM_MSG_HAVE:
+    case IM_MSG_FETCH:
         GET_NUMBER (msg->count, 2, "count");
         if (msg->count < 1 || msg->count > IM_MSG_CREDIT_MAX)
-            return im_fail (EBADMSG, err, errsz, "HAVE: count %zu is out of range (1..%d)",
-                            msg->count, IM_MSG_CREDIT_MAX);
+            return im_fail (EBADMSG, err, errsz, "%s: count %zu is out of range (1..%d)",
+                            name, msg->count, IM_MSG_CREDIT_MAX);
         field = "keys";
         if ((size_t) (ceiling - needle) < msg->count * IM_MSG_HAVE_KEY)
             goto truncated;

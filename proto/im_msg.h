@@ -19,7 +19,10 @@ typedef enum {
     IM_MSG_RECORDS = 3, /* changes up to CURSOR: hops and signed record each */
     IM_MSG_PING = 4,    /* are you there? (my session, my newest change) */
     IM_MSG_PONG = 5,    /* I am (my session, my newest change) */
-    IM_MSG_HAVE = 6     /* I now hold these (origin, id, version): skip them */
+    IM_MSG_HAVE = 6,    /* I now hold these (origin, id, version): skip them */
+    IM_MSG_LAZY = 7,    /* send me only the keys of these origins' records */
+    IM_MSG_FETCH = 8,   /* send me these records (keys, as HAVE) */
+    IM_MSG_FOUND = 9    /* the records asked for (as RECORDS; cursor unused) */
 } im_msg_id_t;
 
 #define IM_MSG_NAME_MAX 64       /* node name in HELLO, bytes */
@@ -48,10 +51,12 @@ typedef struct {
                                             PING, PONG: the sender's newest change */
     uint16_t credit;                     /* PULL: 1..IM_MSG_CREDIT_MAX */
     uint8_t more;                        /* RECORDS: 1 when more is ready now */
-    size_t count;                        /* RECORDS: entries used; HAVE: keys */
-    const uint8_t *have;                 /* HAVE: COUNT keys of IM_MSG_HAVE_KEY
-                                            bytes; decoded, it points into the
-                                            decoded buffer */
+    size_t count;                        /* RECORDS, FOUND: entries; HAVE, FETCH,
+                                            LAZY: keys or node ids */
+    const uint8_t *have;                 /* HAVE, FETCH: COUNT keys of
+                                            IM_MSG_HAVE_KEY bytes; LAZY: COUNT
+                                            node ids (0 to 1000); decoded, it
+                                            points into the decoded buffer */
     im_msg_entry_t entries[IM_MSG_CREDIT_MAX];
 } im_msg_t;
 

@@ -182,13 +182,16 @@ wire_size (const im_msg_t *m)
     switch (m->id) {
     case IM_MSG_HELLO: return 3 + 1 + 32 + 8 + 1 + strlen (m->name);
     case IM_MSG_PULL: return 3 + 8 + 2;
-    case IM_MSG_RECORDS: {
+    case IM_MSG_RECORDS:
+    case IM_MSG_FOUND: {
         size_t n = 3 + 8 + 1 + 2;
         for (size_t i = 0; i < m->count; i++)
             n += 1 + 2 + m->entries[i].len;
         return n;
     }
-    case IM_MSG_HAVE: return 3 + 2 + m->count * (32 + 16 + 8);
+    case IM_MSG_HAVE:
+    case IM_MSG_FETCH: return 3 + 2 + m->count * (32 + 16 + 8);
+    case IM_MSG_LAZY: return 3 + 2 + m->count * 32;
     default: return 3 + 8 + 8;
     }
 }
@@ -217,6 +220,7 @@ msg_diff (const im_msg_t *a, const im_msg_t *b)
             return "credit";
         return NULL;
     case IM_MSG_RECORDS:
+    case IM_MSG_FOUND:
         if (a->cursor != b->cursor)
             return "cursor";
         if (a->more != b->more)
@@ -233,10 +237,17 @@ msg_diff (const im_msg_t *a, const im_msg_t *b)
         }
         return NULL;
     case IM_MSG_HAVE:
+    case IM_MSG_FETCH:
         if (a->count != b->count)
             return "count";
         if (memcmp (a->have, b->have, a->count * IM_MSG_HAVE_KEY))
             return "keys";
+        return NULL;
+    case IM_MSG_LAZY:
+        if (a->count != b->count)
+            return "count";
+        if (a->count && memcmp (a->have, b->have, a->count * IM_NODE_ID_SIZE))
+            return "origins";
         return NULL;
     default:
         if (a->session != b->session)
@@ -511,6 +522,35 @@ have_max (im_msg_t *m)
     have_n (m, IM_MSG_CREDIT_MAX);
 }
 
+static void
+fetch_three (im_msg_t *m)
+{
+    have_n (m, 3);
+    m->id = IM_MSG_FETCH;
+}
+
+static void
+lazy_none (im_msg_t *m)
+{
+    have_n (m, 0);
+    m->id = IM_MSG_LAZY;
+    m->have = NULL;
+}
+
+static void
+lazy_max (im_msg_t *m)
+{
+    have_n (m, IM_MSG_CREDIT_MAX);
+    m->id = IM_MSG_LAZY;
+}
+
+static void
+found_three (im_msg_t *m)
+{
+    records_three (m);
+    m->id = IM_MSG_FOUND;
+}
+
 typedef struct {
     void (*build) (im_msg_t *);
     const char *what;
@@ -541,6 +581,10 @@ static const case_t trips[] = {
     { pong_pattern, "a PONG with session 0x0102030405060708" },
     { have_one, "a HAVE with one key" },
     { have_max, "a HAVE with IM_MSG_CREDIT_MAX keys" },
+    { fetch_three, "a FETCH with three keys" },
+    { lazy_none, "a LAZY with no origins" },
+    { lazy_max, "a LAZY with IM_MSG_CREDIT_MAX origins" },
+    { found_three, "a FOUND with three entries" },
 };
 
 /* Encodes M, decodes it from an exact-size copy and compares every field. */
@@ -635,7 +679,7 @@ test_bad_arguments (void)
         "decode cuts its error to a small error buffer");
 
     /* Unknown ids, both ways. */
-    static const uint8_t unknown[] = { 0, 7, 9, 255 };
+    static const uint8_t unknown[] = { 0, 10, 11, 255 };
     for (size_t i = 0; i < COUNT (unknown); i++) {
         char what[64], why[64];
         session_msg (&msg, unknown[i], 1);
@@ -654,7 +698,8 @@ test_bad_arguments (void)
     } names[] = {
         { IM_MSG_HELLO, "HELLO" }, { IM_MSG_PULL, "PULL" }, { IM_MSG_RECORDS, "RECORDS" },
         { IM_MSG_PING, "PING" },   { IM_MSG_PONG, "PONG" }, { 0, "?" },
-        { IM_MSG_HAVE, "HAVE" },   { 7, "?" },
+        { IM_MSG_HAVE, "HAVE" },   { IM_MSG_LAZY, "LAZY" },
+        { IM_MSG_FETCH, "FETCH" }, { IM_MSG_FOUND, "FOUND" }, { 10, "?" },
         { -1, "?" },               { 256 + IM_MSG_PING, "?" },
     };
     for (size_t i = 0; i < COUNT (names); i++)
