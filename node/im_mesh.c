@@ -34,6 +34,8 @@
 #define LAZY_EVERY_MS 300     /* LAZY lists are sent again at most this often */
 #define WANT_GRACE_MS 3000    /* a noted record not arrived by then is fetched */
 #define FETCH_EVERY_MS 2000   /* a peer gets at most one FETCH this often */
+#define PENDING_MAX (8 * IM_MSG_CREDIT_MAX) /* keys heard of, kept until the next
+                                                batch from that peer is written */
 
 /* Why a record from a peer was not stored (counted per peer). */
 enum {
@@ -84,6 +86,8 @@ typedef struct {
     int64_t fetch_at;               /* when we last sent it a FETCH */
     uint8_t *want;                  /* keys to FETCH from it, IM_MSG_CREDIT_MAX */
     size_t nwant;
+    uint8_t *pending;               /* keys it said it holds, PENDING_MAX */
+    size_t npending;
     /* Counts. */
     uint64_t sent, received, known;
     uint64_t refused[REFUSE_COUNT];
@@ -144,6 +148,7 @@ peer_destroy (void **item)
     free (p->holds);
     free (p->lazy);
     free (p->want);
+    free (p->pending);
     free (p);
     *item = NULL;
 }
@@ -306,7 +311,9 @@ peer_new (im_mesh_t *self, const im_peer_conf_t *conf)
     peer_t *p = calloc (1, sizeof *p);
     if (p && (!(p->holds = calloc (HOLDS_SLOTS, IM_MSG_HAVE_KEY))
               || !(p->lazy = calloc (IM_MSG_CREDIT_MAX, IM_NODE_ID_SIZE))
-              || !(p->want = calloc (IM_MSG_CREDIT_MAX, IM_MSG_HAVE_KEY)))) {
+              || !(p->want = calloc (IM_MSG_CREDIT_MAX, IM_MSG_HAVE_KEY))
+              || !(p->pending = calloc (PENDING_MAX, IM_MSG_HAVE_KEY)))) {
+        free (p->want);
         free (p->holds);
         free (p->lazy);
         free (p);
@@ -732,11 +739,14 @@ handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
                                              err, sizeof err)
                        : im_store_put_batch_cursor (self->store, self->items, n,
                                                     self->results, p->card.node, cursor,
-                                                    err, sizeof err);
+                                                    p->pending, p->npending,
+                                                    zclock_mono (), err, sizeof err);
     if (stored < 0) {
         zsys_error ("mesh: cannot store records from %s: %s", p->card.name, err);
         return; /* the cursor did not move: the next pull asks again */
     }
+    if (!found)
+        p->npending = 0; /* written with the batch, before its cursor */
     p->cursor = cursor;
     if (cursor > p->their_seq)
         p->their_seq = cursor;
@@ -895,10 +905,17 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
          * is noted, durably, to be fetched if no one brings it. */
         for (size_t i = 0; i < msg->count; i++)
             holds_add (p, msg->have + i * IM_MSG_HAVE_KEY);
-        if (im_store_want (self->store, msg->have, msg->count, p->card.node,
-                           zclock_mono ()) < 0)
-            zsys_error ("mesh: cannot note what %s holds: %s", p->card.name,
-                        strerror (errno));
+        if (p->npending + msg->count > PENDING_MAX) {
+            /* Written now rather than with the next batch from it. */
+            if (im_store_want (self->store, p->pending, p->npending, p->card.node,
+                               zclock_mono ()) < 0)
+                zsys_error ("mesh: cannot note what %s holds: %s", p->card.name,
+                            strerror (errno));
+            p->npending = 0;
+        }
+        memcpy (p->pending + p->npending * IM_MSG_HAVE_KEY, msg->have,
+                msg->count * IM_MSG_HAVE_KEY);
+        p->npending += msg->count;
         break;
     case IM_MSG_LAZY:
         memcpy (p->lazy, msg->have, msg->count * IM_NODE_ID_SIZE);

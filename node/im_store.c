@@ -671,23 +671,19 @@ im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
     return count;
 }
 
-int
-im_store_want (im_store_t *self, const uint8_t *keys, size_t n, const uint8_t *peer,
-               int64_t now)
+/* Notes, inside TXN, the keys not held at their version as wanted from PEER.
+ * Adds the number noted to *NOTED when given. Returns an LMDB code. */
+static int
+want_in (im_store_t *self, MDB_txn *txn, const uint8_t *keys, size_t n,
+         const uint8_t *peer, int64_t now, int *noted)
 {
-    if (!self || (!keys && n) || !peer) {
-        errno = EINVAL;
-        return -1;
-    }
-    MDB_txn *txn;
-    int rc = mdb_txn_begin (self->env, NULL, 0, &txn);
-    int noted = 0;
+    int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const uint8_t *key = keys + i * IM_STORE_WANT_KEY;
         MDB_val rk = { IM_STORE_KEY_SIZE, (void *) key }, rv;
         uint64_t version = get_u64 (key + IM_STORE_KEY_SIZE), held = 0;
-        int got = mdb_get (txn, self->records, &rk, &rv);
-        if (got == 0 && rv.mv_size >= 4 + IM_STORE_KEY_SIZE + 8)
+        if (mdb_get (txn, self->records, &rk, &rv) == 0
+            && rv.mv_size >= 4 + IM_STORE_KEY_SIZE + 8)
             held = get_u64 ((uint8_t *) rv.mv_data + 4 + IM_STORE_KEY_SIZE);
         if (held >= version)
             continue;
@@ -698,9 +694,25 @@ im_store_want (im_store_t *self, const uint8_t *keys, size_t n, const uint8_t *p
         rc = mdb_put (txn, self->wanted, &k, &v, MDB_NOOVERWRITE);
         if (rc == MDB_KEYEXIST)
             rc = 0;
-        else if (rc == 0)
-            noted++;
+        else if (rc == 0 && noted)
+            (*noted)++;
     }
+    return rc;
+}
+
+int
+im_store_want (im_store_t *self, const uint8_t *keys, size_t n, const uint8_t *peer,
+               int64_t now)
+{
+    if (!self || (!keys && n) || !peer) {
+        errno = EINVAL;
+        return -1;
+    }
+    MDB_txn *txn;
+    int noted = 0;
+    int rc = mdb_txn_begin (self->env, NULL, 0, &txn);
+    if (rc == 0)
+        rc = want_in (self, txn, keys, n, peer, now, &noted);
     if (rc == 0 && noted == 0) {
         mdb_txn_abort (txn);
         return 0;
@@ -960,13 +972,15 @@ int
 im_store_put_batch (im_store_t *self, const im_store_item_t *items, size_t n,
                     int *results, char *err, size_t errsz)
 {
-    return im_store_put_batch_cursor (self, items, n, results, NULL, 0, err, errsz);
+    return im_store_put_batch_cursor (self, items, n, results, NULL, 0, NULL, 0, 0, err,
+                                      errsz);
 }
 
 int
 im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_t n,
                            int *results, const uint8_t *peer, uint64_t cursor,
-                           char *err, size_t errsz)
+                           const uint8_t *wanted, size_t nwanted, int64_t now, char *err,
+                           size_t errsz)
 {
     if (!self || (!items && n)) {
         errno = EINVAL;
@@ -1017,6 +1031,8 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
             MDB_val ck = { IM_NODE_ID_SIZE, (void *) peer }, cval = { 8, cv };
             rc = mdb_put (txn, self->cursors, &ck, &cval, 0);
         }
+        if (rc == 0 && peer && nwanted)
+            rc = want_in (self, txn, wanted, nwanted, peer, now, NULL);
         if (rc == 0)
             rc = mdb_txn_commit (txn);
         else

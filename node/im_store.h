@@ -104,10 +104,13 @@ int im_store_changes (im_store_t *self, uint64_t since, size_t limit, im_store_f
 
 /* Like im_store_put_batch, and in the same transaction records that the
  * changes of peer PEER were applied up to CURSOR, so that a crash never
- * loses a batch nor applies one twice. */
+ * loses a batch nor applies one twice; and notes the NWANTED keys at WANTED
+ * (see im_store_want) that are not held once the batch is in, as wanted
+ * from PEER at time NOW. */
 int im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items,
                                size_t n, int *results, const uint8_t *peer,
-                               uint64_t cursor, char *err, size_t errsz);
+                               uint64_t cursor, const uint8_t *wanted, size_t nwanted,
+                               int64_t now, char *err, size_t errsz);
 
 /* The cursor recorded for PEER (0 when none). Returns 0 or -1 with errno. */
 int im_store_cursor (im_store_t *self, const uint8_t *peer, uint64_t *cursor);
