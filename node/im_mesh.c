@@ -179,12 +179,14 @@ peer_connected (const peer_t *p)
            && (*p->endpoint ? p->dealer_ready : p->inbound != NULL);
 }
 
-/* Sends MSG to P on SOCK (with ROUTE on the ROUTER). Returns 0 or -1. */
+/* Encodes MSG into BUF (IM_MSG_MAX bytes) and sends it on SOCK, after ROUTE
+ * on the ROUTER, without waiting. Returns 0, or -1 with errno (EAGAIN: the
+ * peer's queue is full). */
 static int
-send_msg (im_mesh_t *self, zsock_t *sock, zframe_t *route, const im_msg_t *msg)
+send_in (zsock_t *sock, zframe_t *route, const im_msg_t *msg, uint8_t *buf)
 {
     size_t len;
-    if (im_msg_encode (msg, self->buf, IM_MSG_MAX, &len) != 0) {
+    if (im_msg_encode (msg, buf, IM_MSG_MAX, &len) != 0) {
         zsys_error ("mesh: cannot encode %s: %s", im_msg_name (msg->id), strerror (errno));
         return -1;
     }
@@ -192,7 +194,14 @@ send_msg (im_mesh_t *self, zsock_t *sock, zframe_t *route, const im_msg_t *msg)
     if (route && zmq_send (handle, zframe_data (route), zframe_size (route),
                            ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return -1;
-    return zmq_send (handle, self->buf, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+    return zmq_send (handle, buf, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+}
+
+/* Sends MSG to P on SOCK (with ROUTE on the ROUTER). Returns 0 or -1. */
+static int
+send_msg (im_mesh_t *self, zsock_t *sock, zframe_t *route, const im_msg_t *msg)
+{
+    return send_in (sock, route, msg, self->buf);
 }
 
 static uint64_t
@@ -565,28 +574,17 @@ serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t curs
     im_store_stats_t st;
     im_store_stats (self->store, &st);
     msg->more = msg->cursor < st.last_seq;
-    size_t len;
-    void *handle = zsock_resolve (sock);
+    /* Both go through OUT: the staged records sit at the top of BUF. */
     if (self->nnotes) {
         /* The notes go first: the puller records them before it moves its
          * cursor past them. */
         im_msg_t notes = { .id = IM_MSG_HAVE, .count = self->nnotes, .have = self->notes };
-        if (im_msg_encode (&notes, self->out, IM_MSG_MAX, &len) != 0
-            || (route && zmq_send (handle, zframe_data (route), zframe_size (route),
-                                   ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-            || zmq_send (handle, self->out, len, ZMQ_DONTWAIT) < 0) {
+        if (send_in (sock, route, &notes, self->out) != 0) {
             self->relay_at = zclock_mono () + 50;
             return 0; /* try again shortly; nothing was promised */
         }
     }
-    if (im_msg_encode (msg, self->out, IM_MSG_MAX, &len) != 0) {
-        zsys_error ("mesh: cannot encode RECORDS for %s: %s", p->card.name,
-                    strerror (errno));
-        return 1;
-    }
-    if ((route && zmq_send (handle, zframe_data (route), zframe_size (route),
-                            ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-        || zmq_send (handle, self->out, len, ZMQ_DONTWAIT) < 0) {
+    if (send_in (sock, route, msg, self->out) != 0) {
         if (zmq_errno () == EAGAIN) {
             /* The peer is not reading yet: the pull stays waiting and is
              * answered again shortly. */
@@ -806,14 +804,9 @@ handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         bytes += IM_MSG_ENTRY_OVERHEAD + len;
     }
     free (keys);
-    size_t len;
-    if (im_msg_encode (out, self->out, IM_MSG_MAX, &len) == 0) {
-        void *handle = zsock_resolve (sock);
-        if ((!route || zmq_send (handle, zframe_data (route), zframe_size (route),
-                                 ZMQ_SNDMORE | ZMQ_DONTWAIT) == 0)
-            && zmq_send (handle, self->out, len, ZMQ_DONTWAIT) >= 0)
-            p->sent += out->count;
-    }
+    /* Through OUT: the records are staged at the top of BUF. */
+    if (send_in (sock, route, out, self->out) == 0)
+        p->sent += out->count;
 }
 
 /* --- Messages ---------------------------------------------------------- */
