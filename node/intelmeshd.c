@@ -204,6 +204,10 @@ main (int argc, char *argv[])
     char path[PATH_MAX + 32];
     if (im_dir_path (dir, IM_CONTROL_FILE, path, sizeof path) == 0)
         unlink (path);
+    /* The pid file goes while the lock is still held: no one else can have
+     * taken it meanwhile. */
+    if (im_dir_path (dir, IM_PID_FILE, path, sizeof path) == 0)
+        unlink (path);
     close (lock_fd);
     zsys_shutdown ();
     return 0;
