@@ -369,23 +369,15 @@ int
 im_store_get (im_store_t *self, const uint8_t origin[IM_NODE_ID_SIZE],
               const uint8_t id[IM_ID_SIZE], im_record_t *rec)
 {
-    if (!self || !origin || !id) {
-        errno = EINVAL;
+    uint8_t blob[IM_RECORD_MAX];
+    size_t len;
+    if (im_store_get_raw (self, origin, id, blob, sizeof blob, &len))
         return -1;
-    }
-    MDB_val v;
-    int rc;
-    if (read_record (self, origin, id, &v, &rc))
-        return -1;
-    int result = 0;
-    if (rc)
-        result = store_error (rc, "reading", NULL, 0);
-    else if (rec && im_record_decode_stored (v.mv_data, v.mv_size, rec)) {
+    if (rec && im_record_decode_stored (blob, len, rec)) {
         errno = EIO;
-        result = -1;
+        return -1;
     }
-    reader_end (self);
-    return result;
+    return 0;
 }
 
 /* Decodes the record under KEY and hands it to FN. Returns FN's answer, or
