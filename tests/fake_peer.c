@@ -534,7 +534,11 @@ run_inject (const keys_t *k, const char *endpoint, const char *server_hex,
             link_send (&l, &msg);
             break;
         case IM_MSG_HAVE:
-            break; /* what it holds now: nothing to do for us */
+        case IM_MSG_LAZY:
+        case IM_MSG_FETCH:
+            break; /* what it holds, or would rather not get in full, or asks
+                      for: nothing to do for a peer that sends only what it
+                      is pulled for */
         case IM_MSG_PONG:
             if (mode == MODE_PROTOCOL && answered) {
                 printf (
