@@ -111,41 +111,132 @@ config_defaults (im_config_t *cfg)
 static const char *known_settings[] = {
     "node", "node/name", "node/listen", "node/bind", "pub", "pub/endpoint", "pub/heartbeat",
     "store", "store/map-size", "log", "log/syslog", "peer", "peer/name", "peer/card",
-    "peer/endpoint", "peer/policy", NULL
+    "peer/endpoint", "peer/policy", "peer/accept", "peer/accept-types",
+    "peer/accept-origins", "peer/rate", "policy", "policy/name", "policy/max-tlp",
+    "policy/types", "policy/deny-types", "policy/tags", "policy/deny-tags",
+    "policy/min-confidence", "policy/relay", "policy/relay-origins", NULL
 };
 
+/* Where a setting is: the line, in the configuration's text, of the ORDINAL-th
+ * top-level section, or of its key KEY when it has one (1-based; 0 unknown). */
 static int
-check_known (zconfig_t *item, const char *prefix, char *err, size_t errsz)
+line_of (const char *text, int ordinal, const char *key)
 {
-    for (; item; item = zconfig_next (item)) {
+    int line = 0, top = -1, at = 0;
+    const char *p = text;
+    while (p && *p) {
+        const char *eol = strchr (p, '\n');
+        size_t len = eol ? (size_t) (eol - p) : strlen (p);
+        line++;
+        if (len && *p != ' ' && *p != '\t' && *p != '#' && *p != '\r') {
+            if (++top == ordinal)
+                at = line;
+            else if (top > ordinal)
+                break;
+        }
+        else if (top == ordinal && key) {
+            const char *q = p, *end = p + len;
+            while (q < end && (*q == ' ' || *q == '\t'))
+                q++;
+            size_t k = strlen (key);
+            if ((size_t) (end - q) >= k && strncmp (q, key, k) == 0
+                && (q + k == end || strchr (" \t=\r#", q[k])))
+                return line;
+        }
+        p = eol ? eol + 1 : NULL;
+    }
+    return at;
+}
+
+/* The ordinal of the first top-level section named NAME, or -1. */
+static int
+ordinal_of (zconfig_t *root, const char *name)
+{
+    int i = 0;
+    for (zconfig_t *item = zconfig_child (root); item; item = zconfig_next (item), i++)
+        if (zconfig_name (item) && strcmp (zconfig_name (item), name) == 0)
+            return i;
+    return -1;
+}
+
+/* What loading needs to report a failure at its line. */
+typedef struct {
+    const char *text;
+    zconfig_t *root;
+    im_config_t *cfg;
+    char *err;
+    size_t errsz;
+} load_t;
+
+static int
+fail_at (load_t *ld, int ordinal, const char *key, int code, const char *fmt, ...)
+    __attribute__ ((format (printf, 5, 6)));
+
+static int
+fail_at (load_t *ld, int ordinal, const char *key, int code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (msg, sizeof msg, fmt, ap);
+    va_end (ap);
+    int line = ordinal >= 0 ? line_of (ld->text, ordinal, key) : 0;
+    if (line)
+        return im_fail (code, ld->err, ld->errsz, "%s:%d: %s", IM_CONFIG_FILE, line, msg);
+    return im_fail (code, ld->err, ld->errsz, "%s: %s", IM_CONFIG_FILE, msg);
+}
+
+/* A setting given as a path ("node/name"): fails at its line. */
+static int
+fail_path (load_t *ld, const char *path, int code, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
+static int
+fail_path (load_t *ld, const char *path, int code, const char *fmt, ...)
+{
+    char msg[512], section[64];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (msg, sizeof msg, fmt, ap);
+    va_end (ap);
+    const char *slash = strchr (path, '/');
+    snprintf (section, sizeof section, "%.*s", slash ? (int) (slash - path) : 63, path);
+    return fail_at (ld, ordinal_of (ld->root, section), slash ? slash + 1 : NULL, code,
+                    "%s", msg);
+}
+
+static int
+check_known (load_t *ld, zconfig_t *item, const char *prefix, int ordinal)
+{
+    for (int i = 0; item; item = zconfig_next (item), i++) {
         char path[256];
         snprintf (path, sizeof path, "%s%s%s", prefix, *prefix ? "/" : "",
                   zconfig_name (item) ? zconfig_name (item) : "");
         int found = 0;
-        for (int i = 0; known_settings[i] && !found; i++)
-            found = strcmp (path, known_settings[i]) == 0;
+        for (int k = 0; known_settings[k] && !found; k++)
+            found = strcmp (path, known_settings[k]) == 0;
+        int at = *prefix ? ordinal : i;
         if (!found)
-            return im_fail (EINVAL, err, errsz, "%s: unknown setting '%s'", IM_CONFIG_FILE,
-                         path);
-        if (check_known (zconfig_child (item), path, err, errsz))
+            return fail_at (ld, at, *prefix ? zconfig_name (item) : NULL, EINVAL,
+                            "unknown setting '%s'", path);
+        if (check_known (ld, zconfig_child (item), path, at))
             return -1;
     }
     return 0;
 }
 
 static int
-get_number (zconfig_t *root, const char *path, long long min, long long max,
-            long long *out, char *err, size_t errsz)
+get_number (load_t *ld, const char *path, long long min, long long max, long long *out)
 {
-    char *text = zconfig_get (root, path, NULL);
+    char *text = zconfig_get (ld->root, path, NULL);
     if (!text)
         return 0;
     char *end;
     errno = 0;
     long long v = strtoll (text, &end, 10);
     if (errno || end == text || *end || v < min || v > max)
-        return im_fail (EINVAL, err, errsz, "%s: %s = '%s' is not a number from %lld to %lld",
-                     IM_CONFIG_FILE, path, text, min, max);
+        return fail_path (ld, path, EINVAL, "%s = '%s' is not a number from %lld to %lld",
+                          path, text, min, max);
     *out = v;
     return 0;
 }
@@ -184,49 +275,197 @@ im_card_parse (const char *text, im_card_t *card, char *err, size_t errsz)
     return 0;
 }
 
-/* One 'peer' section of the configuration, checked against the others. */
+/* One 'peer' section of the configuration, checked against the others: its
+ * identity (its rules are read once every peer is known). */
 static int
-load_peer (im_config_t *cfg, zconfig_t *item, char *err, size_t errsz)
+load_peer (load_t *ld, zconfig_t *item, int ordinal)
 {
+    im_config_t *cfg = ld->cfg;
     const char *name = zconfig_get (item, "name", NULL);
     const char *card = zconfig_get (item, "card", NULL);
     const char *endpoint = zconfig_get (item, "endpoint", NULL);
-    const char *policy = zconfig_get (item, "policy", "default");
+    const char *policy = zconfig_get (item, "policy", IM_POLICY_DEFAULT);
     char why[256];
     if (cfg->npeers >= IM_PEERS_MAX)
-        return im_fail (ENOSPC, err, errsz, "%s: more than %d peers", IM_CONFIG_FILE,
-                        IM_PEERS_MAX);
+        return fail_at (ld, ordinal, NULL, ENOSPC, "more than %d peers", IM_PEERS_MAX);
     if (!name || !im_name_valid (name))
-        return im_fail (EINVAL, err, errsz, "%s: peer %zu: name missing or not 1-64 "
-                        "letters, digits, '.', '_' or '-'", IM_CONFIG_FILE, cfg->npeers + 1);
+        return fail_at (ld, ordinal, name ? "name" : NULL, EINVAL,
+                        "peer %zu: name missing or not 1-64 letters, digits, '.', '_' "
+                        "or '-'", cfg->npeers + 1);
     im_peer_conf_t *p = &cfg->peers[cfg->npeers];
+    memset (p, 0, sizeof *p);
     if (im_card_parse (card, &p->card, why, sizeof why))
-        return im_fail (EINVAL, err, errsz, "%s: peer %s: %s", IM_CONFIG_FILE, name, why);
+        return fail_at (ld, ordinal, card ? "card" : NULL, EINVAL, "peer %s: %s", name, why);
     snprintf (p->card.name, sizeof p->card.name, "%s", name);
     if (endpoint && *endpoint && (!im_endpoint_valid (endpoint)
                                   || strncmp (endpoint, "tcp://", 6) != 0))
-        return im_fail (EINVAL, err, errsz, "%s: peer %s: endpoint '%s' is not tcp://",
-                        IM_CONFIG_FILE, name, endpoint);
+        return fail_at (ld, ordinal, "endpoint", EINVAL,
+                        "peer %s: endpoint '%s' is not tcp://", name, endpoint);
     snprintf (p->endpoint, sizeof p->endpoint, "%s",
               endpoint ? endpoint : p->card.endpoint);
-    if (strcmp (policy, "default") != 0)
-        return im_fail (EINVAL, err, errsz,
-                        "%s: peer %s: policy '%s': only 'default' exists in this version "
-                        "(sharing policies are not built yet)", IM_CONFIG_FILE, name, policy);
+    if (!im_name_valid (policy))
+        return fail_at (ld, ordinal, "policy", EINVAL,
+                        "peer %s: '%.64s' is not a policy name", name, policy);
+    snprintf (p->policy, sizeof p->policy, "%s", policy);
+    im_inbound_default (&p->in);
     for (size_t i = 0; i < cfg->npeers; i++) {
         const im_peer_conf_t *q = &cfg->peers[i];
         if (strcmp (q->card.name, name) == 0)
-            return im_fail (EEXIST, err, errsz, "%s: peer %s is listed twice",
-                            IM_CONFIG_FILE, name);
+            return fail_at (ld, ordinal, "name", EEXIST, "peer %s is listed twice", name);
         if (memcmp (q->card.node, p->card.node, 32) == 0)
-            return im_fail (EEXIST, err, errsz, "%s: peers %s and %s have the same node id",
-                            IM_CONFIG_FILE, q->card.name, name);
+            return fail_at (ld, ordinal, "card", EEXIST,
+                            "peers %s and %s have the same node id", q->card.name, name);
         if (memcmp (q->card.curve, p->card.curve, 32) == 0)
-            return im_fail (EEXIST, err, errsz, "%s: peers %s and %s have the same CURVE key",
-                            IM_CONFIG_FILE, q->card.name, name);
+            return fail_at (ld, ordinal, "card", EEXIST,
+                            "peers %s and %s have the same CURVE key", q->card.name, name);
     }
     cfg->npeers++;
     return 0;
+}
+
+/* A list of origins with peer names replaced by their node ids. Returns 0,
+ * or -1 when OUT is too small. */
+static int
+resolve_origins (load_t *ld, const char *value, char *out, size_t outsz)
+{
+    size_t o = 0;
+    out[0] = 0;
+    const char *p = value;
+    while (*p) {
+        while (*p == ',' || *p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        const char *end = p;
+        while (*end && *end != ',' && *end != ' ' && *end != '\t')
+            end++;
+        char item[IM_NAME_MAX + 2];
+        int ilen = end - p > IM_NAME_MAX + 1 ? IM_NAME_MAX + 1 : (int) (end - p);
+        snprintf (item, sizeof item, "%.*s", ilen, p);
+        const im_peer_conf_t *peer = im_config_peer (ld->cfg, item);
+        char hex[IM_NODE_HEX_SIZE];
+        if (peer)
+            im_node_format (peer->card.node, hex);
+        int n = snprintf (out + o, outsz - o, "%s%.*s", o ? "," : "",
+                          peer ? 64 : (int) (end - p), peer ? hex : p);
+        if (n < 0 || o + (size_t) n >= outsz)
+            return -1;
+        o += (size_t) n;
+        p = end;
+    }
+    return 0;
+}
+
+static const char *inbound_keys[] = { "accept", "accept-types", "accept-origins", "rate",
+                                      NULL };
+static const char *policy_keys[] = { "max-tlp", "types", "deny-types", "tags", "deny-tags",
+                                     "min-confidence", "relay", "relay-origins", NULL };
+
+/* Sets one rule of RULES (a policy or inbound rules). */
+typedef int (rule_set_fn) (void *rules, const char *key, const char *value, char *err,
+                           size_t errsz);
+
+static int
+set_policy_rule (void *rules, const char *key, const char *value, char *err, size_t errsz)
+{
+    return im_policy_set (rules, key, value, err, errsz);
+}
+
+static int
+set_inbound_rule (void *rules, const char *key, const char *value, char *err,
+                  size_t errsz)
+{
+    return im_inbound_set (rules, key, value, err, errsz);
+}
+
+/* Reads the rules KEYS of section ITEM through SET into RULES. */
+static int
+load_rules (load_t *ld, zconfig_t *item, int ordinal, const char *what, const char **keys,
+            rule_set_fn *set, void *rules)
+{
+    for (int k = 0; keys[k]; k++) {
+        const char *value = zconfig_get (item, keys[k], NULL);
+        if (!value)
+            continue;
+        char resolved[IM_POLICY_ORIGINS_MAX * (IM_NODE_HEX_SIZE + 1) + 512], why[512];
+        int origins = strstr (keys[k], "origins") != NULL;
+        if (origins && resolve_origins (ld, value, resolved, sizeof resolved))
+            return fail_at (ld, ordinal, keys[k], EINVAL, "%s: %s: more than %d origins",
+                            what, keys[k], IM_POLICY_ORIGINS_MAX);
+        if (set (rules, keys[k], origins ? resolved : value, why, sizeof why))
+            return fail_at (ld, ordinal, keys[k], EINVAL, "%s: %s", what, why);
+    }
+    return 0;
+}
+
+/* One 'policy' section. */
+static int
+load_policy (load_t *ld, zconfig_t *item, int ordinal)
+{
+    im_config_t *cfg = ld->cfg;
+    const char *name = zconfig_get (item, "name", NULL);
+    char why[512], what[IM_POLICY_NAME_MAX + 16];
+    if (!name || !im_name_valid (name))
+        return fail_at (ld, ordinal, name ? "name" : NULL, EINVAL,
+                        "policy: name missing or not 1-64 letters, digits, '.', '_' or '-'");
+    if (im_config_policy (cfg, name))
+        return fail_at (ld, ordinal, "name", EEXIST, "policy %s is defined twice", name);
+    if (cfg->npolicies >= IM_POLICY_MAX - 1)
+        return fail_at (ld, ordinal, NULL, ENOSPC, "more than %d policies",
+                        IM_POLICY_MAX - 1);
+    im_policy_t *pol = &cfg->policies[cfg->npolicies];
+    im_policy_default (pol, name);
+    snprintf (what, sizeof what, "policy %s", name);
+    if (load_rules (ld, item, ordinal, what, policy_keys, set_policy_rule, pol))
+        return -1;
+    if (im_policy_check (pol, why, sizeof why))
+        return fail_at (ld, ordinal, NULL, EINVAL, "%s", why);
+    cfg->npolicies++;
+    return 0;
+}
+
+/* The inbound rules of the peer section ITEM, once every peer is known. */
+static int
+load_inbound (load_t *ld, zconfig_t *item, int ordinal, im_peer_conf_t *p)
+{
+    char what[IM_NAME_MAX + 16];
+    snprintf (what, sizeof what, "peer %s", p->card.name);
+    if (load_rules (ld, item, ordinal, what, inbound_keys, set_inbound_rule, &p->in))
+        return -1;
+    if (!p->in.relayed && p->in.norigins
+        && (p->in.norigins > 1 || memcmp (p->in.origins[0], p->card.node, 32) != 0))
+        return fail_at (ld, ordinal, "accept-origins", EINVAL,
+                        "peer %s: accept = own contradicts accept-origins naming other "
+                        "nodes", p->card.name);
+    if (!im_config_policy (ld->cfg, p->policy))
+        return fail_at (ld, ordinal, "policy", EINVAL,
+                        "peer %s: there is no policy named '%s'", p->card.name, p->policy);
+    return 0;
+}
+
+const im_policy_t *
+im_config_policy (const im_config_t *cfg, const char *name)
+{
+    for (size_t i = 0; cfg && name && i < cfg->npolicies; i++)
+        if (strcmp (cfg->policies[i].name, name) == 0)
+            return &cfg->policies[i];
+    return NULL;
+}
+
+const im_policy_t *
+im_config_peer_policy (const im_config_t *cfg, const im_peer_conf_t *peer)
+{
+    const im_policy_t *pol = im_config_policy (cfg, peer->policy);
+    return pol ? pol : im_config_policy (cfg, IM_POLICY_DEFAULT);
+}
+
+const im_peer_conf_t *
+im_config_peer (const im_config_t *cfg, const char *name)
+{
+    for (size_t i = 0; cfg && name && i < cfg->npeers; i++)
+        if (strcmp (cfg->peers[i].card.name, name) == 0)
+            return &cfg->peers[i];
+    return NULL;
 }
 
 /* Reads DIR/intelmesh.conf whole. Returns a new string or NULL (errno). */
@@ -407,59 +646,52 @@ im_config_peer_remove (const char *dir, const char *name, char *err, size_t errs
 }
 
 int
-im_config_load (const char *dir, im_config_t *cfg, char *err, size_t errsz)
+im_config_load_text (const char *text, im_config_t *cfg, char *err, size_t errsz)
 {
-    char path[4096];
-    if (!dir || !cfg)
+    if (!text || !cfg)
         return im_fail (EINVAL, err, errsz, "config: missing argument");
     config_defaults (cfg);
-    if (im_dir_path (dir, IM_CONFIG_FILE, path, sizeof path))
-        return im_fail (ENAMETOOLONG, err, errsz, "%s: path too long", dir);
-    if (access (path, R_OK) != 0)
-        return im_fail (errno, err, errsz, "%s: %s (run 'intelmesh init -d %s' first)",
-                     path, strerror (errno), dir);
-    zconfig_t *root = zconfig_load (path);
+    zconfig_t *root = zconfig_str_load (text);
     if (!root)
-        return im_fail (EINVAL, err, errsz, "%s: not a valid ZPL file", path);
-    int rc = check_known (zconfig_child (root), "", err, errsz);
+        return im_fail (EINVAL, err, errsz, "%s: not a valid ZPL file", IM_CONFIG_FILE);
+    load_t ld = { text, root, cfg, err, errsz };
+    int rc = check_known (&ld, zconfig_child (root), "", 0);
     char *v;
     if (rc == 0 && (v = zconfig_get (root, "node/name", NULL))) {
         if (!im_name_valid (v))
-            rc = im_fail (EINVAL, err, errsz,
-                       "%s: node/name '%s' is not 1-64 letters, digits, '.', '_' or '-'",
-                       IM_CONFIG_FILE, v);
+            rc = fail_path (&ld, "node/name", EINVAL,
+                            "node/name '%s' is not 1-64 letters, digits, '.', '_' or '-'", v);
         else
             snprintf (cfg->name, sizeof cfg->name, "%s", v);
     }
     if (rc == 0 && (v = zconfig_get (root, "node/listen", NULL))) {
         if (!im_endpoint_valid (v))
-            rc = im_fail (EINVAL, err, errsz, "%s: node/listen '%s' is not a tcp:// endpoint",
-                       IM_CONFIG_FILE, v);
+            rc = fail_path (&ld, "node/listen", EINVAL,
+                            "node/listen '%s' is not a tcp:// endpoint", v);
         else
             snprintf (cfg->listen, sizeof cfg->listen, "%s", v);
     }
     if (rc == 0 && (v = zconfig_get (root, "pub/endpoint", NULL))) {
         if (!im_endpoint_valid (v))
-            rc = im_fail (EINVAL, err, errsz,
-                       "%s: pub/endpoint '%s' is not a tcp:// or ipc:// endpoint",
-                       IM_CONFIG_FILE, v);
+            rc = fail_path (&ld, "pub/endpoint", EINVAL,
+                            "pub/endpoint '%s' is not a tcp:// or ipc:// endpoint", v);
         else
             snprintf (cfg->pub_endpoint, sizeof cfg->pub_endpoint, "%s", v);
     }
     long long hb = cfg->heartbeat, map = (long long) cfg->map_size, sl = cfg->syslog;
     if (rc == 0)
-        rc = get_number (root, "pub/heartbeat", 1, 3600, &hb, err, errsz);
+        rc = get_number (&ld, "pub/heartbeat", 1, 3600, &hb);
     if (rc == 0)
-        rc = get_number (root, "store/map-size", 1 << 20, 1LL << 40, &map, err, errsz);
+        rc = get_number (&ld, "store/map-size", 1 << 20, 1LL << 40, &map);
     if (rc == 0)
-        rc = get_number (root, "log/syslog", 0, 1, &sl, err, errsz);
+        rc = get_number (&ld, "log/syslog", 0, 1, &sl);
     cfg->heartbeat = (int) hb;
     cfg->map_size = (size_t) map;
     cfg->syslog = (int) sl;
     if (rc == 0 && (v = zconfig_get (root, "node/bind", NULL))) {
         if (!im_endpoint_valid (v) || strncmp (v, "tcp://", 6) != 0)
-            rc = im_fail (EINVAL, err, errsz, "%s: node/bind '%s' is not a tcp:// endpoint",
-                          IM_CONFIG_FILE, v);
+            rc = fail_path (&ld, "node/bind", EINVAL,
+                            "node/bind '%s' is not a tcp:// endpoint", v);
         else
             snprintf (cfg->bind, sizeof cfg->bind, "%s", v);
     }
@@ -475,11 +707,218 @@ im_config_load (const char *dir, im_config_t *cfg, char *err, size_t errsz)
         snprintf (cfg->bind, sizeof cfg->bind, literal ? "%s" : "tcp://*%s",
                   literal ? cfg->listen : colon);
     }
+    /* Peers first, so that policies and inbound rules can name them. */
+    int i = 0;
     for (zconfig_t *item = zconfig_child (root); rc == 0 && item;
-         item = zconfig_next (item))
+         item = zconfig_next (item), i++)
         if (streq (zconfig_name (item), "peer"))
-            rc = load_peer (cfg, item, err, errsz);
+            rc = load_peer (&ld, item, i);
+    i = 0;
+    for (zconfig_t *item = zconfig_child (root); rc == 0 && item;
+         item = zconfig_next (item), i++)
+        if (streq (zconfig_name (item), "policy"))
+            rc = load_policy (&ld, item, i);
+    if (rc == 0 && !im_config_policy (cfg, IM_POLICY_DEFAULT))
+        im_policy_default (&cfg->policies[cfg->npolicies++], IM_POLICY_DEFAULT);
+    i = 0;
+    size_t peer = 0;
+    for (zconfig_t *item = zconfig_child (root); rc == 0 && item;
+         item = zconfig_next (item), i++)
+        if (streq (zconfig_name (item), "peer"))
+            rc = load_inbound (&ld, item, i, &cfg->peers[peer++]);
     zconfig_destroy (&root);
+    return rc;
+}
+
+int
+im_config_load (const char *dir, im_config_t *cfg, char *err, size_t errsz)
+{
+    char path[4096];
+    if (!dir || !cfg)
+        return im_fail (EINVAL, err, errsz, "config: missing argument");
+    config_defaults (cfg);
+    if (im_dir_path (dir, IM_CONFIG_FILE, path, sizeof path))
+        return im_fail (ENAMETOOLONG, err, errsz, "%s: path too long", dir);
+    if (access (path, R_OK) != 0)
+        return im_fail (errno, err, errsz, "%s: %s (run 'intelmesh init -d %s' first)",
+                        path, strerror (errno), dir);
+    char *text = read_config (dir, err, errsz);
+    if (!text)
+        return -1;
+    int rc = im_config_load_text (text, cfg, err, errsz);
+    free (text);
+    return rc;
+}
+
+/* The extent of the section KIND named NAME in TEXT: from its first line to
+ * the start of the next line that is neither indented, blank nor a comment.
+ * Returns 1 and sets *START, *END, or 0. */
+static int
+find_section (const char *text, const char *kind, const char *name, const char **start,
+              const char **end)
+{
+    size_t k = strlen (kind);
+    const char *p = text;
+    while (*p) {
+        const char *eol = strchr (p, '\n');
+        const char *next = eol ? eol + 1 : p + strlen (p);
+        if (strncmp (p, kind, k) == 0 && strchr ("\n \r#", p[k])) {
+            const char *e = next;
+            int match = 0;
+            while (*e && strchr (" \t\n#", *e)) {
+                const char *el = strchr (e, '\n');
+                if (is_name_line (e, name))
+                    match = 1;
+                e = el ? el + 1 : e + strlen (e);
+            }
+            if (match) {
+                *start = p;
+                *end = e;
+                return 1;
+            }
+        }
+        p = next;
+    }
+    return 0;
+}
+
+/* Whether LINE is "    KEY = ..." (or "    KEY" alone). */
+static int
+is_key_line (const char *line, const char *key)
+{
+    if (*line != ' ' && *line != '\t')
+        return 0;
+    while (*line == ' ' || *line == '\t')
+        line++;
+    size_t k = strlen (key);
+    return strncmp (line, key, k) == 0 && strchr (" \t=\r\n#", line[k]) && line[k];
+}
+
+int
+im_config_section_set (const char *dir, const char *kind, const char *name, int create,
+                       const char **keys, const char **values, size_t n, char *err,
+                       size_t errsz)
+{
+    if (!dir || !kind || !name || (n && (!keys || !values)))
+        return im_fail (EINVAL, err, errsz, "config: missing argument");
+    for (size_t i = 0; i < n; i++)
+        if (values[i] && strpbrk (values[i], "\"\n\r"))
+            return im_fail (EINVAL, err, errsz, "%s: a value may not hold a quote or a "
+                            "line break", keys[i]);
+    char *text = read_config (dir, err, errsz);
+    if (!text)
+        return -1;
+    const char *start, *end;
+    int found = find_section (text, kind, name, &start, &end);
+    if (!found && !create) {
+        free (text);
+        return im_fail (ENOENT, err, errsz, "no %s named %s in %s", kind, name,
+                        IM_CONFIG_FILE);
+    }
+    /* Build the section anew: its lines, with each key replaced, removed or
+     * added after the last setting. */
+    char *section = NULL;
+    size_t size = 0;
+    FILE *mem = open_memstream (&section, &size);
+    if (!mem) {
+        free (text);
+        return im_fail (ENOMEM, err, errsz, "out of memory");
+    }
+    int *done = calloc (n ? n : 1, sizeof *done);
+    if (found) {
+        /* Trailing blank and comment lines stay after the section. */
+        const char *last = start, *p = start;
+        while (p < end) {
+            const char *el = strchr (p, '\n');
+            const char *next = el && el < end ? el + 1 : end;
+            const char *q = p;
+            while (q < next && (*q == ' ' || *q == '\t'))
+                q++;
+            if (q < next && *q != '\n' && *q != '#')
+                last = next;
+            p = next;
+        }
+        for (p = start; p < last;) {
+            const char *el = strchr (p, '\n');
+            const char *next = el && el < last ? el + 1 : last;
+            int replaced = 0;
+            for (size_t i = 0; i < n && !replaced; i++)
+                if (is_key_line (p, keys[i])) {
+                    replaced = 1;
+                    if (values[i] && !done[i])
+                        fprintf (mem, "    %s = \"%s\"\n", keys[i], values[i]);
+                    done[i] = 1;
+                }
+            if (!replaced)
+                fwrite (p, 1, (size_t) (next - p), mem);
+            if (!replaced && next == last && last[-1] != '\n')
+                fputc ('\n', mem);
+            p = next;
+        }
+        end = last;
+    }
+    else
+        fprintf (mem, "%s%s\n    name = \"%s\"\n",
+                 *text && text[strlen (text) - 1] != '\n' ? "\n\n" : "\n", kind, name);
+    for (size_t i = 0; i < n; i++)
+        if (!done[i] && values[i])
+            fprintf (mem, "    %s = \"%s\"\n", keys[i], values[i]);
+    free (done);
+    int rc = fclose (mem);
+    char *out = NULL;
+    if (rc == 0 && section) {
+        size_t before = found ? (size_t) (start - text) : strlen (text);
+        const char *after = found ? end : "";
+        out = malloc (before + strlen (section) + strlen (after) + 1);
+        if (out) {
+            memcpy (out, text, before);
+            strcpy (out + before, section);
+            strcat (out, after);
+        }
+    }
+    free (section);
+    free (text);
+    if (!out)
+        return im_fail (ENOMEM, err, errsz, "out of memory");
+    im_config_t *cfg = malloc (sizeof *cfg);
+    char why[512];
+    if (!cfg)
+        rc = im_fail (ENOMEM, err, errsz, "out of memory");
+    else if (im_config_load_text (out, cfg, why, sizeof why))
+        rc = im_fail (EINVAL, err, errsz, "not changed: %s", why);
+    else
+        rc = write_config (dir, out, err, errsz);
+    free (cfg);
+    free (out);
+    return rc;
+}
+
+int
+im_config_policy_remove (const char *dir, const char *name, char *err, size_t errsz)
+{
+    im_config_t *cfg = malloc (sizeof *cfg);
+    if (!cfg)
+        return im_fail (ENOMEM, err, errsz, "out of memory");
+    int rc = im_config_load (dir, cfg, err, errsz);
+    for (size_t i = 0; rc == 0 && i < cfg->npeers; i++)
+        if (strcmp (cfg->peers[i].policy, name) == 0)
+            rc = im_fail (EBUSY, err, errsz, "policy %s is in use by peer %s", name,
+                          cfg->peers[i].card.name);
+    free (cfg);
+    if (rc)
+        return rc;
+    char *text = read_config (dir, err, errsz);
+    if (!text)
+        return -1;
+    const char *start, *end;
+    if (!find_section (text, "policy", name, &start, &end)) {
+        free (text);
+        return im_fail (ENOENT, err, errsz, "no policy named %s in %s", name,
+                        IM_CONFIG_FILE);
+    }
+    memmove ((char *) start, end, strlen (end) + 1);
+    rc = write_config (dir, text, err, errsz);
+    free (text);
     return rc;
 }
 

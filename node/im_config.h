@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "im_policy.h"
+
 #define IM_CONFIG_FILE "intelmesh.conf"
 #define IM_CONTROL_FILE "control.sock"
 #define IM_PID_FILE "intelmeshd.pid"
@@ -35,6 +37,8 @@ typedef struct {
 typedef struct {
     im_card_t card;
     char endpoint[IM_ENDPOINT_MAX];
+    char policy[IM_POLICY_NAME_MAX + 1]; /* its outbound policy, by name */
+    im_inbound_t in;                      /* what is taken from it */
 } im_peer_conf_t;
 
 typedef struct {
@@ -47,7 +51,37 @@ typedef struct {
     int syslog;                         /* log to syslog rather than stderr */
     size_t npeers;                      /* the trust list */
     im_peer_conf_t peers[IM_PEERS_MAX];
+    size_t npolicies;                   /* named outbound policies; `default`
+                                           is always among them */
+    im_policy_t policies[IM_POLICY_MAX];
 } im_config_t;
+
+/* The policy named NAME, or NULL. */
+const im_policy_t *im_config_policy (const im_config_t *cfg, const char *name);
+
+/* The outbound policy of PEER (its named policy, which load checked exists). */
+const im_policy_t *im_config_peer_policy (const im_config_t *cfg,
+                                          const im_peer_conf_t *peer);
+
+/* The peer named NAME, or NULL. */
+const im_peer_conf_t *im_config_peer (const im_config_t *cfg, const char *name);
+
+/* Sets KEYS[i] = VALUES[i] (a NULL value removes the key) in the section
+ * KIND ("peer" or "policy") whose name is NAME, creating a policy section
+ * when CREATE and there is none. The new file must load (it is checked before
+ * it replaces the old one, atomically, comments kept). Returns 0, or -1 with
+ * errno (ENOENT: no such section; EINVAL: the result does not load, with
+ * the reason) and a reason in ERR. */
+int im_config_section_set (const char *dir, const char *kind, const char *name,
+                           int create, const char **keys, const char **values, size_t n,
+                           char *err, size_t errsz);
+
+/* Removes the policy section NAME; refused (EBUSY) while a peer points at
+ * it. */
+int im_config_policy_remove (const char *dir, const char *name, char *err, size_t errsz);
+
+/* Loads configuration TEXT (as im_config_load, naming lines of FILE). */
+int im_config_load_text (const char *text, im_config_t *cfg, char *err, size_t errsz);
 
 /* Parses a node card. Returns 0, or -1 with errno EINVAL and a reason. */
 int im_card_parse (const char *text, im_card_t *card, char *err, size_t errsz);
@@ -70,8 +104,9 @@ int im_dir_resolve (const char *opt, char *out, size_t outsz);
 /* DIR/FILE into OUT. Returns 0 or -1 with errno ENAMETOOLONG. */
 int im_dir_path (const char *dir, const char *file, char *out, size_t outsz);
 
-/* Loads DIR/intelmesh.conf over the defaults. Unknown settings and bad
- * values are refused with a reason naming the setting. Returns 0 or -1 with
+/* Loads DIR/intelmesh.conf over the defaults. Unknown settings, bad values,
+ * unknown policy names and contradictory rules are refused with a reason
+ * naming the file, line and setting ("intelmesh.conf:12: ..."). Returns 0 or -1 with
  * errno and the reason in ERR. */
 int im_config_load (const char *dir, im_config_t *cfg, char *err, size_t errsz);
 
