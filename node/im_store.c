@@ -28,6 +28,8 @@
 #define INDEX_KEY_MAX (1 + INDEX_PREFIX + 32)
 /* A change: record key, version, hops, and the peer it came from. */
 #define CHANGE_SIZE (IM_STORE_KEY_SIZE + 8 + 1 + IM_NODE_ID_SIZE)
+/* What HELD keeps of a record from a peer: hops, change number, the peer. */
+#define HELD_SIZE (1 + 8 + IM_NODE_ID_SIZE)
 
 struct _im_store_t {
     MDB_env *env;
@@ -39,6 +41,10 @@ struct _im_store_t {
     MDB_dbi meta;     /* schema, node, seq, counts, prefix lengths in use */
     MDB_dbi cursors;  /* peer -> change number of theirs applied here */
     MDB_dbi wanted;   /* origin|id|version -> peer|time: told of, not held */
+    MDB_dbi sent;     /* peer|origin|id -> version|time: newest version sent */
+    MDB_dbi sentlog;  /* peer|time|origin|id -> version: everything sent */
+    MDB_dbi held;     /* origin|id -> hops|change number|peer, for records
+                         that came from a peer */
     size_t map_size;
     MDB_txn *reader;  /* kept for reuse between reads (reset, renewed) */
     im_record_t *scratch; /* room for one decoded record, for look-ups */
@@ -274,6 +280,9 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
     if (rc == 0) rc = mdb_dbi_open (txn, "meta", MDB_CREATE, &self->meta);
     if (rc == 0) rc = mdb_dbi_open (txn, "cursors", MDB_CREATE, &self->cursors);
     if (rc == 0) rc = mdb_dbi_open (txn, "wanted", MDB_CREATE, &self->wanted);
+    if (rc == 0) rc = mdb_dbi_open (txn, "sent", MDB_CREATE, &self->sent);
+    if (rc == 0) rc = mdb_dbi_open (txn, "sentlog", MDB_CREATE, &self->sentlog);
+    if (rc == 0) rc = mdb_dbi_open (txn, "held", MDB_CREATE, &self->held);
     if (rc) {
         store_error (rc, "opening databases", err, errsz);
         goto failed;
@@ -881,6 +890,62 @@ forget_wanted (im_store_t *self, MDB_txn *txn, const uint8_t *rkey, uint64_t ver
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* Records from a peer keep their hops, change number and the peer they came
+ * from in HELD, so that a copy that comes over a shorter path can be told
+ * apart and `explain` can say where a record came from. */
+static int
+held_put (im_store_t *self, MDB_txn *txn, const im_store_item_t *item,
+          const uint8_t *rkey)
+{
+    if (!item->from)
+        return 0;
+    MDB_val k = { IM_STORE_KEY_SIZE, (void *) rkey };
+    uint8_t value[HELD_SIZE];
+    value[0] = item->hops;
+    put_u64 (value + 1, self->seq);
+    memcpy (value + 9, item->from, IM_NODE_ID_SIZE);
+    MDB_val v = { sizeof value, value };
+    return mdb_put (txn, self->held, &k, &v, 0);
+}
+
+/* The version held came again, over ITEM->hops: when that is fewer links
+ * than before, the record is logged again as a new change with the fewer
+ * hops (its old change dropped), so that it is served as far as its reach
+ * now allows. */
+static int
+closer (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, const uint8_t *rkey,
+        int *result)
+{
+    *result = IM_STORE_STALE;
+    MDB_val k = { IM_STORE_KEY_SIZE, (void *) rkey }, v;
+    int rc = mdb_get (txn, self->held, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0; /* our own: nothing is closer */
+    if (rc)
+        return rc;
+    if (v.mv_size != HELD_SIZE || ((uint8_t *) v.mv_data)[0] <= item->hops)
+        return 0;
+    uint8_t seqkey[8];
+    memcpy (seqkey, (uint8_t *) v.mv_data + 1, 8);
+    MDB_val ok = { 8, seqkey };
+    rc = mdb_del (txn, self->changes, &ok, NULL);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    uint8_t change[CHANGE_SIZE];
+    put_u64 (seqkey, ++self->seq);
+    memcpy (change, rkey, IM_STORE_KEY_SIZE);
+    put_u64 (change + IM_STORE_KEY_SIZE, item->rec->version);
+    change[IM_STORE_KEY_SIZE + 8] = item->hops;
+    memcpy (change + IM_STORE_KEY_SIZE + 9, item->from, IM_NODE_ID_SIZE);
+    MDB_val ck = { 8, seqkey }, cv = { sizeof change, change };
+    if ((rc = mdb_put (txn, self->changes, &ck, &cv, MDB_APPEND)) != 0)
+        return rc;
+    if ((rc = held_put (self, txn, item, rkey)) != 0)
+        return rc;
+    *result = IM_STORE_CLOSER;
+    return 0;
+}
+
 /* Applies one item inside TXN. Sets *RESULT. Returns an LMDB code. */
 static int
 put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_t *old,
@@ -896,6 +961,9 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
     if (rc == 0) {
         if (im_record_decode_stored (v.mv_data, v.mv_size, old) != 0)
             return MDB_CORRUPTED;
+        if (old->version == rec->version && rec->reach != IM_REACH_UNLIMITED
+            && item->from)
+            return closer (self, txn, item, rkey, result);
         if (old->version >= rec->version) {
             *result = IM_STORE_STALE;
             return 0;
@@ -936,6 +1004,8 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
         memset (change + IM_STORE_KEY_SIZE + 9, 0, IM_NODE_ID_SIZE);
     MDB_val ck = { 8, seqkey }, cv = { sizeof change, change };
     if ((rc = mdb_put (txn, self->changes, &ck, &cv, MDB_APPEND)) != 0)
+        return rc;
+    if ((rc = held_put (self, txn, item, rkey)) != 0)
         return rc;
 
     /* Origin state: records held and the newest change number. */
@@ -1052,4 +1122,211 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
     if (!results)
         free (res);
     return stored;
+}
+
+/* --- Small writes: one transaction, the map grown when full ------------- */
+
+typedef int (write_fn) (im_store_t *self, MDB_txn *txn, void *arg);
+
+static int
+write_txn (im_store_t *self, write_fn *fn, void *arg, const char *what)
+{
+    for (int attempt = 0; attempt < 16; attempt++) {
+        MDB_txn *txn;
+        int rc = mdb_txn_begin (self->env, NULL, 0, &txn);
+        if (rc == MDB_MAP_RESIZED) {
+            mdb_env_set_mapsize (self->env, 0);
+            rc = mdb_txn_begin (self->env, NULL, 0, &txn);
+        }
+        if (rc == 0) {
+            rc = fn (self, txn, arg);
+            if (rc == 0)
+                rc = mdb_txn_commit (txn);
+            else
+                mdb_txn_abort (txn);
+        }
+        if (rc == MDB_MAP_FULL) {
+            size_t bigger = self->map_size * 2;
+            if (mdb_env_set_mapsize (self->env, bigger) == 0) {
+                self->map_size = bigger;
+                continue;
+            }
+        }
+        return rc ? store_error (rc, what, NULL, 0) : 0;
+    }
+    return store_error (MDB_MAP_FULL, what, NULL, 0);
+}
+
+typedef struct {
+    const uint8_t *peer;
+    uint64_t cursor;
+} cursor_arg_t;
+
+static int
+set_cursor_fn (im_store_t *self, MDB_txn *txn, void *arg)
+{
+    cursor_arg_t *a = arg;
+    uint8_t cv[8];
+    put_u64 (cv, a->cursor);
+    MDB_val k = { IM_NODE_ID_SIZE, (void *) a->peer }, v = { 8, cv };
+    return mdb_put (txn, self->cursors, &k, &v, 0);
+}
+
+int
+im_store_set_cursor (im_store_t *self, const uint8_t *peer, uint64_t cursor)
+{
+    if (!self || !peer) {
+        errno = EINVAL;
+        return -1;
+    }
+    cursor_arg_t a = { peer, cursor };
+    return write_txn (self, set_cursor_fn, &a, "writing a cursor");
+}
+
+/* --- The sent log ------------------------------------------------------- */
+
+typedef struct {
+    const uint8_t *peer;
+    const uint8_t *keys;
+    size_t n;
+    int64_t when;
+} sent_arg_t;
+
+static int
+sent_fn (im_store_t *self, MDB_txn *txn, void *arg)
+{
+    sent_arg_t *a = arg;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < a->n; i++) {
+        const uint8_t *key = a->keys + i * IM_STORE_WANT_KEY;
+        /* peer|origin|id -> version|time: the newest version sent. */
+        uint8_t sk[IM_NODE_ID_SIZE + IM_STORE_KEY_SIZE], sv[16];
+        memcpy (sk, a->peer, IM_NODE_ID_SIZE);
+        memcpy (sk + IM_NODE_ID_SIZE, key, IM_STORE_KEY_SIZE);
+        MDB_val k = { sizeof sk, sk }, v;
+        uint64_t version = get_u64 (key + IM_STORE_KEY_SIZE);
+        rc = mdb_get (txn, self->sent, &k, &v);
+        if (rc == 0 && v.mv_size == 16 && get_u64 (v.mv_data) >= version)
+            rc = 0; /* the log below still gets the event */
+        else if (rc == 0 || rc == MDB_NOTFOUND) {
+            put_u64 (sv, version);
+            put_u64 (sv + 8, (uint64_t) a->when);
+            MDB_val nv = { sizeof sv, sv };
+            rc = mdb_put (txn, self->sent, &k, &nv, 0);
+        }
+        /* peer|time|origin|id -> version: the history. */
+        uint8_t lk[IM_NODE_ID_SIZE + 8 + IM_STORE_KEY_SIZE], lv[8];
+        memcpy (lk, a->peer, IM_NODE_ID_SIZE);
+        put_u64 (lk + IM_NODE_ID_SIZE, (uint64_t) a->when);
+        memcpy (lk + IM_NODE_ID_SIZE + 8, key, IM_STORE_KEY_SIZE);
+        put_u64 (lv, version);
+        MDB_val k2 = { sizeof lk, lk }, v2 = { sizeof lv, lv };
+        if (rc == 0)
+            rc = mdb_put (txn, self->sentlog, &k2, &v2, 0);
+    }
+    return rc;
+}
+
+int
+im_store_sent_note (im_store_t *self, const uint8_t *peer, const uint8_t *keys, size_t n,
+                    int64_t when)
+{
+    if (!self || !peer || (!keys && n) || when < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (n == 0)
+        return 0;
+    sent_arg_t a = { peer, keys, n, when };
+    return write_txn (self, sent_fn, &a, "writing the sent log");
+}
+
+int
+im_store_sent_version (im_store_t *self, const uint8_t *peer, const uint8_t *origin,
+                       const uint8_t *id, uint64_t *version, int64_t *when)
+{
+    if (!self || !peer || !origin || !id || !version) {
+        errno = EINVAL;
+        return -1;
+    }
+    MDB_txn *txn;
+    if (reader_begin (self, &txn))
+        return -1;
+    uint8_t sk[IM_NODE_ID_SIZE + IM_STORE_KEY_SIZE];
+    memcpy (sk, peer, IM_NODE_ID_SIZE);
+    memcpy (sk + IM_NODE_ID_SIZE, origin, IM_NODE_ID_SIZE);
+    memcpy (sk + 2 * IM_NODE_ID_SIZE, id, IM_ID_SIZE);
+    MDB_val k = { sizeof sk, sk }, v;
+    int rc = mdb_get (txn, self->sent, &k, &v);
+    int ok = rc == 0 && v.mv_size == 16;
+    *version = ok ? get_u64 (v.mv_data) : 0;
+    if (when)
+        *when = ok ? (int64_t) get_u64 ((uint8_t *) v.mv_data + 8) : 0;
+    reader_end (self);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_error (rc, "reading the sent log",
+                                                            NULL, 0);
+}
+
+int
+im_store_sent_list (im_store_t *self, const uint8_t *peer, int64_t since, size_t limit,
+                    im_store_sent_fn *fn, void *arg)
+{
+    if (!self || !peer || !fn || since < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    walk_t w;
+    if (walk_begin (self, self->sentlog, &w))
+        return -1;
+    uint8_t start[IM_NODE_ID_SIZE + 8];
+    memcpy (start, peer, IM_NODE_ID_SIZE);
+    put_u64 (start + IM_NODE_ID_SIZE, (uint64_t) since);
+    MDB_val k = { sizeof start, start }, v;
+    int count = 0;
+    int rc = mdb_cursor_get (w.cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && (size_t) count < limit) {
+        const uint8_t *kd = k.mv_data;
+        if (k.mv_size != IM_NODE_ID_SIZE + 8 + IM_STORE_KEY_SIZE || v.mv_size != 8
+            || memcmp (kd, peer, IM_NODE_ID_SIZE) != 0)
+            break;
+        count++;
+        if (fn (kd + IM_NODE_ID_SIZE + 8, kd + 2 * IM_NODE_ID_SIZE + 8, get_u64 (v.mv_data),
+                (int64_t) get_u64 (kd + IM_NODE_ID_SIZE), arg))
+            break;
+        rc = mdb_cursor_get (w.cur, &k, &v, MDB_NEXT);
+    }
+    walk_end (self, &w);
+    return count;
+}
+
+int
+im_store_held (im_store_t *self, const uint8_t *origin, const uint8_t *id, uint8_t *hops,
+               uint8_t *from)
+{
+    if (!self || !origin || !id || !hops) {
+        errno = EINVAL;
+        return -1;
+    }
+    MDB_txn *txn;
+    if (reader_begin (self, &txn))
+        return -1;
+    uint8_t key[IM_STORE_KEY_SIZE];
+    memcpy (key, origin, IM_NODE_ID_SIZE);
+    memcpy (key + IM_NODE_ID_SIZE, id, IM_ID_SIZE);
+    MDB_val k = { sizeof key, key }, v;
+    int rc = mdb_get (txn, self->held, &k, &v);
+    int ok = rc == 0 && v.mv_size == HELD_SIZE;
+    *hops = ok ? ((uint8_t *) v.mv_data)[0] : 0;
+    if (from) {
+        if (ok)
+            memcpy (from, (uint8_t *) v.mv_data + 9, IM_NODE_ID_SIZE);
+        else
+            memset (from, 0, IM_NODE_ID_SIZE);
+    }
+    reader_end (self);
+    if (rc == MDB_NOTFOUND) {
+        errno = ENOENT;
+        return -1;
+    }
+    return rc ? store_error (rc, "reading hops", NULL, 0) : 0;
 }

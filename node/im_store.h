@@ -42,7 +42,9 @@ typedef int (im_store_change_fn) (const im_store_change_t *change, void *arg);
 enum {
     IM_STORE_STALE = 0, /* an equal or newer version was already held */
     IM_STORE_NEW = 1,   /* first version held of this indicator */
-    IM_STORE_NEWER = 2  /* replaced an older version */
+    IM_STORE_NEWER = 2, /* replaced an older version */
+    IM_STORE_CLOSER = 3 /* the version held, of a limited reach, came over
+                           fewer hops: logged again with them (not new) */
 };
 
 typedef struct {
@@ -153,6 +155,34 @@ int im_store_unwant (im_store_t *self, const uint8_t *key);
  * ENOENT or ENOSPC. */
 int im_store_get_raw (im_store_t *self, const uint8_t *origin, const uint8_t *id,
                       uint8_t *buf, size_t bufsz, size_t *len);
+
+/* Sets the cursor of PEER (see im_store_put_batch_cursor) to CURSOR, which
+ * may move it back. Returns 0 or -1 with errno. */
+int im_store_set_cursor (im_store_t *self, const uint8_t *peer, uint64_t cursor);
+
+/* The hops at which this node holds (ORIGIN, ID) and the peer it came from
+ * (FROM may be NULL), for a record that came from a peer. Returns 0, or -1
+ * with errno ENOENT for this node's own records and those it does not hold. */
+int im_store_held (im_store_t *self, const uint8_t *origin, const uint8_t *id,
+                   uint8_t *hops, uint8_t *from);
+
+/* The sent log: notes that the N records whose keys (origin, id, version:
+ * IM_STORE_WANT_KEY bytes each) are at KEYS went to PEER at WHEN (ms since
+ * the epoch), in one durable transaction. Returns 0 or -1 with errno. */
+int im_store_sent_note (im_store_t *self, const uint8_t *peer, const uint8_t *keys,
+                        size_t n, int64_t when);
+
+/* The newest version of (ORIGIN, ID) sent to PEER (0 when none) and when.
+ * Returns 0 or -1 with errno. */
+int im_store_sent_version (im_store_t *self, const uint8_t *peer, const uint8_t *origin,
+                           const uint8_t *id, uint64_t *version, int64_t *when);
+
+/* Calls FN for up to LIMIT entries of the sent log of PEER at or after SINCE
+ * (ms since the epoch), oldest first. Returns the number visited or -1. */
+typedef int (im_store_sent_fn) (const uint8_t *origin, const uint8_t *id,
+                                uint64_t version, int64_t when, void *arg);
+int im_store_sent_list (im_store_t *self, const uint8_t *peer, int64_t since,
+                        size_t limit, im_store_sent_fn *fn, void *arg);
 
 /* Fills ST. Returns 0 or -1 with errno set. */
 int im_store_stats (im_store_t *self, im_store_stats_t *st);
