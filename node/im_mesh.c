@@ -14,6 +14,7 @@
 
 #include "im_mesh.h"
 #include "im_msg.h"
+#include "im_policy.h"
 #include "im_time.h"
 #include "im_util.h"
 
@@ -42,13 +43,15 @@ enum {
     REFUSE_MALFORMED,  /* not a record */
     REFUSE_SIGNATURE,  /* the origin's signature does not verify */
     REFUSE_OWN,        /* claims to be ours, newer than ours */
-    REFUSE_TLP,        /* AMBER, AMBER+STRICT or RED: may not travel yet */
-    REFUSE_REACH,      /* came further than its reach allows */
+    REFUSE_EXPIRED,    /* valid_until has passed */
+    REFUSE_VIOLATION,  /* the sender broke the sharing rules (SPEC, "Inbound") */
+    REFUSE_INBOUND,    /* our inbound rules for the peer refuse it */
     REFUSE_PROTOCOL,   /* a message that breaks the protocol */
     REFUSE_COUNT
 };
 static const char *refuse_names[REFUSE_COUNT] = {
-    "malformed", "bad signature", "own origin", "tlp", "beyond reach", "protocol"
+    "malformed", "bad signature", "own origin", "expired", "policy violation",
+    "inbound policy", "protocol"
 };
 
 typedef struct {
@@ -88,6 +91,16 @@ typedef struct {
     size_t nwant;
     uint8_t *pending;               /* keys it said it holds, PENDING_MAX */
     size_t npending;
+    /* Sharing policy. */
+    im_policy_t policy;             /* what may go to it */
+    im_inbound_t in;                /* what is taken from it */
+    int rescan;                     /* its policy changed: our change log is
+                                       walked again for what it may now have */
+    uint64_t rescan_pos, rescan_end;
+    double tokens;                  /* records it may still be asked for (rate) */
+    int64_t tokens_at;
+    uint16_t asked;                 /* credit of the pull in flight */
+    int stale_pull;                 /* the pull in flight predates a rewind */
     /* Counts. */
     uint64_t sent, received, known;
     uint64_t refused[REFUSE_COUNT];
@@ -116,6 +129,8 @@ struct _im_mesh_t {
     uint8_t *notes;             /* IM_MSG_CREDIT_MAX keys: a serve's notes */
     size_t nnotes;
     uint8_t *keys;              /* IM_MSG_CREDIT_MAX keys for a HAVE */
+    uint8_t *sentkeys;          /* IM_MSG_CREDIT_MAX keys: what an answer sends */
+    size_t nsent;
     /* Reused for every batch. */
     im_msg_t *msg;
     uint8_t *buf;               /* IM_MSG_MAX: encoding, and staging of records */
@@ -246,12 +261,28 @@ send_pull (im_mesh_t *self, peer_t *p)
     zframe_t *route;
     if (p->pulling || pull_link (p, self->router, &sock, &route))
         return;
+    uint16_t credit = PULL_CREDIT;
+    if (p->in.rate) {
+        /* A token bucket of RATE a second, holding at most RATE (and at
+         * least one record's worth): ask only for what it holds. */
+        int64_t now = zclock_mono ();
+        double cap = p->in.rate > 1 ? p->in.rate : 1;
+        p->tokens += (double) (now - p->tokens_at) * p->in.rate / 1000.0;
+        if (p->tokens > cap)
+            p->tokens = cap;
+        p->tokens_at = now;
+        if (p->tokens < 1)
+            return; /* im_mesh_tick asks again */
+        if (p->tokens < credit)
+            credit = (uint16_t) p->tokens;
+    }
     im_msg_t *msg = self->msg;
     msg->id = IM_MSG_PULL;
     msg->cursor = p->cursor;
-    msg->credit = PULL_CREDIT;
+    msg->credit = credit;
     if (send_msg (self, sock, route, msg) == 0) {
         p->pulling = 1;
+        p->asked = credit;
         p->pulled_at = zclock_mono ();
     }
 }
@@ -315,7 +346,7 @@ peer_new_session (peer_t *p, uint64_t session)
 }
 
 static peer_t *
-peer_new (im_mesh_t *self, const im_peer_conf_t *conf)
+peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf)
 {
     peer_t *p = calloc (1, sizeof *p);
     if (p && (!(p->holds = calloc (HOLDS_SLOTS, IM_MSG_HAVE_KEY))
@@ -332,6 +363,10 @@ peer_new (im_mesh_t *self, const im_peer_conf_t *conf)
         return NULL;
     p->card = conf->card;
     snprintf (p->endpoint, sizeof p->endpoint, "%s", conf->endpoint);
+    p->policy = *im_config_peer_policy (config, conf);
+    p->in = conf->in;
+    p->tokens = p->in.rate;
+    p->tokens_at = zclock_mono ();
     im_store_cursor (self->store, p->card.node, &p->cursor);
     peer_dial (self, p);
     return p;
@@ -440,7 +475,8 @@ holds_has (peer_t *p, const uint8_t *key)
 /* Tells every other peer we can reach which of the records just stored
  * (the first N of the batch's items) we now hold, so that they do not send
  * them to us too; each peer hears only of records it could be sent. */
-static int shareable (const im_store_change_t *c, const peer_t *p);
+static int shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p,
+                      char *why, size_t whysz);
 
 static void
 send_have (im_mesh_t *self, const peer_t *from, size_t n)
@@ -453,12 +489,17 @@ send_have (im_mesh_t *self, const peer_t *from, size_t n)
             continue;
         size_t count = 0;
         for (size_t i = 0; i < n; i++) {
-            if (self->results[i] == IM_STORE_STALE)
+            /* Records of a limited reach are not noted: a holder may still
+             * need them over a shorter path (SPEC, "Hops over several
+             * paths"). */
+            if (self->results[i] == IM_STORE_STALE
+                || self->results[i] == IM_STORE_CLOSER
+                || self->items[i].rec->reach != IM_REACH_UNLIMITED)
                 continue;
             im_store_change_t c = { .rec = self->items[i].rec,
                                     .hops = self->items[i].hops };
             memcpy (c.from, self->items[i].from, IM_NODE_ID_SIZE);
-            if (shareable (&c, p))
+            if (shareable (self, &c, p, NULL, 0))
                 record_key (self->items[i].rec, self->keys + count++ * IM_MSG_HAVE_KEY);
         }
         if (count == 0)
@@ -476,7 +517,10 @@ typedef struct {
     im_mesh_t *self;
     peer_t *peer;
     size_t bytes;
-    int full; /* stopped at the size limit */
+    int full;       /* stopped at the size limit */
+    int rescan;     /* walking again after a policy change */
+    uint64_t end;   /* ... up to this change */
+    uint64_t pos;   /* ... and the last change it answered for */
 } serve_t;
 
 static int
@@ -485,20 +529,32 @@ cmp_node_id (const void *a, const void *b)
     return memcmp (a, b, IM_NODE_ID_SIZE);
 }
 
-/* Whether a change may go to the peer, under the rules of this version:
- * never its own records or what it sent us, only CLEAR and GREEN, and never
- * beyond the record's reach. */
+/* Whether a change may go to the peer: the rules of SPEC.md, "Sharing
+ * policy", "Outbound" (im_policy_outbound), with the sent log for rule 3. */
 static int
-shareable (const im_store_change_t *c, const peer_t *p)
+shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p, char *why,
+           size_t whysz)
 {
-    if (memcmp (c->rec->origin, p->card.node, IM_NODE_ID_SIZE) == 0
-        || memcmp (c->from, p->card.node, IM_NODE_ID_SIZE) == 0)
-        return 0;
-    if (c->rec->tlp != IM_TLP_CLEAR && c->rec->tlp != IM_TLP_GREEN)
-        return 0;
-    if (c->rec->reach != IM_REACH_UNLIMITED && c->hops + 1 > c->rec->reach)
-        return 0;
-    return 1;
+    static const uint8_t zeros[IM_NODE_ID_SIZE];
+    int sent_before = 0;
+    if (c->rec->op == IM_OP_REVOKE) {
+        uint64_t v = 0;
+        sent_before = im_store_sent_version (self->store, p->card.node, c->rec->origin,
+                                             c->rec->id, &v, NULL) == 0
+                      && v > 0;
+    }
+    im_share_ctx_t ctx = {
+        .rec = c->rec,
+        .hops = c->hops,
+        .from = memcmp (c->from, zeros, IM_NODE_ID_SIZE) ? c->from : NULL,
+        .peer = p->card.node,
+        .peer_name = p->card.name,
+        .policy = &p->policy,
+        .sent_before = sent_before,
+        .now = im_time_now (),
+    };
+    im_share_t verdict = im_policy_outbound (&ctx, why, whysz);
+    return verdict == IM_SHARE_YES || verdict == IM_SHARE_REVOCATION;
 }
 
 static int
@@ -508,11 +564,25 @@ serve_fn (const im_store_change_t *c, void *arg)
     im_msg_t *msg = s->self->msg;
     uint8_t key[IM_MSG_HAVE_KEY];
     record_key (c->rec, key);
-    if (!shareable (c, s->peer) || holds_has (s->peer, key)) {
+    if (s->rescan) {
+        if (c->seq > s->end)
+            return 1;
+        uint64_t sent = 0;
+        if (msg->count >= IM_MSG_CREDIT_MAX || s->self->nsent >= IM_MSG_CREDIT_MAX)
+            return 1;
+        if (!shareable (s->self, c, s->peer, NULL, 0) || holds_has (s->peer, key)
+            || (im_store_sent_version (s->self->store, s->peer->card.node, c->rec->origin,
+                                       c->rec->id, &sent, NULL) == 0
+                && sent >= c->rec->version)) {
+            s->pos = c->seq;
+            return 0;
+        }
+    }
+    else if (!shareable (s->self, c, s->peer, NULL, 0) || holds_has (s->peer, key)) {
         msg->cursor = c->seq;
         return 0;
     }
-    if (c->rec->reach == IM_REACH_UNLIMITED && s->peer->nlazy
+    if (!s->rescan && c->rec->reach == IM_REACH_UNLIMITED && s->peer->nlazy
         && bsearch (c->rec->origin, s->peer->lazy, s->peer->nlazy, IM_NODE_ID_SIZE,
                     cmp_node_id)) {
         /* It gets this origin from another peer: only the key goes, in a
@@ -541,7 +611,74 @@ serve_fn (const im_store_change_t *c, void *arg)
     e->record = copy;
     e->len = c->len;
     s->bytes += cost;
-    msg->cursor = c->seq;
+    memcpy (s->self->sentkeys + s->self->nsent++ * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY);
+    if (s->rescan)
+        s->pos = c->seq;
+    else
+        msg->cursor = c->seq;
+    return 0;
+}
+
+/* Writes what an answer to P sent into the sent log. */
+static void
+note_sent (im_mesh_t *self, peer_t *p)
+{
+    if (self->nsent
+        && im_store_sent_note (self->store, p->card.node, self->sentkeys, self->nsent,
+                               zclock_time ()) != 0)
+        zsys_error ("mesh: cannot write the sent log for %s: %s", p->card.name,
+                    strerror (errno));
+    self->nsent = 0;
+}
+
+/* After a policy change: sends P, before anything new, what it may now have
+ * and was not sent, walking the change log up to where it stood then.
+ * Returns 1 when it answered the pull, 0 when there was nothing (more). */
+static int
+serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+              uint64_t cursor, uint16_t credit)
+{
+    im_msg_t *msg = self->msg;
+    for (int round = 0; p->rescan; round++) {
+        if (round == 16) {
+            /* A long walk with nothing to send yields, and goes on shortly. */
+            self->relay_at = zclock_mono () + 1;
+            return 0;
+        }
+        msg->id = IM_MSG_RECORDS;
+        msg->cursor = cursor; /* a rescan moves no cursor */
+        msg->more = 1;
+        msg->count = 0;
+        self->nnotes = 0;
+        self->nsent = 0;
+        serve_t s = { self, p, IM_MSG_RECORDS_HEADER, 0, 1, p->rescan_end, p->rescan_pos };
+        uint64_t last = p->rescan_pos;
+        if (im_store_feed (self->store, p->rescan_pos, credit, SCAN_MAX, serve_fn, &s,
+                           &last) < 0) {
+            zsys_error ("mesh: reading the change log for %s: %s", p->card.name,
+                        strerror (errno));
+            p->rescan = 0;
+            return 0;
+        }
+        /* Unless cut short, everything read was answered for. */
+        if (!s.full && msg->count < credit && msg->count < IM_MSG_CREDIT_MAX)
+            s.pos = last;
+        if (s.pos >= p->rescan_end || last == p->rescan_pos) {
+            p->rescan = 0;
+            zsys_info ("mesh: %s has been sent what its new policy allows", p->card.name);
+        }
+        p->rescan_pos = s.pos;
+        if (msg->count == 0)
+            continue;
+        if (send_in (sock, route, msg, self->out) != 0) {
+            self->nsent = 0;
+            self->relay_at = zclock_mono () + 50;
+            return 0;
+        }
+        p->sent += msg->count;
+        note_sent (self, p);
+        return 1;
+    }
     return 0;
 }
 
@@ -557,9 +694,16 @@ serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t curs
     msg->more = 0;
     msg->count = 0;
     /* Records are staged at the top of buf; the message is encoded into out. */
-    serve_t s = { self, p, IM_MSG_RECORDS_HEADER, 0 };
+    if (p->rescan && serve_rescan (self, p, sock, route, cursor, credit))
+        return 1;
+    msg->id = IM_MSG_RECORDS;
+    msg->cursor = cursor;
+    msg->more = 0;
+    msg->count = 0;
+    serve_t s = { self, p, IM_MSG_RECORDS_HEADER, 0, 0, 0, 0 };
     uint64_t last = cursor;
     self->nnotes = 0;
+    self->nsent = 0;
     if (im_store_feed (self->store, cursor, credit, SCAN_MAX, serve_fn, &s, &last) < 0) {
         zsys_error ("mesh: reading the change log for %s: %s", p->card.name,
                     strerror (errno));
@@ -580,11 +724,13 @@ serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t curs
          * cursor past them. */
         im_msg_t notes = { .id = IM_MSG_HAVE, .count = self->nnotes, .have = self->notes };
         if (send_in (sock, route, &notes, self->out) != 0) {
+            self->nsent = 0;
             self->relay_at = zclock_mono () + 50;
             return 0; /* try again shortly; nothing was promised */
         }
     }
     if (send_in (sock, route, msg, self->out) != 0) {
+        self->nsent = 0;
         if (zmq_errno () == EAGAIN) {
             /* The peer is not reading yet: the pull stays waiting and is
              * answered again shortly. */
@@ -594,8 +740,10 @@ serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t curs
         zsys_warning ("mesh: cannot answer %s: %s", p->card.name,
                       zmq_strerror (zmq_errno ()));
     }
-    else
+    else {
         p->sent += msg->count;
+        note_sent (self, p);
+    }
     return 1;
 }
 
@@ -666,7 +814,19 @@ handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
         p->pulling = 0;
     size_t n = 0;
     uint64_t refused_before[REFUSE_COUNT];
+    char first_why[REFUSE_COUNT][256];
     memcpy (refused_before, p->refused, sizeof refused_before);
+    memset (first_why, 0, sizeof first_why);
+    if (!found && msg->count > p->asked) {
+        /* More than the pull's credit: the peer ignores our rate. */
+        p->refused[REFUSE_PROTOCOL]++;
+        zsys_warning ("mesh: %s sent %zu records for a credit of %u: refused",
+                      p->card.name, msg->count, p->asked);
+        send_pull (self, p);
+        return;
+    }
+    if (!found && p->in.rate)
+        p->tokens -= (double) msg->count;
     const uint8_t *own = im_identity_node (self->identity);
     for (size_t i = 0; i < msg->count; i++) {
         const im_msg_entry_t *e = &msg->entries[i];
@@ -680,9 +840,19 @@ handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
         const uint8_t *origin = e->record + 4, *id = origin + IM_NODE_ID_SIZE;
         for (int b = 0; b < 8; b++)
             version = (version << 8) | id[IM_ID_SIZE + b];
+        /* The reach byte follows version, op, type, tlp and confidence. */
+        uint8_t reach = e->record[4 + IM_NODE_ID_SIZE + IM_ID_SIZE + 8 + 4];
         if (im_store_version (self->store, origin, id, &held) == 0 && held >= version) {
-            p->known++;
-            continue;
+            /* The same version of a limited reach over fewer hops is not
+             * known: it may now go further (SPEC, "Hops over several
+             * paths"). */
+            uint8_t hops = 0;
+            if (held > version || reach == IM_REACH_UNLIMITED
+                || im_store_held (self->store, origin, id, &hops, NULL) != 0
+                || hops <= (unsigned) e->hops + 1) {
+                p->known++;
+                continue;
+            }
         }
         int dup = 0; /* the same record twice in one batch */
         for (size_t j = 0; j < n && !dup; j++)
@@ -703,15 +873,27 @@ handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
             p->refused[REFUSE_OWN]++;
             continue;
         }
-        if (rec->tlp != IM_TLP_CLEAR && rec->tlp != IM_TLP_GREEN) {
-            p->refused[REFUSE_TLP]++;
+        im_accept_ctx_t actx = {
+            .rec = rec,
+            .hops = e->hops,
+            .self = own,
+            .peer = p->card.node,
+            .peer_name = p->card.name,
+            .in = &p->in,
+            .holds_earlier = held > 0 && held < rec->version,
+            .now = im_time_now (),
+        };
+        im_accept_t verdict = im_policy_inbound (&actx, why, sizeof why);
+        if (verdict != IM_ACCEPT_YES && verdict != IM_ACCEPT_REVOCATION) {
+            int r = im_accept_violation (verdict) ? REFUSE_VIOLATION
+                    : verdict == IM_ACCEPT_EXPIRED ? REFUSE_EXPIRED
+                                                   : REFUSE_INBOUND;
+            if (p->refused[r] == refused_before[r])
+                snprintf (first_why[r], sizeof first_why[r], "%s", why);
+            p->refused[r]++;
             continue;
         }
         unsigned hops = (unsigned) e->hops + 1;
-        if (rec->reach != IM_REACH_UNLIMITED && hops > rec->reach) {
-            p->refused[REFUSE_REACH]++;
-            continue;
-        }
         self->items[n].blob = e->record;
         self->items[n].len = e->len;
         self->items[n].rec = rec;
@@ -721,12 +903,16 @@ handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
     }
     for (int r = 0; r < REFUSE_COUNT; r++)
         if (p->refused[r] > refused_before[r])
-            zsys_warning ("mesh: refused %llu record(s) from %s: %s",
+            zsys_warning ("mesh: refused %llu record(s) from %s: %s%s%s%s",
                           (unsigned long long) (p->refused[r] - refused_before[r]),
-                          p->card.name, refuse_names[r]);
+                          p->card.name, refuse_names[r], *first_why[r] ? " (" : "",
+                          first_why[r], *first_why[r] ? ")" : "");
     uint64_t cursor = msg->cursor > p->cursor ? msg->cursor : p->cursor;
-    if (found)
-        cursor = p->cursor; /* an answer to FETCH moves no cursor */
+    if (found || p->stale_pull)
+        cursor = p->cursor; /* an answer to FETCH, or to a pull sent before
+                               the cursor was moved back, moves no cursor */
+    if (!found)
+        p->stale_pull = 0;
     if (n == 0 && cursor == p->cursor) {
         if (!found)
             send_pull (self, p); /* an empty answer: nothing to write */
@@ -749,7 +935,7 @@ handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
     if (cursor > p->their_seq)
         p->their_seq = cursor;
     for (size_t i = 0; i < n; i++)
-        if (self->results[i] != IM_STORE_STALE) {
+        if (self->results[i] != IM_STORE_STALE && self->results[i] != IM_STORE_CLOSER) {
             p->received++;
             note_eager (self, p, &self->recs[i]);
             if (self->stored)
@@ -773,6 +959,7 @@ handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     if (!keys)
         return;
     memcpy (keys, msg->have, count * IM_MSG_HAVE_KEY);
+    self->nsent = 0;
     im_msg_t *out = self->msg;
     out->id = IM_MSG_FOUND;
     out->cursor = 0;
@@ -790,23 +977,32 @@ handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
             || im_record_decode_stored (at, len, &self->recs[0]) != 0)
             continue;
         /* Only records that travel without a limit are sent as notes, so
-         * only those are fetched; the hop count no longer matters for them. */
-        im_store_change_t c = { .rec = &self->recs[0], .hops = 1 };
-        if (self->recs[0].reach != IM_REACH_UNLIMITED || !shareable (&c, p))
+         * only those are fetched. */
+        im_store_change_t c = { .rec = &self->recs[0], .hops = 0 };
+        if (im_store_held (self->store, key, key + IM_NODE_ID_SIZE, &c.hops, c.from) != 0
+            && errno != ENOENT)
+            continue;
+        if (self->recs[0].reach != IM_REACH_UNLIMITED || !shareable (self, &c, p, NULL, 0))
             continue;
         /* Move the bytes to sit right under what is staged already. */
         uint8_t *dst = self->buf + IM_MSG_MAX - (bytes - IM_MSG_RECORDS_HEADER) - len;
         memmove (dst, at, len);
         im_msg_entry_t *e = &out->entries[out->count++];
-        e->hops = 1;
+        e->hops = c.hops;
         e->record = dst;
+        uint8_t skey[IM_MSG_HAVE_KEY];
+        record_key (&self->recs[0], skey);
+        memcpy (self->sentkeys + self->nsent++ * IM_MSG_HAVE_KEY, skey, IM_MSG_HAVE_KEY);
         e->len = len;
         bytes += IM_MSG_ENTRY_OVERHEAD + len;
     }
     free (keys);
     /* Through OUT: the records are staged at the top of BUF. */
-    if (send_in (sock, route, out, self->out) == 0)
+    if (send_in (sock, route, out, self->out) == 0) {
         p->sent += out->count;
+        note_sent (self, p);
+    }
+    self->nsent = 0;
 }
 
 /* --- Messages ---------------------------------------------------------- */
@@ -1244,13 +1440,14 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     self->buf = malloc (IM_MSG_MAX);
     self->keys = malloc (IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY);
     self->notes = malloc (IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY);
+    self->sentkeys = malloc (IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY);
     self->eager = zhashx_new ();
     self->out = malloc (IM_MSG_MAX);
     self->recs = malloc (IM_MSG_CREDIT_MAX * sizeof *self->recs);
     self->items = malloc (IM_MSG_CREDIT_MAX * sizeof *self->items);
     self->results = malloc (IM_MSG_CREDIT_MAX * sizeof *self->results);
     if (!self->peers || !self->msg || !self->buf || !self->out || !self->keys
-        || !self->notes || !self->eager || !self->recs
+        || !self->notes || !self->sentkeys || !self->eager || !self->recs
         || !self->items
         || !self->results) {
         im_fail (ENOMEM, err, errsz, "out of memory");
@@ -1270,7 +1467,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     zsock_set_linger (self->zap, 0);
     zpoller_add (poller, self->zap);
     for (size_t i = 0; i < config->npeers; i++) {
-        peer_t *p = peer_new (self, &config->peers[i]);
+        peer_t *p = peer_new (self, config, &config->peers[i]);
         if (p)
             zlistx_add_end (self->peers, p);
     }
@@ -1305,6 +1502,7 @@ im_mesh_destroy (im_mesh_t **self_p)
     free (self->out);
     free (self->keys);
     free (self->notes);
+    free (self->sentkeys);
     zhashx_destroy (&self->eager);
     free (self->recs);
     free (self->items);
@@ -1341,10 +1539,44 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
         peer_remove (self, gone[i]);
     }
     peer_t *p;
+    /* Kept peers take their new rules. */
+    uint64_t seq = last_seq (self);
+    for (p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+        const im_peer_conf_t *conf = NULL;
+        for (size_t i = 0; i < config->npeers && !conf; i++)
+            if (strcmp (config->peers[i].card.name, p->card.name) == 0)
+                conf = &config->peers[i];
+        if (!conf)
+            continue;
+        const im_policy_t *pol = im_config_peer_policy (config, conf);
+        if (!im_policy_equal (&p->policy, pol)) {
+            /* What it may now have is sent from the start of our log;
+             * what it may no longer have stops here. */
+            p->policy = *pol;
+            p->rescan = 1;
+            p->rescan_pos = 0;
+            p->rescan_end = seq;
+            zsys_info ("mesh: %s now has policy '%s'", p->card.name, pol->name);
+        }
+        if (!im_inbound_equal (&p->in, &conf->in)) {
+            /* What it offered and we refused is offered again. */
+            p->in = conf->in;
+            p->tokens = p->in.rate;
+            p->tokens_at = zclock_mono ();
+            p->cursor = 0;
+            if (p->pulling)
+                p->stale_pull = 1;
+            if (im_store_set_cursor (self->store, p->card.node, 0) != 0)
+                zsys_error ("mesh: cannot move the cursor of %s back: %s", p->card.name,
+                            strerror (errno));
+            zsys_info ("mesh: inbound rules for %s changed: reading it again from the "
+                       "start", p->card.name);
+        }
+    }
     /* Added peers come. */
     for (size_t i = 0; i < config->npeers; i++)
         if (!peer_by_name (self, config->peers[i].card.name)) {
-            p = peer_new (self, &config->peers[i]);
+            p = peer_new (self, config, &config->peers[i]);
             if (p) {
                 zlistx_add_end (self->peers, p);
                 zsys_info ("mesh: %s is a peer", p->card.name);
@@ -1353,7 +1585,79 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
     /* A removed peer's open connection to us is cut at once. */
     if (cut && *self->bind && router_bind (self, err, errsz))
         return -1;
+    im_mesh_changed (self); /* waiting pulls see the new rules */
     return 0;
+}
+
+/* --- Explain and the sent log ------------------------------------------ */
+
+static peer_t *
+peer_by_node (im_mesh_t *self, const uint8_t *node)
+{
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        if (memcmp (p->card.node, node, IM_NODE_ID_SIZE) == 0)
+            return p;
+    return NULL;
+}
+
+json_t *
+im_mesh_explain (im_mesh_t *self, const uint8_t *origin, const uint8_t *id,
+                 const char *peer, char *err, size_t errsz)
+{
+    peer_t *p = peer_by_name (self, peer);
+    if (!p) {
+        im_fail (ENOENT, err, errsz, "no peer named %s on the trust list", peer);
+        return NULL;
+    }
+    im_record_t *rec = malloc (sizeof *rec);
+    if (!rec) {
+        im_fail (ENOMEM, err, errsz, "out of memory");
+        return NULL;
+    }
+    if (im_store_get (self->store, origin, id, rec) != 0) {
+        im_fail (ENOENT, err, errsz, "no indicator with that id is held here");
+        free (rec);
+        return NULL;
+    }
+    im_store_change_t c = { .rec = rec, .hops = 0 };
+    if (im_store_held (self->store, origin, id, &c.hops, c.from) != 0
+        && memcmp (origin, im_identity_node (self->identity), IM_NODE_ID_SIZE) != 0)
+        c.hops = 1; /* from a peer, before hops were kept: at least one link */
+    char why[512];
+    int yes = shareable (self, &c, p, why, sizeof why);
+    uint64_t sent = 0;
+    int64_t when = 0;
+    im_store_sent_version (self->store, p->card.node, origin, id, &sent, &when);
+    char node[IM_NODE_HEX_SIZE], idtext[IM_ID_STR_SIZE], from[IM_NODE_HEX_SIZE];
+    im_node_format (origin, node);
+    im_id_format (id, idtext);
+    im_node_format (c.from, from);
+    peer_t *src = peer_by_node (self, c.from);
+    json_t *o = json_pack ("{s:s, s:s, s:s, s:I, s:s, s:s, s:b, s:s, s:i, s:s}", "id", idtext,
+                           "origin", node, "peer", p->card.name, "version",
+                           (json_int_t) rec->version, "tlp", im_tlp_name (rec->tlp),
+                           "policy", p->policy.name, "shared", yes, "why", why, "hops",
+                           c.hops, "from",
+                           c.hops == 0 ? "" : src ? src->card.name : from);
+    free (rec);
+    if (o && sent) {
+        char t[IM_TIME_STR_SIZE];
+        json_object_set_new (o, "sent", json_pack ("{s:I, s:s}", "version",
+                                                   (json_int_t) sent, "time",
+                                                   im_time_format (when / 1000, t)));
+    }
+    else if (o)
+        json_object_set_new (o, "sent", json_null ());
+    if (!o)
+        im_fail (ENOMEM, err, errsz, "out of memory");
+    return o;
+}
+
+const uint8_t *
+im_mesh_peer_node (im_mesh_t *self, const char *name)
+{
+    peer_t *p = peer_by_name (self, name);
+    return p ? p->card.node : NULL;
 }
 
 /* --- Status ------------------------------------------------------------ */

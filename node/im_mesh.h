@@ -47,6 +47,16 @@ void im_mesh_changed (im_mesh_t *self);
 int im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err,
                     size_t errsz);
 
+/* Whether the record (ORIGIN, ID) held here goes to the peer named PEER now,
+ * and why (the first rule of SPEC.md "Sharing policy" that decided), with
+ * what the sent log says, as JSON. Returns NULL with errno ENOENT (no such
+ * peer or record) and a reason in ERR. */
+json_t *im_mesh_explain (im_mesh_t *self, const uint8_t *origin, const uint8_t *id,
+                         const char *peer, char *err, size_t errsz);
+
+/* The node id of the peer named NAME, or NULL. */
+const uint8_t *im_mesh_peer_node (im_mesh_t *self, const char *name);
+
 /* The peers as JSON: state, last contact, lag each way, counts, refusals. */
 json_t *im_mesh_peers (im_mesh_t *self);
 

@@ -494,8 +494,14 @@ handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
                                                        "status", "already revoked"));
             continue;
         }
+        /* A tombstone says only what is needed to route and apply it (SPEC,
+         * "Tombstones"): it may go to holders of an earlier, less restricted
+         * version. */
         rec->op = IM_OP_REVOKE;
         rec->version++;
+        rec->description[0] = 0;
+        rec->ntags = 0;
+        rec->confidence = 0;
         rec->modified = im_time_now ();
         json_t *result = json_pack ("{s:s, s:s}", "id", text, "status", "revoked");
         if (batch_add (self, &b, rec, result, why, sizeof why)) {
@@ -639,6 +645,172 @@ handle_list (node_t *self, json_t *body, char *err, size_t errsz)
                       n == limit ? json_string (next_hex) : json_null ());
 }
 
+/* Finds a record by id alone: this node's own first, else any origin's. */
+typedef struct {
+    const uint8_t *id;
+    uint8_t origin[IM_NODE_ID_SIZE];
+    int found;
+} find_id_t;
+
+static int
+find_id_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
+{
+    (void) blob;
+    (void) len;
+    find_id_t *f = arg;
+    if (memcmp (rec->id, f->id, IM_ID_SIZE) != 0)
+        return 0;
+    memcpy (f->origin, rec->origin, IM_NODE_ID_SIZE);
+    f->found = 1;
+    return 1;
+}
+
+static int
+find_origin (node_t *self, const uint8_t *id, uint8_t *origin)
+{
+    const uint8_t *own = im_identity_node (self->identity);
+    if (im_store_get (self->store, own, id, NULL) == 0) {
+        memcpy (origin, own, IM_NODE_ID_SIZE);
+        return 0;
+    }
+    find_id_t f = { .id = id };
+    uint8_t after[IM_STORE_KEY_SIZE], next[IM_STORE_KEY_SIZE];
+    int first = 1;
+    for (;;) {
+        int n = im_store_list (self->store, IM_TYPE_NONE, NULL, first ? NULL : after, 10000,
+                               find_id_fn, &f, next);
+        if (n <= 0 || f.found)
+            break;
+        memcpy (after, next, sizeof after);
+        first = 0;
+    }
+    if (!f.found) {
+        errno = ENOENT;
+        return -1;
+    }
+    memcpy (origin, f.origin, IM_NODE_ID_SIZE);
+    return 0;
+}
+
+static json_t *
+handle_explain (node_t *self, json_t *body, char *err, size_t errsz)
+{
+    static const char *const fields[] = { "id", "origin", "peer", NULL };
+    if (strings_only (body, fields, err, errsz))
+        return NULL;
+    const char *idtext = json_string_value (json_object_get (body, "id"));
+    const char *origin_text = json_string_value (json_object_get (body, "origin"));
+    const char *peer = json_string_value (json_object_get (body, "peer"));
+    uint8_t id[IM_ID_SIZE], origin[IM_NODE_ID_SIZE];
+    if (!idtext || im_id_parse (idtext, id)) {
+        snprintf (err, errsz, "id: not an indicator id (a UUID)");
+        return NULL;
+    }
+    if (!peer) {
+        snprintf (err, errsz, "EXPLAIN: 'peer' must be a peer's name");
+        return NULL;
+    }
+    if (origin_text && im_node_parse (origin_text, origin)) {
+        snprintf (err, errsz, "origin: not a node id (64 hex digits)");
+        return NULL;
+    }
+    if (!origin_text && find_origin (self, id, origin)) {
+        snprintf (err, errsz, "no indicator with id %s is held here", idtext);
+        return NULL;
+    }
+    if (!self->mesh) {
+        snprintf (err, errsz, "the mesh is not running");
+        return NULL;
+    }
+    return im_mesh_explain (self->mesh, origin, id, peer, err, errsz);
+}
+
+typedef struct {
+    node_t *self;
+    json_t *list;
+    im_record_t *rec;
+} sent_walk_t;
+
+static int
+sent_fn (const uint8_t *origin, const uint8_t *id, uint64_t version, int64_t when,
+         void *arg)
+{
+    sent_walk_t *w = arg;
+    char node[IM_NODE_HEX_SIZE], idtext[IM_ID_STR_SIZE], t[IM_TIME_STR_SIZE];
+    im_node_format (origin, node);
+    im_id_format (id, idtext);
+    json_t *o = json_pack ("{s:s, s:I, s:s, s:s, s:I}", "time", im_time_format (when / 1000, t),
+                           "time_ms", (json_int_t) when, "origin", node, "id", idtext,
+                           "version", (json_int_t) version);
+    /* What it is, as held now (it may have changed since). */
+    if (o && im_store_get (w->self->store, origin, id, w->rec) == 0) {
+        json_object_set_new (o, "type", json_string (im_type_name (w->rec->type)));
+        json_object_set_new (o, "value", json_string (w->rec->value));
+        json_object_set_new (o, "tlp", json_string (im_tlp_name (w->rec->tlp)));
+        json_object_set_new (o, "held_version", json_integer ((json_int_t) w->rec->version));
+    }
+    if (o)
+        json_array_append_new (w->list, o);
+    return 0;
+}
+
+static json_t *
+handle_sent (node_t *self, json_t *body, char *err, size_t errsz)
+{
+    static const char *const fields[] = { "peer", NULL };
+    if (strings_only (body, fields, err, errsz))
+        return NULL;
+    const char *peer = json_string_value (json_object_get (body, "peer"));
+    json_t *since_v = json_object_get (body, "since");
+    json_t *limit_v = json_object_get (body, "limit");
+    if (!peer) {
+        snprintf (err, errsz, "SENT: 'peer' must be a peer's name or node id");
+        return NULL;
+    }
+    if ((since_v && !json_is_integer (since_v)) || (limit_v && !json_is_integer (limit_v))) {
+        snprintf (err, errsz, "SENT: 'since' (ms) and 'limit' must be whole numbers");
+        return NULL;
+    }
+    json_int_t since = since_v ? json_integer_value (since_v) : 0;
+    json_int_t limit = limit_v ? json_integer_value (limit_v) : IM_CONTROL_LIST_MAX;
+    if (since < 0) {
+        snprintf (err, errsz, "SENT: 'since' must not be negative");
+        return NULL;
+    }
+    if (limit <= 0 || limit > IM_CONTROL_LIST_MAX)
+        limit = IM_CONTROL_LIST_MAX;
+    /* A peer on the list by name, or any node by id (a removed peer's trail
+     * stays). */
+    uint8_t node[IM_NODE_ID_SIZE];
+    const im_peer_conf_t *conf = im_config_peer (&self->config, peer);
+    if (conf)
+        memcpy (node, conf->card.node, IM_NODE_ID_SIZE);
+    else if (im_node_parse (peer, node)) {
+        snprintf (err, errsz, "no peer named %s on the trust list (give a node id for a "
+                  "removed peer)", peer);
+        return NULL;
+    }
+    sent_walk_t w = { self, json_array (), malloc (sizeof (im_record_t)) };
+    int n = w.list && w.rec ? im_store_sent_list (self->store, node, since, (size_t) limit + 1,
+                                                  sent_fn, &w)
+                            : -1;
+    free (w.rec);
+    if (n < 0) {
+        snprintf (err, errsz, "store: reading the sent log failed: %s", strerror (errno));
+        json_decref (w.list);
+        return NULL;
+    }
+    json_t *next = json_null ();
+    if ((json_int_t) json_array_size (w.list) > limit) {
+        json_t *last = json_array_get (w.list, (size_t) limit);
+        next = json_integer (json_integer_value (json_object_get (last, "time_ms")));
+        json_array_remove (w.list, (size_t) limit);
+    }
+    char hex[IM_NODE_HEX_SIZE];
+    im_node_format (node, hex);
+    return json_pack ("{s:s, s:o, s:o}", "node", hex, "sent", w.list, "next", next);
+}
+
 static json_t *
 handle_status (node_t *self, json_t *body, char *err, size_t errsz)
 {
@@ -734,7 +906,8 @@ static const struct {
     { "RELOAD", handle_reload },   { "PEERS", handle_peers },
     { "PUBLISH", handle_publish }, { "REVOKE", handle_revoke },
     { "LOOKUP", handle_lookup },   { "LIST", handle_list },
-    { "STATUS", handle_status },   { NULL, NULL },
+    { "STATUS", handle_status },   { "EXPLAIN", handle_explain },
+    { "SENT", handle_sent },       { NULL, NULL },
 };
 
 /* Control requests are [routing id][command][JSON object]; replies are

@@ -201,6 +201,10 @@ publish_usage (void)
         "  --reach N            links it may cross from this node: 0 local only,\n"
         "                       1 direct peers, ... or 'unlimited' (default)\n"
         "  --description TEXT   free text\n"
+        "  --to PEER            a named recipient: a peer's name or a node id (repeat\n"
+        "                       for more). Only named nodes may hold the indicator;\n"
+        "                       TLP:RED goes only to them, TLP:AMBER to them even when\n"
+        "                       their policy's max-tlp is lower\n"
         "  --json               print results as JSON lines\n"
         "  -d, --dir DIR        the node's data directory\n\n"
         "Exit status: 0 when everything was published, 1 when anything was refused\n"
@@ -219,6 +223,7 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
         { "valid-until", required_argument, NULL, 'U' },
         { "reach", required_argument, NULL, 'r' },
         { "description", required_argument, NULL, 'D' },
+        { "to", required_argument, NULL, 'T' },
         { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -229,6 +234,7 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
     long n;
     p.defaults = json_object ();
     json_t *tags = json_array ();
+    json_t *to = json_array ();
     while ((c = getopt_long (argc, argv, "d:jh", options, NULL)) != -1) {
         switch (c) {
         case 'd': dir_opt = optarg; break;
@@ -260,6 +266,7 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
                 goto done;
             }
             break;
+        case 'T': json_array_append_new (to, json_string (optarg)); break;
         case 'j': p.json = 1; break;
         case 'h': publish_usage (); rc = 0; goto done;
         default: goto done;
@@ -293,6 +300,37 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
     }
     if (cli_resolve_dir (cli, dir_opt))
         goto done;
+    if (json_array_size (to)) {
+        /* Recipients by peer name (from the trust list) or node id. */
+        im_config_t *cfg = malloc (sizeof *cfg);
+        char err[512];
+        if (!cfg || im_config_load (cli->dir, cfg, err, sizeof err)) {
+            cli_error ("publish: %s", cfg ? err : "out of memory");
+            free (cfg);
+            goto done;
+        }
+        json_t *recipients = json_array ();
+        for (size_t i = 0; i < json_array_size (to); i++) {
+            const char *name = json_string_value (json_array_get (to, i));
+            const im_peer_conf_t *peer = name ? im_config_peer (cfg, name) : NULL;
+            uint8_t node[IM_NODE_ID_SIZE];
+            char hex[IM_NODE_HEX_SIZE];
+            if (peer)
+                im_node_format (peer->card.node, hex);
+            else if (name && im_node_parse (name, node) == 0)
+                im_node_format (node, hex);
+            else {
+                cli_error ("publish: --to '%s' is neither a peer on the trust list nor "
+                           "a node id (64 hex digits)", name ? name : "?");
+                json_decref (recipients);
+                free (cfg);
+                goto done;
+            }
+            json_array_append_new (recipients, json_string (hex));
+        }
+        free (cfg);
+        json_object_set_new (p.defaults, "recipients", recipients);
+    }
     p.batch = json_array ();
     p.lines_of = json_array ();
     rc = EXIT_FAIL;
@@ -372,6 +410,7 @@ done:
     json_decref (p.lines_of);
     json_decref (p.defaults);
     json_decref (tags);
+    json_decref (to);
     return rc;
 }
 

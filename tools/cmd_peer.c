@@ -1,5 +1,5 @@
 /* cmd_peer.c -- the trust list: `intelmesh peer add|remove|list` and
- * `intelmesh reload`. The list lives in intelmesh.conf; a change is written
+ * `intelmesh reload` (peer set and peer sent are in cmd_policy.c). The list lives in intelmesh.conf; a change is written
  * there, then the running node is told to reload, so it takes effect within
  * a second and survives restarts. */
 #include "config.h"
@@ -13,9 +13,8 @@
 #include "im_config.h"
 #include "intelmesh.h"
 
-/* Asks a running daemon to reload; says so when there is none. */
-static int
-tell_daemon (im_cli_t *cli)
+int
+cli_tell_daemon (im_cli_t *cli)
 {
     if (im_pidfile_holder (cli->dir) == 0) {
         printf ("intelmeshd is not running: the change applies when it starts\n");
@@ -102,7 +101,7 @@ peer_add (im_cli_t *cli, int argc, char **argv)
     printf ("added %s to the trust list%s%s\n", peer.card.name,
             *peer.endpoint ? ", dialling " : " (it dials in)",
             *peer.endpoint ? peer.endpoint : "");
-    return tell_daemon (cli);
+    return cli_tell_daemon (cli);
 }
 
 static int
@@ -121,7 +120,7 @@ peer_remove (im_cli_t *cli, int argc, char **argv)
         return EXIT_FAIL;
     }
     printf ("removed %s from the trust list\n", argv[optind]);
-    return tell_daemon (cli);
+    return cli_tell_daemon (cli);
 }
 
 static void
@@ -189,16 +188,17 @@ cmd_peer (im_cli_t *cli, int argc, char **argv)
     static const struct {
         const char *name;
         cmd_fn *fn;
-    } subs[] = { { "add", peer_add }, { "remove", peer_remove }, { "list", peer_list },
-                 { NULL, NULL } };
+    } subs[] = { { "add", peer_add },   { "remove", peer_remove }, { "list", peer_list },
+                 { "set", peer_set },   { "sent", peer_sent },     { NULL, NULL } };
     if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        printf ("Usage: intelmesh peer add|remove|list [OPTIONS] (see 'intelmesh peer add --help')\n");
+        printf ("Usage: intelmesh peer add|remove|list|set|sent [OPTIONS] (see 'intelmesh "
+                "peer add --help')\n");
         return argc < 2 ? EXIT_USAGE : 0;
     }
     for (int i = 0; subs[i].name; i++)
         if (strcmp (argv[1], subs[i].name) == 0)
             return subs[i].fn (cli, argc - 1, argv + 1);
-    cli_error ("peer: unknown subcommand '%s' (add, remove or list)", argv[1]);
+    cli_error ("peer: unknown subcommand '%s' (add, remove, list, set or sent)", argv[1]);
     return EXIT_USAGE;
 }
 
@@ -217,5 +217,5 @@ cmd_reload (im_cli_t *cli, int argc, char **argv)
                    cli->dir, cli->dir);
         return EXIT_FAIL;
     }
-    return tell_daemon (cli);
+    return cli_tell_daemon (cli);
 }

@@ -1,5 +1,6 @@
 /* intelmesh.c -- the intelmesh command: one dispatcher over a table of
- * subcommands (cmd_<name>, in cmd_node.c, cmd_ioc.c and cmd_feed.c), with the
+ * subcommands (cmd_<name>, in cmd_node.c, cmd_ioc.c, cmd_feed.c, cmd_peer.c and
+ * cmd_policy.c), with the
  * data directory and error reporting they share. */
 #include "config.h"
 
@@ -28,7 +29,9 @@ static const struct {
     { "lookup", cmd_lookup, "is this value known, from whom, under which TLP?" },
     { "list", cmd_list, "list stored indicators" },
     { "tail", cmd_tail, "print the node's local feed as JSON lines" },
-    { "peer", cmd_peer, "the trust list: peer add CARD, peer remove NAME, peer list" },
+    { "peer", cmd_peer, "the trust list: peer add, remove, list, set, sent" },
+    { "policy", cmd_policy, "sharing policies: policy set, list, show, remove" },
+    { "explain", cmd_explain, "does indicator ID go to PEER, and why (or why not)?" },
     { "reload", cmd_reload, "make the running node read its configuration again" },
     { NULL, NULL, NULL },
 };

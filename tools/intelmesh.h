@@ -45,6 +45,10 @@ im_client_t *cli_connect (im_cli_t *cli);
 /* Calls the daemon; prints the reason and returns NULL on failure. */
 json_t *cli_call (im_client_t *client, const char *command, json_t *body);
 
+/* Asks a running daemon to reload its configuration and prints what it
+ * says; says so when none runs. Returns 0 or EXIT_FAIL. */
+int cli_tell_daemon (im_cli_t *cli);
+
 /* Prints JSON compactly on one line of standard output. */
 void cli_print_json (json_t *obj);
 
@@ -61,5 +65,9 @@ int cmd_list (im_cli_t *cli, int argc, char **argv);
 int cmd_tail (im_cli_t *cli, int argc, char **argv);
 int cmd_peer (im_cli_t *cli, int argc, char **argv);
 int cmd_reload (im_cli_t *cli, int argc, char **argv);
+int cmd_policy (im_cli_t *cli, int argc, char **argv);
+int cmd_explain (im_cli_t *cli, int argc, char **argv);
+int peer_set (im_cli_t *cli, int argc, char **argv);
+int peer_sent (im_cli_t *cli, int argc, char **argv);
 
 #endif
