@@ -742,16 +742,28 @@ sent_fn (const uint8_t *origin, const uint8_t *id, uint64_t version, int64_t whe
     json_t *o = json_pack ("{s:s, s:I, s:s, s:s, s:I}", "time", im_time_format (when / 1000, t),
                            "time_ms", (json_int_t) when, "origin", node, "id", idtext,
                            "version", (json_int_t) version);
-    /* What it is, as held now (it may have changed since). */
-    if (o && im_store_get (w->self->store, origin, id, w->rec) == 0) {
+    if (o)
+        json_array_append_new (w->list, o);
+    return 0;
+}
+
+/* Adds what each entry is, as held now (it may have changed since), once the
+ * walk of the log is over (the store has one read transaction at a time). */
+static void
+sent_describe (sent_walk_t *w)
+{
+    for (size_t i = 0; i < json_array_size (w->list); i++) {
+        json_t *o = json_array_get (w->list, i);
+        uint8_t origin[IM_NODE_ID_SIZE], id[IM_ID_SIZE];
+        if (im_node_parse (json_string_value (json_object_get (o, "origin")), origin)
+            || im_id_parse (json_string_value (json_object_get (o, "id")), id)
+            || im_store_get (w->self->store, origin, id, w->rec) != 0)
+            continue;
         json_object_set_new (o, "type", json_string (im_type_name (w->rec->type)));
         json_object_set_new (o, "value", json_string (w->rec->value));
         json_object_set_new (o, "tlp", json_string (im_tlp_name (w->rec->tlp)));
         json_object_set_new (o, "held_version", json_integer ((json_int_t) w->rec->version));
     }
-    if (o)
-        json_array_append_new (w->list, o);
-    return 0;
 }
 
 static json_t *
@@ -794,6 +806,8 @@ handle_sent (node_t *self, json_t *body, char *err, size_t errsz)
     int n = w.list && w.rec ? im_store_sent_list (self->store, node, since, (size_t) limit + 1,
                                                   sent_fn, &w)
                             : -1;
+    if (n >= 0)
+        sent_describe (&w);
     free (w.rec);
     if (n < 0) {
         snprintf (err, errsz, "store: reading the sent log failed: %s", strerror (errno));

@@ -47,6 +47,8 @@ struct _im_store_t {
                          that came from a peer */
     size_t map_size;
     MDB_txn *reader;  /* kept for reuse between reads (reset, renewed) */
+    int reading;      /* reads under way in it: a read inside a walk (a
+                         callback's look-up) shares the walk's snapshot */
     im_record_t *scratch; /* room for one decoded record, for look-ups */
     uint64_t seq;     /* newest change number */
     /* Counters kept in meta, updated with every batch. */
@@ -327,10 +329,16 @@ static int
 reader_begin (im_store_t *self, MDB_txn **txn)
 {
     int rc;
+    if (self->reading > 0) {
+        *txn = self->reader;
+        self->reading++;
+        return 0;
+    }
     if (self->reader) {
         rc = mdb_txn_renew (self->reader);
         if (rc == 0) {
             *txn = self->reader;
+            self->reading = 1;
             return 0;
         }
         mdb_txn_abort (self->reader);
@@ -346,13 +354,14 @@ reader_begin (im_store_t *self, MDB_txn **txn)
         return store_error (rc, "starting a read", NULL, 0);
     }
     *txn = self->reader;
+    self->reading = 1;
     return 0;
 }
 
 static void
 reader_end (im_store_t *self)
 {
-    if (self->reader)
+    if (self->reading > 0 && --self->reading == 0 && self->reader)
         mdb_txn_reset (self->reader);
 }
 
@@ -1105,8 +1114,10 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
         }
         /* Roll the counters back to what is on disk. */
         MDB_txn *r = self->reader;
+        int reading = self->reading;
         memcpy (self, &saved, sizeof saved);
         self->reader = r;
+        self->reading = reading;
         if (rc == MDB_MAP_FULL) {
             size_t bigger = self->map_size * 2;
             if (mdb_env_set_mapsize (self->env, bigger) == 0) {
