@@ -1477,6 +1477,15 @@ run_mesh (mesh_t *m)
             }
             listed = collect (m, strangers, &nstrangers, 20) == 0;
             done = listed && converged (m, nstrangers);
+            if (getenv ("POLICY_PROP_DEBUG") && listed) {
+                int miss = 0, extra = 0;
+                for (int k = 0; k < m->nrec; k++) {
+                    miss += __builtin_popcount (m->rec[k].holders & ~m->rec[k].held);
+                    extra += __builtin_popcount (m->rec[k].held & ~m->rec[k].holders);
+                }
+                fprintf (stderr, "%lld ms: %d missing, %d extra\n",
+                         (long long) (now_ms () - t_pub), miss, extra);
+            }
             if (!done)
                 sleep_ms (150);
         }
