@@ -23,7 +23,7 @@ exits 2 "an unknown command is a usage error" "$INTELMESH" frobnicate
 one_line "and says so in one line"
 exits 0 "intelmesh --help succeeds" "$INTELMESH" --help
 grep -q publish "$T/out"; ok $? "--help lists the commands"
-for cmd in init id status publish revoke lookup list tail; do
+for cmd in init id status publish revoke lookup list tail explain; do
     exits 0 "intelmesh $cmd --help succeeds" "$INTELMESH" "$cmd" --help
     grep -q "Usage: intelmesh $cmd" "$T/out"; ok $? "intelmesh $cmd --help shows its usage"
 done
@@ -62,6 +62,46 @@ exits 2 "revoke refuses something that is not an id" "$INTELMESH" -d "$D" revoke
 exits 2 "list refuses an unknown type" "$INTELMESH" -d "$D" list --type colour
 exits 2 "list refuses a bad origin" "$INTELMESH" -d "$D" list --origin xyz
 exits 2 "tail refuses a bad count" "$INTELMESH" -d "$D" tail --count 0
+
+# Sharing policy (SPEC "Sharing policy"): bad input is refused, the file kept.
+conf_sum () { md5sum <"$D/intelmesh.conf"; }
+before=$(conf_sum)
+for sub in "policy set" "policy list" "policy show" "policy remove" "peer set" "peer sent"; do
+    exits 0 "intelmesh $sub --help succeeds" "$INTELMESH" -d "$D" $sub --help
+    grep -q "Usage: intelmesh $sub" "$T/out"; ok $? "intelmesh $sub --help shows its usage"
+done
+exits 2 "policy without a subcommand is a usage error" "$INTELMESH" -d "$D" policy
+exits 2 "policy refuses an unknown subcommand" "$INTELMESH" -d "$D" policy frob
+one_line "and says so in one line"
+exits 2 "policy set needs a rule" "$INTELMESH" -d "$D" policy set partners
+exits 2 "policy set refuses a rule without '='" "$INTELMESH" -d "$D" policy set partners max-tlp
+exits 2 "policy set refuses max-tlp=red" "$INTELMESH" -d "$D" policy set partners max-tlp=red
+grep -q "named recipients" "$T/err"; ok $? "saying RED goes only to named recipients"
+exits 2 "policy set refuses an unknown label" "$INTELMESH" -d "$D" policy set partners max-tlp=purple
+exits 2 "policy set refuses an unknown type" "$INTELMESH" -d "$D" policy set partners types=ipv4,colour
+grep -q "colour" "$T/err"; ok $? "naming the type"
+exits 2 "policy set refuses an unknown rule" "$INTELMESH" -d "$D" policy set partners colour=red
+exits 2 "policy set refuses min-confidence=101" "$INTELMESH" -d "$D" policy set partners min-confidence=101
+exits 2 "policy set refuses a bad policy name" "$INTELMESH" -d "$D" policy set "bad name" relay=no
+exits 1 "policy set refuses a contradiction" "$INTELMESH" -d "$D" policy set partners types=ipv4 deny-types=ipv4
+grep -q "intelmesh.conf:[0-9]*: policy partners: type ipv4 is both" "$T/err"; ok $? "naming the line and the rule"
+exits 1 "policy set refuses relay origins that are not peers" "$INTELMESH" -d "$D" policy set partners relay-origins=nobody
+[ "$(conf_sum)" = "$before" ]; ok $? "refused changes leave intelmesh.conf as it was"
+exits 1 "policy show of an unknown policy fails" "$INTELMESH" -d "$D" policy show nothing
+exits 1 "policy remove of an unknown policy fails" "$INTELMESH" -d "$D" policy remove nothing
+exits 0 "policy show default works without a daemon" "$INTELMESH" -d "$D" policy show default
+grep -q "max-tlp *green" "$T/out"; ok $? "and the default stops at TLP:GREEN"
+exits 2 "peer set needs something to set" "$INTELMESH" -d "$D" peer set bravo
+exits 2 "peer set refuses accept=sometimes" "$INTELMESH" -d "$D" peer set bravo --accept sometimes
+exits 2 "peer set refuses a negative rate" "$INTELMESH" -d "$D" peer set bravo --rate -1
+exits 1 "peer set of an unknown peer fails" "$INTELMESH" -d "$D" peer set bravo --policy default
+grep -q "no peer named bravo" "$T/err"; ok $? "saying there is no such peer"
+exits 2 "peer sent needs a peer" "$INTELMESH" -d "$D" peer sent
+exits 2 "peer sent refuses a bad time" "$INTELMESH" -d "$D" peer sent bravo --since soon
+exits 2 "explain needs an id and a peer" "$INTELMESH" -d "$D" explain 00000000-0000-4000-8000-000000000000
+exits 2 "explain refuses something that is not an id" "$INTELMESH" -d "$D" explain 12345 bravo
+exits 2 "publish --to refuses nothing" "$INTELMESH" -d "$D" publish --to "" ipv4 1.2.3.4 </dev/null
+[ "$(conf_sum)" = "$before" ]; ok $? "intelmesh.conf is still as it was"
 
 # Commands that need the daemon say so in one line when it is not running.
 exits 3 "lookup without a daemon exits 3 (not 1, which means not found)" \
