@@ -663,18 +663,20 @@ serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         /* Unless cut short, everything read was answered for. */
         if (!s.full && msg->count < credit && msg->count < IM_MSG_CREDIT_MAX)
             s.pos = last;
-        if (s.pos >= p->rescan_end || last == p->rescan_pos) {
-            p->rescan = 0;
-            zsys_info ("mesh: %s has been sent what its new policy allows", p->card.name);
-        }
-        p->rescan_pos = s.pos;
-        if (msg->count == 0)
-            continue;
-        if (send_in (sock, route, msg, self->out) != 0) {
+        int done = s.pos >= p->rescan_end || last == p->rescan_pos;
+        if (msg->count && send_in (sock, route, msg, self->out) != 0) {
+            /* Not sent: the walk starts here again next time. */
             self->nsent = 0;
             self->relay_at = zclock_mono () + 50;
             return 0;
         }
+        p->rescan_pos = s.pos;
+        if (done) {
+            p->rescan = 0;
+            zsys_info ("mesh: %s has been sent what its new policy allows", p->card.name);
+        }
+        if (msg->count == 0)
+            continue;
         p->sent += msg->count;
         note_sent (self, p);
         return 1;
