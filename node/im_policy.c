@@ -46,14 +46,27 @@ im_policy_check (const im_policy_t *self, char *err, size_t errsz)
         return im_fail (EINVAL, err, errsz,
                         "policy %s: max-tlp must be clear, green, amber or amber+strict "
                         "(RED goes only to named recipients)", self->name);
+    uint32_t known = ((1u << IM_TYPE_COUNT) - 1) & ~1u;
+    if ((self->types | self->deny_types) & ~known)
+        return im_fail (EINVAL, err, errsz, "policy %s: a type that does not exist",
+                        self->name);
     if (self->types & self->deny_types) {
         int t = 1;
-        while (!((self->types & self->deny_types) & (1u << t)))
+        while (t < IM_TYPE_COUNT && !((self->types & self->deny_types) & (1u << t)))
             t++;
         return im_fail (EINVAL, err, errsz,
                         "policy %s: type %s is both in types and in deny-types",
                         self->name, im_type_name (t));
     }
+    if (self->ntags > IM_POLICY_TAGS_MAX)
+        return im_fail (EINVAL, err, errsz, "policy %s: more than %d tags", self->name,
+                        IM_POLICY_TAGS_MAX);
+    if (self->ndeny_tags > IM_POLICY_TAGS_MAX)
+        return im_fail (EINVAL, err, errsz, "policy %s: more than %d deny-tags",
+                        self->name, IM_POLICY_TAGS_MAX);
+    if (self->norigins > IM_POLICY_ORIGINS_MAX)
+        return im_fail (EINVAL, err, errsz, "policy %s: more than %d relay-origins",
+                        self->name, IM_POLICY_ORIGINS_MAX);
     for (size_t i = 0; i < self->ntags; i++)
         for (size_t j = 0; j < self->ndeny_tags; j++)
             if (strcmp (self->tags[i], self->deny_tags[j]) == 0)
@@ -145,6 +158,11 @@ tag_item (const char *item, void *arg, char *err, size_t errsz)
     size_t len = strlen (item);
     if (len > IM_TAG_MAX || !im_utf8_valid (item, len))
         return im_fail (EINVAL, err, errsz, "%s: '%.40s' is not a tag", t->key, item);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char) item[i] < 0x20 || item[i] == 0x7f || item[i] == '"')
+            return im_fail (EINVAL, err, errsz,
+                            "%s: '%.40s': a tag in a policy may not hold a control "
+                            "character or a double quote", t->key, item);
     for (size_t i = 0; i < t->n; i++)
         if (strcmp (t->tags[i], item) == 0)
             return 0;
@@ -313,10 +331,8 @@ im_inbound_set (im_inbound_t *self, const char *key, const char *value, char *er
 }
 
 static int
-same_tags (size_t na, char (*a)[IM_TAG_MAX + 1], size_t nb, char (*b)[IM_TAG_MAX + 1])
+tags_within (size_t na, char (*a)[IM_TAG_MAX + 1], size_t nb, char (*b)[IM_TAG_MAX + 1])
 {
-    if (na != nb)
-        return 0;
     for (size_t i = 0; i < na; i++) {
         int found = 0;
         for (size_t j = 0; j < nb && !found; j++)
@@ -327,12 +343,18 @@ same_tags (size_t na, char (*a)[IM_TAG_MAX + 1], size_t nb, char (*b)[IM_TAG_MAX
     return 1;
 }
 
+/* The same set of tags (each list may be in any order). */
 static int
-same_ids (size_t na, const uint8_t (*a)[IM_NODE_ID_SIZE], size_t nb,
-          const uint8_t (*b)[IM_NODE_ID_SIZE])
+same_tags (size_t na, char (*a)[IM_TAG_MAX + 1], size_t nb, char (*b)[IM_TAG_MAX + 1])
 {
-    if (na != nb)
-        return 0;
+    return na == nb && na <= IM_POLICY_TAGS_MAX && tags_within (na, a, nb, b)
+           && tags_within (nb, b, na, a);
+}
+
+static int
+ids_within (size_t na, const uint8_t (*a)[IM_NODE_ID_SIZE], size_t nb,
+            const uint8_t (*b)[IM_NODE_ID_SIZE])
+{
     for (size_t i = 0; i < na; i++) {
         int found = 0;
         for (size_t j = 0; j < nb && !found; j++)
@@ -343,9 +365,19 @@ same_ids (size_t na, const uint8_t (*a)[IM_NODE_ID_SIZE], size_t nb,
     return 1;
 }
 
+static int
+same_ids (size_t na, const uint8_t (*a)[IM_NODE_ID_SIZE], size_t nb,
+          const uint8_t (*b)[IM_NODE_ID_SIZE])
+{
+    return na == nb && na <= IM_POLICY_ORIGINS_MAX && ids_within (na, a, nb, b)
+           && ids_within (nb, b, na, a);
+}
+
 int
 im_policy_equal (const im_policy_t *a, const im_policy_t *b)
 {
+    if (!a || !b)
+        return a == b;
     return strcmp (a->name, b->name) == 0 && a->max_tlp == b->max_tlp
            && a->types == b->types && a->deny_types == b->deny_types
            && same_tags (a->ntags, (char (*)[IM_TAG_MAX + 1]) a->tags, b->ntags,
@@ -359,6 +391,8 @@ im_policy_equal (const im_policy_t *a, const im_policy_t *b)
 int
 im_inbound_equal (const im_inbound_t *a, const im_inbound_t *b)
 {
+    if (!a || !b)
+        return a == b;
     return a->relayed == b->relayed && a->types == b->types && a->rate == b->rate
            && same_ids (a->norigins, a->origins, b->norigins, b->origins);
 }
@@ -420,6 +454,10 @@ label (int tlp, char out[24])
 im_share_t
 im_policy_outbound (const im_share_ctx_t *c, char *why, size_t whysz)
 {
+    if (!c || !c->rec || !c->peer || !c->policy) {
+        say (why, whysz, "not sent: nothing to decide on (missing argument)");
+        return IM_SHARE_INVALID;
+    }
     const im_record_t *r = c->rec;
     const im_policy_t *pol = c->policy;
     const char *peer = c->peer_name ? c->peer_name : "the peer";
@@ -523,6 +561,10 @@ im_policy_outbound (const im_share_ctx_t *c, char *why, size_t whysz)
 im_accept_t
 im_policy_inbound (const im_accept_ctx_t *c, char *why, size_t whysz)
 {
+    if (!c || !c->rec || !c->peer || !c->self || !c->in) {
+        say (why, whysz, "refused: nothing to decide on (missing argument)");
+        return IM_ACCEPT_INVALID;
+    }
     const im_record_t *r = c->rec;
     const im_inbound_t *in = c->in;
     const char *peer = c->peer_name ? c->peer_name : "the peer";
@@ -585,7 +627,7 @@ im_share_name (im_share_t verdict)
     static const char *names_[IM_SHARE_COUNT] = {
         "sent",      "revocation", "origin",       "from",    "expired", "recipients",
         "not origin", "red",       "clearance",    "reach",   "relay",   "relay origin",
-        "type",      "tags",       "denied tag",   "confidence"
+        "type",      "tags",       "denied tag",   "confidence", "invalid"
     };
     return (unsigned) verdict < IM_SHARE_COUNT ? names_[verdict] : NULL;
 }
@@ -595,7 +637,8 @@ im_accept_name (im_accept_t verdict)
 {
     static const char *names_[IM_ACCEPT_COUNT] = {
         "accepted",  "revocation", "expired",    "recipients",    "not origin",
-        "red",       "reach",      "own only",   "origin",        "type"
+        "red",       "reach",      "own only",   "origin",        "type",
+        "invalid"
     };
     return (unsigned) verdict < IM_ACCEPT_COUNT ? names_[verdict] : NULL;
 }
@@ -650,6 +693,14 @@ put_tags (out_t *o, int indent, const char *key, size_t n,
 int
 im_policy_format (const im_policy_t *self, int indent, char *out, size_t outsz)
 {
+    if (!self || (!out && outsz)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!outsz) {
+        errno = ENOSPC;
+        return -1;
+    }
     out_t o = { out, outsz, 0, 0 };
     if (outsz)
         out[0] = 0;

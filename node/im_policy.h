@@ -91,6 +91,7 @@ typedef enum {
     IM_SHARE_TAGS,           /* carries none of the required tags */
     IM_SHARE_DENY_TAG,       /* carries a denied tag */
     IM_SHARE_CONFIDENCE,     /* below min-confidence */
+    IM_SHARE_INVALID,        /* a missing argument: nothing is sent */
     IM_SHARE_COUNT
 } im_share_t;
 
@@ -124,6 +125,7 @@ typedef enum {
     IM_ACCEPT_OWN_ONLY,      /* inbound: the peer may bring only its own records */
     IM_ACCEPT_ORIGIN,        /* inbound: origin not accepted from the peer */
     IM_ACCEPT_TYPE,          /* inbound: type not accepted from the peer */
+    IM_ACCEPT_INVALID,       /* a missing argument: refused */
     IM_ACCEPT_COUNT
 } im_accept_t;
 

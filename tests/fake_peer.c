@@ -1,6 +1,9 @@
-/* fake_peer.c -- an unknown or misbehaving peer for tests/mesh-security.sh:
- * makes its own keys and card, tries the CURVE handshake, dials in as a trusted
- * peer to answer a node's PULL with forged or bad records, or outstays its removal. */
+/* fake_peer.c -- an unknown or misbehaving peer for tests/mesh-security.sh and
+ * tests/policy-rules.sh: makes its own keys and card, tries the CURVE
+ * handshake, dials in as a trusted peer to answer a node's PULL with forged or
+ * bad records, or with a valid record shaped to break a sharing rule (label,
+ * reach, recipients, validity, hops, an origin whose keys it holds), or
+ * outstays its removal. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +19,10 @@
 #include <sodium.h>
 
 #include "im_config.h"
+#include "im_ioc.h"
 #include "im_msg.h"
 #include "im_record.h"
+#include "im_time.h"
 
 #define EXIT_OUTCOME 1 /* not the outcome asked for, or a protocol surprise */
 #define EXIT_SETUP 2   /* usage, keys, sockets */
@@ -40,12 +45,34 @@ typedef enum {
     MODE_FORGE,     /* another node's origin, signed with our key */
     MODE_TAMPER,    /* our valid record, one byte of the value changed after */
     MODE_MALFORMED, /* garbage and a truncated record as entries */
-    MODE_AMBER,     /* a valid AMBER record of its own: may not travel */
-    MODE_PROTOCOL   /* a message that is not one */
+    MODE_AMBER,     /* a valid AMBER record of its own, at hops 0 */
+    MODE_PROTOCOL,  /* a message that is not one */
+    MODE_CRAFT      /* one valid record shaped by the options below */
 } inject_mode_t;
 
 static const char *mode_names[]
-    = { "?", "good", "forge", "tamper", "malformed", "amber", "protocol" };
+    = { "?", "good", "forge", "tamper", "malformed", "amber", "protocol", "craft" };
+
+/* The shape of a --craft record and its entry: a valid, signed record, as a
+ * trusted peer could send it, that may break a rule of "Sharing policy". */
+typedef struct {
+    int type;            /* im_type_t; domain by default */
+    int tlp;             /* im_tlp_t; green by default */
+    int reach;           /* 0..255 (255: unlimited, the default) */
+    int hops;            /* the entry's hops: 0..255 */
+    int confidence;      /* 0..100; -1: the default */
+    int64_t valid_until; /* 0: unset */
+    int revoke;          /* a tombstone (op revoke) */
+    uint64_t version;    /* 1 by default */
+    int has_id;          /* id given: an update or a revocation */
+    uint8_t id[IM_ID_SIZE];
+    size_t ntags;
+    const char *tags[IM_TAGS_MAX];
+    size_t nto;
+    uint8_t to[IM_RECIPIENTS_MAX][IM_NODE_ID_SIZE];
+    const char *origin_keys; /* sign as the origin of these keys */
+    int shaped;              /* any of the above was given */
+} shape_t;
 
 /* Large: the message codec's scratch space. */
 static im_msg_t msg;
@@ -81,6 +108,14 @@ usage (void)
         "       fake_peer inject ENDPOINT SERVER-CURVE-HEX --keys FILE\n"
         "                 --good|--forge|--tamper|--malformed|--amber|--protocol\n"
         "                 [--value DOMAIN] [--origin NODE-HEX] [--timeout MS]\n"
+        "       fake_peer inject ENDPOINT SERVER-CURVE-HEX --keys FILE --craft\n"
+        "                 [--type TYPE] [--value VALUE] [--tlp LABEL] [--reach N]\n"
+        "                 [--hops N] [--confidence N] [--valid-until TIME]\n"
+        "                 [--tag TAG]... [--to NODE-HEX]... [--origin-keys FILE]\n"
+        "                 [--id UUID] [--version N] [--revoke] [--timeout MS]\n"
+        "         --craft sends one valid record of that shape (default: a green\n"
+        "         domain of its own, reach unlimited, hops 0), signed with the keys\n"
+        "         of --origin-keys (another 'fake_peer card' key file) if given.\n"
         "       fake_peer linger ENDPOINT SERVER-CURVE-HEX --keys FILE --wait-file PATH\n"
         "                 [--value DOMAIN] [--timeout MS]\n"
         "Exits 0 for the outcome asked for, 1 for any other, 2 on a setup error.\n");
@@ -361,6 +396,60 @@ make_record (const keys_t *k, const char *value, int tlp, const char *why_text,
     return len;
 }
 
+/* Signs the --craft record of SHAPE into BUF, as the origin whose keys are
+ * SIGNER, and describes it in WHAT. */
+static size_t
+make_crafted (const keys_t *signer, const shape_t *sh, const char *value, uint8_t *buf,
+              size_t bufsz, im_record_t *rec, char *what, size_t whatsz)
+{
+    char err[256];
+    size_t len;
+    im_record_init (rec);
+    memcpy (rec->origin, signer->pk, IM_NODE_ID_SIZE);
+    if (sh->has_id)
+        memcpy (rec->id, sh->id, IM_ID_SIZE);
+    else
+        im_id_generate (rec->id);
+    rec->version = sh->version;
+    rec->op = sh->revoke ? IM_OP_REVOKE : IM_OP_PUT;
+    rec->type = (uint8_t) sh->type;
+    rec->tlp = (uint8_t) sh->tlp;
+    rec->reach = (uint8_t) sh->reach;
+    if (sh->confidence >= 0)
+        rec->confidence = (uint8_t) sh->confidence;
+    else if (sh->revoke)
+        rec->confidence = 0; /* as a tombstone of SPEC, "Tombstones" */
+    rec->created = rec->modified = (int64_t) time (NULL);
+    rec->valid_until = sh->valid_until;
+    if (im_ioc_normalise (sh->type, value, rec->value, sizeof rec->value, err,
+                          sizeof err))
+        die (EXIT_SETUP, "--value: %s", err);
+    if (!sh->revoke)
+        snprintf (rec->description, sizeof rec->description, "fake_peer: craft");
+    for (size_t i = 0; i < sh->ntags; i++)
+        if (im_record_add_tag (rec, sh->tags[i], err, sizeof err))
+            die (EXIT_SETUP, "--tag: %s", err);
+    for (size_t i = 0; i < sh->nto; i++)
+        memcpy (rec->recipients[i], sh->to[i], IM_NODE_ID_SIZE);
+    rec->nrecipients = sh->nto;
+    if (im_record_sign (rec, signer->sk, buf, bufsz, &len, err, sizeof err))
+        die (EXIT_SETUP, "cannot sign the crafted record of '%s': %s", value, err);
+    char id[IM_ID_STR_SIZE], reach[8] = "", until[IM_TIME_STR_SIZE] = "";
+    im_id_format (rec->id, id);
+    if (sh->reach != IM_REACH_UNLIMITED)
+        snprintf (reach, sizeof reach, "%d", sh->reach);
+    if (sh->valid_until)
+        im_time_format (sh->valid_until, until);
+    snprintf (what, whatsz,
+              "%s%s %s %.200s id %s v%llu, origin %s, hops %d, reach %s%s%s, "
+              "%zu recipient(s), %zu tag(s)",
+              sh->revoke ? "a tombstone of " : "", im_tlp_name (sh->tlp),
+              im_type_name (sh->type), rec->value, id, (unsigned long long) rec->version,
+              signer->name, sh->hops, *reach ? reach : "unlimited",
+              *until ? ", valid until " : "", until, sh->nto, sh->ntags);
+    return len;
+}
+
 /* Checks that BUF decodes without its signature and is refused with it (so
  * that the target can only refuse it for the signature). */
 static void
@@ -378,7 +467,8 @@ expect_bad_signature (const uint8_t *buf, size_t len, const char *what)
  * holds in WHAT. */
 static void
 craft_records (inject_mode_t mode, const keys_t *k, const char *value,
-               const uint8_t *other, uint64_t cursor, char *what, size_t whatsz)
+               const uint8_t *other, const shape_t *sh, const keys_t *signer,
+               uint64_t cursor, char *what, size_t whatsz)
 {
     static uint8_t recs[3][IM_RECORD_MAX];
     static im_record_t rec;
@@ -458,6 +548,11 @@ craft_records (inject_mode_t mode, const keys_t *k, const char *value,
         snprintf (what, whatsz, "16 and 300 bytes of garbage and a record cut short");
         return;
     }
+    case MODE_CRAFT:
+        len = make_crafted (signer, sh, value, recs[0], sizeof recs[0], &rec, what,
+                            whatsz);
+        msg.entries[0].hops = (uint8_t) sh->hops;
+        break;
     default: die (EXIT_SETUP, "no records for mode %s", mode_names[mode]);
     }
     msg.entries[0].len = len;
@@ -465,7 +560,8 @@ craft_records (inject_mode_t mode, const keys_t *k, const char *value,
 
 static int
 run_inject (const keys_t *k, const char *endpoint, const char *server_hex,
-            inject_mode_t mode, const char *value, const char *origin_hex, int timeout)
+            inject_mode_t mode, const char *value, const char *origin_hex,
+            const shape_t *sh, const keys_t *signer, int timeout)
 {
     uint8_t other[IM_NODE_ID_SIZE];
     if (origin_hex) {
@@ -484,7 +580,14 @@ run_inject (const keys_t *k, const char *endpoint, const char *server_hex,
         char hex[9];
         randombytes_buf (r, sizeof r);
         sodium_bin2hex (hex, sizeof hex, r, sizeof r);
-        snprintf (made, sizeof made, "%s-%s.fake-peer.example", mode_names[mode], hex);
+        if (mode == MODE_CRAFT && sh->type == IM_TYPE_IPV4)
+            snprintf (made, sizeof made, "198.18.%u.%u", r[0], r[1]); /* RFC 2544 */
+        else if (mode == MODE_CRAFT && sh->type != IM_TYPE_DOMAIN)
+            die (EXIT_SETUP, "--craft --type %s needs a --value",
+                 im_type_name (sh->type));
+        else
+            snprintf (made, sizeof made, "%s-%s.fake-peer.example", mode_names[mode],
+                      hex);
         value = made;
     }
     link_t l;
@@ -576,7 +679,8 @@ run_inject (const keys_t *k, const char *endpoint, const char *server_hex,
                 link_send (&l, &msg);
                 break;
             }
-            craft_records (mode, k, value, other, msg.cursor, what, sizeof what);
+            craft_records (mode, k, value, other, sh, signer, msg.cursor, what,
+                           sizeof what);
             sent_cursor = msg.cursor;
             link_send (&l, &msg);
             break;
@@ -618,7 +722,7 @@ run_linger (const keys_t *k, const char *endpoint, const char *server_hex,
     char what[512];
     uint64_t session;
     randombytes_buf (&session, sizeof session);
-    craft_records (MODE_GOOD, k, value, k->pk, 0, what, sizeof what);
+    craft_records (MODE_GOOD, k, value, k->pk, NULL, k, 0, what, sizeof what);
     link_send (&l, &msg);
     msg.id = IM_MSG_PING;
     msg.session = session | 1;
@@ -647,6 +751,88 @@ run_linger (const keys_t *k, const char *endpoint, const char *server_hex,
 
 /* --- Main ---------------------------------------------------------------- */
 
+/* A whole number from MIN to MAX, or a usage error naming OPTION. */
+static long long
+number_arg (const char *option, const char *text, long long min, long long max)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll (text, &end, 10);
+    if (errno || end == text || *end || v < min || v > max)
+        die (EXIT_SETUP, "%s: '%.40s' is not a number from %lld to %lld", option, text,
+             min, max);
+    return v;
+}
+
+/* Reads one option of the --craft shape at ARGV[*I] (its value, if any, at
+ * ARGV[*I + 1]). Returns 1 when it was one, 0 when it was not. */
+static int
+shape_option (shape_t *sh, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    if (strcmp (a, "--revoke") == 0) {
+        sh->revoke = 1;
+        sh->shaped = 1;
+        return 1;
+    }
+    static const char *const with_value[]
+        = { "--type", "--tlp", "--reach",       "--hops", "--confidence", "--valid-until",
+            "--tag",  "--to",  "--origin-keys", "--id",   "--version" };
+    size_t which = sizeof with_value / sizeof *with_value;
+    for (size_t j = 0; j < sizeof with_value / sizeof *with_value; j++)
+        if (strcmp (a, with_value[j]) == 0)
+            which = j;
+    if (which == sizeof with_value / sizeof *with_value)
+        return 0;
+    if (*i + 1 >= argc)
+        die (EXIT_SETUP, "%s needs a value", a);
+    const char *v = argv[++*i];
+    sh->shaped = 1;
+    switch (which) {
+    case 0:
+        sh->type = im_type_parse (v);
+        if (sh->type < 0)
+            die (EXIT_SETUP, "--type: '%.40s' is not an indicator type", v);
+        break;
+    case 1:
+        sh->tlp = im_tlp_parse (v);
+        if (sh->tlp < 0)
+            die (EXIT_SETUP, "--tlp: '%.40s' is not a TLP label", v);
+        break;
+    case 2: sh->reach = (int) number_arg (a, v, 0, 255); break;
+    case 3: sh->hops = (int) number_arg (a, v, 0, 255); break;
+    case 4: sh->confidence = (int) number_arg (a, v, 0, 100); break;
+    case 5:
+        if (im_time_parse (v, (int64_t) time (NULL), &sh->valid_until)
+            || sh->valid_until <= 0)
+            die (EXIT_SETUP, "--valid-until: '%.40s' is not a time after the epoch", v);
+        break;
+    case 6:
+        if (sh->ntags >= IM_TAGS_MAX)
+            die (EXIT_SETUP, "--tag: more than %d tags", IM_TAGS_MAX);
+        sh->tags[sh->ntags++] = v;
+        break;
+    case 7:
+        if (sh->nto >= IM_RECIPIENTS_MAX)
+            die (EXIT_SETUP, "--to: more than %d recipients", IM_RECIPIENTS_MAX);
+        if (im_node_parse (v, sh->to[sh->nto]))
+            die (EXIT_SETUP, "--to: '%.70s' is not a node id (64 hex digits)", v);
+        for (size_t j = 0; j < sh->nto; j++)
+            if (memcmp (sh->to[j], sh->to[sh->nto], IM_NODE_ID_SIZE) == 0)
+                die (EXIT_SETUP, "--to: %.16s... is given twice", v);
+        sh->nto++;
+        break;
+    case 8: sh->origin_keys = v; break;
+    case 9:
+        if (im_id_parse (v, sh->id))
+            die (EXIT_SETUP, "--id: '%.40s' is not a UUID", v);
+        sh->has_id = 1;
+        break;
+    default: sh->version = (uint64_t) number_arg (a, v, 1, INT64_MAX); break;
+    }
+    return 1;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -659,9 +845,16 @@ main (int argc, char **argv)
     size_t npos = 0;
     int timeout = TIMEOUT_DEFAULT;
     inject_mode_t mode = MODE_NONE;
+    shape_t shape = { .type = IM_TYPE_DOMAIN,
+                      .tlp = IM_TLP_GREEN,
+                      .reach = IM_REACH_UNLIMITED,
+                      .confidence = -1,
+                      .version = 1 };
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
+        if (shape_option (&shape, argc, argv, &i))
+            continue;
         if (strcmp (a, "--keys") == 0 && more)
             keys_path = argv[++i];
         else if (strcmp (a, "--name") == 0 && more)
@@ -681,7 +874,7 @@ main (int argc, char **argv)
         }
         else if (strncmp (a, "--", 2) == 0) {
             inject_mode_t m = MODE_NONE;
-            for (int j = MODE_GOOD; j <= MODE_PROTOCOL; j++)
+            for (int j = MODE_GOOD; j <= MODE_CRAFT; j++)
                 if (strcmp (a + 2, mode_names[j]) == 0)
                     m = (inject_mode_t) j;
             if (m == MODE_NONE || mode != MODE_NONE)
@@ -695,10 +888,17 @@ main (int argc, char **argv)
     }
     if (!keys_path || sodium_init () < 0)
         usage ();
+    if (shape.shaped && mode != MODE_CRAFT)
+        die (EXIT_SETUP, "--type, --tlp, --reach, --hops, --confidence, --valid-until, "
+                         "--tag, --to, --origin-keys, --id, --version and --revoke go "
+                         "with inject --craft only");
+    if (mode == MODE_CRAFT && origin)
+        die (EXIT_SETUP, "--craft signs as --origin-keys; --origin is for --forge");
     zsys_init ();
     zsys_set_logstream (stderr);
-    keys_t k;
+    keys_t k, signer; /* ours; the origin's of --origin-keys */
     memset (&k, 0, sizeof k);
+    memset (&signer, 0, sizeof signer);
     int rc = 0;
     if (strcmp (cmd, "card") == 0 && npos == 0) {
         if (name)
@@ -713,7 +913,10 @@ main (int argc, char **argv)
     }
     else if (strcmp (cmd, "inject") == 0 && npos == 2 && mode != MODE_NONE) {
         keys_load (&k, keys_path);
-        rc = run_inject (&k, pos[0], pos[1], mode, value, origin, timeout);
+        if (shape.origin_keys)
+            keys_load (&signer, shape.origin_keys);
+        rc = run_inject (&k, pos[0], pos[1], mode, value, origin, &shape,
+                         shape.origin_keys ? &signer : &k, timeout);
     }
     else if (strcmp (cmd, "linger") == 0 && npos == 2 && wait_file) {
         keys_load (&k, keys_path);
@@ -723,6 +926,7 @@ main (int argc, char **argv)
     else
         usage ();
     sodium_memzero (&k, sizeof k);
+    sodium_memzero (&signer, sizeof signer);
     fflush (stdout);
     return rc;
 }

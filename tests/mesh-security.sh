@@ -1,8 +1,9 @@
 #!/bin/bash
 # mesh-security.sh -- the mesh against strangers and bad peers: unknown keys
-# are refused at the handshake, a trusted peer's forged, tampered, malformed or
-# AMBER records are refused and counted, a removed peer is cut off while the
-# others go on, and trust-list changes and reloads apply without a restart.
+# are refused at the handshake, a trusted peer's forged, tampered or malformed
+# records are refused and counted (its own AMBER record is taken), a removed
+# peer is cut off while the others go on, and trust-list changes and reloads
+# apply without a restart.
 . "${top_srcdir:-.}/tests/lib.sh"
 : "${FAKE_PEER:=${top_builddir:-.}/tests/fake_peer}"
 
@@ -123,27 +124,35 @@ ok $? "--tamper: nothing is stored, in either spelling"
 inject malformed; ok $? "--malformed: garbage records are sent"
 [ "$(peer_count alpha mallory malformed)" -eq 3 ]; ok $? "--malformed: all three counted as 'malformed'"
 
-inject amber --value amber.mallory.example; ok $? "--amber: a valid AMBER record is sent"
-[ "$(peer_count alpha mallory tlp)" -eq 1 ]; ok $? "--amber: counted under 'tlp'"
-lacks alpha amber.mallory.example; ok $? "--amber: nothing is stored"
+# TLP 2.0 (SPEC.md, "Sharing policy", inbound rule 4): AMBER goes from its
+# origin to a direct peer, so the peer's own AMBER record at hops 0 is taken.
+# What may not travel (relayed AMBER, RED, beyond reach, ...) is in
+# tests/policy-rules.sh.
+inject amber --value amber.mallory.example
+ok $? "--amber: a valid AMBER record of the peer's own, at hops 0, is sent"
+has alpha amber.mallory.example; ok $? "--amber: it is stored (AMBER from its origin to a direct peer)"
+im alpha lookup --json amber.mallory.example | grep -q '"tlp":"amber"'
+ok $? "--amber: and kept as TLP:AMBER"
+[ "$(peer_count alpha mallory received)" -eq 2 ] \
+    && ! peer_json alpha mallory | grep -q '"policy violation"'
+ok $? "--amber: counted as received, not refused"
 
 inject protocol; ok $? "--protocol: a message that is not one is answered by nothing worse"
 [ "$(peer_count alpha mallory protocol)" -eq 1 ]; ok $? "--protocol: counted under 'protocol'"
 
-[ "$(peer_count alpha mallory received)" -eq 1 ]; ok $? "the peer is still credited with 1 record only"
+[ "$(peer_count alpha mallory received)" -eq 2 ]; ok $? "the peer is still credited with 2 records only"
 [ "$(refusal alpha "bad signature")" -eq 2 ] && [ "$(refusal alpha malformed)" -eq 3 ] \
-    && [ "$(refusal alpha tlp)" -eq 1 ]
+    && [ "$(refusal alpha "policy violation")" -eq 0 ]
 ok $? "status --json sums the refusals"
 grep -q "refused 1 record(s) from mallory: bad signature" "$T/alpha.log" \
-    && grep -q "refused 3 record(s) from mallory: malformed" "$T/alpha.log" \
-    && grep -q "refused 1 record(s) from mallory: tlp" "$T/alpha.log"
+    && grep -q "refused 3 record(s) from mallory: malformed" "$T/alpha.log"
 ok $? "every refusal is logged with the peer and the reason"
 kill -0 "$alpha_pid" && im alpha status >/dev/null; ok $? "the node keeps running"
 [ "$(own)" = "$own_before" ]; ok $? "its own records are all unchanged"
 has alpha 192.0.2.1 && has alpha intact.alpha.example \
     && has alpha e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 ok $? "everything published before is still found"
-im alpha status --json | grep -q '"live":4,'; ok $? "4 live indicators: 3 of its own and the good one"
+im alpha status --json | grep -q '"live":5,'; ok $? "5 live indicators: 3 of its own, the good and the AMBER one"
 stop_node "$alpha_pid"; ok $? "the node stops cleanly"
 
 # --- 3. A removed peer is cut off; the others are not -----------------------

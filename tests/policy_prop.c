@@ -545,6 +545,12 @@ oracle (mesh_t *m, rec_t *x)
     }
 }
 
+static const char *
+str_or (const char *s, const char *otherwise)
+{
+    return s ? s : otherwise;
+}
+
 /* --- Describing things for diagnostics ------------------------------------ */
 
 static void
@@ -1333,6 +1339,29 @@ explain_discrepancy (mesh_t *m, const rec_t *x, int v, int leak)
               "%s's inbound %s)", m->node[u].name, x->dist[u], o ? o : "out: sent",
               i ? i : "in: accepted", m->node[v].name, pol, m->node[v].name, in);
     }
+    /* What the neighbours that hold it say themselves (EXPLAIN). */
+    for (int u = 0; u < m->n; u++) {
+        if (!m->adj[u][v] || !((x->held >> u) & 1))
+            continue;
+        json_t *req = json_pack ("{s:s, s:s, s:s}", "id", x->id, "origin",
+                                 m->node[x->origin].id, "peer", m->node[u].peer[v].name);
+        char *body = json_dumps (req, JSON_COMPACT);
+        json_decref (req);
+        json_t *reply = body ? ctl_call (m, u, "EXPLAIN", body, 5000, NULL) : NULL;
+        free (body);
+        if (!reply) {
+            diag (m, "  %s's EXPLAIN for %s: no answer", m->node[u].name, m->node[v].name);
+            continue;
+        }
+        json_t *sent = json_object_get (reply, "sent");
+        diag (m, "  %s's EXPLAIN for %s: %s, hops %lld, from '%s', sent log: %s",
+              m->node[u].name, m->node[v].name,
+              str_or (json_string_value (json_object_get (reply, "why")), "?"),
+              (long long) json_integer_value (json_object_get (reply, "hops")),
+              str_or (json_string_value (json_object_get (reply, "from")), "?"),
+              json_is_object (sent) ? "sent" : "never sent");
+        json_decref (reply);
+    }
 }
 
 /* Refusals a correct sender never causes, from every node's PEERS. Returns
@@ -1485,6 +1514,15 @@ run_mesh (mesh_t *m)
                 }
                 fprintf (stderr, "%lld ms: %d missing, %d extra\n",
                          (long long) (now_ms () - t_pub), miss, extra);
+                for (int k = 0; k < m->nrec && miss + extra <= 12; k++)
+                    for (int v = 0; v < m->n; v++)
+                        if (((m->rec[k].holders ^ m->rec[k].held) >> v) & 1) {
+                            char d[1024];
+                            describe_record (m, &m->rec[k], d, sizeof d);
+                            fprintf (stderr, "   %s at %s: %s\n",
+                                     (m->rec[k].held >> v) & 1 ? "extra" : "missing",
+                                     m->node[v].name, d);
+                        }
             }
             if (!done)
                 sleep_ms (150);

@@ -401,6 +401,662 @@ test_config_file (void)
     remove_dir (dir);
 }
 
+/* --- Sharing policies in the configuration ------------------------------ */
+
+/* Three peers and a node that is not on the list: their node ids, in binary
+ * and hex, and cards for the first three. */
+typedef struct {
+    uint8_t node[4][32];
+    char hex[4][65];
+    char card[3][IM_CARD_MAX];
+} peers_t;
+
+static peers_t peers;
+
+static void
+peers_make (void)
+{
+    static const char *names[] = { "alpha", "beta", "gamma" };
+    for (int i = 0; i < 4; i++) {
+        uint8_t curve[32];
+        char node_hex[65], curve_hex[65];
+        randombytes_buf (peers.node[i], 32);
+        randombytes_buf (curve, sizeof curve);
+        sodium_bin2hex (node_hex, sizeof node_hex, peers.node[i], 32);
+        sodium_bin2hex (curve_hex, sizeof curve_hex, curve, sizeof curve);
+        memcpy (peers.hex[i], node_hex, sizeof node_hex);
+        if (i < 3)
+            snprintf (peers.card[i], sizeof peers.card[i],
+                      "%s %s %s %s tcp://192.0.2.%d:7650", IM_CARD_TAG, names[i],
+                      node_hex, curve_hex, i + 1);
+    }
+}
+
+/* TEMPLATE into OUT with @A@, @B@, @C@ replaced by the cards of alpha, beta
+ * and gamma, and @HA@, @HB@, @HC@, @HX@ by the node ids of alpha, beta, gamma
+ * and a node not on the list. */
+static char *
+expand (const char *template, char *out, size_t outsz)
+{
+    static const char *marks[] = { "@A@", "@B@", "@C@", "@HA@", "@HB@", "@HC@", "@HX@" };
+    size_t o = 0;
+    for (const char *p = template; *p;) {
+        size_t m = 0;
+        while (m < COUNT (marks) && strncmp (p, marks[m], strlen (marks[m])) != 0)
+            m++;
+        const char *with = m < 3               ? peers.card[m]
+                           : m < COUNT (marks) ? peers.hex[m - 3]
+                                               : NULL;
+        size_t len = with ? strlen (with) : 1;
+        if (o + len + 1 > outsz)
+            BAIL_OUT ("expand: a test configuration does not fit");
+        memcpy (out + o, with ? with : p, len);
+        o += len;
+        p += with ? strlen (marks[m]) : 1;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Writes TEMPLATE, expanded, as DIR's configuration file. */
+static void
+write_conf (const char *dir, const char *template)
+{
+    char path[128], text[8192];
+    write_file (sub_path (path, sizeof path, dir, IM_CONFIG_FILE),
+                expand (template, text, sizeof text), 0640);
+}
+
+static uint32_t
+type_bits (int a, int b, int c, int d)
+{
+    uint32_t m = 0;
+    int t[] = { a, b, c, d };
+    for (size_t i = 0; i < COUNT (t); i++)
+        if (t[i] > 0)
+            m |= 1u << t[i];
+    return m;
+}
+
+/* Whether the origin list (N, IDS) is exactly the peers' nodes WANT (indexes
+ * into peers.node, -1 ends), in any order. */
+static int
+same_origins (size_t n, const uint8_t (*ids)[IM_NODE_ID_SIZE], const int *want)
+{
+    size_t w = 0;
+    for (; want[w] >= 0; w++) {
+        int found = 0;
+        for (size_t i = 0; i < n; i++)
+            found += memcmp (ids[i], peers.node[want[w]], 32) == 0;
+        if (found != 1)
+            return 0;
+    }
+    return n == w;
+}
+
+static const char good_policy_conf[] = "# two policies, three peers\n"
+                                       "node\n"
+                                       "    name = me\n"
+                                       "peer\n"
+                                       "    name = alpha\n"
+                                       "    card = \"@A@\"\n"
+                                       "    policy = partners\n"
+                                       "    accept = own\n"
+                                       "    accept-origins = alpha\n"
+                                       "    accept-types = \"ipv4, domain\"\n"
+                                       "    rate = 500\n"
+                                       "peer\n"
+                                       "    name = beta\n"
+                                       "    card = \"@B@\"\n"
+                                       "    policy = \"closed\"\n"
+                                       "    accept-origins = \"alpha,@HC@, beta\"\n"
+                                       "peer\n"
+                                       "    name = gamma\n"
+                                       "    card = \"@C@\"\n"
+                                       "policy\n"
+                                       "    name = partners\n"
+                                       "    max-tlp = amber\n"
+                                       "    types = ipv4,ipv6,domain,url\n"
+                                       "    deny-tags = internal\n"
+                                       "    min-confidence = 50\n"
+                                       "    relay = yes\n"
+                                       "    relay-origins = \"beta,@HX@\"\n"
+                                       "policy\n"
+                                       "    name = closed\n"
+                                       "    max-tlp = clear\n"
+                                       "    tags = \"shared, partners only\"\n"
+                                       "    deny-types = email\n"
+                                       "    relay = no\n";
+
+static void
+test_policy_load (void)
+{
+    char dir[64], err[512];
+    im_config_t *cfg = malloc (sizeof *cfg);
+    const im_policy_t *pol;
+    const im_peer_conf_t *peer;
+
+    if (!cfg)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir, "config");
+    write_conf (dir, good_policy_conf);
+    int rc = im_config_load (dir, cfg, err, sizeof err);
+    if (!ok (rc == 0, "a configuration with two policies and three peers loads"))
+        diag ("error: %s", err);
+    cmp_ok (cfg->npolicies, "==", 3, "it holds three policies: the two and default");
+
+    pol = im_config_policy (cfg, "partners");
+    ok (pol != NULL && strcmp (pol->name, "partners") == 0,
+        "im_config_policy finds 'partners'");
+    ok (pol && pol->max_tlp == IM_TLP_AMBER && pol->min_confidence == 50
+            && pol->relay == 1,
+        "partners: max-tlp amber, min-confidence 50, relay yes");
+    ok (pol
+            && pol->types
+                   == type_bits (IM_TYPE_IPV4, IM_TYPE_IPV6, IM_TYPE_DOMAIN, IM_TYPE_URL)
+            && pol->deny_types == 0,
+        "partners: types ipv4, ipv6, domain and url, none denied");
+    ok (pol && pol->ndeny_tags == 1 && strcmp (pol->deny_tags[0], "internal") == 0
+            && pol->ntags == 0,
+        "partners: deny-tags internal, no tags required");
+    ok (pol && same_origins (pol->norigins, pol->origins, (const int[]){ 1, 3, -1 }),
+        "partners: relay-origins holds beta's node id (a peer name resolved) and a node "
+        "id given in hex");
+
+    pol = im_config_policy (cfg, "closed");
+    ok (pol != NULL && strcmp (pol->name, "closed") == 0,
+        "im_config_policy finds 'closed'");
+    ok (pol && pol->max_tlp == IM_TLP_CLEAR && pol->relay == 0 && pol->norigins == 0
+            && pol->min_confidence == 0,
+        "closed: max-tlp clear, relay no, min-confidence 0");
+    ok (pol && pol->types == 0 && pol->deny_types == type_bits (IM_TYPE_EMAIL, 0, 0, 0),
+        "closed: every type but email");
+    ok (pol && pol->ntags == 2
+            && ((strcmp (pol->tags[0], "shared") == 0
+                 && strcmp (pol->tags[1], "partners only") == 0)
+                || (strcmp (pol->tags[1], "shared") == 0
+                    && strcmp (pol->tags[0], "partners only") == 0)),
+        "closed: tags 'shared' and 'partners only' (a tag may hold a space)");
+
+    pol = im_config_policy (cfg, IM_POLICY_DEFAULT);
+    ok (pol != NULL, "the policy 'default' exists though the file does not define it");
+    ok (pol && pol->max_tlp == IM_TLP_GREEN && pol->types == 0 && pol->deny_types == 0
+            && pol->ntags == 0 && pol->ndeny_tags == 0 && pol->min_confidence == 0
+            && pol->relay == 1 && pol->norigins == 0,
+        "the built-in default is max-tlp green and no other rule");
+    ok (im_config_policy (cfg, "nonesuch") == NULL && im_config_policy (cfg, NULL) == NULL
+            && im_config_policy (NULL, "default") == NULL,
+        "im_config_policy finds no unknown name, and takes NULL");
+
+    peer = im_config_peer (cfg, "alpha");
+    ok (peer && strcmp (peer->policy, "partners") == 0
+            && im_config_peer_policy (cfg, peer) == im_config_policy (cfg, "partners"),
+        "alpha points at partners");
+    ok (peer && peer->in.relayed == 0 && peer->in.rate == 500
+            && peer->in.types == type_bits (IM_TYPE_IPV4, IM_TYPE_DOMAIN, 0, 0),
+        "alpha's inbound rules: accept own, accept-types ipv4 and domain, rate 500");
+    ok (peer
+            && same_origins (peer->in.norigins, peer->in.origins, (const int[]){ 0, -1 }),
+        "alpha's accept-origins naming alpha itself (with accept = own) is its node id");
+    peer = im_config_peer (cfg, "beta");
+    ok (peer && strcmp (peer->policy, "closed") == 0
+            && im_config_peer_policy (cfg, peer) == im_config_policy (cfg, "closed"),
+        "beta points at closed");
+    ok (peer && peer->in.relayed == 1 && peer->in.rate == 0 && peer->in.types == 0,
+        "beta's inbound rules not written are the defaults");
+    ok (peer
+            && same_origins (peer->in.norigins, peer->in.origins,
+                             (const int[]){ 0, 2, 1, -1 }),
+        "beta's accept-origins: alpha and beta resolved by name, gamma's id in hex");
+    peer = im_config_peer (cfg, "gamma");
+    ok (peer && strcmp (peer->policy, IM_POLICY_DEFAULT) == 0
+            && im_config_peer_policy (cfg, peer) == im_config_policy (cfg, "default"),
+        "gamma, without a policy key, uses default");
+    ok (peer && peer->in.relayed == 1 && peer->in.rate == 0 && peer->in.types == 0
+            && peer->in.norigins == 0,
+        "gamma's inbound rules are the defaults: relayed, every type and origin, no "
+        "rate");
+
+    /* A policy named default in the file replaces the built-in one. */
+    write_conf (dir, "policy\n    name = default\n    max-tlp = amber+strict\n"
+                     "peer\n    name = alpha\n    card = \"@A@\"\n");
+    rc = im_config_load (dir, cfg, err, sizeof err);
+    if (!ok (rc == 0, "a configuration that defines default loads"))
+        diag ("error: %s", err);
+    pol = im_config_policy (cfg, IM_POLICY_DEFAULT);
+    ok (cfg->npolicies == 1 && pol && pol->max_tlp == IM_TLP_AMBER_STRICT,
+        "the default written (max-tlp amber+strict) is the only default");
+    peer = im_config_peer (cfg, "alpha");
+    ok (peer && im_config_peer_policy (cfg, peer) == pol,
+        "a peer without a policy key uses the default written");
+
+    /* A peer may name the built-in default. */
+    write_conf (dir,
+                "peer\n    name = alpha\n    card = \"@A@\"\n    policy = default\n");
+    rc = im_config_load (dir, cfg, err, sizeof err);
+    if (!ok (rc == 0 && cfg->npolicies == 1
+                 && im_config_peer_policy (cfg, &cfg->peers[0])
+                        == im_config_policy (cfg, IM_POLICY_DEFAULT),
+             "a peer whose policy key names the built-in default loads and uses it"))
+        diag ("error: %s", err);
+
+    /* The limits of the ranges. */
+    write_conf (dir,
+                "peer\n    name = alpha\n    card = \"@A@\"\n    rate = 1000000\n"
+                "policy\n    name = p\n    min-confidence = 100\n    max-tlp = clear\n"
+                "    tags = a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p\n");
+    rc = im_config_load (dir, cfg, err, sizeof err);
+    pol = rc == 0 ? im_config_policy (cfg, "p") : NULL;
+    if (!ok (rc == 0 && cfg->peers[0].in.rate == 1000000 && pol
+                 && pol->min_confidence == 100 && pol->ntags == 16,
+             "rate 1000000, min-confidence 100 and 16 tags are accepted"))
+        diag ("error: %s", err);
+
+    free (cfg);
+    remove_dir (dir);
+}
+
+typedef struct {
+    const char *what; /* for the test names */
+    const char *tail; /* the file after the two peers of bad_policy_head */
+    int code;         /* errno */
+    int line;         /* the line the error names */
+    const char *why;  /* what the error must say */
+} bad_policy_t;
+
+/* Lines 1 to 6: two good peers. */
+static const char bad_policy_head[] = "peer\n"
+                                      "    name = alpha\n"
+                                      "    card = \"@A@\"\n"
+                                      "peer\n"
+                                      "    name = beta\n"
+                                      "    card = \"@B@\"\n";
+
+static const bad_policy_t bad_policies[] = {
+    { "a peer naming an unknown policy",
+      "peer\n    name = gamma\n    card = \"@C@\"\n    policy = nosuch\n", EINVAL, 10,
+      "no policy named 'nosuch'" },
+    { "a policy defined twice", "policy\n    name = p1\npolicy\n    name = p1\n", EEXIST,
+      10, "defined twice" },
+    { "an unknown TLP label", "policy\n    name = p1\n    max-tlp = purple\n", EINVAL, 9,
+      "purple" },
+    { "max-tlp = red", "policy\n    name = p1\n    max-tlp = red\n", EINVAL, 9, "red" },
+    { "an unknown type", "policy\n    name = p1\n    types = ipv4,gopher\n", EINVAL, 9,
+      "gopher" },
+    { "an unknown type in deny-types",
+      "policy\n    name = p1\n    relay = yes\n    deny-types = \"domain, ftp\"\n",
+      EINVAL, 10, "ftp" },
+    { "a type both in types and deny-types",
+      "policy\n    name = p1\n    types = ipv4,domain\n    deny-types = domain\n", EINVAL,
+      7, "domain" },
+    { "a tag both in tags and deny-tags",
+      "policy\n    name = p1\n    tags = a,internal\n    deny-tags = internal\n", EINVAL,
+      7, "internal" },
+    { "relay = no with relay-origins",
+      "policy\n    name = p1\n    relay = no\n    relay-origins = beta\n", EINVAL, 7,
+      "relay-origins" },
+    { "relay = maybe", "policy\n    name = p1\n    relay = maybe\n", EINVAL, 9, "maybe" },
+    { "min-confidence = 101", "policy\n    name = p1\n    min-confidence = 101\n", EINVAL,
+      9, "min-confidence" },
+    { "min-confidence = -1", "policy\n    name = p1\n    min-confidence = -1\n", EINVAL,
+      9, "min-confidence" },
+    { "17 tags", "policy\n    name = p1\n    tags = a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q\n",
+      EINVAL, 9, "more than 16 tags" },
+    { "an unknown key in a policy section", "policy\n    name = p1\n    colour = red\n",
+      EINVAL, 9, "policy/colour" },
+    { "a policy without a name", "policy\n    max-tlp = amber\n", EINVAL, 7, "name" },
+    { "a policy name with a space", "policy\n    name = \"two words\"\n", EINVAL, 8,
+      "name" },
+    { "a relay origin that is neither a peer name nor a node id",
+      "policy\n    name = p1\n    relay-origins = beta,nobody\n", EINVAL, 9, "nobody" },
+    { "a relay origin of 63 hex digits",
+      "policy\n    name = p1\n    relay-origins = "
+      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n",
+      EINVAL, 9, "relay-origins" },
+    { "accept = sometimes",
+      "peer\n    name = gamma\n    card = \"@C@\"\n    accept = sometimes\n", EINVAL, 10,
+      "sometimes" },
+    { "accept = own with accept-origins naming another peer",
+      "peer\n    name = gamma\n    card = \"@C@\"\n    accept = own\n"
+      "    accept-origins = gamma,beta\n",
+      EINVAL, 11, "accept-origins" },
+    { "accept = own with accept-origins naming another node by id",
+      "peer\n    name = gamma\n    card = \"@C@\"\n    accept-origins = @HX@\n"
+      "    accept = own\n",
+      EINVAL, 10, "accept-origins" },
+    { "an accept origin that is neither a peer name nor a node id",
+      "peer\n    name = gamma\n    card = \"@C@\"\n    accept-origins = alpha,delta\n",
+      EINVAL, 10, "delta" },
+    { "an unknown type in accept-types",
+      "peer\n    name = gamma\n    card = \"@C@\"\n    accept-types = ipv5\n", EINVAL, 10,
+      "ipv5" },
+    { "rate = -1", "peer\n    name = gamma\n    card = \"@C@\"\n    rate = -1\n", EINVAL,
+      10, "rate" },
+    { "rate = 1000001",
+      "peer\n    name = gamma\n    card = \"@C@\"\n    rate = 1000001\n", EINVAL, 10,
+      "rate" },
+    { "an unknown key in a peer section",
+      "peer\n    name = gamma\n    card = \"@C@\"\n    accept-tags = x\n", EINVAL, 10,
+      "peer/accept-tags" },
+    { "an unknown policy on an earlier peer", "policy\n    name = p1\n", EINVAL, 0,
+      "no policy named 'p2'" },
+};
+
+static void
+test_policy_bad (void)
+{
+    char dir[64], err[512], tmpl[2048], want[64];
+    im_config_t *cfg = malloc (sizeof *cfg);
+
+    if (!cfg)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir, "config");
+    for (size_t i = 0; i < COUNT (bad_policies); i++) {
+        const bad_policy_t *b = &bad_policies[i];
+        int line = b->line;
+        if (line)
+            snprintf (tmpl, sizeof tmpl, "%s%s", bad_policy_head, b->tail);
+        else {
+            /* The policy key of the first peer, line 3. */
+            snprintf (tmpl, sizeof tmpl,
+                      "peer\n    name = alpha\n    policy = p2\n"
+                      "    card = \"@A@\"\n%s",
+                      b->tail);
+            line = 3;
+        }
+        write_conf (dir, tmpl);
+        errno = 0;
+        err[0] = '\0';
+        int rc = im_config_load (dir, cfg, err, sizeof err);
+        ok (rc == -1 && errno == b->code, "a configuration with %s is refused with %s",
+            b->what, b->code == EEXIST ? "EEXIST" : "EINVAL");
+        snprintf (want, sizeof want, "%s:%d: ", IM_CONFIG_FILE, line);
+        if (!ok (strstr (err, want) != NULL && strstr (err, b->why) != NULL,
+                 "the error for %s names %s%s and '%s'", b->what, IM_CONFIG_FILE,
+                 want + strlen (IM_CONFIG_FILE), b->why))
+            diag ("error: %s", err);
+    }
+    free (cfg);
+    remove_dir (dir);
+}
+
+/* The configuration the editing tests start from: comments in several places. */
+static const char edit_conf[] = "# intelmesh test configuration\n"
+                                "node\n"
+                                "    name = me   # our name\n"
+                                "\n"
+                                "# the partner\n"
+                                "peer\n"
+                                "    name = alpha\n"
+                                "    card = \"@A@\"\n"
+                                "    # alpha's rules follow\n"
+                                "    rate = 10\n"
+                                "\n"
+                                "# what partners may have\n"
+                                "policy\n"
+                                "    name = partners\n"
+                                "    max-tlp = amber\n"
+                                "# about the unused policy\n"
+                                "policy\n"
+                                "    name = unused\n"
+                                "    max-tlp = clear\n"
+                                "# the end\n";
+
+static const char *edit_comments[] = {
+    "# intelmesh test configuration\n",
+    "# our name\n",
+    "# the partner\n",
+    "    # alpha's rules follow\n",
+    "# what partners may have\n",
+    "# the end\n",
+};
+
+/* Whether every comment of EDIT_CONF is still in TEXT. */
+static int
+comments_kept (const char *text)
+{
+    for (size_t i = 0; i < COUNT (edit_comments); i++)
+        if (!strstr (text, edit_comments[i])) {
+            diag ("the comment '%.*s' is gone", (int)strlen (edit_comments[i]) - 1,
+                  edit_comments[i]);
+            return 0;
+        }
+    return 1;
+}
+
+/* How many times NEEDLE is in HAYSTACK. */
+static int
+times_in (const char *haystack, const char *needle)
+{
+    int n = 0;
+    for (const char *p = haystack; (p = strstr (p, needle)) != NULL; p += strlen (needle))
+        n++;
+    return n;
+}
+
+static void
+test_policy_edit (void)
+{
+    char dir[64], path[128], err[512], before[8192], after[8192];
+    im_config_t *cfg = malloc (sizeof *cfg);
+    const im_peer_conf_t *peer;
+    const im_policy_t *pol;
+    int rc;
+
+    if (!cfg)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir, "config");
+    sub_path (path, sizeof path, dir, IM_CONFIG_FILE);
+    write_conf (dir, edit_conf);
+    if (im_config_load (dir, cfg, err, sizeof err) != 0)
+        BAIL_OUT ("the configuration for the editing tests does not load: %s", err);
+
+    const char *k1[] = { "policy" }, *v1[] = { "partners" };
+
+    /* Bad arguments first. */
+    read_file (path, before, sizeof before);
+    errno = 0;
+    ok (im_config_section_set (NULL, "peer", "alpha", 0, k1, v1, 1, err, sizeof err) == -1
+            && errno == EINVAL,
+        "section_set refuses a NULL directory");
+    errno = 0;
+    ok (im_config_section_set (dir, NULL, "alpha", 0, k1, v1, 1, err, sizeof err) == -1
+            && errno == EINVAL,
+        "section_set refuses a NULL kind");
+    errno = 0;
+    ok (im_config_section_set (dir, "peer", NULL, 0, k1, v1, 1, err, sizeof err) == -1
+            && errno == EINVAL,
+        "section_set refuses a NULL name");
+    errno = 0;
+    ok (im_config_section_set (dir, "peer", "alpha", 0, NULL, v1, 1, err, sizeof err)
+                == -1
+            && errno == EINVAL,
+        "section_set refuses NULL keys");
+    errno = 0;
+    ok (im_config_section_set (dir, "peer", "alpha", 0, k1, NULL, 1, err, sizeof err)
+                == -1
+            && errno == EINVAL,
+        "section_set refuses NULL values");
+    static const char *bad_values[]
+        = { "part\"ners", "partners\n", "part\nners", "partners\r", "\"" };
+    char shown[64];
+    for (size_t i = 0; i < COUNT (bad_values); i++) {
+        const char *v[] = { bad_values[i] };
+        errno = 0;
+        rc = im_config_section_set (dir, "peer", "alpha", 0, k1, v, 1, err, sizeof err);
+        ok (rc == -1 && errno == EINVAL, "section_set refuses the value '%s' with EINVAL",
+            printable (bad_values[i], shown, sizeof shown));
+    }
+    errno = 0;
+    rc = im_config_section_set (dir, "peer", "zed", 0, k1, v1, 1, err, sizeof err);
+    ok (rc == -1 && errno == ENOENT, "section_set on a peer not in the file is ENOENT");
+    errno = 0;
+    rc = im_config_section_set (dir, "policy", "other", 0, (const char *[]){ "max-tlp" },
+                                (const char *[]){ "clear" }, 1, err, sizeof err);
+    ok (rc == -1 && errno == ENOENT,
+        "section_set on a policy not in the file, without create, is ENOENT");
+    ok (strstr (err, "other") != NULL, "the error names the missing section");
+    errno = 0;
+    rc = im_config_section_set (dir, "peer", "zed", 1, k1, v1, 1, err, sizeof err);
+    ok (rc == -1 && (errno == EINVAL || errno == ENOENT),
+        "section_set with create on a peer not in the file is refused (a peer needs a "
+        "card)");
+    read_file (path, after, sizeof after);
+    ok (strcmp (before, after) == 0, "the refused calls left the file byte for byte");
+
+    /* Changes that would not load: one or two keys each. */
+    static const struct {
+        const char *what, *kind, *name;
+        int create;
+        const char *keys[2], *values[2];
+    } unloadable[] = {
+        { "a peer policy naming a missing policy", "peer", "alpha", 0,
+          { "policy" }, { "missing" } },
+        { "max-tlp = red", "policy", "partners", 0, { "max-tlp" }, { "red" } },
+        { "an unknown key in a policy", "policy", "partners", 0, { "colour" },
+          { "red" } },
+        { "a rate of -1", "peer", "alpha", 0, { "rate" }, { "-1" } },
+        { "accept = own with accept-origins naming a node not the peer", "peer", "alpha",
+          0, { "accept", "accept-origins" },
+          { "own", "0000000000000000000000000000000000000000000000000000000000000001" } },
+        { "a new policy with relay = no and relay-origins", "policy", "new", 1,
+          { "relay", "relay-origins" }, { "no", "alpha" } },
+        { "a new policy of a bad name", "policy", "bad name", 1, { "max-tlp" },
+          { "clear" } },
+    };
+    for (size_t i = 0; i < COUNT (unloadable); i++) {
+        size_t n = unloadable[i].keys[1] ? 2 : 1;
+        const char *keys[2] = { unloadable[i].keys[0], unloadable[i].keys[1] };
+        const char *values[2] = { unloadable[i].values[0], unloadable[i].values[1] };
+        errno = 0;
+        err[0] = '\0';
+        rc = im_config_section_set (dir, unloadable[i].kind, unloadable[i].name,
+                                    unloadable[i].create, keys, values, n, err,
+                                    sizeof err);
+        ok (rc == -1 && errno == EINVAL, "section_set refuses %s with EINVAL",
+            unloadable[i].what);
+        read_file (path, after, sizeof after);
+        if (!ok (strcmp (before, after) == 0, "refusing %s left the file byte for byte",
+                 unloadable[i].what))
+            diag ("error: %s", err);
+        if (i == 0
+            && !ok (strstr (err, "missing") != NULL,
+                    "the reason names the missing policy"))
+            diag ("error: %s", err);
+    }
+
+    /* A key added to a peer. */
+    rc = im_config_section_set (dir, "peer", "alpha", 0, k1, v1, 1, err, sizeof err);
+    if (!ok (rc == 0, "section_set adds policy = partners to peer alpha"))
+        diag ("error: %s", err);
+    ok (im_config_load (dir, cfg, err, sizeof err) == 0
+            && (peer = im_config_peer (cfg, "alpha")) != NULL
+            && strcmp (peer->policy, "partners") == 0 && peer->in.rate == 10,
+        "the file loads and alpha points at partners, its rate kept");
+    read_file (path, after, sizeof after);
+    ok (comments_kept (after), "every comment is kept");
+
+    /* A key replaced, and one added, in one call. */
+    rc = im_config_section_set (dir, "peer", "alpha", 0,
+                                (const char *[]){ "rate", "accept-types" },
+                                (const char *[]){ "20", "ipv4,url" }, 2, err, sizeof err);
+    if (!ok (rc == 0, "section_set sets rate = 20 and accept-types in one call"))
+        diag ("error: %s", err);
+    read_file (path, after, sizeof after);
+    ok (im_config_load (dir, cfg, err, sizeof err) == 0
+            && (peer = im_config_peer (cfg, "alpha")) != NULL && peer->in.rate == 20
+            && peer->in.types == type_bits (IM_TYPE_IPV4, IM_TYPE_URL, 0, 0)
+            && strcmp (peer->policy, "partners") == 0,
+        "alpha's rate is 20, its accept-types ipv4 and url, its policy still partners");
+    ok (times_in (after, "rate") == 1, "the file holds one rate line, not two");
+    ok (comments_kept (after), "every comment is still kept");
+
+    /* A key removed. */
+    rc = im_config_section_set (dir, "peer", "alpha", 0, (const char *[]){ "rate" },
+                                (const char *[]){ NULL }, 1, err, sizeof err);
+    if (!ok (rc == 0, "section_set with a NULL value removes rate from alpha"))
+        diag ("error: %s", err);
+    read_file (path, after, sizeof after);
+    ok (im_config_load (dir, cfg, err, sizeof err) == 0
+            && (peer = im_config_peer (cfg, "alpha")) != NULL && peer->in.rate == 0,
+        "alpha's rate is back to 0 (no limit)");
+    ok (times_in (after, "rate") == 0, "the file holds no rate line");
+    ok (comments_kept (after), "the comment inside alpha's section is kept");
+    rc = im_config_section_set (dir, "peer", "alpha", 0, (const char *[]){ "rate" },
+                                (const char *[]){ NULL }, 1, err, sizeof err);
+    ok (rc == 0, "removing a key that is not there succeeds");
+
+    /* A policy created. */
+    rc = im_config_section_set (dir, "policy", "strict", 1,
+                                (const char *[]){ "max-tlp", "relay" },
+                                (const char *[]){ "clear", "no" }, 2, err, sizeof err);
+    if (!ok (rc == 0, "section_set with create makes the policy 'strict'"))
+        diag ("error: %s", err);
+    read_file (path, after, sizeof after);
+    ok (im_config_load (dir, cfg, err, sizeof err) == 0
+            && (pol = im_config_policy (cfg, "strict")) != NULL
+            && pol->max_tlp == IM_TLP_CLEAR && pol->relay == 0,
+        "the file loads with strict: max-tlp clear, relay no");
+    ok (comments_kept (after), "creating a policy keeps every comment");
+
+    /* Create on a policy that exists changes it, once. */
+    rc = im_config_section_set (dir, "policy", "partners", 1,
+                                (const char *[]){ "max-tlp" },
+                                (const char *[]){ "green" }, 1, err, sizeof err);
+    if (!ok (rc == 0, "section_set with create on an existing policy succeeds"))
+        diag ("error: %s", err);
+    read_file (path, after, sizeof after);
+    ok (im_config_load (dir, cfg, err, sizeof err) == 0
+            && (pol = im_config_policy (cfg, "partners")) != NULL
+            && pol->max_tlp == IM_TLP_GREEN && times_in (after, "name = partners") == 1,
+        "it changed partners to max-tlp green and made no second partners");
+
+    /* Removing policies. */
+    read_file (path, before, sizeof before);
+    errno = 0;
+    rc = im_config_policy_remove (dir, "partners", err, sizeof err);
+    ok (rc == -1 && errno == EBUSY, "policy_remove refuses partners with EBUSY while "
+                                    "alpha points at it");
+    ok (strstr (err, "alpha") != NULL, "the error names the peer that uses it");
+    errno = 0;
+    rc = im_config_policy_remove (dir, "nosuch", err, sizeof err);
+    ok (rc == -1 && errno == ENOENT,
+        "policy_remove of a policy not in the file is ENOENT");
+    read_file (path, after, sizeof after);
+    ok (strcmp (before, after) == 0, "the refused removals left the file byte for byte");
+
+    rc = im_config_policy_remove (dir, "unused", err, sizeof err);
+    if (!ok (rc == 0, "policy_remove removes the unused policy"))
+        diag ("error: %s", err);
+    read_file (path, after, sizeof after);
+    ok (im_config_load (dir, cfg, err, sizeof err) == 0
+            && im_config_policy (cfg, "unused") == NULL
+            && im_config_policy (cfg, "partners") != NULL
+            && im_config_policy (cfg, "strict") != NULL,
+        "the file loads without unused, with partners and strict");
+    ok (times_in (after, "name = unused") == 0, "the file no longer names unused");
+    ok (comments_kept (after),
+        "removing a policy keeps the comments outside it, the one after it too");
+
+    rc = im_config_section_set (dir, "peer", "alpha", 0, k1, (const char *[]){ NULL }, 1,
+                                err, sizeof err);
+    ok (rc == 0 && im_config_load (dir, cfg, err, sizeof err) == 0
+            && strcmp (im_config_peer (cfg, "alpha")->policy, "default") == 0,
+        "once alpha's policy key is removed it uses default");
+    rc = im_config_policy_remove (dir, "partners", err, sizeof err);
+    if (!ok (rc == 0, "policy_remove removes partners once no peer uses it"))
+        diag ("error: %s", err);
+    ok (im_config_load (dir, cfg, err, sizeof err) == 0
+            && im_config_policy (cfg, "partners") == NULL && cfg->npolicies == 2,
+        "the file loads with strict and default only");
+    errno = 0;
+    rc = im_config_policy_remove (dir, "partners", err, sizeof err);
+    ok (rc == -1 && errno == ENOENT, "removing partners again is ENOENT");
+
+    free (cfg);
+    remove_dir (dir);
+}
+
 /* --- The pid lock ------------------------------------------------------- */
 
 /* Reads the pid file through FD into BUF. Opening and closing the file
@@ -786,6 +1442,10 @@ main (void)
     test_names ();
     test_endpoints ();
     test_config_file ();
+    peers_make ();
+    test_policy_load ();
+    test_policy_bad ();
+    test_policy_edit ();
     test_pidfile ();
     test_identity ();
     return done_testing ();

@@ -1602,6 +1602,673 @@ test_wanted (void)
     remove_dir (dir);
 }
 
+/* --- Cursors, the sent log, hops ---------------------------------------- */
+
+/* Signs S again with reach REACH (O is its origin). */
+static signed_t *
+with_reach (signed_t *s, const origin_t *o, int reach)
+{
+    char err[256];
+    s->rec.reach = (uint8_t)reach;
+    if (im_record_sign (&s->rec, o->sk, s->blob, sizeof s->blob, &s->len, err,
+                        sizeof err))
+        BAIL_OUT ("cannot sign a test record of reach %d: %s", reach, err);
+    return s;
+}
+
+/* Stores S as it came from peer FROM (NULL: this node's own) at HOPS. */
+static int
+put_from (im_store_t *store, const signed_t *s, uint8_t hops, const uint8_t *from,
+          int *result)
+{
+    im_store_item_t item = { s->blob, s->len, &s->rec, hops, from };
+    char err[256] = "";
+    *result = -1;
+    int rc = im_store_put_batch (store, &item, 1, result, err, sizeof err);
+    if (rc < 0)
+        diag ("put_batch: %s", err);
+    return rc;
+}
+
+static void
+test_set_cursor (void)
+{
+    char dir[64], path[128], err[256];
+    uint8_t node[IM_NODE_ID_SIZE], p[IM_NODE_ID_SIZE], q[IM_NODE_ID_SIZE];
+    uint64_t c = 99;
+
+    make_dir (dir, sizeof dir, "store");
+    randombytes_buf (node, sizeof node);
+    randombytes_buf (p, sizeof p);
+    randombytes_buf (q, sizeof q);
+    sub_path (path, sizeof path, dir, "store");
+    im_store_t *store = open_store (path, 0, node);
+
+    errno = 0;
+    ok (im_store_set_cursor (NULL, p, 1) == -1 && errno == EINVAL,
+        "set_cursor refuses a NULL store with EINVAL");
+    errno = 0;
+    ok (im_store_set_cursor (store, NULL, 1) == -1 && errno == EINVAL,
+        "set_cursor refuses a NULL peer with EINVAL");
+    errno = 0;
+    ok (im_store_cursor (NULL, p, &c) == -1 && errno == EINVAL,
+        "cursor refuses a NULL store with EINVAL");
+    errno = 0;
+    ok (im_store_cursor (store, NULL, &c) == -1 && errno == EINVAL,
+        "cursor refuses a NULL peer with EINVAL");
+    errno = 0;
+    ok (im_store_cursor (store, p, NULL) == -1 && errno == EINVAL,
+        "cursor refuses a NULL result with EINVAL");
+    ok (im_store_cursor (store, p, &c) == 0 && c == 0,
+        "the cursor of a peer never pulled from is 0");
+
+    ok (im_store_put_batch_cursor (store, NULL, 0, NULL, p, 50, NULL, 0, 0, err,
+                                   sizeof err)
+            == 0,
+        "an empty batch moves the cursor of peer P to 50");
+    ok (im_store_cursor (store, p, &c) == 0 && c == 50, "cursor reads 50 for P");
+    ok (im_store_set_cursor (store, q, 7) == 0 && im_store_cursor (store, q, &c) == 0
+            && c == 7,
+        "set_cursor sets the cursor of a peer that had none");
+    ok (im_store_set_cursor (store, p, 10) == 0,
+        "set_cursor moves P's cursor back to 10");
+    ok (im_store_cursor (store, p, &c) == 0 && c == 10, "cursor then reads 10 for P");
+    ok (im_store_cursor (store, q, &c) == 0 && c == 7,
+        "moving P's cursor leaves Q's as it was");
+    ok (im_store_set_cursor (store, p, 0) == 0 && im_store_cursor (store, p, &c) == 0
+            && c == 0,
+        "set_cursor moves P's cursor back to 0");
+    ok (im_store_set_cursor (store, p, UINT64_MAX) == 0
+            && im_store_cursor (store, p, &c) == 0 && c == UINT64_MAX,
+        "set_cursor takes the largest change number");
+    ok (im_store_set_cursor (store, p, 3) == 0, "set_cursor moves P's cursor to 3");
+    im_store_destroy (&store);
+    store = open_store (path, 0, node);
+    ok (im_store_cursor (store, p, &c) == 0 && c == 3
+            && im_store_cursor (store, q, &c) == 0 && c == 7,
+        "after reopening the cursors set are still 3 and 7");
+
+    im_store_destroy (&store);
+    remove_dir (dir);
+}
+
+/* What im_store_sent_list handed to its callback. */
+typedef struct {
+    size_t calls;
+    size_t stop_after; /* stop after this many; 0: never */
+    struct {
+        uint8_t origin[IM_NODE_ID_SIZE];
+        uint8_t id[IM_ID_SIZE];
+        uint64_t version;
+        int64_t when;
+    } hit[HITS_MAX];
+} sent_seen_t;
+
+static int
+sent_seen_fn (const uint8_t *origin, const uint8_t *id, uint64_t version, int64_t when,
+              void *arg)
+{
+    sent_seen_t *s = arg;
+    if (s->calls < HITS_MAX) {
+        memcpy (s->hit[s->calls].origin, origin, IM_NODE_ID_SIZE);
+        memcpy (s->hit[s->calls].id, id, IM_ID_SIZE);
+        s->hit[s->calls].version = version;
+        s->hit[s->calls].when = when;
+    }
+    s->calls++;
+    return s->stop_after && s->calls >= s->stop_after;
+}
+
+/* One note of the sent log: record KEY (of the table's keys) at VERSION went
+ * to peer PEER (0: P, 1: Q) at WHEN. */
+typedef struct {
+    int peer;
+    int key;
+    uint64_t version;
+    int64_t when;
+} sent_note_t;
+
+static const sent_note_t sent_notes[] = {
+    { 0, 0, 1, 1000 }, { 0, 1, 1, 1000 }, { 1, 0, 1, 2000 },
+    { 0, 0, 3, 3000 }, { 0, 2, 1, 3000 }, { 0, 0, 2, 4000 }, /* a lower version, later */
+    { 0, 3, 1, 5000 },
+};
+
+/* Whether the walk S saw exactly the notes of SENT_NOTES for PEER at or after
+ * SINCE, each once, oldest first. */
+static int
+sent_seen_right (const sent_seen_t *s, uint8_t keys[][IM_STORE_WANT_KEY], int peer,
+                 int64_t since)
+{
+    size_t want = 0;
+    for (size_t i = 0; i < COUNT (sent_notes); i++) {
+        const sent_note_t *n = &sent_notes[i];
+        if (n->peer != peer || n->when < since)
+            continue;
+        want++;
+        int times = 0;
+        for (size_t j = 0; j < s->calls && j < HITS_MAX; j++)
+            times += memcmp (s->hit[j].origin, keys[n->key], IM_NODE_ID_SIZE) == 0
+                     && memcmp (s->hit[j].id, keys[n->key] + IM_NODE_ID_SIZE, IM_ID_SIZE)
+                            == 0
+                     && s->hit[j].version == n->version && s->hit[j].when == n->when;
+        if (times != 1) {
+            diag ("note %zu (key %d version %llu at %lld) seen %d times", i, n->key,
+                  (unsigned long long)n->version, (long long)n->when, times);
+            return 0;
+        }
+    }
+    for (size_t j = 1; j < s->calls && j < HITS_MAX; j++)
+        if (s->hit[j].when < s->hit[j - 1].when) {
+            diag ("entry %zu (at %lld) comes after one at %lld", j,
+                  (long long)s->hit[j].when, (long long)s->hit[j - 1].when);
+            return 0;
+        }
+    return s->calls == want;
+}
+
+static void
+test_sent_log (void)
+{
+    char dir[64], path[128];
+    uint8_t node[IM_NODE_ID_SIZE], peers[2][IM_NODE_ID_SIZE], stranger[IM_NODE_ID_SIZE];
+    uint8_t keys[4][IM_STORE_WANT_KEY];
+    uint8_t origin_a[IM_NODE_ID_SIZE], origin_b[IM_NODE_ID_SIZE];
+    uint64_t v = 99;
+    int64_t when = 99;
+    sent_seen_t *s = calloc (1, sizeof *s);
+
+    if (!s)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir, "store");
+    randombytes_buf (node, sizeof node);
+    randombytes_buf (peers, sizeof peers);
+    randombytes_buf (stranger, sizeof stranger);
+    randombytes_buf (origin_a, sizeof origin_a);
+    randombytes_buf (origin_b, sizeof origin_b);
+    for (int i = 0; i < 4; i++) {
+        memcpy (keys[i], i % 2 ? origin_b : origin_a, IM_NODE_ID_SIZE);
+        im_id_generate (keys[i] + IM_NODE_ID_SIZE);
+        memset (keys[i] + IM_STORE_KEY_SIZE, 0, 8);
+    }
+    sub_path (path, sizeof path, dir, "store");
+    im_store_t *store = open_store (path, 0, node);
+    const uint8_t *p = peers[0], *q = peers[1];
+    const uint8_t *k0o = keys[0], *k0i = keys[0] + IM_NODE_ID_SIZE;
+
+    /* Bad arguments. */
+    uint8_t key[IM_STORE_WANT_KEY];
+    memcpy (key, keys[0], IM_STORE_KEY_SIZE);
+    memset (key + IM_STORE_KEY_SIZE, 0, 8);
+    key[IM_STORE_WANT_KEY - 1] = 1;
+    errno = 0;
+    ok (im_store_sent_note (NULL, p, key, 1, 1000) == -1 && errno == EINVAL,
+        "sent_note refuses a NULL store");
+    errno = 0;
+    ok (im_store_sent_note (store, NULL, key, 1, 1000) == -1 && errno == EINVAL,
+        "sent_note refuses a NULL peer");
+    errno = 0;
+    ok (im_store_sent_note (store, p, NULL, 1, 1000) == -1 && errno == EINVAL,
+        "sent_note refuses NULL keys");
+    errno = 0;
+    ok (im_store_sent_version (NULL, p, k0o, k0i, &v, &when) == -1 && errno == EINVAL,
+        "sent_version refuses a NULL store");
+    errno = 0;
+    ok (im_store_sent_version (store, NULL, k0o, k0i, &v, &when) == -1 && errno == EINVAL,
+        "sent_version refuses a NULL peer");
+    errno = 0;
+    ok (im_store_sent_version (store, p, NULL, k0i, &v, &when) == -1 && errno == EINVAL,
+        "sent_version refuses a NULL origin");
+    errno = 0;
+    ok (im_store_sent_version (store, p, k0o, NULL, &v, &when) == -1 && errno == EINVAL,
+        "sent_version refuses a NULL id");
+    errno = 0;
+    ok (im_store_sent_version (store, p, k0o, k0i, NULL, &when) == -1 && errno == EINVAL,
+        "sent_version refuses a NULL version");
+    errno = 0;
+    ok (im_store_sent_list (NULL, p, 0, 10, sent_seen_fn, s) == -1 && errno == EINVAL,
+        "sent_list refuses a NULL store");
+    errno = 0;
+    ok (im_store_sent_list (store, NULL, 0, 10, sent_seen_fn, s) == -1 && errno == EINVAL,
+        "sent_list refuses a NULL peer");
+    errno = 0;
+    ok (im_store_sent_list (store, p, 0, 10, NULL, s) == -1 && errno == EINVAL,
+        "sent_list refuses a NULL callback");
+    ok (im_store_sent_note (store, p, NULL, 0, 1000) == 0,
+        "sent_note of no keys succeeds");
+    memset (s, 0, sizeof *s);
+    ok (im_store_sent_list (store, p, 0, 10, sent_seen_fn, s) == 0 && s->calls == 0,
+        "the refused notes and the empty one left the log empty");
+    ok (im_store_sent_version (store, p, k0o, k0i, &v, &when) == 0 && v == 0,
+        "sent_version of a record never sent is 0");
+
+    /* Notes for two peers at different times. */
+    int noted = 1;
+    for (size_t i = 0; i < COUNT (sent_notes); i++) {
+        const sent_note_t *n = &sent_notes[i];
+        memcpy (key, keys[n->key], IM_STORE_KEY_SIZE);
+        for (int b = 0; b < 8; b++)
+            key[IM_STORE_KEY_SIZE + b] = (uint8_t)(n->version >> (56 - 8 * b));
+        noted = noted && im_store_sent_note (store, peers[n->peer], key, 1, n->when) == 0;
+    }
+    ok (noted, "%zu notes for two peers at five times are written", COUNT (sent_notes));
+    /* Two keys in one note. */
+    uint8_t two[2 * IM_STORE_WANT_KEY];
+    memcpy (two, keys[1], IM_STORE_KEY_SIZE);
+    memset (two + IM_STORE_KEY_SIZE, 0, 8);
+    two[IM_STORE_WANT_KEY - 1] = 5;
+    memcpy (two + IM_STORE_WANT_KEY, keys[2], IM_STORE_KEY_SIZE);
+    memset (two + IM_STORE_WANT_KEY + IM_STORE_KEY_SIZE, 0, 8);
+    two[2 * IM_STORE_WANT_KEY - 1] = 6;
+
+    ok (im_store_sent_version (store, p, k0o, k0i, &v, &when) == 0 && v == 3
+            && when == 3000,
+        "sent_version for P is the newest version sent (3) and when (3000)");
+    memset (s, 0, sizeof *s);
+    ok (im_store_sent_list (store, p, 4000, 1, sent_seen_fn, s) == 1
+            && s->hit[0].version == 2 && s->hit[0].when == 4000
+            && im_store_sent_version (store, p, k0o, k0i, &v, &when) == 0 && v == 3
+            && when == 3000,
+        "a lower version (2) noted later is in the log but does not lower it");
+    ok (im_store_sent_version (store, q, k0o, k0i, &v, &when) == 0 && v == 1
+            && when == 2000,
+        "sent_version for Q is its own: version 1 at 2000");
+    ok (im_store_sent_version (store, p, keys[3], keys[3] + IM_NODE_ID_SIZE, &v, &when)
+                == 0
+            && v == 1 && when == 5000,
+        "sent_version for P of another record: version 1 at 5000");
+    ok (im_store_sent_version (store, q, keys[1], keys[1] + IM_NODE_ID_SIZE, &v, &when)
+                == 0
+            && v == 0,
+        "sent_version for Q of a record sent only to P is 0");
+    ok (im_store_sent_version (store, stranger, k0o, k0i, &v, NULL) == 0 && v == 0,
+        "sent_version for a peer never sent anything is 0 (WHEN may be NULL)");
+
+    memset (s, 0, sizeof *s);
+    ok (im_store_sent_list (store, p, 0, 100, sent_seen_fn, s) == 6
+            && sent_seen_right (s, keys, 0, 0),
+        "sent_list for P gives its 6 entries, each once, oldest first");
+    memset (s, 0, sizeof *s);
+    ok (im_store_sent_list (store, q, 0, 100, sent_seen_fn, s) == 1
+            && sent_seen_right (s, keys, 1, 0),
+        "sent_list for Q gives its one entry only");
+    memset (s, 0, sizeof *s);
+    ok (im_store_sent_list (store, stranger, 0, 100, sent_seen_fn, s) == 0
+            && s->calls == 0,
+        "sent_list for a peer never sent anything gives nothing");
+
+    static const struct {
+        int64_t since;
+        int want;
+    } sinces[] = {
+        { 0, 6 },    { 999, 6 },  { 1000, 6 }, { 1001, 4 }, { 3000, 4 },
+        { 3001, 2 }, { 4000, 2 }, { 5000, 1 }, { 5001, 0 }, { INT64_MAX, 0 },
+    };
+    for (size_t i = 0; i < COUNT (sinces); i++) {
+        memset (s, 0, sizeof *s);
+        int rc = im_store_sent_list (store, p, sinces[i].since, 100, sent_seen_fn, s);
+        ok (rc == sinces[i].want && sent_seen_right (s, keys, 0, sinces[i].since),
+            "sent_list for P since %lld gives the %d entries at or after it",
+            (long long)sinces[i].since, sinces[i].want);
+    }
+
+    memset (s, 0, sizeof *s);
+    ok (im_store_sent_list (store, p, 0, 2, sent_seen_fn, s) == 2 && s->calls == 2
+            && s->hit[0].when == 1000 && s->hit[1].when == 1000,
+        "sent_list with a limit of 2 gives the two oldest entries");
+    memset (s, 0, sizeof *s);
+    ok (im_store_sent_list (store, p, 0, 0, sent_seen_fn, s) == 0 && s->calls == 0,
+        "sent_list with a limit of 0 gives nothing");
+    memset (s, 0, sizeof *s);
+    s->stop_after = 3;
+    ok (im_store_sent_list (store, p, 0, 100, sent_seen_fn, s) == 3 && s->calls == 3
+            && s->hit[2].when == 3000,
+        "a sent_list callback that stops at the third entry ends the walk there");
+
+    ok (im_store_sent_note (store, q, two, 2, 6000) == 0,
+        "one note of two keys is written");
+    ok (im_store_sent_version (store, q, keys[1], keys[1] + IM_NODE_ID_SIZE, &v, &when)
+                == 0
+            && v == 5 && when == 6000
+            && im_store_sent_version (store, q, keys[2], keys[2] + IM_NODE_ID_SIZE, &v,
+                                      &when)
+                   == 0
+            && v == 6 && when == 6000,
+        "both keys of the note are sent to Q, at their versions");
+    memset (s, 0, sizeof *s);
+    ok (im_store_sent_list (store, q, 6000, 100, sent_seen_fn, s) == 2 && s->calls == 2,
+        "sent_list for Q since 6000 gives the note's two entries");
+
+    im_store_destroy (&store);
+    store = open_store (path, 0, node);
+    ok (im_store_sent_version (store, p, k0o, k0i, &v, &when) == 0 && v == 3
+            && when == 3000,
+        "after reopening sent_version for P is still version 3 at 3000");
+    memset (s, 0, sizeof *s);
+    ok (im_store_sent_list (store, p, 0, 100, sent_seen_fn, s) == 6
+            && sent_seen_right (s, keys, 0, 0),
+        "after reopening sent_list for P still gives its 6 entries in order");
+    memset (s, 0, sizeof *s);
+    ok (im_store_sent_list (store, q, 0, 100, sent_seen_fn, s) == 3,
+        "after reopening sent_list for Q still gives its 3 entries");
+
+    im_store_destroy (&store);
+    free (s);
+    remove_dir (dir);
+}
+
+static void
+test_held (void)
+{
+    char dir[64], path[128];
+    uint8_t node[IM_NODE_ID_SIZE], p[IM_NODE_ID_SIZE], q[IM_NODE_ID_SIZE];
+    uint8_t own_id[IM_ID_SIZE], id[IM_ID_SIZE], unknown[IM_ID_SIZE];
+    uint8_t from[IM_NODE_ID_SIZE], hops = 99;
+    signed_t *s = signed_alloc (1);
+    origin_t me, o;
+    int r;
+
+    make_dir (dir, sizeof dir, "store");
+    origin_new (&me);
+    origin_new (&o);
+    memcpy (node, me.pk, sizeof node);
+    randombytes_buf (p, sizeof p);
+    randombytes_buf (q, sizeof q);
+    im_id_generate (own_id);
+    im_id_generate (id);
+    im_id_generate (unknown);
+    sub_path (path, sizeof path, dir, "store");
+    im_store_t *store = open_store (path, 0, node);
+
+    errno = 0;
+    ok (im_store_held (NULL, o.pk, id, &hops, from) == -1 && errno == EINVAL,
+        "held refuses a NULL store");
+    errno = 0;
+    ok (im_store_held (store, NULL, id, &hops, from) == -1 && errno == EINVAL,
+        "held refuses a NULL origin");
+    errno = 0;
+    ok (im_store_held (store, o.pk, NULL, &hops, from) == -1 && errno == EINVAL,
+        "held refuses a NULL id");
+    errno = 0;
+    ok (im_store_held (store, o.pk, id, NULL, from) == -1 && errno == EINVAL,
+        "held refuses a NULL hops");
+
+    put_from (store,
+              make (s, &me, own_id, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+                    "own.example", NULL),
+              0, NULL, &r);
+    ok (r == IM_STORE_NEW, "an own record (from NULL) is stored");
+    errno = 0;
+    ok (im_store_held (store, me.pk, own_id, &hops, from) == -1 && errno == ENOENT,
+        "held of an own record fails with ENOENT");
+    errno = 0;
+    ok (im_store_held (store, o.pk, unknown, &hops, from) == -1 && errno == ENOENT,
+        "held of a record never stored fails with ENOENT");
+
+    put_from (store,
+              make (s, &o, id, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+                    "relayed.example", NULL),
+              2, p, &r);
+    ok (r == IM_STORE_NEW, "a record from peer P at hops 2 is stored");
+    memset (from, 0, sizeof from);
+    ok (im_store_held (store, o.pk, id, &hops, from) == 0 && hops == 2
+            && memcmp (from, p, IM_NODE_ID_SIZE) == 0,
+        "held of it says hops 2, from P");
+    hops = 99;
+    ok (im_store_held (store, o.pk, id, &hops, NULL) == 0 && hops == 2,
+        "held without FROM still gives the hops");
+
+    put_from (store,
+              make (s, &o, id, 2, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+                    "relayed.example", NULL),
+              4, q, &r);
+    ok (r == IM_STORE_NEWER, "a newer version from peer Q at hops 4 is stored");
+    ok (im_store_held (store, o.pk, id, &hops, from) == 0 && hops == 4
+            && memcmp (from, q, IM_NODE_ID_SIZE) == 0,
+        "held of it now says hops 4, from Q (the version held came that way)");
+
+    im_store_destroy (&store);
+    store = open_store (path, 0, node);
+    ok (im_store_held (store, o.pk, id, &hops, from) == 0 && hops == 4
+            && memcmp (from, q, IM_NODE_ID_SIZE) == 0,
+        "after reopening held still says hops 4, from Q");
+    errno = 0;
+    ok (im_store_held (store, me.pk, own_id, &hops, from) == -1 && errno == ENOENT,
+        "after reopening held of the own record still fails with ENOENT");
+
+    im_store_destroy (&store);
+    free (s);
+    remove_dir (dir);
+}
+
+/* What im_store_feed handed to its callback. */
+typedef struct {
+    size_t calls;
+    struct {
+        uint64_t seq;
+        uint8_t origin[IM_NODE_ID_SIZE];
+        uint8_t id[IM_ID_SIZE];
+        uint64_t version;
+        uint8_t hops;
+        uint8_t from[IM_NODE_ID_SIZE];
+        size_t len;
+    } hit[HITS_MAX];
+    /* For reads inside the walk. */
+    im_store_t *store;
+    const uint8_t *peer;
+    size_t reads_failed;
+} feed_seen_t;
+
+static int
+feed_seen_fn (const im_store_change_t *c, void *arg)
+{
+    feed_seen_t *f = arg;
+    if (f->calls < HITS_MAX) {
+        f->hit[f->calls].seq = c->seq;
+        memcpy (f->hit[f->calls].origin, c->rec->origin, IM_NODE_ID_SIZE);
+        memcpy (f->hit[f->calls].id, c->rec->id, IM_ID_SIZE);
+        f->hit[f->calls].version = c->rec->version;
+        f->hit[f->calls].hops = c->hops;
+        memcpy (f->hit[f->calls].from, c->from, IM_NODE_ID_SIZE);
+        f->hit[f->calls].len = c->len;
+    }
+    f->calls++;
+    return 0;
+}
+
+/* The feed callback that reads the store for each change, as the mesh does
+ * when it decides what to send. */
+static int
+feed_reading_fn (const im_store_change_t *c, void *arg)
+{
+    feed_seen_t *f = arg;
+    static im_record_t got;
+    uint8_t origin[IM_NODE_ID_SIZE], id[IM_ID_SIZE];
+    uint64_t version = 0, sent = 0;
+    int64_t when = 0;
+    memcpy (origin, c->rec->origin, sizeof origin);
+    memcpy (id, c->rec->id, sizeof id);
+    uint64_t want = c->rec->version;
+    if (im_store_get (f->store, origin, id, &got) != 0 || got.version != want
+        || im_store_version (f->store, origin, id, &version) != 0 || version != want
+        || im_store_sent_version (f->store, f->peer, origin, id, &sent, &when) != 0)
+        f->reads_failed++;
+    return feed_seen_fn (c, arg);
+}
+
+static void
+test_closer (void)
+{
+    char dir[64], path[128];
+    uint8_t node[IM_NODE_ID_SIZE], p[IM_NODE_ID_SIZE], q[IM_NODE_ID_SIZE];
+    uint8_t rid[IM_ID_SIZE], uid[IM_ID_SIZE], from[IM_NODE_ID_SIZE], hops = 99;
+    signed_t *s = signed_alloc (2);
+    feed_seen_t *f = calloc (1, sizeof *f);
+    im_store_stats_t st;
+    origin_t o;
+    uint64_t last = 0;
+    int r, rc;
+
+    if (!f)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir, "store");
+    randombytes_buf (node, sizeof node);
+    randombytes_buf (p, sizeof p);
+    randombytes_buf (q, sizeof q);
+    origin_new (&o);
+    im_id_generate (rid);
+    im_id_generate (uid);
+    sub_path (path, sizeof path, dir, "store");
+    im_store_t *store = open_store (path, 0, node);
+
+    /* R: reach 3, from P at hops 3 (change 1). U: unlimited, from P at hops 3
+     * (change 2). */
+    with_reach (make (&s[0], &o, rid, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+                      "reach3.example", NULL),
+                &o, 3);
+    make (&s[1], &o, uid, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "unlimited.example",
+          NULL);
+    put_from (store, &s[0], 3, p, &r);
+    ok (r == IM_STORE_NEW, "a record of reach 3 from P at hops 3 is NEW");
+    put_from (store, &s[1], 3, p, &r);
+    ok (r == IM_STORE_NEW, "a record of unlimited reach from P at hops 3 is NEW");
+    ok (im_store_held (store, o.pk, rid, &hops, from) == 0 && hops == 3
+            && memcmp (from, p, IM_NODE_ID_SIZE) == 0,
+        "held says the reach-3 record is at hops 3, from P");
+
+    /* The same signed bytes, from Q over one link. */
+    rc = put_from (store, &s[0], 1, q, &r);
+    ok (r == IM_STORE_CLOSER, "the same version again from Q at hops 1 is CLOSER");
+    if (rc != 0)
+        diag ("put_batch returned %d for a CLOSER item (im_store.h: \"the number of "
+              "records stored (new or newer)\")",
+              rc);
+    ok (im_store_held (store, o.pk, rid, &hops, from) == 0 && hops == 1
+            && memcmp (from, q, IM_NODE_ID_SIZE) == 0,
+        "held now says hops 1, from Q");
+    memset (f, 0, sizeof *f);
+    rc = im_store_feed (store, 0, 100, 100, feed_seen_fn, f, &last);
+    ok (rc == 2 && f->calls == 2, "the feed from 0 hands over two changes");
+    ok (f->calls == 2 && memcmp (f->hit[0].id, uid, IM_ID_SIZE) == 0 && f->hit[0].seq == 2
+            && f->hit[0].hops == 3,
+        "the first is the unlimited record, at change 2, hops 3");
+    ok (f->calls == 2 && memcmp (f->hit[1].id, rid, IM_ID_SIZE) == 0 && f->hit[1].seq == 3
+            && f->hit[1].hops == 1 && memcmp (f->hit[1].from, q, IM_NODE_ID_SIZE) == 0
+            && f->hit[1].version == 1 && f->hit[1].len == s[0].len,
+        "the reach-3 record comes once, at the new change 3, hops 1, from Q");
+    cmp_ok (last, "==", 3, "the feed's last change is 3");
+    ok (im_store_stats (store, &st) == 0 && st.last_seq == 3 && st.records == 2,
+        "stats count 2 records and 3 changes");
+    memset (f, 0, sizeof *f);
+    rc = im_store_feed (store, 0, 100, 1, feed_seen_fn, f, &last);
+    ok (rc == 1 && f->calls == 1 && f->hit[0].seq == 2 && last == 2,
+        "scanning one change from 0 reads change 2: the old change 1 is gone");
+
+    /* The same version again: at hops 2 and 1 it is not closer. */
+    put_from (store, &s[0], 2, p, &r);
+    ok (r == IM_STORE_STALE, "the same version again at hops 2 is STALE");
+    put_from (store, &s[0], 1, p, &r);
+    ok (r == IM_STORE_STALE, "the same version again at hops 1 (no fewer) is STALE");
+    ok (im_store_held (store, o.pk, rid, &hops, from) == 0 && hops == 1
+            && memcmp (from, q, IM_NODE_ID_SIZE) == 0,
+        "held still says hops 1, from Q");
+
+    /* Unlimited reach: fewer hops change nothing. */
+    put_from (store, &s[1], 1, q, &r);
+    ok (r == IM_STORE_STALE, "a record of unlimited reach again at fewer hops is STALE");
+    ok (im_store_held (store, o.pk, uid, &hops, from) == 0 && hops == 3
+            && memcmp (from, p, IM_NODE_ID_SIZE) == 0,
+        "held of the unlimited record still says hops 3, from P");
+    ok (im_store_stats (store, &st) == 0 && st.last_seq == 3,
+        "the stale copies added no change");
+
+    /* This node's own record of a limited reach is held at 0: nothing is closer. */
+    origin_t me;
+    uint8_t mid[IM_ID_SIZE];
+    origin_new (&me);
+    im_id_generate (mid);
+    with_reach (make (&s[1], &me, mid, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+                      "own-reach.example", NULL),
+                &me, 2);
+    put_from (store, &s[1], 0, NULL, &r);
+    ok (r == IM_STORE_NEW, "an own record of reach 2 is stored at hops 0");
+    put_from (store, &s[1], 1, q, &r);
+    ok (r == IM_STORE_STALE, "the own record coming back from Q at hops 1 is STALE");
+    ok (im_store_stats (store, &st) == 0 && st.last_seq == 4, "it added no change");
+
+    im_store_destroy (&store);
+    store = open_store (path, 0, node);
+    memset (f, 0, sizeof *f);
+    rc = im_store_feed (store, 0, 100, 100, feed_seen_fn, f, &last);
+    ok (rc == 3 && f->hit[1].seq == 3 && f->hit[1].hops == 1
+            && memcmp (f->hit[1].from, q, IM_NODE_ID_SIZE) == 0 && last == 4,
+        "after reopening the feed still hands the reach-3 record at change 3, hops 1");
+
+    im_store_destroy (&store);
+    free (f);
+    free (s);
+    remove_dir (dir);
+}
+
+static void
+test_read_in_walk (void)
+{
+    enum { N = 8 };
+    char dir[64], path[128];
+    uint8_t node[IM_NODE_ID_SIZE], peer[IM_NODE_ID_SIZE], id[N][IM_ID_SIZE];
+    uint8_t key[IM_STORE_WANT_KEY];
+    signed_t *s = signed_alloc (N);
+    feed_seen_t *f = calloc (1, sizeof *f);
+    origin_t o;
+    uint64_t last = 0;
+    int r[N];
+
+    if (!f)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir, "store");
+    randombytes_buf (node, sizeof node);
+    randombytes_buf (peer, sizeof peer);
+    origin_new (&o);
+    im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
+    for (int i = 0; i < N; i++) {
+        char value[64];
+        im_id_generate (id[i]);
+        snprintf (value, sizeof value, "walk-%d.example", i);
+        make (&s[i], &o, id[i], 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, value, NULL);
+    }
+    cmp_ok (put_n (store, s, N, r), "==", N, "%d records are stored", N);
+    want_key (key, &s[2].rec, 1);
+    ok (im_store_sent_note (store, peer, key, 1, 1000) == 0, "one of them is noted sent");
+
+    memset (f, 0, sizeof *f);
+    f->store = store;
+    f->peer = peer;
+    int rc = im_store_feed (store, 0, 100, 100, feed_reading_fn, f, &last);
+    ok (rc == N && f->calls == N,
+        "a feed whose callback reads the store still visits all %d changes", N);
+    int in_order = f->calls == N;
+    for (size_t i = 0; in_order && i < N; i++)
+        in_order
+            = f->hit[i].seq == i + 1 && memcmp (f->hit[i].id, id[i], IM_ID_SIZE) == 0;
+    ok (in_order, "it visits them in order, 1 to %d", N);
+    cmp_ok (last, "==", N, "its last change is %d", N);
+    cmp_ok (f->reads_failed, "==", 0, "every read inside the walk succeeds");
+
+    /* The same from the middle, with a limit, and a second time. */
+    memset (f, 0, sizeof *f);
+    f->store = store;
+    f->peer = peer;
+    rc = im_store_feed (store, 3, 4, 100, feed_reading_fn, f, &last);
+    ok (rc == 4 && f->calls == 4 && f->hit[0].seq == 4 && f->hit[3].seq == 7 && last == 7
+            && f->reads_failed == 0,
+        "a reading feed from 3 with a limit of 4 visits changes 4 to 7");
+
+    im_store_destroy (&store);
+    free (f);
+    free (s);
+    remove_dir (dir);
+}
+
 int
 main (void)
 {
@@ -1621,5 +2288,11 @@ main (void)
     test_map_growth ();
     test_failed_batch ();
     test_wanted ();
+    diag ("SPEC.md: Sharing policy (the sent log; hops over several paths)");
+    test_set_cursor ();
+    test_sent_log ();
+    test_held ();
+    test_closer ();
+    test_read_in_walk ();
     return done_testing ();
 }
