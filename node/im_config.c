@@ -782,6 +782,25 @@ find_section (const char *text, const char *kind, const char *name, const char *
     return 0;
 }
 
+/* The end of the last setting of the section from START to END: the blank
+ * and comment lines after it belong to what follows. */
+static const char *
+section_last (const char *start, const char *end)
+{
+    const char *last = start, *p = start;
+    while (p < end) {
+        const char *el = strchr (p, '\n');
+        const char *next = el && el < end ? el + 1 : end;
+        const char *q = p;
+        while (q < next && (*q == ' ' || *q == '\t'))
+            q++;
+        if (q < next && *q != '\n' && *q != '#')
+            last = next;
+        p = next;
+    }
+    return last;
+}
+
 /* Whether LINE is "    KEY = ..." (or "    KEY" alone). */
 static int
 is_key_line (const char *line, const char *key)
@@ -827,17 +846,7 @@ im_config_section_set (const char *dir, const char *kind, const char *name, int 
     int *done = calloc (n ? n : 1, sizeof *done);
     if (found) {
         /* Trailing blank and comment lines stay after the section. */
-        const char *last = start, *p = start;
-        while (p < end) {
-            const char *el = strchr (p, '\n');
-            const char *next = el && el < end ? el + 1 : end;
-            const char *q = p;
-            while (q < next && (*q == ' ' || *q == '\t'))
-                q++;
-            if (q < next && *q != '\n' && *q != '#')
-                last = next;
-            p = next;
-        }
+        const char *last = section_last (start, end), *p;
         for (p = start; p < last;) {
             const char *el = strchr (p, '\n');
             const char *next = el && el < last ? el + 1 : last;
@@ -916,6 +925,8 @@ im_config_policy_remove (const char *dir, const char *name, char *err, size_t er
         return im_fail (ENOENT, err, errsz, "no policy named %s in %s", name,
                         IM_CONFIG_FILE);
     }
+    /* Comments after its last setting introduce what follows: they stay. */
+    end = section_last (start, end);
     memmove ((char *) start, end, strlen (end) + 1);
     rc = write_config (dir, text, err, errsz);
     free (text);

@@ -76,7 +76,8 @@ void im_store_destroy (im_store_t **self_p);
  * replaces an older one, an older or equal one is ignored, a revocation keeps
  * a tombstone. Writes IM_STORE_* into RESULTS (N entries) when given. Grows
  * the map and retries when it is full. Returns the number of records stored
- * (new or newer), or -1 with errno set and nothing stored. */
+ * (new, newer, or logged again as closer), or -1 with errno set and nothing
+ * stored. */
 int im_store_put_batch (im_store_t *self, const im_store_item_t *items, size_t n,
                         int *results, char *err, size_t errsz);
 
