@@ -219,6 +219,13 @@ check_known (load_t *ld, zconfig_t *item, const char *prefix, int ordinal)
         if (!found)
             return fail_at (ld, at, *prefix ? zconfig_name (item) : NULL, EINVAL,
                             "unknown setting '%s'", path);
+        /* A setting given twice in one section: which one was meant? */
+        for (zconfig_t *other = *prefix ? item : NULL; other;
+             other = zconfig_next (other))
+            if (other != item && zconfig_name (other) && zconfig_name (item)
+                && strcmp (zconfig_name (other), zconfig_name (item)) == 0)
+                return fail_at (ld, at, zconfig_name (item), EINVAL,
+                                "'%s' is given twice in one section", path);
         if (check_known (ld, zconfig_child (item), path, at))
             return -1;
     }

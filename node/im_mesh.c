@@ -282,6 +282,7 @@ send_pull (im_mesh_t *self, peer_t *p)
     msg->credit = credit;
     if (send_msg (self, sock, route, msg) == 0) {
         p->pulling = 1;
+        p->stale_pull = 0; /* this pull asks from the cursor as it is now */
         p->asked = credit;
         p->pulled_at = zclock_mono ();
     }
@@ -891,7 +892,8 @@ handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
                     : verdict == IM_ACCEPT_EXPIRED ? REFUSE_EXPIRED
                                                    : REFUSE_INBOUND;
             if (p->refused[r] == refused_before[r])
-                snprintf (first_why[r], sizeof first_why[r], "%s", why);
+                snprintf (first_why[r], sizeof first_why[r], "%s",
+                          strncmp (why, "refused: ", 9) == 0 ? why + 9 : why);
             p->refused[r]++;
             continue;
         }
@@ -1560,11 +1562,17 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
             p->rescan_end = seq;
             zsys_info ("mesh: %s now has policy '%s'", p->card.name, pol->name);
         }
-        if (!im_inbound_equal (&p->in, &conf->in)) {
-            /* What it offered and we refused is offered again. */
-            p->in = conf->in;
+        im_inbound_t same_rate = conf->in;
+        same_rate.rate = p->in.rate;
+        if (p->in.rate != conf->in.rate) {
+            p->in.rate = conf->in.rate;
             p->tokens = p->in.rate;
             p->tokens_at = zclock_mono ();
+        }
+        if (!im_inbound_equal (&p->in, &same_rate)) {
+            /* What it offered and we refused is offered again (a new rate
+             * alone changes nothing of what is taken). */
+            p->in = conf->in;
             p->cursor = 0;
             if (p->pulling)
                 p->stale_pull = 1;
