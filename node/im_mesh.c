@@ -61,6 +61,7 @@ typedef struct {
     int dealer_ready;               /* HELLO answered on the dealer */
     int hellos;                     /* HELLOs sent since the dealer was made */
     int64_t dealer_heard;           /* last message on the dealer, monotonic ms */
+    int64_t dialed_at;              /* when the dealer was made */
     int64_t next_hello;
     zframe_t *inbound;              /* routing id of its link to our ROUTER */
     uint64_t session;               /* its run, from HELLO */
@@ -315,6 +316,7 @@ peer_dial (im_mesh_t *self, peer_t *p)
     }
     zpoller_add (self->poller, p->dealer);
     p->next_hello = 0;
+    p->dialed_at = zclock_mono ();
     return 0;
 }
 
@@ -1060,7 +1062,8 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
             peer_new_session (p, msg->session);
         }
         self->lazy_dirty = 1; /* a new link: tell it again what to send */
-        if (route && p->dealer && !p->dealer_ready && p->hellos > 1)
+        if (route && p->dealer && !p->dealer_ready && p->hellos > 1
+            && zclock_mono () - p->dialed_at > 2 * HELLO_RETRY_MS)
             /* It trusts us now, but our dealer may be one that libzmq gave
              * up on when it did not yet: dial again at once. */
             peer_redial (self, p);
@@ -1229,12 +1232,26 @@ want_fn (const uint8_t *key, const uint8_t *node, int64_t noted, void *arg)
         w->given_up++;
         return 0;
     }
-    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
-        if (memcmp (p->card.node, node, IM_NODE_ID_SIZE) == 0) {
-            if (p->nwant < IM_MSG_CREDIT_MAX)
-                memcpy (p->want + p->nwant++ * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY);
-            break;
-        }
+    /* First the peer that noted it; when that one has not brought it
+     * (it may not send it to us, or we may not take it from it), each round
+     * asks the next connected peer that said it holds it. */
+    peer_t *holders[IM_PEERS_MAX + 1];
+    size_t n = 0;
+    for (peer_t *p = zlistx_first (self->peers); p && n < IM_PEERS_MAX;
+         p = zlistx_next (self->peers))
+        if (memcmp (p->card.node, node, IM_NODE_ID_SIZE) == 0)
+            holders[n++] = p;
+    for (peer_t *p = zlistx_first (self->peers); p && n < IM_PEERS_MAX;
+         p = zlistx_next (self->peers))
+        if (memcmp (p->card.node, node, IM_NODE_ID_SIZE) != 0 && peer_connected (p)
+            && holds_has (p, key))
+            holders[n++] = p;
+    if (n == 0)
+        return 0;
+    int64_t late = w->now - noted - WANT_GRACE_MS;
+    peer_t *p = holders[late > 0 ? (size_t) (late / FETCH_EVERY_MS) % n : 0];
+    if (p->nwant < IM_MSG_CREDIT_MAX)
+        memcpy (p->want + p->nwant++ * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY);
     return 0;
 }
 
@@ -1343,7 +1360,10 @@ im_mesh_tick (im_mesh_t *self)
             fill_hello (self, msg);
             if (p->dealer)
                 send_msg (self, p->dealer, NULL, msg);
-            p->next_hello = now + HELLO_RETRY_MS;
+            /* With a little jitter: two nodes that dial each other must not
+             * stay in step, each making its dealer anew as the other's
+             * answer travels to the old one. */
+            p->next_hello = now + HELLO_RETRY_MS + randombytes_uniform (HELLO_RETRY_MS / 2);
         }
         if (now - p->last_ping >= PING_MS) {
             msg->id = IM_MSG_PING;

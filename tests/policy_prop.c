@@ -17,7 +17,15 @@
  *
  *   policy_prop --seed N [--count K] [--nodes-min 6] [--nodes-max 8]
  *               [--indicators 200] [--timeout 60] [--settle 1000]
- *               [--jobs 1] [--keep]
+ *               [--jobs 1] [--keep] [--no-rules] [--dry-run]
+ *
+ * --timeout bounds the wait for convergence (seconds); --settle is how long
+ * the mesh must then stay as it is, once quiet, before the last look (ms);
+ * --no-rules writes no policy sections and no inbound rules, so that only the
+ * records' markings and the built-in default policy apply (to tell a policy
+ * failure from a replication one); --dry-run starts no node and prints which
+ * rules each mesh exercises. POLICY_PROP_DEBUG=1 prints the progress of
+ * each poll, and which link decisions each rule made, on standard error.
  *
  * Mesh i uses seed N+i: the mesh, the policies and the indicators follow
  * from the seed alone, so `--seed S --count 1` runs one mesh again. INTELMESH
@@ -49,22 +57,22 @@
 #include <czmq.h>
 #include <jansson.h>
 
-#define MAXN 16           /* nodes in a mesh, at most */
-#define MAXPOL 4          /* policy sections a node writes, at most */
+#define MAXN 16  /* nodes in a mesh, at most */
+#define MAXPOL 4 /* policy sections a node writes, at most */
 #define NTYPES 11
 #define NTAGS 6
 #define UNLIMITED 255
-#define DIAG_MAX 25       /* discrepancies described per mesh */
+#define DIAG_MAX 25 /* discrepancies described per mesh */
 
 enum { CLEAR = 1, GREEN, AMBER, AMBER_STRICT, RED };
 
-static const char *type_names[NTYPES + 1] = {
-    "", "ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256", "sha512",
-    "filename", "asn"
-};
-static const char *tlp_names[6] = { "", "clear", "green", "amber", "amber+strict", "red" };
-static const char *tag_names[NTAGS] = { "c2", "phishing", "botnet", "internal", "scan",
-                                        "ransomware" };
+static const char *type_names[NTYPES + 1]
+    = { "",    "ipv4", "ipv6",   "domain", "url",      "email",
+        "md5", "sha1", "sha256", "sha512", "filename", "asn" };
+static const char *tlp_names[6]
+    = { "", "clear", "green", "amber", "amber+strict", "red" };
+static const char *tag_names[NTAGS]
+    = { "c2", "phishing", "botnet", "internal", "scan", "ransomware" };
 static const char *pol_pool[] = { "default", "partners", "strict", "open", "p1", "p2" };
 #define POL_POOL (sizeof pol_pool / sizeof pol_pool[0])
 
@@ -72,19 +80,21 @@ static const char *pol_pool[] = { "default", "partners", "strict", "open", "p1",
 
 static struct {
     unsigned long long seed;
-    int count, nodes_min, nodes_max, indicators, timeout_s, settle_ms, jobs, keep, no_rules;
+    int count, nodes_min, nodes_max, indicators, timeout_s, settle_ms, jobs, keep,
+        no_rules;
+    int dry_run;
     const char *intelmesh, *intelmeshd, *tmpdir;
-} opt = { 0, 1, 6, 8, 200, 60, 1000, 1, 0, 0, NULL, NULL, NULL };
+} opt = { 0, 1, 6, 8, 200, 60, 1000, 1, 0, 0, 0, NULL, NULL, NULL };
 
 static volatile sig_atomic_t g_stop;
-static pid_t g_daemons[MAXN];      /* in a mesh worker: its daemons, for a hard stop */
-static pid_t g_workers[64];        /* in the parent: running workers */
+static pid_t g_daemons[MAXN]; /* in a mesh worker: its daemons, for a hard stop */
+static pid_t g_workers[64];   /* in the parent: running workers */
 
 static void
 on_signal (int sig)
 {
     (void) sig;
-    if (g_stop) {  /* the second signal: no more waiting */
+    if (g_stop) { /* the second signal: no more waiting */
         for (int i = 0; i < MAXN; i++)
             if (g_daemons[i] > 0)
                 kill (g_daemons[i], SIGKILL);
@@ -128,7 +138,7 @@ rnext (rng_t *r)
 }
 
 static unsigned
-rnum (rng_t *r, unsigned n)  /* 0 .. n-1 */
+rnum (rng_t *r, unsigned n) /* 0 .. n-1 */
 {
     return n ? (unsigned) (rnext (r) % n) : 0;
 }
@@ -137,6 +147,15 @@ static int
 chance (rng_t *r, unsigned pct)
 {
     return rnum (r, 100) < pct;
+}
+
+/* Copies SRC into DST of DSTSZ bytes, cut if need be. */
+static void
+copy_str (char *dst, size_t dstsz, const char *src)
+{
+    size_t len = strnlen (src, dstsz - 1);
+    memmove (dst, src, len);
+    dst[len] = 0;
 }
 
 /* A random subset of SIZE of the N bits 0..N-1 (of BASE..BASE+N-1 when
@@ -158,14 +177,14 @@ rsubset (rng_t *r, unsigned n, unsigned base, unsigned size, unsigned avoid)
 
 typedef struct {
     char name[16];
-    int max_tlp;            /* CLEAR .. AMBER_STRICT */
-    int write_max_tlp;      /* else absent: green */
-    unsigned types;         /* bit per type; 0: every type */
-    int types_empty;        /* written as types = "" (every type) */
+    int max_tlp;       /* CLEAR .. AMBER_STRICT */
+    int write_max_tlp; /* else absent: green */
+    unsigned types;    /* bit per type; 0: every type */
+    int types_empty;   /* written as types = "" (every type) */
     unsigned deny_types;
-    unsigned tags, deny_tags;  /* bit per tag index */
-    int min_conf;           /* -1: absent */
-    int relay;              /* 1 yes, 0 no */
+    unsigned tags, deny_tags; /* bit per tag index */
+    int min_conf;             /* -1: absent */
+    int relay;                /* 1 yes, 0 no */
     int write_relay;
     int has_relay_origins;
     unsigned relay_origins; /* bit per node index */
@@ -173,12 +192,12 @@ typedef struct {
 } pol_t;
 
 typedef struct {
-    char name[24];          /* this node's name for the peer */
-    int pol;                /* index into the node's pols; -1: "default" */
-    int write_pol;          /* write `policy = ` even when "default" */
-    int dial_in;            /* endpoint = "": the peer dials this node */
+    char name[24]; /* this node's name for the peer */
+    int pol;       /* index into the node's pols; -1: "default" */
+    int write_pol; /* write `policy = ` even when "default" */
+    int dial_in;   /* endpoint = "": the peer dials this node */
     int accept_own;
-    unsigned accept_types;  /* 0: not given */
+    unsigned accept_types; /* 0: not given */
     int has_accept_origins;
     unsigned accept_origins;
     int accept_foreign;
@@ -187,15 +206,15 @@ typedef struct {
 
 typedef struct {
     char name[16];
-    char dir[300];
+    char dir[232];
     int port;
-    char id[65];            /* node id, hex */
+    char id[65]; /* node id, hex */
     char card[512];
     pol_t pols[MAXPOL];
     int npols;
-    int default_pol;        /* index of the policy named default, or -1 */
-    int pols_first;         /* policy sections before the peer sections */
-    peercfg_t peer[MAXN];   /* for each neighbour */
+    int default_pol;      /* index of the policy named default, or -1 */
+    int pols_first;       /* policy sections before the peer sections */
+    peercfg_t peer[MAXN]; /* for each neighbour */
     pid_t pid;
     int exited, status;
     zsock_t *ctl;
@@ -204,12 +223,12 @@ typedef struct {
 typedef struct {
     int origin;
     int type, tlp, conf, reach;
-    unsigned recips;        /* bit per node index */
-    int recip_foreign;      /* also names a node id of no node of the mesh */
+    unsigned recips;   /* bit per node index */
+    int recip_foreign; /* also names a node id of no node of the mesh */
     unsigned tags;
-    int expired;            /* valid_until 2020-01-01 */
-    int future;             /* valid_from 2099-01-01 (not yet valid: still shared) */
-    int until_future;       /* valid_until 2099-12-31 */
+    int expired;      /* valid_until 2020-01-01 */
+    int future;       /* valid_from 2099-01-01 (not yet valid: still shared) */
+    int until_future; /* valid_until 2099-12-31 */
     char value[160];
     char id[40];
     /* the oracle */
@@ -228,15 +247,15 @@ typedef struct {
     node_t node[MAXN];
     rec_t *rec;
     int nrec;
-    int *order;             /* record indexes sorted by id */
-    char root[256];
-    char foreign_id[65];    /* a node id that no node of the mesh has */
+    int *order; /* record indexes sorted by id */
+    char root[200];
+    char foreign_id[65]; /* a node id that no node of the mesh has */
     FILE *out;
     int failed;
-    int ndiag;
 } mesh_t;
 
-static void diag (mesh_t *m, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void diag (mesh_t *m, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 
 static void
 diag (mesh_t *m, const char *fmt, ...)
@@ -283,7 +302,8 @@ static void
 gen_mesh (mesh_t *m)
 {
     rng_t r = { m->seed * 0x2545f4914f6cdd1dULL + 17 };
-    int n = opt.nodes_min + (int) rnum (&r, (unsigned) (opt.nodes_max - opt.nodes_min + 1));
+    int n
+        = opt.nodes_min + (int) rnum (&r, (unsigned) (opt.nodes_max - opt.nodes_min + 1));
     m->n = n;
     for (int i = 0; i < 64; i++)
         m->foreign_id[i] = "0123456789abcdef"[rnum (&r, 16)];
@@ -341,14 +361,17 @@ gen_mesh (mesh_t *m)
                 continue;
             peercfg_t *pc = &m->node[u].peer[v];
             /* Sometimes a name of this node's own for the peer. */
+            char alias[64];
             if (chance (&r, 25))
-                snprintf (pc->name, sizeof pc->name, "x-%s-%d", m->node[v].name, u);
+                snprintf (alias, sizeof alias, "x-n%d-%d", v, u);
             else
-                snprintf (pc->name, sizeof pc->name, "%s", m->node[v].name);
+                snprintf (alias, sizeof alias, "n%d", v);
+            copy_str (pc->name, sizeof pc->name, alias);
             pc->pol = m->node[u].npols && chance (&r, 75)
-                          ? (int) rnum (&r, (unsigned) m->node[u].npols) : -1;
+                          ? (int) rnum (&r, (unsigned) m->node[u].npols)
+                          : -1;
             if (pc->pol >= 0 && pc->pol == m->node[u].default_pol && chance (&r, 50))
-                pc->pol = -1;  /* the same policy, by omission */
+                pc->pol = -1; /* the same policy, by omission */
             pc->write_pol = pc->pol >= 0 || chance (&r, 30);
             pc->accept_own = chance (&r, 12);
             if (chance (&r, 15))
@@ -401,7 +424,7 @@ gen_mesh (mesh_t *m)
             x->recip_foreign = chance (&r, 15);
         }
         else if (chance (&r, 2))
-            x->recip_foreign = 1;  /* names only a node outside the mesh */
+            x->recip_foreign = 1; /* names only a node outside the mesh */
         if (chance (&r, 70))
             x->tags = rsubset (&r, NTAGS, 0, 1 + rnum (&r, 2), 0);
         if (chance (&r, 6))
@@ -415,11 +438,24 @@ gen_mesh (mesh_t *m)
             hex[i] = "0123456789abcdef"[rnum (&r, 16)];
         hex[128] = 0;
         switch (x->type) {
-        case 1: snprintf (x->value, sizeof x->value, "10.%u.%d.%d", tag % 250 + 1, k / 256, k % 256); break;
-        case 2: snprintf (x->value, sizeof x->value, "2001:db8:%x::%x", tag % 0xffff + 1, k + 1); break;
-        case 3: snprintf (x->value, sizeof x->value, "r%d.m%u.example.org", k, tag); break;
-        case 4: snprintf (x->value, sizeof x->value, "https://u%d.m%u.example.net/p?q=%d", k, tag, k); break;
-        case 5: snprintf (x->value, sizeof x->value, "u%d@m%u.example.com", k, tag); break;
+        case 1:
+            snprintf (x->value, sizeof x->value, "10.%u.%d.%d", tag % 250 + 1, k / 256,
+                      k % 256);
+            break;
+        case 2:
+            snprintf (x->value, sizeof x->value, "2001:db8:%x::%x", tag % 0xffff + 1,
+                      k + 1);
+            break;
+        case 3:
+            snprintf (x->value, sizeof x->value, "r%d.m%u.example.org", k, tag);
+            break;
+        case 4:
+            snprintf (x->value, sizeof x->value, "https://u%d.m%u.example.net/p?q=%d", k,
+                      tag, k);
+            break;
+        case 5:
+            snprintf (x->value, sizeof x->value, "u%d@m%u.example.com", k, tag);
+            break;
         case 6: snprintf (x->value, sizeof x->value, "%.32s", hex); break;
         case 7: snprintf (x->value, sizeof x->value, "%.40s", hex); break;
         case 8: snprintf (x->value, sizeof x->value, "%.64s", hex); break;
@@ -432,7 +468,8 @@ gen_mesh (mesh_t *m)
 
 /* --- The oracle: SPEC.md, "Outbound" and "Inbound" ----------------------- */
 
-static const pol_t builtin_default = { "default", GREEN, 0, 0, 0, 0, 0, 0, -1, 1, 0, 0, 0, 0 };
+static const pol_t builtin_default
+    = { .name = "default", .max_tlp = GREEN, .min_conf = -1, .relay = 1 };
 
 /* The outbound policy of U for its peer V. */
 static const pol_t *
@@ -569,7 +606,8 @@ static void
 describe_policy (const pol_t *p, const mesh_t *m, char *buf, size_t sz)
 {
     char l[256];
-    size_t o = (size_t) snprintf (buf, sz, "%s[max-tlp=%s", p->name, tlp_names[p->max_tlp]);
+    size_t o
+        = (size_t) snprintf (buf, sz, "%s[max-tlp=%s", p->name, tlp_names[p->max_tlp]);
     if (p->types) {
         list_bits (l, sizeof l, p->types, 1, NTYPES, type_names, m);
         o += (size_t) snprintf (buf + o, sz - o, " types=%s", l);
@@ -602,7 +640,8 @@ static void
 describe_inbound (const peercfg_t *pc, const mesh_t *m, char *buf, size_t sz)
 {
     char l[256];
-    size_t o = (size_t) snprintf (buf, sz, "accept=%s", pc->accept_own ? "own" : "relayed");
+    size_t o
+        = (size_t) snprintf (buf, sz, "accept=%s", pc->accept_own ? "own" : "relayed");
     if (pc->accept_types) {
         list_bits (l, sizeof l, pc->accept_types, 1, NTYPES, type_names, m);
         o += (size_t) snprintf (buf + o, sz - o, " accept-types=%s", l);
@@ -628,9 +667,11 @@ describe_record (const mesh_t *m, const rec_t *x, char *buf, size_t sz)
         snprintf (reach, sizeof reach, "unlimited");
     else
         snprintf (reach, sizeof reach, "%d", x->reach);
-    snprintf (buf, sz, "%s from %s: %s %s, tlp %s, reach %s, recipients [%s], tags [%s], "
-              "confidence %d%s%s", x->id, m->node[x->origin].name, type_names[x->type],
-              x->value, tlp_names[x->tlp], reach, recips, tags, x->conf,
+    snprintf (buf, sz,
+              "%s from %s: %s %s, tlp %s, reach %s, recipients [%s], tags [%s], "
+              "confidence %d%s%s",
+              x->id, m->node[x->origin].name, type_names[x->type], x->value,
+              tlp_names[x->tlp], reach, recips, tags, x->conf,
               x->expired ? ", valid_until 2020-01-01 (expired)" : "",
               x->future ? ", valid_from 2099-01-01" : "");
 }
@@ -639,17 +680,20 @@ static void
 describe_mesh (mesh_t *m)
 {
     char a[1024], b[512];
-    diag (m, "mesh: %d nodes, %d links (policy written for each direction; inbound rules at "
-          "the receiver)", m->n, m->nlinks);
+    diag (m,
+          "mesh: %d nodes, %d links (policy written for each direction; inbound rules at "
+          "the receiver)",
+          m->n, m->nlinks);
     for (int u = 0; u < m->n; u++)
         for (int v = 0; v < m->n; v++) {
             if (!m->adj[u][v])
                 continue;
             describe_policy (out_policy (m, u, v), m, a, sizeof a);
             describe_inbound (&m->node[v].peer[u], m, b, sizeof b);
-            diag (m, "  %s -> %s: out %s; in at %s: %s%s", m->node[u].name, m->node[v].name,
-                  a, m->node[v].name, b,
-                  m->node[u].peer[v].dial_in ? "; endpoint \"\" (the peer dials in)" : "");
+            diag (m, "  %s -> %s: out %s; in at %s: %s%s", m->node[u].name,
+                  m->node[v].name, a, m->node[v].name, b,
+                  m->node[u].peer[v].dial_in ? "; endpoint \"\" (the peer dials in)"
+                                             : "");
         }
 }
 
@@ -792,7 +836,7 @@ ctl_call (mesh_t *m, int u, const char *command, const char *body, int timeout_m
     if (is_error)
         *is_error = 0;
     if (!nd->ctl) {
-        char ep[320];
+        char ep[512];
         snprintf (ep, sizeof ep, "ipc://%s/control.sock", nd->dir);
         nd->ctl = zsock_new (ZMQ_DEALER);
         if (!nd->ctl)
@@ -857,7 +901,8 @@ append_origin (const mesh_t *m, int u, int o, rng_t *r, char *buf, size_t sz)
 }
 
 static void
-write_list (FILE *f, const char *key, unsigned bits, int base, int n, const char *const *names)
+write_list (FILE *f, const char *key, unsigned bits, int base, int n,
+            const char *const *names)
 {
     fprintf (f, "    %s = \"", key);
     int first = 1;
@@ -917,7 +962,8 @@ write_peers (mesh_t *m, int u, FILE *f, rng_t *r)
         if (pc->dial_in)
             fprintf (f, "    endpoint = \"\"\n");
         if (pc->write_pol)
-            fprintf (f, "    policy = \"%s\"\n", pc->pol >= 0 ? nd->pols[pc->pol].name : "default");
+            fprintf (f, "    policy = \"%s\"\n",
+                     pc->pol >= 0 ? nd->pols[pc->pol].name : "default");
         if (pc->accept_own)
             fprintf (f, "    accept = \"own\"\n");
         else if (chance (r, 10))
@@ -941,7 +987,7 @@ write_peers (mesh_t *m, int u, FILE *f, rng_t *r)
 static int
 write_config (mesh_t *m, int u)
 {
-    char path[300];
+    char path[512];
     snprintf (path, sizeof path, "%s/intelmesh.conf", m->node[u].dir);
     FILE *f = fopen (path, "a");
     if (!f)
@@ -961,42 +1007,51 @@ write_config (mesh_t *m, int u)
     return fclose (f);
 }
 
-/* Runs `intelmesh ARGS...` for every node at once (ARGS with "%D" replaced
- * by the node's directory, "%N" by its name, "%P" by its port), standard
- * input from DIR/nI.SUFFIX_IN when given, output to DIR/nI.SUFFIX_OUT.
- * Returns the number that failed. */
+/* Runs `intelmesh ARGS...` for every node at once (in ARGS, "%D" stands for
+ * the node's directory, "%N" for its name, "%P" for its port), standard input
+ * from ROOT/nI.IN_SUFFIX when given, output to ROOT/nI.OUT_SUFFIX. WHAT names
+ * the command in diagnostics. Returns the number that failed. */
 static int
-cli_all (mesh_t *m, const char *const *args, const char *in_suffix, const char *out_suffix,
-         int timeout_ms, int ok_status)
+cli_all (mesh_t *m, const char *what, const char *const *args, const char *in_suffix,
+         const char *out_suffix, int timeout_ms, int ok_status)
 {
+    enum { WORDS = 16, WORD = 512 };
     pid_t pids[MAXN];
-    char words[MAXN][12][400];
+    static char words[MAXN][WORDS][WORD];
     int failed = 0;
     for (int u = 0; u < m->n; u++) {
-        char *argv[14];
+        char *argv[WORDS + 1];
         int a = 0;
         argv[a++] = (char *) opt.intelmesh;
-        for (int i = 0; args[i] && a < 13; i++) {
-            const char *s = args[i];
+        for (int i = 0; args[i] && a < WORDS; i++, a++) {
             char *w = words[u][a];
             size_t o = 0;
-            for (; *s && o + 300 < sizeof words[u][a]; s++) {
+            for (const char *s = args[i]; *s && o < WORD - 1; s++) {
+                char num[16];
+                const char *put = NULL;
                 if (s[0] == '%' && s[1] == 'D')
-                    o += (size_t) snprintf (w + o, 400 - o, "%s", m->node[u].dir), s++;
+                    put = m->node[u].dir;
                 else if (s[0] == '%' && s[1] == 'N')
-                    o += (size_t) snprintf (w + o, 400 - o, "%s", m->node[u].name), s++;
-                else if (s[0] == '%' && s[1] == 'P')
-                    o += (size_t) snprintf (w + o, 400 - o, "%d", m->node[u].port), s++;
+                    put = m->node[u].name;
+                else if (s[0] == '%' && s[1] == 'P') {
+                    snprintf (num, sizeof num, "%d", m->node[u].port);
+                    put = num;
+                }
+                if (put) {
+                    s++;
+                    for (; *put && o < WORD - 1; put++)
+                        w[o++] = *put;
+                }
                 else
                     w[o++] = *s;
             }
             w[o] = 0;
             argv[a] = w;
-            a++;
         }
         argv[a] = NULL;
-        char in[300], out[300], err[300];
-        snprintf (in, sizeof in, "%s/%s.%s", m->root, m->node[u].name, in_suffix ? in_suffix : "");
+        char in[512], out[512], err[512];
+        snprintf (in, sizeof in, "%s/%s.%s", m->root, m->node[u].name,
+                  in_suffix ? in_suffix : "");
         snprintf (out, sizeof out, "%s/%s.%s", m->root, m->node[u].name, out_suffix);
         snprintf (err, sizeof err, "%s/%s.cli.err", m->root, m->node[u].name);
         pids[u] = spawn (argv, in_suffix ? in : NULL, out, err);
@@ -1004,10 +1059,10 @@ cli_all (mesh_t *m, const char *const *args, const char *in_suffix, const char *
     for (int u = 0; u < m->n; u++) {
         int rc = pids[u] > 0 ? wait_pid (pids[u], timeout_ms) : -1;
         if (rc != 0 && rc != ok_status) {
-            char err[300];
+            char err[512];
             snprintf (err, sizeof err, "%s/%s.cli.err", m->root, m->node[u].name);
             char *text = slurp (err);
-            diag (m, "intelmesh %s failed for %s (status %d): %.300s", args[2] ? args[2] : args[0],
+            diag (m, "intelmesh %s failed for %s (status %d): %.300s", what,
                   m->node[u].name, rc, text ? text : "");
             free (text);
             failed++;
@@ -1022,32 +1077,46 @@ setup (mesh_t *m)
     int ports[MAXN];
     for (int u = 0; u < m->n; u++) {
         node_t *nd = &m->node[u];
-        snprintf (nd->dir, sizeof nd->dir, "%s/%s", m->root, nd->name);
+        char dir[sizeof nd->dir];
+        snprintf (dir, sizeof dir, "%s/n%d", m->root, u);
+        copy_str (nd->dir, sizeof nd->dir, dir);
         nd->port = ports[u] = free_port (ports, u);
         if (nd->port < 0) {
             diag (m, "no free port");
             return -1;
         }
     }
-    const char *init[] = { "init", "-d", "%D", "--name", "%N", "--listen",
-                           "tcp://127.0.0.1:%P", "--pub", "ipc://%D/pub.sock", NULL };
-    if (cli_all (m, init, NULL, "init.out", 30000, 0))
+    const char *init[] = { "init",
+                           "-d",
+                           "%D",
+                           "--name",
+                           "%N",
+                           "--listen",
+                           "tcp://127.0.0.1:%P",
+                           "--pub",
+                           "ipc://%D/pub.sock",
+                           NULL };
+    if (cli_all (m, "init", init, NULL, "init.out", 30000, 0))
         return -1;
     const char *id[] = { "-d", "%D", "id", NULL };
-    if (cli_all (m, id, NULL, "card", 30000, 0))
+    if (cli_all (m, "id", id, NULL, "card", 30000, 0))
         return -1;
     for (int u = 0; u < m->n; u++) {
-        char path[300];
+        char path[512];
         snprintf (path, sizeof path, "%s/%s.card", m->root, m->node[u].name);
         char *text = slurp (path);
-        char tag[32], name[80], id_hex[80], curve[80], ep[300];
-        if (!text || sscanf (text, "%31s %79s %79s %79s %299s", tag, name, id_hex, curve, ep) != 5
-            || strcmp (tag, "intelmesh1") != 0 || strlen (id_hex) != 64) {
-            diag (m, "cannot read the card of %s: %s", m->node[u].name, text ? text : "(none)");
+        char tag[32], name[65], id_hex[66], curve[66], ep[256];
+        if (!text
+            || sscanf (text, "%31s %64s %65s %65s %255s", tag, name, id_hex, curve, ep)
+                   != 5
+            || strcmp (tag, "intelmesh1") != 0 || strlen (id_hex) != 64
+            || strlen (curve) != 64) {
+            diag (m, "cannot read the card of %s: %s", m->node[u].name,
+                  text ? text : "(none)");
             free (text);
             return -1;
         }
-        snprintf (m->node[u].id, sizeof m->node[u].id, "%s", id_hex);
+        copy_str (m->node[u].id, sizeof m->node[u].id, id_hex);
         snprintf (m->node[u].card, sizeof m->node[u].card, "intelmesh1 %s %s %s %s", name,
                   id_hex, curve, ep);
         free (text);
@@ -1065,7 +1134,7 @@ start_nodes (mesh_t *m)
 {
     for (int u = 0; u < m->n; u++) {
         node_t *nd = &m->node[u];
-        char log[300];
+        char log[512];
         snprintf (log, sizeof log, "%s/%s.log", m->root, nd->name);
         char *argv[] = { (char *) opt.intelmeshd, "-d", nd->dir, "--foreground", NULL };
         nd->pid = spawn (argv, NULL, NULL, log);
@@ -1085,7 +1154,7 @@ start_nodes (mesh_t *m)
                 nd->exited = 1;
                 nd->status = status;
                 g_daemons[u] = 0;
-                char log[300];
+                char log[512];
                 snprintf (log, sizeof log, "%s/%s.log", m->root, nd->name);
                 char *text = slurp (log);
                 diag (m, "%s exited at start (status %d): %.600s", nd->name,
@@ -1112,14 +1181,18 @@ static int
 publish (mesh_t *m)
 {
     int count[MAXN] = { 0 };
-    int *line_rec[MAXN];
-    for (int u = 0; u < m->n; u++) {
+    int *line_rec[MAXN] = { NULL };
+    int bad = 0;
+    for (int u = 0; u < m->n && !bad; u++) {
         line_rec[u] = calloc ((size_t) m->nrec + 1, sizeof (int));
-        char path[300];
+        char path[512];
         snprintf (path, sizeof path, "%s/%s.jsonl", m->root, m->node[u].name);
-        FILE *f = fopen (path, "w");
-        if (!f)
-            return -1;
+        FILE *f = line_rec[u] ? fopen (path, "w") : NULL;
+        if (!f) {
+            diag (m, "cannot write %s", path);
+            bad++;
+            break;
+        }
         for (int k = 0; k < m->nrec; k++) {
             rec_t *x = &m->rec[k];
             if (x->origin != u)
@@ -1129,8 +1202,9 @@ publish (mesh_t *m)
             json_object_set_new (o, "value", json_string (x->value));
             json_object_set_new (o, "tlp", json_string (tlp_names[x->tlp]));
             json_object_set_new (o, "confidence", json_integer (x->conf));
-            json_object_set_new (o, "reach", x->reach == UNLIMITED ? json_string ("unlimited")
-                                                                   : json_integer (x->reach));
+            json_object_set_new (o, "reach",
+                                 x->reach == UNLIMITED ? json_string ("unlimited")
+                                                       : json_integer (x->reach));
             json_t *tags = json_array ();
             for (int t = 0; t < NTAGS; t++)
                 if ((x->tags >> t) & 1)
@@ -1148,7 +1222,8 @@ publish (mesh_t *m)
             if (x->future)
                 json_object_set_new (o, "valid_from", json_string ("2099-01-01"));
             if (x->until_future)
-                json_object_set_new (o, "valid_until", json_string ("2099-12-31T23:00:00Z"));
+                json_object_set_new (o, "valid_until",
+                                     json_string ("2099-12-31T23:00:00Z"));
             json_object_set_new (o, "description", json_string ("policy_prop"));
             char *text = json_dumps (o, JSON_COMPACT);
             fprintf (f, "%s\n", text);
@@ -1159,9 +1234,10 @@ publish (mesh_t *m)
         fclose (f);
     }
     const char *args[] = { "-d", "%D", "publish", "--json", "-", NULL };
-    int bad = cli_all (m, args, "jsonl", "published", 120000, 1);
+    if (!bad)
+        bad = cli_all (m, "publish", args, "jsonl", "published", 120000, 1);
     for (int u = 0; u < m->n && !bad; u++) {
-        char path[300];
+        char path[512];
         snprintf (path, sizeof path, "%s/%s.published", m->root, m->node[u].name);
         char *text = slurp (path);
         int got = 0;
@@ -1174,7 +1250,8 @@ publish (mesh_t *m)
             const char *id = json_string_value (json_object_get (o, "id"));
             const char *err = json_string_value (json_object_get (o, "error"));
             if (ln < 1 || ln > count[u]) {
-                diag (m, "%s: publish printed an unexpected line: %.200s", m->node[u].name, line);
+                diag (m, "%s: publish printed an unexpected line: %.200s",
+                      m->node[u].name, line);
                 bad++;
             }
             else if (id && strlen (id) == 36) {
@@ -1210,7 +1287,8 @@ static const mesh_t *sort_mesh;
 static int
 cmp_order (const void *a, const void *b)
 {
-    return strcmp (sort_mesh->rec[*(const int *) a].id, sort_mesh->rec[*(const int *) b].id);
+    return strcmp (sort_mesh->rec[*(const int *) a].id,
+                   sort_mesh->rec[*(const int *) b].id);
 }
 
 static int
@@ -1256,11 +1334,13 @@ collect (mesh_t *m, stranger_t *strangers, int *nstrangers, int max_strangers)
                 return -1;
             json_t *records = json_object_get (reply, "records"), *r;
             size_t i;
-            json_array_foreach (records, i, r) {
+            json_array_foreach (records, i, r)
+            {
                 const char *id = json_string_value (json_object_get (r, "id"));
                 const char *origin = json_string_value (json_object_get (r, "origin"));
                 int k = id ? find_rec (m, id) : -1;
-                if (k >= 0 && origin && strcmp (origin, m->node[m->rec[k].origin].id) == 0)
+                if (k >= 0 && origin
+                    && strcmp (origin, m->node[m->rec[k].origin].id) == 0)
                     m->rec[k].held |= 1u << u;
                 else if (*nstrangers < max_strangers) {
                     stranger_t *s = &strangers[(*nstrangers)++];
@@ -1328,16 +1408,21 @@ explain_discrepancy (mesh_t *m, const rec_t *x, int v, int leak)
         describe_policy (out_policy (m, u, v), m, pol, sizeof pol);
         describe_inbound (&m->node[v].peer[u], m, in, sizeof in);
         if (x->dist[u] < 0) {
-            diag (m, "  neighbour %s: %s per the oracle (policy to %s %s; %s's inbound %s)",
-                  m->node[u].name, (x->held >> u) & 1 ? "holds it, but should not" : "does not hold it",
+            diag (m,
+                  "  neighbour %s: %s per the oracle (policy to %s %s; %s's inbound %s)",
+                  m->node[u].name,
+                  (x->held >> u) & 1 ? "holds it, but should not" : "does not hold it",
                   m->node[v].name, pol, m->node[v].name, in);
             continue;
         }
         const char *o = out_rule (m, u, v, x->dist[u], x);
         const char *i = in_rule (m, v, u, x->dist[u], x);
-        diag (m, "  neighbour %s (holds it at %d hops per the oracle): %s; %s (policy to %s %s; "
-              "%s's inbound %s)", m->node[u].name, x->dist[u], o ? o : "out: sent",
-              i ? i : "in: accepted", m->node[v].name, pol, m->node[v].name, in);
+        diag (m,
+              "  neighbour %s (holds it at %d hops per the oracle): %s; %s (policy to %s "
+              "%s; "
+              "%s's inbound %s)",
+              m->node[u].name, x->dist[u], o ? o : "out: sent", i ? i : "in: accepted",
+              m->node[v].name, pol, m->node[v].name, in);
     }
     /* What the neighbours that hold it say themselves (EXPLAIN). */
     for (int u = 0; u < m->n; u++) {
@@ -1350,16 +1435,30 @@ explain_discrepancy (mesh_t *m, const rec_t *x, int v, int leak)
         json_t *reply = body ? ctl_call (m, u, "EXPLAIN", body, 5000, NULL) : NULL;
         free (body);
         if (!reply) {
-            diag (m, "  %s's EXPLAIN for %s: no answer", m->node[u].name, m->node[v].name);
+            diag (m, "  %s's EXPLAIN for %s: no answer", m->node[u].name,
+                  m->node[v].name);
             continue;
         }
         json_t *sent = json_object_get (reply, "sent");
-        diag (m, "  %s's EXPLAIN for %s: %s, hops %lld, from '%s', sent log: %s",
+        int hops = (int) json_integer_value (json_object_get (reply, "hops"));
+        int shared = json_is_true (json_object_get (reply, "shared"));
+        char verdict[300];
+        if (x->dist[u] < 0)
+            snprintf (verdict, sizeof verdict, "the oracle says %s should not hold it",
+                      m->node[u].name);
+        else {
+            const char *o = out_rule (m, u, v, x->dist[u], x);
+            if ((o == NULL) == shared && hops == x->dist[u])
+                snprintf (verdict, sizeof verdict, "the oracle agrees");
+            else
+                snprintf (verdict, sizeof verdict, "the oracle says: %s, at %d hops",
+                          o ? o : "sent", x->dist[u]);
+        }
+        diag (m, "  %s's EXPLAIN for %s: %s, hops %d, from '%s', sent log: %s (%s)",
               m->node[u].name, m->node[v].name,
-              str_or (json_string_value (json_object_get (reply, "why")), "?"),
-              (long long) json_integer_value (json_object_get (reply, "hops")),
+              str_or (json_string_value (json_object_get (reply, "why")), "?"), hops,
               str_or (json_string_value (json_object_get (reply, "from")), "?"),
-              json_is_object (sent) ? "sent" : "never sent");
+              json_is_object (sent) ? "sent" : "never sent", verdict);
         json_decref (reply);
     }
 }
@@ -1367,24 +1466,18 @@ explain_discrepancy (mesh_t *m, const rec_t *x, int v, int leak)
 /* Refusals a correct sender never causes, from every node's PEERS. Returns
  * how many were found (and describes them). */
 static int
-check_refusals (mesh_t *m, int *quiet)
+check_refusals (mesh_t *m)
 {
     int bad = 0;
-    *quiet = 1;
     for (int u = 0; u < m->n; u++) {
         json_t *reply = ctl_call (m, u, "PEERS", "{}", 10000, NULL);
-        if (!reply) {
-            *quiet = 0;
+        if (!reply)
             continue;
-        }
         json_t *peers = json_object_get (reply, "peers"), *p;
         size_t i;
-        json_array_foreach (peers, i, p) {
+        json_array_foreach (peers, i, p)
+        {
             const char *name = json_string_value (json_object_get (p, "name"));
-            if (!json_is_true (json_object_get (p, "connected"))
-                || json_integer_value (json_object_get (p, "lag_in")) != 0
-                || json_integer_value (json_object_get (p, "lag_out")) != 0)
-                *quiet = 0;
             json_t *refused = json_object_get (p, "refused");
             const char *reasons[] = { "policy violation", "expired", "own origin",
                                       "bad signature", "malformed" };
@@ -1392,15 +1485,52 @@ check_refusals (mesh_t *m, int *quiet)
                 json_int_t c = json_integer_value (json_object_get (refused, reasons[k]));
                 if (c > 0) {
                     bad++;
-                    diag (m, "SENT-VIOLATION: %s refused %lld record(s) from peer %s as '%s' "
-                          "(a correct sender never sends those)", m->node[u].name,
-                          (long long) c, name ? name : "?", reasons[k]);
+                    diag (
+                        m,
+                        "SENT-VIOLATION: %s refused %lld record(s) from peer %s as '%s' "
+                        "(a correct sender never sends those)",
+                        m->node[u].name, (long long) c, name ? name : "?", reasons[k]);
                 }
             }
         }
         json_decref (reply);
     }
     return bad;
+}
+
+/* On failure: the links that are not up (PEERS: not connected), which
+ * explain under-deliveries that have nothing to do with the policy. */
+static void
+report_links (mesh_t *m)
+{
+    for (int u = 0; u < m->n; u++) {
+        if (m->node[u].exited)
+            continue;
+        json_t *reply = ctl_call (m, u, "PEERS", "{}", 5000, NULL), *p;
+        size_t i;
+        if (!reply) {
+            diag (m, "%s does not answer PEERS", m->node[u].name);
+            continue;
+        }
+        json_array_foreach (json_object_get (reply, "peers"), i, p)
+        {
+            const char *name
+                = str_or (json_string_value (json_object_get (p, "name")), "?");
+            json_int_t lag_in = json_integer_value (json_object_get (p, "lag_in"));
+            json_int_t lag_out = json_integer_value (json_object_get (p, "lag_out"));
+            if (!json_is_true (json_object_get (p, "connected")))
+                diag (m,
+                      "LINK DOWN: %s shows its peer %s as not connected (see %s/%s.log)",
+                      m->node[u].name, name, m->root, m->node[u].name);
+            else if (lag_in || lag_out)
+                diag (m,
+                      "LINK STUCK: %s lags behind its peer %s by %lld change(s), and %s "
+                      "behind it by %lld (see %s/%s.log)",
+                      m->node[u].name, name, (long long) lag_in, name,
+                      (long long) lag_out, m->root, m->node[u].name);
+        }
+        json_decref (reply);
+    }
 }
 
 /* --- One mesh -------------------------------------------------------------- */
@@ -1449,7 +1579,8 @@ daemons_alive (mesh_t *m)
     for (int u = 0; u < m->n; u++) {
         node_t *nd = &m->node[u];
         int status;
-        if (nd->pid > 0 && !nd->exited && waitpid (nd->pid, &status, WNOHANG) == nd->pid) {
+        if (nd->pid > 0 && !nd->exited
+            && waitpid (nd->pid, &status, WNOHANG) == nd->pid) {
             nd->exited = 1;
             g_daemons[u] = 0;
             diag (m, "%s died (%s %d; see %s/%s.log)", nd->name,
@@ -1469,13 +1600,6 @@ run_mesh (mesh_t *m)
 {
     int64_t t0 = now_ms ();
     gen_mesh (m);
-    char base[256];
-    snprintf (base, sizeof base, "%s/policy_prop.XXXXXX", opt.tmpdir);
-    if (!mkdtemp (base)) {
-        diag (m, "mkdtemp %s: %s", base, strerror (errno));
-        return -1;
-    }
-    snprintf (m->root, sizeof m->root, "%s", base);
 
     int expected = 0, stopped = 0;
     for (int k = 0; k < m->nrec; k++) {
@@ -1483,6 +1607,57 @@ run_mesh (mesh_t *m)
         expected += __builtin_popcount (m->rec[k].holders) - 1;
         stopped += m->n - __builtin_popcount (m->rec[k].holders);
     }
+
+    if (getenv ("POLICY_PROP_DEBUG") || opt.dry_run) {
+        /* Which rule stopped each link a holder did not pass a record over. */
+        const char *rule[64];
+        int count[64], nrules = 0, passed = 0;
+        for (int k = 0; k < m->nrec; k++) {
+            const rec_t *x = &m->rec[k];
+            for (int u = 0; u < m->n; u++)
+                for (int v = 0; u != v && x->dist[u] >= 0 && v < m->n; v++) {
+                    if (!m->adj[u][v])
+                        continue;
+                    const char *why = out_rule (m, u, v, x->dist[u], x);
+                    if (!why)
+                        why = in_rule (m, v, u, x->dist[u], x);
+                    if (!why) {
+                        passed++;
+                        continue;
+                    }
+                    int r = 0;
+                    while (r < nrules && rule[r] != why)
+                        r++;
+                    if (r == nrules && nrules < 64) {
+                        rule[nrules] = why;
+                        count[nrules++] = 0;
+                    }
+                    if (r < nrules)
+                        count[r]++;
+                }
+        }
+        fprintf (stderr, "mesh %d: %d link passes allowed; stopped by:\n", m->idx,
+                 passed);
+        for (int r = 0; r < nrules; r++)
+            fprintf (stderr, "  %5d %s\n", count[r], rule[r]);
+    }
+
+    if (opt.dry_run) {
+        diag (m,
+              "mesh %d (seed %llu): dry run, %d deliveries expected, %d stopped by the "
+              "rules",
+              m->idx, m->seed, expected, stopped);
+        free (m->rec);
+        free (m->order);
+        return 0;
+    }
+    char base[200];
+    snprintf (base, sizeof base, "%s/policy_prop.XXXXXX", opt.tmpdir);
+    if (!mkdtemp (base)) {
+        diag (m, "mkdtemp %s: %s", base, strerror (errno));
+        return -1;
+    }
+    snprintf (m->root, sizeof m->root, "%s", base);
 
     int64_t t_conv = 0;
     int ok = setup (m) == 0 && start_nodes (m) == 0;
@@ -1504,8 +1679,11 @@ run_mesh (mesh_t *m)
                 ok = 0;
                 break;
             }
+            int64_t tc = now_ms ();
             listed = collect (m, strangers, &nstrangers, 20) == 0;
             done = listed && converged (m, nstrangers);
+            if (getenv ("POLICY_PROP_DEBUG"))
+                fprintf (stderr, "collect took %lld ms\n", (long long) (now_ms () - tc));
             if (getenv ("POLICY_PROP_DEBUG") && listed) {
                 int miss = 0, extra = 0;
                 for (int k = 0; k < m->nrec; k++) {
@@ -1528,7 +1706,7 @@ run_mesh (mesh_t *m)
                 sleep_ms (150);
         }
         t_conv = now_ms ();
-        if (!done && ok)
+        if (!done && ok && !g_stop)
             diag (m, "not converged after %d s", opt.timeout_s);
         /* Then quiet (every link up, no lag either way), a little longer,
          * and look again: late arrivals are leaks too. */
@@ -1546,77 +1724,97 @@ run_mesh (mesh_t *m)
                         quiet = 0;
                         break;
                     }
-                    json_array_foreach (json_object_get (reply, "peers"), i, p)
-                        if (!json_is_true (json_object_get (p, "connected"))
-                            || json_integer_value (json_object_get (p, "lag_in")) != 0
-                            || json_integer_value (json_object_get (p, "lag_out")) != 0)
-                            quiet = 0;
+                    json_array_foreach (
+                        json_object_get (reply, "peers"), i,
+                        p) if (!json_is_true (json_object_get (p, "connected"))
+                               || json_integer_value (json_object_get (p, "lag_in")) != 0
+                               || json_integer_value (json_object_get (p, "lag_out"))
+                                      != 0) quiet
+                        = 0;
                     json_decref (reply);
                 }
                 if (!quiet)
                     sleep_ms (100);
             }
             if (!quiet)
-                diag (m, "note: the mesh did not go quiet (links up, lags 0) within 15 s");
+                diag (m,
+                      "note: the mesh did not go quiet (links up, lags 0) within 15 s");
             sleep_ms (opt.settle_ms);
             listed = collect (m, strangers, &nstrangers, 20) == 0;
             done = listed && converged (m, nstrangers);
             if (listed && !done)
                 diag (m, "converged, then changed: something arrived late");
         }
-        if (!daemons_alive (m))
+        if (g_stop)
             ok = 0;
-        if (!listed) {
-            diag (m, "a node did not answer LIST");
-            ok = 0;
-        }
-        if (!done)
-            ok = 0;
-        if (listed) {
-            int shown = 0, leaks = 0, unders = 0;
-            for (int k = 0; k < m->nrec; k++) {
-                rec_t *x = &m->rec[k];
-                for (int v = 0; v < m->n; v++) {
-                    int want = (x->holders >> v) & 1, have = (x->held >> v) & 1;
-                    if (want == have)
-                        continue;
-                    if (have)
-                        leaks++;
-                    else
-                        unders++;
-                    if (shown++ < DIAG_MAX)
-                        explain_discrepancy (m, x, v, have);
-                }
+        else {
+            if (!daemons_alive (m))
+                ok = 0;
+            if (!listed) {
+                diag (m, "a node did not answer LIST");
+                ok = 0;
             }
-            for (int i = 0; i < nstrangers; i++)
-                diag (m, "LEAK at %s: a record the test did not publish: origin %s id %s",
-                      m->node[strangers[i].node].name, strangers[i].origin, strangers[i].id);
-            if (leaks || unders || nstrangers)
-                diag (m, "%d leak(s), %d under-deliverie(s), %d unknown record(s)%s", leaks,
-                      unders, nstrangers, shown > DIAG_MAX ? " (the first ones described)" : "");
+            if (!done)
+                ok = 0;
+            if (listed) {
+                int shown = 0, leaks = 0, unders = 0;
+                for (int k = 0; k < m->nrec; k++) {
+                    rec_t *x = &m->rec[k];
+                    for (int v = 0; v < m->n; v++) {
+                        int want = (x->holders >> v) & 1, have = (x->held >> v) & 1;
+                        if (want == have)
+                            continue;
+                        if (have)
+                            leaks++;
+                        else
+                            unders++;
+                        if (shown++ < DIAG_MAX)
+                            explain_discrepancy (m, x, v, have);
+                    }
+                }
+                for (int i = 0; i < nstrangers; i++)
+                    diag (
+                        m,
+                        "LEAK at %s: a record the test did not publish: origin %s id %s",
+                        m->node[strangers[i].node].name, strangers[i].origin,
+                        strangers[i].id);
+                if (leaks || unders || nstrangers)
+                    diag (m, "%d leaks, %d under-deliveries, %d unknown records%s", leaks,
+                          unders, nstrangers,
+                          shown > DIAG_MAX ? " (the first ones described)" : "");
+            }
+            if (check_refusals (m))
+                ok = 0;
+            if (!ok)
+                report_links (m);
         }
-        int quiet;
-        if (check_refusals (m, &quiet))
-            ok = 0;
-    }
-    if (g_stop) {
-        diag (m, "interrupted");
-        ok = 0;
     }
     stop_nodes (m);
     if (m->failed)
         ok = 0;
-    if (!ok) {
+    if (g_stop) {
+        diag (m, "interrupted");
+        ok = 0;
+        if (!opt.keep)
+            nftw (m->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
+    else if (!ok) {
         describe_mesh (m);
         diag (m, "the mesh is kept in %s (configurations, logs, stores)", m->root);
         diag (m, "rerun: policy_prop --seed %llu --count 1 --keep", m->seed);
+        diag (m,
+              "   or: POLICY_PROP_SEED=%llu POLICY_PROP_COUNT=1 make check "
+              "TESTS=tests/policy-prop.sh",
+              m->seed);
     }
     else if (opt.keep)
         diag (m, "kept in %s", m->root);
     else if (nftw (m->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
         diag (m, "could not remove %s: %s", m->root, strerror (errno));
     if (ok)
-        diag (m, "mesh %d (seed %llu): %d deliveries expected, %d stopped by the rules; nodes up "
+        diag (m,
+              "mesh %d (seed %llu): %d deliveries expected, %d stopped by the rules; "
+              "nodes up "
               "in %lld ms, published in %lld ms, converged in %lld ms, %lld ms in all",
               m->idx, m->seed, expected, stopped, (long long) (t_up - t0),
               (long long) (t_pub - t_up), (long long) (t_conv - t_pub),
@@ -1633,15 +1831,16 @@ run_mesh (mesh_t *m)
 static void
 usage (FILE *f)
 {
-    fprintf (f,
-             "Usage: policy_prop --seed N [--count K] [--nodes-min 6] [--nodes-max 8]\n"
-             "                   [--indicators 200] [--timeout 60] [--settle 1000]\n"
-             "                   [--jobs 1] [--keep] [--no-rules]\n"
-             "Random meshes of intelmeshd nodes with random sharing policies and\n"
-             "indicators; each node must end up holding exactly what the SPEC's rules\n"
-             "give it. Mesh i uses seed N+i. INTELMESH and INTELMESHD name the binaries.\n"
-             "--no-rules writes no policy sections and no inbound rules (only the\n"
-             "records' own markings and the built-in default policy apply).\n");
+    fprintf (
+        f, "Usage: policy_prop --seed N [--count K] [--nodes-min 6] [--nodes-max 8]\n"
+           "                   [--indicators 200] [--timeout 60] [--settle 1000]\n"
+           "                   [--jobs 1] [--keep] [--no-rules] [--dry-run]\n"
+           "Random meshes of intelmeshd nodes with random sharing policies and\n"
+           "indicators; each node must end up holding exactly what the SPEC's rules\n"
+           "give it. Mesh i uses seed N+i. INTELMESH and INTELMESHD name the binaries.\n"
+           "--no-rules writes no policy sections and no inbound rules (only the\n"
+           "records' own markings and the built-in default policy apply). --dry-run\n"
+           "starts no node: it prints which rules each mesh exercises.\n");
 }
 
 static int
@@ -1651,7 +1850,8 @@ num_arg (const char *name, const char *text, long long min, long long max, long 
     errno = 0;
     long long v = strtoll (text, &end, 10);
     if (errno || *end || end == text || v < min || v > max) {
-        fprintf (stderr, "policy_prop: %s: want a number from %lld to %lld\n", name, min, max);
+        fprintf (stderr, "policy_prop: %s: want a number from %lld to %lld\n", name, min,
+                 max);
         return -1;
     }
     *out = v;
@@ -1661,38 +1861,67 @@ num_arg (const char *name, const char *text, long long min, long long max, long 
 int
 main (int argc, char **argv)
 {
-    static const struct option longs[] = {
-        { "seed", required_argument, NULL, 's' },
-        { "count", required_argument, NULL, 'c' },
-        { "nodes-min", required_argument, NULL, 'm' },
-        { "nodes-max", required_argument, NULL, 'M' },
-        { "indicators", required_argument, NULL, 'i' },
-        { "timeout", required_argument, NULL, 't' },
-        { "settle", required_argument, NULL, 'S' },
-        { "jobs", required_argument, NULL, 'j' },
-        { "keep", no_argument, NULL, 'k' },
-        { "no-rules", no_argument, NULL, 'n' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
+    static const struct option longs[] = { { "seed", required_argument, NULL, 's' },
+                                           { "count", required_argument, NULL, 'c' },
+                                           { "nodes-min", required_argument, NULL, 'm' },
+                                           { "nodes-max", required_argument, NULL, 'M' },
+                                           { "indicators", required_argument, NULL, 'i' },
+                                           { "timeout", required_argument, NULL, 't' },
+                                           { "settle", required_argument, NULL, 'S' },
+                                           { "jobs", required_argument, NULL, 'j' },
+                                           { "keep", no_argument, NULL, 'k' },
+                                           { "no-rules", no_argument, NULL, 'n' },
+                                           { "dry-run", no_argument, NULL, 'D' },
+                                           { "help", no_argument, NULL, 'h' },
+                                           { NULL, 0, NULL, 0 } };
     int have_seed = 0, c;
     long long v;
     while ((c = getopt_long (argc, argv, "h", longs, NULL)) != -1) {
         switch (c) {
         case 's':
-            if (num_arg ("--seed", optarg, 0, LLONG_MAX / 2, &v)) return 2;
+            if (num_arg ("--seed", optarg, 0, LLONG_MAX / 2, &v))
+                return 2;
             opt.seed = (unsigned long long) v;
             have_seed = 1;
             break;
-        case 'c': if (num_arg ("--count", optarg, 1, 1000000, &v)) return 2; opt.count = (int) v; break;
-        case 'm': if (num_arg ("--nodes-min", optarg, 2, MAXN, &v)) return 2; opt.nodes_min = (int) v; break;
-        case 'M': if (num_arg ("--nodes-max", optarg, 2, MAXN, &v)) return 2; opt.nodes_max = (int) v; break;
-        case 'i': if (num_arg ("--indicators", optarg, 1, 100000, &v)) return 2; opt.indicators = (int) v; break;
-        case 't': if (num_arg ("--timeout", optarg, 1, 3600, &v)) return 2; opt.timeout_s = (int) v; break;
-        case 'S': if (num_arg ("--settle", optarg, 0, 600000, &v)) return 2; opt.settle_ms = (int) v; break;
-        case 'j': if (num_arg ("--jobs", optarg, 1, 64, &v)) return 2; opt.jobs = (int) v; break;
+        case 'c':
+            if (num_arg ("--count", optarg, 1, 1000000, &v))
+                return 2;
+            opt.count = (int) v;
+            break;
+        case 'm':
+            if (num_arg ("--nodes-min", optarg, 2, MAXN, &v))
+                return 2;
+            opt.nodes_min = (int) v;
+            break;
+        case 'M':
+            if (num_arg ("--nodes-max", optarg, 2, MAXN, &v))
+                return 2;
+            opt.nodes_max = (int) v;
+            break;
+        case 'i':
+            if (num_arg ("--indicators", optarg, 1, 50000, &v))
+                return 2;
+            opt.indicators = (int) v;
+            break;
+        case 't':
+            if (num_arg ("--timeout", optarg, 1, 3600, &v))
+                return 2;
+            opt.timeout_s = (int) v;
+            break;
+        case 'S':
+            if (num_arg ("--settle", optarg, 0, 600000, &v))
+                return 2;
+            opt.settle_ms = (int) v;
+            break;
+        case 'j':
+            if (num_arg ("--jobs", optarg, 1, 64, &v))
+                return 2;
+            opt.jobs = (int) v;
+            break;
         case 'k': opt.keep = 1; break;
         case 'n': opt.no_rules = 1; break;
+        case 'D': opt.dry_run = 1; break;
         case 'h': usage (stdout); return 0;
         default: usage (stderr); return 2;
         }
@@ -1703,13 +1932,21 @@ main (int argc, char **argv)
     }
     opt.intelmesh = getenv ("INTELMESH");
     opt.intelmeshd = getenv ("INTELMESHD");
-    if (!opt.intelmesh || !*opt.intelmesh || !opt.intelmeshd || !*opt.intelmeshd) {
-        fprintf (stderr, "policy_prop: set INTELMESH and INTELMESHD to the command and the daemon\n");
+    if (!opt.dry_run
+        && (!opt.intelmesh || !*opt.intelmesh || !opt.intelmeshd || !*opt.intelmeshd)) {
+        fprintf (
+            stderr,
+            "policy_prop: set INTELMESH and INTELMESHD to the command and the daemon\n");
         return 2;
     }
     opt.tmpdir = getenv ("TMPDIR");
     if (!opt.tmpdir || !*opt.tmpdir)
         opt.tmpdir = "/tmp";
+    if (strlen (opt.tmpdir) > 64) {
+        /* A node's control socket path is at most 106 bytes. */
+        printf ("# TMPDIR is too long for the nodes' control sockets: using /tmp\n");
+        opt.tmpdir = "/tmp";
+    }
 
     struct sigaction sa;
     memset (&sa, 0, sizeof sa);
@@ -1727,7 +1964,7 @@ main (int argc, char **argv)
      * printed, in mesh order, once it is done. */
     typedef struct {
         pid_t pid;
-        char path[300];
+        char path[512];
         int done, rc;
         int64_t started;
     } job_t;
@@ -1751,6 +1988,7 @@ main (int argc, char **argv)
                 mesh_t *m = calloc (1, sizeof *m);
                 m->seed = opt.seed + (unsigned long long) next_start;
                 m->idx = next_start + 1;
+                fcntl (fd, F_SETFD, FD_CLOEXEC); /* not for the daemons */
                 m->out = fdopen (fd, "w");
                 int rc = run_mesh (m);
                 fclose (m->out);
@@ -1808,9 +2046,11 @@ main (int argc, char **argv)
             mesh_t *m = calloc (1, sizeof *m);
             m->seed = seed;
             gen_mesh (m);
-            printf ("%s %d - mesh %d (seed %llu): %d nodes, %d links, %d indicators: every "
-                    "node holds exactly the oracle's set\n", j->rc == 0 ? "ok" : "not ok",
-                    next_print + 1, next_print + 1, seed, m->n, m->nlinks, m->nrec);
+            printf (
+                "%s %d - mesh %d (seed %llu): %d nodes, %d links, %d indicators: every "
+                "node holds exactly the oracle's set\n",
+                j->rc == 0 ? "ok" : "not ok", next_print + 1, next_print + 1, seed, m->n,
+                m->nlinks, m->nrec);
             free (m->rec);
             free (m->order);
             free (m);
@@ -1825,8 +2065,8 @@ main (int argc, char **argv)
         }
         if (g_stop && running == 0) {
             for (int i = next_print; i < opt.count; i++)
-                printf ("not ok %d - mesh %d (seed %llu): not run (interrupted)\n", i + 1, i + 1,
-                        opt.seed + (unsigned long long) i);
+                printf ("not ok %d - mesh %d (seed %llu): not run (interrupted)\n", i + 1,
+                        i + 1, opt.seed + (unsigned long long) i);
             failed += opt.count - next_print;
             next_print = opt.count;
             break;
