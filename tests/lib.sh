@@ -100,3 +100,15 @@ stop_node () {
     # 127: not our child (a detached daemon), whose status cannot be known.
     [ "$rc" -eq 127 ] || return "$rc"
 }
+
+# need_fake_peer: sets FAKE_PEER (tests/fake_peer) and the helpers im NODE ARGS
+# and fake ARGS, or skips the whole script when fake_peer is not built.
+need_fake_peer () {
+    : "${FAKE_PEER:=${top_builddir:-.}/tests/fake_peer}"
+    if [ ! -x "$FAKE_PEER" ]; then
+        echo "1..0 # SKIP fake_peer is not built ($FAKE_PEER)"
+        exit 0
+    fi
+}
+im () { n=$1; shift; "$INTELMESH" -d "$T/$n" "$@"; }
+fake () { "$FAKE_PEER" "$@"; }

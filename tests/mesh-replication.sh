@@ -8,8 +8,6 @@
 # all three hold the same 100,000, each applied once.
 . "${top_srcdir:-.}/tests/lib.sh"
 
-im () { n=$1; shift; "$INTELMESH" -d "$T/$n" "$@"; }
-
 # link X Y: X and Y put each other on their trust lists, dialling the
 # endpoint in the other's card.
 link () {

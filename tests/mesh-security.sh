@@ -5,15 +5,7 @@
 # peer is cut off while the others go on, and trust-list changes and reloads
 # apply without a restart.
 . "${top_srcdir:-.}/tests/lib.sh"
-: "${FAKE_PEER:=${top_builddir:-.}/tests/fake_peer}"
-
-if [ ! -x "$FAKE_PEER" ]; then
-    echo "1..0 # SKIP fake_peer is not built ($FAKE_PEER)"
-    exit 0
-fi
-
-im () { n=$1; shift; "$INTELMESH" -d "$T/$n" "$@"; }
-fake () { "$FAKE_PEER" "$@"; }
+need_fake_peer
 
 # Fields of a node's card: node id (3), CURVE key (4), endpoint (5).
 card_field () { im "$1" id | awk -v f="$2" '{ print $f }'; }

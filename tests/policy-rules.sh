@@ -10,15 +10,7 @@
 # changes and refused reloads without a restart, the sent log, a revocation
 # reaching every node that was sent an earlier version, and the pull rate.
 . "${top_srcdir:-.}/tests/lib.sh"
-: "${FAKE_PEER:=${top_builddir:-.}/tests/fake_peer}"
-
-if [ ! -x "$FAKE_PEER" ]; then
-    echo "1..0 # SKIP fake_peer is not built ($FAKE_PEER)"
-    exit 0
-fi
-
-im () { n=$1; shift; "$INTELMESH" -d "$T/$n" "$@"; }
-fake () { "$FAKE_PEER" "$@"; }
+need_fake_peer
 ms () { date +%s%3N; }
 t_start=$(ms)
 
