@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "im_config.h"
+#include "im_time.h"
 #include "im_util.h"
 
 
@@ -104,14 +105,17 @@ config_defaults (im_config_t *cfg)
     snprintf (cfg->name, sizeof cfg->name, "intelmesh");
     snprintf (cfg->pub_endpoint, sizeof cfg->pub_endpoint, "%s", IM_DEFAULT_PUB);
     cfg->heartbeat = 5;
+    cfg->key_grace = IM_KEY_GRACE_DEFAULT;
     cfg->map_size = (size_t) 1 << 30;
 }
 
 /* The settings a config file may hold, as zconfig paths. */
 static const char *known_settings[] = {
     "node", "node/name", "node/listen", "node/bind", "pub", "pub/endpoint", "pub/heartbeat",
+    "pub/format", "pub/misp-endpoint", "warninglists", "warninglists/directory", "keys",
+    "keys/grace",
     "store", "store/map-size", "log", "log/syslog", "peer", "peer/name", "peer/card",
-    "peer/endpoint", "peer/policy", "peer/accept", "peer/accept-types",
+    "peer/endpoint", "peer/policy", "peer/previous-curve", "peer/previous-until", "peer/accept", "peer/accept-types",
     "peer/accept-origins", "peer/rate", "policy", "policy/name", "policy/max-tlp",
     "policy/types", "policy/deny-types", "policy/tags", "policy/deny-tags",
     "policy/min-confidence", "policy/relay", "policy/relay-origins", NULL
@@ -315,6 +319,26 @@ load_peer (load_t *ld, zconfig_t *item, int ordinal)
                         "peer %s: '%.64s' is not a policy name", name, policy);
     snprintf (p->policy, sizeof p->policy, "%s", policy);
     im_inbound_default (&p->in);
+    /* After the peer rotated its CURVE key, its previous key works until its
+     * grace period ends (SPEC.md, "ROTATE"). */
+    const char *prev = zconfig_get (item, "previous-curve", NULL);
+    const char *until = zconfig_get (item, "previous-until", NULL);
+    if (!prev != !until)
+        return fail_at (ld, ordinal, prev ? "previous-curve" : "previous-until", EINVAL,
+                        "peer %s: previous-curve and previous-until go together", name);
+    if (prev) {
+        size_t binlen = 0;
+        if (strlen (prev) != 64
+            || sodium_hex2bin (p->prev_curve, 32, prev, 64, NULL, &binlen, NULL) != 0
+            || binlen != 32)
+            return fail_at (ld, ordinal, "previous-curve", EINVAL,
+                            "peer %s: previous-curve is not a CURVE key (64 hex digits)",
+                            name);
+        if (im_time_parse (until, 0, &p->prev_until) || p->prev_until <= 0)
+            return fail_at (ld, ordinal, "previous-until", EINVAL,
+                            "peer %s: previous-until '%s' is not a time", name, until);
+        zmq_z85_encode (p->prev_curve_z85, p->prev_curve, 32);
+    }
     for (size_t i = 0; i < cfg->npeers; i++) {
         const im_peer_conf_t *q = &cfg->peers[i];
         if (strcmp (q->card.name, name) == 0)
@@ -684,6 +708,43 @@ im_config_load_text (const char *text, im_config_t *cfg, char *err, size_t errsz
                             "pub/endpoint '%s' is not a tcp:// or ipc:// endpoint", v);
         else
             snprintf (cfg->pub_endpoint, sizeof cfg->pub_endpoint, "%s", v);
+    }
+    if (rc == 0 && (v = zconfig_get (root, "pub/format", NULL))) {
+        if (strcmp (v, "intelmesh") == 0)
+            cfg->pub_misp = 0;
+        else if (strcmp (v, "misp") == 0)
+            cfg->pub_misp = 1;
+        else
+            rc = fail_path (&ld, "pub/format", EINVAL,
+                            "pub/format '%s' is not intelmesh or misp", v);
+    }
+    if (rc == 0 && (v = zconfig_get (root, "pub/misp-endpoint", NULL))) {
+        if (!im_endpoint_valid (v))
+            rc = fail_path (&ld, "pub/misp-endpoint", EINVAL,
+                            "pub/misp-endpoint '%s' is not a tcp:// or ipc:// endpoint", v);
+        else if (strcmp (v, cfg->pub_endpoint) == 0)
+            rc = fail_path (&ld, "pub/misp-endpoint", EINVAL,
+                            "pub/misp-endpoint '%s' is pub/endpoint too: give another, "
+                            "or set pub/format = misp", v);
+        else
+            snprintf (cfg->pub_misp_endpoint, sizeof cfg->pub_misp_endpoint, "%s", v);
+    }
+    if (rc == 0 && (v = zconfig_get (root, "warninglists/directory", NULL))) {
+        if (!*v || strlen (v) >= sizeof cfg->warninglists)
+            rc = fail_path (&ld, "warninglists/directory", EINVAL,
+                            "warninglists/directory: not a directory name");
+        else
+            snprintf (cfg->warninglists, sizeof cfg->warninglists, "%s", v);
+    }
+    if (rc == 0 && (v = zconfig_get (root, "keys/grace", NULL))) {
+        int64_t grace = 0;
+        size_t len = strlen (v);
+        if (len < 2 || strspn (v, "0123456789") != len - 1 || !strchr ("smhdw", v[len - 1])
+            || im_time_parse (v, 0, &grace) || grace < 5 || grace > 365 * 86400)
+            rc = fail_path (&ld, "keys/grace", EINVAL,
+                            "keys/grace '%s' is not a duration from 5s to 365d (like 7d)", v);
+        else
+            cfg->key_grace = grace;
     }
     long long hb = cfg->heartbeat, map = (long long) cfg->map_size, sl = cfg->syslog;
     if (rc == 0)

@@ -17,6 +17,8 @@
 #define IM_ENDPOINT_MAX 256
 #define IM_DEFAULT_PUB "tcp://127.0.0.1:7651"
 #define IM_DEFAULT_LISTEN_PORT 7650
+#define IM_PATH_MAX 1024
+#define IM_KEY_GRACE_DEFAULT (7 * 86400)
 
 #define IM_PEERS_MAX 128
 #define IM_CARD_MAX 512
@@ -39,6 +41,9 @@ typedef struct {
     char endpoint[IM_ENDPOINT_MAX];
     char policy[IM_POLICY_NAME_MAX + 1]; /* its outbound policy, by name */
     im_inbound_t in;                      /* what is taken from it */
+    uint8_t prev_curve[32];               /* its CURVE key before a rotation, */
+    char prev_curve_z85[41];
+    int64_t prev_until;                   /* which works until then (0: none) */
 } im_peer_conf_t;
 
 typedef struct {
@@ -49,6 +54,10 @@ typedef struct {
     int heartbeat;                      /* seconds between heartbeats */
     size_t map_size;                    /* initial LMDB map size, bytes */
     int syslog;                         /* log to syslog rather than stderr */
+    int pub_misp;                       /* pub_endpoint speaks MISP's feed format */
+    char pub_misp_endpoint[IM_ENDPOINT_MAX]; /* a second PUB, MISP's format; "" none */
+    char warninglists[IM_PATH_MAX];     /* MISP warninglists directory; "" none */
+    int64_t key_grace;                  /* seconds an old CURVE key still works */
     size_t npeers;                      /* the trust list */
     im_peer_conf_t peers[IM_PEERS_MAX];
     size_t npolicies;                   /* named outbound policies; `default`

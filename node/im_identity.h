@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "im_config.h"
+#include "im_msg.h"
 #include "im_record.h"
 
 typedef struct _im_identity_t im_identity_t;
@@ -33,6 +34,29 @@ const uint8_t *im_identity_sign_secret (const im_identity_t *self);
 /* CURVE keys in Z85 text, as libzmq takes them. */
 const char *im_identity_curve_public (const im_identity_t *self);
 const char *im_identity_curve_secret (const im_identity_t *self);
+
+/* After a rotation, the previous CURVE key (Z85), until its grace period
+ * ends; NULL (0) when there is none. */
+const char *im_identity_curve_previous_public (const im_identity_t *self);
+const char *im_identity_curve_previous_secret (const im_identity_t *self);
+int64_t im_identity_previous_until (const im_identity_t *self);
+
+/* Makes a new CURVE key pair; the current one becomes the previous key, which
+ * works for GRACE seconds from NOW. The key files under DIR are replaced
+ * atomically (secrets 0600). Refused (EBUSY) while an earlier rotation's grace
+ * period lasts. The signing key, which is the node id, stays. Returns 0, or
+ * -1 with errno and a reason in ERR; on failure SELF is unchanged. */
+int im_identity_rotate (im_identity_t *self, const char *dir, int64_t now, int64_t grace,
+                        char *err, size_t errsz);
+
+/* Forgets the previous CURVE key (its grace period is over), on disk too. */
+int im_identity_forget_previous (im_identity_t *self, const char *dir, char *err,
+                                 size_t errsz);
+
+/* The signed rotation statement of the last rotation (previous key to
+ * current), for peers. Returns 0, or -1 with errno EINVAL when there is no
+ * previous key. */
+int im_identity_rotation (const im_identity_t *self, uint8_t out[IM_ROTATION_SIZE]);
 
 /* The node card, one line: "intelmesh1 NAME NODE-ID CURVE-KEY ENDPOINT", keys
  * in hex. Returns 0, or -1 with errno ENOSPC. */

@@ -35,6 +35,7 @@
 #define LAZY_EVERY_MS 300     /* LAZY lists are sent again at most this often */
 #define WANT_GRACE_MS 3000    /* a noted record not arrived by then is fetched */
 #define FETCH_EVERY_MS 2000   /* a peer gets at most one FETCH this often */
+#define ROTATE_EVERY_MS 2000 /* ROTATE is sent again until answered */
 #define PENDING_MAX (8 * IM_MSG_CREDIT_MAX) /* keys heard of, kept until the next
                                                 batch from that peer is written */
 
@@ -102,6 +103,14 @@ typedef struct {
     int64_t tokens_at;
     uint16_t asked;                 /* credit of the pull in flight */
     int stale_pull;                 /* the pull in flight predates a rewind */
+    /* Key rotation (SPEC.md, "ROTATE"). */
+    uint8_t prev_curve[32];         /* its CURVE key before it rotated, */
+    char prev_z85[41];
+    int64_t prev_until;             /* good until then (wall clock; 0: none) */
+    int dial_prev;                  /* our dealer uses its previous key */
+    int rotate_acked;               /* it knows our new key */
+    int64_t rotate_at;              /* when we last told it (monotonic ms) */
+    int64_t redial_at;              /* dial again then, with other keys (0: no) */
     /* Counts. */
     uint64_t sent, received, known;
     uint64_t refused[REFUSE_COUNT];
@@ -116,6 +125,9 @@ struct _im_mesh_t {
     char bind[IM_ENDPOINT_MAX];
     zsock_t *router;
     zsock_t *zap;
+    int router_prev;            /* the ROUTER still serves our previous key */
+    im_mesh_rotate_fn *on_rotate; /* a peer's new key is written down by it */
+    void *rotate_arg;
     uint64_t session;
     char name[IM_NAME_MAX + 1];
     zlistx_t *peers;            /* peer_t */
@@ -178,13 +190,25 @@ peer_by_name (im_mesh_t *self, const char *name)
     return NULL;
 }
 
+/* The peer whose key CURVE is: its current one, or the one before its last
+ * rotation while that still works. */
 static peer_t *
 peer_by_curve (im_mesh_t *self, const uint8_t *curve)
 {
+    int64_t now = im_time_now ();
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
-        if (sodium_memcmp (p->card.curve, curve, 32) == 0)
+        if (sodium_memcmp (p->card.curve, curve, 32) == 0
+            || (p->prev_until > now && sodium_memcmp (p->prev_curve, curve, 32) == 0))
             return p;
     return NULL;
+}
+
+/* We are in a rotation's grace period: our previous key still works. */
+static int
+rotating (im_mesh_t *self)
+{
+    return im_identity_curve_previous_public (self->identity)
+           && im_identity_previous_until (self->identity) > im_time_now ();
 }
 
 /* Connected: heard from lately, and the link we pull it over works. */
@@ -297,9 +321,19 @@ peer_dial (im_mesh_t *self, peer_t *p)
     p->dealer = zsock_new (ZMQ_DEALER);
     if (!p->dealer)
         return -1;
-    zsock_set_curve_serverkey (p->dealer, p->card.curve_z85);
-    zsock_set_curve_publickey (p->dealer, im_identity_curve_public (self->identity));
-    zsock_set_curve_secretkey (p->dealer, im_identity_curve_secret (self->identity));
+    /* In its rotation's grace period we try its new key and its previous
+     * one in turn; in ours, it gets our previous key until it knows the
+     * new one. */
+    if (p->dial_prev && p->prev_until <= im_time_now ())
+        p->dial_prev = 0;
+    int ours_prev = rotating (self) && !p->rotate_acked;
+    zsock_set_curve_serverkey (p->dealer, p->dial_prev ? p->prev_z85 : p->card.curve_z85);
+    zsock_set_curve_publickey (p->dealer,
+                               ours_prev ? im_identity_curve_previous_public (self->identity)
+                                         : im_identity_curve_public (self->identity));
+    zsock_set_curve_secretkey (p->dealer,
+                               ours_prev ? im_identity_curve_previous_secret (self->identity)
+                                         : im_identity_curve_secret (self->identity));
     zsock_set_immediate (p->dealer, 1);
     zsock_set_linger (p->dealer, 0);
     zsock_set_sndhwm (p->dealer, 100);
@@ -338,6 +372,16 @@ peer_redial (im_mesh_t *self, peer_t *p)
     peer_dial (self, p);
 }
 
+/* Unanswered: in the peer's rotation grace period, the other of its keys is
+ * tried next. */
+static void
+peer_redial_unanswered (im_mesh_t *self, peer_t *p)
+{
+    if (p->prev_until > im_time_now ())
+        p->dial_prev = !p->dial_prev;
+    peer_redial (self, p);
+}
+
 /* A peer's session changed: what we knew of its store is void. */
 static void
 peer_new_session (peer_t *p, uint64_t session)
@@ -365,6 +409,9 @@ peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf
     if (!p)
         return NULL;
     p->card = conf->card;
+    memcpy (p->prev_curve, conf->prev_curve, 32);
+    memcpy (p->prev_z85, conf->prev_curve_z85, sizeof p->prev_z85);
+    p->prev_until = conf->prev_until;
     snprintf (p->endpoint, sizeof p->endpoint, "%s", conf->endpoint);
     p->policy = *im_config_peer_policy (config, conf);
     p->in = conf->in;
@@ -1013,6 +1060,60 @@ handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
 
 /* --- Messages ---------------------------------------------------------- */
 
+/* ROTATE: the peer made a new CURVE key. The statement must be signed by
+ * the peer's node id and move from the key we know to a new one; the new
+ * card is written down (by the node) and the old key still works until the
+ * statement says. Answered with ROTATED once written down. */
+static void
+handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+               const im_msg_t *msg)
+{
+    im_rotation_t r;
+    char why[256] = "";
+    int64_t now = im_time_now ();
+    if (im_rotation_verify (msg->rotation, IM_ROTATION_SIZE, &r, why, sizeof why) == 0
+        && memcmp (r.node, p->card.node, IM_NODE_ID_SIZE) != 0)
+        snprintf (why, sizeof why, "signed by another node");
+    else if (*why == 0 && r.until <= now)
+        snprintf (why, sizeof why, "its grace period is already over");
+    else if (*why == 0 && sodium_memcmp (r.new_curve, p->card.curve, 32) != 0
+             && sodium_memcmp (r.old_curve, p->card.curve, 32) != 0)
+        snprintf (why, sizeof why, "it moves from a key we do not know it by");
+    if (*why) {
+        p->refused[REFUSE_PROTOCOL]++;
+        zsys_warning ("mesh: key rotation from %s refused: %s", p->card.name, why);
+        return;
+    }
+    if (sodium_memcmp (r.new_curve, p->card.curve, 32) != 0) {
+        /* Written down first: a crash after this still knows the new key. */
+        if (!self->on_rotate
+            || self->on_rotate (p->card.name, &r, self->rotate_arg, why, sizeof why)) {
+            zsys_error ("mesh: cannot write down the new key of %s: %s", p->card.name,
+                        self->on_rotate ? why : "no configuration to write to");
+            return;
+        }
+        memcpy (p->prev_curve, r.old_curve, 32);
+        zmq_z85_encode (p->prev_z85, p->prev_curve, 32);
+        p->prev_until = r.until;
+        memcpy (p->card.curve, r.new_curve, 32);
+        zmq_z85_encode (p->card.curve_z85, p->card.curve, 32);
+        /* Its ROUTER serves the new key once every peer knows it, most
+         * often as soon as our answer arrives: our dealer dials with the new
+         * key just after it (and, while the grace period lasts, with each
+         * key in turn if one goes unanswered). */
+        if (p->dealer) {
+            p->dial_prev = 0;
+            p->redial_at = zclock_mono () + 300;
+        }
+        char until[IM_TIME_STR_SIZE];
+        zsys_info ("mesh: %s rotated its CURVE key; its previous key works until %s",
+                   p->card.name, im_time_format (r.until, until));
+    }
+    im_msg_t ack = { .id = IM_MSG_ROTATED };
+    memcpy (ack.curve, r.new_curve, 32);
+    send_msg (self, sock, route, &ack);
+}
+
 static void
 handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                 zframe_t *body)
@@ -1096,6 +1197,24 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     case IM_MSG_PULL:
         handle_pull (self, p, sock, route, msg);
         break;
+    case IM_MSG_ROTATE:
+        handle_rotate (self, p, sock, route, msg);
+        break;
+    case IM_MSG_ROTATED: {
+        uint8_t ours[32];
+        zmq_z85_decode (ours, im_identity_curve_public (self->identity));
+        if (!rotating (self) || sodium_memcmp (msg->curve, ours, 32) != 0) {
+            p->refused[REFUSE_PROTOCOL]++; /* not our key, or no rotation */
+            break;
+        }
+        if (!p->rotate_acked) {
+            p->rotate_acked = 1;
+            zsys_info ("mesh: %s knows our new CURVE key", p->card.name);
+            if (p->dealer)
+                p->redial_at = zclock_mono (); /* with our new key, after this */
+        }
+        break;
+    }
     case IM_MSG_HAVE:
         /* It holds these: never send them to it; and what we lack of them
          * is noted, durably, to be fetched if no one brings it. */
@@ -1292,6 +1411,75 @@ send_lazy (im_mesh_t *self)
     }
 }
 
+/* In our rotation's grace period: every peer that does not know our new key
+ * is told (ROTATE, every ROTATE_EVERY_MS while it is connected); once all
+ * know it, the ROUTER serves the new key only. */
+static void
+rotate_tick (im_mesh_t *self, int64_t now)
+{
+    if (!rotating (self)) {
+        if (self->router_prev)
+            im_mesh_keys_changed (self);
+        return;
+    }
+    int all = 1;
+    im_msg_t rot = { .id = IM_MSG_ROTATE };
+    int made = 0;
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+        if (p->rotate_acked)
+            continue;
+        all = 0;
+        zsock_t *sock;
+        zframe_t *route;
+        if (!p->session || now - p->rotate_at < ROTATE_EVERY_MS
+            || pull_link (p, self->router, &sock, &route))
+            continue;
+        if (!made && im_identity_rotation (self->identity, rot.rotation) != 0)
+            return;
+        made = 1;
+        if (send_msg (self, sock, route, &rot) == 0)
+            p->rotate_at = now;
+    }
+    if (all && self->router_prev && *self->bind) {
+        char why[256];
+        self->router_prev = 0;
+        if (router_bind (self, why, sizeof why) == 0)
+            zsys_info ("mesh: every peer knows our new CURVE key: the peer socket "
+                       "serves it alone");
+        else
+            zsys_error ("%s", why);
+    }
+}
+
+void
+im_mesh_keys_changed (im_mesh_t *self)
+{
+    char why[256];
+    if (rotating (self)) {
+        /* A new rotation: every peer is told. The ROUTER goes on serving
+         * the key it has, now the previous one, until all know the new. */
+        for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+            p->rotate_acked = 0;
+            p->rotate_at = 0;
+        }
+        self->router_prev = zlistx_size (self->peers) > 0;
+        if (!self->router_prev && *self->bind && router_bind (self, why, sizeof why))
+            zsys_error ("%s", why);
+        return;
+    }
+    /* The grace period is over: the new key alone. */
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        if (p->dealer && !p->rotate_acked)
+            p->redial_at = zclock_mono ();
+    if (self->router_prev) {
+        self->router_prev = 0;
+        if (*self->bind && router_bind (self, why, sizeof why))
+            zsys_error ("%s", why);
+        else
+            zsys_info ("mesh: the grace period of our previous CURVE key is over");
+    }
+}
+
 void
 im_mesh_tick (im_mesh_t *self)
 {
@@ -1334,7 +1522,12 @@ im_mesh_tick (im_mesh_t *self)
         else
             zsys_error ("%s (trying again in 5 s)", why);
     }
+    rotate_tick (self, now);
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+        if (p->redial_at && now >= p->redial_at) {
+            p->redial_at = 0;
+            peer_redial (self, p);
+        }
         if (*p->endpoint && !p->dealer && now >= p->next_hello) {
             /* The last dial failed (no socket could be made): try again. */
             peer_dial (self, p);
@@ -1354,7 +1547,7 @@ im_mesh_tick (im_mesh_t *self)
              * refused (we were not yet on its trust list): after a few
              * unanswered HELLOs, dial again with a new socket. */
             if (++p->hellos > HELLO_REDIAL) {
-                peer_redial (self, p);
+                peer_redial_unanswered (self, p);
                 p->hellos = 1;
             }
             fill_hello (self, msg);
@@ -1416,7 +1609,10 @@ router_bind (im_mesh_t *self, char *err, size_t errsz)
         return im_fail (ENOMEM, err, errsz, "mesh: cannot make the peer socket");
     zsock_set_zap_domain (self->router, ZAP_DOMAIN);
     zsock_set_curve_server (self->router, 1);
-    zsock_set_curve_secretkey (self->router, im_identity_curve_secret (self->identity));
+    zsock_set_curve_secretkey (self->router,
+                               self->router_prev
+                                   ? im_identity_curve_previous_secret (self->identity)
+                                   : im_identity_curve_secret (self->identity));
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_linger (self->router, 0);
     zsock_set_maxmsgsize (self->router, IM_MSG_MAX + 64);
@@ -1496,6 +1692,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
             zlistx_add_end (self->peers, p);
     }
     /* Without a bind endpoint the node only dials out. */
+    self->router_prev = rotating (self) && zlistx_size (self->peers) > 0;
     if (*self->bind && router_bind (self, err, errsz)) {
         im_mesh_destroy (&self);
         return NULL;
@@ -1572,6 +1769,11 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
                 conf = &config->peers[i];
         if (!conf)
             continue;
+        if (conf->prev_until && sodium_memcmp (conf->prev_curve, p->card.curve, 32) != 0) {
+            memcpy (p->prev_curve, conf->prev_curve, 32);
+            memcpy (p->prev_z85, conf->prev_curve_z85, sizeof p->prev_z85);
+            p->prev_until = conf->prev_until;
+        }
         const im_policy_t *pol = im_config_peer_policy (config, conf);
         if (!im_policy_equal (&p->policy, pol)) {
             /* What it may now have is sent from the start of our log;
@@ -1741,4 +1943,11 @@ im_mesh_refusals (im_mesh_t *self)
         json_object_set_new (o, "removed peers",
                              json_integer ((json_int_t) self->removed_refused));
     return o;
+}
+
+void
+im_mesh_set_rotate_fn (im_mesh_t *self, im_mesh_rotate_fn *fn, void *arg)
+{
+    self->on_rotate = fn;
+    self->rotate_arg = arg;
 }

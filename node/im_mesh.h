@@ -54,6 +54,17 @@ int im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err,
 json_t *im_mesh_explain (im_mesh_t *self, const uint8_t *origin, const uint8_t *id,
                          const char *peer, char *err, size_t errsz);
 
+/* A peer rotated its CURVE key: the function writes its new card down (the
+ * configuration) before the peer is told so. Returns 0, or -1 with a reason
+ * in ERR. */
+typedef int (im_mesh_rotate_fn) (const char *peer, const im_rotation_t *r, void *arg,
+                                 char *err, size_t errsz);
+void im_mesh_set_rotate_fn (im_mesh_t *self, im_mesh_rotate_fn *fn, void *arg);
+
+/* Our identity's CURVE keys changed (a rotation was made, or its grace period
+ * ended): peers are told, links are made again with the right keys. */
+void im_mesh_keys_changed (im_mesh_t *self);
+
 /* The node id of the peer named NAME, or NULL. */
 const uint8_t *im_mesh_peer_node (im_mesh_t *self, const char *name);
 

@@ -16,15 +16,18 @@
 #include "im_config.h"
 #include "im_identity.h"
 #include "im_mesh.h"
+#include "im_misp.h"
 #include "im_node.h"
 #include "im_record.h"
 #include "im_store.h"
 #include "im_time.h"
+#include "im_warninglist.h"
 
 typedef struct {
     zsock_t *pipe;
     zsock_t *control;
-    zsock_t *pub;
+    zsock_t *pub;      /* the local feed, in pub_endpoint's format */
+    zsock_t *pub_misp; /* a second feed in MISP's format, or NULL */
     zpoller_t *poller;
     char *dir;
     char control_endpoint[6 + 108]; /* ipc:// and a socket path */
@@ -32,6 +35,7 @@ typedef struct {
     im_identity_t *identity;
     im_store_t *store;
     im_mesh_t *mesh;
+    im_warninglists_t *warnings; /* NULL when the config names none */
     int64_t started;
     int64_t next_heartbeat; /* zclock_mono ms */
     int terminated;
@@ -55,6 +59,72 @@ static void
 mesh_stored (const im_record_t *rec, void *arg)
 {
     pub_record ((node_t *) arg, rec);
+}
+
+/* Loads the warninglists CFG names (a path relative to the data directory
+ * is taken from there) into *OUT, NULL when it names none. Returns 0, or -1
+ * with the reason (a list that does not load). */
+static int
+load_warnings (node_t *self, const im_config_t *cfg, im_warninglists_t **out, char *err,
+               size_t errsz)
+{
+    *out = NULL;
+    if (!*cfg->warninglists)
+        return 0;
+    char path[4096], skipped[512] = "", why[512];
+    if (cfg->warninglists[0] == '/')
+        snprintf (path, sizeof path, "%s", cfg->warninglists);
+    else if (im_dir_path (self->dir, cfg->warninglists, path, sizeof path)) {
+        snprintf (err, errsz, "warninglists: path too long");
+        return -1;
+    }
+    size_t nlists = 0;
+    im_warninglists_t *lists = im_warninglists_new ();
+    if (!lists
+        || im_warninglists_load (lists, path, &nlists, skipped, sizeof skipped, why,
+                                 sizeof why)) {
+        snprintf (err, errsz, "warninglists: %s", lists ? why : "out of memory");
+        im_warninglists_destroy (&lists);
+        return -1;
+    }
+    zsys_info ("warninglists: %zu loaded from %s%s%s", nlists, path,
+               *skipped ? "; not supported, skipped: " : "", skipped);
+    *out = lists;
+    return 0;
+}
+
+/* A peer rotated its CURVE key: its new card and previous key go into the
+ * configuration file (atomically, comments kept), and into the copy the node
+ * runs with. */
+static int
+peer_rotated (const char *peer, const im_rotation_t *r, void *arg, char *err, size_t errsz)
+{
+    node_t *self = arg;
+    im_peer_conf_t *conf = NULL;
+    for (size_t i = 0; i < self->config.npeers && !conf; i++)
+        if (strcmp (self->config.peers[i].card.name, peer) == 0)
+            conf = &self->config.peers[i];
+    if (!conf) {
+        snprintf (err, errsz, "%s is not in the configuration", peer);
+        return -1;
+    }
+    char node[IM_NODE_HEX_SIZE], curve[65], old[65], until[IM_TIME_STR_SIZE];
+    char card[IM_CARD_MAX];
+    im_node_format (r->node, node);
+    sodium_bin2hex (curve, sizeof curve, r->new_curve, 32);
+    sodium_bin2hex (old, sizeof old, r->old_curve, 32);
+    snprintf (card, sizeof card, "%s %s %s %s %s", IM_CARD_TAG, peer, node, curve,
+              *conf->card.endpoint ? conf->card.endpoint : "-");
+    const char *keys[] = { "card", "previous-curve", "previous-until" };
+    const char *values[] = { card, old, im_time_format (r->until, until) };
+    if (im_config_section_set (self->dir, "peer", peer, 0, keys, values, 3, err, errsz))
+        return -1;
+    memcpy (conf->card.curve, r->new_curve, 32);
+    zmq_z85_encode (conf->card.curve_z85, conf->card.curve, 32);
+    memcpy (conf->prev_curve, r->old_curve, 32);
+    zmq_z85_encode (conf->prev_curve_z85, conf->prev_curve, 32);
+    conf->prev_until = r->until;
+    return 0;
 }
 
 static int
@@ -119,11 +189,28 @@ node_start (node_t *self, char *err, size_t errsz)
                   zmq_strerror (zmq_errno ()));
         return -1;
     }
+    if (*self->config.pub_misp_endpoint) {
+        self->pub_misp = zsock_new (ZMQ_PUB);
+        if (!self->pub_misp) {
+            snprintf (err, errsz, "PUB socket: %s", zmq_strerror (zmq_errno ()));
+            return -1;
+        }
+        zsock_set_sndhwm (self->pub_misp, 100000);
+        zsock_set_linger (self->pub_misp, 0);
+        if (zsock_bind (self->pub_misp, "%s", self->config.pub_misp_endpoint) < 0) {
+            snprintf (err, errsz, "cannot bind MISP PUB socket %s: %s",
+                      self->config.pub_misp_endpoint, zmq_strerror (zmq_errno ()));
+            return -1;
+        }
+    }
+    if (load_warnings (self, &self->config, &self->warnings, err, errsz))
+        return -1;
     zpoller_add (self->poller, self->control);
     self->mesh = im_mesh_new (&self->config, self->identity, self->store, self->poller,
                               mesh_stored, self, err, errsz);
     if (!self->mesh)
         return -1;
+    im_mesh_set_rotate_fn (self->mesh, peer_rotated, self);
     self->started = im_time_now ();
     self->next_heartbeat = zclock_mono () + 1000LL * self->config.heartbeat;
     char node[IM_NODE_HEX_SIZE];
@@ -141,6 +228,8 @@ node_stop (node_t *self)
     im_mesh_destroy (&self->mesh);
     zsock_destroy (&self->control);
     zsock_destroy (&self->pub);
+    zsock_destroy (&self->pub_misp);
+    im_warninglists_destroy (&self->warnings);
     im_store_destroy (&self->store);
     im_identity_destroy (&self->identity);
 }
@@ -148,26 +237,60 @@ node_stop (node_t *self)
 /* --- Publishing -------------------------------------------------------- */
 
 static void
-pub_send (node_t *self, const char *topic, json_t *obj)
+pub_send (node_t *self, zsock_t *sock, const char *topic, json_t *obj)
 {
     char *text = json_dumps (obj, JSON_COMPACT);
     if (text) {
-        zstr_sendx (self->pub, topic, text, NULL);
+        zstr_sendx (sock, topic, text, NULL);
         self->events++;
         free (text);
     }
 }
 
+/* MISP's feed is one frame: the topic, a space, the JSON. */
+static void
+pub_send_misp (node_t *self, zsock_t *sock, const char *topic, json_t *obj)
+{
+    char *text = json_dumps (obj, JSON_COMPACT);
+    if (text) {
+        zstr_sendf (sock, "%s %s", topic, text);
+        self->events++;
+        free (text);
+    }
+}
+
+/* The name an admin knows an origin by: this node's, a peer's, or NULL. */
+static const char *
+origin_name (node_t *self, const uint8_t *origin)
+{
+    if (memcmp (origin, im_identity_node (self->identity), IM_NODE_ID_SIZE) == 0)
+        return self->config.name;
+    for (size_t i = 0; i < self->config.npeers; i++)
+        if (memcmp (origin, self->config.peers[i].card.node, IM_NODE_ID_SIZE) == 0)
+            return self->config.peers[i].card.name;
+    return NULL;
+}
+
 static void
 pub_record (node_t *self, const im_record_t *rec)
 {
-    char topic[64];
-    snprintf (topic, sizeof topic, "ioc.%s.%s", im_type_name (rec->type),
-              im_tlp_name (rec->tlp));
-    json_t *obj = im_record_to_json (rec);
-    if (obj) {
-        pub_send (self, topic, obj);
-        json_decref (obj);
+    zsock_t *misp = self->config.pub_misp ? self->pub : self->pub_misp;
+    if (!self->config.pub_misp) {
+        char topic[64];
+        snprintf (topic, sizeof topic, "ioc.%s.%s", im_type_name (rec->type),
+                  im_tlp_name (rec->tlp));
+        json_t *obj = im_record_to_json (rec);
+        if (obj) {
+            pub_send (self, self->pub, topic, obj);
+            json_decref (obj);
+        }
+    }
+    if (misp) {
+        json_t *obj = im_misp_attribute (rec, origin_name (self, rec->origin));
+        if (obj) {
+            pub_send_misp (self, misp, "misp_json_attribute", obj);
+            json_decref (obj);
+        }
     }
 }
 
@@ -188,14 +311,28 @@ heartbeat (node_t *self)
     char node[IM_NODE_HEX_SIZE], now[IM_TIME_STR_SIZE];
     im_store_stats (self->store, &st);
     im_node_format (im_identity_node (self->identity), node);
-    json_t *obj = json_pack ("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "node", node, "name",
-                             self->config.name, "time", im_time_format (im_time_now (), now),
-                             "uptime", (json_int_t) (im_time_now () - self->started),
-                             "indicators", (json_int_t) live_total (&st), "revoked",
-                             (json_int_t) st.revoked, "last_seq", (json_int_t) st.last_seq);
-    if (obj) {
-        pub_send (self, "node.heartbeat", obj);
-        json_decref (obj);
+    int64_t uptime = im_time_now () - self->started;
+    zsock_t *misp = self->config.pub_misp ? self->pub : self->pub_misp;
+    if (!self->config.pub_misp) {
+        json_t *obj = json_pack ("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "node", node, "name",
+                                 self->config.name, "time",
+                                 im_time_format (im_time_now (), now), "uptime",
+                                 (json_int_t) uptime, "indicators",
+                                 (json_int_t) live_total (&st), "revoked",
+                                 (json_int_t) st.revoked, "last_seq", (json_int_t) st.last_seq);
+        if (obj) {
+            pub_send (self, self->pub, "node.heartbeat", obj);
+            json_decref (obj);
+        }
+    }
+    if (misp) {
+        /* As MISP's feed says it is alive. */
+        json_t *obj = json_pack ("{s:s, s:I, s:s}", "status", "intelmesh feed alive",
+                                 "uptime", (json_int_t) uptime, "name", self->config.name);
+        if (obj) {
+            pub_send_misp (self, misp, "misp_json_self", obj);
+            json_decref (obj);
+        }
     }
 }
 
@@ -361,18 +498,130 @@ error_result (node_t *self, const char *why)
     return json_pack ("{s:s}", "error", why);
 }
 
+/* The first warninglist that holds a value. */
+typedef struct {
+    char list[256];
+    char entry[256];
+    int hit;
+} warn_hit_t;
+
+static int
+warn_hit_fn (const char *list, const char *entry, void *arg)
+{
+    warn_hit_t *w = arg;
+    snprintf (w->list, sizeof w->list, "%s", list);
+    snprintf (w->entry, sizeof w->entry, "%s", entry);
+    w->hit = 1;
+    return 1;
+}
+
+/* A refused item: the one-line reason, and a short REASON an importer counts
+ * by ("bad value", "on warninglist RFC 1918"). */
+static json_t *
+refused_result (node_t *self, const char *why, const char *reason)
+{
+    self->refused++;
+    return json_pack ("{s:s, s:s}", "error", why, "reason", reason);
+}
+
+/* The reason class of a record's check failure: "bad FIELD", from its
+ * "FIELD: ..." message. */
+static json_t *
+invalid_result (node_t *self, const char *why)
+{
+    char reason[64];
+    size_t n = strcspn (why, ":");
+    snprintf (reason, sizeof reason, "bad %.*s", (int) (n < 40 ? n : 40), why);
+    return refused_result (self, why, reason);
+}
+
+/* Fields of a PUBLISH item that are not the record's content. */
+static const char *const item_extras[] = { "id", "revoke", "source", "force", NULL };
+
+/* An item's own fields: ID (the indicator's id when given), REVOKE, FORCE.
+ * Returns the content part (a new reference), or NULL with the reason. */
+static json_t *
+item_split (json_t *item, uint8_t id[IM_ID_SIZE], int *has_id, int *revoke, int *force,
+            char *why, size_t whysz)
+{
+    *has_id = *revoke = 0;
+    if (!json_is_object (item)) {
+        snprintf (why, whysz, "indicator: not a JSON object");
+        return NULL;
+    }
+    json_t *v = json_object_get (item, "id");
+    if (v && !json_is_null (v)) {
+        if (!json_is_string (v) || im_id_parse (json_string_value (v), id)) {
+            snprintf (why, whysz, "id: not an indicator id (a UUID)");
+            return NULL;
+        }
+        *has_id = 1;
+    }
+    v = json_object_get (item, "revoke");
+    if (v && !json_is_boolean (v)) {
+        snprintf (why, whysz, "revoke: not true or false");
+        return NULL;
+    }
+    *revoke = json_is_true (v);
+    v = json_object_get (item, "force");
+    if (v && !json_is_boolean (v)) {
+        snprintf (why, whysz, "force: not true or false");
+        return NULL;
+    }
+    if (json_is_true (v))
+        *force = 1;
+    v = json_object_get (item, "source");
+    if (v && !json_is_string (v)) {
+        snprintf (why, whysz, "source: not a string");
+        return NULL;
+    }
+    json_t *content = json_copy (item);
+    for (int i = 0; content && item_extras[i]; i++)
+        json_object_del (content, item_extras[i]);
+    if (!content)
+        snprintf (why, whysz, "out of memory");
+    return content;
+}
+
+/* Turns REC (this node's stored record) into its tombstone, one version on. */
+static void
+make_tombstone (im_record_t *rec)
+{
+    /* A tombstone says only what is needed to route and apply it (SPEC,
+     * "Tombstones"): it may go to holders of an earlier, less restricted
+     * version. */
+    rec->op = IM_OP_REVOKE;
+    rec->version++;
+    rec->description[0] = 0;
+    rec->ntags = 0;
+    rec->confidence = 0;
+    rec->modified = im_time_now ();
+}
+
+/* PUBLISH {"items": [...], "force": bool, "dry_run": bool}. Each item is an
+ * indicator's content, with optional "id" (an importer's stable id: the same
+ * id updates the same indicator), "revoke" and "force". A value on a
+ * warninglist is refused unless forced. With dry_run everything is checked
+ * and signed, and nothing is stored. */
 static json_t *
 handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
 {
     json_t *items = batch_array (body, "items", err, errsz);
     if (!items)
         return NULL;
+    json_t *force_v = json_object_get (body, "force");
+    json_t *dry_v = json_object_get (body, "dry_run");
+    if ((force_v && !json_is_boolean (force_v)) || (dry_v && !json_is_boolean (dry_v))) {
+        snprintf (err, errsz, "'force' and 'dry_run' must be true or false");
+        return NULL;
+    }
+    int dry_run = json_is_true (dry_v);
     size_t n = json_array_size (items);
     batch_t b;
     im_record_t *rec = malloc (sizeof *rec);
     own_match_t m = { .origin = im_identity_node (self->identity), .found = malloc (sizeof *rec) };
     json_t *results = json_array ();
-    zhashx_t *seen = zhashx_new (); /* type|value -> index in batch, within one request */
+    zhashx_t *seen = zhashx_new (); /* type|value or #id -> index in batch */
     if (batch_init (&b, n) || !rec || !m.found || !results || !seen) {
         snprintf (err, errsz, "out of memory");
         json_decref (results);
@@ -381,61 +630,99 @@ handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
     }
     int64_t now = im_time_now ();
     for (size_t i = 0; i < n; i++) {
-        char why[512];
+        char why[512], idtext[IM_ID_STR_SIZE];
+        uint8_t id[IM_ID_SIZE];
+        int has_id, revoke, force = json_is_true (force_v);
+        json_t *content = item_split (json_array_get (items, i), id, &has_id, &revoke,
+                                      &force, why, sizeof why);
         im_record_init (rec);
-        if (im_record_from_json (rec, json_array_get (items, i), now, why, sizeof why)) {
-            json_array_append_new (results, error_result (self, why));
+        int bad = !content || im_record_from_json (rec, content, now, why, sizeof why);
+        json_decref (content);
+        if (bad) {
+            json_array_append_new (results, invalid_result (self, why));
             continue;
         }
         memcpy (rec->origin, im_identity_node (self->identity), IM_NODE_ID_SIZE);
         rec->created = rec->modified = now;
         char key[IM_VALUE_MAX + 8];
-        snprintf (key, sizeof key, "%d|%s", rec->type, rec->value);
+        if (has_id) {
+            im_id_format (id, idtext);
+            snprintf (key, sizeof key, "#%s", idtext);
+        }
+        else
+            snprintf (key, sizeof key, "%d|%s", rec->type, rec->value);
         size_t *earlier = zhashx_lookup (seen, key);
-        const char *status = "new";
-        if (earlier) {
-            /* The same value twice in one request: the later one updates,
-             * unless it says nothing new. */
-            const im_record_t *prev = &b.recs[*earlier];
-            memcpy (rec->id, prev->id, IM_ID_SIZE);
-            rec->version = prev->version + 1;
-            rec->created = prev->created;
-            status = "updated";
-            if (same_content (rec, prev)) {
-                char id[IM_ID_STR_SIZE];
-                im_id_format (rec->id, id);
-                json_array_append_new (results, json_pack ("{s:s, s:s}", "id", id,
-                                                           "status", "unchanged"));
-                continue;
-            }
+        const im_record_t *prev = NULL;
+        if (earlier)
+            prev = &b.recs[*earlier]; /* the same indicator twice in one request */
+        else if (has_id) {
+            if (im_store_get (self->store, im_identity_node (self->identity), id, m.found) == 0)
+                prev = m.found;
         }
         else {
             m.type = rec->type;
             m.value = rec->value;
             m.hit = 0;
             im_store_lookup (self->store, rec->type, rec->value, own_match_fn, &m);
-            if (m.hit) {
-                memcpy (rec->id, m.found->id, IM_ID_SIZE);
-                rec->version = m.found->version + 1;
-                rec->created = m.found->created;
+            if (m.hit)
+                prev = m.found;
+        }
+        const char *status = "new";
+        if (revoke) {
+            /* An importer's revoked object: the tombstone of what we hold. */
+            if (!prev || prev->op == IM_OP_REVOKE) {
+                if (prev)
+                    im_id_format (prev->id, idtext);
+                json_array_append_new (
+                    results, prev ? json_pack ("{s:s, s:s}", "id", idtext, "status",
+                                               "unchanged")
+                                  : json_pack ("{s:s?, s:s, s:s}", "id",
+                                               has_id ? idtext : NULL, "status", "skipped",
+                                               "reason", "revoked, and not held here"));
+                continue;
+            }
+            memcpy (rec, prev, sizeof *rec);
+            make_tombstone (rec);
+            status = "revoked";
+        }
+        else {
+            if (!force && self->warnings) {
+                warn_hit_t w = { .hit = 0 };
+                im_warninglists_match (self->warnings, rec->type, rec->value, warn_hit_fn, &w);
+                if (w.hit) {
+                    char reason[300];
+                    snprintf (why, sizeof why,
+                              "value: '%.100s' is on the warninglist '%.120s' (entry '%.120s'): "
+                              "force it to publish it anyway",
+                              rec->value, w.list, w.entry);
+                    snprintf (reason, sizeof reason, "on warninglist '%s'", w.list);
+                    json_array_append_new (results, refused_result (self, why, reason));
+                    continue;
+                }
+            }
+            if (prev) {
+                memcpy (rec->id, prev->id, IM_ID_SIZE);
+                rec->version = prev->version + 1;
+                rec->created = prev->created;
                 status = "updated";
-                if (same_content (rec, m.found)) {
-                    char id[IM_ID_STR_SIZE];
-                    im_id_format (rec->id, id);
-                    json_array_append_new (results, json_pack ("{s:s, s:s}", "id", id,
+                if (prev->op == IM_OP_PUT && rec->type == prev->type
+                    && strcmp (rec->value, prev->value) == 0 && same_content (rec, prev)) {
+                    im_id_format (rec->id, idtext);
+                    json_array_append_new (results, json_pack ("{s:s, s:s}", "id", idtext,
                                                                "status", "unchanged"));
                     continue;
                 }
             }
+            else if (has_id)
+                memcpy (rec->id, id, IM_ID_SIZE);
             else
                 im_id_generate (rec->id);
         }
-        char id[IM_ID_STR_SIZE];
-        im_id_format (rec->id, id);
-        json_t *result = json_pack ("{s:s, s:s}", "id", id, "status", status);
+        im_id_format (rec->id, idtext);
+        json_t *result = json_pack ("{s:s, s:s}", "id", idtext, "status", status);
         if (batch_add (self, &b, rec, result, why, sizeof why)) {
             json_decref (result);
-            json_array_append_new (results, error_result (self, why));
+            json_array_append_new (results, invalid_result (self, why));
             continue;
         }
         json_array_append_new (results, result);
@@ -450,6 +737,10 @@ done:
     free (rec);
     free (m.found);
     zhashx_destroy (&seen);
+    if (dry_run && results) {
+        batch_free (&b);
+        return json_pack ("{s:o, s:b}", "results", results, "dry_run", 1);
+    }
     return batch_finish (self, &b, results, err, errsz);
 }
 
@@ -494,15 +785,7 @@ handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
                                                        "status", "already revoked"));
             continue;
         }
-        /* A tombstone says only what is needed to route and apply it (SPEC,
-         * "Tombstones"): it may go to holders of an earlier, less restricted
-         * version. */
-        rec->op = IM_OP_REVOKE;
-        rec->version++;
-        rec->description[0] = 0;
-        rec->ntags = 0;
-        rec->confidence = 0;
-        rec->modified = im_time_now ();
+        make_tombstone (rec);
         json_t *result = json_pack ("{s:s, s:s}", "id", text, "status", "revoked");
         if (batch_add (self, &b, rec, result, why, sizeof why)) {
             json_decref (result);
@@ -560,29 +843,43 @@ lookup_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
     return collect_fn (rec, blob, len, l->matches);
 }
 
-static json_t *
-handle_lookup (node_t *self, json_t *body, char *err, size_t errsz)
+/* The "value" (and optional "type") of a LOOKUP or CHECK request, its type
+ * guessed when not given, in canonical form in NORM. Returns the type, or -1
+ * with the reason in ERR. */
+static int
+request_value (const char *command, json_t *body, char norm[IM_VALUE_MAX + 1], char *err,
+               size_t errsz)
 {
     static const char *const fields[] = { "value", "type", NULL };
     if (strings_only (body, fields, err, errsz))
-        return NULL;
+        return -1;
     const char *value = json_string_value (json_object_get (body, "value"));
     const char *tname = json_string_value (json_object_get (body, "type"));
     if (!value) {
-        snprintf (err, errsz, "LOOKUP: 'value' must be a string");
-        return NULL;
+        snprintf (err, errsz, "%s: 'value' must be a string", command);
+        return -1;
     }
     int type = tname ? im_type_parse (tname) : im_ioc_guess (value);
     if (type <= 0) {
         snprintf (err, errsz, "%s", tname ? "type: not an indicator type"
                                           : "value: cannot tell its type: give a type");
-        return NULL;
+        return -1;
     }
-    char norm[IM_VALUE_MAX + 1], why[256];
-    if (im_ioc_normalise (type, value, norm, sizeof norm, why, sizeof why)) {
+    char why[256];
+    if (im_ioc_normalise (type, value, norm, IM_VALUE_MAX + 1, why, sizeof why)) {
         snprintf (err, errsz, "value: %s", why);
-        return NULL;
+        return -1;
     }
+    return type;
+}
+
+static json_t *
+handle_lookup (node_t *self, json_t *body, char *err, size_t errsz)
+{
+    char norm[IM_VALUE_MAX + 1];
+    int type = request_value ("LOOKUP", body, norm, err, errsz);
+    if (type < 0)
+        return NULL;
     lookup_t l = { json_array (), 0 };
     if (!l.matches || im_store_lookup (self->store, type, norm, lookup_fn, &l) < 0) {
         snprintf (err, errsz, "store: look-up failed: %s", strerror (errno));
@@ -825,6 +1122,26 @@ handle_sent (node_t *self, json_t *body, char *err, size_t errsz)
     return json_pack ("{s:s, s:o, s:o}", "node", hex, "sent", w.list, "next", next);
 }
 
+/* STATUS shows origins by the name an admin knows them by, if any. */
+typedef struct {
+    node_t *node;
+    json_t *by_origin;
+} origins_walk_t;
+
+static int
+origin_fn (const uint8_t *origin, uint64_t records, uint64_t last_seq, void *arg)
+{
+    (void) last_seq;
+    origins_walk_t *w = arg;
+    char hex[IM_NODE_HEX_SIZE];
+    im_node_format (origin, hex);
+    const char *name = origin_name (w->node, origin);
+    json_array_append_new (w->by_origin,
+                           json_pack ("{s:s, s:s?, s:I}", "origin", hex, "name", name,
+                                      "records", (json_int_t) records));
+    return json_array_size (w->by_origin) >= 1000; /* enough for a glance */
+}
+
 static json_t *
 handle_status (node_t *self, json_t *body, char *err, size_t errsz)
 {
@@ -849,7 +1166,17 @@ handle_status (node_t *self, json_t *body, char *err, size_t errsz)
         json_object_set_new (by_tlp, im_tlp_name (l), json_integer ((json_int_t) tlp_total[l]));
     char node[IM_NODE_HEX_SIZE], started[IM_TIME_STR_SIZE];
     im_node_format (im_identity_node (self->identity), node);
-    return json_pack (
+    origins_walk_t w = { self, json_array () };
+    if (w.by_origin)
+        im_store_origins (self->store, origin_fn, &w);
+    json_t *keys = json_pack ("{s:s}", "curve", im_identity_curve_public (self->identity));
+    if (keys && im_identity_curve_previous_public (self->identity)) {
+        char until[IM_TIME_STR_SIZE];
+        json_object_set_new (keys, "previous_until",
+                             json_string (im_time_format (
+                                 im_identity_previous_until (self->identity), until)));
+    }
+    json_t *st_json = json_pack (
         "{s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:s,"
         " s:{s:I, s:I, s:o, s:o},"
         " s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o,"
@@ -868,6 +1195,76 @@ handle_status (node_t *self, json_t *body, char *err, size_t errsz)
         (json_int_t) self->revoked, "refused", (json_int_t) self->refused, "requests",
         (json_int_t) self->requests, "bad_requests", (json_int_t) self->bad_requests,
         "pub_messages", (json_int_t) self->events);
+    if (st_json) {
+        json_object_set_new (json_object_get (st_json, "indicators"), "by_origin",
+                             w.by_origin ? w.by_origin : json_array ());
+        json_object_set_new (st_json, "keys", keys ? keys : json_object ());
+        json_object_set_new (st_json, "warninglists",
+                             json_integer (self->warnings
+                                               ? (json_int_t) im_warninglists_size (self->warnings)
+                                               : 0));
+    }
+    else {
+        json_decref (w.by_origin);
+        json_decref (keys);
+        snprintf (err, errsz, "out of memory");
+    }
+    return st_json;
+}
+
+static int
+warn_collect_fn (const char *list, const char *entry, void *arg)
+{
+    json_array_append_new ((json_t *) arg, json_pack ("{s:s, s:s}", "list", list,
+                                                      "entry", entry));
+    return 0;
+}
+
+/* CHECK {"value", "type"?}: the warninglists that hold a value. */
+static json_t *
+handle_check (node_t *self, json_t *body, char *err, size_t errsz)
+{
+    char norm[IM_VALUE_MAX + 1];
+    int type = request_value ("CHECK", body, norm, err, errsz);
+    if (type < 0)
+        return NULL;
+    json_t *matches = json_array ();
+    if (!matches) {
+        snprintf (err, errsz, "out of memory");
+        return NULL;
+    }
+    if (self->warnings)
+        im_warninglists_match (self->warnings, type, norm, warn_collect_fn, matches);
+    return json_pack ("{s:s, s:s, s:o, s:I}", "type", im_type_name (type), "value", norm,
+                      "lists", matches, "loaded",
+                      (json_int_t) (self->warnings ? im_warninglists_size (self->warnings)
+                                                   : 0));
+}
+
+/* ROTATE {"grace": seconds?}: a new CURVE key; the previous one works for
+ * the grace period while every peer is told (SPEC.md, "ROTATE"). */
+static json_t *
+handle_rotate (node_t *self, json_t *body, char *err, size_t errsz)
+{
+    json_t *g = json_object_get (body, "grace");
+    int64_t grace = self->config.key_grace;
+    if (g && (!json_is_integer (g) || json_integer_value (g) < 5
+              || json_integer_value (g) > 365 * 86400)) {
+        snprintf (err, errsz, "'grace' must be a number of seconds from 5 to 31536000");
+        return NULL;
+    }
+    if (g)
+        grace = json_integer_value (g);
+    if (im_identity_rotate (self->identity, self->dir, im_time_now (), grace, err, errsz))
+        return NULL;
+    im_mesh_keys_changed (self->mesh);
+    char card[IM_CARD_MAX], until[IM_TIME_STR_SIZE];
+    im_identity_card (self->identity, self->config.name, self->config.listen, card,
+                      sizeof card);
+    zsys_info ("identity: new CURVE key; the previous one works until %s",
+               im_time_format (im_identity_previous_until (self->identity), until));
+    return json_pack ("{s:s, s:s, s:I}", "card", card, "previous_until", until, "peers",
+                      (json_int_t) self->config.npeers);
 }
 
 /* Reads the configuration again and applies the trust list. A file that does
@@ -883,7 +1280,9 @@ handle_reload (node_t *self, json_t *body, char *err, size_t errsz)
     }
     char why[512];
     json_t *reply = NULL;
-    if (im_config_load (self->dir, cfg, why, sizeof why)) {
+    im_warninglists_t *warnings = NULL;
+    if (im_config_load (self->dir, cfg, why, sizeof why)
+        || load_warnings (self, cfg, &warnings, why, sizeof why)) {
         snprintf (err, errsz, "reload refused, the running configuration is kept: %s", why);
         zsys_warning ("%s", err);
     }
@@ -891,14 +1290,23 @@ handle_reload (node_t *self, json_t *body, char *err, size_t errsz)
         const char *restart = strcmp (cfg->pub_endpoint, self->config.pub_endpoint)
                                       || strcmp (cfg->bind, self->config.bind)
                                       || strcmp (cfg->name, self->config.name)
-                                  ? "node name, bind and pub endpoints take effect at "
+                                      || cfg->pub_misp != self->config.pub_misp
+                                      || strcmp (cfg->pub_misp_endpoint,
+                                                 self->config.pub_misp_endpoint)
+                                  ? "node name, bind and pub settings take effect at "
                                     "the next start"
                                   : NULL;
         self->config.npeers = cfg->npeers;
         memcpy (self->config.peers, cfg->peers, cfg->npeers * sizeof cfg->peers[0]);
+        im_warninglists_destroy (&self->warnings);
+        self->warnings = warnings;
+        warnings = NULL;
+        snprintf (self->config.warninglists, sizeof self->config.warninglists, "%s",
+                  cfg->warninglists);
         zsys_info ("configuration reloaded: %zu peers", cfg->npeers);
         reply = json_pack ("{s:I, s:s?}", "peers", (json_int_t) cfg->npeers, "note", restart);
     }
+    im_warninglists_destroy (&warnings);
     free (cfg);
     return reply;
 }
@@ -921,7 +1329,9 @@ static const struct {
     { "PUBLISH", handle_publish }, { "REVOKE", handle_revoke },
     { "LOOKUP", handle_lookup },   { "LIST", handle_list },
     { "STATUS", handle_status },   { "EXPLAIN", handle_explain },
-    { "SENT", handle_sent },       { NULL, NULL },
+    { "SENT", handle_sent },       { "CHECK", handle_check },
+    { "ROTATE", handle_rotate },
+    { NULL, NULL },
 };
 
 /* Control requests are [routing id][command][JSON object]; replies are
@@ -1040,6 +1450,14 @@ im_node_actor (zsock_t *pipe, void *args)
             im_mesh_handle (self.mesh, which);
         else if (zpoller_terminated (self.poller))
             break;
+        if (self.identity && im_identity_curve_previous_public (self.identity)
+            && im_identity_previous_until (self.identity) <= im_time_now ()) {
+            char err[512];
+            if (im_identity_forget_previous (self.identity, self.dir, err, sizeof err))
+                zsys_error ("identity: cannot forget the previous CURVE key: %s", err);
+            else if (self.mesh)
+                im_mesh_keys_changed (self.mesh);
+        }
         if (self.mesh)
             im_mesh_tick (self.mesh);
         if (self.control && zclock_mono () >= self.next_heartbeat) {

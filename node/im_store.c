@@ -618,6 +618,34 @@ im_store_cursor (im_store_t *self, const uint8_t *peer, uint64_t *cursor)
 }
 
 int
+im_store_origins (im_store_t *self, im_store_origin_fn *fn, void *arg)
+{
+    if (!self || !fn) {
+        errno = EINVAL;
+        return -1;
+    }
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    if (reader_begin (self, &txn))
+        return -1;
+    int rc = mdb_cursor_open (txn, self->origins, &cur), n = 0;
+    MDB_val k, v;
+    if (rc == 0) {
+        for (rc = mdb_cursor_get (cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT)) {
+            if (k.mv_size != IM_NODE_ID_SIZE || v.mv_size != 16)
+                continue;
+            n++;
+            if (fn (k.mv_data, get_u64 (v.mv_data), get_u64 ((uint8_t *) v.mv_data + 8), arg))
+                break;
+        }
+        mdb_cursor_close (cur);
+    }
+    reader_end (self);
+    return rc == 0 || rc == MDB_NOTFOUND ? n : store_error (rc, "listing origins", NULL, 0);
+}
+
+int
 im_store_version (im_store_t *self, const uint8_t *origin, const uint8_t *id,
                   uint64_t *version)
 {

@@ -186,6 +186,13 @@ int im_store_sent_list (im_store_t *self, const uint8_t *peer, int64_t since,
                         size_t limit, im_store_sent_fn *fn, void *arg);
 
 /* Fills ST. Returns 0 or -1 with errno set. */
+/* Calls FN for every origin the store holds records of: its node id, the
+ * records held (live and revoked) and its newest change number here; FN
+ * returns non-zero to stop. Returns the origins walked, or -1 with errno. */
+typedef int (im_store_origin_fn) (const uint8_t *origin, uint64_t records,
+                                  uint64_t last_seq, void *arg);
+int im_store_origins (im_store_t *self, im_store_origin_fn *fn, void *arg);
+
 int im_store_stats (im_store_t *self, im_store_stats_t *st);
 
 #endif

@@ -40,6 +40,7 @@ usage (FILE *out)
              "\n"
              "  -d, --dir DIR      the node's data directory (made by 'intelmesh init')\n"
              "  -f, --foreground   stay in the foreground and log to standard error\n"
+             "                     (to the journal, through syslog, under systemd)\n"
              "  -s, --syslog       log to syslog (the default when detached)\n"
              "  -h, --help         show this help\n"
              "  -V, --version      show the version\n");
@@ -167,8 +168,12 @@ main (int argc, char *argv[])
     sigaction (SIGHUP, &hup, NULL);
     zsys_init ();
     zsys_set_logident ("intelmeshd");
-    zsys_set_logsystem (use_syslog || cfg.syslog || !foreground);
-    zsys_set_logstream (use_syslog || cfg.syslog || !foreground ? NULL : stderr);
+    /* Started by systemd (which sets these), the log goes to syslog, which
+     * the journal takes with each line's priority. */
+    int under_systemd = getenv ("JOURNAL_STREAM") || getenv ("INVOCATION_ID");
+    int to_syslog = use_syslog || cfg.syslog || !foreground || under_systemd;
+    zsys_set_logsystem (to_syslog);
+    zsys_set_logstream (to_syslog ? NULL : stderr);
 
     zactor_t *node = zactor_new (im_node_actor, dir);
     char *reply = NULL;

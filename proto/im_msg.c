@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "im_msg.h"
 #include "im_util.h"
 
@@ -34,6 +36,8 @@ im_msg_name (int id)
     case IM_MSG_LAZY: return "LAZY";
     case IM_MSG_FETCH: return "FETCH";
     case IM_MSG_FOUND: return "FOUND";
+    case IM_MSG_ROTATE: return "ROTATE";
+    case IM_MSG_ROTATED: return "ROTATED";
     default: return "?";
     }
 }
@@ -97,6 +101,12 @@ check (const im_msg_t *msg, size_t *size)
         if (msg->count > IM_MSG_CREDIT_MAX || (msg->count && !msg->have))
             goto invalid;
         *size = 3 + 2 + msg->count * IM_NODE_ID_SIZE;
+        return 0;
+    case IM_MSG_ROTATE:
+        *size = 3 + IM_ROTATION_SIZE;
+        return 0;
+    case IM_MSG_ROTATED:
+        *size = 3 + 32;
         return 0;
     default:
         goto invalid;
@@ -175,6 +185,12 @@ im_msg_encode (const im_msg_t *msg, uint8_t *buf, size_t bufsz, size_t *len)
         if (msg->count)
             p = put_bytes (p, msg->have, msg->count * IM_NODE_ID_SIZE);
         break;
+    case IM_MSG_ROTATE:
+        p = put_bytes (p, msg->rotation, IM_ROTATION_SIZE);
+        break;
+    case IM_MSG_ROTATED:
+        p = put_bytes (p, msg->curve, 32);
+        break;
     default: /* PING, PONG */
         p = put_number (p, msg->session, 8);
         p = put_number (p, msg->cursor, 8);
@@ -231,7 +247,7 @@ im_msg_decode (const uint8_t *buf, size_t len, im_msg_t *msg, char *err,
     uint64_t n;
 
     /* Every field but the entries: they are filled up to the count. */
-    memset (msg, 0, offsetof (im_msg_t, entries));
+    memset (msg, 0, offsetof (im_msg_t, rotation));
     msg->id = buf[2];
 
     switch (msg->id) {
@@ -318,6 +334,12 @@ im_msg_decode (const uint8_t *buf, size_t len, im_msg_t *msg, char *err,
         msg->have = needle; /* no copy: valid while BUF is */
         needle += msg->count * IM_MSG_HAVE_KEY;
         break;
+    case IM_MSG_ROTATE:
+        GET_BYTES (msg->rotation, IM_ROTATION_SIZE, "statement");
+        break;
+    case IM_MSG_ROTATED:
+        GET_BYTES (msg->curve, 32, "key");
+        break;
     default:
         return im_fail (EBADMSG, err, errsz, "unknown message id %u", (unsigned) buf[2]);
     }
@@ -334,4 +356,62 @@ truncated:
                         "RECORDS: entry %zu of %zu is truncated (in the %s)", entry,
                         msg->count, field);
     return im_fail (EBADMSG, err, errsz, "%s: truncated in the %s", name, field);
+}
+
+/* --- Rotation statements ----------------------------------------------- */
+
+#define ROTATION_MAGIC "IMR1"
+#define ROTATION_BODY (IM_ROTATION_SIZE - IM_SIG_SIZE)
+
+int
+im_rotation_sign (const im_rotation_t *r, const uint8_t secret_key[IM_SECRET_KEY_SIZE],
+                  uint8_t out[IM_ROTATION_SIZE])
+{
+    if (!r || !secret_key || !out || memcmp (r->old_curve, r->new_curve, 32) == 0
+        || r->until <= r->issued || r->issued < 0
+        || memcmp (secret_key + 32, r->node, IM_NODE_ID_SIZE) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    uint8_t *p = out;
+    p = put_bytes (p, ROTATION_MAGIC, 4);
+    p = put_bytes (p, r->node, IM_NODE_ID_SIZE);
+    p = put_bytes (p, r->old_curve, 32);
+    p = put_bytes (p, r->new_curve, 32);
+    p = put_number (p, (uint64_t) r->issued, 8);
+    p = put_number (p, (uint64_t) r->until, 8);
+    crypto_sign_detached (p, NULL, out, ROTATION_BODY, secret_key);
+    return 0;
+}
+
+int
+im_rotation_verify (const uint8_t *buf, size_t len, im_rotation_t *r, char *err,
+                    size_t errsz)
+{
+    if (!buf || !r)
+        return im_fail (EINVAL, err, errsz, "rotation: missing argument");
+    if (len != IM_ROTATION_SIZE)
+        return im_fail (EBADMSG, err, errsz, "rotation: %zu bytes, not %d", len,
+                        IM_ROTATION_SIZE);
+    if (memcmp (buf, ROTATION_MAGIC, 4) != 0)
+        return im_fail (EBADMSG, err, errsz, "rotation: not a rotation statement");
+    const uint8_t *p = buf + 4;
+    memcpy (r->node, p, IM_NODE_ID_SIZE);
+    p += IM_NODE_ID_SIZE;
+    memcpy (r->old_curve, p, 32);
+    memcpy (r->new_curve, p + 32, 32);
+    p += 64;
+    uint64_t issued = 0, until = 0;
+    for (int i = 0; i < 8; i++) {
+        issued = (issued << 8) | p[i];
+        until = (until << 8) | p[8 + i];
+    }
+    if (issued > (uint64_t) INT64_MAX || until > (uint64_t) INT64_MAX || until <= issued
+        || memcmp (r->old_curve, r->new_curve, 32) == 0)
+        return im_fail (EBADMSG, err, errsz, "rotation: keys or times out of range");
+    r->issued = (int64_t) issued;
+    r->until = (int64_t) until;
+    if (crypto_sign_verify_detached (buf + ROTATION_BODY, buf, ROTATION_BODY, r->node) != 0)
+        return im_fail (EPERM, err, errsz, "rotation: bad signature");
+    return 0;
 }

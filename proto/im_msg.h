@@ -22,7 +22,9 @@ typedef enum {
     IM_MSG_HAVE = 6,    /* I now hold these (origin, id, version): skip them */
     IM_MSG_LAZY = 7,    /* send me only the keys of these origins' records */
     IM_MSG_FETCH = 8,   /* send me these records (keys, as HAVE) */
-    IM_MSG_FOUND = 9    /* the records asked for (as RECORDS; cursor unused) */
+    IM_MSG_FOUND = 9,   /* the records asked for (as RECORDS; cursor unused) */
+    IM_MSG_ROTATE = 10, /* my new CURVE key: a rotation statement, signed */
+    IM_MSG_ROTATED = 11 /* I now know your new CURVE key (the key) */
 } im_msg_id_t;
 
 #define IM_MSG_NAME_MAX 64       /* node name in HELLO, bytes */
@@ -31,6 +33,31 @@ typedef enum {
 #define IM_MSG_RECORDS_HEADER 14 /* signature, id, cursor, more, count */
 #define IM_MSG_ENTRY_OVERHEAD 3  /* hops and record length */
 #define IM_MSG_HAVE_KEY (IM_NODE_ID_SIZE + IM_ID_SIZE + 8) /* origin, id, version */
+
+/* A rotation statement (SPEC.md, "ROTATE"): magic "IMR1", node id, old and
+ * new CURVE public keys, when it was made and until when the old key still
+ * works, then the node's Ed25519 signature over all of that. */
+#define IM_ROTATION_SIZE (4 + IM_NODE_ID_SIZE + 32 + 32 + 8 + 8 + IM_SIG_SIZE)
+
+typedef struct {
+    uint8_t node[IM_NODE_ID_SIZE];
+    uint8_t old_curve[32];
+    uint8_t new_curve[32];
+    int64_t issued; /* seconds since the epoch */
+    int64_t until;  /* the old key stops working then */
+} im_rotation_t;
+
+/* Encodes and signs a statement with SECRET_KEY (whose public half must be
+ * R->node). Returns 0, or -1 with errno EINVAL (keys equal, until not after
+ * issued, or key mismatch). */
+int im_rotation_sign (const im_rotation_t *r, const uint8_t secret_key[IM_SECRET_KEY_SIZE],
+                      uint8_t out[IM_ROTATION_SIZE]);
+
+/* Decodes a statement and checks its signature against the node id it holds.
+ * Returns 0, or -1 with errno EBADMSG (malformed) or EPERM (bad signature)
+ * and the reason in ERR. */
+int im_rotation_verify (const uint8_t *buf, size_t len, im_rotation_t *r, char *err,
+                        size_t errsz);
 
 /* One record in a RECORDS message. When decoded, RECORD points into the
  * decoded buffer (no copy): it is valid while that buffer is. */
@@ -57,6 +84,9 @@ typedef struct {
                                             IM_MSG_HAVE_KEY bytes; LAZY: COUNT
                                             node ids (0 to 1000); decoded, it
                                             points into the decoded buffer */
+    uint8_t rotation[IM_ROTATION_SIZE];  /* ROTATE: the statement (checked by
+                                            im_rotation_verify, not here) */
+    uint8_t curve[32];                   /* ROTATED: the new key acknowledged */
     im_msg_entry_t entries[IM_MSG_CREDIT_MAX];
 } im_msg_t;
 

@@ -638,3 +638,69 @@ cmd_list (im_cli_t *cli, int argc, char **argv)
     im_client_destroy (&client);
     return rc;
 }
+
+int
+cmd_check (im_cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "dir", required_argument, NULL, 'd' }, { "type", required_argument, NULL, 't' },
+        { "json", no_argument, NULL, 'j' },     { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *dir_opt = NULL, *type = NULL;
+    int json = 0, c;
+    while ((c = getopt_long (argc, argv, "d:t:jh", options, NULL)) != -1) {
+        switch (c) {
+        case 'd': dir_opt = optarg; break;
+        case 't': type = optarg; break;
+        case 'j': json = 1; break;
+        case 'h':
+            printf ("Usage: intelmesh check VALUE [-d DIR] [--type TYPE] [--json]\n"
+                    "Says which of the node's warninglists (MISP's format, loaded from\n"
+                    "warninglists/directory) hold VALUE. A value on a list is refused at\n"
+                    "publish and import unless forced. Exit status: 0 on no list, 1 on\n"
+                    "at least one, 2 on an error (usage, a value that is not of its\n"
+                    "type, no running node).\n");
+            return 0;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        cli_error ("check: give one VALUE (see intelmesh check --help)");
+        return EXIT_USAGE;
+    }
+    if (type && im_type_parse (type) < 0) {
+        cli_error ("check: --type '%s' is not an indicator type", type);
+        return EXIT_USAGE;
+    }
+    if (cli_resolve_dir (cli, dir_opt))
+        return EXIT_USAGE;
+    im_client_t *client = cli_connect (cli);
+    if (!client)
+        return EXIT_USAGE; /* 1 would say "on a list" */
+    json_t *body = json_pack ("{s:s, s:s?}", "value", argv[optind], "type", type);
+    json_t *reply = cli_call (client, "CHECK", body);
+    json_decref (body);
+    im_client_destroy (&client);
+    if (!reply)
+        return EXIT_USAGE; /* a value the node cannot read: not "on a list" */
+    json_t *lists = json_object_get (reply, "lists");
+    size_t n = json_array_size (lists);
+    if (json)
+        cli_print_json (reply);
+    else if (n == 0)
+        printf ("%s %s is on none of the %lld warninglist(s)\n",
+                json_string_value (json_object_get (reply, "type")),
+                json_string_value (json_object_get (reply, "value")),
+                (long long) json_integer_value (json_object_get (reply, "loaded")));
+    else
+        for (size_t i = 0; i < n; i++) {
+            json_t *m = json_array_get (lists, i);
+            printf ("%s is on the warninglist '%s' (entry %s)\n",
+                    json_string_value (json_object_get (reply, "value")),
+                    json_string_value (json_object_get (m, "list")),
+                    json_string_value (json_object_get (m, "entry")));
+        }
+    json_decref (reply);
+    return n ? 1 : 0;
+}

@@ -12,6 +12,7 @@
 #include "im_config.h"
 #include "im_identity.h"
 #include "im_store.h"
+#include "im_time.h"
 #include "intelmesh.h"
 
 /* mkdir -p with mode 0700 for what it creates. */
@@ -251,6 +252,12 @@ cmd_status (im_cli_t *cli, int argc, char **argv)
             up, json_string_value (json_object_get (st, "started")),
             json_string_value (json_object_get (st, "version")));
     printf ("local feed  %s\n", json_string_value (json_object_get (st, "pub")));
+    json_t *keys = json_object_get (st, "keys");
+    const char *prev_until = json_string_value (json_object_get (keys, "previous_until"));
+    if (prev_until)
+        printf ("keys        rotated: the previous CURVE key works until %s\n", prev_until);
+    if (GET_INT (st, "warninglists"))
+        printf ("warnings    %lld warninglists loaded\n", GET_INT (st, "warninglists"));
     printf ("indicators  %lld live, %lld revoked\n", GET_INT (ind, "live"),
             GET_INT (ind, "revoked"));
     const char *key;
@@ -267,6 +274,17 @@ cmd_status (im_cli_t *cli, int argc, char **argv)
         printf ("%s %s %lld", any ? "," : "", key, (long long) json_integer_value (v));
         any = 1;
     }
+    printf ("\n  by origin");
+    json_t *origins = json_object_get (ind, "by_origin");
+    for (size_t i = 0; i < json_array_size (origins); i++) {
+        json_t *o = json_array_get (origins, i);
+        const char *name = json_string_value (json_object_get (o, "name"));
+        printf ("%s %s%.*s %lld", i ? "," : "", name ? name : "",
+                name ? 0 : 16, json_string_value (json_object_get (o, "origin")),
+                GET_INT (o, "records"));
+    }
+    if (json_array_size (origins) == 0)
+        printf (" none");
     printf ("\nstore       %lld records from %lld origins, %s used of a %s map (%.0f%%)\n",
             GET_INT (store, "records"), GET_INT (store, "origins"), used, map,
             GET_INT (store, "map_size")
@@ -296,4 +314,106 @@ cmd_status (im_cli_t *cli, int argc, char **argv)
     printf ("%s\n", any ? "" : " none");
     json_decref (st);
     return 0;
+}
+
+int
+cmd_rotate_keys (im_cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "dir", required_argument, NULL, 'd' }, { "grace", required_argument, NULL, 'g' },
+        { "json", no_argument, NULL, 'j' },     { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *dir_opt = NULL, *grace_text = NULL;
+    int json = 0, c;
+    while ((c = getopt_long (argc, argv, "d:g:jh", options, NULL)) != -1) {
+        switch (c) {
+        case 'd': dir_opt = optarg; break;
+        case 'g': grace_text = optarg; break;
+        case 'j': json = 1; break;
+        case 'h':
+            printf ("Usage: intelmesh rotate-keys [-d DIR] [--grace DURATION] [--json]\n"
+                    "Makes a new CURVE key pair. The running node tells every peer the\n"
+                    "new key, signed with its signing key, and partners' nodes move to it\n"
+                    "with no action of their admins; the previous key keeps working for\n"
+                    "DURATION (like 7d, 12h; default: keys/grace in the configuration,\n"
+                    "else 7d), then it is refused. The signing key (the node id) stays.\n"
+                    "When the node is not running, the keys change now and peers are told\n"
+                    "when it starts, within the grace period.\n");
+            return 0;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        cli_error ("rotate-keys: unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    int64_t grace = 0;
+    if (grace_text) {
+        size_t len = strlen (grace_text);
+        if (len < 2 || strspn (grace_text, "0123456789") != len - 1
+            || !strchr ("smhdw", grace_text[len - 1])
+            || im_time_parse (grace_text, 0, &grace) || grace < 5 || grace > 365 * 86400) {
+            cli_error ("rotate-keys: --grace '%s' is not a duration from 5s to 365d "
+                       "(like 7d)", grace_text);
+            return EXIT_USAGE;
+        }
+    }
+    if (cli_resolve_dir (cli, dir_opt))
+        return EXIT_USAGE;
+    char err[1024], card[IM_CARD_MAX] = "", until[IM_TIME_STR_SIZE] = "";
+    if (im_pidfile_holder (cli->dir) != 0) {
+        im_client_t *client = cli_connect (cli);
+        if (!client)
+            return EXIT_FAIL;
+        json_t *body = grace ? json_pack ("{s:I}", "grace", (json_int_t) grace)
+                             : json_object ();
+        json_t *reply = cli_call (client, "ROTATE", body);
+        json_decref (body);
+        im_client_destroy (&client);
+        if (!reply)
+            return EXIT_FAIL;
+        if (json)
+            cli_print_json (reply);
+        else
+            printf ("new CURVE key made; %lld peer(s) are being told; the previous key "
+                    "works until %s\nnew card: %s\n",
+                    (long long) json_integer_value (json_object_get (reply, "peers")),
+                    json_string_value (json_object_get (reply, "previous_until")),
+                    json_string_value (json_object_get (reply, "card")));
+        json_decref (reply);
+        return 0;
+    }
+    /* Not running: the keys change on disk, and the node tells its peers
+     * when it starts. */
+    im_config_t *cfg = malloc (sizeof *cfg);
+    if (!cfg || im_config_load (cli->dir, cfg, err, sizeof err)) {
+        cli_error ("rotate-keys: %s", cfg ? err : "out of memory");
+        free (cfg);
+        return EXIT_FAIL;
+    }
+    im_identity_t *id = im_identity_load (cli->dir, err, sizeof err);
+    int rc = 0;
+    if (!id || im_identity_rotate (id, cli->dir, im_time_now (),
+                                   grace ? grace : cfg->key_grace, err, sizeof err)) {
+        cli_error ("rotate-keys: %s", err);
+        rc = EXIT_FAIL;
+    }
+    else {
+        im_identity_card (id, cfg->name, cfg->listen, card, sizeof card);
+        im_time_format (im_identity_previous_until (id), until);
+        if (json) {
+            json_t *o = json_pack ("{s:s, s:s, s:I, s:b}", "card", card, "previous_until",
+                                   until, "peers", (json_int_t) cfg->npeers, "running", 0);
+            cli_print_json (o);
+            json_decref (o);
+        }
+        else
+            printf ("new CURVE key made; intelmeshd is not running: its %zu peer(s) are "
+                    "told when it starts, before %s\nnew card: %s\n",
+                    cfg->npeers, until, card);
+    }
+    im_identity_destroy (&id);
+    free (cfg);
+    return rc;
 }

@@ -32,6 +32,10 @@ static const struct {
     { "peer", cmd_peer, "the trust list: peer add, remove, list, set, sent" },
     { "policy", cmd_policy, "sharing policies: policy set, list, show, remove" },
     { "explain", cmd_explain, "does indicator ID go to PEER, and why (or why not)?" },
+    { "import", cmd_import, "import indicators from STIX 2.1, MISP or CSV files" },
+    { "export", cmd_export, "export indicators as STIX 2.1, MISP or CSV" },
+    { "check", cmd_check, "which warninglists hold this value?" },
+    { "rotate-keys", cmd_rotate_keys, "make a new CURVE key; peers move to it by themselves" },
     { "reload", cmd_reload, "make the running node read its configuration again" },
     { NULL, NULL, NULL },
 };

@@ -67,6 +67,10 @@ int cmd_peer (im_cli_t *cli, int argc, char **argv);
 int cmd_reload (im_cli_t *cli, int argc, char **argv);
 int cmd_policy (im_cli_t *cli, int argc, char **argv);
 int cmd_explain (im_cli_t *cli, int argc, char **argv);
+int cmd_check (im_cli_t *cli, int argc, char **argv);
+int cmd_rotate_keys (im_cli_t *cli, int argc, char **argv);
+int cmd_import (im_cli_t *cli, int argc, char **argv);
+int cmd_export (im_cli_t *cli, int argc, char **argv);
 int peer_set (im_cli_t *cli, int argc, char **argv);
 int peer_sent (im_cli_t *cli, int argc, char **argv);
 

@@ -1,0 +1,742 @@
+/* im_export.c -- STIX 2.1 bundle, MISP event and CSV (RFC 4180) writers for
+ * `intelmesh export`: a prologue, one record at a time, then the epilogue.
+ * CSV cells starting with = + - @ are NOT altered: this is data, not a
+ * spreadsheet; whoever opens it in one must take care of formula injection. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "im_export.h"
+#include "im_ioc.h"
+#include "im_record.h"
+#include "im_time.h"
+#include "im_util.h"
+
+typedef enum { FORMAT_STIX = 1, FORMAT_MISP, FORMAT_CSV } format_t;
+
+#define NOTE_MAX 256
+/* RFC 3339 with milliseconds, as STIX wants them: 2026-11-23T10:00:00.000Z. */
+#define MS_TIME_SIZE 32
+/* A pattern: object path, quotes, the value with every byte escaped. */
+#define PATTERN_MAX (64 + 2 * IM_VALUE_MAX)
+/* The CSV tags cell: every tag and a separator each. */
+#define TAGS_CELL_MAX (IM_TAGS_MAX * (IM_TAG_MAX + 1) + 1)
+
+#define TLP2_EXTENSION "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+#define TLP2_CREATED "2022-10-01T00:00:00.000Z"
+
+struct _im_export_t {
+    format_t format;
+    FILE *out;
+    int64_t now;
+    char *origin_label;
+    char doc_id[IM_ID_STR_SIZE]; /* bundle or event uuid */
+    int started;                 /* prologue written */
+    int finished;
+    int failed;                  /* a write failed: everything is EIO now */
+    size_t count;
+    size_t notes;
+    char note[NOTE_MAX];
+    unsigned markings;         /* bit per im_tlp_t referenced (STIX) */
+    im_record_t rec;           /* the record being written */
+    char pattern[PATTERN_MAX]; /* its STIX pattern */
+    char tags[TAGS_CELL_MAX];  /* its CSV tags cell */
+};
+
+/* What each indicator type becomes. */
+typedef struct {
+    const char *stix_path;  /* object path of the STIX comparison */
+    const char *misp_type;
+    const char *misp_category;
+} type_map_t;
+
+static const type_map_t type_map[IM_TYPE_COUNT] = {
+    [IM_TYPE_IPV4] = { "ipv4-addr:value", "ip-dst", "Network activity" },
+    [IM_TYPE_IPV6] = { "ipv6-addr:value", "ip-dst", "Network activity" },
+    [IM_TYPE_DOMAIN] = { "domain-name:value", "domain", "Network activity" },
+    [IM_TYPE_URL] = { "url:value", "url", "Network activity" },
+    [IM_TYPE_EMAIL] = { "email-addr:value", "email-src", "Payload delivery" },
+    [IM_TYPE_MD5] = { "file:hashes.MD5", "md5", "Payload delivery" },
+    [IM_TYPE_SHA1] = { "file:hashes.'SHA-1'", "sha1", "Payload delivery" },
+    [IM_TYPE_SHA256] = { "file:hashes.'SHA-256'", "sha256", "Payload delivery" },
+    [IM_TYPE_SHA512] = { "file:hashes.'SHA-512'", "sha512", "Payload delivery" },
+    [IM_TYPE_FILENAME] = { "file:name", "filename", "Payload delivery" },
+    [IM_TYPE_ASN] = { "autonomous-system:number", "AS", "Network activity" },
+};
+
+/* TLP 2.0 marking definitions (the OASIS TLP 2.0 extension's objects). */
+typedef struct {
+    const char *id;
+    const char *name;
+    const char *level;
+} marking_t;
+
+static const marking_t markings[IM_TLP_COUNT] = {
+    [IM_TLP_CLEAR] = { "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+                       "TLP:CLEAR", "clear" },
+    [IM_TLP_GREEN] = { "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+                       "TLP:GREEN", "green" },
+    [IM_TLP_AMBER] = { "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+                       "TLP:AMBER", "amber" },
+    [IM_TLP_AMBER_STRICT] = { "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+                              "TLP:AMBER+STRICT", "amber+strict" },
+    [IM_TLP_RED] = { "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+                     "TLP:RED", "red" },
+};
+
+/* --- Small helpers ------------------------------------------------------ */
+
+/* A random (version 4) UUID as text. */
+static void
+uuid4 (char out[IM_ID_STR_SIZE])
+{
+    uint8_t id[IM_ID_SIZE];
+    randombytes_buf (id, sizeof id);
+    id[6] = (uint8_t) ((id[6] & 0x0F) | 0x40);
+    id[8] = (uint8_t) ((id[8] & 0x3F) | 0x80);
+    im_id_format (id, out);
+}
+
+/* T as RFC 3339 UTC with milliseconds. */
+static char *
+time_ms (int64_t t, char out[MS_TIME_SIZE])
+{
+    struct tm tm;
+    time_t tt = (time_t) t;
+    if (gmtime_r (&tt, &tm) == NULL
+        || strftime (out, MS_TIME_SIZE, "%Y-%m-%dT%H:%M:%S.000Z", &tm) == 0)
+        snprintf (out, MS_TIME_SIZE, "@%lld", (long long) t);
+    return out;
+}
+
+/* True when S (LEN bytes) is UTF-8 without control characters. */
+static int
+line_text (const char *s, size_t len)
+{
+    if (!im_utf8_valid (s, len))
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char) s[i] < 0x20 || (unsigned char) s[i] == 0x7F)
+            return 0;
+    return 1;
+}
+
+/* Sets KEY of OBJ to V (stolen); remembers a failure in *BAD. */
+static void
+put (json_t *obj, const char *key, json_t *v, int *bad)
+{
+    if (!v || json_object_set_new (obj, key, v) != 0)
+        *bad = 1;
+}
+
+/* Appends V (stolen) to ARR; remembers a failure in *BAD. */
+static void
+append (json_t *arr, json_t *v, int *bad)
+{
+    if (!v || json_array_append_new (arr, v) != 0)
+        *bad = 1;
+}
+
+/* Marks the exporter failed after a write error. */
+static int
+io_fail (im_export_t *self, char *err, size_t errsz)
+{
+    self->failed = 1;
+    return im_fail (EIO, err, errsz, "export: write error: %s", strerror (EIO));
+}
+
+static int
+write_text (im_export_t *self, const char *s)
+{
+    size_t n = strlen (s);
+    return fwrite (s, 1, n, self->out) == n && !ferror (self->out) ? 0 : -1;
+}
+
+/* Writes OBJ as compact JSON. */
+static int
+write_json (im_export_t *self, const json_t *obj)
+{
+    return json_dumpf (obj, self->out, JSON_COMPACT) == 0 && !ferror (self->out) ? 0
+                                                                                 : -1;
+}
+
+/* --- Reading a record --------------------------------------------------- */
+
+/* Reads the absolute time NAME of REC into *T (0 when absent or null, unless
+ * REQUIRED). Durations are refused: a stored record has absolute times. */
+static int
+read_time (const json_t *rec, const char *name, int required, int64_t *t, char *err,
+           size_t errsz)
+{
+    const json_t *v = json_object_get (rec, name);
+    *t = 0;
+    if (!v || json_is_null (v)) {
+        if (required)
+            return im_fail (EINVAL, err, errsz, "%s: missing", name);
+        return 0;
+    }
+    const char *s = json_is_string (v) ? json_string_value (v) : NULL;
+    if (!s || strlen (s) < 10 || s[4] != '-' || im_time_parse (s, 0, t) != 0 || *t <= 0
+        || *t > IM_TIME_MAX)
+        return im_fail (EINVAL, err, errsz,
+                        "%s: not a time (RFC 3339 like 2026-12-31T00:00:00Z)", name);
+    return 0;
+}
+
+/* Fills self->rec from RECORD, checking every field the export uses. */
+static int
+read_record (im_export_t *self, const json_t *record, char *err, size_t errsz)
+{
+    im_record_t *r = &self->rec;
+    im_record_init (r);
+    if (!json_is_object (record))
+        return im_fail (EINVAL, err, errsz, "record: not a JSON object");
+
+    const json_t *v = json_object_get (record, "id");
+    if (!json_is_string (v) || json_string_length (v) != IM_ID_STR_SIZE - 1
+        || im_id_parse (json_string_value (v), r->id) != 0)
+        return im_fail (EINVAL, err, errsz, "id: missing or not a UUID");
+    v = json_object_get (record, "origin");
+    if (!json_is_string (v) || json_string_length (v) != IM_NODE_HEX_SIZE - 1
+        || im_node_parse (json_string_value (v), r->origin) != 0)
+        return im_fail (EINVAL, err, errsz,
+                        "origin: missing or not a node id (64 hex digits)");
+    v = json_object_get (record, "op");
+    if (json_is_string (v) && strcmp (json_string_value (v), "put") == 0)
+        r->op = IM_OP_PUT;
+    else if (json_is_string (v) && strcmp (json_string_value (v), "revoke") == 0)
+        r->op = IM_OP_REVOKE;
+    else
+        return im_fail (EINVAL, err, errsz, "op: missing or not \"put\" or \"revoke\"");
+
+    /* The content fields, checked as the control socket checks them. Those
+     * with a default must be given: an export does not invent values. */
+    static const char *const content[] = { "type", "value", "tlp", "confidence",
+                                           "reach", "tags", "description", NULL };
+    static const char *const required[] = { "tlp", "confidence", "reach", NULL };
+    for (int i = 0; required[i]; i++) {
+        v = json_object_get (record, required[i]);
+        if (!v || json_is_null (v))
+            return im_fail (EINVAL, err, errsz, "%s: missing", required[i]);
+    }
+    json_t *sub = json_object ();
+    if (!sub)
+        return im_fail (ENOMEM, err, errsz, "out of memory");
+    int bad = 0;
+    for (int i = 0; content[i]; i++)
+        if ((v = json_object_get (record, content[i])))
+            bad |= json_object_set (sub, content[i], (json_t *) v) != 0;
+    if (bad) {
+        json_decref (sub);
+        return im_fail (ENOMEM, err, errsz, "out of memory");
+    }
+    int rc = im_record_from_json (r, sub, self->now, err, errsz);
+    json_decref (sub);
+    if (rc != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+
+    if (read_time (record, "created", 1, &r->created, err, errsz)
+        || read_time (record, "modified", 1, &r->modified, err, errsz)
+        || read_time (record, "valid_from", 0, &r->valid_from, err, errsz)
+        || read_time (record, "valid_until", 0, &r->valid_until, err, errsz))
+        return -1;
+    if (r->valid_from && r->valid_until && r->valid_until < r->valid_from)
+        return im_fail (EINVAL, err, errsz, "valid_until: before valid_from");
+    return 0;
+}
+
+/* --- STIX 2.1 ------------------------------------------------------------ */
+
+/* The pattern of R: one comparison, the value a single-quoted string with
+ * \' and \\ escaped (an AS number is an integer). */
+static void
+stix_pattern (const im_record_t *r, char *out, size_t outsz)
+{
+    const char *path = type_map[r->type].stix_path;
+    if (r->type == IM_TYPE_ASN) {
+        snprintf (out, outsz, "[%s = %s]", path, r->value + 2);
+        return;
+    }
+    size_t o = (size_t) snprintf (out, outsz, "[%s = '", path);
+    for (const char *p = r->value; *p && o + 4 < outsz; p++) {
+        if (*p == '\'' || *p == '\\')
+            out[o++] = '\\';
+        out[o++] = *p;
+    }
+    snprintf (out + o, outsz - o, "']");
+}
+
+static void
+note (im_export_t *self, const char *text, const im_record_t *r)
+{
+    char id[IM_ID_STR_SIZE];
+    im_id_format (r->id, id);
+    snprintf (self->note, sizeof self->note, "indicator--%s: %s", id, text);
+    self->notes++;
+}
+
+static json_t *
+stix_indicator (im_export_t *self, const im_record_t *r)
+{
+    char id[IM_ID_STR_SIZE], node[IM_NODE_HEX_SIZE], text[12 + IM_ID_STR_SIZE];
+    char t[MS_TIME_SIZE];
+    int bad = 0;
+    json_t *o = json_object ();
+    if (!o)
+        return NULL;
+    im_id_format (r->id, id);
+    im_node_format (r->origin, node);
+    snprintf (text, sizeof text, "indicator--%s", id);
+    stix_pattern (r, self->pattern, sizeof self->pattern);
+    int64_t from = r->valid_from ? r->valid_from : r->created;
+
+    put (o, "type", json_string ("indicator"), &bad);
+    put (o, "spec_version", json_string ("2.1"), &bad);
+    put (o, "id", json_string (text), &bad);
+    put (o, "created", json_string (time_ms (r->created, t)), &bad);
+    put (o, "modified", json_string (time_ms (r->modified, t)), &bad);
+    put (o, "pattern", json_string (self->pattern), &bad);
+    put (o, "pattern_type", json_string ("stix"), &bad);
+    put (o, "valid_from", json_string (time_ms (from, t)), &bad);
+    if (r->valid_until)
+        put (o, "valid_until", json_string (time_ms (r->valid_until, t)), &bad);
+    put (o, "confidence", json_integer (r->confidence), &bad);
+    if (r->ntags) {
+        json_t *labels = json_array ();
+        for (size_t i = 0; labels && i < r->ntags; i++)
+            append (labels, json_string (r->tags[i]), &bad);
+        put (o, "labels", labels, &bad);
+    }
+    if (r->description[0])
+        put (o, "description", json_string (r->description), &bad);
+    if (r->op == IM_OP_REVOKE)
+        put (o, "revoked", json_true (), &bad);
+    json_t *refs = json_array ();
+    if (refs)
+        append (refs, json_string (markings[r->tlp].id), &bad);
+    put (o, "object_marking_refs", refs, &bad);
+    put (o, "x_intelmesh_reach",
+         r->reach == IM_REACH_UNLIMITED ? json_string ("unlimited")
+                                        : json_integer (r->reach),
+         &bad);
+    put (o, "x_intelmesh_origin", json_string (node), &bad);
+    if (bad) {
+        json_decref (o);
+        return NULL;
+    }
+    return o;
+}
+
+/* Counts a note when R, just written, is not what STIX wants. */
+static void
+stix_note (im_export_t *self, const im_record_t *r)
+{
+    int64_t from = r->valid_from ? r->valid_from : r->created;
+    if (r->valid_until && r->valid_until <= from)
+        note (self, r->valid_from
+                        ? "valid_until is not later than valid_from (STIX wants it "
+                          "later); written as it is"
+                        : "valid_until is not later than created, written as valid_from "
+                          "(STIX wants valid_until later); written as it is",
+              r);
+    else if (r->modified < r->created)
+        note (self, "modified is before created (STIX wants it not before); written as "
+                    "it is", r);
+}
+
+static json_t *
+stix_marking (int tlp)
+{
+    return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:{s:{s:s, s:s}}}", "type",
+                      "marking-definition", "spec_version", "2.1", "id", markings[tlp].id,
+                      "created", TLP2_CREATED, "name", markings[tlp].name, "extensions",
+                      TLP2_EXTENSION, "extension_type", "property-extension", "tlp_2_0",
+                      markings[tlp].level);
+}
+
+/* --- MISP ---------------------------------------------------------------- */
+
+/* MISP's spelling of a TLP tag. */
+static const char *
+misp_tlp_tag (int tlp)
+{
+    static const char *const names[IM_TLP_COUNT] = {
+        [IM_TLP_CLEAR] = "tlp:clear", [IM_TLP_GREEN] = "tlp:green",
+        [IM_TLP_AMBER] = "tlp:amber", [IM_TLP_AMBER_STRICT] = "tlp:amber+strict",
+        [IM_TLP_RED] = "tlp:red",
+    };
+    return names[tlp];
+}
+
+static int
+misp_check (const im_record_t *r, char *err, size_t errsz)
+{
+    for (size_t i = 0; i < r->ntags; i++)
+        if (strncasecmp (r->tags[i], "tlp:", 4) == 0
+            || strncasecmp (r->tags[i], "intelmesh:", 10) == 0)
+            return im_fail (EINVAL, err, errsz,
+                            "tags: '%s' would read back from MISP as a %s, not as a tag",
+                            r->tags[i],
+                            strncasecmp (r->tags[i], "tlp:", 4) == 0
+                                ? "TLP label"
+                                : "setting");
+    return 0;
+}
+
+static json_t *
+misp_tag (const char *name)
+{
+    return json_pack ("{s:s}", "name", name);
+}
+
+static json_t *
+misp_attribute (const im_record_t *r)
+{
+    char id[IM_ID_STR_SIZE], text[64 + IM_TIME_STR_SIZE];
+    int bad = 0;
+    json_t *o = json_object ();
+    if (!o)
+        return NULL;
+    im_id_format (r->id, id);
+    const char *dist = r->reach >= 3 ? "3" : r->reach == 2 ? "2" : r->reach == 1 ? "1"
+                                                                                 : "0";
+    put (o, "uuid", json_string (id), &bad);
+    put (o, "type", json_string (type_map[r->type].misp_type), &bad);
+    put (o, "category", json_string (type_map[r->type].misp_category), &bad);
+    /* MISP's AS attributes hold the number alone. */
+    put (o, "value", json_string (r->type == IM_TYPE_ASN ? r->value + 2 : r->value), &bad);
+    put (o, "to_ids", json_true (), &bad);
+    put (o, "distribution", json_string (dist), &bad);
+    put (o, "comment", json_string (r->description), &bad);
+    snprintf (text, sizeof text, "%lld", (long long) r->modified);
+    put (o, "timestamp", json_string (text), &bad);
+    if (r->op == IM_OP_REVOKE)
+        put (o, "deleted", json_true (), &bad);
+    json_t *tags = json_array ();
+    if (tags) {
+        append (tags, misp_tag (misp_tlp_tag (r->tlp)), &bad);
+        for (size_t i = 0; i < r->ntags; i++)
+            append (tags, misp_tag (r->tags[i]), &bad);
+        snprintf (text, sizeof text, "intelmesh:confidence=\"%d\"", (int) r->confidence);
+        append (tags, misp_tag (text), &bad);
+        if (r->valid_until) {
+            char t[IM_TIME_STR_SIZE];
+            snprintf (text, sizeof text, "intelmesh:valid-until=\"%s\"",
+                      im_time_format (r->valid_until, t));
+            append (tags, misp_tag (text), &bad);
+        }
+    }
+    put (o, "Tag", tags, &bad);
+    if (bad) {
+        json_decref (o);
+        return NULL;
+    }
+    return o;
+}
+
+/* --- CSV ----------------------------------------------------------------- */
+
+#define CSV_HEADER                                                                  \
+    "id,origin,type,value,tlp,confidence,reach,tags,description,valid_from,valid_until," \
+    "revoke\r\n"
+
+static int
+csv_check (const im_record_t *r, char *err, size_t errsz)
+{
+    for (size_t i = 0; i < r->ntags; i++)
+        if (strchr (r->tags[i], ';'))
+            return im_fail (EINVAL, err, errsz,
+                            "tags: '%s' holds ';', the CSV tag separator", r->tags[i]);
+    return 0;
+}
+
+/* Writes S as one cell (RFC 4180: quoted when it holds a comma, a quote, CR or
+ * LF, with quotes doubled), then SEP. */
+static int
+csv_cell (FILE *out, const char *s, const char *sep)
+{
+    if (strpbrk (s, ",\"\r\n") == NULL) {
+        if (fputs (s, out) == EOF)
+            return -1;
+    }
+    else {
+        if (fputc ('"', out) == EOF)
+            return -1;
+        for (; *s; s++)
+            if ((*s == '"' && fputc ('"', out) == EOF) || fputc (*s, out) == EOF)
+                return -1;
+        if (fputc ('"', out) == EOF)
+            return -1;
+    }
+    return fputs (sep, out) == EOF ? -1 : 0;
+}
+
+static int
+csv_line (im_export_t *self, const im_record_t *r)
+{
+    char id[IM_ID_STR_SIZE], node[IM_NODE_HEX_SIZE], confidence[8], reach[16];
+    char from[IM_TIME_STR_SIZE], until[IM_TIME_STR_SIZE];
+    char *tags = self->tags;
+    size_t o = 0;
+    im_id_format (r->id, id);
+    im_node_format (r->origin, node);
+    snprintf (confidence, sizeof confidence, "%d", (int) r->confidence);
+    if (r->reach == IM_REACH_UNLIMITED)
+        snprintf (reach, sizeof reach, "unlimited");
+    else
+        snprintf (reach, sizeof reach, "%d", (int) r->reach);
+    tags[0] = '\0';
+    for (size_t i = 0; i < r->ntags; i++)
+        o += (size_t) snprintf (tags + o, sizeof self->tags - o, "%s%s", i ? ";" : "",
+                                r->tags[i]);
+    if (r->valid_from)
+        im_time_format (r->valid_from, from);
+    else
+        from[0] = '\0';
+    if (r->valid_until)
+        im_time_format (r->valid_until, until);
+    else
+        until[0] = '\0';
+    FILE *f = self->out;
+    if (csv_cell (f, id, ",") || csv_cell (f, node, ",")
+        || csv_cell (f, im_type_name (r->type), ",") || csv_cell (f, r->value, ",")
+        || csv_cell (f, im_tlp_name (r->tlp), ",") || csv_cell (f, confidence, ",")
+        || csv_cell (f, reach, ",") || csv_cell (f, tags, ",")
+        || csv_cell (f, r->description, ",") || csv_cell (f, from, ",")
+        || csv_cell (f, until, ",")
+        || csv_cell (f, r->op == IM_OP_REVOKE ? "true" : "false", "\r\n")
+        || ferror (f))
+        return -1;
+    return 0;
+}
+
+/* --- The exporter -------------------------------------------------------- */
+
+im_export_t *
+im_export_new (const char *format, FILE *out, int64_t now, const char *origin_label)
+{
+    format_t f;
+    if (!format || !out || now < 0 || now > IM_TIME_MAX) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (strcmp (format, "stix") == 0)
+        f = FORMAT_STIX;
+    else if (strcmp (format, "misp") == 0)
+        f = FORMAT_MISP;
+    else if (strcmp (format, "csv") == 0)
+        f = FORMAT_CSV;
+    else {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (origin_label
+        && (strlen (origin_label) == 0 || strlen (origin_label) > IM_EXPORT_LABEL_MAX
+            || !line_text (origin_label, strlen (origin_label)))) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (sodium_init () < 0) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    im_export_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->format = f;
+    self->out = out;
+    self->now = now;
+    self->origin_label = strdup (origin_label ? origin_label : "all origins");
+    if (!self->origin_label) {
+        free (self);
+        errno = ENOMEM;
+        return NULL;
+    }
+    uuid4 (self->doc_id);
+    return self;
+}
+
+void
+im_export_destroy (im_export_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    int saved = errno;
+    free ((*self_p)->origin_label);
+    free (*self_p);
+    *self_p = NULL;
+    errno = saved;
+}
+
+/* Writes OBJ, a JSON object, without its closing brace. */
+static int
+write_open_object (im_export_t *self, json_t *obj)
+{
+    char *text = json_dumps (obj, JSON_COMPACT);
+    if (!text)
+        return -1;
+    size_t n = strlen (text);
+    int rc = n > 0 && text[n - 1] == '}' && fwrite (text, 1, n - 1, self->out) == n - 1
+                     && !ferror (self->out)
+                 ? 0
+                 : -1;
+    free (text);
+    return rc;
+}
+
+/* Writes the start of the document once. Returns 0, -1 with errno ENOMEM or
+ * EIO. */
+static int
+start (im_export_t *self)
+{
+    if (self->started)
+        return 0;
+    int rc = 0;
+    if (self->format == FORMAT_STIX) {
+        char id[16 + IM_ID_STR_SIZE];
+        snprintf (id, sizeof id, "bundle--%s", self->doc_id);
+        json_t *head = json_pack ("{s:s, s:s}", "type", "bundle", "id", id);
+        if (!head)
+            return im_fail (ENOMEM, NULL, 0, "out of memory");
+        rc = write_open_object (self, head);
+        json_decref (head);
+    }
+    else if (self->format == FORMAT_MISP) {
+        char info[IM_EXPORT_LABEL_MAX + 64], t[IM_TIME_STR_SIZE], date[16], stamp[24];
+        struct tm tm;
+        time_t tt = (time_t) self->now;
+        if (gmtime_r (&tt, &tm) == NULL || strftime (date, sizeof date, "%Y-%m-%d", &tm) == 0)
+            return im_fail (EINVAL, NULL, 0, "bad time");
+        snprintf (info, sizeof info, "intelmesh export from %s at %s",
+                  self->origin_label, im_time_format (self->now, t));
+        snprintf (stamp, sizeof stamp, "%lld", (long long) self->now);
+        json_t *event = json_pack (
+            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s}, s:[]}", "uuid",
+            self->doc_id, "info", info, "date", date, "timestamp", stamp, "distribution",
+            "1", "threat_level_id", "4", "analysis", "2", "published", 0, "Orgc", "name",
+            "intelmesh", "Tag");
+        if (!event)
+            return im_fail (ENOMEM, NULL, 0, "out of memory");
+        rc = write_text (self, "{\"Event\":") || write_open_object (self, event)
+                     || write_text (self, ",\"Attribute\":[")
+                 ? -1
+                 : 0;
+        json_decref (event);
+    }
+    else
+        rc = write_text (self, CSV_HEADER);
+    if (rc != 0)
+        return im_fail (EIO, NULL, 0, "write error");
+    self->started = 1;
+    return 0;
+}
+
+int
+im_export_record (im_export_t *self, const json_t *record, char *err, size_t errsz)
+{
+    if (!self || !record)
+        return im_fail (EINVAL, err, errsz, "export: no exporter or no record");
+    if (self->failed)
+        return im_fail (EIO, err, errsz, "export: an earlier write failed");
+    if (self->finished)
+        return im_fail (EINVAL, err, errsz, "export: already finished");
+    if (read_record (self, record, err, errsz))
+        return -1;
+    const im_record_t *r = &self->rec;
+    if ((self->format == FORMAT_CSV && csv_check (r, err, errsz))
+        || (self->format == FORMAT_MISP && misp_check (r, err, errsz)))
+        return -1;
+
+    json_t *obj = NULL;
+    if (self->format == FORMAT_STIX)
+        obj = stix_indicator (self, r);
+    else if (self->format == FORMAT_MISP)
+        obj = misp_attribute (r);
+    if (self->format != FORMAT_CSV && !obj)
+        return im_fail (ENOMEM, err, errsz, "out of memory");
+
+    int rc;
+    if (start (self) != 0) {
+        json_decref (obj);
+        if (errno == ENOMEM)
+            return im_fail (ENOMEM, err, errsz, "out of memory");
+        return io_fail (self, err, errsz);
+    }
+    if (self->format == FORMAT_CSV)
+        rc = csv_line (self, r);
+    else {
+        const char *sep = self->count ? ",\n" : self->format == FORMAT_STIX
+                                                    ? ",\"objects\":[\n"
+                                                    : "\n";
+        rc = write_text (self, sep) || write_json (self, obj) ? -1 : 0;
+        json_decref (obj);
+    }
+    if (rc != 0)
+        return io_fail (self, err, errsz);
+    if (self->format == FORMAT_STIX) {
+        self->markings |= 1u << r->tlp;
+        stix_note (self, r);
+    }
+    self->count++;
+    return 0;
+}
+
+int
+im_export_finish (im_export_t *self, char *err, size_t errsz)
+{
+    if (!self)
+        return im_fail (EINVAL, err, errsz, "export: no exporter");
+    if (self->failed)
+        return im_fail (EIO, err, errsz, "export: an earlier write failed");
+    if (self->finished)
+        return im_fail (EINVAL, err, errsz, "export: already finished");
+    if (start (self) != 0) {
+        if (errno == ENOMEM)
+            return im_fail (ENOMEM, err, errsz, "out of memory");
+        return io_fail (self, err, errsz);
+    }
+    int rc = 0;
+    if (self->format == FORMAT_STIX) {
+        /* STIX allows no empty list: an empty bundle has no "objects". */
+        for (int tlp = IM_TLP_CLEAR; tlp < IM_TLP_COUNT && rc == 0; tlp++) {
+            if (!(self->markings & (1u << tlp)))
+                continue;
+            json_t *m = stix_marking (tlp);
+            if (!m)
+                return im_fail (ENOMEM, err, errsz, "out of memory");
+            rc = write_text (self, ",\n") || write_json (self, m) ? -1 : 0;
+            json_decref (m);
+        }
+        if (rc == 0)
+            rc = write_text (self, self->count ? "\n]}\n" : "}\n");
+    }
+    else if (self->format == FORMAT_MISP)
+        rc = write_text (self, self->count ? "\n]}}\n" : "]}}\n");
+    if (rc != 0 || fflush (self->out) != 0 || ferror (self->out))
+        return io_fail (self, err, errsz);
+    self->finished = 1;
+    return 0;
+}
+
+size_t
+im_export_count (im_export_t *self)
+{
+    return self ? self->count : 0;
+}
+
+size_t
+im_export_notes (im_export_t *self, char *note_out, size_t notesz)
+{
+    if (note_out && notesz)
+        snprintf (note_out, notesz, "%s", self ? self->note : "");
+    return self ? self->notes : 0;
+}

@@ -1,0 +1,58 @@
+/* im_export.h -- writes records (as im_record_to_json() makes them) as a STIX 2.1
+ * bundle, a MISP event or CSV, streamed to a FILE one record at a time, so that
+ * an export of millions of records never sits whole in memory. */
+#ifndef IM_EXPORT_H
+#define IM_EXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+typedef struct _im_export_t im_export_t;
+
+/* Longest ORIGIN_LABEL accepted, in bytes. */
+#define IM_EXPORT_LABEL_MAX 256
+
+/* A new exporter writing to OUT (borrowed: the caller closes it). FORMAT is
+ * "stix", "misp" or "csv". NOW is the export time (seconds since the epoch),
+ * used for the bundle/event metadata. ORIGIN_LABEL names what is exported for
+ * the MISP event's info (NULL: "all origins"); at most IM_EXPORT_LABEL_MAX
+ * bytes of UTF-8 without control characters. Nothing is written before the
+ * first record or im_export_finish(). Returns NULL with errno EINVAL (bad
+ * argument) or ENOMEM. */
+im_export_t *im_export_new (const char *format, FILE *out, int64_t now,
+                            const char *origin_label);
+
+/* NULL-safe; sets *SELF_P to NULL; preserves errno. Does not write the
+ * epilogue (call im_export_finish() for a complete document) nor close OUT. */
+void im_export_destroy (im_export_t **self_p);
+
+/* Writes one record (a JSON object as im_record_to_json() makes it; fields it
+ * does not use, like "recipients" or "version", are ignored). Every field used
+ * is checked first: returns -1 with errno EINVAL and a reason naming the field
+ * in ERR for a record that is malformed or that the format cannot express
+ * (CSV: a tag holding ';', the tag separator; MISP: a tag starting with "tlp:"
+ * or "intelmesh:", which would read back as a label or setting), and then
+ * nothing of it is written. Returns -1 with errno EIO on a write error (the
+ * exporter then refuses everything with EIO), ENOMEM, EINVAL after
+ * im_export_finish(), and 0 when the record was written. */
+int im_export_record (im_export_t *self, const json_t *record, char *err, size_t errsz);
+
+/* Writes the epilogue (an export without records is a valid empty bundle,
+ * event, or a CSV header alone) and flushes OUT. Returns 0, or -1 with errno
+ * EIO (write error), or EINVAL when called twice. */
+int im_export_finish (im_export_t *self, char *err, size_t errsz);
+
+/* Records written so far; 0 for NULL. */
+size_t im_export_count (im_export_t *self);
+
+/* Records written with a note: written as they are although the format would
+ * want otherwise (STIX: valid_until not later than valid_from -- valid_from
+ * being the record's, or its created time when unset -- or modified before
+ * created). The last note, one line, goes into NOTE when NOTE is given;
+ * "" when there is none. 0 for NULL. */
+size_t im_export_notes (im_export_t *self, char *note, size_t notesz);
+
+#endif
