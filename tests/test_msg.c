@@ -679,7 +679,7 @@ test_bad_arguments (void)
         "decode cuts its error to a small error buffer");
 
     /* Unknown ids, both ways. */
-    static const uint8_t unknown[] = { 0, 10, 11, 255 };
+    static const uint8_t unknown[] = { 0, 12, 13, 255 };
     for (size_t i = 0; i < COUNT (unknown); i++) {
         char what[64], why[64];
         session_msg (&msg, unknown[i], 1);
@@ -699,7 +699,7 @@ test_bad_arguments (void)
         { IM_MSG_HELLO, "HELLO" }, { IM_MSG_PULL, "PULL" }, { IM_MSG_RECORDS, "RECORDS" },
         { IM_MSG_PING, "PING" },   { IM_MSG_PONG, "PONG" }, { 0, "?" },
         { IM_MSG_HAVE, "HAVE" },   { IM_MSG_LAZY, "LAZY" },
-        { IM_MSG_FETCH, "FETCH" }, { IM_MSG_FOUND, "FOUND" }, { 10, "?" },
+        { IM_MSG_FETCH, "FETCH" }, { IM_MSG_FOUND, "FOUND" }, { IM_MSG_ROTATE, "ROTATE" }, { IM_MSG_ROTATED, "ROTATED" }, { 12, "?" },
         { -1, "?" },               { 256 + IM_MSG_PING, "?" },
     };
     for (size_t i = 0; i < COUNT (names); i++)
@@ -1471,6 +1471,116 @@ test_have (void)
         "decode refuses a HAVE with a count of 1001");
 }
 
+
+/* ROTATE and ROTATED, and the rotation statement ROTATE carries (SPEC.md,
+ * "ROTATE and ROTATED"). */
+static void
+test_rotation (void)
+{
+    char why[256];
+    im_rotation_t r = { .issued = 1800000000, .until = 1800604800 }, back;
+    uint8_t st[IM_ROTATION_SIZE], bad[IM_ROTATION_SIZE + 1], other_pk[32], other_sk[64];
+    memcpy (r.node, pk, IM_NODE_ID_SIZE);
+    memset (r.old_curve, 0x11, 32);
+    memset (r.new_curve, 0x22, 32);
+    crypto_sign_keypair (other_pk, other_sk);
+
+    errno = 0;
+    ok (im_rotation_sign (NULL, sk, st) == -1 && errno == EINVAL,
+        "rotation_sign rejects a missing statement");
+    im_rotation_t same = r;
+    memcpy (same.new_curve, same.old_curve, 32);
+    errno = 0;
+    ok (im_rotation_sign (&same, sk, st) == -1 && errno == EINVAL,
+        "rotation_sign rejects a new key equal to the old one");
+    im_rotation_t late = r;
+    late.until = late.issued;
+    errno = 0;
+    ok (im_rotation_sign (&late, sk, st) == -1 && errno == EINVAL,
+        "rotation_sign rejects a grace period that ends when it starts");
+    errno = 0;
+    ok (im_rotation_sign (&r, other_sk, st) == -1 && errno == EINVAL,
+        "rotation_sign rejects a secret key that is not the node id's");
+    errno = 0;
+    ok (im_rotation_verify (NULL, IM_ROTATION_SIZE, &back, why, sizeof why) == -1
+            && errno == EINVAL,
+        "rotation_verify rejects a missing buffer");
+
+    ok (im_rotation_sign (&r, sk, st) == 0, "rotation_sign signs a good statement");
+    ok (memcmp (st, "IMR1", 4) == 0 && memcmp (st + 4, pk, 32) == 0
+            && st[36] == 0x11 && st[68] == 0x22,
+        "the statement starts with IMR1, the node id, the old and the new key");
+    ok (im_rotation_verify (st, sizeof st, &back, why, sizeof why) == 0
+            && memcmp (back.node, pk, 32) == 0 && back.issued == r.issued
+            && back.until == r.until && back.new_curve[0] == 0x22,
+        "rotation_verify reads back every field of a good statement");
+
+    /* Every byte counts: a change anywhere breaks the signature or the
+     * format. */
+    int all = 1;
+    for (size_t i = 0; i < IM_ROTATION_SIZE; i++) {
+        memcpy (bad, st, sizeof st);
+        bad[i] ^= 0x01;
+        errno = 0;
+        if (im_rotation_verify (bad, IM_ROTATION_SIZE, &back, why, sizeof why) != -1
+            || (errno != EPERM && errno != EBADMSG))
+            all = 0;
+    }
+    ok (all, "rotation_verify refuses a statement with any one bit changed");
+    memcpy (bad, st, sizeof st);
+    errno = 0;
+    ok (im_rotation_verify (bad, IM_ROTATION_SIZE - 1, &back, why, sizeof why) == -1
+            && errno == EBADMSG,
+        "rotation_verify refuses a statement one byte short");
+    bad[IM_ROTATION_SIZE] = 0;
+    errno = 0;
+    ok (im_rotation_verify (bad, IM_ROTATION_SIZE + 1, &back, why, sizeof why) == -1
+            && errno == EBADMSG,
+        "rotation_verify refuses a statement one byte long");
+    memcpy (bad, st, sizeof st);
+    memcpy (bad + 4, other_pk, 32); /* someone else's id, our signature */
+    errno = 0;
+    ok (im_rotation_verify (bad, IM_ROTATION_SIZE, &back, why, sizeof why) == -1
+            && errno == EPERM && strstr (why, "signature"),
+        "rotation_verify refuses a statement claimed for another node");
+
+    /* The messages. */
+    uint8_t wire[512];
+    size_t len;
+    memset (&msg, 0, sizeof msg);
+    msg.id = IM_MSG_ROTATE;
+    memcpy (msg.rotation, st, sizeof st);
+    ok (im_msg_encode (&msg, wire, sizeof wire, &len) == 0 && len == 3 + IM_ROTATION_SIZE
+            && wire[2] == 10 && memcmp (wire + 3, st, sizeof st) == 0,
+        "ROTATE is id 10 followed by the 180-byte statement");
+    ok (im_msg_decode (wire, len, &got, why, sizeof why) == 0 && got.id == IM_MSG_ROTATE
+            && memcmp (got.rotation, st, sizeof st) == 0,
+        "ROTATE decodes back to its statement");
+    errno = 0;
+    ok (im_msg_decode (wire, len - 1, &got, why, sizeof why) == -1 && errno == EBADMSG
+            && strstr (why, "truncated"),
+        "a truncated ROTATE is refused");
+    wire[len] = 0;
+    errno = 0;
+    ok (im_msg_decode (wire, len + 1, &got, why, sizeof why) == -1 && errno == EBADMSG
+            && strstr (why, "trailing"),
+        "a ROTATE with a trailing byte is refused");
+    ok (strcmp (im_msg_name (IM_MSG_ROTATE), "ROTATE") == 0
+            && strcmp (im_msg_name (IM_MSG_ROTATED), "ROTATED") == 0,
+        "ROTATE and ROTATED have their names");
+    memset (&msg, 0, sizeof msg);
+    msg.id = IM_MSG_ROTATED;
+    memset (msg.curve, 0x22, 32);
+    ok (im_msg_encode (&msg, wire, sizeof wire, &len) == 0 && len == 35 && wire[2] == 11,
+        "ROTATED is id 11 followed by the 32-byte key");
+    ok (im_msg_decode (wire, len, &got, why, sizeof why) == 0 && got.id == IM_MSG_ROTATED
+            && got.curve[31] == 0x22,
+        "ROTATED decodes back to its key");
+    errno = 0;
+    ok (im_msg_decode (wire, 34, &got, why, sizeof why) == -1 && errno == EBADMSG,
+        "a truncated ROTATED is refused");
+}
+
 int
 main (void)
 {
@@ -1519,5 +1629,6 @@ main (void)
     test_decode_truncated ();
     test_decode_malformed ();
     test_size_limit ();
+    test_rotation ();
     return done_testing ();
 }
