@@ -20,7 +20,7 @@
 static char fixtures[4096];
 
 typedef struct {
-    const char *id;    /* NULL: no "id" */
+    const char *id; /* NULL: no "id" */
     const char *type;
     const char *value;
     const char *tlp;   /* NULL: no "tlp" */
@@ -45,7 +45,7 @@ field (const json_t *item, const char *key, char *buf, size_t bufsz)
     if (json_is_string (v))
         return json_string_value (v);
     if (json_is_integer (v)) {
-        snprintf (buf, bufsz, "%lld", (long long) json_integer_value (v));
+        snprintf (buf, bufsz, "%lld", (long long)json_integer_value (v));
         return buf;
     }
     return "(other)";
@@ -60,15 +60,16 @@ tags_text (const json_t *item, char *buf, size_t bufsz)
     if (!tags)
         return NULL;
     buf[0] = '\0';
-    json_array_foreach (tags, i, t)
-        o += (size_t) snprintf (buf + o, bufsz > o ? bufsz - o : 0, "%s%s", i ? "," : "",
-                                json_is_string (t) ? json_string_value (t) : "?");
+    json_array_foreach (tags, i, t) o
+        += (size_t)snprintf (buf + o, bufsz > o ? bufsz - o : 0, "%s%s", i ? "," : "",
+                             json_is_string (t) ? json_string_value (t) : "?");
     return buf;
 }
 
 /* Checks the items from FIRST on against the table WANT. */
 static void
-check_items (im_import_t *im, size_t first, const want_t *want, size_t n, const char *what)
+check_items (im_import_t *im, size_t first, const want_t *want, size_t n,
+             const char *what)
 {
     json_t *items = im_import_items (im);
     cmp_ok (json_array_size (items) - first, "==", n, "%s gives %zu items", what, n);
@@ -76,21 +77,24 @@ check_items (im_import_t *im, size_t first, const want_t *want, size_t n, const 
         const json_t *it = json_array_get (items, first + i);
         char b1[64], b2[64], b3[1024];
         const char *label = want[i].value;
-        is (field (it, "type", b1, sizeof b1), want[i].type, "%s item %zu (%.40s) has type %s",
-            what, i, label, want[i].type);
-        is (field (it, "value", b1, sizeof b1), want[i].value, "%s item %zu has value %.40s",
-            what, i, label);
+        is (field (it, "type", b1, sizeof b1), want[i].type,
+            "%s item %zu (%.40s) has type %s", what, i, label, want[i].type);
+        is (field (it, "value", b1, sizeof b1), want[i].value,
+            "%s item %zu has value %.40s", what, i, label);
         is (field (it, "id", b1, sizeof b1), want[i].id, "%s item %zu (%.40s) has id %s",
             what, i, label, want[i].id ? want[i].id : "(none)");
-        is (field (it, "tlp", b1, sizeof b1), want[i].tlp, "%s item %zu (%.40s) has tlp %s",
-            what, i, label, want[i].tlp ? want[i].tlp : "(none)");
+        is (field (it, "tlp", b1, sizeof b1), want[i].tlp,
+            "%s item %zu (%.40s) has tlp %s", what, i, label,
+            want[i].tlp ? want[i].tlp : "(none)");
         is (field (it, "reach", b2, sizeof b2), want[i].reach,
             "%s item %zu (%.40s) has reach %s", what, i, label,
             want[i].reach ? want[i].reach : "(none)");
-        is (tags_text (it, b3, sizeof b3), want[i].tags, "%s item %zu (%.40s) has tags %s",
-            what, i, label, want[i].tags ? want[i].tags : "(none)");
+        is (tags_text (it, b3, sizeof b3), want[i].tags,
+            "%s item %zu (%.40s) has tags %s", what, i, label,
+            want[i].tags ? want[i].tags : "(none)");
         ok (json_is_true (json_object_get (it, "revoke")) == want[i].revoke,
-            "%s item %zu (%.40s) is %srevoked", what, i, label, want[i].revoke ? "" : "not ");
+            "%s item %zu (%.40s) is %srevoked", what, i, label,
+            want[i].revoke ? "" : "not ");
         ok (json_is_string (json_object_get (it, "source")),
             "%s item %zu (%.40s) names its source", what, i, label);
     }
@@ -129,13 +133,13 @@ derived_id (const char *uuid, int n, char out[40])
     char name[128];
     unsigned char h[16];
     int len = snprintf (name, sizeof name, "indicator--%s#%d", uuid, n);
-    crypto_generichash (h, sizeof h, (const unsigned char *) name, (size_t) len, NULL, 0);
-    h[6] = (unsigned char) ((h[6] & 0x0f) | 0x50);
-    h[8] = (unsigned char) ((h[8] & 0x3f) | 0x80);
+    crypto_generichash (h, sizeof h, (const unsigned char *)name, (size_t)len, NULL, 0);
+    h[6] = (unsigned char)((h[6] & 0x0f) | 0x50);
+    h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
     snprintf (out, 40,
-              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", h[0],
-              h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12],
-              h[13], h[14], h[15]);
+              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+              h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11],
+              h[12], h[13], h[14], h[15]);
     return out;
 }
 
@@ -166,11 +170,13 @@ test_bad_arguments (void)
     ok (rc == -1 && errno == EINVAL, "import_data refuses a NULL name");
     errno = 0;
     rc = im_import_data (im, "x", "type,value\n", 11, -1, NULL, 0);
-    ok (rc == -1 && errno == EINVAL, "import_data refuses format -1 with no error buffer");
+    ok (rc == -1 && errno == EINVAL,
+        "import_data refuses format -1 with no error buffer");
     errno = 0;
     rc = im_import_data (im, "empty", "", 0, IM_FORMAT_CSV, err, sizeof err);
     ok (rc == -1 && errno == EINVAL, "import_data refuses an empty CSV file");
-    ok (strstr (err, "empty: no CSV header line") != NULL, "the error says there is no header");
+    ok (strstr (err, "empty: no CSV header line") != NULL,
+        "the error says there is no header");
     errno = 0;
     rc = im_import_data (im, "nothing", "", 0, IM_FORMAT_NONE, err, sizeof err);
     ok (rc == -1 && errno == EINVAL, "import_data refuses empty data of no format");
@@ -184,7 +190,8 @@ test_bad_arguments (void)
     im_import_set_tlp (NULL, IM_TLP_RED);
     ok (1, "set_tlp on NULL does nothing");
     cmp_ok (im_import_count (im), "==", 0, "failed calls added no items");
-    cmp_ok (json_object_size (im_import_refused (im)), "==", 0, "failed calls counted nothing");
+    cmp_ok (json_object_size (im_import_refused (im)), "==", 0,
+            "failed calls counted nothing");
 
     im_import_destroy (&im);
     ok (im == NULL, "destroy sets the pointer to NULL");
@@ -201,17 +208,18 @@ test_formats (void)
         const char *name;
         int want;
     } good[] = {
-        { "stix", IM_FORMAT_STIX }, { "STIX", IM_FORMAT_STIX }, { "misp", IM_FORMAT_MISP },
-        { "Misp", IM_FORMAT_MISP }, { "csv", IM_FORMAT_CSV }, { "CSV", IM_FORMAT_CSV },
+        { "stix", IM_FORMAT_STIX }, { "STIX", IM_FORMAT_STIX },
+        { "misp", IM_FORMAT_MISP }, { "Misp", IM_FORMAT_MISP },
+        { "csv", IM_FORMAT_CSV },   { "CSV", IM_FORMAT_CSV },
     };
     static const char *bad[] = { "", "json", "stix2", " csv", "none", "taxii" };
     for (size_t i = 0; i < COUNT (good); i++)
-        cmp_ok (im_format_parse (good[i].name), "==", good[i].want, "format parse reads %s",
-                good[i].name);
+        cmp_ok (im_format_parse (good[i].name), "==", good[i].want,
+                "format parse reads %s", good[i].name);
     for (size_t i = 0; i < COUNT (bad); i++) {
         errno = 0;
-        ok (im_format_parse (bad[i]) == -1 && errno == EINVAL, "format parse refuses '%s'",
-            bad[i]);
+        ok (im_format_parse (bad[i]) == -1 && errno == EINVAL,
+            "format parse refuses '%s'", bad[i]);
     }
     errno = 0;
     ok (im_format_parse (NULL) == -1 && errno == EINVAL, "format parse refuses NULL");
@@ -236,7 +244,8 @@ test_formats (void)
         { "{\"response\":[]}", IM_FORMAT_MISP, "a restSearch response" },
         { "[{\"Event\":{}}]", IM_FORMAT_MISP, "an array of events" },
         { "type,value\nipv4,192.0.2.1\n", IM_FORMAT_CSV, "a CSV header" },
-        { "\n\r\n ID , Value ,TYPE\r\n", IM_FORMAT_CSV, "a CSV header after blank lines" },
+        { "\n\r\n ID , Value ,TYPE\r\n", IM_FORMAT_CSV,
+          "a CSV header after blank lines" },
         { "\"type\",\"value\"\n", IM_FORMAT_CSV, "a quoted CSV header" },
         { "type,name\n", IM_FORMAT_NONE, "a CSV header without value" },
         { "hello world\n", IM_FORMAT_NONE, "plain text" },
@@ -247,11 +256,12 @@ test_formats (void)
         { "", IM_FORMAT_NONE, "nothing" },
     };
     for (size_t i = 0; i < COUNT (guesses); i++)
-        cmp_ok (im_import_guess (guesses[i].data, strlen (guesses[i].data)), "==",
-                guesses[i].want, "guess reads %s as %s", guesses[i].why,
+        cmp_ok (im_import_guess (guesses[i].data, strlen (guesses[i].data)),
+                "==", guesses[i].want, "guess reads %s as %s", guesses[i].why,
                 im_format_name (guesses[i].want) ? im_format_name (guesses[i].want)
                                                  : "nothing");
-    cmp_ok (im_import_guess (NULL, 5), "==", IM_FORMAT_NONE, "guess returns NONE for NULL");
+    cmp_ok (im_import_guess (NULL, 5), "==", IM_FORMAT_NONE,
+            "guess returns NONE for NULL");
 }
 
 static void
@@ -269,16 +279,16 @@ test_stix (void)
           "c2,loader-x", 0 },
         { "a0000001-0000-4000-8000-000000000002", "ipv4", "203.0.113.0/24", "green",
           "unlimited", NULL, 0 },
-        { "a0000001-0000-4000-8000-000000000003", "ipv6", "2001:db8::7", "clear", NULL, NULL,
-          0 },
-        { "a0000001-0000-4000-8000-000000000004", "domain", "evil.example", "red", NULL, NULL,
-          1 },
+        { "a0000001-0000-4000-8000-000000000003", "ipv6", "2001:db8::7", "clear", NULL,
+          NULL, 0 },
+        { "a0000001-0000-4000-8000-000000000004", "domain", "evil.example", "red", NULL,
+          NULL, 1 },
         { "a0000001-0000-4000-8000-000000000005", "url", "http://evil.example/it's\\here",
           NULL, NULL, NULL, 0 },
         { "a0000001-0000-4000-8000-000000000006", "email", "phish@evil.example", "green",
           NULL, NULL, 0 },
-        { "a0000001-0000-4000-8000-000000000007", "md5", "d41d8cd98f00b204e9800998ecf8427e",
-          NULL, NULL, NULL, 0 },
+        { "a0000001-0000-4000-8000-000000000007", "md5",
+          "d41d8cd98f00b204e9800998ecf8427e", NULL, NULL, NULL, 0 },
         { "a0000001-0000-4000-8000-000000000008", "sha1",
           "da39a3ee5e6b4b0d3255bfef95601890afd80709", NULL, NULL, NULL, 0 },
         { "a0000001-0000-4000-8000-000000000009", "sha256",
@@ -288,22 +298,23 @@ test_stix (void)
           "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
           "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
           NULL, NULL, NULL, 0 },
-        { "a0000001-0000-4000-8000-000000000011", "filename", "invoice.pdf.exe", NULL, NULL,
-          NULL, 0 },
+        { "a0000001-0000-4000-8000-000000000011", "filename", "invoice.pdf.exe", NULL,
+          NULL, NULL, 0 },
         { "a0000001-0000-4000-8000-000000000012", "asn", "AS64500", NULL, NULL, NULL, 0 },
         { "a0000001-0000-4000-8000-000000000013", "domain", "a.evil.example", NULL, NULL,
           "pair", 0 },
         { derived_id ("a0000001-0000-4000-8000-000000000013", 1, d1), "domain",
           "b.evil.example", NULL, NULL, "pair", 0 },
-        { "a0000001-0000-4000-8000-000000000014", "md5", "0123456789abcdef0123456789abcdef",
-          "amber+strict", NULL, NULL, 0 },
+        { "a0000001-0000-4000-8000-000000000014", "md5",
+          "0123456789abcdef0123456789abcdef", "amber+strict", NULL, NULL, 0 },
         { derived_id ("a0000001-0000-4000-8000-000000000014", 1, d2), "sha1",
           "0123456789abcdef0123456789abcdef01234567", "amber+strict", NULL, NULL, 0 },
-        { derived_id ("a0000001-0000-4000-8000-000000000014", 2, d3), "ipv4", "192.0.2.55",
-          "amber+strict", NULL, NULL, 0 },
-        { "a0000001-0000-4000-8000-000000000015", "domain", "custom.evil.example", "amber",
-          NULL, NULL, 0 },
-        { "a0000001-0000-4000-8000-000000000016", "ipv4", "192.0.2.66", "red", NULL, NULL, 0 },
+        { derived_id ("a0000001-0000-4000-8000-000000000014", 2, d3), "ipv4",
+          "192.0.2.55", "amber+strict", NULL, NULL, 0 },
+        { "a0000001-0000-4000-8000-000000000015", "domain", "custom.evil.example",
+          "amber", NULL, NULL, 0 },
+        { "a0000001-0000-4000-8000-000000000016", "ipv4", "192.0.2.66", "red", NULL, NULL,
+          0 },
     };
     check_items (im, 0, want, COUNT (want), "the STIX bundle");
     json_t *items = im_import_items (im);
@@ -343,8 +354,9 @@ test_stix (void)
     check_counts (im_import_refused (im), refused, COUNT (refused), "STIX refused");
     cmp_ok (json_array_size (im_import_messages (im)), "==", 3,
             "each refused STIX object has a message");
-    ok (ends_with (json_string_value (json_array_get (im_import_messages (im), 1)),
-                   "indicator--c0000001-0000-4000-8000-000000000002: confidence is not 0..100"),
+    ok (ends_with (
+            json_string_value (json_array_get (im_import_messages (im), 1)),
+            "indicator--c0000001-0000-4000-8000-000000000002: confidence is not 0..100"),
         "a message names the indicator and the reason");
 
     /* Re-importing gives the same ids. */
@@ -356,8 +368,8 @@ test_stix (void)
     for (size_t i = 0; i < n; i++)
         same &= json_equal (json_array_get (items, i), json_array_get (items, n + i));
     ok (same, "the second import gives the same items, ids included");
-    cmp_ok (json_integer_value (json_object_get (im_import_skipped (im),
-                                                 "pattern not mappable")),
+    cmp_ok (json_integer_value (
+                json_object_get (im_import_skipped (im), "pattern not mappable")),
             "==", 20, "counts add up across files");
     im_import_destroy (&im);
 }
@@ -382,7 +394,8 @@ test_patterns (void)
         { "[file:hashes.sha1 = 'abc']", 1, "abc" },
         { "[file:hashes.'SHA-256' = 'abc']", 1, "abc" },
         { "[file:hashes.SHA512 = 'abc']", 1, "abc" },
-        { "[url:value = 'a\\\\'b']", -1, NULL },
+        { "[url:value = 'a'b']", -1, NULL },
+        { "[url:value = 'a\\\\'b']", 1, "a'b" },
         { "[url:value = 'a\\\\\\\\b']", 1, "a\\b" },
         { "[url:value = 'a\\\\nb']", -1, NULL },
         { "[domain-name:value = 'a.example'] OR [domain-name:value = 'b.example'] OR "
@@ -428,10 +441,10 @@ test_patterns (void)
                                  sizeof err);
         printable (table[i].pattern, q, sizeof q);
         if (table[i].items > 0) {
-            ok (rc == 0 && (int) im_import_count (im) == table[i].items,
+            ok (rc == 0 && (int)im_import_count (im) == table[i].items,
                 "pattern %s gives %d items", q, table[i].items);
-            is (json_string_value (json_object_get (
-                    json_array_get (im_import_items (im), 0), "value")),
+            is (json_string_value (
+                    json_object_get (json_array_get (im_import_items (im), 0), "value")),
                 table[i].first, "pattern %s gives the value %s first", q, table[i].first);
         }
         else
@@ -447,23 +460,25 @@ test_patterns (void)
     size_t big = IM_IMPORT_PATTERN_MAX + 100;
     char *buf = malloc (big + 512), err[256];
     im_import_t *im = im_import_new ();
-    size_t o = (size_t) sprintf (buf, "{\"type\":\"bundle\",\"objects\":[{\"type\":"
-                                      "\"indicator\",\"id\":\"indicator--11111111-2222-4333-"
-                                      "8444-555555555555\",\"pattern\":\"");
+    size_t o
+        = (size_t)sprintf (buf, "{\"type\":\"bundle\",\"objects\":[{\"type\":"
+                                "\"indicator\",\"id\":\"indicator--11111111-2222-4333-"
+                                "8444-555555555555\",\"pattern\":\"");
     for (int k = 0; k <= IM_IMPORT_PATTERN_TERMS_MAX; k++)
-        o += (size_t) sprintf (buf + o, "%s[file:name = 'f%d']", k ? " OR " : "", k);
-    o += (size_t) sprintf (buf + o, "\"}]}");
+        o += (size_t)sprintf (buf + o, "%s[file:name = 'f%d']", k ? " OR " : "", k);
+    o += (size_t)sprintf (buf + o, "\"}]}");
     int rc = im_import_data (im, "many.json", buf, o, IM_FORMAT_STIX, err, sizeof err);
     ok (rc == 0 && im_import_count (im) == 0
             && json_object_get (im_import_skipped (im), "pattern not mappable"),
         "a pattern of %d comparisons is skipped as not mappable",
         IM_IMPORT_PATTERN_TERMS_MAX + 1);
-    o = (size_t) sprintf (buf, "{\"type\":\"bundle\",\"objects\":[{\"type\":\"indicator\","
-                               "\"id\":\"indicator--11111111-2222-4333-8444-555555555555\","
-                               "\"pattern\":\"[file:name = '");
+    o = (size_t)sprintf (buf,
+                         "{\"type\":\"bundle\",\"objects\":[{\"type\":\"indicator\","
+                         "\"id\":\"indicator--11111111-2222-4333-8444-555555555555\","
+                         "\"pattern\":\"[file:name = '");
     memset (buf + o, 'a', big);
     o += big;
-    o += (size_t) sprintf (buf + o, "']\"}]}");
+    o += (size_t)sprintf (buf + o, "']\"}]}");
     rc = im_import_data (im, "huge.json", buf, o, IM_FORMAT_STIX, err, sizeof err);
     ok (rc == 0 && im_import_count (im) == 0
             && json_object_get (im_import_refused (im), "pattern is longer than 64 KiB"),
@@ -494,10 +509,11 @@ test_misp (void)
         { E (07), "email", "victim@example.org", "amber", NULL, "osint", 0 },
         { E (08), "email", "ops@evil.example", "amber", "0", "osint", 0 },
         { E (09), "md5", "d41d8cd98f00b204e9800998ecf8427e", "amber", "0", "osint", 0 },
-        { E (10), "sha1", "da39a3ee5e6b4b0d3255bfef95601890afd80709", "amber", "0", "osint",
-          0 },
-        { E (11), "sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-          "amber", "0", "osint", 0 },
+        { E (10), "sha1", "da39a3ee5e6b4b0d3255bfef95601890afd80709", "amber", "0",
+          "osint", 0 },
+        { E (11), "sha256",
+          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "amber",
+          "0", "osint", 0 },
         { E (12), "sha512",
           "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
           "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
@@ -509,8 +525,9 @@ test_misp (void)
           "filename:invoice.exe,osint", 0 },
         { E (17), "sha1", "0123456789abcdef0123456789abcdef01234567", "amber", "0",
           "filename:setup.exe,osint", 0 },
-        { E (18), "sha256", "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a",
-          "amber", "0", "osint", 0 },
+        { E (18), "sha256",
+          "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a", "amber",
+          "0", "osint", 0 },
         { E (19), "sha512",
           "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
           "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
@@ -522,10 +539,10 @@ test_misp (void)
         { E (28), "ipv4", "192.0.2.28", "clear", "0", "osint", 0 },
         { E (29), "ipv4", "192.0.2.29", "amber+strict", "0", "osint", 0 },
         { "e3000001-0000-4000-8000-000000000001", "sha256",
-          "0000000000000000000000000000000000000000000000000000000000000001", "amber", "2",
-          "osint", 0 },
-        { "e3000001-0000-4000-8000-000000000003", "domain", "gone.evil.example", "amber", "1",
-          "osint", 1 },
+          "0000000000000000000000000000000000000000000000000000000000000001", "amber",
+          "2", "osint", 0 },
+        { "e3000001-0000-4000-8000-000000000003", "domain", "gone.evil.example", "amber",
+          "1", "osint", 1 },
     };
 #undef E
     check_items (im, 0, want, COUNT (want), "the MISP event");
@@ -534,10 +551,10 @@ test_misp (void)
         "the MISP comment is the description");
     is (field (json_array_get (items, 0), "confidence", b, sizeof b), "70",
         "the event's intelmesh:confidence tag sets the confidence");
-    is (field (json_array_get (items, 1), "description", b, sizeof b), "Loader X campaign",
-        "the event info stands in for a missing comment");
-    is (field (json_array_get (items, 23), "description", b, sizeof b), "Loader X campaign",
-        "the event info stands in for a blank comment");
+    is (field (json_array_get (items, 1), "description", b, sizeof b),
+        "Loader X campaign", "the event info stands in for a missing comment");
+    is (field (json_array_get (items, 23), "description", b, sizeof b),
+        "Loader X campaign", "the event info stands in for a blank comment");
     is (field (json_array_get (items, 17), "description", b, sizeof b),
         "Dropper\nfilename: a-very-long-file-name-that-does-not-fit-into-a-tag-of-one-"
         "hundred-and-twenty-eight-bytes-because-it-goes-on-and-on-and-on-and-on.exe",
@@ -572,16 +589,16 @@ test_misp (void)
           "unlimited", NULL, 0 },
         { "f1000001-0000-4000-8000-000000000002", "ipv4", "198.51.100.0/24", "green",
           "unlimited", NULL, 0 },
-        { "f1000002-0000-4000-8000-000000000001", "url", "https://two.evil.example/x", NULL,
-          "0", NULL, 0 },
+        { "f1000002-0000-4000-8000-000000000001", "url", "https://two.evil.example/x",
+          NULL, "0", NULL, 0 },
     };
     check_items (im, n, resp, COUNT (resp), "the MISP response");
     im_import_destroy (&im);
 
     /* A feed directory. */
     im = im_import_new ();
-    rc = im_import_file (im, fixture (path, sizeof path, "misp-feed"), IM_FORMAT_NONE, err,
-                         sizeof err);
+    rc = im_import_file (im, fixture (path, sizeof path, "misp-feed"), IM_FORMAT_NONE,
+                         err, sizeof err);
     ok (rc == 0, "the MISP feed directory imports");
     if (rc)
         diag ("%s", err);
@@ -605,8 +622,9 @@ test_misp (void)
     rc = im_import_file (im, fixture (path, sizeof path, "misp-feed-missing"),
                          IM_FORMAT_NONE, err, sizeof err);
     ok (rc == -1 && errno == ENOENT, "a feed whose manifest names a missing file fails");
-    ok (strstr (err, "misp-feed-missing/b1b2c3d4-0000-4000-8000-000000000002.json: listed "
-                     "in manifest.json but missing")
+    ok (strstr (err,
+                "misp-feed-missing/b1b2c3d4-0000-4000-8000-000000000002.json: listed "
+                "in manifest.json but missing")
             != NULL,
         "the error names the missing event file");
     cmp_ok (im_import_count (im), "==", COUNT (feed),
@@ -636,13 +654,14 @@ test_csv (void)
         { "c1000001-0000-4000-8000-000000000001", "ipv4", "198.51.100.7", "amber", "2",
           "c2,loader-x", 0 },
         { NULL, "domain", "Evil.Example", NULL, NULL, NULL, 0 },
-        { "c1000001-0000-4000-8000-000000000003", "ipv6", "2001:db8::7", "clear", "unlimited",
-          "spaced tag,second", 0 },
+        { "c1000001-0000-4000-8000-000000000003", "ipv6", "2001:db8::7", "clear",
+          "unlimited", "spaced tag,second", 0 },
         { NULL, "md5", "0123456789abcdef0123456789abcdef", "red", "0",
           "filename:invoice.exe", 1 },
         { NULL, "asn", "64500", "amber+strict", "254", NULL, 1 },
-        { NULL, "sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-          "green", NULL, NULL, 0 },
+        { NULL, "sha256",
+          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "green",
+          NULL, NULL, 0 },
         { NULL, "domain", "www.evil.example", NULL, NULL, NULL, 1 },
     };
     check_items (im, 0, want, COUNT (want), "the good CSV file");
@@ -651,8 +670,8 @@ test_csv (void)
         "C2 server, seen in \"Loader X\"", "a quoted CSV cell keeps commas and quotes");
     is (field (json_array_get (items, 2), "description", b, sizeof b), "two\nlines",
         "a quoted CSV cell spans lines (CR LF becomes a newline)");
-    is (field (json_array_get (items, 2), "valid_from", b, sizeof b), "2025-03-01T00:00:00Z",
-        "a date is read as its midnight UTC");
+    is (field (json_array_get (items, 2), "valid_from", b, sizeof b),
+        "2025-03-01T00:00:00Z", "a date is read as its midnight UTC");
     is (field (json_array_get (items, 0), "confidence", b, sizeof b), "80",
         "the CSV confidence is kept");
     ok (ends_with (field (json_array_get (items, 4), "source", b, sizeof b),
@@ -661,8 +680,8 @@ test_csv (void)
     cmp_ok (json_object_size (im_import_refused (im)), "==", 0,
             "the good CSV file refuses nothing");
 
-    rc = im_import_file (im, fixture (path, sizeof path, "csv-bad.csv"), IM_FORMAT_CSV, err,
-                         sizeof err);
+    rc = im_import_file (im, fixture (path, sizeof path, "csv-bad.csv"), IM_FORMAT_CSV,
+                         err, sizeof err);
     ok (rc == 0, "the bad CSV file imports what it can");
     const want_t bad[] = {
         { NULL, "ipv4", "192.0.2.1", "green", NULL, "ok", 0 },
@@ -692,7 +711,8 @@ test_csv (void)
         "csv-bad.csv:12: type is empty",
         "csv-bad.csv:15: malformed CSV line (bad quoting)",
     };
-    cmp_ok (json_array_size (msgs), "==", COUNT (lines), "each refused CSV line has a message");
+    cmp_ok (json_array_size (msgs), "==", COUNT (lines),
+            "each refused CSV line has a message");
     for (size_t i = 0; i < COUNT (lines) && i < json_array_size (msgs); i++)
         ok (ends_with (json_string_value (json_array_get (msgs, i)), lines[i]),
             "message %zu is '%s'", i, lines[i]);
@@ -710,15 +730,18 @@ test_csv (void)
         { "\"TYPE\",\"Value\"\n\"ipv4\",\"192.0.2.1\"\n", 0, NULL },
         { "type,value,origin\nipv4,192.0.2.1,ffff\n", 0, NULL },
         { "value,type\n192.0.2.1,ipv4\n", 0, NULL },
-        { "type,value,colour\nipv4,192.0.2.1,x\n", EINVAL, "x.csv:1: unknown column 'colour'" },
-        { "type,type,value\nipv4,ipv4,192.0.2.1\n", EINVAL, "column 'type' appears twice" },
+        { "type,value,colour\nipv4,192.0.2.1,x\n", EINVAL,
+          "x.csv:1: unknown column 'colour'" },
+        { "type,type,value\nipv4,ipv4,192.0.2.1\n", EINVAL,
+          "column 'type' appears twice" },
         { "type\nipv4\n", EINVAL, "x.csv:1: the header has no 'value' column" },
         { "value\n1.2.3.4\n", EINVAL, "the header has no 'type' column" },
         { "\n\n", EINVAL, "x.csv: no CSV header line" },
         { "\"type,value\n", EINVAL, "x.csv:1: malformed CSV header" },
         { "type,value,confidence\nipv4,192.0.2.1,101\n", 0, "confidence is not 0..100" },
         { "type,value,confidence\nipv4,192.0.2.1,-1\n", 0, "confidence is not 0..100" },
-        { "type,value,reach\nipv4,192.0.2.1,255\n", 0, "reach is not 0..254 or unlimited" },
+        { "type,value,reach\nipv4,192.0.2.1,255\n", 0,
+          "reach is not 0..254 or unlimited" },
         { "type,value,revoke\nipv4,192.0.2.1,maybe\n", 0, "revoke is not true or false" },
         { "type,value,id\nipv4,192.0.2.1,not-a-uuid\n", 0, "id is not a UUID" },
         { "type,value,valid_until\nipv4,192.0.2.1,+30d\n", 0,
@@ -737,7 +760,7 @@ test_csv (void)
         im = im_import_new ();
         errno = 0;
         rc = im_import_data (im, "x.csv", table[i].data, strlen (table[i].data),
-                             IM_FORMAT_NONE, err, sizeof err);
+                             IM_FORMAT_CSV, err, sizeof err);
         printable (table[i].data, q, sizeof q);
         if (table[i].rc) {
             ok (rc == -1 && errno == table[i].rc && strstr (err, table[i].expect),
@@ -780,11 +803,14 @@ test_malformed (void)
           "Event 1: Object 0 is not an object with an \"Attribute\" array" },
         { "csv-unknown-column.csv", IM_FORMAT_NONE, EINVAL, "unknown column 'colour'" },
         { "unknown.txt", IM_FORMAT_NONE, EINVAL, "unknown.txt: cannot tell the format" },
-        { "unknown.txt", IM_FORMAT_STIX, EINVAL, "unknown.txt: line 1, column 1:" },
+        { "unknown.txt", IM_FORMAT_STIX, EINVAL,
+          "unknown.txt: line 1, column 4: '[' or '{' expected" },
         { "stix-bundle.json", IM_FORMAT_MISP, EINVAL,
           "stix-bundle.json: not a MISP event (no \"Event\" or \"response\")" },
-        { "misp-event.json", IM_FORMAT_STIX, EINVAL, "misp-event.json: not a STIX bundle" },
-        { "no-such-file.json", IM_FORMAT_NONE, ENOENT, "no-such-file.json: No such file" },
+        { "misp-event.json", IM_FORMAT_STIX, EINVAL,
+          "misp-event.json: not a STIX bundle" },
+        { "no-such-file.json", IM_FORMAT_NONE, ENOENT,
+          "no-such-file.json: No such file" },
     };
     char path[8192], err[512];
     im_import_t *im = im_import_new ();
@@ -795,13 +821,14 @@ test_malformed (void)
         ok (rc == -1 && errno == table[i].err, "%s as %s fails with %s", table[i].file,
             table[i].format ? im_format_name (table[i].format) : "a guess",
             strerror (table[i].err));
-        ok (strstr (err, table[i].why) != NULL, "the error for %s says '%s'", table[i].file,
-            table[i].why);
+        ok (strstr (err, table[i].why) != NULL, "the error for %s says '%s'",
+            table[i].file, table[i].why);
         if (!strstr (err, table[i].why))
             diag ("got: %s", err);
     }
     cmp_ok (im_import_count (im), "==", 0, "failing files add no items");
-    cmp_ok (json_object_size (im_import_skipped (im)) + json_object_size (im_import_refused (im))
+    cmp_ok (json_object_size (im_import_skipped (im))
+                + json_object_size (im_import_refused (im))
                 + json_array_size (im_import_messages (im)),
             "==", 0, "failing files add no counts and no messages");
 
@@ -812,7 +839,8 @@ test_malformed (void)
     } inner[] = {
         { "{\"type\":\"bundle\",\"objects\":[5]}", "object is not a JSON object" },
         { "{\"type\":\"bundle\",\"objects\":[{\"id\":\"x\"}]}", "object has no type" },
-        { "{\"type\":\"bundle\",\"objects\":[{\"type\":\"indicator\",\"id\":\"indicator--x\","
+        { "{\"type\":\"bundle\",\"objects\":[{\"type\":\"indicator\",\"id\":\"indicator--"
+          "x\","
           "\"pattern\":\"[file:name = 'x']\"}]}",
           "id is not indicator--UUID" },
         { "{\"type\":\"bundle\",\"objects\":[{\"type\":\"indicator\",\"id\":\"indicator--"
@@ -836,8 +864,10 @@ test_malformed (void)
           "\"x_intelmesh_reach\":255}]}",
           "x_intelmesh_reach is not 0..254 or \"unlimited\"" },
         { "{\"Event\":{\"Attribute\":[7]}}", "attribute is not a JSON object" },
-        { "{\"Event\":{\"Attribute\":[{\"type\":5,\"value\":\"x\"}]}}", "type is not a string" },
-        { "{\"Event\":{\"Attribute\":[{\"type\":\"domain\",\"value\":\"a\\u0000b.example\"}]}}",
+        { "{\"Event\":{\"Attribute\":[{\"type\":5,\"value\":\"x\"}]}}",
+          "type is not a string" },
+        { "{\"Event\":{\"Attribute\":[{\"type\":\"domain\",\"value\":\"a\\u0000b."
+          "example\"}]}}",
           "value holds a NUL byte" },
         { "{\"Event\":{\"Attribute\":[{\"type\":\"domain\",\"value\":\"x.example\","
           "\"uuid\":\"nope\"}]}}",
@@ -851,7 +881,8 @@ test_malformed (void)
         { "{\"Event\":{\"Attribute\":[{\"type\":\"domain\",\"value\":\"x.example\","
           "\"Tag\":[{\"name\":\"intelmesh:confidence=\\\"300\\\"\"}]}]}}",
           "intelmesh:confidence tag is not 0..100" },
-        { "{\"Event\":{\"Attribute\":[{\"type\":\"ip-src|port\",\"value\":\"192.0.2.1\"}]}}",
+        { "{\"Event\":{\"Attribute\":[{\"type\":\"ip-src|port\",\"value\":\"192.0.2.1\"}]"
+          "}}",
           "value is not in the form the MISP type needs" },
     };
     for (size_t i = 0; i < COUNT (inner); i++) {
@@ -861,8 +892,8 @@ test_malformed (void)
                                  IM_FORMAT_NONE, err, sizeof err);
         printable_cut (inner[i].data, 60, q, sizeof q);
         ok (rc == 0 && im_import_count (one) == 0
-                && json_integer_value (json_object_get (im_import_refused (one),
-                                                        inner[i].reason))
+                && json_integer_value (
+                       json_object_get (im_import_refused (one), inner[i].reason))
                        == 1,
             "%s is refused as '%s'", q, inner[i].reason);
         if (rc)
@@ -879,7 +910,7 @@ test_limits (void)
     make_dir (dir, sizeof dir, "import");
     sub_path (path, sizeof path, dir, "huge.json");
     int fd = open (path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
-    ok (fd >= 0 && ftruncate (fd, (off_t) 300 * 1024 * 1024) == 0,
+    ok (fd >= 0 && ftruncate (fd, (off_t)300 * 1024 * 1024) == 0,
         "a sparse 300 MB file is made");
     if (fd >= 0)
         close (fd);
@@ -905,7 +936,8 @@ test_limits (void)
     const char *csv = "type,value,tlp\nipv4,192.0.2.1,\nipv4,192.0.2.2,clear\n"
                       "ipv4,192.0.2.3,amber\nipv4,192.0.2.4,red\n";
     im_import_set_tlp (im, IM_TLP_AMBER);
-    rc = im_import_data (im, "floor.csv", csv, strlen (csv), IM_FORMAT_CSV, err, sizeof err);
+    rc = im_import_data (im, "floor.csv", csv, strlen (csv), IM_FORMAT_CSV, err,
+                         sizeof err);
     ok (rc == 0, "a CSV file imports under a label floor");
     const want_t floor[] = {
         { NULL, "ipv4", "192.0.2.1", "amber", NULL, NULL, 0 },
@@ -925,28 +957,30 @@ test_limits (void)
     /* Descriptions: cut at 4096 bytes on a character boundary. */
     size_t big = 6000;
     char *data = malloc (big + 64);
-    size_t o = (size_t) sprintf (data, "type,value,description\nipv4,192.0.2.1,a");
+    size_t o = (size_t)sprintf (data, "type,value,description\nipv4,192.0.2.1,a");
     for (size_t i = 0; i < big / 2; i++, o += 2)
         memcpy (data + o, "\xc3\xa9", 2);
-    o += (size_t) sprintf (data + o, "\n");
+    o += (size_t)sprintf (data + o, "\n");
     im = im_import_new ();
     rc = im_import_data (im, "long.csv", data, o, IM_FORMAT_CSV, err, sizeof err);
     const char *desc = json_string_value (
         json_object_get (json_array_get (im_import_items (im), 0), "description"));
     ok (rc == 0 && desc, "a long description is imported");
-    cmp_ok (desc ? strlen (desc) : 0, "==", 4095, "it is cut to 4095 bytes, before a split character");
-    ok (desc && im_utf8_valid (desc, strlen (desc)), "the cut description is valid UTF-8");
-    cmp_ok (json_integer_value (json_object_get (im_import_notes (im),
-                                                 "description cut to 4096 bytes")),
+    cmp_ok (desc ? strlen (desc) : 0, "==", 4095,
+            "it is cut to 4095 bytes, before a split character");
+    ok (desc && im_utf8_valid (desc, strlen (desc)),
+        "the cut description is valid UTF-8");
+    cmp_ok (json_integer_value (
+                json_object_get (im_import_notes (im), "description cut to 4096 bytes")),
             "==", 1, "the cut is noted");
 
     /* Tags: too long or too many are dropped and noted. */
-    o = (size_t) sprintf (data, "type,value,tags\nipv4,192.0.2.1,");
+    o = (size_t)sprintf (data, "type,value,tags\nipv4,192.0.2.1,");
     for (int i = 0; i < 40; i++)
-        o += (size_t) sprintf (data + o, "t%d;", i);
+        o += (size_t)sprintf (data + o, "t%d;", i);
     memset (data + o, 'x', 200);
     o += 200;
-    o += (size_t) sprintf (data + o, "\n");
+    o += (size_t)sprintf (data + o, "\n");
     rc = im_import_data (im, "tags.csv", data, o, IM_FORMAT_CSV, err, sizeof err);
     json_t *tags = json_object_get (json_array_get (im_import_items (im), 1), "tags");
     ok (rc == 0, "a line with 41 tags imports");
@@ -959,7 +993,8 @@ test_limits (void)
     /* Control characters in a description become spaces. */
     const char *ctl = "{\"Event\":{\"info\":\"a\\u0000b\\u001bc\\r\\nd\",\"Attribute\":"
                       "[{\"type\":\"domain\",\"value\":\"x.example\"}]}}";
-    rc = im_import_data (im, "ctl.json", ctl, strlen (ctl), IM_FORMAT_NONE, err, sizeof err);
+    rc = im_import_data (im, "ctl.json", ctl, strlen (ctl), IM_FORMAT_NONE, err,
+                         sizeof err);
     is (json_string_value (
             json_object_get (json_array_get (im_import_items (im), 2), "description")),
         "a b c\nd", "control characters in a description become spaces");
@@ -987,8 +1022,8 @@ test_public_samples (void)
         free (s);
         cmp_ok (im_import_count (im), "==", 10,
                 "it yields 10 indicators (4 networks, 3 domains, 3 MD5 hashes)");
-        cmp_ok (json_integer_value (json_object_get (im_import_skipped (im),
-                                                     "pattern not mappable")),
+        cmp_ok (json_integer_value (
+                    json_object_get (im_import_skipped (im), "pattern not mappable")),
                 "==", 2, "its two x509 AND patterns are not mappable");
     }
     else

@@ -428,6 +428,12 @@ misp_attribute (const im_record_t *r)
             append (tags, misp_tag (r->tags[i]), &bad);
         snprintf (text, sizeof text, "intelmesh:confidence=\"%d\"", (int) r->confidence);
         append (tags, misp_tag (text), &bad);
+        if (r->valid_from) {
+            char t[IM_TIME_STR_SIZE];
+            snprintf (text, sizeof text, "intelmesh:valid-from=\"%s\"",
+                      im_time_format (r->valid_from, t));
+            append (tags, misp_tag (text), &bad);
+        }
         if (r->valid_until) {
             char t[IM_TIME_STR_SIZE];
             snprintf (text, sizeof text, "intelmesh:valid-until=\"%s\"",

@@ -92,9 +92,9 @@ clean_copy (char *out, size_t outsz, const char *s, size_t len)
     size_t o = 0, i = 0;
     while (i < len && o + 1 < outsz) {
         uint32_t cp;
-        size_t n = im_utf8_decode ((const unsigned char *) s + i, len - i, &cp);
-        if (n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)
-            || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e)
+        size_t n = im_utf8_decode ((const unsigned char *)s + i, len - i, &cp);
+        if (n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x200e
+            || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e)
             || (cp >= 0x2066 && cp <= 0x2069)) {
             out[o++] = '?';
             i += n ? n : 1;
@@ -141,7 +141,7 @@ utf8_ok (const char *s, size_t len)
 {
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t n = im_utf8_decode ((const unsigned char *) s + i, len - i, &cp);
+        size_t n = im_utf8_decode ((const unsigned char *)s + i, len - i, &cp);
         if (n == 0)
             return 0;
         i += n;
@@ -194,8 +194,9 @@ get_bool (const json_t *obj, const char *key, int dflt)
         return dflt;
     if (json_is_boolean (v))
         return json_is_true (v);
-    if (json_is_integer (v) && (json_integer_value (v) == 0 || json_integer_value (v) == 1))
-        return (int) json_integer_value (v);
+    if (json_is_integer (v)
+        && (json_integer_value (v) == 0 || json_integer_value (v) == 1))
+        return (int)json_integer_value (v);
     if (json_is_string (v)) {
         const char *s = json_string_value (v);
         size_t len = json_string_length (v);
@@ -323,7 +324,7 @@ tag_add (json_t *tags, const char *s, size_t len, int *dropped)
         return 0;
     int text = im_utf8_valid (s, len);
     for (size_t i = 0; text && i < len; i++)
-        if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
             text = 0;
     if (len > IM_TAG_MAX || !text) {
         *dropped = 1;
@@ -331,9 +332,9 @@ tag_add (json_t *tags, const char *s, size_t len, int *dropped)
     }
     size_t i;
     json_t *t;
-    json_array_foreach (tags, i, t)
-        if (json_string_length (t) == len && memcmp (json_string_value (t), s, len) == 0)
-            return 0;
+    json_array_foreach (tags, i,
+                        t) if (json_string_length (t) == len
+                               && memcmp (json_string_value (t), s, len) == 0) return 0;
     if (json_array_size (tags) >= IM_TAGS_MAX) {
         *dropped = 1;
         return 0;
@@ -370,21 +371,21 @@ make_description (ctx_t *c, const item_t *it, char out[IM_DESC_MAX + 8], int *rc
     o += n;
     if (total > IM_DESC_MAX) {
         o = IM_DESC_MAX;
-        while (o > 0 && ((unsigned char) out[o] & 0xc0) == 0x80)
+        while (o > 0 && ((unsigned char)out[o] & 0xc0) == 0x80)
             o--;
         *rc |= note (c, "description cut to 4096 bytes");
     }
     int replaced = 0;
     size_t w = 0;
     for (size_t i = 0; i < o; i++) {
-        unsigned char ch = (unsigned char) out[i];
+        unsigned char ch = (unsigned char)out[i];
         if (ch == '\r' && i + 1 < o && out[i + 1] == '\n')
             continue; /* CR LF is a line break */
         if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f) {
             ch = ' ';
             replaced = 1;
         }
-        out[w++] = (char) ch;
+        out[w++] = (char)ch;
     }
     o = w;
     out[o] = '\0';
@@ -611,14 +612,24 @@ csv_next (csv_t *r)
 }
 
 typedef enum {
-    COL_ID, COL_ORIGIN, COL_TYPE, COL_VALUE, COL_TLP, COL_CONFIDENCE, COL_TAGS,
-    COL_DESCRIPTION, COL_REACH, COL_VALID_FROM, COL_VALID_UNTIL, COL_REVOKE, COL_COUNT
+    COL_ID,
+    COL_ORIGIN,
+    COL_TYPE,
+    COL_VALUE,
+    COL_TLP,
+    COL_CONFIDENCE,
+    COL_TAGS,
+    COL_DESCRIPTION,
+    COL_REACH,
+    COL_VALID_FROM,
+    COL_VALID_UNTIL,
+    COL_REVOKE,
+    COL_COUNT
 } col_t;
 
-static const char *col_names[COL_COUNT] = {
-    "id", "origin", "type", "value", "tlp", "confidence", "tags", "description",
-    "reach", "valid_from", "valid_until", "revoke"
-};
+static const char *col_names[COL_COUNT]
+    = { "id",   "origin",      "type",  "value",      "tlp",         "confidence",
+        "tags", "description", "reach", "valid_from", "valid_until", "revoke" };
 
 /* --- Type names --------------------------------------------------------- */
 
@@ -678,7 +689,7 @@ misp_split (const misp_type_t *mt, item_t *it, const char **fname, size_t *flen)
     size_t len = it->vlen, bar = len;
     if (mt->split == SPLIT_LEFT_FIRST) {
         const char *p = memchr (v, '|', len);
-        bar = p ? (size_t) (p - v) : len;
+        bar = p ? (size_t)(p - v) : len;
     }
     else
         for (size_t i = len; i > 0; i--)
@@ -702,8 +713,8 @@ misp_split (const misp_type_t *mt, item_t *it, const char **fname, size_t *flen)
 /* Keeps a file name from a filename|hash value as the tag "filename:NAME" when
  * it fits, else as a paragraph of the description (in NAMEBUF). */
 static int
-keep_file_name (item_t *it, json_t *tags, const char *fname, size_t flen,
-                char *namebuf, size_t namebufsz)
+keep_file_name (item_t *it, json_t *tags, const char *fname, size_t flen, char *namebuf,
+                size_t namebufsz)
 {
     trim (&fname, &flen);
     if (flen == 0)
@@ -711,18 +722,18 @@ keep_file_name (item_t *it, json_t *tags, const char *fname, size_t flen,
     int fits = flen + 9 <= IM_TAG_MAX && json_array_size (tags) < IM_TAGS_MAX
                && !memchr (fname, 0, flen);
     for (size_t i = 0; fits && i < flen; i++)
-        if ((unsigned char) fname[i] < 0x20 || fname[i] == 0x7f)
+        if ((unsigned char)fname[i] < 0x20 || fname[i] == 0x7f)
             fits = 0;
     if (fits) {
         char tag[IM_TAG_MAX + 1];
         int dropped = 0;
-        snprintf (tag, sizeof tag, "filename:%.*s", (int) flen, fname);
+        snprintf (tag, sizeof tag, "filename:%.*s", (int)flen, fname);
         return tag_add (tags, tag, strlen (tag), &dropped);
     }
     int n = snprintf (namebuf, namebufsz, "filename: %.*s",
-                      (int) (flen < IM_DESC_MAX ? flen : IM_DESC_MAX), fname);
+                      (int)(flen < IM_DESC_MAX ? flen : IM_DESC_MAX), fname);
     it->desc2 = namebuf;
-    it->d2len = (size_t) n < namebufsz ? (size_t) n : namebufsz - 1;
+    it->d2len = (size_t)n < namebufsz ? (size_t)n : namebufsz - 1;
     return 0;
 }
 
@@ -805,7 +816,7 @@ csv_line (ctx_t *c, csv_t *r, const int *col_of, size_t ncols)
     if (cell[COL_CONFIDENCE]) {
         if (parse_uint (cell[COL_CONFIDENCE], len[COL_CONFIDENCE], 100, &n))
             return refuse (c, where, "confidence is not 0..100", NULL);
-        it.confidence = (int) n;
+        it.confidence = (int)n;
     }
     if (cell[COL_REACH]) {
         if (eq_nocase (cell[COL_REACH], len[COL_REACH], "unlimited"))
@@ -813,7 +824,7 @@ csv_line (ctx_t *c, csv_t *r, const int *col_of, size_t ncols)
         else if (parse_uint (cell[COL_REACH], len[COL_REACH], IM_REACH_UNLIMITED - 1, &n))
             return refuse (c, where, "reach is not 0..254 or unlimited", NULL);
         else
-            it.reach = (int) n;
+            it.reach = (int)n;
     }
     if (cell[COL_VALID_FROM]) {
         if (parse_time (cell[COL_VALID_FROM], len[COL_VALID_FROM], &it.valid_from))
@@ -852,10 +863,10 @@ csv_line (ctx_t *c, csv_t *r, const int *col_of, size_t ncols)
     if (cell[COL_TAGS]) {
         const char *s = cell[COL_TAGS], *end = s + len[COL_TAGS];
         while (s <= end && !rc) {
-            const char *semi = memchr (s, ';', (size_t) (end - s));
+            const char *semi = memchr (s, ';', (size_t)(end - s));
             if (!semi)
                 semi = end;
-            rc |= tag_add (tags, s, (size_t) (semi - s), &it.tags_dropped);
+            rc |= tag_add (tags, s, (size_t)(semi - s), &it.tags_dropped);
             s = semi + 1;
         }
     }
@@ -884,9 +895,10 @@ csv_parse (ctx_t *c, const char *data, size_t len)
     int col_of[COL_COUNT];
     for (int k = 0; k < COL_COUNT; k++)
         col_of[k] = -1;
-    while (csv_next (&r) && (r.blank && !r.malformed))
-        ;
-    if (r.first_line == 0 || (r.blank && !r.malformed) || r.ncells == 0) {
+    int got = 0;
+    while (!got && csv_next (&r))
+        got = !r.blank || r.malformed;
+    if (!got) {
         rc = im_fail (EINVAL, c->err, c->errsz, "%s: no CSV header line", c->name);
         goto done;
     }
@@ -914,7 +926,7 @@ csv_parse (ctx_t *c, const char *data, size_t len)
                           c->name, r.first_line, col_names[k]);
             goto done;
         }
-        col_of[k] = (int) i;
+        col_of[k] = (int)i;
     }
     if (col_of[COL_TYPE] < 0 || col_of[COL_VALUE] < 0) {
         rc = im_fail (EINVAL, c->err, c->errsz, "%s:%zu: the header has no '%s' column",
@@ -1003,7 +1015,7 @@ pat_or (pat_t *p)
 {
     pat_ws (p);
     size_t e = p->pos;
-    while (e < p->len && isalpha ((unsigned char) p->s[e]))
+    while (e < p->len && isalpha ((unsigned char)p->s[e]))
         e++;
     if (e - p->pos == 2 && memcmp (p->s + p->pos, "OR", 2) == 0) {
         p->pos = e;
@@ -1031,18 +1043,19 @@ pat_path_type (const char *path, size_t len)
         const char *path;
         int type;
     } plain[] = {
-        { "ipv4-addr:value", IM_TYPE_IPV4 }, { "ipv6-addr:value", IM_TYPE_IPV6 },
-        { "domain-name:value", IM_TYPE_DOMAIN }, { "url:value", IM_TYPE_URL },
-        { "email-addr:value", IM_TYPE_EMAIL }, { "file:name", IM_TYPE_FILENAME },
+        { "ipv4-addr:value", IM_TYPE_IPV4 },         { "ipv6-addr:value", IM_TYPE_IPV6 },
+        { "domain-name:value", IM_TYPE_DOMAIN },     { "url:value", IM_TYPE_URL },
+        { "email-addr:value", IM_TYPE_EMAIL },       { "file:name", IM_TYPE_FILENAME },
         { "autonomous-system:number", IM_TYPE_ASN },
     };
     static const struct {
         const char *name;
         int type;
     } hashes[] = {
-        { "md5", IM_TYPE_MD5 }, { "sha1", IM_TYPE_SHA1 }, { "sha-1", IM_TYPE_SHA1 },
-        { "sha256", IM_TYPE_SHA256 }, { "sha-256", IM_TYPE_SHA256 },
-        { "sha512", IM_TYPE_SHA512 }, { "sha-512", IM_TYPE_SHA512 },
+        { "md5", IM_TYPE_MD5 },        { "sha1", IM_TYPE_SHA1 },
+        { "sha-1", IM_TYPE_SHA1 },     { "sha256", IM_TYPE_SHA256 },
+        { "sha-256", IM_TYPE_SHA256 }, { "sha512", IM_TYPE_SHA512 },
+        { "sha-512", IM_TYPE_SHA512 },
     };
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         if (strlen (plain[i].path) == len && memcmp (plain[i].path, path, len) == 0)
@@ -1063,8 +1076,8 @@ pat_comparison (pat_t *p)
     pat_ws (p);
     /* object type */
     while (p->pos < p->len
-           && (islower ((unsigned char) p->s[p->pos]) || isdigit ((unsigned char) p->s[p->pos])
-               || p->s[p->pos] == '-')) {
+           && (islower ((unsigned char)p->s[p->pos])
+               || isdigit ((unsigned char)p->s[p->pos]) || p->s[p->pos] == '-')) {
         if (pl + 2 >= sizeof path)
             return -1;
         path[pl++] = p->s[p->pos++];
@@ -1079,7 +1092,7 @@ pat_comparison (pat_t *p)
             p->pos++;
             while (p->pos < p->len && p->s[p->pos] != '\'') {
                 char ch = p->s[p->pos++];
-                if (ch == '\\' || (unsigned char) ch < 0x20 || pl + 2 >= sizeof path)
+                if (ch == '\\' || (unsigned char)ch < 0x20 || pl + 2 >= sizeof path)
                     return -1;
                 path[pl++] = ch;
             }
@@ -1089,7 +1102,7 @@ pat_comparison (pat_t *p)
         }
         else
             while (p->pos < p->len
-                   && (isalnum ((unsigned char) p->s[p->pos]) || p->s[p->pos] == '_'
+                   && (isalnum ((unsigned char)p->s[p->pos]) || p->s[p->pos] == '_'
                        || (seg > 0 && p->s[p->pos] == '-'))) {
                 if (pl + 2 >= sizeof path)
                     return -1;
@@ -1120,12 +1133,12 @@ pat_comparison (pat_t *p)
     cmp->off = p->used;
     if (type == IM_TYPE_ASN) {
         size_t start = p->pos;
-        while (p->pos < p->len && isdigit ((unsigned char) p->s[p->pos]))
+        while (p->pos < p->len && isdigit ((unsigned char)p->s[p->pos]))
             p->pos++;
         size_t nd = p->pos - start;
         if (nd == 0 || nd > 10
             || (p->pos < p->len
-                && (isalnum ((unsigned char) p->s[p->pos]) || p->s[p->pos] == '.'
+                && (isalnum ((unsigned char)p->s[p->pos]) || p->s[p->pos] == '.'
                     || p->s[p->pos] == '\'' || p->s[p->pos] == '_')))
             return -1;
         memcpy (p->buf + p->used, "AS", 2);
@@ -1278,11 +1291,13 @@ stix_marking_tlp (const json_t *obj)
     if (json_is_object (ext)) {
         const char *key;
         const json_t *e;
-        json_object_foreach ((json_t *) ext, key, e)
-            if (json_is_object (e) && get_str (e, "tlp_2_0", &s, &len) == 1)
-                return tlp_text (s, len);
+        json_object_foreach ((json_t *)ext, key,
+                             e) if (json_is_object (e)
+                                    && get_str (e, "tlp_2_0", &s, &len)
+                                           == 1) return tlp_text (s, len);
     }
-    if (get_str (obj, "name", &s, &len) == 1 && len > 4 && strncasecmp (s, "TLP:", 4) == 0)
+    if (get_str (obj, "name", &s, &len) == 1 && len > 4
+        && strncasecmp (s, "TLP:", 4) == 0)
         return tlp_text (s, len);
     return -1;
 }
@@ -1291,17 +1306,17 @@ static int
 stix_ref_tlp (const json_t *defs, const char *ref, size_t len)
 {
     for (size_t i = 0; i < sizeof tlp_markings / sizeof tlp_markings[0]; i++)
-        if (strlen (tlp_markings[i].id) == len && memcmp (tlp_markings[i].id, ref, len) == 0)
+        if (strlen (tlp_markings[i].id) == len
+            && memcmp (tlp_markings[i].id, ref, len) == 0)
             return tlp_markings[i].tlp;
     if (memchr (ref, 0, len))
         return IM_TLP_NONE;
     const json_t *v = json_object_get (defs, ref);
-    return v ? (int) json_integer_value (v) : IM_TLP_NONE;
+    return v ? (int)json_integer_value (v) : IM_TLP_NONE;
 }
 
 static int
-stix_indicator (ctx_t *c, const json_t *obj, size_t index, const json_t *defs,
-                pat_t *pat)
+stix_indicator (ctx_t *c, const json_t *obj, size_t index, const json_t *defs, pat_t *pat)
 {
     char where[NAME_MAX_BYTES + 64];
     const char *s, *sid = NULL;
@@ -1335,7 +1350,7 @@ stix_indicator (ctx_t *c, const json_t *obj, size_t index, const json_t *defs,
         if (!json_is_integer (v) || json_integer_value (v) < 0
             || json_integer_value (v) > 100)
             return refuse (c, where, "confidence is not 0..100", NULL);
-        it.confidence = (int) json_integer_value (v);
+        it.confidence = (int)json_integer_value (v);
     }
     v = json_object_get (obj, "x_intelmesh_reach");
     if (v && !json_is_null (v)) {
@@ -1343,7 +1358,7 @@ stix_indicator (ctx_t *c, const json_t *obj, size_t index, const json_t *defs,
             it.reach = IM_REACH_UNLIMITED;
         else if (json_is_integer (v) && json_integer_value (v) >= 0
                  && json_integer_value (v) < IM_REACH_UNLIMITED)
-            it.reach = (int) json_integer_value (v);
+            it.reach = (int)json_integer_value (v);
         else
             return refuse (c, where, "x_intelmesh_reach is not 0..254 or \"unlimited\"",
                            NULL);
@@ -1364,6 +1379,14 @@ stix_indicator (ctx_t *c, const json_t *obj, size_t index, const json_t *defs,
     if (r < 0 || (r == 1 && parse_time (s, len, &it.valid_from)))
         return refuse (c, where, "valid_from is not an RFC 3339 time", NULL);
     it.has_valid_from = r == 1;
+    /* STIX requires valid_from; producers that know no start write the
+     * object's created time, word for word, which is what "unset" means here
+     * (and what the exporter writes for a record without one). */
+    const char *created;
+    size_t clen;
+    if (it.has_valid_from && get_str (obj, "created", &created, &clen) == 1
+        && clen == len && memcmp (created, s, len) == 0)
+        it.has_valid_from = 0;
     r = get_str (obj, "valid_until", &s, &len);
     if (r < 0 || (r == 1 && parse_time (s, len, &it.valid_until)))
         return refuse (c, where, "valid_until is not an RFC 3339 time", NULL);
@@ -1374,7 +1397,8 @@ stix_indicator (ctx_t *c, const json_t *obj, size_t index, const json_t *defs,
         const json_t *ref;
         if (!json_is_array (v))
             return refuse (c, where, "object_marking_refs is not an array of ids", NULL);
-        json_array_foreach (v, i, ref) {
+        json_array_foreach (v, i, ref)
+        {
             if (!json_is_string (ref))
                 return refuse (c, where, "object_marking_refs is not an array of ids",
                                NULL);
@@ -1393,7 +1417,8 @@ stix_indicator (ctx_t *c, const json_t *obj, size_t index, const json_t *defs,
             json_decref (tags);
             return refuse (c, where, "labels is not an array of strings", NULL);
         }
-        json_array_foreach (v, i, l) {
+        json_array_foreach (v, i, l)
+        {
             if (!json_is_string (l)) {
                 json_decref (tags);
                 return refuse (c, where, "labels is not an array of strings", NULL);
@@ -1430,10 +1455,10 @@ stix_indicator (ctx_t *c, const json_t *obj, size_t index, const json_t *defs,
             char name[128];
             uint8_t id[IM_ID_SIZE];
             int n = snprintf (name, sizeof name, "indicator--%s#%zu", uuid, k);
-            crypto_generichash (id, sizeof id, (const unsigned char *) name, (size_t) n,
+            crypto_generichash (id, sizeof id, (const unsigned char *)name, (size_t)n,
                                 NULL, 0);
-            id[6] = (uint8_t) ((id[6] & 0x0f) | 0x50);
-            id[8] = (uint8_t) ((id[8] & 0x3f) | 0x80);
+            id[6] = (uint8_t)((id[6] & 0x0f) | 0x50);
+            id[8] = (uint8_t)((id[8] & 0x3f) | 0x80);
             im_id_format (id, derived);
             it.id = derived;
             snprintf (source, sizeof source, "%s#%zu", where, k);
@@ -1485,7 +1510,8 @@ stix_parse (ctx_t *c, json_t *root)
     /* Marking definitions first, so that references resolve in any order. */
     size_t i;
     json_t *obj;
-    json_array_foreach (objects, i, obj) {
+    json_array_foreach (objects, i, obj)
+    {
         const char *s, *id;
         size_t len, idlen;
         if (!json_is_object (obj) || get_str (obj, "type", &s, &len) != 1
@@ -1498,7 +1524,8 @@ stix_parse (ctx_t *c, json_t *root)
             goto done;
         }
     }
-    json_array_foreach (objects, i, obj) {
+    json_array_foreach (objects, i, obj)
+    {
         char where[NAME_MAX_BYTES + 64], q[QUOTE_MAX + 1];
         const char *s;
         size_t len;
@@ -1532,8 +1559,8 @@ done:
 typedef struct {
     int tlp;
     int confidence;
-    int has_valid_until;
-    int64_t valid_until;
+    int has_valid_from, has_valid_until;
+    int64_t valid_from, valid_until;
     const json_t *tags; /* the Tag array, for the plain tags */
 } misp_tags_t;
 
@@ -1569,7 +1596,8 @@ misp_tags_scan (const json_t *arr, misp_tags_t *out, const char **why)
     out->tags = arr;
     size_t i;
     const json_t *t;
-    json_array_foreach (arr, i, t) {
+    json_array_foreach (arr, i, t)
+    {
         const char *s, *v;
         size_t len, vl;
         if (!json_is_object (t) || get_str (t, "name", &s, &len) != 1) {
@@ -1587,7 +1615,14 @@ misp_tags_scan (const json_t *arr, misp_tags_t *out, const char **why)
                 *why = "intelmesh:confidence tag is not 0..100";
                 return -1;
             }
-            out->confidence = (int) n;
+            out->confidence = (int)n;
+        }
+        else if ((v = tag_value (s, len, "intelmesh:valid-from=", &vl))) {
+            if (parse_time (v, vl, &out->valid_from)) {
+                *why = "intelmesh:valid-from tag is not an RFC 3339 time";
+                return -1;
+            }
+            out->has_valid_from = 1;
         }
         else if ((v = tag_value (s, len, "intelmesh:valid-until=", &vl))) {
             if (parse_time (v, vl, &out->valid_until)) {
@@ -1608,13 +1643,15 @@ misp_tags_add (json_t *tags, const misp_tags_t *mt, int *dropped)
     const json_t *t;
     if (!mt->tags)
         return 0;
-    json_array_foreach (mt->tags, i, t) {
+    json_array_foreach (mt->tags, i, t)
+    {
         const char *s = NULL;
         size_t len = 0, vl;
         get_str (t, "name", &s, &len);
         if (len >= 4 && strncasecmp (s, "tlp:", 4) == 0 && tlp_text (s, len) > 0)
             continue;
         if (tag_value (s, len, "intelmesh:confidence=", &vl)
+            || tag_value (s, len, "intelmesh:valid-from=", &vl)
             || tag_value (s, len, "intelmesh:valid-until=", &vl))
             continue;
         if (tag_add (tags, s, len, dropped))
@@ -1633,11 +1670,11 @@ misp_distribution (const json_t *obj)
         return -1;
     if (json_is_integer (v))
         return json_integer_value (v) >= 0 && json_integer_value (v) <= 5
-                   ? (int) json_integer_value (v)
+                   ? (int)json_integer_value (v)
                    : -2;
     if (json_is_string (v)
         && parse_uint (json_string_value (v), json_string_length (v), 5, &n) == 0)
-        return (int) n;
+        return (int)n;
     return -2;
 }
 
@@ -1719,6 +1756,14 @@ misp_attribute (ctx_t *c, const misp_event_t *ev, const json_t *a, const char *w
         return refuse (c, where, why, NULL);
     it.tlp = at.tlp ? at.tlp : ev ? ev->tags.tlp : IM_TLP_NONE;
     it.confidence = at.confidence >= 0 ? at.confidence : ev ? ev->tags.confidence : -1;
+    if (at.has_valid_from) {
+        it.has_valid_from = 1;
+        it.valid_from = at.valid_from;
+    }
+    else if (ev && ev->tags.has_valid_from) {
+        it.has_valid_from = 1;
+        it.valid_from = ev->tags.valid_from;
+    }
     if (at.has_valid_until) {
         it.has_valid_until = 1;
         it.valid_until = at.valid_until;
@@ -1753,7 +1798,8 @@ misp_attributes (ctx_t *c, const misp_event_t *ev, const json_t *arr, const char
 {
     size_t i;
     const json_t *a;
-    json_array_foreach (arr, i, a) {
+    json_array_foreach (arr, i, a)
+    {
         char where[96];
         snprintf (where, sizeof where, "%sAttribute %zu", prefix, i);
         if (misp_attribute (c, ev, a, where, obj_dist, obj_deleted))
@@ -1793,7 +1839,8 @@ misp_event (ctx_t *c, const json_t *event, size_t index)
                         "%s: Event %zu: \"Object\" is not an array", c->name, index);
     size_t i;
     const json_t *o;
-    json_array_foreach (objs, i, o) {
+    json_array_foreach (objs, i, o)
+    {
         const json_t *oa = json_is_object (o) ? json_object_get (o, "Attribute") : NULL;
         if (!json_is_object (o) || (oa && !json_is_null (oa) && !json_is_array (oa)))
             return im_fail (EINVAL, c->err, c->errsz,
@@ -1809,7 +1856,8 @@ misp_event (ctx_t *c, const json_t *event, size_t index)
     snprintf (prefix, sizeof prefix, "Event %zu ", index);
     if (json_is_array (attrs) && misp_attributes (c, &ev, attrs, prefix, -1, 0))
         return -1;
-    json_array_foreach (objs, i, o) {
+    json_array_foreach (objs, i, o)
+    {
         const json_t *oa = json_object_get (o, "Attribute");
         snprintf (prefix, sizeof prefix, "Event %zu Object %zu ", index, i);
         if (json_is_array (oa)
@@ -1826,7 +1874,8 @@ misp_event_list (ctx_t *c, const json_t *arr, const char *what)
 {
     size_t i;
     const json_t *e;
-    json_array_foreach (arr, i, e) {
+    json_array_foreach (arr, i, e)
+    {
         const json_t *ev = json_is_object (e) ? json_object_get (e, "Event") : NULL;
         if (!ev)
             return im_fail (EINVAL, c->err, c->errsz,
@@ -1851,7 +1900,8 @@ misp_parse (ctx_t *c, json_t *root)
     if ((v = json_object_get (root, "response"))) {
         if (json_is_array (v))
             return misp_event_list (c, v, "response");
-        const json_t *attrs = json_is_object (v) ? json_object_get (v, "Attribute") : NULL;
+        const json_t *attrs
+            = json_is_object (v) ? json_object_get (v, "Attribute") : NULL;
         if (json_is_array (attrs))
             return misp_attributes (c, NULL, attrs, "response ", -1, 0);
         return im_fail (EINVAL, c->err, c->errsz,
@@ -2039,9 +2089,8 @@ counts_merge (json_t *into, const json_t *from)
 {
     const char *key;
     const json_t *v;
-    json_object_foreach ((json_t *) from, key, v)
-        if (count_add (into, key, json_integer_value (v)))
-            return -1;
+    json_object_foreach ((json_t *)from, key,
+                         v) if (count_add (into, key, json_integer_value (v))) return -1;
     return 0;
 }
 
@@ -2162,7 +2211,8 @@ static int
 read_whole (const char *path, const char *shown, char **data, size_t *len, char *err,
             size_t errsz)
 {
-    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
     if (fd < 0)
         return im_fail (errno, err, errsz, "%s: %s", shown, strerror (errno));
@@ -2179,11 +2229,11 @@ read_whole (const char *path, const char *shown, char **data, size_t *len, char 
         close (fd);
         return im_fail (EINVAL, err, errsz, "%s: not a regular file", shown);
     }
-    if ((unsigned long long) st.st_size > IM_IMPORT_FILE_MAX) {
+    if ((unsigned long long)st.st_size > IM_IMPORT_FILE_MAX) {
         close (fd);
         return im_fail (EFBIG, err, errsz, "%s: larger than 256 MiB", shown);
     }
-    size_t cap = (size_t) st.st_size + 1, n = 0;
+    size_t cap = (size_t)st.st_size + 1, n = 0;
     char *buf = malloc (cap + 1);
     if (!buf) {
         close (fd);
@@ -2201,7 +2251,7 @@ read_whole (const char *path, const char *shown, char **data, size_t *len, char 
         }
         if (r == 0)
             break;
-        n += (size_t) r;
+        n += (size_t)r;
         if (n == cap) {
             /* The file grew while being read. */
             if (cap > IM_IMPORT_FILE_MAX) {
@@ -2209,8 +2259,8 @@ read_whole (const char *path, const char *shown, char **data, size_t *len, char 
                 close (fd);
                 return im_fail (EFBIG, err, errsz, "%s: larger than 256 MiB", shown);
             }
-            size_t ncap = cap * 2 > IM_IMPORT_FILE_MAX + 1 ? IM_IMPORT_FILE_MAX + 1
-                                                           : cap * 2;
+            size_t ncap
+                = cap * 2 > IM_IMPORT_FILE_MAX + 1 ? IM_IMPORT_FILE_MAX + 1 : cap * 2;
             char *nb = realloc (buf, ncap + 1);
             if (!nb) {
                 free (buf);
@@ -2236,7 +2286,7 @@ import_feed (ctx_t *c, const char *dir)
     char *data = NULL;
     size_t len;
     int n = snprintf (path, sizeof path, "%s/manifest.json", dir);
-    if (n < 0 || (size_t) n >= sizeof path)
+    if (n < 0 || (size_t)n >= sizeof path)
         return im_fail (ENAMETOOLONG, c->err, c->errsz, "%s: path too long", c->name);
     snprintf (shown, sizeof shown, "%s/manifest.json", c->name);
     if (read_whole (path, shown, &data, &len, c->err, c->errsz))
@@ -2252,15 +2302,16 @@ import_feed (ctx_t *c, const char *dir)
     }
     if (!json_is_object (manifest)) {
         json_decref (manifest);
-        return im_fail (EINVAL, c->err, c->errsz,
-                        "%s: not an object keyed by event uuid", shown);
+        return im_fail (EINVAL, c->err, c->errsz, "%s: not an object keyed by event uuid",
+                        shown);
     }
     char dirname[NAME_MAX_BYTES + 8];
     memcpy (dirname, c->name, sizeof dirname);
     int rc = 0;
     const char *key;
     json_t *v;
-    json_object_foreach (manifest, key, v) {
+    json_object_foreach (manifest, key, v)
+    {
         char uuid[IM_ID_STR_SIZE], q[QUOTE_MAX + 1];
         if (parse_uuid (key, strlen (key), uuid)) {
             rc = im_fail (EINVAL, c->err, c->errsz, "%s: '%s' is not an event uuid",
@@ -2286,8 +2337,8 @@ import_feed (ctx_t *c, const char *dir)
         free (data);
         if (!root) {
             char text[sizeof jerr.text];
-            rc = im_fail (EINVAL, c->err, c->errsz, "%s: line %d, column %d: %s",
-                          c->name, jerr.line, jerr.column,
+            rc = im_fail (EINVAL, c->err, c->errsz, "%s: line %d, column %d: %s", c->name,
+                          jerr.line, jerr.column,
                           clean_copy (text, sizeof text, jerr.text, strlen (jerr.text)));
             break;
         }
@@ -2302,8 +2353,7 @@ import_feed (ctx_t *c, const char *dir)
 }
 
 int
-im_import_file (im_import_t *self, const char *path, int format, char *err,
-                size_t errsz)
+im_import_file (im_import_t *self, const char *path, int format, char *err, size_t errsz)
 {
     if (check_args (self, path, format, err, errsz))
         return -1;

@@ -16,7 +16,7 @@ typedef enum {
 } im_format_t;
 
 /* A file (or one event file of a MISP feed) larger than this is refused. */
-#define IM_IMPORT_FILE_MAX ((size_t) 256 * 1024 * 1024)
+#define IM_IMPORT_FILE_MAX ((size_t)256 * 1024 * 1024)
 /* Items across all files of one importer. */
 #define IM_IMPORT_ITEMS_MAX 4000000
 /* Lines kept by im_import_messages(); more are counted, not kept. */
