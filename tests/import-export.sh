@@ -394,6 +394,10 @@ rc=$?
 [ "$rc" -eq 0 ] && grep -q "^imported  1$" "$T/w5" && grep -q "^unchanged 2$" "$T/w5" \
     && held wl 10.1.2.3 '"op":"put"'
 ok $? "with --force it is stored"
+im wl publish ipv4 10.9.9.9 >/dev/null 2>&1
+ok $(($? == 1 ? 0 : 1)) "publish of another listed value is refused"
+im wl publish --force ipv4 10.9.9.9 >/dev/null 2>&1 && held wl 10.9.9.9 '"op":"put"'
+ok $? "publish --force stores it"
 
 # --- Round trips ------------------------------------------------------------------------------
 # alpha holds every type and label, tags, confidences, reach 0, 1, 2 and

@@ -157,6 +157,19 @@ ok $((1 - $?)) "november sends no native (two-frame) message: the subscriber run
 has_line "$T/november.native" '"body": "misp_json_attribute {' \
     && ! grep -q '"topic": "ioc\.\|"topic": "node\.heartbeat"' "$T/november.native"
 ok $? "what it got for the new domain was a one-frame misp_json_attribute"
+im november tail --count 1 --timeout 10 misp_json_attribute >"$T/november.tail" 2>&1 &
+tail_pid=$!
+# Published until tail has subscribed and seen one (a SUB joins late).
+i=0
+while [ "$i" -lt 30 ] && kill -0 "$tail_pid" 2>/dev/null; do
+    im november publish domain "tail$i.example" >/dev/null
+    sleep 0.2
+    i=$((i + 1))
+done
+wait_gone "$tail_pid" 100
+grep -q '"topic":"misp_json_attribute","data":{"Attribute":{.*"value":"tail[0-9]*.example"' \
+    "$T/november.tail"
+ok $? "intelmesh tail reads the MISP format too: topic and JSON split apart"
 
 # --- A bad pub/format is refused at start ------------------------------------------------
 sed -i 's#^    heartbeat = 1$#&\n    format = xml#' "$T/oscar/intelmesh.conf"

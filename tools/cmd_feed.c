@@ -50,7 +50,8 @@ cmd_tail (im_cli_t *cli, int argc, char **argv)
                     "Prints the node's local feed as JSON lines, {\"topic\":..., \"data\":...},\n"
                     "from now on. Topics: ioc.TYPE.TLP (e.g. ioc.ipv4.green) for every\n"
                     "accepted change, node.heartbeat every few seconds. TOPIC-PREFIX picks\n"
-                    "some (e.g. 'ioc.' or 'ioc.domain.').\n\n"
+                    "some (e.g. 'ioc.' or 'ioc.domain.'). With pub/format = misp the topics\n"
+                    "are MISP's: misp_json_attribute and misp_json_self.\n\n"
                     "  --count N          stop after N messages\n"
                     "  --timeout SECONDS  stop after that long (exit 1 if --count was not met)\n");
             return 0;
@@ -95,6 +96,12 @@ cmd_tail (im_cli_t *cli, int argc, char **argv)
                 break;
             }
             continue;
+        }
+        if (!data && topic && strchr (topic, ' ')) {
+            /* MISP's format (pub/format = misp): one frame, "TOPIC JSON". */
+            char *space = strchr (topic, ' ');
+            *space = 0;
+            data = strdup (space + 1);
         }
         json_t *payload = data ? json_loads (data, 0, NULL) : NULL;
         json_t *line = json_pack ("{s:s, s:o}", "topic", topic ? topic : "", "data",

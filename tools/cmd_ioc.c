@@ -32,6 +32,7 @@ typedef struct {
     json_t *batch;    /* items waiting to be sent */
     json_t *lines_of; /* their input line numbers */
     int failed;       /* the daemon could not be reached or failed */
+    int force;        /* publish values that are on a warninglist */
 } publish_t;
 
 static void
@@ -56,7 +57,7 @@ flush_batch (publish_t *p)
 {
     if (json_array_size (p->batch) == 0 || p->failed)
         return p->failed ? -1 : 0;
-    json_t *body = json_pack ("{s:O}", "items", p->batch);
+    json_t *body = json_pack ("{s:O, s:b}", "items", p->batch, "force", p->force);
     json_t *reply = body ? cli_call (p->client, "PUBLISH", body) : NULL;
     json_decref (body);
     if (!reply) {
@@ -205,6 +206,8 @@ publish_usage (void)
         "                       for more). Only named nodes may hold the indicator;\n"
         "                       TLP:RED goes only to them, TLP:AMBER to them even when\n"
         "                       their policy's max-tlp is lower\n"
+        "  --force              publish values that are on one of the node's\n"
+        "                       warninglists (see intelmesh check)\n"
         "  --json               print results as JSON lines\n"
         "  -d, --dir DIR        the node's data directory\n\n"
         "Exit status: 0 when everything was published, 1 when anything was refused\n"
@@ -224,6 +227,7 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
         { "reach", required_argument, NULL, 'r' },
         { "description", required_argument, NULL, 'D' },
         { "to", required_argument, NULL, 'T' },
+        { "force", no_argument, NULL, 'f' },
         { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -267,6 +271,7 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
             }
             break;
         case 'T': json_array_append_new (to, json_string (optarg)); break;
+        case 'f': p.force = 1; break;
         case 'j': p.json = 1; break;
         case 'h': publish_usage (); rc = 0; goto done;
         default: goto done;
