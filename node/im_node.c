@@ -1138,7 +1138,7 @@ origin_fn (const uint8_t *origin, uint64_t records, uint64_t last_seq, void *arg
     const char *name = origin_name (w->node, origin);
     json_array_append_new (w->by_origin,
                            json_pack ("{s:s, s:s?, s:I}", "origin", hex, "name", name,
-                                      "records", (json_int_t) records));
+                                      "held", (json_int_t) records));
     return json_array_size (w->by_origin) >= 1000; /* enough for a glance */
 }
 

@@ -281,7 +281,7 @@ cmd_status (im_cli_t *cli, int argc, char **argv)
         const char *name = json_string_value (json_object_get (o, "name"));
         printf ("%s %s%.*s %lld", i ? "," : "", name ? name : "",
                 name ? 0 : 16, json_string_value (json_object_get (o, "origin")),
-                GET_INT (o, "records"));
+                GET_INT (o, "held"));
     }
     if (json_array_size (origins) == 0)
         printf (" none");
