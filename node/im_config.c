@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -537,10 +538,19 @@ write_config (const char *dir, const char *text, char *err, size_t errsz)
     char path[4096], tmp[4200];
     if (im_dir_path (dir, IM_CONFIG_FILE, path, sizeof path))
         return im_fail (ENAMETOOLONG, err, errsz, "%s: path too long", dir);
-    snprintf (tmp, sizeof tmp, "%s.new", path);
-    int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    snprintf (tmp, sizeof tmp, "%s.new.%ld", path, (long) getpid ());
+    int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
     if (fd < 0)
         return im_fail (errno, err, errsz, "%s: %s", tmp, strerror (errno));
+    /* The new file keeps the old one's owner (a root admin editing the
+     * configuration of a node that runs as its own user). */
+    struct stat st;
+    if (stat (path, &st) == 0 && geteuid () == 0 && fchown (fd, st.st_uid, st.st_gid) != 0) {
+        int saved = errno;
+        close (fd);
+        unlink (tmp);
+        return im_fail (saved, err, errsz, "%s: %s", tmp, strerror (saved));
+    }
     size_t len = strlen (text);
     int ok = write (fd, text, len) == (ssize_t) len && fsync (fd) == 0;
     int saved = errno;
@@ -550,11 +560,47 @@ write_config (const char *dir, const char *text, char *err, size_t errsz)
         unlink (tmp);
         return im_fail (saved, err, errsz, "%s: %s", path, strerror (saved));
     }
+    int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync (dfd); /* the rename itself, durable */
+        close (dfd);
+    }
     return 0;
 }
 
-int
-im_config_peer_add (const char *dir, const im_peer_conf_t *peer, char *err, size_t errsz)
+/* Every read-modify-write of the configuration (the CLI's and the node's,
+ * which writes down a peer's rotated key) holds this lock, so that no change
+ * is lost to another made at the same moment. Returns a descriptor, or -1. */
+static int
+config_lock (const char *dir, char *err, size_t errsz)
+{
+    char path[4096];
+    if (im_dir_path (dir, IM_CONFIG_FILE ".lock", path, sizeof path))
+        return im_fail (ENAMETOOLONG, err, errsz, "%s: path too long", dir);
+    int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return im_fail (errno, err, errsz, "%s: %s", path, strerror (errno));
+    while (flock (fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            int saved = errno;
+            close (fd);
+            return im_fail (saved, err, errsz, "%s: %s", path, strerror (saved));
+        }
+    }
+    return fd;
+}
+
+static void
+config_unlock (int fd)
+{
+    int saved = errno;
+    if (fd >= 0)
+        close (fd); /* releases the lock */
+    errno = saved;
+}
+
+static int
+im_config_peer_add_locked (const char *dir, const im_peer_conf_t *peer, char *err, size_t errsz)
 {
     im_config_t *cfg = malloc (sizeof *cfg);
     if (!cfg)
@@ -628,8 +674,8 @@ is_name_line (const char *line, const char *name)
     return *line == '\n' || *line == 0 || *line == '#';
 }
 
-int
-im_config_peer_remove (const char *dir, const char *name, char *err, size_t errsz)
+static int
+im_config_peer_remove_locked (const char *dir, const char *name, char *err, size_t errsz)
 {
     char *text = read_config (dir, err, errsz);
     if (!text)
@@ -881,8 +927,8 @@ is_key_line (const char *line, const char *key)
     return strncmp (line, key, k) == 0 && strchr (" \t=\r\n#", line[k]) && line[k];
 }
 
-int
-im_config_section_set (const char *dir, const char *kind, const char *name, int create,
+static int
+im_config_section_set_locked (const char *dir, const char *kind, const char *name, int create,
                        const char **keys, const char **values, size_t n, char *err,
                        size_t errsz)
 {
@@ -970,8 +1016,8 @@ im_config_section_set (const char *dir, const char *kind, const char *name, int 
     return rc;
 }
 
-int
-im_config_policy_remove (const char *dir, const char *name, char *err, size_t errsz)
+static int
+im_config_policy_remove_locked (const char *dir, const char *name, char *err, size_t errsz)
 {
     im_config_t *cfg = malloc (sizeof *cfg);
     if (!cfg)
@@ -1097,4 +1143,51 @@ im_pidfile_holder (const char *dir)
         pid = lk.l_pid;
     close (fd);
     return pid;
+}
+
+int
+im_config_peer_add (const char *dir, const im_peer_conf_t *peer, char *err, size_t errsz)
+{
+    int lock = config_lock (dir, err, errsz);
+    if (lock < 0)
+        return -1;
+    int rc = im_config_peer_add_locked (dir, peer, err, errsz);
+    config_unlock (lock);
+    return rc;
+}
+
+int
+im_config_peer_remove (const char *dir, const char *name, char *err, size_t errsz)
+{
+    int lock = config_lock (dir, err, errsz);
+    if (lock < 0)
+        return -1;
+    int rc = im_config_peer_remove_locked (dir, name, err, errsz);
+    config_unlock (lock);
+    return rc;
+}
+
+int
+im_config_policy_remove (const char *dir, const char *name, char *err, size_t errsz)
+{
+    int lock = config_lock (dir, err, errsz);
+    if (lock < 0)
+        return -1;
+    int rc = im_config_policy_remove_locked (dir, name, err, errsz);
+    config_unlock (lock);
+    return rc;
+}
+
+int
+im_config_section_set (const char *dir, const char *kind, const char *name, int create,
+                       const char **keys, const char **values, size_t n, char *err,
+                       size_t errsz)
+{
+    int lock = config_lock (dir, err, errsz);
+    if (lock < 0)
+        return -1;
+    int rc = im_config_section_set_locked (dir, kind, name, create, keys, values, n, err,
+                                           errsz);
+    config_unlock (lock);
+    return rc;
 }

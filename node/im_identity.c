@@ -258,16 +258,37 @@ im_identity_previous_until (const im_identity_t *self)
 static int
 write_replace (const char *path, mode_t mode, const char *text, char *err, size_t errsz)
 {
-    char tmp[4200];
+    char tmp[4200], dir[4200];
     snprintf (tmp, sizeof tmp, "%s.new", path);
     unlink (tmp);
     if (write_exclusive (tmp, mode, text, err, errsz))
         return -1;
+    /* The new file keeps the old one's owner (rotate-keys run by root for
+     * a node that runs as its own user). */
+    struct stat st;
+    if (stat (path, &st) == 0 && geteuid () == 0 && chown (tmp, st.st_uid, st.st_gid) != 0) {
+        int saved = errno;
+        unlink (tmp);
+        return im_fail (saved, err, errsz, "%s: %s", tmp, strerror (saved));
+    }
     if (rename (tmp, path) != 0) {
         int saved = errno;
         unlink (tmp);
         return im_fail (saved, err, errsz, "%s: %s", path, strerror (saved));
     }
+    /* The rename is durable before the new key is used or announced. */
+    snprintf (dir, sizeof dir, "%s", path);
+    char *slash = strrchr (dir, '/');
+    if (slash)
+        *slash = 0;
+    int fd = open (slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync (fd) != 0) {
+        int saved = errno;
+        if (fd >= 0)
+            close (fd);
+        return im_fail (saved, err, errsz, "%s: %s", dir, strerror (saved));
+    }
+    close (fd);
     return 0;
 }
 

@@ -409,9 +409,11 @@ peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf
     if (!p)
         return NULL;
     p->card = conf->card;
-    memcpy (p->prev_curve, conf->prev_curve, 32);
-    memcpy (p->prev_z85, conf->prev_curve_z85, sizeof p->prev_z85);
-    p->prev_until = conf->prev_until;
+    if (conf->prev_until > im_time_now ()) {
+        memcpy (p->prev_curve, conf->prev_curve, 32);
+        memcpy (p->prev_z85, conf->prev_curve_z85, sizeof p->prev_z85);
+        p->prev_until = conf->prev_until;
+    }
     snprintf (p->endpoint, sizeof p->endpoint, "%s", conf->endpoint);
     p->policy = *im_config_peer_policy (config, conf);
     p->in = conf->in;
@@ -466,11 +468,13 @@ handle_zap (im_mesh_t *self)
     zmsg_addstr (reply, request_id ? request_id : "");
     zmsg_addstr (reply, p ? "200" : "400");
     zmsg_addstr (reply, p ? "OK" : "not on the trust list");
-    /* The User-Id is the key itself: a connection belongs to a key, and a
-     * name given to another key later does not inherit it. */
+    /* The User-Id is the key presented: a connection belongs to that key,
+     * a name given to another key later does not inherit it, and a
+     * connection made with a peer's previous key is no one's once that
+     * key's grace period is over. */
     char user[65] = "";
     if (p)
-        sodium_bin2hex (user, sizeof user, p->card.curve, 32);
+        sodium_bin2hex (user, sizeof user, zframe_data (key), 32);
     zmsg_addstr (reply, user);
     zmsg_addmem (reply, NULL, 0);
     zmsg_send (&reply, self->zap);
@@ -1417,6 +1421,24 @@ send_lazy (im_mesh_t *self)
 static void
 rotate_tick (im_mesh_t *self, int64_t now)
 {
+    /* A peer's previous key whose grace period is over: every connection
+     * made with it is cut (the ROUTER is bound again), and no handshake
+     * with it passes the ZAP handler any more. */
+    int64_t wall = im_time_now ();
+    int cut = 0;
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        if (p->prev_until && p->prev_until <= wall) {
+            p->prev_until = 0;
+            p->dial_prev = 0;
+            cut = 1;
+            zsys_info ("mesh: the previous CURVE key of %s is no longer accepted",
+                       p->card.name);
+        }
+    if (cut && *self->bind) {
+        char why[256];
+        if (router_bind (self, why, sizeof why))
+            zsys_error ("%s", why);
+    }
     if (!rotating (self)) {
         if (self->router_prev)
             im_mesh_keys_changed (self);
@@ -1769,7 +1791,8 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
                 conf = &config->peers[i];
         if (!conf)
             continue;
-        if (conf->prev_until && sodium_memcmp (conf->prev_curve, p->card.curve, 32) != 0) {
+        if (conf->prev_until > im_time_now ()
+            && sodium_memcmp (conf->prev_curve, p->card.curve, 32) != 0) {
             memcpy (p->prev_curve, conf->prev_curve, 32);
             memcpy (p->prev_z85, conf->prev_curve_z85, sizeof p->prev_z85);
             p->prev_until = conf->prev_until;
@@ -1809,6 +1832,10 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
     for (size_t i = 0; i < config->npeers; i++)
         if (!peer_by_name (self, config->peers[i].card.name)) {
             p = peer_new (self, config, &config->peers[i]);
+            if (p && rotating (self))
+                /* Added during our rotation: it was given our card as it
+                 * is now, with the new key. */
+                p->rotate_acked = 1;
             if (p) {
                 zlistx_add_end (self->peers, p);
                 zsys_info ("mesh: %s is a peer", p->card.name);

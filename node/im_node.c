@@ -38,6 +38,7 @@ typedef struct {
     im_warninglists_t *warnings; /* NULL when the config names none */
     int64_t started;
     int64_t next_heartbeat; /* zclock_mono ms */
+    int64_t forget_at;      /* when to try forgetting the previous key again */
     int terminated;
     /* Counters shown by STATUS. */
     uint64_t published;      /* indicators this node signed and stored */
@@ -726,11 +727,17 @@ handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
             continue;
         }
         json_array_append_new (results, result);
-        size_t *index = malloc (sizeof *index);
-        if (index) {
-            *index = b.n - 1;
-            zhashx_update (seen, key, index);
-            zhashx_freefn (seen, key, free);
+        /* Found again by its id, and by its value (rule 4) alike. */
+        char value_key[IM_VALUE_MAX + 8];
+        snprintf (value_key, sizeof value_key, "%d|%s", rec->type, rec->value);
+        const char *keys[] = { key, has_id ? value_key : NULL };
+        for (int k = 0; k < 2 && keys[k]; k++) {
+            size_t *index = malloc (sizeof *index);
+            if (index) {
+                *index = b.n - 1;
+                zhashx_update (seen, keys[k], index);
+                zhashx_freefn (seen, keys[k], free);
+            }
         }
     }
 done:
@@ -1451,10 +1458,14 @@ im_node_actor (zsock_t *pipe, void *args)
         else if (zpoller_terminated (self.poller))
             break;
         if (self.identity && im_identity_curve_previous_public (self.identity)
-            && im_identity_previous_until (self.identity) <= im_time_now ()) {
+            && im_identity_previous_until (self.identity) <= im_time_now ()
+            && zclock_mono () >= self.forget_at) {
             char err[512];
-            if (im_identity_forget_previous (self.identity, self.dir, err, sizeof err))
-                zsys_error ("identity: cannot forget the previous CURVE key: %s", err);
+            if (im_identity_forget_previous (self.identity, self.dir, err, sizeof err)) {
+                zsys_error ("identity: cannot forget the previous CURVE key (trying again "
+                            "in a minute): %s", err);
+                self.forget_at = zclock_mono () + 60000;
+            }
             else if (self.mesh)
                 im_mesh_keys_changed (self.mesh);
         }

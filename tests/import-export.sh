@@ -359,6 +359,27 @@ ok $? "a CSV header with an unknown column: exit 1, named, the store unchanged"
 held csv 198.51.100.7 '"tags":["c2","loader-y"]' && held csv 192.0.2.6 '"op":"put"'
 ok $? "indicators imported earlier are still there"
 
+# Items as long as the limits allow (their JSON, escaped, up to 20 KB each,
+# 17 MB for 1000): the import goes in batches the control socket takes,
+# refusing every bad value and storing every good one, instead of sending a
+# request too big for it and waiting in vain.
+awk 'BEGIN {
+    bs = ""; for (i = 0; i < 2020; i++) bs = bs "\\";
+    tag = ""; for (i = 0; i < 120; i++) tag = tag "\\";
+    tags = "t0" tag; for (i = 1; i < 32; i++) tags = tags ";t" i tag;
+    q = ""; for (i = 0; i < 4000; i++) q = q "\"\"";
+    print "type,value,tags,description";
+    for (n = 0; n < 1000; n++) {
+        if (n % 4 == 3) printf "domain,long%d.example.org,,\"%s\"\n", n, q;
+        else printf "domain,bad%d.example.org%s,%s,\"%s\"\n", n, bs, tags, q;
+    }
+}' >"$T/long.csv"
+im csv import "$T/long.csv" >"$T/long.out" 2>"$T/long.err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "^imported  250$" "$T/long.out" && grep -q "^refused   750: 750 bad value$" "$T/long.out" \
+    && held csv long999.example.org '"op":"put"'
+ok $? "1000 items of up to 20 KB each: the 250 good ones stored, 750 bad values refused, none lost"
+
 # --- Warninglists ----------------------------------------------------------------------------
 im wl check 10.1.2.3 >"$T/w0" 2>&1
 ok $? "with no warninglists configured, check 10.1.2.3 exits 0"

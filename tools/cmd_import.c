@@ -23,6 +23,8 @@
 /* Refusals shown one a line on standard error; --json lists up to this. */
 #define SHOWN_REFUSALS 10
 #define LISTED_REFUSALS 1000
+/* Bytes of items in one PUBLISH: half the control socket's limit. */
+#define BATCH_BYTES_MAX (IM_CONTROL_MSG_MAX / 2)
 
 /* Adds N to COUNTS[REASON]. */
 static void
@@ -211,8 +213,16 @@ cmd_import (im_cli_t *cli, int argc, char **argv)
     if (n && !client)
         rc = EXIT_FAIL;
     int progress = isatty (STDERR_FILENO) && !json && n > IM_CONTROL_BATCH_MAX;
-    for (size_t from = 0; client && from < n; from += IM_CONTROL_BATCH_MAX) {
-        size_t to = from + IM_CONTROL_BATCH_MAX < n ? from + IM_CONTROL_BATCH_MAX : n;
+    for (size_t from = 0, to; client && from < n; from = to) {
+        /* At most IM_CONTROL_BATCH_MAX items, and well within the control
+         * socket's message limit however long their values are. */
+        size_t bytes = 0;
+        for (to = from; to < n && to - from < IM_CONTROL_BATCH_MAX; to++) {
+            size_t size = json_dumpb (json_array_get (items, to), NULL, 0, JSON_COMPACT);
+            if (to > from && bytes + size > BATCH_BYTES_MAX)
+                break;
+            bytes += size + 1;
+        }
         if (send_batch (client, items, from, to, force, dry_run, &t)) {
             rc = EXIT_FAIL;
             cli_error ("import: stopped after %zu of %zu indicators", from, n);
