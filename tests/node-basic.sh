@@ -138,4 +138,15 @@ secret=$(sed -n 's/^sign-secret = "\(.*\)"$/\1/p' "$D/keys/node.secret" | cut -c
 [ -n "$secret" ] && ! grep -r -q -F "$secret" "$T"/*.log "$T/out" "$T/feed" "$T/status" "$D/intelmesh.conf"
 ok $? "the signing secret appears in no log or output"
 stop_node "$pid"; ok $? "the node stops"
+
+# Under systemd (which sets INVOCATION_ID and JOURNAL_STREAM), the log goes to
+# syslog, which the journal takes; standard error stays quiet.
+: >"$T/alpha.log"
+INVOCATION_ID=0123456789abcdef "$INTELMESHD" -d "$D" --foreground 2>>"$T/alpha.log" &
+pid=$!
+PIDS="$PIDS $pid"
+wait_for 100 im status; ok $? "it starts as systemd would start it"
+stop_node "$pid"; ok $? "and stops"
+! grep -q "I: (intelmeshd)" "$T/alpha.log"
+ok $? "its log went to syslog (the journal), not to standard error"
 done_testing
