@@ -575,6 +575,8 @@ static int
 config_lock (const char *dir, char *err, size_t errsz)
 {
     char path[4096];
+    if (!dir)
+        return im_fail (EINVAL, err, errsz, "config: missing directory");
     if (im_dir_path (dir, IM_CONFIG_FILE ".lock", path, sizeof path))
         return im_fail (ENAMETOOLONG, err, errsz, "%s: path too long", dir);
     int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
