@@ -422,8 +422,9 @@ ok $? "publish --force stores it"
 
 # --- Round trips ------------------------------------------------------------------------------
 # alpha holds every type and label, tags, confidences, reach 0, 1, 2 and
-# unlimited, validity times and descriptions (none empty, and no reach 3..254:
-# MISP cannot carry those). Its exports are imported into a fresh node each;
+# unlimited, validity times and descriptions (reach 3..254 and an empty
+# description through MISP are tested below). Its exports are imported into a
+# fresh node each;
 # a second batch then updates one, revokes one, adds one, and goes across too.
 im alpha publish - <"$C/roundtrip.jsonl" >"$T/ids1" 2>"$T/pub.err"
 ok $? "alpha publishes the round-trip data set"
@@ -471,17 +472,18 @@ imp csv r7 "$T/alpha-2.stix"
 has_reasons r7 skipped "5|not an indicator (marking-definition)" "1|revoked, and not held here"
 ok $? "a node that never held the revoked indicator skips it as not held here"
 
-# MISP's known losses: reach 3..254 becomes unlimited (distribution 3), and an
-# empty description comes back as the event's info.
+# MISP has no reach beyond "all" (distribution 3) and takes an event's info
+# for an empty comment: an intelmesh export carries the exact reach in an
+# intelmesh:reach tag and marks the event as its own, so neither is lost.
 im wl publish domain far.example --reach 7 --description "seven links" >/dev/null \
     && im wl publish domain bare.example --reach 1 >/dev/null \
     && im wl export --format misp --type domain -o "$T/wl.misp" 2>/dev/null \
     && imp rtmisp r8 "$T/wl.misp"
 ok $? "a MISP export with reach 7 and an empty description imports"
-held rtmisp far.example '"reach":"unlimited"' '"description":"seven links"'
-ok $? "MISP loses reach 7: it comes back unlimited"
-held rtmisp bare.example '"reach":1' '"description":"intelmesh export from all origins at '
-ok $? "MISP loses an empty description: the event's info stands in"
+held rtmisp far.example '"reach":7' '"description":"seven links"'
+ok $? "reach 7 comes back as 7 through MISP"
+held rtmisp bare.example '"reach":1' '"description":""'
+ok $? "an empty description comes back empty through MISP"
 
 # --- Export filters ----------------------------------------------------------------------------
 csv_of alpha --type ipv4 >"$T/f.type"

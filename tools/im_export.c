@@ -428,6 +428,11 @@ misp_attribute (const im_record_t *r)
             append (tags, misp_tag (r->tags[i]), &bad);
         snprintf (text, sizeof text, "intelmesh:confidence=\"%d\"", (int) r->confidence);
         append (tags, misp_tag (text), &bad);
+        if (r->reach >= 3 && r->reach != IM_REACH_UNLIMITED) {
+            /* MISP's distribution 3 is "all": the exact reach goes along. */
+            snprintf (text, sizeof text, "intelmesh:reach=\"%d\"", (int) r->reach);
+            append (tags, misp_tag (text), &bad);
+        }
         if (r->valid_from) {
             char t[IM_TIME_STR_SIZE];
             snprintf (text, sizeof text, "intelmesh:valid-from=\"%s\"",
@@ -630,6 +635,10 @@ start (im_export_t *self)
             self->doc_id, "info", info, "date", date, "timestamp", stamp, "distribution",
             "1", "threat_level_id", "4", "analysis", "2", "published", 0, "Orgc", "name",
             "intelmesh", "Tag");
+        /* Marks the event as ours: its info is not the indicators' text. */
+        json_t *mark = event ? json_pack ("{s:s}", "name", "intelmesh:export") : NULL;
+        if (mark)
+            json_array_append_new (json_object_get (event, "Tag"), mark);
         if (!event)
             return im_fail (ENOMEM, NULL, 0, "out of memory");
         rc = write_text (self, "{\"Event\":") || write_open_object (self, event)

@@ -1561,6 +1561,8 @@ typedef struct {
     int confidence;
     int has_valid_from, has_valid_until;
     int64_t valid_from, valid_until;
+    int reach;          /* intelmesh:reach="N" (3..254), else -1 */
+    int ours;           /* intelmesh:export: an event this program wrote */
     const json_t *tags; /* the Tag array, for the plain tags */
 } misp_tags_t;
 
@@ -1587,6 +1589,7 @@ misp_tags_scan (const json_t *arr, misp_tags_t *out, const char **why)
 {
     memset (out, 0, sizeof *out);
     out->confidence = -1;
+    out->reach = -1;
     if (!arr || json_is_null (arr))
         return 0;
     if (!json_is_array (arr)) {
@@ -1617,6 +1620,16 @@ misp_tags_scan (const json_t *arr, misp_tags_t *out, const char **why)
             }
             out->confidence = (int)n;
         }
+        else if ((v = tag_value (s, len, "intelmesh:reach=", &vl))) {
+            long long n;
+            if (parse_uint (v, vl, IM_REACH_UNLIMITED - 1, &n) || n < 3) {
+                *why = "intelmesh:reach tag is not 3..254";
+                return -1;
+            }
+            out->reach = (int) n;
+        }
+        else if (len == 16 && strncasecmp (s, "intelmesh:export", 16) == 0)
+            out->ours = 1;
         else if ((v = tag_value (s, len, "intelmesh:valid-from=", &vl))) {
             if (parse_time (v, vl, &out->valid_from)) {
                 *why = "intelmesh:valid-from tag is not an RFC 3339 time";
@@ -1650,10 +1663,9 @@ misp_tags_add (json_t *tags, const misp_tags_t *mt, int *dropped)
         get_str (t, "name", &s, &len);
         if (len >= 4 && strncasecmp (s, "tlp:", 4) == 0 && tlp_text (s, len) > 0)
             continue;
-        if (tag_value (s, len, "intelmesh:confidence=", &vl)
-            || tag_value (s, len, "intelmesh:valid-from=", &vl)
-            || tag_value (s, len, "intelmesh:valid-until=", &vl))
-            continue;
+        (void) vl;
+        if (len >= 10 && strncasecmp (s, "intelmesh:", 10) == 0)
+            continue; /* this program's machine tags, read above */
         if (tag_add (tags, s, len, dropped))
             return -1;
     }
@@ -1740,7 +1752,9 @@ misp_attribute (ctx_t *c, const misp_event_t *ev, const json_t *a, const char *w
         if (dl == 0)
             r = 0;
     }
-    if (r == 0) {
+    if (r == 0 && !(ev && ev->tags.ours)) {
+        /* The event's title, unless the event is an intelmesh export, whose
+         * title is not the indicators' (an empty description stays empty). */
         it.desc = ev ? ev->info : NULL;
         it.dlen = ev ? ev->info_len : 0;
     }
@@ -1779,6 +1793,8 @@ misp_attribute (ctx_t *c, const misp_event_t *ev, const json_t *a, const char *w
     char namebuf[IM_DESC_MAX + 16];
     if (dist >= 0)
         it.reach = dist == 3 ? IM_REACH_UNLIMITED : dist == 4 ? 0 : dist;
+    if (dist == 3 && at.reach >= 3)
+        it.reach = at.reach; /* 3 links or more: the exact reach, as exported */
     if (dist == 4)
         rc |= tag_add (tags, "misp:sharing-group", 18, &it.tags_dropped);
     if (fname)
