@@ -786,9 +786,8 @@ im_config_load_text (const char *text, im_config_t *cfg, char *err, size_t errsz
     }
     if (rc == 0 && (v = zconfig_get (root, "keys/grace", NULL))) {
         int64_t grace = 0;
-        size_t len = strlen (v);
-        if (len < 2 || strspn (v, "0123456789") != len - 1 || !strchr ("smhdw", v[len - 1])
-            || im_time_parse (v, 0, &grace) || grace < 5 || grace > 365 * 86400)
+        if (im_time_duration (v, &grace) || grace < IM_KEY_GRACE_MIN
+            || grace > IM_KEY_GRACE_MAX)
             rc = fail_path (&ld, "keys/grace", EINVAL,
                             "keys/grace '%s' is not a duration from 5s to 365d (like 7d)", v);
         else

@@ -19,6 +19,8 @@
 #define IM_DEFAULT_LISTEN_PORT 7650
 #define IM_PATH_MAX 1024
 #define IM_KEY_GRACE_DEFAULT (7 * 86400)
+#define IM_KEY_GRACE_MIN 5                 /* seconds */
+#define IM_KEY_GRACE_MAX (365 * 86400)
 
 #define IM_PEERS_MAX 128
 #define IM_CARD_MAX 512

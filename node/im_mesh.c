@@ -195,10 +195,10 @@ peer_by_name (im_mesh_t *self, const char *name)
 static peer_t *
 peer_by_curve (im_mesh_t *self, const uint8_t *curve)
 {
-    int64_t now = im_time_now ();
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
         if (sodium_memcmp (p->card.curve, curve, 32) == 0
-            || (p->prev_until > now && sodium_memcmp (p->prev_curve, curve, 32) == 0))
+            || (p->prev_until && sodium_memcmp (p->prev_curve, curve, 32) == 0
+                && p->prev_until > im_time_now ()))
             return p;
     return NULL;
 }

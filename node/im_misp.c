@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "im_misp.h"
 #include "im_time.h"
 
@@ -51,16 +49,6 @@ im_misp_distribution (int reach)
     return reach >= 0 && reach < 3 ? d[reach] : d[3];
 }
 
-void
-im_misp_name_uuid (const void *name, size_t len, uint8_t uuid[IM_ID_SIZE])
-{
-    uint8_t hash[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256 (hash, name, len);
-    memcpy (uuid, hash, IM_ID_SIZE);
-    uuid[6] = (uint8_t) ((uuid[6] & 0x0F) | 0x50);
-    uuid[8] = (uint8_t) ((uuid[8] & 0x3F) | 0x80);
-}
-
 json_t *
 im_misp_attribute (const im_record_t *rec, const char *origin_name)
 {
@@ -76,10 +64,10 @@ im_misp_attribute (const im_record_t *rec, const char *origin_name)
     /* The event and the organisation stand for the origin: the same uuids
      * every time. */
     snprintf (org_name, sizeof org_name, "event:%s", node);
-    im_misp_name_uuid (org_name, strlen (org_name), uuid);
+    im_id_from_name (org_name, strlen (org_name), uuid);
     im_id_format (uuid, event_id);
     snprintf (org_name, sizeof org_name, "org:%s", node);
-    im_misp_name_uuid (org_name, strlen (org_name), uuid);
+    im_id_from_name (org_name, strlen (org_name), uuid);
     im_id_format (uuid, org_id);
     snprintf (stamp, sizeof stamp, "%lld", (long long) rec->modified);
     snprintf (info, sizeof info, "intelmesh indicators from %s",

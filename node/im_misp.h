@@ -25,8 +25,4 @@ const char *im_misp_distribution (int reach);
  * NULL (ENOMEM). */
 json_t *im_misp_attribute (const im_record_t *rec, const char *origin_name);
 
-/* A UUID made from NAME (SHA-256 based, version 5 style bits), for ids that
- * must be the same every time (an origin's event). */
-void im_misp_name_uuid (const void *name, size_t len, uint8_t uuid[IM_ID_SIZE]);
-
 #endif

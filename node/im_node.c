@@ -1255,8 +1255,8 @@ handle_rotate (node_t *self, json_t *body, char *err, size_t errsz)
 {
     json_t *g = json_object_get (body, "grace");
     int64_t grace = self->config.key_grace;
-    if (g && (!json_is_integer (g) || json_integer_value (g) < 5
-              || json_integer_value (g) > 365 * 86400)) {
+    if (g && (!json_is_integer (g) || json_integer_value (g) < IM_KEY_GRACE_MIN
+              || json_integer_value (g) > IM_KEY_GRACE_MAX)) {
         snprintf (err, errsz, "'grace' must be a number of seconds from 5 to 31536000");
         return NULL;
     }

@@ -400,6 +400,14 @@ bad:
 }
 
 void
+im_id_from_name (const void *name, size_t len, uint8_t id[IM_ID_SIZE])
+{
+    crypto_generichash (id, IM_ID_SIZE, name, len, NULL, 0);
+    id[6] = (uint8_t) ((id[6] & 0x0F) | 0x50);
+    id[8] = (uint8_t) ((id[8] & 0x3F) | 0x80);
+}
+
+void
 im_id_generate (uint8_t id[IM_ID_SIZE])
 {
     /* UUID version 7 (RFC 9562): 48 bits of Unix time in milliseconds, then

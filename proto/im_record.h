@@ -115,6 +115,10 @@ void im_id_format (const uint8_t id[IM_ID_SIZE], char out[IM_ID_STR_SIZE]);
 int im_id_parse (const char *text, uint8_t id[IM_ID_SIZE]);
 /* A new time-ordered (version 7) UUID. */
 void im_id_generate (uint8_t id[IM_ID_SIZE]);
+/* The UUID made from NAME: the same name gives the same id every time (the
+ * first 16 bytes of its BLAKE2b hash, with version 5 and RFC 4122 variant
+ * bits), for ids an importer or a feed must give again. */
+void im_id_from_name (const void *name, size_t len, uint8_t id[IM_ID_SIZE]);
 
 /* Node ids are written as 64 lower-case hex digits. */
 void im_node_format (const uint8_t node[IM_NODE_ID_SIZE], char out[IM_NODE_HEX_SIZE]);

@@ -136,3 +136,15 @@ bad:
     errno = EINVAL;
     return -1;
 }
+
+int
+im_time_duration (const char *text, int64_t *seconds)
+{
+    size_t len = text ? strlen (text) : 0;
+    if (!seconds || len < 2 || strspn (text, "0123456789") != len - 1
+        || !strchr ("smhdw", text[len - 1]) || im_time_parse (text, 0, seconds) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}

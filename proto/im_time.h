@@ -18,6 +18,11 @@ char *im_time_format (int64_t t, char out[IM_TIME_STR_SIZE]);
  * errno EINVAL. */
 int im_time_parse (const char *text, int64_t now, int64_t *t);
 
+/* Parses a length of time alone: digits and one unit, s, m, h, d or w
+ * ("7d", "90m"); no sign, no date. Returns 0 and the seconds in *SECONDS, or
+ * -1 with errno EINVAL. */
+int im_time_duration (const char *text, int64_t *seconds);
+
 /* Seconds since the epoch, from the real-time clock. */
 int64_t im_time_now (void);
 

@@ -244,6 +244,35 @@ test_now (void)
     cmp_ok (now, ">", 1700000000, "now is after November 2023");
 }
 
+/* im_time_duration: a length of time alone, as --grace and keys/grace take
+ * it. */
+static void
+test_duration (void)
+{
+    int64_t t = 42;
+    errno = 0;
+    ok (im_time_duration (NULL, &t) == -1 && errno == EINVAL,
+        "duration rejects a missing text");
+    errno = 0;
+    ok (im_time_duration ("7d", NULL) == -1 && errno == EINVAL,
+        "duration rejects a missing result");
+    static const struct {
+        const char *text;
+        int64_t seconds;
+    } durations[] = { { "5s", 5 }, { "90m", 5400 }, { "12h", 43200 }, { "7d", 604800 },
+                 { "2w", 1209600 }, { "0s", 0 } };
+    for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++)
+        ok (im_time_duration (durations[i].text, &t) == 0 && t == durations[i].seconds,
+            "duration reads '%s' as %lld seconds", durations[i].text, (long long) durations[i].seconds);
+    static const char *const not_durations[] = { "", "7", "d", "+7d", "-5m", "7y", "7 d", "1.5h",
+                                       "2026-12-31", "7dd", "d7" };
+    for (size_t i = 0; i < sizeof not_durations / sizeof not_durations[0]; i++) {
+        errno = 0;
+        ok (im_time_duration (not_durations[i], &t) == -1 && errno == EINVAL,
+            "duration rejects '%s'", not_durations[i]);
+    }
+}
+
 int
 main (void)
 {
@@ -253,5 +282,6 @@ main (void)
     test_parse_bad ();
     test_round_trip ();
     test_now ();
+    test_duration ();
     return done_testing ();
 }

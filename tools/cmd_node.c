@@ -350,10 +350,8 @@ cmd_rotate_keys (im_cli_t *cli, int argc, char **argv)
     }
     int64_t grace = 0;
     if (grace_text) {
-        size_t len = strlen (grace_text);
-        if (len < 2 || strspn (grace_text, "0123456789") != len - 1
-            || !strchr ("smhdw", grace_text[len - 1])
-            || im_time_parse (grace_text, 0, &grace) || grace < 5 || grace > 365 * 86400) {
+        if (im_time_duration (grace_text, &grace) || grace < IM_KEY_GRACE_MIN
+            || grace > IM_KEY_GRACE_MAX) {
             cli_error ("rotate-keys: --grace '%s' is not a duration from 5s to 365d "
                        "(like 7d)", grace_text);
             return EXIT_USAGE;

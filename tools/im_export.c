@@ -15,6 +15,7 @@
 
 #include "im_export.h"
 #include "im_ioc.h"
+#include "im_misp.h"
 #include "im_record.h"
 #include "im_time.h"
 #include "im_util.h"
@@ -50,25 +51,20 @@ struct _im_export_t {
     char tags[TAGS_CELL_MAX];  /* its CSV tags cell */
 };
 
-/* What each indicator type becomes. */
-typedef struct {
-    const char *stix_path;  /* object path of the STIX comparison */
-    const char *misp_type;
-    const char *misp_category;
-} type_map_t;
-
-static const type_map_t type_map[IM_TYPE_COUNT] = {
-    [IM_TYPE_IPV4] = { "ipv4-addr:value", "ip-dst", "Network activity" },
-    [IM_TYPE_IPV6] = { "ipv6-addr:value", "ip-dst", "Network activity" },
-    [IM_TYPE_DOMAIN] = { "domain-name:value", "domain", "Network activity" },
-    [IM_TYPE_URL] = { "url:value", "url", "Network activity" },
-    [IM_TYPE_EMAIL] = { "email-addr:value", "email-src", "Payload delivery" },
-    [IM_TYPE_MD5] = { "file:hashes.MD5", "md5", "Payload delivery" },
-    [IM_TYPE_SHA1] = { "file:hashes.'SHA-1'", "sha1", "Payload delivery" },
-    [IM_TYPE_SHA256] = { "file:hashes.'SHA-256'", "sha256", "Payload delivery" },
-    [IM_TYPE_SHA512] = { "file:hashes.'SHA-512'", "sha512", "Payload delivery" },
-    [IM_TYPE_FILENAME] = { "file:name", "filename", "Payload delivery" },
-    [IM_TYPE_ASN] = { "autonomous-system:number", "AS", "Network activity" },
+/* The object path of each type's STIX comparison (MISP's names are
+ * im_misp's, which the MISP-shaped feed uses too). */
+static const char *const stix_path[IM_TYPE_COUNT] = {
+    [IM_TYPE_IPV4] = "ipv4-addr:value",
+    [IM_TYPE_IPV6] = "ipv6-addr:value",
+    [IM_TYPE_DOMAIN] = "domain-name:value",
+    [IM_TYPE_URL] = "url:value",
+    [IM_TYPE_EMAIL] = "email-addr:value",
+    [IM_TYPE_MD5] = "file:hashes.MD5",
+    [IM_TYPE_SHA1] = "file:hashes.'SHA-1'",
+    [IM_TYPE_SHA256] = "file:hashes.'SHA-256'",
+    [IM_TYPE_SHA512] = "file:hashes.'SHA-512'",
+    [IM_TYPE_FILENAME] = "file:name",
+    [IM_TYPE_ASN] = "autonomous-system:number",
 };
 
 /* TLP 2.0 marking definitions (the OASIS TLP 2.0 extension's objects). */
@@ -261,7 +257,7 @@ read_record (im_export_t *self, const json_t *record, char *err, size_t errsz)
 static void
 stix_pattern (const im_record_t *r, char *out, size_t outsz)
 {
-    const char *path = type_map[r->type].stix_path;
+    const char *path = stix_path[r->type];
     if (r->type == IM_TYPE_ASN) {
         snprintf (out, outsz, "[%s = %s]", path, r->value + 2);
         return;
@@ -407,11 +403,10 @@ misp_attribute (const im_record_t *r)
     if (!o)
         return NULL;
     im_id_format (r->id, id);
-    const char *dist = r->reach >= 3 ? "3" : r->reach == 2 ? "2" : r->reach == 1 ? "1"
-                                                                                 : "0";
+    const char *dist = im_misp_distribution (r->reach);
     put (o, "uuid", json_string (id), &bad);
-    put (o, "type", json_string (type_map[r->type].misp_type), &bad);
-    put (o, "category", json_string (type_map[r->type].misp_category), &bad);
+    put (o, "type", json_string (im_misp_type (r->type)), &bad);
+    put (o, "category", json_string (im_misp_category (r->type)), &bad);
     /* MISP's AS attributes hold the number alone. */
     put (o, "value", json_string (r->type == IM_TYPE_ASN ? r->value + 2 : r->value), &bad);
     put (o, "to_ids", json_true (), &bad);

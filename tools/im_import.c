@@ -1455,10 +1455,7 @@ stix_indicator (ctx_t *c, const json_t *obj, size_t index, const json_t *defs, p
             char name[128];
             uint8_t id[IM_ID_SIZE];
             int n = snprintf (name, sizeof name, "indicator--%s#%zu", uuid, k);
-            crypto_generichash (id, sizeof id, (const unsigned char *)name, (size_t)n,
-                                NULL, 0);
-            id[6] = (uint8_t)((id[6] & 0x0f) | 0x50);
-            id[8] = (uint8_t)((id[8] & 0x3f) | 0x80);
+            im_id_from_name (name, (size_t)n, id);
             im_id_format (id, derived);
             it.id = derived;
             snprintf (source, sizeof source, "%s#%zu", where, k);
