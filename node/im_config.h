@@ -10,7 +10,6 @@
 #include "im_policy.h"
 
 #define IM_CONFIG_FILE "intelmesh.conf"
-#define IM_CONTROL_FILE "control.sock"
 #define IM_PID_FILE "intelmeshd.pid"
 #define IM_STORE_DIR "store"
 #define IM_NAME_MAX 64

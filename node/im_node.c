@@ -167,8 +167,8 @@ node_start (node_t *self, char *err, size_t errsz)
         return -1;
     }
     zsock_set_maxmsgsize (self->control, IM_CONTROL_MSG_MAX);
-    zsock_set_rcvhwm (self->control, 100);
-    zsock_set_sndhwm (self->control, 100);
+    zsock_set_rcvhwm (self->control, IM_CONTROL_HWM);
+    zsock_set_sndhwm (self->control, IM_CONTROL_HWM);
     zsock_set_linger (self->control, 0);
     mode_t old = umask (077);
     int rc = zsock_bind (self->control, "%s", self->control_endpoint);
@@ -1328,21 +1328,18 @@ handle_peers (node_t *self, json_t *body, char *err, size_t errsz)
     return peers ? json_pack ("{s:o}", "peers", peers) : NULL;
 }
 
-static const struct {
-    const char *name;
-    handler_fn *fn;
-} handlers[] = {
-    { "RELOAD", handle_reload },   { "PEERS", handle_peers },
-    { "PUBLISH", handle_publish }, { "REVOKE", handle_revoke },
-    { "LOOKUP", handle_lookup },   { "LIST", handle_list },
-    { "STATUS", handle_status },   { "EXPLAIN", handle_explain },
-    { "SENT", handle_sent },       { "CHECK", handle_check },
-    { "ROTATE", handle_rotate },
-    { NULL, NULL },
+/* One handler a command of the control protocol (proto/im_ctl.h). */
+static handler_fn *const handlers[IM_CTL_COUNT] = {
+    [IM_CTL_PUBLISH] = handle_publish, [IM_CTL_REVOKE] = handle_revoke,
+    [IM_CTL_LOOKUP] = handle_lookup,   [IM_CTL_LIST] = handle_list,
+    [IM_CTL_STATUS] = handle_status,   [IM_CTL_PEERS] = handle_peers,
+    [IM_CTL_EXPLAIN] = handle_explain, [IM_CTL_SENT] = handle_sent,
+    [IM_CTL_CHECK] = handle_check,     [IM_CTL_ROTATE] = handle_rotate,
+    [IM_CTL_RELOAD] = handle_reload,
 };
 
 /* Control requests are [routing id][command][JSON object]; replies are
- * [routing id]["OK" or "ERROR"][JSON object]. */
+ * [routing id]["OK" or "ERROR"][JSON object] (SPEC.md, "Transport"). */
 static void
 handle_control (node_t *self)
 {
@@ -1350,55 +1347,26 @@ handle_control (node_t *self)
     if (!msg)
         return;
     zframe_t *routing = zmsg_pop (msg);
-    char *command = zmsg_popstr (msg);
-    zframe_t *body_frame = zmsg_pop (msg);
-    char err[1024] = "";
+    char err[1024] = "", shown[IM_CONTROL_NAME_MAX + 2];
     json_t *reply = NULL, *body = NULL;
-    handler_fn *fn = NULL;
-    for (int i = 0; command && handlers[i].name && !fn; i++)
-        if (strcmp (command, handlers[i].name) == 0)
-            fn = handlers[i].fn;
-    if (!routing || !command || !body_frame || zmsg_size (msg) != 0)
-        snprintf (err, sizeof err, "malformed request: want a command and a JSON body");
-    else if (!fn)
-        snprintf (err, sizeof err, "unknown command");
-    else {
-        json_error_t jerr;
-        body = json_loadb ((const char *) zframe_data (body_frame),
-                           zframe_size (body_frame), JSON_REJECT_DUPLICATES, &jerr);
-        if (!json_is_object (body))
-            snprintf (err, sizeof err, "malformed request: body is not a JSON object");
-        else
-            reply = fn (self, body, err, sizeof err);
-    }
-    int ok = reply != NULL;
-    if (ok)
+    im_ctl_cmd_t cmd;
+    if (im_ctl_request_decode (msg, &cmd, &body, shown, err, sizeof err) == 0)
+        reply = handlers[cmd] (self, body, err, sizeof err);
+    if (reply)
         self->requests++;
     else {
-        /* The command may be any bytes: only printable ASCII reaches the log. */
-        char shown[33] = "?";
-        for (size_t i = 0; command && command[i] && i < sizeof shown - 1; i++) {
-            shown[i] = command[i] > ' ' && command[i] < 0x7F ? command[i] : '?';
-            shown[i + 1] = 0;
-        }
         self->bad_requests++;
         zsys_warning ("control: refused %s request: %s", shown, err);
-        reply = json_pack ("{s:s}", "error", err);
     }
-    char *text = json_dumps (reply, JSON_COMPACT);
-    if (routing && text) {
-        zmsg_t *out = zmsg_new ();
-        zmsg_append (out, &routing);
-        zmsg_addstr (out, ok ? "OK" : "ERROR");
-        zmsg_addstr (out, text);
+    zmsg_t *out = im_ctl_reply_encode (reply, reply ? NULL : err);
+    if (routing && out) {
+        zmsg_prepend (out, &routing);
         zmsg_send (&out, self->control);
     }
-    free (text);
+    zmsg_destroy (&out);
     json_decref (reply);
     json_decref (body);
     zframe_destroy (&routing);
-    zframe_destroy (&body_frame);
-    zstr_free (&command);
     zmsg_destroy (&msg);
 }
 

@@ -6,14 +6,11 @@
 
 #include <czmq.h>
 
+#include "im_ctl.h" /* the control protocol it serves */
+
 /* The actor. ARGS is the data directory (an absolute path, const char *).
  * After zactor_new, send "START" and read one string: "OK", or the reason
  * the node could not start. Stops on "$TERM". */
 void im_node_actor (zsock_t *pipe, void *args);
-
-/* Limits the control protocol enforces (SPEC.md, "Control protocol"). */
-#define IM_CONTROL_BATCH_MAX 1000       /* indicators per PUBLISH or REVOKE */
-#define IM_CONTROL_LIST_MAX 1000        /* records per LIST reply */
-#define IM_CONTROL_MSG_MAX (16 << 20)   /* bytes per request */
 
 #endif

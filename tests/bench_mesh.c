@@ -117,7 +117,7 @@ bench_latency (const char *first, const char *last, int n)
         json_t *body = json_pack ("{s:[{s:s, s:s, s:s}]}", "items", "type", "ipv4",
                                   "value", value, "tlp", "green");
         int64_t t0 = zclock_usecs ();
-        json_t *reply = im_client_call (client, "PUBLISH", body, 10000, err, sizeof err);
+        json_t *reply = im_client_call (client, IM_CTL_PUBLISH, body, 10000, err, sizeof err);
         json_decref (body);
         json_decref (reply);
         if (!reply) {

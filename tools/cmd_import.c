@@ -15,7 +15,7 @@
 #include "im_export.h"
 #include "im_identity.h"
 #include "im_import.h"
-#include "im_node.h"
+#include "im_ctl.h"
 #include "im_record.h"
 #include "im_time.h"
 #include "intelmesh.h"
@@ -86,7 +86,7 @@ send_batch (im_client_t *client, json_t *items, size_t from, size_t to, int forc
         json_array_append (batch, json_array_get (items, i));
     json_t *body = json_pack ("{s:o, s:b, s:b}", "items", batch, "force", force, "dry_run",
                               dry_run);
-    json_t *reply = cli_call (client, "PUBLISH", body);
+    json_t *reply = cli_call (client, IM_CTL_PUBLISH, body);
     json_decref (body);
     if (!reply)
         return -1;
@@ -405,7 +405,7 @@ cmd_export (im_cli_t *cli, int argc, char **argv)
         json_t *body = json_pack ("{s:s?, s:s?, s:s?, s:i}", "type", type, "origin",
                                   origin ? origin_hex : NULL, "after",
                                   after[0] ? after : NULL, "limit", IM_CONTROL_LIST_MAX);
-        json_t *reply = cli_call (client, "LIST", body);
+        json_t *reply = cli_call (client, IM_CTL_LIST, body);
         json_decref (body);
         if (!reply) {
             rc = EXIT_FAIL;

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "im_config.h"
-#include "im_node.h"
+#include "im_ctl.h"
 #include "im_record.h"
 #include "im_time.h"
 #include "intelmesh.h"
@@ -58,7 +58,7 @@ flush_batch (publish_t *p)
     if (json_array_size (p->batch) == 0 || p->failed)
         return p->failed ? -1 : 0;
     json_t *body = json_pack ("{s:O, s:b}", "items", p->batch, "force", p->force);
-    json_t *reply = body ? cli_call (p->client, "PUBLISH", body) : NULL;
+    json_t *reply = body ? cli_call (p->client, IM_CTL_PUBLISH, body) : NULL;
     json_decref (body);
     if (!reply) {
         p->failed = 1;
@@ -446,7 +446,7 @@ cmd_revoke (im_cli_t *cli, int argc, char **argv)
     }
     im_client_t *client = cli_connect (cli);
     json_t *body = json_pack ("{s:o}", "ids", ids);
-    json_t *reply = client ? cli_call (client, "REVOKE", body) : NULL;
+    json_t *reply = client ? cli_call (client, IM_CTL_REVOKE, body) : NULL;
     json_decref (body);
     im_client_destroy (&client);
     if (!reply)
@@ -547,7 +547,7 @@ cmd_lookup (im_cli_t *cli, int argc, char **argv)
         return EXIT_USAGE;
     im_client_t *client = cli_connect (cli);
     json_t *body = json_pack ("{s:s, s:s}", "value", norm, "type", im_type_name (t));
-    json_t *reply = client ? cli_call (client, "LOOKUP", body) : NULL;
+    json_t *reply = client ? cli_call (client, IM_CTL_LOOKUP, body) : NULL;
     json_decref (body);
     im_client_destroy (&client);
     if (!reply)
@@ -617,7 +617,7 @@ cmd_list (im_cli_t *cli, int argc, char **argv)
         json_t *body = json_pack ("{s:s?, s:s?, s:s?, s:i}", "type", type, "origin", origin,
                                   "after", after[0] ? after : NULL, "limit",
                                   IM_CONTROL_LIST_MAX);
-        json_t *reply = cli_call (client, "LIST", body);
+        json_t *reply = cli_call (client, IM_CTL_LIST, body);
         json_decref (body);
         if (!reply) {
             rc = EXIT_FAIL;
@@ -684,7 +684,7 @@ cmd_check (im_cli_t *cli, int argc, char **argv)
     if (!client)
         return EXIT_USAGE; /* 1 would say "on a list" */
     json_t *body = json_pack ("{s:s, s:s?}", "value", argv[optind], "type", type);
-    json_t *reply = cli_call (client, "CHECK", body);
+    json_t *reply = cli_call (client, IM_CTL_CHECK, body);
     json_decref (body);
     im_client_destroy (&client);
     if (!reply)

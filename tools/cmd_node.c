@@ -229,7 +229,7 @@ cmd_status (im_cli_t *cli, int argc, char **argv)
     if (!client)
         return EXIT_FAIL;
     json_t *body = json_object ();
-    json_t *st = cli_call (client, "STATUS", body);
+    json_t *st = cli_call (client, IM_CTL_STATUS, body);
     json_decref (body);
     im_client_destroy (&client);
     if (!st)
@@ -366,7 +366,7 @@ cmd_rotate_keys (im_cli_t *cli, int argc, char **argv)
             return EXIT_FAIL;
         json_t *body = grace ? json_pack ("{s:I}", "grace", (json_int_t) grace)
                              : json_object ();
-        json_t *reply = cli_call (client, "ROTATE", body);
+        json_t *reply = cli_call (client, IM_CTL_ROTATE, body);
         json_decref (body);
         im_client_destroy (&client);
         if (!reply)

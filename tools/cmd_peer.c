@@ -22,7 +22,7 @@ cli_tell_daemon (im_cli_t *cli)
     }
     im_client_t *client = cli_connect (cli);
     json_t *body = json_object ();
-    json_t *reply = client ? cli_call (client, "RELOAD", body) : NULL;
+    json_t *reply = client ? cli_call (client, IM_CTL_RELOAD, body) : NULL;
     json_decref (body);
     im_client_destroy (&client);
     if (!reply)
@@ -165,7 +165,7 @@ peer_list (im_cli_t *cli, int argc, char **argv)
         return rc;
     im_client_t *client = cli_connect (cli);
     json_t *body = json_object ();
-    json_t *reply = client ? cli_call (client, "PEERS", body) : NULL;
+    json_t *reply = client ? cli_call (client, IM_CTL_PEERS, body) : NULL;
     json_decref (body);
     im_client_destroy (&client);
     if (!reply)

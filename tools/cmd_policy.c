@@ -443,7 +443,7 @@ peer_sent (im_cli_t *cli, int argc, char **argv)
     for (;;) {
         json_t *body = json_pack ("{s:s, s:I}", "peer", argv[optind], "since",
                                   (json_int_t) from);
-        json_t *reply = cli_call (client, "SENT", body);
+        json_t *reply = cli_call (client, IM_CTL_SENT, body);
         json_decref (body);
         if (!reply) {
             rc = EXIT_FAIL;
@@ -530,7 +530,7 @@ cmd_explain (im_cli_t *cli, int argc, char **argv)
     json_t *body = json_pack ("{s:s, s:s}", "id", argv[optind], "peer", argv[optind + 1]);
     if (origin)
         json_object_set_new (body, "origin", json_string (origin));
-    json_t *reply = client ? cli_call (client, "EXPLAIN", body) : NULL;
+    json_t *reply = client ? cli_call (client, IM_CTL_EXPLAIN, body) : NULL;
     json_decref (body);
     im_client_destroy (&client);
     if (!reply)

@@ -13,7 +13,7 @@
 
 #include "im_client.h"
 #include "im_config.h"
-#include "im_node.h"
+#include "im_ctl.h"
 #include "im_util.h"
 
 struct _im_client_t {
@@ -46,7 +46,7 @@ im_client_new (const char *dir, char *err, size_t errsz)
         return NULL;
     }
     zsock_set_linger (self->sock, 0);
-    zsock_set_maxmsgsize (self->sock, 4 * IM_CONTROL_MSG_MAX);
+    zsock_set_maxmsgsize (self->sock, IM_CONTROL_REPLY_MAX);
     return self;
 }
 
@@ -64,17 +64,17 @@ im_client_destroy (im_client_t **self_p)
 }
 
 json_t *
-im_client_call (im_client_t *self, const char *command, json_t *body, int timeout_ms,
+im_client_call (im_client_t *self, im_ctl_cmd_t command, json_t *body, int timeout_ms,
                 char *err, size_t errsz)
 {
-    char *text = json_dumps (body, JSON_COMPACT);
-    if (!text) {
-        im_fail (ENOMEM, err, errsz, "out of memory");
+    zmsg_t *request = im_ctl_request_encode (command, body);
+    if (!request) {
+        im_fail (errno, err, errsz, "cannot encode the %s request: %s",
+                 im_ctl_name (command) ? im_ctl_name (command) : "unknown", strerror (errno));
         return NULL;
     }
-    int rc = zstr_sendx (self->sock, command, text, NULL);
-    free (text);
-    if (rc != 0) {
+    if (zmsg_send (&request, self->sock) != 0) {
+        zmsg_destroy (&request);
         im_fail (EPIPE, err, errsz, "cannot send to intelmeshd: %s", zmq_strerror (zmq_errno ()));
         return NULL;
     }
@@ -101,27 +101,9 @@ im_client_call (im_client_t *self, const char *command, json_t *body, int timeou
     zpoller_destroy (&poller);
     if (!which)
         return NULL;
-    char *status = NULL, *reply_text = NULL;
-    if (zstr_recvx (self->sock, &status, &reply_text, NULL) != 2) {
-        zstr_free (&status);
-        zstr_free (&reply_text);
-        im_fail (EPROTO, err, errsz, "malformed reply from intelmeshd");
-        return NULL;
-    }
-    json_t *reply = json_loads (reply_text, 0, NULL);
-    int ok = strcmp (status, "OK") == 0;
-    zstr_free (&status);
-    zstr_free (&reply_text);
-    if (!json_is_object (reply)) {
-        json_decref (reply);
-        im_fail (EPROTO, err, errsz, "malformed reply from intelmeshd");
-        return NULL;
-    }
-    if (!ok) {
-        const char *why = json_string_value (json_object_get (reply, "error"));
-        im_fail (EPROTO, err, errsz, "%s", why ? why : "request refused");
-        json_decref (reply);
-        return NULL;
-    }
-    return reply;
+    zmsg_t *msg = zmsg_recv (self->sock);
+    json_t *reply = NULL;
+    int rc = im_ctl_reply_decode (msg, &reply, err, errsz);
+    zmsg_destroy (&msg);
+    return rc == 0 ? reply : NULL;
 }

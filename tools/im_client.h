@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include "im_ctl.h"
+
 typedef struct _im_client_t im_client_t;
 
 /* Connects to the daemon running on DIR. Returns NULL with errno ECONNREFUSED
@@ -20,7 +22,7 @@ void im_client_destroy (im_client_t **self_p);
  * TIMEOUT_MS (and less if the daemon goes away meanwhile). Returns the reply
  * object, or NULL with errno (EPROTO: the daemon refused, ETIMEDOUT, EPIPE:
  * the daemon stopped) and the reason in ERR. */
-json_t *im_client_call (im_client_t *self, const char *command, json_t *body,
+json_t *im_client_call (im_client_t *self, im_ctl_cmd_t command, json_t *body,
                         int timeout_ms, char *err, size_t errsz);
 
 #endif

@@ -122,10 +122,10 @@ cli_connect (im_cli_t *cli)
 }
 
 json_t *
-cli_call (im_client_t *client, const char *command, json_t *body)
+cli_call (im_client_t *client, im_ctl_cmd_t command, json_t *body)
 {
     char err[1024];
-    json_t *reply = im_client_call (client, command, body, 120000, err, sizeof err);
+    json_t *reply = im_client_call (client, command, body, IM_CONTROL_TIMEOUT_MS, err, sizeof err);
     if (!reply)
         cli_error ("%s", err);
     return reply;

@@ -43,7 +43,7 @@ int cli_basic_options (im_cli_t *cli, int argc, char **argv, const char *usage,
 im_client_t *cli_connect (im_cli_t *cli);
 
 /* Calls the daemon; prints the reason and returns NULL on failure. */
-json_t *cli_call (im_client_t *client, const char *command, json_t *body);
+json_t *cli_call (im_client_t *client, im_ctl_cmd_t command, json_t *body);
 
 /* Asks a running daemon to reload its configuration and prints what it
  * says; says so when none runs. Returns 0 or EXIT_FAIL. */

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_ctl.c -- the control protocol's codec: one table of commands, and the
+ * checks every request and reply passes before anyone reads it. Nothing here
+ * trusts a frame count, a length or a byte of JSON. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "im_ctl.h"
+#include "im_util.h"
+
+static const char *const names[IM_CTL_COUNT] = {
+    [IM_CTL_PUBLISH] = "PUBLISH", [IM_CTL_REVOKE] = "REVOKE",   [IM_CTL_LOOKUP] = "LOOKUP",
+    [IM_CTL_LIST] = "LIST",       [IM_CTL_STATUS] = "STATUS",   [IM_CTL_PEERS] = "PEERS",
+    [IM_CTL_EXPLAIN] = "EXPLAIN", [IM_CTL_SENT] = "SENT",       [IM_CTL_CHECK] = "CHECK",
+    [IM_CTL_ROTATE] = "ROTATE",   [IM_CTL_RELOAD] = "RELOAD",
+};
+
+const char *
+im_ctl_name (im_ctl_cmd_t cmd)
+{
+    return (unsigned) cmd < IM_CTL_COUNT ? names[cmd] : NULL;
+}
+
+int
+im_ctl_lookup (const void *name, size_t len, im_ctl_cmd_t *cmd)
+{
+    if (!name || !cmd) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (int i = 0; i < IM_CTL_COUNT; i++)
+        if (strlen (names[i]) == len && memcmp (names[i], name, len) == 0) {
+            *cmd = (im_ctl_cmd_t) i;
+            return 0;
+        }
+    errno = EINVAL;
+    return -1;
+}
+
+/* Two frames: a word and a JSON object. */
+static zmsg_t *
+encode (const char *word, const json_t *body)
+{
+    char *text = json_dumps (body, JSON_COMPACT);
+    zmsg_t *msg = text ? zmsg_new () : NULL;
+    if (!msg || zmsg_addstr (msg, word) || zmsg_addstr (msg, text)) {
+        zmsg_destroy (&msg);
+        free (text);
+        errno = ENOMEM;
+        return NULL;
+    }
+    free (text);
+    return msg;
+}
+
+zmsg_t *
+im_ctl_request_encode (im_ctl_cmd_t cmd, const json_t *body)
+{
+    if (!im_ctl_name (cmd) || !json_is_object (body)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return encode (names[cmd], body);
+}
+
+/* The command as received, for logs: only printable ASCII. */
+static void
+show (zframe_t *frame, char *shown)
+{
+    strcpy (shown, "?");
+    if (!frame)
+        return;
+    const uint8_t *s = zframe_data (frame);
+    size_t n = zframe_size (frame);
+    if (n > IM_CONTROL_NAME_MAX + 1)
+        n = IM_CONTROL_NAME_MAX + 1;
+    for (size_t i = 0; i < n; i++)
+        shown[i] = s[i] > ' ' && s[i] < 0x7F ? (char) s[i] : '?';
+    shown[n ? n : 1] = 0;
+}
+
+/* The one JSON object in FRAME, or NULL. */
+static json_t *
+object_of (zframe_t *frame)
+{
+    json_error_t jerr;
+    json_t *obj = json_loadb ((const char *) zframe_data (frame), zframe_size (frame),
+                              JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object (obj)) {
+        json_decref (obj);
+        return NULL;
+    }
+    return obj;
+}
+
+int
+im_ctl_request_decode (zmsg_t *msg, im_ctl_cmd_t *cmd, json_t **body, char *shown,
+                       char *err, size_t errsz)
+{
+    char scratch[IM_CONTROL_NAME_MAX + 2];
+    if (!shown)
+        shown = scratch;
+    show (msg ? zmsg_first (msg) : NULL, shown);
+    if (!msg || !cmd || !body || zmsg_size (msg) != 2)
+        return im_fail (EPROTO, err, errsz,
+                        "malformed request: want a command and a JSON body");
+    zframe_t *word = zmsg_first (msg);
+    if (im_ctl_lookup (zframe_data (word), zframe_size (word), cmd))
+        return im_fail (EPROTO, err, errsz, "unknown command");
+    if (!(*body = object_of (zmsg_next (msg))))
+        return im_fail (EPROTO, err, errsz, "malformed request: body is not a JSON object");
+    return 0;
+}
+
+zmsg_t *
+im_ctl_reply_encode (const json_t *body, const char *error)
+{
+    if (!error)
+        return json_is_object (body) ? encode ("OK", body) : (errno = EINVAL, NULL);
+    json_t *obj = json_pack ("{s:s}", "error", error);
+    zmsg_t *msg = obj ? encode ("ERROR", obj) : NULL;
+    json_decref (obj);
+    if (!obj)
+        errno = ENOMEM;
+    return msg;
+}
+
+int
+im_ctl_reply_decode (zmsg_t *msg, json_t **body, char *err, size_t errsz)
+{
+    if (!msg || !body || zmsg_size (msg) != 2)
+        return im_fail (EPROTO, err, errsz, "malformed reply from intelmeshd");
+    zframe_t *status = zmsg_first (msg);
+    int ok = zframe_streq (status, "OK");
+    if (!ok && !zframe_streq (status, "ERROR"))
+        return im_fail (EPROTO, err, errsz, "malformed reply from intelmeshd");
+    json_t *obj = object_of (zmsg_next (msg));
+    if (!obj)
+        return im_fail (EPROTO, err, errsz, "malformed reply from intelmeshd");
+    if (ok) {
+        *body = obj;
+        return 0;
+    }
+    const char *why = json_string_value (json_object_get (obj, "error"));
+    im_fail (EPROTO, err, errsz, "%s", why ? why : "request refused");
+    json_decref (obj);
+    return -1;
+}

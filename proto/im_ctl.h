@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_ctl.h -- the control protocol's codec (SPEC.md, "The control protocol"):
+ * the command table, the two-frame requests and replies, and the limits that
+ * the node and the CLI both enforce. */
+#ifndef IM_CTL_H
+#define IM_CTL_H
+
+#include <stddef.h>
+
+#include <czmq.h>
+#include <jansson.h>
+
+/* The commands, in the order of SPEC.md's sections. */
+typedef enum {
+    IM_CTL_PUBLISH,
+    IM_CTL_REVOKE,
+    IM_CTL_LOOKUP,
+    IM_CTL_LIST,
+    IM_CTL_STATUS,
+    IM_CTL_PEERS,
+    IM_CTL_EXPLAIN,
+    IM_CTL_SENT,
+    IM_CTL_CHECK,
+    IM_CTL_ROTATE,
+    IM_CTL_RELOAD,
+    IM_CTL_COUNT
+} im_ctl_cmd_t;
+
+#define IM_CONTROL_FILE "control.sock"  /* in the data directory */
+#define IM_CONTROL_BATCH_MAX 1000       /* indicators per PUBLISH or REVOKE */
+#define IM_CONTROL_LIST_MAX 1000        /* records per LIST reply */
+#define IM_CONTROL_MSG_MAX (16 << 20)   /* bytes per request frame */
+#define IM_CONTROL_REPLY_MAX (64 << 20) /* bytes per reply frame (CLI) */
+#define IM_CONTROL_HWM 100              /* messages queued each way */
+#define IM_CONTROL_TIMEOUT_MS 120000    /* the CLI waits this long for a reply */
+#define IM_CONTROL_NAME_MAX 7           /* longest command name */
+
+/* The wire name of CMD ("PUBLISH"), or NULL when CMD is not a command. */
+const char *im_ctl_name (im_ctl_cmd_t cmd);
+
+/* The command named by the LEN bytes at NAME, compared exactly (case
+ * included). Returns 0, or -1 with errno EINVAL. */
+int im_ctl_lookup (const void *name, size_t len, im_ctl_cmd_t *cmd);
+
+/* A request: [command][JSON object]. Returns a new message, or NULL with
+ * errno (EINVAL: CMD unknown or BODY not an object; ENOMEM). */
+zmsg_t *im_ctl_request_encode (im_ctl_cmd_t cmd, const json_t *body);
+
+/* Takes a request's frames (any routing envelope already popped) and checks
+ * them: exactly two frames, a known command, a body that is one JSON object
+ * without duplicated keys. Returns 0 with *CMD and *BODY (the caller's), or
+ * -1 with errno EPROTO and the reason in ERR. The command as received, made
+ * printable and cut to IM_CONTROL_NAME_MAX + 1 characters, is written to
+ * SHOWN (at least IM_CONTROL_NAME_MAX + 2 bytes; "?" when absent) for logs. */
+int im_ctl_request_decode (zmsg_t *msg, im_ctl_cmd_t *cmd, json_t **body, char *shown,
+                           char *err, size_t errsz);
+
+/* A reply: ["OK"][object] when OK, else ["ERROR"][{"error": REASON}].
+ * Returns a new message, or NULL with errno. */
+zmsg_t *im_ctl_reply_encode (const json_t *body, const char *error);
+
+/* Reads a reply. Returns 0 with *BODY (the caller's) for "OK"; -1 with errno
+ * EPROTO and the daemon's reason in ERR for "ERROR", or the reason a
+ * malformed reply was refused. */
+int im_ctl_reply_decode (zmsg_t *msg, json_t **body, char *err, size_t errsz);
+
+#endif

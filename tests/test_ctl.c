@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* test_ctl.c -- unit tests for proto/im_ctl.c, the control protocol's codec:
+ * bad arguments first, then the command table, then tables of good and
+ * malformed requests and replies as the node and the CLI would see them. */
+
+#include <errno.h>
+#include <string.h>
+
+#include "im_ctl.h"
+#include "tap.h"
+#include "testlib.h"
+
+#define COUNT(a) (sizeof (a) / sizeof ((a)[0]))
+
+/* A message of N frames given as strings (NULL: an empty frame). */
+static zmsg_t *
+frames (size_t n, const char *const *texts)
+{
+    zmsg_t *msg = zmsg_new ();
+    for (size_t i = 0; i < n; i++)
+        zmsg_addmem (msg, texts[i], texts[i] ? strlen (texts[i]) : 0);
+    return msg;
+}
+
+static void
+test_bad_arguments (void)
+{
+    im_ctl_cmd_t cmd;
+    json_t *body = NULL, *obj = json_object ();
+    char err[256];
+    ok (im_ctl_name (IM_CTL_COUNT) == NULL, "a number past the table has no name");
+    ok (im_ctl_name ((im_ctl_cmd_t) -1) == NULL, "a negative number has no name");
+    errno = 0;
+    ok (im_ctl_lookup (NULL, 0, &cmd) == -1 && errno == EINVAL, "lookup refuses a NULL name");
+    errno = 0;
+    ok (im_ctl_lookup ("LIST", 4, NULL) == -1 && errno == EINVAL,
+        "lookup refuses a NULL result");
+    errno = 0;
+    ok (im_ctl_request_encode (IM_CTL_COUNT, obj) == NULL && errno == EINVAL,
+        "a request for an unknown command is not encoded");
+    errno = 0;
+    ok (im_ctl_request_encode (IM_CTL_LIST, NULL) == NULL && errno == EINVAL,
+        "a request without a body is not encoded");
+    json_t *array = json_array ();
+    errno = 0;
+    ok (im_ctl_request_encode (IM_CTL_LIST, array) == NULL && errno == EINVAL,
+        "a request whose body is an array is not encoded");
+    json_decref (array);
+    errno = 0;
+    ok (im_ctl_request_decode (NULL, &cmd, &body, NULL, err, sizeof err) == -1
+            && errno == EPROTO,
+        "decoding no request fails with EPROTO");
+    errno = 0;
+    ok (im_ctl_reply_decode (NULL, &body, err, sizeof err) == -1 && errno == EPROTO,
+        "decoding no reply fails with EPROTO");
+    errno = 0;
+    ok (im_ctl_reply_encode (NULL, NULL) == NULL && errno == EINVAL,
+        "an OK reply needs an object");
+    json_decref (obj);
+}
+
+static void
+test_table (void)
+{
+    static const char *const want[] = { "PUBLISH", "REVOKE",  "LOOKUP", "LIST",
+                                         "STATUS",  "PEERS",   "EXPLAIN", "SENT",
+                                         "CHECK",   "ROTATE",  "RELOAD" };
+    cmp_ok (IM_CTL_COUNT, "==", COUNT (want), "the table holds the %zu commands of SPEC",
+            COUNT (want));
+    for (int i = 0; i < IM_CTL_COUNT; i++) {
+        im_ctl_cmd_t cmd = IM_CTL_COUNT;
+        is (im_ctl_name ((im_ctl_cmd_t) i), want[i], "command %d is named %s", i, want[i]);
+        ok (im_ctl_lookup (want[i], strlen (want[i]), &cmd) == 0 && cmd == (im_ctl_cmd_t) i,
+            "%s is looked up as command %d", want[i], i);
+        ok (strlen (want[i]) <= IM_CONTROL_NAME_MAX, "%s fits IM_CONTROL_NAME_MAX", want[i]);
+    }
+    static const char *const bad[] = { "list", "List", "LISTS", "LIS", "", "PUBLISH\n",
+                                       " STATUS", "HELLO" };
+    for (size_t i = 0; i < COUNT (bad); i++) {
+        im_ctl_cmd_t cmd;
+        errno = 0;
+        ok (im_ctl_lookup (bad[i], strlen (bad[i]), &cmd) == -1 && errno == EINVAL,
+            "'%s' is no command (compared exactly, case included)", bad[i]);
+    }
+    im_ctl_cmd_t cmd;
+    ok (im_ctl_lookup ("LIST\0X", 6, &cmd) == -1, "a name with a NUL inside is no command");
+}
+
+static void
+test_request_round_trip (void)
+{
+    json_t *body = json_pack ("{s:s, s:i}", "value", "203.0.113.5", "limit", 10);
+    for (int i = 0; i < IM_CTL_COUNT; i++) {
+        zmsg_t *msg = im_ctl_request_encode ((im_ctl_cmd_t) i, body);
+        im_ctl_cmd_t cmd = IM_CTL_COUNT;
+        json_t *got = NULL;
+        char err[256] = "", shown[IM_CONTROL_NAME_MAX + 2];
+        ok (msg && zmsg_size (msg) == 2, "a %s request is two frames", im_ctl_name (i));
+        ok (im_ctl_request_decode (msg, &cmd, &got, shown, err, sizeof err) == 0
+                && cmd == (im_ctl_cmd_t) i && json_equal (got, body),
+            "a %s request decodes to the same command and body", im_ctl_name (i));
+        is (shown, im_ctl_name (i), "the command is shown as received");
+        json_decref (got);
+        zmsg_destroy (&msg);
+    }
+    json_decref (body);
+}
+
+typedef struct {
+    size_t n;
+    const char *frames[3];
+    const char *reason;
+    const char *shown;
+    const char *what;
+} bad_request_t;
+
+static const bad_request_t bad_requests[] = {
+    { 0, { NULL }, "malformed request: want a command and a JSON body", "?", "no frame" },
+    { 1, { "STATUS" }, "malformed request: want a command and a JSON body", "STATUS",
+      "a command without a body" },
+    { 3, { "STATUS", "{}", "{}" }, "malformed request: want a command and a JSON body",
+      "STATUS", "three frames" },
+    { 3, { NULL, "STATUS", "{}" }, "malformed request: want a command and a JSON body", "?",
+      "a REQ socket's empty delimiter" },
+    { 2, { "status", "{}" }, "unknown command", "status", "a command in lower case" },
+    { 2, { "DESTROY", "{}" }, "unknown command", "DESTROY", "an unknown command" },
+    { 2, { "\x01\x02PEERS\xff", "{}" }, "unknown command", "??PEERS?",
+      "a command of binary bytes, shown printable" },
+    { 2, { "AVERYLONGCOMMANDNAME", "{}" }, "unknown command", "AVERYLON",
+      "a long command, shown cut" },
+    { 2, { "STATUS", "" }, "malformed request: body is not a JSON object", "STATUS",
+      "an empty body" },
+    { 2, { "STATUS", "[]" }, "malformed request: body is not a JSON object", "STATUS",
+      "an array body" },
+    { 2, { "STATUS", "{\"a\":1" }, "malformed request: body is not a JSON object", "STATUS",
+      "truncated JSON" },
+    { 2, { "STATUS", "{\"a\":1,\"a\":2}" }, "malformed request: body is not a JSON object",
+      "STATUS", "a duplicated key" },
+    { 2, { "STATUS", "\"text\"" }, "malformed request: body is not a JSON object", "STATUS",
+      "a string body" },
+};
+
+static void
+test_bad_requests (void)
+{
+    for (size_t i = 0; i < COUNT (bad_requests); i++) {
+        const bad_request_t *t = &bad_requests[i];
+        zmsg_t *msg = frames (t->n, t->frames);
+        im_ctl_cmd_t cmd;
+        json_t *body = NULL;
+        char err[256] = "", shown[IM_CONTROL_NAME_MAX + 2];
+        errno = 0;
+        int rc = im_ctl_request_decode (msg, &cmd, &body, shown, err, sizeof err);
+        ok (rc == -1 && errno == EPROTO && body == NULL, "a request with %s is refused",
+            t->what);
+        is (err, t->reason, "and the reason says so");
+        is (shown, t->shown, "and the command is logged as '%s'", t->shown);
+        zmsg_destroy (&msg);
+    }
+}
+
+static void
+test_replies (void)
+{
+    json_t *body = json_pack ("{s:i}", "peers", 3), *got = NULL;
+    char err[256] = "";
+    zmsg_t *msg = im_ctl_reply_encode (body, NULL);
+    ok (msg && zframe_streq (zmsg_first (msg), "OK"), "an answer is an OK reply");
+    ok (im_ctl_reply_decode (msg, &got, err, sizeof err) == 0 && json_equal (got, body),
+        "and decodes to the same object");
+    json_decref (got);
+    got = NULL;
+    zmsg_destroy (&msg);
+    msg = im_ctl_reply_encode (body, "unknown command");
+    ok (msg && zframe_streq (zmsg_first (msg), "ERROR"), "a refusal is an ERROR reply");
+    errno = 0;
+    ok (im_ctl_reply_decode (msg, &got, err, sizeof err) == -1 && errno == EPROTO
+            && got == NULL,
+        "which decodes as a failure");
+    is (err, "unknown command", "carrying the node's reason");
+    zmsg_destroy (&msg);
+    json_decref (body);
+
+    static const struct {
+        size_t n;
+        const char *frames[3];
+        const char *reason;
+    } bad[] = {
+        { 1, { "OK" }, "malformed reply from intelmeshd" },
+        { 3, { "OK", "{}", "{}" }, "malformed reply from intelmeshd" },
+        { 2, { "MAYBE", "{}" }, "malformed reply from intelmeshd" },
+        { 2, { "OK", "[1]" }, "malformed reply from intelmeshd" },
+        { 2, { "OK", "{" }, "malformed reply from intelmeshd" },
+        { 2, { "ERROR", "{}" }, "request refused" },
+        { 2, { "ERROR", "{\"error\":7}" }, "request refused" },
+    };
+    for (size_t i = 0; i < COUNT (bad); i++) {
+        msg = frames (bad[i].n, bad[i].frames);
+        got = NULL;
+        errno = 0;
+        ok (im_ctl_reply_decode (msg, &got, err, sizeof err) == -1 && errno == EPROTO
+                && got == NULL,
+            "reply %zu (%s, %zu frames) is a failure", i, bad[i].frames[0], bad[i].n);
+        is (err, bad[i].reason, "saying '%s'", bad[i].reason);
+        zmsg_destroy (&msg);
+    }
+}
+
+int
+main (void)
+{
+    diag ("SPEC.md: The control protocol");
+    test_bad_arguments ();
+    test_table ();
+    test_request_round_trip ();
+    test_bad_requests ();
+    test_replies ();
+    return done_testing ();
+}
