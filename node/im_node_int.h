@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_node_int.h -- private to the node actor's files: its state, and the
+ * handlers each file gives the control dispatcher (im_node.c). Nothing
+ * outside node/im_node*.c includes this. */
+#ifndef IM_NODE_INT_H
+#define IM_NODE_INT_H
+
+#include <stdint.h>
+
+#include <czmq.h>
+#include <jansson.h>
+
+#include "im_config.h"
+#include "im_identity.h"
+#include "im_mesh.h"
+#include "im_misp.h"
+#include "im_node.h"
+#include "im_record.h"
+#include "im_store.h"
+#include "im_time.h"
+#include "im_warninglist.h"
+
+typedef struct {
+    zsock_t *pipe;
+    zsock_t *control;
+    zsock_t *pub;      /* the local feed, in pub_endpoint's format */
+    zsock_t *pub_misp; /* a second feed in MISP's format, or NULL */
+    zpoller_t *poller;
+    char *dir;
+    char control_endpoint[6 + 108]; /* ipc:// and a socket path */
+    im_config_t config;
+    im_identity_t *identity;
+    im_store_t *store;
+    im_mesh_t *mesh;
+    im_warninglists_t *warnings; /* NULL when the config names none */
+    int64_t started;
+    int64_t next_heartbeat; /* zclock_mono ms */
+    int64_t forget_at;      /* when to try forgetting the previous key again */
+    int terminated;
+    /* Counters shown by STATUS. */
+    uint64_t published;      /* indicators this node signed and stored */
+    uint64_t revoked;        /* revocations this node signed and stored */
+    uint64_t refused;        /* indicators refused at publish */
+    uint64_t requests;       /* control requests answered */
+    uint64_t bad_requests;   /* control requests refused as malformed */
+    uint64_t events;         /* messages sent on the PUB socket */
+} node_t;
+
+typedef json_t *(handler_fn) (node_t *self, json_t *body, char *err, size_t errsz);
+
+/* The local feed (im_node_feed.c). */
+void node_pub_record (node_t *self, const im_record_t *rec);
+void node_heartbeat (node_t *self);
+const char *node_origin_name (node_t *self, const uint8_t *origin);
+uint64_t node_live_total (const im_store_stats_t *st); /* live indicators */
+
+/* Control handlers: each answers one command's request BODY with a reply
+ * object, or NULL with the reason in ERR (SPEC.md, "The control protocol"). */
+handler_fn node_handle_publish, node_handle_revoke;                  /* im_node_publish.c */
+handler_fn node_handle_lookup, node_handle_list, node_handle_explain, /* im_node_query.c */
+    node_handle_sent, node_handle_status, node_handle_check;
+
+#endif

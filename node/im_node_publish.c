@@ -1,0 +1,539 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_node_publish.c -- PUBLISH and REVOKE: indicators from the CLI are
+ * checked, matched with what this node already published, signed and stored
+ * in one batch, then put on the feed (SPEC.md, "PUBLISH", "REVOKE"). */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <czmq.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "im_node_int.h"
+
+/* Finds this node's live indicator of TYPE and VALUE, for re-publishing. */
+typedef struct {
+    const uint8_t *origin;
+    int type;
+    const char *value;
+    im_record_t *found;
+    int hit;
+} own_match_t;
+
+static int
+own_match_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
+{
+    (void) blob;
+    (void) len;
+    own_match_t *m = arg;
+    if (rec->type == m->type && strcmp (rec->value, m->value) == 0
+        && memcmp (rec->origin, m->origin, IM_NODE_ID_SIZE) == 0) {
+        memcpy (m->found, rec, sizeof *rec);
+        m->hit = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Same content apart from identity, version and times. */
+static int
+same_content (const im_record_t *a, const im_record_t *b)
+{
+    if (a->op != b->op || a->tlp != b->tlp || a->confidence != b->confidence
+        || a->reach != b->reach || a->valid_from != b->valid_from
+        || a->valid_until != b->valid_until || strcmp (a->description, b->description)
+        || a->ntags != b->ntags || a->nrecipients != b->nrecipients)
+        return 0;
+    for (size_t i = 0; i < a->ntags; i++) {
+        int found = 0;
+        for (size_t j = 0; j < b->ntags && !found; j++)
+            found = strcmp (a->tags[i], b->tags[j]) == 0;
+        if (!found)
+            return 0;
+    }
+    for (size_t i = 0; i < a->nrecipients; i++) {
+        int found = 0;
+        for (size_t j = 0; j < b->nrecipients && !found; j++)
+            found = memcmp (a->recipients[i], b->recipients[j], IM_NODE_ID_SIZE) == 0;
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+/* A batch of records being signed and stored together. */
+typedef struct {
+    size_t n;
+    im_record_t *recs;
+    uint8_t *blobs; /* IM_RECORD_MAX each */
+    im_store_item_t *items;
+    int *stored;
+    json_t **results;
+} batch_t;
+
+static int
+batch_init (batch_t *b, size_t max)
+{
+    memset (b, 0, sizeof *b);
+    b->recs = calloc (max ? max : 1, sizeof *b->recs);
+    b->blobs = malloc ((max ? max : 1) * IM_RECORD_MAX);
+    b->items = calloc (max ? max : 1, sizeof *b->items);
+    b->stored = calloc (max ? max : 1, sizeof *b->stored);
+    b->results = calloc (max ? max : 1, sizeof *b->results);
+    return b->recs && b->blobs && b->items && b->stored && b->results ? 0 : -1;
+}
+
+static void
+batch_free (batch_t *b)
+{
+    free (b->recs);
+    free (b->blobs);
+    free (b->items);
+    free (b->stored);
+    free (b->results);
+}
+
+/* Signs REC into the batch; RESULT is the reply entry it will complete. */
+static int
+batch_add (node_t *self, batch_t *b, const im_record_t *rec, json_t *result, char *err,
+           size_t errsz)
+{
+    size_t i = b->n;
+    size_t len;
+    memcpy (&b->recs[i], rec, sizeof *rec);
+    if (im_record_sign (&b->recs[i], im_identity_sign_secret (self->identity),
+                        b->blobs + i * IM_RECORD_MAX, IM_RECORD_MAX, &len, err, errsz))
+        return -1;
+    /* Keep the record as it was signed (tags and recipients in canonical
+     * order), so that the feed shows what every other reader sees. */
+    if (im_record_decode (b->blobs + i * IM_RECORD_MAX, len, 0, &b->recs[i], err, errsz))
+        return -1;
+    b->items[i].blob = b->blobs + i * IM_RECORD_MAX;
+    b->items[i].len = len;
+    b->items[i].rec = &b->recs[i];
+    b->results[i] = result;
+    b->n++;
+    return 0;
+}
+
+/* Stores the batch; on failure every pending result becomes an error. */
+static int
+batch_commit (node_t *self, batch_t *b, char *err, size_t errsz)
+{
+    if (b->n == 0)
+        return 0;
+    if (im_store_put_batch (self->store, b->items, b->n, b->stored, err, errsz) < 0) {
+        zsys_error ("store: %s", err);
+        return -1;
+    }
+    for (size_t i = 0; i < b->n; i++)
+        if (b->stored[i] != IM_STORE_STALE) {
+            node_pub_record (self, &b->recs[i]);
+            if (b->recs[i].op == IM_OP_REVOKE)
+                self->revoked++;
+            else
+                self->published++;
+        }
+    im_mesh_changed (self->mesh);
+    return 0;
+}
+
+/* The array KEY of a PUBLISH or REVOKE body: 1 to IM_CONTROL_BATCH_MAX
+ * entries. */
+static json_t *
+batch_array (json_t *body, const char *key, char *err, size_t errsz)
+{
+    json_t *array = json_object_get (body, key);
+    if (!json_is_array (array) || json_array_size (array) == 0
+        || json_array_size (array) > IM_CONTROL_BATCH_MAX) {
+        snprintf (err, errsz, "'%s' must be an array of 1 to %d entries", key,
+                  IM_CONTROL_BATCH_MAX);
+        return NULL;
+    }
+    return array;
+}
+
+/* Stores the batch and makes the reply from RESULTS (taken over), or returns
+ * NULL when either failed. Frees the batch. */
+static json_t *
+batch_finish (node_t *self, batch_t *b, json_t *results, char *err, size_t errsz)
+{
+    if (results && batch_commit (self, b, err, errsz)) {
+        json_decref (results);
+        results = NULL;
+    }
+    batch_free (b);
+    return results ? json_pack ("{s:o}", "results", results) : NULL;
+}
+
+static json_t *
+error_result (node_t *self, const char *why)
+{
+    self->refused++;
+    return json_pack ("{s:s}", "error", why);
+}
+
+/* The first warninglist that holds a value. */
+typedef struct {
+    char list[256];
+    char entry[256];
+    int hit;
+} warn_hit_t;
+
+static int
+warn_hit_fn (const char *list, const char *entry, void *arg)
+{
+    warn_hit_t *w = arg;
+    snprintf (w->list, sizeof w->list, "%s", list);
+    snprintf (w->entry, sizeof w->entry, "%s", entry);
+    w->hit = 1;
+    return 1;
+}
+
+/* A refused item: the one-line reason, and a short REASON an importer counts
+ * by ("bad value", "on warninglist RFC 1918"). */
+static json_t *
+refused_result (node_t *self, const char *why, const char *reason)
+{
+    self->refused++;
+    return json_pack ("{s:s, s:s}", "error", why, "reason", reason);
+}
+
+/* The reason class of a record's check failure: "bad FIELD", from its
+ * "FIELD: ..." message. */
+static json_t *
+invalid_result (node_t *self, const char *why)
+{
+    char reason[64];
+    size_t n = strcspn (why, ":");
+    snprintf (reason, sizeof reason, "bad %.*s", (int) (n < 40 ? n : 40), why);
+    return refused_result (self, why, reason);
+}
+
+/* Fields of a PUBLISH item that are not the record's content. */
+static const char *const item_extras[] = { "id", "revoke", "source", "force", NULL };
+
+/* An item's own fields: ID (the indicator's id when given), REVOKE, FORCE.
+ * Returns the content part (a new reference), or NULL with the reason. */
+static json_t *
+item_split (json_t *item, uint8_t id[IM_ID_SIZE], int *has_id, int *revoke, int *force,
+            char *why, size_t whysz)
+{
+    *has_id = *revoke = 0;
+    if (!json_is_object (item)) {
+        snprintf (why, whysz, "indicator: not a JSON object");
+        return NULL;
+    }
+    json_t *v = json_object_get (item, "id");
+    if (v && !json_is_null (v)) {
+        if (!json_is_string (v) || im_id_parse (json_string_value (v), id)) {
+            snprintf (why, whysz, "id: not an indicator id (a UUID)");
+            return NULL;
+        }
+        *has_id = 1;
+    }
+    v = json_object_get (item, "revoke");
+    if (v && !json_is_boolean (v)) {
+        snprintf (why, whysz, "revoke: not true or false");
+        return NULL;
+    }
+    *revoke = json_is_true (v);
+    v = json_object_get (item, "force");
+    if (v && !json_is_boolean (v)) {
+        snprintf (why, whysz, "force: not true or false");
+        return NULL;
+    }
+    if (json_is_true (v))
+        *force = 1;
+    v = json_object_get (item, "source");
+    if (v && !json_is_string (v)) {
+        snprintf (why, whysz, "source: not a string");
+        return NULL;
+    }
+    json_t *content = json_copy (item);
+    for (int i = 0; content && item_extras[i]; i++)
+        json_object_del (content, item_extras[i]);
+    if (!content)
+        snprintf (why, whysz, "out of memory");
+    return content;
+}
+
+/* Turns REC (this node's stored record) into its tombstone, one version on. */
+static void
+make_tombstone (im_record_t *rec)
+{
+    /* A tombstone says only what is needed to route and apply it (SPEC,
+     * "Tombstones"): it may go to holders of an earlier, less restricted
+     * version. */
+    rec->op = IM_OP_REVOKE;
+    rec->version++;
+    rec->description[0] = 0;
+    rec->ntags = 0;
+    rec->confidence = 0;
+    rec->modified = im_time_now ();
+}
+
+/* One PUBLISH request being worked through. */
+typedef struct {
+    batch_t b;
+    im_record_t *rec;   /* the item being made */
+    own_match_t m;      /* what this node already holds of it */
+    json_t *results;    /* one result an item */
+    zhashx_t *seen;     /* type|value or #id -> index in the batch */
+    int64_t now;
+    int force;          /* the request's own "force" */
+} publish_t;
+
+/* What this node already holds of REC: an earlier item of the same request,
+ * its record of the importer's ID, or its live record of the same value. */
+static const im_record_t *
+publish_prev (node_t *self, publish_t *p, const char *key, int has_id,
+              const uint8_t id[IM_ID_SIZE])
+{
+    size_t *earlier = zhashx_lookup (p->seen, key);
+    if (earlier)
+        return &p->b.recs[*earlier]; /* the same indicator twice in one request */
+    if (has_id)
+        return im_store_get (self->store, im_identity_node (self->identity), id, p->m.found)
+                       == 0
+                   ? p->m.found
+                   : NULL;
+    p->m.type = p->rec->type;
+    p->m.value = p->rec->value;
+    p->m.hit = 0;
+    im_store_lookup (self->store, p->rec->type, p->rec->value, own_match_fn, &p->m);
+    return p->m.hit ? p->m.found : NULL;
+}
+
+/* An importer's revoked object: the tombstone of what we hold. Returns 1
+ * when the item is done (its result given), 0 when REC is to be stored. */
+static int
+publish_revoke (publish_t *p, const im_record_t *prev, int has_id, char *idtext)
+{
+    if (!prev || prev->op == IM_OP_REVOKE) {
+        if (prev)
+            im_id_format (prev->id, idtext);
+        json_array_append_new (
+            p->results,
+            prev ? json_pack ("{s:s, s:s}", "id", idtext, "status", "unchanged")
+                 : json_pack ("{s:s?, s:s, s:s}", "id", has_id ? idtext : NULL, "status",
+                              "skipped", "reason", "revoked, and not held here"));
+        return 1;
+    }
+    memcpy (p->rec, prev, sizeof *p->rec);
+    make_tombstone (p->rec);
+    return 0;
+}
+
+/* A value on a warninglist is refused unless forced. Returns 1 when it was
+ * refused (its result given). */
+static int
+publish_warned (node_t *self, publish_t *p)
+{
+    warn_hit_t w = { .hit = 0 };
+    im_warninglists_match (self->warnings, p->rec->type, p->rec->value, warn_hit_fn, &w);
+    if (!w.hit)
+        return 0;
+    char why[512], reason[300];
+    snprintf (why, sizeof why,
+              "value: '%.100s' is on the warninglist '%.120s' (entry '%.120s'): "
+              "force it to publish it anyway",
+              p->rec->value, w.list, w.entry);
+    snprintf (reason, sizeof reason, "on warninglist '%s'", w.list);
+    json_array_append_new (p->results, refused_result (self, why, reason));
+    return 1;
+}
+
+/* A new version of PREV, a new indicator with the importer's ID, or a new
+ * one. Returns 1 when the item is done ("unchanged"), else 0 with *STATUS. */
+static int
+publish_put (publish_t *p, const im_record_t *prev, int has_id, const uint8_t id[IM_ID_SIZE],
+             const char **status, char *idtext)
+{
+    im_record_t *rec = p->rec;
+    if (prev) {
+        memcpy (rec->id, prev->id, IM_ID_SIZE);
+        rec->version = prev->version + 1;
+        rec->created = prev->created;
+        *status = "updated";
+        if (prev->op == IM_OP_PUT && rec->type == prev->type
+            && strcmp (rec->value, prev->value) == 0 && same_content (rec, prev)) {
+            im_id_format (rec->id, idtext);
+            json_array_append_new (p->results, json_pack ("{s:s, s:s}", "id", idtext,
+                                                          "status", "unchanged"));
+            return 1;
+        }
+    }
+    else if (has_id)
+        memcpy (rec->id, id, IM_ID_SIZE);
+    else
+        im_id_generate (rec->id);
+    return 0;
+}
+
+/* The batch's newest item is found again by its id, and by its value (rule
+ * 4) alike. */
+static void
+publish_remember (publish_t *p, const char *key, int has_id)
+{
+    char value_key[IM_VALUE_MAX + 8];
+    snprintf (value_key, sizeof value_key, "%d|%s", p->rec->type, p->rec->value);
+    const char *keys[] = { key, has_id ? value_key : NULL };
+    for (int k = 0; k < 2 && keys[k]; k++) {
+        size_t *index = malloc (sizeof *index);
+        if (index) {
+            *index = p->b.n - 1;
+            zhashx_update (p->seen, keys[k], index);
+            zhashx_freefn (p->seen, keys[k], free);
+        }
+    }
+}
+
+/* One item of the request: checked, matched, and added to the batch, with
+ * its result appended. */
+static void
+publish_item (node_t *self, publish_t *p, json_t *item)
+{
+    char why[512], idtext[IM_ID_STR_SIZE];
+    uint8_t id[IM_ID_SIZE];
+    int has_id, revoke, force = p->force;
+    im_record_t *rec = p->rec;
+    json_t *content = item_split (item, id, &has_id, &revoke, &force, why, sizeof why);
+    im_record_init (rec);
+    int bad = !content || im_record_from_json (rec, content, p->now, why, sizeof why);
+    json_decref (content);
+    if (bad) {
+        json_array_append_new (p->results, invalid_result (self, why));
+        return;
+    }
+    memcpy (rec->origin, im_identity_node (self->identity), IM_NODE_ID_SIZE);
+    rec->created = rec->modified = p->now;
+    char key[IM_VALUE_MAX + 8];
+    if (has_id) {
+        im_id_format (id, idtext);
+        snprintf (key, sizeof key, "#%s", idtext);
+    }
+    else
+        snprintf (key, sizeof key, "%d|%s", rec->type, rec->value);
+    const im_record_t *prev = publish_prev (self, p, key, has_id, id);
+    const char *status = "new";
+    if (revoke) {
+        if (publish_revoke (p, prev, has_id, idtext))
+            return;
+        status = "revoked";
+    }
+    else if ((!force && self->warnings && publish_warned (self, p))
+             || publish_put (p, prev, has_id, id, &status, idtext))
+        return;
+    im_id_format (rec->id, idtext);
+    json_t *result = json_pack ("{s:s, s:s}", "id", idtext, "status", status);
+    if (batch_add (self, &p->b, rec, result, why, sizeof why)) {
+        json_decref (result);
+        json_array_append_new (p->results, invalid_result (self, why));
+        return;
+    }
+    json_array_append_new (p->results, result);
+    publish_remember (p, key, has_id);
+}
+
+/* PUBLISH {"items": [...], "force": bool, "dry_run": bool}. Each item is an
+ * indicator's content, with optional "id" (an importer's stable id: the same
+ * id updates the same indicator), "revoke" and "force". A value on a
+ * warninglist is refused unless forced. With dry_run everything is checked
+ * and signed, and nothing is stored. */
+json_t *
+node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
+{
+    json_t *items = batch_array (body, "items", err, errsz);
+    if (!items)
+        return NULL;
+    json_t *force_v = json_object_get (body, "force");
+    json_t *dry_v = json_object_get (body, "dry_run");
+    if ((force_v && !json_is_boolean (force_v)) || (dry_v && !json_is_boolean (dry_v))) {
+        snprintf (err, errsz, "'force' and 'dry_run' must be true or false");
+        return NULL;
+    }
+    int dry_run = json_is_true (dry_v);
+    size_t n = json_array_size (items);
+    publish_t p = { .rec = malloc (sizeof (im_record_t)),
+                    .m = { .origin = im_identity_node (self->identity),
+                           .found = malloc (sizeof (im_record_t)) },
+                    .results = json_array (),
+                    .seen = zhashx_new (),
+                    .now = im_time_now (),
+                    .force = json_is_true (force_v) };
+    if (batch_init (&p.b, n) || !p.rec || !p.m.found || !p.results || !p.seen) {
+        snprintf (err, errsz, "out of memory");
+        json_decref (p.results);
+        p.results = NULL;
+    }
+    for (size_t i = 0; p.results && i < n; i++)
+        publish_item (self, &p, json_array_get (items, i));
+    free (p.rec);
+    free (p.m.found);
+    zhashx_destroy (&p.seen);
+    if (dry_run && p.results) {
+        batch_free (&p.b);
+        return json_pack ("{s:o, s:b}", "results", p.results, "dry_run", 1);
+    }
+    return batch_finish (self, &p.b, p.results, err, errsz);
+}
+
+json_t *
+node_handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
+{
+    json_t *ids = batch_array (body, "ids", err, errsz);
+    if (!ids)
+        return NULL;
+    size_t n = json_array_size (ids);
+    batch_t b;
+    im_record_t *rec = malloc (sizeof *rec);
+    json_t *results = json_array ();
+    if (batch_init (&b, n) || !rec || !results) {
+        snprintf (err, errsz, "out of memory");
+        json_decref (results);
+        results = NULL;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get (ids, i);
+        uint8_t id[IM_ID_SIZE];
+        char why[512];
+        if (!json_is_string (v) || im_id_parse (json_string_value (v), id)) {
+            json_array_append_new (results, error_result (self,
+                                   "id: not an indicator id (a UUID)"));
+            continue;
+        }
+        int dup = 0;
+        for (size_t j = 0; j < b.n && !dup; j++)
+            dup = memcmp (b.recs[j].id, id, IM_ID_SIZE) == 0;
+        if (dup || im_store_get (self->store, im_identity_node (self->identity), id, rec)) {
+            json_array_append_new (results, error_result (self, dup ? "id: given twice"
+                : "id: no indicator of this node has that id (only its origin can "
+                  "revoke an indicator)"));
+            continue;
+        }
+        char text[IM_ID_STR_SIZE];
+        im_id_format (id, text);
+        if (rec->op == IM_OP_REVOKE) {
+            json_array_append_new (results, json_pack ("{s:s, s:s}", "id", text,
+                                                       "status", "already revoked"));
+            continue;
+        }
+        make_tombstone (rec);
+        json_t *result = json_pack ("{s:s, s:s}", "id", text, "status", "revoked");
+        if (batch_add (self, &b, rec, result, why, sizeof why)) {
+            json_decref (result);
+            json_array_append_new (results, error_result (self, why));
+            continue;
+        }
+        json_array_append_new (results, result);
+    }
+done:
+    free (rec);
+    return batch_finish (self, &b, results, err, errsz);
+}

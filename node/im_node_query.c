@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_node_query.c -- the read-only control commands: LOOKUP, LIST, EXPLAIN,
+ * SENT, STATUS and CHECK answer from the store, the mesh and the
+ * warninglists, and change nothing. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <czmq.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "im_node_int.h"
+
+static int
+collect_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
+{
+    (void) blob;
+    (void) len;
+    json_t *obj = im_record_to_json (rec);
+    if (obj)
+        json_array_append_new ((json_t *) arg, obj);
+    return 0;
+}
+
+/* Refuses a request whose optional string fields have another JSON type. */
+static int
+strings_only (json_t *body, const char *const *names, char *err, size_t errsz)
+{
+    for (int i = 0; names[i]; i++) {
+        json_t *v = json_object_get (body, names[i]);
+        if (v && !json_is_string (v) && !json_is_null (v)) {
+            snprintf (err, errsz, "'%s' must be a string", names[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Limits the matches one LOOKUP returns (a value held by many origins). */
+#define LOOKUP_MATCH_MAX 1000
+
+typedef struct {
+    json_t *matches;
+    int truncated;
+} lookup_t;
+
+static int
+lookup_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
+{
+    lookup_t *l = arg;
+    if (json_array_size (l->matches) >= LOOKUP_MATCH_MAX) {
+        l->truncated = 1;
+        return 1;
+    }
+    return collect_fn (rec, blob, len, l->matches);
+}
+
+/* The "value" (and optional "type") of a LOOKUP or CHECK request, its type
+ * guessed when not given, in canonical form in NORM. Returns the type, or -1
+ * with the reason in ERR. */
+static int
+request_value (const char *command, json_t *body, char norm[IM_VALUE_MAX + 1], char *err,
+               size_t errsz)
+{
+    static const char *const fields[] = { "value", "type", NULL };
+    if (strings_only (body, fields, err, errsz))
+        return -1;
+    const char *value = json_string_value (json_object_get (body, "value"));
+    const char *tname = json_string_value (json_object_get (body, "type"));
+    if (!value) {
+        snprintf (err, errsz, "%s: 'value' must be a string", command);
+        return -1;
+    }
+    int type = tname ? im_type_parse (tname) : im_ioc_guess (value);
+    if (type <= 0) {
+        snprintf (err, errsz, "%s", tname ? "type: not an indicator type"
+                                          : "value: cannot tell its type: give a type");
+        return -1;
+    }
+    char why[256];
+    if (im_ioc_normalise (type, value, norm, IM_VALUE_MAX + 1, why, sizeof why)) {
+        snprintf (err, errsz, "value: %s", why);
+        return -1;
+    }
+    return type;
+}
+
+json_t *
+node_handle_lookup (node_t *self, json_t *body, char *err, size_t errsz)
+{
+    char norm[IM_VALUE_MAX + 1];
+    int type = request_value ("LOOKUP", body, norm, err, errsz);
+    if (type < 0)
+        return NULL;
+    lookup_t l = { json_array (), 0 };
+    if (!l.matches || im_store_lookup (self->store, type, norm, lookup_fn, &l) < 0) {
+        snprintf (err, errsz, "store: look-up failed: %s", strerror (errno));
+        json_decref (l.matches);
+        return NULL;
+    }
+    return json_pack ("{s:s, s:s, s:o, s:b}", "type", im_type_name (type), "value", norm,
+                      "matches", l.matches, "truncated", l.truncated);
+}
+
+json_t *
+node_handle_list (node_t *self, json_t *body, char *err, size_t errsz)
+{
+    static const char *const fields[] = { "type", "origin", "after", NULL };
+    json_t *limit_v = json_object_get (body, "limit");
+    if (strings_only (body, fields, err, errsz))
+        return NULL;
+    if (limit_v && !json_is_integer (limit_v)) {
+        snprintf (err, errsz, "'limit' must be a whole number");
+        return NULL;
+    }
+    const char *tname = json_string_value (json_object_get (body, "type"));
+    const char *origin_text = json_string_value (json_object_get (body, "origin"));
+    const char *after_text = json_string_value (json_object_get (body, "after"));
+    json_int_t limit = json_integer_value (json_object_get (body, "limit"));
+    int type = IM_TYPE_NONE;
+    uint8_t origin[IM_NODE_ID_SIZE], after[IM_STORE_KEY_SIZE], next[IM_STORE_KEY_SIZE];
+    size_t binlen = 0;
+    if (tname && (type = im_type_parse (tname)) < 0) {
+        snprintf (err, errsz, "type: not an indicator type");
+        return NULL;
+    }
+    if (origin_text && im_node_parse (origin_text, origin)) {
+        snprintf (err, errsz, "origin: not a node id (64 hex digits)");
+        return NULL;
+    }
+    if (after_text && (strlen (after_text) != 2 * IM_STORE_KEY_SIZE
+                       || sodium_hex2bin (after, sizeof after, after_text,
+                                          strlen (after_text), NULL, &binlen, NULL)
+                       || binlen != IM_STORE_KEY_SIZE)) {
+        snprintf (err, errsz, "after: not a list position");
+        return NULL;
+    }
+    if (limit <= 0 || limit > IM_CONTROL_LIST_MAX)
+        limit = IM_CONTROL_LIST_MAX;
+    json_t *records = json_array ();
+    memset (next, 0, sizeof next);
+    int n = records ? im_store_list (self->store, type, origin_text ? origin : NULL,
+                                     after_text ? after : NULL, (size_t) limit,
+                                     collect_fn, records, next)
+                    : -1;
+    if (n < 0) {
+        snprintf (err, errsz, "store: listing failed: %s", strerror (errno));
+        json_decref (records);
+        return NULL;
+    }
+    char next_hex[2 * IM_STORE_KEY_SIZE + 1];
+    sodium_bin2hex (next_hex, sizeof next_hex, next, sizeof next);
+    return json_pack ("{s:o, s:o}", "records", records, "next",
+                      n == limit ? json_string (next_hex) : json_null ());
+}
+
+/* Finds a record by id alone: this node's own first, else any origin's. */
+typedef struct {
+    const uint8_t *id;
+    uint8_t origin[IM_NODE_ID_SIZE];
+    int found;
+} find_id_t;
+
+static int
+find_id_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
+{
+    (void) blob;
+    (void) len;
+    find_id_t *f = arg;
+    if (memcmp (rec->id, f->id, IM_ID_SIZE) != 0)
+        return 0;
+    memcpy (f->origin, rec->origin, IM_NODE_ID_SIZE);
+    f->found = 1;
+    return 1;
+}
+
+static int
+find_origin (node_t *self, const uint8_t *id, uint8_t *origin)
+{
+    const uint8_t *own = im_identity_node (self->identity);
+    if (im_store_get (self->store, own, id, NULL) == 0) {
+        memcpy (origin, own, IM_NODE_ID_SIZE);
+        return 0;
+    }
+    find_id_t f = { .id = id };
+    uint8_t after[IM_STORE_KEY_SIZE], next[IM_STORE_KEY_SIZE];
+    int first = 1;
+    for (;;) {
+        int n = im_store_list (self->store, IM_TYPE_NONE, NULL, first ? NULL : after, 10000,
+                               find_id_fn, &f, next);
+        if (n <= 0 || f.found)
+            break;
+        memcpy (after, next, sizeof after);
+        first = 0;
+    }
+    if (!f.found) {
+        errno = ENOENT;
+        return -1;
+    }
+    memcpy (origin, f.origin, IM_NODE_ID_SIZE);
+    return 0;
+}
+
+json_t *
+node_handle_explain (node_t *self, json_t *body, char *err, size_t errsz)
+{
+    static const char *const fields[] = { "id", "origin", "peer", NULL };
+    if (strings_only (body, fields, err, errsz))
+        return NULL;
+    const char *idtext = json_string_value (json_object_get (body, "id"));
+    const char *origin_text = json_string_value (json_object_get (body, "origin"));
+    const char *peer = json_string_value (json_object_get (body, "peer"));
+    uint8_t id[IM_ID_SIZE], origin[IM_NODE_ID_SIZE];
+    if (!idtext || im_id_parse (idtext, id)) {
+        snprintf (err, errsz, "id: not an indicator id (a UUID)");
+        return NULL;
+    }
+    if (!peer) {
+        snprintf (err, errsz, "EXPLAIN: 'peer' must be a peer's name");
+        return NULL;
+    }
+    if (origin_text && im_node_parse (origin_text, origin)) {
+        snprintf (err, errsz, "origin: not a node id (64 hex digits)");
+        return NULL;
+    }
+    if (!origin_text && find_origin (self, id, origin)) {
+        snprintf (err, errsz, "no indicator with id %s is held here", idtext);
+        return NULL;
+    }
+    if (!self->mesh) {
+        snprintf (err, errsz, "the mesh is not running");
+        return NULL;
+    }
+    return im_mesh_explain (self->mesh, origin, id, peer, err, errsz);
+}
+
+typedef struct {
+    node_t *self;
+    json_t *list;
+    im_record_t *rec;
+} sent_walk_t;
+
+static int
+sent_fn (const uint8_t *origin, const uint8_t *id, uint64_t version, int64_t when,
+         void *arg)
+{
+    sent_walk_t *w = arg;
+    char node[IM_NODE_HEX_SIZE], idtext[IM_ID_STR_SIZE], t[IM_TIME_STR_SIZE];
+    im_node_format (origin, node);
+    im_id_format (id, idtext);
+    json_t *o = json_pack ("{s:s, s:I, s:s, s:s, s:I}", "time", im_time_format (when / 1000, t),
+                           "time_ms", (json_int_t) when, "origin", node, "id", idtext,
+                           "version", (json_int_t) version);
+    if (o)
+        json_array_append_new (w->list, o);
+    return 0;
+}
+
+/* Adds what each entry is, as held now (it may have changed since), once the
+ * walk of the log is over (the store has one read transaction at a time). */
+static void
+sent_describe (sent_walk_t *w)
+{
+    for (size_t i = 0; i < json_array_size (w->list); i++) {
+        json_t *o = json_array_get (w->list, i);
+        uint8_t origin[IM_NODE_ID_SIZE], id[IM_ID_SIZE];
+        if (im_node_parse (json_string_value (json_object_get (o, "origin")), origin)
+            || im_id_parse (json_string_value (json_object_get (o, "id")), id)
+            || im_store_get (w->self->store, origin, id, w->rec) != 0)
+            continue;
+        json_object_set_new (o, "type", json_string (im_type_name (w->rec->type)));
+        json_object_set_new (o, "value", json_string (w->rec->value));
+        json_object_set_new (o, "tlp", json_string (im_tlp_name (w->rec->tlp)));
+        json_object_set_new (o, "held_version", json_integer ((json_int_t) w->rec->version));
+    }
+}
+
+json_t *
+node_handle_sent (node_t *self, json_t *body, char *err, size_t errsz)
+{
+    static const char *const fields[] = { "peer", NULL };
+    if (strings_only (body, fields, err, errsz))
+        return NULL;
+    const char *peer = json_string_value (json_object_get (body, "peer"));
+    json_t *since_v = json_object_get (body, "since");
+    json_t *limit_v = json_object_get (body, "limit");
+    if (!peer) {
+        snprintf (err, errsz, "SENT: 'peer' must be a peer's name or node id");
+        return NULL;
+    }
+    if ((since_v && !json_is_integer (since_v)) || (limit_v && !json_is_integer (limit_v))) {
+        snprintf (err, errsz, "SENT: 'since' (ms) and 'limit' must be whole numbers");
+        return NULL;
+    }
+    json_int_t since = since_v ? json_integer_value (since_v) : 0;
+    json_int_t limit = limit_v ? json_integer_value (limit_v) : IM_CONTROL_LIST_MAX;
+    if (since < 0) {
+        snprintf (err, errsz, "SENT: 'since' must not be negative");
+        return NULL;
+    }
+    if (limit <= 0 || limit > IM_CONTROL_LIST_MAX)
+        limit = IM_CONTROL_LIST_MAX;
+    /* A peer on the list by name, or any node by id (a removed peer's trail
+     * stays). */
+    uint8_t node[IM_NODE_ID_SIZE];
+    const im_peer_conf_t *conf = im_config_peer (&self->config, peer);
+    if (conf)
+        memcpy (node, conf->card.node, IM_NODE_ID_SIZE);
+    else if (im_node_parse (peer, node)) {
+        snprintf (err, errsz, "no peer named %s on the trust list (give a node id for a "
+                  "removed peer)", peer);
+        return NULL;
+    }
+    sent_walk_t w = { self, json_array (), malloc (sizeof (im_record_t)) };
+    int n = w.list && w.rec ? im_store_sent_list (self->store, node, since, (size_t) limit + 1,
+                                                  sent_fn, &w)
+                            : -1;
+    if (n >= 0)
+        sent_describe (&w);
+    free (w.rec);
+    if (n < 0) {
+        snprintf (err, errsz, "store: reading the sent log failed: %s", strerror (errno));
+        json_decref (w.list);
+        return NULL;
+    }
+    json_t *next = json_null ();
+    if ((json_int_t) json_array_size (w.list) > limit) {
+        json_t *last = json_array_get (w.list, (size_t) limit);
+        next = json_integer (json_integer_value (json_object_get (last, "time_ms")));
+        json_array_remove (w.list, (size_t) limit);
+    }
+    char hex[IM_NODE_HEX_SIZE];
+    im_node_format (node, hex);
+    return json_pack ("{s:s, s:o, s:o}", "node", hex, "sent", w.list, "next", next);
+}
+
+/* STATUS shows origins by the name an admin knows them by, if any. */
+typedef struct {
+    node_t *node;
+    json_t *by_origin;
+} origins_walk_t;
+
+static int
+origin_fn (const uint8_t *origin, uint64_t records, uint64_t last_seq, void *arg)
+{
+    (void) last_seq;
+    origins_walk_t *w = arg;
+    char hex[IM_NODE_HEX_SIZE];
+    im_node_format (origin, hex);
+    const char *name = node_origin_name (w->node, origin);
+    json_array_append_new (w->by_origin,
+                           json_pack ("{s:s, s:s?, s:I}", "origin", hex, "name", name,
+                                      "held", (json_int_t) records));
+    return json_array_size (w->by_origin) >= 1000; /* enough for a glance */
+}
+
+json_t *
+node_handle_status (node_t *self, json_t *body, char *err, size_t errsz)
+{
+    (void) body;
+    im_store_stats_t st;
+    if (im_store_stats (self->store, &st)) {
+        snprintf (err, errsz, "store: %s", strerror (errno));
+        return NULL;
+    }
+    json_t *by_type = json_object (), *by_tlp = json_object ();
+    uint64_t tlp_total[IM_TLP_COUNT] = { 0 };
+    for (int t = 1; t < IM_TYPE_COUNT; t++) {
+        uint64_t sum = 0;
+        for (int l = 1; l < IM_TLP_COUNT; l++) {
+            sum += st.live[t][l];
+            tlp_total[l] += st.live[t][l];
+        }
+        if (sum)
+            json_object_set_new (by_type, im_type_name (t), json_integer ((json_int_t) sum));
+    }
+    for (int l = 1; l < IM_TLP_COUNT; l++)
+        json_object_set_new (by_tlp, im_tlp_name (l), json_integer ((json_int_t) tlp_total[l]));
+    char node[IM_NODE_HEX_SIZE], started[IM_TIME_STR_SIZE];
+    im_node_format (im_identity_node (self->identity), node);
+    origins_walk_t w = { self, json_array () };
+    if (w.by_origin)
+        im_store_origins (self->store, origin_fn, &w);
+    json_t *keys = json_pack ("{s:s}", "curve", im_identity_curve_public (self->identity));
+    if (keys && im_identity_curve_previous_public (self->identity)) {
+        char until[IM_TIME_STR_SIZE];
+        json_object_set_new (keys, "previous_until",
+                             json_string (im_time_format (
+                                 im_identity_previous_until (self->identity), until)));
+    }
+    json_t *st_json = json_pack (
+        "{s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:s,"
+        " s:{s:I, s:I, s:o, s:o},"
+        " s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o,"
+        " s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+        "node", node, "name", self->config.name, "version", PACKAGE_VERSION,
+        "pid", (json_int_t) getpid (), "started", im_time_format (self->started, started),
+        "uptime", (json_int_t) (im_time_now () - self->started), "pub",
+        self->config.pub_endpoint, "directory", self->dir,
+        "indicators", "live", (json_int_t) node_live_total (&st), "revoked",
+        (json_int_t) st.revoked, "by_type", by_type, "by_tlp", by_tlp,
+        "store", "records", (json_int_t) st.records, "origins", (json_int_t) st.origins,
+        "last_seq", (json_int_t) st.last_seq, "map_size", (json_int_t) st.map_size,
+        "used_bytes", (json_int_t) st.used_bytes,
+        "peers", im_mesh_peers (self->mesh), "refusals", im_mesh_refusals (self->mesh),
+        "counters", "published", (json_int_t) self->published, "revoked",
+        (json_int_t) self->revoked, "refused", (json_int_t) self->refused, "requests",
+        (json_int_t) self->requests, "bad_requests", (json_int_t) self->bad_requests,
+        "pub_messages", (json_int_t) self->events);
+    if (st_json) {
+        json_object_set_new (json_object_get (st_json, "indicators"), "by_origin",
+                             w.by_origin ? w.by_origin : json_array ());
+        json_object_set_new (st_json, "keys", keys ? keys : json_object ());
+        json_object_set_new (st_json, "warninglists",
+                             json_integer (self->warnings
+                                               ? (json_int_t) im_warninglists_size (self->warnings)
+                                               : 0));
+    }
+    else {
+        json_decref (w.by_origin);
+        json_decref (keys);
+        snprintf (err, errsz, "out of memory");
+    }
+    return st_json;
+}
+
+static int
+warn_collect_fn (const char *list, const char *entry, void *arg)
+{
+    json_array_append_new ((json_t *) arg, json_pack ("{s:s, s:s}", "list", list,
+                                                      "entry", entry));
+    return 0;
+}
+
+/* CHECK {"value", "type"?}: the warninglists that hold a value. */
+json_t *
+node_handle_check (node_t *self, json_t *body, char *err, size_t errsz)
+{
+    char norm[IM_VALUE_MAX + 1];
+    int type = request_value ("CHECK", body, norm, err, errsz);
+    if (type < 0)
+        return NULL;
+    json_t *matches = json_array ();
+    if (!matches) {
+        snprintf (err, errsz, "out of memory");
+        return NULL;
+    }
+    if (self->warnings)
+        im_warninglists_match (self->warnings, type, norm, warn_collect_fn, matches);
+    return json_pack ("{s:s, s:s, s:o, s:I}", "type", im_type_name (type), "value", norm,
+                      "lists", matches, "loaded",
+                      (json_int_t) (self->warnings ? im_warninglists_size (self->warnings)
+                                                   : 0));
+}
