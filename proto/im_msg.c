@@ -202,26 +202,153 @@ im_msg_encode (const im_msg_t *msg, uint8_t *buf, size_t bufsz, size_t *len)
 
 /* --- Decoding ---------------------------------------------------------- */
 
+/* Where a decoder stands: the next byte, the end, and what it reads, for the
+ * reason it gives when a field does not fit. */
+typedef struct {
+    const uint8_t *needle;
+    const uint8_t *ceiling;
+    const char *name;  /* the message's name */
+    const char *field; /* the field being read */
+    size_t entry;      /* 1-based while reading RECORDS entries */
+} decoder_t;
+
 /* Each GET names the field it reads, then checks the remaining bytes. */
 #define GET_BYTES(dst, n, what)                                    \
     do {                                                           \
-        field = (what);                                            \
-        if ((size_t) (ceiling - needle) < (size_t) (n))            \
+        d->field = (what);                                         \
+        if ((size_t) (d->ceiling - d->needle) < (size_t) (n))      \
             goto truncated;                                        \
-        memcpy ((dst), needle, (n));                               \
-        needle += (n);                                             \
+        memcpy ((dst), d->needle, (n));                            \
+        d->needle += (n);                                          \
     } while (0)
 #define GET_NUMBER(host, size, what)                               \
     do {                                                           \
-        field = (what);                                            \
-        if ((size_t) (ceiling - needle) < (size_t) (size))         \
+        d->field = (what);                                         \
+        if ((size_t) (d->ceiling - d->needle) < (size_t) (size))   \
             goto truncated;                                        \
         uint64_t v_ = 0;                                           \
         for (int i_ = 0; i_ < (size); i_++)                        \
-            v_ = (v_ << 8) | needle[i_];                           \
-        needle += (size);                                          \
+            v_ = (v_ << 8) | d->needle[i_];                        \
+        d->needle += (size);                                       \
         (host) = v_;                                               \
     } while (0)
+/* A run of N bytes kept in place (no copy: valid while the buffer is). */
+#define GET_SPAN(ptr, n, what)                                     \
+    do {                                                           \
+        d->field = (what);                                         \
+        if ((size_t) (d->ceiling - d->needle) < (size_t) (n))      \
+            goto truncated;                                        \
+        (ptr) = d->needle;                                         \
+        d->needle += (n);                                          \
+    } while (0)
+
+static int
+truncated_at (const decoder_t *d, const im_msg_t *msg, char *err, size_t errsz)
+{
+    if (d->entry)
+        return im_fail (EBADMSG, err, errsz,
+                        "RECORDS: entry %zu of %zu is truncated (in the %s)", d->entry,
+                        msg->count, d->field);
+    return im_fail (EBADMSG, err, errsz, "%s: truncated in the %s", d->name, d->field);
+}
+
+static int
+decode_hello (decoder_t *d, im_msg_t *msg, char *err, size_t errsz)
+{
+    uint64_t n;
+    GET_NUMBER (msg->version, 1, "version");
+    GET_BYTES (msg->node, IM_NODE_ID_SIZE, "node id");
+    GET_NUMBER (msg->session, 8, "session");
+    GET_NUMBER (n, 1, "name length");
+    if (n < 1 || n > IM_MSG_NAME_MAX)
+        return im_fail (EBADMSG, err, errsz, "HELLO: name length %u is out of range (1..%d)",
+                        (unsigned) n, IM_MSG_NAME_MAX);
+    GET_BYTES (msg->name, n, "name");
+    msg->name[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (!name_char_ok ((uint8_t) msg->name[i]))
+            return im_fail (EBADMSG, err, errsz,
+                            "HELLO: name byte %zu (0x%02x) is not one of "
+                            "A-Z a-z 0-9 . _ -",
+                            i + 1, (uint8_t) msg->name[i]);
+    return 0;
+truncated:
+    return truncated_at (d, msg, err, errsz);
+}
+
+/* RECORDS and FOUND: a cursor, the more flag, and COUNT entries. */
+static int
+decode_records (decoder_t *d, im_msg_t *msg, char *err, size_t errsz)
+{
+    GET_NUMBER (msg->cursor, 8, "cursor");
+    GET_NUMBER (msg->more, 1, "more flag");
+    if (msg->more > 1)
+        return im_fail (EBADMSG, err, errsz, "RECORDS: more is %u, not 0 or 1",
+                        (unsigned) msg->more);
+    GET_NUMBER (msg->count, 2, "count");
+    if (msg->count > IM_MSG_CREDIT_MAX)
+        return im_fail (EBADMSG, err, errsz, "RECORDS: count %zu is out of range (0..%d)",
+                        msg->count, IM_MSG_CREDIT_MAX);
+    for (d->entry = 1; d->entry <= msg->count; d->entry++) {
+        im_msg_entry_t *e = &msg->entries[d->entry - 1];
+        GET_NUMBER (e->hops, 1, "hops");
+        GET_NUMBER (e->len, 2, "record length");
+        if (e->len < 1 || e->len > IM_RECORD_MAX)
+            return im_fail (EBADMSG, err, errsz,
+                            "RECORDS: entry %zu of %zu has a record length of %zu "
+                            "(must be 1..%d)",
+                            d->entry, msg->count, e->len, (int) IM_RECORD_MAX);
+        GET_SPAN (e->record, e->len, "record");
+    }
+    d->entry = 0;
+    return 0;
+truncated:
+    return truncated_at (d, msg, err, errsz);
+}
+
+/* HAVE, FETCH (1 to COUNT keys) and LAZY (0 to COUNT node ids). */
+static int
+decode_keys (decoder_t *d, im_msg_t *msg, char *err, size_t errsz)
+{
+    int lazy = msg->id == IM_MSG_LAZY;
+    size_t min = lazy ? 0 : 1, size = lazy ? IM_NODE_ID_SIZE : IM_MSG_HAVE_KEY;
+    GET_NUMBER (msg->count, 2, "count");
+    if (msg->count < min || msg->count > IM_MSG_CREDIT_MAX)
+        return im_fail (EBADMSG, err, errsz, "%s: count %zu is out of range (%zu..%d)",
+                        d->name, msg->count, min, IM_MSG_CREDIT_MAX);
+    GET_SPAN (msg->have, msg->count * size, lazy ? "node ids" : "keys");
+    return 0;
+truncated:
+    return truncated_at (d, msg, err, errsz);
+}
+
+/* The fixed-size messages: PULL, PING, PONG, ROTATE, ROTATED. */
+static int
+decode_fixed (decoder_t *d, im_msg_t *msg, char *err, size_t errsz)
+{
+    switch (msg->id) {
+    case IM_MSG_PULL:
+        GET_NUMBER (msg->cursor, 8, "cursor");
+        GET_NUMBER (msg->credit, 2, "credit");
+        if (msg->credit < 1 || msg->credit > IM_MSG_CREDIT_MAX)
+            return im_fail (EBADMSG, err, errsz, "PULL: credit %u is out of range (1..%d)",
+                            (unsigned) msg->credit, IM_MSG_CREDIT_MAX);
+        break;
+    case IM_MSG_ROTATE:
+        GET_BYTES (msg->rotation, IM_ROTATION_SIZE, "statement");
+        break;
+    case IM_MSG_ROTATED:
+        GET_BYTES (msg->curve, 32, "key");
+        break;
+    default: /* PING, PONG */
+        GET_NUMBER (msg->session, 8, "session");
+        GET_NUMBER (msg->cursor, 8, "cursor");
+        break;
+    }
+    return 0;
+truncated:
+    return truncated_at (d, msg, err, errsz);
+}
 
 int
 im_msg_decode (const uint8_t *buf, size_t len, im_msg_t *msg, char *err,
@@ -239,123 +366,36 @@ im_msg_decode (const uint8_t *buf, size_t len, im_msg_t *msg, char *err,
         return im_fail (EBADMSG, err, errsz,
                         "not a peer message (signature %02x %02x)", buf[0], buf[1]);
 
-    const uint8_t *needle = buf + 3;
-    const uint8_t *ceiling = buf + len;
-    const char *name = im_msg_name (buf[2]);
-    const char *field = "";
-    size_t entry = 0; /* 1-based while reading entries */
-    uint64_t n;
-
+    decoder_t dec = { .needle = buf + 3, .ceiling = buf + len, .name = im_msg_name (buf[2]),
+                      .field = "" };
     /* Every field but the entries: they are filled up to the count. */
     memset (msg, 0, offsetof (im_msg_t, rotation));
     msg->id = buf[2];
 
+    int rc;
     switch (msg->id) {
-    case IM_MSG_HELLO:
-        GET_NUMBER (msg->version, 1, "version");
-        GET_BYTES (msg->node, IM_NODE_ID_SIZE, "node id");
-        GET_NUMBER (msg->session, 8, "session");
-        GET_NUMBER (n, 1, "name length");
-        if (n < 1 || n > IM_MSG_NAME_MAX)
-            return im_fail (EBADMSG, err, errsz,
-                            "HELLO: name length %u is out of range (1..%d)",
-                            (unsigned) n, IM_MSG_NAME_MAX);
-        GET_BYTES (msg->name, n, "name");
-        msg->name[n] = '\0';
-        for (size_t i = 0; i < n; i++)
-            if (!name_char_ok ((uint8_t) msg->name[i]))
-                return im_fail (EBADMSG, err, errsz,
-                                "HELLO: name byte %zu (0x%02x) is not one of "
-                                "A-Z a-z 0-9 . _ -",
-                                i + 1, (uint8_t) msg->name[i]);
-        break;
-    case IM_MSG_PULL:
-        GET_NUMBER (msg->cursor, 8, "cursor");
-        GET_NUMBER (msg->credit, 2, "credit");
-        if (msg->credit < 1 || msg->credit > IM_MSG_CREDIT_MAX)
-            return im_fail (EBADMSG, err, errsz,
-                            "PULL: credit %u is out of range (1..%d)",
-                            (unsigned) msg->credit, IM_MSG_CREDIT_MAX);
-        break;
+    case IM_MSG_HELLO: rc = decode_hello (&dec, msg, err, errsz); break;
     case IM_MSG_RECORDS:
-    case IM_MSG_FOUND:
-        GET_NUMBER (msg->cursor, 8, "cursor");
-        GET_NUMBER (msg->more, 1, "more flag");
-        if (msg->more > 1)
-            return im_fail (EBADMSG, err, errsz, "RECORDS: more is %u, not 0 or 1",
-                            (unsigned) msg->more);
-        GET_NUMBER (msg->count, 2, "count");
-        if (msg->count > IM_MSG_CREDIT_MAX)
-            return im_fail (EBADMSG, err, errsz,
-                            "RECORDS: count %zu is out of range (0..%d)", msg->count,
-                            IM_MSG_CREDIT_MAX);
-        for (entry = 1; entry <= msg->count; entry++) {
-            im_msg_entry_t *e = &msg->entries[entry - 1];
-            GET_NUMBER (e->hops, 1, "hops");
-            GET_NUMBER (e->len, 2, "record length");
-            if (e->len < 1 || e->len > IM_RECORD_MAX)
-                return im_fail (EBADMSG, err, errsz,
-                                "RECORDS: entry %zu of %zu has a record length of %zu "
-                                "(must be 1..%d)",
-                                entry, msg->count, e->len, (int) IM_RECORD_MAX);
-            field = "record";
-            if ((size_t) (ceiling - needle) < e->len)
-                goto truncated;
-            e->record = needle; /* no copy: valid while BUF is */
-            needle += e->len;
-        }
-        entry = 0;
-        break;
+    case IM_MSG_FOUND: rc = decode_records (&dec, msg, err, errsz); break;
+    case IM_MSG_LAZY:
+    case IM_MSG_HAVE:
+    case IM_MSG_FETCH: rc = decode_keys (&dec, msg, err, errsz); break;
+    case IM_MSG_PULL:
     case IM_MSG_PING:
     case IM_MSG_PONG:
-        GET_NUMBER (msg->session, 8, "session");
-        GET_NUMBER (msg->cursor, 8, "cursor");
-        break;
-    case IM_MSG_LAZY:
-        GET_NUMBER (msg->count, 2, "count");
-        if (msg->count > IM_MSG_CREDIT_MAX)
-            return im_fail (EBADMSG, err, errsz, "LAZY: count %zu is out of range (0..%d)",
-                            msg->count, IM_MSG_CREDIT_MAX);
-        field = "node ids";
-        if ((size_t) (ceiling - needle) < msg->count * IM_NODE_ID_SIZE)
-            goto truncated;
-        msg->have = needle;
-        needle += msg->count * IM_NODE_ID_SIZE;
-        break;
-    case IM_MSG_HAVE:
-    case IM_MSG_FETCH:
-        GET_NUMBER (msg->count, 2, "count");
-        if (msg->count < 1 || msg->count > IM_MSG_CREDIT_MAX)
-            return im_fail (EBADMSG, err, errsz, "%s: count %zu is out of range (1..%d)",
-                            name, msg->count, IM_MSG_CREDIT_MAX);
-        field = "keys";
-        if ((size_t) (ceiling - needle) < msg->count * IM_MSG_HAVE_KEY)
-            goto truncated;
-        msg->have = needle; /* no copy: valid while BUF is */
-        needle += msg->count * IM_MSG_HAVE_KEY;
-        break;
     case IM_MSG_ROTATE:
-        GET_BYTES (msg->rotation, IM_ROTATION_SIZE, "statement");
-        break;
-    case IM_MSG_ROTATED:
-        GET_BYTES (msg->curve, 32, "key");
-        break;
+    case IM_MSG_ROTATED: rc = decode_fixed (&dec, msg, err, errsz); break;
     default:
         return im_fail (EBADMSG, err, errsz, "unknown message id %u", (unsigned) buf[2]);
     }
-    if (needle != ceiling) {
-        size_t extra = (size_t) (ceiling - needle);
+    if (rc)
+        return rc;
+    if (dec.needle != dec.ceiling) {
+        size_t extra = (size_t) (dec.ceiling - dec.needle);
         return im_fail (EBADMSG, err, errsz, "%zu trailing byte%s after %s", extra,
-                        extra == 1 ? "" : "s", name);
+                        extra == 1 ? "" : "s", dec.name);
     }
     return 0;
-
-truncated:
-    if (entry)
-        return im_fail (EBADMSG, err, errsz,
-                        "RECORDS: entry %zu of %zu is truncated (in the %s)", entry,
-                        msg->count, field);
-    return im_fail (EBADMSG, err, errsz, "%s: truncated in the %s", name, field);
 }
 
 /* --- Rotation statements ----------------------------------------------- */
