@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_misp.c -- records in the shape of MISP's ZeroMQ feed messages. Only what
  * MISP's own subscribers read is written: an attribute, its event (one per
  * origin) and the action. */
@@ -9,44 +10,28 @@
 
 #include "im_misp.h"
 #include "im_time.h"
+#include "im_types.h"
 
-static const char *const misp_types[IM_TYPE_COUNT] = {
-    [IM_TYPE_IPV4] = "ip-dst",    [IM_TYPE_IPV6] = "ip-dst",  [IM_TYPE_DOMAIN] = "domain",
-    [IM_TYPE_URL] = "url",        [IM_TYPE_EMAIL] = "email-src", [IM_TYPE_MD5] = "md5",
-    [IM_TYPE_SHA1] = "sha1",      [IM_TYPE_SHA256] = "sha256", [IM_TYPE_SHA512] = "sha512",
-    [IM_TYPE_FILENAME] = "filename", [IM_TYPE_ASN] = "AS",
-};
-
+/* The names come from the table of types (im_types.c), which the exporter
+ * reads too. */
 const char *
 im_misp_type (int type)
 {
-    return type > 0 && type < IM_TYPE_COUNT ? misp_types[type] : NULL;
+    const im_type_info_t *t = im_type_info (type);
+    return t ? t->misp_type : NULL;
 }
 
 const char *
 im_misp_category (int type)
 {
-    switch (type) {
-    case IM_TYPE_IPV4:
-    case IM_TYPE_IPV6:
-    case IM_TYPE_DOMAIN:
-    case IM_TYPE_URL:
-    case IM_TYPE_ASN: return "Network activity";
-    case IM_TYPE_EMAIL:
-    case IM_TYPE_MD5:
-    case IM_TYPE_SHA1:
-    case IM_TYPE_SHA256:
-    case IM_TYPE_SHA512:
-    case IM_TYPE_FILENAME: return "Payload delivery";
-    default: return NULL;
-    }
+    const im_type_info_t *t = im_type_info (type);
+    return t ? t->misp_category : NULL;
 }
 
 const char *
 im_misp_distribution (int reach)
 {
-    static const char *const d[] = { "0", "1", "2", "3" };
-    return reach >= 0 && reach < 3 ? d[reach] : d[3];
+    return im_type_misp_distribution (reach);
 }
 
 json_t *

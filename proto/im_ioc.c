@@ -1,8 +1,11 @@
-/* im_ioc.c -- indicator types and TLP labels: name tables, validation of every
- * indicator type and its one canonical spelling (see im_ioc.h). Pure functions
- * over caller buffers: libc only, no global mutable state. */
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_ioc.c -- indicator types and TLP labels: names, validation of every
+ * indicator type and its one canonical spelling (see im_ioc.h); the types
+ * themselves are the rows of im_types.c, whose normalisers live here. Pure
+ * functions over caller buffers: libc only, no global mutable state. */
 
 #include "im_ioc.h"
+#include "im_types.h"
 #include "im_util.h"
 
 #include <arpa/inet.h>
@@ -22,14 +25,11 @@
 
 #if defined(__GNUC__)
 #   define IM_PRINTF(f, a) __attribute__ ((format (printf, f, a)))
+#   define IM_UNUSED __attribute__ ((unused))
 #else
 #   define IM_PRINTF(f, a)
+#   define IM_UNUSED
 #endif
-
-static const char *const type_names[IM_TYPE_COUNT] = {
-    NULL, "ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256",
-    "sha512", "filename", "asn"
-};
 
 static const char *const tlp_names[IM_TLP_COUNT] = {
     NULL, "clear", "green", "amber", "amber+strict", "red"
@@ -163,9 +163,8 @@ fail (char *err, size_t errsz, const char *fmt, ...)
 const char *
 im_type_name (int type)
 {
-    if (type <= IM_TYPE_NONE || type >= IM_TYPE_COUNT)
-        return NULL;
-    return type_names[type];
+    const im_type_info_t *t = im_type_info (type);
+    return t ? t->name : NULL;
 }
 
 int
@@ -174,7 +173,7 @@ im_type_parse (const char *name)
     int type;
     if (name)
         for (type = IM_TYPE_NONE + 1; type < IM_TYPE_COUNT; type++)
-            if (strcasecmp (name, type_names[type]) == 0)
+            if (strcasecmp (name, im_type_info (type)->name) == 0)
                 return type;
     errno = EINVAL;
     return -1;
@@ -276,9 +275,9 @@ finish_prefix (int af, const uint8_t *bytes, int plen, const char *value,
     return 0;
 }
 
-static int
-norm_ipv4 (const char *v, size_t n, char *canon, size_t *clen,
-           char *err, size_t errsz)
+int
+im_ioc_norm_ipv4 (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
+                  char *canon, size_t *clen, char *err, size_t errsz)
 {
     char q[QUOTE_SZ];
     char addr[INET_ADDRSTRLEN];
@@ -311,9 +310,9 @@ norm_ipv4 (const char *v, size_t n, char *canon, size_t *clen,
     return finish_prefix (AF_INET, bytes, plen, v, canon, clen, err, errsz);
 }
 
-static int
-norm_ipv6 (const char *v, size_t n, char *canon, size_t *clen,
-           char *err, size_t errsz)
+int
+im_ioc_norm_ipv6 (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
+                  char *canon, size_t *clen, char *err, size_t errsz)
 {
     char q[QUOTE_SZ];
     char addr[INET6_ADDRSTRLEN];
@@ -343,9 +342,9 @@ norm_ipv6 (const char *v, size_t n, char *canon, size_t *clen,
 
 /* Validates the N bytes at V (NUL-terminated right after them) as a domain
  * name and writes its lower-case form, without a trailing dot, into CANON. */
-static int
-norm_domain (const char *v, size_t n, char *canon, size_t *clen,
-             char *err, size_t errsz)
+int
+im_ioc_norm_domain (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
+                    char *canon, size_t *clen, char *err, size_t errsz)
 {
     char q[QUOTE_SZ];
     char cd[16];
@@ -423,9 +422,9 @@ url_scheme_len (const char *v)
     return len;
 }
 
-static int
-norm_url (const char *v, size_t n, char *canon, size_t *clen,
-          char *err, size_t errsz)
+int
+im_ioc_norm_url (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
+                 char *canon, size_t *clen, char *err, size_t errsz)
 {
     char q[QUOTE_SZ];
     size_t i, slen, auth, aend, hstart, hend;
@@ -508,9 +507,9 @@ norm_url (const char *v, size_t n, char *canon, size_t *clen,
     return 0;
 }
 
-static int
-norm_email (const char *v, size_t n, char *canon, size_t *clen,
-            char *err, size_t errsz)
+int
+im_ioc_norm_email (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
+                   char *canon, size_t *clen, char *err, size_t errsz)
 {
     static const char forbidden[] = " <>(),;:\\\"[]";
     char q[QUOTE_SZ];
@@ -544,8 +543,8 @@ norm_email (const char *v, size_t n, char *canon, size_t *clen,
     if (llen + 1 == n)
         return fail (err, errsz, "'%s' has an empty domain", quote (v, q));
     derr[0] = '\0';
-    if (norm_domain (at + 1, n - llen - 1, canon + llen + 1, &dlen,
-                     derr, sizeof derr))
+    if (im_ioc_norm_domain (im_type_info (IM_TYPE_DOMAIN), at + 1, n - llen - 1,
+                            canon + llen + 1, &dlen, derr, sizeof derr))
         return fail (err, errsz, "'%s' has an invalid domain: %s",
                      quote (v, q), derr);
     memcpy (canon, v, llen);
@@ -557,13 +556,14 @@ norm_email (const char *v, size_t n, char *canon, size_t *clen,
 
 /* Hashes, file names, AS numbers */
 
-static int
-norm_hash (const char *v, size_t n, size_t want, const char *what,
-           char *canon, size_t *clen, char *err, size_t errsz)
+int
+im_ioc_norm_hash (const im_type_info_t *t, const char *v, size_t n,
+                  char *canon, size_t *clen, char *err, size_t errsz)
 {
     char q[QUOTE_SZ];
     char cd[16];
-    size_t i;
+    size_t i, want = t->hexlen;
+    const char *what = t->what;
 
     if (n != want)
         return fail (err, errsz,
@@ -583,9 +583,9 @@ norm_hash (const char *v, size_t n, size_t want, const char *what,
     return 0;
 }
 
-static int
-norm_filename (const char *v, size_t n, char *canon, size_t *clen,
-               char *err, size_t errsz)
+int
+im_ioc_norm_filename (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
+                      char *canon, size_t *clen, char *err, size_t errsz)
 {
     char q[QUOTE_SZ];
     const unsigned char *s = (const unsigned char *) v;
@@ -612,9 +612,9 @@ norm_filename (const char *v, size_t n, char *canon, size_t *clen,
     return 0;
 }
 
-static int
-norm_asn (const char *v, size_t n, char *canon, size_t *clen,
-          char *err, size_t errsz)
+int
+im_ioc_norm_asn (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
+                 char *canon, size_t *clen, char *err, size_t errsz)
 {
     char q[QUOTE_SZ];
     unsigned long long num = 0;
@@ -675,30 +675,8 @@ normalise (int type, const char *value, char *out, size_t outsz,
         return fail (err, errsz, "'%s' has leading or trailing whitespace",
                      quote (value, q));
 
-    switch (type) {
-        case IM_TYPE_IPV4:
-            return norm_ipv4 (value, n, canon, clen, err, errsz);
-        case IM_TYPE_IPV6:
-            return norm_ipv6 (value, n, canon, clen, err, errsz);
-        case IM_TYPE_DOMAIN:
-            return norm_domain (value, n, canon, clen, err, errsz);
-        case IM_TYPE_URL:
-            return norm_url (value, n, canon, clen, err, errsz);
-        case IM_TYPE_EMAIL:
-            return norm_email (value, n, canon, clen, err, errsz);
-        case IM_TYPE_MD5:
-            return norm_hash (value, n, 32, "an MD5", canon, clen, err, errsz);
-        case IM_TYPE_SHA1:
-            return norm_hash (value, n, 40, "a SHA-1", canon, clen, err, errsz);
-        case IM_TYPE_SHA256:
-            return norm_hash (value, n, 64, "a SHA-256", canon, clen, err, errsz);
-        case IM_TYPE_SHA512:
-            return norm_hash (value, n, 128, "a SHA-512", canon, clen, err, errsz);
-        case IM_TYPE_FILENAME:
-            return norm_filename (value, n, canon, clen, err, errsz);
-        default:
-            return norm_asn (value, n, canon, clen, err, errsz);
-    }
+    const im_type_info_t *t = im_type_info (type);
+    return t->normalise (t, value, n, canon, clen, err, errsz);
 }
 
 int
@@ -756,16 +734,8 @@ guess (const char *value)
     }
     for (i = 0; i < n && is_hex ((unsigned char) value[i]); i++)
         ;
-    if (i == n) {
-        if (n == 32)
-            return IM_TYPE_MD5;
-        if (n == 40)
-            return IM_TYPE_SHA1;
-        if (n == 64)
-            return IM_TYPE_SHA256;
-        if (n == 128)
-            return IM_TYPE_SHA512;
-    }
+    if (i == n && im_type_by_hexlen (n) != IM_TYPE_NONE)
+        return im_type_by_hexlen (n);
     if (url_scheme_len (value) > 0)
         return IM_TYPE_URL;
     if (strchr (value, '@') && normalises_as (IM_TYPE_EMAIL, value))

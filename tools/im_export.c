@@ -15,9 +15,9 @@
 
 #include "im_export.h"
 #include "im_ioc.h"
-#include "im_misp.h"
 #include "im_record.h"
 #include "im_time.h"
+#include "im_types.h"
 #include "im_util.h"
 
 typedef enum { FORMAT_STIX = 1, FORMAT_MISP, FORMAT_CSV } format_t;
@@ -49,22 +49,6 @@ struct _im_export_t {
     im_record_t rec;           /* the record being written */
     char pattern[PATTERN_MAX]; /* its STIX pattern */
     char tags[TAGS_CELL_MAX];  /* its CSV tags cell */
-};
-
-/* The object path of each type's STIX comparison (MISP's names are
- * im_misp's, which the MISP-shaped feed uses too). */
-static const char *const stix_path[IM_TYPE_COUNT] = {
-    [IM_TYPE_IPV4] = "ipv4-addr:value",
-    [IM_TYPE_IPV6] = "ipv6-addr:value",
-    [IM_TYPE_DOMAIN] = "domain-name:value",
-    [IM_TYPE_URL] = "url:value",
-    [IM_TYPE_EMAIL] = "email-addr:value",
-    [IM_TYPE_MD5] = "file:hashes.MD5",
-    [IM_TYPE_SHA1] = "file:hashes.'SHA-1'",
-    [IM_TYPE_SHA256] = "file:hashes.'SHA-256'",
-    [IM_TYPE_SHA512] = "file:hashes.'SHA-512'",
-    [IM_TYPE_FILENAME] = "file:name",
-    [IM_TYPE_ASN] = "autonomous-system:number",
 };
 
 /* TLP 2.0 marking definitions (the OASIS TLP 2.0 extension's objects). */
@@ -257,9 +241,10 @@ read_record (im_export_t *self, const json_t *record, char *err, size_t errsz)
 static void
 stix_pattern (const im_record_t *r, char *out, size_t outsz)
 {
-    const char *path = stix_path[r->type];
-    if (r->type == IM_TYPE_ASN) {
-        snprintf (out, outsz, "[%s = %s]", path, r->value + 2);
+    const im_type_info_t *t = im_type_info (r->type);
+    const char *path = t->stix_path;
+    if (t->num_prefix) {
+        snprintf (out, outsz, "[%s = %s]", path, r->value + strlen (t->num_prefix));
         return;
     }
     size_t o = (size_t) snprintf (out, outsz, "[%s = '", path);
@@ -403,12 +388,14 @@ misp_attribute (const im_record_t *r)
     if (!o)
         return NULL;
     im_id_format (r->id, id);
-    const char *dist = im_misp_distribution (r->reach);
+    const char *dist = im_type_misp_distribution (r->reach);
     put (o, "uuid", json_string (id), &bad);
-    put (o, "type", json_string (im_misp_type (r->type)), &bad);
-    put (o, "category", json_string (im_misp_category (r->type)), &bad);
+    const im_type_info_t *ti = im_type_info (r->type);
+    put (o, "type", json_string (ti->misp_type), &bad);
+    put (o, "category", json_string (ti->misp_category), &bad);
     /* MISP's AS attributes hold the number alone. */
-    put (o, "value", json_string (r->type == IM_TYPE_ASN ? r->value + 2 : r->value), &bad);
+    put (o, "value", json_string (r->value + (ti->num_prefix ? strlen (ti->num_prefix) : 0)),
+         &bad);
     put (o, "to_ids", json_true (), &bad);
     put (o, "distribution", json_string (dist), &bad);
     put (o, "comment", json_string (r->description), &bad);

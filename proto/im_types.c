@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_types.c -- the table of indicator types (see im_types.h) and the look-ups
+ * by STIX path, MISP type and hash length that the importers need. Constant
+ * data and pure functions. */
+
+#include "im_types.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* Indexed by the wire value; row 0 (IM_TYPE_NONE) is empty. */
+static const im_type_info_t types[IM_TYPE_COUNT] = {
+    [IM_TYPE_IPV4] = {
+        .type = IM_TYPE_IPV4, .name = "ipv4", .normalise = im_ioc_norm_ipv4,
+        .stix_path = "ipv4-addr:value",
+        .misp_type = "ip-dst", .misp_names = { "ip-src", "ip-dst" },
+        .misp_category = "Network activity",
+        .wl = IM_WL_CIDR, .lookup = IM_LOOKUP_PREFIX },
+    [IM_TYPE_IPV6] = {
+        .type = IM_TYPE_IPV6, .name = "ipv6", .normalise = im_ioc_norm_ipv6,
+        .stix_path = "ipv6-addr:value",
+        .misp_type = "ip-dst", .misp_names = { "ip-src", "ip-dst" },
+        .misp_category = "Network activity",
+        .wl = IM_WL_CIDR, .lookup = IM_LOOKUP_PREFIX },
+    [IM_TYPE_DOMAIN] = {
+        .type = IM_TYPE_DOMAIN, .name = "domain", .normalise = im_ioc_norm_domain,
+        .stix_path = "domain-name:value",
+        .misp_type = "domain", .misp_names = { "domain", "hostname" },
+        .misp_category = "Network activity", .wl = IM_WL_HOSTNAME },
+    [IM_TYPE_URL] = {
+        .type = IM_TYPE_URL, .name = "url", .normalise = im_ioc_norm_url,
+        .stix_path = "url:value",
+        .misp_type = "url", .misp_names = { "url" },
+        .misp_category = "Network activity", .wl = IM_WL_URL_HOST },
+    [IM_TYPE_EMAIL] = {
+        .type = IM_TYPE_EMAIL, .name = "email", .normalise = im_ioc_norm_email,
+        .stix_path = "email-addr:value",
+        .misp_type = "email-src", .misp_names = { "email", "email-src", "email-dst" },
+        .misp_category = "Payload delivery", .wl = IM_WL_EMAIL_HOST },
+    [IM_TYPE_MD5] = {
+        .type = IM_TYPE_MD5, .name = "md5", .normalise = im_ioc_norm_hash,
+        .hexlen = 32, .what = "an MD5",
+        .stix_path = "file:hashes.MD5", .stix_hashes = { "md5" },
+        .misp_type = "md5", .misp_names = { "md5" },
+        .misp_category = "Payload delivery" },
+    [IM_TYPE_SHA1] = {
+        .type = IM_TYPE_SHA1, .name = "sha1", .normalise = im_ioc_norm_hash,
+        .hexlen = 40, .what = "a SHA-1",
+        .stix_path = "file:hashes.'SHA-1'", .stix_hashes = { "sha1", "sha-1" },
+        .misp_type = "sha1", .misp_names = { "sha1" },
+        .misp_category = "Payload delivery" },
+    [IM_TYPE_SHA256] = {
+        .type = IM_TYPE_SHA256, .name = "sha256", .normalise = im_ioc_norm_hash,
+        .hexlen = 64, .what = "a SHA-256",
+        .stix_path = "file:hashes.'SHA-256'", .stix_hashes = { "sha256", "sha-256" },
+        .misp_type = "sha256", .misp_names = { "sha256" },
+        .misp_category = "Payload delivery" },
+    [IM_TYPE_SHA512] = {
+        .type = IM_TYPE_SHA512, .name = "sha512", .normalise = im_ioc_norm_hash,
+        .hexlen = 128, .what = "a SHA-512",
+        .stix_path = "file:hashes.'SHA-512'", .stix_hashes = { "sha512", "sha-512" },
+        .misp_type = "sha512", .misp_names = { "sha512" },
+        .misp_category = "Payload delivery" },
+    [IM_TYPE_FILENAME] = {
+        .type = IM_TYPE_FILENAME, .name = "filename", .normalise = im_ioc_norm_filename,
+        .stix_path = "file:name",
+        .misp_type = "filename", .misp_names = { "filename" },
+        .misp_category = "Payload delivery" },
+    [IM_TYPE_ASN] = {
+        .type = IM_TYPE_ASN, .name = "asn", .normalise = im_ioc_norm_asn,
+        .stix_path = "autonomous-system:number", .num_prefix = "AS",
+        .misp_type = "AS", .misp_names = { "AS" },
+        .misp_category = "Network activity" },
+};
+
+#define HASH_PREFIX "file:hashes."
+#define HASH_PREFIX_LEN (sizeof HASH_PREFIX - 1)
+
+const im_type_info_t *
+im_type_info (int type)
+{
+    return type > IM_TYPE_NONE && type < IM_TYPE_COUNT ? &types[type] : NULL;
+}
+
+/* True when S (LEN bytes) spells WORD, in any case when NOCASE. */
+static int
+same (const char *s, size_t len, const char *word, int nocase)
+{
+    return strlen (word) == len
+           && (nocase ? strncasecmp (s, word, len) : memcmp (s, word, len)) == 0;
+}
+
+int
+im_type_from_stix_path (const char *path, size_t len)
+{
+    int hash = len > HASH_PREFIX_LEN && memcmp (path, HASH_PREFIX, HASH_PREFIX_LEN) == 0;
+    for (int t = IM_TYPE_NONE + 1; t < IM_TYPE_COUNT; t++) {
+        const im_type_info_t *ti = &types[t];
+        if (!ti->stix_hashes[0] && same (path, len, ti->stix_path, 0))
+            return t;
+        for (size_t i = 0; hash && i < 3 && ti->stix_hashes[i]; i++)
+            if (same (path + HASH_PREFIX_LEN, len - HASH_PREFIX_LEN, ti->stix_hashes[i], 1))
+                return t;
+    }
+    return -1;
+}
+
+int
+im_type_from_misp (const char *s, size_t len, int nocase)
+{
+    for (int t = IM_TYPE_NONE + 1; t < IM_TYPE_COUNT; t++)
+        for (size_t i = 0; i < 4 && types[t].misp_names[i]; i++)
+            if (same (s, len, types[t].misp_names[i], nocase))
+                return t;
+    return -1;
+}
+
+int
+im_type_by_hexlen (size_t len)
+{
+    for (int t = IM_TYPE_NONE + 1; t < IM_TYPE_COUNT; t++)
+        if (types[t].hexlen && types[t].hexlen == len)
+            return t;
+    return IM_TYPE_NONE;
+}
+
+const char *
+im_type_misp_distribution (int reach)
+{
+    static const char *const d[] = { "0", "1", "2", "3" };
+    return reach >= 0 && reach < 3 ? d[reach] : d[3];
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_types.h -- the one table of indicator types: per type its wire value, its
+ * name, its normaliser, its STIX, MISP and CSV spellings, how warninglists and
+ * look-ups match it. Validation (im_ioc), import, export, the MISP feed, the
+ * warninglists and the CLI all read it: a new type is a row here, a normaliser
+ * in im_ioc.c, and tests. */
+#ifndef IM_TYPES_H
+#define IM_TYPES_H
+
+#include <stddef.h>
+
+#include "im_ioc.h"
+
+/* How warninglists see a value of a type (beyond "string" and "substring"
+ * lists, which apply to every type). */
+typedef enum {
+    IM_WL_PLAIN = 0,  /* nothing more */
+    IM_WL_CIDR,       /* an address or prefix: "cidr" lists */
+    IM_WL_HOSTNAME,   /* a host name: "hostname" lists */
+    IM_WL_URL_HOST,   /* a URL: its host is matched as a string and hostname */
+    IM_WL_EMAIL_HOST  /* an e-mail address: the same for its domain */
+} im_wl_match_t;
+
+/* How the store looks a value up. */
+typedef enum {
+    IM_LOOKUP_EXACT = 0, /* the canonical value */
+    IM_LOOKUP_PREFIX     /* addresses: also the prefixes that contain it */
+} im_lookup_t;
+
+typedef struct im_type_info im_type_info_t;
+
+/* A normaliser: validates the N bytes at V (NUL-terminated right after them,
+ * 1..IM_VALUE_MAX bytes, no white space at either end) as type T and writes
+ * the canonical form into CANON (IM_VALUE_MAX + 1 bytes) and its length into
+ * *CLEN. Returns 0, or EINVAL with a one-line reason in ERR (may be NULL). */
+typedef int (im_type_norm_fn) (const im_type_info_t *t, const char *v, size_t n,
+                               char *canon, size_t *clen, char *err, size_t errsz);
+
+struct im_type_info {
+    int type;                   /* im_type_t: the wire value */
+    const char *name;           /* CLI, JSON and CSV name ("ipv4") */
+    im_type_norm_fn *normalise; /* see im_ioc_normalise */
+    size_t hexlen;              /* hashes: hex digits (guessing by length) */
+    const char *what;           /* hashes: "an MD5", for messages */
+    const char *stix_path;      /* the STIX pattern's object path on export */
+    const char *stix_hashes[3]; /* file:hashes.NAME read on import (any case) */
+    const char *misp_type;      /* MISP attribute type on export and the feed */
+    const char *misp_names[4];  /* MISP attribute types read on import */
+    const char *misp_category;  /* MISP category */
+    const char *num_prefix;     /* the canonical value is this and a number:
+                                 * STIX (an integer literal) and MISP write
+                                 * the number alone */
+    im_wl_match_t wl;           /* warninglist matching */
+    im_lookup_t lookup;         /* store look-up */
+};
+
+/* The normalisers of the rows (im_ioc.c). */
+im_type_norm_fn im_ioc_norm_ipv4, im_ioc_norm_ipv6, im_ioc_norm_domain, im_ioc_norm_url,
+    im_ioc_norm_email, im_ioc_norm_hash, im_ioc_norm_filename, im_ioc_norm_asn;
+
+/* The row of TYPE, or NULL for IM_TYPE_NONE and anything unknown. */
+const im_type_info_t *im_type_info (int type);
+
+/* The type whose STIX object path PATH (LEN bytes, quotes around a hash name
+ * removed: "file:hashes.SHA-256") is, or -1. Hash names are case-insensitive. */
+int im_type_from_stix_path (const char *path, size_t len);
+
+/* The type of MISP attribute type S (LEN bytes; NOCASE: any case), or -1.
+ * MISP's ip-src and ip-dst name both address families: they give
+ * IM_TYPE_IPV4, the first row that lists them. */
+int im_type_from_misp (const char *s, size_t len, int nocase);
+
+/* The hash type with LEN hex digits, or IM_TYPE_NONE. */
+int im_type_by_hexlen (size_t len);
+
+/* MISP's distribution for a reach: "0" (this node only), "1", "2", or "3"
+ * (3 links or more, or unlimited). */
+const char *im_type_misp_distribution (int reach);
+
+#endif
