@@ -306,7 +306,8 @@ tick_peer (im_mesh_t *self, peer_t *p, int64_t now)
             mesh_send (self, self->router, p->inbound, msg);
         p->last_ping = now;
     }
-    if (peer_is (p, IM_REGION_SERVE, IM_SERVE_PARKED) && now - p->parked_at >= PARK_MAX_MS)
+    if (peer_is (p, IM_REGION_SERVE, IM_SERVE_PARKED)
+        && now - p->parked_at >= PARK_MAX_MS)
         /* Long polls do not last for ever: an empty answer shows the
          * link is alive, and the puller asks again. */
         mesh_serve_parked (self, p, 1);

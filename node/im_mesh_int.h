@@ -36,7 +36,6 @@
 #define PENDING_MAX (8 * IM_MSG_CREDIT_MAX) /* keys heard of, kept until the next
                                                 batch from that peer is written */
 
-
 /* Why a record from a peer was not stored (counted per peer). */
 enum {
     REFUSE_MALFORMED,  /* not a record */
@@ -49,6 +48,9 @@ enum {
     REFUSE_COUNT
 };
 
+/* A peer (im_peer.c): its card, links, cursors, caches and counts. Its
+ * states are in STATES, never in loose flags (SPEC.md, "Peer states"). */
+typedef struct _im_peer_t peer_t;
 struct _im_peer_t {
     im_card_t card;
     im_peer_states_t states;        /* changed by im_peer_event only */
@@ -101,7 +103,6 @@ struct _im_peer_t {
     uint64_t refused[REFUSE_COUNT];
 };
 
-
 struct _im_mesh_t {
     im_identity_t *identity;
     im_store_t *store;
@@ -141,7 +142,6 @@ struct _im_mesh_t {
 
 /* --- Peers ------------------------------------------------------------- */
 
-typedef struct _im_peer_t peer_t;
 extern const char *const im_mesh_refuse_names[REFUSE_COUNT];
 
 /* Whether P's region R is in state S. */

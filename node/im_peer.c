@@ -325,7 +325,8 @@ im_peer_send_pull (im_mesh_t *self, peer_t *p)
 {
     zsock_t *sock;
     zframe_t *route;
-    if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE) || im_peer_pull_link (p, self->router, &sock, &route))
+    if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE)
+        || im_peer_pull_link (p, self->router, &sock, &route))
         return;
     uint16_t credit = PULL_CREDIT;
     if (p->in.rate) {

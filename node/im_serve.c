@@ -189,7 +189,8 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
     msg->more = 0;
     msg->count = 0;
     /* Records are staged at the top of buf; the message is encoded into out. */
-    if (peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING) && serve_rescan (self, p, sock, route, cursor, credit))
+    if (peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING)
+        && serve_rescan (self, p, sock, route, cursor, credit))
         return 1;
     msg->id = IM_MSG_RECORDS;
     msg->cursor = cursor;
