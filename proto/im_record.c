@@ -345,6 +345,46 @@ im_record_decode (const uint8_t *buf, size_t len, int verify, im_record_t *self,
     return decode (buf, len, verify, 0, self, err, errsz);
 }
 
+static uint64_t
+peek_number (const uint8_t *at, int size)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < size; i++)
+        n = (n << 8) | at[i];
+    return n;
+}
+
+int
+im_record_peek (const uint8_t *buf, size_t len, im_record_head_t *head)
+{
+    if (!buf || !head) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (len < IM_RECORD_FIXED + IM_SIG_SIZE || memcmp (buf, record_magic, 3) != 0) {
+        errno = EBADMSG;
+        return -1;
+    }
+    const uint8_t *at = buf + 3;
+    head->format = *at++;
+    memcpy (head->origin, at, IM_NODE_ID_SIZE);
+    at += IM_NODE_ID_SIZE;
+    memcpy (head->id, at, IM_ID_SIZE);
+    at += IM_ID_SIZE;
+    head->version = peek_number (at, 8);
+    at += 8;
+    head->op = *at++;
+    head->type = *at++;
+    head->tlp = *at++;
+    head->confidence = *at++;
+    head->reach = *at++;
+    int64_t *times[] = { &head->created, &head->modified, &head->valid_from,
+                         &head->valid_until };
+    for (int i = 0; i < 4; i++, at += 8)
+        *times[i] = (int64_t) peek_number (at, 8);
+    return 0;
+}
+
 int
 im_record_decode_stored (const uint8_t *buf, size_t len, im_record_t *self)
 {

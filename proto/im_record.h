@@ -96,6 +96,24 @@ int im_record_decode (const uint8_t *buf, size_t len, int verify,
  * Returns 0, or -1 with errno EBADMSG. Never use it on bytes from outside. */
 int im_record_decode_stored (const uint8_t *buf, size_t len, im_record_t *self);
 
+/* The fixed head of an encoded record (SPEC.md, "Encoding"): what can be
+ * read without decoding, or verifying, the whole record. */
+typedef struct {
+    uint8_t format; /* the magic's last byte: the format version */
+    uint8_t origin[IM_NODE_ID_SIZE];
+    uint8_t id[IM_ID_SIZE];
+    uint64_t version;
+    uint8_t op, type, tlp, confidence, reach;
+    int64_t created, modified, valid_from, valid_until;
+} im_record_head_t;
+
+/* Reads the fixed head of the encoded record BUF (LEN bytes) into HEAD,
+ * checking only that LEN can hold a head and a signature and that BUF starts
+ * with "IMR" (the format version is reported, not checked). Nothing else is
+ * checked: decode before trusting anything but the key (origin, id,
+ * version). Returns 0, or -1 with errno EBADMSG (EINVAL: a NULL argument). */
+int im_record_peek (const uint8_t *buf, size_t len, im_record_head_t *head);
+
 /* The record as a JSON object with every field, times in RFC 3339 UTC (the
  * PUB socket format, SPEC.md). Returns a new reference or NULL (ENOMEM). */
 json_t *im_record_to_json (const im_record_t *self);

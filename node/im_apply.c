@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_apply.c -- applying the records a peer sends (inbound): each is checked
+ * (known, duplicate, signature, own origin, inbound rules), and the batch is
+ * stored with the peer's cursor in one transaction. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <czmq.h>
+#include <sodium.h>
+
+#include "im_mesh_int.h"
+
+/* The refusals of one batch: the counts before it, and the first reason
+ * given for each, for one warning a reason. */
+typedef struct {
+    uint64_t before[REFUSE_COUNT];
+    char first_why[REFUSE_COUNT][256];
+} refusals_t;
+
+/* Whether the record of E (key HEAD) is one we know already, or is in the
+ * batch's first N already. HELD is the version we hold (0: none), when HAVE
+ * (the store could tell). */
+static int
+known (im_mesh_t *self, const im_msg_entry_t *e, const im_record_head_t *head, int have,
+       uint64_t held, size_t n)
+{
+    if (have && held >= head->version) {
+        /* The same version of a limited reach over fewer hops is not
+         * known: it may now go further (SPEC, "Hops over several
+         * paths"). */
+        uint8_t hops = 0;
+        if (held > head->version || head->reach == IM_REACH_UNLIMITED
+            || im_store_held (self->store, head->origin, head->id, &hops, NULL) != 0
+            || hops <= (unsigned) e->hops + 1)
+            return 1;
+    }
+    int dup = 0; /* the same record twice in one batch */
+    for (size_t j = 0; j < n && !dup; j++)
+        dup = memcmp (self->recs[j].origin, head->origin, IM_NODE_ID_SIZE) == 0
+              && memcmp (self->recs[j].id, head->id, IM_ID_SIZE) == 0
+              && self->recs[j].version >= head->version;
+    return dup;
+}
+
+/* Checks entry E of P's batch and, when it is to be stored, makes it the
+ * batch's item N. Returns 1 when it was taken, else 0 (counted). */
+static int
+take (im_mesh_t *self, peer_t *p, const im_msg_entry_t *e, size_t n, refusals_t *rf)
+{
+    const uint8_t *own = im_identity_node (self->identity);
+    /* Known version: skipped before any signature is checked. */
+    im_record_head_t head;
+    uint64_t held = 0;
+    if (im_record_peek (e->record, e->len, &head) != 0) {
+        p->refused[REFUSE_MALFORMED]++;
+        return 0;
+    }
+    int have = im_store_version (self->store, head.origin, head.id, &held) == 0;
+    if (known (self, e, &head, have, held, n)) {
+        p->known++;
+        return 0;
+    }
+    im_record_t *rec = &self->recs[n];
+    char why[256];
+    if (im_record_decode (e->record, e->len, 1, rec, why, sizeof why) != 0) {
+        p->refused[errno == EPERM ? REFUSE_SIGNATURE : REFUSE_MALFORMED]++;
+        return 0;
+    }
+    if (memcmp (rec->origin, own, IM_NODE_ID_SIZE) == 0) {
+        p->refused[REFUSE_OWN]++;
+        return 0;
+    }
+    im_accept_ctx_t actx = {
+        .rec = rec,
+        .hops = e->hops,
+        .self = own,
+        .peer = p->card.node,
+        .peer_name = p->card.name,
+        .in = &p->in,
+        .holds_earlier = held > 0 && held < rec->version,
+        .now = im_time_now (),
+    };
+    im_accept_t verdict = im_policy_inbound (&actx, why, sizeof why);
+    if (verdict != IM_ACCEPT_YES && verdict != IM_ACCEPT_REVOCATION) {
+        int r = im_accept_violation (verdict)       ? REFUSE_VIOLATION
+                : verdict == IM_ACCEPT_EXPIRED ? REFUSE_EXPIRED
+                                               : REFUSE_INBOUND;
+        if (p->refused[r] == rf->before[r])
+            snprintf (rf->first_why[r], sizeof rf->first_why[r], "%s",
+                      strncmp (why, "refused: ", 9) == 0 ? why + 9 : why);
+        p->refused[r]++;
+        return 0;
+    }
+    unsigned hops = (unsigned) e->hops + 1;
+    self->items[n].blob = e->record;
+    self->items[n].len = e->len;
+    self->items[n].rec = rec;
+    self->items[n].hops = (uint8_t) (hops > 254 ? 254 : hops);
+    self->items[n].from = p->card.node;
+    return 1;
+}
+
+/* One warning for each reason records of the batch were refused. */
+static void
+warn_refusals (const peer_t *p, const refusals_t *rf)
+{
+    for (int r = 0; r < REFUSE_COUNT; r++)
+        if (p->refused[r] > rf->before[r])
+            zsys_warning ("mesh: refused %llu record(s) from %s: %s%s%s%s",
+                          (unsigned long long) (p->refused[r] - rf->before[r]),
+                          p->card.name, im_mesh_refuse_names[r],
+                          *rf->first_why[r] ? " (" : "", rf->first_why[r],
+                          *rf->first_why[r] ? ")" : "");
+}
+
+/* Stores the batch's N items (with P's CURSOR, unless FOUND: an answer to a
+ * FETCH), then publishes and notes what was new. */
+static void
+store (im_mesh_t *self, peer_t *p, size_t n, uint64_t cursor, int found)
+{
+    char err[256];
+    int stored = found ? im_store_put_batch (self->store, self->items, n, self->results,
+                                             err, sizeof err)
+                       : im_store_put_batch_cursor (self->store, self->items, n,
+                                                    self->results, p->card.node, cursor,
+                                                    p->pending, p->npending,
+                                                    zclock_mono (), err, sizeof err);
+    if (stored < 0) {
+        zsys_error ("mesh: cannot store records from %s: %s", p->card.name, err);
+        return; /* the cursor did not move: the next pull asks again */
+    }
+    if (!found)
+        p->npending = 0; /* written with the batch, before its cursor */
+    p->cursor = cursor;
+    if (cursor > p->their_seq)
+        p->their_seq = cursor;
+    for (size_t i = 0; i < n; i++)
+        if (self->results[i] != IM_STORE_STALE && self->results[i] != IM_STORE_CLOSER) {
+            p->received++;
+            mesh_note_eager (self, p, &self->recs[i]);
+            if (self->stored)
+                self->stored (&self->recs[i], self->arg);
+        }
+    if (!found)
+        im_peer_send_pull (self, p);
+    mesh_send_have (self, p, n);
+    if (stored > 0 && !self->relay_at)
+        self->relay_at = zclock_mono () + RELAY_DELAY_MS;
+}
+
+/* RECORDS, the answer to our pull, or FOUND, the answer to our FETCH. */
+void
+mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
+{
+    int found = msg->id == IM_MSG_FOUND;
+    /* An answer to a pull sent before the cursor was moved back moves no
+     * cursor. */
+    int stale = peer_is (p, IM_REGION_PULL, IM_PULL_STALE);
+    if (!found)
+        im_peer_event (p, IM_EV_PULL_ANSWERED);
+    size_t n = 0;
+    refusals_t rf;
+    memcpy (rf.before, p->refused, sizeof rf.before);
+    memset (rf.first_why, 0, sizeof rf.first_why);
+    if (!found && msg->count > p->asked) {
+        /* More than the pull's credit: the peer ignores our rate. */
+        p->refused[REFUSE_PROTOCOL]++;
+        zsys_warning ("mesh: %s sent %zu records for a credit of %u: refused",
+                      p->card.name, msg->count, p->asked);
+        im_peer_send_pull (self, p);
+        return;
+    }
+    if (!found && p->in.rate)
+        p->tokens -= (double) msg->count;
+    for (size_t i = 0; i < msg->count; i++)
+        n += take (self, p, &msg->entries[i], n, &rf);
+    warn_refusals (p, &rf);
+    uint64_t cursor = msg->cursor > p->cursor ? msg->cursor : p->cursor;
+    if (found || stale)
+        cursor = p->cursor; /* an answer to FETCH, or to a pull sent before
+                               the cursor was moved back, moves no cursor */
+    if (n == 0 && cursor == p->cursor) {
+        if (!found)
+            im_peer_send_pull (self, p); /* an empty answer: nothing to write */
+        return;
+    }
+    store (self, p, n, cursor, found);
+}

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_mesh_int.h -- private to the files of the peer engine (im_mesh.c and
+ * im_peer.c, im_zap.c, im_serve.c, im_apply.c, im_gossip.c, im_rotate.c): the
+ * mesh's and a peer's structs, the engine's constants and the functions the
+ * files share. Nothing outside node/im_*.c of the mesh includes it. */
+#ifndef IM_MESH_INT_H
+#define IM_MESH_INT_H
+
+#include <czmq.h>
+
+#include "im_mesh.h"
+#include "im_msg.h"
+#include "im_peer.h"
+#include "im_policy.h"
+#include "im_time.h"
+#include "im_util.h"
+
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define ZAP_DOMAIN "intelmesh"
+#define PING_MS 1000          /* every link gets a PING this often */
+#define DOWN_MS 3500          /* a peer silent this long is shown as down */
+#define HELLO_RETRY_MS 1000   /* HELLO is sent again until answered */
+#define HELLO_REDIAL 5        /* unanswered HELLOs before the dealer is made anew */
+#define PARK_MAX_MS 20000     /* a parked pull is answered, empty, after this */
+#define PULL_RESEND_MS 25000  /* a pull unanswered this long is sent again (a
+                                 parked pull is answered within PARK_MAX_MS) */
+#define PULL_CREDIT 1000      /* records asked for per pull */
+#define SCAN_MAX 20000        /* changes one answer may read */
+#define RELAY_DELAY_MS 3      /* records from a peer wait this long before they are
+                                 relayed, so that HAVE notes can overtake them */
+#define HOLDS_SLOTS 16384     /* keys remembered per peer from its HAVE notes */
+#define LAZY_EVERY_MS 300     /* LAZY lists are sent again at most this often */
+#define WANT_GRACE_MS 3000    /* a noted record not arrived by then is fetched */
+#define FETCH_EVERY_MS 2000   /* a peer gets at most one FETCH this often */
+#define ROTATE_EVERY_MS 2000 /* ROTATE is sent again until answered */
+#define PENDING_MAX (8 * IM_MSG_CREDIT_MAX) /* keys heard of, kept until the next
+                                                batch from that peer is written */
+
+/* Why a record from a peer was not stored (counted per peer). */
+enum {
+    REFUSE_MALFORMED,  /* not a record */
+    REFUSE_SIGNATURE,  /* the origin's signature does not verify */
+    REFUSE_OWN,        /* claims to be ours, newer than ours */
+    REFUSE_EXPIRED,    /* valid_until has passed */
+    REFUSE_VIOLATION,  /* the sender broke the sharing rules (SPEC, "Inbound") */
+    REFUSE_INBOUND,    /* our inbound rules for the peer refuse it */
+    REFUSE_PROTOCOL,   /* a message that breaks the protocol */
+    REFUSE_COUNT
+};
+
+/* A peer (im_peer.c): its card, links, cursors, caches and counts. Its
+ * states are in STATES, never in loose flags (SPEC.md, "Peer states"). */
+typedef struct _im_peer_t peer_t;
+struct _im_peer_t {
+    im_card_t card;
+    im_peer_states_t states;        /* changed by im_peer_event only */
+    char endpoint[IM_ENDPOINT_MAX]; /* "" when it only dials in */
+    zsock_t *dealer;                /* our link to it, when it has an endpoint */
+    int hellos;                     /* HELLOs sent since the dealer was made */
+    int64_t dealer_heard;           /* last message on the dealer, monotonic ms */
+    int64_t dialed_at;              /* when the dealer was made */
+    int64_t next_hello;
+    zframe_t *inbound;              /* routing id of its link to our ROUTER */
+    uint64_t session;               /* its run, from HELLO */
+    int64_t last_heard;             /* monotonic ms */
+    int64_t last_ping;
+    int64_t last_contact;           /* wall clock seconds */
+    /* Pulling from it. */
+    uint64_t cursor;                /* its change number applied here */
+    uint64_t their_seq;             /* its newest change number, as last told */
+    int64_t pulled_at;
+    /* Serving its pulls. */
+    zsock_t *parked_sock;
+    zframe_t *parked_route;         /* NULL on a dealer */
+    uint64_t parked_cursor;
+    uint16_t parked_credit;
+    int64_t parked_at;
+    uint64_t acked;                 /* our change number it has applied */
+    uint8_t *holds;                 /* HOLDS_SLOTS keys it told us it holds */
+    uint8_t (*lazy)[IM_NODE_ID_SIZE]; /* origins it gets from another peer:
+                                       send it only their keys (sorted) */
+    size_t nlazy;
+    int64_t fetch_at;               /* when we last sent it a FETCH */
+    uint8_t *want;                  /* keys to FETCH from it, IM_MSG_CREDIT_MAX */
+    size_t nwant;
+    uint8_t *pending;               /* keys it said it holds, PENDING_MAX */
+    size_t npending;
+    /* Sharing policy. */
+    im_policy_t policy;             /* what may go to it */
+    im_inbound_t in;                /* what is taken from it */
+    uint64_t rescan_pos, rescan_end; /* the walk, in IM_RESCAN_WALKING */
+    double tokens;                  /* records it may still be asked for (rate) */
+    int64_t tokens_at;
+    uint16_t asked;                 /* credit of the pull in flight */
+    /* Key rotation (SPEC.md, "ROTATE"). */
+    uint8_t prev_curve[32];         /* its CURVE key before it rotated, */
+    char prev_z85[41];
+    int64_t prev_until;             /* good until then (wall clock; 0: none) */
+    int64_t rotate_at;              /* when we last told it (monotonic ms) */
+    int64_t redial_at;              /* dial again then, with other keys (0: no) */
+    /* Counts. */
+    uint64_t sent, received, known;
+    uint64_t refused[REFUSE_COUNT];
+};
+
+struct _im_mesh_t {
+    im_identity_t *identity;
+    im_store_t *store;
+    zpoller_t *poller;
+    im_mesh_stored_fn *stored;
+    void *arg;
+    char bind[IM_ENDPOINT_MAX];
+    zsock_t *router;
+    zsock_t *zap;
+    int router_prev;            /* the ROUTER still serves our previous key */
+    im_mesh_rotate_fn *on_rotate; /* a peer's new key is written down by it */
+    void *rotate_arg;
+    uint64_t session;
+    char name[IM_NAME_MAX + 1];
+    zlistx_t *peers;            /* peer_t */
+    uint64_t handshakes_refused;
+    uint64_t removed_refused;   /* refusals of peers since removed */
+    int64_t relay_at;           /* when to serve parked pulls again (0: no) */
+    int64_t next_bind;          /* when to try binding the peer socket again */
+    zhashx_t *eager;            /* origin (hex) -> name of the peer we get it from */
+    int lazy_dirty;             /* the eager choices changed: tell the peers */
+    int64_t lazy_at;            /* when LAZY lists were last sent */
+    int64_t want_at;            /* when wanted records were last looked at */
+    uint8_t *notes;             /* IM_MSG_CREDIT_MAX keys: a serve's notes */
+    size_t nnotes;
+    uint8_t *keys;              /* IM_MSG_CREDIT_MAX keys for a HAVE */
+    uint8_t *sentkeys;          /* IM_MSG_CREDIT_MAX keys: what an answer sends */
+    size_t nsent;
+    /* Reused for every batch. */
+    im_msg_t *msg;
+    uint8_t *buf;               /* IM_MSG_MAX: encoding, and staging of records */
+    uint8_t *out;               /* IM_MSG_MAX: encoding of RECORDS */
+    im_record_t *recs;          /* IM_MSG_CREDIT_MAX */
+    im_store_item_t *items;
+    int *results;
+};
+
+/* --- Peers ------------------------------------------------------------- */
+
+extern const char *const im_mesh_refuse_names[REFUSE_COUNT];
+
+/* Whether P's region R is in state S. */
+static inline int
+peer_is (const peer_t *p, im_peer_region_t r, int s)
+{
+    return p->states.of[r] == s;
+}
+
+/* --- im_peer.c: the peer class ------------------------------------------ */
+
+/* Moves P by EVENT through its region's table (im_peer_step); an event with
+ * no transition from P's state is logged and refused. Returns 0 or -1. */
+int im_peer_event (peer_t *p, im_peer_event_t event);
+peer_t *im_peer_new (im_mesh_t *self, const im_config_t *config,
+                     const im_peer_conf_t *conf);
+void im_peer_destroy (void **item);
+void im_peer_remove (im_mesh_t *self, peer_t *p);
+peer_t *im_peer_by_name (im_mesh_t *self, const char *name);
+peer_t *im_peer_by_curve (im_mesh_t *self, const uint8_t *curve);
+peer_t *im_peer_by_node (im_mesh_t *self, const uint8_t *node);
+int im_peer_connected (const peer_t *p);
+void im_peer_drop_parked (peer_t *p);
+void im_peer_new_session (peer_t *p, uint64_t session);
+int im_peer_dial (im_mesh_t *self, peer_t *p);
+void im_peer_redial (im_mesh_t *self, peer_t *p);
+void im_peer_redial_unanswered (im_mesh_t *self, peer_t *p);
+int im_peer_pull_link (peer_t *p, zsock_t *router, zsock_t **sock, zframe_t **route);
+void im_peer_send_pull (im_mesh_t *self, peer_t *p);
+int mesh_rotating (im_mesh_t *self);
+int mesh_send_in (zsock_t *sock, zframe_t *route, const im_msg_t *msg, uint8_t *buf);
+int mesh_send (im_mesh_t *self, zsock_t *sock, zframe_t *route, const im_msg_t *msg);
+uint64_t mesh_last_seq (im_mesh_t *self);
+void mesh_fill_hello (im_mesh_t *self, im_msg_t *msg);
+
+/* --- im_zap.c ------------------------------------------------------------ */
+void mesh_handle_zap (im_mesh_t *self);
+
+/* --- im_gossip.c --------------------------------------------------------- */
+void mesh_record_key (const im_record_t *rec, uint8_t key[IM_MSG_HAVE_KEY]);
+void im_peer_holds_add (peer_t *p, const uint8_t *key);
+int im_peer_holds_has (peer_t *p, const uint8_t *key);
+int mesh_cmp_node_id (const void *a, const void *b);
+void mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n);
+void mesh_note_eager (im_mesh_t *self, peer_t *from, const im_record_t *rec);
+void mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg);
+void mesh_handle_lazy (peer_t *p, const im_msg_t *msg);
+void mesh_handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+                        const im_msg_t *msg);
+void mesh_gossip_tick (im_mesh_t *self, int64_t now);
+
+/* --- im_serve.c ---------------------------------------------------------- */
+int mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p,
+                    char *why, size_t whysz);
+void mesh_note_sent (im_mesh_t *self, peer_t *p);
+int mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+                uint64_t cursor, uint16_t credit, int force);
+int mesh_serve_parked (im_mesh_t *self, peer_t *p, int force);
+void mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+                       const im_msg_t *msg);
+
+/* --- im_apply.c ---------------------------------------------------------- */
+void mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg);
+
+/* --- im_rotate.c --------------------------------------------------------- */
+void mesh_handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+                         const im_msg_t *msg);
+void mesh_handle_rotated (im_mesh_t *self, peer_t *p, const im_msg_t *msg);
+void mesh_rotate_tick (im_mesh_t *self, int64_t now);
+
+/* --- im_mesh.c ----------------------------------------------------------- */
+int mesh_router_bind (im_mesh_t *self, char *err, size_t errsz);
+
+#endif

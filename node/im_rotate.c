@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_rotate.c -- CURVE key rotation between peers (SPEC.md, "ROTATE"): a
+ * peer's ROTATE is checked and written down, ours is told to every peer until
+ * it answers ROTATED, and previous keys stop working when their grace ends. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <czmq.h>
+#include <sodium.h>
+
+#include "im_mesh_int.h"
+
+/* ROTATE: the peer made a new CURVE key. The statement must be signed by
+ * the peer's node id and move from the key we know to a new one; the new
+ * card is written down (by the node) and the old key still works until the
+ * statement says. Answered with ROTATED once written down. */
+void
+mesh_handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+               const im_msg_t *msg)
+{
+    im_rotation_t r;
+    char why[256] = "";
+    int64_t now = im_time_now ();
+    if (im_rotation_verify (msg->rotation, IM_ROTATION_SIZE, &r, why, sizeof why) == 0
+        && memcmp (r.node, p->card.node, IM_NODE_ID_SIZE) != 0)
+        snprintf (why, sizeof why, "signed by another node");
+    else if (*why == 0 && r.until <= now)
+        snprintf (why, sizeof why, "its grace period is already over");
+    else if (*why == 0 && sodium_memcmp (r.new_curve, p->card.curve, 32) != 0
+             && sodium_memcmp (r.old_curve, p->card.curve, 32) != 0)
+        snprintf (why, sizeof why, "it moves from a key we do not know it by");
+    if (*why) {
+        p->refused[REFUSE_PROTOCOL]++;
+        zsys_warning ("mesh: key rotation from %s refused: %s", p->card.name, why);
+        return;
+    }
+    if (sodium_memcmp (r.new_curve, p->card.curve, 32) != 0) {
+        /* Written down first: a crash after this still knows the new key. */
+        if (!self->on_rotate
+            || self->on_rotate (p->card.name, &r, self->rotate_arg, why, sizeof why)) {
+            zsys_error ("mesh: cannot write down the new key of %s: %s", p->card.name,
+                        self->on_rotate ? why : "no configuration to write to");
+            return;
+        }
+        memcpy (p->prev_curve, r.old_curve, 32);
+        zmq_z85_encode (p->prev_z85, p->prev_curve, 32);
+        p->prev_until = r.until;
+        memcpy (p->card.curve, r.new_curve, 32);
+        zmq_z85_encode (p->card.curve_z85, p->card.curve, 32);
+        /* Its ROUTER serves the new key once every peer knows it, most
+         * often as soon as our answer arrives: our dealer dials with the new
+         * key just after it (and, while the grace period lasts, with each
+         * key in turn if one goes unanswered). */
+        if (p->dealer) {
+            im_peer_event (p, IM_EV_DIAL_NEW_KEY);
+            p->redial_at = zclock_mono () + 300;
+        }
+        char until[IM_TIME_STR_SIZE];
+        zsys_info ("mesh: %s rotated its CURVE key; its previous key works until %s",
+                   p->card.name, im_time_format (r.until, until));
+    }
+    im_msg_t ack = { .id = IM_MSG_ROTATED };
+    memcpy (ack.curve, r.new_curve, 32);
+    mesh_send (self, sock, route, &ack);
+}
+
+/* ROTATED: the peer knows our new key. */
+void
+mesh_handle_rotated (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
+{
+    uint8_t ours[32];
+    zmq_z85_decode (ours, im_identity_curve_public (self->identity));
+    if (!mesh_rotating (self) || sodium_memcmp (msg->curve, ours, 32) != 0) {
+        p->refused[REFUSE_PROTOCOL]++; /* not our key, or no rotation */
+        return;
+    }
+    if (peer_is (p, IM_REGION_ROTATE, IM_ROTATE_TELLING)) {
+        im_peer_event (p, IM_EV_ROTATED);
+        zsys_info ("mesh: %s knows our new CURVE key", p->card.name);
+        if (p->dealer)
+            p->redial_at = zclock_mono (); /* with our new key, after this */
+    }
+}
+
+/* In our rotation's grace period: every peer that does not know our new key
+ * is told (ROTATE, every ROTATE_EVERY_MS while it is connected); once all
+ * know it, the ROUTER serves the new key only. */
+void
+mesh_rotate_tick (im_mesh_t *self, int64_t now)
+{
+    /* A peer's previous key whose grace period is over: every connection
+     * made with it is cut (the ROUTER is bound again), and no handshake
+     * with it passes the ZAP handler any more. */
+    int64_t wall = im_time_now ();
+    int cut = 0;
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        if (p->prev_until && p->prev_until <= wall) {
+            p->prev_until = 0;
+            im_peer_event (p, IM_EV_DIAL_NEW_KEY);
+            cut = 1;
+            zsys_info ("mesh: the previous CURVE key of %s is no longer accepted",
+                       p->card.name);
+        }
+    if (cut && *self->bind) {
+        char why[256];
+        if (mesh_router_bind (self, why, sizeof why))
+            zsys_error ("%s", why);
+    }
+    if (!mesh_rotating (self)) {
+        if (self->router_prev)
+            im_mesh_keys_changed (self);
+        return;
+    }
+    int all = 1;
+    im_msg_t rot = { .id = IM_MSG_ROTATE };
+    int made = 0;
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+        if (peer_is (p, IM_REGION_ROTATE, IM_ROTATE_ACKED))
+            continue;
+        all = 0;
+        zsock_t *sock;
+        zframe_t *route;
+        if (!p->session || now - p->rotate_at < ROTATE_EVERY_MS
+            || im_peer_pull_link (p, self->router, &sock, &route))
+            continue;
+        if (!made && im_identity_rotation (self->identity, rot.rotation) != 0)
+            return;
+        made = 1;
+        if (mesh_send (self, sock, route, &rot) == 0)
+            p->rotate_at = now;
+    }
+    if (all && self->router_prev && *self->bind) {
+        char why[256];
+        self->router_prev = 0;
+        if (mesh_router_bind (self, why, sizeof why) == 0)
+            zsys_info ("mesh: every peer knows our new CURVE key: the peer socket "
+                       "serves it alone");
+        else
+            zsys_error ("%s", why);
+    }
+}
+
+void
+im_mesh_keys_changed (im_mesh_t *self)
+{
+    char why[256];
+    if (mesh_rotating (self)) {
+        /* A new rotation: every peer is told. The ROUTER goes on serving
+         * the key it has, now the previous one, until all know the new. */
+        for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+            im_peer_event (p, IM_EV_ROTATION_BEGAN);
+            p->rotate_at = 0;
+        }
+        self->router_prev = zlistx_size (self->peers) > 0;
+        if (!self->router_prev && *self->bind && mesh_router_bind (self, why, sizeof why))
+            zsys_error ("%s", why);
+        return;
+    }
+    /* The grace period is over: the new key alone. */
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        if (p->dealer && !peer_is (p, IM_REGION_ROTATE, IM_ROTATE_ACKED))
+            p->redial_at = zclock_mono ();
+    if (self->router_prev) {
+        self->router_prev = 0;
+        if (*self->bind && mesh_router_bind (self, why, sizeof why))
+            zsys_error ("%s", why);
+        else
+            zsys_info ("mesh: the grace period of our previous CURVE key is over");
+    }
+}

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_serve.c -- serving the peers' pulls (outbound): what may go to a peer,
+ * the answer to a pull from its cursor, the walk after a policy change, the
+ * long poll of a parked pull, the sent log, and EXPLAIN. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <czmq.h>
+#include <sodium.h>
+
+#include "im_mesh_int.h"
+
+typedef struct {
+    im_mesh_t *self;
+    peer_t *peer;
+    size_t bytes;
+    int full;       /* stopped at the size limit */
+    int rescan;     /* walking again after a policy change */
+    uint64_t end;   /* ... up to this change */
+    uint64_t pos;   /* ... and the last change it answered for */
+} serve_t;
+
+/* Whether a change may go to the peer: the rules of SPEC.md, "Sharing
+ * policy", "Outbound" (im_policy_outbound), with the sent log for rule 3. */
+int
+mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p, char *why,
+           size_t whysz)
+{
+    static const uint8_t zeros[IM_NODE_ID_SIZE];
+    int sent_before = 0;
+    if (c->rec->op == IM_OP_REVOKE) {
+        uint64_t v = 0;
+        sent_before = im_store_sent_version (self->store, p->card.node, c->rec->origin,
+                                             c->rec->id, &v, NULL) == 0
+                      && v > 0;
+    }
+    im_share_ctx_t ctx = {
+        .rec = c->rec,
+        .hops = c->hops,
+        .from = memcmp (c->from, zeros, IM_NODE_ID_SIZE) ? c->from : NULL,
+        .peer = p->card.node,
+        .peer_name = p->card.name,
+        .policy = &p->policy,
+        .sent_before = sent_before,
+        .now = im_time_now (),
+    };
+    im_share_t verdict = im_policy_outbound (&ctx, why, whysz);
+    return verdict == IM_SHARE_YES || verdict == IM_SHARE_REVOCATION;
+}
+
+static int
+serve_fn (const im_store_change_t *c, void *arg)
+{
+    serve_t *s = arg;
+    im_msg_t *msg = s->self->msg;
+    uint8_t key[IM_MSG_HAVE_KEY];
+    mesh_record_key (c->rec, key);
+    if (s->rescan) {
+        if (c->seq > s->end)
+            return 1;
+        uint64_t sent = 0;
+        if (msg->count >= IM_MSG_CREDIT_MAX || s->self->nsent >= IM_MSG_CREDIT_MAX)
+            return 1;
+        if (!mesh_shareable (s->self, c, s->peer, NULL, 0) || im_peer_holds_has (s->peer, key)
+            || (im_store_sent_version (s->self->store, s->peer->card.node, c->rec->origin,
+                                       c->rec->id, &sent, NULL) == 0
+                && sent >= c->rec->version)) {
+            s->pos = c->seq;
+            return 0;
+        }
+    }
+    else if (!mesh_shareable (s->self, c, s->peer, NULL, 0) || im_peer_holds_has (s->peer, key)) {
+        msg->cursor = c->seq;
+        return 0;
+    }
+    if (!s->rescan && c->rec->reach == IM_REACH_UNLIMITED && s->peer->nlazy
+        && bsearch (c->rec->origin, s->peer->lazy, s->peer->nlazy, IM_NODE_ID_SIZE,
+                    mesh_cmp_node_id)) {
+        /* It gets this origin from another peer: only the key goes, in a
+         * HAVE sent before the RECORDS, so that it can fetch what that other
+         * peer fails to bring. */
+        if (s->self->nnotes >= IM_MSG_CREDIT_MAX) {
+            s->full = 1;
+            return 1;
+        }
+        memcpy (s->self->notes + s->self->nnotes++ * IM_MSG_HAVE_KEY, key,
+                IM_MSG_HAVE_KEY);
+        msg->cursor = c->seq;
+        return 0;
+    }
+    size_t cost = IM_MSG_ENTRY_OVERHEAD + c->len;
+    if (s->bytes + cost > IM_MSG_MAX) {
+        s->full = 1;
+        return 1; /* the next pull starts here */
+    }
+    /* The bytes live in the store's read transaction, which ends with the
+     * walk: copy them into the reply's buffer area. */
+    uint8_t *copy = s->self->buf + IM_MSG_MAX - s->bytes - c->len;
+    memcpy (copy, c->blob, c->len);
+    im_msg_entry_t *e = &msg->entries[msg->count++];
+    e->hops = c->hops;
+    e->record = copy;
+    e->len = c->len;
+    s->bytes += cost;
+    memcpy (s->self->sentkeys + s->self->nsent++ * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY);
+    if (s->rescan)
+        s->pos = c->seq;
+    else
+        msg->cursor = c->seq;
+    return 0;
+}
+
+/* Writes what an answer to P sent into the sent log. */
+void
+mesh_note_sent (im_mesh_t *self, peer_t *p)
+{
+    if (self->nsent
+        && im_store_sent_note (self->store, p->card.node, self->sentkeys, self->nsent,
+                               zclock_time ()) != 0)
+        zsys_error ("mesh: cannot write the sent log for %s: %s", p->card.name,
+                    strerror (errno));
+    self->nsent = 0;
+}
+
+/* After a policy change: sends P, before anything new, what it may now have
+ * and was not sent, walking the change log up to where it stood then.
+ * Returns 1 when it answered the pull, 0 when there was nothing (more). */
+static int
+serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+              uint64_t cursor, uint16_t credit)
+{
+    im_msg_t *msg = self->msg;
+    for (int round = 0; peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING); round++) {
+        if (round == 16) {
+            /* A long walk with nothing to send yields, and goes on shortly. */
+            self->relay_at = zclock_mono () + 1;
+            return 0;
+        }
+        msg->id = IM_MSG_RECORDS;
+        msg->cursor = cursor; /* a rescan moves no cursor */
+        msg->more = 1;
+        msg->count = 0;
+        self->nnotes = 0;
+        self->nsent = 0;
+        serve_t s = { self, p, IM_MSG_RECORDS_HEADER, 0, 1, p->rescan_end, p->rescan_pos };
+        uint64_t last = p->rescan_pos;
+        if (im_store_feed (self->store, p->rescan_pos, credit, SCAN_MAX, serve_fn, &s,
+                           &last) < 0) {
+            zsys_error ("mesh: reading the change log for %s: %s", p->card.name,
+                        strerror (errno));
+            im_peer_event (p, IM_EV_RESCAN_DONE);
+            return 0;
+        }
+        /* Unless cut short, everything read was answered for. */
+        if (!s.full && msg->count < credit && msg->count < IM_MSG_CREDIT_MAX)
+            s.pos = last;
+        int done = s.pos >= p->rescan_end || last == p->rescan_pos;
+        if (msg->count && mesh_send_in (sock, route, msg, self->out) != 0) {
+            /* Not sent: the walk starts here again next time. */
+            self->nsent = 0;
+            self->relay_at = zclock_mono () + 50;
+            return 0;
+        }
+        p->rescan_pos = s.pos;
+        if (done) {
+            im_peer_event (p, IM_EV_RESCAN_DONE);
+            zsys_info ("mesh: %s has been sent what its new policy allows", p->card.name);
+        }
+        if (msg->count == 0)
+            continue;
+        p->sent += msg->count;
+        mesh_note_sent (self, p);
+        return 1;
+    }
+    return 0;
+}
+
+/* Answers a pull of P after CURSOR on SOCK/ROUTE: now if there is anything,
+ * else parks it (unless FORCE: an empty answer). Returns 1 when answered. */
+int
+mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t cursor,
+       uint16_t credit, int force)
+{
+    im_msg_t *msg = self->msg;
+    msg->id = IM_MSG_RECORDS;
+    msg->cursor = cursor;
+    msg->more = 0;
+    msg->count = 0;
+    /* Records are staged at the top of buf; the message is encoded into out. */
+    if (peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING)
+        && serve_rescan (self, p, sock, route, cursor, credit))
+        return 1;
+    msg->id = IM_MSG_RECORDS;
+    msg->cursor = cursor;
+    msg->more = 0;
+    msg->count = 0;
+    serve_t s = { self, p, IM_MSG_RECORDS_HEADER, 0, 0, 0, 0 };
+    uint64_t last = cursor;
+    self->nnotes = 0;
+    self->nsent = 0;
+    if (im_store_feed (self->store, cursor, credit, SCAN_MAX, serve_fn, &s, &last) < 0) {
+        zsys_error ("mesh: reading the change log for %s: %s", p->card.name,
+                    strerror (errno));
+        return 0;
+    }
+    /* Unless the size limit cut the walk, everything read is answered for
+     * (what was not shareable, or superseded, is passed over for good). */
+    if (!s.full && last > msg->cursor && msg->count < credit)
+        msg->cursor = last;
+    if (msg->count == 0 && msg->cursor == cursor && !force)
+        return 0; /* nothing new: park */
+    im_store_stats_t st;
+    im_store_stats (self->store, &st);
+    msg->more = msg->cursor < st.last_seq;
+    /* Both go through OUT: the staged records sit at the top of BUF. */
+    if (self->nnotes) {
+        /* The notes go first: the puller records them before it moves its
+         * cursor past them. */
+        im_msg_t notes = { .id = IM_MSG_HAVE, .count = self->nnotes, .have = self->notes };
+        if (mesh_send_in (sock, route, &notes, self->out) != 0) {
+            self->nsent = 0;
+            self->relay_at = zclock_mono () + 50;
+            return 0; /* try again shortly; nothing was promised */
+        }
+    }
+    if (mesh_send_in (sock, route, msg, self->out) != 0) {
+        self->nsent = 0;
+        if (zmq_errno () == EAGAIN) {
+            /* The peer is not reading yet: the pull stays waiting and is
+             * answered again shortly. */
+            self->relay_at = zclock_mono () + 50;
+            return 0;
+        }
+        zsys_warning ("mesh: cannot answer %s: %s", p->card.name,
+                      zmq_strerror (zmq_errno ()));
+    }
+    else {
+        p->sent += msg->count;
+        mesh_note_sent (self, p);
+    }
+    return 1;
+}
+
+void
+mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+             const im_msg_t *msg)
+{
+    uint64_t cursor = msg->cursor;
+    uint16_t credit = msg->credit;
+    im_peer_drop_parked (p);
+    p->acked = cursor;
+    if (mesh_serve (self, p, sock, route, cursor, credit, 0))
+        return;
+    im_peer_event (p, IM_EV_PARK);
+    p->parked_sock = sock;
+    p->parked_route = route ? zframe_dup (route) : NULL;
+    p->parked_cursor = cursor;
+    p->parked_credit = credit;
+    p->parked_at = zclock_mono ();
+}
+
+int
+im_mesh_next_ms (im_mesh_t *self)
+{
+    if (!self->relay_at)
+        return 100;
+    int64_t left = self->relay_at - zclock_mono ();
+    return left < 0 ? 0 : left > 100 ? 100 : (int) left;
+}
+
+/* Answers P's parked pull if anything came in (or, with FORCE, empty).
+ * Returns 1 when it was answered (and is parked no more). */
+int
+mesh_serve_parked (im_mesh_t *self, peer_t *p, int force)
+{
+    if (!peer_is (p, IM_REGION_SERVE, IM_SERVE_PARKED)
+        || !mesh_serve (self, p, p->parked_sock, p->parked_route, p->parked_cursor,
+                        p->parked_credit, force))
+        return 0;
+    im_peer_drop_parked (p);
+    return 1;
+}
+
+void
+im_mesh_changed (im_mesh_t *self)
+{
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        mesh_serve_parked (self, p, 0);
+}
+
+json_t *
+im_mesh_explain (im_mesh_t *self, const uint8_t *origin, const uint8_t *id,
+                 const char *peer, char *err, size_t errsz)
+{
+    peer_t *p = im_peer_by_name (self, peer);
+    if (!p) {
+        im_fail (ENOENT, err, errsz, "no peer named %s on the trust list", peer);
+        return NULL;
+    }
+    im_record_t *rec = malloc (sizeof *rec);
+    if (!rec) {
+        im_fail (ENOMEM, err, errsz, "out of memory");
+        return NULL;
+    }
+    if (im_store_get (self->store, origin, id, rec) != 0) {
+        im_fail (ENOENT, err, errsz, "no indicator with that id is held here");
+        free (rec);
+        return NULL;
+    }
+    im_store_change_t c = { .rec = rec, .hops = 0 };
+    if (im_store_held (self->store, origin, id, &c.hops, c.from) != 0
+        && memcmp (origin, im_identity_node (self->identity), IM_NODE_ID_SIZE) != 0)
+        c.hops = 1; /* from a peer, before hops were kept: at least one link */
+    char why[512];
+    int yes = mesh_shareable (self, &c, p, why, sizeof why);
+    uint64_t sent = 0;
+    int64_t when = 0;
+    im_store_sent_version (self->store, p->card.node, origin, id, &sent, &when);
+    char node[IM_NODE_HEX_SIZE], idtext[IM_ID_STR_SIZE], from[IM_NODE_HEX_SIZE];
+    im_node_format (origin, node);
+    im_id_format (id, idtext);
+    im_node_format (c.from, from);
+    peer_t *src = im_peer_by_node (self, c.from);
+    json_t *o = json_pack ("{s:s, s:s, s:s, s:I, s:s, s:s, s:b, s:s, s:i, s:s}", "id", idtext,
+                           "origin", node, "peer", p->card.name, "version",
+                           (json_int_t) rec->version, "tlp", im_tlp_name (rec->tlp),
+                           "policy", p->policy.name, "shared", yes, "why", why, "hops",
+                           c.hops, "from",
+                           c.hops == 0 ? "" : src ? src->card.name : from);
+    free (rec);
+    if (o && sent) {
+        char t[IM_TIME_STR_SIZE];
+        json_object_set_new (o, "sent", json_pack ("{s:I, s:s}", "version",
+                                                   (json_int_t) sent, "time",
+                                                   im_time_format (when / 1000, t)));
+    }
+    else if (o)
+        json_object_set_new (o, "sent", json_null ());
+    if (!o)
+        im_fail (ENOMEM, err, errsz, "out of memory");
+    return o;
+}
