@@ -251,13 +251,9 @@ rotate_check (void *ctx, int argc, char **argv)
 static int
 rotate_running (im_cli_t *cli, int64_t grace, int json)
 {
-    im_client_t *client = cli_connect (cli);
-    if (!client)
-        return EXIT_FAIL;
     json_t *body = grace ? json_pack ("{s:I}", "grace", (json_int_t) grace) : json_object ();
-    json_t *reply = cli_call (client, IM_CTL_ROTATE, body);
+    json_t *reply = cli_request (cli, IM_CTL_ROTATE, body);
     json_decref (body);
-    im_client_destroy (&client);
     if (!reply)
         return EXIT_FAIL;
     if (json)

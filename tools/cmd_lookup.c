@@ -117,11 +117,9 @@ cmd_lookup (im_cli_t *cli, int argc, char **argv)
     int rc = cli_options (cli, argc, argv, &spec, &l, &json);
     if (rc != CLI_GO_ON)
         return rc;
-    im_client_t *client = cli_connect (cli);
     json_t *body = json_pack ("{s:s, s:s}", "value", l.norm, "type", im_type_name (l.t));
-    json_t *reply = client ? cli_call (client, IM_CTL_LOOKUP, body) : NULL;
+    json_t *reply = cli_request (cli, IM_CTL_LOOKUP, body);
     json_decref (body);
-    im_client_destroy (&client);
     if (!reply)
         return 3;
     json_t *matches = json_object_get (reply, "matches");
@@ -249,15 +247,13 @@ cmd_check (im_cli_t *cli, int argc, char **argv)
     int rc = cli_options (cli, argc, argv, &spec, &o, &json);
     if (rc != CLI_GO_ON)
         return rc;
-    im_client_t *client = cli_connect (cli);
-    if (!client)
-        return EXIT_USAGE; /* 1 would say "on a list" */
     json_t *body = json_pack ("{s:s, s:s?}", "value", argv[optind], "type", o.type);
-    json_t *reply = cli_call (client, IM_CTL_CHECK, body);
+    json_t *reply = cli_request (cli, IM_CTL_CHECK, body);
     json_decref (body);
-    im_client_destroy (&client);
+    /* No running node, or a value the node cannot read: 1 would say "on a
+     * list". */
     if (!reply)
-        return EXIT_USAGE; /* a value the node cannot read: not "on a list" */
+        return EXIT_USAGE;
     json_t *lists = json_object_get (reply, "lists");
     size_t n = json_array_size (lists);
     if (json)

@@ -168,11 +168,7 @@ peer_list (im_cli_t *cli, int argc, char **argv)
                                 0, 0, &json);
     if (rc != CLI_GO_ON)
         return rc;
-    im_client_t *client = cli_connect (cli);
-    json_t *body = json_object ();
-    json_t *reply = client ? cli_call (client, IM_CTL_PEERS, body) : NULL;
-    json_decref (body);
-    im_client_destroy (&client);
+    json_t *reply = cli_request (cli, IM_CTL_PEERS, NULL);
     if (!reply)
         return EXIT_FAIL;
     json_t *peers = json_object_get (reply, "peers");

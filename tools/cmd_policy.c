@@ -329,13 +329,11 @@ cmd_explain (im_cli_t *cli, int argc, char **argv)
     if (rc != CLI_GO_ON)
         return rc;
     const char *origin = o.origin;
-    im_client_t *client = cli_connect (cli);
     json_t *body = json_pack ("{s:s, s:s}", "id", argv[optind], "peer", argv[optind + 1]);
     if (origin)
         json_object_set_new (body, "origin", json_string (origin));
-    json_t *reply = client ? cli_call (client, IM_CTL_EXPLAIN, body) : NULL;
+    json_t *reply = cli_request (cli, IM_CTL_EXPLAIN, body);
     json_decref (body);
-    im_client_destroy (&client);
     if (!reply)
         return EXIT_FAIL;
     int shared = json_is_true (json_object_get (reply, "shared"));

@@ -463,11 +463,9 @@ cmd_revoke (im_cli_t *cli, int argc, char **argv)
         }
         json_array_append_new (ids, json_string (argv[i]));
     }
-    im_client_t *client = cli_connect (cli);
     json_t *body = json_pack ("{s:o}", "ids", ids);
-    json_t *reply = client ? cli_call (client, IM_CTL_REVOKE, body) : NULL;
+    json_t *reply = cli_request (cli, IM_CTL_REVOKE, body);
     json_decref (body);
-    im_client_destroy (&client);
     if (!reply)
         return EXIT_FAIL;
     rc = 0;

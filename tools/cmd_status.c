@@ -129,13 +129,7 @@ cmd_status (im_cli_t *cli, int argc, char **argv)
         0, 0, &json);
     if (rc != CLI_GO_ON)
         return rc;
-    im_client_t *client = cli_connect (cli);
-    if (!client)
-        return EXIT_FAIL;
-    json_t *body = json_object ();
-    json_t *st = cli_call (client, IM_CTL_STATUS, body);
-    json_decref (body);
-    im_client_destroy (&client);
+    json_t *st = cli_request (cli, IM_CTL_STATUS, NULL);
     if (!st)
         return EXIT_FAIL;
     if (json)

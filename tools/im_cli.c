@@ -170,6 +170,19 @@ cli_call (im_client_t *client, im_ctl_cmd_t command, json_t *body)
     return reply;
 }
 
+json_t *
+cli_request (im_cli_t *cli, im_ctl_cmd_t command, json_t *body)
+{
+    im_client_t *client = cli_connect (cli);
+    if (!client)
+        return NULL;
+    json_t *empty = body ? NULL : json_object ();
+    json_t *reply = cli_call (client, command, body ? body : empty);
+    json_decref (empty);
+    im_client_destroy (&client);
+    return reply;
+}
+
 /* The LIST-style commands: where a reply's items are, the request's cursor
  * and the type of the reply's "next" that continues. */
 static const struct {
@@ -221,11 +234,7 @@ cli_tell_daemon (im_cli_t *cli)
         printf ("intelmeshd is not running: the change applies when it starts\n");
         return 0;
     }
-    im_client_t *client = cli_connect (cli);
-    json_t *body = json_object ();
-    json_t *reply = client ? cli_call (client, IM_CTL_RELOAD, body) : NULL;
-    json_decref (body);
-    im_client_destroy (&client);
+    json_t *reply = cli_request (cli, IM_CTL_RELOAD, NULL);
     if (!reply)
         return EXIT_FAIL;
     const char *note = json_string_value (json_object_get (reply, "note"));

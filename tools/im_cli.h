@@ -102,6 +102,11 @@ im_client_t *cli_connect (im_cli_t *cli);
 /* Calls the daemon; prints the reason and returns NULL on failure. */
 json_t *cli_call (im_client_t *client, im_ctl_cmd_t command, json_t *body);
 
+/* One request on a connection of its own: connects, calls COMMAND with BODY
+ * (borrowed; NULL: an empty object) and disconnects. Prints why and returns
+ * NULL when the daemon cannot be reached or the request failed. */
+json_t *cli_request (im_cli_t *cli, im_ctl_cmd_t command, json_t *body);
+
 /* Called with each item of a page; returns 0 to go on, -1 to stop. */
 typedef int (cli_item_fn) (json_t *item, void *arg);
 
