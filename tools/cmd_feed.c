@@ -23,6 +23,46 @@ connect_endpoint (const char *bound, char *out, size_t outsz)
         snprintf (out, outsz, "%s", bound);
 }
 
+/* Prints the feed's messages, at most COUNT (0: no limit) and for at most
+ * TIMEOUT seconds (0: no limit), until interrupted or the daemon stops.
+ * Returns how many were printed. */
+static long
+tail_messages (im_cli_t *cli, zsock_t *sub, long count, long timeout)
+{
+    zsock_set_rcvtimeo (sub, 250);
+    int64_t deadline = timeout ? zclock_mono () + 1000 * timeout : 0;
+    long seen = 0;
+    while (!zsys_interrupted && (!count || seen < count)) {
+        if (deadline && zclock_mono () >= deadline)
+            break;
+        char *topic = NULL, *data = NULL;
+        if (zstr_recvx (sub, &topic, &data, NULL) < 0) {
+            /* A timeout: check that the daemon is still there. */
+            if (im_pidfile_holder (cli->dir) == 0) {
+                cli_error ("tail: intelmeshd stopped");
+                break;
+            }
+            continue;
+        }
+        if (!data && topic && strchr (topic, ' ')) {
+            /* MISP's format (pub/format = misp): one frame, "TOPIC JSON". */
+            char *space = strchr (topic, ' ');
+            *space = 0;
+            data = strdup (space + 1);
+        }
+        json_t *payload = data ? json_loads (data, 0, NULL) : NULL;
+        json_t *line = json_pack ("{s:s, s:o}", "topic", topic ? topic : "", "data",
+                                  payload ? payload : json_null ());
+        cli_print_json (line);
+        fflush (stdout);
+        json_decref (line);
+        zstr_free (&topic);
+        zstr_free (&data);
+        seen++;
+    }
+    return seen;
+}
+
 typedef struct {
     long count, timeout; /* 0: no limit */
 } tail_opts_t;
@@ -85,37 +125,7 @@ cmd_tail (im_cli_t *cli, int argc, char **argv)
         cli_error ("tail: cannot connect to %s", endpoint);
         return EXIT_FAIL;
     }
-    zsock_set_rcvtimeo (sub, 250);
-    int64_t deadline = timeout ? zclock_mono () + 1000 * timeout : 0;
-    long seen = 0;
-    while (!zsys_interrupted && (!count || seen < count)) {
-        if (deadline && zclock_mono () >= deadline)
-            break;
-        char *topic = NULL, *data = NULL;
-        if (zstr_recvx (sub, &topic, &data, NULL) < 0) {
-            /* A timeout: check that the daemon is still there. */
-            if (im_pidfile_holder (cli->dir) == 0) {
-                cli_error ("tail: intelmeshd stopped");
-                break;
-            }
-            continue;
-        }
-        if (!data && topic && strchr (topic, ' ')) {
-            /* MISP's format (pub/format = misp): one frame, "TOPIC JSON". */
-            char *space = strchr (topic, ' ');
-            *space = 0;
-            data = strdup (space + 1);
-        }
-        json_t *payload = data ? json_loads (data, 0, NULL) : NULL;
-        json_t *line = json_pack ("{s:s, s:o}", "topic", topic ? topic : "", "data",
-                                  payload ? payload : json_null ());
-        cli_print_json (line);
-        fflush (stdout);
-        json_decref (line);
-        zstr_free (&topic);
-        zstr_free (&data);
-        seen++;
-    }
+    long seen = tail_messages (cli, sub, count, timeout);
     zsock_destroy (&sub);
     return count && seen < count ? EXIT_FAIL : 0;
 }
