@@ -1,8 +1,8 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* cmd_feed.c -- `intelmesh tail`: subscribes to the node's local PUB feed and
  * prints each message as one JSON line, {"topic": ..., "data": {...}}. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,65 +23,12 @@ connect_endpoint (const char *bound, char *out, size_t outsz)
         snprintf (out, outsz, "%s", bound);
 }
 
-int
-cmd_tail (im_cli_t *cli, int argc, char **argv)
+/* Prints the feed's messages, at most COUNT (0: no limit) and for at most
+ * TIMEOUT seconds (0: no limit), until interrupted or the daemon stops.
+ * Returns how many were printed. */
+static long
+tail_messages (im_cli_t *cli, zsock_t *sub, long count, long timeout)
 {
-    static const struct option options[] = {
-        { "dir", required_argument, NULL, 'd' }, { "count", required_argument, NULL, 'n' },
-        { "timeout", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *dir_opt = NULL;
-    long count = 0, timeout = 0;
-    int c;
-    while ((c = getopt_long (argc, argv, "d:n:t:h", options, NULL)) != -1) {
-        switch (c) {
-        case 'd': dir_opt = optarg; break;
-        case 'n':
-            if (cli_number ("--count", optarg, 1, 1000000000, &count))
-                return EXIT_USAGE;
-            break;
-        case 't':
-            if (cli_number ("--timeout", optarg, 1, 86400 * 365, &timeout))
-                return EXIT_USAGE;
-            break;
-        case 'h':
-            printf ("Usage: intelmesh tail [-d DIR] [--count N] [--timeout SECONDS] [TOPIC-PREFIX]\n"
-                    "Prints the node's local feed as JSON lines, {\"topic\":..., \"data\":...},\n"
-                    "from now on. Topics: ioc.TYPE.TLP (e.g. ioc.ipv4.green) for every\n"
-                    "accepted change, node.heartbeat every few seconds. TOPIC-PREFIX picks\n"
-                    "some (e.g. 'ioc.' or 'ioc.domain.'). With pub/format = misp the topics\n"
-                    "are MISP's: misp_json_attribute and misp_json_self.\n\n"
-                    "  --count N          stop after N messages\n"
-                    "  --timeout SECONDS  stop after that long (exit 1 if --count was not met)\n");
-            return 0;
-        default: return EXIT_USAGE;
-        }
-    }
-    if (argc - optind > 1) {
-        cli_error ("tail: at most one TOPIC-PREFIX (see --help)");
-        return EXIT_USAGE;
-    }
-    const char *prefix = optind < argc ? argv[optind] : "";
-    if (cli_resolve_dir (cli, dir_opt))
-        return EXIT_USAGE;
-    char err[1024], endpoint[IM_ENDPOINT_MAX + 32];
-    im_config_t cfg;
-    if (im_config_load (cli->dir, &cfg, err, sizeof err)) {
-        cli_error ("%s", err);
-        return EXIT_FAIL;
-    }
-    if (im_pidfile_holder (cli->dir) == 0) {
-        cli_error ("intelmeshd is not running on %s (start it with 'intelmeshd -d %s')",
-                   cli->dir, cli->dir);
-        return EXIT_FAIL;
-    }
-    connect_endpoint (cfg.pub_endpoint, endpoint, sizeof endpoint);
-    zsock_t *sub = zsock_new_sub (endpoint, prefix);
-    if (!sub) {
-        cli_error ("tail: cannot connect to %s", endpoint);
-        return EXIT_FAIL;
-    }
     zsock_set_rcvtimeo (sub, 250);
     int64_t deadline = timeout ? zclock_mono () + 1000 * timeout : 0;
     long seen = 0;
@@ -113,6 +60,72 @@ cmd_tail (im_cli_t *cli, int argc, char **argv)
         zstr_free (&data);
         seen++;
     }
+    return seen;
+}
+
+typedef struct {
+    long count, timeout; /* 0: no limit */
+} tail_opts_t;
+
+static int
+tail_option (void *ctx, int opt, const char *arg)
+{
+    tail_opts_t *o = ctx;
+    if (opt == 'n')
+        return cli_number ("--count", arg, 1, 1000000000, &o->count);
+    if (opt == 't')
+        return cli_number ("--timeout", arg, 1, 86400 * 365, &o->timeout);
+    return 0;
+}
+
+int
+cmd_tail (im_cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "count", required_argument, NULL, 'n' },
+        { "timeout", required_argument, NULL, 't' },
+        { NULL, 0, NULL, 0 },
+    };
+    static const cli_spec_t spec = {
+        .usage =
+            "Usage: intelmesh tail [-d DIR] [--count N] [--timeout SECONDS] [TOPIC-PREFIX]\n"
+            "Prints the node's local feed as JSON lines, {\"topic\":..., \"data\":...},\n"
+            "from now on. Topics: ioc.TYPE.TLP (e.g. ioc.ipv4.green) for every\n"
+            "accepted change, node.heartbeat every few seconds. TOPIC-PREFIX picks\n"
+            "some (e.g. 'ioc.' or 'ioc.domain.'). With pub/format = misp the topics\n"
+            "are MISP's: misp_json_attribute and misp_json_self.\n\n"
+            "  --count N          stop after N messages\n"
+            "  --timeout SECONDS  stop after that long (exit 1 if --count was not met)\n",
+        .shortopts = "n:t:",
+        .options = options,
+        .max_args = 1,
+        .args_error = "tail: at most one TOPIC-PREFIX (see --help)",
+        .option = tail_option,
+    };
+    tail_opts_t o = { 0, 0 };
+    int rc = cli_options (cli, argc, argv, &spec, &o, NULL);
+    if (rc != CLI_GO_ON)
+        return rc;
+    const char *prefix = optind < argc ? argv[optind] : "";
+    long count = o.count, timeout = o.timeout;
+    char endpoint[IM_ENDPOINT_MAX + 32];
+    im_config_t *cfg = cli_config (cli, NULL);
+    if (!cfg)
+        return EXIT_FAIL;
+    if (im_pidfile_holder (cli->dir) == 0) {
+        cli_error ("intelmeshd is not running on %s (start it with 'intelmeshd -d %s')",
+                   cli->dir, cli->dir);
+        free (cfg);
+        return EXIT_FAIL;
+    }
+    connect_endpoint (cfg->pub_endpoint, endpoint, sizeof endpoint);
+    free (cfg);
+    zsock_t *sub = zsock_new_sub (endpoint, prefix);
+    if (!sub) {
+        cli_error ("tail: cannot connect to %s", endpoint);
+        return EXIT_FAIL;
+    }
+    long seen = tail_messages (cli, sub, count, timeout);
     zsock_destroy (&sub);
     return count && seen < count ? EXIT_FAIL : 0;
 }

@@ -1,17 +1,18 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* cmd_policy.c -- sharing policy from the command line: `intelmesh policy
- * set|list|show|remove`, `intelmesh explain ID PEER`, and the peer settings
- * (`peer set`) and audit trail (`peer sent`) that go with them. Policies live
- * in intelmesh.conf; a change is checked, written, and the running node told. */
+ * set|list|show|remove` and `intelmesh explain ID PEER` (the peer settings
+ * that go with them, `peer set`, are in cmd_peer.c). Policies live in
+ * intelmesh.conf; a change is checked, written, and the running node told. */
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "im_config.h"
-#include "im_time.h"
+#include "im_ctl.h"
+#include "im_policy.h"
 #include "intelmesh.h"
 
 /* --- Showing policies --------------------------------------------------- */
@@ -101,19 +102,6 @@ print_policy (json_t *o)
         printf ("  %-15s(none)\n", "peers");
 }
 
-static im_config_t *
-load_config (im_cli_t *cli, const char *what)
-{
-    im_config_t *cfg = malloc (sizeof *cfg);
-    char err[512];
-    if (!cfg || im_config_load (cli->dir, cfg, err, sizeof err)) {
-        cli_error ("%s: %s", what, cfg ? err : "out of memory");
-        free (cfg);
-        return NULL;
-    }
-    return cfg;
-}
-
 static int
 policy_list (im_cli_t *cli, int argc, char **argv)
 {
@@ -125,7 +113,7 @@ policy_list (im_cli_t *cli, int argc, char **argv)
                                 0, 0, &json);
     if (rc != CLI_GO_ON)
         return rc;
-    im_config_t *cfg = load_config (cli, "policy list");
+    im_config_t *cfg = cli_config (cli, "policy list");
     if (!cfg)
         return EXIT_FAIL;
     json_t *all = json_array ();
@@ -151,7 +139,7 @@ policy_show (im_cli_t *cli, int argc, char **argv)
                                 1, 1, &json);
     if (rc != CLI_GO_ON)
         return rc;
-    im_config_t *cfg = load_config (cli, "policy show");
+    im_config_t *cfg = cli_config (cli, "policy show");
     if (!cfg)
         return EXIT_FAIL;
     const im_policy_t *pol = im_config_policy (cfg, argv[optind]);
@@ -273,266 +261,79 @@ policy_remove (im_cli_t *cli, int argc, char **argv)
     return cli_tell_daemon (cli);
 }
 
-int
-cmd_policy (im_cli_t *cli, int argc, char **argv)
-{
-    static const struct {
-        const char *name;
-        cmd_fn *fn;
-    } subs[] = { { "set", policy_set }, { "list", policy_list }, { "show", policy_show },
-                 { "remove", policy_remove }, { NULL, NULL } };
-    if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
-        printf ("Usage: intelmesh policy set|list|show|remove [OPTIONS] (see 'intelmesh "
-                "policy set --help')\n");
-        return argc < 2 ? EXIT_USAGE : 0;
-    }
-    for (int i = 0; subs[i].name; i++)
-        if (strcmp (argv[1], subs[i].name) == 0)
-            return subs[i].fn (cli, argc - 1, argv + 1);
-    cli_error ("policy: unknown subcommand '%s' (set, list, show or remove)", argv[1]);
-    return EXIT_USAGE;
-}
-
-/* --- Peers: settings and audit trail ------------------------------------ */
-
-int
-peer_set (im_cli_t *cli, int argc, char **argv)
-{
-    static const struct option options[] = {
-        { "dir", required_argument, NULL, 'd' },
-        { "policy", required_argument, NULL, 'p' },
-        { "accept", required_argument, NULL, 'a' },
-        { "accept-types", required_argument, NULL, 't' },
-        { "accept-origins", required_argument, NULL, 'o' },
-        { "rate", required_argument, NULL, 'r' },
-        { "endpoint", required_argument, NULL, 'e' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *keys[6], *values[6], *dir_opt = NULL;
-    size_t n = 0;
-    int c;
-    while ((c = getopt_long (argc, argv, "d:h", options, NULL)) != -1) {
-        const char *key = NULL;
-        switch (c) {
-        case 'd': dir_opt = optarg; break;
-        case 'p': key = "policy"; break;
-        case 'a': key = "accept"; break;
-        case 't': key = "accept-types"; break;
-        case 'o': key = "accept-origins"; break;
-        case 'r': key = "rate"; break;
-        case 'e': key = "endpoint"; break;
-        case 'h':
-            printf ("Usage: intelmesh peer set [-d DIR] PEER [OPTIONS]\n"
-                    "Changes how this node shares with a peer; a running node applies it\n"
-                    "at once. An empty value puts a setting back to its default.\n\n"
-                    "  --policy NAME           the outbound sharing policy (default 'default')\n"
-                    "  --accept relayed|own    take third-party indicators from it, or only\n"
-                    "                          its own\n"
-                    "  --accept-types T,...    take only these types from it\n"
-                    "  --accept-origins O,...  take only these origins (peer names or node ids)\n"
-                    "  --rate N                ask it for at most N indicators a second (0: no\n"
-                    "                          limit)\n"
-                    "  --endpoint ENDPOINT     where to dial it ('-': it dials in)\n");
-            return 0;
-        default: return EXIT_USAGE;
-        }
-        if (key) {
-            for (size_t i = 0; i < n; i++)
-                if (strcmp (keys[i], key) == 0) {
-                    cli_error ("peer set: --%s given twice", key);
-                    return EXIT_USAGE;
-                }
-            keys[n] = key;
-            values[n++] = strcmp (key, "endpoint") == 0 && strcmp (optarg, "-") == 0
-                              ? ""
-                              : *optarg ? optarg : NULL;
-        }
-    }
-    if (argc - optind != 1) {
-        cli_error ("peer set: give one peer's name (see --help)");
-        return EXIT_USAGE;
-    }
-    if (n == 0) {
-        cli_error ("peer set: nothing to set (see --help)");
-        return EXIT_USAGE;
-    }
-    for (size_t i = 0; i < n; i++) {
-        im_inbound_t probe;
-        char why[512];
-        im_inbound_default (&probe);
-        if (values[i] && strncmp (keys[i], "accept", 6) == 0
-            && strcmp (keys[i], "accept-origins") != 0
-            && im_inbound_set (&probe, keys[i], values[i], why, sizeof why)) {
-            cli_error ("peer set: %s", why);
-            return EXIT_USAGE;
-        }
-        if (values[i] && strcmp (keys[i], "rate") == 0
-            && im_inbound_set (&probe, keys[i], values[i], why, sizeof why)) {
-            cli_error ("peer set: %s", why);
-            return EXIT_USAGE;
-        }
-    }
-    if (cli_resolve_dir (cli, dir_opt))
-        return EXIT_USAGE;
-    char err[1024];
-    if (im_config_section_set (cli->dir, "peer", argv[optind], 0, keys, values, n, err,
-                               sizeof err)) {
-        cli_error ("peer set: %s", err);
-        return EXIT_FAIL;
-    }
-    printf ("peer %s set\n", argv[optind]);
-    return cli_tell_daemon (cli);
-}
-
-int
-peer_sent (im_cli_t *cli, int argc, char **argv)
-{
-    static const struct option options[] = {
-        { "dir", required_argument, NULL, 'd' }, { "since", required_argument, NULL, 's' },
-        { "json", no_argument, NULL, 'j' },     { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *dir_opt = NULL, *since_text = NULL;
-    int c, json = 0;
-    while ((c = getopt_long (argc, argv, "d:s:jh", options, NULL)) != -1) {
-        switch (c) {
-        case 'd': dir_opt = optarg; break;
-        case 's': since_text = optarg; break;
-        case 'j': json = 1; break;
-        case 'h':
-            printf ("Usage: intelmesh peer sent [-d DIR] [--since TIME] [--json] PEER\n"
-                    "Lists what this node sent to PEER and when, oldest first: the audit\n"
-                    "trail that answers 'did we ever give X to Y?'. PEER is a name on the\n"
-                    "trust list, or the node id of a removed peer. TIME is RFC 3339, a date,\n"
-                    "or a duration back from now (7d). --json prints one object a line.\n");
-            return 0;
-        default: return EXIT_USAGE;
-        }
-    }
-    if (argc - optind != 1) {
-        cli_error ("peer sent: give one peer's name (see --help)");
-        return EXIT_USAGE;
-    }
-    int64_t since = 0, now = im_time_now ();
-    if (since_text) {
-        /* A bare duration means that long ago. */
-        char back[64];
-        const char *text = since_text;
-        if (since_text[0] >= '0' && since_text[0] <= '9' && strlen (since_text) < 20
-            && strchr ("smhdw", since_text[strlen (since_text) - 1])) {
-            snprintf (back, sizeof back, "+%s", since_text);
-            text = back;
-        }
-        if (im_time_parse (text, now, &since)) {
-            cli_error ("peer sent: --since '%s' is not a time (2026-11-01, "
-                       "2026-11-01T12:00:00Z, or 7d for seven days ago)", since_text);
-            return EXIT_USAGE;
-        }
-        if (text == back)
-            since = now - (since - now);
-    }
-    if (cli_resolve_dir (cli, dir_opt))
-        return EXIT_USAGE;
-    im_client_t *client = cli_connect (cli);
-    if (!client)
-        return EXIT_FAIL;
-    int64_t from = since > 0 ? since * 1000 : 0;
-    int rc = 0;
-    size_t total = 0;
-    for (;;) {
-        json_t *body = json_pack ("{s:s, s:I}", "peer", argv[optind], "since",
-                                  (json_int_t) from);
-        json_t *reply = cli_call (client, IM_CTL_SENT, body);
-        json_decref (body);
-        if (!reply) {
-            rc = EXIT_FAIL;
-            break;
-        }
-        json_t *list = json_object_get (reply, "sent");
-        for (size_t i = 0; i < json_array_size (list); i++) {
-            json_t *e = json_array_get (list, i);
-            total++;
-            if (json) {
-                json_object_del (e, "time_ms");
-                cli_print_json (e);
-                continue;
-            }
-            const char *type = json_string_value (json_object_get (e, "type"));
-            printf ("%s  %s %s  v%lld  %s  %s  origin %.16s...\n",
-                    json_string_value (json_object_get (e, "time")), type ? type : "?",
-                    type ? json_string_value (json_object_get (e, "value")) : "(no longer held)",
-                    (long long) json_integer_value (json_object_get (e, "version")),
-                    type ? json_string_value (json_object_get (e, "tlp")) : "-",
-                    json_string_value (json_object_get (e, "id")),
-                    json_string_value (json_object_get (e, "origin")));
-        }
-        json_t *next = json_object_get (reply, "next");
-        int more = json_is_integer (next);
-        if (more)
-            from = json_integer_value (next);
-        json_decref (reply);
-        if (!more)
-            break;
-    }
-    im_client_destroy (&client);
-    if (rc == 0 && !json && total == 0)
-        printf ("nothing was sent to %s%s%s\n", argv[optind], since_text ? " since " : "",
-                since_text ? since_text : "");
-    return rc;
-}
+const cli_command_t cmd_policy_family[] = {
+    { "set", policy_set, "create a sharing policy or change its rules", NULL },
+    { "list", policy_list, "show every sharing policy and its peers", NULL },
+    { "show", policy_show, "show one sharing policy and its peers", NULL },
+    { "remove", policy_remove, "remove a sharing policy no peer uses", NULL },
+    { NULL, NULL, NULL, NULL },
+};
 
 /* --- Explain ------------------------------------------------------------ */
+
+typedef struct {
+    const char *origin;
+} explain_opts_t;
+
+static int
+explain_option (void *ctx, int opt, const char *arg)
+{
+    if (opt == 'o')
+        ((explain_opts_t *) ctx)->origin = arg;
+    return 0;
+}
+
+static int
+explain_check (void *ctx, int argc, char **argv)
+{
+    (void) argc;
+    const char *origin = ((explain_opts_t *) ctx)->origin;
+    uint8_t id[IM_ID_SIZE], node[IM_NODE_ID_SIZE];
+    if (im_id_parse (argv[0], id)) {
+        cli_error ("explain: '%s' is not an indicator id (a UUID)", argv[0]);
+        return -1;
+    }
+    if (origin && im_node_parse (origin, node)) {
+        cli_error ("explain: --origin '%s' is not a node id (64 hex digits)", origin);
+        return -1;
+    }
+    return 0;
+}
 
 int
 cmd_explain (im_cli_t *cli, int argc, char **argv)
 {
     static const struct option options[] = {
-        { "dir", required_argument, NULL, 'd' }, { "origin", required_argument, NULL, 'o' },
-        { "json", no_argument, NULL, 'j' },     { "help", no_argument, NULL, 'h' },
+        { "origin", required_argument, NULL, 'o' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dir_opt = NULL, *origin = NULL;
-    int c, json = 0;
-    while ((c = getopt_long (argc, argv, "d:jh", options, NULL)) != -1) {
-        switch (c) {
-        case 'd': dir_opt = optarg; break;
-        case 'o': origin = optarg; break;
-        case 'j': json = 1; break;
-        case 'h':
-            printf ("Usage: intelmesh explain [-d DIR] [--origin NODE] [--json] ID PEER\n"
-                    "Says whether the indicator ID held here goes to PEER, and the first\n"
-                    "sharing rule that decided it, in plain words; and whether it was ever\n"
-                    "sent there (the sent log). --origin picks among indicators of several\n"
-                    "origins with one id.\n\n"
-                    "Exit status: 0 when it goes to PEER, 1 when it does not (or on an\n"
-                    "error), 2 for a bad command line.\n");
-            return 0;
-        default: return EXIT_USAGE;
-        }
-    }
-    if (argc - optind != 2) {
-        cli_error ("explain: want ID PEER (see --help)");
-        return EXIT_USAGE;
-    }
-    uint8_t id[IM_ID_SIZE], node[IM_NODE_ID_SIZE];
-    if (im_id_parse (argv[optind], id)) {
-        cli_error ("explain: '%s' is not an indicator id (a UUID)", argv[optind]);
-        return EXIT_USAGE;
-    }
-    if (origin && im_node_parse (origin, node)) {
-        cli_error ("explain: --origin '%s' is not a node id (64 hex digits)", origin);
-        return EXIT_USAGE;
-    }
-    if (cli_resolve_dir (cli, dir_opt))
-        return EXIT_USAGE;
-    im_client_t *client = cli_connect (cli);
+    static const cli_spec_t spec = {
+        .usage = "Usage: intelmesh explain [-d DIR] [--origin NODE] [--json] ID PEER\n"
+                 "Says whether the indicator ID held here goes to PEER, and the first\n"
+                 "sharing rule that decided it, in plain words; and whether it was ever\n"
+                 "sent there (the sent log). --origin picks among indicators of several\n"
+                 "origins with one id.\n\n"
+                 "Exit status: 0 when it goes to PEER, 1 when it does not (or on an\n"
+                 "error), 2 for a bad command line.\n",
+        .options = options,
+        .json = CLI_JSON,
+        .min_args = 2,
+        .max_args = 2,
+        .args_error = "explain: want ID PEER (see --help)",
+        .option = explain_option,
+        .check = explain_check,
+    };
+    explain_opts_t o = { NULL };
+    int json = 0;
+    int rc = cli_options (cli, argc, argv, &spec, &o, &json);
+    if (rc != CLI_GO_ON)
+        return rc;
+    const char *origin = o.origin;
     json_t *body = json_pack ("{s:s, s:s}", "id", argv[optind], "peer", argv[optind + 1]);
     if (origin)
         json_object_set_new (body, "origin", json_string (origin));
-    json_t *reply = client ? cli_call (client, IM_CTL_EXPLAIN, body) : NULL;
+    json_t *reply = cli_request (cli, IM_CTL_EXPLAIN, body);
     json_decref (body);
-    im_client_destroy (&client);
     if (!reply)
         return EXIT_FAIL;
     int shared = json_is_true (json_object_get (reply, "shared"));

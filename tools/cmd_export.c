@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* cmd_export.c -- `intelmesh export`: the stored indicators, paged through
+ * LIST over the control socket, written by im_export as a STIX 2.1 bundle, a
+ * MISP event or CSV, to standard output or to a file replaced only once the
+ * export is whole. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "im_config.h"
+#include "im_ctl.h"
+#include "im_export.h"
+#include "im_identity.h"
+#include "im_record.h"
+#include "im_time.h"
+#include "intelmesh.h"
+
+/* Records left out that are shown one a line on standard error. */
+#define SHOWN_LEFT_OUT 10
+
+typedef struct {
+    const char *format, *type, *origin, *output;
+    int64_t since; /* 0: all */
+    int tlp_max;
+    im_export_t *exp;
+    int failed;     /* writing failed */
+    size_t skipped; /* records im_export left out */
+} export_t;
+
+static int
+export_option (void *ctx, int opt, const char *arg)
+{
+    export_t *e = ctx;
+    switch (opt) {
+    case 'f': e->format = arg; break;
+    case 't': e->type = arg; break;
+    case 'O': e->origin = arg; break;
+    case 'o': e->output = arg; break;
+    case 's':
+        if (im_time_parse (arg, im_time_now (), &e->since)) {
+            cli_error ("export: --since '%s' is not a time (2026-11-01, "
+                       "2026-11-01T10:00:00Z)", arg);
+            return -1;
+        }
+        break;
+    case 'm':
+        if ((e->tlp_max = im_tlp_parse (arg)) < 0) {
+            cli_error ("export: --tlp-max '%s' is not clear, green, amber, "
+                       "amber+strict or red", arg);
+            return -1;
+        }
+        break;
+    }
+    return 0;
+}
+
+static int
+export_check (void *ctx, int argc, char **argv)
+{
+    (void) argc, (void) argv;
+    export_t *e = ctx;
+    if (!e->format || (strcmp (e->format, "stix") && strcmp (e->format, "misp")
+                       && strcmp (e->format, "csv"))) {
+        cli_error ("export: --format must be stix, misp or csv");
+        return -1;
+    }
+    if (e->type && im_type_parse (e->type) < 0) {
+        cli_error ("export: --type '%s' is not an indicator type", e->type);
+        return -1;
+    }
+    return 0;
+}
+
+/* NODE as a node id: 64 hex digits, this node's name, or a peer's name. */
+static int
+resolve_origin (im_cli_t *cli, const char *text, uint8_t node[IM_NODE_ID_SIZE])
+{
+    if (im_node_parse (text, node) == 0)
+        return 0;
+    char err[512];
+    im_config_t *cfg = malloc (sizeof *cfg);
+    int rc = -1;
+    if (cfg && im_config_load (cli->dir, cfg, err, sizeof err) == 0) {
+        const im_peer_conf_t *peer = im_config_peer (cfg, text);
+        if (peer) {
+            memcpy (node, peer->card.node, IM_NODE_ID_SIZE);
+            rc = 0;
+        }
+        else if (strcmp (cfg->name, text) == 0) {
+            im_identity_t *id = im_identity_load (cli->dir, err, sizeof err);
+            if (id) {
+                memcpy (node, im_identity_node (id), IM_NODE_ID_SIZE);
+                rc = 0;
+            }
+            im_identity_destroy (&id);
+        }
+    }
+    free (cfg);
+    return rc;
+}
+
+/* One record of a LIST page: kept out by --since and --tlp-max, else
+ * written. Stops the paging when writing fails. */
+static int
+export_one (json_t *r, void *arg)
+{
+    export_t *e = arg;
+    char err[1024];
+    int64_t modified = 0;
+    const char *m = json_string_value (json_object_get (r, "modified"));
+    int label = im_tlp_parse (json_string_value (json_object_get (r, "tlp")));
+    if ((e->since && (!m || im_time_parse (m, 0, &modified) || modified < e->since))
+        || label > e->tlp_max)
+        return 0;
+    if (im_export_record (e->exp, r, err, sizeof err) == 0)
+        return 0;
+    if (errno == EIO) {
+        cli_error ("export: %s", err);
+        e->failed = 1;
+        return -1;
+    }
+    if (++e->skipped <= SHOWN_LEFT_OUT)
+        cli_error ("export: left out %s: %s", json_string_value (json_object_get (r, "id")),
+                   err);
+    return 0;
+}
+
+/* Standard output, or a new file TMP beside OUTPUT that replaces it once
+ * whole. */
+static FILE *
+export_open (const char *output, char *tmp, size_t tmpsz)
+{
+    if (!output)
+        return stdout;
+    snprintf (tmp, tmpsz, "%s.tmp.%d", output, (int) getpid ());
+    int fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    FILE *out = fd >= 0 ? fdopen (fd, "w") : NULL;
+    if (!out) {
+        cli_error ("export: %s: %s", output, strerror (errno));
+        if (fd >= 0)
+            close (fd);
+    }
+    return out;
+}
+
+/* Closes OUT: the file replaces OUTPUT when RC is 0, else it is removed.
+ * Returns RC, or EXIT_FAIL when closing fails. */
+static int
+export_close (const char *output, FILE *out, const char *tmp, int rc)
+{
+    if (output) {
+        if (fclose (out) != 0 && rc == 0) {
+            cli_error ("export: %s: %s", output, strerror (errno));
+            rc = EXIT_FAIL;
+        }
+        if (rc == 0 && rename (tmp, output) != 0) {
+            cli_error ("export: %s: %s", output, strerror (errno));
+            rc = EXIT_FAIL;
+        }
+        if (rc != 0)
+            unlink (tmp);
+    }
+    else if (fflush (stdout) != 0 && rc == 0) {
+        cli_error ("export: standard output: %s", strerror (errno));
+        rc = EXIT_FAIL;
+    }
+    return rc;
+}
+
+/* Pages through LIST into the exporter. Returns the exit status. */
+static int
+export_records (im_client_t *client, export_t *e, const char *origin_hex)
+{
+    char err[1024];
+    json_t *body = json_pack ("{s:s?, s:s?}", "type", e->type, "origin",
+                              e->origin ? origin_hex : NULL);
+    int rc = cli_page (client, IM_CTL_LIST, body, export_one, e) ? EXIT_FAIL : 0;
+    json_decref (body);
+    if (rc == 0 && im_export_finish (e->exp, err, sizeof err)) {
+        cli_error ("export: %s", err);
+        rc = EXIT_FAIL;
+    }
+    return rc;
+}
+
+int
+cmd_export (im_cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "format", required_argument, NULL, 'f' },
+        { "type", required_argument, NULL, 't' },
+        { "origin", required_argument, NULL, 'O' },
+        { "since", required_argument, NULL, 's' },
+        { "tlp-max", required_argument, NULL, 'm' },
+        { "output", required_argument, NULL, 'o' },
+        { NULL, 0, NULL, 0 },
+    };
+    static const cli_spec_t spec = {
+        .usage =
+            "Usage: intelmesh export --format stix|misp|csv [-d DIR] [--type TYPE]\n"
+            "                        [--origin NODE] [--since TIME] [--tlp-max LABEL]\n"
+            "                        [-o FILE]\n"
+            "Writes the stored indicators, live and revoked, as a STIX 2.1 bundle, a\n"
+            "MISP event or CSV, to standard output or FILE (made 0600, replaced only\n"
+            "once the export is whole). NODE is a node id, this node's name or a\n"
+            "peer's name; --since keeps records changed since TIME; --tlp-max keeps\n"
+            "out anything more restricted than LABEL (--tlp-max green for a feed\n"
+            "that leaves the mesh). Every record carries its label.\n",
+        .shortopts = "f:t:O:s:m:o:",
+        .options = options,
+        .option = export_option,
+        .check = export_check,
+    };
+    export_t e = { .tlp_max = IM_TLP_RED };
+    int rc = cli_options (cli, argc, argv, &spec, &e, NULL);
+    if (rc != CLI_GO_ON)
+        return rc;
+    uint8_t node[IM_NODE_ID_SIZE];
+    char origin_hex[IM_NODE_HEX_SIZE] = "";
+    if (e.origin) {
+        if (resolve_origin (cli, e.origin, node)) {
+            cli_error ("export: --origin '%s' is not a node id, this node or a peer",
+                       e.origin);
+            return EXIT_USAGE;
+        }
+        im_node_format (node, origin_hex);
+    }
+    im_client_t *client = cli_connect (cli);
+    if (!client)
+        return EXIT_FAIL;
+    char tmp[4200] = "";
+    FILE *out = export_open (e.output, tmp, sizeof tmp);
+    if (!out) {
+        im_client_destroy (&client);
+        return EXIT_FAIL;
+    }
+    e.exp = im_export_new (e.format, out, im_time_now (), e.origin);
+    rc = e.exp ? export_records (client, &e, origin_hex) : EXIT_FAIL;
+    im_client_destroy (&client);
+    size_t count = im_export_count (e.exp);
+    im_export_destroy (&e.exp);
+    rc = export_close (e.output, out, tmp, rc);
+    if (rc == 0 && (e.output || !isatty (STDOUT_FILENO)))
+        fprintf (stderr, "exported %zu indicator(s) as %s%s%s%s\n", count, e.format,
+                 e.output ? " to " : "", e.output ? e.output : "",
+                 e.skipped ? " (some left out: see above)" : "");
+    if (rc == 0 && e.skipped)
+        rc = EXIT_FAIL;
+    return rc;
+}

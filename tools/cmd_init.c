@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* cmd_init.c -- subcommands about the node's own identity: init (keys,
+ * config, store), id (the node card) and rotate-keys (a new CURVE key). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "im_config.h"
+#include "im_identity.h"
+#include "im_store.h"
+#include "im_time.h"
+#include "intelmesh.h"
+
+/* --- init ---------------------------------------------------------------- */
+
+/* mkdir -p with mode 0700 for what it creates. */
+static int
+make_dirs (const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf (buf, sizeof buf, "%s", path) >= (int) sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir (buf, 0700) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    if (mkdir (buf, 0700) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static void
+default_listen (char *out, size_t outsz)
+{
+    char host[HOST_NAME_MAX + 1] = "localhost";
+    if (gethostname (host, sizeof host - 1) != 0 || !host[0])
+        snprintf (host, sizeof host, "localhost");
+    host[sizeof host - 1] = 0;
+    snprintf (out, outsz, "tcp://%s:%d", host, IM_DEFAULT_LISTEN_PORT);
+}
+
+typedef struct {
+    const char *name, *listen, *pub;
+    char host[256], listen_buf[IM_ENDPOINT_MAX];
+} init_opts_t;
+
+static void
+init_help (void)
+{
+    printf ("Usage: intelmesh init [-d DIR] [--name NAME] [--listen ENDPOINT]\n"
+            "                      [--pub ENDPOINT]\n"
+            "Creates a node in DIR: an Ed25519 signing key (the node id) and a\n"
+            "CURVE key (secrets in DIR/keys, mode 0600), DIR/intelmesh.conf with\n"
+            "commented defaults, and the LMDB store. Refuses to touch an existing\n"
+            "node.\n\n"
+            "  --name NAME        the node's name in its card (default: host name)\n"
+            "  --listen ENDPOINT  the endpoint partners dial, in the card\n"
+            "                     (default tcp://HOSTNAME:%d)\n"
+            "  --pub ENDPOINT     the local PUB feed (default %s)\n",
+            IM_DEFAULT_LISTEN_PORT, IM_DEFAULT_PUB);
+}
+
+static int
+init_option (void *ctx, int opt, const char *arg)
+{
+    init_opts_t *o = ctx;
+    switch (opt) {
+    case 'n': o->name = arg; break;
+    case 'l': o->listen = arg; break;
+    case 'p': o->pub = arg; break;
+    }
+    return 0;
+}
+
+/* The name and endpoints, with their defaults, are checked before anything
+ * is made. */
+static int
+init_check (void *ctx, int argc, char **argv)
+{
+    (void) argc, (void) argv;
+    init_opts_t *o = ctx;
+    if (!o->name) {
+        if (gethostname (o->host, sizeof o->host - 1) != 0 || !im_name_valid (o->host))
+            snprintf (o->host, sizeof o->host, "intelmesh");
+        o->host[sizeof o->host - 1] = 0;
+        o->name = o->host;
+    }
+    if (!im_name_valid (o->name)) {
+        cli_error ("init: --name '%s' must be 1-64 letters, digits, '.', '_' or '-'",
+                   o->name);
+        return -1;
+    }
+    if (!o->listen) {
+        default_listen (o->listen_buf, sizeof o->listen_buf);
+        o->listen = o->listen_buf;
+    }
+    if (!im_endpoint_valid (o->listen) || strncmp (o->listen, "tcp://", 6) != 0) {
+        cli_error ("init: --listen '%s' is not a tcp://HOST:PORT endpoint", o->listen);
+        return -1;
+    }
+    if (!im_endpoint_valid (o->pub)) {
+        cli_error ("init: --pub '%s' is not a tcp://HOST:PORT or ipc://PATH endpoint",
+                   o->pub);
+        return -1;
+    }
+    return 0;
+}
+
+/* Makes the (new) data directory, and resolves it again now that it exists. */
+static int
+init_dir (im_cli_t *cli)
+{
+    char path[PATH_MAX + 64];
+    im_dir_path (cli->dir, IM_CONFIG_FILE, path, sizeof path);
+    char keys[PATH_MAX + 64];
+    im_dir_path (cli->dir, IM_KEYS_DIR, keys, sizeof keys);
+    if (access (path, F_OK) == 0 || access (keys, F_OK) == 0) {
+        cli_error ("init: a node already exists in %s; not touching it", cli->dir);
+        return -1;
+    }
+    if (make_dirs (cli->dir) != 0) {
+        cli_error ("init: cannot create %s: %s", cli->dir, strerror (errno));
+        return -1;
+    }
+    char made[PATH_MAX];
+    snprintf (made, sizeof made, "%s", cli->dir);
+    return cli_resolve_dir (cli, made);
+}
+
+int
+cmd_init (im_cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "name", required_argument, NULL, 'n' }, { "listen", required_argument, NULL, 'l' },
+        { "pub", required_argument, NULL, 'p' },   { NULL, 0, NULL, 0 },
+    };
+    static const cli_spec_t spec = { .help = init_help, .shortopts = "n:l:p:",
+                                     .options = options, .option = init_option,
+                                     .check = init_check };
+    init_opts_t o = { .pub = IM_DEFAULT_PUB };
+    int rc = cli_options (cli, argc, argv, &spec, &o, NULL);
+    if (rc != CLI_GO_ON)
+        return rc;
+    if (init_dir (cli))
+        return EXIT_FAIL;
+    char err[1024];
+    im_identity_t *id = im_identity_create (cli->dir, err, sizeof err);
+    if (!id) {
+        cli_error ("init: %s", err);
+        return EXIT_FAIL;
+    }
+    rc = EXIT_FAIL;
+    char store_path[PATH_MAX + 64], card[IM_CARD_MAX];
+    im_store_t *store = NULL;
+    if (im_config_write_default (cli->dir, o.name, o.listen, o.pub, err, sizeof err) != 0)
+        cli_error ("init: %s", err);
+    else if (im_dir_path (cli->dir, IM_STORE_DIR, store_path, sizeof store_path) != 0
+             || !(store = im_store_new (store_path, 0, im_identity_node (id), err,
+                                        sizeof err)))
+        cli_error ("init: %s", err);
+    else if (im_identity_card (id, o.name, o.listen, card, sizeof card) == 0) {
+        printf ("Initialised node '%s' in %s\n", o.name, cli->dir);
+        printf ("Its card, to give to partners:\n%s\n", card);
+        rc = 0;
+    }
+    im_store_destroy (&store);
+    im_identity_destroy (&id);
+    return rc;
+}
+
+/* --- id ------------------------------------------------------------------ */
+
+int
+cmd_id (im_cli_t *cli, int argc, char **argv)
+{
+    int json = 0;
+    int rc = cli_basic_options (
+        cli, argc, argv,
+        "Usage: intelmesh id [-d DIR] [--json]\n"
+        "Prints this node's card on one line: 'intelmesh1 NAME NODE-ID\n"
+        "CURVE-KEY ENDPOINT', the keys in hex. Give it to partners.\n",
+        0, 0, &json);
+    if (rc != CLI_GO_ON)
+        return rc;
+    char err[1024], card[IM_CARD_MAX];
+    im_config_t *cfg = cli_config (cli, NULL);
+    if (!cfg)
+        return EXIT_FAIL;
+    im_identity_t *id = im_identity_load (cli->dir, err, sizeof err);
+    if (!id) {
+        cli_error ("%s", err);
+        free (cfg);
+        return EXIT_FAIL;
+    }
+    im_identity_card (id, cfg->name, cfg->listen, card, sizeof card);
+    if (json) {
+        char node[IM_NODE_HEX_SIZE];
+        im_node_format (im_identity_node (id), node);
+        json_t *obj = json_pack ("{s:s, s:s, s:s, s:s}", "card", card, "name", cfg->name,
+                                 "node", node, "endpoint", cfg->listen);
+        cli_print_json (obj);
+        json_decref (obj);
+    }
+    else
+        printf ("%s\n", card);
+    im_identity_destroy (&id);
+    free (cfg);
+    return 0;
+}
+
+/* --- rotate-keys --------------------------------------------------------- */
+
+typedef struct {
+    const char *grace_text;
+    int64_t grace; /* 0: the configured one */
+} rotate_opts_t;
+
+static int
+rotate_option (void *ctx, int opt, const char *arg)
+{
+    if (opt == 'g')
+        ((rotate_opts_t *) ctx)->grace_text = arg;
+    return 0;
+}
+
+static int
+rotate_check (void *ctx, int argc, char **argv)
+{
+    (void) argc, (void) argv;
+    rotate_opts_t *o = ctx;
+    if (o->grace_text
+        && (im_time_duration (o->grace_text, &o->grace) || o->grace < IM_KEY_GRACE_MIN
+            || o->grace > IM_KEY_GRACE_MAX)) {
+        cli_error ("rotate-keys: --grace '%s' is not a duration from 5s to 365d "
+                   "(like 7d)", o->grace_text);
+        return -1;
+    }
+    return 0;
+}
+
+/* The node runs: it rotates, and tells its peers at once. */
+static int
+rotate_running (im_cli_t *cli, int64_t grace, int json)
+{
+    json_t *body = grace ? json_pack ("{s:I}", "grace", (json_int_t) grace) : json_object ();
+    json_t *reply = cli_request (cli, IM_CTL_ROTATE, body);
+    json_decref (body);
+    if (!reply)
+        return EXIT_FAIL;
+    if (json)
+        cli_print_json (reply);
+    else
+        printf ("new CURVE key made; %lld peer(s) are being told; the previous key "
+                "works until %s\nnew card: %s\n",
+                (long long) json_integer_value (json_object_get (reply, "peers")),
+                json_string_value (json_object_get (reply, "previous_until")),
+                json_string_value (json_object_get (reply, "card")));
+    json_decref (reply);
+    return 0;
+}
+
+/* Not running: the keys change on disk, and the node tells its peers when it
+ * starts. */
+static int
+rotate_offline (im_cli_t *cli, int64_t grace, int json)
+{
+    char err[1024], card[IM_CARD_MAX] = "", until[IM_TIME_STR_SIZE] = "";
+    im_config_t *cfg = cli_config (cli, "rotate-keys");
+    if (!cfg)
+        return EXIT_FAIL;
+    im_identity_t *id = im_identity_load (cli->dir, err, sizeof err);
+    int rc = 0;
+    if (!id || im_identity_rotate (id, cli->dir, im_time_now (),
+                                   grace ? grace : cfg->key_grace, err, sizeof err)) {
+        cli_error ("rotate-keys: %s", err);
+        rc = EXIT_FAIL;
+    }
+    else {
+        im_identity_card (id, cfg->name, cfg->listen, card, sizeof card);
+        im_time_format (im_identity_previous_until (id), until);
+        if (json) {
+            json_t *o = json_pack ("{s:s, s:s, s:I, s:b}", "card", card, "previous_until",
+                                   until, "peers", (json_int_t) cfg->npeers, "running", 0);
+            cli_print_json (o);
+            json_decref (o);
+        }
+        else
+            printf ("new CURVE key made; intelmeshd is not running: its %zu peer(s) are "
+                    "told when it starts, before %s\nnew card: %s\n",
+                    cfg->npeers, until, card);
+    }
+    im_identity_destroy (&id);
+    free (cfg);
+    return rc;
+}
+
+int
+cmd_rotate_keys (im_cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "grace", required_argument, NULL, 'g' },
+        { NULL, 0, NULL, 0 },
+    };
+    static const cli_spec_t spec = {
+        .usage = "Usage: intelmesh rotate-keys [-d DIR] [--grace DURATION] [--json]\n"
+                 "Makes a new CURVE key pair. The running node tells every peer the\n"
+                 "new key, signed with its signing key, and partners' nodes move to it\n"
+                 "with no action of their admins; the previous key keeps working for\n"
+                 "DURATION (like 7d, 12h; default: keys/grace in the configuration,\n"
+                 "else 7d), then it is refused. The signing key (the node id) stays.\n"
+                 "When the node is not running, the keys change now and peers are told\n"
+                 "when it starts, within the grace period.\n",
+        .shortopts = "g:",
+        .options = options,
+        .json = CLI_JSON,
+        .option = rotate_option,
+        .check = rotate_check,
+    };
+    rotate_opts_t o = { NULL, 0 };
+    int json = 0;
+    int rc = cli_options (cli, argc, argv, &spec, &o, &json);
+    if (rc != CLI_GO_ON)
+        return rc;
+    if (im_pidfile_holder (cli->dir) != 0)
+        return rotate_running (cli, o.grace, json);
+    return rotate_offline (cli, o.grace, json);
+}

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* cmd_lookup.c -- questions about indicators: lookup (is this value known?),
+ * list (everything stored, paged through LIST) and check (which warninglists
+ * hold this value?). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "im_ctl.h"
+#include "im_ioc.h"
+#include "im_record.h"
+#include "intelmesh.h"
+
+/* --type, the only option of lookup, list (with --origin) and check. */
+typedef struct {
+    const char *type, *origin;
+} query_opts_t;
+
+static int
+query_option (void *ctx, int opt, const char *arg)
+{
+    query_opts_t *o = ctx;
+    if (opt == 't')
+        o->type = arg;
+    else if (opt == 'o')
+        o->origin = arg;
+    return 0;
+}
+
+static const struct option type_option[] = {
+    { "type", required_argument, NULL, 't' },
+    { NULL, 0, NULL, 0 },
+};
+
+/* --- lookup -------------------------------------------------------------- */
+
+/* One indicator on one line, for people. */
+static void
+print_record (json_t *r, const char *queried)
+{
+    const char *value = json_string_value (json_object_get (r, "value"));
+    const char *tlp = json_string_value (json_object_get (r, "tlp"));
+    const char *origin = json_string_value (json_object_get (r, "origin"));
+    char upper[32];
+    size_t i;
+    for (i = 0; tlp && tlp[i] && i < sizeof upper - 1; i++)
+        upper[i] = (char) (tlp[i] >= 'a' && tlp[i] <= 'z' ? tlp[i] - 32 : tlp[i]);
+    upper[i] = 0;
+    printf ("%s %s", json_string_value (json_object_get (r, "type")), value);
+    if (queried && value && strcmp (queried, value) != 0)
+        printf (" (contains %s)", queried);
+    printf ("  TLP:%s  confidence %lld  origin %.16s  id %s  v%lld",
+            upper, (long long) json_integer_value (json_object_get (r, "confidence")),
+            origin ? origin : "?", json_string_value (json_object_get (r, "id")),
+            (long long) json_integer_value (json_object_get (r, "version")));
+    if (strcmp (json_string_value (json_object_get (r, "op")), "revoke") == 0)
+        printf ("  REVOKED");
+    json_t *tags = json_object_get (r, "tags");
+    for (i = 0; i < json_array_size (tags); i++)
+        printf ("%s%s", i ? "," : "  tags ", json_string_value (json_array_get (tags, i)));
+    const char *until = json_string_value (json_object_get (r, "valid_until"));
+    if (until)
+        printf ("  until %s", until);
+    printf ("\n");
+}
+
+typedef struct {
+    query_opts_t o;
+    int t;                          /* the value's type */
+    char norm[IM_VALUE_MAX + 1];    /* the value, normalised */
+} lookup_t;
+
+/* The type is guessed when not given; the value is normalised as the node
+ * would. */
+static int
+lookup_check (void *ctx, int argc, char **argv)
+{
+    (void) argc;
+    lookup_t *l = ctx;
+    const char *type = l->o.type, *value = argv[0];
+    char why[256];
+    l->t = type ? im_type_parse (type) : im_ioc_guess (value);
+    if (l->t <= 0) {
+        cli_error (type ? "lookup: --type '%s' is not an indicator type"
+                        : "lookup: cannot tell the type of '%s': give --type", type ? type : value);
+        return -1;
+    }
+    if (im_ioc_normalise (l->t, value, l->norm, sizeof l->norm, why, sizeof why)) {
+        cli_error ("lookup: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
+int
+cmd_lookup (im_cli_t *cli, int argc, char **argv)
+{
+    static const cli_spec_t spec = {
+        .usage = "Usage: intelmesh lookup [-d DIR] [--type TYPE] [--json] VALUE\n"
+                 "Is VALUE known, from whom, under which TLP? The type is guessed when\n"
+                 "not given. An address also finds the CIDR prefixes that contain it.\n\n"
+                 "Exit status: 0 found, 1 not found, 2 bad command line or value,\n"
+                 "3 the daemon could not answer.\n",
+        .shortopts = "t:",
+        .options = type_option,
+        .json = CLI_JSON,
+        .min_args = 1,
+        .max_args = 1,
+        .args_error = "lookup: give one VALUE (see --help)",
+        .option = query_option,
+        .check = lookup_check,
+    };
+    lookup_t l = { { NULL, NULL }, 0, "" };
+    int json = 0;
+    int rc = cli_options (cli, argc, argv, &spec, &l, &json);
+    if (rc != CLI_GO_ON)
+        return rc;
+    json_t *body = json_pack ("{s:s, s:s}", "value", l.norm, "type", im_type_name (l.t));
+    json_t *reply = cli_request (cli, IM_CTL_LOOKUP, body);
+    json_decref (body);
+    if (!reply)
+        return 3;
+    json_t *matches = json_object_get (reply, "matches");
+    size_t n = json_array_size (matches);
+    if (json)
+        cli_print_json (reply);
+    else if (n == 0)
+        printf ("%s %s: not known\n", im_type_name (l.t), l.norm);
+    else {
+        for (size_t i = 0; i < n; i++)
+            print_record (json_array_get (matches, i), l.norm);
+        if (json_is_true (json_object_get (reply, "truncated")))
+            printf ("(only the first %zu matches are shown)\n", n);
+    }
+    json_decref (reply);
+    return n ? 0 : EXIT_NOTFOUND;
+}
+
+/* --- list ---------------------------------------------------------------- */
+
+static int
+list_check (void *ctx, int argc, char **argv)
+{
+    (void) argc, (void) argv;
+    query_opts_t *o = ctx;
+    uint8_t node[IM_NODE_ID_SIZE];
+    if (o->type && im_type_parse (o->type) < 0) {
+        cli_error ("list: --type '%s' is not an indicator type", o->type);
+        return -1;
+    }
+    if (o->origin && im_node_parse (o->origin, node)) {
+        cli_error ("list: --origin '%s' is not a node id (64 hex digits)", o->origin);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    int json;
+    long total;
+} list_t;
+
+static int
+list_record (json_t *r, void *arg)
+{
+    list_t *l = arg;
+    if (l->json)
+        cli_print_json (r);
+    else
+        print_record (r, NULL);
+    l->total++;
+    return 0;
+}
+
+int
+cmd_list (im_cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "type", required_argument, NULL, 't' },
+        { "origin", required_argument, NULL, 'o' },
+        { NULL, 0, NULL, 0 },
+    };
+    static const cli_spec_t spec = {
+        .usage = "Usage: intelmesh list [-d DIR] [--type TYPE] [--origin NODE] [--json]\n"
+                 "Lists stored indicators, live and revoked, one a line (with --json,\n"
+                 "one JSON object a line). NODE is a node id (64 hex digits).\n",
+        .shortopts = "t:o:",
+        .options = options,
+        .json = CLI_JSON,
+        .option = query_option,
+        .check = list_check,
+    };
+    query_opts_t o = { NULL, NULL };
+    list_t l = { 0, 0 };
+    int rc = cli_options (cli, argc, argv, &spec, &o, &l.json);
+    if (rc != CLI_GO_ON)
+        return rc;
+    im_client_t *client = cli_connect (cli);
+    if (!client)
+        return EXIT_FAIL;
+    json_t *body = json_pack ("{s:s?, s:s?}", "type", o.type, "origin", o.origin);
+    rc = cli_page (client, IM_CTL_LIST, body, list_record, &l) ? EXIT_FAIL : 0;
+    json_decref (body);
+    if (!l.json && rc == 0 && isatty (STDOUT_FILENO))
+        printf ("%ld indicators\n", l.total);
+    im_client_destroy (&client);
+    return rc;
+}
+
+/* --- check --------------------------------------------------------------- */
+
+static int
+check_check (void *ctx, int argc, char **argv)
+{
+    (void) argc, (void) argv;
+    query_opts_t *o = ctx;
+    if (o->type && im_type_parse (o->type) < 0) {
+        cli_error ("check: --type '%s' is not an indicator type", o->type);
+        return -1;
+    }
+    return 0;
+}
+
+int
+cmd_check (im_cli_t *cli, int argc, char **argv)
+{
+    static const cli_spec_t spec = {
+        .usage = "Usage: intelmesh check VALUE [-d DIR] [--type TYPE] [--json]\n"
+                 "Says which of the node's warninglists (MISP's format, loaded from\n"
+                 "warninglists/directory) hold VALUE. A value on a list is refused at\n"
+                 "publish and import unless forced. Exit status: 0 on no list, 1 on\n"
+                 "at least one, 2 on an error (usage, a value that is not of its\n"
+                 "type, no running node).\n",
+        .shortopts = "t:",
+        .options = type_option,
+        .json = CLI_JSON,
+        .min_args = 1,
+        .max_args = 1,
+        .args_error = "check: give one VALUE (see intelmesh check --help)",
+        .option = query_option,
+        .check = check_check,
+    };
+    query_opts_t o = { NULL, NULL };
+    int json = 0;
+    int rc = cli_options (cli, argc, argv, &spec, &o, &json);
+    if (rc != CLI_GO_ON)
+        return rc;
+    json_t *body = json_pack ("{s:s, s:s?}", "value", argv[optind], "type", o.type);
+    json_t *reply = cli_request (cli, IM_CTL_CHECK, body);
+    json_decref (body);
+    /* No running node, or a value the node cannot read: 1 would say "on a
+     * list". */
+    if (!reply)
+        return EXIT_USAGE;
+    json_t *lists = json_object_get (reply, "lists");
+    size_t n = json_array_size (lists);
+    if (json)
+        cli_print_json (reply);
+    else if (n == 0)
+        printf ("%s %s is on none of the %lld warninglist(s)\n",
+                json_string_value (json_object_get (reply, "type")),
+                json_string_value (json_object_get (reply, "value")),
+                (long long) json_integer_value (json_object_get (reply, "loaded")));
+    else
+        for (size_t i = 0; i < n; i++) {
+            json_t *m = json_array_get (lists, i);
+            printf ("%s is on the warninglist '%s' (entry %s)\n",
+                    json_string_value (json_object_get (reply, "value")),
+                    json_string_value (json_object_get (m, "list")),
+                    json_string_value (json_object_get (m, "entry")));
+        }
+    json_decref (reply);
+    return n ? 1 : 0;
+}

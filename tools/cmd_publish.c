@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* cmd_publish.c -- publish (one indicator, or many from standard input in
+ * batches) and revoke. Input is validated here with the same code the daemon
+ * uses, so that mistakes are caught with a line number before anything is
+ * sent; the daemon checks everything again. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "im_config.h"
+#include "im_ctl.h"
+#include "im_record.h"
+#include "im_time.h"
+#include "intelmesh.h"
+
+#define PUBLISH_BATCH 500
+#define LINE_MAX_BYTES 65536
+#define REFUSALS_SHOWN 20
+
+/* --- publish ----------------------------------------------------------- */
+
+typedef struct {
+    json_t *defaults; /* fields given as options, applied to every indicator */
+    int json;         /* print results as JSON lines */
+    int progress;     /* standard error is a terminal */
+    long lines;       /* input lines read */
+    long accepted, created, updated, unchanged, refused;
+    im_client_t *client;
+    json_t *batch;    /* items waiting to be sent */
+    json_t *lines_of; /* their input line numbers */
+    int failed;       /* the daemon could not be reached or failed */
+    int force;        /* publish values that are on a warninglist */
+    int from_stdin;   /* '-': many, from standard input */
+    json_t *tags, *to; /* --tag and --to, as given */
+} publish_t;
+
+static void
+refusal (publish_t *p, long line, const char *why)
+{
+    p->refused++;
+    if (p->json) {
+        json_t *o = json_pack ("{s:I, s:s}", "line", (json_int_t) line, "error", why);
+        cli_print_json (o);
+        json_decref (o);
+    }
+    if (p->refused <= REFUSALS_SHOWN) {
+        if (line > 0)
+            fprintf (stderr, "intelmesh: line %ld: refused: %s\n", line, why);
+        else
+            fprintf (stderr, "intelmesh: refused: %s\n", why);
+    }
+}
+
+static int
+flush_batch (publish_t *p)
+{
+    if (json_array_size (p->batch) == 0 || p->failed)
+        return p->failed ? -1 : 0;
+    json_t *body = json_pack ("{s:O, s:b}", "items", p->batch, "force", p->force);
+    json_t *reply = body ? cli_call (p->client, IM_CTL_PUBLISH, body) : NULL;
+    json_decref (body);
+    if (!reply) {
+        p->failed = 1;
+        return -1;
+    }
+    json_t *results = json_object_get (reply, "results");
+    for (size_t i = 0; i < json_array_size (p->batch); i++) {
+        json_t *r = json_array_get (results, i);
+        long line = (long) json_integer_value (json_array_get (p->lines_of, i));
+        const char *id = json_string_value (json_object_get (r, "id"));
+        const char *status = json_string_value (json_object_get (r, "status"));
+        if (!id || !status) {
+            const char *why = json_string_value (json_object_get (r, "error"));
+            refusal (p, line, why ? why : "refused by intelmeshd");
+            continue;
+        }
+        p->accepted++;
+        if (strcmp (status, "new") == 0) p->created++;
+        else if (strcmp (status, "updated") == 0) p->updated++;
+        else p->unchanged++;
+        if (p->json) {
+            json_t *o = json_pack ("{s:I, s:s, s:s}", "line", (json_int_t) line, "id", id,
+                                   "status", status);
+            cli_print_json (o);
+            json_decref (o);
+        }
+        else
+            printf ("%s\n", id);
+    }
+    /* Acknowledged ids reach standard output as soon as they are stored. */
+    fflush (stdout);
+    json_decref (reply);
+    json_array_clear (p->batch);
+    json_array_clear (p->lines_of);
+    if (p->progress)
+        fprintf (stderr, "\r%ld lines read, %ld published, %ld refused", p->lines,
+                 p->accepted, p->refused);
+    return 0;
+}
+
+/* Validates ITEM (after applying the defaults) and queues it. */
+static int
+queue_item (publish_t *p, json_t *item, long line)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach (p->defaults, key, v) {
+        if (!json_object_get (item, key))
+            json_object_set (item, key, v);
+    }
+    im_record_t *rec = malloc (sizeof *rec);
+    char why[512];
+    if (!rec) {
+        refusal (p, line, "out of memory");
+        return -1;
+    }
+    im_record_init (rec);
+    int rc = im_record_from_json (rec, item, im_time_now (), why, sizeof why);
+    free (rec);
+    if (rc) {
+        refusal (p, line, why);
+        return 0;
+    }
+    json_array_append (p->batch, item);
+    json_array_append_new (p->lines_of, json_integer (line));
+    if (json_array_size (p->batch) >= PUBLISH_BATCH)
+        return flush_batch (p);
+    return 0;
+}
+
+/* One line of `publish -`: "TYPE VALUE" or a JSON object. */
+static int
+publish_line (publish_t *p, char *line, size_t len, long number)
+{
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        line[--len] = 0;
+    char *s = line;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (*s == 0 || *s == '#')
+        return 0;
+    if (strlen (s) != (size_t) (len - (size_t) (s - line))) {
+        refusal (p, number, "line holds a NUL byte");
+        return 0;
+    }
+    json_t *item;
+    if (*s == '{') {
+        json_error_t jerr;
+        item = json_loads (s, JSON_REJECT_DUPLICATES, &jerr);
+        if (!json_is_object (item)) {
+            char why[256];
+            snprintf (why, sizeof why, "not a JSON object: %s", jerr.text);
+            json_decref (item);
+            refusal (p, number, why);
+            return 0;
+        }
+    }
+    else {
+        char *type = s, *value = s + strcspn (s, " \t");
+        if (*value)
+            *value++ = 0;
+        while (*value == ' ' || *value == '\t')
+            value++;
+        size_t vlen = strlen (value);
+        while (vlen && (value[vlen - 1] == ' ' || value[vlen - 1] == '\t'))
+            value[--vlen] = 0;
+        if (!*value) {
+            refusal (p, number, "want 'TYPE VALUE' or a JSON object");
+            return 0;
+        }
+        item = json_pack ("{s:s, s:s}", "type", type, "value", value);
+        if (!item) {
+            refusal (p, number, "not UTF-8 text");
+            return 0;
+        }
+    }
+    int rc = queue_item (p, item, number);
+    json_decref (item);
+    return rc;
+}
+
+/* Options: the fields they give go to P's defaults. */
+static int
+publish_option (void *ctx, int opt, const char *arg)
+{
+    publish_t *p = ctx;
+    long n;
+    switch (opt) {
+    case 't': json_object_set_new (p->defaults, "tlp", json_string (arg)); break;
+    case 'g':
+        if (json_array_append_new (p->tags, json_string (arg))) {
+            cli_error ("publish: --tag '%s' is not UTF-8 text", arg);
+            return -1;
+        }
+        break;
+    case 'c':
+        if (cli_number ("--confidence", arg, 0, 100, &n))
+            return -1;
+        json_object_set_new (p->defaults, "confidence", json_integer (n));
+        break;
+    case 'F': json_object_set_new (p->defaults, "valid_from", json_string (arg)); break;
+    case 'U': json_object_set_new (p->defaults, "valid_until", json_string (arg)); break;
+    case 'r':
+        if (strcmp (arg, "unlimited") == 0)
+            json_object_set_new (p->defaults, "reach", json_string ("unlimited"));
+        else if (cli_number ("--reach", arg, 0, IM_REACH_UNLIMITED - 1, &n))
+            return -1;
+        else
+            json_object_set_new (p->defaults, "reach", json_integer (n));
+        break;
+    case 'D':
+        if (json_object_set_new (p->defaults, "description", json_string (arg))) {
+            cli_error ("publish: --description is not UTF-8 text");
+            return -1;
+        }
+        break;
+    case 'T': json_array_append_new (p->to, json_string (arg)); break;
+    case 'f': p->force = 1; break;
+    }
+    return 0;
+}
+
+/* The arguments, and the options, are checked before the daemon is asked
+ * anything. */
+static int
+publish_check (void *ctx, int argc, char **argv)
+{
+    publish_t *p = ctx;
+    if (json_array_size (p->tags))
+        json_object_set (p->defaults, "tags", p->tags);
+    p->from_stdin = argc == 1 && strcmp (argv[0], "-") == 0;
+    if (!p->from_stdin && argc != 2) {
+        cli_error ("publish: want TYPE VALUE, or '-' to read from standard input "
+                   "(see --help)");
+        return -1;
+    }
+    if (json_object_get (p->defaults, "tlp")
+        && im_tlp_parse (json_string_value (json_object_get (p->defaults, "tlp"))) < 0) {
+        cli_error ("publish: --tlp '%s' is not one of clear, green, amber, amber+strict, red",
+                   json_string_value (json_object_get (p->defaults, "tlp")));
+        return -1;
+    }
+    int64_t t;
+    const char *time_opts[][2] = { { "valid_from", "--valid-from" },
+                                   { "valid_until", "--valid-until" } };
+    for (int i = 0; i < 2; i++) {
+        const char *text = json_string_value (json_object_get (p->defaults, time_opts[i][0]));
+        if (text && im_time_parse (text, im_time_now (), &t)) {
+            cli_error ("publish: %s '%s' is not a time (2026-12-31T00:00:00Z, 2026-12-31, "
+                       "or a duration like 30d)", time_opts[i][1], text);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Recipients by peer name (from the trust list) or node id, into P's
+ * defaults. */
+static int
+publish_recipients (im_cli_t *cli, publish_t *p)
+{
+    im_config_t *cfg = cli_config (cli, "publish");
+    if (!cfg)
+        return -1;
+    json_t *recipients = json_array ();
+    for (size_t i = 0; i < json_array_size (p->to); i++) {
+        const char *name = json_string_value (json_array_get (p->to, i));
+        const im_peer_conf_t *peer = name ? im_config_peer (cfg, name) : NULL;
+        uint8_t node[IM_NODE_ID_SIZE];
+        char hex[IM_NODE_HEX_SIZE];
+        if (peer)
+            im_node_format (peer->card.node, hex);
+        else if (name && im_node_parse (name, node) == 0)
+            im_node_format (node, hex);
+        else {
+            cli_error ("publish: --to '%s' is neither a peer on the trust list nor "
+                       "a node id (64 hex digits)", name ? name : "?");
+            json_decref (recipients);
+            free (cfg);
+            return -1;
+        }
+        json_array_append_new (recipients, json_string (hex));
+    }
+    free (cfg);
+    json_object_set_new (p->defaults, "recipients", recipients);
+    return 0;
+}
+
+/* One indicator: validate before connecting, so that a typo is reported as
+ * such even when the daemon is down. Returns the exit status. */
+static int
+publish_one (im_cli_t *cli, publish_t *p, const char *type, const char *value)
+{
+    json_t *item = json_pack ("{s:s?, s:s?}", "type", type, "value", value);
+    if (!item) {
+        cli_error ("publish: TYPE and VALUE must be UTF-8 text");
+        return EXIT_FAIL;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach (p->defaults, key, v)
+        json_object_set (item, key, v);
+    im_record_t *rec = malloc (sizeof *rec);
+    char why[512];
+    im_record_init (rec);
+    int bad = im_record_from_json (rec, item, im_time_now (), why, sizeof why);
+    free (rec);
+    if (bad) {
+        cli_error ("publish: %s", why);
+        json_decref (item);
+        return EXIT_FAIL;
+    }
+    p->client = cli_connect (cli);
+    if (!p->client) {
+        json_decref (item);
+        return EXIT_FAIL;
+    }
+    json_array_append_new (p->batch, item);
+    json_array_append_new (p->lines_of, json_integer (0));
+    if (flush_batch (p) != 0 || p->refused != 0)
+        return EXIT_FAIL;
+    if (p->updated)
+        fprintf (stderr, "intelmesh: this node had published that value already: "
+                         "updated it\n");
+    else if (p->unchanged)
+        fprintf (stderr, "intelmesh: already published with the same content: "
+                         "nothing changed\n");
+    return 0;
+}
+
+/* `publish -`: reads, validates and sends in batches, then sums up on
+ * standard error. Returns the exit status. */
+static int
+publish_stdin (im_cli_t *cli, publish_t *p)
+{
+    p->client = cli_connect (cli);
+    if (!p->client)
+        return EXIT_FAIL;
+    p->progress = isatty (STDERR_FILENO);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while (!p->failed && (len = getline (&line, &cap, stdin)) != -1) {
+        p->lines++;
+        if (len > LINE_MAX_BYTES)
+            refusal (p, p->lines, "line longer than 64 KiB");
+        else
+            publish_line (p, line, (size_t) len, p->lines);
+    }
+    free (line);
+    flush_batch (p);
+    if (p->progress)
+        fprintf (stderr, "\r\033[K");
+    if (p->refused > REFUSALS_SHOWN)
+        fprintf (stderr, "intelmesh: ... and %ld more refusals\n", p->refused - REFUSALS_SHOWN);
+    fprintf (stderr,
+             "intelmesh: %ld lines read: %ld published (%ld new, %ld updated, %ld unchanged), "
+             "%ld refused%s\n",
+             p->lines, p->accepted, p->created, p->updated, p->unchanged, p->refused,
+             p->failed ? "; stopped early: the daemon failed (what was acknowledged is stored)"
+                       : "");
+    return p->failed || p->refused ? EXIT_FAIL : 0;
+}
+
+int
+cmd_publish (im_cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "tlp", required_argument, NULL, 't' },
+        { "tag", required_argument, NULL, 'g' },
+        { "confidence", required_argument, NULL, 'c' },
+        { "valid-from", required_argument, NULL, 'F' },
+        { "valid-until", required_argument, NULL, 'U' },
+        { "reach", required_argument, NULL, 'r' },
+        { "description", required_argument, NULL, 'D' },
+        { "to", required_argument, NULL, 'T' },
+        { "force", no_argument, NULL, 'f' },
+        { NULL, 0, NULL, 0 },
+    };
+    static const cli_spec_t spec = {
+        .usage =
+        "Usage: intelmesh publish [OPTIONS] TYPE VALUE\n"
+        "       intelmesh publish [OPTIONS] -\n"
+        "Signs and publishes an indicator and prints its id. Publishing a value this\n"
+        "node already published updates that indicator (the whole record is\n"
+        "replaced). With '-', reads one indicator a line from standard input, either\n"
+        "'TYPE VALUE' or a JSON object ({\"type\":..., \"value\":..., \"tlp\":...}),\n"
+        "publishes them in batches and prints each accepted id; refusals go to\n"
+        "standard error with their line number. The options apply to every line\n"
+        "that does not set the field itself.\n\n"
+        "Types: ipv4 ipv6 domain url email md5 sha1 sha256 sha512 filename asn\n\n"
+        "  --tlp LABEL          clear, green (default), amber, amber+strict or red\n"
+        "  --tag TAG            a tag (repeat for more)\n"
+        "  --confidence N       0 to 100 (default 50)\n"
+        "  --valid-from TIME    RFC 3339 time, date, or duration from now (30d)\n"
+        "  --valid-until TIME   likewise\n"
+        "  --reach N            links it may cross from this node: 0 local only,\n"
+        "                       1 direct peers, ... or 'unlimited' (default)\n"
+        "  --description TEXT   free text\n"
+        "  --to PEER            a named recipient: a peer's name or a node id (repeat\n"
+        "                       for more). Only named nodes may hold the indicator;\n"
+        "                       TLP:RED goes only to them, TLP:AMBER to them even when\n"
+        "                       their policy's max-tlp is lower\n"
+        "  --force              publish values that are on one of the node's\n"
+        "                       warninglists (see intelmesh check)\n"
+        "  --json               print results as JSON lines\n"
+        "  -d, --dir DIR        the node's data directory\n\n"
+        "Exit status: 0 when everything was published, 1 when anything was refused\n"
+        "or the daemon could not be reached, 2 for a bad command line.\n",
+        .options = options,
+        .json = CLI_JSON,
+        .max_args = INT_MAX,
+        .option = publish_option,
+        .check = publish_check,
+    };
+    publish_t p = { 0 };
+    p.defaults = json_object ();
+    p.tags = json_array ();
+    p.to = json_array ();
+    int rc = cli_options (cli, argc, argv, &spec, &p, &p.json);
+    if (rc == CLI_GO_ON && json_array_size (p.to) && publish_recipients (cli, &p))
+        rc = EXIT_USAGE;
+    if (rc == CLI_GO_ON) {
+        p.batch = json_array ();
+        p.lines_of = json_array ();
+        rc = p.from_stdin ? publish_stdin (cli, &p)
+                          : publish_one (cli, &p, argv[optind], argv[optind + 1]);
+    }
+    im_client_destroy (&p.client);
+    json_decref (p.batch);
+    json_decref (p.lines_of);
+    json_decref (p.defaults);
+    json_decref (p.tags);
+    json_decref (p.to);
+    return rc;
+}
+
+/* --- revoke ------------------------------------------------------------ */
+
+int
+cmd_revoke (im_cli_t *cli, int argc, char **argv)
+{
+    int json = 0;
+    int rc = cli_basic_options (
+        cli, argc, argv,
+        "Usage: intelmesh revoke [-d DIR] [--json] ID...\n"
+        "Revokes indicators this node published: a signed tombstone replaces\n"
+        "each one and travels like any update. Only an indicator's origin can\n"
+        "revoke it.\n",
+        1, IM_CONTROL_BATCH_MAX, &json);
+    if (rc != CLI_GO_ON)
+        return rc;
+    json_t *ids = json_array ();
+    for (int i = optind; i < argc; i++) {
+        uint8_t id[IM_ID_SIZE];
+        if (im_id_parse (argv[i], id)) {
+            cli_error ("revoke: '%s' is not an indicator id (a UUID)", argv[i]);
+            json_decref (ids);
+            return EXIT_USAGE;
+        }
+        json_array_append_new (ids, json_string (argv[i]));
+    }
+    json_t *body = json_pack ("{s:o}", "ids", ids);
+    json_t *reply = cli_request (cli, IM_CTL_REVOKE, body);
+    json_decref (body);
+    if (!reply)
+        return EXIT_FAIL;
+    rc = 0;
+    json_t *results = json_object_get (reply, "results");
+    for (size_t i = 0; i < json_array_size (results); i++) {
+        json_t *r = json_array_get (results, i);
+        const char *status = json_string_value (json_object_get (r, "status"));
+        const char *why = json_string_value (json_object_get (r, "error"));
+        if (json)
+            cli_print_json (r);
+        else if (status)
+            printf ("%s %s\n", json_string_value (json_object_get (r, "id")), status);
+        if (!status) {
+            cli_error ("revoke: %s: %s", argv[optind + (int) i], why ? why : "refused");
+            rc = EXIT_FAIL;
+        }
+    }
+    json_decref (reply);
+    return rc;
+}

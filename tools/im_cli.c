@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_cli.c -- what the intelmesh subcommands share: error reporting, the data
+ * directory, the one option parser every subcommand declares its options to,
+ * the daemon connection and the pager for LIST-style requests. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "im_cli.h"
+#include "im_config.h"
+#include "im_ctl.h"
+
+void
+cli_error (const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    fprintf (stderr, "intelmesh: ");
+    vfprintf (stderr, fmt, ap);
+    fprintf (stderr, "\n");
+    va_end (ap);
+}
+
+int
+cli_resolve_dir (im_cli_t *cli, const char *dir_opt)
+{
+    char given[PATH_MAX], real[PATH_MAX];
+    if (im_dir_resolve (dir_opt ? dir_opt : cli->dir_opt, given, sizeof given)) {
+        cli_error ("cannot tell the data directory: give -d DIR");
+        return -1;
+    }
+    /* An absolute path, so that the socket the daemon bound is found. */
+    snprintf (cli->dir, sizeof cli->dir, "%s", realpath (given, real) ? real : given);
+    return 0;
+}
+
+/* --- The option parser --------------------------------------------------- */
+
+#define CLI_OPTIONS_MAX 24 /* long options of one subcommand, common ones included */
+
+/* The getopt tables for SPEC: -d/--dir first, then the subcommand's own
+ * options, then --json (when it is known) and --help. */
+static void
+build_options (const cli_spec_t *spec, struct option *options, char *shortopts,
+               size_t shortsz)
+{
+    size_t n = 0;
+    options[n++] = (struct option) { "dir", required_argument, NULL, 'd' };
+    for (const struct option *o = spec->options; o && o->name && n < CLI_OPTIONS_MAX - 3;
+         o++)
+        options[n++] = *o;
+    if (spec->json != CLI_JSON_NONE)
+        options[n++] = (struct option) { "json", no_argument, NULL, 'j' };
+    options[n++] = (struct option) { "help", no_argument, NULL, 'h' };
+    options[n] = (struct option) { NULL, 0, NULL, 0 };
+    snprintf (shortopts, shortsz, "d:%s%sh", spec->shortopts ? spec->shortopts : "",
+              spec->json == CLI_JSON ? "j" : "");
+}
+
+int
+cli_options (im_cli_t *cli, int argc, char **argv, const cli_spec_t *spec, void *ctx,
+             int *json)
+{
+    struct option options[CLI_OPTIONS_MAX];
+    char shortopts[64];
+    build_options (spec, options, shortopts, sizeof shortopts);
+    const char *dir_opt = NULL;
+    int c;
+    while ((c = getopt_long (argc, argv, shortopts, options, NULL)) != -1) {
+        switch (c) {
+        case 'd': dir_opt = optarg; break;
+        case 'j':
+            if (spec->json != CLI_JSON || !json) {
+                cli_error ("%s: no --json for this command", argv[0]);
+                return EXIT_USAGE;
+            }
+            *json = 1;
+            break;
+        case 'h':
+            if (spec->usage)
+                fputs (spec->usage, stdout);
+            else
+                spec->help ();
+            return 0;
+        case '?': return EXIT_USAGE;
+        default:
+            if (!spec->option || spec->option (ctx, c, optarg))
+                return EXIT_USAGE;
+        }
+    }
+    int nargs = argc - optind;
+    if (nargs < spec->min_args || nargs > spec->max_args) {
+        if (spec->args_error)
+            cli_error ("%s", spec->args_error);
+        else if (nargs < spec->min_args)
+            cli_error ("%s: missing argument (see --help)", argv[0]);
+        else
+            cli_error ("%s: unexpected argument '%s'", argv[0], argv[optind + spec->max_args]);
+        return EXIT_USAGE;
+    }
+    if (spec->check && spec->check (ctx, nargs, argv + optind))
+        return EXIT_USAGE;
+    return cli_resolve_dir (cli, dir_opt) ? EXIT_USAGE : CLI_GO_ON;
+}
+
+int
+cli_basic_options (im_cli_t *cli, int argc, char **argv, const char *usage, int min_args,
+                   int max_args, int *json)
+{
+    cli_spec_t spec = { .usage = usage,
+                        .json = json ? CLI_JSON : CLI_JSON_REFUSED,
+                        .min_args = min_args,
+                        .max_args = max_args };
+    return cli_options (cli, argc, argv, &spec, NULL, json);
+}
+
+int
+cli_number (const char *name, const char *text, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol (text, &end, 10);
+    if (errno || end == text || *end || v < min || v > max) {
+        cli_error ("%s: '%s' is not a whole number from %ld to %ld", name, text, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* --- The node and its daemon --------------------------------------------- */
+
+im_config_t *
+cli_config (im_cli_t *cli, const char *what)
+{
+    im_config_t *cfg = malloc (sizeof *cfg);
+    char err[1024];
+    if (!cfg || im_config_load (cli->dir, cfg, err, sizeof err)) {
+        if (what)
+            cli_error ("%s: %s", what, cfg ? err : "out of memory");
+        else
+            cli_error ("%s", cfg ? err : "out of memory");
+        free (cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+im_client_t *
+cli_connect (im_cli_t *cli)
+{
+    char err[1024];
+    im_client_t *client = im_client_new (cli->dir, err, sizeof err);
+    if (!client)
+        cli_error ("%s", err);
+    return client;
+}
+
+json_t *
+cli_call (im_client_t *client, im_ctl_cmd_t command, json_t *body)
+{
+    char err[1024];
+    json_t *reply = im_client_call (client, command, body, IM_CONTROL_TIMEOUT_MS, err, sizeof err);
+    if (!reply)
+        cli_error ("%s", err);
+    return reply;
+}
+
+json_t *
+cli_request (im_cli_t *cli, im_ctl_cmd_t command, json_t *body)
+{
+    im_client_t *client = cli_connect (cli);
+    if (!client)
+        return NULL;
+    json_t *empty = body ? NULL : json_object ();
+    json_t *reply = cli_call (client, command, body ? body : empty);
+    json_decref (empty);
+    im_client_destroy (&client);
+    return reply;
+}
+
+/* The LIST-style commands: where a reply's items are, the request's cursor
+ * and the type of the reply's "next" that continues. */
+static const struct {
+    im_ctl_cmd_t command;
+    const char *items, *cursor;
+    json_type next_type;
+    int limit; /* sent as "limit" when not 0 */
+} pages[] = {
+    { IM_CTL_LIST, "records", "after", JSON_STRING, IM_CONTROL_LIST_MAX },
+    { IM_CTL_SENT, "sent", "since", JSON_INTEGER, 0 },
+};
+
+int
+cli_page (im_client_t *client, im_ctl_cmd_t command, json_t *body, cli_item_fn *fn,
+          void *arg)
+{
+    size_t p = 0;
+    while (p < sizeof pages / sizeof pages[0] && pages[p].command != command)
+        p++;
+    if (p == sizeof pages / sizeof pages[0]) {
+        cli_error ("%s is not a paged request", im_ctl_name (command));
+        errno = EINVAL;
+        return -1;
+    }
+    if (pages[p].limit)
+        json_object_set_new (body, "limit", json_integer (pages[p].limit));
+    for (;;) {
+        json_t *reply = cli_call (client, command, body);
+        if (!reply)
+            return -1;
+        json_t *items = json_object_get (reply, pages[p].items);
+        int rc = 0;
+        for (size_t i = 0; rc == 0 && i < json_array_size (items); i++)
+            rc = fn (json_array_get (items, i), arg);
+        json_t *next = json_object_get (reply, "next");
+        int more = rc == 0 && next && json_typeof (next) == pages[p].next_type;
+        if (more)
+            json_object_set (body, pages[p].cursor, next);
+        json_decref (reply);
+        if (!more)
+            return rc ? -1 : 0;
+    }
+}
+
+int
+cli_tell_daemon (im_cli_t *cli)
+{
+    if (im_pidfile_holder (cli->dir) == 0) {
+        printf ("intelmeshd is not running: the change applies when it starts\n");
+        return 0;
+    }
+    json_t *reply = cli_request (cli, IM_CTL_RELOAD, NULL);
+    if (!reply)
+        return EXIT_FAIL;
+    const char *note = json_string_value (json_object_get (reply, "note"));
+    printf ("the running node now has %lld peers%s%s\n",
+            (long long) json_integer_value (json_object_get (reply, "peers")),
+            note ? "; " : "", note ? note : "");
+    json_decref (reply);
+    return 0;
+}
+
+void
+cli_print_json (json_t *obj)
+{
+    char *text = json_dumps (obj, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (text) {
+        printf ("%s\n", text);
+        free (text);
+    }
+}
