@@ -144,7 +144,7 @@ store (im_mesh_t *self, peer_t *p, size_t n, uint64_t cursor, int found)
                 self->stored (&self->recs[i], self->arg);
         }
     if (!found)
-        im_peer_send_pull (self, p);
+        peer_send_pull (self, p);
     mesh_send_have (self, p, n);
     if (stored > 0 && !self->relay_at)
         self->relay_at = zclock_mono () + RELAY_DELAY_MS;
@@ -159,7 +159,7 @@ mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
      * cursor. */
     int stale = peer_is (p, IM_REGION_PULL, IM_PULL_STALE);
     if (!found)
-        im_peer_event (p, IM_EV_PULL_ANSWERED);
+        peer_event (p, IM_EV_PULL_ANSWERED);
     size_t n = 0;
     refusals_t rf;
     memcpy (rf.before, p->refused, sizeof rf.before);
@@ -169,7 +169,7 @@ mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
         p->refused[REFUSE_PROTOCOL]++;
         zsys_warning ("mesh: %s sent %zu records for a credit of %u: refused",
                       p->card.name, msg->count, p->asked);
-        im_peer_send_pull (self, p);
+        peer_send_pull (self, p);
         return;
     }
     if (!found && p->in.rate)
@@ -183,7 +183,7 @@ mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
                                the cursor was moved back, moves no cursor */
     if (n == 0 && cursor == p->cursor) {
         if (!found)
-            im_peer_send_pull (self, p); /* an empty answer: nothing to write */
+            peer_send_pull (self, p); /* an empty answer: nothing to write */
         return;
     }
     store (self, p, n, cursor, found);

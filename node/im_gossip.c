@@ -37,13 +37,13 @@ holds_slot (peer_t *p, const uint8_t *key)
 /* A newer key in the slot pushes out an older one: the cache can only forget,
  * which costs a duplicate, never a record. */
 void
-im_peer_holds_add (peer_t *p, const uint8_t *key)
+peer_holds_add (peer_t *p, const uint8_t *key)
 {
     memcpy (holds_slot (p, key), key, IM_MSG_HAVE_KEY);
 }
 
 int
-im_peer_holds_has (peer_t *p, const uint8_t *key)
+peer_holds_has (peer_t *p, const uint8_t *key)
 {
     return memcmp (holds_slot (p, key), key, IM_MSG_HAVE_KEY) == 0;
 }
@@ -64,7 +64,7 @@ mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n)
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
         zsock_t *sock;
         zframe_t *route;
-        if (p == from || !im_peer_connected (p) || im_peer_pull_link (p, self->router, &sock, &route))
+        if (p == from || !peer_connected (p) || peer_pull_link (p, self->router, &sock, &route))
             continue;
         size_t count = 0;
         for (size_t i = 0; i < n; i++) {
@@ -173,7 +173,7 @@ void
 mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
 {
     for (size_t i = 0; i < msg->count; i++)
-        im_peer_holds_add (p, msg->have + i * IM_MSG_HAVE_KEY);
+        peer_holds_add (p, msg->have + i * IM_MSG_HAVE_KEY);
     if (p->npending + msg->count > PENDING_MAX) {
         /* Written now rather than with the next batch from it. */
         if (im_store_want (self->store, p->pending, p->npending, p->card.node,
@@ -226,8 +226,8 @@ want_fn (const uint8_t *key, const uint8_t *node, int64_t noted, void *arg)
             holders[n++] = p;
     for (peer_t *p = zlistx_first (self->peers); p && n < IM_PEERS_MAX;
          p = zlistx_next (self->peers))
-        if (memcmp (p->card.node, node, IM_NODE_ID_SIZE) != 0 && im_peer_connected (p)
-            && im_peer_holds_has (p, key))
+        if (memcmp (p->card.node, node, IM_NODE_ID_SIZE) != 0 && peer_connected (p)
+            && peer_holds_has (p, key))
             holders[n++] = p;
     if (n == 0)
         return 0;
@@ -246,8 +246,8 @@ send_lazy (im_mesh_t *self)
     const char *name;
     zlistx_t *drop = zlistx_new ();
     for (name = zhashx_first (self->eager); name; name = zhashx_next (self->eager)) {
-        peer_t *e = im_peer_by_name (self, name);
-        if (!e || !im_peer_connected (e))
+        peer_t *e = peer_by_name (self, name);
+        if (!e || !peer_connected (e))
             zlistx_add_end (drop, (void *) zhashx_cursor (self->eager));
     }
     for (const char *k = zlistx_first (drop); k; k = zlistx_next (drop))
@@ -257,7 +257,7 @@ send_lazy (im_mesh_t *self)
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
         zsock_t *sock;
         zframe_t *route;
-        if (!im_peer_connected (p) || im_peer_pull_link (p, self->router, &sock, &route))
+        if (!peer_connected (p) || peer_pull_link (p, self->router, &sock, &route))
             continue;
         size_t n = 0;
         for (name = zhashx_first (self->eager); name && n < IM_MSG_CREDIT_MAX;
@@ -298,8 +298,8 @@ mesh_gossip_tick (im_mesh_t *self, int64_t now)
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
         zsock_t *sock;
         zframe_t *route;
-        if (!p->nwant || !im_peer_connected (p)
-            || im_peer_pull_link (p, self->router, &sock, &route))
+        if (!p->nwant || !peer_connected (p)
+            || peer_pull_link (p, self->router, &sock, &route))
             continue;
         im_msg_t fetch = { .id = IM_MSG_FETCH, .count = p->nwant, .have = p->want };
         if (mesh_send (self, sock, route, &fetch) == 0)

@@ -35,7 +35,7 @@ relink (peer_t *p, zsock_t *sock, zframe_t *route)
         return 0;
     p->parked_sock = sock;
     p->parked_route = zframe_dup (route);
-    im_peer_event (p, IM_EV_RELINKED);
+    peer_event (p, IM_EV_RELINKED);
     return 1;
 }
 
@@ -49,7 +49,7 @@ new_inbound (peer_t *p, zsock_t *sock, zframe_t *route, const im_msg_t *msg)
     zframe_destroy (&p->inbound);
     p->inbound = zframe_dup (route);
     if (!*p->endpoint && msg->id != IM_MSG_RECORDS)
-        im_peer_event (p, IM_EV_PULL_LOST); /* our pull went with the old connection */
+        peer_event (p, IM_EV_PULL_LOST); /* our pull went with the old connection */
     /* Its pull waited while it had no link: answer it if anything came in
      * meanwhile, else go on waiting on the new link. */
     return relink (p, sock, route);
@@ -73,14 +73,14 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
     if (p->session != msg->session) {
         if (p->session)
             zsys_info ("mesh: %s restarted", p->card.name);
-        im_peer_new_session (p, msg->session);
+        peer_new_session (p, msg->session);
     }
     self->lazy_dirty = 1; /* a new link: tell it again what to send */
     if (route && p->dealer && peer_is (p, IM_REGION_LINK, IM_LINK_HELLO) && p->hellos > 1
         && zclock_mono () - p->dialed_at > 2 * HELLO_RETRY_MS)
         /* It trusts us now, but our dealer may be one that libzmq gave
          * up on when it did not yet: dial again at once. */
-        im_peer_redial (self, p);
+        peer_redial (self, p);
     if (route) {
         /* Its link to our ROUTER: remember it and answer. */
         zframe_destroy (&p->inbound);
@@ -91,15 +91,15 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
         zsys_info ("mesh: %s connected", p->card.name);
     }
     else {
-        im_peer_event (p, IM_EV_HELLO_ANSWERED);
+        peer_event (p, IM_EV_HELLO_ANSWERED);
         p->hellos = 0;
         p->dealer_heard = zclock_mono ();
         zsys_info ("mesh: connected to %s", p->card.name);
     }
     /* A new link: any earlier pull is gone with the old one. */
     if ((route && !*p->endpoint) || (!route && *p->endpoint))
-        im_peer_event (p, IM_EV_PULL_LOST);
-    im_peer_send_pull (self, p);
+        peer_event (p, IM_EV_PULL_LOST);
+    peer_send_pull (self, p);
     return relinked;
 }
 
@@ -110,10 +110,10 @@ handle_ping (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_
     if (p->session && msg->session != p->session) {
         /* It restarted behind a link that stayed up: start again. */
         zsys_info ("mesh: %s restarted", p->card.name);
-        im_peer_new_session (p, 0);
-        im_peer_event (p, IM_EV_LINK_LOST);
+        peer_new_session (p, 0);
+        peer_event (p, IM_EV_LINK_LOST);
         p->next_hello = 0;
-        im_peer_drop_parked (p);
+        peer_drop_parked (p);
     }
     p->their_seq = msg->cursor;
     if (msg->id == IM_MSG_PING) {
@@ -212,7 +212,7 @@ handle_router (im_mesh_t *self)
     peer_t *p = user && strlen (user) == 64
                         && sodium_hex2bin (key, sizeof key, user, 64, NULL, &binlen, NULL) == 0
                         && binlen == 32
-                    ? im_peer_by_curve (self, key)
+                    ? peer_by_curve (self, key)
                     : NULL;
     if (!p)
         self->removed_refused++; /* a peer removed since its handshake */
@@ -255,11 +255,11 @@ tick_link (im_mesh_t *self, peer_t *p, int64_t now)
     im_msg_t *msg = self->msg;
     if (p->redial_at && now >= p->redial_at) {
         p->redial_at = 0;
-        im_peer_redial (self, p);
+        peer_redial (self, p);
     }
     if (*p->endpoint && !p->dealer && now >= p->next_hello) {
         /* The last dial failed (no socket could be made): try again. */
-        im_peer_dial (self, p);
+        peer_dial (self, p);
         p->next_hello = now + HELLO_RETRY_MS;
     }
     if (p->dealer && peer_is (p, IM_REGION_LINK, IM_LINK_READY)
@@ -267,8 +267,8 @@ tick_link (im_mesh_t *self, peer_t *p, int64_t now)
         /* Nothing on our dealer for a while, though we PING it every
          * second: the link is gone (the other side may have refused us
          * on reconnect). Say HELLO again, and dial anew if unanswered. */
-        im_peer_event (p, IM_EV_LINK_LOST);
-        im_peer_event (p, IM_EV_PULL_LOST);
+        peer_event (p, IM_EV_LINK_LOST);
+        peer_event (p, IM_EV_PULL_LOST);
         p->next_hello = 0;
         p->hellos = 0;
     }
@@ -277,7 +277,7 @@ tick_link (im_mesh_t *self, peer_t *p, int64_t now)
          * refused (we were not yet on its trust list): after a few
          * unanswered HELLOs, dial again with a new socket. */
         if (++p->hellos > HELLO_REDIAL) {
-            im_peer_redial_unanswered (self, p);
+            peer_redial_unanswered (self, p);
             p->hellos = 1;
         }
         mesh_fill_hello (self, msg);
@@ -312,9 +312,9 @@ tick_peer (im_mesh_t *self, peer_t *p, int64_t now)
          * link is alive, and the puller asks again. */
         mesh_serve_parked (self, p, 1);
     if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE) && now - p->pulled_at >= PULL_RESEND_MS)
-        im_peer_event (p, IM_EV_PULL_LOST);
+        peer_event (p, IM_EV_PULL_LOST);
     if (peer_is (p, IM_REGION_PULL, IM_PULL_IDLE))
-        im_peer_send_pull (self, p);
+        peer_send_pull (self, p);
 }
 
 void
@@ -354,10 +354,10 @@ mesh_router_bind (im_mesh_t *self, char *err, size_t errsz)
              * on its next connection, which its dealer makes at once. */
             if (peer_is (p, IM_REGION_SERVE, IM_SERVE_PARKED) && p->parked_route) {
                 zframe_destroy (&p->parked_route);
-                im_peer_event (p, IM_EV_ROUTER_CUT);
+                peer_event (p, IM_EV_ROUTER_CUT);
             }
             if (!*p->endpoint)
-                im_peer_event (p, IM_EV_PULL_LOST);
+                peer_event (p, IM_EV_PULL_LOST);
         }
     }
     self->router = zsock_new (ZMQ_ROUTER);
@@ -430,7 +430,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
         im_mesh_destroy (&self);
         return NULL;
     }
-    zlistx_set_destructor (self->peers, im_peer_destroy);
+    zlistx_set_destructor (self->peers, peer_destroy);
     zhashx_set_destructor (self->eager, (zhashx_destructor_fn *) zstr_free);
     /* The ZAP handler comes first: a CURVE server without one lets any key
      * in. */
@@ -443,7 +443,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     zsock_set_linger (self->zap, 0);
     zpoller_add (poller, self->zap);
     for (size_t i = 0; i < config->npeers; i++) {
-        peer_t *p = im_peer_new (self, config, &config->peers[i]);
+        peer_t *p = peer_new (self, config, &config->peers[i]);
         if (p)
             zlistx_add_end (self->peers, p);
     }
@@ -513,7 +513,7 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
     for (size_t i = 0; i < ngone; i++) {
         zsys_info ("mesh: %s is no longer a peer", gone[i]->card.name);
         cut = 1;
-        im_peer_remove (self, gone[i]);
+        peer_remove (self, gone[i]);
     }
     peer_t *p;
     /* Kept peers take their new rules. */
@@ -536,7 +536,7 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
             /* What it may now have is sent from the start of our log;
              * what it may no longer have stops here. */
             p->policy = *pol;
-            im_peer_event (p, IM_EV_POLICY_CHANGED);
+            peer_event (p, IM_EV_POLICY_CHANGED);
             p->rescan_pos = 0;
             p->rescan_end = seq;
             zsys_info ("mesh: %s now has policy '%s'", p->card.name, pol->name);
@@ -554,7 +554,7 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
             p->in = conf->in;
             p->cursor = 0;
             if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE))
-                im_peer_event (p, IM_EV_CURSOR_REWOUND);
+                peer_event (p, IM_EV_CURSOR_REWOUND);
             if (im_store_set_cursor (self->store, p->card.node, 0) != 0)
                 zsys_error ("mesh: cannot move the cursor of %s back: %s", p->card.name,
                             strerror (errno));
@@ -564,12 +564,12 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
     }
     /* Added peers come. */
     for (size_t i = 0; i < config->npeers; i++)
-        if (!im_peer_by_name (self, config->peers[i].card.name)) {
-            p = im_peer_new (self, config, &config->peers[i]);
+        if (!peer_by_name (self, config->peers[i].card.name)) {
+            p = peer_new (self, config, &config->peers[i]);
             if (p && mesh_rotating (self))
                 /* Added during our rotation: it was given our card as it
                  * is now, with the new key. */
-                im_peer_event (p, IM_EV_ADDED_ROTATING);
+                peer_event (p, IM_EV_ADDED_ROTATING);
             if (p) {
                 zlistx_add_end (self->peers, p);
                 zsys_info ("mesh: %s is a peer", p->card.name);
@@ -587,7 +587,7 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
 const uint8_t *
 im_mesh_peer_node (im_mesh_t *self, const char *name)
 {
-    peer_t *p = im_peer_by_name (self, name);
+    peer_t *p = peer_by_name (self, name);
     return p ? p->card.node : NULL;
 }
 
@@ -614,7 +614,7 @@ im_mesh_peers (im_mesh_t *self)
         sodium_bin2hex (node, sizeof node, p->card.node, 32);
         json_t *o = json_pack (
             "{s:s, s:s, s:s, s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:o}", "name", p->card.name,
-            "node", node, "endpoint", p->endpoint, "connected", im_peer_connected (p),
+            "node", node, "endpoint", p->endpoint, "connected", peer_connected (p),
             "last_contact",
             p->last_contact ? json_string (im_time_format (p->last_contact, when))
                             : json_null (),

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_mesh_int.h -- private to the files of the peer engine (im_mesh.c and
- * im_peer.c, im_zap.c, im_serve.c, im_apply.c, im_gossip.c, im_rotate.c): the
+ * im_mesh_peer.c, im_zap.c, im_serve.c, im_apply.c, im_gossip.c, im_rotate.c): the
  * mesh's and a peer's structs, the engine's constants and the functions the
  * files share. Nothing outside node/im_*.c of the mesh includes it. */
 #ifndef IM_MESH_INT_H
@@ -48,12 +48,12 @@ enum {
     REFUSE_COUNT
 };
 
-/* A peer (im_peer.c): its card, links, cursors, caches and counts. Its
+/* A peer (im_mesh_peer.c; its states: im_peer.c): its card, links, cursors, caches and counts. Its
  * states are in STATES, never in loose flags (SPEC.md, "Peer states"). */
 typedef struct _im_peer_t peer_t;
 struct _im_peer_t {
     im_card_t card;
-    im_peer_states_t states;        /* changed by im_peer_event only */
+    im_peer_states_t states;        /* changed by peer_event only */
     char endpoint[IM_ENDPOINT_MAX]; /* "" when it only dials in */
     zsock_t *dealer;                /* our link to it, when it has an endpoint */
     int hellos;                     /* HELLOs sent since the dealer was made */
@@ -151,26 +151,26 @@ peer_is (const peer_t *p, im_peer_region_t r, int s)
     return p->states.of[r] == s;
 }
 
-/* --- im_peer.c: the peer class ------------------------------------------ */
+/* --- im_mesh_peer.c: a peer's life in the mesh --------------------------- */
 
 /* Moves P by EVENT through its region's table (im_peer_step); an event with
  * no transition from P's state is logged and refused. Returns 0 or -1. */
-int im_peer_event (peer_t *p, im_peer_event_t event);
-peer_t *im_peer_new (im_mesh_t *self, const im_config_t *config,
+int peer_event (peer_t *p, im_peer_event_t event);
+peer_t *peer_new (im_mesh_t *self, const im_config_t *config,
                      const im_peer_conf_t *conf);
-void im_peer_destroy (void **item);
-void im_peer_remove (im_mesh_t *self, peer_t *p);
-peer_t *im_peer_by_name (im_mesh_t *self, const char *name);
-peer_t *im_peer_by_curve (im_mesh_t *self, const uint8_t *curve);
-peer_t *im_peer_by_node (im_mesh_t *self, const uint8_t *node);
-int im_peer_connected (const peer_t *p);
-void im_peer_drop_parked (peer_t *p);
-void im_peer_new_session (peer_t *p, uint64_t session);
-int im_peer_dial (im_mesh_t *self, peer_t *p);
-void im_peer_redial (im_mesh_t *self, peer_t *p);
-void im_peer_redial_unanswered (im_mesh_t *self, peer_t *p);
-int im_peer_pull_link (peer_t *p, zsock_t *router, zsock_t **sock, zframe_t **route);
-void im_peer_send_pull (im_mesh_t *self, peer_t *p);
+void peer_destroy (void **item);
+void peer_remove (im_mesh_t *self, peer_t *p);
+peer_t *peer_by_name (im_mesh_t *self, const char *name);
+peer_t *peer_by_curve (im_mesh_t *self, const uint8_t *curve);
+peer_t *peer_by_node (im_mesh_t *self, const uint8_t *node);
+int peer_connected (const peer_t *p);
+void peer_drop_parked (peer_t *p);
+void peer_new_session (peer_t *p, uint64_t session);
+int peer_dial (im_mesh_t *self, peer_t *p);
+void peer_redial (im_mesh_t *self, peer_t *p);
+void peer_redial_unanswered (im_mesh_t *self, peer_t *p);
+int peer_pull_link (peer_t *p, zsock_t *router, zsock_t **sock, zframe_t **route);
+void peer_send_pull (im_mesh_t *self, peer_t *p);
 int mesh_rotating (im_mesh_t *self);
 int mesh_send_in (zsock_t *sock, zframe_t *route, const im_msg_t *msg, uint8_t *buf);
 int mesh_send (im_mesh_t *self, zsock_t *sock, zframe_t *route, const im_msg_t *msg);
@@ -182,8 +182,8 @@ void mesh_handle_zap (im_mesh_t *self);
 
 /* --- im_gossip.c --------------------------------------------------------- */
 void mesh_record_key (const im_record_t *rec, uint8_t key[IM_MSG_HAVE_KEY]);
-void im_peer_holds_add (peer_t *p, const uint8_t *key);
-int im_peer_holds_has (peer_t *p, const uint8_t *key);
+void peer_holds_add (peer_t *p, const uint8_t *key);
+int peer_holds_has (peer_t *p, const uint8_t *key);
 int mesh_cmp_node_id (const void *a, const void *b);
 void mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n);
 void mesh_note_eager (im_mesh_t *self, peer_t *from, const im_record_t *rec);

@@ -9,7 +9,6 @@
 #include <stddef.h>
 
 /* A peer of the mesh; its struct is private to the mesh (im_mesh_int.h). */
-typedef struct _im_peer_t im_peer_t;
 
 typedef enum {
     IM_REGION_LINK,   /* our dealer to it, when it has an endpoint */

@@ -54,7 +54,7 @@ mesh_handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
          * key just after it (and, while the grace period lasts, with each
          * key in turn if one goes unanswered). */
         if (p->dealer) {
-            im_peer_event (p, IM_EV_DIAL_NEW_KEY);
+            peer_event (p, IM_EV_DIAL_NEW_KEY);
             p->redial_at = zclock_mono () + 300;
         }
         char until[IM_TIME_STR_SIZE];
@@ -77,7 +77,7 @@ mesh_handle_rotated (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
         return;
     }
     if (peer_is (p, IM_REGION_ROTATE, IM_ROTATE_TELLING)) {
-        im_peer_event (p, IM_EV_ROTATED);
+        peer_event (p, IM_EV_ROTATED);
         zsys_info ("mesh: %s knows our new CURVE key", p->card.name);
         if (p->dealer)
             p->redial_at = zclock_mono (); /* with our new key, after this */
@@ -98,7 +98,7 @@ mesh_rotate_tick (im_mesh_t *self, int64_t now)
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
         if (p->prev_until && p->prev_until <= wall) {
             p->prev_until = 0;
-            im_peer_event (p, IM_EV_DIAL_NEW_KEY);
+            peer_event (p, IM_EV_DIAL_NEW_KEY);
             cut = 1;
             zsys_info ("mesh: the previous CURVE key of %s is no longer accepted",
                        p->card.name);
@@ -123,7 +123,7 @@ mesh_rotate_tick (im_mesh_t *self, int64_t now)
         zsock_t *sock;
         zframe_t *route;
         if (!p->session || now - p->rotate_at < ROTATE_EVERY_MS
-            || im_peer_pull_link (p, self->router, &sock, &route))
+            || peer_pull_link (p, self->router, &sock, &route))
             continue;
         if (!made && im_identity_rotation (self->identity, rot.rotation) != 0)
             return;
@@ -150,7 +150,7 @@ im_mesh_keys_changed (im_mesh_t *self)
         /* A new rotation: every peer is told. The ROUTER goes on serving
          * the key it has, now the previous one, until all know the new. */
         for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
-            im_peer_event (p, IM_EV_ROTATION_BEGAN);
+            peer_event (p, IM_EV_ROTATION_BEGAN);
             p->rotate_at = 0;
         }
         self->router_prev = zlistx_size (self->peers) > 0;

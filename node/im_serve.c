@@ -63,7 +63,7 @@ serve_fn (const im_store_change_t *c, void *arg)
         uint64_t sent = 0;
         if (msg->count >= IM_MSG_CREDIT_MAX || s->self->nsent >= IM_MSG_CREDIT_MAX)
             return 1;
-        if (!mesh_shareable (s->self, c, s->peer, NULL, 0) || im_peer_holds_has (s->peer, key)
+        if (!mesh_shareable (s->self, c, s->peer, NULL, 0) || peer_holds_has (s->peer, key)
             || (im_store_sent_version (s->self->store, s->peer->card.node, c->rec->origin,
                                        c->rec->id, &sent, NULL) == 0
                 && sent >= c->rec->version)) {
@@ -71,7 +71,7 @@ serve_fn (const im_store_change_t *c, void *arg)
             return 0;
         }
     }
-    else if (!mesh_shareable (s->self, c, s->peer, NULL, 0) || im_peer_holds_has (s->peer, key)) {
+    else if (!mesh_shareable (s->self, c, s->peer, NULL, 0) || peer_holds_has (s->peer, key)) {
         msg->cursor = c->seq;
         return 0;
     }
@@ -150,7 +150,7 @@ serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                            &last) < 0) {
             zsys_error ("mesh: reading the change log for %s: %s", p->card.name,
                         strerror (errno));
-            im_peer_event (p, IM_EV_RESCAN_DONE);
+            peer_event (p, IM_EV_RESCAN_DONE);
             return 0;
         }
         /* Unless cut short, everything read was answered for. */
@@ -165,7 +165,7 @@ serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         }
         p->rescan_pos = s.pos;
         if (done) {
-            im_peer_event (p, IM_EV_RESCAN_DONE);
+            peer_event (p, IM_EV_RESCAN_DONE);
             zsys_info ("mesh: %s has been sent what its new policy allows", p->card.name);
         }
         if (msg->count == 0)
@@ -249,11 +249,11 @@ mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
 {
     uint64_t cursor = msg->cursor;
     uint16_t credit = msg->credit;
-    im_peer_drop_parked (p);
+    peer_drop_parked (p);
     p->acked = cursor;
     if (mesh_serve (self, p, sock, route, cursor, credit, 0))
         return;
-    im_peer_event (p, IM_EV_PARK);
+    peer_event (p, IM_EV_PARK);
     p->parked_sock = sock;
     p->parked_route = route ? zframe_dup (route) : NULL;
     p->parked_cursor = cursor;
@@ -279,7 +279,7 @@ mesh_serve_parked (im_mesh_t *self, peer_t *p, int force)
         || !mesh_serve (self, p, p->parked_sock, p->parked_route, p->parked_cursor,
                         p->parked_credit, force))
         return 0;
-    im_peer_drop_parked (p);
+    peer_drop_parked (p);
     return 1;
 }
 
@@ -294,7 +294,7 @@ json_t *
 im_mesh_explain (im_mesh_t *self, const uint8_t *origin, const uint8_t *id,
                  const char *peer, char *err, size_t errsz)
 {
-    peer_t *p = im_peer_by_name (self, peer);
+    peer_t *p = peer_by_name (self, peer);
     if (!p) {
         im_fail (ENOENT, err, errsz, "no peer named %s on the trust list", peer);
         return NULL;
@@ -322,7 +322,7 @@ im_mesh_explain (im_mesh_t *self, const uint8_t *origin, const uint8_t *id,
     im_node_format (origin, node);
     im_id_format (id, idtext);
     im_node_format (c.from, from);
-    peer_t *src = im_peer_by_node (self, c.from);
+    peer_t *src = peer_by_node (self, c.from);
     json_t *o = json_pack ("{s:s, s:s, s:s, s:I, s:s, s:s, s:b, s:s, s:i, s:s}", "id", idtext,
                            "origin", node, "peer", p->card.name, "version",
                            (json_int_t) rec->version, "tlp", im_tlp_name (rec->tlp),

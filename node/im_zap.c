@@ -28,7 +28,7 @@ mesh_handle_zap (im_mesh_t *self)
     peer_t *p = NULL;
     if (version && streq (version, "1.0") && mechanism && streq (mechanism, "CURVE")
         && domain && streq (domain, ZAP_DOMAIN) && key && zframe_size (key) == 32)
-        p = im_peer_by_curve (self, zframe_data (key));
+        p = peer_by_curve (self, zframe_data (key));
     if (!p) {
         self->handshakes_refused++;
         char hex[65] = "?";

@@ -100,12 +100,15 @@ ok(not cycles, "no header includes itself through others (%d headers)" % len(gra
 # Module cycles: a module (im_x.c with im_x.h, or a family im_x_*.c sharing
 # im_x_int.h) depends on the modules whose headers any of its files include.
 def module(name):
+    """im_x_y.c is part of module im_x when im_x.h (or im_x_int.h) exists
+    and im_x_y.h does not; otherwise it is its own module."""
     base = name[:-2]
-    for h in sorted(where, key=len, reverse=True):
-        stem = h[:-2]
-        if stem.endswith("_int"):
-            stem = stem[:-4]
-        if base == stem or base.startswith(stem + "_") and (stem + "_int.h") in where:
+    if base.endswith("_int"):
+        base = base[:-4]
+    parts = base.split("_")
+    for cut in range(len(parts) - 1, 1, -1):
+        stem = "_".join(parts[:cut])
+        if (stem + ".h" in where or stem + "_int.h" in where) and base + ".h" not in where:
             return stem
     return base
 

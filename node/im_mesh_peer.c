@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_mesh_peer.c -- a peer's life in the mesh: made, dialled, made anew and
+ * dropped; found by name, key or node id; the links its messages go over; and
+ * every change of its states, through im_peer_step's tables. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <czmq.h>
+#include <sodium.h>
+
+#include "im_mesh_int.h"
+
+int
+peer_event (peer_t *p, im_peer_event_t event)
+{
+    if (im_peer_step (&p->states, event) == 0)
+        return 0;
+    im_peer_region_t region = im_peer_event_region (event);
+    int saved = errno;
+    int state = region < IM_REGION_COUNT ? p->states.of[region] : -1;
+    zsys_warning ("mesh: %s: event '%s' refused in %s state '%s'", p->card.name,
+                  im_peer_event_name (event), im_peer_region_name (region),
+                  im_peer_state_name (region, state));
+    errno = saved;
+    return -1;
+}
+
+/* --- A peer's life ------------------------------------------------------ */
+
+void
+peer_drop_parked (peer_t *p)
+{
+    peer_event (p, IM_EV_UNPARK);
+    p->parked_sock = NULL;
+    zframe_destroy (&p->parked_route);
+}
+
+void
+peer_destroy (void **item)
+{
+    peer_t *p = *item;
+    if (!p)
+        return;
+    zsock_destroy (&p->dealer);
+    zframe_destroy (&p->inbound);
+    peer_drop_parked (p);
+    free (p->holds);
+    free (p->lazy);
+    free (p->want);
+    free (p->pending);
+    free (p);
+    *item = NULL;
+}
+
+peer_t *
+peer_by_name (im_mesh_t *self, const char *name)
+{
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        if (strcmp (p->card.name, name) == 0)
+            return p;
+    return NULL;
+}
+
+/* The peer whose key CURVE is: its current one, or the one before its last
+ * rotation while that still works. */
+peer_t *
+peer_by_curve (im_mesh_t *self, const uint8_t *curve)
+{
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        if (sodium_memcmp (p->card.curve, curve, 32) == 0
+            || (p->prev_until && sodium_memcmp (p->prev_curve, curve, 32) == 0
+                && p->prev_until > im_time_now ()))
+            return p;
+    return NULL;
+}
+
+peer_t *
+peer_by_node (im_mesh_t *self, const uint8_t *node)
+{
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        if (memcmp (p->card.node, node, IM_NODE_ID_SIZE) == 0)
+            return p;
+    return NULL;
+}
+
+/* We are in a rotation's grace period: our previous key still works. */
+int
+mesh_rotating (im_mesh_t *self)
+{
+    return im_identity_curve_previous_public (self->identity)
+           && im_identity_previous_until (self->identity) > im_time_now ();
+}
+
+/* Connected: heard from lately, and the link we pull it over works. */
+int
+peer_connected (const peer_t *p)
+{
+    return p->session && zclock_mono () - p->last_heard < DOWN_MS
+           && (*p->endpoint ? peer_is (p, IM_REGION_LINK, IM_LINK_READY) : p->inbound != NULL);
+}
+
+/* Encodes MSG into BUF (IM_MSG_MAX bytes) and sends it on SOCK, after ROUTE
+ * on the ROUTER, without waiting. Returns 0, or -1 with errno (EAGAIN: the
+ * peer's queue is full). */
+int
+mesh_send_in (zsock_t *sock, zframe_t *route, const im_msg_t *msg, uint8_t *buf)
+{
+    size_t len;
+    if (im_msg_encode (msg, buf, IM_MSG_MAX, &len) != 0) {
+        zsys_error ("mesh: cannot encode %s: %s", im_msg_name (msg->id), strerror (errno));
+        return -1;
+    }
+    void *handle = zsock_resolve (sock);
+    if (route && zmq_send (handle, zframe_data (route), zframe_size (route),
+                           ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    return zmq_send (handle, buf, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+}
+
+/* Sends MSG to P on SOCK (with ROUTE on the ROUTER). Returns 0 or -1. */
+int
+mesh_send (im_mesh_t *self, zsock_t *sock, zframe_t *route, const im_msg_t *msg)
+{
+    return mesh_send_in (sock, route, msg, self->buf);
+}
+
+uint64_t
+mesh_last_seq (im_mesh_t *self)
+{
+    im_store_stats_t st;
+    return im_store_stats (self->store, &st) == 0 ? st.last_seq : 0;
+}
+
+void
+mesh_fill_hello (im_mesh_t *self, im_msg_t *msg)
+{
+    msg->id = IM_MSG_HELLO;
+    msg->version = IM_MSG_VERSION;
+    memcpy (msg->node, im_identity_node (self->identity), IM_NODE_ID_SIZE);
+    msg->session = self->session;
+    snprintf (msg->name, sizeof msg->name, "%s", self->name);
+}
+
+/* The link we pull P over: our dealer, or its connection to our ROUTER. */
+int
+peer_pull_link (peer_t *p, zsock_t *router, zsock_t **sock, zframe_t **route)
+{
+    if (*p->endpoint) {
+        if (!p->dealer || !peer_is (p, IM_REGION_LINK, IM_LINK_READY))
+            return -1;
+        *sock = p->dealer;
+        *route = NULL;
+        return 0;
+    }
+    if (!p->inbound)
+        return -1;
+    *sock = router;
+    *route = p->inbound;
+    return 0;
+}
+
+void
+peer_send_pull (im_mesh_t *self, peer_t *p)
+{
+    zsock_t *sock;
+    zframe_t *route;
+    if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE)
+        || peer_pull_link (p, self->router, &sock, &route))
+        return;
+    uint16_t credit = PULL_CREDIT;
+    if (p->in.rate) {
+        /* A token bucket of RATE a second, holding at most RATE (and at
+         * least one record's worth): ask only for what it holds. */
+        int64_t now = zclock_mono ();
+        double cap = p->in.rate > 1 ? p->in.rate : 1;
+        p->tokens += (double) (now - p->tokens_at) * p->in.rate / 1000.0;
+        if (p->tokens > cap)
+            p->tokens = cap;
+        p->tokens_at = now;
+        if (p->tokens < 1)
+            return; /* im_mesh_tick asks again */
+        if (p->tokens < credit)
+            credit = (uint16_t) p->tokens;
+    }
+    im_msg_t *msg = self->msg;
+    msg->id = IM_MSG_PULL;
+    msg->cursor = p->cursor;
+    msg->credit = credit;
+    if (mesh_send (self, sock, route, msg) == 0) {
+        /* This pull asks from the cursor as it is now. */
+        peer_event (p, IM_EV_PULL_SENT);
+        p->asked = credit;
+        p->pulled_at = zclock_mono ();
+    }
+}
+
+int
+peer_dial (im_mesh_t *self, peer_t *p)
+{
+    if (!*p->endpoint)
+        return 0;
+    p->dealer = zsock_new (ZMQ_DEALER);
+    if (!p->dealer)
+        return -1;
+    /* In its rotation's grace period we try its new key and its previous
+     * one in turn; in ours, it gets our previous key until it knows the
+     * new one. */
+    if (peer_is (p, IM_REGION_DIAL, IM_DIAL_PREVIOUS) && p->prev_until <= im_time_now ())
+        peer_event (p, IM_EV_DIAL_NEW_KEY);
+    int ours_prev = mesh_rotating (self) && !peer_is (p, IM_REGION_ROTATE, IM_ROTATE_ACKED);
+    zsock_set_curve_serverkey (p->dealer, peer_is (p, IM_REGION_DIAL, IM_DIAL_PREVIOUS)
+                                              ? p->prev_z85
+                                              : p->card.curve_z85);
+    zsock_set_curve_publickey (p->dealer,
+                               ours_prev ? im_identity_curve_previous_public (self->identity)
+                                         : im_identity_curve_public (self->identity));
+    zsock_set_curve_secretkey (p->dealer,
+                               ours_prev ? im_identity_curve_previous_secret (self->identity)
+                                         : im_identity_curve_secret (self->identity));
+    zsock_set_immediate (p->dealer, 1);
+    zsock_set_linger (p->dealer, 0);
+    zsock_set_sndhwm (p->dealer, 100);
+    zsock_set_rcvhwm (p->dealer, 100);
+    zsock_set_maxmsgsize (p->dealer, IM_MSG_MAX + 64);
+    zsock_set_reconnect_ivl (p->dealer, 100);
+    zsock_set_reconnect_ivl_max (p->dealer, 5000);
+    zsock_set_heartbeat_ivl (p->dealer, PING_MS);
+    zsock_set_heartbeat_timeout (p->dealer, DOWN_MS);
+    if (zsock_connect (p->dealer, "%s", p->endpoint) != 0) {
+        zsys_warning ("mesh: cannot dial %s at %s", p->card.name, p->endpoint);
+        zsock_destroy (&p->dealer);
+        return -1;
+    }
+    zpoller_add (self->poller, p->dealer);
+    p->next_hello = 0;
+    p->dialed_at = zclock_mono ();
+    return 0;
+}
+
+/* Makes the dealer anew (libzmq gives up on a connection whose handshake the
+ * other side refused): a pull parked on the old one goes with it. */
+void
+peer_redial (im_mesh_t *self, peer_t *p)
+{
+    if (p->dealer) {
+        if (!peer_is (p, IM_REGION_SERVE, IM_SERVE_IDLE) && p->parked_sock == p->dealer)
+            peer_drop_parked (p);
+        zpoller_remove (self->poller, p->dealer);
+        zsock_destroy (&p->dealer);
+    }
+    peer_event (p, IM_EV_LINK_LOST);
+    p->hellos = 0;
+    if (*p->endpoint)
+        peer_event (p, IM_EV_PULL_LOST);
+    peer_dial (self, p);
+}
+
+/* Unanswered: in the peer's rotation grace period, the other of its keys is
+ * tried next. */
+void
+peer_redial_unanswered (im_mesh_t *self, peer_t *p)
+{
+    if (p->prev_until > im_time_now ())
+        peer_event (p, IM_EV_DIAL_OTHER_KEY);
+    peer_redial (self, p);
+}
+
+/* A peer's session changed: what we knew of its store is void. */
+void
+peer_new_session (peer_t *p, uint64_t session)
+{
+    p->session = session;
+    peer_event (p, IM_EV_PULL_LOST);
+    p->nlazy = 0;
+    memset (p->holds, 0, (size_t) HOLDS_SLOTS * IM_MSG_HAVE_KEY);
+}
+
+peer_t *
+peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf)
+{
+    peer_t *p = calloc (1, sizeof *p);
+    if (p && (!(p->holds = calloc (HOLDS_SLOTS, IM_MSG_HAVE_KEY))
+              || !(p->lazy = calloc (IM_MSG_CREDIT_MAX, IM_NODE_ID_SIZE))
+              || !(p->want = calloc (IM_MSG_CREDIT_MAX, IM_MSG_HAVE_KEY))
+              || !(p->pending = calloc (PENDING_MAX, IM_MSG_HAVE_KEY)))) {
+        free (p->want);
+        free (p->holds);
+        free (p->lazy);
+        free (p);
+        p = NULL;
+    }
+    if (!p)
+        return NULL;
+    p->card = conf->card;
+    p->states = (im_peer_states_t) IM_PEER_STATES_INIT;
+    if (conf->prev_until > im_time_now ()) {
+        memcpy (p->prev_curve, conf->prev_curve, 32);
+        memcpy (p->prev_z85, conf->prev_curve_z85, sizeof p->prev_z85);
+        p->prev_until = conf->prev_until;
+    }
+    snprintf (p->endpoint, sizeof p->endpoint, "%s", conf->endpoint);
+    p->policy = *im_config_peer_policy (config, conf);
+    p->in = conf->in;
+    p->tokens = p->in.rate;
+    p->tokens_at = zclock_mono ();
+    im_store_cursor (self->store, p->card.node, &p->cursor);
+    peer_dial (self, p);
+    return p;
+}
+
+void
+peer_remove (im_mesh_t *self, peer_t *p)
+{
+    if (p->dealer)
+        zpoller_remove (self->poller, p->dealer);
+    for (int r = 0; r < REFUSE_COUNT; r++)
+        self->removed_refused += p->refused[r];
+    void *handle = zlistx_find (self->peers, p);
+    if (handle)
+        zlistx_delete (self->peers, handle);
+}
