@@ -15,7 +15,7 @@
 #include <czmq.h>
 #include <sodium.h>
 
-#include "im_config.h"
+#include "im_dir.h"
 #include "im_identity.h"
 #include "im_msg.h"
 #include "im_time.h"

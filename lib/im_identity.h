@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "im_config.h"
 #include "im_msg.h"
 #include "im_record.h"
 

@@ -13,7 +13,7 @@
 
 #include <sodium.h>
 
-#include "im_config.h"
+#include "im_name.h"
 #include "im_policy.h"
 #include "im_util.h"
 
