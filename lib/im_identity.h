@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_identity.h -- a node's identity: its Ed25519 signing key (the node id)
  * and its CURVE key for CurveZMQ, kept in DIR/keys, secrets mode 0600. */
 #ifndef IM_IDENTITY_H
