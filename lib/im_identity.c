@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_identity.c -- creating, loading and describing a node's keys. The
  * secrets are written once, 0600, with O_EXCL, and never printed or logged;
  * memory that held them is wiped (sodium_memzero) when the identity goes. */
@@ -15,7 +16,7 @@
 #include <czmq.h>
 #include <sodium.h>
 
-#include "im_config.h"
+#include "im_dir.h"
 #include "im_identity.h"
 #include "im_msg.h"
 #include "im_time.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_policy.c -- the sharing rules of SPEC.md, "Sharing policy": the record's
  * marking first (validity, recipients, label, reach), then the partner's
  * outbound policy or this node's inbound rules for it. Each decision names
@@ -13,7 +14,7 @@
 
 #include <sodium.h>
 
-#include "im_config.h"
+#include "im_name.h"
 #include "im_policy.h"
 #include "im_util.h"
 

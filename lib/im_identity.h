@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_identity.h -- a node's identity: its Ed25519 signing key (the node id)
  * and its CURVE key for CurveZMQ, kept in DIR/keys, secrets mode 0600. */
 #ifndef IM_IDENTITY_H
@@ -6,7 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "im_config.h"
 #include "im_msg.h"
 #include "im_record.h"
 

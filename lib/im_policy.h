@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_policy.h -- sharing policy (SPEC.md, "Sharing policy"): whether a record
  * may go to a peer (the record's own marking, then the peer's outbound
  * policy) and whether a record a peer brought may be held here (the marking

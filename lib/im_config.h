@@ -1,5 +1,7 @@
-/* im_config.h -- where a node lives (its data directory) and what its
- * configuration file (ZPL, czmq's zconfig) says, checked on load. */
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_config.h -- what a node's configuration file (ZPL, czmq's zconfig)
+ * says, checked on load (im_config.c), and the changes made to it
+ * (im_config_edit.c). Where the node lives is im_dir.h. */
 #ifndef IM_CONFIG_H
 #define IM_CONFIG_H
 
@@ -7,16 +9,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "im_dir.h"
+#include "im_name.h"
 #include "im_policy.h"
 
-#define IM_CONFIG_FILE "intelmesh.conf"
-#define IM_PID_FILE "intelmeshd.pid"
-#define IM_STORE_DIR "store"
-#define IM_NAME_MAX 64
-#define IM_ENDPOINT_MAX 256
 #define IM_DEFAULT_PUB "tcp://127.0.0.1:7651"
 #define IM_DEFAULT_LISTEN_PORT 7650
-#define IM_PATH_MAX 1024
 #define IM_KEY_GRACE_DEFAULT (7 * 86400)
 #define IM_KEY_GRACE_MIN 5                 /* seconds */
 #define IM_KEY_GRACE_MAX (365 * 86400)
@@ -106,14 +104,6 @@ int im_config_peer_add (const char *dir, const im_peer_conf_t *peer, char *err,
  * is none). */
 int im_config_peer_remove (const char *dir, const char *name, char *err, size_t errsz);
 
-/* The data directory: OPT when given, else $INTELMESH_DIR, else
- * /var/lib/intelmesh for root and ~/.local/share/intelmesh for others.
- * Returns 0, or -1 with errno (ENAMETOOLONG, ENOENT without a home). */
-int im_dir_resolve (const char *opt, char *out, size_t outsz);
-
-/* DIR/FILE into OUT. Returns 0 or -1 with errno ENAMETOOLONG. */
-int im_dir_path (const char *dir, const char *file, char *out, size_t outsz);
-
 /* Loads DIR/intelmesh.conf over the defaults. Unknown settings, bad values,
  * unknown policy names and contradictory rules are refused with a reason
  * naming the file, line and setting ("intelmesh.conf:12: ..."). Returns 0 or -1 with
@@ -124,19 +114,5 @@ int im_config_load (const char *dir, im_config_t *cfg, char *err, size_t errsz);
  * Refuses to overwrite (EEXIST). */
 int im_config_write_default (const char *dir, const char *name, const char *listen,
                              const char *pub, char *err, size_t errsz);
-
-/* 1 when NAME is a valid node name (letters, digits, '.', '_', '-'; 1..64). */
-int im_name_valid (const char *name);
-
-/* 1 when ENDPOINT is a tcp:// or ipc:// endpoint intelmesh can use. */
-int im_endpoint_valid (const char *endpoint);
-
-/* Takes the daemon's lock on DIR/intelmeshd.pid and writes our pid there.
- * Returns the open descriptor (keep it open while running), or -1 with errno
- * EAGAIN when another process holds it (its pid in *HOLDER). */
-int im_pidfile_acquire (const char *dir, pid_t *holder, char *err, size_t errsz);
-
-/* The pid of the daemon holding DIR's lock, or 0 when none runs. */
-pid_t im_pidfile_holder (const char *dir);
 
 #endif

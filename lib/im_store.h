@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_store.h -- the node's durable store: signed indicator records in LMDB,
  * indexed by value (and by CIDR prefix for addresses), with an append-only
  * change log that numbers every accepted change (the replication feed). */

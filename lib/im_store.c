@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_store.c -- LMDB store: records, value and CIDR indexes, change log,
+ * per-origin state and metadata, every named database opened once at start.
+ * Writes are batched in one transaction; a full map is grown and the batch
+ * retried (as Postfix's slmdb.c does); LMDB errors are translated in one place.
+ * This file: opening and closing, metadata, errors, map growth, the kept
+ * read transaction and single reads. Writes are in im_store_put.c, walks in
+ * im_store_log.c, cursors, wanted keys, the sent log and hops in
+ * im_store_sent.c. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lmdb.h>
+
+#include "im_store_int.h"
+#include "im_util.h"
+
+int
+store_error (int rc, const char *what, char *err, size_t errsz)
+{
+    int code;
+    switch (rc) {
+    case MDB_NOTFOUND: code = ENOENT; break;
+    case MDB_MAP_FULL: code = ENOSPC; break;
+    case MDB_READERS_FULL:
+    case MDB_TXN_FULL:
+    case MDB_CURSOR_FULL: code = EAGAIN; break;
+    case MDB_VERSION_MISMATCH:
+    case MDB_INCOMPATIBLE: code = EPROTO; break;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID: code = EIO; break;
+    default: code = rc > 0 ? rc : EIO; break;
+    }
+    if (err && errsz)
+        snprintf (err, errsz, "store: %s: %s", what, mdb_strerror (rc));
+    errno = code;
+    return -1;
+}
+
+/* --- Metadata ---------------------------------------------------------- */
+
+static int
+meta_get (MDB_txn *txn, im_store_t *self, const char *name, void *buf, size_t size)
+{
+    MDB_val k = { strlen (name), (void *) name }, v;
+    int rc = mdb_get (txn, self->meta, &k, &v);
+    if (rc)
+        return rc;
+    if (v.mv_size != size)
+        return MDB_CORRUPTED;
+    memcpy (buf, v.mv_data, size);
+    return 0;
+}
+
+int
+store_meta_put (MDB_txn *txn, im_store_t *self, const char *name, const void *buf,
+                size_t size)
+{
+    MDB_val k = { strlen (name), (void *) name }, v = { size, (void *) buf };
+    return mdb_put (txn, self->meta, &k, &v, 0);
+}
+
+void
+store_counters_pack (const im_store_t *self, uint8_t *buf)
+{
+    size_t i = 0;
+    for (int t = 0; t < IM_TYPE_COUNT; t++)
+        for (int l = 0; l < IM_TLP_COUNT; l++)
+            put_u64 (buf + 8 * i++, self->live[t][l]);
+    put_u64 (buf + 8 * i++, self->revoked);
+    put_u64 (buf + 8 * i++, self->nrecords);
+    put_u64 (buf + 8 * i++, self->norigins);
+}
+
+static void
+counters_unpack (im_store_t *self, const uint8_t *buf)
+{
+    size_t i = 0;
+    for (int t = 0; t < IM_TYPE_COUNT; t++)
+        for (int l = 0; l < IM_TLP_COUNT; l++)
+            self->live[t][l] = get_u64 (buf + 8 * i++);
+    self->revoked = get_u64 (buf + 8 * i++);
+    self->nrecords = get_u64 (buf + 8 * i++);
+    self->norigins = get_u64 (buf + 8 * i++);
+}
+
+static int
+meta_load (im_store_t *self, MDB_txn *txn, const uint8_t *node, char *err, size_t errsz)
+{
+    uint8_t schema[4], seq[8], counters[8 * COUNTERS], stored[IM_NODE_ID_SIZE];
+    int rc = meta_get (txn, self, "schema", schema, sizeof schema);
+    if (rc == MDB_NOTFOUND) {
+        /* A new store. */
+        uint8_t v[4] = { 0, 0, 0, STORE_SCHEMA };
+        rc = store_meta_put (txn, self, "schema", v, sizeof v);
+        if (rc == 0 && node)
+            rc = store_meta_put (txn, self, "node", node, IM_NODE_ID_SIZE);
+        return rc ? store_error (rc, "writing metadata", err, errsz) : 0;
+    }
+    if (rc)
+        return store_error (rc, "reading metadata", err, errsz);
+    if (schema[0] || schema[1] || schema[2] || schema[3] != STORE_SCHEMA)
+        return im_fail (EPROTO, err, errsz,
+                     "store: schema version %u is not supported by this intelmeshd",
+                     schema[3]);
+    rc = meta_get (txn, self, "node", stored, sizeof stored);
+    if (rc == 0 && node && memcmp (stored, node, IM_NODE_ID_SIZE) != 0)
+        return im_fail (EPERM, err, errsz, "store: belongs to another node identity");
+    if (rc == MDB_NOTFOUND && node && (rc = store_meta_put (txn, self, "node", node,
+                                                      IM_NODE_ID_SIZE)) != 0)
+        return store_error (rc, "writing metadata", err, errsz);
+    if ((rc = meta_get (txn, self, "seq", seq, sizeof seq)) == 0)
+        self->seq = get_u64 (seq);
+    else if (rc != MDB_NOTFOUND)
+        return store_error (rc, "reading metadata", err, errsz);
+    if ((rc = meta_get (txn, self, "counts", counters, sizeof counters)) == 0)
+        counters_unpack (self, counters);
+    else if (rc != MDB_NOTFOUND)
+        return store_error (rc, "reading metadata", err, errsz);
+    rc = meta_get (txn, self, "plen4", self->plen4, sizeof self->plen4);
+    if (rc == 0 || rc == MDB_NOTFOUND)
+        rc = meta_get (txn, self, "plen6", self->plen6, sizeof self->plen6);
+    if (rc && rc != MDB_NOTFOUND)
+        return store_error (rc, "reading metadata", err, errsz);
+    return 0;
+}
+
+/* --- Life cycle -------------------------------------------------------- */
+
+im_store_t *
+im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_SIZE],
+              char *err, size_t errsz)
+{
+    if (!path) {
+        im_fail (EINVAL, err, errsz, "store: no path");
+        return NULL;
+    }
+    if (mkdir (path, 0700) != 0 && errno != EEXIST) {
+        im_fail (errno, err, errsz, "store: cannot create %s: %s", path, strerror (errno));
+        return NULL;
+    }
+    im_store_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        im_fail (ENOMEM, err, errsz, "store: out of memory");
+        return NULL;
+    }
+    self->map_size = map_size ? map_size : STORE_DEFAULT_MAP;
+    self->scratch = malloc (sizeof *self->scratch);
+    if (!self->scratch) {
+        im_fail (ENOMEM, err, errsz, "store: out of memory");
+        free (self);
+        return NULL;
+    }
+    MDB_txn *txn = NULL;
+    int rc = mdb_env_create (&self->env);
+    if (rc == 0) rc = mdb_env_set_maxdbs (self->env, STORE_MAXDBS);
+    if (rc == 0) rc = mdb_env_set_maxreaders (self->env, STORE_READERS);
+    if (rc == 0) rc = mdb_env_set_mapsize (self->env, self->map_size);
+    if (rc == 0) rc = mdb_env_open (self->env, path, MDB_NOTLS, 0600);
+    if (rc) {
+        store_error (rc, "opening", err, errsz);
+        goto failed;
+    }
+    /* The file may be larger than asked when it grew before: adopt its size. */
+    MDB_envinfo info;
+    if (mdb_env_info (self->env, &info) == 0 && info.me_mapsize > self->map_size)
+        self->map_size = info.me_mapsize;
+
+    /* Every named database is opened once, in one committed transaction. */
+    rc = mdb_txn_begin (self->env, NULL, 0, &txn);
+    if (rc == 0) rc = mdb_dbi_open (txn, "records", MDB_CREATE, &self->records);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "index", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
+                           &self->index);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "prefixes", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
+                           &self->prefixes);
+    if (rc == 0) rc = mdb_dbi_open (txn, "changes", MDB_CREATE, &self->changes);
+    if (rc == 0) rc = mdb_dbi_open (txn, "origins", MDB_CREATE, &self->origins);
+    if (rc == 0) rc = mdb_dbi_open (txn, "meta", MDB_CREATE, &self->meta);
+    if (rc == 0) rc = mdb_dbi_open (txn, "cursors", MDB_CREATE, &self->cursors);
+    if (rc == 0) rc = mdb_dbi_open (txn, "wanted", MDB_CREATE, &self->wanted);
+    if (rc == 0) rc = mdb_dbi_open (txn, "sent", MDB_CREATE, &self->sent);
+    if (rc == 0) rc = mdb_dbi_open (txn, "sentlog", MDB_CREATE, &self->sentlog);
+    if (rc == 0) rc = mdb_dbi_open (txn, "held", MDB_CREATE, &self->held);
+    if (rc) {
+        store_error (rc, "opening databases", err, errsz);
+        goto failed;
+    }
+    if (meta_load (self, txn, node, err, errsz))
+        goto failed;
+    rc = mdb_txn_commit (txn);
+    txn = NULL;
+    if (rc) {
+        store_error (rc, "opening databases", err, errsz);
+        goto failed;
+    }
+    return self;
+
+failed:
+    if (txn)
+        mdb_txn_abort (txn);
+    im_store_destroy (&self);
+    return NULL;
+}
+
+void
+im_store_destroy (im_store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    int saved = errno;
+    im_store_t *self = *self_p;
+    if (self->reader)
+        mdb_txn_abort (self->reader);
+    if (self->env)
+        mdb_env_close (self->env);
+    free (self->scratch);
+    free (self);
+    *self_p = NULL;
+    errno = saved;
+}
+
+/* --- Reads ------------------------------------------------------------- */
+
+int
+store_reader_begin (im_store_t *self, MDB_txn **txn)
+{
+    int rc;
+    if (self->reading > 0) {
+        *txn = self->reader;
+        self->reading++;
+        return 0;
+    }
+    if (self->reader) {
+        rc = mdb_txn_renew (self->reader);
+        if (rc == 0) {
+            *txn = self->reader;
+            self->reading = 1;
+            return 0;
+        }
+        mdb_txn_abort (self->reader);
+        self->reader = NULL;
+    }
+    rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &self->reader);
+    if (rc == MDB_MAP_RESIZED) {
+        mdb_env_set_mapsize (self->env, 0);
+        rc = mdb_txn_begin (self->env, NULL, MDB_RDONLY, &self->reader);
+    }
+    if (rc) {
+        self->reader = NULL;
+        return store_error (rc, "starting a read", NULL, 0);
+    }
+    *txn = self->reader;
+    self->reading = 1;
+    return 0;
+}
+
+void
+store_reader_end (im_store_t *self)
+{
+    if (self->reading > 0 && --self->reading == 0 && self->reader)
+        mdb_txn_reset (self->reader);
+}
+
+int
+store_read_record (im_store_t *self, const uint8_t *origin, const uint8_t *id, MDB_val *v,
+             int *rc)
+{
+    uint8_t key[IM_STORE_KEY_SIZE];
+    memcpy (key, origin, IM_NODE_ID_SIZE);
+    memcpy (key + IM_NODE_ID_SIZE, id, IM_ID_SIZE);
+    MDB_txn *txn;
+    if (store_reader_begin (self, &txn))
+        return -1;
+    MDB_val k = { sizeof key, key };
+    *rc = mdb_get (txn, self->records, &k, v);
+    return 0;
+}
+
+int
+im_store_get (im_store_t *self, const uint8_t origin[IM_NODE_ID_SIZE],
+              const uint8_t id[IM_ID_SIZE], im_record_t *rec)
+{
+    uint8_t blob[IM_RECORD_MAX];
+    size_t len;
+    if (im_store_get_raw (self, origin, id, blob, sizeof blob, &len))
+        return -1;
+    if (rec && im_record_decode_stored (blob, len, rec)) {
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+int
+store_walk_begin (im_store_t *self, MDB_dbi dbi, walk_t *w)
+{
+    memset (w, 0, sizeof *w);
+    w->rec = malloc (sizeof *w->rec);
+    if (!w->rec) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (store_reader_begin (self, &w->txn)) {
+        free (w->rec);
+        return -1;
+    }
+    int rc = mdb_cursor_open (w->txn, dbi, &w->cur);
+    if (rc) {
+        store_reader_end (self);
+        free (w->rec);
+        return store_error (rc, "opening a cursor", NULL, 0);
+    }
+    return 0;
+}
+
+void
+store_walk_end (im_store_t *self, walk_t *w)
+{
+    mdb_cursor_close (w->cur);
+    store_reader_end (self);
+    free (w->rec);
+}
+
+int
+im_store_version (im_store_t *self, const uint8_t *origin, const uint8_t *id,
+                  uint64_t *version)
+{
+    if (!self || !origin || !id || !version) {
+        errno = EINVAL;
+        return -1;
+    }
+    MDB_val v;
+    int rc;
+    if (store_read_record (self, origin, id, &v, &rc))
+        return -1;
+    /* The version sits right after the magic, origin and id. */
+    size_t at = 4 + IM_STORE_KEY_SIZE;
+    *version = rc == 0 && v.mv_size >= at + 8 ? get_u64 ((uint8_t *) v.mv_data + at) : 0;
+    store_reader_end (self);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_error (rc, "reading", NULL, 0);
+}
+
+int
+im_store_get_raw (im_store_t *self, const uint8_t *origin, const uint8_t *id,
+                  uint8_t *buf, size_t bufsz, size_t *len)
+{
+    if (!self || !origin || !id || !buf || !len) {
+        errno = EINVAL;
+        return -1;
+    }
+    MDB_val v;
+    int rc;
+    if (store_read_record (self, origin, id, &v, &rc))
+        return -1;
+    int result = 0;
+    if (rc)
+        result = store_error (rc, "reading", NULL, 0);
+    else if (v.mv_size > bufsz) {
+        errno = ENOSPC;
+        result = -1;
+    }
+    else {
+        memcpy (buf, v.mv_data, v.mv_size);
+        *len = v.mv_size;
+    }
+    store_reader_end (self);
+    return result;
+}
+
+int
+im_store_stats (im_store_t *self, im_store_stats_t *st)
+{
+    if (!self || !st) {
+        errno = EINVAL;
+        return -1;
+    }
+    memset (st, 0, sizeof *st);
+    memcpy (st->live, self->live, sizeof st->live);
+    st->revoked = self->revoked;
+    st->records = self->nrecords;
+    st->origins = self->norigins;
+    st->last_seq = self->seq;
+    MDB_envinfo info;
+    MDB_stat stat;
+    if (mdb_env_info (self->env, &info) == 0 && mdb_env_stat (self->env, &stat) == 0) {
+        st->map_size = info.me_mapsize;
+        st->used_bytes = (uint64_t) (info.me_last_pgno + 1) * stat.ms_psize;
+    }
+    return 0;
+}
+
+/* --- Writes: the map grown when full ----------------------------------- */
+
+int
+store_grow (im_store_t *self)
+{
+    size_t bigger = self->map_size * 2;
+    if (mdb_env_set_mapsize (self->env, bigger) != 0)
+        return -1;
+    self->map_size = bigger;
+    return 0;
+}
+
+int
+store_write_begin (im_store_t *self, MDB_txn **txn)
+{
+    int rc = mdb_txn_begin (self->env, NULL, 0, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        mdb_env_set_mapsize (self->env, 0);
+        rc = mdb_txn_begin (self->env, NULL, 0, txn);
+    }
+    return rc;
+}
+
+/* Small writes: one transaction, the map grown when full. */
+int
+store_write_txn (im_store_t *self, write_fn *fn, void *arg, const char *what)
+{
+    for (int attempt = 0; attempt < 16; attempt++) {
+        MDB_txn *txn;
+        int rc = store_write_begin (self, &txn);
+        if (rc == 0) {
+            rc = fn (self, txn, arg);
+            if (rc == 0)
+                rc = mdb_txn_commit (txn);
+            else
+                mdb_txn_abort (txn);
+        }
+        if (rc == MDB_MAP_FULL && store_grow (self) == 0)
+            continue;
+        return rc ? store_error (rc, what, NULL, 0) : 0;
+    }
+    return store_error (MDB_MAP_FULL, what, NULL, 0);
+}

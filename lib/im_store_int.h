@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_store_int.h -- private to the store's files (im_store*.c): the hidden
+ * struct, the layout of its keys and values, and the helpers they share:
+ * LMDB's errors translated in one place, the kept read transaction, walks,
+ * write transactions that grow a full map and retry. */
+#ifndef IM_STORE_INT_H
+#define IM_STORE_INT_H
+
+#include <lmdb.h>
+
+#include "im_store.h"
+
+#define STORE_SCHEMA 1
+#define STORE_MAXDBS 16
+#define STORE_READERS 126
+#define STORE_DEFAULT_MAP ((size_t) 1 << 30)
+/* LMDB's default largest key is 511 bytes: longer values are keyed by a
+ * prefix and a hash of the whole value. */
+#define INDEX_INLINE_MAX 479
+#define INDEX_PREFIX 448
+#define INDEX_KEY_MAX (1 + INDEX_PREFIX + 32)
+/* A change: record key, version, hops, and the peer it came from. */
+#define CHANGE_SIZE (IM_STORE_KEY_SIZE + 8 + 1 + IM_NODE_ID_SIZE)
+/* What HELD keeps of a record from a peer: hops, change number, the peer. */
+#define HELD_SIZE (1 + 8 + IM_NODE_ID_SIZE)
+
+struct _im_store_t {
+    MDB_env *env;
+    MDB_dbi records;  /* origin|id -> signed record */
+    MDB_dbi index;    /* type|value -> origin|id (sorted duplicates) */
+    MDB_dbi prefixes; /* family|length|network -> origin|id (sorted duplicates) */
+    MDB_dbi changes;  /* change number -> origin|id|version */
+    MDB_dbi origins;  /* origin -> records held, last change number */
+    MDB_dbi meta;     /* schema, node, seq, counts, prefix lengths in use */
+    MDB_dbi cursors;  /* peer -> change number of theirs applied here */
+    MDB_dbi wanted;   /* origin|id|version -> peer|time: told of, not held */
+    MDB_dbi sent;     /* peer|origin|id -> version|time: newest version sent */
+    MDB_dbi sentlog;  /* peer|time|origin|id -> version: everything sent */
+    MDB_dbi held;     /* origin|id -> hops|change number|peer, for records
+                         that came from a peer */
+    size_t map_size;
+    MDB_txn *reader;  /* kept for reuse between reads (reset, renewed) */
+    int reading;      /* reads under way in it: a read inside a walk (a
+                         callback's look-up) shares the walk's snapshot */
+    im_record_t *scratch; /* room for one decoded record, for look-ups */
+    uint64_t seq;     /* newest change number */
+    /* Counters kept in meta, updated with every batch. */
+    uint64_t live[IM_TYPE_COUNT][IM_TLP_COUNT];
+    uint64_t revoked;
+    uint64_t nrecords;
+    uint64_t norigins;
+    /* Which prefix lengths hold at least one prefix: bit L of v4 / v6. */
+    uint8_t plen4[5];
+    uint8_t plen6[17];
+};
+
+/* Counters are stored as one array of big-endian numbers. */
+#define COUNTERS (IM_TYPE_COUNT * IM_TLP_COUNT + 3)
+
+static inline void
+put_u64 (uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t) (v >> (56 - 8 * i));
+}
+
+static inline uint64_t
+get_u64 (const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* The one place LMDB's errors become errno values and words: sets errno
+ * from LMDB's code RC, "store: WHAT: ..." into ERR when given; returns -1. */
+int store_error (int rc, const char *what, char *err, size_t errsz);
+
+/* Doubles the map after MDB_MAP_FULL. Returns 0, or -1 when LMDB refused. */
+int store_grow (im_store_t *self);
+
+/* Begins a write transaction, adopting a map another process grew. Returns
+ * an LMDB code. */
+int store_write_begin (im_store_t *self, MDB_txn **txn);
+
+/* Runs FN in one write transaction, growing the map and retrying when it is
+ * full. Returns 0 or -1 with errno (WHAT names the write in errors). */
+typedef int (write_fn) (im_store_t *self, MDB_txn *txn, void *arg);
+int store_write_txn (im_store_t *self, write_fn *fn, void *arg, const char *what);
+
+/* Writes metadata NAME inside TXN. Returns an LMDB code. */
+int store_meta_put (MDB_txn *txn, im_store_t *self, const char *name, const void *buf,
+                    size_t size);
+
+/* The counters of SELF into BUF (8 * COUNTERS bytes). */
+void store_counters_pack (const im_store_t *self, uint8_t *buf);
+
+/* The kept read transaction (nested reads share it): begin, then end once
+ * done with what was read. Returns 0 or -1 with errno. */
+int store_reader_begin (im_store_t *self, MDB_txn **txn);
+void store_reader_end (im_store_t *self);
+
+/* Reads the record (ORIGIN, ID) into V inside a read transaction, which the
+ * caller ends with store_reader_end once done with V; *RC is LMDB's answer.
+ * Returns 0, or -1 (errno set) when no read could start. */
+int store_read_record (im_store_t *self, const uint8_t *origin, const uint8_t *id,
+                       MDB_val *v, int *rc);
+
+/* A walk over DBI in a read transaction, with room for one decoded record. */
+typedef struct {
+    im_record_t *rec;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+} walk_t;
+
+int store_walk_begin (im_store_t *self, MDB_dbi dbi, walk_t *w);
+void store_walk_end (im_store_t *self, walk_t *w);
+
+/* LMDB's default largest key is 511 bytes: a value's index key is its type
+ * and the value, or for a longer value a prefix and a hash of the whole.
+ * Returns the key's size. */
+size_t store_index_key (int type, const char *value, uint8_t key[INDEX_KEY_MAX]);
+
+/* Prefix key: family (4 or 6), length, network bytes. Returns its size, or 0
+ * when the value is not a CIDR prefix shorter than a full address. */
+size_t store_prefix_key (int type, const char *value, uint8_t key[18]);
+
+/* Notes, inside TXN, the keys not held at their version as wanted from PEER.
+ * Adds the number noted to *NOTED when given. Returns an LMDB code. */
+int store_want_in (im_store_t *self, MDB_txn *txn, const uint8_t *keys, size_t n,
+                   const uint8_t *peer, int64_t now, int *noted);
+
+#endif

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_store_log.c -- the store's walks: look-ups by value and CIDR prefix,
+ * the records in key order, the change log (as clients and replication
+ * read it) and the origins held. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lmdb.h>
+
+#include "im_store_int.h"
+
+
+/* Decodes the record under KEY and hands it to FN. Returns FN's answer, or
+ * 0 when the record is missing or unreadable (never expected). */
+static int
+visit (im_store_t *self, MDB_txn *txn, const uint8_t *key, im_record_t *rec,
+       im_store_fn *fn, void *arg, int *count)
+{
+    MDB_val k = { IM_STORE_KEY_SIZE, (void *) key }, v;
+    if (mdb_get (txn, self->records, &k, &v) != 0
+        || im_record_decode_stored (v.mv_data, v.mv_size, rec) != 0)
+        return 0;
+    (*count)++;
+    return fn ? fn (rec, v.mv_data, v.mv_size, arg) : 0;
+}
+
+/* Visits every duplicate under KEY in DBI. Returns non-zero when FN stopped. */
+static int
+visit_dups (im_store_t *self, MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+            im_record_t *rec, im_store_fn *fn, void *arg, int *count)
+{
+    MDB_cursor *cur;
+    if (mdb_cursor_open (txn, dbi, &cur))
+        return 0;
+    MDB_val k = { klen, (void *) key }, v;
+    int stop = 0;
+    int rc = mdb_cursor_get (cur, &k, &v, MDB_SET);
+    while (rc == 0 && !stop) {
+        if (v.mv_size == IM_STORE_KEY_SIZE)
+            stop = visit (self, txn, v.mv_data, rec, fn, arg, count);
+        rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT_DUP);
+    }
+    mdb_cursor_close (cur);
+    return stop;
+}
+
+int
+im_store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn,
+                 void *arg)
+{
+    if (!self || !value || !im_type_name (type)) {
+        errno = EINVAL;
+        return -1;
+    }
+    im_record_t *rec = self->scratch;
+    MDB_txn *txn;
+    if (store_reader_begin (self, &txn))
+        return -1;
+    int count = 0;
+    uint8_t key[INDEX_KEY_MAX];
+    size_t klen = store_index_key (type, value, key);
+    int stop = visit_dups (self, txn, self->index, key, klen, rec, fn, arg, &count);
+
+    /* Prefixes that contain the address (or the shorter prefixes that contain
+     * the prefix), only at the lengths that are in use. */
+    uint8_t addr[16];
+    int plen;
+    if (!stop && (type == IM_TYPE_IPV4 || type == IM_TYPE_IPV6)
+        && im_ioc_prefix (type, value, addr, &plen) == 0) {
+        size_t alen = type == IM_TYPE_IPV4 ? 4 : 16;
+        const uint8_t *used = type == IM_TYPE_IPV4 ? self->plen4 : self->plen6;
+        for (int l = plen - 1; l >= 0 && !stop; l--) {
+            if (!(used[l / 8] & (1u << (l % 8))))
+                continue;
+            uint8_t pk[18];
+            pk[0] = type == IM_TYPE_IPV4 ? 4 : 6;
+            pk[1] = (uint8_t) l;
+            for (size_t i = 0; i < alen; i++) {
+                int bits = l - (int) i * 8;
+                uint8_t mask = bits >= 8 ? 0xFF : bits <= 0 ? 0 : (uint8_t) (0xFF << (8 - bits));
+                pk[2 + i] = addr[i] & mask;
+            }
+            stop = visit_dups (self, txn, self->prefixes, pk, 2 + alen, rec, fn, arg,
+                               &count);
+        }
+    }
+    store_reader_end (self);
+    return count;
+}
+
+int
+im_store_list (im_store_t *self, int type, const uint8_t *origin, const uint8_t *after,
+               size_t limit, im_store_fn *fn, void *arg, uint8_t next[IM_STORE_KEY_SIZE])
+{
+    if (!self || (type != IM_TYPE_NONE && !im_type_name (type))) {
+        errno = EINVAL;
+        return -1;
+    }
+    walk_t w;
+    if (store_walk_begin (self, self->records, &w))
+        return -1;
+    im_record_t *rec = w.rec;
+    MDB_cursor *cur = w.cur;
+    uint8_t start[IM_STORE_KEY_SIZE] = { 0 };
+    if (after)
+        memcpy (start, after, IM_STORE_KEY_SIZE);
+    else if (origin)
+        memcpy (start, origin, IM_NODE_ID_SIZE);
+    MDB_val k = { sizeof start, start }, v;
+    int rc = mdb_cursor_get (cur, &k, &v, MDB_SET_RANGE);
+    if (rc == 0 && after && k.mv_size == IM_STORE_KEY_SIZE
+        && memcmp (k.mv_data, after, IM_STORE_KEY_SIZE) == 0)
+        rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT);
+    int count = 0;
+    while (rc == 0 && (size_t) count < limit) {
+        if (k.mv_size != IM_STORE_KEY_SIZE)
+            break;
+        if (origin && memcmp (k.mv_data, origin, IM_NODE_ID_SIZE) != 0)
+            break; /* past this origin's records */
+        if (next)
+            memcpy (next, k.mv_data, IM_STORE_KEY_SIZE);
+        if (im_record_decode_stored (v.mv_data, v.mv_size, rec) == 0
+            && (type == IM_TYPE_NONE || rec->type == type)) {
+            count++;
+            if (fn && fn (rec, v.mv_data, v.mv_size, arg))
+                break;
+        }
+        rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT);
+    }
+    store_walk_end (self, &w);
+    return count;
+}
+
+/* im_store_changes over im_store_feed: the record as FN takes it. */
+typedef struct {
+    im_store_fn *fn;
+    void *arg;
+} changes_t;
+
+static int
+changes_fn (const im_store_change_t *change, void *arg)
+{
+    changes_t *c = arg;
+    return c->fn ? c->fn (change->rec, change->blob, change->len, c->arg) : 0;
+}
+
+int
+im_store_changes (im_store_t *self, uint64_t since, size_t limit, im_store_fn *fn,
+                  void *arg, uint64_t *last)
+{
+    if (!self) {
+        errno = EINVAL;
+        return -1;
+    }
+    changes_t c = { fn, arg };
+    uint64_t at;
+    int count = im_store_feed (self, since, limit, SIZE_MAX, changes_fn, &c, &at);
+    /* *LAST moves only when a change was read (every number read is past
+     * SINCE). */
+    if (count >= 0 && last && at != since)
+        *last = at;
+    return count;
+}
+
+int
+im_store_origins (im_store_t *self, im_store_origin_fn *fn, void *arg)
+{
+    if (!self || !fn) {
+        errno = EINVAL;
+        return -1;
+    }
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    if (store_reader_begin (self, &txn))
+        return -1;
+    int rc = mdb_cursor_open (txn, self->origins, &cur), n = 0;
+    MDB_val k, v;
+    if (rc == 0) {
+        for (rc = mdb_cursor_get (cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT)) {
+            if (k.mv_size != IM_NODE_ID_SIZE || v.mv_size != 16)
+                continue;
+            n++;
+            if (fn (k.mv_data, get_u64 (v.mv_data), get_u64 ((uint8_t *) v.mv_data + 8), arg))
+                break;
+        }
+        mdb_cursor_close (cur);
+    }
+    store_reader_end (self);
+    return rc == 0 || rc == MDB_NOTFOUND ? n : store_error (rc, "listing origins", NULL, 0);
+}
+
+int
+im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
+               im_store_change_fn *fn, void *arg, uint64_t *last)
+{
+    if (!self || !fn || !last) {
+        errno = EINVAL;
+        return -1;
+    }
+    *last = since;
+    if (since == UINT64_MAX)
+        return 0;
+    walk_t w;
+    if (store_walk_begin (self, self->changes, &w))
+        return -1;
+    uint8_t start[8];
+    put_u64 (start, since + 1);
+    MDB_val k = { 8, start }, v;
+    int count = 0;
+    size_t scanned = 0;
+    int rc = mdb_cursor_get (w.cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && (size_t) count < limit && scanned < max_scan) {
+        if (k.mv_size != 8 || v.mv_size != CHANGE_SIZE)
+            break;
+        const uint8_t *c = v.mv_data;
+        im_store_change_t change = { .seq = get_u64 (k.mv_data), .rec = w.rec,
+                                     .hops = c[IM_STORE_KEY_SIZE + 8] };
+        memcpy (change.from, c + IM_STORE_KEY_SIZE + 9, IM_NODE_ID_SIZE);
+        *last = change.seq;
+        scanned++;
+        /* A change superseded by a later one is passed over: the later one
+         * comes further on in the log. */
+        MDB_val rk = { IM_STORE_KEY_SIZE, (void *) c }, rv;
+        if (mdb_get (w.txn, self->records, &rk, &rv) == 0
+            && im_record_decode_stored (rv.mv_data, rv.mv_size, w.rec) == 0
+            && w.rec->version == get_u64 (c + IM_STORE_KEY_SIZE)) {
+            change.blob = rv.mv_data;
+            change.len = rv.mv_size;
+            count++;
+            if (fn (&change, arg))
+                break;
+        }
+        rc = mdb_cursor_get (w.cur, &k, &v, MDB_NEXT);
+    }
+    store_walk_end (self, &w);
+    return count;
+}

@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_store_put.c -- the store's writes: a batch of records in one durable
+ * transaction, each replacing an older version (its indexes, counters and
+ * origin state updated) and logged as a change; the map grown and the batch
+ * retried when full. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lmdb.h>
+#include <sodium.h>
+
+#include "im_store_int.h"
+#include "im_util.h"
+
+
+size_t
+store_index_key (int type, const char *value, uint8_t key[INDEX_KEY_MAX])
+{
+    size_t len = strlen (value);
+    key[0] = (uint8_t) type;
+    if (len <= INDEX_INLINE_MAX) {
+        memcpy (key + 1, value, len);
+        return 1 + len;
+    }
+    memcpy (key + 1, value, INDEX_PREFIX);
+    crypto_generichash (key + 1 + INDEX_PREFIX, 32, (const uint8_t *) value, len, NULL,
+                        0);
+    return INDEX_KEY_MAX;
+}
+
+size_t
+store_prefix_key (int type, const char *value, uint8_t key[18])
+{
+    uint8_t addr[16];
+    int plen;
+    if ((type != IM_TYPE_IPV4 && type != IM_TYPE_IPV6)
+        || im_ioc_prefix (type, value, addr, &plen) != 0)
+        return 0;
+    size_t alen = type == IM_TYPE_IPV4 ? 4 : 16;
+    if (plen >= (int) alen * 8)
+        return 0;
+    key[0] = type == IM_TYPE_IPV4 ? 4 : 6;
+    key[1] = (uint8_t) plen;
+    memcpy (key + 2, addr, alen);
+    return 2 + alen;
+}
+
+/* --- Writes ------------------------------------------------------------ */
+
+static int
+index_del (im_store_t *self, MDB_txn *txn, const im_record_t *rec, const uint8_t *rkey)
+{
+    uint8_t key[INDEX_KEY_MAX];
+    MDB_val k = { store_index_key (rec->type, rec->value, key), key };
+    MDB_val v = { IM_STORE_KEY_SIZE, (void *) rkey };
+    int rc = mdb_del (txn, self->index, &k, &v);
+    uint8_t pk[18];
+    size_t plen = store_prefix_key (rec->type, rec->value, pk);
+    if ((rc == 0 || rc == MDB_NOTFOUND) && plen) {
+        MDB_val pkv = { plen, pk };
+        rc = mdb_del (txn, self->prefixes, &pkv, &v);
+    }
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+index_put (im_store_t *self, MDB_txn *txn, const im_record_t *rec, const uint8_t *rkey)
+{
+    uint8_t key[INDEX_KEY_MAX];
+    MDB_val k = { store_index_key (rec->type, rec->value, key), key };
+    MDB_val v = { IM_STORE_KEY_SIZE, (void *) rkey };
+    int rc = mdb_put (txn, self->index, &k, &v, 0);
+    uint8_t pk[18];
+    size_t plen = store_prefix_key (rec->type, rec->value, pk);
+    if (rc == 0 && plen) {
+        MDB_val pkv = { plen, pk };
+        rc = mdb_put (txn, self->prefixes, &pkv, &v, 0);
+        uint8_t *used = pk[0] == 4 ? self->plen4 : self->plen6;
+        used[pk[1] / 8] |= (uint8_t) (1u << (pk[1] % 8));
+    }
+    return rc;
+}
+
+/* Forgets the wanted versions of RKEY up to VERSION. Returns an LMDB code. */
+static int
+forget_wanted (im_store_t *self, MDB_txn *txn, const uint8_t *rkey, uint64_t version)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open (txn, self->wanted, &cur);
+    if (rc)
+        return rc;
+    uint8_t start[IM_STORE_WANT_KEY] = { 0 };
+    memcpy (start, rkey, IM_STORE_KEY_SIZE);
+    MDB_val k = { sizeof start, start }, v;
+    rc = mdb_cursor_get (cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && k.mv_size == IM_STORE_WANT_KEY
+           && memcmp (k.mv_data, rkey, IM_STORE_KEY_SIZE) == 0
+           && get_u64 ((uint8_t *) k.mv_data + IM_STORE_KEY_SIZE) <= version) {
+        if ((rc = mdb_cursor_del (cur, 0)) != 0)
+            break;
+        /* The cursor now stands on the next entry, if there is one. */
+        if (mdb_cursor_get (cur, &k, &v, MDB_GET_CURRENT) != 0)
+            rc = MDB_NOTFOUND;
+    }
+    mdb_cursor_close (cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Records from a peer keep their hops, change number and the peer they came
+ * from in HELD, so that a copy that comes over a shorter path can be told
+ * apart and `explain` can say where a record came from. */
+static int
+held_put (im_store_t *self, MDB_txn *txn, const im_store_item_t *item,
+          const uint8_t *rkey)
+{
+    if (!item->from)
+        return 0;
+    MDB_val k = { IM_STORE_KEY_SIZE, (void *) rkey };
+    uint8_t value[HELD_SIZE];
+    value[0] = item->hops;
+    put_u64 (value + 1, self->seq);
+    memcpy (value + 9, item->from, IM_NODE_ID_SIZE);
+    MDB_val v = { sizeof value, value };
+    return mdb_put (txn, self->held, &k, &v, 0);
+}
+
+/* The version held came again, over ITEM->hops: when that is fewer links
+ * than before, the record is logged again as a new change with the fewer
+ * hops (its old change dropped), so that it is served as far as its reach
+ * now allows. */
+static int
+closer (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, const uint8_t *rkey,
+        int *result)
+{
+    *result = IM_STORE_STALE;
+    MDB_val k = { IM_STORE_KEY_SIZE, (void *) rkey }, v;
+    int rc = mdb_get (txn, self->held, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0; /* our own: nothing is closer */
+    if (rc)
+        return rc;
+    if (v.mv_size != HELD_SIZE || ((uint8_t *) v.mv_data)[0] <= item->hops)
+        return 0;
+    uint8_t seqkey[8];
+    memcpy (seqkey, (uint8_t *) v.mv_data + 1, 8);
+    MDB_val ok = { 8, seqkey };
+    rc = mdb_del (txn, self->changes, &ok, NULL);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    uint8_t change[CHANGE_SIZE];
+    put_u64 (seqkey, ++self->seq);
+    memcpy (change, rkey, IM_STORE_KEY_SIZE);
+    put_u64 (change + IM_STORE_KEY_SIZE, item->rec->version);
+    change[IM_STORE_KEY_SIZE + 8] = item->hops;
+    memcpy (change + IM_STORE_KEY_SIZE + 9, item->from, IM_NODE_ID_SIZE);
+    MDB_val ck = { 8, seqkey }, cv = { sizeof change, change };
+    if ((rc = mdb_put (txn, self->changes, &ck, &cv, MDB_APPEND)) != 0)
+        return rc;
+    if ((rc = held_put (self, txn, item, rkey)) != 0)
+        return rc;
+    *result = IM_STORE_CLOSER;
+    return 0;
+}
+
+/* Applies one item inside TXN. Sets *RESULT. Returns an LMDB code. */
+static int
+put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_t *old,
+         int *result)
+{
+    const im_record_t *rec = item->rec;
+    uint8_t rkey[IM_STORE_KEY_SIZE];
+    memcpy (rkey, rec->origin, IM_NODE_ID_SIZE);
+    memcpy (rkey + IM_NODE_ID_SIZE, rec->id, IM_ID_SIZE);
+    MDB_val k = { sizeof rkey, rkey }, v;
+    int rc = mdb_get (txn, self->records, &k, &v);
+    int had = 0;
+    if (rc == 0) {
+        if (im_record_decode_stored (v.mv_data, v.mv_size, old) != 0)
+            return MDB_CORRUPTED;
+        if (old->version == rec->version && rec->reach != IM_REACH_UNLIMITED
+            && item->from)
+            return closer (self, txn, item, rkey, result);
+        if (old->version >= rec->version) {
+            *result = IM_STORE_STALE;
+            return 0;
+        }
+        had = 1;
+        if (old->op == IM_OP_PUT) {
+            if ((rc = index_del (self, txn, old, rkey)) != 0)
+                return rc;
+            self->live[old->type][old->tlp]--;
+        }
+        else
+            self->revoked--;
+    }
+    else if (rc != MDB_NOTFOUND)
+        return rc;
+
+    MDB_val nv = { item->len, (void *) item->blob };
+    if ((rc = mdb_put (txn, self->records, &k, &nv, 0)) != 0)
+        return rc;
+    if ((rc = forget_wanted (self, txn, rkey, rec->version)) != 0)
+        return rc;
+    if (rec->op == IM_OP_PUT) {
+        if ((rc = index_put (self, txn, rec, rkey)) != 0)
+            return rc;
+        self->live[rec->type][rec->tlp]++;
+    }
+    else
+        self->revoked++;
+
+    uint8_t seqkey[8], change[CHANGE_SIZE];
+    put_u64 (seqkey, ++self->seq);
+    memcpy (change, rkey, IM_STORE_KEY_SIZE);
+    put_u64 (change + IM_STORE_KEY_SIZE, rec->version);
+    change[IM_STORE_KEY_SIZE + 8] = item->hops;
+    if (item->from)
+        memcpy (change + IM_STORE_KEY_SIZE + 9, item->from, IM_NODE_ID_SIZE);
+    else
+        memset (change + IM_STORE_KEY_SIZE + 9, 0, IM_NODE_ID_SIZE);
+    MDB_val ck = { 8, seqkey }, cv = { sizeof change, change };
+    if ((rc = mdb_put (txn, self->changes, &ck, &cv, MDB_APPEND)) != 0)
+        return rc;
+    if ((rc = held_put (self, txn, item, rkey)) != 0)
+        return rc;
+
+    /* Origin state: records held and the newest change number. */
+    uint8_t state[16] = { 0 };
+    MDB_val ok = { IM_NODE_ID_SIZE, (void *) rec->origin }, ov;
+    rc = mdb_get (txn, self->origins, &ok, &ov);
+    if (rc == 0 && ov.mv_size == sizeof state)
+        memcpy (state, ov.mv_data, sizeof state);
+    else if (rc == MDB_NOTFOUND)
+        self->norigins++;
+    else if (rc)
+        return rc;
+    put_u64 (state, get_u64 (state) + (had ? 0 : 1));
+    put_u64 (state + 8, self->seq);
+    ov.mv_size = sizeof state;
+    ov.mv_data = state;
+    if ((rc = mdb_put (txn, self->origins, &ok, &ov, 0)) != 0)
+        return rc;
+    if (!had)
+        self->nrecords++;
+    *result = had ? IM_STORE_NEWER : IM_STORE_NEW;
+    return 0;
+}
+
+int
+im_store_put_batch (im_store_t *self, const im_store_item_t *items, size_t n,
+                    int *results, char *err, size_t errsz)
+{
+    return im_store_put_batch_cursor (self, items, n, results, NULL, 0, NULL, 0, 0, err,
+                                      errsz);
+}
+
+int
+im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_t n,
+                           int *results, const uint8_t *peer, uint64_t cursor,
+                           const uint8_t *wanted, size_t nwanted, int64_t now, char *err,
+                           size_t errsz)
+{
+    if (!self || (!items && n)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (n == 0 && !peer)
+        return 0;
+    im_record_t *old = malloc (sizeof *old);
+    int *res = results ? results : calloc (n, sizeof *res);
+    if (!old || !res) {
+        free (old);
+        if (!results)
+            free (res);
+        return im_fail (ENOMEM, err, errsz, "store: out of memory");
+    }
+    /* The in-memory counters are restored if the transaction fails. */
+    im_store_t saved = *self;
+    int stored = -1;
+    for (int attempt = 0; attempt < 16; attempt++) {
+        MDB_txn *txn = NULL;
+        int rc = store_write_begin (self, &txn);
+        if (rc) {
+            store_error (rc, "starting a write", err, errsz);
+            break;
+        }
+        int count = 0;
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            rc = put_one (self, txn, &items[i], old, &res[i]);
+            if (rc == 0 && res[i] != IM_STORE_STALE)
+                count++;
+        }
+        if (rc == 0) {
+            uint8_t seq[8], counters[8 * COUNTERS];
+            put_u64 (seq, self->seq);
+            store_counters_pack (self, counters);
+            rc = store_meta_put (txn, self, "seq", seq, sizeof seq);
+            if (rc == 0) rc = store_meta_put (txn, self, "counts", counters, sizeof counters);
+            if (rc == 0) rc = store_meta_put (txn, self, "plen4", self->plen4, sizeof self->plen4);
+            if (rc == 0) rc = store_meta_put (txn, self, "plen6", self->plen6, sizeof self->plen6);
+        }
+        if (rc == 0 && peer) {
+            uint8_t cv[8];
+            put_u64 (cv, cursor);
+            MDB_val ck = { IM_NODE_ID_SIZE, (void *) peer }, cval = { 8, cv };
+            rc = mdb_put (txn, self->cursors, &ck, &cval, 0);
+        }
+        if (rc == 0 && peer && nwanted)
+            rc = store_want_in (self, txn, wanted, nwanted, peer, now, NULL);
+        if (rc == 0)
+            rc = mdb_txn_commit (txn);
+        else
+            mdb_txn_abort (txn);
+        if (rc == 0) {
+            stored = count;
+            break;
+        }
+        /* Roll the counters back to what is on disk. */
+        MDB_txn *r = self->reader;
+        int reading = self->reading;
+        memcpy (self, &saved, sizeof saved);
+        self->reader = r;
+        self->reading = reading;
+        if (rc == MDB_MAP_FULL && store_grow (self) == 0) {
+            saved.map_size = self->map_size;
+            continue;
+        }
+        store_error (rc, "writing", err, errsz);
+        break;
+    }
+    free (old);
+    if (!results)
+        free (res);
+    return stored;
+}

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_store_sent.c -- what the store keeps about peers: the cursor of each
+ * peer's changes applied here, the records this node was told of but does
+ * not hold yet (wanted), the sent log, and the hops of records from peers. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lmdb.h>
+
+#include "im_store_int.h"
+
+int
+im_store_cursor (im_store_t *self, const uint8_t *peer, uint64_t *cursor)
+{
+    if (!self || !peer || !cursor) {
+        errno = EINVAL;
+        return -1;
+    }
+    MDB_txn *txn;
+    if (store_reader_begin (self, &txn))
+        return -1;
+    MDB_val k = { IM_NODE_ID_SIZE, (void *) peer }, v;
+    int rc = mdb_get (txn, self->cursors, &k, &v);
+    *cursor = rc == 0 && v.mv_size == 8 ? get_u64 (v.mv_data) : 0;
+    store_reader_end (self);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_error (rc, "reading a cursor", NULL, 0);
+}
+
+typedef struct {
+    const uint8_t *peer;
+    uint64_t cursor;
+} cursor_arg_t;
+
+static int
+set_cursor_fn (im_store_t *self, MDB_txn *txn, void *arg)
+{
+    cursor_arg_t *a = arg;
+    uint8_t cv[8];
+    put_u64 (cv, a->cursor);
+    MDB_val k = { IM_NODE_ID_SIZE, (void *) a->peer }, v = { 8, cv };
+    return mdb_put (txn, self->cursors, &k, &v, 0);
+}
+
+int
+im_store_set_cursor (im_store_t *self, const uint8_t *peer, uint64_t cursor)
+{
+    if (!self || !peer) {
+        errno = EINVAL;
+        return -1;
+    }
+    cursor_arg_t a = { peer, cursor };
+    return store_write_txn (self, set_cursor_fn, &a, "writing a cursor");
+}
+
+
+int
+store_want_in (im_store_t *self, MDB_txn *txn, const uint8_t *keys, size_t n,
+         const uint8_t *peer, int64_t now, int *noted)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const uint8_t *key = keys + i * IM_STORE_WANT_KEY;
+        MDB_val rk = { IM_STORE_KEY_SIZE, (void *) key }, rv;
+        uint64_t version = get_u64 (key + IM_STORE_KEY_SIZE), held = 0;
+        if (mdb_get (txn, self->records, &rk, &rv) == 0
+            && rv.mv_size >= 4 + IM_STORE_KEY_SIZE + 8)
+            held = get_u64 ((uint8_t *) rv.mv_data + 4 + IM_STORE_KEY_SIZE);
+        if (held >= version)
+            continue;
+        uint8_t value[IM_NODE_ID_SIZE + 8];
+        memcpy (value, peer, IM_NODE_ID_SIZE);
+        put_u64 (value + IM_NODE_ID_SIZE, (uint64_t) now);
+        MDB_val k = { IM_STORE_WANT_KEY, (void *) key }, v = { sizeof value, value };
+        rc = mdb_put (txn, self->wanted, &k, &v, MDB_NOOVERWRITE);
+        if (rc == MDB_KEYEXIST)
+            rc = 0;
+        else if (rc == 0 && noted)
+            (*noted)++;
+    }
+    return rc;
+}
+
+int
+im_store_want (im_store_t *self, const uint8_t *keys, size_t n, const uint8_t *peer,
+               int64_t now)
+{
+    if (!self || (!keys && n) || !peer) {
+        errno = EINVAL;
+        return -1;
+    }
+    MDB_txn *txn;
+    int noted = 0;
+    int rc = mdb_txn_begin (self->env, NULL, 0, &txn);
+    if (rc == 0)
+        rc = store_want_in (self, txn, keys, n, peer, now, &noted);
+    if (rc == 0 && noted == 0) {
+        mdb_txn_abort (txn);
+        return 0;
+    }
+    if (rc == 0)
+        rc = mdb_txn_commit (txn);
+    else if (txn)
+        mdb_txn_abort (txn);
+    if (rc == MDB_MAP_FULL && store_grow (self) == 0)
+        return im_store_want (self, keys, n, peer, now);
+    return rc ? store_error (rc, "noting wanted records", NULL, 0) : noted;
+}
+
+int
+im_store_wanted (im_store_t *self, int64_t before, size_t limit, im_store_want_fn *fn,
+                 void *arg)
+{
+    if (!self || !fn) {
+        errno = EINVAL;
+        return -1;
+    }
+    walk_t w;
+    if (store_walk_begin (self, self->wanted, &w))
+        return -1;
+    MDB_val k, v;
+    int count = 0;
+    int rc = mdb_cursor_get (w.cur, &k, &v, MDB_FIRST);
+    while (rc == 0 && (size_t) count < limit) {
+        if (k.mv_size == IM_STORE_WANT_KEY && v.mv_size == IM_NODE_ID_SIZE + 8
+            && (int64_t) get_u64 ((uint8_t *) v.mv_data + IM_NODE_ID_SIZE) <= before) {
+            count++;
+            if (fn (k.mv_data, v.mv_data,
+                    (int64_t) get_u64 ((uint8_t *) v.mv_data + IM_NODE_ID_SIZE), arg))
+                break;
+        }
+        rc = mdb_cursor_get (w.cur, &k, &v, MDB_NEXT);
+    }
+    store_walk_end (self, &w);
+    return count;
+}
+
+int
+im_store_unwant (im_store_t *self, const uint8_t *key)
+{
+    if (!self || !key) {
+        errno = EINVAL;
+        return -1;
+    }
+    MDB_txn *txn;
+    int rc = mdb_txn_begin (self->env, NULL, 0, &txn);
+    if (rc == 0) {
+        MDB_val k = { IM_STORE_WANT_KEY, (void *) key };
+        rc = mdb_del (txn, self->wanted, &k, NULL);
+        if (rc == 0)
+            rc = mdb_txn_commit (txn);
+        else
+            mdb_txn_abort (txn);
+    }
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_error (rc, "forgetting", NULL, 0);
+}
+
+/* --- The sent log ------------------------------------------------------- */
+
+typedef struct {
+    const uint8_t *peer;
+    const uint8_t *keys;
+    size_t n;
+    int64_t when;
+} sent_arg_t;
+
+static int
+sent_fn (im_store_t *self, MDB_txn *txn, void *arg)
+{
+    sent_arg_t *a = arg;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < a->n; i++) {
+        const uint8_t *key = a->keys + i * IM_STORE_WANT_KEY;
+        /* peer|origin|id -> version|time: the newest version sent. */
+        uint8_t sk[IM_NODE_ID_SIZE + IM_STORE_KEY_SIZE], sv[16];
+        memcpy (sk, a->peer, IM_NODE_ID_SIZE);
+        memcpy (sk + IM_NODE_ID_SIZE, key, IM_STORE_KEY_SIZE);
+        MDB_val k = { sizeof sk, sk }, v;
+        uint64_t version = get_u64 (key + IM_STORE_KEY_SIZE);
+        rc = mdb_get (txn, self->sent, &k, &v);
+        if (rc == 0 && v.mv_size == 16 && get_u64 (v.mv_data) >= version)
+            rc = 0; /* the log below still gets the event */
+        else if (rc == 0 || rc == MDB_NOTFOUND) {
+            put_u64 (sv, version);
+            put_u64 (sv + 8, (uint64_t) a->when);
+            MDB_val nv = { sizeof sv, sv };
+            rc = mdb_put (txn, self->sent, &k, &nv, 0);
+        }
+        /* peer|time|origin|id -> version: the history. */
+        uint8_t lk[IM_NODE_ID_SIZE + 8 + IM_STORE_KEY_SIZE], lv[8];
+        memcpy (lk, a->peer, IM_NODE_ID_SIZE);
+        put_u64 (lk + IM_NODE_ID_SIZE, (uint64_t) a->when);
+        memcpy (lk + IM_NODE_ID_SIZE + 8, key, IM_STORE_KEY_SIZE);
+        put_u64 (lv, version);
+        MDB_val k2 = { sizeof lk, lk }, v2 = { sizeof lv, lv };
+        if (rc == 0)
+            rc = mdb_put (txn, self->sentlog, &k2, &v2, 0);
+    }
+    return rc;
+}
+
+int
+im_store_sent_note (im_store_t *self, const uint8_t *peer, const uint8_t *keys, size_t n,
+                    int64_t when)
+{
+    if (!self || !peer || (!keys && n) || when < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (n == 0)
+        return 0;
+    sent_arg_t a = { peer, keys, n, when };
+    return store_write_txn (self, sent_fn, &a, "writing the sent log");
+}
+
+int
+im_store_sent_version (im_store_t *self, const uint8_t *peer, const uint8_t *origin,
+                       const uint8_t *id, uint64_t *version, int64_t *when)
+{
+    if (!self || !peer || !origin || !id || !version) {
+        errno = EINVAL;
+        return -1;
+    }
+    MDB_txn *txn;
+    if (store_reader_begin (self, &txn))
+        return -1;
+    uint8_t sk[IM_NODE_ID_SIZE + IM_STORE_KEY_SIZE];
+    memcpy (sk, peer, IM_NODE_ID_SIZE);
+    memcpy (sk + IM_NODE_ID_SIZE, origin, IM_NODE_ID_SIZE);
+    memcpy (sk + 2 * IM_NODE_ID_SIZE, id, IM_ID_SIZE);
+    MDB_val k = { sizeof sk, sk }, v;
+    int rc = mdb_get (txn, self->sent, &k, &v);
+    int ok = rc == 0 && v.mv_size == 16;
+    *version = ok ? get_u64 (v.mv_data) : 0;
+    if (when)
+        *when = ok ? (int64_t) get_u64 ((uint8_t *) v.mv_data + 8) : 0;
+    store_reader_end (self);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_error (rc, "reading the sent log",
+                                                            NULL, 0);
+}
+
+int
+im_store_sent_list (im_store_t *self, const uint8_t *peer, int64_t since, size_t limit,
+                    im_store_sent_fn *fn, void *arg)
+{
+    if (!self || !peer || !fn || since < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    walk_t w;
+    if (store_walk_begin (self, self->sentlog, &w))
+        return -1;
+    uint8_t start[IM_NODE_ID_SIZE + 8];
+    memcpy (start, peer, IM_NODE_ID_SIZE);
+    put_u64 (start + IM_NODE_ID_SIZE, (uint64_t) since);
+    MDB_val k = { sizeof start, start }, v;
+    int count = 0;
+    int rc = mdb_cursor_get (w.cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && (size_t) count < limit) {
+        const uint8_t *kd = k.mv_data;
+        if (k.mv_size != IM_NODE_ID_SIZE + 8 + IM_STORE_KEY_SIZE || v.mv_size != 8
+            || memcmp (kd, peer, IM_NODE_ID_SIZE) != 0)
+            break;
+        count++;
+        if (fn (kd + IM_NODE_ID_SIZE + 8, kd + 2 * IM_NODE_ID_SIZE + 8, get_u64 (v.mv_data),
+                (int64_t) get_u64 (kd + IM_NODE_ID_SIZE), arg))
+            break;
+        rc = mdb_cursor_get (w.cur, &k, &v, MDB_NEXT);
+    }
+    store_walk_end (self, &w);
+    return count;
+}
+
+int
+im_store_held (im_store_t *self, const uint8_t *origin, const uint8_t *id, uint8_t *hops,
+               uint8_t *from)
+{
+    if (!self || !origin || !id || !hops) {
+        errno = EINVAL;
+        return -1;
+    }
+    MDB_txn *txn;
+    if (store_reader_begin (self, &txn))
+        return -1;
+    uint8_t key[IM_STORE_KEY_SIZE];
+    memcpy (key, origin, IM_NODE_ID_SIZE);
+    memcpy (key + IM_NODE_ID_SIZE, id, IM_ID_SIZE);
+    MDB_val k = { sizeof key, key }, v;
+    int rc = mdb_get (txn, self->held, &k, &v);
+    int ok = rc == 0 && v.mv_size == HELD_SIZE;
+    *hops = ok ? ((uint8_t *) v.mv_data)[0] : 0;
+    if (from) {
+        if (ok)
+            memcpy (from, (uint8_t *) v.mv_data + 9, IM_NODE_ID_SIZE);
+        else
+            memset (from, 0, IM_NODE_ID_SIZE);
+    }
+    store_reader_end (self);
+    if (rc == MDB_NOTFOUND) {
+        errno = ENOENT;
+        return -1;
+    }
+    return rc ? store_error (rc, "reading hops", NULL, 0) : 0;
+}
