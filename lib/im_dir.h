@@ -9,7 +9,6 @@
 #include <sys/types.h>
 
 #define IM_CONFIG_FILE "intelmesh.conf"
-#define IM_CONTROL_FILE "control.sock"
 #define IM_PID_FILE "intelmeshd.pid"
 #define IM_STORE_DIR "store"
 #define IM_PATH_MAX 1024
