@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_mesh.h -- replication with the peers on the trust list (SPEC.md, "The
  * peer protocol"): a CURVE server ROUTER guarded by a ZAP handler whose
  * allow-list is the live trust list, one CURVE client DEALER per peer that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_misp.h -- records in the shape of MISP's ZeroMQ feed, so that local
  * tools written for MISP ("misp_json_attribute", "misp_json_self") read the
  * node's feed unchanged (proto/SPEC.md, "Local outputs"). */

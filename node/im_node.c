@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_node.c -- the node actor. One thread owns the store: it answers the CLI
  * on the control socket (ipc://, 0600), signs and stores indicators in
  * batches, publishes every accepted change on the PUB socket and sends a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_node.h -- the node actor: owns the store, the control socket and the
  * local PUB feed, and turns control requests into signed, stored, published
  * indicators. */

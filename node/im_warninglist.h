@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_warninglist.h -- MISP warninglists (github.com/MISP/misp-warninglists):
  * lists of well-known benign values (private ranges, top domains, public
  * resolvers...) loaded from a directory, and the check of a value against them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* intelmeshd.c -- the intelmesh node daemon: takes the data directory's lock,
  * runs the node actor, and stops it cleanly on SIGTERM or SIGINT. Without
  * --foreground it detaches once the node is ready, so that a started daemon

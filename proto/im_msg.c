@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_msg.c -- encoding and decoding of the peer protocol's messages. The
  * decoder trusts no length: every read goes through the GET macros, which jump
  * to `truncated` rather than read past the end; records are carried, not read. */

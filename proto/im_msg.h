@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_msg.h -- the peer protocol's messages (proto/SPEC.md, "The peer
  * protocol"): one ZeroMQ frame each, a two-byte signature, a message id and
  * fixed, bounds-checked fields. RECORDS carries many signed records at once. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_record.c -- canonical encoding, signing, decoding and JSON form of the
  * indicator record. The decoder trusts no length: every read goes through the
  * GET macros, which jump to `malformed` rather than read past the end. */

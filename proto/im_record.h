@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_record.h -- the indicator record and its canonical, signed binary
  * encoding (proto/SPEC.md, "The indicator record"). The encoding is what the
  * origin signs; relays and stores carry the signed bytes unchanged. */

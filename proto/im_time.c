@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_time.c -- RFC 3339 formatting and parsing of absolute and relative times,
  * without the local time zone ever taking part (timegm, gmtime_r). */
 #include "config.h"

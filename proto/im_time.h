@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_time.h -- times as intelmesh writes and reads them: RFC 3339 UTC on the
  * outside ("2026-11-23T11:12:00Z"), seconds since the Unix epoch inside. */
 #ifndef IM_TIME_H

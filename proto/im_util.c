@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_util.c -- error reporting into a caller's buffer, and a strict UTF-8
  * decoder (no overlong forms, no surrogates, nothing past U+10FFFF). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_util.h -- what every module shares: the one way errors are reported
  * (-1, errno, and a one-line reason in the caller's buffer) and UTF-8 checks. */
 #ifndef IM_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_client.c -- control socket client: a DEALER on ipc://DIR/control.sock.
  * Waits are sliced so that a daemon that dies mid-request is noticed at once
  * rather than after the whole timeout. */

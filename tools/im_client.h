@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_client.h -- the CLI's side of the control socket: one request, one
  * JSON reply, bounded waits, and a clear word when the daemon is not there. */
 #ifndef IM_CLIENT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_export.c -- STIX 2.1 bundle, MISP event and CSV (RFC 4180) writers for
  * `intelmesh export`: a prologue, one record at a time, then the epilogue.
  * CSV cells starting with = + - @ are NOT altered: this is data, not a

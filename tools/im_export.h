@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_export.h -- writes records (as im_record_to_json() makes them) as a STIX 2.1
  * bundle, a MISP event or CSV, streamed to a FILE one record at a time, so that
  * an export of millions of records never sits whole in memory. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_import.h -- the importer behind `intelmesh import`: turns STIX 2.1 bundles,
  * MISP events (files, restSearch exports, feed directories) and CSV files into
  * publish items for the daemon, and counts what it skipped or refused, by reason. */
