@@ -1,162 +1,20 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_ioc.c -- indicator types and TLP labels: names, validation of every
- * indicator type and its one canonical spelling (see im_ioc.h); the types
- * themselves are the rows of im_types.c, whose normalisers live here. Pure
+ * indicator type and its one canonical spelling (see im_ioc.h), on top of the
+ * table of types (im_types.c) and its normalisers (im_types_norm.c). Pure
  * functions over caller buffers: libc only, no global mutable state. */
 
 #include "im_ioc.h"
-#include "im_types.h"
-#include "im_util.h"
+#include "im_types_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-#define QUOTE_MAX 64                /* input bytes quoted in an error */
-#define QUOTE_SZ (QUOTE_MAX + 8)    /* room for "..." and the NUL */
-#define DOMAIN_MAX 253
-#define LABEL_MAX 63
-#define LOCAL_MAX 64
-#define FNAME_MAX 1024
-#define ASN_MAX 4294967295ULL
-
-#if defined(__GNUC__)
-#   define IM_PRINTF(f, a) __attribute__ ((format (printf, f, a)))
-#   define IM_UNUSED __attribute__ ((unused))
-#else
-#   define IM_PRINTF(f, a)
-#   define IM_UNUSED
-#endif
 
 static const char *const tlp_names[IM_TLP_COUNT] = {
     NULL, "clear", "green", "amber", "amber+strict", "red"
 };
-
-/* Character classes (ASCII only, independent of the locale) */
-
-static int
-is_digit (int c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static int
-is_alpha (int c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int
-is_hex (int c)
-{
-    return is_digit (c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-static int
-is_space (int c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f'
-           || c == '\r';
-}
-
-static int
-is_ctrl (int c)
-{
-    return (c >= 0 && c < 0x20) || c == 0x7f;
-}
-
-static int
-to_lower (int c)
-{
-    return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
-}
-
-/* strnlen without depending on feature-test macros. */
-static size_t
-bounded_len (const char *s, size_t max)
-{
-    size_t n = 0;
-    while (n < max && s[n])
-        n++;
-    return n;
-}
-
-
-/* True for code points that must not reach a terminal or log line raw:
- * C0 and C1 controls, DEL, bidirectional overrides and line separators. */
-static int
-unsafe_code_point (uint32_t cp)
-{
-    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)
-           || cp == 0x200e || cp == 0x200f
-           || (cp >= 0x2028 && cp <= 0x202e)
-           || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/* Writes a printable excerpt of VALUE into Q (QUOTE_SZ bytes): at most
- * QUOTE_MAX input bytes, never splitting a UTF-8 sequence, "..." when cut;
- * control characters and invalid bytes become '?'. Returns Q. */
-static const char *
-quote (const char *value, char *q)
-{
-    const unsigned char *s = (const unsigned char *) value;
-    size_t n = bounded_len (value, QUOTE_MAX + 4);
-    size_t i = 0, o = 0;
-
-    while (i < n && i < QUOTE_MAX) {
-        uint32_t cp;
-        size_t len = im_utf8_decode (s + i, n - i, &cp);
-        if (len == 0) {
-            q[o++] = '?';
-            i++;
-            continue;
-        }
-        if (i + len > QUOTE_MAX)
-            break;
-        if (unsafe_code_point (cp))
-            q[o++] = '?';
-        else {
-            memcpy (q + o, s + i, len);
-            o += len;
-        }
-        i += len;
-    }
-    if (i < n) {
-        memcpy (q + o, "...", 3);
-        o += 3;
-    }
-    q[o] = '\0';
-    return q;
-}
-
-/* Describes one byte for an error message: 'x', "a space" or "byte 0x01". */
-static const char *
-char_desc (unsigned char c, char *buf, size_t bufsz)
-{
-    if (c == ' ')
-        snprintf (buf, bufsz, "a space");
-    else if (c > 0x20 && c < 0x7f)
-        snprintf (buf, bufsz, "'%c'", c);
-    else
-        snprintf (buf, bufsz, "byte 0x%02x", c);
-    return buf;
-}
-
-/* Formats a reason into ERR (if any) and returns EINVAL. */
-static int IM_PRINTF (3, 4)
-fail (char *err, size_t errsz, const char *fmt, ...)
-{
-    if (err && errsz > 0) {
-        va_list ap;
-        va_start (ap, fmt);
-        vsnprintf (err, errsz, fmt, ap);
-        va_end (ap);
-    }
-    return EINVAL;
-}
 
 /* Names */
 
@@ -206,447 +64,6 @@ im_tlp_parse (const char *name)
     return -1;
 }
 
-/* IP addresses and prefixes */
-
-/* Parses a prefix length of LEN bytes at S: 1 to 3 digits, no sign, no
- * leading zero, at most MAX. Returns 0 and sets *PLEN, or -1. */
-static int
-parse_prefixlen (const char *s, size_t len, int max, int *plen)
-{
-    size_t i;
-    int v = 0;
-
-    if (len == 0 || len > 3 || (s[0] == '0' && len > 1))
-        return -1;
-    for (i = 0; i < len; i++) {
-        if (!is_digit ((unsigned char) s[i]))
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (v > max)
-        return -1;
-    *plen = v;
-    return 0;
-}
-
-/* Copies IN to NET with the bits past PLEN cleared; returns 1 when that
- * cleared any bit (the host part was not zero). */
-static int
-mask_prefix (const uint8_t *in, uint8_t *net, int nbytes, int plen)
-{
-    int i, host = 0;
-    for (i = 0; i < nbytes; i++) {
-        int bits = plen - i * 8;
-        uint8_t mask = bits >= 8 ? 0xff
-                     : bits <= 0 ? 0
-                     : (uint8_t) (0xff << (8 - bits));
-        net[i] = in[i] & mask;
-        if (net[i] != in[i])
-            host = 1;
-    }
-    return host;
-}
-
-/* Writes the canonical form of address BYTES with prefix PLEN into CANON,
- * refusing a prefix with host bits set. */
-static int
-finish_prefix (int af, const uint8_t *bytes, int plen, const char *value,
-               char *canon, size_t *clen, char *err, size_t errsz)
-{
-    char q[QUOTE_SZ];
-    char text[INET6_ADDRSTRLEN];
-    uint8_t net[16];
-    int nbytes = af == AF_INET ? 4 : 16;
-    int n;
-
-    if (mask_prefix (bytes, net, nbytes, plen)) {
-        if (!inet_ntop (af, net, text, sizeof text))
-            return fail (err, errsz, "'%s' has host bits set", quote (value, q));
-        return fail (err, errsz, "'%s' has host bits set (did you mean %s/%d?)",
-                     quote (value, q), text, plen);
-    }
-    if (!inet_ntop (af, bytes, text, sizeof text))
-        return fail (err, errsz, "'%s' cannot be formatted", quote (value, q));
-    if (plen == nbytes * 8)
-        n = snprintf (canon, IM_VALUE_MAX + 1, "%s", text);
-    else
-        n = snprintf (canon, IM_VALUE_MAX + 1, "%s/%d", text, plen);
-    *clen = (size_t) n;
-    return 0;
-}
-
-int
-im_ioc_norm_ipv4 (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
-                  char *canon, size_t *clen, char *err, size_t errsz)
-{
-    char q[QUOTE_SZ];
-    char addr[INET_ADDRSTRLEN];
-    uint8_t bytes[4];
-    const char *slash = memchr (v, '/', n);
-    size_t alen = slash ? (size_t) (slash - v) : n;
-    size_t i;
-    int plen = 32;
-
-    if (alen == 0 || alen >= sizeof addr)
-        return fail (err, errsz, "'%s' is not an IPv4 address", quote (v, q));
-    for (i = 0; i < alen; i++)
-        if (!is_digit ((unsigned char) v[i]) && v[i] != '.')
-            return fail (err, errsz, "'%s' is not an IPv4 address",
-                         quote (v, q));
-    for (i = 0; i + 1 < alen; i++)
-        if (v[i] == '0' && (i == 0 || v[i - 1] == '.')
-        &&  is_digit ((unsigned char) v[i + 1]))
-            return fail (err, errsz,
-                         "'%s' is not an IPv4 address (leading zero in an octet)",
-                         quote (v, q));
-    memcpy (addr, v, alen);
-    addr[alen] = '\0';
-    if (inet_pton (AF_INET, addr, bytes) != 1)
-        return fail (err, errsz, "'%s' is not an IPv4 address", quote (v, q));
-    if (slash && parse_prefixlen (slash + 1, n - alen - 1, 32, &plen))
-        return fail (err, errsz,
-                     "'%s' has an invalid prefix length (expected /0 to /32)",
-                     quote (v, q));
-    return finish_prefix (AF_INET, bytes, plen, v, canon, clen, err, errsz);
-}
-
-int
-im_ioc_norm_ipv6 (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
-                  char *canon, size_t *clen, char *err, size_t errsz)
-{
-    char q[QUOTE_SZ];
-    char addr[INET6_ADDRSTRLEN];
-    uint8_t bytes[16];
-    const char *slash = memchr (v, '/', n);
-    size_t alen = slash ? (size_t) (slash - v) : n;
-    int plen = 128;
-
-    if (memchr (v, '%', n))
-        return fail (err, errsz,
-                     "'%s' has a zone id (%%...): give the address without it",
-                     quote (v, q));
-    if (alen == 0 || alen >= sizeof addr)
-        return fail (err, errsz, "'%s' is not an IPv6 address", quote (v, q));
-    memcpy (addr, v, alen);
-    addr[alen] = '\0';
-    if (inet_pton (AF_INET6, addr, bytes) != 1)
-        return fail (err, errsz, "'%s' is not an IPv6 address", quote (v, q));
-    if (slash && parse_prefixlen (slash + 1, n - alen - 1, 128, &plen))
-        return fail (err, errsz,
-                     "'%s' has an invalid prefix length (expected /0 to /128)",
-                     quote (v, q));
-    return finish_prefix (AF_INET6, bytes, plen, v, canon, clen, err, errsz);
-}
-
-/* Domain names, URLs and e-mail addresses */
-
-/* Validates the N bytes at V (NUL-terminated right after them) as a domain
- * name and writes its lower-case form, without a trailing dot, into CANON. */
-int
-im_ioc_norm_domain (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
-                    char *canon, size_t *clen, char *err, size_t errsz)
-{
-    char q[QUOTE_SZ];
-    char cd[16];
-    size_t i, start = 0, last = 0, labels = 0;
-
-    for (i = 0; i < n; i++)
-        if ((unsigned char) v[i] >= 0x80)
-            return fail (err, errsz, "'%s' contains non-ASCII characters: "
-                         "give the IDNA A-label form (xn--...)", quote (v, q));
-    if (n > 0 && v[n - 1] == '.')
-        n--;
-    if (n == 0)
-        return fail (err, errsz, "'%s' has an empty label", quote (v, q));
-    if (n > DOMAIN_MAX)
-        return fail (err, errsz, "'%s' is longer than %d characters",
-                     quote (v, q), DOMAIN_MAX);
-    for (i = 0; i < n; i++)
-        canon[i] = (char) to_lower ((unsigned char) v[i]);
-    canon[n] = '\0';
-
-    for (i = 0; i <= n; i++) {
-        if (i < n && canon[i] != '.') {
-            unsigned char c = (unsigned char) canon[i];
-            if (!is_alpha (c) && !is_digit (c) && c != '-' && c != '_')
-                return fail (err, errsz,
-                             "'%s' contains %s, which is not allowed in a domain name",
-                             quote (v, q), char_desc (c, cd, sizeof cd));
-            continue;
-        }
-        if (i == start)
-            return fail (err, errsz, "'%s' has an empty label", quote (v, q));
-        if (i - start > LABEL_MAX)
-            return fail (err, errsz, "'%s' has a label longer than %d characters",
-                         quote (v, q), LABEL_MAX);
-        if (canon[start] == '-' || canon[i - 1] == '-')
-            return fail (err, errsz,
-                         "'%s' has a label that starts or ends with '-'",
-                         quote (v, q));
-        labels++;
-        last = start;
-        start = i + 1;
-    }
-    if (labels < 2)
-        return fail (err, errsz,
-                     "'%s' needs at least two labels (a name and a top-level domain)",
-                     quote (v, q));
-    for (i = last; i < n; i++)
-        if (!is_digit ((unsigned char) canon[i]))
-            break;
-    if (i == n)
-        return fail (err, errsz, "'%s' has an all-numeric top-level domain",
-                     quote (v, q));
-    *clen = n;
-    return 0;
-}
-
-/* Returns the length of a valid scheme ([A-Za-z][A-Za-z0-9+.-]*) that V
- * starts with and that "://" follows, or 0. */
-static size_t
-url_scheme_len (const char *v)
-{
-    const char *sep = strstr (v, "://");
-    size_t len, i;
-
-    if (!sep)
-        return 0;
-    len = (size_t) (sep - v);
-    if (len == 0 || !is_alpha ((unsigned char) v[0]))
-        return 0;
-    for (i = 1; i < len; i++) {
-        unsigned char c = (unsigned char) v[i];
-        if (!is_alpha (c) && !is_digit (c) && c != '+' && c != '.' && c != '-')
-            return 0;
-    }
-    return len;
-}
-
-int
-im_ioc_norm_url (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
-                 char *canon, size_t *clen, char *err, size_t errsz)
-{
-    char q[QUOTE_SZ];
-    size_t i, slen, auth, aend, hstart, hend;
-
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char) v[i];
-        if (is_space (c))
-            return fail (err, errsz, "'%s' contains whitespace", quote (v, q));
-        if (is_ctrl (c))
-            return fail (err, errsz, "'%s' contains control characters",
-                         quote (v, q));
-        if (c >= 0x80)
-            return fail (err, errsz, "'%s' contains non-ASCII characters: "
-                         "percent-encode them and give the host in IDNA "
-                         "A-label form (xn--...)", quote (v, q));
-    }
-    if (!strstr (v, "://"))
-        return fail (err, errsz, "'%s' is not a URL (expected scheme://host...)",
-                     quote (v, q));
-    slen = url_scheme_len (v);
-    if (slen == 0)
-        return fail (err, errsz, "'%s' has an invalid scheme", quote (v, q));
-
-    auth = slen + 3;
-    for (aend = auth; aend < n; aend++)
-        if (v[aend] == '/' || v[aend] == '?' || v[aend] == '#')
-            break;
-    hstart = auth;
-    for (i = auth; i < aend; i++)
-        if (v[i] == '@')
-            hstart = i + 1;
-
-    if (hstart < aend && v[hstart] == '[') {
-        char addr[INET6_ADDRSTRLEN];
-        uint8_t bytes[16];
-        const char *rb = memchr (v + hstart, ']', aend - hstart);
-        size_t alen;
-        if (!rb)
-            return fail (err, errsz, "'%s' has an unterminated '[' in its host",
-                         quote (v, q));
-        hend = (size_t) (rb - v) + 1;
-        alen = hend - hstart - 2;
-        if (alen >= sizeof addr)
-            return fail (err, errsz, "'%s' has an invalid IPv6 host in brackets",
-                         quote (v, q));
-        memcpy (addr, v + hstart + 1, alen);
-        addr[alen] = '\0';
-        if (inet_pton (AF_INET6, addr, bytes) != 1)
-            return fail (err, errsz, "'%s' has an invalid IPv6 host in brackets",
-                         quote (v, q));
-    }
-    else
-        for (hend = hstart; hend < aend && v[hend] != ':'; hend++)
-            ;
-    if (hend == hstart)
-        return fail (err, errsz, "'%s' has no host", quote (v, q));
-    if (hend < aend) {
-        unsigned long port = 0;
-        if (v[hend] != ':')
-            return fail (err, errsz, "'%s' has an invalid host", quote (v, q));
-        if (aend - hend - 1 > 5)
-            return fail (err, errsz, "'%s' has an invalid port", quote (v, q));
-        for (i = hend + 1; i < aend; i++) {
-            if (!is_digit ((unsigned char) v[i]))
-                return fail (err, errsz, "'%s' has an invalid port",
-                             quote (v, q));
-            port = port * 10 + (unsigned long) (v[i] - '0');
-        }
-        if (port > 65535)
-            return fail (err, errsz, "'%s' has an invalid port", quote (v, q));
-    }
-
-    memcpy (canon, v, n);
-    canon[n] = '\0';
-    for (i = 0; i < slen; i++)
-        canon[i] = (char) to_lower ((unsigned char) canon[i]);
-    for (i = hstart; i < hend; i++)
-        canon[i] = (char) to_lower ((unsigned char) canon[i]);
-    *clen = n;
-    return 0;
-}
-
-int
-im_ioc_norm_email (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
-                   char *canon, size_t *clen, char *err, size_t errsz)
-{
-    static const char forbidden[] = " <>(),;:\\\"[]";
-    char q[QUOTE_SZ];
-    char cd[16];
-    char derr[256];
-    const char *at = memchr (v, '@', n);
-    size_t i, llen, dlen;
-
-    if (!at)
-        return fail (err, errsz, "'%s' has no '@' (expected local@domain)",
-                     quote (v, q));
-    llen = (size_t) (at - v);
-    if (memchr (at + 1, '@', n - llen - 1))
-        return fail (err, errsz, "'%s' has more than one '@'", quote (v, q));
-    if (llen == 0)
-        return fail (err, errsz, "'%s' has an empty local part", quote (v, q));
-    if (llen > LOCAL_MAX)
-        return fail (err, errsz, "'%s' has a local part longer than %d characters",
-                     quote (v, q), LOCAL_MAX);
-    for (i = 0; i < llen; i++) {
-        unsigned char c = (unsigned char) v[i];
-        if (c >= 0x80)
-            return fail (err, errsz,
-                         "'%s' has non-ASCII characters in its local part "
-                         "(not supported)", quote (v, q));
-        if (c <= 0x20 || c == 0x7f || strchr (forbidden, c))
-            return fail (err, errsz,
-                         "'%s' has %s in its local part, which is not allowed",
-                         quote (v, q), char_desc (c, cd, sizeof cd));
-    }
-    if (llen + 1 == n)
-        return fail (err, errsz, "'%s' has an empty domain", quote (v, q));
-    derr[0] = '\0';
-    if (im_ioc_norm_domain (im_type_info (IM_TYPE_DOMAIN), at + 1, n - llen - 1,
-                            canon + llen + 1, &dlen, derr, sizeof derr))
-        return fail (err, errsz, "'%s' has an invalid domain: %s",
-                     quote (v, q), derr);
-    memcpy (canon, v, llen);
-    canon[llen] = '@';
-    *clen = llen + 1 + dlen;
-    canon[*clen] = '\0';
-    return 0;
-}
-
-/* Hashes, file names, AS numbers */
-
-int
-im_ioc_norm_hash (const im_type_info_t *t, const char *v, size_t n,
-                  char *canon, size_t *clen, char *err, size_t errsz)
-{
-    char q[QUOTE_SZ];
-    char cd[16];
-    size_t i, want = t->hexlen;
-    const char *what = t->what;
-
-    if (n != want)
-        return fail (err, errsz,
-                     "'%s' is not %s hash (%zu hex digits, got %zu characters)",
-                     quote (v, q), what, want, n);
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char) v[i];
-        if (!is_hex (c))
-            return fail (err, errsz,
-                         "'%s' is not %s hash (%zu hex digits): %s at position "
-                         "%zu is not a hex digit", quote (v, q), what, want,
-                         char_desc (c, cd, sizeof cd), i + 1);
-        canon[i] = (char) to_lower (c);
-    }
-    canon[n] = '\0';
-    *clen = n;
-    return 0;
-}
-
-int
-im_ioc_norm_filename (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
-                      char *canon, size_t *clen, char *err, size_t errsz)
-{
-    char q[QUOTE_SZ];
-    const unsigned char *s = (const unsigned char *) v;
-    size_t i = 0;
-
-    if (n > FNAME_MAX)
-        return fail (err, errsz, "filename is longer than %d bytes", FNAME_MAX);
-    while (i < n) {
-        uint32_t cp;
-        size_t len;
-        if (is_ctrl (s[i]))
-            return fail (err, errsz, "'%s' contains control characters",
-                         quote (v, q));
-        len = im_utf8_decode (s + i, n - i, &cp);
-        if (len == 0)
-            return fail (err, errsz,
-                         "'%s' is not valid UTF-8 (byte 0x%02x at offset %zu)",
-                         quote (v, q), s[i], i);
-        i += len;
-    }
-    memcpy (canon, v, n);
-    canon[n] = '\0';
-    *clen = n;
-    return 0;
-}
-
-int
-im_ioc_norm_asn (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
-                 char *canon, size_t *clen, char *err, size_t errsz)
-{
-    char q[QUOTE_SZ];
-    unsigned long long num = 0;
-    size_t i = 0, j;
-
-    if (n >= 2 && to_lower ((unsigned char) v[0]) == 'a'
-    &&  to_lower ((unsigned char) v[1]) == 's')
-        i = 2;
-    if (i == n)
-        return fail (err, errsz,
-                     "'%s' is not an AS number (expected AS123 or 123)",
-                     quote (v, q));
-    for (j = i; j < n; j++)
-        if (!is_digit ((unsigned char) v[j]))
-            return fail (err, errsz,
-                         "'%s' is not an AS number (expected AS123 or 123)",
-                         quote (v, q));
-    if (v[i] == '0' && n - i > 1)
-        return fail (err, errsz, "'%s' is not an AS number (leading zero)",
-                     quote (v, q));
-    if (n - i > 10)
-        return fail (err, errsz, "'%s' is out of range (AS1 to AS%llu)",
-                     quote (v, q), ASN_MAX);
-    for (j = i; j < n; j++)
-        num = num * 10 + (unsigned long long) (v[j] - '0');
-    if (num == 0 || num > ASN_MAX)
-        return fail (err, errsz, "'%s' is out of range (AS1 to AS%llu)",
-                     quote (v, q), ASN_MAX);
-    *clen = (size_t) snprintf (canon, IM_VALUE_MAX + 1, "AS%llu", num);
-    return 0;
-}
-
 /* Normalisation */
 
 /* Checks the arguments and the rules common to every type, then dispatches.
@@ -660,20 +77,20 @@ normalise (int type, const char *value, char *out, size_t outsz,
     size_t n;
 
     if (!out || outsz == 0)
-        return fail (err, errsz, "no output buffer");
+        return im_types_fail (err, errsz, "no output buffer");
     if (!value)
-        return fail (err, errsz, "no value");
+        return im_types_fail (err, errsz, "no value");
     if (type <= IM_TYPE_NONE || type >= IM_TYPE_COUNT)
-        return fail (err, errsz, "unknown indicator type %d", type);
-    n = bounded_len (value, IM_VALUE_MAX + 1);
+        return im_types_fail (err, errsz, "unknown indicator type %d", type);
+    n = im_types_bounded_len (value, IM_VALUE_MAX + 1);
     if (n == 0)
-        return fail (err, errsz, "empty value");
+        return im_types_fail (err, errsz, "empty value");
     if (n > IM_VALUE_MAX)
-        return fail (err, errsz, "value is longer than %d bytes", IM_VALUE_MAX);
+        return im_types_fail (err, errsz, "value is longer than %d bytes", IM_VALUE_MAX);
     if (is_space ((unsigned char) value[0])
     ||  is_space ((unsigned char) value[n - 1]))
-        return fail (err, errsz, "'%s' has leading or trailing whitespace",
-                     quote (value, q));
+        return im_types_fail (err, errsz, "'%s' has leading or trailing whitespace",
+                              im_types_quote (value, q));
 
     const im_type_info_t *t = im_type_info (type);
     return t->normalise (t, value, n, canon, clen, err, errsz);
@@ -693,8 +110,8 @@ im_ioc_normalise (int type, const char *value, char *out, size_t outsz,
         out[0] = '\0';
     rc = normalise (type, value, out, outsz, canon, &clen, err, errsz);
     if (rc == 0 && clen >= outsz) {
-        fail (err, errsz, "value too long for buffer (%zu bytes needed)",
-              clen + 1);
+        im_types_fail (err, errsz, "value too long for buffer (%zu bytes needed)",
+                       clen + 1);
         rc = ENOSPC;
     }
     if (rc) {
@@ -736,7 +153,7 @@ guess (const char *value)
         ;
     if (i == n && im_type_by_hexlen (n) != IM_TYPE_NONE)
         return im_type_by_hexlen (n);
-    if (url_scheme_len (value) > 0)
+    if (im_types_url_scheme_len (value) > 0)
         return IM_TYPE_URL;
     if (strchr (value, '@') && normalises_as (IM_TYPE_EMAIL, value))
         return IM_TYPE_EMAIL;
@@ -782,7 +199,8 @@ im_ioc_prefix (int type, const char *value, uint8_t addr[16], int *prefixlen)
     slash = strchr (canon, '/');
     alen = slash ? (size_t) (slash - canon) : strlen (canon);
     if (alen >= sizeof text
-    ||  (slash && parse_prefixlen (slash + 1, strlen (slash + 1), plen, &plen))) {
+    ||  (slash
+         && im_types_parse_prefixlen (slash + 1, strlen (slash + 1), plen, &plen))) {
         errno = EINVAL;
         return -1;
     }

@@ -1,42 +1,15 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* im_ioc.h -- indicator types and TLP 2.0 labels: names, validation and the
  * canonical (normalised) form of every value, so that one indicator has one
- * spelling everywhere (store keys, signatures, look-ups). */
+ * spelling everywhere (store keys, signatures, look-ups). The wire values
+ * (im_type_t, im_tlp_t) and IM_VALUE_MAX are in im_types.h, included here. */
 #ifndef IM_IOC_H
 #define IM_IOC_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Wire values: never renumber (they are signed into records). */
-typedef enum {
-    IM_TYPE_NONE = 0,
-    IM_TYPE_IPV4 = 1,
-    IM_TYPE_IPV6 = 2,
-    IM_TYPE_DOMAIN = 3,
-    IM_TYPE_URL = 4,
-    IM_TYPE_EMAIL = 5,
-    IM_TYPE_MD5 = 6,
-    IM_TYPE_SHA1 = 7,
-    IM_TYPE_SHA256 = 8,
-    IM_TYPE_SHA512 = 9,
-    IM_TYPE_FILENAME = 10,
-    IM_TYPE_ASN = 11,
-    IM_TYPE_COUNT = 12 /* one past the last */
-} im_type_t;
-
-/* Wire values, ordered from least to most restricted. */
-typedef enum {
-    IM_TLP_NONE = 0,
-    IM_TLP_CLEAR = 1,
-    IM_TLP_GREEN = 2,
-    IM_TLP_AMBER = 3,
-    IM_TLP_AMBER_STRICT = 4,
-    IM_TLP_RED = 5,
-    IM_TLP_COUNT = 6
-} im_tlp_t;
-
-/* Longest normalised value, in bytes, without the terminating NUL. */
-#define IM_VALUE_MAX 2048
+#include "im_types.h"
 
 /* "ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256",
  * "sha512", "filename", "asn"; NULL for anything else. */

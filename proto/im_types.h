@@ -1,15 +1,45 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* im_types.h -- the one table of indicator types: per type its wire value, its
- * name, its normaliser, its STIX, MISP and CSV spellings, how warninglists and
- * look-ups match it. Validation (im_ioc), import, export, the MISP feed, the
- * warninglists and the CLI all read it: a new type is a row here, a normaliser
- * in im_ioc.c, and tests. */
+/* im_types.h -- the wire values of indicator types and TLP labels, and the
+ * one table of indicator types: per type its wire value, its name, its
+ * normaliser, its STIX, MISP and CSV spellings, how warninglists and look-ups
+ * match it. Validation (im_ioc), import, export, the MISP feed, the
+ * warninglists and the CLI all read it: a new type is a row here (im_types.c),
+ * a normaliser in im_types_norm.c, and tests. */
 #ifndef IM_TYPES_H
 #define IM_TYPES_H
 
 #include <stddef.h>
 
-#include "im_ioc.h"
+/* Wire values: never renumber (they are signed into records). */
+typedef enum {
+    IM_TYPE_NONE = 0,
+    IM_TYPE_IPV4 = 1,
+    IM_TYPE_IPV6 = 2,
+    IM_TYPE_DOMAIN = 3,
+    IM_TYPE_URL = 4,
+    IM_TYPE_EMAIL = 5,
+    IM_TYPE_MD5 = 6,
+    IM_TYPE_SHA1 = 7,
+    IM_TYPE_SHA256 = 8,
+    IM_TYPE_SHA512 = 9,
+    IM_TYPE_FILENAME = 10,
+    IM_TYPE_ASN = 11,
+    IM_TYPE_COUNT = 12 /* one past the last */
+} im_type_t;
+
+/* Wire values, ordered from least to most restricted. */
+typedef enum {
+    IM_TLP_NONE = 0,
+    IM_TLP_CLEAR = 1,
+    IM_TLP_GREEN = 2,
+    IM_TLP_AMBER = 3,
+    IM_TLP_AMBER_STRICT = 4,
+    IM_TLP_RED = 5,
+    IM_TLP_COUNT = 6
+} im_tlp_t;
+
+/* Longest normalised value, in bytes, without the terminating NUL. */
+#define IM_VALUE_MAX 2048
 
 /* How warninglists see a value of a type (beyond "string" and "substring"
  * lists, which apply to every type). */
@@ -54,7 +84,7 @@ struct im_type_info {
     im_lookup_t lookup;         /* store look-up */
 };
 
-/* The normalisers of the rows (im_ioc.c). */
+/* The normalisers of the rows (im_types_norm.c). */
 im_type_norm_fn im_ioc_norm_ipv4, im_ioc_norm_ipv6, im_ioc_norm_domain, im_ioc_norm_url,
     im_ioc_norm_email, im_ioc_norm_hash, im_ioc_norm_filename, im_ioc_norm_asn;
 
