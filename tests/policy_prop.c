@@ -1834,7 +1834,7 @@ run_mesh (mesh_t *m)
         diag (m, "rerun: policy_prop --seed %llu --count 1 --keep", m->seed);
         diag (m,
               "   or: POLICY_PROP_SEED=%llu POLICY_PROP_COUNT=1 make check "
-              "TESTS=tests/policy-prop.sh",
+              "TESTS=tests/t55-policy-prop.sh",
               m->seed);
     }
     else if (opt.keep)
