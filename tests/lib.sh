@@ -21,6 +21,8 @@ set -u
 : "${INTELMESH:=$(pwd)/tools/intelmesh}"
 : "${INTELMESHD:=$(pwd)/node/intelmeshd}"
 : "${FAKE_PEER:=${top_builddir:-.}/tests/fake_peer}"
+# As configure looks for it: /usr/bin first.
+[ -x /usr/bin/python3 ] && : "${PYTHON3:=/usr/bin/python3}"
 : "${PYTHON3:=python3}"
 # The source directory of the tests, for their data.
 TESTS_SRCDIR=$(cd "$(dirname "$0")" && pwd)
