@@ -28,6 +28,7 @@
 #define EXIT_SETUP 2   /* usage, keys, sockets */
 #define TIMEOUT_DEFAULT 10000
 #define GRACE_MS 500 /* after a refused handshake: anything more? */
+#define SEND_TIMEOUT_MS 5000
 #define MONITOR_ENDPOINT "inproc://fake-peer-monitor"
 
 typedef struct {
@@ -218,6 +219,10 @@ link_open (link_t *l, const keys_t *k, const char *endpoint, const char *server_
     zsock_set_curve_publickey (l->dealer, k->curve_public);
     zsock_set_curve_secretkey (l->dealer, k->curve_secret);
     zsock_set_linger (l->dealer, 0);
+    /* No send or receive blocks for ever: a DEALER with no connection left
+     * would wait in zmq_send until one comes, which may be never. */
+    zsock_set_sndtimeo (l->dealer, SEND_TIMEOUT_MS);
+    zsock_set_rcvtimeo (l->dealer, SEND_TIMEOUT_MS);
     zsock_set_maxmsgsize (l->dealer, IM_MSG_MAX + 64);
     /* One attempt per second at most: a refused key is counted per attempt. */
     zsock_set_reconnect_ivl (l->dealer, 1000);
@@ -272,13 +277,20 @@ link_event (link_t *l)
         l->handshake = -2;
 }
 
-static void
-link_send (link_t *l, const im_msg_t *m)
+/* Sends M; -1 when it cannot go within SEND_TIMEOUT_MS (no connection). */
+static int
+link_try_send (link_t *l, const im_msg_t *m)
 {
     size_t len;
     if (im_msg_encode (m, wire, sizeof wire, &len) != 0)
         die (EXIT_SETUP, "cannot encode %s: %s", im_msg_name (m->id), strerror (errno));
-    if (zmq_send (zsock_resolve (l->dealer), wire, len, 0) < 0)
+    return zmq_send (zsock_resolve (l->dealer), wire, len, 0) < 0 ? -1 : 0;
+}
+
+static void
+link_send (link_t *l, const im_msg_t *m)
+{
+    if (link_try_send (l, m) != 0)
         die (EXIT_SETUP, "cannot send %s: %s", im_msg_name (m->id),
              zmq_strerror (zmq_errno ()));
 }
@@ -723,14 +735,19 @@ run_linger (const keys_t *k, const char *endpoint, const char *server_hex,
     uint64_t session;
     randombytes_buf (&session, sizeof session);
     craft_records (MODE_GOOD, k, value, k->pk, NULL, k, 0, what, sizeof what);
-    link_send (&l, &msg);
+    /* A send that times out found no connection: nothing can answer. */
+    int unsent = link_try_send (&l, &msg) != 0;
     msg.id = IM_MSG_PING;
     msg.session = session | 1;
     msg.cursor = 1;
-    link_send (&l, &msg);
+    unsent = unsent || link_try_send (&l, &msg) != 0;
+    if (unsent) { /* no connection to send on: it is cut */
+        snprintf (what, sizeof what, "nothing (no connection to send on)");
+        cut_before = 1;
+    }
     int pong = 0;
     deadline = zclock_mono () + timeout;
-    while (!pong && zclock_mono () < deadline) {
+    while (!unsent && !pong && zclock_mono () < deadline) {
         zframe_t *f = link_wait (&l, deadline);
         char why[256];
         if (f

@@ -1,16 +1,38 @@
 # lib.sh -- shared helpers for intelmesh's integration tests: TAP output, a
-# private temporary directory, and nodes started and stopped by PID with
-# bounded waits. Sourced by tests/*.sh; expects INTELMESH and INTELMESHD.
+# private temporary directory, nodes started and stopped by PID with bounded
+# waits, ports no two suites share, and suites made of named blocks:
+#
+#   block NAME 'what it checks' [NEEDED-BLOCK...]
+#   b_NAME () { ...assertions... }
+#   ...
+#   run_blocks "$@"          # at the end of the suite
+#
+# so that a suite runs as a whole (make check) or by hand, from the build
+# directory, one block at a time:
+#   ../tests/t20-node-basic.sh -l            lists the blocks
+#   ../tests/t20-node-basic.sh -t revoke     runs block revoke, after the
+#                                            blocks it needs
+#   ../tests/t20-node-basic.sh -v -k ...     shows each command (set -x, on
+#                                            standard error); keeps $T
+# Sourced by tests/t*.sh; expects INTELMESH and INTELMESHD (the build's
+# programs by default).
 
 set -u
 : "${INTELMESH:=$(pwd)/tools/intelmesh}"
 : "${INTELMESHD:=$(pwd)/node/intelmeshd}"
+: "${FAKE_PEER:=${top_builddir:-.}/tests/fake_peer}"
+# As configure looks for it: /usr/bin first.
+[ -x /usr/bin/python3 ] && : "${PYTHON3:=/usr/bin/python3}"
+: "${PYTHON3:=python3}"
+# The source directory of the tests, for their data.
+TESTS_SRCDIR=$(cd "$(dirname "$0")" && pwd)
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/intelmesh-test.XXXXXX") || exit 99
 tap_n=0
 tap_failed=0
 PIDS=""
 
+KEEP=""
 cleanup () {
     for p in $PIDS; do
         kill -TERM "$p" 2>/dev/null
@@ -18,7 +40,12 @@ cleanup () {
     for p in $PIDS; do
         wait_gone "$p" 50 || kill -KILL "$p" 2>/dev/null
     done
-    rm -rf "$T"
+    release_ports
+    if [ -n "$KEEP" ]; then
+        echo "# kept $T" >&2
+    else
+        rm -rf "$T"
+    fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -46,11 +73,16 @@ done_testing () {
     [ "$tap_failed" -eq 0 ]
 }
 
-# wait_for TENTHS COMMAND...: retries COMMAND every 0.1 s, at most TENTHS times.
+# wait_for TENTHS COMMAND...: retries COMMAND every 0.1 s, at most TENTHS
+# times; a status of 2 from COMMAND (never reached: see node_answers) ends it.
 wait_for () {
     tries=$1; shift
     while [ "$tries" -gt 0 ]; do
-        "$@" >/dev/null 2>&1 && return 0
+        "$@" >/dev/null 2>&1
+        case $? in
+        0) return 0 ;;
+        2) [ "$1" = node_answers ] && return 1 ;;
+        esac
         sleep 0.1
         tries=$((tries - 1))
     done
@@ -62,15 +94,55 @@ wait_gone () {
     wait_for "$2" sh -c "! kill -0 $1 2>/dev/null"
 }
 
-# A free TCP port on 127.0.0.1: nothing answers there now.
+# Every call of the command line has a time limit (IM_CLI_TIMEOUT seconds,
+# 300 by default): $INTELMESH runs it through timeout(1).
+if command -v timeout >/dev/null 2>&1 && mkdir "$T/bin"; then
+    printf '#!/bin/sh\nexec timeout --foreground -k 5 %s %s "$@"\n' \
+        "${IM_CLI_TIMEOUT:-300}" "'$INTELMESH'" >"$T/bin/intelmesh" \
+        && chmod +x "$T/bin/intelmesh" && INTELMESH="$T/bin/intelmesh"
+fi
+
+# bounded SECONDS COMMAND...: COMMAND, stopped after SECONDS.
+bounded () {
+    if command -v timeout >/dev/null 2>&1; then
+        timeout --foreground -k 5 "$@"
+    else
+        shift
+        "$@"
+    fi
+}
+
+# A free TCP port on 127.0.0.1, below the ephemeral range: nothing answers
+# there now, and no other suite on this machine has it. A port is held by a
+# directory PORT_LOCKS/PORT (mkdir is atomic) holding the PID of the suite
+# that took it, until that suite exits (or dies: its ports are taken over).
+PORT_LOCKS=/tmp/intelmesh-test-ports
+SUITE_PID=$$
 free_port () {
+    mkdir -p "$PORT_LOCKS" 2>/dev/null
     while :; do
-        port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000)) # below the ephemeral range
+        port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
+        if ! mkdir "$PORT_LOCKS/$port" 2>/dev/null; then
+            owner=$(cat "$PORT_LOCKS/$port/pid" 2>/dev/null)
+            # Held by a suite that is gone (or still writing its PID): a stale
+            # lock is taken over on the next draw of the same port.
+            [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null \
+                && rm -rf "$PORT_LOCKS/$port"
+            continue
+        fi
+        echo "$SUITE_PID" >"$PORT_LOCKS/$port/pid"
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return
         fi
+        rm -rf "$PORT_LOCKS/$port"
     done
+}
+release_ports () {
+    for lock in "$PORT_LOCKS"/*/pid; do
+        [ "$(cat "$lock" 2>/dev/null)" = "$SUITE_PID" ] && rm -rf "${lock%/pid}"
+    done 2>/dev/null
+    return 0
 }
 
 # new_node NAME: initialises $T/NAME with its PUB feed on ipc:// and a
@@ -82,12 +154,64 @@ new_node () {
 }
 
 # start_node NAME: runs intelmeshd in the foreground, logs in $T/NAME.log,
-# sets NODE_PID, and waits (10 s at most) until it answers.
+# sets NODE_PID (and NODE_PID_NAME), and waits (30 s at most) until it
+# answers. A port taken by another program since free_port chose it is
+# another port (in every configuration of $T: see move_port), 5 times at most.
 start_node () {
-    "$INTELMESHD" -d "$T/$1" --foreground 2>>"$T/$1.log" &
-    NODE_PID=$!
-    PIDS="$PIDS $NODE_PID"
-    wait_for 100 "$INTELMESH" -d "$T/$1" status
+    tries=5
+    while :; do
+        logged=$(cat "$T/$1.log" 2>/dev/null | wc -l)
+        "$INTELMESHD" -d "$T/$1" --foreground 2>>"$T/$1.log" &
+        NODE_PID=$!
+        PIDS="$PIDS $NODE_PID"
+        eval "NODE_PID_$1=\$NODE_PID"
+        wait_for 300 node_answers "$1" "$NODE_PID" && return 0
+        # A daemon still running that does not answer, or one that stopped
+        # for another reason, is a failure.
+        kill -0 "$NODE_PID" 2>/dev/null && return 1
+        tail -n "+$((logged + 1))" "$T/$1.log" | grep -q "Address already in use" || return 1
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] && move_port "$1" || return 1
+        diag "$1: its port was taken meanwhile; now on $(listen_port "$1")"
+    done
+}
+# node_answers NAME PID: the node answers status; false at once when PID
+# has exited (then wait_for stops polling: see wait_for).
+node_answers () {
+    "$INTELMESH" -d "$T/$1" status >/dev/null 2>&1 && return 0
+    kill -0 "$2" 2>/dev/null || return 2
+    return 1
+}
+listen_port () {
+    sed -n 's#^    listen = "tcp://127\.0\.0\.1:\([0-9]*\)"$#\1#p' "$T/$1/intelmesh.conf"
+}
+# move_port NAME: NAME listens on a new free port; every configuration in $T
+# that names the old endpoint (peers' cards) names the new one, and running
+# nodes among them reload.
+move_port () {
+    old=$(listen_port "$1")
+    [ -n "$old" ] || return 1
+    new=$(free_port)
+    for conf in "$T"/*/intelmesh.conf; do
+        grep -q "tcp://127\.0\.0\.1:$old\b" "$conf" || continue
+        sed -i "s#tcp://127\.0\.0\.1:$old\b#tcp://127.0.0.1:$new#g" "$conf"
+        dir=${conf%/intelmesh.conf}
+        [ "$dir" = "$T/$1" ] && continue
+        "$INTELMESH" -d "$dir" status >/dev/null 2>&1 \
+            && "$INTELMESH" -d "$dir" reload >/dev/null 2>&1
+    done
+    return 0
+}
+
+# node_up NAME: NAME is initialised and running, started here if it is not
+# (for a block run alone); sets NODE_PID.
+node_up () {
+    [ -f "$T/$1/intelmesh.conf" ] || new_node "$1" || return 1
+    if "$INTELMESH" -d "$T/$1" status >/dev/null 2>&1; then
+        eval "NODE_PID=\${NODE_PID_$1:-}"
+        return 0
+    fi
+    start_node "$1"
 }
 
 # stop_node PID: SIGTERM, then at most 10 s for an exit; succeeds when the
@@ -101,10 +225,9 @@ stop_node () {
     [ "$rc" -eq 127 ] || return "$rc"
 }
 
-# need_fake_peer: sets FAKE_PEER (tests/fake_peer) and the helpers im NODE ARGS
-# and fake ARGS, or skips the whole script when fake_peer is not built.
+# need_fake_peer: skips the whole script when FAKE_PEER (tests/fake_peer) is
+# not built. im NODE ARGS and fake ARGS run the command line and fake_peer.
 need_fake_peer () {
-    : "${FAKE_PEER:=${top_builddir:-.}/tests/fake_peer}"
     if [ ! -x "$FAKE_PEER" ]; then
         echo "1..0 # SKIP fake_peer is not built ($FAKE_PEER)"
         exit 0
@@ -112,3 +235,58 @@ need_fake_peer () {
 }
 im () { n=$1; shift; "$INTELMESH" -d "$T/$n" "$@"; }
 fake () { "$FAKE_PEER" "$@"; }
+
+# --- Blocks ----------------------------------------------------------------
+
+BLOCKS=""
+# block NAME DESCRIPTION [NEEDED...]: the suite's next block is the function
+# b_NAME; when run alone it runs after the blocks NEEDED (and theirs).
+block () {
+    BLOCKS="$BLOCKS $1"
+    eval "blk_desc_$1=\$2; blk_done_$1="
+    blk_name=$1
+    shift 2
+    eval "blk_needs_$blk_name=\$*"
+}
+
+# run_block NAME: runs NAME once, after the blocks it needs.
+run_block () {
+    eval "[ -z \"\$blk_done_$1\" ]" || return 0
+    eval "blk_done_$1=1"
+    eval "blk_needs=\$blk_needs_$1"
+    for blk_need in $blk_needs; do
+        run_block "$blk_need"
+    done
+    eval "diag \"[$1] \$blk_desc_$1\""
+    "b_$1"
+}
+
+# run_blocks ARGS: runs the suite's blocks as its command line says (see the
+# top of this file), then prints the plan; exits 0 when all passed.
+run_blocks () {
+    only=""
+    while [ $# -gt 0 ]; do
+        case $1 in
+        -l)
+            for b in $BLOCKS; do
+                eval "printf '%-16s %s\n' \"\$b\" \"\$blk_desc_$b\""
+            done
+            exit 0
+            ;;
+        -t) [ $# -ge 2 ] || { echo "$0: -t needs a block name" >&2; exit 99; }
+            case " $BLOCKS " in
+            *" $2 "*) only="$only $2" ;;
+            *) echo "$0: no block $2 (-l lists them)" >&2; exit 99 ;;
+            esac
+            shift ;;
+        -v) set -x ;;
+        -k) KEEP=1 ;;
+        *) echo "usage: $0 [-l] [-v] [-k] [-t BLOCK]..." >&2; exit 99 ;;
+        esac
+        shift
+    done
+    for b in ${only:-$BLOCKS}; do
+        run_block "$b"
+    done
+    done_testing
+}

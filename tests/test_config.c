@@ -1433,20 +1433,24 @@ test_identity (void)
     remove_dir (dir);
 }
 
+static const tap_test_t tests[] = {
+    TAP_TEST (test_dir_resolve),
+    TAP_TEST (test_names),
+    TAP_TEST (test_endpoints),
+    TAP_TEST (test_config_file),
+    TAP_TEST (test_policy_load),
+    TAP_TEST (test_policy_bad),
+    TAP_TEST (test_policy_edit),
+    TAP_TEST (test_pidfile),
+    TAP_TEST (test_identity),
+    TAP_END
+};
+
 int
-main (void)
+main (int argc, char **argv)
 {
     if (sodium_init () < 0)
         BAIL_OUT ("sodium_init failed");
-    test_dir_resolve ();
-    test_names ();
-    test_endpoints ();
-    test_config_file ();
     peers_make ();
-    test_policy_load ();
-    test_policy_bad ();
-    test_policy_edit ();
-    test_pidfile ();
-    test_identity ();
-    return done_testing ();
+    return tap_main (argc, argv, tests);
 }

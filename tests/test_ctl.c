@@ -206,14 +206,18 @@ test_replies (void)
     }
 }
 
+static const tap_test_t tests[] = {
+    TAP_DIAG ("SPEC.md: The control protocol"),
+    TAP_TEST (test_bad_arguments),
+    TAP_TEST (test_table),
+    TAP_TEST (test_request_round_trip),
+    TAP_TEST (test_bad_requests),
+    TAP_TEST (test_replies),
+    TAP_END
+};
+
 int
-main (void)
+main (int argc, char **argv)
 {
-    diag ("SPEC.md: The control protocol");
-    test_bad_arguments ();
-    test_table ();
-    test_request_round_trip ();
-    test_bad_requests ();
-    test_replies ();
-    return done_testing ();
+    return tap_main (argc, argv, tests);
 }

@@ -1214,20 +1214,25 @@ test_round_trip (void)
     }
 }
 
+static const tap_test_t tests[] = {
+    TAP_TEST (test_arguments),
+    TAP_TEST (test_refused),
+    TAP_TEST (test_stix_set),
+    TAP_TEST (test_stix_types),
+    TAP_TEST (test_stix_tlp),
+    TAP_TEST (test_stix_window),
+    TAP_TEST (test_stix_empty),
+    TAP_TEST (test_misp_event),
+    TAP_TEST (test_misp_types),
+    TAP_TEST (test_csv),
+    TAP_TEST (test_write_error),
+    TAP_TEST (test_round_trip),
+    TAP_END
+};
+
 int
-main (void)
+main (int argc, char **argv)
 {
-    test_arguments ();
-    test_refused ();
-    test_stix_set ();
-    test_stix_types ();
-    test_stix_tlp ();
-    test_stix_window ();
-    test_stix_empty ();
-    test_misp_event ();
-    test_misp_types ();
-    test_csv ();
-    test_write_error ();
-    test_round_trip ();
-    return done_testing ();
+
+    return tap_main (argc, argv, tests);
 }

@@ -1047,21 +1047,24 @@ test_public_samples (void)
     im_import_destroy (&im);
 }
 
+static const tap_test_t tests[] = {
+    TAP_TEST (test_bad_arguments),
+    TAP_TEST (test_formats),
+    TAP_TEST (test_stix),
+    TAP_TEST (test_patterns),
+    TAP_TEST (test_misp),
+    TAP_TEST (test_csv),
+    TAP_TEST (test_malformed),
+    TAP_TEST (test_limits),
+    TAP_TEST (test_public_samples),
+    TAP_END
+};
+
 int
-main (void)
+main (int argc, char **argv)
 {
-    const char *top = getenv ("top_srcdir");
-    snprintf (fixtures, sizeof fixtures, "%s/tests/data/import", top ? top : ".");
+    snprintf (fixtures, sizeof fixtures, "%s/tests/data/import", top_srcdir ());
     if (sodium_init () < 0)
         BAIL_OUT ("sodium_init failed");
-    test_bad_arguments ();
-    test_formats ();
-    test_stix ();
-    test_patterns ();
-    test_misp ();
-    test_csv ();
-    test_malformed ();
-    test_limits ();
-    test_public_samples ();
-    return done_testing ();
+    return tap_main (argc, argv, tests);
 }

@@ -769,17 +769,21 @@ test_prefix (void)
         "prefix refuses a NULL length pointer");
 }
 
+static const tap_test_t tests[] = {
+    TAP_DIAG ("SPEC.md: Indicator types and TLP labels (Canonical values, Guessing a type)"),
+    TAP_TEST (test_bad_arguments),
+    TAP_TEST (test_names),
+    TAP_TEST (test_good),
+    TAP_TEST (test_bad),
+    TAP_TEST (test_hash_lengths),
+    TAP_TEST (test_limits),
+    TAP_TEST (test_guess),
+    TAP_TEST (test_prefix),
+    TAP_END
+};
+
 int
-main (void)
+main (int argc, char **argv)
 {
-    diag ("SPEC.md: Indicator types and TLP labels (Canonical values, Guessing a type)");
-    test_bad_arguments ();
-    test_names ();
-    test_good ();
-    test_bad ();
-    test_hash_lengths ();
-    test_limits ();
-    test_guess ();
-    test_prefix ();
-    return done_testing ();
+    return tap_main (argc, argv, tests);
 }

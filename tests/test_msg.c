@@ -1581,8 +1581,22 @@ test_rotation (void)
         "a truncated ROTATED is refused");
 }
 
+static const tap_test_t tests[] = {
+    TAP_DIAG ("SPEC.md: The peer protocol / Framing and Messages"),
+    TAP_TEST (test_bad_arguments),
+    TAP_TEST (test_wire_layout),
+    TAP_TEST (test_round_trip),
+    TAP_TEST (test_have),
+    TAP_TEST (test_encode_refusals),
+    TAP_TEST (test_decode_truncated),
+    TAP_TEST (test_decode_malformed),
+    TAP_TEST (test_size_limit),
+    TAP_TEST (test_rotation),
+    TAP_END
+};
+
 int
-main (void)
+main (int argc, char **argv)
 {
     char err[256];
     static im_record_t rec;
@@ -1620,15 +1634,5 @@ main (void)
     for (size_t i = 0; i < FILLER_SIZE; i++)
         filler[i] = (uint8_t) (i * 7 + 3);
 
-    diag ("SPEC.md: The peer protocol / Framing and Messages");
-    test_bad_arguments ();
-    test_wire_layout ();
-    test_round_trip ();
-    test_have ();
-    test_encode_refusals ();
-    test_decode_truncated ();
-    test_decode_malformed ();
-    test_size_limit ();
-    test_rotation ();
-    return done_testing ();
+    return tap_main (argc, argv, tests);
 }

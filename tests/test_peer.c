@@ -278,16 +278,20 @@ test_peek (void)
     ok (im_record_peek (buf, len, NULL) == -1 && errno == EINVAL, "no head is EINVAL");
 }
 
+static const tap_test_t tests[] = {
+    TAP_TEST (test_names),
+    TAP_TEST (test_listed),
+    TAP_TEST (test_refused),
+    TAP_TEST (test_tables),
+    TAP_TEST (test_story),
+    TAP_TEST (test_peek),
+    TAP_END
+};
+
 int
-main (void)
+main (int argc, char **argv)
 {
     if (sodium_init () < 0)
         BAIL_OUT ("sodium_init failed");
-    test_names ();
-    test_listed ();
-    test_refused ();
-    test_tables ();
-    test_story ();
-    test_peek ();
-    return done_testing ();
+    return tap_main (argc, argv, tests);
 }

@@ -2242,23 +2242,27 @@ test_format (void)
     }
 }
 
+static const tap_test_t tests[] = {
+    TAP_DIAG ("SPEC.md: Sharing policy (Policies in the configuration, Outbound, Inbound)"),
+    TAP_TEST (test_bad_arguments),
+    TAP_TEST (test_defaults),
+    TAP_TEST (test_check),
+    TAP_TEST (test_policy_set),
+    TAP_TEST (test_inbound_set),
+    TAP_TEST (test_equal),
+    TAP_TEST (test_outbound_rules),
+    TAP_TEST (test_outbound_order),
+    TAP_TEST (test_inbound_rules),
+    TAP_TEST (test_inbound_order),
+    TAP_TEST (test_names),
+    TAP_TEST (test_format),
+    TAP_END
+};
+
 int
-main (void)
+main (int argc, char **argv)
 {
-    diag ("SPEC.md: Sharing policy (Policies in the configuration, Outbound, Inbound)");
     make_ids ();
     make_lists ();
-    test_bad_arguments ();
-    test_defaults ();
-    test_check ();
-    test_policy_set ();
-    test_inbound_set ();
-    test_equal ();
-    test_outbound_rules ();
-    test_outbound_order ();
-    test_inbound_rules ();
-    test_inbound_order ();
-    test_names ();
-    test_format ();
-    return done_testing ();
+    return tap_main (argc, argv, tests);
 }

@@ -2062,27 +2062,31 @@ test_utf8 (void)
             "UTF-8 check refuses U+1F600 cut to three bytes by its length");
 }
 
+static const tap_test_t tests[] = {
+    TAP_DIAG ("SPEC.md: The indicator record (Fields, Validity, Encoding, Signature, Decoding)"),
+    TAP_TEST (test_bad_arguments),
+    TAP_TEST (test_init_and_tags),
+    TAP_TEST (test_round_trip),
+    TAP_TEST (test_sign_refusals),
+    TAP_TEST (test_decode_malformed),
+    TAP_TEST (test_signatures),
+    TAP_TEST (test_from_json),
+    TAP_TEST (test_to_json),
+    TAP_TEST (test_ids),
+    TAP_TEST (test_utf8),
+    TAP_END
+};
+
 int
-main (void)
+main (int argc, char **argv)
 {
     if (sodium_init () < 0)
         BAIL_OUT ("sodium_init failed");
-    diag ("SPEC.md: The indicator record (Fields, Validity, Encoding, Signature, Decoding)");
     uint8_t seed[crypto_sign_SEEDBYTES];
     memset (seed, 0xa1, sizeof seed);
     crypto_sign_seed_keypair (pk_a, sk_a, seed);
     memset (seed, 0xb2, sizeof seed);
     crypto_sign_seed_keypair (pk_b, sk_b, seed);
 
-    test_bad_arguments ();
-    test_init_and_tags ();
-    test_round_trip ();
-    test_sign_refusals ();
-    test_decode_malformed ();
-    test_signatures ();
-    test_from_json ();
-    test_to_json ();
-    test_ids ();
-    test_utf8 ();
-    return done_testing ();
+    return tap_main (argc, argv, tests);
 }

@@ -2269,30 +2269,34 @@ test_read_in_walk (void)
     remove_dir (dir);
 }
 
+static const tap_test_t tests[] = {
+    TAP_DIAG ("SPEC.md: Storage and durability; Ownership and versions"),
+    TAP_TEST (test_bad_arguments),
+    TAP_TEST (test_node_identity),
+    TAP_TEST (test_versions),
+    TAP_TEST (test_update_moves_index),
+    TAP_TEST (test_revocation),
+    TAP_TEST (test_lookup),
+    TAP_TEST (test_list),
+    TAP_TEST (test_changes),
+    TAP_TEST (test_stats),
+    TAP_TEST (test_persistence),
+    TAP_TEST (test_map_growth),
+    TAP_TEST (test_failed_batch),
+    TAP_TEST (test_wanted),
+    TAP_DIAG ("SPEC.md: Sharing policy (the sent log; hops over several paths)"),
+    TAP_TEST (test_set_cursor),
+    TAP_TEST (test_sent_log),
+    TAP_TEST (test_held),
+    TAP_TEST (test_closer),
+    TAP_TEST (test_read_in_walk),
+    TAP_END
+};
+
 int
-main (void)
+main (int argc, char **argv)
 {
     if (sodium_init () < 0)
         BAIL_OUT ("sodium_init failed");
-    diag ("SPEC.md: Storage and durability; Ownership and versions");
-    test_bad_arguments ();
-    test_node_identity ();
-    test_versions ();
-    test_update_moves_index ();
-    test_revocation ();
-    test_lookup ();
-    test_list ();
-    test_changes ();
-    test_stats ();
-    test_persistence ();
-    test_map_growth ();
-    test_failed_batch ();
-    test_wanted ();
-    diag ("SPEC.md: Sharing policy (the sent log; hops over several paths)");
-    test_set_cursor ();
-    test_sent_log ();
-    test_held ();
-    test_closer ();
-    test_read_in_walk ();
-    return done_testing ();
+    return tap_main (argc, argv, tests);
 }

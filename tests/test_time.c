@@ -273,15 +273,20 @@ test_duration (void)
     }
 }
 
+static const tap_test_t tests[] = {
+    TAP_TEST (test_bad_arguments),
+    TAP_TEST (test_format),
+    TAP_TEST (test_parse_good),
+    TAP_TEST (test_parse_bad),
+    TAP_TEST (test_round_trip),
+    TAP_TEST (test_now),
+    TAP_TEST (test_duration),
+    TAP_END
+};
+
 int
-main (void)
+main (int argc, char **argv)
 {
-    test_bad_arguments ();
-    test_format ();
-    test_parse_good ();
-    test_parse_bad ();
-    test_round_trip ();
-    test_now ();
-    test_duration ();
-    return done_testing ();
+
+    return tap_main (argc, argv, tests);
 }

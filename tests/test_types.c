@@ -82,12 +82,16 @@ test_matching (void)
     cmp_ok ((int) im_type_info (IM_TYPE_MD5)->lookup, "==", IM_LOOKUP_EXACT, "hashes are looked up exactly");
 }
 
+static const tap_test_t tests[] = {
+    TAP_DIAG ("proto/im_types.c: the table of indicator types"),
+    TAP_TEST (test_rows),
+    TAP_TEST (test_lookups),
+    TAP_TEST (test_matching),
+    TAP_END
+};
+
 int
-main (void)
+main (int argc, char **argv)
 {
-    diag ("proto/im_types.c: the table of indicator types");
-    test_rows ();
-    test_lookups ();
-    test_matching ();
-    return done_testing ();
+    return tap_main (argc, argv, tests);
 }

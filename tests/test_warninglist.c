@@ -765,21 +765,23 @@ test_swap (void)
     im_warninglists_destroy (&live);
 }
 
+static const tap_test_t tests[] = {
+    TAP_TEST (test_bad_arguments),
+    TAP_TEST (test_load_fixtures),
+    TAP_TEST (test_match),
+    TAP_TEST (test_bad_files),
+    TAP_TEST (test_directories),
+    TAP_TEST (test_file_size),
+    TAP_TEST (test_list_count),
+    TAP_TEST (test_entry_count),
+    TAP_TEST (test_swap),
+    TAP_END
+};
+
 int
-main (void)
+main (int argc, char **argv)
 {
-    const char *top = getenv ("top_srcdir");
-    snprintf (fixtures, sizeof fixtures, "%s/tests/data/warninglists",
-              top && *top ? top : ".");
+    snprintf (fixtures, sizeof fixtures, "%s/tests/data/warninglists", top_srcdir ());
     diag ("fixtures in %s", fixtures);
-    test_bad_arguments ();
-    test_load_fixtures ();
-    test_match ();
-    test_bad_files ();
-    test_directories ();
-    test_file_size ();
-    test_list_count ();
-    test_entry_count ();
-    test_swap ();
-    return done_testing ();
+    return tap_main (argc, argv, tests);
 }

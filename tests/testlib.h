@@ -23,6 +23,19 @@ rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
     return remove (path);
 }
 
+/* The source tree, for fixtures: $top_srcdir (set by make check), or the one
+ * this program was built from (IM_TOP_SRCDIR, so that it runs by hand from
+ * the build directory too). */
+#ifndef IM_TOP_SRCDIR
+#define IM_TOP_SRCDIR "."
+#endif
+static inline const char *
+top_srcdir (void)
+{
+    const char *top = getenv ("top_srcdir");
+    return top && *top ? top : IM_TOP_SRCDIR;
+}
+
 /* A new empty directory for one test, /tmp/im-test-TAG-XXXXXX, in BUF. */
 static inline char *
 make_dir (char *buf, size_t bufsz, const char *tag)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# policy-prop.sh -- the sharing policy's property test (tests/policy_prop.c):
+# t55-policy-prop.sh -- the sharing policy's property test (tests/policy_prop.c):
 # random meshes of six to eight nodes with random policies and a few hundred
 # random indicators each; after convergence every node must hold exactly what
 # an oracle computes from SPEC.md's rules (no leak, no under-delivery).
@@ -9,7 +9,7 @@
 #   POLICY_PROP_JOBS   meshes run at once (default 2)
 #
 # A failing mesh prints its seed; run it alone with
-#   POLICY_PROP_SEED=S POLICY_PROP_COUNT=1 make check TESTS=tests/policy-prop.sh
+#   POLICY_PROP_SEED=S POLICY_PROP_COUNT=1 make check TESTS=tests/t55-policy-prop.sh
 # or directly: INTELMESH=... INTELMESHD=... tests/policy_prop --seed S --count 1 --keep
 set -u
 : "${top_builddir:=.}"
@@ -20,5 +20,5 @@ export INTELMESH INTELMESHD
 seed=${POLICY_PROP_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 count=${POLICY_PROP_COUNT:-50}
 jobs=${POLICY_PROP_JOBS:-2}
-echo "# seed $seed (rerun: POLICY_PROP_SEED=$seed make check TESTS=tests/policy-prop.sh)"
+echo "# seed $seed (rerun: POLICY_PROP_SEED=$seed make check TESTS=tests/t55-policy-prop.sh)"
 exec "$top_builddir/tests/policy_prop" --seed "$seed" --count "$count" --jobs "$jobs"

@@ -1,0 +1,314 @@
+#!/bin/bash
+# t40-mesh-security.sh -- the mesh against strangers and bad peers: unknown keys
+# are refused at the handshake, a trusted peer's forged, tampered or malformed
+# records are refused and counted (its own AMBER record is taken), a removed
+# peer is cut off while the others go on, and trust-list changes and reloads
+# apply without a restart.
+. "$(dirname "$0")/lib.sh"
+need_fake_peer
+
+# Fields of a node's card: node id (3), CURVE key (4), endpoint (5).
+card_field () { im "$1" id | awk -v f="$2" '{ print $f }'; }
+
+# refusal NODE KEY: the node's refusals of KEY (status --json), 0 when none.
+refusal () {
+    n=$(im "$1" status --json | grep -o '"refusals":{[^}]*}' | grep -o "\"$2\":[0-9]*" \
+        | cut -d: -f2)
+    echo "${n:-0}"
+}
+
+# peer_json NODE PEER: PEER's object in NODE's `peer list --json`.
+peer_json () {
+    im "$1" peer list --json | sed 's/},{"name"/}\n{"name"/g' | grep "\"name\":\"$2\""
+}
+
+# peer_count NODE PEER KEY: a count of PEER's (sent, received, or a refusal
+# reason such as "bad signature"), 0 when absent.
+peer_count () {
+    n=$(peer_json "$1" "$2" | grep -o "\"$3\":[0-9]*" | cut -d: -f2)
+    echo "${n:-0}"
+}
+
+has () { im "$1" lookup "$2" >/dev/null 2>&1; }   # has NODE VALUE
+lacks () { im "$1" lookup "$2" >/dev/null 2>&1; [ $? -eq 1 ]; }
+is_down () { peer_json "$1" "$2" | grep -q '"connected":false'; }
+is_up () { peer_json "$1" "$2" | grep -q '"connected":true'; }
+is_listed () { peer_json "$1" "$2" | grep -q .; }
+
+# --- 1. A key not on the trust list ----------------------------------------
+block stranger 'a key not on the trust list is refused at the handshake'
+b_stranger () {
+    diag "SPEC.md: The ZAP handler"
+
+    new_node alpha; ok $? "a node is initialised"
+    start_node alpha; ok $? "it starts"
+    alpha_pid=$NODE_PID
+    alpha_ep=$(card_field alpha 5)
+    alpha_curve=$(card_field alpha 4)
+    alpha_node=$(card_field alpha 3)
+
+    fake card --name stranger --keys "$T/stranger.keys" >"$T/stranger.card"
+    ok $? "fake_peer makes a key pair and prints its card"
+    [ "$(stat -c %a "$T/stranger.keys")" = 600 ]; ok $? "its key file is mode 0600"
+    awk '$1 == "intelmesh1" && $2 == "stranger" && length ($3) == 64 && length ($4) == 64 \
+         && $5 == "-" && NF == 5' "$T/stranger.card" | grep -q .
+    ok $? "the card is 'intelmesh1 NAME NODE CURVE -'"
+    stranger_curve=$(awk '{ print $4 }' "$T/stranger.card")
+
+    before=$(refusal alpha handshake)
+    fake handshake "$alpha_ep" "$alpha_curve" --keys "$T/stranger.keys" --expect refused \
+        --timeout 5000 >"$T/out" 2>&1
+    ok $? "an unknown key is refused at the handshake"
+    diag "$(cat "$T/out")"
+    grep -q "HANDSHAKE_FAILED_AUTH" "$T/out"; ok $? "the monitor sees HANDSHAKE_FAILED_AUTH"
+    grep -q "nothing came back" "$T/out"; ok $? "no data comes back to an unknown key"
+    [ "$(refusal alpha handshake)" -gt "$before" ]; ok $? "status --json counts the refusal (refusals.handshake)"
+    grep -q "handshake from 127.0.0.1 refused: CURVE key ${stranger_curve:0:16}" "$T/alpha.log"
+    ok $? "and the log names the refused key"
+    im alpha status >/dev/null; ok $? "the node still answers"
+}
+
+# --- 2. A trusted peer that sends bad records --------------------------------
+block bad_records 'a trusted peer'\''s forged, tampered, malformed records are refused' stranger
+b_bad_records () {
+    node_up alpha; alpha_pid=$NODE_PID
+    diag "SPEC.md: What a receiver checks, Security considerations / The mesh"
+
+    # Records of the node's own, published before: they must survive.
+    im alpha publish --tlp green ipv4 192.0.2.1 >/dev/null &&
+        im alpha publish --tlp amber domain intact.alpha.example >/dev/null &&
+        im alpha publish --tlp red sha256 \
+            e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 >/dev/null
+    ok $? "three indicators are published at the target"
+    own () { im alpha list --json | grep "\"origin\":\"$alpha_node\"" | sort | md5sum; }
+    own_before=$(own)
+
+    fake card --name mallory --keys "$T/mallory.keys" >"$T/mallory.card"
+    mallory_node=$(awk '{ print $3 }' "$T/mallory.card")
+    im alpha peer add "$(cat "$T/mallory.card")" >"$T/out"; ok $? "the fake peer's card is added to the trust list"
+    grep -q "now has 1 peers" "$T/out"; ok $? "the running node takes it at once"
+    fake handshake "$alpha_ep" "$alpha_curve" --keys "$T/mallory.keys" --expect ok >"$T/out" 2>&1
+    ok $? "a trusted key passes the handshake and gets an answer"
+    grep -q "first HELLO from alpha" "$T/out"; ok $? "the answer is the target's HELLO"
+
+    inject () {  # inject MODE [ARGS...]: runs fake_peer inject against alpha
+        mode=$1; shift
+        fake inject "$alpha_ep" "$alpha_curve" --keys "$T/mallory.keys" "--$mode" "$@" \
+            --timeout 10000 >"$T/inject.$mode" 2>&1
+        rc=$?
+        diag "$mode: $(cat "$T/inject.$mode")"
+        return $rc
+    }
+
+    inject good --value good.mallory.example; ok $? "--good: the target pulls and applies the batch"
+    has alpha good.mallory.example; ok $? "--good: the record is found at the target"
+    im alpha lookup --json good.mallory.example | grep -q "\"origin\":\"$mallory_node\""
+    ok $? "--good: with the fake peer as its origin"
+    [ "$(peer_count alpha mallory received)" -eq 1 ]; ok $? "--good: peer list shows received 1"
+
+    carol_node=$("$INTELMESH" init -d "$T/carol" --name carol --listen tcp://127.0.0.1:1 \
+        --pub "ipc://$T/carol/pub.sock" >/dev/null && card_field carol 3)
+    inject forge --value forge.mallory.example --origin "$carol_node"
+    ok $? "--forge: a record in another node's name, signed by the fake peer, is sent"
+    [ "$(peer_count alpha mallory "bad signature")" -eq 1 ]; ok $? "--forge: counted as 'bad signature' for that peer"
+    lacks alpha forge.mallory.example; ok $? "--forge: nothing is stored"
+
+    inject tamper --value tamper.mallory.example
+    ok $? "--tamper: a signed record with one value byte changed is sent"
+    [ "$(peer_count alpha mallory "bad signature")" -eq 2 ]; ok $? "--tamper: counted as 'bad signature'"
+    lacks alpha tamper.mallory.example && lacks alpha tamper.mallory.examplf
+    ok $? "--tamper: nothing is stored, in either spelling"
+
+    inject malformed; ok $? "--malformed: garbage records are sent"
+    [ "$(peer_count alpha mallory malformed)" -eq 3 ]; ok $? "--malformed: all three counted as 'malformed'"
+
+    # TLP 2.0 (SPEC.md, "Sharing policy", inbound rule 4): AMBER goes from its
+    # origin to a direct peer, so the peer's own AMBER record at hops 0 is taken.
+    # What may not travel (relayed AMBER, RED, beyond reach, ...) is in
+    # tests/t50-policy-rules.sh.
+    inject amber --value amber.mallory.example
+    ok $? "--amber: a valid AMBER record of the peer's own, at hops 0, is sent"
+    has alpha amber.mallory.example; ok $? "--amber: it is stored (AMBER from its origin to a direct peer)"
+    im alpha lookup --json amber.mallory.example | grep -q '"tlp":"amber"'
+    ok $? "--amber: and kept as TLP:AMBER"
+    [ "$(peer_count alpha mallory received)" -eq 2 ] \
+        && ! peer_json alpha mallory | grep -q '"policy violation"'
+    ok $? "--amber: counted as received, not refused"
+
+    inject protocol; ok $? "--protocol: a message that is not one is answered by nothing worse"
+    [ "$(peer_count alpha mallory protocol)" -eq 1 ]; ok $? "--protocol: counted under 'protocol'"
+
+    [ "$(peer_count alpha mallory received)" -eq 2 ]; ok $? "the peer is still credited with 2 records only"
+    [ "$(refusal alpha "bad signature")" -eq 2 ] && [ "$(refusal alpha malformed)" -eq 3 ] \
+        && [ "$(refusal alpha "policy violation")" -eq 0 ]
+    ok $? "status --json sums the refusals"
+    grep -q "refused 1 record(s) from mallory: bad signature" "$T/alpha.log" \
+        && grep -q "refused 3 record(s) from mallory: malformed" "$T/alpha.log"
+    ok $? "every refusal is logged with the peer and the reason"
+    kill -0 "$alpha_pid" && im alpha status >/dev/null; ok $? "the node keeps running"
+    [ "$(own)" = "$own_before" ]; ok $? "its own records are all unchanged"
+    has alpha 192.0.2.1 && has alpha intact.alpha.example \
+        && has alpha e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+    ok $? "everything published before is still found"
+    im alpha status --json | grep -q '"live":5,'; ok $? "5 live indicators: 3 of its own, the good and the AMBER one"
+    stop_node "$alpha_pid"; ok $? "the node stops cleanly"
+}
+
+# --- 3. A removed peer is cut off; the others are not -----------------------
+block removal 'a removed peer is cut off; the others are not'
+b_removal () {
+    diag "SPEC.md: The trust list and node cards (reload), Who is at the other end"
+
+    # a <-> b dial each other, c only dials in to a; trudy is a fake peer of a.
+    # The trust lists are written before the nodes start.
+    for n in a b c; do new_node $n || exit 99; done
+    fake card --name trudy --keys "$T/trudy.keys" >"$T/trudy.card"
+    im a peer add "$(im b id)" >/dev/null && im b peer add "$(im a id)" >/dev/null \
+        && im a peer add --endpoint - "$(im c id)" >/dev/null \
+        && im c peer add "$(im a id)" >/dev/null && im a peer add "$(cat "$T/trudy.card")" >/dev/null
+    ok $? "a trusts b, c and trudy; b and c trust a"
+    start_node a && a_pid=$NODE_PID && start_node b && b_pid=$NODE_PID && start_node c \
+        && c_pid=$NODE_PID
+    ok $? "a, b and c start"
+    a_ep=$(card_field a 5)
+    a_curve=$(card_field a 4)
+    b_curve=$(card_field b 4)
+
+    im b publish --tlp green domain b1.example >/dev/null; wait_for 100 has a b1.example
+    ok $? "b's indicator reaches a"
+    im a publish --tlp green domain a1.example >/dev/null; wait_for 100 has b a1.example
+    ok $? "a's indicator reaches b"
+    im c publish --tlp green domain c1.example >/dev/null; wait_for 100 has a c1.example
+    ok $? "c's indicator reaches a"
+    wait_for 100 has c a1.example; ok $? "a's indicator reaches c"
+    fake handshake "$a_ep" "$a_curve" --keys "$T/trudy.keys" --expect ok >/dev/null 2>&1
+    ok $? "trudy passes the handshake while trusted"
+
+    im a peer remove b >"$T/out"; ok $? "intelmesh peer remove b"
+    im a peer remove trudy >/dev/null; ok $? "intelmesh peer remove trudy"
+    im b publish --tlp green domain b2.example >/dev/null
+    sleep 3
+    lacks a b2.example; ok $? "a new indicator at b no longer reaches a (3 s)"
+    has b b2.example; ok $? "(it is at b)"
+    ! is_listed a b; ok $? "a no longer lists b"
+    wait_for 80 is_down b a; ok $? "b shows a as down within 8 s"
+    grep -q "handshake from 127.0.0.1 refused: CURVE key ${b_curve:0:16}" "$T/a.log"
+    ok $? "b's attempt to come back is refused at the handshake"
+    fake handshake "$a_ep" "$a_curve" --keys "$T/trudy.keys" --expect refused >"$T/out" 2>&1
+    ok $? "trudy, removed, gets HANDSHAKE_FAILED_AUTH on a new connection"
+
+    # Removing b must not disturb c, which stays on a's trust list.
+    im c publish --tlp green domain c2.example >/dev/null; wait_for 50 has a c2.example
+    ok $? "after b's removal, c's next indicator reaches a (5 s)"
+    im c publish --tlp green domain c3.example >/dev/null; wait_for 50 has a c3.example
+    ok $? "and the one after it too (5 s)"
+    im a publish --tlp green domain a2.example >/dev/null; wait_for 50 has c a2.example
+    ok $? "after b's removal, a's new indicator reaches c (5 s)"
+    diag "a's view of c: $(peer_json a c)"
+}
+
+block linger 'a removed peer'\''s open connection is cut, and does not speak for its name'\''s new key' removal
+b_linger () {
+    # A trusted connection that has not said HELLO yet when its peer is removed,
+    # and the name then given to a new key (a partner's key rotation): the old
+    # connection must be cut, and must not speak for the new key.
+    fake card --name zed --keys "$T/zed.keys" >"$T/zed.card" \
+        && fake card --name zed --keys "$T/zed-new.keys" >"$T/zed-new.card" \
+        && im a peer add "$(cat "$T/zed.card")" >/dev/null
+    ok $? "zed is added to a's trust list"
+    fake linger "$a_ep" "$a_curve" --keys "$T/zed.keys" --value linger.zed.example \
+        --wait-file "$T/go" --timeout 3000 >"$T/linger" 2>&1 &
+    linger_pid=$!; PIDS="$PIDS $linger_pid"
+    wait_for 50 grep -q "handshake succeeded" "$T/linger"; ok $? "zed connects and holds its connection"
+    im a peer remove zed >/dev/null && im a peer add "$(cat "$T/zed-new.card")" >/dev/null
+    ok $? "zed is removed and its name given to a new key"
+    touch "$T/go"
+    wait_gone "$linger_pid" 900 || kill -KILL "$linger_pid" 2>/dev/null
+    wait "$linger_pid"; ok $? "zed's old connection was cut at its removal"
+    sed 's/^/# /' "$T/linger"
+    lacks a linger.zed.example; ok $? "nothing sent on the old connection after the removal is stored"
+    stop_node "$a_pid"; ok $? "a stops cleanly"
+    stop_node "$b_pid"; ok $? "b stops cleanly"
+    stop_node "$c_pid"; ok $? "c stops cleanly"
+}
+
+# --- 4. Trust-list changes and reloads without a restart ---------------------
+block reload 'trust-list changes and reloads without a restart'
+b_reload () {
+    # mallory, a fake peer (made in block bad_records when it ran).
+    [ -s "$T/mallory.card" ] || fake card --name mallory --keys "$T/mallory.keys" >"$T/mallory.card"
+    diag "SPEC.md: The trust list and node cards, RELOAD"
+
+    new_node d && new_node e; ok $? "two more nodes are initialised"
+    start_node d && d_pid=$NODE_PID && start_node e && e_pid=$NODE_PID; ok $? "and start, trusting nobody"
+    d_ep=$(card_field d 5)
+    d_curve=$(card_field d 4)
+
+    # Partners add each other at different times: d first, e a moment later.
+    im d peer add "$(im e id)" | grep -q "now has 1 peers"; ok $? "d adds e while running"
+    sleep 1
+    im e peer add "$(im d id)" | grep -q "now has 1 peers"; ok $? "e adds d while running"
+    im d publish --tlp green domain d1.example >/dev/null; wait_for 30 has e d1.example
+    ok $? "d's indicator reaches e within 3 s, without a restart"
+    im e publish --tlp green domain e1.example >/dev/null; wait_for 30 has d e1.example
+    rc=$?
+    ok $rc "e's indicator reaches d within 3 s, without a restart"
+    if [ $rc -ne 0 ]; then
+        diag "d's view of e: $(peer_json d e)"
+        wait_for 150 has d e1.example && diag "(it did arrive, within 18 s)"
+    fi
+
+    # The configuration edited by hand, then `intelmesh reload`.
+    conf="$T/d/intelmesh.conf"
+    cp "$conf" "$T/d.conf.orig"
+    mallory_section () {
+        printf '\npeer\n    name = "mallory"\n    card = "%s"\n    endpoint = ""\n' \
+            "$(cat "$T/mallory.card")"
+    }
+    mallory_section >>"$conf"
+    cp "$conf" "$T/d.conf.mallory"
+    im d reload >"$T/out" 2>&1; ok $? "intelmesh reload succeeds"
+    grep -q "now has 2 peers" "$T/out"; ok $? "and says the node now has 2 peers"
+    fake handshake "$d_ep" "$d_curve" --keys "$T/mallory.keys" --expect ok >/dev/null 2>&1
+    ok $? "the peer added by hand and reload passes the handshake"
+
+    # A broken file (the peer taken out again, and a bad line): refused in one
+    # line, and the running trust list is kept as it was.
+    { cat "$T/d.conf.orig"; echo "bogus = 1"; } >"$conf"
+    im d reload >"$T/out" 2>"$T/err"; rc=$?
+    [ $rc -ne 0 ]; ok $? "reload of a broken configuration fails"
+    diag "$(cat "$T/err")"
+    [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "unknown setting 'bogus'" "$T/err"
+    ok $? "with one line naming the problem"
+    is_listed d mallory && is_listed d e; ok $? "the running trust list is kept (mallory and e still on it)"
+    fake handshake "$d_ep" "$d_curve" --keys "$T/mallory.keys" --expect ok >/dev/null 2>&1
+    ok $? "mallory's key is still let in"
+    kill -HUP "$d_pid"
+    wait_for 30 grep -q "SIGHUP: reloading the configuration" "$T/d.log"; ok $? "SIGHUP asks for a reload"
+    # The refused `intelmesh reload` logged the first one.
+    wait_for 30 sh -c "[ \$(grep -c 'reload refused, the running configuration is kept' '$T/d.log') -ge 2 ]"
+    ok $? "which is refused and logged for the broken file too"
+    is_listed d mallory && kill -0 "$d_pid"; ok $? "and the node keeps running with its trust list"
+    im d publish --tlp green domain d2.example >/dev/null; wait_for 30 has e d2.example
+    ok $? "replication to e goes on after the refused reloads"
+
+    # The file mended: SIGHUP takes mallory off the running list.
+    cp "$T/d.conf.orig" "$conf"
+    kill -HUP "$d_pid"
+    wait_for 30 sh -c "! '$INTELMESH' -d '$T/d' peer list --json | grep -q mallory"
+    ok $? "after SIGHUP the peer taken out of the file is off the running list"
+    fake handshake "$d_ep" "$d_curve" --keys "$T/mallory.keys" --expect refused >/dev/null 2>&1
+    ok $? "and its key is refused at the handshake"
+    im d publish --tlp green domain d3.example >/dev/null; wait_for 30 has e d3.example
+    ok $? "replication to e goes on after a reload that removed another peer (3 s)"
+    cp "$T/d.conf.mallory" "$conf"
+    kill -HUP "$d_pid"
+    wait_for 30 is_listed d mallory; ok $? "SIGHUP adds a peer too"
+    fake handshake "$d_ep" "$d_curve" --keys "$T/mallory.keys" --expect ok >/dev/null 2>&1
+    ok $? "whose key is let in again"
+
+    stop_node "$d_pid"; ok $? "d stops cleanly"
+    stop_node "$e_pid"; ok $? "e stops cleanly"
+}
+
+run_blocks "$@"
