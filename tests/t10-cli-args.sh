@@ -42,7 +42,8 @@ b_init () {
     exits 2 "init refuses a bad listen endpoint" "$INTELMESH" init -d "$D" --listen "udp://x"
     exits 2 "init refuses a bad pub endpoint" "$INTELMESH" init -d "$D" --pub "nowhere"
     [ ! -e "$D" ]; ok $? "a refused init creates nothing"
-    exits 0 "init creates a node" "$INTELMESH" init -d "$D" --name alpha --pub "ipc://$D/pub.sock"
+    exits 0 "init creates a node" "$INTELMESH" init -d "$D" --name alpha \
+        --listen "tcp://127.0.0.1:$(free_port)" --pub "ipc://$D/pub.sock"
     exits 1 "init refuses to overwrite a node" "$INTELMESH" init -d "$D" --name beta
     one_line "and says so in one line"
     grep -q 'name = "alpha"' "$D/intelmesh.conf"; ok $? "the refused init left the config alone"
