@@ -27,20 +27,49 @@ config_defaults (im_config_t *cfg)
     snprintf (cfg->pub_endpoint, sizeof cfg->pub_endpoint, "%s", IM_DEFAULT_PUB);
     cfg->heartbeat = 5;
     cfg->key_grace = IM_KEY_GRACE_DEFAULT;
-    cfg->map_size = (size_t) 1 << 30;
+    cfg->map_size = (size_t)1 << 30;
 }
 
 /* The settings a config file may hold, as zconfig paths. */
-static const char *known_settings[] = {
-    "node", "node/name", "node/listen", "node/bind", "pub", "pub/endpoint", "pub/heartbeat",
-    "pub/format", "pub/misp-endpoint", "warninglists", "warninglists/directory", "keys",
-    "keys/grace",
-    "store", "store/map-size", "log", "log/syslog", "peer", "peer/name", "peer/card",
-    "peer/endpoint", "peer/policy", "peer/previous-curve", "peer/previous-until", "peer/accept", "peer/accept-types",
-    "peer/accept-origins", "peer/rate", "policy", "policy/name", "policy/max-tlp",
-    "policy/types", "policy/deny-types", "policy/tags", "policy/deny-tags",
-    "policy/min-confidence", "policy/relay", "policy/relay-origins", NULL
-};
+static const char *known_settings[] = { "node",
+                                        "node/name",
+                                        "node/listen",
+                                        "node/bind",
+                                        "pub",
+                                        "pub/endpoint",
+                                        "pub/heartbeat",
+                                        "pub/format",
+                                        "pub/misp-endpoint",
+                                        "warninglists",
+                                        "warninglists/directory",
+                                        "keys",
+                                        "keys/grace",
+                                        "store",
+                                        "store/map-size",
+                                        "log",
+                                        "log/syslog",
+                                        "peer",
+                                        "peer/name",
+                                        "peer/card",
+                                        "peer/endpoint",
+                                        "peer/policy",
+                                        "peer/previous-curve",
+                                        "peer/previous-until",
+                                        "peer/accept",
+                                        "peer/accept-types",
+                                        "peer/accept-origins",
+                                        "peer/rate",
+                                        "policy",
+                                        "policy/name",
+                                        "policy/max-tlp",
+                                        "policy/types",
+                                        "policy/deny-types",
+                                        "policy/tags",
+                                        "policy/deny-tags",
+                                        "policy/min-confidence",
+                                        "policy/relay",
+                                        "policy/relay-origins",
+                                        NULL };
 
 /* Where a setting is: the line, in the configuration's text, of the ORDINAL-th
  * top-level section, or of its key KEY when it has one (1-based; 0 unknown). */
@@ -51,7 +80,7 @@ line_of (const char *text, int ordinal, const char *key)
     const char *p = text;
     while (p && *p) {
         const char *eol = strchr (p, '\n');
-        size_t len = eol ? (size_t) (eol - p) : strlen (p);
+        size_t len = eol ? (size_t)(eol - p) : strlen (p);
         line++;
         if (len && *p != ' ' && *p != '\t' && *p != '#' && *p != '\r') {
             if (++top == ordinal)
@@ -64,7 +93,7 @@ line_of (const char *text, int ordinal, const char *key)
             while (q < end && (*q == ' ' || *q == '\t'))
                 q++;
             size_t k = strlen (key);
-            if ((size_t) (end - q) >= k && strncmp (q, key, k) == 0
+            if ((size_t)(end - q) >= k && strncmp (q, key, k) == 0
                 && (q + k == end || strchr (" \t=\r#", q[k])))
                 return line;
         }
@@ -93,9 +122,8 @@ typedef struct {
     size_t errsz;
 } load_t;
 
-static int
-fail_at (load_t *ld, int ordinal, const char *key, int code, const char *fmt, ...)
-    __attribute__ ((format (printf, 5, 6)));
+static int fail_at (load_t *ld, int ordinal, const char *key, int code, const char *fmt,
+                    ...) __attribute__ ((format (printf, 5, 6)));
 
 static int
 fail_at (load_t *ld, int ordinal, const char *key, int code, const char *fmt, ...)
@@ -112,8 +140,7 @@ fail_at (load_t *ld, int ordinal, const char *key, int code, const char *fmt, ..
 }
 
 /* A setting given as a path ("node/name"): fails at its line. */
-static int
-fail_path (load_t *ld, const char *path, int code, const char *fmt, ...)
+static int fail_path (load_t *ld, const char *path, int code, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
 
 static int
@@ -125,7 +152,7 @@ fail_path (load_t *ld, const char *path, int code, const char *fmt, ...)
     vsnprintf (msg, sizeof msg, fmt, ap);
     va_end (ap);
     const char *slash = strchr (path, '/');
-    snprintf (section, sizeof section, "%.*s", slash ? (int) (slash - path) : 63, path);
+    snprintf (section, sizeof section, "%.*s", slash ? (int)(slash - path) : 63, path);
     return fail_at (ld, ordinal_of (ld->root, section), slash ? slash + 1 : NULL, code,
                     "%s", msg);
 }
@@ -176,7 +203,8 @@ get_number (load_t *ld, const char *path, long long min, long long max, long lon
 int
 im_card_parse (const char *text, im_card_t *card, char *err, size_t errsz)
 {
-    char tag[16], name[IM_NAME_MAX + 2], node[66], curve[66], endpoint[IM_ENDPOINT_MAX + 1];
+    char tag[16], name[IM_NAME_MAX + 2], node[66], curve[66],
+        endpoint[IM_ENDPOINT_MAX + 1];
     char extra[2];
     memset (card, 0, sizeof *card);
     if (!text)
@@ -194,7 +222,8 @@ im_card_parse (const char *text, im_card_t *card, char *err, size_t errsz)
         || sodium_hex2bin (card->node, 32, node, 64, NULL, &binlen, NULL) || binlen != 32)
         return im_fail (EINVAL, err, errsz, "card: the node id is not 64 hex digits");
     if (strlen (curve) != 64
-        || sodium_hex2bin (card->curve, 32, curve, 64, NULL, &binlen, NULL) || binlen != 32)
+        || sodium_hex2bin (card->curve, 32, curve, 64, NULL, &binlen, NULL)
+        || binlen != 32)
         return im_fail (EINVAL, err, errsz, "card: the CURVE key is not 64 hex digits");
     if (strcmp (endpoint, "-") != 0
         && (!im_endpoint_valid (endpoint) || strncmp (endpoint, "tcp://", 6) != 0))
@@ -223,14 +252,16 @@ load_peer (load_t *ld, zconfig_t *item, int ordinal)
     if (!name || !im_name_valid (name))
         return fail_at (ld, ordinal, name ? "name" : NULL, EINVAL,
                         "peer %zu: name missing or not 1-64 letters, digits, '.', '_' "
-                        "or '-'", cfg->npeers + 1);
+                        "or '-'",
+                        cfg->npeers + 1);
     im_peer_conf_t *p = &cfg->peers[cfg->npeers];
     memset (p, 0, sizeof *p);
     if (im_card_parse (card, &p->card, why, sizeof why))
-        return fail_at (ld, ordinal, card ? "card" : NULL, EINVAL, "peer %s: %s", name, why);
+        return fail_at (ld, ordinal, card ? "card" : NULL, EINVAL, "peer %s: %s", name,
+                        why);
     snprintf (p->card.name, sizeof p->card.name, "%s", name);
-    if (endpoint && *endpoint && (!im_endpoint_valid (endpoint)
-                                  || strncmp (endpoint, "tcp://", 6) != 0))
+    if (endpoint && *endpoint
+        && (!im_endpoint_valid (endpoint) || strncmp (endpoint, "tcp://", 6) != 0))
         return fail_at (ld, ordinal, "endpoint", EINVAL,
                         "peer %s: endpoint '%s' is not tcp://", name, endpoint);
     snprintf (p->endpoint, sizeof p->endpoint, "%s",
@@ -269,7 +300,8 @@ load_peer (load_t *ld, zconfig_t *item, int ordinal)
                             "peers %s and %s have the same node id", q->card.name, name);
         if (memcmp (q->card.curve, p->card.curve, 32) == 0)
             return fail_at (ld, ordinal, "card", EEXIST,
-                            "peers %s and %s have the same CURVE key", q->card.name, name);
+                            "peers %s and %s have the same CURVE key", q->card.name,
+                            name);
     }
     cfg->npeers++;
     return 0;
@@ -292,26 +324,27 @@ resolve_origins (load_t *ld, const char *value, char *out, size_t outsz)
         while (*end && *end != ',' && *end != ' ' && *end != '\t')
             end++;
         char item[IM_NAME_MAX + 2];
-        int ilen = end - p > IM_NAME_MAX + 1 ? IM_NAME_MAX + 1 : (int) (end - p);
+        int ilen = end - p > IM_NAME_MAX + 1 ? IM_NAME_MAX + 1 : (int)(end - p);
         snprintf (item, sizeof item, "%.*s", ilen, p);
         const im_peer_conf_t *peer = im_config_peer (ld->cfg, item);
         char hex[IM_NODE_HEX_SIZE];
         if (peer)
             im_node_format (peer->card.node, hex);
         int n = snprintf (out + o, outsz - o, "%s%.*s", o ? "," : "",
-                          peer ? 64 : (int) (end - p), peer ? hex : p);
-        if (n < 0 || o + (size_t) n >= outsz)
+                          peer ? 64 : (int)(end - p), peer ? hex : p);
+        if (n < 0 || o + (size_t)n >= outsz)
             return -1;
-        o += (size_t) n;
+        o += (size_t)n;
         p = end;
     }
     return 0;
 }
 
-static const char *inbound_keys[] = { "accept", "accept-types", "accept-origins", "rate",
-                                      NULL };
-static const char *policy_keys[] = { "max-tlp", "types", "deny-types", "tags", "deny-tags",
-                                     "min-confidence", "relay", "relay-origins", NULL };
+static const char *inbound_keys[]
+    = { "accept", "accept-types", "accept-origins", "rate", NULL };
+static const char *policy_keys[]
+    = { "max-tlp",        "types", "deny-types",    "tags", "deny-tags",
+        "min-confidence", "relay", "relay-origins", NULL };
 
 /* Sets one rule of RULES (a policy or inbound rules). */
 typedef int (rule_set_fn) (void *rules, const char *key, const char *value, char *err,
@@ -358,8 +391,9 @@ load_policy (load_t *ld, zconfig_t *item, int ordinal)
     const char *name = zconfig_get (item, "name", NULL);
     char why[512], what[IM_POLICY_NAME_MAX + 16];
     if (!name || !im_name_valid (name))
-        return fail_at (ld, ordinal, name ? "name" : NULL, EINVAL,
-                        "policy: name missing or not 1-64 letters, digits, '.', '_' or '-'");
+        return fail_at (
+            ld, ordinal, name ? "name" : NULL, EINVAL,
+            "policy: name missing or not 1-64 letters, digits, '.', '_' or '-'");
     if (im_config_policy (cfg, name))
         return fail_at (ld, ordinal, "name", EEXIST, "policy %s is defined twice", name);
     if (cfg->npolicies >= IM_POLICY_MAX - 1)
@@ -388,10 +422,12 @@ load_inbound (load_t *ld, zconfig_t *item, int ordinal, im_peer_conf_t *p)
         && (p->in.norigins > 1 || memcmp (p->in.origins[0], p->card.node, 32) != 0))
         return fail_at (ld, ordinal, "accept-origins", EINVAL,
                         "peer %s: accept = own contradicts accept-origins naming other "
-                        "nodes", p->card.name);
+                        "nodes",
+                        p->card.name);
     if (!im_config_policy (ld->cfg, p->policy))
         return fail_at (ld, ordinal, "policy", EINVAL,
-                        "peer %s: there is no policy named '%s'", p->card.name, p->policy);
+                        "peer %s: there is no policy named '%s'", p->card.name,
+                        p->policy);
     return 0;
 }
 
@@ -432,7 +468,8 @@ load_settings (load_t *ld)
     if (rc == 0 && (v = zconfig_get (root, "node/name", NULL))) {
         if (!im_name_valid (v))
             rc = fail_path (ld, "node/name", EINVAL,
-                            "node/name '%s' is not 1-64 letters, digits, '.', '_' or '-'", v);
+                            "node/name '%s' is not 1-64 letters, digits, '.', '_' or '-'",
+                            v);
         else
             snprintf (cfg->name, sizeof cfg->name, "%s", v);
     }
@@ -462,11 +499,13 @@ load_settings (load_t *ld)
     if (rc == 0 && (v = zconfig_get (root, "pub/misp-endpoint", NULL))) {
         if (!im_endpoint_valid (v))
             rc = fail_path (ld, "pub/misp-endpoint", EINVAL,
-                            "pub/misp-endpoint '%s' is not a tcp:// or ipc:// endpoint", v);
+                            "pub/misp-endpoint '%s' is not a tcp:// or ipc:// endpoint",
+                            v);
         else if (strcmp (v, cfg->pub_endpoint) == 0)
             rc = fail_path (ld, "pub/misp-endpoint", EINVAL,
                             "pub/misp-endpoint '%s' is pub/endpoint too: give another, "
-                            "or set pub/format = misp", v);
+                            "or set pub/format = misp",
+                            v);
         else
             snprintf (cfg->pub_misp_endpoint, sizeof cfg->pub_misp_endpoint, "%s", v);
     }
@@ -482,20 +521,21 @@ load_settings (load_t *ld)
         if (im_time_duration (v, &grace) || grace < IM_KEY_GRACE_MIN
             || grace > IM_KEY_GRACE_MAX)
             rc = fail_path (ld, "keys/grace", EINVAL,
-                            "keys/grace '%s' is not a duration from 5s to 365d (like 7d)", v);
+                            "keys/grace '%s' is not a duration from 5s to 365d (like 7d)",
+                            v);
         else
             cfg->key_grace = grace;
     }
-    long long hb = cfg->heartbeat, map = (long long) cfg->map_size, sl = cfg->syslog;
+    long long hb = cfg->heartbeat, map = (long long)cfg->map_size, sl = cfg->syslog;
     if (rc == 0)
         rc = get_number (ld, "pub/heartbeat", 1, 3600, &hb);
     if (rc == 0)
         rc = get_number (ld, "store/map-size", 1 << 20, 1LL << 40, &map);
     if (rc == 0)
         rc = get_number (ld, "log/syslog", 0, 1, &sl);
-    cfg->heartbeat = (int) hb;
-    cfg->map_size = (size_t) map;
-    cfg->syslog = (int) sl;
+    cfg->heartbeat = (int)hb;
+    cfg->map_size = (size_t)map;
+    cfg->syslog = (int)sl;
     if (rc == 0 && (v = zconfig_get (root, "node/bind", NULL))) {
         if (!im_endpoint_valid (v) || strncmp (v, "tcp://", 6) != 0)
             rc = fail_path (ld, "node/bind", EINVAL,
@@ -508,7 +548,7 @@ load_settings (load_t *ld)
          * address; a host name binds every interface on its port. */
         const char *host = cfg->listen + 6, *colon = strrchr (host, ':');
         char name[IM_ENDPOINT_MAX];
-        snprintf (name, sizeof name, "%.*s", (int) (colon - host), host);
+        snprintf (name, sizeof name, "%.*s", (int)(colon - host), host);
         unsigned char addr[16];
         int literal = strcmp (name, "*") == 0 || inet_pton (AF_INET, name, addr) == 1
                       || (name[0] == '[' && strchr (name, ']'));

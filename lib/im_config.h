@@ -16,7 +16,7 @@
 #define IM_DEFAULT_PUB "tcp://127.0.0.1:7651"
 #define IM_DEFAULT_LISTEN_PORT 7650
 #define IM_KEY_GRACE_DEFAULT (7 * 86400)
-#define IM_KEY_GRACE_MIN 5                 /* seconds */
+#define IM_KEY_GRACE_MIN 5 /* seconds */
 #define IM_KEY_GRACE_MAX (365 * 86400)
 
 #define IM_PEERS_MAX 128
@@ -27,10 +27,10 @@
  * ENDPOINT", keys in hex, ENDPOINT "-" for a node that only dials out. */
 typedef struct {
     char name[IM_NAME_MAX + 1];
-    uint8_t node[32];                /* Ed25519 public key: the node id */
-    uint8_t curve[32];               /* CURVE public key */
-    char curve_z85[41];              /* the same, as libzmq takes it */
-    char endpoint[IM_ENDPOINT_MAX];  /* "" when the node only dials out */
+    uint8_t node[32];               /* Ed25519 public key: the node id */
+    uint8_t curve[32];              /* CURVE public key */
+    char curve_z85[41];             /* the same, as libzmq takes it */
+    char endpoint[IM_ENDPOINT_MAX]; /* "" when the node only dials out */
 } im_card_t;
 
 /* A peer on the trust list: its card, and where to dial it ("" for a peer
@@ -39,28 +39,28 @@ typedef struct {
     im_card_t card;
     char endpoint[IM_ENDPOINT_MAX];
     char policy[IM_POLICY_NAME_MAX + 1]; /* its outbound policy, by name */
-    im_inbound_t in;                      /* what is taken from it */
-    uint8_t prev_curve[32];               /* its CURVE key before a rotation, */
+    im_inbound_t in;                     /* what is taken from it */
+    uint8_t prev_curve[32];              /* its CURVE key before a rotation, */
     char prev_curve_z85[41];
-    int64_t prev_until;                   /* which works until then (0: none) */
+    int64_t prev_until; /* which works until then (0: none) */
 } im_peer_conf_t;
 
 typedef struct {
     char name[IM_NAME_MAX + 1];
-    char listen[IM_ENDPOINT_MAX];       /* peer endpoint, advertised in the card */
-    char bind[IM_ENDPOINT_MAX];         /* where the peer socket binds */
-    char pub_endpoint[IM_ENDPOINT_MAX]; /* local PUB socket */
-    int heartbeat;                      /* seconds between heartbeats */
-    size_t map_size;                    /* initial LMDB map size, bytes */
-    int syslog;                         /* log to syslog rather than stderr */
-    int pub_misp;                       /* pub_endpoint speaks MISP's feed format */
+    char listen[IM_ENDPOINT_MAX];            /* peer endpoint, advertised in the card */
+    char bind[IM_ENDPOINT_MAX];              /* where the peer socket binds */
+    char pub_endpoint[IM_ENDPOINT_MAX];      /* local PUB socket */
+    int heartbeat;                           /* seconds between heartbeats */
+    size_t map_size;                         /* initial LMDB map size, bytes */
+    int syslog;                              /* log to syslog rather than stderr */
+    int pub_misp;                            /* pub_endpoint speaks MISP's feed format */
     char pub_misp_endpoint[IM_ENDPOINT_MAX]; /* a second PUB, MISP's format; "" none */
-    char warninglists[IM_PATH_MAX];     /* MISP warninglists directory; "" none */
-    int64_t key_grace;                  /* seconds an old CURVE key still works */
-    size_t npeers;                      /* the trust list */
+    char warninglists[IM_PATH_MAX];          /* MISP warninglists directory; "" none */
+    int64_t key_grace;                       /* seconds an old CURVE key still works */
+    size_t npeers;                           /* the trust list */
     im_peer_conf_t peers[IM_PEERS_MAX];
-    size_t npolicies;                   /* named outbound policies; `default`
-                                           is always among them */
+    size_t npolicies; /* named outbound policies; `default`
+                         is always among them */
     im_policy_t policies[IM_POLICY_MAX];
 } im_config_t;
 

@@ -30,7 +30,8 @@ config_lock (const char *dir, char *err, size_t errsz)
 }
 
 static int
-im_config_peer_add_locked (const char *dir, const im_peer_conf_t *peer, char *err, size_t errsz)
+im_config_peer_add_locked (const char *dir, const im_peer_conf_t *peer, char *err,
+                           size_t errsz)
 {
     im_config_t *cfg = malloc (sizeof *cfg);
     if (!cfg)
@@ -49,7 +50,8 @@ im_config_peer_add_locked (const char *dir, const im_peer_conf_t *peer, char *er
                           "that CURVE key is already on the list, as %s", q->card.name);
     }
     if (rc == 0 && cfg->npeers >= IM_PEERS_MAX)
-        rc = im_fail (ENOSPC, err, errsz, "the trust list is full (%d peers)", IM_PEERS_MAX);
+        rc = im_fail (ENOSPC, err, errsz, "the trust list is full (%d peers)",
+                      IM_PEERS_MAX);
     free (cfg);
     if (rc)
         return rc;
@@ -68,7 +70,8 @@ im_config_peer_add_locked (const char *dir, const im_peer_conf_t *peer, char *er
                   "    endpoint = \"%s\"\n",
                   text, len && text[len - 1] != '\n' ? "\n" : "", peer->card.name,
                   IM_CARD_TAG, peer->card.name, node, curve,
-                  *peer->card.endpoint ? peer->card.endpoint : "-", peer->endpoint) < 0)
+                  *peer->card.endpoint ? peer->card.endpoint : "-", peer->endpoint)
+        < 0)
         out = NULL;
     free (text);
     if (!out)
@@ -119,8 +122,9 @@ im_config_peer_remove_locked (const char *dir, const char *name, char *err, size
     while (out && *p) {
         char *eol = strchr (p, '\n');
         char *next = eol ? eol + 1 : p + strlen (p);
-        if (strncmp (p, "peer", 4) == 0 && (p[4] == '\n' || p[4] == ' ' || p[4] == '\r'
-                                            || p[4] == '#' || p[4] == 0)) {
+        if (strncmp (p, "peer", 4) == 0
+            && (p[4] == '\n' || p[4] == ' ' || p[4] == '\r' || p[4] == '#'
+                || p[4] == 0)) {
             char *end = next;
             int match = 0;
             while (*end && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '#')) {
@@ -138,8 +142,8 @@ im_config_peer_remove_locked (const char *dir, const char *name, char *err, size
                 continue;
             }
         }
-        memcpy (out + o, p, (size_t) (next - p));
-        o += (size_t) (next - p);
+        memcpy (out + o, p, (size_t)(next - p));
+        o += (size_t)(next - p);
         p = next;
     }
     free (text);
@@ -216,16 +220,18 @@ is_key_line (const char *line, const char *key)
 }
 
 static int
-im_config_section_set_locked (const char *dir, const char *kind, const char *name, int create,
-                       const char **keys, const char **values, size_t n, char *err,
-                       size_t errsz)
+im_config_section_set_locked (const char *dir, const char *kind, const char *name,
+                              int create, const char **keys, const char **values,
+                              size_t n, char *err, size_t errsz)
 {
     if (!dir || !kind || !name || (n && (!keys || !values)))
         return im_fail (EINVAL, err, errsz, "config: missing argument");
     for (size_t i = 0; i < n; i++)
         if (values[i] && strpbrk (values[i], "\"\n\r"))
-            return im_fail (EINVAL, err, errsz, "%s: a value may not hold a quote or a "
-                            "line break", keys[i]);
+            return im_fail (EINVAL, err, errsz,
+                            "%s: a value may not hold a quote or a "
+                            "line break",
+                            keys[i]);
     char *text = im_dir_read (dir, IM_CONFIG_FILE, err, errsz);
     if (!text)
         return -1;
@@ -261,7 +267,7 @@ im_config_section_set_locked (const char *dir, const char *kind, const char *nam
                     done[i] = 1;
                 }
             if (!replaced)
-                fwrite (p, 1, (size_t) (next - p), mem);
+                fwrite (p, 1, (size_t)(next - p), mem);
             if (!replaced && next == last && last[-1] != '\n')
                 fputc ('\n', mem);
             p = next;
@@ -278,7 +284,7 @@ im_config_section_set_locked (const char *dir, const char *kind, const char *nam
     int rc = fclose (mem);
     char *out = NULL;
     if (rc == 0 && section) {
-        size_t before = found ? (size_t) (start - text) : strlen (text);
+        size_t before = found ? (size_t)(start - text) : strlen (text);
         const char *after = found ? end : "";
         out = malloc (before + strlen (section) + strlen (after) + 1);
         if (out) {
@@ -305,7 +311,8 @@ im_config_section_set_locked (const char *dir, const char *kind, const char *nam
 }
 
 static int
-im_config_policy_remove_locked (const char *dir, const char *name, char *err, size_t errsz)
+im_config_policy_remove_locked (const char *dir, const char *name, char *err,
+                                size_t errsz)
 {
     im_config_t *cfg = malloc (sizeof *cfg);
     if (!cfg)
@@ -329,7 +336,7 @@ im_config_policy_remove_locked (const char *dir, const char *name, char *err, si
     }
     /* Comments after its last setting introduce what follows: they stay. */
     end = section_last (start, end);
-    memmove ((char *) start, end, strlen (end) + 1);
+    memmove ((char *)start, end, strlen (end) + 1);
     rc = im_dir_replace (dir, IM_CONFIG_FILE, text, err, errsz);
     free (text);
     return rc;
@@ -383,7 +390,12 @@ im_config_write_default (const char *dir, const char *name, const char *listen,
 }
 
 /* One change to the file, made under the lock. */
-typedef enum { EDIT_PEER_ADD, EDIT_PEER_REMOVE, EDIT_POLICY_REMOVE, EDIT_SECTION_SET } edit_op_t;
+typedef enum {
+    EDIT_PEER_ADD,
+    EDIT_PEER_REMOVE,
+    EDIT_POLICY_REMOVE,
+    EDIT_SECTION_SET
+} edit_op_t;
 
 typedef struct {
     edit_op_t op;
@@ -444,7 +456,12 @@ im_config_section_set (const char *dir, const char *kind, const char *name, int 
                        const char **keys, const char **values, size_t n, char *err,
                        size_t errsz)
 {
-    edit_t e = { .op = EDIT_SECTION_SET, .kind = kind, .name = name, .create = create,
-                 .keys = keys, .values = values, .n = n };
+    edit_t e = { .op = EDIT_SECTION_SET,
+                 .kind = kind,
+                 .name = name,
+                 .create = create,
+                 .keys = keys,
+                 .values = values,
+                 .n = n };
     return edit_locked (dir, &e, err, errsz);
 }

@@ -21,7 +21,7 @@ int
 im_dir_path (const char *dir, const char *file, char *out, size_t outsz)
 {
     int n = snprintf (out, outsz, "%s/%s", dir, file);
-    if (n < 0 || (size_t) n >= outsz) {
+    if (n < 0 || (size_t)n >= outsz) {
         errno = ENAMETOOLONG;
         return -1;
     }
@@ -47,7 +47,7 @@ im_dir_resolve (const char *opt, char *out, size_t outsz)
         }
         n = snprintf (out, outsz, "%s/.local/share/intelmesh", home);
     }
-    if (n < 0 || (size_t) n >= outsz) {
+    if (n < 0 || (size_t)n >= outsz) {
         errno = ENAMETOOLONG;
         return -1;
     }
@@ -88,7 +88,6 @@ im_dir_read (const char *dir, const char *file, char *err, size_t errsz)
     return text;
 }
 
-
 int
 im_dir_replace (const char *dir, const char *file, const char *text, char *err,
                 size_t errsz)
@@ -96,21 +95,22 @@ im_dir_replace (const char *dir, const char *file, const char *text, char *err,
     char path[4096], tmp[4200];
     if (im_dir_path (dir, file, path, sizeof path))
         return im_fail (ENAMETOOLONG, err, errsz, "%s: path too long", dir);
-    snprintf (tmp, sizeof tmp, "%s.new.%ld", path, (long) getpid ());
+    snprintf (tmp, sizeof tmp, "%s.new.%ld", path, (long)getpid ());
     int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
     if (fd < 0)
         return im_fail (errno, err, errsz, "%s: %s", tmp, strerror (errno));
     /* The new file keeps the old one's owner (a root admin editing the
      * configuration of a node that runs as its own user). */
     struct stat st;
-    if (stat (path, &st) == 0 && geteuid () == 0 && fchown (fd, st.st_uid, st.st_gid) != 0) {
+    if (stat (path, &st) == 0 && geteuid () == 0
+        && fchown (fd, st.st_uid, st.st_gid) != 0) {
         int saved = errno;
         close (fd);
         unlink (tmp);
         return im_fail (saved, err, errsz, "%s: %s", tmp, strerror (saved));
     }
     size_t len = strlen (text);
-    int ok = write (fd, text, len) == (ssize_t) len && fsync (fd) == 0;
+    int ok = write (fd, text, len) == (ssize_t)len && fsync (fd) == 0;
     int saved = errno;
     close (fd);
     if (!ok || rename (tmp, path) != 0) {
@@ -170,7 +170,8 @@ im_pidfile_acquire (const char *dir, pid_t *holder, char *err, size_t errsz)
 {
     int fd = pidfile_open (dir, O_RDWR | O_CREAT);
     if (fd < 0)
-        return im_fail (errno, err, errsz, "%s/%s: %s", dir, IM_PID_FILE, strerror (errno));
+        return im_fail (errno, err, errsz, "%s/%s: %s", dir, IM_PID_FILE,
+                        strerror (errno));
     struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
     if (fcntl (fd, F_SETLK, &lk) != 0) {
         int saved = errno;
@@ -180,15 +181,18 @@ im_pidfile_acquire (const char *dir, pid_t *holder, char *err, size_t errsz)
         close (fd);
         if (saved == EACCES || saved == EAGAIN)
             return im_fail (EAGAIN, err, errsz,
-                         "intelmeshd is already running on %s (pid %ld)", dir, (long) pid);
-        return im_fail (saved, err, errsz, "%s/%s: %s", dir, IM_PID_FILE, strerror (saved));
+                            "intelmeshd is already running on %s (pid %ld)", dir,
+                            (long)pid);
+        return im_fail (saved, err, errsz, "%s/%s: %s", dir, IM_PID_FILE,
+                        strerror (saved));
     }
     char text[32];
-    int n = snprintf (text, sizeof text, "%ld\n", (long) getpid ());
-    if (ftruncate (fd, 0) != 0 || write (fd, text, (size_t) n) != n) {
+    int n = snprintf (text, sizeof text, "%ld\n", (long)getpid ());
+    if (ftruncate (fd, 0) != 0 || write (fd, text, (size_t)n) != n) {
         int saved = errno;
         close (fd);
-        return im_fail (saved, err, errsz, "%s/%s: %s", dir, IM_PID_FILE, strerror (saved));
+        return im_fail (saved, err, errsz, "%s/%s: %s", dir, IM_PID_FILE,
+                        strerror (saved));
     }
     return fd;
 }

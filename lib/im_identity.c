@@ -28,12 +28,11 @@ struct _im_identity_t {
     char curve_public[41];
     char curve_secret[41];
     /* After a rotation, the old CURVE key until its grace period ends. */
-    char prev_public[41];  /* "" when there is none */
+    char prev_public[41]; /* "" when there is none */
     char prev_secret[41];
-    int64_t rotated;       /* when the rotation was made */
+    int64_t rotated; /* when the rotation was made */
     int64_t prev_until;
 };
-
 
 void
 im_identity_destroy (im_identity_t **self_p)
@@ -48,20 +47,20 @@ im_identity_destroy (im_identity_t **self_p)
 }
 
 static int
-write_exclusive (const char *path, mode_t mode, const char *text, char *err,
-                 size_t errsz)
+write_exclusive (const char *path, mode_t mode, const char *text, char *err, size_t errsz)
 {
     int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)
         return im_fail (errno, err, errsz, "%s: %s", path, strerror (errno));
     size_t len = strlen (text);
     ssize_t n = write (fd, text, len);
-    int rc = (n == (ssize_t) len && fsync (fd) == 0) ? 0 : -1;
+    int rc = (n == (ssize_t)len && fsync (fd) == 0) ? 0 : -1;
     int saved = errno;
     close (fd);
     if (rc) {
         unlink (path);
-        return im_fail (saved ? saved : EIO, err, errsz, "%s: %s", path, strerror (saved));
+        return im_fail (saved ? saved : EIO, err, errsz, "%s: %s", path,
+                        strerror (saved));
     }
     return 0;
 }
@@ -92,7 +91,8 @@ im_identity_create (const char *dir, char *err, size_t errsz)
         return NULL;
     }
     char sign_hex[2 * crypto_sign_SECRETKEYBYTES + 1], node_hex[IM_NODE_HEX_SIZE];
-    sodium_bin2hex (sign_hex, sizeof sign_hex, self->sign_secret, sizeof self->sign_secret);
+    sodium_bin2hex (sign_hex, sizeof sign_hex, self->sign_secret,
+                    sizeof self->sign_secret);
     im_node_format (self->node, node_hex);
     char text[1024];
     snprintf (text, sizeof text,
@@ -130,12 +130,12 @@ im_identity_load (const char *dir, char *err, size_t errsz)
     struct stat st;
     if (stat (path, &st) != 0) {
         im_fail (errno, err, errsz, "%s: %s (run 'intelmesh init -d %s' first)", path,
-              strerror (errno), dir);
+                 strerror (errno), dir);
         return NULL;
     }
     if (st.st_mode & 077) {
         im_fail (EPERM, err, errsz, "%s: readable by others (mode %04o): chmod 600 it",
-              path, (unsigned) (st.st_mode & 07777));
+                 path, (unsigned)(st.st_mode & 07777));
         return NULL;
     }
     zconfig_t *root = zconfig_load (path);
@@ -151,7 +151,8 @@ im_identity_load (const char *dir, char *err, size_t errsz)
     uint8_t curve_bin[32], curve_pub[32];
     int ok = self && strlen (sign) == 2 * crypto_sign_SECRETKEYBYTES
              && sodium_hex2bin (self->sign_secret, sizeof self->sign_secret, sign,
-                                strlen (sign), NULL, &binlen, &end) == 0
+                                strlen (sign), NULL, &binlen, &end)
+                    == 0
              && binlen == crypto_sign_SECRETKEYBYTES && strlen (curve) == 40
              && zmq_z85_decode (curve_bin, curve) != NULL;
     if (ok) {
@@ -229,7 +230,7 @@ im_identity_card (const im_identity_t *self, const char *name, const char *endpo
     sodium_bin2hex (curve_hex, sizeof curve_hex, curve, sizeof curve);
     int n = snprintf (out, outsz, "intelmesh1 %s %s %s %s", name, node, curve_hex,
                       endpoint && *endpoint ? endpoint : "-");
-    if (n < 0 || (size_t) n >= outsz) {
+    if (n < 0 || (size_t)n >= outsz) {
         errno = ENOSPC;
         return -1;
     }
@@ -267,7 +268,8 @@ write_replace (const char *path, mode_t mode, const char *text, char *err, size_
     /* The new file keeps the old one's owner (rotate-keys run by root for
      * a node that runs as its own user). */
     struct stat st;
-    if (stat (path, &st) == 0 && geteuid () == 0 && chown (tmp, st.st_uid, st.st_gid) != 0) {
+    if (stat (path, &st) == 0 && geteuid () == 0
+        && chown (tmp, st.st_uid, st.st_gid) != 0) {
         int saved = errno;
         unlink (tmp);
         return im_fail (saved, err, errsz, "%s: %s", tmp, strerror (saved));
@@ -304,7 +306,8 @@ write_keys (const im_identity_t *self, const char *dir, char *err, size_t errsz)
         return im_fail (EINVAL, err, errsz, "identity: bad directory");
     char sign_hex[2 * crypto_sign_SECRETKEYBYTES + 1], node_hex[IM_NODE_HEX_SIZE];
     char text[1024], prev[256] = "";
-    sodium_bin2hex (sign_hex, sizeof sign_hex, self->sign_secret, sizeof self->sign_secret);
+    sodium_bin2hex (sign_hex, sizeof sign_hex, self->sign_secret,
+                    sizeof self->sign_secret);
     if (*self->prev_secret)
         snprintf (prev, sizeof prev,
                   "#   The CURVE key before the last rotation: it works until the\n"
@@ -312,8 +315,8 @@ write_keys (const im_identity_t *self, const char *dir, char *err, size_t errsz)
                   "previous-curve-secret = \"%s\"\n"
                   "previous-until = %lld\n"
                   "rotated = %lld\n",
-                  self->prev_secret, (long long) self->prev_until,
-                  (long long) self->rotated);
+                  self->prev_secret, (long long)self->prev_until,
+                  (long long)self->rotated);
     snprintf (text, sizeof text,
               "#   intelmesh node secret keys. Never share, print or copy this file\n"
               "#   unencrypted: whoever holds it can sign as this node.\n"
@@ -365,7 +368,8 @@ im_identity_rotate (im_identity_t *self, const char *dir, int64_t now, int64_t g
 }
 
 int
-im_identity_forget_previous (im_identity_t *self, const char *dir, char *err, size_t errsz)
+im_identity_forget_previous (im_identity_t *self, const char *dir, char *err,
+                             size_t errsz)
 {
     if (!self || !dir)
         return im_fail (EINVAL, err, errsz, "identity: bad argument");

@@ -16,7 +16,7 @@ im_name_valid (const char *name)
     if (len == 0 || len > IM_NAME_MAX)
         return 0;
     for (size_t i = 0; i < len; i++)
-        if (!isalnum ((unsigned char) name[i]) && !strchr ("._-", name[i]))
+        if (!isalnum ((unsigned char)name[i]) && !strchr ("._-", name[i]))
             return 0;
     return 1;
 }
@@ -28,7 +28,7 @@ im_endpoint_valid (const char *endpoint)
         return 0;
     /* Endpoints are written into the ZPL config and the one-line card. */
     for (const char *p = endpoint; *p; p++)
-        if ((unsigned char) *p <= ' ' || *p == '"' || *p == '\'' || *p == 0x7F)
+        if ((unsigned char)*p <= ' ' || *p == '"' || *p == '\'' || *p == 0x7F)
             return 0;
     if (strncmp (endpoint, "ipc://", 6) == 0)
         return endpoint[6] != 0;

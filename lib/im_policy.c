@@ -40,13 +40,15 @@ im_policy_check (const im_policy_t *self, char *err, size_t errsz)
     if (!self)
         return im_fail (EINVAL, err, errsz, "policy: none given");
     if (!im_name_valid (self->name))
-        return im_fail (EINVAL, err, errsz,
-                        "policy name '%.64s' is not 1-64 letters, digits, '.', '_' or '-'",
-                        self->name);
+        return im_fail (
+            EINVAL, err, errsz,
+            "policy name '%.64s' is not 1-64 letters, digits, '.', '_' or '-'",
+            self->name);
     if (self->max_tlp < IM_TLP_CLEAR || self->max_tlp > IM_TLP_AMBER_STRICT)
         return im_fail (EINVAL, err, errsz,
                         "policy %s: max-tlp must be clear, green, amber or amber+strict "
-                        "(RED goes only to named recipients)", self->name);
+                        "(RED goes only to named recipients)",
+                        self->name);
     uint32_t known = ((1u << IM_TYPE_COUNT) - 1) & ~1u;
     if ((self->types | self->deny_types) & ~known)
         return im_fail (EINVAL, err, errsz, "policy %s: a type that does not exist",
@@ -77,7 +79,8 @@ im_policy_check (const im_policy_t *self, char *err, size_t errsz)
     if (!self->relay && self->norigins)
         return im_fail (EINVAL, err, errsz,
                         "policy %s: relay = no contradicts relay-origins (nothing is "
-                        "relayed)", self->name);
+                        "relayed)",
+                        self->name);
     if (self->min_confidence > 100)
         return im_fail (EINVAL, err, errsz, "policy %s: min-confidence is above 100",
                         self->name);
@@ -96,7 +99,7 @@ each_item (const char *key, const char *value, item_fn *fn, void *arg, char *err
 {
     const char *p = value;
     while (*p) {
-        while (*p == ',' || isspace ((unsigned char) *p))
+        while (*p == ',' || isspace ((unsigned char)*p))
             p++;
         if (!*p)
             break;
@@ -104,12 +107,12 @@ each_item (const char *key, const char *value, item_fn *fn, void *arg, char *err
         while (*end && *end != ',')
             end++;
         const char *last = end; /* items may hold spaces, not at either end */
-        while (last > p && isspace ((unsigned char) last[-1]))
+        while (last > p && isspace ((unsigned char)last[-1]))
             last--;
         char item[IM_TAG_MAX + 2];
-        if ((size_t) (last - p) >= sizeof item)
+        if ((size_t)(last - p) >= sizeof item)
             return im_fail (EINVAL, err, errsz, "%s: '%.40s...' is too long", key, p);
-        memcpy (item, p, (size_t) (last - p));
+        memcpy (item, p, (size_t)(last - p));
         item[last - p] = 0;
         if (fn (item, arg, err, errsz))
             return -1;
@@ -136,8 +139,7 @@ type_item (const char *item, void *arg, char *err, size_t errsz)
 }
 
 static int
-parse_types (const char *key, const char *value, uint32_t *mask, char *err,
-             size_t errsz)
+parse_types (const char *key, const char *value, uint32_t *mask, char *err, size_t errsz)
 {
     types_t t = { key, 0 };
     if (each_item (key, value, type_item, &t, err, errsz))
@@ -160,10 +162,11 @@ tag_item (const char *item, void *arg, char *err, size_t errsz)
     if (len > IM_TAG_MAX || !im_utf8_valid (item, len))
         return im_fail (EINVAL, err, errsz, "%s: '%.40s' is not a tag", t->key, item);
     for (size_t i = 0; i < len; i++)
-        if ((unsigned char) item[i] < 0x20 || item[i] == 0x7f || item[i] == '"')
+        if ((unsigned char)item[i] < 0x20 || item[i] == 0x7f || item[i] == '"')
             return im_fail (EINVAL, err, errsz,
                             "%s: '%.40s': a tag in a policy may not hold a control "
-                            "character or a double quote", t->key, item);
+                            "character or a double quote",
+                            t->key, item);
     for (size_t i = 0; i < t->n; i++)
         if (strcmp (t->tags[i], item) == 0)
             return 0;
@@ -175,8 +178,8 @@ tag_item (const char *item, void *arg, char *err, size_t errsz)
 }
 
 static int
-parse_tags (const char *key, const char *value, size_t *n,
-            char (*tags)[IM_TAG_MAX + 1], char *err, size_t errsz)
+parse_tags (const char *key, const char *value, size_t *n, char (*tags)[IM_TAG_MAX + 1],
+            char *err, size_t errsz)
 {
     char (*tmp)[IM_TAG_MAX + 1] = calloc (IM_POLICY_TAGS_MAX, IM_TAG_MAX + 1);
     if (!tmp)
@@ -184,7 +187,7 @@ parse_tags (const char *key, const char *value, size_t *n,
     tags_t t = { key, 0, tmp };
     int rc = each_item (key, value, tag_item, &t, err, errsz);
     if (rc == 0) {
-        memcpy (tags, tmp, (size_t) IM_POLICY_TAGS_MAX * (IM_TAG_MAX + 1));
+        memcpy (tags, tmp, (size_t)IM_POLICY_TAGS_MAX * (IM_TAG_MAX + 1));
         *n = t.n;
     }
     free (tmp);
@@ -273,7 +276,7 @@ im_policy_set (im_policy_t *self, const char *key, const char *value, char *err,
             return im_fail (EINVAL, err, errsz,
                             "max-tlp: red is not a ceiling (RED goes only to named "
                             "recipients); use amber+strict at most");
-        self->max_tlp = (uint8_t) tlp;
+        self->max_tlp = (uint8_t)tlp;
         return 0;
     }
     if (strcmp (key, "types") == 0)
@@ -287,7 +290,7 @@ im_policy_set (im_policy_t *self, const char *key, const char *value, char *err,
     if (strcmp (key, "min-confidence") == 0) {
         if (parse_number (key, value, 0, 100, &n, err, errsz))
             return -1;
-        self->min_confidence = (uint8_t) n;
+        self->min_confidence = (uint8_t)n;
         return 0;
     }
     if (strcmp (key, "relay") == 0)
@@ -296,7 +299,8 @@ im_policy_set (im_policy_t *self, const char *key, const char *value, char *err,
         return parse_origins (key, value, &self->norigins, self->origins, err, errsz);
     return im_fail (EINVAL, err, errsz,
                     "'%.40s' is not a policy rule (max-tlp, types, deny-types, tags, "
-                    "deny-tags, min-confidence, relay, relay-origins)", key);
+                    "deny-tags, min-confidence, relay, relay-origins)",
+                    key);
 }
 
 int
@@ -323,12 +327,13 @@ im_inbound_set (im_inbound_t *self, const char *key, const char *value, char *er
     if (strcmp (key, "rate") == 0) {
         if (parse_number (key, value, 0, 1000000, &n, err, errsz))
             return -1;
-        self->rate = (uint32_t) n;
+        self->rate = (uint32_t)n;
         return 0;
     }
     return im_fail (EINVAL, err, errsz,
                     "'%.40s' is not an inbound rule (accept, accept-types, "
-                    "accept-origins, rate)", key);
+                    "accept-origins, rate)",
+                    key);
 }
 
 static int
@@ -427,8 +432,8 @@ has_tag (const im_record_t *rec, const char *tag)
     return 0;
 }
 
-static void
-say (char *why, size_t whysz, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+static void say (char *why, size_t whysz, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
 
 static void
 say (char *why, size_t whysz, const char *fmt, ...)
@@ -448,7 +453,7 @@ label (int tlp, char out[24])
     size_t i = 0;
     memcpy (out, "TLP:", 4);
     for (; name && name[i] && i < 18; i++)
-        out[4 + i] = (char) toupper ((unsigned char) name[i]);
+        out[4 + i] = (char)toupper ((unsigned char)name[i]);
     out[4 + i] = 0;
 }
 
@@ -491,21 +496,25 @@ im_policy_outbound (const im_share_ctx_t *c, char *why, size_t whysz)
     if (r->tlp >= IM_TLP_AMBER && !own) {
         say (why, whysz,
              "not sent: %s and this node is not its origin (%s goes only from the "
-             "origin to its direct peers, never further)", tlp, tlp);
+             "origin to its direct peers, never further)",
+             tlp, tlp);
         return IM_SHARE_NOT_ORIGIN;
     }
     if (r->tlp == IM_TLP_RED && !named) {
-        say (why, whysz, "not sent: TLP:RED and %s is not a named recipient "
-             "(RED with no recipients never leaves its origin)", peer);
+        say (why, whysz,
+             "not sent: TLP:RED and %s is not a named recipient "
+             "(RED with no recipients never leaves its origin)",
+             peer);
         return IM_SHARE_RED;
     }
     if (!named && r->tlp > pol->max_tlp) {
         say (why, whysz,
              "not sent: %s and %s's policy '%s' allows at most %s (name %s as a "
-             "recipient to send it anyway)", tlp, peer, pol->name, ceiling, peer);
+             "recipient to send it anyway)",
+             tlp, peer, pol->name, ceiling, peer);
         return IM_SHARE_CLEARANCE;
     }
-    if (r->reach != IM_REACH_UNLIMITED && (unsigned) c->hops + 1 > r->reach) {
+    if (r->reach != IM_REACH_UNLIMITED && (unsigned)c->hops + 1 > r->reach) {
         if (r->reach == 0)
             say (why, whysz, "not sent: reach 0 (it never leaves its origin)");
         else
@@ -520,8 +529,10 @@ im_policy_outbound (const im_share_ctx_t *c, char *why, size_t whysz)
         return IM_SHARE_RELAY;
     }
     if (!own && pol->norigins && !listed (pol->norigins, pol->origins, r->origin)) {
-        say (why, whysz, "not sent: policy '%s' relays only the indicators of the "
-             "origins it lists (relay-origins), and not this one's", pol->name);
+        say (why, whysz,
+             "not sent: policy '%s' relays only the indicators of the "
+             "origins it lists (relay-origins), and not this one's",
+             pol->name);
         return IM_SHARE_RELAY_ORIGIN;
     }
     uint32_t bit = r->type < 32 ? 1u << r->type : 0;
@@ -535,8 +546,10 @@ im_policy_outbound (const im_share_ctx_t *c, char *why, size_t whysz)
         for (size_t i = 0; i < pol->ntags && !any; i++)
             any = has_tag (r, pol->tags[i]);
         if (!any) {
-            say (why, whysz, "not sent: policy '%s' wants one of its tags (such as '%s') "
-                 "and the indicator carries none", pol->name, pol->tags[0]);
+            say (why, whysz,
+                 "not sent: policy '%s' wants one of its tags (such as '%s') "
+                 "and the indicator carries none",
+                 pol->name, pol->tags[0]);
             return IM_SHARE_TAGS;
         }
     }
@@ -593,8 +606,9 @@ im_policy_inbound (const im_accept_ctx_t *c, char *why, size_t whysz)
         return IM_ACCEPT_RED;
     }
     if (r->reach != IM_REACH_UNLIMITED && c->hops + 1 > r->reach) {
-        say (why, whysz, "refused: beyond its reach (reach %u, %u link(s) from its origin)",
-             r->reach, c->hops + 1);
+        say (why, whysz,
+             "refused: beyond its reach (reach %u, %u link(s) from its origin)", r->reach,
+             c->hops + 1);
         return IM_ACCEPT_REACH;
     }
     if (!in->relayed && !from_origin) {
@@ -625,23 +639,21 @@ im_accept_violation (im_accept_t verdict)
 const char *
 im_share_name (im_share_t verdict)
 {
-    static const char *names_[IM_SHARE_COUNT] = {
-        "sent",      "revocation", "origin",       "from",    "expired", "recipients",
-        "not origin", "red",       "clearance",    "reach",   "relay",   "relay origin",
-        "type",      "tags",       "denied tag",   "confidence", "invalid"
-    };
-    return (unsigned) verdict < IM_SHARE_COUNT ? names_[verdict] : NULL;
+    static const char *names_[IM_SHARE_COUNT]
+        = { "sent",       "revocation",   "origin", "from",      "expired",
+            "recipients", "not origin",   "red",    "clearance", "reach",
+            "relay",      "relay origin", "type",   "tags",      "denied tag",
+            "confidence", "invalid" };
+    return (unsigned)verdict < IM_SHARE_COUNT ? names_[verdict] : NULL;
 }
 
 const char *
 im_accept_name (im_accept_t verdict)
 {
-    static const char *names_[IM_ACCEPT_COUNT] = {
-        "accepted",  "revocation", "expired",    "recipients",    "not origin",
-        "red",       "reach",      "own only",   "origin",        "type",
-        "invalid"
-    };
-    return (unsigned) verdict < IM_ACCEPT_COUNT ? names_[verdict] : NULL;
+    static const char *names_[IM_ACCEPT_COUNT]
+        = { "accepted", "revocation", "expired", "recipients", "not origin", "red",
+            "reach",    "own only",   "origin",  "type",       "invalid" };
+    return (unsigned)verdict < IM_ACCEPT_COUNT ? names_[verdict] : NULL;
 }
 
 /* --- Writing rules ------------------------------------------------------ */
@@ -652,8 +664,7 @@ typedef struct {
     int failed;
 } out_t;
 
-static void
-put (out_t *o, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void put (out_t *o, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
 static void
 put (out_t *o, const char *fmt, ...)
@@ -662,10 +673,10 @@ put (out_t *o, const char *fmt, ...)
     va_start (ap, fmt);
     int n = vsnprintf (o->out + o->len, o->size > o->len ? o->size - o->len : 0, fmt, ap);
     va_end (ap);
-    if (n < 0 || o->len + (size_t) n >= o->size)
+    if (n < 0 || o->len + (size_t)n >= o->size)
         o->failed = 1;
     else
-        o->len += (size_t) n;
+        o->len += (size_t)n;
 }
 
 static void
@@ -730,5 +741,5 @@ im_policy_format (const im_policy_t *self, int indent, char *out, size_t outsz)
         errno = ENOSPC;
         return -1;
     }
-    return (int) o.len;
+    return (int)o.len;
 }

@@ -48,7 +48,7 @@ store_error (int rc, const char *what, char *err, size_t errsz)
 static int
 meta_get (MDB_txn *txn, im_store_t *self, const char *name, void *buf, size_t size)
 {
-    MDB_val k = { strlen (name), (void *) name }, v;
+    MDB_val k = { strlen (name), (void *)name }, v;
     int rc = mdb_get (txn, self->meta, &k, &v);
     if (rc)
         return rc;
@@ -62,7 +62,7 @@ int
 store_meta_put (MDB_txn *txn, im_store_t *self, const char *name, const void *buf,
                 size_t size)
 {
-    MDB_val k = { strlen (name), (void *) name }, v = { size, (void *) buf };
+    MDB_val k = { strlen (name), (void *)name }, v = { size, (void *)buf };
     return mdb_put (txn, self->meta, &k, &v, 0);
 }
 
@@ -107,13 +107,13 @@ meta_load (im_store_t *self, MDB_txn *txn, const uint8_t *node, char *err, size_
         return store_error (rc, "reading metadata", err, errsz);
     if (schema[0] || schema[1] || schema[2] || schema[3] != STORE_SCHEMA)
         return im_fail (EPROTO, err, errsz,
-                     "store: schema version %u is not supported by this intelmeshd",
-                     schema[3]);
+                        "store: schema version %u is not supported by this intelmeshd",
+                        schema[3]);
     rc = meta_get (txn, self, "node", stored, sizeof stored);
     if (rc == 0 && node && memcmp (stored, node, IM_NODE_ID_SIZE) != 0)
         return im_fail (EPERM, err, errsz, "store: belongs to another node identity");
-    if (rc == MDB_NOTFOUND && node && (rc = store_meta_put (txn, self, "node", node,
-                                                      IM_NODE_ID_SIZE)) != 0)
+    if (rc == MDB_NOTFOUND && node
+        && (rc = store_meta_put (txn, self, "node", node, IM_NODE_ID_SIZE)) != 0)
         return store_error (rc, "writing metadata", err, errsz);
     if ((rc = meta_get (txn, self, "seq", seq, sizeof seq)) == 0)
         self->seq = get_u64 (seq);
@@ -142,7 +142,8 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
         return NULL;
     }
     if (mkdir (path, 0700) != 0 && errno != EEXIST) {
-        im_fail (errno, err, errsz, "store: cannot create %s: %s", path, strerror (errno));
+        im_fail (errno, err, errsz, "store: cannot create %s: %s", path,
+                 strerror (errno));
         return NULL;
     }
     im_store_t *self = calloc (1, sizeof *self);
@@ -159,10 +160,14 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
     }
     MDB_txn *txn = NULL;
     int rc = mdb_env_create (&self->env);
-    if (rc == 0) rc = mdb_env_set_maxdbs (self->env, STORE_MAXDBS);
-    if (rc == 0) rc = mdb_env_set_maxreaders (self->env, STORE_READERS);
-    if (rc == 0) rc = mdb_env_set_mapsize (self->env, self->map_size);
-    if (rc == 0) rc = mdb_env_open (self->env, path, MDB_NOTLS, 0600);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs (self->env, STORE_MAXDBS);
+    if (rc == 0)
+        rc = mdb_env_set_maxreaders (self->env, STORE_READERS);
+    if (rc == 0)
+        rc = mdb_env_set_mapsize (self->env, self->map_size);
+    if (rc == 0)
+        rc = mdb_env_open (self->env, path, MDB_NOTLS, 0600);
     if (rc) {
         store_error (rc, "opening", err, errsz);
         goto failed;
@@ -174,21 +179,30 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
 
     /* Every named database is opened once, in one committed transaction. */
     rc = mdb_txn_begin (self->env, NULL, 0, &txn);
-    if (rc == 0) rc = mdb_dbi_open (txn, "records", MDB_CREATE, &self->records);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "records", MDB_CREATE, &self->records);
     if (rc == 0)
         rc = mdb_dbi_open (txn, "index", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
                            &self->index);
     if (rc == 0)
         rc = mdb_dbi_open (txn, "prefixes", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
                            &self->prefixes);
-    if (rc == 0) rc = mdb_dbi_open (txn, "changes", MDB_CREATE, &self->changes);
-    if (rc == 0) rc = mdb_dbi_open (txn, "origins", MDB_CREATE, &self->origins);
-    if (rc == 0) rc = mdb_dbi_open (txn, "meta", MDB_CREATE, &self->meta);
-    if (rc == 0) rc = mdb_dbi_open (txn, "cursors", MDB_CREATE, &self->cursors);
-    if (rc == 0) rc = mdb_dbi_open (txn, "wanted", MDB_CREATE, &self->wanted);
-    if (rc == 0) rc = mdb_dbi_open (txn, "sent", MDB_CREATE, &self->sent);
-    if (rc == 0) rc = mdb_dbi_open (txn, "sentlog", MDB_CREATE, &self->sentlog);
-    if (rc == 0) rc = mdb_dbi_open (txn, "held", MDB_CREATE, &self->held);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "changes", MDB_CREATE, &self->changes);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "origins", MDB_CREATE, &self->origins);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "meta", MDB_CREATE, &self->meta);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "cursors", MDB_CREATE, &self->cursors);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "wanted", MDB_CREATE, &self->wanted);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "sent", MDB_CREATE, &self->sent);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "sentlog", MDB_CREATE, &self->sentlog);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "held", MDB_CREATE, &self->held);
     if (rc) {
         store_error (rc, "opening databases", err, errsz);
         goto failed;
@@ -271,7 +285,7 @@ store_reader_end (im_store_t *self)
 
 int
 store_read_record (im_store_t *self, const uint8_t *origin, const uint8_t *id, MDB_val *v,
-             int *rc)
+                   int *rc)
 {
     uint8_t key[IM_STORE_KEY_SIZE];
     memcpy (key, origin, IM_NODE_ID_SIZE);
@@ -343,7 +357,7 @@ im_store_version (im_store_t *self, const uint8_t *origin, const uint8_t *id,
         return -1;
     /* The version sits right after the magic, origin and id. */
     size_t at = 4 + IM_STORE_KEY_SIZE;
-    *version = rc == 0 && v.mv_size >= at + 8 ? get_u64 ((uint8_t *) v.mv_data + at) : 0;
+    *version = rc == 0 && v.mv_size >= at + 8 ? get_u64 ((uint8_t *)v.mv_data + at) : 0;
     store_reader_end (self);
     return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_error (rc, "reading", NULL, 0);
 }
@@ -392,7 +406,7 @@ im_store_stats (im_store_t *self, im_store_stats_t *st)
     MDB_stat stat;
     if (mdb_env_info (self->env, &info) == 0 && mdb_env_stat (self->env, &stat) == 0) {
         st->map_size = info.me_mapsize;
-        st->used_bytes = (uint64_t) (info.me_last_pgno + 1) * stat.ms_psize;
+        st->used_bytes = (uint64_t)(info.me_last_pgno + 1) * stat.ms_psize;
     }
     return 0;
 }

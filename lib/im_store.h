@@ -28,11 +28,11 @@ typedef struct {
 
 /* One entry of the change log as replication reads it. */
 typedef struct {
-    uint64_t seq;             /* change number */
-    const im_record_t *rec;   /* the record as held now */
-    const uint8_t *blob;      /* its signed bytes */
+    uint64_t seq;           /* change number */
+    const im_record_t *rec; /* the record as held now */
+    const uint8_t *blob;    /* its signed bytes */
     size_t len;
-    uint8_t hops;             /* links crossed to reach this node */
+    uint8_t hops;                  /* links crossed to reach this node */
     uint8_t from[IM_NODE_ID_SIZE]; /* the peer it came from; zeros: this node */
 } im_store_change_t;
 
@@ -67,8 +67,7 @@ typedef int (im_store_fn) (const im_record_t *rec, const uint8_t *blob, size_t l
  * to that node (it is recorded on first open). Returns NULL with errno set and
  * a reason in ERR. */
 im_store_t *im_store_new (const char *path, size_t map_size,
-                          const uint8_t node[IM_NODE_ID_SIZE], char *err,
-                          size_t errsz);
+                          const uint8_t node[IM_NODE_ID_SIZE], char *err, size_t errsz);
 
 /* Closes the store; NULL-safe, sets *SELF_P to NULL, preserves errno. */
 void im_store_destroy (im_store_t **self_p);
@@ -111,10 +110,10 @@ int im_store_changes (im_store_t *self, uint64_t since, size_t limit, im_store_f
  * loses a batch nor applies one twice; and notes the NWANTED keys at WANTED
  * (see im_store_want) that are not held once the batch is in, as wanted
  * from PEER at time NOW. */
-int im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items,
-                               size_t n, int *results, const uint8_t *peer,
-                               uint64_t cursor, const uint8_t *wanted, size_t nwanted,
-                               int64_t now, char *err, size_t errsz);
+int im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_t n,
+                               int *results, const uint8_t *peer, uint64_t cursor,
+                               const uint8_t *wanted, size_t nwanted, int64_t now,
+                               char *err, size_t errsz);
 
 /* The cursor recorded for PEER (0 when none). Returns 0 or -1 with errno. */
 int im_store_cursor (im_store_t *self, const uint8_t *peer, uint64_t *cursor);
@@ -147,8 +146,8 @@ int im_store_want (im_store_t *self, const uint8_t *keys, size_t n, const uint8_
  * or -1 with errno. */
 typedef int (im_store_want_fn) (const uint8_t *key, const uint8_t *peer, int64_t noted,
                                 void *arg);
-int im_store_wanted (im_store_t *self, int64_t before, size_t limit,
-                     im_store_want_fn *fn, void *arg);
+int im_store_wanted (im_store_t *self, int64_t before, size_t limit, im_store_want_fn *fn,
+                     void *arg);
 
 /* Forgets the wanted KEY. Returns 0 or -1 with errno. */
 int im_store_unwant (im_store_t *self, const uint8_t *key);

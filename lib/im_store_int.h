@@ -13,7 +13,7 @@
 #define STORE_SCHEMA 1
 #define STORE_MAXDBS 16
 #define STORE_READERS 126
-#define STORE_DEFAULT_MAP ((size_t) 1 << 30)
+#define STORE_DEFAULT_MAP ((size_t)1 << 30)
 /* LMDB's default largest key is 511 bytes: longer values are keyed by a
  * prefix and a hash of the whole value. */
 #define INDEX_INLINE_MAX 479
@@ -39,11 +39,11 @@ struct _im_store_t {
     MDB_dbi held;     /* origin|id -> hops|change number|peer, for records
                          that came from a peer */
     size_t map_size;
-    MDB_txn *reader;  /* kept for reuse between reads (reset, renewed) */
-    int reading;      /* reads under way in it: a read inside a walk (a
-                         callback's look-up) shares the walk's snapshot */
+    MDB_txn *reader;      /* kept for reuse between reads (reset, renewed) */
+    int reading;          /* reads under way in it: a read inside a walk (a
+                             callback's look-up) shares the walk's snapshot */
     im_record_t *scratch; /* room for one decoded record, for look-ups */
-    uint64_t seq;     /* newest change number */
+    uint64_t seq;         /* newest change number */
     /* Counters kept in meta, updated with every batch. */
     uint64_t live[IM_TYPE_COUNT][IM_TLP_COUNT];
     uint64_t revoked;
@@ -61,7 +61,7 @@ static inline void
 put_u64 (uint8_t *p, uint64_t v)
 {
     for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t) (v >> (56 - 8 * i));
+        p[i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
 static inline uint64_t

@@ -13,14 +13,13 @@
 
 #include "im_store_int.h"
 
-
 /* Decodes the record under KEY and hands it to FN. Returns FN's answer, or
  * 0 when the record is missing or unreadable (never expected). */
 static int
 visit (im_store_t *self, MDB_txn *txn, const uint8_t *key, im_record_t *rec,
        im_store_fn *fn, void *arg, int *count)
 {
-    MDB_val k = { IM_STORE_KEY_SIZE, (void *) key }, v;
+    MDB_val k = { IM_STORE_KEY_SIZE, (void *)key }, v;
     if (mdb_get (txn, self->records, &k, &v) != 0
         || im_record_decode_stored (v.mv_data, v.mv_size, rec) != 0)
         return 0;
@@ -36,7 +35,7 @@ visit_dups (im_store_t *self, MDB_txn *txn, MDB_dbi dbi, const void *key, size_t
     MDB_cursor *cur;
     if (mdb_cursor_open (txn, dbi, &cur))
         return 0;
-    MDB_val k = { klen, (void *) key }, v;
+    MDB_val k = { klen, (void *)key }, v;
     int stop = 0;
     int rc = mdb_cursor_get (cur, &k, &v, MDB_SET);
     while (rc == 0 && !stop) {
@@ -78,10 +77,12 @@ im_store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn,
                 continue;
             uint8_t pk[18];
             pk[0] = type == IM_TYPE_IPV4 ? 4 : 6;
-            pk[1] = (uint8_t) l;
+            pk[1] = (uint8_t)l;
             for (size_t i = 0; i < alen; i++) {
-                int bits = l - (int) i * 8;
-                uint8_t mask = bits >= 8 ? 0xFF : bits <= 0 ? 0 : (uint8_t) (0xFF << (8 - bits));
+                int bits = l - (int)i * 8;
+                uint8_t mask = bits >= 8   ? 0xFF
+                               : bits <= 0 ? 0
+                                           : (uint8_t)(0xFF << (8 - bits));
                 pk[2 + i] = addr[i] & mask;
             }
             stop = visit_dups (self, txn, self->prefixes, pk, 2 + alen, rec, fn, arg,
@@ -116,7 +117,7 @@ im_store_list (im_store_t *self, int type, const uint8_t *origin, const uint8_t 
         && memcmp (k.mv_data, after, IM_STORE_KEY_SIZE) == 0)
         rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT);
     int count = 0;
-    while (rc == 0 && (size_t) count < limit) {
+    while (rc == 0 && (size_t)count < limit) {
         if (k.mv_size != IM_STORE_KEY_SIZE)
             break;
         if (origin && memcmp (k.mv_data, origin, IM_NODE_ID_SIZE) != 0)
@@ -185,13 +186,15 @@ im_store_origins (im_store_t *self, im_store_origin_fn *fn, void *arg)
             if (k.mv_size != IM_NODE_ID_SIZE || v.mv_size != 16)
                 continue;
             n++;
-            if (fn (k.mv_data, get_u64 (v.mv_data), get_u64 ((uint8_t *) v.mv_data + 8), arg))
+            if (fn (k.mv_data, get_u64 (v.mv_data), get_u64 ((uint8_t *)v.mv_data + 8),
+                    arg))
                 break;
         }
         mdb_cursor_close (cur);
     }
     store_reader_end (self);
-    return rc == 0 || rc == MDB_NOTFOUND ? n : store_error (rc, "listing origins", NULL, 0);
+    return rc == 0 || rc == MDB_NOTFOUND ? n
+                                         : store_error (rc, "listing origins", NULL, 0);
 }
 
 int
@@ -214,18 +217,19 @@ im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
     int count = 0;
     size_t scanned = 0;
     int rc = mdb_cursor_get (w.cur, &k, &v, MDB_SET_RANGE);
-    while (rc == 0 && (size_t) count < limit && scanned < max_scan) {
+    while (rc == 0 && (size_t)count < limit && scanned < max_scan) {
         if (k.mv_size != 8 || v.mv_size != CHANGE_SIZE)
             break;
         const uint8_t *c = v.mv_data;
-        im_store_change_t change = { .seq = get_u64 (k.mv_data), .rec = w.rec,
+        im_store_change_t change = { .seq = get_u64 (k.mv_data),
+                                     .rec = w.rec,
                                      .hops = c[IM_STORE_KEY_SIZE + 8] };
         memcpy (change.from, c + IM_STORE_KEY_SIZE + 9, IM_NODE_ID_SIZE);
         *last = change.seq;
         scanned++;
         /* A change superseded by a later one is passed over: the later one
          * comes further on in the log. */
-        MDB_val rk = { IM_STORE_KEY_SIZE, (void *) c }, rv;
+        MDB_val rk = { IM_STORE_KEY_SIZE, (void *)c }, rv;
         if (mdb_get (w.txn, self->records, &rk, &rv) == 0
             && im_record_decode_stored (rv.mv_data, rv.mv_size, w.rec) == 0
             && w.rec->version == get_u64 (c + IM_STORE_KEY_SIZE)) {

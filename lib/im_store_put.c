@@ -16,19 +16,17 @@
 #include "im_store_int.h"
 #include "im_util.h"
 
-
 size_t
 store_index_key (int type, const char *value, uint8_t key[INDEX_KEY_MAX])
 {
     size_t len = strlen (value);
-    key[0] = (uint8_t) type;
+    key[0] = (uint8_t)type;
     if (len <= INDEX_INLINE_MAX) {
         memcpy (key + 1, value, len);
         return 1 + len;
     }
     memcpy (key + 1, value, INDEX_PREFIX);
-    crypto_generichash (key + 1 + INDEX_PREFIX, 32, (const uint8_t *) value, len, NULL,
-                        0);
+    crypto_generichash (key + 1 + INDEX_PREFIX, 32, (const uint8_t *)value, len, NULL, 0);
     return INDEX_KEY_MAX;
 }
 
@@ -41,10 +39,10 @@ store_prefix_key (int type, const char *value, uint8_t key[18])
         || im_ioc_prefix (type, value, addr, &plen) != 0)
         return 0;
     size_t alen = type == IM_TYPE_IPV4 ? 4 : 16;
-    if (plen >= (int) alen * 8)
+    if (plen >= (int)alen * 8)
         return 0;
     key[0] = type == IM_TYPE_IPV4 ? 4 : 6;
-    key[1] = (uint8_t) plen;
+    key[1] = (uint8_t)plen;
     memcpy (key + 2, addr, alen);
     return 2 + alen;
 }
@@ -56,7 +54,7 @@ index_del (im_store_t *self, MDB_txn *txn, const im_record_t *rec, const uint8_t
 {
     uint8_t key[INDEX_KEY_MAX];
     MDB_val k = { store_index_key (rec->type, rec->value, key), key };
-    MDB_val v = { IM_STORE_KEY_SIZE, (void *) rkey };
+    MDB_val v = { IM_STORE_KEY_SIZE, (void *)rkey };
     int rc = mdb_del (txn, self->index, &k, &v);
     uint8_t pk[18];
     size_t plen = store_prefix_key (rec->type, rec->value, pk);
@@ -72,7 +70,7 @@ index_put (im_store_t *self, MDB_txn *txn, const im_record_t *rec, const uint8_t
 {
     uint8_t key[INDEX_KEY_MAX];
     MDB_val k = { store_index_key (rec->type, rec->value, key), key };
-    MDB_val v = { IM_STORE_KEY_SIZE, (void *) rkey };
+    MDB_val v = { IM_STORE_KEY_SIZE, (void *)rkey };
     int rc = mdb_put (txn, self->index, &k, &v, 0);
     uint8_t pk[18];
     size_t plen = store_prefix_key (rec->type, rec->value, pk);
@@ -80,7 +78,7 @@ index_put (im_store_t *self, MDB_txn *txn, const im_record_t *rec, const uint8_t
         MDB_val pkv = { plen, pk };
         rc = mdb_put (txn, self->prefixes, &pkv, &v, 0);
         uint8_t *used = pk[0] == 4 ? self->plen4 : self->plen6;
-        used[pk[1] / 8] |= (uint8_t) (1u << (pk[1] % 8));
+        used[pk[1] / 8] |= (uint8_t)(1u << (pk[1] % 8));
     }
     return rc;
 }
@@ -99,7 +97,7 @@ forget_wanted (im_store_t *self, MDB_txn *txn, const uint8_t *rkey, uint64_t ver
     rc = mdb_cursor_get (cur, &k, &v, MDB_SET_RANGE);
     while (rc == 0 && k.mv_size == IM_STORE_WANT_KEY
            && memcmp (k.mv_data, rkey, IM_STORE_KEY_SIZE) == 0
-           && get_u64 ((uint8_t *) k.mv_data + IM_STORE_KEY_SIZE) <= version) {
+           && get_u64 ((uint8_t *)k.mv_data + IM_STORE_KEY_SIZE) <= version) {
         if ((rc = mdb_cursor_del (cur, 0)) != 0)
             break;
         /* The cursor now stands on the next entry, if there is one. */
@@ -119,7 +117,7 @@ held_put (im_store_t *self, MDB_txn *txn, const im_store_item_t *item,
 {
     if (!item->from)
         return 0;
-    MDB_val k = { IM_STORE_KEY_SIZE, (void *) rkey };
+    MDB_val k = { IM_STORE_KEY_SIZE, (void *)rkey };
     uint8_t value[HELD_SIZE];
     value[0] = item->hops;
     put_u64 (value + 1, self->seq);
@@ -137,16 +135,16 @@ closer (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, const uint8
         int *result)
 {
     *result = IM_STORE_STALE;
-    MDB_val k = { IM_STORE_KEY_SIZE, (void *) rkey }, v;
+    MDB_val k = { IM_STORE_KEY_SIZE, (void *)rkey }, v;
     int rc = mdb_get (txn, self->held, &k, &v);
     if (rc == MDB_NOTFOUND)
         return 0; /* our own: nothing is closer */
     if (rc)
         return rc;
-    if (v.mv_size != HELD_SIZE || ((uint8_t *) v.mv_data)[0] <= item->hops)
+    if (v.mv_size != HELD_SIZE || ((uint8_t *)v.mv_data)[0] <= item->hops)
         return 0;
     uint8_t seqkey[8];
-    memcpy (seqkey, (uint8_t *) v.mv_data + 1, 8);
+    memcpy (seqkey, (uint8_t *)v.mv_data + 1, 8);
     MDB_val ok = { 8, seqkey };
     rc = mdb_del (txn, self->changes, &ok, NULL);
     if (rc && rc != MDB_NOTFOUND)
@@ -200,7 +198,7 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
     else if (rc != MDB_NOTFOUND)
         return rc;
 
-    MDB_val nv = { item->len, (void *) item->blob };
+    MDB_val nv = { item->len, (void *)item->blob };
     if ((rc = mdb_put (txn, self->records, &k, &nv, 0)) != 0)
         return rc;
     if ((rc = forget_wanted (self, txn, rkey, rec->version)) != 0)
@@ -230,7 +228,7 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
 
     /* Origin state: records held and the newest change number. */
     uint8_t state[16] = { 0 };
-    MDB_val ok = { IM_NODE_ID_SIZE, (void *) rec->origin }, ov;
+    MDB_val ok = { IM_NODE_ID_SIZE, (void *)rec->origin }, ov;
     rc = mdb_get (txn, self->origins, &ok, &ov);
     if (rc == 0 && ov.mv_size == sizeof state)
         memcpy (state, ov.mv_data, sizeof state);
@@ -299,14 +297,17 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
             put_u64 (seq, self->seq);
             store_counters_pack (self, counters);
             rc = store_meta_put (txn, self, "seq", seq, sizeof seq);
-            if (rc == 0) rc = store_meta_put (txn, self, "counts", counters, sizeof counters);
-            if (rc == 0) rc = store_meta_put (txn, self, "plen4", self->plen4, sizeof self->plen4);
-            if (rc == 0) rc = store_meta_put (txn, self, "plen6", self->plen6, sizeof self->plen6);
+            if (rc == 0)
+                rc = store_meta_put (txn, self, "counts", counters, sizeof counters);
+            if (rc == 0)
+                rc = store_meta_put (txn, self, "plen4", self->plen4, sizeof self->plen4);
+            if (rc == 0)
+                rc = store_meta_put (txn, self, "plen6", self->plen6, sizeof self->plen6);
         }
         if (rc == 0 && peer) {
             uint8_t cv[8];
             put_u64 (cv, cursor);
-            MDB_val ck = { IM_NODE_ID_SIZE, (void *) peer }, cval = { 8, cv };
+            MDB_val ck = { IM_NODE_ID_SIZE, (void *)peer }, cval = { 8, cv };
             rc = mdb_put (txn, self->cursors, &ck, &cval, 0);
         }
         if (rc == 0 && peer && nwanted)

@@ -23,11 +23,12 @@ im_store_cursor (im_store_t *self, const uint8_t *peer, uint64_t *cursor)
     MDB_txn *txn;
     if (store_reader_begin (self, &txn))
         return -1;
-    MDB_val k = { IM_NODE_ID_SIZE, (void *) peer }, v;
+    MDB_val k = { IM_NODE_ID_SIZE, (void *)peer }, v;
     int rc = mdb_get (txn, self->cursors, &k, &v);
     *cursor = rc == 0 && v.mv_size == 8 ? get_u64 (v.mv_data) : 0;
     store_reader_end (self);
-    return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_error (rc, "reading a cursor", NULL, 0);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0
+                                         : store_error (rc, "reading a cursor", NULL, 0);
 }
 
 typedef struct {
@@ -41,7 +42,7 @@ set_cursor_fn (im_store_t *self, MDB_txn *txn, void *arg)
     cursor_arg_t *a = arg;
     uint8_t cv[8];
     put_u64 (cv, a->cursor);
-    MDB_val k = { IM_NODE_ID_SIZE, (void *) a->peer }, v = { 8, cv };
+    MDB_val k = { IM_NODE_ID_SIZE, (void *)a->peer }, v = { 8, cv };
     return mdb_put (txn, self->cursors, &k, &v, 0);
 }
 
@@ -56,25 +57,24 @@ im_store_set_cursor (im_store_t *self, const uint8_t *peer, uint64_t cursor)
     return store_write_txn (self, set_cursor_fn, &a, "writing a cursor");
 }
 
-
 int
 store_want_in (im_store_t *self, MDB_txn *txn, const uint8_t *keys, size_t n,
-         const uint8_t *peer, int64_t now, int *noted)
+               const uint8_t *peer, int64_t now, int *noted)
 {
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const uint8_t *key = keys + i * IM_STORE_WANT_KEY;
-        MDB_val rk = { IM_STORE_KEY_SIZE, (void *) key }, rv;
+        MDB_val rk = { IM_STORE_KEY_SIZE, (void *)key }, rv;
         uint64_t version = get_u64 (key + IM_STORE_KEY_SIZE), held = 0;
         if (mdb_get (txn, self->records, &rk, &rv) == 0
             && rv.mv_size >= 4 + IM_STORE_KEY_SIZE + 8)
-            held = get_u64 ((uint8_t *) rv.mv_data + 4 + IM_STORE_KEY_SIZE);
+            held = get_u64 ((uint8_t *)rv.mv_data + 4 + IM_STORE_KEY_SIZE);
         if (held >= version)
             continue;
         uint8_t value[IM_NODE_ID_SIZE + 8];
         memcpy (value, peer, IM_NODE_ID_SIZE);
-        put_u64 (value + IM_NODE_ID_SIZE, (uint64_t) now);
-        MDB_val k = { IM_STORE_WANT_KEY, (void *) key }, v = { sizeof value, value };
+        put_u64 (value + IM_NODE_ID_SIZE, (uint64_t)now);
+        MDB_val k = { IM_STORE_WANT_KEY, (void *)key }, v = { sizeof value, value };
         rc = mdb_put (txn, self->wanted, &k, &v, MDB_NOOVERWRITE);
         if (rc == MDB_KEYEXIST)
             rc = 0;
@@ -124,12 +124,12 @@ im_store_wanted (im_store_t *self, int64_t before, size_t limit, im_store_want_f
     MDB_val k, v;
     int count = 0;
     int rc = mdb_cursor_get (w.cur, &k, &v, MDB_FIRST);
-    while (rc == 0 && (size_t) count < limit) {
+    while (rc == 0 && (size_t)count < limit) {
         if (k.mv_size == IM_STORE_WANT_KEY && v.mv_size == IM_NODE_ID_SIZE + 8
-            && (int64_t) get_u64 ((uint8_t *) v.mv_data + IM_NODE_ID_SIZE) <= before) {
+            && (int64_t)get_u64 ((uint8_t *)v.mv_data + IM_NODE_ID_SIZE) <= before) {
             count++;
             if (fn (k.mv_data, v.mv_data,
-                    (int64_t) get_u64 ((uint8_t *) v.mv_data + IM_NODE_ID_SIZE), arg))
+                    (int64_t)get_u64 ((uint8_t *)v.mv_data + IM_NODE_ID_SIZE), arg))
                 break;
         }
         rc = mdb_cursor_get (w.cur, &k, &v, MDB_NEXT);
@@ -148,7 +148,7 @@ im_store_unwant (im_store_t *self, const uint8_t *key)
     MDB_txn *txn;
     int rc = mdb_txn_begin (self->env, NULL, 0, &txn);
     if (rc == 0) {
-        MDB_val k = { IM_STORE_WANT_KEY, (void *) key };
+        MDB_val k = { IM_STORE_WANT_KEY, (void *)key };
         rc = mdb_del (txn, self->wanted, &k, NULL);
         if (rc == 0)
             rc = mdb_txn_commit (txn);
@@ -185,14 +185,14 @@ sent_fn (im_store_t *self, MDB_txn *txn, void *arg)
             rc = 0; /* the log below still gets the event */
         else if (rc == 0 || rc == MDB_NOTFOUND) {
             put_u64 (sv, version);
-            put_u64 (sv + 8, (uint64_t) a->when);
+            put_u64 (sv + 8, (uint64_t)a->when);
             MDB_val nv = { sizeof sv, sv };
             rc = mdb_put (txn, self->sent, &k, &nv, 0);
         }
         /* peer|time|origin|id -> version: the history. */
         uint8_t lk[IM_NODE_ID_SIZE + 8 + IM_STORE_KEY_SIZE], lv[8];
         memcpy (lk, a->peer, IM_NODE_ID_SIZE);
-        put_u64 (lk + IM_NODE_ID_SIZE, (uint64_t) a->when);
+        put_u64 (lk + IM_NODE_ID_SIZE, (uint64_t)a->when);
         memcpy (lk + IM_NODE_ID_SIZE + 8, key, IM_STORE_KEY_SIZE);
         put_u64 (lv, version);
         MDB_val k2 = { sizeof lk, lk }, v2 = { sizeof lv, lv };
@@ -236,10 +236,11 @@ im_store_sent_version (im_store_t *self, const uint8_t *peer, const uint8_t *ori
     int ok = rc == 0 && v.mv_size == 16;
     *version = ok ? get_u64 (v.mv_data) : 0;
     if (when)
-        *when = ok ? (int64_t) get_u64 ((uint8_t *) v.mv_data + 8) : 0;
+        *when = ok ? (int64_t)get_u64 ((uint8_t *)v.mv_data + 8) : 0;
     store_reader_end (self);
-    return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_error (rc, "reading the sent log",
-                                                            NULL, 0);
+    return rc == 0 || rc == MDB_NOTFOUND
+               ? 0
+               : store_error (rc, "reading the sent log", NULL, 0);
 }
 
 int
@@ -255,18 +256,18 @@ im_store_sent_list (im_store_t *self, const uint8_t *peer, int64_t since, size_t
         return -1;
     uint8_t start[IM_NODE_ID_SIZE + 8];
     memcpy (start, peer, IM_NODE_ID_SIZE);
-    put_u64 (start + IM_NODE_ID_SIZE, (uint64_t) since);
+    put_u64 (start + IM_NODE_ID_SIZE, (uint64_t)since);
     MDB_val k = { sizeof start, start }, v;
     int count = 0;
     int rc = mdb_cursor_get (w.cur, &k, &v, MDB_SET_RANGE);
-    while (rc == 0 && (size_t) count < limit) {
+    while (rc == 0 && (size_t)count < limit) {
         const uint8_t *kd = k.mv_data;
         if (k.mv_size != IM_NODE_ID_SIZE + 8 + IM_STORE_KEY_SIZE || v.mv_size != 8
             || memcmp (kd, peer, IM_NODE_ID_SIZE) != 0)
             break;
         count++;
-        if (fn (kd + IM_NODE_ID_SIZE + 8, kd + 2 * IM_NODE_ID_SIZE + 8, get_u64 (v.mv_data),
-                (int64_t) get_u64 (kd + IM_NODE_ID_SIZE), arg))
+        if (fn (kd + IM_NODE_ID_SIZE + 8, kd + 2 * IM_NODE_ID_SIZE + 8,
+                get_u64 (v.mv_data), (int64_t)get_u64 (kd + IM_NODE_ID_SIZE), arg))
             break;
         rc = mdb_cursor_get (w.cur, &k, &v, MDB_NEXT);
     }
@@ -291,10 +292,10 @@ im_store_held (im_store_t *self, const uint8_t *origin, const uint8_t *id, uint8
     MDB_val k = { sizeof key, key }, v;
     int rc = mdb_get (txn, self->held, &k, &v);
     int ok = rc == 0 && v.mv_size == HELD_SIZE;
-    *hops = ok ? ((uint8_t *) v.mv_data)[0] : 0;
+    *hops = ok ? ((uint8_t *)v.mv_data)[0] : 0;
     if (from) {
         if (ok)
-            memcpy (from, (uint8_t *) v.mv_data + 9, IM_NODE_ID_SIZE);
+            memcpy (from, (uint8_t *)v.mv_data + 9, IM_NODE_ID_SIZE);
         else
             memset (from, 0, IM_NODE_ID_SIZE);
     }

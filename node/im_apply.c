@@ -33,7 +33,7 @@ known (im_mesh_t *self, const im_msg_entry_t *e, const im_record_head_t *head, i
         uint8_t hops = 0;
         if (held > head->version || head->reach == IM_REACH_UNLIMITED
             || im_store_held (self->store, head->origin, head->id, &hops, NULL) != 0
-            || hops <= (unsigned) e->hops + 1)
+            || hops <= (unsigned)e->hops + 1)
             return 1;
     }
     int dup = 0; /* the same record twice in one batch */
@@ -84,7 +84,7 @@ take (im_mesh_t *self, peer_t *p, const im_msg_entry_t *e, size_t n, refusals_t 
     };
     im_accept_t verdict = im_policy_inbound (&actx, why, sizeof why);
     if (verdict != IM_ACCEPT_YES && verdict != IM_ACCEPT_REVOCATION) {
-        int r = im_accept_violation (verdict)       ? REFUSE_VIOLATION
+        int r = im_accept_violation (verdict)  ? REFUSE_VIOLATION
                 : verdict == IM_ACCEPT_EXPIRED ? REFUSE_EXPIRED
                                                : REFUSE_INBOUND;
         if (p->refused[r] == rf->before[r])
@@ -93,11 +93,11 @@ take (im_mesh_t *self, peer_t *p, const im_msg_entry_t *e, size_t n, refusals_t 
         p->refused[r]++;
         return 0;
     }
-    unsigned hops = (unsigned) e->hops + 1;
+    unsigned hops = (unsigned)e->hops + 1;
     self->items[n].blob = e->record;
     self->items[n].len = e->len;
     self->items[n].rec = rec;
-    self->items[n].hops = (uint8_t) (hops > 254 ? 254 : hops);
+    self->items[n].hops = (uint8_t)(hops > 254 ? 254 : hops);
     self->items[n].from = p->card.node;
     return 1;
 }
@@ -109,7 +109,7 @@ warn_refusals (const peer_t *p, const refusals_t *rf)
     for (int r = 0; r < REFUSE_COUNT; r++)
         if (p->refused[r] > rf->before[r])
             zsys_warning ("mesh: refused %llu record(s) from %s: %s%s%s%s",
-                          (unsigned long long) (p->refused[r] - rf->before[r]),
+                          (unsigned long long)(p->refused[r] - rf->before[r]),
                           p->card.name, im_mesh_refuse_names[r],
                           *rf->first_why[r] ? " (" : "", rf->first_why[r],
                           *rf->first_why[r] ? ")" : "");
@@ -173,7 +173,7 @@ mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
         return;
     }
     if (!found && p->in.rate)
-        p->tokens -= (double) msg->count;
+        p->tokens -= (double)msg->count;
     for (size_t i = 0; i < msg->count; i++)
         n += take (self, p, &msg->entries[i], n, &rf);
     warn_refusals (p, &rf);

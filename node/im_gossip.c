@@ -21,7 +21,7 @@ mesh_record_key (const im_record_t *rec, uint8_t key[IM_MSG_HAVE_KEY])
     memcpy (key, rec->origin, IM_NODE_ID_SIZE);
     memcpy (key + IM_NODE_ID_SIZE, rec->id, IM_ID_SIZE);
     for (int i = 0; i < 8; i++)
-        key[IM_NODE_ID_SIZE + IM_ID_SIZE + i] = (uint8_t) (rec->version >> (56 - 8 * i));
+        key[IM_NODE_ID_SIZE + IM_ID_SIZE + i] = (uint8_t)(rec->version >> (56 - 8 * i));
 }
 
 static uint8_t *
@@ -31,7 +31,7 @@ holds_slot (peer_t *p, const uint8_t *key)
     uint32_t h = 2166136261u;
     for (int i = 0; i < IM_MSG_HAVE_KEY; i++)
         h = (h ^ key[i]) * 16777619u;
-    return p->holds + (size_t) (h % HOLDS_SLOTS) * IM_MSG_HAVE_KEY;
+    return p->holds + (size_t)(h % HOLDS_SLOTS) * IM_MSG_HAVE_KEY;
 }
 
 /* A newer key in the slot pushes out an older one: the cache can only forget,
@@ -64,22 +64,23 @@ mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n)
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
         zsock_t *sock;
         zframe_t *route;
-        if (p == from || !peer_connected (p) || peer_pull_link (p, self->router, &sock, &route))
+        if (p == from || !peer_connected (p)
+            || peer_pull_link (p, self->router, &sock, &route))
             continue;
         size_t count = 0;
         for (size_t i = 0; i < n; i++) {
             /* Records of a limited reach are not noted: a holder may still
              * need them over a shorter path (SPEC, "Hops over several
              * paths"). */
-            if (self->results[i] == IM_STORE_STALE
-                || self->results[i] == IM_STORE_CLOSER
+            if (self->results[i] == IM_STORE_STALE || self->results[i] == IM_STORE_CLOSER
                 || self->items[i].rec->reach != IM_REACH_UNLIMITED)
                 continue;
-            im_store_change_t c = { .rec = self->items[i].rec,
-                                    .hops = self->items[i].hops };
+            im_store_change_t c
+                = { .rec = self->items[i].rec, .hops = self->items[i].hops };
             memcpy (c.from, self->items[i].from, IM_NODE_ID_SIZE);
             if (mesh_shareable (self, &c, p, NULL, 0))
-                mesh_record_key (self->items[i].rec, self->keys + count++ * IM_MSG_HAVE_KEY);
+                mesh_record_key (self->items[i].rec,
+                                 self->keys + count++ * IM_MSG_HAVE_KEY);
         }
         if (count == 0)
             continue;
@@ -94,7 +95,7 @@ mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n)
  * version held now. */
 void
 mesh_handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
-              const im_msg_t *msg)
+                   const im_msg_t *msg)
 {
     size_t count = msg->count;
     uint8_t *keys = malloc (count * IM_MSG_HAVE_KEY);
@@ -111,11 +112,13 @@ mesh_handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     for (size_t i = 0; i < count; i++) {
         const uint8_t *key = keys + i * IM_MSG_HAVE_KEY;
         size_t len = 0;
-        uint8_t *at = self->buf + IM_MSG_MAX - (bytes - IM_MSG_RECORDS_HEADER) - IM_RECORD_MAX;
+        uint8_t *at
+            = self->buf + IM_MSG_MAX - (bytes - IM_MSG_RECORDS_HEADER) - IM_RECORD_MAX;
         if (bytes + IM_MSG_ENTRY_OVERHEAD + IM_RECORD_MAX > IM_MSG_MAX)
             break;
         if (im_store_get_raw (self->store, key, key + IM_NODE_ID_SIZE, at, IM_RECORD_MAX,
-                              &len) != 0
+                              &len)
+                != 0
             || im_record_decode_stored (at, len, &self->recs[0]) != 0)
             continue;
         /* Only records that travel without a limit are sent as notes, so
@@ -124,7 +127,8 @@ mesh_handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         if (im_store_held (self->store, key, key + IM_NODE_ID_SIZE, &c.hops, c.from) != 0
             && errno != ENOENT)
             continue;
-        if (self->recs[0].reach != IM_REACH_UNLIMITED || !mesh_shareable (self, &c, p, NULL, 0))
+        if (self->recs[0].reach != IM_REACH_UNLIMITED
+            || !mesh_shareable (self, &c, p, NULL, 0))
             continue;
         /* Move the bytes to sit right under what is staged already. */
         uint8_t *dst = self->buf + IM_MSG_MAX - (bytes - IM_MSG_RECORDS_HEADER) - len;
@@ -177,7 +181,8 @@ mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
     if (p->npending + msg->count > PENDING_MAX) {
         /* Written now rather than with the next batch from it. */
         if (im_store_want (self->store, p->pending, p->npending, p->card.node,
-                           zclock_mono ()) < 0)
+                           zclock_mono ())
+            < 0)
             zsys_error ("mesh: cannot note what %s holds: %s", p->card.name,
                         strerror (errno));
         p->npending = 0;
@@ -232,7 +237,7 @@ want_fn (const uint8_t *key, const uint8_t *node, int64_t noted, void *arg)
     if (n == 0)
         return 0;
     int64_t late = w->now - noted - WANT_GRACE_MS;
-    peer_t *p = holders[late > 0 ? (size_t) (late / FETCH_EVERY_MS) % n : 0];
+    peer_t *p = holders[late > 0 ? (size_t)(late / FETCH_EVERY_MS) % n : 0];
     if (p->nwant < IM_MSG_CREDIT_MAX)
         memcpy (p->want + p->nwant++ * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY);
     return 0;
@@ -248,7 +253,7 @@ send_lazy (im_mesh_t *self)
     for (name = zhashx_first (self->eager); name; name = zhashx_next (self->eager)) {
         peer_t *e = peer_by_name (self, name);
         if (!e || !peer_connected (e))
-            zlistx_add_end (drop, (void *) zhashx_cursor (self->eager));
+            zlistx_add_end (drop, (void *)zhashx_cursor (self->eager));
     }
     for (const char *k = zlistx_first (drop); k; k = zlistx_next (drop))
         zhashx_delete (self->eager, k);
@@ -266,7 +271,8 @@ send_lazy (im_mesh_t *self)
             size_t binlen = 0;
             if (strcmp (name, p->card.name) != 0
                 && sodium_hex2bin (ids + n * IM_NODE_ID_SIZE, IM_NODE_ID_SIZE, origin,
-                                   strlen (origin), NULL, &binlen, NULL) == 0
+                                   strlen (origin), NULL, &binlen, NULL)
+                       == 0
                 && binlen == IM_NODE_ID_SIZE)
                 n++;
         }
@@ -291,10 +297,12 @@ mesh_gossip_tick (im_mesh_t *self, int64_t now)
     want_walk_t w = { self, now, 0 };
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
         p->nwant = 0;
-    im_store_wanted (self->store, now - WANT_GRACE_MS, 4 * IM_MSG_CREDIT_MAX, want_fn, &w);
+    im_store_wanted (self->store, now - WANT_GRACE_MS, 4 * IM_MSG_CREDIT_MAX, want_fn,
+                     &w);
     if (w.given_up)
         zsys_warning ("mesh: %zu record(s) noted by peers never arrived in a minute; "
-                      "no longer asked for", w.given_up);
+                      "no longer asked for",
+                      w.given_up);
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
         zsock_t *sock;
         zframe_t *route;

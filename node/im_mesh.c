@@ -18,10 +18,9 @@
 
 #include "im_mesh_int.h"
 
-const char *const im_mesh_refuse_names[REFUSE_COUNT] = {
-    "malformed", "bad signature", "own origin", "expired", "policy violation",
-    "inbound policy", "protocol"
-};
+const char *const im_mesh_refuse_names[REFUSE_COUNT]
+    = { "malformed",        "bad signature",  "own origin", "expired",
+        "policy violation", "inbound policy", "protocol" };
 
 /* --- Messages ---------------------------------------------------------- */
 
@@ -129,24 +128,12 @@ static void
 dispatch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_t *msg)
 {
     switch (msg->id) {
-    case IM_MSG_PULL:
-        mesh_handle_pull (self, p, sock, route, msg);
-        break;
-    case IM_MSG_ROTATE:
-        mesh_handle_rotate (self, p, sock, route, msg);
-        break;
-    case IM_MSG_ROTATED:
-        mesh_handle_rotated (self, p, msg);
-        break;
-    case IM_MSG_HAVE:
-        mesh_handle_have (self, p, msg);
-        break;
-    case IM_MSG_LAZY:
-        mesh_handle_lazy (p, msg);
-        break;
-    case IM_MSG_FETCH:
-        mesh_handle_fetch (self, p, sock, route, msg);
-        break;
+    case IM_MSG_PULL: mesh_handle_pull (self, p, sock, route, msg); break;
+    case IM_MSG_ROTATE: mesh_handle_rotate (self, p, sock, route, msg); break;
+    case IM_MSG_ROTATED: mesh_handle_rotated (self, p, msg); break;
+    case IM_MSG_HAVE: mesh_handle_have (self, p, msg); break;
+    case IM_MSG_LAZY: mesh_handle_lazy (p, msg); break;
+    case IM_MSG_FETCH: mesh_handle_fetch (self, p, sock, route, msg); break;
     case IM_MSG_FOUND:
         if (!p->fetch_at || zclock_mono () - p->fetch_at > 30000) {
             p->refused[REFUSE_PROTOCOL]++; /* nothing was asked */
@@ -163,11 +150,8 @@ dispatch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_t *
         mesh_handle_records (self, p, msg);
         break;
     case IM_MSG_PING:
-    case IM_MSG_PONG:
-        handle_ping (self, p, sock, route, msg);
-        break;
-    default:
-        break;
+    case IM_MSG_PONG: handle_ping (self, p, sock, route, msg); break;
+    default: break;
     }
 }
 
@@ -188,7 +172,8 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     p->last_heard = zclock_mono ();
     p->last_contact = im_time_now ();
     int relinked = 0;
-    if (route && msg->id != IM_MSG_HELLO && (!p->inbound || !zframe_eq (p->inbound, route)))
+    if (route && msg->id != IM_MSG_HELLO
+        && (!p->inbound || !zframe_eq (p->inbound, route)))
         relinked = new_inbound (p, sock, route, msg);
     if (msg->id == IM_MSG_HELLO)
         relinked = handle_hello (self, p, sock, route, msg);
@@ -209,11 +194,12 @@ handle_router (im_mesh_t *self)
     const char *user = body ? zframe_meta (body, "User-Id") : NULL;
     uint8_t key[32];
     size_t binlen = 0;
-    peer_t *p = user && strlen (user) == 64
-                        && sodium_hex2bin (key, sizeof key, user, 64, NULL, &binlen, NULL) == 0
-                        && binlen == 32
-                    ? peer_by_curve (self, key)
-                    : NULL;
+    peer_t *p
+        = user && strlen (user) == 64
+                  && sodium_hex2bin (key, sizeof key, user, 64, NULL, &binlen, NULL) == 0
+                  && binlen == 32
+              ? peer_by_curve (self, key)
+              : NULL;
     if (!p)
         self->removed_refused++; /* a peer removed since its handshake */
     else if (zmsg_size (m) != 2)
@@ -311,7 +297,8 @@ tick_peer (im_mesh_t *self, peer_t *p, int64_t now)
         /* Long polls do not last for ever: an empty answer shows the
          * link is alive, and the puller asks again. */
         mesh_serve_parked (self, p, 1);
-    if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE) && now - p->pulled_at >= PULL_RESEND_MS)
+    if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE)
+        && now - p->pulled_at >= PULL_RESEND_MS)
         peer_event (p, IM_EV_PULL_LOST);
     if (peer_is (p, IM_REGION_PULL, IM_PULL_IDLE))
         peer_send_pull (self, p);
@@ -423,15 +410,14 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     self->items = malloc (IM_MSG_CREDIT_MAX * sizeof *self->items);
     self->results = malloc (IM_MSG_CREDIT_MAX * sizeof *self->results);
     if (!self->peers || !self->msg || !self->buf || !self->out || !self->keys
-        || !self->notes || !self->sentkeys || !self->eager || !self->recs
-        || !self->items
+        || !self->notes || !self->sentkeys || !self->eager || !self->recs || !self->items
         || !self->results) {
         im_fail (ENOMEM, err, errsz, "out of memory");
         im_mesh_destroy (&self);
         return NULL;
     }
     zlistx_set_destructor (self->peers, peer_destroy);
-    zhashx_set_destructor (self->eager, (zhashx_destructor_fn *) zstr_free);
+    zhashx_set_destructor (self->eager, (zhashx_destructor_fn *)zstr_free);
     /* The ZAP handler comes first: a CURVE server without one lets any key
      * in. */
     self->zap = zsock_new (ZMQ_REP);
@@ -492,8 +478,8 @@ im_mesh_destroy (im_mesh_t **self_p)
 int
 im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t errsz)
 {
-    (void) err;
-    (void) errsz;
+    (void)err;
+    (void)errsz;
     int cut = 0;
     /* Removed peers, and peers whose keys or endpoint changed, go. */
     peer_t *gone[IM_PEERS_MAX + 1];
@@ -559,7 +545,8 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
                 zsys_error ("mesh: cannot move the cursor of %s back: %s", p->card.name,
                             strerror (errno));
             zsys_info ("mesh: inbound rules for %s changed: reading it again from the "
-                       "start", p->card.name);
+                       "start",
+                       p->card.name);
         }
     }
     /* Added peers come. */
@@ -599,7 +586,8 @@ refusals_of (const uint64_t *refused)
     json_t *o = json_object ();
     for (int r = 0; r < REFUSE_COUNT; r++)
         if (refused[r])
-            json_object_set_new (o, im_mesh_refuse_names[r], json_integer ((json_int_t) refused[r]));
+            json_object_set_new (o, im_mesh_refuse_names[r],
+                                 json_integer ((json_int_t)refused[r]));
     return o;
 }
 
@@ -613,15 +601,16 @@ im_mesh_peers (im_mesh_t *self)
         char node[65], when[IM_TIME_STR_SIZE];
         sodium_bin2hex (node, sizeof node, p->card.node, 32);
         json_t *o = json_pack (
-            "{s:s, s:s, s:s, s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:o}", "name", p->card.name,
-            "node", node, "endpoint", p->endpoint, "connected", peer_connected (p),
-            "last_contact",
+            "{s:s, s:s, s:s, s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:o}", "name",
+            p->card.name, "node", node, "endpoint", p->endpoint, "connected",
+            peer_connected (p), "last_contact",
             p->last_contact ? json_string (im_time_format (p->last_contact, when))
                             : json_null (),
-            "lag_in", (json_int_t) (p->their_seq > p->cursor ? p->their_seq - p->cursor : 0),
-            "lag_out", (json_int_t) (st.last_seq > p->acked ? st.last_seq - p->acked : 0),
-            "sent", (json_int_t) p->sent, "received", (json_int_t) p->received, "known",
-            (json_int_t) p->known, "refused", refusals_of (p->refused));
+            "lag_in",
+            (json_int_t)(p->their_seq > p->cursor ? p->their_seq - p->cursor : 0),
+            "lag_out", (json_int_t)(st.last_seq > p->acked ? st.last_seq - p->acked : 0),
+            "sent", (json_int_t)p->sent, "received", (json_int_t)p->received, "known",
+            (json_int_t)p->known, "refused", refusals_of (p->refused));
         if (o)
             json_array_append_new (list, o);
     }
@@ -637,10 +626,11 @@ im_mesh_refusals (im_mesh_t *self)
             sum[r] += p->refused[r];
     json_t *o = refusals_of (sum);
     if (self->handshakes_refused)
-        json_object_set_new (o, "handshake", json_integer ((json_int_t) self->handshakes_refused));
+        json_object_set_new (o, "handshake",
+                             json_integer ((json_int_t)self->handshakes_refused));
     if (self->removed_refused)
         json_object_set_new (o, "removed peers",
-                             json_integer ((json_int_t) self->removed_refused));
+                             json_integer ((json_int_t)self->removed_refused));
     return o;
 }
 

@@ -45,8 +45,7 @@ void im_mesh_changed (im_mesh_t *self);
 
 /* Applies a new trust list: dials added peers, drops removed ones at once
  * (their connections are cut and their keys refused from then on). */
-int im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err,
-                    size_t errsz);
+int im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t errsz);
 
 /* Whether the record (ORIGIN, ID) held here goes to the peer named PEER now,
  * and why (the first rule of SPEC.md "Sharing policy" that decided), with

@@ -17,39 +17,42 @@
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_DOMAIN "intelmesh"
-#define PING_MS 1000          /* every link gets a PING this often */
-#define DOWN_MS 3500          /* a peer silent this long is shown as down */
-#define HELLO_RETRY_MS 1000   /* HELLO is sent again until answered */
-#define HELLO_REDIAL 5        /* unanswered HELLOs before the dealer is made anew */
-#define PARK_MAX_MS 20000     /* a parked pull is answered, empty, after this */
-#define PULL_RESEND_MS 25000  /* a pull unanswered this long is sent again (a
-                                 parked pull is answered within PARK_MAX_MS) */
-#define PULL_CREDIT 1000      /* records asked for per pull */
-#define SCAN_MAX 20000        /* changes one answer may read */
-#define RELAY_DELAY_MS 3      /* records from a peer wait this long before they are
-                                 relayed, so that HAVE notes can overtake them */
-#define HOLDS_SLOTS 16384     /* keys remembered per peer from its HAVE notes */
-#define LAZY_EVERY_MS 300     /* LAZY lists are sent again at most this often */
-#define WANT_GRACE_MS 3000    /* a noted record not arrived by then is fetched */
-#define FETCH_EVERY_MS 2000   /* a peer gets at most one FETCH this often */
+#define PING_MS 1000        /* every link gets a PING this often */
+#define DOWN_MS 3500        /* a peer silent this long is shown as down */
+#define HELLO_RETRY_MS 1000 /* HELLO is sent again until answered */
+#define HELLO_REDIAL 5      /* unanswered HELLOs before the dealer is made anew */
+#define PARK_MAX_MS 20000   /* a parked pull is answered, empty, after this */
+#define PULL_RESEND_MS                                                                   \
+    25000                /* a pull unanswered this long is sent again (a                 \
+                            parked pull is answered within PARK_MAX_MS) */
+#define PULL_CREDIT 1000 /* records asked for per pull */
+#define SCAN_MAX 20000   /* changes one answer may read */
+#define RELAY_DELAY_MS                                                                   \
+    3                        /* records from a peer wait this long before they are       \
+                                relayed, so that HAVE notes can overtake them */
+#define HOLDS_SLOTS 16384    /* keys remembered per peer from its HAVE notes */
+#define LAZY_EVERY_MS 300    /* LAZY lists are sent again at most this often */
+#define WANT_GRACE_MS 3000   /* a noted record not arrived by then is fetched */
+#define FETCH_EVERY_MS 2000  /* a peer gets at most one FETCH this often */
 #define ROTATE_EVERY_MS 2000 /* ROTATE is sent again until answered */
-#define PENDING_MAX (8 * IM_MSG_CREDIT_MAX) /* keys heard of, kept until the next
-                                                batch from that peer is written */
+#define PENDING_MAX                                                                      \
+    (8 * IM_MSG_CREDIT_MAX) /* keys heard of, kept until the next                        \
+                                batch from that peer is written */
 
 /* Why a record from a peer was not stored (counted per peer). */
 enum {
-    REFUSE_MALFORMED,  /* not a record */
-    REFUSE_SIGNATURE,  /* the origin's signature does not verify */
-    REFUSE_OWN,        /* claims to be ours, newer than ours */
-    REFUSE_EXPIRED,    /* valid_until has passed */
-    REFUSE_VIOLATION,  /* the sender broke the sharing rules (SPEC, "Inbound") */
-    REFUSE_INBOUND,    /* our inbound rules for the peer refuse it */
-    REFUSE_PROTOCOL,   /* a message that breaks the protocol */
+    REFUSE_MALFORMED, /* not a record */
+    REFUSE_SIGNATURE, /* the origin's signature does not verify */
+    REFUSE_OWN,       /* claims to be ours, newer than ours */
+    REFUSE_EXPIRED,   /* valid_until has passed */
+    REFUSE_VIOLATION, /* the sender broke the sharing rules (SPEC, "Inbound") */
+    REFUSE_INBOUND,   /* our inbound rules for the peer refuse it */
+    REFUSE_PROTOCOL,  /* a message that breaks the protocol */
     REFUSE_COUNT
 };
 
-/* A peer (im_mesh_peer.c; its states: im_peer.c): its card, links, cursors, caches and counts. Its
- * states are in STATES, never in loose flags (SPEC.md, "Peer states"). */
+/* A peer (im_mesh_peer.c; its states: im_peer.c): its card, links, cursors, caches and
+ * counts. Its states are in STATES, never in loose flags (SPEC.md, "Peer states"). */
 typedef struct _im_peer_t peer_t;
 struct _im_peer_t {
     im_card_t card;
@@ -60,44 +63,44 @@ struct _im_peer_t {
     int64_t dealer_heard;           /* last message on the dealer, monotonic ms */
     int64_t dialed_at;              /* when the dealer was made */
     int64_t next_hello;
-    zframe_t *inbound;              /* routing id of its link to our ROUTER */
-    uint64_t session;               /* its run, from HELLO */
-    int64_t last_heard;             /* monotonic ms */
+    zframe_t *inbound;  /* routing id of its link to our ROUTER */
+    uint64_t session;   /* its run, from HELLO */
+    int64_t last_heard; /* monotonic ms */
     int64_t last_ping;
-    int64_t last_contact;           /* wall clock seconds */
+    int64_t last_contact; /* wall clock seconds */
     /* Pulling from it. */
-    uint64_t cursor;                /* its change number applied here */
-    uint64_t their_seq;             /* its newest change number, as last told */
+    uint64_t cursor;    /* its change number applied here */
+    uint64_t their_seq; /* its newest change number, as last told */
     int64_t pulled_at;
     /* Serving its pulls. */
     zsock_t *parked_sock;
-    zframe_t *parked_route;         /* NULL on a dealer */
+    zframe_t *parked_route; /* NULL on a dealer */
     uint64_t parked_cursor;
     uint16_t parked_credit;
     int64_t parked_at;
-    uint64_t acked;                 /* our change number it has applied */
-    uint8_t *holds;                 /* HOLDS_SLOTS keys it told us it holds */
+    uint64_t acked;                   /* our change number it has applied */
+    uint8_t *holds;                   /* HOLDS_SLOTS keys it told us it holds */
     uint8_t (*lazy)[IM_NODE_ID_SIZE]; /* origins it gets from another peer:
                                        send it only their keys (sorted) */
     size_t nlazy;
-    int64_t fetch_at;               /* when we last sent it a FETCH */
-    uint8_t *want;                  /* keys to FETCH from it, IM_MSG_CREDIT_MAX */
+    int64_t fetch_at; /* when we last sent it a FETCH */
+    uint8_t *want;    /* keys to FETCH from it, IM_MSG_CREDIT_MAX */
     size_t nwant;
-    uint8_t *pending;               /* keys it said it holds, PENDING_MAX */
+    uint8_t *pending; /* keys it said it holds, PENDING_MAX */
     size_t npending;
     /* Sharing policy. */
-    im_policy_t policy;             /* what may go to it */
-    im_inbound_t in;                /* what is taken from it */
+    im_policy_t policy;              /* what may go to it */
+    im_inbound_t in;                 /* what is taken from it */
     uint64_t rescan_pos, rescan_end; /* the walk, in IM_RESCAN_WALKING */
-    double tokens;                  /* records it may still be asked for (rate) */
+    double tokens;                   /* records it may still be asked for (rate) */
     int64_t tokens_at;
-    uint16_t asked;                 /* credit of the pull in flight */
+    uint16_t asked; /* credit of the pull in flight */
     /* Key rotation (SPEC.md, "ROTATE"). */
-    uint8_t prev_curve[32];         /* its CURVE key before it rotated, */
+    uint8_t prev_curve[32]; /* its CURVE key before it rotated, */
     char prev_z85[41];
-    int64_t prev_until;             /* good until then (wall clock; 0: none) */
-    int64_t rotate_at;              /* when we last told it (monotonic ms) */
-    int64_t redial_at;              /* dial again then, with other keys (0: no) */
+    int64_t prev_until; /* good until then (wall clock; 0: none) */
+    int64_t rotate_at;  /* when we last told it (monotonic ms) */
+    int64_t redial_at;  /* dial again then, with other keys (0: no) */
     /* Counts. */
     uint64_t sent, received, known;
     uint64_t refused[REFUSE_COUNT];
@@ -112,30 +115,30 @@ struct _im_mesh_t {
     char bind[IM_ENDPOINT_MAX];
     zsock_t *router;
     zsock_t *zap;
-    int router_prev;            /* the ROUTER still serves our previous key */
+    int router_prev;              /* the ROUTER still serves our previous key */
     im_mesh_rotate_fn *on_rotate; /* a peer's new key is written down by it */
     void *rotate_arg;
     uint64_t session;
     char name[IM_NAME_MAX + 1];
-    zlistx_t *peers;            /* peer_t */
+    zlistx_t *peers; /* peer_t */
     uint64_t handshakes_refused;
-    uint64_t removed_refused;   /* refusals of peers since removed */
-    int64_t relay_at;           /* when to serve parked pulls again (0: no) */
-    int64_t next_bind;          /* when to try binding the peer socket again */
-    zhashx_t *eager;            /* origin (hex) -> name of the peer we get it from */
-    int lazy_dirty;             /* the eager choices changed: tell the peers */
-    int64_t lazy_at;            /* when LAZY lists were last sent */
-    int64_t want_at;            /* when wanted records were last looked at */
-    uint8_t *notes;             /* IM_MSG_CREDIT_MAX keys: a serve's notes */
+    uint64_t removed_refused; /* refusals of peers since removed */
+    int64_t relay_at;         /* when to serve parked pulls again (0: no) */
+    int64_t next_bind;        /* when to try binding the peer socket again */
+    zhashx_t *eager;          /* origin (hex) -> name of the peer we get it from */
+    int lazy_dirty;           /* the eager choices changed: tell the peers */
+    int64_t lazy_at;          /* when LAZY lists were last sent */
+    int64_t want_at;          /* when wanted records were last looked at */
+    uint8_t *notes;           /* IM_MSG_CREDIT_MAX keys: a serve's notes */
     size_t nnotes;
-    uint8_t *keys;              /* IM_MSG_CREDIT_MAX keys for a HAVE */
-    uint8_t *sentkeys;          /* IM_MSG_CREDIT_MAX keys: what an answer sends */
+    uint8_t *keys;     /* IM_MSG_CREDIT_MAX keys for a HAVE */
+    uint8_t *sentkeys; /* IM_MSG_CREDIT_MAX keys: what an answer sends */
     size_t nsent;
     /* Reused for every batch. */
     im_msg_t *msg;
-    uint8_t *buf;               /* IM_MSG_MAX: encoding, and staging of records */
-    uint8_t *out;               /* IM_MSG_MAX: encoding of RECORDS */
-    im_record_t *recs;          /* IM_MSG_CREDIT_MAX */
+    uint8_t *buf;      /* IM_MSG_MAX: encoding, and staging of records */
+    uint8_t *out;      /* IM_MSG_MAX: encoding of RECORDS */
+    im_record_t *recs; /* IM_MSG_CREDIT_MAX */
     im_store_item_t *items;
     int *results;
 };
@@ -156,8 +159,7 @@ peer_is (const peer_t *p, im_peer_region_t r, int s)
 /* Moves P by EVENT through its region's table (im_peer_step); an event with
  * no transition from P's state is logged and refused. Returns 0 or -1. */
 int peer_event (peer_t *p, im_peer_event_t event);
-peer_t *peer_new (im_mesh_t *self, const im_config_t *config,
-                     const im_peer_conf_t *conf);
+peer_t *peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf);
 void peer_destroy (void **item);
 void peer_remove (im_mesh_t *self, peer_t *p);
 peer_t *peer_by_name (im_mesh_t *self, const char *name);

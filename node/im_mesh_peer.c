@@ -98,7 +98,8 @@ int
 peer_connected (const peer_t *p)
 {
     return p->session && zclock_mono () - p->last_heard < DOWN_MS
-           && (*p->endpoint ? peer_is (p, IM_REGION_LINK, IM_LINK_READY) : p->inbound != NULL);
+           && (*p->endpoint ? peer_is (p, IM_REGION_LINK, IM_LINK_READY)
+                            : p->inbound != NULL);
 }
 
 /* Encodes MSG into BUF (IM_MSG_MAX bytes) and sends it on SOCK, after ROUTE
@@ -109,12 +110,15 @@ mesh_send_in (zsock_t *sock, zframe_t *route, const im_msg_t *msg, uint8_t *buf)
 {
     size_t len;
     if (im_msg_encode (msg, buf, IM_MSG_MAX, &len) != 0) {
-        zsys_error ("mesh: cannot encode %s: %s", im_msg_name (msg->id), strerror (errno));
+        zsys_error ("mesh: cannot encode %s: %s", im_msg_name (msg->id),
+                    strerror (errno));
         return -1;
     }
     void *handle = zsock_resolve (sock);
-    if (route && zmq_send (handle, zframe_data (route), zframe_size (route),
-                           ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+    if (route
+        && zmq_send (handle, zframe_data (route), zframe_size (route),
+                     ZMQ_SNDMORE | ZMQ_DONTWAIT)
+               < 0)
         return -1;
     return zmq_send (handle, buf, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
 }
@@ -175,14 +179,14 @@ peer_send_pull (im_mesh_t *self, peer_t *p)
          * least one record's worth): ask only for what it holds. */
         int64_t now = zclock_mono ();
         double cap = p->in.rate > 1 ? p->in.rate : 1;
-        p->tokens += (double) (now - p->tokens_at) * p->in.rate / 1000.0;
+        p->tokens += (double)(now - p->tokens_at) * p->in.rate / 1000.0;
         if (p->tokens > cap)
             p->tokens = cap;
         p->tokens_at = now;
         if (p->tokens < 1)
             return; /* im_mesh_tick asks again */
         if (p->tokens < credit)
-            credit = (uint16_t) p->tokens;
+            credit = (uint16_t)p->tokens;
     }
     im_msg_t *msg = self->msg;
     msg->id = IM_MSG_PULL;
@@ -209,16 +213,17 @@ peer_dial (im_mesh_t *self, peer_t *p)
      * new one. */
     if (peer_is (p, IM_REGION_DIAL, IM_DIAL_PREVIOUS) && p->prev_until <= im_time_now ())
         peer_event (p, IM_EV_DIAL_NEW_KEY);
-    int ours_prev = mesh_rotating (self) && !peer_is (p, IM_REGION_ROTATE, IM_ROTATE_ACKED);
+    int ours_prev
+        = mesh_rotating (self) && !peer_is (p, IM_REGION_ROTATE, IM_ROTATE_ACKED);
     zsock_set_curve_serverkey (p->dealer, peer_is (p, IM_REGION_DIAL, IM_DIAL_PREVIOUS)
                                               ? p->prev_z85
                                               : p->card.curve_z85);
-    zsock_set_curve_publickey (p->dealer,
-                               ours_prev ? im_identity_curve_previous_public (self->identity)
-                                         : im_identity_curve_public (self->identity));
-    zsock_set_curve_secretkey (p->dealer,
-                               ours_prev ? im_identity_curve_previous_secret (self->identity)
-                                         : im_identity_curve_secret (self->identity));
+    zsock_set_curve_publickey (
+        p->dealer, ours_prev ? im_identity_curve_previous_public (self->identity)
+                             : im_identity_curve_public (self->identity));
+    zsock_set_curve_secretkey (
+        p->dealer, ours_prev ? im_identity_curve_previous_secret (self->identity)
+                             : im_identity_curve_secret (self->identity));
     zsock_set_immediate (p->dealer, 1);
     zsock_set_linger (p->dealer, 0);
     zsock_set_sndhwm (p->dealer, 100);
@@ -274,17 +279,18 @@ peer_new_session (peer_t *p, uint64_t session)
     p->session = session;
     peer_event (p, IM_EV_PULL_LOST);
     p->nlazy = 0;
-    memset (p->holds, 0, (size_t) HOLDS_SLOTS * IM_MSG_HAVE_KEY);
+    memset (p->holds, 0, (size_t)HOLDS_SLOTS * IM_MSG_HAVE_KEY);
 }
 
 peer_t *
 peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf)
 {
     peer_t *p = calloc (1, sizeof *p);
-    if (p && (!(p->holds = calloc (HOLDS_SLOTS, IM_MSG_HAVE_KEY))
-              || !(p->lazy = calloc (IM_MSG_CREDIT_MAX, IM_NODE_ID_SIZE))
-              || !(p->want = calloc (IM_MSG_CREDIT_MAX, IM_MSG_HAVE_KEY))
-              || !(p->pending = calloc (PENDING_MAX, IM_MSG_HAVE_KEY)))) {
+    if (p
+        && (!(p->holds = calloc (HOLDS_SLOTS, IM_MSG_HAVE_KEY))
+            || !(p->lazy = calloc (IM_MSG_CREDIT_MAX, IM_NODE_ID_SIZE))
+            || !(p->want = calloc (IM_MSG_CREDIT_MAX, IM_MSG_HAVE_KEY))
+            || !(p->pending = calloc (PENDING_MAX, IM_MSG_HAVE_KEY)))) {
         free (p->want);
         free (p->holds);
         free (p->lazy);
@@ -294,7 +300,7 @@ peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf
     if (!p)
         return NULL;
     p->card = conf->card;
-    p->states = (im_peer_states_t) IM_PEER_STATES_INIT;
+    p->states = (im_peer_states_t)IM_PEER_STATES_INIT;
     if (conf->prev_until > im_time_now ()) {
         memcpy (p->prev_curve, conf->prev_curve, 32);
         memcpy (p->prev_z85, conf->prev_curve_z85, sizeof p->prev_z85);

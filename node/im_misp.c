@@ -54,7 +54,7 @@ im_misp_attribute (const im_record_t *rec, const char *origin_name)
     snprintf (org_name, sizeof org_name, "org:%s", node);
     im_id_from_name (org_name, strlen (org_name), uuid);
     im_id_format (uuid, org_id);
-    snprintf (stamp, sizeof stamp, "%lld", (long long) rec->modified);
+    snprintf (stamp, sizeof stamp, "%lld", (long long)rec->modified);
     snprintf (info, sizeof info, "intelmesh indicators from %s",
               origin_name ? origin_name : node);
     snprintf (tlp, sizeof tlp, "tlp:%s", im_tlp_name (rec->tlp));

@@ -22,7 +22,7 @@
 static void
 mesh_stored (const im_record_t *rec, void *arg)
 {
-    node_pub_record ((node_t *) arg, rec);
+    node_pub_record ((node_t *)arg, rec);
 }
 
 /* Loads the warninglists CFG names (a path relative to the data directory
@@ -61,7 +61,8 @@ load_warnings (node_t *self, const im_config_t *cfg, im_warninglists_t **out, ch
  * configuration file (atomically, comments kept), and into the copy the node
  * runs with. */
 static int
-peer_rotated (const char *peer, const im_rotation_t *r, void *arg, char *err, size_t errsz)
+peer_rotated (const char *peer, const im_rotation_t *r, void *arg, char *err,
+              size_t errsz)
 {
     node_t *self = arg;
     im_peer_conf_t *conf = NULL;
@@ -100,7 +101,7 @@ node_start (node_t *self, char *err, size_t errsz)
     struct stat st;
     if (stat (self->dir, &st) == 0 && (st.st_mode & 077))
         zsys_warning ("%s is open to other users (mode %04o): chmod 700 it", self->dir,
-                      (unsigned) (st.st_mode & 07777));
+                      (unsigned)(st.st_mode & 07777));
     self->identity = im_identity_load (self->dir, err, errsz);
     if (!self->identity)
         return -1;
@@ -116,11 +117,12 @@ node_start (node_t *self, char *err, size_t errsz)
     /* The control socket is made with a tight umask so that it is never,
      * even for an instant, reachable by another user. */
     int n = snprintf (self->control_endpoint, sizeof self->control_endpoint,
-                      "ipc://%.*s/%s", (int) sizeof self->control_endpoint, self->dir,
+                      "ipc://%.*s/%s", (int)sizeof self->control_endpoint, self->dir,
                       IM_CONTROL_FILE);
-    if (n < 0 || (size_t) n >= sizeof self->control_endpoint) {
-        snprintf (err, errsz, "data directory path too long for a control socket "
-                              "(at most %zu bytes)",
+    if (n < 0 || (size_t)n >= sizeof self->control_endpoint) {
+        snprintf (err, errsz,
+                  "data directory path too long for a control socket "
+                  "(at most %zu bytes)",
                   sizeof self->control_endpoint - 8 - strlen (IM_CONTROL_FILE));
         return -1;
     }
@@ -137,8 +139,8 @@ node_start (node_t *self, char *err, size_t errsz)
     int rc = zsock_bind (self->control, "%s", self->control_endpoint);
     umask (old);
     if (rc != 0 || chmod (self->control_endpoint + 6, 0600) != 0) {
-        snprintf (err, errsz, "cannot bind control socket %s: %s",
-                  self->control_endpoint, zmq_strerror (zmq_errno ()));
+        snprintf (err, errsz, "cannot bind control socket %s: %s", self->control_endpoint,
+                  zmq_strerror (zmq_errno ()));
         return -1;
     }
     self->pub = zsock_new (ZMQ_PUB);
@@ -180,9 +182,9 @@ node_start (node_t *self, char *err, size_t errsz)
     char node[IM_NODE_HEX_SIZE];
     im_node_format (im_identity_node (self->identity), node);
     zsys_info ("node %s (%s) started: control %s, PUB %s, peers on %s (%zu on the "
-               "trust list)", self->config.name, node, self->control_endpoint,
-               self->config.pub_endpoint, *self->config.bind ? self->config.bind : "none",
-               self->config.npeers);
+               "trust list)",
+               self->config.name, node, self->control_endpoint, self->config.pub_endpoint,
+               *self->config.bind ? self->config.bind : "none", self->config.npeers);
     return 0;
 }
 
@@ -205,8 +207,9 @@ handle_rotate (node_t *self, json_t *body, char *err, size_t errsz)
 {
     json_t *g = json_object_get (body, "grace");
     int64_t grace = self->config.key_grace;
-    if (g && (!json_is_integer (g) || json_integer_value (g) < IM_KEY_GRACE_MIN
-              || json_integer_value (g) > IM_KEY_GRACE_MAX)) {
+    if (g
+        && (!json_is_integer (g) || json_integer_value (g) < IM_KEY_GRACE_MIN
+            || json_integer_value (g) > IM_KEY_GRACE_MAX)) {
         snprintf (err, errsz, "'grace' must be a number of seconds from 5 to 31536000");
         return NULL;
     }
@@ -221,7 +224,7 @@ handle_rotate (node_t *self, json_t *body, char *err, size_t errsz)
     zsys_info ("identity: new CURVE key; the previous one works until %s",
                im_time_format (im_identity_previous_until (self->identity), until));
     return json_pack ("{s:s, s:s, s:I}", "card", card, "previous_until", until, "peers",
-                      (json_int_t) self->config.npeers);
+                      (json_int_t)self->config.npeers);
 }
 
 /* Reads the configuration again and applies the trust list. A file that does
@@ -229,7 +232,7 @@ handle_rotate (node_t *self, json_t *body, char *err, size_t errsz)
 static json_t *
 handle_reload (node_t *self, json_t *body, char *err, size_t errsz)
 {
-    (void) body;
+    (void)body;
     im_config_t *cfg = malloc (sizeof *cfg);
     if (!cfg) {
         snprintf (err, errsz, "out of memory");
@@ -240,19 +243,20 @@ handle_reload (node_t *self, json_t *body, char *err, size_t errsz)
     im_warninglists_t *warnings = NULL;
     if (im_config_load (self->dir, cfg, why, sizeof why)
         || load_warnings (self, cfg, &warnings, why, sizeof why)) {
-        snprintf (err, errsz, "reload refused, the running configuration is kept: %s", why);
+        snprintf (err, errsz, "reload refused, the running configuration is kept: %s",
+                  why);
         zsys_warning ("%s", err);
     }
     else if (im_mesh_reload (self->mesh, cfg, err, errsz) == 0) {
-        const char *restart = strcmp (cfg->pub_endpoint, self->config.pub_endpoint)
-                                      || strcmp (cfg->bind, self->config.bind)
-                                      || strcmp (cfg->name, self->config.name)
-                                      || cfg->pub_misp != self->config.pub_misp
-                                      || strcmp (cfg->pub_misp_endpoint,
-                                                 self->config.pub_misp_endpoint)
-                                  ? "node name, bind and pub settings take effect at "
-                                    "the next start"
-                                  : NULL;
+        const char *restart
+            = strcmp (cfg->pub_endpoint, self->config.pub_endpoint)
+                      || strcmp (cfg->bind, self->config.bind)
+                      || strcmp (cfg->name, self->config.name)
+                      || cfg->pub_misp != self->config.pub_misp
+                      || strcmp (cfg->pub_misp_endpoint, self->config.pub_misp_endpoint)
+                  ? "node name, bind and pub settings take effect at "
+                    "the next start"
+                  : NULL;
         self->config.npeers = cfg->npeers;
         memcpy (self->config.peers, cfg->peers, cfg->npeers * sizeof cfg->peers[0]);
         im_warninglists_destroy (&self->warnings);
@@ -261,7 +265,8 @@ handle_reload (node_t *self, json_t *body, char *err, size_t errsz)
         snprintf (self->config.warninglists, sizeof self->config.warninglists, "%s",
                   cfg->warninglists);
         zsys_info ("configuration reloaded: %zu peers", cfg->npeers);
-        reply = json_pack ("{s:I, s:s?}", "peers", (json_int_t) cfg->npeers, "note", restart);
+        reply = json_pack ("{s:I, s:s?}", "peers", (json_int_t)cfg->npeers, "note",
+                           restart);
     }
     im_warninglists_destroy (&warnings);
     free (cfg);
@@ -271,7 +276,7 @@ handle_reload (node_t *self, json_t *body, char *err, size_t errsz)
 static json_t *
 handle_peers (node_t *self, json_t *body, char *err, size_t errsz)
 {
-    (void) body;
+    (void)body;
     json_t *peers = im_mesh_peers (self->mesh);
     if (!peers)
         snprintf (err, errsz, "out of memory");
@@ -301,7 +306,7 @@ handle_control (node_t *self)
     json_t *reply = NULL, *body = NULL;
     im_ctl_cmd_t cmd;
     if (im_ctl_request_decode (msg, &cmd, &body, shown, err, sizeof err) == 0)
-        reply = handlers[cmd] (self, body, err, sizeof err);
+        reply = handlers[cmd](self, body, err, sizeof err);
     if (reply)
         self->requests++;
     else {
@@ -354,7 +359,7 @@ im_node_actor (zsock_t *pipe, void *args)
 {
     node_t self = { 0 };
     self.pipe = pipe;
-    self.dir = strdup ((const char *) args);
+    self.dir = strdup ((const char *)args);
     self.poller = zpoller_new (pipe, NULL);
     zsock_signal (pipe, 0);
 
@@ -362,7 +367,7 @@ im_node_actor (zsock_t *pipe, void *args)
         int timeout = -1;
         if (self.control) {
             int64_t left = self.next_heartbeat - zclock_mono ();
-            timeout = left > 100 ? 100 : left > 0 ? (int) left : 0;
+            timeout = left > 100 ? 100 : left > 0 ? (int)left : 0;
             if (self.mesh && im_mesh_next_ms (self.mesh) < timeout)
                 timeout = im_mesh_next_ms (self.mesh);
         }
@@ -380,8 +385,10 @@ im_node_actor (zsock_t *pipe, void *args)
             && zclock_mono () >= self.forget_at) {
             char err[512];
             if (im_identity_forget_previous (self.identity, self.dir, err, sizeof err)) {
-                zsys_error ("identity: cannot forget the previous CURVE key (trying again "
-                            "in a minute): %s", err);
+                zsys_error (
+                    "identity: cannot forget the previous CURVE key (trying again "
+                    "in a minute): %s",
+                    err);
                 self.forget_at = zclock_mono () + 60000;
             }
             else if (self.mesh)

@@ -95,12 +95,11 @@ node_heartbeat (node_t *self)
     int64_t uptime = im_time_now () - self->started;
     zsock_t *misp = self->config.pub_misp ? self->pub : self->pub_misp;
     if (!self->config.pub_misp) {
-        json_t *obj = json_pack ("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "node", node, "name",
-                                 self->config.name, "time",
-                                 im_time_format (im_time_now (), now), "uptime",
-                                 (json_int_t) uptime, "indicators",
-                                 (json_int_t) node_live_total (&st), "revoked",
-                                 (json_int_t) st.revoked, "last_seq", (json_int_t) st.last_seq);
+        json_t *obj = json_pack (
+            "{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "node", node, "name",
+            self->config.name, "time", im_time_format (im_time_now (), now), "uptime",
+            (json_int_t)uptime, "indicators", (json_int_t)node_live_total (&st),
+            "revoked", (json_int_t)st.revoked, "last_seq", (json_int_t)st.last_seq);
         if (obj) {
             pub_send (self, self->pub, "node.heartbeat", obj);
             json_decref (obj);
@@ -109,7 +108,7 @@ node_heartbeat (node_t *self)
     if (misp) {
         /* As MISP's feed says it is alive. */
         json_t *obj = json_pack ("{s:s, s:I, s:s}", "status", "intelmesh feed alive",
-                                 "uptime", (json_int_t) uptime, "name", self->config.name);
+                                 "uptime", (json_int_t)uptime, "name", self->config.name);
         if (obj) {
             pub_send_misp (self, misp, "misp_json_self", obj);
             json_decref (obj);

@@ -38,15 +38,15 @@ typedef struct {
     int64_t forget_at;      /* when to try forgetting the previous key again */
     int terminated;
     /* Counters shown by STATUS. */
-    uint64_t published;      /* indicators this node signed and stored */
-    uint64_t revoked;        /* revocations this node signed and stored */
-    uint64_t refused;        /* indicators refused at publish */
-    uint64_t requests;       /* control requests answered */
-    uint64_t bad_requests;   /* control requests refused as malformed */
-    uint64_t events;         /* messages sent on the PUB socket */
+    uint64_t published;    /* indicators this node signed and stored */
+    uint64_t revoked;      /* revocations this node signed and stored */
+    uint64_t refused;      /* indicators refused at publish */
+    uint64_t requests;     /* control requests answered */
+    uint64_t bad_requests; /* control requests refused as malformed */
+    uint64_t events;       /* messages sent on the PUB socket */
 } node_t;
 
-typedef json_t *(handler_fn) (node_t *self, json_t *body, char *err, size_t errsz);
+typedef json_t *(handler_fn)(node_t *self, json_t *body, char *err, size_t errsz);
 
 /* The local feed (im_node_feed.c). */
 void node_pub_record (node_t *self, const im_record_t *rec);
@@ -56,8 +56,9 @@ uint64_t node_live_total (const im_store_stats_t *st); /* live indicators */
 
 /* Control handlers: each answers one command's request BODY with a reply
  * object, or NULL with the reason in ERR (SPEC.md, "The control protocol"). */
-handler_fn node_handle_publish, node_handle_revoke;                  /* im_node_publish.c */
-handler_fn node_handle_lookup, node_handle_list, node_handle_explain, /* im_node_query.c */
+handler_fn node_handle_publish, node_handle_revoke; /* im_node_publish.c */
+handler_fn node_handle_lookup, node_handle_list,
+    node_handle_explain, /* im_node_query.c */
     node_handle_sent, node_handle_status, node_handle_check;
 
 #endif

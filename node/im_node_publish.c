@@ -27,8 +27,8 @@ typedef struct {
 static int
 own_match_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
 {
-    (void) blob;
-    (void) len;
+    (void)blob;
+    (void)len;
     own_match_t *m = arg;
     if (rec->type == m->type && strcmp (rec->value, m->value) == 0
         && memcmp (rec->origin, m->origin, IM_NODE_ID_SIZE) == 0) {
@@ -210,7 +210,7 @@ invalid_result (node_t *self, const char *why)
 {
     char reason[64];
     size_t n = strcspn (why, ":");
-    snprintf (reason, sizeof reason, "bad %.*s", (int) (n < 40 ? n : 40), why);
+    snprintf (reason, sizeof reason, "bad %.*s", (int)(n < 40 ? n : 40), why);
     return refused_result (self, why, reason);
 }
 
@@ -280,12 +280,12 @@ make_tombstone (im_record_t *rec)
 /* One PUBLISH request being worked through. */
 typedef struct {
     batch_t b;
-    im_record_t *rec;   /* the item being made */
-    own_match_t m;      /* what this node already holds of it */
-    json_t *results;    /* one result an item */
-    zhashx_t *seen;     /* type|value or #id -> index in the batch */
+    im_record_t *rec; /* the item being made */
+    own_match_t m;    /* what this node already holds of it */
+    json_t *results;  /* one result an item */
+    zhashx_t *seen;   /* type|value or #id -> index in the batch */
     int64_t now;
-    int force;          /* the request's own "force" */
+    int force; /* the request's own "force" */
 } publish_t;
 
 /* What this node already holds of REC: an earlier item of the same request,
@@ -298,7 +298,8 @@ publish_prev (node_t *self, publish_t *p, const char *key, int has_id,
     if (earlier)
         return &p->b.recs[*earlier]; /* the same indicator twice in one request */
     if (has_id)
-        return im_store_get (self->store, im_identity_node (self->identity), id, p->m.found)
+        return im_store_get (self->store, im_identity_node (self->identity), id,
+                             p->m.found)
                        == 0
                    ? p->m.found
                    : NULL;
@@ -351,8 +352,8 @@ publish_warned (node_t *self, publish_t *p)
 /* A new version of PREV, a new indicator with the importer's ID, or a new
  * one. Returns 1 when the item is done ("unchanged"), else 0 with *STATUS. */
 static int
-publish_put (publish_t *p, const im_record_t *prev, int has_id, const uint8_t id[IM_ID_SIZE],
-             const char **status, char *idtext)
+publish_put (publish_t *p, const im_record_t *prev, int has_id,
+             const uint8_t id[IM_ID_SIZE], const char **status, char *idtext)
 {
     im_record_t *rec = p->rec;
     if (prev) {
@@ -504,24 +505,27 @@ node_handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
         uint8_t id[IM_ID_SIZE];
         char why[512];
         if (!json_is_string (v) || im_id_parse (json_string_value (v), id)) {
-            json_array_append_new (results, error_result (self,
-                                   "id: not an indicator id (a UUID)"));
+            json_array_append_new (
+                results, error_result (self, "id: not an indicator id (a UUID)"));
             continue;
         }
         int dup = 0;
         for (size_t j = 0; j < b.n && !dup; j++)
             dup = memcmp (b.recs[j].id, id, IM_ID_SIZE) == 0;
-        if (dup || im_store_get (self->store, im_identity_node (self->identity), id, rec)) {
-            json_array_append_new (results, error_result (self, dup ? "id: given twice"
-                : "id: no indicator of this node has that id (only its origin can "
-                  "revoke an indicator)"));
+        if (dup
+            || im_store_get (self->store, im_identity_node (self->identity), id, rec)) {
+            json_array_append_new (
+                results, error_result (self, dup ? "id: given twice"
+                                                 : "id: no indicator of this node has "
+                                                   "that id (only its origin can "
+                                                   "revoke an indicator)"));
             continue;
         }
         char text[IM_ID_STR_SIZE];
         im_id_format (id, text);
         if (rec->op == IM_OP_REVOKE) {
-            json_array_append_new (results, json_pack ("{s:s, s:s}", "id", text,
-                                                       "status", "already revoked"));
+            json_array_append_new (results, json_pack ("{s:s, s:s}", "id", text, "status",
+                                                       "already revoked"));
             continue;
         }
         make_tombstone (rec);

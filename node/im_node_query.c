@@ -18,11 +18,11 @@
 static int
 collect_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
 {
-    (void) blob;
-    (void) len;
+    (void)blob;
+    (void)len;
     json_t *obj = im_record_to_json (rec);
     if (obj)
-        json_array_append_new ((json_t *) arg, obj);
+        json_array_append_new ((json_t *)arg, obj);
     return 0;
 }
 
@@ -77,8 +77,9 @@ request_value (const char *command, json_t *body, char norm[IM_VALUE_MAX + 1], c
     }
     int type = tname ? im_type_parse (tname) : im_ioc_guess (value);
     if (type <= 0) {
-        snprintf (err, errsz, "%s", tname ? "type: not an indicator type"
-                                          : "value: cannot tell its type: give a type");
+        snprintf (err, errsz, "%s",
+                  tname ? "type: not an indicator type"
+                        : "value: cannot tell its type: give a type");
         return -1;
     }
     char why[256];
@@ -132,10 +133,11 @@ node_handle_list (node_t *self, json_t *body, char *err, size_t errsz)
         snprintf (err, errsz, "origin: not a node id (64 hex digits)");
         return NULL;
     }
-    if (after_text && (strlen (after_text) != 2 * IM_STORE_KEY_SIZE
-                       || sodium_hex2bin (after, sizeof after, after_text,
-                                          strlen (after_text), NULL, &binlen, NULL)
-                       || binlen != IM_STORE_KEY_SIZE)) {
+    if (after_text
+        && (strlen (after_text) != 2 * IM_STORE_KEY_SIZE
+            || sodium_hex2bin (after, sizeof after, after_text, strlen (after_text), NULL,
+                               &binlen, NULL)
+            || binlen != IM_STORE_KEY_SIZE)) {
         snprintf (err, errsz, "after: not a list position");
         return NULL;
     }
@@ -144,8 +146,8 @@ node_handle_list (node_t *self, json_t *body, char *err, size_t errsz)
     json_t *records = json_array ();
     memset (next, 0, sizeof next);
     int n = records ? im_store_list (self->store, type, origin_text ? origin : NULL,
-                                     after_text ? after : NULL, (size_t) limit,
-                                     collect_fn, records, next)
+                                     after_text ? after : NULL, (size_t)limit, collect_fn,
+                                     records, next)
                     : -1;
     if (n < 0) {
         snprintf (err, errsz, "store: listing failed: %s", strerror (errno));
@@ -168,8 +170,8 @@ typedef struct {
 static int
 find_id_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
 {
-    (void) blob;
-    (void) len;
+    (void)blob;
+    (void)len;
     find_id_t *f = arg;
     if (memcmp (rec->id, f->id, IM_ID_SIZE) != 0)
         return 0;
@@ -190,8 +192,8 @@ find_origin (node_t *self, const uint8_t *id, uint8_t *origin)
     uint8_t after[IM_STORE_KEY_SIZE], next[IM_STORE_KEY_SIZE];
     int first = 1;
     for (;;) {
-        int n = im_store_list (self->store, IM_TYPE_NONE, NULL, first ? NULL : after, 10000,
-                               find_id_fn, &f, next);
+        int n = im_store_list (self->store, IM_TYPE_NONE, NULL, first ? NULL : after,
+                               10000, find_id_fn, &f, next);
         if (n <= 0 || f.found)
             break;
         memcpy (after, next, sizeof after);
@@ -252,9 +254,9 @@ sent_fn (const uint8_t *origin, const uint8_t *id, uint64_t version, int64_t whe
     char node[IM_NODE_HEX_SIZE], idtext[IM_ID_STR_SIZE], t[IM_TIME_STR_SIZE];
     im_node_format (origin, node);
     im_id_format (id, idtext);
-    json_t *o = json_pack ("{s:s, s:I, s:s, s:s, s:I}", "time", im_time_format (when / 1000, t),
-                           "time_ms", (json_int_t) when, "origin", node, "id", idtext,
-                           "version", (json_int_t) version);
+    json_t *o = json_pack ("{s:s, s:I, s:s, s:s, s:I}", "time",
+                           im_time_format (when / 1000, t), "time_ms", (json_int_t)when,
+                           "origin", node, "id", idtext, "version", (json_int_t)version);
     if (o)
         json_array_append_new (w->list, o);
     return 0;
@@ -275,7 +277,8 @@ sent_describe (sent_walk_t *w)
         json_object_set_new (o, "type", json_string (im_type_name (w->rec->type)));
         json_object_set_new (o, "value", json_string (w->rec->value));
         json_object_set_new (o, "tlp", json_string (im_tlp_name (w->rec->tlp)));
-        json_object_set_new (o, "held_version", json_integer ((json_int_t) w->rec->version));
+        json_object_set_new (o, "held_version",
+                             json_integer ((json_int_t)w->rec->version));
     }
 }
 
@@ -292,7 +295,8 @@ node_handle_sent (node_t *self, json_t *body, char *err, size_t errsz)
         snprintf (err, errsz, "SENT: 'peer' must be a peer's name or node id");
         return NULL;
     }
-    if ((since_v && !json_is_integer (since_v)) || (limit_v && !json_is_integer (limit_v))) {
+    if ((since_v && !json_is_integer (since_v))
+        || (limit_v && !json_is_integer (limit_v))) {
         snprintf (err, errsz, "SENT: 'since' (ms) and 'limit' must be whole numbers");
         return NULL;
     }
@@ -311,13 +315,15 @@ node_handle_sent (node_t *self, json_t *body, char *err, size_t errsz)
     if (conf)
         memcpy (node, conf->card.node, IM_NODE_ID_SIZE);
     else if (im_node_parse (peer, node)) {
-        snprintf (err, errsz, "no peer named %s on the trust list (give a node id for a "
-                  "removed peer)", peer);
+        snprintf (err, errsz,
+                  "no peer named %s on the trust list (give a node id for a "
+                  "removed peer)",
+                  peer);
         return NULL;
     }
     sent_walk_t w = { self, json_array (), malloc (sizeof (im_record_t)) };
-    int n = w.list && w.rec ? im_store_sent_list (self->store, node, since, (size_t) limit + 1,
-                                                  sent_fn, &w)
+    int n = w.list && w.rec ? im_store_sent_list (self->store, node, since,
+                                                  (size_t)limit + 1, sent_fn, &w)
                             : -1;
     if (n >= 0)
         sent_describe (&w);
@@ -328,10 +334,10 @@ node_handle_sent (node_t *self, json_t *body, char *err, size_t errsz)
         return NULL;
     }
     json_t *next = json_null ();
-    if ((json_int_t) json_array_size (w.list) > limit) {
-        json_t *last = json_array_get (w.list, (size_t) limit);
+    if ((json_int_t)json_array_size (w.list) > limit) {
+        json_t *last = json_array_get (w.list, (size_t)limit);
         next = json_integer (json_integer_value (json_object_get (last, "time_ms")));
-        json_array_remove (w.list, (size_t) limit);
+        json_array_remove (w.list, (size_t)limit);
     }
     char hex[IM_NODE_HEX_SIZE];
     im_node_format (node, hex);
@@ -347,21 +353,21 @@ typedef struct {
 static int
 origin_fn (const uint8_t *origin, uint64_t records, uint64_t last_seq, void *arg)
 {
-    (void) last_seq;
+    (void)last_seq;
     origins_walk_t *w = arg;
     char hex[IM_NODE_HEX_SIZE];
     im_node_format (origin, hex);
     const char *name = node_origin_name (w->node, origin);
     json_array_append_new (w->by_origin,
                            json_pack ("{s:s, s:s?, s:I}", "origin", hex, "name", name,
-                                      "held", (json_int_t) records));
+                                      "held", (json_int_t)records));
     return json_array_size (w->by_origin) >= 1000; /* enough for a glance */
 }
 
 json_t *
 node_handle_status (node_t *self, json_t *body, char *err, size_t errsz)
 {
-    (void) body;
+    (void)body;
     im_store_stats_t st;
     if (im_store_stats (self->store, &st)) {
         snprintf (err, errsz, "store: %s", strerror (errno));
@@ -376,16 +382,19 @@ node_handle_status (node_t *self, json_t *body, char *err, size_t errsz)
             tlp_total[l] += st.live[t][l];
         }
         if (sum)
-            json_object_set_new (by_type, im_type_name (t), json_integer ((json_int_t) sum));
+            json_object_set_new (by_type, im_type_name (t),
+                                 json_integer ((json_int_t)sum));
     }
     for (int l = 1; l < IM_TLP_COUNT; l++)
-        json_object_set_new (by_tlp, im_tlp_name (l), json_integer ((json_int_t) tlp_total[l]));
+        json_object_set_new (by_tlp, im_tlp_name (l),
+                             json_integer ((json_int_t)tlp_total[l]));
     char node[IM_NODE_HEX_SIZE], started[IM_TIME_STR_SIZE];
     im_node_format (im_identity_node (self->identity), node);
     origins_walk_t w = { self, json_array () };
     if (w.by_origin)
         im_store_origins (self->store, origin_fn, &w);
-    json_t *keys = json_pack ("{s:s}", "curve", im_identity_curve_public (self->identity));
+    json_t *keys
+        = json_pack ("{s:s}", "curve", im_identity_curve_public (self->identity));
     if (keys && im_identity_curve_previous_public (self->identity)) {
         char until[IM_TIME_STR_SIZE];
         json_object_set_new (keys, "previous_until",
@@ -397,28 +406,27 @@ node_handle_status (node_t *self, json_t *body, char *err, size_t errsz)
         " s:{s:I, s:I, s:o, s:o},"
         " s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o,"
         " s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
-        "node", node, "name", self->config.name, "version", PACKAGE_VERSION,
-        "pid", (json_int_t) getpid (), "started", im_time_format (self->started, started),
-        "uptime", (json_int_t) (im_time_now () - self->started), "pub",
-        self->config.pub_endpoint, "directory", self->dir,
-        "indicators", "live", (json_int_t) node_live_total (&st), "revoked",
-        (json_int_t) st.revoked, "by_type", by_type, "by_tlp", by_tlp,
-        "store", "records", (json_int_t) st.records, "origins", (json_int_t) st.origins,
-        "last_seq", (json_int_t) st.last_seq, "map_size", (json_int_t) st.map_size,
-        "used_bytes", (json_int_t) st.used_bytes,
-        "peers", im_mesh_peers (self->mesh), "refusals", im_mesh_refusals (self->mesh),
-        "counters", "published", (json_int_t) self->published, "revoked",
-        (json_int_t) self->revoked, "refused", (json_int_t) self->refused, "requests",
-        (json_int_t) self->requests, "bad_requests", (json_int_t) self->bad_requests,
-        "pub_messages", (json_int_t) self->events);
+        "node", node, "name", self->config.name, "version", PACKAGE_VERSION, "pid",
+        (json_int_t)getpid (), "started", im_time_format (self->started, started),
+        "uptime", (json_int_t)(im_time_now () - self->started), "pub",
+        self->config.pub_endpoint, "directory", self->dir, "indicators", "live",
+        (json_int_t)node_live_total (&st), "revoked", (json_int_t)st.revoked, "by_type",
+        by_type, "by_tlp", by_tlp, "store", "records", (json_int_t)st.records, "origins",
+        (json_int_t)st.origins, "last_seq", (json_int_t)st.last_seq, "map_size",
+        (json_int_t)st.map_size, "used_bytes", (json_int_t)st.used_bytes, "peers",
+        im_mesh_peers (self->mesh), "refusals", im_mesh_refusals (self->mesh), "counters",
+        "published", (json_int_t)self->published, "revoked", (json_int_t)self->revoked,
+        "refused", (json_int_t)self->refused, "requests", (json_int_t)self->requests,
+        "bad_requests", (json_int_t)self->bad_requests, "pub_messages",
+        (json_int_t)self->events);
     if (st_json) {
         json_object_set_new (json_object_get (st_json, "indicators"), "by_origin",
                              w.by_origin ? w.by_origin : json_array ());
         json_object_set_new (st_json, "keys", keys ? keys : json_object ());
-        json_object_set_new (st_json, "warninglists",
-                             json_integer (self->warnings
-                                               ? (json_int_t) im_warninglists_size (self->warnings)
-                                               : 0));
+        json_object_set_new (
+            st_json, "warninglists",
+            json_integer (
+                self->warnings ? (json_int_t)im_warninglists_size (self->warnings) : 0));
     }
     else {
         json_decref (w.by_origin);
@@ -431,8 +439,8 @@ node_handle_status (node_t *self, json_t *body, char *err, size_t errsz)
 static int
 warn_collect_fn (const char *list, const char *entry, void *arg)
 {
-    json_array_append_new ((json_t *) arg, json_pack ("{s:s, s:s}", "list", list,
-                                                      "entry", entry));
+    json_array_append_new ((json_t *)arg,
+                           json_pack ("{s:s, s:s}", "list", list, "entry", entry));
     return 0;
 }
 
@@ -451,8 +459,8 @@ node_handle_check (node_t *self, json_t *body, char *err, size_t errsz)
     }
     if (self->warnings)
         im_warninglists_match (self->warnings, type, norm, warn_collect_fn, matches);
-    return json_pack ("{s:s, s:s, s:o, s:I}", "type", im_type_name (type), "value", norm,
-                      "lists", matches, "loaded",
-                      (json_int_t) (self->warnings ? im_warninglists_size (self->warnings)
-                                                   : 0));
+    return json_pack (
+        "{s:s, s:s, s:o, s:I}", "type", im_type_name (type), "value", norm, "lists",
+        matches, "loaded",
+        (json_int_t)(self->warnings ? im_warninglists_size (self->warnings) : 0));
 }

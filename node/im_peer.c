@@ -67,16 +67,16 @@ static const struct {
     const char *states[4];
 } regions[IM_REGION_COUNT] = {
     [IM_REGION_LINK] = { "link", link_table, ROWS (link_table), { "hello", "ready" } },
-    [IM_REGION_PULL] = { "pull", pull_table, ROWS (pull_table),
-                         { "idle", "out", "stale" } },
-    [IM_REGION_SERVE] = { "serve", serve_table, ROWS (serve_table),
-                          { "idle", "parked", "relink" } },
-    [IM_REGION_RESCAN] = { "rescan", rescan_table, ROWS (rescan_table),
-                           { "none", "walking" } },
-    [IM_REGION_ROTATE] = { "rotate", rotate_table, ROWS (rotate_table),
-                           { "telling", "acked" } },
-    [IM_REGION_DIAL] = { "dial", dial_table, ROWS (dial_table),
-                         { "current", "previous" } },
+    [IM_REGION_PULL]
+    = { "pull", pull_table, ROWS (pull_table), { "idle", "out", "stale" } },
+    [IM_REGION_SERVE]
+    = { "serve", serve_table, ROWS (serve_table), { "idle", "parked", "relink" } },
+    [IM_REGION_RESCAN]
+    = { "rescan", rescan_table, ROWS (rescan_table), { "none", "walking" } },
+    [IM_REGION_ROTATE]
+    = { "rotate", rotate_table, ROWS (rotate_table), { "telling", "acked" } },
+    [IM_REGION_DIAL]
+    = { "dial", dial_table, ROWS (dial_table), { "current", "previous" } },
 };
 
 static const struct {
@@ -105,13 +105,13 @@ static const struct {
 im_peer_region_t
 im_peer_event_region (im_peer_event_t event)
 {
-    return (unsigned) event < IM_EV_COUNT ? events[event].region : IM_REGION_COUNT;
+    return (unsigned)event < IM_EV_COUNT ? events[event].region : IM_REGION_COUNT;
 }
 
 const im_peer_transition_t *
 im_peer_table (im_peer_region_t region, size_t *n)
 {
-    if ((unsigned) region >= IM_REGION_COUNT) {
+    if ((unsigned)region >= IM_REGION_COUNT) {
         *n = 0;
         return NULL;
     }
@@ -122,7 +122,7 @@ im_peer_table (im_peer_region_t region, size_t *n)
 int
 im_peer_states_count (im_peer_region_t region)
 {
-    if ((unsigned) region >= IM_REGION_COUNT)
+    if ((unsigned)region >= IM_REGION_COUNT)
         return 0;
     int n = 0;
     while (n < 4 && regions[region].states[n])
@@ -133,7 +133,7 @@ im_peer_states_count (im_peer_region_t region)
 const char *
 im_peer_region_name (im_peer_region_t region)
 {
-    return (unsigned) region < IM_REGION_COUNT ? regions[region].name : "?";
+    return (unsigned)region < IM_REGION_COUNT ? regions[region].name : "?";
 }
 
 const char *
@@ -147,7 +147,7 @@ im_peer_state_name (im_peer_region_t region, int state)
 const char *
 im_peer_event_name (im_peer_event_t event)
 {
-    return (unsigned) event < IM_EV_COUNT ? events[event].name : "?";
+    return (unsigned)event < IM_EV_COUNT ? events[event].name : "?";
 }
 
 int

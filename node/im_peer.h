@@ -26,9 +26,9 @@ typedef enum {
 } im_link_state_t;
 
 typedef enum {
-    IM_PULL_IDLE,  /* no pull out: the next is sent when the link allows */
-    IM_PULL_OUT,   /* a PULL is out, from the cursor as it is */
-    IM_PULL_STALE  /* a PULL is out that predates a rewind of the cursor */
+    IM_PULL_IDLE, /* no pull out: the next is sent when the link allows */
+    IM_PULL_OUT,  /* a PULL is out, from the cursor as it is */
+    IM_PULL_STALE /* a PULL is out that predates a rewind of the cursor */
 } im_pull_state_t;
 
 typedef enum {
@@ -64,10 +64,10 @@ typedef enum {
     IM_EV_PULL_LOST,      /* its link, or the peer's session, went; or too late */
     IM_EV_CURSOR_REWOUND, /* our cursor for it moved back (new inbound rules) */
     /* IM_REGION_SERVE */
-    IM_EV_PARK,           /* its pull found nothing new: it waits */
-    IM_EV_UNPARK,         /* its waiting pull was answered or dropped */
-    IM_EV_ROUTER_CUT,     /* our ROUTER was bound again, cutting its link */
-    IM_EV_RELINKED,       /* it came back on a new ROUTER link */
+    IM_EV_PARK,       /* its pull found nothing new: it waits */
+    IM_EV_UNPARK,     /* its waiting pull was answered or dropped */
+    IM_EV_ROUTER_CUT, /* our ROUTER was bound again, cutting its link */
+    IM_EV_RELINKED,   /* it came back on a new ROUTER link */
     /* IM_REGION_RESCAN */
     IM_EV_POLICY_CHANGED, /* its outbound policy changed */
     IM_EV_RESCAN_DONE,    /* the walk reached its end (or failed) */
@@ -86,7 +86,12 @@ typedef enum {
 typedef struct {
     int of[IM_REGION_COUNT];
 } im_peer_states_t;
-#define IM_PEER_STATES_INIT { { 0 } }
+#define IM_PEER_STATES_INIT                                                              \
+    {                                                                                    \
+        {                                                                                \
+            0                                                                            \
+        }                                                                                \
+    }
 
 /* One row of a transition table: in state FROM, event EVENT leads to TO. */
 typedef struct {

@@ -18,7 +18,7 @@
  * statement says. Answered with ROTATED once written down. */
 void
 mesh_handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
-               const im_msg_t *msg)
+                    const im_msg_t *msg)
 {
     im_rotation_t r;
     char why[256] = "";

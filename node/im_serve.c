@@ -16,24 +16,25 @@ typedef struct {
     im_mesh_t *self;
     peer_t *peer;
     size_t bytes;
-    int full;       /* stopped at the size limit */
-    int rescan;     /* walking again after a policy change */
-    uint64_t end;   /* ... up to this change */
-    uint64_t pos;   /* ... and the last change it answered for */
+    int full;     /* stopped at the size limit */
+    int rescan;   /* walking again after a policy change */
+    uint64_t end; /* ... up to this change */
+    uint64_t pos; /* ... and the last change it answered for */
 } serve_t;
 
 /* Whether a change may go to the peer: the rules of SPEC.md, "Sharing
  * policy", "Outbound" (im_policy_outbound), with the sent log for rule 3. */
 int
 mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p, char *why,
-           size_t whysz)
+                size_t whysz)
 {
     static const uint8_t zeros[IM_NODE_ID_SIZE];
     int sent_before = 0;
     if (c->rec->op == IM_OP_REVOKE) {
         uint64_t v = 0;
         sent_before = im_store_sent_version (self->store, p->card.node, c->rec->origin,
-                                             c->rec->id, &v, NULL) == 0
+                                             c->rec->id, &v, NULL)
+                          == 0
                       && v > 0;
     }
     im_share_ctx_t ctx = {
@@ -63,15 +64,18 @@ serve_fn (const im_store_change_t *c, void *arg)
         uint64_t sent = 0;
         if (msg->count >= IM_MSG_CREDIT_MAX || s->self->nsent >= IM_MSG_CREDIT_MAX)
             return 1;
-        if (!mesh_shareable (s->self, c, s->peer, NULL, 0) || peer_holds_has (s->peer, key)
+        if (!mesh_shareable (s->self, c, s->peer, NULL, 0)
+            || peer_holds_has (s->peer, key)
             || (im_store_sent_version (s->self->store, s->peer->card.node, c->rec->origin,
-                                       c->rec->id, &sent, NULL) == 0
+                                       c->rec->id, &sent, NULL)
+                    == 0
                 && sent >= c->rec->version)) {
             s->pos = c->seq;
             return 0;
         }
     }
-    else if (!mesh_shareable (s->self, c, s->peer, NULL, 0) || peer_holds_has (s->peer, key)) {
+    else if (!mesh_shareable (s->self, c, s->peer, NULL, 0)
+             || peer_holds_has (s->peer, key)) {
         msg->cursor = c->seq;
         return 0;
     }
@@ -118,7 +122,8 @@ mesh_note_sent (im_mesh_t *self, peer_t *p)
 {
     if (self->nsent
         && im_store_sent_note (self->store, p->card.node, self->sentkeys, self->nsent,
-                               zclock_time ()) != 0)
+                               zclock_time ())
+               != 0)
         zsys_error ("mesh: cannot write the sent log for %s: %s", p->card.name,
                     strerror (errno));
     self->nsent = 0;
@@ -128,8 +133,8 @@ mesh_note_sent (im_mesh_t *self, peer_t *p)
  * and was not sent, walking the change log up to where it stood then.
  * Returns 1 when it answered the pull, 0 when there was nothing (more). */
 static int
-serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
-              uint64_t cursor, uint16_t credit)
+serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t cursor,
+              uint16_t credit)
 {
     im_msg_t *msg = self->msg;
     for (int round = 0; peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING); round++) {
@@ -144,10 +149,12 @@ serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         msg->count = 0;
         self->nnotes = 0;
         self->nsent = 0;
-        serve_t s = { self, p, IM_MSG_RECORDS_HEADER, 0, 1, p->rescan_end, p->rescan_pos };
+        serve_t s
+            = { self, p, IM_MSG_RECORDS_HEADER, 0, 1, p->rescan_end, p->rescan_pos };
         uint64_t last = p->rescan_pos;
         if (im_store_feed (self->store, p->rescan_pos, credit, SCAN_MAX, serve_fn, &s,
-                           &last) < 0) {
+                           &last)
+            < 0) {
             zsys_error ("mesh: reading the change log for %s: %s", p->card.name,
                         strerror (errno));
             peer_event (p, IM_EV_RESCAN_DONE);
@@ -181,7 +188,7 @@ serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
  * else parks it (unless FORCE: an empty answer). Returns 1 when answered. */
 int
 mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t cursor,
-       uint16_t credit, int force)
+            uint16_t credit, int force)
 {
     im_msg_t *msg = self->msg;
     msg->id = IM_MSG_RECORDS;
@@ -218,7 +225,8 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
     if (self->nnotes) {
         /* The notes go first: the puller records them before it moves its
          * cursor past them. */
-        im_msg_t notes = { .id = IM_MSG_HAVE, .count = self->nnotes, .have = self->notes };
+        im_msg_t notes
+            = { .id = IM_MSG_HAVE, .count = self->nnotes, .have = self->notes };
         if (mesh_send_in (sock, route, &notes, self->out) != 0) {
             self->nsent = 0;
             self->relay_at = zclock_mono () + 50;
@@ -245,7 +253,7 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
 
 void
 mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
-             const im_msg_t *msg)
+                  const im_msg_t *msg)
 {
     uint64_t cursor = msg->cursor;
     uint16_t credit = msg->credit;
@@ -267,7 +275,7 @@ im_mesh_next_ms (im_mesh_t *self)
     if (!self->relay_at)
         return 100;
     int64_t left = self->relay_at - zclock_mono ();
-    return left < 0 ? 0 : left > 100 ? 100 : (int) left;
+    return left < 0 ? 0 : left > 100 ? 100 : (int)left;
 }
 
 /* Answers P's parked pull if anything came in (or, with FORCE, empty).
@@ -323,18 +331,20 @@ im_mesh_explain (im_mesh_t *self, const uint8_t *origin, const uint8_t *id,
     im_id_format (id, idtext);
     im_node_format (c.from, from);
     peer_t *src = peer_by_node (self, c.from);
-    json_t *o = json_pack ("{s:s, s:s, s:s, s:I, s:s, s:s, s:b, s:s, s:i, s:s}", "id", idtext,
-                           "origin", node, "peer", p->card.name, "version",
-                           (json_int_t) rec->version, "tlp", im_tlp_name (rec->tlp),
-                           "policy", p->policy.name, "shared", yes, "why", why, "hops",
-                           c.hops, "from",
-                           c.hops == 0 ? "" : src ? src->card.name : from);
+    json_t *o
+        = json_pack ("{s:s, s:s, s:s, s:I, s:s, s:s, s:b, s:s, s:i, s:s}", "id", idtext,
+                     "origin", node, "peer", p->card.name, "version",
+                     (json_int_t)rec->version, "tlp", im_tlp_name (rec->tlp), "policy",
+                     p->policy.name, "shared", yes, "why", why, "hops", c.hops, "from",
+                     c.hops == 0 ? ""
+                     : src       ? src->card.name
+                                 : from);
     free (rec);
     if (o && sent) {
         char t[IM_TIME_STR_SIZE];
-        json_object_set_new (o, "sent", json_pack ("{s:I, s:s}", "version",
-                                                   (json_int_t) sent, "time",
-                                                   im_time_format (when / 1000, t)));
+        json_object_set_new (o, "sent",
+                             json_pack ("{s:I, s:s}", "version", (json_int_t)sent, "time",
+                                        im_time_format (when / 1000, t)));
     }
     else if (o)
         json_object_set_new (o, "sent", json_null ());

@@ -33,7 +33,7 @@ im_wl_state_free (state_t *st)
 static char
 lower (char c)
 {
-    return c >= 'A' && c <= 'Z' ? (char) (c + 32) : c;
+    return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
 }
 
 void
@@ -50,7 +50,7 @@ im_wl_hash_of (const char *s)
 {
     uint64_t h = UINT64_C (14695981039346656037);
     for (; *s; s++) {
-        h ^= (unsigned char) *s;
+        h ^= (unsigned char)*s;
         h *= UINT64_C (1099511628211);
     }
     return h;
@@ -63,7 +63,7 @@ im_wl_mask_bits (uint8_t addr[16], int plen)
         int keep = plen - i * 8;
         if (keep >= 8)
             continue;
-        addr[i] &= keep <= 0 ? 0 : (uint8_t) (0xff << (8 - keep));
+        addr[i] &= keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
     }
 }
 
@@ -147,7 +147,7 @@ find_key (match_t *m, int kind, const char *key)
         return;
     uint64_t h = im_wl_hash_of (key);
     size_t mask = st->nslots - 1;
-    for (size_t i = (size_t) h & mask; st->slots[i]; i = (i + 1) & mask) {
+    for (size_t i = (size_t)h & mask; st->slots[i]; i = (i + 1) & mask) {
         const rec_t *r = &st->recs[st->slots[i] - 1];
         if (r->hash == h && r->kind == kind && !seen (m, r->list)
             && strcmp (st->pool + r->key, key) == 0)
@@ -195,19 +195,19 @@ host_of (im_wl_match_t wl, const char *low, char *host, size_t hostsz)
             if (*q == '@')
                 a = q + 1;
         if (a < end && *a == '[') {
-            const char *close = memchr (a, ']', (size_t) (end - a));
+            const char *close = memchr (a, ']', (size_t)(end - a));
             if (!close)
                 return 0;
             a++;
             end = close;
         }
         else {
-            const char *colon = memchr (a, ':', (size_t) (end - a));
+            const char *colon = memchr (a, ':', (size_t)(end - a));
             if (colon)
                 end = colon;
         }
     }
-    size_t n = (size_t) (end - a);
+    size_t n = (size_t)(end - a);
     if (n == 0 || n >= hostsz)
         return 0;
     memcpy (host, a, n);
@@ -238,11 +238,11 @@ static int
 same_bits (const uint8_t *a, const uint8_t *b, int bits)
 {
     int bytes = bits / 8, rest = bits % 8;
-    if (memcmp (a, b, (size_t) bytes) != 0)
+    if (memcmp (a, b, (size_t)bytes) != 0)
         return 0;
     if (rest == 0)
         return 1;
-    uint8_t mask = (uint8_t) (0xff << (8 - rest));
+    uint8_t mask = (uint8_t)(0xff << (8 - rest));
     return (a[bytes] & mask) == (b[bytes] & mask);
 }
 
@@ -255,7 +255,7 @@ find_cidr (match_t *m, int family, const uint8_t addr[16], int plen)
     int maxlen = family == 4 ? 32 : 128;
     cidr_t key;
     memset (&key, 0, sizeof key);
-    key.family = (uint8_t) family;
+    key.family = (uint8_t)family;
 
     /* those that contain it: one look-up per prefix length listed */
     for (int len = 0; len <= plen; len++) {
@@ -263,7 +263,7 @@ find_cidr (match_t *m, int family, const uint8_t addr[16], int plen)
             continue;
         memcpy (key.addr, addr, 16);
         im_wl_mask_bits (key.addr, len);
-        key.plen = (uint8_t) len;
+        key.plen = (uint8_t)len;
         for (size_t i = cidr_lower_bound (st, &key);
              i < st->ncidrs && st->cidrs[i].family == family && st->cidrs[i].plen == len
              && memcmp (st->cidrs[i].addr, key.addr, 16) == 0;
@@ -274,7 +274,7 @@ find_cidr (match_t *m, int family, const uint8_t addr[16], int plen)
     if (plen < maxlen) {
         memcpy (key.addr, addr, 16);
         im_wl_mask_bits (key.addr, plen);
-        key.plen = (uint8_t) (plen + 1);
+        key.plen = (uint8_t)(plen + 1);
         for (size_t i = cidr_lower_bound (st, &key);
              i < st->ncidrs && st->cidrs[i].family == family
              && same_bits (st->cidrs[i].addr, key.addr, plen);

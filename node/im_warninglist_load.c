@@ -95,7 +95,7 @@ one_line (char *s, size_t sz)
     if (!s || !sz)
         return;
     for (size_t i = 0; i < sz && s[i]; i++)
-        if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
             s[i] = '?';
 }
 
@@ -108,7 +108,7 @@ report_add (report_t *r, const char *name)
         return;
     const char *sep = r->used ? ", " : "";
     char item[IM_WARNINGLIST_NAME_MAX + 3];
-    size_t len = (size_t) snprintf (item, sizeof item, "%s%s", sep, name);
+    size_t len = (size_t)snprintf (item, sizeof item, "%s%s", sep, name);
     size_t avail = r->sz - 1 - r->used; /* bytes left before the NUL */
     if (len <= avail) {
         memcpy (r->buf + r->used, item, len);
@@ -129,7 +129,7 @@ static void
 slot_put (uint32_t *slots, size_t nslots, uint64_t hash, uint32_t value)
 {
     size_t mask = nslots - 1;
-    size_t i = (size_t) hash & mask;
+    size_t i = (size_t)hash & mask;
     while (slots[i])
         i = (i + 1) & mask;
     slots[i] = value;
@@ -145,7 +145,7 @@ table_grow (state_t *st)
     if (!slots)
         return -1;
     for (size_t i = 0; i < st->nrecs; i++)
-        slot_put (slots, n, st->recs[i].hash, (uint32_t) (i + 1));
+        slot_put (slots, n, st->recs[i].hash, (uint32_t)(i + 1));
     free (st->slots);
     st->slots = slots;
     st->nslots = n;
@@ -160,7 +160,7 @@ table_add (state_t *st, int kind, uint32_t list, const char *key, size_t entry)
     uint64_t h = im_wl_hash_of (key);
     if (st->nslots) {
         size_t mask = st->nslots - 1;
-        for (size_t i = (size_t) h & mask; st->slots[i]; i = (i + 1) & mask) {
+        for (size_t i = (size_t)h & mask; st->slots[i]; i = (i + 1) & mask) {
             const rec_t *r = &st->recs[st->slots[i] - 1];
             if (r->hash == h && r->kind == kind && r->list == list
                 && strcmp (st->pool + r->key, key) == 0)
@@ -168,7 +168,7 @@ table_add (state_t *st, int kind, uint32_t list, const char *key, size_t entry)
         }
     }
     if (table_grow (st)
-        || grow ((void **) &st->recs, &st->recs_cap, st->nrecs, sizeof *st->recs))
+        || grow ((void **)&st->recs, &st->recs_cap, st->nrecs, sizeof *st->recs))
         return -1;
     size_t keyoff = entry;
     if (strcmp (st->pool + entry, key) != 0 && pool_add (st, key, strlen (key), &keyoff))
@@ -178,8 +178,8 @@ table_add (state_t *st, int kind, uint32_t list, const char *key, size_t entry)
     r->key = keyoff;
     r->entry = entry;
     r->list = list;
-    r->kind = (uint8_t) kind;
-    slot_put (st->slots, st->nslots, h, (uint32_t) st->nrecs);
+    r->kind = (uint8_t)kind;
+    slot_put (st->slots, st->nslots, h, (uint32_t)st->nrecs);
     return 0;
 }
 
@@ -216,7 +216,7 @@ add_substring (state_t *st, uint32_t list, const char *s, size_t len, size_t ent
     im_wl_lower_copy (key, s, len);
     if (strcmp (key, s) != 0 && pool_add (st, key, len, &keyoff))
         return -1;
-    if (grow ((void **) &st->subs, &st->subs_cap, st->nsubs, sizeof *st->subs))
+    if (grow ((void **)&st->subs, &st->subs_cap, st->nsubs, sizeof *st->subs))
         return -1;
     st->subs[st->nsubs].key = keyoff;
     st->subs[st->nsubs].entry = entry;
@@ -239,7 +239,7 @@ add_hostname (state_t *st, uint32_t list, const char *s, size_t len, size_t entr
         p++;
     if (end > p && end[-1] == '.')
         end--;
-    size_t n = (size_t) (end - p);
+    size_t n = (size_t)(end - p);
     if (n == 0 || n > 253)
         return 1;
     im_wl_lower_copy (key, p, n);
@@ -265,7 +265,7 @@ add_cidr (state_t *st, uint32_t list, const char *s, size_t len, size_t entry)
 {
     char text[64];
     const char *slash = memchr (s, '/', len);
-    size_t alen = slash ? (size_t) (slash - s) : len;
+    size_t alen = slash ? (size_t)(slash - s) : len;
     int family = memchr (s, ':', alen) ? 6 : 4;
     int maxlen = family == 4 ? 32 : 128, plen = maxlen, ignored;
     cidr_t c;
@@ -293,12 +293,12 @@ add_cidr (state_t *st, uint32_t list, const char *s, size_t len, size_t entry)
     if (family == 4)
         memset (c.addr + 4, 0, 12);
     im_wl_mask_bits (c.addr, plen);
-    c.plen = (uint8_t) plen;
-    c.family = (uint8_t) family;
+    c.plen = (uint8_t)plen;
+    c.family = (uint8_t)family;
     c.list = list;
     c.entry = entry;
     /* the same prefix twice in a list costs a slot, not a second report */
-    if (grow ((void **) &st->cidrs, &st->cidrs_cap, st->ncidrs, sizeof *st->cidrs))
+    if (grow ((void **)&st->cidrs, &st->cidrs_cap, st->ncidrs, sizeof *st->cidrs))
         return -1;
     st->cidrs[st->ncidrs++] = c;
     st->plens[family == 4 ? 0 : 1][plen / 64] |= UINT64_C (1) << (plen % 64);
@@ -351,14 +351,14 @@ read_file (const char *path, char **buf, size_t *len, char *err, size_t errsz)
         close (fd);
         return im_fail (EINVAL, err, errsz, "warninglist %s: not a regular file", path);
     }
-    if (sb.st_size < 0 || (uint64_t) sb.st_size > IM_WARNINGLIST_FILE_MAX) {
+    if (sb.st_size < 0 || (uint64_t)sb.st_size > IM_WARNINGLIST_FILE_MAX) {
         close (fd);
         return im_fail (EFBIG, err, errsz,
                         "warninglist %s: larger than %u MiB (%lld bytes)", path,
-                        IM_WARNINGLIST_FILE_MAX >> 20, (long long) sb.st_size);
+                        IM_WARNINGLIST_FILE_MAX >> 20, (long long)sb.st_size);
     }
     /* the file may grow while we read it: never past the limit */
-    size_t cap = (size_t) sb.st_size + 1, used = 0;
+    size_t cap = (size_t)sb.st_size + 1, used = 0;
     char *p = malloc (cap);
     if (!p) {
         close (fd);
@@ -396,7 +396,7 @@ read_file (const char *path, char **buf, size_t *len, char *err, size_t errsz)
         }
         if (n == 0)
             break;
-        used += (size_t) n;
+        used += (size_t)n;
     }
     close (fd);
     if (used > IM_WARNINGLIST_FILE_MAX) {
@@ -435,15 +435,15 @@ check_list (json_t *root, const char *path, const char **name_p, int *kind_p,
         return im_fail (EINVAL, err, errsz, "warninglist %s: \"name\" is not 1-%d bytes",
                         path, IM_WARNINGLIST_NAME_MAX);
     for (size_t i = 0; i < namelen; i++)
-        if ((unsigned char) name[i] < 0x20 || name[i] == 0x7f)
+        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
             return im_fail (EINVAL, err, errsz,
                             "warninglist %s: \"name\" holds a control character", path);
     int kind = KIND_STRING; /* MISP's default for lists without a type */
     if (jtype) {
         kind = 0;
         if (!json_is_string (jtype))
-            return im_fail (EINVAL, err, errsz, "warninglist %s: \"type\" is not a string",
-                            path);
+            return im_fail (EINVAL, err, errsz,
+                            "warninglist %s: \"type\" is not a string", path);
         for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && !kind; i++)
             if (strcmp (json_string_value (jtype), kinds[i].name) == 0)
                 kind = kinds[i].kind;
@@ -454,8 +454,8 @@ check_list (json_t *root, const char *path, const char **name_p, int *kind_p,
                             path, json_string_value (jtype));
     }
     if (jversion && !json_is_integer (jversion))
-        return im_fail (EINVAL, err, errsz, "warninglist %s: \"version\" is not an integer",
-                        path);
+        return im_fail (EINVAL, err, errsz,
+                        "warninglist %s: \"version\" is not an integer", path);
     if (jdesc && !json_is_string (jdesc))
         return im_fail (EINVAL, err, errsz,
                         "warninglist %s: \"description\" is not a string", path);
@@ -554,7 +554,7 @@ load_file (state_t *st, const char *path, report_t *skipped, char *err, size_t e
                  IM_WARNINGLIST_ENTRIES_MAX);
         goto done;
     }
-    uint32_t list = (uint32_t) st->nlists;
+    uint32_t list = (uint32_t)st->nlists;
     st->lists[list].name = strdup (name);
     if (!st->lists[list].name) {
         im_fail (ENOMEM, err, errsz, "warninglist %s: out of memory", path);
@@ -574,7 +574,7 @@ done:
 static int
 name_cmp (const void *a, const void *b)
 {
-    return strcmp (*(char *const *) a, *(char *const *) b);
+    return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 static int
@@ -608,7 +608,7 @@ read_names (const char *dir, char ***names_p, size_t *count, char *err, size_t e
                           DIR_NAMES_MAX);
             break;
         }
-        if (grow ((void **) &names, &cap, n, sizeof *names)
+        if (grow ((void **)&names, &cap, n, sizeof *names)
             || !(names[n] = strdup (de->d_name))) {
             rc = im_fail (ENOMEM, err, errsz, "warninglists directory %s: out of memory",
                           dir);
@@ -652,7 +652,7 @@ load_dir (state_t *st, const char *dir, report_t *skipped, char *err, size_t err
         char path[PATH_MAX];
         struct stat sb;
         int n = snprintf (path, sizeof path, "%s/%s", dir, names[i]);
-        if (n < 0 || (size_t) n >= sizeof path) {
+        if (n < 0 || (size_t)n >= sizeof path) {
             rc = im_fail (ENAMETOOLONG, err, errsz, "warninglist %s/%s: path too long",
                           dir, names[i]);
             break;
@@ -665,7 +665,7 @@ load_dir (state_t *st, const char *dir, report_t *skipped, char *err, size_t err
             break;
         }
         if (S_ISDIR (sb.st_mode)) {
-            if ((size_t) n + sizeof "/list.json" > sizeof path) {
+            if ((size_t)n + sizeof "/list.json" > sizeof path) {
                 rc = im_fail (ENAMETOOLONG, err, errsz, "warninglist %s: path too long",
                               path);
                 break;

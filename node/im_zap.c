@@ -35,7 +35,8 @@ mesh_handle_zap (im_mesh_t *self)
         if (key && zframe_size (key) == 32)
             sodium_bin2hex (hex, sizeof hex, zframe_data (key), 32);
         zsys_warning ("mesh: handshake from %s refused: CURVE key %.16s... is not on the "
-                      "trust list", address ? address : "?", hex);
+                      "trust list",
+                      address ? address : "?", hex);
     }
     zmsg_t *reply = zmsg_new ();
     zmsg_addstr (reply, "1.0");

@@ -27,7 +27,7 @@ static volatile sig_atomic_t reload_asked = 0;
 static void
 on_sighup (int sig)
 {
-    (void) sig;
+    (void)sig;
     reload_asked = 1;
 }
 
@@ -56,7 +56,7 @@ notify_parent (int fd, const char *reason)
         return;
     if (reason && *reason) {
         ssize_t n = write (fd, reason, strlen (reason));
-        (void) n;
+        (void)n;
     }
     close (fd);
 }
@@ -87,7 +87,7 @@ detach (void)
                 continue;
             if (n < 0)
                 break;
-            got += (size_t) n;
+            got += (size_t)n;
         }
         reason[got] = 0;
         if (got) {
@@ -130,7 +130,8 @@ main (int argc, char *argv[])
         }
     }
     if (optind < argc) {
-        fprintf (stderr, "intelmeshd: unexpected argument '%s' (see --help)\n", argv[optind]);
+        fprintf (stderr, "intelmeshd: unexpected argument '%s' (see --help)\n",
+                 argv[optind]);
         return 2;
     }
     char given[PATH_MAX], dir[PATH_MAX], err[1024];

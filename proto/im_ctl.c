@@ -12,16 +12,16 @@
 #include "im_util.h"
 
 static const char *const names[IM_CTL_COUNT] = {
-    [IM_CTL_PUBLISH] = "PUBLISH", [IM_CTL_REVOKE] = "REVOKE",   [IM_CTL_LOOKUP] = "LOOKUP",
-    [IM_CTL_LIST] = "LIST",       [IM_CTL_STATUS] = "STATUS",   [IM_CTL_PEERS] = "PEERS",
-    [IM_CTL_EXPLAIN] = "EXPLAIN", [IM_CTL_SENT] = "SENT",       [IM_CTL_CHECK] = "CHECK",
+    [IM_CTL_PUBLISH] = "PUBLISH", [IM_CTL_REVOKE] = "REVOKE", [IM_CTL_LOOKUP] = "LOOKUP",
+    [IM_CTL_LIST] = "LIST",       [IM_CTL_STATUS] = "STATUS", [IM_CTL_PEERS] = "PEERS",
+    [IM_CTL_EXPLAIN] = "EXPLAIN", [IM_CTL_SENT] = "SENT",     [IM_CTL_CHECK] = "CHECK",
     [IM_CTL_ROTATE] = "ROTATE",   [IM_CTL_RELOAD] = "RELOAD",
 };
 
 const char *
 im_ctl_name (im_ctl_cmd_t cmd)
 {
-    return (unsigned) cmd < IM_CTL_COUNT ? names[cmd] : NULL;
+    return (unsigned)cmd < IM_CTL_COUNT ? names[cmd] : NULL;
 }
 
 int
@@ -33,7 +33,7 @@ im_ctl_lookup (const void *name, size_t len, im_ctl_cmd_t *cmd)
     }
     for (int i = 0; i < IM_CTL_COUNT; i++)
         if (strlen (names[i]) == len && memcmp (names[i], name, len) == 0) {
-            *cmd = (im_ctl_cmd_t) i;
+            *cmd = (im_ctl_cmd_t)i;
             return 0;
         }
     errno = EINVAL;
@@ -78,7 +78,7 @@ show (zframe_t *frame, char *shown)
     if (n > IM_CONTROL_NAME_MAX + 1)
         n = IM_CONTROL_NAME_MAX + 1;
     for (size_t i = 0; i < n; i++)
-        shown[i] = s[i] > ' ' && s[i] < 0x7F ? (char) s[i] : '?';
+        shown[i] = s[i] > ' ' && s[i] < 0x7F ? (char)s[i] : '?';
     shown[n ? n : 1] = 0;
 }
 
@@ -87,7 +87,7 @@ static json_t *
 object_of (zframe_t *frame)
 {
     json_error_t jerr;
-    json_t *obj = json_loadb ((const char *) zframe_data (frame), zframe_size (frame),
+    json_t *obj = json_loadb ((const char *)zframe_data (frame), zframe_size (frame),
                               JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object (obj)) {
         json_decref (obj);
@@ -111,7 +111,8 @@ im_ctl_request_decode (zmsg_t *msg, im_ctl_cmd_t *cmd, json_t **body, char *show
     if (im_ctl_lookup (zframe_data (word), zframe_size (word), cmd))
         return im_fail (EPROTO, err, errsz, "unknown command");
     if (!(*body = object_of (zmsg_next (msg))))
-        return im_fail (EPROTO, err, errsz, "malformed request: body is not a JSON object");
+        return im_fail (EPROTO, err, errsz,
+                        "malformed request: body is not a JSON object");
     return 0;
 }
 

@@ -12,9 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const tlp_names[IM_TLP_COUNT] = {
-    NULL, "clear", "green", "amber", "amber+strict", "red"
-};
+static const char *const tlp_names[IM_TLP_COUNT]
+    = { NULL, "clear", "green", "amber", "amber+strict", "red" };
 
 /* Names */
 
@@ -70,8 +69,8 @@ im_tlp_parse (const char *name)
  * Returns 0 with the canonical form in CANON (IM_VALUE_MAX + 1 bytes), or an
  * errno value. */
 static int
-normalise (int type, const char *value, char *out, size_t outsz,
-           char *canon, size_t *clen, char *err, size_t errsz)
+normalise (int type, const char *value, char *out, size_t outsz, char *canon,
+           size_t *clen, char *err, size_t errsz)
 {
     char q[QUOTE_SZ];
     size_t n;
@@ -87,8 +86,7 @@ normalise (int type, const char *value, char *out, size_t outsz,
         return im_types_fail (err, errsz, "empty value");
     if (n > IM_VALUE_MAX)
         return im_types_fail (err, errsz, "value is longer than %d bytes", IM_VALUE_MAX);
-    if (is_space ((unsigned char) value[0])
-    ||  is_space ((unsigned char) value[n - 1]))
+    if (is_space ((unsigned char)value[0]) || is_space ((unsigned char)value[n - 1]))
         return im_types_fail (err, errsz, "'%s' has leading or trailing whitespace",
                               im_types_quote (value, q));
 
@@ -97,8 +95,8 @@ normalise (int type, const char *value, char *out, size_t outsz,
 }
 
 int
-im_ioc_normalise (int type, const char *value, char *out, size_t outsz,
-                  char *err, size_t errsz)
+im_ioc_normalise (int type, const char *value, char *out, size_t outsz, char *err,
+                  size_t errsz)
 {
     char canon[IM_VALUE_MAX + 1];
     size_t clen = 0;
@@ -142,14 +140,14 @@ guess (const char *value)
         return IM_TYPE_IPV6;
 
     n = strlen (value);
-    if (n > 2 && to_lower ((unsigned char) value[0]) == 'a'
-    &&  to_lower ((unsigned char) value[1]) == 's') {
-        for (i = 2; i < n && is_digit ((unsigned char) value[i]); i++)
+    if (n > 2 && to_lower ((unsigned char)value[0]) == 'a'
+        && to_lower ((unsigned char)value[1]) == 's') {
+        for (i = 2; i < n && is_digit ((unsigned char)value[i]); i++)
             ;
         if (i == n)
             return IM_TYPE_ASN;
     }
-    for (i = 0; i < n && is_hex ((unsigned char) value[i]); i++)
+    for (i = 0; i < n && is_hex ((unsigned char)value[i]); i++)
         ;
     if (i == n && im_type_by_hexlen (n) != IM_TYPE_NONE)
         return im_type_by_hexlen (n);
@@ -188,19 +186,18 @@ im_ioc_prefix (int type, const char *value, uint8_t addr[16], int *prefixlen)
     size_t alen;
     int af, plen;
 
-    if (!value || !addr || !prefixlen
-    ||  (type != IM_TYPE_IPV4 && type != IM_TYPE_IPV6)
-    ||  im_ioc_normalise (type, value, canon, sizeof canon, NULL, 0) != 0) {
+    if (!value || !addr || !prefixlen || (type != IM_TYPE_IPV4 && type != IM_TYPE_IPV6)
+        || im_ioc_normalise (type, value, canon, sizeof canon, NULL, 0) != 0) {
         errno = EINVAL;
         return -1;
     }
     af = type == IM_TYPE_IPV4 ? AF_INET : AF_INET6;
     plen = type == IM_TYPE_IPV4 ? 32 : 128;
     slash = strchr (canon, '/');
-    alen = slash ? (size_t) (slash - canon) : strlen (canon);
+    alen = slash ? (size_t)(slash - canon) : strlen (canon);
     if (alen >= sizeof text
-    ||  (slash
-         && im_types_parse_prefixlen (slash + 1, strlen (slash + 1), plen, &plen))) {
+        || (slash
+            && im_types_parse_prefixlen (slash + 1, strlen (slash + 1), plen, &plen))) {
         errno = EINVAL;
         return -1;
     }

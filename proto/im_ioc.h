@@ -32,8 +32,8 @@ int im_tlp_parse (const char *name);
  * that names the problem, e.g. "'999.1.1.1' is not an IPv4 address". Also
  * EINVAL for an unknown type, ENAMETOOLONG-free: an over-long value is EINVAL
  * with its own reason. ERR may be NULL. */
-int im_ioc_normalise (int type, const char *value, char *out, size_t outsz,
-                      char *err, size_t errsz);
+int im_ioc_normalise (int type, const char *value, char *out, size_t outsz, char *err,
+                      size_t errsz);
 
 /* Guesses the type of VALUE as an operator would: an IP address or prefix, a
  * hash by its length, a URL by its scheme, an e-mail by its '@', "AS" followed

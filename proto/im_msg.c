@@ -19,10 +19,10 @@
 #define PULL_SIZE (3 + 8 + 2)
 #define SESSION_SIZE (3 + 8 + 8) /* PING, PONG: session and newest change */
 
-_Static_assert (IM_MSG_RECORDS_HEADER == 3 + 8 + 1 + 2,
-                "IM_MSG_RECORDS_HEADER: signature, id, cursor, more, count");
-_Static_assert (IM_RECORD_MAX <= UINT16_MAX, "a record length must fit in 2 bytes");
-_Static_assert (IM_MSG_CREDIT_MAX <= UINT16_MAX, "a count must fit in 2 bytes");
+_Static_assert(IM_MSG_RECORDS_HEADER == 3 + 8 + 1 + 2,
+               "IM_MSG_RECORDS_HEADER: signature, id, cursor, more, count");
+_Static_assert(IM_RECORD_MAX <= UINT16_MAX, "a record length must fit in 2 bytes");
+_Static_assert(IM_MSG_CREDIT_MAX <= UINT16_MAX, "a count must fit in 2 bytes");
 
 const char *
 im_msg_name (int id)
@@ -61,11 +61,11 @@ check (const im_msg_t *msg, size_t *size)
     switch (msg->id) {
     case IM_MSG_HELLO: {
         const char *end = memchr (msg->name, 0, sizeof msg->name);
-        size_t n = end ? (size_t) (end - msg->name) : 0;
+        size_t n = end ? (size_t)(end - msg->name) : 0;
         if (n < 1 || n > IM_MSG_NAME_MAX)
             goto invalid;
         for (size_t i = 0; i < n; i++)
-            if (!name_char_ok ((uint8_t) msg->name[i]))
+            if (!name_char_ok ((uint8_t)msg->name[i]))
                 goto invalid;
         *size = HELLO_FIXED + n;
         return 0;
@@ -89,9 +89,7 @@ check (const im_msg_t *msg, size_t *size)
         }
         return 0;
     case IM_MSG_PING:
-    case IM_MSG_PONG:
-        *size = SESSION_SIZE;
-        return 0;
+    case IM_MSG_PONG: *size = SESSION_SIZE; return 0;
     case IM_MSG_HAVE:
     case IM_MSG_FETCH:
         if (msg->count < 1 || msg->count > IM_MSG_CREDIT_MAX || !msg->have)
@@ -103,14 +101,9 @@ check (const im_msg_t *msg, size_t *size)
             goto invalid;
         *size = 3 + 2 + msg->count * IM_NODE_ID_SIZE;
         return 0;
-    case IM_MSG_ROTATE:
-        *size = 3 + IM_ROTATION_SIZE;
-        return 0;
-    case IM_MSG_ROTATED:
-        *size = 3 + 32;
-        return 0;
-    default:
-        goto invalid;
+    case IM_MSG_ROTATE: *size = 3 + IM_ROTATION_SIZE; return 0;
+    case IM_MSG_ROTATED: *size = 3 + 32; return 0;
+    default: goto invalid;
     }
 invalid:
     errno = EINVAL;
@@ -122,7 +115,7 @@ static uint8_t *
 put_number (uint8_t *p, uint64_t v, int size)
 {
     for (int i = 0; i < size; i++)
-        p[i] = (uint8_t) (v >> (8 * (size - 1 - i)));
+        p[i] = (uint8_t)(v >> (8 * (size - 1 - i)));
     return p + size;
 }
 
@@ -186,18 +179,14 @@ im_msg_encode (const im_msg_t *msg, uint8_t *buf, size_t bufsz, size_t *len)
         if (msg->count)
             p = put_bytes (p, msg->have, msg->count * IM_NODE_ID_SIZE);
         break;
-    case IM_MSG_ROTATE:
-        p = put_bytes (p, msg->rotation, IM_ROTATION_SIZE);
-        break;
-    case IM_MSG_ROTATED:
-        p = put_bytes (p, msg->curve, 32);
-        break;
+    case IM_MSG_ROTATE: p = put_bytes (p, msg->rotation, IM_ROTATION_SIZE); break;
+    case IM_MSG_ROTATED: p = put_bytes (p, msg->curve, 32); break;
     default: /* PING, PONG */
         p = put_number (p, msg->session, 8);
         p = put_number (p, msg->cursor, 8);
         break;
     }
-    *len = (size_t) (p - buf);
+    *len = (size_t)(p - buf);
     return 0;
 }
 
@@ -214,33 +203,33 @@ typedef struct {
 } decoder_t;
 
 /* Each GET names the field it reads, then checks the remaining bytes. */
-#define GET_BYTES(dst, n, what)                                    \
-    do {                                                           \
-        d->field = (what);                                         \
-        if ((size_t) (d->ceiling - d->needle) < (size_t) (n))      \
-            goto truncated;                                        \
-        memcpy ((dst), d->needle, (n));                            \
-        d->needle += (n);                                          \
+#define GET_BYTES(dst, n, what)                                                          \
+    do {                                                                                 \
+        d->field = (what);                                                               \
+        if ((size_t)(d->ceiling - d->needle) < (size_t)(n))                              \
+            goto truncated;                                                              \
+        memcpy ((dst), d->needle, (n));                                                  \
+        d->needle += (n);                                                                \
     } while (0)
-#define GET_NUMBER(host, size, what)                               \
-    do {                                                           \
-        d->field = (what);                                         \
-        if ((size_t) (d->ceiling - d->needle) < (size_t) (size))   \
-            goto truncated;                                        \
-        uint64_t v_ = 0;                                           \
-        for (int i_ = 0; i_ < (size); i_++)                        \
-            v_ = (v_ << 8) | d->needle[i_];                        \
-        d->needle += (size);                                       \
-        (host) = v_;                                               \
+#define GET_NUMBER(host, size, what)                                                     \
+    do {                                                                                 \
+        d->field = (what);                                                               \
+        if ((size_t)(d->ceiling - d->needle) < (size_t)(size))                           \
+            goto truncated;                                                              \
+        uint64_t v_ = 0;                                                                 \
+        for (int i_ = 0; i_ < (size); i_++)                                              \
+            v_ = (v_ << 8) | d->needle[i_];                                              \
+        d->needle += (size);                                                             \
+        (host) = v_;                                                                     \
     } while (0)
 /* A run of N bytes kept in place (no copy: valid while the buffer is). */
-#define GET_SPAN(ptr, n, what)                                     \
-    do {                                                           \
-        d->field = (what);                                         \
-        if ((size_t) (d->ceiling - d->needle) < (size_t) (n))      \
-            goto truncated;                                        \
-        (ptr) = d->needle;                                         \
-        d->needle += (n);                                          \
+#define GET_SPAN(ptr, n, what)                                                           \
+    do {                                                                                 \
+        d->field = (what);                                                               \
+        if ((size_t)(d->ceiling - d->needle) < (size_t)(n))                              \
+            goto truncated;                                                              \
+        (ptr) = d->needle;                                                               \
+        d->needle += (n);                                                                \
     } while (0)
 
 static int
@@ -262,16 +251,17 @@ decode_hello (decoder_t *d, im_msg_t *msg, char *err, size_t errsz)
     GET_NUMBER (msg->session, 8, "session");
     GET_NUMBER (n, 1, "name length");
     if (n < 1 || n > IM_MSG_NAME_MAX)
-        return im_fail (EBADMSG, err, errsz, "HELLO: name length %u is out of range (1..%d)",
-                        (unsigned) n, IM_MSG_NAME_MAX);
+        return im_fail (EBADMSG, err, errsz,
+                        "HELLO: name length %u is out of range (1..%d)", (unsigned)n,
+                        IM_MSG_NAME_MAX);
     GET_BYTES (msg->name, n, "name");
     msg->name[n] = '\0';
     for (size_t i = 0; i < n; i++)
-        if (!name_char_ok ((uint8_t) msg->name[i]))
+        if (!name_char_ok ((uint8_t)msg->name[i]))
             return im_fail (EBADMSG, err, errsz,
                             "HELLO: name byte %zu (0x%02x) is not one of "
                             "A-Z a-z 0-9 . _ -",
-                            i + 1, (uint8_t) msg->name[i]);
+                            i + 1, (uint8_t)msg->name[i]);
     return 0;
 truncated:
     return truncated_at (d, msg, err, errsz);
@@ -285,7 +275,7 @@ decode_records (decoder_t *d, im_msg_t *msg, char *err, size_t errsz)
     GET_NUMBER (msg->more, 1, "more flag");
     if (msg->more > 1)
         return im_fail (EBADMSG, err, errsz, "RECORDS: more is %u, not 0 or 1",
-                        (unsigned) msg->more);
+                        (unsigned)msg->more);
     GET_NUMBER (msg->count, 2, "count");
     if (msg->count > IM_MSG_CREDIT_MAX)
         return im_fail (EBADMSG, err, errsz, "RECORDS: count %zu is out of range (0..%d)",
@@ -298,7 +288,7 @@ decode_records (decoder_t *d, im_msg_t *msg, char *err, size_t errsz)
             return im_fail (EBADMSG, err, errsz,
                             "RECORDS: entry %zu of %zu has a record length of %zu "
                             "(must be 1..%d)",
-                            d->entry, msg->count, e->len, (int) IM_RECORD_MAX);
+                            d->entry, msg->count, e->len, (int)IM_RECORD_MAX);
         GET_SPAN (e->record, e->len, "record");
     }
     d->entry = 0;
@@ -332,15 +322,12 @@ decode_fixed (decoder_t *d, im_msg_t *msg, char *err, size_t errsz)
         GET_NUMBER (msg->cursor, 8, "cursor");
         GET_NUMBER (msg->credit, 2, "credit");
         if (msg->credit < 1 || msg->credit > IM_MSG_CREDIT_MAX)
-            return im_fail (EBADMSG, err, errsz, "PULL: credit %u is out of range (1..%d)",
-                            (unsigned) msg->credit, IM_MSG_CREDIT_MAX);
+            return im_fail (EBADMSG, err, errsz,
+                            "PULL: credit %u is out of range (1..%d)",
+                            (unsigned)msg->credit, IM_MSG_CREDIT_MAX);
         break;
-    case IM_MSG_ROTATE:
-        GET_BYTES (msg->rotation, IM_ROTATION_SIZE, "statement");
-        break;
-    case IM_MSG_ROTATED:
-        GET_BYTES (msg->curve, 32, "key");
-        break;
+    case IM_MSG_ROTATE: GET_BYTES (msg->rotation, IM_ROTATION_SIZE, "statement"); break;
+    case IM_MSG_ROTATED: GET_BYTES (msg->curve, 32, "key"); break;
     default: /* PING, PONG */
         GET_NUMBER (msg->session, 8, "session");
         GET_NUMBER (msg->cursor, 8, "cursor");
@@ -352,23 +339,23 @@ truncated:
 }
 
 int
-im_msg_decode (const uint8_t *buf, size_t len, im_msg_t *msg, char *err,
-               size_t errsz)
+im_msg_decode (const uint8_t *buf, size_t len, im_msg_t *msg, char *err, size_t errsz)
 {
     if (!buf || !msg)
         return im_fail (EINVAL, err, errsz, "decode: missing argument");
     if (len > IM_MSG_MAX)
-        return im_fail (EBADMSG, err, errsz, "message of %zu bytes is over the limit of %d",
-                        len, IM_MSG_MAX);
+        return im_fail (EBADMSG, err, errsz,
+                        "message of %zu bytes is over the limit of %d", len, IM_MSG_MAX);
     if (len < 3)
         return im_fail (EBADMSG, err, errsz, "message of %zu byte%s is too short", len,
                         len == 1 ? "" : "s");
     if (buf[0] != IM_MSG_SIGNATURE_0 || buf[1] != IM_MSG_SIGNATURE_1)
-        return im_fail (EBADMSG, err, errsz,
-                        "not a peer message (signature %02x %02x)", buf[0], buf[1]);
+        return im_fail (EBADMSG, err, errsz, "not a peer message (signature %02x %02x)",
+                        buf[0], buf[1]);
 
-    decoder_t dec = { .needle = buf + 3, .ceiling = buf + len, .name = im_msg_name (buf[2]),
-                      .field = "" };
+    decoder_t dec = {
+        .needle = buf + 3, .ceiling = buf + len, .name = im_msg_name (buf[2]), .field = ""
+    };
     /* Every field but the entries: they are filled up to the count. */
     memset (msg, 0, offsetof (im_msg_t, rotation));
     msg->id = buf[2];
@@ -387,12 +374,12 @@ im_msg_decode (const uint8_t *buf, size_t len, im_msg_t *msg, char *err,
     case IM_MSG_ROTATE:
     case IM_MSG_ROTATED: rc = decode_fixed (&dec, msg, err, errsz); break;
     default:
-        return im_fail (EBADMSG, err, errsz, "unknown message id %u", (unsigned) buf[2]);
+        return im_fail (EBADMSG, err, errsz, "unknown message id %u", (unsigned)buf[2]);
     }
     if (rc)
         return rc;
     if (dec.needle != dec.ceiling) {
-        size_t extra = (size_t) (dec.ceiling - dec.needle);
+        size_t extra = (size_t)(dec.ceiling - dec.needle);
         return im_fail (EBADMSG, err, errsz, "%zu trailing byte%s after %s", extra,
                         extra == 1 ? "" : "s", dec.name);
     }
@@ -419,8 +406,8 @@ im_rotation_sign (const im_rotation_t *r, const uint8_t secret_key[IM_SECRET_KEY
     p = put_bytes (p, r->node, IM_NODE_ID_SIZE);
     p = put_bytes (p, r->old_curve, 32);
     p = put_bytes (p, r->new_curve, 32);
-    p = put_number (p, (uint64_t) r->issued, 8);
-    p = put_number (p, (uint64_t) r->until, 8);
+    p = put_number (p, (uint64_t)r->issued, 8);
+    p = put_number (p, (uint64_t)r->until, 8);
     crypto_sign_detached (p, NULL, out, ROTATION_BODY, secret_key);
     return 0;
 }
@@ -447,12 +434,13 @@ im_rotation_verify (const uint8_t *buf, size_t len, im_rotation_t *r, char *err,
         issued = (issued << 8) | p[i];
         until = (until << 8) | p[8 + i];
     }
-    if (issued > (uint64_t) INT64_MAX || until > (uint64_t) INT64_MAX || until <= issued
+    if (issued > (uint64_t)INT64_MAX || until > (uint64_t)INT64_MAX || until <= issued
         || memcmp (r->old_curve, r->new_curve, 32) == 0)
         return im_fail (EBADMSG, err, errsz, "rotation: keys or times out of range");
-    r->issued = (int64_t) issued;
-    r->until = (int64_t) until;
-    if (crypto_sign_verify_detached (buf + ROTATION_BODY, buf, ROTATION_BODY, r->node) != 0)
+    r->issued = (int64_t)issued;
+    r->until = (int64_t)until;
+    if (crypto_sign_verify_detached (buf + ROTATION_BODY, buf, ROTATION_BODY, r->node)
+        != 0)
         return im_fail (EPERM, err, errsz, "rotation: bad signature");
     return 0;
 }

@@ -51,7 +51,8 @@ typedef struct {
 /* Encodes and signs a statement with SECRET_KEY (whose public half must be
  * R->node). Returns 0, or -1 with errno EINVAL (keys equal, until not after
  * issued, or key mismatch). */
-int im_rotation_sign (const im_rotation_t *r, const uint8_t secret_key[IM_SECRET_KEY_SIZE],
+int im_rotation_sign (const im_rotation_t *r,
+                      const uint8_t secret_key[IM_SECRET_KEY_SIZE],
                       uint8_t out[IM_ROTATION_SIZE]);
 
 /* Decodes a statement and checks its signature against the node id it holds.
@@ -70,24 +71,24 @@ typedef struct {
 
 /* A decoded or to-be-encoded message; only the fields of its id matter. */
 typedef struct {
-    uint8_t id;                          /* im_msg_id_t */
-    uint8_t version;                     /* HELLO */
-    uint8_t node[IM_NODE_ID_SIZE];       /* HELLO: the sender's node id */
-    uint64_t session;                    /* HELLO, PING, PONG: sender's run */
-    char name[IM_MSG_NAME_MAX + 1];      /* HELLO: the sender's name */
-    uint64_t cursor;                     /* PULL: after this; RECORDS: up to this;
-                                            PING, PONG: the sender's newest change */
-    uint16_t credit;                     /* PULL: 1..IM_MSG_CREDIT_MAX */
-    uint8_t more;                        /* RECORDS: 1 when more is ready now */
-    size_t count;                        /* RECORDS, FOUND: entries; HAVE, FETCH,
-                                            LAZY: keys or node ids */
-    const uint8_t *have;                 /* HAVE, FETCH: COUNT keys of
-                                            IM_MSG_HAVE_KEY bytes; LAZY: COUNT
-                                            node ids (0 to 1000); decoded, it
-                                            points into the decoded buffer */
-    uint8_t rotation[IM_ROTATION_SIZE];  /* ROTATE: the statement (checked by
-                                            im_rotation_verify, not here) */
-    uint8_t curve[32];                   /* ROTATED: the new key acknowledged */
+    uint8_t id;                         /* im_msg_id_t */
+    uint8_t version;                    /* HELLO */
+    uint8_t node[IM_NODE_ID_SIZE];      /* HELLO: the sender's node id */
+    uint64_t session;                   /* HELLO, PING, PONG: sender's run */
+    char name[IM_MSG_NAME_MAX + 1];     /* HELLO: the sender's name */
+    uint64_t cursor;                    /* PULL: after this; RECORDS: up to this;
+                                           PING, PONG: the sender's newest change */
+    uint16_t credit;                    /* PULL: 1..IM_MSG_CREDIT_MAX */
+    uint8_t more;                       /* RECORDS: 1 when more is ready now */
+    size_t count;                       /* RECORDS, FOUND: entries; HAVE, FETCH,
+                                           LAZY: keys or node ids */
+    const uint8_t *have;                /* HAVE, FETCH: COUNT keys of
+                                           IM_MSG_HAVE_KEY bytes; LAZY: COUNT
+                                           node ids (0 to 1000); decoded, it
+                                           points into the decoded buffer */
+    uint8_t rotation[IM_ROTATION_SIZE]; /* ROTATE: the statement (checked by
+                                           im_rotation_verify, not here) */
+    uint8_t curve[32];                  /* ROTATED: the new key acknowledged */
     im_msg_entry_t entries[IM_MSG_CREDIT_MAX];
 } im_msg_t;
 

@@ -20,8 +20,6 @@
 
 static const uint8_t record_magic[4] = { 'I', 'M', 'R', 1 };
 
-
-
 /* Text that may be shown to people: UTF-8, no control characters except, where
  * ALLOW_NL, tab and newline. */
 static int
@@ -30,7 +28,7 @@ text_ok (const char *s, size_t len, int allow_nl)
     if (!im_utf8_valid (s, len))
         return 0;
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char) s[i];
+        unsigned char c = (unsigned char)s[i];
         if ((c < 0x20 && !(allow_nl && (c == '\n' || c == '\t'))) || c == 0x7F)
             return 0;
     }
@@ -55,10 +53,11 @@ tag_check (const char *tag, char *err, size_t errsz)
     if (len == 0)
         return im_fail (EINVAL, err, errsz, "tags: empty tag");
     if (len > IM_TAG_MAX)
-        return im_fail (EINVAL, err, errsz, "tags: a tag is longer than %d bytes", IM_TAG_MAX);
+        return im_fail (EINVAL, err, errsz, "tags: a tag is longer than %d bytes",
+                        IM_TAG_MAX);
     if (!text_ok (tag, len, 0))
         return im_fail (EINVAL, err, errsz,
-                     "tags: a tag is not UTF-8 text or holds control characters");
+                        "tags: a tag is not UTF-8 text or holds control characters");
     return 0;
 }
 
@@ -94,7 +93,7 @@ im_record_check (const im_record_t *self, char *err, size_t errsz)
         return im_fail (EINVAL, err, errsz, "tlp: unknown TLP label %u", self->tlp);
     if (self->confidence > 100)
         return im_fail (EINVAL, err, errsz, "confidence: %u is not within 0..100",
-                     self->confidence);
+                        self->confidence);
     if (self->version > INT64_MAX)
         return im_fail (EINVAL, err, errsz, "version: larger than 2^63 - 1");
     if (memchr (self->value, 0, sizeof self->value) == NULL)
@@ -107,7 +106,7 @@ im_record_check (const im_record_t *self, char *err, size_t errsz)
         return im_fail (EINVAL, err, errsz, "value: not in canonical form");
     if (!text_ok (self->description, strlen (self->description), 1))
         return im_fail (EINVAL, err, errsz,
-                     "description: not UTF-8 text or holds control characters");
+                        "description: not UTF-8 text or holds control characters");
     if (self->ntags > IM_TAGS_MAX)
         return im_fail (EINVAL, err, errsz, "tags: more than %d tags", IM_TAGS_MAX);
     for (size_t i = 0; i < self->ntags; i++) {
@@ -117,10 +116,12 @@ im_record_check (const im_record_t *self, char *err, size_t errsz)
             return -1;
         for (size_t j = 0; j < i; j++)
             if (strcmp (self->tags[i], self->tags[j]) == 0)
-                return im_fail (EINVAL, err, errsz, "tags: '%s' appears twice", self->tags[i]);
+                return im_fail (EINVAL, err, errsz, "tags: '%s' appears twice",
+                                self->tags[i]);
     }
     if (self->nrecipients > IM_RECIPIENTS_MAX)
-        return im_fail (EINVAL, err, errsz, "recipients: more than %d", IM_RECIPIENTS_MAX);
+        return im_fail (EINVAL, err, errsz, "recipients: more than %d",
+                        IM_RECIPIENTS_MAX);
     for (size_t i = 0; i < self->nrecipients; i++)
         for (size_t j = 0; j < i; j++)
             if (memcmp (self->recipients[i], self->recipients[j], IM_NODE_ID_SIZE) == 0)
@@ -146,7 +147,7 @@ typedef struct {
 static int
 put_bytes (writer_t *w, const void *data, size_t len)
 {
-    if ((size_t) (w->ceiling - w->needle) < len)
+    if ((size_t)(w->ceiling - w->needle) < len)
         return -1;
     memcpy (w->needle, data, len);
     w->needle += len;
@@ -158,8 +159,8 @@ put_number (writer_t *w, uint64_t v, int size)
 {
     uint8_t b[8];
     for (int i = 0; i < size; i++)
-        b[i] = (uint8_t) (v >> (8 * (size - 1 - i)));
-    return put_bytes (w, b, (size_t) size);
+        b[i] = (uint8_t)(v >> (8 * (size - 1 - i)));
+    return put_bytes (w, b, (size_t)size);
 }
 
 static int
@@ -172,13 +173,13 @@ put_string (writer_t *w, const char *s, int lensize)
 static int
 cmp_tag (const void *a, const void *b)
 {
-    return strcmp (*(const char *const *) a, *(const char *const *) b);
+    return strcmp (*(const char *const *)a, *(const char *const *)b);
 }
 
 static int
 cmp_node (const void *a, const void *b)
 {
-    return memcmp (*(const uint8_t *const *) a, *(const uint8_t *const *) b,
+    return memcmp (*(const uint8_t *const *)a, *(const uint8_t *const *)b,
                    IM_NODE_ID_SIZE);
 }
 
@@ -208,14 +209,14 @@ im_record_sign (const im_record_t *self, const uint8_t secret_key[IM_SECRET_KEY_
     writer_t w = { buf, buf + bufsz };
     int rc = put_bytes (&w, record_magic, sizeof record_magic)
              || put_bytes (&w, self->origin, IM_NODE_ID_SIZE)
-             || put_bytes (&w, self->id, IM_ID_SIZE)
-             || put_number (&w, self->version, 8) || put_number (&w, self->op, 1)
-             || put_number (&w, self->type, 1) || put_number (&w, self->tlp, 1)
-             || put_number (&w, self->confidence, 1) || put_number (&w, self->reach, 1)
-             || put_number (&w, (uint64_t) self->created, 8)
-             || put_number (&w, (uint64_t) self->modified, 8)
-             || put_number (&w, (uint64_t) self->valid_from, 8)
-             || put_number (&w, (uint64_t) self->valid_until, 8)
+             || put_bytes (&w, self->id, IM_ID_SIZE) || put_number (&w, self->version, 8)
+             || put_number (&w, self->op, 1) || put_number (&w, self->type, 1)
+             || put_number (&w, self->tlp, 1) || put_number (&w, self->confidence, 1)
+             || put_number (&w, self->reach, 1)
+             || put_number (&w, (uint64_t)self->created, 8)
+             || put_number (&w, (uint64_t)self->modified, 8)
+             || put_number (&w, (uint64_t)self->valid_from, 8)
+             || put_number (&w, (uint64_t)self->valid_until, 8)
              || put_string (&w, self->value, 2) || put_string (&w, self->description, 2)
              || put_number (&w, self->ntags, 1);
     for (size_t i = 0; rc == 0 && i < self->ntags; i++)
@@ -223,9 +224,9 @@ im_record_sign (const im_record_t *self, const uint8_t secret_key[IM_SECRET_KEY_
     rc = rc || put_number (&w, self->nrecipients, 1);
     for (size_t i = 0; rc == 0 && i < self->nrecipients; i++)
         rc = put_bytes (&w, recipients[i], IM_NODE_ID_SIZE);
-    if (rc || (size_t) (w.ceiling - w.needle) < IM_SIG_SIZE)
+    if (rc || (size_t)(w.ceiling - w.needle) < IM_SIG_SIZE)
         return im_fail (ENOSPC, err, errsz, "sign: buffer too small");
-    size_t body = (size_t) (w.needle - buf);
+    size_t body = (size_t)(w.needle - buf);
     crypto_sign_detached (w.needle, NULL, buf, body, secret_key);
     *len = body + IM_SIG_SIZE;
     return 0;
@@ -234,34 +235,34 @@ im_record_sign (const im_record_t *self, const uint8_t secret_key[IM_SECRET_KEY_
 /* --- Decoding ---------------------------------------------------------- */
 
 /* Each GET checks the remaining bytes before it reads. */
-#define GET_BYTES(dst, n)                                          \
-    do {                                                           \
-        if ((size_t) (ceiling - needle) < (size_t) (n))            \
-            goto malformed;                                        \
-        memcpy ((dst), needle, (n));                               \
-        needle += (n);                                             \
+#define GET_BYTES(dst, n)                                                                \
+    do {                                                                                 \
+        if ((size_t)(ceiling - needle) < (size_t)(n))                                    \
+            goto malformed;                                                              \
+        memcpy ((dst), needle, (n));                                                     \
+        needle += (n);                                                                   \
     } while (0)
-#define GET_NUMBER(host, size)                                     \
-    do {                                                           \
-        if ((size_t) (ceiling - needle) < (size_t) (size))         \
-            goto malformed;                                        \
-        uint64_t v_ = 0;                                           \
-        for (int i_ = 0; i_ < (size); i_++)                        \
-            v_ = (v_ << 8) | needle[i_];                           \
-        needle += (size);                                          \
-        (host) = v_;                                               \
+#define GET_NUMBER(host, size)                                                           \
+    do {                                                                                 \
+        if ((size_t)(ceiling - needle) < (size_t)(size))                                 \
+            goto malformed;                                                              \
+        uint64_t v_ = 0;                                                                 \
+        for (int i_ = 0; i_ < (size); i_++)                                              \
+            v_ = (v_ << 8) | needle[i_];                                                 \
+        needle += (size);                                                                \
+        (host) = v_;                                                                     \
     } while (0)
-#define GET_STRING(dst, lensize, max)                              \
-    do {                                                           \
-        uint64_t n_;                                               \
-        GET_NUMBER (n_, lensize);                                  \
-        if (n_ > (max) || (size_t) (ceiling - needle) < n_)        \
-            goto malformed;                                        \
-        memcpy ((dst), needle, n_);                                \
-        (dst)[n_] = 0;                                             \
-        if (memchr ((dst), 0, n_))                                 \
-            goto malformed;                                        \
-        needle += n_;                                              \
+#define GET_STRING(dst, lensize, max)                                                    \
+    do {                                                                                 \
+        uint64_t n_;                                                                     \
+        GET_NUMBER (n_, lensize);                                                        \
+        if (n_ > (max) || (size_t)(ceiling - needle) < n_)                               \
+            goto malformed;                                                              \
+        memcpy ((dst), needle, n_);                                                      \
+        (dst)[n_] = 0;                                                                   \
+        if (memchr ((dst), 0, n_))                                                       \
+            goto malformed;                                                              \
+        needle += n_;                                                                    \
     } while (0)
 
 /* TRUSTED: the bytes come from this node's own store, where nothing goes
@@ -274,7 +275,8 @@ decode (const uint8_t *buf, size_t len, int verify, int trusted, im_record_t *se
     if (!buf || !self)
         return im_fail (EINVAL, err, errsz, "decode: missing argument");
     if (len < IM_RECORD_FIXED + 6 + IM_SIG_SIZE || len > IM_RECORD_MAX)
-        return im_fail (EBADMSG, err, errsz, "record: %zu bytes is not a possible size", len);
+        return im_fail (EBADMSG, err, errsz, "record: %zu bytes is not a possible size",
+                        len);
     const uint8_t *needle = buf;
     const uint8_t *ceiling = buf + len - IM_SIG_SIZE;
     uint8_t magic[4];
@@ -288,7 +290,8 @@ decode (const uint8_t *buf, size_t len, int verify, int trusted, im_record_t *se
     if (memcmp (magic, record_magic, 3) != 0)
         return im_fail (EBADMSG, err, errsz, "record: not an intelmesh record");
     if (magic[3] != record_magic[3])
-        return im_fail (EBADMSG, err, errsz, "record: unknown format version %u", magic[3]);
+        return im_fail (EBADMSG, err, errsz, "record: unknown format version %u",
+                        magic[3]);
     GET_BYTES (self->origin, IM_NODE_ID_SIZE);
     GET_BYTES (self->id, IM_ID_SIZE);
     GET_NUMBER (self->version, 8);
@@ -297,10 +300,14 @@ decode (const uint8_t *buf, size_t len, int verify, int trusted, im_record_t *se
     GET_NUMBER (self->tlp, 1);
     GET_NUMBER (self->confidence, 1);
     GET_NUMBER (self->reach, 1);
-    GET_NUMBER (n, 8); self->created = (int64_t) n;
-    GET_NUMBER (n, 8); self->modified = (int64_t) n;
-    GET_NUMBER (n, 8); self->valid_from = (int64_t) n;
-    GET_NUMBER (n, 8); self->valid_until = (int64_t) n;
+    GET_NUMBER (n, 8);
+    self->created = (int64_t)n;
+    GET_NUMBER (n, 8);
+    self->modified = (int64_t)n;
+    GET_NUMBER (n, 8);
+    self->valid_from = (int64_t)n;
+    GET_NUMBER (n, 8);
+    self->valid_until = (int64_t)n;
     GET_STRING (self->value, 2, IM_VALUE_MAX);
     GET_STRING (self->description, 2, IM_DESC_MAX);
     GET_NUMBER (self->ntags, 1);
@@ -316,27 +323,30 @@ decode (const uint8_t *buf, size_t len, int verify, int trusted, im_record_t *se
         goto malformed;
     for (size_t i = 0; i < self->nrecipients; i++) {
         GET_BYTES (self->recipients[i], IM_NODE_ID_SIZE);
-        if (i > 0 && memcmp (self->recipients[i - 1], self->recipients[i],
-                             IM_NODE_ID_SIZE) >= 0)
-            return im_fail (EBADMSG, err, errsz, "record: recipients not in canonical order");
+        if (i > 0
+            && memcmp (self->recipients[i - 1], self->recipients[i], IM_NODE_ID_SIZE)
+                   >= 0)
+            return im_fail (EBADMSG, err, errsz,
+                            "record: recipients not in canonical order");
     }
     if (needle != ceiling)
         return im_fail (EBADMSG, err, errsz, "record: %zu trailing bytes",
-                     (size_t) (ceiling - needle));
+                        (size_t)(ceiling - needle));
     if (trusted)
         return 0;
     if (im_record_check (self, err, errsz)) {
         errno = EBADMSG;
         return -1;
     }
-    if (verify && crypto_sign_verify_detached (ceiling, buf, len - IM_SIG_SIZE,
-                                               self->origin) != 0)
+    if (verify
+        && crypto_sign_verify_detached (ceiling, buf, len - IM_SIG_SIZE, self->origin)
+               != 0)
         return im_fail (EPERM, err, errsz, "record: origin signature does not verify");
     return 0;
 
 malformed:
     return im_fail (EBADMSG, err, errsz,
-                 "record: a field is truncated, over-long or holds a NUL byte");
+                    "record: a field is truncated, over-long or holds a NUL byte");
 }
 
 int
@@ -379,10 +389,10 @@ im_record_peek (const uint8_t *buf, size_t len, im_record_head_t *head)
     head->tlp = *at++;
     head->confidence = *at++;
     head->reach = *at++;
-    int64_t *times[] = { &head->created, &head->modified, &head->valid_from,
-                         &head->valid_until };
+    int64_t *times[]
+        = { &head->created, &head->modified, &head->valid_from, &head->valid_until };
     for (int i = 0; i < 4; i++, at += 8)
-        *times[i] = (int64_t) peek_number (at, 8);
+        *times[i] = (int64_t)peek_number (at, 8);
     return 0;
 }
 
@@ -411,9 +421,12 @@ im_id_format (const uint8_t id[IM_ID_SIZE], char out[IM_ID_STR_SIZE])
 static int
 hexval (int c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -431,7 +444,7 @@ im_id_parse (const char *text, uint8_t id[IM_ID_SIZE])
         int hi = hexval (p[0]), lo = hexval (p[1]);
         if (hi < 0 || lo < 0)
             goto bad;
-        id[i] = (uint8_t) (hi << 4 | lo);
+        id[i] = (uint8_t)(hi << 4 | lo);
         p += 2;
     }
     return 0;
@@ -444,8 +457,8 @@ void
 im_id_from_name (const void *name, size_t len, uint8_t id[IM_ID_SIZE])
 {
     crypto_generichash (id, IM_ID_SIZE, name, len, NULL, 0);
-    id[6] = (uint8_t) ((id[6] & 0x0F) | 0x50);
-    id[8] = (uint8_t) ((id[8] & 0x3F) | 0x80);
+    id[6] = (uint8_t)((id[6] & 0x0F) | 0x50);
+    id[8] = (uint8_t)((id[8] & 0x3F) | 0x80);
 }
 
 void
@@ -456,12 +469,12 @@ im_id_generate (uint8_t id[IM_ID_SIZE])
      * node's own records are appended to the store rather than scattered. */
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
-    uint64_t ms = (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
     randombytes_buf (id, IM_ID_SIZE);
     for (int i = 0; i < 6; i++)
-        id[i] = (uint8_t) (ms >> (40 - 8 * i));
-    id[6] = (uint8_t) ((id[6] & 0x0F) | 0x70);
-    id[8] = (uint8_t) ((id[8] & 0x3F) | 0x80);
+        id[i] = (uint8_t)(ms >> (40 - 8 * i));
+    id[6] = (uint8_t)((id[6] & 0x0F) | 0x70);
+    id[8] = (uint8_t)((id[8] & 0x3F) | 0x80);
 }
 
 void
@@ -477,7 +490,8 @@ im_node_parse (const char *text, uint8_t node[IM_NODE_ID_SIZE])
     const char *end = NULL;
     if (!text || strlen (text) != 2 * IM_NODE_ID_SIZE
         || sodium_hex2bin (node, IM_NODE_ID_SIZE, text, strlen (text), NULL, &binlen,
-                           &end) != 0
+                           &end)
+               != 0
         || binlen != IM_NODE_ID_SIZE || *end != 0) {
         errno = EINVAL;
         return -1;
@@ -508,11 +522,12 @@ im_record_to_json (const im_record_t *self)
         json_array_append_new (recipients, json_string (r));
     }
     json_t *o = json_pack (
-        "{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:i, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
-        "id", id, "origin", node, "version", (json_int_t) self->version, "op",
+        "{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:i, s:o, s:s, s:o, s:o, s:o, s:o, s:o, "
+        "s:o}",
+        "id", id, "origin", node, "version", (json_int_t)self->version, "op",
         self->op == IM_OP_REVOKE ? "revoke" : "put", "type", im_type_name (self->type),
         "value", self->value, "tlp", im_tlp_name (self->tlp), "confidence",
-        (int) self->confidence, "tags", tags ? tags : json_array (), "description",
+        (int)self->confidence, "tags", tags ? tags : json_array (), "description",
         self->description, "reach",
         self->reach == IM_REACH_UNLIMITED ? json_string ("unlimited")
                                           : json_integer (self->reach),
@@ -536,14 +551,15 @@ json_time (const json_t *obj, const char *name, int64_t now, int64_t *t, char *e
         return 0;
     if (json_is_integer (v) && json_integer_value (v) >= 0
         && json_integer_value (v) <= IM_TIME_MAX) {
-        *t = (int64_t) json_integer_value (v);
+        *t = (int64_t)json_integer_value (v);
         return 0;
     }
     if (!json_is_string (v) || im_time_parse (json_string_value (v), now, t) != 0
         || *t < 0 || *t > IM_TIME_MAX)
         return im_fail (EINVAL, err, errsz,
-                     "%s: not a time (RFC 3339 like 2026-12-31T00:00:00Z, a date, "
-                     "or a duration like 30d)", name);
+                        "%s: not a time (RFC 3339 like 2026-12-31T00:00:00Z, a date, "
+                        "or a duration like 30d)",
+                        name);
     return 0;
 }
 
@@ -556,10 +572,11 @@ im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *er
         return im_fail (EINVAL, err, errsz, "indicator: not a JSON object");
     const char *key;
     const json_t *v;
-    json_object_foreach ((json_t *) obj, key, v) {
-        static const char *known[] = { "type", "value", "tlp", "confidence", "tags",
-                                       "description", "reach", "valid_from",
-                                       "valid_until", "recipients", NULL };
+    json_object_foreach ((json_t *)obj, key, v)
+    {
+        static const char *known[]
+            = { "type",  "value",      "tlp",         "confidence", "tags", "description",
+                "reach", "valid_from", "valid_until", "recipients", NULL };
         int found = 0;
         for (int i = 0; known[i] && !found; i++)
             found = strcmp (key, known[i]) == 0;
@@ -572,36 +589,38 @@ im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *er
         return im_fail (EINVAL, err, errsz, "type: missing or not a string");
     int t = im_type_parse (json_string_value (type));
     if (t < 0)
-        return im_fail (EINVAL, err, errsz,
-                     "type: '%.32s' is not one of ipv4, ipv6, domain, url, email, md5, "
-                     "sha1, sha256, sha512, filename, asn", json_string_value (type));
+        return im_fail (
+            EINVAL, err, errsz,
+            "type: '%.32s' is not one of ipv4, ipv6, domain, url, email, md5, "
+            "sha1, sha256, sha512, filename, asn",
+            json_string_value (type));
     if (!json_is_string (value)
         || json_string_length (value) != strlen (json_string_value (value)))
         return im_fail (EINVAL, err, errsz, "value: missing or not a string");
     if (im_ioc_normalise (t, json_string_value (value), self->value, sizeof self->value,
                           why, sizeof why))
         return im_fail (EINVAL, err, errsz, "value: %s", why);
-    self->type = (uint8_t) t;
+    self->type = (uint8_t)t;
 
     if ((v = json_object_get (obj, "tlp")) && !json_is_null (v)) {
         int l = json_is_string (v) ? im_tlp_parse (json_string_value (v)) : -1;
         if (l < 0)
             return im_fail (EINVAL, err, errsz,
-                         "tlp: not one of clear, green, amber, amber+strict, red");
-        self->tlp = (uint8_t) l;
+                            "tlp: not one of clear, green, amber, amber+strict, red");
+        self->tlp = (uint8_t)l;
     }
     if ((v = json_object_get (obj, "confidence")) && !json_is_null (v)) {
         if (!json_is_integer (v) || json_integer_value (v) < 0
             || json_integer_value (v) > 100)
             return im_fail (EINVAL, err, errsz, "confidence: not a whole number 0..100");
-        self->confidence = (uint8_t) json_integer_value (v);
+        self->confidence = (uint8_t)json_integer_value (v);
     }
     if ((v = json_object_get (obj, "reach")) && !json_is_null (v)) {
         if (json_is_string (v) && strcmp (json_string_value (v), "unlimited") == 0)
             self->reach = IM_REACH_UNLIMITED;
         else if (json_is_integer (v) && json_integer_value (v) >= 0
                  && json_integer_value (v) < IM_REACH_UNLIMITED)
-            self->reach = (uint8_t) json_integer_value (v);
+            self->reach = (uint8_t)json_integer_value (v);
         else
             return im_fail (EINVAL, err, errsz, "reach: not 0..254 or \"unlimited\"");
     }
@@ -610,10 +629,10 @@ im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *er
             return im_fail (EINVAL, err, errsz, "description: not a string");
         if (json_string_length (v) > IM_DESC_MAX)
             return im_fail (EINVAL, err, errsz, "description: longer than %d bytes",
-                         IM_DESC_MAX);
+                            IM_DESC_MAX);
         if (!text_ok (json_string_value (v), json_string_length (v), 1))
             return im_fail (EINVAL, err, errsz,
-                         "description: not UTF-8 text or holds control characters");
+                            "description: not UTF-8 text or holds control characters");
         memcpy (self->description, json_string_value (v), json_string_length (v) + 1);
     }
     if ((v = json_object_get (obj, "tags")) && !json_is_null (v)) {
@@ -622,11 +641,12 @@ im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *er
         self->ntags = 0;
         size_t i;
         const json_t *tag;
-        json_array_foreach (v, i, tag) {
-            if (!json_is_string (tag) || json_string_length (tag) != strlen (json_string_value (tag)))
+        json_array_foreach (v, i, tag)
+        {
+            if (!json_is_string (tag)
+                || json_string_length (tag) != strlen (json_string_value (tag)))
                 return im_fail (EINVAL, err, errsz, "tags: not an array of strings");
-            if (im_record_add_tag (self, json_string_value (tag), err, errsz))
-            {
+            if (im_record_add_tag (self, json_string_value (tag), err, errsz)) {
                 errno = EINVAL;
                 return -1;
             }
@@ -636,16 +656,18 @@ im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *er
         if (!json_is_array (v))
             return im_fail (EINVAL, err, errsz, "recipients: not an array of node ids");
         if (json_array_size (v) > IM_RECIPIENTS_MAX)
-            return im_fail (EINVAL, err, errsz, "recipients: more than %d", IM_RECIPIENTS_MAX);
+            return im_fail (EINVAL, err, errsz, "recipients: more than %d",
+                            IM_RECIPIENTS_MAX);
         self->nrecipients = 0;
         size_t i;
         const json_t *r;
-        json_array_foreach (v, i, r) {
+        json_array_foreach (v, i, r)
+        {
             uint8_t node[IM_NODE_ID_SIZE];
             if (!json_is_string (r) || im_node_parse (json_string_value (r), node))
                 return im_fail (EINVAL, err, errsz,
-                             "recipients: '%.70s' is not a node id (64 hex digits)",
-                             json_is_string (r) ? json_string_value (r) : "?");
+                                "recipients: '%.70s' is not a node id (64 hex digits)",
+                                json_is_string (r) ? json_string_value (r) : "?");
             int dup = 0;
             for (size_t j = 0; j < self->nrecipients; j++)
                 dup |= memcmp (self->recipients[j], node, IM_NODE_ID_SIZE) == 0;

@@ -13,26 +13,26 @@
 #include "im_ioc.h"
 #include "im_util.h"
 
-#define IM_NODE_ID_SIZE 32   /* Ed25519 public key */
+#define IM_NODE_ID_SIZE 32    /* Ed25519 public key */
 #define IM_SECRET_KEY_SIZE 64 /* Ed25519 secret key (seed and public key) */
-#define IM_ID_SIZE 16        /* indicator id: a UUID (this node makes version 7) */
-#define IM_SIG_SIZE 64       /* Ed25519 signature */
+#define IM_ID_SIZE 16         /* indicator id: a UUID (this node makes version 7) */
+#define IM_SIG_SIZE 64        /* Ed25519 signature */
 #define IM_TAGS_MAX 32
 #define IM_TAG_MAX 128
 #define IM_DESC_MAX 4096
 #define IM_RECIPIENTS_MAX 64
 #define IM_REACH_UNLIMITED 255
 #define IM_CONFIDENCE_DEFAULT 50
-#define IM_ID_STR_SIZE 37                      /* UUID text and NUL */
+#define IM_ID_STR_SIZE 37                          /* UUID text and NUL */
 #define IM_NODE_HEX_SIZE (2 * IM_NODE_ID_SIZE + 1) /* node id in hex and NUL */
 
 /* Fixed part of the body: magic (4), origin, id, version (8), op, type, tlp,
  * confidence, reach (1 each), created, modified, valid_from, valid_until. */
 #define IM_RECORD_FIXED (4 + IM_NODE_ID_SIZE + IM_ID_SIZE + 8 + 5 + 4 * 8)
 /* Largest signed record the codec will produce or accept. */
-#define IM_RECORD_MAX                                                     \
-    (IM_RECORD_FIXED + 2 + IM_VALUE_MAX + 2 + IM_DESC_MAX + 1             \
-     + IM_TAGS_MAX * (1 + IM_TAG_MAX) + 1 + IM_RECIPIENTS_MAX * IM_NODE_ID_SIZE \
+#define IM_RECORD_MAX                                                                    \
+    (IM_RECORD_FIXED + 2 + IM_VALUE_MAX + 2 + IM_DESC_MAX + 1                            \
+     + IM_TAGS_MAX * (1 + IM_TAG_MAX) + 1 + IM_RECIPIENTS_MAX * IM_NODE_ID_SIZE          \
      + IM_SIG_SIZE)
 
 typedef enum { IM_OP_PUT = 1, IM_OP_REVOKE = 2 } im_op_t;
@@ -79,17 +79,16 @@ int im_record_add_tag (im_record_t *self, const char *tag, char *err, size_t err
  * it with SECRET_KEY, whose public half must equal SELF->origin. Writes the
  * signed record into BUF and its size into *LEN. Returns 0, or -1 with errno
  * EINVAL (bad record or key mismatch, reason in ERR) or ENOSPC. */
-int im_record_sign (const im_record_t *self,
-                    const uint8_t secret_key[IM_SECRET_KEY_SIZE], uint8_t *buf,
-                    size_t bufsz, size_t *len, char *err, size_t errsz);
+int im_record_sign (const im_record_t *self, const uint8_t secret_key[IM_SECRET_KEY_SIZE],
+                    uint8_t *buf, size_t bufsz, size_t *len, char *err, size_t errsz);
 
 /* Decodes a signed record. Every length is bounds-checked, trailing bytes,
  * an unknown format, a non-canonical encoding or an invalid field are refused;
  * with VERIFY the origin's signature is checked too (a store reading back what
  * it verified before may skip it). Returns 0, or -1 with errno EBADMSG
  * (malformed) or EPERM (bad signature) and the reason in ERR. */
-int im_record_decode (const uint8_t *buf, size_t len, int verify,
-                      im_record_t *self, char *err, size_t errsz);
+int im_record_decode (const uint8_t *buf, size_t len, int verify, im_record_t *self,
+                      char *err, size_t errsz);
 
 /* Decodes a record read back from this node's own store, which checked it
  * before storing it: every length is still bounds-checked, but the field

@@ -17,17 +17,17 @@ char *
 im_time_format (int64_t t, char out[IM_TIME_STR_SIZE])
 {
     struct tm tm;
-    time_t tt = (time_t) t;
+    time_t tt = (time_t)t;
     if (gmtime_r (&tt, &tm) == NULL
         || strftime (out, IM_TIME_STR_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf (out, IM_TIME_STR_SIZE, "@%lld", (long long) t);
+        snprintf (out, IM_TIME_STR_SIZE, "@%lld", (long long)t);
     return out;
 }
 
 int64_t
 im_time_now (void)
 {
-    return (int64_t) time (NULL);
+    return (int64_t)time (NULL);
 }
 
 /* Reads exactly N digits at *P into *V. */
@@ -36,7 +36,7 @@ digits (const char **p, int n, int *v)
 {
     int x = 0;
     for (int i = 0; i < n; i++) {
-        if (!isdigit ((unsigned char) (*p)[i]))
+        if (!isdigit ((unsigned char)(*p)[i]))
             return -1;
         x = x * 10 + ((*p)[i] - '0');
     }
@@ -50,7 +50,7 @@ parse_duration (const char *s, int64_t now, int64_t *t)
 {
     if (*s == '+')
         s++;
-    if (!isdigit ((unsigned char) *s))
+    if (!isdigit ((unsigned char)*s))
         return -1;
     char *end;
     errno = 0;
@@ -58,12 +58,18 @@ parse_duration (const char *s, int64_t now, int64_t *t)
     if (errno || end == s || n < 0)
         return -1;
     long long unit;
-    if (strcmp (end, "s") == 0) unit = 1;
-    else if (strcmp (end, "m") == 0) unit = 60;
-    else if (strcmp (end, "h") == 0) unit = 3600;
-    else if (strcmp (end, "d") == 0) unit = 86400;
-    else if (strcmp (end, "w") == 0) unit = 7 * 86400;
-    else return -1;
+    if (strcmp (end, "s") == 0)
+        unit = 1;
+    else if (strcmp (end, "m") == 0)
+        unit = 60;
+    else if (strcmp (end, "h") == 0)
+        unit = 3600;
+    else if (strcmp (end, "d") == 0)
+        unit = 86400;
+    else if (strcmp (end, "w") == 0)
+        unit = 7 * 86400;
+    else
+        return -1;
     if (n > (LLONG_MAX - now) / unit)
         return -1;
     *t = now + n * unit;
@@ -92,22 +98,22 @@ im_time_parse (const char *text, int64_t now, int64_t *t)
         goto bad;
     if (*p == 'T' || *p == 't' || *p == ' ') {
         p++;
-        if (digits (&p, 2, &h) || *p++ != ':' || digits (&p, 2, &mi)
-            || *p++ != ':' || digits (&p, 2, &s))
+        if (digits (&p, 2, &h) || *p++ != ':' || digits (&p, 2, &mi) || *p++ != ':'
+            || digits (&p, 2, &s))
             goto bad;
         if (*p == '.') {
             p++;
-            if (!isdigit ((unsigned char) *p))
+            if (!isdigit ((unsigned char)*p))
                 goto bad;
-            while (isdigit ((unsigned char) *p))
+            while (isdigit ((unsigned char)*p))
                 p++;
         }
         if (*p == 'Z' || *p == 'z')
             p++;
         else if (*p == '+' || *p == '-') {
             int sign = *p++ == '-' ? -1 : 1, oh, om;
-            if (digits (&p, 2, &oh) || *p++ != ':' || digits (&p, 2, &om)
-                || oh > 23 || om > 59)
+            if (digits (&p, 2, &oh) || *p++ != ':' || digits (&p, 2, &om) || oh > 23
+                || om > 59)
                 goto bad;
             offset = sign * (oh * 3600 + om * 60);
         }
@@ -129,9 +135,9 @@ im_time_parse (const char *text, int64_t now, int64_t *t)
     errno = 0;
     time_t tt = timegm (&tm);
     /* timegm normalises 31 February into March: refuse such dates. */
-    if ((tt == (time_t) -1 && errno) || tm.tm_mday != d || tm.tm_mon != mo - 1)
+    if ((tt == (time_t)-1 && errno) || tm.tm_mday != d || tm.tm_mon != mo - 1)
         goto bad;
-    *t = (int64_t) tt + (s == 60) - offset;
+    *t = (int64_t)tt + (s == 60) - offset;
     return 0;
 bad:
     errno = EINVAL;

@@ -44,11 +44,11 @@ typedef enum {
 /* How warninglists see a value of a type (beyond "string" and "substring"
  * lists, which apply to every type). */
 typedef enum {
-    IM_WL_PLAIN = 0,  /* nothing more */
-    IM_WL_CIDR,       /* an address or prefix: "cidr" lists */
-    IM_WL_HOSTNAME,   /* a host name: "hostname" lists */
-    IM_WL_URL_HOST,   /* a URL: its host is matched as a string and hostname */
-    IM_WL_EMAIL_HOST  /* an e-mail address: the same for its domain */
+    IM_WL_PLAIN = 0, /* nothing more */
+    IM_WL_CIDR,      /* an address or prefix: "cidr" lists */
+    IM_WL_HOSTNAME,  /* a host name: "hostname" lists */
+    IM_WL_URL_HOST,  /* a URL: its host is matched as a string and hostname */
+    IM_WL_EMAIL_HOST /* an e-mail address: the same for its domain */
 } im_wl_match_t;
 
 /* How the store looks a value up. */

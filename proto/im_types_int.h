@@ -9,8 +9,8 @@
 
 #include "im_types.h"
 
-#define QUOTE_MAX 64                /* input bytes quoted in an error */
-#define QUOTE_SZ (QUOTE_MAX + 8)    /* room for "..." and the NUL */
+#define QUOTE_MAX 64             /* input bytes quoted in an error */
+#define QUOTE_SZ (QUOTE_MAX + 8) /* room for "..." and the NUL */
 
 /* Character classes (ASCII only, independent of the locale) */
 
@@ -35,8 +35,7 @@ is_hex (int c)
 static inline int
 is_space (int c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f'
-           || c == '\r';
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
 static inline int

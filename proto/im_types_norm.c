@@ -20,9 +20,9 @@
 #define ASN_MAX 4294967295ULL
 
 #if defined(__GNUC__)
-#   define IM_UNUSED __attribute__ ((unused))
+#define IM_UNUSED __attribute__ ((unused))
 #else
-#   define IM_UNUSED
+#define IM_UNUSED
 #endif
 
 /* Helpers (declared in im_types_int.h, shared with im_ioc.c) and messages */
@@ -41,16 +41,14 @@ im_types_bounded_len (const char *s, size_t max)
 static int
 unsafe_code_point (uint32_t cp)
 {
-    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)
-           || cp == 0x200e || cp == 0x200f
-           || (cp >= 0x2028 && cp <= 0x202e)
-           || (cp >= 0x2066 && cp <= 0x2069);
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x200e || cp == 0x200f
+           || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 const char *
 im_types_quote (const char *value, char *q)
 {
-    const unsigned char *s = (const unsigned char *) value;
+    const unsigned char *s = (const unsigned char *)value;
     size_t n = im_types_bounded_len (value, QUOTE_MAX + 4);
     size_t i = 0, o = 0;
 
@@ -116,7 +114,7 @@ im_types_parse_prefixlen (const char *s, size_t len, int max, int *plen)
     if (len == 0 || len > 3 || (s[0] == '0' && len > 1))
         return -1;
     for (i = 0; i < len; i++) {
-        if (!is_digit ((unsigned char) s[i]))
+        if (!is_digit ((unsigned char)s[i]))
             return -1;
         v = v * 10 + (s[i] - '0');
     }
@@ -134,9 +132,7 @@ mask_prefix (const uint8_t *in, uint8_t *net, int nbytes, int plen)
     int i, host = 0;
     for (i = 0; i < nbytes; i++) {
         int bits = plen - i * 8;
-        uint8_t mask = bits >= 8 ? 0xff
-                     : bits <= 0 ? 0
-                     : (uint8_t) (0xff << (8 - bits));
+        uint8_t mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
         net[i] = in[i] & mask;
         if (net[i] != in[i])
             host = 1;
@@ -147,8 +143,8 @@ mask_prefix (const uint8_t *in, uint8_t *net, int nbytes, int plen)
 /* Writes the canonical form of address BYTES with prefix PLEN into CANON,
  * refusing a prefix with host bits set. */
 static int
-finish_prefix (int af, const uint8_t *bytes, int plen, const char *value,
-               char *canon, size_t *clen, char *err, size_t errsz)
+finish_prefix (int af, const uint8_t *bytes, int plen, const char *value, char *canon,
+               size_t *clen, char *err, size_t errsz)
 {
     char q[QUOTE_SZ];
     char text[INET6_ADDRSTRLEN];
@@ -170,19 +166,19 @@ finish_prefix (int af, const uint8_t *bytes, int plen, const char *value,
         n = snprintf (canon, IM_VALUE_MAX + 1, "%s", text);
     else
         n = snprintf (canon, IM_VALUE_MAX + 1, "%s/%d", text, plen);
-    *clen = (size_t) n;
+    *clen = (size_t)n;
     return 0;
 }
 
 int
-im_ioc_norm_ipv4 (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
-                  char *canon, size_t *clen, char *err, size_t errsz)
+im_ioc_norm_ipv4 (const im_type_info_t *t IM_UNUSED, const char *v, size_t n, char *canon,
+                  size_t *clen, char *err, size_t errsz)
 {
     char q[QUOTE_SZ];
     char addr[INET_ADDRSTRLEN];
     uint8_t bytes[4];
     const char *slash = memchr (v, '/', n);
-    size_t alen = slash ? (size_t) (slash - v) : n;
+    size_t alen = slash ? (size_t)(slash - v) : n;
     size_t i;
     int plen = 32;
 
@@ -190,12 +186,12 @@ im_ioc_norm_ipv4 (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
         return im_types_fail (err, errsz, "'%s' is not an IPv4 address",
                               im_types_quote (v, q));
     for (i = 0; i < alen; i++)
-        if (!is_digit ((unsigned char) v[i]) && v[i] != '.')
+        if (!is_digit ((unsigned char)v[i]) && v[i] != '.')
             return im_types_fail (err, errsz, "'%s' is not an IPv4 address",
                                   im_types_quote (v, q));
     for (i = 0; i + 1 < alen; i++)
         if (v[i] == '0' && (i == 0 || v[i - 1] == '.')
-        &&  is_digit ((unsigned char) v[i + 1]))
+            && is_digit ((unsigned char)v[i + 1]))
             return im_types_fail (
                 err, errsz, "'%s' is not an IPv4 address (leading zero in an octet)",
                 im_types_quote (v, q));
@@ -212,14 +208,14 @@ im_ioc_norm_ipv4 (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
 }
 
 int
-im_ioc_norm_ipv6 (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
-                  char *canon, size_t *clen, char *err, size_t errsz)
+im_ioc_norm_ipv6 (const im_type_info_t *t IM_UNUSED, const char *v, size_t n, char *canon,
+                  size_t *clen, char *err, size_t errsz)
 {
     char q[QUOTE_SZ];
     char addr[INET6_ADDRSTRLEN];
     uint8_t bytes[16];
     const char *slash = memchr (v, '/', n);
-    size_t alen = slash ? (size_t) (slash - v) : n;
+    size_t alen = slash ? (size_t)(slash - v) : n;
     int plen = 128;
 
     if (memchr (v, '%', n))
@@ -254,7 +250,7 @@ im_ioc_norm_domain (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
     size_t i, start = 0, last = 0, labels = 0;
 
     for (i = 0; i < n; i++)
-        if ((unsigned char) v[i] >= 0x80)
+        if ((unsigned char)v[i] >= 0x80)
             return im_types_fail (err, errsz,
                                   "'%s' contains non-ASCII characters: "
                                   "give the IDNA A-label form (xn--...)",
@@ -268,12 +264,12 @@ im_ioc_norm_domain (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
         return im_types_fail (err, errsz, "'%s' is longer than %d characters",
                               im_types_quote (v, q), DOMAIN_MAX);
     for (i = 0; i < n; i++)
-        canon[i] = (char) to_lower ((unsigned char) v[i]);
+        canon[i] = (char)to_lower ((unsigned char)v[i]);
     canon[n] = '\0';
 
     for (i = 0; i <= n; i++) {
         if (i < n && canon[i] != '.') {
-            unsigned char c = (unsigned char) canon[i];
+            unsigned char c = (unsigned char)canon[i];
             if (!is_alpha (c) && !is_digit (c) && c != '-' && c != '_')
                 return im_types_fail (
                     err, errsz, "'%s' contains %s, which is not allowed in a domain name",
@@ -300,7 +296,7 @@ im_ioc_norm_domain (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
             err, errsz, "'%s' needs at least two labels (a name and a top-level domain)",
             im_types_quote (v, q));
     for (i = last; i < n; i++)
-        if (!is_digit ((unsigned char) canon[i]))
+        if (!is_digit ((unsigned char)canon[i]))
             break;
     if (i == n)
         return im_types_fail (err, errsz, "'%s' has an all-numeric top-level domain",
@@ -317,11 +313,11 @@ im_types_url_scheme_len (const char *v)
 
     if (!sep)
         return 0;
-    len = (size_t) (sep - v);
-    if (len == 0 || !is_alpha ((unsigned char) v[0]))
+    len = (size_t)(sep - v);
+    if (len == 0 || !is_alpha ((unsigned char)v[0]))
         return 0;
     for (i = 1; i < len; i++) {
-        unsigned char c = (unsigned char) v[i];
+        unsigned char c = (unsigned char)v[i];
         if (!is_alpha (c) && !is_digit (c) && c != '+' && c != '.' && c != '-')
             return 0;
     }
@@ -329,14 +325,14 @@ im_types_url_scheme_len (const char *v)
 }
 
 int
-im_ioc_norm_url (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
-                 char *canon, size_t *clen, char *err, size_t errsz)
+im_ioc_norm_url (const im_type_info_t *t IM_UNUSED, const char *v, size_t n, char *canon,
+                 size_t *clen, char *err, size_t errsz)
 {
     char q[QUOTE_SZ];
     size_t i, slen, auth, aend, hstart, hend;
 
     for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char) v[i];
+        unsigned char c = (unsigned char)v[i];
         if (is_space (c))
             return im_types_fail (err, errsz, "'%s' contains whitespace",
                                   im_types_quote (v, q));
@@ -375,7 +371,7 @@ im_ioc_norm_url (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
         if (!rb)
             return im_types_fail (err, errsz, "'%s' has an unterminated '[' in its host",
                                   im_types_quote (v, q));
-        hend = (size_t) (rb - v) + 1;
+        hend = (size_t)(rb - v) + 1;
         alen = hend - hstart - 2;
         if (alen >= sizeof addr)
             return im_types_fail (err, errsz, "'%s' has an invalid IPv6 host in brackets",
@@ -400,10 +396,10 @@ im_ioc_norm_url (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
             return im_types_fail (err, errsz, "'%s' has an invalid port",
                                   im_types_quote (v, q));
         for (i = hend + 1; i < aend; i++) {
-            if (!is_digit ((unsigned char) v[i]))
+            if (!is_digit ((unsigned char)v[i]))
                 return im_types_fail (err, errsz, "'%s' has an invalid port",
                                       im_types_quote (v, q));
-            port = port * 10 + (unsigned long) (v[i] - '0');
+            port = port * 10 + (unsigned long)(v[i] - '0');
         }
         if (port > 65535)
             return im_types_fail (err, errsz, "'%s' has an invalid port",
@@ -413,9 +409,9 @@ im_ioc_norm_url (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
     memcpy (canon, v, n);
     canon[n] = '\0';
     for (i = 0; i < slen; i++)
-        canon[i] = (char) to_lower ((unsigned char) canon[i]);
+        canon[i] = (char)to_lower ((unsigned char)canon[i]);
     for (i = hstart; i < hend; i++)
-        canon[i] = (char) to_lower ((unsigned char) canon[i]);
+        canon[i] = (char)to_lower ((unsigned char)canon[i]);
     *clen = n;
     return 0;
 }
@@ -434,7 +430,7 @@ im_ioc_norm_email (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
     if (!at)
         return im_types_fail (err, errsz, "'%s' has no '@' (expected local@domain)",
                               im_types_quote (v, q));
-    llen = (size_t) (at - v);
+    llen = (size_t)(at - v);
     if (memchr (at + 1, '@', n - llen - 1))
         return im_types_fail (err, errsz, "'%s' has more than one '@'",
                               im_types_quote (v, q));
@@ -446,7 +442,7 @@ im_ioc_norm_email (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
                               "'%s' has a local part longer than %d characters",
                               im_types_quote (v, q), LOCAL_MAX);
     for (i = 0; i < llen; i++) {
-        unsigned char c = (unsigned char) v[i];
+        unsigned char c = (unsigned char)v[i];
         if (c >= 0x80)
             return im_types_fail (err, errsz,
                                   "'%s' has non-ASCII characters in its local part "
@@ -475,8 +471,8 @@ im_ioc_norm_email (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
 /* Hashes, file names, AS numbers */
 
 int
-im_ioc_norm_hash (const im_type_info_t *t, const char *v, size_t n,
-                  char *canon, size_t *clen, char *err, size_t errsz)
+im_ioc_norm_hash (const im_type_info_t *t, const char *v, size_t n, char *canon,
+                  size_t *clen, char *err, size_t errsz)
 {
     char q[QUOTE_SZ];
     char cd[16];
@@ -488,14 +484,14 @@ im_ioc_norm_hash (const im_type_info_t *t, const char *v, size_t n,
                               "'%s' is not %s hash (%zu hex digits, got %zu characters)",
                               im_types_quote (v, q), what, want, n);
     for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char) v[i];
+        unsigned char c = (unsigned char)v[i];
         if (!is_hex (c))
             return im_types_fail (err, errsz,
                                   "'%s' is not %s hash (%zu hex digits): %s at position "
                                   "%zu is not a hex digit",
                                   im_types_quote (v, q), what, want,
                                   char_desc (c, cd, sizeof cd), i + 1);
-        canon[i] = (char) to_lower (c);
+        canon[i] = (char)to_lower (c);
     }
     canon[n] = '\0';
     *clen = n;
@@ -507,7 +503,7 @@ im_ioc_norm_filename (const im_type_info_t *t IM_UNUSED, const char *v, size_t n
                       char *canon, size_t *clen, char *err, size_t errsz)
 {
     char q[QUOTE_SZ];
-    const unsigned char *s = (const unsigned char *) v;
+    const unsigned char *s = (const unsigned char *)v;
     size_t i = 0;
 
     if (n > FNAME_MAX)
@@ -532,22 +528,22 @@ im_ioc_norm_filename (const im_type_info_t *t IM_UNUSED, const char *v, size_t n
 }
 
 int
-im_ioc_norm_asn (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
-                 char *canon, size_t *clen, char *err, size_t errsz)
+im_ioc_norm_asn (const im_type_info_t *t IM_UNUSED, const char *v, size_t n, char *canon,
+                 size_t *clen, char *err, size_t errsz)
 {
     char q[QUOTE_SZ];
     unsigned long long num = 0;
     size_t i = 0, j;
 
-    if (n >= 2 && to_lower ((unsigned char) v[0]) == 'a'
-    &&  to_lower ((unsigned char) v[1]) == 's')
+    if (n >= 2 && to_lower ((unsigned char)v[0]) == 'a'
+        && to_lower ((unsigned char)v[1]) == 's')
         i = 2;
     if (i == n)
         return im_types_fail (err, errsz,
                               "'%s' is not an AS number (expected AS123 or 123)",
                               im_types_quote (v, q));
     for (j = i; j < n; j++)
-        if (!is_digit ((unsigned char) v[j]))
+        if (!is_digit ((unsigned char)v[j]))
             return im_types_fail (err, errsz,
                                   "'%s' is not an AS number (expected AS123 or 123)",
                                   im_types_quote (v, q));
@@ -558,11 +554,10 @@ im_ioc_norm_asn (const im_type_info_t *t IM_UNUSED, const char *v, size_t n,
         return im_types_fail (err, errsz, "'%s' is out of range (AS1 to AS%llu)",
                               im_types_quote (v, q), ASN_MAX);
     for (j = i; j < n; j++)
-        num = num * 10 + (unsigned long long) (v[j] - '0');
+        num = num * 10 + (unsigned long long)(v[j] - '0');
     if (num == 0 || num > ASN_MAX)
         return im_types_fail (err, errsz, "'%s' is out of range (AS1 to AS%llu)",
                               im_types_quote (v, q), ASN_MAX);
-    *clen = (size_t) snprintf (canon, IM_VALUE_MAX + 1, "AS%llu", num);
+    *clen = (size_t)snprintf (canon, IM_VALUE_MAX + 1, "AS%llu", num);
     return 0;
 }
-

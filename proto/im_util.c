@@ -66,7 +66,7 @@ im_utf8_decode (const unsigned char *s, size_t n, uint32_t *cp)
 int
 im_utf8_valid (const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *) s;
+    const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
         uint32_t cp;

@@ -19,7 +19,7 @@
 static int
 cmp_double (const void *a, const void *b)
 {
-    double x = *(const double *) a, y = *(const double *) b;
+    double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -41,9 +41,9 @@ curve_sender (zsock_t *pipe, void *arg)
     zsock_set_sndhwm (push, 10000);
     zsock_connect (push, "%s", a->endpoint);
     zsock_signal (pipe, 0);
-    char *payload = calloc (1, (size_t) a->size);
+    char *payload = calloc (1, (size_t)a->size);
     for (long i = 0; i <= a->count; i++) /* one more: the warm-up */
-        zmq_send (zsock_resolve (push), payload, (size_t) a->size, 0);
+        zmq_send (zsock_resolve (push), payload, (size_t)a->size, 0);
     free (payload);
     char *cmd = zstr_recv (pipe); /* $TERM */
     zstr_free (&cmd);
@@ -68,18 +68,18 @@ bench_curve (long count, long size)
         return 1;
     }
     snprintf (a.endpoint, sizeof a.endpoint, "tcp://127.0.0.1:%d", port);
-    char *payload = malloc ((size_t) size);
+    char *payload = malloc ((size_t)size);
     zactor_t *sender = zactor_new (curve_sender, &a);
     /* The first message waits out the handshake; the clock starts after it. */
-    if (zmq_recv (zsock_resolve (pull), payload, (size_t) size, 0) < 0) {
+    if (zmq_recv (zsock_resolve (pull), payload, (size_t)size, 0) < 0) {
         fprintf (stderr, "bench_mesh: nothing arrived\n");
         return 1;
     }
     int64_t t0 = zclock_usecs ();
     long got = 0;
-    while (got < count && zmq_recv (zsock_resolve (pull), payload, (size_t) size, 0) >= 0)
+    while (got < count && zmq_recv (zsock_resolve (pull), payload, (size_t)size, 0) >= 0)
         got++;
-    double secs = (double) (zclock_usecs () - t0) / 1e6;
+    double secs = (double)(zclock_usecs () - t0) / 1e6;
     zactor_destroy (&sender);
     zsock_destroy (&pull);
     free (payload);
@@ -87,7 +87,7 @@ bench_curve (long count, long size)
         fprintf (stderr, "bench_mesh: %ld of %ld arrived\n", got, count);
         return 1;
     }
-    printf ("%.0f\n", (double) count / secs);
+    printf ("%.0f\n", (double)count / secs);
     return 0;
 }
 
@@ -109,7 +109,7 @@ bench_latency (const char *first, const char *last, int n)
     }
     zsock_set_rcvtimeo (sub, 10000);
     zclock_sleep (500); /* let the subscription reach the publisher */
-    double *ms = calloc ((size_t) n, sizeof *ms);
+    double *ms = calloc ((size_t)n, sizeof *ms);
     int done = 0;
     for (int i = 0; i < n; i++) {
         char value[64];
@@ -117,7 +117,8 @@ bench_latency (const char *first, const char *last, int n)
         json_t *body = json_pack ("{s:[{s:s, s:s, s:s}]}", "items", "type", "ipv4",
                                   "value", value, "tlp", "green");
         int64_t t0 = zclock_usecs ();
-        json_t *reply = im_client_call (client, IM_CTL_PUBLISH, body, 10000, err, sizeof err);
+        json_t *reply
+            = im_client_call (client, IM_CTL_PUBLISH, body, 10000, err, sizeof err);
         json_decref (body);
         json_decref (reply);
         if (!reply) {
@@ -137,7 +138,7 @@ bench_latency (const char *first, const char *last, int n)
             fprintf (stderr, "bench_mesh: %s did not arrive within 10 s\n", value);
             break;
         }
-        ms[done++] = (double) (zclock_usecs () - t0) / 1000.0;
+        ms[done++] = (double)(zclock_usecs () - t0) / 1000.0;
         zclock_sleep (20);
     }
     im_client_destroy (&client);
@@ -146,7 +147,7 @@ bench_latency (const char *first, const char *last, int n)
         free (ms);
         return 1;
     }
-    qsort (ms, (size_t) done, sizeof *ms, cmp_double);
+    qsort (ms, (size_t)done, sizeof *ms, cmp_double);
     printf ("%.2f %.2f\n", ms[done / 2], ms[(done * 99) / 100]);
     free (ms);
     return 0;
@@ -160,6 +161,7 @@ main (int argc, char *argv[])
         return bench_curve (atol (argv[2]), atol (argv[3]));
     if (argc == 5 && strcmp (argv[1], "latency") == 0)
         return bench_latency (argv[2], argv[3], atoi (argv[4]));
-    fprintf (stderr, "usage: bench_mesh curve COUNT SIZE | latency FIRST-DIR LAST-DIR N\n");
+    fprintf (stderr,
+             "usage: bench_mesh curve COUNT SIZE | latency FIRST-DIR LAST-DIR N\n");
     return 2;
 }

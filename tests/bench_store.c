@@ -26,15 +26,15 @@ now_s (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int
 rm_fn (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
-    (void) sb;
-    (void) flag;
-    (void) ftw;
+    (void)sb;
+    (void)flag;
+    (void)ftw;
     return remove (path);
 }
 
@@ -49,10 +49,10 @@ value_of (size_t i, char *out, size_t outsz)
 static int
 count_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
 {
-    (void) rec;
-    (void) blob;
-    (void) len;
-    (*(size_t *) arg)++;
+    (void)rec;
+    (void)blob;
+    (void)len;
+    (*(size_t *)arg)++;
     return 0;
 }
 
@@ -94,11 +94,12 @@ main (int argc, char *argv[])
         memcpy (rec->origin, pk, sizeof pk);
         im_id_generate (rec->id);
         rec->type = IM_TYPE_IPV4;
-        rec->tlp = (uint8_t) (IM_TLP_CLEAR + i % 5);
-        rec->created = rec->modified = 1700000000 + (int64_t) i;
+        rec->tlp = (uint8_t)(IM_TLP_CLEAR + i % 5);
+        rec->created = rec->modified = 1700000000 + (int64_t)i;
         value_of (i, rec->value, sizeof rec->value);
         im_record_add_tag (rec, "bench", NULL, 0);
-        if (im_record_sign (rec, sk, blobs + i * RSTRIDE, RSTRIDE, &lens[i], err, sizeof err)) {
+        if (im_record_sign (rec, sk, blobs + i * RSTRIDE, RSTRIDE, &lens[i], err,
+                            sizeof err)) {
             fprintf (stderr, "sign: %s\n", err);
             return 1;
         }
@@ -107,7 +108,7 @@ main (int argc, char *argv[])
     double sign_s = now_s () - t0;
     size_t avg = total_bytes / n;
     printf ("  sign (Ed25519, one core)     %10.0f indicators/s  (%zu-byte records)\n",
-            (double) n / sign_s, avg);
+            (double)n / sign_s, avg);
 
     /* 2. The store path: decode, then put in batches (one commit each). */
     im_store_t *store = im_store_new (store_path, 0, pk, err, sizeof err);
@@ -119,8 +120,8 @@ main (int argc, char *argv[])
     for (size_t i = 0; i < n; i += BATCH) {
         size_t m = n - i < BATCH ? n - i : BATCH;
         for (size_t j = 0; j < m; j++) {
-            if (im_record_decode (blobs + (i + j) * RSTRIDE, lens[i + j], 0, &recs[j], err,
-                                  sizeof err)) {
+            if (im_record_decode (blobs + (i + j) * RSTRIDE, lens[i + j], 0, &recs[j],
+                                  err, sizeof err)) {
                 fprintf (stderr, "decode: %s\n", err);
                 return 1;
             }
@@ -128,7 +129,7 @@ main (int argc, char *argv[])
             items[j].len = lens[i + j];
             items[j].rec = &recs[j];
         }
-        if (im_store_put_batch (store, items, m, NULL, err, sizeof err) != (int) m) {
+        if (im_store_put_batch (store, items, m, NULL, err, sizeof err) != (int)m) {
             fprintf (stderr, "put: %s\n", err);
             return 1;
         }
@@ -159,7 +160,7 @@ main (int argc, char *argv[])
     MDB_dbi dbi;
     mkdir (raw_path, 0700);
     mdb_env_create (&env);
-    mdb_env_set_mapsize (env, (size_t) 4 << 30);
+    mdb_env_set_mapsize (env, (size_t)4 << 30);
     if (mdb_env_open (env, raw_path, 0, 0600)) {
         fprintf (stderr, "raw LMDB: cannot open\n");
         return 1;
@@ -203,8 +204,8 @@ main (int argc, char *argv[])
         return 1;
     }
 
-    double put_rate = (double) n / store_s, raw_put = (double) n / raw_put_s;
-    double get_rate = (double) n / lookup_s, raw_get = (double) n / raw_get_s;
+    double put_rate = (double)n / store_s, raw_put = (double)n / raw_put_s;
+    double get_rate = (double)n / lookup_s, raw_get = (double)n / raw_get_s;
     printf ("  store path (decode+index+log) %9.0f indicators/s\n", put_rate);
     printf ("  raw LMDB puts, same records   %9.0f records/s     ratio %.2f\n", raw_put,
             put_rate / raw_put);
@@ -212,7 +213,7 @@ main (int argc, char *argv[])
     printf ("  raw LMDB gets, same keys      %9.0f gets/s        ratio %.2f\n", raw_get,
             get_rate / raw_get);
     printf ("  store size                    %9.0f bytes/indicator (%llu bytes in use)\n",
-            (double) st.used_bytes / (double) n, (unsigned long long) st.used_bytes);
+            (double)st.used_bytes / (double)n, (unsigned long long)st.used_bytes);
     free (blobs);
     free (lens);
     free (recs);

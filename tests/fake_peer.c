@@ -269,7 +269,7 @@ link_event (link_t *l)
         l->handshake = 1;
     else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
         l->handshake = -1;
-        l->status = (int) value;
+        l->status = (int)value;
     }
     else if (event == ZMQ_EVENT_DISCONNECTED)
         l->disconnected = 1;
@@ -314,7 +314,7 @@ link_wait (link_t *l, int64_t deadline)
     int64_t left = deadline - zclock_mono ();
     if (left <= 0)
         return NULL;
-    void *which = zpoller_wait (l->poller, (int) left);
+    void *which = zpoller_wait (l->poller, (int)left);
     if (which == l->monitor) {
         link_event (l);
         return NULL;
@@ -399,8 +399,8 @@ make_record (const keys_t *k, const char *value, int tlp, const char *why_text,
     memcpy (rec->origin, k->pk, IM_NODE_ID_SIZE);
     im_id_generate (rec->id);
     rec->type = IM_TYPE_DOMAIN;
-    rec->tlp = (uint8_t) tlp;
-    rec->created = rec->modified = (int64_t) time (NULL);
+    rec->tlp = (uint8_t)tlp;
+    rec->created = rec->modified = (int64_t)time (NULL);
     snprintf (rec->value, sizeof rec->value, "%s", value);
     snprintf (rec->description, sizeof rec->description, "fake_peer: %s", why_text);
     if (im_record_sign (rec, k->sk, buf, bufsz, &len, err, sizeof err))
@@ -424,14 +424,14 @@ make_crafted (const keys_t *signer, const shape_t *sh, const char *value, uint8_
         im_id_generate (rec->id);
     rec->version = sh->version;
     rec->op = sh->revoke ? IM_OP_REVOKE : IM_OP_PUT;
-    rec->type = (uint8_t) sh->type;
-    rec->tlp = (uint8_t) sh->tlp;
-    rec->reach = (uint8_t) sh->reach;
+    rec->type = (uint8_t)sh->type;
+    rec->tlp = (uint8_t)sh->tlp;
+    rec->reach = (uint8_t)sh->reach;
     if (sh->confidence >= 0)
-        rec->confidence = (uint8_t) sh->confidence;
+        rec->confidence = (uint8_t)sh->confidence;
     else if (sh->revoke)
         rec->confidence = 0; /* as a tombstone of SPEC, "Tombstones" */
-    rec->created = rec->modified = (int64_t) time (NULL);
+    rec->created = rec->modified = (int64_t)time (NULL);
     rec->valid_until = sh->valid_until;
     if (im_ioc_normalise (sh->type, value, rec->value, sizeof rec->value, err,
                           sizeof err))
@@ -456,7 +456,7 @@ make_crafted (const keys_t *signer, const shape_t *sh, const char *value, uint8_
               "%s%s %s %.200s id %s v%llu, origin %s, hops %d, reach %s%s%s, "
               "%zu recipient(s), %zu tag(s)",
               sh->revoke ? "a tombstone of " : "", im_tlp_name (sh->tlp),
-              im_type_name (sh->type), rec->value, id, (unsigned long long) rec->version,
+              im_type_name (sh->type), rec->value, id, (unsigned long long)rec->version,
               signer->name, sh->hops, *reach ? reach : "unlimited",
               *until ? ", valid until " : "", until, sh->nto, sh->ntags);
     return len;
@@ -563,7 +563,7 @@ craft_records (inject_mode_t mode, const keys_t *k, const char *value,
     case MODE_CRAFT:
         len = make_crafted (signer, sh, value, recs[0], sizeof recs[0], &rec, what,
                             whatsz);
-        msg.entries[0].hops = (uint8_t) sh->hops;
+        msg.entries[0].hops = (uint8_t)sh->hops;
         break;
     default: die (EXIT_SETUP, "no records for mode %s", mode_names[mode]);
     }
@@ -669,8 +669,7 @@ run_inject (const keys_t *k, const char *endpoint, const char *server_hex,
                 /* It pulls again after applying the batch, from our cursor. */
                 if (msg.cursor != sent_cursor)
                     die (EXIT_OUTCOME, "surprise: pulled after %llu, we sent up to %llu",
-                         (unsigned long long) msg.cursor,
-                         (unsigned long long) sent_cursor);
+                         (unsigned long long)msg.cursor, (unsigned long long)sent_cursor);
                 printf ("sent %s: the target applied the batch\n", what);
                 link_close (&l);
                 return 0;
@@ -816,11 +815,11 @@ shape_option (shape_t *sh, int argc, char **argv, int *i)
         if (sh->tlp < 0)
             die (EXIT_SETUP, "--tlp: '%.40s' is not a TLP label", v);
         break;
-    case 2: sh->reach = (int) number_arg (a, v, 0, 255); break;
-    case 3: sh->hops = (int) number_arg (a, v, 0, 255); break;
-    case 4: sh->confidence = (int) number_arg (a, v, 0, 100); break;
+    case 2: sh->reach = (int)number_arg (a, v, 0, 255); break;
+    case 3: sh->hops = (int)number_arg (a, v, 0, 255); break;
+    case 4: sh->confidence = (int)number_arg (a, v, 0, 100); break;
     case 5:
-        if (im_time_parse (v, (int64_t) time (NULL), &sh->valid_until)
+        if (im_time_parse (v, (int64_t)time (NULL), &sh->valid_until)
             || sh->valid_until <= 0)
             die (EXIT_SETUP, "--valid-until: '%.40s' is not a time after the epoch", v);
         break;
@@ -845,7 +844,7 @@ shape_option (shape_t *sh, int argc, char **argv, int *i)
             die (EXIT_SETUP, "--id: '%.40s' is not a UUID", v);
         sh->has_id = 1;
         break;
-    default: sh->version = (uint64_t) number_arg (a, v, 1, INT64_MAX); break;
+    default: sh->version = (uint64_t)number_arg (a, v, 1, INT64_MAX); break;
     }
     return 1;
 }
@@ -893,7 +892,7 @@ main (int argc, char **argv)
             inject_mode_t m = MODE_NONE;
             for (int j = MODE_GOOD; j <= MODE_CRAFT; j++)
                 if (strcmp (a + 2, mode_names[j]) == 0)
-                    m = (inject_mode_t) j;
+                    m = (inject_mode_t)j;
             if (m == MODE_NONE || mode != MODE_NONE)
                 usage ();
             mode = m;

@@ -93,7 +93,7 @@ static pid_t g_workers[64];   /* in the parent: running workers */
 static void
 on_signal (int sig)
 {
-    (void) sig;
+    (void)sig;
     if (g_stop) { /* the second signal: no more waiting */
         for (int i = 0; i < MAXN; i++)
             if (g_daemons[i] > 0)
@@ -111,13 +111,13 @@ now_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
 sleep_ms (int ms)
 {
-    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
     while (nanosleep (&ts, &ts) == -1 && errno == EINTR && !g_stop)
         ;
 }
@@ -140,7 +140,7 @@ rnext (rng_t *r)
 static unsigned
 rnum (rng_t *r, unsigned n) /* 0 .. n-1 */
 {
-    return n ? (unsigned) (rnext (r) % n) : 0;
+    return n ? (unsigned)(rnext (r) % n) : 0;
 }
 
 static int
@@ -164,7 +164,7 @@ static unsigned
 rsubset (rng_t *r, unsigned n, unsigned base, unsigned size, unsigned avoid)
 {
     unsigned set = 0;
-    for (unsigned tries = 0; tries < 100 && (unsigned) __builtin_popcount (set) < size;
+    for (unsigned tries = 0; tries < 100 && (unsigned)__builtin_popcount (set) < size;
          tries++) {
         unsigned b = 1u << (base + rnum (r, n));
         if (!(b & avoid))
@@ -276,7 +276,7 @@ gen_policy (rng_t *r, mesh_t *m, pol_t *p, const char *name)
 {
     memset (p, 0, sizeof *p);
     snprintf (p->name, sizeof p->name, "%s", name);
-    p->max_tlp = CLEAR + (int) rnum (r, 4);
+    p->max_tlp = CLEAR + (int)rnum (r, 4);
     p->write_max_tlp = p->max_tlp != GREEN || chance (r, 50);
     if (chance (r, 25))
         p->types = rsubset (r, NTYPES, 1, 1 + rnum (r, 6), 0);
@@ -288,12 +288,12 @@ gen_policy (rng_t *r, mesh_t *m, pol_t *p, const char *name)
         p->tags = rsubset (r, NTAGS, 0, 1 + rnum (r, 3), 0);
     if (chance (r, 20))
         p->deny_tags = rsubset (r, NTAGS, 0, 1 + rnum (r, 2), p->tags);
-    p->min_conf = chance (r, 20) ? (int) rnum (r, 81) : -1;
+    p->min_conf = chance (r, 20) ? (int)rnum (r, 81) : -1;
     p->relay = !chance (r, 15);
     p->write_relay = !p->relay || chance (r, 30);
     if (p->relay && chance (r, 20)) {
         p->has_relay_origins = 1;
-        p->relay_origins = rsubset (r, (unsigned) m->n, 0, 1 + rnum (r, 4), 0);
+        p->relay_origins = rsubset (r, (unsigned)m->n, 0, 1 + rnum (r, 4), 0);
         p->relay_foreign = chance (r, 20);
     }
 }
@@ -302,8 +302,7 @@ static void
 gen_mesh (mesh_t *m)
 {
     rng_t r = { m->seed * 0x2545f4914f6cdd1dULL + 17 };
-    int n
-        = opt.nodes_min + (int) rnum (&r, (unsigned) (opt.nodes_max - opt.nodes_min + 1));
+    int n = opt.nodes_min + (int)rnum (&r, (unsigned)(opt.nodes_max - opt.nodes_min + 1));
     m->n = n;
     for (int i = 0; i < 64; i++)
         m->foreign_id[i] = "0123456789abcdef"[rnum (&r, 16)];
@@ -314,18 +313,18 @@ gen_mesh (mesh_t *m)
     for (int i = 0; i < n; i++)
         perm[i] = i;
     for (int i = n - 1; i > 0; i--) {
-        int j = (int) rnum (&r, (unsigned) i + 1), t = perm[i];
+        int j = (int)rnum (&r, (unsigned)i + 1), t = perm[i];
         perm[i] = perm[j];
         perm[j] = t;
     }
     for (int i = 1; i < n; i++) {
-        int a = perm[i], b = perm[rnum (&r, (unsigned) i)];
+        int a = perm[i], b = perm[rnum (&r, (unsigned)i)];
         m->adj[a][b] = m->adj[b][a] = 1;
         m->nlinks++;
     }
-    int extra = 1 + (int) rnum (&r, (unsigned) n / 2 + 1);
+    int extra = 1 + (int)rnum (&r, (unsigned)n / 2 + 1);
     for (int tries = 0; extra > 0 && tries < 200; tries++) {
-        int a = (int) rnum (&r, (unsigned) n), b = (int) rnum (&r, (unsigned) n);
+        int a = (int)rnum (&r, (unsigned)n), b = (int)rnum (&r, (unsigned)n);
         if (a == b || m->adj[a][b])
             continue;
         m->adj[a][b] = m->adj[b][a] = 1;
@@ -337,7 +336,7 @@ gen_mesh (mesh_t *m)
         node_t *nd = &m->node[u];
         snprintf (nd->name, sizeof nd->name, "n%d", u);
         nd->default_pol = -1;
-        nd->npols = (int) rnum (&r, MAXPOL);
+        nd->npols = (int)rnum (&r, MAXPOL);
         unsigned used = 0;
         for (int k = 0; k < nd->npols; k++) {
             unsigned pick;
@@ -368,7 +367,7 @@ gen_mesh (mesh_t *m)
                 snprintf (alias, sizeof alias, "n%d", v);
             copy_str (pc->name, sizeof pc->name, alias);
             pc->pol = m->node[u].npols && chance (&r, 75)
-                          ? (int) rnum (&r, (unsigned) m->node[u].npols)
+                          ? (int)rnum (&r, (unsigned)m->node[u].npols)
                           : -1;
             if (pc->pol >= 0 && pc->pol == m->node[u].default_pol && chance (&r, 50))
                 pc->pol = -1; /* the same policy, by omission */
@@ -378,7 +377,7 @@ gen_mesh (mesh_t *m)
                 pc->accept_types = rsubset (&r, NTYPES, 1, 3 + rnum (&r, 6), 0);
             if (!pc->accept_own && chance (&r, 10)) {
                 pc->has_accept_origins = 1;
-                pc->accept_origins = rsubset (&r, (unsigned) n, 0, 2 + rnum (&r, 4), 0);
+                pc->accept_origins = rsubset (&r, (unsigned)n, 0, 2 + rnum (&r, 4), 0);
                 pc->accept_foreign = chance (&r, 20);
             }
             else if (pc->accept_own && chance (&r, 20)) {
@@ -408,19 +407,19 @@ gen_mesh (mesh_t *m)
 
     /* The indicators. */
     m->nrec = opt.indicators;
-    m->rec = calloc ((size_t) m->nrec, sizeof *m->rec);
-    m->order = calloc ((size_t) m->nrec, sizeof *m->order);
-    unsigned tag = (unsigned) (m->seed % 100000);
+    m->rec = calloc ((size_t)m->nrec, sizeof *m->rec);
+    m->order = calloc ((size_t)m->nrec, sizeof *m->order);
+    unsigned tag = (unsigned)(m->seed % 100000);
     for (int k = 0; k < m->nrec; k++) {
         rec_t *x = &m->rec[k];
-        x->origin = (int) rnum (&r, (unsigned) n);
-        x->type = 1 + (int) rnum (&r, NTYPES);
-        x->tlp = CLEAR + (int) rnum (&r, 5);
-        x->conf = (int) rnum (&r, 101);
+        x->origin = (int)rnum (&r, (unsigned)n);
+        x->type = 1 + (int)rnum (&r, NTYPES);
+        x->tlp = CLEAR + (int)rnum (&r, 5);
+        x->conf = (int)rnum (&r, 101);
         static const int reaches[] = { 0, 1, 2, 3, UNLIMITED };
         x->reach = reaches[rnum (&r, 5)];
         if (chance (&r, 25)) {
-            x->recips = rsubset (&r, (unsigned) n, 0, 1 + rnum (&r, 3), 0);
+            x->recips = rsubset (&r, (unsigned)n, 0, 1 + rnum (&r, 3), 0);
             x->recip_foreign = chance (&r, 15);
         }
         else if (chance (&r, 2))
@@ -529,7 +528,7 @@ out_rule (const mesh_t *m, int u, int v, int h, const rec_t *x)
         return "out 14: a denied tag";
     if (p->min_conf >= 0 && x->conf < p->min_conf)
         return "out 15: below min-confidence";
-    (void) h;
+    (void)h;
     return NULL;
 }
 
@@ -598,8 +597,8 @@ list_bits (char *buf, size_t sz, unsigned bits, int base, int n, const char *con
     buf[0] = 0;
     for (int i = base; i < base + n; i++)
         if ((bits >> i) & 1)
-            o += (size_t) snprintf (buf + o, sz - o, "%s%s", o ? "," : "",
-                                    names ? names[i] : m->node[i].name);
+            o += (size_t)snprintf (buf + o, sz - o, "%s%s", o ? "," : "",
+                                   names ? names[i] : m->node[i].name);
 }
 
 static void
@@ -607,31 +606,31 @@ describe_policy (const pol_t *p, const mesh_t *m, char *buf, size_t sz)
 {
     char l[256];
     size_t o
-        = (size_t) snprintf (buf, sz, "%s[max-tlp=%s", p->name, tlp_names[p->max_tlp]);
+        = (size_t)snprintf (buf, sz, "%s[max-tlp=%s", p->name, tlp_names[p->max_tlp]);
     if (p->types) {
         list_bits (l, sizeof l, p->types, 1, NTYPES, type_names, m);
-        o += (size_t) snprintf (buf + o, sz - o, " types=%s", l);
+        o += (size_t)snprintf (buf + o, sz - o, " types=%s", l);
     }
     if (p->deny_types) {
         list_bits (l, sizeof l, p->deny_types, 1, NTYPES, type_names, m);
-        o += (size_t) snprintf (buf + o, sz - o, " deny-types=%s", l);
+        o += (size_t)snprintf (buf + o, sz - o, " deny-types=%s", l);
     }
     if (p->tags) {
         list_bits (l, sizeof l, p->tags, 0, NTAGS, tag_names, m);
-        o += (size_t) snprintf (buf + o, sz - o, " tags=%s", l);
+        o += (size_t)snprintf (buf + o, sz - o, " tags=%s", l);
     }
     if (p->deny_tags) {
         list_bits (l, sizeof l, p->deny_tags, 0, NTAGS, tag_names, m);
-        o += (size_t) snprintf (buf + o, sz - o, " deny-tags=%s", l);
+        o += (size_t)snprintf (buf + o, sz - o, " deny-tags=%s", l);
     }
     if (p->min_conf >= 0)
-        o += (size_t) snprintf (buf + o, sz - o, " min-confidence=%d", p->min_conf);
+        o += (size_t)snprintf (buf + o, sz - o, " min-confidence=%d", p->min_conf);
     if (!p->relay)
-        o += (size_t) snprintf (buf + o, sz - o, " relay=no");
+        o += (size_t)snprintf (buf + o, sz - o, " relay=no");
     if (p->has_relay_origins) {
         list_bits (l, sizeof l, p->relay_origins, 0, m->n, NULL, m);
-        o += (size_t) snprintf (buf + o, sz - o, " relay-origins=%s%s", l,
-                                p->relay_foreign ? ",<foreign>" : "");
+        o += (size_t)snprintf (buf + o, sz - o, " relay-origins=%s%s", l,
+                               p->relay_foreign ? ",<foreign>" : "");
     }
     snprintf (buf + o, sz - o, "]");
 }
@@ -641,17 +640,17 @@ describe_inbound (const peercfg_t *pc, const mesh_t *m, char *buf, size_t sz)
 {
     char l[256];
     size_t o
-        = (size_t) snprintf (buf, sz, "accept=%s", pc->accept_own ? "own" : "relayed");
+        = (size_t)snprintf (buf, sz, "accept=%s", pc->accept_own ? "own" : "relayed");
     if (pc->accept_types) {
         list_bits (l, sizeof l, pc->accept_types, 1, NTYPES, type_names, m);
-        o += (size_t) snprintf (buf + o, sz - o, " accept-types=%s", l);
+        o += (size_t)snprintf (buf + o, sz - o, " accept-types=%s", l);
     }
     if (pc->has_accept_origins) {
         list_bits (l, sizeof l, pc->accept_origins, 0, m->n, NULL, m);
-        o += (size_t) snprintf (buf + o, sz - o, " accept-origins=%s%s", l,
-                                pc->accept_foreign ? ",<foreign>" : "");
+        o += (size_t)snprintf (buf + o, sz - o, " accept-origins=%s%s", l,
+                               pc->accept_foreign ? ",<foreign>" : "");
     }
-    (void) o;
+    (void)o;
 }
 
 static void
@@ -790,10 +789,10 @@ free_port (int *given, int ngiven)
 {
     static unsigned state;
     if (!state)
-        state = (unsigned) getpid () * 2654435761u ^ (unsigned) now_ms ();
+        state = (unsigned)getpid () * 2654435761u ^ (unsigned)now_ms ();
     for (int tries = 0; tries < 1000; tries++) {
         state = state * 1103515245u + 12345u;
-        int port = 20000 + (int) ((state >> 8) % 12000);
+        int port = 20000 + (int)((state >> 8) % 12000);
         int dup = 0;
         for (int i = 0; i < ngiven; i++)
             dup |= given[i] == port;
@@ -804,9 +803,9 @@ free_port (int *given, int ngiven)
             return -1;
         struct sockaddr_in a = { 0 };
         a.sin_family = AF_INET;
-        a.sin_port = htons ((uint16_t) port);
+        a.sin_port = htons ((uint16_t)port);
         a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-        int ok = bind (s, (struct sockaddr *) &a, sizeof a) == 0;
+        int ok = bind (s, (struct sockaddr *)&a, sizeof a) == 0;
         close (s);
         if (ok)
             return port;
@@ -817,9 +816,9 @@ free_port (int *given, int ngiven)
 static int
 rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    (void) st;
-    (void) flag;
-    (void) ftw;
+    (void)st;
+    (void)flag;
+    (void)ftw;
     return remove (path);
 }
 
@@ -857,7 +856,7 @@ ctl_call (mesh_t *m, int u, const char *command, const char *body, int timeout_m
     int64_t end = now_ms () + timeout_ms;
     while (!which && !g_stop && now_ms () < end) {
         int64_t left = end - now_ms ();
-        which = zpoller_wait (poller, (int) (left < 100 ? left : 100));
+        which = zpoller_wait (poller, (int)(left < 100 ? left : 100));
         if (!which && zpoller_terminated (poller))
             break;
     }
@@ -994,7 +993,7 @@ write_config (mesh_t *m, int u)
         return -1;
     /* How names are written is drawn from a stream of its own, so that it
      * does not shift the rest. */
-    rng_t r = { m->seed * 31 + (uint64_t) u * 7919 + 1 };
+    rng_t r = { m->seed * 31 + (uint64_t)u * 7919 + 1 };
     fprintf (f, "\n#   policy_prop: mesh seed %llu\n", m->seed);
     if (m->node[u].pols_first) {
         write_policies (m, u, f, &r);
@@ -1022,7 +1021,7 @@ cli_all (mesh_t *m, const char *what, const char *const *args, const char *in_su
     for (int u = 0; u < m->n; u++) {
         char *argv[WORDS + 1];
         int a = 0;
-        argv[a++] = (char *) opt.intelmesh;
+        argv[a++] = (char *)opt.intelmesh;
         for (int i = 0; args[i] && a < WORDS; i++, a++) {
             char *w = words[u][a];
             size_t o = 0;
@@ -1136,7 +1135,7 @@ start_nodes (mesh_t *m)
         node_t *nd = &m->node[u];
         char log[512];
         snprintf (log, sizeof log, "%s/%s.log", m->root, nd->name);
-        char *argv[] = { (char *) opt.intelmeshd, "-d", nd->dir, "--foreground", NULL };
+        char *argv[] = { (char *)opt.intelmeshd, "-d", nd->dir, "--foreground", NULL };
         nd->pid = spawn (argv, NULL, NULL, log);
         g_daemons[u] = nd->pid;
         if (nd->pid < 0) {
@@ -1185,7 +1184,7 @@ publish (mesh_t *m)
     int *line_rec[MAXN] = { NULL };
     int bad = 0;
     for (int u = 0; u < m->n && !bad; u++) {
-        line_rec[u] = calloc ((size_t) m->nrec + 1, sizeof (int));
+        line_rec[u] = calloc ((size_t)m->nrec + 1, sizeof (int));
         char path[512];
         snprintf (path, sizeof path, "%s/%s.jsonl", m->root, m->node[u].name);
         FILE *f = line_rec[u] ? fopen (path, "w") : NULL;
@@ -1247,7 +1246,7 @@ publish (mesh_t *m)
             if (next)
                 *next++ = 0;
             json_t *o = json_loads (line, 0, NULL);
-            long ln = (long) json_integer_value (json_object_get (o, "line"));
+            long ln = (long)json_integer_value (json_object_get (o, "line"));
             const char *id = json_string_value (json_object_get (o, "id"));
             const char *err = json_string_value (json_object_get (o, "error"));
             if (ln < 1 || ln > count[u]) {
@@ -1288,8 +1287,8 @@ static const mesh_t *sort_mesh;
 static int
 cmp_order (const void *a, const void *b)
 {
-    return strcmp (sort_mesh->rec[*(const int *) a].id,
-                   sort_mesh->rec[*(const int *) b].id);
+    return strcmp (sort_mesh->rec[*(const int *)a].id,
+                   sort_mesh->rec[*(const int *)b].id);
 }
 
 static int
@@ -1382,8 +1381,8 @@ oracle_path (const mesh_t *m, const rec_t *x, int v, char *buf, size_t sz)
     size_t o = 0;
     buf[0] = 0;
     for (int i = len - 1; i >= 0; i--)
-        o += (size_t) snprintf (buf + o, sz - o, "%s%s", i == len - 1 ? "" : " -> ",
-                                m->node[path[i]].name);
+        o += (size_t)snprintf (buf + o, sz - o, "%s%s", i == len - 1 ? "" : " -> ",
+                               m->node[path[i]].name);
 }
 
 static void
@@ -1441,7 +1440,7 @@ explain_discrepancy (mesh_t *m, const rec_t *x, int v, int leak)
             continue;
         }
         json_t *sent = json_object_get (reply, "sent");
-        int hops = (int) json_integer_value (json_object_get (reply, "hops"));
+        int hops = (int)json_integer_value (json_object_get (reply, "hops"));
         int shared = json_is_true (json_object_get (reply, "shared"));
         char verdict[300];
         if (x->dist[u] < 0)
@@ -1490,7 +1489,7 @@ check_refusals (mesh_t *m)
                         m,
                         "SENT-VIOLATION: %s refused %lld record(s) from peer %s as '%s' "
                         "(a correct sender never sends those)",
-                        m->node[u].name, (long long) c, name ? name : "?", reasons[k]);
+                        m->node[u].name, (long long)c, name ? name : "?", reasons[k]);
                 }
             }
         }
@@ -1527,8 +1526,8 @@ report_links (mesh_t *m)
                 diag (m,
                       "LINK STUCK: %s lags behind its peer %s by %lld change(s), and %s "
                       "behind it by %lld (see %s/%s.log)",
-                      m->node[u].name, name, (long long) lag_in, name,
-                      (long long) lag_out, m->root, m->node[u].name);
+                      m->node[u].name, name, (long long)lag_in, name, (long long)lag_out,
+                      m->root, m->node[u].name);
         }
         json_decref (reply);
     }
@@ -1700,9 +1699,9 @@ run_mesh (mesh_t *m)
         sort_mesh = m;
         for (int k = 0; k < m->nrec; k++)
             m->order[k] = k;
-        qsort (m->order, (size_t) m->nrec, sizeof *m->order, cmp_order);
+        qsort (m->order, (size_t)m->nrec, sizeof *m->order, cmp_order);
         /* Converge: poll until every node holds the oracle's set. */
-        int64_t end = now_ms () + (int64_t) opt.timeout_s * 1000;
+        int64_t end = now_ms () + (int64_t)opt.timeout_s * 1000;
         int done = 0;
         while (!done && !g_stop && now_ms () < end) {
             if (!daemons_alive (m)) {
@@ -1713,7 +1712,7 @@ run_mesh (mesh_t *m)
             listed = collect (m, strangers, &nstrangers, 20) == 0;
             done = listed && converged (m, nstrangers);
             if (getenv ("POLICY_PROP_DEBUG"))
-                fprintf (stderr, "collect took %lld ms\n", (long long) (now_ms () - tc));
+                fprintf (stderr, "collect took %lld ms\n", (long long)(now_ms () - tc));
             if (getenv ("POLICY_PROP_DEBUG") && listed) {
                 int miss = 0, extra = 0;
                 for (int k = 0; k < m->nrec; k++) {
@@ -1721,7 +1720,7 @@ run_mesh (mesh_t *m)
                     extra += __builtin_popcount (m->rec[k].held & ~m->rec[k].holders);
                 }
                 fprintf (stderr, "%lld ms: %d missing, %d extra\n",
-                         (long long) (now_ms () - t_pub), miss, extra);
+                         (long long)(now_ms () - t_pub), miss, extra);
                 for (int k = 0; k < m->nrec && miss + extra <= 12; k++)
                     for (int v = 0; v < m->n; v++)
                         if (((m->rec[k].holders ^ m->rec[k].held) >> v) & 1) {
@@ -1846,9 +1845,9 @@ run_mesh (mesh_t *m)
               "mesh %d (seed %llu): %d deliveries expected, %d stopped by the rules; "
               "nodes up "
               "in %lld ms, published in %lld ms, converged in %lld ms, %lld ms in all",
-              m->idx, m->seed, expected, stopped, (long long) (t_up - t0),
-              (long long) (t_pub - t_up), (long long) (t_conv - t_pub),
-              (long long) (now_ms () - t0));
+              m->idx, m->seed, expected, stopped, (long long)(t_up - t0),
+              (long long)(t_pub - t_up), (long long)(t_conv - t_pub),
+              (long long)(now_ms () - t0));
     for (int u = 0; u < m->n; u++)
         zsock_destroy (&m->node[u].ctl);
     free (m->rec);
@@ -1911,43 +1910,43 @@ main (int argc, char **argv)
         case 's':
             if (num_arg ("--seed", optarg, 0, LLONG_MAX / 2, &v))
                 return 2;
-            opt.seed = (unsigned long long) v;
+            opt.seed = (unsigned long long)v;
             have_seed = 1;
             break;
         case 'c':
             if (num_arg ("--count", optarg, 1, 1000000, &v))
                 return 2;
-            opt.count = (int) v;
+            opt.count = (int)v;
             break;
         case 'm':
             if (num_arg ("--nodes-min", optarg, 2, MAXN, &v))
                 return 2;
-            opt.nodes_min = (int) v;
+            opt.nodes_min = (int)v;
             break;
         case 'M':
             if (num_arg ("--nodes-max", optarg, 2, MAXN, &v))
                 return 2;
-            opt.nodes_max = (int) v;
+            opt.nodes_max = (int)v;
             break;
         case 'i':
             if (num_arg ("--indicators", optarg, 1, 50000, &v))
                 return 2;
-            opt.indicators = (int) v;
+            opt.indicators = (int)v;
             break;
         case 't':
             if (num_arg ("--timeout", optarg, 1, 3600, &v))
                 return 2;
-            opt.timeout_s = (int) v;
+            opt.timeout_s = (int)v;
             break;
         case 'S':
             if (num_arg ("--settle", optarg, 0, 600000, &v))
                 return 2;
-            opt.settle_ms = (int) v;
+            opt.settle_ms = (int)v;
             break;
         case 'j':
             if (num_arg ("--jobs", optarg, 1, 64, &v))
                 return 2;
-            opt.jobs = (int) v;
+            opt.jobs = (int)v;
             break;
         case 'k': opt.keep = 1; break;
         case 'n': opt.no_rules = 1; break;
@@ -1987,7 +1986,7 @@ main (int argc, char **argv)
     setvbuf (stdout, NULL, _IOLBF, 0);
 
     printf ("# policy_prop: seeds %llu to %llu, %d to %d nodes, %d indicators a mesh\n",
-            opt.seed, opt.seed + (unsigned long long) opt.count - 1, opt.nodes_min,
+            opt.seed, opt.seed + (unsigned long long)opt.count - 1, opt.nodes_min,
             opt.nodes_max, opt.indicators);
 
     /* Each mesh in a child of its own: its output goes to a file that is
@@ -1998,9 +1997,9 @@ main (int argc, char **argv)
         int done, rc;
         int64_t started;
     } job_t;
-    job_t *jobs = calloc ((size_t) opt.count, sizeof *jobs);
+    job_t *jobs = calloc ((size_t)opt.count, sizeof *jobs);
     int next_start = 0, next_print = 0, failed = 0, running = 0;
-    int64_t worker_limit = (int64_t) opt.timeout_s * 1000 + 120000;
+    int64_t worker_limit = (int64_t)opt.timeout_s * 1000 + 120000;
     while (next_print < opt.count) {
         while (!g_stop && running < opt.jobs && next_start < opt.count) {
             job_t *j = &jobs[next_start];
@@ -2016,7 +2015,7 @@ main (int argc, char **argv)
                 zsys_handler_set (NULL);
                 memset (g_workers, 0, sizeof g_workers);
                 mesh_t *m = calloc (1, sizeof *m);
-                m->seed = opt.seed + (unsigned long long) next_start;
+                m->seed = opt.seed + (unsigned long long)next_start;
                 m->idx = next_start + 1;
                 fcntl (fd, F_SETFD, FD_CLOEXEC); /* not for the daemons */
                 m->out = fdopen (fd, "w");
@@ -2057,7 +2056,7 @@ main (int argc, char **argv)
                     r = waitpid (j->pid, &status, 0);
                 }
                 printf ("# mesh %d overran %lld s: stopped\n", i + 1,
-                        (long long) worker_limit / 1000);
+                        (long long)worker_limit / 1000);
                 status = 1 << 8;
             }
             if (r == j->pid) {
@@ -2071,7 +2070,7 @@ main (int argc, char **argv)
         }
         while (next_print < next_start && jobs[next_print].done) {
             job_t *j = &jobs[next_print];
-            unsigned long long seed = opt.seed + (unsigned long long) next_print;
+            unsigned long long seed = opt.seed + (unsigned long long)next_print;
             /* The same mesh, generated again here, for the test line. */
             mesh_t *m = calloc (1, sizeof *m);
             m->seed = seed;
@@ -2096,7 +2095,7 @@ main (int argc, char **argv)
         if (g_stop && running == 0) {
             for (int i = next_print; i < opt.count; i++)
                 printf ("not ok %d - mesh %d (seed %llu): not run (interrupted)\n", i + 1,
-                        i + 1, opt.seed + (unsigned long long) i);
+                        i + 1, opt.seed + (unsigned long long)i);
             failed += opt.count - next_print;
             next_print = opt.count;
             break;

@@ -39,32 +39,37 @@ tap_ok_ (int pass, const char *file, int line, const char *fmt, ...)
 }
 
 static inline int
-tap_is_ (const char *got, const char *want, const char *file, int line,
-         const char *fmt, ...)
+tap_is_ (const char *got, const char *want, const char *file, int line, const char *fmt,
+         ...)
 {
-    int pass = (got == NULL && want == NULL)
-               || (got && want && strcmp (got, want) == 0);
+    int pass = (got == NULL && want == NULL) || (got && want && strcmp (got, want) == 0);
     va_list ap;
     va_start (ap, fmt);
     tap_vreport_ (pass, file, line, fmt, ap);
     va_end (ap);
     if (!pass)
-        printf ("#          got: '%s'\n#     expected: '%s'\n",
-                got ? got : "(null)", want ? want : "(null)");
+        printf ("#          got: '%s'\n#     expected: '%s'\n", got ? got : "(null)",
+                want ? want : "(null)");
     return pass;
 }
 
 static inline int
-tap_cmp_ok_ (long long a, const char *op, long long b, const char *file,
-             int line, const char *fmt, ...)
+tap_cmp_ok_ (long long a, const char *op, long long b, const char *file, int line,
+             const char *fmt, ...)
 {
     int pass;
-    if (strcmp (op, "==") == 0) pass = a == b;
-    else if (strcmp (op, "!=") == 0) pass = a != b;
-    else if (strcmp (op, "<") == 0) pass = a < b;
-    else if (strcmp (op, "<=") == 0) pass = a <= b;
-    else if (strcmp (op, ">") == 0) pass = a > b;
-    else if (strcmp (op, ">=") == 0) pass = a >= b;
+    if (strcmp (op, "==") == 0)
+        pass = a == b;
+    else if (strcmp (op, "!=") == 0)
+        pass = a != b;
+    else if (strcmp (op, "<") == 0)
+        pass = a < b;
+    else if (strcmp (op, "<=") == 0)
+        pass = a <= b;
+    else if (strcmp (op, ">") == 0)
+        pass = a > b;
+    else if (strcmp (op, ">=") == 0)
+        pass = a >= b;
     else {
         printf ("# cmp_ok: unknown operator '%s'\n", op);
         pass = 0;
@@ -105,16 +110,26 @@ typedef struct {
     const char *name;
     void (*fn) (void);
 } tap_test_t;
-#define TAP_TEST(fn) { #fn, fn }
-#define TAP_DIAG(text) { text, NULL }
-#define TAP_END { NULL, NULL }
+#define TAP_TEST(fn)                                                                     \
+    {                                                                                    \
+#fn, fn                                                                          \
+    }
+#define TAP_DIAG(text)                                                                   \
+    {                                                                                    \
+        text, NULL                                                                       \
+    }
+#define TAP_END                                                                          \
+    {                                                                                    \
+        NULL, NULL                                                                       \
+    }
 
 /* NAME or test_NAME names TEST. */
 static inline int
 tap_named_ (const tap_test_t *test, const char *name)
 {
     return strcmp (test->name, name) == 0
-           || (strncmp (test->name, "test_", 5) == 0 && strcmp (test->name + 5, name) == 0);
+           || (strncmp (test->name, "test_", 5) == 0
+               && strcmp (test->name + 5, name) == 0);
 }
 
 /* Runs the tests of TABLE (ended by { NULL, NULL }) as the command line says:
@@ -164,9 +179,14 @@ tap_main (int argc, char **argv, const tap_test_t *table)
 
 #define ok(cond, ...) tap_ok_ (!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 #define is(got, want, ...) tap_is_ ((got), (want), __FILE__, __LINE__, __VA_ARGS__)
-#define cmp_ok(a, op, b, ...) \
-    tap_cmp_ok_ ((long long) (a), (op), (long long) (b), __FILE__, __LINE__, __VA_ARGS__)
-#define BAIL_OUT(...) \
-    do { printf ("Bail out! "); printf (__VA_ARGS__); printf ("\n"); exit (1); } while (0)
+#define cmp_ok(a, op, b, ...)                                                            \
+    tap_cmp_ok_ ((long long)(a), (op), (long long)(b), __FILE__, __LINE__, __VA_ARGS__)
+#define BAIL_OUT(...)                                                                    \
+    do {                                                                                 \
+        printf ("Bail out! ");                                                           \
+        printf (__VA_ARGS__);                                                            \
+        printf ("\n");                                                                   \
+        exit (1);                                                                        \
+    } while (0)
 
 #endif

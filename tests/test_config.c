@@ -31,7 +31,7 @@ write_file (const char *path, const char *text, mode_t mode)
 {
     int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, mode);
     size_t len = strlen (text);
-    if (fd < 0 || write (fd, text, len) != (ssize_t) len || close (fd) != 0)
+    if (fd < 0 || write (fd, text, len) != (ssize_t)len || close (fd) != 0)
         BAIL_OUT ("cannot write %s: %s", path, strerror (errno));
 }
 
@@ -45,7 +45,7 @@ read_file (const char *path, char *buf, size_t bufsz)
     size_t n = fread (buf, 1, bufsz - 1, f);
     buf[n] = '\0';
     fclose (f);
-    return (long) n;
+    return (long)n;
 }
 
 /* Runs FN (DIR) in a child process and returns its exit status, or -1. */
@@ -67,9 +67,9 @@ in_child (int (*fn) (const char *dir), const char *dir)
 /* --- The data directory ------------------------------------------------- */
 
 typedef struct {
-    const char *opt;        /* -d */
-    const char *env;        /* $INTELMESH_DIR, NULL: unset */
-    const char *want;       /* NULL: this user's default */
+    const char *opt;  /* -d */
+    const char *env;  /* $INTELMESH_DIR, NULL: unset */
+    const char *want; /* NULL: this user's default */
 } resolve_t;
 
 static void
@@ -200,12 +200,12 @@ static void
 test_names (void)
 {
     static const char *good[] = {
-        "a", "Z", "7", "cert-ee", "CERT.EE", "node_1", "a.b-c_d", "-", "..",
-        &NAME_65[1],
+        "a", "Z", "7", "cert-ee", "CERT.EE", "node_1", "a.b-c_d", "-", "..", &NAME_65[1],
     };
     static const char *bad[] = {
-        "", NAME_65, "cert ee", " cert", "cert ", "cert/ee", "cert:ee", "cert@ee",
-        "c\xc3\xa9rt", "cert\tee", "cert\nee", "cert\"ee", "cert'ee", "a+b", "a,b",
+        "",         NAME_65,    "cert ee", " cert",       "cert ",
+        "cert/ee",  "cert:ee",  "cert@ee", "c\xc3\xa9rt", "cert\tee",
+        "cert\nee", "cert\"ee", "cert'ee", "a+b",         "a,b",
     };
     for (size_t i = 0; i < COUNT (good); i++)
         ok (im_name_valid (good[i]) == 1, "'%s' is a valid node name", good[i]);
@@ -222,17 +222,40 @@ static void
 test_endpoints (void)
 {
     static const char *good[] = {
-        "tcp://127.0.0.1:7651", "tcp://*:7650", "tcp://0.0.0.0:1", "tcp://[::1]:7650",
-        "tcp://node.example.org:65535", "tcp://eth0:7650",
-        "ipc:///tmp/intelmesh.sock", "ipc://@intelmesh", "ipc://x",
+        "tcp://127.0.0.1:7651",
+        "tcp://*:7650",
+        "tcp://0.0.0.0:1",
+        "tcp://[::1]:7650",
+        "tcp://node.example.org:65535",
+        "tcp://eth0:7650",
+        "ipc:///tmp/intelmesh.sock",
+        "ipc://@intelmesh",
+        "ipc://x",
     };
     static const char *bad[] = {
-        "", "tcp://", "tcp://host", "tcp://host:", "tcp://:7650", "tcp://:*",
-        "tcp://host:0", "tcp://host:65536", "tcp://host:99999999999999999999",
-        "tcp://host:-1", "tcp://host:80x", "tcp://host:0x50", "tcp://ho st:80",
-        "tcp://host\t:80", "tcp://ho st:*", "ipc://", "udp://host:80",
-        "pgm://eth0;239.1.1.1:5555", "inproc://x", "http://host:80", "tcp:/host:80",
-        "host:80", "tcp//host:80",
+        "",
+        "tcp://",
+        "tcp://host",
+        "tcp://host:",
+        "tcp://:7650",
+        "tcp://:*",
+        "tcp://host:0",
+        "tcp://host:65536",
+        "tcp://host:99999999999999999999",
+        "tcp://host:-1",
+        "tcp://host:80x",
+        "tcp://host:0x50",
+        "tcp://ho st:80",
+        "tcp://host\t:80",
+        "tcp://ho st:*",
+        "ipc://",
+        "udp://host:80",
+        "pgm://eth0;239.1.1.1:5555",
+        "inproc://x",
+        "http://host:80",
+        "tcp:/host:80",
+        "host:80",
+        "tcp//host:80",
         /* A wildcard port binds, but neither `intelmesh tail` nor a partner can
          * dial it. */
         "tcp://127.0.0.1:*",
@@ -260,9 +283,9 @@ test_endpoints (void)
 /* --- The configuration file --------------------------------------------- */
 
 typedef struct {
-    const char *what;       /* for the test names */
-    const char *text;       /* the file */
-    const char *why;        /* what the error must name */
+    const char *what; /* for the test names */
+    const char *text; /* the file */
+    const char *why;  /* what the error must name */
 } bad_conf_t;
 
 static const bad_conf_t bad_confs[] = {
@@ -346,7 +369,7 @@ test_config_file (void)
     is (cfg.listen, "tcp://192.0.2.10:7650", "the listen endpoint round-trips");
     is (cfg.pub_endpoint, "tcp://127.0.0.1:7651", "the PUB endpoint round-trips");
     cmp_ok (cfg.heartbeat, "==", 5, "the heartbeat is 5 seconds");
-    cmp_ok (cfg.map_size, "==", (size_t) 1 << 30, "the map size is 1 GiB");
+    cmp_ok (cfg.map_size, "==", (size_t)1 << 30, "the map size is 1 GiB");
     cmp_ok (cfg.syslog, "==", 0, "syslog is off");
 
     errno = 0;
@@ -354,7 +377,7 @@ test_config_file (void)
                                   err, sizeof err);
     ok (rc == -1 && errno == EEXIST, "writing the default again is refused with EEXIST");
     ok (im_config_load (dir, &cfg, err, sizeof err) == 0
-        && strcmp (cfg.name, "cert-ee") == 0,
+            && strcmp (cfg.name, "cert-ee") == 0,
         "the refused write left the file as it was");
 
     /* Refused files: each names its setting. */
@@ -375,23 +398,25 @@ test_config_file (void)
     write_file (path, "node\n    name = solo\n", 0640);
     rc = im_config_load (dir, &cfg, err, sizeof err);
     ok (rc == 0 && strcmp (cfg.name, "solo") == 0 && cfg.listen[0] == '\0'
-        && strcmp (cfg.pub_endpoint, IM_DEFAULT_PUB) == 0 && cfg.heartbeat == 5
-        && cfg.map_size == (size_t) 1 << 30 && cfg.syslog == 0,
+            && strcmp (cfg.pub_endpoint, IM_DEFAULT_PUB) == 0 && cfg.heartbeat == 5
+            && cfg.map_size == (size_t)1 << 30 && cfg.syslog == 0,
         "a file with only a name gets the defaults for everything else");
     write_file (path, "", 0640);
     rc = im_config_load (dir, &cfg, err, sizeof err);
     ok (rc == 0 && strcmp (cfg.name, "intelmesh") == 0 && cfg.heartbeat == 5,
         "an empty file gives the defaults");
-    write_file (path, "pub\n    heartbeat = 1\nstore\n    map-size = 1048576\n"
-                      "log\n    syslog = 1\n", 0640);
+    write_file (path,
+                "pub\n    heartbeat = 1\nstore\n    map-size = 1048576\n"
+                "log\n    syslog = 1\n",
+                0640);
     rc = im_config_load (dir, &cfg, err, sizeof err);
-    ok (rc == 0 && cfg.heartbeat == 1 && cfg.map_size == (size_t) 1 << 20
-        && cfg.syslog == 1,
+    ok (rc == 0 && cfg.heartbeat == 1 && cfg.map_size == (size_t)1 << 20
+            && cfg.syslog == 1,
         "the lowest heartbeat and map size and syslog 1 are accepted");
     write_file (path, "pub\n    heartbeat = 3600\nstore\n    map-size = 1099511627776\n",
                 0640);
     rc = im_config_load (dir, &cfg, err, sizeof err);
-    ok (rc == 0 && cfg.heartbeat == 3600 && cfg.map_size == (size_t) 1 << 40,
+    ok (rc == 0 && cfg.heartbeat == 3600 && cfg.map_size == (size_t)1 << 40,
         "the highest heartbeat and map size are accepted");
     write_file (path, "pub\n    endpoint = \"ipc:///tmp/im-pub.sock\"\n", 0640);
     rc = im_config_load (dir, &cfg, err, sizeof err);
@@ -910,18 +935,37 @@ test_policy_edit (void)
         int create;
         const char *keys[2], *values[2];
     } unloadable[] = {
-        { "a peer policy naming a missing policy", "peer", "alpha", 0,
-          { "policy" }, { "missing" } },
+        { "a peer policy naming a missing policy",
+          "peer",
+          "alpha",
+          0,
+          { "policy" },
+          { "missing" } },
         { "max-tlp = red", "policy", "partners", 0, { "max-tlp" }, { "red" } },
-        { "an unknown key in a policy", "policy", "partners", 0, { "colour" },
+        { "an unknown key in a policy",
+          "policy",
+          "partners",
+          0,
+          { "colour" },
           { "red" } },
         { "a rate of -1", "peer", "alpha", 0, { "rate" }, { "-1" } },
-        { "accept = own with accept-origins naming a node not the peer", "peer", "alpha",
-          0, { "accept", "accept-origins" },
+        { "accept = own with accept-origins naming a node not the peer",
+          "peer",
+          "alpha",
+          0,
+          { "accept", "accept-origins" },
           { "own", "0000000000000000000000000000000000000000000000000000000000000001" } },
-        { "a new policy with relay = no and relay-origins", "policy", "new", 1,
-          { "relay", "relay-origins" }, { "no", "alpha" } },
-        { "a new policy of a bad name", "policy", "bad name", 1, { "max-tlp" },
+        { "a new policy with relay = no and relay-origins",
+          "policy",
+          "new",
+          1,
+          { "relay", "relay-origins" },
+          { "no", "alpha" } },
+        { "a new policy of a bad name",
+          "policy",
+          "bad name",
+          1,
+          { "max-tlp" },
           { "clear" } },
     };
     for (size_t i = 0; i < COUNT (unloadable); i++) {
@@ -1129,7 +1173,7 @@ test_pidfile (void)
     char err[256];
     fd = im_pidfile_acquire (dir, &holder, err, sizeof err);
     ok (fd >= 0, "the first acquire takes the lock");
-    snprintf (want, sizeof want, "%ld\n", (long) getpid ());
+    snprintf (want, sizeof want, "%ld\n", (long)getpid ());
     is (read_fd (fd, text, sizeof text), want, "the pid file holds our pid");
 
     rc = in_child (child_acquire_refused, dir);
@@ -1197,8 +1241,8 @@ all_hex (const char *s, size_t len)
 
 typedef struct {
     const char *what;
-    const char *key;        /* the line to damage */
-    int how;                /* CUT, BAD_DIGIT, FLIP_AT_64, RENAME, EMPTY */
+    const char *key; /* the line to damage */
+    int how;         /* CUT, BAD_DIGIT, FLIP_AT_64, RENAME, EMPTY */
 } corruption_t;
 
 enum { CUT, BAD_DIGIT, FLIP_AT_64, RENAME, EMPTY };
@@ -1240,9 +1284,12 @@ test_identity (void)
         { "a sign-secret whose public half does not match its seed", "sign-secret",
           FLIP_AT_64 },
     };
-    static const struct { mode_t mode; int refused; } modes[] = {
-        { 0644, 1 }, { 0640, 1 }, { 0604, 1 }, { 0660, 1 }, { 0601, 1 }, { 0610, 1 },
-        { 0600, 0 }, { 0400, 0 },
+    static const struct {
+        mode_t mode;
+        int refused;
+    } modes[] = {
+        { 0644, 1 }, { 0640, 1 }, { 0604, 1 }, { 0660, 1 },
+        { 0601, 1 }, { 0610, 1 }, { 0600, 0 }, { 0400, 0 },
     };
     char dir[64], keys[128], secret[128], public_path[128], err[512];
     char card[IM_CARD_MAX], copy[IM_CARD_MAX], *fields[8];
@@ -1266,7 +1313,9 @@ test_identity (void)
     char missing[128];
     errno = 0;
     ok (im_identity_create (sub_path (missing, sizeof missing, dir, "no/such"), err,
-                            sizeof err) == NULL && errno == ENOENT,
+                            sizeof err)
+                == NULL
+            && errno == ENOENT,
         "create in a missing directory fails with ENOENT");
     errno = 0;
     err[0] = '\0';
@@ -1328,14 +1377,17 @@ test_identity (void)
         "the card's fourth field is the CURVE public key in hex");
     is (fields[4], "tcp://192.0.2.10:7650", "the card's fifth field is the endpoint");
     ok (!strstr (card, seed_hex) && !strstr (card, sign_hex)
-        && !strstr (card, curve_sec_hex) && !strstr (card, im_identity_curve_secret (id)),
+            && !strstr (card, curve_sec_hex)
+            && !strstr (card, im_identity_curve_secret (id)),
         "the card holds no secret key, in hex or Z85");
     rc = im_identity_card (id, "cert-ee", NULL, card, sizeof card);
     ok (rc == 0 && card_fields (card, copy, sizeof copy, fields) == 5
-        && strcmp (fields[4], "-") == 0, "a card without an endpoint ends with '-'");
+            && strcmp (fields[4], "-") == 0,
+        "a card without an endpoint ends with '-'");
     rc = im_identity_card (id, "cert-ee", "", card, sizeof card);
     ok (rc == 0 && card_fields (card, copy, sizeof copy, fields) == 5
-        && strcmp (fields[4], "-") == 0, "a card with an empty endpoint ends with '-'");
+            && strcmp (fields[4], "-") == 0,
+        "a card with an empty endpoint ends with '-'");
     errno = 0;
     rc = im_identity_card (id, "cert-ee", "tcp://192.0.2.10:7650", card, 100);
     ok (rc == -1 && errno == ENOSPC, "a card that does not fit is ENOSPC");
@@ -1359,8 +1411,10 @@ test_identity (void)
     is (im_identity_curve_public (again), im_identity_curve_public (id),
         "the loaded CURVE public key is the created one");
     ok (memcmp (im_identity_sign_secret (again), im_identity_sign_secret (id),
-                IM_SECRET_KEY_SIZE) == 0
-        && strcmp (im_identity_curve_secret (again), im_identity_curve_secret (id)) == 0,
+                IM_SECRET_KEY_SIZE)
+                == 0
+            && strcmp (im_identity_curve_secret (again), im_identity_curve_secret (id))
+                   == 0,
         "the loaded secrets are the created ones");
 
     /* A loaded identity signs records that verify as its node's. */
@@ -1390,14 +1444,13 @@ test_identity (void)
         if (modes[i].refused) {
             ok (again == NULL && errno == EPERM,
                 "a secret file of mode %04o is refused with EPERM",
-                (unsigned) modes[i].mode);
+                (unsigned)modes[i].mode);
             ok (strstr (err, "chmod 600") != NULL,
-                "the error for mode %04o says to chmod 600",
-                (unsigned) modes[i].mode);
+                "the error for mode %04o says to chmod 600", (unsigned)modes[i].mode);
         }
         else
             ok (again != NULL, "a secret file of mode %04o loads",
-                (unsigned) modes[i].mode);
+                (unsigned)modes[i].mode);
         im_identity_destroy (&again);
     }
     chmod (secret, 0600);
@@ -1419,8 +1472,9 @@ test_identity (void)
     }
     write_file (secret, orig, 0600);
     again = im_identity_load (dir, err, sizeof err);
-    ok (again != NULL && memcmp (im_identity_node (again), im_identity_node (id),
-                                 IM_NODE_ID_SIZE) == 0,
+    ok (again != NULL
+            && memcmp (im_identity_node (again), im_identity_node (id), IM_NODE_ID_SIZE)
+                   == 0,
         "the restored secret file loads again");
     im_identity_destroy (&again);
 
@@ -1433,18 +1487,12 @@ test_identity (void)
     remove_dir (dir);
 }
 
-static const tap_test_t tests[] = {
-    TAP_TEST (test_dir_resolve),
-    TAP_TEST (test_names),
-    TAP_TEST (test_endpoints),
-    TAP_TEST (test_config_file),
-    TAP_TEST (test_policy_load),
-    TAP_TEST (test_policy_bad),
-    TAP_TEST (test_policy_edit),
-    TAP_TEST (test_pidfile),
-    TAP_TEST (test_identity),
-    TAP_END
-};
+static const tap_test_t tests[]
+    = { TAP_TEST (test_dir_resolve), TAP_TEST (test_names),
+        TAP_TEST (test_endpoints),   TAP_TEST (test_config_file),
+        TAP_TEST (test_policy_load), TAP_TEST (test_policy_bad),
+        TAP_TEST (test_policy_edit), TAP_TEST (test_pidfile),
+        TAP_TEST (test_identity),    TAP_END };
 
 int
 main (int argc, char **argv)

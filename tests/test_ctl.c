@@ -29,9 +29,10 @@ test_bad_arguments (void)
     json_t *body = NULL, *obj = json_object ();
     char err[256];
     ok (im_ctl_name (IM_CTL_COUNT) == NULL, "a number past the table has no name");
-    ok (im_ctl_name ((im_ctl_cmd_t) -1) == NULL, "a negative number has no name");
+    ok (im_ctl_name ((im_ctl_cmd_t)-1) == NULL, "a negative number has no name");
     errno = 0;
-    ok (im_ctl_lookup (NULL, 0, &cmd) == -1 && errno == EINVAL, "lookup refuses a NULL name");
+    ok (im_ctl_lookup (NULL, 0, &cmd) == -1 && errno == EINVAL,
+        "lookup refuses a NULL name");
     errno = 0;
     ok (im_ctl_lookup ("LIST", 4, NULL) == -1 && errno == EINVAL,
         "lookup refuses a NULL result");
@@ -62,20 +63,22 @@ test_bad_arguments (void)
 static void
 test_table (void)
 {
-    static const char *const want[] = { "PUBLISH", "REVOKE",  "LOOKUP", "LIST",
-                                         "STATUS",  "PEERS",   "EXPLAIN", "SENT",
-                                         "CHECK",   "ROTATE",  "RELOAD" };
+    static const char *const want[]
+        = { "PUBLISH", "REVOKE", "LOOKUP", "LIST",   "STATUS", "PEERS",
+            "EXPLAIN", "SENT",   "CHECK",  "ROTATE", "RELOAD" };
     cmp_ok (IM_CTL_COUNT, "==", COUNT (want), "the table holds the %zu commands of SPEC",
             COUNT (want));
     for (int i = 0; i < IM_CTL_COUNT; i++) {
         im_ctl_cmd_t cmd = IM_CTL_COUNT;
-        is (im_ctl_name ((im_ctl_cmd_t) i), want[i], "command %d is named %s", i, want[i]);
-        ok (im_ctl_lookup (want[i], strlen (want[i]), &cmd) == 0 && cmd == (im_ctl_cmd_t) i,
+        is (im_ctl_name ((im_ctl_cmd_t)i), want[i], "command %d is named %s", i, want[i]);
+        ok (im_ctl_lookup (want[i], strlen (want[i]), &cmd) == 0
+                && cmd == (im_ctl_cmd_t)i,
             "%s is looked up as command %d", want[i], i);
-        ok (strlen (want[i]) <= IM_CONTROL_NAME_MAX, "%s fits IM_CONTROL_NAME_MAX", want[i]);
+        ok (strlen (want[i]) <= IM_CONTROL_NAME_MAX, "%s fits IM_CONTROL_NAME_MAX",
+            want[i]);
     }
-    static const char *const bad[] = { "list", "List", "LISTS", "LIS", "", "PUBLISH\n",
-                                       " STATUS", "HELLO" };
+    static const char *const bad[]
+        = { "list", "List", "LISTS", "LIS", "", "PUBLISH\n", " STATUS", "HELLO" };
     for (size_t i = 0; i < COUNT (bad); i++) {
         im_ctl_cmd_t cmd;
         errno = 0;
@@ -83,7 +86,8 @@ test_table (void)
             "'%s' is no command (compared exactly, case included)", bad[i]);
     }
     im_ctl_cmd_t cmd;
-    ok (im_ctl_lookup ("LIST\0X", 6, &cmd) == -1, "a name with a NUL inside is no command");
+    ok (im_ctl_lookup ("LIST\0X", 6, &cmd) == -1,
+        "a name with a NUL inside is no command");
 }
 
 static void
@@ -91,13 +95,13 @@ test_request_round_trip (void)
 {
     json_t *body = json_pack ("{s:s, s:i}", "value", "203.0.113.5", "limit", 10);
     for (int i = 0; i < IM_CTL_COUNT; i++) {
-        zmsg_t *msg = im_ctl_request_encode ((im_ctl_cmd_t) i, body);
+        zmsg_t *msg = im_ctl_request_encode ((im_ctl_cmd_t)i, body);
         im_ctl_cmd_t cmd = IM_CTL_COUNT;
         json_t *got = NULL;
         char err[256] = "", shown[IM_CONTROL_NAME_MAX + 2];
         ok (msg && zmsg_size (msg) == 2, "a %s request is two frames", im_ctl_name (i));
         ok (im_ctl_request_decode (msg, &cmd, &got, shown, err, sizeof err) == 0
-                && cmd == (im_ctl_cmd_t) i && json_equal (got, body),
+                && cmd == (im_ctl_cmd_t)i && json_equal (got, body),
             "a %s request decodes to the same command and body", im_ctl_name (i));
         is (shown, im_ctl_name (i), "the command is shown as received");
         json_decref (got);
@@ -116,27 +120,57 @@ typedef struct {
 
 static const bad_request_t bad_requests[] = {
     { 0, { NULL }, "malformed request: want a command and a JSON body", "?", "no frame" },
-    { 1, { "STATUS" }, "malformed request: want a command and a JSON body", "STATUS",
+    { 1,
+      { "STATUS" },
+      "malformed request: want a command and a JSON body",
+      "STATUS",
       "a command without a body" },
-    { 3, { "STATUS", "{}", "{}" }, "malformed request: want a command and a JSON body",
-      "STATUS", "three frames" },
-    { 3, { NULL, "STATUS", "{}" }, "malformed request: want a command and a JSON body", "?",
+    { 3,
+      { "STATUS", "{}", "{}" },
+      "malformed request: want a command and a JSON body",
+      "STATUS",
+      "three frames" },
+    { 3,
+      { NULL, "STATUS", "{}" },
+      "malformed request: want a command and a JSON body",
+      "?",
       "a REQ socket's empty delimiter" },
     { 2, { "status", "{}" }, "unknown command", "status", "a command in lower case" },
     { 2, { "DESTROY", "{}" }, "unknown command", "DESTROY", "an unknown command" },
-    { 2, { "\x01\x02PEERS\xff", "{}" }, "unknown command", "??PEERS?",
+    { 2,
+      { "\x01\x02PEERS\xff", "{}" },
+      "unknown command",
+      "??PEERS?",
       "a command of binary bytes, shown printable" },
-    { 2, { "AVERYLONGCOMMANDNAME", "{}" }, "unknown command", "AVERYLON",
+    { 2,
+      { "AVERYLONGCOMMANDNAME", "{}" },
+      "unknown command",
+      "AVERYLON",
       "a long command, shown cut" },
-    { 2, { "STATUS", "" }, "malformed request: body is not a JSON object", "STATUS",
+    { 2,
+      { "STATUS", "" },
+      "malformed request: body is not a JSON object",
+      "STATUS",
       "an empty body" },
-    { 2, { "STATUS", "[]" }, "malformed request: body is not a JSON object", "STATUS",
+    { 2,
+      { "STATUS", "[]" },
+      "malformed request: body is not a JSON object",
+      "STATUS",
       "an array body" },
-    { 2, { "STATUS", "{\"a\":1" }, "malformed request: body is not a JSON object", "STATUS",
+    { 2,
+      { "STATUS", "{\"a\":1" },
+      "malformed request: body is not a JSON object",
+      "STATUS",
       "truncated JSON" },
-    { 2, { "STATUS", "{\"a\":1,\"a\":2}" }, "malformed request: body is not a JSON object",
-      "STATUS", "a duplicated key" },
-    { 2, { "STATUS", "\"text\"" }, "malformed request: body is not a JSON object", "STATUS",
+    { 2,
+      { "STATUS", "{\"a\":1,\"a\":2}" },
+      "malformed request: body is not a JSON object",
+      "STATUS",
+      "a duplicated key" },
+    { 2,
+      { "STATUS", "\"text\"" },
+      "malformed request: body is not a JSON object",
+      "STATUS",
       "a string body" },
 };
 
@@ -206,15 +240,13 @@ test_replies (void)
     }
 }
 
-static const tap_test_t tests[] = {
-    TAP_DIAG ("SPEC.md: The control protocol"),
-    TAP_TEST (test_bad_arguments),
-    TAP_TEST (test_table),
-    TAP_TEST (test_request_round_trip),
-    TAP_TEST (test_bad_requests),
-    TAP_TEST (test_replies),
-    TAP_END
-};
+static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The control protocol"),
+                                    TAP_TEST (test_bad_arguments),
+                                    TAP_TEST (test_table),
+                                    TAP_TEST (test_request_round_trip),
+                                    TAP_TEST (test_bad_requests),
+                                    TAP_TEST (test_replies),
+                                    TAP_END };
 
 int
 main (int argc, char **argv)

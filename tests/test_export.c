@@ -37,21 +37,21 @@ static const char *const marking_ids[IM_TLP_COUNT] = {
     [IM_TLP_RED] = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
 };
 static const char *const marking_names[IM_TLP_COUNT] = {
-    [IM_TLP_CLEAR] = "TLP:CLEAR",         [IM_TLP_GREEN] = "TLP:GREEN",
-    [IM_TLP_AMBER] = "TLP:AMBER",         [IM_TLP_AMBER_STRICT] = "TLP:AMBER+STRICT",
+    [IM_TLP_CLEAR] = "TLP:CLEAR", [IM_TLP_GREEN] = "TLP:GREEN",
+    [IM_TLP_AMBER] = "TLP:AMBER", [IM_TLP_AMBER_STRICT] = "TLP:AMBER+STRICT",
     [IM_TLP_RED] = "TLP:RED",
 };
 static const char *const misp_tlp[IM_TLP_COUNT] = {
-    [IM_TLP_CLEAR] = "tlp:clear",         [IM_TLP_GREEN] = "tlp:green",
-    [IM_TLP_AMBER] = "tlp:amber",         [IM_TLP_AMBER_STRICT] = "tlp:amber+strict",
+    [IM_TLP_CLEAR] = "tlp:clear", [IM_TLP_GREEN] = "tlp:green",
+    [IM_TLP_AMBER] = "tlp:amber", [IM_TLP_AMBER_STRICT] = "tlp:amber+strict",
     [IM_TLP_RED] = "tlp:red",
 };
 
 /* One record of every type, with what each format makes of it. */
 typedef struct {
     int type;
-    const char *value;    /* canonical */
-    const char *pattern;  /* STIX */
+    const char *value;   /* canonical */
+    const char *pattern; /* STIX */
     const char *misp_type;
     const char *category;
     const char *misp_value;
@@ -72,8 +72,8 @@ static const typed_t typed[] = {
     { IM_TYPE_EMAIL, "o'brien@example.ie", "[email-addr:value = 'o\\'brien@example.ie']",
       "email-src", "Payload delivery", "o'brien@example.ie" },
     { IM_TYPE_MD5, "d41d8cd98f00b204e9800998ecf8427e",
-      "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']", "md5",
-      "Payload delivery", "d41d8cd98f00b204e9800998ecf8427e" },
+      "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']", "md5", "Payload delivery",
+      "d41d8cd98f00b204e9800998ecf8427e" },
     { IM_TYPE_SHA1, "da39a3ee5e6b4b0d3255bfef95601890afd80709",
       "[file:hashes.'SHA-1' = 'da39a3ee5e6b4b0d3255bfef95601890afd80709']", "sha1",
       "Payload delivery", "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
@@ -93,9 +93,14 @@ static const typed_t typed[] = {
       "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e" },
     { IM_TYPE_FILENAME, "it's a \\ file.exe", "[file:name = 'it\\'s a \\\\ file.exe']",
       "filename", "Payload delivery", "it's a \\ file.exe" },
-    { IM_TYPE_FILENAME, "Rechnung \xc3\x9c" "ber.pdf",
-      "[file:name = 'Rechnung \xc3\x9c" "ber.pdf']", "filename", "Payload delivery",
-      "Rechnung \xc3\x9c" "ber.pdf" },
+    { IM_TYPE_FILENAME,
+      "Rechnung \xc3\x9c"
+      "ber.pdf",
+      "[file:name = 'Rechnung \xc3\x9c"
+      "ber.pdf']",
+      "filename", "Payload delivery",
+      "Rechnung \xc3\x9c"
+      "ber.pdf" },
     { IM_TYPE_ASN, "AS64500", "[autonomous-system:number = 64500]", "AS",
       "Network activity", "64500" },
 };
@@ -110,12 +115,12 @@ base (im_record_t *r, int type, const char *value, unsigned n)
     char why[256], id[IM_ID_STR_SIZE];
     im_record_init (r);
     for (int i = 0; i < IM_NODE_ID_SIZE; i++)
-        r->origin[i] = (uint8_t) (0xa0 + i);
+        r->origin[i] = (uint8_t)(0xa0 + i);
     snprintf (id, sizeof id, "0194f6c0-1234-7abc-8def-%012x", n);
     if (im_id_parse (id, r->id) != 0)
         BAIL_OUT ("bad test id %s", id);
     r->version = 3;
-    r->type = (uint8_t) type;
+    r->type = (uint8_t)type;
     if (im_ioc_normalise (type, value, r->value, sizeof r->value, why, sizeof why) != 0)
         BAIL_OUT ("bad test value %s: %s", value, why);
     r->confidence = 80;
@@ -142,8 +147,7 @@ add (json_t *records, const im_record_t *r)
 /* Exports RECORDS (an array) as FORMAT in memory. Returns the text (free it)
  * or NULL when a call failed; *NOTES gets the notes count when given. */
 static char *
-export_text (const char *format, const char *label, const json_t *records,
-             size_t *notes)
+export_text (const char *format, const char *label, const json_t *records, size_t *notes)
 {
     char *buf = NULL, err[256];
     size_t len = 0, i;
@@ -155,7 +159,8 @@ export_text (const char *format, const char *label, const json_t *records,
     im_export_t *x = im_export_new (format, f, NOW, label);
     if (!x)
         BAIL_OUT ("im_export_new %s: %s", format, strerror (errno));
-    json_array_foreach (records, i, rec) {
+    json_array_foreach (records, i, rec)
+    {
         if (im_export_record (x, rec, err, sizeof err) != 0) {
             diag ("%s: record %zu: %s", format, i, err);
             failed = 1;
@@ -205,9 +210,8 @@ stix_object (const json_t *bundle, const char *id)
 {
     size_t i;
     const json_t *o;
-    json_array_foreach (json_object_get (bundle, "objects"), i, o)
-        if (str (o, "id") && strcmp (str (o, "id"), id) == 0)
-            return o;
+    json_array_foreach (json_object_get (bundle, "objects"), i,
+                        o) if (str (o, "id") && strcmp (str (o, "id"), id) == 0) return o;
     return NULL;
 }
 
@@ -227,9 +231,8 @@ misp_attribute (const json_t *event, unsigned n)
     const json_t *a;
     id_text (n, id);
     json_array_foreach (json_object_get (json_object_get (event, "Event"), "Attribute"),
-                        i, a)
-        if (str (a, "uuid") && strcmp (str (a, "uuid"), id) == 0)
-            return a;
+                        i, a) if (str (a, "uuid")
+                                  && strcmp (str (a, "uuid"), id) == 0) return a;
     return NULL;
 }
 
@@ -240,9 +243,9 @@ misp_tags (const json_t *a, char *buf, size_t bufsz)
     size_t i, o = 0;
     const json_t *t;
     buf[0] = '\0';
-    json_array_foreach (json_object_get (a, "Tag"), i, t)
-        o += (size_t) snprintf (buf + o, o < bufsz ? bufsz - o : 0, "%s%s",
-                                i ? "|" : "", str (t, "name") ? str (t, "name") : "?");
+    json_array_foreach (json_object_get (a, "Tag"), i, t) o
+        += (size_t)snprintf (buf + o, o < bufsz ? bufsz - o : 0, "%s%s", i ? "|" : "",
+                             str (t, "name") ? str (t, "name") : "?");
     return buf;
 }
 
@@ -291,7 +294,8 @@ test_arguments (void)
     };
     for (size_t i = 0; i < COUNT (bad); i++) {
         errno = 0;
-        im_export_t *x = im_export_new (bad[i].format, bad[i].out, bad[i].now, bad[i].label);
+        im_export_t *x
+            = im_export_new (bad[i].format, bad[i].out, bad[i].now, bad[i].label);
         ok (x == NULL && errno == EINVAL, "new refuses %s", bad[i].what);
         im_export_destroy (&x);
     }
@@ -348,8 +352,8 @@ test_arguments (void)
 
 typedef struct {
     const char *key;
-    const char *json;  /* the new value as JSON text; NULL removes the key */
-    const char *why;   /* a substring the error must contain */
+    const char *json; /* the new value as JSON text; NULL removes the key */
+    const char *why;  /* a substring the error must contain */
 } mutation_t;
 
 static char long_tag_json[IM_TAG_MAX + 16];
@@ -418,9 +422,11 @@ static const struct {
     const char *why;
 } unexpressible[] = {
     { "csv", "[\"c2\", \"a;b\"]", "tags: 'a;b' holds ';', the CSV tag separator" },
-    { "misp", "[\"tlp:red\"]", "tags: 'tlp:red' would read back from MISP as a TLP label" },
+    { "misp", "[\"tlp:red\"]",
+      "tags: 'tlp:red' would read back from MISP as a TLP label" },
     { "misp", "[\"TLP:AMBER\"]", "as a TLP label" },
-    { "misp", "[\"intelmesh:confidence=\\\"10\\\"\"]", "would read back from MISP as a setting" },
+    { "misp", "[\"intelmesh:confidence=\\\"10\\\"\"]",
+      "would read back from MISP as a setting" },
 };
 
 /* Exports the one record REC as FORMAT; returns its rc and errno, with the
@@ -455,10 +461,10 @@ test_refused (void)
     char err[256], name[64];
     size_t o = 0;
     snprintf (long_tag_json, sizeof long_tag_json, "[\"%0*d\"]", IM_TAG_MAX + 1, 0);
-    o += (size_t) snprintf (many_tags_json, sizeof many_tags_json, "[");
+    o += (size_t)snprintf (many_tags_json, sizeof many_tags_json, "[");
     for (int i = 0; i <= IM_TAGS_MAX; i++)
-        o += (size_t) snprintf (many_tags_json + o, sizeof many_tags_json - o, "%s\"t%d\"",
-                                i ? "," : "", i);
+        o += (size_t)snprintf (many_tags_json + o, sizeof many_tags_json - o, "%s\"t%d\"",
+                               i ? "," : "", i);
     snprintf (many_tags_json + o, sizeof many_tags_json - o, "]");
     snprintf (long_desc_json, sizeof long_desc_json, "\"%0*d\"", IM_DESC_MAX + 1, 0);
 
@@ -502,11 +508,13 @@ test_refused (void)
         json_object_set_new (rec, "tags", json_loads (unexpressible[i].tags, 0, NULL));
         size_t written;
         int code;
-        int rc = export_one (unexpressible[i].format, rec, err, sizeof err, &written, &code);
+        int rc
+            = export_one (unexpressible[i].format, rec, err, sizeof err, &written, &code);
         ok (rc == -1 && code == EINVAL && strstr (err, unexpressible[i].why)
                 && written == 0,
             "%s: tags %s are refused: the format cannot carry them",
-            unexpressible[i].format, printable (unexpressible[i].tags, name, sizeof name));
+            unexpressible[i].format,
+            printable (unexpressible[i].tags, name, sizeof name));
         if (!strstr (err, unexpressible[i].why))
             diag ("error was '%s'", err);
         json_decref (rec);
@@ -542,7 +550,9 @@ test_refused (void)
                       ? json_object_get (doc, "objects")
                       : json_object_get (json_object_get (doc, "Event"), "Attribute");
             /* STIX: two indicators and one marking definition. */
-            ok (doc && json_array_size (list) == (strcmp (formats[f], "stix") == 0 ? 3 : 2),
+            ok (doc
+                    && json_array_size (list)
+                           == (strcmp (formats[f], "stix") == 0 ? 3 : 2),
                 "%s: the output parses and holds the two good records", formats[f]);
             json_decref (doc);
         }
@@ -595,7 +605,8 @@ test_stix_set (void)
         return;
     }
     is (str (b, "type"), "bundle", "stix: the document is a bundle");
-    ok (uuid4_after (str (b, "id"), "bundle--"), "stix: the bundle id is bundle--<uuid v4>");
+    ok (uuid4_after (str (b, "id"), "bundle--"),
+        "stix: the bundle id is bundle--<uuid v4>");
     const json_t *objects = json_object_get (b, "objects");
     cmp_ok (json_array_size (objects), "==", 7,
             "stix: the bundle holds 4 indicators and 3 marking definitions");
@@ -607,11 +618,14 @@ test_stix_set (void)
     is (str (o, "spec_version"), "2.1", "stix: its spec_version is 2.1");
     is (str (o, "created"), "2026-11-23T10:00:00.000Z",
         "stix: created has milliseconds and Z");
-    is (str (o, "modified"), "2026-11-23T10:01:00.000Z", "stix: modified is the record's");
+    is (str (o, "modified"), "2026-11-23T10:01:00.000Z",
+        "stix: modified is the record's");
     is (str (o, "pattern"), "[domain-name:value = 'evil.example']", "stix: the pattern");
     is (str (o, "pattern_type"), "stix", "stix: pattern_type is stix");
-    is (str (o, "valid_from"), "2026-11-22T10:00:00.000Z", "stix: valid_from is the record's");
-    is (str (o, "valid_until"), "2026-12-23T10:00:00.000Z", "stix: valid_until is the record's");
+    is (str (o, "valid_from"), "2026-11-22T10:00:00.000Z",
+        "stix: valid_from is the record's");
+    is (str (o, "valid_until"), "2026-12-23T10:00:00.000Z",
+        "stix: valid_until is the record's");
     cmp_ok (json_integer_value (json_object_get (o, "confidence")), "==", 90,
             "stix: confidence 90");
     const json_t *labels = json_object_get (o, "labels");
@@ -625,12 +639,15 @@ test_stix_set (void)
     const json_t *refs = json_object_get (o, "object_marking_refs");
     ok (json_array_size (refs) == 1
             && strcmp (json_string_value (json_array_get (refs, 0)),
-                       marking_ids[IM_TLP_AMBER]) == 0,
+                       marking_ids[IM_TLP_AMBER])
+                   == 0,
         "stix: object_marking_refs holds TLP:AMBER's id");
     cmp_ok (json_integer_value (json_object_get (o, "x_intelmesh_reach")), "==", 1,
             "stix: x_intelmesh_reach is 1");
-    is (str (o, "x_intelmesh_origin"), ORIGIN_HEX, "stix: x_intelmesh_origin is the node id");
-    cmp_ok (json_object_size (o), "==", 15, "stix: record 1 has 15 properties, no others");
+    is (str (o, "x_intelmesh_origin"), ORIGIN_HEX,
+        "stix: x_intelmesh_origin is the node id");
+    cmp_ok (json_object_size (o), "==", 15,
+            "stix: record 1 has 15 properties, no others");
 
     o = stix_indicator (b, 2);
     ok (o && json_is_true (json_object_get (o, "revoked")),
@@ -643,17 +660,21 @@ test_stix_set (void)
     ok (json_is_integer (json_object_get (o, "confidence"))
             && json_integer_value (json_object_get (o, "confidence")) == 0,
         "stix: confidence 0 is written");
-    is (str (o, "x_intelmesh_reach"), "unlimited", "stix: unlimited reach is \"unlimited\"");
+    is (str (o, "x_intelmesh_reach"), "unlimited",
+        "stix: unlimited reach is \"unlimited\"");
     ok (json_array_size (json_object_get (o, "object_marking_refs")) == 1
-            && strcmp (json_string_value (
-                           json_array_get (json_object_get (o, "object_marking_refs"), 0)),
-                       marking_ids[IM_TLP_GREEN]) == 0,
+            && strcmp (json_string_value (json_array_get (
+                           json_object_get (o, "object_marking_refs"), 0)),
+                       marking_ids[IM_TLP_GREEN])
+                   == 0,
         "stix: a GREEN record refers to TLP:GREEN");
 
     o = stix_indicator (b, 3);
-    ok (o && strcmp (json_string_value (json_array_get (
-                         json_object_get (o, "object_marking_refs"), 0)),
-                     marking_ids[IM_TLP_RED]) == 0,
+    ok (o
+            && strcmp (json_string_value (json_array_get (
+                           json_object_get (o, "object_marking_refs"), 0)),
+                       marking_ids[IM_TLP_RED])
+                   == 0,
         "stix: an internal-only RED record is exported with TLP:RED");
     ok (o && json_is_integer (json_object_get (o, "x_intelmesh_reach"))
             && json_integer_value (json_object_get (o, "x_intelmesh_reach")) == 0,
@@ -681,13 +702,13 @@ test_stix_types (void)
     json_t *records = json_array ();
     im_record_t r;
     for (size_t i = 0; i < COUNT (typed); i++) {
-        base (&r, typed[i].type, typed[i].value, (unsigned) (100 + i));
+        base (&r, typed[i].type, typed[i].value, (unsigned)(100 + i));
         add (records, &r);
     }
     json_t *b = export_json ("stix", NULL, records);
     ok (b != NULL, "stix: one record of every type exports");
     for (size_t i = 0; b && i < COUNT (typed); i++) {
-        const json_t *o = stix_indicator (b, (unsigned) (100 + i));
+        const json_t *o = stix_indicator (b, (unsigned)(100 + i));
         is (str (o, "pattern"), typed[i].pattern, "stix: %s %s has its pattern",
             im_type_name (typed[i].type), printable (typed[i].value, name, sizeof name));
     }
@@ -701,11 +722,11 @@ test_stix_tlp (void)
     json_t *records = json_array ();
     im_record_t r;
     for (int tlp = IM_TLP_RED; tlp >= IM_TLP_CLEAR; tlp--) {
-        base (&r, IM_TYPE_DOMAIN, "tlp.example", (unsigned) (200 + tlp));
-        r.tlp = (uint8_t) tlp;
+        base (&r, IM_TYPE_DOMAIN, "tlp.example", (unsigned)(200 + tlp));
+        r.tlp = (uint8_t)tlp;
         add (records, &r);
-        base (&r, IM_TYPE_DOMAIN, "tlp2.example", (unsigned) (210 + tlp));
-        r.tlp = (uint8_t) tlp;
+        base (&r, IM_TYPE_DOMAIN, "tlp2.example", (unsigned)(210 + tlp));
+        r.tlp = (uint8_t)tlp;
         add (records, &r);
     }
     json_t *b = export_json ("stix", NULL, records);
@@ -713,11 +734,12 @@ test_stix_tlp (void)
     cmp_ok (json_array_size (objects), "==", 15,
             "stix: 10 records of 5 TLPs give 10 indicators and 5 definitions");
     for (int tlp = IM_TLP_CLEAR; b && tlp < IM_TLP_COUNT; tlp++) {
-        const json_t *o = stix_indicator (b, (unsigned) (200 + tlp));
-        is (json_string_value (json_array_get (json_object_get (o, "object_marking_refs"), 0)),
+        const json_t *o = stix_indicator (b, (unsigned)(200 + tlp));
+        is (json_string_value (
+                json_array_get (json_object_get (o, "object_marking_refs"), 0)),
             marking_ids[tlp], "stix: a %s record refers to %s", im_tlp_name (tlp),
             marking_names[tlp]);
-        const json_t *m = json_array_get (objects, (size_t) (10 + tlp - IM_TLP_CLEAR));
+        const json_t *m = json_array_get (objects, (size_t)(10 + tlp - IM_TLP_CLEAR));
         char want[512];
         snprintf (want, sizeof want,
                   "{\"type\": \"marking-definition\", \"spec_version\": \"2.1\", "
@@ -760,7 +782,8 @@ test_stix_window (void)
     json_t *rec;
     int rc = 0;
     size_t counts[3];
-    json_array_foreach (records, i, rec) {
+    json_array_foreach (records, i, rec)
+    {
         rc |= im_export_record (x, rec, note, sizeof note);
         counts[i] = im_export_notes (x, NULL, 0);
     }
@@ -798,7 +821,8 @@ test_stix_empty (void)
     char *text = export_text ("stix", NULL, none, NULL);
     json_decref (none);
     json_t *b = text ? json_loads (text, 0, NULL) : NULL;
-    ok (b && strcmp (str (b, "type"), "bundle") == 0 && uuid4_after (str (b, "id"), "bundle--"),
+    ok (b && strcmp (str (b, "type"), "bundle") == 0
+            && uuid4_after (str (b, "id"), "bundle--"),
         "stix: an empty export is a bundle with a bundle id");
     ok (b && json_object_size (b) == 2 && !json_object_get (b, "objects"),
         "stix: an empty bundle has no objects list (STIX forbids empty lists)");
@@ -832,21 +856,25 @@ test_misp_event (void)
     json_t *e = export_json ("misp", "cert-xx", records);
     ok (e != NULL, "misp: a set of two records exports and parses");
     const json_t *ev = json_object_get (e, "Event");
-    ok (json_object_size (e) == 1 && json_is_object (ev), "misp: the document is {\"Event\": {...}}");
+    ok (json_object_size (e) == 1 && json_is_object (ev),
+        "misp: the document is {\"Event\": {...}}");
     ok (uuid4_after (str (ev, "uuid"), ""), "misp: the event uuid is a version 4 UUID");
     is (str (ev, "info"), "intelmesh export from cert-xx at 2026-11-23T11:00:00Z",
         "misp: info names the origin and the export time");
     is (str (ev, "date"), "2026-11-23", "misp: date is the export day");
-    is (str (ev, "timestamp"), "1795431600", "misp: timestamp is the export time, a string");
+    is (str (ev, "timestamp"), "1795431600",
+        "misp: timestamp is the export time, a string");
     is (str (ev, "distribution"), "1", "misp: the event distribution is \"1\"");
     is (str (ev, "threat_level_id"), "4", "misp: threat_level_id is \"4\"");
     is (str (ev, "analysis"), "2", "misp: analysis is \"2\"");
     ok (json_is_false (json_object_get (ev, "published")), "misp: published is false");
-    is (str (json_object_get (ev, "Orgc"), "name"), "intelmesh", "misp: Orgc name intelmesh");
+    is (str (json_object_get (ev, "Orgc"), "name"), "intelmesh",
+        "misp: Orgc name intelmesh");
     ok (json_is_array (json_object_get (ev, "Tag"))
             && json_array_size (json_object_get (ev, "Tag")) == 1
             && strcmp (str (json_array_get (json_object_get (ev, "Tag"), 0), "name"),
-                       "intelmesh:export") == 0,
+                       "intelmesh:export")
+                   == 0,
         "misp: the event's one tag, intelmesh:export, marks it as ours");
     cmp_ok (json_array_size (json_object_get (ev, "Attribute")), "==", 2,
             "misp: two attributes");
@@ -897,12 +925,12 @@ test_misp_types (void)
     json_t *records = json_array ();
     im_record_t r;
     for (size_t i = 0; i < COUNT (typed); i++) {
-        base (&r, typed[i].type, typed[i].value, (unsigned) (100 + i));
+        base (&r, typed[i].type, typed[i].value, (unsigned)(100 + i));
         add (records, &r);
     }
     json_t *e = export_json ("misp", NULL, records);
     for (size_t i = 0; i < COUNT (typed); i++) {
-        const json_t *a = misp_attribute (e, (unsigned) (100 + i));
+        const json_t *a = misp_attribute (e, (unsigned)(100 + i));
         printable (typed[i].value, name, sizeof name);
         ok (a && strcmp (str (a, "type"), typed[i].misp_type) == 0
                 && strcmp (str (a, "category"), typed[i].category) == 0
@@ -917,27 +945,32 @@ test_misp_types (void)
     static const struct {
         int reach;
         const char *dist;
-    } reach[] = { { 0, "0" }, { 1, "1" }, { 2, "2" }, { 3, "3" }, { 7, "3" },
-                  { 254, "3" }, { IM_REACH_UNLIMITED, "3" } };
+    } reach[] = { { 0, "0" },
+                  { 1, "1" },
+                  { 2, "2" },
+                  { 3, "3" },
+                  { 7, "3" },
+                  { 254, "3" },
+                  { IM_REACH_UNLIMITED, "3" } };
     records = json_array ();
     for (int tlp = IM_TLP_CLEAR; tlp < IM_TLP_COUNT; tlp++) {
-        base (&r, IM_TYPE_DOMAIN, "tlp.example", (unsigned) (200 + tlp));
-        r.tlp = (uint8_t) tlp;
+        base (&r, IM_TYPE_DOMAIN, "tlp.example", (unsigned)(200 + tlp));
+        r.tlp = (uint8_t)tlp;
         add (records, &r);
     }
     for (size_t i = 0; i < COUNT (reach); i++) {
-        base (&r, IM_TYPE_DOMAIN, "reach.example", (unsigned) (300 + i));
-        r.reach = (uint8_t) reach[i].reach;
+        base (&r, IM_TYPE_DOMAIN, "reach.example", (unsigned)(300 + i));
+        r.reach = (uint8_t)reach[i].reach;
         add (records, &r);
     }
     e = export_json ("misp", NULL, records);
     for (int tlp = IM_TLP_CLEAR; tlp < IM_TLP_COUNT; tlp++) {
-        const json_t *a = misp_attribute (e, (unsigned) (200 + tlp));
+        const json_t *a = misp_attribute (e, (unsigned)(200 + tlp));
         is (str (json_array_get (json_object_get (a, "Tag"), 0), "name"), misp_tlp[tlp],
             "misp: a %s record's first tag is %s", im_tlp_name (tlp), misp_tlp[tlp]);
     }
     for (size_t i = 0; i < COUNT (reach); i++) {
-        const json_t *a = misp_attribute (e, (unsigned) (300 + i));
+        const json_t *a = misp_attribute (e, (unsigned)(300 + i));
         is (str (a, "distribution"), reach[i].dist, "misp: reach %d is distribution %s",
             reach[i].reach, reach[i].dist);
     }
@@ -947,7 +980,7 @@ test_misp_types (void)
 
 /* --- CSV ----------------------------------------------------------------- */
 
-#define CSV_HEADER                                                                  \
+#define CSV_HEADER                                                                       \
     "id,origin,type,value,tlp,confidence,reach,tags,description,valid_from,valid_until," \
     "revoke\r\n"
 
@@ -1007,7 +1040,7 @@ test_csv (void)
 
     records = json_array ();
     for (size_t i = 0; i < COUNT (typed); i++) {
-        base (&r, typed[i].type, typed[i].value, (unsigned) (100 + i));
+        base (&r, typed[i].type, typed[i].value, (unsigned)(100 + i));
         add (records, &r);
     }
     text = export_text ("csv", NULL, records, NULL);
@@ -1019,11 +1052,12 @@ test_csv (void)
         if (strpbrk (v, ",\"")) /* none of the typed values needs quotes */
             BAIL_OUT ("typed value needs quoting");
         snprintf (want, sizeof want,
-                  "0194f6c0-1234-7abc-8def-%012x," ORIGIN_HEX ",%s,%s,green,80,2,,,,,false",
-                  (unsigned) (100 + i), im_type_name (typed[i].type), v);
+                  "0194f6c0-1234-7abc-8def-%012x," ORIGIN_HEX
+                  ",%s,%s,green,80,2,,,,,false",
+                  (unsigned)(100 + i), im_type_name (typed[i].type), v);
         line += 2;
         char *end = strstr (line, "\r\n");
-        snprintf (got, sizeof got, "%.*s", end ? (int) (end - line) : 0, line);
+        snprintf (got, sizeof got, "%.*s", end ? (int)(end - line) : 0, line);
         is (got, want, "csv: the %s line", im_type_name (typed[i].type));
         line = end;
     }
@@ -1064,7 +1098,8 @@ test_write_error (void)
         errno = 0;
         ok (im_export_record (x, rec, err, sizeof err) == -1 && errno == EIO
                 && im_export_count (x) == 0,
-            "%s: an unbuffered record on /dev/full fails with EIO, not counted", formats[i]);
+            "%s: an unbuffered record on /dev/full fails with EIO, not counted",
+            formats[i]);
         errno = 0;
         ok (im_export_finish (x, err, sizeof err) == -1 && errno == EIO,
             "%s: and finish fails with EIO too", formats[i]);
@@ -1105,8 +1140,8 @@ same (const json_t *item, const im_record_t *r, int check_reach, int check_desc,
     if (!str (item, "value")
         || im_ioc_normalise (ty, str (item, "value"), value, sizeof value, NULL, 0) != 0
         || strcmp (value, r->value) != 0)
-        return snprintf (why, whysz, "value %s", str (item, "value") ? str (item, "value")
-                                                                     : "-"),
+        return snprintf (why, whysz, "value %s",
+                         str (item, "value") ? str (item, "value") : "-"),
                0;
     if (!str (item, "tlp") || im_tlp_parse (str (item, "tlp")) != r->tlp)
         return snprintf (why, whysz, "tlp"), 0;
@@ -1119,7 +1154,8 @@ same (const json_t *item, const im_record_t *r, int check_reach, int check_desc,
     for (size_t i = 0; i < r->ntags; i++) {
         int found = 0;
         for (size_t j = 0; j < json_array_size (tags); j++)
-            found |= strcmp (json_string_value (json_array_get (tags, j)), r->tags[i]) == 0;
+            found
+                |= strcmp (json_string_value (json_array_get (tags, j)), r->tags[i]) == 0;
         if (!found)
             return snprintf (why, whysz, "tag %s", r->tags[i]), 0;
     }
@@ -1138,7 +1174,8 @@ same (const json_t *item, const im_record_t *r, int check_reach, int check_desc,
     if (vu && im_time_parse (vu, 0, &u) != 0)
         return snprintf (why, whysz, "valid_until '%s'", vu), 0;
     if (u != r->valid_until)
-        return snprintf (why, whysz, "valid_until %s", vu ? vu : im_time_format (0, t)), 0;
+        return snprintf (why, whysz, "valid_until %s", vu ? vu : im_time_format (0, t)),
+               0;
     const json_t *rv = json_object_get (item, "revoke");
     if ((r->op == IM_OP_REVOKE) != json_is_true (rv))
         return snprintf (why, whysz, "revoke"), 0;
@@ -1151,12 +1188,12 @@ test_round_trip (void)
     im_record_t recs[COUNT (typed) + 8];
     size_t n = 0;
     for (size_t i = 0; i < COUNT (typed); i++, n++) {
-        base (&recs[n], typed[i].type, typed[i].value, (unsigned) (400 + n));
-        recs[n].tlp = (uint8_t) (IM_TLP_CLEAR + n % 5);
-        recs[n].confidence = (uint8_t) (n * 7 % 101);
+        base (&recs[n], typed[i].type, typed[i].value, (unsigned)(400 + n));
+        recs[n].tlp = (uint8_t)(IM_TLP_CLEAR + n % 5);
+        recs[n].confidence = (uint8_t)(n * 7 % 101);
         recs[n].reach = (uint8_t[]){ 0, 1, 2, IM_REACH_UNLIMITED }[n % 4];
     }
-    base (&recs[n], IM_TYPE_DOMAIN, "tagged.example", (unsigned) (400 + n));
+    base (&recs[n], IM_TYPE_DOMAIN, "tagged.example", (unsigned)(400 + n));
     recs[n].ntags = 3;
     strcpy (recs[n].tags[0], "c2");
     strcpy (recs[n].tags[1], "apt 28, \"fancy\"");
@@ -1166,12 +1203,13 @@ test_round_trip (void)
     recs[n].valid_until = T0 + 86400 * 365;
     recs[n].tlp = IM_TLP_AMBER_STRICT;
     n++;
-    base (&recs[n], IM_TYPE_IPV4, "192.0.2.99", (unsigned) (400 + n));
+    base (&recs[n], IM_TYPE_IPV4, "192.0.2.99", (unsigned)(400 + n));
     recs[n].op = IM_OP_REVOKE;
     recs[n].reach = IM_REACH_UNLIMITED;
     recs[n].valid_until = T0 + 7200;
     n++;
-    base (&recs[n], IM_TYPE_URL, "https://evil.example/p?a='1'&b=\\2", (unsigned) (400 + n));
+    base (&recs[n], IM_TYPE_URL, "https://evil.example/p?a='1'&b=\\2",
+          (unsigned)(400 + n));
     recs[n].reach = 17;
     n++;
 
@@ -1184,8 +1222,8 @@ test_round_trip (void)
         json_decref (records);
         im_import_t *imp = im_import_new ();
         char err[256], why[256];
-        int rc = text ? im_import_data (imp, "export", text, strlen (text),
-                                        fmt_ids[f], err, sizeof err)
+        int rc = text ? im_import_data (imp, "export", text, strlen (text), fmt_ids[f],
+                                        err, sizeof err)
                       : -1;
         if (rc != 0)
             diag ("import: %s", text ? err : "no export");
@@ -1197,9 +1235,9 @@ test_round_trip (void)
             im_id_format (recs[i].id, id);
             const json_t *item = NULL, *it;
             size_t k;
-            json_array_foreach (items, k, it)
-                if (str (it, "id") && strcmp (str (it, "id"), id) == 0)
-                    item = it;
+            json_array_foreach (
+                items, k, it) if (str (it, "id") && strcmp (str (it, "id"), id) == 0) item
+                = it;
             /* MISP too: the exact reach rides on an intelmesh:reach tag, and
              * an export's event title is not taken as a description. */
             int check_reach = 1, check_desc = 1;
@@ -1214,21 +1252,19 @@ test_round_trip (void)
     }
 }
 
-static const tap_test_t tests[] = {
-    TAP_TEST (test_arguments),
-    TAP_TEST (test_refused),
-    TAP_TEST (test_stix_set),
-    TAP_TEST (test_stix_types),
-    TAP_TEST (test_stix_tlp),
-    TAP_TEST (test_stix_window),
-    TAP_TEST (test_stix_empty),
-    TAP_TEST (test_misp_event),
-    TAP_TEST (test_misp_types),
-    TAP_TEST (test_csv),
-    TAP_TEST (test_write_error),
-    TAP_TEST (test_round_trip),
-    TAP_END
-};
+static const tap_test_t tests[] = { TAP_TEST (test_arguments),
+                                    TAP_TEST (test_refused),
+                                    TAP_TEST (test_stix_set),
+                                    TAP_TEST (test_stix_types),
+                                    TAP_TEST (test_stix_tlp),
+                                    TAP_TEST (test_stix_window),
+                                    TAP_TEST (test_stix_empty),
+                                    TAP_TEST (test_misp_event),
+                                    TAP_TEST (test_misp_types),
+                                    TAP_TEST (test_csv),
+                                    TAP_TEST (test_write_error),
+                                    TAP_TEST (test_round_trip),
+                                    TAP_END };
 
 int
 main (int argc, char **argv)

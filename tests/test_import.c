@@ -1047,18 +1047,12 @@ test_public_samples (void)
     im_import_destroy (&im);
 }
 
-static const tap_test_t tests[] = {
-    TAP_TEST (test_bad_arguments),
-    TAP_TEST (test_formats),
-    TAP_TEST (test_stix),
-    TAP_TEST (test_patterns),
-    TAP_TEST (test_misp),
-    TAP_TEST (test_csv),
-    TAP_TEST (test_malformed),
-    TAP_TEST (test_limits),
-    TAP_TEST (test_public_samples),
-    TAP_END
-};
+static const tap_test_t tests[]
+    = { TAP_TEST (test_bad_arguments),  TAP_TEST (test_formats),
+        TAP_TEST (test_stix),           TAP_TEST (test_patterns),
+        TAP_TEST (test_misp),           TAP_TEST (test_csv),
+        TAP_TEST (test_malformed),      TAP_TEST (test_limits),
+        TAP_TEST (test_public_samples), TAP_END };
 
 int
 main (int argc, char **argv)

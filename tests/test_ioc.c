@@ -17,13 +17,13 @@
 typedef struct {
     int type;
     const char *in;
-    const char *want;       /* canonical form */
+    const char *want; /* canonical form */
 } good_t;
 
 typedef struct {
     int type;
     const char *in;
-    const char *why;        /* a substring the error must contain */
+    const char *why; /* a substring the error must contain */
 } bad_t;
 
 typedef struct {
@@ -36,7 +36,7 @@ static int
 has_control (const char *s)
 {
     for (; *s; s++)
-        if ((unsigned char) *s < 0x20 || (unsigned char) *s == 0x7f)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
             return 1;
     return 0;
 }
@@ -125,11 +125,9 @@ static const good_t good[] = {
       "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
     { IM_TYPE_SHA1, "DA39A3EE5E6B4B0D3255BFEF95601890AFD80709",
       "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
-    { IM_TYPE_SHA256,
-      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    { IM_TYPE_SHA256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
-    { IM_TYPE_SHA256,
-      "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+    { IM_TYPE_SHA256, "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
     { IM_TYPE_SHA512,
       "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
@@ -143,7 +141,11 @@ static const good_t good[] = {
       "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e" },
     /* filename */
     { IM_TYPE_FILENAME, "invoice.pdf.exe", "invoice.pdf.exe" },
-    { IM_TYPE_FILENAME, "Rechnung \xc3\x9c" "ber.PDF", "Rechnung \xc3\x9c" "ber.PDF" },
+    { IM_TYPE_FILENAME,
+      "Rechnung \xc3\x9c"
+      "ber.PDF",
+      "Rechnung \xc3\x9c"
+      "ber.PDF" },
     { IM_TYPE_FILENAME, "C:\\Users\\Public\\evil.exe", "C:\\Users\\Public\\evil.exe" },
     { IM_TYPE_FILENAME, "\xe6\x97\xa5\xe6\x9c\xac.txt", "\xe6\x97\xa5\xe6\x9c\xac.txt" },
     { IM_TYPE_FILENAME, "\xf0\x9f\x98\x80.scr", "\xf0\x9f\x98\x80.scr" },
@@ -200,7 +202,9 @@ static const bad_t bad[] = {
       "'2001:db8::1/64' has host bits set (did you mean 2001:db8::/64?)" },
     { IM_TYPE_IPV6, "::1/0", "(did you mean ::/0?)" },
     /* domain */
-    { IM_TYPE_DOMAIN, "b\xc3\xbc" "cher.de",
+    { IM_TYPE_DOMAIN,
+      "b\xc3\xbc"
+      "cher.de",
       "contains non-ASCII characters: give the IDNA A-label form (xn--...)" },
     { IM_TYPE_DOMAIN, "example..com", "empty label" },
     { IM_TYPE_DOMAIN, ".example.com", "empty label" },
@@ -226,7 +230,10 @@ static const bad_t bad[] = {
     { IM_TYPE_URL, "file:///etc/passwd", "has no host" },
     { IM_TYPE_URL, "http://exa mple.com/", "contains whitespace" },
     { IM_TYPE_URL, "http://example.com/\x7f", "control characters" },
-    { IM_TYPE_URL, "http://b\xc3\xbc" "cher.de/", "non-ASCII" },
+    { IM_TYPE_URL,
+      "http://b\xc3\xbc"
+      "cher.de/",
+      "non-ASCII" },
     { IM_TYPE_URL, "http://[::1/", "unterminated '['" },
     { IM_TYPE_URL, "http://[zz::1]/", "invalid IPv6 host" },
     { IM_TYPE_URL, "http://[::1]x/", "invalid host" },
@@ -239,7 +246,10 @@ static const bad_t bad[] = {
     { IM_TYPE_EMAIL, "user@", "empty domain" },
     { IM_TYPE_EMAIL, "user@localhost", "at least two labels" },
     { IM_TYPE_EMAIL, "user@example..com", "invalid domain" },
-    { IM_TYPE_EMAIL, "user@b\xc3\xbc" "cher.de", "(xn--...)" },
+    { IM_TYPE_EMAIL,
+      "user@b\xc3\xbc"
+      "cher.de",
+      "(xn--...)" },
     { IM_TYPE_EMAIL, "\xc3\xbcser@example.com", "non-ASCII" },
     { IM_TYPE_EMAIL, "us er@example.com", "in its local part" },
     { IM_TYPE_EMAIL, "<user@example.com>", "'<' in its local part" },
@@ -251,8 +261,7 @@ static const bad_t bad[] = {
     { IM_TYPE_EMAIL, "a\\b@example.com", "in its local part" },
     { IM_TYPE_EMAIL, "a(b)@example.com", "'(' in its local part" },
     /* hashes (lengths off by one are built in a loop below) */
-    { IM_TYPE_MD5, "abc",
-      "'abc' is not an MD5 hash (32 hex digits, got 3 characters)" },
+    { IM_TYPE_MD5, "abc", "'abc' is not an MD5 hash (32 hex digits, got 3 characters)" },
     { IM_TYPE_MD5, "d41d8cd98f00b204e9800998ecf8427g",
       "'g' at position 32 is not a hex digit" },
     { IM_TYPE_MD5, "0xd41d8cd98f00b204e9800998ecf842",
@@ -261,22 +270,33 @@ static const bad_t bad[] = {
       "is not a SHA-1 hash (40 hex digits, got 32 characters)" },
     { IM_TYPE_SHA256, "da39a3ee5e6b4b0d3255bfef95601890afd80709",
       "is not a SHA-256 hash (64 hex digits, got 40 characters)" },
-    { IM_TYPE_SHA512,
-      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    { IM_TYPE_SHA512, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
       "is not a SHA-512 hash (128 hex digits, got 64 characters)" },
     { IM_TYPE_SHA1, "da39a3ee5e6b4b0d 255bfef95601890afd80709",
       "a space at position 17" },
     /* filename */
     { IM_TYPE_FILENAME, "bad\xc3", "not valid UTF-8" },
-    { IM_TYPE_FILENAME, "\xc0\xaf" "etc", "not valid UTF-8" },
+    { IM_TYPE_FILENAME,
+      "\xc0\xaf"
+      "etc",
+      "not valid UTF-8" },
     { IM_TYPE_FILENAME, "\xe0\x80\xaf", "not valid UTF-8" },
     { IM_TYPE_FILENAME, "\xed\xa0\x80.txt", "not valid UTF-8" },
     { IM_TYPE_FILENAME, "\xf4\x90\x80\x80", "not valid UTF-8" },
     { IM_TYPE_FILENAME, "\xf8\x88\x80\x80\x80", "not valid UTF-8" },
     { IM_TYPE_FILENAME, "\xff.exe", "not valid UTF-8" },
-    { IM_TYPE_FILENAME, "a\x80" "b", "not valid UTF-8" },
-    { IM_TYPE_FILENAME, "a\x01" "b", "control characters" },
-    { IM_TYPE_FILENAME, "a\x7f" "b", "control characters" },
+    { IM_TYPE_FILENAME,
+      "a\x80"
+      "b",
+      "not valid UTF-8" },
+    { IM_TYPE_FILENAME,
+      "a\x01"
+      "b",
+      "control characters" },
+    { IM_TYPE_FILENAME,
+      "a\x7f"
+      "b",
+      "control characters" },
     { IM_TYPE_FILENAME, "evil\nname.exe", "control characters" },
     /* asn */
     { IM_TYPE_ASN, "AS0123", "leading zero" },
@@ -298,15 +318,24 @@ static const bad_t bad[] = {
 /* Values with control characters or terminal escapes: the error must quote
  * them with '?' in place of each control character. */
 static const bad_t hostile[] = {
-    { IM_TYPE_DOMAIN, "ex\x01" "ample.com", "'ex?ample.com'" },
+    { IM_TYPE_DOMAIN,
+      "ex\x01"
+      "ample.com",
+      "'ex?ample.com'" },
     { IM_TYPE_URL, "http://example.com/\x1b[31mred", "'http://example.com/?[31mred'" },
     { IM_TYPE_IPV4, "1.2.3.4\r\n5", "'1.2.3.4??5'" },
     { IM_TYPE_MD5, "\x1b]0;pwned\x07", "'?]0;pwned?'" },
     { IM_TYPE_FILENAME, "x\x1b[2Jy", "'x?[2Jy'" },
     { IM_TYPE_EMAIL, "a\tb@example.com", "'a?b@example.com'" },
     { IM_TYPE_ASN, "AS\x7f", "'AS?'" },
-    { IM_TYPE_DOMAIN, "a\xe2\x80\xae" "moc.example", "'a?moc.example'" },
-    { IM_TYPE_DOMAIN, "a\xc2\x9b" "31m.example", "'a?31m.example'" },
+    { IM_TYPE_DOMAIN,
+      "a\xe2\x80\xae"
+      "moc.example",
+      "'a?moc.example'" },
+    { IM_TYPE_DOMAIN,
+      "a\xc2\x9b"
+      "31m.example",
+      "'a?31m.example'" },
     { IM_TYPE_IPV6, "\xff\xfe::1", "'??::1'" },
 };
 
@@ -340,7 +369,9 @@ static const guess_t guesses[] = {
     { "999.1.1.1", IM_TYPE_FILENAME },
     { "10.1.2.3/8", IM_TYPE_FILENAME },
     { "deadbeef", IM_TYPE_FILENAME },
-    { "b\xc3\xbc" "cher.de", IM_TYPE_FILENAME },
+    { "b\xc3\xbc"
+      "cher.de",
+      IM_TYPE_FILENAME },
 };
 
 static void
@@ -366,12 +397,14 @@ test_bad_arguments (void)
 
     errno = 0;
     rc = im_ioc_normalise (IM_TYPE_IPV4, NULL, out, sizeof out, NULL, 0);
-    ok (rc == -1 && errno == EINVAL, "normalise refuses a NULL value with no error buffer");
+    ok (rc == -1 && errno == EINVAL,
+        "normalise refuses a NULL value with no error buffer");
 
     errno = 0;
     strcpy (err, "untouched");
     rc = im_ioc_normalise (IM_TYPE_IPV4, "999.1.1.1", out, sizeof out, err, 0);
-    ok (rc == -1 && errno == EINVAL, "normalise refuses 999.1.1.1 with an error size of 0");
+    ok (rc == -1 && errno == EINVAL,
+        "normalise refuses 999.1.1.1 with an error size of 0");
     is (err, "untouched", "an error buffer of size 0 is not written");
 
     int bad_types[] = { IM_TYPE_NONE, IM_TYPE_COUNT, -1, 999 };
@@ -380,8 +413,8 @@ test_bad_arguments (void)
         snprintf (want, sizeof want, "unknown indicator type %d", bad_types[i]);
         errno = 0;
         strcpy (out, "XXXX");
-        rc = im_ioc_normalise (bad_types[i], "192.0.2.1", out, sizeof out,
-                               err, sizeof err);
+        rc = im_ioc_normalise (bad_types[i], "192.0.2.1", out, sizeof out, err,
+                               sizeof err);
         ok (rc == -1 && errno == EINVAL, "normalise refuses type %d", bad_types[i]);
         is (err, want, "the error names unknown type %d", bad_types[i]);
         is (out, "", "the output is empty after refusing type %d", bad_types[i]);
@@ -392,19 +425,23 @@ test_bad_arguments (void)
     memset (small, 'Z', sizeof small);
     errno = 0;
     rc = im_ioc_normalise (IM_TYPE_IPV4, "999.1.1.1", out, sizeof out, small, 8);
-    ok (rc == -1 && errno == EINVAL, "normalise refuses 999.1.1.1 with a short error buffer");
+    ok (rc == -1 && errno == EINVAL,
+        "normalise refuses 999.1.1.1 with a short error buffer");
     is (small, "'999.1.", "a short error buffer holds the start of the message");
-    ok (small[8] == 'Z' && small[11] == 'Z', "nothing is written past a short error buffer");
+    ok (small[8] == 'Z' && small[11] == 'Z',
+        "nothing is written past a short error buffer");
 
     /* Output buffers: too small is ENOSPC, an exact fit works. */
     char tiny[16];
     memset (tiny, 'Z', sizeof tiny);
     errno = 0;
     rc = im_ioc_normalise (IM_TYPE_DOMAIN, "Example.COM", tiny, 11, err, sizeof err);
-    ok (rc == -1 && errno == ENOSPC, "normalise reports ENOSPC when the output is one byte short");
+    ok (rc == -1 && errno == ENOSPC,
+        "normalise reports ENOSPC when the output is one byte short");
     ok (strstr (err, "value too long for buffer") != NULL,
         "the ENOSPC error says the value is too long for the buffer");
-    ok (tiny[0] == '\0' && tiny[11] == 'Z', "nothing is written past a too small output buffer");
+    ok (tiny[0] == '\0' && tiny[11] == 'Z',
+        "nothing is written past a too small output buffer");
     rc = im_ioc_normalise (IM_TYPE_DOMAIN, "Example.COM", tiny, 12, err, sizeof err);
     ok (rc == 0, "normalise fits example.com into exactly 12 bytes");
     is (tiny, "example.com", "the exact-fit output is the canonical domain");
@@ -435,21 +472,21 @@ test_bad_arguments (void)
     ok (im_tlp_name (IM_TLP_COUNT) == NULL, "TLP COUNT has no name");
     ok (im_tlp_name (-1) == NULL, "TLP -1 has no name");
     cmp_ok (im_ioc_guess (NULL), "==", IM_TYPE_NONE, "guess returns NONE for NULL");
-    cmp_ok (im_ioc_guess (""), "==", IM_TYPE_NONE, "guess returns NONE for an empty value");
+    cmp_ok (im_ioc_guess (""), "==", IM_TYPE_NONE,
+            "guess returns NONE for an empty value");
 }
 
 static void
 test_names (void)
 {
-    static const char *types[] = {
-        "ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256",
-        "sha512", "filename", "asn"
-    };
+    static const char *types[] = { "ipv4", "ipv6",   "domain", "url",      "email", "md5",
+                                   "sha1", "sha256", "sha512", "filename", "asn" };
     static const char *tlps[] = { "clear", "green", "amber", "amber+strict", "red" };
     char upper[32];
     int t;
 
-    cmp_ok (COUNT (types), "==", IM_TYPE_COUNT - 1, "every type has a name in the test list");
+    cmp_ok (COUNT (types), "==", IM_TYPE_COUNT - 1,
+            "every type has a name in the test list");
     for (t = IM_TYPE_NONE + 1; t < IM_TYPE_COUNT; t++) {
         is (im_type_name (t), types[t - 1], "type %d is named %s", t, types[t - 1]);
         cmp_ok (im_type_parse (im_type_name (t)), "==", t,
@@ -458,19 +495,22 @@ test_names (void)
             "%s round-trips through parse and name", types[t - 1]);
         size_t i;
         for (i = 0; types[t - 1][i] && i + 1 < sizeof upper; i++)
-            upper[i] = (char) (types[t - 1][i] >= 'a' && types[t - 1][i] <= 'z'
-                               ? types[t - 1][i] - 32 : types[t - 1][i]);
+            upper[i] = (char)(types[t - 1][i] >= 'a' && types[t - 1][i] <= 'z'
+                                  ? types[t - 1][i] - 32
+                                  : types[t - 1][i]);
         upper[i] = '\0';
         cmp_ok (im_type_parse (upper), "==", t, "type parse reads %s", upper);
     }
-    static const char *bad_types[] = { "", "none", "ip", "ipv4 ", "hash", "sha-256", "AS" };
+    static const char *bad_types[]
+        = { "", "none", "ip", "ipv4 ", "hash", "sha-256", "AS" };
     for (size_t i = 0; i < COUNT (bad_types); i++) {
         errno = 0;
         ok (im_type_parse (bad_types[i]) == -1 && errno == EINVAL,
             "type parse refuses '%s'", bad_types[i]);
     }
 
-    cmp_ok (COUNT (tlps), "==", IM_TLP_COUNT - 1, "every TLP label has a name in the test list");
+    cmp_ok (COUNT (tlps), "==", IM_TLP_COUNT - 1,
+            "every TLP label has a name in the test list");
     for (t = IM_TLP_NONE + 1; t < IM_TLP_COUNT; t++) {
         char prefixed[32];
         is (im_tlp_name (t), tlps[t - 1], "TLP %d is named %s", t, tlps[t - 1]);
@@ -481,26 +521,32 @@ test_names (void)
         snprintf (prefixed, sizeof prefixed, "TLP:%s", tlps[t - 1]);
         cmp_ok (im_tlp_parse (prefixed), "==", t, "TLP parse reads %s", prefixed);
     }
-    static const struct { const char *in; int want; } tlp_more[] = {
-        { "TLP:CLEAR", IM_TLP_CLEAR }, { "white", IM_TLP_CLEAR },
-        { "TLP:WHITE", IM_TLP_CLEAR }, { "tlp:white", IM_TLP_CLEAR },
-        { "Green", IM_TLP_GREEN }, { "AMBER", IM_TLP_AMBER },
+    static const struct {
+        const char *in;
+        int want;
+    } tlp_more[] = {
+        { "TLP:CLEAR", IM_TLP_CLEAR },
+        { "white", IM_TLP_CLEAR },
+        { "TLP:WHITE", IM_TLP_CLEAR },
+        { "tlp:white", IM_TLP_CLEAR },
+        { "Green", IM_TLP_GREEN },
+        { "AMBER", IM_TLP_AMBER },
         { "Amber+Strict", IM_TLP_AMBER_STRICT },
         { "amber-strict", IM_TLP_AMBER_STRICT },
-        { "TLP:AMBER-STRICT", IM_TLP_AMBER_STRICT }, { "tlp:RED", IM_TLP_RED },
+        { "TLP:AMBER-STRICT", IM_TLP_AMBER_STRICT },
+        { "tlp:RED", IM_TLP_RED },
     };
     for (size_t i = 0; i < COUNT (tlp_more); i++)
         cmp_ok (im_tlp_parse (tlp_more[i].in), "==", tlp_more[i].want,
                 "TLP parse reads %s as %s", tlp_more[i].in,
                 im_tlp_name (tlp_more[i].want));
-    static const char *bad_tlps[] = {
-        "", "tlp:", "TLP", "amber_strict", "amber strict", "amberstrict",
-        "pink", " red", "red ", "tlp:tlp:red", "tlp red", "none"
-    };
+    static const char *bad_tlps[]
+        = { "",     "tlp:", "TLP",  "amber_strict", "amber strict", "amberstrict",
+            "pink", " red", "red ", "tlp:tlp:red",  "tlp red",      "none" };
     for (size_t i = 0; i < COUNT (bad_tlps); i++) {
         errno = 0;
-        ok (im_tlp_parse (bad_tlps[i]) == -1 && errno == EINVAL,
-            "TLP parse refuses '%s'", bad_tlps[i]);
+        ok (im_tlp_parse (bad_tlps[i]) == -1 && errno == EINVAL, "TLP parse refuses '%s'",
+            bad_tlps[i]);
     }
 }
 
@@ -541,12 +587,11 @@ check_bad (int type, const char *in, const char *why)
     int rc = im_ioc_normalise (type, in, out, sizeof out, err, sizeof err);
     ok (rc == -1 && errno == EINVAL, "normalise refuses '%s' as %s",
         printable_cut (in, NAME_BYTES, n1, sizeof n1), tn);
-    if (!ok (strstr (err, why) != NULL,
-             "the error for %s '%s' says \"%s\"", tn,
+    if (!ok (strstr (err, why) != NULL, "the error for %s '%s' says \"%s\"", tn,
              printable_cut (in, NAME_BYTES, n1, sizeof n1), why))
         diag ("error: %s", printable_cut (err, sizeof err, errbuf, sizeof errbuf));
-    ok (!has_control (err), "the error for %s '%s' has no control characters",
-        tn, printable_cut (in, NAME_BYTES, n1, sizeof n1));
+    ok (!has_control (err), "the error for %s '%s' has no control characters", tn,
+        printable_cut (in, NAME_BYTES, n1, sizeof n1));
     is (out, "", "the output is empty after refusing %s '%s'", tn,
         printable_cut (in, NAME_BYTES, n1, sizeof n1));
 }
@@ -564,9 +609,15 @@ test_bad (void)
 static void
 test_hash_lengths (void)
 {
-    static const struct { int type; size_t len; const char *what; } hashes[] = {
-        { IM_TYPE_MD5, 32, "an MD5" }, { IM_TYPE_SHA1, 40, "a SHA-1" },
-        { IM_TYPE_SHA256, 64, "a SHA-256" }, { IM_TYPE_SHA512, 128, "a SHA-512" },
+    static const struct {
+        int type;
+        size_t len;
+        const char *what;
+    } hashes[] = {
+        { IM_TYPE_MD5, 32, "an MD5" },
+        { IM_TYPE_SHA1, 40, "a SHA-1" },
+        { IM_TYPE_SHA256, 64, "a SHA-256" },
+        { IM_TYPE_SHA512, 128, "a SHA-512" },
     };
     char in[200], why[100];
 
@@ -574,7 +625,8 @@ test_hash_lengths (void)
         size_t lens[] = { hashes[i].len - 1, hashes[i].len + 1 };
         for (size_t j = 0; j < COUNT (lens); j++) {
             build (in, "", 'a', lens[j], "");
-            snprintf (why, sizeof why, "is not %s hash (%zu hex digits, got %zu characters)",
+            snprintf (why, sizeof why,
+                      "is not %s hash (%zu hex digits, got %zu characters)",
                       hashes[i].what, hashes[i].len, lens[j]);
             check_bad (hashes[i].type, in, why);
         }
@@ -594,7 +646,8 @@ test_limits (void)
     /* a 63-character label is fine, 64 is not */
     build (in, "", 'a', 63, ".example.com");
     rc = im_ioc_normalise (IM_TYPE_DOMAIN, in, out, sizeof out, err, sizeof err);
-    ok (rc == 0 && strcmp (out, in) == 0, "normalise accepts a domain with a 63-character label");
+    ok (rc == 0 && strcmp (out, in) == 0,
+        "normalise accepts a domain with a 63-character label");
     build (in, "", 'a', 64, ".example.com");
     check_bad (IM_TYPE_DOMAIN, in, "has a label longer than 63 characters");
 
@@ -602,7 +655,7 @@ test_limits (void)
     char label[80];
     in[0] = '\0';
     for (int k = 0; k < 3; k++)
-        strcat (in, build (label, "", (char) ('a' + k), 63, "."));
+        strcat (in, build (label, "", (char)('a' + k), 63, "."));
     strcat (in, build (label, "", 'D', 61, ""));
     cmp_ok (strlen (in), "==", 253, "the long test domain has 253 characters");
     strcpy (want, in);
@@ -640,7 +693,8 @@ test_limits (void)
     build (want, "http://example.com/", 'P', IM_VALUE_MAX - 19, "");
     cmp_ok (strlen (in), "==", IM_VALUE_MAX, "the long test URL has IM_VALUE_MAX bytes");
     rc = im_ioc_normalise (IM_TYPE_URL, in, out, sizeof out, err, sizeof err);
-    ok (rc == 0 && strcmp (out, want) == 0, "normalise accepts a URL of IM_VALUE_MAX bytes");
+    ok (rc == 0 && strcmp (out, want) == 0,
+        "normalise accepts a URL of IM_VALUE_MAX bytes");
     errno = 0;
     rc = im_ioc_normalise (IM_TYPE_URL, in, out, IM_VALUE_MAX, err, sizeof err);
     ok (rc == -1 && errno == ENOSPC,
@@ -662,9 +716,9 @@ test_limits (void)
         check_bad (t, "", "empty value");
 
         snprintf (padded, sizeof padded, "%s ", sample);
-        check_bad (t, padded, strlen (padded) <= 64
-                              ? " ' has leading or trailing whitespace"
-                              : "...' has leading or trailing whitespace");
+        check_bad (t, padded,
+                   strlen (padded) <= 64 ? " ' has leading or trailing whitespace"
+                                         : "...' has leading or trailing whitespace");
         snprintf (padded, sizeof padded, " %s", sample);
         check_bad (t, padded, "has leading or trailing whitespace");
         snprintf (padded, sizeof padded, "\t%s", sample);
@@ -682,7 +736,8 @@ test_limits (void)
     ok (rc == -1 && strstr (err2, want) != NULL,
         "the error quotes only the first 64 characters of a long value, then '...'");
     build (want, "", 'z', 65, "");
-    ok (strstr (err2, want) == NULL, "the error does not quote 65 characters of a long value");
+    ok (strstr (err2, want) == NULL,
+        "the error does not quote 65 characters of a long value");
     build (in, "", 'z', 63, "\xc3\xa9z");
     rc = im_ioc_normalise (IM_TYPE_DOMAIN, in, out, sizeof out, err2, sizeof err2);
     build (want, "'", 'z', 63, "...'");
@@ -724,16 +779,27 @@ test_prefix (void)
         { IM_TYPE_IPV6, "::1", { [15] = 1 }, 128 },
         { IM_TYPE_IPV6, "::/0", { 0 }, 0 },
         { IM_TYPE_IPV6, "fe80::/10", { 0xfe, 0x80 }, 10 },
-        { IM_TYPE_IPV6, "2001:DB8::AB:1",
-          { 0x20, 0x01, 0x0d, 0xb8, [12] = 0, 0xab, 0, 1 }, 128 },
+        { IM_TYPE_IPV6,
+          "2001:DB8::AB:1",
+          { 0x20, 0x01, 0x0d, 0xb8, [12] = 0, 0xab, 0, 1 },
+          128 },
     };
-    static const struct { int type; const char *in; } refused[] = {
-        { IM_TYPE_IPV4, "10.1.2.3/8" }, { IM_TYPE_IPV4, "10.0.0.0/33" },
-        { IM_TYPE_IPV4, "999.1.1.1" }, { IM_TYPE_IPV4, "2001:db8::" },
-        { IM_TYPE_IPV4, "" }, { IM_TYPE_IPV6, "10.0.0.0/8" },
-        { IM_TYPE_IPV6, "2001:db8::1/32" }, { IM_TYPE_IPV6, "::1/129" },
-        { IM_TYPE_IPV6, "fe80::1%eth0" }, { IM_TYPE_DOMAIN, "example.com" },
-        { IM_TYPE_URL, "http://10.0.0.1/" }, { IM_TYPE_NONE, "10.0.0.0/8" },
+    static const struct {
+        int type;
+        const char *in;
+    } refused[] = {
+        { IM_TYPE_IPV4, "10.1.2.3/8" },
+        { IM_TYPE_IPV4, "10.0.0.0/33" },
+        { IM_TYPE_IPV4, "999.1.1.1" },
+        { IM_TYPE_IPV4, "2001:db8::" },
+        { IM_TYPE_IPV4, "" },
+        { IM_TYPE_IPV6, "10.0.0.0/8" },
+        { IM_TYPE_IPV6, "2001:db8::1/32" },
+        { IM_TYPE_IPV6, "::1/129" },
+        { IM_TYPE_IPV6, "fe80::1%eth0" },
+        { IM_TYPE_DOMAIN, "example.com" },
+        { IM_TYPE_URL, "http://10.0.0.1/" },
+        { IM_TYPE_NONE, "10.0.0.0/8" },
         { 99, "10.0.0.0/8" },
     };
     uint8_t addr[16];
@@ -755,8 +821,8 @@ test_prefix (void)
         errno = 0;
         plen = -7;
         int rc = im_ioc_prefix (refused[i].type, refused[i].in, addr, &plen);
-        ok (rc == -1 && errno == EINVAL && plen == -7,
-            "prefix refuses '%s' as type %d", refused[i].in, refused[i].type);
+        ok (rc == -1 && errno == EINVAL && plen == -7, "prefix refuses '%s' as type %d",
+            refused[i].in, refused[i].type);
     }
     errno = 0;
     ok (im_ioc_prefix (IM_TYPE_IPV4, NULL, addr, &plen) == -1 && errno == EINVAL,
@@ -770,7 +836,8 @@ test_prefix (void)
 }
 
 static const tap_test_t tests[] = {
-    TAP_DIAG ("SPEC.md: Indicator types and TLP labels (Canonical values, Guessing a type)"),
+    TAP_DIAG (
+        "SPEC.md: Indicator types and TLP labels (Canonical values, Guessing a type)"),
     TAP_TEST (test_bad_arguments),
     TAP_TEST (test_names),
     TAP_TEST (test_good),

@@ -63,7 +63,7 @@ one_line (const char *err)
     if (!err[0])
         return 0;
     for (const char *p = err; *p; p++)
-        if ((unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
             return 0;
     return 1;
 }
@@ -125,7 +125,7 @@ static void
 put_number (uint8_t *p, uint64_t v, int size)
 {
     for (int i = 0; i < size; i++)
-        p[i] = (uint8_t) (v >> (8 * (size - 1 - i)));
+        p[i] = (uint8_t)(v >> (8 * (size - 1 - i)));
 }
 
 /* Appends LEN bytes of DATA to W. */
@@ -144,7 +144,7 @@ append_number (wire_t *w, uint64_t v, int size)
 {
     uint8_t b[8];
     put_number (b, v, size);
-    append (w, b, (size_t) size);
+    append (w, b, (size_t)size);
 }
 
 /* The header of a message of ID. */
@@ -440,7 +440,7 @@ records_size_one (im_msg_t *m)
 {
     records (m, 7, 0);
     for (size_t i = 0; i < 3; i++)
-        add_filler (m, (uint8_t) i, i, 1);
+        add_filler (m, (uint8_t)i, i, 1);
 }
 
 static void
@@ -458,9 +458,9 @@ records_credit_max (im_msg_t *m)
     records (m, 1000, 1);
     for (size_t i = 0; i < IM_MSG_CREDIT_MAX; i++) {
         if (i % 10 == 0)
-            add_signed (m, (uint8_t) (i % 7), (int) (i / 10 % NSIGNED));
+            add_signed (m, (uint8_t)(i % 7), (int)(i / 10 % NSIGNED));
         else
-            add_filler (m, (uint8_t) i, i, 1 + i * 37 % 700);
+            add_filler (m, (uint8_t)i, i, 1 + i * 37 % 700);
     }
 }
 
@@ -504,7 +504,7 @@ have_n (im_msg_t *m, size_t n)
 {
     memset (m, 0, sizeof *m);
     for (size_t i = 0; i < sizeof have_keys; i++)
-        have_keys[i] = (uint8_t) (i * 7 + 3);
+        have_keys[i] = (uint8_t)(i * 7 + 3);
     m->id = IM_MSG_HAVE;
     m->count = n;
     m->have = have_keys;
@@ -574,7 +574,8 @@ static const case_t trips[] = {
     { records_size_one, "a RECORDS with three entries of one byte" },
     { records_largest, "a RECORDS with entries of IM_RECORD_MAX bytes" },
     { records_credit_max, "a RECORDS with IM_MSG_CREDIT_MAX entries of mixed sizes" },
-    { records_credit_max_size_one, "a RECORDS with IM_MSG_CREDIT_MAX entries of one byte" },
+    { records_credit_max_size_one,
+      "a RECORDS with IM_MSG_CREDIT_MAX entries of one byte" },
     { ping_zero, "a PING with session 0" },
     { ping_max, "a PING with the largest session" },
     { pong_zero, "a PONG with session 0" },
@@ -696,11 +697,21 @@ test_bad_arguments (void)
         int id;
         const char *name;
     } names[] = {
-        { IM_MSG_HELLO, "HELLO" }, { IM_MSG_PULL, "PULL" }, { IM_MSG_RECORDS, "RECORDS" },
-        { IM_MSG_PING, "PING" },   { IM_MSG_PONG, "PONG" }, { 0, "?" },
-        { IM_MSG_HAVE, "HAVE" },   { IM_MSG_LAZY, "LAZY" },
-        { IM_MSG_FETCH, "FETCH" }, { IM_MSG_FOUND, "FOUND" }, { IM_MSG_ROTATE, "ROTATE" }, { IM_MSG_ROTATED, "ROTATED" }, { 12, "?" },
-        { -1, "?" },               { 256 + IM_MSG_PING, "?" },
+        { IM_MSG_HELLO, "HELLO" },
+        { IM_MSG_PULL, "PULL" },
+        { IM_MSG_RECORDS, "RECORDS" },
+        { IM_MSG_PING, "PING" },
+        { IM_MSG_PONG, "PONG" },
+        { 0, "?" },
+        { IM_MSG_HAVE, "HAVE" },
+        { IM_MSG_LAZY, "LAZY" },
+        { IM_MSG_FETCH, "FETCH" },
+        { IM_MSG_FOUND, "FOUND" },
+        { IM_MSG_ROTATE, "ROTATE" },
+        { IM_MSG_ROTATED, "ROTATED" },
+        { 12, "?" },
+        { -1, "?" },
+        { 256 + IM_MSG_PING, "?" },
     };
     for (size_t i = 0; i < COUNT (names); i++)
         is (im_msg_name (names[i].id), names[i].name, "im_msg_name (%d) is \"%s\"",
@@ -723,11 +734,12 @@ test_wire_layout (void)
         "a PULL is the signature, id 2, the cursor and the credit, big-endian");
     rc = decode_exact (pull_bytes, sizeof pull_bytes, &got, err, sizeof err, NULL);
     ok (rc == 0 && got.id == IM_MSG_PULL && got.cursor == UINT64_C (0x0102030405060708)
-        && got.credit == 1000, "decode reads the cursor and credit of a PULL");
+            && got.credit == 1000,
+        "decode reads the cursor and credit of a PULL");
 
-    static const uint8_t ping_bytes[] = { 0xaa, 0xa1, 0x04, 0x11, 0x22, 0x33, 0x44,
-                                          0x55, 0x66, 0x77, 0x88, 0, 0, 0, 0, 0, 0,
-                                          0x01, 0x02 };
+    static const uint8_t ping_bytes[]
+        = { 0xaa, 0xa1, 0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+            0x88, 0,    0,    0,    0,    0,    0,    0x01, 0x02 };
     session_msg (&msg, IM_MSG_PING, UINT64_C (0x1122334455667788));
     msg.cursor = 0x0102;
     encode_into (&msg, &w);
@@ -761,19 +773,19 @@ test_wire_layout (void)
         diag ("error: %s", printable (err, p, sizeof p));
 
     static const uint8_t records_bytes[] = {
-        0xaa, 0xa1, 0x03, 0, 0, 0, 0, 0, 0, 0, 0x09, 0x01, 0x00, 0x02,
-        0x02, 0x00, 0x01, 0x01,
-        0xff, 0x00, 0x03, 'x', 'y', 'z',
+        0xaa, 0xa1, 0x03, 0,    0,    0,    0,    0,    0,    0,   0x09, 0x01,
+        0x00, 0x02, 0x02, 0x00, 0x01, 0x01, 0xff, 0x00, 0x03, 'x', 'y',  'z',
     };
     records (&msg, 9, 1);
-    add_entry (&msg, 2, (const uint8_t *) "\x01", 1);
-    add_entry (&msg, 255, (const uint8_t *) "xyz", 3);
+    add_entry (&msg, 2, (const uint8_t *)"\x01", 1);
+    add_entry (&msg, 255, (const uint8_t *)"xyz", 3);
     encode_into (&msg, &w);
     ok (w.len == sizeof records_bytes && memcmp (w.buf, records_bytes, w.len) == 0,
         "a RECORDS is the header, then hops, length and record for each entry");
     uint8_t *copy;
     rc = decode_exact (records_bytes, sizeof records_bytes, &got, err, sizeof err, &copy);
-    ok (rc == 0 && msg_diff (&msg, &got) == NULL, "decode reads every field of a RECORDS");
+    ok (rc == 0 && msg_diff (&msg, &got) == NULL,
+        "decode reads every field of a RECORDS");
     if (rc)
         diag ("error: %s", printable (err, p, sizeof p));
     free (copy);
@@ -800,7 +812,8 @@ test_round_trip (void)
     size_t verified = 0, bad = 0;
     for (size_t i = 0; rc == 0 && i < got.count; i += 10) {
         if (im_record_decode (got.entries[i].record, got.entries[i].len, 1, &rec, err,
-                              sizeof err) == 0)
+                              sizeof err)
+            == 0)
             verified++;
         else if (bad++ == 0)
             diag ("entry %zu: %s", i + 1, printable (err, p, sizeof p));
@@ -1125,8 +1138,8 @@ static void
 test_decode_malformed (void)
 {
     static wire_t base, w;
-    static const char filler_name[] =
-        "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqr";
+    static const char filler_name[]
+        = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqr";
     char why[128], what[128];
 
     /* Lengths 0 to 2 and the signature. */
@@ -1221,7 +1234,7 @@ test_decode_malformed (void)
     append_entry (&w, 0, signed_rec[0].buf, signed_rec[0].len);
     append_entry (&w, 0, filler, IM_RECORD_MAX + 1);
     snprintf (why, sizeof why, "entry 2 of 2 has a record length of %d",
-              (int) IM_RECORD_MAX + 1);
+              (int)IM_RECORD_MAX + 1);
     refused (w.buf, w.len, why,
              "a RECORDS with an entry of IM_RECORD_MAX + 1 bytes, all present");
     start (&w, IM_MSG_RECORDS);
@@ -1239,7 +1252,7 @@ test_decode_malformed (void)
     append_number (&w, 1, 2);
     append_entry (&w, 0, filler, IM_RECORD_MAX);
     ok (im_msg_decode (w.buf, w.len, &got, why, sizeof why) == 0
-        && got.entries[0].len == IM_RECORD_MAX,
+            && got.entries[0].len == IM_RECORD_MAX,
         "decode accepts an entry of exactly IM_RECORD_MAX bytes built by hand");
 
     /* PULL: credit. */
@@ -1270,7 +1283,8 @@ test_decode_malformed (void)
         append_number (&w, name_lens[i].len, 1);
         /* The name's bytes, up to 70: the length alone must refuse it. */
         append (&w, filler_name, name_lens[i].len > 70 ? 70 : name_lens[i].len);
-        snprintf (what, sizeof what, "a HELLO with a name length of %u", name_lens[i].len);
+        snprintf (what, sizeof what, "a HELLO with a name length of %u",
+                  name_lens[i].len);
         refused (w.buf, w.len, name_lens[i].why, what);
     }
     static const struct {
@@ -1288,7 +1302,7 @@ test_decode_malformed (void)
     for (size_t i = 0; i < COUNT (names); i++) {
         w = base;
         w.len = OFF_HELLO_NAME;
-        w.buf[OFF_HELLO_NAME_LEN] = (uint8_t) strlen (names[i].name);
+        w.buf[OFF_HELLO_NAME_LEN] = (uint8_t)strlen (names[i].name);
         append (&w, names[i].name, strlen (names[i].name));
         snprintf (what, sizeof what, "a HELLO whose name has %s", names[i].what);
         refused (w.buf, w.len, names[i].why, what);
@@ -1306,7 +1320,7 @@ test_decode_malformed (void)
         w.buf[OFF_HELLO_VERSION] = versions[i];
         int rc = decode_exact (w.buf, w.len, &got, err, sizeof err, NULL);
         ok (rc == 0 && got.id == IM_MSG_HELLO && got.version == versions[i]
-            && strcmp (got.name, msg.name) == 0,
+                && strcmp (got.name, msg.name) == 0,
             "decode accepts a HELLO of version %u and reports version %u", versions[i],
             versions[i]);
     }
@@ -1339,7 +1353,7 @@ records_of_size (size_t total, size_t *count)
             len = IM_RECORD_MAX;
         if (room - 3 - len > 0 && room - 3 - len < 4)
             len -= 4; /* leave room for a last entry of at least one byte */
-        b[off] = (uint8_t) n;
+        b[off] = (uint8_t)n;
         put_number (b + off + 1, len, 2);
         memcpy (b + off + 3, filler + n, len);
         off += 3 + len;
@@ -1369,7 +1383,7 @@ test_size_limit (void)
     size_t off = OFF_ENTRIES, bad = 0;
     for (size_t i = 0; rc == 0 && i < got.count; i++) {
         bad += got.entries[i].record != at + off + 3;
-        bad += got.entries[i].hops != (uint8_t) (i ? i : 9);
+        bad += got.entries[i].hops != (uint8_t)(i ? i : 9);
         off += 3 + got.entries[i].len;
     }
     ok (rc == 0 && bad == 0 && off == IM_MSG_MAX,
@@ -1395,7 +1409,7 @@ test_size_limit (void)
     records (&msg, 77, 1);
     off = OFF_ENTRIES;
     for (size_t i = 0; i < count; i++) {
-        size_t n = (size_t) over[off + 1] << 8 | over[off + 2];
+        size_t n = (size_t)over[off + 1] << 8 | over[off + 2];
         add_entry (&msg, over[off], over + off + 3, n);
         off += 3 + n;
     }
@@ -1440,7 +1454,8 @@ test_have (void)
         "encode refuses a HAVE without its keys");
     have_n (&m, 3);
     int rc = im_msg_encode (&m, buf, sizeof buf, &len);
-    ok (rc == 0 && len == 5 + 3 * IM_MSG_HAVE_KEY, "a HAVE of 3 keys is 5 + 3 x 56 bytes");
+    ok (rc == 0 && len == 5 + 3 * IM_MSG_HAVE_KEY,
+        "a HAVE of 3 keys is 5 + 3 x 56 bytes");
     for (size_t cut = 0; cut < len; cut++) {
         uint8_t *copy = malloc (cut ? cut : 1);
         memcpy (copy, buf, cut);
@@ -1470,7 +1485,6 @@ test_have (void)
     ok (rc == -1 && errno == EBADMSG && strstr (err, "HAVE: count 1001"),
         "decode refuses a HAVE with a count of 1001");
 }
-
 
 /* ROTATE and ROTATED, and the rotation statement ROTATE carries (SPEC.md,
  * "ROTATE and ROTATED"). */
@@ -1507,8 +1521,8 @@ test_rotation (void)
         "rotation_verify rejects a missing buffer");
 
     ok (im_rotation_sign (&r, sk, st) == 0, "rotation_sign signs a good statement");
-    ok (memcmp (st, "IMR1", 4) == 0 && memcmp (st + 4, pk, 32) == 0
-            && st[36] == 0x11 && st[68] == 0x22,
+    ok (memcmp (st, "IMR1", 4) == 0 && memcmp (st + 4, pk, 32) == 0 && st[36] == 0x11
+            && st[68] == 0x22,
         "the statement starts with IMR1, the node id, the old and the new key");
     ok (im_rotation_verify (st, sizeof st, &back, why, sizeof why) == 0
             && memcmp (back.node, pk, 32) == 0 && back.issued == r.issued
@@ -1581,19 +1595,18 @@ test_rotation (void)
         "a truncated ROTATED is refused");
 }
 
-static const tap_test_t tests[] = {
-    TAP_DIAG ("SPEC.md: The peer protocol / Framing and Messages"),
-    TAP_TEST (test_bad_arguments),
-    TAP_TEST (test_wire_layout),
-    TAP_TEST (test_round_trip),
-    TAP_TEST (test_have),
-    TAP_TEST (test_encode_refusals),
-    TAP_TEST (test_decode_truncated),
-    TAP_TEST (test_decode_malformed),
-    TAP_TEST (test_size_limit),
-    TAP_TEST (test_rotation),
-    TAP_END
-};
+static const tap_test_t tests[]
+    = { TAP_DIAG ("SPEC.md: The peer protocol / Framing and Messages"),
+        TAP_TEST (test_bad_arguments),
+        TAP_TEST (test_wire_layout),
+        TAP_TEST (test_round_trip),
+        TAP_TEST (test_have),
+        TAP_TEST (test_encode_refusals),
+        TAP_TEST (test_decode_truncated),
+        TAP_TEST (test_decode_malformed),
+        TAP_TEST (test_size_limit),
+        TAP_TEST (test_rotation),
+        TAP_END };
 
 int
 main (int argc, char **argv)
@@ -1613,17 +1626,17 @@ main (int argc, char **argv)
     } recs[NSIGNED] = {
         { IM_TYPE_DOMAIN, "evil.example", "" },
         { IM_TYPE_IPV4, "192.0.2.1", "scanner" },
-        { IM_TYPE_URL, "http://evil.example/kit?id=1", "phishing kit, long description "
+        { IM_TYPE_URL, "http://evil.example/kit?id=1",
+          "phishing kit, long description "
           "that makes this record larger than the others by a good margin" },
         { IM_TYPE_SHA256,
-          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-          "dropper" },
+          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "dropper" },
     };
     for (int i = 0; i < NSIGNED; i++) {
         im_record_init (&rec);
         memcpy (rec.origin, pk, IM_NODE_ID_SIZE);
         im_id_generate (rec.id);
-        rec.type = (uint8_t) recs[i].type;
+        rec.type = (uint8_t)recs[i].type;
         snprintf (rec.value, sizeof rec.value, "%s", recs[i].value);
         snprintf (rec.description, sizeof rec.description, "%s", recs[i].description);
         rec.created = rec.modified = 1700000000 + i;
@@ -1632,7 +1645,7 @@ main (int argc, char **argv)
             BAIL_OUT ("cannot sign test record %d: %s", i, err);
     }
     for (size_t i = 0; i < FILLER_SIZE; i++)
-        filler[i] = (uint8_t) (i * 7 + 3);
+        filler[i] = (uint8_t)(i * 7 + 3);
 
     return tap_main (argc, argv, tests);
 }

@@ -87,7 +87,7 @@ states_with (im_peer_region_t region, int from)
 {
     im_peer_states_t s = IM_PEER_STATES_INIT;
     for (int r = 0; r < IM_REGION_COUNT; r++)
-        s.of[r] = im_peer_states_count ((im_peer_region_t) r) - 1;
+        s.of[r] = im_peer_states_count ((im_peer_region_t)r) - 1;
     s.of[region] = from;
     return s;
 }
@@ -99,25 +99,25 @@ test_names (void)
         int n = 0;
         while (n < 4 && names[r][n])
             n++;
-        cmp_ok (im_peer_states_count ((im_peer_region_t) r), "==", n,
-                "the %s region has %d states", im_peer_region_name ((im_peer_region_t) r),
+        cmp_ok (im_peer_states_count ((im_peer_region_t)r), "==", n,
+                "the %s region has %d states", im_peer_region_name ((im_peer_region_t)r),
                 n);
         for (int s = 0; s < n; s++)
-            is (im_peer_state_name ((im_peer_region_t) r, s), names[r][s],
+            is (im_peer_state_name ((im_peer_region_t)r, s), names[r][s],
                 "state %d of the %s region is called '%s'", s,
-                im_peer_region_name ((im_peer_region_t) r), names[r][s]);
-        is (im_peer_state_name ((im_peer_region_t) r, n), "?",
+                im_peer_region_name ((im_peer_region_t)r), names[r][s]);
+        is (im_peer_state_name ((im_peer_region_t)r, n), "?",
             "a state beyond the %s region's is called '?'",
-            im_peer_region_name ((im_peer_region_t) r));
+            im_peer_region_name ((im_peer_region_t)r));
     }
     is (im_peer_region_name (IM_REGION_COUNT), "?", "no region is called '?'");
     is (im_peer_event_name (IM_EV_COUNT), "?", "no event is called '?'");
     ok (im_peer_event_region (IM_EV_COUNT) == IM_REGION_COUNT, "no event has no region");
     im_peer_states_t s = IM_PEER_STATES_INIT;
     for (int r = 0; r < IM_REGION_COUNT; r++)
-        is (im_peer_state_name ((im_peer_region_t) r, s.of[r]), names[r][0],
+        is (im_peer_state_name ((im_peer_region_t)r, s.of[r]), names[r][0],
             "a new peer's %s region starts in '%s'",
-            im_peer_region_name ((im_peer_region_t) r), names[r][0]);
+            im_peer_region_name ((im_peer_region_t)r), names[r][0]);
 }
 
 static void
@@ -139,22 +139,23 @@ static void
 test_refused (void)
 {
     for (int e = 0; e < IM_EV_COUNT; e++) {
-        im_peer_region_t region = im_peer_event_region ((im_peer_event_t) e);
+        im_peer_region_t region = im_peer_event_region ((im_peer_event_t)e);
         for (int from = 0; from < im_peer_states_count (region); from++) {
-            if (listed (region, from, (im_peer_event_t) e))
+            if (listed (region, from, (im_peer_event_t)e))
                 continue;
             im_peer_states_t s = states_with (region, from), before = s;
             errno = 0;
-            int rc = im_peer_step (&s, (im_peer_event_t) e);
+            int rc = im_peer_step (&s, (im_peer_event_t)e);
             ok (rc == -1 && errno == EPERM && memcmp (&s, &before, sizeof s) == 0,
                 "in %s state '%s', '%s' is refused and changes nothing",
                 im_peer_region_name (region), im_peer_state_name (region, from),
-                im_peer_event_name ((im_peer_event_t) e));
+                im_peer_event_name ((im_peer_event_t)e));
         }
     }
     im_peer_states_t s = IM_PEER_STATES_INIT;
     errno = 0;
-    ok (im_peer_step (&s, IM_EV_COUNT) == -1 && errno == EINVAL, "an unknown event is EINVAL");
+    ok (im_peer_step (&s, IM_EV_COUNT) == -1 && errno == EINVAL,
+        "an unknown event is EINVAL");
     errno = 0;
     ok (im_peer_step (NULL, IM_EV_PARK) == -1 && errno == EINVAL, "no states is EINVAL");
 }
@@ -166,18 +167,18 @@ test_tables (void)
     size_t total = 0;
     for (int r = 0; r < IM_REGION_COUNT; r++) {
         size_t n = 0;
-        const im_peer_transition_t *t = im_peer_table ((im_peer_region_t) r, &n);
+        const im_peer_transition_t *t = im_peer_table ((im_peer_region_t)r, &n);
         int all = t != NULL;
         for (size_t i = 0; t && i < n; i++) {
-            const row_t *want = listed ((im_peer_region_t) r, t[i].from, t[i].event);
+            const row_t *want = listed ((im_peer_region_t)r, t[i].from, t[i].event);
             all = all && want && want->to == t[i].to
-                  && im_peer_event_region (t[i].event) == (im_peer_region_t) r;
+                  && im_peer_event_region (t[i].event) == (im_peer_region_t)r;
         }
         ok (all, "every row of the %s table is a listed transition of its region",
-            im_peer_region_name ((im_peer_region_t) r));
+            im_peer_region_name ((im_peer_region_t)r));
         total += n;
     }
-    cmp_ok ((long long) total, "==", (long long) COUNT (rows),
+    cmp_ok ((long long)total, "==", (long long)COUNT (rows),
             "the tables hold as many rows as are listed");
     size_t n = 1;
     ok (im_peer_table (IM_REGION_COUNT, &n) == NULL && n == 0, "no region has no table");
@@ -189,9 +190,9 @@ static void
 test_story (void)
 {
     static const im_peer_event_t story[] = {
-        IM_EV_HELLO_ANSWERED, IM_EV_PULL_SENT,  IM_EV_CURSOR_REWOUND,
-        IM_EV_PULL_ANSWERED,  IM_EV_PARK,       IM_EV_ROUTER_CUT,
-        IM_EV_RELINKED,       IM_EV_UNPARK,     IM_EV_ROTATED,
+        IM_EV_HELLO_ANSWERED, IM_EV_PULL_SENT, IM_EV_CURSOR_REWOUND,
+        IM_EV_PULL_ANSWERED,  IM_EV_PARK,      IM_EV_ROUTER_CUT,
+        IM_EV_RELINKED,       IM_EV_UNPARK,    IM_EV_ROTATED,
         IM_EV_DIAL_OTHER_KEY, IM_EV_LINK_LOST,
     };
     im_peer_states_t s = IM_PEER_STATES_INIT;
@@ -220,7 +221,7 @@ test_peek (void)
     im_record_init (&r);
     memcpy (r.origin, pk, IM_NODE_ID_SIZE);
     for (int i = 0; i < IM_ID_SIZE; i++)
-        r.id[i] = (uint8_t) (0xA0 + i);
+        r.id[i] = (uint8_t)(0xA0 + i);
     r.id[6] = 0x70; /* version 7 */
     r.id[8] = 0x80;
     r.version = UINT64_C (0x0102030405060708);
@@ -248,7 +249,8 @@ test_peek (void)
     ok (memcmp (h.origin, r.origin, IM_NODE_ID_SIZE) == 0, "its origin is the record's");
     ok (memcmp (h.id, r.id, IM_ID_SIZE) == 0, "its id is the record's");
     ok (h.version == r.version, "its version is the record's, big-endian");
-    ok (h.op == r.op && h.type == r.type && h.tlp == r.tlp && h.confidence == r.confidence,
+    ok (h.op == r.op && h.type == r.type && h.tlp == r.tlp
+            && h.confidence == r.confidence,
         "its op, type, tlp and confidence are the record's");
     cmp_ok (h.reach, "==", 3, "its reach is the record's");
     ok (h.created == r.created && h.modified == r.modified && h.valid_from == r.valid_from
@@ -260,7 +262,8 @@ test_peek (void)
             && d.reach == h.reach && memcmp (d.id, h.id, IM_ID_SIZE) == 0,
         "what is peeked is what is decoded");
     errno = 0;
-    ok (im_record_peek (buf, IM_RECORD_FIXED + IM_SIG_SIZE - 1, &h) == -1 && errno == EBADMSG,
+    ok (im_record_peek (buf, IM_RECORD_FIXED + IM_SIG_SIZE - 1, &h) == -1
+            && errno == EBADMSG,
         "a buffer too short for a head and a signature is EBADMSG");
     ok (im_record_peek (buf, IM_RECORD_FIXED + IM_SIG_SIZE, &h) == 0,
         "a buffer just long enough for a head and a signature is read");
@@ -278,15 +281,13 @@ test_peek (void)
     ok (im_record_peek (buf, len, NULL) == -1 && errno == EINVAL, "no head is EINVAL");
 }
 
-static const tap_test_t tests[] = {
-    TAP_TEST (test_names),
-    TAP_TEST (test_listed),
-    TAP_TEST (test_refused),
-    TAP_TEST (test_tables),
-    TAP_TEST (test_story),
-    TAP_TEST (test_peek),
-    TAP_END
-};
+static const tap_test_t tests[] = { TAP_TEST (test_names),
+                                    TAP_TEST (test_listed),
+                                    TAP_TEST (test_refused),
+                                    TAP_TEST (test_tables),
+                                    TAP_TEST (test_story),
+                                    TAP_TEST (test_peek),
+                                    TAP_END };
 
 int
 main (int argc, char **argv)

@@ -2036,12 +2036,13 @@ reparse (const char *text, int indent, const char *name, im_policy_t *out, char 
         s += len + (nl ? 1 : 0);
         for (int i = 0; i < indent; i++)
             if (line[i] != ' ') {
-                snprintf (err, errsz, "line '%.200s' is not indented by %d", line, indent);
+                snprintf (err, errsz, "line '%.200s' is not indented by %d", line,
+                          indent);
                 return -1;
             }
         if (line[indent] == ' ' || line[indent] == '\0') {
-            snprintf (err, errsz, "line '%.200s' is indented by more than %d or empty", line,
-                      indent);
+            snprintf (err, errsz, "line '%.200s' is indented by more than %d or empty",
+                      line, indent);
             return -1;
         }
         char *key = line + indent, *eq = strchr (key, '=');
@@ -2242,22 +2243,22 @@ test_format (void)
     }
 }
 
-static const tap_test_t tests[] = {
-    TAP_DIAG ("SPEC.md: Sharing policy (Policies in the configuration, Outbound, Inbound)"),
-    TAP_TEST (test_bad_arguments),
-    TAP_TEST (test_defaults),
-    TAP_TEST (test_check),
-    TAP_TEST (test_policy_set),
-    TAP_TEST (test_inbound_set),
-    TAP_TEST (test_equal),
-    TAP_TEST (test_outbound_rules),
-    TAP_TEST (test_outbound_order),
-    TAP_TEST (test_inbound_rules),
-    TAP_TEST (test_inbound_order),
-    TAP_TEST (test_names),
-    TAP_TEST (test_format),
-    TAP_END
-};
+static const tap_test_t tests[]
+    = { TAP_DIAG (
+            "SPEC.md: Sharing policy (Policies in the configuration, Outbound, Inbound)"),
+        TAP_TEST (test_bad_arguments),
+        TAP_TEST (test_defaults),
+        TAP_TEST (test_check),
+        TAP_TEST (test_policy_set),
+        TAP_TEST (test_inbound_set),
+        TAP_TEST (test_equal),
+        TAP_TEST (test_outbound_rules),
+        TAP_TEST (test_outbound_order),
+        TAP_TEST (test_inbound_rules),
+        TAP_TEST (test_inbound_order),
+        TAP_TEST (test_names),
+        TAP_TEST (test_format),
+        TAP_END };
 
 int
 main (int argc, char **argv)

@@ -65,10 +65,9 @@ static uint8_t pk_b[crypto_sign_PUBLICKEYBYTES], sk_b[crypto_sign_SECRETKEYBYTES
 /* Scratch records: im_record_t is large. */
 static im_record_t rec, got, other;
 
-static const uint8_t fixed_id[IM_ID_SIZE] = {
-    0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x46, 0x77,
-    0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff
-};
+static const uint8_t fixed_id[IM_ID_SIZE]
+    = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x46, 0x77,
+        0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
 
 /* One canonical value for every type, in type order. */
 static const char *values[IM_TYPE_COUNT] = {
@@ -83,7 +82,8 @@ static const char *values[IM_TYPE_COUNT] = {
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
     "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
-    "Rechnung \xc3\x9c" "ber.pdf.exe",
+    "Rechnung \xc3\x9c"
+    "ber.pdf.exe",
     "AS64512",
 };
 
@@ -205,7 +205,7 @@ static void
 set_number (enc_t *e, size_t off, uint64_t v, int size)
 {
     for (int i = 0; i < size; i++)
-        e->buf[off + (size_t) i] = (uint8_t) (v >> (8 * (size - 1 - i)));
+        e->buf[off + (size_t)i] = (uint8_t)(v >> (8 * (size - 1 - i)));
     resign (e, sk_a);
 }
 
@@ -254,8 +254,8 @@ refused (const enc_t *e, const char *why, const char *what)
     int errno0 = errno;
     if (!ok (rc1 == -1 && errno1 == EBADMSG && rc0 == -1 && errno0 == EBADMSG,
              "decode refuses %s", what))
-        diag ("verify: rc %d errno %d (%s); no verify: rc %d errno %d (%s)", rc1,
-              errno1, err1, rc0, errno0, err0);
+        diag ("verify: rc %d errno %d (%s); no verify: rc %d errno %d (%s)", rc1, errno1,
+              err1, rc0, errno0, err0);
     if (!ok (strstr (err1, why) != NULL, "the error for %s says \"%s\"", what, why))
         diag ("error: %s", err1);
 }
@@ -417,8 +417,8 @@ test_bad_arguments (void)
     rc = im_record_from_json (&rec, NULL, NOW, err, sizeof err);
     ok (rc == -1 && errno == EINVAL, "from_json refuses a NULL object");
     ok (strstr (err, "not a JSON object") != NULL, "the error for a NULL object says so");
-    static const char *not_objects[] = { "[]", "[{\"type\":\"ipv4\"}]", "\"ipv4\"", "42",
-                                         "null", "true" };
+    static const char *not_objects[]
+        = { "[]", "[{\"type\":\"ipv4\"}]", "\"ipv4\"", "42", "null", "true" };
     for (size_t i = 0; i < COUNT (not_objects); i++) {
         json_t *j = json_loads (not_objects[i], JSON_DECODE_ANY, NULL);
         if (!j)
@@ -463,25 +463,27 @@ test_init_and_tags (void)
     im_record_init (&rec);
     ok (rec.version == 1 && rec.op == IM_OP_PUT, "init sets version 1 and op put");
     ok (rec.tlp == IM_TLP_GREEN && rec.confidence == IM_CONFIDENCE_DEFAULT
-        && rec.reach == IM_REACH_UNLIMITED,
+            && rec.reach == IM_REACH_UNLIMITED,
         "init sets TLP green, confidence 50, reach unlimited");
     ok (rec.ntags == 0 && rec.nrecipients == 0 && rec.value[0] == 0
-        && rec.description[0] == 0 && rec.type == IM_TYPE_NONE,
+            && rec.description[0] == 0 && rec.type == IM_TYPE_NONE,
         "init leaves no tags, recipients, value, description or type");
     ok (rec.created == 0 && rec.modified == 0 && rec.valid_from == 0
-        && rec.valid_until == 0,
+            && rec.valid_until == 0,
         "init leaves every time unset");
 
     ok (im_record_add_tag (&rec, "b", err, sizeof err) == 0
-        && im_record_add_tag (&rec, "a", err, sizeof err) == 0
-        && im_record_add_tag (&rec, "b", err, sizeof err) == 0 && rec.ntags == 2,
+            && im_record_add_tag (&rec, "a", err, sizeof err) == 0
+            && im_record_add_tag (&rec, "b", err, sizeof err) == 0 && rec.ntags == 2,
         "add_tag keeps tags unique");
     errno = 0;
     ok (im_record_add_tag (&rec, "", err, sizeof err) == -1 && errno == EINVAL
-        && strstr (err, "tags: empty tag"), "add_tag refuses an empty tag");
+            && strstr (err, "tags: empty tag"),
+        "add_tag refuses an empty tag");
     errno = 0;
     ok (im_record_add_tag (&rec, "a\tb", err, sizeof err) == -1 && errno == EINVAL
-        && strstr (err, "control characters"), "add_tag refuses a tag with a tab");
+            && strstr (err, "control characters"),
+        "add_tag refuses a tag with a tab");
     errno = 0;
     ok (im_record_add_tag (&rec, "\xc3", err, sizeof err) == -1 && errno == EINVAL,
         "add_tag refuses a tag that is not UTF-8");
@@ -493,7 +495,7 @@ test_init_and_tags (void)
     strcat (long_tag, "t");
     errno = 0;
     ok (im_record_add_tag (&rec, long_tag, err, sizeof err) == -1 && errno == EINVAL
-        && strstr (err, "longer than 128"),
+            && strstr (err, "longer than 128"),
         "add_tag refuses a tag of IM_TAG_MAX + 1 bytes");
     for (int i = 0; rec.ntags < IM_TAGS_MAX; i++) {
         char tag[16];
@@ -504,7 +506,8 @@ test_init_and_tags (void)
     cmp_ok (rec.ntags, "==", IM_TAGS_MAX, "add_tag takes tags up to IM_TAGS_MAX");
     errno = 0;
     ok (im_record_add_tag (&rec, "one-more", err, sizeof err) == -1 && errno == ENOSPC
-        && strstr (err, "more than 32 tags"), "add_tag reports ENOSPC past IM_TAGS_MAX");
+            && strstr (err, "more than 32 tags"),
+        "add_tag reports ENOSPC past IM_TAGS_MAX");
     ok (im_record_add_tag (&rec, "a", err, sizeof err) == 0 && rec.ntags == IM_TAGS_MAX,
         "add_tag still accepts a tag already present when full");
 }
@@ -532,11 +535,11 @@ test_round_trip (void)
     ok (e.buf[OFF_VERSION + 7] == 7 && e.buf[OFF_VERSION] == 0,
         "the version is a big-endian u64");
     ok (e.buf[OFF_OP] == IM_OP_PUT && e.buf[OFF_TYPE] == IM_TYPE_DOMAIN
-        && e.buf[OFF_TLP] == IM_TLP_AMBER && e.buf[OFF_CONFIDENCE] == 80
-        && e.buf[OFF_REACH] == 3,
+            && e.buf[OFF_TLP] == IM_TLP_AMBER && e.buf[OFF_CONFIDENCE] == 80
+            && e.buf[OFF_REACH] == 3,
         "op, type, tlp, confidence and reach are one byte each");
     ok (e.buf[OFF_VALUE] == 0 && e.buf[OFF_VALUE + 1] == strlen (rec.value)
-        && memcmp (e.buf + OFF_VALUE + 2, rec.value, strlen (rec.value)) == 0,
+            && memcmp (e.buf + OFF_VALUE + 2, rec.value, strlen (rec.value)) == 0,
         "the value follows the times with a big-endian u16 length");
     size_t body = e.len - IM_SIG_SIZE;
     ok (crypto_sign_verify_detached (e.buf + body, e.buf, body, pk_a) == 0,
@@ -587,10 +590,10 @@ test_round_trip (void)
     fill_node (other.recipients[1], 0xcc, 0x01);
     fill_node (other.recipients[2], 0x11, 0x02);
     ok (sign_into (&other, sk_a, &e2) == 0 && e2.len == e.len
-        && memcmp (e2.buf, e.buf, e.len) == 0,
+            && memcmp (e2.buf, e.buf, e.len) == 0,
         "records differing only in the order of tags and recipients encode alike");
     ok (sign_into (&got, sk_a, &e2) == 0 && e2.len == e.len
-        && memcmp (e2.buf, e.buf, e.len) == 0,
+            && memcmp (e2.buf, e.buf, e.len) == 0,
         "re-signing a decoded record reproduces the same bytes");
     other.tags[0][0] = 'z';
     ok (sign_into (&other, sk_a, &e2) == 0 && memcmp (e2.buf, e.buf, e.len) != 0,
@@ -600,7 +603,7 @@ test_round_trip (void)
     for (int t = IM_TYPE_NONE + 1; t < IM_TYPE_COUNT; t++) {
         char what[128];
         base_record (&rec);
-        rec.type = (uint8_t) t;
+        rec.type = (uint8_t)t;
         strcpy (rec.value, values[t]);
         snprintf (what, sizeof what, "a record of type %s", im_type_name (t));
         round_trip (&rec, what);
@@ -608,7 +611,7 @@ test_round_trip (void)
     for (int t = IM_TLP_NONE + 1; t < IM_TLP_COUNT; t++) {
         char what[128];
         base_record (&rec);
-        rec.tlp = (uint8_t) t;
+        rec.tlp = (uint8_t)t;
         snprintf (what, sizeof what, "a TLP:%s record", im_tlp_name (t));
         round_trip (&rec, what);
     }
@@ -668,11 +671,11 @@ test_round_trip (void)
     for (size_t i = 0; i < IM_TAGS_MAX; i++) {
         memset (rec.tags[i], 'x', IM_TAG_MAX);
         rec.tags[i][IM_TAG_MAX] = '\0';
-        rec.tags[i][0] = (char) ('A' + (IM_TAGS_MAX - 1 - i)); /* reverse order */
+        rec.tags[i][0] = (char)('A' + (IM_TAGS_MAX - 1 - i)); /* reverse order */
     }
     rec.nrecipients = IM_RECIPIENTS_MAX;
     for (size_t i = 0; i < IM_RECIPIENTS_MAX; i++)
-        fill_node (rec.recipients[i], (uint8_t) (255 - i), 0x5a);
+        fill_node (rec.recipients[i], (uint8_t)(255 - i), 0x5a);
     ok (sign_into (&rec, sk_a, &e) == 0,
         "sign accepts a record with every field at its limit");
     cmp_ok (e.len, "==", IM_RECORD_MAX,
@@ -681,9 +684,9 @@ test_round_trip (void)
     if (!ok (rc == 0, "decode accepts the largest record"))
         diag ("error: %s", err);
     ok (rc == 0 && strcmp (got.value, rec.value) == 0
-        && strcmp (got.description, rec.description) == 0 && got.ntags == IM_TAGS_MAX
-        && got.nrecipients == IM_RECIPIENTS_MAX && got.tags[0][0] == 'A'
-        && got.recipients[0][0] == 255 - (IM_RECIPIENTS_MAX - 1),
+            && strcmp (got.description, rec.description) == 0 && got.ntags == IM_TAGS_MAX
+            && got.nrecipients == IM_RECIPIENTS_MAX && got.tags[0][0] == 'A'
+            && got.recipients[0][0] == 255 - (IM_RECIPIENTS_MAX - 1),
         "the largest record comes back whole and sorted");
     errno = 0;
     rc = im_record_sign (&rec, sk_a, e2.buf, IM_RECORD_MAX - 1, &e2.len, err, sizeof err);
@@ -1014,8 +1017,8 @@ test_decode_malformed (void)
     cmp_ok (l.body + IM_SIG_SIZE, "==", base.len,
             "the test's layout of the base record adds up");
     ok (base.buf[l.ntags] == 3 && base.buf[l.tag[1]] == 5
-        && memcmp (base.buf + l.tag[1] + 1, "bravo", 5) == 0
-        && base.buf[l.nrecipients] == 2 && base.buf[l.recipient[1]] == 0x22,
+            && memcmp (base.buf + l.tag[1] + 1, "bravo", 5) == 0
+            && base.buf[l.nrecipients] == 2 && base.buf[l.recipient[1]] == 0x22,
         "the layout points at the tags and recipients");
     e = base;
     resign (&e, sk_a);
@@ -1056,7 +1059,7 @@ test_decode_malformed (void)
     for (size_t i = 0; i < 3; i++) {
         char what[64];
         e = base;
-        set_byte (&e, OFF_MAGIC + i, (uint8_t) (e.buf[OFF_MAGIC + i] ^ 0x20));
+        set_byte (&e, OFF_MAGIC + i, (uint8_t)(e.buf[OFF_MAGIC + i] ^ 0x20));
         snprintf (what, sizeof what, "a wrong magic byte %zu", i);
         refused (&e, "record: not an intelmesh record", what);
     }
@@ -1076,7 +1079,8 @@ test_decode_malformed (void)
     refused (&e, "truncated, over-long or holds a NUL byte", "a value length of 65535");
     e = base;
     set_number (&e, l.description, 0xffff, 2);
-    refused (&e, "truncated, over-long or holds a NUL byte", "a description length of 65535");
+    refused (&e, "truncated, over-long or holds a NUL byte",
+             "a description length of 65535");
     e = base;
     set_byte (&e, l.tag[1], 0xff);
     refused (&e, "truncated, over-long or holds a NUL byte", "a tag length of 255");
@@ -1110,7 +1114,8 @@ test_decode_malformed (void)
     accepted (&e, "a spliced-in URL value of IM_VALUE_MAX bytes");
     set_number (&e, l.value, IM_VALUE_MAX + 1, 2);
     splice (&e, l.value + 2, 0, "v", 1);
-    refused (&e, "truncated, over-long or holds a NUL byte", "a value of IM_VALUE_MAX + 1 bytes");
+    refused (&e, "truncated, over-long or holds a NUL byte",
+             "a value of IM_VALUE_MAX + 1 bytes");
 
     size_t dlen = strlen (rec.description);
     memset (bytes, 'd', sizeof bytes);
@@ -1130,7 +1135,8 @@ test_decode_malformed (void)
     accepted (&e, "a spliced-in tag of IM_TAG_MAX bytes");
     set_byte (&e, l.tag[2], IM_TAG_MAX + 1);
     splice (&e, l.tag[2] + 1, 0, "x", 1);
-    refused (&e, "truncated, over-long or holds a NUL byte", "a tag of IM_TAG_MAX + 1 bytes");
+    refused (&e, "truncated, over-long or holds a NUL byte",
+             "a tag of IM_TAG_MAX + 1 bytes");
 
     /* Tag and recipient counts past their limits, every tag and recipient
      * present and in order. */
@@ -1140,7 +1146,7 @@ test_decode_malformed (void)
         snprintf (other.tags[i], IM_TAG_MAX, "t%02zu", i);
     other.nrecipients = IM_RECIPIENTS_MAX - 1;
     for (size_t i = 0; i < other.nrecipients; i++)
-        fill_node (other.recipients[i], (uint8_t) (i + 1), 0);
+        fill_node (other.recipients[i], (uint8_t)(i + 1), 0);
     layout_t lm;
     static enc_t many;
     if (sign_into (&other, sk_a, &many))
@@ -1154,7 +1160,8 @@ test_decode_malformed (void)
     accepted (&e, "a spliced-in 32nd tag");
     set_byte (&e, lm.ntags, IM_TAGS_MAX + 1);
     splice (&e, lm.nrecipients + 4, 0, "\x03t32", 4);
-    refused (&e, "truncated, over-long or holds a NUL byte", "33 tags, all present and in order");
+    refused (&e, "truncated, over-long or holds a NUL byte",
+             "33 tags, all present and in order");
 
     uint8_t node[IM_NODE_ID_SIZE];
     e = many;
@@ -1196,7 +1203,7 @@ test_decode_malformed (void)
 
     /* Field values the checks refuse. */
     static const struct {
-        size_t off;     /* into the fixed part */
+        size_t off; /* into the fixed part */
         uint64_t v;
         int size;
         const char *why, *what;
@@ -1293,7 +1300,7 @@ test_signatures (void)
     for (size_t i = 0; i < base.len; i++) {
         for (int bit = 0; bit < 8; bit++) {
             e = base;
-            e.buf[i] ^= (uint8_t) (1u << bit);
+            e.buf[i] ^= (uint8_t)(1u << bit);
             rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
             if (rc == -1 && errno == EPERM)
                 eperm++;
@@ -1414,10 +1421,10 @@ typedef struct {
 } json_bad_t;
 
 static const json_good_t json_good[] = {
-    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\"}",
-      IM_TYPE_IPV4, "192.0.2.1", IM_TLP_GREEN, 50, 255, "", "", 0, 0, 0 },
-    { "{\"type\":\"Domain\",\"value\":\"Evil.Example.\"}",
-      IM_TYPE_DOMAIN, "evil.example", IM_TLP_GREEN, 50, 255, "", "", 0, 0, 0 },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\"}", IM_TYPE_IPV4, "192.0.2.1",
+      IM_TLP_GREEN, 50, 255, "", "", 0, 0, 0 },
+    { "{\"type\":\"Domain\",\"value\":\"Evil.Example.\"}", IM_TYPE_DOMAIN, "evil.example",
+      IM_TLP_GREEN, 50, 255, "", "", 0, 0, 0 },
     { "{\"type\":\"url\",\"value\":\"HTTP://Evil.Example/X\","
       "\"tlp\":\"TLP:AMBER+STRICT\",\"confidence\":0,\"reach\":0,"
       "\"tags\":[\"phish\",\"apt\",\"phish\"],"
@@ -1451,12 +1458,12 @@ static const json_good_t json_good[] = {
     { "{\"type\":\"MD5\",\"value\":\"d41d8cd98f00b204e9800998ecf8427e\","
       "\"valid_from\":\"2025-12-31T18:30:00-05:30\","
       "\"valid_until\":\"2026-01-01T02:00:00+02:00\"}",
-      IM_TYPE_MD5, "d41d8cd98f00b204e9800998ecf8427e", IM_TLP_GREEN, 50, 255, "", "",
-      NOW, NOW, 0 },
+      IM_TYPE_MD5, "d41d8cd98f00b204e9800998ecf8427e", IM_TLP_GREEN, 50, 255, "", "", NOW,
+      NOW, 0 },
     { "{\"type\":\"sha1\",\"value\":\"da39a3ee5e6b4b0d3255bfef95601890afd80709\","
       "\"valid_from\":0,\"valid_until\":\"1d\",\"confidence\":7}",
-      IM_TYPE_SHA1, "da39a3ee5e6b4b0d3255bfef95601890afd80709", IM_TLP_GREEN, 7, 255,
-      "", "", 0, NOW + 86400, 0 },
+      IM_TYPE_SHA1, "da39a3ee5e6b4b0d3255bfef95601890afd80709", IM_TLP_GREEN, 7, 255, "",
+      "", 0, NOW + 86400, 0 },
 };
 
 static const json_bad_t json_bad[] = {
@@ -1616,19 +1623,19 @@ test_from_json (void)
         ok (rec.tlp == g->tlp && rec.confidence == g->confidence && rec.reach == g->reach,
             "from_json reads tlp, confidence and reach of %s", n);
         if (!ok (strcmp (tags, g->tags) == 0
-                 && strcmp (rec.description, g->description) == 0,
+                     && strcmp (rec.description, g->description) == 0,
                  "from_json reads tags and description of %s", n))
             diag ("tags '%s', description '%s'", tags, rec.description);
         if (!ok (rec.valid_from == g->valid_from && rec.valid_until == g->valid_until,
                  "from_json reads the validity window of %s", n))
-            diag ("valid_from %lld, valid_until %lld", (long long) rec.valid_from,
-                  (long long) rec.valid_until);
+            diag ("valid_from %lld, valid_until %lld", (long long)rec.valid_from,
+                  (long long)rec.valid_until);
         cmp_ok (rec.nrecipients, "==", g->nrecipients,
                 "from_json reads the recipients of %s", n);
         ok (memcmp (rec.origin, pk_a, IM_NODE_ID_SIZE) == 0
-            && memcmp (rec.id, fixed_id, IM_ID_SIZE) == 0 && rec.version == 9
-            && rec.op == IM_OP_REVOKE && rec.created == 1600000000
-            && rec.modified == 1600000001,
+                && memcmp (rec.id, fixed_id, IM_ID_SIZE) == 0 && rec.version == 9
+                && rec.op == IM_OP_REVOKE && rec.created == 1600000000
+                && rec.modified == 1600000001,
             "from_json leaves origin, id, version, op and times of %s alone", n);
         ok (sign_into (&rec, sk_a, &e) == 0, "the record read from %s signs", n);
         json_decref (o);
@@ -1638,17 +1645,18 @@ test_from_json (void)
     json_t *o = json_loads (json_good[2].json, 0, NULL);
     im_record_init (&rec);
     ok (o && im_record_from_json (&rec, o, NOW, err, sizeof err) == 0
-        && rec.recipients[0][0] == 0xab && rec.recipients[0][31] == 0xab
-        && rec.recipients[1][0] == 0x01,
+            && rec.recipients[0][0] == 0xab && rec.recipients[0][31] == 0xab
+            && rec.recipients[1][0] == 0x01,
         "from_json reads recipients in upper and lower case hex, folding duplicates");
     json_decref (o);
 
     /* Reading into a used record replaces its tags and recipients. */
     full_record (&rec);
     o = json_loads ("{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"tags\":[\"new\"],"
-                    "\"recipients\":[]}", 0, NULL);
+                    "\"recipients\":[]}",
+                    0, NULL);
     ok (o && im_record_from_json (&rec, o, NOW, err, sizeof err) == 0 && rec.ntags == 1
-        && strcmp (rec.tags[0], "new") == 0 && rec.nrecipients == 0,
+            && strcmp (rec.tags[0], "new") == 0 && rec.nrecipients == 0,
         "from_json replaces the tags and recipients a record had");
     json_decref (o);
 
@@ -1674,7 +1682,8 @@ test_from_json (void)
         if (count == IM_TAGS_MAX) {
             im_record_init (&rec);
             ok (im_record_from_json (&rec, o, NOW, err, sizeof err) == 0
-                && rec.ntags == IM_TAGS_MAX, "from_json accepts 32 tags");
+                    && rec.ntags == IM_TAGS_MAX,
+                "from_json accepts 32 tags");
         }
         else
             json_refused (o, "tags: more than 32 tags", "33 tags");
@@ -1692,7 +1701,7 @@ test_from_json (void)
         for (size_t i = 0; i < count; i++) {
             uint8_t node[IM_NODE_ID_SIZE];
             char hex[IM_NODE_HEX_SIZE];
-            fill_node (node, (uint8_t) i, 0x77);
+            fill_node (node, (uint8_t)i, 0x77);
             im_node_format (node, hex);
             json_array_append_new (rs, json_string (hex));
         }
@@ -1700,7 +1709,7 @@ test_from_json (void)
         if (count == IM_RECIPIENTS_MAX) {
             im_record_init (&rec);
             ok (im_record_from_json (&rec, o, NOW, err, sizeof err) == 0
-                && rec.nrecipients == IM_RECIPIENTS_MAX,
+                    && rec.nrecipients == IM_RECIPIENTS_MAX,
                 "from_json accepts 64 recipients");
         }
         else
@@ -1714,7 +1723,7 @@ test_from_json (void)
     o = json_with (plain, "description", json_string (desc));
     im_record_init (&rec);
     ok (im_record_from_json (&rec, o, NOW, err, sizeof err) == 0
-        && strlen (rec.description) == IM_DESC_MAX,
+            && strlen (rec.description) == IM_DESC_MAX,
         "from_json accepts a description of IM_DESC_MAX bytes");
     json_decref (o);
     strcat (desc, "d");
@@ -1725,10 +1734,11 @@ test_from_json (void)
 
     /* Relative times follow the NOW passed in. */
     o = json_loads ("{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"valid_from\":\"1h\","
-                    "\"valid_until\":\"30d\"}", 0, NULL);
+                    "\"valid_until\":\"30d\"}",
+                    0, NULL);
     im_record_init (&rec);
     ok (o && im_record_from_json (&rec, o, 1000, err, sizeof err) == 0
-        && rec.valid_from == 1000 + 3600 && rec.valid_until == 1000 + 30 * 86400,
+            && rec.valid_from == 1000 + 3600 && rec.valid_until == 1000 + 30 * 86400,
         "relative times resolve against the NOW passed in");
     json_decref (o);
 }
@@ -1755,7 +1765,7 @@ test_to_json (void)
     is (json_string_value (json_object_get (o, "origin")), origin,
         "to_json gives the origin in hex");
     ok (json_is_integer (json_object_get (o, "version"))
-        && json_integer_value (json_object_get (o, "version")) == 7,
+            && json_integer_value (json_object_get (o, "version")) == 7,
         "to_json gives the version as a number");
     is (json_string_value (json_object_get (o, "op")), "put", "to_json gives op put");
     is (json_string_value (json_object_get (o, "type")), "domain",
@@ -1766,7 +1776,7 @@ test_to_json (void)
     ok (json_integer_value (json_object_get (o, "confidence")) == 80,
         "to_json gives the confidence");
     ok (json_is_integer (json_object_get (o, "reach"))
-        && json_integer_value (json_object_get (o, "reach")) == 3,
+            && json_integer_value (json_object_get (o, "reach")) == 3,
         "to_json gives a limited reach as a number");
     is (json_string_value (json_object_get (o, "description")), rec.description,
         "to_json gives the description");
@@ -1780,8 +1790,8 @@ test_to_json (void)
     char hex[IM_NODE_HEX_SIZE];
     im_node_format (got.recipients[0], hex);
     ok (json_is_array (rs) && json_array_size (rs) == 3
-        && strcmp (json_string_value (json_array_get (rs, 0)), hex) == 0
-        && strncmp (hex, "11020202", 8) == 0,
+            && strcmp (json_string_value (json_array_get (rs, 0)), hex) == 0
+            && strncmp (hex, "11020202", 8) == 0,
         "to_json gives the recipients in hex, in canonical order");
     is (json_string_value (json_object_get (o, "created")), "2023-11-14T22:13:20Z",
         "to_json gives created in RFC 3339 with Z");
@@ -1796,8 +1806,8 @@ test_to_json (void)
     cmp_ok (json_object_size (o), "==", 16, "to_json gives exactly the 16 record fields");
 
     /* Feeding the content fields back reads the same content. */
-    static const char *not_content[] = { "id", "origin", "version", "op", "created",
-                                         "modified" };
+    static const char *not_content[]
+        = { "id", "origin", "version", "op", "created", "modified" };
     for (size_t i = 0; i < COUNT (not_content); i++)
         json_object_del (o, not_content[i]);
     full_record (&other);
@@ -1821,21 +1831,21 @@ test_to_json (void)
     is (json_string_value (json_object_get (o, "op")), "revoke",
         "to_json gives op revoke");
     ok (json_is_null (json_object_get (o, "valid_from"))
-        && json_is_null (json_object_get (o, "valid_until"))
-        && json_is_null (json_object_get (o, "created")),
+            && json_is_null (json_object_get (o, "valid_until"))
+            && json_is_null (json_object_get (o, "created")),
         "to_json gives unset times as null");
     json_decref (o);
     rec.reach = 0;
     o = im_record_to_json (&rec);
     ok (json_is_integer (json_object_get (o, "reach"))
-        && json_integer_value (json_object_get (o, "reach")) == 0,
+            && json_integer_value (json_object_get (o, "reach")) == 0,
         "to_json gives reach 0 as the number 0");
     json_decref (o);
 
     /* Versions past 2^63 - 1 do not fit a JSON integer: either the codec
      * refuses them or the JSON form must not turn them negative. */
     base_record (&rec);
-    rec.version = (uint64_t) INT64_MAX + 1;
+    rec.version = (uint64_t)INT64_MAX + 1;
     json_int_t shown = 0;
     int refused_version = sign_into (&rec, sk_a, &e) != 0
                           || decode_exact (e.buf, e.len, 1, &got, err, sizeof err) != 0;
@@ -1846,12 +1856,12 @@ test_to_json (void)
     }
     if (!ok (refused_version || shown >= 0,
              "a record of version 2^63 is refused or not shown with a negative version"))
-        diag ("sign and decode accept it; to_json gives version %lld", (long long) shown);
+        diag ("sign and decode accept it; to_json gives version %lld", (long long)shown);
 
     /* internal_only for amber+strict and red only. */
     for (int t = IM_TLP_NONE + 1; t < IM_TLP_COUNT; t++) {
         base_record (&rec);
-        rec.tlp = (uint8_t) t;
+        rec.tlp = (uint8_t)t;
         o = im_record_to_json (&rec);
         json_t *io = json_object_get (o, "internal_only");
         is (json_string_value (json_object_get (o, "tlp")), im_tlp_name (t),
@@ -1880,26 +1890,21 @@ test_ids (void)
         "id parse reads back what format wrote");
     memset (id, 0, sizeof id);
     ok (im_id_parse ("00112233-4455-4677-8899-AABBCCDDEEFF", id) == 0
-        && memcmp (id, fixed_id, IM_ID_SIZE) == 0, "id parse reads upper-case UUID text");
+            && memcmp (id, fixed_id, IM_ID_SIZE) == 0,
+        "id parse reads upper-case UUID text");
     ok (im_id_parse ("00000000-0000-0000-0000-000000000000", id) == 0
-        && memcmp (id, (uint8_t[IM_ID_SIZE]) { 0 }, IM_ID_SIZE) == 0,
+            && memcmp (id, (uint8_t[IM_ID_SIZE]){ 0 }, IM_ID_SIZE) == 0,
         "id parse reads the nil UUID");
     ok (im_id_parse ("00112233-4455-1677-8899-aabbccddeeff", id) == 0,
         "id parse reads a UUID of another version");
 
     static const char *bad_ids[] = {
-        "00112233-4455-4677-8899-aabbccddeef",
-        "00112233-4455-4677-8899-aabbccddeeff0",
-        "00112233445546778899aabbccddeeff",
-        "00112233-4455-4677-8899aabbccddeeff-",
-        "0011223-34455-4677-8899-aabbccddeeff",
-        "00112233-4455-4677-8899-aabbccddeeg0",
-        "00112233-4455-4677-8899-aabbccddee f",
-        "00112233_4455_4677_8899_aabbccddeeff",
-        "{00112233-4455-4677-8899-aabbccddee}",
-        "00112233-4455-4677-8899-aabbccddeeff\n",
-        "x0112233-4455-4677-8899-aabbccddeeff",
-        "00112233-4455-4677-+899-aabbccddeeff",
+        "00112233-4455-4677-8899-aabbccddeef",  "00112233-4455-4677-8899-aabbccddeeff0",
+        "00112233445546778899aabbccddeeff",     "00112233-4455-4677-8899aabbccddeeff-",
+        "0011223-34455-4677-8899-aabbccddeeff", "00112233-4455-4677-8899-aabbccddeeg0",
+        "00112233-4455-4677-8899-aabbccddee f", "00112233_4455_4677_8899_aabbccddeeff",
+        "{00112233-4455-4677-8899-aabbccddee}", "00112233-4455-4677-8899-aabbccddeeff\n",
+        "x0112233-4455-4677-8899-aabbccddeeff", "00112233-4455-4677-+899-aabbccddeeff",
     };
     for (size_t i = 0; i < COUNT (bad_ids); i++) {
         errno = 0;
@@ -1912,7 +1917,7 @@ test_ids (void)
      * carrying the current time. */
     size_t not_v7 = 0, repeats = 0, backwards = 0;
     im_id_generate (id2);
-    uint64_t before = (uint64_t) time (NULL) * 1000;
+    uint64_t before = (uint64_t)time (NULL) * 1000;
     for (int i = 0; i < 256; i++) {
         im_id_generate (id);
         if ((id[6] >> 4) != 7 || (id[8] & 0xc0) != 0x80)
@@ -1923,12 +1928,13 @@ test_ids (void)
             backwards++;
         memcpy (id2, id, IM_ID_SIZE);
     }
-    uint64_t after = (uint64_t) time (NULL) * 1000 + 999, ms = 0;
+    uint64_t after = (uint64_t)time (NULL) * 1000 + 999, ms = 0;
     for (int i = 0; i < 6; i++)
         ms = (ms << 8) | id[i];
     cmp_ok (not_v7, "==", 0, "256 generated ids all have version 7 and variant 10");
     cmp_ok (repeats, "==", 0, "generated ids differ from one call to the next");
-    cmp_ok (backwards, "==", 0, "a generated id never sorts before an earlier one's time");
+    cmp_ok (backwards, "==", 0,
+            "a generated id never sorts before an earlier one's time");
     ok (ms >= before && ms <= after, "a generated id carries the current time in ms");
     im_id_format (id, text);
     ok (strlen (text) == 36 && text[14] == '7' && strchr ("89ab", text[19]),
@@ -1940,14 +1946,16 @@ test_ids (void)
     uint8_t node[IM_NODE_ID_SIZE], node2[IM_NODE_ID_SIZE];
     char hex[IM_NODE_HEX_SIZE];
     for (size_t i = 0; i < IM_NODE_ID_SIZE; i++)
-        node[i] = (uint8_t) (i * 8 + 7);
+        node[i] = (uint8_t)(i * 8 + 7);
     im_node_format (node, hex);
     is (hex, "070f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7ff",
         "node format writes 64 lower-case hex digits");
     ok (im_node_parse (hex, node2) == 0 && memcmp (node, node2, IM_NODE_ID_SIZE) == 0,
         "node parse reads back what format wrote");
     ok (im_node_parse ("070F171F272F373F474F575F676F777F878F979FA7AFB7BFC7CFD7DFE7EFF7FF",
-                       node2) == 0 && memcmp (node, node2, IM_NODE_ID_SIZE) == 0,
+                       node2)
+                == 0
+            && memcmp (node, node2, IM_NODE_ID_SIZE) == 0,
         "node parse reads upper-case hex");
     im_node_format (pk_a, hex);
     ok (im_node_parse (hex, node2) == 0 && memcmp (pk_a, node2, IM_NODE_ID_SIZE) == 0,
@@ -1981,7 +1989,10 @@ typedef struct {
     const char *what;
 } utf8_t;
 
-#define U(s, what) { s, sizeof (s) - 1, what }
+#define U(s, what)                                                                       \
+    {                                                                                    \
+        s, sizeof (s) - 1, what                                                          \
+    }
 
 static const utf8_t utf8_good[] = {
     U ("", "the empty string"),
@@ -2027,7 +2038,9 @@ static const utf8_t utf8_bad[] = {
     U ("\xc3", "a two-byte sequence cut after its lead"),
     U ("\xe2\x82", "a three-byte sequence cut short"),
     U ("\xf0\x9f\x98", "a four-byte sequence cut short"),
-    U ("\xc3" "a", "a lead byte followed by ASCII"),
+    U ("\xc3"
+       "a",
+       "a lead byte followed by ASCII"),
     U ("\xe2\x28\xa1", "a bad second byte"),
     U ("\xe2\x82\x28", "a bad third byte"),
     U ("\xf0\x9f\x98\x28", "a bad fourth byte"),
@@ -2062,20 +2075,19 @@ test_utf8 (void)
             "UTF-8 check refuses U+1F600 cut to three bytes by its length");
 }
 
-static const tap_test_t tests[] = {
-    TAP_DIAG ("SPEC.md: The indicator record (Fields, Validity, Encoding, Signature, Decoding)"),
-    TAP_TEST (test_bad_arguments),
-    TAP_TEST (test_init_and_tags),
-    TAP_TEST (test_round_trip),
-    TAP_TEST (test_sign_refusals),
-    TAP_TEST (test_decode_malformed),
-    TAP_TEST (test_signatures),
-    TAP_TEST (test_from_json),
-    TAP_TEST (test_to_json),
-    TAP_TEST (test_ids),
-    TAP_TEST (test_utf8),
-    TAP_END
-};
+static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fields, "
+                                              "Validity, Encoding, Signature, Decoding)"),
+                                    TAP_TEST (test_bad_arguments),
+                                    TAP_TEST (test_init_and_tags),
+                                    TAP_TEST (test_round_trip),
+                                    TAP_TEST (test_sign_refusals),
+                                    TAP_TEST (test_decode_malformed),
+                                    TAP_TEST (test_signatures),
+                                    TAP_TEST (test_from_json),
+                                    TAP_TEST (test_to_json),
+                                    TAP_TEST (test_ids),
+                                    TAP_TEST (test_utf8),
+                                    TAP_END };
 
 int
 main (int argc, char **argv)

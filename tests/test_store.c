@@ -36,8 +36,8 @@ typedef struct {
 /* What a walk (look-up, list, changes) handed to its callback. */
 typedef struct {
     size_t calls;
-    size_t stop_after;      /* stop the walk after this many calls; 0: never */
-    size_t bad_blobs;       /* blobs that do not verify or do not match the record */
+    size_t stop_after; /* stop the walk after this many calls; 0: never */
+    size_t bad_blobs;  /* blobs that do not verify or do not match the record */
     struct {
         uint8_t origin[IM_NODE_ID_SIZE];
         uint8_t id[IM_ID_SIZE];
@@ -76,11 +76,11 @@ make (signed_t *s, const origin_t *o, const uint8_t id[IM_ID_SIZE], uint64_t ver
     memcpy (s->rec.origin, o->pk, IM_NODE_ID_SIZE);
     memcpy (s->rec.id, id, IM_ID_SIZE);
     s->rec.version = version;
-    s->rec.op = (uint8_t) op;
-    s->rec.type = (uint8_t) type;
-    s->rec.tlp = (uint8_t) tlp;
+    s->rec.op = (uint8_t)op;
+    s->rec.type = (uint8_t)type;
+    s->rec.tlp = (uint8_t)tlp;
     s->rec.created = 1700000000;
-    s->rec.modified = 1700000000 + (int64_t) version;
+    s->rec.modified = 1700000000 + (int64_t)version;
     snprintf (s->rec.value, sizeof s->rec.value, "%s", value);
     snprintf (s->rec.description, sizeof s->rec.description, "%s", desc ? desc : "");
     if (im_record_sign (&s->rec, o->sk, s->blob, sizeof s->blob, &s->len, err,
@@ -282,31 +282,36 @@ test_bad_arguments (void)
     memset (&fd, 0, sizeof fd);
     errno = 0;
     ok (im_store_lookup (NULL, IM_TYPE_DOMAIN, "arg.example", collect, &fd) == -1
-        && errno == EINVAL, "lookup refuses a NULL store with EINVAL");
+            && errno == EINVAL,
+        "lookup refuses a NULL store with EINVAL");
     errno = 0;
     ok (im_store_lookup (store, IM_TYPE_DOMAIN, NULL, collect, &fd) == -1
-        && errno == EINVAL, "lookup refuses a NULL value with EINVAL");
+            && errno == EINVAL,
+        "lookup refuses a NULL value with EINVAL");
     static const int bad_types[] = { IM_TYPE_NONE, IM_TYPE_COUNT, -1, 255 };
     for (size_t i = 0; i < COUNT (bad_types); i++) {
         errno = 0;
         ok (im_store_lookup (store, bad_types[i], "arg.example", collect, &fd) == -1
-            && errno == EINVAL, "lookup refuses type %d with EINVAL", bad_types[i]);
+                && errno == EINVAL,
+            "lookup refuses type %d with EINVAL", bad_types[i]);
     }
 
     errno = 0;
     ok (im_store_list (NULL, IM_TYPE_NONE, NULL, NULL, 10, collect, &fd, NULL) == -1
-        && errno == EINVAL, "list refuses a NULL store with EINVAL");
+            && errno == EINVAL,
+        "list refuses a NULL store with EINVAL");
     static const int bad_list_types[] = { IM_TYPE_COUNT, -1, 255 };
     for (size_t i = 0; i < COUNT (bad_list_types); i++) {
         errno = 0;
         ok (im_store_list (store, bad_list_types[i], NULL, NULL, 10, collect, &fd, NULL)
-                == -1
-            && errno == EINVAL,
+                    == -1
+                && errno == EINVAL,
             "list refuses type %d with EINVAL", bad_list_types[i]);
     }
     memset (&fd, 0, sizeof fd);
     ok (im_store_list (store, IM_TYPE_NONE, NULL, NULL, 10, collect, &fd, NULL) == 0
-        && fd.calls == 0, "list of an empty store visits nothing");
+            && fd.calls == 0,
+        "list of an empty store visits nothing");
 
     errno = 0;
     ok (im_store_changes (NULL, 0, 10, collect, &fd, &last) == -1 && errno == EINVAL,
@@ -414,14 +419,14 @@ test_versions (void)
     rc = put1 (store, &s[1], &r[0]);
     ok (rc == 0 && r[0] == IM_STORE_STALE, "an older version is ignored as STALE");
     ok (im_store_get (store, o.pk, x, got) == 0 && got->version == 2
-        && strcmp (got->description, "second") == 0,
+            && strcmp (got->description, "second") == 0,
         "the older version did not replace the record");
 
     make (&s[2], &o, x, 3, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_RED, "v.example", "third");
     rc = put1 (store, &s[2], &r[0]);
     ok (rc == 1 && r[0] == IM_STORE_NEWER, "a newer version is stored as NEWER");
     ok (im_store_get (store, o.pk, x, got) == 0 && got->version == 3
-        && got->tlp == IM_TLP_RED && strcmp (got->description, "third") == 0,
+            && got->tlp == IM_TLP_RED && strcmp (got->description, "third") == 0,
         "get returns the newer content");
 
     /* Several versions of one record in a batch: the highest stays. */
@@ -430,7 +435,7 @@ test_versions (void)
     make (&s[2], &o, y, 6, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "y.example", "6");
     rc = put_n (store, s, 3, r);
     ok (rc == 2 && r[0] == IM_STORE_NEW && r[1] == IM_STORE_NEWER
-        && r[2] == IM_STORE_STALE,
+            && r[2] == IM_STORE_STALE,
         "versions 5, 7, 6 in one batch are NEW, NEWER and STALE");
     ok (im_store_get (store, o.pk, y, got) == 0 && got->version == 7,
         "after a batch of 5, 7, 6 the record is at version 7");
@@ -445,8 +450,8 @@ test_versions (void)
 
     im_store_stats_t st;
     ok (im_store_stats (store, &st) == 0 && st.records == 3
-        && st.live[IM_TYPE_DOMAIN][IM_TLP_RED] == 1
-        && st.live[IM_TYPE_DOMAIN][IM_TLP_GREEN] == 2 && st.origins == 1,
+            && st.live[IM_TYPE_DOMAIN][IM_TLP_RED] == 1
+            && st.live[IM_TYPE_DOMAIN][IM_TLP_GREEN] == 2 && st.origins == 1,
         "three records are counted once each, under their newest TLP");
     found_t f;
     ok (lookup (store, IM_TYPE_DOMAIN, "y.example", &f, 0) == 1 && f.hit[0].version == 7,
@@ -475,45 +480,54 @@ test_update_moves_index (void)
     im_id_generate (p);
     im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
 
-    put1 (store, make (s, &o, x, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
-                       "old.example", NULL), &r);
+    put1 (
+        store,
+        make (s, &o, x, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "old.example", NULL),
+        &r);
     ok (lookup (store, IM_TYPE_DOMAIN, "old.example", &f, 0) == 1,
         "the first value finds the record");
-    put1 (store, make (s, &o, x, 2, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
-                       "new.example", NULL), &r);
+    put1 (
+        store,
+        make (s, &o, x, 2, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "new.example", NULL),
+        &r);
     ok (r == IM_STORE_NEWER, "the version with a new value is NEWER");
     ok (lookup (store, IM_TYPE_DOMAIN, "old.example", &f, 0) == 0 && f.calls == 0,
         "the old value no longer finds the record");
     ok (lookup (store, IM_TYPE_DOMAIN, "new.example", &f, 0) == 1
-        && found_times (&f, o.pk, x) == 1, "the new value finds the record");
+            && found_times (&f, o.pk, x) == 1,
+        "the new value finds the record");
 
     /* A prefix that moves: the old network no longer contains it. */
-    put1 (store, make (s, &o, p, 1, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_AMBER, "10.0.0.0/8",
-                       NULL), &r);
+    put1 (store,
+          make (s, &o, p, 1, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_AMBER, "10.0.0.0/8", NULL),
+          &r);
     ok (lookup (store, IM_TYPE_IPV4, "10.1.2.3", &f, 0) == 1,
         "an address in 10.0.0.0/8 finds the prefix");
-    put1 (store,
-          make (s, &o, p, 2, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_AMBER, "172.16.0.0/12",
-                       NULL), &r);
+    put1 (
+        store,
+        make (s, &o, p, 2, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_AMBER, "172.16.0.0/12", NULL),
+        &r);
     ok (lookup (store, IM_TYPE_IPV4, "10.1.2.3", &f, 0) == 0,
         "after moving to 172.16.0.0/12 an address in 10/8 finds nothing");
     ok (lookup (store, IM_TYPE_IPV4, "10.0.0.0/8", &f, 0) == 0,
         "after moving the old prefix itself finds nothing");
     ok (lookup (store, IM_TYPE_IPV4, "172.20.5.5", &f, 0) == 1
-        && found_times (&f, o.pk, p) == 1,
+            && found_times (&f, o.pk, p) == 1,
         "an address in 172.16.0.0/12 finds the moved prefix");
 
     /* A record whose type changes leaves its old type's index and counter. */
-    put1 (store, make (s, &o, p, 3, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_CLEAR,
-                       "moved.example", NULL), &r);
+    put1 (store,
+          make (s, &o, p, 3, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_CLEAR, "moved.example",
+                NULL),
+          &r);
     ok (lookup (store, IM_TYPE_IPV4, "172.20.5.5", &f, 0) == 0,
         "after changing type the address no longer finds the record");
     ok (lookup (store, IM_TYPE_DOMAIN, "moved.example", &f, 0) == 1,
         "after changing type the new domain finds it");
     im_store_stats_t st;
     ok (im_store_stats (store, &st) == 0 && st.live[IM_TYPE_IPV4][IM_TLP_AMBER] == 0
-        && st.live[IM_TYPE_DOMAIN][IM_TLP_CLEAR] == 1
-        && st.live[IM_TYPE_DOMAIN][IM_TLP_GREEN] == 1 && st.records == 2,
+            && st.live[IM_TYPE_DOMAIN][IM_TLP_CLEAR] == 1
+            && st.live[IM_TYPE_DOMAIN][IM_TLP_GREEN] == 1 && st.records == 2,
         "the counters follow the records to their new type and TLP");
 
     im_store_destroy (&store);
@@ -542,51 +556,66 @@ test_revocation (void)
     im_id_generate (g);
     im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
 
-    put1 (store, make (s, &o, x, 1, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_AMBER, "198.51.100.7",
-                       NULL), &r);
+    put1 (store,
+          make (s, &o, x, 1, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_AMBER, "198.51.100.7", NULL),
+          &r);
     ok (im_store_stats (store, &st) == 0 && st.live[IM_TYPE_IPV4][IM_TLP_AMBER] == 1
-        && st.revoked == 0, "a put is counted live");
+            && st.revoked == 0,
+        "a put is counted live");
 
-    rc = put1 (store, make (s, &o, x, 2, IM_OP_REVOKE, IM_TYPE_IPV4, IM_TLP_AMBER,
-                            "198.51.100.7", NULL), &r);
+    rc = put1 (store,
+               make (s, &o, x, 2, IM_OP_REVOKE, IM_TYPE_IPV4, IM_TLP_AMBER,
+                     "198.51.100.7", NULL),
+               &r);
     ok (rc == 1 && r == IM_STORE_NEWER, "a revocation at a higher version is NEWER");
     ok (im_store_get (store, o.pk, x, got) == 0 && got->op == IM_OP_REVOKE
-        && got->version == 2, "get returns the tombstone with op revoke");
+            && got->version == 2,
+        "get returns the tombstone with op revoke");
     ok (lookup (store, IM_TYPE_IPV4, "198.51.100.7", &f, 0) == 0 && f.calls == 0,
         "a look-up of the revoked value finds nothing live");
     ok (im_store_stats (store, &st) == 0 && st.live[IM_TYPE_IPV4][IM_TLP_AMBER] == 0
-        && st.revoked == 1 && st.records == 1,
+            && st.revoked == 1 && st.records == 1,
         "stats count the tombstone as revoked, not live");
 
-    rc = put1 (store, make (s, &o, x, 1, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_AMBER,
-                            "198.51.100.7", NULL), &r);
+    rc = put1 (
+        store,
+        make (s, &o, x, 1, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_AMBER, "198.51.100.7", NULL),
+        &r);
     ok (rc == 0 && r == IM_STORE_STALE, "an older put after the tombstone is STALE");
-    rc = put1 (store, make (s, &o, x, 2, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_AMBER,
-                            "198.51.100.7", NULL), &r);
+    rc = put1 (
+        store,
+        make (s, &o, x, 2, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_AMBER, "198.51.100.7", NULL),
+        &r);
     ok (rc == 0 && r == IM_STORE_STALE, "a put at the tombstone's version is STALE");
     ok (lookup (store, IM_TYPE_IPV4, "198.51.100.7", &f, 0) == 0,
         "the stale puts did not bring the value back");
 
     /* A revocation of a record never seen is kept as a tombstone. */
-    rc = put1 (store, make (s, &o, g, 4, IM_OP_REVOKE, IM_TYPE_DOMAIN, IM_TLP_GREEN,
-                            "ghost.example", NULL), &r);
+    rc = put1 (store,
+               make (s, &o, g, 4, IM_OP_REVOKE, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+                     "ghost.example", NULL),
+               &r);
     ok (rc == 1 && r == IM_STORE_NEW, "a revocation of an unknown record is NEW");
     ok (im_store_get (store, o.pk, g, got) == 0 && got->op == IM_OP_REVOKE,
         "its tombstone is kept");
     ok (lookup (store, IM_TYPE_DOMAIN, "ghost.example", &f, 0) == 0,
         "its value finds nothing live");
-    rc = put1 (store, make (s, &o, g, 3, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
-                            "ghost.example", NULL), &r);
+    rc = put1 (store,
+               make (s, &o, g, 3, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+                     "ghost.example", NULL),
+               &r);
     ok (rc == 0 && r == IM_STORE_STALE, "a put older than that tombstone is STALE");
 
     /* A put newer than the tombstone brings the record back. */
-    rc = put1 (store, make (s, &o, x, 3, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_RED,
-                            "198.51.100.7", NULL), &r);
+    rc = put1 (
+        store,
+        make (s, &o, x, 3, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_RED, "198.51.100.7", NULL),
+        &r);
     ok (rc == 1 && r == IM_STORE_NEWER, "a put newer than the tombstone is NEWER");
     ok (lookup (store, IM_TYPE_IPV4, "198.51.100.7", &f, 0) == 1 && f.hit[0].version == 3,
         "the value finds the record again");
     ok (im_store_stats (store, &st) == 0 && st.live[IM_TYPE_IPV4][IM_TLP_RED] == 1
-        && st.revoked == 1 && st.records == 2,
+            && st.revoked == 1 && st.records == 2,
         "stats count it live again and keep the other tombstone");
 
     im_store_destroy (&store);
@@ -616,7 +645,7 @@ typedef struct {
 typedef struct {
     int type;
     const char *query;
-    unsigned want;          /* bit I: record I of the network table is found */
+    unsigned want; /* bit I: record I of the network table is found */
 } query_t;
 
 static void
@@ -640,17 +669,17 @@ test_lookup (void)
     };
     /* Networks and addresses; the queries below name them by their index. */
     static const value_t nets[] = {
-        { IM_TYPE_IPV4, "10.0.0.0/8" },           /* 0 */
-        { IM_TYPE_IPV4, "10.1.0.0/16" },          /* 1 */
-        { IM_TYPE_IPV4, "10.1.2.3" },             /* 2 */
-        { IM_TYPE_IPV4, "10.2.0.0/16" },          /* 3 */
-        { IM_TYPE_IPV4, "10.1.2.4" },             /* 4 */
-        { IM_TYPE_IPV4, "198.18.0.0/31" },        /* 5 */
-        { IM_TYPE_IPV6, "2001:db8::/32" },        /* 6 */
-        { IM_TYPE_IPV6, "2001:db8:1::/48" },      /* 7 */
-        { IM_TYPE_IPV6, "2001:db8::1" },          /* 8 */
-        { IM_TYPE_IPV6, "2001:db8::a/127" },      /* 9 */
-        { IM_TYPE_IPV6, "2001:db9::/32" },        /* 10 */
+        { IM_TYPE_IPV4, "10.0.0.0/8" },      /* 0 */
+        { IM_TYPE_IPV4, "10.1.0.0/16" },     /* 1 */
+        { IM_TYPE_IPV4, "10.1.2.3" },        /* 2 */
+        { IM_TYPE_IPV4, "10.2.0.0/16" },     /* 3 */
+        { IM_TYPE_IPV4, "10.1.2.4" },        /* 4 */
+        { IM_TYPE_IPV4, "198.18.0.0/31" },   /* 5 */
+        { IM_TYPE_IPV6, "2001:db8::/32" },   /* 6 */
+        { IM_TYPE_IPV6, "2001:db8:1::/48" }, /* 7 */
+        { IM_TYPE_IPV6, "2001:db8::1" },     /* 8 */
+        { IM_TYPE_IPV6, "2001:db8::a/127" }, /* 9 */
+        { IM_TYPE_IPV6, "2001:db9::/32" },   /* 10 */
     };
     static const query_t queries[] = {
         { IM_TYPE_IPV4, "10.1.2.3", 1u << 0 | 1u << 1 | 1u << 2 },
@@ -679,8 +708,8 @@ test_lookup (void)
     char dir[64], path[128], name[80];
     uint8_t node[IM_NODE_ID_SIZE];
     uint8_t exact_id[COUNT (exact)][IM_ID_SIZE], net_id[COUNT (nets)][IM_ID_SIZE];
-    signed_t *s = signed_alloc (COUNT (exact) > COUNT (nets) ? COUNT (exact)
-                                                           : COUNT (nets));
+    signed_t *s
+        = signed_alloc (COUNT (exact) > COUNT (nets) ? COUNT (exact) : COUNT (nets));
     int r[16], rc;
     origin_t a, b, c;
     found_t *f = malloc (sizeof *f);
@@ -706,14 +735,14 @@ test_lookup (void)
         const char *tn = im_type_name (exact[i].type);
         rc = lookup (store, exact[i].type, exact[i].value, f, 0);
         ok (rc == 1 && f->calls == 1 && found_times (f, a.pk, exact_id[i]) == 1
-            && f->hit[0].type == exact[i].type,
+                && f->hit[0].type == exact[i].type,
             "%s look-up of '%s' finds exactly its record", tn,
             shorten (exact[i].value, name, sizeof name));
         ok (f->bad_blobs == 0, "the %s look-up hands over the signed bytes as stored",
             tn);
     }
     ok (lookup (store, IM_TYPE_DOMAIN, "exact.example", f, 0) == 1
-        && f->hit[0].type == IM_TYPE_DOMAIN,
+            && f->hit[0].type == IM_TYPE_DOMAIN,
         "a domain look-up does not return the filename with the same text");
     ok (lookup (store, IM_TYPE_DOMAIN, "exact.example.org", f, 0) == 0,
         "a longer domain is not matched by its prefix");
@@ -735,8 +764,8 @@ test_lookup (void)
     ok (put_n (store, s, 3, r) == 3, "three origins store the same value");
     rc = lookup (store, IM_TYPE_DOMAIN, "shared.example", f, 0);
     ok (rc == 3 && f->calls == 3 && found_times (f, a.pk, same_id[0]) == 1
-        && found_times (f, b.pk, same_id[1]) == 1
-        && found_times (f, c.pk, same_id[2]) == 1,
+            && found_times (f, b.pk, same_id[1]) == 1
+            && found_times (f, c.pk, same_id[2]) == 1,
         "a look-up of the shared value returns each origin's record once");
 
     /* Stopping early. */
@@ -750,8 +779,8 @@ test_lookup (void)
     /* Networks: exact entries and the prefixes that contain a query. */
     for (size_t i = 0; i < COUNT (nets); i++) {
         im_id_generate (net_id[i]);
-        make (&s[i], i % 2 ? &b : &a, net_id[i], 1, IM_OP_PUT, nets[i].type,
-              IM_TLP_AMBER, nets[i].value, NULL);
+        make (&s[i], i % 2 ? &b : &a, net_id[i], 1, IM_OP_PUT, nets[i].type, IM_TLP_AMBER,
+              nets[i].value, NULL);
     }
     cmp_ok (put_n (store, s, COUNT (nets), r), "==", COUNT (nets),
             "the networks and addresses are stored");
@@ -768,7 +797,7 @@ test_lookup (void)
             else
                 right = right && times == 0;
         }
-        ok (rc == (int) want && f->calls == want && right,
+        ok (rc == (int)want && f->calls == want && right,
             "%s look-up of %s finds %zu record%s, the right ones",
             im_type_name (queries[q].type), queries[q].query, want, want == 1 ? "" : "s");
     }
@@ -786,12 +815,13 @@ test_lookup (void)
     make (&s[1], &c, all6, 1, IM_OP_PUT, IM_TYPE_IPV6, IM_TLP_CLEAR, "::/0", NULL);
     ok (put_n (store, s, 2, r) == 2, "0.0.0.0/0 and ::/0 are stored");
     ok (lookup (store, IM_TYPE_IPV4, "192.0.2.1", f, 0) == 1
-        && found_times (f, c.pk, all4) == 1,
+            && found_times (f, c.pk, all4) == 1,
         "an address outside the others finds 0.0.0.0/0");
     ok (lookup (store, IM_TYPE_IPV4, "10.1.2.3", f, 0) == 4
-        && found_times (f, c.pk, all4) == 1, "10.1.2.3 now finds 0.0.0.0/0 as well");
+            && found_times (f, c.pk, all4) == 1,
+        "10.1.2.3 now finds 0.0.0.0/0 as well");
     ok (lookup (store, IM_TYPE_IPV6, "2001:dba::1", f, 0) == 1
-        && found_times (f, c.pk, all6) == 1,
+            && found_times (f, c.pk, all6) == 1,
         "an IPv6 address outside the others finds ::/0");
     ok (lookup (store, IM_TYPE_IPV4, "0.0.0.0/0", f, 0) == 1,
         "0.0.0.0/0 finds only itself");
@@ -803,24 +833,26 @@ test_lookup (void)
           NULL);
     put1 (store, &s[0], &r[0]);
     ok (lookup (store, IM_TYPE_IPV4, "172.21.0.1", f, 0) == 2
-        && found_times (f, a.pk, gone) == 1, "an address in a /14 finds it");
+            && found_times (f, a.pk, gone) == 1,
+        "an address in a /14 finds it");
     make (&s[0], &a, gone, 2, IM_OP_REVOKE, IM_TYPE_IPV4, IM_TLP_GREEN, "172.20.0.0/14",
           NULL);
     put1 (store, &s[0], &r[0]);
     ok (lookup (store, IM_TYPE_IPV4, "172.21.0.1", f, 0) == 1
-        && found_times (f, a.pk, gone) == 0,
+            && found_times (f, a.pk, gone) == 0,
         "once the /14 is revoked it is no longer found");
     ok (lookup (store, IM_TYPE_IPV4, "10.1.2.3", f, 0) == 4,
         "other look-ups still work after the /14 went");
     ok (lookup (store, IM_TYPE_IPV4, "172.20.0.0/14", f, 0) == 1
-        && found_times (f, a.pk, gone) == 0, "the revoked prefix does not find itself");
+            && found_times (f, a.pk, gone) == 0,
+        "the revoked prefix does not find itself");
 
     /* Long values: inline keys up to 479 bytes, hashed beyond. */
     static char v[8][IM_VALUE_MAX + 1];
     long_url (v[0], 479, 'a', 'a');
-    long_url (v[1], 480, 'a', 'a');       /* shares v[0]'s 479 bytes */
+    long_url (v[1], 480, 'a', 'a'); /* shares v[0]'s 479 bytes */
     long_url (v[2], 500, 'b', 'x');
-    long_url (v[3], 500, 'b', 'y');       /* differs from v[2] in its last byte */
+    long_url (v[3], 500, 'b', 'y'); /* differs from v[2] in its last byte */
     long_url (v[4], IM_VALUE_MAX, 'c', 'x');
     long_url (v[5], IM_VALUE_MAX, 'c', 'y');
     long_url (v[6], 449, 'd', 'd');
@@ -838,7 +870,7 @@ test_lookup (void)
         size_t len = strlen (v[i]);
         rc = lookup (store, IM_TYPE_URL, v[i], f, 0);
         ok (rc == 1 && found_times (f, a.pk, long_id[i]) == 1
-            && strcmp (f->first_value, v[i]) == 0,
+                && strcmp (f->first_value, v[i]) == 0,
             "a URL of %zu bytes (ending '%c') finds exactly its own record", len,
             v[i][len - 1]);
     }
@@ -861,10 +893,10 @@ test_lookup (void)
     ok (lookup (store, IM_TYPE_URL, v[4], f, 0) == 0,
         "a long URL that was replaced no longer finds its record");
     ok (lookup (store, IM_TYPE_URL, v[5], f, 0) == 1
-        && found_times (f, a.pk, long_id[5]) == 1,
+            && found_times (f, a.pk, long_id[5]) == 1,
         "its sibling sharing 448 bytes is still found");
     ok (lookup (store, IM_TYPE_URL, other, f, 0) == 1
-        && found_times (f, a.pk, long_id[4]) == 1,
+            && found_times (f, a.pk, long_id[4]) == 1,
         "the replacement value finds the record");
 
     free (other);
@@ -884,8 +916,8 @@ typedef struct {
 static int
 collect_key (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
 {
-    (void) blob;
-    (void) len;
+    (void)blob;
+    (void)len;
     keys_t *k = arg;
     if (k->n < COUNT (k->key)) {
         memcpy (k->key[k->n], rec->origin, IM_NODE_ID_SIZE);
@@ -913,7 +945,7 @@ page_through (im_store_t *store, int type, const uint8_t *origin, size_t limit, 
         size_t before = k->n;
         rc = im_store_list (store, type, origin, first ? NULL : after, limit, collect_key,
                             k, next);
-        if (rc < 0 || (size_t) rc != k->n - before || (size_t) rc > limit)
+        if (rc < 0 || (size_t)rc != k->n - before || (size_t)rc > limit)
             return -1;
         memcpy (after, next, sizeof after);
         first = 0;
@@ -953,9 +985,12 @@ test_list (void)
         else if (type == IM_TYPE_IPV4)
             snprintf (value, sizeof value, "192.0.2.%d", i);
         else
-            snprintf (value, sizeof value, "%032x", (unsigned) i + 1);
-        make (&s[i], &o[i % 4 == 0 ? 0 : i % 4 == 1 ? 1 : 2], id, 1,
-              i == 7 ? IM_OP_REVOKE : IM_OP_PUT, type, IM_TLP_GREEN, value, NULL);
+            snprintf (value, sizeof value, "%032x", (unsigned)i + 1);
+        make (&s[i],
+              &o[i % 4 == 0   ? 0
+                 : i % 4 == 1 ? 1
+                              : 2],
+              id, 1, i == 7 ? IM_OP_REVOKE : IM_OP_PUT, type, IM_TLP_GREEN, value, NULL);
         memcpy (want[i], s[i].rec.origin, IM_NODE_ID_SIZE);
         memcpy (want[i] + IM_NODE_ID_SIZE, id, IM_ID_SIZE);
         want_type[i] = type;
@@ -976,7 +1011,7 @@ test_list (void)
         ok (pages > 0 && inorder,
             "paging %zu at a time visits each of the %d records once, in key order",
             limits[l], N);
-        cmp_ok (pages, "==", (int) ((N + limits[l] - 1) / limits[l]) + 1,
+        cmp_ok (pages, "==", (int)((N + limits[l] - 1) / limits[l]) + 1,
                 "paging %zu at a time takes full pages and one empty one", limits[l]);
     }
 
@@ -988,9 +1023,9 @@ test_list (void)
         int pages = page_through (store, types[t], NULL, 3, k);
         int right = pages > 0 && k->n == expect;
         for (size_t i = 0; right && i < k->n; i++)
-            right = k->type[i] == types[t]
-                    && (i == 0
-                        || memcmp (k->key[i - 1], k->key[i], IM_STORE_KEY_SIZE) < 0);
+            right
+                = k->type[i] == types[t]
+                  && (i == 0 || memcmp (k->key[i - 1], k->key[i], IM_STORE_KEY_SIZE) < 0);
         ok (right, "listing type %s, 3 at a time, gives its %zu records in order",
             im_type_name (types[t]), expect);
     }
@@ -1076,11 +1111,11 @@ test_changes (void)
     for (int i = 0; i < N; i++) {
         memset (f, 0, sizeof *f);
         last = 0;
-        rc = im_store_changes (store, (uint64_t) i, 1, collect, f, &last);
-        numbered = numbered && rc == 1 && last == (uint64_t) i + 1
+        rc = im_store_changes (store, (uint64_t)i, 1, collect, f, &last);
+        numbered = numbered && rc == 1 && last == (uint64_t)i + 1
                    && memcmp (f->hit[0].id, id[i], IM_ID_SIZE) == 0;
         if (!numbered)
-            diag ("since %d: rc %d, last %llu", i, rc, (unsigned long long) last);
+            diag ("since %d: rc %d, last %llu", i, rc, (unsigned long long)last);
     }
     ok (numbered, "the change log numbers the %d changes 1..%d in order", N, N);
     memset (f, 0, sizeof *f);
@@ -1122,7 +1157,7 @@ test_changes (void)
         memset (f, 0, sizeof *f);
         rc = im_store_changes (store, beyond[i], 100, collect, f, &last);
         ok (rc == 0 && f->calls == 0, "changes since %llu returns nothing",
-            (unsigned long long) beyond[i]);
+            (unsigned long long)beyond[i]);
     }
     ok (im_store_changes (store, 0, 0, collect, f, &last) == 0,
         "a limit of 0 visits nothing");
@@ -1136,8 +1171,10 @@ test_changes (void)
     store = open_store (path, 0, node);
     uint8_t more[IM_ID_SIZE];
     im_id_generate (more);
-    put1 (store, make (&s[0], &o, more, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
-                       "after-reopen.example", NULL), &r[0]);
+    put1 (store,
+          make (&s[0], &o, more, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+                "after-reopen.example", NULL),
+          &r[0]);
     memset (f, 0, sizeof *f);
     rc = im_store_changes (store, N + 1, 100, collect, f, &last);
     ok (rc == 1 && last == N + 2 && memcmp (f->hit[0].id, more, IM_ID_SIZE) == 0,
@@ -1201,8 +1238,9 @@ test_stats (void)
         origin_new (&o[i]);
     im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
     ok (im_store_stats (store, &empty) == 0 && empty.records == 0 && empty.origins == 0
-        && empty.last_seq == 0 && empty.revoked == 0, "a new store counts nothing");
-    cmp_ok (empty.map_size, "==", (uint64_t) 1 << 30, "a map size of 0 means 1 GiB");
+            && empty.last_seq == 0 && empty.revoked == 0,
+        "a new store counts nothing");
+    cmp_ok (empty.map_size, "==", (uint64_t)1 << 30, "a map size of 0 means 1 GiB");
     cmp_ok (empty.used_bytes, ">", 0, "even a new store uses some bytes");
 
     store_stat_recs (store, o, ids);
@@ -1219,8 +1257,7 @@ test_stats (void)
         for (int l = IM_TLP_NONE; l < IM_TLP_COUNT; l++)
             if (live[t][l] || st.live[t][l])
                 cmp_ok (st.live[t][l], "==", live[t][l],
-                        "%llu live %s record%s at TLP %s",
-                        (unsigned long long) live[t][l],
+                        "%llu live %s record%s at TLP %s", (unsigned long long)live[t][l],
                         im_type_name (t) ? im_type_name (t) : "?",
                         live[t][l] == 1 ? "" : "s",
                         im_tlp_name (l) ? im_tlp_name (l) : "?");
@@ -1229,9 +1266,9 @@ test_stats (void)
         for (int l = IM_TLP_NONE; l < IM_TLP_COUNT; l++)
             total += st.live[t][l];
     cmp_ok (total, "==", COUNT (stat_recs) - revoked, "the live counts add up to %llu",
-            (unsigned long long) (COUNT (stat_recs) - revoked));
+            (unsigned long long)(COUNT (stat_recs) - revoked));
     cmp_ok (st.revoked, "==", revoked, "the revoked count is %llu",
-            (unsigned long long) revoked);
+            (unsigned long long)revoked);
     cmp_ok (st.records, "==", COUNT (stat_recs), "records counts live and revoked");
     cmp_ok (st.origins, "==", 3, "origins counts the three distinct origins");
     cmp_ok (st.last_seq, "==", COUNT (stat_recs), "last_seq is the number of changes");
@@ -1273,7 +1310,7 @@ test_persistence (void)
         "after reopening every counter is as it was");
     cmp_ok (after.last_seq, "==", before.last_seq,
             "after reopening last_seq is still %llu",
-            (unsigned long long) before.last_seq);
+            (unsigned long long)before.last_seq);
     int all = 1;
     for (size_t i = 0; i < COUNT (stat_recs); i++) {
         int found = im_store_get (store, o[stat_recs[i].origin].pk, ids[i], got) == 0
@@ -1294,21 +1331,25 @@ test_persistence (void)
     ok (lookup (store, IM_TYPE_URL, "http://revoked.example/", f, 0) == 0,
         "after reopening a revoked value is still not found");
     ok (im_store_list (store, IM_TYPE_NONE, NULL, NULL, 100, NULL, NULL, NULL)
-        == (int) COUNT (stat_recs), "after reopening every record is listed");
+            == (int)COUNT (stat_recs),
+        "after reopening every record is listed");
     memset (f, 0, sizeof *f);
     uint64_t last = 0;
-    ok (im_store_changes (store, 0, 100, collect, f, &last) == (int) COUNT (stat_recs)
-        && last == before.last_seq, "after reopening the change log is intact");
+    ok (im_store_changes (store, 0, 100, collect, f, &last) == (int)COUNT (stat_recs)
+            && last == before.last_seq,
+        "after reopening the change log is intact");
 
     /* The counters go on from the stored ones. */
     uint8_t more[IM_ID_SIZE];
     im_id_generate (more);
-    put1 (store, make (s, &o[1], more, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
-                       "stats.example", NULL), &r);
+    put1 (store,
+          make (s, &o[1], more, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+                "stats.example", NULL),
+          &r);
     ok (im_store_stats (store, &after) == 0 && after.records == before.records + 1
-        && after.live[IM_TYPE_DOMAIN][IM_TLP_GREEN]
-               == before.live[IM_TYPE_DOMAIN][IM_TLP_GREEN] + 1
-        && after.origins == before.origins && after.last_seq == before.last_seq + 1,
+            && after.live[IM_TYPE_DOMAIN][IM_TLP_GREEN]
+                   == before.live[IM_TYPE_DOMAIN][IM_TLP_GREEN] + 1
+            && after.origins == before.origins && after.last_seq == before.last_seq + 1,
         "a put after reopening adds to the stored counters");
     im_store_destroy (&store);
     store = open_store (path, 0, NULL);
@@ -1328,13 +1369,13 @@ test_map_growth (void)
     enum { N = 4000, BATCH = 250 };
     char dir[64], path[128], err[256];
     uint8_t node[IM_NODE_ID_SIZE];
-    uint8_t (*ids)[IM_ID_SIZE] = malloc ((size_t) N * IM_ID_SIZE);
+    uint8_t (*ids)[IM_ID_SIZE] = malloc ((size_t)N * IM_ID_SIZE);
     signed_t *s = signed_alloc (BATCH);
     im_record_t *got = malloc (sizeof *got);
     im_store_stats_t st;
     int r[BATCH];
     origin_t o;
-    size_t map = (size_t) 1 << 16;
+    size_t map = (size_t)1 << 16;
     im_store_t *store = NULL;
 
     if (!ids || !got)
@@ -1343,7 +1384,7 @@ test_map_growth (void)
     randombytes_buf (node, sizeof node);
     origin_new (&o);
     sub_path (path, sizeof path, dir, "store");
-    for (; !store && map <= ((size_t) 1 << 22); map *= 2)
+    for (; !store && map <= ((size_t)1 << 22); map *= 2)
         if (!(store = im_store_new (path, map, node, err, sizeof err)))
             diag ("a map of %zu bytes is refused: %s", map, err);
     if (!store)
@@ -1386,12 +1427,11 @@ test_map_growth (void)
         missing += im_store_get (store, o.pk, ids[n], got) != 0;
     cmp_ok (missing, "==", 0, "every record can be read back after the map grew");
     ok (im_store_lookup (store, IM_TYPE_DOMAIN, "host-3999.growth.example", NULL, NULL)
-            == 1
-        && im_store_lookup (store, IM_TYPE_IPV4, "10.0.0.0", NULL, NULL) == 1,
+                == 1
+            && im_store_lookup (store, IM_TYPE_IPV4, "10.0.0.0", NULL, NULL) == 1,
         "the first and last values are found after the map grew");
     cmp_ok (im_store_list (store, IM_TYPE_NONE, NULL, NULL, N + 10, NULL, NULL, NULL),
-            "==",
-            N, "every record is listed after the map grew");
+            "==", N, "every record is listed after the map grew");
     im_store_destroy (&store);
 
     /* Reopened with the small map asked again, the store keeps its data and grows on. */
@@ -1443,8 +1483,10 @@ test_failed_batch (void)
     im_id_generate (c);
     sub_path (path, sizeof path, dir, "store");
     im_store_t *store = open_store (path, 0, node);
-    put1 (store, make (&s[0], &o, a, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
-                       "kept.example", NULL), &r[0]);
+    put1 (store,
+          make (&s[0], &o, a, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "kept.example",
+                NULL),
+          &r[0]);
     make (&s[2], &o, c, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "child.example",
           NULL);
 
@@ -1478,14 +1520,14 @@ test_failed_batch (void)
     ok (err[0] != '\0', "the failed batch explains itself");
     diag ("the failure: %s (%s)", err, strerror (errno));
     ok (im_store_get (store, o.pk, a, got) == 0 && got->version == 1
-        && strcmp (got->value, "kept.example") == 0,
+            && strcmp (got->value, "kept.example") == 0,
         "the update in the failed batch was not stored");
     errno = 0;
     ok (im_store_get (store, o.pk, x, NULL) == -1 && errno == ENOENT,
         "the new record in the failed batch was not stored");
     ok (lookup (store, IM_TYPE_DOMAIN, "kept.example", &f, 0) == 1
-        && lookup (store, IM_TYPE_DOMAIN, "changed.example", &f, 0) == 0
-        && lookup (store, IM_TYPE_DOMAIN, "lost.example", &f, 0) == 0,
+            && lookup (store, IM_TYPE_DOMAIN, "changed.example", &f, 0) == 0
+            && lookup (store, IM_TYPE_DOMAIN, "lost.example", &f, 0) == 0,
         "the index is as it was before the failed batch");
     ok (im_store_stats (store, &after) == 0 && stats_same (&before, &after),
         "the counters are as they were before the failed batch");
@@ -1508,7 +1550,7 @@ typedef struct {
 static int
 want_seen_fn (const uint8_t *key, const uint8_t *peer, int64_t noted, void *arg)
 {
-    (void) key;
+    (void)key;
     want_seen_t *w = arg;
     w->calls++;
     memcpy (w->peer, peer, IM_NODE_ID_SIZE);
@@ -1522,7 +1564,7 @@ want_key (uint8_t key[IM_STORE_WANT_KEY], const im_record_t *rec, uint64_t versi
     memcpy (key, rec->origin, IM_NODE_ID_SIZE);
     memcpy (key + IM_NODE_ID_SIZE, rec->id, IM_ID_SIZE);
     for (int i = 0; i < 8; i++)
-        key[IM_STORE_KEY_SIZE + i] = (uint8_t) (version >> (56 - 8 * i));
+        key[IM_STORE_KEY_SIZE + i] = (uint8_t)(version >> (56 - 8 * i));
 }
 
 static void
@@ -1541,8 +1583,10 @@ test_wanted (void)
     origin_new (&o);
     im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
     im_id_generate (id);
-    make (&s[0], &o, id, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "wanted.example", NULL);
-    make (&s[1], &o, id, 2, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "wanted.example", NULL);
+    make (&s[0], &o, id, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "wanted.example",
+          NULL);
+    make (&s[1], &o, id, 2, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "wanted.example",
+          NULL);
 
     ok (im_store_want (NULL, keys, 1, peer, 0) == -1 && errno == EINVAL,
         "want refuses a NULL store");
@@ -1550,8 +1594,10 @@ test_wanted (void)
         "want refuses a NULL peer");
     want_key (keys, &s[0].rec, 1);
     want_key (keys + IM_STORE_WANT_KEY, &s[0].rec, 2);
-    ok (im_store_want (store, keys, 2, peer, 1000) == 2, "two versions not held are noted");
-    ok (im_store_want (store, keys, 2, peer, 2000) == 0, "noting them again notes nothing");
+    ok (im_store_want (store, keys, 2, peer, 1000) == 2,
+        "two versions not held are noted");
+    ok (im_store_want (store, keys, 2, peer, 2000) == 0,
+        "noting them again notes nothing");
     want_seen_t w = { 0 };
     ok (im_store_wanted (store, 999, 10, want_seen_fn, &w) == 0 && w.calls == 0,
         "nothing is due before the time it was noted");
@@ -2269,29 +2315,28 @@ test_read_in_walk (void)
     remove_dir (dir);
 }
 
-static const tap_test_t tests[] = {
-    TAP_DIAG ("SPEC.md: Storage and durability; Ownership and versions"),
-    TAP_TEST (test_bad_arguments),
-    TAP_TEST (test_node_identity),
-    TAP_TEST (test_versions),
-    TAP_TEST (test_update_moves_index),
-    TAP_TEST (test_revocation),
-    TAP_TEST (test_lookup),
-    TAP_TEST (test_list),
-    TAP_TEST (test_changes),
-    TAP_TEST (test_stats),
-    TAP_TEST (test_persistence),
-    TAP_TEST (test_map_growth),
-    TAP_TEST (test_failed_batch),
-    TAP_TEST (test_wanted),
-    TAP_DIAG ("SPEC.md: Sharing policy (the sent log; hops over several paths)"),
-    TAP_TEST (test_set_cursor),
-    TAP_TEST (test_sent_log),
-    TAP_TEST (test_held),
-    TAP_TEST (test_closer),
-    TAP_TEST (test_read_in_walk),
-    TAP_END
-};
+static const tap_test_t tests[]
+    = { TAP_DIAG ("SPEC.md: Storage and durability; Ownership and versions"),
+        TAP_TEST (test_bad_arguments),
+        TAP_TEST (test_node_identity),
+        TAP_TEST (test_versions),
+        TAP_TEST (test_update_moves_index),
+        TAP_TEST (test_revocation),
+        TAP_TEST (test_lookup),
+        TAP_TEST (test_list),
+        TAP_TEST (test_changes),
+        TAP_TEST (test_stats),
+        TAP_TEST (test_persistence),
+        TAP_TEST (test_map_growth),
+        TAP_TEST (test_failed_batch),
+        TAP_TEST (test_wanted),
+        TAP_DIAG ("SPEC.md: Sharing policy (the sent log; hops over several paths)"),
+        TAP_TEST (test_set_cursor),
+        TAP_TEST (test_sent_log),
+        TAP_TEST (test_held),
+        TAP_TEST (test_closer),
+        TAP_TEST (test_read_in_walk),
+        TAP_END };
 
 int
 main (int argc, char **argv)

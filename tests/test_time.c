@@ -90,29 +90,78 @@ static const good_t good[] = {
 static const char *bad[] = {
     "",
     /* impossible dates */
-    "2026-02-30", "2026-02-29", "2100-02-29", "2026-04-31", "2026-13-01",
-    "2026-00-10", "2026-01-00", "2026-01-32", "2026-02-30T00:00:00Z",
+    "2026-02-30",
+    "2026-02-29",
+    "2100-02-29",
+    "2026-04-31",
+    "2026-13-01",
+    "2026-00-10",
+    "2026-01-00",
+    "2026-01-32",
+    "2026-02-30T00:00:00Z",
     /* impossible times */
-    "2026-01-01T24:00:00Z", "2026-01-01T25:00:00Z", "2026-01-01T23:60:00Z",
-    "2026-01-01T23:59:61Z", "2026-01-01T12:60:00Z", "2026-01-01T12:00:61Z",
+    "2026-01-01T24:00:00Z",
+    "2026-01-01T25:00:00Z",
+    "2026-01-01T23:60:00Z",
+    "2026-01-01T23:59:61Z",
+    "2026-01-01T12:60:00Z",
+    "2026-01-01T12:00:61Z",
     "2026-01-01T99:99:99Z",
     /* malformed times and zones */
-    "2026-01-01T00:00:00", "2026-01-01T00:00Z", "2026-01-01T0:00:00Z",
-    "2026-01-01T00:00:00.Z", "2026-01-01T00:00:00.", "2026-01-01T00:00:00+2:00",
-    "2026-01-01T00:00:00+0200", "2026-01-01T00:00:00+02",
-    "2026-01-01T00:00:00+24:00", "2026-01-01T00:00:00+02:60",
-    "2026-01-01T00:00:00ZZ", "2026-01-01T00:00:00Z ", " 2026-01-01T00:00:00Z",
-    "2026-01-01T00:00:00 UTC", "2026-01-01T", "2026-01-01Z", "2026-01-01 ",
-    "2026-1-1", "2026/01/01", "26-01-01", "20260101", "2026-01-01x",
-    "-2026-01-01", "2026-01-01T00:00:00+02:00Z",
+    "2026-01-01T00:00:00",
+    "2026-01-01T00:00Z",
+    "2026-01-01T0:00:00Z",
+    "2026-01-01T00:00:00.Z",
+    "2026-01-01T00:00:00.",
+    "2026-01-01T00:00:00+2:00",
+    "2026-01-01T00:00:00+0200",
+    "2026-01-01T00:00:00+02",
+    "2026-01-01T00:00:00+24:00",
+    "2026-01-01T00:00:00+02:60",
+    "2026-01-01T00:00:00ZZ",
+    "2026-01-01T00:00:00Z ",
+    " 2026-01-01T00:00:00Z",
+    "2026-01-01T00:00:00 UTC",
+    "2026-01-01T",
+    "2026-01-01Z",
+    "2026-01-01 ",
+    "2026-1-1",
+    "2026/01/01",
+    "26-01-01",
+    "20260101",
+    "2026-01-01x",
+    "-2026-01-01",
+    "2026-01-01T00:00:00+02:00Z",
     /* malformed durations */
-    "30x", "-5d", "d", "+d", "+", "++5d", "+-5d", "5", "5dd", "5 d", " 5d",
-    "5d ", "1.5d", "0x10d", "5ds", "s",
+    "30x",
+    "-5d",
+    "d",
+    "+d",
+    "+",
+    "++5d",
+    "+-5d",
+    "5",
+    "5dd",
+    "5 d",
+    " 5d",
+    "5d ",
+    "1.5d",
+    "0x10d",
+    "5ds",
+    "s",
     /* overflowing durations */
-    "99999999999999999999s", "9223372036854775807s", "9223372036854775807w",
-    "106751991167301d", "15250284452472w",
+    "99999999999999999999s",
+    "9223372036854775807s",
+    "9223372036854775807w",
+    "106751991167301d",
+    "15250284452472w",
     /* garbage */
-    "garbage", "now", "tomorrow", "2026", "\xc3\xa9", "2026-01-01\n",
+    "garbage",
+    "now",
+    "tomorrow",
+    "2026",
+    "\xc3\xa9",
+    "2026-01-01\n",
 };
 
 static void
@@ -145,8 +194,8 @@ test_format (void)
         memset (out, 'X', sizeof out);
         char *got = im_time_format (formats[i].t, out);
         ok (got == out, "format returns its output buffer for %lld",
-            (long long) formats[i].t);
-        is (out, formats[i].want, "%lld formats as %s", (long long) formats[i].t,
+            (long long)formats[i].t);
+        is (out, formats[i].want, "%lld formats as %s", (long long)formats[i].t,
             formats[i].want);
     }
 }
@@ -163,7 +212,7 @@ test_parse_good (void)
         if (!ok (rc == 0, "parse accepts '%s'", printable (good[i].in, n, sizeof n)))
             diag ("errno %d", errno);
         cmp_ok (t, "==", good[i].want, "'%s' is %lld",
-                printable (good[i].in, n, sizeof n), (long long) good[i].want);
+                printable (good[i].in, n, sizeof n), (long long)good[i].want);
     }
 
     /* Durations resolve against the NOW given, not the clock. */
@@ -177,11 +226,11 @@ test_parse_good (void)
 
     /* The largest duration that still fits, and one second more. */
     char text[64];
-    snprintf (text, sizeof text, "%llds", (long long) (INT64_MAX - NOW));
+    snprintf (text, sizeof text, "%llds", (long long)(INT64_MAX - NOW));
     t = UNTOUCHED;
     ok (im_time_parse (text, NOW, &t) == 0 && t == INT64_MAX,
         "parse accepts a duration that reaches exactly INT64_MAX");
-    snprintf (text, sizeof text, "%llds", (long long) (INT64_MAX - NOW) + 1);
+    snprintf (text, sizeof text, "%llds", (long long)(INT64_MAX - NOW) + 1);
     t = UNTOUCHED;
     errno = 0;
     ok (im_time_parse (text, NOW, &t) == -1 && errno == EINVAL && t == UNTOUCHED,
@@ -199,7 +248,7 @@ test_parse_bad (void)
         int rc = im_time_parse (bad[i], NOW, &t);
         if (!ok (rc == -1 && errno == EINVAL, "parse refuses '%s'",
                  printable (bad[i], n, sizeof n)))
-            diag ("rc %d, errno %d, t %lld", rc, errno, (long long) t);
+            diag ("rc %d, errno %d, t %lld", rc, errno, (long long)t);
         cmp_ok (t, "==", UNTOUCHED, "refusing '%s' leaves the result alone",
                 printable (bad[i], n, sizeof n));
     }
@@ -215,7 +264,7 @@ test_round_trip (void)
         im_time_format (formats[i].t, out);
         int rc = im_time_parse (out, NOW, &t);
         ok (rc == 0 && t == formats[i].t, "%s parses back to %lld", out,
-            (long long) formats[i].t);
+            (long long)formats[i].t);
     }
 
     /* A sweep over four centuries, in steps that hit every time of day. */
@@ -225,8 +274,8 @@ test_round_trip (void)
         im_time_format (s, out);
         if (im_time_parse (out, NOW, &t) != 0 || t != s) {
             if (wrong++ < 5)
-                diag ("%lld formats as %s and parses as %lld", (long long) s, out,
-                      (long long) t);
+                diag ("%lld formats as %s and parses as %lld", (long long)s, out,
+                      (long long)t);
         }
         n++;
     }
@@ -237,9 +286,9 @@ test_round_trip (void)
 static void
 test_now (void)
 {
-    int64_t before = (int64_t) time (NULL);
+    int64_t before = (int64_t)time (NULL);
     int64_t now = im_time_now ();
-    int64_t after = (int64_t) time (NULL);
+    int64_t after = (int64_t)time (NULL);
     ok (now >= before && now <= after, "now reads the real-time clock");
     cmp_ok (now, ">", 1700000000, "now is after November 2023");
 }
@@ -259,13 +308,14 @@ test_duration (void)
     static const struct {
         const char *text;
         int64_t seconds;
-    } durations[] = { { "5s", 5 }, { "90m", 5400 }, { "12h", 43200 }, { "7d", 604800 },
-                 { "2w", 1209600 }, { "0s", 0 } };
+    } durations[] = { { "5s", 5 },      { "90m", 5400 },   { "12h", 43200 },
+                      { "7d", 604800 }, { "2w", 1209600 }, { "0s", 0 } };
     for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++)
         ok (im_time_duration (durations[i].text, &t) == 0 && t == durations[i].seconds,
-            "duration reads '%s' as %lld seconds", durations[i].text, (long long) durations[i].seconds);
-    static const char *const not_durations[] = { "", "7", "d", "+7d", "-5m", "7y", "7 d", "1.5h",
-                                       "2026-12-31", "7dd", "d7" };
+            "duration reads '%s' as %lld seconds", durations[i].text,
+            (long long)durations[i].seconds);
+    static const char *const not_durations[]
+        = { "", "7", "d", "+7d", "-5m", "7y", "7 d", "1.5h", "2026-12-31", "7dd", "d7" };
     for (size_t i = 0; i < sizeof not_durations / sizeof not_durations[0]; i++) {
         errno = 0;
         ok (im_time_duration (not_durations[i], &t) == -1 && errno == EINVAL,
@@ -273,16 +323,11 @@ test_duration (void)
     }
 }
 
-static const tap_test_t tests[] = {
-    TAP_TEST (test_bad_arguments),
-    TAP_TEST (test_format),
-    TAP_TEST (test_parse_good),
-    TAP_TEST (test_parse_bad),
-    TAP_TEST (test_round_trip),
-    TAP_TEST (test_now),
-    TAP_TEST (test_duration),
-    TAP_END
-};
+static const tap_test_t tests[]
+    = { TAP_TEST (test_bad_arguments), TAP_TEST (test_format),
+        TAP_TEST (test_parse_good),    TAP_TEST (test_parse_bad),
+        TAP_TEST (test_round_trip),    TAP_TEST (test_now),
+        TAP_TEST (test_duration),      TAP_END };
 
 int
 main (int argc, char **argv)

@@ -20,7 +20,8 @@ test_rows (void)
         ok (ti && ti->type == t, "row %d is type %d", t, t);
         if (!ti)
             continue;
-        ok (ti->name && strcmp (ti->name, im_type_name (t)) == 0 && im_type_parse (ti->name) == t,
+        ok (ti->name && strcmp (ti->name, im_type_name (t)) == 0
+                && im_type_parse (ti->name) == t,
             "row %d names %s, as im_type_name and im_type_parse do", t, ti->name);
         ok (ti->normalise != NULL, "%s has a normaliser", ti->name);
         ok (ti->stix_path && ti->misp_type && ti->misp_category && ti->misp_names[0],
@@ -37,11 +38,11 @@ test_rows (void)
             if (*p != '\'')
                 path[o++] = *p; /* the importer reads hash names unquoted */
         path[o] = '\0';
-        cmp_ok (im_type_from_stix_path (path, o), "==", t, "%s: its STIX path %s reads back", ti->name,
-            ti->stix_path);
+        cmp_ok (im_type_from_stix_path (path, o), "==", t,
+                "%s: its STIX path %s reads back", ti->name, ti->stix_path);
         if (ti->hexlen)
-            cmp_ok (im_type_by_hexlen (ti->hexlen), "==", t, "%s: %zu hex digits give it back", ti->name,
-                ti->hexlen);
+            cmp_ok (im_type_by_hexlen (ti->hexlen), "==", t,
+                    "%s: %zu hex digits give it back", ti->name, ti->hexlen);
     }
 }
 
@@ -49,17 +50,25 @@ static void
 test_lookups (void)
 {
     cmp_ok (im_type_from_stix_path ("file:hashes.sha-256", 19), "==", IM_TYPE_SHA256,
-        "hash names in STIX paths are read in any case");
+            "hash names in STIX paths are read in any case");
     cmp_ok (im_type_from_stix_path ("file:hashes.SHA256", 18), "==", IM_TYPE_SHA256,
-        "SHA256 without a dash is read too");
-    cmp_ok (im_type_from_stix_path ("file:hashes.", 12), "==", -1, "a hash path without a name is not mapped");
-    cmp_ok (im_type_from_stix_path ("process:name", 12), "==", -1, "process:name is not mapped");
-    cmp_ok (im_type_from_stix_path ("URL:value", 9), "==", -1, "object paths are case-sensitive");
-    cmp_ok (im_type_from_misp ("hostname", 8, 0), "==", IM_TYPE_DOMAIN, "MISP hostname is a domain");
-    cmp_ok (im_type_from_misp ("email-dst", 9, 0), "==", IM_TYPE_EMAIL, "MISP email-dst is an email");
-    cmp_ok (im_type_from_misp ("ip-src", 6, 0), "==", IM_TYPE_IPV4, "MISP ip-src gives the first address row");
-    cmp_ok (im_type_from_misp ("as", 2, 0), "==", -1, "MISP types are case-sensitive without NOCASE");
-    cmp_ok (im_type_from_misp ("as", 2, 1), "==", IM_TYPE_ASN, "and case-insensitive with it");
+            "SHA256 without a dash is read too");
+    cmp_ok (im_type_from_stix_path ("file:hashes.", 12), "==", -1,
+            "a hash path without a name is not mapped");
+    cmp_ok (im_type_from_stix_path ("process:name", 12), "==", -1,
+            "process:name is not mapped");
+    cmp_ok (im_type_from_stix_path ("URL:value", 9), "==", -1,
+            "object paths are case-sensitive");
+    cmp_ok (im_type_from_misp ("hostname", 8, 0), "==", IM_TYPE_DOMAIN,
+            "MISP hostname is a domain");
+    cmp_ok (im_type_from_misp ("email-dst", 9, 0), "==", IM_TYPE_EMAIL,
+            "MISP email-dst is an email");
+    cmp_ok (im_type_from_misp ("ip-src", 6, 0), "==", IM_TYPE_IPV4,
+            "MISP ip-src gives the first address row");
+    cmp_ok (im_type_from_misp ("as", 2, 0), "==", -1,
+            "MISP types are case-sensitive without NOCASE");
+    cmp_ok (im_type_from_misp ("as", 2, 1), "==", IM_TYPE_ASN,
+            "and case-insensitive with it");
     cmp_ok (im_type_from_misp ("regkey", 6, 1), "==", -1, "MISP regkey is not mapped");
     cmp_ok (im_type_by_hexlen (33), "==", IM_TYPE_NONE, "33 hex digits are no hash");
     cmp_ok (im_type_by_hexlen (0), "==", IM_TYPE_NONE, "0 hex digits are no hash");
@@ -72,23 +81,25 @@ test_lookups (void)
 static void
 test_matching (void)
 {
-    cmp_ok ((int) im_type_info (IM_TYPE_IPV4)->wl, "==", IM_WL_CIDR, "ipv4 matches cidr lists");
-    cmp_ok ((int) im_type_info (IM_TYPE_IPV6)->lookup, "==", IM_LOOKUP_PREFIX,
-        "ipv6 look-ups find containing prefixes");
-    cmp_ok ((int) im_type_info (IM_TYPE_DOMAIN)->wl, "==", IM_WL_HOSTNAME, "domains match hostname lists");
-    cmp_ok ((int) im_type_info (IM_TYPE_URL)->wl, "==", IM_WL_URL_HOST, "a URL's host is matched");
-    cmp_ok ((int) im_type_info (IM_TYPE_EMAIL)->wl, "==", IM_WL_EMAIL_HOST, "an e-mail's domain is matched");
-    cmp_ok ((int) im_type_info (IM_TYPE_MD5)->wl, "==", IM_WL_PLAIN, "hashes match string lists only");
-    cmp_ok ((int) im_type_info (IM_TYPE_MD5)->lookup, "==", IM_LOOKUP_EXACT, "hashes are looked up exactly");
+    cmp_ok ((int)im_type_info (IM_TYPE_IPV4)->wl, "==", IM_WL_CIDR,
+            "ipv4 matches cidr lists");
+    cmp_ok ((int)im_type_info (IM_TYPE_IPV6)->lookup, "==", IM_LOOKUP_PREFIX,
+            "ipv6 look-ups find containing prefixes");
+    cmp_ok ((int)im_type_info (IM_TYPE_DOMAIN)->wl, "==", IM_WL_HOSTNAME,
+            "domains match hostname lists");
+    cmp_ok ((int)im_type_info (IM_TYPE_URL)->wl, "==", IM_WL_URL_HOST,
+            "a URL's host is matched");
+    cmp_ok ((int)im_type_info (IM_TYPE_EMAIL)->wl, "==", IM_WL_EMAIL_HOST,
+            "an e-mail's domain is matched");
+    cmp_ok ((int)im_type_info (IM_TYPE_MD5)->wl, "==", IM_WL_PLAIN,
+            "hashes match string lists only");
+    cmp_ok ((int)im_type_info (IM_TYPE_MD5)->lookup, "==", IM_LOOKUP_EXACT,
+            "hashes are looked up exactly");
 }
 
-static const tap_test_t tests[] = {
-    TAP_DIAG ("proto/im_types.c: the table of indicator types"),
-    TAP_TEST (test_rows),
-    TAP_TEST (test_lookups),
-    TAP_TEST (test_matching),
-    TAP_END
-};
+static const tap_test_t tests[]
+    = { TAP_DIAG ("proto/im_types.c: the table of indicator types"), TAP_TEST (test_rows),
+        TAP_TEST (test_lookups), TAP_TEST (test_matching), TAP_END };
 
 int
 main (int argc, char **argv)

@@ -386,7 +386,7 @@ static int
 no_control (const char *s)
 {
     for (; *s; s++)
-        if ((unsigned char) *s < 0x20 || *s == 0x7f)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
             return 0;
     return 1;
 }
@@ -627,7 +627,7 @@ now_seconds (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + ts.tv_nsec / 1e9;
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Writes DIR/FILE, a hostname list of h0.example ... h(N-1).example. */
@@ -667,7 +667,7 @@ test_entry_count (void)
             BAIL_OUT ("cannot write %s", path);
         fprintf (f, "{\"name\": \"Many addresses\", \"type\": \"cidr\", \"list\": [");
         for (size_t i = 0; i < half; i++) {
-            uint32_t a = 0x0b000000u + (uint32_t) i * 2; /* every other address */
+            uint32_t a = 0x0b000000u + (uint32_t)i * 2; /* every other address */
             if (i % 2)
                 fprintf (f, ",\"%u.%u.%u.%u\"", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
                          a & 255);
@@ -701,7 +701,7 @@ test_entry_count (void)
             snprintf (value, sizeof value, "h%zu.example.org", i);
         else if (i % 4 == 2) {
             /* listed: 11.0.0.0 + 2 * (i - 1); one past it is not */
-            uint32_t a = 0x0b000000u + (uint32_t) (i - 1) * 2 + (i % 8 == 2);
+            uint32_t a = 0x0b000000u + (uint32_t)(i - 1) * 2 + (i % 8 == 2);
             type = IM_TYPE_IPV4;
             snprintf (value, sizeof value, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
                       (a >> 8) & 255, a & 255);
@@ -765,18 +765,12 @@ test_swap (void)
     im_warninglists_destroy (&live);
 }
 
-static const tap_test_t tests[] = {
-    TAP_TEST (test_bad_arguments),
-    TAP_TEST (test_load_fixtures),
-    TAP_TEST (test_match),
-    TAP_TEST (test_bad_files),
-    TAP_TEST (test_directories),
-    TAP_TEST (test_file_size),
-    TAP_TEST (test_list_count),
-    TAP_TEST (test_entry_count),
-    TAP_TEST (test_swap),
-    TAP_END
-};
+static const tap_test_t tests[]
+    = { TAP_TEST (test_bad_arguments), TAP_TEST (test_load_fixtures),
+        TAP_TEST (test_match),         TAP_TEST (test_bad_files),
+        TAP_TEST (test_directories),   TAP_TEST (test_file_size),
+        TAP_TEST (test_list_count),    TAP_TEST (test_entry_count),
+        TAP_TEST (test_swap),          TAP_END };
 
 int
 main (int argc, char **argv)

@@ -17,9 +17,9 @@
 static inline int
 rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    (void) st;
-    (void) flag;
-    (void) ftw;
+    (void)st;
+    (void)flag;
+    (void)ftw;
     return remove (path);
 }
 
@@ -72,15 +72,15 @@ printable_cut (const char *s, size_t cut, char *buf, size_t bufsz)
     if (!s)
         return "(null)";
     for (size_t i = 0; s[i] && o + 8 < bufsz; i++) {
-        unsigned char c = (unsigned char) s[i];
+        unsigned char c = (unsigned char)s[i];
         if (i == cut) {
-            o += (size_t) snprintf (buf + o, bufsz - o, "...");
+            o += (size_t)snprintf (buf + o, bufsz - o, "...");
             break;
         }
         if (c >= 0x20 && c < 0x7f && c != '#')
-            buf[o++] = (char) c;
+            buf[o++] = (char)c;
         else
-            o += (size_t) snprintf (buf + o, bufsz - o, "\\x%02x", c);
+            o += (size_t)snprintf (buf + o, bufsz - o, "\\x%02x", c);
     }
     buf[o] = '\0';
     return buf;

@@ -44,14 +44,16 @@ export_option (void *ctx, int opt, const char *arg)
     case 's':
         if (im_time_parse (arg, im_time_now (), &e->since)) {
             cli_error ("export: --since '%s' is not a time (2026-11-01, "
-                       "2026-11-01T10:00:00Z)", arg);
+                       "2026-11-01T10:00:00Z)",
+                       arg);
             return -1;
         }
         break;
     case 'm':
         if ((e->tlp_max = im_tlp_parse (arg)) < 0) {
             cli_error ("export: --tlp-max '%s' is not clear, green, amber, "
-                       "amber+strict or red", arg);
+                       "amber+strict or red",
+                       arg);
             return -1;
         }
         break;
@@ -62,10 +64,11 @@ export_option (void *ctx, int opt, const char *arg)
 static int
 export_check (void *ctx, int argc, char **argv)
 {
-    (void) argc, (void) argv;
+    (void)argc, (void)argv;
     export_t *e = ctx;
-    if (!e->format || (strcmp (e->format, "stix") && strcmp (e->format, "misp")
-                       && strcmp (e->format, "csv"))) {
+    if (!e->format
+        || (strcmp (e->format, "stix") && strcmp (e->format, "misp")
+            && strcmp (e->format, "csv"))) {
         cli_error ("export: --format must be stix, misp or csv");
         return -1;
     }
@@ -125,8 +128,8 @@ export_one (json_t *r, void *arg)
         return -1;
     }
     if (++e->skipped <= SHOWN_LEFT_OUT)
-        cli_error ("export: left out %s: %s", json_string_value (json_object_get (r, "id")),
-                   err);
+        cli_error ("export: left out %s: %s",
+                   json_string_value (json_object_get (r, "id")), err);
     return 0;
 }
 
@@ -137,7 +140,7 @@ export_open (const char *output, char *tmp, size_t tmpsz)
 {
     if (!output)
         return stdout;
-    snprintf (tmp, tmpsz, "%s.tmp.%d", output, (int) getpid ());
+    snprintf (tmp, tmpsz, "%s.tmp.%d", output, (int)getpid ());
     int fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     FILE *out = fd >= 0 ? fdopen (fd, "w") : NULL;
     if (!out) {
@@ -201,16 +204,16 @@ cmd_export (im_cli_t *cli, int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     static const cli_spec_t spec = {
-        .usage =
-            "Usage: intelmesh export --format stix|misp|csv [-d DIR] [--type TYPE]\n"
-            "                        [--origin NODE] [--since TIME] [--tlp-max LABEL]\n"
-            "                        [-o FILE]\n"
-            "Writes the stored indicators, live and revoked, as a STIX 2.1 bundle, a\n"
-            "MISP event or CSV, to standard output or FILE (made 0600, replaced only\n"
-            "once the export is whole). NODE is a node id, this node's name or a\n"
-            "peer's name; --since keeps records changed since TIME; --tlp-max keeps\n"
-            "out anything more restricted than LABEL (--tlp-max green for a feed\n"
-            "that leaves the mesh). Every record carries its label.\n",
+        .usage
+        = "Usage: intelmesh export --format stix|misp|csv [-d DIR] [--type TYPE]\n"
+          "                        [--origin NODE] [--since TIME] [--tlp-max LABEL]\n"
+          "                        [-o FILE]\n"
+          "Writes the stored indicators, live and revoked, as a STIX 2.1 bundle, a\n"
+          "MISP event or CSV, to standard output or FILE (made 0600, replaced only\n"
+          "once the export is whole). NODE is a node id, this node's name or a\n"
+          "peer's name; --since keeps records changed since TIME; --tlp-max keeps\n"
+          "out anything more restricted than LABEL (--tlp-max green for a feed\n"
+          "that leaves the mesh). Every record carries its label.\n",
         .shortopts = "f:t:O:s:m:o:",
         .options = options,
         .option = export_option,

@@ -87,15 +87,16 @@ cmd_tail (im_cli_t *cli, int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     static const cli_spec_t spec = {
-        .usage =
-            "Usage: intelmesh tail [-d DIR] [--count N] [--timeout SECONDS] [TOPIC-PREFIX]\n"
-            "Prints the node's local feed as JSON lines, {\"topic\":..., \"data\":...},\n"
-            "from now on. Topics: ioc.TYPE.TLP (e.g. ioc.ipv4.green) for every\n"
-            "accepted change, node.heartbeat every few seconds. TOPIC-PREFIX picks\n"
-            "some (e.g. 'ioc.' or 'ioc.domain.'). With pub/format = misp the topics\n"
-            "are MISP's: misp_json_attribute and misp_json_self.\n\n"
-            "  --count N          stop after N messages\n"
-            "  --timeout SECONDS  stop after that long (exit 1 if --count was not met)\n",
+        .usage
+        = "Usage: intelmesh tail [-d DIR] [--count N] [--timeout SECONDS] "
+          "[TOPIC-PREFIX]\n"
+          "Prints the node's local feed as JSON lines, {\"topic\":..., \"data\":...},\n"
+          "from now on. Topics: ioc.TYPE.TLP (e.g. ioc.ipv4.green) for every\n"
+          "accepted change, node.heartbeat every few seconds. TOPIC-PREFIX picks\n"
+          "some (e.g. 'ioc.' or 'ioc.domain.'). With pub/format = misp the topics\n"
+          "are MISP's: misp_json_attribute and misp_json_self.\n\n"
+          "  --count N          stop after N messages\n"
+          "  --timeout SECONDS  stop after that long (exit 1 if --count was not met)\n",
         .shortopts = "n:t:",
         .options = options,
         .max_args = 1,

@@ -33,8 +33,7 @@ count_total (json_t *counts)
     const char *key;
     json_t *v;
     json_int_t n = 0;
-    json_object_foreach (counts, key, v)
-        n += json_integer_value (v);
+    json_object_foreach (counts, key, v) n += json_integer_value (v);
     return n;
 }
 
@@ -45,9 +44,10 @@ print_counts (const char *what, json_t *counts)
     const char *key;
     json_t *v;
     int first = 1;
-    printf ("%-9s %lld", what, (long long) count_total (counts));
-    json_object_foreach (counts, key, v) {
-        printf ("%s %lld %s", first ? ":" : ",", (long long) json_integer_value (v), key);
+    printf ("%-9s %lld", what, (long long)count_total (counts));
+    json_object_foreach (counts, key, v)
+    {
+        printf ("%s %lld %s", first ? ":" : ",", (long long)json_integer_value (v), key);
         first = 0;
     }
     printf ("\n");
@@ -78,8 +78,8 @@ send_batch (im_client_t *client, json_t *items, size_t from, size_t to, int forc
     json_t *batch = json_array ();
     for (size_t i = from; i < to; i++)
         json_array_append (batch, json_array_get (items, i));
-    json_t *body = json_pack ("{s:o, s:b, s:b}", "items", batch, "force", force, "dry_run",
-                              dry_run);
+    json_t *body = json_pack ("{s:o, s:b, s:b}", "items", batch, "force", force,
+                              "dry_run", dry_run);
     json_t *reply = cli_call (client, IM_CTL_PUBLISH, body);
     json_decref (body);
     if (!reply)
@@ -129,7 +129,8 @@ import_option (void *ctx, int opt, const char *arg)
     case 't':
         if ((o->tlp = im_tlp_parse (arg)) < 0) {
             cli_error ("import: --tlp '%s' is not clear, green, amber, amber+strict "
-                       "or red", arg);
+                       "or red",
+                       arg);
             return -1;
         }
         break;
@@ -194,7 +195,7 @@ import_send (im_cli_t *cli, json_t *items, const import_opts_t *o, tally_t *t)
         }
         if (progress)
             fprintf (stderr, "\rimporting: %zu of %zu indicators (%.0f%%)", to, n,
-                     100.0 * (double) to / (double) n);
+                     100.0 * (double)to / (double)n);
     }
     if (progress)
         fprintf (stderr, "\n");
@@ -210,10 +211,10 @@ import_summary (const import_opts_t *o, size_t n, tally_t *t)
     if (o->json) {
         json_t *obj = json_pack (
             "{s:b, s:I, s:I, s:I, s:I, s:I, s:O, s:I, s:O, s:O, s:O, s:O}", "dry_run",
-            o->dry_run, "items", (json_int_t) n, "imported", t->imported, "updated",
+            o->dry_run, "items", (json_int_t)n, "imported", t->imported, "updated",
             t->updated, "revoked", t->revoked, "unchanged", t->unchanged, "skipped",
-            t->skipped, "refused_total", refused, "refused", t->refused, "notes", t->notes,
-            "refusals", t->refusals, "failed_files", t->failures);
+            t->skipped, "refused_total", refused, "refused", t->refused, "notes",
+            t->notes, "refusals", t->refusals, "failed_files", t->failures);
         cli_print_json (obj);
         json_decref (obj);
         return;
@@ -221,17 +222,17 @@ import_summary (const import_opts_t *o, size_t n, tally_t *t)
     if (o->dry_run)
         printf ("dry run: nothing was stored; this is what an import would do\n");
     printf ("imported  %lld\nupdated   %lld\nrevoked   %lld\nunchanged %lld\n",
-            (long long) t->imported, (long long) t->updated, (long long) t->revoked,
-            (long long) t->unchanged);
+            (long long)t->imported, (long long)t->updated, (long long)t->revoked,
+            (long long)t->unchanged);
     print_counts ("skipped", t->skipped);
     print_counts ("refused", t->refused);
     if (json_object_size (t->notes))
         print_counts ("notes", t->notes);
     if (json_array_size (t->refusals) > SHOWN_REFUSALS)
         printf ("(%zu refusals shown of %lld; --json lists up to %d)\n",
-                (size_t) SHOWN_REFUSALS, (long long) refused, LISTED_REFUSALS);
+                (size_t)SHOWN_REFUSALS, (long long)refused, LISTED_REFUSALS);
     if (failed_files)
-        printf ("%d file(s) not read: nothing was taken from them\n", (int) failed_files);
+        printf ("%d file(s) not read: nothing was taken from them\n", (int)failed_files);
 }
 
 int
@@ -245,20 +246,20 @@ cmd_import (im_cli_t *cli, int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     static const cli_spec_t spec = {
-        .usage =
-            "Usage: intelmesh import FILE... [-d DIR] [--format stix|misp|csv]\n"
-            "                        [--tlp LABEL] [--dry-run] [--force] [--json]\n"
-            "Signs and stores the indicators of STIX 2.1 bundles, MISP event JSON\n"
-            "(also {\"response\": [...]} exports and feed directories holding\n"
-            "manifest.json) and CSV files with a header naming at least type and\n"
-            "value. The format is guessed from the content when not given.\n"
-            "  --tlp LABEL  records without a label get LABEL; none is loosened below it\n"
-            "  --dry-run    check everything, store nothing\n"
-            "  --force      store values that are on a warninglist\n"
-            "Importing a file again updates what changed (STIX ids and MISP uuids\n"
-            "are kept) and leaves the rest. Prints imported, updated, unchanged,\n"
-            "skipped and refused counts by reason. Exit status: 0 when nothing was\n"
-            "refused, 1 otherwise, 2 on a usage error.\n",
+        .usage
+        = "Usage: intelmesh import FILE... [-d DIR] [--format stix|misp|csv]\n"
+          "                        [--tlp LABEL] [--dry-run] [--force] [--json]\n"
+          "Signs and stores the indicators of STIX 2.1 bundles, MISP event JSON\n"
+          "(also {\"response\": [...]} exports and feed directories holding\n"
+          "manifest.json) and CSV files with a header naming at least type and\n"
+          "value. The format is guessed from the content when not given.\n"
+          "  --tlp LABEL  records without a label get LABEL; none is loosened below it\n"
+          "  --dry-run    check everything, store nothing\n"
+          "  --force      store values that are on a warninglist\n"
+          "Importing a file again updates what changed (STIX ids and MISP uuids\n"
+          "are kept) and leaves the rest. Prints imported, updated, unchanged,\n"
+          "skipped and refused counts by reason. Exit status: 0 when nothing was\n"
+          "refused, 1 otherwise, 2 on a usage error.\n",
         .shortopts = "f:t:nF",
         .options = options,
         .json = CLI_JSON,
@@ -272,8 +273,15 @@ cmd_import (im_cli_t *cli, int argc, char **argv)
     if (rc != CLI_GO_ON)
         return rc;
     im_import_t *imp = im_import_new ();
-    tally_t t = { 0,           0,           0,           0,          json_object (),
-                  json_object (), json_object (), json_array (), json_array () };
+    tally_t t = { 0,
+                  0,
+                  0,
+                  0,
+                  json_object (),
+                  json_object (),
+                  json_object (),
+                  json_array (),
+                  json_array () };
     rc = 0;
     if (!imp || !t.skipped || !t.refused || !t.notes || !t.refusals || !t.failures) {
         cli_error ("import: out of memory");

@@ -22,7 +22,7 @@ static int
 make_dirs (const char *path)
 {
     char buf[PATH_MAX];
-    if (snprintf (buf, sizeof buf, "%s", path) >= (int) sizeof buf) {
+    if (snprintf (buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
         errno = ENAMETOOLONG;
         return -1;
     }
@@ -86,7 +86,7 @@ init_option (void *ctx, int opt, const char *arg)
 static int
 init_check (void *ctx, int argc, char **argv)
 {
-    (void) argc, (void) argv;
+    (void)argc, (void)argv;
     init_opts_t *o = ctx;
     if (!o->name) {
         if (gethostname (o->host, sizeof o->host - 1) != 0 || !im_name_valid (o->host))
@@ -140,11 +140,15 @@ int
 cmd_init (im_cli_t *cli, int argc, char **argv)
 {
     static const struct option options[] = {
-        { "name", required_argument, NULL, 'n' }, { "listen", required_argument, NULL, 'l' },
-        { "pub", required_argument, NULL, 'p' },   { NULL, 0, NULL, 0 },
+        { "name", required_argument, NULL, 'n' },
+        { "listen", required_argument, NULL, 'l' },
+        { "pub", required_argument, NULL, 'p' },
+        { NULL, 0, NULL, 0 },
     };
-    static const cli_spec_t spec = { .help = init_help, .shortopts = "n:l:p:",
-                                     .options = options, .option = init_option,
+    static const cli_spec_t spec = { .help = init_help,
+                                     .shortopts = "n:l:p:",
+                                     .options = options,
+                                     .option = init_option,
                                      .check = init_check };
     init_opts_t o = { .pub = IM_DEFAULT_PUB };
     int rc = cli_options (cli, argc, argv, &spec, &o, NULL);
@@ -164,8 +168,8 @@ cmd_init (im_cli_t *cli, int argc, char **argv)
     if (im_config_write_default (cli->dir, o.name, o.listen, o.pub, err, sizeof err) != 0)
         cli_error ("init: %s", err);
     else if (im_dir_path (cli->dir, IM_STORE_DIR, store_path, sizeof store_path) != 0
-             || !(store = im_store_new (store_path, 0, im_identity_node (id), err,
-                                        sizeof err)))
+             || !(store
+                  = im_store_new (store_path, 0, im_identity_node (id), err, sizeof err)))
         cli_error ("init: %s", err);
     else if (im_identity_card (id, o.name, o.listen, card, sizeof card) == 0) {
         printf ("Initialised node '%s' in %s\n", o.name, cli->dir);
@@ -228,20 +232,21 @@ static int
 rotate_option (void *ctx, int opt, const char *arg)
 {
     if (opt == 'g')
-        ((rotate_opts_t *) ctx)->grace_text = arg;
+        ((rotate_opts_t *)ctx)->grace_text = arg;
     return 0;
 }
 
 static int
 rotate_check (void *ctx, int argc, char **argv)
 {
-    (void) argc, (void) argv;
+    (void)argc, (void)argv;
     rotate_opts_t *o = ctx;
     if (o->grace_text
         && (im_time_duration (o->grace_text, &o->grace) || o->grace < IM_KEY_GRACE_MIN
             || o->grace > IM_KEY_GRACE_MAX)) {
         cli_error ("rotate-keys: --grace '%s' is not a duration from 5s to 365d "
-                   "(like 7d)", o->grace_text);
+                   "(like 7d)",
+                   o->grace_text);
         return -1;
     }
     return 0;
@@ -251,7 +256,8 @@ rotate_check (void *ctx, int argc, char **argv)
 static int
 rotate_running (im_cli_t *cli, int64_t grace, int json)
 {
-    json_t *body = grace ? json_pack ("{s:I}", "grace", (json_int_t) grace) : json_object ();
+    json_t *body
+        = grace ? json_pack ("{s:I}", "grace", (json_int_t)grace) : json_object ();
     json_t *reply = cli_request (cli, IM_CTL_ROTATE, body);
     json_decref (body);
     if (!reply)
@@ -261,7 +267,7 @@ rotate_running (im_cli_t *cli, int64_t grace, int json)
     else
         printf ("new CURVE key made; %lld peer(s) are being told; the previous key "
                 "works until %s\nnew card: %s\n",
-                (long long) json_integer_value (json_object_get (reply, "peers")),
+                (long long)json_integer_value (json_object_get (reply, "peers")),
                 json_string_value (json_object_get (reply, "previous_until")),
                 json_string_value (json_object_get (reply, "card")));
     json_decref (reply);
@@ -279,8 +285,9 @@ rotate_offline (im_cli_t *cli, int64_t grace, int json)
         return EXIT_FAIL;
     im_identity_t *id = im_identity_load (cli->dir, err, sizeof err);
     int rc = 0;
-    if (!id || im_identity_rotate (id, cli->dir, im_time_now (),
-                                   grace ? grace : cfg->key_grace, err, sizeof err)) {
+    if (!id
+        || im_identity_rotate (id, cli->dir, im_time_now (),
+                               grace ? grace : cfg->key_grace, err, sizeof err)) {
         cli_error ("rotate-keys: %s", err);
         rc = EXIT_FAIL;
     }
@@ -289,7 +296,7 @@ rotate_offline (im_cli_t *cli, int64_t grace, int json)
         im_time_format (im_identity_previous_until (id), until);
         if (json) {
             json_t *o = json_pack ("{s:s, s:s, s:I, s:b}", "card", card, "previous_until",
-                                   until, "peers", (json_int_t) cfg->npeers, "running", 0);
+                                   until, "peers", (json_int_t)cfg->npeers, "running", 0);
             cli_print_json (o);
             json_decref (o);
         }

@@ -46,20 +46,21 @@ print_record (json_t *r, const char *queried)
     char upper[32];
     size_t i;
     for (i = 0; tlp && tlp[i] && i < sizeof upper - 1; i++)
-        upper[i] = (char) (tlp[i] >= 'a' && tlp[i] <= 'z' ? tlp[i] - 32 : tlp[i]);
+        upper[i] = (char)(tlp[i] >= 'a' && tlp[i] <= 'z' ? tlp[i] - 32 : tlp[i]);
     upper[i] = 0;
     printf ("%s %s", json_string_value (json_object_get (r, "type")), value);
     if (queried && value && strcmp (queried, value) != 0)
         printf (" (contains %s)", queried);
-    printf ("  TLP:%s  confidence %lld  origin %.16s  id %s  v%lld",
-            upper, (long long) json_integer_value (json_object_get (r, "confidence")),
+    printf ("  TLP:%s  confidence %lld  origin %.16s  id %s  v%lld", upper,
+            (long long)json_integer_value (json_object_get (r, "confidence")),
             origin ? origin : "?", json_string_value (json_object_get (r, "id")),
-            (long long) json_integer_value (json_object_get (r, "version")));
+            (long long)json_integer_value (json_object_get (r, "version")));
     if (strcmp (json_string_value (json_object_get (r, "op")), "revoke") == 0)
         printf ("  REVOKED");
     json_t *tags = json_object_get (r, "tags");
     for (i = 0; i < json_array_size (tags); i++)
-        printf ("%s%s", i ? "," : "  tags ", json_string_value (json_array_get (tags, i)));
+        printf ("%s%s", i ? "," : "  tags ",
+                json_string_value (json_array_get (tags, i)));
     const char *until = json_string_value (json_object_get (r, "valid_until"));
     if (until)
         printf ("  until %s", until);
@@ -68,8 +69,8 @@ print_record (json_t *r, const char *queried)
 
 typedef struct {
     query_opts_t o;
-    int t;                          /* the value's type */
-    char norm[IM_VALUE_MAX + 1];    /* the value, normalised */
+    int t;                       /* the value's type */
+    char norm[IM_VALUE_MAX + 1]; /* the value, normalised */
 } lookup_t;
 
 /* The type is guessed when not given; the value is normalised as the node
@@ -77,14 +78,15 @@ typedef struct {
 static int
 lookup_check (void *ctx, int argc, char **argv)
 {
-    (void) argc;
+    (void)argc;
     lookup_t *l = ctx;
     const char *type = l->o.type, *value = argv[0];
     char why[256];
     l->t = type ? im_type_parse (type) : im_ioc_guess (value);
     if (l->t <= 0) {
         cli_error (type ? "lookup: --type '%s' is not an indicator type"
-                        : "lookup: cannot tell the type of '%s': give --type", type ? type : value);
+                        : "lookup: cannot tell the type of '%s': give --type",
+                   type ? type : value);
         return -1;
     }
     if (im_ioc_normalise (l->t, value, l->norm, sizeof l->norm, why, sizeof why)) {
@@ -143,7 +145,7 @@ cmd_lookup (im_cli_t *cli, int argc, char **argv)
 static int
 list_check (void *ctx, int argc, char **argv)
 {
-    (void) argc, (void) argv;
+    (void)argc, (void)argv;
     query_opts_t *o = ctx;
     uint8_t node[IM_NODE_ID_SIZE];
     if (o->type && im_type_parse (o->type) < 0) {
@@ -214,7 +216,7 @@ cmd_list (im_cli_t *cli, int argc, char **argv)
 static int
 check_check (void *ctx, int argc, char **argv)
 {
-    (void) argc, (void) argv;
+    (void)argc, (void)argv;
     query_opts_t *o = ctx;
     if (o->type && im_type_parse (o->type) < 0) {
         cli_error ("check: --type '%s' is not an indicator type", o->type);
@@ -262,7 +264,7 @@ cmd_check (im_cli_t *cli, int argc, char **argv)
         printf ("%s %s is on none of the %lld warninglist(s)\n",
                 json_string_value (json_object_get (reply, "type")),
                 json_string_value (json_object_get (reply, "value")),
-                (long long) json_integer_value (json_object_get (reply, "loaded")));
+                (long long)json_integer_value (json_object_get (reply, "loaded")));
     else
         for (size_t i = 0; i < n; i++) {
             json_t *m = json_array_get (lists, i);

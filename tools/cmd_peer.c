@@ -39,7 +39,7 @@ peer_add_option (void *ctx, int opt, const char *arg)
 static int
 peer_add_check (void *ctx, int argc, char **argv)
 {
-    (void) argc;
+    (void)argc;
     peer_add_t *a = ctx;
     const char *name = a->name, *endpoint = a->endpoint;
     char err[512];
@@ -49,8 +49,9 @@ peer_add_check (void *ctx, int argc, char **argv)
     }
     if (name) {
         if (!im_name_valid (name)) {
-            cli_error ("peer add: --name '%s' must be 1-64 letters, digits, '.', '_' or '-'",
-                       name);
+            cli_error (
+                "peer add: --name '%s' must be 1-64 letters, digits, '.', '_' or '-'",
+                name);
             return -1;
         }
         snprintf (a->peer.card.name, sizeof a->peer.card.name, "%s", name);
@@ -61,7 +62,8 @@ peer_add_check (void *ctx, int argc, char **argv)
         return -1;
     }
     snprintf (a->peer.endpoint, sizeof a->peer.endpoint, "%s",
-              endpoint ? (strcmp (endpoint, "-") ? endpoint : "") : a->peer.card.endpoint);
+              endpoint ? (strcmp (endpoint, "-") ? endpoint : "")
+                       : a->peer.card.endpoint);
     return 0;
 }
 
@@ -74,10 +76,11 @@ peer_add (im_cli_t *cli, int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     static const cli_spec_t spec = {
-        .usage = "Usage: intelmesh peer add [-d DIR] [--name NAME] [--endpoint ENDPOINT] CARD\n"
-                 "Puts a partner on the trust list. CARD is the line its 'intelmesh id'\n"
-                 "prints (quote it). --name overrides the card's name here;\n"
-                 "--endpoint overrides where to dial it ('-': it only dials in).\n",
+        .usage
+        = "Usage: intelmesh peer add [-d DIR] [--name NAME] [--endpoint ENDPOINT] CARD\n"
+          "Puts a partner on the trust list. CARD is the line its 'intelmesh id'\n"
+          "prints (quote it). --name overrides the card's name here;\n"
+          "--endpoint overrides where to dial it ('-': it only dials in).\n",
         .shortopts = "n:e:",
         .options = options,
         .min_args = 1,
@@ -112,11 +115,12 @@ peer_add (im_cli_t *cli, int argc, char **argv)
 static int
 peer_remove (im_cli_t *cli, int argc, char **argv)
 {
-    int rc = cli_basic_options (cli, argc, argv,
-                                "Usage: intelmesh peer remove [-d DIR] NAME\n"
-                                "Takes a partner off the trust list; a running node drops its\n"
-                                "connection at once and refuses its key from then on.\n",
-                                1, 1, NULL);
+    int rc = cli_basic_options (
+        cli, argc, argv,
+        "Usage: intelmesh peer remove [-d DIR] NAME\n"
+        "Takes a partner off the trust list; a running node drops its\n"
+        "connection at once and refuses its key from then on.\n",
+        1, 1, NULL);
     if (rc != CLI_GO_ON)
         return rc;
     char err[512];
@@ -140,18 +144,19 @@ print_peer (json_t *p)
             json_is_true (json_object_get (p, "connected")) ? "connected" : "down");
     printf ("  last contact  %s\n", contact ? contact : "never");
     printf ("  lag           %lld changes behind it, it is %lld behind us\n",
-            (long long) json_integer_value (json_object_get (p, "lag_in")),
-            (long long) json_integer_value (json_object_get (p, "lag_out")));
+            (long long)json_integer_value (json_object_get (p, "lag_in")),
+            (long long)json_integer_value (json_object_get (p, "lag_out")));
     printf ("  indicators    %lld received, %lld sent, %lld already held\n",
-            (long long) json_integer_value (json_object_get (p, "received")),
-            (long long) json_integer_value (json_object_get (p, "sent")),
-            (long long) json_integer_value (json_object_get (p, "known")));
+            (long long)json_integer_value (json_object_get (p, "received")),
+            (long long)json_integer_value (json_object_get (p, "sent")),
+            (long long)json_integer_value (json_object_get (p, "known")));
     const char *key;
     json_t *v;
     int any = 0;
     printf ("  refused      ");
-    json_object_foreach (json_object_get (p, "refused"), key, v) {
-        printf ("%s %s %lld", any ? "," : "", key, (long long) json_integer_value (v));
+    json_object_foreach (json_object_get (p, "refused"), key, v)
+    {
+        printf ("%s %s %lld", any ? "," : "", key, (long long)json_integer_value (v));
         any = 1;
     }
     printf ("%s\n", any ? "" : " none");
@@ -161,11 +166,12 @@ static int
 peer_list (im_cli_t *cli, int argc, char **argv)
 {
     int json = 0;
-    int rc = cli_basic_options (cli, argc, argv,
-                                "Usage: intelmesh peer list [-d DIR] [--json]\n"
-                                "Shows each peer: connected or down, last contact, lag each\n"
-                                "way, indicators sent and received, refusals by reason.\n",
-                                0, 0, &json);
+    int rc = cli_basic_options (
+        cli, argc, argv,
+        "Usage: intelmesh peer list [-d DIR] [--json]\n"
+        "Shows each peer: connected or down, last contact, lag each\n"
+        "way, indicators sent and received, refusals by reason.\n",
+        0, 0, &json);
     if (rc != CLI_GO_ON)
         return rc;
     json_t *reply = cli_request (cli, IM_CTL_PEERS, NULL);
@@ -213,8 +219,8 @@ peer_set_option (void *ctx, int opt, const char *arg)
         }
     s->keys[s->n] = key;
     s->values[s->n++] = strcmp (key, "endpoint") == 0 && strcmp (arg, "-") == 0 ? ""
-                        : *arg                                                 ? arg
-                                                                               : NULL;
+                        : *arg                                                  ? arg
+                                                                                : NULL;
     return 0;
 }
 
@@ -222,7 +228,7 @@ peer_set_option (void *ctx, int opt, const char *arg)
 static int
 peer_set_check (void *ctx, int argc, char **argv)
 {
-    (void) argc, (void) argv;
+    (void)argc, (void)argv;
     peer_set_t *s = ctx;
     if (s->n == 0) {
         cli_error ("peer set: nothing to set (see --help)");
@@ -260,18 +266,18 @@ peer_set (im_cli_t *cli, int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     static const cli_spec_t spec = {
-        .usage =
-            "Usage: intelmesh peer set [-d DIR] PEER [OPTIONS]\n"
-            "Changes how this node shares with a peer; a running node applies it\n"
-            "at once. An empty value puts a setting back to its default.\n\n"
-            "  --policy NAME           the outbound sharing policy (default 'default')\n"
-            "  --accept relayed|own    take third-party indicators from it, or only\n"
-            "                          its own\n"
-            "  --accept-types T,...    take only these types from it\n"
-            "  --accept-origins O,...  take only these origins (peer names or node ids)\n"
-            "  --rate N                ask it for at most N indicators a second (0: no\n"
-            "                          limit)\n"
-            "  --endpoint ENDPOINT     where to dial it ('-': it dials in)\n",
+        .usage
+        = "Usage: intelmesh peer set [-d DIR] PEER [OPTIONS]\n"
+          "Changes how this node shares with a peer; a running node applies it\n"
+          "at once. An empty value puts a setting back to its default.\n\n"
+          "  --policy NAME           the outbound sharing policy (default 'default')\n"
+          "  --accept relayed|own    take third-party indicators from it, or only\n"
+          "                          its own\n"
+          "  --accept-types T,...    take only these types from it\n"
+          "  --accept-origins O,...  take only these origins (peer names or node ids)\n"
+          "  --rate N                ask it for at most N indicators a second (0: no\n"
+          "                          limit)\n"
+          "  --endpoint ENDPOINT     where to dial it ('-': it dials in)\n",
         .options = options,
         .min_args = 1,
         .max_args = 1,
@@ -285,8 +291,8 @@ peer_set (im_cli_t *cli, int argc, char **argv)
     if (rc != CLI_GO_ON)
         return rc;
     char err[1024];
-    if (im_config_section_set (cli->dir, "peer", argv[optind], 0, s.keys, s.values, s.n, err,
-                               sizeof err)) {
+    if (im_config_section_set (cli->dir, "peer", argv[optind], 0, s.keys, s.values, s.n,
+                               err, sizeof err)) {
         cli_error ("peer set: %s", err);
         return EXIT_FAIL;
     }
@@ -307,14 +313,14 @@ static int
 peer_sent_option (void *ctx, int opt, const char *arg)
 {
     if (opt == 's')
-        ((peer_sent_t *) ctx)->since_text = arg;
+        ((peer_sent_t *)ctx)->since_text = arg;
     return 0;
 }
 
 static int
 peer_sent_check (void *ctx, int argc, char **argv)
 {
-    (void) argc, (void) argv;
+    (void)argc, (void)argv;
     peer_sent_t *s = ctx;
     const char *since_text = s->since_text;
     int64_t now = im_time_now ();
@@ -330,7 +336,8 @@ peer_sent_check (void *ctx, int argc, char **argv)
     }
     if (im_time_parse (text, now, &s->since)) {
         cli_error ("peer sent: --since '%s' is not a time (2026-11-01, "
-                   "2026-11-01T12:00:00Z, or 7d for seven days ago)", since_text);
+                   "2026-11-01T12:00:00Z, or 7d for seven days ago)",
+                   since_text);
         return -1;
     }
     if (text == back)
@@ -353,7 +360,7 @@ peer_sent_entry (json_t *e, void *arg)
     printf ("%s  %s %s  v%lld  %s  %s  origin %.16s...\n",
             json_string_value (json_object_get (e, "time")), type ? type : "?",
             type ? json_string_value (json_object_get (e, "value")) : "(no longer held)",
-            (long long) json_integer_value (json_object_get (e, "version")),
+            (long long)json_integer_value (json_object_get (e, "version")),
             type ? json_string_value (json_object_get (e, "tlp")) : "-",
             json_string_value (json_object_get (e, "id")),
             json_string_value (json_object_get (e, "origin")));
@@ -368,12 +375,12 @@ peer_sent (im_cli_t *cli, int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     static const cli_spec_t spec = {
-        .usage =
-            "Usage: intelmesh peer sent [-d DIR] [--since TIME] [--json] PEER\n"
-            "Lists what this node sent to PEER and when, oldest first: the audit\n"
-            "trail that answers 'did we ever give X to Y?'. PEER is a name on the\n"
-            "trust list, or the node id of a removed peer. TIME is RFC 3339, a date,\n"
-            "or a duration back from now (7d). --json prints one object a line.\n",
+        .usage
+        = "Usage: intelmesh peer sent [-d DIR] [--since TIME] [--json] PEER\n"
+          "Lists what this node sent to PEER and when, oldest first: the audit\n"
+          "trail that answers 'did we ever give X to Y?'. PEER is a name on the\n"
+          "trust list, or the node id of a removed peer. TIME is RFC 3339, a date,\n"
+          "or a duration back from now (7d). --json prints one object a line.\n",
         .shortopts = "s:",
         .options = options,
         .json = CLI_JSON,
@@ -391,13 +398,14 @@ peer_sent (im_cli_t *cli, int argc, char **argv)
     if (!client)
         return EXIT_FAIL;
     int64_t from = s.since > 0 ? s.since * 1000 : 0;
-    json_t *body = json_pack ("{s:s, s:I}", "peer", argv[optind], "since", (json_int_t) from);
+    json_t *body
+        = json_pack ("{s:s, s:I}", "peer", argv[optind], "since", (json_int_t)from);
     rc = cli_page (client, IM_CTL_SENT, body, peer_sent_entry, &s) ? EXIT_FAIL : 0;
     json_decref (body);
     im_client_destroy (&client);
     if (rc == 0 && !s.json && s.total == 0)
-        printf ("nothing was sent to %s%s%s\n", argv[optind], s.since_text ? " since " : "",
-                s.since_text ? s.since_text : "");
+        printf ("nothing was sent to %s%s%s\n", argv[optind],
+                s.since_text ? " since " : "", s.since_text ? s.since_text : "");
     return rc;
 }
 
@@ -415,11 +423,12 @@ const cli_command_t cmd_peer_family[] = {
 int
 cmd_reload (im_cli_t *cli, int argc, char **argv)
 {
-    int rc = cli_basic_options (cli, argc, argv,
-                                "Usage: intelmesh reload [-d DIR]\n"
-                                "Makes the running node read intelmesh.conf again (as SIGHUP\n"
-                                "does). A file that does not load changes nothing.\n",
-                                0, 0, NULL);
+    int rc = cli_basic_options (
+        cli, argc, argv,
+        "Usage: intelmesh reload [-d DIR]\n"
+        "Makes the running node read intelmesh.conf again (as SIGHUP\n"
+        "does). A file that does not load changes nothing.\n",
+        0, 0, NULL);
     if (rc != CLI_GO_ON)
         return rc;
     if (im_pidfile_holder (cli->dir) == 0) {

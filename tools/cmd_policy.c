@@ -65,7 +65,7 @@ policy_json (const im_config_t *cfg, const im_policy_t *pol)
                       types_json (pol->types), "deny-types", types_json (pol->deny_types),
                       "tags", tags_json (pol->ntags, pol->tags), "deny-tags",
                       tags_json (pol->ndeny_tags, pol->deny_tags), "min-confidence",
-                      (int) pol->min_confidence, "relay", pol->relay, "relay-origins",
+                      (int)pol->min_confidence, "relay", pol->relay, "relay-origins",
                       origins_json (cfg, pol->norigins, pol->origins), "peers", peers);
 }
 
@@ -91,7 +91,7 @@ print_policy (json_t *o)
     print_list ("deny-tags", json_object_get (o, "deny-tags"));
     json_int_t conf = json_integer_value (json_object_get (o, "min-confidence"));
     if (conf)
-        printf ("  %-15s%lld\n", "min-confidence", (long long) conf);
+        printf ("  %-15s%lld\n", "min-confidence", (long long)conf);
     printf ("  %-15s%s\n", "relay",
             json_is_true (json_object_get (o, "relay")) ? "yes" : "no");
     print_list ("relay-origins", json_object_get (o, "relay-origins"));
@@ -106,11 +106,12 @@ static int
 policy_list (im_cli_t *cli, int argc, char **argv)
 {
     int json = 0;
-    int rc = cli_basic_options (cli, argc, argv,
-                                "Usage: intelmesh policy list [-d DIR] [--json]\n"
-                                "Shows every sharing policy in intelmesh.conf (the built-in\n"
-                                "'default' included) and the peers that use it.\n",
-                                0, 0, &json);
+    int rc = cli_basic_options (
+        cli, argc, argv,
+        "Usage: intelmesh policy list [-d DIR] [--json]\n"
+        "Shows every sharing policy in intelmesh.conf (the built-in\n"
+        "'default' included) and the peers that use it.\n",
+        0, 0, &json);
     if (rc != CLI_GO_ON)
         return rc;
     im_config_t *cfg = cli_config (cli, "policy list");
@@ -187,11 +188,13 @@ policy_set (im_cli_t *cli, int argc, char **argv)
         return rc;
     const char *name = argv[optind];
     if (!im_name_valid (name)) {
-        cli_error ("policy set: '%s' is not a policy name (1-64 letters, digits, '.', '_' "
-                   "or '-')", name);
+        cli_error (
+            "policy set: '%s' is not a policy name (1-64 letters, digits, '.', '_' "
+            "or '-')",
+            name);
         return EXIT_USAGE;
     }
-    size_t n = (size_t) (argc - optind - 1);
+    size_t n = (size_t)(argc - optind - 1);
     const char **keys = calloc (n, sizeof *keys), **values = calloc (n, sizeof *values);
     char **copies = calloc (n, sizeof *copies);
     rc = EXIT_USAGE;
@@ -279,15 +282,15 @@ static int
 explain_option (void *ctx, int opt, const char *arg)
 {
     if (opt == 'o')
-        ((explain_opts_t *) ctx)->origin = arg;
+        ((explain_opts_t *)ctx)->origin = arg;
     return 0;
 }
 
 static int
 explain_check (void *ctx, int argc, char **argv)
 {
-    (void) argc;
-    const char *origin = ((explain_opts_t *) ctx)->origin;
+    (void)argc;
+    const char *origin = ((explain_opts_t *)ctx)->origin;
     uint8_t id[IM_ID_SIZE], node[IM_NODE_ID_SIZE];
     if (im_id_parse (argv[0], id)) {
         cli_error ("explain: '%s' is not an indicator id (a UUID)", argv[0]);
@@ -344,7 +347,7 @@ cmd_explain (im_cli_t *cli, int argc, char **argv)
         printf ("%s\n", json_string_value (json_object_get (reply, "why")));
         if (json_is_object (sent))
             printf ("sent to %s: version %lld at %s\n", argv[optind + 1],
-                    (long long) json_integer_value (json_object_get (sent, "version")),
+                    (long long)json_integer_value (json_object_get (sent, "version")),
                     json_string_value (json_object_get (sent, "time")));
         else
             printf ("never sent to %s\n", argv[optind + 1]);

@@ -29,11 +29,11 @@ typedef struct {
     long lines;       /* input lines read */
     long accepted, created, updated, unchanged, refused;
     im_client_t *client;
-    json_t *batch;    /* items waiting to be sent */
-    json_t *lines_of; /* their input line numbers */
-    int failed;       /* the daemon could not be reached or failed */
-    int force;        /* publish values that are on a warninglist */
-    int from_stdin;   /* '-': many, from standard input */
+    json_t *batch;     /* items waiting to be sent */
+    json_t *lines_of;  /* their input line numbers */
+    int failed;        /* the daemon could not be reached or failed */
+    int force;         /* publish values that are on a warninglist */
+    int from_stdin;    /* '-': many, from standard input */
     json_t *tags, *to; /* --tag and --to, as given */
 } publish_t;
 
@@ -42,7 +42,7 @@ refusal (publish_t *p, long line, const char *why)
 {
     p->refused++;
     if (p->json) {
-        json_t *o = json_pack ("{s:I, s:s}", "line", (json_int_t) line, "error", why);
+        json_t *o = json_pack ("{s:I, s:s}", "line", (json_int_t)line, "error", why);
         cli_print_json (o);
         json_decref (o);
     }
@@ -69,7 +69,7 @@ flush_batch (publish_t *p)
     json_t *results = json_object_get (reply, "results");
     for (size_t i = 0; i < json_array_size (p->batch); i++) {
         json_t *r = json_array_get (results, i);
-        long line = (long) json_integer_value (json_array_get (p->lines_of, i));
+        long line = (long)json_integer_value (json_array_get (p->lines_of, i));
         const char *id = json_string_value (json_object_get (r, "id"));
         const char *status = json_string_value (json_object_get (r, "status"));
         if (!id || !status) {
@@ -78,11 +78,14 @@ flush_batch (publish_t *p)
             continue;
         }
         p->accepted++;
-        if (strcmp (status, "new") == 0) p->created++;
-        else if (strcmp (status, "updated") == 0) p->updated++;
-        else p->unchanged++;
+        if (strcmp (status, "new") == 0)
+            p->created++;
+        else if (strcmp (status, "updated") == 0)
+            p->updated++;
+        else
+            p->unchanged++;
         if (p->json) {
-            json_t *o = json_pack ("{s:I, s:s, s:s}", "line", (json_int_t) line, "id", id,
+            json_t *o = json_pack ("{s:I, s:s, s:s}", "line", (json_int_t)line, "id", id,
                                    "status", status);
             cli_print_json (o);
             json_decref (o);
@@ -107,7 +110,8 @@ queue_item (publish_t *p, json_t *item, long line)
 {
     const char *key;
     json_t *v;
-    json_object_foreach (p->defaults, key, v) {
+    json_object_foreach (p->defaults, key, v)
+    {
         if (!json_object_get (item, key))
             json_object_set (item, key, v);
     }
@@ -142,7 +146,7 @@ publish_line (publish_t *p, char *line, size_t len, long number)
         s++;
     if (*s == 0 || *s == '#')
         return 0;
-    if (strlen (s) != (size_t) (len - (size_t) (s - line))) {
+    if (strlen (s) != (size_t)(len - (size_t)(s - line))) {
         refusal (p, number, "line holds a NUL byte");
         return 0;
     }
@@ -239,18 +243,22 @@ publish_check (void *ctx, int argc, char **argv)
     }
     if (json_object_get (p->defaults, "tlp")
         && im_tlp_parse (json_string_value (json_object_get (p->defaults, "tlp"))) < 0) {
-        cli_error ("publish: --tlp '%s' is not one of clear, green, amber, amber+strict, red",
-                   json_string_value (json_object_get (p->defaults, "tlp")));
+        cli_error (
+            "publish: --tlp '%s' is not one of clear, green, amber, amber+strict, red",
+            json_string_value (json_object_get (p->defaults, "tlp")));
         return -1;
     }
     int64_t t;
-    const char *time_opts[][2] = { { "valid_from", "--valid-from" },
-                                   { "valid_until", "--valid-until" } };
+    const char *time_opts[][2]
+        = { { "valid_from", "--valid-from" }, { "valid_until", "--valid-until" } };
     for (int i = 0; i < 2; i++) {
-        const char *text = json_string_value (json_object_get (p->defaults, time_opts[i][0]));
+        const char *text
+            = json_string_value (json_object_get (p->defaults, time_opts[i][0]));
         if (text && im_time_parse (text, im_time_now (), &t)) {
-            cli_error ("publish: %s '%s' is not a time (2026-12-31T00:00:00Z, 2026-12-31, "
-                       "or a duration like 30d)", time_opts[i][1], text);
+            cli_error (
+                "publish: %s '%s' is not a time (2026-12-31T00:00:00Z, 2026-12-31, "
+                "or a duration like 30d)",
+                time_opts[i][1], text);
             return -1;
         }
     }
@@ -277,7 +285,8 @@ publish_recipients (im_cli_t *cli, publish_t *p)
             im_node_format (node, hex);
         else {
             cli_error ("publish: --to '%s' is neither a peer on the trust list nor "
-                       "a node id (64 hex digits)", name ? name : "?");
+                       "a node id (64 hex digits)",
+                       name ? name : "?");
             json_decref (recipients);
             free (cfg);
             return -1;
@@ -301,8 +310,7 @@ publish_one (im_cli_t *cli, publish_t *p, const char *type, const char *value)
     }
     const char *key;
     json_t *v;
-    json_object_foreach (p->defaults, key, v)
-        json_object_set (item, key, v);
+    json_object_foreach (p->defaults, key, v) json_object_set (item, key, v);
     im_record_t *rec = malloc (sizeof *rec);
     char why[512];
     im_record_init (rec);
@@ -348,20 +356,22 @@ publish_stdin (im_cli_t *cli, publish_t *p)
         if (len > LINE_MAX_BYTES)
             refusal (p, p->lines, "line longer than 64 KiB");
         else
-            publish_line (p, line, (size_t) len, p->lines);
+            publish_line (p, line, (size_t)len, p->lines);
     }
     free (line);
     flush_batch (p);
     if (p->progress)
         fprintf (stderr, "\r\033[K");
     if (p->refused > REFUSALS_SHOWN)
-        fprintf (stderr, "intelmesh: ... and %ld more refusals\n", p->refused - REFUSALS_SHOWN);
-    fprintf (stderr,
-             "intelmesh: %ld lines read: %ld published (%ld new, %ld updated, %ld unchanged), "
-             "%ld refused%s\n",
-             p->lines, p->accepted, p->created, p->updated, p->unchanged, p->refused,
-             p->failed ? "; stopped early: the daemon failed (what was acknowledged is stored)"
-                       : "");
+        fprintf (stderr, "intelmesh: ... and %ld more refusals\n",
+                 p->refused - REFUSALS_SHOWN);
+    fprintf (
+        stderr,
+        "intelmesh: %ld lines read: %ld published (%ld new, %ld updated, %ld unchanged), "
+        "%ld refused%s\n",
+        p->lines, p->accepted, p->created, p->updated, p->unchanged, p->refused,
+        p->failed ? "; stopped early: the daemon failed (what was acknowledged is stored)"
+                  : "");
     return p->failed || p->refused ? EXIT_FAIL : 0;
 }
 
@@ -381,35 +391,36 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     static const cli_spec_t spec = {
-        .usage =
-        "Usage: intelmesh publish [OPTIONS] TYPE VALUE\n"
-        "       intelmesh publish [OPTIONS] -\n"
-        "Signs and publishes an indicator and prints its id. Publishing a value this\n"
-        "node already published updates that indicator (the whole record is\n"
-        "replaced). With '-', reads one indicator a line from standard input, either\n"
-        "'TYPE VALUE' or a JSON object ({\"type\":..., \"value\":..., \"tlp\":...}),\n"
-        "publishes them in batches and prints each accepted id; refusals go to\n"
-        "standard error with their line number. The options apply to every line\n"
-        "that does not set the field itself.\n\n"
-        "Types: ipv4 ipv6 domain url email md5 sha1 sha256 sha512 filename asn\n\n"
-        "  --tlp LABEL          clear, green (default), amber, amber+strict or red\n"
-        "  --tag TAG            a tag (repeat for more)\n"
-        "  --confidence N       0 to 100 (default 50)\n"
-        "  --valid-from TIME    RFC 3339 time, date, or duration from now (30d)\n"
-        "  --valid-until TIME   likewise\n"
-        "  --reach N            links it may cross from this node: 0 local only,\n"
-        "                       1 direct peers, ... or 'unlimited' (default)\n"
-        "  --description TEXT   free text\n"
-        "  --to PEER            a named recipient: a peer's name or a node id (repeat\n"
-        "                       for more). Only named nodes may hold the indicator;\n"
-        "                       TLP:RED goes only to them, TLP:AMBER to them even when\n"
-        "                       their policy's max-tlp is lower\n"
-        "  --force              publish values that are on one of the node's\n"
-        "                       warninglists (see intelmesh check)\n"
-        "  --json               print results as JSON lines\n"
-        "  -d, --dir DIR        the node's data directory\n\n"
-        "Exit status: 0 when everything was published, 1 when anything was refused\n"
-        "or the daemon could not be reached, 2 for a bad command line.\n",
+        .usage
+        = "Usage: intelmesh publish [OPTIONS] TYPE VALUE\n"
+          "       intelmesh publish [OPTIONS] -\n"
+          "Signs and publishes an indicator and prints its id. Publishing a value this\n"
+          "node already published updates that indicator (the whole record is\n"
+          "replaced). With '-', reads one indicator a line from standard input, either\n"
+          "'TYPE VALUE' or a JSON object ({\"type\":..., \"value\":..., \"tlp\":...}),\n"
+          "publishes them in batches and prints each accepted id; refusals go to\n"
+          "standard error with their line number. The options apply to every line\n"
+          "that does not set the field itself.\n\n"
+          "Types: ipv4 ipv6 domain url email md5 sha1 sha256 sha512 filename asn\n\n"
+          "  --tlp LABEL          clear, green (default), amber, amber+strict or red\n"
+          "  --tag TAG            a tag (repeat for more)\n"
+          "  --confidence N       0 to 100 (default 50)\n"
+          "  --valid-from TIME    RFC 3339 time, date, or duration from now (30d)\n"
+          "  --valid-until TIME   likewise\n"
+          "  --reach N            links it may cross from this node: 0 local only,\n"
+          "                       1 direct peers, ... or 'unlimited' (default)\n"
+          "  --description TEXT   free text\n"
+          "  --to PEER            a named recipient: a peer's name or a node id (repeat\n"
+          "                       for more). Only named nodes may hold the indicator;\n"
+          "                       TLP:RED goes only to them, TLP:AMBER to them even "
+          "when\n"
+          "                       their policy's max-tlp is lower\n"
+          "  --force              publish values that are on one of the node's\n"
+          "                       warninglists (see intelmesh check)\n"
+          "  --json               print results as JSON lines\n"
+          "  -d, --dir DIR        the node's data directory\n\n"
+          "Exit status: 0 when everything was published, 1 when anything was refused\n"
+          "or the daemon could not be reached, 2 for a bad command line.\n",
         .options = options,
         .json = CLI_JSON,
         .max_args = INT_MAX,
@@ -479,7 +490,7 @@ cmd_revoke (im_cli_t *cli, int argc, char **argv)
         else if (status)
             printf ("%s %s\n", json_string_value (json_object_get (r, "id")), status);
         if (!status) {
-            cli_error ("revoke: %s: %s", argv[optind + (int) i], why ? why : "refused");
+            cli_error ("revoke: %s: %s", argv[optind + (int)i], why ? why : "refused");
             rc = EXIT_FAIL;
         }
     }

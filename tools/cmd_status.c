@@ -14,7 +14,7 @@ static void
 human_bytes (uint64_t n, char *out, size_t outsz)
 {
     const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-    double v = (double) n;
+    double v = (double)n;
     int u = 0;
     while (v >= 1024 && u < 4) {
         v /= 1024;
@@ -36,7 +36,8 @@ human_duration (long long s, char *out, size_t outsz)
         snprintf (out, outsz, "%lldd %lldh", s / 86400, (s % 86400) / 3600);
 }
 
-#define GET_INT(obj, ...) ((long long) json_integer_value (json_object_get (obj, __VA_ARGS__)))
+#define GET_INT(obj, ...)                                                                \
+    ((long long)json_integer_value (json_object_get (obj, __VA_ARGS__)))
 
 /* The STATUS reply ST, for people. */
 static void
@@ -47,18 +48,19 @@ print_status (json_t *st)
     json_t *counters = json_object_get (st, "counters");
     char up[64], used[32], map[32];
     human_duration (GET_INT (st, "uptime"), up, sizeof up);
-    human_bytes ((uint64_t) GET_INT (store, "used_bytes"), used, sizeof used);
-    human_bytes ((uint64_t) GET_INT (store, "map_size"), map, sizeof map);
+    human_bytes ((uint64_t)GET_INT (store, "used_bytes"), used, sizeof used);
+    human_bytes ((uint64_t)GET_INT (store, "map_size"), map, sizeof map);
     printf ("node        %s  %s\n", json_string_value (json_object_get (st, "name")),
             json_string_value (json_object_get (st, "node")));
-    printf ("running     pid %lld, up %s (since %s), intelmeshd %s\n", GET_INT (st, "pid"),
-            up, json_string_value (json_object_get (st, "started")),
+    printf ("running     pid %lld, up %s (since %s), intelmeshd %s\n",
+            GET_INT (st, "pid"), up, json_string_value (json_object_get (st, "started")),
             json_string_value (json_object_get (st, "version")));
     printf ("local feed  %s\n", json_string_value (json_object_get (st, "pub")));
     json_t *keys = json_object_get (st, "keys");
     const char *prev_until = json_string_value (json_object_get (keys, "previous_until"));
     if (prev_until)
-        printf ("keys        rotated: the previous CURVE key works until %s\n", prev_until);
+        printf ("keys        rotated: the previous CURVE key works until %s\n",
+                prev_until);
     if (GET_INT (st, "warninglists"))
         printf ("warnings    %lld warninglists loaded\n", GET_INT (st, "warninglists"));
     printf ("indicators  %lld live, %lld revoked\n", GET_INT (ind, "live"),
@@ -67,14 +69,16 @@ print_status (json_t *st)
     json_t *v;
     printf ("  by type  ");
     int any = 0;
-    json_object_foreach (json_object_get (ind, "by_type"), key, v) {
-        printf ("%s %s %lld", any ? "," : "", key, (long long) json_integer_value (v));
+    json_object_foreach (json_object_get (ind, "by_type"), key, v)
+    {
+        printf ("%s %s %lld", any ? "," : "", key, (long long)json_integer_value (v));
         any = 1;
     }
     printf ("%s\n  by TLP   ", any ? "" : " none");
     any = 0;
-    json_object_foreach (json_object_get (ind, "by_tlp"), key, v) {
-        printf ("%s %s %lld", any ? "," : "", key, (long long) json_integer_value (v));
+    json_object_foreach (json_object_get (ind, "by_tlp"), key, v)
+    {
+        printf ("%s %s %lld", any ? "," : "", key, (long long)json_integer_value (v));
         any = 1;
     }
     printf ("\n  by origin");
@@ -82,18 +86,19 @@ print_status (json_t *st)
     for (size_t i = 0; i < json_array_size (origins); i++) {
         json_t *o = json_array_get (origins, i);
         const char *name = json_string_value (json_object_get (o, "name"));
-        printf ("%s %s%.*s %lld", i ? "," : "", name ? name : "",
-                name ? 0 : 16, json_string_value (json_object_get (o, "origin")),
-                GET_INT (o, "held"));
+        printf ("%s %s%.*s %lld", i ? "," : "", name ? name : "", name ? 0 : 16,
+                json_string_value (json_object_get (o, "origin")), GET_INT (o, "held"));
     }
     if (json_array_size (origins) == 0)
         printf (" none");
-    printf ("\nstore       %lld records from %lld origins, %s used of a %s map (%.0f%%)\n",
-            GET_INT (store, "records"), GET_INT (store, "origins"), used, map,
-            GET_INT (store, "map_size")
-                ? 100.0 * (double) GET_INT (store, "used_bytes") / (double) GET_INT (store, "map_size")
-                : 0.0);
-    printf ("activity    %lld published, %lld revoked, %lld refused, %lld malformed requests\n",
+    printf (
+        "\nstore       %lld records from %lld origins, %s used of a %s map (%.0f%%)\n",
+        GET_INT (store, "records"), GET_INT (store, "origins"), used, map,
+        GET_INT (store, "map_size") ? 100.0 * (double)GET_INT (store, "used_bytes")
+                                          / (double)GET_INT (store, "map_size")
+                                    : 0.0);
+    printf ("activity    %lld published, %lld revoked, %lld refused, %lld malformed "
+            "requests\n",
             GET_INT (counters, "published"), GET_INT (counters, "revoked"),
             GET_INT (counters, "refused"), GET_INT (counters, "bad_requests"));
     json_t *peers = json_object_get (st, "peers");
@@ -105,13 +110,14 @@ print_status (json_t *st)
                 "%lld sent\n",
                 json_string_value (json_object_get (p, "name")),
                 json_is_true (json_object_get (p, "connected")) ? "connected" : "down",
-                contact ? contact : "never", GET_INT (p, "lag_in"), GET_INT (p, "lag_out"),
-                GET_INT (p, "received"), GET_INT (p, "sent"));
+                contact ? contact : "never", GET_INT (p, "lag_in"),
+                GET_INT (p, "lag_out"), GET_INT (p, "received"), GET_INT (p, "sent"));
     }
     any = 0;
     printf ("refusals   ");
-    json_object_foreach (json_object_get (st, "refusals"), key, v) {
-        printf ("%s %s %lld", any ? "," : "", key, (long long) json_integer_value (v));
+    json_object_foreach (json_object_get (st, "refusals"), key, v)
+    {
+        printf ("%s %s %lld", any ? "," : "", key, (long long)json_integer_value (v));
         any = 1;
     }
     printf ("%s\n", any ? "" : " none");

@@ -49,14 +49,14 @@ build_options (const cli_spec_t *spec, struct option *options, char *shortopts,
                size_t shortsz)
 {
     size_t n = 0;
-    options[n++] = (struct option) { "dir", required_argument, NULL, 'd' };
+    options[n++] = (struct option){ "dir", required_argument, NULL, 'd' };
     for (const struct option *o = spec->options; o && o->name && n < CLI_OPTIONS_MAX - 3;
          o++)
         options[n++] = *o;
     if (spec->json != CLI_JSON_NONE)
-        options[n++] = (struct option) { "json", no_argument, NULL, 'j' };
-    options[n++] = (struct option) { "help", no_argument, NULL, 'h' };
-    options[n] = (struct option) { NULL, 0, NULL, 0 };
+        options[n++] = (struct option){ "json", no_argument, NULL, 'j' };
+    options[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+    options[n] = (struct option){ NULL, 0, NULL, 0 };
     snprintf (shortopts, shortsz, "d:%s%sh", spec->shortopts ? spec->shortopts : "",
               spec->json == CLI_JSON ? "j" : "");
 }
@@ -99,7 +99,8 @@ cli_options (im_cli_t *cli, int argc, char **argv, const cli_spec_t *spec, void 
         else if (nargs < spec->min_args)
             cli_error ("%s: missing argument (see --help)", argv[0]);
         else
-            cli_error ("%s: unexpected argument '%s'", argv[0], argv[optind + spec->max_args]);
+            cli_error ("%s: unexpected argument '%s'", argv[0],
+                       argv[optind + spec->max_args]);
         return EXIT_USAGE;
     }
     if (spec->check && spec->check (ctx, nargs, argv + optind))
@@ -125,7 +126,8 @@ cli_number (const char *name, const char *text, long min, long max, long *out)
     errno = 0;
     long v = strtol (text, &end, 10);
     if (errno || end == text || *end || v < min || v > max) {
-        cli_error ("%s: '%s' is not a whole number from %ld to %ld", name, text, min, max);
+        cli_error ("%s: '%s' is not a whole number from %ld to %ld", name, text, min,
+                   max);
         return -1;
     }
     *out = v;
@@ -164,7 +166,8 @@ json_t *
 cli_call (im_client_t *client, im_ctl_cmd_t command, json_t *body)
 {
     char err[1024];
-    json_t *reply = im_client_call (client, command, body, IM_CONTROL_TIMEOUT_MS, err, sizeof err);
+    json_t *reply
+        = im_client_call (client, command, body, IM_CONTROL_TIMEOUT_MS, err, sizeof err);
     if (!reply)
         cli_error ("%s", err);
     return reply;
@@ -239,7 +242,7 @@ cli_tell_daemon (im_cli_t *cli)
         return EXIT_FAIL;
     const char *note = json_string_value (json_object_get (reply, "note"));
     printf ("the running node now has %lld peers%s%s\n",
-            (long long) json_integer_value (json_object_get (reply, "peers")),
+            (long long)json_integer_value (json_object_get (reply, "peers")),
             note ? "; " : "", note ? note : "");
     json_decref (reply);
     return 0;

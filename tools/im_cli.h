@@ -55,14 +55,14 @@ typedef enum {
 /* What a subcommand declares: its own options and argument counts. -d/--dir,
  * --help and (as JSON says) --json are handled by the parser. */
 typedef struct {
-    const char *usage;             /* printed by --help */
-    void (*help) (void);           /* or this prints it, when USAGE is NULL */
-    const char *shortopts;         /* own short options, as getopt wants them */
-    const struct option *options;  /* own long options, ending in a zero row */
+    const char *usage;            /* printed by --help */
+    void (*help) (void);          /* or this prints it, when USAGE is NULL */
+    const char *shortopts;        /* own short options, as getopt wants them */
+    const struct option *options; /* own long options, ending in a zero row */
     cli_json_t json;
-    int min_args, max_args;        /* arguments after the options */
-    const char *args_error;        /* said when their count is wrong (else
-                                    * "missing argument" or "unexpected argument") */
+    int min_args, max_args; /* arguments after the options */
+    const char *args_error; /* said when their count is wrong (else
+                             * "missing argument" or "unexpected argument") */
     /* Called with each own option (its val and optarg) in command-line order;
      * returns 0, or -1 for a usage error it has reported. */
     int (*option) (void *ctx, int opt, const char *arg);

@@ -22,14 +22,13 @@ struct _im_client_t {
     char *dir;
 };
 
-
 im_client_t *
 im_client_new (const char *dir, char *err, size_t errsz)
 {
     if (im_pidfile_holder (dir) == 0) {
         im_fail (ECONNREFUSED, err, errsz,
-              "intelmeshd is not running on %s (start it with 'intelmeshd -d %s')", dir,
-              dir);
+                 "intelmeshd is not running on %s (start it with 'intelmeshd -d %s')",
+                 dir, dir);
         return NULL;
     }
     im_client_t *self = calloc (1, sizeof *self);
@@ -42,7 +41,7 @@ im_client_new (const char *dir, char *err, size_t errsz)
     if (!self->sock
         || zsock_connect (self->sock, "ipc://%s/%s", dir, IM_CONTROL_FILE) != 0) {
         im_fail (ECONNREFUSED, err, errsz, "cannot connect to intelmeshd on %s: %s", dir,
-              zmq_strerror (zmq_errno ()));
+                 zmq_strerror (zmq_errno ()));
         im_client_destroy (&self);
         return NULL;
     }
@@ -71,12 +70,14 @@ im_client_call (im_client_t *self, im_ctl_cmd_t command, json_t *body, int timeo
     zmsg_t *request = im_ctl_request_encode (command, body);
     if (!request) {
         im_fail (errno, err, errsz, "cannot encode the %s request: %s",
-                 im_ctl_name (command) ? im_ctl_name (command) : "unknown", strerror (errno));
+                 im_ctl_name (command) ? im_ctl_name (command) : "unknown",
+                 strerror (errno));
         return NULL;
     }
     if (zmsg_send (&request, self->sock) != 0) {
         zmsg_destroy (&request);
-        im_fail (EPIPE, err, errsz, "cannot send to intelmeshd: %s", zmq_strerror (zmq_errno ()));
+        im_fail (EPIPE, err, errsz, "cannot send to intelmeshd: %s",
+                 zmq_strerror (zmq_errno ()));
         return NULL;
     }
     zpoller_t *poller = zpoller_new (self->sock, NULL);
@@ -86,10 +87,10 @@ im_client_call (im_client_t *self, im_ctl_cmd_t command, json_t *body, int timeo
         int64_t left = deadline - zclock_mono ();
         if (left <= 0) {
             im_fail (ETIMEDOUT, err, errsz, "intelmeshd did not answer within %d s",
-                  timeout_ms / 1000);
+                     timeout_ms / 1000);
             break;
         }
-        which = zpoller_wait (poller, left > 250 ? 250 : (int) left);
+        which = zpoller_wait (poller, left > 250 ? 250 : (int)left);
         if (!which && zpoller_terminated (poller)) {
             im_fail (EINTR, err, errsz, "interrupted");
             break;

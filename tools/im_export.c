@@ -42,7 +42,7 @@ struct _im_export_t {
     char doc_id[IM_ID_STR_SIZE]; /* bundle or event uuid */
     int started;                 /* prologue written */
     int finished;
-    int failed;                  /* a write failed: everything is EIO now */
+    int failed; /* a write failed: everything is EIO now */
     size_t count;
     size_t notes;
     char note[NOTE_MAX];
@@ -68,8 +68,8 @@ static const marking_t markings[IM_TLP_COUNT] = {
                        "TLP:AMBER", "amber" },
     [IM_TLP_AMBER_STRICT] = { "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
                               "TLP:AMBER+STRICT", "amber+strict" },
-    [IM_TLP_RED] = { "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
-                     "TLP:RED", "red" },
+    [IM_TLP_RED]
+    = { "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", "TLP:RED", "red" },
 };
 
 /* --- Small helpers ------------------------------------------------------ */
@@ -80,8 +80,8 @@ uuid4 (char out[IM_ID_STR_SIZE])
 {
     uint8_t id[IM_ID_SIZE];
     randombytes_buf (id, sizeof id);
-    id[6] = (uint8_t) ((id[6] & 0x0F) | 0x40);
-    id[8] = (uint8_t) ((id[8] & 0x3F) | 0x80);
+    id[6] = (uint8_t)((id[6] & 0x0F) | 0x40);
+    id[8] = (uint8_t)((id[8] & 0x3F) | 0x80);
     im_id_format (id, out);
 }
 
@@ -90,10 +90,10 @@ static char *
 time_ms (int64_t t, char out[MS_TIME_SIZE])
 {
     struct tm tm;
-    time_t tt = (time_t) t;
+    time_t tt = (time_t)t;
     if (gmtime_r (&tt, &tm) == NULL
         || strftime (out, MS_TIME_SIZE, "%Y-%m-%dT%H:%M:%S.000Z", &tm) == 0)
-        snprintf (out, MS_TIME_SIZE, "@%lld", (long long) t);
+        snprintf (out, MS_TIME_SIZE, "@%lld", (long long)t);
     return out;
 }
 
@@ -104,7 +104,7 @@ line_text (const char *s, size_t len)
     if (!im_utf8_valid (s, len))
         return 0;
     for (size_t i = 0; i < len; i++)
-        if ((unsigned char) s[i] < 0x20 || (unsigned char) s[i] == 0x7F)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7F)
             return 0;
     return 1;
 }
@@ -144,8 +144,7 @@ write_text (im_export_t *self, const char *s)
 static int
 write_json (im_export_t *self, const json_t *obj)
 {
-    return json_dumpf (obj, self->out, JSON_COMPACT) == 0 && !ferror (self->out) ? 0
-                                                                                 : -1;
+    return json_dumpf (obj, self->out, JSON_COMPACT) == 0 && !ferror (self->out) ? 0 : -1;
 }
 
 /* --- Reading a record --------------------------------------------------- */
@@ -199,8 +198,8 @@ read_record (im_export_t *self, const json_t *record, char *err, size_t errsz)
 
     /* The content fields, checked as the control socket checks them. Those
      * with a default must be given: an export does not invent values. */
-    static const char *const content[] = { "type", "value", "tlp", "confidence",
-                                           "reach", "tags", "description", NULL };
+    static const char *const content[]
+        = { "type", "value", "tlp", "confidence", "reach", "tags", "description", NULL };
     static const char *const required[] = { "tlp", "confidence", "reach", NULL };
     for (int i = 0; required[i]; i++) {
         v = json_object_get (record, required[i]);
@@ -213,7 +212,7 @@ read_record (im_export_t *self, const json_t *record, char *err, size_t errsz)
     int bad = 0;
     for (int i = 0; content[i]; i++)
         if ((v = json_object_get (record, content[i])))
-            bad |= json_object_set (sub, content[i], (json_t *) v) != 0;
+            bad |= json_object_set (sub, content[i], (json_t *)v) != 0;
     if (bad) {
         json_decref (sub);
         return im_fail (ENOMEM, err, errsz, "out of memory");
@@ -248,7 +247,7 @@ stix_pattern (const im_record_t *r, char *out, size_t outsz)
         snprintf (out, outsz, "[%s = %s]", path, r->value + strlen (t->num_prefix));
         return;
     }
-    size_t o = (size_t) snprintf (out, outsz, "[%s = '", path);
+    size_t o = (size_t)snprintf (out, outsz, "[%s = '", path);
     for (const char *p = r->value; *p && o + 4 < outsz; p++) {
         if (*p == '\'' || *p == '\\')
             out[o++] = '\\';
@@ -324,15 +323,18 @@ stix_note (im_export_t *self, const im_record_t *r)
 {
     int64_t from = r->valid_from ? r->valid_from : r->created;
     if (r->valid_until && r->valid_until <= from)
-        note (self, r->valid_from
-                        ? "valid_until is not later than valid_from (STIX wants it "
-                          "later); written as it is"
-                        : "valid_until is not later than created, written as valid_from "
-                          "(STIX wants valid_until later); written as it is",
+        note (self,
+              r->valid_from
+                  ? "valid_until is not later than valid_from (STIX wants it "
+                    "later); written as it is"
+                  : "valid_until is not later than created, written as valid_from "
+                    "(STIX wants valid_until later); written as it is",
               r);
     else if (r->modified < r->created)
-        note (self, "modified is before created (STIX wants it not before); written as "
-                    "it is", r);
+        note (self,
+              "modified is before created (STIX wants it not before); written as "
+              "it is",
+              r);
 }
 
 static json_t *
@@ -365,12 +367,10 @@ misp_check (const im_record_t *r, char *err, size_t errsz)
     for (size_t i = 0; i < r->ntags; i++)
         if (strncasecmp (r->tags[i], "tlp:", 4) == 0
             || strncasecmp (r->tags[i], "intelmesh:", 10) == 0)
-            return im_fail (EINVAL, err, errsz,
-                            "tags: '%s' would read back from MISP as a %s, not as a tag",
-                            r->tags[i],
-                            strncasecmp (r->tags[i], "tlp:", 4) == 0
-                                ? "TLP label"
-                                : "setting");
+            return im_fail (
+                EINVAL, err, errsz,
+                "tags: '%s' would read back from MISP as a %s, not as a tag", r->tags[i],
+                strncasecmp (r->tags[i], "tlp:", 4) == 0 ? "TLP label" : "setting");
     return 0;
 }
 
@@ -395,12 +395,12 @@ misp_attribute (const im_record_t *r)
     put (o, "type", json_string (ti->misp_type), &bad);
     put (o, "category", json_string (ti->misp_category), &bad);
     /* MISP's AS attributes hold the number alone. */
-    put (o, "value", json_string (r->value + (ti->num_prefix ? strlen (ti->num_prefix) : 0)),
-         &bad);
+    put (o, "value",
+         json_string (r->value + (ti->num_prefix ? strlen (ti->num_prefix) : 0)), &bad);
     put (o, "to_ids", json_true (), &bad);
     put (o, "distribution", json_string (dist), &bad);
     put (o, "comment", json_string (r->description), &bad);
-    snprintf (text, sizeof text, "%lld", (long long) r->modified);
+    snprintf (text, sizeof text, "%lld", (long long)r->modified);
     put (o, "timestamp", json_string (text), &bad);
     if (r->op == IM_OP_REVOKE)
         put (o, "deleted", json_true (), &bad);
@@ -409,11 +409,11 @@ misp_attribute (const im_record_t *r)
         append (tags, misp_tag (misp_tlp_tag (r->tlp)), &bad);
         for (size_t i = 0; i < r->ntags; i++)
             append (tags, misp_tag (r->tags[i]), &bad);
-        snprintf (text, sizeof text, "intelmesh:confidence=\"%d\"", (int) r->confidence);
+        snprintf (text, sizeof text, "intelmesh:confidence=\"%d\"", (int)r->confidence);
         append (tags, misp_tag (text), &bad);
         if (r->reach >= 3 && r->reach != IM_REACH_UNLIMITED) {
             /* MISP's distribution 3 is "all": the exact reach goes along. */
-            snprintf (text, sizeof text, "intelmesh:reach=\"%d\"", (int) r->reach);
+            snprintf (text, sizeof text, "intelmesh:reach=\"%d\"", (int)r->reach);
             append (tags, misp_tag (text), &bad);
         }
         if (r->valid_from) {
@@ -439,7 +439,7 @@ misp_attribute (const im_record_t *r)
 
 /* --- CSV ----------------------------------------------------------------- */
 
-#define CSV_HEADER                                                                  \
+#define CSV_HEADER                                                                       \
     "id,origin,type,value,tlp,confidence,reach,tags,description,valid_from,valid_until," \
     "revoke\r\n"
 
@@ -483,15 +483,15 @@ csv_line (im_export_t *self, const im_record_t *r)
     size_t o = 0;
     im_id_format (r->id, id);
     im_node_format (r->origin, node);
-    snprintf (confidence, sizeof confidence, "%d", (int) r->confidence);
+    snprintf (confidence, sizeof confidence, "%d", (int)r->confidence);
     if (r->reach == IM_REACH_UNLIMITED)
         snprintf (reach, sizeof reach, "unlimited");
     else
-        snprintf (reach, sizeof reach, "%d", (int) r->reach);
+        snprintf (reach, sizeof reach, "%d", (int)r->reach);
     tags[0] = '\0';
     for (size_t i = 0; i < r->ntags; i++)
-        o += (size_t) snprintf (tags + o, sizeof self->tags - o, "%s%s", i ? ";" : "",
-                                r->tags[i]);
+        o += (size_t)snprintf (tags + o, sizeof self->tags - o, "%s%s", i ? ";" : "",
+                               r->tags[i]);
     if (r->valid_from)
         im_time_format (r->valid_from, from);
     else
@@ -507,8 +507,7 @@ csv_line (im_export_t *self, const im_record_t *r)
         || csv_cell (f, reach, ",") || csv_cell (f, tags, ",")
         || csv_cell (f, r->description, ",") || csv_cell (f, from, ",")
         || csv_cell (f, until, ",")
-        || csv_cell (f, r->op == IM_OP_REVOKE ? "true" : "false", "\r\n")
-        || ferror (f))
+        || csv_cell (f, r->op == IM_OP_REVOKE ? "true" : "false", "\r\n") || ferror (f))
         return -1;
     return 0;
 }
@@ -607,17 +606,18 @@ start (im_export_t *self)
     else if (self->format == FORMAT_MISP) {
         char info[IM_EXPORT_LABEL_MAX + 64], t[IM_TIME_STR_SIZE], date[16], stamp[24];
         struct tm tm;
-        time_t tt = (time_t) self->now;
-        if (gmtime_r (&tt, &tm) == NULL || strftime (date, sizeof date, "%Y-%m-%d", &tm) == 0)
+        time_t tt = (time_t)self->now;
+        if (gmtime_r (&tt, &tm) == NULL
+            || strftime (date, sizeof date, "%Y-%m-%d", &tm) == 0)
             return im_fail (EINVAL, NULL, 0, "bad time");
-        snprintf (info, sizeof info, "intelmesh export from %s at %s",
-                  self->origin_label, im_time_format (self->now, t));
-        snprintf (stamp, sizeof stamp, "%lld", (long long) self->now);
-        json_t *event = json_pack (
-            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s}, s:[]}", "uuid",
-            self->doc_id, "info", info, "date", date, "timestamp", stamp, "distribution",
-            "1", "threat_level_id", "4", "analysis", "2", "published", 0, "Orgc", "name",
-            "intelmesh", "Tag");
+        snprintf (info, sizeof info, "intelmesh export from %s at %s", self->origin_label,
+                  im_time_format (self->now, t));
+        snprintf (stamp, sizeof stamp, "%lld", (long long)self->now);
+        json_t *event
+            = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s}, s:[]}",
+                         "uuid", self->doc_id, "info", info, "date", date, "timestamp",
+                         stamp, "distribution", "1", "threat_level_id", "4", "analysis",
+                         "2", "published", 0, "Orgc", "name", "intelmesh", "Tag");
         /* Marks the event as ours: its info is not the indicators' text. */
         json_t *mark = event ? json_pack ("{s:s}", "name", "intelmesh:export") : NULL;
         if (mark)
@@ -672,9 +672,9 @@ im_export_record (im_export_t *self, const json_t *record, char *err, size_t err
     if (self->format == FORMAT_CSV)
         rc = csv_line (self, r);
     else {
-        const char *sep = self->count ? ",\n" : self->format == FORMAT_STIX
-                                                    ? ",\"objects\":[\n"
-                                                    : "\n";
+        const char *sep = self->count                   ? ",\n"
+                          : self->format == FORMAT_STIX ? ",\"objects\":[\n"
+                                                        : "\n";
         rc = write_text (self, sep) || write_json (self, obj) ? -1 : 0;
         json_decref (obj);
     }

@@ -59,7 +59,8 @@ guess_json (const json_t *root)
     size_t len;
     if (json_is_object (root)) {
         if (im_imp_get_str (root, "type", &s, &len) == 1
-            && (im_imp_eq_nocase (s, len, "bundle") || json_object_get (root, "spec_version")))
+            && (im_imp_eq_nocase (s, len, "bundle")
+                || json_object_get (root, "spec_version")))
             return IM_FORMAT_STIX;
         if (json_object_get (root, "Event") || json_object_get (root, "response"))
             return IM_FORMAT_MISP;
@@ -227,8 +228,9 @@ counts_merge (json_t *into, const json_t *from)
 {
     const char *key;
     const json_t *v;
-    json_object_foreach ((json_t *)from, key,
-                         v) if (im_imp_count_add (into, key, json_integer_value (v))) return -1;
+    json_object_foreach (
+        (json_t *)from, key,
+        v) if (im_imp_count_add (into, key, json_integer_value (v))) return -1;
     return 0;
 }
 
@@ -290,9 +292,10 @@ import_into (ctx_t *c, const char *data, size_t len, int format)
     json_t *root = json_loadb (data + bom, len - bom, JSON_ALLOW_NUL, &jerr);
     if (!root) {
         char text[sizeof jerr.text];
-        return im_fail (EINVAL, c->err, c->errsz, "%s: line %d, column %d: %s", c->name,
-                        jerr.line, jerr.column,
-                        im_imp_clean_copy (text, sizeof text, jerr.text, strlen (jerr.text)));
+        return im_fail (
+            EINVAL, c->err, c->errsz, "%s: line %d, column %d: %s", c->name, jerr.line,
+            jerr.column,
+            im_imp_clean_copy (text, sizeof text, jerr.text, strlen (jerr.text)));
     }
     if (format == IM_FORMAT_NONE)
         format = guess_json (root);
@@ -434,9 +437,10 @@ import_feed (ctx_t *c, const char *dir)
     free (data);
     if (!manifest) {
         char text[sizeof jerr.text];
-        return im_fail (EINVAL, c->err, c->errsz, "%s: line %d, column %d: %s", shown,
-                        jerr.line, jerr.column,
-                        im_imp_clean_copy (text, sizeof text, jerr.text, strlen (jerr.text)));
+        return im_fail (
+            EINVAL, c->err, c->errsz, "%s: line %d, column %d: %s", shown, jerr.line,
+            jerr.column,
+            im_imp_clean_copy (text, sizeof text, jerr.text, strlen (jerr.text)));
     }
     if (!json_is_object (manifest)) {
         json_decref (manifest);
@@ -459,7 +463,8 @@ import_feed (ctx_t *c, const char *dir)
         snprintf (path, sizeof path, "%s/%s.json", dir, key);
         char shown_event[NAME_MAX_BYTES + 64];
         snprintf (shown_event, sizeof shown_event, "%s/%s.json", dirname, uuid);
-        im_imp_clean_copy (c->name, NAME_MAX_BYTES + 1, shown_event, strlen (shown_event));
+        im_imp_clean_copy (c->name, NAME_MAX_BYTES + 1, shown_event,
+                           strlen (shown_event));
         if (access (path, F_OK) != 0 && errno == ENOENT) {
             rc = im_fail (ENOENT, c->err, c->errsz,
                           "%s: listed in manifest.json but missing", c->name);
@@ -475,9 +480,10 @@ import_feed (ctx_t *c, const char *dir)
         free (data);
         if (!root) {
             char text[sizeof jerr.text];
-            rc = im_fail (EINVAL, c->err, c->errsz, "%s: line %d, column %d: %s", c->name,
-                          jerr.line, jerr.column,
-                          im_imp_clean_copy (text, sizeof text, jerr.text, strlen (jerr.text)));
+            rc = im_fail (
+                EINVAL, c->err, c->errsz, "%s: line %d, column %d: %s", c->name,
+                jerr.line, jerr.column,
+                im_imp_clean_copy (text, sizeof text, jerr.text, strlen (jerr.text)));
             break;
         }
         rc = im_imp_misp_parse (c, root);
@@ -526,4 +532,3 @@ im_import_file (im_import_t *self, const char *path, int format, char *err, size
         err[0] = '\0';
     return rc;
 }
-

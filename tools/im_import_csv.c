@@ -184,25 +184,29 @@ csv_fields (const char *const *cell, const size_t *len, item_t *it,
     if (cell[COL_REACH]) {
         if (im_imp_eq_nocase (cell[COL_REACH], len[COL_REACH], "unlimited"))
             it->reach = IM_REACH_UNLIMITED;
-        else if (im_imp_parse_uint (cell[COL_REACH], len[COL_REACH], IM_REACH_UNLIMITED - 1, &n))
+        else if (im_imp_parse_uint (cell[COL_REACH], len[COL_REACH],
+                                    IM_REACH_UNLIMITED - 1, &n))
             return "reach is not 0..254 or unlimited";
         else
             it->reach = (int)n;
     }
     if (cell[COL_VALID_FROM]) {
-        if (im_imp_parse_time (cell[COL_VALID_FROM], len[COL_VALID_FROM], &it->valid_from))
+        if (im_imp_parse_time (cell[COL_VALID_FROM], len[COL_VALID_FROM],
+                               &it->valid_from))
             return "valid_from is not an RFC 3339 time";
         it->has_valid_from = 1;
     }
     if (cell[COL_VALID_UNTIL]) {
-        if (im_imp_parse_time (cell[COL_VALID_UNTIL], len[COL_VALID_UNTIL], &it->valid_until))
+        if (im_imp_parse_time (cell[COL_VALID_UNTIL], len[COL_VALID_UNTIL],
+                               &it->valid_until))
             return "valid_until is not an RFC 3339 time";
         it->has_valid_until = 1;
     }
     if (cell[COL_REVOKE]) {
         const char *s = cell[COL_REVOKE];
         size_t l = len[COL_REVOKE];
-        if (im_imp_eq_nocase (s, l, "true") || im_imp_eq_nocase (s, l, "1") || im_imp_eq_nocase (s, l, "yes"))
+        if (im_imp_eq_nocase (s, l, "true") || im_imp_eq_nocase (s, l, "1")
+            || im_imp_eq_nocase (s, l, "yes"))
             it->revoke = 1;
         else if (!(im_imp_eq_nocase (s, l, "false") || im_imp_eq_nocase (s, l, "0")
                    || im_imp_eq_nocase (s, l, "no")))
@@ -259,7 +263,8 @@ csv_line (ctx_t *c, csv_t *r, const int *col_of, size_t ncols)
         tname[len[COL_TYPE]] = '\0';
         t = im_type_parse (tname);
     }
-    if (t < 0 && (t = im_imp_misp_type (cell[COL_TYPE], len[COL_TYPE], 1, &split)) == -1) {
+    if (t < 0
+        && (t = im_imp_misp_type (cell[COL_TYPE], len[COL_TYPE], 1, &split)) == -1) {
         char reason[QUOTE_MAX + 32];
         snprintf (reason, sizeof reason, "type %s not mapped",
                   im_imp_quote (q, cell[COL_TYPE], len[COL_TYPE]));
@@ -281,7 +286,8 @@ csv_line (ctx_t *c, csv_t *r, const int *col_of, size_t ncols)
     char namebuf[IM_DESC_MAX + 16];
     if (im_imp_misp_split (split, &it, &fname, &flen)) {
         json_decref (tags);
-        return im_imp_refuse (c, where, "value is not in the form the MISP type needs", NULL);
+        return im_imp_refuse (c, where, "value is not in the form the MISP type needs",
+                              NULL);
     }
     if (fname)
         rc |= im_imp_keep_file_name (&it, tags, fname, flen, namebuf, sizeof namebuf);

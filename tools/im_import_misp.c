@@ -189,7 +189,7 @@ misp_tags_scan (const json_t *arr, misp_tags_t *out, const char **why)
                 *why = "intelmesh:reach tag is not 3..254";
                 return -1;
             }
-            out->reach = (int) n;
+            out->reach = (int)n;
         }
         else if (len == 16 && strncasecmp (s, "intelmesh:export", 16) == 0)
             out->ours = 1;
@@ -226,7 +226,7 @@ misp_tags_add (json_t *tags, const misp_tags_t *mt, int *dropped)
         im_imp_get_str (t, "name", &s, &len);
         if (len >= 4 && strncasecmp (s, "tlp:", 4) == 0 && im_imp_tlp_text (s, len) > 0)
             continue;
-        (void) vl;
+        (void)vl;
         if (len >= 10 && strncasecmp (s, "intelmesh:", 10) == 0)
             continue; /* this program's machine tags, read above */
         if (im_imp_tag_add (tags, s, len, dropped))
@@ -287,7 +287,8 @@ misp_attribute (ctx_t *c, const misp_event_t *ev, const json_t *a, const char *w
     int type = im_imp_misp_type (s, len, 0, &split);
     if (type == -1) {
         char reason[QUOTE_MAX + 32];
-        snprintf (reason, sizeof reason, "MISP type %s not mapped", im_imp_quote (q, s, len));
+        snprintf (reason, sizeof reason, "MISP type %s not mapped",
+                  im_imp_quote (q, s, len));
         return im_imp_skip (c, reason);
     }
     int to_ids = im_imp_get_bool (a, "to_ids", 1);
@@ -301,7 +302,8 @@ misp_attribute (ctx_t *c, const misp_event_t *ev, const json_t *a, const char *w
     const char *fname;
     size_t flen;
     if (im_imp_misp_split (split, &it, &fname, &flen))
-        return im_imp_refuse (c, where, "value is not in the form the MISP type needs", NULL);
+        return im_imp_refuse (c, where, "value is not in the form the MISP type needs",
+                              NULL);
     it.revoke = im_imp_get_bool (a, "deleted", 0);
     if (it.revoke < 0)
         return im_imp_refuse (c, where, "deleted is not true or false", NULL);

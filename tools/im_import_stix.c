@@ -375,8 +375,9 @@ stix_fields (const json_t *obj, const json_t *defs, item_t *it)
         {
             if (!json_is_string (ref))
                 return "object_marking_refs is not an array of ids";
-            it->tlp = im_imp_tlp_max (it->tlp, stix_ref_tlp (defs, json_string_value (ref),
-                                                    json_string_length (ref)));
+            it->tlp
+                = im_imp_tlp_max (it->tlp, stix_ref_tlp (defs, json_string_value (ref),
+                                                         json_string_length (ref)));
         }
     }
     return NULL;
@@ -390,8 +391,9 @@ stix_indicator (ctx_t *c, const json_t *obj, size_t index, const json_t *defs, p
     size_t len, sidlen = 0;
     char uuid[IM_ID_STR_SIZE];
     snprintf (where, sizeof where, "%s:objects[%zu]", c->name, index);
-    if (im_imp_get_str (obj, "id", &sid, &sidlen) != 1 || sidlen != 11 + IM_ID_STR_SIZE - 1
-        || memcmp (sid, "indicator--", 11) || im_imp_parse_uuid (sid + 11, sidlen - 11, uuid))
+    if (im_imp_get_str (obj, "id", &sid, &sidlen) != 1
+        || sidlen != 11 + IM_ID_STR_SIZE - 1 || memcmp (sid, "indicator--", 11)
+        || im_imp_parse_uuid (sid + 11, sidlen - 11, uuid))
         return im_imp_refuse (c, where, "id is not indicator--UUID", NULL);
     snprintf (where, sizeof where, "%s:indicator--%s", c->name, uuid);
 
@@ -427,10 +429,11 @@ stix_indicator (ctx_t *c, const json_t *obj, size_t index, const json_t *defs, p
         {
             if (!json_is_string (l)) {
                 json_decref (tags);
-                return im_imp_refuse (c, where, "labels is not an array of strings", NULL);
+                return im_imp_refuse (c, where, "labels is not an array of strings",
+                                      NULL);
             }
             if (im_imp_tag_add (tags, json_string_value (l), json_string_length (l),
-                         &it.tags_dropped)) {
+                                &it.tags_dropped)) {
                 json_decref (tags);
                 return im_imp_oom (c);
             }
@@ -541,7 +544,8 @@ im_imp_stix_parse (ctx_t *c, json_t *root)
             rc = stix_indicator (c, obj, i, defs, pat);
         else {
             char reason[QUOTE_MAX + 32];
-            snprintf (reason, sizeof reason, "not an indicator (%s)", im_imp_quote (q, s, len));
+            snprintf (reason, sizeof reason, "not an indicator (%s)",
+                      im_imp_quote (q, s, len));
             rc = im_imp_skip (c, reason);
         }
         if (rc)

@@ -17,19 +17,23 @@ static const cli_command_t commands[] = {
     { "init", cmd_init, "create a node: keys, configuration and store", NULL },
     { "id", cmd_id, "print this node's card, to give to partners", NULL },
     { "status", cmd_status, "show the running node's health and counts", NULL },
-    { "publish", cmd_publish, "sign and publish indicators (one, or many from stdin)", NULL },
+    { "publish", cmd_publish, "sign and publish indicators (one, or many from stdin)",
+      NULL },
     { "revoke", cmd_revoke, "revoke indicators this node published", NULL },
     { "lookup", cmd_lookup, "is this value known, from whom, under which TLP?", NULL },
     { "list", cmd_list, "list stored indicators", NULL },
     { "tail", cmd_tail, "print the node's local feed as JSON lines", NULL },
-    { "peer", NULL, "the trust list: peer add, remove, list, set, sent", cmd_peer_family },
-    { "policy", NULL, "sharing policies: policy set, list, show, remove", cmd_policy_family },
-    { "explain", cmd_explain, "does indicator ID go to PEER, and why (or why not)?", NULL },
+    { "peer", NULL, "the trust list: peer add, remove, list, set, sent",
+      cmd_peer_family },
+    { "policy", NULL, "sharing policies: policy set, list, show, remove",
+      cmd_policy_family },
+    { "explain", cmd_explain, "does indicator ID go to PEER, and why (or why not)?",
+      NULL },
     { "import", cmd_import, "import indicators from STIX 2.1, MISP or CSV files", NULL },
     { "export", cmd_export, "export indicators as STIX 2.1, MISP or CSV", NULL },
     { "check", cmd_check, "which warninglists hold this value?", NULL },
-    { "rotate-keys", cmd_rotate_keys, "make a new CURVE key; peers move to it by themselves",
-      NULL },
+    { "rotate-keys", cmd_rotate_keys,
+      "make a new CURVE key; peers move to it by themselves", NULL },
     { "reload", cmd_reload, "make the running node read its configuration again", NULL },
     { NULL, NULL, NULL, NULL },
 };
@@ -41,9 +45,10 @@ usage (FILE *out)
                   "Commands:\n");
     for (int i = 0; commands[i].name; i++)
         fprintf (out, "  %-9s %s\n", commands[i].name, commands[i].summary);
-    fprintf (out,
-             "\nEvery command takes -d DIR (else $INTELMESH_DIR, else /var/lib/intelmesh\n"
-             "as root, ~/.local/share/intelmesh otherwise) and --help.\n");
+    fprintf (
+        out,
+        "\nEvery command takes -d DIR (else $INTELMESH_DIR, else /var/lib/intelmesh\n"
+        "as root, ~/.local/share/intelmesh otherwise) and --help.\n");
 }
 
 /* "intelmesh FAMILY SUB ...": ARGV[0] is FAMILY. */
@@ -55,7 +60,8 @@ run_family (im_cli_t *cli, const cli_command_t *family, int argc, char **argv)
         printf ("Usage: intelmesh %s ", family->name);
         for (int i = 0; subs[i].name; i++)
             printf ("%s%s", i ? "|" : "", subs[i].name);
-        printf (" [OPTIONS] (see 'intelmesh %s %s --help')\n", family->name, subs[0].name);
+        printf (" [OPTIONS] (see 'intelmesh %s %s --help')\n", family->name,
+                subs[0].name);
         return argc < 2 ? EXIT_USAGE : 0;
     }
     for (int i = 0; subs[i].name; i++)
@@ -65,9 +71,11 @@ run_family (im_cli_t *cli, const cli_command_t *family, int argc, char **argv)
     char names[256] = "";
     size_t len = 0;
     for (int i = 0; subs[i].name && len < sizeof names; i++)
-        len += (size_t) snprintf (names + len, sizeof names - len, "%s%s",
-                                  i == 0 ? "" : subs[i + 1].name ? ", " : " or ",
-                                  subs[i].name);
+        len += (size_t)snprintf (names + len, sizeof names - len, "%s%s",
+                                 i == 0             ? ""
+                                 : subs[i + 1].name ? ", "
+                                                    : " or ",
+                                 subs[i].name);
     cli_error ("%s: unknown subcommand '%s' (%s)", family->name, argv[1], names);
     return EXIT_USAGE;
 }
