@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* bench_mesh.c -- helpers for `make bench` (tests/bench_mesh.sh):
  *   bench_mesh curve COUNT SIZE       raw CURVE PUSH/PULL over loopback TCP,
  *                                     the limit replication is compared with

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
 # bench_mesh.sh -- `make bench`, mesh part: replication throughput between two
 # nodes against raw CURVE PUSH/PULL of messages of the record's size (same
 # run), propagation latency over a line of five, and a 16-node mesh where each

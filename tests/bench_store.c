@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* bench_store.c -- `make bench`: signs N indicators, stores them through the
  * node's store path (decode, index, change log, counters, durable batched
  * commits) and looks N values up, then measures raw LMDB puts and gets of

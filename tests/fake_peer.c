@@ -1,5 +1,6 @@
-/* fake_peer.c -- an unknown or misbehaving peer for tests/mesh-security.sh and
- * tests/policy-rules.sh: makes its own keys and card, tries the CURVE
+/* SPDX-License-Identifier: MPL-2.0 */
+/* fake_peer.c -- an unknown or misbehaving peer for tests/t40-mesh-security.sh and
+ * tests/t50-policy-rules.sh: makes its own keys and card, tries the CURVE
  * handshake, dials in as a trusted peer to answer a node's PULL with forged or
  * bad records, or with a valid record shaped to break a sharing rule (label,
  * reach, recipients, validity, hops, an origin whose keys it holds), or

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MPL-2.0
 # lib.sh -- shared helpers for intelmesh's integration tests: TAP output, a
 # private temporary directory, nodes started and stopped by PID with bounded
 # waits, ports no two suites share, and suites made of named blocks:

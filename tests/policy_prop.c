@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* policy_prop.c -- property test of the sharing policy (SPEC.md, "Sharing
  * policy", "Reach and hops"): random meshes of real nodes with random
  * policies and random indicators; once they have converged, every node must

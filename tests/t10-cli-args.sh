@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
 # t10-cli-args.sh -- the intelmesh and intelmeshd command lines: bad arguments
 # get a one-line error and the documented exit status, and never touch data.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
 # t20-node-basic.sh -- one real node: publish every type, look up (exact and by
 # CIDR prefix), the local feed, revocation, re-publishing, bulk publishing,
 # restart with nothing lost, and permissions of what the node writes.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
 # t25-node-crash.sh -- kill -9 the daemon in the middle of a bulk publish: every
 # indicator whose id was acknowledged is still there after a restart, the
 # store opens cleanly, and the node goes on working.

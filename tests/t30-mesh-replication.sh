@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
 # t30-mesh-replication.sh -- nodes replicating over CurveZMQ: a line A-B-C (only
 # CLEAR and GREEN travel, --reach is honoured, revocations travel, nothing
 # goes back to its origin, the feed sees each arrival once, both directions

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
 # t40-mesh-security.sh -- the mesh against strangers and bad peers: unknown keys
 # are refused at the handshake, a trusted peer's forged, tampered or malformed
 # records are refused and counted (its own AMBER record is taken), a removed

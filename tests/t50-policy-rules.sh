@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
 # t50-policy-rules.sh -- every rule of SPEC.md "Sharing policy", at both ends.
 # Sender side, with real nodes: a line alpha - bravo - charlie and delta, a
 # second direct peer of alpha; for each outbound rule a record that hits it is

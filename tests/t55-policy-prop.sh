@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
 # t55-policy-prop.sh -- the sharing policy's property test (tests/policy_prop.c):
 # random meshes of six to eight nodes with random policies and a few hundred
 # random indicators each; after convergence every node must hold exactly what

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
 # t60-key-rotation.sh -- `intelmesh rotate-keys` between running nodes: the peer
 # moves to the new CURVE key by itself, no indicator is dropped on the way,
 # the old key is refused once its grace period is over, and a rotation made

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
 # t70-import-export.sh -- `intelmesh import`, `export` and `check` against running
 # nodes: usage errors, each input format's counts and stored fields, re-imports
 # (unchanged, updated, revoked), --dry-run, --tlp, warninglists, malformed

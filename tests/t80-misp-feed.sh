@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
 # t80-misp-feed.sh -- the MISP-shaped PUB feed: a second endpoint beside the
 # native one (pub/misp-endpoint) and the main endpoint in MISP's format
 # (pub/format = misp), read by a subscriber written like MISP's own example;

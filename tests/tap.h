@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* tap.h -- a minimal Test Anything Protocol emitter for intelmesh's unit tests.
  * Header-only: each test program includes it once. Output goes to stdout and is
  * read by automake's tap-driver.sh; diagnostics are TAP comments ("# ...").

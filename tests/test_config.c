@@ -1,5 +1,7 @@
-/* test_config.c -- unit tests for node/im_config.c and node/im_identity.c: the data
- * directory, names and endpoints, the config file, the pid lock and the node's keys. */
+/* SPDX-License-Identifier: MPL-2.0 */
+/* test_config.c -- unit tests for lib/im_config.c, lib/im_config_edit.c, lib/im_dir.c and
+ * lib/im_identity.c: the data directory, names and endpoints, the config file, the pid
+ * lock and the node's keys. */
 
 #include <errno.h>
 #include <fcntl.h>

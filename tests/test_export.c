@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* test_export.c -- unit tests for tools/im_export.c: argument checks, refused
  * records, the STIX 2.1 bundle, MISP event and CSV text of small record sets
  * (every type, every TLP, escaping, revocation, reach), empty exports, write
- * errors, and export-then-import round trips through tools/im_import.c. */
+ * errors, and export-then-import round trips through the importers. */
 
 #include <errno.h>
 #include <stdint.h>

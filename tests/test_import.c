@@ -1,4 +1,5 @@
-/* test_import.c -- unit tests for tools/im_import.c: argument checks, format
+/* SPDX-License-Identifier: MPL-2.0 */
+/* test_import.c -- unit tests for tools/im_import*.c: argument checks, format
  * names and guessing, the STIX, MISP and CSV fixtures item by item, what is
  * skipped and refused, malformed files, limits and the public samples. TAP. */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* test_ioc.c -- unit tests for proto/im_ioc.c: argument checks, type and TLP
  * names, the canonical form and the refusals of every indicator type, type
  * guessing and network prefixes. Prints TAP. */

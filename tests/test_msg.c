@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* test_msg.c -- unit tests for proto/im_msg.c: the wire layout of every peer
  * message, round trips, every refusal of the encoder and the decoder, and the
  * IM_MSG_MAX limit on both sides. */

@@ -1,4 +1,5 @@
-/* test_policy.c -- unit tests for node/im_policy.c: argument checks, the
+/* SPDX-License-Identifier: MPL-2.0 */
+/* test_policy.c -- unit tests for lib/im_policy.c: argument checks, the
  * built-in defaults, contradictions im_policy_check refuses, rules set from
  * their configuration form, equality, every rule of the outbound and inbound
  * lists of SPEC.md "Sharing policy" (in order, with the cases where an earlier

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* test_record.c -- unit tests for proto/im_record.c: signing, the canonical
  * encoding and every refusal of the decoder, the JSON forms, ids and UTF-8. */
 

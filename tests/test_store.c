@@ -1,4 +1,5 @@
-/* test_store.c -- unit tests for node/im_store.c: argument checks, versions, revocation,
+/* SPDX-License-Identifier: MPL-2.0 */
+/* test_store.c -- unit tests for lib/im_store*.c: argument checks, versions, revocation,
  * look-ups (CIDR, long values), listing, the change log, counters, reopening, growth. */
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* test_time.c -- unit tests for proto/im_time.c: RFC 3339 formatting of known
  * epochs, parsing of absolute times, offsets and durations, refusals, round trips. */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* test_warninglist.c -- unit tests for node/im_warninglist.c: argument checks,
  * matching every list type against the fixtures in tests/data/warninglists,
  * malformed list files, limits and reloads that fail. Prints TAP. */

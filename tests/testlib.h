@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MPL-2.0 */
 /* testlib.h -- helpers the unit test programs share: a temporary directory per
  * test, paths inside it, and printable copies of strings for TAP lines.
  * Header-only, like tap.h: each test program includes it once. */
