@@ -178,31 +178,26 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
         self->map_size = info.me_mapsize;
 
     /* Every named database is opened once, in one committed transaction. */
+    const struct {
+        const char *name;
+        unsigned flags;
+        MDB_dbi *dbi;
+    } dbs[] = {
+        { "records", 0, &self->records },
+        { "index", MDB_DUPSORT | MDB_DUPFIXED, &self->index },
+        { "prefixes", MDB_DUPSORT | MDB_DUPFIXED, &self->prefixes },
+        { "changes", 0, &self->changes },
+        { "origins", 0, &self->origins },
+        { "meta", 0, &self->meta },
+        { "cursors", 0, &self->cursors },
+        { "wanted", 0, &self->wanted },
+        { "sent", 0, &self->sent },
+        { "sentlog", 0, &self->sentlog },
+        { "held", 0, &self->held },
+    };
     rc = mdb_txn_begin (self->env, NULL, 0, &txn);
-    if (rc == 0)
-        rc = mdb_dbi_open (txn, "records", MDB_CREATE, &self->records);
-    if (rc == 0)
-        rc = mdb_dbi_open (txn, "index", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
-                           &self->index);
-    if (rc == 0)
-        rc = mdb_dbi_open (txn, "prefixes", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
-                           &self->prefixes);
-    if (rc == 0)
-        rc = mdb_dbi_open (txn, "changes", MDB_CREATE, &self->changes);
-    if (rc == 0)
-        rc = mdb_dbi_open (txn, "origins", MDB_CREATE, &self->origins);
-    if (rc == 0)
-        rc = mdb_dbi_open (txn, "meta", MDB_CREATE, &self->meta);
-    if (rc == 0)
-        rc = mdb_dbi_open (txn, "cursors", MDB_CREATE, &self->cursors);
-    if (rc == 0)
-        rc = mdb_dbi_open (txn, "wanted", MDB_CREATE, &self->wanted);
-    if (rc == 0)
-        rc = mdb_dbi_open (txn, "sent", MDB_CREATE, &self->sent);
-    if (rc == 0)
-        rc = mdb_dbi_open (txn, "sentlog", MDB_CREATE, &self->sentlog);
-    if (rc == 0)
-        rc = mdb_dbi_open (txn, "held", MDB_CREATE, &self->held);
+    for (size_t i = 0; rc == 0 && i < sizeof dbs / sizeof dbs[0]; i++)
+        rc = mdb_dbi_open (txn, dbs[i].name, MDB_CREATE | dbs[i].flags, dbs[i].dbi);
     if (rc) {
         store_error (rc, "opening databases", err, errsz);
         goto failed;
