@@ -166,6 +166,26 @@ b_restart () {
     im status --json | grep -q '"live":1512'; ok $? "and the counts are the same"
 }
 
+block display 'peer-supplied text is escaped on a terminal, exact in --json' restart
+b_display () {
+    node_up alpha; pid=$NODE_PID
+    # A right-to-left override would make the row read backwards; a fake
+    # column would pass for another field. Both show as escapes.
+    rlo=$(printf 'a\342\200\256b')
+    im publish ipv4 192.0.2.250 --tag "$rlo" --tag 'back\slash' --tag "zw$(printf '\342\200\213')j" \
+        >/dev/null 2>"$T/err"
+    ok $? "a tag holding U+202E is published"
+    im lookup 192.0.2.250 >"$T/out"
+    grep -qF 'tags a\u{202E}b,back\\slash,zw\u{200B}j' "$T/out"; ok $? "lookup shows U+202E and U+200B as escapes, a backslash doubled"
+    ! grep -q "$(printf '\342\200\256')" "$T/out"; ok $? "and never the raw override"
+    im list --type ipv4 >"$T/out"
+    grep -qF 'a\u{202E}b' "$T/out" && ! grep -q "$(printf '\342\200\256')" "$T/out"
+    ok $? "list escapes it too"
+    im lookup --json 192.0.2.250 >"$T/out"
+    grep -q "$(printf '\342\200\256')" "$T/out" && ! grep -qF 'u{202E}' "$T/out"
+    ok $? "--json keeps the text exact"
+}
+
 block secrets 'the signing secret is never printed or logged' start
 b_secrets () {
     node_up alpha; pid=$NODE_PID

@@ -48,9 +48,11 @@ print_record (json_t *r, const char *queried)
     for (i = 0; tlp && tlp[i] && i < sizeof upper - 1; i++)
         upper[i] = (char)(tlp[i] >= 'a' && tlp[i] <= 'z' ? tlp[i] - 32 : tlp[i]);
     upper[i] = 0;
-    printf ("%s %s", json_string_value (json_object_get (r, "type")), value);
+    char safe[CLI_SAFE_MAX];
+    printf ("%s %s", json_string_value (json_object_get (r, "type")),
+            cli_safe (value, safe, sizeof safe));
     if (queried && value && strcmp (queried, value) != 0)
-        printf (" (contains %s)", queried);
+        printf (" (contains %s)", cli_safe (queried, safe, sizeof safe));
     printf ("  TLP:%s  confidence %lld  origin %.16s  id %s  v%lld", upper,
             (long long)json_integer_value (json_object_get (r, "confidence")),
             origin ? origin : "?", json_string_value (json_object_get (r, "id")),
@@ -59,8 +61,9 @@ print_record (json_t *r, const char *queried)
         printf ("  REVOKED");
     json_t *tags = json_object_get (r, "tags");
     for (i = 0; i < json_array_size (tags); i++)
-        printf ("%s%s", i ? "," : "  tags ",
-                json_string_value (json_array_get (tags, i)));
+        printf (
+            "%s%s", i ? "," : "  tags ",
+            cli_safe (json_string_value (json_array_get (tags, i)), safe, sizeof safe));
     const char *until = json_string_value (json_object_get (r, "valid_until"));
     if (until)
         printf ("  until %s", until);

@@ -357,9 +357,12 @@ peer_sent_entry (json_t *e, void *arg)
         return 0;
     }
     const char *type = json_string_value (json_object_get (e, "type"));
+    char safe[CLI_SAFE_MAX];
     printf ("%s  %s %s  v%lld  %s  %s  origin %.16s...\n",
             json_string_value (json_object_get (e, "time")), type ? type : "?",
-            type ? json_string_value (json_object_get (e, "value")) : "(no longer held)",
+            type ? cli_safe (json_string_value (json_object_get (e, "value")), safe,
+                             sizeof safe)
+                 : "(no longer held)",
             (long long)json_integer_value (json_object_get (e, "version")),
             type ? json_string_value (json_object_get (e, "tlp")) : "-",
             json_string_value (json_object_get (e, "id")),

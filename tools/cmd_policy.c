@@ -344,7 +344,9 @@ cmd_explain (im_cli_t *cli, int argc, char **argv)
         cli_print_json (reply);
     else {
         json_t *sent = json_object_get (reply, "sent");
-        printf ("%s\n", json_string_value (json_object_get (reply, "why")));
+        char safe[CLI_SAFE_MAX];
+        printf ("%s\n", cli_safe (json_string_value (json_object_get (reply, "why")),
+                                  safe, sizeof safe));
         if (json_is_object (sent))
             printf ("sent to %s: version %lld at %s\n", argv[optind + 1],
                     (long long)json_integer_value (json_object_get (sent, "version")),

@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "im_cli.h"
 #include "im_config.h"
 #include "im_ctl.h"
+#include "im_util.h"
 
 void
 cli_error (const char *fmt, ...)
@@ -256,4 +258,53 @@ cli_print_json (json_t *obj)
         printf ("%s\n", text);
         free (text);
     }
+}
+
+/* Code points that change how the text around them reads, or hide. */
+static int
+hidden_code_point (uint32_t cp)
+{
+    return cp == 0x061c || (cp >= 0x200b && cp <= 0x200f)
+           || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2069)
+           || cp == 0xfeff || (cp >= 0x80 && cp <= 0x9f);
+}
+
+const char *
+cli_safe (const char *s, char *buf, size_t bufsz)
+{
+    if (!buf || bufsz < 16)
+        return "";
+    if (!s) {
+        snprintf (buf, bufsz, "(none)");
+        return buf;
+    }
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = strlen (s), i = 0, o = 0;
+    while (i < n) {
+        char piece[16];
+        uint32_t cp = 0;
+        size_t len = im_utf8_decode (u + i, n - i, &cp);
+        if (len == 0 || cp < 0x20 || cp == 0x7f) {
+            snprintf (piece, sizeof piece, "\\x%02X", u[i]);
+            len = 1;
+        }
+        else if (hidden_code_point (cp))
+            snprintf (piece, sizeof piece, "\\u{%04X}", (unsigned)cp);
+        else if (cp == '\\')
+            snprintf (piece, sizeof piece, "\\\\");
+        else {
+            memcpy (piece, u + i, len);
+            piece[len] = 0;
+        }
+        size_t plen = strlen (piece);
+        if (o + plen + 4 > bufsz) {
+            memcpy (buf + o, "...", 4);
+            return buf;
+        }
+        memcpy (buf + o, piece, plen);
+        o += plen;
+        i += len;
+    }
+    buf[o] = 0;
+    return buf;
 }

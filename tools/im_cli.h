@@ -126,4 +126,13 @@ int cli_tell_daemon (im_cli_t *cli);
 /* Prints JSON compactly on one line of standard output. */
 void cli_print_json (json_t *obj);
 
+/* Peer-supplied text made safe to show on a terminal: C0 and C1 controls,
+ * DEL and bytes that are not UTF-8 become \xNN; bidirectional controls,
+ * zero-width and invisible format characters (U+061C, U+200B-U+200F,
+ * U+2028-U+202E, U+2060-U+2069, U+FEFF) become \u{XXXX}; a backslash is
+ * doubled. Writes into BUF (BUFSZ bytes, cut with "..." when it is short)
+ * and returns BUF; "(none)" for NULL. --json output is never escaped. */
+#define CLI_SAFE_MAX 8200 /* enough for any value (IM_VALUE_MAX) escaped */
+const char *cli_safe (const char *s, char *buf, size_t bufsz);
+
 #endif
