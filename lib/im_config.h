@@ -12,12 +12,13 @@
 #include "im_dir.h"
 #include "im_name.h"
 #include "im_policy.h"
+#include "im_msg.h" /* IM_ROTATION_GRACE_MAX */
 
 #define IM_DEFAULT_PUB "tcp://127.0.0.1:7651"
 #define IM_DEFAULT_LISTEN_PORT 7650
 #define IM_KEY_GRACE_DEFAULT (7 * 86400)
-#define IM_KEY_GRACE_MIN 5 /* seconds */
-#define IM_KEY_GRACE_MAX (365 * 86400)
+#define IM_KEY_GRACE_MIN 5                     /* seconds */
+#define IM_KEY_GRACE_MAX IM_ROTATION_GRACE_MAX /* what a partner accepts */
 
 #define IM_PEERS_MAX 128
 #define IM_CARD_MAX 512

@@ -12,6 +12,26 @@
 
 #include "im_mesh_int.h"
 
+/* The name of whoever else uses or used KEY: another peer (its current key,
+ * or its previous one in its grace period) or this node; NULL when nobody. */
+static const char *
+key_taken (im_mesh_t *self, const peer_t *p, const uint8_t *key)
+{
+    for (peer_t *q = zlistx_first (self->peers); q; q = zlistx_next (self->peers))
+        if (q != p
+            && (sodium_memcmp (q->card.curve, key, 32) == 0
+                || (q->prev_until && sodium_memcmp (q->prev_curve, key, 32) == 0)))
+            return q->card.name;
+    const char *ours[] = { im_identity_curve_public (self->identity),
+                           im_identity_curve_previous_public (self->identity) };
+    for (int i = 0; i < 2; i++) {
+        uint8_t raw[32];
+        if (ours[i] && zmq_z85_decode (raw, ours[i]) && sodium_memcmp (raw, key, 32) == 0)
+            return "this node";
+    }
+    return NULL;
+}
+
 /* ROTATE: the peer made a new CURVE key. The statement must be signed by
  * the peer's node id and move from the key we know to a new one; the new
  * card is written down (by the node) and the old key still works until the
@@ -28,9 +48,15 @@ mesh_handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         snprintf (why, sizeof why, "signed by another node");
     else if (*why == 0 && r.until <= now)
         snprintf (why, sizeof why, "its grace period is already over");
+    else if (*why == 0 && r.until > now + IM_ROTATION_GRACE_MAX)
+        snprintf (why, sizeof why, "its grace period runs past %d days from now",
+                  IM_ROTATION_GRACE_MAX / 86400);
     else if (*why == 0 && sodium_memcmp (r.new_curve, p->card.curve, 32) != 0
              && sodium_memcmp (r.old_curve, p->card.curve, 32) != 0)
         snprintf (why, sizeof why, "it moves from a key we do not know it by");
+    const char *owner = *why ? NULL : key_taken (self, p, r.new_curve);
+    if (owner)
+        snprintf (why, sizeof why, "its new key is one %s uses or used", owner);
     if (*why) {
         p->refused[REFUSE_PROTOCOL]++;
         zsys_warning ("mesh: key rotation from %s refused: %s", p->card.name, why);

@@ -437,6 +437,11 @@ im_rotation_verify (const uint8_t *buf, size_t len, im_rotation_t *r, char *err,
     if (issued > (uint64_t)INT64_MAX || until > (uint64_t)INT64_MAX || until <= issued
         || memcmp (r->old_curve, r->new_curve, 32) == 0)
         return im_fail (EBADMSG, err, errsz, "rotation: keys or times out of range");
+    if (until - issued > IM_ROTATION_GRACE_MAX)
+        return im_fail (EBADMSG, err, errsz,
+                        "rotation: a grace period of %llu days, over the limit of %d",
+                        (unsigned long long)((until - issued) / 86400),
+                        IM_ROTATION_GRACE_MAX / 86400);
     r->issued = (int64_t)issued;
     r->until = (int64_t)until;
     if (crypto_sign_verify_detached (buf + ROTATION_BODY, buf, ROTATION_BODY, r->node)

@@ -39,6 +39,9 @@ typedef enum {
  * new CURVE public keys, when it was made and until when the old key still
  * works, then the node's Ed25519 signature over all of that. */
 #define IM_ROTATION_SIZE (4 + IM_NODE_ID_SIZE + 32 + 32 + 8 + 8 + IM_SIG_SIZE)
+/* The longest grace period a statement may give its previous key (SPEC.md,
+ * "ROTATE and ROTATED"): until - issued is at most this. */
+#define IM_ROTATION_GRACE_MAX (365 * 86400)
 
 typedef struct {
     uint8_t node[IM_NODE_ID_SIZE];
@@ -56,8 +59,8 @@ int im_rotation_sign (const im_rotation_t *r,
                       uint8_t out[IM_ROTATION_SIZE]);
 
 /* Decodes a statement and checks its signature against the node id it holds.
- * Returns 0, or -1 with errno EBADMSG (malformed) or EPERM (bad signature)
- * and the reason in ERR. */
+ * Returns 0, or -1 with errno EBADMSG (malformed, or a grace period over
+ * IM_ROTATION_GRACE_MAX) or EPERM (bad signature) and the reason in ERR. */
 int im_rotation_verify (const uint8_t *buf, size_t len, im_rotation_t *r, char *err,
                         size_t errsz);
 

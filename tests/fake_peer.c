@@ -120,6 +120,10 @@ usage (void)
         "         of --origin-keys (another 'fake_peer card' key file) if given.\n"
         "       fake_peer linger ENDPOINT SERVER-CURVE-HEX --keys FILE --wait-file PATH\n"
         "                 [--value DOMAIN] [--timeout MS]\n"
+        "       fake_peer rotate ENDPOINT SERVER-CURVE-HEX --keys FILE --new-key HEX\n"
+        "                 --grace SECONDS --expect acked|refused [--timeout MS]\n"
+        "         rotate says, signed, that its CURVE key moves to HEX (any key,\n"
+        "         another peer's too) and waits for ROTATED.\n"
         "Exits 0 for the outcome asked for, 1 for any other, 2 on a setup error.\n");
     exit (EXIT_SETUP);
 }
@@ -766,6 +770,60 @@ run_linger (const keys_t *k, const char *endpoint, const char *server_hex,
     return cut_before && !pong ? 0 : EXIT_OUTCOME;
 }
 
+/* --- rotate -------------------------------------------------------------- */
+
+/* Says, signed by our node id, that our CURVE key moves to NEW_HEX with a
+ * grace period of GRACE seconds, after a HELLO on our current key; then waits
+ * for ROTATED. EXPECT "acked": ROTATED naming the new key came back;
+ * "refused": it did not within TIMEOUT ms. */
+static int
+run_rotate (const keys_t *k, const char *endpoint, const char *server_hex,
+            const char *new_hex, long long grace, const char *expect, int timeout)
+{
+    int want_ack = strcmp (expect, "acked") == 0;
+    if (!want_ack && strcmp (expect, "refused") != 0)
+        usage ();
+    static im_msg_t rotate = { .id = IM_MSG_ROTATE };
+    im_rotation_t r = { .issued = im_time_now () };
+    size_t n = 0;
+    r.until = r.issued + grace;
+    memcpy (r.node, k->pk, IM_NODE_ID_SIZE);
+    if (!zmq_z85_decode (r.old_curve, k->curve_public))
+        die (EXIT_SETUP, "keys: bad CURVE key");
+    if (sodium_hex2bin (r.new_curve, 32, new_hex, strlen (new_hex), NULL, &n, NULL) != 0
+        || n != 32)
+        die (EXIT_SETUP, "--new-key: not 64 hex digits");
+    if (im_rotation_sign (&r, k->sk, rotate.rotation) != 0)
+        die (EXIT_SETUP, "cannot sign the statement (the same key, or no grace?)");
+    link_t l;
+    link_open (&l, k, endpoint, server_hex);
+    uint64_t session;
+    randombytes_buf (&session, sizeof session);
+    fill_hello (&msg, k, session | 1);
+    link_send (&l, &msg);
+    int64_t deadline = zclock_mono () + timeout;
+    int greeted = 0, acked = 0;
+    while (!acked && zclock_mono () < deadline) {
+        zframe_t *f = link_wait (&l, deadline);
+        char why[256];
+        if (f
+            && im_msg_decode (zframe_data (f), zframe_size (f), &msg, why, sizeof why)
+                   == 0) {
+            if (msg.id == IM_MSG_HELLO && !greeted) {
+                greeted = 1;
+                link_send (&l, &rotate);
+            }
+            else if (msg.id == IM_MSG_ROTATED && memcmp (msg.curve, r.new_curve, 32) == 0)
+                acked = 1;
+        }
+        zframe_destroy (&f);
+    }
+    printf ("%s; %s\n", greeted ? "HELLO answered, ROTATE sent" : "no HELLO came back",
+            acked ? "ROTATED came back" : "no ROTATED");
+    link_close (&l);
+    return greeted && acked == want_ack ? 0 : EXIT_OUTCOME;
+}
+
 /* --- Main ---------------------------------------------------------------- */
 
 /* A whole number from MIN to MAX, or a usage error naming OPTION. */
@@ -857,7 +915,8 @@ main (int argc, char **argv)
         usage ();
     const char *cmd = argv[1];
     const char *keys_path = NULL, *name = NULL, *expect = NULL, *value = NULL,
-               *origin = NULL, *wait_file = NULL;
+               *origin = NULL, *wait_file = NULL, *new_key = NULL;
+    long long grace = 0;
     const char *pos[2] = { NULL, NULL };
     size_t npos = 0;
     int timeout = TIMEOUT_DEFAULT;
@@ -884,6 +943,10 @@ main (int argc, char **argv)
             origin = argv[++i];
         else if (strcmp (a, "--wait-file") == 0 && more)
             wait_file = argv[++i];
+        else if (strcmp (a, "--new-key") == 0 && more)
+            new_key = argv[++i];
+        else if (strcmp (a, "--grace") == 0 && more)
+            grace = number_arg ("--grace", argv[++i], 1, INT64_C (400) * 365 * 86400);
         else if (strcmp (a, "--timeout") == 0 && more) {
             timeout = atoi (argv[++i]);
             if (timeout < 1 || timeout > 600000)
@@ -939,6 +1002,10 @@ main (int argc, char **argv)
         keys_load (&k, keys_path);
         rc = run_linger (&k, pos[0], pos[1], value ? value : "linger.fake-peer.example",
                          wait_file, timeout);
+    }
+    else if (strcmp (cmd, "rotate") == 0 && npos == 2 && new_key && grace && expect) {
+        keys_load (&k, keys_path);
+        rc = run_rotate (&k, pos[0], pos[1], new_key, grace, expect, timeout);
     }
     else
         usage ();

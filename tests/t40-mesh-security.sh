@@ -312,4 +312,50 @@ b_reload () {
     stop_node "$e_pid"; ok $? "e stops cleanly"
 }
 
+# --- A partner's key rotation, within bounds -----------------------------
+block rotate 'a ROTATE past 365 days, or to a key another peer or this node uses, is refused'
+b_rotate () {
+    diag "SPEC.md: ROTATE and ROTATED, Security considerations / Key rotation"
+    new_node rx && start_node rx; ok $? "a node is initialised and starts"
+    rx_pid=$NODE_PID
+    rx_ep=$(card_field rx 5)
+    rx_curve=$(card_field rx 4)
+    fake card --name eve --keys "$T/eve.keys" >"$T/eve.card" \
+        && fake card --name zoe --keys "$T/zoe.keys" >"$T/zoe.card" \
+        && fake card --name eve --keys "$T/eve-next.keys" >"$T/eve-next.card" \
+        && im rx peer add "$(cat "$T/eve.card")" >/dev/null \
+        && im rx peer add "$(cat "$T/zoe.card")" >/dev/null
+    ok $? "two fake partners, eve and zoe, are on its trust list"
+    zoe_curve=$(awk '{ print $4 }' "$T/zoe.card")
+    next_curve=$(awk '{ print $4 }' "$T/eve-next.card")
+    rotate () {  # rotate NEW-KEY-HEX GRACE EXPECT
+        fake rotate "$rx_ep" "$rx_curve" --keys "$T/eve.keys" --new-key "$1" --grace "$2" \
+            --expect "$3" --timeout "$4" >"$T/rotate.out" 2>&1
+        rc=$?
+        diag "rotate: $(cat "$T/rotate.out")"
+        return $rc
+    }
+    before=$(peer_count rx eve protocol)
+    rotate "$zoe_curve" 3600 refused 3000; ok $? "a rotation to zoe's key is not answered"
+    wait_for 30 grep -q "key rotation from eve refused: its new key is one zoe uses or used" \
+        "$T/rx.log"
+    ok $? "and is logged, naming zoe"
+    rotate "$rx_curve" 3600 refused 3000; ok $? "a rotation to the node's own key is not answered"
+    wait_for 30 grep -q "key rotation from eve refused: its new key is one this node uses" \
+        "$T/rx.log"
+    ok $? "and is logged"
+    rotate "$next_curve" $((366 * 86400)) refused 3000
+    ok $? "a rotation whose old key would work for 366 days is not answered"
+    wait_for 30 grep -q "key rotation from eve refused: rotation: a grace period of 366 days" \
+        "$T/rx.log"
+    ok $? "and is logged with the limit"
+    after=$(peer_count rx eve protocol)
+    [ "$after" -ge $((before + 3)) ]; ok $? "the three are counted against eve ($before -> $after)"
+    grep -q "$(awk '{ print $4 }' "$T/eve.card")" "$T/rx/intelmesh.conf"
+    ok $? "eve's card still holds her key"
+    rotate "$next_curve" 60 acked 15000; ok $? "a rotation to a key of her own, for 60 s, is answered"
+    wait_for 30 grep -q "$next_curve" "$T/rx/intelmesh.conf"; ok $? "and her new key is written down"
+    stop_node "$rx_pid"; ok $? "the node stops cleanly"
+}
+
 run_blocks "$@"

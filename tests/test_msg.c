@@ -1559,6 +1559,33 @@ test_rotation (void)
             && errno == EPERM && strstr (why, "signature"),
         "rotation_verify refuses a statement claimed for another node");
 
+    /* The grace period is at most IM_ROTATION_GRACE_MAX (365 days), signed or not. */
+    const struct {
+        int64_t grace;
+        int good;
+    } graces[] = {
+        { 1, 1 },
+        { IM_ROTATION_GRACE_MAX, 1 },
+        { IM_ROTATION_GRACE_MAX + 1, 0 },
+        { INT64_C (253402300799) - 1800000000, 0 }, /* until 9999-12-31 */
+    };
+    for (size_t i = 0; i < sizeof graces / sizeof graces[0]; i++) {
+        im_rotation_t g = r;
+        g.until = g.issued + graces[i].grace;
+        uint8_t gst[IM_ROTATION_SIZE];
+        errno = 0;
+        int rc = im_rotation_sign (&g, sk, gst) == 0
+                     ? im_rotation_verify (gst, sizeof gst, &back, why, sizeof why)
+                     : -2;
+        if (graces[i].good)
+            ok (rc == 0, "rotation_verify takes a grace period of %lld s",
+                (long long)graces[i].grace);
+        else
+            ok (rc == -1 && errno == EBADMSG && strstr (why, "over the limit of 365"),
+                "rotation_verify refuses a grace period of %lld s (over 365 days)",
+                (long long)graces[i].grace);
+    }
+
     /* The messages. */
     uint8_t wire[512];
     size_t len;
