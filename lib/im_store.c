@@ -350,9 +350,10 @@ im_store_version (im_store_t *self, const uint8_t *origin, const uint8_t *id,
     int rc;
     if (store_read_record (self, origin, id, &v, &rc))
         return -1;
-    /* The version sits right after the magic, origin and id. */
-    size_t at = 4 + IM_STORE_KEY_SIZE;
-    *version = rc == 0 && v.mv_size >= at + 8 ? get_u64 ((uint8_t *)v.mv_data + at) : 0;
+    /* The record's head is read by its codec, not at a byte offset. */
+    im_record_head_t head;
+    *version
+        = rc == 0 && im_record_peek (v.mv_data, v.mv_size, &head) == 0 ? head.version : 0;
     store_reader_end (self);
     return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_error (rc, "reading", NULL, 0);
 }
