@@ -36,15 +36,6 @@ im_types_bounded_len (const char *s, size_t max)
     return n;
 }
 
-/* True for code points that must not reach a terminal or log line raw:
- * C0 and C1 controls, DEL, bidirectional overrides and line separators. */
-static int
-unsafe_code_point (uint32_t cp)
-{
-    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x200e || cp == 0x200f
-           || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
 const char *
 im_types_quote (const char *value, char *q)
 {
@@ -62,7 +53,7 @@ im_types_quote (const char *value, char *q)
         }
         if (i + len > QUOTE_MAX)
             break;
-        if (unsafe_code_point (cp))
+        if (im_utf8_unsafe (cp))
             q[o++] = '?';
         else {
             memcpy (q + o, s + i, len);

@@ -17,6 +17,12 @@ int im_fail (int code, char *err, size_t errsz, const char *fmt, ...)
  * sequence, a surrogate or a code point past U+10FFFF. */
 size_t im_utf8_decode (const unsigned char *s, size_t n, uint32_t *cp);
 
+/* Returns 1 when code point CP must not reach a terminal as it is, else 0:
+ * C0 and C1 controls, DEL, and the characters that change how the text
+ * around them reads or that cannot be seen (U+061C, U+200B-U+200F,
+ * U+2028-U+202E, U+2060-U+2069, U+FEFF). */
+int im_utf8_unsafe (uint32_t cp);
+
 /* Returns 1 when S (LEN bytes) is well-formed UTF-8 without NUL, else 0. */
 int im_utf8_valid (const char *s, size_t len);
 

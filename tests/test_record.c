@@ -2074,6 +2074,18 @@ test_utf8 (void)
             "UTF-8 check reads only the length it is given");
     cmp_ok (im_utf8_valid ("\xf0\x9f\x98\x80", 3), "==", 0,
             "UTF-8 check refuses U+1F600 cut to three bytes by its length");
+
+    /* What must not reach a terminal as it is, and what may. */
+    static const uint32_t unsafe[]
+        = { 0x00,   0x1b,   0x7f,   0x85,   0x9f,   0x061c, 0x200b,
+            0x200e, 0x2028, 0x202e, 0x2060, 0x2066, 0xfeff };
+    static const uint32_t safe[]
+        = { 0x20, 'a', '~', 0xa0, 0xe9, 0x0627, 0x200a, 0x2030, 0x206a, 0xfefe, 0x1f600 };
+    for (size_t i = 0; i < sizeof unsafe / sizeof unsafe[0]; i++)
+        ok (im_utf8_unsafe (unsafe[i]), "U+%04X is unsafe to show as it is",
+            (unsigned)unsafe[i]);
+    for (size_t i = 0; i < sizeof safe / sizeof safe[0]; i++)
+        ok (!im_utf8_unsafe (safe[i]), "U+%04X is shown as it is", (unsigned)safe[i]);
 }
 
 static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fields, "

@@ -260,15 +260,6 @@ cli_print_json (json_t *obj)
     }
 }
 
-/* Code points that change how the text around them reads, or hide. */
-static int
-hidden_code_point (uint32_t cp)
-{
-    return cp == 0x061c || (cp >= 0x200b && cp <= 0x200f)
-           || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2069)
-           || cp == 0xfeff || (cp >= 0x80 && cp <= 0x9f);
-}
-
 const char *
 cli_safe (const char *s, char *buf, size_t bufsz)
 {
@@ -284,11 +275,11 @@ cli_safe (const char *s, char *buf, size_t bufsz)
         char piece[16];
         uint32_t cp = 0;
         size_t len = im_utf8_decode (u + i, n - i, &cp);
-        if (len == 0 || cp < 0x20 || cp == 0x7f) {
+        if (len == 0 || cp < 0x20 || cp == 0x7f) { /* a byte of its own */
             snprintf (piece, sizeof piece, "\\x%02X", u[i]);
             len = 1;
         }
-        else if (hidden_code_point (cp))
+        else if (im_utf8_unsafe (cp))
             snprintf (piece, sizeof piece, "\\u{%04X}", (unsigned)cp);
         else if (cp == '\\')
             snprintf (piece, sizeof piece, "\\\\");
