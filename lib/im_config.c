@@ -27,6 +27,7 @@ config_defaults (im_config_t *cfg)
     snprintf (cfg->pub_endpoint, sizeof cfg->pub_endpoint, "%s", IM_DEFAULT_PUB);
     cfg->heartbeat = 5;
     cfg->key_grace = IM_KEY_GRACE_DEFAULT;
+    cfg->anti_entropy = IM_ANTI_ENTROPY_DEFAULT;
     cfg->map_size = (size_t)1 << 30;
 }
 
@@ -35,6 +36,7 @@ static const char *known_settings[] = { "node",
                                         "node/name",
                                         "node/listen",
                                         "node/bind",
+                                        "node/anti-entropy",
                                         "pub",
                                         "pub/endpoint",
                                         "pub/heartbeat",
@@ -525,6 +527,18 @@ load_settings (load_t *ld)
                             v);
         else
             cfg->key_grace = grace;
+    }
+    if (rc == 0 && (v = zconfig_get (root, "node/anti-entropy", NULL))) {
+        int64_t every = 0;
+        if (im_time_duration (v, &every) || every < IM_ANTI_ENTROPY_MIN
+            || every > IM_ANTI_ENTROPY_MAX)
+            rc = fail_path (
+                ld, "node/anti-entropy", EINVAL,
+                "node/anti-entropy '%s' is not a duration from 1s to 1d (like "
+                "10m)",
+                v);
+        else
+            cfg->anti_entropy = every;
     }
     long long hb = cfg->heartbeat, map = (long long)cfg->map_size, sl = cfg->syslog;
     if (rc == 0)

@@ -17,7 +17,10 @@
 #define IM_DEFAULT_PUB "tcp://127.0.0.1:7651"
 #define IM_DEFAULT_LISTEN_PORT 7650
 #define IM_KEY_GRACE_DEFAULT (7 * 86400)
-#define IM_KEY_GRACE_MIN 5                     /* seconds */
+#define IM_KEY_GRACE_MIN 5          /* seconds */
+#define IM_ANTI_ENTROPY_DEFAULT 600 /* seconds between anti-entropy passes */
+#define IM_ANTI_ENTROPY_MIN 1
+#define IM_ANTI_ENTROPY_MAX 86400
 #define IM_KEY_GRACE_MAX IM_ROTATION_GRACE_MAX /* what a partner accepts */
 
 #define IM_PEERS_MAX 128
@@ -58,6 +61,7 @@ typedef struct {
     char pub_misp_endpoint[IM_ENDPOINT_MAX]; /* a second PUB, MISP's format; "" none */
     char warninglists[IM_PATH_MAX];          /* MISP warninglists directory; "" none */
     int64_t key_grace;                       /* seconds an old CURVE key still works */
+    int64_t anti_entropy;                    /* seconds between anti-entropy passes */
     size_t npeers;                           /* the trust list */
     im_peer_conf_t peers[IM_PEERS_MAX];
     size_t npolicies; /* named outbound policies; `default`

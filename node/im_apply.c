@@ -125,25 +125,28 @@ store (im_mesh_t *self, peer_t *p, size_t n, uint64_t cursor, int found)
                                              err, sizeof err)
                        : im_store_put_batch_cursor (self->store, self->items, n,
                                                     self->results, p->card.node, cursor,
-                                                    p->pending, p->npending,
-                                                    zclock_mono (), err, sizeof err);
+                                                    NULL, 0, 0, err, sizeof err);
     if (stored < 0) {
         zsys_error ("mesh: cannot store records from %s: %s", p->card.name, err);
         return; /* the cursor did not move: the next pull asks again */
     }
-    if (!found)
-        p->npending = 0; /* written with the batch, before its cursor */
     p->cursor = cursor;
     if (cursor > p->their_seq)
         p->their_seq = cursor;
-    for (size_t i = 0; i < n; i++)
+    int fetched[IM_MSG_CREDIT_MAX];
+    for (size_t i = 0; i < n; i++) {
+        fetched[i] = found && self->results[i] != IM_STORE_STALE
+                     && self->results[i] != IM_STORE_CLOSER;
         if (self->results[i] != IM_STORE_STALE && self->results[i] != IM_STORE_CLOSER) {
             p->received++;
             mesh_note_eager (self, p, &self->recs[i]);
             if (self->stored)
                 self->stored (&self->recs[i], self->arg);
         }
-    if (!found)
+    }
+    if (found)
+        mesh_found_done (self, p, fetched, n);
+    else
         peer_send_pull (self, p);
     mesh_send_have (self, p, n);
     if (stored > 0 && !self->relay_at)
@@ -174,16 +177,25 @@ mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
     }
     if (!found && p->in.rate)
         p->tokens -= (double)msg->count;
-    for (size_t i = 0; i < msg->count; i++)
+    for (size_t i = 0; i < msg->count; i++) {
+        if (found && !mesh_found_take (p, &msg->entries[i])) {
+            /* Not asked for, or brought twice: refused unread. */
+            p->refused[REFUSE_PROTOCOL]++;
+            continue;
+        }
         n += take (self, p, &msg->entries[i], n, &rf);
+    }
     warn_refusals (p, &rf);
     uint64_t cursor = msg->cursor > p->cursor ? msg->cursor : p->cursor;
     if (found || stale)
         cursor = p->cursor; /* an answer to FETCH, or to a pull sent before
                                the cursor was moved back, moves no cursor */
     if (n == 0 && cursor == p->cursor) {
-        if (!found)
-            peer_send_pull (self, p); /* an empty answer: nothing to write */
+        /* Nothing to write. */
+        if (found)
+            mesh_found_done (self, p, NULL, 0);
+        else
+            peer_send_pull (self, p);
         return;
     }
     store (self, p, n, cursor, found);

@@ -121,14 +121,11 @@ mesh_handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                 != 0
             || im_record_decode_stored (at, len, &self->recs[0]) != 0)
             continue;
-        /* Only records that travel without a limit are sent as notes, so
-         * only those are fetched. */
         im_store_change_t c = { .rec = &self->recs[0], .hops = 0 };
         if (im_store_held (self->store, key, key + IM_NODE_ID_SIZE, &c.hops, c.from) != 0
             && errno != ENOENT)
             continue;
-        if (self->recs[0].reach != IM_REACH_UNLIMITED
-            || !mesh_shareable (self, &c, p, NULL, 0))
+        if (!mesh_shareable (self, &c, p, NULL, 0))
             continue;
         /* Move the bytes to sit right under what is staged already. */
         uint8_t *dst = self->buf + IM_MSG_MAX - (bytes - IM_MSG_RECORDS_HEADER) - len;
@@ -171,25 +168,322 @@ mesh_note_eager (im_mesh_t *self, peer_t *from, const im_record_t *rec)
     self->lazy_dirty = 1;
 }
 
+/* --- Wanted keys: per peer, bounded, in memory ------------------------- */
+
+static uint64_t
+key_version (const uint8_t *key)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | key[IM_NODE_ID_SIZE + IM_ID_SIZE + i];
+    return v;
+}
+
+/* Whether this node holds the record of KEY at its version or a newer one. */
+static int
+held (im_mesh_t *self, const uint8_t *key)
+{
+    uint64_t version = 0;
+    return im_store_version (self->store, key, key + IM_NODE_ID_SIZE, &version) == 0
+           && version >= key_version (key);
+}
+
+/* Room for the notes of one more answer from P: its pulls and SYNCs wait
+ * until there is (the notes of an answer are never dropped for want of it). */
+int
+peer_want_room (const peer_t *p)
+{
+    return p->nwants + IM_MSG_CREDIT_MAX <= WANT_MAX;
+}
+
+/* Notes the N keys at KEYS, which P says it holds, as wanted from P when
+ * they are not held here: fetched from P at DUE unless they arrive first. A
+ * full ring drops the rest (counted); the next anti-entropy walk with P,
+ * brought forward, finds them again. */
+static void
+want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due)
+{
+    size_t dropped = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *key = keys + i * IM_MSG_HAVE_KEY;
+        if (held (self, key))
+            continue;
+        if (p->nwants >= WANT_MAX) {
+            dropped++;
+            continue;
+        }
+        want_t *w = &p->wants[(p->whead + p->nwants++) % WANT_MAX];
+        memcpy (w->key, key, IM_MSG_HAVE_KEY);
+        w->due = due;
+    }
+    if (dropped) {
+        p->notes_dropped += dropped;
+        if (!p->sync_out)
+            p->sync_at = zclock_mono ();
+    }
+}
+
 /* HAVE: it holds these: never send them to it; and what we lack of them
- * is noted, durably, to be fetched if no one brings it. */
+ * is wanted from it, fetched if no one brings it in WANT_GRACE_MS. */
 void
 mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
 {
     for (size_t i = 0; i < msg->count; i++)
         peer_holds_add (p, msg->have + i * IM_MSG_HAVE_KEY);
-    if (p->npending + msg->count > PENDING_MAX) {
-        /* Written now rather than with the next batch from it. */
-        if (im_store_want (self->store, p->pending, p->npending, p->card.node,
-                           zclock_mono ())
-            < 0)
-            zsys_error ("mesh: cannot note what %s holds: %s", p->card.name,
-                        strerror (errno));
-        p->npending = 0;
+    want_add (self, p, msg->have, msg->count, zclock_mono () + WANT_GRACE_MS);
+}
+
+static int
+cmp_key (const void *a, const void *b)
+{
+    return memcmp (a, b, IM_MSG_HAVE_KEY);
+}
+
+/* Sends P a FETCH for its wanted keys now due (within its rate), unless one
+ * is out already. */
+static void
+fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
+{
+    zsock_t *sock;
+    zframe_t *route;
+    if (p->nfetching) {
+        if (now - p->fetch_at < FETCH_LOST_MS)
+            return;
+        p->nfetching = 0; /* lost, or ignored: what it asked for is given up */
     }
-    memcpy (p->pending + p->npending * IM_MSG_HAVE_KEY, msg->have,
-            msg->count * IM_MSG_HAVE_KEY);
-    p->npending += msg->count;
+    if (!p->nwants || p->wants[p->whead].due > now || !peer_connected (p)
+        || peer_pull_link (p, self->router, &sock, &route))
+        return;
+    size_t credit = peer_credit (p, now);
+    size_t n = 0;
+    while (p->nwants && n < credit && p->wants[p->whead].due <= now) {
+        const uint8_t *key = p->wants[p->whead].key;
+        p->whead = (p->whead + 1) % WANT_MAX;
+        p->nwants--;
+        if (!held (self, key))
+            memcpy (p->fetching + n++ * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY);
+    }
+    if (n == 0)
+        return;
+    /* Sorted, without repeats: FOUND's entries are looked up in it. */
+    qsort (p->fetching, n, IM_MSG_HAVE_KEY, cmp_key);
+    size_t m = 1;
+    for (size_t i = 1; i < n; i++)
+        if (memcmp (p->fetching + i * IM_MSG_HAVE_KEY,
+                    p->fetching + (m - 1) * IM_MSG_HAVE_KEY, IM_MSG_HAVE_KEY))
+            memmove (p->fetching + m++ * IM_MSG_HAVE_KEY,
+                     p->fetching + i * IM_MSG_HAVE_KEY, IM_MSG_HAVE_KEY);
+    im_msg_t fetch = { .id = IM_MSG_FETCH, .count = m, .have = p->fetching };
+    if (mesh_send (self, sock, route, &fetch) != 0)
+        return;
+    memset (p->fetching_taken, 0, m);
+    p->nfetching = m;
+    p->fetch_at = now;
+    if (p->in.rate)
+        p->tokens -= (double)m; /* FOUND is counted against the rate here */
+}
+
+/* Whether entry E of a FOUND from P is one it was asked for, and not
+ * brought already in this answer. */
+int
+mesh_found_take (peer_t *p, const im_msg_entry_t *e)
+{
+    im_record_head_t head;
+    if (im_record_peek (e->record, e->len, &head) != 0)
+        return 0;
+    uint8_t key[IM_MSG_HAVE_KEY];
+    memcpy (key, head.origin, IM_NODE_ID_SIZE);
+    memcpy (key + IM_NODE_ID_SIZE, head.id, IM_ID_SIZE);
+    for (int i = 0; i < 8; i++)
+        key[IM_NODE_ID_SIZE + IM_ID_SIZE + i] = (uint8_t)(head.version >> (56 - 8 * i));
+    const uint8_t *at
+        = bsearch (key, p->fetching, p->nfetching, IM_MSG_HAVE_KEY, cmp_key);
+    if (!at)
+        return 0;
+    size_t i = (size_t)(at - p->fetching) / IM_MSG_HAVE_KEY;
+    if (p->fetching_taken[i])
+        return 0;
+    p->fetching_taken[i] = 1;
+    return 1;
+}
+
+/* After P's FOUND: the FETCH is answered (what it did not bring, it does not
+ * hold or may not send us), and each origin whose records it brought here
+ * first comes from it in full from now on: the peer that should have
+ * brought them did not, in WANT_GRACE_MS (Plumtree's GRAFT and PRUNE). The
+ * first N records of the batch are FETCHED[i] when stored as new. */
+void
+mesh_found_done (im_mesh_t *self, peer_t *p, const int *fetched, size_t n)
+{
+    p->nfetching = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!fetched[i])
+            continue;
+        p->fetched++;
+        char origin[65];
+        sodium_bin2hex (origin, sizeof origin, self->recs[i].origin, IM_NODE_ID_SIZE);
+        const char *eager = zhashx_lookup (self->eager, origin);
+        if (!eager || strcmp (eager, p->card.name) == 0)
+            continue;
+        zsys_warning ("mesh: %s did not bring a record of %.16s... that %s noted; "
+                      "taking that origin's records from %s in full",
+                      eager, origin, p->card.name, p->card.name);
+        zhashx_update (self->eager, origin, strdup (p->card.name));
+        self->lazy_dirty = 1;
+    }
+    fetch_due (self, p, zclock_mono ());
+}
+
+/* --- Anti-entropy: SYNC and KEYS ---------------------------------------- */
+
+typedef struct {
+    im_mesh_t *self;
+    peer_t *peer;
+    size_t n;
+} sync_walk_t;
+
+static int
+sync_fn (const im_store_change_t *c, void *arg)
+{
+    sync_walk_t *w = arg;
+    if (mesh_shareable (w->self, c, w->peer, NULL, 0))
+        mesh_record_key (c->rec, w->self->keys + w->n++ * IM_MSG_HAVE_KEY);
+    return 0;
+}
+
+/* SYNC: the keys of the records after its cursor that may go to it, as
+ * held now. A walk stops at CREDIT keys or SCAN_MAX changes read. */
+void
+mesh_handle_sync (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+                  const im_msg_t *msg)
+{
+    sync_walk_t w = { self, p, 0 };
+    uint64_t last = msg->cursor;
+    if (im_store_feed (self->store, msg->cursor, msg->credit, SCAN_MAX, sync_fn, &w,
+                       &last)
+        < 0) {
+        zsys_error ("mesh: reading the change log for %s: %s", p->card.name,
+                    strerror (errno));
+        return;
+    }
+    mesh_charge (p, (double)(last - msg->cursor) / QUOTA_SCAN);
+    im_store_stats_t st;
+    im_store_stats (self->store, &st);
+    im_msg_t keys = { .id = IM_MSG_KEYS,
+                      .cursor = last,
+                      .more = last < st.last_seq,
+                      .count = w.n,
+                      .have = w.n ? self->keys : NULL };
+    mesh_send (self, sock, route, &keys);
+}
+
+/* KEYS: the answer to our SYNC. What we lack of them is fetched at once. */
+void
+mesh_handle_keys (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
+{
+    int64_t now = zclock_mono ();
+    if (!p->sync_out) {
+        p->refused[REFUSE_PROTOCOL]++; /* nothing was asked */
+        return;
+    }
+    p->sync_out = 0;
+    for (size_t i = 0; i < msg->count; i++)
+        peer_holds_add (p, msg->have + i * IM_MSG_HAVE_KEY);
+    want_add (self, p, msg->have, msg->count, now);
+    if (msg->more && msg->cursor > p->sync_cursor) {
+        p->sync_cursor = msg->cursor;
+        p->sync_at = now; /* the walk goes on when there is room */
+        return;
+    }
+    /* The walk is done (or the peer's answer went nowhere): again later. */
+    p->sync_cursor = 0;
+    p->sync_at = now + self->anti_entropy;
+    p->syncs++;
+}
+
+/* Sends P the next SYNC of its walk when one is due and its wanted ring has
+ * room for the answer. */
+static void
+sync_due (im_mesh_t *self, peer_t *p, int64_t now)
+{
+    zsock_t *sock;
+    zframe_t *route;
+    if (p->sync_out && now - p->sync_out >= SYNC_LOST_MS)
+        p->sync_out = 0; /* lost: asked again */
+    if (p->sync_out || now < p->sync_at || !peer_want_room (p) || !peer_connected (p)
+        || peer_pull_link (p, self->router, &sock, &route))
+        return;
+    im_msg_t sync
+        = { .id = IM_MSG_SYNC, .cursor = p->sync_cursor, .credit = IM_MSG_CREDIT_MAX };
+    if (mesh_send (self, sock, route, &sync) == 0)
+        p->sync_out = now;
+}
+
+/* --- Quotas -------------------------------------------------------------- */
+
+/* What a request costs P's bucket up front, in units of about a millisecond
+ * of work: a walk of the change log (PULL, SYNC; what was read is charged
+ * after, see mesh_charge), look-ups by key (HAVE, FETCH). Answers to our own
+ * requests (RECORDS, FOUND, KEYS) are bounded by what we asked, and free. */
+static double
+request_cost (const im_msg_t *msg)
+{
+    switch (msg->id) {
+    case IM_MSG_PULL:
+    case IM_MSG_SYNC: return 1;
+    case IM_MSG_HAVE: return 0.05 + (double)msg->count / 1000;
+    case IM_MSG_FETCH: return 0.05 + (double)msg->count / 200;
+    default: return 0;
+    }
+}
+
+/* Fills P's bucket for the time gone by. */
+static void
+quota_refill (peer_t *p, int64_t now)
+{
+    p->quota += (double)(now - p->quota_at) * QUOTA_RATE / 1000.0;
+    if (p->quota > QUOTA_BURST)
+        p->quota = QUOTA_BURST;
+    p->quota_at = now;
+}
+
+void
+mesh_charge (peer_t *p, double cost)
+{
+    p->quota -= cost;
+}
+
+int
+mesh_quota_left (peer_t *p)
+{
+    quota_refill (p, zclock_mono ());
+    return p->quota >= 1;
+}
+
+/* Charges P's bucket for MSG. Returns 0, or -1 when P is over its quota: the
+ * message is dropped unread (a PULL waits instead), counted and, once in a
+ * while, logged. */
+int
+mesh_quota (peer_t *p, const im_msg_t *msg)
+{
+    double cost = request_cost (msg);
+    if (cost == 0)
+        return 0;
+    int64_t now = zclock_mono ();
+    quota_refill (p, now);
+    if (p->quota >= cost) {
+        p->quota -= cost;
+        return 0;
+    }
+    p->refused[REFUSE_QUOTA]++;
+    if (now - p->quota_warned >= QUOTA_WARN_MS) {
+        p->quota_warned = now;
+        zsys_warning ("mesh: %s sends more requests than its quota allows (%.0f units "
+                      "a second): %llu held back so far",
+                      p->card.name, QUOTA_RATE,
+                      (unsigned long long)p->refused[REFUSE_QUOTA]);
+    }
+    return -1;
 }
 
 /* LAZY: the origins it gets from another peer. */
@@ -199,48 +493,6 @@ mesh_handle_lazy (peer_t *p, const im_msg_t *msg)
     memcpy (p->lazy, msg->have, msg->count * IM_NODE_ID_SIZE);
     p->nlazy = msg->count;
     qsort (p->lazy, p->nlazy, IM_NODE_ID_SIZE, mesh_cmp_node_id);
-}
-
-/* Gathers the wanted keys due for a fetch, by the peer that noted them. */
-typedef struct {
-    im_mesh_t *self;
-    int64_t now;
-    size_t given_up;
-} want_walk_t;
-
-static int
-want_fn (const uint8_t *key, const uint8_t *node, int64_t noted, void *arg)
-{
-    want_walk_t *w = arg;
-    im_mesh_t *self = w->self;
-    if (w->now - noted > 60000) {
-        /* No peer brought it in a minute: it is no longer held anywhere we
-         * can reach, or may not come here. */
-        im_store_unwant (self->store, key);
-        w->given_up++;
-        return 0;
-    }
-    /* First the peer that noted it; when that one has not brought it
-     * (it may not send it to us, or we may not take it from it), each round
-     * asks the next connected peer that said it holds it. */
-    peer_t *holders[IM_PEERS_MAX + 1];
-    size_t n = 0;
-    for (peer_t *p = zlistx_first (self->peers); p && n < IM_PEERS_MAX;
-         p = zlistx_next (self->peers))
-        if (memcmp (p->card.node, node, IM_NODE_ID_SIZE) == 0)
-            holders[n++] = p;
-    for (peer_t *p = zlistx_first (self->peers); p && n < IM_PEERS_MAX;
-         p = zlistx_next (self->peers))
-        if (memcmp (p->card.node, node, IM_NODE_ID_SIZE) != 0 && peer_connected (p)
-            && peer_holds_has (p, key))
-            holders[n++] = p;
-    if (n == 0)
-        return 0;
-    int64_t late = w->now - noted - WANT_GRACE_MS;
-    peer_t *p = holders[late > 0 ? (size_t)(late / FETCH_EVERY_MS) % n : 0];
-    if (p->nwant < IM_MSG_CREDIT_MAX)
-        memcpy (p->want + p->nwant++ * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY);
-    return 0;
 }
 
 /* Tells each connected peer which origins it need not send us in full. */
@@ -281,8 +533,8 @@ send_lazy (im_mesh_t *self)
     }
 }
 
-/* LAZY lists when the eager choices changed, and FETCH for what was noted
- * and not brought. */
+/* LAZY lists when the eager choices changed; FETCH for what was noted and
+ * not brought; the anti-entropy walks. */
 void
 mesh_gossip_tick (im_mesh_t *self, int64_t now)
 {
@@ -291,26 +543,8 @@ mesh_gossip_tick (im_mesh_t *self, int64_t now)
         self->lazy_at = now;
         send_lazy (self);
     }
-    if (now - self->want_at < FETCH_EVERY_MS)
-        return;
-    self->want_at = now;
-    want_walk_t w = { self, now, 0 };
-    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
-        p->nwant = 0;
-    im_store_wanted (self->store, now - WANT_GRACE_MS, 4 * IM_MSG_CREDIT_MAX, want_fn,
-                     &w);
-    if (w.given_up)
-        zsys_warning ("mesh: %zu record(s) noted by peers never arrived in a minute; "
-                      "no longer asked for",
-                      w.given_up);
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
-        zsock_t *sock;
-        zframe_t *route;
-        if (!p->nwant || !peer_connected (p)
-            || peer_pull_link (p, self->router, &sock, &route))
-            continue;
-        im_msg_t fetch = { .id = IM_MSG_FETCH, .count = p->nwant, .have = p->want };
-        if (mesh_send (self, sock, route, &fetch) == 0)
-            p->fetch_at = now;
+        fetch_due (self, p, now);
+        sync_due (self, p, now);
     }
 }

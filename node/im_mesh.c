@@ -20,7 +20,7 @@
 
 const char *const im_mesh_refuse_names[REFUSE_COUNT]
     = { "malformed",        "bad signature",  "own origin", "expired",
-        "policy violation", "inbound policy", "protocol" };
+        "policy violation", "inbound policy", "protocol",   "over quota" };
 
 /* --- Messages ---------------------------------------------------------- */
 
@@ -127,16 +127,34 @@ handle_ping (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_
 static void
 dispatch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_t *msg)
 {
+    if (mesh_quota (p, msg) != 0) {
+        /* Over its quota: dropped, counted; a pull waits, and is answered
+         * when the peer's bucket allows. */
+        if (msg->id == IM_MSG_PULL) {
+            mesh_handle_pull (self, p, sock, route, msg, 0);
+            self->relay_at = zclock_mono () + 100;
+        }
+        return;
+    }
     switch (msg->id) {
-    case IM_MSG_PULL: mesh_handle_pull (self, p, sock, route, msg); break;
+    case IM_MSG_PULL: mesh_handle_pull (self, p, sock, route, msg, 1); break;
     case IM_MSG_ROTATE: mesh_handle_rotate (self, p, sock, route, msg); break;
     case IM_MSG_ROTATED: mesh_handle_rotated (self, p, msg); break;
     case IM_MSG_HAVE: mesh_handle_have (self, p, msg); break;
     case IM_MSG_LAZY: mesh_handle_lazy (p, msg); break;
     case IM_MSG_FETCH: mesh_handle_fetch (self, p, sock, route, msg); break;
+    case IM_MSG_SYNC: mesh_handle_sync (self, p, sock, route, msg); break;
+    case IM_MSG_KEYS: mesh_handle_keys (self, p, msg); break;
     case IM_MSG_FOUND:
-        if (!p->fetch_at || zclock_mono () - p->fetch_at > 30000) {
-            p->refused[REFUSE_PROTOCOL]++; /* nothing was asked */
+        if (!p->nfetching || msg->count > p->nfetching) {
+            /* Nothing was asked, or more than was asked: refused unread. */
+            p->refused[REFUSE_PROTOCOL]++;
+            if (zclock_mono () - p->found_warned >= QUOTA_WARN_MS) {
+                p->found_warned = zclock_mono ();
+                zsys_warning ("mesh: %s sent %zu records that were not asked for: "
+                              "refused",
+                              p->card.name, msg->count);
+            }
             break;
         }
         mesh_handle_records (self, p, msg);
@@ -398,6 +416,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     self->session |= 1; /* never 0, which means unknown */
     snprintf (self->name, sizeof self->name, "%s", config->name);
     snprintf (self->bind, sizeof self->bind, "%s", config->bind);
+    self->anti_entropy = config->anti_entropy * 1000;
     self->peers = zlistx_new ();
     self->msg = malloc (sizeof *self->msg);
     self->buf = malloc (IM_MSG_MAX);
@@ -611,6 +630,12 @@ im_mesh_peers (im_mesh_t *self)
             "lag_out", (json_int_t)(st.last_seq > p->acked ? st.last_seq - p->acked : 0),
             "sent", (json_int_t)p->sent, "received", (json_int_t)p->received, "known",
             (json_int_t)p->known, "refused", refusals_of (p->refused));
+        if (o)
+            json_object_update_missing_new (
+                o, json_pack ("{s:I, s:I, s:I, s:I}", "wanted", (json_int_t)p->nwants,
+                              "notes_dropped", (json_int_t)p->notes_dropped, "fetched",
+                              (json_int_t)p->fetched, "anti_entropy_walks",
+                              (json_int_t)p->syncs));
         if (o)
             json_array_append_new (list, o);
     }

@@ -33,11 +33,22 @@
 #define HOLDS_SLOTS 16384    /* keys remembered per peer from its HAVE notes */
 #define LAZY_EVERY_MS 300    /* LAZY lists are sent again at most this often */
 #define WANT_GRACE_MS 3000   /* a noted record not arrived by then is fetched */
-#define FETCH_EVERY_MS 2000  /* a peer gets at most one FETCH this often */
 #define ROTATE_EVERY_MS 2000 /* ROTATE is sent again until answered */
-#define PENDING_MAX                                                                      \
-    (8 * IM_MSG_CREDIT_MAX) /* keys heard of, kept until the next                        \
-                                batch from that peer is written */
+#define WANT_MAX                                                                         \
+    (8 * IM_MSG_CREDIT_MAX) /* keys noted per peer, not held here yet: to be             \
+                               fetched from that peer (SPEC, "Wanted keys") */
+#define FETCH_LOST_MS 10000 /* a FETCH unanswered this long is given up */
+#define SYNC_LOST_MS 10000  /* a SYNC unanswered this long is sent again */
+#define QUOTA_RATE 400.0    /* work units a peer's requests may cost a second */
+#define QUOTA_BURST 800.0   /* ... and at once (SPEC, "Quotas") */
+#define QUOTA_SCAN 2000.0   /* changes read for one unit */
+#define QUOTA_WARN_MS 10000 /* one warning this often while a peer is over */
+
+/* One wanted key: what a peer said it holds, and when to fetch it. */
+typedef struct {
+    uint8_t key[IM_MSG_HAVE_KEY];
+    int64_t due; /* monotonic ms */
+} want_t;
 
 /* Why a record from a peer was not stored (counted per peer). */
 enum {
@@ -48,6 +59,7 @@ enum {
     REFUSE_VIOLATION, /* the sender broke the sharing rules (SPEC, "Inbound") */
     REFUSE_INBOUND,   /* our inbound rules for the peer refuse it */
     REFUSE_PROTOCOL,  /* a message that breaks the protocol */
+    REFUSE_QUOTA,     /* a request over the peer's quota (dropped unread) */
     REFUSE_COUNT
 };
 
@@ -83,11 +95,24 @@ struct _im_peer_t {
     uint8_t (*lazy)[IM_NODE_ID_SIZE]; /* origins it gets from another peer:
                                        send it only their keys (sorted) */
     size_t nlazy;
-    int64_t fetch_at; /* when we last sent it a FETCH */
-    uint8_t *want;    /* keys to FETCH from it, IM_MSG_CREDIT_MAX */
-    size_t nwant;
-    uint8_t *pending; /* keys it said it holds, PENDING_MAX */
-    size_t npending;
+    /* Keys it noted that we lack: fetched from it (im_gossip.c). */
+    want_t *wants; /* a ring of WANT_MAX, oldest first */
+    size_t whead, nwants;
+    uint64_t notes_dropped;  /* notes it sent while its ring was full */
+    uint8_t *fetching;       /* the keys of the FETCH out, sorted */
+    uint8_t *fetching_taken; /* which of them FOUND brought */
+    size_t nfetching;        /* 0: no FETCH out */
+    int64_t fetch_at;        /* when that FETCH went */
+    uint64_t fetched;        /* records FOUND brought that were new here */
+    /* Anti-entropy: a walk of the keys of its change log (SYNC, KEYS). */
+    uint64_t sync_cursor; /* where the walk stands */
+    int64_t sync_at;      /* when the next SYNC is due */
+    int64_t sync_out;     /* when the SYNC out went (0: none) */
+    uint64_t syncs;       /* walks finished */
+    /* Its requests' cost, a token bucket (SPEC, "Quotas"). */
+    double quota;
+    int64_t quota_at, quota_warned;
+    int64_t found_warned; /* when a FOUND not asked for was last logged */
     /* Sharing policy. */
     im_policy_t policy;              /* what may go to it */
     im_inbound_t in;                 /* what is taken from it */
@@ -128,7 +153,7 @@ struct _im_mesh_t {
     zhashx_t *eager;          /* origin (hex) -> name of the peer we get it from */
     int lazy_dirty;           /* the eager choices changed: tell the peers */
     int64_t lazy_at;          /* when LAZY lists were last sent */
-    int64_t want_at;          /* when wanted records were last looked at */
+    int64_t anti_entropy;     /* ms between anti-entropy walks with a peer */
     uint8_t *notes;           /* IM_MSG_CREDIT_MAX keys: a serve's notes */
     size_t nnotes;
     uint8_t *keys;     /* IM_MSG_CREDIT_MAX keys for a HAVE */
@@ -173,6 +198,7 @@ void peer_redial (im_mesh_t *self, peer_t *p);
 void peer_redial_unanswered (im_mesh_t *self, peer_t *p);
 int peer_pull_link (peer_t *p, zsock_t *router, zsock_t **sock, zframe_t **route);
 void peer_send_pull (im_mesh_t *self, peer_t *p);
+size_t peer_credit (peer_t *p, int64_t now);
 int mesh_rotating (im_mesh_t *self);
 int mesh_send_in (zsock_t *sock, zframe_t *route, const im_msg_t *msg, uint8_t *buf);
 int mesh_send (im_mesh_t *self, zsock_t *sock, zframe_t *route, const im_msg_t *msg);
@@ -190,6 +216,15 @@ int mesh_cmp_node_id (const void *a, const void *b);
 void mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n);
 void mesh_note_eager (im_mesh_t *self, peer_t *from, const im_record_t *rec);
 void mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg);
+int mesh_found_take (peer_t *p, const im_msg_entry_t *e);
+void mesh_found_done (im_mesh_t *self, peer_t *p, const int *fetched, size_t n);
+void mesh_handle_sync (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+                       const im_msg_t *msg);
+void mesh_handle_keys (im_mesh_t *self, peer_t *p, const im_msg_t *msg);
+int mesh_quota (peer_t *p, const im_msg_t *msg);
+int mesh_quota_left (peer_t *p);
+void mesh_charge (peer_t *p, double cost);
+int peer_want_room (const peer_t *p);
 void mesh_handle_lazy (peer_t *p, const im_msg_t *msg);
 void mesh_handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                         const im_msg_t *msg);
@@ -203,7 +238,7 @@ int mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                 uint64_t cursor, uint16_t credit, int force);
 int mesh_serve_parked (im_mesh_t *self, peer_t *p, int force);
 void mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
-                       const im_msg_t *msg);
+                       const im_msg_t *msg, int serve);
 
 /* --- im_apply.c ---------------------------------------------------------- */
 void mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg);

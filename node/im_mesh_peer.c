@@ -48,8 +48,9 @@ peer_destroy (void **item)
     peer_drop_parked (p);
     free (p->holds);
     free (p->lazy);
-    free (p->want);
-    free (p->pending);
+    free (p->wants);
+    free (p->fetching);
+    free (p->fetching_taken);
     free (p);
     *item = NULL;
 }
@@ -165,6 +166,22 @@ peer_pull_link (peer_t *p, zsock_t *router, zsock_t **sock, zframe_t **route)
     return 0;
 }
 
+/* What P may be asked for now: PULL_CREDIT, or with a rate (the inbound
+ * `rate`), what its token bucket holds: RATE a second, at most RATE (and at
+ * least one record's worth). Both PULL and FETCH draw on it. */
+size_t
+peer_credit (peer_t *p, int64_t now)
+{
+    if (!p->in.rate)
+        return PULL_CREDIT;
+    double cap = p->in.rate > 1 ? p->in.rate : 1;
+    p->tokens += (double)(now - p->tokens_at) * p->in.rate / 1000.0;
+    if (p->tokens > cap)
+        p->tokens = cap;
+    p->tokens_at = now;
+    return p->tokens < 1 ? 0 : p->tokens < PULL_CREDIT ? (size_t)p->tokens : PULL_CREDIT;
+}
+
 void
 peer_send_pull (im_mesh_t *self, peer_t *p)
 {
@@ -173,21 +190,11 @@ peer_send_pull (im_mesh_t *self, peer_t *p)
     if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE)
         || peer_pull_link (p, self->router, &sock, &route))
         return;
-    uint16_t credit = PULL_CREDIT;
-    if (p->in.rate) {
-        /* A token bucket of RATE a second, holding at most RATE (and at
-         * least one record's worth): ask only for what it holds. */
-        int64_t now = zclock_mono ();
-        double cap = p->in.rate > 1 ? p->in.rate : 1;
-        p->tokens += (double)(now - p->tokens_at) * p->in.rate / 1000.0;
-        if (p->tokens > cap)
-            p->tokens = cap;
-        p->tokens_at = now;
-        if (p->tokens < 1)
-            return; /* im_mesh_tick asks again */
-        if (p->tokens < credit)
-            credit = (uint16_t)p->tokens;
-    }
+    /* Without room for the notes of its answer, or tokens, im_mesh_tick
+     * asks again. */
+    uint16_t credit = (uint16_t)peer_credit (p, zclock_mono ());
+    if (credit == 0 || !peer_want_room (p))
+        return;
     im_msg_t *msg = self->msg;
     msg->id = IM_MSG_PULL;
     msg->cursor = p->cursor;
@@ -280,6 +287,8 @@ peer_new_session (peer_t *p, uint64_t session)
     peer_event (p, IM_EV_PULL_LOST);
     p->nlazy = 0;
     memset (p->holds, 0, (size_t)HOLDS_SLOTS * IM_MSG_HAVE_KEY);
+    p->nfetching = 0; /* a FETCH or SYNC out to its old run is not answered */
+    p->sync_out = 0;
 }
 
 peer_t *
@@ -289,13 +298,12 @@ peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf
     if (p
         && (!(p->holds = calloc (HOLDS_SLOTS, IM_MSG_HAVE_KEY))
             || !(p->lazy = calloc (IM_MSG_CREDIT_MAX, IM_NODE_ID_SIZE))
-            || !(p->want = calloc (IM_MSG_CREDIT_MAX, IM_MSG_HAVE_KEY))
-            || !(p->pending = calloc (PENDING_MAX, IM_MSG_HAVE_KEY)))) {
-        free (p->want);
-        free (p->holds);
-        free (p->lazy);
-        free (p);
-        p = NULL;
+            || !(p->wants = calloc (WANT_MAX, sizeof (want_t)))
+            || !(p->fetching = calloc (IM_MSG_CREDIT_MAX, IM_MSG_HAVE_KEY))
+            || !(p->fetching_taken = calloc (IM_MSG_CREDIT_MAX, 1)))) {
+        void *item = p;
+        peer_destroy (&item);
+        return NULL;
     }
     if (!p)
         return NULL;
@@ -311,6 +319,10 @@ peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf
     p->in = conf->in;
     p->tokens = p->in.rate;
     p->tokens_at = zclock_mono ();
+    p->quota = QUOTA_BURST;
+    p->quota_at = p->tokens_at;
+    /* The first anti-entropy walk comes one period after the start. */
+    p->sync_at = p->tokens_at + self->anti_entropy;
     im_store_cursor (self->store, p->card.node, &p->cursor);
     peer_dial (self, p);
     return p;

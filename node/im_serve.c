@@ -212,6 +212,7 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
                     strerror (errno));
         return 0;
     }
+    mesh_charge (p, (double)(last - cursor) / QUOTA_SCAN);
     /* Unless the size limit cut the walk, everything read is answered for
      * (what was not shareable, or superseded, is passed over for good). */
     if (!s.full && last > msg->cursor && msg->count < credit)
@@ -251,15 +252,17 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
     return 1;
 }
 
+/* A PULL: answered now if there is anything (and SERVE: the peer is within
+ * its quota), else it waits (parked). */
 void
 mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
-                  const im_msg_t *msg)
+                  const im_msg_t *msg, int serve)
 {
     uint64_t cursor = msg->cursor;
     uint16_t credit = msg->credit;
     peer_drop_parked (p);
     p->acked = cursor;
-    if (mesh_serve (self, p, sock, route, cursor, credit, 0))
+    if (serve && mesh_serve (self, p, sock, route, cursor, credit, 0))
         return;
     peer_event (p, IM_EV_PARK);
     p->parked_sock = sock;
@@ -283,9 +286,14 @@ im_mesh_next_ms (im_mesh_t *self)
 int
 mesh_serve_parked (im_mesh_t *self, peer_t *p, int force)
 {
-    if (!peer_is (p, IM_REGION_SERVE, IM_SERVE_PARKED)
-        || !mesh_serve (self, p, p->parked_sock, p->parked_route, p->parked_cursor,
-                        p->parked_credit, force))
+    if (!peer_is (p, IM_REGION_SERVE, IM_SERVE_PARKED))
+        return 0;
+    if (!mesh_quota_left (p)) {
+        self->relay_at = zclock_mono () + 100; /* its bucket fills meanwhile */
+        return 0;
+    }
+    if (!mesh_serve (self, p, p->parked_sock, p->parked_route, p->parked_cursor,
+                     p->parked_credit, force))
         return 0;
     peer_drop_parked (p);
     return 1;

@@ -39,6 +39,8 @@ im_msg_name (int id)
     case IM_MSG_FOUND: return "FOUND";
     case IM_MSG_ROTATE: return "ROTATE";
     case IM_MSG_ROTATED: return "ROTATED";
+    case IM_MSG_SYNC: return "SYNC";
+    case IM_MSG_KEYS: return "KEYS";
     default: return "?";
     }
 }
@@ -71,9 +73,15 @@ check (const im_msg_t *msg, size_t *size)
         return 0;
     }
     case IM_MSG_PULL:
+    case IM_MSG_SYNC:
         if (msg->credit < 1 || msg->credit > IM_MSG_CREDIT_MAX)
             goto invalid;
         *size = PULL_SIZE;
+        return 0;
+    case IM_MSG_KEYS:
+        if (msg->more > 1 || msg->count > IM_MSG_CREDIT_MAX || (msg->count && !msg->have))
+            goto invalid;
+        *size = 3 + 8 + 1 + 2 + msg->count * IM_MSG_HAVE_KEY;
         return 0;
     case IM_MSG_RECORDS:
     case IM_MSG_FOUND:
@@ -155,8 +163,16 @@ im_msg_encode (const im_msg_t *msg, uint8_t *buf, size_t bufsz, size_t *len)
         break;
     }
     case IM_MSG_PULL:
+    case IM_MSG_SYNC:
         p = put_number (p, msg->cursor, 8);
         p = put_number (p, msg->credit, 2);
+        break;
+    case IM_MSG_KEYS:
+        p = put_number (p, msg->cursor, 8);
+        p = put_number (p, msg->more, 1);
+        p = put_number (p, msg->count, 2);
+        if (msg->count)
+            p = put_bytes (p, msg->have, msg->count * IM_MSG_HAVE_KEY);
         break;
     case IM_MSG_RECORDS:
     case IM_MSG_FOUND:
@@ -297,34 +313,44 @@ truncated:
     return truncated_at (d, msg, err, errsz);
 }
 
-/* HAVE, FETCH (1 to COUNT keys) and LAZY (0 to COUNT node ids). */
+/* HAVE, FETCH (1 to COUNT keys), KEYS (a cursor, MORE, then 0 to COUNT keys)
+ * and LAZY (0 to COUNT node ids). */
 static int
 decode_keys (decoder_t *d, im_msg_t *msg, char *err, size_t errsz)
 {
     int lazy = msg->id == IM_MSG_LAZY;
-    size_t min = lazy ? 0 : 1, size = lazy ? IM_NODE_ID_SIZE : IM_MSG_HAVE_KEY;
+    size_t min = lazy || msg->id == IM_MSG_KEYS ? 0 : 1;
+    size_t size = lazy ? IM_NODE_ID_SIZE : IM_MSG_HAVE_KEY;
+    if (msg->id == IM_MSG_KEYS) {
+        GET_NUMBER (msg->cursor, 8, "cursor");
+        GET_NUMBER (msg->more, 1, "more");
+        if (msg->more > 1)
+            return im_fail (EBADMSG, err, errsz, "KEYS: more is %u (must be 0 or 1)",
+                            (unsigned)msg->more);
+    }
     GET_NUMBER (msg->count, 2, "count");
     if (msg->count < min || msg->count > IM_MSG_CREDIT_MAX)
         return im_fail (EBADMSG, err, errsz, "%s: count %zu is out of range (%zu..%d)",
                         d->name, msg->count, min, IM_MSG_CREDIT_MAX);
-    GET_SPAN (msg->have, msg->count * size, lazy ? "node ids" : "keys");
+    if (msg->count)
+        GET_SPAN (msg->have, msg->count * size, lazy ? "node ids" : "keys");
     return 0;
 truncated:
     return truncated_at (d, msg, err, errsz);
 }
 
-/* The fixed-size messages: PULL, PING, PONG, ROTATE, ROTATED. */
+/* The fixed-size messages: PULL, SYNC, PING, PONG, ROTATE, ROTATED. */
 static int
 decode_fixed (decoder_t *d, im_msg_t *msg, char *err, size_t errsz)
 {
     switch (msg->id) {
     case IM_MSG_PULL:
+    case IM_MSG_SYNC:
         GET_NUMBER (msg->cursor, 8, "cursor");
         GET_NUMBER (msg->credit, 2, "credit");
         if (msg->credit < 1 || msg->credit > IM_MSG_CREDIT_MAX)
-            return im_fail (EBADMSG, err, errsz,
-                            "PULL: credit %u is out of range (1..%d)",
-                            (unsigned)msg->credit, IM_MSG_CREDIT_MAX);
+            return im_fail (EBADMSG, err, errsz, "%s: credit %u is out of range (1..%d)",
+                            d->name, (unsigned)msg->credit, IM_MSG_CREDIT_MAX);
         break;
     case IM_MSG_ROTATE: GET_BYTES (msg->rotation, IM_ROTATION_SIZE, "statement"); break;
     case IM_MSG_ROTATED: GET_BYTES (msg->curve, 32, "key"); break;
@@ -367,8 +393,10 @@ im_msg_decode (const uint8_t *buf, size_t len, im_msg_t *msg, char *err, size_t 
     case IM_MSG_FOUND: rc = decode_records (&dec, msg, err, errsz); break;
     case IM_MSG_LAZY:
     case IM_MSG_HAVE:
+    case IM_MSG_KEYS:
     case IM_MSG_FETCH: rc = decode_keys (&dec, msg, err, errsz); break;
     case IM_MSG_PULL:
+    case IM_MSG_SYNC:
     case IM_MSG_PING:
     case IM_MSG_PONG:
     case IM_MSG_ROTATE:

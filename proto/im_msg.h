@@ -15,17 +15,21 @@
 #define IM_MSG_VERSION 1 /* peer protocol version, in HELLO */
 
 typedef enum {
-    IM_MSG_HELLO = 1,   /* who I am: version, node id, session, name */
-    IM_MSG_PULL = 2,    /* send me changes after CURSOR, at most CREDIT records */
-    IM_MSG_RECORDS = 3, /* changes up to CURSOR: hops and signed record each */
-    IM_MSG_PING = 4,    /* are you there? (my session, my newest change) */
-    IM_MSG_PONG = 5,    /* I am (my session, my newest change) */
-    IM_MSG_HAVE = 6,    /* I now hold these (origin, id, version): skip them */
-    IM_MSG_LAZY = 7,    /* send me only the keys of these origins' records */
-    IM_MSG_FETCH = 8,   /* send me these records (keys, as HAVE) */
-    IM_MSG_FOUND = 9,   /* the records asked for (as RECORDS; cursor unused) */
-    IM_MSG_ROTATE = 10, /* my new CURVE key: a rotation statement, signed */
-    IM_MSG_ROTATED = 11 /* I now know your new CURVE key (the key) */
+    IM_MSG_HELLO = 1,    /* who I am: version, node id, session, name */
+    IM_MSG_PULL = 2,     /* send me changes after CURSOR, at most CREDIT records */
+    IM_MSG_RECORDS = 3,  /* changes up to CURSOR: hops and signed record each */
+    IM_MSG_PING = 4,     /* are you there? (my session, my newest change) */
+    IM_MSG_PONG = 5,     /* I am (my session, my newest change) */
+    IM_MSG_HAVE = 6,     /* I now hold these (origin, id, version): skip them */
+    IM_MSG_LAZY = 7,     /* send me only the keys of these origins' records */
+    IM_MSG_FETCH = 8,    /* send me these records (keys, as HAVE) */
+    IM_MSG_FOUND = 9,    /* the records asked for (as RECORDS; cursor unused) */
+    IM_MSG_ROTATE = 10,  /* my new CURVE key: a rotation statement, signed */
+    IM_MSG_ROTATED = 11, /* I now know your new CURVE key (the key) */
+    IM_MSG_SYNC = 12,    /* anti-entropy: the keys of your changes after CURSOR,
+                            at most CREDIT */
+    IM_MSG_KEYS = 13     /* the keys of the changes up to CURSOR that may go to
+                            you (as HAVE, with CURSOR and MORE) */
 } im_msg_id_t;
 
 #define IM_MSG_NAME_MAX 64       /* node name in HELLO, bytes */
@@ -79,13 +83,14 @@ typedef struct {
     uint8_t node[IM_NODE_ID_SIZE];      /* HELLO: the sender's node id */
     uint64_t session;                   /* HELLO, PING, PONG: sender's run */
     char name[IM_MSG_NAME_MAX + 1];     /* HELLO: the sender's name */
-    uint64_t cursor;                    /* PULL: after this; RECORDS: up to this;
+    uint64_t cursor;                    /* PULL, SYNC: after this; RECORDS, KEYS:
+                                           up to this;
                                            PING, PONG: the sender's newest change */
-    uint16_t credit;                    /* PULL: 1..IM_MSG_CREDIT_MAX */
-    uint8_t more;                       /* RECORDS: 1 when more is ready now */
+    uint16_t credit;                    /* PULL, SYNC: 1..IM_MSG_CREDIT_MAX */
+    uint8_t more;                       /* RECORDS, KEYS: 1 when more is ready */
     size_t count;                       /* RECORDS, FOUND: entries; HAVE, FETCH,
-                                           LAZY: keys or node ids */
-    const uint8_t *have;                /* HAVE, FETCH: COUNT keys of
+                                           KEYS, LAZY: keys or node ids */
+    const uint8_t *have;                /* HAVE, FETCH, KEYS: COUNT keys of
                                            IM_MSG_HAVE_KEY bytes; LAZY: COUNT
                                            node ids (0 to 1000); decoded, it
                                            points into the decoded buffer */

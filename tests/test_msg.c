@@ -182,7 +182,9 @@ wire_size (const im_msg_t *m)
 {
     switch (m->id) {
     case IM_MSG_HELLO: return 3 + 1 + 32 + 8 + 1 + strlen (m->name);
-    case IM_MSG_PULL: return 3 + 8 + 2;
+    case IM_MSG_PULL:
+    case IM_MSG_SYNC: return 3 + 8 + 2;
+    case IM_MSG_KEYS: return 3 + 8 + 1 + 2 + m->count * (32 + 16 + 8);
     case IM_MSG_RECORDS:
     case IM_MSG_FOUND: {
         size_t n = 3 + 8 + 1 + 2;
@@ -215,10 +217,21 @@ msg_diff (const im_msg_t *a, const im_msg_t *b)
             return "name";
         return NULL;
     case IM_MSG_PULL:
+    case IM_MSG_SYNC:
         if (a->cursor != b->cursor)
             return "cursor";
         if (a->credit != b->credit)
             return "credit";
+        return NULL;
+    case IM_MSG_KEYS:
+        if (a->cursor != b->cursor)
+            return "cursor";
+        if (a->more != b->more)
+            return "more";
+        if (a->count != b->count)
+            return "count";
+        if (a->count && memcmp (a->have, b->have, a->count * IM_MSG_HAVE_KEY))
+            return "keys";
         return NULL;
     case IM_MSG_RECORDS:
     case IM_MSG_FOUND:
@@ -546,6 +559,31 @@ lazy_max (im_msg_t *m)
 }
 
 static void
+sync_start (im_msg_t *m)
+{
+    pull (m, 0, IM_MSG_CREDIT_MAX);
+    m->id = IM_MSG_SYNC;
+}
+
+static void
+keys_none_more (im_msg_t *m)
+{
+    have_n (m, 0);
+    m->id = IM_MSG_KEYS;
+    m->have = NULL;
+    m->cursor = 77;
+    m->more = 1;
+}
+
+static void
+keys_max (im_msg_t *m)
+{
+    have_n (m, IM_MSG_CREDIT_MAX);
+    m->id = IM_MSG_KEYS;
+    m->cursor = UINT64_MAX;
+}
+
+static void
 found_three (im_msg_t *m)
 {
     records_three (m);
@@ -587,6 +625,9 @@ static const case_t trips[] = {
     { lazy_none, "a LAZY with no origins" },
     { lazy_max, "a LAZY with IM_MSG_CREDIT_MAX origins" },
     { found_three, "a FOUND with three entries" },
+    { sync_start, "a SYNC from cursor 0 with credit 1000" },
+    { keys_none_more, "a KEYS with no keys, cursor 77 and more set" },
+    { keys_max, "a KEYS with IM_MSG_CREDIT_MAX keys and the largest cursor" },
 };
 
 /* Encodes M, decodes it from an exact-size copy and compares every field. */
@@ -681,7 +722,7 @@ test_bad_arguments (void)
         "decode cuts its error to a small error buffer");
 
     /* Unknown ids, both ways. */
-    static const uint8_t unknown[] = { 0, 12, 13, 255 };
+    static const uint8_t unknown[] = { 0, 14, 15, 255 };
     for (size_t i = 0; i < COUNT (unknown); i++) {
         char what[64], why[64];
         session_msg (&msg, unknown[i], 1);
@@ -710,7 +751,9 @@ test_bad_arguments (void)
         { IM_MSG_FOUND, "FOUND" },
         { IM_MSG_ROTATE, "ROTATE" },
         { IM_MSG_ROTATED, "ROTATED" },
-        { 12, "?" },
+        { IM_MSG_SYNC, "SYNC" },
+        { IM_MSG_KEYS, "KEYS" },
+        { 14, "?" },
         { -1, "?" },
         { 256 + IM_MSG_PING, "?" },
     };
@@ -990,7 +1033,31 @@ spoil_id_6 (im_msg_t *m)
     session_msg (m, 6, 1);
 }
 
+static void
+spoil_sync_credit_0 (im_msg_t *m)
+{
+    sync_start (m);
+    m->credit = 0;
+}
+
+static void
+spoil_keys_more_2 (im_msg_t *m)
+{
+    keys_none_more (m);
+    m->more = 2;
+}
+
+static void
+spoil_keys_1001 (im_msg_t *m)
+{
+    keys_max (m);
+    m->count = IM_MSG_CREDIT_MAX + 1;
+}
+
 static const case_t spoils[] = {
+    { spoil_sync_credit_0, "a SYNC with credit 0" },
+    { spoil_keys_more_2, "a KEYS with more 2" },
+    { spoil_keys_1001, "a KEYS with 1001 keys" },
     { spoil_credit_0, "a PULL with credit 0" },
     { spoil_credit_1001, "a PULL with credit 1001" },
     { spoil_credit_65535, "a PULL with credit 65535" },

@@ -150,6 +150,14 @@ print_peer (json_t *p)
             (long long)json_integer_value (json_object_get (p, "received")),
             (long long)json_integer_value (json_object_get (p, "sent")),
             (long long)json_integer_value (json_object_get (p, "known")));
+    json_int_t wanted = json_integer_value (json_object_get (p, "wanted"));
+    json_int_t dropped = json_integer_value (json_object_get (p, "notes_dropped"));
+    if (wanted || dropped)
+        printf ("  noted         %lld it holds and we lack, to fetch from it%s%lld%s
+                ",
+                (long long)wanted,
+                dropped ? " (" : "", (long long)dropped,
+                dropped ? " more dropped: no room)" : "");
     const char *key;
     json_t *v;
     int any = 0;

@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* mallory.c -- a trusted peer that misbehaves, for tests/t42-adversary.sh and
+ * `make soak`: built on the project's own codec, it floods HAVE, FETCH,
+ * SYNC and FOUND, or makes itself a node's eager peer for an origin and then
+ * withholds that origin's records, and prints what it did. */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <czmq.h>
+#include <sodium.h>
+
+#include "im_config.h"
+#include "im_msg.h"
+#include "im_record.h"
+
+#define EXIT_FAILED 1
+#define EXIT_SETUP 2
+#define SEND_TIMEOUT_MS 2000
+
+typedef struct {
+    char name[IM_NAME_MAX + 1];
+    uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+    uint8_t sk[crypto_sign_SECRETKEYBYTES];
+    char curve_public[41];
+    char curve_secret[41];
+} keys_t;
+
+/* A link to a node: a CURVE DEALER that has said HELLO. */
+typedef struct {
+    const char *what; /* "target" or "source" */
+    zsock_t *dealer;
+    uint64_t session;
+    size_t sent, send_failed;
+} link_t;
+
+static im_msg_t msg;
+static uint8_t wire[IM_MSG_MAX];
+
+static void fail (int code, const char *fmt, ...)
+    __attribute__ ((noreturn, format (printf, 2, 3)));
+
+static void
+fail (int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    fprintf (stderr, "mallory: ");
+    vfprintf (stderr, fmt, ap);
+    fputc ('\n', stderr);
+    va_end (ap);
+    _exit (code);
+}
+
+static void
+usage (void)
+{
+    fprintf (stderr,
+             "Usage: mallory --keys FILE --target ENDPOINT CURVE-HEX ACTION [options]\n"
+             "  (FILE is made by 'fake_peer card --name mallory --keys FILE')\n"
+             "Actions:\n"
+             "  have-flood N     N HAVE messages of 1000 made-up keys each\n"
+             "  fetch-flood N    N FETCH messages of 1000 made-up keys each\n"
+             "  sync-flood N     N SYNC messages from cursor 0\n"
+             "  found-flood N    one HAVE of a made-up key, then, once the target\n"
+             "                   FETCHes it, N FOUND messages each holding a record of\n"
+             "                   that key, badly signed\n"
+             "  push N           N valid records of its own in FOUND messages that\n"
+             "                   were never asked for (1000 a message)\n"
+             "  withhold         with --source ENDPOINT CURVE-HEX: pulls one record of\n"
+             "                   the source's, brings it to the target first (so\n"
+             "                   becoming the target's eager peer for that origin),\n"
+             "                   then answers nothing while staying connected; with\n"
+             "                   --fake-have N, then sends N HAVE messages of 1000\n"
+             "                   made-up keys of that origin\n"
+             "Options: --origin HEX (the origin of made-up keys), --duration MS\n"
+             "  (how long to stay connected after the action; default 0)\n"
+             "Prints 'mallory: ACTION sent N messages' and exits 0, 1 when the\n"
+             "action could not be done, 2 on a setup error.\n");
+    exit (EXIT_SETUP);
+}
+
+static void
+keys_read (keys_t *k, const char *path)
+{
+    zconfig_t *root = zconfig_load (path);
+    if (!root)
+        fail (EXIT_SETUP, "%s: cannot read the keys", path);
+    const char *sign = zconfig_get (root, "sign-secret", "");
+    size_t binlen = 0;
+    snprintf (k->name, sizeof k->name, "%s", zconfig_get (root, "name", ""));
+    snprintf (k->curve_public, sizeof k->curve_public, "%s",
+              zconfig_get (root, "curve-public", ""));
+    snprintf (k->curve_secret, sizeof k->curve_secret, "%s",
+              zconfig_get (root, "curve-secret", ""));
+    if (!*k->name || strlen (k->curve_public) != 40 || strlen (k->curve_secret) != 40
+        || sodium_hex2bin (k->sk, sizeof k->sk, sign, strlen (sign), NULL, &binlen, NULL)
+        || binlen != sizeof k->sk)
+        fail (EXIT_SETUP, "%s: not a keys file of fake_peer's", path);
+    crypto_sign_ed25519_sk_to_pk (k->pk, k->sk);
+    zconfig_destroy (&root);
+}
+
+static void
+send_msg (link_t *l, const im_msg_t *m)
+{
+    size_t len;
+    if (im_msg_encode (m, wire, sizeof wire, &len) != 0)
+        fail (EXIT_SETUP, "cannot encode %s: %s", im_msg_name (m->id), strerror (errno));
+    if (zmq_send (zsock_resolve (l->dealer), wire, len, 0) < 0)
+        l->send_failed++;
+    else
+        l->sent++;
+}
+
+static void
+link_up (link_t *l, const keys_t *k, const char *endpoint, const char *server_hex)
+{
+    uint8_t server[32];
+    char z85[41];
+    size_t binlen = 0;
+    if (sodium_hex2bin (server, sizeof server, server_hex, strlen (server_hex), NULL,
+                        &binlen, NULL)
+        || binlen != 32)
+        fail (EXIT_SETUP, "the %s's CURVE key is not 64 hex digits", l->what);
+    zmq_z85_encode (z85, server, 32);
+    l->dealer = zsock_new (ZMQ_DEALER);
+    if (!l->dealer)
+        fail (EXIT_SETUP, "cannot make a socket");
+    zsock_set_curve_serverkey (l->dealer, z85);
+    zsock_set_curve_publickey (l->dealer, k->curve_public);
+    zsock_set_curve_secretkey (l->dealer, k->curve_secret);
+    zsock_set_linger (l->dealer, 5000); /* what it sent goes before it exits */
+    zsock_set_sndtimeo (l->dealer, SEND_TIMEOUT_MS);
+    zsock_set_sndhwm (l->dealer, 100000);
+    zsock_set_maxmsgsize (l->dealer, IM_MSG_MAX + 64);
+    if (zsock_connect (l->dealer, "%s", endpoint) != 0)
+        fail (EXIT_SETUP, "cannot connect to %s", endpoint);
+    randombytes_buf (&l->session, sizeof l->session);
+    l->session |= 1;
+    memset (&msg, 0, sizeof msg);
+    msg.id = IM_MSG_HELLO;
+    msg.version = IM_MSG_VERSION;
+    memcpy (msg.node, k->pk, IM_NODE_ID_SIZE);
+    msg.session = l->session;
+    snprintf (msg.name, sizeof msg.name, "%s", k->name);
+    send_msg (l, &msg);
+}
+
+/* Waits up to MS for a message from L and decodes it into MSG. Answers PING
+ * with PONG on the way (so that the node sees it connected). Returns the
+ * message id, or 0 at the deadline. */
+static int
+link_next (link_t *l, int64_t deadline)
+{
+    static uint8_t keep[IM_MSG_MAX]; /* what MSG points into */
+    while (zclock_mono () < deadline) {
+        zsock_set_rcvtimeo (l->dealer, (int)(deadline - zclock_mono ()));
+        zframe_t *f = zframe_recv (l->dealer);
+        if (!f)
+            return 0;
+        size_t n = zframe_size (f);
+        int rc = -1;
+        if (n <= sizeof keep) {
+            memcpy (keep, zframe_data (f), n);
+            rc = im_msg_decode (keep, n, &msg, NULL, 0);
+        }
+        zframe_destroy (&f);
+        if (rc != 0)
+            continue;
+        if (msg.id == IM_MSG_PING) {
+            im_msg_t pong = { .id = IM_MSG_PONG, .session = l->session };
+            send_msg (l, &pong);
+        }
+        return msg.id;
+    }
+    return 0;
+}
+
+/* Stays connected until DEADLINE: PINGs now and then, PONGs to PINGs,
+ * nothing else answered. */
+static void
+linger (link_t *l, int64_t deadline)
+{
+    int64_t ping = 0;
+    while (zclock_mono () < deadline) {
+        if (zclock_mono () >= ping) {
+            im_msg_t p = { .id = IM_MSG_PING, .session = l->session };
+            send_msg (l, &p);
+            ping = zclock_mono () + 500;
+        }
+        int64_t until = ping < deadline ? ping : deadline;
+        link_next (l, until);
+    }
+}
+
+/* N made-up keys of ORIGIN (random ids, version 1) into KEYS. */
+static void
+made_up_keys (uint8_t *keys, size_t n, const uint8_t *origin)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *key = keys + i * IM_MSG_HAVE_KEY;
+        memcpy (key, origin, IM_NODE_ID_SIZE);
+        randombytes_buf (key + IM_NODE_ID_SIZE, IM_ID_SIZE);
+        memset (key + IM_NODE_ID_SIZE + IM_ID_SIZE, 0, 8);
+        key[IM_MSG_HAVE_KEY - 1] = 1;
+    }
+}
+
+static uint8_t keys_buf[IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY];
+
+static void
+flood_keys (link_t *l, int id, long n, const uint8_t *origin)
+{
+    for (long i = 0; i < n; i++) {
+        made_up_keys (keys_buf, IM_MSG_CREDIT_MAX, origin);
+        im_msg_t m = { .id = (uint8_t)id, .count = IM_MSG_CREDIT_MAX, .have = keys_buf };
+        send_msg (l, &m);
+    }
+}
+
+/* A record of K's own (of ID, or a new id), version 1, signed; with BAD, one
+ * byte of its signature is flipped. Returns its length in BUF. */
+static size_t
+own_record (const keys_t *k, int bad, const uint8_t *id, uint8_t *buf, size_t bufsz)
+{
+    static im_record_t rec;
+    char err[256];
+    size_t len = 0;
+    im_record_init (&rec);
+    memcpy (rec.origin, k->pk, IM_NODE_ID_SIZE);
+    if (id)
+        memcpy (rec.id, id, IM_ID_SIZE);
+    else
+        im_id_generate (rec.id);
+    rec.type = IM_TYPE_DOMAIN;
+    rec.tlp = IM_TLP_GREEN;
+    rec.created = rec.modified = (int64_t)time (NULL);
+    char value[64];
+    uint32_t r = randombytes_random ();
+    snprintf (value, sizeof value, "m%08x.mallory.example", (unsigned)r);
+    snprintf (rec.value, sizeof rec.value, "%s", value);
+    if (im_record_sign (&rec, k->sk, buf, bufsz, &len, err, sizeof err))
+        fail (EXIT_SETUP, "cannot sign a record: %s", err);
+    if (bad)
+        buf[len - 1] ^= 0x55;
+    return len;
+}
+
+static uint8_t records_buf[IM_MSG_CREDIT_MAX][IM_RECORD_MAX];
+
+/* One HAVE of a made-up key, then, once the target FETCHes it, N FOUND
+ * messages of one record of that very key, badly signed. */
+static int
+found_flood (link_t *l, const keys_t *k, long n)
+{
+    made_up_keys (keys_buf, 1, k->pk);
+    im_msg_t have = { .id = IM_MSG_HAVE, .count = 1, .have = keys_buf };
+    send_msg (l, &have);
+    int64_t deadline = zclock_mono () + 15000;
+    int id;
+    while ((id = link_next (l, deadline)) != 0 && id != IM_MSG_FETCH)
+        ;
+    if (id != IM_MSG_FETCH)
+        return -1;
+    if (msg.count < 1)
+        return -1;
+    size_t len
+        = own_record (k, 1, msg.have + IM_NODE_ID_SIZE, records_buf[0], IM_RECORD_MAX);
+    for (long i = 0; i < n; i++) {
+        im_msg_t *m = &msg;
+        memset (m, 0, offsetof (im_msg_t, entries));
+        m->id = IM_MSG_FOUND;
+        m->count = 1;
+        m->entries[0].record = records_buf[0];
+        m->entries[0].len = len;
+        send_msg (l, m);
+    }
+    return 0;
+}
+
+/* N valid records of its own, in FOUND messages nobody asked for. */
+static void
+push (link_t *l, const keys_t *k, long n)
+{
+    while (n > 0) {
+        size_t count = n > IM_MSG_CREDIT_MAX ? IM_MSG_CREDIT_MAX : (size_t)n;
+        memset (&msg, 0, offsetof (im_msg_t, entries));
+        msg.id = IM_MSG_FOUND;
+        msg.count = count;
+        for (size_t i = 0; i < count; i++) {
+            msg.entries[i].len = own_record (k, 0, NULL, records_buf[i], IM_RECORD_MAX);
+            msg.entries[i].record = records_buf[i];
+        }
+        send_msg (l, &msg);
+        n -= (long)count;
+    }
+}
+
+/* Pulls one record from SOURCE, answers the target's first PULL with it, and
+ * then nothing but FAKE HAVE messages of made-up keys of its origin. */
+static int
+withhold (link_t *target, link_t *source, int64_t deadline, long fake)
+{
+    static uint8_t record[IM_RECORD_MAX];
+    size_t len = 0;
+    uint8_t hops = 0;
+    im_msg_t pull = { .id = IM_MSG_PULL, .cursor = 0, .credit = 1 };
+    send_msg (source, &pull);
+    int id;
+    while ((id = link_next (source, deadline)) != 0) {
+        if (id == IM_MSG_RECORDS && msg.count > 0) {
+            len = msg.entries[0].len;
+            hops = msg.entries[0].hops;
+            memcpy (record, msg.entries[0].record, len);
+            break;
+        }
+        if (id == IM_MSG_RECORDS || id == IM_MSG_HELLO)
+            send_msg (source, &pull);
+    }
+    if (!len)
+        return -1;
+    while ((id = link_next (target, deadline)) != 0 && id != IM_MSG_PULL)
+        ;
+    if (id != IM_MSG_PULL)
+        return -1;
+    memset (&msg, 0, offsetof (im_msg_t, entries));
+    msg.id = IM_MSG_RECORDS;
+    msg.cursor = 1;
+    msg.count = 1;
+    msg.entries[0].hops = hops;
+    msg.entries[0].record = record;
+    msg.entries[0].len = len;
+    send_msg (target, &msg);
+    im_record_head_t head;
+    if (fake && im_record_peek (record, len, &head) == 0)
+        flood_keys (target, IM_MSG_HAVE, fake, head.origin);
+    return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+    const char *keys_path = NULL, *target_ep = NULL, *target_key = NULL;
+    const char *source_ep = NULL, *source_key = NULL, *action = NULL;
+    const char *origin_hex = NULL;
+    long n = 0, duration = 0, fake = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp (argv[i], "--keys") == 0 && i + 1 < argc)
+            keys_path = argv[++i];
+        else if (strcmp (argv[i], "--target") == 0 && i + 2 < argc) {
+            target_ep = argv[++i];
+            target_key = argv[++i];
+        }
+        else if (strcmp (argv[i], "--source") == 0 && i + 2 < argc) {
+            source_ep = argv[++i];
+            source_key = argv[++i];
+        }
+        else if (strcmp (argv[i], "--origin") == 0 && i + 1 < argc)
+            origin_hex = argv[++i];
+        else if (strcmp (argv[i], "--fake-have") == 0 && i + 1 < argc)
+            fake = strtol (argv[++i], NULL, 10);
+        else if (strcmp (argv[i], "--duration") == 0 && i + 1 < argc)
+            duration = strtol (argv[++i], NULL, 10);
+        else if (!action && argv[i][0] != '-') {
+            action = argv[i];
+            if (strcmp (action, "withhold") != 0) {
+                if (i + 1 >= argc)
+                    usage ();
+                n = strtol (argv[++i], NULL, 10);
+                if (n < 1 || n > 10000000)
+                    fail (EXIT_SETUP, "%s: N must be from 1 to 10000000", action);
+            }
+        }
+        else
+            usage ();
+    }
+    if (!keys_path || !target_ep || !action || duration < 0 || fake < 0 || fake > 100000)
+        usage ();
+    if (sodium_init () < 0)
+        fail (EXIT_SETUP, "libsodium cannot start");
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    keys_t k;
+    keys_read (&k, keys_path);
+    uint8_t origin[IM_NODE_ID_SIZE];
+    memcpy (origin, k.pk, IM_NODE_ID_SIZE);
+    size_t binlen = 0;
+    if (origin_hex
+        && (sodium_hex2bin (origin, sizeof origin, origin_hex, strlen (origin_hex), NULL,
+                            &binlen, NULL)
+            || binlen != IM_NODE_ID_SIZE))
+        fail (EXIT_SETUP, "--origin is not 64 hex digits");
+
+    link_t target = { .what = "target" }, source = { .what = "source" };
+    link_up (&target, &k, target_ep, target_key);
+    /* The node's HELLO answer shows the link is up. */
+    int64_t deadline = zclock_mono () + 15000;
+    int id;
+    while ((id = link_next (&target, deadline)) != 0 && id != IM_MSG_HELLO)
+        ;
+    if (id != IM_MSG_HELLO)
+        fail (EXIT_FAILED, "the target did not answer HELLO");
+    int rc = 0;
+    if (strcmp (action, "have-flood") == 0)
+        flood_keys (&target, IM_MSG_HAVE, n, origin);
+    else if (strcmp (action, "fetch-flood") == 0)
+        flood_keys (&target, IM_MSG_FETCH, n, origin);
+    else if (strcmp (action, "sync-flood") == 0)
+        for (long i = 0; i < n; i++) {
+            im_msg_t s = { .id = IM_MSG_SYNC, .cursor = 0, .credit = IM_MSG_CREDIT_MAX };
+            send_msg (&target, &s);
+        }
+    else if (strcmp (action, "found-flood") == 0)
+        rc = found_flood (&target, &k, n);
+    else if (strcmp (action, "push") == 0)
+        push (&target, &k, n);
+    else if (strcmp (action, "withhold") == 0) {
+        if (!source_ep)
+            usage ();
+        link_up (&source, &k, source_ep, source_key);
+        rc = withhold (&target, &source, zclock_mono () + 20000, fake);
+    }
+    else
+        usage ();
+    if (rc != 0)
+        fail (EXIT_FAILED, "%s: the target did not play along", action);
+    printf ("mallory: %s sent %zu messages (%zu could not go)\n", action, target.sent,
+            target.send_failed);
+    fflush (stdout);
+    linger (&target, zclock_mono () + duration);
+    zsock_destroy (&target.dealer);
+    zsock_destroy (&source.dealer);
+    return 0;
+}

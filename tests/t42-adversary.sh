@@ -1,0 +1,212 @@
+#!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
+# t42-adversary.sh -- a trusted peer that misbehaves (tests/mallory, built on
+# the project's codec) against honest nodes: it makes itself a node's eager
+# peer for an origin and withholds that origin's records while flooding
+# made-up notes, and the honest path still delivers every record; FOUND that
+# was never asked for is refused unread, within the rate; floods of HAVE,
+# FETCH and SYNC cost bounded memory and disk and leave `status` answering;
+# and records whose notes were lost come back by anti-entropy.
+. "$(dirname "$0")/lib.sh"
+need_fake_peer
+if [ ! -x "${MALLORY:-}" ]; then
+    echo "1..0 # SKIP mallory is not built (${MALLORY:-MALLORY unset})"
+    exit 0
+fi
+
+link () {
+    im "$1" peer add "$(im "$2" id)" >/dev/null && im "$2" peer add "$(im "$1" id)" >/dev/null
+}
+card_field () { im "$1" id | awk -v f="$2" '{ print $f }'; }
+status_num () { im "$1" status --json | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2; }
+peer_json () { im "$1" peer list --json | sed 's/},{"name"/}\n{"name"/g' | grep "\"name\":\"$2\""; }
+peer_num () {
+    n=$(peer_json "$1" "$2" | grep -o "\"$3\":[0-9]*" | head -1 | cut -d: -f2)
+    echo "${n:-0}"
+}
+# peer_at_least NODE PEER KEY N: PEER's count KEY at NODE is N or more.
+peer_at_least () { [ "$(peer_num "$1" "$2" "$3")" -ge "$4" ]; }
+connected () { peer_json "$1" "$2" | grep -q '"connected":true'; }
+holds () { [ "$(status_num "$1" records)" = "$2" ]; }
+# anti_entropy NODE DURATION: NODE walks its peers' change logs that often.
+anti_entropy () { sed -i "s/^node\$/node\n    anti-entropy = \"$2\"/" "$T/$1/intelmesh.conf"; }
+ms () { date +%s%3N; }
+rss_kb () { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+cpu_ticks () { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# mallory_card: mallory's keys and card (dial-in only), made once.
+mallory_card () {
+    [ -s "$T/mallory.card" ] || fake card --name mallory --keys "$T/mallory.keys" >"$T/mallory.card"
+}
+mallory () { bounded 120 "$MALLORY" --keys "$T/mallory.keys" "$@"; }
+keep_logs () {
+    [ "$tap_failed" -eq 0 ] && return
+    keep=$(mktemp -d "${TMPDIR:-/tmp}/adversary-logs.XXXXXX") || return
+    cp "$T"/*.log "$keep"/ 2>/dev/null
+    echo "# the nodes' logs are kept in $keep"
+}
+trap 'keep_logs; cleanup' EXIT
+
+# --- 1. An eager peer that withholds ----------------------------------------
+block censor 'an eager peer that withholds, and floods made-up notes, cannot keep an honest path'\''s records away'
+b_censor () {
+    diag "SPEC.md: LAZY, FETCH and FOUND; Wanted keys"
+    mallory_card
+    for n in bravo charlie alpha; do new_node $n || diag "cannot init $n"; done
+    anti_entropy alpha 1d # the repair here must not wait for anti-entropy
+    im bravo peer add "$(cat "$T/mallory.card")" >/dev/null \
+        && im alpha peer add "$(cat "$T/mallory.card")" >/dev/null \
+        && link bravo charlie && link charlie alpha
+    ok $? "bravo -> charlie -> alpha, and bravo -> mallory -> alpha"
+    start_node bravo && bpid=$NODE_PID && start_node alpha && apid=$NODE_PID
+    ok $? "bravo and alpha start (charlie not yet)"
+    im bravo publish domain seed.bravo.example >/dev/null; ok $? "bravo publishes one record"
+    mallory withhold --target "$(card_field alpha 5)" "$(card_field alpha 4)" \
+        --source "$(card_field bravo 5)" "$(card_field bravo 4)" --fake-have 40 \
+        --duration 90000 >"$T/mallory.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    wait_for 300 holds alpha 1; ok $? "mallory brings alpha bravo's record first (its eager peer for bravo)"
+    wait_for 300 grep -q "withhold sent" "$T/mallory.out"
+    ok $? "then floods alpha with 40 HAVE of 1000 made-up keys of bravo's"
+    diag "$(cat "$T/mallory.out")"
+    start_node charlie && cpid=$NODE_PID; ok $? "charlie starts"
+    wait_for 300 connected alpha charlie && wait_for 300 connected charlie bravo
+    ok $? "charlie is connected to bravo and alpha"
+    awk 'BEGIN { for (i = 0; i < 2500; i++) printf "domain c%d.bravo.example\n", i }' \
+        | im bravo publish - >/dev/null
+    ok $? "bravo publishes 2,500 more"
+    t0=$(ms)
+    wait_for 900 holds alpha 2501; ok $? "alpha gets all 2,501 over charlie"
+    diag "alpha holds $(status_num alpha records) of 2501, $(($(ms) - t0)) ms after the publish;" \
+        "fetched from charlie: $(peer_num alpha charlie fetched)," \
+        "mallory's notes dropped: $(peer_num alpha mallory notes_dropped)"
+    grep -q "mesh: mallory did not bring a record of" "$T/alpha.log"
+    ok $? "alpha logs that mallory did not bring what charlie noted, and takes bravo from charlie"
+    [ "$(peer_num alpha mallory wanted)" -le 8000 ]
+    ok $? "mallory's made-up notes are bounded (at most 8000 held: $(peer_num alpha mallory wanted))"
+    [ "$(peer_num alpha mallory notes_dropped)" -ge 32000 ]
+    ok $? "and the rest of its 40,000 are dropped and counted"
+    awk 'BEGIN { for (i = 0; i < 20; i++) printf "domain d%d.bravo.example\n", i }' \
+        | im bravo publish - >/dev/null
+    wait_for 300 holds alpha 2521; ok $? "bravo's next 20 reach alpha too"
+    kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+    for p in $bpid $cpid $apid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
+# --- 2. FOUND that nobody asked for ------------------------------------------
+block found 'FOUND carries only what was asked, within the rate; the rest is refused unread'
+b_found () {
+    diag "SPEC.md: LAZY, FETCH and FOUND"
+    mallory_card
+    new_node victor; im victor peer add "$(cat "$T/mallory.card")" >/dev/null
+    im victor peer set mallory --rate 1 >/dev/null; ok $? "victor trusts mallory at a rate of 1 a second"
+    start_node victor; vpid=$NODE_PID; ok $? "victor starts"
+    ep=$(card_field victor 5); key=$(card_field victor 4)
+    before=$(status_num victor records)
+    mallory --target "$ep" "$key" push 20000 >"$T/push.out" 2>&1
+    ok $? "mallory sends 20,000 valid records of its own in FOUND nobody asked for"
+    diag "$(cat "$T/push.out")"
+    wait_for 100 peer_at_least victor mallory protocol 20
+    [ "$(status_num victor records)" = "$before" ]; ok $? "victor stores none of them"
+    p=$(peer_num victor mallory protocol)
+    [ "$p" -ge 20 ]; ok $? "and counts each unasked FOUND as a protocol refusal ($p)"
+    grep -q "mesh: mallory sent 1000 records that were not asked for: refused" "$T/victor.log"
+    ok $? "and logs it"
+
+    c0=$(cpu_ticks "$vpid")
+    mallory --target "$ep" "$key" found-flood 100 >"$T/found.out" 2>&1
+    ok $? "mallory notes a made-up key, is sent a FETCH for it, and answers with 100 FOUND of that record, badly signed"
+    diag "$(cat "$T/found.out")"
+    wait_for 100 peer_at_least victor mallory protocol 119
+    ok $? "the 99 FOUND after the first are refused unread (protocol: $(peer_num victor mallory protocol))"
+    c1=$(cpu_ticks "$vpid")
+    [ "$(peer_num victor mallory 'bad signature')" = 1 ]
+    ok $? "one signature is checked, not 100 ($(peer_num victor mallory 'bad signature'))"
+    diag "victor's CPU for the FOUND flood: $((c1 - c0)) ticks"
+    [ $((c1 - c0)) -lt 100 ]; ok $? "the flood cost victor under 1 s of CPU ($((c1 - c0)) ticks)"
+    im victor status >/dev/null; ok $? "victor answers"
+    stop_node "$vpid"; ok $? "victor stops"
+}
+
+# --- 3. Floods of requests -------------------------------------------------
+# status_p99 NODE N: the 99th percentile, in ms, of N `status` calls.
+status_p99 () {
+    for i in $(seq "$2"); do
+        s=$(date +%s%N); im "$1" status >/dev/null; e=$(date +%s%N)
+        echo $(((e - s) / 1000000))
+    done | sort -n | awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; print v[i] }'
+}
+block flood 'HAVE, FETCH and SYNC floods cost bounded memory and disk, and status keeps answering'
+b_flood () {
+    diag "SPEC.md: Quotas"
+    mallory_card
+    new_node walt; im walt peer add "$(cat "$T/mallory.card")" >/dev/null
+    start_node walt; wpid=$NODE_PID; ok $? "walt, who trusts mallory, starts"
+    awk 'BEGIN { for (i = 0; i < 5000; i++) printf "domain w%d.walt.example\n", i }' \
+        | im walt publish - >/dev/null
+    ok $? "walt holds 5,000 records of its own"
+    ep=$(card_field walt 5); key=$(card_field walt 4)
+    quiet=$(status_p99 walt 40)
+    size0=$(stat -c %s "$T/walt/store/data.mdb"); rss0=$(rss_kb "$wpid")
+    for f in have-flood:3000 fetch-flood:1000 sync-flood:3000; do
+        n=${f#*:}; f=${f%:*}
+        mallory --target "$ep" "$key" $f $n --duration 4000 >"$T/$f.out" 2>&1 &
+        fpid=$!; PIDS="$PIDS $fpid"
+        sleep 0.3
+        busy=$(status_p99 walt 40)
+        wait "$fpid"; ok $? "mallory runs a $f of $n messages"
+        diag "$(cat "$T/$f.out"); status p99 $busy ms (quiet: $quiet ms)"
+        [ "$busy" -le 100 ] || [ "$busy" -le $((2 * quiet + 50)) ]
+        ok $? "during the $f, status answers within 100 ms at p99 ($busy ms; quiet $quiet ms)"
+    done
+    size1=$(stat -c %s "$T/walt/store/data.mdb"); rss1=$(rss_kb "$wpid")
+    diag "data.mdb $size0 -> $size1 bytes; RSS $rss0 -> $rss1 kB;" \
+        "over quota: $(peer_num walt mallory 'over quota'), wanted: $(peer_num walt mallory wanted)"
+    [ $((size1 - size0)) -lt 1048576 ]; ok $? "the floods wrote under 1 MiB to the store"
+    [ $((rss1 - rss0)) -lt 65536 ]; ok $? "and grew walt's memory by under 64 MiB"
+    [ "$(peer_num walt mallory wanted)" -le 8000 ]; ok $? "mallory's notes held stay within 8000"
+    [ "$(peer_num walt mallory 'over quota')" -gt 0 ]; ok $? "requests over mallory's quota are dropped and counted"
+    grep -q "mesh: mallory sends more requests than its quota allows" "$T/walt.log"
+    ok $? "and logged"
+    stop_node "$wpid"; ok $? "walt stops"
+}
+
+# --- 4. Anti-entropy ---------------------------------------------------------
+block anti_entropy 'records whose notes were lost come back by anti-entropy'
+b_anti_entropy () {
+    diag "SPEC.md: Anti-entropy"
+    mallory_card
+    for n in oscar papa quebec; do new_node $n || diag "cannot init $n"; done
+    anti_entropy quebec 3s
+    im oscar peer add "$(cat "$T/mallory.card")" >/dev/null \
+        && im quebec peer add "$(cat "$T/mallory.card")" >/dev/null \
+        && link oscar papa && link papa quebec
+    ok $? "oscar -> papa -> quebec, and oscar -> mallory -> quebec; quebec walks every 3 s"
+    start_node oscar && opid=$NODE_PID && start_node quebec && qpid=$NODE_PID
+    ok $? "oscar and quebec start"
+    im oscar publish domain seed.oscar.example >/dev/null
+    mallory withhold --target "$(card_field quebec 5)" "$(card_field quebec 4)" \
+        --source "$(card_field oscar 5)" "$(card_field oscar 4)" \
+        --duration 60000 >"$T/mallory-ae.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    wait_for 300 holds quebec 1; ok $? "mallory is quebec's eager peer for oscar"
+    im quebec peer set papa --rate 20 >/dev/null && im quebec reload >/dev/null
+    ok $? "quebec takes at most 20 records a second from papa (so its notes wait)"
+    start_node papa && ppid=$NODE_PID; ok $? "papa starts"
+    wait_for 300 connected quebec papa; ok $? "papa is connected to quebec"
+    awk 'BEGIN { for (i = 0; i < 600; i++) printf "domain n%d.oscar.example\n", i }' \
+        | im oscar publish - >/dev/null
+    wait_for 300 peer_at_least quebec papa wanted 100
+    ok $? "quebec has noted at least 100 keys from papa that mallory withholds"
+    { kill -KILL "$qpid"; wait "$qpid"; } 2>/dev/null
+    kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+    im quebec peer set papa --rate 0 >/dev/null
+    start_node quebec; qpid=$NODE_PID; ok $? "quebec, killed with its notes in memory, starts again"
+    t0=$(ms)
+    wait_for 600 holds quebec 601; ok $? "anti-entropy brings quebec all 601 of oscar's records"
+    diag "quebec holds $(status_num quebec records) of 601 $(($(ms) - t0)) ms after its restart;" \
+        "walks with papa: $(peer_num quebec papa anti_entropy_walks), fetched: $(peer_num quebec papa fetched)"
+    [ "$(peer_num quebec papa fetched)" -gt 0 ]; ok $? "what it lacked was fetched from papa"
+    for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
+run_blocks "$@"
