@@ -35,6 +35,10 @@
 #define WANT_GRACE_MS 3000   /* a noted record not arrived by then is fetched */
 #define FETCH_EVERY_MS 2000  /* a peer gets at most one FETCH this often */
 #define ROTATE_EVERY_MS 2000 /* ROTATE is sent again until answered */
+/* A failed store delays the next pull this long, doubling each time up to
+ * the most (SPEC.md, "A full disk"). */
+#define STORE_BACKOFF_MIN_MS 100
+#define STORE_BACKOFF_MAX_MS 30000
 #define PENDING_MAX                                                                      \
     (8 * IM_MSG_CREDIT_MAX) /* keys heard of, kept until the next                        \
                                 batch from that peer is written */
@@ -72,6 +76,10 @@ struct _im_peer_t {
     uint64_t cursor;    /* its change number applied here */
     uint64_t their_seq; /* its newest change number, as last told */
     int64_t pulled_at;
+    /* Its records could not be stored (a full disk): pulls wait. */
+    int64_t pull_after;    /* no pull before then (monotonic ms) */
+    int64_t backoff_ms;    /* the wait after the last failure (0: none) */
+    uint64_t store_failed; /* batches from it not stored in this episode */
     /* Serving its pulls. */
     zsock_t *parked_sock;
     zframe_t *parked_route; /* NULL on a dealer */
@@ -173,6 +181,14 @@ void peer_redial (im_mesh_t *self, peer_t *p);
 void peer_redial_unanswered (im_mesh_t *self, peer_t *p);
 int peer_pull_link (peer_t *p, zsock_t *router, zsock_t **sock, zframe_t **route);
 void peer_send_pull (im_mesh_t *self, peer_t *p);
+/* Storing records from P failed (WHY; a full disk): pulls from it wait
+ * STORE_BACKOFF_MIN_MS, doubling with each failure up to
+ * STORE_BACKOFF_MAX_MS, logged once; stored again: they go on at once. */
+void peer_store_failed (peer_t *p, const char *why);
+void peer_store_worked (peer_t *p);
+/* Whether pulls (and fetches: im_gossip.c may ask) from P wait at NOW
+ * (monotonic ms) after failed stores. */
+int peer_store_waiting (const peer_t *p, int64_t now);
 int mesh_rotating (im_mesh_t *self);
 int mesh_send_in (zsock_t *sock, zframe_t *route, const im_msg_t *msg, uint8_t *buf);
 int mesh_send (im_mesh_t *self, zsock_t *sock, zframe_t *route, const im_msg_t *msg);
