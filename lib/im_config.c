@@ -48,6 +48,7 @@ static const char *known_settings[] = { "node",
                                         "keys/grace",
                                         "store",
                                         "store/map-size",
+                                        "store/max-size",
                                         "log",
                                         "log/syslog",
                                         "peer",
@@ -186,8 +187,11 @@ check_known (load_t *ld, zconfig_t *item, const char *prefix, int ordinal)
     return 0;
 }
 
+/* The number at PATH, from MIN to MAX; with SIZE, a number of bytes that may
+ * end in K, M, G or T (powers of 1024). Absent: *OUT is left as it is. */
 static int
-get_number (load_t *ld, const char *path, long long min, long long max, long long *out)
+get_number_in (load_t *ld, const char *path, long long min, long long max, int size,
+               long long *out)
 {
     char *text = zconfig_get (ld->root, path, NULL);
     if (!text)
@@ -195,11 +199,26 @@ get_number (load_t *ld, const char *path, long long min, long long max, long lon
     char *end;
     errno = 0;
     long long v = strtoll (text, &end, 10);
-    if (errno || end == text || *end || v < min || v > max)
-        return fail_path (ld, path, EINVAL, "%s = '%s' is not a number from %lld to %lld",
-                          path, text, min, max);
-    *out = v;
+    int shift = 0;
+    if (size && *end && !end[1] && strchr ("KMGT", *end))
+        shift = 10 * (1 + (int)(strchr ("KMGT", *end) - "KMGT"));
+    if (errno || end == text || (*end && !shift) || v < 0 || v > (max >> shift)
+        || (v << shift) < min)
+        return size ? fail_path (ld, path, EINVAL,
+                                 "%s = '%s' is not a size from %lldM to %lldT (bytes, "
+                                 "or with K, M, G or T)",
+                                 path, text, min >> 20, max >> 40)
+                    : fail_path (ld, path, EINVAL,
+                                 "%s = '%s' is not a number from %lld to %lld", path,
+                                 text, min, max);
+    *out = v << shift;
     return 0;
+}
+
+static int
+get_number (load_t *ld, const char *path, long long min, long long max, long long *out)
+{
+    return get_number_in (ld, path, min, max, 0, out);
 }
 
 int
@@ -547,6 +566,10 @@ load_settings (load_t *ld)
         rc = get_number (ld, "store/map-size", 1 << 20, 1LL << 40, &map);
     if (rc == 0)
         rc = get_number (ld, "log/syslog", 0, 1, &sl);
+    long long max = 0;
+    if (rc == 0)
+        rc = get_number_in (ld, "store/max-size", 1 << 20, 1LL << 50, 1, &max);
+    cfg->max_size = (size_t)max;
     cfg->heartbeat = (int)hb;
     cfg->map_size = (size_t)map;
     cfg->syslog = (int)sl;

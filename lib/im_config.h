@@ -56,6 +56,7 @@ typedef struct {
     char pub_endpoint[IM_ENDPOINT_MAX];      /* local PUB socket */
     int heartbeat;                           /* seconds between heartbeats */
     size_t map_size;                         /* initial LMDB map size, bytes */
+    size_t max_size;                         /* the store's size limit (0: none) */
     int syslog;                              /* log to syslog rather than stderr */
     int pub_misp;                            /* pub_endpoint speaks MISP's feed format */
     char pub_misp_endpoint[IM_ENDPOINT_MAX]; /* a second PUB, MISP's format; "" none */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <lmdb.h>
 
@@ -26,7 +27,13 @@ store_error (int rc, const char *what, char *err, size_t errsz)
     int code;
     switch (rc) {
     case MDB_NOTFOUND: code = ENOENT; break;
-    case MDB_MAP_FULL: code = ENOSPC; break;
+    case MDB_MAP_FULL:
+    case ENOSPC:
+#ifdef EDQUOT
+    case EDQUOT:
+#endif
+        code = ENOSPC;
+        break;
     case MDB_READERS_FULL:
     case MDB_TXN_FULL:
     case MDB_CURSOR_FULL: code = EAGAIN; break;
@@ -37,7 +44,12 @@ store_error (int rc, const char *what, char *err, size_t errsz)
     case MDB_INVALID: code = EIO; break;
     default: code = rc > 0 ? rc : EIO; break;
     }
-    if (err && errsz)
+    /* A full disk, or a store at its size limit, says so in plain words. */
+    if (err && errsz && code == ENOSPC)
+        snprintf (err, errsz, "store: %s: disk full (%s)", what,
+                  rc == MDB_MAP_FULL ? "the store reached its size limit, store/max-size"
+                                     : mdb_strerror (rc));
+    else if (err && errsz)
         snprintf (err, errsz, "store: %s: %s", what, mdb_strerror (rc));
     errno = code;
     return -1;
@@ -404,6 +416,9 @@ im_store_stats (im_store_t *self, im_store_stats_t *st)
         st->map_size = info.me_mapsize;
         st->used_bytes = (uint64_t)(info.me_last_pgno + 1) * stat.ms_psize;
     }
+    st->max_size = self->max_size;
+    st->full_since = self->full_since;
+    st->full_refused = self->full_refused;
     return 0;
 }
 
@@ -413,10 +428,46 @@ int
 store_grow (im_store_t *self)
 {
     size_t bigger = self->map_size * 2;
+    if (self->max_size && bigger > self->max_size)
+        bigger = self->max_size;
+    if (bigger <= self->map_size) {
+        errno = ENOSPC; /* at the size limit: the write fails as disk full */
+        return -1;
+    }
     if (mdb_env_set_mapsize (self->env, bigger) != 0)
         return -1;
     self->map_size = bigger;
     return 0;
+}
+
+int
+im_store_set_max (im_store_t *self, size_t max_size)
+{
+    if (!self || (max_size && max_size < IM_STORE_MAX_MIN)) {
+        errno = EINVAL;
+        return -1;
+    }
+    self->max_size = max_size;
+    if (!max_size || self->map_size <= max_size)
+        return 0;
+    /* A smaller map: LMDB keeps at least what is in use. */
+    int rc = mdb_env_set_mapsize (self->env, max_size);
+    MDB_envinfo info;
+    if (rc == 0 && (rc = mdb_env_info (self->env, &info)) == 0)
+        self->map_size = info.me_mapsize;
+    return rc ? store_error (rc, "setting the size limit", NULL, 0) : 0;
+}
+
+void
+store_full_note (im_store_t *self, int failed)
+{
+    if (!failed)
+        self->full_since = 0, self->full_refused = 0;
+    else if (errno == ENOSPC) {
+        if (!self->full_since)
+            self->full_since = (int64_t)time (NULL);
+        self->full_refused++;
+    }
 }
 
 int

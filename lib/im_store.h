@@ -56,6 +56,10 @@ typedef struct {
     uint64_t last_seq;                          /* newest change number */
     uint64_t map_size;                          /* bytes mapped */
     uint64_t used_bytes;                        /* bytes in use */
+    uint64_t max_size;                          /* size limit (0: none) */
+    int64_t full_since;    /* writes fail as disk full since (s since the
+                              epoch; 0: they do not) */
+    uint64_t full_refused; /* writes of records refused since then */
 } im_store_stats_t;
 
 /* Called for each record found; return non-zero to stop the walk. */
@@ -68,6 +72,16 @@ typedef int (im_store_fn) (const im_record_t *rec, const uint8_t *blob, size_t l
  * a reason in ERR. */
 im_store_t *im_store_new (const char *path, size_t map_size,
                           const uint8_t node[IM_NODE_ID_SIZE], char *err, size_t errsz);
+
+/* The least size limit im_store_set_max takes. */
+#define IM_STORE_MAX_MIN ((size_t)1 << 20)
+
+/* Limits the store to MAX_SIZE bytes (0: no limit beyond what the disk
+ * gives): the map grows no further, and a write that needs more fails with
+ * errno ENOSPC ("disk full"), nothing of it stored. A map larger than the
+ * limit is made smaller, down to what is in use. May be called again (a
+ * reload). Returns 0, or -1 with errno (EINVAL: under IM_STORE_MAX_MIN). */
+int im_store_set_max (im_store_t *self, size_t max_size);
 
 /* Closes the store; NULL-safe, sets *SELF_P to NULL, preserves errno. */
 void im_store_destroy (im_store_t **self_p);

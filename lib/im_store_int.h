@@ -52,6 +52,10 @@ struct _im_store_t {
     /* Which prefix lengths hold at least one prefix: bit L of v4 / v6. */
     uint8_t plen4[5];
     uint8_t plen6[17];
+    /* The size limit, and a full disk (store_full_note). */
+    size_t max_size;       /* the map grows no further (0: no limit) */
+    int64_t full_since;    /* since when writes fail as disk full (0: they do not) */
+    uint64_t full_refused; /* writes refused since then */
 };
 
 /* Counters are stored as one array of big-endian numbers. */
@@ -77,8 +81,13 @@ get_u64 (const uint8_t *p)
  * from LMDB's code RC, "store: WHAT: ..." into ERR when given; returns -1. */
 int store_error (int rc, const char *what, char *err, size_t errsz);
 
-/* Doubles the map after MDB_MAP_FULL. Returns 0, or -1 when LMDB refused. */
+/* Doubles the map after MDB_MAP_FULL, up to the size limit. Returns 0, or
+ * -1 at the limit (errno ENOSPC) or when LMDB refused. */
 int store_grow (im_store_t *self);
+
+/* Notes how a write of records ended: FAILED with errno ENOSPC starts (or
+ * counts in) a disk-full episode; success ends it. */
+void store_full_note (im_store_t *self, int failed);
 
 /* Begins a write transaction, adopting a map another process grew. Returns
  * an LMDB code. */

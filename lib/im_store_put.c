@@ -333,6 +333,7 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
         store_error (rc, "writing", err, errsz);
         break;
     }
+    store_full_note (self, stored < 0);
     free (old);
     if (!results)
         free (res);

@@ -127,9 +127,12 @@ store (im_mesh_t *self, peer_t *p, size_t n, uint64_t cursor, int found)
                                                     self->results, p->card.node, cursor,
                                                     NULL, 0, 0, err, sizeof err);
     if (stored < 0) {
-        zsys_error ("mesh: cannot store records from %s: %s", p->card.name, err);
-        return; /* the cursor did not move: the next pull asks again */
+        /* The cursor did not move: the next pull asks again, after a wait
+         * that grows while storing fails (a full disk). */
+        peer_store_failed (p, err);
+        return;
     }
+    peer_store_worked (p);
     p->cursor = cursor;
     if (cursor > p->their_seq)
         p->their_seq = cursor;

@@ -544,6 +544,8 @@ mesh_gossip_tick (im_mesh_t *self, int64_t now)
         send_lazy (self);
     }
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+        if (peer_store_waiting (p, now))
+            continue; /* nothing it sends can be stored now (a full disk) */
         fetch_due (self, p, now);
         sync_due (self, p, now);
     }

@@ -530,6 +530,8 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
                 conf = &config->peers[i];
         if (!conf)
             continue;
+        p->pull_after = 0; /* a pull waiting after a failed store (a full disk,
+                              perhaps made larger now) goes at once */
         if (conf->prev_until > im_time_now ()
             && sodium_memcmp (conf->prev_curve, p->card.curve, 32) != 0) {
             memcpy (p->prev_curve, conf->prev_curve, 32);
@@ -630,6 +632,9 @@ im_mesh_peers (im_mesh_t *self)
             "lag_out", (json_int_t)(st.last_seq > p->acked ? st.last_seq - p->acked : 0),
             "sent", (json_int_t)p->sent, "received", (json_int_t)p->received, "known",
             (json_int_t)p->known, "refused", refusals_of (p->refused));
+        if (o && p->store_failed)
+            json_object_set_new (o, "store_failed",
+                                 json_integer ((json_int_t)p->store_failed));
         if (o)
             json_object_update_missing_new (
                 o, json_pack ("{s:I, s:I, s:I, s:I}", "wanted", (json_int_t)p->nwants,

@@ -49,6 +49,10 @@ typedef struct {
     uint8_t key[IM_MSG_HAVE_KEY];
     int64_t due; /* monotonic ms */
 } want_t;
+/* A failed store delays the next pull this long, doubling each time up to
+ * the most (SPEC.md, "A full disk"). */
+#define STORE_BACKOFF_MIN_MS 100
+#define STORE_BACKOFF_MAX_MS 30000
 
 /* Why a record from a peer was not stored (counted per peer). */
 enum {
@@ -84,6 +88,10 @@ struct _im_peer_t {
     uint64_t cursor;    /* its change number applied here */
     uint64_t their_seq; /* its newest change number, as last told */
     int64_t pulled_at;
+    /* Its records could not be stored (a full disk): pulls wait. */
+    int64_t pull_after;    /* no pull before then (monotonic ms) */
+    int64_t backoff_ms;    /* the wait after the last failure (0: none) */
+    uint64_t store_failed; /* batches from it not stored in this episode */
     /* Serving its pulls. */
     zsock_t *parked_sock;
     zframe_t *parked_route; /* NULL on a dealer */
@@ -199,6 +207,14 @@ void peer_redial_unanswered (im_mesh_t *self, peer_t *p);
 int peer_pull_link (peer_t *p, zsock_t *router, zsock_t **sock, zframe_t **route);
 void peer_send_pull (im_mesh_t *self, peer_t *p);
 size_t peer_credit (peer_t *p, int64_t now);
+/* Storing records from P failed (WHY; a full disk): pulls from it wait
+ * STORE_BACKOFF_MIN_MS, doubling with each failure up to
+ * STORE_BACKOFF_MAX_MS, logged once; stored again: they go on at once. */
+void peer_store_failed (peer_t *p, const char *why);
+void peer_store_worked (peer_t *p);
+/* Whether pulls (and fetches: im_gossip.c may ask) from P wait at NOW
+ * (monotonic ms) after failed stores. */
+int peer_store_waiting (const peer_t *p, int64_t now);
 int mesh_rotating (im_mesh_t *self);
 int mesh_send_in (zsock_t *sock, zframe_t *route, const im_msg_t *msg, uint8_t *buf);
 int mesh_send (im_mesh_t *self, zsock_t *sock, zframe_t *route, const im_msg_t *msg);

@@ -182,6 +182,42 @@ peer_credit (peer_t *p, int64_t now)
     return p->tokens < 1 ? 0 : p->tokens < PULL_CREDIT ? (size_t)p->tokens : PULL_CREDIT;
 }
 
+/* --- Backing off while records cannot be stored -------------------------- */
+
+void
+peer_store_failed (peer_t *p, const char *why)
+{
+    if (!p->backoff_ms) {
+        p->backoff_ms = STORE_BACKOFF_MIN_MS;
+        zsys_error ("mesh: cannot store records from %s: %s (pulls from it back off, "
+                    "up to %d s, until a store works)",
+                    p->card.name, why, STORE_BACKOFF_MAX_MS / 1000);
+    }
+    else
+        p->backoff_ms = p->backoff_ms * 2 > STORE_BACKOFF_MAX_MS ? STORE_BACKOFF_MAX_MS
+                                                                 : p->backoff_ms * 2;
+    p->store_failed++;
+    p->pull_after = zclock_mono () + p->backoff_ms;
+}
+
+void
+peer_store_worked (peer_t *p)
+{
+    if (!p->backoff_ms)
+        return;
+    zsys_info ("mesh: records from %s are stored again (%llu batches failed before)",
+               p->card.name, (unsigned long long)p->store_failed);
+    p->backoff_ms = 0;
+    p->pull_after = 0;
+    p->store_failed = 0;
+}
+
+int
+peer_store_waiting (const peer_t *p, int64_t now)
+{
+    return p->backoff_ms && now < p->pull_after;
+}
+
 void
 peer_send_pull (im_mesh_t *self, peer_t *p)
 {
@@ -190,6 +226,8 @@ peer_send_pull (im_mesh_t *self, peer_t *p)
     if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE)
         || peer_pull_link (p, self->router, &sock, &route))
         return;
+    if (peer_store_waiting (p, zclock_mono ()))
+        return; /* im_mesh_tick asks again once the wait is over */
     /* Without room for the notes of its answer, or tokens, im_mesh_tick
      * asks again. */
     uint16_t credit = (uint16_t)peer_credit (p, zclock_mono ());

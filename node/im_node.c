@@ -113,6 +113,10 @@ node_start (node_t *self, char *err, size_t errsz)
                                 im_identity_node (self->identity), err, errsz);
     if (!self->store)
         return -1;
+    if (im_store_set_max (self->store, self->config.max_size)) {
+        snprintf (err, errsz, "store: cannot set its size limit: %s", strerror (errno));
+        return -1;
+    }
 
     /* The control socket is made with a tight umask so that it is never,
      * even for an instant, reachable by another user. */
@@ -257,6 +261,11 @@ handle_reload (node_t *self, json_t *body, char *err, size_t errsz)
                   ? "node name, bind and pub settings take effect at "
                     "the next start"
                   : NULL;
+        if (cfg->max_size != self->config.max_size
+            && im_store_set_max (self->store, cfg->max_size) == 0) {
+            self->config.max_size = cfg->max_size;
+            zsys_info ("store: size limit now %zu bytes (0: none)", cfg->max_size);
+        }
         self->config.npeers = cfg->npeers;
         memcpy (self->config.peers, cfg->peers, cfg->npeers * sizeof cfg->peers[0]);
         im_warninglists_destroy (&self->warnings);

@@ -364,6 +364,21 @@ origin_fn (const uint8_t *origin, uint64_t records, uint64_t last_seq, void *arg
     return json_array_size (w->by_origin) >= 1000; /* enough for a glance */
 }
 
+/* Into the status's STORE: its size limit and, while writes fail as disk
+ * full, since when and how many were refused (SPEC.md, "A full disk"). */
+static void
+node_status_disk_full (json_t *store, const im_store_stats_t *st)
+{
+    char since[IM_TIME_STR_SIZE];
+    json_object_set_new (store, "max_size", json_integer ((json_int_t)st->max_size));
+    json_object_set_new (store, "disk_full",
+                         st->full_since
+                             ? json_pack ("{s:s, s:I}", "since",
+                                          im_time_format (st->full_since, since),
+                                          "writes_refused", (json_int_t)st->full_refused)
+                             : json_null ());
+}
+
 json_t *
 node_handle_status (node_t *self, json_t *body, char *err, size_t errsz)
 {
@@ -423,6 +438,7 @@ node_handle_status (node_t *self, json_t *body, char *err, size_t errsz)
         json_object_set_new (json_object_get (st_json, "indicators"), "by_origin",
                              w.by_origin ? w.by_origin : json_array ());
         json_object_set_new (st_json, "keys", keys ? keys : json_object ());
+        node_status_disk_full (json_object_get (st_json, "store"), &st);
         json_object_set_new (
             st_json, "warninglists",
             json_integer (

@@ -325,6 +325,17 @@ static const bad_conf_t bad_confs[] = {
     { "a map size one byte over 1 TiB", "store\n    map-size = 1099511627777\n",
       "store/map-size" },
     { "a map size of 1G", "store\n    map-size = 1G\n", "store/map-size" },
+    { "a size limit of 1000", "store\n    max-size = 1000\n",
+      "store/max-size = '1000' is not a size from 1M to 1024T" },
+    { "a size limit of 1023K", "store\n    max-size = 1023K\n", "store/max-size" },
+    { "a size limit of 1025T", "store\n    max-size = 1025T\n", "store/max-size" },
+    { "a size limit of 10g", "store\n    max-size = 10g\n", "store/max-size" },
+    { "a size limit of 1.5G", "store\n    max-size = 1.5G\n", "store/max-size" },
+    { "a size limit of 10GB", "store\n    max-size = 10GB\n", "store/max-size" },
+    { "a size limit of -1G", "store\n    max-size = -1G\n", "store/max-size" },
+    { "a size limit of 0", "store\n    max-size = 0\n", "store/max-size" },
+    { "a size limit spelt maxsize", "store\n    maxsize = 1G\n",
+      "unknown setting 'store/maxsize'" },
     { "syslog 2", "log\n    syslog = 2\n", "log/syslog" },
     { "syslog yes", "log\n    syslog = yes\n", "log/syslog" },
 };
@@ -420,6 +431,23 @@ test_config_file (void)
     rc = im_config_load (dir, &cfg, err, sizeof err);
     ok (rc == 0 && cfg.heartbeat == 3600 && cfg.map_size == (size_t)1 << 40,
         "the highest heartbeat and map size are accepted");
+    ok (cfg.max_size == 0, "the store has no size limit by default");
+    static const struct {
+        const char *text;
+        size_t bytes;
+    } sizes[] = {
+        { "1048576", (size_t)1 << 20 }, { "1024K", (size_t)1 << 20 },
+        { "3M", (size_t)3 << 20 },      { "10G", (size_t)10 << 30 },
+        { "1024T", (size_t)1 << 50 },
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char text[64];
+        snprintf (text, sizeof text, "store\n    max-size = %s\n", sizes[i].text);
+        write_file (path, text, 0640);
+        rc = im_config_load (dir, &cfg, err, sizeof err);
+        ok (rc == 0 && cfg.max_size == sizes[i].bytes, "a size limit of %s is %zu bytes",
+            sizes[i].text, sizes[i].bytes);
+    }
     write_file (path, "pub\n    endpoint = \"ipc:///tmp/im-pub.sock\"\n", 0640);
     rc = im_config_load (dir, &cfg, err, sizeof err);
     ok (rc == 0 && strcmp (cfg.pub_endpoint, "ipc:///tmp/im-pub.sock") == 0,

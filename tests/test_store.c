@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* test_store.c -- unit tests for lib/im_store*.c: argument checks, versions, revocation,
- * look-ups (CIDR, long values), listing, the change log, counters, reopening, growth. */
+ * look-ups (CIDR, long values), listing, the change log, counters, reopening, growth,
+ * the size limit and a full disk. */
 
 #include <errno.h>
 #include <stdint.h>
@@ -15,6 +16,8 @@
 #include <sodium.h>
 
 #include "im_store.h"
+#include "im_store_int.h" /* store_error: LMDB's and the system's codes */
+#include "im_time.h"
 #include "tap.h"
 #include "testlib.h"
 
@@ -1541,6 +1544,178 @@ test_failed_batch (void)
     remove_dir (dir);
 }
 
+/* --- A full disk --------------------------------------------------------- */
+
+/* What the store's one error function makes of a code. */
+typedef struct {
+    const char *what;
+    int rc;        /* LMDB's code, or the system's */
+    int code;      /* the errno it becomes */
+    int disk_full; /* the message says "disk full" */
+} store_error_case_t;
+
+static const store_error_case_t store_error_cases[] = {
+    { "MDB_MAP_FULL (the map at its limit)", MDB_MAP_FULL, ENOSPC, 1 },
+    { "ENOSPC (a write to a full disk)", ENOSPC, ENOSPC, 1 },
+#ifdef EDQUOT
+    { "EDQUOT (a full quota)", EDQUOT, ENOSPC, 1 },
+#endif
+    { "MDB_NOTFOUND", MDB_NOTFOUND, ENOENT, 0 },
+    { "MDB_CORRUPTED", MDB_CORRUPTED, EIO, 0 },
+    { "MDB_READERS_FULL", MDB_READERS_FULL, EAGAIN, 0 },
+    { "EACCES", EACCES, EACCES, 0 },
+    { "EIO", EIO, EIO, 0 },
+};
+
+static void
+test_store_error (void)
+{
+    for (size_t i = 0; i < COUNT (store_error_cases); i++) {
+        const store_error_case_t *c = &store_error_cases[i];
+        char err[256] = "";
+        errno = 0;
+        int rc = store_error (c->rc, "writing", err, sizeof err);
+        int code = errno;
+        ok (rc == -1 && code == c->code, "%s becomes errno %s", c->what,
+            strerror (c->code));
+        ok ((strstr (err, "disk full") != NULL) == c->disk_full
+                && strncmp (err, "store: writing: ", 16) == 0,
+            "%s is %sworded as disk full: %s", c->what, c->disk_full ? "" : "not ", err);
+    }
+}
+
+/* Fills STORE with batches of BATCH new records of O until one fails or
+ * MAX_BATCHES went in; the ids into IDS. Returns the batches stored; *ERRNO_P
+ * and ERR tell how the failing one failed (0: none did). */
+static int
+fill (im_store_t *store, const origin_t *o, signed_t *s, size_t batch, int max_batches,
+      uint8_t (*ids)[IM_ID_SIZE], int *errno_p, char *err, size_t errsz)
+{
+    im_store_item_t *items = calloc (batch, sizeof *items);
+    if (!items)
+        BAIL_OUT ("out of memory");
+    *errno_p = 0;
+    int b;
+    for (b = 0; b < max_batches; b++) {
+        for (size_t i = 0; i < batch; i++) {
+            size_t n = (size_t)b * batch + i;
+            char value[64];
+            im_id_generate (ids[n]);
+            snprintf (value, sizeof value, "full-%zu.disk.example", n);
+            make (&s[i], o, ids[n], 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, value,
+                  "a record to fill a limited store with, and some words more");
+            items[i] = (im_store_item_t){ s[i].blob, s[i].len, &s[i].rec, 0, NULL };
+        }
+        errno = 0;
+        if (im_store_put_batch (store, items, batch, NULL, err, errsz) != (int)batch) {
+            *errno_p = errno;
+            break;
+        }
+    }
+    free (items);
+    return b;
+}
+
+/* How many of the first N ids of O are not held. */
+static int
+missing_of (im_store_t *store, const origin_t *o, uint8_t (*ids)[IM_ID_SIZE], size_t n)
+{
+    int missing = 0;
+    for (size_t i = 0; i < n; i++)
+        missing += im_store_get (store, o->pk, ids[i], NULL) != 0;
+    return missing;
+}
+
+static void
+test_size_limit (void)
+{
+    enum { BATCH = 200, MAX_BATCHES = 60 };
+    const size_t mib = (size_t)1 << 20;
+    char dir[64], path[128], err[256];
+    uint8_t node[IM_NODE_ID_SIZE];
+    uint8_t (*ids)[IM_ID_SIZE] = malloc ((size_t)BATCH * (MAX_BATCHES + 1) * IM_ID_SIZE);
+    signed_t *s = signed_alloc (BATCH);
+    im_store_stats_t st;
+    origin_t o;
+    int code;
+
+    if (!ids)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir, "store");
+    randombytes_buf (node, sizeof node);
+    origin_new (&o);
+    sub_path (path, sizeof path, dir, "store");
+    im_store_t *store = open_store (path, 0, node);
+
+    errno = 0;
+    ok (im_store_set_max (NULL, mib) == -1 && errno == EINVAL,
+        "a size limit for no store is refused with EINVAL");
+    errno = 0;
+    ok (im_store_set_max (store, mib - 1) == -1 && errno == EINVAL,
+        "a size limit one byte under 1 MiB is refused with EINVAL");
+    ok (im_store_set_max (store, mib) == 0, "a size limit of 1 MiB is taken");
+    ok (im_store_stats (store, &st) == 0 && st.map_size == mib && st.max_size == mib
+            && st.full_since == 0 && st.full_refused == 0,
+        "the 1 GiB map is made 1 MiB, the limit is shown, the disk is not full");
+
+    int stored = fill (store, &o, s, BATCH, MAX_BATCHES, ids, &code, err, sizeof err);
+    diag ("%d batches of %d fit in 1 MiB; then: %s", stored, BATCH, err);
+    ok (stored > 0 && stored < MAX_BATCHES, "some batches fit under the limit, not all");
+    ok (code == ENOSPC, "the batch over the limit fails with errno ENOSPC");
+    ok (strstr (err, "disk full") != NULL, "and says disk full: %s", err);
+    ok (im_store_stats (store, &st) == 0 && st.map_size == mib
+            && st.records == (uint64_t)stored * BATCH && st.full_since > 0
+            && st.full_since <= im_time_now () && st.full_refused == 1,
+        "the map stayed at 1 MiB, %d records are counted, one write refused since a time",
+        stored * BATCH);
+    cmp_ok (missing_of (store, &o, ids, (size_t)stored * BATCH), "==", 0,
+            "every record stored before the disk was full is there");
+    errno = 0;
+    ok (im_store_get (store, o.pk, ids[(size_t)stored * BATCH], NULL) == -1
+            && errno == ENOENT,
+        "nothing of the refused batch is stored");
+    int again = fill (store, &o, s, BATCH, 1, ids + (size_t)stored * BATCH, &code, err,
+                      sizeof err);
+    ok (again == 0 && code == ENOSPC && im_store_stats (store, &st) == 0
+            && st.full_refused == 2,
+        "the next batch is refused too, and counted: 2 writes refused");
+
+    ok (im_store_set_max (store, 4 * mib) == 0, "the limit is raised to 4 MiB");
+    again = fill (store, &o, s, BATCH, 1, ids + (size_t)stored * BATCH, &code, err,
+                  sizeof err);
+    ok (again == 1 && code == 0, "after raising the limit the batch is stored");
+    stored++;
+    ok (im_store_stats (store, &st) == 0 && st.full_since == 0 && st.full_refused == 0
+            && st.map_size > mib && st.map_size <= 4 * mib,
+        "the disk is no longer shown full; the map grew within the new limit");
+    ok (im_store_set_max (store, 0) == 0, "the limit is lifted (0)");
+    again = fill (store, &o, s, BATCH, MAX_BATCHES - stored, ids + (size_t)stored * BATCH,
+                  &code, err, sizeof err);
+    ok (again == MAX_BATCHES - stored && code == 0,
+        "without a limit the store takes every batch, %d records in all",
+        MAX_BATCHES * BATCH);
+    im_store_destroy (&store);
+
+    /* Reopened with a limit under what is used: the map keeps what is in use,
+     * and grows no further. */
+    store = open_store (path, 0, node);
+    ok (im_store_set_max (store, mib) == 0 && im_store_stats (store, &st) == 0
+            && st.map_size >= st.used_bytes && st.map_size < ((size_t)1 << 30),
+        "a limit under what is used keeps the map at what is in use (%llu bytes)",
+        (unsigned long long)st.map_size);
+    again = fill (store, &o, s, BATCH, 1, ids + (size_t)MAX_BATCHES * BATCH, &code, err,
+                  sizeof err);
+    ok (again == 0 && code == ENOSPC && strstr (err, "disk full"),
+        "a store over its limit refuses a new batch as disk full");
+    cmp_ok (missing_of (store, &o, ids, (size_t)MAX_BATCHES * BATCH), "==", 0,
+            "every record stored before is still there");
+
+    im_store_destroy (&store);
+    free (s);
+    free (ids);
+    remove_dir (dir);
+}
+
 /* Wanted records: noted from peers, forgotten when stored, walked by age. */
 typedef struct {
     size_t calls;
@@ -2330,6 +2505,9 @@ static const tap_test_t tests[]
         TAP_TEST (test_persistence),
         TAP_TEST (test_map_growth),
         TAP_TEST (test_failed_batch),
+        TAP_DIAG ("SPEC.md: A full disk"),
+        TAP_TEST (test_store_error),
+        TAP_TEST (test_size_limit),
         TAP_TEST (test_wanted),
         TAP_DIAG ("SPEC.md: Sharing policy (the sent log; hops over several paths)"),
         TAP_TEST (test_set_cursor),

@@ -152,12 +152,13 @@ print_peer (json_t *p)
             (long long)json_integer_value (json_object_get (p, "known")));
     json_int_t wanted = json_integer_value (json_object_get (p, "wanted"));
     json_int_t dropped = json_integer_value (json_object_get (p, "notes_dropped"));
-    if (wanted || dropped)
-        printf ("  noted         %lld it holds and we lack, to fetch from it%s%lld%s
-                ",
-                (long long)wanted,
-                dropped ? " (" : "", (long long)dropped,
-                dropped ? " more dropped: no room)" : "");
+    if (wanted || dropped) {
+        printf ("  noted         %lld it holds and we lack, to fetch from it",
+                (long long)wanted);
+        if (dropped)
+            printf (" (%lld more dropped: no room)", (long long)dropped);
+        printf ("\n");
+    }
     const char *key;
     json_t *v;
     int any = 0;

@@ -97,6 +97,16 @@ print_status (json_t *st)
         GET_INT (store, "map_size") ? 100.0 * (double)GET_INT (store, "used_bytes")
                                           / (double)GET_INT (store, "map_size")
                                     : 0.0);
+    if (GET_INT (store, "max_size")) {
+        char cap[32];
+        human_bytes ((uint64_t)GET_INT (store, "max_size"), cap, sizeof cap);
+        printf ("  limit    %s (store/max-size)\n", cap);
+    }
+    json_t *full = json_object_get (store, "disk_full");
+    if (json_is_object (full))
+        printf ("  store: disk full since %s (%lld writes refused)\n",
+                json_string_value (json_object_get (full, "since")),
+                GET_INT (full, "writes_refused"));
     printf ("activity    %lld published, %lld revoked, %lld refused, %lld malformed "
             "requests\n",
             GET_INT (counters, "published"), GET_INT (counters, "revoked"),

@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
+# t45-disk-full.sh -- a full disk, made hermetic by a small store/max-size:
+# publishing is refused with "disk full" and nothing stored is lost, status
+# shows since when and how many writes were refused; a receiver whose store
+# is full backs off its pulls instead of re-pulling the same batch at once,
+# and catches up once its limit is raised (SPEC.md, "A full disk").
+. "$(dirname "$0")/lib.sh"
+
+link () {
+    im "$1" peer add "$(im "$2" id)" >/dev/null && im "$2" peer add "$(im "$1" id)" >/dev/null
+}
+# status_num NODE KEY: the first number "KEY":N in NODE's status --json.
+status_num () { im "$1" status --json | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2; }
+# ids NODE: the sorted ids of every record NODE holds.
+ids () { im "$1" list --json | grep -o '"id":"[^"]*"' | cut -d'"' -f4 | sort; }
+peer_json () { im "$1" peer list --json | sed 's/},{/}\n{/g' | grep "\"name\":\"$2\""; }
+# peer_num NODE PEER KEY: a number of PEER in NODE's peer list (0 when absent).
+peer_num () { n=$(peer_json "$1" "$2" | grep -o "\"$3\":[0-9]*" | cut -d: -f2); echo "${n:-0}"; }
+connected () { peer_json "$1" "$2" | grep -q '"connected":true'; }
+disk_full () { im "$1" status --json | grep -q '"disk_full":{"since":"'; }
+holds () { [ "$(status_num "$1" records)" = "$2" ]; }
+# set_max NODE SIZE: NODE's store/max-size is SIZE (the line after map-size).
+set_max () {
+    sed -i -e '/^    max-size = /d' -e "s/^    map-size = .*/&\n    max-size = $2/" \
+        "$T/$1/intelmesh.conf"
+}
+# values N PREFIX: N domain lines.
+values () { awk -v n="$1" -v p="$2" 'BEGIN { for (i = 0; i < n; i++) printf "domain %s-%d.full.example\n", p, i }'; }
+keep_logs () {
+    [ "$tap_failed" -eq 0 ] && return
+    keep=$(mktemp -d "${TMPDIR:-/tmp}/disk-full-logs.XXXXXX") || return
+    cp "$T"/*.log "$keep"/ 2>/dev/null
+    echo "# the nodes' logs are kept in $keep"
+}
+trap 'keep_logs; cleanup' EXIT
+
+# --- 1. Publishing into a full store -------------------------------------------
+block publish 'a store at its size limit refuses publish as disk full; nothing is lost'
+b_publish () {
+    diag "SPEC.md: A full disk"
+    new_node full && set_max full 1M; ok $? "a node with store/max-size = 1M"
+    grep -q '^    max-size = 1M$' "$T/full/intelmesh.conf"; ok $? "the setting is in its file"
+    start_node full; ok $? "it starts"; pid=$NODE_PID
+    ! disk_full full && im full status --json | grep -q '"max_size":1048576'
+    ok $? "status shows the limit and no full disk"
+
+    values 100 early | im full publish - >"$T/early.ids" 2>"$T/early.err"
+    ok $? "100 values are published under the limit"
+    [ "$(wc -l <"$T/early.ids")" -eq 100 ]; ok $? "with 100 ids"
+
+    values 5000 many | im full publish - >"$T/many.ids" 2>"$T/many.err"
+    rc=$?
+    diag "publish of 5000: exit $rc; $(wc -l <"$T/many.ids") acknowledged; stderr: $(head -c 600 "$T/many.err")"
+    [ "$rc" -ne 0 ]; ok $? "publishing 5000 more fails (exit $rc)"
+    grep -q "disk full" "$T/many.err"; ok $? "standard error says disk full"
+    [ "$(grep -c "disk full" "$T/many.err")" -eq 1 ]; ok $? "once, on one line"
+    acked=$(wc -l <"$T/many.ids")
+    [ "$acked" -lt 5000 ]; ok $? "fewer than 5000 were acknowledged ($acked)"
+
+    disk_full full; ok $? "status --json shows disk_full with a time"
+    refused=$(im full status --json | grep -o '"writes_refused":[0-9]*' | cut -d: -f2)
+    [ "${refused:-0}" -ge 1 ]; ok $? "and the writes refused (${refused:-none})"
+    im full status >"$T/status.txt"
+    grep -q "store: disk full since [0-9T:Z-]* ($refused writes refused)" "$T/status.txt"
+    ok $? "status says: $(grep 'disk full' "$T/status.txt")"
+
+    sort "$T/early.ids" "$T/many.ids" >"$T/acked.ids"
+    ids full >"$T/held.ids"
+    cmp -s "$T/acked.ids" "$T/held.ids"
+    ok $? "the node holds exactly the $((100 + acked)) acknowledged records"
+    holds full $((100 + acked)); ok $? "status counts $((100 + acked)) records"
+    im full lookup early-0.full.example >/dev/null && im full lookup early-99.full.example >/dev/null
+    ok $? "the first records are found"
+
+    values 1000 more | im full publish - >"$T/more.ids" 2>"$T/more.err"
+    [ $? -ne 0 ] && grep -q "disk full" "$T/more.err"; ok $? "the next 1000 are refused too"
+    again=$(im full status --json | grep -o '"writes_refused":[0-9]*' | cut -d: -f2)
+    [ "${again:-0}" -gt "$refused" ]; ok $? "and counted ($refused -> ${again:-none} writes refused)"
+    acked=$((acked + $(wc -l <"$T/more.ids")))
+    sort "$T/early.ids" "$T/many.ids" "$T/more.ids" >"$T/acked.ids"
+    ids full >"$T/held.ids"
+    cmp -s "$T/acked.ids" "$T/held.ids"
+    ok $? "the node still holds exactly the $((100 + acked)) acknowledged records"
+
+    set_max full 64M && im full reload >/dev/null; ok $? "the limit is raised to 64M and reloaded"
+    im full publish domain one-more.full.example >/dev/null; ok $? "a publish succeeds again"
+    ! disk_full full && ! im full status | grep -q "disk full"
+    ok $? "status no longer shows a full disk"
+    holds full $((100 + acked + 1)); ok $? "$((100 + acked + 1)) records"
+    stop_node "$pid"; ok $? "the node stops cleanly"
+}
+
+# --- 2. A receiver with a full store ------------------------------------------------
+block backoff 'a receiver whose store is full backs its pulls off, then catches up'
+b_backoff () {
+    diag "SPEC.md: A full disk (pulls back off)"
+    new_node snd && new_node rcv && set_max rcv 1M && link snd rcv
+    ok $? "a sender and a receiver limited to 1M, peered"
+    start_node snd; ok $? "the sender starts"; ps=$NODE_PID
+    values 5000 sent | im snd publish - >/dev/null 2>&1; ok $? "the sender publishes 5000"
+    start_node rcv; ok $? "the receiver starts"; pr=$NODE_PID
+    wait_for 300 disk_full rcv; ok $? "the receiver's store becomes full"
+    wait_for 100 connected snd rcv; ok $? "the two are connected"
+    held=$(status_num rcv records)
+    diag "the receiver holds $held of 5000"
+    [ "${held:-5000}" -lt 5000 ]; ok $? "the receiver holds fewer than 5000 ($held)"
+
+    f0=$(peer_num rcv snd store_failed); s0=$(peer_num snd rcv sent)
+    sleep 10
+    f1=$(peer_num rcv snd store_failed); s1=$(peer_num snd rcv sent)
+    diag "in 10 s: $((f1 - f0)) batches not stored at the receiver ($f0 -> $f1);" \
+        "the sender sent $((s1 - s0)) records ($s0 -> $s1)"
+    [ "$f1" -ge 3 ]; ok $? "the receiver still tries ($f1 batches failed in the episode)"
+    [ "$((f1 - f0))" -le 15 ]; ok $? "but backs off: at most 15 batches in 10 s"
+    [ "$((s1 - s0))" -le 15000 ]
+    ok $? "the sender answered at most 15 pulls' worth (15000 records) in 10 s"
+    [ "$(grep -c "cannot store records from snd" "$T/rcv.log")" -eq 1 ]
+    ok $? "the receiver logged the failure once"
+    grep "cannot store records from snd" "$T/rcv.log" | grep -q "disk full"
+    ok $? "saying disk full"
+    disk_full rcv && holds rcv "$held"; ok $? "it still holds $held records, disk still full"
+
+    set_max rcv 64M && im rcv reload >/dev/null; ok $? "the receiver's limit is raised to 64M"
+    wait_for 600 holds rcv 5000; ok $? "the receiver catches up to 5000 records"
+    ! disk_full rcv; ok $? "and no longer shows a full disk"
+    [ "$(peer_num rcv snd store_failed)" = 0 ]; ok $? "nor failed batches"
+    grep -q "records from snd are stored again" "$T/rcv.log"; ok $? "the recovery is logged"
+    ids snd >"$T/snd.ids"; ids rcv >"$T/rcv.ids"
+    cmp -s "$T/snd.ids" "$T/rcv.ids"; ok $? "both hold the same 5000 ids"
+    stop_node "$pr" && stop_node "$ps"; ok $? "both stop cleanly"
+}
+
+run_blocks "$@"
