@@ -519,7 +519,8 @@ im_policy_outbound (const im_share_ctx_t *c, char *why, size_t whysz)
             say (why, whysz, "not sent: reach 0 (it never leaves its origin)");
         else
             say (why, whysz,
-                 "not sent: reach %u, and this node holds it %u link(s) from its origin",
+                 "not sent: reach %u, and this node holds it %u link(s) from its origin "
+                 "(as the peer it came from said: hop counts are not signed)",
                  r->reach, c->hops);
         return IM_SHARE_REACH;
     }
@@ -607,8 +608,9 @@ im_policy_inbound (const im_accept_ctx_t *c, char *why, size_t whysz)
     }
     if (r->reach != IM_REACH_UNLIMITED && c->hops + 1 > r->reach) {
         say (why, whysz,
-             "refused: beyond its reach (reach %u, %u link(s) from its origin)", r->reach,
-             c->hops + 1);
+             "refused: beyond its reach (reach %u, %u link(s) from its origin, as the "
+             "sender said)",
+             r->reach, c->hops + 1);
         return IM_ACCEPT_REACH;
     }
     if (!in->relayed && !from_origin) {
