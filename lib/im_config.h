@@ -17,6 +17,8 @@
 #define IM_DEFAULT_PUB "tcp://127.0.0.1:7651"
 #define IM_DEFAULT_LISTEN_PORT 7650
 #define IM_KEY_GRACE_DEFAULT (7 * 86400)
+#define IM_SENT_RETENTION_DEFAULT 90           /* days the sent log's history is kept */
+#define IM_SENT_RETENTION_MAX 36500            /* days */
 #define IM_KEY_GRACE_MIN 5                     /* seconds */
 #define IM_KEY_GRACE_MAX IM_ROTATION_GRACE_MAX /* what a partner accepts */
 
@@ -58,7 +60,8 @@ typedef struct {
     char pub_misp_endpoint[IM_ENDPOINT_MAX]; /* a second PUB, MISP's format; "" none */
     char warninglists[IM_PATH_MAX];          /* MISP warninglists directory; "" none */
     int64_t key_grace;                       /* seconds an old CURVE key still works */
-    size_t npeers;                           /* the trust list */
+    int sent_retention; /* days the sent log's history is kept (0: for ever) */
+    size_t npeers;      /* the trust list */
     im_peer_conf_t peers[IM_PEERS_MAX];
     size_t npolicies; /* named outbound policies; `default`
                          is always among them */

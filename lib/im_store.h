@@ -177,6 +177,10 @@ int im_store_held (im_store_t *self, const uint8_t *origin, const uint8_t *id,
 int im_store_sent_note (im_store_t *self, const uint8_t *peer, const uint8_t *keys,
                         size_t n, int64_t when);
 
+/* The same, each key with its own time (WHENS[i], ms since the epoch). */
+int im_store_sent_note_at (im_store_t *self, const uint8_t *peer, const uint8_t *keys,
+                           size_t n, const int64_t *whens);
+
 /* The newest version of (ORIGIN, ID) sent to PEER (0 when none) and when.
  * Returns 0 or -1 with errno. */
 int im_store_sent_version (im_store_t *self, const uint8_t *peer, const uint8_t *origin,

@@ -166,6 +166,7 @@ typedef struct {
     const uint8_t *keys;
     size_t n;
     int64_t when;
+    const int64_t *whens; /* one per key, or NULL: WHEN for all */
 } sent_arg_t;
 
 static int
@@ -181,6 +182,7 @@ sent_fn (im_store_t *self, MDB_txn *txn, void *arg)
         memcpy (sk + IM_NODE_ID_SIZE, key, IM_STORE_KEY_SIZE);
         MDB_val k = { sizeof sk, sk }, v;
         uint64_t version = get_u64 (key + IM_STORE_KEY_SIZE);
+        int64_t when = a->whens ? a->whens[i] : a->when;
         rc = mdb_get (txn, self->sent, &k, &v);
         if (rc == 0 && v.mv_size == 16 && get_u64 (v.mv_data) >= version) {
             rc = 0; /* logged already: one entry per peer, record and version */
@@ -188,14 +190,14 @@ sent_fn (im_store_t *self, MDB_txn *txn, void *arg)
         }
         if (rc == 0 || rc == MDB_NOTFOUND) {
             put_u64 (sv, version);
-            put_u64 (sv + 8, (uint64_t)a->when);
+            put_u64 (sv + 8, (uint64_t)when);
             MDB_val nv = { sizeof sv, sv };
             rc = mdb_put (txn, self->sent, &k, &nv, 0);
         }
         /* peer|time|origin|id -> version: the history. */
         uint8_t lk[IM_NODE_ID_SIZE + 8 + IM_STORE_KEY_SIZE], lv[8];
         memcpy (lk, a->peer, IM_NODE_ID_SIZE);
-        put_u64 (lk + IM_NODE_ID_SIZE, (uint64_t)a->when);
+        put_u64 (lk + IM_NODE_ID_SIZE, (uint64_t)when);
         memcpy (lk + IM_NODE_ID_SIZE + 8, key, IM_STORE_KEY_SIZE);
         put_u64 (lv, version);
         MDB_val k2 = { sizeof lk, lk }, v2 = { sizeof lv, lv };
@@ -219,6 +221,19 @@ sent_fault (void)
     return path && *path && access (path, F_OK) == 0;
 }
 
+/* Writes A (checked) in one transaction, unless the test switch is on. */
+static int
+sent_write (im_store_t *self, sent_arg_t *a)
+{
+    if (a->n == 0)
+        return 0;
+    if (sent_fault ()) {
+        errno = EIO;
+        return -1;
+    }
+    return store_write_txn (self, sent_fn, a, "writing the sent log");
+}
+
 int
 im_store_sent_note (im_store_t *self, const uint8_t *peer, const uint8_t *keys, size_t n,
                     int64_t when)
@@ -227,14 +242,23 @@ im_store_sent_note (im_store_t *self, const uint8_t *peer, const uint8_t *keys, 
         errno = EINVAL;
         return -1;
     }
-    if (n == 0)
-        return 0;
-    if (sent_fault ()) {
-        errno = EIO;
+    sent_arg_t a = { peer, keys, n, when, NULL };
+    return sent_write (self, &a);
+}
+
+int
+im_store_sent_note_at (im_store_t *self, const uint8_t *peer, const uint8_t *keys,
+                       size_t n, const int64_t *whens)
+{
+    int bad = !self || !peer || (n && (!keys || !whens));
+    for (size_t i = 0; !bad && i < n; i++)
+        bad = whens[i] < 0;
+    if (bad) {
+        errno = EINVAL;
         return -1;
     }
-    sent_arg_t a = { peer, keys, n, when };
-    return store_write_txn (self, sent_fn, &a, "writing the sent log");
+    sent_arg_t a = { peer, keys, n, 0, whens };
+    return sent_write (self, &a);
 }
 
 int

@@ -2059,13 +2059,33 @@ test_sent_once (void)
             && im_store_sent_list (store, peer, 2000, 1000, sent_seen_fn, s) == N,
         "version 2 of each adds one entry each (%d in all)", 2 * N);
 
+    /* Each key at its own time. */
+    int64_t whens[N];
+    for (size_t i = 0; i < N; i++) {
+        keys[i * IM_STORE_WANT_KEY + IM_STORE_WANT_KEY - 1] = 4;
+        whens[i] = 2500 + (int64_t)(i % 3);
+    }
+    errno = 0;
+    ok (im_store_sent_note_at (store, peer, keys, N, NULL) == -1 && errno == EINVAL,
+        "sent_note_at refuses NULL times");
+    whens[7] = -1;
+    errno = 0;
+    ok (im_store_sent_note_at (store, peer, keys, N, whens) == -1 && errno == EINVAL,
+        "sent_note_at refuses a negative time");
+    whens[7] = 2500 + 7 % 3;
+    memset (s, 0, sizeof *s);
+    ok (im_store_sent_note_at (store, peer, keys, N, whens) == 0
+            && im_store_sent_list (store, peer, 2502, 1000, sent_seen_fn, s) == N / 3
+            && s->hit[0].when == 2502 && s->hit[0].version == 4,
+        "sent_note_at writes each key at its own time (%d at 2502)", N / 3);
+
     /* The test hook (set by main): while the file it names exists, notes
      * fail and write nothing. */
     FILE *f = fopen (sent_fault_path, "w");
     if (f)
         fclose (f);
     for (size_t i = 0; i < N; i++)
-        keys[i * IM_STORE_WANT_KEY + IM_STORE_WANT_KEY - 1] = 3;
+        keys[i * IM_STORE_WANT_KEY + IM_STORE_WANT_KEY - 1] = 5;
     errno = 0;
     rc = im_store_sent_note (store, peer, keys, N, 3000);
     int err = errno;
@@ -2073,7 +2093,7 @@ test_sent_once (void)
     ok (f && rc == -1 && err == EIO
             && im_store_sent_version (store, peer, keys, keys + IM_NODE_ID_SIZE, &v, NULL)
                    == 0
-            && v == 2,
+            && v == 4,
         "with the fault switch on, a note fails with EIO and writes nothing");
     remove (sent_fault_path);
     memset (s, 0, sizeof *s);
