@@ -364,20 +364,24 @@ sent_count () { im "$1" peer sent "$2" --json | grep -c '"id":'; }
 sent_is () { [ "$(sent_count "$1" "$2")" -eq "$3" ]; }   # sent_is NODE PEER N
 count_is () { [ "$(peer_count "$1" "$2" "$3")" -eq "$4" ]; }   # NODE PEER KEY N
 
+# node_and_fake NODE FAKE: a new node NODE, started, with a fake partner FAKE
+# (keys in $T/FAKE.keys) on its trust list; sets node_pid, node_ep, node_curve.
+node_and_fake () {
+    new_node "$1" && start_node "$1" && node_pid=$NODE_PID \
+        && node_ep=$(card_field "$1" 5) && node_curve=$(card_field "$1" 4) \
+        && fake card --name "$2" --keys "$T/$2.keys" >"$T/$2.card" \
+        && im "$1" peer add "$(cat "$T/$2.card")" >/dev/null
+}
+
 block sent_once 'a peer that pulls 300 times is logged once per record, as it acknowledged'
 b_sent_once () {
     diag "SPEC.md: PULL (acknowledgments), The sent log"
-    new_node sl && start_node sl; ok $? "a node is initialised and starts"
-    sl_pid=$NODE_PID
-    sl_ep=$(card_field sl 5)
-    sl_curve=$(card_field sl 4)
+    node_and_fake sl flo; ok $? "a node starts with a fake partner, flo, on its trust list"
+    sl_pid=$node_pid sl_ep=$node_ep sl_curve=$node_curve
     awk 'BEGIN { for (i = 0; i < 500; i++) printf "ipv4 10.9.%d.%d\n", int(i / 256), i % 256 }' \
         >"$T/sl.bulk"
     im sl publish - <"$T/sl.bulk" >"$T/sl.ids" 2>/dev/null && [ "$(wc -l <"$T/sl.ids")" -eq 500 ]
     ok $? "500 indicators are published"
-    fake card --name flo --keys "$T/flo.keys" >"$T/flo.card" \
-        && im sl peer add "$(cat "$T/flo.card")" >/dev/null
-    ok $? "a fake partner, flo, is on its trust list"
     mdb=$T/sl/store/data.mdb
     size0=$(stat -c %s "$mdb")
     flood () {  # flood OUT ARGS...: fake pull-flood against sl as flo
@@ -414,10 +418,8 @@ b_sent_once () {
 block pull_flood 'a peer that pulls 120 times on 4 connections without reading gets one answer queued'
 b_pull_flood () {
     diag "SPEC.md: PULL (acknowledgments), Serving pulls (the bounds)"
-    new_node pf && start_node pf; ok $? "a node is initialised and starts"
-    pf_pid=$NODE_PID
-    pf_ep=$(card_field pf 5)
-    pf_curve=$(card_field pf 4)
+    node_and_fake pf flood; ok $? "a node starts with a fake partner, flood, on its trust list"
+    pf_pid=$node_pid pf_ep=$node_ep pf_curve=$node_curve
     # 1500 records of about 3 KB: an answer is a full 4 MiB message.
     awk 'BEGIN { d = sprintf ("%3000s", ""); gsub (/ /, "x", d)
                  for (i = 0; i < 1500; i++)
@@ -425,9 +427,6 @@ b_pull_flood () {
                          int(i / 256), i % 256, d, i }' >"$T/pf.bulk"
     im pf publish - <"$T/pf.bulk" >"$T/pf.ids" 2>/dev/null && [ "$(wc -l <"$T/pf.ids")" -eq 1500 ]
     ok $? "1500 indicators with 3000-byte descriptions are published"
-    fake card --name flood --keys "$T/flood.keys" >"$T/flood.card" \
-        && im pf peer add "$(cat "$T/flood.card")" >/dev/null
-    ok $? "a fake partner, flood, is on its trust list"
     rss () { awk '/^VmRSS:/ { print $2 }' "/proc/$pf_pid/status"; }
     rss0=$(rss)
     rm -f "$T/pf.done"
@@ -460,16 +459,11 @@ b_pull_flood () {
 block sent_fail 'while the sent log cannot be written, the peer is sent nothing'
 b_sent_fail () {
     diag "SPEC.md: The sent log (a store error); the test switch IM_TEST_SENTLOG_FAIL"
-    new_node sf && IM_TEST_SENTLOG_FAIL="$T/sf.fail" start_node sf
-    ok $? "a node is initialised and starts with the sent log's test switch"
-    sf_pid=$NODE_PID
-    sf_ep=$(card_field sf 5)
-    sf_curve=$(card_field sf 4)
+    IM_TEST_SENTLOG_FAIL="$T/sf.fail" node_and_fake sf fay
+    ok $? "a node starts with the sent log's test switch and a fake partner, fay"
+    sf_pid=$node_pid sf_ep=$node_ep sf_curve=$node_curve
     for i in $(seq 20); do echo "ipv4 10.7.0.$i"; done | im sf publish - >/dev/null 2>&1
     ok $? "20 indicators are published"
-    fake card --name fay --keys "$T/fay.keys" >"$T/fay.card" \
-        && im sf peer add "$(cat "$T/fay.card")" >/dev/null
-    ok $? "a fake partner, fay, is on its trust list"
     touch "$T/sf.fail"
     fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fay.keys" --pulls 1 --ack --timeout 10000 \
         >"$T/sf1.out" 2>&1
