@@ -29,6 +29,7 @@ config_defaults (im_config_t *cfg)
     cfg->key_grace = IM_KEY_GRACE_DEFAULT;
     cfg->anti_entropy = IM_ANTI_ENTROPY_DEFAULT;
     cfg->map_size = (size_t)1 << 30;
+    cfg->sent_retention = IM_SENT_RETENTION_DEFAULT;
 }
 
 /* The settings a config file may hold, as zconfig paths. */
@@ -46,6 +47,8 @@ static const char *known_settings[] = { "node",
                                         "warninglists/directory",
                                         "keys",
                                         "keys/grace",
+                                        "sent",
+                                        "sent/retention",
                                         "store",
                                         "store/map-size",
                                         "store/max-size",
@@ -558,6 +561,18 @@ load_settings (load_t *ld)
                 v);
         else
             cfg->anti_entropy = every;
+    }
+    if (rc == 0 && (v = zconfig_get (root, "sent/retention", NULL))) {
+        char *end;
+        errno = 0;
+        long long days = strtoll (v, &end, 10);
+        if (errno || end == v || *end || days < 0 || days > IM_SENT_RETENTION_MAX)
+            rc = fail_path (ld, "sent/retention", EINVAL,
+                            "sent/retention '%s' is not a number of days from 0 (keep "
+                            "for ever) to %d",
+                            v, IM_SENT_RETENTION_MAX);
+        else
+            cfg->sent_retention = (int)days;
     }
     long long hb = cfg->heartbeat, map = (long long)cfg->map_size, sl = cfg->syslog;
     if (rc == 0)

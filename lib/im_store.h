@@ -183,9 +183,17 @@ int im_store_held (im_store_t *self, const uint8_t *origin, const uint8_t *id,
 
 /* The sent log: notes that the N records whose keys (origin, id, version:
  * IM_STORE_WANT_KEY bytes each) are at KEYS went to PEER at WHEN (ms since
- * the epoch), in one durable transaction. Returns 0 or -1 with errno. */
+ * the epoch), in one durable transaction: one history entry per peer, record
+ * and version (a version logged already, or older than one logged, adds
+ * nothing). Returns 0 or -1 with errno. Test hook: when the environment
+ * variable IM_TEST_SENTLOG_FAIL (read once) names a file and that file
+ * exists, it fails with EIO and writes nothing. */
 int im_store_sent_note (im_store_t *self, const uint8_t *peer, const uint8_t *keys,
                         size_t n, int64_t when);
+
+/* The same, each key with its own time (WHENS[i], ms since the epoch). */
+int im_store_sent_note_at (im_store_t *self, const uint8_t *peer, const uint8_t *keys,
+                           size_t n, const int64_t *whens);
 
 /* The newest version of (ORIGIN, ID) sent to PEER (0 when none) and when.
  * Returns 0 or -1 with errno. */
@@ -198,6 +206,12 @@ typedef int (im_store_sent_fn) (const uint8_t *origin, const uint8_t *id,
                                 uint64_t version, int64_t when, void *arg);
 int im_store_sent_list (im_store_t *self, const uint8_t *peer, int64_t since,
                         size_t limit, im_store_sent_fn *fn, void *arg);
+
+/* Removes, in one transaction, up to LIMIT entries of the sent log's
+ * history (of every peer) older than BEFORE (ms since the epoch); the newest
+ * version sent (im_store_sent_version) stays. Returns the number removed (less
+ * than LIMIT: none older is left) or -1 with errno. */
+int im_store_sent_prune (im_store_t *self, int64_t before, size_t limit);
 
 /* Fills ST. Returns 0 or -1 with errno set. */
 /* Calls FN for every origin the store holds records of: its node id, the

@@ -54,6 +54,29 @@ typedef struct {
 #define STORE_BACKOFF_MIN_MS 100
 #define STORE_BACKOFF_MAX_MS 30000
 
+#define ANSWERS_MAX 8 /* answers to a peer queued and not yet acknowledged */
+#define ANSWER_BYTES_MAX                                                                 \
+    (64 << 20)                     /* ... holding at most this many bytes                \
+                                      (SNDHWM bounds each link too) */
+#define ANSWER_LOST_MS PARK_MAX_MS /* unacknowledged this long: taken as lost */
+#define LINK_SNDHWM 16             /* messages queued per link: 16 x IM_MSG_MAX */
+#define SENT_PRUNE_BATCH 1000      /* sent-log entries removed per transaction */
+#define SENT_PRUNE_EVERY_MS 60000
+
+/* An answer (RECORDS or FOUND) queued to a peer: its keys go into the sent
+ * log once a PULL acknowledges it (SPEC.md, "The sent log"). */
+typedef struct {
+    uint8_t id;      /* IM_MSG_RECORDS or IM_MSG_FOUND */
+    int acked;       /* acknowledged, not yet written to the sent log */
+    uint64_t asked;  /* RECORDS: the cursor of the PULL it answered */
+    uint64_t cursor; /* RECORDS: the cursor it reached */
+    size_t bytes;
+    size_t nkeys;
+    uint8_t *keys; /* nkeys keys, IM_MSG_HAVE_KEY bytes each */
+    int64_t at;    /* queued then, monotonic ms */
+    int64_t when;  /* ... and wall clock ms */
+} answer_t;
+
 /* Why a record from a peer was not stored (counted per peer). */
 enum {
     REFUSE_MALFORMED, /* not a record */
@@ -98,7 +121,14 @@ struct _im_peer_t {
     uint64_t parked_cursor;
     uint16_t parked_credit;
     int64_t parked_at;
-    uint64_t acked;                   /* our change number it has applied */
+    uint64_t acked;                /* our change number it has applied */
+    answer_t answers[ANSWERS_MAX]; /* queued to it, oldest first */
+    size_t nanswers;
+    zsock_t *answer_sock;             /* the link they went on */
+    zframe_t *answer_route;           /* (NULL on a dealer) */
+    int sentlog_failing;              /* the sent log cannot be written: nothing goes */
+    int64_t sentlog_retry;            /* ... tried again then */
+    int pulls_unread;                 /* PULLs refused in this episode */
     uint8_t *holds;                   /* HOLDS_SLOTS keys it told us it holds */
     uint8_t (*lazy)[IM_NODE_ID_SIZE]; /* origins it gets from another peer:
                                        send it only their keys (sorted) */
@@ -167,6 +197,9 @@ struct _im_mesh_t {
     uint8_t *keys;     /* IM_MSG_CREDIT_MAX keys for a HAVE */
     uint8_t *sentkeys; /* IM_MSG_CREDIT_MAX keys: what an answer sends */
     size_t nsent;
+    uint64_t serve_asked; /* the cursor of the pull being answered */
+    int sent_retention;   /* days (0: for ever) */
+    int64_t prune_at;     /* when the sent log is pruned next */
     /* Reused for every batch. */
     im_msg_t *msg;
     uint8_t *buf;      /* IM_MSG_MAX: encoding, and staging of records */
@@ -250,6 +283,10 @@ void mesh_gossip_tick (im_mesh_t *self, int64_t now);
 int mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p,
                     char *why, size_t whysz);
 void mesh_note_sent (im_mesh_t *self, peer_t *p);
+int mesh_answer_gate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+                      int pull);
+void mesh_answers_drop (peer_t *p, int all);
+void mesh_sent_tick (im_mesh_t *self, int64_t now);
 int mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                 uint64_t cursor, uint16_t credit, int force);
 int mesh_serve_parked (im_mesh_t *self, peer_t *p, int force);

@@ -46,6 +46,7 @@ peer_destroy (void **item)
     zsock_destroy (&p->dealer);
     zframe_destroy (&p->inbound);
     peer_drop_parked (p);
+    mesh_answers_drop (p, 1); /* never acknowledged: not logged */
     free (p->holds);
     free (p->lazy);
     free (p->wants);
@@ -271,7 +272,7 @@ peer_dial (im_mesh_t *self, peer_t *p)
                              : im_identity_curve_secret (self->identity));
     zsock_set_immediate (p->dealer, 1);
     zsock_set_linger (p->dealer, 0);
-    zsock_set_sndhwm (p->dealer, 100);
+    zsock_set_sndhwm (p->dealer, LINK_SNDHWM);
     zsock_set_rcvhwm (p->dealer, 100);
     zsock_set_maxmsgsize (p->dealer, IM_MSG_MAX + 64);
     zsock_set_reconnect_ivl (p->dealer, 100);
@@ -323,6 +324,7 @@ peer_new_session (peer_t *p, uint64_t session)
 {
     p->session = session;
     peer_event (p, IM_EV_PULL_LOST);
+    mesh_answers_drop (p, 0); /* gone with its previous run's links */
     p->nlazy = 0;
     memset (p->holds, 0, (size_t)HOLDS_SLOTS * IM_MSG_HAVE_KEY);
     p->nfetching = 0; /* a FETCH or SYNC out to its old run is not answered */
