@@ -480,6 +480,23 @@ im_config_peer (const im_config_t *cfg, const char *name)
     return NULL;
 }
 
+/* The duration setting PATH, from MIN to MAX seconds (RANGE says so in
+ * words), into *OUT; kept when absent. Returns 0, or -1 at its line. */
+static int
+get_duration (load_t *ld, const char *path, int64_t min, int64_t max, const char *range,
+              int64_t *out)
+{
+    const char *v = zconfig_get (ld->root, path, NULL);
+    int64_t d = 0;
+    if (!v)
+        return 0;
+    if (im_time_duration (v, &d) || d < min || d > max)
+        return fail_path (ld, path, EINVAL, "%s '%s' is not a duration from %s", path, v,
+                          range);
+    *out = d;
+    return 0;
+}
+
 /* The settings of the node, pub, warninglists, keys, store and log
  * sections. */
 static int
@@ -540,28 +557,13 @@ load_settings (load_t *ld)
         else
             snprintf (cfg->warninglists, sizeof cfg->warninglists, "%s", v);
     }
-    if (rc == 0 && (v = zconfig_get (root, "keys/grace", NULL))) {
-        int64_t grace = 0;
-        if (im_time_duration (v, &grace) || grace < IM_KEY_GRACE_MIN
-            || grace > IM_KEY_GRACE_MAX)
-            rc = fail_path (ld, "keys/grace", EINVAL,
-                            "keys/grace '%s' is not a duration from 5s to 365d (like 7d)",
-                            v);
-        else
-            cfg->key_grace = grace;
-    }
-    if (rc == 0 && (v = zconfig_get (root, "node/anti-entropy", NULL))) {
-        int64_t every = 0;
-        if (im_time_duration (v, &every) || every < IM_ANTI_ENTROPY_MIN
-            || every > IM_ANTI_ENTROPY_MAX)
-            rc = fail_path (
-                ld, "node/anti-entropy", EINVAL,
-                "node/anti-entropy '%s' is not a duration from 1s to 1d (like "
-                "10m)",
-                v);
-        else
-            cfg->anti_entropy = every;
-    }
+    if (rc == 0)
+        rc = get_duration (ld, "keys/grace", IM_KEY_GRACE_MIN, IM_KEY_GRACE_MAX,
+                           "5s to 365d (like 7d)", &cfg->key_grace);
+    if (rc == 0)
+        rc = get_duration (ld, "node/anti-entropy", IM_ANTI_ENTROPY_MIN,
+                           IM_ANTI_ENTROPY_MAX, "1s to 1d (like 10m)",
+                           &cfg->anti_entropy);
     if (rc == 0 && (v = zconfig_get (root, "sent/retention", NULL))) {
         char *end;
         errno = 0;

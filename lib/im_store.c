@@ -5,7 +5,7 @@
  * retried (as Postfix's slmdb.c does); LMDB errors are translated in one place.
  * This file: opening and closing, metadata, errors, map growth, the kept
  * read transaction and single reads. Writes are in im_store_put.c, walks in
- * im_store_log.c, cursors, wanted keys, the sent log and hops in
+ * im_store_log.c, cursors, the sent log and hops in
  * im_store_sent.c. */
 #include "config.h"
 
@@ -210,6 +210,14 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
     rc = mdb_txn_begin (self->env, NULL, 0, &txn);
     for (size_t i = 0; rc == 0 && i < sizeof dbs / sizeof dbs[0]; i++)
         rc = mdb_dbi_open (txn, dbs[i].name, MDB_CREATE | dbs[i].flags, dbs[i].dbi);
+    if (rc) {
+        store_error (rc, "opening databases", err, errsz);
+        goto failed;
+    }
+    /* Wanted keys were kept here before they moved to the mesh's memory:
+     * what an older version left is dropped. */
+    if (rc == 0)
+        rc = mdb_drop (txn, self->wanted, 0);
     if (rc) {
         store_error (rc, "opening databases", err, errsz);
         goto failed;

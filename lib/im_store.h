@@ -121,12 +121,9 @@ int im_store_changes (im_store_t *self, uint64_t since, size_t limit, im_store_f
 
 /* Like im_store_put_batch, and in the same transaction records that the
  * changes of peer PEER were applied up to CURSOR, so that a crash never
- * loses a batch nor applies one twice; and notes the NWANTED keys at WANTED
- * (see im_store_want) that are not held once the batch is in, as wanted
- * from PEER at time NOW. */
+ * loses a batch nor applies one twice. */
 int im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_t n,
                                int *results, const uint8_t *peer, uint64_t cursor,
-                               const uint8_t *wanted, size_t nwanted, int64_t now,
                                char *err, size_t errsz);
 
 /* The cursor recorded for PEER (0 when none). Returns 0 or -1 with errno. */
@@ -144,27 +141,9 @@ int im_store_version (im_store_t *self, const uint8_t *origin, const uint8_t *id
 int im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
                    im_store_change_fn *fn, void *arg, uint64_t *last);
 
-/* Records this node was told of but does not hold yet ("wanted"): a key is
- * origin, id and version (IM_STORE_KEY_SIZE + 8 bytes), noted with the peer
- * that holds it. Storing that version or a newer one forgets it. */
+/* A record's key with a version: origin, id and version (IM_STORE_KEY_SIZE +
+ * 8 bytes), as in the sent log. */
 #define IM_STORE_WANT_KEY (IM_STORE_KEY_SIZE + 8)
-
-/* Notes the N keys at KEYS as wanted from PEER at time NOW (monotonic ms),
- * except those held at that version or newer, in one durable transaction.
- * Returns how many were noted, or -1 with errno. */
-int im_store_want (im_store_t *self, const uint8_t *keys, size_t n, const uint8_t *peer,
-                   int64_t now);
-
-/* Calls FN for up to LIMIT wanted keys noted at or before BEFORE, with the
- * peer that holds them and when they were noted. Returns the number visited,
- * or -1 with errno. */
-typedef int (im_store_want_fn) (const uint8_t *key, const uint8_t *peer, int64_t noted,
-                                void *arg);
-int im_store_wanted (im_store_t *self, int64_t before, size_t limit, im_store_want_fn *fn,
-                     void *arg);
-
-/* Forgets the wanted KEY. Returns 0 or -1 with errno. */
-int im_store_unwant (im_store_t *self, const uint8_t *key);
 
 /* Copies the signed record (ORIGIN, ID) into BUF. Returns 0, or -1 with errno
  * ENOENT or ENOSPC. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_store_sent.c -- what the store keeps about peers: the cursor of each
- * peer's changes applied here, the records this node was told of but does
- * not hold yet (wanted), the sent log, and the hops of records from peers. */
+ * peer's changes applied here, the sent log, and the hops of records from
+ * peers. */
 #include "config.h"
 
 #include <errno.h>
@@ -56,107 +56,6 @@ im_store_set_cursor (im_store_t *self, const uint8_t *peer, uint64_t cursor)
     }
     cursor_arg_t a = { peer, cursor };
     return store_write_txn (self, set_cursor_fn, &a, "writing a cursor");
-}
-
-int
-store_want_in (im_store_t *self, MDB_txn *txn, const uint8_t *keys, size_t n,
-               const uint8_t *peer, int64_t now, int *noted)
-{
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        const uint8_t *key = keys + i * IM_STORE_WANT_KEY;
-        MDB_val rk = { IM_STORE_KEY_SIZE, (void *)key }, rv;
-        uint64_t version = get_u64 (key + IM_STORE_KEY_SIZE), held = 0;
-        if (mdb_get (txn, self->records, &rk, &rv) == 0
-            && rv.mv_size >= 4 + IM_STORE_KEY_SIZE + 8)
-            held = get_u64 ((uint8_t *)rv.mv_data + 4 + IM_STORE_KEY_SIZE);
-        if (held >= version)
-            continue;
-        uint8_t value[IM_NODE_ID_SIZE + 8];
-        memcpy (value, peer, IM_NODE_ID_SIZE);
-        put_u64 (value + IM_NODE_ID_SIZE, (uint64_t)now);
-        MDB_val k = { IM_STORE_WANT_KEY, (void *)key }, v = { sizeof value, value };
-        rc = mdb_put (txn, self->wanted, &k, &v, MDB_NOOVERWRITE);
-        if (rc == MDB_KEYEXIST)
-            rc = 0;
-        else if (rc == 0 && noted)
-            (*noted)++;
-    }
-    return rc;
-}
-
-int
-im_store_want (im_store_t *self, const uint8_t *keys, size_t n, const uint8_t *peer,
-               int64_t now)
-{
-    if (!self || (!keys && n) || !peer) {
-        errno = EINVAL;
-        return -1;
-    }
-    MDB_txn *txn;
-    int noted = 0;
-    int rc = mdb_txn_begin (self->env, NULL, 0, &txn);
-    if (rc == 0)
-        rc = store_want_in (self, txn, keys, n, peer, now, &noted);
-    if (rc == 0 && noted == 0) {
-        mdb_txn_abort (txn);
-        return 0;
-    }
-    if (rc == 0)
-        rc = mdb_txn_commit (txn);
-    else if (txn)
-        mdb_txn_abort (txn);
-    if (rc == MDB_MAP_FULL && store_grow (self) == 0)
-        return im_store_want (self, keys, n, peer, now);
-    return rc ? store_error (rc, "noting wanted records", NULL, 0) : noted;
-}
-
-int
-im_store_wanted (im_store_t *self, int64_t before, size_t limit, im_store_want_fn *fn,
-                 void *arg)
-{
-    if (!self || !fn) {
-        errno = EINVAL;
-        return -1;
-    }
-    walk_t w;
-    if (store_walk_begin (self, self->wanted, &w))
-        return -1;
-    MDB_val k, v;
-    int count = 0;
-    int rc = mdb_cursor_get (w.cur, &k, &v, MDB_FIRST);
-    while (rc == 0 && (size_t)count < limit) {
-        if (k.mv_size == IM_STORE_WANT_KEY && v.mv_size == IM_NODE_ID_SIZE + 8
-            && (int64_t)get_u64 ((uint8_t *)v.mv_data + IM_NODE_ID_SIZE) <= before) {
-            count++;
-            if (fn (k.mv_data, v.mv_data,
-                    (int64_t)get_u64 ((uint8_t *)v.mv_data + IM_NODE_ID_SIZE), arg))
-                break;
-        }
-        rc = mdb_cursor_get (w.cur, &k, &v, MDB_NEXT);
-    }
-    store_walk_end (self, &w);
-    return count;
-}
-
-int
-im_store_unwant (im_store_t *self, const uint8_t *key)
-{
-    if (!self || !key) {
-        errno = EINVAL;
-        return -1;
-    }
-    MDB_txn *txn;
-    int rc = mdb_txn_begin (self->env, NULL, 0, &txn);
-    if (rc == 0) {
-        MDB_val k = { IM_STORE_WANT_KEY, (void *)key };
-        rc = mdb_del (txn, self->wanted, &k, NULL);
-        if (rc == 0)
-            rc = mdb_txn_commit (txn);
-        else
-            mdb_txn_abort (txn);
-    }
-    return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_error (rc, "forgetting", NULL, 0);
 }
 
 /* --- The sent log ------------------------------------------------------- */

@@ -121,11 +121,11 @@ static void
 store (im_mesh_t *self, peer_t *p, size_t n, uint64_t cursor, int found)
 {
     char err[256];
-    int stored = found ? im_store_put_batch (self->store, self->items, n, self->results,
-                                             err, sizeof err)
-                       : im_store_put_batch_cursor (self->store, self->items, n,
-                                                    self->results, p->card.node, cursor,
-                                                    NULL, 0, 0, err, sizeof err);
+    int stored
+        = found ? im_store_put_batch (self->store, self->items, n, self->results, err,
+                                      sizeof err)
+                : im_store_put_batch_cursor (self->store, self->items, n, self->results,
+                                             p->card.node, cursor, err, sizeof err);
     if (stored < 0) {
         /* The cursor did not move: the next pull asks again, after a wait
          * that grows while storing fails (a full disk). */

@@ -39,8 +39,8 @@
                                fetched from that peer (SPEC, "Wanted keys") */
 #define FETCH_LOST_MS 10000 /* a FETCH unanswered this long is given up */
 #define SYNC_LOST_MS 10000  /* a SYNC unanswered this long is sent again */
-#define QUOTA_RATE 400.0    /* work units a peer's requests may cost a second */
-#define QUOTA_BURST 800.0   /* ... and at once (SPEC, "Quotas") */
+#define QUOTA_RATE 300.0    /* work units a peer's requests may cost a second */
+#define QUOTA_BURST 600.0   /* ... and at once (SPEC, "Quotas") */
 #define QUOTA_SCAN 2000.0   /* changes read for one unit */
 #define QUOTA_WARN_MS 10000 /* one warning this often while a peer is over */
 

@@ -228,10 +228,25 @@ answers_write (im_mesh_t *self, peer_t *p)
 }
 
 /* A PULL from P after CURSOR acknowledges the last RECORDS it reaches (or
- * that it rewinds from), and every answer queued before it (one FIFO link). */
+ * that it rewinds from), and every answer queued before it (one FIFO link).
+ * A PULL from the very cursor of the newest RECORDS asks for it again (the
+ * puller could not store it: a full disk; or lost it): that answer is
+ * forgotten, not logged, and the pull is answered anew. */
 static void
 answers_ack (im_mesh_t *self, peer_t *p, uint64_t cursor)
 {
+    for (size_t i = p->nanswers; i-- > 0;) {
+        answer_t *a = &p->answers[i];
+        if (a->id != IM_MSG_RECORDS || a->acked)
+            continue;
+        if (a->asked == cursor && cursor < a->cursor) {
+            answer_free (a);
+            memmove (a, a + 1, (p->nanswers - i - 1) * sizeof *a);
+            memset (&p->answers[p->nanswers - 1], 0, sizeof *a);
+            p->nanswers--;
+        }
+        break;
+    }
     size_t upto = 0;
     for (size_t i = 0; i < p->nanswers; i++) {
         const answer_t *a = &p->answers[i];

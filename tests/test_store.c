@@ -1716,96 +1716,30 @@ test_size_limit (void)
     remove_dir (dir);
 }
 
-/* Wanted records: noted from peers, forgotten when stored, walked by age. */
-typedef struct {
-    size_t calls;
-    uint8_t peer[IM_NODE_ID_SIZE];
-    int64_t noted;
-} want_seen_t;
-
-static int
-want_seen_fn (const uint8_t *key, const uint8_t *peer, int64_t noted, void *arg)
-{
-    (void)key;
-    want_seen_t *w = arg;
-    w->calls++;
-    memcpy (w->peer, peer, IM_NODE_ID_SIZE);
-    w->noted = noted;
-    return 0;
-}
-
+/* get_raw: the signed bytes of a record, as held. */
 static void
-want_key (uint8_t key[IM_STORE_WANT_KEY], const im_record_t *rec, uint64_t version)
-{
-    memcpy (key, rec->origin, IM_NODE_ID_SIZE);
-    memcpy (key + IM_NODE_ID_SIZE, rec->id, IM_ID_SIZE);
-    for (int i = 0; i < 8; i++)
-        key[IM_STORE_KEY_SIZE + i] = (uint8_t)(version >> (56 - 8 * i));
-}
-
-static void
-test_wanted (void)
+test_get_raw (void)
 {
     char dir[64], path[128];
-    uint8_t node[IM_NODE_ID_SIZE], peer[IM_NODE_ID_SIZE], id[IM_ID_SIZE];
-    uint8_t keys[2 * IM_STORE_WANT_KEY];
+    uint8_t node[IM_NODE_ID_SIZE], id[IM_ID_SIZE];
     signed_t *s = signed_alloc (2);
     origin_t o;
     int r;
 
     make_dir (dir, sizeof dir, "store");
     randombytes_buf (node, sizeof node);
-    randombytes_buf (peer, sizeof peer);
     origin_new (&o);
     im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
     im_id_generate (id);
-    make (&s[0], &o, id, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "wanted.example",
-          NULL);
-    make (&s[1], &o, id, 2, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "wanted.example",
-          NULL);
-
-    ok (im_store_want (NULL, keys, 1, peer, 0) == -1 && errno == EINVAL,
-        "want refuses a NULL store");
-    ok (im_store_want (store, keys, 1, NULL, 0) == -1 && errno == EINVAL,
-        "want refuses a NULL peer");
-    want_key (keys, &s[0].rec, 1);
-    want_key (keys + IM_STORE_WANT_KEY, &s[0].rec, 2);
-    ok (im_store_want (store, keys, 2, peer, 1000) == 2,
-        "two versions not held are noted");
-    ok (im_store_want (store, keys, 2, peer, 2000) == 0,
-        "noting them again notes nothing");
-    want_seen_t w = { 0 };
-    ok (im_store_wanted (store, 999, 10, want_seen_fn, &w) == 0 && w.calls == 0,
-        "nothing is due before the time it was noted");
-    memset (&w, 0, sizeof w);
-    ok (im_store_wanted (store, 1000, 10, want_seen_fn, &w) == 2 && w.calls == 2
-            && memcmp (w.peer, peer, IM_NODE_ID_SIZE) == 0 && w.noted == 1000,
-        "both are due at the time they were noted, with their peer and time");
-    memset (&w, 0, sizeof w);
-    ok (im_store_wanted (store, 1000, 1, want_seen_fn, &w) == 1 && w.calls == 1,
-        "the walk stops at its limit");
+    make (&s[0], &o, id, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "raw.example", NULL);
+    make (&s[1], &o, id, 2, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "raw.example", NULL);
 
     put1 (store, &s[0], &r);
-    memset (&w, 0, sizeof w);
-    im_store_wanted (store, 5000, 10, want_seen_fn, &w);
-    ok (w.calls == 1, "storing version 1 forgets the wanted version 1 only");
-    ok (im_store_want (store, keys, 1, peer, 3000) == 0,
-        "a version held is never noted as wanted");
     put1 (store, &s[1], &r);
-    memset (&w, 0, sizeof w);
-    im_store_wanted (store, 5000, 10, want_seen_fn, &w);
-    ok (w.calls == 0, "storing version 2 forgets the rest");
-
     uint8_t id2[IM_ID_SIZE];
     im_id_generate (id2);
     signed_t *t = signed_alloc (1);
     make (t, &o, id2, 3, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "other.example", NULL);
-    want_key (keys, &t->rec, 3);
-    im_store_want (store, keys, 1, peer, 0);
-    ok (im_store_unwant (store, keys) == 0, "unwant succeeds");
-    memset (&w, 0, sizeof w);
-    im_store_wanted (store, 5000, 10, want_seen_fn, &w);
-    ok (w.calls == 0, "and the key is no longer wanted");
 
     uint8_t buf[IM_RECORD_MAX];
     size_t len = 0;
@@ -1884,9 +1818,7 @@ test_set_cursor (void)
     ok (im_store_cursor (store, p, &c) == 0 && c == 0,
         "the cursor of a peer never pulled from is 0");
 
-    ok (im_store_put_batch_cursor (store, NULL, 0, NULL, p, 50, NULL, 0, 0, err,
-                                   sizeof err)
-            == 0,
+    ok (im_store_put_batch_cursor (store, NULL, 0, NULL, p, 50, err, sizeof err) == 0,
         "an empty batch moves the cursor of peer P to 50");
     ok (im_store_cursor (store, p, &c) == 0 && c == 50, "cursor reads 50 for P");
     ok (im_store_set_cursor (store, q, 7) == 0 && im_store_cursor (store, q, &c) == 0
@@ -2679,7 +2611,7 @@ static const tap_test_t tests[]
         TAP_DIAG ("SPEC.md: A full disk"),
         TAP_TEST (test_store_error),
         TAP_TEST (test_size_limit),
-        TAP_TEST (test_wanted),
+        TAP_TEST (test_get_raw),
         TAP_DIAG ("SPEC.md: Sharing policy (the sent log; hops over several paths)"),
         TAP_TEST (test_set_cursor),
         TAP_TEST (test_sent_log),
