@@ -423,6 +423,7 @@ node_handle_status (node_t *self, json_t *body, char *err, size_t errsz)
         json_object_set_new (json_object_get (st_json, "indicators"), "by_origin",
                              w.by_origin ? w.by_origin : json_array ());
         json_object_set_new (st_json, "keys", keys ? keys : json_object ());
+        json_object_set_new (st_json, "store_restarted", im_mesh_restart (self->mesh));
         json_object_set_new (
             st_json, "warninglists",
             json_integer (
