@@ -137,15 +137,18 @@ store (im_mesh_t *self, peer_t *p, size_t n, uint64_t cursor, int found)
     p->cursor = cursor;
     if (cursor > p->their_seq)
         p->their_seq = cursor;
-    for (size_t i = 0; i < n; i++)
+    static const uint8_t no_peer[IM_NODE_ID_SIZE]; /* our own: from no peer */
+    for (size_t i = 0; i < n; i++) {
+        if (!self->items[i].from)
+            self->items[i].from = no_peer; /* stored; the HAVE below reads it */
         if (self->results[i] != IM_STORE_STALE && self->results[i] != IM_STORE_CLOSER) {
             p->received++;
-            if (memcmp (self->recs[i].origin, im_identity_node (self->identity),
-                        IM_NODE_ID_SIZE))
+            if (self->items[i].from != no_peer)
                 mesh_note_eager (self, p, &self->recs[i]);
             if (self->stored)
                 self->stored (&self->recs[i], self->arg);
         }
+    }
     if (!found)
         peer_send_pull (self, p);
     mesh_send_have (self, p, n);
