@@ -472,6 +472,13 @@ im_policy_outbound (const im_share_ctx_t *c, char *why, size_t whysz)
     char tlp[24], ceiling[24];
     label (r->tlp, tlp);
     label (pol->max_tlp, ceiling);
+    if (memcmp (r->origin, c->peer, IM_NODE_ID_SIZE) == 0 && c->give_back) {
+        say (why, whysz,
+             "sent: %s is its origin, and gets its own indicators back (its store "
+             "restarted)",
+             peer);
+        return IM_SHARE_YES;
+    }
     if (memcmp (r->origin, c->peer, IM_NODE_ID_SIZE) == 0) {
         say (why, whysz, "not sent: %s is its origin", peer);
         return IM_SHARE_ORIGIN;

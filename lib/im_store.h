@@ -192,6 +192,29 @@ int im_store_sent_list (im_store_t *self, const uint8_t *peer, int64_t since,
  * than LIMIT: none older is left) or -1 with errno. */
 int im_store_sent_prune (im_store_t *self, int64_t before, size_t limit);
 
+/* What this node keeps about serving a peer (SPEC.md, "Store restarts"). */
+typedef struct {
+    uint64_t served;    /* the highest cursor its pulls were answered with:
+                           IM_STORE_SERVED_UNKNOWN when the store predates
+                           this table and has not answered it since */
+    uint64_t own_until; /* its own records among our changes up to this go
+                           back to it (0: none) */
+    int64_t restarted;  /* when its store was found restarted (seconds since
+                           the epoch; 0: never) */
+} im_store_served_t;
+#define IM_STORE_SERVED_UNKNOWN UINT64_MAX
+
+/* Reads what was served to PEER into OUT (zeros, or served unknown, when
+ * nothing was written). Returns 0 or -1 with errno. */
+int im_store_served (im_store_t *self, const uint8_t *peer, im_store_served_t *out);
+
+/* Writes it, in one small durable transaction. Returns 0 or -1 with errno. */
+int im_store_set_served (im_store_t *self, const uint8_t *peer,
+                         const im_store_served_t *in);
+
+/* Whether this open made the store (it was absent). */
+int im_store_created (const im_store_t *self);
+
 /* Fills ST. Returns 0 or -1 with errno set. */
 /* Calls FN for every origin the store holds records of: its node id, the
  * records held (live and revoked) and its newest change number here; FN

@@ -39,6 +39,11 @@ struct _im_store_t {
     MDB_dbi sentlog;  /* peer|time|origin|id -> version: everything sent */
     MDB_dbi held;     /* origin|id -> hops|change number|peer, for records
                          that came from a peer */
+    MDB_dbi served;   /* peer -> the highest cursor its pulls were answered
+                         with, its own records given back up to, when its
+                         store was found restarted (im_store_served.c) */
+    int created;      /* this open made the store */
+    int served_all;   /* made with SERVED: no entry means nothing served */
     size_t map_size;
     MDB_txn *reader;      /* kept for reuse between reads (reset, renewed) */
     int reading;          /* reads under way in it: a read inside a walk (a

@@ -461,6 +461,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
         im_mesh_destroy (&self);
         return NULL;
     }
+    mesh_restart_start (self);
     return self;
 }
 
@@ -563,12 +564,7 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
             /* What it offered and we refused is offered again (a new rate
              * alone changes nothing of what is taken). */
             p->in = conf->in;
-            p->cursor = 0;
-            if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE))
-                peer_event (p, IM_EV_CURSOR_REWOUND);
-            if (im_store_set_cursor (self->store, p->card.node, 0) != 0)
-                zsys_error ("mesh: cannot move the cursor of %s back: %s", p->card.name,
-                            strerror (errno));
+            peer_rewind (self, p);
             zsys_info ("mesh: inbound rules for %s changed: reading it again from the "
                        "start",
                        p->card.name);
@@ -645,6 +641,8 @@ im_mesh_peers (im_mesh_t *self)
                               "notes_dropped", (json_int_t)p->notes_dropped, "fetched",
                               (json_int_t)p->fetched, "anti_entropy_walks",
                               (json_int_t)p->syncs));
+        if (o)
+            mesh_restart_json (p, o);
         if (o)
             json_array_append_new (list, o);
     }

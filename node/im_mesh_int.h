@@ -164,6 +164,10 @@ struct _im_peer_t {
     int64_t prev_until; /* good until then (wall clock; 0: none) */
     int64_t rotate_at;  /* when we last told it (monotonic ms) */
     int64_t redial_at;  /* dial again then, with other keys (0: no) */
+    /* Store restarts (im_restart.c; SPEC.md, "Store restarts"). */
+    im_store_served_t srv; /* what we served it, as kept in the store */
+    int restart_answer;    /* its pull revealed that our store is behind: the
+                              answer carries IM_MSG_RESTART */
     /* Counts. */
     uint64_t sent, received, known;
     uint64_t refused[REFUSE_COUNT];
@@ -207,6 +211,11 @@ struct _im_mesh_t {
     im_record_t *recs; /* IM_MSG_CREDIT_MAX */
     im_store_item_t *items;
     int *results;
+    /* This node's store found lost or restored (im_restart.c). */
+    int64_t restarted_at;               /* when (wall clock; 0: never) */
+    char restarted_by[IM_NAME_MAX + 1]; /* the peer whose pull showed it ("":
+                                           found at start) */
+    int cursors_reset;                  /* our cursors went back to 0 */
 };
 
 /* --- Peers ------------------------------------------------------------- */
@@ -234,6 +243,7 @@ peer_t *peer_by_node (im_mesh_t *self, const uint8_t *node);
 int peer_connected (const peer_t *p);
 void peer_drop_parked (peer_t *p);
 void peer_new_session (peer_t *p, uint64_t session);
+void peer_rewind (im_mesh_t *self, peer_t *p);
 int peer_dial (im_mesh_t *self, peer_t *p);
 void peer_redial (im_mesh_t *self, peer_t *p);
 void peer_redial_unanswered (im_mesh_t *self, peer_t *p);
@@ -301,6 +311,13 @@ void mesh_handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *ro
                          const im_msg_t *msg);
 void mesh_handle_rotated (im_mesh_t *self, peer_t *p, const im_msg_t *msg);
 void mesh_rotate_tick (im_mesh_t *self, int64_t now);
+
+/* --- im_restart.c: store restarts (SPEC.md, "Store restarts") ------------ */
+void mesh_restart_start (im_mesh_t *self);
+int mesh_restart_pull (im_mesh_t *self, peer_t *p, uint64_t *cursor);
+int mesh_restart_served (im_mesh_t *self, peer_t *p, im_msg_t *msg);
+void mesh_restart_heard (im_mesh_t *self, peer_t *p, uint64_t cursor);
+void mesh_restart_json (const peer_t *p, json_t *o);
 
 /* --- im_mesh.c ----------------------------------------------------------- */
 int mesh_router_bind (im_mesh_t *self, char *err, size_t errsz);

@@ -331,6 +331,19 @@ peer_new_session (peer_t *p, uint64_t session)
     p->sync_out = 0;
 }
 
+/* Moves P's cursor back to 0: its changes are read again from the start (an
+ * answer to a pull already sent moves no cursor). */
+void
+peer_rewind (im_mesh_t *self, peer_t *p)
+{
+    p->cursor = 0;
+    if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE))
+        peer_event (p, IM_EV_CURSOR_REWOUND);
+    if (im_store_set_cursor (self->store, p->card.node, 0) != 0)
+        zsys_error ("mesh: cannot move the cursor of %s back: %s", p->card.name,
+                    strerror (errno));
+}
+
 peer_t *
 peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf)
 {
@@ -364,6 +377,7 @@ peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf
     /* The first anti-entropy walk comes one period after the start. */
     p->sync_at = p->tokens_at + self->anti_entropy;
     im_store_cursor (self->store, p->card.node, &p->cursor);
+    im_store_served (self->store, p->card.node, &p->srv);
     peer_dial (self, p);
     return p;
 }

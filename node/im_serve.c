@@ -46,6 +46,7 @@ mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p, ch
         .policy = &p->policy,
         .sent_before = sent_before,
         .now = im_time_now (),
+        .give_back = c->seq && c->seq <= p->srv.own_until,
     };
     im_share_t verdict = im_policy_outbound (&ctx, why, whysz);
     return verdict == IM_SHARE_YES || verdict == IM_SHARE_REVOCATION;
@@ -409,7 +410,7 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
     msg->more = 0;
     msg->count = 0;
     /* Records are staged at the top of buf; the message is encoded into out. */
-    if (peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING)
+    if (!p->restart_answer && peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING)
         && serve_rescan (self, p, sock, route, cursor, credit))
         return 1;
     msg->id = IM_MSG_RECORDS;
@@ -435,6 +436,11 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
     im_store_stats_t st;
     im_store_stats (self->store, &st);
     msg->more = msg->cursor < st.last_seq;
+    if (mesh_restart_served (self, p, msg) != 0) {
+        self->nsent = 0;
+        self->relay_at = zclock_mono () + 50;
+        return 0; /* try again shortly; nothing was sent */
+    }
     /* Both go through OUT: the staged records sit at the top of BUF. */
     if (self->nnotes) {
         /* The notes go first: the puller records them before it moves its
@@ -485,9 +491,11 @@ mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     uint64_t cursor = msg->cursor;
     uint16_t credit = msg->credit;
     peer_drop_parked (p);
+    int restart = mesh_restart_pull (self, p, &cursor);
     p->acked = cursor;
-    answers_ack (self, p, cursor);
-    if (serve && mesh_serve (self, p, sock, route, cursor, credit, 0))
+    answers_ack (self, p, msg->cursor);
+    /* A restart is answered whatever the quota: the puller must learn it. */
+    if ((serve || restart) && mesh_serve (self, p, sock, route, cursor, credit, restart))
         return;
     if (serve && pulled_unread (p)) {
         /* Again, without reading the answer queued to it: counted, and

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <lmdb.h>
 #include <sodium.h>
 
 #include "im_store.h"
@@ -1856,6 +1857,74 @@ test_set_cursor (void)
     remove_dir (dir);
 }
 
+/* A store as made by a version without the served table: its marker gone. */
+static void
+drop_served_marker (const char *path)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta;
+    MDB_val k = { 6, (void *)"served" };
+    int rc = mdb_env_create (&env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs (env, 16);
+    if (rc == 0)
+        rc = mdb_env_open (env, path, 0, 0600);
+    if (rc == 0)
+        rc = mdb_txn_begin (env, NULL, 0, &txn);
+    if (rc == 0 && (rc = mdb_dbi_open (txn, "meta", 0, &meta)) == 0)
+        rc = mdb_del (txn, meta, &k, NULL);
+    if (rc == 0)
+        rc = mdb_txn_commit (txn);
+    mdb_env_close (env);
+    ok (rc == 0, "the served marker is removed, as in a store of the previous schema");
+}
+
+static void
+test_served (void)
+{
+    char dir[64], path[128];
+    uint8_t node[IM_NODE_ID_SIZE], p[IM_NODE_ID_SIZE], q[IM_NODE_ID_SIZE];
+    im_store_served_t s = { 1, 1, 1 };
+
+    make_dir (dir, sizeof dir, "store");
+    randombytes_buf (node, sizeof node);
+    randombytes_buf (p, sizeof p);
+    randombytes_buf (q, sizeof q);
+    sub_path (path, sizeof path, dir, "store");
+    im_store_t *store = open_store (path, 0, node);
+    ok (im_store_created (store), "a store made by this open says it was created");
+    errno = 0;
+    ok (im_store_served (NULL, p, &s) == -1 && errno == EINVAL,
+        "served refuses a NULL store with EINVAL");
+    errno = 0;
+    ok (im_store_set_served (store, NULL, &s) == -1 && errno == EINVAL,
+        "set_served refuses a NULL peer with EINVAL");
+    ok (im_store_served (store, p, &s) == 0 && s.served == 0 && s.own_until == 0
+            && s.restarted == 0,
+        "in a new store nothing was served to a peer: all 0");
+    im_store_served_t w = { 400, 500, 1700000000 };
+    ok (im_store_set_served (store, p, &w) == 0, "set_served writes P's entry");
+    ok (im_store_served (store, p, &s) == 0 && s.served == 400 && s.own_until == 500
+            && s.restarted == 1700000000,
+        "served reads it back");
+    im_store_destroy (&store);
+    store = open_store (path, 0, node);
+    ok (!im_store_created (store), "reopened, the store was not created");
+    ok (im_store_served (store, p, &s) == 0 && s.served == 400 && s.own_until == 500
+            && im_store_served (store, q, &s) == 0 && s.served == 0,
+        "after reopening P's entry is kept and Q's is still 0");
+    im_store_destroy (&store);
+    drop_served_marker (path);
+    store = open_store (path, 0, node);
+    ok (im_store_served (store, q, &s) == 0 && s.served == IM_STORE_SERVED_UNKNOWN,
+        "in a store of the previous schema, what was served to Q is unknown");
+    ok (im_store_served (store, p, &s) == 0 && s.served == 400,
+        "and an entry written is read as written");
+    im_store_destroy (&store);
+    remove_dir (dir);
+}
+
 /* What im_store_sent_list handed to its callback. */
 typedef struct {
     size_t calls;
@@ -2624,6 +2693,7 @@ static const tap_test_t tests[]
         TAP_TEST (test_get_raw),
         TAP_DIAG ("SPEC.md: Sharing policy (the sent log; hops over several paths)"),
         TAP_TEST (test_set_cursor),
+        TAP_TEST (test_served),
         TAP_TEST (test_sent_log),
         TAP_TEST (test_sent_once),
         TAP_TEST (test_sent_prune),
