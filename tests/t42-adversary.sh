@@ -209,4 +209,52 @@ b_anti_entropy () {
     for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
+# --- 5. Found by the red team (issue 11 review) ------------------------------
+# honest_rate NODE N: records NODE takes in a second while holding N more.
+# A PULL flood from cursor 0: each answer is read and written to the sent log.
+block pull_flood 'a PULL flood from cursor 0 costs bounded disk, and an honest peer keeps its pace (RED TEAM: fails)'
+b_pull_flood () {
+    diag "SPEC.md: Quotas; The sent log"
+    mallory_card
+    for n in walt bravo; do new_node $n || diag "cannot init $n"; done
+    im walt peer add "$(cat "$T/mallory.card")" >/dev/null && link walt bravo
+    ok $? "walt trusts mallory and bravo"
+    start_node walt; wpid=$NODE_PID; start_node bravo; bpid=$NODE_PID
+    ok $? "walt and bravo start"
+    wait_for 300 connected walt bravo; ok $? "walt is connected to bravo"
+    awk 'BEGIN { for (i = 0; i < 5000; i++) printf "domain w%d.walt.example\n", i }' \
+        | im walt publish - >/dev/null
+    wait_for 600 holds bravo 5000; ok $? "walt holds 5,000 records of its own, and bravo has them"
+    ep=$(card_field walt 5); key=$(card_field walt 4)
+    quiet=$(status_p99 walt 40)
+    t0=$(ms)
+    awk 'BEGIN { for (i = 0; i < 10000; i++) printf "domain q%d.bravo.example\n", i }' \
+        | im bravo publish - >/dev/null
+    wait_for 1200 holds walt 15000; ok $? "walt takes bravo's 10,000 (quiet)"
+    tq=$(($(ms) - t0))
+    size0=$(stat -c %s "$T/walt/store/data.mdb"); c0=$(cpu_ticks "$wpid")
+    mallory --target "$ep" "$key" pull-flood 2000 --duration 20000 >"$T/pull.out" 2>&1 &
+    fpid=$!; PIDS="$PIDS $fpid"
+    sleep 1
+    busy=$(status_p99 walt 40)
+    t0=$(ms)
+    awk 'BEGIN { for (i = 0; i < 10000; i++) printf "domain f%d.bravo.example\n", i }' \
+        | im bravo publish - >/dev/null
+    wait_for 1200 holds walt 25000; ok $? "walt takes bravo's next 10,000 (during the flood)"
+    tf=$(($(ms) - t0))
+    wait "$fpid"; ok $? "mallory's flood of 2,000 PULLs from cursor 0 ends"
+    size1=$(stat -c %s "$T/walt/store/data.mdb"); c1=$(cpu_ticks "$wpid")
+    diag "$(cat "$T/pull.out")"
+    diag "status p99: quiet $quiet ms, during the flood $busy ms;" \
+        "bravo's 10,000 took $tq ms quiet, $tf ms during the flood;" \
+        "walt's CPU during the flood $((c1 - c0)) ticks;" \
+        "data.mdb $size0 -> $size1 bytes ($(((size1 - size0) / 1048576)) MiB);" \
+        "over quota: $(peer_num walt mallory 'over quota')"
+    [ $((size1 - size0)) -lt 16777216 ]; ok $? "the flood wrote under 16 MiB to walt's store ($(((size1 - size0) / 1048576)) MiB)"
+    [ "$busy" -le 100 ] || [ "$busy" -le $((2 * quiet + 50)) ]
+    ok $? "status answers within 100 ms at p99 during the flood ($busy ms; quiet $quiet ms)"
+    [ "$tf" -le $((2 * tq + 2000)) ]; ok $? "bravo's records come at no less than half the quiet pace ($tf ms; quiet $tq ms)"
+    for p in $wpid $bpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
 run_blocks "$@"
