@@ -257,4 +257,47 @@ b_pull_flood () {
     for p in $wpid $bpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
+# relay_ms FROM TO N: publishes one record at FROM and prints how many ms until
+# TO holds N records (0 when it does not in 30 s).
+relay_ms () {
+    t0=$(ms)
+    im "$1" publish domain "r$t0.$1.example" >/dev/null
+    if wait_for 300 holds "$2" "$3"; then echo $(($(ms) - t0)); else echo 0; fi
+}
+# PULLs over the quota push back the relay of every peer's waiting pull.
+block relay_stall 'PULLs over the quota do not hold back the relay of records to other peers (RED TEAM: fails)'
+b_relay_stall () {
+    diag "SPEC.md: Quotas; Serving pulls"
+    mallory_card
+    for n in bravo alpha charlie; do new_node $n || diag "cannot init $n"; done
+    im alpha peer add "$(cat "$T/mallory.card")" >/dev/null && link bravo alpha && link alpha charlie
+    ok $? "bravo -> alpha -> charlie; alpha trusts mallory"
+    start_node bravo; bpid=$NODE_PID; start_node alpha; apid=$NODE_PID
+    start_node charlie; cpid=$NODE_PID
+    wait_for 300 connected alpha bravo && wait_for 300 connected charlie alpha
+    ok $? "the three are connected"
+    quiet=""
+    for i in 1 2 3; do
+        quiet="$quiet $(relay_ms bravo charlie $i)"
+        sleep 0.5
+    done
+    diag "bravo -> alpha -> charlie, quiet: $quiet ms"
+    mallory --target "$(card_field alpha 5)" "$(card_field alpha 4)" pull-flood 40000 \
+        --cursor 1000000000 --rate 1000 --duration 1000 >"$T/stall.out" 2>&1 &
+    fpid=$!; PIDS="$PIDS $fpid"
+    sleep 3
+    busy=""
+    for i in 4 5 6; do
+        busy="$busy $(relay_ms bravo charlie $i)"
+        sleep 0.5
+    done
+    diag "bravo -> alpha -> charlie, while mallory sends 1000 PULLs a second to alpha: $busy ms;" \
+        "over quota: $(peer_num alpha mallory 'over quota'); charlie fetched from alpha: $(peer_num charlie alpha fetched)"
+    worst=$(echo $busy | tr ' ' '\n' | sort -n | tail -1)
+    [ "$worst" -gt 0 ] && [ "$worst" -le 1000 ]
+    ok $? "each record still crosses alpha within 1 s (worst $worst ms)"
+    kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null
+    for p in $bpid $apid $cpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
 run_blocks "$@"
