@@ -300,4 +300,54 @@ b_relay_stall () {
     for p in $bpid $apid $cpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
+# FETCH of real keys (named by its own SYNC), again and again.
+block fetch_real 'a FETCH flood of real keys costs bounded disk and CPU (RED TEAM: fails)'
+b_fetch_real () {
+    diag "SPEC.md: Quotas; The sent log"
+    mallory_card
+    new_node walt; im walt peer add "$(cat "$T/mallory.card")" >/dev/null
+    start_node walt; wpid=$NODE_PID; ok $? "walt, who trusts mallory, starts"
+    awk 'BEGIN { for (i = 0; i < 5000; i++) printf "domain w%d.walt.example\n", i }' \
+        | im walt publish - >/dev/null
+    ok $? "walt holds 5,000 records of its own"
+    ep=$(card_field walt 5); key=$(card_field walt 4)
+    size0=$(stat -c %s "$T/walt/store/data.mdb"); c0=$(cpu_ticks "$wpid"); t0=$(ms)
+    mallory --target "$ep" "$key" fetch-real 1125 --rate 75 --duration 3000 >"$T/fr.out" 2>&1
+    ok $? "mallory SYNCs once, then FETCHes the 1,000 keys it was told 75 times a second for 15 s (within its quota)"
+    size1=$(stat -c %s "$T/walt/store/data.mdb"); c1=$(cpu_ticks "$wpid"); t1=$(ms)
+    diag "$(cat "$T/fr.out")"
+    diag "data.mdb $size0 -> $size1 bytes ($(((size1 - size0) / 1048576)) MiB);" \
+        "walt's CPU $((c1 - c0)) ticks in $((t1 - t0)) ms; over quota: $(peer_num walt mallory 'over quota')"
+    [ $((size1 - size0)) -lt 16777216 ]; ok $? "the flood wrote under 16 MiB to walt's store ($(((size1 - size0) / 1048576)) MiB)"
+    [ $((c1 - c0)) -le $(((t1 - t0) / 20)) ]
+    ok $? "and cost walt at most 0.5 s of CPU a second ($((c1 - c0)) ticks in $((t1 - t0)) ms)"
+    stop_node "$wpid"; ok $? "walt stops"
+}
+
+# HAVE of one key each: the cheapest message the quota lets through.
+block tiny_have 'a flood of HAVEs of one key each costs bounded CPU, and status keeps answering'
+b_tiny_have () {
+    diag "SPEC.md: Quotas"
+    mallory_card
+    new_node walt; im walt peer add "$(cat "$T/mallory.card")" >/dev/null
+    start_node walt; wpid=$NODE_PID; ok $? "walt, who trusts mallory, starts"
+    ep=$(card_field walt 5); key=$(card_field walt 4)
+    quiet=$(status_p99 walt 40)
+    c0=$(cpu_ticks "$wpid"); t0=$(ms)
+    mallory --target "$ep" "$key" have-flood 300000 --per 1 --duration 2000 >"$T/th.out" 2>&1 &
+    fpid=$!; PIDS="$PIDS $fpid"
+    sleep 1
+    busy=$(status_p99 walt 40)
+    wait "$fpid"; ok $? "mallory sends 300,000 HAVEs of one made-up key each"
+    c1=$(cpu_ticks "$wpid"); t1=$(ms)
+    diag "$(cat "$T/th.out")"
+    diag "walt's CPU $((c1 - c0)) ticks in $((t1 - t0)) ms; status p99 quiet $quiet ms, busy $busy ms;" \
+        "over quota: $(peer_num walt mallory 'over quota'); notes dropped: $(peer_num walt mallory notes_dropped); wanted: $(peer_num walt mallory wanted)"
+    [ $((c1 - c0)) -le $(((t1 - t0) / 20)) ]
+    ok $? "the flood cost walt at most 0.5 s of CPU a second ($((c1 - c0)) ticks in $((t1 - t0)) ms)"
+    [ "$busy" -le 100 ] || [ "$busy" -le $((2 * quiet + 50)) ]
+    ok $? "status answers within 100 ms at p99 during the flood ($busy ms; quiet $quiet ms)"
+    stop_node "$wpid"; ok $? "walt stops"
+}
+
 run_blocks "$@"
