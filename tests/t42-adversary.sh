@@ -350,4 +350,88 @@ b_tiny_have () {
     stop_node "$wpid"; ok $? "walt stops"
 }
 
+# known_sum NODE PEER...: the copies NODE skipped as known from those peers.
+known_sum () {
+    n=$1; shift; s=0
+    for q in "$@"; do s=$((s + $(peer_num "$n" "$q" known))); done
+    echo $s
+}
+# 1000 made-up origins fill the table of eager peers: every later origin
+# comes in full from every peer.
+block origins 'made-up origins do not switch off the choice of one eager peer per origin (RED TEAM: fails)'
+b_origins () {
+    diag "SPEC.md: LAZY, FETCH and FOUND"
+    mallory_card
+    for n in delta echo bravo charlie alpha; do new_node $n || diag "cannot init $n"; done
+    im alpha peer add "$(cat "$T/mallory.card")" >/dev/null \
+        && link delta bravo && link delta charlie && link echo bravo && link echo charlie \
+        && link bravo alpha && link charlie alpha
+    ok $? "delta and echo each -> bravo and charlie -> alpha; alpha trusts mallory"
+    for n in delta echo bravo charlie alpha; do start_node $n; eval "pid_$n=\$NODE_PID"; done
+    wait_for 300 connected alpha bravo && wait_for 300 connected alpha charlie
+    ok $? "the nodes are connected"
+    awk 'BEGIN { for (i = 0; i < 2000; i++) printf "domain d%d.delta.example\n", i }' \
+        | im delta publish - >/dev/null
+    wait_for 600 holds alpha 2000; ok $? "alpha gets delta's 2,000"
+    sleep 2
+    k1=$(known_sum alpha bravo charlie)
+    mallory --target "$(card_field alpha 5)" "$(card_field alpha 4)" origins 1000 \
+        --duration 120000 >"$T/origins.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    wait_for 600 holds alpha 3000; ok $? "mallory brings alpha 1,000 records, each of a new origin"
+    sleep 1
+    awk 'BEGIN { for (i = 0; i < 2000; i++) printf "domain e%d.echo.example\n", i }' \
+        | im echo publish - >/dev/null
+    wait_for 600 holds alpha 5000; ok $? "alpha gets echo's 2,000"
+    sleep 2
+    k2=$(($(known_sum alpha bravo charlie) - k1))
+    diag "copies alpha skipped as known: $k1 for delta's 2,000, $k2 for echo's 2,000 (after mallory's 1,000 origins)"
+    [ "$k2" -le $((2 * k1 + 200)) ]
+    ok $? "echo's records come to alpha in about as few copies as delta's ($k2 against $k1)"
+    kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+    for n in delta echo bravo charlie alpha; do eval "stop_node \$pid_$n" || false; done
+    ok $? "the nodes stop"
+}
+
+# An honest fast pair and an honest ring: the quota never holds them back.
+block honest 'the quota holds back no honest puller (100,000 records) and drops no HAVE in a ring'
+b_honest () {
+    diag "SPEC.md: Quotas"
+    for n in ra rb rc rd re; do new_node $n || diag "cannot init $n"; done
+    link ra rb && link rb rc && link rc rd && link rd re && link re ra; ok $? "a ring of five"
+    for n in ra rb rc rd re; do start_node $n; eval "pid_$n=\$NODE_PID"; done
+    wait_for 300 connected ra rb && wait_for 300 connected ra re && wait_for 300 connected rc rd
+    ok $? "the ring is connected"
+    t0=$(ms)
+    for n in ra rb rc rd re; do
+        awk -v n=$n 'BEGIN { for (i = 0; i < 4000; i++) printf "domain x%d.%s.example\n", i, n }' \
+            | im $n publish - >/dev/null &
+    done
+    wait
+    for n in ra rb rc rd re; do wait_for 1800 holds $n 20000 || diag "$n holds $(status_num $n records)"; done
+    ok $? "each node of the ring holds all 20,000 ($(($(ms) - t0)) ms)"
+    q=0; d=0; f=0
+    for n in ra rb rc rd re; do
+        for m in ra rb rc rd re; do
+            [ $n = $m ] && continue
+            q=$((q + $(peer_num $n $m 'over quota'))); d=$((d + $(peer_num $n $m notes_dropped)))
+            f=$((f + $(peer_num $n $m fetched)))
+        done
+    done
+    diag "ring: over quota $q, notes dropped $d, fetched $f"
+    [ "$q" = 0 ] && [ "$d" = 0 ]; ok $? "no request over a quota, no note dropped ($q, $d)"
+    for n in ra rb rc rd re; do eval "stop_node \$pid_$n" || false; done
+    new_node pa; new_node pb; link pa pb
+    start_node pa; papid=$NODE_PID; start_node pb; pbpid=$NODE_PID
+    wait_for 300 connected pb pa; ok $? "a pair"
+    awk 'BEGIN { for (i = 0; i < 100000; i++) printf "domain h%d.pa.example\n", i }' \
+        | im pa publish - >/dev/null
+    t0=$(ms)
+    wait_for 3000 holds pb 100000; ok $? "pb takes pa's 100,000 ($(($(ms) - t0)) ms after the publish)"
+    diag "pair: 100,000 in $(($(ms) - t0)) ms; over quota at pa: $(peer_num pa pb 'over quota'), at pb: $(peer_num pb pa 'over quota')"
+    [ "$(peer_num pa pb 'over quota')" = 0 ] && [ "$(peer_num pb pa 'over quota')" = 0 ]
+    ok $? "nothing over the quota"
+    for p in $papid $pbpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
 run_blocks "$@"
