@@ -406,8 +406,9 @@ b_honest () {
     for n in ra rb rc rd re; do
         awk -v n=$n 'BEGIN { for (i = 0; i < 4000; i++) printf "domain x%d.%s.example\n", i, n }' \
             | im $n publish - >/dev/null &
+        pubs="${pubs:-} $!"
     done
-    wait
+    for p in $pubs; do wait "$p"; done
     for n in ra rb rc rd re; do wait_for 1800 holds $n 20000 || diag "$n holds $(status_num $n records)"; done
     ok $? "each node of the ring holds all 20,000 ($(($(ms) - t0)) ms)"
     q=0; d=0; f=0
@@ -432,6 +433,56 @@ b_honest () {
     [ "$(peer_num pa pb 'over quota')" = 0 ] && [ "$(peer_num pb pa 'over quota')" = 0 ]
     ok $? "nothing over the quota"
     for p in $papid $pbpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
+# Records this node's inbound rules refuse are noted by every walk, fetched
+# and refused again.
+block refetch 'anti-entropy does not fetch again, every walk, what the inbound rules refused (RED TEAM: fails)'
+b_refetch () {
+    diag "SPEC.md: SYNC and KEYS; Inbound"
+    for n in bravo alpha; do new_node $n || diag "cannot init $n"; done
+    anti_entropy alpha 2s
+    link bravo alpha && im alpha peer set bravo --accept-types ipv4 >/dev/null
+    ok $? "alpha takes only ipv4 from bravo, and walks bravo's log every 2 s"
+    start_node bravo; bpid=$NODE_PID
+    awk 'BEGIN { for (i = 0; i < 3000; i++) printf "domain z%d.bravo.example\n", i }' \
+        | im bravo publish - >/dev/null
+    im bravo publish ipv4 192.0.2.1 >/dev/null; ok $? "bravo holds 3,000 domains and one ipv4"
+    start_node alpha; apid=$NODE_PID
+    wait_for 300 holds alpha 1; ok $? "alpha takes the ipv4 and refuses the domains"
+    r0=$(peer_num alpha bravo 'inbound policy')
+    sleep 12
+    r1=$(peer_num alpha bravo 'inbound policy'); w=$(peer_num alpha bravo anti_entropy_walks)
+    diag "inbound refusals from bravo: $r0 after the pull, $r1 twelve seconds later ($w walks)"
+    [ "$r1" -le $((r0 + 10)) ]; ok $? "the walks do not fetch and refuse the 3,000 domains again ($r0 -> $r1)"
+    for p in $bpid $apid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
+# A relay's HAVE notes of what it is about to send fill the ring of wanted
+# keys at the next node, whose pulls then wait.
+block line 'records cross a relay as fast as they cross the first link (RED TEAM: fails)'
+b_line () {
+    diag "SPEC.md: Wanted keys; HAVE"
+    for n in ly lh lv; do new_node $n || diag "cannot init $n"; done
+    link ly lh && link lh lv; ok $? "ly -> lh -> lv"
+    for n in ly lh lv; do start_node $n; eval "pid_$n=\$NODE_PID"; done
+    wait_for 300 connected lh ly && wait_for 300 connected lv lh; ok $? "the line is connected"
+    awk 'BEGIN { for (i = 0; i < 30000; i++) printf "domain l%d.ly.example\n", i }' \
+        | im ly publish - >/dev/null
+    t0=$(ms); th=0; tv=0
+    while [ $(($(ms) - t0)) -lt 120000 ]; do
+        [ "$th" = 0 ] && holds lh 30000 && th=$(($(ms) - t0))
+        [ "$tv" = 0 ] && holds lv 30000 && tv=$(($(ms) - t0))
+        [ "$th" != 0 ] && [ "$tv" != 0 ] && break
+        sleep 0.1
+    done
+    diag "30,000 records: lh holds them $th ms after the publish, lv $tv ms;" \
+        "at lv from lh: notes dropped $(peer_num lv lh notes_dropped), wanted $(peer_num lv lh wanted)," \
+        "walks $(peer_num lv lh anti_entropy_walks), fetched $(peer_num lv lh fetched)"
+    [ "$tv" != 0 ] && [ "$tv" -le $((th * 2 + 3000)) ]
+    ok $? "lv has them within twice lh's time plus 3 s ($tv ms; lh $th ms)"
+    [ "$(peer_num lv lh notes_dropped)" = 0 ]; ok $? "no note of lh's is dropped at lv"
+    for n in ly lh lv; do eval "stop_node \$pid_$n" || false; done; ok $? "the nodes stop"
 }
 
 run_blocks "$@"
