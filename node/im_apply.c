@@ -152,8 +152,8 @@ store (im_mesh_t *self, peer_t *p, size_t n, uint64_t cursor, int found)
     else
         peer_send_pull (self, p);
     mesh_send_have (self, p, n);
-    if (stored > 0 && !self->relay_at)
-        self->relay_at = zclock_mono () + RELAY_DELAY_MS;
+    if (stored > 0)
+        mesh_relay_within (self, RELAY_DELAY_MS);
 }
 
 /* RECORDS, the answer to our pull, or FOUND, the answer to our FETCH. */

@@ -188,6 +188,18 @@ held (im_mesh_t *self, const uint8_t *key)
            && version >= key_version (key);
 }
 
+/* Forgets the oldest of P's wanted keys while they are held here now (they
+ * came meanwhile, most often from P itself): they need no FETCH, and must
+ * not take the room of the notes to come. */
+static void
+want_trim (im_mesh_t *self, peer_t *p)
+{
+    while (p->nwants && held (self, p->wants[p->whead].key)) {
+        p->whead = (p->whead + 1) % WANT_MAX;
+        p->nwants--;
+    }
+}
+
 /* Room for the notes of one more answer from P: its pulls and SYNCs wait
  * until there is (the notes of an answer are never dropped for want of it). */
 int
@@ -204,6 +216,7 @@ static void
 want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due)
 {
     size_t dropped = 0;
+    want_trim (self, p);
     for (size_t i = 0; i < n; i++) {
         const uint8_t *key = keys + i * IM_MSG_HAVE_KEY;
         if (held (self, key))
@@ -251,6 +264,7 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
             return;
         p->nfetching = 0; /* lost, or ignored: what it asked for is given up */
     }
+    want_trim (self, p);
     if (!p->nwants || p->wants[p->whead].due > now || !peer_connected (p)
         || peer_pull_link (p, self->router, &sock, &route))
         return;

@@ -132,7 +132,7 @@ dispatch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_t *
          * when the peer's bucket allows. */
         if (msg->id == IM_MSG_PULL) {
             mesh_handle_pull (self, p, sock, route, msg, 0);
-            self->relay_at = zclock_mono () + 100;
+            mesh_relay_within (self, 100);
         }
         return;
     }

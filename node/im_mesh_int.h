@@ -252,6 +252,7 @@ int mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p
 void mesh_note_sent (im_mesh_t *self, peer_t *p);
 int mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                 uint64_t cursor, uint16_t credit, int force);
+void mesh_relay_within (im_mesh_t *self, int64_t ms);
 int mesh_serve_parked (im_mesh_t *self, peer_t *p, int force);
 void mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                        const im_msg_t *msg, int serve);

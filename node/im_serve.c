@@ -140,7 +140,7 @@ serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64
     for (int round = 0; peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING); round++) {
         if (round == 16) {
             /* A long walk with nothing to send yields, and goes on shortly. */
-            self->relay_at = zclock_mono () + 1;
+            mesh_relay_within (self, 1);
             return 0;
         }
         msg->id = IM_MSG_RECORDS;
@@ -167,7 +167,7 @@ serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64
         if (msg->count && mesh_send_in (sock, route, msg, self->out) != 0) {
             /* Not sent: the walk starts here again next time. */
             self->nsent = 0;
-            self->relay_at = zclock_mono () + 50;
+            mesh_relay_within (self, 50);
             return 0;
         }
         p->rescan_pos = s.pos;
@@ -230,7 +230,7 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
             = { .id = IM_MSG_HAVE, .count = self->nnotes, .have = self->notes };
         if (mesh_send_in (sock, route, &notes, self->out) != 0) {
             self->nsent = 0;
-            self->relay_at = zclock_mono () + 50;
+            mesh_relay_within (self, 50);
             return 0; /* try again shortly; nothing was promised */
         }
     }
@@ -239,7 +239,7 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
         if (zmq_errno () == EAGAIN) {
             /* The peer is not reading yet: the pull stays waiting and is
              * answered again shortly. */
-            self->relay_at = zclock_mono () + 50;
+            mesh_relay_within (self, 50);
             return 0;
         }
         zsys_warning ("mesh: cannot answer %s: %s", p->card.name,
@@ -272,6 +272,16 @@ mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     p->parked_at = zclock_mono ();
 }
 
+/* The waiting pulls are tried again in MS at the latest: a time set earlier
+ * stands, so that one peer's retries never push back the others' relay. */
+void
+mesh_relay_within (im_mesh_t *self, int64_t ms)
+{
+    int64_t at = zclock_mono () + ms;
+    if (!self->relay_at || at < self->relay_at)
+        self->relay_at = at;
+}
+
 int
 im_mesh_next_ms (im_mesh_t *self)
 {
@@ -289,7 +299,7 @@ mesh_serve_parked (im_mesh_t *self, peer_t *p, int force)
     if (!peer_is (p, IM_REGION_SERVE, IM_SERVE_PARKED))
         return 0;
     if (!mesh_quota_left (p)) {
-        self->relay_at = zclock_mono () + 100; /* its bucket fills meanwhile */
+        mesh_relay_within (self, 100); /* its bucket fills meanwhile */
         return 0;
     }
     if (!mesh_serve (self, p, p->parked_sock, p->parked_route, p->parked_cursor,
