@@ -241,9 +241,19 @@ want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due
 void
 mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
 {
-    for (size_t i = 0; i < msg->count; i++)
-        peer_holds_add (p, msg->have + i * IM_MSG_HAVE_KEY);
-    want_add (self, p, msg->have, msg->count, zclock_mono () + WANT_GRACE_MS);
+    size_t n = 0;
+    for (size_t i = 0; i < msg->count; i++) {
+        const uint8_t *key = msg->have + i * IM_MSG_HAVE_KEY;
+        peer_holds_add (p, key);
+        /* Only the notes of a peer we take that origin from lazily are
+         * wanted: one that sends it in full brings it with our pull. */
+        char origin[65];
+        sodium_bin2hex (origin, sizeof origin, key, IM_NODE_ID_SIZE);
+        const char *eager = zhashx_lookup (self->eager, origin);
+        if (eager && strcmp (eager, p->card.name) != 0)
+            memcpy (self->keys + n++ * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY);
+    }
+    want_add (self, p, self->keys, n, zclock_mono () + WANT_GRACE_MS);
 }
 
 static int
