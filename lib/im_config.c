@@ -29,6 +29,7 @@ config_defaults (im_config_t *cfg)
     cfg->key_grace = IM_KEY_GRACE_DEFAULT;
     cfg->anti_entropy = IM_ANTI_ENTROPY_DEFAULT;
     cfg->map_size = (size_t)1 << 30;
+    cfg->sent_retention = IM_SENT_RETENTION_DEFAULT;
 }
 
 /* The settings a config file may hold, as zconfig paths. */
@@ -46,6 +47,8 @@ static const char *known_settings[] = { "node",
                                         "warninglists/directory",
                                         "keys",
                                         "keys/grace",
+                                        "sent",
+                                        "sent/retention",
                                         "store",
                                         "store/map-size",
                                         "store/max-size",
@@ -477,6 +480,23 @@ im_config_peer (const im_config_t *cfg, const char *name)
     return NULL;
 }
 
+/* The duration setting PATH, from MIN to MAX seconds (RANGE says so in
+ * words), into *OUT; kept when absent. Returns 0, or -1 at its line. */
+static int
+get_duration (load_t *ld, const char *path, int64_t min, int64_t max, const char *range,
+              int64_t *out)
+{
+    const char *v = zconfig_get (ld->root, path, NULL);
+    int64_t d = 0;
+    if (!v)
+        return 0;
+    if (im_time_duration (v, &d) || d < min || d > max)
+        return fail_path (ld, path, EINVAL, "%s '%s' is not a duration from %s", path, v,
+                          range);
+    *out = d;
+    return 0;
+}
+
 /* The settings of the node, pub, warninglists, keys, store and log
  * sections. */
 static int
@@ -537,27 +557,24 @@ load_settings (load_t *ld)
         else
             snprintf (cfg->warninglists, sizeof cfg->warninglists, "%s", v);
     }
-    if (rc == 0 && (v = zconfig_get (root, "keys/grace", NULL))) {
-        int64_t grace = 0;
-        if (im_time_duration (v, &grace) || grace < IM_KEY_GRACE_MIN
-            || grace > IM_KEY_GRACE_MAX)
-            rc = fail_path (ld, "keys/grace", EINVAL,
-                            "keys/grace '%s' is not a duration from 5s to 365d (like 7d)",
-                            v);
+    if (rc == 0)
+        rc = get_duration (ld, "keys/grace", IM_KEY_GRACE_MIN, IM_KEY_GRACE_MAX,
+                           "5s to 365d (like 7d)", &cfg->key_grace);
+    if (rc == 0)
+        rc = get_duration (ld, "node/anti-entropy", IM_ANTI_ENTROPY_MIN,
+                           IM_ANTI_ENTROPY_MAX, "1s to 1d (like 10m)",
+                           &cfg->anti_entropy);
+    if (rc == 0 && (v = zconfig_get (root, "sent/retention", NULL))) {
+        char *end;
+        errno = 0;
+        long long days = strtoll (v, &end, 10);
+        if (errno || end == v || *end || days < 0 || days > IM_SENT_RETENTION_MAX)
+            rc = fail_path (ld, "sent/retention", EINVAL,
+                            "sent/retention '%s' is not a number of days from 0 (keep "
+                            "for ever) to %d",
+                            v, IM_SENT_RETENTION_MAX);
         else
-            cfg->key_grace = grace;
-    }
-    if (rc == 0 && (v = zconfig_get (root, "node/anti-entropy", NULL))) {
-        int64_t every = 0;
-        if (im_time_duration (v, &every) || every < IM_ANTI_ENTROPY_MIN
-            || every > IM_ANTI_ENTROPY_MAX)
-            rc = fail_path (
-                ld, "node/anti-entropy", EINVAL,
-                "node/anti-entropy '%s' is not a duration from 1s to 1d (like "
-                "10m)",
-                v);
-        else
-            cfg->anti_entropy = every;
+            cfg->sent_retention = (int)days;
     }
     long long hb = cfg->heartbeat, map = (long long)cfg->map_size, sl = cfg->syslog;
     if (rc == 0)

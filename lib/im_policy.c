@@ -472,6 +472,13 @@ im_policy_outbound (const im_share_ctx_t *c, char *why, size_t whysz)
     char tlp[24], ceiling[24];
     label (r->tlp, tlp);
     label (pol->max_tlp, ceiling);
+    if (memcmp (r->origin, c->peer, IM_NODE_ID_SIZE) == 0 && c->give_back) {
+        say (why, whysz,
+             "sent: %s is its origin, and gets its own indicators back (its store "
+             "restarted)",
+             peer);
+        return IM_SHARE_YES;
+    }
     if (memcmp (r->origin, c->peer, IM_NODE_ID_SIZE) == 0) {
         say (why, whysz, "not sent: %s is its origin", peer);
         return IM_SHARE_ORIGIN;
@@ -519,7 +526,8 @@ im_policy_outbound (const im_share_ctx_t *c, char *why, size_t whysz)
             say (why, whysz, "not sent: reach 0 (it never leaves its origin)");
         else
             say (why, whysz,
-                 "not sent: reach %u, and this node holds it %u link(s) from its origin",
+                 "not sent: reach %u, and this node holds it %u link(s) from its origin "
+                 "(as the peer it came from said: hop counts are not signed)",
                  r->reach, c->hops);
         return IM_SHARE_REACH;
     }
@@ -607,8 +615,9 @@ im_policy_inbound (const im_accept_ctx_t *c, char *why, size_t whysz)
     }
     if (r->reach != IM_REACH_UNLIMITED && c->hops + 1 > r->reach) {
         say (why, whysz,
-             "refused: beyond its reach (reach %u, %u link(s) from its origin)", r->reach,
-             c->hops + 1);
+             "refused: beyond its reach (reach %u, %u link(s) from its origin, as the "
+             "sender said)",
+             r->reach, c->hops + 1);
         return IM_ACCEPT_REACH;
     }
     if (!in->relayed && !from_origin) {

@@ -106,6 +106,8 @@ typedef struct {
     const im_policy_t *policy; /* the peer's outbound policy */
     int sent_before;           /* the peer was sent an earlier version */
     int64_t now;               /* seconds since the epoch */
+    int give_back;             /* the peer's store restarted and it gets its own
+                                  records back (SPEC.md, "Store restarts") */
 } im_share_ctx_t;
 
 /* Decides whether CTX's record may go to CTX's peer. Returns IM_SHARE_YES or

@@ -5,8 +5,8 @@
  * retried (as Postfix's slmdb.c does); LMDB errors are translated in one place.
  * This file: opening and closing, metadata, errors, map growth, the kept
  * read transaction and single reads. Writes are in im_store_put.c, walks in
- * im_store_log.c, cursors, wanted keys, the sent log and hops in
- * im_store_sent.c. */
+ * im_store_log.c, cursors, the sent log and hops in
+ * im_store_sent.c, what was served to each peer in im_store_served.c. */
 #include "config.h"
 
 #include <errno.h>
@@ -111,6 +111,11 @@ meta_load (im_store_t *self, MDB_txn *txn, const uint8_t *node, char *err, size_
         /* A new store. */
         uint8_t v[4] = { 0, 0, 0, STORE_SCHEMA };
         rc = store_meta_put (txn, self, "schema", v, sizeof v);
+        /* SERVED is complete from the start (a store of the previous
+         * schema gets the table on open, with nothing known). */
+        self->created = self->served_all = 1;
+        if (rc == 0)
+            rc = store_meta_put (txn, self, "served", "1", 1);
         if (rc == 0 && node)
             rc = store_meta_put (txn, self, "node", node, IM_NODE_ID_SIZE);
         return rc ? store_error (rc, "writing metadata", err, errsz) : 0;
@@ -127,6 +132,8 @@ meta_load (im_store_t *self, MDB_txn *txn, const uint8_t *node, char *err, size_
     if (rc == MDB_NOTFOUND && node
         && (rc = store_meta_put (txn, self, "node", node, IM_NODE_ID_SIZE)) != 0)
         return store_error (rc, "writing metadata", err, errsz);
+    uint8_t served_all;
+    self->served_all = meta_get (txn, self, "served", &served_all, 1) == 0;
     if ((rc = meta_get (txn, self, "seq", seq, sizeof seq)) == 0)
         self->seq = get_u64 (seq);
     else if (rc != MDB_NOTFOUND)
@@ -206,10 +213,19 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
         { "sent", 0, &self->sent },
         { "sentlog", 0, &self->sentlog },
         { "held", 0, &self->held },
+        { "served", 0, &self->served },
     };
     rc = mdb_txn_begin (self->env, NULL, 0, &txn);
     for (size_t i = 0; rc == 0 && i < sizeof dbs / sizeof dbs[0]; i++)
         rc = mdb_dbi_open (txn, dbs[i].name, MDB_CREATE | dbs[i].flags, dbs[i].dbi);
+    if (rc) {
+        store_error (rc, "opening databases", err, errsz);
+        goto failed;
+    }
+    /* Wanted keys were kept here before they moved to the mesh's memory:
+     * what an older version left is dropped. */
+    if (rc == 0)
+        rc = mdb_drop (txn, self->wanted, 0);
     if (rc) {
         store_error (rc, "opening databases", err, errsz);
         goto failed;

@@ -121,12 +121,9 @@ int im_store_changes (im_store_t *self, uint64_t since, size_t limit, im_store_f
 
 /* Like im_store_put_batch, and in the same transaction records that the
  * changes of peer PEER were applied up to CURSOR, so that a crash never
- * loses a batch nor applies one twice; and notes the NWANTED keys at WANTED
- * (see im_store_want) that are not held once the batch is in, as wanted
- * from PEER at time NOW. */
+ * loses a batch nor applies one twice. */
 int im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_t n,
                                int *results, const uint8_t *peer, uint64_t cursor,
-                               const uint8_t *wanted, size_t nwanted, int64_t now,
                                char *err, size_t errsz);
 
 /* The cursor recorded for PEER (0 when none). Returns 0 or -1 with errno. */
@@ -144,27 +141,9 @@ int im_store_version (im_store_t *self, const uint8_t *origin, const uint8_t *id
 int im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
                    im_store_change_fn *fn, void *arg, uint64_t *last);
 
-/* Records this node was told of but does not hold yet ("wanted"): a key is
- * origin, id and version (IM_STORE_KEY_SIZE + 8 bytes), noted with the peer
- * that holds it. Storing that version or a newer one forgets it. */
+/* A record's key with a version: origin, id and version (IM_STORE_KEY_SIZE +
+ * 8 bytes), as in the sent log. */
 #define IM_STORE_WANT_KEY (IM_STORE_KEY_SIZE + 8)
-
-/* Notes the N keys at KEYS as wanted from PEER at time NOW (monotonic ms),
- * except those held at that version or newer, in one durable transaction.
- * Returns how many were noted, or -1 with errno. */
-int im_store_want (im_store_t *self, const uint8_t *keys, size_t n, const uint8_t *peer,
-                   int64_t now);
-
-/* Calls FN for up to LIMIT wanted keys noted at or before BEFORE, with the
- * peer that holds them and when they were noted. Returns the number visited,
- * or -1 with errno. */
-typedef int (im_store_want_fn) (const uint8_t *key, const uint8_t *peer, int64_t noted,
-                                void *arg);
-int im_store_wanted (im_store_t *self, int64_t before, size_t limit, im_store_want_fn *fn,
-                     void *arg);
-
-/* Forgets the wanted KEY. Returns 0 or -1 with errno. */
-int im_store_unwant (im_store_t *self, const uint8_t *key);
 
 /* Copies the signed record (ORIGIN, ID) into BUF. Returns 0, or -1 with errno
  * ENOENT or ENOSPC. */
@@ -183,9 +162,17 @@ int im_store_held (im_store_t *self, const uint8_t *origin, const uint8_t *id,
 
 /* The sent log: notes that the N records whose keys (origin, id, version:
  * IM_STORE_WANT_KEY bytes each) are at KEYS went to PEER at WHEN (ms since
- * the epoch), in one durable transaction. Returns 0 or -1 with errno. */
+ * the epoch), in one durable transaction: one history entry per peer, record
+ * and version (a version logged already, or older than one logged, adds
+ * nothing). Returns 0 or -1 with errno. Test hook: when the environment
+ * variable IM_TEST_SENTLOG_FAIL (read once) names a file and that file
+ * exists, it fails with EIO and writes nothing. */
 int im_store_sent_note (im_store_t *self, const uint8_t *peer, const uint8_t *keys,
                         size_t n, int64_t when);
+
+/* The same, each key with its own time (WHENS[i], ms since the epoch). */
+int im_store_sent_note_at (im_store_t *self, const uint8_t *peer, const uint8_t *keys,
+                           size_t n, const int64_t *whens);
 
 /* The newest version of (ORIGIN, ID) sent to PEER (0 when none) and when.
  * Returns 0 or -1 with errno. */
@@ -198,6 +185,35 @@ typedef int (im_store_sent_fn) (const uint8_t *origin, const uint8_t *id,
                                 uint64_t version, int64_t when, void *arg);
 int im_store_sent_list (im_store_t *self, const uint8_t *peer, int64_t since,
                         size_t limit, im_store_sent_fn *fn, void *arg);
+
+/* Removes, in one transaction, up to LIMIT entries of the sent log's
+ * history (of every peer) older than BEFORE (ms since the epoch); the newest
+ * version sent (im_store_sent_version) stays. Returns the number removed (less
+ * than LIMIT: none older is left) or -1 with errno. */
+int im_store_sent_prune (im_store_t *self, int64_t before, size_t limit);
+
+/* What this node keeps about serving a peer (SPEC.md, "Store restarts"). */
+typedef struct {
+    uint64_t served;    /* the highest cursor its pulls were answered with:
+                           IM_STORE_SERVED_UNKNOWN when the store predates
+                           this table and has not answered it since */
+    uint64_t own_until; /* its own records among our changes up to this go
+                           back to it (0: none) */
+    int64_t restarted;  /* when its store was found restarted (seconds since
+                           the epoch; 0: never) */
+} im_store_served_t;
+#define IM_STORE_SERVED_UNKNOWN UINT64_MAX
+
+/* Reads what was served to PEER into OUT (zeros, or served unknown, when
+ * nothing was written). Returns 0 or -1 with errno. */
+int im_store_served (im_store_t *self, const uint8_t *peer, im_store_served_t *out);
+
+/* Writes it, in one small durable transaction. Returns 0 or -1 with errno. */
+int im_store_set_served (im_store_t *self, const uint8_t *peer,
+                         const im_store_served_t *in);
+
+/* Whether this open made the store (it was absent). */
+int im_store_created (const im_store_t *self);
 
 /* Fills ST. Returns 0 or -1 with errno set. */
 /* Calls FN for every origin the store holds records of: its node id, the

@@ -33,11 +33,17 @@ struct _im_store_t {
     MDB_dbi origins;  /* origin -> records held, last change number */
     MDB_dbi meta;     /* schema, node, seq, counts, prefix lengths in use */
     MDB_dbi cursors;  /* peer -> change number of theirs applied here */
-    MDB_dbi wanted;   /* origin|id|version -> peer|time: told of, not held */
+    MDB_dbi wanted;   /* no longer used (wanted keys live in the mesh's
+                         memory): emptied at open */
     MDB_dbi sent;     /* peer|origin|id -> version|time: newest version sent */
     MDB_dbi sentlog;  /* peer|time|origin|id -> version: everything sent */
     MDB_dbi held;     /* origin|id -> hops|change number|peer, for records
                          that came from a peer */
+    MDB_dbi served;   /* peer -> the highest cursor its pulls were answered
+                         with, its own records given back up to, when its
+                         store was found restarted (im_store_served.c) */
+    int created;      /* this open made the store */
+    int served_all;   /* made with SERVED: no entry means nothing served */
     size_t map_size;
     MDB_txn *reader;      /* kept for reuse between reads (reset, renewed) */
     int reading;          /* reads under way in it: a read inside a walk (a
@@ -134,10 +140,5 @@ size_t store_index_key (int type, const char *value, uint8_t key[INDEX_KEY_MAX])
 /* Prefix key: family (4 or 6), length, network bytes. Returns its size, or 0
  * when the value is not a CIDR prefix shorter than a full address. */
 size_t store_prefix_key (int type, const char *value, uint8_t key[18]);
-
-/* Notes, inside TXN, the keys not held at their version as wanted from PEER.
- * Adds the number noted to *NOTED when given. Returns an LMDB code. */
-int store_want_in (im_store_t *self, MDB_txn *txn, const uint8_t *keys, size_t n,
-                   const uint8_t *peer, int64_t now, int *noted);
 
 #endif

@@ -83,31 +83,6 @@ index_put (im_store_t *self, MDB_txn *txn, const im_record_t *rec, const uint8_t
     return rc;
 }
 
-/* Forgets the wanted versions of RKEY up to VERSION. Returns an LMDB code. */
-static int
-forget_wanted (im_store_t *self, MDB_txn *txn, const uint8_t *rkey, uint64_t version)
-{
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open (txn, self->wanted, &cur);
-    if (rc)
-        return rc;
-    uint8_t start[IM_STORE_WANT_KEY] = { 0 };
-    memcpy (start, rkey, IM_STORE_KEY_SIZE);
-    MDB_val k = { sizeof start, start }, v;
-    rc = mdb_cursor_get (cur, &k, &v, MDB_SET_RANGE);
-    while (rc == 0 && k.mv_size == IM_STORE_WANT_KEY
-           && memcmp (k.mv_data, rkey, IM_STORE_KEY_SIZE) == 0
-           && get_u64 ((uint8_t *)k.mv_data + IM_STORE_KEY_SIZE) <= version) {
-        if ((rc = mdb_cursor_del (cur, 0)) != 0)
-            break;
-        /* The cursor now stands on the next entry, if there is one. */
-        if (mdb_cursor_get (cur, &k, &v, MDB_GET_CURRENT) != 0)
-            rc = MDB_NOTFOUND;
-    }
-    mdb_cursor_close (cur);
-    return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
 /* Records from a peer keep their hops, change number and the peer they came
  * from in HELD, so that a copy that comes over a shorter path can be told
  * apart and `explain` can say where a record came from. */
@@ -201,8 +176,6 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
     MDB_val nv = { item->len, (void *)item->blob };
     if ((rc = mdb_put (txn, self->records, &k, &nv, 0)) != 0)
         return rc;
-    if ((rc = forget_wanted (self, txn, rkey, rec->version)) != 0)
-        return rc;
     if (rec->op == IM_OP_PUT) {
         if ((rc = index_put (self, txn, rec, rkey)) != 0)
             return rc;
@@ -252,14 +225,12 @@ int
 im_store_put_batch (im_store_t *self, const im_store_item_t *items, size_t n,
                     int *results, char *err, size_t errsz)
 {
-    return im_store_put_batch_cursor (self, items, n, results, NULL, 0, NULL, 0, 0, err,
-                                      errsz);
+    return im_store_put_batch_cursor (self, items, n, results, NULL, 0, err, errsz);
 }
 
 int
 im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_t n,
-                           int *results, const uint8_t *peer, uint64_t cursor,
-                           const uint8_t *wanted, size_t nwanted, int64_t now, char *err,
+                           int *results, const uint8_t *peer, uint64_t cursor, char *err,
                            size_t errsz)
 {
     if (!self || (!items && n)) {
@@ -310,8 +281,6 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
             MDB_val ck = { IM_NODE_ID_SIZE, (void *)peer }, cval = { 8, cv };
             rc = mdb_put (txn, self->cursors, &ck, &cval, 0);
         }
-        if (rc == 0 && peer && nwanted)
-            rc = store_want_in (self, txn, wanted, nwanted, peer, now, NULL);
         if (rc == 0)
             rc = mdb_txn_commit (txn);
         else

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_store_sent.c -- what the store keeps about peers: the cursor of each
- * peer's changes applied here, the records this node was told of but does
- * not hold yet (wanted), the sent log, and the hops of records from peers. */
+ * peer's changes applied here, the sent log, and the hops of records from
+ * peers. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -57,107 +58,6 @@ im_store_set_cursor (im_store_t *self, const uint8_t *peer, uint64_t cursor)
     return store_write_txn (self, set_cursor_fn, &a, "writing a cursor");
 }
 
-int
-store_want_in (im_store_t *self, MDB_txn *txn, const uint8_t *keys, size_t n,
-               const uint8_t *peer, int64_t now, int *noted)
-{
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        const uint8_t *key = keys + i * IM_STORE_WANT_KEY;
-        MDB_val rk = { IM_STORE_KEY_SIZE, (void *)key }, rv;
-        uint64_t version = get_u64 (key + IM_STORE_KEY_SIZE), held = 0;
-        if (mdb_get (txn, self->records, &rk, &rv) == 0
-            && rv.mv_size >= 4 + IM_STORE_KEY_SIZE + 8)
-            held = get_u64 ((uint8_t *)rv.mv_data + 4 + IM_STORE_KEY_SIZE);
-        if (held >= version)
-            continue;
-        uint8_t value[IM_NODE_ID_SIZE + 8];
-        memcpy (value, peer, IM_NODE_ID_SIZE);
-        put_u64 (value + IM_NODE_ID_SIZE, (uint64_t)now);
-        MDB_val k = { IM_STORE_WANT_KEY, (void *)key }, v = { sizeof value, value };
-        rc = mdb_put (txn, self->wanted, &k, &v, MDB_NOOVERWRITE);
-        if (rc == MDB_KEYEXIST)
-            rc = 0;
-        else if (rc == 0 && noted)
-            (*noted)++;
-    }
-    return rc;
-}
-
-int
-im_store_want (im_store_t *self, const uint8_t *keys, size_t n, const uint8_t *peer,
-               int64_t now)
-{
-    if (!self || (!keys && n) || !peer) {
-        errno = EINVAL;
-        return -1;
-    }
-    MDB_txn *txn;
-    int noted = 0;
-    int rc = mdb_txn_begin (self->env, NULL, 0, &txn);
-    if (rc == 0)
-        rc = store_want_in (self, txn, keys, n, peer, now, &noted);
-    if (rc == 0 && noted == 0) {
-        mdb_txn_abort (txn);
-        return 0;
-    }
-    if (rc == 0)
-        rc = mdb_txn_commit (txn);
-    else if (txn)
-        mdb_txn_abort (txn);
-    if (rc == MDB_MAP_FULL && store_grow (self) == 0)
-        return im_store_want (self, keys, n, peer, now);
-    return rc ? store_error (rc, "noting wanted records", NULL, 0) : noted;
-}
-
-int
-im_store_wanted (im_store_t *self, int64_t before, size_t limit, im_store_want_fn *fn,
-                 void *arg)
-{
-    if (!self || !fn) {
-        errno = EINVAL;
-        return -1;
-    }
-    walk_t w;
-    if (store_walk_begin (self, self->wanted, &w))
-        return -1;
-    MDB_val k, v;
-    int count = 0;
-    int rc = mdb_cursor_get (w.cur, &k, &v, MDB_FIRST);
-    while (rc == 0 && (size_t)count < limit) {
-        if (k.mv_size == IM_STORE_WANT_KEY && v.mv_size == IM_NODE_ID_SIZE + 8
-            && (int64_t)get_u64 ((uint8_t *)v.mv_data + IM_NODE_ID_SIZE) <= before) {
-            count++;
-            if (fn (k.mv_data, v.mv_data,
-                    (int64_t)get_u64 ((uint8_t *)v.mv_data + IM_NODE_ID_SIZE), arg))
-                break;
-        }
-        rc = mdb_cursor_get (w.cur, &k, &v, MDB_NEXT);
-    }
-    store_walk_end (self, &w);
-    return count;
-}
-
-int
-im_store_unwant (im_store_t *self, const uint8_t *key)
-{
-    if (!self || !key) {
-        errno = EINVAL;
-        return -1;
-    }
-    MDB_txn *txn;
-    int rc = mdb_txn_begin (self->env, NULL, 0, &txn);
-    if (rc == 0) {
-        MDB_val k = { IM_STORE_WANT_KEY, (void *)key };
-        rc = mdb_del (txn, self->wanted, &k, NULL);
-        if (rc == 0)
-            rc = mdb_txn_commit (txn);
-        else
-            mdb_txn_abort (txn);
-    }
-    return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_error (rc, "forgetting", NULL, 0);
-}
-
 /* --- The sent log ------------------------------------------------------- */
 
 typedef struct {
@@ -165,6 +65,7 @@ typedef struct {
     const uint8_t *keys;
     size_t n;
     int64_t when;
+    const int64_t *whens; /* one per key, or NULL: WHEN for all */
 } sent_arg_t;
 
 static int
@@ -180,19 +81,22 @@ sent_fn (im_store_t *self, MDB_txn *txn, void *arg)
         memcpy (sk + IM_NODE_ID_SIZE, key, IM_STORE_KEY_SIZE);
         MDB_val k = { sizeof sk, sk }, v;
         uint64_t version = get_u64 (key + IM_STORE_KEY_SIZE);
+        int64_t when = a->whens ? a->whens[i] : a->when;
         rc = mdb_get (txn, self->sent, &k, &v);
-        if (rc == 0 && v.mv_size == 16 && get_u64 (v.mv_data) >= version)
-            rc = 0; /* the log below still gets the event */
-        else if (rc == 0 || rc == MDB_NOTFOUND) {
+        if (rc == 0 && v.mv_size == 16 && get_u64 (v.mv_data) >= version) {
+            rc = 0; /* logged already: one entry per peer, record and version */
+            continue;
+        }
+        if (rc == 0 || rc == MDB_NOTFOUND) {
             put_u64 (sv, version);
-            put_u64 (sv + 8, (uint64_t)a->when);
+            put_u64 (sv + 8, (uint64_t)when);
             MDB_val nv = { sizeof sv, sv };
             rc = mdb_put (txn, self->sent, &k, &nv, 0);
         }
         /* peer|time|origin|id -> version: the history. */
         uint8_t lk[IM_NODE_ID_SIZE + 8 + IM_STORE_KEY_SIZE], lv[8];
         memcpy (lk, a->peer, IM_NODE_ID_SIZE);
-        put_u64 (lk + IM_NODE_ID_SIZE, (uint64_t)a->when);
+        put_u64 (lk + IM_NODE_ID_SIZE, (uint64_t)when);
         memcpy (lk + IM_NODE_ID_SIZE + 8, key, IM_STORE_KEY_SIZE);
         put_u64 (lv, version);
         MDB_val k2 = { sizeof lk, lk }, v2 = { sizeof lv, lv };
@@ -200,6 +104,33 @@ sent_fn (im_store_t *self, MDB_txn *txn, void *arg)
             rc = mdb_put (txn, self->sentlog, &k2, &v2, 0);
     }
     return rc;
+}
+
+/* A fault switch for tests only (see im_store.h): the path in
+ * IM_TEST_SENTLOG_FAIL, read once; while a file is there, writes fail. */
+static int
+sent_fault (void)
+{
+    static int read;
+    static const char *path;
+    if (!read) {
+        path = getenv ("IM_TEST_SENTLOG_FAIL");
+        read = 1;
+    }
+    return path && *path && access (path, F_OK) == 0;
+}
+
+/* Writes A (checked) in one transaction, unless the test switch is on. */
+static int
+sent_write (im_store_t *self, sent_arg_t *a)
+{
+    if (a->n == 0)
+        return 0;
+    if (sent_fault ()) {
+        errno = EIO;
+        return -1;
+    }
+    return store_write_txn (self, sent_fn, a, "writing the sent log");
 }
 
 int
@@ -210,10 +141,23 @@ im_store_sent_note (im_store_t *self, const uint8_t *peer, const uint8_t *keys, 
         errno = EINVAL;
         return -1;
     }
-    if (n == 0)
-        return 0;
-    sent_arg_t a = { peer, keys, n, when };
-    return store_write_txn (self, sent_fn, &a, "writing the sent log");
+    sent_arg_t a = { peer, keys, n, when, NULL };
+    return sent_write (self, &a);
+}
+
+int
+im_store_sent_note_at (im_store_t *self, const uint8_t *peer, const uint8_t *keys,
+                       size_t n, const int64_t *whens)
+{
+    int bad = !self || !peer || (n && (!keys || !whens));
+    for (size_t i = 0; !bad && i < n; i++)
+        bad = whens[i] < 0;
+    if (bad) {
+        errno = EINVAL;
+        return -1;
+    }
+    sent_arg_t a = { peer, keys, n, 0, whens };
+    return sent_write (self, &a);
 }
 
 int
@@ -273,6 +217,70 @@ im_store_sent_list (im_store_t *self, const uint8_t *peer, int64_t since, size_t
     }
     store_walk_end (self, &w);
     return count;
+}
+
+typedef struct {
+    int64_t before;
+    size_t limit, removed;
+} prune_arg_t;
+
+/* The first key of the peer after PEER (a node id read as a big number):
+ * 0 when PEER is the last one possible. */
+static int
+next_peer (uint8_t *peer)
+{
+    for (int i = IM_NODE_ID_SIZE - 1; i >= 0; i--)
+        if (++peer[i] != 0)
+            return 1;
+    return 0;
+}
+
+static int
+prune_fn (im_store_t *self, MDB_txn *txn, void *arg)
+{
+    prune_arg_t *a = arg;
+    MDB_cursor *cur;
+    a->removed = 0;
+    int rc = mdb_cursor_open (txn, self->sentlog, &cur);
+    if (rc)
+        return rc;
+    MDB_val k, v;
+    rc = mdb_cursor_get (cur, &k, &v, MDB_FIRST);
+    while (rc == 0 && a->removed < a->limit) {
+        uint8_t next[IM_NODE_ID_SIZE + 8] = { 0 };
+        if (k.mv_size < IM_NODE_ID_SIZE + 8
+            || (int64_t)get_u64 ((uint8_t *)k.mv_data + IM_NODE_ID_SIZE) < a->before) {
+            rc = mdb_cursor_del (cur, 0);
+            a->removed++;
+            if (rc == 0)
+                rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT); /* the one after */
+            continue;
+        }
+        /* This peer's older entries are gone: on to the next peer's. */
+        memcpy (next, k.mv_data, IM_NODE_ID_SIZE);
+        if (!next_peer (next)) {
+            rc = MDB_NOTFOUND;
+            break;
+        }
+        k.mv_size = sizeof next;
+        k.mv_data = next;
+        rc = mdb_cursor_get (cur, &k, &v, MDB_SET_RANGE);
+    }
+    mdb_cursor_close (cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+im_store_sent_prune (im_store_t *self, int64_t before, size_t limit)
+{
+    if (!self || before < 0 || limit == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    prune_arg_t a = { before, limit, 0 };
+    if (store_write_txn (self, prune_fn, &a, "pruning the sent log"))
+        return -1;
+    return (int)a.removed;
 }
 
 int

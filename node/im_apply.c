@@ -68,10 +68,10 @@ take (im_mesh_t *self, peer_t *p, const im_msg_entry_t *e, size_t n, refusals_t 
         p->refused[errno == EPERM ? REFUSE_SIGNATURE : REFUSE_MALFORMED]++;
         return 0;
     }
-    if (memcmp (rec->origin, own, IM_NODE_ID_SIZE) == 0) {
-        p->refused[REFUSE_OWN]++;
-        return 0;
-    }
+    /* A record signed with our key and newer than what we hold is ours, from
+     * before our store was lost or restored (SPEC, "Store restarts"): taken
+     * back as our own, past the inbound rules for others' records. */
+    int mine = memcmp (rec->origin, own, IM_NODE_ID_SIZE) == 0;
     im_accept_ctx_t actx = {
         .rec = rec,
         .hops = e->hops,
@@ -82,7 +82,8 @@ take (im_mesh_t *self, peer_t *p, const im_msg_entry_t *e, size_t n, refusals_t 
         .holds_earlier = held > 0 && held < rec->version,
         .now = im_time_now (),
     };
-    im_accept_t verdict = im_policy_inbound (&actx, why, sizeof why);
+    im_accept_t verdict
+        = mine ? IM_ACCEPT_YES : im_policy_inbound (&actx, why, sizeof why);
     if (verdict != IM_ACCEPT_YES && verdict != IM_ACCEPT_REVOCATION) {
         int r = im_accept_violation (verdict)  ? REFUSE_VIOLATION
                 : verdict == IM_ACCEPT_EXPIRED ? REFUSE_EXPIRED
@@ -93,12 +94,12 @@ take (im_mesh_t *self, peer_t *p, const im_msg_entry_t *e, size_t n, refusals_t 
         p->refused[r]++;
         return 0;
     }
-    unsigned hops = (unsigned)e->hops + 1;
+    unsigned hops = mine ? 0 : (unsigned)e->hops + 1;
     self->items[n].blob = e->record;
     self->items[n].len = e->len;
     self->items[n].rec = rec;
     self->items[n].hops = (uint8_t)(hops > 254 ? 254 : hops);
-    self->items[n].from = p->card.node;
+    self->items[n].from = mine ? NULL : p->card.node;
     return 1;
 }
 
@@ -121,11 +122,11 @@ static void
 store (im_mesh_t *self, peer_t *p, size_t n, uint64_t cursor, int found)
 {
     char err[256];
-    int stored = found ? im_store_put_batch (self->store, self->items, n, self->results,
-                                             err, sizeof err)
-                       : im_store_put_batch_cursor (self->store, self->items, n,
-                                                    self->results, p->card.node, cursor,
-                                                    NULL, 0, 0, err, sizeof err);
+    int stored
+        = found ? im_store_put_batch (self->store, self->items, n, self->results, err,
+                                      sizeof err)
+                : im_store_put_batch_cursor (self->store, self->items, n, self->results,
+                                             p->card.node, cursor, err, sizeof err);
     if (stored < 0) {
         /* The cursor did not move: the next pull asks again, after a wait
          * that grows while storing fails (a full disk). */
@@ -136,13 +137,17 @@ store (im_mesh_t *self, peer_t *p, size_t n, uint64_t cursor, int found)
     p->cursor = cursor;
     if (cursor > p->their_seq)
         p->their_seq = cursor;
+    static const uint8_t no_peer[IM_NODE_ID_SIZE]; /* our own: from no peer */
     int fetched[IM_MSG_CREDIT_MAX];
     for (size_t i = 0; i < n; i++) {
+        if (!self->items[i].from)
+            self->items[i].from = no_peer; /* stored; the HAVE below reads it */
         fetched[i] = found && self->results[i] != IM_STORE_STALE
                      && self->results[i] != IM_STORE_CLOSER;
         if (self->results[i] != IM_STORE_STALE && self->results[i] != IM_STORE_CLOSER) {
             p->received++;
-            mesh_note_eager (self, p, &self->recs[i]);
+            if (self->items[i].from != no_peer)
+                mesh_note_eager (self, p, &self->recs[i]);
             if (self->stored)
                 self->stored (&self->recs[i], self->arg);
         }
@@ -193,6 +198,11 @@ mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
     if (found || stale)
         cursor = p->cursor; /* an answer to FETCH, or to a pull sent before
                                the cursor was moved back, moves no cursor */
+    else if (msg->more & IM_MSG_RESTART) {
+        /* Its store restarted: its numbers count again from there. */
+        mesh_restart_heard (self, p, msg->cursor);
+        cursor = msg->cursor;
+    }
     if (n == 0 && cursor == p->cursor) {
         /* Nothing to write. */
         if (found)

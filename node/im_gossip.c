@@ -102,6 +102,10 @@ mesh_handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     if (!keys)
         return;
     memcpy (keys, msg->have, count * IM_MSG_HAVE_KEY);
+    if (mesh_answer_gate (self, p, sock, route, 0)) {
+        free (keys); /* not now: its answers wait, or the sent log fails */
+        return;
+    }
     self->nsent = 0;
     im_msg_t *out = self->msg;
     out->id = IM_MSG_FOUND;

@@ -339,6 +339,7 @@ im_mesh_tick (im_mesh_t *self)
             zsys_error ("%s (trying again in 5 s)", why);
     }
     mesh_rotate_tick (self, now);
+    mesh_sent_tick (self, now);
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
         tick_peer (self, p, now);
 }
@@ -377,8 +378,9 @@ mesh_router_bind (im_mesh_t *self, char *err, size_t errsz)
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_linger (self->router, 0);
     zsock_set_maxmsgsize (self->router, IM_MSG_MAX + 64);
-    zsock_set_sndhwm (self->router, 100); /* per connection: a peer that does
-                                            not read cannot pile up answers */
+    zsock_set_sndhwm (self->router, LINK_SNDHWM); /* per connection: a peer that
+                                                    does not read cannot pile up
+                                                    answers */
     zsock_set_rcvhwm (self->router, 1000);
     zsock_set_heartbeat_ivl (self->router, PING_MS);
     zsock_set_heartbeat_timeout (self->router, DOWN_MS);
@@ -417,6 +419,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     snprintf (self->name, sizeof self->name, "%s", config->name);
     snprintf (self->bind, sizeof self->bind, "%s", config->bind);
     self->anti_entropy = config->anti_entropy * 1000;
+    self->sent_retention = config->sent_retention;
     self->peers = zlistx_new ();
     self->msg = malloc (sizeof *self->msg);
     self->buf = malloc (IM_MSG_MAX);
@@ -458,6 +461,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
         im_mesh_destroy (&self);
         return NULL;
     }
+    mesh_restart_start (self);
     return self;
 }
 
@@ -500,6 +504,7 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
     (void)err;
     (void)errsz;
     int cut = 0;
+    self->sent_retention = config->sent_retention;
     /* Removed peers, and peers whose keys or endpoint changed, go. */
     peer_t *gone[IM_PEERS_MAX + 1];
     size_t ngone = 0;
@@ -559,12 +564,7 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
             /* What it offered and we refused is offered again (a new rate
              * alone changes nothing of what is taken). */
             p->in = conf->in;
-            p->cursor = 0;
-            if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE))
-                peer_event (p, IM_EV_CURSOR_REWOUND);
-            if (im_store_set_cursor (self->store, p->card.node, 0) != 0)
-                zsys_error ("mesh: cannot move the cursor of %s back: %s", p->card.name,
-                            strerror (errno));
+            peer_rewind (self, p);
             zsys_info ("mesh: inbound rules for %s changed: reading it again from the "
                        "start",
                        p->card.name);
@@ -641,6 +641,8 @@ im_mesh_peers (im_mesh_t *self)
                               "notes_dropped", (json_int_t)p->notes_dropped, "fetched",
                               (json_int_t)p->fetched, "anti_entropy_walks",
                               (json_int_t)p->syncs));
+        if (o)
+            mesh_restart_json (p, o);
         if (o)
             json_array_append_new (list, o);
     }

@@ -74,4 +74,8 @@ json_t *im_mesh_peers (im_mesh_t *self);
 /* Refusals by reason, summed over all peers (and handshakes refused). */
 json_t *im_mesh_refusals (im_mesh_t *self);
 
+/* When this node's store was found lost or restored, and by which peer's
+ * pull ({"time", "found_by"}), or JSON null (SPEC.md, "Store restarts"). */
+json_t *im_mesh_restart (im_mesh_t *self);
+
 #endif

@@ -39,8 +39,8 @@
                                fetched from that peer (SPEC, "Wanted keys") */
 #define FETCH_LOST_MS 10000 /* a FETCH unanswered this long is given up */
 #define SYNC_LOST_MS 10000  /* a SYNC unanswered this long is sent again */
-#define QUOTA_RATE 400.0    /* work units a peer's requests may cost a second */
-#define QUOTA_BURST 800.0   /* ... and at once (SPEC, "Quotas") */
+#define QUOTA_RATE 300.0    /* work units a peer's requests may cost a second */
+#define QUOTA_BURST 600.0   /* ... and at once (SPEC, "Quotas") */
 #define QUOTA_SCAN 2000.0   /* changes read for one unit */
 #define QUOTA_WARN_MS 10000 /* one warning this often while a peer is over */
 
@@ -53,6 +53,29 @@ typedef struct {
  * the most (SPEC.md, "A full disk"). */
 #define STORE_BACKOFF_MIN_MS 100
 #define STORE_BACKOFF_MAX_MS 30000
+
+#define ANSWERS_MAX 8 /* answers to a peer queued and not yet acknowledged */
+#define ANSWER_BYTES_MAX                                                                 \
+    (64 << 20)                     /* ... holding at most this many bytes                \
+                                      (SNDHWM bounds each link too) */
+#define ANSWER_LOST_MS PARK_MAX_MS /* unacknowledged this long: taken as lost */
+#define LINK_SNDHWM 16             /* messages queued per link: 16 x IM_MSG_MAX */
+#define SENT_PRUNE_BATCH 1000      /* sent-log entries removed per transaction */
+#define SENT_PRUNE_EVERY_MS 60000
+
+/* An answer (RECORDS or FOUND) queued to a peer: its keys go into the sent
+ * log once a PULL acknowledges it (SPEC.md, "The sent log"). */
+typedef struct {
+    uint8_t id;      /* IM_MSG_RECORDS or IM_MSG_FOUND */
+    int acked;       /* acknowledged, not yet written to the sent log */
+    uint64_t asked;  /* RECORDS: the cursor of the PULL it answered */
+    uint64_t cursor; /* RECORDS: the cursor it reached */
+    size_t bytes;
+    size_t nkeys;
+    uint8_t *keys; /* nkeys keys, IM_MSG_HAVE_KEY bytes each */
+    int64_t at;    /* queued then, monotonic ms */
+    int64_t when;  /* ... and wall clock ms */
+} answer_t;
 
 /* Why a record from a peer was not stored (counted per peer). */
 enum {
@@ -98,7 +121,14 @@ struct _im_peer_t {
     uint64_t parked_cursor;
     uint16_t parked_credit;
     int64_t parked_at;
-    uint64_t acked;                   /* our change number it has applied */
+    uint64_t acked;                /* our change number it has applied */
+    answer_t answers[ANSWERS_MAX]; /* queued to it, oldest first */
+    size_t nanswers;
+    zsock_t *answer_sock;             /* the link they went on */
+    zframe_t *answer_route;           /* (NULL on a dealer) */
+    int sentlog_failing;              /* the sent log cannot be written: nothing goes */
+    int64_t sentlog_retry;            /* ... tried again then */
+    int pulls_unread;                 /* PULLs refused in this episode */
     uint8_t *holds;                   /* HOLDS_SLOTS keys it told us it holds */
     uint8_t (*lazy)[IM_NODE_ID_SIZE]; /* origins it gets from another peer:
                                        send it only their keys (sorted) */
@@ -134,6 +164,10 @@ struct _im_peer_t {
     int64_t prev_until; /* good until then (wall clock; 0: none) */
     int64_t rotate_at;  /* when we last told it (monotonic ms) */
     int64_t redial_at;  /* dial again then, with other keys (0: no) */
+    /* Store restarts (im_restart.c; SPEC.md, "Store restarts"). */
+    im_store_served_t srv; /* what we served it, as kept in the store */
+    int restart_answer;    /* its pull revealed that our store is behind: the
+                              answer carries IM_MSG_RESTART */
     /* Counts. */
     uint64_t sent, received, known;
     uint64_t refused[REFUSE_COUNT];
@@ -167,6 +201,9 @@ struct _im_mesh_t {
     uint8_t *keys;     /* IM_MSG_CREDIT_MAX keys for a HAVE */
     uint8_t *sentkeys; /* IM_MSG_CREDIT_MAX keys: what an answer sends */
     size_t nsent;
+    uint64_t serve_asked; /* the cursor of the pull being answered */
+    int sent_retention;   /* days (0: for ever) */
+    int64_t prune_at;     /* when the sent log is pruned next */
     /* Reused for every batch. */
     im_msg_t *msg;
     uint8_t *buf;      /* IM_MSG_MAX: encoding, and staging of records */
@@ -174,6 +211,11 @@ struct _im_mesh_t {
     im_record_t *recs; /* IM_MSG_CREDIT_MAX */
     im_store_item_t *items;
     int *results;
+    /* This node's store found lost or restored (im_restart.c). */
+    int64_t restarted_at;               /* when (wall clock; 0: never) */
+    char restarted_by[IM_NAME_MAX + 1]; /* the peer whose pull showed it ("":
+                                           found at start) */
+    int cursors_reset;                  /* our cursors went back to 0 */
 };
 
 /* --- Peers ------------------------------------------------------------- */
@@ -201,6 +243,7 @@ peer_t *peer_by_node (im_mesh_t *self, const uint8_t *node);
 int peer_connected (const peer_t *p);
 void peer_drop_parked (peer_t *p);
 void peer_new_session (peer_t *p, uint64_t session);
+void peer_rewind (im_mesh_t *self, peer_t *p);
 int peer_dial (im_mesh_t *self, peer_t *p);
 void peer_redial (im_mesh_t *self, peer_t *p);
 void peer_redial_unanswered (im_mesh_t *self, peer_t *p);
@@ -250,6 +293,10 @@ void mesh_gossip_tick (im_mesh_t *self, int64_t now);
 int mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p,
                     char *why, size_t whysz);
 void mesh_note_sent (im_mesh_t *self, peer_t *p);
+int mesh_answer_gate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+                      int pull);
+void mesh_answers_drop (peer_t *p, int all);
+void mesh_sent_tick (im_mesh_t *self, int64_t now);
 int mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                 uint64_t cursor, uint16_t credit, int force);
 void mesh_relay_within (im_mesh_t *self, int64_t ms);
@@ -265,6 +312,13 @@ void mesh_handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *ro
                          const im_msg_t *msg);
 void mesh_handle_rotated (im_mesh_t *self, peer_t *p, const im_msg_t *msg);
 void mesh_rotate_tick (im_mesh_t *self, int64_t now);
+
+/* --- im_restart.c: store restarts (SPEC.md, "Store restarts") ------------ */
+void mesh_restart_start (im_mesh_t *self);
+int mesh_restart_pull (im_mesh_t *self, peer_t *p, uint64_t *cursor);
+int mesh_restart_served (im_mesh_t *self, peer_t *p, im_msg_t *msg);
+void mesh_restart_heard (im_mesh_t *self, peer_t *p, uint64_t cursor);
+void mesh_restart_json (const peer_t *p, json_t *o);
 
 /* --- im_mesh.c ----------------------------------------------------------- */
 int mesh_router_bind (im_mesh_t *self, char *err, size_t errsz);

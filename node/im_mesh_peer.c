@@ -46,6 +46,7 @@ peer_destroy (void **item)
     zsock_destroy (&p->dealer);
     zframe_destroy (&p->inbound);
     peer_drop_parked (p);
+    mesh_answers_drop (p, 1); /* never acknowledged: not logged */
     free (p->holds);
     free (p->lazy);
     free (p->wants);
@@ -271,7 +272,7 @@ peer_dial (im_mesh_t *self, peer_t *p)
                              : im_identity_curve_secret (self->identity));
     zsock_set_immediate (p->dealer, 1);
     zsock_set_linger (p->dealer, 0);
-    zsock_set_sndhwm (p->dealer, 100);
+    zsock_set_sndhwm (p->dealer, LINK_SNDHWM);
     zsock_set_rcvhwm (p->dealer, 100);
     zsock_set_maxmsgsize (p->dealer, IM_MSG_MAX + 64);
     zsock_set_reconnect_ivl (p->dealer, 100);
@@ -323,10 +324,24 @@ peer_new_session (peer_t *p, uint64_t session)
 {
     p->session = session;
     peer_event (p, IM_EV_PULL_LOST);
+    mesh_answers_drop (p, 0); /* gone with its previous run's links */
     p->nlazy = 0;
     memset (p->holds, 0, (size_t)HOLDS_SLOTS * IM_MSG_HAVE_KEY);
     p->nfetching = 0; /* a FETCH or SYNC out to its old run is not answered */
     p->sync_out = 0;
+}
+
+/* Moves P's cursor back to 0: its changes are read again from the start (an
+ * answer to a pull already sent moves no cursor). */
+void
+peer_rewind (im_mesh_t *self, peer_t *p)
+{
+    p->cursor = 0;
+    if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE))
+        peer_event (p, IM_EV_CURSOR_REWOUND);
+    if (im_store_set_cursor (self->store, p->card.node, 0) != 0)
+        zsys_error ("mesh: cannot move the cursor of %s back: %s", p->card.name,
+                    strerror (errno));
 }
 
 peer_t *
@@ -362,6 +377,7 @@ peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf
     /* The first anti-entropy walk comes one period after the start. */
     p->sync_at = p->tokens_at + self->anti_entropy;
     im_store_cursor (self->store, p->card.node, &p->cursor);
+    im_store_served (self->store, p->card.node, &p->srv);
     peer_dial (self, p);
     return p;
 }

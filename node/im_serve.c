@@ -46,6 +46,7 @@ mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p, ch
         .policy = &p->policy,
         .sent_before = sent_before,
         .now = im_time_now (),
+        .give_back = c->seq && c->seq <= p->srv.own_until,
     };
     im_share_t verdict = im_policy_outbound (&ctx, why, whysz);
     return verdict == IM_SHARE_YES || verdict == IM_SHARE_REVOCATION;
@@ -116,17 +117,227 @@ serve_fn (const im_store_change_t *c, void *arg)
     return 0;
 }
 
-/* Writes what an answer to P sent into the sent log. */
+/* --- Answers queued, acknowledged and logged ---------------------------
+ * An answer goes into the sent log only once the peer's PULL acknowledges it
+ * (SPEC.md, "The sent log"): until then its keys wait here, bounded. */
+
+static void
+answer_free (answer_t *a)
+{
+    free (a->keys);
+    memset (a, 0, sizeof *a);
+}
+
+/* Forgets P's first N answers (written to the log, or lost). */
+static void
+answers_shift (peer_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        answer_free (&p->answers[i]);
+    memmove (p->answers, p->answers + n, (p->nanswers - n) * sizeof *p->answers);
+    memset (p->answers + p->nanswers - n, 0, n * sizeof *p->answers);
+    p->nanswers -= n;
+}
+
+void
+mesh_answers_drop (peer_t *p, int all)
+{
+    size_t acked = 0;
+    while (!all && acked < p->nanswers && p->answers[acked].acked)
+        acked++;
+    for (size_t i = acked; i < p->nanswers; i++)
+        answer_free (&p->answers[i]);
+    p->nanswers = acked;
+    if (all)
+        answers_shift (p, p->nanswers);
+    p->answer_sock = NULL;
+    zframe_destroy (&p->answer_route);
+}
+
+/* Notes the answer in SELF->msg, just queued to P, with the keys it sent. */
 void
 mesh_note_sent (im_mesh_t *self, peer_t *p)
 {
-    if (self->nsent
-        && im_store_sent_note (self->store, p->card.node, self->sentkeys, self->nsent,
-                               zclock_time ())
-               != 0)
-        zsys_error ("mesh: cannot write the sent log for %s: %s", p->card.name,
-                    strerror (errno));
+    const im_msg_t *msg = self->msg;
+    if (p->nanswers == ANSWERS_MAX) {
+        /* The gate keeps a slot free: not reached. */
+        zsys_warning ("mesh: %s: too many answers unacknowledged", p->card.name);
+        answers_shift (p, 1);
+    }
+    answer_t *a = &p->answers[p->nanswers];
+    a->keys = self->nsent ? malloc (self->nsent * IM_MSG_HAVE_KEY) : NULL;
+    if (self->nsent && !a->keys) {
+        zsys_error ("mesh: out of memory: what went to %s is not logged", p->card.name);
+        self->nsent = 0;
+        return;
+    }
+    if (self->nsent)
+        memcpy (a->keys, self->sentkeys, self->nsent * IM_MSG_HAVE_KEY);
+    a->nkeys = self->nsent;
+    a->id = msg->id;
+    a->asked = self->serve_asked;
+    a->cursor = msg->cursor;
+    a->bytes = IM_MSG_RECORDS_HEADER;
+    for (size_t i = 0; i < msg->count; i++)
+        a->bytes += IM_MSG_ENTRY_OVERHEAD + msg->entries[i].len;
+    a->at = zclock_mono ();
+    a->when = zclock_time ();
+    p->nanswers++;
     self->nsent = 0;
+}
+
+/* Writes P's acknowledged answers into the sent log in one transaction.
+ * Returns 0, or -1 when the log cannot be written (P is then sent nothing
+ * until it can). */
+static int
+answers_write (im_mesh_t *self, peer_t *p)
+{
+    size_t n = 0, nkeys = 0;
+    while (n < p->nanswers && p->answers[n].acked)
+        nkeys += p->answers[n++].nkeys;
+    uint8_t *keys = nkeys ? malloc (nkeys * IM_MSG_HAVE_KEY) : NULL;
+    int64_t *whens = nkeys ? malloc (nkeys * sizeof *whens) : NULL;
+    int rc = nkeys && (!keys || !whens) ? -1 : 0;
+    int64_t when = 0;
+    for (size_t i = 0, at = 0; rc == 0 && i < n; i++) {
+        const answer_t *a = &p->answers[i];
+        /* Each answer at its own time, later than the one before: no more
+         * than one answer's keys share a millisecond (SENT pages by time). */
+        when = a->when > when ? a->when : when + 1;
+        if (a->nkeys)
+            memcpy (keys + at * IM_MSG_HAVE_KEY, a->keys, a->nkeys * IM_MSG_HAVE_KEY);
+        for (size_t j = 0; j < a->nkeys; j++)
+            whens[at++] = when;
+    }
+    if (rc == 0 && nkeys)
+        rc = im_store_sent_note_at (self->store, p->card.node, keys, nkeys, whens);
+    free (keys);
+    free (whens);
+    if (rc != 0) {
+        if (!p->sentlog_failing)
+            zsys_error ("mesh: cannot write the sent log for %s (%s): nothing goes to it "
+                        "until it can",
+                        p->card.name, strerror (errno));
+        p->sentlog_failing = 1;
+        return -1;
+    }
+    if (p->sentlog_failing)
+        zsys_info ("mesh: the sent log for %s is written again", p->card.name);
+    p->sentlog_failing = 0;
+    answers_shift (p, n);
+    return 0;
+}
+
+/* A PULL from P after CURSOR acknowledges the last RECORDS it reaches (or
+ * that it rewinds from), and every answer queued before it (one FIFO link).
+ * A PULL from the very cursor of the newest RECORDS asks for it again (the
+ * puller could not store it: a full disk; or lost it): that answer is
+ * forgotten, not logged, and the pull is answered anew. */
+static void
+answers_ack (im_mesh_t *self, peer_t *p, uint64_t cursor)
+{
+    for (size_t i = p->nanswers; i-- > 0;) {
+        answer_t *a = &p->answers[i];
+        if (a->id != IM_MSG_RECORDS || a->acked)
+            continue;
+        if (a->asked == cursor && cursor < a->cursor) {
+            answer_free (a);
+            memmove (a, a + 1, (p->nanswers - i - 1) * sizeof *a);
+            memset (&p->answers[p->nanswers - 1], 0, sizeof *a);
+            p->nanswers--;
+        }
+        break;
+    }
+    size_t upto = 0;
+    for (size_t i = 0; i < p->nanswers; i++) {
+        const answer_t *a = &p->answers[i];
+        if (a->id == IM_MSG_RECORDS && (cursor >= a->cursor || cursor < a->asked))
+            upto = i + 1;
+    }
+    if (upto == 0)
+        return;
+    for (size_t i = 0; i < upto; i++)
+        p->answers[i].acked = 1;
+    p->pulls_unread = 0;
+    answers_write (self, p);
+}
+
+/* Whether the link P's answers went on is still there. */
+static int
+answer_link_alive (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route)
+{
+    if (!p->answer_route)
+        return p->answer_sock == p->dealer && p->dealer
+               && peer_is (p, IM_REGION_LINK, IM_LINK_READY);
+    if (!self->router || p->answer_sock != self->router)
+        return 0;
+    if (route && sock == p->answer_sock && zframe_eq (route, p->answer_route))
+        return 1; /* it just spoke on it */
+    /* ROUTER_MANDATORY: a connection that is gone fails with EHOSTUNREACH. */
+    im_msg_t ping = { .id = IM_MSG_PING, .session = self->session };
+    ping.cursor = mesh_last_seq (self);
+    return mesh_send (self, p->answer_sock, p->answer_route, &ping) == 0
+           || zmq_errno () != EHOSTUNREACH;
+}
+
+/* May P be answered on SOCK/ROUTE (a PULL when PULL is set, else a FETCH)?
+ * Not while its sent log cannot be written, nor while an answer of it waits
+ * unacknowledged on a link that is still up (one answer in flight, on one
+ * link), nor beyond ANSWERS_MAX answers or ANSWER_BYTES_MAX bytes. An answer
+ * unacknowledged for ANSWER_LOST_MS, or whose link is gone, is forgotten
+ * (not logged). Returns 0 when it may, else -1. */
+int
+mesh_answer_gate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, int pull)
+{
+    if (p->sentlog_failing)
+        return -1;
+    if (p->nanswers) {
+        size_t bytes = 0;
+        int records = 0;
+        for (size_t i = 0; i < p->nanswers; i++) {
+            bytes += p->answers[i].bytes;
+            records |= p->answers[i].id == IM_MSG_RECORDS;
+        }
+        int same = sock == p->answer_sock
+                   && (route ? p->answer_route && zframe_eq (route, p->answer_route)
+                             : !p->answer_route);
+        int full = (pull && records) || !same || p->nanswers >= ANSWERS_MAX - 1
+                   || bytes + IM_MSG_MAX > ANSWER_BYTES_MAX;
+        if (!full)
+            return 0;
+        if (answer_link_alive (self, p, sock, route)
+            && zclock_mono () - p->answers[0].at < ANSWER_LOST_MS)
+            return -1;
+        mesh_answers_drop (p, 0); /* lost with their link, or never read */
+    }
+    p->answer_sock = sock;
+    zframe_destroy (&p->answer_route);
+    p->answer_route = route ? zframe_dup (route) : NULL;
+    return 0;
+}
+
+/* The sent log's tick: writes again what could not be written, and prunes
+ * the history older than the retention, a batch at a time. */
+void
+mesh_sent_tick (im_mesh_t *self, int64_t now)
+{
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        if (p->sentlog_failing && now >= p->sentlog_retry) {
+            p->sentlog_retry = now + 1000;
+            if (answers_write (self, p) == 0)
+                mesh_serve_parked (self, p, 0);
+        }
+    if (!self->sent_retention || now < self->prune_at)
+        return;
+    int64_t before = zclock_time () - (int64_t)self->sent_retention * 86400000;
+    int n = im_store_sent_prune (self->store, before > 0 ? before : 0, SENT_PRUNE_BATCH);
+    if (n < 0)
+        zsys_error ("mesh: cannot prune the sent log: %s", strerror (errno));
+    else if (n)
+        zsys_info ("mesh: %d sent-log entries older than %d days removed", n,
+                   self->sent_retention);
+    /* A full batch: the next one soon; else in a minute. */
+    self->prune_at = now + (n == SENT_PRUNE_BATCH ? 1000 : SENT_PRUNE_EVERY_MS);
 }
 
 /* After a policy change: sends P, before anything new, what it may now have
@@ -191,12 +402,15 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
             uint16_t credit, int force)
 {
     im_msg_t *msg = self->msg;
+    if (mesh_answer_gate (self, p, sock, route, 1))
+        return 0; /* it waits: see mesh_answer_gate */
+    self->serve_asked = cursor;
     msg->id = IM_MSG_RECORDS;
     msg->cursor = cursor;
     msg->more = 0;
     msg->count = 0;
     /* Records are staged at the top of buf; the message is encoded into out. */
-    if (peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING)
+    if (!p->restart_answer && peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING)
         && serve_rescan (self, p, sock, route, cursor, credit))
         return 1;
     msg->id = IM_MSG_RECORDS;
@@ -222,6 +436,11 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
     im_store_stats_t st;
     im_store_stats (self->store, &st);
     msg->more = msg->cursor < st.last_seq;
+    if (mesh_restart_served (self, p, msg) != 0) {
+        self->nsent = 0;
+        self->relay_at = zclock_mono () + 50;
+        return 0; /* try again shortly; nothing was sent */
+    }
     /* Both go through OUT: the staged records sit at the top of BUF. */
     if (self->nnotes) {
         /* The notes go first: the puller records them before it moves its
@@ -252,6 +471,17 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
     return 1;
 }
 
+/* Whether a pull of P was held back by a RECORDS answer still waiting
+ * unacknowledged on a link that is up (mesh_answer_gate kept it). */
+static int
+pulled_unread (const peer_t *p)
+{
+    int records = 0;
+    for (size_t i = 0; i < p->nanswers; i++)
+        records |= p->answers[i].id == IM_MSG_RECORDS && !p->answers[i].acked;
+    return records && !p->sentlog_failing;
+}
+
 /* A PULL: answered now if there is anything (and SERVE: the peer is within
  * its quota), else it waits (parked). */
 void
@@ -261,9 +491,21 @@ mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     uint64_t cursor = msg->cursor;
     uint16_t credit = msg->credit;
     peer_drop_parked (p);
+    int restart = mesh_restart_pull (self, p, &cursor);
     p->acked = cursor;
-    if (serve && mesh_serve (self, p, sock, route, cursor, credit, 0))
+    answers_ack (self, p, msg->cursor);
+    /* A restart is answered whatever the quota: the puller must learn it. */
+    if ((serve || restart) && mesh_serve (self, p, sock, route, cursor, credit, restart))
         return;
+    if (serve && pulled_unread (p)) {
+        /* Again, without reading the answer queued to it: counted, and
+         * logged once until it reads. */
+        p->refused[REFUSE_PROTOCOL]++;
+        if (p->pulls_unread++ == 0)
+            zsys_warning ("mesh: %s pulls again without reading the answer queued to it "
+                          "(counted under protocol)",
+                          p->card.name);
+    }
     peer_event (p, IM_EV_PARK);
     p->parked_sock = sock;
     p->parked_route = route ? zframe_dup (route) : NULL;

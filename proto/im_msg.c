@@ -85,7 +85,8 @@ check (const im_msg_t *msg, size_t *size)
         return 0;
     case IM_MSG_RECORDS:
     case IM_MSG_FOUND:
-        if (msg->more > 1 || msg->count > IM_MSG_CREDIT_MAX)
+        if ((msg->more & ~(IM_MSG_MORE | IM_MSG_RESTART))
+            || msg->count > IM_MSG_CREDIT_MAX)
             goto invalid;
         /* At most 1000 entries of at most IM_RECORD_MAX: no overflow. */
         *size = IM_MSG_RECORDS_HEADER;
@@ -289,8 +290,8 @@ decode_records (decoder_t *d, im_msg_t *msg, char *err, size_t errsz)
 {
     GET_NUMBER (msg->cursor, 8, "cursor");
     GET_NUMBER (msg->more, 1, "more flag");
-    if (msg->more > 1)
-        return im_fail (EBADMSG, err, errsz, "RECORDS: more is %u, not 0 or 1",
+    if (msg->more & ~(IM_MSG_MORE | IM_MSG_RESTART))
+        return im_fail (EBADMSG, err, errsz, "RECORDS: more is %u, not 0 to 3",
                         (unsigned)msg->more);
     GET_NUMBER (msg->count, 2, "count");
     if (msg->count > IM_MSG_CREDIT_MAX)

@@ -38,6 +38,11 @@ typedef enum {
 #define IM_MSG_RECORDS_HEADER 14 /* signature, id, cursor, more, count */
 #define IM_MSG_ENTRY_OVERHEAD 3  /* hops and record length */
 #define IM_MSG_HAVE_KEY (IM_NODE_ID_SIZE + IM_ID_SIZE + 8) /* origin, id, version */
+/* The bits of RECORDS' "more" byte. */
+#define IM_MSG_MORE 1 /* more is ready now */
+#define IM_MSG_RESTART                                                                   \
+    2 /* the sender's store is behind the pull's cursor                                  \
+         (lost or restored): CURSOR is where it starts again */
 
 /* A rotation statement (SPEC.md, "ROTATE"): magic "IMR1", node id, old and
  * new CURVE public keys, when it was made and until when the old key still
@@ -87,7 +92,10 @@ typedef struct {
                                            up to this;
                                            PING, PONG: the sender's newest change */
     uint16_t credit;                    /* PULL, SYNC: 1..IM_MSG_CREDIT_MAX */
-    uint8_t more;                       /* RECORDS, KEYS: 1 when more is ready */
+    uint8_t more;                       /* RECORDS: IM_MSG_MORE when more is
+                                           ready now, IM_MSG_RESTART (SPEC,
+                                           "Store restarts"); KEYS: 1 when more
+                                           is ready */
     size_t count;                       /* RECORDS, FOUND: entries; HAVE, FETCH,
                                            KEYS, LAZY: keys or node ids */
     const uint8_t *have;                /* HAVE, FETCH, KEYS: COUNT keys of

@@ -124,6 +124,12 @@ usage (void)
         "                 --grace SECONDS --expect acked|refused [--timeout MS]\n"
         "         rotate says, signed, that its CURVE key moves to HEX (any key,\n"
         "         another peer's too) and waits for ROTATED.\n"
+        "       fake_peer pull-flood ENDPOINT SERVER-CURVE-HEX --keys FILE --pulls N\n"
+        "                 [--links K] [--wait-file PATH] [--ack] [--timeout MS]\n"
+        "         pull-flood says HELLO on K links (1 to 16, default 1), sends N PULLs\n"
+        "         with cursor 0 on each without reading, holds the links until\n"
+        "         PATH exists (60 s at most), and with --ack acknowledges the first\n"
+        "         RECORDS on the first link with a PULL from its cursor.\n"
         "Exits 0 for the outcome asked for, 1 for any other, 2 on a setup error.\n");
     exit (EXIT_SETUP);
 }
@@ -824,6 +830,126 @@ run_rotate (const keys_t *k, const char *endpoint, const char *server_hex,
     return greeted && acked == want_ack ? 0 : EXIT_OUTCOME;
 }
 
+/* --- pull-flood ------------------------------------------------------------ */
+
+#define FLOOD_LINKS_MAX 16
+
+/* A link that reads as little as it can (a receive queue of one message and
+ * a small socket buffer), so that what the node sends piles up at the node. */
+static zsock_t *
+flood_link (const keys_t *k, const char *endpoint, const char *server_hex)
+{
+    uint8_t server[32];
+    char server_z85[41];
+    size_t binlen = 0;
+    if (sodium_hex2bin (server, sizeof server, server_hex, strlen (server_hex), NULL,
+                        &binlen, NULL)
+        || binlen != 32)
+        die (EXIT_SETUP, "the server CURVE key is not 64 hex digits");
+    zmq_z85_encode (server_z85, server, 32);
+    zsock_t *d = zsock_new (ZMQ_DEALER);
+    if (!d)
+        die (EXIT_SETUP, "cannot make a socket");
+    zsock_set_curve_serverkey (d, server_z85);
+    zsock_set_curve_publickey (d, k->curve_public);
+    zsock_set_curve_secretkey (d, k->curve_secret);
+    zsock_set_linger (d, 0);
+    zsock_set_sndtimeo (d, SEND_TIMEOUT_MS);
+    zsock_set_rcvtimeo (d, 200);
+    zsock_set_rcvhwm (d, 1);
+    zsock_set_rcvbuf (d, 4096);
+    zsock_set_sndhwm (d, 100000);
+    zsock_set_maxmsgsize (d, IM_MSG_MAX + 64);
+    if (zsock_connect (d, "%s", endpoint) != 0)
+        die (EXIT_SETUP, "cannot connect to %s", endpoint);
+    return d;
+}
+
+static int
+flood_send (zsock_t *d, const im_msg_t *m)
+{
+    size_t len;
+    return im_msg_encode (m, wire, sizeof wire, &len) != 0
+                   || zmq_send (zsock_resolve (d), wire, len, 0) < 0
+               ? -1
+               : 0;
+}
+
+/* Reads D until a message ID comes (decoded into msg) or DEADLINE. */
+static int
+flood_wait_for (zsock_t *d, int id, int64_t deadline)
+{
+    while (zclock_mono () < deadline) {
+        zframe_t *f = zframe_recv (d);
+        char why[256];
+        int got
+            = f
+              && im_msg_decode (zframe_data (f), zframe_size (f), &msg, why, sizeof why)
+                     == 0
+              && msg.id == id;
+        zframe_destroy (&f);
+        if (got)
+            return 0;
+    }
+    return -1;
+}
+
+/* Opens LINKS links, says HELLO on each, then sends PULLS PULLs with cursor 0
+ * on each without reading the answers; holds them until WAIT_FILE appears
+ * (if given); with ACK, then reads the first RECORDS on the first link and
+ * acknowledges it with a PULL from its cursor. */
+static int
+run_pull_flood (const keys_t *k, const char *endpoint, const char *server_hex,
+                long long pulls, long long links, int ack, const char *wait_file,
+                int timeout)
+{
+    zsock_t *d[FLOOD_LINKS_MAX];
+    uint64_t session;
+    randombytes_buf (&session, sizeof session);
+    for (long long i = 0; i < links; i++) {
+        d[i] = flood_link (k, endpoint, server_hex);
+        fill_hello (&msg, k, session | 1);
+        if (flood_send (d[i], &msg)
+            || flood_wait_for (d[i], IM_MSG_HELLO, zclock_mono () + timeout))
+            die (EXIT_OUTCOME, "pull-flood: no HELLO came back on link %lld", i + 1);
+    }
+    for (long long n = 0; n < pulls; n++)
+        for (long long i = 0; i < links; i++) {
+            msg.id = IM_MSG_PULL;
+            msg.cursor = 0;
+            msg.credit = IM_MSG_CREDIT_MAX;
+            if (flood_send (d[i], &msg))
+                die (EXIT_OUTCOME, "pull-flood: cannot send PULL %lld on link %lld",
+                     n + 1, i + 1);
+        }
+    printf ("sent %lld PULLs with cursor 0 on each of %lld links without reading\n",
+            pulls, links);
+    fflush (stdout);
+    int64_t deadline = zclock_mono () + 60000;
+    while (wait_file && access (wait_file, F_OK) != 0 && zclock_mono () < deadline)
+        zclock_sleep (50);
+    int rc = 0;
+    if (ack) {
+        rc = flood_wait_for (d[0], IM_MSG_RECORDS, zclock_mono () + timeout);
+        size_t count = msg.count;
+        uint64_t cursor = msg.cursor;
+        msg.id = IM_MSG_PULL;
+        msg.cursor = cursor;
+        msg.credit = IM_MSG_CREDIT_MAX;
+        if (rc == 0 && flood_send (d[0], &msg))
+            rc = -1;
+        if (rc == 0)
+            printf ("read a RECORDS of %zu records up to %llu; acknowledged it\n", count,
+                    (unsigned long long)cursor);
+        else
+            printf ("no RECORDS to acknowledge\n");
+        zclock_sleep (500); /* the PULL goes before the link closes */
+    }
+    for (long long i = 0; i < links; i++)
+        zsock_destroy (&d[i]);
+    return rc == 0 ? 0 : EXIT_OUTCOME;
+}
+
 /* --- Main ---------------------------------------------------------------- */
 
 /* A whole number from MIN to MAX, or a usage error naming OPTION. */
@@ -916,7 +1042,8 @@ main (int argc, char **argv)
     const char *cmd = argv[1];
     const char *keys_path = NULL, *name = NULL, *expect = NULL, *value = NULL,
                *origin = NULL, *wait_file = NULL, *new_key = NULL;
-    long long grace = 0;
+    long long grace = 0, pulls = 0, links = 1;
+    int ack = 0;
     const char *pos[2] = { NULL, NULL };
     size_t npos = 0;
     int timeout = TIMEOUT_DEFAULT;
@@ -947,6 +1074,12 @@ main (int argc, char **argv)
             new_key = argv[++i];
         else if (strcmp (a, "--grace") == 0 && more)
             grace = number_arg ("--grace", argv[++i], 1, INT64_C (400) * 365 * 86400);
+        else if (strcmp (a, "--pulls") == 0 && more)
+            pulls = number_arg ("--pulls", argv[++i], 1, 100000);
+        else if (strcmp (a, "--links") == 0 && more)
+            links = number_arg ("--links", argv[++i], 1, FLOOD_LINKS_MAX);
+        else if (strcmp (a, "--ack") == 0)
+            ack = 1;
         else if (strcmp (a, "--timeout") == 0 && more) {
             timeout = atoi (argv[++i]);
             if (timeout < 1 || timeout > 600000)
@@ -1002,6 +1135,10 @@ main (int argc, char **argv)
         keys_load (&k, keys_path);
         rc = run_linger (&k, pos[0], pos[1], value ? value : "linger.fake-peer.example",
                          wait_file, timeout);
+    }
+    else if (strcmp (cmd, "pull-flood") == 0 && npos == 2 && pulls) {
+        keys_load (&k, keys_path);
+        rc = run_pull_flood (&k, pos[0], pos[1], pulls, links, ack, wait_file, timeout);
     }
     else if (strcmp (cmd, "rotate") == 0 && npos == 2 && new_key && grace && expect) {
         keys_load (&k, keys_path);

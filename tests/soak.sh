@@ -89,9 +89,12 @@ wait_for 300 same; ok $? "and they hold the same number of records"
 for n in $nodes; do diag "$n holds $(status_num $n records) records"; done
 ids n0 >"$T/n0.ids"
 [ -z "$(comm -23 "$T/published.ids" "$T/n0.ids" | head -1)" ]; ok $? "n0 holds every published id"
-for n in $nodes; do
+for n in n1 n2 n3 n4; do
     ids $n >"$T/$n.ids"
     cmp -s "$T/$n.ids" "$T/n0.ids"; ok $? "$n holds exactly n0's set"
+done
+for n in $nodes; do
+    diag "$n: $(im $n status --json | grep -o '"refusals":{[^}]*}')"
 done
 for n in $nodes; do
     eval "p=\$NODE_PID_$n"

@@ -358,4 +358,129 @@ b_rotate () {
     stop_node "$rx_pid"; ok $? "the node stops cleanly"
 }
 
+# --- The sent log: what was acknowledged, once; a peer that does not read --
+# sent_count NODE PEER: entries of NODE's sent log for PEER.
+sent_count () { im "$1" peer sent "$2" --json | grep -c '"id":'; }
+sent_is () { [ "$(sent_count "$1" "$2")" -eq "$3" ]; }   # sent_is NODE PEER N
+count_is () { [ "$(peer_count "$1" "$2" "$3")" -eq "$4" ]; }   # NODE PEER KEY N
+
+# node_and_fake NODE FAKE: a new node NODE, started, with a fake partner FAKE
+# (keys in $T/FAKE.keys) on its trust list; sets node_pid, node_ep, node_curve.
+node_and_fake () {
+    new_node "$1" && start_node "$1" && node_pid=$NODE_PID \
+        && node_ep=$(card_field "$1" 5) && node_curve=$(card_field "$1" 4) \
+        && fake card --name "$2" --keys "$T/$2.keys" >"$T/$2.card" \
+        && im "$1" peer add "$(cat "$T/$2.card")" >/dev/null
+}
+
+block sent_once 'a peer that pulls 300 times is logged once per record, as it acknowledged'
+b_sent_once () {
+    diag "SPEC.md: PULL (acknowledgments), The sent log"
+    node_and_fake sl flo; ok $? "a node starts with a fake partner, flo, on its trust list"
+    sl_pid=$node_pid sl_ep=$node_ep sl_curve=$node_curve
+    awk 'BEGIN { for (i = 0; i < 500; i++) printf "ipv4 10.9.%d.%d\n", int(i / 256), i % 256 }' \
+        >"$T/sl.bulk"
+    im sl publish - <"$T/sl.bulk" >"$T/sl.ids" 2>/dev/null && [ "$(wc -l <"$T/sl.ids")" -eq 500 ]
+    ok $? "500 indicators are published"
+    mdb=$T/sl/store/data.mdb
+    size0=$(stat -c %s "$mdb")
+    flood () {  # flood OUT ARGS...: fake pull-flood against sl as flo
+        out=$1; shift
+        fake pull-flood "$sl_ep" "$sl_curve" --keys "$T/flo.keys" "$@" >"$T/$out" 2>&1
+        rc=$?
+        diag "pull-flood: $(tr '\n' ' ' <"$T/$out")"
+        return $rc
+    }
+    flood flood1.out --pulls 300 --ack --timeout 10000
+    ok $? "flo sends 300 PULLs with cursor 0, then reads one answer and acknowledges it"
+    grep -q "read a RECORDS of 500 records" "$T/flood1.out"; ok $? "that answer holds the 500 records"
+    wait_for 100 sent_is sl flo 500
+    ok $? "the sent log holds 500 entries for flo, one per record ($(sent_count sl flo))"
+    diag "PULLs held back as pulled again without reading: $(peer_count sl flo protocol)"
+
+    im sl publish ipv4 10.9.9.9 >/dev/null; ok $? "one more indicator is published"
+    flood flood2.out --pulls 300 --ack --timeout 10000
+    ok $? "flo does it again on a new connection"
+    grep -q "read a RECORDS of 501 records" "$T/flood2.out"; ok $? "that answer holds the 501 records"
+    wait_for 100 sent_is sl flo 501
+    ok $? "the sent log holds 501 entries: only the new record was added ($(sent_count sl flo))"
+    size1=$(stat -c %s "$mdb")
+    [ $((size1 - size0)) -lt 1048576 ]
+    ok $? "data.mdb grew by less than 1 MiB ($size0 -> $size1 bytes)"
+    im sl peer sent flo | grep -c "10.9.0.1 " | grep -qx 1
+    ok $? "peer sent lists a record once"
+    stop_node "$sl_pid"; ok $? "the node stops cleanly"
+}
+
+block pull_flood 'a peer that pulls 120 times on 4 connections without reading gets one answer queued'
+b_pull_flood () {
+    diag "SPEC.md: PULL (acknowledgments), Serving pulls (the bounds)"
+    node_and_fake pf flood; ok $? "a node starts with a fake partner, flood, on its trust list"
+    pf_pid=$node_pid pf_ep=$node_ep pf_curve=$node_curve
+    # 1500 records of about 3 KB: an answer is a full 4 MiB message.
+    awk 'BEGIN { d = sprintf ("%3000s", ""); gsub (/ /, "x", d)
+                 for (i = 0; i < 1500; i++)
+                     printf "{\"type\":\"ipv4\",\"value\":\"10.8.%d.%d\",\"description\":\"%s %d\"}\n",
+                         int(i / 256), i % 256, d, i }' >"$T/pf.bulk"
+    im pf publish - <"$T/pf.bulk" >"$T/pf.ids" 2>/dev/null && [ "$(wc -l <"$T/pf.ids")" -eq 1500 ]
+    ok $? "1500 indicators with 3000-byte descriptions are published"
+    rss () { awk '/^VmRSS:/ { print $2 }' "/proc/$pf_pid/status"; }
+    rss0=$(rss)
+    rm -f "$T/pf.done"
+    fake pull-flood "$pf_ep" "$pf_curve" --keys "$T/flood.keys" --pulls 120 --links 4 \
+        --wait-file "$T/pf.done" --timeout 10000 >"$T/pf.out" 2>&1 &
+    fpid=$!
+    PIDS="$PIDS $fpid"
+    max=0
+    for _ in $(seq 300); do  # 30 s at most
+        r=$(rss); [ "${r:-0}" -gt "$max" ] && max=$r
+        grep -q "^sent 120 PULLs" "$T/pf.out" && count_is pf flood protocol 479 && break
+        sleep 0.1
+    done
+    grep -q "^sent 120 PULLs with cursor 0 on each of 4 links" "$T/pf.out"
+    ok $? "flood sends 120 PULLs on each of 4 connections without reading"
+    count_is pf flood protocol 479
+    ok $? "all but the first are held back and counted ($(peer_count pf flood protocol))"
+    for _ in $(seq 20); do r=$(rss); [ "${r:-0}" -gt "$max" ] && max=$r; sleep 0.1; done
+    [ "$max" -lt 204800 ]
+    ok $? "intelmeshd's RSS stays under 200 MB while they are held ($rss0 kB -> at most $max kB)"
+    touch "$T/pf.done"
+    wait_gone "$fpid" 300; ok $? "flood closes its connections"
+    wait "$fpid" 2>/dev/null
+    r=$(rss)
+    [ "$r" -lt 204800 ]; ok $? "and the RSS is $r kB after"
+    sent_is pf flood 0; ok $? "nothing it did not acknowledge is in the sent log"
+    stop_node "$pf_pid"; ok $? "the node stops cleanly"
+}
+
+block sent_fail 'while the sent log cannot be written, the peer is sent nothing'
+b_sent_fail () {
+    diag "SPEC.md: The sent log (a store error); the test switch IM_TEST_SENTLOG_FAIL"
+    IM_TEST_SENTLOG_FAIL="$T/sf.fail" node_and_fake sf fay
+    ok $? "a node starts with the sent log's test switch and a fake partner, fay"
+    sf_pid=$node_pid sf_ep=$node_ep sf_curve=$node_curve
+    for i in $(seq 20); do echo "ipv4 10.7.0.$i"; done | im sf publish - >/dev/null 2>&1
+    ok $? "20 indicators are published"
+    touch "$T/sf.fail"
+    fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fay.keys" --pulls 1 --ack --timeout 10000 \
+        >"$T/sf1.out" 2>&1
+    ok $? "with the switch on, fay pulls, reads the answer and acknowledges it"
+    wait_for 100 grep -q "cannot write the sent log for fay" "$T/sf.log"
+    ok $? "the failed write is logged"
+    fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fay.keys" --pulls 1 --ack --timeout 3000 \
+        >"$T/sf2.out" 2>&1
+    [ $? -eq 1 ] && grep -q "no RECORDS" "$T/sf2.out"
+    ok $? "its next pull is not answered while the log cannot be written"
+    [ "$(grep -c "cannot write the sent log for fay" "$T/sf.log")" -eq 1 ]; ok $? "logged once"
+    sent_is sf fay 0; ok $? "the sent log holds nothing for fay yet"
+    rm -f "$T/sf.fail"
+    wait_for 100 grep -q "the sent log for fay is written again" "$T/sf.log"
+    ok $? "with the switch off, the write is tried again and succeeds"
+    sent_is sf fay 20; ok $? "the 20 records fay acknowledged are in the log ($(sent_count sf fay))"
+    fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fay.keys" --pulls 1 --ack --timeout 10000 \
+        >"$T/sf3.out" 2>&1 && grep -q "read a RECORDS of 20 records" "$T/sf3.out"
+    ok $? "fay is answered again"
+    stop_node "$sf_pid"; ok $? "the node stops cleanly"
+}
+
 run_blocks "$@"

@@ -500,10 +500,10 @@ b_inbound () {
     ok $? "inbound rule 5: RED from its origin, not addressed to echo: 'policy violation'"
     taken red-to-echo.mallory.example --tlp red --to "$echo_id"
     ok $? "inbound rule 5: RED from its origin, addressed to echo: taken"
-    refused "policy violation" "beyond its reach (reach 1, 2 link(s) from its origin)" \
+    refused "policy violation" "beyond its reach (reach 1, 2 link(s) from its origin, as the sender said)" \
         reach1.trent.example --reach 1 --origin-keys "$T/trent.keys" --hops 1
     ok $? "inbound rule 6: reach 1 at hops 1: 'policy violation'"
-    refused "policy violation" "beyond its reach (reach 0, 1 link(s) from its origin)" \
+    refused "policy violation" "beyond its reach (reach 0, 1 link(s) from its origin, as the sender said)" \
         reach0.mallory.example --reach 0
     ok $? "inbound rule 6: reach 0 from its origin: 'policy violation'"
     taken reach2.trent.example --reach 2 --origin-keys "$T/trent.keys" --hops 1

@@ -338,6 +338,10 @@ static const bad_conf_t bad_confs[] = {
       "unknown setting 'store/maxsize'" },
     { "syslog 2", "log\n    syslog = 2\n", "log/syslog" },
     { "syslog yes", "log\n    syslog = yes\n", "log/syslog" },
+    { "a sent retention of -1", "sent\n    retention = -1\n",
+      "sent/retention '-1' is not a number of days from 0 (keep for ever) to 36500" },
+    { "a sent retention of 36501", "sent\n    retention = 36501\n", "sent/retention" },
+    { "a sent retention of 90d", "sent\n    retention = 90d\n", "sent/retention" },
 };
 
 static void
@@ -384,6 +388,7 @@ test_config_file (void)
     cmp_ok (cfg.heartbeat, "==", 5, "the heartbeat is 5 seconds");
     cmp_ok (cfg.map_size, "==", (size_t)1 << 30, "the map size is 1 GiB");
     cmp_ok (cfg.syslog, "==", 0, "syslog is off");
+    cmp_ok (cfg.sent_retention, "==", 90, "the sent log's history is kept 90 days");
 
     errno = 0;
     rc = im_config_write_default (dir, "other", "tcp://192.0.2.11:7650", IM_DEFAULT_PUB,
@@ -448,6 +453,14 @@ test_config_file (void)
         ok (rc == 0 && cfg.max_size == sizes[i].bytes, "a size limit of %s is %zu bytes",
             sizes[i].text, sizes[i].bytes);
     }
+    write_file (path, "sent\n    retention = 0\n", 0640);
+    rc = im_config_load (dir, &cfg, err, sizeof err);
+    ok (rc == 0 && cfg.sent_retention == 0,
+        "a sent retention of 0 (keep for ever) is accepted");
+    write_file (path, "sent\n    retention = 36500\n", 0640);
+    rc = im_config_load (dir, &cfg, err, sizeof err);
+    ok (rc == 0 && cfg.sent_retention == 36500,
+        "a sent retention of 36500 days is accepted");
     write_file (path, "pub\n    endpoint = \"ipc:///tmp/im-pub.sock\"\n", 0640);
     rc = im_config_load (dir, &cfg, err, sizeof err);
     ok (rc == 0 && strcmp (cfg.pub_endpoint, "ipc:///tmp/im-pub.sock") == 0,

@@ -437,6 +437,13 @@ records_none_more (im_msg_t *m)
 }
 
 static void
+records_restart (im_msg_t *m)
+{
+    records (m, 150, IM_MSG_MORE | IM_MSG_RESTART);
+    add_signed (m, 0, 0);
+}
+
+static void
 records_one (im_msg_t *m)
 {
     records (m, 42, 0);
@@ -608,6 +615,7 @@ static const case_t trips[] = {
     { pull_credit_500, "a PULL with credit 500" },
     { records_none, "a RECORDS with no entries" },
     { records_none_more, "a RECORDS with no entries and more set" },
+    { records_restart, "a RECORDS with the more and restart bits set" },
     { records_one, "a RECORDS with one signed record" },
     { records_three, "a RECORDS with three entries and hops 0, 1 and 255" },
     { records_size_one, "a RECORDS with three entries of one byte" },
@@ -912,10 +920,10 @@ spoil_count_huge (im_msg_t *m)
 }
 
 static void
-spoil_more_2 (im_msg_t *m)
+spoil_more_4 (im_msg_t *m)
 {
     base_records (m);
-    m->more = 2;
+    m->more = 4;
 }
 
 static void
@@ -1063,7 +1071,7 @@ static const case_t spoils[] = {
     { spoil_credit_65535, "a PULL with credit 65535" },
     { spoil_count_1001, "a RECORDS with 1001 entries" },
     { spoil_count_huge, "a RECORDS with a count of SIZE_MAX" },
-    { spoil_more_2, "a RECORDS with more 2" },
+    { spoil_more_4, "a RECORDS with more 4 (an unknown bit)" },
     { spoil_more_255, "an empty RECORDS with more 255" },
     { spoil_len_0, "a RECORDS whose second entry is empty" },
     { spoil_len_over, "a RECORDS with an entry of IM_RECORD_MAX + 1 bytes" },
@@ -1281,11 +1289,11 @@ test_decode_malformed (void)
         snprintf (what, sizeof what, "a RECORDS with a count of %u", counts[i]);
         refused (w.buf, w.len, why, what);
     }
-    static const uint8_t mores[] = { 2, 0x80, 255 };
+    static const uint8_t mores[] = { 4, 0x80, 255 };
     for (size_t i = 0; i < COUNT (mores); i++) {
         w = base;
         w.buf[OFF_MORE] = mores[i];
-        snprintf (why, sizeof why, "RECORDS: more is %u, not 0 or 1", mores[i]);
+        snprintf (why, sizeof why, "RECORDS: more is %u, not 0 to 3", mores[i]);
         snprintf (what, sizeof what, "a RECORDS with more %u", mores[i]);
         refused (w.buf, w.len, why, what);
     }

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <lmdb.h>
 #include <sodium.h>
 
 #include "im_store.h"
@@ -1716,26 +1717,9 @@ test_size_limit (void)
     remove_dir (dir);
 }
 
-/* Wanted records: noted from peers, forgotten when stored, walked by age. */
-typedef struct {
-    size_t calls;
-    uint8_t peer[IM_NODE_ID_SIZE];
-    int64_t noted;
-} want_seen_t;
-
-static int
-want_seen_fn (const uint8_t *key, const uint8_t *peer, int64_t noted, void *arg)
-{
-    (void)key;
-    want_seen_t *w = arg;
-    w->calls++;
-    memcpy (w->peer, peer, IM_NODE_ID_SIZE);
-    w->noted = noted;
-    return 0;
-}
-
+/* The key with a version of REC at VERSION, as the sent log takes it. */
 static void
-want_key (uint8_t key[IM_STORE_WANT_KEY], const im_record_t *rec, uint64_t version)
+version_key (uint8_t key[IM_STORE_WANT_KEY], const im_record_t *rec, uint64_t version)
 {
     memcpy (key, rec->origin, IM_NODE_ID_SIZE);
     memcpy (key + IM_NODE_ID_SIZE, rec->id, IM_ID_SIZE);
@@ -1743,69 +1727,30 @@ want_key (uint8_t key[IM_STORE_WANT_KEY], const im_record_t *rec, uint64_t versi
         key[IM_STORE_KEY_SIZE + i] = (uint8_t)(version >> (56 - 8 * i));
 }
 
+/* get_raw: the signed bytes of a record, as held. */
 static void
-test_wanted (void)
+test_get_raw (void)
 {
     char dir[64], path[128];
-    uint8_t node[IM_NODE_ID_SIZE], peer[IM_NODE_ID_SIZE], id[IM_ID_SIZE];
-    uint8_t keys[2 * IM_STORE_WANT_KEY];
+    uint8_t node[IM_NODE_ID_SIZE], id[IM_ID_SIZE];
     signed_t *s = signed_alloc (2);
     origin_t o;
     int r;
 
     make_dir (dir, sizeof dir, "store");
     randombytes_buf (node, sizeof node);
-    randombytes_buf (peer, sizeof peer);
     origin_new (&o);
     im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
     im_id_generate (id);
-    make (&s[0], &o, id, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "wanted.example",
-          NULL);
-    make (&s[1], &o, id, 2, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "wanted.example",
-          NULL);
-
-    ok (im_store_want (NULL, keys, 1, peer, 0) == -1 && errno == EINVAL,
-        "want refuses a NULL store");
-    ok (im_store_want (store, keys, 1, NULL, 0) == -1 && errno == EINVAL,
-        "want refuses a NULL peer");
-    want_key (keys, &s[0].rec, 1);
-    want_key (keys + IM_STORE_WANT_KEY, &s[0].rec, 2);
-    ok (im_store_want (store, keys, 2, peer, 1000) == 2,
-        "two versions not held are noted");
-    ok (im_store_want (store, keys, 2, peer, 2000) == 0,
-        "noting them again notes nothing");
-    want_seen_t w = { 0 };
-    ok (im_store_wanted (store, 999, 10, want_seen_fn, &w) == 0 && w.calls == 0,
-        "nothing is due before the time it was noted");
-    memset (&w, 0, sizeof w);
-    ok (im_store_wanted (store, 1000, 10, want_seen_fn, &w) == 2 && w.calls == 2
-            && memcmp (w.peer, peer, IM_NODE_ID_SIZE) == 0 && w.noted == 1000,
-        "both are due at the time they were noted, with their peer and time");
-    memset (&w, 0, sizeof w);
-    ok (im_store_wanted (store, 1000, 1, want_seen_fn, &w) == 1 && w.calls == 1,
-        "the walk stops at its limit");
+    make (&s[0], &o, id, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "raw.example", NULL);
+    make (&s[1], &o, id, 2, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "raw.example", NULL);
 
     put1 (store, &s[0], &r);
-    memset (&w, 0, sizeof w);
-    im_store_wanted (store, 5000, 10, want_seen_fn, &w);
-    ok (w.calls == 1, "storing version 1 forgets the wanted version 1 only");
-    ok (im_store_want (store, keys, 1, peer, 3000) == 0,
-        "a version held is never noted as wanted");
     put1 (store, &s[1], &r);
-    memset (&w, 0, sizeof w);
-    im_store_wanted (store, 5000, 10, want_seen_fn, &w);
-    ok (w.calls == 0, "storing version 2 forgets the rest");
-
     uint8_t id2[IM_ID_SIZE];
     im_id_generate (id2);
     signed_t *t = signed_alloc (1);
     make (t, &o, id2, 3, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "other.example", NULL);
-    want_key (keys, &t->rec, 3);
-    im_store_want (store, keys, 1, peer, 0);
-    ok (im_store_unwant (store, keys) == 0, "unwant succeeds");
-    memset (&w, 0, sizeof w);
-    im_store_wanted (store, 5000, 10, want_seen_fn, &w);
-    ok (w.calls == 0, "and the key is no longer wanted");
 
     uint8_t buf[IM_RECORD_MAX];
     size_t len = 0;
@@ -1884,9 +1829,7 @@ test_set_cursor (void)
     ok (im_store_cursor (store, p, &c) == 0 && c == 0,
         "the cursor of a peer never pulled from is 0");
 
-    ok (im_store_put_batch_cursor (store, NULL, 0, NULL, p, 50, NULL, 0, 0, err,
-                                   sizeof err)
-            == 0,
+    ok (im_store_put_batch_cursor (store, NULL, 0, NULL, p, 50, err, sizeof err) == 0,
         "an empty batch moves the cursor of peer P to 50");
     ok (im_store_cursor (store, p, &c) == 0 && c == 50, "cursor reads 50 for P");
     ok (im_store_set_cursor (store, q, 7) == 0 && im_store_cursor (store, q, &c) == 0
@@ -1910,6 +1853,74 @@ test_set_cursor (void)
             && im_store_cursor (store, q, &c) == 0 && c == 7,
         "after reopening the cursors set are still 3 and 7");
 
+    im_store_destroy (&store);
+    remove_dir (dir);
+}
+
+/* A store as made by a version without the served table: its marker gone. */
+static void
+drop_served_marker (const char *path)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta;
+    MDB_val k = { 6, (void *)"served" };
+    int rc = mdb_env_create (&env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs (env, 16);
+    if (rc == 0)
+        rc = mdb_env_open (env, path, 0, 0600);
+    if (rc == 0)
+        rc = mdb_txn_begin (env, NULL, 0, &txn);
+    if (rc == 0 && (rc = mdb_dbi_open (txn, "meta", 0, &meta)) == 0)
+        rc = mdb_del (txn, meta, &k, NULL);
+    if (rc == 0)
+        rc = mdb_txn_commit (txn);
+    mdb_env_close (env);
+    ok (rc == 0, "the served marker is removed, as in a store of the previous schema");
+}
+
+static void
+test_served (void)
+{
+    char dir[64], path[128];
+    uint8_t node[IM_NODE_ID_SIZE], p[IM_NODE_ID_SIZE], q[IM_NODE_ID_SIZE];
+    im_store_served_t s = { 1, 1, 1 };
+
+    make_dir (dir, sizeof dir, "store");
+    randombytes_buf (node, sizeof node);
+    randombytes_buf (p, sizeof p);
+    randombytes_buf (q, sizeof q);
+    sub_path (path, sizeof path, dir, "store");
+    im_store_t *store = open_store (path, 0, node);
+    ok (im_store_created (store), "a store made by this open says it was created");
+    errno = 0;
+    ok (im_store_served (NULL, p, &s) == -1 && errno == EINVAL,
+        "served refuses a NULL store with EINVAL");
+    errno = 0;
+    ok (im_store_set_served (store, NULL, &s) == -1 && errno == EINVAL,
+        "set_served refuses a NULL peer with EINVAL");
+    ok (im_store_served (store, p, &s) == 0 && s.served == 0 && s.own_until == 0
+            && s.restarted == 0,
+        "in a new store nothing was served to a peer: all 0");
+    im_store_served_t w = { 400, 500, 1700000000 };
+    ok (im_store_set_served (store, p, &w) == 0, "set_served writes P's entry");
+    ok (im_store_served (store, p, &s) == 0 && s.served == 400 && s.own_until == 500
+            && s.restarted == 1700000000,
+        "served reads it back");
+    im_store_destroy (&store);
+    store = open_store (path, 0, node);
+    ok (!im_store_created (store), "reopened, the store was not created");
+    ok (im_store_served (store, p, &s) == 0 && s.served == 400 && s.own_until == 500
+            && im_store_served (store, q, &s) == 0 && s.served == 0,
+        "after reopening P's entry is kept and Q's is still 0");
+    im_store_destroy (&store);
+    drop_served_marker (path);
+    store = open_store (path, 0, node);
+    ok (im_store_served (store, q, &s) == 0 && s.served == IM_STORE_SERVED_UNKNOWN,
+        "in a store of the previous schema, what was served to Q is unknown");
+    ok (im_store_served (store, p, &s) == 0 && s.served == 400,
+        "and an entry written is read as written");
     im_store_destroy (&store);
     remove_dir (dir);
 }
@@ -1942,18 +1953,20 @@ sent_seen_fn (const uint8_t *origin, const uint8_t *id, uint64_t version, int64_
 }
 
 /* One note of the sent log: record KEY (of the table's keys) at VERSION went
- * to peer PEER (0: P, 1: Q) at WHEN. */
+ * to peer PEER (0: P, 1: Q) at WHEN; LOGGED: it makes a history entry (not
+ * when that version, or a newer one, went to the peer before). */
 typedef struct {
     int peer;
     int key;
     uint64_t version;
     int64_t when;
+    int logged;
 } sent_note_t;
 
 static const sent_note_t sent_notes[] = {
-    { 0, 0, 1, 1000 }, { 0, 1, 1, 1000 }, { 1, 0, 1, 2000 },
-    { 0, 0, 3, 3000 }, { 0, 2, 1, 3000 }, { 0, 0, 2, 4000 }, /* a lower version, later */
-    { 0, 3, 1, 5000 },
+    { 0, 0, 1, 1000, 1 }, { 0, 1, 1, 1000, 1 }, { 1, 0, 1, 2000, 1 },
+    { 0, 0, 3, 3000, 1 }, { 0, 2, 1, 3000, 1 }, { 0, 0, 2, 4000, 0 }, /* lower, later */
+    { 0, 3, 1, 5000, 1 }, { 0, 1, 1, 5500, 0 }, /* the same version again */
 };
 
 /* Whether the walk S saw exactly the notes of SENT_NOTES for PEER at or after
@@ -1965,7 +1978,7 @@ sent_seen_right (const sent_seen_t *s, uint8_t keys[][IM_STORE_WANT_KEY], int pe
     size_t want = 0;
     for (size_t i = 0; i < COUNT (sent_notes); i++) {
         const sent_note_t *n = &sent_notes[i];
-        if (n->peer != peer || n->when < since)
+        if (n->peer != peer || n->when < since || !n->logged)
             continue;
         want++;
         int times = 0;
@@ -2088,10 +2101,10 @@ test_sent_log (void)
         "sent_version for P is the newest version sent (3) and when (3000)");
     memset (s, 0, sizeof *s);
     ok (im_store_sent_list (store, p, 4000, 1, sent_seen_fn, s) == 1
-            && s->hit[0].version == 2 && s->hit[0].when == 4000
+            && s->hit[0].version == 1 && s->hit[0].when == 5000
             && im_store_sent_version (store, p, k0o, k0i, &v, &when) == 0 && v == 3
             && when == 3000,
-        "a lower version (2) noted later is in the log but does not lower it");
+        "a lower version (2) noted later adds no entry and does not lower it");
     ok (im_store_sent_version (store, q, k0o, k0i, &v, &when) == 0 && v == 1
             && when == 2000,
         "sent_version for Q is its own: version 1 at 2000");
@@ -2107,9 +2120,10 @@ test_sent_log (void)
         "sent_version for a peer never sent anything is 0 (WHEN may be NULL)");
 
     memset (s, 0, sizeof *s);
-    ok (im_store_sent_list (store, p, 0, 100, sent_seen_fn, s) == 6
+    ok (im_store_sent_list (store, p, 0, 100, sent_seen_fn, s) == 5
             && sent_seen_right (s, keys, 0, 0),
-        "sent_list for P gives its 6 entries, each once, oldest first");
+        "sent_list for P gives its 5 entries, each once, oldest first (a version "
+        "sent again adds none)");
     memset (s, 0, sizeof *s);
     ok (im_store_sent_list (store, q, 0, 100, sent_seen_fn, s) == 1
             && sent_seen_right (s, keys, 1, 0),
@@ -2123,8 +2137,8 @@ test_sent_log (void)
         int64_t since;
         int want;
     } sinces[] = {
-        { 0, 6 },    { 999, 6 },  { 1000, 6 }, { 1001, 4 }, { 3000, 4 },
-        { 3001, 2 }, { 4000, 2 }, { 5000, 1 }, { 5001, 0 }, { INT64_MAX, 0 },
+        { 0, 5 },    { 999, 5 },  { 1000, 5 }, { 1001, 3 }, { 3000, 3 },
+        { 3001, 1 }, { 4000, 1 }, { 5000, 1 }, { 5001, 0 }, { INT64_MAX, 0 },
     };
     for (size_t i = 0; i < COUNT (sinces); i++) {
         memset (s, 0, sizeof *s);
@@ -2167,13 +2181,181 @@ test_sent_log (void)
             && when == 3000,
         "after reopening sent_version for P is still version 3 at 3000");
     memset (s, 0, sizeof *s);
-    ok (im_store_sent_list (store, p, 0, 100, sent_seen_fn, s) == 6
+    ok (im_store_sent_list (store, p, 0, 100, sent_seen_fn, s) == 5
             && sent_seen_right (s, keys, 0, 0),
-        "after reopening sent_list for P still gives its 6 entries in order");
+        "after reopening sent_list for P still gives its 5 entries in order");
     memset (s, 0, sizeof *s);
     ok (im_store_sent_list (store, q, 0, 100, sent_seen_fn, s) == 3,
         "after reopening sent_list for Q still gives its 3 entries");
 
+    im_store_destroy (&store);
+    free (s);
+    remove_dir (dir);
+}
+
+/* The file of the sent log's fault switch (IM_TEST_SENTLOG_FAIL). */
+static char sent_fault_path[64];
+
+/* Writes N notes to PEER, record I at version 1 at time WHEN0 + I. */
+static int
+sent_many (im_store_t *store, const uint8_t *peer, size_t n, int64_t when0)
+{
+    uint8_t key[IM_STORE_WANT_KEY];
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        randombytes_buf (key, IM_STORE_KEY_SIZE);
+        memset (key + IM_STORE_KEY_SIZE, 0, 8);
+        key[IM_STORE_WANT_KEY - 1] = 1;
+        rc = im_store_sent_note (store, peer, key, 1, when0 + (int64_t)i);
+    }
+    return rc;
+}
+
+static void
+test_sent_once (void)
+{
+    char dir[64], path[128];
+    uint8_t node[IM_NODE_ID_SIZE], peer[IM_NODE_ID_SIZE];
+    enum { N = 300 };
+    uint8_t *keys = malloc (N * IM_STORE_WANT_KEY);
+    sent_seen_t *s = calloc (1, sizeof *s);
+    if (!keys || !s)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir, "store");
+    randombytes_buf (node, sizeof node);
+    randombytes_buf (peer, sizeof peer);
+    sub_path (path, sizeof path, dir, "store");
+    im_store_t *store = open_store (path, 0, node);
+    randombytes_buf (keys, N * IM_STORE_WANT_KEY);
+    for (size_t i = 0; i < N; i++) {
+        memset (keys + i * IM_STORE_WANT_KEY + IM_STORE_KEY_SIZE, 0, 8);
+        keys[i * IM_STORE_WANT_KEY + IM_STORE_WANT_KEY - 1] = 1;
+    }
+    int rc = 0;
+    for (int round = 0; rc == 0 && round < 50; round++)
+        rc = im_store_sent_note (store, peer, keys, N, 1000 + round);
+    memset (s, 0, sizeof *s);
+    ok (rc == 0 && im_store_sent_list (store, peer, 0, 1000, sent_seen_fn, s) == N,
+        "the same %d records noted 50 times at version 1 make %d entries", N, N);
+    for (size_t i = 0; i < N; i++)
+        keys[i * IM_STORE_WANT_KEY + IM_STORE_WANT_KEY - 1] = 2;
+    rc = im_store_sent_note (store, peer, keys, N, 2000);
+    memset (s, 0, sizeof *s);
+    ok (rc == 0 && im_store_sent_list (store, peer, 0, 1000, sent_seen_fn, s) == 2 * N
+            && im_store_sent_list (store, peer, 2000, 1000, sent_seen_fn, s) == N,
+        "version 2 of each adds one entry each (%d in all)", 2 * N);
+
+    /* Each key at its own time. */
+    int64_t whens[N];
+    for (size_t i = 0; i < N; i++) {
+        keys[i * IM_STORE_WANT_KEY + IM_STORE_WANT_KEY - 1] = 4;
+        whens[i] = 2500 + (int64_t)(i % 3);
+    }
+    errno = 0;
+    ok (im_store_sent_note_at (store, peer, keys, N, NULL) == -1 && errno == EINVAL,
+        "sent_note_at refuses NULL times");
+    whens[7] = -1;
+    errno = 0;
+    ok (im_store_sent_note_at (store, peer, keys, N, whens) == -1 && errno == EINVAL,
+        "sent_note_at refuses a negative time");
+    whens[7] = 2500 + 7 % 3;
+    memset (s, 0, sizeof *s);
+    ok (im_store_sent_note_at (store, peer, keys, N, whens) == 0
+            && im_store_sent_list (store, peer, 2502, 1000, sent_seen_fn, s) == N / 3
+            && s->hit[0].when == 2502 && s->hit[0].version == 4,
+        "sent_note_at writes each key at its own time (%d at 2502)", N / 3);
+
+    /* The test hook (set by main): while the file it names exists, notes
+     * fail and write nothing. */
+    FILE *f = fopen (sent_fault_path, "w");
+    if (f)
+        fclose (f);
+    for (size_t i = 0; i < N; i++)
+        keys[i * IM_STORE_WANT_KEY + IM_STORE_WANT_KEY - 1] = 5;
+    errno = 0;
+    rc = im_store_sent_note (store, peer, keys, N, 3000);
+    int err = errno;
+    uint64_t v = 0;
+    ok (f && rc == -1 && err == EIO
+            && im_store_sent_version (store, peer, keys, keys + IM_NODE_ID_SIZE, &v, NULL)
+                   == 0
+            && v == 4,
+        "with the fault switch on, a note fails with EIO and writes nothing");
+    remove (sent_fault_path);
+    memset (s, 0, sizeof *s);
+    ok (im_store_sent_note (store, peer, keys, N, 3000) == 0
+            && im_store_sent_list (store, peer, 3000, 1000, sent_seen_fn, s) == N,
+        "with the switch off again the same note is written (%d entries)", N);
+    im_store_destroy (&store);
+    free (keys);
+    free (s);
+    remove_dir (dir);
+}
+
+static void
+test_sent_prune (void)
+{
+    char dir[64], path[128];
+    uint8_t node[IM_NODE_ID_SIZE], peers[3][IM_NODE_ID_SIZE];
+    sent_seen_t *s = calloc (1, sizeof *s);
+    if (!s)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir, "store");
+    randombytes_buf (node, sizeof node);
+    randombytes_buf (peers, sizeof peers);
+    sub_path (path, sizeof path, dir, "store");
+    im_store_t *store = open_store (path, 0, node);
+
+    errno = 0;
+    ok (im_store_sent_prune (NULL, 1000, 10) == -1 && errno == EINVAL,
+        "sent_prune refuses a NULL store");
+    errno = 0;
+    ok (im_store_sent_prune (store, -1, 10) == -1 && errno == EINVAL,
+        "sent_prune refuses a negative time");
+    errno = 0;
+    ok (im_store_sent_prune (store, 1000, 0) == -1 && errno == EINVAL,
+        "sent_prune refuses a limit of 0");
+    ok (im_store_sent_prune (store, INT64_MAX, 10) == 0,
+        "sent_prune of an empty log is 0");
+    /* Each peer: 100 entries at 1000..1099 and 50 at 5000..5049. */
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < 3; i++)
+        rc = sent_many (store, peers[i], 100, 1000)
+             || sent_many (store, peers[i], 50, 5000);
+    ok (rc == 0, "150 entries for each of 3 peers are written");
+    uint8_t key[IM_STORE_WANT_KEY];
+    uint64_t v = 0;
+    memset (s, 0, sizeof *s);
+    s->stop_after = 1;
+    im_store_sent_list (store, peers[0], 0, 1, sent_seen_fn, s);
+    memcpy (key, s->hit[0].origin, IM_NODE_ID_SIZE);
+    memcpy (key + IM_NODE_ID_SIZE, s->hit[0].id, IM_ID_SIZE);
+
+    /* Batches of 120 of the 300 older ones: 120, 120, 60, then 0. */
+    static const int batches[] = { 120, 120, 60, 0 };
+    for (size_t i = 0; i < COUNT (batches); i++)
+        ok (im_store_sent_prune (store, 5000, 120) == batches[i],
+            "pruning before 5000 in batches of 120: batch %zu removes %d", i + 1,
+            batches[i]);
+    int right = 1;
+    for (int i = 0; i < 3; i++) {
+        memset (s, 0, sizeof *s);
+        right = right
+                && im_store_sent_list (store, peers[i], 0, 1000, sent_seen_fn, s) == 50
+                && s->hit[0].when == 5000;
+    }
+    ok (right, "each peer keeps its 50 entries from 5000 on, and nothing older");
+    ok (im_store_sent_version (store, peers[0], key, key + IM_NODE_ID_SIZE, &v, NULL) == 0
+            && v == 1,
+        "the newest version sent of a pruned entry's record is still known (1)");
+    ok (im_store_sent_prune (store, 5025, 1000) == 75,
+        "pruning before 5025 removes 25 entries of each peer (75)");
+    im_store_destroy (&store);
+    store = open_store (path, 0, node);
+    memset (s, 0, sizeof *s);
+    ok (im_store_sent_list (store, peers[2], 0, 1000, sent_seen_fn, s) == 25
+            && s->hit[0].when == 5025,
+        "after reopening the last peer has 25 entries, from 5025 on");
     im_store_destroy (&store);
     free (s);
     remove_dir (dir);
@@ -2459,7 +2641,7 @@ test_read_in_walk (void)
         make (&s[i], &o, id[i], 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, value, NULL);
     }
     cmp_ok (put_n (store, s, N, r), "==", N, "%d records are stored", N);
-    want_key (key, &s[2].rec, 1);
+    version_key (key, &s[2].rec, 1);
     ok (im_store_sent_note (store, peer, key, 1, 1000) == 0, "one of them is noted sent");
 
     memset (f, 0, sizeof *f);
@@ -2508,10 +2690,13 @@ static const tap_test_t tests[]
         TAP_DIAG ("SPEC.md: A full disk"),
         TAP_TEST (test_store_error),
         TAP_TEST (test_size_limit),
-        TAP_TEST (test_wanted),
+        TAP_TEST (test_get_raw),
         TAP_DIAG ("SPEC.md: Sharing policy (the sent log; hops over several paths)"),
         TAP_TEST (test_set_cursor),
+        TAP_TEST (test_served),
         TAP_TEST (test_sent_log),
+        TAP_TEST (test_sent_once),
+        TAP_TEST (test_sent_prune),
         TAP_TEST (test_held),
         TAP_TEST (test_closer),
         TAP_TEST (test_read_in_walk),
@@ -2522,5 +2707,9 @@ main (int argc, char **argv)
 {
     if (sodium_init () < 0)
         BAIL_OUT ("sodium_init failed");
+    snprintf (sent_fault_path, sizeof sent_fault_path, "/tmp/im-sentlog-fail-%ld",
+              (long)getpid ());
+    remove (sent_fault_path);
+    setenv ("IM_TEST_SENTLOG_FAIL", sent_fault_path, 1);
     return tap_main (argc, argv, tests);
 }

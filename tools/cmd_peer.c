@@ -143,6 +143,11 @@ print_peer (json_t *p)
     printf ("  state         %s\n",
             json_is_true (json_object_get (p, "connected")) ? "connected" : "down");
     printf ("  last contact  %s\n", contact ? contact : "never");
+    const char *restarted = json_string_value (json_object_get (p, "store_restarted"));
+    if (restarted)
+        printf ("  store         restarted at %s (lost or restored): its changes are "
+                "pulled again\n",
+                restarted);
     printf ("  lag           %lld changes behind it, it is %lld behind us\n",
             (long long)json_integer_value (json_object_get (p, "lag_in")),
             (long long)json_integer_value (json_object_get (p, "lag_out")));

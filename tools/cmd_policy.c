@@ -347,6 +347,12 @@ cmd_explain (im_cli_t *cli, int argc, char **argv)
         char safe[CLI_SAFE_MAX];
         printf ("%s\n", cli_safe (json_string_value (json_object_get (reply, "why")),
                                   safe, sizeof safe));
+        json_int_t hops = json_integer_value (json_object_get (reply, "hops"));
+        const char *from = json_string_value (json_object_get (reply, "from"));
+        if (hops > 0 && from && *from)
+            printf ("held %lld link(s) from its origin, as %s said (hop counts are not "
+                    "signed: a relay can lie about them)\n",
+                    (long long)hops, cli_safe (from, safe, sizeof safe));
         if (json_is_object (sent))
             printf ("sent to %s: version %lld at %s\n", argv[optind + 1],
                     (long long)json_integer_value (json_object_get (sent, "version")),

@@ -107,6 +107,14 @@ print_status (json_t *st)
         printf ("  store: disk full since %s (%lld writes refused)\n",
                 json_string_value (json_object_get (full, "since")),
                 GET_INT (full, "writes_refused"));
+    json_t *restart = json_object_get (st, "store_restarted");
+    if (json_is_object (restart)) {
+        const char *by = json_string_value (json_object_get (restart, "found_by"));
+        printf ("            restarted at %s (lost or restored; found %s%s): its own "
+                "indicators are pulled back from the peers\n",
+                json_string_value (json_object_get (restart, "time")),
+                by ? "by the pull of " : "at start", by ? by : "");
+    }
     printf ("activity    %lld published, %lld revoked, %lld refused, %lld malformed "
             "requests\n",
             GET_INT (counters, "published"), GET_INT (counters, "revoked"),
@@ -122,6 +130,11 @@ print_status (json_t *st)
                 json_is_true (json_object_get (p, "connected")) ? "connected" : "down",
                 contact ? contact : "never", GET_INT (p, "lag_in"),
                 GET_INT (p, "lag_out"), GET_INT (p, "received"), GET_INT (p, "sent"));
+        const char *restarted
+            = json_string_value (json_object_get (p, "store_restarted"));
+        if (restarted)
+            printf ("  %-12s its store restarted at %s (lost or restored)\n", "",
+                    restarted);
     }
     any = 0;
     printf ("refusals   ");

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_store_served.c -- what this node keeps about serving each peer: the
+ * highest cursor its pulls were answered with (a pull beyond it reveals that
+ * this store was lost or restored), how far its own records go back to it,
+ * and when its store was found restarted (SPEC.md, "Store restarts"). */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <lmdb.h>
+
+#include "im_store_int.h"
+
+#define SERVED_SIZE 24 /* served, own_until, restarted */
+
+int
+im_store_served (im_store_t *self, const uint8_t *peer, im_store_served_t *out)
+{
+    if (!self || !peer || !out) {
+        errno = EINVAL;
+        return -1;
+    }
+    memset (out, 0, sizeof *out);
+    MDB_txn *txn;
+    if (store_reader_begin (self, &txn))
+        return -1;
+    MDB_val k = { IM_NODE_ID_SIZE, (void *)peer }, v;
+    int rc = mdb_get (txn, self->served, &k, &v);
+    if (rc == 0 && v.mv_size == SERVED_SIZE) {
+        const uint8_t *b = v.mv_data;
+        out->served = get_u64 (b);
+        out->own_until = get_u64 (b + 8);
+        out->restarted = (int64_t)get_u64 (b + 16);
+    }
+    else if (rc == MDB_NOTFOUND && !self->served_all)
+        out->served = IM_STORE_SERVED_UNKNOWN;
+    store_reader_end (self);
+    if (rc == 0 && v.mv_size != SERVED_SIZE)
+        rc = MDB_CORRUPTED;
+    return rc == 0 || rc == MDB_NOTFOUND
+               ? 0
+               : store_error (rc, "reading what was served", NULL, 0);
+}
+
+typedef struct {
+    const uint8_t *peer;
+    uint8_t value[SERVED_SIZE];
+} served_arg_t;
+
+static int
+set_served_fn (im_store_t *self, MDB_txn *txn, void *arg)
+{
+    served_arg_t *a = arg;
+    MDB_val k = { IM_NODE_ID_SIZE, (void *)a->peer }, v = { SERVED_SIZE, a->value };
+    return mdb_put (txn, self->served, &k, &v, 0);
+}
+
+int
+im_store_set_served (im_store_t *self, const uint8_t *peer, const im_store_served_t *in)
+{
+    if (!self || !peer || !in) {
+        errno = EINVAL;
+        return -1;
+    }
+    served_arg_t a = { .peer = peer };
+    put_u64 (a.value, in->served);
+    put_u64 (a.value + 8, in->own_until);
+    put_u64 (a.value + 16, (uint64_t)in->restarted);
+    return store_write_txn (self, set_served_fn, &a, "writing what was served");
+}
+
+int
+im_store_created (const im_store_t *self)
+{
+    return self && self->created;
+}

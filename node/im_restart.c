@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_restart.c -- a store lost or restored from an older copy (SPEC.md, "Store
+ * restarts"): a pull beyond what this node served reveals it, the answer says
+ * so, the puller starts again from there, and the node gets its own records
+ * back from its peers. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <czmq.h>
+
+#include "im_mesh_int.h"
+
+/* Writes P's entry of what was served. Returns 0 or -1 (logged). */
+static int
+served_write (im_mesh_t *self, peer_t *p, const im_store_served_t *srv)
+{
+    if (im_store_set_served (self->store, p->card.node, srv) != 0) {
+        zsys_error ("mesh: cannot write what was served to %s: %s", p->card.name,
+                    strerror (errno));
+        return -1;
+    }
+    p->srv = *srv;
+    return 0;
+}
+
+/* This node's store is behind: every peer is pulled again from the start, so
+ * that the records it gives back (its own among them) come in again. */
+static void
+cursors_reset (im_mesh_t *self)
+{
+    self->cursors_reset = 1;
+    zsys_warning ("mesh: pulling every peer again from the start, to get this "
+                  "node's own indicators back");
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        peer_rewind (self, p);
+}
+
+/* At start: a store made anew while this node's keys exist was lost (intelmesh
+ * init makes the store with the keys). Its cursors are 0 already. */
+void
+mesh_restart_start (im_mesh_t *self)
+{
+    if (!im_store_created (self->store))
+        return;
+    self->restarted_at = im_time_now ();
+    self->cursors_reset = 1;
+    zsys_warning ("mesh: the store was made anew although this node's keys exist "
+                  "(lost?): pulling every peer from the start, to get this node's own "
+                  "indicators back");
+}
+
+/* P pulls after *CURSOR. A pull from 0 asks for its own records back too;
+ * a cursor beyond what we served it (or beyond our newest change) means our
+ * store is older than what it applied: *CURSOR becomes where we serve it
+ * again from. Returns 1 then (the answer is flagged), else 0. */
+int
+mesh_restart_pull (im_mesh_t *self, peer_t *p, uint64_t *cursor)
+{
+    uint64_t last = mesh_last_seq (self);
+    if (*cursor == 0 && p->srv.own_until < last) {
+        im_store_served_t srv = p->srv;
+        srv.own_until = last;
+        if (served_write (self, p, &srv) == 0)
+            zsys_info ("mesh: %s pulls from the start: its own indicators among our "
+                       "changes up to %llu go back to it",
+                       p->card.name, (unsigned long long)last);
+    }
+    uint64_t known = p->srv.served == IM_STORE_SERVED_UNKNOWN ? last : p->srv.served;
+    if (*cursor <= last && *cursor <= known)
+        return 0;
+    uint64_t from = p->srv.served == IM_STORE_SERVED_UNKNOWN ? 0
+                    : known < last                           ? known
+                                                             : last;
+    zsys_warning ("mesh: store of this node is older than what %s applied (%llu > "
+                  "%llu): lost or restored? serving it again from %llu",
+                  p->card.name, (unsigned long long)*cursor,
+                  (unsigned long long)(known < last ? known : last),
+                  (unsigned long long)from);
+    p->restart_answer = 1;
+    self->restarted_at = im_time_now ();
+    snprintf (self->restarted_by, sizeof self->restarted_by, "%s", p->card.name);
+    if (!self->cursors_reset)
+        cursors_reset (self);
+    *cursor = from;
+    return 1;
+}
+
+/* Before MSG, an answer to P's pull, goes: flags a restart answer, and notes
+ * a cursor beyond what was served, durably. Returns 0, or -1 when it could
+ * not be noted (the answer must not go: it would hide a later restart). */
+int
+mesh_restart_served (im_mesh_t *self, peer_t *p, im_msg_t *msg)
+{
+    if (p->restart_answer)
+        msg->more |= IM_MSG_RESTART;
+    else if (p->srv.served != IM_STORE_SERVED_UNKNOWN && msg->cursor <= p->srv.served)
+        return 0;
+    im_store_served_t srv = p->srv;
+    srv.served = msg->cursor;
+    if (served_write (self, p, &srv) != 0)
+        return -1;
+    p->restart_answer = 0;
+    return 0;
+}
+
+/* P's answer says its store restarted: its cursor here goes back to CURSOR
+ * (the caller stores it), and its own records go back to it. */
+void
+mesh_restart_heard (im_mesh_t *self, peer_t *p, uint64_t cursor)
+{
+    zsys_warning ("mesh: %s's store restarted (lost or restored): pulling its changes "
+                  "again from %llu (%llu of its old numbering were applied here)",
+                  p->card.name, (unsigned long long)cursor,
+                  (unsigned long long)p->cursor);
+    im_store_served_t srv = p->srv;
+    srv.restarted = im_time_now ();
+    uint64_t last = mesh_last_seq (self);
+    if (srv.own_until < last)
+        srv.own_until = last;
+    served_write (self, p, &srv);
+    p->their_seq = cursor;
+}
+
+/* P's restart, for PEERS: when its store was found restarted. */
+void
+mesh_restart_json (const peer_t *p, json_t *o)
+{
+    char when[IM_TIME_STR_SIZE];
+    json_object_set_new (o, "store_restarted",
+                         p->srv.restarted
+                             ? json_string (im_time_format (p->srv.restarted, when))
+                             : json_null ());
+}
+
+json_t *
+im_mesh_restart (im_mesh_t *self)
+{
+    char when[IM_TIME_STR_SIZE];
+    if (!self->restarted_at)
+        return json_null ();
+    return json_pack ("{s:s, s:s?}", "time", im_time_format (self->restarted_at, when),
+                      "found_by", *self->restarted_by ? self->restarted_by : NULL);
+}
