@@ -67,9 +67,10 @@ usage (void)
              "  have-flood N     N HAVE messages of 1000 made-up keys each\n"
              "  fetch-flood N    N FETCH messages of 1000 made-up keys each\n"
              "  sync-flood N     N SYNC messages from cursor 0\n"
-             "  found-flood N    one HAVE of a made-up key, then, once the target\n"
-             "                   FETCHes it, N FOUND messages each holding a record of\n"
-             "                   that key, badly signed\n"
+             "  found-flood N    one HAVE of a made-up key (and the key in KEYS to the\n"
+             "                   target's SYNC), then, once the target FETCHes it, N\n"
+             "                   FOUND messages each holding a record of that key,\n"
+             "                   badly signed\n"
              "  push N           N valid records of its own in FOUND messages that\n"
              "                   were never asked for (1000 a message)\n"
              "  withhold         with --source ENDPOINT CURVE-HEX: pulls one record of\n"
@@ -350,10 +351,15 @@ found_flood (link_t *l, const keys_t *k, long n)
     made_up_keys (keys_buf, 1, k->pk);
     im_msg_t have = { .id = IM_MSG_HAVE, .count = 1, .have = keys_buf };
     send_msg (l, &have);
+    /* A HAVE is noted only while another peer brings that origin: the key
+     * also goes in the answer to the target's next SYNC (anti-entropy). */
     int64_t deadline = zclock_mono () + 15000;
     int id;
     while ((id = link_next (l, deadline)) != 0 && id != IM_MSG_FETCH)
-        ;
+        if (id == IM_MSG_SYNC) {
+            im_msg_t keys = { .id = IM_MSG_KEYS, .cursor = 1, .count = 1, .have = keys_buf };
+            send_msg (l, &keys);
+        }
     if (id != IM_MSG_FETCH)
         return -1;
     if (msg.count < 1)
