@@ -31,6 +31,8 @@ holds () { [ "$(status_num "$1" records)" = "$2" ]; }
 # anti_entropy NODE DURATION: NODE walks its peers' change logs that often.
 anti_entropy () { sed -i "s/^node\$/node\n    anti-entropy = \"$2\"/" "$T/$1/intelmesh.conf"; }
 ms () { date +%s%3N; }
+# fresh NAME: a new node NAME, even when a block before used that name.
+fresh () { rm -rf "${T:?}/$1" "$T/$1.log"; new_node "$1"; }
 rss_kb () { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 cpu_ticks () { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # mallory_card: mallory's keys and card (dial-in only), made once.
@@ -51,7 +53,7 @@ block censor 'an eager peer that withholds, and floods made-up notes, cannot kee
 b_censor () {
     diag "SPEC.md: LAZY, FETCH and FOUND; Wanted keys"
     mallory_card
-    for n in bravo charlie alpha; do new_node $n || diag "cannot init $n"; done
+    for n in bravo charlie alpha; do fresh $n || diag "cannot init $n"; done
     anti_entropy alpha 1d # the repair here must not wait for anti-entropy
     im bravo peer add "$(cat "$T/mallory.card")" >/dev/null \
         && im alpha peer add "$(cat "$T/mallory.card")" >/dev/null \
@@ -99,7 +101,7 @@ block found 'FOUND carries only what was asked, within the rate; the rest is ref
 b_found () {
     diag "SPEC.md: LAZY, FETCH and FOUND"
     mallory_card
-    new_node victor; anti_entropy victor 2s
+    fresh victor; anti_entropy victor 2s
     im victor peer add "$(cat "$T/mallory.card")" >/dev/null
     im victor peer set mallory --rate 1 >/dev/null; ok $? "victor trusts mallory at a rate of 1 a second"
     start_node victor; vpid=$NODE_PID; ok $? "victor starts"
@@ -142,7 +144,7 @@ block flood 'HAVE, FETCH and SYNC floods cost bounded memory and disk, and statu
 b_flood () {
     diag "SPEC.md: Quotas"
     mallory_card
-    new_node walt; im walt peer add "$(cat "$T/mallory.card")" >/dev/null
+    fresh walt; im walt peer add "$(cat "$T/mallory.card")" >/dev/null
     start_node walt; wpid=$NODE_PID; ok $? "walt, who trusts mallory, starts"
     awk 'BEGIN { for (i = 0; i < 5000; i++) printf "domain w%d.walt.example\n", i }' \
         | im walt publish - >/dev/null
@@ -178,7 +180,7 @@ block anti_entropy 'records whose notes were lost come back by anti-entropy'
 b_anti_entropy () {
     diag "SPEC.md: Anti-entropy"
     mallory_card
-    for n in oscar papa quebec; do new_node $n || diag "cannot init $n"; done
+    for n in oscar papa quebec; do fresh $n || diag "cannot init $n"; done
     anti_entropy quebec 3s
     im oscar peer add "$(cat "$T/mallory.card")" >/dev/null \
         && im quebec peer add "$(cat "$T/mallory.card")" >/dev/null \
@@ -219,7 +221,7 @@ block pull_flood 'a PULL flood from cursor 0 costs bounded disk, and an honest p
 b_pull_flood () {
     diag "SPEC.md: Quotas; The sent log"
     mallory_card
-    for n in walt bravo; do new_node $n || diag "cannot init $n"; done
+    for n in walt bravo; do fresh $n || diag "cannot init $n"; done
     im walt peer add "$(cat "$T/mallory.card")" >/dev/null && link walt bravo
     ok $? "walt trusts mallory and bravo"
     start_node walt; wpid=$NODE_PID; start_node bravo; bpid=$NODE_PID
@@ -272,7 +274,7 @@ block relay_stall 'PULLs over the quota do not hold back the relay of records to
 b_relay_stall () {
     diag "SPEC.md: Quotas; Serving pulls"
     mallory_card
-    for n in bravo alpha charlie; do new_node $n || diag "cannot init $n"; done
+    for n in bravo alpha charlie; do fresh $n || diag "cannot init $n"; done
     im alpha peer add "$(cat "$T/mallory.card")" >/dev/null && link bravo alpha && link alpha charlie
     ok $? "bravo -> alpha -> charlie; alpha trusts mallory"
     start_node bravo; bpid=$NODE_PID; start_node alpha; apid=$NODE_PID
@@ -308,7 +310,7 @@ block fetch_real 'a FETCH flood of real keys costs bounded disk and CPU'
 b_fetch_real () {
     diag "SPEC.md: Quotas; The sent log"
     mallory_card
-    new_node walt; im walt peer add "$(cat "$T/mallory.card")" >/dev/null
+    fresh walt; im walt peer add "$(cat "$T/mallory.card")" >/dev/null
     start_node walt; wpid=$NODE_PID; ok $? "walt, who trusts mallory, starts"
     awk 'BEGIN { for (i = 0; i < 5000; i++) printf "domain w%d.walt.example\n", i }' \
         | im walt publish - >/dev/null
@@ -332,7 +334,7 @@ block tiny_have 'a flood of HAVEs of one key each costs bounded CPU, and status 
 b_tiny_have () {
     diag "SPEC.md: Quotas"
     mallory_card
-    new_node walt; im walt peer add "$(cat "$T/mallory.card")" >/dev/null
+    fresh walt; im walt peer add "$(cat "$T/mallory.card")" >/dev/null
     start_node walt; wpid=$NODE_PID; ok $? "walt, who trusts mallory, starts"
     ep=$(card_field walt 5); key=$(card_field walt 4)
     quiet=$(status_p99 walt 40)
@@ -367,7 +369,7 @@ block origins 'made-up origins do not switch off the choice of one eager peer pe
 b_origins () {
     diag "SPEC.md: LAZY, FETCH and FOUND"
     mallory_card
-    for n in delta echo bravo charlie alpha; do new_node $n || diag "cannot init $n"; done
+    for n in delta echo bravo charlie alpha; do fresh $n || diag "cannot init $n"; done
     im alpha peer add "$(cat "$T/mallory.card")" >/dev/null \
         && link delta bravo && link delta charlie && link echo bravo && link echo charlie \
         && link bravo alpha && link charlie alpha
@@ -402,7 +404,7 @@ b_origins () {
 block honest 'the quota holds back no honest puller (100,000 records) and drops no HAVE in a ring'
 b_honest () {
     diag "SPEC.md: Quotas"
-    for n in ra rb rc rd re; do new_node $n || diag "cannot init $n"; done
+    for n in ra rb rc rd re; do fresh $n || diag "cannot init $n"; done
     link ra rb && link rb rc && link rc rd && link rd re && link re ra; ok $? "a ring of five"
     for n in ra rb rc rd re; do start_node $n; eval "pid_$n=\$NODE_PID"; done
     wait_for 300 connected ra rb && wait_for 300 connected ra re && wait_for 300 connected rc rd
@@ -427,7 +429,7 @@ b_honest () {
     diag "ring: over quota $q, notes dropped $d, fetched $f"
     [ "$q" = 0 ] && [ "$d" = 0 ]; ok $? "no request over a quota, no note dropped ($q, $d)"
     for n in ra rb rc rd re; do eval "stop_node \$pid_$n" || false; done
-    new_node pa; new_node pb; link pa pb
+    fresh pa; fresh pb; link pa pb
     start_node pa; papid=$NODE_PID; start_node pb; pbpid=$NODE_PID
     wait_for 300 connected pb pa; ok $? "a pair"
     awk 'BEGIN { for (i = 0; i < 100000; i++) printf "domain h%d.pa.example\n", i }' \
@@ -445,7 +447,7 @@ b_honest () {
 block refetch 'anti-entropy does not fetch again, every walk, what the inbound rules refused'
 b_refetch () {
     diag "SPEC.md: SYNC and KEYS; Inbound"
-    for n in bravo alpha; do new_node $n || diag "cannot init $n"; done
+    for n in bravo alpha; do fresh $n || diag "cannot init $n"; done
     anti_entropy alpha 2s
     link bravo alpha && im alpha peer set bravo --accept-types ipv4 >/dev/null
     ok $? "alpha takes only ipv4 from bravo, and walks bravo's log every 2 s"
@@ -468,7 +470,7 @@ b_refetch () {
 block line 'records cross a relay as fast as they cross the first link'
 b_line () {
     diag "SPEC.md: Wanted keys; HAVE"
-    for n in ly lh lv; do new_node $n || diag "cannot init $n"; done
+    for n in ly lh lv; do fresh $n || diag "cannot init $n"; done
     link ly lh && link lh lv; ok $? "ly -> lh -> lv"
     for n in ly lh lv; do start_node $n; eval "pid_$n=\$NODE_PID"; done
     wait_for 300 connected lh ly && wait_for 300 connected lv lh; ok $? "the line is connected"
