@@ -60,6 +60,8 @@ take (im_mesh_t *self, peer_t *p, const im_msg_entry_t *e, size_t n, refusals_t 
     int have = im_store_version (self->store, head.origin, head.id, &held) == 0;
     if (known (self, e, &head, have, held, n)) {
         p->known++;
+        /* A copy from a second peer: the first becomes the eager one. */
+        mesh_note_eager (self, p, head.origin, 1);
         return 0;
     }
     im_record_t *rec = &self->recs[n];
@@ -92,6 +94,7 @@ take (im_mesh_t *self, peer_t *p, const im_msg_entry_t *e, size_t n, refusals_t 
             snprintf (rf->first_why[r], sizeof rf->first_why[r], "%s",
                       strncmp (why, "refused: ", 9) == 0 ? why + 9 : why);
         p->refused[r]++;
+        peer_refused_add (p, rec); /* not fetched from it again */
         return 0;
     }
     unsigned hops = mine ? 0 : (unsigned)e->hops + 1;
@@ -147,7 +150,7 @@ store (im_mesh_t *self, peer_t *p, size_t n, uint64_t cursor, int found)
         if (self->results[i] != IM_STORE_STALE && self->results[i] != IM_STORE_CLOSER) {
             p->received++;
             if (self->items[i].from != no_peer)
-                mesh_note_eager (self, p, &self->recs[i]);
+                mesh_note_eager (self, p, self->recs[i].origin, 0);
             if (self->stored)
                 self->stored (&self->recs[i], self->arg);
         }
@@ -157,8 +160,8 @@ store (im_mesh_t *self, peer_t *p, size_t n, uint64_t cursor, int found)
     else
         peer_send_pull (self, p);
     mesh_send_have (self, p, n);
-    if (stored > 0 && !self->relay_at)
-        self->relay_at = zclock_mono () + RELAY_DELAY_MS;
+    if (stored > 0)
+        mesh_relay_within (self, RELAY_DELAY_MS);
 }
 
 /* RECORDS, the answer to our pull, or FOUND, the answer to our FETCH. */

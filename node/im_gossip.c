@@ -24,14 +24,15 @@ mesh_record_key (const im_record_t *rec, uint8_t key[IM_MSG_HAVE_KEY])
         key[IM_NODE_ID_SIZE + IM_ID_SIZE + i] = (uint8_t)(rec->version >> (56 - 8 * i));
 }
 
+/* KEY's slot in a cache of SLOTS keys at TABLE. */
 static uint8_t *
-holds_slot (peer_t *p, const uint8_t *key)
+key_slot (uint8_t *table, size_t slots, const uint8_t *key)
 {
     /* The id's random bits spread keys well enough. */
     uint32_t h = 2166136261u;
     for (int i = 0; i < IM_MSG_HAVE_KEY; i++)
         h = (h ^ key[i]) * 16777619u;
-    return p->holds + (size_t)(h % HOLDS_SLOTS) * IM_MSG_HAVE_KEY;
+    return table + (size_t)(h % slots) * IM_MSG_HAVE_KEY;
 }
 
 /* A newer key in the slot pushes out an older one: the cache can only forget,
@@ -39,13 +40,49 @@ holds_slot (peer_t *p, const uint8_t *key)
 void
 peer_holds_add (peer_t *p, const uint8_t *key)
 {
-    memcpy (holds_slot (p, key), key, IM_MSG_HAVE_KEY);
+    memcpy (key_slot (p->holds, HOLDS_SLOTS, key), key, IM_MSG_HAVE_KEY);
 }
 
 int
 peer_holds_has (peer_t *p, const uint8_t *key)
 {
-    return memcmp (holds_slot (p, key), key, IM_MSG_HAVE_KEY) == 0;
+    return memcmp (key_slot (p->holds, HOLDS_SLOTS, key), key, IM_MSG_HAVE_KEY) == 0;
+}
+
+/* Records from P that our inbound rules for it refused: not fetched from it
+ * again. A cache of two choices per key (an empty slot, or its own, first;
+ * else the first is overwritten): forgetting one costs a fetch, never a
+ * record. */
+static uint8_t *
+refused_slot (peer_t *p, const uint8_t *key, int second)
+{
+    uint8_t mixed[IM_MSG_HAVE_KEY];
+    memcpy (mixed, key, IM_MSG_HAVE_KEY);
+    if (second)
+        for (int i = 0; i < IM_MSG_HAVE_KEY; i++)
+            mixed[i] ^= 0x5c;
+    return key_slot (p->refused_keys, REFUSED_SLOTS, mixed);
+}
+
+void
+peer_refused_add (peer_t *p, const im_record_t *rec)
+{
+    static const uint8_t empty[IM_MSG_HAVE_KEY];
+    uint8_t key[IM_MSG_HAVE_KEY];
+    mesh_record_key (rec, key);
+    uint8_t *a = refused_slot (p, key, 0), *b = refused_slot (p, key, 1);
+    uint8_t *to
+        = memcmp (a, key, sizeof key) == 0 || memcmp (a, empty, sizeof key) == 0   ? a
+          : memcmp (b, key, sizeof key) == 0 || memcmp (b, empty, sizeof key) == 0 ? b
+                                                                                   : a;
+    memcpy (to, key, IM_MSG_HAVE_KEY);
+}
+
+static int
+peer_refused_has (peer_t *p, const uint8_t *key)
+{
+    return memcmp (refused_slot (p, key, 0), key, IM_MSG_HAVE_KEY) == 0
+           || memcmp (refused_slot (p, key, 1), key, IM_MSG_HAVE_KEY) == 0;
 }
 
 int
@@ -147,6 +184,7 @@ mesh_handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     /* Through OUT: the records are staged at the top of BUF. */
     if (mesh_send_in (sock, route, out, self->out) == 0) {
         p->sent += out->count;
+        mesh_charge (p, (double)out->count / QUOTA_RECORDS);
         mesh_note_sent (self, p);
     }
     self->nsent = 0;
@@ -156,16 +194,34 @@ mesh_handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
  * one, or the origin itself when it is a peer. The others are asked (LAZY) to
  * send only their keys. */
 void
-mesh_note_eager (im_mesh_t *self, peer_t *from, const im_record_t *rec)
+mesh_note_eager (im_mesh_t *self, peer_t *from, const uint8_t *origin_id, int known)
 {
     char origin[65];
-    sodium_bin2hex (origin, sizeof origin, rec->origin, IM_NODE_ID_SIZE);
+    sodium_bin2hex (origin, sizeof origin, origin_id, IM_NODE_ID_SIZE);
     if (zhashx_lookup (self->eager, origin))
         return;
-    const char *name = from->card.name;
+    const char *name = NULL;
     for (peer_t *q = zlistx_first (self->peers); q; q = zlistx_next (self->peers))
-        if (memcmp (q->card.node, rec->origin, IM_NODE_ID_SIZE) == 0)
+        if (memcmp (q->card.node, origin_id, IM_NODE_ID_SIZE) == 0)
             name = q->card.name;
+    if (known && !name && !zhashx_lookup (self->first_from, origin))
+        return; /* a copy of what we had before any first comer: nothing */
+    if (!name) {
+        /* The first peer that brought it is chosen once a second one brings
+         * it too: an origin only one peer brings has no copies to spare,
+         * and made-up origins take no room. The table of first comers is
+         * bounded; when full, it starts again. */
+        const char *first = zhashx_lookup (self->first_from, origin);
+        if (!first) {
+            if (zhashx_size (self->first_from) >= FIRST_FROM_MAX)
+                zhashx_purge (self->first_from);
+            zhashx_insert (self->first_from, origin, strdup (from->card.name));
+            return;
+        }
+        if (strcmp (first, from->card.name) == 0 || !peer_by_name (self, first))
+            return;
+        name = first;
+    }
     if (zhashx_size (self->eager) >= IM_MSG_CREDIT_MAX)
         return; /* beyond that many origins, every peer sends everything */
     zhashx_insert (self->eager, origin, strdup (name));
@@ -192,6 +248,18 @@ held (im_mesh_t *self, const uint8_t *key)
            && version >= key_version (key);
 }
 
+/* Forgets the oldest of P's wanted keys while they are held here now (they
+ * came meanwhile, most often from P itself): they need no FETCH, and must
+ * not take the room of the notes to come. */
+static void
+want_trim (im_mesh_t *self, peer_t *p)
+{
+    while (p->nwants && held (self, p->wants[p->whead].key)) {
+        p->whead = (p->whead + 1) % WANT_MAX;
+        p->nwants--;
+    }
+}
+
 /* Room for the notes of one more answer from P: its pulls and SYNCs wait
  * until there is (the notes of an answer are never dropped for want of it). */
 int
@@ -208,9 +276,10 @@ static void
 want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due)
 {
     size_t dropped = 0;
+    want_trim (self, p);
     for (size_t i = 0; i < n; i++) {
         const uint8_t *key = keys + i * IM_MSG_HAVE_KEY;
-        if (held (self, key))
+        if (peer_refused_has (p, key) || held (self, key))
             continue;
         if (p->nwants >= WANT_MAX) {
             dropped++;
@@ -232,15 +301,32 @@ want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due
 void
 mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
 {
-    for (size_t i = 0; i < msg->count; i++)
-        peer_holds_add (p, msg->have + i * IM_MSG_HAVE_KEY);
-    want_add (self, p, msg->have, msg->count, zclock_mono () + WANT_GRACE_MS);
+    size_t n = 0;
+    for (size_t i = 0; i < msg->count; i++) {
+        const uint8_t *key = msg->have + i * IM_MSG_HAVE_KEY;
+        peer_holds_add (p, key);
+        /* Only the notes of a peer we take that origin from lazily are
+         * wanted: one that sends it in full brings it with our pull. */
+        char origin[65];
+        sodium_bin2hex (origin, sizeof origin, key, IM_NODE_ID_SIZE);
+        const char *eager = zhashx_lookup (self->eager, origin);
+        if (eager && strcmp (eager, p->card.name) != 0)
+            memcpy (self->keys + n++ * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY);
+    }
+    want_add (self, p, self->keys, n, zclock_mono () + WANT_GRACE_MS);
 }
 
 static int
 cmp_key (const void *a, const void *b)
 {
     return memcmp (a, b, IM_MSG_HAVE_KEY);
+}
+
+/* Keys compared by origin and id alone. */
+static int
+cmp_record_id (const void *a, const void *b)
+{
+    return memcmp (a, b, IM_NODE_ID_SIZE + IM_ID_SIZE);
 }
 
 /* Sends P a FETCH for its wanted keys now due (within its rate), unless one
@@ -255,6 +341,7 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
             return;
         p->nfetching = 0; /* lost, or ignored: what it asked for is given up */
     }
+    want_trim (self, p);
     if (!p->nwants || p->wants[p->whead].due > now || !peer_connected (p)
         || peer_pull_link (p, self->router, &sock, &route))
         return;
@@ -300,15 +387,23 @@ mesh_found_take (peer_t *p, const im_msg_entry_t *e)
     memcpy (key + IM_NODE_ID_SIZE, head.id, IM_ID_SIZE);
     for (int i = 0; i < 8; i++)
         key[IM_NODE_ID_SIZE + IM_ID_SIZE + i] = (uint8_t)(head.version >> (56 - 8 * i));
+    /* The peer sends the version it holds now: the one asked for or a newer
+     * one. */
+    const uint8_t *end = p->fetching + p->nfetching * IM_MSG_HAVE_KEY;
     const uint8_t *at
-        = bsearch (key, p->fetching, p->nfetching, IM_MSG_HAVE_KEY, cmp_key);
+        = bsearch (key, p->fetching, p->nfetching, IM_MSG_HAVE_KEY, cmp_record_id);
     if (!at)
         return 0;
-    size_t i = (size_t)(at - p->fetching) / IM_MSG_HAVE_KEY;
-    if (p->fetching_taken[i])
-        return 0;
-    p->fetching_taken[i] = 1;
-    return 1;
+    while (at > p->fetching && cmp_record_id (at - IM_MSG_HAVE_KEY, key) == 0)
+        at -= IM_MSG_HAVE_KEY;
+    for (; at < end && cmp_record_id (at, key) == 0; at += IM_MSG_HAVE_KEY) {
+        size_t i = (size_t)(at - p->fetching) / IM_MSG_HAVE_KEY;
+        if (!p->fetching_taken[i] && key_version (at) <= head.version) {
+            p->fetching_taken[i] = 1;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* After P's FOUND: the FETCH is answered (what it did not bring, it does not

@@ -132,7 +132,7 @@ dispatch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_t *
          * when the peer's bucket allows. */
         if (msg->id == IM_MSG_PULL) {
             mesh_handle_pull (self, p, sock, route, msg, 0);
-            self->relay_at = zclock_mono () + 100;
+            mesh_relay_within (self, 100);
         }
         return;
     }
@@ -427,19 +427,21 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     self->notes = malloc (IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY);
     self->sentkeys = malloc (IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY);
     self->eager = zhashx_new ();
+    self->first_from = zhashx_new ();
     self->out = malloc (IM_MSG_MAX);
     self->recs = malloc (IM_MSG_CREDIT_MAX * sizeof *self->recs);
     self->items = malloc (IM_MSG_CREDIT_MAX * sizeof *self->items);
     self->results = malloc (IM_MSG_CREDIT_MAX * sizeof *self->results);
     if (!self->peers || !self->msg || !self->buf || !self->out || !self->keys
-        || !self->notes || !self->sentkeys || !self->eager || !self->recs || !self->items
-        || !self->results) {
+        || !self->notes || !self->sentkeys || !self->eager || !self->first_from
+        || !self->recs || !self->items || !self->results) {
         im_fail (ENOMEM, err, errsz, "out of memory");
         im_mesh_destroy (&self);
         return NULL;
     }
     zlistx_set_destructor (self->peers, peer_destroy);
     zhashx_set_destructor (self->eager, (zhashx_destructor_fn *)zstr_free);
+    zhashx_set_destructor (self->first_from, (zhashx_destructor_fn *)zstr_free);
     /* The ZAP handler comes first: a CURVE server without one lets any key
      * in. */
     self->zap = zsock_new (ZMQ_REP);
@@ -490,6 +492,7 @@ im_mesh_destroy (im_mesh_t **self_p)
     free (self->notes);
     free (self->sentkeys);
     zhashx_destroy (&self->eager);
+    zhashx_destroy (&self->first_from);
     free (self->recs);
     free (self->items);
     free (self->results);
@@ -564,6 +567,7 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
             /* What it offered and we refused is offered again (a new rate
              * alone changes nothing of what is taken). */
             p->in = conf->in;
+            memset (p->refused_keys, 0, (size_t)REFUSED_SLOTS * IM_MSG_HAVE_KEY);
             peer_rewind (self, p);
             zsys_info ("mesh: inbound rules for %s changed: reading it again from the "
                        "start",

@@ -31,6 +31,9 @@
     3                        /* records from a peer wait this long before they are       \
                                 relayed, so that HAVE notes can overtake them */
 #define HOLDS_SLOTS 16384    /* keys remembered per peer from its HAVE notes */
+#define REFUSED_SLOTS 8192   /* keys remembered per peer of records refused */
+#define FIRST_FROM_MAX 4096  /* origins remembered with the first peer that brought one  \
+                              */
 #define LAZY_EVERY_MS 300    /* LAZY lists are sent again at most this often */
 #define WANT_GRACE_MS 3000   /* a noted record not arrived by then is fetched */
 #define ROTATE_EVERY_MS 2000 /* ROTATE is sent again until answered */
@@ -42,6 +45,7 @@
 #define QUOTA_RATE 300.0    /* work units a peer's requests may cost a second */
 #define QUOTA_BURST 600.0   /* ... and at once (SPEC, "Quotas") */
 #define QUOTA_SCAN 2000.0   /* changes read for one unit */
+#define QUOTA_RECORDS 300.0 /* records sent for one unit */
 #define QUOTA_WARN_MS 10000 /* one warning this often while a peer is over */
 
 /* One wanted key: what a peer said it holds, and when to fetch it. */
@@ -130,6 +134,8 @@ struct _im_peer_t {
     int64_t sentlog_retry;            /* ... tried again then */
     int pulls_unread;                 /* PULLs refused in this episode */
     uint8_t *holds;                   /* HOLDS_SLOTS keys it told us it holds */
+    uint8_t *refused_keys;            /* REFUSED_SLOTS keys of its records that our
+                                         inbound rules refused */
     uint8_t (*lazy)[IM_NODE_ID_SIZE]; /* origins it gets from another peer:
                                        send it only their keys (sorted) */
     size_t nlazy;
@@ -193,6 +199,8 @@ struct _im_mesh_t {
     int64_t relay_at;         /* when to serve parked pulls again (0: no) */
     int64_t next_bind;        /* when to try binding the peer socket again */
     zhashx_t *eager;          /* origin (hex) -> name of the peer we get it from */
+    zhashx_t *first_from;     /* origin (hex) -> name of the first peer that
+                                 brought one (FIRST_FROM_MAX) */
     int lazy_dirty;           /* the eager choices changed: tell the peers */
     int64_t lazy_at;          /* when LAZY lists were last sent */
     int64_t anti_entropy;     /* ms between anti-entropy walks with a peer */
@@ -270,10 +278,11 @@ void mesh_handle_zap (im_mesh_t *self);
 /* --- im_gossip.c --------------------------------------------------------- */
 void mesh_record_key (const im_record_t *rec, uint8_t key[IM_MSG_HAVE_KEY]);
 void peer_holds_add (peer_t *p, const uint8_t *key);
+void peer_refused_add (peer_t *p, const im_record_t *rec);
 int peer_holds_has (peer_t *p, const uint8_t *key);
 int mesh_cmp_node_id (const void *a, const void *b);
 void mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n);
-void mesh_note_eager (im_mesh_t *self, peer_t *from, const im_record_t *rec);
+void mesh_note_eager (im_mesh_t *self, peer_t *from, const uint8_t *origin, int known);
 void mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg);
 int mesh_found_take (peer_t *p, const im_msg_entry_t *e);
 void mesh_found_done (im_mesh_t *self, peer_t *p, const int *fetched, size_t n);
@@ -299,6 +308,7 @@ void mesh_answers_drop (peer_t *p, int all);
 void mesh_sent_tick (im_mesh_t *self, int64_t now);
 int mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                 uint64_t cursor, uint16_t credit, int force);
+void mesh_relay_within (im_mesh_t *self, int64_t ms);
 int mesh_serve_parked (im_mesh_t *self, peer_t *p, int force);
 void mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                        const im_msg_t *msg, int serve);

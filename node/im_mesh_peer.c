@@ -48,6 +48,7 @@ peer_destroy (void **item)
     peer_drop_parked (p);
     mesh_answers_drop (p, 1); /* never acknowledged: not logged */
     free (p->holds);
+    free (p->refused_keys);
     free (p->lazy);
     free (p->wants);
     free (p->fetching);
@@ -350,6 +351,7 @@ peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf
     peer_t *p = calloc (1, sizeof *p);
     if (p
         && (!(p->holds = calloc (HOLDS_SLOTS, IM_MSG_HAVE_KEY))
+            || !(p->refused_keys = calloc (REFUSED_SLOTS, IM_MSG_HAVE_KEY))
             || !(p->lazy = calloc (IM_MSG_CREDIT_MAX, IM_NODE_ID_SIZE))
             || !(p->wants = calloc (WANT_MAX, sizeof (want_t)))
             || !(p->fetching = calloc (IM_MSG_CREDIT_MAX, IM_MSG_HAVE_KEY))

@@ -230,24 +230,11 @@ answers_write (im_mesh_t *self, peer_t *p)
 
 /* A PULL from P after CURSOR acknowledges the last RECORDS it reaches (or
  * that it rewinds from), and every answer queued before it (one FIFO link).
- * A PULL from the very cursor of the newest RECORDS asks for it again (the
- * puller could not store it: a full disk; or lost it): that answer is
- * forgotten, not logged, and the pull is answered anew. */
+ * (A PULL from the very cursor of the newest RECORDS asks for it again: see
+ * mesh_answer_gate.) */
 static void
 answers_ack (im_mesh_t *self, peer_t *p, uint64_t cursor)
 {
-    for (size_t i = p->nanswers; i-- > 0;) {
-        answer_t *a = &p->answers[i];
-        if (a->id != IM_MSG_RECORDS || a->acked)
-            continue;
-        if (a->asked == cursor && cursor < a->cursor) {
-            answer_free (a);
-            memmove (a, a + 1, (p->nanswers - i - 1) * sizeof *a);
-            memset (&p->answers[p->nanswers - 1], 0, sizeof *a);
-            p->nanswers--;
-        }
-        break;
-    }
     size_t upto = 0;
     for (size_t i = 0; i < p->nanswers; i++) {
         const answer_t *a = &p->answers[i];
@@ -301,7 +288,16 @@ mesh_answer_gate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, in
         int same = sock == p->answer_sock
                    && (route ? p->answer_route && zframe_eq (route, p->answer_route)
                              : !p->answer_route);
-        int full = (pull && records) || !same || p->nanswers >= ANSWERS_MAX - 1
+        /* A pull from the very cursor of the newest answer asks for it again
+         * (the puller could not store it, on a full disk, or lost it): it is
+         * answered again, within the bounds. */
+        int repull = 0;
+        for (size_t i = p->nanswers; i-- > 0;)
+            if (p->answers[i].id == IM_MSG_RECORDS) {
+                repull = pull && p->answers[i].asked == self->serve_asked;
+                break;
+            }
+        int full = (pull && records && !repull) || !same || p->nanswers >= ANSWERS_MAX - 1
                    || bytes + IM_MSG_MAX > ANSWER_BYTES_MAX;
         if (!full)
             return 0;
@@ -351,7 +347,7 @@ serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64
     for (int round = 0; peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING); round++) {
         if (round == 16) {
             /* A long walk with nothing to send yields, and goes on shortly. */
-            self->relay_at = zclock_mono () + 1;
+            mesh_relay_within (self, 1);
             return 0;
         }
         msg->id = IM_MSG_RECORDS;
@@ -378,7 +374,7 @@ serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64
         if (msg->count && mesh_send_in (sock, route, msg, self->out) != 0) {
             /* Not sent: the walk starts here again next time. */
             self->nsent = 0;
-            self->relay_at = zclock_mono () + 50;
+            mesh_relay_within (self, 50);
             return 0;
         }
         p->rescan_pos = s.pos;
@@ -389,6 +385,7 @@ serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64
         if (msg->count == 0)
             continue;
         p->sent += msg->count;
+        mesh_charge (p, (double)msg->count / QUOTA_RECORDS);
         mesh_note_sent (self, p);
         return 1;
     }
@@ -402,9 +399,9 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
             uint16_t credit, int force)
 {
     im_msg_t *msg = self->msg;
+    self->serve_asked = cursor;
     if (mesh_answer_gate (self, p, sock, route, 1))
         return 0; /* it waits: see mesh_answer_gate */
-    self->serve_asked = cursor;
     msg->id = IM_MSG_RECORDS;
     msg->cursor = cursor;
     msg->more = 0;
@@ -438,7 +435,7 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
     msg->more = msg->cursor < st.last_seq;
     if (mesh_restart_served (self, p, msg) != 0) {
         self->nsent = 0;
-        self->relay_at = zclock_mono () + 50;
+        mesh_relay_within (self, 50);
         return 0; /* try again shortly; nothing was sent */
     }
     /* Both go through OUT: the staged records sit at the top of BUF. */
@@ -449,7 +446,7 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
             = { .id = IM_MSG_HAVE, .count = self->nnotes, .have = self->notes };
         if (mesh_send_in (sock, route, &notes, self->out) != 0) {
             self->nsent = 0;
-            self->relay_at = zclock_mono () + 50;
+            mesh_relay_within (self, 50);
             return 0; /* try again shortly; nothing was promised */
         }
     }
@@ -458,7 +455,7 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
         if (zmq_errno () == EAGAIN) {
             /* The peer is not reading yet: the pull stays waiting and is
              * answered again shortly. */
-            self->relay_at = zclock_mono () + 50;
+            mesh_relay_within (self, 50);
             return 0;
         }
         zsys_warning ("mesh: cannot answer %s: %s", p->card.name,
@@ -466,6 +463,7 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
     }
     else {
         p->sent += msg->count;
+        mesh_charge (p, (double)msg->count / QUOTA_RECORDS);
         mesh_note_sent (self, p);
     }
     return 1;
@@ -514,6 +512,16 @@ mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     p->parked_at = zclock_mono ();
 }
 
+/* The waiting pulls are tried again in MS at the latest: a time set earlier
+ * stands, so that one peer's retries never push back the others' relay. */
+void
+mesh_relay_within (im_mesh_t *self, int64_t ms)
+{
+    int64_t at = zclock_mono () + ms;
+    if (!self->relay_at || at < self->relay_at)
+        self->relay_at = at;
+}
+
 int
 im_mesh_next_ms (im_mesh_t *self)
 {
@@ -531,7 +539,7 @@ mesh_serve_parked (im_mesh_t *self, peer_t *p, int force)
     if (!peer_is (p, IM_REGION_SERVE, IM_SERVE_PARKED))
         return 0;
     if (!mesh_quota_left (p)) {
-        self->relay_at = zclock_mono () + 100; /* its bucket fills meanwhile */
+        mesh_relay_within (self, 100); /* its bucket fills meanwhile */
         return 0;
     }
     if (!mesh_serve (self, p, p->parked_sock, p->parked_route, p->parked_cursor,

@@ -67,9 +67,10 @@ usage (void)
              "  have-flood N     N HAVE messages of 1000 made-up keys each\n"
              "  fetch-flood N    N FETCH messages of 1000 made-up keys each\n"
              "  sync-flood N     N SYNC messages from cursor 0\n"
-             "  found-flood N    one HAVE of a made-up key, then, once the target\n"
-             "                   FETCHes it, N FOUND messages each holding a record of\n"
-             "                   that key, badly signed\n"
+             "  found-flood N    one HAVE of a made-up key (and the key in KEYS to the\n"
+             "                   target's SYNC), then, once the target FETCHes it, N\n"
+             "                   FOUND messages each holding a record of that key,\n"
+             "                   badly signed\n"
              "  push N           N valid records of its own in FOUND messages that\n"
              "                   were never asked for (1000 a message)\n"
              "  withhold         with --source ENDPOINT CURVE-HEX: pulls one record of\n"
@@ -78,7 +79,15 @@ usage (void)
              "                   then answers nothing while staying connected; with\n"
              "                   --fake-have N, then sends N HAVE messages of 1000\n"
              "                   made-up keys of that origin\n"
+             "  pull-flood N     N PULL messages from --cursor C (default 0), credit\n"
+             "                   1000, reading every answer (RECORDS) as it comes\n"
+             "  fetch-real N     one SYNC from cursor 0, then N FETCH messages of the\n"
+             "                   real keys its KEYS answer named, reading the FOUNDs\n"
+             "  origins N        answers the target's PULLs with N valid records, each\n"
+             "                   of a new made-up origin (its own key pair)\n"
              "Options: --origin HEX (the origin of made-up keys), --duration MS\n"
+             "  --per K (keys per have-flood/fetch-flood message; default 1000),\n"
+             "  --rate R (messages a second for the floods; default: at once)\n"
              "  (how long to stay connected after the action; default 0)\n"
              "Prints 'mallory: ACTION sent N messages' and exits 0, 1 when the\n"
              "action could not be done, 2 on a setup error.\n");
@@ -213,15 +222,95 @@ made_up_keys (uint8_t *keys, size_t n, const uint8_t *origin)
 }
 
 static uint8_t keys_buf[IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY];
+static long per = IM_MSG_CREDIT_MAX; /* keys a flood message */
+static long rate;                    /* flood messages a second (0: at once) */
+static size_t got_msgs, got_entries; /* answers read (RECORDS, FOUND, KEYS) */
+
+/* Reads what L has for us now, without waiting: answers counted, PINGs
+ * answered. */
+static void
+drain (link_t *l)
+{
+    static uint8_t keep[IM_MSG_MAX];
+    static im_msg_t in;
+    for (;;) {
+        int n = zmq_recv (zsock_resolve (l->dealer), keep, sizeof keep, ZMQ_DONTWAIT);
+        if (n < 0)
+            return;
+        if ((size_t)n > sizeof keep || im_msg_decode (keep, (size_t)n, &in, NULL, 0))
+            continue;
+        if (in.id == IM_MSG_RECORDS || in.id == IM_MSG_FOUND || in.id == IM_MSG_KEYS) {
+            got_msgs++;
+            got_entries += in.count;
+        }
+        else if (in.id == IM_MSG_PING) {
+            im_msg_t pong = { .id = IM_MSG_PONG, .session = l->session };
+            send_msg (l, &pong);
+        }
+    }
+}
+
+/* Before message I of a flood that started at START: waits for its slot at
+ * --rate, reading answers meanwhile. */
+static void
+pace (link_t *l, long i, int64_t start)
+{
+    drain (l);
+    if (!rate)
+        return;
+    int64_t at = start + i * 1000 / rate;
+    while (zclock_mono () < at) {
+        zclock_sleep (1);
+        drain (l);
+    }
+}
 
 static void
 flood_keys (link_t *l, int id, long n, const uint8_t *origin)
 {
+    int64_t start = zclock_mono ();
     for (long i = 0; i < n; i++) {
-        made_up_keys (keys_buf, IM_MSG_CREDIT_MAX, origin);
-        im_msg_t m = { .id = (uint8_t)id, .count = IM_MSG_CREDIT_MAX, .have = keys_buf };
+        pace (l, i, start);
+        made_up_keys (keys_buf, (size_t)per, origin);
+        im_msg_t m = { .id = (uint8_t)id, .count = (size_t)per, .have = keys_buf };
         send_msg (l, &m);
     }
+}
+
+/* N PULLs from CURSOR, answers read as they come. */
+static void
+pull_flood (link_t *l, long n, uint64_t cursor)
+{
+    int64_t start = zclock_mono ();
+    for (long i = 0; i < n; i++) {
+        pace (l, i, start);
+        im_msg_t m = { .id = IM_MSG_PULL, .cursor = cursor, .credit = IM_MSG_CREDIT_MAX };
+        send_msg (l, &m);
+    }
+}
+
+/* One SYNC from 0; then N FETCHes of the keys its KEYS named. */
+static int
+fetch_real (link_t *l, long n)
+{
+    im_msg_t s = { .id = IM_MSG_SYNC, .cursor = 0, .credit = IM_MSG_CREDIT_MAX };
+    send_msg (l, &s);
+    int64_t deadline = zclock_mono () + 15000;
+    int id;
+    while ((id = link_next (l, deadline)) != 0 && id != IM_MSG_KEYS)
+        ;
+    if (id != IM_MSG_KEYS || msg.count == 0)
+        return -1;
+    size_t count = msg.count;
+    memcpy (keys_buf, msg.have, count * IM_MSG_HAVE_KEY);
+    printf ("mallory: the target's KEYS named %zu keys\n", count);
+    int64_t start = zclock_mono ();
+    for (long i = 0; i < n; i++) {
+        pace (l, i, start);
+        im_msg_t m = { .id = IM_MSG_FETCH, .count = count, .have = keys_buf };
+        send_msg (l, &m);
+    }
+    return 0;
 }
 
 /* A record of K's own (of ID, or a new id), version 1, signed; with BAD, one
@@ -262,10 +351,15 @@ found_flood (link_t *l, const keys_t *k, long n)
     made_up_keys (keys_buf, 1, k->pk);
     im_msg_t have = { .id = IM_MSG_HAVE, .count = 1, .have = keys_buf };
     send_msg (l, &have);
+    /* A HAVE is noted only while another peer brings that origin: the key
+     * also goes in the answer to the target's next SYNC (anti-entropy). */
     int64_t deadline = zclock_mono () + 15000;
     int id;
     while ((id = link_next (l, deadline)) != 0 && id != IM_MSG_FETCH)
-        ;
+        if (id == IM_MSG_SYNC) {
+            im_msg_t keys = { .id = IM_MSG_KEYS, .cursor = 1, .count = 1, .have = keys_buf };
+            send_msg (l, &keys);
+        }
     if (id != IM_MSG_FETCH)
         return -1;
     if (msg.count < 1)
@@ -300,6 +394,36 @@ push (link_t *l, const keys_t *k, long n)
         send_msg (l, &msg);
         n -= (long)count;
     }
+}
+
+/* Answers the target's PULLs with N valid records, each signed by a new
+ * made-up origin: every one of them a new origin at the target. */
+static int
+origins (link_t *l, long n, int64_t deadline)
+{
+    uint64_t cursor = 0;
+    long done = 0;
+    int id;
+    while (done < n && (id = link_next (l, deadline)) != 0) {
+        if (id != IM_MSG_PULL)
+            continue;
+        size_t count = (size_t)(n - done) < msg.credit ? (size_t)(n - done) : msg.credit;
+        memset (&msg, 0, offsetof (im_msg_t, entries));
+        msg.id = IM_MSG_RECORDS;
+        for (size_t i = 0; i < count; i++) {
+            keys_t o;
+            crypto_sign_keypair (o.pk, o.sk);
+            msg.entries[i].len = own_record (&o, 0, NULL, records_buf[i], IM_RECORD_MAX);
+            msg.entries[i].record = records_buf[i];
+            msg.entries[i].hops = 0;
+        }
+        cursor += count;
+        msg.cursor = cursor;
+        msg.count = count;
+        send_msg (l, &msg);
+        done += (long)count;
+    }
+    return done == n ? 0 : -1;
 }
 
 /* Pulls one record from SOURCE, answers the target's first PULL with it, and
@@ -350,6 +474,7 @@ main (int argc, char **argv)
     const char *source_ep = NULL, *source_key = NULL, *action = NULL;
     const char *origin_hex = NULL;
     long n = 0, duration = 0, fake = 0;
+    uint64_t cursor = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp (argv[i], "--keys") == 0 && i + 1 < argc)
             keys_path = argv[++i];
@@ -365,6 +490,12 @@ main (int argc, char **argv)
             origin_hex = argv[++i];
         else if (strcmp (argv[i], "--fake-have") == 0 && i + 1 < argc)
             fake = strtol (argv[++i], NULL, 10);
+        else if (strcmp (argv[i], "--per") == 0 && i + 1 < argc)
+            per = strtol (argv[++i], NULL, 10);
+        else if (strcmp (argv[i], "--rate") == 0 && i + 1 < argc)
+            rate = strtol (argv[++i], NULL, 10);
+        else if (strcmp (argv[i], "--cursor") == 0 && i + 1 < argc)
+            cursor = strtoull (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--duration") == 0 && i + 1 < argc)
             duration = strtol (argv[++i], NULL, 10);
         else if (!action && argv[i][0] != '-') {
@@ -380,7 +511,8 @@ main (int argc, char **argv)
         else
             usage ();
     }
-    if (!keys_path || !target_ep || !action || duration < 0 || fake < 0 || fake > 100000)
+    if (!keys_path || !target_ep || !action || duration < 0 || fake < 0 || fake > 100000
+        || per < 1 || per > IM_MSG_CREDIT_MAX || rate < 0)
         usage ();
     if (sodium_init () < 0)
         fail (EXIT_SETUP, "libsodium cannot start");
@@ -416,6 +548,12 @@ main (int argc, char **argv)
             im_msg_t s = { .id = IM_MSG_SYNC, .cursor = 0, .credit = IM_MSG_CREDIT_MAX };
             send_msg (&target, &s);
         }
+    else if (strcmp (action, "pull-flood") == 0)
+        pull_flood (&target, n, cursor);
+    else if (strcmp (action, "fetch-real") == 0)
+        rc = fetch_real (&target, n);
+    else if (strcmp (action, "origins") == 0)
+        rc = origins (&target, n, zclock_mono () + 60000);
     else if (strcmp (action, "found-flood") == 0)
         rc = found_flood (&target, &k, n);
     else if (strcmp (action, "push") == 0)
@@ -430,10 +568,17 @@ main (int argc, char **argv)
         usage ();
     if (rc != 0)
         fail (EXIT_FAILED, "%s: the target did not play along", action);
-    printf ("mallory: %s sent %zu messages (%zu could not go)\n", action, target.sent,
-            target.send_failed);
+    int64_t end = zclock_mono () + duration;
+    if (got_msgs || !strcmp (action, "pull-flood") || !strcmp (action, "fetch-real"))
+        while (zclock_mono () < end) { /* the answers still coming are read */
+            zclock_sleep (5);
+            drain (&target);
+        }
+    printf ("mallory: %s sent %zu messages (%zu could not go); read %zu answers "
+            "holding %zu entries\n",
+            action, target.sent, target.send_failed, got_msgs, got_entries);
     fflush (stdout);
-    linger (&target, zclock_mono () + duration);
+    linger (&target, end);
     zsock_destroy (&target.dealer);
     zsock_destroy (&source.dealer);
     return 0;

@@ -363,6 +363,7 @@ b_rotate () {
 sent_count () { im "$1" peer sent "$2" --json | grep -c '"id":'; }
 sent_is () { [ "$(sent_count "$1" "$2")" -eq "$3" ]; }   # sent_is NODE PEER N
 count_is () { [ "$(peer_count "$1" "$2" "$3")" -eq "$4" ]; }   # NODE PEER KEY N
+count_ge () { [ "$(peer_count "$1" "$2" "$3")" -ge "$4" ]; }   # NODE PEER KEY N
 
 # node_and_fake NODE FAKE: a new node NODE, started, with a fake partner FAKE
 # (keys in $T/FAKE.keys) on its trust list; sets node_pid, node_ep, node_curve.
@@ -396,7 +397,8 @@ b_sent_once () {
     grep -q "read a RECORDS of 500 records" "$T/flood1.out"; ok $? "that answer holds the 500 records"
     wait_for 100 sent_is sl flo 500
     ok $? "the sent log holds 500 entries for flo, one per record ($(sent_count sl flo))"
-    diag "PULLs held back as pulled again without reading: $(peer_count sl flo protocol)"
+    count_ge sl flo protocol 293
+    ok $? "all but the first 7 (the answers it may have queued) are held back and counted ($(peer_count sl flo protocol))"
 
     im sl publish ipv4 10.9.9.9 >/dev/null; ok $? "one more indicator is published"
     flood flood2.out --pulls 300 --ack --timeout 10000
@@ -434,13 +436,13 @@ b_pull_flood () {
     max=0
     for _ in $(seq 300); do  # 30 s at most
         r=$(rss); [ "${r:-0}" -gt "$max" ] && max=$r
-        grep -q "^sent 120 PULLs" "$T/pf.out" && count_is pf flood protocol 479 && break
+        grep -q "^sent 120 PULLs" "$T/pf.out" && count_ge pf flood protocol 473 && break
         sleep 0.1
     done
     grep -q "^sent 120 PULLs with cursor 0 on each of 4 links" "$T/pf.out"
     ok $? "flood sends 120 PULLs on each of 4 connections without reading"
-    count_is pf flood protocol 479
-    ok $? "all but the first are held back and counted ($(peer_count pf flood protocol))"
+    count_ge pf flood protocol 473
+    ok $? "all but the first few (at most 7 answers queued) are held back and counted ($(peer_count pf flood protocol))"
     for _ in $(seq 20); do r=$(rss); [ "${r:-0}" -gt "$max" ] && max=$r; sleep 0.1; done
     [ "$max" -lt 204800 ]
     ok $? "intelmeshd's RSS stays under 200 MB while they are held ($rss0 kB -> at most $max kB)"
