@@ -28,11 +28,12 @@
 #define PULL_CREDIT 1000 /* records asked for per pull */
 #define SCAN_MAX 20000   /* changes one answer may read */
 #define RELAY_DELAY_MS                                                                   \
-    3                        /* records from a peer wait this long before they are       \
-                                relayed, so that HAVE notes can overtake them */
-#define HOLDS_SLOTS 16384    /* keys remembered per peer from its HAVE notes */
-#define REFUSED_SLOTS 8192   /* keys remembered per peer of records refused */
-#define FIRST_FROM_MAX 4096  /* origins remembered with the first peer that brought one  \
+    3                      /* records from a peer wait this long before they are         \
+                              relayed, so that HAVE notes can overtake them */
+#define HOLDS_SLOTS 16384  /* keys remembered per peer from its HAVE notes */
+#define REFUSED_SLOTS 8192 /* keys remembered per peer of records refused */
+#define FIRST_FROM_MAX                                                                   \
+    4096                     /* origins remembered with the first peer that brought one  \
                               */
 #define LAZY_EVERY_MS 300    /* LAZY lists are sent again at most this often */
 #define WANT_GRACE_MS 3000   /* a noted record not arrived by then is fetched */

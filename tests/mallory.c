@@ -357,7 +357,8 @@ found_flood (link_t *l, const keys_t *k, long n)
     int id;
     while ((id = link_next (l, deadline)) != 0 && id != IM_MSG_FETCH)
         if (id == IM_MSG_SYNC) {
-            im_msg_t keys = { .id = IM_MSG_KEYS, .cursor = 1, .count = 1, .have = keys_buf };
+            im_msg_t keys
+                = { .id = IM_MSG_KEYS, .cursor = 1, .count = 1, .have = keys_buf };
             send_msg (l, &keys);
         }
     if (id != IM_MSG_FETCH)
