@@ -50,18 +50,18 @@ peer_holds_has (peer_t *p, const uint8_t *key)
 }
 
 /* Records from P that our inbound rules for it refused: not fetched from it
- * again. A cache of two choices per key (an empty slot, or its own, first;
- * else the first is overwritten): forgetting one costs a fetch, never a
- * record. */
+ * again. A cache of REFUSED_SLOTS keys in buckets of REFUSED_WAYS, two
+ * buckets a key: a key goes to a free slot of either (or stays where it is);
+ * only when all are taken is one overwritten. Forgetting one costs a fetch,
+ * never a record. */
 static uint8_t *
-refused_slot (peer_t *p, const uint8_t *key, int second)
+refused_bucket (peer_t *p, const uint8_t *key, int second)
 {
-    uint8_t mixed[IM_MSG_HAVE_KEY];
-    memcpy (mixed, key, IM_MSG_HAVE_KEY);
-    if (second)
-        for (int i = 0; i < IM_MSG_HAVE_KEY; i++)
-            mixed[i] ^= 0x5c;
-    return key_slot (p->refused_keys, REFUSED_SLOTS, mixed);
+    uint32_t h = second ? 0x811c9dc5u ^ 0x5bd1e995u : 2166136261u;
+    for (int i = 0; i < IM_MSG_HAVE_KEY; i++)
+        h = (h ^ key[i]) * 16777619u;
+    size_t buckets = REFUSED_SLOTS / REFUSED_WAYS;
+    return p->refused_keys + (size_t)(h % buckets) * REFUSED_WAYS * IM_MSG_HAVE_KEY;
 }
 
 void
@@ -70,19 +70,33 @@ peer_refused_add (peer_t *p, const im_record_t *rec)
     static const uint8_t empty[IM_MSG_HAVE_KEY];
     uint8_t key[IM_MSG_HAVE_KEY];
     mesh_record_key (rec, key);
-    uint8_t *a = refused_slot (p, key, 0), *b = refused_slot (p, key, 1);
-    uint8_t *to
-        = memcmp (a, key, sizeof key) == 0 || memcmp (a, empty, sizeof key) == 0   ? a
-          : memcmp (b, key, sizeof key) == 0 || memcmp (b, empty, sizeof key) == 0 ? b
-                                                                                   : a;
-    memcpy (to, key, IM_MSG_HAVE_KEY);
+    uint8_t *free_slot = NULL;
+    for (int second = 0; second < 2; second++) {
+        uint8_t *b = refused_bucket (p, key, second);
+        for (int w = 0; w < REFUSED_WAYS; w++) {
+            uint8_t *slot = b + w * IM_MSG_HAVE_KEY;
+            if (memcmp (slot, key, sizeof key) == 0)
+                return;
+            if (!free_slot && memcmp (slot, empty, sizeof key) == 0)
+                free_slot = slot;
+        }
+    }
+    if (!free_slot) /* all taken: one of the first bucket's goes, by the key */
+        free_slot = refused_bucket (p, key, 0)
+                    + (key[IM_NODE_ID_SIZE] % REFUSED_WAYS) * IM_MSG_HAVE_KEY;
+    memcpy (free_slot, key, IM_MSG_HAVE_KEY);
 }
 
 static int
 peer_refused_has (peer_t *p, const uint8_t *key)
 {
-    return memcmp (refused_slot (p, key, 0), key, IM_MSG_HAVE_KEY) == 0
-           || memcmp (refused_slot (p, key, 1), key, IM_MSG_HAVE_KEY) == 0;
+    for (int second = 0; second < 2; second++) {
+        const uint8_t *b = refused_bucket (p, key, second);
+        for (int w = 0; w < REFUSED_WAYS; w++)
+            if (memcmp (b + w * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY) == 0)
+                return 1;
+    }
+    return 0;
 }
 
 int

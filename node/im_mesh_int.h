@@ -32,6 +32,7 @@
                               relayed, so that HAVE notes can overtake them */
 #define HOLDS_SLOTS 16384  /* keys remembered per peer from its HAVE notes */
 #define REFUSED_SLOTS 8192 /* keys remembered per peer of records refused */
+#define REFUSED_WAYS 4     /* ... in buckets of this many, two buckets a key */
 #define FIRST_FROM_MAX                                                                   \
     4096                     /* origins remembered with the first peer that brought one  \
                               */

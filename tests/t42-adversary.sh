@@ -194,19 +194,20 @@ b_anti_entropy () {
         --duration 60000 >"$T/mallory-ae.out" 2>&1 &
     mpid=$!; PIDS="$PIDS $mpid"
     wait_for 300 holds quebec 1; ok $? "mallory is quebec's eager peer for oscar"
-    im quebec peer set papa --rate 20 >/dev/null && im quebec reload >/dev/null
-    ok $? "quebec takes at most 20 records a second from papa (so its notes wait)"
     start_node papa && ppid=$NODE_PID; ok $? "papa starts"
     wait_for 300 connected quebec papa; ok $? "papa is connected to quebec"
     awk 'BEGIN { for (i = 0; i < 600; i++) printf "domain n%d.oscar.example\n", i }' \
         | im oscar publish - >/dev/null
-    # Killed before the notes are due (3 s): nothing was fetched, and papa
-    # has moved quebec's cursor past what it noted.
-    wait_for 300 peer_at_least quebec papa wanted 1
-    ok $? "quebec has noted keys from papa that mallory withholds ($(peer_num quebec papa wanted))"
+    # Killed once papa has moved quebec's cursor past what it noted, and
+    # before the notes are due (3 s): only a walk can bring those back.
+    noted_past () {
+        [ "$(peer_num quebec papa lag_in)" = 0 ] && [ "$(peer_num quebec papa wanted)" -gt 0 ] \
+            && [ "$(status_num quebec records)" -lt 601 ]
+    }
+    wait_for 300 noted_past
+    ok $? "quebec has noted keys from papa, and its cursor is past them ($(peer_num quebec papa wanted) noted)"
     { kill -KILL "$qpid"; wait "$qpid"; } 2>/dev/null
     kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
-    im quebec peer set papa --rate 0 >/dev/null
     start_node quebec; qpid=$NODE_PID; ok $? "quebec, killed with its notes in memory, starts again"
     t0=$(ms)
     wait_for 600 holds quebec 601; ok $? "anti-entropy brings quebec all 601 of oscar's records"
@@ -380,24 +381,30 @@ b_origins () {
     for n in delta echo bravo charlie alpha; do start_node $n; eval "pid_$n=\$NODE_PID"; done
     wait_for 300 connected alpha bravo && wait_for 300 connected alpha charlie
     ok $? "the nodes are connected"
-    awk 'BEGIN { for (i = 0; i < 2000; i++) printf "domain d%d.delta.example\n", i }' \
-        | im delta publish - >/dev/null
-    wait_for 600 holds alpha 2000; ok $? "alpha gets delta's 2,000"
-    sleep 2
-    k1=$(known_sum alpha bravo charlie)
+    # A few first, so that alpha has seen both paths (and chosen one) before
+    # the bulk: what is measured is the bulk's copies.
+    seeded () {  # seeded NODE PREFIX HELD: 10 records, then 2,000
+        awk -v p="$2" 'BEGIN { for (i = 0; i < 10; i++) printf "domain s%d.%s.example\n", i, p }' \
+            | im "$1" publish - >/dev/null
+        wait_for 600 holds alpha $(($3 + 10)) && sleep 1 || return 1
+        k0=$(known_sum alpha bravo charlie)
+        awk -v p="$2" 'BEGIN { for (i = 0; i < 2000; i++) printf "domain b%d.%s.example\n", i, p }' \
+            | im "$1" publish - >/dev/null
+        wait_for 600 holds alpha $(($3 + 2010)) || return 1
+        sleep 2
+        echo $(($(known_sum alpha bravo charlie) - k0))
+    }
+    k1=$(seeded delta delta 0); ok $? "alpha gets delta's 2,010"
     mallory --target "$(card_field alpha 5)" "$(card_field alpha 4)" origins 1000 \
         --duration 120000 >"$T/origins.out" 2>&1 &
     mpid=$!; PIDS="$PIDS $mpid"
-    wait_for 600 holds alpha 3000; ok $? "mallory brings alpha 1,000 records, each of a new origin"
+    wait_for 600 holds alpha 3010; ok $? "mallory brings alpha 1,000 records, each of a new origin"
     sleep 1
-    awk 'BEGIN { for (i = 0; i < 2000; i++) printf "domain e%d.echo.example\n", i }' \
-        | im echo publish - >/dev/null
-    wait_for 600 holds alpha 5000; ok $? "alpha gets echo's 2,000"
-    sleep 2
-    k2=$(($(known_sum alpha bravo charlie) - k1))
-    diag "copies alpha skipped as known: $k1 for delta's 2,000, $k2 for echo's 2,000 (after mallory's 1,000 origins)"
-    [ "$k2" -le $((2 * k1 + 200)) ]
-    ok $? "echo's records come to alpha in about as few copies as delta's ($k2 against $k1)"
+    k2=$(seeded echo echo 3010); ok $? "alpha gets echo's 2,010"
+    diag "copies alpha skipped as known: $k1 of delta's 2,000, $k2 of echo's 2,000 (after mallory's 1,000 origins)"
+    # Without an eager peer every record comes twice (2,000 copies).
+    [ "${k2:-2000}" -le $((k1 + 500)) ] && [ "${k2:-2000}" -lt 1000 ]
+    ok $? "echo's records come to alpha in about as few copies as delta's ($k2 against $k1, not 2,000)"
     kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
     for n in delta echo bravo charlie alpha; do eval "stop_node \$pid_$n" || false; done
     ok $? "the nodes stop"
