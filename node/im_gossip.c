@@ -603,7 +603,8 @@ mesh_quota (peer_t *p, const im_msg_t *msg)
 void
 mesh_handle_lazy (peer_t *p, const im_msg_t *msg)
 {
-    memcpy (p->lazy, msg->have, msg->count * IM_NODE_ID_SIZE);
+    if (msg->count) /* an empty LAZY has no list (and no pointer) */
+        memcpy (p->lazy, msg->have, msg->count * IM_NODE_ID_SIZE);
     p->nlazy = msg->count;
     qsort (p->lazy, p->nlazy, IM_NODE_ID_SIZE, mesh_cmp_node_id);
 }
