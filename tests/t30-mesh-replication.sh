@@ -227,7 +227,7 @@ b_ring () {
         for n in N1 N2 N3 N4 N5; do connected_to $n 2 || return 1; done
     }
     t0=$(ms)
-    wait_for 100 all_connected; ok $? "every ring node is connected to both neighbours"
+    wait_for 300 all_connected; ok $? "every ring node is connected to both neighbours"
     diag "the ring connected in $(($(ms) - t0)) ms"
     for i in $(seq 1 200); do echo "domain n1-$i.example.org"; done >"$T/ring1"
     for i in $(seq 1 200); do echo "domain n3-$i.example.org"; done >"$T/ring3"
