@@ -226,6 +226,11 @@ stop_node () {
     [ "$rc" -eq 127 ] || return "$rc"
 }
 
+# SLOW: 4 when the daemon is built with the sanitizers (ASan's shadow memory
+# and checks make memory and CPU bounds 4 times looser), else 1.
+SLOW=1
+grep -q __asan_init "$INTELMESHD" 2>/dev/null && SLOW=4
+
 # need_fake_peer: skips the whole script when FAKE_PEER (tests/fake_peer) is
 # not built. im NODE ARGS and fake ARGS run the command line and fake_peer.
 need_fake_peer () {
