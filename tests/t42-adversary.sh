@@ -196,13 +196,18 @@ b_anti_entropy () {
     wait_for 300 holds quebec 1; ok $? "mallory is quebec's eager peer for oscar"
     start_node papa && ppid=$NODE_PID; ok $? "papa starts"
     wait_for 300 connected quebec papa; ok $? "papa is connected to quebec"
+    # A second record, which only papa brings, makes mallory (the first to
+    # bring oscar's records) quebec's eager peer for oscar: from then on papa
+    # is asked for oscar's keys only.
+    im oscar publish domain seed2.oscar.example >/dev/null
+    wait_for 300 holds quebec 2; ok $? "papa brings oscar's second record"
     awk 'BEGIN { for (i = 0; i < 600; i++) printf "domain n%d.oscar.example\n", i }' \
         | im oscar publish - >/dev/null
     # Killed once papa has moved quebec's cursor past what it noted, and
     # before the notes are due (3 s): only a walk can bring those back.
     noted_past () {
         [ "$(peer_num quebec papa lag_in)" = 0 ] && [ "$(peer_num quebec papa wanted)" -gt 0 ] \
-            && [ "$(status_num quebec records)" -lt 601 ]
+            && [ "$(status_num quebec records)" -lt 602 ]
     }
     wait_for 300 noted_past
     ok $? "quebec has noted keys from papa, and its cursor is past them ($(peer_num quebec papa wanted) noted)"
@@ -210,8 +215,8 @@ b_anti_entropy () {
     kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
     start_node quebec; qpid=$NODE_PID; ok $? "quebec, killed with its notes in memory, starts again"
     t0=$(ms)
-    wait_for 600 holds quebec 601; ok $? "anti-entropy brings quebec all 601 of oscar's records"
-    diag "quebec holds $(status_num quebec records) of 601 $(($(ms) - t0)) ms after its restart;" \
+    wait_for 600 holds quebec 602; ok $? "anti-entropy brings quebec all 602 of oscar's records"
+    diag "quebec holds $(status_num quebec records) of 602 $(($(ms) - t0)) ms after its restart;" \
         "walks with papa: $(peer_num quebec papa anti_entropy_walks), fetched: $(peer_num quebec papa fetched)"
     [ "$(peer_num quebec papa fetched)" -gt 0 ] && [ "$(peer_num quebec papa anti_entropy_walks)" -gt 0 ]
     ok $? "what it lacked was fetched from papa after a walk"
