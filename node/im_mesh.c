@@ -641,10 +641,11 @@ im_mesh_peers (im_mesh_t *self)
                                  json_integer ((json_int_t)p->store_failed));
         if (o)
             json_object_update_missing_new (
-                o, json_pack ("{s:I, s:I, s:I, s:I}", "wanted", (json_int_t)p->nwants,
-                              "notes_dropped", (json_int_t)p->notes_dropped, "fetched",
-                              (json_int_t)p->fetched, "anti_entropy_walks",
-                              (json_int_t)p->syncs));
+                o,
+                json_pack ("{s:I, s:I, s:I, s:I, s:I}", "wanted", (json_int_t)p->nwants,
+                           "notes_dropped", (json_int_t)p->notes_dropped, "fetched",
+                           (json_int_t)p->fetched, "anti_entropy_walks",
+                           (json_int_t)p->syncs, "keys_only", (json_int_t)p->nlazy));
         if (o)
             mesh_restart_json (p, o);
         if (o)

@@ -24,6 +24,7 @@
 #include "im_msg.h"
 #include "im_record.h"
 #include "im_time.h"
+#include "peerkit.h"
 
 #define EXIT_OUTCOME 1 /* not the outcome asked for, or a protocol surprise */
 #define EXIT_SETUP 2   /* usage, keys, sockets */
@@ -31,14 +32,6 @@
 #define GRACE_MS 500 /* after a refused handshake: anything more? */
 #define SEND_TIMEOUT_MS 5000
 #define MONITOR_ENDPOINT "inproc://fake-peer-monitor"
-
-typedef struct {
-    char name[IM_NAME_MAX + 1];
-    uint8_t pk[crypto_sign_PUBLICKEYBYTES];
-    uint8_t sk[crypto_sign_SECRETKEYBYTES];
-    char curve_public[41];
-    char curve_secret[41];
-} keys_t;
 
 /* What `inject` sends when the target pulls. */
 typedef enum {
@@ -139,64 +132,35 @@ usage (void)
 static void
 keys_make (keys_t *k, const char *name, const char *path)
 {
-    if (!im_name_valid (name))
-        die (EXIT_SETUP, "'%s' is not a node name", name);
-    snprintf (k->name, sizeof k->name, "%s", name);
-    crypto_sign_keypair (k->pk, k->sk);
-    if (zmq_curve_keypair (k->curve_public, k->curve_secret) != 0)
-        die (EXIT_SETUP, "zmq_curve_keypair: %s", zmq_strerror (zmq_errno ()));
-    char sign_hex[2 * crypto_sign_SECRETKEYBYTES + 1];
-    sodium_bin2hex (sign_hex, sizeof sign_hex, k->sk, sizeof k->sk);
-    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        die (EXIT_SETUP, "%s: %s", path, strerror (errno));
-    FILE *f = fdopen (fd, "w");
-    if (!f)
-        die (EXIT_SETUP, "%s: %s", path, strerror (errno));
-    fprintf (f,
-             "#   fake_peer keys (tests only)\n"
-             "name = \"%s\"\n"
-             "sign-secret = \"%s\"\n"
-             "curve-public = \"%s\"\n"
-             "curve-secret = \"%s\"\n",
-             k->name, sign_hex, k->curve_public, k->curve_secret);
-    sodium_memzero (sign_hex, sizeof sign_hex);
-    if (fclose (f) != 0)
-        die (EXIT_SETUP, "%s: %s", path, strerror (errno));
+    char why[256];
+    if (pk_keys_make (k, name, path, why, sizeof why) != 0)
+        die (EXIT_SETUP, "%s", why);
 }
 
 static void
 keys_load (keys_t *k, const char *path)
 {
-    zconfig_t *root = zconfig_load (path);
-    if (!root)
-        die (EXIT_SETUP, "%s: cannot read the keys", path);
-    const char *name = zconfig_get (root, "name", "");
-    const char *sign = zconfig_get (root, "sign-secret", "");
-    const char *pub = zconfig_get (root, "curve-public", "");
-    const char *sec = zconfig_get (root, "curve-secret", "");
-    size_t binlen = 0;
-    if (!im_name_valid (name) || strlen (pub) != 40 || strlen (sec) != 40
-        || sodium_hex2bin (k->sk, sizeof k->sk, sign, strlen (sign), NULL, &binlen, NULL)
-        || binlen != sizeof k->sk)
-        die (EXIT_SETUP, "%s: not a fake_peer keys file", path);
-    snprintf (k->name, sizeof k->name, "%s", name);
-    snprintf (k->curve_public, sizeof k->curve_public, "%s", pub);
-    snprintf (k->curve_secret, sizeof k->curve_secret, "%s", sec);
-    crypto_sign_ed25519_sk_to_pk (k->pk, k->sk);
-    zconfig_destroy (&root);
+    char why[256];
+    if (pk_keys_load (k, path, why, sizeof why) != 0)
+        die (EXIT_SETUP, "%s", why);
 }
 
 static void
 print_card (const keys_t *k)
 {
-    uint8_t curve[32];
-    char node_hex[65], curve_hex[65];
-    if (!zmq_z85_decode (curve, k->curve_public))
+    if (pk_card_print (k) != 0)
         die (EXIT_SETUP, "bad CURVE public key");
-    sodium_bin2hex (node_hex, sizeof node_hex, k->pk, sizeof k->pk);
-    sodium_bin2hex (curve_hex, sizeof curve_hex, curve, sizeof curve);
-    printf ("%s %s %s %s -\n", IM_CARD_TAG, k->name, node_hex, curve_hex);
+}
+
+/* A CURVE DEALER for the server SERVER_HEX, not yet connected. */
+static zsock_t *
+dealer_new (const keys_t *k, const char *server_hex)
+{
+    char why[256];
+    zsock_t *d = pk_dealer_new (k, server_hex, SEND_TIMEOUT_MS, why, sizeof why);
+    if (!d)
+        die (EXIT_SETUP, "%s", why);
+    return d;
 }
 
 /* --- The link to the target -------------------------------------------- */
@@ -214,27 +178,9 @@ typedef struct {
 static void
 link_open (link_t *l, const keys_t *k, const char *endpoint, const char *server_hex)
 {
-    uint8_t server[32];
-    char server_z85[41];
-    size_t binlen = 0;
     memset (l, 0, sizeof *l);
-    if (sodium_hex2bin (server, sizeof server, server_hex, strlen (server_hex), NULL,
-                        &binlen, NULL)
-        || binlen != 32)
-        die (EXIT_SETUP, "the server CURVE key is not 64 hex digits");
-    zmq_z85_encode (server_z85, server, 32);
-    l->dealer = zsock_new (ZMQ_DEALER);
-    if (!l->dealer)
-        die (EXIT_SETUP, "cannot make a socket");
-    zsock_set_curve_serverkey (l->dealer, server_z85);
-    zsock_set_curve_publickey (l->dealer, k->curve_public);
-    zsock_set_curve_secretkey (l->dealer, k->curve_secret);
-    zsock_set_linger (l->dealer, 0);
-    /* No send or receive blocks for ever: a DEALER with no connection left
-     * would wait in zmq_send until one comes, which may be never. */
-    zsock_set_sndtimeo (l->dealer, SEND_TIMEOUT_MS);
+    l->dealer = dealer_new (k, server_hex);
     zsock_set_rcvtimeo (l->dealer, SEND_TIMEOUT_MS);
-    zsock_set_maxmsgsize (l->dealer, IM_MSG_MAX + 64);
     /* One attempt per second at most: a refused key is counted per attempt. */
     zsock_set_reconnect_ivl (l->dealer, 1000);
     if (zmq_socket_monitor (
@@ -306,16 +252,6 @@ link_send (link_t *l, const im_msg_t *m)
              zmq_strerror (zmq_errno ()));
 }
 
-static void
-fill_hello (im_msg_t *m, const keys_t *k, uint64_t session)
-{
-    m->id = IM_MSG_HELLO;
-    m->version = IM_MSG_VERSION;
-    memcpy (m->node, k->pk, IM_NODE_ID_SIZE);
-    m->session = session;
-    snprintf (m->name, sizeof m->name, "%s", k->name);
-}
-
 /* Waits until DEADLINE (zclock_mono) for a message or an event. Returns the
  * message's single frame (the caller destroys it), or NULL after an event or
  * at the deadline. A message of several frames is a surprise. */
@@ -356,7 +292,7 @@ run_handshake (const keys_t *k, const char *endpoint, const char *server_hex,
     link_open (&l, k, endpoint, server_hex);
     uint64_t session;
     randombytes_buf (&session, sizeof session);
-    fill_hello (&msg, k, session | 1);
+    pk_hello (&msg, k, session | 1);
     link_send (&l, &msg);
     char first[320] = "";
     int64_t deadline = zclock_mono () + timeout;
@@ -618,7 +554,7 @@ run_inject (const keys_t *k, const char *endpoint, const char *server_hex,
     uint64_t session;
     randombytes_buf (&session, sizeof session);
     session |= 1;
-    fill_hello (&msg, k, session);
+    pk_hello (&msg, k, session);
     link_send (&l, &msg);
     int hello = 0, answered = 0;
     uint64_t sent_cursor = 0;
@@ -805,7 +741,7 @@ run_rotate (const keys_t *k, const char *endpoint, const char *server_hex,
     link_open (&l, k, endpoint, server_hex);
     uint64_t session;
     randombytes_buf (&session, sizeof session);
-    fill_hello (&msg, k, session | 1);
+    pk_hello (&msg, k, session | 1);
     link_send (&l, &msg);
     int64_t deadline = zclock_mono () + timeout;
     int greeted = 0, acked = 0;
@@ -839,27 +775,11 @@ run_rotate (const keys_t *k, const char *endpoint, const char *server_hex,
 static zsock_t *
 flood_link (const keys_t *k, const char *endpoint, const char *server_hex)
 {
-    uint8_t server[32];
-    char server_z85[41];
-    size_t binlen = 0;
-    if (sodium_hex2bin (server, sizeof server, server_hex, strlen (server_hex), NULL,
-                        &binlen, NULL)
-        || binlen != 32)
-        die (EXIT_SETUP, "the server CURVE key is not 64 hex digits");
-    zmq_z85_encode (server_z85, server, 32);
-    zsock_t *d = zsock_new (ZMQ_DEALER);
-    if (!d)
-        die (EXIT_SETUP, "cannot make a socket");
-    zsock_set_curve_serverkey (d, server_z85);
-    zsock_set_curve_publickey (d, k->curve_public);
-    zsock_set_curve_secretkey (d, k->curve_secret);
-    zsock_set_linger (d, 0);
-    zsock_set_sndtimeo (d, SEND_TIMEOUT_MS);
+    zsock_t *d = dealer_new (k, server_hex);
     zsock_set_rcvtimeo (d, 200);
     zsock_set_rcvhwm (d, 1);
     zsock_set_rcvbuf (d, 4096);
     zsock_set_sndhwm (d, 100000);
-    zsock_set_maxmsgsize (d, IM_MSG_MAX + 64);
     if (zsock_connect (d, "%s", endpoint) != 0)
         die (EXIT_SETUP, "cannot connect to %s", endpoint);
     return d;
@@ -908,7 +828,7 @@ run_pull_flood (const keys_t *k, const char *endpoint, const char *server_hex,
     randombytes_buf (&session, sizeof session);
     for (long long i = 0; i < links; i++) {
         d[i] = flood_link (k, endpoint, server_hex);
-        fill_hello (&msg, k, session | 1);
+        pk_hello (&msg, k, session | 1);
         if (flood_send (d[i], &msg)
             || flood_wait_for (d[i], IM_MSG_HELLO, zclock_mono () + timeout))
             die (EXIT_OUTCOME, "pull-flood: no HELLO came back on link %lld", i + 1);

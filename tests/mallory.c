@@ -18,18 +18,11 @@
 #include "im_config.h"
 #include "im_msg.h"
 #include "im_record.h"
+#include "peerkit.h"
 
 #define EXIT_FAILED 1
 #define EXIT_SETUP 2
 #define SEND_TIMEOUT_MS 2000
-
-typedef struct {
-    char name[IM_NAME_MAX + 1];
-    uint8_t pk[crypto_sign_PUBLICKEYBYTES];
-    uint8_t sk[crypto_sign_SECRETKEYBYTES];
-    char curve_public[41];
-    char curve_secret[41];
-} keys_t;
 
 /* A link to a node: a CURVE DEALER that has said HELLO. */
 typedef struct {
@@ -97,22 +90,9 @@ usage (void)
 static void
 keys_read (keys_t *k, const char *path)
 {
-    zconfig_t *root = zconfig_load (path);
-    if (!root)
-        fail (EXIT_SETUP, "%s: cannot read the keys", path);
-    const char *sign = zconfig_get (root, "sign-secret", "");
-    size_t binlen = 0;
-    snprintf (k->name, sizeof k->name, "%s", zconfig_get (root, "name", ""));
-    snprintf (k->curve_public, sizeof k->curve_public, "%s",
-              zconfig_get (root, "curve-public", ""));
-    snprintf (k->curve_secret, sizeof k->curve_secret, "%s",
-              zconfig_get (root, "curve-secret", ""));
-    if (!*k->name || strlen (k->curve_public) != 40 || strlen (k->curve_secret) != 40
-        || sodium_hex2bin (k->sk, sizeof k->sk, sign, strlen (sign), NULL, &binlen, NULL)
-        || binlen != sizeof k->sk)
-        fail (EXIT_SETUP, "%s: not a keys file of fake_peer's", path);
-    crypto_sign_ed25519_sk_to_pk (k->pk, k->sk);
-    zconfig_destroy (&root);
+    char why[256];
+    if (pk_keys_load (k, path, why, sizeof why) != 0)
+        fail (EXIT_SETUP, "%s", why);
 }
 
 static void
@@ -130,34 +110,18 @@ send_msg (link_t *l, const im_msg_t *m)
 static void
 link_up (link_t *l, const keys_t *k, const char *endpoint, const char *server_hex)
 {
-    uint8_t server[32];
-    char z85[41];
-    size_t binlen = 0;
-    if (sodium_hex2bin (server, sizeof server, server_hex, strlen (server_hex), NULL,
-                        &binlen, NULL)
-        || binlen != 32)
-        fail (EXIT_SETUP, "the %s's CURVE key is not 64 hex digits", l->what);
-    zmq_z85_encode (z85, server, 32);
-    l->dealer = zsock_new (ZMQ_DEALER);
+    char why[256];
+    l->dealer = pk_dealer_new (k, server_hex, SEND_TIMEOUT_MS, why, sizeof why);
     if (!l->dealer)
-        fail (EXIT_SETUP, "cannot make a socket");
-    zsock_set_curve_serverkey (l->dealer, z85);
-    zsock_set_curve_publickey (l->dealer, k->curve_public);
-    zsock_set_curve_secretkey (l->dealer, k->curve_secret);
+        fail (EXIT_SETUP, "the %s: %s", l->what, why);
     zsock_set_linger (l->dealer, 5000); /* what it sent goes before it exits */
-    zsock_set_sndtimeo (l->dealer, SEND_TIMEOUT_MS);
     zsock_set_sndhwm (l->dealer, 100000);
-    zsock_set_maxmsgsize (l->dealer, IM_MSG_MAX + 64);
     if (zsock_connect (l->dealer, "%s", endpoint) != 0)
         fail (EXIT_SETUP, "cannot connect to %s", endpoint);
     randombytes_buf (&l->session, sizeof l->session);
     l->session |= 1;
     memset (&msg, 0, sizeof msg);
-    msg.id = IM_MSG_HELLO;
-    msg.version = IM_MSG_VERSION;
-    memcpy (msg.node, k->pk, IM_NODE_ID_SIZE);
-    msg.session = l->session;
-    snprintf (msg.name, sizeof msg.name, "%s", k->name);
+    pk_hello (&msg, k, l->session);
     send_msg (l, &msg);
 }
 

@@ -200,20 +200,27 @@ b_anti_entropy () {
     # bring oscar's records) quebec's eager peer for oscar: from then on papa
     # is asked for oscar's keys only.
     im oscar publish domain seed2.oscar.example >/dev/null
-    wait_for 300 holds quebec 2; ok $? "papa brings oscar's second record"
+    wait_for 300 holds quebec 2 && wait_for 300 peer_at_least papa quebec keys_only 1
+    ok $? "papa brings oscar's second record, and quebec asks papa for oscar's keys only"
     awk 'BEGIN { for (i = 0; i < 600; i++) printf "domain n%d.oscar.example\n", i }' \
         | im oscar publish - >/dev/null
     # Killed once papa has moved quebec's cursor past what it noted, and
-    # before the notes are due (3 s): only a walk can bring those back.
-    noted_past () {
-        [ "$(peer_num quebec papa lag_in)" = 0 ] && [ "$(peer_num quebec papa wanted)" -gt 0 ] \
-            && [ "$(status_num quebec records)" -lt 602 ]
+    # before the notes are due (3 s): only a walk can bring those back. The
+    # kill comes at once after the look (two CLI calls), since on a busy
+    # machine the look itself may take most of the 3 s.
+    noted=0
+    noted_kill () {
+        pj=$(peer_json quebec papa)
+        noted=$(echo "$pj" | grep -o '"wanted":[0-9]*' | cut -d: -f2)
+        echo "$pj" | grep -q '"lag_in":0,' && [ "${noted:-0}" -gt 0 ] \
+            && [ "$(status_num quebec records)" -lt 602 ] && kill -KILL "$qpid"
     }
-    wait_for 300 noted_past
-    ok $? "quebec has noted keys from papa, and its cursor is past them ($(peer_num quebec papa wanted) noted)"
-    { kill -KILL "$qpid"; wait "$qpid"; } 2>/dev/null
+    wait_for 300 noted_kill; r=$?
+    [ $r -eq 0 ] || kill -KILL "$qpid" 2>/dev/null
+    ok $r "quebec is killed with keys noted from papa in memory, its cursor past them ($noted noted)"
+    wait "$qpid" 2>/dev/null
     kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
-    start_node quebec; qpid=$NODE_PID; ok $? "quebec, killed with its notes in memory, starts again"
+    start_node quebec; qpid=$NODE_PID; ok $? "quebec starts again"
     t0=$(ms)
     wait_for 600 holds quebec 602; ok $? "anti-entropy brings quebec all 602 of oscar's records"
     diag "quebec holds $(status_num quebec records) of 602 $(($(ms) - t0)) ms after its restart;" \
@@ -307,9 +314,14 @@ b_relay_stall () {
     done
     diag "bravo -> alpha -> charlie, while mallory sends 1000 PULLs a second to alpha: $busy ms;" \
         "over quota: $(peer_num alpha mallory 'over quota'); charlie fetched from alpha: $(peer_num charlie alpha fetched)"
+    # Before the quotas, the flood held each record 3.2 s at alpha against
+    # 0.25 s quiet. The bound is the quiet pace of this run, so that a busy
+    # machine slows both alike: 3 times the quiet worst plus 1 s.
     worst=$(echo $busy | tr ' ' '\n' | sort -n | tail -1)
-    [ "$worst" -gt 0 ] && [ "$worst" -le 1000 ]
-    ok $? "each record still crosses alpha within 1 s (worst $worst ms)"
+    qworst=$(echo $quiet | tr ' ' '\n' | sort -n | tail -1)
+    bound=$((3 * qworst + 1000))
+    [ "$worst" -gt 0 ] && [ "$worst" -le "$bound" ]
+    ok $? "each record still crosses alpha within 3 times the quiet pace and 1 s (worst $worst ms, bound $bound ms)"
     kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null
     for p in $bpid $apid $cpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
