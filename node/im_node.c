@@ -289,7 +289,9 @@ handle_peers (node_t *self, json_t *body, char *err, size_t errsz)
     json_t *peers = im_mesh_peers (self->mesh);
     if (!peers)
         snprintf (err, errsz, "out of memory");
-    return peers ? json_pack ("{s:o}", "peers", peers) : NULL;
+    return peers ? json_pack ("{s:o, s:o}", "peers", peers, "refused_keys",
+                              im_mesh_refused_keys (self->mesh))
+                 : NULL;
 }
 
 /* One handler a command of the control protocol (proto/im_ctl.h). */

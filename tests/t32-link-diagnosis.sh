@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
+# t32-link-diagnosis.sh -- why a link is down (issue 12, item 5): a peer that
+# has not added us, a port where nothing listens; the refusing side shows the
+# key and address it refused; intelmeshd --log FILE; and everyday points of
+# item 7: intelmesh stop, "did you mean", origins by peer name.
+. "$(dirname "$0")/lib.sh"
+
+card_field () { im "$1" id | awk -v f="$2" '{ print $f }'; }
+# peer_json NODE PEER: PEER's object in NODE's `peer list --json`.
+peer_json () {
+    im "$1" peer list --json | sed 's/},{"name"/}\n{"name"/g' | grep "\"name\":\"$2\""
+}
+# cause_is NODE PEER TEXT: NODE shows PEER down, for the cause TEXT.
+cause_is () { peer_json "$1" "$2" | grep -q "\"down_cause\":\"$3"; }
+
+block refused_by_them 'a partner that has not added us: "handshake refused by them"'
+b_refused_by_them () {
+    new_node alpha && new_node bravo; ok $? "two nodes are initialised"
+    start_node alpha && start_node bravo; ok $? "they start"
+    im alpha peer add "$(im bravo id)" >/dev/null; ok $? "alpha adds bravo; bravo does not add alpha"
+    wait_for 150 cause_is alpha bravo "handshake refused by them"
+    ok $? "alpha's peer list --json says: handshake refused by them"
+    peer_json alpha bravo >"$T/out"
+    grep -q '"down_since":"20[0-9-]*T[0-9:]*Z"' "$T/out"; ok $? "with when that happened"
+    grep -q '"next_try":"20[0-9-]*T[0-9:]*Z"' "$T/out"; ok $? "and when the next try is"
+    im alpha peer list >"$T/out"
+    grep -q "cause         handshake refused by them (our key is not on their list), at 20" "$T/out"
+    ok $? "the text says it, with the time"
+    grep -q "next try      20" "$T/out"; ok $? "and the next try"
+}
+
+block refused_keys 'the refusing side shows the key and address it refused' refused_by_them
+b_refused_keys () {
+    node_up alpha && node_up bravo
+    alpha_curve=$(card_field alpha 4)
+    wait_for 100 sh -c "'$INTELMESH' -d '$T/bravo' status --json | grep -q '\"key\":\"$alpha_curve\",\"address\":\"127.0.0.1\"'"
+    ok $? "bravo's status --json lists alpha's refused key, from 127.0.0.1"
+    im bravo status --json | grep -o '"refused_keys":\[[^]]*\]' >"$T/out"
+    grep -q '"count":[1-9]' "$T/out"; ok $? "with a count"
+    im bravo peer list >"$T/out"
+    grep -q "key $alpha_curve from 127.0.0.1, [0-9]* times" "$T/out"
+    ok $? "bravo's peer list shows it too"
+    grep -q "handshake from 127.0.0.1 refused: CURVE key $alpha_curve (Z85 " "$T/bravo.log"
+    ok $? "bravo's log names the whole key and the address"
+    # A flood of handshakes (alpha redials every few seconds) is logged once a
+    # minute a key: a few seconds more add no line.
+    n1=$(grep -c "CURVE key $alpha_curve" "$T/bravo.log")
+    c1=$(im bravo status --json | grep -o '"count":[0-9]*' | head -1 | cut -d: -f2)
+    wait_for 300 sh -c "[ \$('$INTELMESH' -d '$T/bravo' status --json | grep -o '\"count\":[0-9]*' | head -1 | cut -d: -f2) -gt $c1 ]"
+    ok $? "bravo refuses alpha again"
+    n2=$(grep -c "CURVE key $alpha_curve" "$T/bravo.log")
+    [ "$n1" -eq 1 ] && [ "$n2" -eq 1 ]; ok $? "and logs it once ($n1, then $n2 lines)"
+}
+
+block tcp_refused 'a port where nothing listens: "connection refused"' refused_by_them
+b_tcp_refused () {
+    node_up alpha
+    new_node charlie; ok $? "a third node is initialised, never started"
+    im alpha peer add "$(im charlie id)" >/dev/null; ok $? "alpha adds it"
+    wait_for 150 cause_is alpha charlie "connection refused"
+    ok $? "alpha says: connection refused"
+    peer_json alpha charlie | grep -q '"next_try":"20'; ok $? "with the next try"
+    im alpha peer list | grep -q "cause         connection refused, at 20"
+    ok $? "in the text as well"
+}
+
+run_blocks "$@"
