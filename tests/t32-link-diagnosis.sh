@@ -65,4 +65,45 @@ b_tcp_refused () {
     ok $? "in the text as well"
 }
 
+block log_file 'intelmeshd --log FILE: lines go there, the file is opened again on SIGHUP'
+b_log_file () {
+    new_node delta; ok $? "a node is initialised"
+    (umask 022; exec "$INTELMESHD" -d "$T/delta" --foreground --log "$T/delta-file.log" \
+        2>>"$T/delta.log") &
+    pid=$!; PIDS="$PIDS $pid"
+    wait_for 300 node_answers delta "$pid"; ok $? "it starts with --log FILE"
+    grep -q "node delta (.*) started" "$T/delta-file.log"; ok $? "its start is logged in FILE"
+    [ "$(stat -c %a "$T/delta-file.log")" = 640 ]; ok $? "FILE is mode 0640"
+    ! grep -q "started" "$T/delta.log"; ok $? "and nothing goes to standard error"
+    mv "$T/delta-file.log" "$T/delta-file.log.1"
+    kill -HUP "$pid"
+    wait_for 100 grep -q "configuration reloaded" "$T/delta-file.log"
+    ok $? "after SIGHUP (logrotate moved it), lines go to a new FILE"
+    mv "$T/delta-file.log" "$T/delta-file.log.2"
+    im delta reload >/dev/null; ok $? "intelmesh reload"
+    wait_for 100 grep -q "configuration reloaded" "$T/delta-file.log"
+    ok $? "opens FILE again too"
+    stop_node "$pid"; ok $? "it stops cleanly"
+    grep -q "stopping" "$T/delta-file.log"; ok $? "and says so in FILE"
+    "$INTELMESHD" -d "$T/delta" --foreground --log "$T/no/such/dir/x.log" 2>"$T/err"
+    [ $? -eq 1 ] && grep -q "cannot open the log file $T/no/such/dir/x.log: No such file" "$T/err"
+    ok $? "a log file that cannot be opened stops the start, saying why"
+}
+
+block log_default 'detached, without syslog: the log goes to DIR/intelmeshd.log' log_file
+b_log_default () {
+    if [ -e /dev/log ]; then
+        ok 0 "# SKIP this host has syslog (/dev/log)"
+        return
+    fi
+    "$INTELMESHD" -d "$T/delta"; ok $? "a detached daemon starts"
+    pid=$(cat "$T/delta/intelmeshd.pid"); PIDS="$PIDS $pid"
+    wait_for 100 grep -q "node delta (.*) started" "$T/delta/intelmeshd.log"
+    ok $? "its log goes to DIR/intelmeshd.log"
+    grep -q "syslog is not available (no /dev/log): logging to $T/delta/intelmeshd.log" \
+        "$T/delta/intelmeshd.log"
+    ok $? "which says why"
+    kill -TERM "$pid"; wait_gone "$pid" 100; ok $? "it stops"
+}
+
 run_blocks "$@"
