@@ -106,4 +106,49 @@ b_log_default () {
     kill -TERM "$pid"; wait_gone "$pid" 100; ok $? "it stops"
 }
 
+block stop 'intelmesh stop stops the daemon cleanly and waits; bounded'
+b_stop () {
+    node_up echo; pid=$NODE_PID
+    im echo stop >"$T/out" 2>&1; rc=$?
+    [ $rc -eq 0 ]; ok $? "intelmesh stop exits 0 ($rc)"
+    grep -q "intelmeshd (pid $pid) stopped" "$T/out"; ok $? "saying the daemon stopped"
+    ! kill -0 "$pid" 2>/dev/null; ok $? "the daemon is gone when it returns"
+    wait "$pid"; ok $? "it exited with status 0 (a clean stop)"
+    [ ! -e "$T/echo/control.sock" ] && [ ! -e "$T/echo/intelmeshd.pid" ]
+    ok $? "its control socket and pid file are gone"
+    im echo stop >"$T/out" 2>&1; ok $? "stop with no daemon running exits 0"
+    grep -q "intelmeshd is not running" "$T/out"; ok $? "and says so"
+    # A daemon that cannot stop (stopped by SIGSTOP): bounded, non-zero.
+    start_node echo; pid=$NODE_PID
+    kill -STOP "$pid"
+    im echo stop --timeout 1 >"$T/out" 2>&1; rc=$?
+    kill -CONT "$pid"
+    [ $rc -eq 1 ]; ok $? "a daemon that does not stop in time: exit 1 ($rc)"
+    grep -q "intelmesh: stop: intelmeshd (pid $pid) did not stop within 1 s" "$T/out"
+    ok $? "with a message"
+    wait_gone "$pid" 100; ok $? "(the SIGTERM it got stops it once it runs again)"
+    im echo stop --timeout 0 >/dev/null 2>&1; [ $? -eq 2 ]; ok $? "--timeout 0 is a usage error"
+}
+
+block did_you_mean 'a mistyped subcommand gets "did you mean"'
+b_did_you_mean () {
+    while IFS='|' read -r typed want; do
+        "$INTELMESH" -d "$T/none" $typed >/dev/null 2>"$T/err"; rc=$?
+        [ $rc -eq 2 ] && grep -q "did you mean '$want'?" "$T/err"
+        ok $? "'$typed' exits 2 and suggests '$want'"
+    done <<'LIST'
+stauts|status
+pubish|publish
+lokup|lookup
+relaod|reload
+peer lsit|list
+peer remvoe|remove
+policy shwo|show
+LIST
+    "$INTELMESH" frobnicate 2>"$T/err"; [ $? -eq 2 ] && ! grep -q "did you mean" "$T/err"
+    ok $? "nothing is suggested for a word close to no command"
+    "$INTELMESH" st 2>"$T/err"; ! grep -q "did you mean" "$T/err"
+    ok $? "nor for a prefix of two commands (status, stop)"
+}
+
 run_blocks "$@"
