@@ -151,4 +151,26 @@ LIST
     ok $? "nor for a prefix of two commands (status, stop)"
 }
 
+block origins 'origins by peer name in lookup, list and explain; hex in --json'
+b_origins () {
+    new_node foxtrot && new_node golf; ok $? "two nodes are initialised"
+    im foxtrot peer add "$(im golf id)" >/dev/null && im golf peer add "$(im foxtrot id)" >/dev/null
+    ok $? "they add each other"
+    start_node foxtrot && start_node golf; ok $? "and start"
+    golf_node=$(card_field golf 3)
+    im golf publish --tlp green domain golf.example >/dev/null
+    own=$(im foxtrot publish --tlp green domain foxtrot.example)
+    wait_for 150 sh -c "'$INTELMESH' -d '$T/foxtrot' lookup golf.example"
+    ok $? "golf's indicator reaches foxtrot"
+    im foxtrot lookup golf.example | grep -q "  origin golf  id "
+    ok $? "lookup names its origin by the peer's name"
+    im foxtrot lookup foxtrot.example | grep -q "  origin foxtrot (this node)  id "
+    ok $? "and its own as this node"
+    im foxtrot list | grep "golf.example" | grep -q "  origin golf  id "; ok $? "list too"
+    im foxtrot lookup --json golf.example | grep -q "\"origin\":\"$golf_node\""
+    ok $? "--json keeps the node id"
+    im foxtrot explain "$own" golf >"$T/out"
+    grep -q "^origin foxtrot (this node)$" "$T/out"; ok $? "explain names the origin"
+}
+
 run_blocks "$@"
