@@ -65,6 +65,33 @@ b_tcp_refused () {
     ok $? "in the text as well"
 }
 
+block no_answer 'TCP connects, no handshake completes: "no answer"' refused_by_them
+b_no_answer () {
+    if [ -z "${PYTHON3:-}" ] || ! "$PYTHON3" -c 'import socket' 2>/dev/null; then
+        ok 0 "# SKIP no python3 for a silent listener"
+        return
+    fi
+    node_up alpha
+    port=$(free_port)
+    # A listener that accepts and never says a word (at most 120 s).
+    bounded 120 "$PYTHON3" -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); held = []
+end = time.time() + 110
+while time.time() < end:
+    s.settimeout(1)
+    try: held.append(s.accept()[0])
+    except OSError: pass
+' "$port" &
+    silent=$!; PIDS="$PIDS $silent"
+    new_node india; ok $? "a fourth node is initialised, never started"
+    im alpha peer add --endpoint "tcp://127.0.0.1:$port" "$(im india id)" >/dev/null
+    ok $? "alpha adds it, at a port where something silent listens"
+    wait_for 200 cause_is alpha india "no answer"; ok $? "alpha says: no answer"
+    kill "$silent" 2>/dev/null
+}
+
 block log_file 'intelmeshd --log FILE: lines go there, the file is opened again on SIGHUP'
 b_log_file () {
     new_node delta; ok $? "a node is initialised"
@@ -112,8 +139,13 @@ b_stop () {
     im echo stop >"$T/out" 2>&1; rc=$?
     [ $rc -eq 0 ]; ok $? "intelmesh stop exits 0 ($rc)"
     grep -q "intelmeshd (pid $pid) stopped" "$T/out"; ok $? "saying the daemon stopped"
-    ! kill -0 "$pid" 2>/dev/null; ok $? "the daemon is gone when it returns"
-    wait "$pid"; ok $? "it exited with status 0 (a clean stop)"
+    if kill -0 "$pid" 2>/dev/null; then
+        ok 1 "the daemon is gone when it returns"
+        stop_node "$pid"; ok 1 "it exited with status 0 (a clean stop)"
+    else
+        ok 0 "the daemon is gone when it returns"
+        wait "$pid"; ok $? "it exited with status 0 (a clean stop)"
+    fi
     [ ! -e "$T/echo/control.sock" ] && [ ! -e "$T/echo/intelmeshd.pid" ]
     ok $? "its control socket and pid file are gone"
     im echo stop >"$T/out" 2>&1; ok $? "stop with no daemon running exits 0"
@@ -127,6 +159,7 @@ b_stop () {
     grep -q "intelmesh: stop: intelmeshd (pid $pid) did not stop within 1 s" "$T/out"
     ok $? "with a message"
     wait_gone "$pid" 100; ok $? "(the SIGTERM it got stops it once it runs again)"
+    kill -TERM "$pid" 2>/dev/null
     im echo stop --timeout 0 >/dev/null 2>&1; [ $? -eq 2 ]; ok $? "--timeout 0 is a usage error"
 }
 
