@@ -299,6 +299,7 @@ static void
 tick_peer (im_mesh_t *self, peer_t *p, int64_t now)
 {
     im_msg_t *msg = self->msg;
+    link_tick (self, p, now);
     tick_link (self, p, now);
     if (now - p->last_ping >= PING_MS) {
         msg->id = IM_MSG_PING;
@@ -648,6 +649,8 @@ im_mesh_peers (im_mesh_t *self)
                            (json_int_t)p->syncs, "keys_only", (json_int_t)p->nlazy));
         if (o)
             mesh_restart_json (p, o);
+        if (o)
+            link_json (self, p, o);
         if (o)
             json_array_append_new (list, o);
     }

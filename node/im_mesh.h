@@ -71,6 +71,10 @@ const uint8_t *im_mesh_peer_node (im_mesh_t *self, const char *name);
 /* The peers as JSON: state, last contact, lag each way, counts, refusals. */
 json_t *im_mesh_peers (im_mesh_t *self);
 
+/* The latest keys our ZAP handler refused (at most 16): [{"key" (hex),
+ * "address", "count", "first", "last"}], newest first. */
+json_t *im_mesh_refused_keys (im_mesh_t *self);
+
 /* Refusals by reason, summed over all peers (and handshakes refused). */
 json_t *im_mesh_refusals (im_mesh_t *self);
 

@@ -179,7 +179,37 @@ struct _im_peer_t {
     /* Counts. */
     uint64_t sent, received, known;
     uint64_t refused[REFUSE_COUNT];
+    /* Why its link is down, from our dealer's socket monitor (im_link.c). */
+    zsock_t *monitor;    /* PAIR getting the dealer's events, or NULL */
+    int cause;           /* LINK_CAUSE_* last seen */
+    int64_t cause_at;    /* when (wall clock seconds; 0: never) */
+    int64_t retry_at;    /* libzmq dials again then (monotonic ms; 0: unknown) */
+    int64_t tcp_at;      /* TCP up then, handshake not done (monotonic ms; 0: none) */
+    int tcp_since_retry; /* a TCP connection was made since libzmq's last retry */
 };
+
+/* Why a link is down (im_link.c; shown by PEERS). */
+enum {
+    LINK_CAUSE_NONE,
+    LINK_CAUSE_TCP_REFUSED, /* nothing listens at its endpoint */
+    LINK_CAUSE_NO_ANSWER,   /* TCP connects, no handshake completes */
+    LINK_CAUSE_THEY_REFUSE, /* its ZAP handler refused our key */
+    LINK_CAUSE_WE_REFUSE,   /* our ZAP handler refused a key from its host */
+    LINK_CAUSE_LOST,        /* a working connection closed */
+    LINK_CAUSE_COUNT
+};
+#define LINK_NO_ANSWER_MS 5000 /* TCP up this long with no handshake: no answer */
+#define ZAP_REFUSED_MAX 16     /* refused handshakes remembered, by key */
+#define ZAP_LOG_PER_MIN 10     /* refusals logged a minute, one per key at most */
+
+/* A key our ZAP handler refused: from where, how often, when. */
+typedef struct {
+    uint8_t key[32];
+    char address[64];
+    uint64_t count;
+    int64_t first, last; /* wall clock seconds */
+    int64_t logged;      /* last logged (monotonic ms; 0: never) */
+} zap_refused_t;
 
 struct _im_mesh_t {
     im_identity_t *identity;
@@ -197,6 +227,11 @@ struct _im_mesh_t {
     char name[IM_NAME_MAX + 1];
     zlistx_t *peers; /* peer_t */
     uint64_t handshakes_refused;
+    zap_refused_t zap_refused[ZAP_REFUSED_MAX]; /* the latest (im_link.c) */
+    size_t nzap_refused;
+    int64_t zap_log_at;       /* the minute of the log's rate limit began then */
+    uint64_t zap_logged;      /* refusals logged in that minute */
+    uint64_t zap_unlogged;    /* ... and not logged */
     uint64_t removed_refused; /* refusals of peers since removed */
     int64_t relay_at;         /* when to serve parked pulls again (0: no) */
     int64_t next_bind;        /* when to try binding the peer socket again */
@@ -276,6 +311,18 @@ void mesh_fill_hello (im_mesh_t *self, im_msg_t *msg);
 
 /* --- im_zap.c ------------------------------------------------------------ */
 void mesh_handle_zap (im_mesh_t *self);
+
+/* --- im_link.c: why a link is down ---------------------------------------- */
+/* Watches P's new dealer with a socket monitor; stops before it goes. */
+void link_monitor_start (peer_t *p);
+void link_monitor_stop (peer_t *p);
+/* Reads the events of P's dealer (a bounded number a tick). */
+void link_tick (im_mesh_t *self, peer_t *p, int64_t now);
+/* Adds to O, P's PEERS entry, why it is down, since when, the next try. */
+void link_json (im_mesh_t *self, peer_t *p, json_t *o);
+/* Our ZAP handler refused KEY (32 bytes) from ADDRESS: remembered, logged
+ * (once a minute a key, ZAP_LOG_PER_MIN a minute in all). */
+void mesh_zap_refused (im_mesh_t *self, const uint8_t *key, const char *address);
 
 /* --- im_gossip.c --------------------------------------------------------- */
 void mesh_record_key (const im_record_t *rec, uint8_t key[IM_MSG_HAVE_KEY]);

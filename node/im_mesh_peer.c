@@ -43,6 +43,7 @@ peer_destroy (void **item)
     peer_t *p = *item;
     if (!p)
         return;
+    link_monitor_stop (p);
     zsock_destroy (&p->dealer);
     zframe_destroy (&p->inbound);
     peer_drop_parked (p);
@@ -280,8 +281,10 @@ peer_dial (im_mesh_t *self, peer_t *p)
     zsock_set_reconnect_ivl_max (p->dealer, 5000);
     zsock_set_heartbeat_ivl (p->dealer, PING_MS);
     zsock_set_heartbeat_timeout (p->dealer, DOWN_MS);
+    link_monitor_start (p);
     if (zsock_connect (p->dealer, "%s", p->endpoint) != 0) {
         zsys_warning ("mesh: cannot dial %s at %s", p->card.name, p->endpoint);
+        link_monitor_stop (p);
         zsock_destroy (&p->dealer);
         return -1;
     }
@@ -300,6 +303,7 @@ peer_redial (im_mesh_t *self, peer_t *p)
         if (!peer_is (p, IM_REGION_SERVE, IM_SERVE_IDLE) && p->parked_sock == p->dealer)
             peer_drop_parked (p);
         zpoller_remove (self->poller, p->dealer);
+        link_monitor_stop (p);
         zsock_destroy (&p->dealer);
     }
     peer_event (p, IM_EV_LINK_LOST);

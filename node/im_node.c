@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "im_log.h"
 #include "im_node_int.h"
 
 /* --- Start and stop ---------------------------------------------------- */
@@ -245,6 +246,7 @@ handle_reload (node_t *self, json_t *body, char *err, size_t errsz)
     char why[512];
     json_t *reply = NULL;
     im_warninglists_t *warnings = NULL;
+    im_log_reopen (); /* logrotate moved it, perhaps */
     if (im_config_load (self->dir, cfg, why, sizeof why)
         || load_warnings (self, cfg, &warnings, why, sizeof why)) {
         snprintf (err, errsz, "reload refused, the running configuration is kept: %s",
@@ -289,7 +291,9 @@ handle_peers (node_t *self, json_t *body, char *err, size_t errsz)
     json_t *peers = im_mesh_peers (self->mesh);
     if (!peers)
         snprintf (err, errsz, "out of memory");
-    return peers ? json_pack ("{s:o}", "peers", peers) : NULL;
+    return peers ? json_pack ("{s:o, s:o}", "peers", peers, "refused_keys",
+                              im_mesh_refused_keys (self->mesh))
+                 : NULL;
 }
 
 /* One handler a command of the control protocol (proto/im_ctl.h). */

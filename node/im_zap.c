@@ -31,12 +31,9 @@ mesh_handle_zap (im_mesh_t *self)
         p = peer_by_curve (self, zframe_data (key));
     if (!p) {
         self->handshakes_refused++;
-        char hex[65] = "?";
-        if (key && zframe_size (key) == 32)
-            sodium_bin2hex (hex, sizeof hex, zframe_data (key), 32);
-        zsys_warning ("mesh: handshake from %s refused: CURVE key %.16s... is not on the "
-                      "trust list",
-                      address ? address : "?", hex);
+        uint8_t none[32] = { 0 };
+        mesh_zap_refused (self, key && zframe_size (key) == 32 ? zframe_data (key) : none,
+                          address && *address ? address : "?");
     }
     zmsg_t *reply = zmsg_new ();
     zmsg_addstr (reply, "1.0");

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "im_config.h"
+#include "im_log.h"
 #include "im_node.h"
 
 static volatile sig_atomic_t reload_asked = 0;
@@ -35,7 +36,7 @@ static void
 usage (FILE *out)
 {
     fprintf (out,
-             "Usage: intelmeshd [-d DIR] [--foreground] [--syslog]\n"
+             "Usage: intelmeshd [-d DIR] [--foreground] [--syslog] [--log FILE]\n"
              "Runs an intelmesh node on the data directory DIR (else $INTELMESH_DIR,\n"
              "else /var/lib/intelmesh as root, ~/.local/share/intelmesh otherwise).\n"
              "\n"
@@ -43,6 +44,7 @@ usage (FILE *out)
              "  -f, --foreground   stay in the foreground and log to standard error\n"
              "                     (to the journal, through syslog, under systemd)\n"
              "  -s, --syslog       log to syslog (the default when detached)\n"
+             "  -l, --log FILE     log to FILE (appended to; opened again on SIGHUP)\n"
              "  -h, --help         show this help\n"
              "  -V, --version      show the version\n");
 }
@@ -109,21 +111,52 @@ detach (void)
     return fds[1];
 }
 
+/* --log FILE; or, where syslog is wanted and there is none (no /dev/log),
+ * standard error in the foreground and DIR/intelmeshd.log detached: the log
+ * is never lost. */
+static void
+set_log_file (const char *dir, const char *log_opt, int foreground, int to_syslog)
+{
+    char err[1024], path[PATH_MAX + 32];
+    if (log_opt) {
+        if (im_log_open (log_opt, err, sizeof err) != 0)
+            zsys_error ("%s", err); /* it opened a moment ago: to syslog */
+        return;
+    }
+    if (!to_syslog || access ("/dev/log", F_OK) == 0)
+        return;
+    if (foreground) {
+        zsys_set_logsystem (false);
+        zsys_set_logstream (stderr);
+        zsys_warning ("syslog is not available (no /dev/log): logging to standard error");
+        return;
+    }
+    if (im_dir_path (dir, IM_LOG_FILE, path, sizeof path) != 0
+        || im_log_open (path, err, sizeof err) != 0)
+        return; /* nothing better is left */
+    zsys_warning ("syslog is not available (no /dev/log): logging to %s", path);
+}
+
 int
 main (int argc, char *argv[])
 {
     static const struct option options[] = {
-        { "dir", required_argument, NULL, 'd' }, { "foreground", no_argument, NULL, 'f' },
-        { "syslog", no_argument, NULL, 's' },    { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },   { NULL, 0, NULL, 0 },
+        { "dir", required_argument, NULL, 'd' },
+        { "foreground", no_argument, NULL, 'f' },
+        { "syslog", no_argument, NULL, 's' },
+        { "help", no_argument, NULL, 'h' },
+        { "log", required_argument, NULL, 'l' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
     };
-    const char *dir_opt = NULL;
+    const char *dir_opt = NULL, *log_opt = NULL;
     int foreground = 0, use_syslog = 0, c;
-    while ((c = getopt_long (argc, argv, "d:fshV", options, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "d:fshVl:", options, NULL)) != -1) {
         switch (c) {
         case 'd': dir_opt = optarg; break;
         case 'f': foreground = 1; break;
         case 's': use_syslog = 1; break;
+        case 'l': log_opt = optarg; break;
         case 'h': usage (stdout); return 0;
         case 'V': printf ("intelmeshd %s\n", PACKAGE_VERSION); return 0;
         default: usage (stderr); return 2;
@@ -153,6 +186,11 @@ main (int argc, char *argv[])
         fprintf (stderr, "intelmeshd: libsodium failed to initialise\n");
         return 1;
     }
+    /* A log file that cannot be opened is said here, before detaching. */
+    if (log_opt && im_log_open (log_opt, err, sizeof err) != 0) {
+        fprintf (stderr, "intelmeshd: %s\n", err);
+        return 1;
+    }
     int ready_fd = foreground ? -1 : detach ();
 
     /* The lock is taken after the fork: record locks are not inherited. */
@@ -176,6 +214,7 @@ main (int argc, char *argv[])
     int to_syslog = use_syslog || cfg.syslog || !foreground || under_systemd;
     zsys_set_logsystem (to_syslog);
     zsys_set_logstream (to_syslog ? NULL : stderr);
+    set_log_file (dir, log_opt, foreground, to_syslog);
 
     zactor_t *node = zactor_new (im_node_actor, dir);
     char *reply = NULL;

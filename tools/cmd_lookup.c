@@ -48,14 +48,15 @@ print_record (json_t *r, const char *queried)
     for (i = 0; tlp && tlp[i] && i < sizeof upper - 1; i++)
         upper[i] = (char)(tlp[i] >= 'a' && tlp[i] <= 'z' ? tlp[i] - 32 : tlp[i]);
     upper[i] = 0;
-    char safe[CLI_SAFE_MAX];
+    char safe[CLI_SAFE_MAX], name[IM_NAME_MAX + 16];
     printf ("%s %s", json_string_value (json_object_get (r, "type")),
             cli_safe (value, safe, sizeof safe));
     if (queried && value && strcmp (queried, value) != 0)
         printf (" (contains %s)", cli_safe (queried, safe, sizeof safe));
-    printf ("  TLP:%s  confidence %lld  origin %.16s  id %s  v%lld", upper,
+    printf ("  TLP:%s  confidence %lld  origin %s  id %s  v%lld", upper,
             (long long)json_integer_value (json_object_get (r, "confidence")),
-            origin ? origin : "?", json_string_value (json_object_get (r, "id")),
+            cli_origin_name (origin, name, sizeof name),
+            json_string_value (json_object_get (r, "id")),
             (long long)json_integer_value (json_object_get (r, "version")));
     if (strcmp (json_string_value (json_object_get (r, "op")), "revoke") == 0)
         printf ("  REVOKED");
@@ -122,6 +123,7 @@ cmd_lookup (im_cli_t *cli, int argc, char **argv)
     int rc = cli_options (cli, argc, argv, &spec, &l, &json);
     if (rc != CLI_GO_ON)
         return rc;
+    cli_origin_names (cli);
     json_t *body = json_pack ("{s:s, s:s}", "value", l.norm, "type", im_type_name (l.t));
     json_t *reply = cli_request (cli, IM_CTL_LOOKUP, body);
     json_decref (body);
@@ -202,6 +204,7 @@ cmd_list (im_cli_t *cli, int argc, char **argv)
     int rc = cli_options (cli, argc, argv, &spec, &o, &l.json);
     if (rc != CLI_GO_ON)
         return rc;
+    cli_origin_names (cli);
     im_client_t *client = cli_connect (cli);
     if (!client)
         return EXIT_FAIL;

@@ -132,6 +132,42 @@ peer_remove (im_cli_t *cli, int argc, char **argv)
     return cli_tell_daemon (cli);
 }
 
+/* Why a peer is down, since when, and when it is tried next. */
+static void
+print_down_cause (json_t *p)
+{
+    const char *cause = json_string_value (json_object_get (p, "down_cause"));
+    const char *since = json_string_value (json_object_get (p, "down_since"));
+    const char *next = json_string_value (json_object_get (p, "next_try"));
+    const char *key = json_string_value (json_object_get (p, "refused_key"));
+    if (json_is_true (json_object_get (p, "connected")))
+        return;
+    if (cause)
+        printf ("  cause         %s, at %s\n", cause, since ? since : "?");
+    if (key)
+        printf ("                (it came with key %s)\n", key);
+    if (next)
+        printf ("  next try      %s\n", next);
+}
+
+/* Handshakes our node refused lately: a partner whose key is not on our
+ * list. */
+static void
+print_refused_keys (json_t *keys)
+{
+    if (json_array_size (keys) == 0)
+        return;
+    printf ("handshakes refused (key not on the trust list), newest first\n");
+    for (size_t i = 0; i < json_array_size (keys); i++) {
+        json_t *k = json_array_get (keys, i);
+        printf ("  key %s from %s, %lld times, last at %s\n",
+                json_string_value (json_object_get (k, "key")),
+                json_string_value (json_object_get (k, "address")),
+                (long long)json_integer_value (json_object_get (k, "count")),
+                json_string_value (json_object_get (k, "last")));
+    }
+}
+
 static void
 print_peer (json_t *p)
 {
@@ -142,6 +178,7 @@ print_peer (json_t *p)
     printf ("  endpoint      %s\n", endpoint && *endpoint ? endpoint : "(it dials in)");
     printf ("  state         %s\n",
             json_is_true (json_object_get (p, "connected")) ? "connected" : "down");
+    print_down_cause (p);
     printf ("  last contact  %s\n", contact ? contact : "never");
     const char *restarted = json_string_value (json_object_get (p, "store_restarted"));
     if (restarted)
@@ -199,6 +236,8 @@ peer_list (im_cli_t *cli, int argc, char **argv)
     else
         for (size_t i = 0; i < json_array_size (peers); i++)
             print_peer (json_array_get (peers, i));
+    if (!json)
+        print_refused_keys (json_object_get (reply, "refused_keys"));
     json_decref (reply);
     return 0;
 }

@@ -303,6 +303,17 @@ explain_check (void *ctx, int argc, char **argv)
     return 0;
 }
 
+/* The origin of the indicator explained, by name. */
+static void
+print_explain_origin (im_cli_t *cli, json_t *reply)
+{
+    char name[IM_NAME_MAX + 16];
+    cli_origin_names (cli);
+    printf ("origin %s\n",
+            cli_origin_name (json_string_value (json_object_get (reply, "origin")), name,
+                             sizeof name));
+}
+
 int
 cmd_explain (im_cli_t *cli, int argc, char **argv)
 {
@@ -347,6 +358,7 @@ cmd_explain (im_cli_t *cli, int argc, char **argv)
         char safe[CLI_SAFE_MAX];
         printf ("%s\n", cli_safe (json_string_value (json_object_get (reply, "why")),
                                   safe, sizeof safe));
+        print_explain_origin (cli, reply);
         json_int_t hops = json_integer_value (json_object_get (reply, "hops"));
         const char *from = json_string_value (json_object_get (reply, "from"));
         if (hops > 0 && from && *from)

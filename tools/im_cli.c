@@ -10,10 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <czmq.h>
 
 #include "im_cli.h"
 #include "im_config.h"
 #include "im_ctl.h"
+#include "im_identity.h"
 #include "im_util.h"
 
 void
@@ -297,5 +301,54 @@ cli_safe (const char *s, char *buf, size_t bufsz)
         i += len;
     }
     buf[o] = 0;
+    return buf;
+}
+
+/* --- Origins by name ------------------------------------------------------ */
+
+static im_config_t *origin_cfg; /* the trust list, read once */
+static char origin_own[IM_NODE_HEX_SIZE];
+
+void
+cli_origin_names (im_cli_t *cli)
+{
+    char err[1024], path[PATH_MAX + 32];
+    if (origin_cfg)
+        return;
+    origin_cfg = malloc (sizeof *origin_cfg);
+    if (origin_cfg && im_config_load (cli->dir, origin_cfg, err, sizeof err) != 0) {
+        free (origin_cfg);
+        origin_cfg = NULL;
+        return;
+    }
+    /* The node id from the public keys: nothing secret is read. */
+    zconfig_t *pub = im_dir_path (cli->dir, IM_PUBLIC_FILE, path, sizeof path) == 0
+                         ? zconfig_load (path)
+                         : NULL;
+    const char *node = pub ? zconfig_get (pub, "sign-public", NULL) : NULL;
+    if (node && strlen (node) == IM_NODE_HEX_SIZE - 1)
+        snprintf (origin_own, sizeof origin_own, "%s", node);
+    zconfig_destroy (&pub);
+}
+
+const char *
+cli_origin_name (const char *hex, char *buf, size_t bufsz)
+{
+    uint8_t node[IM_NODE_ID_SIZE];
+    if (!hex) {
+        snprintf (buf, bufsz, "?");
+        return buf;
+    }
+    if (origin_cfg && *origin_own && strcasecmp (hex, origin_own) == 0) {
+        snprintf (buf, bufsz, "%s (this node)", origin_cfg->name);
+        return buf;
+    }
+    for (size_t i = 0; origin_cfg && i < origin_cfg->npeers; i++)
+        if (im_node_parse (hex, node) == 0
+            && memcmp (origin_cfg->peers[i].card.node, node, IM_NODE_ID_SIZE) == 0) {
+            snprintf (buf, bufsz, "%s", origin_cfg->peers[i].card.name);
+            return buf;
+        }
+    snprintf (buf, bufsz, "%.16s...", hex);
     return buf;
 }

@@ -135,4 +135,12 @@ void cli_print_json (json_t *obj);
 #define CLI_SAFE_MAX 8200 /* enough for any value (IM_VALUE_MAX) escaped */
 const char *cli_safe (const char *s, char *buf, size_t bufsz);
 
+/* Origin names for people (lookup, list, explain): cli_origin_names reads,
+ * once, the trust list and this node's id from CLI's directory (nothing when
+ * they cannot be read); cli_origin_name then gives for the node id HEX the
+ * peer's name on the trust list, this node's name with " (this node)", or
+ * else the first 16 hex digits and "...", in BUF. */
+void cli_origin_names (im_cli_t *cli);
+const char *cli_origin_name (const char *hex, char *buf, size_t bufsz);
+
 #endif

@@ -35,6 +35,7 @@ static const cli_command_t commands[] = {
     { "rotate-keys", cmd_rotate_keys,
       "make a new CURVE key; peers move to it by themselves", NULL },
     { "reload", cmd_reload, "make the running node read its configuration again", NULL },
+    { "stop", cmd_stop, "stop the running node cleanly, and wait until it has", NULL },
     { NULL, NULL, NULL, NULL },
 };
 
@@ -49,6 +50,60 @@ usage (FILE *out)
         out,
         "\nEvery command takes -d DIR (else $INTELMESH_DIR, else /var/lib/intelmesh\n"
         "as root, ~/.local/share/intelmesh otherwise) and --help.\n");
+}
+
+/* The edit distance (insertions, deletions, substitutions and swaps of two
+ * neighbours, each 1) between A and B, both under 32 bytes; else 99. */
+static int
+edit_distance (const char *a, const char *b)
+{
+    enum { N = 32 };
+    size_t la = strlen (a), lb = strlen (b);
+    if (la >= N || lb >= N)
+        return 99;
+    int d[N][N];
+    for (size_t i = 0; i <= la; i++)
+        for (size_t j = 0; j <= lb; j++) {
+            if (i == 0 || j == 0) {
+                d[i][j] = (int)(i + j);
+                continue;
+            }
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]
+                && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+/* The name in TABLE nearest NAME, when near enough to be a typing mistake
+ * (at most 2 edits, fewer than half its letters), or the only one it
+ * begins; else NULL. */
+static const char *
+nearest (const char *name, const cli_command_t *table)
+{
+    const char *best = NULL;
+    int best_d = 3;
+    for (int i = 0; table[i].name; i++) {
+        int d = edit_distance (name, table[i].name);
+        if (d < best_d && 2 * d < (int)strlen (table[i].name)) {
+            best = table[i].name;
+            best_d = d;
+        }
+    }
+    const char *prefixed = NULL;
+    int begun = 0;
+    for (int i = 0; !best && table[i].name; i++)
+        if (strlen (name) >= 2 && strncmp (table[i].name, name, strlen (name)) == 0) {
+            begun++;
+            prefixed = table[i].name;
+        }
+    return best ? best : begun == 1 ? prefixed : NULL;
 }
 
 /* "intelmesh FAMILY SUB ...": ARGV[0] is FAMILY. */
@@ -76,7 +131,9 @@ run_family (im_cli_t *cli, const cli_command_t *family, int argc, char **argv)
                                  : subs[i + 1].name ? ", "
                                                     : " or ",
                                  subs[i].name);
-    cli_error ("%s: unknown subcommand '%s' (%s)", family->name, argv[1], names);
+    const char *near = nearest (argv[1], subs);
+    cli_error ("%s: unknown subcommand '%s' (%s%s%s%s)", family->name, argv[1], names,
+               near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
     return EXIT_USAGE;
 }
 
@@ -130,6 +187,11 @@ main (int argc, char *argv[])
     for (int i = 0; commands[i].name; i++)
         if (strcmp (name, commands[i].name) == 0)
             return run (&cli, &commands[i], argc - optind, argv + optind);
-    cli_error ("unknown command '%s' (see 'intelmesh --help')", name);
+    const char *near = nearest (name, commands);
+    if (near)
+        cli_error ("unknown command '%s': did you mean '%s'? (see 'intelmesh --help')",
+                   name, near);
+    else
+        cli_error ("unknown command '%s' (see 'intelmesh --help')", name);
     return EXIT_USAGE;
 }

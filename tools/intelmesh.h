@@ -32,5 +32,7 @@ int cmd_explain (im_cli_t *cli, int argc, char **argv);
 int cmd_import (im_cli_t *cli, int argc, char **argv);
 /* cmd_export.c */
 int cmd_export (im_cli_t *cli, int argc, char **argv);
+/* cmd_stop.c */
+int cmd_stop (im_cli_t *cli, int argc, char **argv);
 
 #endif

@@ -1,0 +1,209 @@
+#!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
+# t32-link-diagnosis.sh -- why a link is down (issue 12, item 5): a peer that
+# has not added us, a port where nothing listens; the refusing side shows the
+# key and address it refused; intelmeshd --log FILE; and everyday points of
+# item 7: intelmesh stop, "did you mean", origins by peer name.
+. "$(dirname "$0")/lib.sh"
+
+card_field () { im "$1" id | awk -v f="$2" '{ print $f }'; }
+# peer_json NODE PEER: PEER's object in NODE's `peer list --json`.
+peer_json () {
+    im "$1" peer list --json | sed 's/},{"name"/}\n{"name"/g' | grep "\"name\":\"$2\""
+}
+# cause_is NODE PEER TEXT: NODE shows PEER down, for the cause TEXT.
+cause_is () { peer_json "$1" "$2" | grep -q "\"down_cause\":\"$3"; }
+
+block refused_by_them 'a partner that has not added us: "handshake refused by them"'
+b_refused_by_them () {
+    new_node alpha && new_node bravo; ok $? "two nodes are initialised"
+    start_node alpha && start_node bravo; ok $? "they start"
+    im alpha peer add "$(im bravo id)" >/dev/null; ok $? "alpha adds bravo; bravo does not add alpha"
+    wait_for 150 cause_is alpha bravo "handshake refused by them"
+    ok $? "alpha's peer list --json says: handshake refused by them"
+    peer_json alpha bravo >"$T/out"
+    grep -q '"down_since":"20[0-9-]*T[0-9:]*Z"' "$T/out"; ok $? "with when that happened"
+    grep -q '"next_try":"20[0-9-]*T[0-9:]*Z"' "$T/out"; ok $? "and when the next try is"
+    im alpha peer list >"$T/out"
+    grep -q "cause         handshake refused by them (our key is not on their list), at 20" "$T/out"
+    ok $? "the text says it, with the time"
+    grep -q "next try      20" "$T/out"; ok $? "and the next try"
+}
+
+block refused_keys 'the refusing side shows the key and address it refused' refused_by_them
+b_refused_keys () {
+    node_up alpha && node_up bravo
+    alpha_curve=$(card_field alpha 4)
+    wait_for 100 sh -c "'$INTELMESH' -d '$T/bravo' status --json | grep -q '\"key\":\"$alpha_curve\",\"address\":\"127.0.0.1\"'"
+    ok $? "bravo's status --json lists alpha's refused key, from 127.0.0.1"
+    im bravo status --json | grep -o '"refused_keys":\[[^]]*\]' >"$T/out"
+    grep -q '"count":[1-9]' "$T/out"; ok $? "with a count"
+    im bravo peer list >"$T/out"
+    grep -q "key $alpha_curve from 127.0.0.1, [0-9]* times" "$T/out"
+    ok $? "bravo's peer list shows it too"
+    grep -q "handshake from 127.0.0.1 refused: CURVE key $alpha_curve (Z85 " "$T/bravo.log"
+    ok $? "bravo's log names the whole key and the address"
+    # A flood of handshakes (alpha redials every few seconds) is logged once a
+    # minute a key: a few seconds more add no line.
+    n1=$(grep -c "CURVE key $alpha_curve" "$T/bravo.log")
+    c1=$(im bravo status --json | grep -o '"count":[0-9]*' | head -1 | cut -d: -f2)
+    wait_for 300 sh -c "[ \$('$INTELMESH' -d '$T/bravo' status --json | grep -o '\"count\":[0-9]*' | head -1 | cut -d: -f2) -gt $c1 ]"
+    ok $? "bravo refuses alpha again"
+    n2=$(grep -c "CURVE key $alpha_curve" "$T/bravo.log")
+    [ "$n1" -eq 1 ] && [ "$n2" -eq 1 ]; ok $? "and logs it once ($n1, then $n2 lines)"
+}
+
+block tcp_refused 'a port where nothing listens: "connection refused"' refused_by_them
+b_tcp_refused () {
+    node_up alpha
+    new_node charlie; ok $? "a third node is initialised, never started"
+    im alpha peer add "$(im charlie id)" >/dev/null; ok $? "alpha adds it"
+    wait_for 150 cause_is alpha charlie "connection refused"
+    ok $? "alpha says: connection refused"
+    peer_json alpha charlie | grep -q '"next_try":"20'; ok $? "with the next try"
+    im alpha peer list | grep -q "cause         connection refused, at 20"
+    ok $? "in the text as well"
+}
+
+block no_answer 'TCP connects, no handshake completes: "no answer"' refused_by_them
+b_no_answer () {
+    if [ -z "${PYTHON3:-}" ] || ! "$PYTHON3" -c 'import socket' 2>/dev/null; then
+        ok 0 "# SKIP no python3 for a silent listener"
+        return
+    fi
+    node_up alpha
+    port=$(free_port)
+    # A listener that accepts and never says a word (at most 120 s).
+    bounded 120 "$PYTHON3" -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); held = []
+end = time.time() + 110
+while time.time() < end:
+    s.settimeout(1)
+    try: held.append(s.accept()[0])
+    except OSError: pass
+' "$port" &
+    silent=$!; PIDS="$PIDS $silent"
+    new_node india; ok $? "a fourth node is initialised, never started"
+    im alpha peer add --endpoint "tcp://127.0.0.1:$port" "$(im india id)" >/dev/null
+    ok $? "alpha adds it, at a port where something silent listens"
+    wait_for 200 cause_is alpha india "no answer"; ok $? "alpha says: no answer"
+    kill "$silent" 2>/dev/null
+}
+
+block log_file 'intelmeshd --log FILE: lines go there, the file is opened again on SIGHUP'
+b_log_file () {
+    new_node delta; ok $? "a node is initialised"
+    (umask 022; exec "$INTELMESHD" -d "$T/delta" --foreground --log "$T/delta-file.log" \
+        2>>"$T/delta.log") &
+    pid=$!; PIDS="$PIDS $pid"
+    wait_for 300 node_answers delta "$pid"; ok $? "it starts with --log FILE"
+    grep -q "node delta (.*) started" "$T/delta-file.log"; ok $? "its start is logged in FILE"
+    [ "$(stat -c %a "$T/delta-file.log")" = 640 ]; ok $? "FILE is mode 0640"
+    ! grep -q "started" "$T/delta.log"; ok $? "and nothing goes to standard error"
+    mv "$T/delta-file.log" "$T/delta-file.log.1"
+    kill -HUP "$pid"
+    wait_for 100 grep -q "configuration reloaded" "$T/delta-file.log"
+    ok $? "after SIGHUP (logrotate moved it), lines go to a new FILE"
+    mv "$T/delta-file.log" "$T/delta-file.log.2"
+    im delta reload >/dev/null; ok $? "intelmesh reload"
+    wait_for 100 grep -q "configuration reloaded" "$T/delta-file.log"
+    ok $? "opens FILE again too"
+    stop_node "$pid"; ok $? "it stops cleanly"
+    grep -q "stopping" "$T/delta-file.log"; ok $? "and says so in FILE"
+    "$INTELMESHD" -d "$T/delta" --foreground --log "$T/no/such/dir/x.log" 2>"$T/err"
+    [ $? -eq 1 ] && grep -q "cannot open the log file $T/no/such/dir/x.log: No such file" "$T/err"
+    ok $? "a log file that cannot be opened stops the start, saying why"
+}
+
+block log_default 'detached, without syslog: the log goes to DIR/intelmeshd.log' log_file
+b_log_default () {
+    if [ -e /dev/log ]; then
+        ok 0 "# SKIP this host has syslog (/dev/log)"
+        return
+    fi
+    "$INTELMESHD" -d "$T/delta"; ok $? "a detached daemon starts"
+    pid=$(cat "$T/delta/intelmeshd.pid"); PIDS="$PIDS $pid"
+    wait_for 100 grep -q "node delta (.*) started" "$T/delta/intelmeshd.log"
+    ok $? "its log goes to DIR/intelmeshd.log"
+    grep -q "syslog is not available (no /dev/log): logging to $T/delta/intelmeshd.log" \
+        "$T/delta/intelmeshd.log"
+    ok $? "which says why"
+    kill -TERM "$pid"; wait_gone "$pid" 100; ok $? "it stops"
+}
+
+block stop 'intelmesh stop stops the daemon cleanly and waits; bounded'
+b_stop () {
+    node_up echo; pid=$NODE_PID
+    im echo stop >"$T/out" 2>&1; rc=$?
+    [ $rc -eq 0 ]; ok $? "intelmesh stop exits 0 ($rc)"
+    grep -q "intelmeshd (pid $pid) stopped" "$T/out"; ok $? "saying the daemon stopped"
+    if kill -0 "$pid" 2>/dev/null; then
+        ok 1 "the daemon is gone when it returns"
+        stop_node "$pid"; ok 1 "it exited with status 0 (a clean stop)"
+    else
+        ok 0 "the daemon is gone when it returns"
+        wait "$pid"; ok $? "it exited with status 0 (a clean stop)"
+    fi
+    [ ! -e "$T/echo/control.sock" ] && [ ! -e "$T/echo/intelmeshd.pid" ]
+    ok $? "its control socket and pid file are gone"
+    im echo stop >"$T/out" 2>&1; ok $? "stop with no daemon running exits 0"
+    grep -q "intelmeshd is not running" "$T/out"; ok $? "and says so"
+    # A daemon that cannot stop (stopped by SIGSTOP): bounded, non-zero.
+    start_node echo; pid=$NODE_PID
+    kill -STOP "$pid"
+    im echo stop --timeout 1 >"$T/out" 2>&1; rc=$?
+    kill -CONT "$pid"
+    [ $rc -eq 1 ]; ok $? "a daemon that does not stop in time: exit 1 ($rc)"
+    grep -q "intelmesh: stop: intelmeshd (pid $pid) did not stop within 1 s" "$T/out"
+    ok $? "with a message"
+    wait_gone "$pid" 100; ok $? "(the SIGTERM it got stops it once it runs again)"
+    kill -TERM "$pid" 2>/dev/null
+    im echo stop --timeout 0 >/dev/null 2>&1; [ $? -eq 2 ]; ok $? "--timeout 0 is a usage error"
+}
+
+block did_you_mean 'a mistyped subcommand gets "did you mean"'
+b_did_you_mean () {
+    while IFS='|' read -r typed want; do
+        "$INTELMESH" -d "$T/none" $typed >/dev/null 2>"$T/err"; rc=$?
+        [ $rc -eq 2 ] && grep -q "did you mean '$want'?" "$T/err"
+        ok $? "'$typed' exits 2 and suggests '$want'"
+    done <<'LIST'
+stauts|status
+pubish|publish
+lokup|lookup
+relaod|reload
+peer lsit|list
+peer remvoe|remove
+policy shwo|show
+LIST
+    "$INTELMESH" frobnicate 2>"$T/err"; [ $? -eq 2 ] && ! grep -q "did you mean" "$T/err"
+    ok $? "nothing is suggested for a word close to no command"
+    "$INTELMESH" st 2>"$T/err"; ! grep -q "did you mean" "$T/err"
+    ok $? "nor for a prefix of two commands (status, stop)"
+}
+
+block origins 'origins by peer name in lookup, list and explain; hex in --json'
+b_origins () {
+    new_node foxtrot && new_node golf; ok $? "two nodes are initialised"
+    im foxtrot peer add "$(im golf id)" >/dev/null && im golf peer add "$(im foxtrot id)" >/dev/null
+    ok $? "they add each other"
+    start_node foxtrot && start_node golf; ok $? "and start"
+    golf_node=$(card_field golf 3)
+    im golf publish --tlp green domain golf.example >/dev/null
+    own=$(im foxtrot publish --tlp green domain foxtrot.example)
+    wait_for 150 sh -c "'$INTELMESH' -d '$T/foxtrot' lookup golf.example"
+    ok $? "golf's indicator reaches foxtrot"
+    im foxtrot lookup golf.example | grep -q "  origin golf  id "
+    ok $? "lookup names its origin by the peer's name"
+    im foxtrot lookup foxtrot.example | grep -q "  origin foxtrot (this node)  id "
+    ok $? "and its own as this node"
+    im foxtrot list | grep "golf.example" | grep -q "  origin golf  id "; ok $? "list too"
+    im foxtrot lookup --json golf.example | grep -q "\"origin\":\"$golf_node\""
+    ok $? "--json keeps the node id"
+    im foxtrot explain "$own" golf >"$T/out"
+    grep -q "^origin foxtrot (this node)$" "$T/out"; ok $? "explain names the origin"
+}
+
+run_blocks "$@"

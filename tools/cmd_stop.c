@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* cmd_stop.c -- `intelmesh stop`: asks the running daemon to stop (SIGTERM,
+ * as the pid file's lock names it) and waits, for a bounded time, until it
+ * has let go of the data directory's lock. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "im_config.h"
+#include "intelmesh.h"
+
+#define STOP_WAIT_DEFAULT 30 /* seconds */
+
+static int
+stop_option (void *ctx, int opt, const char *arg)
+{
+    long v;
+    if (opt != 't')
+        return 0;
+    if (cli_number ("stop: --timeout", arg, 1, 3600, &v))
+        return -1;
+    *(long *)ctx = v;
+    return 0;
+}
+
+int
+cmd_stop (im_cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "timeout", required_argument, NULL, 't' },
+        { NULL, 0, NULL, 0 },
+    };
+    static const cli_spec_t spec = {
+        .usage = "Usage: intelmesh stop [-d DIR] [--timeout SECONDS]\n"
+                 "Stops the running node cleanly (as SIGTERM does) and waits until it\n"
+                 "has stopped, at most SECONDS (default 30). Exits 0 once it is\n"
+                 "stopped (or when none runs), 1 when it did not stop in time.\n",
+        .shortopts = "t:",
+        .options = options,
+        .json = CLI_JSON_REFUSED,
+        .option = stop_option,
+    };
+    long wait_s = STOP_WAIT_DEFAULT;
+    int rc = cli_options (cli, argc, argv, &spec, &wait_s, NULL);
+    if (rc != CLI_GO_ON)
+        return rc;
+    pid_t pid = im_pidfile_holder (cli->dir);
+    if (pid <= 0) {
+        printf ("intelmeshd is not running on %s\n", cli->dir);
+        return 0;
+    }
+    if (kill (pid, SIGTERM) != 0) {
+        cli_error ("stop: cannot signal intelmeshd (pid %ld): %s", (long)pid,
+                   errno == EPERM ? "permission denied (run it as the node's user)"
+                                  : strerror (errno));
+        return EXIT_FAIL;
+    }
+    /* Stopped once the lock on the pid file is free (the daemon's last act). */
+    const struct timespec tenth = { 0, 100000000L };
+    for (long i = 0; i < wait_s * 10; i++) {
+        nanosleep (&tenth, NULL);
+        if (im_pidfile_holder (cli->dir) != pid) {
+            printf ("intelmeshd (pid %ld) stopped\n", (long)pid);
+            return 0;
+        }
+    }
+    cli_error ("stop: intelmeshd (pid %ld) did not stop within %ld s (it is still "
+               "running; 'kill -KILL %ld' ends it at once)",
+               (long)pid, wait_s, (long)pid);
+    return EXIT_FAIL;
+}
