@@ -92,6 +92,24 @@ peer_rotated (const char *peer, const im_rotation_t *r, void *arg, char *err,
     return 0;
 }
 
+/* A trust list that names this node itself (its node id or CURVE key) is
+ * refused: it would connect to itself and "send" it indicators. */
+static int
+refuse_self (const im_identity_t *id, const im_config_t *cfg, char *err, size_t errsz)
+{
+    for (size_t i = 0; i < cfg->npeers; i++) {
+        const im_card_t *card = &cfg->peers[i].card;
+        const char *own = im_identity_owns (id, card->node, card->curve_z85);
+        if (own) {
+            snprintf (err, errsz, "%s: peer %s has %s; take it off the trust list",
+                      IM_CONFIG_FILE, card->name, own);
+            errno = EINVAL;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int
 node_start (node_t *self, char *err, size_t errsz)
 {
@@ -103,7 +121,7 @@ node_start (node_t *self, char *err, size_t errsz)
         zsys_warning ("%s is open to other users (mode %04o): chmod 700 it", self->dir,
                       (unsigned)(st.st_mode & 07777));
     self->identity = im_identity_load (self->dir, err, errsz);
-    if (!self->identity)
+    if (!self->identity || refuse_self (self->identity, &self->config, err, errsz))
         return -1;
     if (im_dir_path (self->dir, IM_STORE_DIR, path, sizeof path)) {
         snprintf (err, errsz, "%s: path too long", self->dir);
@@ -246,6 +264,7 @@ handle_reload (node_t *self, json_t *body, char *err, size_t errsz)
     json_t *reply = NULL;
     im_warninglists_t *warnings = NULL;
     if (im_config_load (self->dir, cfg, why, sizeof why)
+        || refuse_self (self->identity, cfg, why, sizeof why)
         || load_warnings (self, cfg, &warnings, why, sizeof why)) {
         snprintf (err, errsz, "reload refused, the running configuration is kept: %s",
                   why);
