@@ -672,9 +672,13 @@ im_config_load (const char *dir, im_config_t *cfg, char *err, size_t errsz)
     config_defaults (cfg);
     if (im_dir_path (dir, IM_CONFIG_FILE, path, sizeof path))
         return im_fail (ENAMETOOLONG, err, errsz, "%s: path too long", dir);
-    if (access (path, R_OK) != 0)
-        return im_fail (errno, err, errsz, "%s: %s (run 'intelmesh init -d %s' first)",
-                        path, strerror (errno), dir);
+    if (im_dir_usable (dir, IM_CONFIG_FILE, R_OK, err, errsz) != 0) {
+        if (errno == ENOENT && access (dir, F_OK) == 0)
+            return im_fail (ENOENT, err, errsz,
+                            "%s: %s (run 'intelmesh init -d %s' first)", path,
+                            strerror (ENOENT), dir);
+        return -1;
+    }
     char *text = im_dir_read (dir, IM_CONFIG_FILE, err, errsz);
     if (!text)
         return -1;

@@ -138,16 +138,10 @@ node_start (node_t *self, char *err, size_t errsz)
 
     /* The control socket is made with a tight umask so that it is never,
      * even for an instant, reachable by another user. */
-    int n = snprintf (self->control_endpoint, sizeof self->control_endpoint,
-                      "ipc://%.*s/%s", (int)sizeof self->control_endpoint, self->dir,
-                      IM_CONTROL_FILE);
-    if (n < 0 || (size_t)n >= sizeof self->control_endpoint) {
-        snprintf (err, errsz,
-                  "data directory path too long for a control socket "
-                  "(at most %zu bytes)",
-                  sizeof self->control_endpoint - 8 - strlen (IM_CONTROL_FILE));
+    if (im_dir_check_length (self->dir, err, errsz))
         return -1;
-    }
+    snprintf (self->control_endpoint, sizeof self->control_endpoint, "ipc://%s/%s",
+              self->dir, IM_CONTROL_FILE);
     self->control = zsock_new (ZMQ_ROUTER);
     if (!self->control) {
         snprintf (err, errsz, "control socket: %s", zmq_strerror (zmq_errno ()));
@@ -337,10 +331,13 @@ handle_control (node_t *self)
         reply = handlers[cmd](self, body, err, sizeof err);
     if (reply)
         self->requests++;
+    else if (self->store_failed)
+        self->store_errors++; /* not the request's fault; logged as a store error */
     else {
         self->bad_requests++;
         zsys_warning ("control: refused %s request: %s", shown, err);
     }
+    self->store_failed = 0;
     zmsg_t *out = im_ctl_reply_encode (reply, reply ? NULL : err);
     if (routing && out) {
         zmsg_prepend (out, &routing);
