@@ -79,6 +79,33 @@ b_init_atomic () {
     ok $? "init of a new directory makes it mode 0700"
 }
 
+block init_admin_dir 'init in a directory made for the node, whose parent it may not write'
+b_init_admin_dir () {
+    mkdir -p "$T/adm/node" && chmod 700 "$T/adm/node"
+    if [ "$(id -u)" -eq 0 ]; then
+        chmod 711 "$T"
+        chown 65534:65534 "$T/adm/node"
+        run="setpriv --reuid=65534 --regid=65534 --clear-groups"
+        $run "$INTELMESH" --version >/dev/null 2>&1 || run=skip
+    else
+        chmod 555 "$T/adm"
+        run=""
+    fi
+    if [ "$run" = skip ]; then
+        ok 0 "# SKIP as root, nobody cannot run the command line"
+    else
+        before=$(stat -c '%u %a' "$T/adm/node")
+        $run "$INTELMESH" -d "$T/adm/node" init --listen "tcp://127.0.0.1:$(free_port)" \
+            >/dev/null 2>"$T/err"
+        ok $? "init works where only the directory is writable ($(cat "$T/err"))"
+        [ "$(stat -c '%u %a' "$T/adm/node")" = "$before" ]
+        ok $? "the directory keeps its owner and mode ($before)"
+        ls -a "$T/adm/node" | grep -q '^\.init-'
+        [ $? -ne 0 ]; ok $? "and holds no temporary directory"
+    fi
+    chmod 755 "$T/adm"; chmod 700 "$T"
+}
+
 block path_length 'init and intelmeshd agree on the longest data path (94 bytes)'
 b_path_length () {
     real=$(cd "$T" && pwd -P)

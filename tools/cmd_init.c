@@ -119,9 +119,12 @@ init_check (void *ctx, int argc, char **argv)
     return 0;
 }
 
-/* An init builds the node in a temporary directory next to DIR,
- * ".NAME.init-PID-XXXXXX", and renames it into place: an interrupted init
- * leaves no half node in DIR, and the next init removes what it left. */
+/* An init builds the node in a temporary directory and renames it into
+ * place: next to DIR (".NAME.init-PID-XXXXXX") when DIR does not exist, else
+ * inside it (".init-PID-XXXXXX"; the directory an administrator made for the
+ * node, its owner and mode, is kept, and its parent need not be writable),
+ * moving the configuration last. An interrupted init leaves no half node in
+ * DIR, and the next init removes what it left. */
 #define INIT_TEMP_TAG ".init-"
 
 static int
@@ -160,8 +163,9 @@ init_split (const char *dir, char *parent, size_t parentsz, char *name, size_t n
     return 0;
 }
 
-/* Removes what inits of NAME in PARENT left when they were stopped: temporary
- * directories of processes that are gone. */
+/* Removes what inits stopped half-way left in PARENT: temporary directories
+ * ".NAME.init-PID-..." (".init-PID-..." when NAME is "") of processes that are
+ * gone. */
 static void
 init_remove_stale (const char *parent, const char *name)
 {
@@ -169,7 +173,7 @@ init_remove_stale (const char *parent, const char *name)
     if (!d)
         return;
     char prefix[PATH_MAX];
-    snprintf (prefix, sizeof prefix, ".%s" INIT_TEMP_TAG, name);
+    snprintf (prefix, sizeof prefix, "%s%s" INIT_TEMP_TAG, *name ? "." : "", name);
     size_t plen = strlen (prefix);
     struct dirent *e;
     while ((e = readdir (d))) {
@@ -203,15 +207,20 @@ init_begin (im_cli_t *cli, char *final, size_t finalsz, char *temp, size_t temps
         cli_error ("init: %s", err);
         return -1;
     }
-    if (make_dirs (parent) != 0) {
+    struct stat st;
+    int exists = stat (final, &st) == 0 && S_ISDIR (st.st_mode);
+    if (!exists && make_dirs (parent) != 0) {
         cli_error ("init: cannot create %s: %s", parent, strerror (errno));
         return -1;
     }
     init_remove_stale (parent, name);
-    snprintf (temp, tempsz, "%s/.%s" INIT_TEMP_TAG "%ld-XXXXXX", parent, name,
-              (long)getpid ());
+    if (exists)
+        init_remove_stale (final, "");
+    snprintf (temp, tempsz, "%s/%s%s" INIT_TEMP_TAG "%ld-XXXXXX", exists ? final : parent,
+              exists ? "" : ".", exists ? "" : name, (long)getpid ());
     if (!mkdtemp (temp)) {
-        cli_error ("init: cannot create a directory in %s: %s", parent, strerror (errno));
+        cli_error ("init: cannot create a directory in %s: %s", exists ? final : parent,
+                   strerror (errno));
         return -1;
     }
     return 0;
@@ -223,15 +232,17 @@ init_begin (im_cli_t *cli, char *final, size_t finalsz, char *temp, size_t temps
 static int
 init_place (const char *temp, const char *final)
 {
-    if (rename (temp, final) == 0)
+    size_t flen = strlen (final);
+    int inside = strncmp (temp, final, flen) == 0 && temp[flen] == '/';
+    if (!inside && rename (temp, final) == 0)
         return 0;
-    if (errno != EEXIST && errno != ENOTEMPTY) {
+    if (!inside && errno != EEXIST && errno != ENOTEMPTY) {
         cli_error ("init: cannot rename %s to %s: %s", temp, final, strerror (errno));
         return -1;
     }
     static const char *const entries[] = { IM_KEYS_DIR, IM_STORE_DIR, IM_CONFIG_FILE };
     for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
-        char from[2 * PATH_MAX], to[2 * PATH_MAX], aside[2 * PATH_MAX + 64];
+        char from[3 * PATH_MAX], to[3 * PATH_MAX], aside[3 * PATH_MAX + 64];
         snprintf (from, sizeof from, "%s/%s", temp, entries[i]);
         snprintf (to, sizeof to, "%s/%s", final, entries[i]);
         snprintf (aside, sizeof aside, "%s.failed-init.%ld", to, (long)time (NULL));
@@ -295,8 +306,7 @@ cmd_init (im_cli_t *cli, int argc, char **argv)
     int rc = cli_options (cli, argc, argv, &spec, &o, NULL);
     if (rc != CLI_GO_ON)
         return rc;
-    char final[PATH_MAX + NAME_MAX + 2], temp[PATH_MAX + NAME_MAX + 64],
-        card[IM_CARD_MAX];
+    char final[PATH_MAX + NAME_MAX + 2], temp[2 * PATH_MAX], card[IM_CARD_MAX];
     if (init_begin (cli, final, sizeof final, temp, sizeof temp))
         return EXIT_FAIL;
     if (init_build (temp, &o, card, sizeof card) || init_place (temp, final)) {
