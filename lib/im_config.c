@@ -18,6 +18,7 @@
 #include "im_config.h"
 #include "im_time.h"
 #include "im_util.h"
+#include "im_zpl_check.h"
 
 static void
 config_defaults (im_config_t *cfg)
@@ -515,7 +516,7 @@ load_settings (load_t *ld)
             snprintf (cfg->name, sizeof cfg->name, "%s", v);
     }
     if (rc == 0 && (v = zconfig_get (root, "node/listen", NULL))) {
-        if (!im_endpoint_valid (v))
+        if (!im_endpoint_valid (v) || strncmp (v, "tcp://", 6) != 0)
             rc = fail_path (ld, "node/listen", EINVAL,
                             "node/listen '%s' is not a tcp:// endpoint", v);
         else
@@ -647,6 +648,8 @@ im_config_load_text (const char *text, im_config_t *cfg, char *err, size_t errsz
     if (!text || !cfg)
         return im_fail (EINVAL, err, errsz, "config: missing argument");
     config_defaults (cfg);
+    if (im_zpl_check (text, IM_CONFIG_FILE, err, errsz))
+        return -1;
     zconfig_t *root = zconfig_str_load (text);
     if (!root)
         return im_fail (EINVAL, err, errsz, "%s: not a valid ZPL file", IM_CONFIG_FILE);
@@ -669,9 +672,13 @@ im_config_load (const char *dir, im_config_t *cfg, char *err, size_t errsz)
     config_defaults (cfg);
     if (im_dir_path (dir, IM_CONFIG_FILE, path, sizeof path))
         return im_fail (ENAMETOOLONG, err, errsz, "%s: path too long", dir);
-    if (access (path, R_OK) != 0)
-        return im_fail (errno, err, errsz, "%s: %s (run 'intelmesh init -d %s' first)",
-                        path, strerror (errno), dir);
+    if (im_dir_usable (dir, IM_CONFIG_FILE, R_OK, err, errsz) != 0) {
+        if (errno == ENOENT && access (dir, F_OK) == 0)
+            return im_fail (ENOENT, err, errsz,
+                            "%s: %s (run 'intelmesh init -d %s' first)", path,
+                            strerror (ENOENT), dir);
+        return -1;
+    }
     char *text = im_dir_read (dir, IM_CONFIG_FILE, err, errsz);
     if (!text)
         return -1;

@@ -7,13 +7,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "im_ctl.h"
 #include "im_dir.h"
 #include "im_util.h"
 
@@ -127,6 +130,80 @@ im_dir_replace (const char *dir, const char *file, const char *text, char *err,
 }
 
 int
+im_dir_usable (const char *dir, const char *file, int mode, char *err, size_t errsz)
+{
+    char path[4096];
+    struct stat st;
+    int dir_ok = access (dir, X_OK) == 0;
+    if (!dir_ok && errno == ENOENT)
+        return im_fail (ENOENT, err, errsz,
+                        "no data directory %s (-d DIR or INTELMESH_DIR says where it "
+                        "is; 'intelmesh init -d DIR' makes a node)",
+                        dir);
+    if (dir_ok && file) {
+        if (im_dir_path (dir, file, path, sizeof path))
+            return im_fail (ENAMETOOLONG, err, errsz, "%s: path too long", dir);
+        if (access (path, mode) == 0)
+            return 0;
+    }
+    else if (dir_ok)
+        return 0;
+    else
+        snprintf (path, sizeof path, "%s", dir);
+    int saved = errno;
+    if (saved != EACCES && saved != EPERM)
+        return im_fail (saved, err, errsz, "%s: %s", path, strerror (saved));
+    const struct passwd *pw = stat (path, &st) == 0 ? getpwuid (st.st_uid) : NULL;
+    if (!pw)
+        return im_fail (EACCES, err, errsz, "permission denied: %s", path);
+    return im_fail (EACCES, err, errsz, "permission denied: %s (owned by %s, mode %04o)",
+                    path, pw->pw_name, (unsigned)(st.st_mode & 07777));
+}
+
+/* The sockets the daemon makes in its data directory (a feed socket there
+ * belongs on this list too). */
+static const char *const dir_sockets[] = { IM_CONTROL_FILE };
+
+size_t
+im_dir_length_max (void)
+{
+    size_t longest = 0;
+    for (size_t i = 0; i < sizeof dir_sockets / sizeof dir_sockets[0]; i++)
+        if (strlen (dir_sockets[i]) > longest)
+            longest = strlen (dir_sockets[i]);
+    /* A socket's path, its NUL included, fills at most sun_path. */
+    return sizeof ((struct sockaddr_un *)0)->sun_path - 1 - 1 - longest;
+}
+
+int
+im_dir_check_length (const char *dir, char *err, size_t errsz)
+{
+    size_t len = strlen (dir), max = im_dir_length_max ();
+    if (len <= max)
+        return 0;
+    return im_fail (ENAMETOOLONG, err, errsz,
+                    "the data directory %s is %zu bytes long; it may be at most %zu, "
+                    "so that the paths of the sockets in it fit in %zu bytes",
+                    dir, len, max, sizeof ((struct sockaddr_un *)0)->sun_path - 1);
+}
+
+/* Run as root, gives FD the owner of DIR's configuration (of DIR when it has
+ * none yet): a lock or pid file made by a root command stays usable by the
+ * user the node runs as. */
+static int
+own_like_config (int fd, const char *dir)
+{
+    if (geteuid () != 0)
+        return 0;
+    char path[4096];
+    struct stat st;
+    if ((im_dir_path (dir, IM_CONFIG_FILE, path, sizeof path) || stat (path, &st) != 0)
+        && stat (dir, &st) != 0)
+        return -1;
+    return fchown (fd, st.st_uid, st.st_gid);
+}
+
+int
 im_dir_lock (const char *dir, const char *file, char *err, size_t errsz)
 {
     char path[4096];
@@ -137,6 +214,11 @@ im_dir_lock (const char *dir, const char *file, char *err, size_t errsz)
     int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return im_fail (errno, err, errsz, "%s: %s", path, strerror (errno));
+    if (own_like_config (fd, dir) != 0) {
+        int saved = errno;
+        close (fd);
+        return im_fail (saved, err, errsz, "%s: %s", path, strerror (saved));
+    }
     while (flock (fd, LOCK_EX) != 0) {
         if (errno != EINTR) {
             int saved = errno;
@@ -169,9 +251,13 @@ int
 im_pidfile_acquire (const char *dir, pid_t *holder, char *err, size_t errsz)
 {
     int fd = pidfile_open (dir, O_RDWR | O_CREAT);
-    if (fd < 0)
-        return im_fail (errno, err, errsz, "%s/%s: %s", dir, IM_PID_FILE,
-                        strerror (errno));
+    if (fd < 0 || own_like_config (fd, dir) != 0) {
+        int saved = errno;
+        if (fd >= 0)
+            close (fd);
+        return im_fail (saved, err, errsz, "%s/%s: %s", dir, IM_PID_FILE,
+                        strerror (saved));
+    }
     struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
     if (fcntl (fd, F_SETLK, &lk) != 0) {
         int saved = errno;

@@ -238,6 +238,18 @@ im_identity_card (const im_identity_t *self, const char *name, const char *endpo
 }
 
 const char *
+im_identity_owns (const im_identity_t *self, const uint8_t node[32],
+                  const char *curve_z85)
+{
+    if (sodium_memcmp (node, self->node, 32) == 0)
+        return "this node's own node id";
+    if (strcmp (curve_z85, self->curve_public) == 0
+        || (*self->prev_public && strcmp (curve_z85, self->prev_public) == 0))
+        return "this node's own CURVE key";
+    return NULL;
+}
+
+const char *
 im_identity_curve_previous_public (const im_identity_t *self)
 {
     return *self->prev_public ? self->prev_public : NULL;

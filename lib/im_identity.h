@@ -35,6 +35,12 @@ const uint8_t *im_identity_sign_secret (const im_identity_t *self);
 const char *im_identity_curve_public (const im_identity_t *self);
 const char *im_identity_curve_secret (const im_identity_t *self);
 
+/* Whether a card with node id NODE and CURVE key CURVE_Z85 is this node's:
+ * NULL when it is not, else what it shares ("this node's own node id" or
+ * "this node's own CURVE key", the current or the previous one). */
+const char *im_identity_owns (const im_identity_t *self, const uint8_t node[32],
+                              const char *curve_z85);
+
 /* After a rotation, the previous CURVE key (Z85), until its grace period
  * ends; NULL (0) when there is none. */
 const char *im_identity_curve_previous_public (const im_identity_t *self);

@@ -93,6 +93,24 @@ peer_rotated (const char *peer, const im_rotation_t *r, void *arg, char *err,
     return 0;
 }
 
+/* A trust list that names this node itself (its node id or CURVE key) is
+ * refused: it would connect to itself and "send" it indicators. */
+static int
+refuse_self (const im_identity_t *id, const im_config_t *cfg, char *err, size_t errsz)
+{
+    for (size_t i = 0; i < cfg->npeers; i++) {
+        const im_card_t *card = &cfg->peers[i].card;
+        const char *own = im_identity_owns (id, card->node, card->curve_z85);
+        if (own) {
+            snprintf (err, errsz, "%s: peer %s has %s; take it off the trust list",
+                      IM_CONFIG_FILE, card->name, own);
+            errno = EINVAL;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int
 node_start (node_t *self, char *err, size_t errsz)
 {
@@ -104,7 +122,7 @@ node_start (node_t *self, char *err, size_t errsz)
         zsys_warning ("%s is open to other users (mode %04o): chmod 700 it", self->dir,
                       (unsigned)(st.st_mode & 07777));
     self->identity = im_identity_load (self->dir, err, errsz);
-    if (!self->identity)
+    if (!self->identity || refuse_self (self->identity, &self->config, err, errsz))
         return -1;
     if (im_dir_path (self->dir, IM_STORE_DIR, path, sizeof path)) {
         snprintf (err, errsz, "%s: path too long", self->dir);
@@ -121,16 +139,10 @@ node_start (node_t *self, char *err, size_t errsz)
 
     /* The control socket is made with a tight umask so that it is never,
      * even for an instant, reachable by another user. */
-    int n = snprintf (self->control_endpoint, sizeof self->control_endpoint,
-                      "ipc://%.*s/%s", (int)sizeof self->control_endpoint, self->dir,
-                      IM_CONTROL_FILE);
-    if (n < 0 || (size_t)n >= sizeof self->control_endpoint) {
-        snprintf (err, errsz,
-                  "data directory path too long for a control socket "
-                  "(at most %zu bytes)",
-                  sizeof self->control_endpoint - 8 - strlen (IM_CONTROL_FILE));
+    if (im_dir_check_length (self->dir, err, errsz))
         return -1;
-    }
+    snprintf (self->control_endpoint, sizeof self->control_endpoint, "ipc://%s/%s",
+              self->dir, IM_CONTROL_FILE);
     self->control = zsock_new (ZMQ_ROUTER);
     if (!self->control) {
         snprintf (err, errsz, "control socket: %s", zmq_strerror (zmq_errno ()));
@@ -248,6 +260,7 @@ handle_reload (node_t *self, json_t *body, char *err, size_t errsz)
     im_warninglists_t *warnings = NULL;
     im_log_reopen (); /* logrotate moved it, perhaps */
     if (im_config_load (self->dir, cfg, why, sizeof why)
+        || refuse_self (self->identity, cfg, why, sizeof why)
         || load_warnings (self, cfg, &warnings, why, sizeof why)) {
         snprintf (err, errsz, "reload refused, the running configuration is kept: %s",
                   why);
@@ -322,10 +335,13 @@ handle_control (node_t *self)
         reply = handlers[cmd](self, body, err, sizeof err);
     if (reply)
         self->requests++;
+    else if (self->store_failed)
+        self->store_errors++; /* not the request's fault; logged as a store error */
     else {
         self->bad_requests++;
         zsys_warning ("control: refused %s request: %s", shown, err);
     }
+    self->store_failed = 0;
     zmsg_t *out = im_ctl_reply_encode (reply, reply ? NULL : err);
     if (routing && out) {
         zmsg_prepend (out, &routing);

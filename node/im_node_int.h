@@ -43,6 +43,8 @@ typedef struct {
     uint64_t refused;      /* indicators refused at publish */
     uint64_t requests;     /* control requests answered */
     uint64_t bad_requests; /* control requests refused as malformed */
+    uint64_t store_errors; /* control requests the store failed (a full disk) */
+    int store_failed;      /* the request being handled failed in the store */
     uint64_t events;       /* messages sent on the PUB socket */
 } node_t;
 

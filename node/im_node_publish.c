@@ -127,6 +127,7 @@ batch_commit (node_t *self, batch_t *b, char *err, size_t errsz)
     if (b->n == 0)
         return 0;
     if (im_store_put_batch (self->store, b->items, b->n, b->stored, err, errsz) < 0) {
+        self->store_failed = 1;
         zsys_error ("store: %s", err);
         return -1;
     }

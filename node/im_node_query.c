@@ -420,7 +420,7 @@ node_handle_status (node_t *self, json_t *body, char *err, size_t errsz)
         "{s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:s,"
         " s:{s:I, s:I, s:o, s:o},"
         " s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o,"
-        " s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+        " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
         "node", node, "name", self->config.name, "version", PACKAGE_VERSION, "pid",
         (json_int_t)getpid (), "started", im_time_format (self->started, started),
         "uptime", (json_int_t)(im_time_now () - self->started), "pub",
@@ -432,8 +432,8 @@ node_handle_status (node_t *self, json_t *body, char *err, size_t errsz)
         im_mesh_peers (self->mesh), "refusals", im_mesh_refusals (self->mesh), "counters",
         "published", (json_int_t)self->published, "revoked", (json_int_t)self->revoked,
         "refused", (json_int_t)self->refused, "requests", (json_int_t)self->requests,
-        "bad_requests", (json_int_t)self->bad_requests, "pub_messages",
-        (json_int_t)self->events);
+        "bad_requests", (json_int_t)self->bad_requests, "store_errors",
+        (json_int_t)self->store_errors, "pub_messages", (json_int_t)self->events);
     if (st_json) {
         json_object_set_new (json_object_get (st_json, "indicators"), "by_origin",
                              w.by_origin ? w.by_origin : json_array ());

@@ -63,6 +63,19 @@ notify_parent (int fd, const char *reason)
     close (fd);
 }
 
+/* Removes the control socket and the pid file, at a stop or after a failed
+ * start. The pid file goes while the lock is still held: no one else can
+ * have taken it meanwhile. */
+static void
+remove_run_files (const char *dir)
+{
+    char path[PATH_MAX + 32];
+    if (im_dir_path (dir, IM_CONTROL_FILE, path, sizeof path) == 0)
+        unlink (path);
+    if (im_dir_path (dir, IM_PID_FILE, path, sizeof path) == 0)
+        unlink (path);
+}
+
 /* Forks; the parent waits until the child says it is ready and exits with
  * the child's verdict. Returns the write end of the pipe in the child. */
 static int
@@ -173,12 +186,15 @@ main (int argc, char *argv[])
         return 2;
     }
     if (!realpath (given, dir)) {
-        fprintf (stderr, "intelmeshd: %s: %s (run 'intelmesh init -d %s' first)\n", given,
-                 strerror (errno), given);
+        int saved = errno;
+        if (im_dir_usable (given, NULL, X_OK, err, sizeof err) == 0)
+            snprintf (err, sizeof err, "%.900s: %s", given, strerror (saved));
+        fprintf (stderr, "intelmeshd: %s\n", err);
         return 1;
     }
     im_config_t cfg;
-    if (im_config_load (dir, &cfg, err, sizeof err) != 0) {
+    if (im_dir_check_length (dir, err, sizeof err) != 0
+        || im_config_load (dir, &cfg, err, sizeof err) != 0) {
         fprintf (stderr, "intelmeshd: %s\n", err);
         return 1;
     }
@@ -230,6 +246,7 @@ main (int argc, char *argv[])
         notify_parent (ready_fd, why);
         zstr_free (&reply);
         zactor_destroy (&node);
+        remove_run_files (dir);
         close (lock_fd);
         return 1;
     }
@@ -247,13 +264,7 @@ main (int argc, char *argv[])
     }
     zsys_info ("signal received, stopping");
     zactor_destroy (&node);
-    char path[PATH_MAX + 32];
-    if (im_dir_path (dir, IM_CONTROL_FILE, path, sizeof path) == 0)
-        unlink (path);
-    /* The pid file goes while the lock is still held: no one else can have
-     * taken it meanwhile. */
-    if (im_dir_path (dir, IM_PID_FILE, path, sizeof path) == 0)
-        unlink (path);
+    remove_run_files (dir);
     close (lock_fd);
     zsys_shutdown ();
     return 0;

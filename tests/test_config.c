@@ -14,11 +14,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <czmq.h>
 #include <sodium.h>
 #include <zmq.h>
 
 #include "im_config.h"
 #include "im_identity.h"
+#include "im_zpl_check.h"
 #include "tap.h"
 #include "testlib.h"
 
@@ -308,6 +310,8 @@ static const bad_conf_t bad_confs[] = {
       "node/listen" },
     { "a udp:// listen endpoint", "node\n    listen = \"udp://192.0.2.1:7650\"\n",
       "node/listen" },
+    { "an ipc:// listen endpoint", "node\n    listen = \"ipc://x\"\n",
+      "intelmesh.conf:2: node/listen 'ipc://x' is not a tcp:// endpoint" },
     { "a udp:// PUB endpoint", "pub\n    endpoint = \"udp://127.0.0.1:7651\"\n",
       "pub/endpoint" },
     { "a PUB endpoint on port 0", "pub\n    endpoint = \"tcp://127.0.0.1:0\"\n",
@@ -1530,12 +1534,111 @@ test_identity (void)
     remove_dir (dir);
 }
 
-static const tap_test_t tests[]
-    = { TAP_TEST (test_dir_resolve), TAP_TEST (test_names),
-        TAP_TEST (test_endpoints),   TAP_TEST (test_config_file),
-        TAP_TEST (test_policy_load), TAP_TEST (test_policy_bad),
-        TAP_TEST (test_policy_edit), TAP_TEST (test_pidfile),
-        TAP_TEST (test_identity),    TAP_END };
+/* --- ZPL syntax errors ---------------------------------------------------- */
+
+typedef struct {
+    const char *what, *text;
+    const char *where; /* "FILE:LINE:COLUMN:" the error starts with; NULL: good */
+    const char *why;   /* and what it says */
+} zpl_case_t;
+
+static const zpl_case_t zpl_cases[] = {
+    { "an empty text", "", NULL, NULL },
+    { "comments and blank lines", "# a\n\n    # b\n   \n\t# c\n", NULL, NULL },
+    { "a section and settings", "node\n    name = a\n    listen = \"tcp://h:1\"\n", NULL,
+      NULL },
+    { "a quoted value with a comment", "a = 'x y' # z\n", NULL, NULL },
+    { "an unquoted value with '#' and spaces", "a = x y # z\n", NULL, NULL },
+    { "a name alone", "node\n", NULL, NULL },
+    { "CRLF line ends", "node\r\n    name = a\r\n", NULL, NULL },
+    { "two levels then back to one", "a\n    b\n        c = 1\n    d = 2\ne\n", NULL,
+      NULL },
+    { "a name with every allowed sign", "a$-_@.&+/b = 1\n", NULL, NULL },
+    { "an empty quoted value", "a = \"\"\n", NULL, NULL },
+    { "tab indentation", "node\n\tname = a\n", "intelmesh.conf:2:1:", "tab" },
+    { "a tab after spaces", "node\n    \tname = a\n", "intelmesh.conf:2:5:", "tab" },
+    { "a missing '='", "node\n    name a\n",
+      "intelmesh.conf:2:10:", "expected '=' between 'name' and its value" },
+    { "a colon for '='", "node\n    name: a\n", "intelmesh.conf:2:9:", "expected '='" },
+    { "an unclosed double quote", "node\n    name = \"a\n",
+      "intelmesh.conf:2:12:", "not closed; expected a closing \"" },
+    { "an unclosed single quote", "a = 'x\n",
+      "intelmesh.conf:1:5:", "expected a closing '" },
+    { "junk after a quoted value", "a = \"x\" y\n",
+      "intelmesh.conf:1:9:", "expected the end of the line" },
+    { "an INI section header", "# x\n[node]\nname = a\n",
+      "intelmesh.conf:2:1:", "INI-style" },
+    { "an indented INI section header", "a\n    [b]\n",
+      "intelmesh.conf:2:5:", "INI-style" },
+    { "three spaces of indentation", "node\n   name = a\n",
+      "intelmesh.conf:2:4:", "indented by 3 spaces" },
+    { "a first line indented", "    name = a\n",
+      "intelmesh.conf:1:1:", "expected at most 0" },
+    { "two levels deeper at once", "a\n        b = 1\n",
+      "intelmesh.conf:2:1:", "indented 2 levels; expected at most 1" },
+    { "'=' with no name", "= 1\n", "intelmesh.conf:1:1:", "no name" },
+    { "a name starting with '/'", "/a = 1\n", "intelmesh.conf:1:1:", "'/'" },
+    { "a name ending with '/'", "a/ = 1\n", "intelmesh.conf:1:2:", "'/'" },
+    { "a bad first character", "node\n    *x = 1\n",
+      "intelmesh.conf:2:5:", "cannot start a name" },
+    { "an error after good lines", "a = 1\nb = 2\nc 3\n", "intelmesh.conf:3:3:", "'c'" },
+};
+
+static void
+test_zpl_check (void)
+{
+    char err[512];
+    for (size_t i = 0; i < COUNT (zpl_cases); i++) {
+        const zpl_case_t *c = &zpl_cases[i];
+        err[0] = 0;
+        errno = 0;
+        int rc = im_zpl_check (c->text, IM_CONFIG_FILE, err, sizeof err);
+        zconfig_t *root = zconfig_str_load (c->text);
+        if (!c->where)
+            ok (rc == 0 && root, "ZPL: %s is good, as zconfig says", c->what);
+        else {
+            ok (rc == -1 && errno == EINVAL && !root,
+                "ZPL: %s is refused with EINVAL, as zconfig refuses it", c->what);
+            ok (strncmp (err, c->where, strlen (c->where)) == 0 && strstr (err, c->why),
+                "ZPL: %s is reported at %s '...%s...' (got: %s)", c->what, c->where,
+                c->why, err);
+        }
+        zconfig_destroy (&root);
+    }
+    /* A long line is read whole, as zconfig reads it. */
+    char long_line[2100];
+    memset (long_line, 0, sizeof long_line);
+    memcpy (long_line, "a = \"", 5);
+    memset (long_line + 5, 'x', 2000);
+    for (int closed = 1; closed >= 0; closed--) {
+        long_line[2005] = closed ? '"' : ' ';
+        zconfig_t *root = zconfig_str_load (long_line);
+        int rc = im_zpl_check (long_line, "f", err, sizeof err);
+        ok (closed ? rc == 0 && root
+                   : rc == -1 && !root && strncmp (err, "f:1:5:", 6) == 0,
+            "ZPL: a quote %s after 2,000 bytes is %s by both",
+            closed ? "closed" : "not closed",
+            closed ? "taken" : "refused, at its column,");
+        zconfig_destroy (&root);
+    }
+    im_config_t *cfg = malloc (sizeof *cfg);
+    ok (cfg && im_config_load_text ("node\n\tname = a\n", cfg, err, sizeof err) == -1
+            && strncmp (err, "intelmesh.conf:2:1: a tab", 25) == 0,
+        "the configuration loader reports a tab at its line and column (got: %s)", err);
+    free (cfg);
+}
+
+static const tap_test_t tests[] = { TAP_TEST (test_dir_resolve),
+                                    TAP_TEST (test_names),
+                                    TAP_TEST (test_endpoints),
+                                    TAP_TEST (test_config_file),
+                                    TAP_TEST (test_policy_load),
+                                    TAP_TEST (test_policy_bad),
+                                    TAP_TEST (test_policy_edit),
+                                    TAP_TEST (test_pidfile),
+                                    TAP_TEST (test_identity),
+                                    TAP_TEST (test_zpl_check),
+                                    TAP_END };
 
 int
 main (int argc, char **argv)

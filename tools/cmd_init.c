@@ -3,10 +3,14 @@
  * config, store), id (the node card) and rotate-keys (a new CURVE key). */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "im_config.h"
@@ -115,25 +119,173 @@ init_check (void *ctx, int argc, char **argv)
     return 0;
 }
 
-/* Makes the (new) data directory, and resolves it again now that it exists. */
+/* An init builds the node in a temporary directory and renames it into
+ * place: next to DIR (".NAME.init-PID-XXXXXX") when DIR does not exist, else
+ * inside it (".init-PID-XXXXXX"; the directory an administrator made for the
+ * node, its owner and mode, is kept, and its parent need not be writable),
+ * moving the configuration last. An interrupted init leaves no half node in
+ * DIR, and the next init removes what it left. */
+#define INIT_TEMP_TAG ".init-"
+
 static int
-init_dir (im_cli_t *cli)
+remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    char path[PATH_MAX + 64];
+    (void)st, (void)flag, (void)ftw;
+    return remove (path);
+}
+
+/* PARENT and NAME of the absolute path of DIR (which may not exist yet). */
+static int
+init_split (const char *dir, char *parent, size_t parentsz, char *name, size_t namesz)
+{
+    char abs[PATH_MAX], cwd[PATH_MAX];
+    if (dir[0] != '/' && !getcwd (cwd, sizeof cwd))
+        return -1;
+    if (snprintf (abs, sizeof abs, "%s%s%s", dir[0] == '/' ? "" : cwd,
+                  dir[0] == '/' ? "" : "/", dir)
+        >= (int)sizeof abs) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    size_t len = strlen (abs);
+    while (len > 1 && abs[len - 1] == '/')
+        abs[--len] = 0;
+    char *slash = strrchr (abs, '/');
+    if (!slash || !slash[1]) {
+        errno = EINVAL;
+        return -1;
+    }
+    snprintf (name, namesz, "%s", slash + 1);
+    *slash = 0;
+    char real[PATH_MAX];
+    /* The parent as intelmeshd will see it, when it exists. */
+    snprintf (parent, parentsz, "%s", realpath (*abs ? abs : "/", real) ? real : abs);
+    return 0;
+}
+
+/* Removes what inits stopped half-way left in PARENT: temporary directories
+ * ".NAME.init-PID-..." (".init-PID-..." when NAME is "") of processes that are
+ * gone. */
+static void
+init_remove_stale (const char *parent, const char *name)
+{
+    DIR *d = opendir (parent);
+    if (!d)
+        return;
+    char prefix[PATH_MAX];
+    snprintf (prefix, sizeof prefix, "%s%s" INIT_TEMP_TAG, *name ? "." : "", name);
+    size_t plen = strlen (prefix);
+    struct dirent *e;
+    while ((e = readdir (d))) {
+        long pid = strncmp (e->d_name, prefix, plen) == 0 ? atol (e->d_name + plen) : 0;
+        if (pid <= 0 || kill ((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* not an init's, or that init still runs */
+        char path[PATH_MAX + 256];
+        snprintf (path, sizeof path, "%s/%s", parent, e->d_name);
+        nftw (path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
+    closedir (d);
+}
+
+/* Refuses an existing node and a path too long for the sockets; makes the
+ * temporary directory in TEMP. */
+static int
+init_begin (im_cli_t *cli, char *final, size_t finalsz, char *temp, size_t tempsz)
+{
+    char path[PATH_MAX + 64], parent[PATH_MAX], name[NAME_MAX + 1], err[512];
     im_dir_path (cli->dir, IM_CONFIG_FILE, path, sizeof path);
-    char keys[PATH_MAX + 64];
-    im_dir_path (cli->dir, IM_KEYS_DIR, keys, sizeof keys);
-    if (access (path, F_OK) == 0 || access (keys, F_OK) == 0) {
+    if (access (path, F_OK) == 0) {
         cli_error ("init: a node already exists in %s; not touching it", cli->dir);
         return -1;
     }
-    if (make_dirs (cli->dir) != 0) {
-        cli_error ("init: cannot create %s: %s", cli->dir, strerror (errno));
+    if (init_split (cli->dir, parent, sizeof parent, name, sizeof name) != 0) {
+        cli_error ("init: %s: %s", cli->dir, strerror (errno));
         return -1;
     }
-    char made[PATH_MAX];
-    snprintf (made, sizeof made, "%s", cli->dir);
-    return cli_resolve_dir (cli, made);
+    snprintf (final, finalsz, "%s/%s", strcmp (parent, "/") ? parent : "", name);
+    if (im_dir_check_length (final, err, sizeof err)) {
+        cli_error ("init: %s", err);
+        return -1;
+    }
+    struct stat st;
+    int exists = stat (final, &st) == 0 && S_ISDIR (st.st_mode);
+    if (!exists && make_dirs (parent) != 0) {
+        cli_error ("init: cannot create %s: %s", parent, strerror (errno));
+        return -1;
+    }
+    init_remove_stale (parent, name);
+    if (exists)
+        init_remove_stale (final, "");
+    snprintf (temp, tempsz, "%s/%s%s" INIT_TEMP_TAG "%ld-XXXXXX", exists ? final : parent,
+              exists ? "" : ".", exists ? "" : name, (long)getpid ());
+    if (!mkdtemp (temp)) {
+        cli_error ("init: cannot create a directory in %s: %s", exists ? final : parent,
+                   strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Moves the node built in TEMP to FINAL: the directory itself when FINAL
+ * does not exist, else its entries, the configuration last. What a failed
+ * init left in FINAL (keys, store) is moved aside, never deleted. */
+static int
+init_place (const char *temp, const char *final)
+{
+    size_t flen = strlen (final);
+    int inside = strncmp (temp, final, flen) == 0 && temp[flen] == '/';
+    if (!inside && rename (temp, final) == 0)
+        return 0;
+    if (!inside && errno != EEXIST && errno != ENOTEMPTY) {
+        cli_error ("init: cannot rename %s to %s: %s", temp, final, strerror (errno));
+        return -1;
+    }
+    static const char *const entries[] = { IM_KEYS_DIR, IM_STORE_DIR, IM_CONFIG_FILE };
+    for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
+        char from[3 * PATH_MAX], to[3 * PATH_MAX], aside[3 * PATH_MAX + 64];
+        snprintf (from, sizeof from, "%s/%s", temp, entries[i]);
+        snprintf (to, sizeof to, "%s/%s", final, entries[i]);
+        snprintf (aside, sizeof aside, "%s.failed-init.%ld", to, (long)time (NULL));
+        if (access (to, F_OK) == 0) {
+            if (rename (to, aside) != 0) {
+                cli_error ("init: cannot move %s aside: %s", to, strerror (errno));
+                return -1;
+            }
+            fprintf (stderr, "intelmesh: init: moved %s, left by a failed init, to %s\n",
+                     to, aside);
+        }
+        if (rename (from, to) != 0) {
+            cli_error ("init: cannot rename %s to %s: %s", from, to, strerror (errno));
+            return -1;
+        }
+    }
+    rmdir (temp);
+    return 0;
+}
+
+/* Makes the node's keys, configuration and store in DIR; its card in CARD. */
+static int
+init_build (const char *dir, const init_opts_t *o, char *card, size_t cardsz)
+{
+    char err[1024], store_path[PATH_MAX + 64];
+    im_identity_t *id = im_identity_create (dir, err, sizeof err);
+    if (!id) {
+        cli_error ("init: %s", err);
+        return -1;
+    }
+    int rc = -1;
+    im_store_t *store = NULL;
+    if (im_config_write_default (dir, o->name, o->listen, o->pub, err, sizeof err) != 0)
+        cli_error ("init: %s", err);
+    else if (im_dir_path (dir, IM_STORE_DIR, store_path, sizeof store_path) != 0
+             || !(store
+                  = im_store_new (store_path, 0, im_identity_node (id), err, sizeof err)))
+        cli_error ("init: %s", err);
+    else if (im_identity_card (id, o->name, o->listen, card, cardsz) == 0)
+        rc = 0;
+    im_store_destroy (&store);
+    im_identity_destroy (&id);
+    return rc;
 }
 
 int
@@ -154,31 +306,16 @@ cmd_init (im_cli_t *cli, int argc, char **argv)
     int rc = cli_options (cli, argc, argv, &spec, &o, NULL);
     if (rc != CLI_GO_ON)
         return rc;
-    if (init_dir (cli))
+    char final[PATH_MAX + NAME_MAX + 2], temp[2 * PATH_MAX], card[IM_CARD_MAX];
+    if (init_begin (cli, final, sizeof final, temp, sizeof temp))
         return EXIT_FAIL;
-    char err[1024];
-    im_identity_t *id = im_identity_create (cli->dir, err, sizeof err);
-    if (!id) {
-        cli_error ("init: %s", err);
+    if (init_build (temp, &o, card, sizeof card) || init_place (temp, final)) {
+        nftw (temp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
         return EXIT_FAIL;
     }
-    rc = EXIT_FAIL;
-    char store_path[PATH_MAX + 64], card[IM_CARD_MAX];
-    im_store_t *store = NULL;
-    if (im_config_write_default (cli->dir, o.name, o.listen, o.pub, err, sizeof err) != 0)
-        cli_error ("init: %s", err);
-    else if (im_dir_path (cli->dir, IM_STORE_DIR, store_path, sizeof store_path) != 0
-             || !(store
-                  = im_store_new (store_path, 0, im_identity_node (id), err, sizeof err)))
-        cli_error ("init: %s", err);
-    else if (im_identity_card (id, o.name, o.listen, card, sizeof card) == 0) {
-        printf ("Initialised node '%s' in %s\n", o.name, cli->dir);
-        printf ("Its card, to give to partners:\n%s\n", card);
-        rc = 0;
-    }
-    im_store_destroy (&store);
-    im_identity_destroy (&id);
-    return rc;
+    printf ("Initialised node '%s' in %s\n", o.name, final);
+    printf ("Its card, to give to partners:\n%s\n", card);
+    return 0;
 }
 
 /* --- id ------------------------------------------------------------------ */

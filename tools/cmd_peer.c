@@ -13,6 +13,7 @@
 
 #include "im_config.h"
 #include "im_ctl.h"
+#include "im_identity.h"
 #include "im_policy.h"
 #include "im_time.h"
 #include "intelmesh.h"
@@ -67,6 +68,23 @@ peer_add_check (void *ctx, int argc, char **argv)
     return 0;
 }
 
+/* The node's own card (or one with its node id or CURVE key) is refused. */
+static int
+peer_add_not_self (im_cli_t *cli, const im_card_t *card)
+{
+    char err[512];
+    im_identity_t *id = im_identity_load (cli->dir, err, sizeof err);
+    if (!id) {
+        cli_error ("peer add: %s", err);
+        return -1;
+    }
+    const char *own = im_identity_owns (id, card->node, card->curve_z85);
+    if (own)
+        cli_error ("peer add: that card has %s: give a partner's card", own);
+    im_identity_destroy (&id);
+    return own ? -1 : 0;
+}
+
 static int
 peer_add (im_cli_t *cli, int argc, char **argv)
 {
@@ -100,6 +118,8 @@ peer_add (im_cli_t *cli, int argc, char **argv)
         return EXIT_FAIL;
     free (own);
     char err[512];
+    if (peer_add_not_self (cli, &a.peer.card))
+        return EXIT_FAIL;
     if (im_config_peer_add (cli->dir, &a.peer, err, sizeof err)) {
         cli_error ("peer add: %s", err);
         return EXIT_FAIL;

@@ -48,9 +48,9 @@ refusal (publish_t *p, long line, const char *why)
     }
     if (p->refused <= REFUSALS_SHOWN) {
         if (line > 0)
-            fprintf (stderr, "intelmesh: line %ld: refused: %s\n", line, why);
+            cli_error ("line %ld: refused: %s", line, why);
         else
-            fprintf (stderr, "intelmesh: refused: %s\n", why);
+            cli_error ("refused: %s", why);
     }
 }
 
@@ -363,8 +363,7 @@ publish_stdin (im_cli_t *cli, publish_t *p)
     if (p->progress)
         fprintf (stderr, "\r\033[K");
     if (p->refused > REFUSALS_SHOWN)
-        fprintf (stderr, "intelmesh: ... and %ld more refusals\n",
-                 p->refused - REFUSALS_SHOWN);
+        cli_error ("... and %ld more refusals", p->refused - REFUSALS_SHOWN);
     fprintf (
         stderr,
         "intelmesh: %ld lines read: %ld published (%ld new, %ld updated, %ld unchanged), "

@@ -116,9 +116,10 @@ print_status (json_t *st)
                 by ? "by the pull of " : "at start", by ? by : "");
     }
     printf ("activity    %lld published, %lld revoked, %lld refused, %lld malformed "
-            "requests\n",
+            "requests, %lld store errors\n",
             GET_INT (counters, "published"), GET_INT (counters, "revoked"),
-            GET_INT (counters, "refused"), GET_INT (counters, "bad_requests"));
+            GET_INT (counters, "refused"), GET_INT (counters, "bad_requests"),
+            GET_INT (counters, "store_errors"));
     json_t *peers = json_object_get (st, "peers");
     printf ("peers       %zu on the trust list\n", json_array_size (peers));
     for (size_t i = 0; i < json_array_size (peers); i++) {

@@ -20,15 +20,29 @@
 #include "im_identity.h"
 #include "im_util.h"
 
+/* The command running ("status", "peer add"), which errors start with. */
+static char cli_command[64];
+
+void
+cli_set_command (const char *family, const char *name)
+{
+    snprintf (cli_command, sizeof cli_command, "%s%s%s", family ? family : "",
+              family ? " " : "", name ? name : "");
+}
+
 void
 cli_error (const char *fmt, ...)
 {
+    char msg[4096];
     va_list ap;
     va_start (ap, fmt);
-    fprintf (stderr, "intelmesh: ");
-    vfprintf (stderr, fmt, ap);
-    fprintf (stderr, "\n");
+    vsnprintf (msg, sizeof msg, fmt, ap);
     va_end (ap);
+    size_t n = strlen (cli_command);
+    if (n && !(strncmp (msg, cli_command, n) == 0 && msg[n] == ':'))
+        fprintf (stderr, "intelmesh: %s: %s\n", cli_command, msg);
+    else
+        fprintf (stderr, "intelmesh: %s\n", msg);
 }
 
 int
@@ -63,7 +77,7 @@ build_options (const cli_spec_t *spec, struct option *options, char *shortopts,
         options[n++] = (struct option){ "json", no_argument, NULL, 'j' };
     options[n++] = (struct option){ "help", no_argument, NULL, 'h' };
     options[n] = (struct option){ NULL, 0, NULL, 0 };
-    snprintf (shortopts, shortsz, "d:%s%sh", spec->shortopts ? spec->shortopts : "",
+    snprintf (shortopts, shortsz, ":d:%s%sh", spec->shortopts ? spec->shortopts : "",
               spec->json == CLI_JSON ? "j" : "");
 }
 
@@ -76,12 +90,13 @@ cli_options (im_cli_t *cli, int argc, char **argv, const cli_spec_t *spec, void 
     build_options (spec, options, shortopts, sizeof shortopts);
     const char *dir_opt = NULL;
     int c;
+    opterr = 0;
     while ((c = getopt_long (argc, argv, shortopts, options, NULL)) != -1) {
         switch (c) {
         case 'd': dir_opt = optarg; break;
         case 'j':
             if (spec->json != CLI_JSON || !json) {
-                cli_error ("%s: no --json for this command", argv[0]);
+                cli_error ("no --json for this command");
                 return EXIT_USAGE;
             }
             *json = 1;
@@ -92,7 +107,15 @@ cli_options (im_cli_t *cli, int argc, char **argv, const cli_spec_t *spec, void 
             else
                 spec->help ();
             return 0;
-        case '?': return EXIT_USAGE;
+        case ':': /* getopt says nothing (opterr is 0, and ':' leads SHORTOPTS) */
+            cli_error ("option '%s' needs a value (see --help)", argv[optind - 1]);
+            return EXIT_USAGE;
+        case '?':
+            if (optopt)
+                cli_error ("unknown option '-%c' (see --help)", optopt);
+            else
+                cli_error ("unknown option '%s' (see --help)", argv[optind - 1]);
+            return EXIT_USAGE;
         default:
             if (!spec->option || spec->option (ctx, c, optarg))
                 return EXIT_USAGE;
@@ -103,10 +126,9 @@ cli_options (im_cli_t *cli, int argc, char **argv, const cli_spec_t *spec, void 
         if (spec->args_error)
             cli_error ("%s", spec->args_error);
         else if (nargs < spec->min_args)
-            cli_error ("%s: missing argument (see --help)", argv[0]);
+            cli_error ("missing argument (see --help)");
         else
-            cli_error ("%s: unexpected argument '%s'", argv[0],
-                       argv[optind + spec->max_args]);
+            cli_error ("unexpected argument '%s'", argv[optind + spec->max_args]);
         return EXIT_USAGE;
     }
     if (spec->check && spec->check (ctx, nargs, argv + optind))

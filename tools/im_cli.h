@@ -36,8 +36,12 @@ struct cli_command_s {
 #define EXIT_FAIL 1     /* the request failed or was refused */
 #define EXIT_USAGE 2    /* bad command line */
 
-/* Prints "intelmesh: MESSAGE" on standard error. */
+/* Prints "intelmesh: COMMAND: MESSAGE" on standard error (COMMAND is not
+ * repeated when MESSAGE starts with it; none before a command is known). */
 void cli_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+/* Names the running command for cli_error: NAME, or "FAMILY NAME". */
+void cli_set_command (const char *family, const char *name);
 
 /* Resolves the data directory (a subcommand's -d wins over the global one).
  * Returns 0, or prints why and returns -1. */

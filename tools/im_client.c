@@ -25,6 +25,13 @@ struct _im_client_t {
 im_client_t *
 im_client_new (const char *dir, char *err, size_t errsz)
 {
+    /* A socket or directory this user may not use is not a daemon that is
+     * not running. */
+    if (im_dir_usable (dir, NULL, X_OK, err, errsz)
+        || (im_dir_usable (dir, IM_PID_FILE, R_OK, err, errsz) && errno == EACCES)
+        || (im_dir_usable (dir, IM_CONTROL_FILE, R_OK | W_OK, err, errsz)
+            && errno == EACCES))
+        return NULL;
     if (im_pidfile_holder (dir) == 0) {
         im_fail (ECONNREFUSED, err, errsz,
                  "intelmeshd is not running on %s (start it with 'intelmeshd -d %s')",

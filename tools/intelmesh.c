@@ -120,8 +120,10 @@ run_family (im_cli_t *cli, const cli_command_t *family, int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : 0;
     }
     for (int i = 0; subs[i].name; i++)
-        if (strcmp (argv[1], subs[i].name) == 0)
+        if (strcmp (argv[1], subs[i].name) == 0) {
+            cli_set_command (family->name, subs[i].name);
             return subs[i].fn (cli, argc - 1, argv + 1);
+        }
     /* "(add, remove, list, set or sent)" */
     char names[256] = "";
     size_t len = 0;
@@ -149,6 +151,7 @@ run (im_cli_t *cli, const cli_command_t *command, int argc, char **argv)
     zsys_set_logstream (NULL);
     zsys_init ();
     optind = 0; /* reinitialise getopt for the subcommand */
+    cli_set_command (NULL, command->name);
     int rc = command->family ? run_family (cli, command, argc, argv)
                              : command->fn (cli, argc, argv);
     zsys_shutdown ();
