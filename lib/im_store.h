@@ -105,6 +105,12 @@ int im_store_get (im_store_t *self, const uint8_t origin[IM_NODE_ID_SIZE],
 int im_store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn,
                      void *arg);
 
+/* Calls FN for every tombstone whose normalised TYPE value is exactly VALUE
+ * (tombstones stored before this look-up existed are not found). Returns the
+ * number of matches, or -1 with errno set. */
+int im_store_lookup_revoked (im_store_t *self, int type, const char *value,
+                             im_store_fn *fn, void *arg);
+
 /* Calls FN for up to LIMIT records (live and revoked) after the record key
  * AFTER (NULL: from the start), in key order, filtered by TYPE (IM_TYPE_NONE:
  * any) and ORIGIN (NULL: any). Writes the last key visited into NEXT when

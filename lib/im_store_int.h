@@ -27,7 +27,7 @@
 struct _im_store_t {
     MDB_env *env;
     MDB_dbi records;  /* origin|id -> signed record */
-    MDB_dbi index;    /* type|value -> origin|id (sorted duplicates) */
+    MDB_dbi index;    /* type|value -> origin|id, live or revoked (dups) */
     MDB_dbi prefixes; /* family|length|network -> origin|id (sorted duplicates) */
     MDB_dbi changes;  /* change number -> origin|id|version */
     MDB_dbi origins;  /* origin -> records held, last change number */

@@ -13,15 +13,16 @@
 
 #include "im_store_int.h"
 
-/* Decodes the record under KEY and hands it to FN. Returns FN's answer, or
- * 0 when the record is missing or unreadable (never expected). */
+/* Decodes the record under KEY and hands it to FN when its op is OP.
+ * Returns FN's answer, or 0 when the record is missing or unreadable (never
+ * expected) or of the other op (the value index holds tombstones too). */
 static int
 visit (im_store_t *self, MDB_txn *txn, const uint8_t *key, im_record_t *rec,
-       im_store_fn *fn, void *arg, int *count)
+       im_store_fn *fn, void *arg, int *count, int op)
 {
     MDB_val k = { IM_STORE_KEY_SIZE, (void *)key }, v;
     if (mdb_get (txn, self->records, &k, &v) != 0
-        || im_record_decode_stored (v.mv_data, v.mv_size, rec) != 0)
+        || im_record_decode_stored (v.mv_data, v.mv_size, rec) != 0 || rec->op != op)
         return 0;
     (*count)++;
     return fn ? fn (rec, v.mv_data, v.mv_size, arg) : 0;
@@ -30,7 +31,7 @@ visit (im_store_t *self, MDB_txn *txn, const uint8_t *key, im_record_t *rec,
 /* Visits every duplicate under KEY in DBI. Returns non-zero when FN stopped. */
 static int
 visit_dups (im_store_t *self, MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
-            im_record_t *rec, im_store_fn *fn, void *arg, int *count)
+            im_record_t *rec, im_store_fn *fn, void *arg, int *count, int op)
 {
     MDB_cursor *cur;
     if (mdb_cursor_open (txn, dbi, &cur))
@@ -40,16 +41,18 @@ visit_dups (im_store_t *self, MDB_txn *txn, MDB_dbi dbi, const void *key, size_t
     int rc = mdb_cursor_get (cur, &k, &v, MDB_SET);
     while (rc == 0 && !stop) {
         if (v.mv_size == IM_STORE_KEY_SIZE)
-            stop = visit (self, txn, v.mv_data, rec, fn, arg, count);
+            stop = visit (self, txn, v.mv_data, rec, fn, arg, count, op);
         rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT_DUP);
     }
     mdb_cursor_close (cur);
     return stop;
 }
 
-int
-im_store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn,
-                 void *arg)
+/* The records of OP whose TYPE value is VALUE; live ones (IM_OP_PUT) also
+ * through the CIDR prefixes that contain it. */
+static int
+store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn, void *arg,
+              int op)
 {
     if (!self || !value || !im_type_name (type)) {
         errno = EINVAL;
@@ -62,13 +65,13 @@ im_store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn,
     int count = 0;
     uint8_t key[INDEX_KEY_MAX];
     size_t klen = store_index_key (type, value, key);
-    int stop = visit_dups (self, txn, self->index, key, klen, rec, fn, arg, &count);
+    int stop = visit_dups (self, txn, self->index, key, klen, rec, fn, arg, &count, op);
 
     /* Prefixes that contain the address (or the shorter prefixes that contain
      * the prefix), only at the lengths that are in use. */
     uint8_t addr[16];
     int plen;
-    if (!stop && (type == IM_TYPE_IPV4 || type == IM_TYPE_IPV6)
+    if (!stop && op == IM_OP_PUT && (type == IM_TYPE_IPV4 || type == IM_TYPE_IPV6)
         && im_ioc_prefix (type, value, addr, &plen) == 0) {
         size_t alen = type == IM_TYPE_IPV4 ? 4 : 16;
         const uint8_t *used = type == IM_TYPE_IPV4 ? self->plen4 : self->plen6;
@@ -86,11 +89,25 @@ im_store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn,
                 pk[2 + i] = addr[i] & mask;
             }
             stop = visit_dups (self, txn, self->prefixes, pk, 2 + alen, rec, fn, arg,
-                               &count);
+                               &count, IM_OP_PUT);
         }
     }
     store_reader_end (self);
     return count;
+}
+
+int
+im_store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn,
+                 void *arg)
+{
+    return store_lookup (self, type, value, fn, arg, IM_OP_PUT);
+}
+
+int
+im_store_lookup_revoked (im_store_t *self, int type, const char *value, im_store_fn *fn,
+                         void *arg)
+{
+    return store_lookup (self, type, value, fn, arg, IM_OP_REVOKE);
 }
 
 int

@@ -65,6 +65,18 @@ index_del (im_store_t *self, MDB_txn *txn, const im_record_t *rec, const uint8_t
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* A tombstone is found by its value (im_store_lookup_revoked), never by a
+ * prefix. */
+static int
+tombstone_index_put (im_store_t *self, MDB_txn *txn, const im_record_t *rec,
+                     const uint8_t *rkey)
+{
+    uint8_t key[INDEX_KEY_MAX];
+    MDB_val k = { store_index_key (rec->type, rec->value, key), key };
+    MDB_val v = { IM_STORE_KEY_SIZE, (void *)rkey };
+    return mdb_put (txn, self->index, &k, &v, 0);
+}
+
 static int
 index_put (im_store_t *self, MDB_txn *txn, const im_record_t *rec, const uint8_t *rkey)
 {
@@ -162,11 +174,11 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
             return 0;
         }
         had = 1;
-        if (old->op == IM_OP_PUT) {
-            if ((rc = index_del (self, txn, old, rkey)) != 0)
-                return rc;
+        /* A tombstone is in the value index too (not the prefix index). */
+        if ((rc = index_del (self, txn, old, rkey)) != 0)
+            return rc;
+        if (old->op == IM_OP_PUT)
             self->live[old->type][old->tlp]--;
-        }
         else
             self->revoked--;
     }
@@ -181,8 +193,11 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
             return rc;
         self->live[rec->type][rec->tlp]++;
     }
-    else
+    else {
+        if ((rc = tombstone_index_put (self, txn, rec, rkey)) != 0)
+            return rc;
         self->revoked++;
+    }
 
     uint8_t seqkey[8], change[CHANGE_SIZE];
     put_u64 (seqkey, ++self->seq);

@@ -286,7 +286,10 @@ typedef struct {
     json_t *results;  /* one result an item */
     zhashx_t *seen;   /* type|value or #id -> index in the batch */
     int64_t now;
-    int force; /* the request's own "force" */
+    int force;           /* the request's own "force" */
+    int merge;           /* an update keeps the fields an item does not give */
+    int allow_downgrade; /* an update may lower the protection (rule 7) */
+    im_record_t *merged; /* the item over what this node held */
 } publish_t;
 
 /* What this node already holds of REC: an earlier item of the same request,
@@ -377,6 +380,56 @@ publish_put (publish_t *p, const im_record_t *prev, int has_id,
     return 0;
 }
 
+/* An update of this node's live PREV: with "merge" the fields the item does
+ * not give keep PREV's values (rule 5); a lower TLP, a longer reach or a
+ * dropped recipient is refused unless allowed (rule 7). Returns 1 when the
+ * item was refused (its result given), else 0 with *DOWN the downgrades made
+ * (a new reference, or NULL). */
+static int
+publish_update (node_t *self, publish_t *p, const json_t *content,
+                const im_record_t *prev, json_t **down)
+{
+    char why[512], changes[400];
+    *down = NULL;
+    if (!prev || prev->op != IM_OP_PUT)
+        return 0;
+    if (p->merge) {
+        memcpy (p->merged, p->rec, sizeof *p->merged);
+        if (im_record_merge (p->merged, prev, content, p->now, why, sizeof why)) {
+            json_array_append_new (p->results, invalid_result (self, why));
+            return 1;
+        }
+        memcpy (p->rec, p->merged, sizeof *p->rec);
+    }
+    if (im_record_downgrades (prev, p->rec, changes, sizeof changes) <= 0)
+        return 0;
+    if (p->allow_downgrade) {
+        *down = json_string (changes);
+        return 0;
+    }
+    char idtext[IM_ID_STR_SIZE];
+    im_id_format (prev->id, idtext);
+    snprintf (why, sizeof why,
+              "%s would lower the protection of indicator %s: refused without "
+              "--allow-downgrade",
+              changes, idtext);
+    json_array_append_new (p->results, refused_result (self, why, "downgrade"));
+    return 1;
+}
+
+/* The result of an update says what changed, and the downgrades allowed. */
+static void
+publish_changes (json_t *result, const im_record_t *prev, const im_record_t *rec,
+                 json_t *down)
+{
+    if (prev
+        && strcmp (json_string_value (json_object_get (result, "status")), "updated")
+               == 0)
+        json_object_set_new (result, "changed", im_record_changes (prev, rec));
+    if (down)
+        json_object_set_new (result, "downgraded", down);
+}
+
 /* The batch's newest item is found again by its id, and by its value (rule
  * 4) alike. */
 static void
@@ -407,8 +460,8 @@ publish_item (node_t *self, publish_t *p, json_t *item)
     json_t *content = item_split (item, id, &has_id, &revoke, &force, why, sizeof why);
     im_record_init (rec);
     int bad = !content || im_record_from_json (rec, content, p->now, why, sizeof why);
-    json_decref (content);
     if (bad) {
+        json_decref (content);
         json_array_append_new (p->results, invalid_result (self, why));
         return;
     }
@@ -423,30 +476,40 @@ publish_item (node_t *self, publish_t *p, json_t *item)
         snprintf (key, sizeof key, "%d|%s", rec->type, rec->value);
     const im_record_t *prev = publish_prev (self, p, key, has_id, id);
     const char *status = "new";
+    json_t *down = NULL;
+    bad = !revoke && publish_update (self, p, content, prev, &down);
+    json_decref (content);
+    if (bad)
+        return;
     if (revoke) {
         if (publish_revoke (p, prev, has_id, idtext))
             return;
         status = "revoked";
     }
     else if ((!force && self->warnings && publish_warned (self, p))
-             || publish_put (p, prev, has_id, id, &status, idtext))
+             || publish_put (p, prev, has_id, id, &status, idtext)) {
+        json_decref (down);
         return;
+    }
     im_id_format (rec->id, idtext);
     json_t *result = json_pack ("{s:s, s:s}", "id", idtext, "status", status);
     if (batch_add (self, &p->b, rec, result, why, sizeof why)) {
         json_decref (result);
+        json_decref (down);
         json_array_append_new (p->results, invalid_result (self, why));
         return;
     }
+    publish_changes (result, prev, &p->b.recs[p->b.n - 1], down);
     json_array_append_new (p->results, result);
     publish_remember (p, key, has_id);
 }
 
-/* PUBLISH {"items": [...], "force": bool, "dry_run": bool}. Each item is an
- * indicator's content, with optional "id" (an importer's stable id: the same
- * id updates the same indicator), "revoke" and "force". A value on a
- * warninglist is refused unless forced. With dry_run everything is checked
- * and signed, and nothing is stored. */
+/* PUBLISH {"items": [...], "force": bool, "dry_run": bool, "merge": bool,
+ * "allow_downgrade": bool}. Each item is an indicator's content, with
+ * optional "id" (an importer's stable id: the same id updates the same
+ * indicator), "revoke" and "force". A value on a warninglist is refused
+ * unless forced; an update that lowers the protection unless allowed. With
+ * dry_run everything is checked and signed, and nothing is stored. */
 json_t *
 node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
 {
@@ -459,6 +522,13 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
         snprintf (err, errsz, "'force' and 'dry_run' must be true or false");
         return NULL;
     }
+    json_t *merge_v = json_object_get (body, "merge");
+    json_t *allow_v = json_object_get (body, "allow_downgrade");
+    if ((merge_v && !json_is_boolean (merge_v))
+        || (allow_v && !json_is_boolean (allow_v))) {
+        snprintf (err, errsz, "'merge' and 'allow_downgrade' must be true or false");
+        return NULL;
+    }
     int dry_run = json_is_true (dry_v);
     size_t n = json_array_size (items);
     publish_t p = { .rec = malloc (sizeof (im_record_t)),
@@ -467,8 +537,12 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
                     .results = json_array (),
                     .seen = zhashx_new (),
                     .now = im_time_now (),
-                    .force = json_is_true (force_v) };
-    if (batch_init (&p.b, n) || !p.rec || !p.m.found || !p.results || !p.seen) {
+                    .force = json_is_true (force_v),
+                    .merge = json_is_true (merge_v),
+                    .allow_downgrade = json_is_true (allow_v),
+                    .merged = malloc (sizeof (im_record_t)) };
+    if (batch_init (&p.b, n) || !p.rec || !p.m.found || !p.results || !p.seen
+        || !p.merged) {
         snprintf (err, errsz, "out of memory");
         json_decref (p.results);
         p.results = NULL;
@@ -476,6 +550,7 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
     for (size_t i = 0; p.results && i < n; i++)
         publish_item (self, &p, json_array_get (items, i));
     free (p.rec);
+    free (p.merged);
     free (p.m.found);
     zhashx_destroy (&p.seen);
     if (dry_run && p.results) {

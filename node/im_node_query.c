@@ -90,6 +90,42 @@ request_value (const char *command, json_t *body, char norm[IM_VALUE_MAX + 1], c
     return type;
 }
 
+/* The tombstones of exactly a value, each with "revoked_by": "this node",
+ * the origin's peer name, or null. */
+typedef struct {
+    node_t *self;
+    json_t *list;
+} revoked_walk_t;
+
+static int
+revoked_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
+{
+    (void)blob;
+    (void)len;
+    revoked_walk_t *w = arg;
+    if (json_array_size (w->list) >= LOOKUP_MATCH_MAX)
+        return 1;
+    json_t *obj = im_record_to_json (rec);
+    const uint8_t *own = im_identity_node (w->self->identity);
+    const char *by = memcmp (rec->origin, own, IM_NODE_ID_SIZE) == 0
+                         ? "this node"
+                         : node_origin_name (w->self, rec->origin);
+    if (obj)
+        json_object_set_new (obj, "revoked_by", by ? json_string (by) : json_null ());
+    if (obj)
+        json_array_append_new (w->list, obj);
+    return 0;
+}
+
+static json_t *
+lookup_revoked (node_t *self, int type, const char *norm)
+{
+    revoked_walk_t w = { self, json_array () };
+    if (w.list && im_store_lookup_revoked (self->store, type, norm, revoked_fn, &w) < 0)
+        zsys_warning ("store: looking up revocations failed: %s", strerror (errno));
+    return w.list ? w.list : json_array ();
+}
+
 json_t *
 node_handle_lookup (node_t *self, json_t *body, char *err, size_t errsz)
 {
@@ -103,8 +139,9 @@ node_handle_lookup (node_t *self, json_t *body, char *err, size_t errsz)
         json_decref (l.matches);
         return NULL;
     }
-    return json_pack ("{s:s, s:s, s:o, s:b}", "type", im_type_name (type), "value", norm,
-                      "matches", l.matches, "truncated", l.truncated);
+    return json_pack ("{s:s, s:s, s:o, s:b, s:o}", "type", im_type_name (type), "value",
+                      norm, "matches", l.matches, "truncated", l.truncated, "revoked",
+                      lookup_revoked (self, type, norm));
 }
 
 json_t *
@@ -207,17 +244,81 @@ find_origin (node_t *self, const uint8_t *id, uint8_t *origin)
     return 0;
 }
 
+/* EXPLAIN by value: the record of exactly that value, this node's own
+ * first, else the first of another origin; live before revoked. */
+typedef struct {
+    const uint8_t *own;
+    int type;
+    const char *value;
+    im_record_t best;
+    int found; /* 0 none, 1 another origin's, 2 this node's */
+} find_value_t;
+
+static int
+find_value_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
+{
+    (void)blob;
+    (void)len;
+    find_value_t *f = arg;
+    if (rec->type != f->type || strcmp (rec->value, f->value) != 0)
+        return 0; /* a prefix that contains it */
+    int rank = memcmp (rec->origin, f->own, IM_NODE_ID_SIZE) == 0 ? 2 : 1;
+    if (rank > f->found) {
+        memcpy (&f->best, rec, sizeof f->best);
+        f->found = rank;
+    }
+    return f->found == 2;
+}
+
+/* The id and origin of the record a request's "value" (and "type") names.
+ * Returns 0, or -1 with the reason in ERR. */
+static int
+explain_by_value (node_t *self, json_t *body, uint8_t *id, uint8_t *origin, char *err,
+                  size_t errsz)
+{
+    char norm[IM_VALUE_MAX + 1];
+    int type = request_value ("EXPLAIN", body, norm, err, errsz);
+    if (type < 0)
+        return -1;
+    find_value_t *f = calloc (1, sizeof *f);
+    if (!f) {
+        snprintf (err, errsz, "out of memory");
+        return -1;
+    }
+    f->own = im_identity_node (self->identity);
+    f->type = type;
+    f->value = norm;
+    im_store_lookup (self->store, type, norm, find_value_fn, f);
+    if (!f->found)
+        im_store_lookup_revoked (self->store, type, norm, find_value_fn, f);
+    int found = f->found;
+    if (found) {
+        memcpy (id, f->best.id, IM_ID_SIZE);
+        memcpy (origin, f->best.origin, IM_NODE_ID_SIZE);
+    }
+    else
+        snprintf (err, errsz, "no indicator %s %.200s is held here", im_type_name (type),
+                  norm);
+    free (f);
+    return found ? 0 : -1;
+}
+
 json_t *
 node_handle_explain (node_t *self, json_t *body, char *err, size_t errsz)
 {
-    static const char *const fields[] = { "id", "origin", "peer", NULL };
+    static const char *const fields[] = { "id", "origin", "peer", "value", NULL };
     if (strings_only (body, fields, err, errsz))
         return NULL;
     const char *idtext = json_string_value (json_object_get (body, "id"));
     const char *origin_text = json_string_value (json_object_get (body, "origin"));
     const char *peer = json_string_value (json_object_get (body, "peer"));
     uint8_t id[IM_ID_SIZE], origin[IM_NODE_ID_SIZE];
-    if (!idtext || im_id_parse (idtext, id)) {
+    int by_value = !idtext && !origin_text && json_object_get (body, "value");
+    if (by_value) {
+        if (explain_by_value (self, body, id, origin, err, errsz))
+            return NULL;
+    }
+    else if (!idtext || im_id_parse (idtext, id)) {
         snprintf (err, errsz, "id: not an indicator id (a UUID)");
         return NULL;
     }
@@ -229,7 +330,7 @@ node_handle_explain (node_t *self, json_t *body, char *err, size_t errsz)
         snprintf (err, errsz, "origin: not a node id (64 hex digits)");
         return NULL;
     }
-    if (!origin_text && find_origin (self, id, origin)) {
+    if (!by_value && !origin_text && find_origin (self, id, origin)) {
         snprintf (err, errsz, "no indicator with id %s is held here", idtext);
         return NULL;
     }

@@ -127,6 +127,26 @@ json_t *im_record_to_json (const im_record_t *self);
 int im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *err,
                          size_t errsz);
 
+/* A new version of PREV (this node's own live record) made from OBJ: the
+ * content fields OBJ does not give keep PREV's values, those it gives are
+ * read as by im_record_from_json(), whose rules and errors apply. Identity,
+ * version and times of SELF are left as they are. Returns 0 or -1 (EINVAL). */
+int im_record_merge (im_record_t *self, const im_record_t *prev, const json_t *obj,
+                     int64_t now, char *err, size_t errsz);
+
+/* What differs between two versions, as {"FIELD": [OLD, NEW], ...} with the
+ * fields and values of im_record_to_json() (tags and recipients compared as
+ * sets); {} when the content is the same. Returns a new reference, or NULL
+ * with errno ENOMEM (EINVAL: a NULL argument). */
+json_t *im_record_changes (const im_record_t *old, const im_record_t *new);
+
+/* The changes from OLD to NEW that lower its protection: a lower TLP label,
+ * a longer reach, a recipient dropped. Writes them into OUT as one line
+ * ("tlp: RED -> GREEN, reach: 1 -> unlimited", "" for none) and returns how
+ * many, or -1 with errno EINVAL. */
+int im_record_downgrades (const im_record_t *old, const im_record_t *new, char *out,
+                          size_t outsz);
+
 /* UUID text form of an indicator id, lower case. */
 void im_id_format (const uint8_t id[IM_ID_SIZE], char out[IM_ID_STR_SIZE]);
 /* Parses UUID text (any case). Returns 0 or -1 with errno EINVAL. */

@@ -113,7 +113,7 @@ b_policy_args () {
     exits 2 "peer sent needs a peer" "$INTELMESH" -d "$D" peer sent
     exits 2 "peer sent refuses a bad time" "$INTELMESH" -d "$D" peer sent bravo --since soon
     exits 2 "explain needs an id and a peer" "$INTELMESH" -d "$D" explain 00000000-0000-4000-8000-000000000000
-    exits 2 "explain refuses something that is not an id" "$INTELMESH" -d "$D" explain 12345 bravo
+    exits 2 "explain refuses something that is neither an id nor a value of its type" "$INTELMESH" -d "$D" explain --type ipv4 12345 bravo
     exits 2 "publish --to refuses nothing" "$INTELMESH" -d "$D" publish --to "" ipv4 1.2.3.4 </dev/null
     [ "$(conf_sum)" = "$before" ]; ok $? "intelmesh.conf is still as it was"
 }

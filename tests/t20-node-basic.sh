@@ -62,11 +62,11 @@ b_update () {
     node_up alpha; pid=$NODE_PID
     # Re-publishing the same value updates the same indicator.
     id1=$(im lookup --json 192.0.2.1 | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4)
-    id2=$(im publish --tlp amber --confidence 90 ipv4 192.0.2.1 2>/dev/null)
+    id2=$(im publish --replace --tlp amber --confidence 90 ipv4 192.0.2.1 2>/dev/null)
     [ -n "$id1" ] && [ "$id1" = "$id2" ]; ok $? "publishing a value again updates the same indicator"
     im lookup --json 192.0.2.1 >"$T/out"
     grep -q '"version":2' "$T/out" && grep -q '"tlp":"amber"' "$T/out" && grep -q '"tags":\[\]' "$T/out"
-    ok $? "the update replaced the whole record (version 2, amber, tag removed)"
+    ok $? "with --replace the update replaced the whole record (version 2, amber, tag removed)"
     im publish --tlp amber --confidence 90 ipv4 192.0.2.1 >/dev/null 2>"$T/err"
     grep -q "nothing changed" "$T/err"; ok $? "identical content is not published twice"
 }

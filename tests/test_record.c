@@ -2088,6 +2088,103 @@ test_utf8 (void)
         ok (!im_utf8_unsafe (safe[i]), "U+%04X is shown as it is", (unsigned)safe[i]);
 }
 
+/* A record from JSON text, for the update tests. */
+static void
+from_text (im_record_t *r, const char *text)
+{
+    char err[256];
+    json_t *o = json_loads (text, 0, NULL);
+    im_record_init (r);
+    memcpy (r->origin, pk_a, IM_NODE_ID_SIZE);
+    if (!o || im_record_from_json (r, o, NOW, err, sizeof err))
+        BAIL_OUT ("bad test record %s", text);
+    json_decref (o);
+}
+
+static const char *const prev_text
+    = "{\"type\":\"md5\",\"value\":\"0123456789abcdef0123456789abcdef\","
+      "\"tlp\":\"red\",\"confidence\":80,\"reach\":1,\"tags\":[\"apt\",\"x\"],"
+      "\"description\":\"d\",\"valid_until\":\"2099-01-01\",\"recipients\":["
+      "\"1111111111111111111111111111111111111111111111111111111111111111\","
+      "\"2222222222222222222222222222222222222222222222222222222222222222\"]}";
+
+/* What an update made of a JSON item over PREV (merged), and its downgrades. */
+static const struct {
+    const char *item;
+    int rc;              /* im_record_merge */
+    const char *changed; /* im_record_changes, compact JSON */
+    const char *down;    /* im_record_downgrades */
+} merges[] = {
+    { "{\"type\":\"md5\",\"value\":\"0123456789ABCDEF0123456789ABCDEF\"}", 0, "{}", "" },
+    { "{\"type\":\"md5\",\"value\":\"0123456789abcdef0123456789abcdef\","
+      "\"confidence\":90}",
+      0, "{\"confidence\":[80,90]}", "" },
+    { "{\"type\":\"md5\",\"value\":\"0123456789abcdef0123456789abcdef\","
+      "\"tags\":[\"x\",\"apt\"]}",
+      0, "{}", "" },
+    { "{\"type\":\"md5\",\"value\":\"0123456789abcdef0123456789abcdef\","
+      "\"tlp\":\"amber+strict\"}",
+      0, "{\"tlp\":[\"red\",\"amber+strict\"]}", "tlp: RED -> AMBER+STRICT" },
+    { "{\"type\":\"md5\",\"value\":\"0123456789abcdef0123456789abcdef\","
+      "\"reach\":\"unlimited\",\"recipients\":[]}",
+      0,
+      "{\"reach\":[1,\"unlimited\"],\"recipients\":[["
+      "\"1111111111111111111111111111111111111111111111111111111111111111\","
+      "\"2222222222222222222222222222222222222222222222222222222222222222\"],[]]}",
+      "reach: 1 -> unlimited, recipients: 2 -> 0 (2 dropped)" },
+    { "{\"type\":\"md5\",\"value\":\"0123456789abcdef0123456789abcdef\","
+      "\"recipients\":["
+      "\"2222222222222222222222222222222222222222222222222222222222222222\"],"
+      "\"reach\":0}",
+      0, NULL, "recipients: 2 -> 1 (1 dropped)" },
+    { "{\"type\":\"md5\",\"value\":\"0123456789abcdef0123456789abcdef\","
+      "\"valid_from\":\"2100-01-01\"}",
+      -1, NULL, NULL },
+    { "{\"type\":\"md5\",\"value\":\"0123456789abcdef0123456789abcdef\","
+      "\"tlp\":\"mauve\"}",
+      -1, NULL, NULL },
+};
+
+static void
+test_update (void)
+{
+    static im_record_t prev, next;
+    char err[256], down[256];
+    from_text (&prev, prev_text);
+    for (size_t i = 0; i < COUNT (merges); i++) {
+        json_t *item = json_loads (merges[i].item, 0, NULL);
+        memcpy (&next, &prev, sizeof next);
+        im_record_init (&next);
+        int rc = im_record_merge (&next, &prev, item, NOW, err, sizeof err);
+        json_decref (item);
+        ok (rc == merges[i].rc && (rc == 0 || errno == EINVAL), "merge %s: %s",
+            merges[i].item, rc ? "refused" : "accepted");
+        if (rc)
+            continue;
+        ok (next.valid_until == prev.valid_until && strcmp (next.description, "d") == 0,
+            "merge %s keeps valid_until and the description", merges[i].item);
+        if (merges[i].changed) {
+            json_t *c = im_record_changes (&prev, &next);
+            char *text = c ? json_dumps (c, JSON_COMPACT) : NULL;
+            is (text, merges[i].changed, "changes of %s", merges[i].item);
+            free (text);
+            json_decref (c);
+        }
+        int n = im_record_downgrades (&prev, &next, down, sizeof down);
+        ok (n >= 0 && strcmp (down, merges[i].down) == 0, "downgrades of %s: '%s'",
+            merges[i].item, down);
+    }
+    ok (im_record_downgrades (&next, &prev, down, sizeof down) == 0 && down[0] == 0,
+        "raising the protection back is no downgrade");
+    ok (im_record_merge (&next, NULL, NULL, NOW, err, sizeof err) == -1
+            && errno == EINVAL,
+        "merge refuses NULL");
+    ok (im_record_changes (NULL, &prev) == NULL && errno == EINVAL,
+        "changes refuses NULL");
+    ok (im_record_downgrades (&prev, &next, down, 0) == -1 && errno == EINVAL,
+        "downgrades refuses no room");
+}
+
 static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fields, "
                                               "Validity, Encoding, Signature, Decoding)"),
                                     TAP_TEST (test_bad_arguments),
@@ -2100,6 +2197,7 @@ static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fi
                                     TAP_TEST (test_to_json),
                                     TAP_TEST (test_ids),
                                     TAP_TEST (test_utf8),
+                                    TAP_TEST (test_update),
                                     TAP_END };
 
 int

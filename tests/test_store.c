@@ -578,6 +578,19 @@ test_revocation (void)
         "get returns the tombstone with op revoke");
     ok (lookup (store, IM_TYPE_IPV4, "198.51.100.7", &f, 0) == 0 && f.calls == 0,
         "a look-up of the revoked value finds nothing live");
+    memset (&f, 0, sizeof f);
+    ok (im_store_lookup_revoked (store, IM_TYPE_IPV4, "198.51.100.7", collect, &f) == 1
+            && f.hit[0].op == IM_OP_REVOKE && f.hit[0].version == 2 && f.bad_blobs == 0,
+        "lookup_revoked finds its tombstone by value");
+    memset (&f, 0, sizeof f);
+    ok (im_store_lookup_revoked (store, IM_TYPE_IPV4, "198.51.100.0/24", collect, &f) == 0
+            && im_store_lookup_revoked (store, IM_TYPE_DOMAIN, "198.51.100.7", collect,
+                                        &f)
+                   == 0,
+        "lookup_revoked finds no other value or type");
+    ok (im_store_lookup_revoked (store, IM_TYPE_NONE, "x", collect, &f) == -1
+            && errno == EINVAL,
+        "lookup_revoked refuses an unknown type");
     ok (im_store_stats (store, &st) == 0 && st.live[IM_TYPE_IPV4][IM_TLP_AMBER] == 0
             && st.revoked == 1 && st.records == 1,
         "stats count the tombstone as revoked, not live");
@@ -619,6 +632,13 @@ test_revocation (void)
     ok (rc == 1 && r == IM_STORE_NEWER, "a put newer than the tombstone is NEWER");
     ok (lookup (store, IM_TYPE_IPV4, "198.51.100.7", &f, 0) == 1 && f.hit[0].version == 3,
         "the value finds the record again");
+    memset (&f, 0, sizeof f);
+    ok (im_store_lookup_revoked (store, IM_TYPE_IPV4, "198.51.100.7", collect, &f) == 0,
+        "and lookup_revoked no longer finds a tombstone for it");
+    memset (&f, 0, sizeof f);
+    ok (im_store_lookup_revoked (store, IM_TYPE_DOMAIN, "ghost.example", collect, &f)
+            == 1,
+        "a tombstone of a record never seen is found by value");
     ok (im_store_stats (store, &st) == 0 && st.live[IM_TYPE_IPV4][IM_TLP_RED] == 1
             && st.revoked == 1 && st.records == 2,
         "stats count it live again and keep the other tombstone");

@@ -71,6 +71,31 @@ print_record (json_t *r, const char *queried)
     printf ("\n");
 }
 
+/* The revocations of the value looked up, one a line: "TYPE VALUE: revoked
+ * by NAME at TIME". Returns how many. */
+static size_t
+print_revoked (json_t *reply)
+{
+    json_t *revoked = json_object_get (reply, "revoked");
+    char safe[CLI_SAFE_MAX], by[CLI_SAFE_MAX + 16];
+    for (size_t i = 0; i < json_array_size (revoked); i++) {
+        json_t *r = json_array_get (revoked, i);
+        const char *name = json_string_value (json_object_get (r, "revoked_by"));
+        const char *origin = json_string_value (json_object_get (r, "origin"));
+        if (name)
+            cli_safe (name, by, sizeof by);
+        else
+            snprintf (by, sizeof by, "origin %.16s", origin ? origin : "?");
+        printf ("%s %s: revoked by %s at %s  id %s\n",
+                json_string_value (json_object_get (r, "type")),
+                cli_safe (json_string_value (json_object_get (r, "value")), safe,
+                          sizeof safe),
+                by, json_string_value (json_object_get (r, "modified")),
+                json_string_value (json_object_get (r, "id")));
+    }
+    return json_array_size (revoked);
+}
+
 typedef struct {
     query_opts_t o;
     int t;                       /* the value's type */
@@ -106,8 +131,11 @@ cmd_lookup (im_cli_t *cli, int argc, char **argv)
     static const cli_spec_t spec = {
         .usage = "Usage: intelmesh lookup [-d DIR] [--type TYPE] [--json] VALUE\n"
                  "Is VALUE known, from whom, under which TLP? The type is guessed when\n"
-                 "not given. An address also finds the CIDR prefixes that contain it.\n\n"
-                 "Exit status: 0 found, 1 not found, 2 bad command line or value,\n"
+                 "not given. An address also finds the CIDR prefixes that contain it.\n"
+                 "A revoked indicator of the value is shown as \"revoked by NAME at\n"
+                 "TIME\" and is not found.\n\n"
+                 "Exit status: 0 found, 1 not found (or revoked), 2 bad command line or\n"
+                 "value, "
                  "3 the daemon could not answer.\n",
         .shortopts = "t:",
         .options = type_option,
@@ -133,13 +161,14 @@ cmd_lookup (im_cli_t *cli, int argc, char **argv)
     size_t n = json_array_size (matches);
     if (json)
         cli_print_json (reply);
-    else if (n == 0)
+    else if (n == 0 && print_revoked (reply) == 0)
         printf ("%s %s: not known\n", im_type_name (l.t), l.norm);
-    else {
+    else if (n) {
         for (size_t i = 0; i < n; i++)
             print_record (json_array_get (matches, i), l.norm);
         if (json_is_true (json_object_get (reply, "truncated")))
             printf ("(only the first %zu matches are shown)\n", n);
+        print_revoked (reply);
     }
     json_decref (reply);
     return n ? 0 : EXIT_NOTFOUND;

@@ -12,6 +12,7 @@
 
 #include "im_config.h"
 #include "im_ctl.h"
+#include "im_ioc.h"
 #include "im_policy.h"
 #include "intelmesh.h"
 
@@ -276,6 +277,8 @@ const cli_command_t cmd_policy_family[] = {
 
 typedef struct {
     const char *origin;
+    const char *type; /* --type, for a VALUE */
+    int by_value;     /* the first argument is a value, not an id */
 } explain_opts_t;
 
 static int
@@ -283,6 +286,34 @@ explain_option (void *ctx, int opt, const char *arg)
 {
     if (opt == 'o')
         ((explain_opts_t *)ctx)->origin = arg;
+    else if (opt == 't')
+        ((explain_opts_t *)ctx)->type = arg;
+    return 0;
+}
+
+/* explain VALUE PEER: the value's type is guessed unless given; --origin
+ * goes with an id. */
+static int
+explain_value_check (explain_opts_t *o, const char *value)
+{
+    o->by_value = 1;
+    int t = o->type ? im_type_parse (o->type) : im_ioc_guess (value);
+    if (t <= 0) {
+        cli_error (o->type ? "explain: --type '%s' is not an indicator type"
+                           : "explain: '%s' is neither an indicator id (a UUID) nor a "
+                             "value whose type can be told: give --type",
+                   o->type ? o->type : value);
+        return -1;
+    }
+    if (o->origin) {
+        cli_error ("explain: --origin goes with an indicator id, not a value");
+        return -1;
+    }
+    char norm[IM_VALUE_MAX + 1], why[256];
+    if (im_ioc_normalise (t, value, norm, sizeof norm, why, sizeof why)) {
+        cli_error ("explain: %s", why);
+        return -1;
+    }
     return 0;
 }
 
@@ -292,10 +323,8 @@ explain_check (void *ctx, int argc, char **argv)
     (void)argc;
     const char *origin = ((explain_opts_t *)ctx)->origin;
     uint8_t id[IM_ID_SIZE], node[IM_NODE_ID_SIZE];
-    if (im_id_parse (argv[0], id)) {
-        cli_error ("explain: '%s' is not an indicator id (a UUID)", argv[0]);
-        return -1;
-    }
+    if (im_id_parse (argv[0], id))
+        return explain_value_check (ctx, argv[0]);
     if (origin && im_node_parse (origin, node)) {
         cli_error ("explain: --origin '%s' is not a node id (64 hex digits)", origin);
         return -1;
@@ -319,31 +348,38 @@ cmd_explain (im_cli_t *cli, int argc, char **argv)
 {
     static const struct option options[] = {
         { "origin", required_argument, NULL, 'o' },
+        { "type", required_argument, NULL, 't' },
         { NULL, 0, NULL, 0 },
     };
     static const cli_spec_t spec = {
         .usage = "Usage: intelmesh explain [-d DIR] [--origin NODE] [--json] ID PEER\n"
+                 "       intelmesh explain [-d DIR] [--type TYPE] [--json] VALUE PEER\n"
                  "Says whether the indicator ID held here goes to PEER, and the first\n"
                  "sharing rule that decided it, in plain words; and whether it was ever\n"
                  "sent there (the sent log). --origin picks among indicators of several\n"
-                 "origins with one id.\n\n"
+                 "origins with one id. By VALUE (its type guessed unless given), the\n"
+                 "indicator is this node's own of that value if there is one, else\n"
+                 "another origin's; a live one before a revoked one.\n\n"
                  "Exit status: 0 when it goes to PEER, 1 when it does not (or on an\n"
                  "error), 2 for a bad command line.\n",
         .options = options,
         .json = CLI_JSON,
         .min_args = 2,
         .max_args = 2,
-        .args_error = "explain: want ID PEER (see --help)",
+        .args_error = "explain: want ID PEER or VALUE PEER (see --help)",
         .option = explain_option,
         .check = explain_check,
     };
-    explain_opts_t o = { NULL };
+    explain_opts_t o = { NULL, NULL, 0 };
     int json = 0;
     int rc = cli_options (cli, argc, argv, &spec, &o, &json);
     if (rc != CLI_GO_ON)
         return rc;
     const char *origin = o.origin;
-    json_t *body = json_pack ("{s:s, s:s}", "id", argv[optind], "peer", argv[optind + 1]);
+    json_t *body = json_pack ("{s:s, s:s}", o.by_value ? "value" : "id", argv[optind],
+                              "peer", argv[optind + 1]);
+    if (o.by_value && o.type)
+        json_object_set_new (body, "type", json_string (o.type));
     if (origin)
         json_object_set_new (body, "origin", json_string (origin));
     json_t *reply = cli_request (cli, IM_CTL_EXPLAIN, body);

@@ -29,12 +29,15 @@ typedef struct {
     long lines;       /* input lines read */
     long accepted, created, updated, unchanged, refused;
     im_client_t *client;
-    json_t *batch;     /* items waiting to be sent */
-    json_t *lines_of;  /* their input line numbers */
-    int failed;        /* the daemon could not be reached or failed */
-    int force;         /* publish values that are on a warninglist */
-    int from_stdin;    /* '-': many, from standard input */
-    json_t *tags, *to; /* --tag and --to, as given */
+    json_t *batch;       /* items waiting to be sent */
+    json_t *lines_of;    /* their input line numbers */
+    int failed;          /* the daemon could not be reached or failed */
+    int force;           /* publish values that are on a warninglist */
+    int from_stdin;      /* '-': many, from standard input */
+    json_t *tags, *to;   /* --tag and --to, as given */
+    int replace;         /* --replace: an update gives every field anew */
+    int allow_downgrade; /* --allow-downgrade */
+    json_t *changed;     /* publish_one: what its update changed */
 } publish_t;
 
 static void
@@ -54,12 +57,46 @@ refusal (publish_t *p, long line, const char *why)
     }
 }
 
+/* How an update is made: merged with what the node holds unless
+ * --replace, and refused when it lowers the protection unless allowed. */
+static void
+update_flags (const publish_t *p, json_t *body)
+{
+    json_object_set_new (body, "merge", json_boolean (!p->replace));
+    json_object_set_new (body, "allow_downgrade", json_boolean (p->allow_downgrade));
+}
+
+/* An accepted item's changes: into its JSON line O, or, when it lowered the
+ * protection (allowed), one line a change on standard output. */
+static void
+report_changes (publish_t *p, json_t *r, json_t *o)
+{
+    json_t *changed = json_object_get (r, "changed");
+    const char *down = json_string_value (json_object_get (r, "downgraded"));
+    if (o && changed)
+        json_object_set (o, "changed", changed);
+    if (o && down)
+        json_object_set (o, "downgraded", json_object_get (r, "downgraded"));
+    if (changed && !p->from_stdin) {
+        json_decref (p->changed);
+        p->changed = json_incref (changed);
+    }
+    while (!o && down && *down) {
+        size_t n = strcspn (down, ",");
+        printf ("%.*s\n", (int)n, down);
+        down += n;
+        down += strspn (down, ", ");
+    }
+}
+
 static int
 flush_batch (publish_t *p)
 {
     if (json_array_size (p->batch) == 0 || p->failed)
         return p->failed ? -1 : 0;
     json_t *body = json_pack ("{s:O, s:b}", "items", p->batch, "force", p->force);
+    if (body)
+        update_flags (p, body);
     json_t *reply = body ? cli_call (p->client, IM_CTL_PUBLISH, body) : NULL;
     json_decref (body);
     if (!reply) {
@@ -87,11 +124,14 @@ flush_batch (publish_t *p)
         if (p->json) {
             json_t *o = json_pack ("{s:I, s:s, s:s}", "line", (json_int_t)line, "id", id,
                                    "status", status);
+            report_changes (p, r, o);
             cli_print_json (o);
             json_decref (o);
         }
-        else
+        else {
             printf ("%s\n", id);
+            report_changes (p, r, NULL);
+        }
     }
     /* Acknowledged ids reach standard output as soon as they are stored. */
     fflush (stdout);
@@ -223,6 +263,8 @@ publish_option (void *ctx, int opt, const char *arg)
         break;
     case 'T': json_array_append_new (p->to, json_string (arg)); break;
     case 'f': p->force = 1; break;
+    case 'R': p->replace = 1; break;
+    case 'A': p->allow_downgrade = 1; break;
     }
     return 0;
 }
@@ -298,6 +340,23 @@ publish_recipients (im_cli_t *cli, publish_t *p)
     return 0;
 }
 
+/* What an update changed, on standard error: "updated it (tlp, tags)". */
+static void
+updated_note (const publish_t *p)
+{
+    char fields[256] = "";
+    const char *key;
+    json_t *v;
+    json_object_foreach (p->changed, key, v)
+    {
+        size_t len = strlen (fields);
+        snprintf (fields + len, sizeof fields - len, "%s%s", len ? ", " : "", key);
+    }
+    fprintf (stderr,
+             "intelmesh: this node had published that value already: updated it%s%s%s\n",
+             *fields ? " (" : "", fields, *fields ? ")" : "");
+}
+
 /* One indicator: validate before connecting, so that a typo is reported as
  * such even when the daemon is down. Returns the exit status. */
 static int
@@ -331,8 +390,7 @@ publish_one (im_cli_t *cli, publish_t *p, const char *type, const char *value)
     if (flush_batch (p) != 0 || p->refused != 0)
         return EXIT_FAIL;
     if (p->updated)
-        fprintf (stderr, "intelmesh: this node had published that value already: "
-                         "updated it\n");
+        updated_note (p);
     else if (p->unchanged)
         fprintf (stderr, "intelmesh: already published with the same content: "
                          "nothing changed\n");
@@ -387,6 +445,8 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
         { "description", required_argument, NULL, 'D' },
         { "to", required_argument, NULL, 'T' },
         { "force", no_argument, NULL, 'f' },
+        { "replace", no_argument, NULL, 'R' },
+        { "allow-downgrade", no_argument, NULL, 'A' },
         { NULL, 0, NULL, 0 },
     };
     static const cli_spec_t spec = {
@@ -394,8 +454,12 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
         = "Usage: intelmesh publish [OPTIONS] TYPE VALUE\n"
           "       intelmesh publish [OPTIONS] -\n"
           "Signs and publishes an indicator and prints its id. Publishing a value this\n"
-          "node already published updates that indicator (the whole record is\n"
-          "replaced). With '-', reads one indicator a line from standard input, either\n"
+          "node already published updates that indicator: the fields not given keep\n"
+          "their values (--replace: every field not given takes its default). An\n"
+          "update that lowers the TLP label, widens the reach or drops a recipient\n"
+          "is refused unless --allow-downgrade is given; then each such change is\n"
+          "printed after the id (\"tlp: RED -> GREEN\"). With '-', reads one indicator a "
+          "line from standard input, either\n"
           "'TYPE VALUE' or a JSON object ({\"type\":..., \"value\":..., \"tlp\":...}),\n"
           "publishes them in batches and prints each accepted id; refusals go to\n"
           "standard error with their line number. The options apply to every line\n"
@@ -416,6 +480,10 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
           "                       their policy's max-tlp is lower\n"
           "  --force              publish values that are on one of the node's\n"
           "                       warninglists (see intelmesh check)\n"
+          "  --replace            an update replaces the whole record: fields not\n"
+          "                       given take their defaults\n"
+          "  --allow-downgrade    an update may lower the TLP label, widen the reach\n"
+          "                       or drop recipients\n"
           "  --json               print results as JSON lines\n"
           "  -d, --dir DIR        the node's data directory\n\n"
           "Exit status: 0 when everything was published, 1 when anything was refused\n"
@@ -445,6 +513,7 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
     json_decref (p.defaults);
     json_decref (p.tags);
     json_decref (p.to);
+    json_decref (p.changed);
     return rc;
 }
 

@@ -1,0 +1,148 @@
+#!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
+# t15-publish-update.sh -- re-publishing a value changes only what is given:
+# no silent TLP downgrade, wider reach or dropped recipient (issue 12, item
+# 1); publish --replace; lookup of a revoked indicator and explain by value
+# (item 7).
+. "$(dirname "$0")/lib.sh"
+
+im () { "$INTELMESH" -d "$T/alpha" "$@"; }
+# field JSON KEY: the value of "KEY" in one line of JSON (strings unquoted).
+field () { printf '%s\n' "$1" | grep -o "\"$2\":\\(\"[^\"]*\"\\|[^,}]*\\)" | head -1 | cut -d: -f2- | tr -d '"'; }
+rec () { im lookup --json "$1"; }
+# A node id that is no peer: a recipient by id.
+R1=1111111111111111111111111111111111111111111111111111111111111111
+R2=2222222222222222222222222222222222222222222222222222222222222222
+
+block start 'a node to publish on, and a peer to explain for'
+b_start () {
+    new_node alpha; ok $? "alpha is initialised"
+    new_node bravo; ok $? "bravo is initialised"
+    im peer add "$("$INTELMESH" -d "$T/bravo" id)" >/dev/null; ok $? "alpha trusts bravo"
+    start_node alpha; ok $? "alpha starts"
+}
+
+block keep 'an update keeps every field that is not given' start
+b_keep () {
+    node_up alpha
+    MD5=0123456789abcdef0123456789abcdef
+    id=$(im publish --tlp amber+strict --tag apt --tag loader --confidence 80 --reach 1 \
+        --description "dropper" --valid-until 2099-01-01 --to "$R1" md5 "$MD5" 2>/dev/null)
+    [ ${#id} -eq 36 ]; ok $? "an MD5 is published AMBER+STRICT with tags, confidence, reach, recipients"
+    id2=$(im publish md5 "$MD5" 2>"$T/err"); rc=$?
+    [ $rc -eq 0 ] && [ "$id2" = "$id" ]; ok $? "re-publishing it with no option keeps its id and exits 0"
+    grep -q "nothing changed" "$T/err"; ok $? "and says nothing changed"
+    r=$(rec "$MD5")
+    [ "$(field "$r" version)" = 1 ] && [ "$(field "$r" tlp)" = amber+strict ] \
+        && [ "$(field "$r" confidence)" = 80 ] && [ "$(field "$r" reach)" = 1 ]
+    ok $? "it is still version 1, AMBER+STRICT, confidence 80, reach 1"
+    id2=$(im publish --confidence 90 md5 "$MD5" 2>"$T/err")
+    [ "$id2" = "$id" ]; ok $? "an update of the confidence alone"
+    grep -q "updated it (confidence)" "$T/err"; ok $? "says it updated the confidence only"
+    r=$(rec "$MD5")
+    [ "$(field "$r" version)" = 2 ] && [ "$(field "$r" tlp)" = amber+strict ] \
+        && [ "$(field "$r" confidence)" = 90 ] && [ "$(field "$r" reach)" = 1 ] \
+        && [ "$(field "$r" description)" = dropper ] \
+        && printf '%s' "$r" | grep -q '"tags":\["apt","loader"\]' \
+        && printf '%s' "$r" | grep -q "\"recipients\":\[\"$R1\"\]" \
+        && printf '%s' "$r" | grep -q '"valid_until":"2099-01-01T00:00:00Z"'
+    ok $? "version 2 keeps TLP, reach, description, tags, recipients and valid_until"
+    out=$(im publish --json --tag apt --tlp red md5 "$MD5" 2>/dev/null)
+    printf '%s' "$out" | grep -q '"status":"updated"' \
+        && printf '%s' "$out" | grep -q '"changed":{[^}]*"tlp":\["amber+strict","red"\]' \
+        && printf '%s' "$out" | grep -q '"changed":{[^}]*"tags":\[\["apt","loader"\],\["apt"\]\]' \
+        && ! printf '%s' "$out" | grep -q '"changed":{[^}]*"confidence"'
+    ok $? "--json says what changed: {\"tlp\":[old,new], \"tags\":[old,new]}"
+}
+
+block downgrade 'a lower TLP, wider reach or dropped recipient needs --allow-downgrade' keep
+b_downgrade () {
+    node_up alpha
+    v=$(field "$(rec "$MD5")" version)
+    out=$(im publish --tlp green md5 "$MD5" 2>"$T/err"); rc=$?
+    [ $rc -eq 1 ] && [ -z "$out" ]; ok $? "lowering RED to GREEN is refused with exit 1"
+    [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "tlp: RED -> GREEN" "$T/err" \
+        && grep -q -- "--allow-downgrade" "$T/err"
+    ok $? "in one line naming the field and the option"
+    im publish --reach unlimited md5 "$MD5" >/dev/null 2>"$T/err"; rc=$?
+    [ $rc -eq 1 ] && grep -q "reach: 1 -> unlimited" "$T/err"; ok $? "widening the reach is refused"
+    im publish --to "$R2" md5 "$MD5" >/dev/null 2>"$T/err"; rc=$?
+    [ $rc -eq 1 ] && grep -q "recipients: 1 -> 1 (1 dropped)" "$T/err"; ok $? "dropping a recipient is refused"
+    im publish --replace md5 "$MD5" >/dev/null 2>"$T/err"; rc=$?
+    [ $rc -eq 1 ] && grep -q "tlp: RED -> GREEN, reach: 1 -> unlimited, recipients: 1 -> 0" "$T/err"
+    ok $? "--replace alone does not lower it either, and names all three"
+    [ "$(field "$(rec "$MD5")" version)" = "$v" ]; ok $? "nothing was stored"
+    out=$(im publish --tlp green --allow-downgrade md5 "$MD5" 2>/dev/null); rc=$?
+    [ $rc -eq 0 ] && [ "$(printf '%s\n' "$out" | sed -n 1p)" = "$id" ] \
+        && [ "$(printf '%s\n' "$out" | sed -n 2p)" = "tlp: RED -> GREEN" ] \
+        && [ "$(printf '%s\n' "$out" | wc -l)" -eq 2 ]
+    ok $? "with --allow-downgrade it is stored, and stdout says 'tlp: RED -> GREEN'"
+    r=$(rec "$MD5")
+    [ "$(field "$r" tlp)" = green ] && [ "$(field "$r" reach)" = 1 ]; ok $? "GREEN now, reach still 1"
+    out=$(im publish --json --allow-downgrade --replace md5 "$MD5" 2>/dev/null); rc=$?
+    [ $rc -eq 0 ] && printf '%s' "$out" | grep -q '"downgraded":"reach: 1 -> unlimited, recipients: 1 -> 0 (1 dropped)"' \
+        && printf '%s' "$out" | grep -q '"reach":\[1,"unlimited"\]'
+    ok $? "--replace --allow-downgrade: --json gives the downgrades and the changes"
+    r=$(rec "$MD5")
+    [ "$(field "$r" confidence)" = 50 ] && printf '%s' "$r" | grep -q '"tags":\[\]' \
+        && printf '%s' "$r" | grep -q '"recipients":\[\]' && [ "$(field "$r" description)" = "" ]
+    ok $? "--replace gave the defaults to every field not given (confidence 50, no tags)"
+    id2=$(im publish --tlp red md5 "$MD5" 2>/dev/null) && [ "$id2" = "$id" ]
+    ok $? "raising the label needs no option"
+}
+
+block bulk 'publish - follows the same rules line by line' downgrade
+b_bulk () {
+    node_up alpha
+    im publish --tlp amber --tag one domain bulk-a.example >/dev/null 2>&1
+    im publish --tlp red domain bulk-b.example >/dev/null 2>&1
+    {
+        echo "domain bulk-a.example"
+        echo '{"type":"domain","value":"bulk-b.example","tlp":"clear"}'
+        echo '{"type":"domain","value":"bulk-c.example","tlp":"clear"}'
+        echo '{"type":"domain","value":"bulk-a.example","confidence":70}'
+    } | im publish - >"$T/out" 2>"$T/err"; rc=$?
+    [ $rc -eq 1 ]; ok $? "a bulk publish with a refused downgrade exits 1"
+    grep -q "line 2: refused: tlp: RED -> CLEAR" "$T/err"; ok $? "the refused line is named"
+    grep -q "4 lines read: 3 published (1 new, 1 updated, 1 unchanged), 1 refused" "$T/err"
+    ok $? "and counted; the other lines go on"
+    r=$(rec bulk-a.example)
+    [ "$(field "$r" tlp)" = amber ] && [ "$(field "$r" confidence)" = 70 ] \
+        && printf '%s' "$r" | grep -q '"tags":\["one"\]'
+    ok $? "a bulk line keeps the fields it does not give (AMBER, tag one, confidence 70)"
+    [ "$(field "$(rec bulk-b.example)" tlp)" = red ]; ok $? "the refused line left RED as it was"
+}
+
+block revoked 'lookup of a revoked indicator says by whom and when' start
+b_revoked () {
+    node_up alpha
+    rid=$(im publish domain revoked-here.example 2>/dev/null)
+    im revoke "$rid" >/dev/null; ok $? "an indicator is revoked"
+    out=$(im lookup revoked-here.example); rc=$?
+    [ $rc -eq 1 ]; ok $? "lookup of it exits 1"
+    printf '%s\n' "$out" | grep -q "^domain revoked-here.example: revoked by this node at 20[0-9-]*T[0-9:]*Z"
+    ok $? "and says 'revoked by this node at TIME'"
+    im lookup --json revoked-here.example | grep -q "\"revoked\":\[{.*\"id\":\"$rid\""
+    ok $? "--json lists the tombstone under \"revoked\""
+    out=$(im lookup never-here.example); [ $? -eq 1 ] && printf '%s' "$out" | grep -q "not known"
+    ok $? "a value never held is still 'not known'"
+}
+
+block explain 'explain VALUE PEER works as explain ID PEER' start
+b_explain () {
+    node_up alpha
+    eid=$(im publish --tlp green domain explain-me.example 2>/dev/null)
+    by_id=$(im explain "$eid" bravo); rc1=$?
+    by_value=$(im explain explain-me.example bravo); rc2=$?
+    [ -n "$by_value" ] && [ "$by_id" = "$by_value" ] && [ $rc1 = $rc2 ]
+    ok $? "explain by value says what explain by id says"
+    im explain --json explain-me.example bravo | grep -q "\"id\":\"$eid\""
+    ok $? "and names the indicator's id"
+    im explain nowhere.example bravo >/dev/null 2>"$T/err"; rc=$?
+    [ $rc -eq 1 ] && grep -q "no indicator.*nowhere.example" "$T/err"; ok $? "a value not held is an error naming it"
+    rid=$(im publish domain explain-revoked.example 2>/dev/null) && im revoke "$rid" >/dev/null
+    im explain --json explain-revoked.example bravo | grep -q "\"id\":\"$rid\""
+    ok $? "a revoked value is explained by its tombstone"
+}
+
+run_blocks "$@"
