@@ -234,6 +234,8 @@ handle_reload (node_t *self, json_t *body, char *err, size_t errsz)
                       || strcmp (cfg->name, self->config.name)
                       || cfg->pub_misp != self->config.pub_misp
                       || strcmp (cfg->pub_misp_endpoint, self->config.pub_misp_endpoint)
+                      || strcmp (cfg->pub_group, self->config.pub_group)
+                      || strcmp (cfg->pub_subscribers, self->config.pub_subscribers)
                   ? "node name, bind and pub settings take effect at "
                     "the next start"
                   : NULL;
