@@ -25,7 +25,6 @@ config_defaults (im_config_t *cfg)
 {
     memset (cfg, 0, sizeof *cfg);
     snprintf (cfg->name, sizeof cfg->name, "intelmesh");
-    snprintf (cfg->pub_endpoint, sizeof cfg->pub_endpoint, "%s", IM_DEFAULT_PUB);
     cfg->heartbeat = 5;
     cfg->key_grace = IM_KEY_GRACE_DEFAULT;
     cfg->anti_entropy = IM_ANTI_ENTROPY_DEFAULT;
@@ -44,6 +43,8 @@ static const char *known_settings[] = { "node",
                                         "pub/heartbeat",
                                         "pub/format",
                                         "pub/misp-endpoint",
+                                        "pub/group",
+                                        "pub/subscribers",
                                         "warninglists",
                                         "warninglists/directory",
                                         "keys",
@@ -498,6 +499,29 @@ get_duration (load_t *ld, const char *path, int64_t min, int64_t max, const char
     return 0;
 }
 
+/* Who may read the feeds: pub/group (a group name or number) and
+ * pub/subscribers (a directory). */
+static int
+load_feed_access (load_t *ld)
+{
+    im_config_t *cfg = ld->cfg;
+    char *v = zconfig_get (ld->root, "pub/group", NULL);
+    if (v) {
+        if (!im_name_valid (v) || strlen (v) >= sizeof cfg->pub_group)
+            return fail_path (ld, "pub/group", EINVAL,
+                              "pub/group '%s' is not a group name or number", v);
+        snprintf (cfg->pub_group, sizeof cfg->pub_group, "%s", v);
+    }
+    v = zconfig_get (ld->root, "pub/subscribers", NULL);
+    if (v) {
+        if (!*v || strlen (v) >= sizeof cfg->pub_subscribers)
+            return fail_path (ld, "pub/subscribers", EINVAL,
+                              "pub/subscribers: not a directory name");
+        snprintf (cfg->pub_subscribers, sizeof cfg->pub_subscribers, "%s", v);
+    }
+    return 0;
+}
+
 /* The settings of the node, pub, warninglists, keys, store and log
  * sections. */
 static int
@@ -551,6 +575,8 @@ load_settings (load_t *ld)
         else
             snprintf (cfg->pub_misp_endpoint, sizeof cfg->pub_misp_endpoint, "%s", v);
     }
+    if (rc == 0)
+        rc = load_feed_access (ld);
     if (rc == 0 && (v = zconfig_get (root, "warninglists/directory", NULL))) {
         if (!*v || strlen (v) >= sizeof cfg->warninglists)
             rc = fail_path (ld, "warninglists/directory", EINVAL,
@@ -684,5 +710,12 @@ im_config_load (const char *dir, im_config_t *cfg, char *err, size_t errsz)
         return -1;
     int rc = im_config_load_text (text, cfg, err, errsz);
     free (text);
+    /* The feed is private by default: a socket in the data directory. */
+    if (rc == 0 && !*cfg->pub_endpoint
+        && snprintf (cfg->pub_endpoint, sizeof cfg->pub_endpoint, "ipc://%s/%s", dir,
+                     IM_FEED_FILE)
+               >= (int)sizeof cfg->pub_endpoint)
+        return im_fail (ENAMETOOLONG, err, errsz, "%s: path too long for the feed socket",
+                        dir);
     return rc;
 }

@@ -14,7 +14,10 @@
 #include "im_policy.h"
 #include "im_msg.h" /* IM_ROTATION_GRACE_MAX */
 
-#define IM_DEFAULT_PUB "tcp://127.0.0.1:7651"
+/* The local feeds' sockets in the data directory, by default (ipc://DIR/...). */
+#define IM_FEED_FILE "pub.sock"
+#define IM_MISP_FEED_FILE "misp.sock"
+#define IM_FEED_SUBSCRIBERS_MAX 256 /* CURVE keys in pub/subscribers */
 #define IM_DEFAULT_LISTEN_PORT 7650
 #define IM_KEY_GRACE_DEFAULT (7 * 86400)
 #define IM_KEY_GRACE_MIN 5          /* seconds */
@@ -55,7 +58,12 @@ typedef struct {
     char name[IM_NAME_MAX + 1];
     char listen[IM_ENDPOINT_MAX];            /* peer endpoint, advertised in the card */
     char bind[IM_ENDPOINT_MAX];              /* where the peer socket binds */
-    char pub_endpoint[IM_ENDPOINT_MAX];      /* local PUB socket */
+    char pub_endpoint[IM_ENDPOINT_MAX];      /* local PUB socket (default
+                                                ipc://DIR/pub.sock) */
+    char pub_group[IM_NAME_MAX + 1];         /* group of its ipc:// sockets;
+                                                "" the node user's primary group */
+    char pub_subscribers[IM_PATH_MAX];       /* czmq public certificates of
+                                                CURVE subscribers; "" none */
     int heartbeat;                           /* seconds between heartbeats */
     size_t map_size;                         /* initial LMDB map size, bytes */
     size_t max_size;                         /* the store's size limit (0: none) */

@@ -370,9 +370,16 @@ im_config_write_default (const char *dir, const char *name, const char *listen,
              "    listen = \"%s\"\n"
              "\n"
              "pub\n"
-             "    #   Local feed of every accepted change, topic-prefixed JSON.\n"
-             "    #   Keep it on loopback or ipc:// unless you mean to expose it.\n"
+             "    #   Local feed of every accepted change, topic-prefixed JSON. An\n"
+             "    #   ipc:// socket is made mode 0660 for the node's user and group;\n"
+             "    #   a tcp:// feed is open to every local user unless 'subscribers'\n"
+             "    #   names a directory of czmq public certificates (CURVE).\n"
              "    endpoint = \"%s\"\n"
+             "    #   The group that may read ipc:// feeds (default: the node user's\n"
+             "    #   primary group); its members need x on this directory too.\n"
+             "    #group = \"intelmesh\"\n"
+             "    #   A second feed in MISP's ZeroMQ format.\n"
+             "    #misp-endpoint = \"ipc://%s/%s\"\n"
              "    #   Seconds between node.heartbeat messages.\n"
              "    heartbeat = 5\n"
              "\n"
@@ -386,7 +393,7 @@ im_config_write_default (const char *dir, const char *name, const char *listen,
              "log\n"
              "    #   1: log to syslog (the journal) rather than standard error.\n"
              "    syslog = 0\n",
-             name, listen, pub);
+             name, listen, pub, dir, IM_MISP_FEED_FILE);
     if (fclose (f) != 0)
         return im_fail (errno, err, errsz, "%s: %s", path, strerror (errno));
     return 0;

@@ -28,6 +28,12 @@ im_mesh_t *im_mesh_new (const im_config_t *config, im_identity_t *identity,
                         im_store_t *store, zpoller_t *poller, im_mesh_stored_fn *stored,
                         void *arg, char *err, size_t errsz);
 
+/* The ZAP domain of the node's CURVE-protected local feeds: the mesh's ZAP
+ * handler admits a key there when FN (KEY, ARG) returns 1 (NULL: none). */
+#define IM_FEED_ZAP_DOMAIN "intelmesh-feed"
+typedef int (im_mesh_key_fn) (const uint8_t *key, void *arg);
+void im_mesh_set_feed_check (im_mesh_t *self, im_mesh_key_fn *fn, void *arg);
+
 /* NULL-safe; closes every socket, sets *SELF_P to NULL, preserves errno. */
 void im_mesh_destroy (im_mesh_t **self_p);
 

@@ -220,6 +220,8 @@ struct _im_mesh_t {
     char bind[IM_ENDPOINT_MAX];
     zsock_t *router;
     zsock_t *zap;
+    im_mesh_key_fn *feed_check; /* the local feeds' subscribers (im_zap.c) */
+    void *feed_arg;
     int router_prev;              /* the ROUTER still serves our previous key */
     im_mesh_rotate_fn *on_rotate; /* a peer's new key is written down by it */
     void *rotate_arg;

@@ -118,8 +118,8 @@ node_start (node_t *self, char *err, size_t errsz)
     if (im_config_load (self->dir, &self->config, err, errsz))
         return -1;
     struct stat st;
-    if (stat (self->dir, &st) == 0 && (st.st_mode & 077))
-        zsys_warning ("%s is open to other users (mode %04o): chmod 700 it", self->dir,
+    if (stat (self->dir, &st) == 0 && (st.st_mode & 007))
+        zsys_warning ("%s is open to every user (mode %04o): chmod 750 it", self->dir,
                       (unsigned)(st.st_mode & 07777));
     self->identity = im_identity_load (self->dir, err, errsz);
     if (!self->identity || refuse_self (self->identity, &self->config, err, errsz))
@@ -160,32 +160,6 @@ node_start (node_t *self, char *err, size_t errsz)
                   zmq_strerror (zmq_errno ()));
         return -1;
     }
-    self->pub = zsock_new (ZMQ_PUB);
-    if (!self->pub) {
-        snprintf (err, errsz, "PUB socket: %s", zmq_strerror (zmq_errno ()));
-        return -1;
-    }
-    zsock_set_sndhwm (self->pub, 100000);
-    zsock_set_linger (self->pub, 0);
-    if (zsock_bind (self->pub, "%s", self->config.pub_endpoint) < 0) {
-        snprintf (err, errsz, "cannot bind PUB socket %s: %s", self->config.pub_endpoint,
-                  zmq_strerror (zmq_errno ()));
-        return -1;
-    }
-    if (*self->config.pub_misp_endpoint) {
-        self->pub_misp = zsock_new (ZMQ_PUB);
-        if (!self->pub_misp) {
-            snprintf (err, errsz, "PUB socket: %s", zmq_strerror (zmq_errno ()));
-            return -1;
-        }
-        zsock_set_sndhwm (self->pub_misp, 100000);
-        zsock_set_linger (self->pub_misp, 0);
-        if (zsock_bind (self->pub_misp, "%s", self->config.pub_misp_endpoint) < 0) {
-            snprintf (err, errsz, "cannot bind MISP PUB socket %s: %s",
-                      self->config.pub_misp_endpoint, zmq_strerror (zmq_errno ()));
-            return -1;
-        }
-    }
     if (load_warnings (self, &self->config, &self->warnings, err, errsz))
         return -1;
     zpoller_add (self->poller, self->control);
@@ -194,6 +168,8 @@ node_start (node_t *self, char *err, size_t errsz)
     if (!self->mesh)
         return -1;
     im_mesh_set_rotate_fn (self->mesh, peer_rotated, self);
+    if (node_feed_start (self, err, errsz))
+        return -1;
     self->started = im_time_now ();
     self->next_heartbeat = zclock_mono () + 1000LL * self->config.heartbeat;
     char node[IM_NODE_HEX_SIZE];
@@ -208,10 +184,10 @@ node_start (node_t *self, char *err, size_t errsz)
 static void
 node_stop (node_t *self)
 {
+    /* The feeds first: a CURVE feed is never without its ZAP handler. */
+    node_feed_stop (self);
     im_mesh_destroy (&self->mesh);
     zsock_destroy (&self->control);
-    zsock_destroy (&self->pub);
-    zsock_destroy (&self->pub_misp);
     im_warninglists_destroy (&self->warnings);
     im_store_destroy (&self->store);
     im_identity_destroy (&self->identity);
@@ -273,6 +249,8 @@ handle_reload (node_t *self, json_t *body, char *err, size_t errsz)
                       || strcmp (cfg->name, self->config.name)
                       || cfg->pub_misp != self->config.pub_misp
                       || strcmp (cfg->pub_misp_endpoint, self->config.pub_misp_endpoint)
+                      || strcmp (cfg->pub_group, self->config.pub_group)
+                      || strcmp (cfg->pub_subscribers, self->config.pub_subscribers)
                   ? "node name, bind and pub settings take effect at "
                     "the next start"
                   : NULL;

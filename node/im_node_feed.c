@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_node_feed.c -- the node's local feed: every accepted change goes out on
  * the PUB socket as JSON under its topic (native or MISP's shape), and a
- * heartbeat says the node is alive (SPEC.md, "The local feed"). */
+ * heartbeat says the node is alive (SPEC.md, "The local feed"). Its sockets
+ * are private: ipc:// 0660 for a group, or CURVE for listed subscribers. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <czmq.h>
@@ -114,4 +121,235 @@ node_heartbeat (node_t *self)
             json_decref (obj);
         }
     }
+}
+
+/* --- The feeds' sockets ------------------------------------------------- */
+
+/* An ipc:// feed's path must be free, or hold a socket of this node's user
+ * left by an earlier run (libzmq replaces it): anything else is someone
+ * else's, or not ours to remove. */
+static int
+feed_path_check (const char *path, char *err, size_t errsz)
+{
+    struct stat st;
+    if (lstat (path, &st) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf (err, errsz, "feed socket %s: %s", path, strerror (errno));
+        return -1;
+    }
+    if (st.st_uid != geteuid ()) {
+        struct passwd *pw = getpwuid (st.st_uid);
+        snprintf (err, errsz,
+                  "feed socket %s belongs to user %s (uid %u), not to this node's user: "
+                  "remove it or choose another pub endpoint",
+                  path, pw ? pw->pw_name : "?", (unsigned)st.st_uid);
+        errno = EPERM;
+        return -1;
+    }
+    if (!S_ISSOCK (st.st_mode)) {
+        snprintf (err, errsz,
+                  "feed socket %s exists and is %s, not a socket: remove it or choose "
+                  "another pub endpoint",
+                  path,
+                  S_ISLNK (st.st_mode)   ? "a symbolic link"
+                  : S_ISDIR (st.st_mode) ? "a directory"
+                                         : "a file");
+        errno = EEXIST;
+        return -1;
+    }
+    /* Ours, but is a process (another node on the same path) behind it? */
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    snprintf (sa.sun_path, sizeof sa.sun_path, "%s", path);
+    int live = fd >= 0 && connect (fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (fd >= 0)
+        close (fd);
+    if (live) {
+        snprintf (err, errsz, "feed socket %s is in use by another process", path);
+        errno = EADDRINUSE;
+        return -1;
+    }
+    return 0;
+}
+
+/* The group of ipc:// feeds: pub/group (a name or a number), else the node
+ * user's primary group. */
+static int
+feed_group (const char *name, gid_t *gid, char *err, size_t errsz)
+{
+    if (!*name) {
+        *gid = getegid ();
+        return 0;
+    }
+    struct group *gr = getgrnam (name);
+    char *end;
+    errno = 0;
+    unsigned long n = gr ? 0 : strtoul (name, &end, 10);
+    if (gr)
+        *gid = gr->gr_gid;
+    else if (errno == 0 && end != name && !*end && n < (gid_t)-1)
+        *gid = (gid_t)n;
+    else {
+        snprintf (err, errsz, "pub/group '%s': no such group", name);
+        errno = ENOENT;
+        return -1;
+    }
+    return 0;
+}
+
+/* Binds SOCK at ENDPOINT. An ipc:// socket is made 0600 (umask), given to
+ * the feed's group, then opened to it (0660): never, even for an instant,
+ * reachable by other users. */
+static int
+feed_bind (node_t *self, zsock_t *sock, const char *endpoint, char *err, size_t errsz)
+{
+    const char *path = endpoint + 6;
+    int file = strncmp (endpoint, "ipc://", 6) == 0 && *path != '@';
+    gid_t gid = 0;
+    if (file
+        && (feed_path_check (path, err, errsz)
+            || feed_group (self->config.pub_group, &gid, err, errsz)))
+        return -1;
+    mode_t old = umask (0177);
+    int rc = zsock_bind (sock, "%s", endpoint);
+    umask (old);
+    if (rc < 0) {
+        snprintf (err, errsz, "cannot bind the feed %s: %s", endpoint,
+                  zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    if (file && (chown (path, (uid_t)-1, gid) != 0 || chmod (path, 0660) != 0)) {
+        snprintf (err, errsz, "feed socket %s: cannot give it to group %u: %s", path,
+                  (unsigned)gid, strerror (errno));
+        unlink (path);
+        return -1;
+    }
+    if (!file && !self->nfeed_keys && !*self->config.pub_subscribers)
+        zsys_warning ("feed %s is not private: every local user can read it (use an "
+                      "ipc:// path, or CURVE with pub/subscribers)",
+                      endpoint);
+    return 0;
+}
+
+/* Loads the CURVE keys of the czmq public certificates in DIR (relative to
+ * the data directory), every file but *_secret and dot files. */
+static int
+feed_load_keys (node_t *self, const char *dir, char *err, size_t errsz)
+{
+    char path[IM_PATH_MAX * 2 + 2];
+    snprintf (path, sizeof path, "%s%s%s", *dir == '/' ? "" : self->dir,
+              *dir == '/' ? "" : "/", dir);
+    DIR *d = opendir (path);
+    self->feed_keys = malloc (IM_FEED_SUBSCRIBERS_MAX * 32);
+    if (!d || !self->feed_keys) {
+        snprintf (err, errsz, "pub/subscribers %s: %s", path, strerror (errno));
+        if (d)
+            closedir (d);
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir (d))) {
+        size_t len = strlen (e->d_name);
+        if (e->d_name[0] == '.' || (len > 7 && streq (e->d_name + len - 7, "_secret")))
+            continue;
+        char file[sizeof path + 256];
+        snprintf (file, sizeof file, "%s/%s", path, e->d_name);
+        zcert_t *cert = zcert_load (file);
+        if (self->nfeed_keys == IM_FEED_SUBSCRIBERS_MAX) {
+            snprintf (err, errsz, "pub/subscribers %s: more than %d certificates", path,
+                      IM_FEED_SUBSCRIBERS_MAX);
+            rc = -1;
+        }
+        else if (!cert || sodium_is_zero (zcert_public_key (cert), 32)) {
+            snprintf (err, errsz, "pub/subscribers: %s is not a czmq certificate", file);
+            rc = -1;
+        }
+        else
+            memcpy (self->feed_keys + 32 * self->nfeed_keys++, zcert_public_key (cert),
+                    32);
+        zcert_destroy (&cert);
+    }
+    closedir (d);
+    return rc;
+}
+
+/* The ZAP handler's question for the feed's domain: is KEY a subscriber? */
+static int
+feed_admits (const uint8_t *key, void *arg)
+{
+    node_t *self = arg;
+    for (size_t i = 0; i < self->nfeed_keys; i++)
+        if (sodium_memcmp (self->feed_keys + 32 * i, key, 32) == 0)
+            return 1;
+    return 0;
+}
+
+/* A PUB socket for a feed: a CURVE server, in the feed's ZAP domain, when
+ * pub/subscribers lists keys. */
+static zsock_t *
+feed_new (node_t *self, const char *endpoint, char *err, size_t errsz)
+{
+    zsock_t *sock = zsock_new (ZMQ_PUB);
+    if (!sock) {
+        snprintf (err, errsz, "PUB socket: %s", zmq_strerror (zmq_errno ()));
+        return NULL;
+    }
+    zsock_set_sndhwm (sock, 100000);
+    zsock_set_linger (sock, 0);
+    if (*self->config.pub_subscribers) {
+        zsock_set_zap_domain (sock, IM_FEED_ZAP_DOMAIN);
+        zsock_set_curve_server (sock, 1);
+        zsock_set_curve_secretkey (sock, im_identity_curve_secret (self->identity));
+    }
+    if (feed_bind (self, sock, endpoint, err, errsz))
+        zsock_destroy (&sock);
+    return sock;
+}
+
+int
+node_feed_start (node_t *self, char *err, size_t errsz)
+{
+    if (*self->config.pub_subscribers) {
+        if (feed_load_keys (self, self->config.pub_subscribers, err, errsz))
+            return -1;
+        im_mesh_set_feed_check (self->mesh, feed_admits, self);
+        zsys_info ("feed: CURVE, %zu subscriber keys", self->nfeed_keys);
+    }
+    self->pub = feed_new (self, self->config.pub_endpoint, err, errsz);
+    if (!self->pub)
+        return -1;
+    if (*self->config.pub_misp_endpoint) {
+        self->pub_misp = feed_new (self, self->config.pub_misp_endpoint, err, errsz);
+        if (!self->pub_misp)
+            return -1;
+    }
+    return 0;
+}
+
+/* Removes the socket file of a feed bound at ENDPOINT. */
+static void
+feed_unlink (const char *endpoint)
+{
+    if (strncmp (endpoint, "ipc://", 6) == 0 && endpoint[6] != '@')
+        unlink (endpoint + 6);
+}
+
+void
+node_feed_stop (node_t *self)
+{
+    if (self->pub) {
+        zsock_destroy (&self->pub);
+        feed_unlink (self->config.pub_endpoint);
+    }
+    if (self->pub_misp) {
+        zsock_destroy (&self->pub_misp);
+        feed_unlink (self->config.pub_misp_endpoint);
+    }
+    if (self->mesh)
+        im_mesh_set_feed_check (self->mesh, NULL, NULL);
+    free (self->feed_keys);
+    self->feed_keys = NULL;
+    self->nfeed_keys = 0;
 }

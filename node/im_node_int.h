@@ -23,8 +23,10 @@
 typedef struct {
     zsock_t *pipe;
     zsock_t *control;
-    zsock_t *pub;      /* the local feed, in pub_endpoint's format */
-    zsock_t *pub_misp; /* a second feed in MISP's format, or NULL */
+    zsock_t *pub;       /* the local feed, in pub_endpoint's format */
+    zsock_t *pub_misp;  /* a second feed in MISP's format, or NULL */
+    uint8_t *feed_keys; /* CURVE keys of the feeds' subscribers, 32 bytes each */
+    size_t nfeed_keys;  /* (pub/subscribers; NULL and 0 without CURVE) */
     zpoller_t *poller;
     char *dir;
     char control_endpoint[6 + 108]; /* ipc:// and a socket path */
@@ -50,7 +52,11 @@ typedef struct {
 
 typedef json_t *(handler_fn)(node_t *self, json_t *body, char *err, size_t errsz);
 
-/* The local feed (im_node_feed.c). */
+/* The local feed (im_node_feed.c). node_feed_start binds the feeds (after
+ * the mesh, whose ZAP handler admits CURVE subscribers); node_feed_stop
+ * closes them. */
+int node_feed_start (node_t *self, char *err, size_t errsz);
+void node_feed_stop (node_t *self);
 void node_pub_record (node_t *self, const im_record_t *rec);
 void node_heartbeat (node_t *self);
 const char *node_origin_name (node_t *self, const uint8_t *origin);

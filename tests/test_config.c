@@ -316,6 +316,10 @@ static const bad_conf_t bad_confs[] = {
       "pub/endpoint" },
     { "a PUB endpoint on port 0", "pub\n    endpoint = \"tcp://127.0.0.1:0\"\n",
       "pub/endpoint" },
+    { "a feed group with a space", "pub\n    group = \"a b\"\n", "pub/group" },
+    { "a feed group with a slash", "pub\n    group = \"a/b\"\n", "pub/group" },
+    { "an empty subscribers directory name", "pub\n    subscribers = \"\"\n",
+      "pub/subscribers" },
     { "a heartbeat of 0", "pub\n    heartbeat = 0\n", "pub/heartbeat" },
     { "a heartbeat of 99999", "pub\n    heartbeat = 99999\n", "pub/heartbeat" },
     { "a heartbeat of 3601", "pub\n    heartbeat = 3601\n", "pub/heartbeat" },
@@ -374,7 +378,7 @@ test_config_file (void)
     char missing[128];
     errno = 0;
     rc = im_config_write_default (sub_path (missing, sizeof missing, dir, "no/such"), "n",
-                                  "tcp://192.0.2.10:7650", IM_DEFAULT_PUB, err,
+                                  "tcp://192.0.2.10:7650", "tcp://127.0.0.1:7651", err,
                                   sizeof err);
     ok (rc == -1 && errno == ENOENT,
         "writing into a missing directory is refused with ENOENT");
@@ -395,8 +399,8 @@ test_config_file (void)
     cmp_ok (cfg.sent_retention, "==", 90, "the sent log's history is kept 90 days");
 
     errno = 0;
-    rc = im_config_write_default (dir, "other", "tcp://192.0.2.11:7650", IM_DEFAULT_PUB,
-                                  err, sizeof err);
+    rc = im_config_write_default (dir, "other", "tcp://192.0.2.11:7650",
+                                  "tcp://127.0.0.1:7651", err, sizeof err);
     ok (rc == -1 && errno == EEXIST, "writing the default again is refused with EEXIST");
     ok (im_config_load (dir, &cfg, err, sizeof err) == 0
             && strcmp (cfg.name, "cert-ee") == 0,
@@ -419,10 +423,22 @@ test_config_file (void)
     /* Limits that are accepted, and defaults for what is not said. */
     write_file (path, "node\n    name = solo\n", 0640);
     rc = im_config_load (dir, &cfg, err, sizeof err);
+    char feed[sizeof cfg.pub_endpoint];
+    snprintf (feed, sizeof feed, "ipc://%s/%s", dir, IM_FEED_FILE);
     ok (rc == 0 && strcmp (cfg.name, "solo") == 0 && cfg.listen[0] == '\0'
-            && strcmp (cfg.pub_endpoint, IM_DEFAULT_PUB) == 0 && cfg.heartbeat == 5
-            && cfg.map_size == (size_t)1 << 30 && cfg.syslog == 0,
+            && strcmp (cfg.pub_endpoint, feed) == 0 && cfg.heartbeat == 5
+            && cfg.map_size == (size_t)1 << 30 && cfg.syslog == 0 && !cfg.pub_group[0]
+            && !cfg.pub_subscribers[0],
         "a file with only a name gets the defaults for everything else");
+    write_file (path,
+                "pub\n    endpoint = \"tcp://127.0.0.1:7651\"\n    group = intelmesh\n"
+                "    subscribers = \"subs\"\n",
+                0640);
+    rc = im_config_load (dir, &cfg, err, sizeof err);
+    ok (rc == 0 && strcmp (cfg.pub_endpoint, "tcp://127.0.0.1:7651") == 0
+            && strcmp (cfg.pub_group, "intelmesh") == 0
+            && strcmp (cfg.pub_subscribers, "subs") == 0,
+        "a feed's group and subscribers directory are read");
     write_file (path, "", 0640);
     rc = im_config_load (dir, &cfg, err, sizeof err);
     ok (rc == 0 && strcmp (cfg.name, "intelmesh") == 0 && cfg.heartbeat == 5,

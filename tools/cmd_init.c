@@ -54,7 +54,7 @@ default_listen (char *out, size_t outsz)
 
 typedef struct {
     const char *name, *listen, *pub;
-    char host[256], listen_buf[IM_ENDPOINT_MAX];
+    char host[256], listen_buf[IM_ENDPOINT_MAX], pub_buf[IM_ENDPOINT_MAX];
 } init_opts_t;
 
 static void
@@ -69,8 +69,9 @@ init_help (void)
             "  --name NAME        the node's name in its card (default: host name)\n"
             "  --listen ENDPOINT  the endpoint partners dial, in the card\n"
             "                     (default tcp://HOSTNAME:%d)\n"
-            "  --pub ENDPOINT     the local PUB feed (default %s)\n",
-            IM_DEFAULT_LISTEN_PORT, IM_DEFAULT_PUB);
+            "  --pub ENDPOINT     the local PUB feed (default ipc://DIR/%s, mode\n"
+            "                     0660; a tcp:// feed is open to every local user)\n",
+            IM_DEFAULT_LISTEN_PORT, IM_FEED_FILE);
 }
 
 static int
@@ -111,7 +112,7 @@ init_check (void *ctx, int argc, char **argv)
         cli_error ("init: --listen '%s' is not a tcp://HOST:PORT endpoint", o->listen);
         return -1;
     }
-    if (!im_endpoint_valid (o->pub)) {
+    if (o->pub && !im_endpoint_valid (o->pub)) {
         cli_error ("init: --pub '%s' is not a tcp://HOST:PORT or ipc://PATH endpoint",
                    o->pub);
         return -1;
@@ -302,13 +303,23 @@ cmd_init (im_cli_t *cli, int argc, char **argv)
                                      .options = options,
                                      .option = init_option,
                                      .check = init_check };
-    init_opts_t o = { .pub = IM_DEFAULT_PUB };
+    init_opts_t o = { .pub = NULL };
     int rc = cli_options (cli, argc, argv, &spec, &o, NULL);
     if (rc != CLI_GO_ON)
         return rc;
     char final[PATH_MAX + NAME_MAX + 2], temp[2 * PATH_MAX], card[IM_CARD_MAX];
     if (init_begin (cli, final, sizeof final, temp, sizeof temp))
         return EXIT_FAIL;
+    if (!o.pub) {
+        /* A private feed: a socket in the data directory. */
+        if (snprintf (o.pub_buf, sizeof o.pub_buf, "ipc://%s/%s", final, IM_FEED_FILE)
+            >= (int)sizeof o.pub_buf) {
+            cli_error ("init: %s is too long a path for the feed socket", final);
+            nftw (temp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+            return EXIT_FAIL;
+        }
+        o.pub = o.pub_buf;
+    }
     if (init_build (temp, &o, card, sizeof card) || init_place (temp, final)) {
         nftw (temp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
         return EXIT_FAIL;
