@@ -155,7 +155,7 @@ b_failed_start () {
     port=$(listen_port alpha)
     sed -i "s#^    endpoint = .*#    endpoint = \"tcp://127.0.0.1:$port\"#" "$T/foxtrot/intelmesh.conf"
     "$INTELMESHD" -d "$T/foxtrot" --foreground 2>"$T/err"; rc=$?
-    [ "$rc" -ne 0 ] && grep -q "cannot bind PUB socket" "$T/err"
+    [ "$rc" -ne 0 ] && grep -q "cannot bind the feed" "$T/err"
     ok $? "intelmeshd fails to start ($rc: $(head -1 "$T/err"))"
     [ ! -e "$T/foxtrot/control.sock" ]; ok $? "control.sock is removed"
     [ ! -e "$T/foxtrot/intelmeshd.pid" ]; ok $? "intelmeshd.pid is removed"
