@@ -54,6 +54,20 @@ refusal (publish_t *p, long line, const char *why)
     }
 }
 
+/* The daemon's warning for an accepted item (a documentation value), on
+ * standard error like refusals. */
+static void
+publish_warning (publish_t *p, long line, json_t *result)
+{
+    const char *warning = json_string_value (json_object_get (result, "warning"));
+    if (!warning || p->accepted > REFUSALS_SHOWN)
+        return;
+    if (line > 0)
+        fprintf (stderr, "intelmesh: line %ld: warning: %s\n", line, warning);
+    else
+        fprintf (stderr, "intelmesh: warning: %s\n", warning);
+}
+
 static int
 flush_batch (publish_t *p)
 {
@@ -78,6 +92,7 @@ flush_batch (publish_t *p)
             continue;
         }
         p->accepted++;
+        publish_warning (p, line, r);
         if (strcmp (status, "new") == 0)
             p->created++;
         else if (strcmp (status, "updated") == 0)
