@@ -100,8 +100,9 @@ int im_store_get (im_store_t *self, const uint8_t origin[IM_NODE_ID_SIZE],
                   const uint8_t id[IM_ID_SIZE], im_record_t *rec);
 
 /* Calls FN for every live record whose normalised TYPE value is VALUE and,
- * for an ipv4 or ipv6 value, for every live CIDR prefix that contains it.
- * Returns the number of matches, or -1 with errno set. */
+ * for an ipv4 or ipv6 value, for every live CIDR prefix that contains it
+ * and is no broader than /8 (IPv4) or /16 (IPv6), see im_guard.h. Returns the number of
+ * matches, or -1 with errno set. */
 int im_store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn,
                      void *arg);
 

@@ -11,6 +11,7 @@
 
 #include <lmdb.h>
 
+#include "im_guard.h"
 #include "im_store_int.h"
 
 /* Decodes the record under KEY and hands it to FN when its op is OP.
@@ -68,14 +69,17 @@ store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn, vo
     int stop = visit_dups (self, txn, self->index, key, klen, rec, fn, arg, &count, op);
 
     /* Prefixes that contain the address (or the shorter prefixes that contain
-     * the prefix), only at the lengths that are in use. */
+     * the prefix), only at the lengths that are in use, and never one broader
+     * than the guards allow (im_guard.h): a 0.0.0.0/0 stored before they
+     * existed is found by its own value only. */
     uint8_t addr[16];
     int plen;
     if (!stop && op == IM_OP_PUT && (type == IM_TYPE_IPV4 || type == IM_TYPE_IPV6)
         && im_ioc_prefix (type, value, addr, &plen) == 0) {
         size_t alen = type == IM_TYPE_IPV4 ? 4 : 16;
         const uint8_t *used = type == IM_TYPE_IPV4 ? self->plen4 : self->plen6;
-        for (int l = plen - 1; l >= 0 && !stop; l--) {
+        int min = type == IM_TYPE_IPV4 ? IM_GUARD_PLEN4_MIN : IM_GUARD_PLEN6_MIN;
+        for (int l = plen - 1; l >= min && !stop; l--) {
             if (!(used[l / 8] & (1u << (l % 8))))
                 continue;
             uint8_t pk[18];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_apply.c -- applying the records a peer sends (inbound): each is checked
- * (known, duplicate, signature, own origin, inbound rules), and the batch is
- * stored with the peer's cursor in one transaction. */
+ * (known, duplicate, signature, own origin, inbound rules, the widest
+ * prefix), and the batch is stored with the peer's cursor in one transaction. */
 #include "config.h"
 
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <czmq.h>
 #include <sodium.h>
 
+#include "im_guard.h"
 #include "im_mesh_int.h"
 
 /* The refusals of one batch: the counts before it, and the first reason
@@ -42,6 +43,19 @@ known (im_mesh_t *self, const im_msg_entry_t *e, const im_record_head_t *head, i
               && memcmp (self->recs[j].id, head->id, IM_ID_SIZE) == 0
               && self->recs[j].version >= head->version;
     return dup;
+}
+
+/* A prefix broader than the guards allow (im_guard.h), from anyone: refused
+ * whatever its origin (its tombstone is taken: it may undo one stored before
+ * the limit existed). */
+static int
+too_broad (const im_record_t *rec, char *why, size_t whysz)
+{
+    int plen, min;
+    if (rec->op != IM_OP_PUT || !im_guard_too_broad (rec->type, rec->value, &plen, &min))
+        return 0;
+    snprintf (why, whysz, "a prefix broader than /%d: %.100s", min, rec->value);
+    return 1;
 }
 
 /* Checks entry E of P's batch and, when it is to be stored, makes it the
@@ -86,6 +100,8 @@ take (im_mesh_t *self, peer_t *p, const im_msg_entry_t *e, size_t n, refusals_t 
     };
     im_accept_t verdict
         = mine ? IM_ACCEPT_YES : im_policy_inbound (&actx, why, sizeof why);
+    if (verdict == IM_ACCEPT_YES && !mine && too_broad (rec, why, sizeof why))
+        verdict = IM_ACCEPT_INVALID; /* counted with the inbound refusals */
     if (verdict != IM_ACCEPT_YES && verdict != IM_ACCEPT_REVOCATION) {
         int r = im_accept_violation (verdict)  ? REFUSE_VIOLATION
                 : verdict == IM_ACCEPT_EXPIRED ? REFUSE_EXPIRED

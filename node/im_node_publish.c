@@ -290,6 +290,8 @@ typedef struct {
     int merge;           /* an update keeps the fields an item does not give */
     int allow_downgrade; /* an update may lower the protection (rule 7) */
     im_record_t *merged; /* the item over what this node held */
+    unsigned overrides; /* guards forced in this request (im_node_guard.c) */
+    char warning[512];  /* the item's warning, "" when none */
 } publish_t;
 
 /* What this node already holds of REC: an earlier item of the same request,
@@ -351,6 +353,23 @@ publish_warned (node_t *self, publish_t *p)
     snprintf (reason, sizeof reason, "on warninglist '%s'", w.list);
     json_array_append_new (p->results, refused_result (self, why, reason));
     return 1;
+}
+
+/* The guards: the widest prefix, the loaded warninglists (unless forced),
+ * then the built-in lists (im_node_guard.c). Returns 1 when the item was
+ * refused (its result given). */
+static int
+publish_guarded (node_t *self, publish_t *p, int force)
+{
+    json_t *refusal = node_guard_breadth (self, p->rec);
+    if (!refusal && !force && self->warnings && publish_warned (self, p))
+        return 1;
+    if (!refusal)
+        refusal = node_guard (self, p->rec, force, &p->overrides, p->warning,
+                              sizeof p->warning);
+    if (refusal)
+        json_array_append_new (p->results, refusal);
+    return refusal != NULL;
 }
 
 /* A new version of PREV, a new indicator with the importer's ID, or a new
@@ -486,13 +505,15 @@ publish_item (node_t *self, publish_t *p, json_t *item)
             return;
         status = "revoked";
     }
-    else if ((!force && self->warnings && publish_warned (self, p))
+    else if (publish_guarded (self, p, force)
              || publish_put (p, prev, has_id, id, &status, idtext)) {
         json_decref (down);
         return;
     }
     im_id_format (rec->id, idtext);
     json_t *result = json_pack ("{s:s, s:s}", "id", idtext, "status", status);
+    if (!revoke && p->warning[0])
+        json_object_set_new (result, "warning", json_string (p->warning));
     if (batch_add (self, &p->b, rec, result, why, sizeof why)) {
         json_decref (result);
         json_decref (down);

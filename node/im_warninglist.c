@@ -172,49 +172,6 @@ find_host (match_t *m, const char *host)
     }
 }
 
-/* The host of a canonical URL or e-mail address (LOW, lower case) into HOST;
- * 0 when it has none. Bracketed IPv6 hosts lose their brackets. */
-static int
-host_of (im_wl_match_t wl, const char *low, char *host, size_t hostsz)
-{
-    const char *a, *end;
-    if (wl == IM_WL_EMAIL_HOST) {
-        a = strrchr (low, '@');
-        if (!a)
-            return 0;
-        a++;
-        end = a + strlen (a);
-    }
-    else {
-        const char *p = strstr (low, "://");
-        if (!p)
-            return 0;
-        a = p + 3;
-        end = a + strcspn (a, "/?#");
-        for (const char *q = a; q < end; q++)
-            if (*q == '@')
-                a = q + 1;
-        if (a < end && *a == '[') {
-            const char *close = memchr (a, ']', (size_t)(end - a));
-            if (!close)
-                return 0;
-            a++;
-            end = close;
-        }
-        else {
-            const char *colon = memchr (a, ':', (size_t)(end - a));
-            if (colon)
-                end = colon;
-        }
-    }
-    size_t n = (size_t)(end - a);
-    if (n == 0 || n >= hostsz)
-        return 0;
-    memcpy (host, a, n);
-    host[n] = '\0';
-    return 1;
-}
-
 static size_t
 cidr_lower_bound (const state_t *st, const cidr_t *key)
 {
@@ -320,7 +277,7 @@ im_warninglists_match (im_warninglists_t *self, int type, const char *value,
     im_wl_lower_copy (low, value, len);
     im_wl_match_t wl = im_type_info (type)->wl;
     int has_host = (wl == IM_WL_URL_HOST || wl == IM_WL_EMAIL_HOST)
-                   && host_of (wl, low, host, sizeof host);
+                   && im_type_host (type, low, host, sizeof host) == 0;
 
     find_key (m, KIND_STRING, low);
     if (has_host)

@@ -91,6 +91,8 @@ normalise (int type, const char *value, char *out, size_t outsz, char *canon,
                               im_types_quote (value, q));
 
     const im_type_info_t *t = im_type_info (type);
+    if (t->wl != IM_WL_PLAIN && im_types_defanged (value, n, err, errsz))
+        return EINVAL;
     return t->normalise (t, value, n, canon, clen, err, errsz);
 }
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_types.c -- the table of indicator types (see im_types.h) and the look-ups
- * by STIX path, MISP type and hash length that the importers need. Constant
+ * by STIX path, MISP type and hash length that the importers need, and the
+ * host of a url or email value. Constant
  * data and pure functions. */
 
 #include "im_types.h"
 
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
 
@@ -166,4 +168,40 @@ im_type_misp_distribution (int reach)
 {
     static const char *const d[] = { "0", "1", "2", "3" };
     return reach >= 0 && reach < 3 ? d[reach] : d[3];
+}
+
+int
+im_type_host (int type, const char *value, char *host, size_t hostsz)
+{
+    const char *a = NULL, *end = NULL, *p;
+    if (value && type == IM_TYPE_EMAIL && (a = strrchr (value, '@')) != NULL) {
+        a++;
+        end = a + strlen (a);
+    }
+    else if (value && type == IM_TYPE_URL && (p = strstr (value, "://")) != NULL) {
+        a = p + 3;
+        end = a + strcspn (a, "/?#");
+        for (const char *q = a; q < end; q++)
+            if (*q == '@')
+                a = q + 1;
+        const char *close
+            = a < end && *a == '[' ? memchr (a, ']', (size_t)(end - a)) : NULL;
+        if (close) {
+            a++;
+            end = close;
+        }
+        else if ((p = memchr (a, ':', (size_t)(end - a))) != NULL)
+            end = p;
+    }
+    if (!a || end <= a) {
+        errno = EINVAL;
+        return -1;
+    }
+    if ((size_t)(end - a) >= hostsz) {
+        errno = ENOSPC;
+        return -1;
+    }
+    memcpy (host, a, (size_t)(end - a));
+    host[end - a] = '\0';
+    return 0;
 }

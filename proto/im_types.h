@@ -103,6 +103,13 @@ int im_type_from_misp (const char *s, size_t len, int nocase);
 /* The hash type with LEN hex digits, or IM_TYPE_NONE. */
 int im_type_by_hexlen (size_t len);
 
+/* The host of VALUE, a canonical value of TYPE: the host of a url (without
+ * the brackets of an IPv6 address, the user and the port) or the domain of
+ * an email, written into HOST (HOSTSZ bytes). Returns 0, or -1 with errno
+ * EINVAL for other types and values without a host, ENOSPC when HOST is too
+ * small. */
+int im_type_host (int type, const char *value, char *host, size_t hostsz);
+
 /* MISP's distribution for a reach: "0" (this node only), "1", "2", or "3"
  * (3 links or more, or unlimited). */
 const char *im_type_misp_distribution (int reach);

@@ -66,6 +66,11 @@ int im_types_fail (char *err, size_t errsz, const char *fmt, ...)
  * leading zero, at most MAX. Returns 0 and sets *PLEN, or -1. */
 int im_types_parse_prefixlen (const char *s, size_t len, int max, int *plen);
 
+/* Refuses a defanged spelling of an address, domain, URL or e-mail address
+ * (hxxp://, [.], (.), [:], [@], ...): returns EINVAL with a reason that
+ * gives the refanged value ("did you mean http://evil.example?"), or 0. */
+int im_types_defanged (const char *v, size_t n, char *err, size_t errsz);
+
 /* Returns the length of a valid scheme ([A-Za-z][A-Za-z0-9+.-]*) that V
  * starts with and that "://" follows, or 0. */
 size_t im_types_url_scheme_len (const char *v);

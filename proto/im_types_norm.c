@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define DOMAIN_MAX 253
 #define LABEL_MAX 63
@@ -315,6 +316,96 @@ im_types_url_scheme_len (const char *v)
     return len;
 }
 
+/* Defanged spellings ("hxxp://evil[.]example") and what they stand for. */
+static const char *const defangs[][2] = {
+    { "[.]", "." },   { "(.)", "." },  { "{.}", "." },     { "[dot]", "." },
+    { "(dot)", "." }, { "[:]", ":" },  { "[://]", "://" }, { "[@]", "@" },
+    { "(@)", "@" },   { "[at]", "@" },
+};
+static const char *const defanged_schemes[][2] = {
+    { "hxxps", "https" },
+    { "hxxp", "http" },
+    { "fxp", "ftp" },
+};
+
+/* The length of the defanged spelling at S (of N bytes), with what it stands
+ * for in *REAL, or 0. AT_START: S starts the value (for schemes). */
+static size_t
+defang_at (const char *s, size_t n, int at_start, const char **real)
+{
+    size_t k, len;
+    for (k = 0; k < sizeof defangs / sizeof defangs[0]; k++) {
+        len = strlen (defangs[k][0]);
+        if (len <= n && strncasecmp (s, defangs[k][0], len) == 0) {
+            *real = defangs[k][1];
+            return len;
+        }
+    }
+    for (k = 0; at_start && k < sizeof defanged_schemes / sizeof defanged_schemes[0];
+         k++) {
+        len = strlen (defanged_schemes[k][0]);
+        if (len < n && strncasecmp (s, defanged_schemes[k][0], len) == 0
+            && (s[len] == ':' || s[len] == '[')) {
+            *real = defanged_schemes[k][1];
+            return len;
+        }
+    }
+    return 0;
+}
+
+int
+im_types_defanged (const char *v, size_t n, char *err, size_t errsz)
+{
+    char q[QUOTE_SZ], q2[QUOTE_SZ];
+    char real[IM_VALUE_MAX + 1];
+    size_t i = 0, o = 0, found = 0;
+    while (i < n && o < IM_VALUE_MAX) {
+        const char *r;
+        size_t len = defang_at (v + i, n - i, i == 0, &r);
+        if (len) {
+            size_t rlen = strlen (r);
+            if (o + rlen > IM_VALUE_MAX)
+                break;
+            memcpy (real + o, r, rlen);
+            o += rlen;
+            i += len;
+            found = 1;
+        }
+        else
+            real[o++] = v[i++];
+    }
+    real[o] = '\0';
+    if (!found)
+        return 0;
+    return im_types_fail (err, errsz, "'%s' looks defanged: did you mean %s?",
+                          im_types_quote (v, q), im_types_quote (real, q2));
+}
+
+/* The host of a URL, HOST (N bytes, not bracketed): an IPv4 address, or a
+ * domain name of two labels or more. */
+static int
+url_host_check (const char *v, const char *host, size_t n, char *err, size_t errsz)
+{
+    char q[QUOTE_SZ];
+    char buf[DOMAIN_MAX + 2], canon[IM_VALUE_MAX + 1], why[256];
+    size_t clen, last = n;
+    if (n >= sizeof buf)
+        return im_types_fail (err, errsz, "'%s' has a host longer than %d characters",
+                              im_types_quote (v, q), DOMAIN_MAX);
+    memcpy (buf, host, n);
+    buf[n] = '\0';
+    while (last > 0 && buf[last - 1] != '.')
+        last--;
+    why[0] = '\0';
+    /* an address when its last label is a number */
+    if ((last < n && strspn (buf + last, "0123456789") == n - last)
+            ? im_ioc_norm_ipv4 (NULL, buf, n, canon, &clen, why, sizeof why)
+            : im_ioc_norm_domain (NULL, buf, n, canon, &clen, why, sizeof why))
+        return im_types_fail (err, errsz, "'%s' has no valid host: %s",
+                              im_types_quote (v, q), why);
+    return 0;
+}
+
 int
 im_ioc_norm_url (const im_type_info_t *t IM_UNUSED, const char *v, size_t n, char *canon,
                  size_t *clen, char *err, size_t errsz)
@@ -378,6 +469,8 @@ im_ioc_norm_url (const im_type_info_t *t IM_UNUSED, const char *v, size_t n, cha
             ;
     if (hend == hstart)
         return im_types_fail (err, errsz, "'%s' has no host", im_types_quote (v, q));
+    if (v[hstart] != '[' && url_host_check (v, v + hstart, hend - hstart, err, errsz))
+        return EINVAL;
     if (hend < aend) {
         unsigned long port = 0;
         if (v[hend] != ':')

@@ -63,7 +63,7 @@ echo "intelmesh mesh benchmark (loopback, CURVE, 2 cores shared by every node)"
 init a; init b; peer a b; peer b a
 start a
 for i in $(seq 0 $((N_THROUGHPUT - 1))); do
-    echo "ipv4 10.$((i >> 16 & 255)).$((i >> 8 & 255)).$((i & 255))"
+    echo "ipv4 11.$((i >> 16 & 255)).$((i >> 8 & 255)).$((i & 255))"
 done | node a publish - >/dev/null 2>&1
 start b
 t0=$(now)
@@ -97,7 +97,7 @@ for i in $(seq 0 15); do start m$i; done
 sleep 2
 t0=$(now)
 for i in $(seq 0 15); do
-    for k in $(seq 0 1999); do echo "ipv4 10.$i.$((k >> 8)).$((k & 255))"; done \
+    for k in $(seq 0 1999); do echo "ipv4 11.$i.$((k >> 8)).$((k & 255))"; done \
         | node m$i publish - >/dev/null 2>&1 &
 done
 wait

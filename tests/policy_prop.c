@@ -439,7 +439,7 @@ gen_mesh (mesh_t *m)
         hex[128] = 0;
         switch (x->type) {
         case 1:
-            snprintf (x->value, sizeof x->value, "10.%u.%d.%d", tag % 250 + 1, k / 256,
+            snprintf (x->value, sizeof x->value, "11.%u.%d.%d", tag % 250 + 1, k / 256,
                       k % 256);
             break;
         case 2:

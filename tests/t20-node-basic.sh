@@ -103,7 +103,7 @@ b_bulk () {
     # Bulk publishing from standard input, with bad lines among good ones.
     {
         echo "# a comment"
-        for i in $(seq 1 1500); do echo "ipv4 10.$((i / 250)).$((i % 250)).1"; done
+        for i in $(seq 1 1500); do echo "ipv4 11.$((i / 250)).$((i % 250)).1"; done
         echo "ipv4 999.1.1.1"
         echo '{"type":"domain","value":"bulk.example.net","tlp":"clear","tags":["bulk"]}'
         echo '{"type":"domain","value":"x.example.net","tlp":"mauve"}'
@@ -118,7 +118,7 @@ b_bulk () {
     grep -q "line 1502: refused: value: '999.1.1.1' is not an IPv4 address" "$T/err"
     ok $? "a refusal names its line and why"
     grep -q "line 1504: refused: tlp" "$T/err"; ok $? "a bad TLP in a JSON line is refused"
-    im lookup 10.3.1.1 | grep -q "tags bulk"; ok $? "defaults from options apply to bulk lines"
+    im lookup 11.3.1.1 | grep -q "tags bulk"; ok $? "defaults from options apply to bulk lines"
     im lookup bulk.example.net | grep -q "TLP:CLEAR"; ok $? "a JSON line's own fields win"
 
     im status --json >"$T/status"; ok $? "status --json answers"

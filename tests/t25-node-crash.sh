@@ -21,7 +21,7 @@ b_kill () {
     # 60,000 distinct indicators, published in batches; ids are printed as each
     # batch is acknowledged.
     for a in $(seq 0 59); do
-        for b in $(seq 0 999); do echo "ipv4 10.$a.$((b / 250)).$((b % 250))"; done
+        for b in $(seq 0 999); do echo "ipv4 11.$a.$((b / 250)).$((b % 250))"; done
     done >"$T/bulk"
     im publish - <"$T/bulk" >"$T/acked" 2>"$T/publish.err" &
     pub_pid=$!; PIDS="$PIDS $pub_pid"
@@ -57,7 +57,7 @@ b_again () {
     # Publishing the whole stream again completes it without duplicates.
     im publish - <"$T/bulk" >/dev/null 2>"$T/publish.err"; ok $? "the stream is published again in full"
     im status --json | grep -q '"live":60000,'; ok $? "exactly 60000 indicators are held"
-    im lookup 10.59.3.249 >/dev/null; ok $? "the last one is found"
+    im lookup 11.59.3.249 >/dev/null; ok $? "the last one is found"
     stop_node "$pid"; ok $? "the node stops"
 }
 

@@ -46,7 +46,7 @@ mid_stream () {
     sig=$1; a=$2a; b=$2b; c=$2c
     # 100,000 indicators, made once.
     [ -s "$T/bulk" ] || awk 'BEGIN { for (i = 0; i < 100000; i++)
-            printf "ipv4 10.%d.%d.%d\n", int(i / 65536), int(i / 256) % 256, i % 256 }' >"$T/bulk"
+            printf "ipv4 11.%d.%d.%d\n", int(i / 65536), int(i / 256) % 256, i % 256 }' >"$T/bulk"
     for n in $a $b $c; do new_node $n || diag "cannot init $n"; done
     link $a $b && link $b $c; ok $? "[$sig] a line $a-$b-$c"
     start_node $a && spa=$NODE_PID && start_node $b && spb=$NODE_PID && start_node $c && spc=$NODE_PID

@@ -45,7 +45,7 @@ loss () {
     wait_for 300 connected $a $b && wait_for 300 connected $c $b; ok $? "[$mode] and connect"
     ida=$(node_id $a); idb=$(node_id $b)
 
-    values 0 150 10.2 | im $b publish - >/dev/null 2>&1
+    values 0 150 11.2 | im $b publish - >/dev/null 2>&1
     ok $? "[$mode] $b publishes 150"
     wait_for 600 holds $c "$idb" 150; ok $? "[$mode] $c holds them"
     if [ "$mode" = restored ]; then
@@ -53,13 +53,13 @@ loss () {
         cp "$T/$b/store/data.mdb" "$T/$b.backup"
         start_node $b && pb=$NODE_PID; ok $? "[$mode] $b starts again"
     fi
-    values 150 150 10.2 | im $b publish - >/dev/null 2>&1 && values 0 100 10.1 | im $a publish - >/dev/null 2>&1
+    values 150 150 11.2 | im $b publish - >/dev/null 2>&1 && values 0 100 11.1 | im $a publish - >/dev/null 2>&1
     ok $? "[$mode] $b publishes 150 more, $a publishes 100"
     wait_for 600 holds $c "$idb" 300 && wait_for 600 holds $c "$ida" 100 \
         && wait_for 600 holds $a "$idb" 300 && wait_for 600 holds $b "$ida" 100
     ok $? "[$mode] all converge: $a and $c hold $b's 300, $b and $c hold $a's 100"
-    old_id=$(field $a 10.2.0.200 id)
-    diag "[$mode] 10.2.0.200 is $old_id"
+    old_id=$(field $a 11.2.0.200 id)
+    diag "[$mode] 11.2.0.200 is $old_id"
 
     stop_node "$pb"; ok $? "[$mode] $b stops"
     rm -f "$T/$b/store/lock.mdb"
@@ -69,7 +69,7 @@ loss () {
         rm -f "$T/$b/store/data.mdb"; ok $? "[$mode] $b's store is deleted (keys and configuration kept)"
     fi
     start_node $b && pb=$NODE_PID; ok $? "[$mode] $b starts again"
-    values 0 100 10.3 | im $b publish - >/dev/null 2>&1; ok $? "[$mode] $b publishes 100 new ones"
+    values 0 100 11.3 | im $b publish - >/dev/null 2>&1; ok $? "[$mode] $b publishes 100 new ones"
 
     wait_for 600 holds $b "$idb" 400; ok $? "[$mode] $b holds its own 300 again, and its 100 new ones"
     wait_for 600 holds $b "$ida" 100; ok $? "[$mode] $b holds $a's 100"
@@ -77,11 +77,11 @@ loss () {
     wait_for 600 holds $c "$idb" 400; ok $? "[$mode] $c holds all 400 of $b's"
     diag "[$mode] $b holds $(of $b "$idb") of its own, $(of $b "$ida") of $a's; $a holds $(of $a "$idb") of $b's, $c $(of $c "$idb")"
 
-    im $b publish --description again ipv4 10.2.0.200 >"$T/$b.again" 2>/dev/null
-    ok $? "[$mode] $b publishes 10.2.0.200 again"
+    im $b publish --description again ipv4 11.2.0.200 >"$T/$b.again" 2>/dev/null
+    ok $? "[$mode] $b publishes 11.2.0.200 again"
     [ "$(cat "$T/$b.again")" = "$old_id" ]; ok $? "[$mode] it keeps its old id"
-    [ "$(field $b 10.2.0.200 version)" -ge 2 ]; ok $? "[$mode] with a higher version"
-    wait_for 600 sh -c "[ \"\$($INTELMESH -d $T/$c lookup --json 10.2.0.200 | grep -o '\"version\":[0-9]*')\" = '\"version\":2' ]"
+    [ "$(field $b 11.2.0.200 version)" -ge 2 ]; ok $? "[$mode] with a higher version"
+    wait_for 600 sh -c "[ \"\$($INTELMESH -d $T/$c lookup --json 11.2.0.200 | grep -o '\"version\":[0-9]*')\" = '\"version\":2' ]"
     ok $? "[$mode] which reaches $c"
     holds $a "$idb" 400 && holds $c "$idb" 400; ok $? "[$mode] $a and $c still hold 400 of $b's (no second id)"
 

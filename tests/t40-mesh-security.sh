@@ -379,7 +379,7 @@ b_sent_once () {
     diag "SPEC.md: PULL (acknowledgments), The sent log"
     node_and_fake sl flo; ok $? "a node starts with a fake partner, flo, on its trust list"
     sl_pid=$node_pid sl_ep=$node_ep sl_curve=$node_curve
-    awk 'BEGIN { for (i = 0; i < 500; i++) printf "ipv4 10.9.%d.%d\n", int(i / 256), i % 256 }' \
+    awk 'BEGIN { for (i = 0; i < 500; i++) printf "ipv4 11.9.%d.%d\n", int(i / 256), i % 256 }' \
         >"$T/sl.bulk"
     im sl publish - <"$T/sl.bulk" >"$T/sl.ids" 2>/dev/null && [ "$(wc -l <"$T/sl.ids")" -eq 500 ]
     ok $? "500 indicators are published"
@@ -400,7 +400,7 @@ b_sent_once () {
     count_ge sl flo protocol 293
     ok $? "all but the first 7 (the answers it may have queued) are held back and counted ($(peer_count sl flo protocol))"
 
-    im sl publish ipv4 10.9.9.9 >/dev/null; ok $? "one more indicator is published"
+    im sl publish ipv4 11.9.9.9 >/dev/null; ok $? "one more indicator is published"
     flood flood2.out --pulls 300 --ack --timeout 10000
     ok $? "flo does it again on a new connection"
     grep -q "read a RECORDS of 501 records" "$T/flood2.out"; ok $? "that answer holds the 501 records"
@@ -409,7 +409,7 @@ b_sent_once () {
     size1=$(stat -c %s "$mdb")
     [ $((size1 - size0)) -lt 1048576 ]
     ok $? "data.mdb grew by less than 1 MiB ($size0 -> $size1 bytes)"
-    im sl peer sent flo | grep -c "10.9.0.1 " | grep -qx 1
+    im sl peer sent flo | grep -c "11.9.0.1 " | grep -qx 1
     ok $? "peer sent lists a record once"
     stop_node "$sl_pid"; ok $? "the node stops cleanly"
 }
@@ -422,7 +422,7 @@ b_pull_flood () {
     # 1500 records of about 3 KB: an answer is a full 4 MiB message.
     awk 'BEGIN { d = sprintf ("%3000s", ""); gsub (/ /, "x", d)
                  for (i = 0; i < 1500; i++)
-                     printf "{\"type\":\"ipv4\",\"value\":\"10.8.%d.%d\",\"description\":\"%s %d\"}\n",
+                     printf "{\"type\":\"ipv4\",\"value\":\"11.8.%d.%d\",\"description\":\"%s %d\"}\n",
                          int(i / 256), i % 256, d, i }' >"$T/pf.bulk"
     im pf publish - <"$T/pf.bulk" >"$T/pf.ids" 2>/dev/null && [ "$(wc -l <"$T/pf.ids")" -eq 1500 ]
     ok $? "1500 indicators with 3000-byte descriptions are published"
@@ -461,7 +461,7 @@ b_sent_fail () {
     IM_TEST_SENTLOG_FAIL="$T/sf.fail" node_and_fake sf fay
     ok $? "a node starts with the sent log's test switch and a fake partner, fay"
     sf_pid=$node_pid sf_ep=$node_ep sf_curve=$node_curve
-    for i in $(seq 20); do echo "ipv4 10.7.0.$i"; done | im sf publish - >/dev/null 2>&1
+    for i in $(seq 20); do echo "ipv4 11.7.0.$i"; done | im sf publish - >/dev/null 2>&1
     ok $? "20 indicators are published"
     touch "$T/sf.fail"
     fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fay.keys" --pulls 1 --ack --timeout 10000 \

@@ -832,24 +832,30 @@ test_lookup (void)
     ok (f->calls == 2 && rc == 2,
         "a callback that stops among the prefixes ends the walk");
 
-    /* 0.0.0.0/0 and ::/0 contain everything of their family. */
+    /* 0.0.0.0/0 and ::/0 (held from before the guards, im_guard.h) are found
+     * by their own value only: no address is matched by a prefix broader than
+     * /8 or /16. */
     uint8_t all4[IM_ID_SIZE], all6[IM_ID_SIZE];
     im_id_generate (all4);
     im_id_generate (all6);
     make (&s[0], &c, all4, 1, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_CLEAR, "0.0.0.0/0", NULL);
     make (&s[1], &c, all6, 1, IM_OP_PUT, IM_TYPE_IPV6, IM_TLP_CLEAR, "::/0", NULL);
     ok (put_n (store, s, 2, r) == 2, "0.0.0.0/0 and ::/0 are stored");
-    ok (lookup (store, IM_TYPE_IPV4, "192.0.2.1", f, 0) == 1
+    ok (lookup (store, IM_TYPE_IPV4, "192.0.2.1", f, 0) == 0,
+        "an address outside the others does not find 0.0.0.0/0");
+    ok (lookup (store, IM_TYPE_IPV4, "10.1.2.3", f, 0) == 3
+            && found_times (f, c.pk, all4) == 0,
+        "10.1.2.3 finds its three prefixes, not 0.0.0.0/0");
+    ok (lookup (store, IM_TYPE_IPV4, "8.0.0.0/7", f, 0) == 0,
+        "neither does a /7 (broader than /8)");
+    ok (lookup (store, IM_TYPE_IPV6, "2001:dba::1", f, 0) == 0,
+        "an IPv6 address outside the others does not find ::/0");
+    ok (lookup (store, IM_TYPE_IPV4, "0.0.0.0/0", f, 0) == 1
             && found_times (f, c.pk, all4) == 1,
-        "an address outside the others finds 0.0.0.0/0");
-    ok (lookup (store, IM_TYPE_IPV4, "10.1.2.3", f, 0) == 4
-            && found_times (f, c.pk, all4) == 1,
-        "10.1.2.3 now finds 0.0.0.0/0 as well");
-    ok (lookup (store, IM_TYPE_IPV6, "2001:dba::1", f, 0) == 1
+        "0.0.0.0/0 finds itself");
+    ok (lookup (store, IM_TYPE_IPV6, "::/0", f, 0) == 1
             && found_times (f, c.pk, all6) == 1,
-        "an IPv6 address outside the others finds ::/0");
-    ok (lookup (store, IM_TYPE_IPV4, "0.0.0.0/0", f, 0) == 1,
-        "0.0.0.0/0 finds only itself");
+        "::/0 finds itself");
 
     /* A prefix length used once and then removed breaks nothing. */
     uint8_t gone[IM_ID_SIZE];
@@ -857,18 +863,18 @@ test_lookup (void)
     make (&s[0], &a, gone, 1, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_GREEN, "172.20.0.0/14",
           NULL);
     put1 (store, &s[0], &r[0]);
-    ok (lookup (store, IM_TYPE_IPV4, "172.21.0.1", f, 0) == 2
+    ok (lookup (store, IM_TYPE_IPV4, "172.21.0.1", f, 0) == 1
             && found_times (f, a.pk, gone) == 1,
         "an address in a /14 finds it");
     make (&s[0], &a, gone, 2, IM_OP_REVOKE, IM_TYPE_IPV4, IM_TLP_GREEN, "172.20.0.0/14",
           NULL);
     put1 (store, &s[0], &r[0]);
-    ok (lookup (store, IM_TYPE_IPV4, "172.21.0.1", f, 0) == 1
+    ok (lookup (store, IM_TYPE_IPV4, "172.21.0.1", f, 0) == 0
             && found_times (f, a.pk, gone) == 0,
         "once the /14 is revoked it is no longer found");
-    ok (lookup (store, IM_TYPE_IPV4, "10.1.2.3", f, 0) == 4,
+    ok (lookup (store, IM_TYPE_IPV4, "10.1.2.3", f, 0) == 3,
         "other look-ups still work after the /14 went");
-    ok (lookup (store, IM_TYPE_IPV4, "172.20.0.0/14", f, 0) == 1
+    ok (lookup (store, IM_TYPE_IPV4, "172.20.0.0/14", f, 0) == 0
             && found_times (f, a.pk, gone) == 0,
         "the revoked prefix does not find itself");
 

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* test_types.c -- unit tests for proto/im_types.c, the table of indicator
  * types: every row complete and consistent with im_ioc, and the look-ups by
- * STIX path, MISP type and hash length that the importers use. Prints TAP. */
+ * STIX path, MISP type and hash length that the importers use; and for the
+ * built-in guards on top of them (proto/im_guard.c). Prints TAP. */
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "im_guard.h"
 #include "im_ioc.h"
 #include "im_types.h"
 #include "tap.h"
@@ -97,9 +102,198 @@ test_matching (void)
             "hashes are looked up exactly");
 }
 
+#define COUNT(a) (sizeof (a) / sizeof (a)[0])
+
+static void
+test_host (void)
+{
+    static const struct {
+        int type;
+        const char *value, *host;
+    } hosts[] = {
+        { IM_TYPE_URL, "http://u:p@evil.example:8080/a@b", "evil.example" },
+        { IM_TYPE_URL, "http://[2001:db8::1]:80/", "2001:db8::1" },
+        { IM_TYPE_URL, "https://192.0.2.1?x", "192.0.2.1" },
+        { IM_TYPE_EMAIL, "a@b.example", "b.example" },
+        { IM_TYPE_DOMAIN, "evil.example", NULL },
+        { IM_TYPE_URL, "not a url", NULL },
+    };
+    char host[64];
+    for (size_t i = 0; i < COUNT (hosts); i++) {
+        int rc = im_type_host (hosts[i].type, hosts[i].value, host, sizeof host);
+        if (hosts[i].host)
+            ok (rc == 0 && strcmp (host, hosts[i].host) == 0, "the host of '%s' is %s",
+                hosts[i].value, hosts[i].host);
+        else
+            ok (rc == -1 && errno == EINVAL, "'%s' (%s) has no host", hosts[i].value,
+                im_type_name (hosts[i].type));
+    }
+    ok (im_type_host (IM_TYPE_URL, "http://evil.example/", host, 12) == -1
+            && errno == ENOSPC,
+        "a host that does not fit is ENOSPC");
+}
+
+/* Every built-in range is a network in canonical form whose bytes are its
+ * text. */
+static void
+check_entry (int family, const unsigned char *bytes, int plen, const im_guard_hit_t *e,
+             void *arg)
+{
+    int *bad = arg;
+    char canon[IM_VALUE_MAX + 1], text[INET6_ADDRSTRLEN];
+    int type = family == 4 ? IM_TYPE_IPV4 : family == 6 ? IM_TYPE_IPV6 : IM_TYPE_DOMAIN;
+    int ok_ = e->list && e->rfc && strncmp (e->rfc, "RFC ", 4) == 0
+              && im_ioc_normalise (type, family ? e->entry : "x.y", canon, sizeof canon,
+                                   NULL, 0)
+                     == 0;
+    if (ok_ && family) {
+        inet_ntop (family == 4 ? AF_INET : AF_INET6, bytes, text, sizeof text);
+        char spelt[64];
+        snprintf (spelt, sizeof spelt, "%s/%d", text, plen);
+        ok_ = strcmp (canon, e->entry) == 0
+              && (strcmp (spelt, e->entry) == 0
+                  || (plen == (family == 4 ? 32 : 128) && strcmp (text, e->entry) == 0));
+    }
+    if (!ok_) {
+        diag ("bad built-in entry %s", e->entry);
+        (*bad)++;
+    }
+}
+
+static void
+test_guard_table (void)
+{
+    int bad = 0;
+    im_guard_each (check_entry, &bad);
+    ok (bad == 0, "every built-in range is canonical, its bytes are its text, and "
+                  "every entry names a list and an RFC");
+}
+
+static void
+test_guard (void)
+{
+    static const struct {
+        int type;
+        const char *value;
+        const char *list; /* NULL: on no list */
+        const char *rfc;
+        int doc;
+    } cases[] = {
+        { IM_TYPE_IPV4, "10.1.2.3", "private-use", "RFC 1918", 0 },
+        { IM_TYPE_IPV4, "172.31.255.255", "private-use", "RFC 1918", 0 },
+        { IM_TYPE_IPV4, "172.32.0.1", NULL, NULL, 0 },
+        { IM_TYPE_IPV4, "192.168.0.0/16", "private-use", "RFC 1918", 0 },
+        { IM_TYPE_IPV4, "192.168.0.0/15", "private-use", "RFC 1918", 0 },
+        { IM_TYPE_IPV4, "127.0.0.1", "loopback", "RFC 1122", 0 },
+        { IM_TYPE_IPV4, "0.0.0.0", "this network", "RFC 1122", 0 },
+        { IM_TYPE_IPV4, "169.254.1.1", "link-local", "RFC 3927", 0 },
+        { IM_TYPE_IPV4, "100.64.0.1", "shared address space", "RFC 6598", 0 },
+        { IM_TYPE_IPV4, "100.128.0.1", NULL, NULL, 0 },
+        { IM_TYPE_IPV4, "224.0.0.251", "multicast", "RFC 5771", 0 },
+        { IM_TYPE_IPV4, "255.255.255.255", "limited broadcast", "RFC 919", 0 },
+        { IM_TYPE_IPV4, "250.1.2.3", "reserved", "RFC 1112", 0 },
+        { IM_TYPE_IPV4, "198.19.0.1", "benchmarking", "RFC 2544", 0 },
+        { IM_TYPE_IPV4, "192.0.0.8", "IETF protocol assignments", "RFC 6890", 0 },
+        { IM_TYPE_IPV4, "203.0.113.7", "documentation", "RFC 5737", 1 },
+        { IM_TYPE_IPV4, "198.51.100.0/24", "documentation", "RFC 5737", 1 },
+        { IM_TYPE_IPV4, "192.0.0.0/22", "IETF protocol assignments", "RFC 6890", 0 },
+        { IM_TYPE_IPV4, "198.0.0.0/8", "benchmarking", "RFC 2544", 0 },
+        { IM_TYPE_IPV4, "8.8.8.8", NULL, NULL, 0 },
+        { IM_TYPE_IPV4, "11.0.0.0/8", NULL, NULL, 0 },
+        { IM_TYPE_IPV6, "::", "unspecified", "RFC 4291", 0 },
+        { IM_TYPE_IPV6, "::1", "loopback", "RFC 4291", 0 },
+        { IM_TYPE_IPV6, "::ffff:10.0.0.1", "IPv4-mapped", "RFC 4291", 0 },
+        { IM_TYPE_IPV6, "fd12:3456::1", "unique local", "RFC 4193", 0 },
+        { IM_TYPE_IPV6, "fe80::1", "link-local", "RFC 4291", 0 },
+        { IM_TYPE_IPV6, "ff02::1", "multicast", "RFC 4291", 0 },
+        { IM_TYPE_IPV6, "100::1", "discard-only", "RFC 6666", 0 },
+        { IM_TYPE_IPV6, "2001:db8::1", "documentation", "RFC 3849", 1 },
+        { IM_TYPE_IPV6, "3fff:fff::1", "documentation", "RFC 9637", 1 },
+        { IM_TYPE_IPV6, "2001:4860:4860::8888", NULL, NULL, 0 },
+        { IM_TYPE_IPV6, "64:ff9b::808:808", NULL, NULL, 0 },
+        { IM_TYPE_DOMAIN, "foo.localhost", "special-use name", "RFC 6761", 0 },
+        { IM_TYPE_DOMAIN, "a.test", "special-use name", "RFC 6761", 0 },
+        { IM_TYPE_DOMAIN, "x.invalid", "special-use name", "RFC 6761", 0 },
+        { IM_TYPE_DOMAIN, "printer.local", "multicast DNS", "RFC 6762", 0 },
+        { IM_TYPE_DOMAIN, "nas.home.arpa", "home network", "RFC 8375", 0 },
+        { IM_TYPE_DOMAIN, "dc1.corp", "private-use name", "RFC 6762", 0 },
+        { IM_TYPE_DOMAIN, "evil.example", "documentation", "RFC 6761", 1 },
+        { IM_TYPE_DOMAIN, "www.example.com", "documentation", "RFC 2606", 1 },
+        { IM_TYPE_DOMAIN, "notexample.com", NULL, NULL, 0 },
+        { IM_TYPE_DOMAIN, "localhost.example.net", "documentation", "RFC 2606", 1 },
+        { IM_TYPE_DOMAIN,
+          "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion", NULL, NULL,
+          0 },
+        { IM_TYPE_DOMAIN, "test.com", NULL, NULL, 0 },
+        { IM_TYPE_URL, "http://127.0.0.1:8080/x", "loopback", "RFC 1122", 0 },
+        { IM_TYPE_URL, "http://[fe80::1]/", "link-local", "RFC 4291", 0 },
+        { IM_TYPE_URL, "https://intranet.corp/login", "private-use name", "RFC 6762", 0 },
+        { IM_TYPE_URL, "http://evil.example/a", "documentation", "RFC 6761", 1 },
+        { IM_TYPE_URL, "http://8.8.8.8/", NULL, NULL, 0 },
+        { IM_TYPE_EMAIL, "root@host.local", "multicast DNS", "RFC 6762", 0 },
+        { IM_TYPE_EMAIL, "ceo@evil.com", NULL, NULL, 0 },
+        { IM_TYPE_MD5, "d41d8cd98f00b204e9800998ecf8427e", NULL, NULL, 0 },
+    };
+    for (size_t i = 0; i < COUNT (cases); i++) {
+        im_guard_hit_t hit = { 0 };
+        int rc = im_guard_check (cases[i].type, cases[i].value, &hit);
+        if (!cases[i].list)
+            ok (rc == 0, "%s '%s' is on no built-in list", im_type_name (cases[i].type),
+                cases[i].value);
+        else
+            ok (rc == 1 && strcmp (hit.list, cases[i].list) == 0
+                    && strcmp (hit.rfc, cases[i].rfc) == 0
+                    && hit.documentation == cases[i].doc,
+                "%s '%s' is on the built-in list '%s' (%s)%s",
+                im_type_name (cases[i].type), cases[i].value, cases[i].list, cases[i].rfc,
+                cases[i].doc ? ", documentation" : "");
+    }
+    im_guard_hit_t hit;
+    ok (im_guard_check (IM_TYPE_IPV4, NULL, &hit) == -1 && errno == EINVAL,
+        "a NULL value is EINVAL");
+}
+
+static void
+test_breadth (void)
+{
+    static const struct {
+        int type;
+        const char *value;
+        int broad, plen, min;
+    } cases[] = {
+        { IM_TYPE_IPV4, "0.0.0.0/0", 1, 0, 8 },
+        { IM_TYPE_IPV4, "8.0.0.0/7", 1, 7, 8 },
+        { IM_TYPE_IPV4, "11.0.0.0/8", 0, 8, 8 },
+        { IM_TYPE_IPV4, "8.8.8.8", 0, 32, 8 },
+        { IM_TYPE_IPV6, "::/0", 1, 0, 16 },
+        { IM_TYPE_IPV6, "2000::/3", 1, 3, 16 },
+        { IM_TYPE_IPV6, "2000::/15", 1, 15, 16 },
+        { IM_TYPE_IPV6, "2001::/16", 0, 16, 16 },
+    };
+    for (size_t i = 0; i < COUNT (cases); i++) {
+        int plen = -1, min = -1;
+        int rc = im_guard_too_broad (cases[i].type, cases[i].value, &plen, &min);
+        ok (rc == cases[i].broad && plen == cases[i].plen && min == cases[i].min,
+            "%s is %s (/%d, the widest accepted /%d)", cases[i].value,
+            cases[i].broad ? "too broad" : "narrow enough", cases[i].plen, cases[i].min);
+    }
+    ok (im_guard_too_broad (IM_TYPE_DOMAIN, "evil.example", NULL, NULL) == 0
+            && im_guard_too_broad (IM_TYPE_IPV4, "not an address", NULL, NULL) == 0
+            && im_guard_too_broad (IM_TYPE_IPV4, NULL, NULL, NULL) == 0,
+        "other types, bad values and NULL are not too broad");
+}
+
 static const tap_test_t tests[]
-    = { TAP_DIAG ("proto/im_types.c: the table of indicator types"), TAP_TEST (test_rows),
-        TAP_TEST (test_lookups), TAP_TEST (test_matching), TAP_END };
+    = { TAP_DIAG ("proto/im_types.c: the table of indicator types"),
+        TAP_TEST (test_rows),
+        TAP_TEST (test_lookups),
+        TAP_TEST (test_matching),
+        TAP_TEST (test_host),
+        TAP_DIAG ("proto/im_guard.c: the built-in guards"),
+        TAP_TEST (test_guard_table),
+        TAP_TEST (test_guard),
+        TAP_TEST (test_breadth),
+        TAP_END };
 
 int
 main (int argc, char **argv)

@@ -89,6 +89,20 @@ report_changes (publish_t *p, json_t *r, json_t *o)
     }
 }
 
+/* The daemon's warning for an accepted item (a documentation value), on
+ * standard error like refusals. */
+static void
+publish_warning (publish_t *p, long line, json_t *result)
+{
+    const char *warning = json_string_value (json_object_get (result, "warning"));
+    if (!warning || p->accepted > REFUSALS_SHOWN)
+        return;
+    if (line > 0)
+        fprintf (stderr, "intelmesh: line %ld: warning: %s\n", line, warning);
+    else
+        fprintf (stderr, "intelmesh: warning: %s\n", warning);
+}
+
 static int
 flush_batch (publish_t *p)
 {
@@ -115,6 +129,7 @@ flush_batch (publish_t *p)
             continue;
         }
         p->accepted++;
+        publish_warning (p, line, r);
         if (strcmp (status, "new") == 0)
             p->created++;
         else if (strcmp (status, "updated") == 0)
@@ -478,8 +493,9 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
           "                       TLP:RED goes only to them, TLP:AMBER to them even "
           "when\n"
           "                       their policy's max-tlp is lower\n"
-          "  --force              publish values that are on one of the node's\n"
-          "                       warninglists (see intelmesh check)\n"
+          "  --force              publish values on one of the node's warninglists\n"
+          "                       or built-in lists (GUARDS in intelmesh(1)); the\n"
+          "                       node logs each\n"
           "  --replace            an update replaces the whole record: fields not\n"
           "                       given take their defaults\n"
           "  --allow-downgrade    an update may lower the TLP label, widen the reach\n"

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_node_guard.c -- the built-in guards at PUBLISH (im_guard.h): a prefix
+ * broader than the limit is refused, a special-purpose value unless forced,
+ * a documentation value is published with a warning; every forced override
+ * of a guard or a warninglist is logged. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include <czmq.h>
+#include <jansson.h>
+
+#include "im_guard.h"
+#include "im_node_int.h"
+
+/* Overrides logged one by one in a request; the rest are summed up once. */
+#define GUARD_LOG_MAX 20
+
+static json_t *
+guard_refusal (node_t *self, const char *why, const char *reason)
+{
+    self->refused++;
+    return json_pack ("{s:s, s:s}", "error", why, "reason", reason);
+}
+
+json_t *
+node_guard_breadth (node_t *self, const im_record_t *rec)
+{
+    int plen, min;
+    if (!im_guard_too_broad (rec->type, rec->value, &plen, &min))
+        return NULL;
+    char why[512], reason[64];
+    snprintf (
+        why, sizeof why,
+        "value: '%.200s' is broader than /%d, the widest %s prefix intelmesh accepts "
+        "(it would match every address in it; --force does not apply, peers "
+        "refuse it too)",
+        rec->value, min, im_type_name (rec->type));
+    snprintf (reason, sizeof reason, "broader than /%d", min);
+    return guard_refusal (self, why, reason);
+}
+
+/* Logs a forced override of GUARD for REC; the first GUARD_LOG_MAX of a
+ * request (*LOGGED counts them) one by one. */
+static void
+log_override (const im_record_t *rec, const char *guard, unsigned *logged)
+{
+    (*logged)++;
+    if (*logged <= GUARD_LOG_MAX)
+        zsys_notice ("publish: forced past %s: %s '%.200s'", guard,
+                     im_type_name (rec->type), rec->value);
+    if (*logged == GUARD_LOG_MAX + 1)
+        zsys_notice ("publish: more values are forced past guards in this request: "
+                     "not logged one by one");
+}
+
+static int
+first_list (const char *list, const char *entry, void *arg)
+{
+    (void)entry;
+    snprintf (arg, 256, "%s", list);
+    return 1;
+}
+
+json_t *
+node_guard (node_t *self, const im_record_t *rec, int force, unsigned *logged,
+            char *warning, size_t warnsz)
+{
+    char text[512], list[256];
+    im_guard_hit_t hit;
+    warning[0] = '\0';
+    if (force && self->warnings
+        && im_warninglists_match (self->warnings, rec->type, rec->value, first_list, list)
+               > 0) {
+        snprintf (text, sizeof text, "the warninglist '%s'", list);
+        log_override (rec, text, logged);
+    }
+    if (im_guard_check (rec->type, rec->value, &hit) != 1)
+        return NULL;
+    if (hit.documentation) {
+        snprintf (warning, warnsz,
+                  "'%.200s' is on the built-in list '%s' (%s, entry %s): it matches "
+                  "nothing real",
+                  rec->value, hit.list, hit.rfc, hit.entry);
+        return NULL;
+    }
+    if (force) {
+        snprintf (text, sizeof text, "the built-in list '%s' (%s)", hit.list, hit.rfc);
+        log_override (rec, text, logged);
+        return NULL;
+    }
+    char reason[300];
+    snprintf (text, sizeof text,
+              "value: '%.200s' is on the built-in list '%s' (%s, entry %s): --force "
+              "publishes it anyway",
+              rec->value, hit.list, hit.rfc, hit.entry);
+    snprintf (reason, sizeof reason, "on built-in list '%s (%s)'", hit.list, hit.rfc);
+    return guard_refusal (self, text, reason);
+}

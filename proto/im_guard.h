@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_guard.h -- the built-in guards checked before a value is published: the
+ * special-purpose address ranges and domain names of the IANA registries
+ * (RFC 6890, 6761 and the RFCs they cite), and the widest prefix accepted. */
+#ifndef IM_GUARD_H
+#define IM_GUARD_H
+
+#include <stddef.h>
+
+/* The widest prefixes accepted, from anyone: an IPv4 prefix shorter than /8
+ * or an IPv6 prefix shorter than /16 would match too much of the Internet. */
+#define IM_GUARD_PLEN4_MIN 8
+#define IM_GUARD_PLEN6_MIN 16
+
+/* A built-in list that holds a value. */
+typedef struct {
+    const char *list;  /* the list's name: "private-use" */
+    const char *rfc;   /* where it is defined: "RFC 1918" */
+    const char *entry; /* the range or name that matched: "10.0.0.0/8" */
+    int documentation; /* 1 for documentation ranges and names (RFC 5737, 3849,
+                        * 2606, 6761 .example): they match nothing real, so
+                        * publishing them only warns */
+} im_guard_hit_t;
+
+/* Returns 1 when VALUE (canonical, of TYPE: see im_ioc_normalise) is an IPv4
+ * prefix shorter than /IM_GUARD_PLEN4_MIN or an IPv6 prefix shorter than
+ * /IM_GUARD_PLEN6_MIN, with its length in *PLEN and the shortest accepted in
+ * *MIN (either may be NULL); else 0 (other types, bad values). */
+int im_guard_too_broad (int type, const char *value, int *plen, int *min);
+
+/* Checks VALUE (canonical, of TYPE) against the built-in lists: ipv4 and
+ * ipv6 values that overlap a listed range (lie inside it or contain it),
+ * domains that are a listed name or under it, and the host of url and email
+ * values likewise. Returns 1 with *HIT set when a list holds it (a list that
+ * is not documentation before one that is), 0 when none does, -1 with errno
+ * EINVAL for a NULL argument. */
+int im_guard_check (int type, const char *value, im_guard_hit_t *hit);
+
+/* Calls FN for each entry of the built-in lists, in order; for the tests and
+ * the manual page. FAMILY is 4 or 6 for ranges (with BYTES, the network in
+ * 16 bytes, and PLEN), 0 for names. */
+typedef void (im_guard_entry_fn) (int family, const unsigned char *bytes, int plen,
+                                  const im_guard_hit_t *entry, void *arg);
+void im_guard_each (im_guard_entry_fn *fn, void *arg);
+
+#endif

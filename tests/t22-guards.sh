@@ -1,0 +1,120 @@
+#!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
+# t22-guards.sh -- the built-in guards (issue 12): special-purpose ranges and
+# names refused at publish and import unless forced (each override logged),
+# documentation values published with a warning, prefixes broader than /8 or
+# /16 refused from anyone and never matched, defanged values refused with the
+# refanged spelling, URLs with a real host only.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+need_fake_peer
+
+lacks () { im "$1" lookup "$2" >/dev/null 2>&1; [ $? -eq 1 ]; }
+has () { im "$1" lookup "$2" >/dev/null 2>&1; }
+# refused VALUE... : publish TYPE VALUE exits 1, stores nothing, and says WANT
+refused () {
+    type=$1 value=$2 want=$3; shift 3
+    im g publish "$@" "$type" "$value" >"$T/out" 2>"$T/err"
+    rc=$?
+    [ "$rc" -eq 1 ] && [ ! -s "$T/out" ] && [ "$(wc -l <"$T/err")" -eq 1 ] \
+        && grep -qF -- "$want" "$T/err" && lacks g "$value" \
+        || { diag "rc $rc: $(cat "$T/err")"; return 1; }
+}
+
+block setup 'a node, and a fake peer on its trust list'
+b_setup () {
+    new_node g && fake card --name mallory --keys "$T/mallory.keys" >"$T/mallory.card" \
+        && im g peer add "$(cat "$T/mallory.card")" >/dev/null && start_node g
+    ok $? "node g starts, trusting the fake peer mallory"
+    g_ep=$(im g id | awk '{ print $5 }'); g_curve=$(im g id | awk '{ print $4 }')
+}
+
+block publish 'special-purpose values are refused, naming the list and the RFC' setup
+b_publish () {
+    refused ipv4 10.1.2.3 "refused: value: '10.1.2.3' is on the built-in list 'private-use' (RFC 1918, entry 10.0.0.0/8): --force publishes it anyway"
+    ok $? "publish ipv4 10.1.2.3: one line naming private-use, RFC 1918 and --force"
+    for v in "ipv4 127.0.0.1 loopback" "ipv4 0.0.0.0 'this network'" "ipv4 224.0.0.1 multicast" \
+        "ipv4 192.168.1.0/24 private-use" "ipv6 ::1 loopback" "ipv6 :: unspecified" \
+        "ipv6 fd00::1 'unique local' (RFC 4193" "ipv6 fe80::1 link-local" \
+        "domain printer.local 'multicast DNS' (RFC 6762" "domain x.localhost 'special-use name' (RFC 6761" \
+        "url http://192.168.0.1/admin private-use" "email root@nas.home.arpa 'home network' (RFC 8375"; do
+        set -- $v
+        refused "$1" "$2" "built-in list '$(echo "${v#$1 $2 }" | sed "s/^'//; s/' (RFC.*//; s/'$//")'"
+        ok $? "publish $1 $2 is refused ($(echo "${v#$1 $2 }" | tr -d "'"))"
+    done
+}
+
+block breadth 'prefixes broader than /8 and /16 are refused, even forced' setup
+b_breadth () {
+    refused ipv4 0.0.0.0/0 "'0.0.0.0/0' is broader than /8"
+    ok $? "publish ipv4 0.0.0.0/0 is refused"
+    refused ipv6 ::/0 "'::/0' is broader than /16" --force
+    ok $? "publish --force ipv6 ::/0 is refused: --force does not apply"
+    refused ipv4 8.0.0.0/7 "broader than /8" --force
+    ok $? "publish --force ipv4 8.0.0.0/7 is refused"
+    im g publish ipv4 11.0.0.0/8 >/dev/null 2>&1 && has g 11.0.0.0/8
+    ok $? "11.0.0.0/8 (exactly /8, public) is published"
+}
+
+block force 'publish --force overrides a guard, and the node logs it' setup
+b_force () {
+    im g publish --force ipv4 10.1.2.3 >"$T/out" 2>"$T/err" && has g 10.1.2.3
+    ok $? "publish --force ipv4 10.1.2.3 is stored"
+    wait_for 50 grep -qF "publish: forced past the built-in list 'private-use' (RFC 1918): ipv4 '10.1.2.3'" "$T/g.log"
+    ok $? "the node logs the override, naming the guard and the value"
+    printf 'type,value\nipv4,172.16.5.5\nipv4,198.51.100.9\nurl,http://[::1]/x\n' >"$T/g.csv"
+    im g import "$T/g.csv" >"$T/imp" 2>&1
+    rc=$?
+    [ "$rc" -eq 1 ] && grep -q "^imported  1$" "$T/imp" \
+        && grep -q "1 on built-in list 'private-use (RFC 1918)'" "$T/imp" \
+        && grep -q "1 on built-in list 'loopback (RFC 4291)'" "$T/imp" && lacks g 172.16.5.5
+    ok $? "import refuses the private and loopback lines, counted by list ($(tr '\n' '|' <"$T/imp"))"
+    im g import --force "$T/g.csv" >"$T/imp" 2>&1 && has g 172.16.5.5 && has g "http://[::1]/x"
+    ok $? "import --force stores them"
+    wait_for 50 grep -qF "forced past the built-in list 'loopback' (RFC 4291): url 'http://[::1]/x'" "$T/g.log"
+    ok $? "and the node logs that override too"
+}
+
+block documentation 'documentation values are published, with a warning' setup
+b_documentation () {
+    im g publish ipv4 203.0.113.7 >"$T/out" 2>"$T/err"
+    [ $? -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 1 ] && has g 203.0.113.7 \
+        && grep -qx "intelmesh: warning: '203.0.113.7' is on the built-in list 'documentation' (RFC 5737, entry 203.0.113.0/24): it matches nothing real" "$T/err"
+    ok $? "publish ipv4 203.0.113.7 succeeds, warning that it is documentation (RFC 5737)"
+    im g publish domain evil.example >/dev/null 2>"$T/err" && grep -q "'documentation' (RFC 6761" "$T/err"
+    ok $? "so does evil.example (RFC 6761)"
+}
+
+block defanged 'defanged values get the refanged spelling; URLs need a real host' setup
+b_defanged () {
+    im g publish url 'hxxp://evil[.]example.com/x' >/dev/null 2>"$T/err"
+    [ $? -eq 1 ] && grep -qF "looks defanged: did you mean http://evil.example.com/x?" "$T/err"
+    ok $? "hxxp://evil[.]example.com/x is refused: did you mean http://evil.example.com/x?"
+    im g publish domain 'evil[.]example.com' >/dev/null 2>"$T/err"
+    [ $? -eq 1 ] && grep -qF "did you mean evil.example.com?" "$T/err"
+    ok $? "evil[.]example.com is refused with the refanged name"
+    im g publish url 'foo://bar' >/dev/null 2>"$T/err"
+    [ $? -eq 1 ] && grep -qF "'foo://bar' has no valid host: 'bar' needs at least two labels" "$T/err"
+    ok $? "foo://bar is refused: no valid host"
+    im g publish url 'http://999.1.2.3/' >/dev/null 2>&1
+    ok $(($? == 1 ? 0 : 1)) "http://999.1.2.3/ is refused"
+}
+
+block peers 'from peers: too broad refused and counted, others stored; lookups' setup
+b_peers () {
+    fake inject "$g_ep" "$g_curve" --keys "$T/mallory.keys" --craft --type ipv4 \
+        --value 0.0.0.0/0 --timeout 10000 >"$T/inj" 2>&1
+    lacks g 0.0.0.0/0 \
+        && im g peer list --json | grep -o '"inbound policy":[0-9]*' | grep -qx '"inbound policy":1'
+    ok $? "a peer's 0.0.0.0/0 is refused and counted ($(tr '\n' ' ' <"$T/inj"))"
+    wait_for 50 grep -q "refused 1 record(s) from mallory: inbound policy (a prefix broader than /8: 0.0.0.0/0)" "$T/g.log"
+    ok $? "and logged with the reason"
+    fake inject "$g_ep" "$g_curve" --keys "$T/mallory.keys" --craft --type ipv4 \
+        --value 192.168.7.7 --timeout 10000 >/dev/null 2>&1 && has g 192.168.7.7
+    ok $? "a peer's 192.168.7.7 is stored: its origin signed it (and may have forced it)"
+    im g lookup 8.8.8.8 >/dev/null 2>&1
+    ok $(($? == 1 ? 0 : 1)) "lookup 8.8.8.8 matches nothing"
+    im g lookup 11.1.2.3 | grep -q "11.0.0.0/8"
+    ok $? "lookup 11.1.2.3 still matches 11.0.0.0/8"
+}
+
+run_blocks "$@"
