@@ -290,8 +290,8 @@ typedef struct {
     int merge;           /* an update keeps the fields an item does not give */
     int allow_downgrade; /* an update may lower the protection (rule 7) */
     im_record_t *merged; /* the item over what this node held */
-    unsigned overrides; /* guards forced in this request (im_node_guard.c) */
-    char warning[512];  /* the item's warning, "" when none */
+    unsigned overrides;  /* guards forced in this request (im_node_guard.c) */
+    char warning[512];   /* the item's warning, "" when none */
 } publish_t;
 
 /* What this node already holds of REC: an earlier item of the same request,
