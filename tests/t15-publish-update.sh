@@ -113,6 +113,21 @@ b_bulk () {
     [ "$(field "$(rec bulk-b.example)" tlp)" = red ]; ok $? "the refused line left RED as it was"
 }
 
+block import_downgrade 'import again with a lower label needs --allow-downgrade' start
+b_import_downgrade () {
+    node_up alpha
+    printf 'type,value,tlp\ndomain,imp-a.example,red\ndomain,imp-b.example,amber\n' >"$T/one.csv"
+    printf 'type,value,tlp\ndomain,imp-a.example,green\ndomain,imp-b.example,red\n' >"$T/two.csv"
+    im import "$T/one.csv" >/dev/null 2>&1; ok $? "a CSV imports imp-a RED and imp-b AMBER"
+    im import --json "$T/two.csv" >"$T/out" 2>"$T/err"; rc=$?
+    [ $rc -eq 1 ] && grep -q '"downgrade":1' "$T/out"
+    ok $? "importing it again with imp-a GREEN exits 1 and counts one downgrade ($rc: $(cat "$T/out"))"
+    [ "$(field "$(rec imp-a.example)" tlp)" = red ] && [ "$(field "$(rec imp-b.example)" tlp)" = red ]
+    ok $? "imp-a stays RED, and imp-b's raise to RED is taken"
+    im import --allow-downgrade "$T/two.csv" >/dev/null 2>&1; ok $? "with --allow-downgrade it exits 0"
+    [ "$(field "$(rec imp-a.example)" tlp)" = green ]; ok $? "and imp-a is GREEN"
+}
+
 block revoked 'lookup of a revoked indicator says by whom and when' start
 b_revoked () {
     node_up alpha

@@ -70,16 +70,21 @@ refusal (tally_t *t, const char *source, const char *why)
         cli_error ("import: refused %s", line);
 }
 
+typedef struct {
+    int format, tlp, dry_run, force, allow_downgrade, json;
+} import_opts_t;
+
 /* Sends ITEMS[FROM, TO) in one PUBLISH and counts the results. */
 static int
-send_batch (im_client_t *client, json_t *items, size_t from, size_t to, int force,
-            int dry_run, tally_t *t)
+send_batch (im_client_t *client, json_t *items, size_t from, size_t to,
+            const import_opts_t *o, tally_t *t)
 {
     json_t *batch = json_array ();
     for (size_t i = from; i < to; i++)
         json_array_append (batch, json_array_get (items, i));
-    json_t *body = json_pack ("{s:o, s:b, s:b}", "items", batch, "force", force,
-                              "dry_run", dry_run);
+    json_t *body
+        = json_pack ("{s:o, s:b, s:b, s:b}", "items", batch, "force", o->force, "dry_run",
+                     o->dry_run, "allow_downgrade", o->allow_downgrade);
     json_t *reply = cli_call (client, IM_CTL_PUBLISH, body);
     json_decref (body);
     if (!reply)
@@ -111,10 +116,6 @@ send_batch (im_client_t *client, json_t *items, size_t from, size_t to, int forc
     return 0;
 }
 
-typedef struct {
-    int format, tlp, dry_run, force, json;
-} import_opts_t;
-
 static int
 import_option (void *ctx, int opt, const char *arg)
 {
@@ -136,6 +137,7 @@ import_option (void *ctx, int opt, const char *arg)
         break;
     case 'n': o->dry_run = 1; break;
     case 'F': o->force = 1; break;
+    case 'D': o->allow_downgrade = 1; break;
     }
     return 0;
 }
@@ -188,7 +190,7 @@ import_send (im_cli_t *cli, json_t *items, const import_opts_t *o, tally_t *t)
                 break;
             bytes += size + 1;
         }
-        if (send_batch (client, items, from, to, o->force, o->dry_run, t)) {
+        if (send_batch (client, items, from, to, o, t)) {
             rc = -1;
             cli_error ("import: stopped after %zu of %zu indicators", from, n);
             break;
@@ -243,12 +245,14 @@ cmd_import (im_cli_t *cli, int argc, char **argv)
         { "tlp", required_argument, NULL, 't' },
         { "dry-run", no_argument, NULL, 'n' },
         { "force", no_argument, NULL, 'F' },
+        { "allow-downgrade", no_argument, NULL, 'D' },
         { NULL, 0, NULL, 0 },
     };
     static const cli_spec_t spec = {
         .usage
         = "Usage: intelmesh import FILE... [-d DIR] [--format stix|misp|csv]\n"
-          "                        [--tlp LABEL] [--dry-run] [--force] [--json]\n"
+          "                        [--tlp LABEL] [--dry-run] [--force]\n"
+          "                        [--allow-downgrade] [--json]\n"
           "Signs and stores the indicators of STIX 2.1 bundles, MISP event JSON\n"
           "(also {\"response\": [...]} exports and feed directories holding\n"
           "manifest.json) and CSV files with a header naming at least type and\n"
@@ -257,6 +261,8 @@ cmd_import (im_cli_t *cli, int argc, char **argv)
           "  --dry-run    check everything, store nothing\n"
           "  --force      store values that are on a warninglist or a built-in\n"
           "               list (GUARDS in intelmesh(1)); logged by the node\n"
+          "  --allow-downgrade  an update may lower the TLP label, widen the reach\n"
+          "               or drop recipients (refused and counted otherwise)\n"
           "Importing a file again updates what changed (STIX ids and MISP uuids\n"
           "are kept) and leaves the rest. Prints imported, updated, unchanged,\n"
           "skipped and refused counts by reason. Exit status: 0 when nothing was\n"
@@ -269,7 +275,7 @@ cmd_import (im_cli_t *cli, int argc, char **argv)
         .args_error = "import: give at least one FILE (see intelmesh import --help)",
         .option = import_option,
     };
-    import_opts_t o = { IM_FORMAT_NONE, IM_TLP_NONE, 0, 0, 0 };
+    import_opts_t o = { .format = IM_FORMAT_NONE, .tlp = IM_TLP_NONE };
     int rc = cli_options (cli, argc, argv, &spec, &o, &o.json);
     if (rc != CLI_GO_ON)
         return rc;
