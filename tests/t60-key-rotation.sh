@@ -108,8 +108,8 @@ b_grace () {
     stop_node "$A"
     ok $? "alpha stops during the grace period"
     start_node ghost; G=$NODE_PID
-    im bravo publish ipv4 198.18.0.1 >/dev/null 2>&1
-    wait_for 400 has ghost 198.18.0.1
+    im bravo publish ipv4 192.0.2.201 >/dev/null 2>&1
+    wait_for 400 has ghost 192.0.2.201
     rc=$?
     diag "$(($(date +%s) - ${rotated:-0})) s after the rotation"
     [ "$rc" -eq 0 ]
@@ -118,8 +118,8 @@ b_grace () {
     ok $? "bravo stops accepting alpha's previous key when the grace period ends"
     # Refused handshakes are logged once a minute a key: counted by status.
     before=$(handshakes_refused bravo)
-    im bravo publish ipv4 198.18.0.2 >/dev/null 2>&1
-    wait_for 30 has ghost 198.18.0.2
+    im bravo publish ipv4 192.0.2.202 >/dev/null 2>&1
+    wait_for 30 has ghost 192.0.2.202
     ok $((1 - $?)) "the connection made with the old key is cut: nothing more reaches its holder"
     wait_for 100 sh -c "[ \$('$INTELMESH' -d '$T/bravo' status --json | grep -o '\"handshake\":[0-9]*' | cut -d: -f2) -gt $before ]"
     ok $? "bravo refuses its handshakes with the old key from then on"
@@ -137,7 +137,7 @@ b_grace () {
     publish_range alpha 61 70 198.51.100
     wait_for 200 all_arrive bravo 61 70 198.51.100
     ok $? "replication goes on with the new key alone"
-    wait_for 200 has alpha 198.18.0.2
+    wait_for 200 has alpha 192.0.2.202
     ok $? "and what bravo published meanwhile reaches alpha"
 }
 
