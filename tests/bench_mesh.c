@@ -114,7 +114,7 @@ bench_latency (const char *first, const char *last, int n)
     int done = 0;
     for (int i = 0; i < n; i++) {
         char value[64];
-        snprintf (value, sizeof value, "198.18.%d.%d", (i / 250) % 250, i % 250 + 1);
+        snprintf (value, sizeof value, "11.18.%d.%d", (i / 250) % 250, i % 250 + 1);
         json_t *body = json_pack ("{s:[{s:s, s:s, s:s}]}", "items", "type", "ipv4",
                                   "value", value, "tlp", "green");
         int64_t t0 = zclock_usecs ();
