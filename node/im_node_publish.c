@@ -294,6 +294,17 @@ typedef struct {
     char warning[512];   /* the item's warning, "" when none */
 } publish_t;
 
+/* This node's own record of REC's value, or NULL. */
+static const im_record_t *
+own_of_value (node_t *self, publish_t *p)
+{
+    p->m.type = p->rec->type;
+    p->m.value = p->rec->value;
+    p->m.hit = 0;
+    im_store_lookup (self->store, p->rec->type, p->rec->value, own_match_fn, &p->m);
+    return p->m.hit ? p->m.found : NULL;
+}
+
 /* What this node already holds of REC: an earlier item of the same request,
  * its record of the importer's ID, or its live record of the same value. */
 static const im_record_t *
@@ -309,11 +320,7 @@ publish_prev (node_t *self, publish_t *p, const char *key, int has_id,
                        == 0
                    ? p->m.found
                    : NULL;
-    p->m.type = p->rec->type;
-    p->m.value = p->rec->value;
-    p->m.hit = 0;
-    im_store_lookup (self->store, p->rec->type, p->rec->value, own_match_fn, &p->m);
-    return p->m.hit ? p->m.found : NULL;
+    return own_of_value (self, p);
 }
 
 /* An importer's revoked object: the tombstone of what we hold. Returns 1
@@ -436,6 +443,29 @@ publish_update (node_t *self, publish_t *p, const json_t *content,
     return 1;
 }
 
+/* An importer's item with an id of its own, for a value this node already
+ * holds live under another id: the new copy may not be less protected than
+ * the one held (rule 7), or the value would go out wider under a second id.
+ * Returns 1 when the item was refused (its result given), else 0. */
+static int
+publish_sibling (node_t *self, publish_t *p)
+{
+    char why[640], changes[400], idtext[IM_ID_STR_SIZE];
+    if (p->allow_downgrade)
+        return 0;
+    const im_record_t *held = own_of_value (self, p);
+    if (!held || held->op != IM_OP_PUT
+        || im_record_downgrades (held, p->rec, changes, sizeof changes) <= 0)
+        return 0;
+    im_id_format (held->id, idtext);
+    snprintf (why, sizeof why,
+              "%s against indicator %s of the same value: a second copy would lower "
+              "its protection: refused without --allow-downgrade",
+              changes, idtext);
+    json_array_append_new (p->results, refused_result (self, why, "downgrade"));
+    return 1;
+}
+
 /* The result of an update says what changed, and the downgrades allowed. */
 static void
 publish_changes (json_t *result, const im_record_t *prev, const im_record_t *rec,
@@ -496,7 +526,9 @@ publish_item (node_t *self, publish_t *p, json_t *item)
     const im_record_t *prev = publish_prev (self, p, key, has_id, id);
     const char *status = "new";
     json_t *down = NULL;
-    bad = !revoke && publish_update (self, p, content, prev, &down);
+    bad = !revoke
+          && (publish_update (self, p, content, prev, &down)
+              || (has_id && !prev && publish_sibling (self, p)));
     json_decref (content);
     if (bad)
         return;

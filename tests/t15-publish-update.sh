@@ -128,6 +128,22 @@ b_import_downgrade () {
     [ "$(field "$(rec imp-a.example)" tlp)" = green ]; ok $? "and imp-a is GREEN"
 }
 
+block import_copy 'an import with its own id cannot make a less protected copy of a value' start
+b_import_copy () {
+    node_up alpha
+    H=92eb5ffee6ae2fec3ad71c777531578f
+    id=$(im publish --tlp red --tag secret md5 $H 2>/dev/null)
+    [ ${#id} -eq 36 ]; ok $? "an MD5 is published RED"
+    printf 'id,type,value,tlp\n33333333-3333-4333-8333-333333333333,md5,%s,clear\n' $H >"$T/copy.csv"
+    im import --json "$T/copy.csv" >"$T/out" 2>"$T/err"; rc=$?
+    [ $rc -eq 1 ] && grep -q '"downgrade":1' "$T/out" && grep -q "of the same value" "$T/out"
+    ok $? "a CSV row with its own id and TLP:CLEAR for it is refused as a downgrade ($rc: $(cat "$T/out"))"
+    n=$(im lookup --json $H | grep -o '"tlp":"[a-z+]*"' | sort | tr '\n' ' ')
+    [ "$n" = '"tlp":"red" ' ]; ok $? "the node holds one copy, RED ($n)"
+    printf 'id,type,value,tlp\n33333333-3333-4333-8333-333333333333,md5,%s,red\n' $H >"$T/copy.csv"
+    im import "$T/copy.csv" >/dev/null 2>&1; ok $? "the same row at RED is imported"
+}
+
 block revoked 'lookup of a revoked indicator says by whom and when' start
 b_revoked () {
     node_up alpha
