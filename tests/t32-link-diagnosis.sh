@@ -139,7 +139,8 @@ b_stop () {
     im echo stop >"$T/out" 2>&1; rc=$?
     [ $rc -eq 0 ]; ok $? "intelmesh stop exits 0 ($rc)"
     grep -q "intelmeshd (pid $pid) stopped" "$T/out"; ok $? "saying the daemon stopped"
-    if kill -0 "$pid" 2>/dev/null; then
+    # Gone, or a zombie until this shell (its parent) waits for it.
+    if [ -e "/proc/$pid" ] && [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
         ok 1 "the daemon is gone when it returns"
         stop_node "$pid"; ok 1 "it exited with status 0 (a clean stop)"
     else
@@ -150,6 +151,22 @@ b_stop () {
     ok $? "its control socket and pid file are gone"
     im echo stop >"$T/out" 2>&1; ok $? "stop with no daemon running exits 0"
     grep -q "intelmeshd is not running" "$T/out"; ok $? "and says so"
+    "$INTELMESH" -d "$T/no-such-dir" stop >"$T/out" 2>&1; rc=$?
+    [ $rc -eq 1 ] && grep -q "intelmesh: stop: no data directory $T/no-such-dir" "$T/out"
+    ok $? "stop on a directory that does not exist exits 1 and says so ($rc: $(cat "$T/out"))"
+    # Another user cannot see the daemon: permission denied, never "not running".
+    chmod 711 "$T"
+    if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null \
+        && setpriv --reuid=65534 --regid=65534 --clear-groups "$INTELMESH" --version >/dev/null 2>&1; then
+        start_node echo; pid=$NODE_PID
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$INTELMESH" -d "$T/echo" stop \
+            >"$T/out" 2>&1; rc=$?
+        [ $rc -eq 1 ] && grep -q "intelmesh: stop: permission denied" "$T/out" && kill -0 "$pid"
+        ok $? "stop as another user exits 1 with permission denied, the daemon running ($rc: $(cat "$T/out"))"
+        stop_node "$pid"
+    else
+        ok 0 "# SKIP stop as another user needs root, setpriv and a command nobody can run"
+    fi
     # A daemon that cannot stop (stopped by SIGSTOP): bounded, non-zero.
     start_node echo; pid=$NODE_PID
     kill -STOP "$pid"

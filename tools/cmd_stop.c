@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "im_config.h"
+#include "im_dir.h"
 #include "intelmesh.h"
 
 #define STOP_WAIT_DEFAULT 30 /* seconds */
@@ -48,6 +50,17 @@ cmd_stop (im_cli_t *cli, int argc, char **argv)
     int rc = cli_options (cli, argc, argv, &spec, &wait_s, NULL);
     if (rc != CLI_GO_ON)
         return rc;
+    /* "Not running" only when it can tell: a directory it cannot enter, or
+     * a pid file it cannot read, is said as such (a script's `stop &&
+     * upgrade` must not go on against a live daemon). */
+    char err[1024];
+    if (im_dir_usable (cli->dir, NULL, X_OK, err, sizeof err)
+        || im_dir_usable (cli->dir, IM_CONFIG_FILE, R_OK, err, sizeof err)
+        || (im_dir_usable (cli->dir, IM_PID_FILE, R_OK, err, sizeof err)
+            && errno != ENOENT)) {
+        cli_error ("stop: %s", err);
+        return EXIT_FAIL;
+    }
     pid_t pid = im_pidfile_holder (cli->dir);
     if (pid <= 0) {
         printf ("intelmeshd is not running on %s\n", cli->dir);
