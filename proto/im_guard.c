@@ -148,15 +148,17 @@ check_range (int family, const unsigned char addr[16], int plen)
     return best ? &best->hit : doc ? &doc->hit : NULL;
 }
 
-/* The first name that NAME (lower case) is or is under. */
+/* The first name that NAME (lower case, trailing dots aside) is or is under. */
 static const im_guard_hit_t *
 check_name (const char *name)
 {
     const im_guard_hit_t *doc = NULL;
     size_t n = strlen (name);
+    while (n > 0 && name[n - 1] == '.')
+        n--; /* a fully qualified name (a URL's host "foo.lan.") is the same */
     for (size_t i = 0; i < COUNT (names); i++) {
         size_t e = strlen (names[i].entry);
-        if (n < e || strcmp (name + n - e, names[i].entry) != 0
+        if (n < e || strncmp (name + n - e, names[i].entry, e) != 0
             || (n > e && name[n - e - 1] != '.'))
             continue;
         if (!names[i].documentation)
