@@ -357,6 +357,14 @@ im_config_write_default (const char *dir, const char *name, const char *listen,
         close (fd);
         return im_fail (errno, err, errsz, "%s: %s", path, strerror (errno));
     }
+    /* The MISP feed's socket beside the main feed's, when that is an ipc://
+     * path (DIR may be a directory that is renamed into place later). */
+    char feeds[4096];
+    const char *slash = strrchr (pub, '/');
+    if (strncmp (pub, "ipc://", 6) == 0 && slash && slash > pub + 6)
+        snprintf (feeds, sizeof feeds, "%.*s", (int)(slash - pub), pub);
+    else
+        snprintf (feeds, sizeof feeds, "ipc://%s", dir);
     fprintf (f,
              "#   intelmesh node configuration (ZPL: indent with 4 spaces, '#' starts\n"
              "#   a comment). intelmeshd reads it at start; see intelmesh.conf(5).\n"
@@ -379,7 +387,7 @@ im_config_write_default (const char *dir, const char *name, const char *listen,
              "    #   primary group); its members need x on this directory too.\n"
              "    #group = \"intelmesh\"\n"
              "    #   A second feed in MISP's ZeroMQ format.\n"
-             "    #misp-endpoint = \"ipc://%s/%s\"\n"
+             "    #misp-endpoint = \"%s/%s\"\n"
              "    #   Seconds between node.heartbeat messages.\n"
              "    heartbeat = 5\n"
              "\n"
@@ -393,7 +401,7 @@ im_config_write_default (const char *dir, const char *name, const char *listen,
              "log\n"
              "    #   1: log to syslog (the journal) rather than standard error.\n"
              "    syslog = 0\n",
-             name, listen, pub, dir, IM_MISP_FEED_FILE);
+             name, listen, pub, feeds, IM_MISP_FEED_FILE);
     if (fclose (f) != 0)
         return im_fail (errno, err, errsz, "%s: %s", path, strerror (errno));
     return 0;

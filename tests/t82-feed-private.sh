@@ -33,6 +33,8 @@ b_default () {
     plain_node a; ok $? "a node is initialised without --pub"
     grep -qx "    endpoint = \"ipc://$T/a/pub.sock\"" "$T/a/intelmesh.conf"
     ok $? "init writes pub/endpoint = ipc://DIR/pub.sock"
+    grep -qx "    #misp-endpoint = \"ipc://$T/a/misp.sock\"" "$T/a/intelmesh.conf"
+    ok $? "and a commented misp-endpoint in the same directory (not init's temporary one)"
     set_pub a misp-endpoint "ipc://$T/a/misp.sock"
     start_node a; ok $? "the node starts"
     pid=$NODE_PID
