@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "im_guard.h"
 #include "im_node_int.h"
 
 static int
@@ -578,8 +579,15 @@ node_handle_check (node_t *self, json_t *body, char *err, size_t errsz)
     }
     if (self->warnings)
         im_warninglists_match (self->warnings, type, norm, warn_collect_fn, matches);
-    return json_pack (
+    json_t *reply = json_pack (
         "{s:s, s:s, s:o, s:I}", "type", im_type_name (type), "value", norm, "lists",
         matches, "loaded",
         (json_int_t)(self->warnings ? im_warninglists_size (self->warnings) : 0));
+    im_guard_hit_t hit;
+    if (reply && im_guard_check (type, norm, &hit) == 1)
+        json_object_set_new (reply, "builtin",
+                             json_pack ("{s:s, s:s, s:s, s:b}", "list", hit.list, "rfc",
+                                        hit.rfc, "entry", hit.entry, "documentation",
+                                        hit.documentation));
+    return reply;
 }

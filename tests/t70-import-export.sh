@@ -402,8 +402,14 @@ b_malformed () {
 # --- Warninglists ----------------------------------------------------------------------------
 block warninglists 'warninglists' malformed
 b_warninglists () {
-    im wl check 10.1.2.3 >"$T/w0" 2>&1
-    ok $? "with no warninglists configured, check 10.1.2.3 exits 0"
+    im wl check 11.1.2.3 >"$T/w0" 2>&1
+    ok $? "with no warninglists configured, check 11.1.2.3 exits 0"
+    im wl check 10.1.2.3 >"$T/w0" 2>&1; rc=$?
+    [ $rc -eq 1 ] && grep -q "10.1.2.3 is on the built-in list 'private-use' (RFC 1918, entry 10.0.0.0/8): publishing it needs --force" "$T/w0"
+    ok $? "but check 10.1.2.3 exits 1, naming the built-in list ($rc: $(cat "$T/w0"))"
+    im wl check 192.0.2.1 >"$T/w0" 2>&1; rc=$?
+    [ $rc -eq 1 ] && grep -q "publishing it only warns" "$T/w0"
+    ok $? "and a documentation address is said to only warn ($rc: $(cat "$T/w0"))"
     mkdir -p "$T/wl/wl/private" && cp "$C/warninglist/list.json" "$T/wl/wl/private/list.json" \
         && printf 'warninglists\n    directory = "wl"\n' >>"$T/wl/intelmesh.conf" \
         && im wl reload >/dev/null 2>&1

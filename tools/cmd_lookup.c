@@ -266,8 +266,10 @@ cmd_check (im_cli_t *cli, int argc, char **argv)
     static const cli_spec_t spec = {
         .usage = "Usage: intelmesh check VALUE [-d DIR] [--type TYPE] [--json]\n"
                  "Says which of the node's warninglists (MISP's format, loaded from\n"
-                 "warninglists/directory) hold VALUE. A value on a list is refused at\n"
-                 "publish and import unless forced. Exit status: 0 on no list, 1 on\n"
+                 "warninglists/directory) and built-in lists (GUARDS in intelmesh(1))\n"
+                 "hold VALUE. A value on a list is refused at publish and import\n"
+                 "unless forced (documentation values only warn). Exit status: 0 on no "
+                 "list, 1 on\n"
                  "at least one, 2 on an error (usage, a value that is not of its\n"
                  "type, no running node).\n",
         .shortopts = "t:",
@@ -292,22 +294,30 @@ cmd_check (im_cli_t *cli, int argc, char **argv)
     if (!reply)
         return EXIT_USAGE;
     json_t *lists = json_object_get (reply, "lists");
+    json_t *builtin = json_object_get (reply, "builtin");
     size_t n = json_array_size (lists);
+    const char *value = json_string_value (json_object_get (reply, "value"));
     if (json)
         cli_print_json (reply);
+    else if (builtin)
+        printf ("%s is on the built-in list '%s' (%s, entry %s): %s\n", value,
+                json_string_value (json_object_get (builtin, "list")),
+                json_string_value (json_object_get (builtin, "rfc")),
+                json_string_value (json_object_get (builtin, "entry")),
+                json_is_true (json_object_get (builtin, "documentation"))
+                    ? "publishing it only warns"
+                    : "publishing it needs --force");
     else if (n == 0)
-        printf ("%s %s is on none of the %lld warninglist(s)\n",
-                json_string_value (json_object_get (reply, "type")),
-                json_string_value (json_object_get (reply, "value")),
+        printf ("%s %s is on none of the %lld warninglist(s) nor a built-in list\n",
+                json_string_value (json_object_get (reply, "type")), value,
                 (long long)json_integer_value (json_object_get (reply, "loaded")));
-    else
-        for (size_t i = 0; i < n; i++) {
-            json_t *m = json_array_get (lists, i);
-            printf ("%s is on the warninglist '%s' (entry %s)\n",
-                    json_string_value (json_object_get (reply, "value")),
-                    json_string_value (json_object_get (m, "list")),
-                    json_string_value (json_object_get (m, "entry")));
-        }
+    for (size_t i = 0; !json && i < n; i++) {
+        json_t *m = json_array_get (lists, i);
+        printf ("%s is on the warninglist '%s' (entry %s)\n", value,
+                json_string_value (json_object_get (m, "list")),
+                json_string_value (json_object_get (m, "entry")));
+    }
+    int on = n || builtin;
     json_decref (reply);
-    return n ? 1 : 0;
+    return on ? 1 : 0;
 }
