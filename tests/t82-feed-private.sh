@@ -136,7 +136,12 @@ b_squat () {
 block tcp 'a TCP feed without CURVE logs that every local user can read it' default
 b_tcp () {
     port=$(free_port)
-    plain_node t --pub "tcp://127.0.0.1:$port"; ok $? "a node is initialised with --pub tcp://"
+    plain_node t --pub "tcp://127.0.0.1:$port" 2>"$T/t.init"; ok $? "a node is initialised with --pub tcp://"
+    grep -q "intelmesh: init: warning: the feed tcp://127.0.0.1:$port is open to every local user" "$T/t.init"
+    ok $? "init warns that every local user can read it ($(cat "$T/t.init"))"
+    plain_node rel --pub "ipc://rel.sock" 2>"$T/rel.init"; rc=$?
+    [ $rc -ne 0 ] && grep -q "an ipc:// feed needs an absolute path" "$T/rel.init" && [ ! -e "$T/rel" ]
+    ok $? "init refuses a relative ipc:// feed, which would bind wherever the daemon runs"
     start_node t; ok $? "the node starts"
     grep -q "feed tcp://127.0.0.1:$port is not private: every local user can read it" "$T/t.log"
     ok $? "the log warns that every local user can read the TCP feed"

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,6 +118,20 @@ init_check (void *ctx, int argc, char **argv)
                    o->pub);
         return -1;
     }
+    struct sockaddr_un sun;
+    if (o->pub && strncmp (o->pub, "ipc://", 6) == 0
+        && (o->pub[6] != '/' || strlen (o->pub + 6) >= sizeof sun.sun_path)) {
+        cli_error ("init: --pub '%s': an ipc:// feed needs an absolute path of at most "
+                   "%zu bytes",
+                   o->pub, sizeof sun.sun_path - 1);
+        return -1;
+    }
+    if (o->pub && strncmp (o->pub, "tcp://", 6) == 0)
+        fprintf (stderr,
+                 "intelmesh: init: warning: the feed %s is open to every local user%s, "
+                 "RED included, unless pub/subscribers makes it CURVE "
+                 "(intelmesh.conf(5)); the default ipc:// feed is private\n",
+                 o->pub, strncmp (o->pub + 6, "127.", 4) ? " and to the network" : "");
     return 0;
 }
 
