@@ -617,6 +617,21 @@ refusals_of (const uint64_t *refused)
     return o;
 }
 
+/* A peer's outbound policy (by name, with its ceiling) and its inbound
+ * rules, as `peer list` shows them. */
+static json_t *
+peer_rules_json (const peer_t *p)
+{
+    json_t *types = json_array ();
+    for (int t = 0; t < IM_TYPE_COUNT && types; t++)
+        if (p->in.types & (1u << t))
+            json_array_append_new (types, json_string (im_type_name (t)));
+    return json_pack ("{s:s, s:s, s:{s:s, s:o, s:I, s:I}}", "policy", p->policy.name,
+                      "max_tlp", im_tlp_name (p->policy.max_tlp), "inbound", "accept",
+                      p->in.relayed ? "relayed" : "own", "types", types, "origins",
+                      (json_int_t)p->in.norigins, "rate", (json_int_t)p->in.rate);
+}
+
 json_t *
 im_mesh_peers (im_mesh_t *self)
 {
@@ -649,6 +664,8 @@ im_mesh_peers (im_mesh_t *self)
                            (json_int_t)p->syncs, "keys_only", (json_int_t)p->nlazy));
         if (o)
             mesh_restart_json (p, o);
+        if (o)
+            json_object_update_missing_new (o, peer_rules_json (p));
         if (o)
             link_json (self, p, o);
         if (o)

@@ -53,6 +53,23 @@ b_refused_keys () {
     [ "$n1" -eq 1 ] && [ "$n2" -eq 1 ]; ok $? "and logs it once ($n1, then $n2 lines)"
 }
 
+block rules 'peer list shows each peer'"'"'s outbound policy and inbound rules' refused_by_them
+b_rules () {
+    node_up alpha
+    im alpha policy set partners max-tlp=amber >/dev/null \
+        && im alpha peer set bravo --policy partners --accept own --accept-types ipv4,domain \
+            --rate 5 >/dev/null
+    ok $? "alpha gives bravo the policy partners, takes only its own ipv4 and domains, 5 a second"
+    wait_for 100 sh -c "'$INTELMESH' -d '$T/alpha' peer list --json | grep -q '\"policy\":\"partners\"'"
+    peer_json alpha bravo >"$T/out"
+    grep -q '"policy":"partners","max_tlp":"amber","inbound":{"accept":"own","types":\["ipv4","domain"\],"origins":0,"rate":5}' "$T/out"
+    ok $? "peer list --json has them ($(cat "$T/out"))"
+    im alpha peer list >"$T/out"
+    grep -q "policy        partners (up to TLP:amber)" "$T/out" \
+        && grep -q "inbound       accept own, types ipv4,domain, rate 5/s" "$T/out"
+    ok $? "and the text says them"
+}
+
 block tcp_refused 'a port where nothing listens: "connection refused"' refused_by_them
 b_tcp_refused () {
     node_up alpha

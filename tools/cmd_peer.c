@@ -188,6 +188,29 @@ print_refused_keys (json_t *keys)
     }
 }
 
+/* Its outbound policy and what is taken from it. */
+static void
+print_rules (json_t *p)
+{
+    json_t *in = json_object_get (p, "inbound");
+    printf ("  policy        %s (up to TLP:%s)\n",
+            json_string_value (json_object_get (p, "policy")),
+            json_string_value (json_object_get (p, "max_tlp")));
+    printf ("  inbound       accept %s",
+            json_string_value (json_object_get (in, "accept")));
+    json_t *types = json_object_get (in, "types");
+    for (size_t i = 0; i < json_array_size (types); i++)
+        printf ("%s%s", i ? "," : ", types ",
+                json_string_value (json_array_get (types, i)));
+    json_int_t origins = json_integer_value (json_object_get (in, "origins"));
+    json_int_t rate = json_integer_value (json_object_get (in, "rate"));
+    if (origins)
+        printf (", %lld origins only", (long long)origins);
+    if (rate)
+        printf (", rate %lld/s", (long long)rate);
+    printf ("\n");
+}
+
 static void
 print_peer (json_t *p)
 {
@@ -221,6 +244,7 @@ print_peer (json_t *p)
             printf (" (%lld more dropped: no room)", (long long)dropped);
         printf ("\n");
     }
+    print_rules (p);
     const char *key;
     json_t *v;
     int any = 0;
