@@ -64,7 +64,7 @@ b_ioc_args () {
     exits 1 "publish refuses 999.1.1.1 as ipv4" "$INTELMESH" -d "$D" publish ipv4 999.1.1.1
     grep -q "value: '999.1.1.1' is not an IPv4 address" "$T/err"; ok $? "naming the field and why"
     exits 1 "publish refuses a 31-digit md5" "$INTELMESH" -d "$D" publish md5 0123456789abcdef0123456789abcde
-    exits 1 "publish refuses an unknown type" "$INTELMESH" -d "$D" publish colour red
+    exits 2 "publish refuses an unknown type (a bad argument)" "$INTELMESH" -d "$D" publish colour red
     exits 1 "publish refuses an empty value" "$INTELMESH" -d "$D" publish domain ""
     exits 2 "lookup without a value is a usage error" "$INTELMESH" -d "$D" lookup
     exits 2 "lookup refuses an invalid value" "$INTELMESH" -d "$D" lookup --type ipv4 300.1.1.1

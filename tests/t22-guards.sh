@@ -78,7 +78,7 @@ block documentation 'documentation values are published, with a warning' setup
 b_documentation () {
     im g publish ipv4 203.0.113.7 >"$T/out" 2>"$T/err"
     [ $? -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 1 ] && has g 203.0.113.7 \
-        && grep -qx "intelmesh: warning: '203.0.113.7' is on the built-in list 'documentation' (RFC 5737, entry 203.0.113.0/24): it matches nothing real" "$T/err"
+        && grep -qx "intelmesh: publish: warning: '203.0.113.7' is on the built-in list 'documentation' (RFC 5737, entry 203.0.113.0/24): it matches nothing real" "$T/err"
     ok $? "publish ipv4 203.0.113.7 succeeds, warning that it is documentation (RFC 5737)"
     im g publish domain evil.example >/dev/null 2>"$T/err" && grep -q "'documentation' (RFC 6761" "$T/err"
     ok $? "so does evil.example (RFC 6761)"

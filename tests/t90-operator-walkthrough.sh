@@ -110,7 +110,7 @@ block publish 'publish: documentation values warn, private ones are refused' sta
 b_publish () {
     AMBER=$(im alpha publish ipv4 203.0.113.5 --tlp amber --tag c2 --confidence 80 2>"$T/err")
     [ ${#AMBER} -eq 36 ]; ok $? "publish prints the new id"
-    grep -q "^intelmesh: warning: '203.0.113.5' is on the built-in list 'documentation' (RFC 5737" "$T/err"
+    grep -q "^intelmesh: publish: warning: '203.0.113.5' is on the built-in list 'documentation' (RFC 5737" "$T/err"
     ok $? "a documentation address is published with a warning"
     INTERNAL=$(im alpha publish domain relay.example.net --tag internal 2>"$T/err")
     [ ${#INTERNAL} -eq 36 ] && grep -q "'documentation' (RFC 2606" "$T/err"
@@ -166,7 +166,7 @@ b_explain () {
 block update 're-publishing without --tlp keeps the label; a downgrade is refused' explain
 b_update () {
     id=$(im alpha publish ipv4 203.0.113.5 --confidence 90 2>"$T/err")
-    [ "$id" = "$AMBER" ] && grep -q "^intelmesh: this node had published that value already: updated it (confidence)\$" "$T/err"
+    [ "$id" = "$AMBER" ] && grep -q "^intelmesh: publish: this node had published that value already: updated it (confidence)\$" "$T/err"
     ok $? "publishing the value again updates the same indicator, naming what changed"
     im alpha lookup --json 203.0.113.5 >"$T/out"
     grep -q '"version":2,' "$T/out" && grep -q '"tlp":"amber","confidence":90,' "$T/out"

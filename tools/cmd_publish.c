@@ -98,9 +98,9 @@ publish_warning (publish_t *p, long line, json_t *result)
     if (!warning || p->accepted > REFUSALS_SHOWN)
         return;
     if (line > 0)
-        fprintf (stderr, "intelmesh: line %ld: warning: %s\n", line, warning);
+        fprintf (stderr, "intelmesh: publish: line %ld: warning: %s\n", line, warning);
     else
-        fprintf (stderr, "intelmesh: warning: %s\n", warning);
+        fprintf (stderr, "intelmesh: publish: warning: %s\n", warning);
 }
 
 static int
@@ -368,7 +368,8 @@ updated_note (const publish_t *p)
         snprintf (fields + len, sizeof fields - len, "%s%s", len ? ", " : "", key);
     }
     fprintf (stderr,
-             "intelmesh: this node had published that value already: updated it%s%s%s\n",
+             "intelmesh: publish: this node had published that value already: updated "
+             "it%s%s%s\n",
              *fields ? " (" : "", fields, *fields ? ")" : "");
 }
 
@@ -377,6 +378,12 @@ updated_note (const publish_t *p)
 static int
 publish_one (im_cli_t *cli, publish_t *p, const char *type, const char *value)
 {
+    if (type && im_type_parse (type) < 0) {
+        cli_error (
+            "publish: '%s' is not an indicator type (see intelmesh publish --help)",
+            type);
+        return EXIT_USAGE;
+    }
     json_t *item = json_pack ("{s:s?, s:s?}", "type", type, "value", value);
     if (!item) {
         cli_error ("publish: TYPE and VALUE must be UTF-8 text");
@@ -407,7 +414,7 @@ publish_one (im_cli_t *cli, publish_t *p, const char *type, const char *value)
     if (p->updated)
         updated_note (p);
     else if (p->unchanged)
-        fprintf (stderr, "intelmesh: already published with the same content: "
+        fprintf (stderr, "intelmesh: publish: already published with the same content: "
                          "nothing changed\n");
     return 0;
 }
@@ -437,13 +444,14 @@ publish_stdin (im_cli_t *cli, publish_t *p)
         fprintf (stderr, "\r\033[K");
     if (p->refused > REFUSALS_SHOWN)
         cli_error ("... and %ld more refusals", p->refused - REFUSALS_SHOWN);
-    fprintf (
-        stderr,
-        "intelmesh: %ld lines read: %ld published (%ld new, %ld updated, %ld unchanged), "
-        "%ld refused%s\n",
-        p->lines, p->accepted, p->created, p->updated, p->unchanged, p->refused,
-        p->failed ? "; stopped early: the daemon failed (what was acknowledged is stored)"
-                  : "");
+    fprintf (stderr,
+             "intelmesh: publish: %ld lines read: %ld published (%ld new, %ld updated, "
+             "%ld unchanged), "
+             "%ld refused%s\n",
+             p->lines, p->accepted, p->created, p->updated, p->unchanged, p->refused,
+             p->failed
+                 ? "; stopped early: the daemon failed (what was acknowledged is stored)"
+                 : "");
     return p->failed || p->refused ? EXIT_FAIL : 0;
 }
 
