@@ -406,6 +406,29 @@ publish_put (publish_t *p, const im_record_t *prev, int has_id,
     return 0;
 }
 
+/* Refuses the item: CHANGES would lower the protection of HELD, the
+ * version it updates, or (COPY) a record of the same value under another id
+ * (rule 7). Returns 1 (its result given). */
+static int
+refuse_downgrade (node_t *self, publish_t *p, const im_record_t *held,
+                  const char *changes, int copy)
+{
+    char why[640], idtext[IM_ID_STR_SIZE];
+    im_id_format (held->id, idtext);
+    if (copy)
+        snprintf (why, sizeof why,
+                  "%s against indicator %s of the same value: a second copy would "
+                  "lower its protection: refused without --allow-downgrade",
+                  changes, idtext);
+    else
+        snprintf (why, sizeof why,
+                  "%s would lower the protection of indicator %s: refused without "
+                  "--allow-downgrade",
+                  changes, idtext);
+    json_array_append_new (p->results, refused_result (self, why, "downgrade"));
+    return 1;
+}
+
 /* An update of this node's live PREV: with "merge" the fields the item does
  * not give keep PREV's values (rule 5); a lower TLP, a longer reach or a
  * dropped recipient is refused unless allowed (rule 7). Returns 1 when the
@@ -433,14 +456,7 @@ publish_update (node_t *self, publish_t *p, const json_t *content,
         *down = json_string (changes);
         return 0;
     }
-    char idtext[IM_ID_STR_SIZE];
-    im_id_format (prev->id, idtext);
-    snprintf (why, sizeof why,
-              "%s would lower the protection of indicator %s: refused without "
-              "--allow-downgrade",
-              changes, idtext);
-    json_array_append_new (p->results, refused_result (self, why, "downgrade"));
-    return 1;
+    return refuse_downgrade (self, p, prev, changes, 0);
 }
 
 /* An importer's item with an id of its own, for a value this node already
@@ -450,20 +466,14 @@ publish_update (node_t *self, publish_t *p, const json_t *content,
 static int
 publish_sibling (node_t *self, publish_t *p)
 {
-    char why[640], changes[400], idtext[IM_ID_STR_SIZE];
+    char changes[400];
     if (p->allow_downgrade)
         return 0;
     const im_record_t *held = own_of_value (self, p);
     if (!held || held->op != IM_OP_PUT
         || im_record_downgrades (held, p->rec, changes, sizeof changes) <= 0)
         return 0;
-    im_id_format (held->id, idtext);
-    snprintf (why, sizeof why,
-              "%s against indicator %s of the same value: a second copy would lower "
-              "its protection: refused without --allow-downgrade",
-              changes, idtext);
-    json_array_append_new (p->results, refused_result (self, why, "downgrade"));
-    return 1;
+    return refuse_downgrade (self, p, held, changes, 1);
 }
 
 /* The result of an update says what changed, and the downgrades allowed. */

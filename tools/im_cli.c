@@ -365,9 +365,9 @@ cli_origin_name (const char *hex, char *buf, size_t bufsz)
         snprintf (buf, bufsz, "%s (this node)", origin_cfg->name);
         return buf;
     }
-    for (size_t i = 0; origin_cfg && i < origin_cfg->npeers; i++)
-        if (im_node_parse (hex, node) == 0
-            && memcmp (origin_cfg->peers[i].card.node, node, IM_NODE_ID_SIZE) == 0) {
+    int parsed = im_node_parse (hex, node) == 0;
+    for (size_t i = 0; parsed && origin_cfg && i < origin_cfg->npeers; i++)
+        if (memcmp (origin_cfg->peers[i].card.node, node, IM_NODE_ID_SIZE) == 0) {
             snprintf (buf, bufsz, "%s", origin_cfg->peers[i].card.name);
             return buf;
         }
