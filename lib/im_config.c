@@ -28,6 +28,7 @@ config_defaults (im_config_t *cfg)
     cfg->heartbeat = 5;
     cfg->key_grace = IM_KEY_GRACE_DEFAULT;
     cfg->anti_entropy = IM_ANTI_ENTROPY_DEFAULT;
+    cfg->fetch_grace = IM_FETCH_GRACE_DEFAULT;
     cfg->map_size = (size_t)1 << 30;
     cfg->sent_retention = IM_SENT_RETENTION_DEFAULT;
 }
@@ -38,6 +39,7 @@ static const char *known_settings[] = { "node",
                                         "node/listen",
                                         "node/bind",
                                         "node/anti-entropy",
+                                        "node/fetch-grace",
                                         "pub",
                                         "pub/endpoint",
                                         "pub/heartbeat",
@@ -591,6 +593,9 @@ load_settings (load_t *ld)
         rc = get_duration (ld, "node/anti-entropy", IM_ANTI_ENTROPY_MIN,
                            IM_ANTI_ENTROPY_MAX, "1s to 1d (like 10m)",
                            &cfg->anti_entropy);
+    if (rc == 0)
+        rc = get_duration (ld, "node/fetch-grace", IM_FETCH_GRACE_MIN, IM_FETCH_GRACE_MAX,
+                           "1s to 1h (like 3s)", &cfg->fetch_grace);
     if (rc == 0 && (v = zconfig_get (root, "sent/retention", NULL))) {
         char *end;
         errno = 0;

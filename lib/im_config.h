@@ -24,6 +24,10 @@
 #define IM_ANTI_ENTROPY_DEFAULT 600 /* seconds between anti-entropy passes */
 #define IM_ANTI_ENTROPY_MIN 1
 #define IM_ANTI_ENTROPY_MAX 86400
+#define IM_FETCH_GRACE_DEFAULT 3 /* seconds a noted record may take from the eager peer  \
+                                  */
+#define IM_FETCH_GRACE_MIN 1
+#define IM_FETCH_GRACE_MAX 3600
 #define IM_SENT_RETENTION_DEFAULT 90           /* days the sent log's history is kept */
 #define IM_SENT_RETENTION_MAX 36500            /* days */
 #define IM_KEY_GRACE_MAX IM_ROTATION_GRACE_MAX /* what a partner accepts */
@@ -73,8 +77,9 @@ typedef struct {
     char warninglists[IM_PATH_MAX];          /* MISP warninglists directory; "" none */
     int64_t key_grace;                       /* seconds an old CURVE key still works */
     int64_t anti_entropy;                    /* seconds between anti-entropy passes */
-    int sent_retention; /* days the sent log's history is kept (0: for ever) */
-    size_t npeers;      /* the trust list */
+    int64_t fetch_grace; /* seconds before a noted record is fetched from its noter */
+    int sent_retention;  /* days the sent log's history is kept (0: for ever) */
+    size_t npeers;       /* the trust list */
     im_peer_conf_t peers[IM_PEERS_MAX];
     size_t npolicies; /* named outbound policies; `default`
                          is always among them */

@@ -311,7 +311,8 @@ want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due
 }
 
 /* HAVE: it holds these: never send them to it; and what we lack of them
- * is wanted from it, fetched if no one brings it in WANT_GRACE_MS. */
+ * is wanted from it, fetched if no one brings it in the fetch grace
+ * (node/fetch-grace). */
 void
 mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
 {
@@ -327,7 +328,7 @@ mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
         if (eager && strcmp (eager, p->card.name) != 0)
             memcpy (self->keys + n++ * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY);
     }
-    want_add (self, p, self->keys, n, zclock_mono () + WANT_GRACE_MS);
+    want_add (self, p, self->keys, n, zclock_mono () + self->fetch_grace);
 }
 
 static int
@@ -423,8 +424,8 @@ mesh_found_take (peer_t *p, const im_msg_entry_t *e)
 /* After P's FOUND: the FETCH is answered (what it did not bring, it does not
  * hold or may not send us), and each origin whose records it brought here
  * first comes from it in full from now on: the peer that should have
- * brought them did not, in WANT_GRACE_MS (Plumtree's GRAFT and PRUNE). The
- * first N records of the batch are FETCHED[i] when stored as new. */
+ * brought them did not, in the fetch grace (Plumtree's GRAFT and PRUNE).
+ * The first N records of the batch are FETCHED[i] when stored as new. */
 void
 mesh_found_done (im_mesh_t *self, peer_t *p, const int *fetched, size_t n)
 {

@@ -420,6 +420,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     snprintf (self->name, sizeof self->name, "%s", config->name);
     snprintf (self->bind, sizeof self->bind, "%s", config->bind);
     self->anti_entropy = config->anti_entropy * 1000;
+    self->fetch_grace = config->fetch_grace * 1000;
     self->sent_retention = config->sent_retention;
     self->peers = zlistx_new ();
     self->msg = malloc (sizeof *self->msg);

@@ -37,7 +37,6 @@
     4096                     /* origins remembered with the first peer that brought one  \
                               */
 #define LAZY_EVERY_MS 300    /* LAZY lists are sent again at most this often */
-#define WANT_GRACE_MS 3000   /* a noted record not arrived by then is fetched */
 #define ROTATE_EVERY_MS 2000 /* ROTATE is sent again until answered */
 #define WANT_MAX                                                                         \
     (8 * IM_MSG_CREDIT_MAX) /* keys noted per peer, not held here yet: to be             \
@@ -243,6 +242,7 @@ struct _im_mesh_t {
     int lazy_dirty;           /* the eager choices changed: tell the peers */
     int64_t lazy_at;          /* when LAZY lists were last sent */
     int64_t anti_entropy;     /* ms between anti-entropy walks with a peer */
+    int64_t fetch_grace;      /* ms a noted record may take from the eager peer */
     uint8_t *notes;           /* IM_MSG_CREDIT_MAX keys: a serve's notes */
     size_t nnotes;
     uint8_t *keys;     /* IM_MSG_CREDIT_MAX keys for a HAVE */

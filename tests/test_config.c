@@ -350,6 +350,11 @@ static const bad_conf_t bad_confs[] = {
       "sent/retention '-1' is not a number of days from 0 (keep for ever) to 36500" },
     { "a sent retention of 36501", "sent\n    retention = 36501\n", "sent/retention" },
     { "a sent retention of 90d", "sent\n    retention = 90d\n", "sent/retention" },
+    { "a fetch grace of 0s", "node\n    fetch-grace = 0s\n", "node/fetch-grace" },
+    { "a fetch grace of 2h", "node\n    fetch-grace = 2h\n", "node/fetch-grace" },
+    { "a fetch grace of 3 (no unit)", "node\n    fetch-grace = 3\n", "node/fetch-grace" },
+    { "a fetch grace spelt fetchgrace", "node\n    fetchgrace = 3s\n",
+      "unknown setting 'node/fetchgrace'" },
 };
 
 static void
@@ -481,6 +486,10 @@ test_config_file (void)
     rc = im_config_load (dir, &cfg, err, sizeof err);
     ok (rc == 0 && cfg.sent_retention == 36500,
         "a sent retention of 36500 days is accepted");
+    ok (cfg.fetch_grace == 3, "a noted record is fetched after 3 s by default");
+    write_file (path, "node\n    fetch-grace = 1h\n", 0640);
+    rc = im_config_load (dir, &cfg, err, sizeof err);
+    ok (rc == 0 && cfg.fetch_grace == 3600, "a fetch grace of 1h is 3600 s");
     write_file (path, "pub\n    endpoint = \"ipc:///tmp/im-pub.sock\"\n", 0640);
     rc = im_config_load (dir, &cfg, err, sizeof err);
     ok (rc == 0 && strcmp (cfg.pub_endpoint, "ipc:///tmp/im-pub.sock") == 0,
