@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <sodium.h>
+#include <uuid/uuid.h>
 
 #include "im_record.h"
 #include "im_time.h"
@@ -456,9 +457,32 @@ bad:
 void
 im_id_from_name (const void *name, size_t len, uint8_t id[IM_ID_SIZE])
 {
-    crypto_generichash (id, IM_ID_SIZE, name, len, NULL, 0);
-    id[6] = (uint8_t)((id[6] & 0x0F) | 0x50);
-    id[8] = (uint8_t)((id[8] & 0x3F) | 0x80);
+    uuid_t ns;
+    if (uuid_parse (IM_ID_NAMESPACE, ns) != 0)
+        abort (); /* a constant: cannot fail */
+    uuid_generate_sha1 (id, ns, name, len);
+}
+
+int
+im_id_is_rfc4122 (const uint8_t id[IM_ID_SIZE])
+{
+    int version = id[6] >> 4;
+    return version >= 1 && version <= 5 && (id[8] & 0xC0) == 0x80;
+}
+
+void
+im_id_export (const uint8_t origin[IM_NODE_ID_SIZE], const uint8_t id[IM_ID_SIZE],
+              uint8_t out[IM_ID_SIZE])
+{
+    if (im_id_is_rfc4122 (id)) {
+        memmove (out, id, IM_ID_SIZE);
+        return;
+    }
+    char name[IM_NODE_HEX_SIZE + IM_ID_STR_SIZE];
+    im_node_format (origin, name);
+    name[IM_NODE_HEX_SIZE - 1] = '/';
+    im_id_format (id, name + IM_NODE_HEX_SIZE);
+    im_id_from_name (name, strlen (name), out);
 }
 
 void

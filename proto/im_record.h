@@ -153,10 +153,22 @@ void im_id_format (const uint8_t id[IM_ID_SIZE], char out[IM_ID_STR_SIZE]);
 int im_id_parse (const char *text, uint8_t id[IM_ID_SIZE]);
 /* A new time-ordered (version 7) UUID. */
 void im_id_generate (uint8_t id[IM_ID_SIZE]);
-/* The UUID made from NAME: the same name gives the same id every time (the
- * first 16 bytes of its BLAKE2b hash, with version 5 and RFC 4122 variant
- * bits), for ids an importer or a feed must give again. */
+/* The UUID made from NAME: the same name gives the same id every time (RFC
+ * 4122 version 5, SHA-1 in intelmesh's namespace IM_ID_NAMESPACE, by
+ * libuuid), for ids an importer or a feed must give again. */
 void im_id_from_name (const void *name, size_t len, uint8_t id[IM_ID_SIZE]);
+/* intelmesh's namespace for version 5 ids: uuid5(URL, "https://intelmesh.invalid/ns/id").
+ */
+#define IM_ID_NAMESPACE "886b1082-fbfd-53ad-b4ef-acc0ce9851a4"
+/* Returns 1 when ID is an RFC 4122 UUID of version 1 to 5 (the versions the
+ * STIX identifier pattern and MISP's validation accept), else 0. */
+int im_id_is_rfc4122 (const uint8_t id[IM_ID_SIZE]);
+/* The id that record (ORIGIN, ID) has outside the node (STIX, MISP, the
+ * MISP-format feed): ID itself when im_id_is_rfc4122 (an imported id, kept
+ * as it was), else the version 5 UUID of "ORIGIN-HEX/ID-TEXT" (a native,
+ * time-ordered id): the same record has the same id in every export. */
+void im_id_export (const uint8_t origin[IM_NODE_ID_SIZE], const uint8_t id[IM_ID_SIZE],
+                   uint8_t out[IM_ID_SIZE]);
 
 /* Node ids are written as 64 lower-case hex digits. */
 void im_node_format (const uint8_t node[IM_NODE_ID_SIZE], char out[IM_NODE_HEX_SIZE]);

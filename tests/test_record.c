@@ -2185,6 +2185,56 @@ test_update (void)
         "downgrades refuses no room");
 }
 
+/* Ids that leave the node: RFC 4122 versions 1 to 5 (what STIX's identifier
+ * pattern and MISP's validation accept). The expected version 5 UUIDs are
+ * Python's uuid.uuid5 in the same namespace: an independent SHA-1. */
+static void
+test_export_ids (void)
+{
+    static const struct {
+        const char *id;
+        int rfc4122;
+        const char *why;
+    } versions[] = {
+        { "00112233-4455-1677-8899-aabbccddeeff", 1, "version 1" },
+        { "00112233-4455-4677-8899-aabbccddeeff", 1, "version 4" },
+        { "00112233-4455-5677-a899-aabbccddeeff", 1, "version 5" },
+        { "00112233-4455-7677-8899-aabbccddeeff", 0, "version 7 (this node's own)" },
+        { "00112233-4455-6677-8899-aabbccddeeff", 0, "version 6" },
+        { "00000000-0000-0000-0000-000000000000", 0, "the nil UUID" },
+        { "00112233-4455-4677-c899-aabbccddeeff", 0,
+          "version 4 with Microsoft's variant" },
+        { "00112233-4455-4677-0899-aabbccddeeff", 0, "version 4 with the NCS variant" },
+    };
+    uint8_t id[IM_ID_SIZE], out[IM_ID_SIZE], out2[IM_ID_SIZE], origin[IM_NODE_ID_SIZE];
+    char text[IM_ID_STR_SIZE];
+    for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
+        im_id_parse (versions[i].id, id);
+        ok (im_id_is_rfc4122 (id) == versions[i].rfc4122, "an id of %s %s leave as it is",
+            versions[i].why, versions[i].rfc4122 ? "may" : "may not");
+    }
+    im_id_from_name ("abc", 3, id);
+    im_id_format (id, text);
+    is (text, "b0ac9c2d-6e16-5968-811c-2ac1d96754a3",
+        "an id from a name is Python's uuid5 of it in intelmesh's namespace");
+    memset (origin, 0, sizeof origin);
+    im_id_parse ("018f0000-0000-7000-8000-000000000001", id);
+    im_id_export (origin, id, out);
+    im_id_format (out, text);
+    is (text, "3f29905e-fc46-5f18-ac82-d9e5535f4394",
+        "a native id leaves as the version 5 UUID of origin/id");
+    im_id_export (origin, id, out2);
+    ok (memcmp (out, out2, IM_ID_SIZE) == 0 && im_id_is_rfc4122 (out),
+        "the same record has the same export id every time");
+    origin[0] = 1;
+    im_id_export (origin, id, out2);
+    ok (memcmp (out, out2, IM_ID_SIZE) != 0,
+        "the same id from another origin has another export id");
+    im_id_parse ("00112233-4455-4677-8899-aabbccddeeff", id);
+    im_id_export (origin, id, out);
+    ok (memcmp (out, id, IM_ID_SIZE) == 0, "an imported version 4 id leaves as it came");
+}
+
 static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fields, "
                                               "Validity, Encoding, Signature, Decoding)"),
                                     TAP_TEST (test_bad_arguments),
@@ -2196,6 +2246,7 @@ static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fi
                                     TAP_TEST (test_from_json),
                                     TAP_TEST (test_to_json),
                                     TAP_TEST (test_ids),
+                                    TAP_TEST (test_export_ids),
                                     TAP_TEST (test_utf8),
                                     TAP_TEST (test_update),
                                     TAP_END };
