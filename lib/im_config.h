@@ -24,9 +24,8 @@
 #define IM_ANTI_ENTROPY_DEFAULT 600 /* seconds between anti-entropy passes */
 #define IM_ANTI_ENTROPY_MIN 1
 #define IM_ANTI_ENTROPY_MAX 86400
-#define IM_FETCH_GRACE_DEFAULT                                                           \
-    3 /* seconds a noted record may take from the eager peer                             \
-       */
+/* Seconds a noted record may take to come from the eager peer. */
+#define IM_FETCH_GRACE_DEFAULT 3
 #define IM_FETCH_GRACE_MIN 1
 #define IM_FETCH_GRACE_MAX 3600
 #define IM_SENT_RETENTION_DEFAULT 90           /* days the sent log's history is kept */
