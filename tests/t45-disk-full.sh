@@ -6,7 +6,7 @@
 # is full backs off its pulls instead of re-pulling the same batch at once,
 # and catches up once its limit is raised (SPEC.md, "A full disk"). Then a
 # real full filesystem (a small tmpfs: root only, else skipped): the daemon's
-# writes say "disk full" with the path.
+# writes and init say "disk full" with the path.
 
 # As root, the suite runs in a mount namespace of its own: the small
 # filesystems it mounts go with it, however it ends.
@@ -192,6 +192,34 @@ b_real_disk () {
     ! disk_full tiny; ok $? "status no longer shows a full disk"
     holds tiny $(($(wc -l <"$T/acked.ids") + 1)); ok $? "every record is held, and the new one"
     stop_node "$pid"; ok $? "the node stops cleanly"
+    unmount_all
+}
+
+block init_full 'init on a full disk says disk full with the path and leaves nothing behind'
+b_init_full () {
+    if ! small_disk "$T/small" 256k; then
+        ok 0 "# SKIP no tmpfs can be mounted here (needs root)"
+        return
+    fi
+    mkdir "$T/small/made" && fill_disk "$T/small/ballast"; ok $? "a full 256 KiB tmpfs"
+    for dir in new made; do
+        "$INTELMESH" -d "$T/small/$dir" init --listen "tcp://127.0.0.1:$(free_port)" \
+            >"$T/out" 2>"$T/err"
+        rc=$?
+        [ "$rc" -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] \
+            && grep -q "^intelmesh: init: disk full: no room for a node in $T/small/$dir; nothing was left behind (" "$T/err"
+        ok $? "init of a $dir directory: exit $rc: $(cat "$T/err")"
+    done
+    [ "$(ls -A "$T/small" | tr '\n' ' ')" = "ballast made " ] && [ -z "$(ls -A "$T/small/made")" ]
+    ok $? "nothing is left behind: $(ls -A "$T/small" | tr '\n' ' ')"
+    truncate -s -64K "$T/small/ballast"
+    for free in 1 2 3; do
+        "$INTELMESH" -d "$T/small/new" init --listen "tcp://127.0.0.1:$(free_port)" \
+            >/dev/null 2>"$T/err" && break
+        grep -q "disk full" "$T/err" || break
+        truncate -s -64K "$T/small/ballast"
+    done
+    "$INTELMESH" -d "$T/small/new" id >/dev/null; ok $? "with room freed, init works ($(cat "$T/err"))"
     unmount_all
 }
 
