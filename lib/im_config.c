@@ -612,7 +612,7 @@ load_settings (load_t *ld)
     if (rc == 0)
         rc = get_number (ld, "pub/heartbeat", 1, 3600, &hb);
     if (rc == 0)
-        rc = get_number (ld, "store/map-size", 1 << 20, 1LL << 40, &map);
+        rc = get_number_in (ld, "store/map-size", 1 << 20, 1LL << 40, 1, &map);
     if (rc == 0)
         rc = get_number (ld, "log/syslog", 0, 1, &sl);
     long long max = 0;

@@ -392,7 +392,7 @@ im_config_write_default (const char *dir, const char *name, const char *listen,
              "    heartbeat = 5\n"
              "\n"
              "store\n"
-             "    #   Initial LMDB map size in bytes; it grows by itself when full.\n"
+             "    #   Initial LMDB map size (bytes, or K, M, G, T); it grows when full.\n"
              "    map-size = 1073741824\n"
              "    #   Uncomment to cap the store (K, M, G, T: powers of 1024); at\n"
              "    #   the cap writes fail as disk full, nothing stored is lost.\n"

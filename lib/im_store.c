@@ -10,11 +10,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -22,7 +26,14 @@
 #include "im_util.h"
 
 int
-store_error (int rc, const char *what, char *err, size_t errsz)
+store_fs_full (const char *dir)
+{
+    struct statvfs vfs;
+    return dir && statvfs (dir, &vfs) == 0 && vfs.f_blocks > 0 && vfs.f_bavail == 0;
+}
+
+int
+store_error (const char *dir, int rc, const char *what, char *err, size_t errsz)
 {
     int code;
     switch (rc) {
@@ -44,11 +55,20 @@ store_error (int rc, const char *what, char *err, size_t errsz)
     case MDB_INVALID: code = EIO; break;
     default: code = rc > 0 ? rc : EIO; break;
     }
+    /* A page write or sync that failed on a full disk: LMDB says EIO (a
+     * short write), the kernel EIO or ENOSPC. */
+    if (rc == EIO && store_fs_full (dir))
+        code = ENOSPC;
     /* A full disk, or a store at its size limit, says so in plain words. */
-    if (err && errsz && code == ENOSPC)
-        snprintf (err, errsz, "store: %s: disk full (%s)", what,
-                  rc == MDB_MAP_FULL ? "the store reached its size limit, store/max-size"
-                                     : mdb_strerror (rc));
+    if (err && errsz && rc == MDB_MAP_FULL)
+        snprintf (err, errsz,
+                  "store: %s: disk full (the store reached its size limit, "
+                  "store/max-size)",
+                  what);
+    else if (err && errsz && code == ENOSPC)
+        snprintf (err, errsz, "store: %s: disk full: no space left for %s (%s%s)", what,
+                  dir ? dir : "the store", mdb_strerror (rc),
+                  rc == EIO ? " on a filesystem with no free blocks" : "");
     else if (err && errsz)
         snprintf (err, errsz, "store: %s: %s", what, mdb_strerror (rc));
     errno = code;
@@ -118,10 +138,10 @@ meta_load (im_store_t *self, MDB_txn *txn, const uint8_t *node, char *err, size_
             rc = store_meta_put (txn, self, "served", "1", 1);
         if (rc == 0 && node)
             rc = store_meta_put (txn, self, "node", node, IM_NODE_ID_SIZE);
-        return rc ? store_error (rc, "writing metadata", err, errsz) : 0;
+        return rc ? store_error (self->path, rc, "writing metadata", err, errsz) : 0;
     }
     if (rc)
-        return store_error (rc, "reading metadata", err, errsz);
+        return store_error (self->path, rc, "reading metadata", err, errsz);
     if (schema[0] || schema[1] || schema[2] || schema[3] != STORE_SCHEMA)
         return im_fail (EPROTO, err, errsz,
                         "store: schema version %u is not supported by this intelmeshd",
@@ -131,26 +151,49 @@ meta_load (im_store_t *self, MDB_txn *txn, const uint8_t *node, char *err, size_
         return im_fail (EPERM, err, errsz, "store: belongs to another node identity");
     if (rc == MDB_NOTFOUND && node
         && (rc = store_meta_put (txn, self, "node", node, IM_NODE_ID_SIZE)) != 0)
-        return store_error (rc, "writing metadata", err, errsz);
+        return store_error (self->path, rc, "writing metadata", err, errsz);
     uint8_t served_all;
     self->served_all = meta_get (txn, self, "served", &served_all, 1) == 0;
     if ((rc = meta_get (txn, self, "seq", seq, sizeof seq)) == 0)
         self->seq = get_u64 (seq);
     else if (rc != MDB_NOTFOUND)
-        return store_error (rc, "reading metadata", err, errsz);
+        return store_error (self->path, rc, "reading metadata", err, errsz);
     if ((rc = meta_get (txn, self, "counts", counters, sizeof counters)) == 0)
         counters_unpack (self, counters);
     else if (rc != MDB_NOTFOUND)
-        return store_error (rc, "reading metadata", err, errsz);
+        return store_error (self->path, rc, "reading metadata", err, errsz);
     rc = meta_get (txn, self, "plen4", self->plen4, sizeof self->plen4);
     if (rc == 0 || rc == MDB_NOTFOUND)
         rc = meta_get (txn, self, "plen6", self->plen6, sizeof self->plen6);
     if (rc && rc != MDB_NOTFOUND)
-        return store_error (rc, "reading metadata", err, errsz);
+        return store_error (self->path, rc, "reading metadata", err, errsz);
     return 0;
 }
 
 /* --- Life cycle -------------------------------------------------------- */
+
+/* LMDB's lock file is written through a shared map, where a page the
+ * filesystem cannot give on a full disk (tmpfs, for one) kills the process
+ * with SIGBUS: its blocks are reserved first, so that a full disk is an error
+ * instead. Returns 0, or ENOSPC or EDQUOT (other failures are left to
+ * LMDB). */
+static int
+lock_file_reserve (const char *dir)
+{
+    char path[PATH_MAX];
+    if (snprintf (path, sizeof path, "%s/lock.mdb", dir) >= (int)sizeof path)
+        return 0;
+    int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return 0;
+    int rc = posix_fallocate (fd, 0, STORE_LOCK_SIZE);
+    close (fd);
+#ifdef EDQUOT
+    if (rc == EDQUOT)
+        return rc;
+#endif
+    return rc == ENOSPC ? rc : 0;
+}
 
 im_store_t *
 im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_SIZE],
@@ -161,8 +204,11 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
         return NULL;
     }
     if (mkdir (path, 0700) != 0 && errno != EEXIST) {
-        im_fail (errno, err, errsz, "store: cannot create %s: %s", path,
-                 strerror (errno));
+        if (errno == ENOSPC)
+            store_error (path, ENOSPC, "creating", err, errsz);
+        else
+            im_fail (errno, err, errsz, "store: cannot create %s: %s", path,
+                     strerror (errno));
         return NULL;
     }
     im_store_t *self = calloc (1, sizeof *self);
@@ -172,13 +218,16 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
     }
     self->map_size = map_size ? map_size : STORE_DEFAULT_MAP;
     self->scratch = malloc (sizeof *self->scratch);
-    if (!self->scratch) {
+    self->path = strdup (path);
+    if (!self->scratch || !self->path) {
         im_fail (ENOMEM, err, errsz, "store: out of memory");
-        free (self);
+        im_store_destroy (&self);
         return NULL;
     }
     MDB_txn *txn = NULL;
-    int rc = mdb_env_create (&self->env);
+    int rc = lock_file_reserve (path);
+    if (rc == 0)
+        rc = mdb_env_create (&self->env);
     if (rc == 0)
         rc = mdb_env_set_maxdbs (self->env, STORE_MAXDBS);
     if (rc == 0)
@@ -188,7 +237,7 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
     if (rc == 0)
         rc = mdb_env_open (self->env, path, MDB_NOTLS, 0600);
     if (rc) {
-        store_error (rc, "opening", err, errsz);
+        store_error (self->path, rc, "opening", err, errsz);
         goto failed;
     }
     /* The file may be larger than asked when it grew before: adopt its size. */
@@ -219,7 +268,7 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
     for (size_t i = 0; rc == 0 && i < sizeof dbs / sizeof dbs[0]; i++)
         rc = mdb_dbi_open (txn, dbs[i].name, MDB_CREATE | dbs[i].flags, dbs[i].dbi);
     if (rc) {
-        store_error (rc, "opening databases", err, errsz);
+        store_error (self->path, rc, "opening databases", err, errsz);
         goto failed;
     }
     /* Wanted keys were kept here before they moved to the mesh's memory:
@@ -227,7 +276,7 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
     if (rc == 0)
         rc = mdb_drop (txn, self->wanted, 0);
     if (rc) {
-        store_error (rc, "opening databases", err, errsz);
+        store_error (self->path, rc, "opening databases", err, errsz);
         goto failed;
     }
     if (meta_load (self, txn, node, err, errsz))
@@ -235,7 +284,7 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
     rc = mdb_txn_commit (txn);
     txn = NULL;
     if (rc) {
-        store_error (rc, "opening databases", err, errsz);
+        store_error (self->path, rc, "opening databases", err, errsz);
         goto failed;
     }
     return self;
@@ -259,6 +308,7 @@ im_store_destroy (im_store_t **self_p)
     if (self->env)
         mdb_env_close (self->env);
     free (self->scratch);
+    free (self->path);
     free (self);
     *self_p = NULL;
     errno = saved;
@@ -292,7 +342,7 @@ store_reader_begin (im_store_t *self, MDB_txn **txn)
     }
     if (rc) {
         self->reader = NULL;
-        return store_error (rc, "starting a read", NULL, 0);
+        return store_error (self->path, rc, "starting a read", NULL, 0);
     }
     *txn = self->reader;
     self->reading = 1;
@@ -353,7 +403,7 @@ store_walk_begin (im_store_t *self, MDB_dbi dbi, walk_t *w)
     if (rc) {
         store_reader_end (self);
         free (w->rec);
-        return store_error (rc, "opening a cursor", NULL, 0);
+        return store_error (self->path, rc, "opening a cursor", NULL, 0);
     }
     return 0;
 }
@@ -383,7 +433,9 @@ im_store_version (im_store_t *self, const uint8_t *origin, const uint8_t *id,
     *version
         = rc == 0 && im_record_peek (v.mv_data, v.mv_size, &head) == 0 ? head.version : 0;
     store_reader_end (self);
-    return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_error (rc, "reading", NULL, 0);
+    return rc == 0 || rc == MDB_NOTFOUND
+               ? 0
+               : store_error (self->path, rc, "reading", NULL, 0);
 }
 
 int
@@ -400,7 +452,7 @@ im_store_get_raw (im_store_t *self, const uint8_t *origin, const uint8_t *id,
         return -1;
     int result = 0;
     if (rc)
-        result = store_error (rc, "reading", NULL, 0);
+        result = store_error (self->path, rc, "reading", NULL, 0);
     else if (v.mv_size > bufsz) {
         errno = ENOSPC;
         result = -1;
@@ -471,7 +523,7 @@ im_store_set_max (im_store_t *self, size_t max_size)
     MDB_envinfo info;
     if (rc == 0 && (rc = mdb_env_info (self->env, &info)) == 0)
         self->map_size = info.me_mapsize;
-    return rc ? store_error (rc, "setting the size limit", NULL, 0) : 0;
+    return rc ? store_error (self->path, rc, "setting the size limit", NULL, 0) : 0;
 }
 
 void
@@ -513,7 +565,7 @@ store_write_txn (im_store_t *self, write_fn *fn, void *arg, const char *what)
         }
         if (rc == MDB_MAP_FULL && store_grow (self) == 0)
             continue;
-        return rc ? store_error (rc, what, NULL, 0) : 0;
+        return rc ? store_error (self->path, rc, what, NULL, 0) : 0;
     }
-    return store_error (MDB_MAP_FULL, what, NULL, 0);
+    return store_error (self->path, MDB_MAP_FULL, what, NULL, 0);
 }

@@ -14,6 +14,9 @@
 #define STORE_MAXDBS 16
 #define STORE_READERS 126
 #define STORE_DEFAULT_MAP ((size_t)1 << 30)
+/* LMDB's lock file for STORE_READERS readers: a 64-byte slot each and two
+ * of its header, in whole pages. */
+#define STORE_LOCK_SIZE ((((STORE_READERS + 2) * 64 + 4095) / 4096) * 4096)
 /* LMDB's default largest key is 511 bytes: longer values are keyed by a
  * prefix and a hash of the whole value. */
 #define INDEX_INLINE_MAX 479
@@ -42,6 +45,7 @@ struct _im_store_t {
     MDB_dbi served;   /* peer -> the highest cursor its pulls were answered
                          with, its own records given back up to, when its
                          store was found restarted (im_store_served.c) */
+    char *path;       /* its directory, named in errors */
     int created;      /* this open made the store */
     int served_all;   /* made with SERVED: no entry means nothing served */
     size_t map_size;
@@ -84,8 +88,15 @@ get_u64 (const uint8_t *p)
 }
 
 /* The one place LMDB's errors become errno values and words: sets errno
- * from LMDB's code RC, "store: WHAT: ..." into ERR when given; returns -1. */
-int store_error (int rc, const char *what, char *err, size_t errsz);
+ * from LMDB's code RC, "store: WHAT: ..." into ERR when given; returns -1.
+ * A full disk is ENOSPC, "disk full" and the store's directory DIR (may be
+ * NULL): MDB_MAP_FULL at the size limit, ENOSPC, EDQUOT, and EIO when the
+ * filesystem holding DIR has no free blocks left (a failed page write or
+ * sync on a full disk). */
+int store_error (const char *dir, int rc, const char *what, char *err, size_t errsz);
+
+/* Whether the filesystem holding DIR has no free blocks left (statvfs). */
+int store_fs_full (const char *dir);
 
 /* Doubles the map after MDB_MAP_FULL, up to the size limit. Returns 0, or
  * -1 at the limit (errno ENOSPC) or when LMDB refused. */

@@ -214,8 +214,9 @@ im_store_origins (im_store_t *self, im_store_origin_fn *fn, void *arg)
         mdb_cursor_close (cur);
     }
     store_reader_end (self);
-    return rc == 0 || rc == MDB_NOTFOUND ? n
-                                         : store_error (rc, "listing origins", NULL, 0);
+    return rc == 0 || rc == MDB_NOTFOUND
+               ? n
+               : store_error (self->path, rc, "listing origins", NULL, 0);
 }
 
 int

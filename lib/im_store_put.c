@@ -269,7 +269,7 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
         MDB_txn *txn = NULL;
         int rc = store_write_begin (self, &txn);
         if (rc) {
-            store_error (rc, "starting a write", err, errsz);
+            store_error (self->path, rc, "starting a write", err, errsz);
             break;
         }
         int count = 0;
@@ -314,7 +314,7 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
             saved.map_size = self->map_size;
             continue;
         }
-        store_error (rc, "writing", err, errsz);
+        store_error (self->path, rc, "writing", err, errsz);
         break;
     }
     store_full_note (self, stored < 0);

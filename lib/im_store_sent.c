@@ -28,8 +28,9 @@ im_store_cursor (im_store_t *self, const uint8_t *peer, uint64_t *cursor)
     int rc = mdb_get (txn, self->cursors, &k, &v);
     *cursor = rc == 0 && v.mv_size == 8 ? get_u64 (v.mv_data) : 0;
     store_reader_end (self);
-    return rc == 0 || rc == MDB_NOTFOUND ? 0
-                                         : store_error (rc, "reading a cursor", NULL, 0);
+    return rc == 0 || rc == MDB_NOTFOUND
+               ? 0
+               : store_error (self->path, rc, "reading a cursor", NULL, 0);
 }
 
 typedef struct {
@@ -184,7 +185,7 @@ im_store_sent_version (im_store_t *self, const uint8_t *peer, const uint8_t *ori
     store_reader_end (self);
     return rc == 0 || rc == MDB_NOTFOUND
                ? 0
-               : store_error (rc, "reading the sent log", NULL, 0);
+               : store_error (self->path, rc, "reading the sent log", NULL, 0);
 }
 
 int
@@ -312,5 +313,5 @@ im_store_held (im_store_t *self, const uint8_t *origin, const uint8_t *id, uint8
         errno = ENOENT;
         return -1;
     }
-    return rc ? store_error (rc, "reading hops", NULL, 0) : 0;
+    return rc ? store_error (self->path, rc, "reading hops", NULL, 0) : 0;
 }

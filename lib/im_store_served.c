@@ -40,7 +40,7 @@ im_store_served (im_store_t *self, const uint8_t *peer, im_store_served_t *out)
         rc = MDB_CORRUPTED;
     return rc == 0 || rc == MDB_NOTFOUND
                ? 0
-               : store_error (rc, "reading what was served", NULL, 0);
+               : store_error (self->path, rc, "reading what was served", NULL, 0);
 }
 
 typedef struct {

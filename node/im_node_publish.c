@@ -128,7 +128,7 @@ batch_commit (node_t *self, batch_t *b, char *err, size_t errsz)
         return 0;
     if (im_store_put_batch (self->store, b->items, b->n, b->stored, err, errsz) < 0) {
         self->store_failed = 1;
-        zsys_error ("store: %s", err);
+        zsys_error ("%s", err);
         return -1;
     }
     for (size_t i = 0; i < b->n; i++)

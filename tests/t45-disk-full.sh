@@ -4,7 +4,15 @@
 # publishing is refused with "disk full" and nothing stored is lost, status
 # shows since when and how many writes were refused; a receiver whose store
 # is full backs off its pulls instead of re-pulling the same batch at once,
-# and catches up once its limit is raised (SPEC.md, "A full disk").
+# and catches up once its limit is raised (SPEC.md, "A full disk"). Then a
+# real full filesystem (a small tmpfs: root only, else skipped): the daemon's
+# writes and init say "disk full" with the path.
+
+# As root, the suite runs in a mount namespace of its own: the small
+# filesystems it mounts go with it, however it ends.
+if [ -z "${IM_T45_UNSHARED:-}" ] && [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
+    IM_T45_UNSHARED=1 exec unshare -m --propagation private "$0" "$@"
+fi
 . "$(dirname "$0")/lib.sh"
 
 link () {
@@ -33,7 +41,17 @@ keep_logs () {
     cp "$T"/*.log "$keep"/ 2>/dev/null
     echo "# the nodes' logs are kept in $keep"
 }
-trap 'keep_logs; cleanup' EXIT
+MOUNTS=""
+# small_disk DIR SIZE: a tmpfs of SIZE on DIR (made), mode 0700; fails
+# where mounting is not allowed.
+small_disk () {
+    mkdir -p "$1" && mount -t tmpfs -o "size=$2,mode=0700" tmpfs "$1" 2>/dev/null \
+        && MOUNTS="$MOUNTS $1"
+}
+unmount_all () { for m in $MOUNTS; do umount -l "$m" 2>/dev/null; done; MOUNTS=""; }
+# fill_disk FILE: FILE grows until its filesystem is full.
+fill_disk () { dd if=/dev/zero of="$1" bs=4k 2>/dev/null; [ -s "$1" ]; }
+trap 'keep_logs; unmount_all; cleanup' EXIT
 
 # --- 1. Publishing into a full store -------------------------------------------
 block publish 'a store at its size limit refuses publish as disk full; nothing is lost'
@@ -129,6 +147,80 @@ b_backoff () {
     ids snd >"$T/snd.ids"; ids rcv >"$T/rcv.ids"
     cmp -s "$T/snd.ids" "$T/rcv.ids"; ok $? "both hold the same 5000 ids"
     stop_node "$pr" && stop_node "$ps"; ok $? "both stop cleanly"
+}
+
+# --- 3. A real full filesystem ------------------------------------------------
+block real_disk 'a node whose filesystem fills: disk full with the path, a store error, writes again once space is freed'
+b_real_disk () {
+    diag "SPEC.md: A full disk (ENOSPC, EDQUOT, EIO on a filesystem with no free blocks)"
+    if ! small_disk "$T/tiny" 4m; then
+        ok 0 "# SKIP no tmpfs can be mounted here (needs root)"
+        return
+    fi
+    new_node tiny; ok $? "a node on a 4 MiB tmpfs"
+    start_node tiny; ok $? "it starts"; pid=$NODE_PID
+    values 100 early | im tiny publish - >"$T/early.ids" 2>/dev/null
+    ok $? "100 values are published while there is room"
+    fill_disk "$T/tiny/ballast" && truncate -s -256K "$T/tiny/ballast"
+    ok $? "a ballast file fills the disk, less 256 KiB"
+
+    values 5000 tiny | im tiny publish - >"$T/tiny.ids" 2>"$T/tiny.err"
+    rc=$?
+    diag "publish of 5000: exit $rc; $(wc -l <"$T/tiny.ids") acknowledged; $(grep -v warning "$T/tiny.err" | head -c 600)"
+    [ "$rc" -eq 1 ]; ok $? "publishing 5000 more fails (exit $rc)"
+    [ "$(grep -c "disk full" "$T/tiny.err")" -eq 1 ]; ok $? "standard error says disk full, once"
+    grep "disk full" "$T/tiny.err" | grep -q "^intelmesh: publish: .*disk full: no space left for $T/tiny/store "
+    ok $? "naming the store's directory: $(grep "disk full" "$T/tiny.err")"
+    ! grep -q "Input/output error\$\|malformed" "$T/tiny.err"; ok $? "not a bare I/O error"
+
+    kill -0 "$pid" && node_answers tiny "$pid"; ok $? "the daemon runs and answers status"
+    im tiny status --json >"$T/st"
+    grep -q '"bad_requests":0' "$T/st"; ok $? "no request is counted malformed"
+    grep -q '"store_errors":[1-9]' "$T/st"; ok $? "the failure is counted a store error"
+    disk_full tiny; ok $? "status --json shows disk_full with a time"
+    im tiny status | grep -q "store: disk full since [0-9T:Z-]* ([1-9][0-9]* writes refused)"
+    ok $? "status says: $(im tiny status | grep 'disk full')"
+    grep -q "disk full: no space left for $T/tiny/store" "$T/tiny.log"; ok $? "the log says so"
+
+    sort "$T/early.ids" "$T/tiny.ids" >"$T/acked.ids"
+    ids tiny >"$T/held.ids"
+    cmp -s "$T/acked.ids" "$T/held.ids"
+    ok $? "the node holds exactly the $(wc -l <"$T/acked.ids") acknowledged records"
+
+    rm -f "$T/tiny/ballast"; ok $? "the ballast is removed"
+    im tiny publish domain freed.full.example >/dev/null 2>&1; ok $? "a publish succeeds again"
+    ! disk_full tiny; ok $? "status no longer shows a full disk"
+    holds tiny $(($(wc -l <"$T/acked.ids") + 1)); ok $? "every record is held, and the new one"
+    stop_node "$pid"; ok $? "the node stops cleanly"
+    unmount_all
+}
+
+block init_full 'init on a full disk says disk full with the path and leaves nothing behind'
+b_init_full () {
+    if ! small_disk "$T/small" 256k; then
+        ok 0 "# SKIP no tmpfs can be mounted here (needs root)"
+        return
+    fi
+    mkdir "$T/small/made" && fill_disk "$T/small/ballast"; ok $? "a full 256 KiB tmpfs"
+    for dir in new made; do
+        "$INTELMESH" -d "$T/small/$dir" init --listen "tcp://127.0.0.1:$(free_port)" \
+            >"$T/out" 2>"$T/err"
+        rc=$?
+        [ "$rc" -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] \
+            && grep -q "^intelmesh: init: disk full: no room for a node in $T/small/$dir; nothing was left behind (" "$T/err"
+        ok $? "init of a $dir directory: exit $rc: $(cat "$T/err")"
+    done
+    [ "$(ls -A "$T/small" | tr '\n' ' ')" = "ballast made " ] && [ -z "$(ls -A "$T/small/made")" ]
+    ok $? "nothing is left behind: $(ls -A "$T/small" | tr '\n' ' ')"
+    truncate -s -64K "$T/small/ballast"
+    for free in 1 2 3; do
+        "$INTELMESH" -d "$T/small/new" init --listen "tcp://127.0.0.1:$(free_port)" \
+            >/dev/null 2>"$T/err" && break
+        grep -q "disk full" "$T/err" || break
+        truncate -s -64K "$T/small/ballast"
+    done
+    "$INTELMESH" -d "$T/small/new" id >/dev/null; ok $? "with room freed, init works ($(cat "$T/err"))"
+    unmount_all
 }
 
 run_blocks "$@"

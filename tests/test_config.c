@@ -327,12 +327,20 @@ static const bad_conf_t bad_confs[] = {
     { "a heartbeat of 5s", "pub\n    heartbeat = 5s\n", "pub/heartbeat" },
     { "a heartbeat of -5", "pub\n    heartbeat = -5\n", "pub/heartbeat" },
     { "an empty heartbeat", "pub\n    heartbeat = \"\"\n", "pub/heartbeat" },
-    { "a map size of 1000", "store\n    map-size = 1000\n", "store/map-size" },
     { "a map size one byte under 1 MiB", "store\n    map-size = 1048575\n",
       "store/map-size" },
     { "a map size one byte over 1 TiB", "store\n    map-size = 1099511627777\n",
       "store/map-size" },
-    { "a map size of 1G", "store\n    map-size = 1G\n", "store/map-size" },
+    { "a map size of 1000", "store\n    map-size = 1000\n",
+      "store/map-size = '1000' is not a size from 1M to 1T" },
+    { "a map size of 1023K", "store\n    map-size = 1023K\n", "store/map-size" },
+    { "a map size of 2T", "store\n    map-size = 2T\n", "store/map-size" },
+    { "a map size of 1025G", "store\n    map-size = 1025G\n", "store/map-size" },
+    { "a map size of 1.5G", "store\n    map-size = 1.5G\n", "store/map-size" },
+    { "a map size of 10g", "store\n    map-size = 10g\n", "store/map-size" },
+    { "a map size of 1GB", "store\n    map-size = 1GB\n", "store/map-size" },
+    { "a map size of -1G", "store\n    map-size = -1G\n", "store/map-size" },
+    { "a map size of G", "store\n    map-size = G\n", "store/map-size" },
     { "a size limit of 1000", "store\n    max-size = 1000\n",
       "store/max-size = '1000' is not a size from 1M to 1024T" },
     { "a size limit of 1023K", "store\n    max-size = 1023K\n", "store/max-size" },
@@ -477,6 +485,24 @@ test_config_file (void)
         rc = im_config_load (dir, &cfg, err, sizeof err);
         ok (rc == 0 && cfg.max_size == sizes[i].bytes, "a size limit of %s is %zu bytes",
             sizes[i].text, sizes[i].bytes);
+    }
+    /* The map size takes the same sizes, up to 1T. */
+    static const struct {
+        const char *text;
+        size_t bytes;
+    } maps[] = {
+        { "1048576", (size_t)1 << 20 }, { "1024K", (size_t)1 << 20 },
+        { "1M", (size_t)1 << 20 },      { "1G", (size_t)1 << 30 },
+        { "1024G", (size_t)1 << 40 },   { "1T", (size_t)1 << 40 },
+    };
+    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) {
+        char text[64];
+        snprintf (text, sizeof text, "store\n    map-size = %s\n", maps[i].text);
+        write_file (path, text, 0640);
+        rc = im_config_load (dir, &cfg, err, sizeof err);
+        ok (rc == 0 && cfg.map_size == maps[i].bytes,
+            "a map size of %s is %zu bytes (%s)", maps[i].text, maps[i].bytes,
+            rc ? err : "taken");
     }
     write_file (path, "sent\n    retention = 0\n", 0640);
     rc = im_config_load (dir, &cfg, err, sizeof err);

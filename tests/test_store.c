@@ -4,10 +4,13 @@
  * the size limit and a full disk. */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -1577,38 +1580,58 @@ test_failed_batch (void)
 typedef struct {
     const char *what;
     int rc;        /* LMDB's code, or the system's */
+    int in_dir;    /* the store's directory is given (a filesystem with room) */
     int code;      /* the errno it becomes */
     int disk_full; /* the message says "disk full" */
 } store_error_case_t;
 
 static const store_error_case_t store_error_cases[] = {
-    { "MDB_MAP_FULL (the map at its limit)", MDB_MAP_FULL, ENOSPC, 1 },
-    { "ENOSPC (a write to a full disk)", ENOSPC, ENOSPC, 1 },
+    { "MDB_MAP_FULL (the map at its limit)", MDB_MAP_FULL, 1, ENOSPC, 1 },
+    { "ENOSPC (a write to a full disk)", ENOSPC, 1, ENOSPC, 1 },
+    { "ENOSPC, no directory known", ENOSPC, 0, ENOSPC, 1 },
 #ifdef EDQUOT
-    { "EDQUOT (a full quota)", EDQUOT, ENOSPC, 1 },
+    { "EDQUOT (a full quota)", EDQUOT, 1, ENOSPC, 1 },
 #endif
-    { "MDB_NOTFOUND", MDB_NOTFOUND, ENOENT, 0 },
-    { "MDB_CORRUPTED", MDB_CORRUPTED, EIO, 0 },
-    { "MDB_READERS_FULL", MDB_READERS_FULL, EAGAIN, 0 },
-    { "EACCES", EACCES, EACCES, 0 },
-    { "EIO", EIO, EIO, 0 },
+    { "MDB_NOTFOUND", MDB_NOTFOUND, 1, ENOENT, 0 },
+    { "MDB_CORRUPTED", MDB_CORRUPTED, 1, EIO, 0 },
+    { "MDB_READERS_FULL", MDB_READERS_FULL, 1, EAGAIN, 0 },
+    { "EACCES", EACCES, 1, EACCES, 0 },
+    { "EIO on a filesystem with room", EIO, 1, EIO, 0 },
+    { "EIO, no directory known", EIO, 0, EIO, 0 },
 };
 
 static void
 test_store_error (void)
 {
+    char dir[64];
+    make_dir (dir, sizeof dir, "store");
+    ok (!store_fs_full (dir) && !store_fs_full (NULL) && !store_fs_full ("/proc"),
+        "a filesystem with room, no directory, and one with no blocks at all are not "
+        "full");
     for (size_t i = 0; i < COUNT (store_error_cases); i++) {
         const store_error_case_t *c = &store_error_cases[i];
         char err[256] = "";
         errno = 0;
-        int rc = store_error (c->rc, "writing", err, sizeof err);
+        int rc = store_error (c->in_dir ? dir : NULL, c->rc, "writing", err, sizeof err);
         int code = errno;
         ok (rc == -1 && code == c->code, "%s becomes errno %s", c->what,
             strerror (c->code));
         ok ((strstr (err, "disk full") != NULL) == c->disk_full
                 && strncmp (err, "store: writing: ", 16) == 0,
             "%s is %sworded as disk full: %s", c->what, c->disk_full ? "" : "not ", err);
+        if (c->code == ENOSPC && c->rc != MDB_MAP_FULL && c->in_dir)
+            ok (strstr (err, dir) != NULL, "%s names the store's directory", c->what);
     }
+    remove_dir (dir);
+}
+
+/* Room for N ids. */
+static uint8_t (*ids_alloc (size_t n))[IM_ID_SIZE]
+{
+    uint8_t (*ids)[IM_ID_SIZE] = malloc (n * IM_ID_SIZE);
+    if (!ids)
+        BAIL_OUT ("out of memory");
+    return ids;
 }
 
 /* Fills STORE with batches of BATCH new records of O until one fails or
@@ -1653,6 +1676,18 @@ missing_of (im_store_t *store, const origin_t *o, uint8_t (*ids)[IM_ID_SIZE], si
     return missing;
 }
 
+/* After a batch refused for want of room: the first N ids of O are held,
+ * the next one (the refused batch's first) is not. */
+static void
+check_kept (im_store_t *store, const origin_t *o, uint8_t (*ids)[IM_ID_SIZE], size_t n)
+{
+    cmp_ok (missing_of (store, o, ids, n), "==", 0,
+            "every record stored before the disk was full is there");
+    errno = 0;
+    ok (im_store_get (store, o->pk, ids[n], NULL) == -1 && errno == ENOENT,
+        "nothing of the refused batch is stored");
+}
+
 static void
 test_size_limit (void)
 {
@@ -1660,14 +1695,12 @@ test_size_limit (void)
     const size_t mib = (size_t)1 << 20;
     char dir[64], path[128], err[256];
     uint8_t node[IM_NODE_ID_SIZE];
-    uint8_t (*ids)[IM_ID_SIZE] = malloc ((size_t)BATCH * (MAX_BATCHES + 1) * IM_ID_SIZE);
+    uint8_t (*ids)[IM_ID_SIZE] = ids_alloc ((size_t)BATCH * (MAX_BATCHES + 1));
     signed_t *s = signed_alloc (BATCH);
     im_store_stats_t st;
     origin_t o;
     int code;
 
-    if (!ids)
-        BAIL_OUT ("out of memory");
     make_dir (dir, sizeof dir, "store");
     randombytes_buf (node, sizeof node);
     origin_new (&o);
@@ -1695,12 +1728,7 @@ test_size_limit (void)
             && st.full_since <= im_time_now () && st.full_refused == 1,
         "the map stayed at 1 MiB, %d records are counted, one write refused since a time",
         stored * BATCH);
-    cmp_ok (missing_of (store, &o, ids, (size_t)stored * BATCH), "==", 0,
-            "every record stored before the disk was full is there");
-    errno = 0;
-    ok (im_store_get (store, o.pk, ids[(size_t)stored * BATCH], NULL) == -1
-            && errno == ENOENT,
-        "nothing of the refused batch is stored");
+    check_kept (store, &o, ids, (size_t)stored * BATCH);
     int again = fill (store, &o, s, BATCH, 1, ids + (size_t)stored * BATCH, &code, err,
                       sizeof err);
     ok (again == 0 && code == ENOSPC && im_store_stats (store, &st) == 0
@@ -1741,6 +1769,105 @@ test_size_limit (void)
     free (s);
     free (ids);
     remove_dir (dir);
+}
+
+/* Mounts a tmpfs of SIZE on DIR, in a mount namespace of this process (gone
+ * with it). Needs CAP_SYS_ADMIN. Returns 0, or -1 with errno. */
+static int
+small_disk (const char *dir, const char *size)
+{
+    char opts[64];
+    snprintf (opts, sizeof opts, "size=%s,mode=0700", size);
+    if (unshare (CLONE_NEWNS) != 0
+        || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        return -1;
+    return mount ("tmpfs", dir, "tmpfs", 0, opts);
+}
+
+/* Writes zeros to PATH until the disk is full. Returns the bytes written. */
+static off_t
+ballast (const char *path)
+{
+    static const char zeros[4096];
+    int fd = open (path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    off_t total = 0;
+    ssize_t n;
+    while (fd >= 0 && (n = write (fd, zeros, sizeof zeros)) > 0)
+        total += n;
+    if (fd >= 0)
+        close (fd);
+    return total;
+}
+
+static void
+test_full_filesystem (void)
+{
+    enum { BATCH = 100, MAX_BATCHES = 40 };
+    char dir[64], path[128], path2[128], weight[128], err[512] = "";
+    im_store_stats_t st;
+    uint8_t node[IM_NODE_ID_SIZE];
+    int code;
+    make_dir (dir, sizeof dir, "fullfs");
+    if (small_disk (dir, "1m") != 0) {
+        ok (1, "# SKIP no tmpfs of our own (%s): needs root", strerror (errno));
+        remove_dir (dir);
+        return;
+    }
+    uint8_t (*ids)[IM_ID_SIZE] = ids_alloc ((size_t)BATCH * (MAX_BATCHES + 2));
+    signed_t *s = signed_alloc (BATCH);
+    origin_t o;
+    randombytes_buf (node, sizeof node);
+    origin_new (&o);
+    sub_path (weight, sizeof weight, dir, "ballast");
+    sub_path (path, sizeof path, dir, "store");
+    sub_path (path2, sizeof path2, dir, "new-store");
+
+    /* A new store on a full disk: an error, not SIGBUS in LMDB's lock file. */
+    ballast (weight);
+    ok (store_fs_full (dir), "the 1 MiB tmpfs is full");
+    errno = 0;
+    im_store_t *store = im_store_new (path2, 0, node, err, sizeof err);
+    code = errno;
+    ok (!store && code == ENOSPC && strstr (err, "disk full") && strstr (err, path2),
+        "a new store on a full disk fails as disk full, naming it: %s", err);
+    errno = 0;
+    ok (store_error (dir, EIO, "writing", err, sizeof err) == -1 && errno == ENOSPC
+            && strstr (err, "disk full") && strstr (err, dir),
+        "EIO on a filesystem with no free blocks is a full disk: %s", err);
+    unlink (weight);
+    remove_dir (path2);
+
+    /* A store that fills the disk: its writes fail as disk full, and are
+     * counted; what was stored stays; freed space takes writes again. */
+    store = open_store (path, 0, node);
+    off_t filled = ballast (weight);
+    ok (filled > 0 && truncate (weight, filled - 256 * 1024) == 0,
+        "the disk is filled, then 256 KiB of it freed");
+    int stored = fill (store, &o, s, BATCH, MAX_BATCHES, ids, &code, err, sizeof err);
+    diag ("%d batches of %d fit in 256 KiB; then: %s", stored, BATCH, err);
+    ok (stored > 0 && stored < MAX_BATCHES, "some batches fit, not all");
+    ok (code == ENOSPC && strstr (err, "disk full") && strstr (err, path),
+        "the batch that does not fit fails with ENOSPC, disk full, naming the store");
+    ok (im_store_stats (store, &st) == 0 && st.full_since > 0 && st.full_refused == 1
+            && st.records == (uint64_t)stored * BATCH,
+        "the store counts a write refused since a time, and %d records", stored * BATCH);
+    check_kept (store, &o, ids, (size_t)stored * BATCH);
+    ok (unlink (weight) == 0, "the ballast is removed");
+    int again = fill (store, &o, s, BATCH, 1, ids + (size_t)stored * BATCH, &code, err,
+                      sizeof err);
+    ok (again == 1 && code == 0 && im_store_stats (store, &st) == 0 && st.full_since == 0
+            && st.full_refused == 0,
+        "with space again the batch is stored, and the disk is no longer shown full");
+    stored++;
+    im_store_destroy (&store);
+    store = open_store (path, 0, node);
+    cmp_ok (missing_of (store, &o, ids, (size_t)stored * BATCH), "==", 0,
+            "reopened, the store holds all %d records", stored * BATCH);
+    im_store_destroy (&store);
+    umount2 (dir, MNT_DETACH);
+    remove_dir (dir);
+    free (s);
+    free (ids);
 }
 
 /* The key with a version of REC at VERSION, as the sent log takes it. */
@@ -2716,6 +2843,7 @@ static const tap_test_t tests[]
         TAP_DIAG ("SPEC.md: A full disk"),
         TAP_TEST (test_store_error),
         TAP_TEST (test_size_limit),
+        TAP_TEST (test_full_filesystem),
         TAP_TEST (test_get_raw),
         TAP_DIAG ("SPEC.md: Sharing policy (the sent log; hops over several paths)"),
         TAP_TEST (test_set_cursor),

@@ -203,6 +203,27 @@ init_remove_stale (const char *parent, const char *name)
     closedir (d);
 }
 
+/* Says why making the node failed (errno CODE, DETAIL), naming FINAL where
+ * DETAIL names the temporary directory TEMP (removed by then; may be ""): a
+ * full disk in plain words. */
+static void
+init_failed (const char *final, const char *temp, int code, const char *detail)
+{
+    char shown[4 * PATH_MAX];
+    const char *at = *temp ? strstr (detail, temp) : NULL;
+    if (at)
+        snprintf (shown, sizeof shown, "%.*s%s%s", (int)(at - detail), detail, final,
+                  at + strlen (temp));
+    else
+        snprintf (shown, sizeof shown, "%s", detail);
+    if (code == ENOSPC || code == EDQUOT)
+        cli_error (
+            "init: disk full: no room for a node in %s; nothing was left behind (%s)",
+            final, shown);
+    else
+        cli_error ("init: %s", shown);
+}
+
 /* Refuses an existing node and a path too long for the sockets; makes the
  * temporary directory in TEMP. */
 static int
@@ -235,8 +256,11 @@ init_begin (im_cli_t *cli, char *final, size_t finalsz, char *temp, size_t temps
     snprintf (temp, tempsz, "%s/%s%s" INIT_TEMP_TAG "%ld-XXXXXX", exists ? final : parent,
               exists ? "" : ".", exists ? "" : name, (long)getpid ());
     if (!mkdtemp (temp)) {
-        cli_error ("init: cannot create a directory in %s: %s", exists ? final : parent,
-                   strerror (errno));
+        int code = errno;
+        char why[PATH_MAX + 128];
+        snprintf (why, sizeof why, "cannot create a directory in %s: %s",
+                  exists ? final : parent, strerror (code));
+        init_failed (final, "", code, why);
         return -1;
     }
     return 0;
@@ -279,25 +303,22 @@ init_place (const char *temp, const char *final)
     return 0;
 }
 
-/* Makes the node's keys, configuration and store in DIR; its card in CARD. */
+/* Makes the node's keys, configuration and store in DIR; its card in CARD.
+ * Returns 0, or -1 with errno and why in ERR. */
 static int
-init_build (const char *dir, const init_opts_t *o, char *card, size_t cardsz)
+init_build (const char *dir, const init_opts_t *o, char *card, size_t cardsz, char *err,
+            size_t errsz)
 {
-    char err[1024], store_path[PATH_MAX + 64];
-    im_identity_t *id = im_identity_create (dir, err, sizeof err);
-    if (!id) {
-        cli_error ("init: %s", err);
+    char store_path[PATH_MAX + 64];
+    im_identity_t *id = im_identity_create (dir, err, errsz);
+    if (!id)
         return -1;
-    }
     int rc = -1;
     im_store_t *store = NULL;
-    if (im_config_write_default (dir, o->name, o->listen, o->pub, err, sizeof err) != 0)
-        cli_error ("init: %s", err);
-    else if (im_dir_path (dir, IM_STORE_DIR, store_path, sizeof store_path) != 0
-             || !(store
-                  = im_store_new (store_path, 0, im_identity_node (id), err, sizeof err)))
-        cli_error ("init: %s", err);
-    else if (im_identity_card (id, o->name, o->listen, card, cardsz) == 0)
+    if (im_config_write_default (dir, o->name, o->listen, o->pub, err, errsz) == 0
+        && im_dir_path (dir, IM_STORE_DIR, store_path, sizeof store_path) == 0
+        && (store = im_store_new (store_path, 0, im_identity_node (id), err, errsz))
+        && im_identity_card (id, o->name, o->listen, card, cardsz) == 0)
         rc = 0;
     im_store_destroy (&store);
     im_identity_destroy (&id);
@@ -335,7 +356,14 @@ cmd_init (im_cli_t *cli, int argc, char **argv)
         }
         o.pub = o.pub_buf;
     }
-    if (init_build (temp, &o, card, sizeof card) || init_place (temp, final)) {
+    char err[2 * PATH_MAX];
+    if (init_build (temp, &o, card, sizeof card, err, sizeof err)) {
+        int code = errno;
+        nftw (temp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        init_failed (final, temp, code, err);
+        return EXIT_FAIL;
+    }
+    if (init_place (temp, final)) {
         nftw (temp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
         return EXIT_FAIL;
     }
