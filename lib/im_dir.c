@@ -91,6 +91,17 @@ im_dir_read (const char *dir, const char *file, char *err, size_t errsz)
     return text;
 }
 
+/* A failed write of PATH: a full disk (or quota) says so, the rest as the
+ * system does. */
+static int
+write_fail (int code, const char *path, char *err, size_t errsz)
+{
+    if (code == ENOSPC || code == EDQUOT)
+        return im_fail (ENOSPC, err, errsz, "disk full: no room to write %s (%s)", path,
+                        strerror (code));
+    return im_fail (code, err, errsz, "%s: %s", path, strerror (code));
+}
+
 int
 im_dir_replace (const char *dir, const char *file, const char *text, char *err,
                 size_t errsz)
@@ -101,7 +112,7 @@ im_dir_replace (const char *dir, const char *file, const char *text, char *err,
     snprintf (tmp, sizeof tmp, "%s.new.%ld", path, (long)getpid ());
     int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
     if (fd < 0)
-        return im_fail (errno, err, errsz, "%s: %s", tmp, strerror (errno));
+        return write_fail (errno, tmp, err, errsz);
     /* The new file keeps the old one's owner (a root admin editing the
      * configuration of a node that runs as its own user). */
     struct stat st;
@@ -119,7 +130,7 @@ im_dir_replace (const char *dir, const char *file, const char *text, char *err,
     if (!ok || rename (tmp, path) != 0) {
         saved = ok ? errno : saved;
         unlink (tmp);
-        return im_fail (saved, err, errsz, "%s: %s", path, strerror (saved));
+        return write_fail (saved, path, err, errsz);
     }
     int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {

@@ -181,6 +181,11 @@ b_real_disk () {
     im tiny status | grep -q "store: disk full since [0-9T:Z-]* ([1-9][0-9]* writes refused)"
     ok $? "status says: $(im tiny status | grep 'disk full')"
     grep -q "disk full: no space left for $T/tiny/store" "$T/tiny.log"; ok $? "the log says so"
+    new_node other >/dev/null 2>&1 && fill_disk "$T/tiny/ballast2"
+    im tiny peer add "$(im other id)" >/dev/null 2>"$T/peer.err"; rc=$?
+    [ "$rc" -ne 0 ] && grep -q "^intelmesh: peer add: disk full: no room to write $T/tiny/intelmesh.conf" "$T/peer.err"
+    ok $? "a trust-list change on the full disk says disk full with the file (exit $rc): $(cat "$T/peer.err")"
+    rm -f "$T/tiny/ballast2"
 
     sort "$T/early.ids" "$T/tiny.ids" >"$T/acked.ids"
     ids tiny >"$T/held.ids"
