@@ -4,7 +4,8 @@
 # names refused at publish and import unless forced (each override logged),
 # documentation values published with a warning, prefixes broader than /8 or
 # /16 refused from anyone and never matched, defanged values refused with the
-# refanged spelling, URLs with a real host only.
+# refanged spelling, URLs with a real host only, a URL's host without its
+# trailing dot.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 need_fake_peer
 
@@ -97,6 +98,19 @@ b_defanged () {
     ok $? "foo://bar is refused: no valid host"
     im g publish url 'http://999.1.2.3/' >/dev/null 2>&1
     ok $(($? == 1 ? 0 : 1)) "http://999.1.2.3/ is refused"
+}
+
+block fqdn 'a URL whose host ends in a dot is the same indicator' setup
+b_fqdn () {
+    im g publish url 'http://Evil.Fqdn-Test.NET./x.?a.=b.' >"$T/out" 2>"$T/err"
+    rc=$?; id=$(cat "$T/out")
+    [ $rc -eq 0 ] && im g lookup 'http://evil.fqdn-test.net./x.?a.=b.' | grep -qF 'http://evil.fqdn-test.net/x.?a.=b.'
+    ok $? "publish url http://Evil.Fqdn-Test.NET./x.?a.=b. stores http://evil.fqdn-test.net/x.?a.=b."
+    im g lookup 'http://evil.fqdn-test.net/x.?a.=b.' | grep -qF "$id"
+    ok $? "lookup finds it by either spelling"
+    im g publish url 'http://evil.fqdn-test.net/x.?a.=b.' 2>&1 | grep -q "nothing changed" \
+        && [ "$(im g list --type url 2>/dev/null | grep -c fqdn-test)" -eq 1 ]
+    ok $? "publishing the other spelling changes nothing: one indicator"
 }
 
 block peers 'from peers: too broad refused and counted, others stored; lookups' setup
