@@ -66,7 +66,7 @@ json_t *
 node_guard (node_t *self, const im_record_t *rec, int force, unsigned *logged,
             char *warning, size_t warnsz)
 {
-    char text[512], list[256];
+    char text[512], list[256], form[96];
     im_guard_hit_t hit;
     warning[0] = '\0';
     if (force && self->warnings
@@ -77,23 +77,25 @@ node_guard (node_t *self, const im_record_t *rec, int force, unsigned *logged,
     }
     if (im_guard_check (rec->type, rec->value, &hit) != 1)
         return NULL;
+    im_guard_form (&hit, form, sizeof form); /* "" or " (the 6to4 address of ...)" */
     if (hit.documentation) {
         snprintf (warning, warnsz,
-                  "'%.200s' is on the built-in list '%s' (%s, entry %s): it matches "
+                  "'%.200s'%s is on the built-in list '%s' (%s, entry %s): it matches "
                   "nothing real",
-                  rec->value, hit.list, hit.rfc, hit.entry);
+                  rec->value, form, hit.list, hit.rfc, hit.entry);
         return NULL;
     }
     if (force) {
-        snprintf (text, sizeof text, "the built-in list '%s' (%s)", hit.list, hit.rfc);
+        snprintf (text, sizeof text, "the built-in list '%s' (%s)%s", hit.list, hit.rfc,
+                  form);
         log_override (rec, text, logged);
         return NULL;
     }
     char reason[300];
     snprintf (text, sizeof text,
-              "value: '%.200s' is on the built-in list '%s' (%s, entry %s): --force "
+              "value: '%.200s'%s is on the built-in list '%s' (%s, entry %s): --force "
               "publishes it anyway",
-              rec->value, hit.list, hit.rfc, hit.entry);
+              rec->value, form, hit.list, hit.rfc, hit.entry);
     snprintf (reason, sizeof reason, "on built-in list '%s (%s)'", hit.list, hit.rfc);
     return guard_refusal (self, text, reason);
 }

@@ -5,7 +5,8 @@
 # documentation values published with a warning, prefixes broader than /8 or
 # /16 refused from anyone and never matched, defanged values refused with the
 # refanged spelling, URLs with a real host only, a URL's host without its
-# trailing dot.
+# trailing dot; IPv6 values (and URL hosts) by the IPv4 address they embed
+# (IPv4-compatible, IPv4-mapped, NAT64, 6to4).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 need_fake_peer
 
@@ -98,6 +99,30 @@ b_defanged () {
     ok $? "foo://bar is refused: no valid host"
     im g publish url 'http://999.1.2.3/' >/dev/null 2>&1
     ok $(($? == 1 ? 0 : 1)) "http://999.1.2.3/ is refused"
+}
+
+block embedded 'IPv6 values are checked by the IPv4 address they embed' setup
+b_embedded () {
+    refused ipv6 2002:0a00:0001::1 "refused: value: '2002:a00:1::1' (the 6to4 address of 10.0.0.1, RFC 3056) is on the built-in list 'private-use' (RFC 1918, entry 10.0.0.0/8): --force publishes it anyway"
+    ok $? "publish ipv6 2002:0a00:0001::1 is refused: the 6to4 address of 10.0.0.1, private-use (RFC 1918)"
+    refused ipv6 64:ff9b::192.168.1.1 "'64:ff9b::c0a8:101' (the NAT64 address of 192.168.1.1, RFC 6052) is on the built-in list 'private-use'"
+    ok $? "publish ipv6 64:ff9b::192.168.1.1 is refused: the NAT64 address of 192.168.1.1"
+    refused ipv6 ::10.1.2.3 "(the IPv4-compatible address of 10.1.2.3, RFC 4291) is on the built-in list 'private-use'"
+    ok $? "publish ipv6 ::10.1.2.3 is refused: the IPv4-compatible address of 10.1.2.3"
+    refused ipv6 ::ffff:127.0.0.1 "(the IPv4-mapped address of 127.0.0.1, RFC 4291) is on the built-in list 'loopback' (RFC 1122"
+    ok $? "publish ipv6 ::ffff:127.0.0.1 is refused: the IPv4-mapped address of 127.0.0.1, loopback"
+    refused url 'http://[2002:c0a8:101::1]/x' "(the 6to4 address of 192.168.1.1, RFC 3056) is on the built-in list 'private-use'"
+    ok $? "publish url http://[2002:c0a8:101::1]/x is refused by its host"
+    im g publish ipv6 2002:0808:0808::1 >/dev/null 2>"$T/err" && [ ! -s "$T/err" ] \
+        && im g publish ipv6 64:ff9b::8.8.8.8 >/dev/null 2>>"$T/err" && [ ! -s "$T/err" ] \
+        && has g 2002:808:808::1 && has g 64:ff9b::808:808
+    ok $? "2002:0808:0808::1 and 64:ff9b::8.8.8.8 (of 8.8.8.8) are published without a word"
+    im g check 2002:a00::/24 >"$T/out" 2>&1
+    [ $? -eq 1 ] && grep -qxF "2002:a00::/24 (the 6to4 prefix of 10.0.0.0/8, RFC 3056) is on the built-in list 'private-use' (RFC 1918, entry 10.0.0.0/8): publishing it needs --force" "$T/out"
+    ok $? "check 2002:a00::/24 names the 6to4 prefix of 10.0.0.0/8"
+    im g publish --force ipv6 2002:a00:1::1 >/dev/null 2>&1 && has g 2002:a00:1::1 \
+        && wait_for 50 grep -qF "publish: forced past the built-in list 'private-use' (RFC 1918) (the 6to4 address of 10.0.0.1, RFC 3056): ipv6 '2002:a00:1::1'" "$T/g.log"
+    ok $? "publish --force stores it, and the node logs the override naming both"
 }
 
 block fqdn 'a URL whose host ends in a dot is the same indicator' setup
