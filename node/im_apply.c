@@ -46,8 +46,10 @@ known (im_mesh_t *self, const im_msg_entry_t *e, const im_record_head_t *head, i
 }
 
 /* A prefix broader than the guards allow (im_guard.h), from anyone: refused
- * whatever its origin (its tombstone is taken: it may undo one stored before
- * the limit existed). */
+ * whatever its origin, even one its origin forced past the limit (its
+ * tombstone is taken: it may undo one stored before the limit existed).
+ * Counted and logged with the inbound refusals, and not fetched from that
+ * peer again (peer_refused_add). */
 static int
 too_broad (const im_record_t *rec, char *why, size_t whysz)
 {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_node_guard.c -- the built-in guards at PUBLISH (im_guard.h): a prefix
- * broader than the limit is refused, a special-purpose value unless forced,
- * a documentation value is published with a warning; every forced override
- * of a guard or a warninglist is logged. */
+ * broader than the limit and a special-purpose value are refused unless
+ * forced, a documentation value is published with a warning; every forced
+ * override of a guard or a warninglist is logged. */
 #include "config.h"
 
 #include <stdio.h>
@@ -23,23 +23,6 @@ guard_refusal (node_t *self, const char *why, const char *reason)
     return json_pack ("{s:s, s:s}", "error", why, "reason", reason);
 }
 
-json_t *
-node_guard_breadth (node_t *self, const im_record_t *rec)
-{
-    int plen, min;
-    if (!im_guard_too_broad (rec->type, rec->value, &plen, &min))
-        return NULL;
-    char why[512], reason[64];
-    snprintf (
-        why, sizeof why,
-        "value: '%.200s' is broader than /%d, the widest %s prefix intelmesh accepts "
-        "(it would match every address in it; --force does not apply, peers "
-        "refuse it too)",
-        rec->value, min, im_type_name (rec->type));
-    snprintf (reason, sizeof reason, "broader than /%d", min);
-    return guard_refusal (self, why, reason);
-}
-
 /* Logs a forced override of GUARD for REC; the first GUARD_LOG_MAX of a
  * request (*LOGGED counts them) one by one. */
 static void
@@ -54,6 +37,33 @@ log_override (const im_record_t *rec, const char *guard, unsigned *logged)
                      "not logged one by one");
 }
 
+json_t *
+node_guard_breadth (node_t *self, const im_record_t *rec, int force, unsigned *logged,
+                    char *warning, size_t warnsz)
+{
+    int plen, min;
+    if (!im_guard_too_broad (rec->type, rec->value, &plen, &min))
+        return NULL;
+    char why[512], reason[64];
+    if (force) {
+        snprintf (why, sizeof why, "the breadth limit (broader than /%d)", min);
+        log_override (rec, why, logged);
+        snprintf (warning, warnsz,
+                  "'%.200s' is broader than /%d: partners' nodes refuse %s prefixes "
+                  "broader than /%d whatever their origin, so it stays on this node (and "
+                  "a look-up finds it by its own value only)",
+                  rec->value, min, im_type_name (rec->type), min);
+        return NULL;
+    }
+    snprintf (why, sizeof why,
+              "value: '%.200s' is broader than /%d, the widest %s prefix intelmesh "
+              "accepts (it would match every address in it): --force keeps it on this "
+              "node only (partners' nodes refuse it)",
+              rec->value, min, im_type_name (rec->type));
+    snprintf (reason, sizeof reason, "broader than /%d", min);
+    return guard_refusal (self, why, reason);
+}
+
 static int
 first_list (const char *list, const char *entry, void *arg)
 {
@@ -66,9 +76,8 @@ json_t *
 node_guard (node_t *self, const im_record_t *rec, int force, unsigned *logged,
             char *warning, size_t warnsz)
 {
-    char text[512], list[256];
+    char text[512], list[256], form[96];
     im_guard_hit_t hit;
-    warning[0] = '\0';
     if (force && self->warnings
         && im_warninglists_match (self->warnings, rec->type, rec->value, first_list, list)
                > 0) {
@@ -77,23 +86,27 @@ node_guard (node_t *self, const im_record_t *rec, int force, unsigned *logged,
     }
     if (im_guard_check (rec->type, rec->value, &hit) != 1)
         return NULL;
+    im_guard_form (&hit, form, sizeof form); /* "" or " (the 6to4 address of ...)" */
     if (hit.documentation) {
-        snprintf (warning, warnsz,
-                  "'%.200s' is on the built-in list '%s' (%s, entry %s): it matches "
-                  "nothing real",
-                  rec->value, hit.list, hit.rfc, hit.entry);
+        if (!warning[0]) /* a forced breadth says more */
+            snprintf (
+                warning, warnsz,
+                "'%.200s'%s is on the built-in list '%s' (%s, entry %s): it matches "
+                "nothing real",
+                rec->value, form, hit.list, hit.rfc, hit.entry);
         return NULL;
     }
     if (force) {
-        snprintf (text, sizeof text, "the built-in list '%s' (%s)", hit.list, hit.rfc);
+        snprintf (text, sizeof text, "the built-in list '%s' (%s)%s", hit.list, hit.rfc,
+                  form);
         log_override (rec, text, logged);
         return NULL;
     }
     char reason[300];
     snprintf (text, sizeof text,
-              "value: '%.200s' is on the built-in list '%s' (%s, entry %s): --force "
+              "value: '%.200s'%s is on the built-in list '%s' (%s, entry %s): --force "
               "publishes it anyway",
-              rec->value, hit.list, hit.rfc, hit.entry);
+              rec->value, form, hit.list, hit.rfc, hit.entry);
     snprintf (reason, sizeof reason, "on built-in list '%s (%s)'", hit.list, hit.rfc);
     return guard_refusal (self, text, reason);
 }

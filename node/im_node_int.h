@@ -67,12 +67,14 @@ uint64_t node_live_total (const im_store_stats_t *st); /* live indicators */
 handler_fn node_handle_publish, node_handle_revoke; /* im_node_publish.c */
 
 /* The built-in guards at PUBLISH (im_node_guard.c). node_guard_breadth: the
- * refusal (counted) of a prefix broader than the limit, or NULL. node_guard:
- * the refusal (counted) of a value on a built-in list unless FORCE, or NULL
- * with WARNING set for a documentation value ("" otherwise); a forced
- * override of a built-in list or a warninglist is logged (*LOGGED counts
- * them in the request). */
-json_t *node_guard_breadth (node_t *self, const im_record_t *rec);
+ * refusal (counted) of a prefix broader than the limit unless FORCE, or NULL
+ * (with WARNING set when forced: peers refuse it). node_guard: the refusal
+ * (counted) of a value on a built-in list unless FORCE, or NULL with WARNING
+ * set for a documentation value when it is still "". A forced override of
+ * the breadth limit, a built-in list or a warninglist is logged (*LOGGED
+ * counts them in the request). */
+json_t *node_guard_breadth (node_t *self, const im_record_t *rec, int force,
+                            unsigned *logged, char *warning, size_t warnsz);
 json_t *node_guard (node_t *self, const im_record_t *rec, int force, unsigned *logged,
                     char *warning, size_t warnsz);
 handler_fn node_handle_lookup, node_handle_list,

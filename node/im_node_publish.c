@@ -368,7 +368,9 @@ publish_warned (node_t *self, publish_t *p)
 static int
 publish_guarded (node_t *self, publish_t *p, int force)
 {
-    json_t *refusal = node_guard_breadth (self, p->rec);
+    p->warning[0] = '\0';
+    json_t *refusal = node_guard_breadth (self, p->rec, force, &p->overrides, p->warning,
+                                          sizeof p->warning);
     if (!refusal && !force && self->warnings && publish_warned (self, p))
         return 1;
     if (!refusal)

@@ -586,8 +586,10 @@ node_handle_check (node_t *self, json_t *body, char *err, size_t errsz)
     im_guard_hit_t hit;
     if (reply && im_guard_check (type, norm, &hit) == 1)
         json_object_set_new (reply, "builtin",
-                             json_pack ("{s:s, s:s, s:s, s:b}", "list", hit.list, "rfc",
-                                        hit.rfc, "entry", hit.entry, "documentation",
-                                        hit.documentation));
+                             json_pack ("{s:s, s:s, s:s, s:b, s:s?, s:s?, s:s?}", "list",
+                                        hit.list, "rfc", hit.rfc, "entry", hit.entry,
+                                        "documentation", hit.documentation, "form",
+                                        hit.form, "form_rfc", hit.form_rfc, "ipv4",
+                                        hit.form ? hit.ipv4 : NULL));
     return reply;
 }

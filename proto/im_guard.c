@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef struct {
@@ -18,25 +19,24 @@ typedef struct {
     im_guard_hit_t hit;
 } range_t;
 
+#define HIT(l, r, e, d)                                                                  \
+    {                                                                                    \
+        .list = l, .rfc = r, .entry = e, .documentation = d                              \
+    }
 #define R4(a, b, c, d, len, text, name, rfc, doc)                                        \
     {                                                                                    \
-        4, { a, b, c, d }, len,                                                          \
-        {                                                                                \
-            name, rfc, text, doc                                                         \
-        }                                                                                \
+        4, { a, b, c, d }, len, HIT (name, rfc, text, doc)                               \
     }
 #define R6(b0, b1, b2, b3, b4, b5, len, text, name, rfc, doc)                            \
     {                                                                                    \
-        6, { b0, b1, b2, b3, b4, b5 }, len,                                              \
-        {                                                                                \
-            name, rfc, text, doc                                                         \
-        }                                                                                \
+        6, { b0, b1, b2, b3, b4, b5 }, len, HIT (name, rfc, text, doc)                   \
     }
 
 /* The IANA IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890) and
  * the address architecture (RFC 4291), less the ranges that hold reachable
- * hosts (6to4, Teredo, the NAT64 well-known prefix, AS112). Where ranges
- * nest, the narrowest that holds a value names it. */
+ * hosts (6to4, Teredo, the NAT64 well-known prefix, AS112: see forms below
+ * for the IPv4 addresses some of them embed). Where ranges nest, the
+ * narrowest that holds a value names it. */
 static const range_t ranges[] = {
     R4 (0, 0, 0, 0, 8, "0.0.0.0/8", "this network", "RFC 1122", 0),
     R4 (10, 0, 0, 0, 8, "10.0.0.0/8", "private-use", "RFC 1918", 0),
@@ -54,11 +54,11 @@ static const range_t ranges[] = {
     R4 (255, 255, 255, 255, 32, "255.255.255.255", "limited broadcast", "RFC 919", 0),
     R4 (240, 0, 0, 0, 4, "240.0.0.0/4", "reserved", "RFC 1112", 0),
     R6 (0, 0, 0, 0, 0, 0, 128, "::", "unspecified", "RFC 4291", 0),
-    { 6, { [15] = 1 }, 128, { "loopback", "RFC 4291", "::1", 0 } },
+    { 6, { [15] = 1 }, 128, HIT ("loopback", "RFC 4291", "::1", 0) },
     { 6,
       { [10] = 0xff, [11] = 0xff },
       96,
-      { "IPv4-mapped", "RFC 4291", "::ffff:0.0.0.0/96", 0 } },
+      HIT ("IPv4-mapped", "RFC 4291", "::ffff:0.0.0.0/96", 0) },
     R6 (0, 0x64, 0xff, 0x9b, 0, 1, 48, "64:ff9b:1::/48", "local-use translation",
         "RFC 8215", 0),
     R6 (1, 0, 0, 0, 0, 0, 64, "100::/64", "discard-only", "RFC 6666", 0),
@@ -75,21 +75,21 @@ static const range_t ranges[] = {
  * 6762 (appendix G) found in private use. A name matches itself and every
  * name under it. .onion (RFC 7686) is not here: onion services are real. */
 static const im_guard_hit_t names[] = {
-    { "special-use name", "RFC 6761", "localhost", 0 },
-    { "special-use name", "RFC 6761", "invalid", 0 },
-    { "special-use name", "RFC 6761", "test", 0 },
-    { "multicast DNS", "RFC 6762", "local", 0 },
-    { "home network", "RFC 8375", "home.arpa", 0 },
-    { "private-use name", "RFC 6762", "internal", 0 },
-    { "private-use name", "RFC 6762", "intranet", 0 },
-    { "private-use name", "RFC 6762", "private", 0 },
-    { "private-use name", "RFC 6762", "corp", 0 },
-    { "private-use name", "RFC 6762", "home", 0 },
-    { "private-use name", "RFC 6762", "lan", 0 },
-    { "documentation", "RFC 6761", "example", 1 },
-    { "documentation", "RFC 2606", "example.com", 1 },
-    { "documentation", "RFC 2606", "example.net", 1 },
-    { "documentation", "RFC 2606", "example.org", 1 },
+    HIT ("special-use name", "RFC 6761", "localhost", 0),
+    HIT ("special-use name", "RFC 6761", "invalid", 0),
+    HIT ("special-use name", "RFC 6761", "test", 0),
+    HIT ("multicast DNS", "RFC 6762", "local", 0),
+    HIT ("home network", "RFC 8375", "home.arpa", 0),
+    HIT ("private-use name", "RFC 6762", "internal", 0),
+    HIT ("private-use name", "RFC 6762", "intranet", 0),
+    HIT ("private-use name", "RFC 6762", "private", 0),
+    HIT ("private-use name", "RFC 6762", "corp", 0),
+    HIT ("private-use name", "RFC 6762", "home", 0),
+    HIT ("private-use name", "RFC 6762", "lan", 0),
+    HIT ("documentation", "RFC 6761", "example", 1),
+    HIT ("documentation", "RFC 2606", "example.com", 1),
+    HIT ("documentation", "RFC 2606", "example.net", 1),
+    HIT ("documentation", "RFC 2606", "example.org", 1),
 };
 
 #define COUNT(a) (sizeof (a) / sizeof (a)[0])
@@ -130,7 +130,7 @@ same_bits (const unsigned char *a, const unsigned char *b, int bits)
 
 /* The first range of FAMILY that ADDR/PLEN overlaps: not documentation when
  * one is. */
-static const im_guard_hit_t *
+static const range_t *
 check_range (int family, const unsigned char addr[16], int plen)
 {
     const range_t *best = NULL, *doc = NULL;
@@ -145,7 +145,89 @@ check_range (int family, const unsigned char addr[16], int plen)
                  || (r->plen <= plen && (best->plen > plen || r->plen > best->plen)))
             best = r; /* the narrowest range that holds the value, else the first */
     }
-    return best ? &best->hit : doc ? &doc->hit : NULL;
+    return best ? best : doc;
+}
+
+/* The IPv6 forms that embed an IPv4 address: their prefix, and the byte
+ * where the IPv4 address starts. */
+static const struct {
+    unsigned char bytes[12];
+    unsigned char plen, at;
+    const char *name, *rfc;
+} forms[] = {
+    { { 0 }, 96, 12, "IPv4-compatible", "RFC 4291" },
+    { { [10] = 0xff, [11] = 0xff }, 96, 12, "IPv4-mapped", "RFC 4291" },
+    { { 0, 0x64, 0xff, 0x9b }, 96, 12, "NAT64", "RFC 6052" },
+    { { 0x20, 0x02 }, 16, 2, "6to4", "RFC 3056" },
+};
+
+/* The range that holds the IPv4 address embedded in ADDR/PLEN (an IPv6
+ * address or prefix), or NULL; with the form in *HIT. FORM_PLEN: the form's
+ * prefix length. */
+static const range_t *
+check_embedded (const unsigned char addr[16], int plen, im_guard_hit_t *hit,
+                int *form_plen)
+{
+    for (size_t i = 0; i < COUNT (forms); i++) {
+        int len = plen - forms[i].plen;
+        if (len < IM_GUARD_PLEN4_MIN || !same_bits (addr, forms[i].bytes, forms[i].plen))
+            continue;
+        unsigned char v4[16] = { 0 };
+        char text[INET_ADDRSTRLEN];
+        len = len > 32 ? 32 : len;
+        memcpy (v4, addr + forms[i].at, 4);
+        const range_t *r = check_range (4, v4, len);
+        if (!r || !inet_ntop (AF_INET, v4, text, sizeof text))
+            return NULL;
+        hit->form = forms[i].name;
+        hit->form_rfc = forms[i].rfc;
+        snprintf (hit->ipv4, sizeof hit->ipv4, len == 32 ? "%s" : "%s/%d", text, len);
+        *form_plen = forms[i].plen;
+        return r;
+    }
+    return NULL;
+}
+
+/* Fills *HIT for the IPv4 or IPv6 (FAMILY) ADDR/PLEN: by the range it
+ * overlaps, or the range that holds the IPv4 address it embeds. Returns 1
+ * when a range does, else 0. */
+static int
+check_addr (int family, const unsigned char addr[16], int plen, im_guard_hit_t *hit)
+{
+    im_guard_hit_t in = { 0 };
+    int form_plen = 0;
+    const range_t *r = check_range (family, addr, plen);
+    const range_t *e = family == 6 ? check_embedded (addr, plen, &in, &form_plen) : NULL;
+    /* The embedded address names it, unless a range narrower than the form
+     * holds it (::1 is loopback, not 0.0.0.1), or the embedded address is
+     * only documentation (::ffff:192.0.2.1 is IPv4-mapped). */
+    if (e && r && !r->hit.documentation && (r->plen > form_plen || e->hit.documentation))
+        e = NULL;
+    if (!e && !r)
+        return 0;
+    if (e) {
+        in.list = e->hit.list;
+        in.rfc = e->hit.rfc;
+        in.entry = e->hit.entry;
+        in.documentation = e->hit.documentation;
+        *hit = in;
+    }
+    else
+        *hit = r->hit;
+    return 1;
+}
+
+const char *
+im_guard_form (const im_guard_hit_t *hit, char *buf, size_t bufsz)
+{
+    if (bufsz == 0)
+        return buf;
+    buf[0] = '\0';
+    if (hit && hit->form)
+        snprintf (buf, bufsz, " (the %s %s of %s, %s)", hit->form,
+                  strchr (hit->ipv4, '/') ? "prefix" : "address", hit->ipv4,
+                  hit->form_rfc);
+    return buf;
 }
 
 /* The first name that NAME (lower case, trailing dots aside) is or is under. */
@@ -170,15 +252,18 @@ check_name (const char *name)
 }
 
 /* A host: an IPv4 or IPv6 address, or a domain name. */
-static const im_guard_hit_t *
-check_host (const char *host)
+static int
+check_host (const char *host, im_guard_hit_t *hit)
 {
     unsigned char addr[16] = { 0 };
     if (inet_pton (AF_INET, host, addr) == 1)
-        return check_range (4, addr, 32);
+        return check_addr (4, addr, 32, hit);
     if (inet_pton (AF_INET6, host, addr) == 1)
-        return check_range (6, addr, 128);
-    return check_name (host);
+        return check_addr (6, addr, 128, hit);
+    const im_guard_hit_t *h = check_name (host);
+    if (h)
+        *hit = *h;
+    return h != NULL;
 }
 
 int
@@ -188,19 +273,15 @@ im_guard_check (int type, const char *value, im_guard_hit_t *hit)
         errno = EINVAL;
         return -1;
     }
-    const im_guard_hit_t *h = NULL;
     unsigned char addr[16];
     char host[IM_VALUE_MAX + 1];
     int plen;
     if ((type == IM_TYPE_IPV4 || type == IM_TYPE_IPV6)
         && im_ioc_prefix (type, value, addr, &plen) == 0)
-        h = check_range (type == IM_TYPE_IPV4 ? 4 : 6, addr, plen);
-    else if (type == IM_TYPE_DOMAIN)
-        h = check_name (value);
-    else if (im_type_host (type, value, host, sizeof host) == 0)
-        h = check_host (host);
-    if (!h)
-        return 0;
-    *hit = *h;
-    return 1;
+        return check_addr (type == IM_TYPE_IPV4 ? 4 : 6, addr, plen, hit);
+    if (type == IM_TYPE_DOMAIN)
+        return check_host (value, hit);
+    if (im_type_host (type, value, host, sizeof host) == 0)
+        return check_host (host, hit);
+    return 0;
 }

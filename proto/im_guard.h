@@ -20,6 +20,12 @@ typedef struct {
     int documentation; /* 1 for documentation ranges and names (RFC 5737, 3849,
                         * 2606, 6761 .example): they match nothing real, so
                         * publishing them only warns */
+    /* For an IPv6 value whose embedded IPv4 address the list holds (see
+     * im_guard_check), the IPv6 form and the IPv4 address or prefix; NULL
+     * and "" otherwise. */
+    const char *form;     /* "6to4", "NAT64", "IPv4-mapped", "IPv4-compatible" */
+    const char *form_rfc; /* "RFC 3056" */
+    char ipv4[20];        /* "10.0.0.1", "10.0.0.0/8" */
 } im_guard_hit_t;
 
 /* Returns 1 when VALUE (canonical, of TYPE: see im_ioc_normalise) is an IPv4
@@ -31,10 +37,18 @@ int im_guard_too_broad (int type, const char *value, int *plen, int *min);
 /* Checks VALUE (canonical, of TYPE) against the built-in lists: ipv4 and
  * ipv6 values that overlap a listed range (lie inside it or contain it),
  * domains that are a listed name or under it, and the host of url and email
- * values likewise. Returns 1 with *HIT set when a list holds it (a list that
- * is not documentation before one that is), 0 when none does, -1 with errno
- * EINVAL for a NULL argument. */
+ * values likewise. An ipv6 value in a form that embeds an IPv4 address
+ * (IPv4-compatible ::/96 and IPv4-mapped ::ffff:0:0/96, RFC 4291; NAT64
+ * 64:ff9b::/96, RFC 6052; 6to4 2002::/16, RFC 3056), with at least /8 of the
+ * IPv4 address in its prefix, is checked by that IPv4 address or prefix as
+ * well (HIT's form and ipv4 name it). Returns 1 with *HIT set when a list
+ * holds it (a list that is not documentation before one that is), 0 when
+ * none does, -1 with errno EINVAL for a NULL argument. */
 int im_guard_check (int type, const char *value, im_guard_hit_t *hit);
+
+/* Writes " (the FORM address of IPV4, RFC N)" ("prefix" for a prefix) into
+ * BUF when HIT names an embedded IPv4 address, else "". Returns BUF. */
+const char *im_guard_form (const im_guard_hit_t *hit, char *buf, size_t bufsz);
 
 /* Calls FN for each entry of the built-in lists, in order; for the tests and
  * the manual page. FAMILY is 4 or 6 for ranges (with BYTES, the network in

@@ -490,13 +490,17 @@ im_ioc_norm_url (const im_type_info_t *t IM_UNUSED, const char *v, size_t n, cha
                                   im_types_quote (v, q));
     }
 
-    memcpy (canon, v, n);
-    canon[n] = '\0';
+    /* A fully qualified host ("evil.example.") is the same host: its
+     * trailing dot goes, as a domain's does (url_host_check allows one). */
+    size_t dot = v[hstart] != '[' && v[hend - 1] == '.';
+    memcpy (canon, v, hend - dot);
+    memcpy (canon + hend - dot, v + hend, n - hend);
+    canon[n - dot] = '\0';
     for (i = 0; i < slen; i++)
         canon[i] = (char)to_lower ((unsigned char)canon[i]);
-    for (i = hstart; i < hend; i++)
+    for (i = hstart; i < hend - dot; i++)
         canon[i] = (char)to_lower ((unsigned char)canon[i]);
-    *clen = n;
+    *clen = n - dot;
     return 0;
 }
 

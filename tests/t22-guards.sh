@@ -3,8 +3,11 @@
 # t22-guards.sh -- the built-in guards (issue 12): special-purpose ranges and
 # names refused at publish and import unless forced (each override logged),
 # documentation values published with a warning, prefixes broader than /8 or
-# /16 refused from anyone and never matched, defanged values refused with the
-# refanged spelling, URLs with a real host only.
+# /16 refused unless forced (then kept on this node: refused from anyone,
+# once a peer, and never matched), defanged values refused with the
+# refanged spelling, URLs with a real host only, a URL's host without its
+# trailing dot; IPv6 values (and URL hosts) by the IPv4 address they embed
+# (IPv4-compatible, IPv4-mapped, NAT64, 6to4).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 need_fake_peer
 
@@ -43,16 +46,65 @@ b_publish () {
     done
 }
 
-block breadth 'prefixes broader than /8 and /16 are refused, even forced' setup
+block breadth 'prefixes broader than /8 and /16 are refused unless forced; forced, they are logged and warned about' setup
 b_breadth () {
-    refused ipv4 0.0.0.0/0 "'0.0.0.0/0' is broader than /8"
-    ok $? "publish ipv4 0.0.0.0/0 is refused"
-    refused ipv6 ::/0 "'::/0' is broader than /16" --force
-    ok $? "publish --force ipv6 ::/0 is refused: --force does not apply"
-    refused ipv4 8.0.0.0/7 "broader than /8" --force
-    ok $? "publish --force ipv4 8.0.0.0/7 is refused"
+    refused ipv4 0.0.0.0/0 "'0.0.0.0/0' is broader than /8, the widest ipv4 prefix intelmesh accepts (it would match every address in it): --force keeps it on this node only (partners' nodes refuse it)"
+    ok $? "publish ipv4 0.0.0.0/0 is refused, saying what --force does"
+    refused ipv4 16.0.0.0/4 "'16.0.0.0/4' is broader than /8"
+    ok $? "publish ipv4 16.0.0.0/4 is refused"
+    im g publish --force ipv6 ::/0 >"$T/out" 2>"$T/err"
+    [ $? -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 1 ] && has g ::/0 \
+        && grep -qxF "intelmesh: publish: warning: '::/0' is broader than /16: partners' nodes refuse ipv6 prefixes broader than /16 whatever their origin, so it stays on this node (and a look-up finds it by its own value only)" "$T/err"
+    ok $? "publish --force ipv6 ::/0 is stored, warning that partners refuse it ($(cat "$T/err"))"
+    wait_for 50 grep -qF "publish: forced past the breadth limit (broader than /16): ipv6 '::/0'" "$T/g.log"
+    ok $? "the node logs the override"
+    im g publish --force ipv4 8.0.0.0/7 >/dev/null 2>"$T/err" && has g 8.0.0.0/7 \
+        && grep -qF "warning: '8.0.0.0/7' is broader than /8: partners' nodes refuse ipv4 prefixes broader than /8" "$T/err"
+    ok $? "publish --force ipv4 8.0.0.0/7 is stored, with the warning"
+    im g lookup 8.8.8.8 >/dev/null 2>&1
+    ok $(($? == 1 ? 0 : 1)) "lookup 8.8.8.8 does not match the forced 8.0.0.0/7"
     im g publish ipv4 11.0.0.0/8 >/dev/null 2>&1 && has g 11.0.0.0/8
     ok $? "11.0.0.0/8 (exactly /8, public) is published"
+    printf 'type,value\nipv4,32.0.0.0/4\n' >"$T/broad.csv"
+    im g import "$T/broad.csv" >"$T/imp" 2>&1
+    [ $? -eq 1 ] && grep -q "^refused   1: 1 broader than /8$" "$T/imp" && lacks g 32.0.0.0/4
+    ok $? "import refuses 32.0.0.0/4, counted as broader than /8"
+    im g import --force "$T/broad.csv" >"$T/imp" 2>"$T/err" && has g 32.0.0.0/4 \
+        && grep -qxF "intelmesh: import: warning: $T/broad.csv:2: '32.0.0.0/4' is broader than /8: partners' nodes refuse ipv4 prefixes broader than /8 whatever their origin, so it stays on this node (and a look-up finds it by its own value only)" "$T/err"
+    ok $? "import --force stores it, with the warning on standard error ($(cat "$T/err"))"
+    wait_for 50 grep -qF "publish: forced past the breadth limit (broader than /8): ipv4 '32.0.0.0/4'" "$T/g.log"
+    ok $? "and the node logs that override"
+}
+
+# peer_num NODE PEER KEY: the number "KEY":N in PEER's object of NODE's peer
+# list --json.
+peer_num () {
+    im "$1" peer list --json | sed 's/},{/}\n{/g' | grep "\"name\":\"$2\"" \
+        | grep -o "\"$3\":[0-9]*" | head -1 | cut -d: -f2
+}
+walks_past () { [ "$(peer_num "$1" "$2" anti_entropy_walks)" -ge "$3" ] 2>/dev/null; }
+
+block relay "a forced broad prefix is refused once by a partner's node, counted and logged, and not fetched again"
+b_relay () {
+    for n in p q; do
+        new_node $n && sed -i 's/^node$/node\n    anti-entropy = "1s"/' "$T/$n/intelmesh.conf"
+    done
+    im p peer add "$(im q id)" >/dev/null && im q peer add "$(im p id)" >/dev/null \
+        && start_node p && start_node q
+    ok $? "nodes p and q, peers, walking each other's log every second"
+    im p publish --force ipv4 48.0.0.0/4 >/dev/null 2>&1 && im p publish ipv4 11.22.33.44 >/dev/null 2>&1 \
+        && wait_for 300 has q 11.22.33.44
+    ok $? "p publishes --force 48.0.0.0/4, then 11.22.33.44, which reaches q"
+    lacks q 48.0.0.0/4 && [ "$(peer_num q p 'inbound policy')" = 1 ]
+    ok $? "q refuses 48.0.0.0/4, counted once as inbound policy ($(peer_num q p 'inbound policy'))"
+    wait_for 100 grep -qF "mesh: refused 1 record(s) from p: inbound policy (a prefix broader than /8: 48.0.0.0/4)" "$T/q.log"
+    ok $? "and logs it, naming p and the reason"
+    w=$(peer_num q p anti_entropy_walks)
+    wait_for 300 walks_past q p $((w + 2))
+    ok $? "q walks p's log twice more"
+    [ "$(peer_num q p 'inbound policy')" = 1 ] && [ "$(peer_num q p fetched)" = 0 ] && lacks q 48.0.0.0/4 \
+        && [ "$(grep -c 'refused .* from p' "$T/q.log")" -eq 1 ]
+    ok $? "and neither fetches it nor refuses it again (refused $(peer_num q p 'inbound policy'), fetched $(peer_num q p fetched))"
 }
 
 block force 'publish --force overrides a guard, and the node logs it' setup
@@ -97,6 +149,43 @@ b_defanged () {
     ok $? "foo://bar is refused: no valid host"
     im g publish url 'http://999.1.2.3/' >/dev/null 2>&1
     ok $(($? == 1 ? 0 : 1)) "http://999.1.2.3/ is refused"
+}
+
+block embedded 'IPv6 values are checked by the IPv4 address they embed' setup
+b_embedded () {
+    refused ipv6 2002:0a00:0001::1 "refused: value: '2002:a00:1::1' (the 6to4 address of 10.0.0.1, RFC 3056) is on the built-in list 'private-use' (RFC 1918, entry 10.0.0.0/8): --force publishes it anyway"
+    ok $? "publish ipv6 2002:0a00:0001::1 is refused: the 6to4 address of 10.0.0.1, private-use (RFC 1918)"
+    refused ipv6 64:ff9b::192.168.1.1 "'64:ff9b::c0a8:101' (the NAT64 address of 192.168.1.1, RFC 6052) is on the built-in list 'private-use'"
+    ok $? "publish ipv6 64:ff9b::192.168.1.1 is refused: the NAT64 address of 192.168.1.1"
+    refused ipv6 ::10.1.2.3 "(the IPv4-compatible address of 10.1.2.3, RFC 4291) is on the built-in list 'private-use'"
+    ok $? "publish ipv6 ::10.1.2.3 is refused: the IPv4-compatible address of 10.1.2.3"
+    refused ipv6 ::ffff:127.0.0.1 "(the IPv4-mapped address of 127.0.0.1, RFC 4291) is on the built-in list 'loopback' (RFC 1122"
+    ok $? "publish ipv6 ::ffff:127.0.0.1 is refused: the IPv4-mapped address of 127.0.0.1, loopback"
+    refused url 'http://[2002:c0a8:101::1]/x' "(the 6to4 address of 192.168.1.1, RFC 3056) is on the built-in list 'private-use'"
+    ok $? "publish url http://[2002:c0a8:101::1]/x is refused by its host"
+    im g publish ipv6 2002:0808:0808::1 >/dev/null 2>"$T/err" && [ ! -s "$T/err" ] \
+        && im g publish ipv6 64:ff9b::8.8.8.8 >/dev/null 2>>"$T/err" && [ ! -s "$T/err" ] \
+        && has g 2002:808:808::1 && has g 64:ff9b::808:808
+    ok $? "2002:0808:0808::1 and 64:ff9b::8.8.8.8 (of 8.8.8.8) are published without a word"
+    im g check 2002:a00::/24 >"$T/out" 2>&1
+    [ $? -eq 1 ] && grep -qxF "2002:a00::/24 (the 6to4 prefix of 10.0.0.0/8, RFC 3056) is on the built-in list 'private-use' (RFC 1918, entry 10.0.0.0/8): publishing it needs --force" "$T/out"
+    ok $? "check 2002:a00::/24 names the 6to4 prefix of 10.0.0.0/8"
+    im g publish --force ipv6 2002:a00:1::1 >/dev/null 2>&1 && has g 2002:a00:1::1 \
+        && wait_for 50 grep -qF "publish: forced past the built-in list 'private-use' (RFC 1918) (the 6to4 address of 10.0.0.1, RFC 3056): ipv6 '2002:a00:1::1'" "$T/g.log"
+    ok $? "publish --force stores it, and the node logs the override naming both"
+}
+
+block fqdn 'a URL whose host ends in a dot is the same indicator' setup
+b_fqdn () {
+    im g publish url 'http://Evil.Fqdn-Test.NET./x.?a.=b.' >"$T/out" 2>"$T/err"
+    rc=$?; id=$(cat "$T/out")
+    [ $rc -eq 0 ] && im g lookup 'http://evil.fqdn-test.net./x.?a.=b.' | grep -qF 'http://evil.fqdn-test.net/x.?a.=b.'
+    ok $? "publish url http://Evil.Fqdn-Test.NET./x.?a.=b. stores http://evil.fqdn-test.net/x.?a.=b."
+    im g lookup 'http://evil.fqdn-test.net/x.?a.=b.' | grep -qF "$id"
+    ok $? "lookup finds it by either spelling"
+    im g publish url 'http://evil.fqdn-test.net/x.?a.=b.' 2>&1 | grep -q "nothing changed" \
+        && [ "$(im g list --type url 2>/dev/null | grep -c fqdn-test)" -eq 1 ]
+    ok $? "publishing the other spelling changes nothing: one indicator"
 }
 
 block peers 'from peers: too broad refused and counted, others stored; lookups' setup

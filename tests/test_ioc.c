@@ -106,6 +106,12 @@ static const good_t good[] = {
     { IM_TYPE_URL, "http://EXAMPLE.com?X=Y", "http://example.com?X=Y" },
     { IM_TYPE_URL, "http://EXAMPLE.com#Top", "http://example.com#Top" },
     { IM_TYPE_URL, "http://Example.com:/", "http://example.com:/" },
+    /* a fully qualified host is the same host: its trailing dot goes, the
+     * rest stays byte for byte */
+    { IM_TYPE_URL, "http://Evil.Example.COM./x.?A.=b.#F.",
+      "http://evil.example.com/x.?A.=b.#F." },
+    { IM_TYPE_URL, "https://U.@evil.example.:8443/", "https://U.@evil.example:8443/" },
+    { IM_TYPE_URL, "http://evil.example.com.", "http://evil.example.com" },
     /* email */
     { IM_TYPE_EMAIL, "User@Example.COM", "User@example.com" },
     { IM_TYPE_EMAIL, "first.last+tag@example.org", "first.last+tag@example.org" },
@@ -241,6 +247,8 @@ static const bad_t bad[] = {
       "non-ASCII" },
     { IM_TYPE_URL, "http://[::1/", "unterminated '['" },
     { IM_TYPE_URL, "http://[zz::1]/", "invalid IPv6 host" },
+    { IM_TYPE_URL, "http://evil.example.com../", "has an empty label" },
+    { IM_TYPE_URL, "http://./", "has an empty label" },
     { IM_TYPE_URL, "http://[::1]x/", "invalid host" },
     { IM_TYPE_URL, "http://example.com:80a/", "invalid port" },
     { IM_TYPE_URL, "http://example.com:99999/", "invalid port" },

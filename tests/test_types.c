@@ -169,6 +169,28 @@ test_guard_table (void)
                   "every entry names a list and an RFC");
 }
 
+/* One row of a guard table: TYPE VALUE is on no list (LIST NULL), or on
+ * LIST (and RFC, DOC, unless NULL, -1), with im_guard_form's words TEXT ("":
+ * it embeds no IPv4 address the list holds). */
+static void
+guard_case (int type, const char *value, const char *list, const char *rfc, int doc,
+            const char *text)
+{
+    im_guard_hit_t hit = { 0 };
+    char form[128];
+    int rc = im_guard_check (type, value, &hit);
+    if (!list) {
+        ok (rc == 0, "%s '%s' is on no built-in list", im_type_name (type), value);
+        return;
+    }
+    ok (rc == 1 && strcmp (hit.list, list) == 0 && (!rfc || strcmp (hit.rfc, rfc) == 0)
+            && (doc < 0 || hit.documentation == doc)
+            && strcmp (im_guard_form (&hit, form, sizeof form), text) == 0,
+        "%s '%s' is on the built-in list '%s'%s%s%s%s", im_type_name (type), value, list,
+        rfc ? " (" : "", rfc ? rfc : "", rfc ? ")" : "", doc > 0 ? ", documentation" : "",
+        text);
+}
+
 static void
 test_guard (void)
 {
@@ -202,7 +224,7 @@ test_guard (void)
         { IM_TYPE_IPV4, "11.0.0.0/8", NULL, NULL, 0 },
         { IM_TYPE_IPV6, "::", "unspecified", "RFC 4291", 0 },
         { IM_TYPE_IPV6, "::1", "loopback", "RFC 4291", 0 },
-        { IM_TYPE_IPV6, "::ffff:10.0.0.1", "IPv4-mapped", "RFC 4291", 0 },
+        { IM_TYPE_IPV6, "::ffff:8.8.8.8", "IPv4-mapped", "RFC 4291", 0 },
         { IM_TYPE_IPV6, "fd12:3456::1", "unique local", "RFC 4193", 0 },
         { IM_TYPE_IPV6, "fe80::1", "link-local", "RFC 4291", 0 },
         { IM_TYPE_IPV6, "ff02::1", "multicast", "RFC 4291", 0 },
@@ -237,23 +259,89 @@ test_guard (void)
         { IM_TYPE_EMAIL, "ceo@evil.com", NULL, NULL, 0 },
         { IM_TYPE_MD5, "d41d8cd98f00b204e9800998ecf8427e", NULL, NULL, 0 },
     };
-    for (size_t i = 0; i < COUNT (cases); i++) {
-        im_guard_hit_t hit = { 0 };
-        int rc = im_guard_check (cases[i].type, cases[i].value, &hit);
-        if (!cases[i].list)
-            ok (rc == 0, "%s '%s' is on no built-in list", im_type_name (cases[i].type),
-                cases[i].value);
-        else
-            ok (rc == 1 && strcmp (hit.list, cases[i].list) == 0
-                    && strcmp (hit.rfc, cases[i].rfc) == 0
-                    && hit.documentation == cases[i].doc,
-                "%s '%s' is on the built-in list '%s' (%s)%s",
-                im_type_name (cases[i].type), cases[i].value, cases[i].list, cases[i].rfc,
-                cases[i].doc ? ", documentation" : "");
-    }
+    for (size_t i = 0; i < COUNT (cases); i++)
+        guard_case (cases[i].type, cases[i].value, cases[i].list, cases[i].rfc,
+                    cases[i].doc, "");
     im_guard_hit_t hit;
     ok (im_guard_check (IM_TYPE_IPV4, NULL, &hit) == -1 && errno == EINVAL,
         "a NULL value is EINVAL");
+}
+
+/* IPv6 values that embed an IPv4 address are checked by it too. */
+static void
+test_guard_embedded (void)
+{
+    static const struct {
+        int type;
+        const char *value;
+        const char *list; /* NULL: on no list */
+        const char *text; /* im_guard_form's words */
+    } cases[] = {
+        { IM_TYPE_IPV6, "2002:a00:1::1", "private-use",
+          " (the 6to4 address of 10.0.0.1, RFC 3056)" },
+        { IM_TYPE_IPV6, "2002:7f00:1::/48", "loopback",
+          " (the 6to4 address of 127.0.0.1, RFC 3056)" },
+        { IM_TYPE_IPV6, "2002:a00::/24", "private-use",
+          " (the 6to4 prefix of 10.0.0.0/8, RFC 3056)" },
+        { IM_TYPE_IPV6, "2002:c0a8::/32", "private-use",
+          " (the 6to4 prefix of 192.168.0.0/16, RFC 3056)" },
+        { IM_TYPE_IPV6, "2002:808:808::1", NULL, "" },
+        { IM_TYPE_IPV6, "2002::/16", NULL, "" },
+        { IM_TYPE_IPV6, "2002::/23", NULL, "" }, /* a /7 of IPv4: not checked */
+        { IM_TYPE_IPV6, "64:ff9b::c0a8:101", "private-use",
+          " (the NAT64 address of 192.168.1.1, RFC 6052)" },
+        { IM_TYPE_IPV6, "64:ff9b::808:808", NULL, "" },
+        { IM_TYPE_IPV6, "64:ff9b::a9fe:0/112", "link-local",
+          " (the NAT64 prefix of 169.254.0.0/16, RFC 6052)" },
+        { IM_TYPE_IPV6, "64:ff9b::/96", NULL, "" },
+        { IM_TYPE_IPV6, "::ffff:127.0.0.1", "loopback",
+          " (the IPv4-mapped address of 127.0.0.1, RFC 4291)" },
+        { IM_TYPE_IPV6, "::ffff:10.0.0.1", "private-use",
+          " (the IPv4-mapped address of 10.0.0.1, RFC 4291)" },
+        { IM_TYPE_IPV6, "::ffff:8.8.8.8", "IPv4-mapped", "" },
+        { IM_TYPE_IPV6, "::ffff:192.0.2.1", "IPv4-mapped", "" },
+        { IM_TYPE_IPV6, "::a01:203", "private-use",
+          " (the IPv4-compatible address of 10.1.2.3, RFC 4291)" },
+        { IM_TYPE_IPV6, "::808:808", NULL, "" },
+        { IM_TYPE_IPV6, "::1", "loopback", "" },
+        { IM_TYPE_IPV6, "::", "unspecified", "" },
+        { IM_TYPE_IPV6, "2002:c000:201::1", "documentation",
+          " (the 6to4 address of 192.0.2.1, RFC 3056)" },
+        { IM_TYPE_URL, "http://[2002:a00:1::1]/x", "private-use",
+          " (the 6to4 address of 10.0.0.1, RFC 3056)" },
+        { IM_TYPE_URL, "http://[64:ff9b::7f00:1]:8080/", "loopback",
+          " (the NAT64 address of 127.0.0.1, RFC 6052)" },
+        { IM_TYPE_URL, "http://[2002:808:808::1]/", NULL, "" },
+    };
+    for (size_t i = 0; i < COUNT (cases); i++)
+        guard_case (cases[i].type, cases[i].value, cases[i].list, NULL, -1,
+                    cases[i].text);
+}
+
+/* The spellings of the brief: each is normalised, then checked. */
+static void
+test_guard_embedded_spelt (void)
+{
+    static const struct {
+        const char *value;
+        int held;
+    } cases[] = {
+        { "2002:0a00:0001::1", 1 },    { "2002:0808:0808::1", 0 },
+        { "64:ff9b::192.168.1.1", 1 }, { "64:ff9b::8.8.8.8", 0 },
+        { "::ffff:127.0.0.1", 1 },     { "::10.1.2.3", 1 },
+    };
+    for (size_t i = 0; i < COUNT (cases); i++) {
+        char canon[IM_VALUE_MAX + 1];
+        im_guard_hit_t hit;
+        int rc = im_ioc_normalise (IM_TYPE_IPV6, cases[i].value, canon, sizeof canon,
+                                   NULL, 0)
+                         == 0
+                     ? im_guard_check (IM_TYPE_IPV6, canon, &hit)
+                     : -1;
+        ok (rc == cases[i].held && (!rc || hit.form), "ipv6 '%s' (%s) is %s",
+            cases[i].value, canon,
+            cases[i].held ? "refused by the IPv4 address it embeds" : "on no list");
+    }
 }
 
 static void
@@ -295,6 +383,8 @@ static const tap_test_t tests[]
         TAP_DIAG ("proto/im_guard.c: the built-in guards"),
         TAP_TEST (test_guard_table),
         TAP_TEST (test_guard),
+        TAP_TEST (test_guard_embedded),
+        TAP_TEST (test_guard_embedded_spelt),
         TAP_TEST (test_breadth),
         TAP_END };
 

@@ -54,7 +54,7 @@ print_counts (const char *what, json_t *counts)
 }
 
 typedef struct {
-    json_int_t imported, updated, revoked, unchanged;
+    json_int_t imported, updated, revoked, unchanged, warned;
     json_t *skipped, *refused, *notes, *refusals; /* reason -> count; messages */
     json_t *failures;                             /* files not read */
 } tally_t;
@@ -100,8 +100,13 @@ send_batch (im_client_t *client, json_t *items, size_t from, size_t to,
             const char *why = json_string_value (json_object_get (r, "error"));
             count_add (t->refused, reason ? reason : "refused by the node", 1);
             refusal (t, source, why ? why : "refused");
+            continue;
         }
-        else if (strcmp (status, "new") == 0)
+        /* A forced broad prefix, a documentation value: said, as publish does. */
+        const char *warning = json_string_value (json_object_get (r, "warning"));
+        if (warning && ++t->warned <= SHOWN_REFUSALS)
+            cli_error ("import: warning: %s: %s", source ? source : "?", warning);
+        if (strcmp (status, "new") == 0)
             t->imported++;
         else if (strcmp (status, "updated") == 0)
             t->updated++;
@@ -260,7 +265,8 @@ cmd_import (im_cli_t *cli, int argc, char **argv)
           "  --tlp LABEL  records without a label get LABEL; none is loosened below it\n"
           "  --dry-run    check everything, store nothing\n"
           "  --force      store values that are on a warninglist or a built-in\n"
-          "               list (GUARDS in intelmesh(1)); logged by the node\n"
+          "               list, and prefixes broader than /8 or /16 (GUARDS in\n"
+          "               intelmesh(1)); logged by the node\n"
           "  --allow-downgrade  an update may lower the TLP label, widen the reach\n"
           "               or drop recipients (refused and counted otherwise)\n"
           "Importing a file again updates what changed (STIX ids and MISP uuids\n"
@@ -281,6 +287,7 @@ cmd_import (im_cli_t *cli, int argc, char **argv)
         return rc;
     im_import_t *imp = im_import_new ();
     tally_t t = { 0,
+                  0,
                   0,
                   0,
                   0,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "im_ctl.h"
+#include "im_guard.h"
 #include "im_ioc.h"
 #include "im_record.h"
 #include "intelmesh.h"
@@ -260,9 +261,26 @@ check_check (void *ctx, int argc, char **argv)
     return 0;
 }
 
+/* " (the 6to4 address of 10.0.0.1, RFC 3056)" when the CHECK reply's
+ * BUILTIN names the IPv4 address an IPv6 value embeds, else "". */
+static const char *
+embedded_form (json_t *builtin, char *buf, size_t bufsz)
+{
+    im_guard_hit_t hit = {
+        .form = json_string_value (json_object_get (builtin, "form")),
+        .form_rfc = json_string_value (json_object_get (builtin, "form_rfc")),
+    };
+    const char *ipv4 = json_string_value (json_object_get (builtin, "ipv4"));
+    snprintf (hit.ipv4, sizeof hit.ipv4, "%s", ipv4 ? ipv4 : "");
+    if (!hit.form_rfc)
+        hit.form = NULL;
+    return im_guard_form (&hit, buf, bufsz);
+}
+
 int
 cmd_check (im_cli_t *cli, int argc, char **argv)
 {
+    char form[96];
     static const cli_spec_t spec = {
         .usage = "Usage: intelmesh check VALUE [-d DIR] [--type TYPE] [--json]\n"
                  "Says which of the node's warninglists (MISP's format, loaded from\n"
@@ -300,7 +318,8 @@ cmd_check (im_cli_t *cli, int argc, char **argv)
     if (json)
         cli_print_json (reply);
     else if (builtin)
-        printf ("%s is on the built-in list '%s' (%s, entry %s): %s\n", value,
+        printf ("%s%s is on the built-in list '%s' (%s, entry %s): %s\n", value,
+                embedded_form (builtin, form, sizeof form),
                 json_string_value (json_object_get (builtin, "list")),
                 json_string_value (json_object_get (builtin, "rfc")),
                 json_string_value (json_object_get (builtin, "entry")),
