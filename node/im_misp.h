@@ -18,12 +18,25 @@ const char *im_misp_category (int type);
  * (3 links or more, or unlimited). */
 const char *im_misp_distribution (int reach);
 
-/* The message body MISP publishes on "misp_json_attribute" for a change:
- * {"Attribute": {...}, "Event": {"uuid", "info", "Orgc": {"name", "uuid"}},
- * "action": "add" | "edit" | "delete"}. ORIGIN_NAME names the origin (the
- * node's or a peer's name, or NULL for the origin's id). The event stands for
- * the origin: one stable event uuid per origin. Returns a new reference or
- * NULL (ENOMEM). */
+/* The message body MISP publishes on "misp_json_attribute" for a change, with
+ * the fields of MISP's fetchAttribute (proto/SPEC.md, "The MISP-compatible
+ * feed"): {"Attribute": {"id", "event_id", "object_id": "0", "uuid", ...,
+ * "Tag": [...]}, "Event": {"id", "uuid", ..., "orgc_id", "Orgc": {"id",
+ * "name", "uuid"}}, "action": "add" | "edit" | "soft-delete"}. The uuid is
+ * im_id_export()'s; ORIGIN_NAME names the origin (the node's or a peer's name,
+ * or NULL for the origin's id). The event stands for the origin: one stable
+ * event uuid and number per origin. Returns a new reference, or NULL with
+ * errno EINVAL (no record, or a type MISP has no name for) or ENOMEM. */
 json_t *im_misp_attribute (const im_record_t *rec, const char *origin_name);
+
+/* MISP's numeric ids (database rows there) as the strings MISP sends: here a
+ * hash of KIND ("attribute", "event", "org", "tag") and NAME, 1 to 2^31 - 1,
+ * the same every time (two names may share one: the uuids identify). */
+#define IM_MISP_NUMBER_SIZE 12
+void im_misp_number (const char *kind, const char *name, char out[IM_MISP_NUMBER_SIZE]);
+
+/* The colour MISP gives tag NAME: its tlp taxonomy's for tlp:red, tlp:amber,
+ * tlp:amber+strict, tlp:green, tlp:clear (and tlp:white), else "#0088cc". */
+const char *im_misp_tag_colour (const char *name);
 
 #endif
