@@ -44,9 +44,10 @@ static int
 same_content (const im_record_t *a, const im_record_t *b)
 {
     if (a->op != b->op || a->tlp != b->tlp || a->confidence != b->confidence
-        || a->reach != b->reach || a->valid_from != b->valid_from
-        || a->valid_until != b->valid_until || strcmp (a->description, b->description)
-        || a->ntags != b->ntags || a->nrecipients != b->nrecipients)
+        || a->reach != b->reach || a->no_detect != b->no_detect
+        || a->valid_from != b->valid_from || a->valid_until != b->valid_until
+        || strcmp (a->description, b->description) || a->ntags != b->ntags
+        || a->nrecipients != b->nrecipients)
         return 0;
     for (size_t i = 0; i < a->ntags; i++) {
         int found = 0;

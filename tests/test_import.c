@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <uuid/uuid.h>
 
 #include "im_import.h"
+#include "im_record.h"
 #include "im_ioc.h"
 #include "im_util.h"
 #include "tap.h"
@@ -127,20 +129,17 @@ ends_with (const char *s, const char *suffix)
 }
 
 /* The name-based id of comparison N of STIX indicator UUID, computed here
- * independently of the importer. */
+ * with libuuid's version 5 in intelmesh's namespace, not by the importer. */
 static const char *
 derived_id (const char *uuid, int n, char out[40])
 {
     char name[128];
-    unsigned char h[16];
+    uuid_t ns, id;
     int len = snprintf (name, sizeof name, "indicator--%s#%d", uuid, n);
-    crypto_generichash (h, sizeof h, (const unsigned char *)name, (size_t)len, NULL, 0);
-    h[6] = (unsigned char)((h[6] & 0x0f) | 0x50);
-    h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
-    snprintf (out, 40,
-              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-              h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11],
-              h[12], h[13], h[14], h[15]);
+    if (uuid_parse (IM_ID_NAMESPACE, ns) != 0)
+        BAIL_OUT ("cannot parse IM_ID_NAMESPACE");
+    uuid_generate_sha1 (id, ns, name, (size_t)len);
+    uuid_unparse_lower (id, out);
     return out;
 }
 
