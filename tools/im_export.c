@@ -311,6 +311,8 @@ stix_indicator (im_export_t *self, const im_record_t *r)
                                         : json_integer (r->reach),
          &bad);
     put (o, "x_intelmesh_origin", json_string (node), &bad);
+    if (r->no_detect) /* not meant for detection: STIX has no property for it */
+        put (o, "x_intelmesh_detect", json_false (), &bad);
     if (bad) {
         json_decref (o);
         return NULL;
