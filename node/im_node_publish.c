@@ -44,9 +44,10 @@ static int
 same_content (const im_record_t *a, const im_record_t *b)
 {
     if (a->op != b->op || a->tlp != b->tlp || a->confidence != b->confidence
-        || a->reach != b->reach || a->valid_from != b->valid_from
-        || a->valid_until != b->valid_until || strcmp (a->description, b->description)
-        || a->ntags != b->ntags || a->nrecipients != b->nrecipients)
+        || a->reach != b->reach || a->no_detect != b->no_detect
+        || a->valid_from != b->valid_from || a->valid_until != b->valid_until
+        || strcmp (a->description, b->description) || a->ntags != b->ntags
+        || a->nrecipients != b->nrecipients)
         return 0;
     for (size_t i = 0; i < a->ntags; i++) {
         int found = 0;
@@ -305,8 +306,19 @@ own_of_value (node_t *self, publish_t *p)
     return p->m.hit ? p->m.found : NULL;
 }
 
+/* Whether ID is the id OWN has outside the node (im_id_export): an import of
+ * a file this node exported maps back to the record it came from. */
+static int
+exported_id_of (const im_record_t *own, const uint8_t id[IM_ID_SIZE])
+{
+    uint8_t out[IM_ID_SIZE];
+    im_id_export (own->origin, own->id, out);
+    return memcmp (out, id, IM_ID_SIZE) == 0;
+}
+
 /* What this node already holds of REC: an earlier item of the same request,
- * its record of the importer's ID, or its live record of the same value. */
+ * its record of the importer's ID, its live record of the same value whose
+ * exported id is ID, or (no ID) its live record of the same value. */
 static const im_record_t *
 publish_prev (node_t *self, publish_t *p, const char *key, int has_id,
               const uint8_t id[IM_ID_SIZE])
@@ -314,13 +326,14 @@ publish_prev (node_t *self, publish_t *p, const char *key, int has_id,
     size_t *earlier = zhashx_lookup (p->seen, key);
     if (earlier)
         return &p->b.recs[*earlier]; /* the same indicator twice in one request */
-    if (has_id)
-        return im_store_get (self->store, im_identity_node (self->identity), id,
-                             p->m.found)
-                       == 0
-                   ? p->m.found
-                   : NULL;
-    return own_of_value (self, p);
+    if (has_id
+        && im_store_get (self->store, im_identity_node (self->identity), id, p->m.found)
+               == 0)
+        return p->m.found;
+    const im_record_t *own = own_of_value (self, p);
+    if (has_id && own && !exported_id_of (own, id))
+        return NULL;
+    return own; /* with an id: what this node exported under that id */
 }
 
 /* An importer's revoked object: the tombstone of what we hold. Returns 1

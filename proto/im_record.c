@@ -95,6 +95,8 @@ im_record_check (const im_record_t *self, char *err, size_t errsz)
     if (self->confidence > 100)
         return im_fail (EINVAL, err, errsz, "confidence: %u is not within 0..100",
                         self->confidence);
+    if (self->no_detect > 1)
+        return im_fail (EINVAL, err, errsz, "detect: not true or false");
     if (self->version > INT64_MAX)
         return im_fail (EINVAL, err, errsz, "version: larger than 2^63 - 1");
     if (memchr (self->value, 0, sizeof self->value) == NULL)
@@ -225,6 +227,8 @@ im_record_sign (const im_record_t *self, const uint8_t secret_key[IM_SECRET_KEY_
     rc = rc || put_number (&w, self->nrecipients, 1);
     for (size_t i = 0; rc == 0 && i < self->nrecipients; i++)
         rc = put_bytes (&w, recipients[i], IM_NODE_ID_SIZE);
+    if (rc == 0 && self->no_detect)
+        rc = put_number (&w, IM_RECORD_FLAG_NO_DETECT, 1);
     if (rc || (size_t)(w.ceiling - w.needle) < IM_SIG_SIZE)
         return im_fail (ENOSPC, err, errsz, "sign: buffer too small");
     size_t body = (size_t)(w.needle - buf);
@@ -330,6 +334,9 @@ decode (const uint8_t *buf, size_t len, int verify, int trusted, im_record_t *se
             return im_fail (EBADMSG, err, errsz,
                             "record: recipients not in canonical order");
     }
+    /* The flags byte, when there is one, is the body's last and not 0. */
+    self->no_detect = ceiling - needle == 1 && *needle == IM_RECORD_FLAG_NO_DETECT;
+    needle += self->no_detect;
     if (needle != ceiling)
         return im_fail (EBADMSG, err, errsz, "record: %zu trailing bytes",
                         (size_t)(ceiling - needle));
@@ -559,6 +566,10 @@ im_record_to_json (const im_record_t *self)
         time_or_null (self->valid_from), "valid_until", time_or_null (self->valid_until),
         "created", time_or_null (self->created), "modified",
         time_or_null (self->modified));
+    if (o && json_object_set_new (o, "detect", json_boolean (!self->no_detect))) {
+        json_decref (o);
+        o = NULL;
+    }
     if (o && (self->tlp == IM_TLP_AMBER_STRICT || self->tlp == IM_TLP_RED))
         json_object_set_new (o, "internal_only", json_true ());
     if (!o)
@@ -587,6 +598,28 @@ json_time (const json_t *obj, const char *name, int64_t now, int64_t *t, char *e
     return 0;
 }
 
+/* When OBJ gives a time, the window must not end before it starts: valid_until
+ * later than valid_from, or than NOW when valid_from is unset (STIX requires
+ * it, and an export writes an unset valid_from as the record's creation). */
+static int
+window_check (const im_record_t *self, const json_t *obj, int64_t now, char *err,
+              size_t errsz)
+{
+    char a[IM_TIME_STR_SIZE], b[IM_TIME_STR_SIZE];
+    const json_t *from = json_object_get (obj, "valid_from");
+    const json_t *until = json_object_get (obj, "valid_until");
+    int given = (from && !json_is_null (from)) || (until && !json_is_null (until));
+    int64_t start = self->valid_from ? self->valid_from : now;
+    if (self->valid_from && self->valid_until && self->valid_until < self->valid_from)
+        given = 1;
+    if (!given || !self->valid_until || self->valid_until > start)
+        return 0;
+    return im_fail (EINVAL, err, errsz,
+                    "valid_until: %s is not later than valid_from %s%s",
+                    im_time_format (self->valid_until, a), im_time_format (start, b),
+                    self->valid_from ? "" : " (now: valid_from is unset)");
+}
+
 int
 im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *err,
                      size_t errsz)
@@ -599,8 +632,9 @@ im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *er
     json_object_foreach ((json_t *)obj, key, v)
     {
         static const char *known[]
-            = { "type",  "value",      "tlp",         "confidence", "tags", "description",
-                "reach", "valid_from", "valid_until", "recipients", NULL };
+            = { "type",        "value",       "tlp",    "confidence",
+                "tags",        "description", "reach",  "valid_from",
+                "valid_until", "recipients",  "detect", NULL };
         int found = 0;
         for (int i = 0; known[i] && !found; i++)
             found = strcmp (key, known[i]) == 0;
@@ -647,6 +681,11 @@ im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *er
             self->reach = (uint8_t)json_integer_value (v);
         else
             return im_fail (EINVAL, err, errsz, "reach: not 0..254 or \"unlimited\"");
+    }
+    if ((v = json_object_get (obj, "detect")) && !json_is_null (v)) {
+        if (!json_is_boolean (v))
+            return im_fail (EINVAL, err, errsz, "detect: not true or false");
+        self->no_detect = json_is_false (v);
     }
     if ((v = json_object_get (obj, "description")) && !json_is_null (v)) {
         if (!json_is_string (v))
@@ -702,7 +741,5 @@ im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *er
     if (json_time (obj, "valid_from", now, &self->valid_from, err, errsz)
         || json_time (obj, "valid_until", now, &self->valid_until, err, errsz))
         return -1;
-    if (self->valid_from && self->valid_until && self->valid_until < self->valid_from)
-        return im_fail (EINVAL, err, errsz, "valid_until: before valid_from");
-    return 0;
+    return window_check (self, obj, now, err, errsz);
 }

@@ -32,8 +32,11 @@
 /* Largest signed record the codec will produce or accept. */
 #define IM_RECORD_MAX                                                                    \
     (IM_RECORD_FIXED + 2 + IM_VALUE_MAX + 2 + IM_DESC_MAX + 1                            \
-     + IM_TAGS_MAX * (1 + IM_TAG_MAX) + 1 + IM_RECIPIENTS_MAX * IM_NODE_ID_SIZE          \
+     + IM_TAGS_MAX * (1 + IM_TAG_MAX) + 1 + IM_RECIPIENTS_MAX * IM_NODE_ID_SIZE + 1      \
      + IM_SIG_SIZE)
+/* The optional last byte of the body: the indicator is not meant for
+ * automatic detection (SPEC.md, "Encoding"); absent when it is. */
+#define IM_RECORD_FLAG_NO_DETECT 0x01
 
 typedef enum { IM_OP_PUT = 1, IM_OP_REVOKE = 2 } im_op_t;
 
@@ -50,6 +53,8 @@ typedef struct {
     uint8_t tlp;        /* im_tlp_t */
     uint8_t confidence; /* 0..100 */
     uint8_t reach;      /* links from the origin; IM_REACH_UNLIMITED */
+    uint8_t no_detect;  /* 1: kept and shared, but not meant for automatic
+                         * detection (MISP to_ids false); 0, the default: it is */
     int64_t created;
     int64_t modified;
     int64_t valid_from;
@@ -119,7 +124,7 @@ int im_record_peek (const uint8_t *buf, size_t len, im_record_head_t *head);
 json_t *im_record_to_json (const im_record_t *self);
 
 /* Fills the content fields of SELF (type, value, tlp, confidence, tags,
- * description, reach, valid_from, valid_until, recipients) from a JSON object
+ * description, reach, valid_from, valid_until, recipients, detect) from a JSON object
  * as the control socket and `publish -` carry it (SPEC.md): type and value
  * required, the rest optional with defaults; the value is validated and
  * normalised. Other fields are left as they are. NOW resolves relative times.
@@ -141,7 +146,8 @@ int im_record_merge (im_record_t *self, const im_record_t *prev, const json_t *o
 json_t *im_record_changes (const im_record_t *old, const im_record_t *new);
 
 /* The changes from OLD to NEW that lower its protection: a lower TLP label,
- * a longer reach, a recipient dropped. Writes them into OUT as one line
+ * a longer reach, detection turned off, a recipient dropped. Writes them into OUT as one
+ * line
  * ("tlp: RED -> GREEN, reach: 1 -> unlimited", "" for none) and returns how
  * many, or -1 with errno EINVAL. */
 int im_record_downgrades (const im_record_t *old, const im_record_t *new, char *out,

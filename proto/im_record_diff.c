@@ -20,6 +20,7 @@ im_record_merge (im_record_t *self, const im_record_t *prev, const json_t *obj,
     self->tlp = prev->tlp;
     self->confidence = prev->confidence;
     self->reach = prev->reach;
+    self->no_detect = prev->no_detect;
     self->valid_from = prev->valid_from;
     self->valid_until = prev->valid_until;
     memcpy (self->description, prev->description, sizeof self->description);
@@ -32,8 +33,8 @@ im_record_merge (im_record_t *self, const im_record_t *prev, const json_t *obj,
 
 /* The content fields a version may change, as im_record_to_json names them. */
 static const char *const content_fields[]
-    = { "type", "value",      "tlp",        "confidence",  "reach", "description",
-        "tags", "recipients", "valid_from", "valid_until", NULL };
+    = { "type", "value",      "tlp",        "confidence",  "reach",  "description",
+        "tags", "recipients", "valid_from", "valid_until", "detect", NULL };
 
 /* Tags and recipients are sets: compared whatever their order. */
 static int
@@ -124,6 +125,10 @@ im_record_downgrades (const im_record_t *old, const im_record_t *new, char *out,
     if (new->reach > old->reach) {
         add_change (out, outsz, "reach", reach_text (old->reach, x),
                     reach_text (new->reach, y));
+        n++;
+    }
+    if (new->no_detect && !old->no_detect) {
+        add_change (out, outsz, "detect", "yes", "no");
         n++;
     }
     size_t kept = 0;

@@ -208,11 +208,11 @@ block misp 'MISP event, restSearch response and feed directory' stix
 b_misp () {
     imp misp m1 "$D/misp-event.json"
     ok $(($? == 1 ? 0 : 1)) "importing the MISP event exits 1: two attributes are refused"
-    is_tally m1 "25 0 0 0 2"
-    ok $? "25 attributes imported (objects' included), 2 refused"
+    is_tally m1 "26 0 0 0 2"
+    ok $? "26 attributes imported (objects' included, to_ids false too), 2 refused"
     has_reasons m1 skipped "2|MISP type regkey not mapped" "1|MISP type text not mapped" \
-        "1|MISP type size-in-bytes not mapped" "1|to_ids is false" "2|revoked, and not held here"
-    ok $? "skipped: unmapped types, to_ids false, 2 deleted attributes not held here"
+        "1|MISP type size-in-bytes not mapped" "2|revoked, and not held here"
+    ok $? "skipped: unmapped types, 2 deleted attributes not held here"
     has_reasons m1 refused "1|value is not a string" "1|distribution is not 0..5"
     ok $? "refused: a number as value, distribution 9"
     held misp 198.51.100.7 '"tlp":"red"' '"reach":0' '"confidence":70' '"tags":["c2","osint"]' \
@@ -243,16 +243,16 @@ b_misp () {
         && held misp 1111111111111111111111111111111111111111 '"tlp":"green"' '"reach":2' \
             '"tags":["feed-two"]'
     ok $? "feed attributes have their events' labels, distributions and tags"
-    [ "$(count misp)" -eq 31 ]
-    ok $? "the node holds 25 + 3 + 3 indicators"
+    [ "$(count misp)" -eq 32 ]
+    ok $? "the node holds 26 + 3 + 3 indicators"
     imp misp m5 "$D/misp-event.json"
-    is_tally m5 "0 0 0 25 2"
-    ok $? "importing the MISP event again: all 25 unchanged"
+    is_tally m5 "0 0 0 26 2"
+    ok $? "importing the MISP event again: all 26 unchanged"
     sed -e 's/"comment": "C2 server",/"comment": "C2 server, moved",/' \
         -e 's/"value": "evil.example",/"value": "evil.example", "deleted": true,/' \
         "$D/misp-event.json" >"$T/misp-modified.json"
     imp misp m6 "$T/misp-modified.json"
-    is_tally m6 "0 1 1 23 2"
+    is_tally m6 "0 1 1 24 2"
     ok $? "a copy with one comment changed and one attribute deleted: 1 updated, 1 revoked"
     held misp 198.51.100.7 '"description":"C2 server, moved"' '"version":2' \
         && held misp evil.example '"op":"revoke"' && held misp mx.evil.example '"version":1'

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <uuid/uuid.h>
 
 #include "im_import.h"
+#include "im_record.h"
 #include "im_ioc.h"
 #include "im_util.h"
 #include "tap.h"
@@ -127,20 +129,17 @@ ends_with (const char *s, const char *suffix)
 }
 
 /* The name-based id of comparison N of STIX indicator UUID, computed here
- * independently of the importer. */
+ * with libuuid's version 5 in intelmesh's namespace, not by the importer. */
 static const char *
 derived_id (const char *uuid, int n, char out[40])
 {
     char name[128];
-    unsigned char h[16];
+    uuid_t ns, id;
     int len = snprintf (name, sizeof name, "indicator--%s#%d", uuid, n);
-    crypto_generichash (h, sizeof h, (const unsigned char *)name, (size_t)len, NULL, 0);
-    h[6] = (unsigned char)((h[6] & 0x0f) | 0x50);
-    h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
-    snprintf (out, 40,
-              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-              h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11],
-              h[12], h[13], h[14], h[15]);
+    if (uuid_parse (IM_ID_NAMESPACE, ns) != 0)
+        BAIL_OUT ("cannot parse IM_ID_NAMESPACE");
+    uuid_generate_sha1 (id, ns, name, (size_t)len);
+    uuid_unparse_lower (id, out);
     return out;
 }
 
@@ -536,6 +535,7 @@ test_misp (void)
         { E (20), "domain", "mx.evil.example", "amber", "0", "osint", 0 },
         { E (21), "ipv4", "192.0.2.10", "amber", "0", "osint", 0 },
         { E (22), "ipv6", "2001:db8::10", "amber", "0", "osint", 0 },
+        { E (26), "md5", "ffffffffffffffffffffffffffffffff", "amber", NULL, "osint", 0 },
         { E (27), "domain", "old.evil.example", "amber", "0", "osint", 1 },
         { E (28), "ipv4", "192.0.2.28", "clear", "0", "osint", 0 },
         { E (29), "ipv4", "192.0.2.29", "amber+strict", "0", "osint", 0 },
@@ -554,15 +554,19 @@ test_misp (void)
         "the event's intelmesh:confidence tag sets the confidence");
     is (field (json_array_get (items, 1), "description", b, sizeof b),
         "Loader X campaign", "the event info stands in for a missing comment");
-    is (field (json_array_get (items, 23), "description", b, sizeof b),
+    is (field (json_array_get (items, 24), "description", b, sizeof b),
         "Loader X campaign", "the event info stands in for a blank comment");
+    ok (json_is_false (json_object_get (json_array_get (items, 22), "detect")),
+        "an attribute with to_ids false is imported with \"detect\": false");
+    ok (json_object_get (json_array_get (items, 21), "detect") == NULL,
+        "an attribute with to_ids true is imported without \"detect\" (the default)");
     is (field (json_array_get (items, 17), "description", b, sizeof b),
         "Dropper\nfilename: a-very-long-file-name-that-does-not-fit-into-a-tag-of-one-"
         "hundred-and-twenty-eight-bytes-because-it-goes-on-and-on-and-on-and-on.exe",
         "a file name too long for a tag goes into the description");
-    is (field (json_array_get (items, 24), "confidence", b, sizeof b), "95",
+    is (field (json_array_get (items, 25), "confidence", b, sizeof b), "95",
         "the attribute's confidence tag wins over the event's");
-    is (field (json_array_get (items, 24), "valid_until", b, sizeof b),
+    is (field (json_array_get (items, 25), "valid_until", b, sizeof b),
         "2026-12-31T00:00:00Z", "the intelmesh:valid-until tag sets valid_until");
     ok (ends_with (field (json_array_get (items, 0), "source", b, sizeof b),
                    "misp-event.json:attribute e1000001-0000-4000-8000-000000000001"),
@@ -571,7 +575,6 @@ test_misp (void)
         { "MISP type regkey not mapped", 2 },
         { "MISP type text not mapped", 1 },
         { "MISP type size-in-bytes not mapped", 1 },
-        { "to_ids is false", 1 },
     };
     check_counts (im_import_skipped (im), skipped, COUNT (skipped), "MISP skipped");
     const reason_t refused[] = {
@@ -864,6 +867,10 @@ test_malformed (void)
           "11111111-2222-4333-8444-555555555555\",\"pattern\":\"[file:name = 'x']\","
           "\"x_intelmesh_reach\":255}]}",
           "x_intelmesh_reach is not 0..254 or \"unlimited\"" },
+        { "{\"type\":\"bundle\",\"objects\":[{\"type\":\"indicator\",\"id\":\"indicator--"
+          "11111111-2222-4333-8444-555555555555\",\"pattern\":\"[file:name = 'x']\","
+          "\"x_intelmesh_detect\":\"maybe\"}]}",
+          "x_intelmesh_detect is not true or false" },
         { "{\"Event\":{\"Attribute\":[7]}}", "attribute is not a JSON object" },
         { "{\"Event\":{\"Attribute\":[{\"type\":5,\"value\":\"x\"}]}}",
           "type is not a string" },
@@ -1038,7 +1045,8 @@ test_public_samples (void)
         char *s = json_dumps (im_import_skipped (im), JSON_SORT_KEYS | JSON_COMPACT);
         diag ("skipped (both files): %s", s);
         free (s);
-        cmp_ok (im_import_count (im) - n, "==", 27, "it yields 27 MD5 hashes");
+        cmp_ok (im_import_count (im) - n, "==", 33,
+                "it yields 27 MD5 hashes and 6 file names (to_ids false)");
         cmp_ok (json_integer_value (json_object_get (im_import_skipped (im),
                                                      "MISP type regkey not mapped")),
                 "==", 3, "its three regkeys are not mapped");
@@ -1048,12 +1056,91 @@ test_public_samples (void)
     im_import_destroy (&im);
 }
 
-static const tap_test_t tests[]
-    = { TAP_TEST (test_bad_arguments),  TAP_TEST (test_formats),
-        TAP_TEST (test_stix),           TAP_TEST (test_patterns),
-        TAP_TEST (test_misp),           TAP_TEST (test_csv),
-        TAP_TEST (test_malformed),      TAP_TEST (test_limits),
-        TAP_TEST (test_public_samples), TAP_END };
+/* ESET's published MISP events (tests/data/eset, see its README): every
+ * attribute has to_ids false; each one of a mapped type is imported, not for
+ * detection, with its uuid as the id. */
+static void
+test_eset_events (void)
+{
+    static const struct {
+        const char *file;
+        size_t items, text, link;
+    } events[] = {
+        /* 29 domains, 14 file names, 13 SHA-1, 3 ip-dst; 11 text, 1 link */
+        { "misp-xdspy-event.json", 59, 11, 1 },
+        /* 7 email-dst, 4 email-src, 15 filename|hash, 2 urls; 4 text */
+        { "2018-11-20_Zebrocy.json", 28, 4, 0 },
+    };
+    char path[4096], err[512];
+    for (size_t i = 0; i < COUNT (events); i++) {
+        im_import_t *im = im_import_new ();
+        snprintf (path, sizeof path, "%s/tests/data/eset/%s", IM_TOP_SRCDIR,
+                  events[i].file);
+        int rc = im_import_file (im, path, IM_FORMAT_NONE, err, sizeof err);
+        if (!ok (rc == 0, "ESET's %s imports", events[i].file))
+            diag ("%s", err);
+        cmp_ok (im_import_count (im), "==", events[i].items,
+                "%s gives %zu indicators, one for every attribute of a mapped type",
+                events[i].file, events[i].items);
+        json_t *skipped = im_import_skipped (im);
+        cmp_ok (
+            json_integer_value (json_object_get (skipped, "MISP type text not mapped")),
+            "==", events[i].text, "%s: its %zu text attributes are not mapped",
+            events[i].file, events[i].text);
+        cmp_ok (
+            json_integer_value (json_object_get (skipped, "MISP type link not mapped")),
+            "==", events[i].link, "%s: its %zu link attributes are not mapped",
+            events[i].file, events[i].link);
+        cmp_ok (json_object_size (skipped), "==", (events[i].link ? 2 : 1),
+                "%s: nothing else is skipped", events[i].file);
+        cmp_ok (json_object_size (im_import_refused (im)), "==", 0,
+                "%s: nothing is refused", events[i].file);
+        size_t not_detect = 0, with_id = 0, k;
+        json_t *item;
+        json_array_foreach (im_import_items (im), k, item)
+        {
+            not_detect += json_is_false (json_object_get (item, "detect"));
+            with_id += json_is_string (json_object_get (item, "id"));
+        }
+        cmp_ok (not_detect, "==", events[i].items,
+                "%s: every indicator is not for detection (to_ids false)",
+                events[i].file);
+        cmp_ok (with_id, "==", events[i].items,
+                "%s: every indicator keeps its attribute's uuid as its id",
+                events[i].file);
+        im_import_destroy (&im);
+    }
+    /* STIX: only intelmesh's own extension marks an indicator so. */
+    static const char *const stix
+        = "{\"type\":\"bundle\",\"objects\":[{\"type\":\"indicator\",\"id\":"
+          "\"indicator--11111111-2222-4333-8444-555555555555\",\"pattern_type\":\"stix\","
+          "\"pattern\":\"[domain-name:value = "
+          "'a.example']\",\"x_intelmesh_detect\":false},"
+          "{\"type\":\"indicator\",\"id\":\"indicator--11111111-2222-4333-8444-"
+          "555555555556\",\"pattern_type\":\"stix\",\"pattern\":\"[domain-name:value = "
+          "'b.example']\",\"indicator_types\":[\"benign\"]}]}";
+    im_import_t *im = im_import_new ();
+    int rc = im_import_data (im, "x.json", stix, strlen (stix), IM_FORMAT_STIX, err,
+                             sizeof err);
+    json_t *items = im_import_items (im);
+    ok (rc == 0 && json_array_size (items) == 2
+            && json_is_false (json_object_get (json_array_get (items, 0), "detect"))
+            && json_object_get (json_array_get (items, 1), "detect") == NULL,
+        "STIX: x_intelmesh_detect false imports not for detection; nothing else does");
+    im_import_destroy (&im);
+}
+
+static const tap_test_t tests[] = { TAP_TEST (test_bad_arguments),
+                                    TAP_TEST (test_formats),
+                                    TAP_TEST (test_stix),
+                                    TAP_TEST (test_patterns),
+                                    TAP_TEST (test_misp),
+                                    TAP_TEST (test_csv),
+                                    TAP_TEST (test_malformed),
+                                    TAP_TEST (test_limits),
+                                    TAP_TEST (test_public_samples),
+                                    TAP_TEST (test_eset_events),
+                                    TAP_END };
 
 int
 main (int argc, char **argv)

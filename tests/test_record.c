@@ -677,6 +677,7 @@ test_round_trip (void)
     rec.nrecipients = IM_RECIPIENTS_MAX;
     for (size_t i = 0; i < IM_RECIPIENTS_MAX; i++)
         fill_node (rec.recipients[i], (uint8_t)(255 - i), 0x5a);
+    rec.no_detect = 1; /* the flags byte */
     ok (sign_into (&rec, sk_a, &e) == 0,
         "sign accepts a record with every field at its limit");
     cmp_ok (e.len, "==", IM_RECORD_MAX,
@@ -687,8 +688,9 @@ test_round_trip (void)
     ok (rc == 0 && strcmp (got.value, rec.value) == 0
             && strcmp (got.description, rec.description) == 0 && got.ntags == IM_TAGS_MAX
             && got.nrecipients == IM_RECIPIENTS_MAX && got.tags[0][0] == 'A'
-            && got.recipients[0][0] == 255 - (IM_RECIPIENTS_MAX - 1),
-        "the largest record comes back whole and sorted");
+            && got.recipients[0][0] == 255 - (IM_RECIPIENTS_MAX - 1)
+            && got.no_detect == 1,
+        "the largest record comes back whole and sorted, not for detection");
     errno = 0;
     rc = im_record_sign (&rec, sk_a, e2.buf, IM_RECORD_MAX - 1, &e2.len, err, sizeof err);
     ok (rc == -1 && errno == ENOSPC,
@@ -1458,9 +1460,9 @@ static const json_good_t json_good[] = {
       NOW + 90 * 60, NOW + 12 * 3600, 0 },
     { "{\"type\":\"MD5\",\"value\":\"d41d8cd98f00b204e9800998ecf8427e\","
       "\"valid_from\":\"2025-12-31T18:30:00-05:30\","
-      "\"valid_until\":\"2026-01-01T02:00:00+02:00\"}",
+      "\"valid_until\":\"2026-01-01T03:00:00+02:00\"}",
       IM_TYPE_MD5, "d41d8cd98f00b204e9800998ecf8427e", IM_TLP_GREEN, 50, 255, "", "", NOW,
-      NOW, 0 },
+      NOW + 3600, 0 },
     { "{\"type\":\"sha1\",\"value\":\"da39a3ee5e6b4b0d3255bfef95601890afd80709\","
       "\"valid_from\":0,\"valid_until\":\"1d\",\"confidence\":7}",
       IM_TYPE_SHA1, "da39a3ee5e6b4b0d3255bfef95601890afd80709", IM_TLP_GREEN, 7, 255, "",
@@ -1547,10 +1549,25 @@ static const json_bad_t json_bad[] = {
       "valid_from: not a time" },
     { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"valid_from\":\"2026-06-01\","
       "\"valid_until\":\"2026-01-01\"}",
-      "valid_until: before valid_from" },
+      "valid_until: 2026-01-01T00:00:00Z is not later than valid_from "
+      "2026-06-01T00:00:00Z" },
     { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"valid_from\":\"30d\","
       "\"valid_until\":\"29d\"}",
-      "valid_until: before valid_from" },
+      "valid_until: 2026-01-30T00:00:00Z is not later than valid_from "
+      "2026-01-31T00:00:00Z" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"valid_from\":\"2026-03-01\","
+      "\"valid_until\":\"2026-03-01T00:00:00Z\"}",
+      "valid_until: 2026-03-01T00:00:00Z is not later than valid_from "
+      "2026-03-01T00:00:00Z" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"valid_until\":\"2020-01-01\"}",
+      "valid_until: 2020-01-01T00:00:00Z is not later than valid_from "
+      "2026-01-01T00:00:00Z (now: valid_from is unset)" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"valid_until\":\"2026-01-01\"}",
+      "is not later than valid_from 2026-01-01T00:00:00Z (now" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"detect\":\"no\"}",
+      "detect: not true or false" },
+    { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"detect\":0}",
+      "detect: not true or false" },
     { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"description\":\"a\\u0001b\"}",
       "description: not UTF-8 text or holds control characters" },
     { "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"description\":\"a\\rb\"}",
@@ -1804,7 +1821,7 @@ test_to_json (void)
         "to_json gives valid_until in RFC 3339 with Z");
     ok (json_object_get (o, "internal_only") == NULL,
         "to_json has no internal_only for amber");
-    cmp_ok (json_object_size (o), "==", 16, "to_json gives exactly the 16 record fields");
+    cmp_ok (json_object_size (o), "==", 17, "to_json gives exactly the 17 record fields");
 
     /* Feeding the content fields back reads the same content. */
     static const char *not_content[]
@@ -2138,6 +2155,12 @@ static const struct {
       "\"reach\":0}",
       0, NULL, "recipients: 2 -> 1 (1 dropped)" },
     { "{\"type\":\"md5\",\"value\":\"0123456789abcdef0123456789abcdef\","
+      "\"detect\":false}",
+      0, "{\"detect\":[true,false]}", "detect: yes -> no" },
+    { "{\"type\":\"md5\",\"value\":\"0123456789abcdef0123456789abcdef\","
+      "\"detect\":true}",
+      0, "{}", "" },
+    { "{\"type\":\"md5\",\"value\":\"0123456789abcdef0123456789abcdef\","
       "\"valid_from\":\"2100-01-01\"}",
       -1, NULL, NULL },
     { "{\"type\":\"md5\",\"value\":\"0123456789abcdef0123456789abcdef\","
@@ -2183,6 +2206,60 @@ test_update (void)
         "changes refuses NULL");
     ok (im_record_downgrades (&prev, &next, down, 0) == -1 && errno == EINVAL,
         "downgrades refuses no room");
+}
+
+/* The detection flag: the optional last byte of the body, present only when
+ * the indicator is not meant for detection, and only as %x01. */
+static void
+test_detect_flag (void)
+{
+    static enc_t on, off, e;
+    static im_record_t r;
+    char err[256];
+    base_record (&r);
+    if (sign_into (&r, sk_a, &on))
+        BAIL_OUT ("cannot sign the base record");
+    ok (decode_exact (on.buf, on.len, 1, &got, err, sizeof err) == 0
+            && got.no_detect == 0,
+        "a record without the flags byte is meant for detection");
+    r.no_detect = 1;
+    ok (sign_into (&r, sk_a, &off) == 0, "sign accepts a record not for detection");
+    cmp_ok (off.len, "==", on.len + 1, "the flag adds one byte");
+    ok (memcmp (off.buf, on.buf, on.len - IM_SIG_SIZE) == 0
+            && off.buf[on.len - IM_SIG_SIZE] == IM_RECORD_FLAG_NO_DETECT,
+        "the flags byte %%x01 follows the recipients");
+    ok (decode_exact (off.buf, off.len, 1, &got, err, sizeof err) == 0
+            && got.no_detect == 1,
+        "decode gives the flag back");
+    size_t body = on.len - IM_SIG_SIZE;
+    static const uint8_t bad_flags[] = { 0x00, 0x02, 0x03, 0x80, 0xff };
+    for (size_t i = 0; i < COUNT (bad_flags); i++) {
+        char what[64];
+        e = on;
+        splice (&e, body, 0, &bad_flags[i], 1);
+        snprintf (what, sizeof what, "a flags byte %%x%02X", bad_flags[i]);
+        refused (&e, "record: 1 trailing bytes", what);
+    }
+    e = on;
+    splice (&e, body, 0, "\x01\x01", 2);
+    refused (&e, "record: 2 trailing bytes", "two flags bytes");
+    r.no_detect = 2;
+    errno = 0;
+    ok (im_record_check (&r, err, sizeof err) == -1 && errno == EINVAL
+            && strstr (err, "detect: not true or false"),
+        "check refuses a flag other than 0 or 1");
+    r.no_detect = 1;
+    json_t *j = im_record_to_json (&r);
+    ok (json_is_false (json_object_get (j, "detect")), "to_json gives \"detect\": false");
+    json_decref (j);
+    r.no_detect = 0;
+    j = im_record_to_json (&r);
+    ok (json_is_true (json_object_get (j, "detect")), "to_json gives \"detect\": true");
+    json_decref (j);
+    from_text (&r, "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"detect\":false}");
+    ok (r.no_detect == 1, "from_json reads \"detect\": false");
+    from_text (&r, "{\"type\":\"ipv4\",\"value\":\"192.0.2.1\",\"detect\":null}");
+    ok (r.no_detect == 0, "from_json takes a null detect as the default");
 }
 
 /* Ids that leave the node: RFC 4122 versions 1 to 5 (what STIX's identifier
@@ -2249,6 +2326,7 @@ static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fi
                                     TAP_TEST (test_export_ids),
                                     TAP_TEST (test_utf8),
                                     TAP_TEST (test_update),
+                                    TAP_TEST (test_detect_flag),
                                     TAP_END };
 
 int

@@ -61,6 +61,8 @@ print_record (json_t *r, const char *queried)
             (long long)json_integer_value (json_object_get (r, "version")));
     if (strcmp (json_string_value (json_object_get (r, "op")), "revoke") == 0)
         printf ("  REVOKED");
+    if (json_is_false (json_object_get (r, "detect")))
+        printf ("  not-for-detection");
     json_t *tags = json_object_get (r, "tags");
     for (i = 0; i < json_array_size (tags); i++)
         printf (

@@ -280,8 +280,29 @@ publish_option (void *ctx, int opt, const char *arg)
     case 'f': p->force = 1; break;
     case 'R': p->replace = 1; break;
     case 'A': p->allow_downgrade = 1; break;
+    case 'N': json_object_set_new (p->defaults, "detect", json_false ()); break;
+    case 'Y': json_object_set_new (p->defaults, "detect", json_true ()); break;
     }
     return 0;
+}
+
+/* --valid-until must be later than --valid-from, or than now when that is
+ * not given: a bad command line. */
+static int
+publish_window (publish_t *p)
+{
+    int64_t now = im_time_now (), from = now, until;
+    char a[IM_TIME_STR_SIZE], b[IM_TIME_STR_SIZE];
+    const char *u = json_string_value (json_object_get (p->defaults, "valid_until"));
+    const char *f = json_string_value (json_object_get (p->defaults, "valid_from"));
+    if (!u || im_time_parse (u, now, &until) || (f && im_time_parse (f, now, &from))
+        || until > from)
+        return 0;
+    cli_error ("publish: --valid-until %s is not later than valid_from %s%s: the "
+               "indicator would never be valid",
+               im_time_format (until, a), im_time_format (from, b),
+               f ? "" : " (now: --valid-from not given)");
+    return -1;
 }
 
 /* The arguments, and the options, are checked before the daemon is asked
@@ -319,7 +340,7 @@ publish_check (void *ctx, int argc, char **argv)
             return -1;
         }
     }
-    return 0;
+    return publish_window (p);
 }
 
 /* Recipients by peer name (from the trust list) or node id, into P's
@@ -470,6 +491,8 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
         { "force", no_argument, NULL, 'f' },
         { "replace", no_argument, NULL, 'R' },
         { "allow-downgrade", no_argument, NULL, 'A' },
+        { "no-detect", no_argument, NULL, 'N' },
+        { "detect", no_argument, NULL, 'Y' },
         { NULL, 0, NULL, 0 },
     };
     static const cli_spec_t spec = {
@@ -479,8 +502,9 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
           "Signs and publishes an indicator and prints its id. Publishing a value this\n"
           "node already published updates that indicator: the fields not given keep\n"
           "their values (--replace: every field not given takes its default). An\n"
-          "update that lowers the TLP label, widens the reach or drops a recipient\n"
-          "is refused unless --allow-downgrade is given; then each such change is\n"
+          "update that lowers the TLP label, widens the reach, turns detection off or\n"
+          "drops a recipient is refused unless --allow-downgrade is given; then each "
+          "such change is\n"
           "printed after the id (\"tlp: RED -> GREEN\"). With '-', reads one indicator a "
           "line from standard input, either\n"
           "'TYPE VALUE' or a JSON object ({\"type\":..., \"value\":..., \"tlp\":...}),\n"
@@ -504,11 +528,14 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
           "  --force              publish values on one of the node's warninglists\n"
           "                       or built-in lists, and prefixes broader than /8\n"
           "                       or /16 (kept on this node: partners refuse them;\n"
-          "                       GUARDS in intelmesh(1)); the node logs each\n"
+          "                       GUARDS in intelmesh(1)); the node logs each use\n"
+          "  --no-detect          not meant for automatic detection (MISP to_ids\n"
+          "                       false): kept, shown and shared, left out of IDS use\n"
+          "  --detect             meant for automatic detection (the default)\n"
           "  --replace            an update replaces the whole record: fields not\n"
           "                       given take their defaults\n"
-          "  --allow-downgrade    an update may lower the TLP label, widen the reach\n"
-          "                       or drop recipients\n"
+          "  --allow-downgrade    an update may lower the TLP label, widen the reach,\n"
+          "                       turn detection off or drop recipients\n"
           "  --json               print results as JSON lines\n"
           "  -d, --dir DIR        the node's data directory\n\n"
           "Exit status: 0 when everything was published, 1 when anything was refused\n"

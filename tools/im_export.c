@@ -199,7 +199,8 @@ read_record (im_export_t *self, const json_t *record, char *err, size_t errsz)
     /* The content fields, checked as the control socket checks them. Those
      * with a default must be given: an export does not invent values. */
     static const char *const content[]
-        = { "type", "value", "tlp", "confidence", "reach", "tags", "description", NULL };
+        = { "type", "value",       "tlp",    "confidence", "reach",
+            "tags", "description", "detect", NULL };
     static const char *const required[] = { "tlp", "confidence", "reach", NULL };
     for (int i = 0; required[i]; i++) {
         v = json_object_get (record, required[i]);
@@ -310,6 +311,8 @@ stix_indicator (im_export_t *self, const im_record_t *r)
                                         : json_integer (r->reach),
          &bad);
     put (o, "x_intelmesh_origin", json_string (node), &bad);
+    if (r->no_detect) /* not meant for detection: STIX has no property for it */
+        put (o, "x_intelmesh_detect", json_false (), &bad);
     if (bad) {
         json_decref (o);
         return NULL;
@@ -397,7 +400,7 @@ misp_attribute (const im_record_t *r)
     /* MISP's AS attributes hold the number alone. */
     put (o, "value",
          json_string (r->value + (ti->num_prefix ? strlen (ti->num_prefix) : 0)), &bad);
-    put (o, "to_ids", json_true (), &bad);
+    put (o, "to_ids", json_boolean (!r->no_detect), &bad);
     put (o, "distribution", json_string (dist), &bad);
     put (o, "comment", json_string (r->description), &bad);
     snprintf (text, sizeof text, "%lld", (long long)r->modified);

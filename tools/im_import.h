@@ -103,7 +103,7 @@ size_t im_import_count (im_import_t *self);
 
 /* Borrowed objects mapping a reason to a count (NULL if SELF is NULL):
  * skipped: left out on purpose ("not an indicator (malware)", "pattern not
- *          mappable", "MISP type regkey not mapped", "to_ids is false", ...);
+ *          mappable", "MISP type regkey not mapped", ...);
  * refused: bad input ("malformed CSV line", "value is not a string", "value
  *          is empty", "confidence is not 0..100", ...);
  * notes:   items kept but changed ("tag dropped (too long or too many)",

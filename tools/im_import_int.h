@@ -51,6 +51,7 @@ typedef struct {
     size_t vlen;
     const char *id; /* lower-case UUID text or NULL */
     int revoke;
+    int no_detect;  /* not meant for detection (MISP to_ids false) */
     int tlp;        /* IM_TLP_NONE: not given */
     int confidence; /* -1: not given */
     int reach;      /* -1: not given */

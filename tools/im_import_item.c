@@ -397,6 +397,8 @@ im_imp_emit (ctx_t *c, item_t *it)
         rc |= set_new (o, "id", json_string (it->id));
     if (it->revoke)
         rc |= set_new (o, "revoke", json_true ());
+    if (it->no_detect)
+        rc |= set_new (o, "detect", json_false ());
     int tlp = it->tlp;
     if (c->self->tlp_floor != IM_TLP_NONE && tlp < c->self->tlp_floor)
         tlp = c->self->tlp_floor;

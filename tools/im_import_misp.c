@@ -294,8 +294,7 @@ misp_attribute (ctx_t *c, const misp_event_t *ev, const json_t *a, const char *w
     int to_ids = im_imp_get_bool (a, "to_ids", 1);
     if (to_ids < 0)
         return im_imp_refuse (c, where, "to_ids is not true or false", NULL);
-    if (to_ids == 0)
-        return im_imp_skip (c, "to_ids is false");
+    it.no_detect = to_ids == 0; /* kept, for look-up and hunting */
     if (im_imp_get_str (a, "value", &it.value, &it.vlen) != 1)
         return im_imp_refuse (c, where, "value is not a string", NULL);
     it.type = type;

@@ -337,6 +337,12 @@ stix_fields (const json_t *obj, const json_t *defs, item_t *it)
         else
             return "x_intelmesh_reach is not 0..254 or \"unlimited\"";
     }
+    /* Only intelmesh's own extension says so: STIX has no standard property
+     * for an indicator not meant for detection. */
+    int detect = im_imp_get_bool (obj, "x_intelmesh_detect", 1);
+    if (detect < 0)
+        return "x_intelmesh_detect is not true or false";
+    it->no_detect = detect == 0;
     r = im_imp_get_str (obj, "description", &it->desc, &it->dlen);
     if (r < 0)
         return "description is not a string";
