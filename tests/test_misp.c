@@ -210,6 +210,14 @@ test_actions (void)
     ok (json_is_true (at (add, "Attribute.to_ids"))
             && json_is_false (at (del, "Attribute.to_ids")),
         "to_ids: true while live, false once revoked");
+    rec.op = IM_OP_PUT;
+    rec.no_detect = 1;
+    json_t *hunt = im_misp_attribute (&rec, "n");
+    ok (json_is_false (at (hunt, "Attribute.to_ids")),
+        "to_ids: false for an indicator not meant for detection");
+    json_decref (hunt);
+    rec.no_detect = 0;
+    rec.op = IM_OP_REVOKE;
     is (str_at (edit, "Attribute.timestamp"), "1767225660", "the edit's timestamp moves");
     ok (strcmp (str_at (add, "Attribute.id"), str_at (del, "Attribute.id")) == 0
             && strcmp (str_at (add, "Attribute.uuid"), str_at (del, "Attribute.uuid"))
