@@ -416,13 +416,17 @@ rotate_check (void *ctx, int argc, char **argv)
 }
 
 /* A CURVE feed (pub/subscribers) has no grace period: FEED, as ROTATE
- * says, "new key" or "off"; NULL without a CURVE feed. */
+ * says, "new key" or "off", or "at start" (not running); NULL without a
+ * CURVE feed. */
 static void
 rotate_feed_note (int json, const char *feed)
 {
     if (json || !feed)
         return;
-    if (strcmp (feed, "off") == 0)
+    if (strcmp (feed, "at start") == 0)
+        printf ("the CURVE feed serves the new key when intelmeshd starts: its "
+                "subscribers need it (intelmesh id; tail --server-key)\n");
+    else if (strcmp (feed, "off") == 0)
         printf ("the CURVE feed could not be bound again: it is off until intelmeshd "
                 "restarts (see its log)\n");
     else
@@ -483,7 +487,7 @@ rotate_offline (im_cli_t *cli, int64_t grace, int json)
             printf ("new CURVE key made; intelmeshd is not running: its %zu peer(s) are "
                     "told when it starts, before %s\nnew card: %s\n",
                     cfg->npeers, until, card);
-        rotate_feed_note (json, *cfg->pub_subscribers ? "new key" : NULL);
+        rotate_feed_note (json, *cfg->pub_subscribers ? "at start" : NULL);
     }
     im_identity_destroy (&id);
     free (cfg);
