@@ -85,8 +85,10 @@ link_event (peer_t *p, uint16_t event, uint32_t value, int64_t now)
         p->retry_at = now + value;
         break;
     case ZMQ_EVENT_DISCONNECTED:
-        if (p->tcp_at)
+        if (p->tcp_at) {
             set_cause (p, LINK_CAUSE_NO_ANSWER); /* closed during the handshake */
+            p->cut = 1;
+        }
         else if (p->cause == LINK_CAUSE_NONE)
             set_cause (p, LINK_CAUSE_LOST); /* a working connection */
         p->tcp_at = 0;
@@ -98,6 +100,10 @@ link_event (peer_t *p, uint16_t event, uint32_t value, int64_t now)
         break;
     case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+        /* Before LINK_NO_ANSWER_MS: they closed it; after, it hung (and
+         * libzmq's handshake timer ended it). */
+        if (p->tcp_at || p->cause != LINK_CAUSE_NO_ANSWER)
+            p->cut = p->tcp_at != 0;
         set_cause (p, LINK_CAUSE_NO_ANSWER);
         p->tcp_at = 0;
         break;
@@ -138,6 +144,7 @@ link_tick (im_mesh_t *self, peer_t *p, int64_t now)
     }
     if (p->tcp_at && now - p->tcp_at >= LINK_NO_ANSWER_MS) {
         set_cause (p, LINK_CAUSE_NO_ANSWER); /* TCP up, the handshake hangs */
+        p->cut = 0;
         p->tcp_at = 0;
     }
 }
@@ -159,12 +166,26 @@ endpoint_host (const char *endpoint, char *host, size_t hostsz)
     snprintf (host, hostsz, "%.*s", (int)len, h);
 }
 
-/* The newest key refused from P's host lately, or NULL. */
+/* The key our ZAP handler refused that is P's, or NULL. Two ways, the
+ * first exact, the second by address:
+ * - a key P had before a rotation (it dials with an old key);
+ * - a key refused lately from P's host while our handshakes with P are cut
+ *   by the other side (a CURVE server closes on a HELLO made for a key it no
+ *   longer has): P made a new key we were not told of. A peer at the same
+ *   address whose handshakes hang, or fail otherwise, is not taken for it;
+ *   two peers at one address that both changed keys are not told apart. */
 static const zap_refused_t *
 refused_from (im_mesh_t *self, const peer_t *p)
 {
+    static const uint8_t zero[32];
     char host[IM_ENDPOINT_MAX];
-    if (!*p->endpoint)
+    for (size_t i = 0; i < self->nzap_refused; i++) {
+        const zap_refused_t *r = &self->zap_refused[i];
+        if (memcmp (p->prev_curve, zero, 32) != 0
+            && sodium_memcmp (r->key, p->prev_curve, 32) == 0)
+            return r;
+    }
+    if (!*p->endpoint || p->cause != LINK_CAUSE_NO_ANSWER || !p->cut)
         return NULL;
     endpoint_host (p->endpoint, host, sizeof host);
     for (size_t i = 0; i < self->nzap_refused; i++) {
@@ -183,11 +204,8 @@ link_json (im_mesh_t *self, peer_t *p, json_t *o)
         return;
     int cause = p->cause;
     int64_t at = p->cause_at;
-    const zap_refused_t *r = NULL;
-    /* Our handshake hangs or is cut, and their host came with a key we
-     * refused: most likely their key changed and our card is old. */
-    if ((cause == LINK_CAUSE_NO_ANSWER || cause == LINK_CAUSE_NONE)
-        && (r = refused_from (self, p)) != NULL) {
+    const zap_refused_t *r = refused_from (self, p);
+    if (r) {
         cause = LINK_CAUSE_WE_REFUSE;
         at = r->last;
     }

@@ -185,6 +185,9 @@ struct _im_peer_t {
     int64_t retry_at;    /* libzmq dials again then (monotonic ms; 0: unknown) */
     int64_t tcp_at;      /* TCP up then, handshake not done (monotonic ms; 0: none) */
     int tcp_since_retry; /* a TCP connection was made since libzmq's last retry */
+    int cut;             /* NO_ANSWER: the other side closed it in the handshake
+                            (as a CURVE server does with a HELLO not made for
+                            its key), not a handshake that hung */
 };
 
 /* Why a link is down (im_link.c; shown by PEERS). */

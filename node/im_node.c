@@ -211,13 +211,17 @@ handle_rotate (node_t *self, json_t *body, char *err, size_t errsz)
     if (im_identity_rotate (self->identity, self->dir, im_time_now (), grace, err, errsz))
         return NULL;
     im_mesh_keys_changed (self->mesh);
+    int feed = node_feed_rekey (self);
     char card[IM_CARD_MAX], until[IM_TIME_STR_SIZE];
     im_identity_card (self->identity, self->config.name, self->config.listen, card,
                       sizeof card);
     zsys_info ("identity: new CURVE key; the previous one works until %s",
                im_time_format (im_identity_previous_until (self->identity), until));
-    return json_pack ("{s:s, s:s, s:I}", "card", card, "previous_until", until, "peers",
-                      (json_int_t)self->config.npeers);
+    json_t *reply = json_pack ("{s:s, s:s, s:I}", "card", card, "previous_until", until,
+                               "peers", (json_int_t)self->config.npeers);
+    if (reply && *self->config.pub_subscribers)
+        json_object_set_new (reply, "feed", json_string (feed ? "off" : "new key"));
+    return reply;
 }
 
 /* Reads the configuration again and applies the trust list. A file that does

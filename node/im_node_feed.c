@@ -27,6 +27,8 @@
 static void
 pub_send (node_t *self, zsock_t *sock, const char *topic, json_t *obj)
 {
+    if (!sock)
+        return; /* its rebinding failed (node_feed_rekey) */
     char *text = json_dumps (obj, JSON_COMPACT);
     if (text) {
         zstr_sendx (sock, topic, text, NULL);
@@ -39,6 +41,8 @@ pub_send (node_t *self, zsock_t *sock, const char *topic, json_t *obj)
 static void
 pub_send_misp (node_t *self, zsock_t *sock, const char *topic, json_t *obj)
 {
+    if (!sock)
+        return; /* its rebinding failed (node_feed_rekey) */
     char *text = json_dumps (obj, JSON_COMPACT);
     if (text) {
         zstr_sendf (sock, "%s %s", topic, text);
@@ -334,6 +338,40 @@ feed_unlink (const char *endpoint)
 {
     if (strncmp (endpoint, "ipc://", 6) == 0 && endpoint[6] != '@')
         unlink (endpoint + 6);
+}
+
+/* Makes *SOCK, the feed at ENDPOINT, anew: every connection is cut, and the
+ * new socket serves the node's current CURVE key. The port or path may take
+ * a moment to be free after the close. */
+static void
+feed_rebind (node_t *self, zsock_t **sock, const char *endpoint)
+{
+    char err[512] = "";
+    zsock_destroy (sock);
+    feed_unlink (endpoint);
+    for (int attempt = 0; attempt < 50 && !*sock; attempt++) {
+        if (attempt)
+            zclock_sleep (20);
+        *sock = feed_new (self, endpoint, err, sizeof err);
+    }
+    if (*sock)
+        zsys_info ("feed %s: serves the new CURVE key; subscribers need it "
+                   "(intelmesh id)",
+                   endpoint);
+    else
+        zsys_error ("feed %s: %s; it is off until intelmeshd restarts", endpoint, err);
+}
+
+int
+node_feed_rekey (node_t *self)
+{
+    if (!*self->config.pub_subscribers)
+        return 0; /* no CURVE */
+    if (self->pub)
+        feed_rebind (self, &self->pub, self->config.pub_endpoint);
+    if (self->pub_misp)
+        feed_rebind (self, &self->pub_misp, self->config.pub_misp_endpoint);
+    return self->pub && (self->pub_misp || !*self->config.pub_misp_endpoint) ? 0 : -1;
 }
 
 void

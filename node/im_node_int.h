@@ -57,6 +57,10 @@ typedef json_t *(handler_fn)(node_t *self, json_t *body, char *err, size_t errsz
  * closes them. */
 int node_feed_start (node_t *self, char *err, size_t errsz);
 void node_feed_stop (node_t *self);
+/* A CURVE feed serves the node's current key: called after a rotation, it
+ * binds the feeds again (their subscribers are cut). -1 when one could not
+ * be bound again (logged; it is off until a restart). */
+int node_feed_rekey (node_t *self);
 void node_pub_record (node_t *self, const im_record_t *rec);
 void node_heartbeat (node_t *self);
 const char *node_origin_name (node_t *self, const uint8_t *origin);

@@ -336,6 +336,33 @@ publish_prev (node_t *self, publish_t *p, const char *key, int has_id,
     return own; /* with an id: what this node exported under that id */
 }
 
+static int
+own_tomb_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
+{
+    (void)blob;
+    (void)len;
+    own_match_t *m = arg;
+    if (memcmp (rec->origin, m->origin, IM_NODE_ID_SIZE) == 0
+        && (!m->hit || rec->modified > m->found->modified
+            || (rec->modified == m->found->modified
+                && memcmp (rec->id, m->found->id, IM_ID_SIZE) > 0))) {
+        /* The newest: ids are time-ordered within a second. */
+        memcpy (m->found, rec, sizeof *rec);
+        m->hit = 1;
+    }
+    return 0;
+}
+
+/* This node's newest tombstone of REC's value, or NULL. */
+static const im_record_t *
+own_tomb_of_value (node_t *self, publish_t *p)
+{
+    p->m.hit = 0;
+    im_store_lookup_revoked (self->store, p->rec->type, p->rec->value, own_tomb_fn,
+                             &p->m);
+    return p->m.hit ? p->m.found : NULL;
+}
+
 /* An importer's revoked object: the tombstone of what we hold. Returns 1
  * when the item is done (its result given), 0 when REC is to be stored. */
 static int
@@ -422,15 +449,21 @@ publish_put (publish_t *p, const im_record_t *prev, int has_id,
 }
 
 /* Refuses the item: CHANGES would lower the protection of HELD, the
- * version it updates, or (COPY) a record of the same value under another id
- * (rule 7). Returns 1 (its result given). */
+ * version it updates, or (COPY 1) a record of the same value under another
+ * id, or (COPY 2) this node's tombstone of the value (rule 7). Returns 1
+ * (its result given). */
 static int
 refuse_downgrade (node_t *self, publish_t *p, const im_record_t *held,
                   const char *changes, int copy)
 {
     char why[640], idtext[IM_ID_STR_SIZE];
     im_id_format (held->id, idtext);
-    if (copy)
+    if (copy == 2)
+        snprintf (why, sizeof why,
+                  "%s would lower the protection this value had as indicator %s, "
+                  "which this node revoked: refused without --allow-downgrade",
+                  changes, idtext);
+    else if (copy)
         snprintf (why, sizeof why,
                   "%s against indicator %s of the same value: a second copy would "
                   "lower its protection: refused without --allow-downgrade",
@@ -444,34 +477,61 @@ refuse_downgrade (node_t *self, publish_t *p, const im_record_t *held,
     return 1;
 }
 
-/* An update of this node's live PREV: with "merge" the fields the item does
- * not give keep PREV's values (rule 5); a lower TLP, a longer reach or a
- * dropped recipient is refused unless allowed (rule 7). Returns 1 when the
- * item was refused (its result given), else 0 with *DOWN the downgrades made
- * (a new reference, or NULL). */
+/* The item over BASE, the version it follows: with "merge" the fields the
+ * item does not give keep BASE's values; a lower TLP, a longer reach or a
+ * dropped recipient is refused unless allowed (rule 7; KIND as
+ * refuse_downgrade's COPY). Returns 1 when the item was refused (its result
+ * given), else 0 with *DOWN the downgrades made (a new reference, or NULL). */
 static int
-publish_update (node_t *self, publish_t *p, const json_t *content,
-                const im_record_t *prev, json_t **down)
+update_over (node_t *self, publish_t *p, const json_t *content, const im_record_t *base,
+             json_t **down, int kind)
 {
     char why[512], changes[400];
-    *down = NULL;
-    if (!prev || prev->op != IM_OP_PUT)
-        return 0;
     if (p->merge) {
         memcpy (p->merged, p->rec, sizeof *p->merged);
-        if (im_record_merge (p->merged, prev, content, p->now, why, sizeof why)) {
+        if (im_record_merge (p->merged, base, content, p->now, why, sizeof why)) {
             json_array_append_new (p->results, invalid_result (self, why));
             return 1;
         }
         memcpy (p->rec, p->merged, sizeof *p->rec);
     }
-    if (im_record_downgrades (prev, p->rec, changes, sizeof changes) <= 0)
+    if (im_record_downgrades (base, p->rec, changes, sizeof changes) <= 0)
         return 0;
     if (p->allow_downgrade) {
         *down = json_string (changes);
         return 0;
     }
-    return refuse_downgrade (self, p, prev, changes, 0);
+    return refuse_downgrade (self, p, base, changes, kind);
+}
+
+/* An update of this node's live PREV (rules 5 and 7). */
+static int
+publish_update (node_t *self, publish_t *p, const json_t *content,
+                const im_record_t *prev, json_t **down)
+{
+    *down = NULL;
+    if (!prev || prev->op != IM_OP_PUT)
+        return 0;
+    return update_over (self, p, content, prev, down, 0);
+}
+
+/* A value this node revoked, published again (rule 8): a new indicator
+ * that, with "merge", keeps what the tombstone TOMB kept of the revoked
+ * version (tlp, reach, recipients, validity) where the item does not give
+ * it, and may not lower that protection unless allowed: a revoked RED value
+ * does not come back GREEN by omission. As update_over, with KEPT what was
+ * kept ("" for nothing). */
+static int
+publish_republish (node_t *self, publish_t *p, const json_t *content, im_record_t *tomb,
+                   json_t **down, char *kept, size_t keptsz)
+{
+    *kept = 0;
+    if (p->merge) {
+        im_record_init (p->merged); /* what a tombstone drops: the defaults */
+        tomb->confidence = p->merged->confidence;
+        im_record_kept (tomb, content, kept, keptsz);
+    }
+    return update_over (self, p, content, tomb, down, 2);
 }
 
 /* An importer's item with an id of its own, for a value this node already
@@ -551,9 +611,17 @@ publish_item (node_t *self, publish_t *p, json_t *item)
     const im_record_t *prev = publish_prev (self, p, key, has_id, id);
     const char *status = "new";
     json_t *down = NULL;
+    im_record_t *tomb
+        = !revoke && !prev && !has_id ? (im_record_t *)own_tomb_of_value (self, p) : NULL;
+    char kept[200], tomb_id[IM_ID_STR_SIZE];
+    if (tomb)
+        im_id_format (tomb->id, tomb_id);
     bad = !revoke
           && (publish_update (self, p, content, prev, &down)
-              || (has_id && !prev && publish_sibling (self, p)));
+              || (has_id && !prev && publish_sibling (self, p))
+              || (tomb
+                  && publish_republish (self, p, content, tomb, &down, kept,
+                                        sizeof kept)));
     json_decref (content);
     if (bad)
         return;
@@ -571,6 +639,9 @@ publish_item (node_t *self, publish_t *p, json_t *item)
     json_t *result = json_pack ("{s:s, s:s}", "id", idtext, "status", status);
     if (!revoke && p->warning[0])
         json_object_set_new (result, "warning", json_string (p->warning));
+    if (tomb)
+        json_object_set_new (result, "republished",
+                             json_pack ("{s:s, s:s}", "revoked", tomb_id, "kept", kept));
     if (batch_add (self, &p->b, rec, result, why, sizeof why)) {
         json_decref (result);
         json_decref (down);

@@ -153,6 +153,15 @@ json_t *im_record_changes (const im_record_t *old, const im_record_t *new);
 int im_record_downgrades (const im_record_t *old, const im_record_t *new, char *out,
                           size_t outsz);
 
+/* The protecting fields of TOMB, a revoked version, that a re-publication
+ * of its value keeps because its item GIVEN (a JSON object) does not give
+ * them: tlp, and those of reach, recipients and the validity window that
+ * are not defaults (a tombstone keeps no tags, description or confidence).
+ * Writes them into OUT as one line ("tlp RED, reach 1, recipients 2") and
+ * returns how many, or -1 with errno EINVAL. */
+int im_record_kept (const im_record_t *tomb, const json_t *given, char *out,
+                    size_t outsz);
+
 /* UUID text form of an indicator id, lower case. */
 void im_id_format (const uint8_t id[IM_ID_SIZE], char out[IM_ID_STR_SIZE]);
 /* Parses UUID text (any case). Returns 0 or -1 with errno EINVAL. */

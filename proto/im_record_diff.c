@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_record_diff.c -- an origin's new version of its own indicator: fields
- * merged from the version before it, what changed between two versions, and
- * which changes lower its protection (SPEC.md, "PUBLISH", rules 5 and 7). */
+ * merged from the version before it, what changed between two versions,
+ * which changes lower its protection, and what a re-published revoked one
+ * kept (SPEC.md, "PUBLISH", rules 5 to 7). */
 #include "config.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "im_record.h"
+#include "im_time.h"
 
 int
 im_record_merge (im_record_t *self, const im_record_t *prev, const json_t *obj,
@@ -97,14 +99,16 @@ reach_text (int reach, char *out)
     return out;
 }
 
-/* Appends "FIELD: OLD -> NEW" to OUT, comma separated. */
+/* Appends "FIELD: OLD -> NEW" (NEW "": "FIELD OLD") to OUT, comma separated. */
 static void
 add_change (char *out, size_t outsz, const char *field, const char *old, const char *new)
 {
     size_t len = strlen (out);
-    if (len < outsz)
+    if (len < outsz && *new)
         snprintf (out + len, outsz - len, "%s%s: %s -> %s", len ? ", " : "", field, old,
                   new);
+    else if (len < outsz) /* a value kept: "FIELD VALUE" */
+        snprintf (out + len, outsz - len, "%s%s %s", len ? ", " : "", field, old);
 }
 
 int
@@ -145,5 +149,38 @@ im_record_downgrades (const im_record_t *old, const im_record_t *new, char *out,
         add_change (out, outsz, "recipients", x, y);
         n++;
     }
+    return n;
+}
+
+int
+im_record_kept (const im_record_t *tomb, const json_t *given, char *out, size_t outsz)
+{
+    char x[24], y[IM_TIME_STR_SIZE + 16];
+    int n = 0;
+    if (!tomb || !json_is_object (given) || !out || outsz == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    out[0] = 0;
+    if (!json_object_get (given, "tlp")) {
+        add_change (out, outsz, "tlp", tlp_upper (tomb->tlp, x), "");
+        n++;
+    }
+    if (!json_object_get (given, "reach") && tomb->reach != IM_REACH_UNLIMITED) {
+        add_change (out, outsz, "reach", reach_text (tomb->reach, x), "");
+        n++;
+    }
+    if (!json_object_get (given, "recipients") && tomb->nrecipients) {
+        snprintf (x, sizeof x, "%zu", tomb->nrecipients);
+        add_change (out, outsz, "recipients", x, "");
+        n++;
+    }
+    const char *names[] = { "valid_from", "valid_until" };
+    const int64_t times[] = { tomb->valid_from, tomb->valid_until };
+    for (int i = 0; i < 2; i++)
+        if (times[i] && !json_object_get (given, names[i])) {
+            add_change (out, outsz, names[i], im_time_format (times[i], y), "");
+            n++;
+        }
     return n;
 }

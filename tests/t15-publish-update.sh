@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MPL-2.0
 # t15-publish-update.sh -- re-publishing a value changes only what is given:
 # no silent TLP downgrade, wider reach or dropped recipient (issue 12, item
-# 1); publish --replace; lookup of a revoked indicator and explain by value
-# (item 7).
+# 1), a revoked value published again included; publish --replace; lookup
+# of a revoked indicator and explain by value (item 7).
 . "$(dirname "$0")/lib.sh"
 
 im () { "$INTELMESH" -d "$T/alpha" "$@"; }
@@ -142,6 +142,49 @@ b_import_copy () {
     [ "$n" = '"tlp":"red" ' ]; ok $? "the node holds one copy, RED ($n)"
     printf 'id,type,value,tlp\n33333333-3333-4333-8333-333333333333,md5,%s,red\n' $H >"$T/copy.csv"
     im import "$T/copy.csv" >/dev/null 2>&1; ok $? "the same row at RED is imported"
+}
+
+block republish 'a revoked value published again keeps its protection; lowering it needs --allow-downgrade' start
+b_republish () {
+    node_up alpha
+    H=5d41402abc4b2a76b9719d911017c592
+    id=$(im publish --tlp red --tag apt --tag c2 --reach 1 --to "$R1" md5 $H 2>/dev/null)
+    [ ${#id} -eq 36 ]; ok $? "an MD5 is published RED, with tags, reach 1 and a recipient"
+    im revoke "$id" >/dev/null; ok $? "and revoked"
+    out=$(im publish md5 $H 2>"$T/err"); rc=$?
+    new=$(printf '%s\n' "$out" | sed -n 1p)
+    [ $rc -eq 0 ] && [ ${#new} -eq 36 ] && [ "$new" != "$id" ]
+    ok $? "published again with no option: a new indicator ($rc: $out)"
+    [ "$(printf '%s\n' "$out" | sed -n 2p)" = "re-publishes revoked indicator $id, keeping tlp RED, reach 1, recipients 1 (a revocation keeps no tags, description or confidence)" ]
+    ok $? "stdout says it re-publishes the revoked indicator and what it kept"
+    r=$(rec $H)
+    [ "$(field "$r" tlp)" = red ] && [ "$(field "$r" reach)" = 1 ] \
+        && printf '%s' "$r" | grep -q "\"recipients\":\[\"$R1\"\]"
+    ok $? "it stays RED, reach 1, with its recipient"
+    im revoke "$new" >/dev/null
+    new=$(im publish --tag apt --tag c2 md5 $H 2>/dev/null | sed -n 1p)
+    r=$(rec $H)
+    [ "$(field "$r" tlp)" = red ] && printf '%s' "$r" | grep -q '"tags":\["apt","c2"\]'
+    ok $? "revoked and published again with its tags: RED with the tags"
+    im revoke "$new" >/dev/null
+    out=$(im publish --tlp green md5 $H 2>"$T/err"); rc=$?
+    [ $rc -eq 1 ] && [ -z "$out" ] && grep -q "tlp: RED -> GREEN would lower the protection this value had as indicator" "$T/err" \
+        && grep -q -- "--allow-downgrade" "$T/err"
+    ok $? "revoked again, published GREEN without --allow-downgrade: refused, exit 1 ($(cat "$T/err"))"
+    im lookup $H >/dev/null; [ $? -eq 1 ]; ok $? "and nothing live was stored"
+    out=$(im publish --replace md5 $H 2>"$T/err"); rc=$?
+    [ $rc -eq 1 ] && grep -q "tlp: RED -> GREEN, reach: 1 -> unlimited, recipients: 1 -> 0" "$T/err"
+    ok $? "--replace alone is refused too"
+    out=$(im publish --tlp green --allow-downgrade md5 $H 2>/dev/null); rc=$?
+    [ $rc -eq 0 ] && printf '%s\n' "$out" | sed -n 2p | grep -q "^re-publishes revoked indicator .*, keeping reach 1, recipients 1 " \
+        && [ "$(printf '%s\n' "$out" | sed -n 3p)" = "tlp: RED -> GREEN" ]
+    ok $? "with --allow-downgrade: stored, and stdout says 'tlp: RED -> GREEN' ($(printf '%s' "$out" | tr '\n' '|'))"
+    [ "$(field "$(rec $H)" tlp)" = green ]; ok $? "GREEN now"
+    nid=$(field "$(rec $H)" id)
+    im revoke "$nid" >/dev/null
+    out=$(im publish --json --tlp amber md5 $H 2>/dev/null)
+    printf '%s' "$out" | grep -q "\"republished\":{\"revoked\":\"$nid\",\"kept\":\"reach 1, recipients 1\"}"
+    ok $? "--json says what it re-published and kept ($out)"
 }
 
 block revoked 'lookup of a revoked indicator says by whom and when' start

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MPL-2.0
 # t32-link-diagnosis.sh -- why a link is down (issue 12, item 5): a peer that
 # has not added us, a port where nothing listens; the refusing side shows the
-# key and address it refused; intelmeshd --log FILE; and everyday points of
+# key and address it refused; a partner that rotated its key while we could
+# not hear of it; intelmeshd --log FILE; and everyday points of
 # item 7: intelmesh stop, "did you mean", origins by peer name.
 . "$(dirname "$0")/lib.sh"
 
@@ -13,6 +14,33 @@ peer_json () {
 }
 # cause_is NODE PEER TEXT: NODE shows PEER down, for the cause TEXT.
 cause_is () { peer_json "$1" "$2" | grep -q "\"down_cause\":\"$3"; }
+connected () { peer_json "$1" "$2" | grep -q '"connected":true'; }
+
+# silent_listener PORT: accepts on 127.0.0.1:PORT and never says a word
+# (110 s at most); run with &, $! is its PID.
+silent_listener () {
+    exec "$PYTHON3" -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); held = []
+end = time.time() + 110
+while time.time() < end:
+    s.settimeout(1)
+    try: held.append(s.accept()[0])
+    except OSError: pass
+' "$1"
+}
+# silent_start: a silent listener on a free port (sets port and silent, its
+# PID); without python3 a skip, and false.
+silent_start () {
+    if [ -z "${PYTHON3:-}" ] || ! "$PYTHON3" -c 'import socket' 2>/dev/null; then
+        ok 0 "# SKIP no python3 for a silent listener"
+        return 1
+    fi
+    port=$(free_port)
+    silent_listener "$port" &
+    silent=$!; PIDS="$PIDS $silent"
+}
 
 block refused_by_them 'a partner that has not added us: "handshake refused by them"'
 b_refused_by_them () {
@@ -84,28 +112,61 @@ b_tcp_refused () {
 
 block no_answer 'TCP connects, no handshake completes: "no answer"' refused_by_them
 b_no_answer () {
-    if [ -z "${PYTHON3:-}" ] || ! "$PYTHON3" -c 'import socket' 2>/dev/null; then
-        ok 0 "# SKIP no python3 for a silent listener"
-        return
-    fi
     node_up alpha
-    port=$(free_port)
-    # A listener that accepts and never says a word (at most 120 s).
-    bounded 120 "$PYTHON3" -c '
-import socket, sys, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); held = []
-end = time.time() + 110
-while time.time() < end:
-    s.settimeout(1)
-    try: held.append(s.accept()[0])
-    except OSError: pass
-' "$port" &
-    silent=$!; PIDS="$PIDS $silent"
+    silent_start || return
     new_node india; ok $? "a fourth node is initialised, never started"
     im alpha peer add --endpoint "tcp://127.0.0.1:$port" "$(im india id)" >/dev/null
     ok $? "alpha adds it, at a port where something silent listens"
     wait_for 200 cause_is alpha india "no answer"; ok $? "alpha says: no answer"
+    kill "$silent" 2>/dev/null
+}
+
+block key_changed 'a partner rotated while we were stopped: "their key is not on our list"'
+b_key_changed () {
+    new_node kilo && new_node lima; ok $? "two more nodes are initialised"
+    im kilo peer add "$(im lima id)" >/dev/null && im lima peer add "$(im kilo id)" >/dev/null
+    ok $? "they add each other"
+    start_node kilo; kilo_pid=$NODE_PID
+    start_node lima
+    wait_for 150 connected kilo lima
+    ok $? "they connect"
+    stop_node "$kilo_pid"; ok $? "kilo stops"
+    old=$(card_field lima 4)
+    im lima rotate-keys --grace 5s >/dev/null; ok $? "lima rotates its CURVE key, with 5 s of grace"
+    new=$(card_field lima 4)
+    # kilo hears of it only over a link; none is up until the grace ends.
+    wait_for 300 grep -q "grace period of our previous CURVE key is over" "$T/lima.log"
+    ok $? "lima's grace period ends with kilo still stopped"
+    start_node kilo
+    grep -q "$old" "$T/kilo/intelmesh.conf" && ! grep -q "$new" "$T/kilo/intelmesh.conf"
+    ok $? "kilo still has lima's old key"
+    wait_for 300 cause_is kilo lima "their key is not on our list"
+    ok $? "kilo's peer list --json says: their key is not on our list"
+    peer_json kilo lima >"$T/out"
+    grep -q '"down_since":"20[0-9-]*T[0-9:]*Z"' "$T/out"; ok $? "with when that happened"
+    grep -q '"next_try":"20[0-9-]*T[0-9:]*Z"' "$T/out"; ok $? "and when the next try is"
+    grep -q "\"refused_key\":\"$new\"" "$T/out"; ok $? "and the key refused: lima's new one"
+    im kilo peer list >"$T/out"
+    grep -q "cause         their key is not on our list, at 20" "$T/out"
+    ok $? "the text says it, with the time ($(grep cause "$T/out"))"
+    grep -q "next try      20" "$T/out"; ok $? "and the next try"
+    grep -q "handshake from 127.0.0.1 refused: CURVE key $new (Z85 " "$T/kilo.log"
+    ok $? "kilo's log names the refused key and the address"
+    wait_for 150 cause_is lima kilo "handshake refused by them"
+    ok $? "lima's says: handshake refused by them"
+    # Another peer at the same address, down for another reason, is not
+    # taken for the one whose key was refused.
+    silent_start || return
+    new_node mike; ok $? "a node is initialised, never started"
+    im kilo peer add --endpoint "tcp://127.0.0.1:$port" "$(im mike id)" >/dev/null
+    ok $? "kilo adds it, at 127.0.0.1 too, where something silent listens"
+    wait_for 200 cause_is kilo mike "no answer"; ok $? "kilo says: no answer"
+    # lima keeps dialling (and kilo refusing it) the while.
+    c1=$(im kilo status --json | grep -o '"count":[0-9]*' | head -1 | cut -d: -f2)
+    wait_for 300 sh -c "[ \$('$INTELMESH' -d '$T/kilo' status --json | grep -o '\"count\":[0-9]*' | head -1 | cut -d: -f2) -gt $c1 ]"
+    ok $? "kilo refuses lima's new key again meanwhile"
+    cause_is kilo mike "no answer"; ok $? "and still says no answer for mike ($(peer_json kilo mike | grep -o '"down_cause":"[^"]*"'))"
+    cause_is kilo lima "their key is not on our list"; ok $? "and their key for lima"
     kill "$silent" 2>/dev/null
 }
 

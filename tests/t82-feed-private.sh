@@ -5,7 +5,7 @@
 # (pub/group), that `intelmesh tail` reads; a path held by something else
 # stops the daemon; a TCP feed warns that every local user can read it; a
 # CURVE feed (pub/subscribers) serves a listed key and gives an unlisted one
-# nothing. TAP output.
+# nothing, and serves the node's new key after rotate-keys. TAP output.
 . "$(dirname "$0")/lib.sh"
 
 # plain_node NAME [INIT-ARGS...]: init with the default feed (no --pub
@@ -194,6 +194,46 @@ print(out.hex())' "$key")
     wait_gone "$bad_pid" 100
     [ ! -s "$T/bad.out" ]; ok $? "the unlisted subscriber got nothing"
     stop_node "$NODE_PID"; ok $? "the node stops"
+}
+
+# reaches OUT PREFIX: publishes at node c a value not published before,
+# PREFIX.N; true once the feed output OUT holds any PREFIX.* value.
+reaches () {
+    n=$(($(cat "$T/n" 2>/dev/null || echo 0) % 250 + 1))
+    echo "$n" >"$T/n"
+    im c publish ipv4 "$2.$n" >/dev/null 2>&1
+    grep -q "\"$2\\." "$1"
+}
+
+block curve_rotate 'after rotate-keys the CURVE feed serves the new key, not the old, with no restart' curve
+b_curve_rotate () {
+    start_node c; pid=$NODE_PID
+    old=$(im c id | cut -d' ' -f4)
+    # A subscriber with the old key, connected before the rotation.
+    im c tail --timeout 120 --cert "$T/good" --server-key "$old" ioc. >"$T/old.out" 2>/dev/null &
+    old_pid=$!; PIDS="$PIDS $old_pid"
+    wait_for 300 reaches "$T/old.out" 198.51.100
+    ok $? "a subscriber with the key of now reads the feed"
+    im c rotate-keys --grace 1h >"$T/rot.out"; ok $? "the node rotates its CURVE key"
+    grep -q "the CURVE feed serves the new key now: its subscribers need it" "$T/rot.out"
+    ok $? "rotate-keys says the feed serves the new key ($(tail -1 "$T/rot.out"))"
+    new=$(im c id | cut -d' ' -f4)
+    grep -q "serves the new CURVE key" "$T/c.log"; ok $? "the log says so"
+    im c tail --timeout 120 --cert "$T/good" ioc. >"$T/new.out" 2>/dev/null &
+    new_pid=$!; PIDS="$PIDS $new_pid"
+    im c tail --timeout 120 --cert "$T/good" --server-key "$old" ioc. >"$T/old2.out" 2>/dev/null &
+    old2_pid=$!; PIDS="$PIDS $old2_pid"
+    wait_for 300 reaches "$T/new.out" 203.0.113
+    ok $? "a subscriber with the new key ($new) reads the feed, no restart"
+    # Sent to every connected subscriber at once: those with the old key got
+    # none of it.
+    im c publish ipv4 203.0.113.254 >/dev/null 2>&1
+    wait_for 300 grep -q 203.0.113.254 "$T/new.out"; ok $? "and what is published next"
+    grep -q '"203\.0\.113\.' "$T/old.out"; [ $? -ne 0 ]
+    ok $? "the subscriber connected with the old key before the rotation is cut ($(grep -c 203.0.113 "$T/old.out") values after it)"
+    [ ! -s "$T/old2.out" ]; ok $? "one that comes with the old key after it reads nothing"
+    kill -TERM "$old_pid" "$new_pid" "$old2_pid" 2>/dev/null
+    stop_node "$pid"; ok $? "the node stops"
 }
 
 run_blocks "$@"

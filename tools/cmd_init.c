@@ -443,6 +443,25 @@ rotate_check (void *ctx, int argc, char **argv)
     return 0;
 }
 
+/* A CURVE feed (pub/subscribers) has no grace period: FEED, as ROTATE
+ * says, "new key" or "off", or "at start" (not running); NULL without a
+ * CURVE feed. */
+static void
+rotate_feed_note (int json, const char *feed)
+{
+    if (json || !feed)
+        return;
+    if (strcmp (feed, "at start") == 0)
+        printf ("the CURVE feed serves the new key when intelmeshd starts: its "
+                "subscribers need it (intelmesh id; tail --server-key)\n");
+    else if (strcmp (feed, "off") == 0)
+        printf ("the CURVE feed could not be bound again: it is off until intelmeshd "
+                "restarts (see its log)\n");
+    else
+        printf ("the CURVE feed serves the new key now: its subscribers need it "
+                "(intelmesh id; tail --server-key)\n");
+}
+
 /* The node runs: it rotates, and tells its peers at once. */
 static int
 rotate_running (im_cli_t *cli, int64_t grace, int json)
@@ -461,6 +480,7 @@ rotate_running (im_cli_t *cli, int64_t grace, int json)
                 (long long)json_integer_value (json_object_get (reply, "peers")),
                 json_string_value (json_object_get (reply, "previous_until")),
                 json_string_value (json_object_get (reply, "card")));
+    rotate_feed_note (json, json_string_value (json_object_get (reply, "feed")));
     json_decref (reply);
     return 0;
 }
@@ -495,6 +515,7 @@ rotate_offline (im_cli_t *cli, int64_t grace, int json)
             printf ("new CURVE key made; intelmeshd is not running: its %zu peer(s) are "
                     "told when it starts, before %s\nnew card: %s\n",
                     cfg->npeers, until, card);
+        rotate_feed_note (json, *cfg->pub_subscribers ? "at start" : NULL);
     }
     im_identity_destroy (&id);
     free (cfg);

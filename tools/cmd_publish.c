@@ -66,6 +66,25 @@ update_flags (const publish_t *p, json_t *body)
     json_object_set_new (body, "allow_downgrade", json_boolean (p->allow_downgrade));
 }
 
+/* A value this node had revoked, published again: into its JSON line O, or
+ * one line on standard output saying so and what it kept of the revoked
+ * indicator. */
+static void
+republished_note (json_t *r, json_t *o)
+{
+    json_t *rep = json_object_get (r, "republished");
+    const char *revoked = json_string_value (json_object_get (rep, "revoked"));
+    const char *kept = json_string_value (json_object_get (rep, "kept"));
+    if (!revoked)
+        return;
+    if (o)
+        json_object_set (o, "republished", rep);
+    else
+        printf ("re-publishes revoked indicator %s, keeping %s (a revocation keeps no "
+                "tags, description or confidence)\n",
+                revoked, kept && *kept ? kept : "nothing of it");
+}
+
 /* An accepted item's changes: into its JSON line O, or, when it lowered the
  * protection (allowed), one line a change on standard output. */
 static void
@@ -77,6 +96,7 @@ report_changes (publish_t *p, json_t *r, json_t *o)
         json_object_set (o, "changed", changed);
     if (o && down)
         json_object_set (o, "downgraded", json_object_get (r, "downgraded"));
+    republished_note (r, o);
     if (changed && !p->from_stdin) {
         json_decref (p->changed);
         p->changed = json_incref (changed);
