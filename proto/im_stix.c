@@ -69,7 +69,9 @@ void
 im_stix_id (const im_record_t *r, char out[IM_STIX_ID_SIZE])
 {
     char id[IM_ID_STR_SIZE];
-    im_id_format (r->id, id);
+    uint8_t uuid[IM_ID_SIZE];
+    im_id_export (r->origin, r->id, uuid);
+    im_id_format (uuid, id);
     snprintf (out, IM_STIX_ID_SIZE, "indicator--%s", id);
 }
 
@@ -101,7 +103,7 @@ im_stix_indicator (const im_record_t *r)
     im_stix_id (r, text);
     im_node_format (r->origin, node);
     im_stix_pattern (r, pattern, sizeof pattern);
-    int64_t from = r->valid_from ? r->valid_from : r->created;
+    int64_t from = im_stix_valid_from (r);
 
     im_stix_put (o, "type", json_string ("indicator"), &bad);
     im_stix_put (o, "spec_version", json_string ("2.1"), &bad);
@@ -141,16 +143,24 @@ im_stix_indicator (const im_record_t *r)
     return o;
 }
 
-const char *
-im_stix_note (const im_record_t *r)
+int64_t
+im_stix_valid_from (const im_record_t *r)
 {
     int64_t from = r->valid_from ? r->valid_from : r->created;
     if (r->valid_until && r->valid_until <= from)
-        return r->valid_from
-                   ? "valid_until is not later than valid_from (STIX wants it "
-                     "later); written as it is"
-                   : "valid_until is not later than created, written as valid_from "
-                     "(STIX wants valid_until later); written as it is";
+        from = r->valid_until - 1;
+    return from;
+}
+
+const char *
+im_stix_note (const im_record_t *r)
+{
+    if (r->valid_until && r->valid_until <= (r->valid_from ? r->valid_from : r->created))
+        return r->valid_from ? "valid_until is not later than valid_from (STIX wants it "
+                               "later): valid_from written as valid_until - 1 s"
+                             : "valid_until is not later than created, the default "
+                               "valid_from (STIX wants it later): valid_from written "
+                               "as valid_until - 1 s";
     if (r->modified < r->created)
         return "modified is before created (STIX wants it not before); written as "
                "it is";

@@ -26,7 +26,8 @@ char *im_stix_time (int64_t t, char out[IM_STIX_TIME_SIZE]);
  * and \\ escaped (an AS number is an integer). */
 void im_stix_pattern (const im_record_t *r, char *out, size_t outsz);
 
-/* The STIX id of R, "indicator--UUID". */
+/* The STIX id of R, "indicator--UUID": the UUID is im_id_export() of its
+ * origin and id (version 4 or 5, the same in every export). */
 void im_stix_id (const im_record_t *r, char out[IM_STIX_ID_SIZE]);
 
 /* R as a STIX 2.1 indicator object, marked with its TLP 2.0 marking
@@ -35,8 +36,15 @@ void im_stix_id (const im_record_t *r, char out[IM_STIX_ID_SIZE]);
  * reference, or NULL with errno ENOMEM. */
 json_t *im_stix_indicator (const im_record_t *r);
 
-/* What, in the indicator im_stix_indicator() makes of R, is not what STIX
- * wants (one sentence), or NULL when nothing. */
+/* The valid_from an indicator of R gets: R's valid_from, or its created time
+ * when unset (STIX requires one); but never valid_until or later, which STIX
+ * forbids: a record whose window is empty or was over at its creation (an
+ * expired indicator published or imported) gets valid_until - 1 s, so that it
+ * still reads as valid up to its valid_until and no longer. */
+int64_t im_stix_valid_from (const im_record_t *r);
+
+/* What, in the indicator im_stix_indicator() makes of R, differs from the
+ * record or is not what STIX wants (one sentence), or NULL when nothing. */
 const char *im_stix_note (const im_record_t *r);
 
 /* The id of TLP's TLP 2.0 marking definition ("marking-definition--..."),

@@ -34,6 +34,8 @@ struct _im_export_t {
     int64_t now;
     char *origin_label;
     char doc_id[IM_ID_STR_SIZE]; /* bundle or event uuid */
+    char *org_name;              /* the MISP event's Orgc */
+    char org_uuid[IM_ID_STR_SIZE];
     int started;                 /* prologue written */
     int finished;
     int failed; /* a write failed: everything is EIO now */
@@ -181,16 +183,25 @@ read_record (im_export_t *self, const json_t *record, char *err, size_t errsz)
 
 /* --- STIX 2.1 ------------------------------------------------------------ */
 
-/* Counts a note when R, just written, is not what STIX wants. */
+/* Counts a note when R, just written, is not written as it is stored or not
+ * as the format wants it: STIX as im_stix_note() says; MISP when valid-from
+ * had to move before valid-until. */
 static void
-stix_note (im_export_t *self, const im_record_t *r)
+export_note (im_export_t *self, const im_record_t *r)
 {
-    const char *text = im_stix_note (r);
-    if (!text)
-        return;
+    const char *text = NULL;
     char id[IM_STIX_ID_SIZE];
     im_stix_id (r, id);
-    snprintf (self->note, sizeof self->note, "%s: %s", id, text);
+    if (self->format == FORMAT_STIX)
+        text = im_stix_note (r);
+    else if (self->format == FORMAT_MISP && r->valid_from
+             && im_stix_valid_from (r) != r->valid_from)
+        text = "valid_until is not later than valid_from: valid-from written as "
+               "valid_until - 1 s";
+    if (!text)
+        return;
+    snprintf (self->note, sizeof self->note, "%s: %s",
+              self->format == FORMAT_STIX ? id : id + 11, text);
     self->notes++;
 }
 
@@ -232,11 +243,13 @@ static json_t *
 misp_attribute (const im_record_t *r)
 {
     char id[IM_ID_STR_SIZE], text[64 + IM_TIME_STR_SIZE];
+    uint8_t uuid[IM_ID_SIZE];
     int bad = 0;
     json_t *o = json_object ();
     if (!o)
         return NULL;
-    im_id_format (r->id, id);
+    im_id_export (r->origin, r->id, uuid);
+    im_id_format (uuid, id);
     const char *dist = im_type_misp_distribution (r->reach);
     im_stix_put (o, "uuid", json_string (id), &bad);
     const im_type_info_t *ti = im_type_info (r->type);
@@ -265,9 +278,10 @@ misp_attribute (const im_record_t *r)
             im_stix_append (tags, misp_tag (text), &bad);
         }
         if (r->valid_from) {
+            /* As in STIX: never valid_until or later. */
             char t[IM_TIME_STR_SIZE];
             snprintf (text, sizeof text, "intelmesh:valid-from=\"%s\"",
-                      im_time_format (r->valid_from, t));
+                      im_time_format (im_stix_valid_from (r), t));
             im_stix_append (tags, misp_tag (text), &bad);
         }
         if (r->valid_until) {
@@ -403,7 +417,40 @@ im_export_new (const char *format, FILE *out, int64_t now, const char *origin_la
         return NULL;
     }
     uuid4 (self->doc_id);
+    if (im_export_set_org (self, NULL, "intelmesh") != 0) {
+        im_export_destroy (&self);
+        errno = ENOMEM;
+    }
     return self;
+}
+
+int
+im_export_set_org (im_export_t *self, const uint8_t node[IM_NODE_ID_SIZE],
+                   const char *name)
+{
+    char text[8 + IM_NODE_HEX_SIZE];
+    uint8_t uuid[IM_ID_SIZE];
+    if (!self || self->started || !name || !*name || strlen (name) > IM_EXPORT_LABEL_MAX
+        || !line_text (name, strlen (name))) {
+        errno = EINVAL;
+        return -1;
+    }
+    char *copy = strdup (name);
+    if (!copy)
+        return -1;
+    free (self->org_name);
+    self->org_name = copy;
+    /* As the MISP-format feed names the node's organisation. */
+    if (node) {
+        char hex[IM_NODE_HEX_SIZE];
+        im_node_format (node, hex);
+        snprintf (text, sizeof text, "org:%s", hex);
+    }
+    else
+        snprintf (text, sizeof text, "org:intelmesh");
+    im_id_from_name (text, strlen (text), uuid);
+    im_id_format (uuid, self->org_uuid);
+    return 0;
 }
 
 void
@@ -413,6 +460,7 @@ im_export_destroy (im_export_t **self_p)
         return;
     int saved = errno;
     free ((*self_p)->origin_label);
+    free ((*self_p)->org_name);
     free (*self_p);
     *self_p = NULL;
     errno = saved;
@@ -462,10 +510,11 @@ start (im_export_t *self)
                   im_time_format (self->now, t));
         snprintf (stamp, sizeof stamp, "%lld", (long long)self->now);
         json_t *event
-            = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s}, s:[]}",
+            = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:s}, s:[]}",
                          "uuid", self->doc_id, "info", info, "date", date, "timestamp",
                          stamp, "distribution", "1", "threat_level_id", "4", "analysis",
-                         "2", "published", 0, "Orgc", "name", "intelmesh", "Tag");
+                         "2", "published", 0, "Orgc", "name", self->org_name, "uuid",
+                         self->org_uuid, "Tag");
         /* Marks the event as ours: its info is not the indicators' text. */
         json_t *mark = event ? json_pack ("{s:s}", "name", "intelmesh:export") : NULL;
         if (mark)
@@ -528,10 +577,9 @@ im_export_record (im_export_t *self, const json_t *record, char *err, size_t err
     }
     if (rc != 0)
         return io_fail (self, err, errsz);
-    if (self->format == FORMAT_STIX) {
+    if (self->format == FORMAT_STIX)
         self->markings |= 1u << r->tlp;
-        stix_note (self, r);
-    }
+    export_note (self, r);
     self->count++;
     return 0;
 }
