@@ -296,3 +296,24 @@ run_blocks () {
     done
     done_testing
 }
+
+# --- Interoperability ------------------------------------------------------
+
+# interop_valid stix|misp FILE...: the files pass what their consumers check
+# (tests/interop_check.py: the OASIS STIX 2.1 bundle schema or PyMISP's
+# schema.json, ids of RFC 4122 version 1-5, STIX validity windows); what it
+# finds goes out as diag lines. Without the references (INTEROP_DIR, by
+# default shared/interop beside the source tree) or python3-jsonschema, it
+# passes with a diag saying so.
+: "${INTEROP_DIR:=$(dirname "$TESTS_SRCDIR")/../shared/interop}"
+export INTEROP_DIR
+interop_valid () {
+    "$PYTHON3" "$TESTS_SRCDIR/interop_check.py" "$@" >"$T/interop.out" 2>&1
+    iv_rc=$?
+    if [ "$iv_rc" -eq 77 ]; then
+        diag "not checked against the schemas: $(cat "$T/interop.out")"
+        return 0
+    fi
+    sed 's/^/# /' "$T/interop.out"
+    return "$iv_rc"
+}

@@ -75,23 +75,26 @@ held () {
 }
 lacks () { ! im "$1" list --json | grep -qF "\"value\":\"$2\","; }
 # csv_of NODE [ARGS]: NODE's CSV export without the origin column.
-csv_of () { n=$1; shift; im "$n" export --format csv "$@" 2>/dev/null | cut -d, -f1,3-; }
+csv_of () { n=$1; shift; im "$n" export --format csv --tlp-max red "$@" 2>/dev/null | cut -d, -f1,3-; }
 # records: the CSV records on standard input (a quoted cell may span lines).
 records () { grep -c '^[0-9a-f]\{8\}-[0-9a-f]\{4\}-'; }
-same_csv () {  # same_csv NODE1 NODE2: their CSV exports agree, origin aside
-    csv_of "$1" >"$T/$1.cmp" && csv_of "$2" >"$T/$2.cmp" || return 1
+# noid [noid]: with "noid", standard input without its ids (STIX and MISP
+# carry a record's exported id, not the node's own), sorted.
+noid () { if [ "${1:-}" = noid ]; then sed 's/^[0-9a-f-]\{36\},//; s/"id":"[^"]*",//' | sort; else cat; fi; }
+same_csv () {  # same_csv NODE1 NODE2 [noid]: their CSV exports agree, origin aside
+    csv_of "$1" | noid "${3:-}" >"$T/$1.cmp" && csv_of "$2" | noid "${3:-}" >"$T/$2.cmp" || return 1
     [ "$(wc -l <"$T/$1.cmp")" -gt 1 ] || return 1
     diff "$T/$1.cmp" "$T/$2.cmp" >"$T/diff" && return 0
     sed 's/^/# /' "$T/diff"
     return 1
 }
 # same_but_valid_from NODE1 NODE2: their records (list --json) agree but for
-# origin, version, times of storing and valid_from.
+# origin, version, times of storing and valid_from (and ids, with noid).
 same_but_valid_from () {
     for n in "$1" "$2"; do
         im "$n" list --json | sed -e 's/"origin":"[0-9a-f]*",//; s/"version":[0-9]*,//' \
             -e 's/"valid_from":\(null\|"[^"]*"\),//; s/"created":"[^"]*",//' \
-            -e 's/"modified":"[^"]*"//' >"$T/$n.cmp"
+            -e 's/"modified":"[^"]*"//' | noid "${3:-}" >"$T/$n.cmp"
     done
     [ "$(wc -l <"$T/$1.cmp")" -gt 1 ] || return 1
     diff "$T/$1.cmp" "$T/$2.cmp" >"$T/diff" && return 0
@@ -460,8 +463,10 @@ b_roundtrip () {
     ok $? "alpha publishes the round-trip data set"
     n1=$(count alpha)
     for f in stix csv misp; do
-        im alpha export --format $f -o "$T/alpha-1.$f" 2>/dev/null || diag "export $f failed"
+        im alpha export --format $f --tlp-max red -o "$T/alpha-1.$f" 2>/dev/null || diag "export $f failed"
     done
+    interop_valid stix "$T/alpha-1.stix" && interop_valid misp "$T/alpha-1.misp"
+    ok $? "alpha's STIX and MISP exports pass the OASIS STIX 2.1 and PyMISP schemas, ids of version 1-5"
     imp rtstix r1 "$T/alpha-1.stix" && is_tally r1 "$n1 0 0 0 0"
     ok $? "alpha's STIX export imports into a fresh node: $n1 imported"
     imp rtcsv r2 "$T/alpha-1.csv" && is_tally r2 "$n1 0 0 0 0"
@@ -475,7 +480,7 @@ b_roundtrip () {
             | sed 's/^{"id":"\([^"]*\)".*/\1/')" >/dev/null
     ok $? "alpha updates one, adds one, revokes one"
     for f in stix csv misp; do
-        im alpha export --format $f -o "$T/alpha-2.$f" 2>/dev/null || diag "export $f failed"
+        im alpha export --format $f --tlp-max red -o "$T/alpha-2.$f" 2>/dev/null || diag "export $f failed"
     done
     imp rtstix r4 "$T/alpha-2.stix" && is_tally r4 "1 1 1 $((n1 - 2)) 0"
     ok $? "the second STIX export: 1 imported, 1 updated, 1 revoked, the rest unchanged"
@@ -483,16 +488,18 @@ b_roundtrip () {
     ok $? "the second CSV export: 1 imported, 1 updated, 1 revoked, the rest unchanged"
     imp rtmisp r6 "$T/alpha-2.misp" && is_tally r6 "1 1 1 $((n1 - 2)) 0"
     ok $? "the second MISP export: 1 imported, 1 updated, 1 revoked, the rest unchanged"
-    same_but_valid_from alpha rtstix
-    ok $? "STIX round trip: the nodes' records agree, origin and valid_from aside"
-    same_csv alpha rtstix
-    ok $? "STIX round trip: the nodes' CSV exports agree, origin aside (valid_from too)"
+    interop_valid stix "$T/alpha-2.stix" && interop_valid misp "$T/alpha-2.misp"
+    ok $? "the second STIX and MISP exports pass the schemas too"
+    same_but_valid_from alpha rtstix noid
+    ok $? "STIX round trip: the nodes' records agree, origin, id and valid_from aside"
+    same_csv alpha rtstix noid
+    ok $? "STIX round trip: the nodes' CSV exports agree, origin and id aside (valid_from too)"
     same_csv alpha rtcsv
     ok $? "CSV round trip: the nodes' CSV exports agree, origin aside"
-    same_but_valid_from alpha rtmisp
-    ok $? "MISP round trip: the nodes' records agree, origin and valid_from aside"
-    same_csv alpha rtmisp
-    ok $? "MISP round trip: the nodes' CSV exports agree, origin aside (valid_from too)"
+    same_but_valid_from alpha rtmisp noid
+    ok $? "MISP round trip: the nodes' records agree, origin, id and valid_from aside"
+    same_csv alpha rtmisp noid
+    ok $? "MISP round trip: the nodes' CSV exports agree, origin and id aside (valid_from too)"
     held rtmisp phish@evil.example '"valid_from":"2025-01-01T00:00:00Z"'
     ok $? "MISP round trip keeps valid_from"
     held rtstix revoked.example '"op":"revoke"' && held rtcsv revoked.example '"op":"revoke"' \
@@ -508,7 +515,7 @@ b_roundtrip () {
     im wl publish domain far.example --reach 7 --description "seven links" >/dev/null \
         && im wl publish domain bare.example --reach 1 >/dev/null \
         && im wl export --format misp --type domain -o "$T/wl.misp" 2>/dev/null \
-        && imp rtmisp r8 "$T/wl.misp"
+        && interop_valid misp "$T/wl.misp" && imp rtmisp r8 "$T/wl.misp"
     ok $? "a MISP export with reach 7 and an empty description imports"
     held rtmisp far.example '"reach":7' '"description":"seven links"'
     ok $? "reach 7 comes back as 7 through MISP"
@@ -533,7 +540,8 @@ b_filters () {
     csv_of alpha --tlp-max amber+strict | cut -d, -f4 | grep -q '^red$'
     ok $((1 - $?)) "export --tlp-max amber+strict leaves out RED"
     for f in stix misp; do
-        im alpha export --format $f --tlp-max green 2>/dev/null
+        im alpha export --format $f --tlp-max green -o "$T/f.tlp2.$f" 2>/dev/null \
+            && interop_valid $f "$T/f.tlp2.$f" && cat "$T/f.tlp2.$f"
     done >"$T/f.tlp2"
     ! grep -q 'tlp:amber\|tlp:red\|55d920b0-5e8b-4f79-9ee9-91f868d9b421\|e828b379-4e03-4974-9ac4-e53a884c97c1\|939a9414-2ddd-4d32-a0cd-375ea402b003' "$T/f.tlp2" \
         && grep -q 'tlp:green' "$T/f.tlp2"

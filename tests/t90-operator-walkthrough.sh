@@ -229,8 +229,9 @@ b_export () {
     [ $rc -eq 0 ] && grep -q '^{"type":"bundle"' "$T/all.json" \
         && grep -q "\[domain-name:value = 'stix.example.org'\]" "$T/all.json" \
         && grep -q "\[ipv4-addr:value = '198.51.100.7'\]" "$T/all.json" \
-        && grep -q '"id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"' "$T/all.json"
-    ok $? "export --format stix -o FILE holds the imported values and the STIX id"
+        && grep -q '"id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"' "$T/all.json" \
+        && interop_valid stix "$T/all.json"
+    ok $? "export --format stix -o FILE holds the imported values and the STIX id, and passes the OASIS schemas"
     grep -q "^exported [0-9]* indicator(s) as stix to $T/all.json\$" "$T/err"; ok $? "and says how many, and where"
     im alpha export --format csv >"$T/all.csv" 2>/dev/null
     head -n 1 "$T/all.csv" | grep -q "^id,origin,type,value,tlp," \
@@ -238,8 +239,9 @@ b_export () {
         && grep -q ",url,http://stix.example.org/x,green," "$T/all.csv"
     ok $? "export --format csv holds them, with import's columns"
     im alpha export --format stix --tlp-max green -o "$T/public.json" 2>/dev/null
-    grep -q "198.51.100.7" "$T/public.json" && ! grep -q "203.0.113.5" "$T/public.json"
-    ok $? "export --tlp-max green keeps the AMBER indicator out"
+    grep -q "198.51.100.7" "$T/public.json" && ! grep -q "203.0.113.5" "$T/public.json" \
+        && interop_valid stix "$T/public.json"
+    ok $? "export --tlp-max green keeps the AMBER indicator out (a valid bundle)"
     grep -q "^ipv4,198.51.100.7," <(cut -d, -f3- "$T/all.csv"); ok $? "the CSV's value column"
 }
 

@@ -137,6 +137,27 @@ id_text (unsigned n, char out[IM_ID_STR_SIZE])
     return out;
 }
 
+/* The id record ...00NN of ORIGIN_HEX has outside the node (im_id_export). */
+static const char *
+export_id_text (unsigned n, char out[IM_ID_STR_SIZE])
+{
+    im_record_t r;
+    uint8_t id[IM_ID_SIZE];
+    base (&r, IM_TYPE_DOMAIN, "x.example", n);
+    im_id_export (r.origin, r.id, id);
+    im_id_format (id, out);
+    return out;
+}
+
+/* True when TEXT is a UUID of version VERSION with the RFC 4122 variant. */
+static int
+uuid_version (const char *text, int version)
+{
+    uint8_t id[IM_ID_SIZE];
+    return text && strlen (text) == 36 && im_id_parse (text, id) == 0
+           && im_id_is_rfc4122 (id) && id[6] >> 4 == version;
+}
+
 static void
 add (json_t *records, const im_record_t *r)
 {
@@ -220,7 +241,7 @@ static const json_t *
 stix_indicator (const json_t *bundle, unsigned n)
 {
     char id[IM_ID_STR_SIZE], sid[64];
-    snprintf (sid, sizeof sid, "indicator--%s", id_text (n, id));
+    snprintf (sid, sizeof sid, "indicator--%s", export_id_text (n, id));
     return stix_object (bundle, sid);
 }
 
@@ -230,7 +251,7 @@ misp_attribute (const json_t *event, unsigned n)
     char id[IM_ID_STR_SIZE];
     size_t i;
     const json_t *a;
-    id_text (n, id);
+    export_id_text (n, id);
     json_array_foreach (json_object_get (json_object_get (event, "Event"), "Attribute"),
                         i, a) if (str (a, "uuid")
                                   && strcmp (str (a, "uuid"), id) == 0) return a;
@@ -758,12 +779,40 @@ test_stix_tlp (void)
     json_decref (records);
 }
 
+/* Exports RECORDS as FORMAT; the notes counted after each record go into
+ * COUNTS, the last note into NOTE. Returns the parsed document or NULL. */
+static json_t *
+export_noted (const char *format, const json_t *records, size_t *counts, char *note,
+              size_t notesz)
+{
+    char *buf = NULL;
+    size_t len = 0, i;
+    FILE *f = open_memstream (&buf, &len);
+    im_export_t *x = f ? im_export_new (format, f, NOW, NULL) : NULL;
+    json_t *rec;
+    int rc = x ? 0 : -1;
+    json_array_foreach (records, i, rec)
+    {
+        rc |= im_export_record (x, rec, note, notesz);
+        counts[i] = im_export_notes (x, NULL, 0);
+    }
+    rc |= im_export_finish (x, note, notesz);
+    im_export_notes (x, note, notesz);
+    im_export_destroy (&x);
+    if (f)
+        fclose (f);
+    json_t *doc = rc == 0 && buf ? json_loads (buf, 0, NULL) : NULL;
+    free (buf);
+    return doc;
+}
+
 static void
 test_stix_window (void)
 {
     json_t *records = json_array ();
     im_record_t r;
-    char note[256];
+    char note[256], want[96], tags[512];
+    size_t counts[4];
     base (&r, IM_TYPE_DOMAIN, "same.example", 300);
     r.valid_from = T0 + 100;
     r.valid_until = T0 + 100;
@@ -774,44 +823,53 @@ test_stix_window (void)
     base (&r, IM_TYPE_DOMAIN, "fine.example", 302);
     r.valid_until = T0 + 100;
     add (records, &r);
+    base (&r, IM_TYPE_DOMAIN, "created.example", 303);
+    r.valid_until = T0; /* at created, valid_from unset */
+    add (records, &r);
 
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream (&buf, &len);
-    im_export_t *x = im_export_new ("stix", f, NOW, NULL);
-    size_t i;
-    json_t *rec;
-    int rc = 0;
-    size_t counts[3];
-    json_array_foreach (records, i, rec)
-    {
-        rc |= im_export_record (x, rec, note, sizeof note);
-        counts[i] = im_export_notes (x, NULL, 0);
-    }
-    rc |= im_export_finish (x, note, sizeof note);
-    ok (rc == 0, "stix: records whose valid_until is not after valid_from are written");
-    ok (counts[0] == 1 && counts[1] == 2 && counts[2] == 2,
+    json_t *b = export_noted ("stix", records, counts, note, sizeof note);
+    ok (b != NULL, "stix: records whose valid_until is not after valid_from are written");
+    ok (counts[0] == 1 && counts[1] == 2 && counts[2] == 2 && counts[3] == 3,
         "stix: each of them counts a note, the good one none");
-    im_export_notes (x, note, sizeof note);
-    ok (strstr (note, "indicator--0194f6c0-1234-7abc-8def-00000000012d")
-            && strstr (note, "not later than created"),
-        "stix: the last note names the indicator and the problem");
-    diag ("chosen: such a record keeps its valid_from (or created) and valid_until as "
-          "they are, and counts a note: '%s'",
+    char xid[IM_ID_STR_SIZE];
+    snprintf (want, sizeof want, "indicator--%s: ", export_id_text (303, xid));
+    ok (strncmp (note, want, strlen (want)) == 0
+            && strstr (note, "not later than created")
+            && strstr (note, "valid_from written as valid_until - 1 s"),
+        "stix: the last note names the indicator by its exported id, and what was done");
+    diag ("chosen: valid_from becomes valid_until - 1 s, so the indicator still reads as "
+          "valid up to its valid_until and no longer: '%s'",
           note);
-    im_export_destroy (&x);
-    fclose (f);
-    json_t *b = json_loads (buf, 0, NULL);
     const json_t *o = stix_indicator (b, 300);
-    ok (o && strcmp (str (o, "valid_from"), "2026-11-23T10:01:40.000Z") == 0
+    ok (o && strcmp (str (o, "valid_from"), "2026-11-23T10:01:39.000Z") == 0
             && strcmp (str (o, "valid_until"), "2026-11-23T10:01:40.000Z") == 0,
-        "stix: equal valid_from and valid_until are written as given");
+        "stix: equal valid_from and valid_until: valid_from 1 s before valid_until");
     o = stix_indicator (b, 301);
-    ok (o && strcmp (str (o, "valid_from"), "2026-11-23T10:00:00.000Z") == 0
+    ok (o && strcmp (str (o, "valid_from"), "2026-11-23T09:58:19.000Z") == 0
             && strcmp (str (o, "valid_until"), "2026-11-23T09:58:20.000Z") == 0,
-        "stix: a valid_until before created is written as given, valid_from = created");
+        "stix: a valid_until before created: valid_from 1 s before valid_until");
+    o = stix_indicator (b, 303);
+    ok (o && strcmp (str (o, "valid_from"), "2026-11-23T09:59:59.000Z") == 0
+            && strcmp (str (o, "valid_until"), "2026-11-23T10:00:00.000Z") == 0,
+        "stix: a valid_until at created: valid_from 1 s before valid_until");
+    o = stix_indicator (b, 302);
+    ok (o && strcmp (str (o, "valid_from"), "2026-11-23T10:00:00.000Z") == 0,
+        "stix: a good window keeps valid_from = created");
     json_decref (b);
-    free (buf);
+
+    b = export_noted ("misp", records, counts, note, sizeof note);
+    ok (b && counts[0] == 1 && counts[3] == 1,
+        "misp: only the record whose valid_from is set and not before valid_until "
+        "counts a note");
+    is (misp_tags (misp_attribute (b, 300), tags, sizeof tags),
+        "tlp:green|intelmesh:confidence=\"80\"|intelmesh:valid-from=\"2026-11-23T10:01:"
+        "39Z\"|intelmesh:valid-until=\"2026-11-23T10:01:40Z\"",
+        "misp: its valid-from tag is 1 s before its valid-until");
+    is (misp_tags (misp_attribute (b, 301), tags, sizeof tags),
+        "tlp:green|intelmesh:confidence=\"80\"|intelmesh:valid-until=\"2026-11-23T09:58:"
+        "20Z\"",
+        "misp: without valid_from only valid-until is written, as stored");
+    json_decref (b);
     json_decref (records);
 }
 
@@ -1125,11 +1183,10 @@ test_write_error (void)
  * and the description only when CHECK_DESC (MISP reads an empty comment as
  * the event's info). */
 static int
-same (const json_t *item, const im_record_t *r, int check_reach, int check_desc,
-      char *why, size_t whysz)
+same (const json_t *item, const im_record_t *r, const char *id, int check_reach,
+      int check_desc, char *why, size_t whysz)
 {
-    char id[IM_ID_STR_SIZE], value[IM_VALUE_MAX + 1], t[IM_TIME_STR_SIZE];
-    im_id_format (r->id, id);
+    char value[IM_VALUE_MAX + 1], t[IM_TIME_STR_SIZE];
     const char *type = str (item, "type");
     int ty = type ? im_type_parse (type) : -1;
     snprintf (why, whysz, "ok");
@@ -1232,8 +1289,12 @@ test_round_trip (void)
             "%s: the export of %zu records imports as %zu items", formats[f], n, n);
         json_t *items = im_import_items (imp);
         for (size_t i = 0; rc == 0 && i < n; i++) {
+            /* STIX and MISP carry the id the record has outside the node,
+             * CSV the record's own. */
             char id[IM_ID_STR_SIZE];
-            im_id_format (recs[i].id, id);
+            uint8_t out_id[IM_ID_SIZE];
+            im_id_export (recs[i].origin, recs[i].id, out_id);
+            im_id_format (fmt_ids[f] == IM_FORMAT_CSV ? recs[i].id : out_id, id);
             const json_t *item = NULL, *it;
             size_t k;
             json_array_foreach (
@@ -1242,7 +1303,7 @@ test_round_trip (void)
             /* MISP too: the exact reach rides on an intelmesh:reach tag, and
              * an export's event title is not taken as a description. */
             int check_reach = 1, check_desc = 1;
-            ok (item && same (item, &recs[i], check_reach, check_desc, why, sizeof why),
+            ok (item && same (item, &recs[i], id, check_reach, check_desc, why, sizeof why),
                 "%s: record %s (%s) comes back the same", formats[f], id,
                 im_type_name (recs[i].type));
             if (item && strcmp (why, "ok") != 0)
@@ -1251,6 +1312,122 @@ test_round_trip (void)
         im_import_destroy (&imp);
         free (text);
     }
+}
+
+/* --- Ids that leave the node --------------------------------------------- */
+
+static void
+test_ids (void)
+{
+    json_t *records = json_array ();
+    im_record_t r;
+    char id[IM_ID_STR_SIZE], want[IM_ID_STR_SIZE], name[160];
+    uint8_t uuid[IM_ID_SIZE];
+    for (unsigned n = 0; n < 3; n++) {
+        base (&r, IM_TYPE_DOMAIN, "ids.example", 500 + n);
+        add (records, &r);
+    }
+    /* An imported id of version 4 is kept as it came. */
+    base (&r, IM_TYPE_DOMAIN, "imported.example", 503);
+    im_id_parse ("a0000001-0000-4000-8000-000000000001", r.id);
+    add (records, &r);
+
+    json_t *b1 = export_json ("stix", NULL, records);
+    json_t *b2 = export_json ("stix", NULL, records);
+    json_t *e1 = export_json ("misp", NULL, records);
+    json_t *e2 = export_json ("misp", NULL, records);
+    for (unsigned n = 500; n < 503; n++) {
+        /* Version 5 of "ORIGIN-HEX/ID-TEXT" in intelmesh's namespace. */
+        snprintf (name, sizeof name, "%s/%s", ORIGIN_HEX, id_text (n, id));
+        im_id_from_name (name, strlen (name), uuid);
+        im_id_format (uuid, want);
+        export_id_text (n, id);
+        ok (strcmp (id, want) == 0 && uuid_version (id, 5),
+            "ids: record %s leaves the node as %s, the version 5 UUID of origin/id",
+            id_text (n, name), want);
+        ok (stix_indicator (b1, n) && stix_indicator (b2, n) && misp_attribute (e1, n)
+                && misp_attribute (e2, n),
+            "ids: it is the STIX id and the MISP uuid in two exports of each");
+    }
+    size_t i;
+    const json_t *o;
+    int all = 1, nind = 0;
+    json_array_foreach (json_object_get (b1, "objects"), i, o)
+    {
+        const char *sid = str (o, "id");
+        const char *u = sid ? strstr (sid, "--") : NULL;
+        if (strcmp (str (o, "type"), "indicator") == 0)
+            nind++;
+        all &= u && (uuid_version (u + 2, 4) || uuid_version (u + 2, 5));
+    }
+    ok (nind == 4 && all, "ids: every STIX object id is a UUID of version 4 or 5");
+    ok (stix_object (b1, "indicator--a0000001-0000-4000-8000-000000000001"),
+        "ids: an imported version 4 id is kept as it came");
+    all = 1;
+    json_array_foreach (json_object_get (json_object_get (e1, "Event"), "Attribute"), i,
+                        o) all
+        &= uuid_version (str (o, "uuid"), 4) || uuid_version (str (o, "uuid"), 5);
+    ok (all && misp_attribute (e1, 500),
+        "ids: every MISP attribute uuid is a UUID of version 4 or 5");
+    const char *bid = str (b1, "id");
+    ok (bid && uuid_version (bid + 8, 4)
+            && uuid_version (str (json_object_get (e1, "Event"), "uuid"), 4),
+        "ids: the bundle id and the event uuid are version 4");
+    json_decref (b1);
+    json_decref (b2);
+    json_decref (e1);
+    json_decref (e2);
+    json_decref (records);
+}
+
+static void
+test_misp_org (void)
+{
+    char *buf = NULL, err[256], want[IM_ID_STR_SIZE];
+    size_t len = 0;
+    uint8_t node[IM_NODE_ID_SIZE], uuid[IM_ID_SIZE];
+    im_record_t r;
+    for (int i = 0; i < IM_NODE_ID_SIZE; i++)
+        node[i] = (uint8_t)i;
+    FILE *f = open_memstream (&buf, &len);
+    im_export_t *x = im_export_new ("misp", f, NOW, NULL);
+    ok (im_export_set_org (x, node, "") == -1 && errno == EINVAL,
+        "org: an empty name is refused");
+    ok (im_export_set_org (x, node, "a\nb") == -1 && errno == EINVAL,
+        "org: a name with a newline is refused");
+    ok (im_export_set_org (NULL, node, "alpha") == -1 && errno == EINVAL,
+        "org: no exporter is refused");
+    ok (im_export_set_org (x, node, "alpha") == 0, "org: the node's id and name are set");
+    base (&r, IM_TYPE_DOMAIN, "org.example", 600);
+    json_t *rec = im_record_to_json (&r);
+    int rc = im_export_record (x, rec, err, sizeof err);
+    ok (rc == 0 && im_export_set_org (x, node, "beta") == -1 && errno == EINVAL,
+        "org: once a record is written it is refused");
+    rc |= im_export_finish (x, err, sizeof err);
+    im_export_destroy (&x);
+    fclose (f);
+    json_t *e = rc == 0 ? json_loads (buf, 0, NULL) : NULL;
+    const json_t *org = json_object_get (json_object_get (e, "Event"), "Orgc");
+    const char *name = "org:000102030405060708090a0b0c0d0e0f"
+                       "101112131415161718191a1b1c1d1e1f";
+    im_id_from_name (name, strlen (name), uuid);
+    im_id_format (uuid, want);
+    ok (json_object_size (org) == 2 && strcmp (str (org, "name"), "alpha") == 0
+            && strcmp (str (org, "uuid"), want) == 0 && uuid_version (want, 5),
+        "org: Orgc is {name: alpha, uuid: the version 5 UUID of org:NODE-HEX}");
+    json_decref (e);
+    json_decref (rec);
+    free (buf);
+
+    json_t *none = json_array ();
+    e = export_json ("misp", NULL, none);
+    org = json_object_get (json_object_get (e, "Event"), "Orgc");
+    im_id_from_name ("org:intelmesh", 13, uuid);
+    im_id_format (uuid, want);
+    ok (str (org, "uuid") && strcmp (str (org, "uuid"), want) == 0,
+        "org: without a node, Orgc intelmesh has the version 5 UUID of org:intelmesh");
+    json_decref (e);
+    json_decref (none);
 }
 
 static const tap_test_t tests[] = { TAP_TEST (test_arguments),
@@ -1262,6 +1439,8 @@ static const tap_test_t tests[] = { TAP_TEST (test_arguments),
                                     TAP_TEST (test_stix_empty),
                                     TAP_TEST (test_misp_event),
                                     TAP_TEST (test_misp_types),
+                                    TAP_TEST (test_ids),
+                                    TAP_TEST (test_misp_org),
                                     TAP_TEST (test_csv),
                                     TAP_TEST (test_write_error),
                                     TAP_TEST (test_round_trip),

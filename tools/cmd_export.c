@@ -27,6 +27,8 @@ typedef struct {
     const char *format, *type, *origin, *output;
     int64_t since; /* 0: all */
     int tlp_max;
+    int tlp_max_given; /* --tlp-max given: else AMBER, and say what was left out */
+    size_t over_tlp;   /* records above the default --tlp-max, left out */
     im_export_t *exp;
     int failed;     /* writing failed */
     size_t skipped; /* records im_export left out */
@@ -50,6 +52,7 @@ export_option (void *ctx, int opt, const char *arg)
         }
         break;
     case 'm':
+        e->tlp_max_given = 1;
         if ((e->tlp_max = im_tlp_parse (arg)) < 0) {
             cli_error ("export: --tlp-max '%s' is not clear, green, amber, "
                        "amber+strict or red",
@@ -117,9 +120,12 @@ export_one (json_t *r, void *arg)
     int64_t modified = 0;
     const char *m = json_string_value (json_object_get (r, "modified"));
     int label = im_tlp_parse (json_string_value (json_object_get (r, "tlp")));
-    if ((e->since && (!m || im_time_parse (m, 0, &modified) || modified < e->since))
-        || label > e->tlp_max)
+    if (e->since && (!m || im_time_parse (m, 0, &modified) || modified < e->since))
         return 0;
+    if (label > e->tlp_max) {
+        e->over_tlp++;
+        return 0;
+    }
     if (im_export_record (e->exp, r, err, sizeof err) == 0)
         return 0;
     if (errno == EIO) {
@@ -175,11 +181,34 @@ export_close (const char *output, FILE *out, const char *tmp, int rc)
     return rc;
 }
 
+/* Names the running node's organisation as the MISP event's creator: its
+ * name, and a uuid from its node id (STATUS). Returns 0 or -1 (said). */
+static int
+export_org (im_client_t *client, export_t *e)
+{
+    uint8_t node[IM_NODE_ID_SIZE];
+    json_t *empty = json_object ();
+    json_t *st = empty ? cli_call (client, IM_CTL_STATUS, empty) : NULL;
+    json_decref (empty);
+    const char *name = json_string_value (json_object_get (st, "name"));
+    const char *hex = json_string_value (json_object_get (st, "node"));
+    int rc = st && name && hex && im_node_parse (hex, node) == 0
+                     && im_export_set_org (e->exp, node, name) == 0
+                 ? 0
+                 : -1;
+    if (st && rc != 0)
+        cli_error ("export: the node's status has no usable name and node id");
+    json_decref (st);
+    return rc;
+}
+
 /* Pages through LIST into the exporter. Returns the exit status. */
 static int
 export_records (im_client_t *client, export_t *e, const char *origin_hex)
 {
     char err[1024];
+    if (strcmp (e->format, "misp") == 0 && export_org (client, e) != 0)
+        return EXIT_FAIL;
     json_t *body = json_pack ("{s:s?, s:s?}", "type", e->type, "origin",
                               e->origin ? origin_hex : NULL);
     int rc = cli_page (client, IM_CTL_LIST, body, export_one, e) ? EXIT_FAIL : 0;
@@ -212,14 +241,15 @@ cmd_export (im_cli_t *cli, int argc, char **argv)
           "MISP event or CSV, to standard output or FILE (made 0600, replaced only\n"
           "once the export is whole). NODE is a node id, this node's name or a\n"
           "peer's name; --since keeps records changed since TIME; --tlp-max keeps\n"
-          "out anything more restricted than LABEL (--tlp-max green for a feed\n"
-          "that leaves the mesh). Every record carries its label.\n",
+          "out anything more restricted than LABEL (default amber: AMBER+STRICT\n"
+          "and RED only with --tlp-max red; --tlp-max green for a feed that\n"
+          "leaves the mesh). Every record carries its label.\n",
         .shortopts = "f:t:O:s:m:o:",
         .options = options,
         .option = export_option,
         .check = export_check,
     };
-    export_t e = { .tlp_max = IM_TLP_RED };
+    export_t e = { .tlp_max = IM_TLP_AMBER };
     int rc = cli_options (cli, argc, argv, &spec, &e, NULL);
     if (rc != CLI_GO_ON)
         return rc;
@@ -246,12 +276,22 @@ cmd_export (im_cli_t *cli, int argc, char **argv)
     rc = e.exp ? export_records (client, &e, origin_hex) : EXIT_FAIL;
     im_client_destroy (&client);
     size_t count = im_export_count (e.exp);
+    char note[256];
+    size_t notes = im_export_notes (e.exp, note, sizeof note);
     im_export_destroy (&e.exp);
     rc = export_close (e.output, out, tmp, rc);
     if (rc == 0 && (e.output || !isatty (STDOUT_FILENO)))
         fprintf (stderr, "exported %zu indicator(s) as %s%s%s%s\n", count, e.format,
                  e.output ? " to " : "", e.output ? e.output : "",
                  e.skipped ? " (some left out: see above)" : "");
+    if (rc == 0 && notes)
+        fprintf (stderr, "export: %zu indicator(s) written with a note, the last: %s\n",
+                 notes, note);
+    if (rc == 0 && e.over_tlp && !e.tlp_max_given)
+        fprintf (stderr,
+                 "export: left out %zu AMBER+STRICT or RED indicator(s); --tlp-max red "
+                 "includes them\n",
+                 e.over_tlp);
     if (rc == 0 && e.skipped)
         rc = EXIT_FAIL;
     return rc;

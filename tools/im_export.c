@@ -17,6 +17,7 @@
 #include "im_export.h"
 #include "im_ioc.h"
 #include "im_record.h"
+#include "im_stix.h"
 #include "im_time.h"
 #include "im_types.h"
 #include "im_util.h"
@@ -24,15 +25,8 @@
 typedef enum { FORMAT_STIX = 1, FORMAT_MISP, FORMAT_CSV } format_t;
 
 #define NOTE_MAX 256
-/* RFC 3339 with milliseconds, as STIX wants them: 2026-11-23T10:00:00.000Z. */
-#define MS_TIME_SIZE 32
-/* A pattern: object path, quotes, the value with every byte escaped. */
-#define PATTERN_MAX (64 + 2 * IM_VALUE_MAX)
 /* The CSV tags cell: every tag and a separator each. */
 #define TAGS_CELL_MAX (IM_TAGS_MAX * (IM_TAG_MAX + 1) + 1)
-
-#define TLP2_EXTENSION "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
-#define TLP2_CREATED "2022-10-01T00:00:00.000Z"
 
 struct _im_export_t {
     format_t format;
@@ -40,6 +34,8 @@ struct _im_export_t {
     int64_t now;
     char *origin_label;
     char doc_id[IM_ID_STR_SIZE]; /* bundle or event uuid */
+    char *org_name;              /* the MISP event's Orgc */
+    char org_uuid[IM_ID_STR_SIZE];
     int started;                 /* prologue written */
     int finished;
     int failed; /* a write failed: everything is EIO now */
@@ -48,28 +44,7 @@ struct _im_export_t {
     char note[NOTE_MAX];
     unsigned markings;         /* bit per im_tlp_t referenced (STIX) */
     im_record_t rec;           /* the record being written */
-    char pattern[PATTERN_MAX]; /* its STIX pattern */
     char tags[TAGS_CELL_MAX];  /* its CSV tags cell */
-};
-
-/* TLP 2.0 marking definitions (the OASIS TLP 2.0 extension's objects). */
-typedef struct {
-    const char *id;
-    const char *name;
-    const char *level;
-} marking_t;
-
-static const marking_t markings[IM_TLP_COUNT] = {
-    [IM_TLP_CLEAR] = { "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
-                       "TLP:CLEAR", "clear" },
-    [IM_TLP_GREEN] = { "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-                       "TLP:GREEN", "green" },
-    [IM_TLP_AMBER] = { "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
-                       "TLP:AMBER", "amber" },
-    [IM_TLP_AMBER_STRICT] = { "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
-                              "TLP:AMBER+STRICT", "amber+strict" },
-    [IM_TLP_RED]
-    = { "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", "TLP:RED", "red" },
 };
 
 /* --- Small helpers ------------------------------------------------------ */
@@ -85,18 +60,6 @@ uuid4 (char out[IM_ID_STR_SIZE])
     im_id_format (id, out);
 }
 
-/* T as RFC 3339 UTC with milliseconds. */
-static char *
-time_ms (int64_t t, char out[MS_TIME_SIZE])
-{
-    struct tm tm;
-    time_t tt = (time_t)t;
-    if (gmtime_r (&tt, &tm) == NULL
-        || strftime (out, MS_TIME_SIZE, "%Y-%m-%dT%H:%M:%S.000Z", &tm) == 0)
-        snprintf (out, MS_TIME_SIZE, "@%lld", (long long)t);
-    return out;
-}
-
 /* True when S (LEN bytes) is UTF-8 without control characters. */
 static int
 line_text (const char *s, size_t len)
@@ -107,22 +70,6 @@ line_text (const char *s, size_t len)
         if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7F)
             return 0;
     return 1;
-}
-
-/* Sets KEY of OBJ to V (stolen); remembers a failure in *BAD. */
-static void
-put (json_t *obj, const char *key, json_t *v, int *bad)
-{
-    if (!v || json_object_set_new (obj, key, v) != 0)
-        *bad = 1;
-}
-
-/* Appends V (stolen) to ARR; remembers a failure in *BAD. */
-static void
-append (json_t *arr, json_t *v, int *bad)
-{
-    if (!v || json_array_append_new (arr, v) != 0)
-        *bad = 1;
 }
 
 /* Marks the exporter failed after a write error. */
@@ -237,118 +184,28 @@ read_record (im_export_t *self, const json_t *record, char *err, size_t errsz)
 
 /* --- STIX 2.1 ------------------------------------------------------------ */
 
-/* The pattern of R: one comparison, the value a single-quoted string with
- * \' and \\ escaped (an AS number is an integer). */
+/* Counts a note when R, just written, is not written as it is stored or not
+ * as the format wants it: STIX as im_stix_note() says; MISP when valid-from
+ * had to move before valid-until. */
 static void
-stix_pattern (const im_record_t *r, char *out, size_t outsz)
+export_note (im_export_t *self, const im_record_t *r)
 {
-    const im_type_info_t *t = im_type_info (r->type);
-    const char *path = t->stix_path;
-    if (t->num_prefix) {
-        snprintf (out, outsz, "[%s = %s]", path, r->value + strlen (t->num_prefix));
+    const char *text = NULL;
+    char id[IM_STIX_ID_SIZE];
+    im_stix_id (r, id);
+    if (self->format == FORMAT_STIX)
+        text = im_stix_note (r);
+    else if (self->format == FORMAT_MISP && r->valid_from
+             && im_stix_valid_from (r) != r->valid_from)
+        text = "valid_until is not later than valid_from: valid-from written as "
+               "valid_until - 1 s";
+    if (!text)
         return;
-    }
-    size_t o = (size_t)snprintf (out, outsz, "[%s = '", path);
-    for (const char *p = r->value; *p && o + 4 < outsz; p++) {
-        if (*p == '\'' || *p == '\\')
-            out[o++] = '\\';
-        out[o++] = *p;
-    }
-    snprintf (out + o, outsz - o, "']");
-}
-
-static void
-note (im_export_t *self, const char *text, const im_record_t *r)
-{
-    char id[IM_ID_STR_SIZE];
-    im_id_format (r->id, id);
-    snprintf (self->note, sizeof self->note, "indicator--%s: %s", id, text);
+    snprintf (self->note, sizeof self->note, "%s: %s",
+              self->format == FORMAT_STIX ? id : id + 11, text);
     self->notes++;
 }
 
-static json_t *
-stix_indicator (im_export_t *self, const im_record_t *r)
-{
-    char id[IM_ID_STR_SIZE], node[IM_NODE_HEX_SIZE], text[12 + IM_ID_STR_SIZE];
-    char t[MS_TIME_SIZE];
-    int bad = 0;
-    json_t *o = json_object ();
-    if (!o)
-        return NULL;
-    im_id_format (r->id, id);
-    im_node_format (r->origin, node);
-    snprintf (text, sizeof text, "indicator--%s", id);
-    stix_pattern (r, self->pattern, sizeof self->pattern);
-    int64_t from = r->valid_from ? r->valid_from : r->created;
-
-    put (o, "type", json_string ("indicator"), &bad);
-    put (o, "spec_version", json_string ("2.1"), &bad);
-    put (o, "id", json_string (text), &bad);
-    put (o, "created", json_string (time_ms (r->created, t)), &bad);
-    put (o, "modified", json_string (time_ms (r->modified, t)), &bad);
-    put (o, "pattern", json_string (self->pattern), &bad);
-    put (o, "pattern_type", json_string ("stix"), &bad);
-    put (o, "valid_from", json_string (time_ms (from, t)), &bad);
-    if (r->valid_until)
-        put (o, "valid_until", json_string (time_ms (r->valid_until, t)), &bad);
-    put (o, "confidence", json_integer (r->confidence), &bad);
-    if (r->ntags) {
-        json_t *labels = json_array ();
-        for (size_t i = 0; labels && i < r->ntags; i++)
-            append (labels, json_string (r->tags[i]), &bad);
-        put (o, "labels", labels, &bad);
-    }
-    if (r->description[0])
-        put (o, "description", json_string (r->description), &bad);
-    if (r->op == IM_OP_REVOKE)
-        put (o, "revoked", json_true (), &bad);
-    json_t *refs = json_array ();
-    if (refs)
-        append (refs, json_string (markings[r->tlp].id), &bad);
-    put (o, "object_marking_refs", refs, &bad);
-    put (o, "x_intelmesh_reach",
-         r->reach == IM_REACH_UNLIMITED ? json_string ("unlimited")
-                                        : json_integer (r->reach),
-         &bad);
-    put (o, "x_intelmesh_origin", json_string (node), &bad);
-    if (r->no_detect) /* not meant for detection: STIX has no property for it */
-        put (o, "x_intelmesh_detect", json_false (), &bad);
-    if (bad) {
-        json_decref (o);
-        return NULL;
-    }
-    return o;
-}
-
-/* Counts a note when R, just written, is not what STIX wants. */
-static void
-stix_note (im_export_t *self, const im_record_t *r)
-{
-    int64_t from = r->valid_from ? r->valid_from : r->created;
-    if (r->valid_until && r->valid_until <= from)
-        note (self,
-              r->valid_from
-                  ? "valid_until is not later than valid_from (STIX wants it "
-                    "later); written as it is"
-                  : "valid_until is not later than created, written as valid_from "
-                    "(STIX wants valid_until later); written as it is",
-              r);
-    else if (r->modified < r->created)
-        note (self,
-              "modified is before created (STIX wants it not before); written as "
-              "it is",
-              r);
-}
-
-static json_t *
-stix_marking (int tlp)
-{
-    return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:{s:{s:s, s:s}}}", "type",
-                      "marking-definition", "spec_version", "2.1", "id", markings[tlp].id,
-                      "created", TLP2_CREATED, "name", markings[tlp].name, "extensions",
-                      TLP2_EXTENSION, "extension_type", "property-extension", "tlp_2_0",
-                      markings[tlp].level);
-}
 
 /* --- MISP ---------------------------------------------------------------- */
 
@@ -387,52 +244,55 @@ static json_t *
 misp_attribute (const im_record_t *r)
 {
     char id[IM_ID_STR_SIZE], text[64 + IM_TIME_STR_SIZE];
+    uint8_t uuid[IM_ID_SIZE];
     int bad = 0;
     json_t *o = json_object ();
     if (!o)
         return NULL;
-    im_id_format (r->id, id);
+    im_id_export (r->origin, r->id, uuid);
+    im_id_format (uuid, id);
     const char *dist = im_type_misp_distribution (r->reach);
-    put (o, "uuid", json_string (id), &bad);
+    im_stix_put (o, "uuid", json_string (id), &bad);
     const im_type_info_t *ti = im_type_info (r->type);
-    put (o, "type", json_string (ti->misp_type), &bad);
-    put (o, "category", json_string (ti->misp_category), &bad);
+    im_stix_put (o, "type", json_string (ti->misp_type), &bad);
+    im_stix_put (o, "category", json_string (ti->misp_category), &bad);
     /* MISP's AS attributes hold the number alone. */
-    put (o, "value",
+    im_stix_put (o, "value",
          json_string (r->value + (ti->num_prefix ? strlen (ti->num_prefix) : 0)), &bad);
-    put (o, "to_ids", json_boolean (!r->no_detect), &bad);
-    put (o, "distribution", json_string (dist), &bad);
-    put (o, "comment", json_string (r->description), &bad);
+    im_stix_put (o, "to_ids", json_boolean (!r->no_detect), &bad);
+    im_stix_put (o, "distribution", json_string (dist), &bad);
+    im_stix_put (o, "comment", json_string (r->description), &bad);
     snprintf (text, sizeof text, "%lld", (long long)r->modified);
-    put (o, "timestamp", json_string (text), &bad);
+    im_stix_put (o, "timestamp", json_string (text), &bad);
     if (r->op == IM_OP_REVOKE)
-        put (o, "deleted", json_true (), &bad);
+        im_stix_put (o, "deleted", json_true (), &bad);
     json_t *tags = json_array ();
     if (tags) {
-        append (tags, misp_tag (misp_tlp_tag (r->tlp)), &bad);
+        im_stix_append (tags, misp_tag (misp_tlp_tag (r->tlp)), &bad);
         for (size_t i = 0; i < r->ntags; i++)
-            append (tags, misp_tag (r->tags[i]), &bad);
+            im_stix_append (tags, misp_tag (r->tags[i]), &bad);
         snprintf (text, sizeof text, "intelmesh:confidence=\"%d\"", (int)r->confidence);
-        append (tags, misp_tag (text), &bad);
+        im_stix_append (tags, misp_tag (text), &bad);
         if (r->reach >= 3 && r->reach != IM_REACH_UNLIMITED) {
             /* MISP's distribution 3 is "all": the exact reach goes along. */
             snprintf (text, sizeof text, "intelmesh:reach=\"%d\"", (int)r->reach);
-            append (tags, misp_tag (text), &bad);
+            im_stix_append (tags, misp_tag (text), &bad);
         }
         if (r->valid_from) {
+            /* As in STIX: never valid_until or later. */
             char t[IM_TIME_STR_SIZE];
             snprintf (text, sizeof text, "intelmesh:valid-from=\"%s\"",
-                      im_time_format (r->valid_from, t));
-            append (tags, misp_tag (text), &bad);
+                      im_time_format (im_stix_valid_from (r), t));
+            im_stix_append (tags, misp_tag (text), &bad);
         }
         if (r->valid_until) {
             char t[IM_TIME_STR_SIZE];
             snprintf (text, sizeof text, "intelmesh:valid-until=\"%s\"",
                       im_time_format (r->valid_until, t));
-            append (tags, misp_tag (text), &bad);
+            im_stix_append (tags, misp_tag (text), &bad);
         }
     }
-    put (o, "Tag", tags, &bad);
+    im_stix_put (o, "Tag", tags, &bad);
     if (bad) {
         json_decref (o);
         return NULL;
@@ -558,7 +418,40 @@ im_export_new (const char *format, FILE *out, int64_t now, const char *origin_la
         return NULL;
     }
     uuid4 (self->doc_id);
+    if (im_export_set_org (self, NULL, "intelmesh") != 0) {
+        im_export_destroy (&self);
+        errno = ENOMEM;
+    }
     return self;
+}
+
+int
+im_export_set_org (im_export_t *self, const uint8_t node[IM_NODE_ID_SIZE],
+                   const char *name)
+{
+    char text[8 + IM_NODE_HEX_SIZE];
+    uint8_t uuid[IM_ID_SIZE];
+    if (!self || self->started || !name || !*name || strlen (name) > IM_EXPORT_LABEL_MAX
+        || !line_text (name, strlen (name))) {
+        errno = EINVAL;
+        return -1;
+    }
+    char *copy = strdup (name);
+    if (!copy)
+        return -1;
+    free (self->org_name);
+    self->org_name = copy;
+    /* As the MISP-format feed names the node's organisation. */
+    if (node) {
+        char hex[IM_NODE_HEX_SIZE];
+        im_node_format (node, hex);
+        snprintf (text, sizeof text, "org:%s", hex);
+    }
+    else
+        snprintf (text, sizeof text, "org:intelmesh");
+    im_id_from_name (text, strlen (text), uuid);
+    im_id_format (uuid, self->org_uuid);
+    return 0;
 }
 
 void
@@ -568,6 +461,7 @@ im_export_destroy (im_export_t **self_p)
         return;
     int saved = errno;
     free ((*self_p)->origin_label);
+    free ((*self_p)->org_name);
     free (*self_p);
     *self_p = NULL;
     errno = saved;
@@ -617,10 +511,11 @@ start (im_export_t *self)
                   im_time_format (self->now, t));
         snprintf (stamp, sizeof stamp, "%lld", (long long)self->now);
         json_t *event
-            = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s}, s:[]}",
+            = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:s}, s:[]}",
                          "uuid", self->doc_id, "info", info, "date", date, "timestamp",
                          stamp, "distribution", "1", "threat_level_id", "4", "analysis",
-                         "2", "published", 0, "Orgc", "name", "intelmesh", "Tag");
+                         "2", "published", 0, "Orgc", "name", self->org_name, "uuid",
+                         self->org_uuid, "Tag");
         /* Marks the event as ours: its info is not the indicators' text. */
         json_t *mark = event ? json_pack ("{s:s}", "name", "intelmesh:export") : NULL;
         if (mark)
@@ -659,7 +554,7 @@ im_export_record (im_export_t *self, const json_t *record, char *err, size_t err
 
     json_t *obj = NULL;
     if (self->format == FORMAT_STIX)
-        obj = stix_indicator (self, r);
+        obj = im_stix_indicator (r);
     else if (self->format == FORMAT_MISP)
         obj = misp_attribute (r);
     if (self->format != FORMAT_CSV && !obj)
@@ -683,10 +578,9 @@ im_export_record (im_export_t *self, const json_t *record, char *err, size_t err
     }
     if (rc != 0)
         return io_fail (self, err, errsz);
-    if (self->format == FORMAT_STIX) {
+    if (self->format == FORMAT_STIX)
         self->markings |= 1u << r->tlp;
-        stix_note (self, r);
-    }
+    export_note (self, r);
     self->count++;
     return 0;
 }
@@ -711,7 +605,7 @@ im_export_finish (im_export_t *self, char *err, size_t errsz)
         for (int tlp = IM_TLP_CLEAR; tlp < IM_TLP_COUNT && rc == 0; tlp++) {
             if (!(self->markings & (1u << tlp)))
                 continue;
-            json_t *m = stix_marking (tlp);
+            json_t *m = im_stix_marking (tlp);
             if (!m)
                 return im_fail (ENOMEM, err, errsz, "out of memory");
             rc = write_text (self, ",\n") || write_json (self, m) ? -1 : 0;

@@ -26,6 +26,14 @@ typedef struct _im_export_t im_export_t;
 im_export_t *im_export_new (const char *format, FILE *out, int64_t now,
                             const char *origin_label);
 
+/* The organisation a MISP export names as its event's creator (Orgc): NAME
+ * (the node's name; at most IM_EXPORT_LABEL_MAX bytes of UTF-8 without
+ * control characters) and a uuid derived from the node id NODE, the same
+ * every time and the same as the MISP-format feed's ("org:NODE-HEX", version
+ * 5). Without a call: "intelmesh", a uuid derived from that name; NODE NULL
+ * too. Before the first record. Returns 0, or -1 with errno EINVAL or ENOMEM. */
+int im_export_set_org (im_export_t *self, const uint8_t node[32], const char *name);
+
 /* NULL-safe; sets *SELF_P to NULL; preserves errno. Does not write the
  * epilogue (call im_export_finish() for a complete document) nor close OUT. */
 void im_export_destroy (im_export_t **self_p);
@@ -49,10 +57,12 @@ int im_export_finish (im_export_t *self, char *err, size_t errsz);
 /* Records written so far; 0 for NULL. */
 size_t im_export_count (im_export_t *self);
 
-/* Records written with a note: written as they are although the format would
- * want otherwise (STIX: valid_until not later than valid_from -- valid_from
- * being the record's, or its created time when unset -- or modified before
- * created). The last note, one line, goes into NOTE when NOTE is given;
+/* Records written with a note: written otherwise than stored, or as they are
+ * although the format would want otherwise. STIX and MISP: valid_until not
+ * later than valid_from -- valid_from being the record's, or (STIX) its created
+ * time when unset -- gets valid_from = valid_until - 1 s (im_stix_valid_from());
+ * STIX: modified before created is written as it is. The last note, one line,
+ * naming the indicator by its exported id, goes into NOTE when NOTE is given;
  * "" when there is none. 0 for NULL. */
 size_t im_export_notes (im_export_t *self, char *note, size_t notesz);
 
