@@ -159,8 +159,8 @@ im_misp_attribute (const im_record_t *rec, const char *origin_name)
                        "Attribute", "id", id, "event_id", event_id, "object_id", "0",
                        "object_relation", "category", im_misp_category (rec->type),
                        "type", im_misp_type (rec->type), "value", rec->value, "to_ids",
-                       rec->op == IM_OP_PUT && !rec->no_detect, "uuid", uuid, "timestamp", stamp,
-                       "distribution", im_misp_distribution (rec->reach),
+                       rec->op == IM_OP_PUT && !rec->no_detect, "uuid", uuid, "timestamp",
+                       stamp, "distribution", im_misp_distribution (rec->reach),
                        "sharing_group_id", "0", "comment", rec->description, "deleted",
                        rec->op == IM_OP_REVOKE, "disable_correlation", 0, "first_seen",
                        "last_seen", "Tag", tags, "Event", event, "action", action);

@@ -43,7 +43,8 @@ im_stix_time (int64_t t, char out[IM_STIX_TIME_SIZE])
     size_t n = strlen (im_time_format (t, plain));
     if (n > 0 && plain[n - 1] == 'Z')
         plain[n - 1] = '\0'; /* the seconds, then milliseconds */
-    snprintf (out, IM_STIX_TIME_SIZE, "%s%s", plain, n > 0 && plain[0] != '@' ? ".000Z" : "");
+    snprintf (out, IM_STIX_TIME_SIZE, "%s%s", plain,
+              n > 0 && plain[0] != '@' ? ".000Z" : "");
     return out;
 }
 
@@ -114,7 +115,8 @@ im_stix_indicator (const im_record_t *r)
     im_stix_put (o, "pattern_type", json_string ("stix"), &bad);
     im_stix_put (o, "valid_from", json_string (im_stix_time (from, t)), &bad);
     if (r->valid_until)
-        im_stix_put (o, "valid_until", json_string (im_stix_time (r->valid_until, t)), &bad);
+        im_stix_put (o, "valid_until", json_string (im_stix_time (r->valid_until, t)),
+                     &bad);
     im_stix_put (o, "confidence", json_integer (r->confidence), &bad);
     if (r->ntags) {
         json_t *labels = json_array ();
@@ -131,9 +133,9 @@ im_stix_indicator (const im_record_t *r)
         im_stix_append (refs, json_string (markings[r->tlp].id), &bad);
     im_stix_put (o, "object_marking_refs", refs, &bad);
     im_stix_put (o, "x_intelmesh_reach",
-         r->reach == IM_REACH_UNLIMITED ? json_string ("unlimited")
-                                        : json_integer (r->reach),
-         &bad);
+                 r->reach == IM_REACH_UNLIMITED ? json_string ("unlimited")
+                                                : json_integer (r->reach),
+                 &bad);
     im_stix_put (o, "x_intelmesh_origin", json_string (node), &bad);
     if (r->no_detect) /* not meant for detection: STIX has no property for it */
         im_stix_put (o, "x_intelmesh_detect", json_false (), &bad);
@@ -182,12 +184,11 @@ im_stix_marking (int tlp)
         errno = EINVAL;
         return NULL;
     }
-    json_t *m = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:{s:{s:s, s:s}}}", "type",
-                           "marking-definition", "spec_version", "2.1", "id",
-                           markings[tlp].id, "created", TLP2_CREATED, "name",
-                           markings[tlp].name, "extensions", TLP2_EXTENSION,
-                           "extension_type", "property-extension", "tlp_2_0",
-                           markings[tlp].level);
+    json_t *m = json_pack (
+        "{s:s, s:s, s:s, s:s, s:s, s:{s:{s:s, s:s}}}", "type", "marking-definition",
+        "spec_version", "2.1", "id", markings[tlp].id, "created", TLP2_CREATED, "name",
+        markings[tlp].name, "extensions", TLP2_EXTENSION, "extension_type",
+        "property-extension", "tlp_2_0", markings[tlp].level);
     if (!m)
         errno = ENOMEM;
     return m;

@@ -36,15 +36,16 @@ struct _im_export_t {
     char doc_id[IM_ID_STR_SIZE]; /* bundle or event uuid */
     char *org_name;              /* the MISP event's Orgc */
     char org_uuid[IM_ID_STR_SIZE];
-    int started;                 /* prologue written */
+    char event_uuid[IM_ID_STR_SIZE]; /* a MISP export's event: the same every time */
+    int started;                     /* prologue written */
     int finished;
     int failed; /* a write failed: everything is EIO now */
     size_t count;
     size_t notes;
     char note[NOTE_MAX];
-    unsigned markings;         /* bit per im_tlp_t referenced (STIX) */
-    im_record_t rec;           /* the record being written */
-    char tags[TAGS_CELL_MAX];  /* its CSV tags cell */
+    unsigned markings;        /* bit per im_tlp_t referenced (STIX) */
+    im_record_t rec;          /* the record being written */
+    char tags[TAGS_CELL_MAX]; /* its CSV tags cell */
 };
 
 /* --- Small helpers ------------------------------------------------------ */
@@ -206,7 +207,6 @@ export_note (im_export_t *self, const im_record_t *r)
     self->notes++;
 }
 
-
 /* --- MISP ---------------------------------------------------------------- */
 
 /* MISP's spelling of a TLP tag. */
@@ -258,7 +258,8 @@ misp_attribute (const im_record_t *r)
     im_stix_put (o, "category", json_string (ti->misp_category), &bad);
     /* MISP's AS attributes hold the number alone. */
     im_stix_put (o, "value",
-         json_string (r->value + (ti->num_prefix ? strlen (ti->num_prefix) : 0)), &bad);
+                 json_string (r->value + (ti->num_prefix ? strlen (ti->num_prefix) : 0)),
+                 &bad);
     im_stix_put (o, "to_ids", json_boolean (!r->no_detect), &bad);
     im_stix_put (o, "distribution", json_string (dist), &bad);
     im_stix_put (o, "comment", json_string (r->description), &bad);
@@ -429,7 +430,7 @@ int
 im_export_set_org (im_export_t *self, const uint8_t node[IM_NODE_ID_SIZE],
                    const char *name)
 {
-    char text[8 + IM_NODE_HEX_SIZE];
+    char text[16 + IM_NODE_HEX_SIZE];
     uint8_t uuid[IM_ID_SIZE];
     if (!self || self->started || !name || !*name || strlen (name) > IM_EXPORT_LABEL_MAX
         || !line_text (name, strlen (name))) {
@@ -441,16 +442,19 @@ im_export_set_org (im_export_t *self, const uint8_t node[IM_NODE_ID_SIZE],
         return -1;
     free (self->org_name);
     self->org_name = copy;
-    /* As the MISP-format feed names the node's organisation. */
-    if (node) {
-        char hex[IM_NODE_HEX_SIZE];
+    /* As the MISP-format feed names the node's organisation. The event of
+     * its exports is one, so that a MISP that imports a second export
+     * updates that event rather than making another that holds the same
+     * attribute uuids (which MISP refuses). */
+    char hex[IM_NODE_HEX_SIZE] = "intelmesh";
+    if (node)
         im_node_format (node, hex);
-        snprintf (text, sizeof text, "org:%s", hex);
-    }
-    else
-        snprintf (text, sizeof text, "org:intelmesh");
+    snprintf (text, sizeof text, "org:%s", hex);
     im_id_from_name (text, strlen (text), uuid);
     im_id_format (uuid, self->org_uuid);
+    snprintf (text, sizeof text, "export:%s", hex);
+    im_id_from_name (text, strlen (text), uuid);
+    im_id_format (uuid, self->event_uuid);
     return 0;
 }
 
@@ -510,12 +514,11 @@ start (im_export_t *self)
         snprintf (info, sizeof info, "intelmesh export from %s at %s", self->origin_label,
                   im_time_format (self->now, t));
         snprintf (stamp, sizeof stamp, "%lld", (long long)self->now);
-        json_t *event
-            = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:s}, s:[]}",
-                         "uuid", self->doc_id, "info", info, "date", date, "timestamp",
-                         stamp, "distribution", "1", "threat_level_id", "4", "analysis",
-                         "2", "published", 0, "Orgc", "name", self->org_name, "uuid",
-                         self->org_uuid, "Tag");
+        json_t *event = json_pack (
+            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:s}, s:[]}", "uuid",
+            self->event_uuid, "info", info, "date", date, "timestamp", stamp,
+            "distribution", "1", "threat_level_id", "4", "analysis", "2", "published", 0,
+            "Orgc", "name", self->org_name, "uuid", self->org_uuid, "Tag");
         /* Marks the event as ours: its info is not the indicators' text. */
         json_t *mark = event ? json_pack ("{s:s}", "name", "intelmesh:export") : NULL;
         if (mark)

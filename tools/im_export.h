@@ -30,8 +30,10 @@ im_export_t *im_export_new (const char *format, FILE *out, int64_t now,
  * (the node's name; at most IM_EXPORT_LABEL_MAX bytes of UTF-8 without
  * control characters) and a uuid derived from the node id NODE, the same
  * every time and the same as the MISP-format feed's ("org:NODE-HEX", version
- * 5). Without a call: "intelmesh", a uuid derived from that name; NODE NULL
- * too. Before the first record. Returns 0, or -1 with errno EINVAL or ENOMEM. */
+ * 5); the event's uuid is derived from it too ("export:NODE-HEX"), so that
+ * every MISP export of a node is one event. Without a call: "intelmesh", uuids
+ * derived from that name; NODE NULL too. Before the first record. Returns 0, or -1 with
+ * errno EINVAL or ENOMEM. */
 int im_export_set_org (im_export_t *self, const uint8_t node[32], const char *name);
 
 /* NULL-safe; sets *SELF_P to NULL; preserves errno. Does not write the
