@@ -79,6 +79,15 @@ static const char *known_settings[] = { "node",
                                         "policy/min-confidence",
                                         "policy/relay",
                                         "policy/relay-origins",
+                                        "taxii",
+                                        "taxii/listen",
+                                        "taxii/certificate",
+                                        "taxii/key",
+                                        "taxii-client",
+                                        "taxii-client/name",
+                                        "taxii-client/policy",
+                                        "taxii-client/key-hash",
+                                        "taxii-client/id",
                                         NULL };
 
 /* Where a setting is: the line, in the configuration's text, of the ORDINAL-th
@@ -644,6 +653,23 @@ load_settings (load_t *ld)
     return rc;
 }
 
+/* The TAXII server and its clients, after the policies they name. */
+static int
+load_taxii (load_t *ld)
+{
+    const char *key;
+    char why[400];
+    int i = 0;
+    if (im_config_taxii_server (ld->root, ld->cfg, &key, why, sizeof why))
+        return fail_at (ld, ordinal_of (ld->root, "taxii"), key, errno, "%s", why);
+    for (zconfig_t *item = zconfig_child (ld->root); item;
+         item = zconfig_next (item), i++)
+        if (streq (zconfig_name (item), "taxii-client")
+            && im_config_taxii_client_load (item, ld->cfg, &key, why, sizeof why))
+            return fail_at (ld, i, key, errno, "%s", why);
+    return 0;
+}
+
 /* The peer and policy sections. */
 static int
 load_sections (load_t *ld)
@@ -670,7 +696,7 @@ load_sections (load_t *ld)
          item = zconfig_next (item), i++)
         if (streq (zconfig_name (item), "peer"))
             rc = load_inbound (ld, item, i, &cfg->peers[peer++]);
-    return rc;
+    return rc ? rc : load_taxii (ld);
 }
 
 int

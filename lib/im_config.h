@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "im_dir.h"
@@ -58,6 +59,18 @@ typedef struct {
     int64_t prev_until; /* which works until then (0: none) */
 } im_peer_conf_t;
 
+/* A TAXII client (the `taxii-client` sections): its name (the HTTP Basic
+ * user name), its outbound policy, the hash of its key (im_taxii_key_hash)
+ * and the id that names it as a record's recipient. */
+#define IM_TAXII_CLIENTS_MAX 64
+#define IM_TAXII_KEY_SIZE 32
+typedef struct {
+    char name[IM_NAME_MAX + 1];
+    char policy[IM_POLICY_NAME_MAX + 1];
+    uint8_t key_hash[32];
+    uint8_t id[IM_NODE_ID_SIZE];
+} im_taxii_client_t;
+
 typedef struct {
     char name[IM_NAME_MAX + 1];
     char listen[IM_ENDPOINT_MAX];            /* peer endpoint, advertised in the card */
@@ -84,6 +97,12 @@ typedef struct {
     size_t npolicies; /* named outbound policies; `default`
                          is always among them */
     im_policy_t policies[IM_POLICY_MAX];
+    /* The TAXII 2.1 server (off while taxii_listen is ""). */
+    char taxii_listen[IM_ENDPOINT_MAX]; /* HOST:PORT */
+    char taxii_cert[IM_PATH_MAX];       /* PEM files; relative: to the data dir */
+    char taxii_key[IM_PATH_MAX];
+    size_t ntaxii_clients;
+    im_taxii_client_t taxii_clients[IM_TAXII_CLIENTS_MAX];
 } im_config_t;
 
 /* The policy named NAME, or NULL. */
@@ -109,6 +128,33 @@ int im_config_section_set (const char *dir, const char *kind, const char *name,
 /* Removes the policy section NAME; refused (EBUSY) while a peer points at
  * it. */
 int im_config_policy_remove (const char *dir, const char *name, char *err, size_t errsz);
+
+/* Removes the section KIND ("taxii-client", ...) whose name is NAME
+ * (ENOENT when there is none). */
+int im_config_section_remove (const char *dir, const char *kind, const char *name,
+                              char *err, size_t errsz);
+
+/* The TAXII client named NAME, or NULL. */
+const im_taxii_client_t *im_config_taxii_client (const im_config_t *cfg,
+                                                 const char *name);
+
+/* The hash kept of a TAXII client's key: BLAKE2b-256 of the 32 key bytes,
+ * personalised for this use. A random 256-bit key needs no slow hash: there
+ * is no guessing it, only its hash must not give it away. */
+void im_taxii_key_hash (const uint8_t key[IM_TAXII_KEY_SIZE], uint8_t hash[32]);
+
+/* Loading the `taxii` section (ROOT: the whole file) and one `taxii-client`
+ * section (ITEM) into CFG (im_config_taxii.c). Return 0, or -1 with errno,
+ * the reason in WHY and the key at fault in *KEY (NULL: the section). */
+struct _zconfig_t;
+struct sockaddr_storage;
+/* Parses ADDRESS:PORT (IPv4, [IPv6] or *) as taxii/listen takes it. Returns
+ * 0 or -1 with errno EINVAL. */
+int im_taxii_listen_parse (const char *text, struct sockaddr_storage *ss, socklen_t *len);
+int im_config_taxii_server (struct _zconfig_t *root, im_config_t *cfg, const char **key,
+                            char *why, size_t whysz);
+int im_config_taxii_client_load (struct _zconfig_t *item, im_config_t *cfg,
+                                 const char **key, char *why, size_t whysz);
 
 /* Loads configuration TEXT (as im_config_load, naming lines of FILE). */
 int im_config_load_text (const char *text, im_config_t *cfg, char *err, size_t errsz);

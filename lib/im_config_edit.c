@@ -310,6 +310,28 @@ im_config_section_set_locked (const char *dir, const char *kind, const char *nam
     return rc;
 }
 
+/* Removes the section KIND named NAME. */
+static int
+section_remove_locked (const char *dir, const char *kind, const char *name, char *err,
+                       size_t errsz)
+{
+    char *text = im_dir_read (dir, IM_CONFIG_FILE, err, errsz);
+    if (!text)
+        return -1;
+    const char *start, *end;
+    if (!find_section (text, kind, name, &start, &end)) {
+        free (text);
+        return im_fail (ENOENT, err, errsz, "no %s named %s in %s", kind, name,
+                        IM_CONFIG_FILE);
+    }
+    /* Comments after its last setting introduce what follows: they stay. */
+    end = section_last (start, end);
+    memmove ((char *)start, end, strlen (end) + 1);
+    int rc = im_dir_replace (dir, IM_CONFIG_FILE, text, err, errsz);
+    free (text);
+    return rc;
+}
+
 static int
 im_config_policy_remove_locked (const char *dir, const char *name, char *err,
                                 size_t errsz)
@@ -325,21 +347,7 @@ im_config_policy_remove_locked (const char *dir, const char *name, char *err,
     free (cfg);
     if (rc)
         return rc;
-    char *text = im_dir_read (dir, IM_CONFIG_FILE, err, errsz);
-    if (!text)
-        return -1;
-    const char *start, *end;
-    if (!find_section (text, "policy", name, &start, &end)) {
-        free (text);
-        return im_fail (ENOENT, err, errsz, "no policy named %s in %s", name,
-                        IM_CONFIG_FILE);
-    }
-    /* Comments after its last setting introduce what follows: they stay. */
-    end = section_last (start, end);
-    memmove ((char *)start, end, strlen (end) + 1);
-    rc = im_dir_replace (dir, IM_CONFIG_FILE, text, err, errsz);
-    free (text);
-    return rc;
+    return section_remove_locked (dir, "policy", name, err, errsz);
 }
 
 int
@@ -412,7 +420,8 @@ typedef enum {
     EDIT_PEER_ADD,
     EDIT_PEER_REMOVE,
     EDIT_POLICY_REMOVE,
-    EDIT_SECTION_SET
+    EDIT_SECTION_SET,
+    EDIT_SECTION_REMOVE
 } edit_op_t;
 
 typedef struct {
@@ -442,6 +451,9 @@ edit_locked (const char *dir, const edit_t *e, char *err, size_t errsz)
     case EDIT_SECTION_SET:
         rc = im_config_section_set_locked (dir, e->kind, e->name, e->create, e->keys,
                                            e->values, e->n, err, errsz);
+        break;
+    case EDIT_SECTION_REMOVE:
+        rc = section_remove_locked (dir, e->kind, e->name, err, errsz);
         break;
     }
     im_dir_unlock (lock);
@@ -481,5 +493,13 @@ im_config_section_set (const char *dir, const char *kind, const char *name, int 
                  .keys = keys,
                  .values = values,
                  .n = n };
+    return edit_locked (dir, &e, err, errsz);
+}
+
+int
+im_config_section_remove (const char *dir, const char *kind, const char *name, char *err,
+                          size_t errsz)
+{
+    edit_t e = { .op = EDIT_SECTION_REMOVE, .kind = kind, .name = name };
     return edit_locked (dir, &e, err, errsz);
 }

@@ -170,6 +170,13 @@ node_start (node_t *self, char *err, size_t errsz)
     im_mesh_set_rotate_fn (self->mesh, peer_rotated, self);
     if (node_feed_start (self, err, errsz))
         return -1;
+    if (*self->config.taxii_listen) {
+        self->taxii = im_taxii_new (&self->config, self->dir, self->store,
+                                    im_identity_node (self->identity), err, errsz);
+        if (!self->taxii)
+            return -1;
+        zpoller_add (self->poller, im_taxii_pollable (self->taxii));
+    }
     self->started = im_time_now ();
     self->next_heartbeat = zclock_mono () + 1000LL * self->config.heartbeat;
     char node[IM_NODE_HEX_SIZE];
@@ -186,6 +193,9 @@ node_stop (node_t *self)
 {
     /* The feeds first: a CURVE feed is never without its ZAP handler. */
     node_feed_stop (self);
+    if (self->taxii)
+        zpoller_remove (self->poller, im_taxii_pollable (self->taxii));
+    im_taxii_destroy (&self->taxii);
     im_mesh_destroy (&self->mesh);
     zsock_destroy (&self->control);
     im_warninglists_destroy (&self->warnings);
@@ -265,6 +275,7 @@ handle_reload (node_t *self, json_t *body, char *err, size_t errsz)
         }
         self->config.npeers = cfg->npeers;
         memcpy (self->config.peers, cfg->peers, cfg->npeers * sizeof cfg->peers[0]);
+        im_taxii_reload (self->taxii, cfg);
         im_warninglists_destroy (&self->warnings);
         self->warnings = warnings;
         warnings = NULL;
@@ -387,6 +398,8 @@ im_node_actor (zsock_t *pipe, void *args)
             handle_pipe (&self);
         else if (which && which == self.control)
             handle_control (&self);
+        else if (which && which == im_taxii_pollable (self.taxii))
+            ; /* run below, every turn (its timeouts too) */
         else if (which && self.mesh)
             im_mesh_handle (self.mesh, which);
         else if (zpoller_terminated (self.poller))
@@ -407,6 +420,7 @@ im_node_actor (zsock_t *pipe, void *args)
         }
         if (self.mesh)
             im_mesh_tick (self.mesh);
+        im_taxii_run (self.taxii);
         if (self.control && zclock_mono () >= self.next_heartbeat) {
             node_heartbeat (&self);
             self.next_heartbeat = zclock_mono () + 1000LL * self.config.heartbeat;

@@ -17,6 +17,7 @@
 #include "im_node.h"
 #include "im_record.h"
 #include "im_store.h"
+#include "im_taxii.h"
 #include "im_time.h"
 #include "im_warninglist.h"
 
@@ -35,6 +36,7 @@ typedef struct {
     im_store_t *store;
     im_mesh_t *mesh;
     im_warninglists_t *warnings; /* NULL when the config names none */
+    im_taxii_t *taxii;           /* the TAXII server; NULL when off */
     int64_t started;
     int64_t next_heartbeat; /* zclock_mono ms */
     int64_t forget_at;      /* when to try forgetting the previous key again */

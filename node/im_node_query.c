@@ -543,6 +543,7 @@ node_handle_status (node_t *self, json_t *body, char *err, size_t errsz)
         node_status_disk_full (json_object_get (st_json, "store"), &st);
         json_object_set_new (st_json, "store_restarted", im_mesh_restart (self->mesh));
         json_object_set_new (st_json, "refused_keys", im_mesh_refused_keys (self->mesh));
+        json_object_set_new (st_json, "taxii", im_taxii_status (self->taxii));
         json_object_set_new (
             st_json, "warninglists",
             json_integer (

@@ -375,15 +375,19 @@ publish_recipients (im_cli_t *cli, publish_t *p)
     for (size_t i = 0; i < json_array_size (p->to); i++) {
         const char *name = json_string_value (json_array_get (p->to, i));
         const im_peer_conf_t *peer = name ? im_config_peer (cfg, name) : NULL;
+        const im_taxii_client_t *client
+            = name ? im_config_taxii_client (cfg, name) : NULL;
         uint8_t node[IM_NODE_ID_SIZE];
         char hex[IM_NODE_HEX_SIZE];
         if (peer)
             im_node_format (peer->card.node, hex);
+        else if (client)
+            im_node_format (client->id, hex);
         else if (name && im_node_parse (name, node) == 0)
             im_node_format (node, hex);
         else {
-            cli_error ("publish: --to '%s' is neither a peer on the trust list nor "
-                       "a node id (64 hex digits)",
+            cli_error ("publish: --to '%s' is neither a peer on the trust list, a "
+                       "TAXII client nor a node id (64 hex digits)",
                        name ? name : "?");
             json_decref (recipients);
             free (cfg);
@@ -540,8 +544,9 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
           "  --reach N            links it may cross from this node: 0 local only,\n"
           "                       1 direct peers, ... or 'unlimited' (default)\n"
           "  --description TEXT   free text\n"
-          "  --to PEER            a named recipient: a peer's name or a node id (repeat\n"
-          "                       for more). Only named nodes may hold the indicator;\n"
+          "  --to PEER            a named recipient: a peer's name, a TAXII client's\n"
+          "                       name or a node id (repeat for more). Only named\n"
+          "                       nodes and clients may hold the indicator;\n"
           "                       TLP:RED goes only to them, TLP:AMBER to them even "
           "when\n"
           "                       their policy's max-tlp is lower\n"

@@ -27,6 +27,8 @@ static const cli_command_t commands[] = {
       cmd_peer_family },
     { "policy", NULL, "sharing policies: policy set, list, show, remove",
       cmd_policy_family },
+    { "taxii", NULL, "TAXII server clients: taxii add-client, list, remove",
+      cmd_taxii_family },
     { "explain", cmd_explain, "does indicator ID go to PEER, and why (or why not)?",
       NULL },
     { "import", cmd_import, "import indicators from STIX 2.1, MISP or CSV files", NULL },

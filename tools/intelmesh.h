@@ -32,6 +32,8 @@ int cmd_explain (im_cli_t *cli, int argc, char **argv);
 int cmd_import (im_cli_t *cli, int argc, char **argv);
 /* cmd_export.c */
 int cmd_export (im_cli_t *cli, int argc, char **argv);
+/* cmd_taxii.c: taxii add-client, list, remove */
+extern const cli_command_t cmd_taxii_family[];
 /* cmd_stop.c */
 int cmd_stop (im_cli_t *cli, int argc, char **argv);
 

@@ -1,0 +1,255 @@
+#!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
+# t58-taxii.sh -- the node's read-only TAXII 2.1 server, read with curl over
+# HTTPS (a self-signed certificate made here) on 127.0.0.1: discovery, the
+# API root, the collection, objects with paging (limit, next) and
+# added_after, manifest, versions, an object by id; each client sees what its
+# policy lets a peer see (RED only when named); bad keys get 401 and are
+# counted; the objects are STIX 2.1 by the OASIS schemas. TAP output.
+. "$(dirname "$0")/lib.sh"
+for tool in curl openssl; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "1..0 # SKIP $tool not installed"
+        exit 0
+    fi
+done
+if ! "$PYTHON3" -c 'import jsonschema' >/dev/null 2>&1; then
+    echo "1..0 # SKIP python3-jsonschema not installed"
+    exit 0
+fi
+: "${INTEROP_DIR:=${top_srcdir:-$(dirname "$TESTS_SRCDIR")}/../shared/interop}"
+MEDIA='application/taxii+json;version=2.1'
+
+# tx USER KEY PATH [CURL-ARGS...]: GET https://127.0.0.1:PORT/PATH; the body
+# in $T/body, the headers in $T/headers; prints the HTTP status.
+tx () {
+    u=$1 k=$2 p=$3
+    shift 3
+    bounded 30 curl -sS --cacert "$T/cert.pem" -u "$u:$k" -H "Accept: $MEDIA" \
+        -o "$T/body" -D "$T/headers" -w '%{http_code}' "$@" "https://127.0.0.1:$PORT/$p"
+}
+# py EXPR: EXPR, a Python expression over b (the last body, parsed) and env,
+# is true.
+py () {
+    "$PYTHON3" - "$T/body" "$1" <<'EOF'
+import json, os, re, sys
+b = json.load(open(sys.argv[1]))
+env = os.environ
+objs = b.get("objects", [])
+vals = sorted(o.get("pattern", "") for o in objs)
+try:
+    good = eval("(" + sys.argv[2] + "\n)")
+except Exception as e:
+    print("# %s: %r" % (sys.argv[2][:60], e))
+    good = False
+sys.exit(0 if good else 1)
+EOF
+}
+# seen USER KEY: the patterns USER sees in the collection, one a line.
+seen () {
+    tx "$1" "$2" "$OBJ" "-G" >/dev/null \
+        && "$PYTHON3" -c 'import json,sys; [print(o["pattern"]) for o in json.load(open(sys.argv[1])).get("objects", [])]' "$T/body"
+}
+key_of () { sed -n 's/^  \([0-9a-f]\{64\}\)$/\1/p' "$T/$1.key"; }
+
+block setup 'a node with TAXII on HTTPS, three clients, CLEAR to RED published'
+b_setup () {
+    new_node tango
+    ok $? "tango is initialised"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+        -addext subjectAltName=IP:127.0.0.1 -keyout "$T/tango/taxii-key.pem" \
+        -out "$T/cert.pem" >/dev/null 2>&1 && cp "$T/cert.pem" "$T/tango/taxii-cert.pem"
+    ok $? "a self-signed certificate for 127.0.0.1 is made"
+    PORT=$(free_port)
+    export PORT
+    printf '\ntaxii\n    listen = "127.0.0.1:%s"\n    certificate = "taxii-cert.pem"\n    key = "%s"\n' \
+        "$PORT" "$T/tango/taxii-key.pem" >>"$T/tango/intelmesh.conf"
+    im tango policy set wide max-tlp=amber >/dev/null
+    ok $? "a policy 'wide' up to AMBER"
+    im tango taxii add-client reader >"$T/reader.key" \
+        && im tango taxii add-client wider --policy wide >"$T/wider.key" \
+        && im tango taxii add-client redeye --policy wide >"$T/redeye.key"
+    ok $? "clients reader (default policy, up to GREEN), wider and redeye (wide) are added"
+    R=$(key_of reader) W=$(key_of wider) E=$(key_of redeye)
+    [ ${#R} -eq 64 ] && [ ${#W} -eq 64 ] && [ "$R" != "$W" ] \
+        && ! grep -q "$R\|$W\|$E" "$T/tango/intelmesh.conf"
+    ok $? "each key is printed once, 64 hex digits, and is not in intelmesh.conf"
+    im tango taxii list --json | "$PYTHON3" -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if [c["name"] for c in d["clients"]] == ["reader","wider","redeye"] and d["listen"].startswith("127.0.0.1:") else 1)'
+    ok $? "taxii list --json shows the three clients and the address"
+    start_node tango
+    ok $? "tango starts with TAXII on 127.0.0.1:$PORT"
+    pid_tango=$NODE_PID
+    im tango publish domain clear.example --tlp clear >/dev/null 2>&1 \
+        && im tango publish domain green.example --tlp green >/dev/null 2>&1 \
+        && im tango publish domain amber.example --tlp amber >/dev/null 2>&1 \
+        && im tango publish domain red.example --tlp red --to redeye >/dev/null 2>&1 \
+        && im tango publish domain red2.example --tlp red >/dev/null 2>&1
+    ok $? "CLEAR, GREEN, AMBER and RED (named for redeye, and one for nobody) are published"
+    for i in 1 2 3 4 5; do
+        im tango publish ipv4 "192.0.2.$i" >/dev/null 2>&1 || break
+    done
+    ok $? "five GREEN addresses more are published"
+    OBJ=""
+}
+
+block discovery 'discovery, API root, collections, a 406 and a 401' setup
+b_discovery () {
+    [ "$(tx reader "$R" taxii2/)" = 200 ] \
+        && py 'b["api_roots"] == ["https://127.0.0.1:" + env["PORT"] + "/intelmesh/"] and b["default"] == b["api_roots"][0]'
+    ok $? "GET /taxii2/ gives the one API root"
+    grep -qi "^content-type: application/taxii+json;version=2.1" "$T/headers"
+    ok $? "with Content-Type $MEDIA"
+    [ "$(tx reader "$R" intelmesh/)" = 200 ] && py 'b["versions"] == ["'"$MEDIA"'"]'
+    ok $? "the API root says version 2.1"
+    [ "$(tx reader "$R" intelmesh/collections/)" = 200 ] \
+        && py 'len(b["collections"]) == 1 and b["collections"][0]["can_read"] and not b["collections"][0]["can_write"]'
+    ok $? "one collection, readable, not writable"
+    COL=$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["collections"][0]["id"])' "$T/body")
+    OBJ="intelmesh/collections/$COL/objects/"
+    [ "$(tx reader "$R" "intelmesh/collections/$COL/")" = 200 ] && py 'b["title"] == "indicators"'
+    ok $? "GET the collection by its id ($COL)"
+    [ "$(tx reader "$R" intelmesh/collections/nothere/)" = 404 ]
+    ok $? "another collection id is 404"
+    [ "$(bounded 30 curl -sS --cacert "$T/cert.pem" -u "reader:$R" -H 'Accept: application/json' \
+        -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PORT/taxii2/")" = 406 ]
+    ok $? "Accept: application/json is 406"
+    before=$(im tango status --json | "$PYTHON3" -c 'import json,sys; print(json.load(sys.stdin)["taxii"]["refused_auth"])')
+    [ "$(tx reader "$W" taxii2/)" = 401 ] && grep -qi '^www-authenticate: basic' "$T/headers" \
+        && [ "$(tx nobody "$R" taxii2/)" = 401 ] && [ "$(tx reader short taxii2/)" = 401 ]
+    ok $? "a wrong key, an unknown client and a malformed key are 401 with WWW-Authenticate"
+    after=$(im tango status --json | "$PYTHON3" -c 'import json,sys; print(json.load(sys.stdin)["taxii"]["refused_auth"])')
+    [ "$after" -eq $((before + 3)) ]
+    ok $? "status counts them: refused_auth $before -> $after"
+    grep -q "taxii: refused a request from 127.0.0.1: client 'nobody'" "$T/tango.log" \
+        && ! grep -q "$R\|$W" "$T/tango.log"
+    ok $? "the log names the client and address, never a key"
+    [ "$(bounded 30 curl -sS --cacert "$T/cert.pem" -o /dev/null -w '%{http_code}' \
+        "http://127.0.0.1:$PORT/taxii2/" 2>/dev/null)" != 200 ]
+    ok $? "plain HTTP gets no answer: HTTPS only"
+}
+
+block sharing 'what each client sees follows its policy; RED only when named' discovery
+b_sharing () {
+    seen reader "$R" >"$T/reader.seen"
+    ok $? "reader reads the objects"
+    grep -q "green.example" "$T/reader.seen" && grep -q "clear.example" "$T/reader.seen" \
+        && ! grep -q "amber.example\|red" "$T/reader.seen" && [ "$(wc -l <"$T/reader.seen")" -eq 7 ]
+    ok $? "reader (max GREEN) sees CLEAR and GREEN (7 objects), no AMBER, no RED"
+    seen wider "$W" >"$T/wider.seen"
+    grep -q "amber.example" "$T/wider.seen" && ! grep -q "red" "$T/wider.seen"
+    ok $? "wider (max AMBER) sees AMBER, and no RED"
+    seen redeye "$E" >"$T/redeye.seen"
+    grep -q "red.example" "$T/redeye.seen" && ! grep -q "red2.example" "$T/redeye.seen"
+    ok $? "redeye sees the RED indicator that names it, not the one for nobody"
+}
+
+block paging 'limit, next and added_after; headers' sharing
+b_paging () {
+    [ "$(tx reader "$R" "$OBJ" -G -d limit=3)" = 200 ] \
+        && py 'len(objs) == 3 and b["more"] is True and b["next"]'
+    ok $? "limit=3 gives 3 objects, more and next"
+    grep -qi '^X-TAXII-Date-Added-First: 20' "$T/headers" && grep -qi '^X-TAXII-Date-Added-Last: 20' "$T/headers"
+    ok $? "with X-TAXII-Date-Added-First and -Last"
+    all=""
+    next=""
+    pages=0
+    while [ "$pages" -lt 10 ]; do
+        tx reader "$R" "$OBJ" -G -d limit=3 ${next:+-d "next=$next"} >/dev/null || break
+        all="$all $("$PYTHON3" -c 'import json,sys; print(" ".join(o["id"] for o in json.load(open(sys.argv[1])).get("objects", [])))' "$T/body")"
+        pages=$((pages + 1))
+        next=$("$PYTHON3" -c 'import json,sys; b=json.load(open(sys.argv[1])); print(b.get("next", "") if b.get("more") else "")' "$T/body")
+        [ -n "$next" ] || break
+    done
+    n=$(echo $all | wc -w)
+    u=$(echo $all | tr ' ' '\n' | sort -u | grep -c .)
+    [ "$pages" -eq 3 ] && [ "$n" -eq 7 ] && [ "$u" -eq 7 ]
+    ok $? "following next, 3 pages give the 7 objects once each ($pages pages, $n objects)"
+    [ "$(tx reader "$R" "$OBJ" -G -d "added_after=2000-01-01T00:00:00.000Z")" = 200 ] && py 'len(objs) == 7'
+    ok $? "added_after in the past: all 7"
+    [ "$(tx reader "$R" "$OBJ" -G -d "added_after=2999-01-01T00:00:00Z")" = 200 ] && py 'objs == []'
+    ok $? "added_after in the future: none"
+    [ "$(tx reader "$R" "$OBJ" -G -d "added_after=yesterday")" = 400 ] \
+        && [ "$(tx reader "$R" "$OBJ" -G -d "limit=0")" = 400 ]
+    ok $? "a bad added_after or limit is 400"
+    [ "$(tx reader "$R" "$OBJ" -G --data-urlencode "match[type]=malware")" = 200 ] && py 'objs == []' \
+        && [ "$(tx reader "$R" "$OBJ" -G --data-urlencode "match[type]=indicator")" = 200 ] && py 'len(objs) == 7'
+    ok $? "match[type]=malware gives none, indicator all"
+}
+
+block byid 'manifest, an object by id, its versions; match[id] and match[version]' sharing
+b_byid () {
+    [ "$(tx reader "$R" "${OBJ%objects/}manifest/")" = 200 ] \
+        && py 'len(objs) == 7 and all(o["media_type"] == "application/stix+json;version=2.1" and o["version"] == o["date_added"] for o in objs)'
+    ok $? "the manifest lists the 7 with date_added, version and media_type"
+    ID=$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["objects"][0]["id"])' "$T/body")
+    VER=$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["objects"][0]["version"])' "$T/body")
+    export ID VER
+    [ "$(tx reader "$R" "$OBJ$ID/")" = 200 ] && py 'len(objs) == 1 and objs[0]["id"] == env["ID"]'
+    ok $? "GET objects/$ID/ gives that indicator"
+    py 'all(re.match(r"^indicator--[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", o["id"]) for o in objs)'
+    ok $? "its id is the export's (im_id_export: the version 5 UUID of a native id)"
+    [ "$(tx reader "$R" "$OBJ$ID/versions/")" = 200 ] && py 'b["versions"] == [env["VER"]]'
+    ok $? "its versions: the one held ($VER)"
+    [ "$(tx reader "$R" "$OBJ" -G --data-urlencode "match[id]=$ID")" = 200 ] && py 'len(objs) == 1' \
+        && [ "$(tx reader "$R" "$OBJ$ID/" -G --data-urlencode "match[version]=$VER")" = 200 ] && py 'len(objs) == 1' \
+        && [ "$(tx reader "$R" "$OBJ$ID/" -G --data-urlencode "match[version]=2001-01-01T00:00:00.000Z")" = 404 ]
+    ok $? "match[id] picks it; match[version] its version, another version nothing"
+    [ "$(tx reader "$R" "${OBJ}indicator--00000000-0000-4000-8000-000000000000/")" = 404 ]
+    ok $? "an id it does not hold (or may not see) is 404"
+}
+
+block schema 'the objects are STIX 2.1 by the OASIS schemas' sharing
+b_schema () {
+    if [ ! -d "$INTEROP_DIR/stix2.1/schemas" ]; then
+        ok 0 "# SKIP the STIX schemas are not in $INTEROP_DIR"
+        return
+    fi
+    tx wider "$W" "$OBJ" >/dev/null
+    "$PYTHON3" - "$INTEROP_DIR/stix2.1/schemas" "$T/body" <<'EOF'
+import json, os, sys
+from jsonschema import Draft202012Validator, RefResolver
+root, body = sys.argv[1], json.load(open(sys.argv[2]))
+store = {}
+for d, _, files in os.walk(root):
+    for f in files:
+        if f.endswith(".json"):
+            s = json.load(open(os.path.join(d, f)))
+            store[s.get("$id", f)] = s
+ind = [s for k, s in store.items() if k.endswith("/sdos/indicator.json")][0]
+res = RefResolver(ind["$id"], ind, store=store)
+bad = 0
+for o in body["objects"]:
+    errs = list(Draft202012Validator(ind, resolver=res).iter_errors(o))
+    for e in errs[:3]:
+        print("# %s: %s" % (o.get("id"), e.message))
+    bad += bool(errs)
+sys.exit(1 if bad or not body["objects"] else 0)
+EOF
+    ok $? "every indicator wider sees validates against indicator.json"
+}
+
+block reload 'taxii remove and add-client take effect without a restart' sharing
+b_reload () {
+    im tango taxii remove reader >/dev/null
+    ok $? "taxii remove reader"
+    [ "$(tx reader "$R" taxii2/)" = 401 ]
+    ok $? "the running node refuses reader's key at once"
+    im tango taxii add-client late --json >"$T/late.json"
+    L=$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["key"])' "$T/late.json")
+    [ "$(tx late "$L" taxii2/)" = 200 ]
+    ok $? "a client added now is served at once"
+    im tango taxii add-client late >/dev/null 2>&1
+    [ $? -ne 0 ]
+    ok $? "adding a client of the same name again is refused"
+    im tango taxii add-client other --policy nosuch >/dev/null 2>&1
+    [ $? -ne 0 ]
+    ok $? "a client with an unknown policy is refused"
+}
+
+block stop 'the node stops cleanly' setup
+b_stop () {
+    stop_node "$pid_tango"
+    ok $? "tango stops cleanly"
+}
+
+run_blocks "$@"
