@@ -2310,70 +2310,72 @@ test_export_ids (void)
     im_id_parse ("00112233-4455-4677-8899-aabbccddeeff", id);
     im_id_export (origin, id, out);
     ok (memcmp (out, id, IM_ID_SIZE) == 0, "an imported version 4 id leaves as it came");
-    /* What a re-publication of a revoked value keeps, by what its item gives. */
-    static const struct {
-        const char *item;
-        const char *kept; /* im_record_kept */
-    } kepts[] = {
-        { "{}", "tlp RED, reach 1, recipients 2, valid_until 2099-01-01T00:00:00Z" },
-        { "{\"tlp\":\"green\"}",
-          "reach 1, recipients 2, valid_until 2099-01-01T00:00:00Z" },
-        { "{\"reach\":3,\"recipients\":[],\"valid_until\":null}", "tlp RED" },
-    };
+}
 
-    static void test_kept (void)
-    {
-        static im_record_t tomb;
-        char kept[256];
-        from_text (&tomb, prev_text);
-        for (size_t i = 0; i < COUNT (kepts); i++) {
-            json_t *item = json_loads (kepts[i].item, 0, NULL);
-            int n = im_record_kept (&tomb, item, kept, sizeof kept);
-            json_decref (item);
-            ok (n > 0 && strcmp (kept, kepts[i].kept) == 0, "kept with %s: '%s'",
-                kepts[i].item, kept);
-        }
-        im_record_init (&tomb); /* GREEN by default, unlimited, no recipients */
-        tomb.tlp = IM_TLP_GREEN;
-        json_t *none = json_object ();
-        ok (im_record_kept (&tomb, none, kept, sizeof kept) == 1
-                && strcmp (kept, "tlp GREEN") == 0,
-            "defaults other than the TLP are not named: '%s'", kept);
-        ok (im_record_kept (&tomb, NULL, kept, sizeof kept) == -1 && errno == EINVAL,
-            "kept refuses a NULL item");
-        ok (im_record_kept (&tomb, none, kept, 0) == -1 && errno == EINVAL,
-            "kept refuses no room");
-        json_decref (none);
+/* What a re-publication of a revoked value keeps, by what its item gives. */
+static const struct {
+    const char *item;
+    const char *kept; /* im_record_kept */
+} kepts[] = {
+    { "{}", "tlp RED, reach 1, recipients 2, valid_until 2099-01-01T00:00:00Z" },
+    { "{\"tlp\":\"green\"}", "reach 1, recipients 2, valid_until 2099-01-01T00:00:00Z" },
+    { "{\"reach\":3,\"recipients\":[],\"valid_until\":null}", "tlp RED" },
+};
+
+static void
+test_kept (void)
+{
+    static im_record_t tomb;
+    char kept[256];
+    from_text (&tomb, prev_text);
+    for (size_t i = 0; i < COUNT (kepts); i++) {
+        json_t *item = json_loads (kepts[i].item, 0, NULL);
+        int n = im_record_kept (&tomb, item, kept, sizeof kept);
+        json_decref (item);
+        ok (n > 0 && strcmp (kept, kepts[i].kept) == 0, "kept with %s: '%s'",
+            kepts[i].item, kept);
     }
+    im_record_init (&tomb); /* GREEN by default, unlimited, no recipients */
+    tomb.tlp = IM_TLP_GREEN;
+    json_t *none = json_object ();
+    ok (im_record_kept (&tomb, none, kept, sizeof kept) == 1
+            && strcmp (kept, "tlp GREEN") == 0,
+        "defaults other than the TLP are not named: '%s'", kept);
+    ok (im_record_kept (&tomb, NULL, kept, sizeof kept) == -1 && errno == EINVAL,
+        "kept refuses a NULL item");
+    ok (im_record_kept (&tomb, none, kept, 0) == -1 && errno == EINVAL,
+        "kept refuses no room");
+    json_decref (none);
+}
 
-    static const tap_test_t tests[]
-        = { TAP_DIAG ("SPEC.md: The indicator record (Fields, "
-                      "Validity, Encoding, Signature, Decoding)"),
-            TAP_TEST (test_bad_arguments),
-            TAP_TEST (test_init_and_tags),
-            TAP_TEST (test_round_trip),
-            TAP_TEST (test_sign_refusals),
-            TAP_TEST (test_decode_malformed),
-            TAP_TEST (test_signatures),
-            TAP_TEST (test_from_json),
-            TAP_TEST (test_to_json),
-            TAP_TEST (test_ids),
-            TAP_TEST (test_export_ids),
-            TAP_TEST (test_utf8),
-            TAP_TEST (test_update),
-            TAP_TEST (test_detect_flag),
-            TAP_TEST (test_kept),
-            TAP_END };
+static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fields, "
+                                              "Validity, Encoding, Signature, Decoding)"),
+                                    TAP_TEST (test_bad_arguments),
+                                    TAP_TEST (test_init_and_tags),
+                                    TAP_TEST (test_round_trip),
+                                    TAP_TEST (test_sign_refusals),
+                                    TAP_TEST (test_decode_malformed),
+                                    TAP_TEST (test_signatures),
+                                    TAP_TEST (test_from_json),
+                                    TAP_TEST (test_to_json),
+                                    TAP_TEST (test_ids),
+                                    TAP_TEST (test_export_ids),
+                                    TAP_TEST (test_utf8),
+                                    TAP_TEST (test_update),
+                                    TAP_TEST (test_detect_flag),
+                                    TAP_TEST (test_kept),
+                                    TAP_END };
 
-    int main (int argc, char **argv)
-    {
-        if (sodium_init () < 0)
-            BAIL_OUT ("sodium_init failed");
-        uint8_t seed[crypto_sign_SEEDBYTES];
-        memset (seed, 0xa1, sizeof seed);
-        crypto_sign_seed_keypair (pk_a, sk_a, seed);
-        memset (seed, 0xb2, sizeof seed);
-        crypto_sign_seed_keypair (pk_b, sk_b, seed);
+int
+main (int argc, char **argv)
+{
+    if (sodium_init () < 0)
+        BAIL_OUT ("sodium_init failed");
+    uint8_t seed[crypto_sign_SEEDBYTES];
+    memset (seed, 0xa1, sizeof seed);
+    crypto_sign_seed_keypair (pk_a, sk_a, seed);
+    memset (seed, 0xb2, sizeof seed);
+    crypto_sign_seed_keypair (pk_b, sk_b, seed);
 
-        return tap_main (argc, argv, tests);
-    }
+    return tap_main (argc, argv, tests);
+}
