@@ -80,7 +80,8 @@ store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn, vo
         const uint8_t *used = type == IM_TYPE_IPV4 ? self->plen4 : self->plen6;
         int min = type == IM_TYPE_IPV4 ? IM_GUARD_PLEN4_MIN : IM_GUARD_PLEN6_MIN;
         for (int l = plen - 1; l >= min && !stop; l--) {
-            if (!(used[l / 8] & (1u << (l % 8))))
+            if (!(used[l / 8] & (1u << (l % 8)))
+                || l < im_guard_min_plen (type == IM_TYPE_IPV4 ? 4 : 6, addr, l))
                 continue;
             uint8_t pk[18];
             pk[0] = type == IM_TYPE_IPV4 ? 4 : 6;

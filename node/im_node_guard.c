@@ -44,22 +44,24 @@ node_guard_breadth (node_t *self, const im_record_t *rec, int force, unsigned *l
     int plen, min;
     if (!im_guard_too_broad (rec->type, rec->value, &plen, &min))
         return NULL;
-    char why[512], reason[64];
+    char why[512], reason[64], form[96];
+    im_guard_broad_form (rec->type, rec->value, form, sizeof form);
     if (force) {
         snprintf (why, sizeof why, "the breadth limit (broader than /%d)", min);
         log_override (rec, why, logged);
         snprintf (warning, warnsz,
-                  "'%.200s' is broader than /%d: partners' nodes refuse %s prefixes "
+                  "'%.200s'%s is broader than /%d: partners' nodes refuse %s prefixes "
                   "broader than /%d whatever their origin, so it stays on this node (and "
                   "a look-up finds it by its own value only)",
-                  rec->value, min, im_type_name (rec->type), min);
+                  rec->value, form, min, im_type_name (rec->type), min);
         return NULL;
     }
     snprintf (why, sizeof why,
-              "value: '%.200s' is broader than /%d, the widest %s prefix intelmesh "
-              "accepts (it would match every address in it): --force keeps it on this "
-              "node only (partners' nodes refuse it)",
-              rec->value, min, im_type_name (rec->type));
+              "value: '%.200s'%s is broader than /%d, the widest %s prefix intelmesh "
+              "accepts%s (it would match every address in it): --force keeps it on "
+              "this node only (partners' nodes refuse it)",
+              rec->value, form, min, im_type_name (rec->type),
+              *form ? " in that form (/8 of IPv4)" : "");
     snprintf (reason, sizeof reason, "broader than /%d", min);
     return guard_refusal (self, why, reason);
 }

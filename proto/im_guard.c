@@ -103,6 +103,8 @@ im_guard_each (im_guard_entry_fn *fn, void *arg)
         fn (0, NULL, 0, &names[i], arg);
 }
 
+static int broad_form (const unsigned char addr[16], int plen);
+
 int
 im_guard_too_broad (int type, const char *value, int *plen, int *min)
 {
@@ -111,6 +113,8 @@ im_guard_too_broad (int type, const char *value, int *plen, int *min)
     if (!value || (type != IM_TYPE_IPV4 && type != IM_TYPE_IPV6)
         || im_ioc_prefix (type, value, addr, &len) != 0)
         return 0;
+    if (type == IM_TYPE_IPV6)
+        limit = im_guard_min_plen (6, addr, len);
     if (plen)
         *plen = len;
     if (min)
@@ -160,6 +164,45 @@ static const struct {
     { { 0, 0x64, 0xff, 0x9b }, 96, 12, "NAT64", "RFC 6052" },
     { { 0x20, 0x02 }, 16, 2, "6to4", "RFC 3056" },
 };
+
+/* The form (an index in forms[]) whose IPv4 part ADDR/PLEN holds less than
+ * /IM_GUARD_PLEN4_MIN of (64:ff9b::/96 is every IPv4 address), else -1. */
+static int
+broad_form (const unsigned char addr[16], int plen)
+{
+    for (size_t i = 0; i < COUNT (forms); i++)
+        if (plen >= forms[i].plen && plen - forms[i].plen < IM_GUARD_PLEN4_MIN
+            && same_bits (addr, forms[i].bytes, forms[i].plen))
+            return (int)i;
+    return -1;
+}
+
+int
+im_guard_min_plen (int family, const unsigned char addr[16], int plen)
+{
+    int f = family == 6 ? broad_form (addr, plen) : -1;
+    if (f >= 0)
+        return forms[f].plen + IM_GUARD_PLEN4_MIN;
+    return family == 4 ? IM_GUARD_PLEN4_MIN : IM_GUARD_PLEN6_MIN;
+}
+
+const char *
+im_guard_broad_form (int type, const char *value, char *buf, size_t bufsz)
+{
+    unsigned char addr[16];
+    int plen, f = -1;
+    if (bufsz)
+        buf[0] = '\0';
+    if (type == IM_TYPE_IPV6 && value && im_ioc_prefix (type, value, addr, &plen) == 0)
+        f = broad_form (addr, plen);
+    if (f < 0)
+        return buf;
+    im_guard_hit_t hit = { .form = forms[f].name, .form_rfc = forms[f].rfc };
+    char text[INET_ADDRSTRLEN];
+    if (inet_ntop (AF_INET, addr + forms[f].at, text, sizeof text))
+        snprintf (hit.ipv4, sizeof hit.ipv4, "%s/%d", text, plen - forms[f].plen);
+    return im_guard_form (&hit, buf, bufsz);
+}
 
 /* The range that holds the IPv4 address embedded in ADDR/PLEN (an IPv6
  * address or prefix), or NULL; with the form in *HIT. FORM_PLEN: the form's

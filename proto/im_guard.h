@@ -30,9 +30,22 @@ typedef struct {
 
 /* Returns 1 when VALUE (canonical, of TYPE: see im_ioc_normalise) is an IPv4
  * prefix shorter than /IM_GUARD_PLEN4_MIN or an IPv6 prefix shorter than
- * /IM_GUARD_PLEN6_MIN, with its length in *PLEN and the shortest accepted in
+ * /IM_GUARD_PLEN6_MIN (or than im_guard_min_plen for an IPv6 prefix that
+ * embeds IPv4), with its length in *PLEN and the shortest accepted in
  * *MIN (either may be NULL); else 0 (other types, bad values). */
 int im_guard_too_broad (int type, const char *value, int *plen, int *min);
+
+/* The shortest prefix length accepted for the IPv4 (FAMILY 4) or IPv6 (6)
+ * prefix ADDR/PLEN: IM_GUARD_PLEN4_MIN, IM_GUARD_PLEN6_MIN, or for an IPv6
+ * prefix in a form that embeds IPv4 (NAT64, 6to4, ...: see im_guard_check)
+ * that holds less than /IM_GUARD_PLEN4_MIN of it, the form's length plus
+ * IM_GUARD_PLEN4_MIN (64:ff9b::/96, every IPv4 address, is too broad). */
+int im_guard_min_plen (int family, const unsigned char addr[16], int plen);
+
+/* Writes " (the NAT64 prefix of 0.0.0.0/0, RFC 6052)" into BUF when VALUE
+ * (canonical, of TYPE) is too broad by the IPv4 prefix it embeds, else "".
+ * Returns BUF. */
+const char *im_guard_broad_form (int type, const char *value, char *buf, size_t bufsz);
 
 /* Checks VALUE (canonical, of TYPE) against the built-in lists: ipv4 and
  * ipv6 values that overlap a listed range (lie inside it or contain it),

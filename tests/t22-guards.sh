@@ -173,6 +173,14 @@ b_embedded () {
     im g publish --force ipv6 2002:a00:1::1 >/dev/null 2>&1 && has g 2002:a00:1::1 \
         && wait_for 50 grep -qF "publish: forced past the built-in list 'private-use' (RFC 1918) (the 6to4 address of 10.0.0.1, RFC 3056): ipv6 '2002:a00:1::1'" "$T/g.log"
     ok $? "publish --force stores it, and the node logs the override naming both"
+    refused ipv6 64:ff9b::/96 "refused: value: '64:ff9b::/96' (the NAT64 prefix of 0.0.0.0/0, RFC 6052) is broader than /104, the widest ipv6 prefix intelmesh accepts in that form (/8 of IPv4) (it would match every address in it): --force keeps it on this node only (partners' nodes refuse it)"
+    ok $? "publish ipv6 64:ff9b::/96 (every IPv4 address through NAT64) is refused as too broad"
+    refused ipv6 2002::/16 "'2002::/16' (the 6to4 prefix of 0.0.0.0/0, RFC 3056) is broader than /24"
+    ok $? "publish ipv6 2002::/16 (every IPv4 address through 6to4) is refused as too broad"
+    im g publish --force ipv6 64:ff9b::/96 >/dev/null 2>"$T/err" && has g 64:ff9b::/96 \
+        && grep -qF "warning: '64:ff9b::/96' (the NAT64 prefix of 0.0.0.0/0, RFC 6052) is broader than /104: partners' nodes refuse" "$T/err" \
+        && lacks g 64:ff9b::9.9.9.9
+    ok $? "forced, 64:ff9b::/96 stays on the node with a warning, and lookup 64:ff9b::9.9.9.9 does not match it ($(cat "$T/err"))"
 }
 
 block fqdn 'a URL whose host ends in a dot is the same indicator' setup

@@ -360,6 +360,14 @@ test_breadth (void)
         { IM_TYPE_IPV6, "2000::/3", 1, 3, 16 },
         { IM_TYPE_IPV6, "2000::/15", 1, 15, 16 },
         { IM_TYPE_IPV6, "2001::/16", 0, 16, 16 },
+        /* by the IPv4 prefix they embed: NAT64 and 6to4 of 0.0.0.0/0, 8.0.0.0/5 */
+        { IM_TYPE_IPV6, "64:ff9b::/96", 1, 96, 104 },
+        { IM_TYPE_IPV6, "64:ff9b::800:0/101", 1, 101, 104 },
+        { IM_TYPE_IPV6, "64:ff9b::800:0/104", 0, 104, 16 },
+        { IM_TYPE_IPV6, "2002::/16", 1, 16, 24 },
+        { IM_TYPE_IPV6, "2002:800::/21", 1, 21, 24 },
+        { IM_TYPE_IPV6, "2002:800::/24", 0, 24, 16 },
+        { IM_TYPE_IPV6, "2002:808:808::/48", 0, 48, 16 },
     };
     for (size_t i = 0; i < COUNT (cases); i++) {
         int plen = -1, min = -1;
@@ -372,6 +380,18 @@ test_breadth (void)
             && im_guard_too_broad (IM_TYPE_IPV4, "not an address", NULL, NULL) == 0
             && im_guard_too_broad (IM_TYPE_IPV4, NULL, NULL, NULL) == 0,
         "other types, bad values and NULL are not too broad");
+    char form[96];
+    ok (strcmp (im_guard_broad_form (IM_TYPE_IPV6, "64:ff9b::/96", form, sizeof form),
+                " (the NAT64 prefix of 0.0.0.0/0, RFC 6052)")
+                == 0
+            && strcmp (
+                   im_guard_broad_form (IM_TYPE_IPV6, "2002:800::/21", form, sizeof form),
+                   " (the 6to4 prefix of 8.0.0.0/5, RFC 3056)")
+                   == 0
+            && *im_guard_broad_form (IM_TYPE_IPV6, "2002:800::/24", form, sizeof form)
+                   == 0
+            && *im_guard_broad_form (IM_TYPE_IPV4, "0.0.0.0/0", form, sizeof form) == 0,
+        "im_guard_broad_form names the form and the IPv4 prefix, else \"\" (%s)", form);
 }
 
 static const tap_test_t tests[]
