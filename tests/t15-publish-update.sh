@@ -128,6 +128,24 @@ b_import_downgrade () {
     [ "$(field "$(rec imp-a.example)" tlp)" = green ]; ok $? "and imp-a is GREEN"
 }
 
+block import_keep 'an import changes only the fields its file gives' start
+b_import_keep () {
+    node_up alpha
+    im publish --tlp red --tag keep-me --confidence 95 --no-detect domain imp-k.example >/dev/null 2>&1
+    ok $? "imp-k is published RED, tagged keep-me, confidence 95, not for detection"
+    printf 'type,value,tlp\ndomain,imp-k.example,red\n' >"$T/k.csv"
+    im import "$T/k.csv" >"$T/out" 2>&1; ok $? "a CSV of type, value and tlp imports it again"
+    r=$(rec imp-k.example)
+    [ "$(field "$r" confidence)" = 95 ] && printf '%s' "$r" | grep -q '"tags":\["keep-me"\]' \
+        && printf '%s' "$r" | grep -q '"detect":false'
+    ok $? "its tags, confidence and detection flag are kept: $r"
+    printf 'type,value,tlp,tags,confidence\ndomain,imp-k.example,red,other,60\n' >"$T/k2.csv"
+    im import "$T/k2.csv" >/dev/null 2>&1
+    r=$(rec imp-k.example)
+    [ "$(field "$r" confidence)" = 60 ] && printf '%s' "$r" | grep -q '"tags":\["other"\]'
+    ok $? "a file that gives tags and confidence changes them"
+}
+
 block import_copy 'an import with its own id cannot make a less protected copy of a value' start
 b_import_copy () {
     node_up alpha

@@ -60,8 +60,8 @@ tags_text (const json_t *item, char *buf, size_t bufsz)
     const json_t *tags = json_object_get (item, "tags");
     size_t i, o = 0;
     const json_t *t;
-    if (!tags)
-        return NULL;
+    if (!tags || json_array_size (tags) == 0)
+        return NULL; /* none (an empty list says so to an update: see test_given) */
     buf[0] = '\0';
     json_array_foreach (tags, i, t) o
         += (size_t)snprintf (buf + o, bufsz > o ? bufsz - o : 0, "%s%s", i ? "," : "",
@@ -317,6 +317,12 @@ test_stix (void)
           0 },
     };
     check_items (im, 0, want, COUNT (want), "the STIX bundle");
+    const json_t *bare = json_array_get (im_import_items (im), 1);
+    ok (json_is_array (json_object_get (bare, "tags"))
+            && json_array_size (json_object_get (bare, "tags")) == 0
+            && json_is_true (json_object_get (bare, "detect")),
+        "a STIX indicator without labels gives tags [] and detect true: an update "
+        "takes this version's, not the held ones");
     json_t *items = im_import_items (im);
     json_t *first = json_array_get (items, 0);
     char b[64];
@@ -558,8 +564,9 @@ test_misp (void)
         "Loader X campaign", "the event info stands in for a blank comment");
     ok (json_is_false (json_object_get (json_array_get (items, 22), "detect")),
         "an attribute with to_ids false is imported with \"detect\": false");
-    ok (json_object_get (json_array_get (items, 21), "detect") == NULL,
-        "an attribute with to_ids true is imported without \"detect\" (the default)");
+    ok (json_is_true (json_object_get (json_array_get (items, 21), "detect")),
+        "an attribute with to_ids true is imported with \"detect\": true (an update "
+        "takes it)");
     is (field (json_array_get (items, 17), "description", b, sizeof b),
         "Dropper\nfilename: a-very-long-file-name-that-does-not-fit-into-a-tag-of-one-"
         "hundred-and-twenty-eight-bytes-because-it-goes-on-and-on-and-on-and-on.exe",
@@ -670,6 +677,11 @@ test_csv (void)
     };
     check_items (im, 0, want, COUNT (want), "the good CSV file");
     json_t *items = im_import_items (im);
+    ok (json_object_get (json_array_get (items, 1), "tags") == NULL
+            && json_object_get (json_array_get (items, 1), "confidence") == NULL
+            && json_object_get (json_array_get (items, 1), "detect") == NULL,
+        "an empty CSV cell gives no field: an update keeps the held tags, confidence "
+        "and detection flag");
     is (field (json_array_get (items, 0), "description", b, sizeof b),
         "C2 server, seen in \"Loader X\"", "a quoted CSV cell keeps commas and quotes");
     is (field (json_array_get (items, 2), "description", b, sizeof b), "two\nlines",
@@ -1125,7 +1137,7 @@ test_eset_events (void)
     json_t *items = im_import_items (im);
     ok (rc == 0 && json_array_size (items) == 2
             && json_is_false (json_object_get (json_array_get (items, 0), "detect"))
-            && json_object_get (json_array_get (items, 1), "detect") == NULL,
+            && json_is_true (json_object_get (json_array_get (items, 1), "detect")),
         "STIX: x_intelmesh_detect false imports not for detection; nothing else does");
     im_import_destroy (&im);
 }

@@ -83,8 +83,9 @@ send_batch (im_client_t *client, json_t *items, size_t from, size_t to,
     for (size_t i = from; i < to; i++)
         json_array_append (batch, json_array_get (items, i));
     json_t *body
-        = json_pack ("{s:o, s:b, s:b, s:b}", "items", batch, "force", o->force, "dry_run",
-                     o->dry_run, "allow_downgrade", o->allow_downgrade);
+        = json_pack ("{s:o, s:b, s:b, s:b, s:b}", "items", batch, "force", o->force,
+                     "dry_run", o->dry_run, "allow_downgrade", o->allow_downgrade,
+                     "merge", 1); /* an update changes only what the file gives */
     json_t *reply = cli_call (client, IM_CTL_PUBLISH, body);
     json_decref (body);
     if (!reply)

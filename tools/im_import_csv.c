@@ -302,6 +302,7 @@ csv_line (ctx_t *c, csv_t *r, const int *col_of, size_t ncols)
         }
     }
     it.tags = tags;
+    it.tags_given = cell[COL_TAGS] != NULL; /* a tags column, even empty */
     if (rc) {
         json_decref (tags);
         return im_imp_oom (c);

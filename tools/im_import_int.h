@@ -51,17 +51,21 @@ typedef struct {
     size_t vlen;
     const char *id; /* lower-case UUID text or NULL */
     int revoke;
-    int no_detect;  /* not meant for detection (MISP to_ids false) */
-    int tlp;        /* IM_TLP_NONE: not given */
-    int confidence; /* -1: not given */
-    int reach;      /* -1: not given */
+    int no_detect;    /* not meant for detection (MISP to_ids false) */
+    int detect_given; /* the source says either way (STIX, MISP): it replaces the held
+                         flag */
+    int tlp;          /* IM_TLP_NONE: not given */
+    int confidence;   /* -1: not given */
+    int reach;        /* -1: not given */
     int has_valid_from, has_valid_until;
     int64_t valid_from, valid_until;
     const char *desc;
     size_t dlen;
     const char *desc2; /* a second paragraph (a file name that is no tag) */
     size_t d2len;
-    json_t *tags; /* borrowed array of strings or NULL */
+    json_t *tags;   /* borrowed array of strings or NULL */
+    int tags_given; /* the source has a tag list (maybe empty): it replaces the held one
+                     */
     int tags_dropped;
     const char *source;
 } item_t;

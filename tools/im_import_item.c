@@ -397,8 +397,8 @@ im_imp_emit (ctx_t *c, item_t *it)
         rc |= set_new (o, "id", json_string (it->id));
     if (it->revoke)
         rc |= set_new (o, "revoke", json_true ());
-    if (it->no_detect)
-        rc |= set_new (o, "detect", json_false ());
+    if (it->no_detect || it->detect_given)
+        rc |= set_new (o, "detect", json_boolean (!it->no_detect));
     int tlp = it->tlp;
     if (c->self->tlp_floor != IM_TLP_NONE && tlp < c->self->tlp_floor)
         tlp = c->self->tlp_floor;
@@ -406,7 +406,7 @@ im_imp_emit (ctx_t *c, item_t *it)
         rc |= set_new (o, "tlp", json_string (im_tlp_name (tlp)));
     if (it->confidence >= 0)
         rc |= set_new (o, "confidence", json_integer (it->confidence));
-    if (it->tags && json_array_size (it->tags))
+    if (it->tags && (it->tags_given || json_array_size (it->tags)))
         rc |= set_new (o, "tags", json_copy (it->tags));
     if (it->tags_dropped)
         rc |= im_imp_note (c, "tag dropped (too long or too many)");

@@ -295,6 +295,7 @@ misp_attribute (ctx_t *c, const misp_event_t *ev, const json_t *a, const char *w
     if (to_ids < 0)
         return im_imp_refuse (c, where, "to_ids is not true or false", NULL);
     it.no_detect = to_ids == 0; /* kept, for look-up and hunting */
+    it.detect_given = 1;
     if (im_imp_get_str (a, "value", &it.value, &it.vlen) != 1)
         return im_imp_refuse (c, where, "value is not a string", NULL);
     it.type = type;
@@ -368,6 +369,7 @@ misp_attribute (ctx_t *c, const misp_event_t *ev, const json_t *a, const char *w
     if (ev)
         rc |= misp_tags_add (tags, &ev->tags, &it.tags_dropped);
     it.tags = tags;
+    it.tags_given = 1; /* the attribute's and the event's tags, or none */
     rc = rc ? im_imp_oom (c) : im_imp_emit (c, &it);
     json_decref (tags);
     return rc;

@@ -343,6 +343,7 @@ stix_fields (const json_t *obj, const json_t *defs, item_t *it)
     if (detect < 0)
         return "x_intelmesh_detect is not true or false";
     it->no_detect = detect == 0;
+    it->detect_given = 1; /* a STIX indicator is for detection unless it says not */
     r = im_imp_get_str (obj, "description", &it->desc, &it->dlen);
     if (r < 0)
         return "description is not a string";
@@ -446,6 +447,7 @@ stix_indicator (ctx_t *c, const json_t *obj, size_t index, const json_t *defs, p
         }
     }
     it.tags = tags;
+    it.tags_given = 1; /* labels, or none: this version's */
     /* Every comparison must make a value, or none is imported. */
     for (size_t k = 0; k < pat->n; k++) {
         const char *val = pat->buf + pat->cmps[k].off;
