@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,6 +28,25 @@ stop_option (void *ctx, int opt, const char *arg)
         return -1;
     *(long *)ctx = v;
     return 0;
+}
+
+/* Whether process PID has exited: gone, or a zombie its parent has not
+ * reaped yet. */
+static int
+exited (pid_t pid)
+{
+    if (kill (pid, 0) != 0 && errno == ESRCH)
+        return 1;
+    char path[64], buf[512];
+    snprintf (path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return errno == ENOENT;
+    size_t n = fread (buf, 1, sizeof buf - 1, f);
+    fclose (f);
+    buf[n] = '\0';
+    const char *paren = strrchr (buf, ')'); /* the name may hold spaces */
+    return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
 int
@@ -72,11 +92,13 @@ cmd_stop (im_cli_t *cli, int argc, char **argv)
                                   : strerror (errno));
         return EXIT_FAIL;
     }
-    /* Stopped once the lock on the pid file is free (the daemon's last act). */
+    /* Stopped once the lock on the pid file is free and the process has
+     * exited (its log file and store closed: the filesystem can be
+     * unmounted). */
     const struct timespec tenth = { 0, 100000000L };
     for (long i = 0; i < wait_s * 10; i++) {
         nanosleep (&tenth, NULL);
-        if (im_pidfile_holder (cli->dir) != pid) {
+        if (im_pidfile_holder (cli->dir) != pid && exited (pid)) {
             printf ("intelmeshd (pid %ld) stopped\n", (long)pid);
             return 0;
         }
