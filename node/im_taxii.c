@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -395,6 +396,17 @@ im_taxii_run (im_taxii_t *self)
 {
     if (self && self->daemon)
         MHD_run (self->daemon);
+}
+
+int
+im_taxii_next_ms (im_taxii_t *self, int max)
+{
+    MHD_UNSIGNED_LONG_LONG ms;
+    if (!self || !self->daemon || MHD_get_timeout (self->daemon, &ms) != MHD_YES)
+        return max;
+    if (max >= 0 && ms >= (MHD_UNSIGNED_LONG_LONG)max)
+        return max;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 void
