@@ -120,7 +120,8 @@ b_discovery () {
     after=$(im tango status --json | "$PYTHON3" -c 'import json,sys; print(json.load(sys.stdin)["taxii"]["refused_auth"])')
     [ "$after" -eq $((before + 3)) ]
     ok $? "status counts them: refused_auth $before -> $after"
-    grep -q "taxii: refused a request from 127.0.0.1: client 'nobody'" "$T/tango.log" \
+    grep -q "taxii: refused a request from 127.0.0.1: client 'reader': key wrong" "$T/tango.log" \
+        && grep -q "taxii: refused a request from 127.0.0.1: an unknown client name" "$T/tango.log" \
         && ! grep -q "$R\|$W" "$T/tango.log"
     ok $? "the log names the client and address, never a key"
     [ "$(bounded 30 curl -sS --cacert "$T/cert.pem" -o /dev/null -w '%{http_code}' \
@@ -226,6 +227,20 @@ for o in body["objects"]:
 sys.exit(1 if bad or not body["objects"] else 0)
 EOF
     ok $? "every indicator wider sees validates against indicator.json"
+}
+
+block hostile 'a key given as the user name is not logged; bad headers do not flood the log' discovery
+b_hostile () {
+    [ "$(tx "$R" reader taxii2/)" = 401 ] && ! grep -q "$R" "$T/tango.log"
+    ok $? "a key given as the user name (name and key swapped) is 401 and not logged"
+    before=$(grep -c "separator" "$T/tango.log")
+    for i in $(seq 40); do
+        [ "$(bounded 30 curl -sS --cacert "$T/cert.pem" -H "Authorization: Basic cmVhZGVy" \
+            -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PORT/taxii2/")" = 401 ] || break
+    done
+    after=$(grep -c "separator" "$T/tango.log")
+    [ "$i" -eq 40 ] && [ "$after" -le 10 ]
+    ok $? "40 Basic headers without ':' are 401, logged $((after - before)) times (10 at most)"
 }
 
 block big 'a request of 60 KB is read at once, not a TLS record each poller turn' discovery
