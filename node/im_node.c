@@ -393,6 +393,7 @@ im_node_actor (zsock_t *pipe, void *args)
             if (self.mesh && im_mesh_next_ms (self.mesh) < timeout)
                 timeout = im_mesh_next_ms (self.mesh);
         }
+        timeout = im_taxii_next_ms (self.taxii, timeout);
         zsock_t *which = zpoller_wait (self.poller, timeout);
         if (which == self.pipe)
             handle_pipe (&self);

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,12 +116,18 @@ authenticate (im_taxii_t *self, struct MHD_Connection *c)
         else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
             inet_ntop (AF_INET6, &((struct sockaddr_in6 *)ci->client_addr)->sin6_addr,
                        addr, sizeof addr);
-        /* The first ten, then one in a hundred: a flood does not fill the log. */
+        /* A name no client has is not logged: it may be a key given as the
+         * user name. The first ten, then one in a hundred: a flood does not
+         * fill the log. */
+        const char *known = NULL;
+        for (size_t i = 0; user && i < self->nclients; i++)
+            if (strcmp (self->clients[i].name, user) == 0)
+                known = self->clients[i].name;
         if (self->refused_auth <= 10 || self->refused_auth % 100 == 0)
-            zsys_warning ("taxii: refused a request from %s: client '%s' unknown or its "
-                          "key wrong (%llu refused so far)",
-                          addr, user && im_name_valid (user) ? user : "?",
-                          (unsigned long long)self->refused_auth);
+            zsys_warning (
+                "taxii: refused a request from %s: %s%s%s (%llu refused so far)", addr,
+                known ? "client '" : "an unknown client name", known ? known : "",
+                known ? "': key wrong" : "", (unsigned long long)self->refused_auth);
     }
     if (pass) {
         sodium_memzero (pass, strlen (pass));
@@ -281,8 +288,12 @@ mhd_log (void *cls, const char *fmt, va_list ap)
     char *nl = strchr (self->last_error, '\n');
     if (nl)
         *nl = 0;
-    if (self->daemon)
-        zsys_warning ("taxii: %s", self->last_error);
+    /* What clients cause (a bad header, a failed handshake): the first ten,
+     * then one in a hundred, so that a flood does not fill the log. */
+    self->http_errors++;
+    if (self->daemon && (self->http_errors <= 10 || self->http_errors % 100 == 0))
+        zsys_warning ("taxii: %s (%llu such messages so far)", self->last_error,
+                      (unsigned long long)self->http_errors);
 }
 
 /* Reads PEM file PATH (relative: to DIR) into a new string. */
@@ -395,6 +406,17 @@ im_taxii_run (im_taxii_t *self)
 {
     if (self && self->daemon)
         MHD_run (self->daemon);
+}
+
+int
+im_taxii_next_ms (im_taxii_t *self, int max)
+{
+    MHD_UNSIGNED_LONG_LONG ms;
+    if (!self || !self->daemon || MHD_get_timeout (self->daemon, &ms) != MHD_YES)
+        return max;
+    if (max >= 0 && ms >= (MHD_UNSIGNED_LONG_LONG)max)
+        return max;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 void

@@ -34,6 +34,11 @@ void *im_taxii_pollable (im_taxii_t *self);
 /* Does what is ready (handshakes, requests, timeouts); never blocks. */
 void im_taxii_run (im_taxii_t *self);
 
+/* How long the node may wait before im_taxii_run has work (ms, 0 at once;
+ * at most MAX): data GnuTLS holds or a page still to send do not wake the
+ * poller. */
+int im_taxii_next_ms (im_taxii_t *self, int max);
+
 /* Takes CONFIG's clients and policies (a reload): in effect at once. */
 void im_taxii_reload (im_taxii_t *self, const im_config_t *config);
 

@@ -75,6 +75,7 @@ struct _im_taxii_t {
     size_t npolicies;
     im_policy_t policies[IM_POLICY_MAX];
     uint64_t requests, refused_auth, not_acceptable, bad_requests;
+    uint64_t http_errors; /* messages of libmicrohttpd (its log is limited) */
 };
 
 /* Walks the store for CLIENT as Q asks: an envelope of objects, a manifest,

@@ -120,7 +120,8 @@ b_discovery () {
     after=$(im tango status --json | "$PYTHON3" -c 'import json,sys; print(json.load(sys.stdin)["taxii"]["refused_auth"])')
     [ "$after" -eq $((before + 3)) ]
     ok $? "status counts them: refused_auth $before -> $after"
-    grep -q "taxii: refused a request from 127.0.0.1: client 'nobody'" "$T/tango.log" \
+    grep -q "taxii: refused a request from 127.0.0.1: client 'reader': key wrong" "$T/tango.log" \
+        && grep -q "taxii: refused a request from 127.0.0.1: an unknown client name" "$T/tango.log" \
         && ! grep -q "$R\|$W" "$T/tango.log"
     ok $? "the log names the client and address, never a key"
     [ "$(bounded 30 curl -sS --cacert "$T/cert.pem" -o /dev/null -w '%{http_code}' \
@@ -226,6 +227,34 @@ for o in body["objects"]:
 sys.exit(1 if bad or not body["objects"] else 0)
 EOF
     ok $? "every indicator wider sees validates against indicator.json"
+}
+
+block hostile 'a key given as the user name is not logged; bad headers do not flood the log' discovery
+b_hostile () {
+    [ "$(tx "$R" reader taxii2/)" = 401 ] && ! grep -q "$R" "$T/tango.log"
+    ok $? "a key given as the user name (name and key swapped) is 401 and not logged"
+    before=$(grep -c "separator" "$T/tango.log")
+    for i in $(seq 40); do
+        [ "$(bounded 30 curl -sS --cacert "$T/cert.pem" -H "Authorization: Basic cmVhZGVy" \
+            -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PORT/taxii2/")" = 401 ] || break
+    done
+    after=$(grep -c "separator" "$T/tango.log")
+    [ "$i" -eq 40 ] && [ "$after" -le 10 ]
+    ok $? "40 Basic headers without ':' are 401, logged $((after - before)) times (10 at most)"
+}
+
+block big 'a request of 60 KB is read at once, not a TLS record each poller turn' discovery
+b_big () {
+    long=$(head -c 60000 /dev/zero | tr '\0' a)
+    start=$(date +%s%N)
+    for i in 1 2 3 4 5; do
+        [ "$(tx reader "$R" "$long")" = 404 ] || break
+    done
+    ms=$((($(date +%s%N) - start) / 1000000))
+    # Read a record each 100 ms turn, each took 2.3 s at least (12 s in all);
+    # read at once, well under 1 s: 6 s leaves room for a loaded machine.
+    [ "$i" -eq 5 ] && [ "$(tx reader "$R" taxii2/)" = 200 ] && [ "$ms" -lt 6000 ]
+    ok $? "five GETs of a 60 KB URL are answered 404 in ${ms} ms (under 6 s)"
 }
 
 block reload 'taxii remove and add-client take effect without a restart' sharing

@@ -257,7 +257,7 @@ init_begin (im_cli_t *cli, char *final, size_t finalsz, char *temp, size_t temps
               exists ? "" : ".", exists ? "" : name, (long)getpid ());
     if (!mkdtemp (temp)) {
         int code = errno;
-        char why[PATH_MAX + 128];
+        char why[PATH_MAX + 512]; /* the path (up to PATH_MAX + 256) and the reason */
         snprintf (why, sizeof why, "cannot create a directory in %s: %s",
                   exists ? final : parent, strerror (code));
         init_failed (final, "", code, why);
