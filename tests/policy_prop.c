@@ -1218,8 +1218,10 @@ publish (mesh_t *m)
             if (x->recip_foreign)
                 json_array_append_new (rc, json_string (m->foreign_id));
             json_object_set_new (o, "recipients", rc);
-            if (x->expired)
+            if (x->expired) { /* valid for a year, long ago */
+                json_object_set_new (o, "valid_from", json_string ("2019-01-01"));
                 json_object_set_new (o, "valid_until", json_string ("2020-01-01"));
+            }
             if (x->future)
                 json_object_set_new (o, "valid_from", json_string ("2099-01-01"));
             if (x->until_future)

@@ -156,7 +156,7 @@ b_marking () {
     diag "SPEC.md Sharing policy, Outbound rules 1, 2, 4-9 and 16 (bravo: max-tlp=amber," \
         "delta: max-tlp=green)"
 
-    exp=$(pub alpha --valid-until 2020-01-01 domain expired.example) \
+    exp=$(pub alpha --valid-from 2019-01-01 --valid-until 2020-01-01 domain expired.example) \
         && tod=$(pub alpha --to delta domain to-delta.example) \
         && tbc=$(pub alpha --to bravo --to "$charlie_id" domain to-bravo-charlie.example) \
         && amb=$(pub alpha --tlp amber domain amber.example) \
