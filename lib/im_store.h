@@ -34,6 +34,8 @@ typedef struct {
     size_t len;
     uint8_t hops;                  /* links crossed to reach this node */
     uint8_t from[IM_NODE_ID_SIZE]; /* the peer it came from; zeros: this node */
+    int64_t added_ms; /* when this node stored it (ms since the epoch); 0: unknown
+                         (a change written by an older intelmesh) */
 } im_store_change_t;
 
 /* Called for each change; return non-zero to stop the walk. */

@@ -23,7 +23,11 @@
 #define INDEX_PREFIX 448
 #define INDEX_KEY_MAX (1 + INDEX_PREFIX + 32)
 /* A change: record key, version, hops, and the peer it came from. */
-#define CHANGE_SIZE (IM_STORE_KEY_SIZE + 8 + 1 + IM_NODE_ID_SIZE)
+/* A change: key, version, hops, the peer it came from, and when this node
+ * stored it (ms since the epoch). A store written before that time was kept
+ * has changes of CHANGE_SIZE_V1 bytes, read as of an unknown time. */
+#define CHANGE_SIZE_V1 (IM_STORE_KEY_SIZE + 8 + 1 + IM_NODE_ID_SIZE)
+#define CHANGE_SIZE (CHANGE_SIZE_V1 + 8)
 /* What HELD keeps of a record from a peer: hops, change number, the peer. */
 #define HELD_SIZE (1 + 8 + IM_NODE_ID_SIZE)
 

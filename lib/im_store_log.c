@@ -241,12 +241,14 @@ im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
     size_t scanned = 0;
     int rc = mdb_cursor_get (w.cur, &k, &v, MDB_SET_RANGE);
     while (rc == 0 && (size_t)count < limit && scanned < max_scan) {
-        if (k.mv_size != 8 || v.mv_size != CHANGE_SIZE)
+        if (k.mv_size != 8 || (v.mv_size != CHANGE_SIZE && v.mv_size != CHANGE_SIZE_V1))
             break;
         const uint8_t *c = v.mv_data;
         im_store_change_t change = { .seq = get_u64 (k.mv_data),
                                      .rec = w.rec,
                                      .hops = c[IM_STORE_KEY_SIZE + 8] };
+        if (v.mv_size == CHANGE_SIZE)
+            change.added_ms = (int64_t)get_u64 (c + CHANGE_SIZE_V1);
         memcpy (change.from, c + IM_STORE_KEY_SIZE + 9, IM_NODE_ID_SIZE);
         *last = change.seq;
         scanned++;

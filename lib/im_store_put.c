@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lmdb.h>
 #include <sodium.h>
@@ -48,6 +49,15 @@ store_prefix_key (int type, const char *value, uint8_t key[18])
 }
 
 /* --- Writes ------------------------------------------------------------ */
+
+/* Now, in ms since the epoch: when a change is stored (TAXII's date_added). */
+static int64_t
+now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int
 index_del (im_store_t *self, MDB_txn *txn, const im_record_t *rec, const uint8_t *rkey)
@@ -142,6 +152,7 @@ closer (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, const uint8
     put_u64 (change + IM_STORE_KEY_SIZE, item->rec->version);
     change[IM_STORE_KEY_SIZE + 8] = item->hops;
     memcpy (change + IM_STORE_KEY_SIZE + 9, item->from, IM_NODE_ID_SIZE);
+    put_u64 (change + CHANGE_SIZE_V1, (uint64_t)now_ms ());
     MDB_val ck = { 8, seqkey }, cv = { sizeof change, change };
     if ((rc = mdb_put (txn, self->changes, &ck, &cv, MDB_APPEND)) != 0)
         return rc;
@@ -208,6 +219,7 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
         memcpy (change + IM_STORE_KEY_SIZE + 9, item->from, IM_NODE_ID_SIZE);
     else
         memset (change + IM_STORE_KEY_SIZE + 9, 0, IM_NODE_ID_SIZE);
+    put_u64 (change + CHANGE_SIZE_V1, (uint64_t)now_ms ());
     MDB_val ck = { 8, seqkey }, cv = { sizeof change, change };
     if ((rc = mdb_put (txn, self->changes, &ck, &cv, MDB_APPEND)) != 0)
         return rc;

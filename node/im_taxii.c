@@ -44,9 +44,9 @@ reply (struct MHD_Connection *c, unsigned status, json_t *body, const taxii_page
     MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE, TAXII_MEDIA);
     if (page && page->count) {
         char t[IM_STIX_TIME_SIZE + 8];
-        im_stix_time (page->first_ms / 1000, t);
+        im_stix_time_ms (page->first_ms, t);
         MHD_add_response_header (r, "X-TAXII-Date-Added-First", t);
-        im_stix_time (page->last_ms / 1000, t);
+        im_stix_time_ms (page->last_ms, t);
         MHD_add_response_header (r, "X-TAXII-Date-Added-Last", t);
     }
     enum MHD_Result rc = MHD_queue_response (c, status, r);

@@ -56,11 +56,23 @@ shared (walk_ctx_t *w, const im_store_change_t *change)
     return verdict == IM_SHARE_YES || verdict == IM_SHARE_REVOCATION;
 }
 
+/* When CHANGE was added to the collection: when this node stored that
+ * version (a partner's record arrives after this node's own of later
+ * "modified" times), or its modified time for a change an older intelmesh
+ * wrote. */
+static int64_t
+date_added_ms (const im_store_change_t *change)
+{
+    return change->added_ms ? change->added_ms : change->rec->modified * 1000;
+}
+
 static int
-matches (walk_ctx_t *w, const im_record_t *rec, const char *stix_id)
+matches (walk_ctx_t *w, const im_store_change_t *change, const char *stix_id)
 {
     const taxii_query_t *q = w->q;
-    int64_t added = rec->modified * 1000;
+    const im_record_t *rec = change->rec;
+    int64_t added = date_added_ms (change);
+    int64_t version = rec->modified * 1000;
     if (q->no_type || (q->added_after_ms >= 0 && added <= q->added_after_ms))
         return 0;
     int found = q->nids == 0;
@@ -70,17 +82,18 @@ matches (walk_ctx_t *w, const im_record_t *rec, const char *stix_id)
         return 0;
     found = q->nversions == 0;
     for (size_t i = 0; i < q->nversions && !found; i++)
-        found = q->versions[i] == added;
+        found = q->versions[i] == version;
     return found;
 }
 
 static json_t *
-manifest_entry (const im_record_t *rec, const char *stix_id)
+manifest_entry (const im_store_change_t *change, const char *stix_id)
 {
-    char t[IM_STIX_TIME_SIZE];
-    im_stix_time (rec->modified, t);
-    return json_pack ("{s:s, s:s, s:s, s:s}", "id", stix_id, "date_added", t, "version",
-                      t, "media_type", TAXII_STIX_MEDIA);
+    char t[IM_STIX_TIME_SIZE], added[IM_STIX_TIME_SIZE];
+    im_stix_time_ms (date_added_ms (change), added);
+    im_stix_time (change->rec->modified, t);
+    return json_pack ("{s:s, s:s, s:s, s:s}", "id", stix_id, "date_added", added,
+                      "version", t, "media_type", TAXII_STIX_MEDIA);
 }
 
 static int
@@ -89,7 +102,7 @@ walk_fn (const im_store_change_t *change, void *arg)
     walk_ctx_t *w = arg;
     char stix_id[IM_STIX_ID_SIZE];
     im_stix_id (change->rec, stix_id);
-    if (!matches (w, change->rec, stix_id) || !shared (w, change))
+    if (!matches (w, change, stix_id) || !shared (w, change))
         return 0;
     if (w->page->count >= w->limit) {
         w->more = 1;
@@ -100,12 +113,12 @@ walk_fn (const im_store_change_t *change, void *arg)
     if (w->what == TAXII_OBJECTS)
         item = im_stix_indicator (change->rec);
     else if (w->what == TAXII_MANIFEST)
-        item = manifest_entry (change->rec, stix_id);
+        item = manifest_entry (change, stix_id);
     else
         item = json_string (im_stix_time (change->rec->modified, t));
     if (!item || json_array_append_new (w->list, item))
         return -1;
-    int64_t added = change->rec->modified * 1000;
+    int64_t added = date_added_ms (change);
     if (w->page->count == 0)
         w->page->first_ms = added;
     w->page->last_ms = added;

@@ -48,6 +48,19 @@ im_stix_time (int64_t t, char out[IM_STIX_TIME_SIZE])
     return out;
 }
 
+char *
+im_stix_time_ms (int64_t ms, char out[IM_STIX_TIME_SIZE])
+{
+    int64_t rest = ms % 1000;
+    if (rest < 0)
+        rest += 1000;
+    im_stix_time ((ms - rest) / 1000, out);
+    size_t n = strlen (out);
+    if (n > 5 && strcmp (out + n - 5, ".000Z") == 0)
+        snprintf (out + n - 4, 5, "%03dZ", (int)rest);
+    return out;
+}
+
 void
 im_stix_pattern (const im_record_t *r, char *out, size_t outsz)
 {

@@ -21,6 +21,9 @@
 
 /* T (seconds since the epoch) as RFC 3339 UTC with milliseconds. Returns OUT. */
 char *im_stix_time (int64_t t, char out[IM_STIX_TIME_SIZE]);
+/* MS (milliseconds since the epoch) as im_stix_time writes seconds, with the
+ * milliseconds in place of ".000". */
+char *im_stix_time_ms (int64_t ms, char out[IM_STIX_TIME_SIZE]);
 
 /* The pattern of R: one comparison, the value a single-quoted string with \'
  * and \\ escaped (an AS number is an integer). */

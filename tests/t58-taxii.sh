@@ -275,6 +275,31 @@ b_reload () {
     ok $? "a client with an unknown policy is refused"
 }
 
+block late 'a partner'"'"'s record stored after this node'"'"'s own is added after them, whatever its modified time' sharing
+b_late () {
+    new_node uni && start_node uni && pid_uni=$NODE_PID
+    ok $? "a partner, uni, starts (not yet linked to tango)"
+    im uni publish domain late-partner.example.org >/dev/null 2>&1
+    ok $? "uni publishes a GREEN record (its modified time: now)"
+    sleep 1.2 # a later second for tango's own record's modified time
+    im tango publish domain later-own.example.org >/dev/null 2>&1
+    [ "$(tx reader "$R" "$OBJ" -G)" = 200 ] && py 'any("later-own" in v for v in vals)'
+    ok $? "tango publishes a record of a later modified time, and reader polls it"
+    last=$(sed -n 's/^X-TAXII-Date-Added-Last: *\([^[:space:]]*\).*/\1/Ip' "$T/headers")
+    diag "X-TAXII-Date-Added-Last: $last"
+    im tango peer add "$(im uni id)" >/dev/null && im uni peer add "$(im tango id)" >/dev/null \
+        && wait_for 300 eval 'im tango lookup late-partner.example.org >/dev/null 2>&1'
+    ok $? "once linked, tango holds uni's record"
+    [ "$(tx reader "$R" "$OBJ" -G -d "added_after=$last")" = 200 ] \
+        && py 'any("late-partner" in v for v in vals) and not any("later-own" in v for v in vals)'
+    ok $? "a poll with added_after = the last Date-Added-Last gets uni's record, and not tango's again"
+    LAST=$last; export LAST
+    [ "$(tx reader "$R" "intelmesh/collections/$COL/manifest/" -G -d "added_after=$last")" = 200 ] \
+        && py 'all(o["date_added"] > env["LAST"] and o["version"] < o["date_added"] for o in objs) and len(objs) == 1'
+    ok $? "its manifest entry has a date_added after it, and a version (modified) before"
+    stop_node "$pid_uni"; ok $? "uni stops"
+}
+
 block stop 'the node stops cleanly' setup
 b_stop () {
     stop_node "$pid_tango"

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -2609,6 +2610,7 @@ typedef struct {
         uint8_t hops;
         uint8_t from[IM_NODE_ID_SIZE];
         size_t len;
+        int64_t added_ms;
     } hit[HITS_MAX];
     /* For reads inside the walk. */
     im_store_t *store;
@@ -2628,6 +2630,7 @@ feed_seen_fn (const im_store_change_t *c, void *arg)
         f->hit[f->calls].hops = c->hops;
         memcpy (f->hit[f->calls].from, c->from, IM_NODE_ID_SIZE);
         f->hit[f->calls].len = c->len;
+        f->hit[f->calls].added_ms = c->added_ms;
     }
     f->calls++;
     return 0;
@@ -2685,6 +2688,9 @@ test_closer (void)
                 &o, 3);
     make (&s[1], &o, uid, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "unlimited.example",
           NULL);
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    int64_t before = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     put_from (store, &s[0], 3, p, &r);
     ok (r == IM_STORE_NEW, "a record of reach 3 from P at hops 3 is NEW");
     put_from (store, &s[1], 3, p, &r);
@@ -2714,6 +2720,12 @@ test_closer (void)
             && f->hit[1].version == 1 && f->hit[1].len == s[0].len,
         "the reach-3 record comes once, at the new change 3, hops 1, from Q");
     cmp_ok (last, "==", 3, "the feed's last change is 3");
+    clock_gettime (CLOCK_REALTIME, &ts);
+    int64_t after = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    ok (f->hit[0].added_ms >= before && f->hit[1].added_ms >= f->hit[0].added_ms
+            && f->hit[1].added_ms <= after,
+        "each change says when it was stored (TAXII's date_added), in ms, not the "
+        "record's modified time");
     ok (im_store_stats (store, &st) == 0 && st.last_seq == 3 && st.records == 2,
         "stats count 2 records and 3 changes");
     memset (f, 0, sizeof *f);
