@@ -190,6 +190,17 @@ content (im_taxii_t *self, const im_taxii_client_t *client, struct MHD_Connectio
         q.nids = 1;
         snprintf (q.ids[0], sizeof q.ids[0], "%s", seg[1]);
     }
+    if (self->walked || (self->first && self->first != c)) {
+        /* This turn's walk is done, or is the turn of the request that
+         * waited longest: the next turn. */
+        if (self->nwaiting < TAXII_CONNECTIONS_MAX) {
+            MHD_suspend_connection (c);
+            self->waiting[self->nwaiting++] = c;
+            self->deferred++;
+            return MHD_YES;
+        }
+    }
+    self->walked = 1;
     taxii_page_t page;
     if (taxii_walk (self, client, &q, what, &page))
         return reply_error (c, MHD_HTTP_INTERNAL_SERVER_ERROR, "store error",
@@ -254,8 +265,9 @@ answer (void *cls, struct MHD_Connection *c, const char *url, const char *method
 {
     (void)version;
     (void)upload;
-    (void)state;
     im_taxii_t *self = cls;
+    int again = *state != NULL; /* resumed after waiting: counted already */
+    *state = self;
     if (*upload_size) {
         *upload_size = 0; /* a body is read and dropped: GET takes none */
         return MHD_YES;
@@ -274,7 +286,8 @@ answer (void *cls, struct MHD_Connection *c, const char *url, const char *method
         return reply_error (c, MHD_HTTP_NOT_ACCEPTABLE, "not acceptable",
                             "send Accept: " TAXII_MEDIA);
     }
-    self->requests++;
+    if (!again)
+        self->requests++;
     return route (self, client, c, url);
 }
 
@@ -352,13 +365,14 @@ im_taxii_new (const im_config_t *config, const char *dir, im_store_t *store,
     self->key = self->cert ? read_pem (dir, config->taxii_key, err, errsz) : NULL;
     if (self->key)
         self->daemon = MHD_start_daemon (
-            MHD_USE_TLS | MHD_USE_EPOLL | MHD_USE_ERROR_LOG
+            MHD_USE_TLS | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME
                 | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
             0, NULL, NULL, answer, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
             MHD_OPTION_HTTPS_MEM_CERT, self->cert, MHD_OPTION_HTTPS_MEM_KEY, self->key,
-            MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16u,
-            MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-            (size_t)64 * 1024, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, self, MHD_OPTION_END);
+            MHD_OPTION_CONNECTION_LIMIT, TAXII_CONNECTIONS_MAX,
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, self, MHD_OPTION_END);
     const union MHD_DaemonInfo *info
         = self->daemon ? MHD_get_daemon_info (self->daemon, MHD_DAEMON_INFO_EPOLL_FD)
                        : NULL;
@@ -404,14 +418,27 @@ im_taxii_pollable (im_taxii_t *self)
 void
 im_taxii_run (im_taxii_t *self)
 {
-    if (self && self->daemon)
-        MHD_run (self->daemon);
+    if (!self || !self->daemon)
+        return;
+    /* A new turn: one walk again, for the request that waited longest (a
+     * connection its client closed meanwhile is dropped by libmicrohttpd,
+     * and the next turn's first is the next one). */
+    self->walked = 0;
+    self->first = self->nwaiting ? self->waiting[0] : NULL;
+    size_t n = self->nwaiting;
+    self->nwaiting = 0;
+    for (size_t i = 0; i < n; i++)
+        MHD_resume_connection (self->waiting[i]);
+    MHD_run (self->daemon);
+    self->first = NULL;
 }
 
 int
 im_taxii_next_ms (im_taxii_t *self, int max)
 {
     MHD_UNSIGNED_LONG_LONG ms;
+    if (self && self->daemon && self->nwaiting)
+        return 0; /* requests wait for the next turn: at once, after the node's */
     if (!self || !self->daemon || MHD_get_timeout (self->daemon, &ms) != MHD_YES)
         return max;
     if (max >= 0 && ms >= (MHD_UNSIGNED_LONG_LONG)max)
@@ -437,10 +464,10 @@ im_taxii_status (im_taxii_t *self)
 {
     if (!self)
         return json_null ();
-    return json_pack ("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "listen", self->listen,
-                      "collection", self->collection, "clients",
-                      (json_int_t)self->nclients, "requests", (json_int_t)self->requests,
-                      "refused_auth", (json_int_t)self->refused_auth, "not_acceptable",
-                      (json_int_t)self->not_acceptable, "bad_requests",
-                      (json_int_t)self->bad_requests);
+    return json_pack (
+        "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "listen", self->listen, "collection",
+        self->collection, "clients", (json_int_t)self->nclients, "requests",
+        (json_int_t)self->requests, "refused_auth", (json_int_t)self->refused_auth,
+        "not_acceptable", (json_int_t)self->not_acceptable, "bad_requests",
+        (json_int_t)self->bad_requests, "deferred", (json_int_t)self->deferred);
 }

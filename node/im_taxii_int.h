@@ -60,6 +60,8 @@ typedef struct {
     size_t count;
 } taxii_page_t;
 
+#define TAXII_CONNECTIONS_MAX 64u /* and 16 from one address */
+
 struct _im_taxii_t {
     struct MHD_Daemon *daemon;
     int fd; /* MHD's epoll descriptor, for the node's poller */
@@ -76,6 +78,15 @@ struct _im_taxii_t {
     im_policy_t policies[IM_POLICY_MAX];
     uint64_t requests, refused_auth, not_acceptable, bad_requests;
     uint64_t http_errors; /* messages of libmicrohttpd (its log is limited) */
+    /* One walk of the store a turn of the node's loop: the requests that
+     * come after it in that turn wait, suspended, for the next turn, so that
+     * the node's own work (a peer's batch, `status`) is never held up by
+     * more than one page. At most as many as connections. */
+    int walked;
+    struct MHD_Connection *first; /* whose turn it is, when some waited */
+    size_t nwaiting;
+    struct MHD_Connection *waiting[TAXII_CONNECTIONS_MAX];
+    uint64_t deferred; /* requests held to a later turn */
 };
 
 /* Walks the store for CLIENT as Q asks: an envelope of objects, a manifest,

@@ -257,6 +257,30 @@ b_big () {
     ok $? "five GETs of a 60 KB URL are answered 404 in ${ms} ms (under 6 s)"
 }
 
+block busy 'requests at once are answered in full, one walk of the store a turn of the node'"'"'s loop' sharing
+b_busy () {
+    pids=""
+    for i in $(seq 1 16); do
+        bounded 60 curl -sS --cacert "$T/cert.pem" -u "reader:$R" -H "Accept: $MEDIA" \
+            -o "$T/busy.$i" "https://127.0.0.1:$PORT/$OBJ" &
+        pids="$pids $!"
+    done
+    t0=$(date +%s%3N)
+    im tango status --json >"$T/busy.status"; rc=$?
+    t1=$(date +%s%3N)
+    failed=0
+    for p in $pids; do wait "$p" || failed=$((failed + 1)); done
+    good=0
+    for i in $(seq 1 16); do
+        "$PYTHON3" -c 'import json,sys; sys.exit(0 if len(json.load(open(sys.argv[1]))["objects"]) == 7 else 1)' "$T/busy.$i" && good=$((good + 1))
+    done
+    [ "$failed" -eq 0 ] && [ "$good" -eq 16 ]
+    ok $? "16 requests at once: each gets the 7 objects ($good good, $failed failed)"
+    [ "$rc" -eq 0 ]; ok $? "status answers meanwhile ($((t1 - t0)) ms)"
+    im tango status --json | grep -q '"deferred":[0-9]'
+    ok $? "status counts the requests that waited for a later turn: $(im tango status --json | grep -o '"deferred":[0-9]*')"
+}
+
 block late 'a partner'"'"'s record stored after this node'"'"'s own is added after them, whatever its modified time' sharing
 b_late () {
     new_node uni && start_node uni && pid_uni=$NODE_PID
