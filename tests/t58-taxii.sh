@@ -227,6 +227,64 @@ for o in body["objects"]:
 sys.exit(1 if bad or not body["objects"] else 0)
 EOF
     ok $? "every indicator wider sees validates against indicator.json"
+    "$PYTHON3" - "$T/body" "$T/bundle.json" "$T/broken.json" <<'EOF'
+import json, sys, uuid
+env = json.load(open(sys.argv[1]))
+bundle = {"type": "bundle", "id": "bundle--%s" % uuid.uuid4(), "objects": env["objects"]}
+json.dump(bundle, open(sys.argv[2], "w"))
+bundle["objects"] = [dict(o) for o in env["objects"]]
+del bundle["objects"][0]["pattern"]
+json.dump(bundle, open(sys.argv[3], "w"))
+sys.exit(0 if set(env) <= {"more", "next", "objects"} else 1)
+EOF
+    ok $? "the objects envelope has only more, next and objects"
+    interop_valid stix "$T/bundle.json"
+    ok $? "its objects, wrapped in a bundle, are a valid STIX 2.1 bundle (interop_check.py stix)"
+    ! interop_valid stix "$T/broken.json" >/dev/null
+    ok $? "the same bundle with one pattern taken out is not (the check can fail)"
+    tx wider "$W" "${OBJ%objects/}manifest/" >/dev/null && cp "$T/body" "$T/manifest.json"
+    ID=$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["objects"][0]["id"])' "$T/body")
+    tx wider "$W" "$OBJ$ID/versions/" >/dev/null && cp "$T/body" "$T/versions.json" \
+        && cp "$T/headers" "$T/versions.headers"
+    "$PYTHON3" - "$T/manifest.json" "$T/versions.json" "$T/bundle.json" "$T/versions.headers" <<'EOF'
+import json, re, sys
+ts = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+sid = re.compile(r"^[a-z0-9-]+--[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+man, ver = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+held = {o["id"]: o["modified"] for o in json.load(open(sys.argv[3]))["objects"]}
+heads = open(sys.argv[4]).read().lower()
+bad = []
+def need(cond, what):
+    if not cond:
+        bad.append(what)
+# TAXII 2.1 section 5.3 (manifest): more (boolean, optional), objects (list
+# of manifest-record: id, date_added, version required; media_type).
+need(set(man) <= {"more", "objects"}, "manifest keys %s" % sorted(man))
+need(isinstance(man.get("more", False), bool), "manifest more is not a boolean")
+recs = man.get("objects")
+need(isinstance(recs, list) and len(recs) == len(held), "manifest objects: not the %d held" % len(held))
+for r in recs or []:
+    need(set(r) <= {"id", "date_added", "version", "media_type"}, "record keys %s" % sorted(r))
+    need(sid.match(r.get("id", "")) is not None, "record id %r" % r.get("id"))
+    need(ts.match(r.get("date_added", "")) is not None, "date_added %r" % r.get("date_added"))
+    need(ts.match(r.get("version", "")) is not None, "version %r" % r.get("version"))
+    need(r.get("version") == held.get(r.get("id")), "version %r is not the object's modified" % r.get("version"))
+    need(r.get("media_type") == "application/stix+json;version=2.1", "media_type %r" % r.get("media_type"))
+# Section 5.7 (versions): more (boolean, optional), versions (list of
+# timestamps); with X-TAXII-Date-Added-First and -Last.
+need(set(ver) <= {"more", "versions"}, "versions keys %s" % sorted(ver))
+need(isinstance(ver.get("more", False), bool), "versions more is not a boolean")
+vs = ver.get("versions")
+need(isinstance(vs, list) and len(vs) >= 1 and all(isinstance(v, str) and ts.match(v) for v in vs),
+     "versions %r" % vs)
+need(bool(recs) and vs == [recs[0]["version"]], "versions %r are not the manifest's" % vs)
+need("x-taxii-date-added-first: " in heads and "x-taxii-date-added-last: " in heads,
+     "versions without X-TAXII-Date-Added-First/-Last")
+for b in bad[:10]:
+    print("# " + b)
+sys.exit(1 if bad else 0)
+EOF
+    ok $? "the manifest (id, date_added, version, media_type) and versions (timestamps) have TAXII 2.1's shapes"
 }
 
 block hostile 'a key given as the user name is not logged; bad headers do not flood the log' discovery

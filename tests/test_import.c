@@ -21,6 +21,7 @@
 #define COUNT(a) (sizeof (a) / sizeof ((a)[0]))
 
 static char fixtures[4096];
+static char publics[4096];
 
 typedef struct {
     const char *id; /* NULL: no "id" */
@@ -1021,51 +1022,96 @@ test_limits (void)
     im_import_destroy (&im);
 }
 
+/* The public samples of tests/data/public (see tests/data/README.md). */
+static char *
+public_file (char *buf, size_t bufsz, const char *name)
+{
+    return sub_path (buf, bufsz, publics, name);
+}
+
 static void
 test_public_samples (void)
 {
-    static const char *dir = "/work/shared/data";
-    char path[256], err[512];
-    struct stat st;
-    if (stat (dir, &st) != 0) {
-        diag ("%s is not there: the public samples are not tried", dir);
-        return;
-    }
+    char path[8192], err[512];
     im_import_t *im = im_import_new ();
-    snprintf (path, sizeof path, "%s/stix21-apt1-bundle.json", dir);
-    if (stat (path, &st) == 0) {
-        int rc = im_import_file (im, path, IM_FORMAT_NONE, err, sizeof err);
-        ok (rc == 0, "the public STIX APT1 bundle imports");
-        diag ("stix21-apt1-bundle.json: %zu items", im_import_count (im));
-        char *s = json_dumps (im_import_skipped (im), JSON_SORT_KEYS | JSON_COMPACT);
-        diag ("skipped: %s", s);
-        free (s);
-        cmp_ok (im_import_count (im), "==", 10,
-                "it yields 10 indicators (4 networks, 3 domains, 3 MD5 hashes)");
-        cmp_ok (json_integer_value (
-                    json_object_get (im_import_skipped (im), "pattern not mappable")),
-                "==", 2, "its two x509 AND patterns are not mappable");
-    }
-    else
-        diag ("%s is not there", path);
+    int rc
+        = im_import_file (im, public_file (path, sizeof path, "stix21-apt1-bundle.json"),
+                          IM_FORMAT_NONE, err, sizeof err);
+    if (!ok (rc == 0, "the public STIX APT1 bundle imports"))
+        diag ("%s", err);
+    char *s = json_dumps (im_import_skipped (im), JSON_SORT_KEYS | JSON_COMPACT);
+    diag ("stix21-apt1-bundle.json: %zu items, skipped %s", im_import_count (im), s);
+    free (s);
+    cmp_ok (im_import_count (im), "==", 10,
+            "it yields 10 indicators (4 networks, 3 domains, 3 MD5 hashes)");
+    cmp_ok (json_integer_value (
+                json_object_get (im_import_skipped (im), "pattern not mappable")),
+            "==", 2, "its two x509 AND patterns are not mappable");
+    const reason_t apt1[] = {
+        { "not an indicator (attack-pattern)", 7 },
+        { "not an indicator (identity)", 4 },
+        { "not an indicator (intrusion-set)", 1 },
+        { "not an indicator (malware)", 6 },
+        { "not an indicator (relationship)", 30 },
+        { "not an indicator (report)", 1 },
+        { "not an indicator (threat-actor)", 5 },
+        { "not an indicator (tool)", 10 },
+        { "pattern not mappable", 2 },
+    };
+    check_counts (im_import_skipped (im), apt1, COUNT (apt1),
+                  "the APT1 bundle's skipped");
+    cmp_ok (json_object_size (im_import_refused (im)), "==", 0,
+            "nothing of the APT1 bundle is refused");
     size_t n = im_import_count (im);
-    snprintf (path, sizeof path, "%s/misp-event-regin.json", dir);
-    if (stat (path, &st) == 0) {
-        int rc = im_import_file (im, path, IM_FORMAT_NONE, err, sizeof err);
-        ok (rc == 0, "the public MISP Regin event imports");
-        diag ("misp-event-regin.json: %zu items", im_import_count (im) - n);
-        char *s = json_dumps (im_import_skipped (im), JSON_SORT_KEYS | JSON_COMPACT);
-        diag ("skipped (both files): %s", s);
-        free (s);
-        cmp_ok (im_import_count (im) - n, "==", 33,
-                "it yields 27 MD5 hashes and 6 file names (to_ids false)");
-        cmp_ok (json_integer_value (json_object_get (im_import_skipped (im),
-                                                     "MISP type regkey not mapped")),
-                "==", 3, "its three regkeys are not mapped");
-    }
-    else
-        diag ("%s is not there", path);
+    rc = im_import_file (im, public_file (path, sizeof path, "misp-event-regin.json"),
+                         IM_FORMAT_NONE, err, sizeof err);
+    if (!ok (rc == 0, "the public MISP Regin event imports"))
+        diag ("%s", err);
+    s = json_dumps (im_import_skipped (im), JSON_SORT_KEYS | JSON_COMPACT);
+    diag ("misp-event-regin.json: %zu items, skipped (both files) %s",
+          im_import_count (im) - n, s);
+    free (s);
+    cmp_ok (im_import_count (im) - n, "==", 33,
+            "it yields 27 MD5 hashes and 6 file names (to_ids false)");
+    cmp_ok (json_integer_value (
+                json_object_get (im_import_skipped (im), "MISP type regkey not mapped")),
+            "==", 3, "its three regkeys are not mapped");
     im_import_destroy (&im);
+}
+
+/* OASIS's STIX 2.1 indicator examples (tests/data/public): each file holds one
+ * indicator beside a malware and a relationship; the indicator is imported
+ * with its id, the other two objects are not indicators. */
+static void
+test_public_indicators (void)
+{
+    static const struct {
+        const char *file, *id, *type, *value;
+    } table[] = {
+        { "indicator-for-malicious-url.json", "d81f86b9-975b-4c0b-875e-810c5ad45a4f",
+          "url", "http://x4z9arb.cn/4712/" },
+        { "malware-indicator-for-file-hash.json", "a932fcc6-e032-476c-826f-cb970a5a1ade",
+          "sha256", "ef537f25c895bfa782526529a9b63d97aa631564d5d789c2b765448c8635fb6c" },
+    };
+    char path[8192], err[512];
+    for (size_t i = 0; i < COUNT (table); i++) {
+        im_import_t *im = im_import_new ();
+        int rc = im_import_file (im, public_file (path, sizeof path, table[i].file),
+                                 IM_FORMAT_NONE, err, sizeof err);
+        if (!ok (rc == 0, "OASIS's %s imports", table[i].file))
+            diag ("%s", err);
+        cmp_ok (im_import_count (im), "==", 1, "%s gives one indicator", table[i].file);
+        json_t *it = json_array_get (im_import_items (im), 0);
+        is (json_string_value (json_object_get (it, "type")), table[i].type,
+            "%s: its type is %s", table[i].file, table[i].type);
+        is (json_string_value (json_object_get (it, "value")), table[i].value,
+            "%s: its value is the pattern's", table[i].file);
+        is (json_string_value (json_object_get (it, "id")), table[i].id,
+            "%s: the indicator's id is kept", table[i].file);
+        cmp_ok (json_object_size (im_import_refused (im)), "==", 0,
+                "%s: nothing is refused", table[i].file);
+        im_import_destroy (&im);
+    }
 }
 
 /* ESET's published MISP events (tests/data/eset, see its README): every
@@ -1142,22 +1188,19 @@ test_eset_events (void)
     im_import_destroy (&im);
 }
 
-static const tap_test_t tests[] = { TAP_TEST (test_bad_arguments),
-                                    TAP_TEST (test_formats),
-                                    TAP_TEST (test_stix),
-                                    TAP_TEST (test_patterns),
-                                    TAP_TEST (test_misp),
-                                    TAP_TEST (test_csv),
-                                    TAP_TEST (test_malformed),
-                                    TAP_TEST (test_limits),
-                                    TAP_TEST (test_public_samples),
-                                    TAP_TEST (test_eset_events),
-                                    TAP_END };
+static const tap_test_t tests[]
+    = { TAP_TEST (test_bad_arguments),  TAP_TEST (test_formats),
+        TAP_TEST (test_stix),           TAP_TEST (test_patterns),
+        TAP_TEST (test_misp),           TAP_TEST (test_csv),
+        TAP_TEST (test_malformed),      TAP_TEST (test_limits),
+        TAP_TEST (test_public_samples), TAP_TEST (test_public_indicators),
+        TAP_TEST (test_eset_events),    TAP_END };
 
 int
 main (int argc, char **argv)
 {
     snprintf (fixtures, sizeof fixtures, "%s/tests/data/import", top_srcdir ());
+    snprintf (publics, sizeof publics, "%s/tests/data/public", top_srcdir ());
     if (sodium_init () < 0)
         BAIL_OUT ("sodium_init failed");
     return tap_main (argc, argv, tests);

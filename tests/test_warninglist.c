@@ -740,6 +740,44 @@ test_entry_count (void)
 }
 
 /* A caller that matches while it reloads loads into a fresh set and swaps. */
+/* MISP's RFC 1918 list as published (tests/data/public, see its README),
+ * copied into a directory of its own, loads and matches. */
+static void
+test_public_rfc1918 (void)
+{
+    char dir[256], path[4200], err[512], text[4096];
+    snprintf (path, sizeof path, "%s/tests/data/public/misp-warninglist-rfc1918.json",
+              top_srcdir ());
+    FILE *f = fopen (path, "rb");
+    size_t len = f ? fread (text, 1, sizeof text, f) : 0;
+    if (f)
+        fclose (f);
+    ok (len > 0 && len < sizeof text, "the public RFC 1918 list is read (%zu bytes)", len);
+    make_dir (dir, sizeof dir, "wl-public");
+    write_file (dir, "rfc1918.json", text, len);
+    im_warninglists_t *wl = im_warninglists_new ();
+    size_t n = 0;
+    ok (wl && im_warninglists_load (wl, dir, &n, NULL, 0, err, sizeof err) == 0 && n == 1,
+        "it loads as one list");
+    static const struct {
+        const char *value, *want;
+    } cases[] = {
+        { "10.1.2.3", "List of RFC 1918 CIDR blocks=10.0.0.0/8" },
+        { "172.31.255.255", "List of RFC 1918 CIDR blocks=172.16.0.0/12" },
+        { "192.168.0.1", "List of RFC 1918 CIDR blocks=192.168.0.0/16" },
+        { "172.32.0.1", "" },
+        { "192.0.2.1", "" },
+    };
+    for (size_t i = 0; i < COUNT (cases); i++) {
+        seen_t s;
+        memset (&s, 0, sizeof s);
+        im_warninglists_match (wl, IM_TYPE_IPV4, cases[i].value, collect, &s);
+        is (s.text, cases[i].want, "ipv4 %s: '%s'", cases[i].value, cases[i].want);
+    }
+    im_warninglists_destroy (&wl);
+    remove_dir (dir);
+}
+
 static void
 test_swap (void)
 {
@@ -771,7 +809,7 @@ static const tap_test_t tests[]
         TAP_TEST (test_match),         TAP_TEST (test_bad_files),
         TAP_TEST (test_directories),   TAP_TEST (test_file_size),
         TAP_TEST (test_list_count),    TAP_TEST (test_entry_count),
-        TAP_TEST (test_swap),          TAP_END };
+        TAP_TEST (test_public_rfc1918), TAP_TEST (test_swap),          TAP_END };
 
 int
 main (int argc, char **argv)
