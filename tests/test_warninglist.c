@@ -752,7 +752,8 @@ test_public_rfc1918 (void)
     size_t len = f ? fread (text, 1, sizeof text, f) : 0;
     if (f)
         fclose (f);
-    ok (len > 0 && len < sizeof text, "the public RFC 1918 list is read (%zu bytes)", len);
+    ok (len > 0 && len < sizeof text, "the public RFC 1918 list is read (%zu bytes)",
+        len);
     make_dir (dir, sizeof dir, "wl-public");
     write_file (dir, "rfc1918.json", text, len);
     im_warninglists_t *wl = im_warninglists_new ();
@@ -804,12 +805,17 @@ test_swap (void)
     im_warninglists_destroy (&live);
 }
 
-static const tap_test_t tests[]
-    = { TAP_TEST (test_bad_arguments), TAP_TEST (test_load_fixtures),
-        TAP_TEST (test_match),         TAP_TEST (test_bad_files),
-        TAP_TEST (test_directories),   TAP_TEST (test_file_size),
-        TAP_TEST (test_list_count),    TAP_TEST (test_entry_count),
-        TAP_TEST (test_public_rfc1918), TAP_TEST (test_swap),          TAP_END };
+static const tap_test_t tests[] = { TAP_TEST (test_bad_arguments),
+                                    TAP_TEST (test_load_fixtures),
+                                    TAP_TEST (test_match),
+                                    TAP_TEST (test_bad_files),
+                                    TAP_TEST (test_directories),
+                                    TAP_TEST (test_file_size),
+                                    TAP_TEST (test_list_count),
+                                    TAP_TEST (test_entry_count),
+                                    TAP_TEST (test_public_rfc1918),
+                                    TAP_TEST (test_swap),
+                                    TAP_END };
 
 int
 main (int argc, char **argv)
