@@ -357,6 +357,24 @@ store_reader_end (im_store_t *self)
 }
 
 int
+im_store_read_begin (im_store_t *self)
+{
+    MDB_txn *txn;
+    if (!self) {
+        errno = EINVAL;
+        return -1;
+    }
+    return store_reader_begin (self, &txn);
+}
+
+void
+im_store_read_end (im_store_t *self)
+{
+    if (self)
+        store_reader_end (self);
+}
+
+int
 store_read_record (im_store_t *self, const uint8_t *origin, const uint8_t *id, MDB_val *v,
                    int *rc)
 {

@@ -47,13 +47,14 @@ strings_only (json_t *body, const char *const *names, char *err, size_t errsz)
 typedef struct {
     json_t *matches;
     int truncated;
+    size_t max; /* matches kept */
 } lookup_t;
 
 static int
 lookup_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
 {
     lookup_t *l = arg;
-    if (json_array_size (l->matches) >= LOOKUP_MATCH_MAX) {
+    if (json_array_size (l->matches) >= l->max) {
         l->truncated = 1;
         return 1;
     }
@@ -96,6 +97,7 @@ request_value (const char *command, json_t *body, char norm[IM_VALUE_MAX + 1], c
 typedef struct {
     node_t *self;
     json_t *list;
+    size_t max; /* tombstones kept */
 } revoked_walk_t;
 
 static int
@@ -104,7 +106,7 @@ revoked_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
     (void)blob;
     (void)len;
     revoked_walk_t *w = arg;
-    if (json_array_size (w->list) >= LOOKUP_MATCH_MAX)
+    if (json_array_size (w->list) >= w->max)
         return 1;
     json_t *obj = im_record_to_json (rec);
     const uint8_t *own = im_identity_node (w->self->identity);
@@ -119,30 +121,87 @@ revoked_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
 }
 
 static json_t *
-lookup_revoked (node_t *self, int type, const char *norm)
+lookup_revoked (node_t *self, int type, const char *norm, size_t max)
 {
-    revoked_walk_t w = { self, json_array () };
+    revoked_walk_t w = { self, json_array (), max };
     if (w.list && im_store_lookup_revoked (self->store, type, norm, revoked_fn, &w) < 0)
         zsys_warning ("store: looking up revocations failed: %s", strerror (errno));
     return w.list ? w.list : json_array ();
 }
 
-json_t *
-node_handle_lookup (node_t *self, json_t *body, char *err, size_t errsz)
+/* One value's answer, with at most *BUDGET matches and tombstones (taken
+ * from it). Returns NULL with the reason in ERR, and *STORE_FAILED set when
+ * the store failed rather than the value. */
+static json_t *
+lookup_one (node_t *self, json_t *body, size_t *budget, int *store_failed, char *err,
+            size_t errsz)
 {
     char norm[IM_VALUE_MAX + 1];
     int type = request_value ("LOOKUP", body, norm, err, errsz);
     if (type < 0)
         return NULL;
-    lookup_t l = { json_array (), 0 };
+    size_t max = *budget < LOOKUP_MATCH_MAX ? *budget : LOOKUP_MATCH_MAX;
+    lookup_t l = { json_array (), 0, max };
     if (!l.matches || im_store_lookup (self->store, type, norm, lookup_fn, &l) < 0) {
         snprintf (err, errsz, "store: look-up failed: %s", strerror (errno));
         json_decref (l.matches);
+        *store_failed = 1;
         return NULL;
     }
+    *budget -= json_array_size (l.matches);
+    json_t *revoked = lookup_revoked (
+        self, type, norm, *budget < LOOKUP_MATCH_MAX ? *budget : LOOKUP_MATCH_MAX);
+    *budget -= json_array_size (revoked);
     return json_pack ("{s:s, s:s, s:o, s:b, s:o}", "type", im_type_name (type), "value",
                       norm, "matches", l.matches, "truncated", l.truncated, "revoked",
-                      lookup_revoked (self, type, norm));
+                      revoked);
+}
+
+/* The batch form: N values answered in one read transaction, in order, a
+ * value that cannot be read answered {"value", "error"}; at most
+ * IM_CONTROL_MATCHES_MAX matches and tombstones in all. */
+static json_t *
+lookup_batch (node_t *self, json_t *values, char *err, size_t errsz)
+{
+    json_t *results = json_array ();
+    size_t budget = IM_CONTROL_MATCHES_MAX;
+    int store_failed = 0;
+    if (!results || im_store_read_begin (self->store)) {
+        snprintf (err, errsz, "store: look-up failed: %s", strerror (errno));
+        json_decref (results);
+        return NULL;
+    }
+    for (size_t i = 0; i < json_array_size (values) && !store_failed; i++) {
+        json_t *item = json_array_get (values, i);
+        char why[512];
+        json_t *r = lookup_one (self, item, &budget, &store_failed, why, sizeof why);
+        if (!r && !store_failed)
+            r = json_pack ("{s:O?, s:s}", "value", json_object_get (item, "value"),
+                           "error", why);
+        else if (!r)
+            snprintf (err, errsz, "%s", why);
+        if (r)
+            json_array_append_new (results, r);
+    }
+    im_store_read_end (self->store);
+    if (store_failed) {
+        json_decref (results);
+        return NULL;
+    }
+    return json_pack ("{s:o}", "results", results);
+}
+
+json_t *
+node_handle_lookup (node_t *self, json_t *body, char *err, size_t errsz)
+{
+    int n = im_ctl_lookup_values (body, err, errsz);
+    if (n < 0)
+        return NULL;
+    if (n > 0)
+        return lookup_batch (self, json_object_get (body, "values"), err, errsz);
+    size_t budget = 2 * LOOKUP_MATCH_MAX; /* 1000 matches, 1000 tombstones */
+    int store_failed = 0;
+    return lookup_one (self, body, &budget, &store_failed, err, errsz);
 }
 
 json_t *

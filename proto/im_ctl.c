@@ -116,6 +116,28 @@ im_ctl_request_decode (zmsg_t *msg, im_ctl_cmd_t *cmd, json_t **body, char *show
     return 0;
 }
 
+int
+im_ctl_lookup_values (const json_t *body, char *err, size_t errsz)
+{
+    json_t *values = json_object_get (body, "values");
+    if (!json_is_object (body))
+        return im_fail (EPROTO, err, errsz, "malformed request: body is not an object");
+    if (!values)
+        return 0;
+    if (json_object_get (body, "value"))
+        return im_fail (EPROTO, err, errsz, "give 'value' or 'values', not both");
+    size_t n = json_array_size (values);
+    if (!json_is_array (values) || n == 0)
+        return im_fail (EPROTO, err, errsz, "'values' must be a non-empty array");
+    if (n > IM_CONTROL_LOOKUP_MAX)
+        return im_fail (EPROTO, err, errsz, "'values': %zu values, at most %d per LOOKUP",
+                        n, IM_CONTROL_LOOKUP_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (!json_is_object (json_array_get (values, i)))
+            return im_fail (EPROTO, err, errsz, "'values'[%zu] is not an object", i);
+    return (int)n;
+}
+
 zmsg_t *
 im_ctl_reply_encode (const json_t *body, const char *error)
 {

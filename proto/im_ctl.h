@@ -29,6 +29,8 @@ typedef enum {
 #define IM_CONTROL_FILE "control.sock"  /* in the data directory */
 #define IM_CONTROL_BATCH_MAX 1000       /* indicators per PUBLISH or REVOKE */
 #define IM_CONTROL_LIST_MAX 1000        /* records per LIST reply */
+#define IM_CONTROL_LOOKUP_MAX 1000      /* values per batch LOOKUP */
+#define IM_CONTROL_MATCHES_MAX 10000    /* matches per batch LOOKUP reply */
 #define IM_CONTROL_MSG_MAX (16 << 20)   /* bytes per request frame */
 #define IM_CONTROL_REPLY_MAX (64 << 20) /* bytes per reply frame (CLI) */
 #define IM_CONTROL_HWM 100              /* messages queued each way */
@@ -54,6 +56,12 @@ zmsg_t *im_ctl_request_encode (im_ctl_cmd_t cmd, const json_t *body);
  * SHOWN (at least IM_CONTROL_NAME_MAX + 2 bytes; "?" when absent) for logs. */
 int im_ctl_request_decode (zmsg_t *msg, im_ctl_cmd_t *cmd, json_t **body, char *shown,
                            char *err, size_t errsz);
+
+/* The batch form of LOOKUP: BODY's "values", an array of 1 to
+ * IM_CONTROL_LOOKUP_MAX objects, without a "value" beside it. Returns how
+ * many, 0 when BODY has no "values" (the single form), or -1 with errno
+ * EPROTO and the reason in ERR. */
+int im_ctl_lookup_values (const json_t *body, char *err, size_t errsz);
 
 /* A reply: ["OK"][object] when OK, else ["ERROR"][{"error": REASON}].
  * Returns a new message, or NULL with errno. */

@@ -240,12 +240,81 @@ test_replies (void)
     }
 }
 
+/* A LOOKUP body whose "values" holds N copies of ITEM (JSON text). */
+static json_t *
+values_body (size_t n, const char *item)
+{
+    json_t *values = json_array ();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new (values, json_loads (item, 0, NULL));
+    return json_pack ("{s:o}", "values", values);
+}
+
+static void
+test_lookup_values (void)
+{
+    static const struct {
+        const char *body;
+        int want;
+        const char *err;
+    } cases[] = {
+        { "{\"value\": \"192.0.2.1\"}", 0, NULL },
+        { "{}", 0, NULL },
+        { "{\"values\": [{\"value\": \"a.example\"}]}", 1, NULL },
+        { "{\"values\": [{\"value\": \"x\"}, {\"value\": 5, \"type\": 1}]}", 2, NULL },
+        { "{\"values\": []}", -1, "'values' must be a non-empty array" },
+        { "{\"values\": {\"value\": \"x\"}}", -1, "'values' must be a non-empty array" },
+        { "{\"values\": \"x\"}", -1, "'values' must be a non-empty array" },
+        { "{\"values\": null}", -1, "'values' must be a non-empty array" },
+        { "{\"values\": [{}, \"x\"]}", -1, "'values'[1] is not an object" },
+        { "{\"values\": [{}], \"value\": \"x\"}", -1,
+          "give 'value' or 'values', not both" },
+    };
+    char err[256];
+    for (size_t i = 0; i < COUNT (cases); i++) {
+        json_t *body = json_loads (cases[i].body, 0, NULL);
+        err[0] = 0;
+        errno = 0;
+        int rc = im_ctl_lookup_values (body, err, sizeof err);
+        ok (rc == cases[i].want && (rc >= 0 || errno == EPROTO)
+                && (!cases[i].err || strcmp (err, cases[i].err) == 0),
+            "lookup_values %s gives %d (%s)", cases[i].body, rc, err);
+        json_decref (body);
+    }
+    json_t *body = values_body (IM_CONTROL_LOOKUP_MAX, "{\"value\": \"x\"}");
+    ok (im_ctl_lookup_values (body, err, sizeof err) == IM_CONTROL_LOOKUP_MAX,
+        "lookup_values takes %d values", IM_CONTROL_LOOKUP_MAX);
+    json_decref (body);
+    body = values_body (IM_CONTROL_LOOKUP_MAX + 1, "{\"value\": \"x\"}");
+    errno = 0;
+    ok (im_ctl_lookup_values (body, err, sizeof err) == -1 && errno == EPROTO
+            && strcmp (err, "'values': 1001 values, at most 1000 per LOOKUP") == 0,
+        "lookup_values refuses one more: %s", err);
+    json_decref (body);
+    errno = 0;
+    ok (im_ctl_lookup_values (NULL, err, sizeof err) == -1 && errno == EPROTO,
+        "lookup_values refuses a NULL body");
+    /* A batch request survives the codec whole. */
+    body = values_body (3, "{\"value\": \"192.0.2.1\", \"type\": \"ipv4\"}");
+    zmsg_t *msg = im_ctl_request_encode (IM_CTL_LOOKUP, body);
+    im_ctl_cmd_t cmd;
+    json_t *got = NULL;
+    ok (msg && im_ctl_request_decode (msg, &cmd, &got, NULL, err, sizeof err) == 0
+            && cmd == IM_CTL_LOOKUP && json_equal (got, body)
+            && im_ctl_lookup_values (got, err, sizeof err) == 3,
+        "a batch LOOKUP round-trips and reads as 3 values");
+    zmsg_destroy (&msg);
+    json_decref (got);
+    json_decref (body);
+}
+
 static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The control protocol"),
                                     TAP_TEST (test_bad_arguments),
                                     TAP_TEST (test_table),
                                     TAP_TEST (test_request_round_trip),
                                     TAP_TEST (test_bad_requests),
                                     TAP_TEST (test_replies),
+                                    TAP_TEST (test_lookup_values),
                                     TAP_END };
 
 int

@@ -105,47 +105,185 @@ typedef struct {
     char norm[IM_VALUE_MAX + 1]; /* the value, normalised */
 } lookup_t;
 
+/* VALUE's type (TYPE, or guessed when NULL) into *T and its normal form into
+ * NORM, as the node would. Returns 0, or -1 with the reason in WHY. */
+static int
+lookup_value (const char *type, const char *value, int *t, char *norm, char *why,
+              size_t whysz)
+{
+    *t = type ? im_type_parse (type) : im_ioc_guess (value);
+    if (*t <= 0) {
+        char safe[CLI_SAFE_MAX];
+        snprintf (why, whysz, "cannot tell the type of '%s': give --type",
+                  cli_safe (value, safe, sizeof safe));
+        return -1;
+    }
+    char reason[256];
+    if (im_ioc_normalise (*t, value, norm, IM_VALUE_MAX + 1, reason, sizeof reason)) {
+        snprintf (why, whysz, "%s", reason);
+        return -1;
+    }
+    return 0;
+}
+
 /* The type is guessed when not given; the value is normalised as the node
- * would. */
+ * would. "-" reads the values from standard input. */
 static int
 lookup_check (void *ctx, int argc, char **argv)
 {
     (void)argc;
     lookup_t *l = ctx;
     const char *type = l->o.type, *value = argv[0];
-    char why[256];
-    l->t = type ? im_type_parse (type) : im_ioc_guess (value);
-    if (l->t <= 0) {
-        cli_error (type ? "lookup: --type '%s' is not an indicator type"
-                        : "lookup: cannot tell the type of '%s': give --type",
-                   type ? type : value);
+    char why[CLI_SAFE_MAX + 64];
+    if (type && im_type_parse (type) <= 0) {
+        cli_error ("lookup: --type '%s' is not an indicator type", type);
         return -1;
     }
-    if (im_ioc_normalise (l->t, value, l->norm, sizeof l->norm, why, sizeof why)) {
+    if (strcmp (value, "-") == 0)
+        return 0;
+    if (lookup_value (type, value, &l->t, l->norm, why, sizeof why)) {
         cli_error ("lookup: %s", why);
         return -1;
     }
     return 0;
 }
 
+/* Prints one value's LOOKUP answer as text or one JSON line. Returns 1 when
+ * the value was found, else 0. */
+static int
+print_lookup (json_t *reply, int json)
+{
+    json_t *matches = json_object_get (reply, "matches");
+    size_t n = json_array_size (matches);
+    int found = n || json_is_true (json_object_get (reply, "truncated"));
+    if (json)
+        cli_print_json (reply);
+    else if (n == 0 && !found && print_revoked (reply) == 0)
+        printf ("%s %s: not known\n", json_string_value (json_object_get (reply, "type")),
+                json_string_value (json_object_get (reply, "value")));
+    else if (found) {
+        const char *norm = json_string_value (json_object_get (reply, "value"));
+        for (size_t i = 0; i < n; i++)
+            print_record (json_array_get (matches, i), norm);
+        if (json_is_true (json_object_get (reply, "truncated")))
+            printf ("(only the first %zu matches are shown)\n", n);
+        print_revoked (reply);
+    }
+    return found;
+}
+
+/* `lookup -`: values read but not yet asked, with their line numbers. */
+typedef struct {
+    im_client_t *client;
+    json_t *values;
+    long lines[IM_CONTROL_LOOKUP_MAX];
+    int json, bad, missing, failed;
+} batch_t;
+
+/* Asks the node about the values held and prints the answers in order. */
+static void
+batch_flush (batch_t *b)
+{
+    size_t n = json_array_size (b->values);
+    if (n == 0 || b->failed)
+        return;
+    json_t *body = json_pack ("{s:O}", "values", b->values);
+    json_t *reply = body ? cli_call (b->client, IM_CTL_LOOKUP, body) : NULL;
+    json_decref (body);
+    json_t *results = json_object_get (reply, "results");
+    if (reply && json_array_size (results) != n)
+        cli_error ("lookup: the daemon answered %zu of %zu values",
+                   json_array_size (results), n);
+    if (json_array_size (results) != n)
+        b->failed = 1;
+    for (size_t i = 0; !b->failed && i < n; i++) {
+        json_t *r = json_array_get (results, i);
+        const char *error = json_string_value (json_object_get (r, "error"));
+        if (error) {
+            cli_error ("lookup: line %ld: %s", b->lines[i], error);
+            b->bad = 1;
+        }
+        else if (!print_lookup (r, b->json))
+            b->missing = 1;
+    }
+    json_decref (reply);
+    json_array_clear (b->values);
+}
+
+/* One line: a value, or nothing (blank, or a # comment). */
+static void
+batch_line (batch_t *b, const char *type, char *line, size_t len, long number)
+{
+    char why[CLI_SAFE_MAX + 64], norm[IM_VALUE_MAX + 1];
+    int t;
+    while (len && strchr ("\n\r \t", line[len - 1]) && line[len - 1])
+        line[--len] = 0;
+    char *s = line;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (*s == 0 || *s == '#')
+        return;
+    if (strlen (line) != len)
+        snprintf (why, sizeof why, "line holds a NUL byte");
+    else if (len > IM_VALUE_MAX)
+        snprintf (why, sizeof why, "longer than %d bytes", IM_VALUE_MAX);
+    else if (lookup_value (type, s, &t, norm, why, sizeof why) == 0) {
+        b->lines[json_array_size (b->values)] = number;
+        json_array_append_new (
+            b->values, json_pack ("{s:s, s:s}", "value", norm, "type", im_type_name (t)));
+        if (json_array_size (b->values) == IM_CONTROL_LOOKUP_MAX)
+            batch_flush (b);
+        return;
+    }
+    cli_error ("lookup: line %ld: %s", number, why);
+    b->bad = 1;
+}
+
+static int
+lookup_stdin (im_cli_t *cli, const char *type, int json)
+{
+    batch_t *b = calloc (1, sizeof *b);
+    if (!b || !(b->values = json_array ()) || !(b->client = cli_connect (cli))) {
+        if (b)
+            json_decref (b->values);
+        free (b);
+        return 3;
+    }
+    b->json = json;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long number = 0;
+    while (!b->failed && (len = getline (&line, &cap, stdin)) != -1)
+        batch_line (b, type, line, (size_t)len, ++number);
+    free (line);
+    batch_flush (b);
+    int rc = b->failed ? 3 : b->bad ? EXIT_USAGE : b->missing ? EXIT_NOTFOUND : 0;
+    im_client_destroy (&b->client);
+    json_decref (b->values);
+    free (b);
+    return rc;
+}
+
 int
 cmd_lookup (im_cli_t *cli, int argc, char **argv)
 {
     static const cli_spec_t spec = {
-        .usage = "Usage: intelmesh lookup [-d DIR] [--type TYPE] [--json] VALUE\n"
+        .usage = "Usage: intelmesh lookup [-d DIR] [--type TYPE] [--json] VALUE|-\n"
                  "Is VALUE known, from whom, under which TLP? The type is guessed when\n"
                  "not given. An address also finds the CIDR prefixes that contain it.\n"
                  "A revoked indicator of the value is shown as \"revoked by NAME at\n"
-                 "TIME\" and is not found.\n\n"
-                 "Exit status: 0 found, 1 not found (or revoked), 2 bad command line or\n"
-                 "value, "
+                 "TIME\" and is not found. \"-\" reads one value a line from standard\n"
+                 "input and answers each in order (with --json, one object a line).\n\n"
+                 "Exit status: 0 found (all), 1 not found (or revoked; some), 2 bad\n"
+                 "command line or value (some line), "
                  "3 the daemon could not answer.\n",
         .shortopts = "t:",
         .options = type_option,
         .json = CLI_JSON,
         .min_args = 1,
         .max_args = 1,
-        .args_error = "lookup: give one VALUE (see --help)",
+        .args_error = "lookup: give one VALUE, or - (see --help)",
         .option = query_option,
         .check = lookup_check,
     };
@@ -155,26 +293,16 @@ cmd_lookup (im_cli_t *cli, int argc, char **argv)
     if (rc != CLI_GO_ON)
         return rc;
     cli_origin_names (cli);
+    if (strcmp (argv[optind], "-") == 0)
+        return lookup_stdin (cli, l.o.type, json);
     json_t *body = json_pack ("{s:s, s:s}", "value", l.norm, "type", im_type_name (l.t));
     json_t *reply = cli_request (cli, IM_CTL_LOOKUP, body);
     json_decref (body);
     if (!reply)
         return 3;
-    json_t *matches = json_object_get (reply, "matches");
-    size_t n = json_array_size (matches);
-    if (json)
-        cli_print_json (reply);
-    else if (n == 0 && print_revoked (reply) == 0)
-        printf ("%s %s: not known\n", im_type_name (l.t), l.norm);
-    else if (n) {
-        for (size_t i = 0; i < n; i++)
-            print_record (json_array_get (matches, i), l.norm);
-        if (json_is_true (json_object_get (reply, "truncated")))
-            printf ("(only the first %zu matches are shown)\n", n);
-        print_revoked (reply);
-    }
+    int found = print_lookup (reply, json);
     json_decref (reply);
-    return n ? 0 : EXIT_NOTFOUND;
+    return found ? 0 : EXIT_NOTFOUND;
 }
 
 /* --- list ---------------------------------------------------------------- */
