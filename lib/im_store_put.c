@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <lmdb.h>
 #include <sodium.h>
 
 #include "im_store_int.h"
+#include "im_time.h"
 #include "im_util.h"
 
 size_t
@@ -49,15 +49,6 @@ store_prefix_key (int type, const char *value, uint8_t key[18])
 }
 
 /* --- Writes ------------------------------------------------------------ */
-
-/* Now, in ms since the epoch: when a change is stored (TAXII's date_added). */
-static int64_t
-now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 index_del (im_store_t *self, MDB_txn *txn, const im_record_t *rec, const uint8_t *rkey)
@@ -123,6 +114,28 @@ held_put (im_store_t *self, MDB_txn *txn, const im_store_item_t *item,
     return mdb_put (txn, self->held, &k, &v, 0);
 }
 
+/* Appends ITEM (its record's key RKEY) to the change log as the next change:
+ * key, version, hops, the peer it came from (zeros: this node's own) and
+ * when it was stored (ms); and, for a peer's record, its HELD entry. */
+static int
+change_append (im_store_t *self, MDB_txn *txn, const im_store_item_t *item,
+               const uint8_t *rkey)
+{
+    uint8_t seqkey[8], change[CHANGE_SIZE];
+    put_u64 (seqkey, ++self->seq);
+    memcpy (change, rkey, IM_STORE_KEY_SIZE);
+    put_u64 (change + IM_STORE_KEY_SIZE, item->rec->version);
+    change[IM_STORE_KEY_SIZE + 8] = item->hops;
+    if (item->from)
+        memcpy (change + IM_STORE_KEY_SIZE + 9, item->from, IM_NODE_ID_SIZE);
+    else
+        memset (change + IM_STORE_KEY_SIZE + 9, 0, IM_NODE_ID_SIZE);
+    put_u64 (change + CHANGE_SIZE_V1, (uint64_t)im_time_now_ms ());
+    MDB_val ck = { 8, seqkey }, cv = { sizeof change, change };
+    int rc = mdb_put (txn, self->changes, &ck, &cv, MDB_APPEND);
+    return rc ? rc : held_put (self, txn, item, rkey);
+}
+
 /* The version held came again, over ITEM->hops: when that is fewer links
  * than before, the record is logged again as a new change with the fewer
  * hops (its old change dropped), so that it is served as far as its reach
@@ -146,17 +159,7 @@ closer (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, const uint8
     rc = mdb_del (txn, self->changes, &ok, NULL);
     if (rc && rc != MDB_NOTFOUND)
         return rc;
-    uint8_t change[CHANGE_SIZE];
-    put_u64 (seqkey, ++self->seq);
-    memcpy (change, rkey, IM_STORE_KEY_SIZE);
-    put_u64 (change + IM_STORE_KEY_SIZE, item->rec->version);
-    change[IM_STORE_KEY_SIZE + 8] = item->hops;
-    memcpy (change + IM_STORE_KEY_SIZE + 9, item->from, IM_NODE_ID_SIZE);
-    put_u64 (change + CHANGE_SIZE_V1, (uint64_t)now_ms ());
-    MDB_val ck = { 8, seqkey }, cv = { sizeof change, change };
-    if ((rc = mdb_put (txn, self->changes, &ck, &cv, MDB_APPEND)) != 0)
-        return rc;
-    if ((rc = held_put (self, txn, item, rkey)) != 0)
+    if ((rc = change_append (self, txn, item, rkey)) != 0)
         return rc;
     *result = IM_STORE_CLOSER;
     return 0;
@@ -210,20 +213,7 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
         self->revoked++;
     }
 
-    uint8_t seqkey[8], change[CHANGE_SIZE];
-    put_u64 (seqkey, ++self->seq);
-    memcpy (change, rkey, IM_STORE_KEY_SIZE);
-    put_u64 (change + IM_STORE_KEY_SIZE, rec->version);
-    change[IM_STORE_KEY_SIZE + 8] = item->hops;
-    if (item->from)
-        memcpy (change + IM_STORE_KEY_SIZE + 9, item->from, IM_NODE_ID_SIZE);
-    else
-        memset (change + IM_STORE_KEY_SIZE + 9, 0, IM_NODE_ID_SIZE);
-    put_u64 (change + CHANGE_SIZE_V1, (uint64_t)now_ms ());
-    MDB_val ck = { 8, seqkey }, cv = { sizeof change, change };
-    if ((rc = mdb_put (txn, self->changes, &ck, &cv, MDB_APPEND)) != 0)
-        return rc;
-    if ((rc = held_put (self, txn, item, rkey)) != 0)
+    if ((rc = change_append (self, txn, item, rkey)) != 0)
         return rc;
 
     /* Origin state: records held and the newest change number. */

@@ -498,9 +498,7 @@ im_id_generate (uint8_t id[IM_ID_SIZE])
     /* UUID version 7 (RFC 9562): 48 bits of Unix time in milliseconds, then
      * random bits. Ids made one after another sort one after another, so a
      * node's own records are appended to the store rather than scattered. */
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    uint64_t ms = (uint64_t)im_time_now_ms ();
     randombytes_buf (id, IM_ID_SIZE);
     for (int i = 0; i < 6; i++)
         id[i] = (uint8_t)(ms >> (40 - 8 * i));

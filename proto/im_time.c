@@ -30,6 +30,14 @@ im_time_now (void)
     return (int64_t)time (NULL);
 }
 
+int64_t
+im_time_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Reads exactly N digits at *P into *V. */
 static int
 digits (const char **p, int n, int *v)

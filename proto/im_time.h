@@ -26,5 +26,7 @@ int im_time_duration (const char *text, int64_t *seconds);
 
 /* Seconds since the epoch, from the real-time clock. */
 int64_t im_time_now (void);
+/* Milliseconds since the epoch, from the real-time clock. */
+int64_t im_time_now_ms (void);
 
 #endif
