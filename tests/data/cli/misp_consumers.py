@@ -129,6 +129,10 @@ def main():
     poller = zmq.Poller()
     poller.register(socket, zmq.POLLIN)
     status = 1
+    seen_last = False
+    # misp-dashboard's subscriber reads keepalives too: it stops once it has
+    # read one as well as the last attribute (heartbeats come every second).
+    seen_keepalive = mode != "dashboard"
     with open(outfile, "w") as out:
         while status and time.monotonic() < deadline:
             left = max(0, int((deadline - time.monotonic()) * 1000))
@@ -151,6 +155,10 @@ def main():
             attr = rec.get("body", {}).get("Attribute", {}) if topic == "misp_json_attribute" \
                 else {}
             if isinstance(attr, dict) and attr.get("value") == last:
+                seen_last = True
+            if topic == "misp_json_self":
+                seen_keepalive = True
+            if seen_last and seen_keepalive:
                 status = 0
     socket.close(linger=0)
     context.term()
