@@ -82,7 +82,8 @@ take (im_mesh_t *self, peer_t *p, const im_msg_entry_t *e, size_t n, refusals_t 
     }
     im_record_t *rec = &self->recs[n];
     char why[256];
-    if (im_record_decode (e->record, e->len, 1, rec, why, sizeof why) != 0) {
+    if (im_record_decode_cached (e->record, e->len, self->roots, rec, why, sizeof why)
+        != 0) {
         p->refused[errno == EPERM ? REFUSE_SIGNATURE : REFUSE_MALFORMED]++;
         return 0;
     }

@@ -434,9 +434,10 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     self->recs = malloc (IM_MSG_CREDIT_MAX * sizeof *self->recs);
     self->items = malloc (IM_MSG_CREDIT_MAX * sizeof *self->items);
     self->results = malloc (IM_MSG_CREDIT_MAX * sizeof *self->results);
-    if (!self->peers || !self->msg || !self->buf || !self->out || !self->keys
-        || !self->notes || !self->sentkeys || !self->eager || !self->first_from
-        || !self->recs || !self->items || !self->results) {
+    self->roots = im_batch_cache_new (IM_BATCH_CACHE_DEFAULT);
+    if (!self->roots || !self->peers || !self->msg || !self->buf || !self->out
+        || !self->keys || !self->notes || !self->sentkeys || !self->eager
+        || !self->first_from || !self->recs || !self->items || !self->results) {
         im_fail (ENOMEM, err, errsz, "out of memory");
         im_mesh_destroy (&self);
         return NULL;
@@ -498,6 +499,7 @@ im_mesh_destroy (im_mesh_t **self_p)
     free (self->recs);
     free (self->items);
     free (self->results);
+    im_batch_cache_destroy (&self->roots);
     free (self);
     *self_p = NULL;
     errno = saved;

@@ -260,6 +260,7 @@ struct _im_mesh_t {
     uint8_t *out;      /* IM_MSG_MAX: encoding of RECORDS */
     im_record_t *recs; /* IM_MSG_CREDIT_MAX */
     im_store_item_t *items;
+    im_batch_cache_t *roots; /* batch roots already verified */
     int *results;
     /* This node's store found lost or restored (im_restart.c). */
     int64_t restarted_at;               /* when (wall clock; 0: never) */

@@ -98,26 +98,48 @@ batch_free (batch_t *b)
     free (b->results);
 }
 
-/* Signs REC into the batch; RESULT is the reply entry it will complete. */
+/* Encodes REC into the batch; RESULT is the reply entry it will complete.
+ * The records are signed when the batch is stored (batch_seal). */
 static int
-batch_add (node_t *self, batch_t *b, const im_record_t *rec, json_t *result, char *err,
-           size_t errsz)
+batch_add (batch_t *b, const im_record_t *rec, json_t *result, char *err, size_t errsz)
 {
     size_t i = b->n;
     size_t len;
+    uint8_t *blob = b->blobs + i * IM_RECORD_MAX;
     memcpy (&b->recs[i], rec, sizeof *rec);
-    if (im_record_sign (&b->recs[i], im_identity_sign_secret (self->identity),
-                        b->blobs + i * IM_RECORD_MAX, IM_RECORD_MAX, &len, err, errsz))
+    if (im_record_encode (&b->recs[i], blob, IM_RECORD_MAX, &len, err, errsz))
         return -1;
-    /* Keep the record as it was signed (tags and recipients in canonical
+    /* Keep the record as it is encoded (tags and recipients in canonical
      * order), so that the feed shows what every other reader sees. */
-    if (im_record_decode (b->blobs + i * IM_RECORD_MAX, len, 0, &b->recs[i], err, errsz))
+    if (im_record_decode_stored (blob, len, &b->recs[i])) {
+        snprintf (err, errsz, "encode: the record does not read back");
         return -1;
-    b->items[i].blob = b->blobs + i * IM_RECORD_MAX;
+    }
+    b->items[i].blob = blob;
     b->items[i].len = len;
     b->items[i].rec = &b->recs[i];
     b->results[i] = result;
     b->n++;
+    return 0;
+}
+
+/* Signs the batch's records, IM_BATCH_MAX to a signature (SPEC.md,
+ * "Batches"). */
+static int
+batch_seal (node_t *self, batch_t *b, char *err, size_t errsz)
+{
+    for (size_t at = 0; at < b->n; at += IM_BATCH_MAX) {
+        size_t n = b->n - at < IM_BATCH_MAX ? b->n - at : IM_BATCH_MAX;
+        uint8_t *recs[IM_BATCH_MAX];
+        size_t lens[IM_BATCH_MAX];
+        for (size_t i = 0; i < n; i++) {
+            recs[i] = (uint8_t *)b->items[at + i].blob;
+            lens[i] = b->items[at + i].len;
+        }
+        if (im_record_seal (recs, lens, n, im_identity_sign_secret (self->identity), err,
+                            errsz))
+            return -1;
+    }
     return 0;
 }
 
@@ -127,7 +149,8 @@ batch_commit (node_t *self, batch_t *b, char *err, size_t errsz)
 {
     if (b->n == 0)
         return 0;
-    if (im_store_put_batch (self->store, b->items, b->n, b->stored, err, errsz) < 0) {
+    if (batch_seal (self, b, err, errsz)
+        || im_store_put_batch (self->store, b->items, b->n, b->stored, err, errsz) < 0) {
         self->store_failed = 1;
         zsys_error ("%s", err);
         return -1;
@@ -642,7 +665,7 @@ publish_item (node_t *self, publish_t *p, json_t *item)
     if (tomb)
         json_object_set_new (result, "republished",
                              json_pack ("{s:s, s:s}", "revoked", tomb_id, "kept", kept));
-    if (batch_add (self, &p->b, rec, result, why, sizeof why)) {
+    if (batch_add (&p->b, rec, result, why, sizeof why)) {
         json_decref (result);
         json_decref (down);
         json_array_append_new (p->results, invalid_result (self, why));
@@ -658,7 +681,7 @@ publish_item (node_t *self, publish_t *p, json_t *item)
  * optional "id" (an importer's stable id: the same id updates the same
  * indicator), "revoke" and "force". A value on a warninglist is refused
  * unless forced; an update that lowers the protection unless allowed. With
- * dry_run everything is checked and signed, and nothing is stored. */
+ * dry_run everything is checked and encoded, and nothing is signed or stored. */
 json_t *
 node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
 {
@@ -755,7 +778,7 @@ node_handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
         }
         make_tombstone (rec);
         json_t *result = json_pack ("{s:s, s:s}", "id", text, "status", "revoked");
-        if (batch_add (self, &b, rec, result, why, sizeof why)) {
+        if (batch_add (&b, rec, result, why, sizeof why)) {
             json_decref (result);
             json_array_append_new (results, error_result (self, why));
             continue;

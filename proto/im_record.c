@@ -15,11 +15,21 @@
 #include <sodium.h>
 #include <uuid/uuid.h>
 
+#include "im_batch.h"
 #include "im_record.h"
 #include "im_time.h"
 #include "im_util.h"
 
-static const uint8_t record_magic[4] = { 'I', 'M', 'R', 1 };
+/* Records this node makes are of format 2 (origin-signed batches); it reads
+ * format 1 (a signature each) as well. */
+static const uint8_t record_magic[4] = { 'I', 'M', 'R', 2 };
+
+/* What follows the body in a record of FORMAT: 0 for an unknown format. */
+static size_t
+trailer_size (uint8_t format)
+{
+    return format == 1 ? IM_SIG_SIZE : format == 2 ? IM_BATCH_AUTH : 0;
+}
 
 /* Text that may be shown to people: UTF-8, no control characters except, where
  * ALLOW_NL, tab and newline. */
@@ -187,17 +197,13 @@ cmp_node (const void *a, const void *b)
 }
 
 int
-im_record_sign (const im_record_t *self, const uint8_t secret_key[IM_SECRET_KEY_SIZE],
-                uint8_t *buf, size_t bufsz, size_t *len, char *err, size_t errsz)
+im_record_encode (const im_record_t *self, uint8_t *buf, size_t bufsz, size_t *len,
+                  char *err, size_t errsz)
 {
-    if (!self || !secret_key || !buf || !len)
-        return im_fail (EINVAL, err, errsz, "sign: missing argument");
+    if (!self || !buf || !len)
+        return im_fail (EINVAL, err, errsz, "encode: missing argument");
     if (im_record_check (self, err, errsz))
         return -1;
-    uint8_t pk[IM_NODE_ID_SIZE];
-    crypto_sign_ed25519_sk_to_pk (pk, secret_key);
-    if (memcmp (pk, self->origin, IM_NODE_ID_SIZE) != 0)
-        return im_fail (EINVAL, err, errsz, "origin: not the signing key's node");
 
     /* Canonical order: tags and recipients sorted bytewise. */
     const char *tags[IM_TAGS_MAX];
@@ -229,12 +235,53 @@ im_record_sign (const im_record_t *self, const uint8_t secret_key[IM_SECRET_KEY_
         rc = put_bytes (&w, recipients[i], IM_NODE_ID_SIZE);
     if (rc == 0 && self->no_detect)
         rc = put_number (&w, IM_RECORD_FLAG_NO_DETECT, 1);
-    if (rc || (size_t)(w.ceiling - w.needle) < IM_SIG_SIZE)
+    if (rc || (size_t)(w.ceiling - w.needle) < IM_BATCH_AUTH)
         return im_fail (ENOSPC, err, errsz, "sign: buffer too small");
-    size_t body = (size_t)(w.needle - buf);
-    crypto_sign_detached (w.needle, NULL, buf, body, secret_key);
-    *len = body + IM_SIG_SIZE;
+    memset (w.needle, 0, IM_BATCH_AUTH);
+    *len = (size_t)(w.needle - buf) + IM_BATCH_AUTH;
     return 0;
+}
+
+int
+im_record_seal (uint8_t *const *recs, const size_t *lens, size_t n,
+                const uint8_t secret_key[IM_SECRET_KEY_SIZE], char *err, size_t errsz)
+{
+    if (!recs || !lens || !secret_key || n < 1 || n > IM_BATCH_MAX)
+        return im_fail (EINVAL, err, errsz, "seal: 1 to %d records", IM_BATCH_MAX);
+    const uint8_t *bodies[IM_BATCH_MAX];
+    uint8_t *auths[IM_BATCH_MAX];
+    size_t body_lens[IM_BATCH_MAX];
+    uint8_t pk[IM_NODE_ID_SIZE];
+    crypto_sign_ed25519_sk_to_pk (pk, secret_key);
+    for (size_t i = 0; i < n; i++) {
+        if (!recs[i] || lens[i] < IM_RECORD_FIXED + IM_BATCH_AUTH
+            || memcmp (recs[i], record_magic, sizeof record_magic) != 0)
+            return im_fail (EINVAL, err, errsz, "seal: not an encoded record");
+        if (memcmp (recs[i] + 4, pk, IM_NODE_ID_SIZE) != 0)
+            return im_fail (EINVAL, err, errsz, "origin: not the signing key's node");
+        bodies[i] = recs[i];
+        body_lens[i] = lens[i] - IM_BATCH_AUTH;
+        auths[i] = recs[i] + body_lens[i];
+    }
+    return im_batch_seal (bodies, body_lens, n, secret_key, auths);
+}
+
+int
+im_record_sign (const im_record_t *self, const uint8_t secret_key[IM_SECRET_KEY_SIZE],
+                uint8_t *buf, size_t bufsz, size_t *len, char *err, size_t errsz)
+{
+    if (!self || !secret_key || !buf || !len)
+        return im_fail (EINVAL, err, errsz, "sign: missing argument");
+    uint8_t pk[IM_NODE_ID_SIZE];
+    crypto_sign_ed25519_sk_to_pk (pk, secret_key);
+    if (im_record_check (self, err, errsz))
+        return -1;
+    if (memcmp (pk, self->origin, IM_NODE_ID_SIZE) != 0)
+        return im_fail (EINVAL, err, errsz, "origin: not the signing key's node");
+    if (im_record_encode (self, buf, bufsz, len, err, errsz))
+        return -1;
+    uint8_t *one[1] = { buf };
+    return im_record_seal (one, len, 1, secret_key, err, errsz);
 }
 
 /* --- Decoding ---------------------------------------------------------- */
@@ -274,29 +321,30 @@ im_record_sign (const im_record_t *self, const uint8_t secret_key[IM_SECRET_KEY_
  * without passing every check first; the structure is still bounds-checked,
  * but the field rules and the signature are not checked again. */
 static int
-decode (const uint8_t *buf, size_t len, int verify, int trusted, im_record_t *self,
-        char *err, size_t errsz)
+decode (const uint8_t *buf, size_t len, int verify, int trusted, im_batch_cache_t *cache,
+        im_record_t *self, char *err, size_t errsz)
 {
     if (!buf || !self)
         return im_fail (EINVAL, err, errsz, "decode: missing argument");
     if (len < IM_RECORD_FIXED + 6 + IM_SIG_SIZE || len > IM_RECORD_MAX)
         return im_fail (EBADMSG, err, errsz, "record: %zu bytes is not a possible size",
                         len);
-    const uint8_t *needle = buf;
-    const uint8_t *ceiling = buf + len - IM_SIG_SIZE;
-    uint8_t magic[4];
+    if (memcmp (buf, record_magic, 3) != 0)
+        return im_fail (EBADMSG, err, errsz, "record: not an intelmesh record");
+    size_t trailer = trailer_size (buf[3]);
+    if (trailer == 0)
+        return im_fail (EBADMSG, err, errsz, "record: unknown format version %u", buf[3]);
+    if (len < IM_RECORD_FIXED + 6 + trailer)
+        return im_fail (EBADMSG, err, errsz, "record: %zu bytes is not a possible size",
+                        len);
+    const uint8_t *needle = buf + 4;
+    const uint8_t *ceiling = buf + len - trailer;
     uint64_t n;
     /* Every field is written below; only the counts and strings need a
      * start (clearing all 12 KiB of the struct would dominate look-ups). */
     self->ntags = self->nrecipients = 0;
     self->value[0] = self->description[0] = 0;
 
-    GET_BYTES (magic, 4);
-    if (memcmp (magic, record_magic, 3) != 0)
-        return im_fail (EBADMSG, err, errsz, "record: not an intelmesh record");
-    if (magic[3] != record_magic[3])
-        return im_fail (EBADMSG, err, errsz, "record: unknown format version %u",
-                        magic[3]);
     GET_BYTES (self->origin, IM_NODE_ID_SIZE);
     GET_BYTES (self->id, IM_ID_SIZE);
     GET_NUMBER (self->version, 8);
@@ -346,9 +394,12 @@ decode (const uint8_t *buf, size_t len, int verify, int trusted, im_record_t *se
         errno = EBADMSG;
         return -1;
     }
-    if (verify
-        && crypto_sign_verify_detached (ceiling, buf, len - IM_SIG_SIZE, self->origin)
-               != 0)
+    if (!verify)
+        return 0;
+    size_t body = len - trailer;
+    if (trailer == IM_SIG_SIZE
+            ? crypto_sign_verify_detached (ceiling, buf, body, self->origin) != 0
+            : im_batch_verify (buf, body, ceiling, self->origin, cache) != 0)
         return im_fail (EPERM, err, errsz, "record: origin signature does not verify");
     return 0;
 
@@ -361,7 +412,14 @@ int
 im_record_decode (const uint8_t *buf, size_t len, int verify, im_record_t *self,
                   char *err, size_t errsz)
 {
-    return decode (buf, len, verify, 0, self, err, errsz);
+    return decode (buf, len, verify, 0, NULL, self, err, errsz);
+}
+
+int
+im_record_decode_cached (const uint8_t *buf, size_t len, im_batch_cache_t *cache,
+                         im_record_t *self, char *err, size_t errsz)
+{
+    return decode (buf, len, 1, 0, cache, self, err, errsz);
 }
 
 static uint64_t
@@ -407,7 +465,7 @@ im_record_peek (const uint8_t *buf, size_t len, im_record_head_t *head)
 int
 im_record_decode_stored (const uint8_t *buf, size_t len, im_record_t *self)
 {
-    return decode (buf, len, 0, 1, self, NULL, 0);
+    return decode (buf, len, 0, 1, NULL, self, NULL, 0);
 }
 
 /* --- Text forms -------------------------------------------------------- */

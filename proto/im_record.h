@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "im_batch.h"
 #include "im_ioc.h"
 #include "im_util.h"
 
@@ -29,11 +30,12 @@
 /* Fixed part of the body: magic (4), origin, id, version (8), op, type, tlp,
  * confidence, reach (1 each), created, modified, valid_from, valid_until. */
 #define IM_RECORD_FIXED (4 + IM_NODE_ID_SIZE + IM_ID_SIZE + 8 + 5 + 4 * 8)
-/* Largest signed record the codec will produce or accept. */
-#define IM_RECORD_MAX                                                                    \
+/* Largest body, and largest signed record the codec will produce or accept
+ * (format 2, whose authentication is the larger). */
+#define IM_RECORD_BODY_MAX                                                               \
     (IM_RECORD_FIXED + 2 + IM_VALUE_MAX + 2 + IM_DESC_MAX + 1                            \
-     + IM_TAGS_MAX * (1 + IM_TAG_MAX) + 1 + IM_RECIPIENTS_MAX * IM_NODE_ID_SIZE + 1      \
-     + IM_SIG_SIZE)
+     + IM_TAGS_MAX * (1 + IM_TAG_MAX) + 1 + IM_RECIPIENTS_MAX * IM_NODE_ID_SIZE + 1)
+#define IM_RECORD_MAX (IM_RECORD_BODY_MAX + IM_BATCH_AUTH)
 /* The optional last byte of the body: the indicator is not meant for
  * automatic detection (SPEC.md, "Encoding"); absent when it is. */
 #define IM_RECORD_FLAG_NO_DETECT 0x01
@@ -80,12 +82,28 @@ int im_record_check (const im_record_t *self, char *err, size_t errsz);
  * EINVAL (bad tag) or ENOSPC (too many), reason in ERR. */
 int im_record_add_tag (im_record_t *self, const char *tag, char *err, size_t errsz);
 
-/* Checks SELF, encodes it canonically (tags and recipients sorted) and signs
- * it with SECRET_KEY, whose public half must equal SELF->origin. Writes the
- * signed record into BUF and its size into *LEN. Returns 0, or -1 with errno
- * EINVAL (bad record or key mismatch, reason in ERR) or ENOSPC. */
+/* Checks SELF, encodes it canonically (tags and recipients sorted) as a
+ * record of format 2 and signs it with SECRET_KEY, whose public half must
+ * equal SELF->origin, as a batch of one. Writes the signed record into BUF
+ * and its size into *LEN. Returns 0, or -1 with errno EINVAL (bad record or
+ * key mismatch, reason in ERR) or ENOSPC. */
 int im_record_sign (const im_record_t *self, const uint8_t secret_key[IM_SECRET_KEY_SIZE],
                     uint8_t *buf, size_t bufsz, size_t *len, char *err, size_t errsz);
+
+/* Checks SELF and encodes it canonically into BUF, with zeros where the
+ * batch's authentication goes (IM_BATCH_AUTH bytes at the end); *LEN is the
+ * size of the whole record. Nothing is signed until im_record_seal().
+ * Returns 0, or -1 with errno EINVAL (reason in ERR) or ENOSPC. */
+int im_record_encode (const im_record_t *self, uint8_t *buf, size_t bufsz, size_t *len,
+                      char *err, size_t errsz);
+
+/* Signs the N (1 to IM_BATCH_MAX) records RECS[i] (LENS[i] bytes each, made
+ * by im_record_encode, all of the origin SECRET_KEY signs for) as one batch
+ * (SPEC.md, "Batches"): writes each one's authentication in place. Returns
+ * 0, or -1 with errno EINVAL and the reason in ERR. */
+int im_record_seal (uint8_t *const *recs, const size_t *lens, size_t n,
+                    const uint8_t secret_key[IM_SECRET_KEY_SIZE], char *err,
+                    size_t errsz);
 
 /* Decodes a signed record. Every length is bounds-checked, trailing bytes,
  * an unknown format, a non-canonical encoding or an invalid field are refused;
@@ -94,6 +112,12 @@ int im_record_sign (const im_record_t *self, const uint8_t secret_key[IM_SECRET_
  * (malformed) or EPERM (bad signature) and the reason in ERR. */
 int im_record_decode (const uint8_t *buf, size_t len, int verify, im_record_t *self,
                       char *err, size_t errsz);
+
+/* As im_record_decode() with VERIFY, where a batch root already verified
+ * (in CACHE, which may be NULL) is not verified again: one signature a batch
+ * (SPEC.md, "Batches"). */
+int im_record_decode_cached (const uint8_t *buf, size_t len, im_batch_cache_t *cache,
+                             im_record_t *self, char *err, size_t errsz);
 
 /* Decodes a record read back from this node's own store, which checked it
  * before storing it: every length is still bounds-checked, but the field

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_batch.c -- origin-signed batches: the salted Merkle tree an origin signs
+ * once for up to 32 records, the check of one record's path against its
+ * root's signature, and the bounded cache of roots already verified. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "im_batch.h"
+
+/* The signed message: "IMB", the record format, the root. */
+static const uint8_t root_magic[4] = { 'I', 'M', 'B', 2 };
+
+static void
+leaf_hash (const uint8_t *salt, const uint8_t *body, size_t len,
+           uint8_t out[IM_BATCH_HASH])
+{
+    static const uint8_t tag = 0x00;
+    crypto_generichash_state st;
+    crypto_generichash_init (&st, NULL, 0, IM_BATCH_HASH);
+    crypto_generichash_update (&st, &tag, 1);
+    crypto_generichash_update (&st, salt, IM_BATCH_SALT);
+    crypto_generichash_update (&st, body, len);
+    crypto_generichash_final (&st, out, IM_BATCH_HASH);
+}
+
+static void
+node_hash (const uint8_t *left, const uint8_t *right, uint8_t out[IM_BATCH_HASH])
+{
+    uint8_t in[1 + 2 * IM_BATCH_HASH];
+    in[0] = 0x01;
+    memcpy (in + 1, left, IM_BATCH_HASH);
+    memcpy (in + 1 + IM_BATCH_HASH, right, IM_BATCH_HASH);
+    crypto_generichash (out, IM_BATCH_HASH, in, sizeof in, NULL, 0);
+}
+
+static void
+root_message (const uint8_t root[IM_BATCH_HASH], uint8_t msg[4 + IM_BATCH_HASH])
+{
+    memcpy (msg, root_magic, 4);
+    memcpy (msg + 4, root, IM_BATCH_HASH);
+}
+
+int
+im_batch_seal (const uint8_t *const *bodies, const size_t *lens, size_t n,
+               const uint8_t secret_key[64], uint8_t *const *auths)
+{
+    if (!bodies || !lens || !secret_key || !auths || n < 1 || n > IM_BATCH_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* tree[l][j]: node j of level l (0: leaves); used[l][j]: it holds a body.
+     * Nodes over no body are random: nobody can tell them from real ones. */
+    uint8_t tree[IM_BATCH_DEPTH + 1][IM_BATCH_MAX][IM_BATCH_HASH];
+    uint8_t used[IM_BATCH_DEPTH + 1][IM_BATCH_MAX];
+    uint8_t place[IM_BATCH_MAX];
+    memset (used, 0, sizeof used);
+    for (size_t i = 0; i < IM_BATCH_MAX; i++)
+        place[i] = (uint8_t)i;
+    for (size_t i = IM_BATCH_MAX - 1; i > 0; i--) { /* Fisher-Yates */
+        size_t j = randombytes_uniform ((uint32_t)(i + 1));
+        uint8_t t = place[i];
+        place[i] = place[j];
+        place[j] = t;
+    }
+    randombytes_buf (tree, sizeof tree);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *salt = auths[i];
+        randombytes_buf (salt, IM_BATCH_SALT);
+        salt[IM_BATCH_SALT] = place[i];
+        leaf_hash (salt, bodies[i], lens[i], tree[0][place[i]]);
+        used[0][place[i]] = 1;
+    }
+    for (int l = 1; l <= IM_BATCH_DEPTH; l++)
+        for (size_t j = 0; j < (size_t)(IM_BATCH_MAX >> l); j++)
+            if (used[l - 1][2 * j] || used[l - 1][2 * j + 1]) {
+                used[l][j] = 1;
+                node_hash (tree[l - 1][2 * j], tree[l - 1][2 * j + 1], tree[l][j]);
+            }
+    uint8_t msg[4 + IM_BATCH_HASH], sig[IM_BATCH_SIG];
+    root_message (tree[IM_BATCH_DEPTH][0], msg);
+    crypto_sign_detached (sig, NULL, msg, sizeof msg, secret_key);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *p = auths[i] + IM_BATCH_SALT + 1;
+        for (int l = 0; l < IM_BATCH_DEPTH; l++, p += IM_BATCH_HASH)
+            memcpy (p, tree[l][(place[i] >> l) ^ 1], IM_BATCH_HASH);
+        memcpy (p, sig, IM_BATCH_SIG);
+    }
+    sodium_memzero (tree, sizeof tree);
+    return 0;
+}
+
+void
+im_batch_root (const uint8_t *body, size_t len, const uint8_t *auth,
+               uint8_t root[IM_BATCH_HASH])
+{
+    unsigned index = auth[IM_BATCH_SALT];
+    const uint8_t *path = auth + IM_BATCH_SALT + 1;
+    uint8_t at[IM_BATCH_HASH];
+    leaf_hash (auth, body, len, at);
+    for (int l = 0; l < IM_BATCH_DEPTH; l++, path += IM_BATCH_HASH) {
+        if ((index >> l) & 1)
+            node_hash (path, at, at);
+        else
+            node_hash (at, path, at);
+    }
+    memcpy (root, at, IM_BATCH_HASH);
+}
+
+/* --- The cache of verified roots --------------------------------------- */
+
+struct _im_batch_cache_t {
+    size_t slots; /* a power of two */
+    uint8_t key[crypto_generichash_KEYBYTES];
+    uint8_t (*entry)[IM_BATCH_HASH]; /* keyed digest of origin|root|signature */
+    uint64_t verified, hits;
+};
+
+im_batch_cache_t *
+im_batch_cache_new (size_t slots)
+{
+    if (slots < 1 || slots > ((size_t)1 << 20)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    im_batch_cache_t *self = calloc (1, sizeof *self);
+    size_t n = 1;
+    while (n < slots)
+        n <<= 1;
+    if (self)
+        self->entry = calloc (n, IM_BATCH_HASH);
+    if (!self || !self->entry) {
+        free (self);
+        errno = ENOMEM;
+        return NULL;
+    }
+    self->slots = n;
+    randombytes_buf (self->key, sizeof self->key);
+    return self;
+}
+
+void
+im_batch_cache_destroy (im_batch_cache_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free ((*self_p)->entry);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+void
+im_batch_cache_stats (const im_batch_cache_t *self, uint64_t *verified, uint64_t *hits)
+{
+    if (verified)
+        *verified = self ? self->verified : 0;
+    if (hits)
+        *hits = self ? self->hits : 0;
+}
+
+int
+im_batch_verify (const uint8_t *body, size_t len, const uint8_t *auth,
+                 const uint8_t origin[32], im_batch_cache_t *cache)
+{
+    if (!body || !auth || !origin) {
+        errno = EINVAL;
+        return -1;
+    }
+    uint8_t msg[4 + IM_BATCH_HASH], root[IM_BATCH_HASH];
+    const uint8_t *sig = auth + IM_BATCH_AUTH - IM_BATCH_SIG;
+    im_batch_root (body, len, auth, root);
+    root_message (root, msg);
+    uint8_t digest[IM_BATCH_HASH];
+    uint8_t *slot = NULL;
+    if (cache) {
+        crypto_generichash_state st;
+        crypto_generichash_init (&st, cache->key, sizeof cache->key, IM_BATCH_HASH);
+        crypto_generichash_update (&st, origin, 32);
+        crypto_generichash_update (&st, root, IM_BATCH_HASH);
+        crypto_generichash_update (&st, sig, IM_BATCH_SIG);
+        crypto_generichash_final (&st, digest, IM_BATCH_HASH);
+        uint64_t h = 0;
+        memcpy (&h, digest, sizeof h);
+        slot = cache->entry[h & (cache->slots - 1)];
+        if (sodium_memcmp (slot, digest, IM_BATCH_HASH) == 0) {
+            cache->hits++;
+            return 0;
+        }
+    }
+    if (crypto_sign_verify_detached (sig, msg, sizeof msg, origin) != 0) {
+        errno = EPERM;
+        return -1;
+    }
+    if (cache) {
+        cache->verified++;
+        memcpy (slot, digest, IM_BATCH_HASH);
+    }
+    return 0;
+}
