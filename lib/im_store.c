@@ -142,10 +142,22 @@ meta_load (im_store_t *self, MDB_txn *txn, const uint8_t *node, char *err, size_
     }
     if (rc)
         return store_error (self->path, rc, "reading metadata", err, errsz);
-    if (schema[0] || schema[1] || schema[2] || schema[3] != STORE_SCHEMA)
+    if (schema[0] || schema[1] || schema[2]
+        || (schema[3] != STORE_SCHEMA && schema[3] != 1))
         return im_fail (EPROTO, err, errsz,
                         "store: schema version %u is not supported by this intelmeshd",
                         schema[3]);
+    if (schema[3] == 1) {
+        /* Made before records of format 2: its own are signed again. */
+        uint8_t v[4] = { 0, 0, 0, STORE_SCHEMA };
+        rc = store_meta_put (txn, self, "schema", v, sizeof v);
+        if (rc == 0)
+            rc = store_meta_put (txn, self, "reseal", "1", 1);
+        if (rc)
+            return store_error (self->path, rc, "writing metadata", err, errsz);
+    }
+    uint8_t reseal;
+    self->reseal = meta_get (txn, self, "reseal", &reseal, 1) == 0;
     rc = meta_get (txn, self, "node", stored, sizeof stored);
     if (rc == 0 && node && memcmp (stored, node, IM_NODE_ID_SIZE) != 0)
         return im_fail (EPERM, err, errsz, "store: belongs to another node identity");

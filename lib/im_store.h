@@ -239,4 +239,24 @@ int im_store_origins (im_store_t *self, im_store_origin_fn *fn, void *arg);
 
 int im_store_stats (im_store_t *self, im_store_stats_t *st);
 
+/* Signs N (1 to IM_BATCH_MAX) encoded records of this node in place, as
+ * im_record_seal() does. Returns 0, or -1 with errno and a reason in ERR. */
+typedef int (im_store_seal_fn) (uint8_t *const *recs, const size_t *lens, size_t n,
+                                void *arg, char *err, size_t errsz);
+
+/* Whether a store made before records of format 2 still has to have the
+ * records of its owner signed again (im_store_reseal). */
+int im_store_reseal_pending (im_store_t *self);
+
+/* Once, for a store made before records of format 2: every record of ORIGIN
+ * (this node) still of format 1 becomes format 2, the same version and
+ * content, signed by SEAL in batches; the change log, indexes and counters
+ * do not change. Done in transactions of up to 1024 records; an interrupted
+ * run goes on where it stopped at the next. The number re-signed goes into
+ * *RESEALED. Returns 0 (also when there is nothing to do), or -1 with errno
+ * and a reason in ERR. */
+int im_store_reseal (im_store_t *self, const uint8_t origin[IM_NODE_ID_SIZE],
+                     im_store_seal_fn *seal, void *arg, size_t *resealed, char *err,
+                     size_t errsz);
+
 #endif

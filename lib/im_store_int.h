@@ -10,7 +10,10 @@
 
 #include "im_store.h"
 
-#define STORE_SCHEMA 1
+/* Schema 2 may hold records of format 2; a store of schema 1 is brought to
+ * 2 when opened, and this node's own records are signed again
+ * (im_store_reseal.c). */
+#define STORE_SCHEMA 2
 #define STORE_MAXDBS 16
 #define STORE_READERS 126
 #define STORE_DEFAULT_MAP ((size_t)1 << 30)
@@ -52,6 +55,7 @@ struct _im_store_t {
     char *path;       /* its directory, named in errors */
     int created;      /* this open made the store */
     int served_all;   /* made with SERVED: no entry means nothing served */
+    int reseal;       /* own records of format 1 may remain (meta "reseal") */
     size_t map_size;
     MDB_txn *reader;      /* kept for reuse between reads (reset, renewed) */
     int reading;          /* reads under way in it: a read inside a walk (a

@@ -284,6 +284,12 @@ mesh_zap_refused (im_mesh_t *self, const uint8_t *key, const char *address)
     self->zap_refused[0] = r;
 }
 
+void
+im_mesh_signatures (im_mesh_t *self, uint64_t *verified, uint64_t *cached)
+{
+    im_batch_cache_stats (self ? self->roots : NULL, verified, cached);
+}
+
 json_t *
 im_mesh_refused_keys (im_mesh_t *self)
 {

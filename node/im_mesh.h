@@ -81,6 +81,10 @@ json_t *im_mesh_peers (im_mesh_t *self);
  * "address", "count", "first", "last"}], newest first. */
 json_t *im_mesh_refused_keys (im_mesh_t *self);
 
+/* What checking records from peers cost: batch roots verified (one Ed25519
+ * verification each), and records checked against a root verified before. */
+void im_mesh_signatures (im_mesh_t *self, uint64_t *verified, uint64_t *cached);
+
 /* Refusals by reason, summed over all peers (and handshakes refused). */
 json_t *im_mesh_refusals (im_mesh_t *self);
 

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "im_log.h"
+#include "im_time.h"
 #include "im_node_int.h"
 
 /* --- Start and stop ---------------------------------------------------- */
@@ -111,6 +112,33 @@ refuse_self (const im_identity_t *id, const im_config_t *cfg, char *err, size_t 
     return 0;
 }
 
+/* Signs this node's own records of format 1 again, as format 2, once, in a
+ * store made before that format (SPEC.md, "Storage and durability"). */
+static int
+reseal_fn (uint8_t *const *recs, const size_t *lens, size_t n, void *arg, char *err,
+           size_t errsz)
+{
+    node_t *self = arg;
+    return im_record_seal (recs, lens, n, im_identity_sign_secret (self->identity), err,
+                           errsz);
+}
+
+static int
+node_reseal (node_t *self, char *err, size_t errsz)
+{
+    if (!im_store_reseal_pending (self->store))
+        return 0;
+    size_t n = 0;
+    int64_t t0 = im_time_now_ms ();
+    if (im_store_reseal (self->store, im_identity_node (self->identity), reseal_fn, self,
+                         &n, err, errsz))
+        return -1;
+    zsys_notice ("store: %zu records of this node signed again as format 2, in "
+                 "batches of up to %d (%lld ms)",
+                 n, IM_BATCH_MAX, (long long)(im_time_now_ms () - t0));
+    return 0;
+}
+
 static int
 node_start (node_t *self, char *err, size_t errsz)
 {
@@ -136,6 +164,8 @@ node_start (node_t *self, char *err, size_t errsz)
         snprintf (err, errsz, "store: cannot set its size limit: %s", strerror (errno));
         return -1;
     }
+    if (node_reseal (self, err, errsz))
+        return -1;
 
     /* The control socket is made with a tight umask so that it is never,
      * even for an instant, reachable by another user. */

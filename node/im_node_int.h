@@ -43,6 +43,7 @@ typedef struct {
     int terminated;
     /* Counters shown by STATUS. */
     uint64_t published;    /* indicators this node signed and stored */
+    uint64_t sealed;       /* batches this node signed (SPEC, "Batches") */
     uint64_t revoked;      /* revocations this node signed and stored */
     uint64_t refused;      /* indicators refused at publish */
     uint64_t requests;     /* control requests answered */

@@ -139,6 +139,7 @@ batch_seal (node_t *self, batch_t *b, char *err, size_t errsz)
         if (im_record_seal (recs, lens, n, im_identity_sign_secret (self->identity), err,
                             errsz))
             return -1;
+        self->sealed++;
     }
     return 0;
 }

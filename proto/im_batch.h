@@ -40,6 +40,12 @@ void im_batch_root (const uint8_t *body, size_t len, const uint8_t *auth,
 int im_batch_verify (const uint8_t *body, size_t len, const uint8_t *auth,
                      const uint8_t origin[32], im_batch_cache_t *cache);
 
+/* Checks SIG, a record of format 1's signature of its whole BODY, against
+ * ORIGIN, and counts it in CACHE (may be NULL) as a signature verified.
+ * Returns 0, or -1 with errno EPERM. */
+int im_batch_verify_single (const uint8_t *body, size_t len, const uint8_t *sig,
+                            const uint8_t origin[32], im_batch_cache_t *cache);
+
 /* A cache of SLOTS (1 to 2^20) verified (origin, root, signature) triples,
  * kept under a random key, so that nobody can choose which entries evict
  * which. Returns NULL with errno EINVAL or ENOMEM. */

@@ -398,7 +398,7 @@ decode (const uint8_t *buf, size_t len, int verify, int trusted, im_batch_cache_
         return 0;
     size_t body = len - trailer;
     if (trailer == IM_SIG_SIZE
-            ? crypto_sign_verify_detached (ceiling, buf, body, self->origin) != 0
+            ? im_batch_verify_single (buf, body, ceiling, self->origin, cache) != 0
             : im_batch_verify (buf, body, ceiling, self->origin, cache) != 0)
         return im_fail (EPERM, err, errsz, "record: origin signature does not verify");
     return 0;

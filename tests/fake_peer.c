@@ -453,8 +453,11 @@ craft_records (inject_mode_t mode, const keys_t *k, const char *value,
         len = make_record (k, value, IM_TLP_GREEN, "forge", recs[0], sizeof recs[0],
                            &rec);
         memcpy (recs[0] + 4, other, IM_NODE_ID_SIZE);
-        crypto_sign_detached (recs[0] + len - IM_SIG_SIZE, NULL, recs[0],
-                              len - IM_SIG_SIZE, k->sk);
+        const uint8_t *body = recs[0];
+        size_t body_len = len - IM_BATCH_AUTH;
+        uint8_t *auth = recs[0] + body_len;
+        if (im_batch_seal (&body, &body_len, 1, k->sk, &auth))
+            die (EXIT_SETUP, "--forge: sealing failed");
         expect_bad_signature (recs[0], len, "forged");
         char origin[IM_NODE_HEX_SIZE];
         im_node_format (other, origin);

@@ -245,7 +245,7 @@ test_peek (void)
     im_record_head_t h;
     memset (&h, 0xEE, sizeof h);
     ok (im_record_peek (buf, len, &h) == 0, "the head of a signed record is read");
-    cmp_ok (h.format, "==", 1, "its format is 1");
+    cmp_ok (h.format, "==", 2, "its format is 2");
     ok (memcmp (h.origin, r.origin, IM_NODE_ID_SIZE) == 0, "its origin is the record's");
     ok (memcmp (h.id, r.id, IM_ID_SIZE) == 0, "its id is the record's");
     ok (h.version == r.version, "its version is the record's, big-endian");

@@ -2011,14 +2011,15 @@ test_set_cursor (void)
     remove_dir (dir);
 }
 
-/* A store as made by a version without the served table: its marker gone. */
-static void
-drop_served_marker (const char *path)
+/* Writes metadata NAME (LEN bytes of VALUE; NULL: deletes it) into the store
+ * at PATH, as an older version would have left it. Returns an LMDB code. */
+static int
+meta_edit (const char *path, const char *name, const void *value, size_t len)
 {
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi meta;
-    MDB_val k = { 6, (void *)"served" };
+    MDB_val k = { strlen (name), (void *)name }, v = { len, (void *)value };
     int rc = mdb_env_create (&env);
     if (rc == 0)
         rc = mdb_env_set_maxdbs (env, 16);
@@ -2027,11 +2028,19 @@ drop_served_marker (const char *path)
     if (rc == 0)
         rc = mdb_txn_begin (env, NULL, 0, &txn);
     if (rc == 0 && (rc = mdb_dbi_open (txn, "meta", 0, &meta)) == 0)
-        rc = mdb_del (txn, meta, &k, NULL);
+        rc = value ? mdb_put (txn, meta, &k, &v, 0) : mdb_del (txn, meta, &k, NULL);
     if (rc == 0)
         rc = mdb_txn_commit (txn);
     mdb_env_close (env);
-    ok (rc == 0, "the served marker is removed, as in a store of the previous schema");
+    return rc;
+}
+
+/* A store as made by a version without the served table: its marker gone. */
+static void
+drop_served_marker (const char *path)
+{
+    ok (meta_edit (path, "served", NULL, 0) == 0,
+        "the served marker is removed, as in a store of the previous schema");
 }
 
 static void
@@ -2838,6 +2847,169 @@ test_read_in_walk (void)
     remove_dir (dir);
 }
 
+/* --- A store made before records of format 2 ---------------------------- */
+
+/* Makes S's record a record of format 1: the same body with format byte 1,
+ * signed alone, as versions before format 2 signed. */
+static void
+to_format1 (signed_t *s, const origin_t *o)
+{
+    size_t body = s->len - IM_BATCH_AUTH;
+    s->blob[3] = 1;
+    crypto_sign_detached (s->blob + body, NULL, s->blob, body, o->sk);
+    s->len = body + IM_SIG_SIZE;
+}
+
+/* Writes schema SCHEMA into the metadata of the store at PATH. */
+static int
+set_schema (const char *path, uint8_t schema)
+{
+    uint8_t v[4] = { 0, 0, 0, schema };
+    return meta_edit (path, "schema", v, sizeof v);
+}
+
+typedef struct {
+    const origin_t *o;
+    size_t calls, most;
+    int fail; /* the seal fails */
+} seal_arg_t;
+
+static int
+seal_fn (uint8_t *const *recs, const size_t *lens, size_t n, void *arg, char *err,
+         size_t errsz)
+{
+    seal_arg_t *a = arg;
+    a->calls++;
+    if (n > a->most)
+        a->most = n;
+    if (a->fail) {
+        snprintf (err, errsz, "the test's seal fails");
+        errno = EIO;
+        return -1;
+    }
+    return im_record_seal (recs, lens, n, a->o->sk, err, errsz);
+}
+
+/* How many of the N records of S the store holds in format FORMAT, with the
+ * version of S and verifying; BYTES_SAME: how many have S's bytes still. */
+static size_t
+held_in_format (im_store_t *store, const signed_t *s, size_t n, int format,
+                size_t *bytes_same)
+{
+    size_t good = 0;
+    *bytes_same = 0;
+    static uint8_t buf[IM_RECORD_MAX];
+    static im_record_t rec;
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        if (im_store_get_raw (store, s[i].rec.origin, s[i].rec.id, buf, sizeof buf, &len))
+            continue;
+        *bytes_same += len == s[i].len && memcmp (buf, s[i].blob, len) == 0;
+        good += buf[3] == format && im_record_decode (buf, len, 1, &rec, NULL, 0) == 0
+                && rec.version == s[i].rec.version;
+    }
+    return good;
+}
+
+static void
+test_reseal (void)
+{
+    char dir[64], path[128], err[256] = "";
+    origin_t own, other;
+    origin_new (&own);
+    origin_new (&other);
+    seal_arg_t a = { &own, 0, 0, 0 };
+    size_t n = 99;
+
+    make_dir (dir, sizeof dir, "reseal");
+    sub_path (path, sizeof path, dir, "store");
+    im_store_t *store = open_store (path, 0, own.pk);
+    errno = 0;
+    ok (im_store_reseal (NULL, own.pk, seal_fn, &a, &n, err, sizeof err) == -1
+            && errno == EINVAL,
+        "reseal refuses a NULL store with EINVAL");
+    errno = 0;
+    ok (im_store_reseal (store, own.pk, NULL, &a, &n, err, sizeof err) == -1
+            && errno == EINVAL,
+        "reseal refuses a NULL seal function with EINVAL");
+    ok (!im_store_reseal_pending (store) && !im_store_reseal_pending (NULL),
+        "a new store has nothing to sign again");
+    ok (im_store_reseal (store, own.pk, seal_fn, &a, &n, err, sizeof err) == 0 && n == 0
+            && a.calls == 0,
+        "reseal of a new store signs nothing");
+
+    /* 70 own records of format 1 (one at version 3), 5 of another origin of
+     * format 1, and 3 own of format 2. */
+    enum { OWN1 = 70, OTHER1 = 5, OWN2 = 3 };
+    signed_t *s = signed_alloc (OWN1 + OTHER1 + OWN2);
+    for (size_t i = 0; i < OWN1 + OTHER1 + OWN2; i++) {
+        uint8_t id[IM_ID_SIZE];
+        char value[64];
+        const origin_t *o = i >= OWN1 && i < OWN1 + OTHER1 ? &other : &own;
+        im_id_generate (id);
+        snprintf (value, sizeof value, "r%zu.reseal.example.org", i);
+        make (&s[i], o, id, i == 0 ? 3 : 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN,
+              value, NULL);
+        if (i < OWN1 + OTHER1)
+            to_format1 (&s[i], o);
+    }
+    int results[OWN1 + OTHER1 + OWN2];
+    ok (put_n (store, s, OWN1 + OTHER1 + OWN2, results) == OWN1 + OTHER1 + OWN2,
+        "78 records are stored, 75 of them of format 1");
+    im_store_stats_t before, after;
+    im_store_stats (store, &before);
+    im_store_destroy (&store);
+    ok (set_schema (path, 3) == 0
+            && im_store_new (path, 0, own.pk, err, sizeof err) == NULL && errno == EPROTO
+            && strstr (err, "schema version 3") != NULL,
+        "a store of schema 3 is refused: %s", err);
+    ok (set_schema (path, 1) == 0, "the store is made schema 1, as before format 2");
+
+    store = open_store (path, 0, own.pk);
+    ok (im_store_reseal_pending (store),
+        "opened, a store of schema 1 has records to sign again");
+    a.fail = 1;
+    ok (im_store_reseal (store, own.pk, seal_fn, &a, &n, err, sizeof err) == -1
+            && strstr (err, "the test's seal fails") != NULL,
+        "a seal that fails fails the reseal: %s", err);
+    size_t same;
+    ok (held_in_format (store, s, OWN1, 1, &same) == OWN1 && same == OWN1,
+        "after a failed reseal the 70 own records keep their bytes of format 1");
+    ok (im_store_reseal_pending (store), "and they are still to be signed again");
+    im_store_destroy (&store);
+
+    store = open_store (path, 0, own.pk);
+    ok (im_store_reseal_pending (store), "reopened, the store still has records to sign");
+    a.fail = 0;
+    a.calls = a.most = 0;
+    ok (im_store_reseal (store, own.pk, seal_fn, &a, &n, err, sizeof err) == 0,
+        "reseal succeeds: %s", err);
+    cmp_ok (n, "==", OWN1, "it signed again the 70 own records of format 1");
+    ok (a.calls == 3 && a.most == IM_BATCH_MAX,
+        "in 3 batches of at most 32 (%zu calls, at most %zu)", a.calls, a.most);
+    ok (held_in_format (store, s, OWN1, 2, &same) == OWN1 && same == 0,
+        "each is now of format 2, at its version, and verifies");
+    ok (held_in_format (store, s + OWN1, OTHER1, 1, &same) == OTHER1 && same == OTHER1,
+        "the 5 records of another origin keep their bytes of format 1");
+    ok (held_in_format (store, s + OWN1 + OTHER1, OWN2, 2, &same) == OWN2 && same == OWN2,
+        "the 3 own records of format 2 keep their bytes");
+    im_store_stats (store, &after);
+    ok (after.records == before.records && after.last_seq == before.last_seq,
+        "records (%llu) and the change log (%llu) are as before",
+        (unsigned long long)after.records, (unsigned long long)after.last_seq);
+    ok (!im_store_reseal_pending (store), "nothing is left to sign again");
+    im_store_destroy (&store);
+    store = open_store (path, 0, own.pk);
+    a.calls = 0;
+    ok (!im_store_reseal_pending (store)
+            && im_store_reseal (store, own.pk, seal_fn, &a, &n, err, sizeof err) == 0
+            && n == 0 && a.calls == 0,
+        "reopened, nothing is signed again");
+    im_store_destroy (&store);
+    free (s);
+    remove_dir (dir);
+}
+
 static const tap_test_t tests[]
     = { TAP_DIAG ("SPEC.md: Storage and durability; Ownership and versions"),
         TAP_TEST (test_bad_arguments),
@@ -2866,6 +3038,8 @@ static const tap_test_t tests[]
         TAP_TEST (test_held),
         TAP_TEST (test_closer),
         TAP_TEST (test_read_in_walk),
+        TAP_DIAG ("SPEC.md: Storage and durability (a store made before format 2)"),
+        TAP_TEST (test_reseal),
         TAP_END };
 
 int

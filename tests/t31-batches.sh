@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
+# t31-batches.sh -- origin-signed batches across real nodes (SPEC.md,
+# "Batches"): one batch split by two relays under different policies arrives
+# complete where the policies allow, each node verifying one signature a
+# batch; and a store made before format 2 is migrated on start: the node's
+# own records are signed again in batches, others' keep their bytes, and a
+# new peer gets them all.
+. "$(dirname "$0")/lib.sh"
+
+: "${OLDSTORE:=${top_builddir:-.}/tests/oldstore}"
+link () {
+    im "$1" peer add "$(im "$2" id)" >/dev/null && im "$2" peer add "$(im "$1" id)" >/dev/null
+}
+# sig NODE KEY: the number KEY in NODE's status "signatures".
+sig () {
+    im "$1" status --json | grep -o '"signatures":{[^}]*}' | grep -o "\"$2\":[0-9]*" \
+        | cut -d: -f2
+}
+status_num () { im "$1" status --json | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2; }
+holds () { [ "$(status_num "$1" records)" = "$2" ]; }
+peer_num () {
+    im "$1" peer list --json | sed 's/},{/}\n{/g' | grep "\"name\":\"$2\"" \
+        | grep -o "\"$3\":[0-9]*" | cut -d: -f2
+}
+connected () {
+    im "$1" peer list --json | sed 's/},{/}\n{/g' | grep "\"name\":\"$2\"" \
+        | grep -q '"connected":true'
+}
+# ids NODE: the sorted ids of every record NODE holds.
+ids () { im "$1" list --json | grep -o '"id":"[^"]*"' | cut -d'"' -f4 | sort; }
+
+block split 'one batch split by two relays under different policies'
+b_split () {
+    for n in alpha bravo charlie delta; do new_node $n || diag "cannot init $n"; done
+    link alpha bravo && link alpha charlie && link bravo delta && link charlie delta
+    ok $? "alpha-bravo, alpha-charlie, bravo-delta, charlie-delta"
+    im alpha policy set only-ipv4 types=ipv4 >/dev/null \
+        && im alpha policy set only-domain types=domain >/dev/null \
+        && im alpha peer set bravo --policy only-ipv4 >/dev/null \
+        && im alpha peer set charlie --policy only-domain >/dev/null
+    ok $? "alpha sends bravo only ipv4, charlie only domains (both at most GREEN)"
+    for n in alpha bravo charlie delta; do start_node $n || break; done
+    ok $? "the four nodes start"
+    wait_for 300 connected alpha bravo && wait_for 300 connected alpha charlie \
+        && wait_for 300 connected delta bravo && wait_for 300 connected delta charlie
+    ok $? "and connect"
+    # 40 in one PUBLISH: a batch of 32 (20 ipv4, 12 domains) and one of 8
+    # domains; the last 4 of each type AMBER, which no policy here lets go.
+    for i in $(seq 1 20); do
+        [ "$i" -gt 16 ] && tlp=amber || tlp=green
+        echo "{\"type\":\"ipv4\",\"value\":\"11.31.0.$i\",\"tlp\":\"$tlp\"}"
+    done >"$T/items"
+    for i in $(seq 1 20); do
+        [ "$i" -gt 16 ] && tlp=amber || tlp=green
+        echo "{\"type\":\"domain\",\"value\":\"batch-$i.intelmesh-t31.org\",\"tlp\":\"$tlp\"}"
+    done >>"$T/items"
+    im alpha publish --json - <"$T/items" >"$T/published" 2>"$T/err"
+    ok $? "alpha publishes 40 in one request"
+    [ "$(sig alpha signed)" = 2 ]; ok $? "alpha signed 2 batches for 40 records: $(sig alpha signed)"
+    for n in bravo charlie delta; do wait_for 300 holds $n 32 || break; done
+    ok $? "bravo, charlie and delta each hold the 32 GREEN records"
+    im alpha list --json | grep -v '"tlp":"amber"' | grep -o '"id":"[^"]*"' | cut -d'"' -f4 \
+        | sort >"$T/green"
+    for n in bravo charlie delta; do ids $n | cmp -s "$T/green" - || break; done
+    ok $? "each holds exactly alpha's 32 GREEN ids"
+    [ "$(peer_num bravo alpha received)" = 16 ] && [ "$(peer_num charlie alpha received)" = 16 ]
+    ok $? "alpha sent bravo and charlie 16 each (its policies split the batch):\
+ $(peer_num bravo alpha received), $(peer_num charlie alpha received)"
+    for v in 11.31.0.17 batch-20.intelmesh-t31.org; do
+        im delta lookup "$v" >/dev/null 2>&1; [ $? -eq 1 ] || break
+    done
+    ok $? "no AMBER record reached delta"
+    diag "signatures verified / answered from the cache: bravo $(sig bravo verified)/$(sig bravo cached)," \
+        "charlie $(sig charlie verified)/$(sig charlie cached), delta $(sig delta verified)/$(sig delta cached)"
+    for n in bravo charlie delta; do
+        [ "$(sig $n verified)" = 2 ] && [ "$(sig $n cached)" = 30 ] || break
+    done
+    ok $? "each verified 2 signatures for 32 records of 2 batches, whichever way they came"
+    for n in alpha bravo charlie delta; do
+        eval "stop_node \$NODE_PID_$n" || break
+    done
+    ok $? "the four nodes stop"
+}
+
+block migrate 'a store made before format 2 is migrated on start'
+b_migrate () {
+    if [ ! -x "$OLDSTORE" ]; then
+        ok 0 "# SKIP tests/oldstore is not built"
+        return
+    fi
+    new_node old && new_node fresh; ok $? "two nodes, old and fresh"
+    "$OLDSTORE" "$T/old" 100 50 >"$T/old.ids" 2>"$T/oldstore.err"
+    ok $? "old's store is made as before format 2: 100 own records and 50 of another origin"
+    link old fresh; ok $? "old and fresh put each other on their trust lists"
+    start_node old; ok $? "old starts on the store of schema 1"
+    grep -q "100 records of this node signed again as format 2" "$T/old.log"
+    ok $? "old signed its 100 records again: $(grep -o 'store: [0-9]* records.*' "$T/old.log")"
+    holds old 150; ok $? "old holds all 150 records"
+    [ "$(status_num old last_seq)" = 150 ]; ok $? "the change log is as it was (150 changes)"
+    id=$(head -1 "$T/old.ids")
+    im old lookup --json own-0.old.intelmesh.test >"$T/one" \
+        && grep -q "\"id\":\"$id\"" "$T/one" && grep -q '"version":1' "$T/one"
+    ok $? "an own record keeps its id and version 1"
+    start_node fresh; ok $? "fresh starts"
+    wait_for 300 holds fresh 150; ok $? "fresh holds all 150: $(status_num fresh records)"
+    diag "fresh verified $(sig fresh verified) signatures and answered $(sig fresh cached) from the cache"
+    # 100 own records in batches of 32: 4 roots; 50 of format 1: one each.
+    [ "$(sig fresh verified)" = 54 ] && [ "$(sig fresh cached)" = 96 ]
+    ok $? "fresh verified 4 batch roots for old's 100 and 50 single signatures"
+    stop_node "$NODE_PID_old"; ok $? "old stops"
+    start_node old; ok $? "old starts again"
+    [ "$(grep -c 'signed again as format 2' "$T/old.log")" = 1 ]
+    ok $? "nothing is signed again at the second start"
+    holds old 150; ok $? "old still holds 150"
+    stop_node "$NODE_PID_old" && stop_node "$NODE_PID_fresh"; ok $? "both stop"
+}
+
+run_blocks "$@"
