@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* test_record.c -- unit tests for proto/im_record.c: signing, the canonical
- * encoding and every refusal of the decoder, the JSON forms, ids and UTF-8. */
+/* test_record.c -- unit tests for proto/im_record.c: signing (format 2, in
+ * batches, checked against the SPEC's batch sealing written again here), the
+ * canonical encoding and every refusal of the decoder, format 1's test vector,
+ * the cache of verified roots, the JSON forms, ids and UTF-8. */
 
 #include <errno.h>
 #include <stdint.h>
@@ -39,14 +41,28 @@
 #define OFF_VALID_UNTIL 89
 #define OFF_VALUE 97
 
+/* The batch authentication of format 2 (SPEC.md, "Encoding"), written out
+ * from the SPEC rather than from im_batch.h: salt, leaf place, path of five
+ * BLAKE2b-256 hashes, the Ed25519 signature of the root. */
+#define SPEC_SALT 16
+#define SPEC_HASH 32
+#define SPEC_DEPTH 5
+#define SPEC_LEAVES 32
+#define AUTH_LEAF SPEC_SALT
+#define AUTH_PATH (AUTH_LEAF + 1)
+#define AUTH_SIG (AUTH_PATH + SPEC_DEPTH * SPEC_HASH)
+#define AUTH_SIZE (AUTH_SIG + 64)
+
 /* The smallest size the decoder could accept: the fixed part, four empty
- * lengths and counts, the signature. */
-#define MIN_SIZE (IM_RECORD_FIXED + 2 + 2 + 1 + 1 + IM_SIG_SIZE)
+ * lengths and counts, the batch authentication (format 2) or the signature
+ * (format 1). */
+#define MIN_SIZE (IM_RECORD_FIXED + 2 + 2 + 1 + 1 + AUTH_SIZE)
+#define MIN_SIZE_1 (IM_RECORD_FIXED + 2 + 2 + 1 + 1 + IM_SIG_SIZE)
 
 /* A signed record being edited by a test; room for growth past the maximum. */
 typedef struct {
     uint8_t buf[IM_RECORD_MAX + 8192];
-    size_t len; /* body and signature */
+    size_t len; /* body and authentication */
 } enc_t;
 
 /* Offsets of the variable part of an encoding, from the record encoded. */
@@ -57,7 +73,7 @@ typedef struct {
     size_t tag[IM_TAGS_MAX];             /* each tag's u8 length */
     size_t nrecipients;                  /* the recipient count */
     size_t recipient[IM_RECIPIENTS_MAX]; /* each recipient */
-    size_t body;                         /* where the signature starts */
+    size_t body;                         /* where the authentication starts */
 } layout_t;
 
 static uint8_t pk_a[crypto_sign_PUBLICKEYBYTES], sk_a[crypto_sign_SECRETKEYBYTES];
@@ -187,12 +203,121 @@ sign_into (const im_record_t *r, const uint8_t *sk, enc_t *e)
     return rc;
 }
 
-/* Signs the body of E again with SK. */
+/* --- The SPEC's batch sealing, written again from SPEC.md ("Batches") ---- */
+
+/* The size of E's authentication: a signature in format 1, the batch
+ * authentication otherwise (a test may have spoilt the format byte). */
+static size_t
+auth_size (const enc_t *e)
+{
+    return e->buf[OFF_FORMAT] == 1 ? IM_SIG_SIZE : AUTH_SIZE;
+}
+
+/* H(%x00 salt body), a leaf. */
+static void
+spec_leaf (uint8_t out[SPEC_HASH], const uint8_t *salt, const uint8_t *body, size_t len)
+{
+    static uint8_t in[1 + SPEC_SALT + sizeof ((enc_t *)0)->buf];
+    in[0] = 0x00;
+    memcpy (in + 1, salt, SPEC_SALT);
+    memcpy (in + 1 + SPEC_SALT, body, len);
+    crypto_generichash (out, SPEC_HASH, in, 1 + SPEC_SALT + len, NULL, 0);
+}
+
+/* H(%x01 left right), a node above. */
+static void
+spec_node (uint8_t out[SPEC_HASH], const uint8_t *left, const uint8_t *right)
+{
+    crypto_generichash_state st;
+    crypto_generichash_init (&st, NULL, 0, SPEC_HASH);
+    crypto_generichash_update (&st, (const uint8_t *)"\x01", 1);
+    crypto_generichash_update (&st, left, SPEC_HASH);
+    crypto_generichash_update (&st, right, SPEC_HASH);
+    crypto_generichash_final (&st, out, SPEC_HASH);
+}
+
+/* The root that the format-2 record E's body and path lead to: -1 for a leaf
+ * place outside %x00-1F. */
+static int
+spec_root (const enc_t *e, uint8_t root[SPEC_HASH])
+{
+    size_t body = e->len - AUTH_SIZE;
+    const uint8_t *auth = e->buf + body;
+    if (auth[AUTH_LEAF] >= SPEC_LEAVES)
+        return -1;
+    uint8_t at[SPEC_HASH], up[SPEC_HASH];
+    spec_leaf (at, auth, e->buf, body);
+    for (unsigned l = 0; l < SPEC_DEPTH; l++) {
+        const uint8_t *sibling = auth + AUTH_PATH + l * SPEC_HASH;
+        int right = (auth[AUTH_LEAF] >> l) & 1; /* the node at level l */
+        spec_node (up, right ? sibling : at, right ? at : sibling);
+        memcpy (at, up, SPEC_HASH);
+    }
+    memcpy (root, at, SPEC_HASH);
+    return 0;
+}
+
+/* Whether the signature in E's authentication is ORIGIN's of "IMB" %x02 and
+ * the root E leads to. */
+static int
+spec_verifies (const enc_t *e, const uint8_t *origin)
+{
+    uint8_t msg[4 + SPEC_HASH];
+    memcpy (msg, "IMB\x02", 4);
+    return spec_root (e, msg + 4) == 0
+           && crypto_sign_verify_detached (e->buf + e->len - 64, msg, sizeof msg, origin)
+                  == 0;
+}
+
+/* Seals the N format-2 records ES[i] (their last AUTH_SIZE bytes are
+ * overwritten) as one batch with SK, record i at leaf PLACES[i] (distinct,
+ * below 32): a fresh salt each, random leaves and subtrees where no record
+ * is, the signature of "IMB" %x02 root. The tree is kept as a heap: node 1
+ * is the root, node k's children are 2k and 2k + 1, leaf p is node 32 + p. */
+static void
+spec_seal (enc_t *const *es, size_t n, const uint8_t *places, const uint8_t *sk)
+{
+    uint8_t tree[2 * SPEC_LEAVES][SPEC_HASH], held[2 * SPEC_LEAVES] = { 0 };
+    randombytes_buf (tree, sizeof tree);
+    for (size_t i = 0; i < n; i++) {
+        size_t body = es[i]->len - AUTH_SIZE;
+        uint8_t *auth = es[i]->buf + body;
+        randombytes_buf (auth, SPEC_SALT);
+        auth[AUTH_LEAF] = places[i];
+        spec_leaf (tree[SPEC_LEAVES + places[i]], auth, es[i]->buf, body);
+        for (size_t k = SPEC_LEAVES + places[i]; k >= 1; k >>= 1)
+            held[k] = 1;
+    }
+    for (size_t k = SPEC_LEAVES - 1; k >= 1; k--)
+        if (held[k])
+            spec_node (tree[k], tree[2 * k], tree[2 * k + 1]);
+    uint8_t msg[4 + SPEC_HASH], sig[64];
+    memcpy (msg, "IMB\x02", 4);
+    memcpy (msg + 4, tree[1], SPEC_HASH);
+    crypto_sign_detached (sig, NULL, msg, sizeof msg, sk);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *auth = es[i]->buf + es[i]->len - AUTH_SIZE;
+        size_t k = SPEC_LEAVES + places[i];
+        for (unsigned l = 0; l < SPEC_DEPTH; l++, k >>= 1)
+            memcpy (auth + AUTH_PATH + l * SPEC_HASH, tree[k ^ 1], SPEC_HASH);
+        memcpy (auth + AUTH_SIG, sig, 64);
+    }
+}
+
+/* Signs the body of E again with SK: in format 1 its signature, otherwise
+ * as a batch of one at a random leaf, by the SPEC's rules above (not by
+ * im_record_seal, so that the decoder is checked against the SPEC). */
 static void
 resign (enc_t *e, const uint8_t *sk)
 {
-    size_t body = e->len - IM_SIG_SIZE;
-    crypto_sign_detached (e->buf + body, NULL, e->buf, body, sk);
+    if (auth_size (e) == IM_SIG_SIZE) {
+        size_t body = e->len - IM_SIG_SIZE;
+        crypto_sign_detached (e->buf + body, NULL, e->buf, body, sk);
+        return;
+    }
+    enc_t *one[1] = { e };
+    uint8_t place = (uint8_t)randombytes_uniform (SPEC_LEAVES);
+    spec_seal (one, 1, &place, sk);
 }
 
 static void
@@ -214,13 +339,13 @@ set_number (enc_t *e, size_t off, uint64_t v, int size)
 static void
 splice (enc_t *e, size_t off, size_t del, const void *ins, size_t inslen)
 {
-    size_t body = e->len - IM_SIG_SIZE;
-    if (off + del > body || body - del + inslen + IM_SIG_SIZE > sizeof e->buf)
+    size_t auth = auth_size (e), body = e->len - auth;
+    if (off + del > body || body - del + inslen + auth > sizeof e->buf)
         BAIL_OUT ("splice out of range");
     memmove (e->buf + off + inslen, e->buf + off + del, body - off - del);
     if (inslen)
         memcpy (e->buf + off, ins, inslen);
-    e->len = body - del + inslen + IM_SIG_SIZE;
+    e->len = body - del + inslen + auth;
     resign (e, sk_a);
 }
 
@@ -367,7 +492,7 @@ test_bad_arguments (void)
     ok (sign_into (&rec, sk_a, &e) == 0, "sign accepts the base record");
     size_t need = e.len;
     static uint8_t small[IM_RECORD_MAX];
-    size_t sizes[] = { 0, 1, IM_RECORD_FIXED, need - IM_SIG_SIZE, need - 1 };
+    size_t sizes[] = { 0, 1, IM_RECORD_FIXED, need - AUTH_SIZE, need - 1 };
     for (size_t i = 0; i < COUNT (sizes); i++) {
         errno = 0;
         rc = im_record_sign (&rec, sk_a, small, sizes[i], &len, err, sizeof err);
@@ -378,7 +503,8 @@ test_bad_arguments (void)
         "the ENOSPC error says the buffer is too small");
     memset (small, 0xee, sizeof small);
     rc = im_record_sign (&rec, sk_a, small, need, &len, err, sizeof err);
-    ok (rc == 0 && len == need && memcmp (small, e.buf, need) == 0,
+    ok (rc == 0 && len == need && memcmp (small, e.buf, need - AUTH_SIZE) == 0
+            && im_record_decode (small, need, 1, &got, err, sizeof err) == 0,
         "sign fits the record into a buffer of exactly its size");
     ok (small[need] == 0xee, "sign writes nothing past the record");
 
@@ -454,6 +580,60 @@ test_bad_arguments (void)
         "add_tag refuses a NULL tag");
 }
 
+/* Encoding without sealing (im_record_encode): the body sign writes, zeros
+ * where the batch authentication goes. */
+static void
+test_encode (void)
+{
+    static enc_t e;
+    static uint8_t small[IM_RECORD_MAX];
+    char err[256];
+    size_t len = 0;
+    int rc;
+    base_record (&rec);
+    if (sign_into (&rec, sk_a, &e))
+        BAIL_OUT ("cannot sign the base record");
+    size_t need = e.len;
+    errno = 0;
+    rc = decode_exact (e.buf, MIN_SIZE_1 + 1, 0, &got, err, sizeof err);
+    ok (rc == -1 && errno == EBADMSG && strstr (err, "not a possible size"),
+        "decode refuses a format-2 record too short for its batch authentication");
+    errno = 0;
+    rc = im_record_encode (NULL, e.buf, sizeof e.buf, &len, err, sizeof err);
+    ok (rc == -1 && errno == EINVAL && strstr (err, "missing argument"),
+        "encode refuses a NULL record");
+    errno = 0;
+    ok (im_record_encode (&rec, NULL, sizeof e.buf, &len, err, sizeof err) == -1
+            && errno == EINVAL,
+        "encode refuses a NULL buffer");
+    errno = 0;
+    ok (im_record_encode (&rec, e.buf, sizeof e.buf, NULL, err, sizeof err) == -1
+            && errno == EINVAL,
+        "encode refuses a NULL length pointer");
+    errno = 0;
+    ok (im_record_encode (&rec, small, need - 1, &len, err, sizeof err) == -1
+            && errno == ENOSPC,
+        "encode reports ENOSPC for a buffer one byte short");
+    rec.confidence = 101;
+    errno = 0;
+    ok (im_record_encode (&rec, small, need, &len, err, sizeof err) == -1
+            && errno == EINVAL && strstr (err, "confidence"),
+        "encode refuses an invalid record");
+    base_record (&rec);
+    memset (small, 0xee, sizeof small);
+    rc = im_record_encode (&rec, small, need, &len, err, sizeof err);
+    static const uint8_t zeros[AUTH_SIZE];
+    ok (rc == 0 && len == need && memcmp (small, e.buf, need - AUTH_SIZE) == 0
+            && memcmp (small + need - AUTH_SIZE, zeros, AUTH_SIZE) == 0,
+        "encode writes the body sign writes, and zeros where the authentication goes");
+    errno = 0;
+    rc = im_record_decode (small, need, 1, &got, err, sizeof err);
+    ok (rc == -1 && errno == EPERM, "an encoded record does not verify before sealing");
+    ok (im_record_decode (small, need, 0, &got, err, sizeof err) == 0
+            && record_diff (&got, &rec) == NULL,
+        "an encoded record decodes without verification");
+}
+
 /* --- Init, tags ----------------------------------------------------------- */
 
 static void
@@ -526,10 +706,13 @@ test_round_trip (void)
     cmp_ok (IM_RECORD_FIXED, "==", 97, "the fixed part of the body is 97 bytes");
     size_t want = IM_RECORD_FIXED + 2 + strlen (rec.value) + 2 + strlen (rec.description)
                   + 1 + (1 + 8) + (1 + 5) + (1 + 5) + (1 + 4) + 1 + 3 * IM_NODE_ID_SIZE
-                  + IM_SIG_SIZE;
-    cmp_ok (e.len, "==", want, "the signed record has the size of its fields");
-    ok (memcmp (e.buf, "IMR\x01", 4) == 0,
-        "the record starts with the magic IMR and format 1");
+                  + AUTH_SIZE;
+    cmp_ok (IM_BATCH_AUTH, "==", 241, "the batch authentication is 241 bytes");
+    cmp_ok (IM_RECORD_MAX, "==", 12665, "IM_RECORD_MAX is 12665 bytes");
+    cmp_ok (e.len, "==", want,
+            "the signed record has the size of its fields and its batch authentication");
+    ok (memcmp (e.buf, "IMR\x02", 4) == 0,
+        "the record starts with the magic IMR and format 2");
     ok (memcmp (e.buf + OFF_ORIGIN, pk_a, IM_NODE_ID_SIZE) == 0,
         "the origin follows the magic");
     ok (memcmp (e.buf + OFF_ID, fixed_id, IM_ID_SIZE) == 0, "the id follows the origin");
@@ -542,9 +725,12 @@ test_round_trip (void)
     ok (e.buf[OFF_VALUE] == 0 && e.buf[OFF_VALUE + 1] == strlen (rec.value)
             && memcmp (e.buf + OFF_VALUE + 2, rec.value, strlen (rec.value)) == 0,
         "the value follows the times with a big-endian u16 length");
-    size_t body = e.len - IM_SIG_SIZE;
-    ok (crypto_sign_verify_detached (e.buf + body, e.buf, body, pk_a) == 0,
-        "the last 64 bytes are the origin's Ed25519 signature of the body");
+    size_t body = e.len - AUTH_SIZE;
+    cmp_ok (e.buf[body + AUTH_LEAF], "<", SPEC_LEAVES, "the leaf place is 0 to 31");
+    ok (spec_verifies (&e, pk_a),
+        "the last 241 bytes are a salt, a leaf place, a path and the origin's signature "
+        "of the root they lead to (SPEC.md, \"Batches\")");
+    ok (!spec_verifies (&e, pk_b), "the root's signature is not another key's");
 
     int rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
     if (!ok (rc == 0, "decode accepts the full record"))
@@ -591,11 +777,14 @@ test_round_trip (void)
     fill_node (other.recipients[1], 0xcc, 0x01);
     fill_node (other.recipients[2], 0x11, 0x02);
     ok (sign_into (&other, sk_a, &e2) == 0 && e2.len == e.len
-            && memcmp (e2.buf, e.buf, e.len) == 0,
+            && memcmp (e2.buf, e.buf, body) == 0,
         "records differing only in the order of tags and recipients encode alike");
     ok (sign_into (&got, sk_a, &e2) == 0 && e2.len == e.len
-            && memcmp (e2.buf, e.buf, e.len) == 0,
-        "re-signing a decoded record reproduces the same bytes");
+            && memcmp (e2.buf, e.buf, body) == 0,
+        "re-signing a decoded record reproduces the same body");
+    ok (memcmp (e2.buf + body, e.buf + body, SPEC_SALT) != 0
+            && memcmp (e2.buf + body + AUTH_SIG, e.buf + body + AUTH_SIG, 64) != 0,
+        "re-signing draws a fresh salt, and so signs another root");
     other.tags[0][0] = 'z';
     ok (sign_into (&other, sk_a, &e2) == 0 && memcmp (e2.buf, e.buf, e.len) != 0,
         "a record with another tag encodes differently");
@@ -653,8 +842,9 @@ test_round_trip (void)
     memcpy (rec.origin, pk_a, IM_NODE_ID_SIZE);
     rec.type = IM_TYPE_FILENAME;
     strcpy (rec.value, "a");
-    ok (sign_into (&rec, sk_a, &e) == 0 && e.len == MIN_SIZE + 1,
-        "the smallest record is the fixed part, four lengths, one byte and a signature");
+    ok (sign_into (&rec, sk_a, &e) == 0 && e.len == MIN_SIZE + 1 && e.len == 345,
+        "the smallest record is the fixed part, four lengths, one byte and a batch "
+        "authentication: 345 bytes");
     round_trip (&rec, "the smallest record");
 
     /* The largest record: every field at its limit is exactly IM_RECORD_MAX. */
@@ -1017,7 +1207,7 @@ test_decode_malformed (void)
     if (sign_into (&rec, sk_a, &base))
         BAIL_OUT ("cannot sign the base record");
     layout_of (&rec, &l);
-    cmp_ok (l.body + IM_SIG_SIZE, "==", base.len,
+    cmp_ok (l.body + AUTH_SIZE, "==", base.len,
             "the test's layout of the base record adds up");
     ok (base.buf[l.ntags] == 3 && base.buf[l.tag[1]] == 5
             && memcmp (base.buf + l.tag[1] + 1, "bravo", 5) == 0
@@ -1025,9 +1215,12 @@ test_decode_malformed (void)
         "the layout points at the tags and recipients");
     e = base;
     resign (&e, sk_a);
-    ok (e.len == base.len && memcmp (e.buf, base.buf, base.len) == 0,
-        "re-signing the base record reproduces its signature");
-    accepted (&e, "the base record");
+    ok (e.len == base.len && memcmp (e.buf, base.buf, l.body) == 0
+            && memcmp (e.buf + l.body, base.buf + l.body, AUTH_SIZE) != 0,
+        "re-sealing the base record by the SPEC's rules keeps its body, not its "
+        "authentication");
+    accepted (&e, "the base record, sealed by the SPEC's rules");
+    accepted (&base, "the base record, sealed by im_record_sign");
 
     /* Every truncation. */
     size_t bad = 0;
@@ -1053,7 +1246,7 @@ test_decode_malformed (void)
     refused (&e, "record: 3 trailing bytes", "a body with three trailing bytes");
     e = base;
     e.buf[e.len++] = 0;
-    refused (&e, "trailing bytes", "a record with a byte after its signature");
+    refused (&e, "trailing bytes", "a record with a byte after its authentication");
     e = base;
     set_byte (&e, l.nrecipients, 1);
     refused (&e, "trailing bytes", "a recipient count of 1 for 2 recipients");
@@ -1066,7 +1259,7 @@ test_decode_malformed (void)
         snprintf (what, sizeof what, "a wrong magic byte %zu", i);
         refused (&e, "record: not an intelmesh record", what);
     }
-    static const uint8_t formats[] = { 0, 2, 255 };
+    static const uint8_t formats[] = { 0, 3, 255 };
     for (size_t i = 0; i < COUNT (formats); i++) {
         char what[64], why[64];
         e = base;
@@ -1075,6 +1268,13 @@ test_decode_malformed (void)
         snprintf (why, sizeof why, "unknown format version %u", formats[i]);
         refused (&e, why, what);
     }
+
+    /* A record of format 2 relabelled, and signed, as format 1: its
+     * signature is the last 64 bytes, the rest of the authentication would be
+     * trailing bytes of the body. */
+    e = base;
+    set_byte (&e, OFF_FORMAT, 1);
+    refused (&e, "record: 177 trailing bytes", "a format-2 record relabelled format 1");
 
     /* Length fields running past the end. */
     e = base;
@@ -1155,7 +1355,7 @@ test_decode_malformed (void)
     if (sign_into (&other, sk_a, &many))
         BAIL_OUT ("cannot sign the record with many tags");
     layout_of (&other, &lm);
-    cmp_ok (lm.body + IM_SIG_SIZE, "==", many.len,
+    cmp_ok (lm.body + AUTH_SIZE, "==", many.len,
             "the layout of the many-tag record adds up");
     e = many;
     set_byte (&e, lm.ntags, IM_TAGS_MAX);
@@ -1282,6 +1482,74 @@ test_decode_malformed (void)
 
 /* --- Signatures ----------------------------------------------------------- */
 
+/* Every single-bit flip of BASE (format 2, decoding to REC), anywhere, and
+ * every leaf place outside %x00-1F. */
+static void
+check_flips (const enc_t *base)
+{
+    static enc_t e;
+    char err[256];
+    int rc;
+    size_t body = base->len - AUTH_SIZE;
+
+    /* Every single-bit flip, anywhere: in the body, the salt, the leaf place,
+     * the path or the root's signature. A flip in the authentication leads
+     * to another root, or to another signature of it (bits 5 to 7 of the
+     * leaf place make a place outside %x00-1F, malformed or refused alike). */
+    size_t wrong = 0, wrong_nv = 0, eperm = 0, eperm_auth = 0, ebadmsg = 0;
+    for (size_t i = 0; i < base->len; i++) {
+        for (int bit = 0; bit < 8; bit++) {
+            int high_leaf = i == body + AUTH_LEAF && bit >= 5;
+            e = *base;
+            e.buf[i] ^= (uint8_t)(1u << bit);
+            rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
+            if (rc == -1 && errno == EPERM) {
+                eperm++;
+                eperm_auth += i >= body && !high_leaf;
+            }
+            else if (rc == -1 && errno == EBADMSG && (i < body || high_leaf))
+                ebadmsg++;
+            else if (wrong++ < 5)
+                diag ("bit %d of byte %zu: rc %d errno %d (%s)", bit, i, rc, errno, err);
+            if (i >= body && !high_leaf) {
+                rc = decode_exact (e.buf, e.len, 0, &got, err, sizeof err);
+                if ((rc != 0 || record_diff (&got, &rec) != NULL) && wrong_nv++ < 5)
+                    diag ("bit %d of authentication byte %zu: rc %d errno %d (%s)", bit,
+                          i - body, rc, errno, err);
+            }
+        }
+    }
+    cmp_ok (wrong, "==", 0,
+            "decode with verify refuses every one of the %zu single-bit flips",
+            base->len * 8);
+    cmp_ok (eperm_auth, "==", AUTH_SIZE * 8 - 3,
+            "every flip in the salt, the leaf place's bits 0 to 4, the path and the "
+            "root's signature fails the signature (EPERM)");
+    cmp_ok (eperm, ">", eperm_auth,
+            "flips the structure allows in the body fail the signature (EPERM)");
+    cmp_ok (ebadmsg, ">", 0,
+            "flips that break the structure are refused as malformed (EBADMSG)");
+    cmp_ok (wrong_nv, "==", 0,
+            "decode without verify accepts every flip confined to the authentication");
+
+    /* A leaf place outside %x00-1F: the same root as its low 5 bits would
+     * reach, but not a record of format 2 ("leaf = %x00-1F"). */
+    size_t high = 0;
+    for (unsigned v = base->buf[body + AUTH_LEAF] + SPEC_LEAVES; v < 256;
+         v += SPEC_LEAVES) {
+        e = *base;
+        e.buf[body + AUTH_LEAF] = (uint8_t)v;
+        rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
+        if (rc == -1 && (errno == EBADMSG || errno == EPERM))
+            continue;
+        if (high++ < 3)
+            diag ("leaf place %u: rc %d errno %d (%s)", v, rc, errno, err);
+    }
+    cmp_ok (high, "==", 0,
+            "decode with verify refuses every leaf place of 32 to 255 with the same low "
+            "5 bits");
+}
+
 static void
 test_signatures (void)
 {
@@ -1292,42 +1560,13 @@ test_signatures (void)
     full_record (&rec);
     if (sign_into (&rec, sk_a, &base))
         BAIL_OUT ("cannot sign the full record");
-    size_t body = base.len - IM_SIG_SIZE;
+    size_t body = base.len - AUTH_SIZE, sig = base.len - IM_SIG_SIZE;
 
     rc = decode_exact (base.buf, base.len, 1, &got, err, sizeof err);
     ok (rc == 0, "the untouched record verifies");
     rec = got; /* the record as decoded: tags and recipients sorted */
 
-    /* Every single-bit flip, anywhere. */
-    size_t wrong = 0, wrong_nv = 0, eperm = 0, ebadmsg = 0;
-    for (size_t i = 0; i < base.len; i++) {
-        for (int bit = 0; bit < 8; bit++) {
-            e = base;
-            e.buf[i] ^= (uint8_t)(1u << bit);
-            rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
-            if (rc == -1 && errno == EPERM)
-                eperm++;
-            else if (rc == -1 && errno == EBADMSG)
-                ebadmsg++;
-            else if (wrong++ < 5)
-                diag ("bit %d of byte %zu: rc %d errno %d (%s)", bit, i, rc, errno, err);
-            if (i >= body) {
-                rc = decode_exact (e.buf, e.len, 0, &got, err, sizeof err);
-                if ((rc != 0 || record_diff (&got, &rec) != NULL) && wrong_nv++ < 5)
-                    diag ("bit %d of signature byte %zu: rc %d errno %d (%s)", bit,
-                          i - body, rc, errno, err);
-            }
-        }
-    }
-    cmp_ok (wrong, "==", 0,
-            "decode with verify refuses every one of the %zu single-bit flips",
-            base.len * 8);
-    cmp_ok (eperm, ">=", IM_SIG_SIZE * 8,
-            "flips the structure allows are refused as bad signatures (EPERM)");
-    cmp_ok (ebadmsg, ">", 0,
-            "flips that break the structure are refused as malformed (EBADMSG)");
-    cmp_ok (wrong_nv, "==", 0,
-            "decode without verify accepts every flip confined to the signature");
+    check_flips (&base);
 
     /* Flips the structure allows: EPERM exactly. */
     static const struct {
@@ -1381,24 +1620,428 @@ test_signatures (void)
     ok (rc == -1 && errno == EPERM,
         "B's record relabelled with A's origin fails with EPERM");
 
-    /* A zeroed signature and a signature of another body. */
+    /* A zeroed signature, a zeroed authentication and a signature of another
+     * batch. */
     e = base;
-    memset (e.buf + body, 0, IM_SIG_SIZE);
+    memset (e.buf + sig, 0, IM_SIG_SIZE);
     errno = 0;
     rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
     ok (rc == -1 && errno == EPERM, "a zeroed signature fails with EPERM");
     rc = decode_exact (e.buf, e.len, 0, &got, err, sizeof err);
     ok (rc == 0 && record_diff (&got, &rec) == NULL,
         "decode without verify accepts a record with a zeroed signature");
+    e = base;
+    memset (e.buf + body, 0, AUTH_SIZE);
+    errno = 0;
+    rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
+    ok (rc == -1 && errno == EPERM, "a zeroed batch authentication fails with EPERM");
     static enc_t e2;
     base_record (&other);
     ok (sign_into (&other, sk_a, &e2) == 0, "A signs a second record");
     e = base;
-    memcpy (e.buf + body, e2.buf + e2.len - IM_SIG_SIZE, IM_SIG_SIZE);
+    memcpy (e.buf + sig, e2.buf + e2.len - IM_SIG_SIZE, IM_SIG_SIZE);
     errno = 0;
     rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
     ok (rc == -1 && errno == EPERM,
-        "the origin's signature of another record fails with EPERM");
+        "the origin's signature of another batch's root fails with EPERM");
+}
+
+/* --- Format 1 ------------------------------------------------------------- */
+
+/* SPEC.md, "Example": the test vector of format 1, signed by the key whose
+ * seed is 32 bytes of %x11. */
+static const uint8_t spec_vector[197] = {
+    0x49, 0x4d, 0x52, 0x01, 0xd0, 0x4a, 0xb2, 0x32, 0x74, 0x2b, 0xb4, 0xab, 0x3a, 0x13,
+    0x68, 0xbd, 0x46, 0x15, 0xe4, 0xe6, 0xd0, 0x22, 0x4a, 0xb7, 0x1a, 0x01, 0x6b, 0xaf,
+    0x85, 0x20, 0xa3, 0x32, 0xc9, 0x77, 0x87, 0x37, 0x5f, 0x0c, 0x8a, 0x1e, 0x3b, 0x7d,
+    0x4c, 0x2a, 0x9e, 0x61, 0x0d, 0x4b, 0x8f, 0x7a, 0x2c, 0x13, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x01, 0x01, 0x01, 0x03, 0x50, 0x02, 0x00, 0x00, 0x00, 0x00, 0x6b,
+    0x04, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00, 0x6b, 0x04, 0x1f, 0x80, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x6b, 0x36, 0xec, 0x80, 0x00,
+    0x0c, 0x31, 0x39, 0x32, 0x2e, 0x30, 0x2e, 0x32, 0x2e, 0x30, 0x2f, 0x32, 0x34, 0x00,
+    0x02, 0x43, 0x32, 0x02, 0x06, 0x62, 0x6f, 0x74, 0x6e, 0x65, 0x74, 0x08, 0x70, 0x68,
+    0x69, 0x73, 0x68, 0x69, 0x6e, 0x67, 0x00, 0x97, 0xaf, 0x1e, 0x50, 0x0a, 0x95, 0xd9,
+    0x37, 0x55, 0x92, 0x87, 0x5d, 0x59, 0xba, 0x47, 0xed, 0x32, 0x31, 0x0f, 0xad, 0x11,
+    0x2e, 0x26, 0x4c, 0x3d, 0xfe, 0xc7, 0x0d, 0x43, 0x08, 0xe2, 0x5a, 0x46, 0xcb, 0x55,
+    0xdc, 0x08, 0xde, 0xd8, 0x76, 0x16, 0xbc, 0x50, 0xd5, 0xe3, 0x09, 0xca, 0x0b, 0xf9,
+    0xe2, 0xfe, 0x47, 0xa2, 0xad, 0xab, 0x8a, 0x9c, 0x36, 0x26, 0x31, 0x67, 0x85, 0xba,
+    0x0c,
+};
+#define SPEC_VECTOR_BODY 133
+
+static uint8_t pk_x[crypto_sign_PUBLICKEYBYTES], sk_x[crypto_sign_SECRETKEYBYTES];
+
+static void
+test_format_1 (void)
+{
+    static enc_t v, e;
+    char err[256];
+    memcpy (v.buf, spec_vector, sizeof spec_vector);
+    v.len = sizeof spec_vector;
+    ok (memcmp (spec_vector + OFF_ORIGIN, pk_x, IM_NODE_ID_SIZE) == 0,
+        "the SPEC's test vector names the key of seed %%x11 as its origin");
+    int rc = decode_exact (v.buf, v.len, 1, &got, err, sizeof err);
+    if (!ok (rc == 0, "decode verifies the SPEC's test vector of format 1"))
+        diag ("error: %s", err);
+    ok (rc == 0 && memcmp (got.id, spec_vector + OFF_ID, IM_ID_SIZE) == 0
+            && got.version == 1 && got.op == IM_OP_PUT && got.type == IM_TYPE_IPV4
+            && strcmp (got.value, "192.0.2.0/24") == 0 && got.tlp == IM_TLP_AMBER
+            && got.confidence == 80 && got.reach == 2 && got.created == 1795432320
+            && got.modified == 1795432320 && got.valid_from == 0
+            && got.valid_until == 1798761600 && strcmp (got.description, "C2") == 0
+            && got.ntags == 2 && strcmp (got.tags[0], "botnet") == 0
+            && strcmp (got.tags[1], "phishing") == 0 && got.nrecipients == 0
+            && got.no_detect == 0,
+        "the test vector holds the SPEC's fields");
+    uint8_t sig[IM_SIG_SIZE];
+    crypto_sign_detached (sig, NULL, spec_vector, SPEC_VECTOR_BODY, sk_x);
+    ok (memcmp (sig, spec_vector + SPEC_VECTOR_BODY, IM_SIG_SIZE) == 0,
+        "the test vector's last 64 bytes are the Ed25519 signature of its body");
+    rc = sign_into (&got, sk_x, &e);
+    ok (rc == 0 && e.len == SPEC_VECTOR_BODY + AUTH_SIZE
+            && memcmp (e.buf, "IMR\x02", 4) == 0
+            && memcmp (e.buf + 4, spec_vector + 4, SPEC_VECTOR_BODY - 4) == 0,
+        "signed again, the vector's record is of format 2, with the same body after "
+        "its magic");
+    accepted (&e, "the vector's record signed in format 2");
+
+    e = v;
+    e.buf[SPEC_VECTOR_BODY + 10] ^= 0x04;
+    errno = 0;
+    rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
+    ok (rc == -1 && errno == EPERM && strstr (err, "signature does not verify"),
+        "a format-1 record with a flipped signature bit is refused (EPERM)");
+    ok (decode_exact (e.buf, e.len, 0, &got, err, sizeof err) == 0,
+        "decode without verify accepts it");
+    size_t wrong = 0;
+    for (size_t i = 0; i < v.len * 8; i++) {
+        e = v;
+        e.buf[i / 8] ^= (uint8_t)(1u << (i % 8));
+        rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
+        if ((rc != -1 || (errno != EPERM && errno != EBADMSG)) && wrong++ < 5)
+            diag ("bit %zu of byte %zu: rc %d errno %d (%s)", i % 8, i / 8, rc, errno,
+                  err);
+    }
+    cmp_ok (wrong, "==", 0,
+            "decode with verify refuses every one of the %zu single-bit flips of the "
+            "test vector",
+            v.len * 8);
+
+    e = v;
+    e.buf[OFF_CONFIDENCE] = 81;
+    resign (&e, sk_x);
+    rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
+    ok (rc == 0 && got.confidence == 81,
+        "a format-1 record changed and signed again by its origin verifies");
+    resign (&e, sk_b);
+    errno = 0;
+    rc = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
+    ok (rc == -1 && errno == EPERM, "a format-1 record signed by another key is refused");
+    e = v;
+    splice (&e, SPEC_VECTOR_BODY, 0, "\0", 1);
+    refused (&e, "record: 1 trailing bytes", "a format-1 record with a trailing byte");
+    e = v;
+    e.buf[OFF_FORMAT] = 2;
+    refused (&e, "not a possible size", "the test vector relabelled format 2");
+    errno = 0;
+    rc = decode_exact (v.buf, MIN_SIZE_1 - 1, 0, &got, err, sizeof err);
+    ok (rc == -1 && errno == EBADMSG && strstr (err, "not a possible size"),
+        "decode refuses one byte less than the smallest record of format 1 by its size");
+}
+
+/* --- Batches through the record layer ------------------------------------- */
+
+/* Two batches of records of origin A: record i of batch TAG has id ..TAG i
+ * and the value hostI.evil.example. */
+static enc_t batch_a[IM_BATCH_MAX], batch_b[IM_BATCH_MAX];
+
+static void
+encode_batch (enc_t *b, size_t n, uint8_t tag)
+{
+    char err[256];
+    for (size_t i = 0; i < n; i++) {
+        base_record (&rec);
+        rec.id[14] = tag;
+        rec.id[15] = (uint8_t)i;
+        snprintf (rec.value, sizeof rec.value, "host%zu.evil.example", i);
+        if (im_record_encode (&rec, b[i].buf, sizeof b[i].buf, &b[i].len, err,
+                              sizeof err))
+            BAIL_OUT ("encode: %s", err);
+    }
+}
+
+/* im_record_seal of the N records of B with SK. */
+static int
+seal_batch (enc_t *b, size_t n, const uint8_t *sk, char *err, size_t errsz)
+{
+    uint8_t *recs[IM_BATCH_MAX + 1];
+    size_t lens[IM_BATCH_MAX + 1];
+    for (size_t i = 0; i < n && i <= IM_BATCH_MAX; i++) {
+        recs[i] = b[i].buf;
+        lens[i] = b[i].len;
+    }
+    err[0] = '\0';
+    errno = 0;
+    return im_record_seal (recs, lens, n, sk, err, errsz);
+}
+
+/* How many of the N records of B decode_cached refuses (CACHE may be NULL). */
+static size_t
+refused_of (const enc_t *b, size_t n, im_batch_cache_t *cache)
+{
+    char err[256];
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        if (im_record_decode_cached (b[i].buf, b[i].len, cache, &got, err, sizeof err)
+            && bad++ < 3)
+            diag ("record %zu: %s", i, err);
+    return bad;
+}
+
+/* The record at leaf place P of the full batch B. */
+static const enc_t *
+at_place (const enc_t *b, unsigned p)
+{
+    for (size_t i = 0; i < IM_BATCH_MAX; i++)
+        if (b[i].buf[b[i].len - AUTH_SIZE + AUTH_LEAF] == p)
+            return &b[i];
+    return NULL;
+}
+
+/* The tree of a full batch, seen from its records by the SPEC's rules: the
+ * 32 leaves take the 32 places, all lead to one root, and each path holds its
+ * sibling leaf and the node above its sibling pair. */
+static void
+check_full_batch (const enc_t *b)
+{
+    uint32_t places = 0;
+    size_t wrong = 0, salts = 0;
+    uint8_t root0[SPEC_HASH], root[SPEC_HASH];
+    for (size_t i = 0; i < IM_BATCH_MAX; i++) {
+        const uint8_t *auth = b[i].buf + b[i].len - AUTH_SIZE;
+        places |= (uint32_t)1 << (auth[AUTH_LEAF] & 31);
+        if (spec_root (&b[i], i ? root : root0) || (i && memcmp (root, root0, SPEC_HASH))
+            || !spec_verifies (&b[i], pk_a)
+            || memcmp (auth + AUTH_SIG, b[0].buf + b[0].len - IM_SIG_SIZE, IM_SIG_SIZE))
+            wrong++;
+        for (size_t j = 0; j < i; j++)
+            salts += memcmp (auth, b[j].buf + b[j].len - AUTH_SIZE, SPEC_SALT) == 0;
+    }
+    ok (places == UINT32_MAX, "the 32 records of a batch take the 32 leaf places");
+    cmp_ok (wrong, "==", 0,
+            "by the SPEC's rules, each record leads to one root, whose signature by the "
+            "origin each carries");
+    cmp_ok (salts, "==", 0, "each record of the batch has its own salt");
+    size_t bad_leaf = 0, bad_node = 0;
+    for (unsigned p = 0; p < IM_BATCH_MAX; p++) {
+        const enc_t *r = at_place (b, p);
+        const uint8_t *path = r->buf + r->len - AUTH_SIZE + AUTH_PATH;
+        uint8_t leaf[2][SPEC_HASH], node[SPEC_HASH];
+        for (unsigned k = 0; k < 2; k++) {
+            const enc_t *s = at_place (b, ((p >> 1) ^ 1) * 2 + k);
+            spec_leaf (leaf[k], s->buf + s->len - AUTH_SIZE, s->buf, s->len - AUTH_SIZE);
+        }
+        spec_node (node, leaf[0], leaf[1]);
+        const enc_t *s = at_place (b, p ^ 1);
+        spec_leaf (leaf[0], s->buf + s->len - AUTH_SIZE, s->buf, s->len - AUTH_SIZE);
+        bad_leaf += memcmp (path, leaf[0], SPEC_HASH) != 0;
+        bad_node += memcmp (path + SPEC_HASH, node, SPEC_HASH) != 0;
+    }
+    cmp_ok (bad_leaf, "==", 0,
+            "each record's first path hash is its sibling's leaf, H(%%x00 salt body)");
+    cmp_ok (bad_node, "==", 0,
+            "each record's second path hash is H(%%x01 left right) of the next pair of "
+            "leaves");
+}
+
+static void
+test_batch_seal (void)
+{
+    static enc_t e, one[IM_BATCH_MAX + 1];
+    char err[256];
+    encode_batch (batch_a, IM_BATCH_MAX, 0xa0);
+    ok (seal_batch (batch_a, IM_BATCH_MAX, sk_a, err, sizeof err) == 0,
+        "seal signs 32 encoded records as one batch");
+    cmp_ok (refused_of (batch_a, IM_BATCH_MAX, NULL), "==", 0,
+            "each of the 32 records of the batch verifies alone");
+    check_full_batch (batch_a);
+
+    /* The SPEC's sealing, for im_record_decode: alone at each leaf place, and
+     * two records of one batch as siblings and as far apart as can be. */
+    size_t bad = 0;
+    for (unsigned p = 0; p < SPEC_LEAVES; p++) {
+        enc_t *ep = &e;
+        uint8_t place = (uint8_t)p;
+        e = batch_a[p];
+        spec_seal (&ep, 1, &place, sk_a);
+        bad += refused_of (&e, 1, NULL);
+    }
+    cmp_ok (
+        bad, "==", 0,
+        "a record sealed alone by the SPEC's rules verifies at each of the 32 places");
+    static const uint8_t pairs[][2] = { { 6, 7 }, { 0, 31 }, { 31, 0 }, { 12, 13 } };
+    for (size_t i = 0; i < COUNT (pairs); i++) {
+        enc_t *two[2] = { &one[0], &one[1] };
+        one[0] = batch_a[0];
+        one[1] = batch_a[1];
+        spec_seal (two, 2, pairs[i], sk_a);
+        cmp_ok (refused_of (one, 2, NULL), "==", 0,
+                "two records sealed by the SPEC's rules at places %u and %u both verify",
+                pairs[i][0], pairs[i][1]);
+    }
+    base_record (&rec);
+    ok (sign_into (&rec, sk_a, &one[0]) == 0 && refused_of (one, 1, NULL) == 0
+            && spec_verifies (&one[0], pk_a),
+        "a record signed by im_record_sign verifies, by im_record_decode and by the "
+        "SPEC's rules");
+
+    /* Refusals. */
+    encode_batch (one, IM_BATCH_MAX + 1, 0xc0);
+    ok (seal_batch (one, 0, sk_a, err, sizeof err) == -1 && errno == EINVAL
+            && strstr (err, "1 to 32 records"),
+        "seal refuses 0 records: '%s'", err);
+    ok (seal_batch (one, IM_BATCH_MAX + 1, sk_a, err, sizeof err) == -1 && errno == EINVAL
+            && strstr (err, "1 to 32 records"),
+        "seal refuses 33 records");
+    uint8_t *recs[1] = { one[0].buf };
+    ok (im_record_seal (NULL, &one[0].len, 1, sk_a, err, sizeof err) == -1
+            && errno == EINVAL
+            && im_record_seal (recs, NULL, 1, sk_a, err, sizeof err) == -1
+            && errno == EINVAL
+            && im_record_seal (recs, &one[0].len, 1, NULL, NULL, 0) == -1
+            && errno == EINVAL,
+        "seal refuses a NULL list, lengths or key");
+    base_record (&rec);
+    memcpy (rec.origin, pk_b, IM_NODE_ID_SIZE);
+    if (im_record_encode (&rec, one[5].buf, sizeof one[5].buf, &one[5].len, err,
+                          sizeof err))
+        BAIL_OUT ("encode: %s", err);
+    ok (seal_batch (one, 8, sk_a, err, sizeof err) == -1 && errno == EINVAL
+            && strstr (err, "origin"),
+        "seal refuses a batch holding a record of another origin: '%s'", err);
+    static const uint8_t zeros[AUTH_SIZE];
+    bad = 0;
+    for (size_t i = 0; i < 8; i++)
+        bad += memcmp (one[i].buf + one[i].len - AUTH_SIZE, zeros, AUTH_SIZE) != 0;
+    cmp_ok (bad, "==", 0, "a refused seal writes no authentication");
+    ok (seal_batch (&one[5], 1, sk_b, err, sizeof err) == 0
+            && refused_of (&one[5], 1, NULL) == 0,
+        "that record's own origin seals it");
+    one[6].buf[OFF_FORMAT] = 1;
+    ok (seal_batch (&one[6], 1, sk_a, err, sizeof err) == -1 && errno == EINVAL
+            && strstr (err, "not an encoded record"),
+        "seal refuses a record of format 1");
+    one[7].len = IM_RECORD_FIXED + AUTH_SIZE - 1;
+    ok (seal_batch (&one[7], 1, sk_a, err, sizeof err) == -1 && errno == EINVAL
+            && strstr (err, "not an encoded record"),
+        "seal refuses a record too short to hold the fixed part and an authentication");
+}
+
+static void
+test_batch_cache (void)
+{
+    static enc_t e, v;
+    char err[256];
+    uint64_t verified = 99, hits = 99;
+    im_batch_cache_t *cache = NULL;
+    static const size_t bad_slots[] = { 0, ((size_t)1 << 20) + 1, SIZE_MAX };
+    for (size_t i = 0; i < COUNT (bad_slots); i++) {
+        errno = 0;
+        ok (im_batch_cache_new (bad_slots[i]) == NULL && errno == EINVAL,
+            "cache_new refuses %zu slots (EINVAL)", bad_slots[i]);
+    }
+    cache = im_batch_cache_new ((size_t)1 << 20);
+    ok (cache != NULL, "cache_new takes 2^20 slots");
+    im_batch_cache_destroy (&cache);
+    ok (cache == NULL, "cache_destroy clears the pointer");
+    im_batch_cache_destroy (&cache);
+    im_batch_cache_destroy (NULL);
+    ok (1, "cache_destroy of NULL, and of a NULL pointer, does nothing");
+    im_batch_cache_stats (NULL, &verified, &hits);
+    ok (verified == 0 && hits == 0, "a NULL cache counts nothing");
+
+    cache = im_batch_cache_new (IM_BATCH_CACHE_DEFAULT);
+    if (!cache)
+        BAIL_OUT ("cache_new: %s", strerror (errno));
+    encode_batch (batch_a, IM_BATCH_MAX, 0xa1);
+    encode_batch (batch_b, IM_BATCH_MAX, 0xb1);
+    if (seal_batch (batch_a, IM_BATCH_MAX, sk_a, err, sizeof err)
+        || seal_batch (batch_b, IM_BATCH_MAX, sk_a, err, sizeof err))
+        BAIL_OUT ("seal: %s", err);
+    cmp_ok (refused_of (batch_a, IM_BATCH_MAX, cache), "==", 0,
+            "decode_cached accepts the 32 records of a batch");
+    im_batch_cache_stats (cache, &verified, &hits);
+    ok (verified == 1 && hits == 31,
+        "one signature verified for the batch, 31 answered from the cache (%llu, %llu)",
+        (unsigned long long)verified, (unsigned long long)hits);
+    cmp_ok (refused_of (batch_b, 1, cache) + refused_of (batch_a, 1, cache), "==", 0,
+            "two records from different batches both verify");
+    im_batch_cache_stats (cache, &verified, &hits);
+    ok (verified == 2 && hits == 32,
+        "the second batch's root is verified once (%llu, %llu)",
+        (unsigned long long)verified, (unsigned long long)hits);
+
+    size_t body = batch_a[3].len - AUTH_SIZE;
+    e = batch_a[3];
+    memcpy (e.buf + body, batch_b[7].buf + batch_b[7].len - AUTH_SIZE, AUTH_SIZE);
+    errno = 0;
+    ok (im_record_decode_cached (e.buf, e.len, cache, &got, err, sizeof err) == -1
+            && errno == EPERM && strstr (err, "signature does not verify"),
+        "a record moved to another batch is refused");
+    e = batch_a[3];
+    e.buf[body + AUTH_LEAF] = batch_a[4].buf[body + AUTH_LEAF];
+    errno = 0;
+    ok (im_record_decode_cached (e.buf, e.len, cache, &got, err, sizeof err) == -1
+            && errno == EPERM,
+        "a record moved to another leaf place of its batch is refused");
+    for (int k = 0; k < 2; k++) {
+        e = batch_a[4];
+        e.buf[body + AUTH_PATH + 2 * SPEC_HASH + 5] ^= 0x10;
+        errno = 0;
+        ok (im_record_decode_cached (e.buf, e.len, cache, &got, err, sizeof err) == -1
+                && errno == EPERM,
+            "a tampered sibling hash is refused, its batch root in the cache (%d)",
+            k + 1);
+    }
+    e = batch_a[5];
+    e.buf[e.len - 1] ^= 0x01;
+    errno = 0;
+    ok (im_record_decode_cached (e.buf, e.len, cache, &got, err, sizeof err) == -1
+            && errno == EPERM,
+        "a cached root with another signature is refused");
+    im_batch_cache_stats (cache, &verified, &hits);
+    ok (verified == 2 && hits == 32, "refused records add nothing to the cache");
+    ok (refused_of (batch_a, IM_BATCH_MAX, NULL) == 0,
+        "decode_cached without a cache verifies each record");
+
+    memcpy (v.buf, spec_vector, sizeof spec_vector);
+    v.len = sizeof spec_vector;
+    cmp_ok (refused_of (&v, 1, cache), "==", 0, "decode_cached verifies format 1 too");
+    v.buf[SPEC_VECTOR_BODY] ^= 0x01;
+    errno = 0;
+    ok (im_record_decode_cached (v.buf, v.len, cache, &got, err, sizeof err) == -1
+            && errno == EPERM,
+        "decode_cached refuses a format-1 record with a flipped signature bit");
+    errno = 0;
+    ok (im_record_decode_cached (batch_a[0].buf, 100, cache, &got, err, sizeof err) == -1
+            && errno == EBADMSG,
+        "decode_cached refuses a truncated record (EBADMSG)");
+    errno = 0;
+    ok (im_record_decode_cached (NULL, 400, cache, &got, err, sizeof err) == -1
+            && errno == EINVAL,
+        "decode_cached refuses a NULL buffer");
+    im_batch_cache_destroy (&cache);
+
+    /* One slot: each root evicts the other. */
+    cache = im_batch_cache_new (1);
+    refused_of (batch_a, 1, cache);
+    refused_of (batch_b, 1, cache);
+    refused_of (&batch_a[1], 2, cache);
+    im_batch_cache_stats (cache, &verified, &hits);
+    ok (verified == 3 && hits == 1,
+        "a cache of one slot keeps the last root verified (%llu, %llu)",
+        (unsigned long long)verified, (unsigned long long)hits);
+    im_batch_cache_destroy (&cache);
 }
 
 /* --- JSON ----------------------------------------------------------------- */
@@ -2225,13 +2868,13 @@ test_detect_flag (void)
     r.no_detect = 1;
     ok (sign_into (&r, sk_a, &off) == 0, "sign accepts a record not for detection");
     cmp_ok (off.len, "==", on.len + 1, "the flag adds one byte");
-    ok (memcmp (off.buf, on.buf, on.len - IM_SIG_SIZE) == 0
-            && off.buf[on.len - IM_SIG_SIZE] == IM_RECORD_FLAG_NO_DETECT,
+    ok (memcmp (off.buf, on.buf, on.len - AUTH_SIZE) == 0
+            && off.buf[on.len - AUTH_SIZE] == IM_RECORD_FLAG_NO_DETECT,
         "the flags byte %%x01 follows the recipients");
     ok (decode_exact (off.buf, off.len, 1, &got, err, sizeof err) == 0
             && got.no_detect == 1,
         "decode gives the flag back");
-    size_t body = on.len - IM_SIG_SIZE;
+    size_t body = on.len - AUTH_SIZE;
     static const uint8_t bad_flags[] = { 0x00, 0x02, 0x03, 0x80, 0xff };
     for (size_t i = 0; i < COUNT (bad_flags); i++) {
         char what[64];
@@ -2351,11 +2994,15 @@ test_kept (void)
 static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fields, "
                                               "Validity, Encoding, Signature, Decoding)"),
                                     TAP_TEST (test_bad_arguments),
+                                    TAP_TEST (test_encode),
                                     TAP_TEST (test_init_and_tags),
                                     TAP_TEST (test_round_trip),
                                     TAP_TEST (test_sign_refusals),
                                     TAP_TEST (test_decode_malformed),
                                     TAP_TEST (test_signatures),
+                                    TAP_TEST (test_format_1),
+                                    TAP_TEST (test_batch_seal),
+                                    TAP_TEST (test_batch_cache),
                                     TAP_TEST (test_from_json),
                                     TAP_TEST (test_to_json),
                                     TAP_TEST (test_ids),
@@ -2376,6 +3023,8 @@ main (int argc, char **argv)
     crypto_sign_seed_keypair (pk_a, sk_a, seed);
     memset (seed, 0xb2, sizeof seed);
     crypto_sign_seed_keypair (pk_b, sk_b, seed);
+    memset (seed, 0x11, sizeof seed); /* SPEC.md, "Example" */
+    crypto_sign_seed_keypair (pk_x, sk_x, seed);
 
     return tap_main (argc, argv, tests);
 }
