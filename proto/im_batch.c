@@ -58,19 +58,32 @@ im_batch_seal (const uint8_t *const *bodies, const size_t *lens, size_t n,
     uint8_t tree[IM_BATCH_DEPTH + 1][IM_BATCH_MAX][IM_BATCH_HASH];
     uint8_t used[IM_BATCH_DEPTH + 1][IM_BATCH_MAX];
     uint8_t place[IM_BATCH_MAX];
+    /* One system call a batch: the fillers, salts and places come from a
+     * ChaCha20 stream under a fresh random key. */
+    struct {
+        uint8_t salts[IM_BATCH_MAX][IM_BATCH_SALT];
+        uint32_t draws[IM_BATCH_MAX];
+    } rnd;
+    uint8_t seed[crypto_stream_chacha20_KEYBYTES];
+    static const uint8_t nonce[crypto_stream_chacha20_NONCEBYTES] = { 0 };
+    uint8_t stream[sizeof tree + sizeof rnd];
+    randombytes_buf (seed, sizeof seed);
+    crypto_stream_chacha20 (stream, sizeof stream, nonce, seed);
+    memcpy (tree, stream, sizeof tree);
+    memcpy (&rnd, stream + sizeof tree, sizeof rnd);
+    sodium_memzero (seed, sizeof seed);
     memset (used, 0, sizeof used);
     for (size_t i = 0; i < IM_BATCH_MAX; i++)
         place[i] = (uint8_t)i;
     for (size_t i = IM_BATCH_MAX - 1; i > 0; i--) { /* Fisher-Yates */
-        size_t j = randombytes_uniform ((uint32_t)(i + 1));
+        size_t j = rnd.draws[i] % (i + 1);          /* bias below 2^-26 */
         uint8_t t = place[i];
         place[i] = place[j];
         place[j] = t;
     }
-    randombytes_buf (tree, sizeof tree);
     for (size_t i = 0; i < n; i++) {
         uint8_t *salt = auths[i];
-        randombytes_buf (salt, IM_BATCH_SALT);
+        memcpy (salt, rnd.salts[i], IM_BATCH_SALT);
         salt[IM_BATCH_SALT] = place[i];
         leaf_hash (salt, bodies[i], lens[i], tree[0][place[i]]);
         used[0][place[i]] = 1;

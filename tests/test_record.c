@@ -2032,14 +2032,25 @@ test_batch_cache (void)
         "decode_cached refuses a NULL buffer");
     im_batch_cache_destroy (&cache);
 
-    /* One slot: each root evicts the other. */
+    /* Asked for one slot, a cache has one set of 4: four roots stay, a
+     * fifth evicts the oldest. */
+    static enc_t single[5];
+    encode_batch (single, 5, 0x77);
+    for (size_t i = 0; i < 5; i++)
+        if (seal_batch (&single[i], 1, sk_a, err, sizeof err))
+            BAIL_OUT ("seal: %s", err);
     cache = im_batch_cache_new (1);
-    refused_of (batch_a, 1, cache);
-    refused_of (batch_b, 1, cache);
-    refused_of (&batch_a[1], 2, cache);
+    refused_of (single, 4, cache);
+    refused_of (single, 4, cache);
     im_batch_cache_stats (cache, &verified, &hits);
-    ok (verified == 3 && hits == 1,
-        "a cache of one slot keeps the last root verified (%llu, %llu)",
+    ok (verified == 4 && hits == 4,
+        "a cache asked for one slot keeps 4 roots (%llu verified, %llu hits)",
+        (unsigned long long)verified, (unsigned long long)hits);
+    refused_of (&single[4], 1, cache);
+    refused_of (single, 1, cache);
+    im_batch_cache_stats (cache, &verified, &hits);
+    ok (verified == 6 && hits == 4,
+        "a fifth root evicts the oldest, which is verified again (%llu, %llu)",
         (unsigned long long)verified, (unsigned long long)hits);
     im_batch_cache_destroy (&cache);
 }
