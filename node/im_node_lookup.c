@@ -176,5 +176,10 @@ node_lookup_compact (node_t *self, json_t *values, char *err, size_t errsz)
         im_ctl_text_free (out);
         return NULL;
     }
-    return json_object (); /* the reply is the text */
+    json_t *done = json_object (); /* the reply is the text */
+    if (!done) {
+        snprintf (err, errsz, "out of memory");
+        im_ctl_text_free (out);
+    }
+    return done;
 }

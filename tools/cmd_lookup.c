@@ -251,7 +251,8 @@ batch_answer (batch_t *b)
             cli_error ("lookup: line %ld: %s", b->lines[row][i], error);
             b->bad = 1;
         }
-        else if (!print_lookup (r, b->json, !b->json))
+        /* (a node older than the compact form answers it in the full one) */
+        else if (!print_lookup (r, b->json, json_is_array (r)))
             b->missing = 1;
     }
     json_decref (reply);
