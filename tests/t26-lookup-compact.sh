@@ -78,4 +78,25 @@ b_limit () {
     ok $? "1001 are refused: $(cat "$T/err")"
 }
 
+block budget 'the 10000 matches of one reply: cut where the full form cuts' start
+b_budget () {
+    for l in $(seq 16 32); do echo "ipv4 10.9.0.0/$l"; done | im publish --force - >/dev/null 2>&1
+    ok $? "17 nested prefixes are published"
+    body () { printf '{%s"values":[' "$1"; seq 1 1000 | sed 's/.*/{"value":"10.9.0.0"}/' | paste -sd,; printf ']}'; }
+    body '"compact":true,' | "$CTL_CALL" "$D" LOOKUP >"$T/compact" 2>"$T/err"
+    ok $? "1000 values with 17 matches each are answered: $(cat "$T/err")"
+    body '' | "$CTL_CALL" "$D" LOOKUP >"$T/full" 2>"$T/err"
+    full=$(grep -o '"truncated":[a-z]*' "$T/full" | tr '\n' ' ' | sed 's/"truncated"://g')
+    compact=$(grep -o '\],[a-z]\+,\[' "$T/compact" | tr '\n' ' ' | sed 's/[],[]//g')
+    [ "$(echo "$compact" | wc -w)" -eq 1000 ] && [ "$compact" = "$full" ] \
+        && [ "$(echo "$compact" | tr ' ' '\n' | grep -c true)" -gt 400 ]
+    ok $? "the same values are cut as in the full form (588 whole, then cut)"
+    [ "$(grep -o '"[0-9a-f-]\{36\}","[0-9a-f]\{64\}",1,"put"' "$T/compact" | wc -l)" -eq 10000 ]
+    ok $? "10000 matches in all"
+    seq 1 1000 | sed 's/.*/10.9.0.0/' | im lookup - >"$T/out"
+    ok $? "lookup - finds them all"
+    [ "$(grep -c '^(only the first [0-9]* matches are shown)$' "$T/out")" -eq "$(echo "$compact" | tr ' ' '\n' | grep -c true)" ]
+    ok $? "and says so for each value cut"
+}
+
 run_blocks "$@"
