@@ -365,7 +365,10 @@ handle_control (node_t *self)
         zsys_warning ("control: refused %s request: %s", shown, err);
     }
     self->store_failed = 0;
-    zmsg_t *out = im_ctl_reply_encode (reply, reply ? NULL : err);
+    zmsg_t *out = reply && self->reply_text.data
+                      ? im_ctl_reply_text (self->reply_text.data, self->reply_text.len)
+                      : im_ctl_reply_encode (reply, reply ? NULL : err);
+    im_ctl_text_free (&self->reply_text);
     if (routing && out) {
         zmsg_prepend (out, &routing);
         zmsg_send (&out, self->control);

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "im_config.h"
+#include "im_ctl.h"
 #include "im_identity.h"
 #include "im_mesh.h"
 #include "im_misp.h"
@@ -51,6 +52,9 @@ typedef struct {
     uint64_t store_errors; /* control requests the store failed (a full disk) */
     int store_failed;      /* the request being handled failed in the store */
     uint64_t events;       /* messages sent on the PUB socket */
+    /* A reply written as text (the compact LOOKUP), sent instead of the
+     * handler's object. */
+    im_ctl_text_t reply_text;
 } node_t;
 
 typedef json_t *(handler_fn)(node_t *self, json_t *body, char *err, size_t errsz);
@@ -68,6 +72,16 @@ void node_pub_record (node_t *self, const im_record_t *rec);
 void node_heartbeat (node_t *self);
 const char *node_origin_name (node_t *self, const uint8_t *origin);
 uint64_t node_live_total (const im_store_stats_t *st); /* live indicators */
+
+/* LOOKUP (im_node_query.c, im_node_lookup.c). LOOKUP_MATCH_MAX limits the
+ * matches, and the tombstones, of one value. node_lookup_value reads a
+ * value's "value" and "type" as LOOKUP does: its type, or -1 with the reason
+ * in ERR. node_lookup_compact answers a batch of VALUES in
+ * SELF->reply_text and returns an empty object, or NULL with the reason. */
+#define LOOKUP_MATCH_MAX 1000
+int node_lookup_value (json_t *body, char norm[IM_VALUE_MAX + 1], char *err,
+                       size_t errsz);
+json_t *node_lookup_compact (node_t *self, json_t *values, char *err, size_t errsz);
 
 /* Control handlers: each answers one command's request BODY with a reply
  * object, or NULL with the reason in ERR (SPEC.md, "The control protocol"). */

@@ -41,9 +41,6 @@ strings_only (json_t *body, const char *const *names, char *err, size_t errsz)
     return 0;
 }
 
-/* Limits the matches one LOOKUP returns (a value held by many origins). */
-#define LOOKUP_MATCH_MAX 1000
-
 typedef struct {
     json_t *matches;
     int truncated;
@@ -90,6 +87,12 @@ request_value (const char *command, json_t *body, char norm[IM_VALUE_MAX + 1], c
         return -1;
     }
     return type;
+}
+
+int
+node_lookup_value (json_t *body, char norm[IM_VALUE_MAX + 1], char *err, size_t errsz)
+{
+    return request_value ("LOOKUP", body, norm, err, errsz);
 }
 
 /* The tombstones of exactly a value, each with "revoked_by": "this node",
@@ -197,6 +200,8 @@ node_handle_lookup (node_t *self, json_t *body, char *err, size_t errsz)
     int n = im_ctl_lookup_values (body, err, errsz);
     if (n < 0)
         return NULL;
+    if (n > 0 && json_is_true (json_object_get (body, "compact")))
+        return node_lookup_compact (self, json_object_get (body, "values"), err, errsz);
     if (n > 0)
         return lookup_batch (self, json_object_get (body, "values"), err, errsz);
     size_t budget = 2 * LOOKUP_MATCH_MAX; /* 1000 matches, 1000 tombstones */

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "im_ctl.h"
@@ -126,6 +127,9 @@ im_ctl_lookup_values (const json_t *body, char *err, size_t errsz)
         return 0;
     if (json_object_get (body, "value"))
         return im_fail (EPROTO, err, errsz, "give 'value' or 'values', not both");
+    json_t *compact = json_object_get (body, "compact");
+    if (compact && !json_is_boolean (compact))
+        return im_fail (EPROTO, err, errsz, "'compact' must be true or false");
     size_t n = json_array_size (values);
     if (!json_is_array (values) || n == 0)
         return im_fail (EPROTO, err, errsz, "'values' must be a non-empty array");
@@ -171,4 +175,133 @@ im_ctl_reply_decode (zmsg_t *msg, json_t **body, char *err, size_t errsz)
     im_fail (EPROTO, err, errsz, "%s", why ? why : "request refused");
     json_decref (obj);
     return -1;
+}
+
+/* --- JSON text written piece by piece ------------------------------------ */
+
+void
+im_ctl_text_init (im_ctl_text_t *self, size_t max)
+{
+    memset (self, 0, sizeof *self);
+    self->max = max;
+}
+
+void
+im_ctl_text_free (im_ctl_text_t *self)
+{
+    if (!self)
+        return;
+    free (self->data);
+    im_ctl_text_init (self, self->max);
+}
+
+/* Room for N more bytes (and a NUL), or 0 with SELF failed. */
+static int
+text_room (im_ctl_text_t *self, size_t n)
+{
+    if (self->failed)
+        return 0;
+    if (n > self->max || self->len > self->max - n) {
+        self->failed = ENOSPC;
+        return 0;
+    }
+    if (self->len + n + 1 <= self->cap)
+        return 1;
+    size_t cap = self->cap ? self->cap : 4096;
+    while (cap < self->len + n + 1)
+        cap *= 2;
+    char *data = realloc (self->data, cap);
+    if (!data) {
+        self->failed = ENOMEM;
+        return 0;
+    }
+    self->data = data;
+    self->cap = cap;
+    return 1;
+}
+
+void
+im_ctl_text_raw (im_ctl_text_t *self, const char *s, size_t n)
+{
+    if (!text_room (self, n))
+        return;
+    memcpy (self->data + self->len, s, n);
+    self->len += n;
+    self->data[self->len] = 0;
+}
+
+void
+im_ctl_text_str (im_ctl_text_t *self, const char *s)
+{
+    if (!s) {
+        im_ctl_text_raw (self, "null", 4);
+        return;
+    }
+    size_t n = strlen (s);
+    if (!text_room (self, 6 * n + 2)) /* every byte as \u00XX at most */
+        return;
+    char *o = self->data + self->len;
+    *o++ = '"';
+    for (const unsigned char *u = (const unsigned char *)s; *u; u++) {
+        if (*u == '"' || *u == '\\') {
+            *o++ = '\\';
+            *o++ = (char)*u;
+        }
+        else if (*u < 0x20)
+            o += sprintf (o, "\\u%04x", *u);
+        else
+            *o++ = (char)*u;
+    }
+    *o++ = '"';
+    *o = 0;
+    self->len = (size_t)(o - self->data);
+}
+
+void
+im_ctl_text_int (im_ctl_text_t *self, long long n)
+{
+    char buf[24];
+    int len = snprintf (buf, sizeof buf, "%lld", n);
+    im_ctl_text_raw (self, buf, (size_t)len);
+}
+
+int
+im_ctl_text_check (const im_ctl_text_t *self)
+{
+    if (self->failed) {
+        errno = self->failed;
+        return -1;
+    }
+    return 0;
+}
+
+static zmsg_t *
+text_message (const char *word, const char *text, size_t len)
+{
+    zmsg_t *msg = zmsg_new ();
+    if (!msg || zmsg_addstr (msg, word) || zmsg_addmem (msg, text, len)) {
+        zmsg_destroy (&msg);
+        errno = ENOMEM;
+    }
+    return msg;
+}
+
+zmsg_t *
+im_ctl_request_text (im_ctl_cmd_t cmd, const char *text, size_t len)
+{
+    if (!im_ctl_name (cmd) || !text) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return text_message (names[cmd], text, len);
+}
+
+zmsg_t *
+im_ctl_reply_text (const char *text, size_t len)
+{
+    if (!text) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return text_message ("OK", text, len);
 }

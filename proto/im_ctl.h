@@ -72,4 +72,33 @@ zmsg_t *im_ctl_reply_encode (const json_t *body, const char *error);
  * malformed reply was refused. */
 int im_ctl_reply_decode (zmsg_t *msg, json_t **body, char *err, size_t errsz);
 
+/* A JSON text written piece by piece, for the batch LOOKUP's request and
+ * reply (no json_t per value): it grows up to MAX bytes. A piece that does
+ * not fit (or no memory) marks it failed, with errno ENOSPC (ENOMEM), and
+ * later pieces are ignored. */
+typedef struct {
+    char *data;
+    size_t len, cap, max;
+    int failed; /* 0, or the errno of the first piece that did not fit */
+} im_ctl_text_t;
+
+void im_ctl_text_init (im_ctl_text_t *self, size_t max);
+/* Frees the text and makes SELF empty again (NULL-safe). */
+void im_ctl_text_free (im_ctl_text_t *self);
+/* Appends the N bytes at S as they are. */
+void im_ctl_text_raw (im_ctl_text_t *self, const char *s, size_t n);
+/* Appends S as a JSON string: quoted, with '"', '\\' and the bytes below
+ * 0x20 escaped (S is UTF-8; its other bytes are copied); NULL as null. */
+void im_ctl_text_str (im_ctl_text_t *self, const char *s);
+/* Appends a whole number. */
+void im_ctl_text_int (im_ctl_text_t *self, long long n);
+/* Returns 0, or -1 with errno (ENOSPC, ENOMEM) when a piece was lost. */
+int im_ctl_text_check (const im_ctl_text_t *self);
+
+/* A request or an OK reply whose body is the JSON object already written in
+ * TEXT (LEN bytes; not checked here: the receiver checks as ever). Returns a
+ * new message, or NULL with errno (EINVAL: CMD unknown or no text; ENOMEM). */
+zmsg_t *im_ctl_request_text (im_ctl_cmd_t cmd, const char *text, size_t len);
+zmsg_t *im_ctl_reply_text (const char *text, size_t len);
+
 #endif

@@ -334,6 +334,8 @@ static size_t
 defang_at (const char *s, size_t n, int at_start, const char **real)
 {
     size_t k, len;
+    if (!at_start && *s != '[' && *s != '(' && *s != '{')
+        return 0; /* where every spelling but a scheme starts (most bytes) */
     for (k = 0; k < sizeof defangs / sizeof defangs[0]; k++) {
         len = strlen (defangs[k][0]);
         if (len <= n && strncasecmp (s, defangs[k][0], len) == 0) {

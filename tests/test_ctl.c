@@ -269,6 +269,11 @@ test_lookup_values (void)
         { "{\"values\": [{}, \"x\"]}", -1, "'values'[1] is not an object" },
         { "{\"values\": [{}], \"value\": \"x\"}", -1,
           "give 'value' or 'values', not both" },
+        { "{\"values\": [{}], \"compact\": true}", 1, NULL },
+        { "{\"values\": [{}], \"compact\": false}", 1, NULL },
+        { "{\"values\": [{}], \"compact\": 1}", -1, "'compact' must be true or false" },
+        { "{\"values\": [{}], \"compact\": \"yes\"}", -1,
+          "'compact' must be true or false" },
     };
     char err[256];
     for (size_t i = 0; i < COUNT (cases); i++) {
@@ -308,6 +313,107 @@ test_lookup_values (void)
     json_decref (body);
 }
 
+/* im_ctl_text_str writes what jansson reads back as the same string. */
+static void
+test_text_strings (void)
+{
+    static const char *const strings[] = {
+        "",
+        "192.0.2.1",
+        "a \"quoted\" word",
+        "C:\\Temp\\x.exe",
+        "\\\"",
+        "tab\there, line\nbreak, bell\a, \x1f and \x7f",
+        "b\xc3\xbc"
+        "cher \xe2\x80\xae \xf0\x9f\x98\x80",
+        "</script>/",
+    };
+    for (size_t i = 0; i < COUNT (strings); i++) {
+        im_ctl_text_t t;
+        im_ctl_text_init (&t, 1024);
+        im_ctl_text_raw (&t, "[", 1);
+        im_ctl_text_str (&t, strings[i]);
+        im_ctl_text_raw (&t, ",", 1);
+        im_ctl_text_int (&t, -42);
+        im_ctl_text_raw (&t, ",", 1);
+        im_ctl_text_str (&t, NULL);
+        im_ctl_text_raw (&t, "]", 1);
+        json_t *a = im_ctl_text_check (&t) == 0 ? json_loads (t.data, 0, NULL) : NULL;
+        ok (a && strcmp (json_string_value (json_array_get (a, 0)), strings[i]) == 0
+                && json_integer_value (json_array_get (a, 1)) == -42
+                && json_is_null (json_array_get (a, 2)) && strlen (t.data) == t.len,
+            "string %zu reads back the same: %s", i, t.data ? t.data : "(none)");
+        ok (!t.data || !strpbrk (t.data, "\t\n\a\x1f"),
+            "string %zu: no control byte left as it is", i);
+        json_decref (a);
+        im_ctl_text_free (&t);
+    }
+}
+
+static void
+test_text_limit (void)
+{
+    im_ctl_text_t t;
+    im_ctl_text_init (&t, 16);
+    im_ctl_text_raw (&t, "0123456789", 10);
+    ok (im_ctl_text_check (&t) == 0 && t.len == 10, "10 bytes fit in 16");
+    im_ctl_text_str (&t, "abc"); /* 3 bytes may need 20 */
+    errno = 0;
+    ok (im_ctl_text_check (&t) == -1 && errno == ENOSPC && t.len == 10,
+        "a string that could pass 16 bytes is refused whole with ENOSPC");
+    im_ctl_text_raw (&t, "x", 1);
+    ok (t.len == 10 && t.failed == ENOSPC, "and nothing is added after");
+    im_ctl_text_free (&t);
+    ok (t.len == 0 && !t.data && !t.failed && t.max == 16, "free empties it");
+    im_ctl_text_raw (&t, "0123456789abcdef", 16);
+    ok (im_ctl_text_check (&t) == 0 && t.len == 16, "exactly 16 bytes fit");
+    im_ctl_text_int (&t, 1);
+    ok (im_ctl_text_check (&t) == -1 && t.len == 16, "one more does not");
+    im_ctl_text_free (&t);
+    im_ctl_text_free (NULL);
+    ok (1, "free takes NULL");
+}
+
+/* Requests and replies written as text decode as the JSON ones do. */
+static void
+test_text_messages (void)
+{
+    static const char body[] = "{\"compact\":true,\"values\":[{\"value\":\"x\"}]}";
+    char err[256];
+    im_ctl_cmd_t cmd;
+    json_t *got = NULL;
+    errno = 0;
+    ok (im_ctl_request_text (IM_CTL_COUNT, body, sizeof body - 1) == NULL
+            && errno == EINVAL,
+        "a text request for an unknown command is not made");
+    errno = 0;
+    ok (im_ctl_request_text (IM_CTL_LOOKUP, NULL, 0) == NULL && errno == EINVAL,
+        "a text request without text is not made");
+    errno = 0;
+    ok (im_ctl_reply_text (NULL, 0) == NULL && errno == EINVAL,
+        "a text reply without text is not made");
+    zmsg_t *msg = im_ctl_request_text (IM_CTL_LOOKUP, body, sizeof body - 1);
+    ok (msg && zmsg_size (msg) == 2
+            && im_ctl_request_decode (msg, &cmd, &got, NULL, err, sizeof err) == 0
+            && cmd == IM_CTL_LOOKUP && im_ctl_lookup_values (got, err, sizeof err) == 1,
+        "a LOOKUP written as text decodes as a batch of one");
+    zmsg_destroy (&msg);
+    json_decref (got);
+    got = NULL;
+    msg = im_ctl_reply_text ("{\"results\":[]}", 14);
+    ok (msg && im_ctl_reply_decode (msg, &got, err, sizeof err) == 0
+            && json_array_size (json_object_get (got, "results")) == 0
+            && json_is_array (json_object_get (got, "results")),
+        "an OK reply written as text decodes");
+    zmsg_destroy (&msg);
+    json_decref (got);
+    got = NULL;
+    msg = im_ctl_reply_text ("[1]", 3);
+    ok (msg && im_ctl_reply_decode (msg, &got, err, sizeof err) == -1 && errno == EPROTO,
+        "a reply text that is no object is refused by the reader, as ever");
+    zmsg_destroy (&msg);
+}
+
 static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The control protocol"),
                                     TAP_TEST (test_bad_arguments),
                                     TAP_TEST (test_table),
@@ -315,6 +421,9 @@ static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The control protocol"),
                                     TAP_TEST (test_bad_requests),
                                     TAP_TEST (test_replies),
                                     TAP_TEST (test_lookup_values),
+                                    TAP_TEST (test_text_strings),
+                                    TAP_TEST (test_text_limit),
+                                    TAP_TEST (test_text_messages),
                                     TAP_END };
 
 int

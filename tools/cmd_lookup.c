@@ -37,64 +37,101 @@ static const struct option type_option[] = {
 
 /* --- lookup -------------------------------------------------------------- */
 
+/* What one line about an indicator shows, from a full record object or a
+ * compact match (SPEC.md, "LOOKUP"). */
+typedef struct {
+    const char *id, *origin, *op, *type, *value, *tlp, *until;
+    long long version, confidence;
+    int detect;
+    json_t *tags;
+} shown_t;
+
 /* One indicator on one line, for people. */
 static void
-print_record (json_t *r, const char *queried)
+print_shown (const shown_t *r, const char *queried)
 {
-    const char *value = json_string_value (json_object_get (r, "value"));
-    const char *tlp = json_string_value (json_object_get (r, "tlp"));
-    const char *origin = json_string_value (json_object_get (r, "origin"));
     char upper[32];
     size_t i;
-    for (i = 0; tlp && tlp[i] && i < sizeof upper - 1; i++)
-        upper[i] = (char)(tlp[i] >= 'a' && tlp[i] <= 'z' ? tlp[i] - 32 : tlp[i]);
+    for (i = 0; r->tlp && r->tlp[i] && i < sizeof upper - 1; i++)
+        upper[i]
+            = (char)(r->tlp[i] >= 'a' && r->tlp[i] <= 'z' ? r->tlp[i] - 32 : r->tlp[i]);
     upper[i] = 0;
     char safe[CLI_SAFE_MAX], name[IM_NAME_MAX + 16];
-    printf ("%s %s", json_string_value (json_object_get (r, "type")),
-            cli_safe (value, safe, sizeof safe));
-    if (queried && value && strcmp (queried, value) != 0)
+    printf ("%s %s", r->type, cli_safe (r->value, safe, sizeof safe));
+    if (queried && r->value && strcmp (queried, r->value) != 0)
         printf (" (contains %s)", cli_safe (queried, safe, sizeof safe));
-    printf ("  TLP:%s  confidence %lld  origin %s  id %s  v%lld", upper,
-            (long long)json_integer_value (json_object_get (r, "confidence")),
-            cli_origin_name (origin, name, sizeof name),
-            json_string_value (json_object_get (r, "id")),
-            (long long)json_integer_value (json_object_get (r, "version")));
-    if (strcmp (json_string_value (json_object_get (r, "op")), "revoke") == 0)
+    printf ("  TLP:%s  confidence %lld  origin %s  id %s  v%lld", upper, r->confidence,
+            cli_origin_name (r->origin, name, sizeof name), r->id, r->version);
+    if (r->op && strcmp (r->op, "revoke") == 0)
         printf ("  REVOKED");
-    if (json_is_false (json_object_get (r, "detect")))
+    if (!r->detect)
         printf ("  not-for-detection");
-    json_t *tags = json_object_get (r, "tags");
-    for (i = 0; i < json_array_size (tags); i++)
-        printf (
-            "%s%s", i ? "," : "  tags ",
-            cli_safe (json_string_value (json_array_get (tags, i)), safe, sizeof safe));
-    const char *until = json_string_value (json_object_get (r, "valid_until"));
-    if (until)
-        printf ("  until %s", until);
+    for (i = 0; i < json_array_size (r->tags); i++)
+        printf ("%s%s", i ? "," : "  tags ",
+                cli_safe (json_string_value (json_array_get (r->tags, i)), safe,
+                          sizeof safe));
+    if (r->until)
+        printf ("  until %s", r->until);
     printf ("\n");
 }
 
-/* The revocations of the value looked up, one a line: "TYPE VALUE: revoked
- * by NAME at TIME". Returns how many. */
-static size_t
-print_revoked (json_t *reply)
+#define FIELD(r, name) json_string_value (json_object_get ((r), (name)))
+#define ITEM(a, i) json_string_value (json_array_get ((a), (i)))
+
+/* A record object (LIST, the full LOOKUP), or, when COMPACT, a compact
+ * match: [id, origin, version, op, type, value, tlp, confidence, detect,
+ * valid_until, [tags]]. */
+static void
+print_record (json_t *r, const char *queried, int compact)
 {
-    json_t *revoked = json_object_get (reply, "revoked");
+    shown_t s;
+    if (compact)
+        s = (shown_t){ ITEM (r, 0),
+                       ITEM (r, 1),
+                       ITEM (r, 3),
+                       ITEM (r, 4),
+                       ITEM (r, 5),
+                       ITEM (r, 6),
+                       ITEM (r, 9),
+                       (long long)json_integer_value (json_array_get (r, 2)),
+                       (long long)json_integer_value (json_array_get (r, 7)),
+                       !json_is_false (json_array_get (r, 8)),
+                       json_array_get (r, 10) };
+    else
+        s = (shown_t){ FIELD (r, "id"),
+                       FIELD (r, "origin"),
+                       FIELD (r, "op"),
+                       FIELD (r, "type"),
+                       FIELD (r, "value"),
+                       FIELD (r, "tlp"),
+                       FIELD (r, "valid_until"),
+                       (long long)json_integer_value (json_object_get (r, "version")),
+                       (long long)json_integer_value (json_object_get (r, "confidence")),
+                       !json_is_false (json_object_get (r, "detect")),
+                       json_object_get (r, "tags") };
+    print_shown (&s, queried);
+}
+
+/* The revocations of the value looked up, one a line: "TYPE VALUE: revoked
+ * by NAME at TIME". REVOKED holds objects, or when COMPACT arrays [id,
+ * origin, type, value, modified, revoked_by]. Returns how many. */
+static size_t
+print_revoked (json_t *revoked, int compact)
+{
     char safe[CLI_SAFE_MAX], by[CLI_SAFE_MAX + 16];
     for (size_t i = 0; i < json_array_size (revoked); i++) {
         json_t *r = json_array_get (revoked, i);
-        const char *name = json_string_value (json_object_get (r, "revoked_by"));
-        const char *origin = json_string_value (json_object_get (r, "origin"));
+        const char *name = compact ? ITEM (r, 5) : FIELD (r, "revoked_by");
+        const char *origin = compact ? ITEM (r, 1) : FIELD (r, "origin");
         if (name)
             cli_safe (name, by, sizeof by);
         else
             snprintf (by, sizeof by, "origin %.16s", origin ? origin : "?");
         printf ("%s %s: revoked by %s at %s  id %s\n",
-                json_string_value (json_object_get (r, "type")),
-                cli_safe (json_string_value (json_object_get (r, "value")), safe,
-                          sizeof safe),
-                by, json_string_value (json_object_get (r, "modified")),
-                json_string_value (json_object_get (r, "id")));
+                compact ? ITEM (r, 2) : FIELD (r, "type"),
+                cli_safe (compact ? ITEM (r, 3) : FIELD (r, "value"), safe, sizeof safe),
+                by, compact ? ITEM (r, 4) : FIELD (r, "modified"),
+                compact ? ITEM (r, 0) : FIELD (r, "id"));
     }
     return json_array_size (revoked);
 }
@@ -148,66 +185,117 @@ lookup_check (void *ctx, int argc, char **argv)
     return 0;
 }
 
-/* Prints one value's LOOKUP answer as text or one JSON line. Returns 1 when
- * the value was found, else 0. */
+/* Prints one value's LOOKUP answer as text or one JSON line: a full
+ * answer object, or when COMPACT a compact one, [type, value, [matches],
+ * truncated, [tombstones]]. Returns 1 when the value was found, else 0. */
 static int
-print_lookup (json_t *reply, int json)
+print_lookup (json_t *reply, int json, int compact)
 {
-    json_t *matches = json_object_get (reply, "matches");
+    json_t *matches
+        = compact ? json_array_get (reply, 2) : json_object_get (reply, "matches");
+    json_t *revoked
+        = compact ? json_array_get (reply, 4) : json_object_get (reply, "revoked");
+    int truncated = json_is_true (compact ? json_array_get (reply, 3)
+                                          : json_object_get (reply, "truncated"));
+    const char *type = compact ? ITEM (reply, 0) : FIELD (reply, "type");
+    const char *norm = compact ? ITEM (reply, 1) : FIELD (reply, "value");
     size_t n = json_array_size (matches);
-    int found = n || json_is_true (json_object_get (reply, "truncated"));
+    int found = n || truncated;
     if (json)
         cli_print_json (reply);
-    else if (n == 0 && !found && print_revoked (reply) == 0)
-        printf ("%s %s: not known\n", json_string_value (json_object_get (reply, "type")),
-                json_string_value (json_object_get (reply, "value")));
+    else if (n == 0 && !found && print_revoked (revoked, compact) == 0)
+        printf ("%s %s: not known\n", type, norm);
     else if (found) {
-        const char *norm = json_string_value (json_object_get (reply, "value"));
         for (size_t i = 0; i < n; i++)
-            print_record (json_array_get (matches, i), norm);
-        if (json_is_true (json_object_get (reply, "truncated")))
+            print_record (json_array_get (matches, i), norm, compact);
+        if (truncated)
             printf ("(only the first %zu matches are shown)\n", n);
-        print_revoked (reply);
+        print_revoked (revoked, compact);
     }
     return found;
 }
 
-/* `lookup -`: values read but not yet asked, with their line numbers. */
+/* `lookup -`: the values read but not yet asked, written into the next
+ * request; the batches asked but not yet answered, at most AHEAD of them
+ * (the next is asked before the last is printed); the line number of each
+ * value, a row a batch in a ring of AHEAD + 1. */
+#define AHEAD 2
 typedef struct {
     im_client_t *client;
-    json_t *values;
-    long lines[IM_CONTROL_LOOKUP_MAX];
+    im_ctl_text_t request;
+    size_t n, count[AHEAD + 1]; /* values in the request, in each batch */
+    size_t asked, answered;     /* batches */
+    long lines[AHEAD + 1][IM_CONTROL_LOOKUP_MAX];
     int json, bad, missing, failed;
 } batch_t;
 
-/* Asks the node about the values held and prints the answers in order. */
+/* Prints the answers to the oldest batch asked, in order. */
 static void
-batch_flush (batch_t *b)
+batch_answer (batch_t *b)
 {
-    size_t n = json_array_size (b->values);
-    if (n == 0 || b->failed)
-        return;
-    json_t *body = json_pack ("{s:O}", "values", b->values);
-    json_t *reply = body ? cli_call (b->client, IM_CTL_LOOKUP, body) : NULL;
-    json_decref (body);
+    char err[1024];
+    size_t row = b->answered++ % (AHEAD + 1), n = b->count[row];
+    json_t *reply = im_client_recv (b->client, IM_CONTROL_TIMEOUT_MS, err, sizeof err);
     json_t *results = json_object_get (reply, "results");
-    if (reply && json_array_size (results) != n)
+    if (!reply)
+        cli_error ("%s", err);
+    else if (json_array_size (results) != n)
         cli_error ("lookup: the daemon answered %zu of %zu values",
                    json_array_size (results), n);
     if (json_array_size (results) != n)
         b->failed = 1;
     for (size_t i = 0; !b->failed && i < n; i++) {
         json_t *r = json_array_get (results, i);
-        const char *error = json_string_value (json_object_get (r, "error"));
+        const char *error = FIELD (r, "error");
         if (error) {
-            cli_error ("lookup: line %ld: %s", b->lines[i], error);
+            cli_error ("lookup: line %ld: %s", b->lines[row][i], error);
             b->bad = 1;
         }
-        else if (!print_lookup (r, b->json))
+        /* (a node older than the compact form answers it in the full one) */
+        else if (!print_lookup (r, b->json, json_is_array (r)))
             b->missing = 1;
     }
     json_decref (reply);
-    json_array_clear (b->values);
+}
+
+/* Starts the next request: the compact form for text, the full one for
+ * --json (whose lines are the full answers). */
+static void
+batch_open (batch_t *b)
+{
+    im_ctl_text_free (&b->request);
+    b->n = 0;
+    if (b->json)
+        im_ctl_text_raw (&b->request, "{\"values\":[", 11);
+    else
+        im_ctl_text_raw (&b->request, "{\"compact\":true,\"values\":[", 26);
+}
+
+/* Asks the node about the values held, once fewer than AHEAD batches are
+ * on their way (printing the oldest answers meanwhile). */
+static void
+batch_flush (batch_t *b)
+{
+    char err[1024];
+    if (b->n == 0 || b->failed)
+        return;
+    im_ctl_text_raw (&b->request, "]}", 2);
+    if (b->asked - b->answered == AHEAD)
+        batch_answer (b);
+    if (b->failed)
+        return;
+    if (im_ctl_text_check (&b->request)) {
+        cli_error ("lookup: %s", strerror (errno));
+        b->failed = 1;
+    }
+    else if (im_client_send (b->client, IM_CTL_LOOKUP, b->request.data, b->request.len,
+                             err, sizeof err)) {
+        cli_error ("%s", err);
+        b->failed = 1;
+    }
+    else
+        b->count[b->asked++ % (AHEAD + 1)] = b->n;
+    batch_open (b);
 }
 
 /* One line: a value, or nothing (blank, or a # comment). */
@@ -228,10 +316,15 @@ batch_line (batch_t *b, const char *type, char *line, size_t len, long number)
     else if (len > IM_VALUE_MAX)
         snprintf (why, sizeof why, "longer than %d bytes", IM_VALUE_MAX);
     else if (lookup_value (type, s, &t, norm, why, sizeof why) == 0) {
-        b->lines[json_array_size (b->values)] = number;
-        json_array_append_new (
-            b->values, json_pack ("{s:s, s:s}", "value", norm, "type", im_type_name (t)));
-        if (json_array_size (b->values) == IM_CONTROL_LOOKUP_MAX)
+        b->lines[b->asked % (AHEAD + 1)][b->n] = number;
+        if (b->n)
+            im_ctl_text_raw (&b->request, ",", 1);
+        im_ctl_text_raw (&b->request, "{\"value\":", 9);
+        im_ctl_text_str (&b->request, norm);
+        im_ctl_text_raw (&b->request, ",\"type\":", 8);
+        im_ctl_text_str (&b->request, im_type_name (t));
+        im_ctl_text_raw (&b->request, "}", 1);
+        if (++b->n == IM_CONTROL_LOOKUP_MAX)
             batch_flush (b);
         return;
     }
@@ -243,13 +336,13 @@ static int
 lookup_stdin (im_cli_t *cli, const char *type, int json)
 {
     batch_t *b = calloc (1, sizeof *b);
-    if (!b || !(b->values = json_array ()) || !(b->client = cli_connect (cli))) {
-        if (b)
-            json_decref (b->values);
+    if (!b || !(b->client = cli_connect (cli))) {
         free (b);
         return 3;
     }
     b->json = json;
+    im_ctl_text_init (&b->request, IM_CONTROL_MSG_MAX);
+    batch_open (b);
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -258,9 +351,11 @@ lookup_stdin (im_cli_t *cli, const char *type, int json)
         batch_line (b, type, line, (size_t)len, ++number);
     free (line);
     batch_flush (b);
+    while (!b->failed && b->answered < b->asked)
+        batch_answer (b);
     int rc = b->failed ? 3 : b->bad ? EXIT_USAGE : b->missing ? EXIT_NOTFOUND : 0;
     im_client_destroy (&b->client);
-    json_decref (b->values);
+    im_ctl_text_free (&b->request);
     free (b);
     return rc;
 }
@@ -300,7 +395,7 @@ cmd_lookup (im_cli_t *cli, int argc, char **argv)
     json_decref (body);
     if (!reply)
         return 3;
-    int found = print_lookup (reply, json);
+    int found = print_lookup (reply, json, 0);
     json_decref (reply);
     return found ? 0 : EXIT_NOTFOUND;
 }
@@ -336,7 +431,7 @@ list_record (json_t *r, void *arg)
     if (l->json)
         cli_print_json (r);
     else
-        print_record (r, NULL);
+        print_record (r, NULL, 0);
     l->total++;
     return 0;
 }

@@ -70,23 +70,43 @@ im_client_destroy (im_client_t **self_p)
     errno = saved;
 }
 
+/* Sends REQUEST (taken); a NULL one could not be encoded. */
+static int
+send_request (im_client_t *self, im_ctl_cmd_t command, zmsg_t *request, char *err,
+              size_t errsz)
+{
+    if (!request)
+        return im_fail (errno, err, errsz, "cannot encode the %s request: %s",
+                        im_ctl_name (command) ? im_ctl_name (command) : "unknown",
+                        strerror (errno));
+    if (zmsg_send (&request, self->sock) != 0) {
+        zmsg_destroy (&request);
+        return im_fail (EPIPE, err, errsz, "cannot send to intelmeshd: %s",
+                        zmq_strerror (zmq_errno ()));
+    }
+    return 0;
+}
+
 json_t *
 im_client_call (im_client_t *self, im_ctl_cmd_t command, json_t *body, int timeout_ms,
                 char *err, size_t errsz)
 {
-    zmsg_t *request = im_ctl_request_encode (command, body);
-    if (!request) {
-        im_fail (errno, err, errsz, "cannot encode the %s request: %s",
-                 im_ctl_name (command) ? im_ctl_name (command) : "unknown",
-                 strerror (errno));
+    if (send_request (self, command, im_ctl_request_encode (command, body), err, errsz))
         return NULL;
-    }
-    if (zmsg_send (&request, self->sock) != 0) {
-        zmsg_destroy (&request);
-        im_fail (EPIPE, err, errsz, "cannot send to intelmeshd: %s",
-                 zmq_strerror (zmq_errno ()));
-        return NULL;
-    }
+    return im_client_recv (self, timeout_ms, err, errsz);
+}
+
+int
+im_client_send (im_client_t *self, im_ctl_cmd_t command, const char *text, size_t len,
+                char *err, size_t errsz)
+{
+    return send_request (self, command, im_ctl_request_text (command, text, len), err,
+                         errsz);
+}
+
+json_t *
+im_client_recv (im_client_t *self, int timeout_ms, char *err, size_t errsz)
+{
     zpoller_t *poller = zpoller_new (self->sock, NULL);
     int64_t deadline = zclock_mono () + timeout_ms;
     zsock_t *which = NULL;

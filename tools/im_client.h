@@ -26,4 +26,13 @@ void im_client_destroy (im_client_t **self_p);
 json_t *im_client_call (im_client_t *self, im_ctl_cmd_t command, json_t *body,
                         int timeout_ms, char *err, size_t errsz);
 
+/* The same in two steps, so that several requests can be on their way (the
+ * daemon answers them in order): im_client_send sends COMMAND with the JSON
+ * object already written in TEXT (LEN bytes) and returns 0, or -1 with errno
+ * and the reason in ERR; im_client_recv waits for the next reply, as
+ * im_client_call does. */
+int im_client_send (im_client_t *self, im_ctl_cmd_t command, const char *text, size_t len,
+                    char *err, size_t errsz);
+json_t *im_client_recv (im_client_t *self, int timeout_ms, char *err, size_t errsz);
+
 #endif
