@@ -20,12 +20,57 @@ typedef struct {
     char first_why[REFUSE_COUNT][256];
 } refusals_t;
 
-/* Whether the record of E (key HEAD) is one we know already, or is in the
- * batch's first N already. HELD is the version we hold (0: none), when HAVE
- * (the store could tell). */
+/* The records taken from one message, found by (origin, id): a table of
+ * APPLY_SLOTS indices (one more than the record's place; 0: free), probed
+ * from a keyed hash, so that a sender cannot choose what collides. */
+static size_t
+batch_slot (im_mesh_t *self, const uint8_t *origin, const uint8_t *id)
+{
+    uint8_t key[IM_STORE_KEY_SIZE], h[crypto_shorthash_BYTES];
+    uint64_t v;
+    memcpy (key, origin, IM_NODE_ID_SIZE);
+    memcpy (key + IM_NODE_ID_SIZE, id, IM_ID_SIZE);
+    crypto_shorthash (h, key, sizeof key, self->apply_key);
+    memcpy (&v, h, sizeof v);
+    return (size_t)(v & (APPLY_SLOTS - 1));
+}
+
+static const im_record_t *
+batch_find (im_mesh_t *self, const uint8_t *origin, const uint8_t *id)
+{
+    for (size_t i = batch_slot (self, origin, id);; i = (i + 1) & (APPLY_SLOTS - 1)) {
+        uint16_t at = self->apply_slots[i];
+        if (at == 0)
+            return NULL;
+        const im_record_t *r = &self->recs[at - 1];
+        if (memcmp (r->origin, origin, IM_NODE_ID_SIZE) == 0
+            && memcmp (r->id, id, IM_ID_SIZE) == 0)
+            return r;
+    }
+}
+
+/* Notes record N, just taken: it takes the slot of an older version of
+ * its key taken before (only a newer version is taken, see known). */
+static void
+batch_note (im_mesh_t *self, size_t n)
+{
+    const im_record_t *r = &self->recs[n];
+    size_t i = batch_slot (self, r->origin, r->id);
+    for (; self->apply_slots[i]; i = (i + 1) & (APPLY_SLOTS - 1)) {
+        const im_record_t *o = &self->recs[self->apply_slots[i] - 1];
+        if (memcmp (o->origin, r->origin, IM_NODE_ID_SIZE) == 0
+            && memcmp (o->id, r->id, IM_ID_SIZE) == 0)
+            break;
+    }
+    self->apply_slots[i] = (uint16_t)(n + 1);
+}
+
+/* Whether the record of E (key HEAD) is one we know already, or was taken
+ * from this message already. HELD is the version we hold (0: none), when
+ * HAVE (the store could tell). */
 static int
 known (im_mesh_t *self, const im_msg_entry_t *e, const im_record_head_t *head, int have,
-       uint64_t held, size_t n)
+       uint64_t held)
 {
     if (have && held >= head->version) {
         /* The same version of a limited reach over fewer hops is not
@@ -37,12 +82,9 @@ known (im_mesh_t *self, const im_msg_entry_t *e, const im_record_head_t *head, i
             || hops <= (unsigned)e->hops + 1)
             return 1;
     }
-    int dup = 0; /* the same record twice in one batch */
-    for (size_t j = 0; j < n && !dup; j++)
-        dup = memcmp (self->recs[j].origin, head->origin, IM_NODE_ID_SIZE) == 0
-              && memcmp (self->recs[j].id, head->id, IM_ID_SIZE) == 0
-              && self->recs[j].version >= head->version;
-    return dup;
+    /* The same record twice in one batch. */
+    const im_record_t *twin = batch_find (self, head->origin, head->id);
+    return twin && twin->version >= head->version;
 }
 
 /* A prefix broader than the guards allow (im_guard.h), from anyone: refused
@@ -74,7 +116,7 @@ take (im_mesh_t *self, peer_t *p, const im_msg_entry_t *e, size_t n, refusals_t 
         return 0;
     }
     int have = im_store_version (self->store, head.origin, head.id, &held) == 0;
-    if (known (self, e, &head, have, held, n)) {
+    if (known (self, e, &head, have, held)) {
         p->known++;
         /* A copy from a second peer: the first becomes the eager one. */
         mesh_note_eager (self, p, head.origin, 1);
@@ -207,14 +249,20 @@ mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
     }
     if (!found && p->in.rate)
         p->tokens -= (double)msg->count;
+    memset (self->apply_slots, 0, sizeof self->apply_slots);
+    /* One read transaction for every entry's look-ups, not one each. */
+    int reading = im_store_read_begin (self->store) == 0;
     for (size_t i = 0; i < msg->count; i++) {
         if (found && !mesh_found_take (p, &msg->entries[i])) {
             /* Not asked for, or brought twice: refused unread. */
             p->refused[REFUSE_PROTOCOL]++;
             continue;
         }
-        n += take (self, p, &msg->entries[i], n, &rf);
+        if (take (self, p, &msg->entries[i], n, &rf))
+            batch_note (self, n++);
     }
+    if (reading)
+        im_store_read_end (self->store);
     warn_refusals (p, &rf);
     uint64_t cursor = msg->cursor > p->cursor ? msg->cursor : p->cursor;
     if (found || stale)

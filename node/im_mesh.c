@@ -435,6 +435,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     self->items = malloc (IM_MSG_CREDIT_MAX * sizeof *self->items);
     self->results = malloc (IM_MSG_CREDIT_MAX * sizeof *self->results);
     self->roots = im_batch_cache_new (IM_BATCH_CACHE_DEFAULT);
+    randombytes_buf (self->apply_key, sizeof self->apply_key);
     if (!self->roots || !self->peers || !self->msg || !self->buf || !self->out
         || !self->keys || !self->notes || !self->sentkeys || !self->eager
         || !self->first_from || !self->recs || !self->items || !self->results) {

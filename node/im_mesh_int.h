@@ -7,6 +7,7 @@
 #define IM_MESH_INT_H
 
 #include <czmq.h>
+#include <sodium.h>
 
 #include "im_mesh.h"
 #include "im_msg.h"
@@ -213,6 +214,10 @@ typedef struct {
     int64_t logged;      /* last logged (monotonic ms; 0: never) */
 } zap_refused_t;
 
+/* Slots of the table of records taken from one message: a power of two,
+ * at least twice IM_MSG_CREDIT_MAX. */
+#define APPLY_SLOTS 2048
+
 struct _im_mesh_t {
     im_identity_t *identity;
     im_store_t *store;
@@ -261,6 +266,9 @@ struct _im_mesh_t {
     im_record_t *recs; /* IM_MSG_CREDIT_MAX */
     im_store_item_t *items;
     im_batch_cache_t *roots; /* batch roots already verified */
+    /* The records taken from the message being applied (im_apply.c). */
+    uint16_t apply_slots[APPLY_SLOTS];
+    uint8_t apply_key[crypto_shorthash_KEYBYTES];
     int *results;
     /* This node's store found lost or restored (im_restart.c). */
     int64_t restarted_at;               /* when (wall clock; 0: never) */

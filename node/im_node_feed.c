@@ -24,6 +24,57 @@
 
 /* --- Publishing -------------------------------------------------------- */
 
+/* Reads what the subscribers of SOCK (an XPUB socket) asked for or dropped
+ * since the last call: libzmq tells each distinct prefix once, and its end
+ * once its last subscriber is gone. */
+static void
+subs_update (zsock_t *sock, node_subs_t *subs)
+{
+    uint8_t buf[NODE_SUB_MAX + 2];
+    for (int i = 0; sock && i < 1000; i++) {
+        int len = zmq_recv (zsock_resolve (sock), buf, sizeof buf, ZMQ_DONTWAIT);
+        if (len < 1)
+            break;
+        size_t plen = (size_t)len - 1;
+        if (plen > NODE_SUB_MAX || (size_t)len > sizeof buf) {
+            if (buf[0] == 1)
+                subs->unknown++;
+            else if (subs->unknown)
+                subs->unknown--;
+            continue;
+        }
+        size_t at = 0;
+        while (at < subs->n
+               && !(strlen (subs->prefix[at]) == plen
+                    && memcmp (subs->prefix[at], buf + 1, plen) == 0))
+            at++;
+        if (buf[0] == 1 && at == subs->n && subs->n < NODE_SUBS_MAX) {
+            memcpy (subs->prefix[subs->n], buf + 1, plen);
+            subs->prefix[subs->n++][plen] = 0;
+        }
+        else if (buf[0] == 1 && at == subs->n)
+            subs->unknown++;
+        else if (buf[0] == 0 && at < subs->n)
+            memmove (subs->prefix[at], subs->prefix[at + 1],
+                     (--subs->n - at) * sizeof subs->prefix[0]);
+        else if (buf[0] == 0 && subs->unknown)
+            subs->unknown--;
+    }
+}
+
+/* Whether a subscriber of SOCK wants TOPIC. */
+static int
+subs_want (zsock_t *sock, node_subs_t *subs, const char *topic)
+{
+    subs_update (sock, subs);
+    if (subs->unknown)
+        return 1;
+    for (size_t i = 0; i < subs->n; i++)
+        if (strncmp (topic, subs->prefix[i], strlen (subs->prefix[i])) == 0)
+            return 1;
+    return 0;
+}
+
 static void
 pub_send (node_t *self, zsock_t *sock, const char *topic, json_t *obj)
 {
@@ -67,10 +118,13 @@ void
 node_pub_record (node_t *self, const im_record_t *rec)
 {
     zsock_t *misp = self->config.pub_misp ? self->pub : self->pub_misp;
-    if (!self->config.pub_misp) {
-        char topic[64];
-        snprintf (topic, sizeof topic, "ioc.%s.%s", im_type_name (rec->type),
-                  im_tlp_name (rec->tlp));
+    node_subs_t *misp_subs = self->config.pub_misp ? &self->pub_subs : &self->misp_subs;
+    if (misp && !subs_want (misp, misp_subs, "misp_json_attribute"))
+        misp = NULL; /* nobody listens: nothing is encoded */
+    char topic[64];
+    snprintf (topic, sizeof topic, "ioc.%s.%s", im_type_name (rec->type),
+              im_tlp_name (rec->tlp));
+    if (!self->config.pub_misp && subs_want (self->pub, &self->pub_subs, topic)) {
         json_t *obj = im_record_to_json (rec);
         if (obj) {
             pub_send (self, self->pub, topic, obj);
@@ -99,6 +153,9 @@ node_live_total (const im_store_stats_t *st)
 void
 node_heartbeat (node_t *self)
 {
+    /* Subscriptions are read here too, so that they never pile up. */
+    subs_update (self->pub, &self->pub_subs);
+    subs_update (self->pub_misp, &self->misp_subs);
     im_store_stats_t st;
     char node[IM_NODE_HEX_SIZE], now[IM_TIME_STR_SIZE];
     im_store_stats (self->store, &st);
@@ -295,7 +352,8 @@ feed_admits (const uint8_t *key, void *arg)
 static zsock_t *
 feed_new (node_t *self, const char *endpoint, char *err, size_t errsz)
 {
-    zsock_t *sock = zsock_new (ZMQ_PUB);
+    /* XPUB: it tells which topics its subscribers want (subs_update). */
+    zsock_t *sock = zsock_new (ZMQ_XPUB);
     if (!sock) {
         snprintf (err, errsz, "PUB socket: %s", zmq_strerror (zmq_errno ()));
         return NULL;
@@ -367,6 +425,8 @@ node_feed_rekey (node_t *self)
 {
     if (!*self->config.pub_subscribers)
         return 0; /* no CURVE */
+    memset (&self->pub_subs, 0, sizeof self->pub_subs);
+    memset (&self->misp_subs, 0, sizeof self->misp_subs);
     if (self->pub)
         feed_rebind (self, &self->pub, self->config.pub_endpoint);
     if (self->pub_misp)

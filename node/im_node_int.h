@@ -22,11 +22,22 @@
 #include "im_time.h"
 #include "im_warninglist.h"
 
+/* The topic prefixes a feed's subscribers asked for (an XPUB socket tells
+ * them), so that nothing is encoded for nobody (im_node_feed.c). */
+#define NODE_SUBS_MAX 64
+#define NODE_SUB_MAX 64
+typedef struct {
+    size_t n;
+    char prefix[NODE_SUBS_MAX][NODE_SUB_MAX + 1];
+    size_t unknown; /* subscriptions not kept (too many, too long): match all */
+} node_subs_t;
+
 typedef struct {
     zsock_t *pipe;
     zsock_t *control;
-    zsock_t *pub;       /* the local feed, in pub_endpoint's format */
-    zsock_t *pub_misp;  /* a second feed in MISP's format, or NULL */
+    zsock_t *pub;                    /* the local feed, in pub_endpoint's format */
+    zsock_t *pub_misp;               /* a second feed in MISP's format, or NULL */
+    node_subs_t pub_subs, misp_subs; /* what their subscribers asked for */
     uint8_t *feed_keys; /* CURVE keys of the feeds' subscribers, 32 bytes each */
     size_t nfeed_keys;  /* (pub/subscribers; NULL and 0 without CURVE) */
     zpoller_t *poller;
