@@ -120,6 +120,12 @@ print_status (json_t *st)
             GET_INT (counters, "published"), GET_INT (counters, "revoked"),
             GET_INT (counters, "refused"), GET_INT (counters, "bad_requests"),
             GET_INT (counters, "store_errors"));
+    json_t *sig = json_object_get (st, "signatures");
+    if (sig)
+        printf ("signatures  signed %lld batches (up to 32 records each); from peers: "
+                "%lld verified, %lld records checked against a batch verified before\n",
+                GET_INT (sig, "signed"), GET_INT (sig, "verified"),
+                GET_INT (sig, "cached"));
     json_t *peers = json_object_get (st, "peers");
     printf ("peers       %zu on the trust list\n", json_array_size (peers));
     for (size_t i = 0; i < json_array_size (peers); i++) {
