@@ -2959,10 +2959,10 @@ test_reseal (void)
     im_store_stats_t before, after;
     im_store_stats (store, &before);
     im_store_destroy (&store);
-    ok (set_schema (path, 3) == 0
+    ok (set_schema (path, 4) == 0
             && im_store_new (path, 0, own.pk, err, sizeof err) == NULL && errno == EPROTO
-            && strstr (err, "schema version 3") != NULL,
-        "a store of schema 3 is refused: %s", err);
+            && strstr (err, "schema version 4") != NULL,
+        "a store of schema 4 is refused: %s", err);
     ok (set_schema (path, 1) == 0, "the store is made schema 1, as before format 2");
 
     store = open_store (path, 0, own.pk);
