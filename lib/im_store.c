@@ -142,20 +142,26 @@ meta_load (im_store_t *self, MDB_txn *txn, const uint8_t *node, char *err, size_
     }
     if (rc)
         return store_error (self->path, rc, "reading metadata", err, errsz);
-    if (schema[0] || schema[1] || schema[2]
-        || (schema[3] != STORE_SCHEMA && schema[3] != 1))
+    if (schema[0] || schema[1] || schema[2] || schema[3] < 1 || schema[3] > STORE_SCHEMA)
         return im_fail (EPROTO, err, errsz,
                         "store: schema version %u is not supported by this intelmeshd",
                         schema[3]);
-    if (schema[3] == 1) {
-        /* Made before records of format 2: its own are signed again. */
+    if (schema[3] < STORE_SCHEMA) {
+        /* Made before records of format 2 (schema 1): its own are signed
+         * again. Its records of format 2 (schema 2) are read whole, as they
+         * are; those written from now on are kept compact. */
         uint8_t v[4] = { 0, 0, 0, STORE_SCHEMA };
         rc = store_meta_put (txn, self, "schema", v, sizeof v);
-        if (rc == 0)
+        if (rc == 0 && schema[3] == 1)
             rc = store_meta_put (txn, self, "reseal", "1", 1);
         if (rc)
             return store_error (self->path, rc, "writing metadata", err, errsz);
     }
+    uint8_t nbatches[8];
+    if ((rc = meta_get (txn, self, "batches", nbatches, sizeof nbatches)) == 0)
+        self->nbatches = get_u64 (nbatches);
+    else if (rc != MDB_NOTFOUND)
+        return store_error (self->path, rc, "reading metadata", err, errsz);
     uint8_t reseal;
     self->reseal = meta_get (txn, self, "reseal", &reseal, 1) == 0;
     rc = meta_get (txn, self, "node", stored, sizeof stored);
@@ -275,6 +281,8 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
         { "sentlog", 0, &self->sentlog },
         { "held", 0, &self->held },
         { "served", 0, &self->served },
+        { "batches", 0, &self->batches },
+        { "batchroots", 0, &self->batchroots },
     };
     rc = mdb_txn_begin (self->env, NULL, 0, &txn);
     for (size_t i = 0; rc == 0 && i < sizeof dbs / sizeof dbs[0]; i++)
@@ -320,6 +328,7 @@ im_store_destroy (im_store_t **self_p)
     if (self->env)
         mdb_env_close (self->env);
     free (self->scratch);
+    free (self->bw);
     free (self->path);
     free (self);
     *self_p = NULL;
@@ -421,18 +430,23 @@ store_walk_begin (im_store_t *self, MDB_dbi dbi, walk_t *w)
 {
     memset (w, 0, sizeof *w);
     w->rec = malloc (sizeof *w->rec);
-    if (!w->rec) {
+    w->buf = malloc (IM_RECORD_MAX);
+    if (!w->rec || !w->buf) {
+        free (w->rec);
+        free (w->buf);
         errno = ENOMEM;
         return -1;
     }
     if (store_reader_begin (self, &w->txn)) {
         free (w->rec);
+        free (w->buf);
         return -1;
     }
     int rc = mdb_cursor_open (w->txn, dbi, &w->cur);
     if (rc) {
         store_reader_end (self);
         free (w->rec);
+        free (w->buf);
         return store_error (self->path, rc, "opening a cursor", NULL, 0);
     }
     return 0;
@@ -444,6 +458,7 @@ store_walk_end (im_store_t *self, walk_t *w)
     mdb_cursor_close (w->cur);
     store_reader_end (self);
     free (w->rec);
+    free (w->buf);
 }
 
 int
@@ -458,6 +473,21 @@ im_store_version (im_store_t *self, const uint8_t *origin, const uint8_t *id,
     int rc;
     if (store_read_record (self, origin, id, &v, &rc))
         return -1;
+    /* A compact record's head: its own, with the key back in it, under the
+     * format byte of 2. */
+    uint8_t head_buf[IM_RECORD_FIXED + IM_SIG_SIZE] = { 0 };
+    uint64_t bid;
+    if (rc == 0 && store_record_ref (&v, &bid)) {
+        size_t rest = sizeof head_buf - 4 - IM_STORE_KEY_SIZE;
+        memcpy (head_buf, v.mv_data, 4);
+        memcpy (head_buf + 4, origin, IM_NODE_ID_SIZE);
+        memcpy (head_buf + 4 + IM_NODE_ID_SIZE, id, IM_ID_SIZE);
+        memcpy (head_buf + 4 + IM_STORE_KEY_SIZE, (uint8_t *)v.mv_data + 4,
+                v.mv_size - 4 < rest ? v.mv_size - 4 : rest);
+        head_buf[3] = 2;
+        v.mv_data = head_buf;
+        v.mv_size = sizeof head_buf;
+    }
     /* The record's head is read by its codec, not at a byte offset. */
     im_record_head_t head;
     *version
@@ -481,14 +511,21 @@ im_store_get_raw (im_store_t *self, const uint8_t *origin, const uint8_t *id,
     if (store_read_record (self, origin, id, &v, &rc))
         return -1;
     int result = 0;
-    if (rc)
-        result = store_error (self->path, rc, "reading", NULL, 0);
-    else if (v.mv_size > bufsz) {
+    if (rc == 0) {
+        uint8_t key[IM_STORE_KEY_SIZE];
+        memcpy (key, origin, IM_NODE_ID_SIZE);
+        memcpy (key + IM_NODE_ID_SIZE, id, IM_ID_SIZE);
+        rc = store_record_expand (self, self->reader, key, &v, buf, bufsz);
+    }
+    if (rc == ENOSPC || (rc == 0 && v.mv_size > bufsz)) {
         errno = ENOSPC;
         result = -1;
     }
+    else if (rc)
+        result = store_error (self->path, rc, "reading", NULL, 0);
     else {
-        memcpy (buf, v.mv_data, v.mv_size);
+        if (v.mv_data != buf)
+            memcpy (buf, v.mv_data, v.mv_size);
         *len = v.mv_size;
     }
     store_reader_end (self);
@@ -592,6 +629,7 @@ store_write_txn (im_store_t *self, write_fn *fn, void *arg, const char *what)
                 rc = mdb_txn_commit (txn);
             else
                 mdb_txn_abort (txn);
+            store_batch_forget (self);
         }
         if (rc == MDB_MAP_FULL && store_grow (self) == 0)
             continue;

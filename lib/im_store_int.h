@@ -13,7 +13,10 @@
 /* Schema 2 may hold records of format 2; a store of schema 1 is brought to
  * 2 when opened, and this node's own records are signed again
  * (im_store_reseal.c). */
-#define STORE_SCHEMA 2
+#define STORE_SCHEMA 3
+/* Schema 3 keeps records of format 2 compact (im_store_batch.c): their
+ * stored bodies carry this format byte, which no record on the wire has. */
+#define STORE_COMPACT 0x82
 #define STORE_MAXDBS 16
 #define STORE_READERS 126
 #define STORE_DEFAULT_MAP ((size_t)1 << 30)
@@ -36,26 +39,31 @@
 
 struct _im_store_t {
     MDB_env *env;
-    MDB_dbi records;  /* origin|id -> signed record */
-    MDB_dbi index;    /* type|value -> origin|id, live or revoked (dups) */
-    MDB_dbi prefixes; /* family|length|network -> origin|id (sorted duplicates) */
-    MDB_dbi changes;  /* change number -> origin|id|version */
-    MDB_dbi origins;  /* origin -> records held, last change number */
-    MDB_dbi meta;     /* schema, node, seq, counts, prefix lengths in use */
-    MDB_dbi cursors;  /* peer -> change number of theirs applied here */
-    MDB_dbi wanted;   /* no longer used (wanted keys live in the mesh's
-                         memory): emptied at open */
-    MDB_dbi sent;     /* peer|origin|id -> version|time: newest version sent */
-    MDB_dbi sentlog;  /* peer|time|origin|id -> version: everything sent */
-    MDB_dbi held;     /* origin|id -> hops|change number|peer, for records
-                         that came from a peer */
-    MDB_dbi served;   /* peer -> the highest cursor its pulls were answered
-                         with, its own records given back up to, when its
-                         store was found restarted (im_store_served.c) */
-    char *path;       /* its directory, named in errors */
-    int created;      /* this open made the store */
-    int served_all;   /* made with SERVED: no entry means nothing served */
-    int reseal;       /* own records of format 1 may remain (meta "reseal") */
+    MDB_dbi records;          /* origin|id -> signed record */
+    MDB_dbi index;            /* type|value -> origin|id, live or revoked (dups) */
+    MDB_dbi prefixes;         /* family|length|network -> origin|id (sorted duplicates) */
+    MDB_dbi changes;          /* change number -> origin|id|version */
+    MDB_dbi origins;          /* origin -> records held, last change number */
+    MDB_dbi meta;             /* schema, node, seq, counts, prefix lengths in use */
+    MDB_dbi cursors;          /* peer -> change number of theirs applied here */
+    MDB_dbi wanted;           /* no longer used (wanted keys live in the mesh's
+                                 memory): emptied at open */
+    MDB_dbi sent;             /* peer|origin|id -> version|time: newest version sent */
+    MDB_dbi sentlog;          /* peer|time|origin|id -> version: everything sent */
+    MDB_dbi held;             /* origin|id -> hops|change number|peer, for records
+                                 that came from a peer */
+    MDB_dbi served;           /* peer -> the highest cursor its pulls were answered
+                                 with, its own records given back up to, when its
+                                 store was found restarted (im_store_served.c) */
+    MDB_dbi batches;          /* batch number|part -> references, key in
+                                 BATCHROOTS, signature, path nodes held */
+    MDB_dbi batchroots;       /* H(root|signature) -> batch number */
+    uint64_t nbatches;        /* the last batch number given */
+    struct store_batch_t *bw; /* the batch being written (im_store_batch.c) */
+    char *path;               /* its directory, named in errors */
+    int created;              /* this open made the store */
+    int served_all;           /* made with SERVED: no entry means nothing served */
+    int reseal;               /* own records of format 1 may remain (meta "reseal") */
     size_t map_size;
     MDB_txn *reader;      /* kept for reuse between reads (reset, renewed) */
     int reading;          /* reads under way in it: a read inside a walk (a
@@ -144,6 +152,7 @@ int store_read_record (im_store_t *self, const uint8_t *origin, const uint8_t *i
 /* A walk over DBI in a read transaction, with room for one decoded record. */
 typedef struct {
     im_record_t *rec;
+    uint8_t *buf; /* IM_RECORD_MAX bytes: a record rebuilt */
     MDB_txn *txn;
     MDB_cursor *cur;
 } walk_t;
@@ -159,5 +168,32 @@ size_t store_index_key (int type, const char *value, uint8_t key[INDEX_KEY_MAX])
 /* Prefix key: family (4 or 6), length, network bytes. Returns its size, or 0
  * when the value is not a CIDR prefix shorter than a full address. */
 size_t store_prefix_key (int type, const char *value, uint8_t key[18]);
+
+/* Records of format 2 kept compact (im_store_batch.c). Writes the record
+ * BLOB (LEN bytes) under K in RECORDS, compact when it is of format 2 (BUF:
+ * IM_RECORD_MAX bytes of room), appended when K sorts last. The value it
+ * replaces must have been released first. Returns an LMDB code. */
+int store_record_put (im_store_t *self, MDB_txn *txn, MDB_val *k, const uint8_t *blob,
+                      size_t len, uint8_t *buf);
+
+/* The batch being written is kept in memory: written by flush before a
+ * transaction commits, forgotten when one begins or is aborted. */
+typedef struct store_batch_t store_batch_t;
+int store_batch_flush (im_store_t *self, MDB_txn *txn);
+void store_batch_forget (im_store_t *self);
+
+/* Whether the stored value V is compact; its batch number into *BID. */
+int store_record_ref (const MDB_val *v, uint64_t *bid);
+
+/* One record fewer refers to batch BID: the last one takes it away. Returns
+ * an LMDB code. */
+int store_batch_release (im_store_t *self, MDB_txn *txn, uint64_t bid);
+
+/* Makes V, a value read from RECORDS, the record's signed bytes: a compact
+ * one (stored without its KEY, origin|id) is rebuilt into BUF (BUFSZ bytes, ENOSPC when
+ * too small) and V points there; any other is left as it is. Returns 0 or an LMDB code.
+ */
+int store_record_expand (im_store_t *self, MDB_txn *txn, const uint8_t *key, MDB_val *v,
+                         uint8_t *buf, size_t bufsz);
 
 #endif

@@ -18,11 +18,12 @@
  * Returns FN's answer, or 0 when the record is missing or unreadable (never
  * expected) or of the other op (the value index holds tombstones too). */
 static int
-visit (im_store_t *self, MDB_txn *txn, const uint8_t *key, im_record_t *rec,
+visit (im_store_t *self, MDB_txn *txn, const uint8_t *key, im_record_t *rec, uint8_t *buf,
        im_store_fn *fn, void *arg, int *count, int op)
 {
     MDB_val k = { IM_STORE_KEY_SIZE, (void *)key }, v;
     if (mdb_get (txn, self->records, &k, &v) != 0
+        || store_record_expand (self, txn, key, &v, buf, IM_RECORD_MAX) != 0
         || im_record_decode_stored (v.mv_data, v.mv_size, rec) != 0 || rec->op != op)
         return 0;
     (*count)++;
@@ -32,7 +33,8 @@ visit (im_store_t *self, MDB_txn *txn, const uint8_t *key, im_record_t *rec,
 /* Visits every duplicate under KEY in DBI. Returns non-zero when FN stopped. */
 static int
 visit_dups (im_store_t *self, MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
-            im_record_t *rec, im_store_fn *fn, void *arg, int *count, int op)
+            im_record_t *rec, uint8_t *buf, im_store_fn *fn, void *arg, int *count,
+            int op)
 {
     MDB_cursor *cur;
     if (mdb_cursor_open (txn, dbi, &cur))
@@ -42,7 +44,7 @@ visit_dups (im_store_t *self, MDB_txn *txn, MDB_dbi dbi, const void *key, size_t
     int rc = mdb_cursor_get (cur, &k, &v, MDB_SET);
     while (rc == 0 && !stop) {
         if (v.mv_size == IM_STORE_KEY_SIZE)
-            stop = visit (self, txn, v.mv_data, rec, fn, arg, count, op);
+            stop = visit (self, txn, v.mv_data, rec, buf, fn, arg, count, op);
         rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT_DUP);
     }
     mdb_cursor_close (cur);
@@ -60,13 +62,21 @@ store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn, vo
         return -1;
     }
     im_record_t *rec = self->scratch;
+    uint8_t *buf = malloc (IM_RECORD_MAX); /* a compact record rebuilt */
     MDB_txn *txn;
-    if (store_reader_begin (self, &txn))
+    if (!buf) {
+        errno = ENOMEM;
         return -1;
+    }
+    if (store_reader_begin (self, &txn)) {
+        free (buf);
+        return -1;
+    }
     int count = 0;
     uint8_t key[INDEX_KEY_MAX];
     size_t klen = store_index_key (type, value, key);
-    int stop = visit_dups (self, txn, self->index, key, klen, rec, fn, arg, &count, op);
+    int stop
+        = visit_dups (self, txn, self->index, key, klen, rec, buf, fn, arg, &count, op);
 
     /* Prefixes that contain the address (or the shorter prefixes that contain
      * the prefix), only at the lengths that are in use, and never one broader
@@ -93,11 +103,12 @@ store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn, vo
                                            : (uint8_t)(0xFF << (8 - bits));
                 pk[2 + i] = addr[i] & mask;
             }
-            stop = visit_dups (self, txn, self->prefixes, pk, 2 + alen, rec, fn, arg,
+            stop = visit_dups (self, txn, self->prefixes, pk, 2 + alen, rec, buf, fn, arg,
                                &count, IM_OP_PUT);
         }
     }
     store_reader_end (self);
+    free (buf);
     return count;
 }
 
@@ -146,7 +157,8 @@ im_store_list (im_store_t *self, int type, const uint8_t *origin, const uint8_t 
             break; /* past this origin's records */
         if (next)
             memcpy (next, k.mv_data, IM_STORE_KEY_SIZE);
-        if (im_record_decode_stored (v.mv_data, v.mv_size, rec) == 0
+        if (store_record_expand (self, w.txn, k.mv_data, &v, w.buf, IM_RECORD_MAX) == 0
+            && im_record_decode_stored (v.mv_data, v.mv_size, rec) == 0
             && (type == IM_TYPE_NONE || rec->type == type)) {
             count++;
             if (fn && fn (rec, v.mv_data, v.mv_size, arg))
@@ -256,6 +268,7 @@ im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
          * comes further on in the log. */
         MDB_val rk = { IM_STORE_KEY_SIZE, (void *)c }, rv;
         if (mdb_get (w.txn, self->records, &rk, &rv) == 0
+            && store_record_expand (self, w.txn, c, &rv, w.buf, IM_RECORD_MAX) == 0
             && im_record_decode_stored (rv.mv_data, rv.mv_size, w.rec) == 0
             && w.rec->version == get_u64 (c + IM_STORE_KEY_SIZE)) {
             change.blob = rv.mv_data;

@@ -168,7 +168,7 @@ closer (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, const uint8
 /* Applies one item inside TXN. Sets *RESULT. Returns an LMDB code. */
 static int
 put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_t *old,
-         int *result)
+         uint8_t *buf, int *result)
 {
     const im_record_t *rec = item->rec;
     uint8_t rkey[IM_STORE_KEY_SIZE];
@@ -177,7 +177,11 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
     MDB_val k = { sizeof rkey, rkey }, v;
     int rc = mdb_get (txn, self->records, &k, &v);
     int had = 0;
+    uint64_t bid = 0;
+    int compact = rc == 0 && store_record_ref (&v, &bid);
     if (rc == 0) {
+        if ((rc = store_record_expand (self, txn, rkey, &v, buf, IM_RECORD_MAX)) != 0)
+            return rc;
         if (im_record_decode_stored (v.mv_data, v.mv_size, old) != 0)
             return MDB_CORRUPTED;
         if (old->version == rec->version && rec->reach != IM_REACH_UNLIMITED
@@ -188,6 +192,9 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
             return 0;
         }
         had = 1;
+        /* The batch of the version replaced loses a record. */
+        if (compact && (rc = store_batch_release (self, txn, bid)) != 0)
+            return rc;
         /* A tombstone is in the value index too (not the prefix index). */
         if ((rc = index_del (self, txn, old, rkey)) != 0)
             return rc;
@@ -199,8 +206,7 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
     else if (rc != MDB_NOTFOUND)
         return rc;
 
-    MDB_val nv = { item->len, (void *)item->blob };
-    if ((rc = mdb_put (txn, self->records, &k, &nv, 0)) != 0)
+    if ((rc = store_record_put (self, txn, &k, item->blob, item->len, buf)) != 0)
         return rc;
     if (rec->op == IM_OP_PUT) {
         if ((rc = index_put (self, txn, rec, rkey)) != 0)
@@ -257,9 +263,11 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
     if (n == 0 && !peer)
         return 0;
     im_record_t *old = malloc (sizeof *old);
+    uint8_t *buf = malloc (IM_RECORD_MAX);
     int *res = results ? results : calloc (n, sizeof *res);
-    if (!old || !res) {
+    if (!old || !buf || !res) {
         free (old);
+        free (buf);
         if (!results)
             free (res);
         return im_fail (ENOMEM, err, errsz, "store: out of memory");
@@ -275,11 +283,14 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
             break;
         }
         int count = 0;
+        store_batch_forget (self);
         for (size_t i = 0; rc == 0 && i < n; i++) {
-            rc = put_one (self, txn, &items[i], old, &res[i]);
+            rc = put_one (self, txn, &items[i], old, buf, &res[i]);
             if (rc == 0 && res[i] != IM_STORE_STALE)
                 count++;
         }
+        if (rc == 0)
+            rc = store_batch_flush (self, txn);
         if (rc == 0) {
             uint8_t seq[8], counters[8 * COUNTERS];
             put_u64 (seq, self->seq);
@@ -302,6 +313,7 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
             rc = mdb_txn_commit (txn);
         else
             mdb_txn_abort (txn);
+        store_batch_forget (self);
         if (rc == 0) {
             stored = count;
             break;
@@ -309,9 +321,11 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
         /* Roll the counters back to what is on disk. */
         MDB_txn *r = self->reader;
         int reading = self->reading;
+        store_batch_t *bw = self->bw;
         memcpy (self, &saved, sizeof saved);
         self->reader = r;
         self->reading = reading;
+        self->bw = bw;
         if (rc == MDB_MAP_FULL && store_grow (self) == 0) {
             saved.map_size = self->map_size;
             continue;
@@ -321,6 +335,7 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
     }
     store_full_note (self, stored < 0);
     free (old);
+    free (buf);
     if (!results)
         free (res);
     return stored;

@@ -81,6 +81,7 @@ static int
 reseal_write_fn (im_store_t *self, MDB_txn *txn, void *arg)
 {
     chunk_t *c = arg;
+    store_batch_forget (self);
     for (size_t i = 0; i < c->n; i++) {
         MDB_val k = { IM_STORE_KEY_SIZE, c->keys[i] }, v;
         int rc = mdb_get (txn, self->records, &k, &v);
@@ -92,10 +93,15 @@ reseal_write_fn (im_store_t *self, MDB_txn *txn, void *arg)
             return rc ? rc : MDB_CORRUPTED;
         if (old.format != 1 || old.version != new.version)
             continue;
-        MDB_val nv = { c->lens[i], c->recs[i] };
-        if ((rc = mdb_put (txn, self->records, &k, &nv, 0)) != 0)
+        if ((rc = store_record_put (self, txn, &k, c->recs[i], c->lens[i],
+                                    c->arena + RESEAL_ARENA))
+            != 0)
             return rc;
     }
+    int frc = store_batch_flush (self, txn);
+    store_batch_forget (self);
+    if (frc)
+        return frc;
     if (c->done) {
         MDB_val mk = { 6, "reseal" };
         int rc = mdb_del (txn, self->meta, &mk, NULL);
@@ -118,7 +124,7 @@ im_store_reseal (im_store_t *self, const uint8_t origin[IM_NODE_ID_SIZE],
         return 0;
     chunk_t *c = calloc (1, sizeof *c);
     if (c)
-        c->arena = malloc (RESEAL_ARENA);
+        c->arena = malloc (RESEAL_ARENA + IM_RECORD_MAX); /* and room to write */
     if (!c || !c->arena) {
         free (c);
         return im_fail (ENOMEM, err, errsz, "store: reseal: out of memory");

@@ -223,7 +223,11 @@ main (int argc, char *argv[])
     mdb_txn_abort (txn);
     double raw_get_s = now_s () - t0;
     mdb_env_close (env);
-    nftw (dir, rm_fn, 16, FTW_DEPTH | FTW_PHYS);
+    /* BENCH_KEEP=1 keeps the store for `bench_resync dbstat DIR/store N`. */
+    if (getenv ("BENCH_KEEP"))
+        printf ("  store kept in %s\n", store_path);
+    else
+        nftw (dir, rm_fn, 16, FTW_DEPTH | FTW_PHYS);
     if (got != n) {
         fprintf (stderr, "raw gets found %zu of %zu\n", got, n);
         return 1;

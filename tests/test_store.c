@@ -2959,10 +2959,10 @@ test_reseal (void)
     im_store_stats_t before, after;
     im_store_stats (store, &before);
     im_store_destroy (&store);
-    ok (set_schema (path, 3) == 0
+    ok (set_schema (path, 4) == 0
             && im_store_new (path, 0, own.pk, err, sizeof err) == NULL && errno == EPROTO
-            && strstr (err, "schema version 3") != NULL,
-        "a store of schema 3 is refused: %s", err);
+            && strstr (err, "schema version 4") != NULL,
+        "a store of schema 4 is refused: %s", err);
     ok (set_schema (path, 1) == 0, "the store is made schema 1, as before format 2");
 
     store = open_store (path, 0, own.pk);
@@ -3010,6 +3010,195 @@ test_reseal (void)
     remove_dir (dir);
 }
 
+/* --- Records of format 2 kept compact (schema 3) ------------------------ */
+
+/* Makes N records of O (values NAME-i) into S, sealed as batches of up to
+ * BATCH records (format 2), or signed one by one of format 1 when BATCH is 0. */
+static void
+make_batches (signed_t *s, size_t n, const origin_t *o, size_t batch, const char *name)
+{
+    char err[256], value[64];
+    for (size_t i = 0; i < n; i++) {
+        uint8_t id[IM_ID_SIZE];
+        im_id_generate (id);
+        snprintf (value, sizeof value, "%s-%zu.compact.example.org", name, i);
+        make (&s[i], o, id, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, value, NULL);
+        if (batch == 0)
+            to_format1 (&s[i], o);
+        else if (im_record_encode (&s[i].rec, s[i].blob, sizeof s[i].blob, &s[i].len, err,
+                                   sizeof err))
+            BAIL_OUT ("encode: %s", err);
+    }
+    for (size_t at = 0; batch && at < n; at += batch) {
+        uint8_t *recs[IM_BATCH_MAX];
+        size_t lens[IM_BATCH_MAX], k = n - at < batch ? n - at : batch;
+        for (size_t j = 0; j < k; j++)
+            recs[j] = s[at + j].blob, lens[j] = s[at + j].len;
+        if (im_record_seal (recs, lens, k, o->sk, err, sizeof err))
+            BAIL_OUT ("seal: %s", err);
+    }
+}
+
+/* How many bytes handed out by a walk differ from those put (S, N). */
+typedef struct {
+    const signed_t *s;
+    size_t n, seen, differ;
+} same_t;
+
+static int
+same_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
+{
+    same_t *a = arg;
+    a->seen++;
+    for (size_t i = 0; i < a->n; i++)
+        if (memcmp (a->s[i].rec.id, rec->id, IM_ID_SIZE) == 0) {
+            im_record_t r;
+            if (len != a->s[i].len || memcmp (blob, a->s[i].blob, len) != 0
+                || im_record_decode (blob, len, 1, &r, NULL, 0) != 0)
+                a->differ++;
+            return 0;
+        }
+    a->differ++;
+    return 0;
+}
+
+/* Every reader hands out the bytes put, verifiable. Returns how many differ. */
+static size_t
+bytes_differ (im_store_t *store, const signed_t *s, size_t n)
+{
+    same_t a = { s, n, 0, 0 };
+    uint8_t buf[IM_RECORD_MAX];
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+        im_record_t rec;
+        uint64_t version = 0;
+        if (im_store_get_raw (store, s[i].rec.origin, s[i].rec.id, buf, sizeof buf, &len)
+            || len != s[i].len || memcmp (buf, s[i].blob, len) != 0
+            || im_store_get (store, s[i].rec.origin, s[i].rec.id, &rec)
+            || rec.version != s[i].rec.version
+            || im_store_version (store, s[i].rec.origin, s[i].rec.id, &version)
+            || version != s[i].rec.version)
+            a.differ++;
+        im_store_lookup (store, IM_TYPE_DOMAIN, s[i].rec.value, same_fn, &a);
+    }
+    uint64_t last;
+    im_store_list (store, IM_TYPE_NONE, NULL, NULL, 100000, same_fn, &a, NULL);
+    im_store_changes (store, 0, 100000, same_fn, &a, &last);
+    return a.differ + (a.seen != 3 * n);
+}
+
+/* Entries in the store's database NAME (the store closed). */
+static size_t
+db_entries (const char *path, const char *name)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_stat st = { 0 };
+    int rc = mdb_env_create (&env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs (env, 16);
+    if (rc == 0)
+        rc = mdb_env_open (env, path, MDB_RDONLY, 0600);
+    if (rc == 0 && (rc = mdb_txn_begin (env, NULL, MDB_RDONLY, &txn)) == 0) {
+        if (mdb_dbi_open (txn, name, 0, &dbi) == 0)
+            mdb_stat (txn, dbi, &st);
+        mdb_txn_abort (txn);
+    }
+    mdb_env_close (env);
+    return rc ? (size_t)-1 : st.ms_entries;
+}
+
+static void
+test_compact (void)
+{
+    char dir[64], path[128];
+    origin_t o;
+    origin_new (&o);
+    make_dir (dir, sizeof dir, "compact");
+    sub_path (path, sizeof path, dir, "store");
+    /* A full batch put in two parts, 5 of a batch of 8, 3 of format 1. */
+    enum { FULL = 32, PART = 8, HELD = 5, OLD = 3 };
+    signed_t *s = signed_alloc (FULL + PART + OLD),
+             *put = signed_alloc (FULL + HELD + OLD);
+    make_batches (s, FULL, &o, FULL, "full");
+    make_batches (s + FULL, PART, &o, PART, "part");
+    make_batches (s + FULL + PART, OLD, &o, 0, "old");
+    memcpy (put, s, (FULL + HELD) * sizeof *s);
+    memcpy (put + FULL + HELD, s + FULL + PART, OLD * sizeof *s);
+    im_store_t *store = open_store (path, 0, o.pk);
+    int results[FULL + HELD + OLD];
+    ok (put_n (store, put, 20, results) == 20
+            && put_n (store, put + 20, FULL + HELD + OLD - 20, results)
+                   == FULL + HELD + OLD - 20,
+        "a batch of 32 in two puts, 5 of a batch of 8 and 3 of format 1 are stored");
+    ok (bytes_differ (store, put, FULL + HELD + OLD) == 0,
+        "get, get_raw, version, look-ups, list and changes hand out the bytes put, "
+        "which verify");
+    im_store_destroy (&store);
+    ok (db_entries (path, "batches") == 4 && db_entries (path, "batchroots") == 2,
+        "2 batches are kept once each (2 entries a batch)");
+
+    /* The 5 of the partial batch replaced by newer versions (batches of 1). */
+    store = open_store (path, 0, o.pk);
+    signed_t *newer = signed_alloc (HELD);
+    for (size_t i = 0; i < HELD; i++)
+        make (&newer[i], &o, put[FULL + i].rec.id, 2, IM_OP_PUT, IM_TYPE_DOMAIN,
+              IM_TLP_GREEN, put[FULL + i].rec.value, "newer");
+    ok (put_n (store, newer, HELD, results) == HELD && results[0] == IM_STORE_NEWER,
+        "5 newer versions replace the partial batch's records");
+    memcpy (put + FULL, newer, HELD * sizeof *s);
+    ok (bytes_differ (store, put, FULL + HELD + OLD) == 0,
+        "after the replacement every reader hands out the bytes put");
+    im_store_destroy (&store);
+    ok (db_entries (path, "batches") == 2 * (1 + HELD)
+            && db_entries (path, "batchroots") == 1 + HELD,
+        "the replaced batch is gone: 1 + 5 batches remain (%zu entries)",
+        db_entries (path, "batchroots"));
+
+    /* A store of schema 2 (records whole) opens and is read as it is. */
+    ok (set_schema (path, 2) == 0 && (store = open_store (path, 0, o.pk)) != NULL
+            && bytes_differ (store, put, FULL + HELD + OLD) == 0,
+        "a store of schema 2 opens, its records read as put");
+    im_store_destroy (&store);
+    free (s);
+    free (put);
+    free (newer);
+    remove_dir (dir);
+}
+
+/* Relative size: 20,000 records of 32-record batches take less room than
+ * the same bodies signed one by one (format 1, 177 bytes smaller each). */
+static void
+test_compact_size (void)
+{
+    char dir[64], path[128];
+    origin_t o;
+    origin_new (&o);
+    enum { N = 20000 };
+    signed_t *s = signed_alloc (N);
+    uint64_t used[2] = { 0, 0 };
+    make_dir (dir, sizeof dir, "compactsize");
+    for (int f = 0; f < 2; f++) {
+        make_batches (s, N, &o, f ? IM_BATCH_MAX : 0, "size");
+        sub_path (path, sizeof path, dir, f ? "store2" : "store1");
+        im_store_t *store = open_store (path, 0, o.pk);
+        int *results = calloc (1000, sizeof *results);
+        for (size_t at = 0; at < N; at += 1000)
+            put_n (store, s + at, 1000, results);
+        im_store_stats_t st;
+        im_store_stats (store, &st);
+        used[f] = st.used_bytes;
+        free (results);
+        im_store_destroy (&store);
+    }
+    ok (used[1] < used[0],
+        "20,000 records of format 2 take less room (%llu B) than of format 1 (%llu B)",
+        (unsigned long long)used[1], (unsigned long long)used[0]);
+    free (s);
+    remove_dir (dir);
+}
+
 static const tap_test_t tests[]
     = { TAP_DIAG ("SPEC.md: Storage and durability; Ownership and versions"),
         TAP_TEST (test_bad_arguments),
@@ -3040,6 +3229,9 @@ static const tap_test_t tests[]
         TAP_TEST (test_read_in_walk),
         TAP_DIAG ("SPEC.md: Storage and durability (a store made before format 2)"),
         TAP_TEST (test_reseal),
+        TAP_DIAG ("SPEC.md: Storage and durability (records of format 2 kept compact)"),
+        TAP_TEST (test_compact),
+        TAP_TEST (test_compact_size),
         TAP_END };
 
 int
