@@ -64,7 +64,10 @@ typedef struct {
     uint64_t full_refused; /* writes of records refused since then */
 } im_store_stats_t;
 
-/* Called for each record found; return non-zero to stop the walk. */
+/* Called for each record found; return non-zero to stop the walk. BLOB and
+ * LEN are the record's signed bytes, or NULL and 0 from look-ups and lists,
+ * which decode records without reading their batch's authentication (ask
+ * im_store_get_raw for the signed bytes). */
 typedef int (im_store_fn) (const im_record_t *rec, const uint8_t *blob, size_t len,
                            void *arg);
 

@@ -315,6 +315,13 @@ int
 store_record_expand (im_store_t *self, MDB_txn *txn, const uint8_t *key, MDB_val *v,
                      uint8_t *buf, size_t bufsz)
 {
+    return store_record_unpack (self, txn, key, v, buf, bufsz, 1);
+}
+
+int
+store_record_unpack (im_store_t *self, MDB_txn *txn, const uint8_t *key, MDB_val *v,
+                     uint8_t *buf, size_t bufsz, int auth)
+{
     uint64_t bid;
     if (!store_record_ref (v, &bid))
         return 0;
@@ -323,6 +330,19 @@ store_record_expand (im_store_t *self, MDB_txn *txn, const uint8_t *key, MDB_val
         return ENOSPC;
     const uint8_t *c = v->mv_data;
     unsigned leaf = c[v->mv_size - 9];
+    memcpy (buf, c, KEY_AT);
+    buf[3] = 2;
+    memcpy (buf + KEY_AT, key, IM_STORE_KEY_SIZE);
+    memcpy (buf + KEY_AT + IM_STORE_KEY_SIZE, c + KEY_AT,
+            blen - KEY_AT - IM_STORE_KEY_SIZE + IM_BATCH_SALT + 1);
+    uint8_t *path = buf + blen + IM_BATCH_SALT + 1;
+    if (!auth) {
+        /* The body alone, for a reader that decodes it: no batch is read. */
+        memset (path, 0, IM_BATCH_DEPTH * IM_BATCH_HASH + IM_BATCH_SIG);
+        v->mv_data = buf;
+        v->mv_size = blen + IM_BATCH_AUTH;
+        return leaf >= IM_BATCH_MAX ? MDB_CORRUPTED : 0;
+    }
     /* The batch being written is read from memory. */
     int own = self->bw && self->bw->bid == bid && self->bw->dirty;
     parts_t *p = own ? &self->bw->p : malloc (sizeof *p);
@@ -331,12 +351,6 @@ store_record_expand (im_store_t *self, MDB_txn *txn, const uint8_t *key, MDB_val
     int rc = leaf >= IM_BATCH_MAX ? MDB_CORRUPTED
              : own                ? 0
                                   : parts_read (self, txn, bid, p);
-    memcpy (buf, c, KEY_AT);
-    buf[3] = 2;
-    memcpy (buf + KEY_AT, key, IM_STORE_KEY_SIZE);
-    memcpy (buf + KEY_AT + IM_STORE_KEY_SIZE, c + KEY_AT,
-            blen - KEY_AT - IM_STORE_KEY_SIZE + IM_BATCH_SALT + 1);
-    uint8_t *path = buf + blen + IM_BATCH_SALT + 1;
     for (int l = 0; rc == 0 && l < IM_BATCH_DEPTH; l++) {
         const uint8_t *held = node_at (p, ((IM_BATCH_MAX + leaf) >> l) ^ 1);
         if (!held)

@@ -196,4 +196,10 @@ int store_batch_release (im_store_t *self, MDB_txn *txn, uint64_t bid);
 int store_record_expand (im_store_t *self, MDB_txn *txn, const uint8_t *key, MDB_val *v,
                          uint8_t *buf, size_t bufsz);
 
+/* As store_record_expand; without AUTH the batch authentication of a compact
+ * record is left zero (no batch is read): enough to decode the record
+ * (im_record_decode_stored), never to hand out as its signed bytes. */
+int store_record_unpack (im_store_t *self, MDB_txn *txn, const uint8_t *key, MDB_val *v,
+                         uint8_t *buf, size_t bufsz, int auth);
+
 #endif

@@ -23,11 +23,11 @@ visit (im_store_t *self, MDB_txn *txn, const uint8_t *key, im_record_t *rec, uin
 {
     MDB_val k = { IM_STORE_KEY_SIZE, (void *)key }, v;
     if (mdb_get (txn, self->records, &k, &v) != 0
-        || store_record_expand (self, txn, key, &v, buf, IM_RECORD_MAX) != 0
+        || store_record_unpack (self, txn, key, &v, buf, IM_RECORD_MAX, 0) != 0
         || im_record_decode_stored (v.mv_data, v.mv_size, rec) != 0 || rec->op != op)
         return 0;
     (*count)++;
-    return fn ? fn (rec, v.mv_data, v.mv_size, arg) : 0;
+    return fn ? fn (rec, NULL, 0, arg) : 0;
 }
 
 /* Visits every duplicate under KEY in DBI. Returns non-zero when FN stopped. */
@@ -157,11 +157,11 @@ im_store_list (im_store_t *self, int type, const uint8_t *origin, const uint8_t 
             break; /* past this origin's records */
         if (next)
             memcpy (next, k.mv_data, IM_STORE_KEY_SIZE);
-        if (store_record_expand (self, w.txn, k.mv_data, &v, w.buf, IM_RECORD_MAX) == 0
+        if (store_record_unpack (self, w.txn, k.mv_data, &v, w.buf, IM_RECORD_MAX, 0) == 0
             && im_record_decode_stored (v.mv_data, v.mv_size, rec) == 0
             && (type == IM_TYPE_NONE || rec->type == type)) {
             count++;
-            if (fn && fn (rec, v.mv_data, v.mv_size, arg))
+            if (fn && fn (rec, NULL, 0, arg))
                 break;
         }
         rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT);

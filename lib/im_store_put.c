@@ -180,7 +180,7 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
     uint64_t bid = 0;
     int compact = rc == 0 && store_record_ref (&v, &bid);
     if (rc == 0) {
-        if ((rc = store_record_expand (self, txn, rkey, &v, buf, IM_RECORD_MAX)) != 0)
+        if ((rc = store_record_unpack (self, txn, rkey, &v, buf, IM_RECORD_MAX, 0)) != 0)
             return rc;
         if (im_record_decode_stored (v.mv_data, v.mv_size, old) != 0)
             return MDB_CORRUPTED;

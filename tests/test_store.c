@@ -132,10 +132,13 @@ collect (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
 {
     static im_record_t check;
     found_t *f = arg;
-    if (im_record_decode (blob, len, 1, &check, NULL, 0) != 0
-        || memcmp (check.origin, rec->origin, IM_NODE_ID_SIZE) != 0
-        || memcmp (check.id, rec->id, IM_ID_SIZE) != 0 || check.version != rec->version
-        || strcmp (check.value, rec->value) != 0)
+    /* Look-ups and lists hand the record without its bytes (im_store.h). */
+    if (!blob ? len != 0
+              : im_record_decode (blob, len, 1, &check, NULL, 0) != 0
+                    || memcmp (check.origin, rec->origin, IM_NODE_ID_SIZE) != 0
+                    || memcmp (check.id, rec->id, IM_ID_SIZE) != 0
+                    || check.version != rec->version
+                    || strcmp (check.value, rec->value) != 0)
         f->bad_blobs++;
     if (f->calls == 0)
         snprintf (f->first_value, sizeof f->first_value, "%s", rec->value);
@@ -767,7 +770,7 @@ test_lookup (void)
                 && f->hit[0].type == exact[i].type,
             "%s look-up of '%s' finds exactly its record", tn,
             shorten (exact[i].value, name, sizeof name));
-        ok (f->bad_blobs == 0, "the %s look-up hands over the signed bytes as stored",
+        ok (f->bad_blobs == 0, "the %s look-up hands over the record, without its bytes",
             tn);
     }
     ok (lookup (store, IM_TYPE_DOMAIN, "exact.example", f, 0) == 1
@@ -3053,8 +3056,19 @@ same_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
     for (size_t i = 0; i < a->n; i++)
         if (memcmp (a->s[i].rec.id, rec->id, IM_ID_SIZE) == 0) {
             im_record_t r;
-            if (len != a->s[i].len || memcmp (blob, a->s[i].blob, len) != 0
-                || im_record_decode (blob, len, 1, &r, NULL, 0) != 0)
+            if (!blob) {
+                /* A look-up or a list: the record, whose body must be the
+                 * one put. */
+                static uint8_t b[IM_RECORD_MAX];
+                size_t l, body = a->s[i].len
+                                 - (a->s[i].blob[3] == 1 ? IM_SIG_SIZE : IM_BATCH_AUTH);
+                if (len != 0 || im_record_encode (rec, b, sizeof b, &l, NULL, 0)
+                    || l - IM_BATCH_AUTH != body
+                    || memcmp (b + 4, a->s[i].blob + 4, body - 4) != 0)
+                    a->differ++;
+            }
+            else if (len != a->s[i].len || memcmp (blob, a->s[i].blob, len) != 0
+                     || im_record_decode (blob, len, 1, &r, NULL, 0) != 0)
                 a->differ++;
             return 0;
         }
