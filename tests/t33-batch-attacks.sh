@@ -115,4 +115,18 @@ b_reseal_history () {
     stop_node "$NODE_PID_hist"; ok $? "hist stops"
 }
 
+# FAILS until the fix proposed with it: the text of `status` says nothing of
+# signatures, and the batches signed at a reseal are not counted as signed.
+block status_text 'status shows what was signed and verified, in words'
+b_status_text () {
+    [ -x "$OLDSTORE" ] || { ok 0 "# SKIP tests/oldstore is not built"; return; }
+    old_node texty 100 0; ok $? "texty's store is of schema 1 with 100 own records"
+    start_node texty; ok $? "texty starts and signs them again"
+    [ "$(sig texty signed)" = 4 ]; ok $? "status counts the 4 batches signed at the reseal: $(sig texty signed)"
+    im texty status >"$T/status.txt"
+    grep -q '^signatures .*4 batches signed' "$T/status.txt"
+    ok $? "the text of status has a line on signatures: $(grep '^signatures' "$T/status.txt")"
+    stop_node "$NODE_PID_texty"; ok $? "texty stops"
+}
+
 run_blocks "$@"
