@@ -17,6 +17,7 @@
 
 #include "im_config.h"
 #include "im_msg.h"
+#include "im_batch.h"
 #include "im_record.h"
 #include "peerkit.h"
 
@@ -77,7 +78,9 @@ usage (void)
              "  fetch-real N     one SYNC from cursor 0, then N FETCH messages of the\n"
              "                   real keys its KEYS answer named, reading the FOUNDs\n"
              "  origins N        answers the target's PULLs with N valid records, each\n"
-             "                   of a new made-up origin (its own key pair)\n"
+             "                   of a new made-up origin (its own key pair); with\n"
+             "                   --batch K (1 to 32), a new origin every K records,\n"
+             "                   sealed K to a signature\n"
              "Options: --origin HEX (the origin of made-up keys), --duration MS\n"
              "  --per K (keys per have-flood/fetch-flood message; default 1000),\n"
              "  --rate R (messages a second for the floods; default: at once)\n"
@@ -362,32 +365,62 @@ push (link_t *l, const keys_t *k, long n)
 }
 
 /* Answers the target's PULLs with N valid records, each signed by a new
- * made-up origin: every one of them a new origin at the target. */
+ * made-up origin: every one of them a new origin at the target. With --batch
+ * K, a new origin every K records, which it seals K to a signature. Prints
+ * how long the target took from each RECORDS to its next PULL. */
+static long batch = 1;
+
 static int
 origins (link_t *l, long n, int64_t deadline)
 {
     uint64_t cursor = 0;
     long done = 0;
     int id;
-    while (done < n && (id = link_next (l, deadline)) != 0) {
+    int64_t sent = 0, took = 0; /* usecs */
+    size_t answered = 0;
+    keys_t o;
+    while ((id = link_next (l, deadline)) != 0) {
         if (id != IM_MSG_PULL)
             continue;
+        if (sent) {
+            took += zclock_usecs () - sent;
+            answered++;
+            sent = 0;
+        }
+        if (done == n)
+            break;
+        if (msg.cursor > cursor)
+            cursor = msg.cursor;
         size_t count = (size_t)(n - done) < msg.credit ? (size_t)(n - done) : msg.credit;
         memset (&msg, 0, offsetof (im_msg_t, entries));
         msg.id = IM_MSG_RECORDS;
-        for (size_t i = 0; i < count; i++) {
-            keys_t o;
+        for (size_t at = 0; at < count; at += (size_t)batch) {
+            size_t m = count - at < (size_t)batch ? count - at : (size_t)batch;
+            uint8_t *recs[IM_BATCH_MAX];
+            size_t lens[IM_BATCH_MAX];
+            char err[256];
             crypto_sign_keypair (o.pk, o.sk);
-            msg.entries[i].len = own_record (&o, 0, NULL, records_buf[i], IM_RECORD_MAX);
-            msg.entries[i].record = records_buf[i];
-            msg.entries[i].hops = 0;
+            for (size_t i = at; i < at + m; i++) {
+                msg.entries[i].len
+                    = own_record (&o, 0, NULL, records_buf[i], IM_RECORD_MAX);
+                msg.entries[i].record = records_buf[i];
+                msg.entries[i].hops = 0;
+                recs[i - at] = records_buf[i];
+                lens[i - at] = msg.entries[i].len;
+            }
+            if (m > 1 && im_record_seal (recs, lens, m, o.sk, err, sizeof err))
+                fail (EXIT_SETUP, "cannot seal: %s", err);
         }
         cursor += count;
         msg.cursor = cursor;
         msg.count = count;
+        sent = zclock_usecs ();
         send_msg (l, &msg);
         done += (long)count;
     }
+    printf ("mallory: the target took %lld us to apply %zu RECORDS of %ld records in "
+            "batches of %ld\n",
+            (long long)took, answered, done, batch);
     return done == n ? 0 : -1;
 }
 
@@ -461,6 +494,8 @@ main (int argc, char **argv)
             rate = strtol (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--cursor") == 0 && i + 1 < argc)
             cursor = strtoull (argv[++i], NULL, 10);
+        else if (strcmp (argv[i], "--batch") == 0 && i + 1 < argc)
+            batch = strtol (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--duration") == 0 && i + 1 < argc)
             duration = strtol (argv[++i], NULL, 10);
         else if (!action && argv[i][0] != '-') {
@@ -477,7 +512,8 @@ main (int argc, char **argv)
             usage ();
     }
     if (!keys_path || !target_ep || !action || duration < 0 || fake < 0 || fake > 100000
-        || per < 1 || per > IM_MSG_CREDIT_MAX || rate < 0)
+        || per < 1 || per > IM_MSG_CREDIT_MAX || rate < 0 || batch < 1
+        || batch > IM_BATCH_MAX)
         usage ();
     if (sodium_init () < 0)
         fail (EXIT_SETUP, "libsodium cannot start");

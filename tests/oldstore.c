@@ -2,8 +2,16 @@
 /* oldstore.c -- makes the store of an initialised (stopped) node look as a
  * version before records of format 2 left it: NOWN records of the node's own
  * and NOTHER of another origin, all of format 1 (a signature each), in a
- * store of schema 1. For tests/t31-batches.sh.
- * Usage: oldstore DIR NOWN NOTHER; prints the own records' ids. */
+ * store of schema 1. For tests/t31-batches.sh and tests/t33-batch-attacks.sh.
+ * Usage: oldstore DIR NOWN NOTHER [HISTORY]; prints the own records' ids.
+ * With HISTORY 1, own record i is also updated to version 3 (i % 10 == 0)
+ * or revoked at version 2 (else i % 7 == 0).
+ * oldstore --count DIR: "format1 N format2 M own K" of the records stored
+ * (read-only, while a node may be writing).
+ * oldstore --dump DIR: one line per record, in key order: origin (16 hex),
+ * id, version, op, format, whether it verifies (1 or 0; -1: of format 1, not
+ * checked), and a hash of its
+ * body after the magic. */
 #include "config.h"
 
 #include <stdio.h>
@@ -16,6 +24,7 @@
 #include "im_identity.h"
 #include "im_record.h"
 #include "im_store.h"
+#include "im_batch.h"
 
 #define CHUNK 500
 
@@ -33,6 +42,41 @@ sign_format1 (const im_record_t *rec, const uint8_t *sk, uint8_t *buf, size_t bu
     buf[3] = 1;
     crypto_sign_detached (buf + body, NULL, buf, body, sk);
     return body + IM_SIG_SIZE;
+}
+
+static int history; /* own records get later versions and tombstones */
+
+/* The later versions of the CHUNK of M records from AT (HISTORY): version 2
+ * of every 10th (a put) and 7th (a revocation), then 3 of every 10th. */
+static int
+put_history (im_store_t *store, const uint8_t *sk, size_t at, size_t m, im_record_t *recs,
+             uint8_t (*blobs)[1024], im_store_item_t *items, int *stored)
+{
+    char err[256];
+    for (uint64_t version = 2; version <= 3; version++) {
+        size_t k = 0;
+        for (size_t i = 0; i < m; i++) {
+            size_t n = at + i;
+            if (!(n % 10 == 0 || (version == 2 && n % 7 == 0)))
+                continue;
+            im_record_t *rec = &recs[i];
+            rec->version = version;
+            rec->modified += 1;
+            rec->op = n % 10 == 0 ? IM_OP_PUT : IM_OP_REVOKE;
+            items[k].blob = blobs[i];
+            items[k].len = sign_format1 (rec, sk, blobs[i], sizeof blobs[i]);
+            items[k].rec = rec;
+            items[k].hops = 0;
+            items[k].from = NULL;
+            if (items[k++].len == 0)
+                return -1;
+        }
+        if (k && im_store_put_batch (store, items, k, stored, err, sizeof err) < 0) {
+            fprintf (stderr, "oldstore: %s\n", err);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int
@@ -73,8 +117,79 @@ put_records (im_store_t *store, const uint8_t *pk, const uint8_t *sk, const char
             fprintf (stderr, "oldstore: %s\n", err);
             return -1;
         }
+        if (history && print
+            && put_history (store, sk, at, m, recs, blobs, items, stored))
+            return -1;
     }
     return 0;
+}
+
+/* Reads every record of the store in DIR (read-only): with DUMP a line each,
+ * else the counts. */
+static int
+read_store (const char *dir, int dump)
+{
+    char path[4096];
+    snprintf (path, sizeof path, "%s/store", dir);
+    char err[512];
+    im_identity_t *id = im_identity_load (dir, err, sizeof err);
+    if (!id) {
+        fprintf (stderr, "oldstore: %s\n", err);
+        return 1;
+    }
+    MDB_env *env;
+    MDB_txn *txn = NULL;
+    MDB_dbi records;
+    MDB_cursor *cur;
+    int rc = mdb_env_create (&env);
+    if (rc == 0 && (rc = mdb_env_set_maxdbs (env, 16)) == 0
+        && (rc = mdb_env_set_mapsize (env, (size_t)1 << 30)) == 0
+        && (rc = mdb_env_open (env, path, MDB_RDONLY, 0600)) == 0
+        && (rc = mdb_txn_begin (env, NULL, MDB_RDONLY, &txn)) == 0
+        && (rc = mdb_dbi_open (txn, "records", 0, &records)) == 0
+        && (rc = mdb_cursor_open (txn, records, &cur)) == 0) {
+        im_batch_cache_t *cache = im_batch_cache_new (IM_BATCH_CACHE_DEFAULT);
+        static im_record_t rec;
+        size_t n1 = 0, n2 = 0, own = 0;
+        MDB_val k, v;
+        for (int r = mdb_cursor_get (cur, &k, &v, MDB_FIRST); r == 0;
+             r = mdb_cursor_get (cur, &k, &v, MDB_NEXT)) {
+            const uint8_t *b = v.mv_data;
+            im_record_head_t head;
+            if (im_record_peek (b, v.mv_size, &head))
+                continue;
+            n1 += head.format == 1;
+            n2 += head.format == 2;
+            own += memcmp (head.origin, im_identity_node (id), IM_NODE_ID_SIZE) == 0;
+            if (!dump)
+                continue;
+            /* Format 1 is not verified (-1): 200,000 of them would take long. */
+            int good
+                = head.format != 2
+                      ? -1
+                      : im_record_decode_cached (b, v.mv_size, cache, &rec, NULL, 0) == 0;
+            size_t body = v.mv_size - (head.format == 1 ? IM_SIG_SIZE : IM_BATCH_AUTH);
+            uint8_t h[8];
+            crypto_generichash (h, sizeof h, b + 4, body - 4, NULL, 0);
+            char origin[65], idtext[IM_ID_STR_SIZE], hash[17];
+            sodium_bin2hex (origin, sizeof origin, head.origin, 8);
+            sodium_bin2hex (hash, sizeof hash, h, sizeof h);
+            im_id_format (head.id, idtext);
+            printf ("%s %s %llu %u %u %d %s\n", origin, idtext,
+                    (unsigned long long)head.version, head.op, head.format, good, hash);
+        }
+        if (!dump)
+            printf ("format1 %zu format2 %zu own %zu\n", n1, n2, own);
+        im_batch_cache_destroy (&cache);
+        mdb_cursor_close (cur);
+    }
+    if (txn)
+        mdb_txn_abort (txn);
+    mdb_env_close (env);
+    im_identity_destroy (&id);
+    if (rc)
+        fprintf (stderr, "oldstore: %s\n", mdb_strerror (rc));
+    return rc ? 1 : 0;
 }
 
 /* Writes schema 1 into the store's metadata, as a version before format 2. */
@@ -105,10 +220,16 @@ set_schema1 (const char *path)
 int
 main (int argc, char *argv[])
 {
-    if (argc != 4 || sodium_init () < 0) {
-        fprintf (stderr, "usage: oldstore DIR NOWN NOTHER\n");
+    if (sodium_init () < 0)
+        return 2;
+    if (argc == 3 && (!strcmp (argv[1], "--count") || !strcmp (argv[1], "--dump")))
+        return read_store (argv[2], !strcmp (argv[1], "--dump"));
+    if (argc != 4 && argc != 5) {
+        fprintf (stderr, "usage: oldstore DIR NOWN NOTHER [HISTORY]\n"
+                         "       oldstore --count|--dump DIR\n");
         return 2;
     }
+    history = argc == 5 && atoi (argv[4]) == 1;
     char err[512], path[4096];
     im_identity_t *id = im_identity_load (argv[1], err, sizeof err);
     if (!id) {

@@ -2055,6 +2055,259 @@ test_batch_cache (void)
     im_batch_cache_destroy (&cache);
 }
 
+/* --- A hostile peer against batches (red team) ---------------------------- */
+
+/* Whether the format-2 record E decodes and verifies with CACHE (may be
+ * NULL); the reason in ERR. */
+static int
+takes (const enc_t *e, im_batch_cache_t *cache, char *err, size_t errsz)
+{
+    return im_record_decode_cached (e->buf, e->len, cache, &got, err, errsz) == 0;
+}
+
+/* S + L, the Ed25519 group order, added to the S half of SIG: the same
+ * signature in a second, non-canonical form (S < L, so S + L < 2^254). */
+static void
+malleate (uint8_t sig[64])
+{
+    static const uint8_t order[32]
+        = { 0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
+            0xa2, 0xde, 0xf9, 0xde, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10 };
+    unsigned carry = 0;
+    for (int i = 0; i < 32; i++) {
+        unsigned s = (unsigned)sig[32 + i] + order[i] + carry;
+        sig[32 + i] = (uint8_t)s;
+        carry = s >> 8;
+    }
+}
+
+static void
+test_batch_forge (void)
+{
+    static enc_t mine, theirs, e, f;
+    char err[256];
+    uint64_t verified, hits, v0, h0;
+    im_batch_cache_t *cache = im_batch_cache_new (IM_BATCH_CACHE_DEFAULT);
+    if (!cache)
+        BAIL_OUT ("cache_new: %s", strerror (errno));
+
+    /* B (the attacker) seals one tree holding a record of its own and a
+     * body of A's: B's own verifies and its root enters the cache; A's body
+     * under B's root and signature does not. */
+    base_record (&rec);
+    memcpy (rec.origin, pk_b, IM_NODE_ID_SIZE);
+    strcpy (rec.value, "attacker.example");
+    base_record (&other);
+    strcpy (other.value, "victim.example");
+    if (im_record_encode (&rec, mine.buf, sizeof mine.buf, &mine.len, err, sizeof err)
+        || im_record_encode (&other, theirs.buf, sizeof theirs.buf, &theirs.len, err,
+                             sizeof err))
+        BAIL_OUT ("encode: %s", err);
+    enc_t *two[2] = { &mine, &theirs };
+    uint8_t places[2] = { 6, 7 }; /* siblings */
+    spec_seal (two, 2, places, sk_b);
+    ok (takes (&mine, cache, err, sizeof err), "B's own record under B's root verifies");
+    ok (!takes (&theirs, cache, err, sizeof err) && errno == EPERM,
+        "A's body in the same tree, under B's root and signature, is refused: %s", err);
+    ok (!takes (&theirs, NULL, err, sizeof err) && errno == EPERM,
+        "... and refused without a cache");
+    e = theirs; /* A's body relabelled B after sealing: another leaf hash */
+    memcpy (e.buf + OFF_ORIGIN, pk_b, IM_NODE_ID_SIZE);
+    ok (!takes (&e, cache, err, sizeof err) && errno == EPERM,
+        "A's record relabelled with B's origin after B sealed it is refused");
+
+    /* The same root for another origin: B signs the root of A's genuine
+     * record and gets (B, root, B's signature) into the cache through the
+     * verifier itself; A's record carrying B's signature is still refused. */
+    base_record (&rec);
+    if (sign_into (&rec, sk_a, &e))
+        BAIL_OUT ("sign");
+    ok (takes (&e, cache, err, sizeof err), "A's genuine record verifies");
+    size_t body = e.len - AUTH_SIZE;
+    uint8_t msg[4 + SPEC_HASH];
+    memcpy (msg, "IMB\x02", 4);
+    spec_root (&e, msg + 4);
+    f = e;
+    crypto_sign_detached (f.buf + f.len - 64, NULL, msg, sizeof msg, sk_b);
+    ok (im_batch_verify (f.buf, body, f.buf + body, pk_b, cache) == 0,
+        "the verifier accepts A's root signed by B when asked for B's key (now cached)");
+    im_batch_cache_stats (cache, &v0, &h0);
+    ok (!takes (&f, cache, err, sizeof err) && errno == EPERM,
+        "A's record with B's signature of the same root is refused: %s", err);
+    im_batch_cache_stats (cache, &verified, &hits);
+    ok (hits == h0 && verified == v0, "... and it is no cache hit");
+
+    /* The same root with its signature in a second (non-canonical) form. */
+    f = e;
+    malleate (f.buf + f.len - 64);
+    ok (!takes (&f, cache, err, sizeof err) && errno == EPERM,
+        "A's cached root with the signature's S + L is refused (non-canonical)");
+    ok (!takes (&f, NULL, err, sizeof err) && errno == EPERM, "... and without a cache");
+
+    /* Another record's authentication of the same batch, and its salt or
+     * path alone: the root is signed, the record is not where it leads. */
+    encode_batch (batch_a, 4, 0xd0);
+    if (seal_batch (batch_a, 4, sk_a, err, sizeof err))
+        BAIL_OUT ("seal: %s", err);
+    cmp_ok (refused_of (batch_a, 4, cache), "==", 0, "A's batch of 4 verifies");
+    static const struct {
+        size_t off, len;
+        const char *what;
+    } parts[] = {
+        { 0, AUTH_SIZE, "its batch-mate's whole authentication" },
+        { 0, SPEC_SALT, "its batch-mate's salt" },
+        { AUTH_LEAF, 1, "its batch-mate's leaf place" },
+        { AUTH_PATH, SPEC_DEPTH * SPEC_HASH, "its batch-mate's path" },
+        { AUTH_LEAF, 1 + SPEC_DEPTH * SPEC_HASH, "its batch-mate's place and path" },
+    };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        e = batch_a[0];
+        const enc_t *m = &batch_a[1];
+        memcpy (e.buf + e.len - AUTH_SIZE + parts[i].off,
+                m->buf + m->len - AUTH_SIZE + parts[i].off, parts[i].len);
+        ok (!takes (&e, cache, err, sizeof err) && errno == EPERM,
+            "a record with %s is refused, the root in the cache", parts[i].what);
+    }
+
+    /* Every single-bit change of a record of format 2, body and
+     * authentication, with its root in the cache: none is taken, and none
+     * is answered from the cache. */
+    e = batch_a[2];
+    im_batch_cache_stats (cache, &v0, &h0);
+    size_t taken = 0, flips = e.len * 8;
+    for (size_t i = 0; i < flips; i++) {
+        f = e;
+        f.buf[i / 8] ^= (uint8_t)(1u << (i % 8));
+        if (takes (&f, cache, err, sizeof err) && taken++ < 3)
+            diag ("bit %zu of byte %zu taken", i % 8, i / 8);
+    }
+    im_batch_cache_stats (cache, &verified, &hits);
+    cmp_ok (taken, "==", 0, "none of the %zu single-bit changes of a record is taken",
+            flips);
+    cmp_ok (hits, "==", h0, "none is answered from the cache of verified roots");
+    ok (takes (&e, cache, err, sizeof err), "the record itself still is");
+    im_batch_cache_destroy (&cache);
+}
+
+/* Made-up roots flood the cache: each costs one verification, no more, and
+ * an honest root evicted costs one verification again, nothing else. */
+static void
+test_batch_flood (void)
+{
+    char err[256];
+    uint64_t verified, hits, v0, h0;
+    im_batch_cache_t *cache = im_batch_cache_new (IM_BATCH_CACHE_DEFAULT);
+    if (!cache)
+        BAIL_OUT ("cache_new: %s", strerror (errno));
+    encode_batch (batch_a, IM_BATCH_MAX, 0xe0);
+    if (seal_batch (batch_a, IM_BATCH_MAX, sk_a, err, sizeof err))
+        BAIL_OUT ("seal: %s", err);
+    cmp_ok (refused_of (batch_a, 16, cache), "==", 0,
+            "an honest batch's first 16 verify");
+    enum { FLOOD = 3 * IM_BATCH_CACHE_DEFAULT };
+    uint8_t body[64], auth[IM_BATCH_AUTH], pk[32], sk[64];
+    const uint8_t *bodies[1] = { body };
+    size_t lens[1] = { sizeof body };
+    uint8_t *auths[1] = { auth };
+    size_t wrong = 0, costly = 0;
+    im_batch_cache_stats (cache, &v0, &h0);
+    for (size_t i = 0; i < FLOOD; i++) {
+        if (i % 32 == 0) /* a made-up origin every 32 roots */
+            crypto_sign_keypair (pk, sk);
+        randombytes_buf (body, sizeof body);
+        uint64_t before, after;
+        im_batch_cache_stats (cache, &before, NULL);
+        wrong += im_batch_seal (bodies, lens, 1, sk, auths) != 0
+                 || im_batch_verify (body, sizeof body, auth, pk, cache) != 0;
+        im_batch_cache_stats (cache, &after, NULL);
+        costly += after - before != 1;
+    }
+    im_batch_cache_stats (cache, &verified, &hits);
+    cmp_ok (wrong, "==", 0, "%d made-up roots of %d made-up origins all verify", FLOOD,
+            FLOOD / 32);
+    ok (costly == 0 && verified - v0 == FLOOD && hits == h0,
+        "each cost exactly one verification (%llu for %d)",
+        (unsigned long long)(verified - v0), FLOOD);
+    cmp_ok (refused_of (batch_a + 16, 16, cache), "==", 0,
+            "the honest batch's other 16 still verify after the flood");
+    uint64_t v1;
+    im_batch_cache_stats (cache, &v1, NULL);
+    ok (v1 - verified <= 1, "at the cost of at most one verification more (%llu)",
+        (unsigned long long)(v1 - verified));
+    im_batch_cache_destroy (&cache);
+}
+
+/* Chi-square of COUNTS (N bins) against the uniform distribution. */
+static double
+chi2 (const size_t *counts, size_t n)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += counts[i];
+    double want = (double)total / (double)n, sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += ((double)counts[i] - want) * ((double)counts[i] - want) / want;
+    return sum;
+}
+
+/* What a receiver sees of a batch (leaf places and paths) does not depend on
+ * how many records the batch holds. */
+static void
+test_batch_leak (void)
+{
+    enum { ROUNDS = 3200 };
+    uint8_t bodies_buf[IM_BATCH_MAX][48], auth[IM_BATCH_MAX][IM_BATCH_AUTH], pk[32],
+        sk[64];
+    const uint8_t *bodies[IM_BATCH_MAX];
+    size_t lens[IM_BATCH_MAX];
+    uint8_t *auths[IM_BATCH_MAX];
+    for (size_t i = 0; i < IM_BATCH_MAX; i++) {
+        memset (bodies_buf[i], (int)i, sizeof bodies_buf[i]); /* low entropy */
+        bodies[i] = bodies_buf[i];
+        lens[i] = sizeof bodies_buf[i];
+        auths[i] = auth[i];
+    }
+    crypto_sign_keypair (pk, sk);
+    static const size_t sizes[] = { 1, 2, 31 };
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        size_t place[IM_BATCH_MAX] = { 0 }, bytes[256] = { 0 },
+               last[IM_BATCH_MAX] = { 0 };
+        for (size_t r = 0; r < ROUNDS; r++) {
+            if (im_batch_seal (bodies, lens, sizes[s], sk, auths))
+                BAIL_OUT ("seal: %s", strerror (errno));
+            place[auth[0][IM_BATCH_SALT]]++;
+            last[auth[sizes[s] - 1][IM_BATCH_SALT]]++;
+            for (size_t k = 0; k < IM_BATCH_DEPTH * IM_BATCH_HASH; k++)
+                bytes[auth[0][IM_BATCH_SALT + 1 + k]]++;
+        }
+        /* 31 degrees of freedom: P(chi2 > 100) < 1e-8; 255: P(> 400) < 1e-8. */
+        double cp = chi2 (place, IM_BATCH_MAX), cl = chi2 (last, IM_BATCH_MAX),
+               cb = chi2 (bytes, 256);
+        ok (cp < 100 && cl < 100,
+            "in batches of %zu, the first and last records' leaf places are uniform "
+            "(chi2 %.1f, %.1f, 31 d.f.)",
+            sizes[s], cp, cl);
+        ok (cb < 400,
+            "in batches of %zu, the path bytes a receiver sees are uniform (chi2 %.1f, "
+            "255 d.f.)",
+            sizes[s], cb);
+    }
+    /* The same low-entropy body sealed twice: nothing in common. */
+    uint8_t again[IM_BATCH_AUTH];
+    uint8_t *one[1] = { again };
+    if (im_batch_seal (bodies, lens, 1, sk, one))
+        BAIL_OUT ("seal");
+    uint8_t r1[IM_BATCH_HASH], r2[IM_BATCH_HASH];
+    im_batch_root (bodies[0], lens[0], auth[0], r1);
+    im_batch_root (bodies[0], lens[0], again, r2);
+    size_t common = 0;
+    for (size_t k = 0; k + 8 <= IM_BATCH_AUTH - IM_BATCH_SIG; k += 8)
+        common += memcmp (again + k, auth[0] + k, 8) == 0;
+    ok (memcmp (r1, r2, IM_BATCH_HASH) != 0 && common == 0,
+        "the same body sealed twice has other salts, paths and roots");
+}
+
 /* --- JSON ----------------------------------------------------------------- */
 
 #define HEX_AB "abababababababababababababababababababababababababababababababab"
@@ -3014,6 +3267,9 @@ static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fi
                                     TAP_TEST (test_format_1),
                                     TAP_TEST (test_batch_seal),
                                     TAP_TEST (test_batch_cache),
+                                    TAP_TEST (test_batch_forge),
+                                    TAP_TEST (test_batch_flood),
+                                    TAP_TEST (test_batch_leak),
                                     TAP_TEST (test_from_json),
                                     TAP_TEST (test_to_json),
                                     TAP_TEST (test_ids),
