@@ -104,6 +104,8 @@ im_batch_seal (const uint8_t *const *bodies, const size_t *lens, size_t n,
         memcpy (p, sig, IM_BATCH_SIG);
     }
     sodium_memzero (tree, sizeof tree);
+    sodium_memzero (stream, sizeof stream);
+    sodium_memzero (&rnd, sizeof rnd);
     return 0;
 }
 

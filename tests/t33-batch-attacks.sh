@@ -124,7 +124,7 @@ b_status_text () {
     start_node texty; ok $? "texty starts and signs them again"
     [ "$(sig texty signed)" = 4 ]; ok $? "status counts the 4 batches signed at the reseal: $(sig texty signed)"
     im texty status >"$T/status.txt"
-    grep -q '^signatures .*4 batches signed' "$T/status.txt"
+    grep -q '^signatures .*signed 4 batches' "$T/status.txt"
     ok $? "the text of status has a line on signatures: $(grep '^signatures' "$T/status.txt")"
     stop_node "$NODE_PID_texty"; ok $? "texty stops"
 }
