@@ -329,6 +329,7 @@ im_store_destroy (im_store_t **self_p)
         mdb_env_close (self->env);
     free (self->scratch);
     free (self->bw);
+    free (self->read_parts);
     free (self->path);
     free (self);
     *self_p = NULL;

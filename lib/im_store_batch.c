@@ -140,6 +140,7 @@ struct store_batch_t {
 void
 store_batch_forget (im_store_t *self)
 {
+    self->read_bid = 0;
     if (self->bw)
         self->bw->bid = 0, self->bw->dirty = 0;
 }
@@ -148,6 +149,7 @@ int
 store_batch_flush (im_store_t *self, MDB_txn *txn)
 {
     store_batch_t *b = self->bw;
+    self->read_bid = 0;
     if (!b || !b->bid || !b->dirty)
         return 0;
     int rc = parts_write (self, txn, b->bid, &b->p, b->fresh ? MDB_APPEND : 0);
@@ -205,6 +207,12 @@ batch_find (im_store_t *self, MDB_txn *txn, const uint8_t *body, size_t blen,
             const uint8_t *auth)
 {
     const uint8_t *sig = auth + IM_BATCH_AUTH - IM_BATCH_SIG;
+    /* The batch in memory, when the record carries its signature: records
+     * are verified before they are stored, and a signature verifies for one
+     * root (the caller checks the path against the nodes held). */
+    if (self->bw && self->bw->bid
+        && memcmp (self->bw->p.buf[0] + 36, sig, IM_BATCH_SIG) == 0)
+        return 0;
     uint8_t root[IM_BATCH_HASH], rkey[32];
     im_batch_root (body, blen, auth, root);
     crypto_generichash_state st;
@@ -343,14 +351,24 @@ store_record_unpack (im_store_t *self, MDB_txn *txn, const uint8_t *key, MDB_val
         v->mv_size = blen + IM_BATCH_AUTH;
         return leaf >= IM_BATCH_MAX ? MDB_CORRUPTED : 0;
     }
-    /* The batch being written is read from memory. */
+    /* The batch being written is read from memory; the last batch read is
+     * kept (records of a batch come together in the change log), and read
+     * again when it lacks a node (nodes are only ever added to a batch). */
     int own = self->bw && self->bw->bid == bid && self->bw->dirty;
-    parts_t *p = own ? &self->bw->p : malloc (sizeof *p);
-    if (!p)
+    if (!own && !self->read_parts && !(self->read_parts = malloc (sizeof (parts_t))))
         return ENOMEM;
+    parts_t *p = own ? &self->bw->p : self->read_parts;
+    int fresh = !own && self->read_bid != bid;
     int rc = leaf >= IM_BATCH_MAX ? MDB_CORRUPTED
-             : own                ? 0
-                                  : parts_read (self, txn, bid, p);
+             : fresh              ? parts_read (self, txn, bid, p)
+                                  : 0;
+    for (int l = 0; rc == 0 && !own && !fresh && l < IM_BATCH_DEPTH; l++)
+        if (!node_at (p, ((IM_BATCH_MAX + leaf) >> l) ^ 1)) {
+            rc = parts_read (self, txn, bid, p);
+            break;
+        }
+    if (!own)
+        self->read_bid = rc ? 0 : bid;
     for (int l = 0; rc == 0 && l < IM_BATCH_DEPTH; l++) {
         const uint8_t *held = node_at (p, ((IM_BATCH_MAX + leaf) >> l) ^ 1);
         if (!held)
@@ -363,7 +381,5 @@ store_record_unpack (im_store_t *self, MDB_txn *txn, const uint8_t *key, MDB_val
         v->mv_data = buf;
         v->mv_size = blen + IM_BATCH_AUTH;
     }
-    if (!own)
-        free (p);
     return rc;
 }

@@ -60,6 +60,8 @@ struct _im_store_t {
     MDB_dbi batchroots;       /* H(root|signature) -> batch number */
     uint64_t nbatches;        /* the last batch number given */
     struct store_batch_t *bw; /* the batch being written (im_store_batch.c) */
+    void *read_parts;         /* the last batch read for a record's bytes */
+    uint64_t read_bid;        /* its number (0: none); forgotten at each write */
     char *path;               /* its directory, named in errors */
     int created;              /* this open made the store */
     int served_all;           /* made with SERVED: no entry means nothing served */

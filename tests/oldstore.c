@@ -8,7 +8,10 @@
  * or revoked at version 2 (else i % 7 == 0).
  * oldstore --count DIR: "format1 N format2 M own K" of the records stored
  * (read-only, while a node may be writing).
- * oldstore --dump DIR: one line per record, in key order: origin (16 hex),
+ * oldstore --dump DIR: opens the store beside its node, which may be running
+ * (a store of schema 1 is then brought to schema 3 as intelmeshd would, its
+ * own records still to be signed again by intelmeshd), and prints one line
+ * per record, in key order, from the bytes the store hands out: origin (16 hex),
  * id, version, op, format, whether it verifies (1 or 0; -1: of format 1, not
  * checked), and a hash of its
  * body after the magic. */
@@ -24,6 +27,7 @@
 #include "im_identity.h"
 #include "im_record.h"
 #include "im_store.h"
+#include "im_store_int.h" /* STORE_COMPACT: the store's own form */
 #include "im_batch.h"
 
 #define CHUNK 500
@@ -124,72 +128,120 @@ put_records (im_store_t *store, const uint8_t *pk, const uint8_t *sk, const char
     return 0;
 }
 
-/* Reads every record of the store in DIR (read-only): with DUMP a line each,
- * else the counts. */
+/* Counts the records of the store in DIR by format, read-only (a node may be
+ * writing): a compact record (the store's own form of format 2, see
+ * lib/im_store_int.h) counts as format 2; the origin is the key's. */
 static int
-read_store (const char *dir, int dump)
+count_store (const char *dir, const uint8_t *node)
 {
     char path[4096];
     snprintf (path, sizeof path, "%s/store", dir);
-    char err[512];
-    im_identity_t *id = im_identity_load (dir, err, sizeof err);
-    if (!id) {
-        fprintf (stderr, "oldstore: %s\n", err);
-        return 1;
-    }
     MDB_env *env;
     MDB_txn *txn = NULL;
     MDB_dbi records;
     MDB_cursor *cur;
     int rc = mdb_env_create (&env);
     if (rc == 0 && (rc = mdb_env_set_maxdbs (env, 16)) == 0
-        && (rc = mdb_env_set_mapsize (env, (size_t)1 << 30)) == 0
         && (rc = mdb_env_open (env, path, MDB_RDONLY, 0600)) == 0
         && (rc = mdb_txn_begin (env, NULL, MDB_RDONLY, &txn)) == 0
         && (rc = mdb_dbi_open (txn, "records", 0, &records)) == 0
         && (rc = mdb_cursor_open (txn, records, &cur)) == 0) {
-        im_batch_cache_t *cache = im_batch_cache_new (IM_BATCH_CACHE_DEFAULT);
-        static im_record_t rec;
         size_t n1 = 0, n2 = 0, own = 0;
         MDB_val k, v;
         for (int r = mdb_cursor_get (cur, &k, &v, MDB_FIRST); r == 0;
              r = mdb_cursor_get (cur, &k, &v, MDB_NEXT)) {
             const uint8_t *b = v.mv_data;
-            im_record_head_t head;
-            if (im_record_peek (b, v.mv_size, &head))
+            if (k.mv_size != IM_STORE_KEY_SIZE || v.mv_size < 4)
                 continue;
-            n1 += head.format == 1;
-            n2 += head.format == 2;
-            own += memcmp (head.origin, im_identity_node (id), IM_NODE_ID_SIZE) == 0;
-            if (!dump)
-                continue;
-            /* Format 1 is not verified (-1): 200,000 of them would take long. */
-            int good
-                = head.format != 2
-                      ? -1
-                      : im_record_decode_cached (b, v.mv_size, cache, &rec, NULL, 0) == 0;
-            size_t body = v.mv_size - (head.format == 1 ? IM_SIG_SIZE : IM_BATCH_AUTH);
-            uint8_t h[8];
-            crypto_generichash (h, sizeof h, b + 4, body - 4, NULL, 0);
-            char origin[65], idtext[IM_ID_STR_SIZE], hash[17];
-            sodium_bin2hex (origin, sizeof origin, head.origin, 8);
-            sodium_bin2hex (hash, sizeof hash, h, sizeof h);
-            im_id_format (head.id, idtext);
-            printf ("%s %s %llu %u %u %d %s\n", origin, idtext,
-                    (unsigned long long)head.version, head.op, head.format, good, hash);
+            n1 += b[3] == 1;
+            n2 += b[3] == 2 || b[3] == STORE_COMPACT;
+            own += memcmp (k.mv_data, node, IM_NODE_ID_SIZE) == 0;
         }
-        if (!dump)
-            printf ("format1 %zu format2 %zu own %zu\n", n1, n2, own);
-        im_batch_cache_destroy (&cache);
+        printf ("format1 %zu format2 %zu own %zu\n", n1, n2, own);
         mdb_cursor_close (cur);
     }
     if (txn)
         mdb_txn_abort (txn);
     mdb_env_close (env);
-    im_identity_destroy (&id);
     if (rc)
         fprintf (stderr, "oldstore: %s\n", mdb_strerror (rc));
     return rc ? 1 : 0;
+}
+
+typedef struct {
+    im_store_t *store;
+    im_batch_cache_t *cache;
+    uint8_t buf[IM_RECORD_MAX];
+    im_record_t rec;
+} dump_t;
+
+/* One line for REC, from the signed bytes the store hands out for it. */
+static int
+dump_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
+{
+    (void)blob, (void)len;
+    dump_t *d = arg;
+    size_t n;
+    im_record_head_t head;
+    if (im_store_get_raw (d->store, rec->origin, rec->id, d->buf, sizeof d->buf, &n)
+        || im_record_peek (d->buf, n, &head))
+        return 0;
+    /* Format 1 is not verified (-1): 200,000 of them would take long. */
+    int good = head.format != 2
+                   ? -1
+                   : im_record_decode_cached (d->buf, n, d->cache, &d->rec, NULL, 0) == 0;
+    size_t body = n - (head.format == 1 ? IM_SIG_SIZE : IM_BATCH_AUTH);
+    uint8_t h[8];
+    crypto_generichash (h, sizeof h, d->buf + 4, body - 4, NULL, 0);
+    char origin[65], idtext[IM_ID_STR_SIZE], hash[17];
+    sodium_bin2hex (origin, sizeof origin, head.origin, 8);
+    sodium_bin2hex (hash, sizeof hash, h, sizeof h);
+    im_id_format (head.id, idtext);
+    printf ("%s %s %llu %u %u %d %s\n", origin, idtext, (unsigned long long)head.version,
+            head.op, head.format, good, hash);
+    return 0;
+}
+
+/* One line for each record of the store in DIR, in key order, as the store
+ * hands them out (opened beside a node that may be running). */
+static int
+dump_store (const char *dir, const uint8_t *node)
+{
+    char path[4096], err[512];
+    snprintf (path, sizeof path, "%s/store", dir);
+    static dump_t d;
+    d.store = im_store_new (path, 0, node, err, sizeof err);
+    d.cache = im_batch_cache_new (IM_BATCH_CACHE_DEFAULT);
+    if (!d.store) {
+        fprintf (stderr, "oldstore: %s\n", err);
+        return 1;
+    }
+    uint8_t after[IM_STORE_KEY_SIZE];
+    int n, first = 1;
+    do {
+        n = im_store_list (d.store, IM_TYPE_NONE, NULL, first ? NULL : after, 1000,
+                           dump_fn, &d, after);
+        first = 0;
+    } while (n == 1000);
+    im_batch_cache_destroy (&d.cache);
+    im_store_destroy (&d.store);
+    return n < 0 ? 1 : 0;
+}
+
+/* --count or --dump of the store in DIR. */
+static int
+read_store (const char *dir, int dump)
+{
+    char err[512];
+    im_identity_t *id = im_identity_load (dir, err, sizeof err);
+    if (!id) {
+        fprintf (stderr, "oldstore: %s\n", err);
+        return 1;
+    }
+    int rc = dump ? dump_store (dir, im_identity_node (id))
+                  : count_store (dir, im_identity_node (id));
+    im_identity_destroy (&id);
+    return rc;
 }
 
 /* Writes schema 1 into the store's metadata, as a version before format 2. */
