@@ -185,6 +185,21 @@ im_batch_cache_stats (const im_batch_cache_t *self, uint64_t *verified, uint64_t
         *hits = self ? self->hits : 0;
 }
 
+/* Checks SIG of MSG against ORIGIN and counts it in CACHE (may be NULL).
+ * Returns 0, or -1 with errno EPERM. */
+static int
+verify_counted (const uint8_t *sig, const uint8_t *msg, size_t len,
+                const uint8_t origin[32], im_batch_cache_t *cache)
+{
+    if (crypto_sign_verify_detached (sig, msg, len, origin) != 0) {
+        errno = EPERM;
+        return -1;
+    }
+    if (cache)
+        cache->verified++;
+    return 0;
+}
+
 int
 im_batch_verify (const uint8_t *body, size_t len, const uint8_t *auth,
                  const uint8_t origin[32], im_batch_cache_t *cache)
@@ -217,14 +232,10 @@ im_batch_verify (const uint8_t *body, size_t len, const uint8_t *auth,
             }
         slot = set[cache->next++ % CACHE_WAYS];
     }
-    if (crypto_sign_verify_detached (sig, msg, sizeof msg, origin) != 0) {
-        errno = EPERM;
+    if (verify_counted (sig, msg, sizeof msg, origin, cache))
         return -1;
-    }
-    if (cache) {
-        cache->verified++;
+    if (cache)
         memcpy (slot, entry, CACHE_ENTRY);
-    }
     return 0;
 }
 
@@ -236,11 +247,5 @@ im_batch_verify_single (const uint8_t *body, size_t len, const uint8_t *sig,
         errno = EINVAL;
         return -1;
     }
-    if (crypto_sign_verify_detached (sig, body, len, origin) != 0) {
-        errno = EPERM;
-        return -1;
-    }
-    if (cache)
-        cache->verified++;
-    return 0;
+    return verify_counted (sig, body, len, origin, cache);
 }
