@@ -29,7 +29,8 @@
 typedef struct {
     size_t n;
     char prefix[NODE_SUBS_MAX][NODE_SUB_MAX + 1];
-    size_t unknown; /* subscriptions not kept (too many, too long): match all */
+    size_t unknown;  /* subscriptions not kept (too many, too long): match all */
+    int64_t read_at; /* when they were last read (zclock_usecs): at most every ms */
 } node_subs_t;
 
 typedef struct {
