@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* im_apply.c -- applying the records a peer sends (inbound): each is checked
- * (known, duplicate, signature, own origin, inbound rules, the widest
- * prefix), and the batch is stored with the peer's cursor in one transaction. */
+/* im_apply.c -- applying the records a peer sends (inbound): what is known
+ * is skipped on arrival, signatures are checked by the workers (im_verify.h)
+ * while the node goes on, then each record is checked (duplicate, own origin,
+ * inbound rules, the widest prefix) and the batch stored with the peer's
+ * cursor in one transaction, a peer's answers in the order they came. */
 #include "config.h"
 
 #include <errno.h>
@@ -65,26 +67,20 @@ batch_note (im_mesh_t *self, size_t n)
     self->apply_slots[i] = (uint16_t)(n + 1);
 }
 
-/* Whether the record of E (key HEAD) is one we know already, or was taken
- * from this message already. HELD is the version we hold (0: none), when
- * HAVE (the store could tell). */
+/* Whether the record of E (key HEAD) is one we know already: HELD is the
+ * version we hold (0: none), when HAVE (the store could tell). */
 static int
 known (im_mesh_t *self, const im_msg_entry_t *e, const im_record_head_t *head, int have,
        uint64_t held)
 {
-    if (have && held >= head->version) {
-        /* The same version of a limited reach over fewer hops is not
-         * known: it may now go further (SPEC, "Hops over several
-         * paths"). */
-        uint8_t hops = 0;
-        if (held > head->version || head->reach == IM_REACH_UNLIMITED
-            || im_store_held (self->store, head->origin, head->id, &hops, NULL) != 0
-            || hops <= (unsigned)e->hops + 1)
-            return 1;
-    }
-    /* The same record twice in one batch. */
-    const im_record_t *twin = batch_find (self, head->origin, head->id);
-    return twin && twin->version >= head->version;
+    if (!have || held < head->version)
+        return 0;
+    /* The same version of a limited reach over fewer hops is not known: it
+     * may now go further (SPEC, "Hops over several paths"). */
+    uint8_t hops = 0;
+    return held > head->version || head->reach == IM_REACH_UNLIMITED
+           || im_store_held (self->store, head->origin, head->id, &hops, NULL) != 0
+           || hops <= (unsigned)e->hops + 1;
 }
 
 /* A prefix broader than the guards allow (im_guard.h), from anyone: refused
@@ -102,40 +98,53 @@ too_broad (const im_record_t *rec, char *why, size_t whysz)
     return 1;
 }
 
-/* Checks entry E of P's batch and, when it is to be stored, makes it the
- * batch's item N. Returns 1 when it was taken, else 0 (counted). */
+/* An answer of a peer, from its arrival until it is applied. */
+typedef struct {
+    im_verify_job_t v;  /* the records to verify: v.items[0..v.n) */
+    peer_t *p;          /* NULL once the peer is gone */
+    zframe_t *frame;    /* the message: the records' bytes */
+    uint64_t seq;       /* its place among P's answers */
+    int done;           /* verified */
+    int found;          /* FOUND: an answer to our FETCH, else RECORDS */
+    int stale;          /* it moves no cursor (see mesh_handle_records) */
+    uint64_t pull_from; /* RECORDS: the cursor its pull asked from, */
+    uint64_t cursor;    /* the one it reaches, */
+    uint8_t more;       /* and its flags */
+    uint8_t hops[IM_MSG_CREDIT_MAX];
+    im_verify_item_t items[IM_MSG_CREDIT_MAX];
+    refusals_t rf;
+} job_t;
+
+/* Checks the record of ITEM (verified: RC) with HOPS, from P, and, when it
+ * is to be stored, makes it the batch's item N. Returns 1 when it was
+ * taken, else 0 (counted). */
 static int
-take (im_mesh_t *self, peer_t *p, const im_msg_entry_t *e, size_t n, refusals_t *rf)
+take (im_mesh_t *self, peer_t *p, const im_verify_item_t *item, uint8_t hops, size_t n,
+      refusals_t *rf)
 {
     const uint8_t *own = im_identity_node (self->identity);
-    /* Known version: skipped before any signature is checked. */
-    im_record_head_t head;
-    uint64_t held = 0;
-    if (im_record_peek (e->record, e->len, &head) != 0) {
-        p->refused[REFUSE_MALFORMED]++;
-        return 0;
-    }
-    int have = im_store_version (self->store, head.origin, head.id, &held) == 0;
-    if (known (self, e, &head, have, held)) {
-        p->known++;
-        /* A copy from a second peer: the first becomes the eager one. */
-        mesh_note_eager (self, p, head.origin, 1);
-        return 0;
-    }
     im_record_t *rec = &self->recs[n];
     char why[256];
-    if (im_record_decode_cached (e->record, e->len, self->roots, rec, why, sizeof why)
-        != 0) {
-        p->refused[errno == EPERM ? REFUSE_SIGNATURE : REFUSE_MALFORMED]++;
+    if (item->rc != 0
+        || im_record_decode (item->record, item->len, 0, rec, why, sizeof why) != 0) {
+        p->refused[item->rc == EPERM ? REFUSE_SIGNATURE : REFUSE_MALFORMED]++;
         return 0;
     }
+    /* The same record twice in one batch. */
+    const im_record_t *twin = batch_find (self, rec->origin, rec->id);
+    if (twin && twin->version >= rec->version) {
+        p->known++;
+        return 0;
+    }
+    uint64_t held = 0;
+    im_store_version (self->store, rec->origin, rec->id, &held);
     /* A record signed with our key and newer than what we hold is ours, from
      * before our store was lost or restored (SPEC, "Store restarts"): taken
      * back as our own, past the inbound rules for others' records. */
     int mine = memcmp (rec->origin, own, IM_NODE_ID_SIZE) == 0;
     im_accept_ctx_t actx = {
         .rec = rec,
-        .hops = e->hops,
+        .hops = hops,
         .self = own,
         .peer = p->card.node,
         .peer_name = p->card.name,
@@ -158,11 +167,11 @@ take (im_mesh_t *self, peer_t *p, const im_msg_entry_t *e, size_t n, refusals_t 
         peer_refused_add (p, rec); /* not fetched from it again */
         return 0;
     }
-    unsigned hops = mine ? 0 : (unsigned)e->hops + 1;
-    self->items[n].blob = e->record;
-    self->items[n].len = e->len;
+    unsigned nhops = mine ? 0 : (unsigned)hops + 1;
+    self->items[n].blob = item->record;
+    self->items[n].len = item->len;
     self->items[n].rec = rec;
-    self->items[n].hops = (uint8_t)(hops > 254 ? 254 : hops);
+    self->items[n].hops = (uint8_t)(nhops > 254 ? 254 : nhops);
     self->items[n].from = mine ? NULL : p->card.node;
     return 1;
 }
@@ -193,8 +202,10 @@ store (im_mesh_t *self, peer_t *p, size_t n, uint64_t cursor, int found)
                                              p->card.node, cursor, err, sizeof err);
     if (stored < 0) {
         /* The cursor did not move: the next pull asks again, after a wait
-         * that grows while storing fails (a full disk). */
+         * that grows while storing fails (a full disk); answers to pulls
+         * ahead of it move no cursor. */
         peer_store_failed (p, err);
+        p->cursor_ahead = p->cursor;
         return;
     }
     peer_store_worked (p);
@@ -208,7 +219,9 @@ store (im_mesh_t *self, peer_t *p, size_t n, uint64_t cursor, int found)
             self->items[i].from = no_peer; /* stored; the HAVE below reads it */
         fetched[i] = found && self->results[i] != IM_STORE_STALE
                      && self->results[i] != IM_STORE_CLOSER;
-        if (self->results[i] != IM_STORE_STALE && self->results[i] != IM_STORE_CLOSER) {
+        if (self->results[i] == IM_STORE_STALE)
+            p->known++; /* stored meanwhile, from another peer */
+        else if (self->results[i] != IM_STORE_CLOSER) {
             p->received++;
             if (self->items[i].from != no_peer)
                 mesh_note_eager (self, p, self->recs[i].origin, 0);
@@ -225,61 +238,241 @@ store (im_mesh_t *self, peer_t *p, size_t n, uint64_t cursor, int found)
         mesh_relay_within (self, RELAY_DELAY_MS);
 }
 
-/* RECORDS, the answer to our pull, or FOUND, the answer to our FETCH. */
-void
-mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
+/* The cursor P's pulls ask from: past the answers being verified. */
+uint64_t
+peer_cursor_ahead (const peer_t *p)
 {
-    int found = msg->id == IM_MSG_FOUND;
-    /* An answer to a pull sent before the cursor was moved back moves no
-     * cursor. */
-    int stale = peer_is (p, IM_REGION_PULL, IM_PULL_STALE);
-    if (!found)
-        peer_event (p, IM_EV_PULL_ANSWERED);
+    return p->records_pending ? p->cursor_ahead : p->cursor;
+}
+
+/* Applies JOB, verified, of its peer. */
+static void
+apply (im_mesh_t *self, job_t *job)
+{
+    peer_t *p = job->p;
     size_t n = 0;
-    refusals_t rf;
-    memcpy (rf.before, p->refused, sizeof rf.before);
-    memset (rf.first_why, 0, sizeof rf.first_why);
-    if (!found && msg->count > p->asked) {
-        /* More than the pull's credit: the peer ignores our rate. */
-        p->refused[REFUSE_PROTOCOL]++;
-        zsys_warning ("mesh: %s sent %zu records for a credit of %u: refused",
-                      p->card.name, msg->count, p->asked);
-        peer_send_pull (self, p);
+    memset (self->apply_slots, 0, sizeof self->apply_slots);
+    int reading = im_store_read_begin (self->store) == 0;
+    for (size_t i = 0; i < job->v.n; i++)
+        if (take (self, p, &job->v.items[i], job->hops[i], n, &job->rf))
+            batch_note (self, n++);
+    if (reading)
+        im_store_read_end (self->store);
+    warn_refusals (p, &job->rf);
+    if (!job->found)
+        p->records_pending--;
+    /* An answer to a pull from elsewhere than the stored cursor (ahead of a
+     * batch that could not be stored, or from before the cursor was moved
+     * back) moves no cursor. */
+    int stale = job->stale || (!job->found && job->pull_from != p->cursor);
+    uint64_t cursor = job->cursor > p->cursor ? job->cursor : p->cursor;
+    if (job->found || stale)
+        cursor = p->cursor;
+    else if (job->more & IM_MSG_RESTART) {
+        /* Its store restarted: its numbers count again from there. */
+        mesh_restart_heard (self, p, job->cursor);
+        cursor = job->cursor;
+    }
+    if (n == 0 && cursor == p->cursor) {
+        /* Nothing to write. */
+        if (job->found)
+            mesh_found_done (self, p, NULL, 0);
+        else
+            peer_send_pull (self, p);
         return;
     }
-    if (!found && p->in.rate)
-        p->tokens -= (double)msg->count;
-    memset (self->apply_slots, 0, sizeof self->apply_slots);
-    /* One read transaction for every entry's look-ups, not one each. */
+    store (self, p, n, cursor, job->found);
+}
+
+static void
+job_free (job_t **job_p)
+{
+    if (*job_p) {
+        zframe_destroy (&(*job_p)->frame);
+        free (*job_p);
+        *job_p = NULL;
+    }
+}
+
+/* Applies P's answers that are verified, in the order they came. */
+static void
+apply_ready (im_mesh_t *self, peer_t *p)
+{
+    for (int more = 1; more;) {
+        more = 0;
+        for (job_t *job = zlistx_first (self->jobs); job; job = zlistx_next (self->jobs))
+            if (job->p == p && job->seq == p->jobs_next) {
+                if (!job->done)
+                    return;
+                zlistx_delete (self->jobs, zlistx_cursor (self->jobs));
+                p->jobs_next++;
+                self->verified += job->v.verified;
+                self->cached += job->v.cached;
+                apply (self, job);
+                job_free (&job);
+                more = 1;
+                break;
+            }
+    }
+}
+
+void
+mesh_apply_done (im_mesh_t *self)
+{
+    im_verify_job_t *v;
+    while ((v = im_verify_done (self->pool))) {
+        job_t *job = v->arg;
+        job->done = 1;
+        if (!job->p) {
+            /* Its peer is gone. */
+            void *handle = zlistx_find (self->jobs, job);
+            if (handle)
+                zlistx_delete (self->jobs, handle);
+            job_free (&job);
+        }
+        else
+            apply_ready (self, job->p);
+    }
+}
+
+void
+mesh_apply_forget (im_mesh_t *self, peer_t *p)
+{
+    for (job_t *job = zlistx_first (self->jobs); job;) {
+        if (job->p != p) {
+            job = zlistx_next (self->jobs);
+            continue;
+        }
+        job->p = NULL; /* one still out is freed when it comes back */
+        if (job->done) {
+            zlistx_delete (self->jobs, zlistx_cursor (self->jobs));
+            job_free (&job);
+            job = zlistx_first (self->jobs);
+        }
+        else
+            job = zlistx_next (self->jobs);
+    }
+}
+
+void
+mesh_apply_free_all (im_mesh_t *self)
+{
+    job_t *job;
+    while (self->jobs && (job = zlistx_first (self->jobs))) {
+        zlistx_delete (self->jobs, zlistx_cursor (self->jobs));
+        job_free (&job);
+    }
+}
+
+/* Which entries of MSG from P are worth a signature check, into JOB: what
+ * we hold already is skipped (counted as known) before any. */
+static void
+sift (im_mesh_t *self, peer_t *p, const im_msg_t *msg, job_t *job)
+{
     int reading = im_store_read_begin (self->store) == 0;
     for (size_t i = 0; i < msg->count; i++) {
-        if (found && !mesh_found_take (p, &msg->entries[i])) {
+        const im_msg_entry_t *e = &msg->entries[i];
+        if (job->found && !mesh_found_take (p, e)) {
             /* Not asked for, or brought twice: refused unread. */
             p->refused[REFUSE_PROTOCOL]++;
             continue;
         }
-        if (take (self, p, &msg->entries[i], n, &rf))
-            batch_note (self, n++);
+        im_record_head_t head;
+        uint64_t held = 0;
+        if (im_record_peek (e->record, e->len, &head) != 0) {
+            p->refused[REFUSE_MALFORMED]++;
+            continue;
+        }
+        int have = im_store_version (self->store, head.origin, head.id, &held) == 0;
+        if (known (self, e, &head, have, held)) {
+            p->known++;
+            /* A copy from a second peer: the first becomes the eager one. */
+            mesh_note_eager (self, p, head.origin, 1);
+            continue;
+        }
+        job->items[job->v.n].record = e->record;
+        job->items[job->v.n].len = e->len;
+        job->hops[job->v.n++] = e->hops;
     }
     if (reading)
         im_store_read_end (self->store);
-    warn_refusals (p, &rf);
-    uint64_t cursor = msg->cursor > p->cursor ? msg->cursor : p->cursor;
-    if (found || stale)
-        cursor = p->cursor; /* an answer to FETCH, or to a pull sent before
-                               the cursor was moved back, moves no cursor */
-    else if (msg->more & IM_MSG_RESTART) {
-        /* Its store restarted: its numbers count again from there. */
-        mesh_restart_heard (self, p, msg->cursor);
-        cursor = msg->cursor;
+}
+
+/* RECORDS, the answer to our pull, or FOUND, the answer to our FETCH, in
+ * FRAME (taken). What is known is skipped now; the rest is verified by the
+ * workers and applied when they are done (apply), in the order P's answers
+ * came. */
+void
+mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg, zframe_t *frame)
+{
+    int found = msg->id == IM_MSG_FOUND;
+    int stale = peer_is (p, IM_REGION_PULL, IM_PULL_STALE);
+    if (!found)
+        peer_event (p, IM_EV_PULL_ANSWERED);
+    int over = !found && msg->count > p->asked;
+    if (over) {
+        /* More than the pull's credit: the peer ignores our rate. */
+        p->refused[REFUSE_PROTOCOL]++;
+        zsys_warning ("mesh: %s sent %zu records for a credit of %u: refused",
+                      p->card.name, msg->count, p->asked);
     }
-    if (n == 0 && cursor == p->cursor) {
-        /* Nothing to write. */
+    job_t *job = over ? NULL : calloc (1, sizeof *job);
+    if (job && !zlistx_add_end (self->jobs, job)) {
+        free (job);
+        job = NULL;
+    }
+    if (!over && !job)
+        zsys_error ("mesh: out of memory: records from %s are asked for again",
+                    p->card.name);
+    if (!job) {
+        zframe_destroy (&frame);
         if (found)
             mesh_found_done (self, p, NULL, 0);
         else
             peer_send_pull (self, p);
         return;
     }
-    store (self, p, n, cursor, found);
+    if (!found && p->in.rate)
+        p->tokens -= (double)msg->count;
+    memcpy (job->rf.before, p->refused, sizeof job->rf.before);
+    job->p = p;
+    job->frame = frame;
+    job->seq = p->jobs_seq++;
+    job->found = found;
+    job->v.items = job->items;
+    job->v.arg = job;
+    job->cursor = msg->cursor;
+    job->more = msg->more;
+    job->pull_from = p->pull_from;
+    /* An answer to a pull from elsewhere than where the answers before it
+     * leave the cursor moves no cursor (see apply). */
+    job->stale = !found && (stale || p->pull_from != peer_cursor_ahead (p));
+    sift (self, p, msg, job);
+    if (!found) {
+        uint64_t ahead = peer_cursor_ahead (p);
+        p->cursor_ahead = job->stale                   ? ahead
+                          : msg->more & IM_MSG_RESTART ? msg->cursor
+                          : msg->cursor > ahead        ? msg->cursor
+                                                       : ahead;
+    }
+    if (!found && p->records_pending++ == 0 && !job->stale && (msg->more & IM_MSG_MORE)
+        && !(msg->more & IM_MSG_RESTART) && p->cursor_ahead > p->cursor && !p->backoff_ms)
+        /* Pull ahead: the peer reads the next batch while this one is
+         * verified and applied (SPEC "Pulling"). */
+        peer_send_pull (self, p);
+    if (job->v.n == 0 || im_verify_submit (self->pool, &job->v) != 0) {
+        /* Nothing to verify, or no worker to take it: done here. */
+        for (size_t i = 0; i < job->v.n; i++) {
+            im_record_t *rec = &self->recs[0];
+            char why[128];
+            job->items[i].rc
+                = im_record_decode_cached (job->items[i].record, job->items[i].len,
+                                           self->roots, rec, why, sizeof why)
+                          == 0
+                      ? 0
+                      : errno;
+        }
+        job->done = 1;
+        apply_ready (self, p);
+    }
 }

@@ -111,6 +111,9 @@ link_event (peer_t *p, uint16_t event, uint32_t value, int64_t now)
         p->cause = LINK_CAUSE_NONE; /* a closing is a loss from now on */
         p->tcp_at = 0;
         p->retry_at = 0;
+        /* HELLO at once: one said before the connection was up was not
+         * queued (ZMQ_IMMEDIATE), and the next would come a second later. */
+        p->next_hello = 0;
         break;
     default: break;
     }
@@ -288,6 +291,10 @@ void
 im_mesh_signatures (im_mesh_t *self, uint64_t *verified, uint64_t *cached)
 {
     im_batch_cache_stats (self ? self->roots : NULL, verified, cached);
+    if (self && verified)
+        *verified += self->verified;
+    if (self && cached)
+        *cached += self->cached;
 }
 
 json_t *

@@ -123,6 +123,18 @@ handle_ping (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_
     }
 }
 
+/* The frame of the message being handled, taken out of it: its records
+ * are applied once the workers have checked them. */
+static zframe_t *
+body_take (im_mesh_t *self)
+{
+    zframe_t *body = self->in_body;
+    if (body)
+        zmsg_remove (self->in_msg, body);
+    self->in_body = NULL;
+    return body;
+}
+
 /* Every message but HELLO, to the file that handles it. */
 static void
 dispatch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_t *msg)
@@ -157,7 +169,7 @@ dispatch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_t *
             }
             break;
         }
-        mesh_handle_records (self, p, msg);
+        mesh_handle_records (self, p, msg, body_take (self));
         break;
     case IM_MSG_RECORDS:
         if (peer_is (p, IM_REGION_PULL, IM_PULL_IDLE)) {
@@ -165,7 +177,7 @@ dispatch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_t *
             p->refused[REFUSE_PROTOCOL]++;
             break;
         }
-        mesh_handle_records (self, p, msg);
+        mesh_handle_records (self, p, msg, body_take (self));
         break;
     case IM_MSG_PING:
     case IM_MSG_PONG: handle_ping (self, p, sock, route, msg); break;
@@ -222,8 +234,12 @@ handle_router (im_mesh_t *self)
         self->removed_refused++; /* a peer removed since its handshake */
     else if (zmsg_size (m) != 2)
         p->refused[REFUSE_PROTOCOL]++;
-    else
+    else {
+        self->in_msg = m;
+        self->in_body = body;
         handle_message (self, p, self->router, route, body);
+        self->in_body = NULL;
+    }
     zmsg_destroy (&m);
 }
 
@@ -238,12 +254,20 @@ im_mesh_handle (im_mesh_t *self, void *socket)
         handle_router (self);
         return 1;
     }
+    if (self->pool && socket == im_verify_sock (self->pool)) {
+        mesh_apply_done (self);
+        return 1;
+    }
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
         if (p->dealer && socket == p->dealer) {
             zmsg_t *m = zmsg_recv (p->dealer);
             p->dealer_heard = zclock_mono ();
-            if (m && zmsg_size (m) == 1)
-                handle_message (self, p, p->dealer, NULL, zmsg_first (m));
+            if (m && zmsg_size (m) == 1) {
+                self->in_msg = m;
+                self->in_body = zmsg_first (m);
+                handle_message (self, p, p->dealer, NULL, self->in_body);
+                self->in_body = NULL;
+            }
             else if (m)
                 p->refused[REFUSE_PROTOCOL]++;
             zmsg_destroy (&m);
@@ -424,6 +448,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     self->sent_retention = config->sent_retention;
     self->peers = zlistx_new ();
     self->msg = malloc (sizeof *self->msg);
+    self->pull = calloc (1, sizeof *self->pull);
     self->buf = malloc (IM_MSG_MAX);
     self->keys = malloc (IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY);
     self->notes = malloc (IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY);
@@ -436,8 +461,8 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     self->results = malloc (IM_MSG_CREDIT_MAX * sizeof *self->results);
     self->roots = im_batch_cache_new (IM_BATCH_CACHE_DEFAULT);
     randombytes_buf (self->apply_key, sizeof self->apply_key);
-    if (!self->roots || !self->peers || !self->msg || !self->buf || !self->out
-        || !self->keys || !self->notes || !self->sentkeys || !self->eager
+    if (!self->roots || !self->peers || !self->msg || !self->pull || !self->buf
+        || !self->out || !self->keys || !self->notes || !self->sentkeys || !self->eager
         || !self->first_from || !self->recs || !self->items || !self->results) {
         im_fail (ENOMEM, err, errsz, "out of memory");
         im_mesh_destroy (&self);
@@ -456,6 +481,14 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     }
     zsock_set_linger (self->zap, 0);
     zpoller_add (poller, self->zap);
+    /* Signatures are checked off this thread, one worker a core. */
+    self->jobs = zlistx_new ();
+    self->pool = self->jobs ? im_verify_new (0, err, errsz) : NULL;
+    if (!self->pool) {
+        im_mesh_destroy (&self);
+        return NULL;
+    }
+    zpoller_add (poller, im_verify_sock (self->pool));
     for (size_t i = 0; i < config->npeers; i++) {
         peer_t *p = peer_new (self, config, &config->peers[i]);
         if (p)
@@ -482,6 +515,12 @@ im_mesh_destroy (im_mesh_t **self_p)
         zpoller_remove (self->poller, self->router);
     if (self->zap)
         zpoller_remove (self->poller, self->zap);
+    if (self->pool)
+        zpoller_remove (self->poller, im_verify_sock (self->pool));
+    /* The workers first: then no job is out, and every one can go. */
+    im_verify_destroy (&self->pool);
+    mesh_apply_free_all (self);
+    zlistx_destroy (&self->jobs);
     for (peer_t *p = self->peers ? zlistx_first (self->peers) : NULL; p;
          p = zlistx_next (self->peers))
         if (p->dealer)
@@ -490,6 +529,7 @@ im_mesh_destroy (im_mesh_t **self_p)
     zsock_destroy (&self->router);
     zsock_destroy (&self->zap);
     free (self->msg);
+    free (self->pull);
     free (self->buf);
     free (self->out);
     free (self->keys);

@@ -15,6 +15,7 @@
 #include "im_policy.h"
 #include "im_time.h"
 #include "im_util.h"
+#include "im_verify.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_DOMAIN "intelmesh"
@@ -165,7 +166,13 @@ struct _im_peer_t {
     uint64_t rescan_pos, rescan_end; /* the walk, in IM_RESCAN_WALKING */
     double tokens;                   /* records it may still be asked for (rate) */
     int64_t tokens_at;
-    uint16_t asked; /* credit of the pull in flight */
+    uint16_t asked;     /* credit of the pull in flight */
+    uint64_t pull_from; /* ... and the cursor it asked from */
+    /* Its answers being verified by the workers (im_apply.c), applied in the
+     * order they came: numbered from jobs_seq, jobs_next is due. */
+    uint64_t jobs_seq, jobs_next;
+    size_t records_pending; /* RECORDS among them */
+    uint64_t cursor_ahead;  /* the cursor once those are applied */
     /* Key rotation (SPEC.md, "ROTATE"). */
     uint8_t prev_curve[32]; /* its CURVE key before it rotated, */
     char prev_z85[41];
@@ -261,11 +268,17 @@ struct _im_mesh_t {
     int64_t prune_at;     /* when the sent log is pruned next */
     /* Reused for every batch. */
     im_msg_t *msg;
+    im_msg_t *pull;    /* a PULL being sent (msg may hold what is applied) */
     uint8_t *buf;      /* IM_MSG_MAX: encoding, and staging of records */
     uint8_t *out;      /* IM_MSG_MAX: encoding of RECORDS */
     im_record_t *recs; /* IM_MSG_CREDIT_MAX */
     im_store_item_t *items;
-    im_batch_cache_t *roots; /* batch roots already verified */
+    im_batch_cache_t *roots;   /* batch roots verified here (no workers) */
+    im_verify_t *pool;         /* the verifying workers (im_verify.h) */
+    zlistx_t *jobs;            /* answers out to them or waiting their turn */
+    zmsg_t *in_msg;            /* the message being handled, and its body */
+    zframe_t *in_body;         /* (NULL once taken) */
+    uint64_t verified, cached; /* what the workers counted */
     /* The records taken from the message being applied (im_apply.c). */
     uint16_t apply_slots[APPLY_SLOTS];
     uint8_t apply_key[crypto_shorthash_KEYBYTES];
@@ -308,6 +321,7 @@ void peer_redial (im_mesh_t *self, peer_t *p);
 void peer_redial_unanswered (im_mesh_t *self, peer_t *p);
 int peer_pull_link (peer_t *p, zsock_t *router, zsock_t **sock, zframe_t **route);
 void peer_send_pull (im_mesh_t *self, peer_t *p);
+void peer_send_pull_from (im_mesh_t *self, peer_t *p, uint64_t cursor);
 size_t peer_credit (peer_t *p, int64_t now);
 /* Storing records from P failed (WHY; a full disk): pulls from it wait
  * STORE_BACKOFF_MIN_MS, doubling with each failure up to
@@ -369,15 +383,24 @@ int mesh_answer_gate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route
                       int pull);
 void mesh_answers_drop (peer_t *p, int all);
 void mesh_sent_tick (im_mesh_t *self, int64_t now);
+/* When mesh_serve answers: */
+#define SERVE_NEWS 0    /* with records, or when the cursor moves */
+#define SERVE_ALWAYS 1  /* even empty (a restart, a long poll at its end) */
+#define SERVE_RECORDS 2 /* only with records (a waiting pull tried again) */
 int mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
-                uint64_t cursor, uint16_t credit, int force);
+                uint64_t cursor, uint16_t credit, int when);
 void mesh_relay_within (im_mesh_t *self, int64_t ms);
 int mesh_serve_parked (im_mesh_t *self, peer_t *p, int force);
 void mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                        const im_msg_t *msg, int serve);
 
 /* --- im_apply.c ---------------------------------------------------------- */
-void mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg);
+void mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg,
+                          zframe_t *frame);
+void mesh_apply_done (im_mesh_t *self);
+void mesh_apply_forget (im_mesh_t *self, peer_t *p);
+void mesh_apply_free_all (im_mesh_t *self);
+uint64_t peer_cursor_ahead (const peer_t *p);
 
 /* --- im_rotate.c --------------------------------------------------------- */
 void mesh_handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,

@@ -224,6 +224,15 @@ peer_store_waiting (const peer_t *p, int64_t now)
 void
 peer_send_pull (im_mesh_t *self, peer_t *p)
 {
+    peer_send_pull_from (self, p, peer_cursor_ahead (p));
+}
+
+/* Pulls P from CURSOR: its stored cursor, or the cursor of the answer about
+ * to be applied (a pull ahead: SPEC "Pulling"). SELF->msg is left alone: it
+ * may hold that answer. */
+void
+peer_send_pull_from (im_mesh_t *self, peer_t *p, uint64_t cursor)
+{
     zsock_t *sock;
     zframe_t *route;
     if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE)
@@ -236,14 +245,14 @@ peer_send_pull (im_mesh_t *self, peer_t *p)
     uint16_t credit = (uint16_t)peer_credit (p, zclock_mono ());
     if (credit == 0 || !peer_want_room (p))
         return;
-    im_msg_t *msg = self->msg;
+    im_msg_t *msg = self->pull;
     msg->id = IM_MSG_PULL;
-    msg->cursor = p->cursor;
+    msg->cursor = cursor;
     msg->credit = credit;
     if (mesh_send (self, sock, route, msg) == 0) {
-        /* This pull asks from the cursor as it is now. */
         peer_event (p, IM_EV_PULL_SENT);
         p->asked = credit;
+        p->pull_from = cursor;
         p->pulled_at = zclock_mono ();
     }
 }
@@ -342,6 +351,7 @@ void
 peer_rewind (im_mesh_t *self, peer_t *p)
 {
     p->cursor = 0;
+    p->cursor_ahead = 0; /* answers being verified move no cursor */
     if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE))
         peer_event (p, IM_EV_CURSOR_REWOUND);
     if (im_store_set_cursor (self->store, p->card.node, 0) != 0)
@@ -391,6 +401,7 @@ peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf
 void
 peer_remove (im_mesh_t *self, peer_t *p)
 {
+    mesh_apply_forget (self, p);
     if (p->dealer)
         zpoller_remove (self->poller, p->dealer);
     for (int r = 0; r < REFUSE_COUNT; r++)

@@ -392,12 +392,14 @@ serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64
     return 0;
 }
 
-/* Answers a pull of P after CURSOR on SOCK/ROUTE: now if there is anything,
- * else parks it (unless FORCE: an empty answer). Returns 1 when answered. */
+/* Answers a pull of P after CURSOR on SOCK/ROUTE, WHEN it should (SERVE_*:
+ * with records or notes always).
+ * Returns 1 when answered, else 0 (the pull waits). */
 int
 mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t cursor,
-            uint16_t credit, int force)
+            uint16_t credit, int when)
 {
+    int force = when == SERVE_ALWAYS;
     im_msg_t *msg = self->msg;
     self->serve_asked = cursor;
     if (mesh_answer_gate (self, p, sock, route, 1))
@@ -430,6 +432,15 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
         msg->cursor = last;
     if (msg->count == 0 && msg->cursor == cursor && !force)
         return 0; /* nothing new: park */
+    if (msg->count == 0 && self->nnotes == 0 && when == SERVE_RECORDS) {
+        /* A waiting pull, and only changes not for it (as a relay's pull
+         * of the origin it is taking records from): it keeps waiting, from
+         * there. The cursor goes with its next answer; an answer of its own
+         * would cost both sides a transaction for each batch stored. */
+        p->parked_cursor = msg->cursor;
+        p->acked = msg->cursor;
+        return 0;
+    }
     im_store_stats_t st;
     im_store_stats (self->store, &st);
     msg->more = msg->cursor < st.last_seq;
@@ -493,7 +504,9 @@ mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     p->acked = cursor;
     answers_ack (self, p, msg->cursor);
     /* A restart is answered whatever the quota: the puller must learn it. */
-    if ((serve || restart) && mesh_serve (self, p, sock, route, cursor, credit, restart))
+    if ((serve || restart)
+        && mesh_serve (self, p, sock, route, cursor, credit,
+                       restart ? SERVE_ALWAYS : SERVE_NEWS))
         return;
     if (serve && pulled_unread (p)) {
         /* Again, without reading the answer queued to it: counted, and
@@ -543,7 +556,7 @@ mesh_serve_parked (im_mesh_t *self, peer_t *p, int force)
         return 0;
     }
     if (!mesh_serve (self, p, p->parked_sock, p->parked_route, p->parked_cursor,
-                     p->parked_credit, force))
+                     p->parked_credit, force ? SERVE_ALWAYS : SERVE_RECORDS))
         return 0;
     peer_drop_parked (p);
     return 1;

@@ -5,7 +5,8 @@
 # complete where the policies allow, each node verifying one signature a
 # batch; and a store made before format 2 is migrated on start: the node's
 # own records are signed again in batches, others' keep their bytes, and a
-# new peer gets them all.
+# new peer gets them all; and a receiver checks signatures on its worker
+# threads (im-verify) while it answers status.
 . "$(dirname "$0")/lib.sh"
 
 : "${OLDSTORE:=${top_builddir:-.}/tests/oldstore}"
@@ -114,6 +115,46 @@ b_migrate () {
     ok $? "nothing is signed again at the second start"
     holds old 150; ok $? "old still holds 150"
     stop_node "$NODE_PID_old" && stop_node "$NODE_PID_fresh"; ok $? "both stop"
+}
+
+# verify_ticks PID: the CPU ticks of PID's verifying workers (im-verify).
+verify_ticks () {
+    local t total=0
+    for t in /proc/"$1"/task/*; do
+        [ "$(cat "$t/comm" 2>/dev/null)" = im-verify ] || continue
+        total=$((total + $(awk '{ print $14 + $15 }' "$t/stat")))
+    done
+    echo "$total"
+}
+verify_threads () { grep -lx im-verify /proc/"$1"/task/*/comm 2>/dev/null | wc -l; }
+
+block workers 'signatures are checked by worker threads while the node answers'
+b_workers () {
+    new_node pub && new_node sub; ok $? "two nodes, pub and sub"
+    link pub sub; ok $? "on each other's trust lists"
+    start_node pub; ok $? "pub starts"
+    for i in $(seq 0 19999); do echo "ipv4 11.$((i >> 16 & 255)).$((i >> 8 & 255)).$((i & 255))"; done \
+        | im pub publish - >/dev/null 2>"$T/err"
+    ok $? "pub publishes 20,000 indicators"
+    start_node sub; ok $? "sub starts"
+    n=$(verify_threads "$NODE_PID_sub")
+    [ "$n" -ge 1 ]; ok $? "sub runs verifying workers, one a core: $n threads named im-verify"
+    # Status while sub takes them in: every request is answered (each bounded
+    # by the CLI's own time-out), and some come while records still arrive.
+    asked=0 answered=0 during=0
+    while [ "$asked" -lt 600 ]; do
+        asked=$((asked + 1))
+        n=$(status_num sub records) && answered=$((answered + 1))
+        [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" -lt 20000 ] && during=$((during + 1))
+        [ "$n" = 20000 ] && break
+    done
+    [ "$answered" = "$asked" ]; ok $? "sub answered all $asked status requests ($during while records arrived)"
+    wait_for 600 holds sub 20000; ok $? "sub holds the 20,000"
+    [ $(( $(sig sub verified) + $(sig sub cached) )) -ge 20000 ]
+    ok $? "every record was checked: $(sig sub verified) signatures verified, $(sig sub cached) from the cache"
+    ticks=$(verify_ticks "$NODE_PID_sub")
+    [ "$ticks" -ge 1 ]; ok $? "the checks ran on the workers: $ticks ticks of CPU there"
+    stop_node "$NODE_PID_pub" && stop_node "$NODE_PID_sub"; ok $? "both stop"
 }
 
 run_blocks "$@"

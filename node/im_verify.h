@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_verify.h -- a pool of worker threads that decode records and check
+ * their origins' signatures off the node's main thread, so that the node
+ * keeps answering while a peer's records are verified (proto/SPEC.md,
+ * "What a receiver checks"). */
+#ifndef IM_VERIFY_H
+#define IM_VERIFY_H
+
+#include <czmq.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "im_record.h"
+
+#define IM_VERIFY_WORKERS_MAX 16
+#define IM_VERIFY_JOBS_MAX 64 /* jobs out at once, over every worker */
+
+/* One record to check: RECORD and LEN in, RC out: 0 when it decodes and its
+ * origin's signature verifies, else the errno of im_record_decode_cached
+ * (EBADMSG, EPERM). The caller decodes it again without verifying (a
+ * decoded record is kilobytes; its bytes do not change meanwhile). */
+typedef struct {
+    const uint8_t *record;
+    size_t len;
+    int rc;
+} im_verify_item_t;
+
+/* A job: N items (the caller's, untouched by it until the job is back).
+ * VERIFIED and CACHED come back as the signatures verified and the records
+ * checked against a root verified before, by this job. */
+typedef struct {
+    im_verify_item_t *items;
+    size_t n;
+    uint64_t verified, cached;
+    void *arg; /* the caller's */
+} im_verify_job_t;
+
+typedef struct _im_verify_t im_verify_t;
+
+/* Starts WORKERS threads (0: one for each core online, at most
+ * IM_VERIFY_WORKERS_MAX), each with its own cache of verified roots.
+ * Returns NULL with errno EINVAL (more than the maximum) or ENOMEM, and a
+ * reason in ERR. */
+im_verify_t *im_verify_new (size_t workers, char *err, size_t errsz);
+
+/* Stops the workers (each finishes the job in hand); jobs not taken back
+ * with im_verify_done stay the caller's. NULL-safe; keeps errno. */
+void im_verify_destroy (im_verify_t **self_p);
+
+size_t im_verify_workers (const im_verify_t *self);
+
+/* Jobs handed out and not yet taken back. */
+size_t im_verify_out (const im_verify_t *self);
+
+/* Hands JOB to a worker. Returns 0, or -1 with errno EINVAL (no job, no
+ * items with N > 0) or EAGAIN (IM_VERIFY_JOBS_MAX jobs are out). */
+int im_verify_submit (im_verify_t *self, im_verify_job_t *job);
+
+/* The socket that is readable when a job is done: to poll. */
+zsock_t *im_verify_sock (im_verify_t *self);
+
+/* Takes back one finished job, or NULL when none is finished. */
+im_verify_job_t *im_verify_done (im_verify_t *self);
+
+#endif

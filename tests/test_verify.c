@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* test_verify.c -- the pool of verifying workers (node/im_verify.c): bad
+ * arguments, then jobs of good, tampered and malformed records checked off
+ * the calling thread, counted, and a pool stopped with jobs still out. */
+#include "config.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "im_batch.h"
+#include "im_record.h"
+#include "im_verify.h"
+#include "tap.h"
+
+#define NREC 96 /* three batches of 32 */
+
+static uint8_t pk[32], sk[64];
+static uint8_t bufs[NREC][IM_RECORD_MAX];
+static size_t lens[NREC];
+
+/* NREC records of one origin, sealed 32 to a signature. */
+static void
+make_records (void)
+{
+    crypto_sign_keypair (pk, sk);
+    for (int i = 0; i < NREC; i++) {
+        im_record_t r;
+        char err[128];
+        im_record_init (&r);
+        memcpy (r.origin, pk, sizeof pk);
+        randombytes_buf (r.id, sizeof r.id);
+        r.type = IM_TYPE_IPV4;
+        snprintf (r.value, sizeof r.value, "198.51.100.%d", i);
+        r.created = r.modified = 1700000000;
+        if (im_record_encode (&r, bufs[i], sizeof bufs[i], &lens[i], err, sizeof err)
+            != 0)
+            BAIL_OUT ("encode: %s", err);
+    }
+    for (int b = 0; b < NREC; b += IM_BATCH_MAX) {
+        uint8_t *recs[IM_BATCH_MAX];
+        char err[128];
+        for (int i = 0; i < IM_BATCH_MAX; i++)
+            recs[i] = bufs[b + i];
+        if (im_record_seal (recs, lens + b, IM_BATCH_MAX, sk, err, sizeof err) != 0)
+            BAIL_OUT ("seal: %s", err);
+    }
+}
+
+/* Waits (bounded: 10 s) for a job back from POOL. */
+static im_verify_job_t *
+wait_done (im_verify_t *pool)
+{
+    for (int i = 0; i < 1000; i++) {
+        zmq_pollitem_t it = { zsock_resolve (im_verify_sock (pool)), 0, ZMQ_POLLIN, 0 };
+        zmq_poll (&it, 1, 10);
+        im_verify_job_t *job = im_verify_done (pool);
+        if (job)
+            return job;
+    }
+    return NULL;
+}
+
+static void
+test_bad_args (void)
+{
+    char err[256] = "";
+    im_verify_t *pool = im_verify_new (IM_VERIFY_WORKERS_MAX + 1, err, sizeof err);
+    ok (!pool && errno == EINVAL && strstr (err, "at most"),
+        "a pool of more workers than the maximum is refused: %s", err);
+    im_verify_destroy (NULL);
+    im_verify_destroy (&pool);
+    ok (pool == NULL, "destroy is NULL-safe");
+    ok (im_verify_submit (NULL, NULL) == -1 && errno == EINVAL, "submit refuses no pool");
+    pool = im_verify_new (1, err, sizeof err);
+    ok (pool && im_verify_workers (pool) == 1, "a pool of one worker starts");
+    ok (im_verify_submit (pool, NULL) == -1 && errno == EINVAL, "submit refuses no job");
+    im_verify_job_t job = { .items = NULL, .n = 3 };
+    ok (im_verify_submit (pool, &job) == -1 && errno == EINVAL,
+        "submit refuses a job of 3 items and no array");
+    ok (im_verify_done (pool) == NULL, "nothing is done when nothing was handed out");
+    im_verify_destroy (&pool);
+    pool = im_verify_new (0, err, sizeof err);
+    ok (pool && im_verify_workers (pool) >= 1, "a pool of one worker a core starts (%zu)",
+        im_verify_workers (pool));
+    im_verify_destroy (&pool);
+}
+
+/* Two jobs over two workers: 96 good records in three batches, one
+ * tampered, one moved to another batch, one cut short. */
+static void
+test_jobs (void)
+{
+    char err[256] = "";
+    im_verify_t *pool = im_verify_new (2, err, sizeof err);
+    if (!pool)
+        BAIL_OUT ("pool: %s", err);
+    static im_verify_item_t items[NREC + 3];
+    static uint8_t tampered[IM_RECORD_MAX], moved[IM_RECORD_MAX];
+    for (int i = 0; i < NREC; i++)
+        items[i] = (im_verify_item_t){ bufs[i], lens[i], -1 };
+    /* A value changed after sealing: the path leads to another root. */
+    memcpy (tampered, bufs[5], lens[5]);
+    char *v = memmem (tampered, lens[5], "198.51.100.5", 12);
+    if (!v)
+        BAIL_OUT ("value not found in the record");
+    v[11] = '6';
+    items[NREC] = (im_verify_item_t){ tampered, lens[5], -1 };
+    /* A record given the authentication of a record of another batch. */
+    memcpy (moved, bufs[1], lens[1]);
+    memcpy (moved + lens[1] - IM_BATCH_AUTH, bufs[40] + lens[40] - IM_BATCH_AUTH,
+            IM_BATCH_AUTH);
+    items[NREC + 1] = (im_verify_item_t){ moved, lens[1], -1 };
+    /* Cut short. */
+    items[NREC + 2] = (im_verify_item_t){ bufs[7], 100, -1 };
+
+    im_verify_job_t a = { .items = items, .n = NREC / 2 };
+    im_verify_job_t b = { .items = items + NREC / 2, .n = NREC / 2 + 3 };
+    ok (im_verify_submit (pool, &a) == 0 && im_verify_submit (pool, &b) == 0,
+        "two jobs are handed out");
+    cmp_ok (im_verify_out (pool), "==", 2, "two jobs are out");
+    im_verify_job_t *first = wait_done (pool), *second = wait_done (pool);
+    ok (first && second && first != second && (first == &a || first == &b)
+            && (second == &a || second == &b),
+        "both jobs come back, each once");
+    cmp_ok (im_verify_out (pool), "==", 0, "no job is out any more");
+    int good = 0;
+    for (int i = 0; i < NREC; i++)
+        good += items[i].rc == 0;
+    cmp_ok (good, "==", NREC, "every sealed record verifies");
+    ok (items[NREC].rc == EPERM, "a record changed after sealing is refused (EPERM)");
+    ok (items[NREC + 1].rc == EPERM,
+        "a record moved to another batch's authentication is refused (EPERM)");
+    ok (items[NREC + 2].rc == EBADMSG, "a record cut short is malformed (EBADMSG)");
+    /* Three batches, each verified once per worker at most. */
+    uint64_t verified = a.verified + b.verified, cached = a.cached + b.cached;
+    ok (verified >= 3 && verified <= 6,
+        "one signature a batch and worker: %llu verified for 3 batches",
+        (unsigned long long)verified);
+    cmp_ok (verified + cached, ">=", NREC, "every good record was checked (%llu cached)",
+            (unsigned long long)cached);
+    im_verify_destroy (&pool);
+}
+
+/* Jobs still out when the pool stops stay the caller's: nothing is freed or
+ * written after destroy returns. */
+static void
+test_stop_with_jobs_out (void)
+{
+    char err[256] = "";
+    im_verify_t *pool = im_verify_new (2, err, sizeof err);
+    if (!pool)
+        BAIL_OUT ("pool: %s", err);
+    static im_verify_item_t items[8][NREC];
+    static im_verify_job_t jobs[8];
+    int handed = 0;
+    for (int j = 0; j < 8; j++) {
+        for (int i = 0; i < NREC; i++)
+            items[j][i] = (im_verify_item_t){ bufs[i], lens[i], -1 };
+        jobs[j] = (im_verify_job_t){ .items = items[j], .n = NREC };
+        handed += im_verify_submit (pool, &jobs[j]) == 0;
+    }
+    cmp_ok (handed, "==", 8, "eight jobs are handed out");
+    im_verify_destroy (&pool);
+    ok (pool == NULL, "the pool stops with jobs out");
+    int untouched = 0;
+    for (int j = 0; j < 8; j++)
+        for (int i = 0; i < NREC; i++)
+            untouched += items[j][i].rc != 0 && items[j][i].rc != -1;
+    cmp_ok (untouched, "==", 0, "no item holds anything but a verdict or nothing");
+}
+
+static void
+test_limit (void)
+{
+    char err[256] = "";
+    im_verify_t *pool = im_verify_new (1, err, sizeof err);
+    if (!pool)
+        BAIL_OUT ("pool: %s", err);
+    static im_verify_item_t item;
+    static im_verify_job_t jobs[IM_VERIFY_JOBS_MAX + 1];
+    item = (im_verify_item_t){ bufs[0], lens[0], -1 };
+    int handed = 0, refused = 0;
+    for (int j = 0; j <= IM_VERIFY_JOBS_MAX; j++) {
+        jobs[j] = (im_verify_job_t){ .items = &item, .n = 1 };
+        if (im_verify_submit (pool, &jobs[j]) == 0)
+            handed++;
+        else
+            refused += errno == EAGAIN;
+    }
+    ok (handed <= IM_VERIFY_JOBS_MAX && refused >= 1,
+        "jobs beyond %d out are refused with EAGAIN (%d handed, %d refused)",
+        IM_VERIFY_JOBS_MAX, handed, refused);
+    int back = 0;
+    while (back < handed && wait_done (pool))
+        back++;
+    cmp_ok (back, "==", handed, "every job handed out comes back");
+    im_verify_destroy (&pool);
+}
+
+static const tap_test_t tests[]
+    = { TAP_TEST (test_bad_args), TAP_TEST (test_jobs),
+        TAP_TEST (test_stop_with_jobs_out), TAP_TEST (test_limit), TAP_END };
+
+int
+main (int argc, char **argv)
+{
+    if (sodium_init () < 0)
+        BAIL_OUT ("sodium_init");
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    make_records ();
+    return tap_main (argc, argv, tests);
+}
