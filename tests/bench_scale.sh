@@ -28,6 +28,7 @@ cleanup () {
     rm -rf "$T"
 }
 trap cleanup EXIT
+trap 'exit 143' INT TERM HUP # so that cleanup runs under timeout(1) or ^C
 fail () { echo "bench_scale: $*" >&2; exit 1; }
 
 # A port no other node of this run was given, and nothing listens on.
@@ -65,9 +66,10 @@ live () { node "$1" status --json 2>/dev/null | sed -n 's/.*"indicators":{"live"
 # median and max of the numbers on stdin, one a line
 medmax () { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) { print "0 0"; exit }
     m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[NR] }'; }
-# rss_mb: VmRSS in MB of every running node, one a line
+# rss_mb [FIELD]: VmRSS (or FIELD: RssAnon is the heap, without the store's
+# mapped pages) in MB of every running node, one a line
 rss_mb () {
-    for p in $PIDS; do awk '/^VmRSS:/ { printf "%.1f\n", $2 / 1024 }' "/proc/$p/status"; done
+    for p in $PIDS; do awk -v f="${1:-VmRSS}:" '$1 == f { printf "%.1f\n", $2 / 1024 }' "/proc/$p/status"; done
 }
 
 # graph N SEED: prints the edges "i j" of a random connected simple graph on N
@@ -155,13 +157,14 @@ for n in $SIZES; do
     done
     receipts=$(calc "$total / ($n * ($n - 1) * $INDICATORS)")
     read -r rss_med rss_max < <(rss_mb | medmax)
+    read -r anon_med anon_max < <(rss_mb RssAnon | medmax)
     m0_after=$(awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$m0/status")
     read -r disk_med _ < <(for i in $(seq 0 $((n - 1))); do
         du -k "$T/m$i/store/data.mdb" | awk '{ printf "%.1f\n", $1 / 1024 }'; done | medmax)
     printf "  %d nodes: published in %.1f s, %s; receipts %.2f per indicator per node\n" \
         "$n" "$(calc "$t_pub - $t0")" "$held" "$receipts"
-    printf "  %d nodes: RSS idle (before publishing) median %.1f MB, max %.1f MB; after: median %.1f MB, max %.1f MB; m0 %.1f -> %.1f MB\n" \
-        "$n" "$idle_med" "$idle_max" "$rss_med" "$rss_max" "$m0_idle" "$m0_after"
+    printf "  %d nodes: RSS idle (before publishing) median %.1f MB, max %.1f MB; after: median %.1f MB, max %.1f MB (anonymous: median %.1f MB, max %.1f MB); m0 %.1f -> %.1f MB\n" \
+        "$n" "$idle_med" "$idle_max" "$rss_med" "$rss_max" "$anon_med" "$anon_max" "$m0_idle" "$m0_after"
     # warnings and errors the nodes logged (but the one about syslog), numbers and keys elided
     cat "$T"/m*/intelmeshd.log 2>/dev/null | grep '^[EW]:' | grep -v 'syslog is not available' |
         cut -d' ' -f1,5- | sed 's/[0-9a-f]\{16,\}/H/g; s/[0-9][0-9]*/N/g' | sort | uniq -c | sort -rn >"$T/warn"
@@ -170,23 +173,25 @@ for n in $SIZES; do
     grep -v ', 0 refused$' "$T/publish.err" | sort | uniq -c | head -5 | sed 's/^ */  publish: /'
 
     rm -f "$T/publish.err"
-    ROWS+=("$n $conv $receipts $idle_med $rss_med $rss_max $disk_med")
+    ROWS+=("$n $conv $receipts $idle_med $rss_med $rss_max $anon_med $disk_med")
     stop_all
 done
 
 echo
-printf "  %5s  %12s  %9s  %13s  %12s  %11s  %12s\n" nodes "converge s" receipts "RSS idle MB" "RSS med MB" "RSS max MB" "disk med MB"
+printf "  %5s  %12s  %9s  %12s  %11s  %11s  %12s  %12s\n" nodes "converge s" receipts "RSS idle MB" \
+    "RSS med MB" "RSS max MB" "anon med MB" "disk med MB"
 for row in "${ROWS[@]}"; do
     set -- $row
-    printf "  %5s  %12s  %9.2f  %13.1f  %12.1f  %11.1f  %12.1f\n" "$@"
+    printf "  %5s  %12s  %9.2f  %12.1f  %11.1f  %11.1f  %12.1f  %12.1f\n" "$@"
 done
 set -- ${ROWS[0]}
 base=("$@")
 for row in "${ROWS[@]:1}"; do
     set -- $row
     case "$2 ${base[1]}" in *'>'*) c="n/a" ;; *) c=$(awk -v a="$2" -v b="${base[1]}" 'BEGIN { printf "%.2f", a / b }') ;; esac
-    printf "  growth %s/%s nodes (x%.1f): converge x%s, receipts x%.2f, RSS idle x%.2f, RSS med x%.2f, RSS max x%.2f, disk x%.2f\n" \
+    printf "  growth %s/%s nodes (x%.1f): converge x%s, receipts x%.2f, RSS idle x%.2f, RSS med x%.2f, RSS max x%.2f, anon x%.2f, disk x%.2f\n" \
         "$1" "${base[0]}" "$(calc "$1 / ${base[0]}")" "$c" "$(calc "$3 / ${base[2]}")" "$(calc "$4 / ${base[3]}")" \
-        "$(calc "$5 / ${base[4]}")" "$(calc "$6 / ${base[5]}")" "$(calc "$7 / ${base[6]}")"
+        "$(calc "$5 / ${base[4]}")" "$(calc "$6 / ${base[5]}")" "$(calc "$7 / ${base[6]}")" \
+        "$(calc "$8 / ${base[7]}")"
 done
 exit $status
