@@ -134,9 +134,12 @@ for n in $SIZES; do
     want=$((n * INDICATORS))
     end=$(( $(date +%s) + CONVERGE_SECONDS ))
     late=""
+    next=$(( $(date +%s) + 60 )) # a progress line a minute, so that a stopped run says where it was
     for i in $(seq 0 $((n - 1))); do
-        while [ "$(live m$i)" != "$want" ]; do
+        while have=$(live m$i); [ "$have" != "$want" ]; do
             [ "$(date +%s)" -ge "$end" ] && { late="$late m$i"; break; }
+            [ "$(date +%s)" -ge "$next" ] && { next=$((next + 60))
+                echo "  ... $(calc "int($(now) - $t0)") s: m$i holds ${have:-?} of $want"; }
             sleep 0.2
         done
     done
