@@ -50,8 +50,20 @@ init () {
         --pub "ipc://$T/$1/pub.sock" >/dev/null || fail "init $1 failed"
 }
 start () {
-    "$INTELMESHD" -d "$T/$1" || fail "$1 did not start: $(tail -1 "$T/$1/intelmeshd.log" 2>/dev/null)"
+    "$INTELMESHD" -d "$T/$1" 2>/dev/null || return 1
     PIDS="$PIDS $(cat "$T/$1/intelmeshd.pid")"
+}
+# up NAME: a new node, started at once (so that its port is not taken by
+# another program between init and start); made again on another port if
+# its port was taken all the same.
+up () {
+    for _ in 1 2 3; do
+        init "$1"
+        start "$1" && return
+        grep -q 'Address already in use' "$T/$1/intelmeshd.log" || break
+        rm -rf "${T:?}/$1"
+    done
+    fail "$1 did not start: $(grep '^E:' "$T/$1/intelmeshd.log" 2>/dev/null | tail -1)"
 }
 stop_all () {
     for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
@@ -112,13 +124,23 @@ for n in $SIZES; do
     graph "$n" "$((SEED + n))" >"$T/edges" || fail "no connected degree-$DEGREE graph on $n nodes"
     draws=$(awk '$1 == "draws" { print $2 }' "$T/edges")
     sed -i '/^draws/d' "$T/edges"
-    for i in $(seq 0 $((n - 1))); do init m$i; done
+    for i in $(seq 0 $((n - 1))); do up m$i; done
     while read -r a b; do peer m$a m$b; peer m$b m$a; done <"$T/edges"
-    for i in $(seq 0 $((n - 1))); do start m$i; done
     degs=$(awk '{ c[$1]++; c[$2]++ } END { for (k in c) print c[k] }' "$T/edges" | sort -n | uniq -c |
         awk '{ printf "%s%d nodes of degree %d", (NR > 1 ? ", " : ""), $1, $2 }')
-    echo "  $n nodes: $(wc -l <"$T/edges") links ($degs; graph drawn $draws times), all started"
-    sleep 2
+    echo "  $n nodes: $(wc -l <"$T/edges") links ($degs; graph drawn $draws times), all started and peered"
+    # every link up before publishing (peers added to running nodes dial at once)
+    end=$(( $(date +%s) + 120 ))
+    for i in $(seq 0 $((n - 1))); do
+        deg=$(awk -v i="$i" '$1 == i || $2 == i' "$T/edges" | wc -l)
+        until [ "$(node m$i peer list --json | grep -o '"connected":true' | wc -l)" = "$deg" ]; do
+            [ "$(date +%s)" -ge "$end" ] && fail "m$i: not all of its $deg links came up in 120 s"
+            sleep 0.2
+        done
+    done
+    sleep 1
+    declare -A LOGLINES=() # the log lines before publishing (refused handshakes while peering)
+    for i in $(seq 0 $((n - 1))); do LOGLINES[$i]=$(wc -l <"$T/m$i/intelmeshd.log"); done
     read -r idle_med idle_max < <(rss_mb | medmax)
     m0=$(cat "$T/m0/intelmeshd.pid")
     m0_idle=$(awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$m0/status")
@@ -168,8 +190,8 @@ for n in $SIZES; do
         "$n" "$(calc "$t_pub - $t0")" "$held" "$receipts"
     printf "  %d nodes: RSS idle (before publishing) median %.1f MB, max %.1f MB; after: median %.1f MB, max %.1f MB (anonymous: median %.1f MB, max %.1f MB); m0 %.1f -> %.1f MB\n" \
         "$n" "$idle_med" "$idle_max" "$rss_med" "$rss_max" "$anon_med" "$anon_max" "$m0_idle" "$m0_after"
-    # warnings and errors the nodes logged (but the one about syslog), numbers and keys elided
-    cat "$T"/m*/intelmeshd.log 2>/dev/null | grep '^[EW]:' | grep -v 'syslog is not available' |
+    # warnings and errors the nodes logged since publishing began, numbers and keys elided
+    for i in $(seq 0 $((n - 1))); do tail -n +$((LOGLINES[$i] + 1)) "$T/m$i/intelmeshd.log"; done | grep '^[EW]:' |
         cut -d' ' -f1,5- | sed 's/[0-9a-f]\{16,\}/H/g; s/[0-9][0-9]*/N/g' | sort | uniq -c | sort -rn >"$T/warn"
     [ -s "$T/warn" ] && { echo "  $n nodes: $(awk '{ s += $1 } END { print s }' "$T/warn")" \
         "warning/error lines in the node logs, most frequent:"; head -5 "$T/warn" | sed 's/^ */    /'; }
