@@ -75,10 +75,12 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
         peer_new_session (p, msg->session);
     }
     self->lazy_dirty = 1; /* a new link: tell it again what to send */
-    if (route && p->dealer && peer_is (p, IM_REGION_LINK, IM_LINK_HELLO) && p->hellos > 1
-        && zclock_mono () - p->dialed_at > 2 * HELLO_RETRY_MS)
-        /* It trusts us now, but our dealer may be one that libzmq gave
-         * up on when it did not yet: dial again at once. */
+    if (route && p->dealer && peer_is (p, IM_REGION_LINK, IM_LINK_HELLO)
+        && (p->cause == LINK_CAUSE_THEY_REFUSE
+            || (p->hellos > 1 && zclock_mono () - p->dialed_at > 2 * HELLO_RETRY_MS)))
+        /* It trusts us now, but our dealer is one that libzmq gave up on
+         * when it did not yet (its handshake was refused: libzmq does not
+         * reconnect after that), or may be: dial again at once. */
         peer_redial (self, p);
     if (route) {
         /* Its link to our ROUTER: remember it and answer. */
