@@ -80,7 +80,15 @@ usage (void)
              "  origins N        answers the target's PULLs with N valid records, each\n"
              "                   of a new made-up origin (its own key pair); with\n"
              "                   --batch K (1 to 32), a new origin every K records,\n"
-             "                   sealed K to a signature\n"
+             "                   sealed K to a signature\n");
+    fprintf (stderr,
+             "  answer N         answers the target's next N PULLs with RECORDS that\n"
+             "                   say more (IM_MSG_MORE): --per K records of its own\n"
+             "                   (default 1000; --bad: badly signed, the same each\n"
+             "                   time); the cursor: --cursor C each time, or with\n"
+             "                   --jump one that jumps (C*i+C, then 1, in turn);\n"
+             "                   prints the cursors the PULLs asked from\n");
+    fprintf (stderr,
              "Options: --origin HEX (the origin of made-up keys), --duration MS\n"
              "  --per K (keys per have-flood/fetch-flood message; default 1000),\n"
              "  --rate R (messages a second for the floods; default: at once)\n"
@@ -424,6 +432,48 @@ origins (link_t *l, long n, int64_t deadline)
     return done == n ? 0 : -1;
 }
 
+/* Answers the target's next N PULLs with RECORDS of PER records that say
+ * more, badly signed with BAD, the cursor C (or jumping, with JUMP). */
+static int
+answer (link_t *l, const keys_t *k, long n, int64_t deadline, uint64_t c, int bad,
+        int jump)
+{
+    long answered = 0;
+    uint64_t lo = UINT64_MAX, hi = 0, last = 0;
+    size_t count = (size_t)per;
+    static size_t lens[IM_MSG_CREDIT_MAX];
+    for (size_t i = 0; bad && i < count; i++)
+        lens[i] = own_record (k, 1, NULL, records_buf[i], IM_RECORD_MAX);
+    int id;
+    while (answered < n && (id = link_next (l, deadline)) != 0) {
+        if (id != IM_MSG_PULL)
+            continue;
+        last = msg.cursor;
+        lo = last < lo ? last : lo;
+        hi = last > hi ? last : hi;
+        size_t m = count < msg.credit ? count : msg.credit;
+        memset (&msg, 0, offsetof (im_msg_t, entries));
+        for (size_t i = 0; i < m; i++) {
+            if (!bad)
+                lens[i] = own_record (k, 0, NULL, records_buf[i], IM_RECORD_MAX);
+            msg.entries[i].record = records_buf[i];
+            msg.entries[i].len = lens[i];
+            msg.entries[i].hops = 0;
+        }
+        msg.id = IM_MSG_RECORDS;
+        msg.count = m;
+        msg.more = IM_MSG_MORE;
+        msg.cursor = !jump ? c : answered % 2 ? 1 : c * (uint64_t)answered + c;
+        send_msg (l, &msg);
+        answered++;
+    }
+    printf ("mallory: answered %ld PULLs; they asked from cursors %llu to %llu, the last "
+            "from %llu\n",
+            answered, (unsigned long long)(answered ? lo : 0), (unsigned long long)hi,
+            (unsigned long long)last);
+    return answered == n ? 0 : -1;
+}
+
 /* Pulls one record from SOURCE, answers the target's first PULL with it, and
  * then nothing but FAKE HAVE messages of made-up keys of its origin. */
 static int
@@ -472,6 +522,7 @@ main (int argc, char **argv)
     const char *source_ep = NULL, *source_key = NULL, *action = NULL;
     const char *origin_hex = NULL;
     long n = 0, duration = 0, fake = 0;
+    int bad = 0, jump = 0;
     uint64_t cursor = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp (argv[i], "--keys") == 0 && i + 1 < argc)
@@ -496,6 +547,10 @@ main (int argc, char **argv)
             cursor = strtoull (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--batch") == 0 && i + 1 < argc)
             batch = strtol (argv[++i], NULL, 10);
+        else if (strcmp (argv[i], "--bad") == 0)
+            bad = 1;
+        else if (strcmp (argv[i], "--jump") == 0)
+            jump = 1;
         else if (strcmp (argv[i], "--duration") == 0 && i + 1 < argc)
             duration = strtol (argv[++i], NULL, 10);
         else if (!action && argv[i][0] != '-') {
@@ -557,6 +612,9 @@ main (int argc, char **argv)
         rc = origins (&target, n, zclock_mono () + 60000);
     else if (strcmp (action, "found-flood") == 0)
         rc = found_flood (&target, &k, n);
+    else if (strcmp (action, "answer") == 0)
+        rc = answer (&target, &k, n, zclock_mono () + 60000 + duration,
+                     cursor ? cursor : 1, bad, jump);
     else if (strcmp (action, "push") == 0)
         push (&target, &k, n);
     else if (strcmp (action, "withhold") == 0) {
