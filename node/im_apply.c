@@ -15,9 +15,11 @@
 #include "im_guard.h"
 #include "im_mesh_int.h"
 
-/* The refusals of one batch: the counts before it, and the first reason
- * given for each, for one warning a reason. */
+/* The refusals of one batch: those made on its arrival (sift), the counts
+ * before it is applied, and the first reason given for each, for one
+ * warning a reason. Other answers of the peer may arrive in between. */
 typedef struct {
+    uint64_t sifted[REFUSE_COUNT];
     uint64_t before[REFUSE_COUNT];
     char first_why[REFUSE_COUNT][256];
 } refusals_t;
@@ -181,12 +183,12 @@ static void
 warn_refusals (const peer_t *p, const refusals_t *rf)
 {
     for (int r = 0; r < REFUSE_COUNT; r++)
-        if (p->refused[r] > rf->before[r])
-            zsys_warning ("mesh: refused %llu record(s) from %s: %s%s%s%s",
-                          (unsigned long long)(p->refused[r] - rf->before[r]),
-                          p->card.name, im_mesh_refuse_names[r],
-                          *rf->first_why[r] ? " (" : "", rf->first_why[r],
-                          *rf->first_why[r] ? ")" : "");
+        if (p->refused[r] - rf->before[r] + rf->sifted[r] > 0)
+            zsys_warning (
+                "mesh: refused %llu record(s) from %s: %s%s%s%s",
+                (unsigned long long)(p->refused[r] - rf->before[r] + rf->sifted[r]),
+                p->card.name, im_mesh_refuse_names[r], *rf->first_why[r] ? " (" : "",
+                rf->first_why[r], *rf->first_why[r] ? ")" : "");
 }
 
 /* Stores the batch's N items (with P's CURSOR, unless FOUND: an answer to a
@@ -252,6 +254,7 @@ apply (im_mesh_t *self, job_t *job)
     peer_t *p = job->p;
     size_t n = 0;
     memset (self->apply_slots, 0, sizeof self->apply_slots);
+    memcpy (job->rf.before, p->refused, sizeof job->rf.before);
     int reading = im_store_read_begin (self->store) == 0;
     for (size_t i = 0; i < job->v.n; i++)
         if (take (self, p, &job->v.items[i], job->hops[i], n, &job->rf))
@@ -308,6 +311,7 @@ apply_ready (im_mesh_t *self, peer_t *p)
                 p->jobs_next++;
                 self->verified += job->v.verified;
                 self->cached += job->v.cached;
+                self->sig_failed += job->v.failed;
                 apply (self, job);
                 job_free (&job);
                 more = 1;
@@ -434,7 +438,8 @@ mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg, zframe_t *
     }
     if (!found && p->in.rate)
         p->tokens -= (double)msg->count;
-    memcpy (job->rf.before, p->refused, sizeof job->rf.before);
+    uint64_t before[REFUSE_COUNT];
+    memcpy (before, p->refused, sizeof before);
     job->p = p;
     job->frame = frame;
     job->seq = p->jobs_seq++;
@@ -448,6 +453,8 @@ mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg, zframe_t *
      * leave the cursor moves no cursor (see apply). */
     job->stale = !found && (stale || p->pull_from != peer_cursor_ahead (p));
     sift (self, p, msg, job);
+    for (int r = 0; r < REFUSE_COUNT; r++)
+        job->rf.sifted[r] = p->refused[r] - before[r];
     if (!found) {
         uint64_t ahead = peer_cursor_ahead (p);
         p->cursor_ahead = job->stale                   ? ahead
@@ -471,6 +478,7 @@ mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg, zframe_t *
                           == 0
                       ? 0
                       : errno;
+            job->v.failed += job->items[i].rc == EPERM;
         }
         job->done = 1;
         apply_ready (self, p);

@@ -352,9 +352,10 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
     zsock_t *sock;
     zframe_t *route;
     if (p->nfetching) {
-        if (now - p->fetch_at < FETCH_LOST_MS)
-            return;
+        if (!p->found_due || now - p->fetch_at < FETCH_LOST_MS)
+            return;       /* its FOUND came and is being verified, or may come */
         p->nfetching = 0; /* lost, or ignored: what it asked for is given up */
+        p->found_due = 0;
     }
     want_trim (self, p);
     if (!p->nwants || p->wants[p->whead].due > now || !peer_connected (p)
@@ -384,6 +385,7 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
         return;
     memset (p->fetching_taken, 0, m);
     p->nfetching = m;
+    p->found_due = 1;
     p->fetch_at = now;
     if (p->in.rate)
         p->tokens -= (double)m; /* FOUND is counted against the rate here */

@@ -288,8 +288,11 @@ mesh_zap_refused (im_mesh_t *self, const uint8_t *key, const char *address)
 }
 
 void
-im_mesh_signatures (im_mesh_t *self, uint64_t *verified, uint64_t *cached)
+im_mesh_signatures (im_mesh_t *self, uint64_t *verified, uint64_t *cached,
+                    uint64_t *failed)
 {
+    if (failed)
+        *failed = self ? self->sig_failed : 0;
     im_batch_cache_stats (self ? self->roots : NULL, verified, cached);
     if (self && verified)
         *verified += self->verified;

@@ -82,8 +82,11 @@ json_t *im_mesh_peers (im_mesh_t *self);
 json_t *im_mesh_refused_keys (im_mesh_t *self);
 
 /* What checking records from peers cost: batch roots verified (one Ed25519
- * verification each), and records checked against a root verified before. */
-void im_mesh_signatures (im_mesh_t *self, uint64_t *verified, uint64_t *cached);
+ * verification each), records checked against a root verified before, and
+ * records whose signature did not verify (each one verification). Any may
+ * be NULL. */
+void im_mesh_signatures (im_mesh_t *self, uint64_t *verified, uint64_t *cached,
+                         uint64_t *failed);
 
 /* Refusals by reason, summed over all peers (and handshakes refused). */
 json_t *im_mesh_refusals (im_mesh_t *self);

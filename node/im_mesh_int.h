@@ -149,6 +149,7 @@ struct _im_peer_t {
     uint8_t *fetching;       /* the keys of the FETCH out, sorted */
     uint8_t *fetching_taken; /* which of them FOUND brought */
     size_t nfetching;        /* 0: no FETCH out */
+    int found_due;           /* its FOUND to that FETCH has not come yet */
     int64_t fetch_at;        /* when that FETCH went */
     uint64_t fetched;        /* records FOUND brought that were new here */
     /* Anti-entropy: a walk of the keys of its change log (SYNC, KEYS). */
@@ -273,12 +274,12 @@ struct _im_mesh_t {
     uint8_t *out;      /* IM_MSG_MAX: encoding of RECORDS */
     im_record_t *recs; /* IM_MSG_CREDIT_MAX */
     im_store_item_t *items;
-    im_batch_cache_t *roots;   /* batch roots verified here (no workers) */
-    im_verify_t *pool;         /* the verifying workers (im_verify.h) */
-    zlistx_t *jobs;            /* answers out to them or waiting their turn */
-    zmsg_t *in_msg;            /* the message being handled, and its body */
-    zframe_t *in_body;         /* (NULL once taken) */
-    uint64_t verified, cached; /* what the workers counted */
+    im_batch_cache_t *roots;               /* batch roots verified here (no workers) */
+    im_verify_t *pool;                     /* the verifying workers (im_verify.h) */
+    zlistx_t *jobs;                        /* answers out to them or waiting their turn */
+    zmsg_t *in_msg;                        /* the message being handled, and its body */
+    zframe_t *in_body;                     /* (NULL once taken) */
+    uint64_t verified, cached, sig_failed; /* what the workers counted */
     /* The records taken from the message being applied (im_apply.c). */
     uint16_t apply_slots[APPLY_SLOTS];
     uint8_t apply_key[crypto_shorthash_KEYBYTES];

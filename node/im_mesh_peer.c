@@ -342,6 +342,7 @@ peer_new_session (peer_t *p, uint64_t session)
     p->nlazy = 0;
     memset (p->holds, 0, (size_t)HOLDS_SLOTS * IM_MSG_HAVE_KEY);
     p->nfetching = 0; /* a FETCH or SYNC out to its old run is not answered */
+    p->found_due = 0;
     p->sync_out = 0;
 }
 

@@ -607,12 +607,13 @@ node_handle_status (node_t *self, json_t *body, char *err, size_t errsz)
         node_status_disk_full (json_object_get (st_json, "store"), &st);
         json_object_set_new (st_json, "store_restarted", im_mesh_restart (self->mesh));
         json_object_set_new (st_json, "refused_keys", im_mesh_refused_keys (self->mesh));
-        uint64_t verified, cached;
-        im_mesh_signatures (self->mesh, &verified, &cached);
+        uint64_t verified, cached, failed;
+        im_mesh_signatures (self->mesh, &verified, &cached, &failed);
         json_object_set_new (
             st_json, "signatures",
-            json_pack ("{s:I, s:I, s:I}", "signed", (json_int_t)self->sealed, "verified",
-                       (json_int_t)verified, "cached", (json_int_t)cached));
+            json_pack ("{s:I, s:I, s:I, s:I}", "signed", (json_int_t)self->sealed,
+                       "verified", (json_int_t)verified, "cached", (json_int_t)cached,
+                       "failed", (json_int_t)failed));
         json_object_set_new (st_json, "taxii", im_taxii_status (self->taxii));
         json_object_set_new (
             st_json, "warninglists",

@@ -32,6 +32,7 @@ work (im_verify_job_t *job, im_batch_cache_t *cache, im_record_t *rec)
 {
     uint64_t verified0, cached0, verified1, cached1;
     im_batch_cache_stats (cache, &verified0, &cached0);
+    job->failed = 0;
     for (size_t i = 0; i < job->n; i++) {
         im_verify_item_t *it = &job->items[i];
         char why[128];
@@ -40,6 +41,7 @@ work (im_verify_job_t *job, im_batch_cache_t *cache, im_record_t *rec)
                       == 0
                   ? 0
                   : errno;
+        job->failed += it->rc == EPERM;
     }
     im_batch_cache_stats (cache, &verified1, &cached1);
     job->verified = verified1 - verified0;
@@ -184,7 +186,7 @@ im_verify_submit (im_verify_t *self, im_verify_job_t *job)
         errno = EAGAIN;
         return -1;
     }
-    job->verified = job->cached = 0;
+    job->verified = job->cached = job->failed = 0;
     if (zsock_send (self->jobs, "p", job) != 0) {
         errno = EAGAIN;
         return -1;

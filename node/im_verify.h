@@ -26,12 +26,13 @@ typedef struct {
 } im_verify_item_t;
 
 /* A job: N items (the caller's, untouched by it until the job is back).
- * VERIFIED and CACHED come back as the signatures verified and the records
- * checked against a root verified before, by this job. */
+ * VERIFIED, CACHED and FAILED come back as the signatures verified, the
+ * records checked against a root verified before, and the records whose
+ * signature did not verify, by this job. */
 typedef struct {
     im_verify_item_t *items;
     size_t n;
-    uint64_t verified, cached;
+    uint64_t verified, cached, failed;
     void *arg; /* the caller's */
 } im_verify_job_t;
 

@@ -19,6 +19,8 @@ link () {
 }
 card_field () { im "$1" id | awk -v f="$2" '{ print $f }'; }
 status_num () { im "$1" status --json | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2; }
+# sig_failed NODE: the records from peers whose signature did not verify.
+sig_failed () { im "$1" status --json | grep -o '"signatures":{[^}]*}' | grep -o '"failed":[0-9]*' | cut -d: -f2; }
 peer_json () { im "$1" peer list --json | sed 's/},{"name"/}\n{"name"/g' | grep "\"name\":\"$2\""; }
 peer_num () {
     n=$(peer_json "$1" "$2" | grep -o "\"$3\":[0-9]*" | head -1 | cut -d: -f2)
@@ -120,6 +122,7 @@ b_found () {
     ok $? "and logs it"
 
     c0=$(cpu_ticks "$vpid")
+    f0=$(sig_failed victor)
     mallory --target "$ep" "$key" found-flood 100 >"$T/found.out" 2>&1
     ok $? "mallory notes a made-up key, is sent a FETCH for it, and answers with 100 FOUND of that record, badly signed"
     diag "$(cat "$T/found.out")"
@@ -127,7 +130,9 @@ b_found () {
     ok $? "the 99 FOUND after the first are refused unread (protocol: $(peer_num victor mallory protocol))"
     c1=$(cpu_ticks "$vpid")
     [ "$(peer_num victor mallory 'bad signature')" = 1 ]
-    ok $? "one signature is checked, not 100 ($(peer_num victor mallory 'bad signature'))"
+    ok $? "one bad signature is counted against mallory, not 100 ($(peer_num victor mallory 'bad signature'))"
+    f1=$(sig_failed victor)
+    [ $((f1 - f0)) = 1 ]; ok $? "and one signature was checked in all: the FOUND after the first were not verified ($((f1 - f0)))"
     diag "victor's CPU for the FOUND flood: $((c1 - c0)) ticks"
     [ $((c1 - c0)) -lt $((100 * SLOW)) ]; ok $? "the flood cost victor under $SLOW s of CPU ($((c1 - c0)) ticks)"
     im victor status >/dev/null; ok $? "victor answers"

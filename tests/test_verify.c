@@ -139,6 +139,10 @@ test_jobs (void)
         (unsigned long long)verified);
     cmp_ok (verified + cached, ">=", NREC, "every good record was checked (%llu cached)",
             (unsigned long long)cached);
+    ok (a.failed == 0 && b.failed == 2,
+        "the two records whose signature does not verify are counted as failed, in "
+        "their job (%llu, %llu)",
+        (unsigned long long)a.failed, (unsigned long long)b.failed);
     im_verify_destroy (&pool);
 }
 
