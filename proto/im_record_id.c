@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -93,6 +94,43 @@ im_id_export (const uint8_t origin[IM_NODE_ID_SIZE], const uint8_t id[IM_ID_SIZE
     im_id_from_name (name, strlen (name), out);
 }
 
+/* Random bytes for ids, drawn from the kernel 1 KiB at a time rather than
+ * in one system call an id (a twelfth of a node's time in `publish -`).
+ * Each thread has its own pool; a forked child starts with an empty one. */
+#define ID_POOL 1024
+static _Thread_local struct {
+    uint8_t bytes[ID_POOL];
+    size_t used;
+    int ready;
+} id_pool;
+static pthread_once_t id_pool_once = PTHREAD_ONCE_INIT;
+
+static void
+id_pool_forked (void)
+{
+    sodium_memzero (&id_pool, sizeof id_pool);
+}
+
+static void
+id_pool_init (void)
+{
+    pthread_atfork (NULL, NULL, id_pool_forked);
+}
+
+static void
+id_random (uint8_t *out, size_t len)
+{
+    pthread_once (&id_pool_once, id_pool_init);
+    if (!id_pool.ready || id_pool.used + len > ID_POOL) {
+        randombytes_buf (id_pool.bytes, ID_POOL);
+        id_pool.used = 0;
+        id_pool.ready = 1;
+    }
+    memcpy (out, id_pool.bytes + id_pool.used, len);
+    sodium_memzero (id_pool.bytes + id_pool.used, len); /* never given twice */
+    id_pool.used += len;
+}
+
 void
 im_id_generate (uint8_t id[IM_ID_SIZE])
 {
@@ -100,7 +138,7 @@ im_id_generate (uint8_t id[IM_ID_SIZE])
      * random bits. Ids made one after another sort one after another, so a
      * node's own records are appended to the store rather than scattered. */
     uint64_t ms = (uint64_t)im_time_now_ms ();
-    randombytes_buf (id, IM_ID_SIZE);
+    id_random (id, IM_ID_SIZE);
     for (int i = 0; i < 6; i++)
         id[i] = (uint8_t)(ms >> (40 - 8 * i));
     id[6] = (uint8_t)((id[6] & 0x0F) | 0x70);

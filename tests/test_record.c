@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdint.h>
 #include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -458,6 +460,32 @@ round_trip (const im_record_t *r, const char *what)
 }
 
 /* --- Bad arguments -------------------------------------------------------- */
+
+/* Whether the next id made in a forked child differs from the next one
+ * made in its parent (random bytes are drawn ahead into a pool). */
+static int
+forked_ids_differ (void)
+{
+    uint8_t id[IM_ID_SIZE], child[IM_ID_SIZE];
+    int fds[2];
+    im_id_generate (id); /* the pool is filled */
+    if (pipe (fds) != 0)
+        return 0;
+    pid_t pid = fork ();
+    if (pid == 0) {
+        im_id_generate (child);
+        _exit (write (fds[1], child, sizeof child) == (ssize_t)sizeof child ? 0 : 1);
+    }
+    close (fds[1]);
+    im_id_generate (id);
+    ssize_t nread = pid > 0 ? read (fds[0], child, sizeof child) : -1;
+    close (fds[0]);
+    int status = 0;
+    if (pid > 0)
+        waitpid (pid, &status, 0);
+    return nread == (ssize_t)sizeof child && status == 0
+           && memcmp (id + 6, child + 6, IM_ID_SIZE - 6) != 0;
+}
 
 static void
 test_bad_arguments (void)
@@ -2867,6 +2895,7 @@ test_ids (void)
         "a generated id's text shows version 7 and the variant");
     ok (im_id_parse (text, id2) == 0 && memcmp (id, id2, IM_ID_SIZE) == 0,
         "a generated id's text parses back");
+    ok (forked_ids_differ (), "a forked child's next id is not its parent's next id");
 
     /* Node ids. */
     uint8_t node[IM_NODE_ID_SIZE], node2[IM_NODE_ID_SIZE];
