@@ -87,7 +87,8 @@ usage (void)
              "                   (default 1000; --bad: badly signed, the same each\n"
              "                   time); the cursor: --cursor C each time, or with\n"
              "                   --jump one that jumps (C*i+C, then 1, in turn);\n"
-             "                   prints the cursors the PULLs asked from\n");
+             "                   prints the cursors the PULLs asked from, and at\n"
+             "                   the end (after --duration) every PULL it saw\n");
     fprintf (stderr,
              "Options: --origin HEX (the origin of made-up keys), --duration MS\n"
              "  --per K (keys per have-flood/fetch-flood message; default 1000),\n"
@@ -136,6 +137,29 @@ link_up (link_t *l, const keys_t *k, const char *endpoint, const char *server_he
     send_msg (l, &msg);
 }
 
+/* The target's PULLs seen, however read: how many, from which cursor the
+ * last asked, and how many asked from below the one before. */
+static size_t pulls_seen, pulls_back;
+static uint64_t pull_last;
+
+static void
+note_pull (uint64_t cursor)
+{
+    if (pulls_seen++ && cursor < pull_last)
+        pulls_back++;
+    pull_last = cursor;
+}
+
+/* At the end: the PULLs seen, if any. */
+static void
+pulls_report (void)
+{
+    if (pulls_seen)
+        printf ("mallory: saw %zu PULLs in all, the last from cursor %llu; %zu asked "
+                "from below the one before\n",
+                pulls_seen, (unsigned long long)pull_last, pulls_back);
+}
+
 /* Waits up to MS for a message from L and decodes it into MSG. Answers PING
  * with PONG on the way (so that the node sees it connected). Returns the
  * message id, or 0 at the deadline. */
@@ -157,6 +181,8 @@ link_next (link_t *l, int64_t deadline)
         zframe_destroy (&f);
         if (rc != 0)
             continue;
+        if (msg.id == IM_MSG_PULL)
+            note_pull (msg.cursor);
         if (msg.id == IM_MSG_PING) {
             im_msg_t pong = { .id = IM_MSG_PONG, .session = l->session };
             send_msg (l, &pong);
@@ -218,6 +244,8 @@ drain (link_t *l)
             got_msgs++;
             got_entries += in.count;
         }
+        else if (in.id == IM_MSG_PULL)
+            note_pull (in.cursor);
         else if (in.id == IM_MSG_PING) {
             im_msg_t pong = { .id = IM_MSG_PONG, .session = l->session };
             send_msg (l, &pong);
@@ -311,8 +339,10 @@ own_record (const keys_t *k, int bad, const uint8_t *id, uint8_t *buf, size_t bu
     snprintf (rec.value, sizeof rec.value, "%s", value);
     if (im_record_sign (&rec, k->sk, buf, bufsz, &len, err, sizeof err))
         fail (EXIT_SETUP, "cannot sign a record: %s", err);
+    /* A byte of the signature's R: the check costs a full verification (a
+     * changed S would be refused at once, out of range). */
     if (bad)
-        buf[len - 1] ^= 0x55;
+        buf[len - IM_BATCH_SIG] ^= 0x55;
     return len;
 }
 
@@ -638,6 +668,7 @@ main (int argc, char **argv)
             action, target.sent, target.send_failed, got_msgs, got_entries);
     fflush (stdout);
     linger (&target, end);
+    pulls_report ();
     zsock_destroy (&target.dealer);
     zsock_destroy (&source.dealer);
     return 0;
