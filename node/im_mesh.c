@@ -347,7 +347,10 @@ tick_peer (im_mesh_t *self, peer_t *p, int64_t now)
     if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE)
         && now - p->pulled_at >= PULL_RESEND_MS)
         peer_event (p, IM_EV_PULL_LOST);
-    if (peer_is (p, IM_REGION_PULL, IM_PULL_IDLE))
+    /* While answers are being verified, the next PULL goes as their
+     * application or a pull ahead sends it (SPEC "Pulling"): not for each
+     * answer that comes, which would let them pile up. */
+    if (peer_is (p, IM_REGION_PULL, IM_PULL_IDLE) && !p->records_pending)
         peer_send_pull (self, p);
 }
 

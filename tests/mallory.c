@@ -87,7 +87,9 @@ usage (void)
              "                   (default 1000; --bad: badly signed, the same each\n"
              "                   time); the cursor: --cursor C each time, or with\n"
              "                   --jump one that jumps (C*i+C, then 1, in turn);\n"
-             "                   prints the cursors the PULLs asked from\n");
+             "                   prints the cursors the PULLs asked from, and at\n"
+             "                   the end (after --duration) every PULL it saw;\n"
+             "                   with --found F, meanwhile a found-flood F\n");
     fprintf (stderr,
              "Options: --origin HEX (the origin of made-up keys), --duration MS\n"
              "  --per K (keys per have-flood/fetch-flood message; default 1000),\n"
@@ -136,6 +138,30 @@ link_up (link_t *l, const keys_t *k, const char *endpoint, const char *server_he
     send_msg (l, &msg);
 }
 
+/* The target's PULLs seen, however read: how many, from which cursor the
+ * last asked, and how many asked from below the one before. */
+static size_t pulls_seen, pulls_back;
+static int pulls_wanted; /* the action prints them at the end */
+static uint64_t pull_last;
+
+static void
+note_pull (uint64_t cursor)
+{
+    if (pulls_seen++ && cursor < pull_last)
+        pulls_back++;
+    pull_last = cursor;
+}
+
+/* At the end: the PULLs seen, when the action wants them. */
+static void
+pulls_report (void)
+{
+    if (pulls_wanted)
+        printf ("mallory: saw %zu PULLs in all, the last from cursor %llu; %zu asked "
+                "from below the one before\n",
+                pulls_seen, (unsigned long long)pull_last, pulls_back);
+}
+
 /* Waits up to MS for a message from L and decodes it into MSG. Answers PING
  * with PONG on the way (so that the node sees it connected). Returns the
  * message id, or 0 at the deadline. */
@@ -157,6 +183,8 @@ link_next (link_t *l, int64_t deadline)
         zframe_destroy (&f);
         if (rc != 0)
             continue;
+        if (msg.id == IM_MSG_PULL)
+            note_pull (msg.cursor);
         if (msg.id == IM_MSG_PING) {
             im_msg_t pong = { .id = IM_MSG_PONG, .session = l->session };
             send_msg (l, &pong);
@@ -218,6 +246,8 @@ drain (link_t *l)
             got_msgs++;
             got_entries += in.count;
         }
+        else if (in.id == IM_MSG_PULL)
+            note_pull (in.cursor);
         else if (in.id == IM_MSG_PING) {
             im_msg_t pong = { .id = IM_MSG_PONG, .session = l->session };
             send_msg (l, &pong);
@@ -311,47 +341,66 @@ own_record (const keys_t *k, int bad, const uint8_t *id, uint8_t *buf, size_t bu
     snprintf (rec.value, sizeof rec.value, "%s", value);
     if (im_record_sign (&rec, k->sk, buf, bufsz, &len, err, sizeof err))
         fail (EXIT_SETUP, "cannot sign a record: %s", err);
+    /* A byte of the signature's R: the check costs a full verification (a
+     * changed S would be refused at once, out of range). */
     if (bad)
-        buf[len - 1] ^= 0x55;
+        buf[len - IM_BATCH_SIG] ^= 0x55;
     return len;
 }
 
 static uint8_t records_buf[IM_MSG_CREDIT_MAX][IM_RECORD_MAX];
 
-/* One HAVE of a made-up key, then, once the target FETCHes it, N FOUND
- * messages of one record of that very key, badly signed. */
-static int
-found_flood (link_t *l, const keys_t *k, long n)
+/* A FOUND flood: one HAVE of a made-up key (found_start), the key in KEYS
+ * to the target's SYNCs, and, to the target's first FETCH of it, FOUND_N
+ * FOUND messages each holding a record of that very key, badly signed
+ * (found_step). */
+static long found_n, found_after = -1; /* answers to PULLs before it */
+static int found_sent;
+
+static void
+found_start (link_t *l, const keys_t *k)
 {
     made_up_keys (keys_buf, 1, k->pk);
     im_msg_t have = { .id = IM_MSG_HAVE, .count = 1, .have = keys_buf };
     send_msg (l, &have);
+}
+
+/* Does what the target's message ID (in MSG) asks of the FOUND flood. */
+static void
+found_step (link_t *l, const keys_t *k, int id)
+{
+    static uint8_t record[IM_RECORD_MAX];
     /* A HAVE is noted only while another peer brings that origin: the key
      * also goes in the answer to the target's next SYNC (anti-entropy). */
-    int64_t deadline = zclock_mono () + 15000;
-    int id;
-    while ((id = link_next (l, deadline)) != 0 && id != IM_MSG_FETCH)
-        if (id == IM_MSG_SYNC) {
-            im_msg_t keys
-                = { .id = IM_MSG_KEYS, .cursor = 1, .count = 1, .have = keys_buf };
-            send_msg (l, &keys);
-        }
-    if (id != IM_MSG_FETCH)
-        return -1;
-    if (msg.count < 1)
-        return -1;
-    size_t len
-        = own_record (k, 1, msg.have + IM_NODE_ID_SIZE, records_buf[0], IM_RECORD_MAX);
-    for (long i = 0; i < n; i++) {
+    if (id == IM_MSG_SYNC) {
+        im_msg_t keys = { .id = IM_MSG_KEYS, .cursor = 1, .count = 1, .have = keys_buf };
+        send_msg (l, &keys);
+    }
+    if (id != IM_MSG_FETCH || found_sent || msg.count < 1)
+        return;
+    size_t len = own_record (k, 1, msg.have + IM_NODE_ID_SIZE, record, sizeof record);
+    for (long i = 0; i < found_n; i++) {
         im_msg_t *m = &msg;
         memset (m, 0, offsetof (im_msg_t, entries));
         m->id = IM_MSG_FOUND;
         m->count = 1;
-        m->entries[0].record = records_buf[0];
+        m->entries[0].record = record;
         m->entries[0].len = len;
         send_msg (l, m);
     }
-    return 0;
+    found_sent = 1;
+}
+
+static int
+found_flood (link_t *l, const keys_t *k, long n)
+{
+    found_n = n;
+    found_start (l, k);
+    int64_t deadline = zclock_mono () + 15000;
+    int id;
+    while (!found_sent && (id = link_next (l, deadline)) != 0)
+        found_step (l, k, id);
+    return found_sent ? 0 : -1;
 }
 
 /* N valid records of its own, in FOUND messages nobody asked for. */
@@ -445,9 +494,18 @@ answer (link_t *l, const keys_t *k, long n, int64_t deadline, uint64_t c, int ba
     for (size_t i = 0; bad && i < count; i++)
         lens[i] = own_record (k, 1, NULL, records_buf[i], IM_RECORD_MAX);
     int id;
-    while (answered < n && (id = link_next (l, deadline)) != 0) {
-        if (id != IM_MSG_PULL)
+    pulls_wanted = 1;
+    if (found_n)
+        found_start (l, k);
+    while ((answered < n || (found_n && !found_sent))
+           && (id = link_next (l, deadline)) != 0) {
+        if (id != IM_MSG_PULL || answered == n) {
+            if (found_n && !found_sent) {
+                found_step (l, k, id);
+                found_after = answered;
+            }
             continue;
+        }
         last = msg.cursor;
         lo = last < lo ? last : lo;
         hi = last > hi ? last : hi;
@@ -471,7 +529,11 @@ answer (link_t *l, const keys_t *k, long n, int64_t deadline, uint64_t c, int ba
             "from %llu\n",
             answered, (unsigned long long)(answered ? lo : 0), (unsigned long long)hi,
             (unsigned long long)last);
-    return answered == n ? 0 : -1;
+    if (found_n)
+        printf ("mallory: %s %ld FOUND of the key the target fetched, after %ld "
+                "answers\n",
+                found_sent ? "sent" : "could not send", found_n, found_after);
+    return answered == n && (!found_n || found_sent) ? 0 : -1;
 }
 
 /* Pulls one record from SOURCE, answers the target's first PULL with it, and
@@ -547,6 +609,8 @@ main (int argc, char **argv)
             cursor = strtoull (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--batch") == 0 && i + 1 < argc)
             batch = strtol (argv[++i], NULL, 10);
+        else if (strcmp (argv[i], "--found") == 0 && i + 1 < argc)
+            found_n = strtol (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--bad") == 0)
             bad = 1;
         else if (strcmp (argv[i], "--jump") == 0)
@@ -567,7 +631,7 @@ main (int argc, char **argv)
             usage ();
     }
     if (!keys_path || !target_ep || !action || duration < 0 || fake < 0 || fake > 100000
-        || per < 1 || per > IM_MSG_CREDIT_MAX || rate < 0 || batch < 1
+        || per < 1 || per > IM_MSG_CREDIT_MAX || found_n < 0 || rate < 0 || batch < 1
         || batch > IM_BATCH_MAX)
         usage ();
     if (sodium_init () < 0)
@@ -638,6 +702,7 @@ main (int argc, char **argv)
             action, target.sent, target.send_failed, got_msgs, got_entries);
     fflush (stdout);
     linger (&target, end);
+    pulls_report ();
     zsock_destroy (&target.dealer);
     zsock_destroy (&source.dealer);
     return 0;

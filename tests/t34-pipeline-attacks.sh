@@ -1,0 +1,150 @@
+#!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
+# t34-pipeline-attacks.sh -- a trusted peer that attacks the pull ahead
+# (SPEC.md, "Pulling", "Cursors and crash safety"): answers that always say
+# more and never verify are counted and stored nowhere, while at most one PULL
+# is out and at most one answer waits behind the one being applied, status
+# answers and an honest peer's records still come; answers whose cursors jump
+# back and forth move the victim's cursor only forwards and lose nothing.
+. "$(dirname "$0")/lib.sh"
+need_fake_peer
+if [ ! -x "${MALLORY:-}" ]; then
+    echo "1..0 # SKIP mallory is not built (${MALLORY:-MALLORY unset})"
+    exit 0
+fi
+
+link () {
+    im "$1" peer add "$(im "$2" id)" >/dev/null && im "$2" peer add "$(im "$1" id)" >/dev/null
+}
+card_field () { im "$1" id | awk -v f="$2" '{ print $f }'; }
+status_num () { im "$1" status --json | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2; }
+peer_json () { im "$1" peer list --json | sed 's/},{"name"/}\n{"name"/g' | grep "\"name\":\"$2\""; }
+peer_num () {
+    n=$(peer_json "$1" "$2" | grep -o "\"$3\":[0-9]*" | head -1 | cut -d: -f2)
+    echo "${n:-0}"
+}
+peer_at_least () { [ "$(peer_num "$1" "$2" "$3")" -ge "$4" ]; }
+connected () { peer_json "$1" "$2" | grep -q '"connected":true'; }
+holds () { [ "$(status_num "$1" records)" = "$2" ]; }
+sig_failed () { im "$1" status --json | grep -o '"signatures":{[^}]*}' | grep -o '"failed":[0-9]*' | cut -d: -f2; }
+anti_entropy () { sed -i "s/^node\$/node\n    anti-entropy = \"$2\"/" "$T/$1/intelmesh.conf"; }
+fresh () { rm -rf "${T:?}/$1" "$T/$1.log"; new_node "$1"; }
+mallory_card () {
+    [ -s "$T/mallory.card" ] || fake card --name mallory --keys "$T/mallory.keys" >"$T/mallory.card"
+}
+mallory () { bounded 300 "$MALLORY" --keys "$T/mallory.keys" "$@"; }
+# said FILE WORD: the number after WORD in mallory's output FILE.
+said () { awk -v w="$2" '{ for (i = 1; i < NF; i++) if ($i == w) print $(i + 1) }' "$1" | head -1; }
+keep_logs () {
+    [ "$tap_failed" -eq 0 ] && return
+    keep=$(mktemp -d "${TMPDIR:-/tmp}/pipeline-logs.XXXXXX") || return
+    cp "$T"/*.log "$T"/*.out "$keep"/ 2>/dev/null
+    echo "# the nodes' logs are kept in $keep"
+}
+trap 'keep_logs; cleanup' EXIT
+
+# --- 1. Answers that never end and never verify ------------------------------
+block bad_flood 'answers that always say more and never verify cost a bounded pipeline, and nothing else'
+b_bad_flood () {
+    diag "SPEC.md: Pulling; What a receiver checks"
+    mallory_card
+    for n in victor bravo; do fresh $n || diag "cannot init $n"; done
+    im victor peer add "$(cat "$T/mallory.card")" >/dev/null && link victor bravo
+    ok $? "victor trusts mallory and bravo"
+    start_node victor && vpid=$NODE_PID && start_node bravo && bpid=$NODE_PID
+    ok $? "victor and bravo start"
+    wait_for 300 connected victor bravo; ok $? "victor is connected to bravo"
+    mallory --target "$(card_field victor 5)" "$(card_field victor 4)" answer 200 --bad \
+        --per 1000 --duration 5000 >"$T/bad.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    awk 'BEGIN { for (i = 0; i < 500; i++) printf "domain h%d.bravo.example\n", i }' \
+        | im bravo publish - >/dev/null 2>&1
+    ok $? "while mallory answers 200 PULLs with 1000 badly signed records each, bravo publishes 500"
+    answered=0
+    for _ in $(seq 20); do
+        im victor status >/dev/null && answered=$((answered + 1))
+        sleep 0.05
+    done
+    [ "$answered" = 20 ]; ok $? "victor answers every status call during the flood ($answered of 20)"
+    wait_for $((1200 * SLOW)) holds victor 500; ok $? "bravo's 500 reach victor"
+    diag "when bravo's 500 had come: $(peer_num victor mallory 'bad signature') of mallory's 200,000 counted"
+    wait_for $((1200 * SLOW)) grep -q 'answered 200 PULLs' "$T/bad.out"
+    ok $? "mallory answered 200 PULLs"
+    # The 200th PULL goes once the 198th answer is applied: the records of
+    # 198 answers at least were counted by now, whatever the machine's pace.
+    bad=$(peer_num victor mallory 'bad signature')
+    diag "when mallory had answered 200 PULLs: $bad bad signatures counted, $(status_num victor records) records held"
+    [ "$bad" -ge 198000 ]
+    ok $? "victor had verified all but 2 answers by then: its pull ahead waits for the answer before ($bad of 200000)"
+    wait "$mpid"; ok $? "mallory ends"
+    sed 's/^/# /' "$T/bad.out"
+    saw=$(said "$T/bad.out" saw)
+    [ -n "$saw" ] && [ "$saw" -le 202 ]; ok $? "victor sent at most 202 PULLs for 200 answers (${saw:-none})"
+    wait_for $((1200 * SLOW)) peer_at_least victor mallory 'bad signature' 200000
+    bad=$(peer_num victor mallory 'bad signature')
+    [ "$bad" = 200000 ]; ok $? "victor counts 200,000 bad signatures against mallory ($bad)"
+    grep -q "mesh: refused 1000 record(s) from mallory: bad signature" "$T/victor.log"
+    ok $? "and logs them"
+    [ "$(peer_num victor mallory received)" = 0 ] && holds victor 500
+    ok $? "and stores none: it holds bravo's 500 only ($(status_num victor records))"
+    im bravo publish domain late.bravo.example >/dev/null 2>&1
+    wait_for 300 holds victor 501; ok $? "bravo's next record reaches victor"
+    for p in $vpid $bpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
+# --- 2. Cursors that jump back and forth -------------------------------------
+block jump 'answers whose cursors jump back and forth move the cursor only forwards and lose nothing'
+b_jump () {
+    diag "SPEC.md: Pulling; Cursors and crash safety"
+    mallory_card
+    fresh victor; im victor peer add "$(cat "$T/mallory.card")" >/dev/null
+    ok $? "victor trusts mallory"
+    start_node victor; vpid=$NODE_PID; ok $? "victor starts"
+    mallory --target "$(card_field victor 5)" "$(card_field victor 4)" answer 40 --jump \
+        --per 100 --cursor 1000 --duration 3000 >"$T/jump.out" 2>&1
+    ok $? "mallory answers 40 PULLs with 100 valid records each, the cursor 1000, 1, 3000, 1, ... 39000, 1"
+    sed 's/^/# /' "$T/jump.out"
+    saw=$(said "$T/jump.out" saw)
+    [ -n "$saw" ] && [ "$saw" -le 42 ]; ok $? "victor sent at most 42 PULLs for 40 answers (${saw:-none}): no loop"
+    grep -q '; 0 asked from below the one before' "$T/jump.out"
+    ok $? "no PULL asked from below the cursor of the PULL before"
+    grep -q 'the last from cursor 39000;' "$T/jump.out"
+    ok $? "the last PULL asked from 39000, the highest cursor mallory answered"
+    wait_for $((600 * SLOW)) holds victor 4000; ok $? "victor holds all 4,000 records"
+    [ "$(peer_num victor mallory received)" = 4000 ]; ok $? "all received from mallory"
+    peer_json victor mallory | grep -q '"lag_in":0,'
+    ok $? "victor's cursor for mallory is the highest it was told (lag_in 0): $(peer_json victor mallory | grep -o '"lag_in":[0-9]*')"
+    im victor status >/dev/null; ok $? "victor answers"
+    stop_node "$vpid"; ok $? "victor stops"
+}
+
+# --- 3. A FOUND flood while answers to pulls are verified ---------------------
+block found_flood 'a FOUND flood among answers being verified costs one verification, and moves no cursor'
+b_found_flood () {
+    diag "SPEC.md: LAZY, FETCH and FOUND; Pulling"
+    mallory_card
+    fresh victor; anti_entropy victor 2s; im victor peer add "$(cat "$T/mallory.card")" >/dev/null
+    ok $? "victor trusts mallory, and walks its peers' logs every 2 s"
+    start_node victor; vpid=$NODE_PID; ok $? "victor starts"
+    mallory --target "$(card_field victor 5)" "$(card_field victor 4)" answer 100 --bad \
+        --per 1000 --found 100 --duration 3000 >"$T/found.out" 2>&1
+    ok $? "mallory answers 100 PULLs with 1000 badly signed records each, and meanwhile 100 FOUND of the key victor fetched"
+    sed 's/^/# /' "$T/found.out"
+    # Not asserted: whether answers were being verified when the FOUND came
+    # depends on when victor's walk asked for the key.
+    after=$(said "$T/found.out" after)
+    [ -n "$after" ] && [ "$after" -lt 100 ] && diag "the FOUND came among the answers (after $after of 100)"
+    wait_for $((1200 * SLOW)) peer_at_least victor mallory 'bad signature' 100001
+    bad=$(peer_num victor mallory 'bad signature') prot=$(peer_num victor mallory protocol)
+    [ "$bad" = 100001 ] && [ "$(sig_failed victor)" = 100001 ]
+    ok $? "victor checked 100,001 signatures: the 100 answers' and the first FOUND's ($bad, failed $(sig_failed victor))"
+    [ "$prot" = 99 ]; ok $? "the 99 FOUND after it are refused unread ($prot)"
+    saw=$(said "$T/found.out" saw)
+    [ -n "$saw" ] && [ "$saw" -le 102 ]; ok $? "victor sent at most 102 PULLs for 100 answers (${saw:-none})"
+    grep -q 'the last from cursor 1;' "$T/found.out"; ok $? "and the FOUND moved no cursor: the last PULL asked from 1"
+    [ "$(status_num victor records)" = 0 ]; ok $? "victor stores none of it"
+    im victor status >/dev/null; ok $? "victor answers"
+    stop_node "$vpid"; ok $? "victor stops"
+}
+
+run_blocks "$@"
