@@ -238,7 +238,7 @@ b_misp () {
     imp misp m3 --dry-run "$D/misp-feed"
     imp misp m4 "$D/misp-feed"
     ok $? "importing a MISP feed directory exits 0"
-    is_tally m4 "3 0 0 0 0" && has_reasons m4 skipped "1|MISP type vulnerability not mapped"
+    is_tally m4 "3 0 0 0 0" && has_reasons m4 skipped "1|MISP type mutex not mapped"
     ok $? "the feed gives 3 indicators and skips a mutex"
     [ "$(tally m3)" = "$(tally m4)" ] && grep -q '"dry_run":true' "$T/m3"
     ok $? "a dry run of the feed reported the same counts"

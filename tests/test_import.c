@@ -1048,7 +1048,7 @@ test_public_samples (void)
                 json_object_get (im_import_skipped (im), "pattern not mappable")),
             "==", 2, "its two x509 AND patterns are not mappable");
     const reason_t apt1[] = {
-        { "not an indicator (attack-pattern)", 7 },
+        { "attack-pattern without a mitre-attack external_id", 7 },
         { "not an indicator (identity)", 4 },
         { "not an indicator (intrusion-set)", 1 },
         { "not an indicator (malware)", 6 },
