@@ -163,8 +163,9 @@ int store_walk_begin (im_store_t *self, MDB_dbi dbi, walk_t *w);
 void store_walk_end (im_store_t *self, walk_t *w);
 
 /* LMDB's default largest key is 511 bytes: a value's index key is its type
- * and the value, or for a longer value a prefix and a hash of the whole.
- * Returns the key's size. */
+ * and the value, or for a longer value a prefix and a hash of the whole;
+ * ASCII letters in lower case for a type looked up in any case
+ * (IM_LOOKUP_NOCASE: registry keys). Returns the key's size. */
 size_t store_index_key (int type, const char *value, uint8_t key[INDEX_KEY_MAX]);
 
 /* Prefix key: family (4 or 6), length, network bytes. Returns its size, or 0

@@ -20,7 +20,15 @@
 size_t
 store_index_key (int type, const char *value, uint8_t key[INDEX_KEY_MAX])
 {
+    char folded[IM_VALUE_MAX + 1];
     size_t len = strlen (value);
+    const im_type_info_t *ti = im_type_info (type);
+    if (ti && ti->lookup == IM_LOOKUP_NOCASE && len <= IM_VALUE_MAX) {
+        for (size_t i = 0; i <= len; i++)
+            folded[i] = (char)((value[i] >= 'A' && value[i] <= 'Z') ? value[i] - 'A' + 'a'
+                                                                    : value[i]);
+        value = folded;
+    }
     key[0] = (uint8_t)type;
     if (len <= INDEX_INLINE_MAX) {
         memcpy (key + 1, value, len);

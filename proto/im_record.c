@@ -589,11 +589,8 @@ im_record_from_json (im_record_t *self, const json_t *obj, int64_t now, char *er
         return im_fail (EINVAL, err, errsz, "type: missing or not a string");
     int t = im_type_parse (json_string_value (type));
     if (t < 0)
-        return im_fail (
-            EINVAL, err, errsz,
-            "type: '%.32s' is not one of ipv4, ipv6, domain, url, email, md5, "
-            "sha1, sha256, sha512, filename, asn",
-            json_string_value (type));
+        return im_fail (EINVAL, err, errsz, "type: '%.32s' is not one of " IM_TYPE_NAMES,
+                        json_string_value (type));
     if (!json_is_string (value)
         || json_string_length (value) != strlen (json_string_value (value)))
         return im_fail (EINVAL, err, errsz, "value: missing or not a string");

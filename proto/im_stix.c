@@ -66,6 +66,10 @@ im_stix_pattern (const im_record_t *r, char *out, size_t outsz)
 {
     const im_type_info_t *t = im_type_info (r->type);
     const char *path = t->stix_path;
+    if (t->stix_pattern_type || !path) {
+        snprintf (out, outsz, "%s", t->stix_pattern_type ? r->value : "");
+        return;
+    }
     if (t->num_prefix) {
         snprintf (out, outsz, "[%s = %s]", path, r->value + strlen (t->num_prefix));
         return;
@@ -86,7 +90,8 @@ im_stix_id (const im_record_t *r, char out[IM_STIX_ID_SIZE])
     uint8_t uuid[IM_ID_SIZE];
     im_id_export (r->origin, r->id, uuid);
     im_id_format (uuid, id);
-    snprintf (out, IM_STIX_ID_SIZE, "indicator--%s", id);
+    const char *type = im_type_info (r->type)->stix_object;
+    snprintf (out, IM_STIX_ID_SIZE, "%s--%s", type ? type : "indicator", id);
 }
 
 void
@@ -101,6 +106,23 @@ im_stix_append (json_t *arr, json_t *v, int *bad)
 {
     if (!v || json_array_append_new (arr, v) != 0)
         *bad = 1;
+}
+
+/* A vulnerability or attack-pattern: named by its id, which is also the
+ * external_id of its reference (source_name "cve", "mitre-attack"); the
+ * validity window, which STIX has only for indicators, in x_intelmesh_. */
+static void
+stix_object_fields (json_t *o, const im_record_t *r, const im_type_info_t *ti, int *bad)
+{
+    char t[IM_STIX_TIME_SIZE];
+    im_stix_put (o, "name", json_string (r->value), bad);
+    im_stix_put (o, "external_references",
+                 json_pack ("[{s:s, s:s}]", "source_name", ti->stix_source, "external_id",
+                            r->value),
+                 bad);
+    if (r->valid_from)
+        im_stix_put (o, "x_intelmesh_valid_from",
+                     json_string (im_stix_time (r->valid_from, t)), bad);
 }
 
 json_t *
@@ -119,17 +141,25 @@ im_stix_indicator (const im_record_t *r)
     im_stix_pattern (r, pattern, sizeof pattern);
     int64_t from = im_stix_valid_from (r);
 
-    im_stix_put (o, "type", json_string ("indicator"), &bad);
+    const im_type_info_t *ti = im_type_info (r->type);
+    im_stix_put (o, "type", json_string (ti->stix_object ? ti->stix_object : "indicator"),
+                 &bad);
     im_stix_put (o, "spec_version", json_string ("2.1"), &bad);
     im_stix_put (o, "id", json_string (text), &bad);
     im_stix_put (o, "created", json_string (im_stix_time (r->created, t)), &bad);
     im_stix_put (o, "modified", json_string (im_stix_time (r->modified, t)), &bad);
-    im_stix_put (o, "pattern", json_string (pattern), &bad);
-    im_stix_put (o, "pattern_type", json_string ("stix"), &bad);
-    im_stix_put (o, "valid_from", json_string (im_stix_time (from, t)), &bad);
-    if (r->valid_until)
-        im_stix_put (o, "valid_until", json_string (im_stix_time (r->valid_until, t)),
+    if (ti->stix_object)
+        stix_object_fields (o, r, ti, &bad);
+    else {
+        im_stix_put (o, "pattern", json_string (pattern), &bad);
+        im_stix_put (o, "pattern_type",
+                     json_string (ti->stix_pattern_type ? ti->stix_pattern_type : "stix"),
                      &bad);
+        im_stix_put (o, "valid_from", json_string (im_stix_time (from, t)), &bad);
+    }
+    if (r->valid_until)
+        im_stix_put (o, ti->stix_object ? "x_intelmesh_valid_until" : "valid_until",
+                     json_string (im_stix_time (r->valid_until, t)), &bad);
     im_stix_put (o, "confidence", json_integer (r->confidence), &bad);
     if (r->ntags) {
         json_t *labels = json_array ();

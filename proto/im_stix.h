@@ -16,8 +16,8 @@
 #define IM_STIX_TIME_SIZE 40 /* IM_TIME_STR_SIZE and ".000" */
 /* A pattern: object path, quotes, the value with every byte escaped. */
 #define IM_STIX_PATTERN_MAX (64 + 2 * IM_VALUE_MAX)
-/* "indicator--" and a UUID, NUL. */
-#define IM_STIX_ID_SIZE (11 + IM_ID_STR_SIZE)
+/* "indicator--" (or "attack-pattern--", the longest) and a UUID, NUL. */
+#define IM_STIX_ID_SIZE (16 + IM_ID_STR_SIZE)
 
 /* T (seconds since the epoch) as RFC 3339 UTC with milliseconds. Returns OUT. */
 char *im_stix_time (int64_t t, char out[IM_STIX_TIME_SIZE]);
@@ -26,15 +26,20 @@ char *im_stix_time (int64_t t, char out[IM_STIX_TIME_SIZE]);
 char *im_stix_time_ms (int64_t ms, char out[IM_STIX_TIME_SIZE]);
 
 /* The pattern of R: one comparison, the value a single-quoted string with \'
- * and \\ escaped (an AS number is an integer). */
+ * and \\ escaped (an AS number is an integer); a rule (yara, sigma, snort)
+ * is its own pattern. Not for types that are STIX objects (stix_object). */
 void im_stix_pattern (const im_record_t *r, char *out, size_t outsz);
 
-/* The STIX id of R, "indicator--UUID": the UUID is im_id_export() of its
+/* The STIX id of R, "indicator--UUID" ("vulnerability--UUID" for a cve,
+ * "attack-pattern--UUID" for an attack-pattern): the UUID is im_id_export() of its
  * origin and id (version 4 or 5, the same in every export). */
 void im_stix_id (const im_record_t *r, char out[IM_STIX_ID_SIZE]);
 
-/* R as a STIX 2.1 indicator object, marked with its TLP 2.0 marking
- * definition (im_stix_marking()). R must have passed the export's checks
+/* R as a STIX 2.1 indicator object (pattern_type "stix", or the rule's
+ * language and the rule as pattern), or for a cve or attack-pattern a
+ * vulnerability or attack-pattern object named by the id, with the id as the
+ * external_id of an external reference "cve" or "mitre-attack"; marked with its TLP 2.0
+ * marking definition (im_stix_marking()). R must have passed the export's checks
  * (im_record_check() rules, created and modified set). Returns a new
  * reference, or NULL with errno ENOMEM. */
 json_t *im_stix_indicator (const im_record_t *r);

@@ -109,6 +109,55 @@ static const im_type_info_t types[IM_TYPE_COUNT] = {
                       .misp_type = "AS",
                       .misp_names = { "AS" },
                       .misp_category = "Network activity" },
+    [IM_TYPE_CVE] = { .type = IM_TYPE_CVE,
+                      .name = "cve",
+                      .normalise = im_ioc_norm_cve,
+                      .stix_object = "vulnerability",
+                      .stix_source = "cve",
+                      .misp_type = "vulnerability",
+                      .misp_names = { "vulnerability" },
+                      .misp_category = "External analysis" },
+    /* MISP has no attribute type for a technique: a text attribute with the
+     * galaxy tag misp-galaxy:mitre-attack-pattern (im_export.c, import). */
+    [IM_TYPE_ATTACK_PATTERN] = { .type = IM_TYPE_ATTACK_PATTERN,
+                                 .name = "attack-pattern",
+                                 .normalise = im_ioc_norm_attack,
+                                 .stix_object = "attack-pattern",
+                                 .stix_source = "mitre-attack",
+                                 .misp_type = "text",
+                                 .misp_category = "External analysis" },
+    [IM_TYPE_REGKEY] = { .type = IM_TYPE_REGKEY,
+                         .name = "regkey",
+                         .normalise = im_ioc_norm_regkey,
+                         .stix_path = "windows-registry-key:key",
+                         .misp_type = "regkey",
+                         .misp_names = { "regkey" },
+                         .misp_category = "Persistence mechanism",
+                         .lookup = IM_LOOKUP_NOCASE },
+    [IM_TYPE_YARA] = { .type = IM_TYPE_YARA,
+                       .name = "yara",
+                       .normalise = im_ioc_norm_yara,
+                       .stix_pattern_type = "yara",
+                       .misp_type = "yara",
+                       .misp_names = { "yara" },
+                       .misp_category = "Payload installation",
+                       .labelled = 1 },
+    [IM_TYPE_SIGMA] = { .type = IM_TYPE_SIGMA,
+                        .name = "sigma",
+                        .normalise = im_ioc_norm_sigma,
+                        .stix_pattern_type = "sigma",
+                        .misp_type = "sigma",
+                        .misp_names = { "sigma" },
+                        .misp_category = "Payload installation",
+                        .labelled = 1 },
+    [IM_TYPE_SNORT] = { .type = IM_TYPE_SNORT,
+                        .name = "snort",
+                        .normalise = im_ioc_norm_snort,
+                        .stix_pattern_type = "snort",
+                        .misp_type = "snort",
+                        .misp_names = { "snort" },
+                        .misp_category = "Network activity",
+                        .labelled = 1 },
 };
 
 #define HASH_PREFIX "file:hashes."
@@ -134,7 +183,7 @@ im_type_from_stix_path (const char *path, size_t len)
     int hash = len > HASH_PREFIX_LEN && memcmp (path, HASH_PREFIX, HASH_PREFIX_LEN) == 0;
     for (int t = IM_TYPE_NONE + 1; t < IM_TYPE_COUNT; t++) {
         const im_type_info_t *ti = &types[t];
-        if (!ti->stix_hashes[0] && same (path, len, ti->stix_path, 0))
+        if (!ti->stix_hashes[0] && ti->stix_path && same (path, len, ti->stix_path, 0))
             return t;
         for (size_t i = 0; hash && i < 3 && ti->stix_hashes[i]; i++)
             if (same (path + HASH_PREFIX_LEN, len - HASH_PREFIX_LEN, ti->stix_hashes[i],

@@ -24,8 +24,19 @@ typedef enum {
     IM_TYPE_SHA512 = 9,
     IM_TYPE_FILENAME = 10,
     IM_TYPE_ASN = 11,
-    IM_TYPE_COUNT = 12 /* one past the last */
+    IM_TYPE_CVE = 12,
+    IM_TYPE_ATTACK_PATTERN = 13,
+    IM_TYPE_REGKEY = 14,
+    IM_TYPE_YARA = 15,
+    IM_TYPE_SIGMA = 16,
+    IM_TYPE_SNORT = 17,
+    IM_TYPE_COUNT = 18 /* one past the last */
 } im_type_t;
+
+/* Every type's name, for messages. */
+#define IM_TYPE_NAMES                                                                    \
+    "ipv4, ipv6, domain, url, email, md5, sha1, sha256, sha512, filename, asn, cve, "    \
+    "attack-pattern, regkey, yara, sigma, snort"
 
 /* Wire values, ordered from least to most restricted. */
 typedef enum {
@@ -40,6 +51,8 @@ typedef enum {
 
 /* Longest normalised value, in bytes, without the terminating NUL. */
 #define IM_VALUE_MAX 2048
+/* Longest label (a rule's name), in bytes, without the terminating NUL. */
+#define IM_LABEL_MAX 256
 
 /* How warninglists see a value of a type (beyond "string" and "substring"
  * lists, which apply to every type). */
@@ -54,7 +67,9 @@ typedef enum {
 /* How the store looks a value up. */
 typedef enum {
     IM_LOOKUP_EXACT = 0, /* the canonical value */
-    IM_LOOKUP_PREFIX     /* addresses: also the prefixes that contain it */
+    IM_LOOKUP_PREFIX,    /* addresses: also the prefixes that contain it */
+    IM_LOOKUP_NOCASE     /* the canonical value, ASCII letters in any case
+                          * (registry keys, as Windows compares them) */
 } im_lookup_t;
 
 typedef struct im_type_info im_type_info_t;
@@ -67,26 +82,35 @@ typedef int (im_type_norm_fn) (const im_type_info_t *t, const char *v, size_t n,
                                char *canon, size_t *clen, char *err, size_t errsz);
 
 struct im_type_info {
-    int type;                   /* im_type_t: the wire value */
-    const char *name;           /* CLI, JSON and CSV name ("ipv4") */
-    im_type_norm_fn *normalise; /* see im_ioc_normalise */
-    size_t hexlen;              /* hashes: hex digits (guessing by length) */
-    const char *what;           /* hashes: "an MD5", for messages */
-    const char *stix_path;      /* the STIX pattern's object path on export */
-    const char *stix_hashes[3]; /* file:hashes.NAME read on import (any case) */
-    const char *misp_type;      /* MISP attribute type on export and the feed */
-    const char *misp_names[4];  /* MISP attribute types read on import */
-    const char *misp_category;  /* MISP category */
-    const char *num_prefix;     /* the canonical value is this and a number:
-                                 * STIX (an integer literal) and MISP write
-                                 * the number alone */
-    im_wl_match_t wl;           /* warninglist matching */
-    im_lookup_t lookup;         /* store look-up */
+    int type;                      /* im_type_t: the wire value */
+    const char *name;              /* CLI, JSON and CSV name ("ipv4") */
+    im_type_norm_fn *normalise;    /* see im_ioc_normalise */
+    size_t hexlen;                 /* hashes: hex digits (guessing by length) */
+    const char *what;              /* hashes: "an MD5", for messages */
+    const char *stix_path;         /* the STIX pattern's object path on export
+                                    * (NULL: not a STIX pattern, see below) */
+    const char *stix_pattern_type; /* a rule: the STIX indicator's pattern_type,
+                                    * the rule its pattern */
+    const char *stix_object;       /* an id: the STIX object it is ("vulnerability") */
+    const char *stix_source;       /* ... and its external reference's source_name */
+    const char *stix_hashes[3];    /* file:hashes.NAME read on import (any case) */
+    const char *misp_type;         /* MISP attribute type on export and the feed */
+    const char *misp_names[4];     /* MISP attribute types read on import */
+    const char *misp_category;     /* MISP category */
+    const char *num_prefix;        /* the canonical value is this and a number:
+                                    * STIX (an integer literal) and MISP write
+                                    * the number alone */
+    im_wl_match_t wl;              /* warninglist matching */
+    im_lookup_t lookup;            /* store look-up */
+    int labelled;                  /* a rule: shown in a line by its name
+                                    * (im_type_label), not by its text */
 };
 
 /* The normalisers of the rows (im_types_norm.c). */
 im_type_norm_fn im_ioc_norm_ipv4, im_ioc_norm_ipv6, im_ioc_norm_domain, im_ioc_norm_url,
-    im_ioc_norm_email, im_ioc_norm_hash, im_ioc_norm_filename, im_ioc_norm_asn;
+    im_ioc_norm_email, im_ioc_norm_hash, im_ioc_norm_filename, im_ioc_norm_asn,
+    im_ioc_norm_cve, im_ioc_norm_attack, im_ioc_norm_regkey, im_ioc_norm_yara,
+    im_ioc_norm_sigma, im_ioc_norm_snort;
 
 /* The row of TYPE, or NULL for IM_TYPE_NONE and anything unknown. */
 const im_type_info_t *im_type_info (int type);
@@ -109,6 +133,13 @@ int im_type_by_hexlen (size_t len);
  * EINVAL for other types and values without a host, ENOSPC when HOST is too
  * small. */
 int im_type_host (int type, const char *value, char *host, size_t hostsz);
+
+/* The label of VALUE, a canonical value of TYPE whose row is labelled: the
+ * rule's name (YARA rule name, Sigma title, Snort msg), written into OUT
+ * (OUTSZ bytes, IM_LABEL_MAX + 1 holds every label). Returns 0, or -1 with
+ * errno EINVAL for other types and values that are not rules of the type,
+ * ENOSPC when OUT is too small. */
+int im_type_label (int type, const char *value, char *out, size_t outsz);
 
 /* MISP's distribution for a reach: "0" (this node only), "1", "2", or "3"
  * (3 links or more, or unlimited). */

@@ -213,7 +213,7 @@ b_misp () {
     ok $(($? == 1 ? 0 : 1)) "importing the MISP event exits 1: two attributes are refused"
     is_tally m1 "26 0 0 0 2"
     ok $? "26 attributes imported (objects' included, to_ids false too), 2 refused"
-    has_reasons m1 skipped "2|MISP type regkey not mapped" "1|MISP type text not mapped" \
+    has_reasons m1 skipped "2|MISP type mutex not mapped" "1|MISP type text not mapped" \
         "1|MISP type size-in-bytes not mapped" "2|revoked, and not held here"
     ok $? "skipped: unmapped types, 2 deleted attributes not held here"
     has_reasons m1 refused "1|value is not a string" "1|distribution is not 0..5"
@@ -238,8 +238,8 @@ b_misp () {
     imp misp m3 --dry-run "$D/misp-feed"
     imp misp m4 "$D/misp-feed"
     ok $? "importing a MISP feed directory exits 0"
-    is_tally m4 "3 0 0 0 0" && has_reasons m4 skipped "1|MISP type vulnerability not mapped"
-    ok $? "the feed gives 3 indicators and skips a vulnerability"
+    is_tally m4 "3 0 0 0 0" && has_reasons m4 skipped "1|MISP type mutex not mapped"
+    ok $? "the feed gives 3 indicators and skips a mutex"
     [ "$(tally m3)" = "$(tally m4)" ] && grep -q '"dry_run":true' "$T/m3"
     ok $? "a dry run of the feed reported the same counts"
     held misp 192.0.2.101 '"tlp":"clear"' '"reach":"unlimited"' \
@@ -284,7 +284,7 @@ b_csv () {
     ok $(($? == 1 ? 0 : 1)) "importing the bad CSV file exits 1"
     is_tally c2 "2 0 0 0 8" && has_reasons c2 refused "5|malformed CSV line" \
         "1|tlp is not a TLP label" "1|value is empty" "1|type is empty" \
-        && has_reasons c2 skipped "2|type regkey not mapped" "1|type mutex not mapped"
+        && has_reasons c2 skipped "2|type mutant not mapped" "1|type mutex not mapped"
     ok $? "it stores 2 good lines, refuses 8 and skips 3, by reason"
     grep -q 'csv-bad.csv:3: malformed CSV line (3 cells, the header has 4)' "$T/c2.err" \
         && grep -q 'csv-bad.csv:15: malformed CSV line (bad quoting)' "$T/c2.err"

@@ -580,7 +580,7 @@ test_misp (void)
                    "misp-event.json:attribute e1000001-0000-4000-8000-000000000001"),
         "the source names the file and the attribute uuid");
     const reason_t skipped[] = {
-        { "MISP type regkey not mapped", 2 },
+        { "MISP type mutex not mapped", 2 },
         { "MISP type text not mapped", 1 },
         { "MISP type size-in-bytes not mapped", 1 },
     };
@@ -627,7 +627,7 @@ test_misp (void)
                 "misp-feed/a1b2c3d4-0000-4000-8000-000000000002.json:attribute ")
             != NULL,
         "a feed item's source names its event file");
-    const reason_t feed_skipped[] = { { "MISP type vulnerability not mapped", 1 } };
+    const reason_t feed_skipped[] = { { "MISP type mutex not mapped", 1 } };
     check_counts (im_import_skipped (im), feed_skipped, 1, "MISP feed skipped");
 
     errno = 0;
@@ -713,7 +713,7 @@ test_csv (void)
     };
     check_counts (im_import_refused (im), refused, COUNT (refused), "CSV refused");
     const reason_t skipped[] = {
-        { "type regkey not mapped", 2 },
+        { "type mutant not mapped", 2 },
         { "type mutex not mapped", 1 },
     };
     check_counts (im_import_skipped (im), skipped, COUNT (skipped), "CSV skipped");
@@ -1048,7 +1048,7 @@ test_public_samples (void)
                 json_object_get (im_import_skipped (im), "pattern not mappable")),
             "==", 2, "its two x509 AND patterns are not mappable");
     const reason_t apt1[] = {
-        { "not an indicator (attack-pattern)", 7 },
+        { "attack-pattern without a mitre-attack external_id", 7 },
         { "not an indicator (identity)", 4 },
         { "not an indicator (intrusion-set)", 1 },
         { "not an indicator (malware)", 6 },
@@ -1071,11 +1071,17 @@ test_public_samples (void)
     diag ("misp-event-regin.json: %zu items, skipped (both files) %s",
           im_import_count (im) - n, s);
     free (s);
-    cmp_ok (im_import_count (im) - n, "==", 33,
-            "it yields 27 MD5 hashes and 6 file names (to_ids false)");
-    cmp_ok (json_integer_value (
-                json_object_get (im_import_skipped (im), "MISP type regkey not mapped")),
-            "==", 3, "its three regkeys are not mapped");
+    cmp_ok (im_import_count (im) - n, "==", 36,
+            "it yields 27 MD5 hashes, 6 file names (to_ids false) and 3 regkeys");
+    ok (json_object_get (im_import_skipped (im), "MISP type regkey not mapped") == NULL,
+        "regkeys are mapped (the node refuses the 2 without a hive: t59)");
+    size_t regkeys = 0;
+    for (size_t k = n; k < im_import_count (im); k++)
+        regkeys += strcmp (json_string_value (json_object_get (
+                               json_array_get (im_import_items (im), k), "type")),
+                           "regkey")
+                   == 0;
+    cmp_ok (regkeys, "==", 3, "its 3 regkeys are items of type regkey");
     im_import_destroy (&im);
 }
 

@@ -167,6 +167,15 @@ static const good_t good[] = {
     { IM_TYPE_ASN, "AS4294967295", "AS4294967295" },
     { IM_TYPE_ASN, "4294967295", "AS4294967295" },
     { IM_TYPE_ASN, "1", "AS1" },
+    /* cve, attack-pattern, regkey, yara, sigma, snort: more in test_types */
+    { IM_TYPE_CVE, "cve-2021-44228", "CVE-2021-44228" },
+    { IM_TYPE_ATTACK_PATTERN, "t1059.001", "T1059.001" },
+    { IM_TYPE_REGKEY, "HKLM\\Software\\Run", "HKEY_LOCAL_MACHINE\\Software\\Run" },
+    { IM_TYPE_YARA, "rule a { condition: true }", "rule a { condition: true }" },
+    { IM_TYPE_SIGMA, "title: t\nlogsource:\n  p: w\ndetection:\n  condition: s",
+      "title: t\nlogsource:\n  p: w\ndetection:\n  condition: s" },
+    { IM_TYPE_SNORT, "alert ip any any -> any any (msg:\"m\"; sid:9;)",
+      "alert ip any any -> any any (msg:\"m\"; sid:9;)" },
 };
 
 static const bad_t bad[] = {
@@ -505,8 +514,10 @@ test_bad_arguments (void)
 static void
 test_names (void)
 {
-    static const char *types[] = { "ipv4", "ipv6",   "domain", "url",      "email", "md5",
-                                   "sha1", "sha256", "sha512", "filename", "asn" };
+    static const char *types[]
+        = { "ipv4",           "ipv6",   "domain", "url",      "email", "md5",
+            "sha1",           "sha256", "sha512", "filename", "asn",   "cve",
+            "attack-pattern", "regkey", "yara",   "sigma",    "snort" };
     static const char *tlps[] = { "clear", "green", "amber", "amber+strict", "red" };
     char upper[32];
     int t;

@@ -714,8 +714,12 @@ test_policy_set (void)
         { "types", "ipv4", F_TYPES, BIT (IM_TYPE_IPV4) },
         { "types", "ipv4,ipv6,domain,url", F_TYPES, four },
         { "types", "IPv4,SHA256", F_TYPES, BIT (IM_TYPE_IPV4) | BIT (IM_TYPE_SHA256) },
-        { "types", "ipv4,ipv6,domain,url,email,md5,sha1,sha256,sha512,filename,asn",
+        { "types",
+          "ipv4,ipv6,domain,url,email,md5,sha1,sha256,sha512,filename,asn,cve,"
+          "attack-pattern,regkey,yara,sigma,snort",
           F_TYPES, every },
+        { "types", "attack-pattern,YARA", F_TYPES,
+          BIT (IM_TYPE_ATTACK_PATTERN) | BIT (IM_TYPE_YARA) },
         { "types", "", F_TYPES, 0 },
         { "deny-types", "md5,sha1", F_DENY_TYPES,
           BIT (IM_TYPE_MD5) | BIT (IM_TYPE_SHA1) },

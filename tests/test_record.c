@@ -104,6 +104,12 @@ static const char *values[IM_TYPE_COUNT] = {
     "Rechnung \xc3\x9c"
     "ber.pdf.exe",
     "AS64512",
+    "CVE-2021-44228",
+    "T1566.001",
+    "HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Control",
+    "rule x : t {\n  condition:\n    true\n}",
+    "title: t\nlogsource:\n  product: windows\ndetection:\n  condition: s",
+    "alert tcp any any -> any 80 (msg:\"x\"; sid:1;)",
 };
 
 static void
@@ -1006,7 +1012,7 @@ spoil_type_0 (im_record_t *r)
 }
 
 static void
-spoil_type_12 (im_record_t *r)
+spoil_type_18 (im_record_t *r)
 {
     r->type = IM_TYPE_COUNT;
 }
@@ -1162,7 +1168,7 @@ static const spoil_t spoils[] = {
     { "confidence 101", spoil_confidence, "confidence: 101 is not within 0..100" },
     { "confidence 255", spoil_confidence_255, "confidence: 255" },
     { "type 0", spoil_type_0, "type: unknown type 0" },
-    { "type 12", spoil_type_12, "type: unknown type 12" },
+    { "type 18", spoil_type_18, "type: unknown type 18" },
     { "type 255", spoil_type_255, "type: unknown type 255" },
     { "TLP 0", spoil_tlp_0, "tlp: unknown TLP label 0" },
     { "TLP 6", spoil_tlp_6, "tlp: unknown TLP label 6" },
@@ -1443,7 +1449,8 @@ test_decode_malformed (void)
         { OFF_OP, 0, 1, "op: unknown operation 0", "op 0" },
         { OFF_OP, 3, 1, "op: unknown operation 3", "op 3" },
         { OFF_TYPE, 0, 1, "type: unknown type 0", "type 0" },
-        { OFF_TYPE, 12, 1, "type: unknown type 12", "type 12" },
+        { OFF_TYPE, 18, 1, "type: unknown type 18",
+          "type 18 (a type this node does not know)" },
         { OFF_TYPE, IM_TYPE_IPV4, 1, "value: ", "a domain value typed ipv4" },
         { OFF_TLP, 0, 1, "tlp: unknown TLP label 0", "TLP 0" },
         { OFF_TLP, 6, 1, "tlp: unknown TLP label 6", "TLP 6" },

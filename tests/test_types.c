@@ -29,13 +29,19 @@ test_rows (void)
                 && im_type_parse (ti->name) == t,
             "row %d names %s, as im_type_name and im_type_parse do", t, ti->name);
         ok (ti->normalise != NULL, "%s has a normaliser", ti->name);
-        ok (ti->stix_path && ti->misp_type && ti->misp_category && ti->misp_names[0],
-            "%s has a STIX path, a MISP type, category and names", ti->name);
+        ok ((ti->stix_path || ti->stix_pattern_type
+             || (ti->stix_object && ti->stix_source))
+                && ti->misp_type && ti->misp_category,
+            "%s has a STIX path, pattern type or object, a MISP type and category",
+            ti->name);
         /* what is exported reads back as the same type (ip-dst: the first
-         * of the two address families) */
+         * of the two address families; a technique is a MISP galaxy tag) */
         int back = im_type_from_misp (ti->misp_type, strlen (ti->misp_type), 0);
-        ok (back == t || (t == IM_TYPE_IPV6 && back == IM_TYPE_IPV4),
+        ok (back == t || (t == IM_TYPE_IPV6 && back == IM_TYPE_IPV4)
+                || (t == IM_TYPE_ATTACK_PATTERN && back == -1),
             "%s: its MISP type %s reads back", ti->name, ti->misp_type);
+        if (!ti->stix_path)
+            continue;
         char path[64];
         const char *p = ti->stix_path;
         size_t o = 0;
@@ -74,7 +80,7 @@ test_lookups (void)
             "MISP types are case-sensitive without NOCASE");
     cmp_ok (im_type_from_misp ("as", 2, 1), "==", IM_TYPE_ASN,
             "and case-insensitive with it");
-    cmp_ok (im_type_from_misp ("regkey", 6, 1), "==", -1, "MISP regkey is not mapped");
+    cmp_ok (im_type_from_misp ("mutex", 5, 1), "==", -1, "MISP mutex is not mapped");
     cmp_ok (im_type_by_hexlen (33), "==", IM_TYPE_NONE, "33 hex digits are no hash");
     cmp_ok (im_type_by_hexlen (0), "==", IM_TYPE_NONE, "0 hex digits are no hash");
     is (im_type_misp_distribution (0), "0", "reach 0 is distribution 0");
@@ -394,12 +400,170 @@ test_breadth (void)
         "im_guard_broad_form names the form and the IPv4 prefix, else \"\" (%s)", form);
 }
 
+/* The new types (issue 15): good values and their canonical form, bad values
+ * and the words of their reason. */
+#define YARA_OK                                                                          \
+    "rule Regin_Loader : apt regin {\n  strings:\n    $a = \"}{\" // a brace\n"          \
+    "  condition:\n    $a\n}"
+#define SIGMA_OK                                                                         \
+    "title: 'Regin service install'\nlogsource:\n  product: windows\ndetection:\n"       \
+    "  sel:\n    EventID: 7045\n  condition: sel"
+#define SNORT_OK                                                                         \
+    "alert tcp $HOME_NET any -> $EXTERNAL_NET 443 (msg:\"Regin C2; beacon\"; "           \
+    "content:\"|00 01|\"; sid:1000001; rev:1;)"
+
+static const struct {
+    int type;
+    const char *in, *canon, *label;
+} new_good[] = {
+    { IM_TYPE_CVE, "CVE-2021-44228", "CVE-2021-44228", NULL },
+    { IM_TYPE_CVE, "cve-2014-0160", "CVE-2014-0160", NULL },
+    { IM_TYPE_CVE, "Cve-1999-0001", "CVE-1999-0001", NULL },
+    { IM_TYPE_CVE, "CVE-2023-1234567", "CVE-2023-1234567", NULL },
+    { IM_TYPE_ATTACK_PATTERN, "T1566", "T1566", NULL },
+    { IM_TYPE_ATTACK_PATTERN, "t1566.001", "T1566.001", NULL },
+    { IM_TYPE_REGKEY, "HKLM\\System\\CurrentControlSet\\Control\\",
+      "HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Control", NULL },
+    { IM_TYPE_REGKEY, "hkcu\\Software\\Run", "HKEY_CURRENT_USER\\Software\\Run", NULL },
+    { IM_TYPE_REGKEY, "HKEY_Classes_Root\\CLSID\\{9B9A8ADB-8864-4BC4-8AD5-B17DFDBB9F58}",
+      "HKEY_CLASSES_ROOT\\CLSID\\{9B9A8ADB-8864-4BC4-8AD5-B17DFDBB9F58}", NULL },
+    { IM_TYPE_REGKEY, "HKU\\S-1-5-18\\x y", "HKEY_USERS\\S-1-5-18\\x y", NULL },
+    { IM_TYPE_REGKEY, "HKCC\\System", "HKEY_CURRENT_CONFIG\\System", NULL },
+    { IM_TYPE_YARA, YARA_OK, YARA_OK, "Regin_Loader" },
+    { IM_TYPE_YARA, "import \"pe\"\nprivate rule x { condition: pe.is_dll() }",
+      "import \"pe\"\nprivate rule x { condition: pe.is_dll() }", "x" },
+    { IM_TYPE_YARA, "rule a\r\n{\r\ncondition: true\r\n}",
+      "rule a\n{\ncondition: true\n}", "a" },
+    { IM_TYPE_SIGMA, SIGMA_OK, SIGMA_OK, "Regin service install" },
+    { IM_TYPE_SNORT, SNORT_OK, SNORT_OK, "Regin C2; beacon" },
+    { IM_TYPE_SNORT, "drop udp any any <> 10.0.0.0/8 53 (msg:\"dns\"; sid:7;)",
+      "drop udp any any <> 10.0.0.0/8 53 (msg:\"dns\"; sid:7;)", "dns" },
+};
+
+static const struct {
+    int type;
+    const char *in, *why;
+} new_bad[] = {
+    { IM_TYPE_CVE, "CVE-2021-442", "is not a CVE id" },
+    { IM_TYPE_CVE, "CVE-21-44228", "is not a CVE id" },
+    { IM_TYPE_CVE, "CAN-2021-44228", "is not a CVE id" },
+    { IM_TYPE_CVE, "CVE-2021-4422a", "is not a CVE id" },
+    { IM_TYPE_CVE, "CVE-1998-0001", "a year before 1999" },
+    { IM_TYPE_CVE, "CVE-2021-044228", "leading zero" },
+    { IM_TYPE_CVE, "CVE-2021-12345678901234567890", "more than 19 digits" },
+    { IM_TYPE_ATTACK_PATTERN, "T156", "not an ATT&CK technique id" },
+    { IM_TYPE_ATTACK_PATTERN, "T1566.1", "not an ATT&CK technique id" },
+    { IM_TYPE_ATTACK_PATTERN, "TA0001", "not an ATT&CK technique id" },
+    { IM_TYPE_ATTACK_PATTERN, "1566", "not an ATT&CK technique id" },
+    { IM_TYPE_ATTACK_PATTERN, "T1566/001", "not an ATT&CK technique id" },
+    { IM_TYPE_REGKEY, "Class\\{4F20E605-9452-4787-B793-D0204917CA58}",
+      "does not start with a hive" },
+    { IM_TYPE_REGKEY, "HKLM", "names a hive but no key" },
+    { IM_TYPE_REGKEY, "HKLM\\\\", "names a hive but no key" },
+    { IM_TYPE_REGKEY, "HKLM\\a\\\\b", "empty key name" },
+    { IM_TYPE_REGKEY, "HKLM/Software/x", "does not start with a hive" },
+    { IM_TYPE_REGKEY, "HKLM\\a\tb\x01", "control characters" },
+    { IM_TYPE_REGKEY, "HKLM\\\xff", "not valid UTF-8" },
+    { IM_TYPE_YARA, "rule { condition: true }", "no valid rule name" },
+    { IM_TYPE_YARA, "rule x { strings: $a = \"x\" }", "no condition: section" },
+    { IM_TYPE_YARA, "rule x { condition: true", "'{' is not closed" },
+    { IM_TYPE_YARA, "rule x { condition: true }}", "text after the rule" },
+    { IM_TYPE_YARA, "rule x { condition: true } rule y { condition: true }",
+      "one rule a value" },
+    { IM_TYPE_YARA, "alert tcp any any -> any any (msg:\"x\"; sid:1;)",
+      "is not a YARA rule" },
+    { IM_TYPE_YARA, "rule x { condition: \"}\x01\" }", "control characters" },
+    { IM_TYPE_YARA, "rule x\r{ condition: true }", "CR not before a LF" },
+    { IM_TYPE_SIGMA, "logsource:\n  a: b\ndetection:\n  condition: s",
+      "no top-level title" },
+    { IM_TYPE_SIGMA, "title: t\ndetection:\n  condition: s", "no top-level logsource" },
+    { IM_TYPE_SIGMA, "title: t\nlogsource:\n  a: b", "no top-level detection" },
+    { IM_TYPE_SIGMA, "title: t\nlogsource:\n  a: b\ndetection:\n  sel: x",
+      "no condition: under detection" },
+    { IM_TYPE_SIGMA, "title: t\nlogsource:\n\ta: b\ndetection:\n  condition: s",
+      "has a tab" },
+    { IM_TYPE_SIGMA, "title: ''\nlogsource:\n  a: b\ndetection:\n  condition: s",
+      "empty name" },
+    { IM_TYPE_SNORT, "alert tcp any any -> any any (sid:1;)", "no msg" },
+    { IM_TYPE_SNORT, "alert tcp any any -> any any (msg:\"x\";)", "no sid" },
+    { IM_TYPE_SNORT, "alert tcp any any -> any (msg:\"x\"; sid:1;)",
+      "fewer than 6 fields" },
+    { IM_TYPE_SNORT, "alert tcp any any => any any (msg:\"x\"; sid:1;)", "no direction" },
+    { IM_TYPE_SNORT, "alert tcp any any -> any any msg:\"x\"; sid:1;", "no options" },
+    { IM_TYPE_SNORT, "alert tcp any any -> any any (msg:\"x\"; sid:1)",
+      "does not end in ';'" },
+    { IM_TYPE_SNORT, "alert tcp any any -> any any (msg:\"x; sid:1;)", "does not end" },
+    { IM_TYPE_SNORT, "rule x { condition: true }", "is not a Snort rule" },
+};
+
+/* The first bytes of S on one line, for a test's description. */
+static const char *
+one_line (const char *s, char buf[41])
+{
+    size_t i;
+    for (i = 0; s[i] && i < 40; i++)
+        buf[i] = s[i] == '\n' || s[i] == '\r' ? ' ' : s[i];
+    buf[i] = '\0';
+    return buf;
+}
+
+static void
+test_new_types (void)
+{
+    char b1[41], b2[41];
+    char out[IM_VALUE_MAX + 1], err[256], label[IM_LABEL_MAX + 1];
+    for (size_t i = 0; i < sizeof new_good / sizeof new_good[0]; i++) {
+        const char *name = im_type_name (new_good[i].type);
+        int rc = im_ioc_normalise (new_good[i].type, new_good[i].in, out, sizeof out, err,
+                                   sizeof err);
+        ok (rc == 0 && strcmp (out, new_good[i].canon) == 0, "%s %s is %s", name,
+            one_line (new_good[i].in, b1), one_line (new_good[i].canon, b2));
+        if (rc)
+            diag ("%s", err);
+        if (new_good[i].label)
+            ok (im_type_label (new_good[i].type, out, label, sizeof label) == 0
+                    && strcmp (label, new_good[i].label) == 0,
+                "%s's label is '%s'", name, new_good[i].label);
+        else
+            ok (im_type_label (new_good[i].type, out, label, sizeof label) == -1
+                    && errno == EINVAL,
+                "a %s has no label", name);
+    }
+    for (size_t i = 0; i < sizeof new_bad / sizeof new_bad[0]; i++) {
+        int rc = im_ioc_normalise (new_bad[i].type, new_bad[i].in, out, sizeof out, err,
+                                   sizeof err);
+        ok (rc == -1 && errno == EINVAL && strstr (err, new_bad[i].why),
+            "%s refuses %s: %s", im_type_name (new_bad[i].type),
+            one_line (new_bad[i].in, b1), new_bad[i].why);
+        if (rc == 0 || !strstr (err, new_bad[i].why))
+            diag ("got: %s", rc ? err : out);
+    }
+    ok (im_type_label (IM_TYPE_YARA, "rule x", label, sizeof label) == -1
+            && errno == EINVAL,
+        "a value that is not a rule has no label");
+    ok (im_type_label (IM_TYPE_SNORT, SNORT_OK, label, 4) == -1 && errno == ENOSPC,
+        "a label larger than the buffer: ENOSPC");
+    /* the wire codes, signed into records: never renumbered */
+    ok (IM_TYPE_CVE == 12 && IM_TYPE_ATTACK_PATTERN == 13 && IM_TYPE_REGKEY == 14
+            && IM_TYPE_YARA == 15 && IM_TYPE_SIGMA == 16 && IM_TYPE_SNORT == 17,
+        "the new types are wire codes 12 to 17");
+    cmp_ok (im_type_parse ("Attack-Pattern"), "==", IM_TYPE_ATTACK_PATTERN,
+            "attack-pattern is parsed in any case");
+    cmp_ok (im_type_from_stix_path ("windows-registry-key:key", 24), "==", IM_TYPE_REGKEY,
+            "windows-registry-key:key is a regkey");
+    cmp_ok (im_type_from_misp ("vulnerability", 13, 0), "==", IM_TYPE_CVE,
+            "MISP vulnerability is a cve");
+    cmp_ok (im_type_from_misp ("text", 4, 0), "==", -1,
+            "MISP text is not mapped (an attack-pattern comes with a galaxy tag)");
+}
+
 static const tap_test_t tests[]
     = { TAP_DIAG ("proto/im_types.c: the table of indicator types"),
         TAP_TEST (test_rows),
         TAP_TEST (test_lookups),
         TAP_TEST (test_matching),
         TAP_TEST (test_host),
+        TAP_TEST (test_new_types),
         TAP_DIAG ("proto/im_guard.c: the built-in guards"),
         TAP_TEST (test_guard_table),
         TAP_TEST (test_guard),

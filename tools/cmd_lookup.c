@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "im_ctl.h"
@@ -57,8 +58,8 @@ print_shown (const shown_t *r, const char *queried)
             = (char)(r->tlp[i] >= 'a' && r->tlp[i] <= 'z' ? r->tlp[i] - 32 : r->tlp[i]);
     upper[i] = 0;
     char safe[CLI_SAFE_MAX], name[IM_NAME_MAX + 16];
-    printf ("%s %s", r->type, cli_safe (r->value, safe, sizeof safe));
-    if (queried && r->value && strcmp (queried, r->value) != 0)
+    printf ("%s %s", r->type, cli_value (r->type, r->value, safe, sizeof safe));
+    if (queried && r->value && strcasecmp (queried, r->value) != 0)
         printf (" (contains %s)", cli_safe (queried, safe, sizeof safe));
     printf ("  TLP:%s  confidence %lld  origin %s  id %s  v%lld", upper, r->confidence,
             cli_origin_name (r->origin, name, sizeof name), r->id, r->version);
@@ -129,7 +130,8 @@ print_revoked (json_t *revoked, int compact)
             snprintf (by, sizeof by, "origin %.16s", origin ? origin : "?");
         printf ("%s %s: revoked by %s at %s  id %s\n",
                 compact ? ITEM (r, 2) : FIELD (r, "type"),
-                cli_safe (compact ? ITEM (r, 3) : FIELD (r, "value"), safe, sizeof safe),
+                cli_value (compact ? ITEM (r, 2) : FIELD (r, "type"),
+                           compact ? ITEM (r, 3) : FIELD (r, "value"), safe, sizeof safe),
                 by, compact ? ITEM (r, 4) : FIELD (r, "modified"),
                 compact ? ITEM (r, 0) : FIELD (r, "id"));
     }
@@ -201,10 +203,11 @@ print_lookup (json_t *reply, int json, int compact)
     const char *norm = compact ? ITEM (reply, 1) : FIELD (reply, "value");
     size_t n = json_array_size (matches);
     int found = n || truncated;
+    char safe[CLI_SAFE_MAX];
     if (json)
         cli_print_json (reply);
     else if (n == 0 && !found && print_revoked (revoked, compact) == 0)
-        printf ("%s %s: not known\n", type, norm);
+        printf ("%s %s: not known\n", type, cli_value (type, norm, safe, sizeof safe));
     else if (found) {
         for (size_t i = 0; i < n; i++)
             print_record (json_array_get (matches, i), norm, compact);

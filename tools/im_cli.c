@@ -18,6 +18,7 @@
 #include "im_config.h"
 #include "im_ctl.h"
 #include "im_identity.h"
+#include "im_ioc.h"
 #include "im_util.h"
 
 /* The command running ("status", "peer add"), which errors start with. */
@@ -284,6 +285,19 @@ cli_print_json (json_t *obj)
         printf ("%s\n", text);
         free (text);
     }
+}
+
+const char *
+cli_value (const char *type, const char *value, char *buf, size_t bufsz)
+{
+    char label[IM_LABEL_MAX + 1], safe[4 * IM_LABEL_MAX + 16];
+    int t = type ? im_type_parse (type) : -1;
+    if (!value || t <= 0 || !im_type_info (t)->labelled
+        || im_type_label (t, value, label, sizeof label) != 0 || bufsz < 16)
+        return cli_safe (value, buf, bufsz);
+    snprintf (buf, bufsz, "\"%s\" (%zu-byte rule)", cli_safe (label, safe, sizeof safe),
+              strlen (value));
+    return buf;
 }
 
 const char *

@@ -139,6 +139,11 @@ void cli_print_json (json_t *obj);
 #define CLI_SAFE_MAX 8200 /* enough for any value (IM_VALUE_MAX) escaped */
 const char *cli_safe (const char *s, char *buf, size_t bufsz);
 
+/* VALUE of the type named TYPE as one line shows it: a rule (yara, sigma,
+ * snort) as its label, quoted, and its size ("\"Regin_Loader\" (312-byte
+ * rule)"), anything else as cli_safe() writes it. Returns BUF. */
+const char *cli_value (const char *type, const char *value, char *buf, size_t bufsz);
+
 /* Origin names for people (lookup, list, explain): cli_origin_names reads,
  * once, the trust list and this node's id from CLI's directory (nothing when
  * they cannot be read); cli_origin_name then gives for the node id HEX the

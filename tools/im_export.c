@@ -203,7 +203,7 @@ export_note (im_export_t *self, const im_record_t *r)
     if (!text)
         return;
     snprintf (self->note, sizeof self->note, "%s: %s",
-              self->format == FORMAT_STIX ? id : id + 11, text);
+              self->format == FORMAT_STIX ? id : strstr (id, "--") + 2, text);
     self->notes++;
 }
 
@@ -270,6 +270,17 @@ misp_attribute (const im_record_t *r)
     json_t *tags = json_array ();
     if (tags) {
         im_stix_append (tags, misp_tag (misp_tlp_tag (r->tlp)), &bad);
+        if (r->type == IM_TYPE_ATTACK_PATTERN) {
+            /* MISP has no attribute type for a technique: its galaxy tag
+             * says what the text attribute is (and reads back as one). */
+            snprintf (text, sizeof text, "misp-galaxy:mitre-attack-pattern=\"%.9s\"",
+                      r->value); /* T1234.567 */
+            size_t i = 0;
+            while (i < r->ntags && strcmp (r->tags[i], text) != 0)
+                i++;
+            if (i == r->ntags) /* not already a tag (imported from MISP) */
+                im_stix_append (tags, misp_tag (text), &bad);
+        }
         for (size_t i = 0; i < r->ntags; i++)
             im_stix_append (tags, misp_tag (r->tags[i]), &bad);
         snprintf (text, sizeof text, "intelmesh:confidence=\"%d\"", (int)r->confidence);

@@ -261,10 +261,39 @@ typedef struct {
     misp_tags_t tags;
 } misp_event_t;
 
+/* An ATT&CK technique in a text attribute A, as intelmesh exports it: its
+ * tag misp-galaxy:mitre-attack-pattern="[NAME - ]T1234[.567]", the id into
+ * ID. Returns 0, or -1 when A has no such tag. */
+static int
+misp_attack_id (const json_t *a, char id[16])
+{
+    static const char pfx[] = "misp-galaxy:mitre-attack-pattern=\"";
+    size_t i;
+    const json_t *tag;
+    json_array_foreach (json_object_get (a, "Tag"), i, tag)
+    {
+        const char *name = json_string_value (json_object_get (tag, "name"));
+        size_t n = name ? strlen (name) : 0;
+        if (n < sizeof pfx + 5 || strncmp (name, pfx, sizeof pfx - 1)
+            || name[n - 1] != '"')
+            continue;
+        const char *e = name + n - 1, *b = e;
+        while (b > name + sizeof pfx - 1 && b[-1] != ' ' && b[-1] != '"')
+            b--;
+        if (e - b < 16 && (*b == 'T' || *b == 't')) {
+            memcpy (id, b, (size_t)(e - b));
+            id[e - b] = '\0';
+            return 0;
+        }
+    }
+    return -1;
+}
+
 static int
 misp_attribute (ctx_t *c, const misp_event_t *ev, const json_t *a, const char *where_idx,
                 int obj_dist, int obj_deleted)
 {
+    char attack[16];
     char where[NAME_MAX_BYTES + 80], q[QUOTE_MAX + 1], uuid[IM_ID_STR_SIZE];
     const char *s, *why = NULL;
     size_t len;
@@ -285,6 +314,10 @@ misp_attribute (ctx_t *c, const misp_event_t *ev, const json_t *a, const char *w
         return im_imp_refuse (c, where, "type is not a string", NULL);
     split_t split;
     int type = im_imp_misp_type (s, len, 0, &split);
+    int technique = type == -1 && len == 4 && memcmp (s, "text", 4) == 0
+                    && misp_attack_id (a, attack) == 0;
+    if (technique)
+        type = IM_TYPE_ATTACK_PATTERN;
     if (type == -1) {
         char reason[QUOTE_MAX + 32];
         snprintf (reason, sizeof reason, "MISP type %s not mapped",
@@ -298,6 +331,10 @@ misp_attribute (ctx_t *c, const misp_event_t *ev, const json_t *a, const char *w
     it.detect_given = 1;
     if (im_imp_get_str (a, "value", &it.value, &it.vlen) != 1)
         return im_imp_refuse (c, where, "value is not a string", NULL);
+    if (technique) { /* the technique is the tag's; the text may say more */
+        it.value = attack;
+        it.vlen = strlen (attack);
+    }
     it.type = type;
     const char *fname;
     size_t flen;

@@ -390,35 +390,104 @@ stix_fields (const json_t *obj, const json_t *defs, item_t *it)
     return NULL;
 }
 
-static int
-stix_indicator (ctx_t *c, const json_t *obj, size_t index, const json_t *defs, pat_t *pat)
+/* PAT as the one value S (LEN bytes) of TYPE. */
+static void
+pat_one (pat_t *pat, int type, const char *s, size_t len)
 {
-    char where[NAME_MAX_BYTES + 64];
-    const char *s, *sid = NULL;
-    size_t len, sidlen = 0;
+    memcpy (pat->buf, s, len);
+    pat->buf[len] = '\0';
+    pat->cmps[0] = (cmp_t){ .type = type, .off = 0, .len = len };
+    pat->n = 1;
+}
+
+/* The value of a vulnerability or attack-pattern OBJ of TYPE into PAT: the
+ * external_id of its reference of the type's source_name ("cve",
+ * "mitre-attack"). Returns 0, or -1 when it has none. */
+static int
+stix_object_value (const json_t *obj, int type, pat_t *pat)
+{
+    const char *src = im_type_info (type)->stix_source, *s, *id;
+    size_t i, len, idlen;
+    const json_t *ref;
+    json_array_foreach (json_object_get (obj, "external_references"), i, ref)
+    {
+        if (im_imp_get_str (ref, "source_name", &s, &len) == 1
+            && im_imp_eq_nocase (s, len, src)
+            && im_imp_get_str (ref, "external_id", &id, &idlen) == 1
+            && idlen <= IM_IMPORT_PATTERN_MAX) {
+            pat_one (pat, type, id, idlen);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* An indicator's pattern into PAT: STIX patterns that map, or a rule whose
+ * pattern_type is a rule type's (yara, sigma, snort). Returns 0, 1 when it
+ * does not map, -1 (refused) with the reason in *WHY. */
+static int
+stix_pattern (const json_t *obj, pat_t *pat, const char **why)
+{
+    const char *s, *pattern;
+    size_t len, plen;
+    int r = im_imp_get_str (obj, "pattern_type", &s, &len), rule = -1;
+    for (int t = IM_TYPE_NONE + 1; r == 1 && t < IM_TYPE_COUNT; t++)
+        if (im_type_info (t)->stix_pattern_type
+            && im_imp_eq_nocase (s, len, im_type_info (t)->stix_pattern_type))
+            rule = t;
+    if (r < 0 || (r == 1 && rule < 0 && !im_imp_eq_nocase (s, len, "stix")))
+        return 1;
+    *why = "pattern is not a string";
+    if (im_imp_get_str (obj, "pattern", &pattern, &plen) != 1)
+        return -1;
+    *why = "pattern is longer than 64 KiB";
+    if (plen > IM_IMPORT_PATTERN_MAX)
+        return -1;
+    if (rule > 0) {
+        pat_one (pat, rule, pattern, plen);
+        return 0;
+    }
+    return pat_parse (pat, pattern, plen) ? 1 : 0;
+}
+
+/* An indicator, or a vulnerability or attack-pattern object (TYPE: its
+ * STIX type, "indicator" when NULL). */
+static int
+stix_indicator (ctx_t *c, const json_t *obj, size_t index, const json_t *defs, pat_t *pat,
+                const char *otype)
+{
+    char where[NAME_MAX_BYTES + 96], prefix[24];
+    const char *sid = NULL, *why = NULL;
+    size_t sidlen = 0;
     char uuid[IM_ID_STR_SIZE];
+    int sdo = otype ? (strcmp (otype, "vulnerability") == 0 ? IM_TYPE_CVE
+                                                            : IM_TYPE_ATTACK_PATTERN)
+                    : 0;
+    size_t plen
+        = (size_t)snprintf (prefix, sizeof prefix, "%s--", otype ? otype : "indicator");
     snprintf (where, sizeof where, "%s:objects[%zu]", c->name, index);
     if (im_imp_get_str (obj, "id", &sid, &sidlen) != 1
-        || sidlen != 11 + IM_ID_STR_SIZE - 1 || memcmp (sid, "indicator--", 11)
-        || im_imp_parse_uuid (sid + 11, sidlen - 11, uuid))
-        return im_imp_refuse (c, where, "id is not indicator--UUID", NULL);
-    snprintf (where, sizeof where, "%s:indicator--%s", c->name, uuid);
-
-    int r = im_imp_get_str (obj, "pattern_type", &s, &len);
-    if (r < 0 || (r == 1 && !im_imp_eq_nocase (s, len, "stix")))
+        || sidlen != plen + IM_ID_STR_SIZE - 1 || memcmp (sid, prefix, plen)
+        || im_imp_parse_uuid (sid + plen, sidlen - plen, uuid))
+        return im_imp_refuse (c, where,
+                              !sdo                 ? "id is not indicator--UUID"
+                              : sdo == IM_TYPE_CVE ? "id is not vulnerability--UUID"
+                                                   : "id is not attack-pattern--UUID",
+                              NULL);
+    snprintf (where, sizeof where, "%s:%s%s", c->name, prefix, uuid);
+    int r = sdo ? stix_object_value (obj, sdo, pat) : stix_pattern (obj, pat, &why);
+    if (sdo && r)
+        return im_imp_skip (c, sdo == IM_TYPE_CVE
+                                   ? "vulnerability without a cve external_id"
+                                   : "attack-pattern without a mitre-attack external_id");
+    if (r > 0)
         return im_imp_skip (c, "pattern not mappable");
-    const char *pattern;
-    size_t plen;
-    if (im_imp_get_str (obj, "pattern", &pattern, &plen) != 1)
-        return im_imp_refuse (c, where, "pattern is not a string", NULL);
-    if (plen > IM_IMPORT_PATTERN_MAX)
-        return im_imp_refuse (c, where, "pattern is longer than 64 KiB", NULL);
-    if (pat_parse (pat, pattern, plen))
-        return im_imp_skip (c, "pattern not mappable");
+    if (r < 0)
+        return im_imp_refuse (c, where, why, NULL);
 
     item_t it;
     im_imp_item_init (&it);
-    const char *why = stix_fields (obj, defs, &it);
+    why = stix_fields (obj, defs, &it);
     if (why)
         return im_imp_refuse (c, where, why, NULL);
     json_t *tags = json_array ();
@@ -460,7 +529,7 @@ stix_indicator (ctx_t *c, const json_t *obj, size_t index, const json_t *defs, p
     }
     int rc = 0;
     for (size_t k = 0; k < pat->n && rc == 0; k++) {
-        char source[NAME_MAX_BYTES + 96], derived[IM_ID_STR_SIZE];
+        char source[NAME_MAX_BYTES + 128], derived[IM_ID_STR_SIZE];
         it.type = pat->cmps[k].type;
         it.value = pat->buf + pat->cmps[k].off;
         it.vlen = pat->cmps[k].len;
@@ -471,7 +540,7 @@ stix_indicator (ctx_t *c, const json_t *obj, size_t index, const json_t *defs, p
         else {
             char name[128];
             uint8_t id[IM_ID_SIZE];
-            int n = snprintf (name, sizeof name, "indicator--%s#%zu", uuid, k);
+            int n = snprintf (name, sizeof name, "%s%s#%zu", prefix, uuid, k);
             im_id_from_name (name, (size_t)n, id);
             im_id_format (id, derived);
             it.id = derived;
@@ -549,7 +618,11 @@ im_imp_stix_parse (ctx_t *c, json_t *root)
         else if (im_imp_get_str (obj, "type", &s, &len) != 1)
             rc = im_imp_refuse (c, where, "object has no type", NULL);
         else if (strlen ("indicator") == len && memcmp (s, "indicator", len) == 0)
-            rc = stix_indicator (c, obj, i, defs, pat);
+            rc = stix_indicator (c, obj, i, defs, pat, NULL);
+        else if ((len == 13 && memcmp (s, "vulnerability", len) == 0)
+                 || (len == 14 && memcmp (s, "attack-pattern", len) == 0))
+            rc = stix_indicator (c, obj, i, defs, pat,
+                                 len == 13 ? "vulnerability" : "attack-pattern");
         else {
             char reason[QUOTE_MAX + 32];
             snprintf (reason, sizeof reason, "not an indicator (%s)",
