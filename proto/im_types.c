@@ -109,6 +109,14 @@ static const im_type_info_t types[IM_TYPE_COUNT] = {
                       .misp_type = "AS",
                       .misp_names = { "AS" },
                       .misp_category = "Network activity" },
+    [IM_TYPE_REPORT] = { .type = IM_TYPE_REPORT,
+                         .name = "report",
+                         .normalise = im_ioc_norm_report,
+                         .not_ioc = 1 },
+    [IM_TYPE_MEMBER] = { .type = IM_TYPE_MEMBER,
+                         .name = "member",
+                         .normalise = im_ioc_norm_member,
+                         .not_ioc = 1 },
 };
 
 #define HASH_PREFIX "file:hashes."
@@ -117,7 +125,15 @@ static const im_type_info_t types[IM_TYPE_COUNT] = {
 const im_type_info_t *
 im_type_info (int type)
 {
-    return type > IM_TYPE_NONE && type < IM_TYPE_COUNT ? &types[type] : NULL;
+    return type > IM_TYPE_NONE && type < IM_TYPE_COUNT && types[type].name ? &types[type]
+                                                                           : NULL;
+}
+
+int
+im_type_is_ioc (int type)
+{
+    const im_type_info_t *t = im_type_info (type);
+    return t && !t->not_ioc;
 }
 
 /* True when S (LEN bytes) spells WORD, in any case when NOCASE. */
@@ -134,7 +150,7 @@ im_type_from_stix_path (const char *path, size_t len)
     int hash = len > HASH_PREFIX_LEN && memcmp (path, HASH_PREFIX, HASH_PREFIX_LEN) == 0;
     for (int t = IM_TYPE_NONE + 1; t < IM_TYPE_COUNT; t++) {
         const im_type_info_t *ti = &types[t];
-        if (!ti->stix_hashes[0] && same (path, len, ti->stix_path, 0))
+        if (ti->stix_path && !ti->stix_hashes[0] && same (path, len, ti->stix_path, 0))
             return t;
         for (size_t i = 0; hash && i < 3 && ti->stix_hashes[i]; i++)
             if (same (path + HASH_PREFIX_LEN, len - HASH_PREFIX_LEN, ti->stix_hashes[i],
