@@ -49,7 +49,9 @@ im_policy_check (const im_policy_t *self, char *err, size_t errsz)
                         "policy %s: max-tlp must be clear, green, amber or amber+strict "
                         "(RED goes only to named recipients)",
                         self->name);
-    uint32_t known = ((1u << IM_TYPE_COUNT) - 1) & ~1u;
+    uint32_t known = 0;
+    for (int t = 1; t < IM_TYPE_COUNT && t < 32; t++)
+        known |= im_type_is_ioc (t) ? 1u << t : 0;
     if ((self->types | self->deny_types) & ~known)
         return im_fail (EINVAL, err, errsz, "policy %s: a type that does not exist",
                         self->name);
@@ -543,13 +545,13 @@ im_policy_outbound (const im_share_ctx_t *c, char *why, size_t whysz)
              pol->name);
         return IM_SHARE_RELAY_ORIGIN;
     }
-    uint32_t bit = r->type < 32 ? 1u << r->type : 0;
-    if ((pol->types && !(pol->types & bit)) || (pol->deny_types & bit)) {
+    uint32_t bit = im_type_is_ioc (r->type) && r->type < 32 ? 1u << r->type : 0;
+    if (bit && ((pol->types && !(pol->types & bit)) || (pol->deny_types & bit))) {
         say (why, whysz, "not sent: policy '%s' does not allow type %s", pol->name,
              im_type_name (r->type) ? im_type_name (r->type) : "?");
         return IM_SHARE_TYPE;
     }
-    if (pol->ntags) {
+    if (pol->ntags && r->type != IM_TYPE_MEMBER) {
         int any = 0;
         for (size_t i = 0; i < pol->ntags && !any; i++)
             any = has_tag (r, pol->tags[i]);
@@ -561,13 +563,13 @@ im_policy_outbound (const im_share_ctx_t *c, char *why, size_t whysz)
             return IM_SHARE_TAGS;
         }
     }
-    for (size_t i = 0; i < pol->ndeny_tags; i++)
+    for (size_t i = 0; i < pol->ndeny_tags && r->type != IM_TYPE_MEMBER; i++)
         if (has_tag (r, pol->deny_tags[i])) {
             say (why, whysz, "not sent: tag '%s' is denied by policy '%s'",
                  pol->deny_tags[i], pol->name);
             return IM_SHARE_DENY_TAG;
         }
-    if (r->confidence < pol->min_confidence) {
+    if (r->confidence < pol->min_confidence && r->type != IM_TYPE_MEMBER) {
         say (why, whysz, "not sent: confidence %u is below policy '%s''s minimum %u",
              r->confidence, pol->name, pol->min_confidence);
         return IM_SHARE_CONFIDENCE;
@@ -630,7 +632,7 @@ im_policy_inbound (const im_accept_ctx_t *c, char *why, size_t whysz)
         return IM_ACCEPT_ORIGIN;
     }
     uint32_t bit = r->type < 32 ? 1u << r->type : 0;
-    if (in->types && !(in->types & bit)) {
+    if (in->types && im_type_is_ioc (r->type) && !(in->types & bit)) {
         say (why, whysz, "refused: type %s is not in accept-types for %s",
              im_type_name (r->type) ? im_type_name (r->type) : "?", peer);
         return IM_ACCEPT_TYPE;

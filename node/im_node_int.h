@@ -98,6 +98,7 @@ json_t *node_lookup_compact (node_t *self, json_t *values, char *err, size_t err
 /* Control handlers: each answers one command's request BODY with a reply
  * object, or NULL with the reason in ERR (SPEC.md, "The control protocol"). */
 handler_fn node_handle_publish, node_handle_revoke; /* im_node_publish.c */
+handler_fn node_handle_report;                      /* im_node_report.c */
 
 /* The built-in guards at PUBLISH (im_node_guard.c). node_guard_breadth: the
  * refusal (counted) of a prefix broader than the limit unless FORCE, or NULL

@@ -21,6 +21,8 @@ collect_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
 {
     (void)blob;
     (void)len;
+    if (!im_type_is_ioc (rec->type))
+        return 0; /* reports and members: `report show` and `report list` */
     json_t *obj = im_record_to_json (rec);
     if (obj)
         json_array_append_new ((json_t *)arg, obj);

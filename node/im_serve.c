@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "im_mesh_int.h"
+#include "im_report.h"
 
 typedef struct {
     im_mesh_t *self;
@@ -22,8 +23,38 @@ typedef struct {
     uint64_t pos; /* ... and the last change it answered for */
 } serve_t;
 
+/* A member record (SPEC.md, "Reports", "Members") goes to P only when the
+ * indicator it names is held here, live, and would go to P too (or P is its
+ * origin, or gave it to this node): it tells P nothing P may not hold. */
+static int
+member_shareable (im_mesh_t *self, const im_record_t *m, const peer_t *p, char *why,
+                  size_t whysz)
+{
+    uint8_t origin[IM_NODE_ID_SIZE], id[IM_ID_SIZE], rep[IM_ID_SIZE];
+    im_store_change_t c = { 0 };
+    im_record_t *ind = malloc (sizeof *ind);
+    int yes = 0;
+    if (ind && im_member_parse (m->value, origin, id, rep) == 0
+        && im_store_get (self->store, origin, id, ind) == 0 && ind->op == IM_OP_PUT) {
+        if (im_store_held (self->store, origin, id, &c.hops, c.from))
+            c.hops = 0; /* this node's own */
+        c.rec = ind;
+        yes = memcmp (origin, p->card.node, IM_NODE_ID_SIZE) == 0
+              || memcmp (c.from, p->card.node, IM_NODE_ID_SIZE) == 0
+              || mesh_shareable (self, &c, p, NULL, 0);
+    }
+    if (!yes && why)
+        snprintf (why, whysz,
+                  "not sent: a report's member, whose indicator is not held here or "
+                  "would not be sent to %s",
+                  p->card.name);
+    free (ind);
+    return yes;
+}
+
 /* Whether a change may go to the peer: the rules of SPEC.md, "Sharing
- * policy", "Outbound" (im_policy_outbound), with the sent log for rule 3. */
+ * policy", "Outbound" (im_policy_outbound), with the sent log for rule 3;
+ * a member record only with its indicator (member_shareable). */
 int
 mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p, char *why,
                 size_t whysz)
@@ -49,6 +80,8 @@ mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p, ch
         .give_back = c->seq && c->seq <= p->srv.own_until,
     };
     im_share_t verdict = im_policy_outbound (&ctx, why, whysz);
+    if (verdict == IM_SHARE_YES && c->rec->type == IM_TYPE_MEMBER)
+        return c->rec->op == IM_OP_PUT && member_shareable (self, c->rec, p, why, whysz);
     return verdict == IM_SHARE_YES || verdict == IM_SHARE_REVOCATION;
 }
 

@@ -23,6 +23,7 @@ typedef enum {
     IM_CTL_CHECK,
     IM_CTL_ROTATE,
     IM_CTL_RELOAD,
+    IM_CTL_REPORT,
     IM_CTL_COUNT
 } im_ctl_cmd_t;
 

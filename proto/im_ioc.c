@@ -30,7 +30,8 @@ im_type_parse (const char *name)
     int type;
     if (name)
         for (type = IM_TYPE_NONE + 1; type < IM_TYPE_COUNT; type++)
-            if (strcasecmp (name, im_type_info (type)->name) == 0)
+            if (im_type_is_ioc (type)
+                && strcasecmp (name, im_type_info (type)->name) == 0)
                 return type;
     errno = EINVAL;
     return -1;
@@ -79,7 +80,7 @@ normalise (int type, const char *value, char *out, size_t outsz, char *canon,
         return im_types_fail (err, errsz, "no output buffer");
     if (!value)
         return im_types_fail (err, errsz, "no value");
-    if (type <= IM_TYPE_NONE || type >= IM_TYPE_COUNT)
+    if (!im_type_info (type))
         return im_types_fail (err, errsz, "unknown indicator type %d", type);
     n = im_types_bounded_len (value, IM_VALUE_MAX + 1);
     if (n == 0)

@@ -22,12 +22,17 @@
 /* Records this node makes are of format 2 (origin-signed batches); it reads
  * format 1 (a signature each) as well. */
 static const uint8_t record_magic[4] = { 'I', 'M', 'R', 2 };
+/* Records with extension items (reports) are of format 3: format 2 with a
+ * flags byte always present and the items after it (SPEC.md, "Encoding"). */
+#define FORMAT_EXT 3
 
 /* What follows the body in a record of FORMAT: 0 for an unknown format. */
 static size_t
 trailer_size (uint8_t format)
 {
-    return format == 1 ? IM_SIG_SIZE : format == 2 ? IM_BATCH_AUTH : 0;
+    return format == 1                           ? IM_SIG_SIZE
+           : format == 2 || format == FORMAT_EXT ? IM_BATCH_AUTH
+                                                 : 0;
 }
 
 /* Text that may be shown to people: UTF-8, no control characters except, where
@@ -146,7 +151,7 @@ im_record_check (const im_record_t *self, char *err, size_t errsz)
         return im_fail (EINVAL, err, errsz, "times: after the year 9999");
     if (self->valid_from && self->valid_until && self->valid_until < self->valid_from)
         return im_fail (EINVAL, err, errsz, "valid_until: before valid_from");
-    return 0;
+    return im_ext_check (self, err, errsz);
 }
 
 /* --- Encoding ---------------------------------------------------------- */
@@ -215,7 +220,8 @@ im_record_encode (const im_record_t *self, uint8_t *buf, size_t bufsz, size_t *l
     qsort (recipients, self->nrecipients, sizeof recipients[0], cmp_node);
 
     writer_t w = { buf, buf + bufsz };
-    int rc = put_bytes (&w, record_magic, sizeof record_magic)
+    int rc = put_bytes (&w, record_magic, sizeof record_magic - 1)
+             || put_number (&w, self->next ? FORMAT_EXT : record_magic[3], 1)
              || put_bytes (&w, self->origin, IM_NODE_ID_SIZE)
              || put_bytes (&w, self->id, IM_ID_SIZE) || put_number (&w, self->version, 8)
              || put_number (&w, self->op, 1) || put_number (&w, self->type, 1)
@@ -232,8 +238,15 @@ im_record_encode (const im_record_t *self, uint8_t *buf, size_t bufsz, size_t *l
     rc = rc || put_number (&w, self->nrecipients, 1);
     for (size_t i = 0; rc == 0 && i < self->nrecipients; i++)
         rc = put_bytes (&w, recipients[i], IM_NODE_ID_SIZE);
-    if (rc == 0 && self->no_detect)
-        rc = put_number (&w, IM_RECORD_FLAG_NO_DETECT, 1);
+    if (rc == 0 && (self->no_detect || self->next))
+        rc = put_number (&w, self->no_detect ? IM_RECORD_FLAG_NO_DETECT : 0, 1);
+    if (rc == 0 && self->next)
+        rc = put_number (&w, self->next, 1) || put_bytes (&w, self->ext, self->ext_len);
+    if (rc == 0 && (size_t)(w.needle - buf) > IM_RECORD_BODY_MAX)
+        return im_fail (EINVAL, err, errsz,
+                        "record: %zu bytes, more than the largest body (%d bytes): "
+                        "shorten the description or the context",
+                        (size_t)(w.needle - buf), (int)IM_RECORD_BODY_MAX);
     if (rc || (size_t)(w.ceiling - w.needle) < IM_BATCH_AUTH)
         return im_fail (ENOSPC, err, errsz, "sign: buffer too small");
     memset (w.needle, 0, IM_BATCH_AUTH);
@@ -254,7 +267,8 @@ im_record_seal (uint8_t *const *recs, const size_t *lens, size_t n,
     crypto_sign_ed25519_sk_to_pk (pk, secret_key);
     for (size_t i = 0; i < n; i++) {
         if (!recs[i] || lens[i] < IM_RECORD_FIXED + IM_BATCH_AUTH
-            || memcmp (recs[i], record_magic, sizeof record_magic) != 0)
+            || memcmp (recs[i], record_magic, sizeof record_magic - 1) != 0
+            || trailer_size (recs[i][3]) != IM_BATCH_AUTH)
             return im_fail (EINVAL, err, errsz, "seal: not an encoded record");
         if (memcmp (recs[i] + 4, pk, IM_NODE_ID_SIZE) != 0)
             return im_fail (EINVAL, err, errsz, "origin: not the signing key's node");
@@ -341,7 +355,7 @@ decode (const uint8_t *buf, size_t len, int verify, int trusted, im_batch_cache_
     uint64_t n;
     /* Every field is written below; only the counts and strings need a
      * start (clearing all 12 KiB of the struct would dominate look-ups). */
-    self->ntags = self->nrecipients = 0;
+    self->ntags = self->nrecipients = self->next = self->ext_len = 0;
     self->value[0] = self->description[0] = 0;
 
     GET_BYTES (self->origin, IM_NODE_ID_SIZE);
@@ -381,9 +395,20 @@ decode (const uint8_t *buf, size_t len, int verify, int trusted, im_batch_cache_
             return im_fail (EBADMSG, err, errsz,
                             "record: recipients not in canonical order");
     }
-    /* The flags byte, when there is one, is the body's last and not 0. */
-    self->no_detect = ceiling - needle == 1 && *needle == IM_RECORD_FLAG_NO_DETECT;
-    needle += self->no_detect;
+    if (buf[3] == FORMAT_EXT) {
+        /* Format 3: the flags byte, then 1 to 64 extension items. */
+        GET_NUMBER (self->no_detect, 1);
+        if (self->no_detect > IM_RECORD_FLAG_NO_DETECT)
+            return im_fail (EBADMSG, err, errsz, "record: unknown flags %u",
+                            self->no_detect);
+        if (im_ext_decode (self, &needle, ceiling, err, errsz))
+            return -1;
+    }
+    else {
+        /* The flags byte, when there is one, is the body's last and not 0. */
+        self->no_detect = ceiling - needle == 1 && *needle == IM_RECORD_FLAG_NO_DETECT;
+        needle += self->no_detect;
+    }
     if (needle != ceiling)
         return im_fail (EBADMSG, err, errsz, "record: %zu trailing bytes",
                         (size_t)(ceiling - needle));
@@ -509,6 +534,10 @@ im_record_to_json (const im_record_t *self)
         "created", time_or_null (self->created), "modified",
         time_or_null (self->modified));
     if (o && json_object_set_new (o, "detect", json_boolean (!self->no_detect))) {
+        json_decref (o);
+        o = NULL;
+    }
+    if (o && self->type == IM_TYPE_REPORT && im_ext_to_json (self, o)) {
         json_decref (o);
         o = NULL;
     }

@@ -39,6 +39,19 @@
 /* The optional last byte of the body: the indicator is not meant for
  * automatic detection (SPEC.md, "Encoding"); absent when it is. */
 #define IM_RECORD_FLAG_NO_DETECT 0x01
+/* Extension items (SPEC.md, "Reports"): at most IM_EXT_ITEMS_MAX in a record
+ * of format 3, kept encoded (key, 2-byte size, data) in canonical order; the
+ * room is what the largest body leaves beside the smallest other fields (a
+ * body stays within IM_RECORD_BODY_MAX all the same). */
+#define IM_EXT_ITEMS_MAX 64
+#define IM_EXT_MAX (IM_RECORD_BODY_MAX - IM_RECORD_FIXED - 9)
+typedef enum {
+    IM_EXT_ATTACK = 1,    /* ATT&CK technique id, Tnnnn or Tnnnn.nnn */
+    IM_EXT_ACTOR = 2,     /* threat actor name */
+    IM_EXT_MALWARE = 3,   /* malware name */
+    IM_EXT_REF = 4,       /* reference URL */
+    IM_EXT_MITIGATION = 5 /* text and up to 8 reference URLs */
+} im_ext_key_t;
 
 typedef enum { IM_OP_PUT = 1, IM_OP_REVOKE = 2 } im_op_t;
 
@@ -67,6 +80,9 @@ typedef struct {
     char tags[IM_TAGS_MAX][IM_TAG_MAX + 1];
     size_t nrecipients;
     uint8_t recipients[IM_RECIPIENTS_MAX][IM_NODE_ID_SIZE];
+    size_t next;             /* extension items (reports only) */
+    size_t ext_len;          /* bytes used in ext */
+    uint8_t ext[IM_EXT_MAX]; /* the items, encoded and in canonical order */
 } im_record_t;
 
 /* Resets every field: no tags, no recipients, confidence and reach defaults,
@@ -185,6 +201,50 @@ int im_record_downgrades (const im_record_t *old, const im_record_t *new, char *
  * returns how many, or -1 with errno EINVAL. */
 int im_record_kept (const im_record_t *tomb, const json_t *given, char *out,
                     size_t outsz);
+
+/* --- Extension items (SPEC.md, "Reports"; im_record_ext.c) --------------- */
+
+#define IM_EXT_NAME_MAX 128   /* actor and malware names */
+#define IM_EXT_URL_MAX 512    /* reference URLs */
+#define IM_EXT_TEXT_MAX 1024  /* a mitigation's text */
+#define IM_EXT_MIT_REFS_MAX 8 /* a mitigation's reference URLs */
+
+/* Checks one item's DATA (LEN bytes) against the rules of KEY. Returns 0, or
+ * -1 with errno EINVAL and a one-line reason naming the item in ERR. */
+int im_ext_item_check (int key, const uint8_t *data, size_t len, char *err, size_t errsz);
+
+/* Adds an item to SELF in its canonical place (an item already there is not
+ * added twice). Returns 0, or -1 with errno EINVAL (a bad item) or ENOSPC
+ * (more than IM_EXT_ITEMS_MAX items, or no room), reason in ERR. */
+int im_record_add_ext (im_record_t *self, int key, const void *data, size_t len,
+                       char *err, size_t errsz);
+
+/* Builds the data of a mitigation item from TEXT and N reference URLs into
+ * OUT (OUTSZ bytes), its size into *LEN. Returns 0 or -1 (EINVAL, ENOSPC). */
+int im_ext_mitigation (const char *text, const char *const *urls, size_t n, uint8_t *out,
+                       size_t outsz, size_t *len, char *err, size_t errsz);
+
+/* Walks SELF's items: with *AT 0 at first, returns 1 and the next item's
+ * KEY, DATA and LEN, or 0 at the end (or on a malformed item). */
+int im_ext_next (const im_record_t *self, size_t *at, int *key, const uint8_t **data,
+                 size_t *len);
+
+/* The rules of the extension items for im_record_check(): only a report has
+ * any, at most 64, each valid, in strictly ascending order. Returns 0 or -1
+ * with errno EINVAL and the reason in ERR. */
+int im_ext_check (const im_record_t *self, char *err, size_t errsz);
+
+/* Reads the extension section of a record of format 3 from *NEEDLE (up to
+ * CEILING) into SELF, bounds-checked: 1 to 64 items of known keys, each
+ * within its size, strictly ascending. Moves *NEEDLE past it. Returns 0, or
+ * -1 with errno EBADMSG and the reason in ERR. */
+int im_ext_decode (im_record_t *self, const uint8_t **needle, const uint8_t *ceiling,
+                   char *err, size_t errsz);
+
+/* Adds the items of SELF to the JSON object O: "attack", "actors",
+ * "malware", "refs" (arrays of strings) and "mitigations" (an array of
+ * {"text", "refs"}). Returns 0 or -1 (ENOMEM). */
+int im_ext_to_json (const im_record_t *self, json_t *o);
 
 /* UUID text form of an indicator id, lower case. */
 void im_id_format (const uint8_t id[IM_ID_SIZE], char out[IM_ID_STR_SIZE]);

@@ -158,6 +158,14 @@ static const im_type_info_t types[IM_TYPE_COUNT] = {
                         .misp_names = { "snort" },
                         .misp_category = "Network activity",
                         .labelled = 1 },
+    [IM_TYPE_REPORT] = { .type = IM_TYPE_REPORT,
+                         .name = "report",
+                         .normalise = im_ioc_norm_report,
+                         .not_ioc = 1 },
+    [IM_TYPE_MEMBER] = { .type = IM_TYPE_MEMBER,
+                         .name = "member",
+                         .normalise = im_ioc_norm_member,
+                         .not_ioc = 1 },
 };
 
 #define HASH_PREFIX "file:hashes."
@@ -166,7 +174,15 @@ static const im_type_info_t types[IM_TYPE_COUNT] = {
 const im_type_info_t *
 im_type_info (int type)
 {
-    return type > IM_TYPE_NONE && type < IM_TYPE_COUNT ? &types[type] : NULL;
+    return type > IM_TYPE_NONE && type < IM_TYPE_COUNT && types[type].name ? &types[type]
+                                                                           : NULL;
+}
+
+int
+im_type_is_ioc (int type)
+{
+    const im_type_info_t *t = im_type_info (type);
+    return t && !t->not_ioc;
 }
 
 /* True when S (LEN bytes) spells WORD, in any case when NOCASE. */

@@ -30,7 +30,11 @@ typedef enum {
     IM_TYPE_YARA = 15,
     IM_TYPE_SIGMA = 16,
     IM_TYPE_SNORT = 17,
-    IM_TYPE_COUNT = 18 /* one past the last */
+    /* 18 and 19: indicator types to come. Records that are not indicators
+     * (SPEC.md, "Reports"): a report, and a report's member. */
+    IM_TYPE_REPORT = 20,
+    IM_TYPE_MEMBER = 21,
+    IM_TYPE_COUNT = 22 /* one past the last */
 } im_type_t;
 
 /* Every type's name, for messages. */
@@ -104,6 +108,9 @@ struct im_type_info {
     im_lookup_t lookup;            /* store look-up */
     int labelled;                  /* a rule: shown in a line by its name
                                     * (im_type_label), not by its text */
+    int not_ioc;                   /* 1: a record that is not an indicator
+                                    * (report, member): no look-up, list,
+                                    * export, policy type or ioc.* topic */
 };
 
 /* The normalisers of the rows (im_types_norm.c). */
@@ -111,9 +118,13 @@ im_type_norm_fn im_ioc_norm_ipv4, im_ioc_norm_ipv6, im_ioc_norm_domain, im_ioc_n
     im_ioc_norm_email, im_ioc_norm_hash, im_ioc_norm_filename, im_ioc_norm_asn,
     im_ioc_norm_cve, im_ioc_norm_attack, im_ioc_norm_regkey, im_ioc_norm_yara,
     im_ioc_norm_sigma, im_ioc_norm_snort;
+im_type_norm_fn im_ioc_norm_report, im_ioc_norm_member;
 
 /* The row of TYPE, or NULL for IM_TYPE_NONE and anything unknown. */
 const im_type_info_t *im_type_info (int type);
+
+/* 1 when TYPE is a known indicator type (not a report or member), else 0. */
+int im_type_is_ioc (int type);
 
 /* The type whose STIX object path PATH (LEN bytes, quotes around a hash name
  * removed: "file:hashes.SHA-256") is, or -1. Hash names are case-insensitive. */

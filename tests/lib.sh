@@ -42,6 +42,15 @@ cleanup () {
         wait_gone "$p" 50 || kill -KILL "$p" 2>/dev/null
     done
     release_ports
+    if [ "$tap_failed" -gt 0 ]; then
+        # For a failure seen only in CI: what each node said last, but its
+        # routine lines (a sanitizer's report, a warning, an error).
+        for f in "$T"/*.log; do
+            [ -f "$f" ] || continue
+            echo "# --- $(basename "$f"), its last 40 lines that are not I: lines" >&2
+            grep -v '^I: ' "$f" | tail -n 40 | sed 's/^/#   /' >&2
+        done
+    fi
     if [ -n "$KEEP" ]; then
         echo "# kept $T" >&2
     else

@@ -65,7 +65,7 @@ test_table (void)
 {
     static const char *const want[]
         = { "PUBLISH", "REVOKE", "LOOKUP", "LIST",   "STATUS", "PEERS",
-            "EXPLAIN", "SENT",   "CHECK",  "ROTATE", "RELOAD" };
+            "EXPLAIN", "SENT",   "CHECK",  "ROTATE", "RELOAD", "REPORT" };
     cmp_ok (IM_CTL_COUNT, "==", COUNT (want), "the table holds the %zu commands of SPEC",
             COUNT (want));
     for (int i = 0; i < IM_CTL_COUNT; i++) {

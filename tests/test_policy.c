@@ -402,7 +402,7 @@ static void
 ok_all_types (im_policy_t *p)
 {
     for (int t = IM_TYPE_IPV4; t < IM_TYPE_COUNT; t++)
-        p->types |= BIT (t);
+        p->types |= im_type_is_ioc (t) ? BIT (t) : 0;
 }
 static void
 ok_tags_16 (im_policy_t *p)
@@ -699,7 +699,7 @@ test_policy_set (void)
                           | BIT (IM_TYPE_URL);
     uint32_t every = 0;
     for (int t = IM_TYPE_IPV4; t < IM_TYPE_COUNT; t++)
-        every |= BIT (t);
+        every |= im_type_is_ioc (t) ? BIT (t) : 0;
     const set_good_t good[] = {
         { "max-tlp", "clear", F_MAX_TLP, IM_TLP_CLEAR },
         { "max-tlp", "green", F_MAX_TLP, IM_TLP_GREEN },

@@ -4,6 +4,7 @@
  * canonical encoding and every refusal of the decoder, format 1's test vector,
  * the cache of verified roots, the JSON forms, ids and UTF-8. */
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <time.h>
@@ -14,6 +15,7 @@
 #include <sodium.h>
 
 #include "im_record.h"
+#include "im_report.h"
 #include "im_time.h"
 #include "tap.h"
 #include "testlib.h"
@@ -110,6 +112,10 @@ static const char *values[IM_TYPE_COUNT] = {
     "rule x : t {\n  condition:\n    true\n}",
     "title: t\nlogsource:\n  product: windows\ndetection:\n  condition: s",
     "alert tcp any any -> any 80 (msg:\"x\"; sid:1;)",
+    [IM_TYPE_REPORT] = "A report",
+    [IM_TYPE_MEMBER] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff/"
+                       "00112233-4455-4677-8899-aabbccddeeff "
+                       "00112233-4455-4677-8899-aabbccddeef0",
 };
 
 static void
@@ -826,6 +832,8 @@ test_round_trip (void)
     /* Every type, TLP and op; edge values of the small fields. */
     for (int t = IM_TYPE_NONE + 1; t < IM_TYPE_COUNT; t++) {
         char what[128];
+        if (!values[t])
+            continue; /* a type to come */
         base_record (&rec);
         rec.type = (uint8_t)t;
         strcpy (rec.value, values[t]);
@@ -1014,6 +1022,12 @@ spoil_type_0 (im_record_t *r)
 static void
 spoil_type_18 (im_record_t *r)
 {
+    r->type = 18; /* a code not (yet) given to a type */
+}
+
+static void
+spoil_type_count (im_record_t *r)
+{
     r->type = IM_TYPE_COUNT;
 }
 
@@ -1169,6 +1183,7 @@ static const spoil_t spoils[] = {
     { "confidence 255", spoil_confidence_255, "confidence: 255" },
     { "type 0", spoil_type_0, "type: unknown type 0" },
     { "type 18", spoil_type_18, "type: unknown type 18" },
+    { "type 22", spoil_type_count, "type: unknown type 22" },
     { "type 255", spoil_type_255, "type: unknown type 255" },
     { "TLP 0", spoil_tlp_0, "tlp: unknown TLP label 0" },
     { "TLP 6", spoil_tlp_6, "tlp: unknown TLP label 6" },
@@ -1293,7 +1308,7 @@ test_decode_malformed (void)
         snprintf (what, sizeof what, "a wrong magic byte %zu", i);
         refused (&e, "record: not an intelmesh record", what);
     }
-    static const uint8_t formats[] = { 0, 3, 255 };
+    static const uint8_t formats[] = { 0, 4, 255 };
     for (size_t i = 0; i < COUNT (formats); i++) {
         char what[64], why[64];
         e = base;
@@ -1451,6 +1466,7 @@ test_decode_malformed (void)
         { OFF_TYPE, 0, 1, "type: unknown type 0", "type 0" },
         { OFF_TYPE, 18, 1, "type: unknown type 18",
           "type 18 (a type this node does not know)" },
+        { OFF_TYPE, 22, 1, "type: unknown type 22", "type 22" },
         { OFF_TYPE, IM_TYPE_IPV4, 1, "value: ", "a domain value typed ipv4" },
         { OFF_TLP, 0, 1, "tlp: unknown TLP label 0", "TLP 0" },
         { OFF_TLP, 6, 1, "tlp: unknown TLP label 6", "TLP 6" },
@@ -3292,6 +3308,382 @@ test_kept (void)
     json_decref (none);
 }
 
+/* --- Reports: format 3 and its extension items (SPEC.md, "Reports") ----- */
+
+/* A report of pk_a: title, two techniques, an actor, a reference and a
+ * mitigation with one reference. */
+static void
+report_record (im_record_t *r)
+{
+    char err[256];
+    im_record_init (r);
+    memcpy (r->origin, pk_a, IM_NODE_ID_SIZE);
+    memcpy (r->id, fixed_id, IM_ID_SIZE);
+    r->type = IM_TYPE_REPORT;
+    strcpy (r->value, "Spear-phishing wave \xc3\xa9t\xc3\xa9 2026");
+    r->created = r->modified = 1700000000;
+    strcpy (r->description, "what we saw");
+    const char *ref = "https://cert.example/r/1";
+    uint8_t mit[2048];
+    size_t mlen = 0;
+    if (im_record_add_ext (r, IM_EXT_ATTACK, "T1566.001", 9, err, sizeof err)
+        || im_record_add_ext (r, IM_EXT_ATTACK, "T1059", 5, err, sizeof err)
+        || im_record_add_ext (r, IM_EXT_ACTOR, "APT-X", 5, err, sizeof err)
+        || im_record_add_ext (r, IM_EXT_REF, ref, strlen (ref), err, sizeof err)
+        || im_ext_mitigation ("Block macros", &ref, 1, mit, sizeof mit, &mlen, err,
+                              sizeof err)
+        || im_record_add_ext (r, IM_EXT_MITIGATION, mit, mlen, err, sizeof err))
+        BAIL_OUT ("report_record: %s", err);
+}
+
+static void
+test_report_encode (void)
+{
+    static enc_t e;
+    static im_record_t r;
+    char err[256];
+    report_record (&r);
+    ok (r.next == 5, "five items were added (%zu)", r.next);
+    ok (r.ext[0] == IM_EXT_ATTACK && memcmp (r.ext + 3, "T1059", 5) == 0,
+        "items are kept in canonical order (T1059 before T1566.001)");
+    ok (im_record_add_ext (&r, IM_EXT_ACTOR, "APT-X", 5, err, sizeof err) == 0
+            && r.next == 5,
+        "an item already there is not added twice");
+    ok (sign_into (&r, sk_a, &e) == 0, "sign accepts a report with context");
+    ok (e.buf[OFF_FORMAT] == 3, "a record with extension items is of format 3");
+    ok (decode_exact (e.buf, e.len, 1, &got, err, sizeof err) == 0, "decode accepts it");
+    ok (got.type == IM_TYPE_REPORT && got.next == 5 && got.ext_len == r.ext_len
+            && memcmp (got.ext, r.ext, r.ext_len) == 0
+            && strcmp (got.value, r.value) == 0,
+        "decode gives back the title and the items");
+    json_t *j = im_record_to_json (&got);
+    json_t *m = json_array_get (json_object_get (j, "mitigations"), 0);
+    ok (j && strcmp (json_string_value (json_object_get (j, "type")), "report") == 0
+            && json_array_size (json_object_get (j, "attack")) == 2
+            && strcmp (
+                   json_string_value (json_array_get (json_object_get (j, "actors"), 0)),
+                   "APT-X")
+                   == 0
+            && json_array_size (json_object_get (j, "refs")) == 1
+            && strcmp (json_string_value (json_object_get (m, "text")), "Block macros")
+                   == 0
+            && json_array_size (json_object_get (m, "refs")) == 1,
+        "to_json gives attack, actors, refs and mitigations");
+    json_decref (j);
+    report_record (&r);
+    r.next = r.ext_len = 0;
+    ok (sign_into (&r, sk_a, &e) == 0 && e.buf[OFF_FORMAT] == 2,
+        "a report without items stays of format 2");
+    base_record (&r);
+    ok (sign_into (&r, sk_a, &e) == 0 && e.buf[OFF_FORMAT] == 2,
+        "an indicator stays of format 2");
+    /* An indicator never carries items. */
+    r.ext[0] = IM_EXT_ACTOR, r.ext[1] = 0, r.ext[2] = 1, r.ext[3] = 'x';
+    r.next = 1, r.ext_len = 4;
+    errno = 0;
+    ok (im_record_encode (&r, e.buf, sizeof e.buf, &e.len, err, sizeof err) == -1
+            && errno == EINVAL && strstr (err, "only a report"),
+        "encode refuses items on an indicator: %s", err);
+    /* Too large: a full description and many long mitigations. */
+    report_record (&r);
+    memset (r.description, 'd', IM_DESC_MAX);
+    r.description[IM_DESC_MAX] = 0;
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < 10; i++) {
+        uint8_t mit[2048];
+        size_t mlen;
+        char text[IM_EXT_TEXT_MAX + 1];
+        memset (text, 'a' + i, IM_EXT_TEXT_MAX);
+        text[IM_EXT_TEXT_MAX] = 0;
+        rc = im_ext_mitigation (text, NULL, 0, mit, sizeof mit, &mlen, err, sizeof err)
+             || im_record_add_ext (&r, IM_EXT_MITIGATION, mit, mlen, err, sizeof err);
+    }
+    ok (rc == 0, "ten mitigations of 1024 bytes fit the items' room");
+    errno = 0;
+    ok (im_record_encode (&r, e.buf, sizeof e.buf, &e.len, err, sizeof err) == -1
+            && errno == EINVAL && strstr (err, "more than the largest body"),
+        "encode refuses a report larger than the largest body: %s", err);
+}
+
+static void
+test_report_items (void)
+{
+    static im_record_t r;
+    char long_name[IM_EXT_NAME_MAX + 2], long_url[IM_EXT_URL_MAX + 2];
+    memset (long_name, 'n', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = 0;
+    memcpy (long_url, "http://", 7);
+    memset (long_url + 7, 'u', sizeof long_url - 8);
+    long_url[sizeof long_url - 1] = 0;
+    static const struct {
+        int key;
+        const char *data;
+        const char *why;
+    } bad[] = {
+        { IM_EXT_ATTACK, "t1566", "not an ATT&CK technique id" },
+        { IM_EXT_ATTACK, "T156", "not an ATT&CK technique id" },
+        { IM_EXT_ATTACK, "T1566.01", "not an ATT&CK technique id" },
+        { IM_EXT_ATTACK, "T1566x001", "not an ATT&CK technique id" },
+        { IM_EXT_ATTACK, "T1566.0011", "not an ATT&CK technique id" },
+        { IM_EXT_ACTOR, "", "a name of 1 to 128 bytes" },
+        { IM_EXT_ACTOR, " APT", "not trimmed" },
+        { IM_EXT_MALWARE, "bad\x01name", "control characters" },
+        { IM_EXT_MALWARE, "bad\xc3", "control characters" },
+        { IM_EXT_REF, "ftp://x.example/", "not an http:// or https:// URL" },
+        { IM_EXT_REF, "http://", "not an http:// or https:// URL" },
+        { IM_EXT_REF, "https:///path", "not an http:// or https:// URL" },
+        { IM_EXT_REF, "http://a b", "a space or a control character" },
+        { IM_EXT_REF, "", "a URL of 1 to 512 bytes" },
+        { 0, "x", "unknown key" },
+        { 6, "x", "unknown key" },
+    };
+    char err[256];
+    for (size_t i = 0; i < COUNT (bad); i++) {
+        report_record (&r);
+        errno = 0;
+        int rc = im_record_add_ext (&r, bad[i].key, bad[i].data, strlen (bad[i].data),
+                                    err, sizeof err);
+        ok (rc == -1 && errno == EINVAL && strstr (err, bad[i].why),
+            "add_ext refuses key %d '%s' (%s)", bad[i].key, bad[i].data, err);
+    }
+    report_record (&r);
+    ok (im_record_add_ext (&r, IM_EXT_ACTOR, long_name, IM_EXT_NAME_MAX, err, sizeof err)
+            == 0,
+        "a name of 128 bytes is accepted");
+    ok (im_record_add_ext (&r, IM_EXT_ACTOR, long_name, IM_EXT_NAME_MAX + 1, err,
+                           sizeof err)
+                == -1
+            && errno == EINVAL,
+        "a name of 129 bytes is refused");
+    ok (im_record_add_ext (&r, IM_EXT_REF, long_url, IM_EXT_URL_MAX, err, sizeof err)
+            == 0,
+        "a URL of 512 bytes is accepted");
+    ok (im_record_add_ext (&r, IM_EXT_REF, long_url, IM_EXT_URL_MAX + 1, err, sizeof err)
+                == -1
+            && errno == EINVAL,
+        "a URL of 513 bytes is refused");
+    uint8_t mit[8192];
+    size_t mlen;
+    const char *urls[9];
+    for (int i = 0; i < 9; i++)
+        urls[i] = "https://x.example/";
+    ok (im_ext_mitigation ("", NULL, 0, mit, sizeof mit, &mlen, err, sizeof err) == -1
+            && errno == EINVAL,
+        "a mitigation without text is refused");
+    ok (im_ext_mitigation ("t", urls, 9, mit, sizeof mit, &mlen, err, sizeof err) == -1
+            && errno == EINVAL && strstr (err, "more than 8"),
+        "a mitigation with 9 references is refused");
+    ok (im_ext_mitigation ("t", urls, 8, mit, sizeof mit, &mlen, err, sizeof err) == 0,
+        "a mitigation with 8 references is built");
+    static const struct {
+        const char *data;
+        size_t len;
+        const char *why;
+    } badmit[] = {
+        { "\x00\x01t\x00x", 5, "trailing bytes" },
+        { "\x00\x05t", 3, "a text of 1 to 1024" },
+        { "\x00\x01t\x01\x00\x03htt", 9, "not an http" },
+        { "\x00\x01t\x01\x00\x09http://a", 12, "truncated" },
+        { "\x00\x01\x01\x00", 4, "control characters" },
+        { "\x00", 1, "truncated" },
+    };
+    for (size_t i = 0; i < COUNT (badmit); i++) {
+        errno = 0;
+        ok (im_record_add_ext (&r, IM_EXT_MITIGATION, badmit[i].data, badmit[i].len, err,
+                               sizeof err)
+                    == -1
+                && errno == EINVAL && strstr (err, badmit[i].why),
+            "add_ext refuses mitigation bytes %zu (%s)", i, err);
+    }
+    report_record (&r);
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < IM_EXT_ITEMS_MAX - 5; i++) {
+        char name[16];
+        snprintf (name, sizeof name, "m%03d", i);
+        rc = im_record_add_ext (&r, IM_EXT_MALWARE, name, strlen (name), err, sizeof err);
+    }
+    ok (rc == 0 && r.next == IM_EXT_ITEMS_MAX, "64 items are accepted");
+    errno = 0;
+    ok (im_record_add_ext (&r, IM_EXT_MALWARE, "one more", 8, err, sizeof err) == -1
+            && errno == ENOSPC && strstr (err, "more than 64"),
+        "a 65th item is refused: %s", err);
+}
+
+/* Decode refuses every malformed extension section. */
+static void
+test_report_decode (void)
+{
+    static enc_t good, e;
+    static im_record_t r;
+    static layout_t l;
+    report_record (&r);
+    if (sign_into (&r, sk_a, &good))
+        BAIL_OUT ("cannot sign the report");
+    layout_of (&r, &l);
+    size_t flags = l.body, count = l.body + 1, first = l.body + 2;
+    size_t body = good.len - AUTH_SIZE;
+    ok (good.buf[flags] == 0 && good.buf[count] == 5, "format 3 has a flags byte 0");
+    accepted (&good, "the report");
+    /* the first item is T1059 (key 1, size 5), the second T1566.001 */
+    size_t second = first + 3 + 5;
+
+    e = good;
+    set_byte (&e, count, 0);
+    splice (&e, first, body - first, NULL, 0);
+    refused (&e, "format 3 with 0 extension items", "format 3 without items");
+    e = good;
+    set_byte (&e, count, 65);
+    refused (&e, "format 3 with 65 extension items", "65 items");
+    e = good;
+    set_byte (&e, flags, 2);
+    refused (&e, "unknown flags 2", "flags byte 2");
+    e = good;
+    set_byte (&e, first, 6);
+    refused (&e, "unknown extension key 6", "an unknown key");
+    e = good;
+    set_byte (&e, first, 0);
+    refused (&e, "unknown extension key 0", "key 0");
+    e = good;
+    splice (&e, second, 3 + 9, NULL, 0);
+    splice (&e, first, 0, "\x01\x00\x09T1566.001", 12);
+    refused (&e, "not in canonical order", "items in the wrong order");
+    e = good;
+    splice (&e, first, 0, "\x01\x00\x05T1059", 8);
+    set_byte (&e, count, 6);
+    refused (&e, "not in canonical order", "an item twice");
+    e = good;
+    set_number (&e, first + 1, 0xFFFF, 2);
+    refused (&e, "truncated, over-long", "an item longer than the body");
+    e = good;
+    set_byte (&e, count, 6);
+    refused (&e, "truncated", "a count larger than the items");
+    e = good;
+    set_byte (&e, count, 4);
+    refused (&e, "trailing bytes", "a count smaller than the items");
+    e = good;
+    splice (&e, body, 0, "\x00", 1);
+    refused (&e, "1 trailing bytes", "a trailing byte");
+    e = good;
+    set_byte (&e, first + 4, 0);
+    refused (&e, "NUL", "a NUL byte in an item");
+    e = good;
+    set_byte (&e, second + 3, 't');
+    refused (&e, "not an ATT&CK technique id", "a lower-case technique");
+    e = good;
+    splice (&e, flags, body - flags, NULL, 0);
+    set_byte (&e, OFF_FORMAT, 3);
+    refused (&e, "truncated", "format 3 without its flags byte");
+    e = good;
+    set_byte (&e, OFF_FORMAT, 4);
+    refused (&e, "unknown format version 4", "format 4");
+    e = good;
+    set_byte (&e, OFF_FORMAT, 2);
+    refused (&e, "trailing bytes", "items in a record of format 2");
+    e = good;
+    set_byte (&e, OFF_TYPE, IM_TYPE_FILENAME);
+    refused (&e, "only a report", "items on an indicator");
+    e = good;
+    e.buf[good.len - AUTH_SIZE - 1] = 'X';
+    ok (decode_exact (e.buf, e.len, 1, &got, (char[256]){ 0 }, 256) == -1
+            && errno == EPERM,
+        "a changed item fails the signature");
+}
+
+static void
+test_report_values (void)
+{
+    char out[IM_VALUE_MAX + 1], err[256], title[300];
+    ok (im_type_parse ("report") == -1 && im_type_parse ("member") == -1,
+        "report and member are not indicator types to parse");
+    ok (strcmp (im_type_name (IM_TYPE_REPORT), "report") == 0
+            && strcmp (im_type_name (IM_TYPE_MEMBER), "member") == 0,
+        "but they have names");
+    ok (!im_type_is_ioc (IM_TYPE_REPORT) && !im_type_is_ioc (IM_TYPE_MEMBER)
+            && im_type_is_ioc (IM_TYPE_IPV4) && im_type_is_ioc (IM_TYPE_SNORT)
+            && !im_type_is_ioc (IM_TYPE_SNORT + 1),
+        "im_type_is_ioc tells indicators from the rest");
+    memset (title, 'a', 257);
+    title[257] = 0;
+    ok (im_ioc_normalise (IM_TYPE_REPORT, title, out, sizeof out, err, sizeof err) == -1
+            && strstr (err, "longer than 256"),
+        "a title of 257 bytes is refused");
+    title[256] = 0;
+    ok (im_ioc_normalise (IM_TYPE_REPORT, title, out, sizeof out, err, sizeof err) == 0,
+        "a title of 256 bytes is accepted");
+    ok (im_ioc_normalise (IM_TYPE_REPORT, "a\tb", out, sizeof out, err, sizeof err) == -1
+            && strstr (err, "control"),
+        "a title with a tab is refused");
+    ok (im_ioc_normalise (IM_TYPE_REPORT, " a", out, sizeof out, err, sizeof err) == -1,
+        "an untrimmed title is refused");
+    uint8_t o[IM_NODE_ID_SIZE], ind[IM_ID_SIZE], rep[IM_ID_SIZE], o2[IM_NODE_ID_SIZE],
+        ind2[IM_ID_SIZE], rep2[IM_ID_SIZE];
+    char v[IM_MEMBER_VALUE_SIZE], upper[IM_MEMBER_VALUE_SIZE];
+    memcpy (o, pk_a, sizeof o);
+    memcpy (ind, fixed_id, sizeof ind);
+    memset (rep, 0xab, sizeof rep);
+    im_member_value (o, ind, rep, v);
+    ok (strlen (v) == 138 && v[64] == '/' && v[101] == ' ', "a member value: %s", v);
+    ok (im_member_parse (v, o2, ind2, rep2) == 0 && memcmp (o, o2, sizeof o) == 0
+            && memcmp (ind, ind2, sizeof ind) == 0 && memcmp (rep, rep2, sizeof rep) == 0,
+        "reads back");
+    for (size_t i = 0; i < sizeof upper; i++)
+        upper[i] = (char)toupper ((unsigned char)v[i]);
+    ok (im_ioc_normalise (IM_TYPE_MEMBER, upper, out, sizeof out, err, sizeof err) == 0
+            && strcmp (out, v) == 0,
+        "a member value's canonical form is lower case");
+    static const char *bad[] = { "", "abc", "x/y z" };
+    for (size_t i = 0; i < COUNT (bad); i++)
+        ok (im_ioc_normalise (IM_TYPE_MEMBER, bad[i], out, sizeof out, err, sizeof err)
+                == -1,
+            "member value '%s' is refused", bad[i]);
+    v[64] = '-';
+    ok (im_ioc_normalise (IM_TYPE_MEMBER, v, out, sizeof out, err, sizeof err) == -1
+            && im_member_parse (v, o2, ind2, rep2) == -1,
+        "a member value without '/' is refused");
+}
+
+static void
+test_report_json (void)
+{
+    static im_record_t r;
+    char err[256];
+    static const struct {
+        const char *json;
+        const char *why; /* NULL: accepted */
+    } cases[] = {
+        { "{\"title\":\"  Wave 1 \",\"attack\":[\"t1566.001\"],\"actors\":[\"APT-X\"],"
+          "\"malware\":[\"Emotet\"],\"refs\":[\"https://a.example/\"],"
+          "\"mitigations\":[{\"text\":\"Patch\",\"refs\":[\"https://b.example/\"]},"
+          "\"Train\"],\"tlp\":\"amber\",\"reach\":2,\"tags\":[\"x\"]}",
+          NULL },
+        { "{\"attack\":[]}", "title: missing" },
+        { "{\"title\":\"   \"}", "title: empty value" },
+        { "{\"title\":\"t\",\"type\":\"ipv4\"}", "not a type or value" },
+        { "{\"title\":\"t\",\"attack\":[\"X1\"]}", "attack:" },
+        { "{\"title\":\"t\",\"attack\":\"T1566\"}", "attack: not an array" },
+        { "{\"title\":\"t\",\"refs\":[\"mailto:x\"]}", "refs:" },
+        { "{\"title\":\"t\",\"mitigations\":[{\"refs\":[]}]}", "mitigations:" },
+        { "{\"title\":\"t\",\"bogus\":1}", "bogus: unknown field" },
+        { "{\"title\":\"t\",\"tlp\":\"purple\"}", "tlp:" },
+    };
+    for (size_t i = 0; i < COUNT (cases); i++) {
+        json_t *j = json_loads (cases[i].json, 0, NULL);
+        im_record_init (&r);
+        errno = 0;
+        int rc = im_report_from_json (&r, j, NOW, err, sizeof err);
+        json_decref (j);
+        if (!cases[i].why)
+            ok (rc == 0 && r.type == IM_TYPE_REPORT && strcmp (r.value, "Wave 1") == 0
+                    && r.next == 6 && r.tlp == IM_TLP_AMBER && r.reach == 2
+                    && memcmp (r.ext + 3, "T1566.001", 9) == 0
+                    && im_record_check (&r, err, sizeof err) == 0,
+                "report_from_json reads %s", cases[i].json);
+        else
+            ok (rc == -1 && errno == EINVAL && strstr (err, cases[i].why),
+                "report_from_json refuses %s (%s)", cases[i].json, err);
+    }
+}
+
 static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fields, "
                                               "Validity, Encoding, Signature, Decoding)"),
                                     TAP_TEST (test_bad_arguments),
@@ -3315,6 +3707,11 @@ static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fi
                                     TAP_TEST (test_update),
                                     TAP_TEST (test_detect_flag),
                                     TAP_TEST (test_kept),
+                                    TAP_TEST (test_report_encode),
+                                    TAP_TEST (test_report_items),
+                                    TAP_TEST (test_report_decode),
+                                    TAP_TEST (test_report_values),
+                                    TAP_TEST (test_report_json),
                                     TAP_END };
 
 int

@@ -29,6 +29,8 @@ static const cli_command_t commands[] = {
       cmd_policy_family },
     { "taxii", NULL, "TAXII server clients: taxii add-client, list, remove",
       cmd_taxii_family },
+    { "report", NULL, "reports: report create, add, remove, show, list, revoke",
+      cmd_report_family },
     { "explain", cmd_explain, "does indicator ID go to PEER, and why (or why not)?",
       NULL },
     { "import", cmd_import, "import indicators from STIX 2.1, MISP or CSV files", NULL },

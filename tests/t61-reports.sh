@@ -1,0 +1,150 @@
+#!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
+# t61-reports.sh -- reports (SPEC.md, "Reports"): `report create, add, show,
+# list, remove, revoke` through a node, a report and its context replicated
+# over a line alpha - bravo - charlie, and members that never tell a node
+# about an indicator it may not hold: alpha's GREEN report groups a GREEN and
+# an AMBER indicator; bravo may have AMBER, charlie may not, and charlie ends
+# up with the report and the GREEN member but no byte of the AMBER
+# indicator's id in what it shows or stores.
+. "$(dirname "$0")/lib.sh"
+
+card_field () { im "$1" id | awk -v f="$2" '{ print $f }'; }
+link () {
+    im "$1" peer add "$(im "$2" id)" >/dev/null && im "$2" peer add "$(im "$1" id)" >/dev/null
+}
+connected () {
+    im "$1" peer list --json | sed 's/},{"name"/}\n{"name"/g' | grep "\"name\":\"$2\"" \
+        | grep -q '"connected":true'
+}
+has () { im "$1" lookup "$2" >/dev/null 2>&1; }
+has_report () { im "$1" report list --json 2>/dev/null | grep -q "\"id\":\"$2\""; }
+# shows NODE REPORT TEXT: `report show REPORT --json` at NODE holds TEXT.
+shows () { im "$1" report show "$2" --json 2>/dev/null | grep -qF -- "$3"; }
+pub () { n=$1; shift; id=$(im "$n" publish "$@") && [ ${#id} -eq 36 ] && echo "$id"; }
+trap 'cleanup' EXIT
+
+block mesh 'three nodes in a line: alpha - bravo - charlie'
+b_mesh () {
+    for n in alpha bravo charlie; do new_node $n || diag "cannot init $n"; done
+    link alpha bravo && link bravo charlie
+    ok $? "alpha-bravo and bravo-charlie put each other on their trust lists"
+    im alpha policy set partners max-tlp=amber >/dev/null \
+        && im alpha peer set bravo --policy partners >/dev/null
+    ok $? "alpha clears bravo for AMBER; bravo sends charlie GREEN at most (default)"
+    im bravo policy set narrow deny-tags=internal >/dev/null \
+        && im bravo peer set charlie --policy narrow >/dev/null
+    ok $? "bravo never sends charlie what is tagged internal"
+    start_node alpha && alpha_pid=$NODE_PID && start_node bravo && bravo_pid=$NODE_PID \
+        && start_node charlie && charlie_pid=$NODE_PID
+    ok $? "the three nodes start"
+    wait_for 100 connected alpha bravo && wait_for 100 connected bravo charlie \
+        && wait_for 100 connected charlie bravo
+    ok $? "the links are up"
+}
+
+block create 'report create, show and list at the origin; bad input refused' mesh
+b_create () {
+    rid=$(im alpha report create "  Wave of spear-phishing  " --tlp green \
+        --description "seen in May" --attack t1566.001 --attack T1059 --actor APT-X \
+        --malware Emotet --ref https://cert.example/r/1 --mitigation "Block macros" \
+        --mitigation-ref https://cert.example/m/1)
+    ok $? "report create prints an id"
+    check "the id is a UUID ($rid)" test ${#rid} -eq 36
+    out=$(im alpha report show "$rid" --json)
+    for want in '"value":"Wave of spear-phishing"' '"type":"report"' \
+        '"attack":["T1059","T1566.001"]' '"actors":["APT-X"]' '"malware":["Emotet"]' \
+        '"refs":["https://cert.example/r/1"]' '"text":"Block macros"' \
+        '"https://cert.example/m/1"' '"tlp":"green"' '"members":[]'; do
+        printf '%s' "$out" | grep -qF -- "$want"
+        ok $? "report show --json has $want"
+    done
+    check "report list shows it with its title" \
+        sh -c "'$INTELMESH' -d '$T/alpha' report list | grep -q '$rid  green .* Wave of spear-phishing'"
+    for bad in "--attack X1" "--ref ftp://x.example/" "--mitigation-ref https://a.example/" \
+        "--tlp purple"; do
+        # shellcheck disable=SC2086
+        err=$(im alpha report create "Bad" $bad 2>&1 >/dev/null)
+        rc=$?
+        [ "$rc" -ne 0 ] && [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ]
+        ok $? "report create $bad is refused in one line (exit $rc: $err)"
+    done
+    err=$(im alpha report create "   " 2>&1 >/dev/null)
+    rc=$?
+    [ "$rc" -ne 0 ] && [ -n "$err" ]
+    ok $? "an empty title is refused: $err"
+    im alpha list --json | grep -q '"type":"report"'
+    ok $(( ! $? )) "list does not show reports"
+    im alpha lookup "Wave of spear-phishing" >/dev/null 2>&1
+    ok $(( $? == 0 ? 1 : 0 )) "lookup does not find a report by its title"
+}
+
+block replicate 'the report and its context reach bravo and charlie' create
+b_replicate () {
+    wait_for 100 has_report bravo "$rid" && wait_for 100 has_report charlie "$rid"
+    ok $? "bravo and charlie hold the report"
+    shows charlie "$rid" '"attack":["T1059","T1566.001"]' \
+        && shows charlie "$rid" '"text":"Block macros"'
+    ok $? "with its context, as signed by alpha"
+}
+
+block members 'members: charlie never learns of the AMBER indicator' replicate
+b_members () {
+    gid=$(pub alpha --tlp green domain green-ind.example) \
+        && aid=$(pub alpha --tlp amber domain amber-ind.example)
+    tid=$(pub alpha --tlp green --tag internal domain tagged-ind.example)
+    ok $? "alpha publishes a GREEN and an AMBER indicator, and a GREEN one tagged internal"
+    out=$(im alpha report add "$rid" "$gid" "$aid" "$tid")
+    ok $? "report add adds the three: $(echo $out)"
+    im alpha report add "$rid" "$gid" | grep -q "$gid unchanged"
+    ok $? "adding one twice changes nothing"
+    err=$(im alpha report add "$rid" 00000000-0000-4000-8000-000000000000 2>&1)
+    ok $(( $? == 0 ? 1 : 0 )) "an id not held is refused: $err"
+    shows alpha "$rid" "$gid" && shows alpha "$rid" "$aid"
+    ok $? "alpha's report show lists both members"
+    wait_for 100 shows bravo "$rid" "$aid" && shows bravo "$rid" "$gid"
+    ok $? "bravo (cleared for AMBER) gets both members"
+    # A GREEN control published after the members: once it is at charlie,
+    # bravo has served charlie past them.
+    cid=$(pub alpha --tlp green domain control-61.example)
+    wait_for 100 has charlie control-61.example && wait_for 100 shows charlie "$rid" "$gid"
+    ok $? "charlie gets the control and the GREEN member"
+    ok "$(im charlie report show "$rid" --json | grep -c "$aid")" \
+        "charlie's report show does not name the AMBER indicator"
+    im charlie lookup amber-ind.example >/dev/null 2>&1
+    ok $(( $? == 1 ? 0 : 1 )) "charlie's lookup does not find the AMBER indicator"
+    im charlie list --json | grep -q "$aid"
+    ok $(( ! $? )) "charlie's list --json does not name it"
+    wait_for 100 shows bravo "$rid" "$tid"
+    ok $? "bravo gets the member of the tagged indicator"
+    ok "$(im charlie report show "$rid" --json | grep -c "$tid")" \
+        "charlie, which may not have the tagged indicator, does not get its GREEN member"
+    for x in "$aid" "$tid"; do
+        hexid=$(printf '%s' "$x" | tr -d '-')
+        found=1
+        for f in "$T"/charlie/*.mdb "$T"/charlie/*/*.mdb; do
+            [ -f "$f" ] || continue
+            [ "$found" -eq 1 ] && found=0 # at least one store file was read
+            grep -qaF "$x" "$f" && found=1
+            od -An -tx1 -v "$f" | tr -d ' \n' | grep -q "$hexid" && found=1
+        done
+        ok $found "charlie's store holds neither the text nor the bytes of id $x"
+    done
+    im alpha report remove "$rid" "$gid" | grep -q "$gid removed"
+    ok $? "report remove takes the GREEN indicator out"
+    wait_for 100 sh -c "! '$INTELMESH' -d '$T/charlie' report show '$rid' --json | grep -q '$gid'"
+    ok $? "and charlie's report show no longer lists it"
+    im alpha report revoke "$rid" | grep -q "revoked"
+    ok $? "report revoke revokes it"
+    wait_for 100 sh -c "! '$INTELMESH' -d '$T/charlie' report list | grep -q '$rid'"
+    ok $? "the revocation reaches charlie"
+    : "$cid"
+}
+
+block stop 'the nodes stop' mesh
+b_stop () {
+    stop_node "$alpha_pid" && stop_node "$bravo_pid" && stop_node "$charlie_pid"
+    ok $? "the three nodes stop cleanly"
+}
+
+run_blocks "$@"
