@@ -121,14 +121,15 @@ b_members () {
         "charlie, which may not have the tagged indicator, does not get its GREEN member"
     for x in "$aid" "$tid"; do
         hexid=$(printf '%s' "$x" | tr -d '-')
-        found=1
+        found=0 seen=0
         for f in "$T"/charlie/*.mdb "$T"/charlie/*/*.mdb; do
             [ -f "$f" ] || continue
-            [ "$found" -eq 1 ] && found=0 # at least one store file was read
+            seen=1
             grep -qaF "$x" "$f" && found=1
             od -An -tx1 -v "$f" | tr -d ' \n' | grep -q "$hexid" && found=1
         done
-        ok $found "charlie's store holds neither the text nor the bytes of id $x"
+        [ "$seen" = 1 ] && [ "$found" = 0 ]
+        ok $? "charlie's store holds neither the text nor the bytes of id $x"
     done
     im alpha report remove "$rid" "$gid" | grep -q "$gid removed"
     ok $? "report remove takes the GREEN indicator out"
