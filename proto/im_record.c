@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -53,7 +54,9 @@ text_ok (const char *s, size_t len, int allow_nl)
 void
 im_record_init (im_record_t *self)
 {
-    memset (self, 0, sizeof *self);
+    /* All but the extension items, read only up to ext_len: zeroing them
+     * too would double the cost of every decode (12 KiB). */
+    memset (self, 0, offsetof (im_record_t, ext));
     self->version = 1;
     self->op = IM_OP_PUT;
     self->tlp = IM_TLP_GREEN;
