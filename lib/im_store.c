@@ -90,6 +90,26 @@ meta_get (MDB_txn *txn, im_store_t *self, const char *name, void *buf, size_t si
     return 0;
 }
 
+/* The counters into BUF (SIZE bytes, for IM_TYPE_COUNT types), and into
+ * *NTYPES the number of types they hold: fewer in a store made before the
+ * later types. Returns an LMDB code. */
+static int
+counts_get (MDB_txn *txn, im_store_t *self, uint8_t *buf, size_t size, int *ntypes)
+{
+    MDB_val k = { 6, "counts" }, v;
+    int rc = mdb_get (txn, self->meta, &k, &v);
+    if (rc)
+        return rc;
+    size_t per = 8 * IM_TLP_COUNT, tail = 8 * 3;
+    if (v.mv_size > size || v.mv_size < per + tail || (v.mv_size - tail) % per)
+        return MDB_CORRUPTED;
+    memcpy (buf, v.mv_data, v.mv_size);
+    *ntypes = (int)((v.mv_size - tail) / per);
+    /* The three totals follow the types' counters. */
+    memmove (buf + size - tail, buf + v.mv_size - tail, tail);
+    return 0;
+}
+
 int
 store_meta_put (MDB_txn *txn, im_store_t *self, const char *name, const void *buf,
                 size_t size)
@@ -110,13 +130,16 @@ store_counters_pack (const im_store_t *self, uint8_t *buf)
     put_u64 (buf + 8 * i++, self->norigins);
 }
 
+/* Counters of NTYPES types (a store made before the later types were
+ * added has fewer: those count 0). */
 static void
-counters_unpack (im_store_t *self, const uint8_t *buf)
+counters_unpack (im_store_t *self, const uint8_t *buf, int ntypes)
 {
     size_t i = 0;
-    for (int t = 0; t < IM_TYPE_COUNT; t++)
+    for (int t = 0; t < ntypes; t++)
         for (int l = 0; l < IM_TLP_COUNT; l++)
             self->live[t][l] = get_u64 (buf + 8 * i++);
+    i = (size_t)IM_TYPE_COUNT * IM_TLP_COUNT; /* the totals: see counts_get */
     self->revoked = get_u64 (buf + 8 * i++);
     self->nrecords = get_u64 (buf + 8 * i++);
     self->norigins = get_u64 (buf + 8 * i++);
@@ -126,6 +149,7 @@ static int
 meta_load (im_store_t *self, MDB_txn *txn, const uint8_t *node, char *err, size_t errsz)
 {
     uint8_t schema[4], seq[8], counters[8 * COUNTERS], stored[IM_NODE_ID_SIZE];
+    int ntypes = 0;
     int rc = meta_get (txn, self, "schema", schema, sizeof schema);
     if (rc == MDB_NOTFOUND) {
         /* A new store. */
@@ -176,8 +200,8 @@ meta_load (im_store_t *self, MDB_txn *txn, const uint8_t *node, char *err, size_
         self->seq = get_u64 (seq);
     else if (rc != MDB_NOTFOUND)
         return store_error (self->path, rc, "reading metadata", err, errsz);
-    if ((rc = meta_get (txn, self, "counts", counters, sizeof counters)) == 0)
-        counters_unpack (self, counters);
+    if ((rc = counts_get (txn, self, counters, sizeof counters, &ntypes)) == 0)
+        counters_unpack (self, counters, ntypes);
     else if (rc != MDB_NOTFOUND)
         return store_error (self->path, rc, "reading metadata", err, errsz);
     rc = meta_get (txn, self, "plen4", self->plen4, sizeof self->plen4);

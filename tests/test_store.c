@@ -2046,6 +2046,43 @@ drop_served_marker (const char *path)
         "the served marker is removed, as in a store of the previous schema");
 }
 
+/* A store made when there were 12 types (before cve and the others) keeps
+ * its counters; counters of a size no version wrote are refused. */
+static void
+test_counts_of_fewer_types (void)
+{
+    char dir[64], path[128], err[256];
+    uint8_t node[IM_NODE_ID_SIZE];
+    enum { OLD_TYPES = 12 };
+    uint8_t old[8 * (OLD_TYPES * IM_TLP_COUNT + 3)];
+    make_dir (dir, sizeof dir, "store");
+    randombytes_buf (node, sizeof node);
+    sub_path (path, sizeof path, dir, "store");
+    im_store_t *store = open_store (path, 0, node);
+    im_store_destroy (&store);
+    memset (old, 0, sizeof old);
+    old[8 * (IM_TYPE_IPV4 * IM_TLP_COUNT + IM_TLP_GREEN) + 7] = 3;
+    old[8 * (IM_TYPE_ASN * IM_TLP_COUNT + IM_TLP_AMBER) + 7] = 2;
+    old[sizeof old - 24 + 7] = 1; /* revoked */
+    old[sizeof old - 16 + 7] = 6; /* records */
+    old[sizeof old - 8 + 7] = 4;  /* origins */
+    ok (meta_edit (path, "counts", old, sizeof old) == 0,
+        "the counters are written as a store of 12 types kept them");
+    store = im_store_new (path, 0, node, err, sizeof err);
+    ok (store != NULL, "a store whose counters hold 12 types opens (%s)", store ? "" : err);
+    im_store_stats_t st;
+    ok (store && im_store_stats (store, &st) == 0 && st.live[IM_TYPE_IPV4][IM_TLP_GREEN] == 3
+            && st.live[IM_TYPE_ASN][IM_TLP_AMBER] == 2 && st.live[IM_TYPE_CVE][IM_TLP_GREEN] == 0
+            && st.revoked == 1 && st.records == 6 && st.origins == 4,
+        "its counters are read as they were, the later types at 0");
+    im_store_destroy (&store);
+    ok (meta_edit (path, "counts", old, sizeof old - 8) == 0
+            && (store = im_store_new (path, 0, node, err, sizeof err)) == NULL,
+        "counters of a size no version wrote are refused: %s", err);
+    im_store_destroy (&store);
+    remove_dir (dir);
+}
+
 static void
 test_served (void)
 {
@@ -3234,6 +3271,7 @@ static const tap_test_t tests[]
         TAP_TEST (test_get_raw),
         TAP_DIAG ("SPEC.md: Sharing policy (the sent log; hops over several paths)"),
         TAP_TEST (test_set_cursor),
+        TAP_TEST (test_counts_of_fewer_types),
         TAP_TEST (test_served),
         TAP_TEST (test_sent_log),
         TAP_TEST (test_sent_once),

@@ -432,7 +432,7 @@ stix_pattern (const json_t *obj, pat_t *pat, const char **why)
     size_t len, plen;
     int r = im_imp_get_str (obj, "pattern_type", &s, &len), rule = -1;
     for (int t = IM_TYPE_NONE + 1; r == 1 && t < IM_TYPE_COUNT; t++)
-        if (im_type_info (t)->stix_pattern_type
+        if (im_type_info (t) && im_type_info (t)->stix_pattern_type
             && im_imp_eq_nocase (s, len, im_type_info (t)->stix_pattern_type))
             rule = t;
     if (r < 0 || (r == 1 && rule < 0 && !im_imp_eq_nocase (s, len, "stix")))
