@@ -3725,8 +3725,8 @@ mutant (const uint8_t *buf, size_t len, mut_count_t *c, const char *what, size_t
     }
     size_t n = 0;
     json_decref (im_record_to_json (&m));
-    if (im_record_encode (&m, again, sizeof again, &n, err, sizeof err) == 0
-        && n == len && memcmp (again, buf, len - AUTH_SIZE) == 0) {
+    if (im_record_encode (&m, again, sizeof again, &n, err, sizeof err) == 0 && n == len
+        && memcmp (again, buf, len - AUTH_SIZE) == 0) {
         c->canonical++;
         return;
     }
@@ -3773,10 +3773,10 @@ full_report (im_record_t *r)
     strcpy (r->tags[0], "apt"), strcpy (r->tags[1], "phish"), r->ntags = 2;
     r->nrecipients = 1;
     fill_node (r->recipients[0], 0x11, 0x11);
-    const char *urls[8] = { "https://a.example/1", "http://b.example/", "https://c.example",
-                            "https://d.example/x?y=1", "https://e.example/#f",
-                            "http://[2001:db8::1]/", "https://g.example/g",
-                            "https://h.example/\xc3\xa9" };
+    const char *urls[8] = { "https://a.example/1",  "http://b.example/",
+                            "https://c.example",    "https://d.example/x?y=1",
+                            "https://e.example/#f", "http://[2001:db8::1]/",
+                            "https://g.example/g",  "https://h.example/\xc3\xa9" };
     uint8_t mit[4096];
     size_t mlen;
     if (im_record_add_ext (r, IM_EXT_MALWARE, "PlugX", 5, err, sizeof err)
@@ -3827,8 +3827,9 @@ mutate_seed (const enc_t *seed, const im_record_t *r, mut_count_t *c)
         nc += nmc;
     }
     static const unsigned size_values[]
-        = { 0, 1, 2, 0x7F, 0x80, 0xFF, 0x100, 0x400, IM_EXT_URL_MAX, IM_VALUE_MAX, 0x7FFF,
-            0xFFFF };
+        = { 0,      1,     2,     0x7F,           0x80,
+            0xFF,   0x100, 0x400, IM_EXT_URL_MAX, IM_VALUE_MAX,
+            0x7FFF, 0xFFFF };
     for (size_t i = 0; i < ns; i++)
         for (size_t v = 0; v < sizeof size_values / sizeof *size_values; v++) {
             memcpy (b, seed->buf, len);
@@ -3874,7 +3875,8 @@ test_report_mutations (void)
             char err[256];
             report_record (&r);
             r.next = r.ext_len = 0;
-            if (im_record_add_ext (&r, IM_EXT_REF, "http://x.example", 16, err, sizeof err))
+            if (im_record_add_ext (&r, IM_EXT_REF, "http://x.example", 16, err,
+                                   sizeof err))
                 BAIL_OUT ("%s", err);
         }
         else if (s == 3)
@@ -3896,7 +3898,8 @@ test_report_mutations (void)
           c.swaps);
     ok (c.refused > 5000, "the decoder refuses the malformed mutants (%zu)", c.refused);
     ok (c.canonical > 100, "some mutants are other valid records (%zu)", c.canonical);
-    ok (c.bad_errno == 0, "every refusal says EBADMSG or EINVAL (%zu others)", c.bad_errno);
+    ok (c.bad_errno == 0, "every refusal says EBADMSG or EINVAL (%zu others)",
+        c.bad_errno);
     ok (c.not_canonical == 0,
         "every mutant accepted re-encodes to exactly its bytes (%zu do not)",
         c.not_canonical);
