@@ -38,7 +38,8 @@ url_check (const uint8_t *s, size_t len, const char *what, char *err, size_t err
                         IM_EXT_URL_MAX);
     if (!scheme || len == scheme || s[scheme] == '/')
         return im_fail (EINVAL, err, errsz,
-                        "%s: '%.64s' is not an http:// or https:// URL with a host", what,
+                        "%s: '%.*s' is not an http:// or https:// URL with a host", what,
+                        text_ok (s, len, 0) ? (int)(len > 64 ? 64 : len) : 1,
                         text_ok (s, len, 0) ? (const char *)s : "?");
     for (size_t i = 0; i < len; i++)
         if (s[i] <= 0x20 || s[i] == 0x7F)

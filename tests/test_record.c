@@ -3684,6 +3684,258 @@ test_report_json (void)
     }
 }
 
+/* --- Mutations of reports and indicators (red team, issue 15) ------------- */
+
+/* im_record_decode_stored on a copy exactly LEN bytes long (see decode_exact). */
+static int
+decode_stored_exact (const uint8_t *buf, size_t len, im_record_t *r)
+{
+    uint8_t *copy = malloc (len ? len : 1);
+    if (!copy)
+        BAIL_OUT ("out of memory");
+    if (len)
+        memcpy (copy, buf, len);
+    int rc = im_record_decode_stored (copy, len, r);
+    free (copy);
+    return rc;
+}
+
+/* Counts of what the mutation test saw. */
+typedef struct {
+    size_t refused, canonical, bad_errno, not_canonical, swaps_refused, swaps;
+} mut_count_t;
+
+/* One mutant: refused with EBADMSG or EINVAL, or decoded to a record that
+ * re-encodes to exactly its body (the one canonical form). The trusted
+ * decoder and the JSON form run on it as well (nothing may crash). */
+static void
+mutant (const uint8_t *buf, size_t len, mut_count_t *c, const char *what, size_t at)
+{
+    static im_record_t m, s;
+    static uint8_t again[IM_RECORD_MAX + 8192];
+    char err[256];
+    if (len <= sizeof again)
+        (void)decode_stored_exact (buf, len, &s);
+    if (decode_exact (buf, len, 0, &m, err, sizeof err) != 0) {
+        if (errno == EBADMSG || errno == EINVAL)
+            c->refused++;
+        else if (c->bad_errno++ < 5)
+            diag ("%s at %zu: errno %d (%s)", what, at, errno, err);
+        return;
+    }
+    size_t n = 0;
+    json_decref (im_record_to_json (&m));
+    if (im_record_encode (&m, again, sizeof again, &n, err, sizeof err) == 0 && n == len
+        && memcmp (again, buf, len - AUTH_SIZE) == 0) {
+        c->canonical++;
+        return;
+    }
+    if (c->not_canonical++ < 5)
+        diag ("%s at %zu: decoded but re-encodes differently (%zu of %zu bytes): %s",
+              what, at, n, len, err);
+}
+
+/* The offsets of the 2-byte size fields and 1-byte counts of the items of
+ * a format-3 body starting at FIRST (the first item) and ending at BODY. */
+static size_t
+item_fields (const uint8_t *b, size_t first, size_t body, size_t *sizes, size_t *counts,
+             size_t *items, size_t *nitems, size_t *ncounts)
+{
+    size_t ns = 0, at = first;
+    *nitems = *ncounts = 0;
+    while (at + 3 <= body) {
+        size_t n = ((size_t)b[at + 1] << 8) | b[at + 2];
+        items[(*nitems)++] = at;
+        sizes[ns++] = at + 1;
+        if (b[at] == IM_EXT_MITIGATION) {
+            size_t p = at + 3, tl = ((size_t)b[p] << 8) | b[p + 1];
+            sizes[ns++] = p;
+            p += 2 + tl;
+            counts[(*ncounts)++] = p;
+            size_t refs = b[p++];
+            for (size_t i = 0; i < refs; i++) {
+                sizes[ns++] = p;
+                p += 2 + (((size_t)b[p] << 8) | b[p + 1]);
+            }
+        }
+        at += 3 + n;
+    }
+    return ns;
+}
+
+/* A report with every kind of item, the mitigations with nested URLs. */
+static void
+full_report (im_record_t *r)
+{
+    char err[256];
+    report_record (r);
+    r->no_detect = 1;
+    strcpy (r->tags[0], "apt"), strcpy (r->tags[1], "phish"), r->ntags = 2;
+    r->nrecipients = 1;
+    fill_node (r->recipients[0], 0x11, 0x11);
+    const char *urls[8] = { "https://a.example/1",  "http://b.example/",
+                            "https://c.example",    "https://d.example/x?y=1",
+                            "https://e.example/#f", "http://[2001:db8::1]/",
+                            "https://g.example/g",  "https://h.example/\xc3\xa9" };
+    uint8_t mit[4096];
+    size_t mlen;
+    if (im_record_add_ext (r, IM_EXT_MALWARE, "PlugX", 5, err, sizeof err)
+        || im_record_add_ext (r, IM_EXT_MALWARE, "Plug", 4, err, sizeof err)
+        || im_record_add_ext (r, IM_EXT_ACTOR, "Comment Crew \xe2\x80\x94 APT1", 20, err,
+                              sizeof err)
+        || im_record_add_ext (r, IM_EXT_REF, urls[1], strlen (urls[1]), err, sizeof err)
+        || im_ext_mitigation ("Patch.\n\tThen reboot.", urls, 8, mit, sizeof mit, &mlen,
+                              err, sizeof err)
+        || im_record_add_ext (r, IM_EXT_MITIGATION, mit, mlen, err, sizeof err)
+        || im_ext_mitigation ("No refs", NULL, 0, mit, sizeof mit, &mlen, err, sizeof err)
+        || im_record_add_ext (r, IM_EXT_MITIGATION, mit, mlen, err, sizeof err))
+        BAIL_OUT ("full_report: %s", err);
+}
+
+/* Every mutation of the seed E: bit flips, truncations, size fields and
+ * counts set to edge values, adjacent items swapped. */
+static void
+mutate_seed (const enc_t *seed, const im_record_t *r, mut_count_t *c)
+{
+    static uint8_t b[sizeof ((enc_t *)0)->buf];
+    size_t len = seed->len, body = len - AUTH_SIZE;
+    layout_t l;
+    layout_of (r, &l);
+    for (size_t i = 0; i < body + 1 + 1; i++) /* the body and the leaf place */
+        for (int bit = 0; bit < 8; bit++) {
+            size_t at = i < body ? i : body + IM_BATCH_SALT;
+            memcpy (b, seed->buf, len);
+            b[at] ^= (uint8_t)(1u << bit);
+            mutant (b, len, c, "a bit flip", at);
+        }
+    for (size_t cut = 0; cut < len; cut++) {
+        mutant (seed->buf, cut, c, "a truncation", cut); /* a prefix */
+        if (cut < body) { /* the body cut, the authentication kept */
+            memcpy (b, seed->buf, cut);
+            memcpy (b + cut, seed->buf + body, AUTH_SIZE);
+            mutant (b, cut + AUTH_SIZE, c, "a cut body", cut);
+        }
+    }
+    size_t sizes[256], counts[256], items[IM_EXT_ITEMS_MAX + 1], ns = 0, nc = 0, ni = 0;
+    sizes[ns++] = l.value, sizes[ns++] = l.description;
+    counts[nc++] = l.ntags, counts[nc++] = l.nrecipients;
+    if (seed->buf[OFF_FORMAT] == 3) {
+        size_t nmc;
+        counts[nc++] = l.body + 1;
+        ns += item_fields (seed->buf, l.body + 2, body, sizes + ns, counts + nc, items,
+                           &ni, &nmc);
+        nc += nmc;
+    }
+    static const unsigned size_values[]
+        = { 0,      1,     2,     0x7F,           0x80,
+            0xFF,   0x100, 0x400, IM_EXT_URL_MAX, IM_VALUE_MAX,
+            0x7FFF, 0xFFFF };
+    for (size_t i = 0; i < ns; i++)
+        for (size_t v = 0; v < sizeof size_values / sizeof *size_values; v++) {
+            memcpy (b, seed->buf, len);
+            b[sizes[i]] = (uint8_t)(size_values[v] >> 8);
+            b[sizes[i] + 1] = (uint8_t)size_values[v];
+            mutant (b, len, c, "a size field", sizes[i]);
+        }
+    static const unsigned count_values[] = { 0, 1, 8, 9, 31, 32, 33, 63, 64, 65, 255 };
+    for (size_t i = 0; i < nc; i++)
+        for (size_t v = 0; v < sizeof count_values / sizeof *count_values; v++) {
+            memcpy (b, seed->buf, len);
+            b[counts[i]] = (uint8_t)count_values[v];
+            mutant (b, len, c, "a count", counts[i]);
+        }
+    for (size_t i = 0; i + 1 < ni; i++) { /* items i and i+1 swapped */
+        size_t a = items[i], m = items[i + 1], e = i + 2 < ni ? items[i + 2] : body;
+        memcpy (b, seed->buf, len);
+        memcpy (b + a, seed->buf + m, e - m);
+        memcpy (b + a + (e - m), seed->buf + a, m - a);
+        char err[256];
+        c->swaps++;
+        if (decode_exact (b, len, 0, &got, err, sizeof err) == -1 && errno == EBADMSG
+            && strstr (err, "canonical order"))
+            c->swaps_refused++;
+        else
+            diag ("items %zu and %zu swapped: %s", i, i + 1, err);
+    }
+}
+
+static void
+test_report_mutations (void)
+{
+    static enc_t seed;
+    static im_record_t r;
+    mut_count_t c = { 0 };
+    char value[IM_MEMBER_VALUE_SIZE];
+    for (int s = 0; s < 5; s++) {
+        if (s == 0)
+            full_report (&r);
+        else if (s == 1)
+            report_record (&r);
+        else if (s == 2) {
+            char err[256];
+            report_record (&r);
+            r.next = r.ext_len = 0;
+            if (im_record_add_ext (&r, IM_EXT_REF, "http://x.example", 16, err,
+                                   sizeof err))
+                BAIL_OUT ("%s", err);
+        }
+        else if (s == 3)
+            base_record (&r);
+        else {
+            base_record (&r);
+            r.type = IM_TYPE_MEMBER;
+            r.ntags = 0;
+            im_member_value (pk_b, fixed_id, fixed_id, value);
+            strcpy (r.value, value);
+        }
+        if (sign_into (&r, sk_a, &seed))
+            BAIL_OUT ("cannot sign mutation seed %d", s);
+        if (im_record_decode (seed.buf, seed.len, 1, &r, (char[256]){ 0 }, 256))
+            BAIL_OUT ("seed %d does not decode", s);
+        mutate_seed (&seed, &r, &c);
+    }
+    diag ("mutants: %zu refused, %zu canonical, %zu swaps", c.refused, c.canonical,
+          c.swaps);
+    ok (c.refused > 5000, "the decoder refuses the malformed mutants (%zu)", c.refused);
+    ok (c.canonical > 100, "some mutants are other valid records (%zu)", c.canonical);
+    ok (c.bad_errno == 0, "every refusal says EBADMSG or EINVAL (%zu others)",
+        c.bad_errno);
+    ok (c.not_canonical == 0,
+        "every mutant accepted re-encodes to exactly its bytes (%zu do not)",
+        c.not_canonical);
+    ok (c.swaps > 10 && c.swaps_refused == c.swaps,
+        "swapped items are refused as out of canonical order (%zu of %zu)",
+        c.swaps_refused, c.swaps);
+}
+
+/* An item's error shows the item's bytes only, never those after it (item
+ * data is not NUL terminated: a URL inside a mitigation is followed by the
+ * next one's size bytes, and a buffer of exactly the item's size ends). */
+static void
+test_report_item_errors (void)
+{
+    char err[256];
+    uint8_t *exact = malloc (6);
+    if (!exact)
+        BAIL_OUT ("out of memory");
+    memcpy (exact, "ftp://", 6);
+    ok (im_ext_item_check (IM_EXT_REF, exact, 6, err, sizeof err) == -1
+            && strstr (err, "'ftp://' is not"),
+        "a bad reference of exactly its size is quoted whole: %s", err);
+    free (exact);
+    static const char tail[] = "ftp://x.example SECRET";
+    ok (im_ext_item_check (IM_EXT_REF, (const uint8_t *)tail, 15, err, sizeof err) == -1
+            && strstr (err, "'ftp://x.example'") && !strstr (err, "SECRET"),
+        "the error quotes the reference's bytes, not what follows: %s", err);
+    const char *urls[2] = { "ftp://a.example", "https://b.example/SECRET" };
+    uint8_t mit[256];
+    size_t mlen = 0;
+    ok (im_ext_mitigation ("text", urls, 2, mit, sizeof mit, &mlen, err, sizeof err) == 0
+            && im_ext_item_check (IM_EXT_MITIGATION, mit, mlen, err, sizeof err) == -1
+            && strstr (err, "'ftp://a.example'") && !strstr (err, "SECRET"),
+        "a mitigation's bad URL is quoted alone: %s", err);
+}
+
 static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fields, "
                                               "Validity, Encoding, Signature, Decoding)"),
                                     TAP_TEST (test_bad_arguments),
@@ -3712,6 +3964,8 @@ static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fi
                                     TAP_TEST (test_report_decode),
                                     TAP_TEST (test_report_values),
                                     TAP_TEST (test_report_json),
+                                    TAP_TEST (test_report_mutations),
+                                    TAP_TEST (test_report_item_errors),
                                     TAP_END };
 
 int
