@@ -44,11 +44,13 @@ strings_only (json_t *body, const char *const *names, char *err, size_t errsz)
 }
 
 typedef struct {
+    node_t *self;
     json_t *matches;
     int truncated;
     size_t max; /* matches kept */
 } lookup_t;
 
+/* A match, with "reports": the reports it belongs to. */
 static int
 lookup_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
 {
@@ -57,7 +59,15 @@ lookup_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
         l->truncated = 1;
         return 1;
     }
-    return collect_fn (rec, blob, len, l->matches);
+    size_t n = json_array_size (l->matches);
+    uint8_t origin[IM_NODE_ID_SIZE], id[IM_ID_SIZE];
+    memcpy (origin, rec->origin, IM_NODE_ID_SIZE);
+    memcpy (id, rec->id, IM_ID_SIZE);
+    collect_fn (rec, blob, len, l->matches);
+    if (json_array_size (l->matches) > n)
+        json_object_set_new (json_array_get (l->matches, n), "reports",
+                             node_member_reports (l->self, origin, id));
+    return 0;
 }
 
 /* The "value" (and optional "type") of a LOOKUP or CHECK request, its type
@@ -146,7 +156,7 @@ lookup_one (node_t *self, json_t *body, size_t *budget, int *store_failed, char 
     if (type < 0)
         return NULL;
     size_t max = *budget < LOOKUP_MATCH_MAX ? *budget : LOOKUP_MATCH_MAX;
-    lookup_t l = { json_array (), 0, max };
+    lookup_t l = { self, json_array (), 0, max };
     if (!l.matches || im_store_lookup (self->store, type, norm, lookup_fn, &l) < 0) {
         snprintf (err, errsz, "store: look-up failed: %s", strerror (errno));
         json_decref (l.matches);

@@ -142,6 +142,35 @@ b_members () {
     : "$cid"
 }
 
+block lookup 'lookup names the reports an indicator belongs to' mesh
+b_lookup () {
+    lid=$(pub alpha --tlp green domain lookup-61.example) \
+        && r2=$(im alpha report create "Lookup wave" --tlp green) \
+        && r3=$(im alpha report create "Second wave" --tlp green)
+    ok $? "alpha publishes an indicator and makes two reports"
+    im alpha lookup lookup-61.example | grep -q "in report"
+    ok $(( ! $? )) "before it is added, lookup names no report"
+    im alpha report add "$r2" "$lid" >/dev/null && im alpha report add "$r3" "$lid" >/dev/null
+    ok $? "the indicator is added to both"
+    out=$(im alpha lookup lookup-61.example)
+    printf '%s\n' "$out" | grep -qx "  in report Lookup wave  id $r2" \
+        && printf '%s\n' "$out" | grep -qx "  in report Second wave  id $r3"
+    ok $? "lookup prints a line for each report: $(echo $out)"
+    im alpha lookup --json lookup-61.example \
+        | grep -qF "{\"id\":\"$r2\",\"title\":\"Lookup wave\"}"
+    ok $? "lookup --json gives each match its reports, id and title"
+    wait_for 100 sh -c "'$INTELMESH' -d '$T/charlie' lookup lookup-61.example | grep -q 'in report Second wave'" \
+        && im charlie lookup lookup-61.example | grep -q "in report Lookup wave"
+    ok $? "charlie, which holds the reports and members, names both"
+    im alpha report remove "$r2" "$lid" >/dev/null && im alpha report revoke "$r3" >/dev/null
+    ok $? "alpha takes it out of one report and revokes the other"
+    out=$(im alpha lookup lookup-61.example)
+    printf '%s\n' "$out" | grep -q "in report"
+    ok $(( ! $? )) "a removed member and a revoked report no longer count: $(echo $out)"
+    im alpha lookup --json lookup-61.example | grep -qF '"reports":[]'
+    ok $? "lookup --json has an empty reports array"
+}
+
 block stop 'the nodes stop' mesh
 b_stop () {
     stop_node "$alpha_pid" && stop_node "$bravo_pid" && stop_node "$charlie_pid"
