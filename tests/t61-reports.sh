@@ -32,6 +32,9 @@ b_mesh () {
     im alpha policy set partners max-tlp=amber >/dev/null \
         && im alpha peer set bravo --policy partners >/dev/null
     ok $? "alpha clears bravo for AMBER; bravo sends charlie GREEN at most (default)"
+    sed -i 's#^    heartbeat = 1$#&\n    format = misp#' "$T/bravo/intelmesh.conf" \
+        && grep -q '^    format = misp$' "$T/bravo/intelmesh.conf"
+    ok $? "bravo's feed is MISP-shaped (pub/format = misp)"
     im bravo policy set narrow deny-tags=internal >/dev/null \
         && im bravo peer set charlie --policy narrow >/dev/null
     ok $? "bravo never sends charlie what is tagged internal"
@@ -169,6 +172,43 @@ b_lookup () {
     ok $(( ! $? )) "a removed member and a revoked report no longer count: $(echo $out)"
     im alpha lookup --json lookup-61.example | grep -qF '"reports":[]'
     ok $? "lookup --json has an empty reports array"
+}
+
+block feed 'the feed: reports and members on report.TLP, never as indicators' mesh
+b_feed () {
+    im alpha tail --timeout 200 >"$T/alpha.feed" 2>/dev/null &
+    fa=$!; PIDS="$PIDS $fa"
+    im bravo tail --timeout 200 >"$T/bravo.feed" 2>/dev/null &
+    fb=$!; PIDS="$PIDS $fb"
+    wait_for 100 grep -q node.heartbeat "$T/alpha.feed" \
+        && wait_for 100 grep -q misp_json_self "$T/bravo.feed"
+    ok $? "a subscriber on alpha's feed and one on bravo's MISP-shaped feed are connected"
+    fid=$(pub alpha --tlp green domain feed-ind-61.example) \
+        && frid=$(im alpha report create "Feed wave" --tlp green --attack T1204) \
+        && im alpha report add "$frid" "$fid" >/dev/null \
+        && im alpha report remove "$frid" "$fid" >/dev/null \
+        && pub alpha --tlp green domain feed-end-61.example >/dev/null
+    ok $? "alpha publishes an indicator, makes a report, adds and removes it, then a control"
+    wait_for 100 grep -q feed-end-61.example "$T/alpha.feed" \
+        && wait_for 100 grep -q feed-end-61.example "$T/bravo.feed"
+    ok $? "the control reaches both subscribers"
+    grep -q '"topic":"report.green","data":{[^}]*"type":"report"[^}]*"value":"Feed wave"' \
+        "$T/alpha.feed" && grep -q '"topic":"report.green".*"attack":\["T1204"\]' "$T/alpha.feed"
+    ok $? "the report goes out on report.green with its title and context"
+    grep '"topic":"report.green"' "$T/alpha.feed" | grep '"type":"report"' | grep -q '"members"'
+    ok $(( ! $? )) "the report message lists no members"
+    n=$(grep '"topic":"report.green"' "$T/alpha.feed" | grep '"type":"member"' \
+        | grep -c "\"value\":\"[0-9a-f]*/$fid $frid\"")
+    grep '"topic":"report.green"' "$T/alpha.feed" | grep '"type":"member"' \
+        | grep -q '"op":"revoke"'
+    ok $(( $? == 0 && n == 2 ? 0 : 1 )) "the member's add and removal go out on report.green ($n messages)"
+    grep -q '"topic":"ioc\.\(report\|member\)\.' "$T/alpha.feed"
+    ok $(( ! $? )) "no report or member goes out on an ioc.* topic"
+    grep -q '"topic":"misp_json_attribute".*feed-ind-61.example' "$T/bravo.feed"
+    ok $? "bravo's MISP feed carries the indicator"
+    grep '"topic":"misp_json_attribute"' "$T/bravo.feed" | grep -q "Feed wave\|$frid\|/$fid "
+    ok $(( ! $? )) "and no report or member as a MISP attribute"
+    kill "$fa" "$fb" 2>/dev/null
 }
 
 block stop 'the nodes stop' mesh
