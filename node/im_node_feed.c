@@ -156,7 +156,7 @@ node_live_total (const im_store_stats_t *st)
 {
     uint64_t n = 0;
     for (int t = 0; t < IM_TYPE_COUNT; t++)
-        for (int l = 0; l < IM_TLP_COUNT; l++)
+        for (int l = 0; l < IM_TLP_COUNT && im_type_is_ioc (t); l++)
             n += st->live[t][l];
     return n;
 }

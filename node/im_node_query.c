@@ -568,9 +568,12 @@ node_handle_status (node_t *self, json_t *body, char *err, size_t errsz)
     }
     json_t *by_type = json_object (), *by_tlp = json_object ();
     uint64_t tlp_total[IM_TLP_COUNT] = { 0 };
+    uint64_t reports = 0;
+    for (int l = 1; l < IM_TLP_COUNT; l++)
+        reports += st.live[IM_TYPE_REPORT][l];
     for (int t = 1; t < IM_TYPE_COUNT; t++) {
         uint64_t sum = 0;
-        for (int l = 1; l < IM_TLP_COUNT; l++) {
+        for (int l = 1; l < IM_TLP_COUNT && im_type_is_ioc (t); l++) {
             sum += st.live[t][l];
             tlp_total[l] += st.live[t][l];
         }
@@ -616,6 +619,7 @@ node_handle_status (node_t *self, json_t *body, char *err, size_t errsz)
         json_object_set_new (json_object_get (st_json, "indicators"), "by_origin",
                              w.by_origin ? w.by_origin : json_array ());
         json_object_set_new (st_json, "keys", keys ? keys : json_object ());
+        json_object_set_new (st_json, "reports", json_integer ((json_int_t)reports));
         node_status_disk_full (json_object_get (st_json, "store"), &st);
         json_object_set_new (st_json, "store_restarted", im_mesh_restart (self->mesh));
         json_object_set_new (st_json, "refused_keys", im_mesh_refused_keys (self->mesh));

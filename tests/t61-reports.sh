@@ -211,6 +211,30 @@ b_feed () {
     kill "$fa" "$fb" 2>/dev/null
 }
 
+block status 'status counts reports apart from indicators' mesh
+b_status () {
+    before=$(im charlie status --json) || before=
+    ind0=$(printf '%s' "$before" | sed -n 's/.*"indicators":{"live":\([0-9]*\).*/\1/p')
+    srid=$(im alpha report create "Status wave" --tlp green) \
+        && sid=$(pub alpha --tlp green domain status-61.example) \
+        && im alpha report add "$srid" "$sid" >/dev/null
+    ok $? "alpha makes a report with one member"
+    wait_for 100 has charlie status-61.example \
+        && wait_for 100 shows charlie "$srid" "$sid"
+    ok $? "charlie gets the report, the member and the indicator"
+    out=$(im charlie status --json)
+    ind1=$(printf '%s' "$out" | sed -n 's/.*"indicators":{"live":\([0-9]*\).*/\1/p')
+    reps=$(im charlie report list --json | grep -o '"type":"report"' | wc -l)
+    [ -n "$ind0" ] && [ "$ind1" = $((ind0 + 1)) ]
+    ok $? "status counts the indicator only ($ind0 then $ind1 live indicators)"
+    printf '%s' "$out" | grep -q "\"reports\":$reps[,}]"
+    ok $? "status --json gives \"reports\": $reps, the live reports held"
+    printf '%s' "$out" | grep -q '"by_type":{[^}]*"\(report\|member\)"'
+    ok $(( ! $? )) "by_type names no report or member"
+    im charlie status | grep -qx "reports     $reps live"
+    ok $? "status prints 'reports     $reps live'"
+}
+
 block stop 'the nodes stop' mesh
 b_stop () {
     stop_node "$alpha_pid" && stop_node "$bravo_pid" && stop_node "$charlie_pid"
