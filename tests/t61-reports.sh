@@ -235,6 +235,27 @@ b_status () {
     ok $? "status prints 'reports     $reps live'"
 }
 
+block export 'export and list never show a report or a member as an indicator' mesh
+b_export () {
+    xid=$(pub alpha --tlp green domain export-61.example) \
+        && xrid=$(im alpha report create "Export wave" --tlp green) \
+        && im alpha report add "$xrid" "$xid" >/dev/null
+    ok $? "alpha holds a report with a member"
+    for f in stix misp csv; do
+        im alpha export --format "$f" >"$T/export.$f"
+        ok $? "export --format $f succeeds"
+        grep -q export-61.example "$T/export.$f"
+        ok $? "the $f export holds the indicator"
+        grep -q "Export wave\|$xrid\|/$xid \|\"member\"\|\"report\"\|,member,\|,report," \
+            "$T/export.$f"
+        ok $(( ! $? )) "and neither the report nor the member"
+    done
+    im alpha list --json | grep -q '"type":"\(member\|report\)"'
+    ok $(( ! $? )) "list --json shows no report or member"
+    im alpha list | grep -q "Export wave\|^member \|^report "
+    ok $(( ! $? )) "nor does list"
+}
+
 block stop 'the nodes stop' mesh
 b_stop () {
     stop_node "$alpha_pid" && stop_node "$bravo_pid" && stop_node "$charlie_pid"
