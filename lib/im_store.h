@@ -122,6 +122,15 @@ void im_store_read_end (im_store_t *self);
 int im_store_lookup_revoked (im_store_t *self, int type, const char *value,
                              im_store_fn *fn, void *arg);
 
+/* Calls FN for up to LIMIT live records of TYPE whose normalised value
+ * begins with PREFIX (1 to 448 bytes: what the value index keeps of a long
+ * value), in the index's order (by value, then origin and id): a range of
+ * the value index, not a scan of every record (values are matched as
+ * indexed: a registry key in lower case). Returns the number of matches, or -1 with errno
+ * set (EINVAL: bad type or prefix). */
+int im_store_value_prefix (im_store_t *self, int type, const char *prefix, size_t limit,
+                           im_store_fn *fn, void *arg);
+
 /* Calls FN for up to LIMIT records (live and revoked) after the record key
  * AFTER (NULL: from the start), in key order, filtered by TYPE (IM_TYPE_NONE:
  * any) and ORIGIN (NULL: any). Writes the last key visited into NEXT when

@@ -127,6 +127,47 @@ im_store_lookup_revoked (im_store_t *self, int type, const char *value, im_store
 }
 
 int
+im_store_value_prefix (im_store_t *self, int type, const char *prefix, size_t limit,
+                       im_store_fn *fn, void *arg)
+{
+    size_t plen = prefix ? strlen (prefix) : 0;
+    if (!self || !im_type_name (type) || plen < 1 || plen > INDEX_PREFIX) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* Its own record and buffer: FN may look up (the scratch record). */
+    im_record_t *rec = malloc (sizeof *rec);
+    uint8_t *buf = malloc (IM_RECORD_MAX), key[INDEX_KEY_MAX];
+    MDB_txn *txn;
+    MDB_cursor *cur = NULL;
+    if (!rec || !buf || store_reader_begin (self, &txn)) {
+        errno = rec && buf ? errno : ENOMEM;
+        free (rec);
+        free (buf);
+        return -1;
+    }
+    size_t klen = store_index_key (type, prefix, key);
+    int count = 0, stop = 0, rc = mdb_cursor_open (txn, self->index, &cur);
+    MDB_val k = { klen, key }, v;
+    if (rc == 0)
+        rc = mdb_cursor_get (cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && !stop && (size_t)count < limit && k.mv_size >= klen
+           && memcmp (k.mv_data, key, klen) == 0) {
+        if (v.mv_size == IM_STORE_KEY_SIZE)
+            stop = visit (self, txn, v.mv_data, rec, buf, fn, arg, &count, IM_OP_PUT);
+        rc = mdb_cursor_get (cur, &k, &v, MDB_NEXT);
+    }
+    if (cur)
+        mdb_cursor_close (cur);
+    store_reader_end (self);
+    free (rec);
+    free (buf);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return store_error (self->path, rc, "prefix look-up", NULL, 0);
+    return count;
+}
+
+int
 im_store_list (im_store_t *self, int type, const uint8_t *origin, const uint8_t *after,
                size_t limit, im_store_fn *fn, void *arg, uint8_t next[IM_STORE_KEY_SIZE])
 {

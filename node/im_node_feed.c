@@ -128,8 +128,13 @@ node_pub_record (node_t *self, const im_record_t *rec)
     if (misp && !subs_want (misp, misp_subs, "misp_json_attribute"))
         misp = NULL; /* nobody listens: nothing is encoded */
     char topic[64];
-    snprintf (topic, sizeof topic, "ioc.%s.%s", im_type_name (rec->type),
-              im_tlp_name (rec->tlp));
+    if (!im_type_is_ioc (rec->type)) {
+        misp = NULL; /* reports and members are no MISP attributes */
+        snprintf (topic, sizeof topic, "report.%s", im_tlp_name (rec->tlp));
+    }
+    else
+        snprintf (topic, sizeof topic, "ioc.%s.%s", im_type_name (rec->type),
+                  im_tlp_name (rec->tlp));
     if (!self->config.pub_misp && subs_want (self->pub, &self->pub_subs, topic)) {
         json_t *obj = im_record_to_json (rec);
         if (obj) {
@@ -151,7 +156,7 @@ node_live_total (const im_store_stats_t *st)
 {
     uint64_t n = 0;
     for (int t = 0; t < IM_TYPE_COUNT; t++)
-        for (int l = 0; l < IM_TLP_COUNT; l++)
+        for (int l = 0; l < IM_TLP_COUNT && im_type_is_ioc (t); l++)
             n += st->live[t][l];
     return n;
 }

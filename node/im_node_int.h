@@ -99,6 +99,11 @@ json_t *node_lookup_compact (node_t *self, json_t *values, char *err, size_t err
  * object, or NULL with the reason in ERR (SPEC.md, "The control protocol"). */
 handler_fn node_handle_publish, node_handle_revoke; /* im_node_publish.c */
 handler_fn node_handle_report;                      /* im_node_report.c */
+/* The reports the indicator (ORIGIN, ID) belongs to, by the live member
+ * records held here whose report is held and live: [{"id", "title"}], at
+ * most NODE_MEMBER_REPORTS_MAX (im_node_report.c). */
+#define NODE_MEMBER_REPORTS_MAX 100
+json_t *node_member_reports (node_t *self, const uint8_t *origin, const uint8_t *id);
 
 /* The built-in guards at PUBLISH (im_node_guard.c). node_guard_breadth: the
  * refusal (counted) of a prefix broader than the limit unless FORCE, or NULL

@@ -44,11 +44,13 @@ strings_only (json_t *body, const char *const *names, char *err, size_t errsz)
 }
 
 typedef struct {
+    node_t *self;
     json_t *matches;
     int truncated;
     size_t max; /* matches kept */
 } lookup_t;
 
+/* A match, with "reports": the reports it belongs to. */
 static int
 lookup_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
 {
@@ -57,7 +59,15 @@ lookup_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
         l->truncated = 1;
         return 1;
     }
-    return collect_fn (rec, blob, len, l->matches);
+    size_t n = json_array_size (l->matches);
+    uint8_t origin[IM_NODE_ID_SIZE], id[IM_ID_SIZE];
+    memcpy (origin, rec->origin, IM_NODE_ID_SIZE);
+    memcpy (id, rec->id, IM_ID_SIZE);
+    collect_fn (rec, blob, len, l->matches);
+    if (json_array_size (l->matches) > n)
+        json_object_set_new (json_array_get (l->matches, n), "reports",
+                             node_member_reports (l->self, origin, id));
+    return 0;
 }
 
 /* The "value" (and optional "type") of a LOOKUP or CHECK request, its type
@@ -146,7 +156,7 @@ lookup_one (node_t *self, json_t *body, size_t *budget, int *store_failed, char 
     if (type < 0)
         return NULL;
     size_t max = *budget < LOOKUP_MATCH_MAX ? *budget : LOOKUP_MATCH_MAX;
-    lookup_t l = { json_array (), 0, max };
+    lookup_t l = { self, json_array (), 0, max };
     if (!l.matches || im_store_lookup (self->store, type, norm, lookup_fn, &l) < 0) {
         snprintf (err, errsz, "store: look-up failed: %s", strerror (errno));
         json_decref (l.matches);
@@ -558,9 +568,12 @@ node_handle_status (node_t *self, json_t *body, char *err, size_t errsz)
     }
     json_t *by_type = json_object (), *by_tlp = json_object ();
     uint64_t tlp_total[IM_TLP_COUNT] = { 0 };
+    uint64_t reports = 0;
+    for (int l = 1; l < IM_TLP_COUNT; l++)
+        reports += st.live[IM_TYPE_REPORT][l];
     for (int t = 1; t < IM_TYPE_COUNT; t++) {
         uint64_t sum = 0;
-        for (int l = 1; l < IM_TLP_COUNT; l++) {
+        for (int l = 1; l < IM_TLP_COUNT && im_type_is_ioc (t); l++) {
             sum += st.live[t][l];
             tlp_total[l] += st.live[t][l];
         }
@@ -606,6 +619,7 @@ node_handle_status (node_t *self, json_t *body, char *err, size_t errsz)
         json_object_set_new (json_object_get (st_json, "indicators"), "by_origin",
                              w.by_origin ? w.by_origin : json_array ());
         json_object_set_new (st_json, "keys", keys ? keys : json_object ());
+        json_object_set_new (st_json, "reports", json_integer ((json_int_t)reports));
         node_status_disk_full (json_object_get (st_json, "store"), &st);
         json_object_set_new (st_json, "store_restarted", im_mesh_restart (self->mesh));
         json_object_set_new (st_json, "refused_keys", im_mesh_refused_keys (self->mesh));

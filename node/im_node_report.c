@@ -300,6 +300,46 @@ report_list (node_t *self, char *err, size_t errsz)
     return json_pack ("{s:o}", "reports", out);
 }
 
+typedef struct {
+    node_t *self;
+    im_record_t *rep;
+    json_t *out;
+} in_t;
+
+/* A live member of the indicator: its report, when held here and live. */
+static int
+in_fn (const im_record_t *m, const uint8_t *blob, size_t len, void *arg)
+{
+    (void)blob, (void)len;
+    in_t *in = arg;
+    uint8_t origin[IM_NODE_ID_SIZE], id[IM_ID_SIZE], rep[IM_ID_SIZE];
+    char text[IM_ID_STR_SIZE];
+    if (im_member_parse (m->value, origin, id, rep)
+        || im_store_get (in->self->store, m->origin, rep, in->rep)
+        || in->rep->op != IM_OP_PUT || in->rep->type != IM_TYPE_REPORT)
+        return 0;
+    im_id_format (rep, text);
+    json_array_append_new (in->out,
+                           json_pack ("{s:s, s:s}", "id", text, "title", in->rep->value));
+    return 0;
+}
+
+json_t *
+node_member_reports (node_t *self, const uint8_t *origin, const uint8_t *id)
+{
+    char prefix[IM_MEMBER_VALUE_SIZE];
+    in_t in = { self, malloc (sizeof *in.rep), json_array () };
+    im_member_value (origin, id, id, prefix);
+    prefix[IM_MEMBER_VALUE_SIZE - 1 - 36] = 0; /* "ORIGINHEX/INDICATOR-UUID " */
+    if (in.rep && in.out
+        && im_store_value_prefix (self->store, IM_TYPE_MEMBER, prefix,
+                                  NODE_MEMBER_REPORTS_MAX, in_fn, &in)
+               < 0)
+        zsys_warning ("store: looking up reports failed: %s", strerror (errno));
+    free (in.rep);
+    return in.out ? in.out : json_array ();
+}
+
 json_t *
 node_handle_report (node_t *self, json_t *body, char *err, size_t errsz)
 {

@@ -43,6 +43,8 @@ static int
 shared (walk_ctx_t *w, const im_store_change_t *change)
 {
     static const uint8_t zero[IM_NODE_ID_SIZE];
+    if (!im_type_is_ioc (change->rec->type))
+        return 0; /* reports and members are no STIX indicators */
     im_share_ctx_t ctx = {
         .rec = change->rec,
         .hops = change->hops,

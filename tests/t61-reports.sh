@@ -32,6 +32,9 @@ b_mesh () {
     im alpha policy set partners max-tlp=amber >/dev/null \
         && im alpha peer set bravo --policy partners >/dev/null
     ok $? "alpha clears bravo for AMBER; bravo sends charlie GREEN at most (default)"
+    sed -i 's#^    heartbeat = 1$#&\n    format = misp#' "$T/bravo/intelmesh.conf" \
+        && grep -q '^    format = misp$' "$T/bravo/intelmesh.conf"
+    ok $? "bravo's feed is MISP-shaped (pub/format = misp)"
     im bravo policy set narrow deny-tags=internal >/dev/null \
         && im bravo peer set charlie --policy narrow >/dev/null
     ok $? "bravo never sends charlie what is tagged internal"
@@ -140,6 +143,117 @@ b_members () {
     wait_for 100 sh -c "! '$INTELMESH' -d '$T/charlie' report list | grep -q '$rid'"
     ok $? "the revocation reaches charlie"
     : "$cid"
+}
+
+block lookup 'lookup names the reports an indicator belongs to' mesh
+b_lookup () {
+    lid=$(pub alpha --tlp green domain lookup-61.example) \
+        && r2=$(im alpha report create "Lookup wave" --tlp green) \
+        && r3=$(im alpha report create "Second wave" --tlp green)
+    ok $? "alpha publishes an indicator and makes two reports"
+    im alpha lookup lookup-61.example | grep -q "in report"
+    ok $(( ! $? )) "before it is added, lookup names no report"
+    im alpha report add "$r2" "$lid" >/dev/null && im alpha report add "$r3" "$lid" >/dev/null
+    ok $? "the indicator is added to both"
+    out=$(im alpha lookup lookup-61.example)
+    printf '%s\n' "$out" | grep -qx "  in report Lookup wave  id $r2" \
+        && printf '%s\n' "$out" | grep -qx "  in report Second wave  id $r3"
+    ok $? "lookup prints a line for each report: $(echo $out)"
+    im alpha lookup --json lookup-61.example \
+        | grep -qF "{\"id\":\"$r2\",\"title\":\"Lookup wave\"}"
+    ok $? "lookup --json gives each match its reports, id and title"
+    wait_for 100 sh -c "'$INTELMESH' -d '$T/charlie' lookup lookup-61.example | grep -q 'in report Second wave'" \
+        && im charlie lookup lookup-61.example | grep -q "in report Lookup wave"
+    ok $? "charlie, which holds the reports and members, names both"
+    im alpha report remove "$r2" "$lid" >/dev/null && im alpha report revoke "$r3" >/dev/null
+    ok $? "alpha takes it out of one report and revokes the other"
+    out=$(im alpha lookup lookup-61.example)
+    printf '%s\n' "$out" | grep -q "in report"
+    ok $(( ! $? )) "a removed member and a revoked report no longer count: $(echo $out)"
+    im alpha lookup --json lookup-61.example | grep -qF '"reports":[]'
+    ok $? "lookup --json has an empty reports array"
+}
+
+block feed 'the feed: reports and members on report.TLP, never as indicators' mesh
+b_feed () {
+    im alpha tail --timeout 200 >"$T/alpha.feed" 2>/dev/null &
+    fa=$!; PIDS="$PIDS $fa"
+    im bravo tail --timeout 200 >"$T/bravo.feed" 2>/dev/null &
+    fb=$!; PIDS="$PIDS $fb"
+    wait_for 100 grep -q node.heartbeat "$T/alpha.feed" \
+        && wait_for 100 grep -q misp_json_self "$T/bravo.feed"
+    ok $? "a subscriber on alpha's feed and one on bravo's MISP-shaped feed are connected"
+    fid=$(pub alpha --tlp green domain feed-ind-61.example) \
+        && frid=$(im alpha report create "Feed wave" --tlp green --attack T1204) \
+        && im alpha report add "$frid" "$fid" >/dev/null \
+        && im alpha report remove "$frid" "$fid" >/dev/null \
+        && pub alpha --tlp green domain feed-end-61.example >/dev/null
+    ok $? "alpha publishes an indicator, makes a report, adds and removes it, then a control"
+    wait_for 100 grep -q feed-end-61.example "$T/alpha.feed" \
+        && wait_for 100 grep -q feed-end-61.example "$T/bravo.feed"
+    ok $? "the control reaches both subscribers"
+    grep -q '"topic":"report.green","data":{[^}]*"type":"report"[^}]*"value":"Feed wave"' \
+        "$T/alpha.feed" && grep -q '"topic":"report.green".*"attack":\["T1204"\]' "$T/alpha.feed"
+    ok $? "the report goes out on report.green with its title and context"
+    grep '"topic":"report.green"' "$T/alpha.feed" | grep '"type":"report"' | grep -q '"members"'
+    ok $(( ! $? )) "the report message lists no members"
+    n=$(grep '"topic":"report.green"' "$T/alpha.feed" | grep '"type":"member"' \
+        | grep -c "\"value\":\"[0-9a-f]*/$fid $frid\"")
+    grep '"topic":"report.green"' "$T/alpha.feed" | grep '"type":"member"' \
+        | grep -q '"op":"revoke"'
+    ok $(( $? == 0 && n == 2 ? 0 : 1 )) "the member's add and removal go out on report.green ($n messages)"
+    grep -q '"topic":"ioc\.\(report\|member\)\.' "$T/alpha.feed"
+    ok $(( ! $? )) "no report or member goes out on an ioc.* topic"
+    grep -q '"topic":"misp_json_attribute".*feed-ind-61.example' "$T/bravo.feed"
+    ok $? "bravo's MISP feed carries the indicator"
+    grep '"topic":"misp_json_attribute"' "$T/bravo.feed" | grep -q "Feed wave\|$frid\|/$fid "
+    ok $(( ! $? )) "and no report or member as a MISP attribute"
+    kill "$fa" "$fb" 2>/dev/null
+}
+
+block status 'status counts reports apart from indicators' mesh
+b_status () {
+    before=$(im charlie status --json) || before=
+    ind0=$(printf '%s' "$before" | sed -n 's/.*"indicators":{"live":\([0-9]*\).*/\1/p')
+    srid=$(im alpha report create "Status wave" --tlp green) \
+        && sid=$(pub alpha --tlp green domain status-61.example) \
+        && im alpha report add "$srid" "$sid" >/dev/null
+    ok $? "alpha makes a report with one member"
+    wait_for 100 has charlie status-61.example \
+        && wait_for 100 shows charlie "$srid" "$sid"
+    ok $? "charlie gets the report, the member and the indicator"
+    out=$(im charlie status --json)
+    ind1=$(printf '%s' "$out" | sed -n 's/.*"indicators":{"live":\([0-9]*\).*/\1/p')
+    reps=$(im charlie report list --json | grep -o '"type":"report"' | wc -l)
+    [ -n "$ind0" ] && [ "$ind1" = $((ind0 + 1)) ]
+    ok $? "status counts the indicator only ($ind0 then $ind1 live indicators)"
+    printf '%s' "$out" | grep -q "\"reports\":$reps[,}]"
+    ok $? "status --json gives \"reports\": $reps, the live reports held"
+    printf '%s' "$out" | grep -q '"by_type":{[^}]*"\(report\|member\)"'
+    ok $(( ! $? )) "by_type names no report or member"
+    im charlie status | grep -qx "reports     $reps live"
+    ok $? "status prints 'reports     $reps live'"
+}
+
+block export 'export and list never show a report or a member as an indicator' mesh
+b_export () {
+    xid=$(pub alpha --tlp green domain export-61.example) \
+        && xrid=$(im alpha report create "Export wave" --tlp green) \
+        && im alpha report add "$xrid" "$xid" >/dev/null
+    ok $? "alpha holds a report with a member"
+    for f in stix misp csv; do
+        im alpha export --format "$f" >"$T/export.$f"
+        ok $? "export --format $f succeeds"
+        grep -q export-61.example "$T/export.$f"
+        ok $? "the $f export holds the indicator"
+        grep -q "Export wave\|$xrid\|/$xid \|\"member\"\|\"report\"\|,member,\|,report," \
+            "$T/export.$f"
+        ok $(( ! $? )) "and neither the report nor the member"
+    done
+    im alpha list --json | grep -q '"type":"\(member\|report\)"'
+    ok $(( ! $? )) "list --json shows no report or member"
+    im alpha list | grep -q "Export wave\|^member \|^report "
+    ok $(( ! $? )) "nor does list"
 }
 
 block stop 'the nodes stop' mesh

@@ -20,6 +20,7 @@
 #include <lmdb.h>
 #include <sodium.h>
 
+#include "im_report.h"
 #include "im_store.h"
 #include "im_store_int.h" /* store_error: LMDB's and the system's codes */
 #include "im_time.h"
@@ -3250,6 +3251,105 @@ test_compact_size (void)
     remove_dir (dir);
 }
 
+/* im_store_value_prefix: the member records of one indicator, found by the
+ * prefix "ORIGINHEX/INDICATOR-UUID " of their values (SPEC.md, "Members"). */
+static void
+test_value_prefix (void)
+{
+    char dir[256], path[512], value[IM_MEMBER_VALUE_SIZE], prefix[IM_MEMBER_VALUE_SIZE];
+    uint8_t node[IM_NODE_ID_SIZE], a[IM_ID_SIZE], b[IM_ID_SIZE], r1[IM_ID_SIZE],
+        r2[IM_ID_SIZE], mid[4][IM_ID_SIZE];
+    origin_t o;
+    found_t f;
+    int r;
+    signed_t *s = signed_alloc (1);
+    make_dir (dir, sizeof dir, "prefix");
+    randombytes_buf (node, sizeof node);
+    origin_new (&o);
+    im_id_generate (a);
+    im_id_generate (b);
+    im_id_generate (r1);
+    im_id_generate (r2);
+    im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
+    /* a in r1 and r2, b in r1; then a leaves r2 (a tombstone). */
+    const uint8_t *pairs[3][2] = { { a, r1 }, { a, r2 }, { b, r1 } };
+    for (int i = 0; i < 3; i++) {
+        im_member_value (o.pk, pairs[i][0], pairs[i][1], value);
+        im_id_from_name (value, strlen (value), mid[i]);
+        put1 (
+            store,
+            make (s, &o, mid[i], 1, IM_OP_PUT, IM_TYPE_MEMBER, IM_TLP_GREEN, value, NULL),
+            &r);
+        ok (r == IM_STORE_NEW, "member %d is stored", i);
+    }
+    im_member_value (o.pk, a, r2, value);
+    put1 (
+        store,
+        make (s, &o, mid[1], 2, IM_OP_REVOKE, IM_TYPE_MEMBER, IM_TLP_GREEN, value, NULL),
+        &r);
+    put1 (store,
+          make (s, &o, a, 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "prefix.example",
+                NULL),
+          &r);
+    im_member_value (o.pk, a, r1, prefix);
+    prefix[IM_MEMBER_VALUE_SIZE - 1 - 36] = 0; /* "ORIGINHEX/A-UUID " */
+    memset (&f, 0, sizeof f);
+    ok (im_store_value_prefix (store, IM_TYPE_MEMBER, prefix, 100, collect, &f) == 1
+            && f.calls == 1 && memcmp (f.hit[0].id, mid[0], IM_ID_SIZE) == 0
+            && f.hit[0].op == IM_OP_PUT,
+        "the prefix of indicator a finds its one live member (the revoked one is not)");
+    im_member_value (o.pk, b, r1, prefix);
+    prefix[IM_MEMBER_VALUE_SIZE - 1 - 36] = 0;
+    memset (&f, 0, sizeof f);
+    ok (im_store_value_prefix (store, IM_TYPE_MEMBER, prefix, 100, collect, &f) == 1
+            && memcmp (f.hit[0].id, mid[2], IM_ID_SIZE) == 0,
+        "the prefix of indicator b finds b's member only");
+    prefix[64] = 0; /* the origin: every member of it */
+    memset (&f, 0, sizeof f);
+    ok (im_store_value_prefix (store, IM_TYPE_MEMBER, prefix, 100, collect, &f) == 2,
+        "the origin's prefix finds the two live members");
+    memset (&f, 0, sizeof f);
+    ok (im_store_value_prefix (store, IM_TYPE_MEMBER, prefix, 1, collect, &f) == 1
+            && f.calls == 1,
+        "at most LIMIT matches");
+    memset (&f, 0, sizeof f);
+    f.stop_after = 1;
+    ok (im_store_value_prefix (store, IM_TYPE_MEMBER, prefix, 100, collect, &f) == 1
+            && f.calls == 1,
+        "FN stops the walk");
+    memset (&f, 0, sizeof f);
+    ok (im_store_value_prefix (store, IM_TYPE_DOMAIN, prefix, 100, collect, &f) == 0
+            && im_store_value_prefix (store, IM_TYPE_MEMBER, "zz", 100, collect, &f) == 0
+            && f.calls == 0,
+        "another type or a prefix no value begins with finds nothing");
+    memset (&f, 0, sizeof f);
+    ok (im_store_value_prefix (store, IM_TYPE_DOMAIN, "prefix.", 100, collect, &f) == 1,
+        "a domain is found by its first bytes too");
+    char longp[460];
+    memset (longp, 'a', sizeof longp - 1);
+    longp[sizeof longp - 1] = 0;
+    const struct {
+        im_store_t *st;
+        int type;
+        const char *p;
+        const char *what;
+    } bad[] = { { NULL, IM_TYPE_MEMBER, "a", "no store" },
+                { store, IM_TYPE_MEMBER, NULL, "no prefix" },
+                { store, IM_TYPE_MEMBER, "", "an empty prefix" },
+                { store, IM_TYPE_MEMBER, longp, "a prefix of 459 bytes" },
+                { store, IM_TYPE_NONE, "a", "an unknown type" } };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        errno = 0;
+        ok (im_store_value_prefix (bad[i].st, bad[i].type, bad[i].p, 10, collect, &f)
+                    == -1
+                && errno == EINVAL,
+            "value_prefix rejects %s", bad[i].what);
+    }
+    im_store_destroy (&store);
+    free (s);
+    remove_dir (dir);
+}
+
 static const tap_test_t tests[]
     = { TAP_DIAG ("SPEC.md: Storage and durability; Ownership and versions"),
         TAP_TEST (test_bad_arguments),
@@ -3258,6 +3358,7 @@ static const tap_test_t tests[]
         TAP_TEST (test_update_moves_index),
         TAP_TEST (test_revocation),
         TAP_TEST (test_lookup),
+        TAP_TEST (test_value_prefix),
         TAP_TEST (test_list),
         TAP_TEST (test_changes),
         TAP_TEST (test_stats),

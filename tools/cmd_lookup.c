@@ -138,6 +138,20 @@ print_revoked (json_t *revoked, int compact)
     return json_array_size (revoked);
 }
 
+/* The reports a match belongs to, one a line under it: "  in report
+ * TITLE  id ID" (the full LOOKUP's "reports"; none in the compact one). */
+static void
+print_reports (json_t *reports)
+{
+    char safe[CLI_SAFE_MAX];
+    for (size_t i = 0; i < json_array_size (reports); i++) {
+        json_t *r = json_array_get (reports, i);
+        const char *title = FIELD (r, "title"), *id = FIELD (r, "id");
+        printf ("  in report %s  id %s\n",
+                cli_safe (title ? title : "", safe, sizeof safe), id ? id : "?");
+    }
+}
+
 typedef struct {
     query_opts_t o;
     int t;                       /* the value's type */
@@ -209,8 +223,10 @@ print_lookup (json_t *reply, int json, int compact)
     else if (n == 0 && !found && print_revoked (revoked, compact) == 0)
         printf ("%s %s: not known\n", type, cli_value (type, norm, safe, sizeof safe));
     else if (found) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             print_record (json_array_get (matches, i), norm, compact);
+            print_reports (json_object_get (json_array_get (matches, i), "reports"));
+        }
         if (truncated)
             printf ("(only the first %zu matches are shown)\n", n);
         print_revoked (revoked, compact);

@@ -65,6 +65,7 @@ print_status (json_t *st)
         printf ("warnings    %lld warninglists loaded\n", GET_INT (st, "warninglists"));
     printf ("indicators  %lld live, %lld revoked\n", GET_INT (ind, "live"),
             GET_INT (ind, "revoked"));
+    printf ("reports     %lld live\n", GET_INT (st, "reports"));
     const char *key;
     json_t *v;
     printf ("  by type  ");
