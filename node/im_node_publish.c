@@ -740,6 +740,8 @@ node_handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
     if (!ids)
         return NULL;
     size_t n = json_array_size (ids);
+    /* "type": only records of that type are revoked (report revoke). */
+    const char *want = json_string_value (json_object_get (body, "type"));
     batch_t b;
     im_record_t *rec = malloc (sizeof *rec);
     json_t *results = json_array ();
@@ -764,10 +766,22 @@ node_handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
         if (dup
             || im_store_get (self->store, im_identity_node (self->identity), id, rec)) {
             json_array_append_new (
-                results, error_result (self, dup ? "id: given twice"
-                                                 : "id: no indicator of this node has "
-                                                   "that id (only its origin can "
-                                                   "revoke an indicator)"));
+                results,
+                error_result (self, dup ? "id: given twice"
+                                    : want && strcmp (want, "report") == 0
+                                        ? "id: no report of this node has that id (only "
+                                          "its origin can revoke a report)"
+                                        : "id: no indicator of this node has "
+                                          "that id (only its origin can "
+                                          "revoke an indicator)"));
+            continue;
+        }
+        if (want
+            && strcmp (want, im_type_name (rec->type) ? im_type_name (rec->type) : "")) {
+            json_array_append_new (
+                results, error_result (self, strcmp (want, "report") == 0
+                                                 ? "id: not a report of this node"
+                                                 : "id: not of the type asked"));
             continue;
         }
         char text[IM_ID_STR_SIZE];

@@ -69,7 +69,8 @@ b_report () {
     refuses "show an indicator as a report" "no live report" report show "$iid"
     refuses "show something that is not an id" "'xyz' is not an id" report show xyz
     refuses "list with an argument" "unexpected argument 'extra'" report list extra
-    refuses "revoke a report that does not exist" "no indicator of this node has that id" report revoke "$Z"
+    refuses "revoke a report that does not exist" "no report of this node has that id" report revoke "$Z"
+    refuses "revoke an indicator's id as a report" "not a report of this node" report revoke "$iid"
     check "nothing stored changed" test "$before" = "$(snapshot alpha)"
     for s in create add remove show list revoke; do
         im alpha report $s --help 2>/dev/null | grep -q "Usage: intelmesh report $s"

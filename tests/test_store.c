@@ -2070,11 +2070,14 @@ test_counts_of_fewer_types (void)
     ok (meta_edit (path, "counts", old, sizeof old) == 0,
         "the counters are written as a store of 12 types kept them");
     store = im_store_new (path, 0, node, err, sizeof err);
-    ok (store != NULL, "a store whose counters hold 12 types opens (%s)", store ? "" : err);
+    ok (store != NULL, "a store whose counters hold 12 types opens (%s)",
+        store ? "" : err);
     im_store_stats_t st;
-    ok (store && im_store_stats (store, &st) == 0 && st.live[IM_TYPE_IPV4][IM_TLP_GREEN] == 3
-            && st.live[IM_TYPE_ASN][IM_TLP_AMBER] == 2 && st.live[IM_TYPE_CVE][IM_TLP_GREEN] == 0
-            && st.revoked == 1 && st.records == 6 && st.origins == 4,
+    ok (store && im_store_stats (store, &st) == 0
+            && st.live[IM_TYPE_IPV4][IM_TLP_GREEN] == 3
+            && st.live[IM_TYPE_ASN][IM_TLP_AMBER] == 2
+            && st.live[IM_TYPE_CVE][IM_TLP_GREEN] == 0 && st.revoked == 1
+            && st.records == 6 && st.origins == 4,
         "its counters are read as they were, the later types at 0");
     im_store_destroy (&store);
     ok (meta_edit (path, "counts", old, sizeof old - 8) == 0

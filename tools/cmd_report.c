@@ -297,7 +297,7 @@ report_revoke (im_cli_t *cli, int argc, char **argv)
                                 1, 1, NULL);
     if (rc != CLI_GO_ON)
         return rc;
-    json_t *body = json_pack ("{s:[s]}", "ids", argv[optind]);
+    json_t *body = json_pack ("{s:[s], s:s}", "ids", argv[optind], "type", "report");
     json_t *reply = cli_request (cli, IM_CTL_REVOKE, body);
     json_decref (body);
     json_t *r = json_array_get (json_object_get (reply, "results"), 0);
