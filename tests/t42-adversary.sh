@@ -147,12 +147,37 @@ status_p99 () {
         echo $(((e - s) / 1000000))
     done | sort -n | awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; print v[i] }'
 }
+# status_p99_vs NODE N: "P C": the 99th percentiles, in ms, of N `status`
+# calls to NODE and of as many to the idle control node ctl, each right
+# after one to NODE, so that C shows the load of the machine at that time.
+status_p99_vs () {
+    for i in $(seq "$2"); do
+        s=$(date +%s%N); im "$1" status >/dev/null; m=$(date +%s%N)
+        im ctl status >/dev/null; e=$(date +%s%N)
+        echo "$(((m - s) / 1000000)) $(((e - m) / 1000000))"
+    done >"$T/p99"
+    for col in 1 2; do
+        cut -d' ' -f$col "$T/p99" | sort -n \
+            | awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; print v[i] }'
+    done | tr '\n' ' '
+}
+# control_start: the idle control node ctl (no peers) runs.
+control_start () { fresh ctl && start_node ctl && ctl_pid=$NODE_PID; }
+# responsive BUSY QUIET CTL: status under a flood (BUSY, ms at p99) is within
+# 100 ms, or within 3 times (12 under sanitizers) the slower of the node's
+# own quiet figure and the idle control node's at the same time, and 50 ms.
+responsive () {
+    ref=$2
+    [ "$3" -gt "$ref" ] && ref=$3
+    [ "$1" -le 100 ] || [ "$1" -le $((3 * SLOW * ref + 50)) ]
+}
 block flood 'HAVE, FETCH and SYNC floods cost bounded memory and disk, and status keeps answering'
 b_flood () {
     diag "SPEC.md: Quotas"
     mallory_card
     fresh walt; im walt peer add "$(cat "$T/mallory.card")" >/dev/null
     start_node walt; wpid=$NODE_PID; ok $? "walt, who trusts mallory, starts"
+    control_start; ok $? "an idle control node starts"
     awk 'BEGIN { for (i = 0; i < 5000; i++) printf "domain w%d.walt.example\n", i }' \
         | im walt publish - >/dev/null
     ok $? "walt holds 5,000 records of its own"
@@ -164,11 +189,11 @@ b_flood () {
         mallory --target "$ep" "$key" $f $n --duration 4000 >"$T/$f.out" 2>&1 &
         fpid=$!; PIDS="$PIDS $fpid"
         sleep 0.3
-        busy=$(status_p99 walt 40)
+        read -r busy ctl <<<"$(status_p99_vs walt 40)"
         wait "$fpid"; ok $? "mallory runs a $f of $n messages"
-        diag "$(cat "$T/$f.out"); status p99 $busy ms (quiet: $quiet ms)"
-        [ "$busy" -le 100 ] || [ "$busy" -le $((3 * SLOW * quiet + 50)) ]
-        ok $? "during the $f, status answers within 100 ms at p99 ($busy ms; quiet $quiet ms)"
+        diag "$(cat "$T/$f.out"); status p99 $busy ms (quiet: $quiet ms; idle node meanwhile: $ctl ms)"
+        responsive "$busy" "$quiet" "$ctl"
+        ok $? "during the $f, status answers within 100 ms at p99 ($busy ms; quiet $quiet ms; idle node $ctl ms)"
     done
     size1=$(stat -c %s "$T/walt/store/data.mdb"); rss1=$(rss_kb "$wpid")
     diag "data.mdb $size0 -> $size1 bytes; RSS $rss0 -> $rss1 kB;" \
@@ -179,7 +204,7 @@ b_flood () {
     [ "$(peer_num walt mallory 'over quota')" -gt 0 ]; ok $? "requests over mallory's quota are dropped and counted"
     grep -q "mesh: mallory sends more requests than its quota allows" "$T/walt.log"
     ok $? "and logged"
-    stop_node "$wpid"; ok $? "walt stops"
+    stop_node "$wpid" && stop_node "$ctl_pid"; ok $? "walt and the control node stop"
 }
 
 # --- 4. Anti-entropy ---------------------------------------------------------
@@ -264,6 +289,7 @@ b_pull_flood () {
     ok $? "walt trusts mallory and bravo"
     start_node walt; wpid=$NODE_PID; start_node bravo; bpid=$NODE_PID
     ok $? "walt and bravo start"
+    control_start; ok $? "an idle control node starts"
     wait_for 300 connected walt bravo; ok $? "walt is connected to bravo"
     awk 'BEGIN { for (i = 0; i < 5000; i++) printf "domain w%d.walt.example\n", i }' \
         | im walt publish - >/dev/null
@@ -279,7 +305,7 @@ b_pull_flood () {
     mallory --target "$ep" "$key" pull-flood 2000 --duration 20000 >"$T/pull.out" 2>&1 &
     fpid=$!; PIDS="$PIDS $fpid"
     sleep 1
-    busy=$(status_p99 walt 40)
+    read -r busy ctl <<<"$(status_p99_vs walt 40)"
     t0=$(ms)
     awk 'BEGIN { for (i = 0; i < 10000; i++) printf "domain f%d.bravo.example\n", i }' \
         | im bravo publish - >/dev/null
@@ -294,10 +320,10 @@ b_pull_flood () {
         "data.mdb $size0 -> $size1 bytes ($(((size1 - size0) / 1048576)) MiB);" \
         "over quota: $(peer_num walt mallory 'over quota')"
     [ $((size1 - size0)) -lt 16777216 ]; ok $? "the flood wrote under 16 MiB to walt's store ($(((size1 - size0) / 1048576)) MiB)"
-    [ "$busy" -le 100 ] || [ "$busy" -le $((3 * SLOW * quiet + 50)) ]
-    ok $? "status answers within 100 ms at p99 during the flood ($busy ms; quiet $quiet ms)"
+    responsive "$busy" "$quiet" "$ctl"
+    ok $? "status answers within 100 ms at p99 during the flood ($busy ms; quiet $quiet ms; idle node $ctl ms)"
     [ "$tf" -le $((2 * tq + 2000)) ]; ok $? "bravo's records come at no less than half the quiet pace ($tf ms; quiet $tq ms)"
-    for p in $wpid $bpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+    for p in $wpid $bpid $ctl_pid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
 # relay_ms FROM TO N: publishes one record at FROM and prints how many ms until
@@ -379,13 +405,14 @@ b_tiny_have () {
     mallory_card
     fresh walt; im walt peer add "$(cat "$T/mallory.card")" >/dev/null
     start_node walt; wpid=$NODE_PID; ok $? "walt, who trusts mallory, starts"
+    control_start; ok $? "an idle control node starts"
     ep=$(card_field walt 5); key=$(card_field walt 4)
     quiet=$(status_p99 walt 40)
     c0=$(cpu_ticks "$wpid"); t0=$(ms)
     mallory --target "$ep" "$key" have-flood 300000 --per 1 --duration 2000 >"$T/th.out" 2>&1 &
     fpid=$!; PIDS="$PIDS $fpid"
     sleep 1
-    busy=$(status_p99 walt 40)
+    read -r busy ctl <<<"$(status_p99_vs walt 40)"
     wait "$fpid"; ok $? "mallory sends 300,000 HAVEs of one made-up key each"
     c1=$(cpu_ticks "$wpid"); t1=$(ms)
     diag "$(cat "$T/th.out")"
@@ -395,9 +422,9 @@ b_tiny_have () {
     # (SPEC.md, "Not in this version"): at most one core, not two.
     [ $((c1 - c0)) -le $(((t1 - t0) * SLOW / 10)) ]
     ok $? "the flood cost walt at most 1 s of CPU a second ($((c1 - c0)) ticks in $((t1 - t0)) ms)"
-    [ "$busy" -le 100 ] || [ "$busy" -le $((3 * SLOW * quiet + 50)) ]
-    ok $? "status answers within 100 ms at p99 during the flood ($busy ms; quiet $quiet ms)"
-    stop_node "$wpid"; ok $? "walt stops"
+    responsive "$busy" "$quiet" "$ctl"
+    ok $? "status answers within 100 ms at p99 during the flood ($busy ms; quiet $quiet ms; idle node $ctl ms)"
+    stop_node "$wpid" && stop_node "$ctl_pid"; ok $? "walt and the control node stop"
 }
 
 # known_sum NODE PEER...: the copies NODE skipped as known from those peers.
