@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -52,7 +53,7 @@ im_policy_check (const im_policy_t *self, char *err, size_t errsz)
     uint32_t known = 0;
     for (int t = 1; t < IM_TYPE_COUNT && t < 32; t++)
         known |= im_type_is_ioc (t) ? 1u << t : 0;
-    if ((self->types | self->deny_types) & ~known)
+    if ((self->types & ~known) || (self->deny_types & ~(known | 1u << IM_TYPE_REPORT)))
         return im_fail (EINVAL, err, errsz, "policy %s: a type that does not exist",
                         self->name);
     if (self->types & self->deny_types) {
@@ -133,9 +134,16 @@ type_item (const char *item, void *arg, char *err, size_t errsz)
 {
     types_t *t = arg;
     int type = im_type_parse (item);
+    /* deny-types may also name reports: they and their members stay here. */
+    if (type < 0 && strcasecmp (item, "report") == 0
+        && strcmp (t->key, "deny-types") == 0)
+        type = IM_TYPE_REPORT;
     if (type < 0)
-        return im_fail (EINVAL, err, errsz, "%s: '%s' is not an indicator type", t->key,
-                        item);
+        return im_fail (EINVAL, err, errsz, "%s: '%s' is not an indicator type%s", t->key,
+                        item,
+                        strcasecmp (item, "report") == 0
+                            ? " (reports can be named in deny-types only)"
+                            : "");
     t->mask |= 1u << type;
     return 0;
 }
@@ -545,10 +553,18 @@ im_policy_outbound (const im_share_ctx_t *c, char *why, size_t whysz)
              pol->name);
         return IM_SHARE_RELAY_ORIGIN;
     }
-    uint32_t bit = im_type_is_ioc (r->type) && r->type < 32 ? 1u << r->type : 0;
-    if (bit && ((pol->types && !(pol->types & bit)) || (pol->deny_types & bit))) {
+    int ioc = im_type_is_ioc (r->type);
+    uint32_t bit = (ioc || r->type == IM_TYPE_REPORT) && r->type < 32 ? 1u << r->type : 0;
+    if (bit && ((ioc && pol->types && !(pol->types & bit)) || (pol->deny_types & bit))) {
         say (why, whysz, "not sent: policy '%s' does not allow type %s", pol->name,
              im_type_name (r->type) ? im_type_name (r->type) : "?");
+        return IM_SHARE_TYPE;
+    }
+    if (r->type == IM_TYPE_MEMBER && (pol->deny_types & 1u << IM_TYPE_REPORT)) {
+        say (why, whysz,
+             "not sent: policy '%s' does not allow reports (deny-types), nor "
+             "their members",
+             pol->name);
         return IM_SHARE_TYPE;
     }
     if (pol->ntags && r->type != IM_TYPE_MEMBER) {

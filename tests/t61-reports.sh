@@ -256,6 +256,30 @@ b_export () {
     ok $(( ! $? )) "nor does list"
 }
 
+block deny 'deny-types=report keeps reports and their members from a partner' mesh
+b_deny () {
+    im bravo policy set narrow deny-tags=internal deny-types=report >/dev/null
+    ok $? "bravo's policy for charlie now also denies reports"
+    did=$(pub alpha --tlp green domain deny-61.example) \
+        && drid=$(im alpha report create "Denied at bravo" --tlp green) \
+        && im alpha report add "$drid" "$did" >/dev/null
+    ok $? "alpha makes a GREEN report of a GREEN indicator"
+    wait_for 100 shows bravo "$drid" "$did"; ok $? "bravo gets the report and its member"
+    cid2=$(pub alpha --tlp green domain after-deny-61.example)
+    wait_for 100 has charlie after-deny-61.example && has charlie deny-61.example
+    ok $? "charlie gets the indicator, and one published after the report"
+    ! im charlie report list | grep -q "$drid"
+    ok $? "charlie does not get the report"
+    found=0
+    for f in "$T"/charlie/store/*.mdb; do
+        grep -qaF "$drid" "$f" && found=1
+    done
+    [ "$found" = 0 ]; ok $? "nor any member naming it (its id is nowhere in charlie's store)"
+    grep -q "deny-types = \"report\"" "$T/bravo/intelmesh.conf"
+    ok $? "bravo's configuration keeps deny-types = report"
+    : "$cid2"
+}
+
 block stop 'the nodes stop' mesh
 b_stop () {
     stop_node "$alpha_pid" && stop_node "$bravo_pid" && stop_node "$charlie_pid"

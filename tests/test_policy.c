@@ -724,6 +724,9 @@ test_policy_set (void)
         { "deny-types", "md5,sha1", F_DENY_TYPES,
           BIT (IM_TYPE_MD5) | BIT (IM_TYPE_SHA1) },
         { "deny-types", "FILENAME", F_DENY_TYPES, BIT (IM_TYPE_FILENAME) },
+        { "deny-types", "report", F_DENY_TYPES, BIT (IM_TYPE_REPORT) },
+        { "deny-types", "yara,Report", F_DENY_TYPES,
+          BIT (IM_TYPE_YARA) | BIT (IM_TYPE_REPORT) },
         { "deny-types", "", F_DENY_TYPES, 0 },
         { "tags", "internal", F_NTAGS, 1 },
         { "tags", "apt,botnet,c2", F_NTAGS, 3 },
@@ -758,6 +761,8 @@ test_policy_set (void)
         { "types", "ipv4,bogus", NULL },
         { "types", "ipv4;domain", NULL },
         { "deny-types", "bogus", NULL },
+        { "deny-types", "member", "a report's member (they follow their report)" },
+        { "types", "report", "report in types (deny-types only)" },
         { "tags", tags_17, "17 tags" },
         { "tags", tag_129, "a 129-byte tag" },
         { "deny-tags", tags_17, "17 tags" },
@@ -1548,6 +1553,30 @@ test_outbound_order (void)
     strcpy (t.rec.value, "192.0.2.1");
     t.pol.deny_types = BIT (IM_TYPE_DOMAIN);
     expect_out (&t, IM_SHARE_YES, NULL, NULL, "an ipv4 is sent under deny-types=domain");
+    out_own (&t);
+    t.pol.deny_types = BIT (IM_TYPE_REPORT);
+    expect_out (&t, IM_SHARE_YES, NULL, NULL, "a domain is sent under deny-types=report");
+    out_own (&t);
+    t.rec.type = IM_TYPE_REPORT;
+    strcpy (t.rec.value, "A report");
+    t.pol.deny_types = BIT (IM_TYPE_REPORT);
+    expect_out (&t, IM_SHARE_TYPE, "report", NULL,
+                "a report is not sent under deny-types=report");
+    out_own (&t);
+    t.rec.type = IM_TYPE_REPORT;
+    strcpy (t.rec.value, "A report");
+    t.pol.types = BIT (IM_TYPE_IPV4);
+    expect_out (&t, IM_SHARE_YES, NULL, NULL,
+                "a report is sent under types=ipv4 (types name indicator types)");
+    out_own (&t);
+    t.rec.type = IM_TYPE_MEMBER;
+    strcpy (t.rec.value,
+            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff/"
+            "00112233-4455-4677-8899-aabbccddeeff "
+            "00112233-4455-4677-8899-aabbccddeef0");
+    t.pol.deny_types = BIT (IM_TYPE_REPORT);
+    expect_out (&t, IM_SHARE_TYPE, "reports", NULL,
+                "a report's member is not sent under deny-types=report");
     out_own (&t);
     t.pol.types = BIT (IM_TYPE_IPV4);
     t.pol.ntags = 1;
