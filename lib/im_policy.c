@@ -467,6 +467,29 @@ label (int tlp, char out[24])
     out[4 + i] = 0;
 }
 
+/* Rule 12: whether POL's types and deny-types stop R (the reason in WHY).
+ * Types name indicator types; deny-types may also name reports, and then
+ * stops their members too. */
+static int
+type_denied (const im_policy_t *pol, const im_record_t *r, char *why, size_t whysz)
+{
+    int ioc = im_type_is_ioc (r->type);
+    uint32_t bit = (ioc || r->type == IM_TYPE_REPORT) && r->type < 32 ? 1u << r->type : 0;
+    if (r->type == IM_TYPE_MEMBER)
+        bit = 1u << IM_TYPE_REPORT;
+    if (!(ioc && pol->types && !(pol->types & bit)) && !(bit && (pol->deny_types & bit)))
+        return 0;
+    if (r->type == IM_TYPE_MEMBER)
+        say (why, whysz,
+             "not sent: policy '%s' does not allow reports (deny-types), nor their "
+             "members",
+             pol->name);
+    else
+        say (why, whysz, "not sent: policy '%s' does not allow type %s", pol->name,
+             im_type_name (r->type) ? im_type_name (r->type) : "?");
+    return 1;
+}
+
 im_share_t
 im_policy_outbound (const im_share_ctx_t *c, char *why, size_t whysz)
 {
@@ -553,20 +576,8 @@ im_policy_outbound (const im_share_ctx_t *c, char *why, size_t whysz)
              pol->name);
         return IM_SHARE_RELAY_ORIGIN;
     }
-    int ioc = im_type_is_ioc (r->type);
-    uint32_t bit = (ioc || r->type == IM_TYPE_REPORT) && r->type < 32 ? 1u << r->type : 0;
-    if (bit && ((ioc && pol->types && !(pol->types & bit)) || (pol->deny_types & bit))) {
-        say (why, whysz, "not sent: policy '%s' does not allow type %s", pol->name,
-             im_type_name (r->type) ? im_type_name (r->type) : "?");
+    if (type_denied (pol, r, why, whysz))
         return IM_SHARE_TYPE;
-    }
-    if (r->type == IM_TYPE_MEMBER && (pol->deny_types & 1u << IM_TYPE_REPORT)) {
-        say (why, whysz,
-             "not sent: policy '%s' does not allow reports (deny-types), nor "
-             "their members",
-             pol->name);
-        return IM_SHARE_TYPE;
-    }
     if (pol->ntags && r->type != IM_TYPE_MEMBER) {
         int any = 0;
         for (size_t i = 0; i < pol->ntags && !any; i++)

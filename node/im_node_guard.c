@@ -66,23 +66,14 @@ node_guard_breadth (node_t *self, const im_record_t *rec, int force, unsigned *l
     return guard_refusal (self, why, reason);
 }
 
-static int
-first_list (const char *list, const char *entry, void *arg)
-{
-    (void)entry;
-    snprintf (arg, 256, "%s", list);
-    return 1;
-}
-
 json_t *
 node_guard (node_t *self, const im_record_t *rec, int force, unsigned *logged,
             char *warning, size_t warnsz)
 {
-    char text[512], list[256], form[96];
+    char text[512], list[256], entry[256], form[96];
     im_guard_hit_t hit;
     if (force && self->warnings
-        && im_warninglists_match (self->warnings, rec->type, rec->value, first_list, list)
-               > 0) {
+        && node_warninglisted (self, rec, list, sizeof list, entry, sizeof entry)) {
         snprintf (text, sizeof text, "the warninglist '%s'", list);
         log_override (rec, text, logged);
     }
@@ -111,4 +102,30 @@ node_guard (node_t *self, const im_record_t *rec, int force, unsigned *logged,
               rec->value, form, hit.list, hit.rfc, hit.entry);
     snprintf (reason, sizeof reason, "on built-in list '%s (%s)'", hit.list, hit.rfc);
     return guard_refusal (self, text, reason);
+}
+
+/* The first warninglist that holds a value. */
+typedef struct {
+    char *list, *entry;
+    size_t lsz, esz;
+    int hit;
+} warn_hit_t;
+
+static int
+warn_hit_fn (const char *list, const char *entry, void *arg)
+{
+    warn_hit_t *w = arg;
+    snprintf (w->list, w->lsz, "%s", list);
+    snprintf (w->entry, w->esz, "%s", entry);
+    w->hit = 1;
+    return 1;
+}
+
+int
+node_warninglisted (node_t *self, const im_record_t *rec, char *list, size_t lsz,
+                    char *entry, size_t esz)
+{
+    warn_hit_t w = { list, entry, lsz, esz, 0 };
+    im_warninglists_match (self->warnings, rec->type, rec->value, warn_hit_fn, &w);
+    return w.hit;
 }

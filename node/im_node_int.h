@@ -112,6 +112,10 @@ json_t *node_member_reports (node_t *self, const uint8_t *origin, const uint8_t 
  * set for a documentation value when it is still "". A forced override of
  * the breadth limit, a built-in list or a warninglist is logged (*LOGGED
  * counts them in the request). */
+/* Whether REC's value is on a loaded warninglist: 1, with the first list
+ * and its entry in LIST and ENTRY (LSZ, ESZ bytes), or 0. */
+int node_warninglisted (node_t *self, const im_record_t *rec, char *list, size_t lsz,
+                        char *entry, size_t esz);
 json_t *node_guard_breadth (node_t *self, const im_record_t *rec, int force,
                             unsigned *logged, char *warning, size_t warnsz);
 json_t *node_guard (node_t *self, const im_record_t *rec, int force, unsigned *logged,

@@ -203,23 +203,6 @@ error_result (node_t *self, const char *why)
     return json_pack ("{s:s}", "error", why);
 }
 
-/* The first warninglist that holds a value. */
-typedef struct {
-    char list[256];
-    char entry[256];
-    int hit;
-} warn_hit_t;
-
-static int
-warn_hit_fn (const char *list, const char *entry, void *arg)
-{
-    warn_hit_t *w = arg;
-    snprintf (w->list, sizeof w->list, "%s", list);
-    snprintf (w->entry, sizeof w->entry, "%s", entry);
-    w->hit = 1;
-    return 1;
-}
-
 /* A refused item: the one-line reason, and a short REASON an importer counts
  * by ("bad value", "on warninglist RFC 1918"). */
 static json_t *
@@ -412,16 +395,15 @@ publish_revoke (publish_t *p, const im_record_t *prev, int has_id, char *idtext)
 static int
 publish_warned (node_t *self, publish_t *p)
 {
-    warn_hit_t w = { .hit = 0 };
-    im_warninglists_match (self->warnings, p->rec->type, p->rec->value, warn_hit_fn, &w);
-    if (!w.hit)
+    char list[256], entry[256];
+    if (!node_warninglisted (self, p->rec, list, sizeof list, entry, sizeof entry))
         return 0;
     char why[512], reason[300];
     snprintf (why, sizeof why,
               "value: '%.100s' is on the warninglist '%.120s' (entry '%.120s'): "
               "force it to publish it anyway",
-              p->rec->value, w.list, w.entry);
-    snprintf (reason, sizeof reason, "on warninglist '%s'", w.list);
+              p->rec->value, list, entry);
+    snprintf (reason, sizeof reason, "on warninglist '%s'", list);
     json_array_append_new (p->results, refused_result (self, why, reason));
     return 1;
 }
@@ -733,6 +715,12 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
     return batch_finish (self, &p.b, p.results, err, errsz);
 }
 
+#define NO_REPORT                                                                        \
+    "id: no report of this node has that id (only its origin can revoke a report)"
+#define NO_INDICATOR                                                                     \
+    "id: no indicator of this node has that id (only its origin can revoke an "          \
+    "indicator)"
+
 json_t *
 node_handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
 {
@@ -742,6 +730,7 @@ node_handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
     size_t n = json_array_size (ids);
     /* "type": only records of that type are revoked (report revoke). */
     const char *want = json_string_value (json_object_get (body, "type"));
+    int reports = want && strcmp (want, "report") == 0;
     batch_t b;
     im_record_t *rec = malloc (sizeof *rec);
     json_t *results = json_array ();
@@ -763,25 +752,17 @@ node_handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
         int dup = 0;
         for (size_t j = 0; j < b.n && !dup; j++)
             dup = memcmp (b.recs[j].id, id, IM_ID_SIZE) == 0;
-        if (dup
-            || im_store_get (self->store, im_identity_node (self->identity), id, rec)) {
-            json_array_append_new (
-                results,
-                error_result (self, dup ? "id: given twice"
-                                    : want && strcmp (want, "report") == 0
-                                        ? "id: no report of this node has that id (only "
-                                          "its origin can revoke a report)"
-                                        : "id: no indicator of this node has "
-                                          "that id (only its origin can "
-                                          "revoke an indicator)"));
-            continue;
-        }
-        if (want
-            && strcmp (want, im_type_name (rec->type) ? im_type_name (rec->type) : "")) {
-            json_array_append_new (
-                results, error_result (self, strcmp (want, "report") == 0
-                                                 ? "id: not a report of this node"
-                                                 : "id: not of the type asked"));
+        int held
+            = !dup
+              && !im_store_get (self->store, im_identity_node (self->identity), id, rec);
+        const char *no = dup     ? "id: given twice"
+                         : !held ? (reports ? NO_REPORT : NO_INDICATOR)
+                         : want && !(reports && rec->type == IM_TYPE_REPORT)
+                             ? (reports ? "id: not a report of this node"
+                                        : "id: not of the type asked")
+                             : NULL;
+        if (no) {
+            json_array_append_new (results, error_result (self, no));
             continue;
         }
         char text[IM_ID_STR_SIZE];
