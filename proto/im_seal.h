@@ -25,7 +25,8 @@
  * (OUTSZ bytes, at least IM_SEAL_SIZE (LEN)); the envelope's length goes to
  * *OUTLEN. Returns 0, or -1 with errno EINVAL (a NULL argument, a bad count,
  * a duplicate, a node id that is no X25519 key, a payload too large) or
- * ENOSPC (OUT too small) and the reason in ERR. */
+ * ENOSPC (OUT too small) and the reason in ERR. PAYLOAD and OUT must not
+ * overlap. */
 int im_seal (const uint8_t *payload, size_t len, const uint8_t (*recipients)[32],
              size_t n, uint8_t *out, size_t outsz, size_t *outlen, char *err,
              size_t errsz);
