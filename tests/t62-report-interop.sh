@@ -118,4 +118,23 @@ sys.exit(0 if len(rep) == 1 and all(x in ids for x in refs) and
     ok $? "the same report: title, description, context and the same 10 members"
 }
 
+REGIN="OSINT - F-Secure W32/Regin, Stage #1"
+
+block misp_import 'the Regin MISP event gives a report whose members are its attributes' nodes
+b_misp_import () {
+    im charlie import "$PUBLIC/misp-event-regin.json" >"$T/regin.out" 2>&1
+    sed 's/^/# /' "$T/regin.out"
+    grep -q '^reports   1: 1 new$' "$T/regin.out"
+    ok $? "one report is made of the event"
+    report_json charlie "$REGIN" >"$T/c1.json"
+    ok $? "charlie holds the report '$REGIN'"
+    pyexpr "$T/c1.json" '(r["id"] == "54884656-2da8-4625-bf07-43ef950d210b"
+        and r["refs"] == ["https://www.f-secure.com/documents/996508/1030745/w32_regin_stage_1.pdf"]
+        and "Type:OSINT" in r["tags"])'
+    ok $? "it keeps the event's uuid, its link as a reference and its tag"
+    pyexpr "$T/c1.json" '(len(m) == 34
+        and sum(x["type"] == "md5" for x in m) == 27 and sum(x["type"] == "regkey" for x in m) == 1)'
+    ok $? "its members: the 34 attributes the node stored (27 MD5, 6 file names, 1 regkey)"
+}
+
 run_blocks "$@"

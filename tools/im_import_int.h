@@ -146,6 +146,15 @@ int im_imp_stix_reports (ctx_t *c, const json_t *objects, const json_t *defs);
 int im_imp_stix_context_type (const char *s, size_t len);
 /* The TLP label marking reference REF (LEN bytes) stands for, or IM_TLP_NONE. */
 int im_imp_stix_ref_tlp (const json_t *defs, const char *ref, size_t len);
+/* A MISP EVENT as a report item, its members the items made from index FROM
+ * on (im_import_misp_report.c); TLP: the event's label. */
+int im_imp_misp_report (ctx_t *c, const json_t *event, size_t from, int tlp,
+                        const char *where);
+/* Appends S (LEN bytes, trimmed) to the array KEY of the report body REP
+ * unless it is there. Returns 0, 1 when it is empty, longer than MAX or not
+ * UTF-8 (left out), -1 out of memory. */
+int im_imp_report_add (json_t *rep, const char *key, const char *s, size_t len,
+                       size_t max);
 /* Counts a context object of KIND taken into a report. */
 int im_imp_context (ctx_t *c, const char *kind);
 int im_imp_csv_parse (ctx_t *c, const char *data, size_t len);

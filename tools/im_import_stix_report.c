@@ -80,24 +80,30 @@ typedef struct {
     int dropped; /* names, tags or items that did not fit */
 } rep_t;
 
-/* Appends the string S (LEN bytes) to the array KEY of the report unless
- * it is there; MAX: its longest length. */
-static int
-add_name (rep_t *r, const char *key, const char *s, size_t len, size_t max)
+int
+im_imp_report_add (json_t *rep, const char *key, const char *s, size_t len, size_t max)
 {
     im_imp_trim (&s, &len);
-    if (len == 0 || len > max || !im_imp_utf8_ok (s, len) || memchr (s, 0, len)) {
-        r->dropped = 1;
-        return 0;
-    }
-    json_t *a = json_object_get (r->rep, key), *e;
+    if (len == 0 || len > max || !im_imp_utf8_ok (s, len) || memchr (s, 0, len))
+        return 1;
+    json_t *a = json_object_get (rep, key), *e;
     size_t i;
-    if (!a && json_object_set_new (r->rep, key, a = json_array ()))
+    if (!a && json_object_set_new (rep, key, a = json_array ()))
         return -1;
     json_array_foreach (a, i,
                         e) if (json_string_length (e) == len
                                && memcmp (json_string_value (e), s, len) == 0) return 0;
     return json_array_append_new (a, json_stringn (s, len));
+}
+
+/* im_imp_report_add() to the report being built; what does not fit is
+ * dropped (noted). */
+static int
+add_name (rep_t *r, const char *key, const char *s, size_t len, size_t max)
+{
+    int rc = im_imp_report_add (r->rep, key, s, len, max);
+    r->dropped |= rc == 1;
+    return rc < 0 ? -1 : 0;
 }
 
 /* The http(s) URLs of OBJ's external references into the array KEY of
