@@ -103,29 +103,74 @@ find_held (node_t *self, const char *text, int report, im_record_t *rec, char *e
     return -1;
 }
 
+/* A given "id" of a report to make: REC takes it, and the version and created
+ * time of this node's report held with it (HELD, its last version). Returns 1
+ * when the report is held as REC is (nothing to store), 0 to store REC, or -1
+ * with the reason. */
+static int
+report_given_id (node_t *self, const json_t *given, im_record_t *rec, im_record_t *held,
+                 char *err, size_t errsz)
+{
+    const char *text = json_string_value (given);
+    if (!text || im_id_parse (text, rec->id)) {
+        snprintf (err, errsz, "report: id is not a UUID");
+        return -1;
+    }
+    if (im_store_get (self->store, rec->origin, rec->id, held) != 0)
+        return 0;
+    if (held->type != IM_TYPE_REPORT || held->op != IM_OP_PUT) {
+        snprintf (err, errsz, "%s: %s", text,
+                  held->type != IM_TYPE_REPORT ? "this id is not a report's here"
+                                               : "this report was revoked here");
+        return -1;
+    }
+    rec->version = held->version;
+    rec->created = held->created;
+    rec->modified = held->modified;
+    /* The same encoding: the same report (tags and items are sorted). */
+    uint8_t *a = malloc (2 * IM_RECORD_MAX);
+    size_t alen = 0, blen = 1;
+    char why[256];
+    int same = a && im_record_encode (rec, a, IM_RECORD_MAX, &alen, why, sizeof why) == 0
+               && im_record_encode (held, a + IM_RECORD_MAX, IM_RECORD_MAX, &blen, why,
+                                    sizeof why)
+                      == 0
+               && alen == blen && memcmp (a, a + IM_RECORD_MAX, alen) == 0;
+    free (a);
+    rec->version = held->version + 1;
+    return same;
+}
+
 static json_t *
 report_create (node_t *self, json_t *body, char *err, size_t errsz)
 {
-    im_record_t *rec = malloc (sizeof *rec);
-    json_t *reply = NULL;
+    im_record_t *rec = malloc (sizeof *rec), *held = malloc (sizeof *held);
+    json_t *reply = NULL, *report = json_object_get (body, "report");
+    const json_t *given = json_object_get (report, "id");
     char id[IM_ID_STR_SIZE];
-    if (!rec) {
+    if (!rec || !held) {
         snprintf (err, errsz, "out of memory");
+        free (rec);
+        free (held);
         return NULL;
     }
     im_record_init (rec);
     int64_t now = im_time_now ();
-    if (im_report_from_json (rec, json_object_get (body, "report"), now, err, errsz)
-        == 0) {
+    if (im_report_from_json (rec, report, now, err, errsz) == 0) {
         memcpy (rec->origin, im_identity_node (self->identity), IM_NODE_ID_SIZE);
         im_id_generate (rec->id);
-        rec->created = rec->modified = now;
-        if (report_store (self, rec, 1, err, errsz) == 0) {
-            im_id_format (rec->id, id);
-            reply = json_pack ("{s:s, s:s}", "id", id, "status", "created");
-        }
+        rec->created = now;
+        int r = given ? report_given_id (self, given, rec, held, err, errsz) : 0;
+        rec->modified = now;
+        im_id_format (rec->id, id);
+        if (r == 1)
+            reply = json_pack ("{s:s, s:s}", "id", id, "status", "unchanged");
+        else if (r == 0 && report_store (self, rec, 1, err, errsz) == 0)
+            reply = json_pack ("{s:s, s:s}", "id", id, "status",
+                               rec->version > 1 ? "updated" : "created");
     }
     free (rec);
+    free (held);
     return reply;
 }
 

@@ -82,7 +82,7 @@ im_report_from_json (im_record_t *self, const json_t *obj, int64_t now, char *er
                      size_t errsz)
 {
     static const char *const ext_keys[]
-        = { "title", "attack", "actors", "malware", "refs", "mitigations", NULL };
+        = { "title", "attack", "actors", "malware", "refs", "mitigations", "id", NULL };
     char title[IM_VALUE_MAX + 1], why[256];
     const json_t *t = json_object_get (obj, "title");
     if (!self || !json_is_object (obj))

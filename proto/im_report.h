@@ -18,7 +18,8 @@
 
 /* Fills SELF (type report) from a REPORT body as the control socket carries
  * it: "title" required (trimmed), "tlp", "confidence", "tags",
- * "description", "reach", "recipients" as for an indicator, and "attack",
+ * "description", "reach", "recipients" as for an indicator, "id" (left to
+ * the caller), and "attack",
  * "actors", "malware", "refs" (arrays of strings), "mitigations" (an array
  * of {"text", "refs"}). Returns 0, or -1 with errno EINVAL and the reason. */
 int im_report_from_json (im_record_t *self, const json_t *obj, int64_t now, char *err,

@@ -149,10 +149,9 @@ b_stix () {
     is_tally s1 "18 0 0 0 3"
     ok $? "18 indicators imported (2 OR patterns give 2 and 3), 3 refused"
     has_reasons s1 skipped "10|pattern not mappable" "3|not an indicator (marking-definition)" \
-        "1|not an indicator (identity)" "2|not an indicator (malware)" \
-        "1|not an indicator (relationship)" "1|not an indicator (report)" \
+        "1|not an indicator (identity)" "1|not an indicator (malware)" \
         "1|revoked, and not held here"
-    ok $? "skipped: 10 unmappable patterns, 8 non-indicators, 1 revoked object not held here"
+    ok $? "skipped: 10 unmappable patterns, 5 objects outside the report, 1 revoked object not held here"
     has_reasons s1 refused "1|pattern is not a string" "1|confidence is not 0..100" \
         "1|value holds a NUL byte"
     ok $? "refused: a pattern that is not a string, confidence 150, a NUL byte"

@@ -347,12 +347,32 @@ test_stix (void)
     const reason_t skipped[] = {
         { "pattern not mappable", 10 },
         { "not an indicator (identity)", 1 },
-        { "not an indicator (malware)", 2 },
-        { "not an indicator (relationship)", 1 },
-        { "not an indicator (report)", 1 },
+        { "not an indicator (malware)", 1 },
         { "not an indicator (marking-definition)", 3 },
     };
     check_counts (im_import_skipped (im), skipped, COUNT (skipped), "STIX skipped");
+    const reason_t context[] = {
+        { "report", 1 },
+        { "malware", 1 },
+        { "relationship (indicates)", 1 },
+    };
+    check_counts (im_import_context (im), context, COUNT (context),
+                  "STIX context taken: the report, the malware its indicator indicates");
+    json_t *rep = json_array_get (im_import_reports (im), 0);
+    json_t *members1 = json_pack ("[s]", "a0000001-0000-4000-8000-000000000001");
+    ok (json_array_size (im_import_reports (im)) == 1
+            && json_equal (json_object_get (rep, "members"), members1)
+            && strcmp (json_string_value (
+                           json_object_get (json_object_get (rep, "report"), "title")),
+                       "Loader X campaign")
+                   == 0
+            && strcmp (
+                   json_string_value (json_array_get (
+                       json_object_get (json_object_get (rep, "report"), "malware"), 0)),
+                   "Loader X")
+                   == 0,
+        "the STIX report gives a report item: title, malware Loader X, its one member");
+    json_decref (members1);
     const reason_t refused[] = {
         { "pattern is not a string", 1 },
         { "confidence is not 0..100", 1 },
@@ -1048,14 +1068,8 @@ test_public_samples (void)
                 json_object_get (im_import_skipped (im), "pattern not mappable")),
             "==", 2, "its two x509 AND patterns are not mappable");
     const reason_t apt1[] = {
-        { "attack-pattern without a mitre-attack external_id", 7 },
         { "not an indicator (identity)", 4 },
-        { "not an indicator (intrusion-set)", 1 },
-        { "not an indicator (malware)", 6 },
-        { "not an indicator (relationship)", 30 },
-        { "not an indicator (report)", 1 },
-        { "not an indicator (threat-actor)", 5 },
-        { "not an indicator (tool)", 10 },
+        { "relationship not read (attributed-to)", 7 },
         { "pattern not mappable", 2 },
     };
     check_counts (im_import_skipped (im), apt1, COUNT (apt1),

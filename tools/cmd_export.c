@@ -30,8 +30,11 @@ typedef struct {
     int tlp_max_given; /* --tlp-max given: else AMBER, and say what was left out */
     size_t over_tlp;   /* records above the default --tlp-max, left out */
     im_export_t *exp;
-    int failed;     /* writing failed */
-    size_t skipped; /* records im_export left out */
+    int failed;      /* writing failed */
+    size_t skipped;  /* records im_export left out */
+    json_t *reports; /* the reports held (STIX), written after the records */
+    json_t *written; /* "ORIGIN/ID" of the records written, when there are reports */
+    size_t nreports; /* reports written */
 } export_t;
 
 static int
@@ -126,8 +129,15 @@ export_one (json_t *r, void *arg)
         e->over_tlp++;
         return 0;
     }
-    if (im_export_record (e->exp, r, err, sizeof err) == 0)
-        return 0;
+    if (im_export_record (e->exp, r, err, sizeof err) == 0) {
+        char key[160];
+        snprintf (key, sizeof key, "%s/%s",
+                  json_string_value (json_object_get (r, "origin")),
+                  json_string_value (json_object_get (r, "id")));
+        if (e->written && json_object_set_new (e->written, key, json_true ()))
+            e->failed = 1; /* out of memory: the reports would lose members */
+        return e->failed ? -1 : 0;
+    }
     if (errno == EIO) {
         cli_error ("export: %s", err);
         e->failed = 1;
@@ -202,6 +212,74 @@ export_org (im_client_t *client, export_t *e)
     return rc;
 }
 
+/* The reports held, for a STIX export: kept in E with a set for the ids of
+ * the records written. Returns 0 or -1 (said). */
+static int
+export_reports_held (im_client_t *client, export_t *e)
+{
+    if (strcmp (e->format, "stix") != 0)
+        return 0;
+    json_t *body = json_pack ("{s:s}", "action", "list");
+    json_t *reply = body ? cli_call (client, IM_CTL_REPORT, body) : NULL;
+    json_decref (body);
+    if (!reply)
+        return -1;
+    e->reports = json_incref (json_object_get (reply, "reports"));
+    json_decref (reply);
+    if (json_array_size (e->reports) && !(e->written = json_object ()))
+        return -1;
+    return 0;
+}
+
+/* Writes each report that --origin, --since and --tlp-max keep, naming its
+ * live members that were written. Returns 0 or -1 (said). */
+static int
+export_reports (im_client_t *client, export_t *e, const char *origin_hex)
+{
+    json_t *r;
+    size_t i;
+    json_array_foreach (e->reports, i, r)
+    {
+        const char *m = json_string_value (json_object_get (r, "modified"));
+        int64_t modified = 0;
+        if ((*origin_hex
+             && strcmp (origin_hex, json_string_value (json_object_get (r, "origin"))))
+            || im_tlp_parse (json_string_value (json_object_get (r, "tlp"))) > e->tlp_max
+            || (e->since
+                && (!m || im_time_parse (m, 0, &modified) || modified < e->since)))
+            continue;
+        json_t *body
+            = json_pack ("{s:s, s:O}", "action", "show", "id", json_object_get (r, "id"));
+        json_t *reply = body ? cli_call (client, IM_CTL_REPORT, body) : NULL;
+        json_decref (body);
+        json_t *kept = json_array (), *mem;
+        size_t j;
+        json_array_foreach (json_object_get (reply, "members"), j, mem)
+        {
+            char key[160];
+            snprintf (key, sizeof key, "%s/%s",
+                      json_string_value (json_object_get (mem, "origin")),
+                      json_string_value (json_object_get (mem, "id")));
+            if (json_object_get (e->written, key))
+                json_array_append (kept, mem);
+        }
+        char err[512];
+        int rc = reply && kept ? im_export_report (
+                     e->exp, json_object_get (reply, "report"), kept, err, sizeof err)
+                               : -1;
+        json_decref (kept);
+        json_decref (reply);
+        if (rc) {
+            cli_error ("export: report %s: %s",
+                       json_string_value (json_object_get (r, "id")),
+                       reply ? err : "not read");
+            return -1;
+        }
+        e->nreports++;
+    }
+    return 0;
+}
+
 /* Pages through LIST into the exporter. Returns the exit status. */
 static int
 export_records (im_client_t *client, export_t *e, const char *origin_hex)
@@ -211,7 +289,11 @@ export_records (im_client_t *client, export_t *e, const char *origin_hex)
         return EXIT_FAIL;
     json_t *body = json_pack ("{s:s?, s:s?}", "type", e->type, "origin",
                               e->origin ? origin_hex : NULL);
-    int rc = cli_page (client, IM_CTL_LIST, body, export_one, e) ? EXIT_FAIL : 0;
+    int rc = export_reports_held (client, e) ? EXIT_FAIL : 0;
+    if (rc == 0 && cli_page (client, IM_CTL_LIST, body, export_one, e))
+        rc = EXIT_FAIL;
+    if (rc == 0 && export_reports (client, e, origin_hex))
+        rc = EXIT_FAIL;
     json_decref (body);
     if (rc == 0 && im_export_finish (e->exp, err, sizeof err)) {
         cli_error ("export: %s", err);
@@ -279,10 +361,13 @@ cmd_export (im_cli_t *cli, int argc, char **argv)
     char note[256];
     size_t notes = im_export_notes (e.exp, note, sizeof note);
     im_export_destroy (&e.exp);
+    json_decref (e.reports);
+    json_decref (e.written);
     rc = export_close (e.output, out, tmp, rc);
     if (rc == 0 && (e.output || !isatty (STDOUT_FILENO)))
-        fprintf (stderr, "exported %zu indicator(s) as %s%s%s%s\n", count, e.format,
-                 e.output ? " to " : "", e.output ? e.output : "",
+        fprintf (stderr, "exported %zu indicator(s)%s%.0zu%s as %s%s%s%s\n", count,
+                 e.nreports ? " and " : "", e.nreports, e.nreports ? " report(s)" : "",
+                 e.format, e.output ? " to " : "", e.output ? e.output : "",
                  e.skipped ? " (some left out: see above)" : "");
     if (rc == 0 && notes)
         fprintf (stderr, "export: %zu indicator(s) written with a note, the last: %s\n",

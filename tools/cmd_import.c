@@ -55,6 +55,9 @@ print_counts (const char *what, json_t *counts)
 
 typedef struct {
     json_int_t imported, updated, revoked, unchanged, warned;
+    json_t *reports; /* "new", "updated", "unchanged", "read" (dry run) */
+    json_t *members; /* "added", "unchanged" */
+    json_t *context; /* context objects taken into reports, by kind */
     json_t *skipped, *refused, *notes, *refusals; /* reason -> count; messages */
     json_t *failures;                             /* files not read */
 } tally_t;
@@ -148,6 +151,68 @@ import_option (void *ctx, int opt, const char *arg)
     return 0;
 }
 
+/* Adds the members MEMBERS (item ids) to report ID, in batches. */
+static void
+report_members (im_client_t *client, const char *id, json_t *members, tally_t *t)
+{
+    size_t n = json_array_size (members);
+    for (size_t from = 0; from < n; from += IM_CONTROL_BATCH_MAX) {
+        json_t *ids = json_array ();
+        for (size_t i = from; i < n && i < from + IM_CONTROL_BATCH_MAX; i++)
+            json_array_append (ids, json_array_get (members, i));
+        json_t *body
+            = json_pack ("{s:s, s:s, s:o}", "action", "add", "id", id, "indicators", ids);
+        json_t *reply = body ? cli_call (client, IM_CTL_REPORT, body) : NULL;
+        json_t *results = json_object_get (reply, "results");
+        for (size_t i = 0; i < json_array_size (results); i++) {
+            json_t *r = json_array_get (results, i);
+            const char *status = json_string_value (json_object_get (r, "status"));
+            if (status)
+                count_add (t->members, status, 1);
+            else
+                count_add (t->skipped, "member not held (not stored)", 1);
+        }
+        json_decref (body);
+        json_decref (reply);
+    }
+}
+
+/* Makes the reports read (REPORT create with the source's uuid: a report
+ * imported again is updated) and adds the members the node now holds. */
+static int
+import_reports (im_cli_t *cli, json_t *reports, const import_opts_t *o, tally_t *t)
+{
+    size_t n = json_array_size (reports);
+    if (o->dry_run) {
+        count_add (t->reports, "read", (json_int_t)n);
+        return 0;
+    }
+    im_client_t *client = n ? cli_connect (cli) : NULL;
+    if (n && !client)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        json_t *r = json_array_get (reports, i);
+        json_t *body = json_pack ("{s:s, s:O}", "action", "create", "report",
+                                  json_object_get (r, "report"));
+        json_t *reply = body ? cli_call (client, IM_CTL_REPORT, body) : NULL;
+        const char *id = json_string_value (json_object_get (reply, "id"));
+        const char *status = json_string_value (json_object_get (reply, "status"));
+        json_decref (body);
+        if (!id || !status) {
+            count_add (t->refused, "report refused by the node", 1);
+            refusal (t, json_string_value (json_object_get (r, "source")),
+                     "report refused by the node");
+        }
+        else {
+            count_add (t->reports, strcmp (status, "created") ? status : "new", 1);
+            report_members (client, id, json_object_get (r, "members"), t);
+        }
+        json_decref (reply);
+    }
+    im_client_destroy (&client);
+    return 0;
+}
+
 /* Reads the files into IMP, and what it skipped, refused and noted into T. */
 static void
 import_read (im_import_t *imp, int nfiles, char **files, int format, tally_t *t)
@@ -167,6 +232,8 @@ import_read (im_import_t *imp, int nfiles, char **files, int format, tally_t *t)
         count_add (t->refused, key, json_integer_value (v));
     json_object_foreach (im_import_notes (imp), key, v)
         count_add (t->notes, key, json_integer_value (v));
+    json_object_foreach (im_import_context (imp), key, v)
+        count_add (t->context, key, json_integer_value (v));
     json_t *messages = im_import_messages (imp);
     for (size_t i = 0; i < json_array_size (messages); i++) {
         const char *m = json_string_value (json_array_get (messages, i));
@@ -223,6 +290,9 @@ import_summary (const import_opts_t *o, size_t n, tally_t *t)
             t->updated, "revoked", t->revoked, "unchanged", t->unchanged, "skipped",
             t->skipped, "refused_total", refused, "refused", t->refused, "notes",
             t->notes, "refusals", t->refusals, "failed_files", t->failures);
+        json_object_set (obj, "reports", t->reports);
+        json_object_set (obj, "context", t->context);
+        json_object_set (obj, "members", t->members);
         cli_print_json (obj);
         json_decref (obj);
         return;
@@ -232,6 +302,11 @@ import_summary (const import_opts_t *o, size_t n, tally_t *t)
     printf ("imported  %lld\nupdated   %lld\nrevoked   %lld\nunchanged %lld\n",
             (long long)t->imported, (long long)t->updated, (long long)t->revoked,
             (long long)t->unchanged);
+    if (json_object_size (t->reports) || json_object_size (t->context)) {
+        print_counts ("reports", t->reports);
+        print_counts ("members", t->members);
+        print_counts ("context", t->context);
+    }
     print_counts ("skipped", t->skipped);
     print_counts ("refused", t->refused);
     if (json_object_size (t->notes))
@@ -295,10 +370,14 @@ cmd_import (im_cli_t *cli, int argc, char **argv)
                   json_object (),
                   json_object (),
                   json_object (),
+                  json_object (),
+                  json_object (),
+                  json_object (),
                   json_array (),
                   json_array () };
     rc = 0;
-    if (!imp || !t.skipped || !t.refused || !t.notes || !t.refusals || !t.failures) {
+    if (!imp || !t.reports || !t.members || !t.context || !t.skipped || !t.refused
+        || !t.notes || !t.refusals || !t.failures) {
         cli_error ("import: out of memory");
         rc = EXIT_FAIL;
     }
@@ -306,13 +385,17 @@ cmd_import (im_cli_t *cli, int argc, char **argv)
         im_import_set_tlp (imp, o.tlp);
         import_read (imp, argc - optind, argv + optind, o.format, &t);
         json_t *items = im_import_items (imp);
-        if (import_send (cli, items, &o, &t))
+        if (import_send (cli, items, &o, &t)
+            || import_reports (cli, im_import_reports (imp), &o, &t))
             rc = EXIT_FAIL;
         import_summary (&o, json_array_size (items), &t);
         if (rc == 0 && (count_total (t.refused) || json_array_size (t.failures)))
             rc = EXIT_FAIL;
     }
     json_decref (t.failures);
+    json_decref (t.reports);
+    json_decref (t.context);
+    json_decref (t.members);
     json_decref (t.skipped);
     json_decref (t.refused);
     json_decref (t.notes);

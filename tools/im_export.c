@@ -41,6 +41,7 @@ struct _im_export_t {
     int finished;
     int failed; /* a write failed: everything is EIO now */
     size_t count;
+    size_t extra; /* objects written that are not records (a report's, STIX) */
     size_t notes;
     char note[NOTE_MAX];
     unsigned markings;        /* bit per im_tlp_t referenced (STIX) */
@@ -584,7 +585,7 @@ im_export_record (im_export_t *self, const json_t *record, char *err, size_t err
     if (self->format == FORMAT_CSV)
         rc = csv_line (self, r);
     else {
-        const char *sep = self->count                   ? ",\n"
+        const char *sep = self->count || self->extra    ? ",\n"
                           : self->format == FORMAT_STIX ? ",\"objects\":[\n"
                                                         : "\n";
         rc = write_text (self, sep) || write_json (self, obj) ? -1 : 0;
@@ -597,6 +598,36 @@ im_export_record (im_export_t *self, const json_t *record, char *err, size_t err
     export_note (self, r);
     self->count++;
     return 0;
+}
+
+int
+im_export_report (im_export_t *self, const json_t *report, const json_t *members,
+                  char *err, size_t errsz)
+{
+    if (!self || !report)
+        return im_fail (EINVAL, err, errsz, "export: no exporter or no report");
+    if (self->failed || self->finished)
+        return im_fail (self->failed ? EIO : EINVAL, err, errsz, "export: finished");
+    if (self->format != FORMAT_STIX)
+        return 0;
+    json_t *objs = im_export_stix_report (report, members), *o;
+    if (!objs)
+        return im_fail (errno, err, errsz, "report %s: malformed or out of memory",
+                        json_string_value (json_object_get (report, "id")));
+    int tlp = im_tlp_parse (json_string_value (json_object_get (report, "tlp")));
+    int rc = json_array_size (objs) && start (self) ? -1 : 0;
+    size_t i;
+    json_array_foreach (objs, i, o)
+    {
+        const char *sep = self->count || self->extra || i ? ",\n" : ",\"objects\":[\n";
+        if (rc == 0)
+            rc = write_text (self, sep) || write_json (self, o) ? -1 : 0;
+    }
+    self->extra += json_array_size (objs);
+    if (json_array_size (objs) && tlp >= 0)
+        self->markings |= 1u << tlp;
+    json_decref (objs);
+    return rc ? io_fail (self, err, errsz) : 0;
 }
 
 int
@@ -626,7 +657,7 @@ im_export_finish (im_export_t *self, char *err, size_t errsz)
             json_decref (m);
         }
         if (rc == 0)
-            rc = write_text (self, self->count ? "\n]}\n" : "}\n");
+            rc = write_text (self, self->count || self->extra ? "\n]}\n" : "}\n");
     }
     else if (self->format == FORMAT_MISP)
         rc = write_text (self, self->count ? "\n]}}\n" : "]}}\n");

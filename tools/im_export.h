@@ -51,6 +51,26 @@ void im_export_destroy (im_export_t **self_p);
  * im_export_finish(), and 0 when the record was written. */
 int im_export_record (im_export_t *self, const json_t *record, char *err, size_t errsz);
 
+/* Writes a report REPORT (its JSON form, as REPORT show gives it) after the
+ * records: STIX: a report object whose object_refs name MEMBERS (the member
+ * records that were written by this exporter; the caller keeps out the
+ * others), its context as attack-pattern (mitre-attack external_id, or by
+ * name from a tag "attack-pattern:NAME"), malware, threat-actor and
+ * course-of-action objects marked x_intelmesh_context where an importer
+ * could take them for indicators, and relationship objects (the first actor
+ * uses each malware and attack pattern, each course of action mitigates each
+ * attack pattern, each member indicates the first actor, else malware, else
+ * attack pattern); ids are version 5 UUIDs, the same in every export. CSV
+ * and MISP: nothing (0). Returns 0, or -1 with errno EINVAL (a malformed
+ * report), ENOMEM or EIO. */
+int im_export_report (im_export_t *self, const json_t *report, const json_t *members,
+                      char *err, size_t errsz);
+
+/* The STIX objects of a report (im_export_report()), the report last; a new
+ * array (empty when the report names nothing), or NULL with errno EINVAL or
+ * ENOMEM. */
+json_t *im_export_stix_report (const json_t *report, const json_t *members);
+
 /* Writes the epilogue (an export without records is a valid empty bundle,
  * event, or a CSV header alone) and flushes OUT. Returns 0, or -1 with errno
  * EIO (write error), or EINVAL when called twice. */

@@ -126,8 +126,10 @@ im_import_new (void)
     self->refused = json_object ();
     self->notes = json_object ();
     self->messages = json_array ();
+    self->reports = json_array ();
+    self->context = json_object ();
     if (!self->items || !self->skipped || !self->refused || !self->notes
-        || !self->messages) {
+        || !self->messages || !self->reports || !self->context) {
         im_import_destroy (&self);
         errno = ENOMEM;
         return NULL;
@@ -147,6 +149,8 @@ im_import_destroy (im_import_t **self_p)
     json_decref (self->refused);
     json_decref (self->notes);
     json_decref (self->messages);
+    json_decref (self->reports);
+    json_decref (self->context);
     free (self);
     *self_p = NULL;
     errno = saved;
@@ -195,6 +199,18 @@ im_import_messages (im_import_t *self)
     return self ? self->messages : NULL;
 }
 
+json_t *
+im_import_reports (im_import_t *self)
+{
+    return self ? self->reports : NULL;
+}
+
+json_t *
+im_import_context (im_import_t *self)
+{
+    return self ? self->context : NULL;
+}
+
 static int
 ctx_open (ctx_t *c, im_import_t *self, const char *name, char *err, size_t errsz)
 {
@@ -208,7 +224,10 @@ ctx_open (ctx_t *c, im_import_t *self, const char *name, char *err, size_t errsz
     c->refused = json_object ();
     c->notes = json_object ();
     c->messages = json_array ();
-    if (!c->items || !c->skipped || !c->refused || !c->notes || !c->messages)
+    c->reports = json_array ();
+    c->context = json_object ();
+    if (!c->items || !c->skipped || !c->refused || !c->notes || !c->messages
+        || !c->reports || !c->context)
         return im_imp_oom (c);
     return 0;
 }
@@ -221,6 +240,8 @@ ctx_close (ctx_t *c)
     json_decref (c->refused);
     json_decref (c->notes);
     json_decref (c->messages);
+    json_decref (c->reports);
+    json_decref (c->context);
 }
 
 static int
@@ -250,12 +271,16 @@ ctx_commit (ctx_t *c)
     }
     /* Counts cannot be undone piecewise: merge into copies, then swap. */
     json_t *s = json_deep_copy (self->skipped), *r = json_deep_copy (self->refused),
-           *t = json_deep_copy (self->notes);
-    if (!s || !r || !t || counts_merge (s, c->skipped) || counts_merge (r, c->refused)
-        || counts_merge (t, c->notes)) {
+           *t = json_deep_copy (self->notes), *x = json_deep_copy (self->context),
+           *rep = json_copy (self->reports);
+    if (!s || !r || !t || !x || !rep || counts_merge (s, c->skipped)
+        || counts_merge (r, c->refused) || counts_merge (t, c->notes)
+        || counts_merge (x, c->context) || json_array_extend (rep, c->reports)) {
         json_decref (s);
         json_decref (r);
         json_decref (t);
+        json_decref (x);
+        json_decref (rep);
         while (json_array_size (self->items) > n)
             json_array_remove (self->items, json_array_size (self->items) - 1);
         while (json_array_size (self->messages) > m)
@@ -268,6 +293,10 @@ ctx_commit (ctx_t *c)
     self->skipped = s;
     self->refused = r;
     self->notes = t;
+    json_decref (self->context);
+    json_decref (self->reports);
+    self->context = x;
+    self->reports = rep;
     return 0;
 }
 

@@ -117,4 +117,16 @@ json_t *im_import_notes (im_import_t *self);
  * most IM_IMPORT_MESSAGES_MAX are kept. NULL if SELF is NULL. */
 json_t *im_import_messages (im_import_t *self);
 
+/* Borrowed: the reports read so far (STIX report objects, MISP events), an
+ * array of {"report": REPORT, "members": [ID...], "source": WHERE}: REPORT as
+ * the REPORT control command's create takes it (with "id", the source's
+ * uuid), MEMBERS the ids of this importer's items that belong to it (to add
+ * once the items are stored). NULL if SELF is NULL. */
+json_t *im_import_reports (im_import_t *self);
+
+/* Borrowed: context objects taken into reports, by kind ("report",
+ * "malware", "threat-actor", "relationship (uses)", "galaxy (threat-actor)",
+ * ...). NULL if SELF is NULL. */
+json_t *im_import_context (im_import_t *self);
+
 #endif

@@ -29,6 +29,8 @@ struct _im_import_t {
     json_t *notes;
     json_t *messages;
     int tlp_floor;
+    json_t *reports; /* report items (im_import_reports) */
+    json_t *context; /* context objects taken into reports, by kind */
 };
 
 /* One call's work, merged into the importer only when the call succeeds. */
@@ -40,6 +42,8 @@ typedef struct {
     json_t *refused;
     json_t *notes;
     json_t *messages;
+    json_t *reports;
+    json_t *context;
     char *err;
     size_t errsz;
 } ctx_t;
@@ -102,6 +106,11 @@ int im_imp_note (ctx_t *c, const char *reason);
 int im_imp_refuse (ctx_t *c, const char *where, const char *reason, const char *detail);
 
 const char *im_imp_value_problem (const char **value, size_t *len);
+/* A description from foreign text S (LEN bytes) into OUT, as an item's is
+ * made (trimmed, control characters replaced, cut at IM_DESC_MAX: noted).
+ * Returns its length; a failure to count a note sets *RC. */
+size_t im_imp_description (ctx_t *c, const char *s, size_t len, char out[IM_DESC_MAX + 8],
+                           int *rc);
 int im_imp_tag_add (json_t *tags, const char *s, size_t len, int *dropped);
 
 /* Turns IT into a publish item. Returns 0 (also when the item is refused) or
@@ -130,6 +139,24 @@ int im_imp_keep_file_name (item_t *it, json_t *tags, const char *fname, size_t f
 
 int im_imp_stix_parse (ctx_t *c, json_t *root);
 int im_imp_misp_parse (ctx_t *c, json_t *root);
+/* The reports of a STIX bundle's OBJECTS, after its indicators were made
+ * (im_import_stix_report.c); DEFS maps marking ids to TLP labels. */
+int im_imp_stix_reports (ctx_t *c, const json_t *objects, const json_t *defs);
+/* True for a STIX type that im_imp_stix_reports() reads and counts. */
+int im_imp_stix_context_type (const char *s, size_t len);
+/* The TLP label marking reference REF (LEN bytes) stands for, or IM_TLP_NONE. */
+int im_imp_stix_ref_tlp (const json_t *defs, const char *ref, size_t len);
+/* A MISP EVENT as a report item, its members the items made from index FROM
+ * on (im_import_misp_report.c); TLP: the event's label. */
+int im_imp_misp_report (ctx_t *c, const json_t *event, size_t from, int tlp,
+                        const char *where);
+/* Appends S (LEN bytes, trimmed) to the array KEY of the report body REP
+ * unless it is there. Returns 0, 1 when it is empty, longer than MAX or not
+ * UTF-8 (left out), -1 out of memory. */
+int im_imp_report_add (json_t *rep, const char *key, const char *s, size_t len,
+                       size_t max);
+/* Counts a context object of KIND taken into a report. */
+int im_imp_context (ctx_t *c, const char *kind);
 int im_imp_csv_parse (ctx_t *c, const char *data, size_t len);
 /* True when the first non-empty line of DATA names a type and a value column. */
 int im_imp_csv_guess (const char *data, size_t len);

@@ -355,6 +355,23 @@ make_description (ctx_t *c, const item_t *it, char out[IM_DESC_MAX + 8], int *rc
     return len;
 }
 
+size_t
+im_imp_description (ctx_t *c, const char *s, size_t len, char out[IM_DESC_MAX + 8],
+                    int *rc)
+{
+    item_t it;
+    im_imp_item_init (&it);
+    it.desc = s;
+    it.dlen = len;
+    return make_description (c, &it, out, rc);
+}
+
+int
+im_imp_context (ctx_t *c, const char *kind)
+{
+    return im_imp_count_add (c->context, kind, 1) ? im_imp_oom (c) : 0;
+}
+
 static int
 set_new (json_t *obj, const char *key, json_t *v)
 {

@@ -473,6 +473,7 @@ misp_event (ctx_t *c, const json_t *event, size_t index)
                             c->name, index, i);
     }
     char prefix[64];
+    size_t from = json_array_size (c->items);
     snprintf (prefix, sizeof prefix, "Event %zu ", index);
     if (json_is_array (attrs) && misp_attributes (c, &ev, attrs, prefix, -1, 0))
         return -1;
@@ -485,7 +486,10 @@ misp_event (ctx_t *c, const json_t *event, size_t index)
                                 im_imp_get_bool (o, "deleted", 0)))
             return -1;
     }
-    return 0;
+    /* An event this program exported holds indicators, not a report. */
+    char where[NAME_MAX_BYTES + 32];
+    snprintf (where, sizeof where, "%s:Event %zu", c->name, index);
+    return ev.tags.ours ? 0 : im_imp_misp_report (c, event, from, ev.tags.tlp, where);
 }
 
 /* An array of {"Event": {...}}. */

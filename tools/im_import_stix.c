@@ -296,8 +296,8 @@ stix_marking_tlp (const json_t *obj)
     return -1;
 }
 
-static int
-stix_ref_tlp (const json_t *defs, const char *ref, size_t len)
+int
+im_imp_stix_ref_tlp (const json_t *defs, const char *ref, size_t len)
 {
     for (size_t i = 0; i < sizeof tlp_markings / sizeof tlp_markings[0]; i++)
         if (strlen (tlp_markings[i].id) == len
@@ -382,9 +382,9 @@ stix_fields (const json_t *obj, const json_t *defs, item_t *it)
         {
             if (!json_is_string (ref))
                 return "object_marking_refs is not an array of ids";
-            it->tlp
-                = im_imp_tlp_max (it->tlp, stix_ref_tlp (defs, json_string_value (ref),
-                                                         json_string_length (ref)));
+            it->tlp = im_imp_tlp_max (it->tlp,
+                                      im_imp_stix_ref_tlp (defs, json_string_value (ref),
+                                                           json_string_length (ref)));
         }
     }
     return NULL;
@@ -476,6 +476,9 @@ stix_indicator (ctx_t *c, const json_t *obj, size_t index, const json_t *defs, p
                               NULL);
     snprintf (where, sizeof where, "%s:%s%s", c->name, prefix, uuid);
     int r = sdo ? stix_object_value (obj, sdo, pat) : stix_pattern (obj, pat, &why);
+    if (sdo == IM_TYPE_ATTACK_PATTERN
+        && (r || im_imp_get_bool (obj, "x_intelmesh_context", 0) == 1))
+        return 0; /* a report's context, or counted with them (reports) */
     if (sdo && r)
         return im_imp_skip (c, sdo == IM_TYPE_CVE
                                    ? "vulnerability without a cve external_id"
@@ -623,6 +626,8 @@ im_imp_stix_parse (ctx_t *c, json_t *root)
                  || (len == 14 && memcmp (s, "attack-pattern", len) == 0))
             rc = stix_indicator (c, obj, i, defs, pat,
                                  len == 13 ? "vulnerability" : "attack-pattern");
+        else if (im_imp_stix_context_type (s, len))
+            rc = 0; /* read and counted with the reports, below */
         else {
             char reason[QUOTE_MAX + 32];
             snprintf (reason, sizeof reason, "not an indicator (%s)",
@@ -632,6 +637,8 @@ im_imp_stix_parse (ctx_t *c, json_t *root)
         if (rc)
             break;
     }
+    if (rc == 0)
+        rc = im_imp_stix_reports (c, objects, defs);
 done:
     if (pat)
         free (pat->buf);
