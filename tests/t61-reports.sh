@@ -246,6 +246,17 @@ b_export () {
         ok $? "export --format $f succeeds"
         grep -q export-61.example "$T/export.$f"
         ok $? "the $f export holds the indicator"
+        if [ "$f" = stix ]; then
+            # The report is a STIX report object (t62), never an indicator.
+            "$PYTHON3" -c 'import json, sys
+objs = json.load(open(sys.argv[1]))["objects"]
+ind = [o for o in objs if o["type"] == "indicator"]
+bad = [o for o in ind if sys.argv[2] in json.dumps(o) or "member" in json.dumps(o)]
+rep = [o for o in objs if o["type"] == "report" and o["name"] == "Export wave"]
+sys.exit(1 if bad or len(rep) != 1 else 0)' "$T/export.stix" "Export wave"
+            ok $? "and the report is a STIX report object, no indicator"
+            continue
+        fi
         grep -q "Export wave\|$xrid\|/$xid \|\"member\"\|\"report\"\|,member,\|,report," \
             "$T/export.$f"
         ok $(( ! $? )) "and neither the report nor the member"
