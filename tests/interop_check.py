@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MPL-2.0
 # interop_check.py -- checks an export the way its consumers do: a STIX file
 # against the OASIS STIX 2.1 bundle schema (draft 2020-12, every $ref resolved
-# by $id from the schemas under INTEROP/stix2.1/schemas), a MISP file against
+# by $id from the schemas under INTEROP/stix2.1/schemas), a MISP file (each
+# event of a "response" list) against
 # PyMISP's strict schema.json (draft-04); then every id/uuid for RFC 4122
 # version 1-5 and variant, and (STIX) valid_until later than valid_from.
 # Usage: interop_check.py stix|misp FILE...   (INTEROP_DIR: the references)
@@ -152,8 +153,14 @@ def main(argv):
             print("%s: %s" % (path, e))
             bad += 1
             continue
-        problems = schema_problems(validator, doc, kind)
-        (stix_ids if kind == "stix" else misp_ids)(doc, problems)
+        # A MISP list of events ({"response": [...]}, as an export holding
+        # reports writes it): each {"Event": ...} is checked as a file.
+        docs = doc.get("response") if kind == "misp" and isinstance(doc, dict) else None
+        docs = docs if isinstance(docs, list) else [doc]
+        problems = []
+        for d in docs:
+            problems += schema_problems(validator, d, kind)
+            (stix_ids if kind == "stix" else misp_ids)(d, problems)
         for p in problems[:MAX_SHOWN]:
             print("%s: %s" % (path, p))
         if len(problems) > MAX_SHOWN:

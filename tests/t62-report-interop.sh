@@ -5,7 +5,8 @@
 # imported into alpha give a report with its actors, malware, attack
 # patterns and member indicators; exported again (checked against the OASIS
 # STIX 2.1 schemas and PyMISP's schema) and imported into a fresh node
-# (bravo, charlie), they give the same report: title, context and members.
+# (bravo, charlie; delta for charlie's MISP export), they give the same
+# report: title, context and members.
 . "$(dirname "$0")/lib.sh"
 
 PUBLIC="$TESTS_SRCDIR/data/public"
@@ -135,6 +136,36 @@ b_misp_import () {
     pyexpr "$T/c1.json" '(len(m) == 34
         and sum(x["type"] == "md5" for x in m) == 27 and sum(x["type"] == "regkey" for x in m) == 1)'
     ok $? "its members: the 34 attributes the node stored (27 MD5, 6 file names, 1 regkey)"
+}
+
+block misp_round 'exported as MISP and imported into a fresh node: the same report' misp_import
+b_misp_round () {
+    im charlie export --format misp -o "$T/c1.misp.json" 2>/dev/null
+    ok $? "charlie exports MISP"
+    interop_valid misp "$T/c1.misp.json"
+    ok $? "each event of the export passes PyMISP's schema.json"
+    "$PYTHON3" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))["response"]
+ev = [e["Event"] for e in d if e["Event"]["info"] == sys.argv[2]]
+a = ev[0]["Attribute"] if len(ev) == 1 else []
+print("# events: %d; the report event: %d attributes, %d link, tags %s" % (len(d), len(a),
+    sum(x["type"] == "link" for x in a), [t["name"] for t in ev[0]["Tag"]] if ev else None))
+sys.exit(0 if len(d) == 2 and ev[0]["uuid"] == "54884656-2da8-4625-bf07-43ef950d210b"
+    and len(a) == 35 and sum(x["type"] == "link" for x in a) == 1 else 1)' \
+        "$T/c1.misp.json" "$REGIN"
+    ok $? "two events: the indicators', and the report's (its uuid, 34 members and 1 link)"
+    new_node delta && start_node delta || diag "cannot start delta"
+    im delta import "$T/c1.misp.json" >"$T/d1.out" 2>&1
+    sed 's/^/# /' "$T/d1.out"
+    report_json delta "$REGIN" >"$T/d1.json"
+    ok $? "delta holds the report after importing charlie's export"
+    pyexpr "$T/d1.json" '(r["id"] == "54884656-2da8-4625-bf07-43ef950d210b" and len(m) == 34
+        and r["refs"] == ["https://www.f-secure.com/documents/996508/1030745/w32_regin_stage_1.pdf"]
+        and "Type:OSINT" in r["tags"])'
+    ok $? "its id, 34 members, its reference and its tag"
+    [ "$(summary "$T/c1.json")" = "$(summary "$T/d1.json")" ]
+    ok $? "the same report: title, TLP, tags, context, references and members"
 }
 
 run_blocks "$@"

@@ -32,7 +32,7 @@ typedef struct {
     im_export_t *exp;
     int failed;      /* writing failed */
     size_t skipped;  /* records im_export left out */
-    json_t *reports; /* the reports held (STIX), written after the records */
+    json_t *reports; /* the reports held (STIX, MISP), written after the records */
     json_t *written; /* "ORIGIN/ID" of the records written, when there are reports */
     size_t nreports; /* reports written */
 } export_t;
@@ -212,12 +212,13 @@ export_org (im_client_t *client, export_t *e)
     return rc;
 }
 
-/* The reports held, for a STIX export: kept in E with a set for the ids of
- * the records written. Returns 0 or -1 (said). */
+/* The reports held, for a STIX or MISP export: kept in E with a set for the
+ * ids of the records written (MISP: then written as a list of events).
+ * Returns 0 or -1 (said). */
 static int
 export_reports_held (im_client_t *client, export_t *e)
 {
-    if (strcmp (e->format, "stix") != 0)
+    if (strcmp (e->format, "stix") != 0 && strcmp (e->format, "misp") != 0)
         return 0;
     json_t *body = json_pack ("{s:s}", "action", "list");
     json_t *reply = body ? cli_call (client, IM_CTL_REPORT, body) : NULL;
@@ -226,7 +227,8 @@ export_reports_held (im_client_t *client, export_t *e)
         return -1;
     e->reports = json_incref (json_object_get (reply, "reports"));
     json_decref (reply);
-    if (json_array_size (e->reports) && !(e->written = json_object ()))
+    if (json_array_size (e->reports)
+        && (!(e->written = json_object ()) || im_export_misp_list (e->exp)))
         return -1;
     return 0;
 }

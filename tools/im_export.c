@@ -38,6 +38,8 @@ struct _im_export_t {
     char org_uuid[IM_ID_STR_SIZE];
     char event_uuid[IM_ID_STR_SIZE]; /* a MISP export's event: the same every time */
     int started;                     /* prologue written */
+    int list;                        /* MISP: a list of events (reports held) */
+    int closed;                      /* MISP: the indicators' event closed */
     int finished;
     int failed; /* a write failed: everything is EIO now */
     size_t count;
@@ -537,7 +539,8 @@ start (im_export_t *self)
             json_array_append_new (json_object_get (event, "Tag"), mark);
         if (!event)
             return im_fail (ENOMEM, NULL, 0, "out of memory");
-        rc = write_text (self, "{\"Event\":") || write_open_object (self, event)
+        rc = write_text (self, self->list ? "{\"response\":[{\"Event\":" : "{\"Event\":")
+                     || write_open_object (self, event)
                      || write_text (self, ",\"Attribute\":[")
                  ? -1
                  : 0;
@@ -601,6 +604,71 @@ im_export_record (im_export_t *self, const json_t *record, char *err, size_t err
 }
 
 int
+im_export_misp_list (im_export_t *self)
+{
+    if (!self || self->started) {
+        errno = EINVAL;
+        return -1;
+    }
+    self->list = self->format == FORMAT_MISP;
+    return 0;
+}
+
+/* Closes the MISP indicators' event once. */
+static int
+misp_close (im_export_t *self)
+{
+    if (self->closed)
+        return 0;
+    self->closed = 1;
+    return write_text (self, self->count ? "\n]}}" : "]}}");
+}
+
+/* A report as a MISP event of its own, its MEMBERS as its attributes. */
+static int
+misp_report (im_export_t *self, const json_t *report, const json_t *members, char *err,
+             size_t errsz)
+{
+    const char *rid = json_string_value (json_object_get (report, "id"));
+    int tlp = im_tlp_parse (json_string_value (json_object_get (report, "tlp")));
+    json_t *attrs = json_array (), *m;
+    size_t i;
+    json_array_foreach ((json_t *)members, i, m)
+    {
+        if (read_record (self, m, err, errsz)) {
+            json_decref (attrs);
+            return -1;
+        }
+        json_t *a = misp_attribute (&self->rec);
+        if (!a || json_array_append_new (attrs, a)) {
+            json_decref (attrs);
+            return im_fail (ENOMEM, err, errsz, "out of memory");
+        }
+    }
+    json_t *ev = attrs ? im_export_misp_event (report, attrs,
+                                               tlp >= 0 ? misp_tlp_tag (tlp) : NULL)
+                       : NULL;
+    if (ev)
+        json_object_set_new (
+            ev, "Orgc",
+            json_pack ("{s:s, s:s}", "name", self->org_name, "uuid", self->org_uuid));
+    if (!ev || !json_object_get (ev, "Orgc")) {
+        json_decref (ev);
+        return im_fail (errno == EINVAL ? EINVAL : ENOMEM, err, errsz,
+                        "report %s: malformed or out of memory", rid ? rid : "?");
+    }
+    int rc = start (self) || misp_close (self) || write_text (self, ",\n{\"Event\":")
+                     || write_json (self, ev) || write_text (self, "}")
+                 ? -1
+                 : 0;
+    json_decref (ev);
+    if (rc)
+        return io_fail (self, err, errsz);
+    self->extra++;
+    return 0;
+}
+
+int
 im_export_report (im_export_t *self, const json_t *report, const json_t *members,
                   char *err, size_t errsz)
 {
@@ -608,6 +676,8 @@ im_export_report (im_export_t *self, const json_t *report, const json_t *members
         return im_fail (EINVAL, err, errsz, "export: no exporter or no report");
     if (self->failed || self->finished)
         return im_fail (self->failed ? EIO : EINVAL, err, errsz, "export: finished");
+    if (self->format == FORMAT_MISP && self->list)
+        return misp_report (self, report, members, err, errsz);
     if (self->format != FORMAT_STIX)
         return 0;
     json_t *objs = im_export_stix_report (report, members), *o;
@@ -660,7 +730,7 @@ im_export_finish (im_export_t *self, char *err, size_t errsz)
             rc = write_text (self, self->count || self->extra ? "\n]}\n" : "}\n");
     }
     else if (self->format == FORMAT_MISP)
-        rc = write_text (self, self->count ? "\n]}}\n" : "]}}\n");
+        rc = misp_close (self) || write_text (self, self->list ? "]}\n" : "\n") ? -1 : 0;
     if (rc != 0 || fflush (self->out) != 0 || ferror (self->out))
         return io_fail (self, err, errsz);
     self->finished = 1;

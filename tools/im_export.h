@@ -60,8 +60,10 @@ int im_export_record (im_export_t *self, const json_t *record, char *err, size_t
  * could take them for indicators, and relationship objects (the first actor
  * uses each malware and attack pattern, each course of action mitigates each
  * attack pattern, each member indicates the first actor, else malware, else
- * attack pattern); ids are version 5 UUIDs, the same in every export. CSV
- * and MISP: nothing (0). Returns 0, or -1 with errno EINVAL (a malformed
+ * attack pattern); ids are version 5 UUIDs, the same in every export.
+ * MISP (after im_export_misp_list(), else nothing): an event
+ * (im_export_misp_event()) holding MEMBERS as attributes, as the records are
+ * written. CSV: nothing (0). Returns 0, or -1 with errno EINVAL (a malformed
  * report), ENOMEM or EIO. */
 int im_export_report (im_export_t *self, const json_t *report, const json_t *members,
                       char *err, size_t errsz);
@@ -70,6 +72,21 @@ int im_export_report (im_export_t *self, const json_t *report, const json_t *mem
  * array (empty when the report names nothing), or NULL with errno EINVAL or
  * ENOMEM. */
 json_t *im_export_stix_report (const json_t *report, const json_t *members);
+
+/* A report as a MISP event (im_export_report()): uuid the report's id, info
+ * its title, TLP_TAG (NULL: none) and its tags as tags, its ATT&CK
+ * techniques, actors and malware as galaxies (mitre-attack-pattern,
+ * threat-actor, mitre-malware), ATTRIBUTES (taken, also on failure) and a
+ * link attribute for each reference as attributes; without Orgc. NULL with
+ * errno EINVAL or ENOMEM. */
+json_t *im_export_misp_event (const json_t *report, json_t *attributes,
+                              const char *tlp_tag);
+
+/* A MISP export that will hold reports: written as a list of events
+ * ({"response": [...]}), the indicators' event first, then one event for
+ * each report. Before the first record; nothing for other formats. Returns
+ * 0, or -1 with errno EINVAL. */
+int im_export_misp_list (im_export_t *self);
 
 /* Writes the epilogue (an export without records is a valid empty bundle,
  * event, or a CSV header alone) and flushes OUT. Returns 0, or -1 with errno

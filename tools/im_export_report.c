@@ -2,12 +2,13 @@
 /* im_export_report.c -- a report as STIX 2.1 objects for `intelmesh export`:
  * the report naming its exported members, its context as attack-pattern,
  * malware, threat-actor and course-of-action objects, and the relationships
- * (uses, mitigates, indicates) between them. */
+ * (uses, mitigates, indicates) between them; or as a MISP event. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "im_export.h"
 #include "im_record.h"
@@ -270,4 +271,98 @@ im_export_stix_report (const json_t *r, const json_t *members)
         return NULL;
     }
     return x.objects;
+}
+
+/* --- MISP ---------------------------------------------------------------- */
+
+/* A galaxy of TYPE (NAME) whose clusters are the strings of VALUES (an ATT&CK
+ * technique also as its external_id), appended to GALAXIES. */
+static void
+misp_galaxy (json_t *galaxies, const char *type, const char *name, const json_t *values,
+             int *bad)
+{
+    if (!json_array_size (values))
+        return;
+    json_t *clusters = json_array (), *e;
+    size_t i;
+    json_array_foreach ((json_t *)values, i, e)
+    {
+        const char *v = json_string_value (e);
+        char tag[IM_EXT_NAME_MAX + 64];
+        snprintf (tag, sizeof tag, "misp-galaxy:%s=\"%s\"", type, v);
+        json_t *c
+            = json_pack ("{s:s, s:s, s:s}", "type", type, "value", v, "tag_name", tag);
+        if (c && strcmp (type, "mitre-attack-pattern") == 0)
+            im_stix_put (c, "meta", json_pack ("{s:[s]}", "external_id", v), bad);
+        im_stix_append (clusters, c, bad);
+    }
+    im_stix_append (galaxies,
+                    json_pack ("{s:s, s:s, s:o}", "type", type, "name", name,
+                               "GalaxyCluster", clusters),
+                    bad);
+}
+
+json_t *
+im_export_misp_event (const json_t *r, json_t *attributes, const char *tlp_tag)
+{
+    int64_t created, modified;
+    const char *rid = json_string_value (json_object_get (r, "id"));
+    const char *title = json_string_value (json_object_get (r, "value"));
+    int bad = 0;
+    if (!rid || !title
+        || im_time_parse (json_string_value (json_object_get (r, "created")), 0, &created)
+        || im_time_parse (json_string_value (json_object_get (r, "modified")), 0,
+                          &modified)) {
+        json_decref (attributes);
+        errno = EINVAL;
+        return NULL;
+    }
+    char date[IM_TIME_STR_SIZE], stamp[24];
+    im_time_format (created, date);
+    date[10] = '\0'; /* YYYY-MM-DD */
+    snprintf (stamp, sizeof stamp, "%lld", (long long)modified);
+    json_t *ev
+        = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "uuid", rid, "info",
+                     title, "date", date, "timestamp", stamp, "distribution", "1",
+                     "threat_level_id", "4", "analysis", "2", "published", 0);
+    json_t *tags = json_array (), *galaxies = json_array (), *e;
+    size_t i;
+    if (tlp_tag)
+        im_stix_append (tags, json_pack ("{s:s}", "name", tlp_tag), &bad);
+    json_array_foreach (json_object_get (r, "tags"), i, e)
+    {
+        const char *t = json_string_value (e);
+        if (strncasecmp (t, "tlp:", 4) && strncasecmp (t, "intelmesh:", 10))
+            im_stix_append (tags, json_pack ("{s:s}", "name", t), &bad);
+    }
+    misp_galaxy (galaxies, "mitre-attack-pattern", "Attack Pattern",
+                 json_object_get (r, "attack"), &bad);
+    misp_galaxy (galaxies, "threat-actor", "Threat Actor", json_object_get (r, "actors"),
+                 &bad);
+    misp_galaxy (galaxies, "mitre-malware", "Malware", json_object_get (r, "malware"),
+                 &bad);
+    json_array_foreach (json_object_get (r, "refs"), i, e)
+    {
+        char key[IM_EXT_URL_MAX + IM_ID_STR_SIZE + 16], id[IM_ID_STR_SIZE];
+        uint8_t uuid[IM_ID_SIZE];
+        int n
+            = snprintf (key, sizeof key, "report:%s/link/%s", rid, json_string_value (e));
+        im_id_from_name (key, n < (int)sizeof key ? (size_t)n : sizeof key - 1, uuid);
+        im_id_format (uuid, id);
+        im_stix_append (attributes,
+                        json_pack ("{s:s, s:s, s:s, s:O, s:b, s:s, s:s}", "uuid", id,
+                                   "type", "link", "category", "External analysis",
+                                   "value", e, "to_ids", 0, "distribution", "5",
+                                   "timestamp", stamp),
+                        &bad);
+    }
+    im_stix_put (ev, "Tag", tags, &bad);
+    im_stix_put (ev, "Galaxy", galaxies, &bad);
+    im_stix_put (ev, "Attribute", attributes, &bad);
+    if (bad || !ev) {
+        json_decref (ev);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return ev;
 }
