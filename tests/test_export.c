@@ -1317,6 +1317,75 @@ test_round_trip (void)
     }
 }
 
+/* --- A report as a MISP event ------------------------------------------- */
+
+static void
+test_misp_report (void)
+{
+    json_t *rep = json_pack (
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:[s, s], s:[s], s:[s, s], s:[s], s:[s]}", "id",
+        "54884656-2da8-4625-bf07-43ef950d210b", "origin",
+        "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf", "value",
+        "Regin, stage 1", "tlp", "amber", "created", "2026-11-01T10:00:00Z", "modified",
+        "2026-11-02T10:00:00Z", "tags", "Type:OSINT", "attack-pattern:Lateral Movement",
+        "attack", "T1566.001", "actors", "APT1", "Unit 61398", "malware", "Regin", "refs",
+        "https://example.org/regin.pdf");
+    char *buf = NULL, err[256];
+    size_t len = 0;
+    FILE *f = open_memstream (&buf, &len);
+    im_export_t *e = im_export_new ("misp", f, NOW, NULL);
+    json_t *none = json_array ();
+    int rc = im_export_misp_list (e) || im_export_report (e, rep, none, err, sizeof err)
+             || im_export_finish (e, err, sizeof err);
+    im_export_destroy (&e);
+    fclose (f);
+    json_t *doc = rc == 0 ? json_loads (buf, 0, NULL) : NULL;
+    const json_t *ev = json_object_get (
+        json_array_get (json_object_get (doc, "response"), 1), "Event");
+    ok (ev && json_array_size (json_object_get (doc, "response")) == 2
+            && strcmp (str (ev, "uuid"), "54884656-2da8-4625-bf07-43ef950d210b") == 0
+            && strcmp (str (ev, "info"), "Regin, stage 1") == 0
+            && json_array_size (json_object_get (ev, "Galaxy")) == 3
+            && json_array_size (json_object_get (ev, "Attribute")) == 1,
+        "misp: a report is a second event: its id as uuid, its title as info, 3 "
+        "galaxies and a link attribute");
+    im_import_t *imp = im_import_new ();
+    rc = buf ? im_import_data (imp, "export", buf, len, IM_FORMAT_MISP, err, sizeof err)
+             : -1;
+    const json_t *r
+        = json_object_get (json_array_get (im_import_reports (imp), 0), "report");
+    json_t *want = json_pack (
+        "{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O}", "id", str (rep, "id"), "title",
+        str (rep, "value"), "tlp", "amber", "tags", json_object_get (rep, "tags"),
+        "attack", json_object_get (rep, "attack"), "actors",
+        json_object_get (rep, "actors"), "malware", json_object_get (rep, "malware"),
+        "refs", json_object_get (rep, "refs"));
+    ok (rc == 0 && json_array_size (im_import_reports (imp)) == 1 && json_equal (r, want),
+        "misp: imported back it is the same report: id, title, TLP, tags, technique, "
+        "actors, malware and reference");
+    if (r && !json_equal (r, want)) {
+        char *got = json_dumps (r, JSON_COMPACT);
+        diag ("got %s", got);
+        free (got);
+    }
+    json_object_del (rep, "created");
+    f = open_memstream (&buf, &len);
+    e = im_export_new ("misp", f, NOW, NULL);
+    rc = im_export_misp_list (e) ? -2 : im_export_report (e, rep, none, err, sizeof err);
+    ok (rc == -1 && errno == EINVAL, "misp: a report without created is refused");
+    ok (im_export_finish (e, err, sizeof err) == 0 && im_export_misp_list (e) == -1
+            && errno == EINVAL,
+        "misp: the list form is refused once something is written");
+    im_export_destroy (&e);
+    fclose (f);
+    free (buf);
+    im_import_destroy (&imp);
+    json_decref (want);
+    json_decref (doc);
+    json_decref (none);
+    json_decref (rep);
+}
+
 /* --- Ids that leave the node --------------------------------------------- */
 
 static void
@@ -1435,13 +1504,15 @@ test_misp_org (void)
     json_decref (none);
 }
 
-static const tap_test_t tests[] = {
-    TAP_TEST (test_arguments),   TAP_TEST (test_refused),    TAP_TEST (test_stix_set),
-    TAP_TEST (test_stix_types),  TAP_TEST (test_stix_tlp),   TAP_TEST (test_stix_window),
-    TAP_TEST (test_stix_empty),  TAP_TEST (test_misp_event), TAP_TEST (test_misp_types),
-    TAP_TEST (test_ids),         TAP_TEST (test_misp_org),   TAP_TEST (test_csv),
-    TAP_TEST (test_write_error), TAP_TEST (test_round_trip), TAP_END
-};
+static const tap_test_t tests[]
+    = { TAP_TEST (test_arguments),   TAP_TEST (test_refused),
+        TAP_TEST (test_stix_set),    TAP_TEST (test_stix_types),
+        TAP_TEST (test_stix_tlp),    TAP_TEST (test_stix_window),
+        TAP_TEST (test_stix_empty),  TAP_TEST (test_misp_event),
+        TAP_TEST (test_misp_types),  TAP_TEST (test_ids),
+        TAP_TEST (test_misp_org),    TAP_TEST (test_csv),
+        TAP_TEST (test_write_error), TAP_TEST (test_round_trip),
+        TAP_TEST (test_misp_report), TAP_END };
 
 int
 main (int argc, char **argv)
