@@ -257,6 +257,17 @@ sys.exit(1 if bad or len(rep) != 1 else 0)' "$T/export.stix" "Export wave"
             ok $? "and the report is a STIX report object, no indicator"
             continue
         fi
+        if [ "$f" = misp ]; then
+            # The report is a MISP event of its own (t62), never an attribute.
+            "$PYTHON3" -c 'import json, sys
+evs = [e["Event"] for e in json.load(open(sys.argv[1]))["response"]]
+rep = [e for e in evs if e["info"] == sys.argv[2]]
+bad = [a for e in evs for a in e.get("Attribute", [])
+       if sys.argv[2] in json.dumps(a) or "member" in json.dumps(a)]
+sys.exit(1 if bad or len(rep) != 1 else 0)' "$T/export.misp" "Export wave"
+            ok $? "and the report is a MISP event of its own, no attribute"
+            continue
+        fi
         grep -q "Export wave\|$xrid\|/$xid \|\"member\"\|\"report\"\|,member,\|,report," \
             "$T/export.$f"
         ok $(( ! $? )) "and neither the report nor the member"
