@@ -274,6 +274,25 @@ want_trim (im_mesh_t *self, peer_t *p)
     }
 }
 
+/* P's ring is full: forgets every key in it that is held here now, not only
+ * the oldest (in a burst, the eager peer's copies come in another order
+ * than the notes did). At most one pass of WANT_MAX look-ups, once per
+ * HAVE or KEYS that finds the ring full. */
+static void
+want_compact (im_mesh_t *self, peer_t *p)
+{
+    size_t kept = 0;
+    int reading = im_store_read_begin (self->store) == 0;
+    for (size_t i = 0; i < p->nwants; i++) {
+        const want_t *w = &p->wants[(p->whead + i) % WANT_MAX];
+        if (!held (self, w->key))
+            p->wants[(p->whead + kept++) % WANT_MAX] = *w;
+    }
+    if (reading)
+        im_store_read_end (self->store);
+    p->nwants = kept;
+}
+
 /* Room for the notes of one more answer from P: its pulls and SYNCs wait
  * until there is (the notes of an answer are never dropped for want of it). */
 int
@@ -290,11 +309,14 @@ static void
 want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due)
 {
     size_t dropped = 0;
+    int compacted = 0;
     want_trim (self, p);
     for (size_t i = 0; i < n; i++) {
         const uint8_t *key = keys + i * IM_MSG_HAVE_KEY;
         if (peer_refused_has (p, key) || held (self, key))
             continue;
+        if (p->nwants >= WANT_MAX && !compacted++)
+            want_compact (self, p);
         if (p->nwants >= WANT_MAX) {
             dropped++;
             continue;
