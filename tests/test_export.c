@@ -1369,6 +1369,8 @@ test_misp_report (void)
         free (got);
     }
     json_object_del (rep, "created");
+    free (buf);
+    buf = NULL;
     f = open_memstream (&buf, &len);
     e = im_export_new ("misp", f, NOW, NULL);
     rc = im_export_misp_list (e) ? -2 : im_export_report (e, rep, none, err, sizeof err);
