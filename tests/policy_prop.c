@@ -1273,8 +1273,12 @@ publish (mesh_t *m)
         }
         free (text);
         if (!bad && got != count[u]) {
-            diag (m, "%s: %d indicators given to publish, %d ids back", m->node[u].name,
-                  count[u], got);
+            char err[512];
+            snprintf (err, sizeof err, "%s/%s.cli.err", m->root, m->node[u].name);
+            char *said = slurp (err);
+            diag (m, "%s: %d indicators given to publish, %d ids back; it said: %.300s",
+                  m->node[u].name, count[u], got, said ? said : "");
+            free (said);
             bad++;
         }
     }
