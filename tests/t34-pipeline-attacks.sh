@@ -8,30 +8,7 @@
 # back and forth move the victim's cursor only forwards and lose nothing.
 . "$(dirname "$0")/lib.sh"
 need_fake_peer
-if [ ! -x "${MALLORY:-}" ]; then
-    echo "1..0 # SKIP mallory is not built (${MALLORY:-MALLORY unset})"
-    exit 0
-fi
-
-link () {
-    im "$1" peer add "$(im "$2" id)" >/dev/null && im "$2" peer add "$(im "$1" id)" >/dev/null
-}
-card_field () { im "$1" id | awk -v f="$2" '{ print $f }'; }
-status_num () { im "$1" status --json | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2; }
-peer_json () { im "$1" peer list --json | sed 's/},{"name"/}\n{"name"/g' | grep "\"name\":\"$2\""; }
-peer_num () {
-    n=$(peer_json "$1" "$2" | grep -o "\"$3\":[0-9]*" | head -1 | cut -d: -f2)
-    echo "${n:-0}"
-}
-peer_at_least () { [ "$(peer_num "$1" "$2" "$3")" -ge "$4" ]; }
-connected () { peer_json "$1" "$2" | grep -q '"connected":true'; }
-holds () { [ "$(status_num "$1" records)" = "$2" ]; }
-sig_failed () { im "$1" status --json | grep -o '"signatures":{[^}]*}' | grep -o '"failed":[0-9]*' | cut -d: -f2; }
-anti_entropy () { sed -i "s/^node\$/node\n    anti-entropy = \"$2\"/" "$T/$1/intelmesh.conf"; }
-fresh () { rm -rf "${T:?}/$1" "$T/$1.log"; new_node "$1"; }
-mallory_card () {
-    [ -s "$T/mallory.card" ] || fake card --name mallory --keys "$T/mallory.keys" >"$T/mallory.card"
-}
+. "$(dirname "$0")/adversary.sh"
 mallory () { bounded 300 "$MALLORY" --keys "$T/mallory.keys" "$@"; }
 # said FILE WORD: the number after WORD in mallory's output FILE.
 said () { awk -v w="$2" '{ for (i = 1; i < NF; i++) if ($i == w) print $(i + 1) }' "$1" | head -1; }
