@@ -53,7 +53,9 @@ im_policy_check (const im_policy_t *self, char *err, size_t errsz)
     uint32_t known = 0;
     for (int t = 1; t < IM_TYPE_COUNT && t < 32; t++)
         known |= im_type_is_ioc (t) ? 1u << t : 0;
-    if ((self->types & ~known) || (self->deny_types & ~(known | 1u << IM_TYPE_REPORT)))
+    uint32_t deniable
+        = known | 1u << IM_TYPE_REPORT | 1u << IM_TYPE_SIGHTING | 1u << IM_TYPE_SEALED;
+    if ((self->types & ~known) || (self->deny_types & ~deniable))
         return im_fail (EINVAL, err, errsz, "policy %s: a type that does not exist",
                         self->name);
     if (self->types & self->deny_types) {
@@ -134,16 +136,21 @@ type_item (const char *item, void *arg, char *err, size_t errsz)
 {
     types_t *t = arg;
     int type = im_type_parse (item);
-    /* deny-types may also name reports: they and their members stay here. */
-    if (type < 0 && strcasecmp (item, "report") == 0
-        && strcmp (t->key, "deny-types") == 0)
-        type = IM_TYPE_REPORT;
+    /* deny-types may also name reports (they and their members stay here),
+     * sightings and sealed envelopes' carriers. */
+    static const int others[] = { IM_TYPE_REPORT, IM_TYPE_SIGHTING, IM_TYPE_SEALED };
+    int other = -1;
+    for (size_t i = 0; i < sizeof others / sizeof *others && type < 0; i++)
+        if (strcasecmp (item, im_type_name (others[i])) == 0)
+            other = others[i];
+    if (type < 0 && other >= 0 && strcmp (t->key, "deny-types") == 0)
+        type = other;
     if (type < 0)
         return im_fail (EINVAL, err, errsz, "%s: '%s' is not an indicator type%s", t->key,
                         item,
-                        strcasecmp (item, "report") == 0
-                            ? " (reports can be named in deny-types only)"
-                            : "");
+                        other >= 0 ? " (reports, sightings and sealed can be named in "
+                                     "deny-types only)"
+                                   : "");
     t->mask |= 1u << type;
     return 0;
 }
@@ -474,7 +481,11 @@ static int
 type_denied (const im_policy_t *pol, const im_record_t *r, char *why, size_t whysz)
 {
     int ioc = im_type_is_ioc (r->type);
-    uint32_t bit = (ioc || r->type == IM_TYPE_REPORT) && r->type < 32 ? 1u << r->type : 0;
+    uint32_t bit = (ioc || r->type == IM_TYPE_REPORT || r->type == IM_TYPE_SIGHTING
+                    || r->type == IM_TYPE_SEALED)
+                           && r->type < 32
+                       ? 1u << r->type
+                       : 0;
     if (r->type == IM_TYPE_MEMBER)
         bit = 1u << IM_TYPE_REPORT;
     if (!(ioc && pol->types && !(pol->types & bit)) && !(bit && (pol->deny_types & bit)))
@@ -578,7 +589,11 @@ im_policy_outbound (const im_share_ctx_t *c, char *why, size_t whysz)
     }
     if (type_denied (pol, r, why, whysz))
         return IM_SHARE_TYPE;
-    if (pol->ntags && r->type != IM_TYPE_MEMBER) {
+    /* Members, sightings and carriers carry no tags or confidence of their
+     * own: a member or a sighting goes with its indicator (see serve). */
+    int bare = r->type == IM_TYPE_MEMBER || r->type == IM_TYPE_SIGHTING
+               || r->type == IM_TYPE_SEALED;
+    if (pol->ntags && !bare) {
         int any = 0;
         for (size_t i = 0; i < pol->ntags && !any; i++)
             any = has_tag (r, pol->tags[i]);
@@ -590,13 +605,13 @@ im_policy_outbound (const im_share_ctx_t *c, char *why, size_t whysz)
             return IM_SHARE_TAGS;
         }
     }
-    for (size_t i = 0; i < pol->ndeny_tags && r->type != IM_TYPE_MEMBER; i++)
+    for (size_t i = 0; i < pol->ndeny_tags && !bare; i++)
         if (has_tag (r, pol->deny_tags[i])) {
             say (why, whysz, "not sent: tag '%s' is denied by policy '%s'",
                  pol->deny_tags[i], pol->name);
             return IM_SHARE_DENY_TAG;
         }
-    if (r->confidence < pol->min_confidence && r->type != IM_TYPE_MEMBER) {
+    if (r->confidence < pol->min_confidence && !bare) {
         say (why, whysz, "not sent: confidence %u is below policy '%s''s minimum %u",
              r->confidence, pol->name, pol->min_confidence);
         return IM_SHARE_CONFIDENCE;
@@ -634,7 +649,7 @@ im_policy_inbound (const im_accept_ctx_t *c, char *why, size_t whysz)
         say (why, whysz, "refused: it names its recipients and this node is not one");
         return IM_ACCEPT_RECIPIENTS;
     }
-    if (r->tlp >= IM_TLP_AMBER && (!from_origin || c->hops != 0)) {
+    if (r->tlp >= IM_TLP_AMBER && !c->sealed && (!from_origin || c->hops != 0)) {
         say (why, whysz, "refused: %s sent by a node that is not its origin", tlp);
         return IM_ACCEPT_NOT_ORIGIN;
     }

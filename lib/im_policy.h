@@ -142,6 +142,8 @@ typedef struct {
     const im_inbound_t *in; /* inbound rules for the peer */
     int holds_earlier;      /* this node holds an earlier version */
     int64_t now;
+    int sealed; /* it came sealed from its origin to this node (SPEC.md, "Carrying
+                   sealed envelopes"): as if from its origin, whoever relayed it */
 } im_accept_ctx_t;
 
 /* Decides whether CTX's record may be held here. Returns IM_ACCEPT_YES or

@@ -178,6 +178,65 @@ take (im_mesh_t *self, peer_t *p, const im_verify_item_t *item, uint8_t hops, si
     return 1;
 }
 
+/* The record the carrier of ITEM (taken as the batch's item N, HOPS from
+ * P) held sealed to this node (SPEC.md, "Carrying sealed envelopes"):
+ * decoded (the worker verified it), checked by the inbound rules as if its
+ * origin had sent it, and made the batch's item AT. Returns 1 when it was
+ * taken, else 0 (counted, and logged when refused). */
+static int
+take_inner (im_mesh_t *self, peer_t *p, const im_verify_item_t *item, uint8_t hops,
+            size_t at)
+{
+    const uint8_t *own = im_identity_node (self->identity);
+    if (item->sealed == IM_VERIFY_UNREADABLE)
+        self->sealed_unreadable++;
+    if (item->sealed != IM_VERIFY_OPENED || self->ninner >= IM_MSG_CREDIT_MAX)
+        return 0;
+    im_record_t *rec = malloc (sizeof *rec);
+    char why[256];
+    if (!rec
+        || im_record_decode (item->opened, item->opened_len, 0, rec, why, sizeof why)) {
+        self->sealed_unreadable++;
+        free (rec);
+        return 0;
+    }
+    uint64_t held = 0;
+    im_store_version (self->store, rec->origin, rec->id, &held);
+    im_accept_ctx_t actx = {
+        .rec = rec,
+        .hops = hops,
+        .self = own,
+        .peer = p->card.node,
+        .peer_name = p->card.name,
+        .in = &p->in,
+        .holds_earlier = held > 0 && held < rec->version,
+        .now = im_time_now (),
+        .sealed = 1,
+    };
+    im_accept_t verdict = memcmp (rec->origin, own, IM_NODE_ID_SIZE) == 0
+                              ? IM_ACCEPT_INVALID
+                              : im_policy_inbound (&actx, why, sizeof why);
+    if (held >= rec->version
+        || (verdict != IM_ACCEPT_YES && verdict != IM_ACCEPT_REVOCATION)) {
+        if (held < rec->version) {
+            self->sealed_refused++;
+            zsys_warning ("mesh: refused a record sealed to this node, carried by %s: %s",
+                          p->card.name, why);
+        }
+        free (rec);
+        return 0;
+    }
+    unsigned nhops = (unsigned)hops + 1;
+    self->inner[self->ninner++] = rec;
+    self->items[at].blob = item->opened;
+    self->items[at].len = item->opened_len;
+    self->items[at].rec = rec;
+    self->items[at].hops = (uint8_t)(nhops > 254 ? 254 : nhops);
+    self->items[at].from = rec->origin; /* it came from its origin, sealed */
+    self->sealed_opened++;
+    return 1;
+}
+
 /* One warning for each reason records of the batch were refused. */
 static void
 warn_refusals (const peer_t *p, const refusals_t *rf)
@@ -191,17 +250,18 @@ warn_refusals (const peer_t *p, const refusals_t *rf)
                 rf->first_why[r], *rf->first_why[r] ? ")" : "");
 }
 
-/* Stores the batch's N items (with P's CURSOR, unless FOUND: an answer to a
- * FETCH), then publishes and notes what was new. */
+/* Stores the batch's N items and the M records carriers among them held
+ * for this node (with P's CURSOR, unless FOUND: an answer to a FETCH), then
+ * publishes and notes what was new. */
 static void
-store (im_mesh_t *self, peer_t *p, size_t n, uint64_t cursor, int found)
+store (im_mesh_t *self, peer_t *p, size_t n, size_t m, uint64_t cursor, int found)
 {
     char err[256];
-    int stored
-        = found ? im_store_put_batch (self->store, self->items, n, self->results, err,
-                                      sizeof err)
-                : im_store_put_batch_cursor (self->store, self->items, n, self->results,
-                                             p->card.node, cursor, err, sizeof err);
+    int stored = found ? im_store_put_batch (self->store, self->items, n + m,
+                                             self->results, err, sizeof err)
+                       : im_store_put_batch_cursor (self->store, self->items, n + m,
+                                                    self->results, p->card.node, cursor,
+                                                    err, sizeof err);
     if (stored < 0) {
         /* The cursor did not move: the next pull asks again, after a wait
          * that grows while storing fails (a full disk); answers to pulls
@@ -231,6 +291,10 @@ store (im_mesh_t *self, peer_t *p, size_t n, uint64_t cursor, int found)
                 self->stored (&self->recs[i], self->arg);
         }
     }
+    for (size_t i = n; i < n + m; i++)
+        if (self->results[i] != IM_STORE_STALE && self->results[i] != IM_STORE_CLOSER
+            && self->stored)
+            self->stored (self->items[i].rec, self->arg);
     if (found)
         mesh_found_done (self, p, fetched, n);
     else
@@ -256,9 +320,17 @@ apply (im_mesh_t *self, job_t *job)
     memset (self->apply_slots, 0, sizeof self->apply_slots);
     memcpy (job->rf.before, p->refused, sizeof job->rf.before);
     int reading = im_store_read_begin (self->store) == 0;
+    size_t taken[IM_MSG_CREDIT_MAX], m = 0;
     for (size_t i = 0; i < job->v.n; i++)
-        if (take (self, p, &job->v.items[i], job->hops[i], n, &job->rf))
+        if (take (self, p, &job->v.items[i], job->hops[i], n, &job->rf)) {
+            taken[n] = i;
             batch_note (self, n++);
+        }
+    self->ninner = 0;
+    for (size_t k = 0; k < n; k++)
+        if (self->recs[k].type == IM_TYPE_SEALED)
+            m += take_inner (self, p, &job->v.items[taken[k]], job->hops[taken[k]],
+                             n + m);
     if (reading)
         im_store_read_end (self->store);
     warn_refusals (p, &job->rf);
@@ -284,13 +356,19 @@ apply (im_mesh_t *self, job_t *job)
             peer_send_pull (self, p);
         return;
     }
-    store (self, p, n, cursor, job->found);
+    store (self, p, n, m, cursor, job->found);
+    for (size_t i = 0; i < self->ninner; i++)
+        free (self->inner[i]);
+    self->ninner = 0;
 }
 
 static void
 job_free (job_t **job_p)
 {
     if (*job_p) {
+        for (size_t i = 0; i < (*job_p)->v.n; i++)
+            free ((*job_p)->items[i].opened);
+        sodium_memzero ((*job_p)->v.open_key, sizeof (*job_p)->v.open_key);
         zframe_destroy (&(*job_p)->frame);
         free (*job_p);
         *job_p = NULL;
@@ -446,6 +524,9 @@ mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg, zframe_t *
     job->found = found;
     job->v.items = job->items;
     job->v.arg = job;
+    job->v.open = 1;
+    memcpy (job->v.open_key, im_identity_sign_secret (self->identity),
+            sizeof job->v.open_key);
     job->cursor = msg->cursor;
     job->more = msg->more;
     job->pull_from = p->pull_from;
@@ -469,17 +550,8 @@ mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg, zframe_t *
         peer_send_pull (self, p);
     if (job->v.n == 0 || im_verify_submit (self->pool, &job->v) != 0) {
         /* Nothing to verify, or no worker to take it: done here. */
-        for (size_t i = 0; i < job->v.n; i++) {
-            im_record_t *rec = &self->recs[0];
-            char why[128];
-            job->items[i].rc
-                = im_record_decode_cached (job->items[i].record, job->items[i].len,
-                                           self->roots, rec, why, sizeof why)
-                          == 0
-                      ? 0
-                      : errno;
-            job->v.failed += job->items[i].rc == EPERM;
-        }
+        for (size_t i = 0; i < job->v.n; i++)
+            im_verify_one (&job->v, i, self->roots, &self->recs[0]);
         job->done = 1;
         apply_ready (self, p);
     }

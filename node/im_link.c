@@ -300,6 +300,13 @@ im_mesh_signatures (im_mesh_t *self, uint64_t *verified, uint64_t *cached,
         *cached += self->cached;
 }
 
+void
+im_mesh_sealed (im_mesh_t *self, uint64_t *opened, uint64_t *unreadable)
+{
+    *opened = self ? self->sealed_opened : 0;
+    *unreadable = self ? self->sealed_unreadable + self->sealed_refused : 0;
+}
+
 json_t *
 im_mesh_refused_keys (im_mesh_t *self)
 {

@@ -464,8 +464,8 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     self->first_from = zhashx_new ();
     self->out = malloc (IM_MSG_MAX);
     self->recs = malloc (IM_MSG_CREDIT_MAX * sizeof *self->recs);
-    self->items = malloc (IM_MSG_CREDIT_MAX * sizeof *self->items);
-    self->results = malloc (IM_MSG_CREDIT_MAX * sizeof *self->results);
+    self->items = malloc (2 * IM_MSG_CREDIT_MAX * sizeof *self->items);
+    self->results = malloc (2 * IM_MSG_CREDIT_MAX * sizeof *self->results);
     self->roots = im_batch_cache_new (IM_BATCH_CACHE_DEFAULT);
     randombytes_buf (self->apply_key, sizeof self->apply_key);
     if (!self->roots || !self->peers || !self->msg || !self->pull || !self->buf

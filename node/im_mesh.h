@@ -88,6 +88,10 @@ json_t *im_mesh_refused_keys (im_mesh_t *self);
 void im_mesh_signatures (im_mesh_t *self, uint64_t *verified, uint64_t *cached,
                          uint64_t *failed);
 
+/* Records sealed to this node that were opened and stored, and those that
+ * could not be read or were refused by the inbound rules. */
+void im_mesh_sealed (im_mesh_t *self, uint64_t *opened, uint64_t *unreadable);
+
 /* Refusals by reason, summed over all peers (and handshakes refused). */
 json_t *im_mesh_refusals (im_mesh_t *self);
 

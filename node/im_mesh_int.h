@@ -269,21 +269,27 @@ struct _im_mesh_t {
     int64_t prune_at;     /* when the sent log is pruned next */
     /* Reused for every batch. */
     im_msg_t *msg;
-    im_msg_t *pull;    /* a PULL being sent (msg may hold what is applied) */
-    uint8_t *buf;      /* IM_MSG_MAX: encoding, and staging of records */
-    uint8_t *out;      /* IM_MSG_MAX: encoding of RECORDS */
-    im_record_t *recs; /* IM_MSG_CREDIT_MAX */
-    im_store_item_t *items;
-    im_batch_cache_t *roots;               /* batch roots verified here (no workers) */
-    im_verify_t *pool;                     /* the verifying workers (im_verify.h) */
-    zlistx_t *jobs;                        /* answers out to them or waiting their turn */
-    zmsg_t *in_msg;                        /* the message being handled, and its body */
-    zframe_t *in_body;                     /* (NULL once taken) */
+    im_msg_t *pull;          /* a PULL being sent (msg may hold what is applied) */
+    uint8_t *buf;            /* IM_MSG_MAX: encoding, and staging of records */
+    uint8_t *out;            /* IM_MSG_MAX: encoding of RECORDS */
+    im_record_t *recs;       /* IM_MSG_CREDIT_MAX */
+    im_store_item_t *items;  /* 2 * IM_MSG_CREDIT_MAX: the records and what
+                                carriers among them held for this node */
+    im_batch_cache_t *roots; /* batch roots verified here (no workers) */
+    im_verify_t *pool;       /* the verifying workers (im_verify.h) */
+    zlistx_t *jobs;          /* answers out to them or waiting their turn */
+    zmsg_t *in_msg;          /* the message being handled, and its body */
+    zframe_t *in_body;       /* (NULL once taken) */
     uint64_t verified, cached, sig_failed; /* what the workers counted */
     /* The records taken from the message being applied (im_apply.c). */
     uint16_t apply_slots[APPLY_SLOTS];
     uint8_t apply_key[crypto_shorthash_KEYBYTES];
-    int *results;
+    int *results; /* 2 * IM_MSG_CREDIT_MAX */
+    /* Records sealed to this node, opened from the carriers being applied
+     * (SPEC.md, "Carrying sealed envelopes"), and what became of them. */
+    im_record_t *inner[IM_MSG_CREDIT_MAX];
+    size_t ninner;
+    uint64_t sealed_opened, sealed_unreadable, sealed_refused;
     /* This node's store found lost or restored (im_restart.c). */
     int64_t restarted_at;               /* when (wall clock; 0: never) */
     char restarted_by[IM_NAME_MAX + 1]; /* the peer whose pull showed it ("":

@@ -343,6 +343,7 @@ static handler_fn *const handlers[IM_CTL_COUNT] = {
     [IM_CTL_EXPLAIN] = node_handle_explain, [IM_CTL_SENT] = node_handle_sent,
     [IM_CTL_CHECK] = node_handle_check,     [IM_CTL_ROTATE] = handle_rotate,
     [IM_CTL_RELOAD] = handle_reload,        [IM_CTL_REPORT] = node_handle_report,
+    [IM_CTL_SIGHT] = node_handle_sight,     [IM_CTL_SIGHTINGS] = node_handle_sightings,
 };
 
 /* Control requests are [routing id][command][JSON object]; replies are

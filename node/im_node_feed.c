@@ -128,9 +128,13 @@ node_pub_record (node_t *self, const im_record_t *rec)
     if (misp && !subs_want (misp, misp_subs, "misp_json_attribute"))
         misp = NULL; /* nobody listens: nothing is encoded */
     char topic[64];
+    if (rec->type == IM_TYPE_SEALED)
+        return; /* a carrier: nothing a local tool can read */
     if (!im_type_is_ioc (rec->type)) {
-        misp = NULL; /* reports and members are no MISP attributes */
-        snprintf (topic, sizeof topic, "report.%s", im_tlp_name (rec->tlp));
+        misp = NULL; /* reports, members and sightings are no MISP attributes */
+        snprintf (topic, sizeof topic, "%s.%s",
+                  rec->type == IM_TYPE_SIGHTING ? "sighting" : "report",
+                  im_tlp_name (rec->tlp));
     }
     else
         snprintf (topic, sizeof topic, "ioc.%s.%s", im_type_name (rec->type),

@@ -64,6 +64,8 @@ typedef struct {
     uint64_t store_errors; /* control requests the store failed (a full disk) */
     int store_failed;      /* the request being handled failed in the store */
     uint64_t events;       /* messages sent on the PUB socket */
+    uint64_t sighted;      /* sightings this node made */
+    uint64_t carriers;     /* carriers this node made for its sealed records */
     /* A reply written as text (the compact LOOKUP), sent instead of the
      * handler's object. */
     im_ctl_text_t reply_text;
@@ -99,6 +101,31 @@ json_t *node_lookup_compact (node_t *self, json_t *values, char *err, size_t err
  * object, or NULL with the reason in ERR (SPEC.md, "The control protocol"). */
 handler_fn node_handle_publish, node_handle_revoke; /* im_node_publish.c */
 handler_fn node_handle_report;                      /* im_node_report.c */
+/* The live record ID (text) held here, of this node first, then of any
+ * origin; a report when REPORT, else an indicator. Returns 0 or -1 with the
+ * reason in ERR (im_node_report.c). */
+int node_find_held (node_t *self, const char *text, int report, im_record_t *rec,
+                    char *err, size_t errsz);
+/* Sealed delivery and sightings (im_node_sight.c). node_sealed_to: the
+ * recipients of REC (this node's) that are not direct peers, to seal it to.
+ * node_carrier_id: the id of REC's carrier for group GROUP of them (8 to a
+ * group). node_store_sealed stores N items of this node with the carriers
+ * they need, in one transaction (im_store_put_batch's results and return).
+ * node_store_own signs, stores (with carriers) and publishes N records of
+ * this node. */
+size_t node_sealed_to (node_t *self, const im_record_t *rec,
+                       uint8_t (*out)[IM_NODE_ID_SIZE]);
+int node_carrier_id (node_t *self, const im_record_t *rec, size_t group,
+                     uint8_t id[IM_ID_SIZE]);
+int node_store_sealed (node_t *self, im_store_item_t *items, size_t n, int *stored,
+                       char *err, size_t errsz);
+int node_store_own (node_t *self, im_record_t *recs, size_t n, char *err, size_t errsz);
+handler_fn node_handle_sight, node_handle_sightings;
+/* EXPLAIN of (ORIGIN, ID) to PEER: O gains "sealed" ({"to", "carriers",
+ * "why"}) when the record is sealed to recipients that are not peers. */
+void node_explain_sealed (node_t *self, const uint8_t *origin, const uint8_t *id,
+                          const char *peer, json_t *o);
+json_t *node_sight_status (node_t *self, const im_store_stats_t *st);
 /* The reports the indicator (ORIGIN, ID) belongs to, by the live member
  * records held here whose report is held and live: [{"id", "title"}], at
  * most NODE_MEMBER_REPORTS_MAX (im_node_report.c). */

@@ -151,7 +151,7 @@ batch_commit (node_t *self, batch_t *b, char *err, size_t errsz)
     if (b->n == 0)
         return 0;
     if (batch_seal (self, b, err, errsz)
-        || im_store_put_batch (self->store, b->items, b->n, b->stored, err, errsz) < 0) {
+        || node_store_sealed (self, b->items, b->n, b->stored, err, errsz) < 0) {
         self->store_failed = 1;
         zsys_error ("%s", err);
         return -1;

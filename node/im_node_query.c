@@ -415,7 +415,10 @@ node_handle_explain (node_t *self, json_t *body, char *err, size_t errsz)
         snprintf (err, errsz, "the mesh is not running");
         return NULL;
     }
-    return im_mesh_explain (self->mesh, origin, id, peer, err, errsz);
+    json_t *o = im_mesh_explain (self->mesh, origin, id, peer, err, errsz);
+    if (o)
+        node_explain_sealed (self, origin, id, peer, o);
+    return o;
 }
 
 typedef struct {
@@ -620,6 +623,7 @@ node_handle_status (node_t *self, json_t *body, char *err, size_t errsz)
                              w.by_origin ? w.by_origin : json_array ());
         json_object_set_new (st_json, "keys", keys ? keys : json_object ());
         json_object_set_new (st_json, "reports", json_integer ((json_int_t)reports));
+        json_object_update_new (st_json, node_sight_status (self, &st));
         node_status_disk_full (json_object_get (st_json, "store"), &st);
         json_object_set_new (st_json, "store_restarted", im_mesh_restart (self->mesh));
         json_object_set_new (st_json, "refused_keys", im_mesh_refused_keys (self->mesh));

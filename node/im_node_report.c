@@ -16,54 +16,6 @@
 #include "im_report.h"
 #include "im_time.h"
 
-/* Signs (IM_BATCH_MAX to a signature) and stores this node's N records. */
-static int
-report_store (node_t *self, im_record_t *recs, size_t n, char *err, size_t errsz)
-{
-    uint8_t *blobs = malloc ((n ? n : 1) * IM_RECORD_MAX);
-    im_store_item_t *items = calloc (n ? n : 1, sizeof *items);
-    int *stored = calloc (n ? n : 1, sizeof *stored);
-    int rc = blobs && items && stored ? 0 : -1;
-    if (rc)
-        snprintf (err, errsz, "out of memory");
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        items[i].blob = blobs + i * IM_RECORD_MAX;
-        items[i].rec = &recs[i];
-        rc = im_record_encode (&recs[i], blobs + i * IM_RECORD_MAX, IM_RECORD_MAX,
-                               &items[i].len, err, errsz);
-    }
-    for (size_t at = 0; rc == 0 && at < n; at += IM_BATCH_MAX) {
-        size_t k = n - at < IM_BATCH_MAX ? n - at : IM_BATCH_MAX;
-        uint8_t *r[IM_BATCH_MAX];
-        size_t lens[IM_BATCH_MAX];
-        for (size_t i = 0; i < k; i++) {
-            r[i] = blobs + (at + i) * IM_RECORD_MAX;
-            lens[i] = items[at + i].len;
-        }
-        rc = im_record_seal (r, lens, k, im_identity_sign_secret (self->identity), err,
-                             errsz);
-        self->sealed += rc == 0;
-    }
-    if (rc == 0 && n
-        && im_store_put_batch (self->store, items, n, stored, err, errsz) < 0) {
-        self->store_failed = 1;
-        zsys_error ("%s", err);
-        rc = -1;
-    }
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        if (stored[i] != IM_STORE_STALE) {
-            node_pub_record (self, &recs[i]);
-            self->published += recs[i].op == IM_OP_PUT;
-            self->revoked += recs[i].op == IM_OP_REVOKE;
-        }
-    if (rc == 0 && n)
-        im_mesh_changed (self->mesh);
-    free (blobs);
-    free (items);
-    free (stored);
-    return rc;
-}
-
 typedef struct {
     node_t *self;
     const uint8_t *id;
@@ -80,11 +32,9 @@ find_fn (const uint8_t *origin, uint64_t records, uint64_t last_seq, void *arg)
     return f->found;
 }
 
-/* The live record ID held here, of this node first, then of any origin;
- * a report when REPORT, else an indicator. Returns 0 or -1 with the reason. */
-static int
-find_held (node_t *self, const char *text, int report, im_record_t *rec, char *err,
-           size_t errsz)
+int
+node_find_held (node_t *self, const char *text, int report, im_record_t *rec, char *err,
+                size_t errsz)
 {
     uint8_t id[IM_ID_SIZE];
     if (!text || im_id_parse (text, id)) {
@@ -165,7 +115,7 @@ report_create (node_t *self, json_t *body, char *err, size_t errsz)
         im_id_format (rec->id, id);
         if (r == 1)
             reply = json_pack ("{s:s, s:s}", "id", id, "status", "unchanged");
-        else if (r == 0 && report_store (self, rec, 1, err, errsz) == 0)
+        else if (r == 0 && node_store_own (self, rec, 1, err, errsz) == 0)
             reply = json_pack ("{s:s, s:s}", "id", id, "status",
                                rec->version > 1 ? "updated" : "created");
     }
@@ -240,8 +190,8 @@ report_members (node_t *self, json_t *body, int add, char *err, size_t errsz)
     if (rc)
         snprintf (err, errsz, "out of memory");
     if (rc == 0
-        && (rc = find_held (self, json_string_value (json_object_get (body, "id")), 1,
-                            rep, err, errsz))
+        && (rc = node_find_held (self, json_string_value (json_object_get (body, "id")),
+                                 1, rep, err, errsz))
                == 0
         && memcmp (rep->origin, im_identity_node (self->identity), IM_NODE_ID_SIZE)) {
         snprintf (err, errsz, "only a report's origin adds or removes its members");
@@ -250,7 +200,7 @@ report_members (node_t *self, json_t *body, int add, char *err, size_t errsz)
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const char *text = json_string_value (json_array_get (inds, i));
         char why[256];
-        int r = find_held (self, text, 0, ind, why, sizeof why);
+        int r = node_find_held (self, text, 0, ind, why, sizeof why);
         r = r ? r : member_next (self, rep, ind, add, &ms[k], why, sizeof why);
         int dup = 0;
         for (size_t j = 0; r == 1 && j < k && !dup; j++)
@@ -263,7 +213,7 @@ report_members (node_t *self, json_t *body, int add, char *err, size_t errsz)
                                                                    : "removed"));
         k += r == 1 && !dup;
     }
-    if (rc == 0 && report_store (self, ms, k, err, errsz) == 0)
+    if (rc == 0 && node_store_own (self, ms, k, err, errsz) == 0)
         reply = json_pack ("{s:O}", "results", results);
     json_decref (results);
     free (rep);
@@ -303,8 +253,8 @@ report_show (node_t *self, json_t *body, char *err, size_t errsz)
     show_t s = { self, suffix, ind, json_array () };
     if (!rep || !ind || !s.out)
         snprintf (err, errsz, "out of memory");
-    else if (find_held (self, json_string_value (json_object_get (body, "id")), 1, rep,
-                        err, errsz)
+    else if (node_find_held (self, json_string_value (json_object_get (body, "id")), 1,
+                             rep, err, errsz)
              == 0) {
         im_id_format (rep->id, suffix + 1);
         if (im_store_list (self->store, IM_TYPE_MEMBER, rep->origin, NULL,

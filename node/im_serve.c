@@ -12,6 +12,7 @@
 
 #include "im_mesh_int.h"
 #include "im_report.h"
+#include "im_sight.h"
 
 typedef struct {
     im_mesh_t *self;
@@ -23,19 +24,25 @@ typedef struct {
     uint64_t pos; /* ... and the last change it answered for */
 } serve_t;
 
-/* A member record (SPEC.md, "Reports", "Members") goes to P only when the
- * indicator it names is held here, live, and would go to P too (or P is its
- * origin, or gave it to this node): it tells P nothing P may not hold. */
+/* A member record (SPEC.md, "Reports", "Members") or a sighting
+ * ("Sightings") goes to P only when the indicator it names is held here,
+ * live, and would go to P too (or P is its origin, or gave it to this
+ * node): it tells P nothing P may not hold. */
 static int
 member_shareable (im_mesh_t *self, const im_record_t *m, const peer_t *p, char *why,
                   size_t whysz)
 {
     uint8_t origin[IM_NODE_ID_SIZE], id[IM_ID_SIZE], rep[IM_ID_SIZE];
     im_store_change_t c = { 0 };
+    int sighting = m->type == IM_TYPE_SIGHTING;
+    int parsed = sighting ? im_sighting_parse (m->value, origin, id)
+                          : im_member_parse (m->value, origin, id, rep);
+    if (parsed == 0 && sighting && memcmp (origin, p->card.node, IM_NODE_ID_SIZE) == 0)
+        return 1; /* a sighting goes to the origin of its indicator */
     im_record_t *ind = malloc (sizeof *ind);
     int yes = 0;
-    if (ind && im_member_parse (m->value, origin, id, rep) == 0
-        && im_store_get (self->store, origin, id, ind) == 0 && ind->op == IM_OP_PUT) {
+    if (ind && parsed == 0 && im_store_get (self->store, origin, id, ind) == 0
+        && ind->op == IM_OP_PUT) {
         if (im_store_held (self->store, origin, id, &c.hops, c.from))
             c.hops = 0; /* this node's own */
         c.rec = ind;
@@ -45,9 +52,9 @@ member_shareable (im_mesh_t *self, const im_record_t *m, const peer_t *p, char *
     }
     if (!yes && why)
         snprintf (why, whysz,
-                  "not sent: a report's member, whose indicator is not held here or "
-                  "would not be sent to %s",
-                  p->card.name);
+                  "not sent: a %s, whose indicator is not held here or would not be "
+                  "sent to %s",
+                  sighting ? "sighting" : "report's member", p->card.name);
     free (ind);
     return yes;
 }
@@ -80,7 +87,8 @@ mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p, ch
         .give_back = c->seq && c->seq <= p->srv.own_until,
     };
     im_share_t verdict = im_policy_outbound (&ctx, why, whysz);
-    if (verdict == IM_SHARE_YES && c->rec->type == IM_TYPE_MEMBER)
+    if (verdict == IM_SHARE_YES
+        && (c->rec->type == IM_TYPE_MEMBER || c->rec->type == IM_TYPE_SIGHTING))
         return c->rec->op == IM_OP_PUT && member_shareable (self, c->rec, p, why, whysz);
     return verdict == IM_SHARE_YES || verdict == IM_SHARE_REVOCATION;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "im_batch.h"
+#include "im_sight.h"
 #include "im_util.h"
 #include "im_verify.h"
 
@@ -26,6 +27,56 @@ typedef struct {
     char jobs[64], done[64];
 } endpoints_t;
 
+/* Opens the carrier REC of IT (SPEC.md, "Carrying sealed envelopes") with
+ * the job's key: what it holds must be a valid record, signed by its
+ * origin, and no carrier. */
+static void
+open_carrier (const im_verify_job_t *job, im_verify_item_t *it, im_batch_cache_t *cache,
+              im_record_t *rec)
+{
+    const uint8_t *env;
+    size_t elen, plen = 0;
+    char why[128];
+    uint8_t *payload = malloc (IM_SEAL_PAYLOAD_MAX);
+    it->sealed = IM_VERIFY_UNREADABLE;
+    if (!payload || im_carrier_envelope (rec, &env, &elen)) {
+        free (payload);
+        return;
+    }
+    if (im_seal_open (env, elen, job->open_key, payload, IM_SEAL_PAYLOAD_MAX, &plen, why,
+                      sizeof why)) {
+        if (errno == ENOENT)
+            it->sealed = IM_VERIFY_NOT_OURS;
+        free (payload);
+        return;
+    }
+    if (im_record_decode_cached (payload, plen, cache, rec, why, sizeof why) == 0
+        && rec->type != IM_TYPE_SEALED) {
+        it->sealed = IM_VERIFY_OPENED;
+        it->opened = payload;
+        it->opened_len = plen;
+        return;
+    }
+    free (payload);
+}
+
+void
+im_verify_one (im_verify_job_t *job, size_t i, im_batch_cache_t *cache, im_record_t *rec)
+{
+    im_verify_item_t *it = &job->items[i];
+    char why[128];
+    it->rc
+        = im_record_decode_cached (it->record, it->len, cache, rec, why, sizeof why) == 0
+              ? 0
+              : errno;
+    job->failed += it->rc == EPERM;
+    it->sealed = IM_VERIFY_NOT_SEALED;
+    it->opened = NULL;
+    it->opened_len = 0;
+    if (it->rc == 0 && job->open && rec->type == IM_TYPE_SEALED)
+        open_carrier (job, it, cache, rec);
+}
+
 /* Decodes and verifies every item of JOB with CACHE. */
 static void
 work (im_verify_job_t *job, im_batch_cache_t *cache, im_record_t *rec)
@@ -33,16 +84,8 @@ work (im_verify_job_t *job, im_batch_cache_t *cache, im_record_t *rec)
     uint64_t verified0, cached0, verified1, cached1;
     im_batch_cache_stats (cache, &verified0, &cached0);
     job->failed = 0;
-    for (size_t i = 0; i < job->n; i++) {
-        im_verify_item_t *it = &job->items[i];
-        char why[128];
-        it->rc
-            = im_record_decode_cached (it->record, it->len, cache, rec, why, sizeof why)
-                      == 0
-                  ? 0
-                  : errno;
-        job->failed += it->rc == EPERM;
-    }
+    for (size_t i = 0; i < job->n; i++)
+        im_verify_one (job, i, cache, rec);
     im_batch_cache_stats (cache, &verified1, &cached1);
     job->verified = verified1 - verified0;
     job->cached = cached1 - cached0;

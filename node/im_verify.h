@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "im_batch.h"
 #include "im_record.h"
 
 #define IM_VERIFY_WORKERS_MAX 16
@@ -23,7 +24,22 @@ typedef struct {
     const uint8_t *record;
     size_t len;
     int rc;
+    /* A carrier (type sealed) of a job with an open key: SEALED comes back
+     * IM_VERIFY_OPENED with OPENED (OPENED_LEN bytes, malloc'd: the caller
+     * frees it) the record it held, decoded and verified; IM_VERIFY_NOT_OURS
+     * when no slot opens with the key; IM_VERIFY_UNREADABLE when it opened
+     * to something that is no valid record (or to another carrier). */
+    int sealed;
+    uint8_t *opened;
+    size_t opened_len;
 } im_verify_item_t;
+
+enum {
+    IM_VERIFY_NOT_SEALED = 0,
+    IM_VERIFY_OPENED,
+    IM_VERIFY_NOT_OURS,
+    IM_VERIFY_UNREADABLE
+};
 
 /* A job: N items (the caller's, untouched by it until the job is back).
  * VERIFIED, CACHED and FAILED come back as the signatures verified, the
@@ -33,7 +49,9 @@ typedef struct {
     im_verify_item_t *items;
     size_t n;
     uint64_t verified, cached, failed;
-    void *arg; /* the caller's */
+    int open;             /* 1: carriers are opened with OPEN_KEY */
+    uint8_t open_key[64]; /* this node's Ed25519 secret key */
+    void *arg;            /* the caller's */
 } im_verify_job_t;
 
 typedef struct _im_verify_t im_verify_t;
@@ -62,5 +80,10 @@ zsock_t *im_verify_sock (im_verify_t *self);
 
 /* Takes back one finished job, or NULL when none is finished. */
 im_verify_job_t *im_verify_done (im_verify_t *self);
+
+/* What a worker does for item I of JOB, done by the caller (when no worker
+ * takes the job) with its CACHE and a scratch record REC. */
+void im_verify_one (im_verify_job_t *job, size_t i, im_batch_cache_t *cache,
+                    im_record_t *rec);
 
 #endif

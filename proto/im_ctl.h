@@ -24,6 +24,8 @@ typedef enum {
     IM_CTL_ROTATE,
     IM_CTL_RELOAD,
     IM_CTL_REPORT,
+    IM_CTL_SIGHT,
+    IM_CTL_SIGHTINGS,
     IM_CTL_COUNT
 } im_ctl_cmd_t;
 

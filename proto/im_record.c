@@ -540,7 +540,7 @@ im_record_to_json (const im_record_t *self)
         json_decref (o);
         o = NULL;
     }
-    if (o && self->type == IM_TYPE_REPORT && im_ext_to_json (self, o)) {
+    if (o && self->next && im_ext_to_json (self, o)) {
         json_decref (o);
         o = NULL;
     }

@@ -46,11 +46,13 @@
 #define IM_EXT_ITEMS_MAX 64
 #define IM_EXT_MAX (IM_RECORD_BODY_MAX - IM_RECORD_FIXED - 9)
 typedef enum {
-    IM_EXT_ATTACK = 1,    /* ATT&CK technique id, Tnnnn or Tnnnn.nnn */
-    IM_EXT_ACTOR = 2,     /* threat actor name */
-    IM_EXT_MALWARE = 3,   /* malware name */
-    IM_EXT_REF = 4,       /* reference URL */
-    IM_EXT_MITIGATION = 5 /* text and up to 8 reference URLs */
+    IM_EXT_ATTACK = 1,     /* ATT&CK technique id, Tnnnn or Tnnnn.nnn */
+    IM_EXT_ACTOR = 2,      /* threat actor name */
+    IM_EXT_MALWARE = 3,    /* malware name */
+    IM_EXT_REF = 4,        /* reference URL */
+    IM_EXT_MITIGATION = 5, /* text and up to 8 reference URLs */
+    IM_EXT_SIGHTING = 6,   /* a sighting's count, times and source (im_sight.h) */
+    IM_EXT_SEALED = 7      /* a carrier's sealed envelope (im_seal.h) */
 } im_ext_key_t;
 
 typedef enum { IM_OP_PUT = 1, IM_OP_REVOKE = 2 } im_op_t;
@@ -229,8 +231,10 @@ int im_ext_mitigation (const char *text, const char *const *urls, size_t n, uint
 int im_ext_next (const im_record_t *self, size_t *at, int *key, const uint8_t **data,
                  size_t *len);
 
-/* The rules of the extension items for im_record_check(): only a report has
- * any, at most 64, each valid, in strictly ascending order. Returns 0 or -1
+/* The rules of the extension items for im_record_check(): a report's
+ * context items (at most 64, each valid, in strictly ascending order), a
+ * sighting's one IM_EXT_SIGHTING, a carrier's one IM_EXT_SEALED whose digest
+ * is its value; no other record has any. Returns 0 or -1
  * with errno EINVAL and the reason in ERR. */
 int im_ext_check (const im_record_t *self, char *err, size_t errsz);
 
@@ -241,9 +245,11 @@ int im_ext_check (const im_record_t *self, char *err, size_t errsz);
 int im_ext_decode (im_record_t *self, const uint8_t **needle, const uint8_t *ceiling,
                    char *err, size_t errsz);
 
-/* Adds the items of SELF to the JSON object O: "attack", "actors",
- * "malware", "refs" (arrays of strings) and "mitigations" (an array of
- * {"text", "refs"}). Returns 0 or -1 (ENOMEM). */
+/* Adds the items of SELF to the JSON object O: for a report "attack",
+ * "actors", "malware", "refs" (arrays of strings) and "mitigations" (an
+ * array of {"text", "refs"}); for a sighting "sighting" ({"count",
+ * "first_seen", "last_seen", "source"}); for a carrier "envelope_bytes". Returns 0 or -1
+ * (ENOMEM). */
 int im_ext_to_json (const im_record_t *self, json_t *o);
 
 /* UUID text form of an indicator id, lower case. */

@@ -10,10 +10,12 @@
 #include <string.h>
 
 #include "im_record.h"
+#include "im_sight.h"
+#include "im_time.h"
 #include "im_util.h"
 
-static const char *const key_names[]
-    = { NULL, "attack", "actors", "malware", "refs", "mitigations" };
+static const char *const key_names[] = { NULL,   "attack",      "actors",   "malware",
+                                         "refs", "mitigations", "sighting", "sealed" };
 
 /* UTF-8 text without control characters (except, where NL, tab and newline). */
 static int
@@ -109,10 +111,29 @@ malformed:
 int
 im_ext_item_check (int key, const uint8_t *data, size_t len, char *err, size_t errsz)
 {
-    if (key < IM_EXT_ATTACK || key > IM_EXT_MITIGATION)
+    if (key < IM_EXT_ATTACK || key > IM_EXT_SEALED)
         return im_fail (EINVAL, err, errsz, "ext: unknown key %d", key);
     if (!data && len)
         return im_fail (EINVAL, err, errsz, "ext: no data");
+    if (key == IM_EXT_SIGHTING) {
+        im_sight_t s;
+        if (len != IM_SIGHT_EXT_SIZE)
+            return im_fail (EINVAL, err, errsz, "sighting: %zu bytes, not %d", len,
+                            IM_SIGHT_EXT_SIZE);
+        return im_sight_decode (data, len, &s) ? im_sight_check (&s, err, errsz) : 0;
+    }
+    if (key == IM_EXT_SEALED) {
+        size_t blocks
+            = len > IM_SEAL_OVERHEAD ? (len - IM_SEAL_OVERHEAD) / IM_SEAL_BLOCK : 0;
+        if (len > IM_CARRIER_ENVELOPE_MAX || blocks < 1
+            || len != IM_SEAL_OVERHEAD + blocks * IM_SEAL_BLOCK
+            || memcmp (data, "IMS\1", 4))
+            return im_fail (EINVAL, err, errsz,
+                            "sealed: %zu bytes are no envelope (684 + 256 n, at most %d, "
+                            "starting IMS 1)",
+                            len, (int)IM_CARRIER_ENVELOPE_MAX);
+        return 0;
+    }
     if (key == IM_EXT_ATTACK)
         return attack_check (data, len, err, errsz);
     if (key == IM_EXT_REF)
@@ -228,10 +249,35 @@ im_ext_mitigation (const char *text, const char *const *urls, size_t n, uint8_t 
 int
 im_ext_check (const im_record_t *self, char *err, size_t errsz)
 {
+    int want = self->type == IM_TYPE_SIGHTING ? IM_EXT_SIGHTING
+               : self->type == IM_TYPE_SEALED ? IM_EXT_SEALED
+                                              : 0;
+    if (want && self->op == IM_OP_PUT && self->next != 1)
+        return im_fail (EINVAL, err, errsz, "ext: a %s holds exactly one %s item",
+                        want == IM_EXT_SIGHTING ? "sighting" : "carrier",
+                        key_names[want]);
     if (self->next == 0 && self->ext_len == 0)
         return 0;
-    if (self->type != IM_TYPE_REPORT)
+    if (self->type != IM_TYPE_REPORT && !want)
         return im_fail (EINVAL, err, errsz, "ext: only a report has context items");
+    if (want) {
+        size_t at = 0, n;
+        int k;
+        const uint8_t *d;
+        if (self->next != 1 || !im_ext_next (self, &at, &k, &d, &n) || k != want
+            || at != self->ext_len)
+            return im_fail (EINVAL, err, errsz, "ext: a %s holds exactly one %s item",
+                            want == IM_EXT_SIGHTING ? "sighting" : "carrier",
+                            key_names[want]);
+        if (im_ext_item_check (k, d, n, err, errsz))
+            return -1;
+        char digest[33];
+        if (want == IM_EXT_SEALED
+            && (im_carrier_digest (d, n, digest), strcmp (digest, self->value)))
+            return im_fail (EINVAL, err, errsz,
+                            "sealed: the value is not the envelope's digest");
+        return 0;
+    }
     if (self->next > IM_EXT_ITEMS_MAX || self->ext_len > IM_EXT_MAX)
         return im_fail (EINVAL, err, errsz, "ext: more than %d items", IM_EXT_ITEMS_MAX);
     size_t at = 0, count = 0, pn = 0;
@@ -270,11 +316,11 @@ im_ext_decode (im_record_t *self, const uint8_t **needle, const uint8_t *ceiling
             goto malformed;
         int key = p[0];
         size_t n = ((size_t)p[1] << 8) | p[2];
-        if (key < IM_EXT_ATTACK || key > IM_EXT_MITIGATION)
+        if (key < IM_EXT_ATTACK || key > IM_EXT_SEALED)
             return im_fail (EBADMSG, err, errsz, "record: unknown extension key %d", key);
         if ((size_t)(ceiling - p - 3) < n || (size_t)(p + 3 + n - first) > IM_EXT_MAX)
             goto malformed;
-        if (key != IM_EXT_MITIGATION && memchr (p + 3, 0, n))
+        if (key < IM_EXT_MITIGATION && memchr (p + 3, 0, n))
             goto malformed;
         if (prev
             && item_cmp (prev[0], prev + 3, ((size_t)prev[1] << 8) | prev[2], key, p + 3,
@@ -322,11 +368,39 @@ mitigation_json (const uint8_t *d, size_t len)
     return o;
 }
 
+/* A sighting's or a carrier's one item as JSON members of O. */
+static int
+single_to_json (const im_record_t *self, json_t *o)
+{
+    size_t at = 0, n;
+    int k;
+    const uint8_t *d;
+    im_sight_t s;
+    char a[32], b[32];
+    if (!im_ext_next (self, &at, &k, &d, &n))
+        return 0;
+    if (k == IM_EXT_SEALED)
+        return json_object_set_new (o, "envelope_bytes", json_integer ((json_int_t)n));
+    if (k != IM_EXT_SIGHTING || im_sight_decode (d, n, &s))
+        return 0;
+    return json_object_set_new (
+        o, "sighting",
+        json_pack ("{s:I, s:s, s:s, s:s}", "count", (json_int_t)s.count, "first_seen",
+                   im_time_format (s.first_seen, a), "last_seen",
+                   im_time_format (s.last_seen, b), "source", im_source_name (s.source)));
+}
+
 int
 im_ext_to_json (const im_record_t *self, json_t *o)
 {
     json_t *arrays[6] = { NULL };
     int rc = 0;
+    if (self->type != IM_TYPE_REPORT) {
+        if (single_to_json (self, o) == 0)
+            return 0;
+        errno = ENOMEM;
+        return -1;
+    }
     for (int k = IM_EXT_ATTACK; k <= IM_EXT_MITIGATION; k++)
         if (!(arrays[k] = json_array ())
             || json_object_set_new (o, key_names[k], arrays[k]))

@@ -30,8 +30,11 @@ typedef enum {
     IM_TYPE_YARA = 15,
     IM_TYPE_SIGMA = 16,
     IM_TYPE_SNORT = 17,
-    /* 18 and 19: indicator types to come. Records that are not indicators
-     * (SPEC.md, "Reports"): a report, and a report's member. */
+    /* Records that are not indicators: a sighting of an indicator (SPEC.md,
+     * "Sightings"), a sealed envelope's carrier ("Carrying sealed
+     * envelopes"), a report and a report's member ("Reports"). */
+    IM_TYPE_SIGHTING = 18,
+    IM_TYPE_SEALED = 19,
     IM_TYPE_REPORT = 20,
     IM_TYPE_MEMBER = 21,
     IM_TYPE_COUNT = 22 /* one past the last */
@@ -118,7 +121,8 @@ im_type_norm_fn im_ioc_norm_ipv4, im_ioc_norm_ipv6, im_ioc_norm_domain, im_ioc_n
     im_ioc_norm_email, im_ioc_norm_hash, im_ioc_norm_filename, im_ioc_norm_asn,
     im_ioc_norm_cve, im_ioc_norm_attack, im_ioc_norm_regkey, im_ioc_norm_yara,
     im_ioc_norm_sigma, im_ioc_norm_snort;
-im_type_norm_fn im_ioc_norm_report, im_ioc_norm_member;
+im_type_norm_fn im_ioc_norm_report, im_ioc_norm_member, im_ioc_norm_sighting,
+    im_ioc_norm_sealed;
 
 /* The row of TYPE, or NULL for IM_TYPE_NONE and anything unknown. */
 const im_type_info_t *im_type_info (int type);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* im_types_report.c -- the normalisers of the two record types that are not
- * indicators (SPEC.md, "Reports"): a report's title and a member's
- * "ORIGINHEX/INDICATOR-UUID REPORT-UUID". Pure functions. */
+/* im_types_report.c -- the normalisers of the record types that are not
+ * indicators: a report's title and a member's "ORIGINHEX/INDICATOR-UUID
+ * REPORT-UUID" (SPEC.md, "Reports"), a sighting's "ORIGINHEX/INDICATOR-UUID"
+ * ("Sightings") and a carrier's envelope digest ("Carrying sealed
+ * envelopes"). Pure functions. */
 
 #include "im_types.h"
 #include "im_types_int.h"
@@ -12,6 +14,8 @@
 #define TITLE_MAX 256
 #define UUID_LEN 36
 #define MEMBER_LEN (64 + 1 + UUID_LEN + 1 + UUID_LEN)
+#define SIGHTING_LEN (64 + 1 + UUID_LEN)
+#define DIGEST_LEN 32
 
 int
 im_ioc_norm_report (const im_type_info_t *t, const char *v, size_t n, char *canon,
@@ -68,6 +72,48 @@ im_ioc_norm_member (const im_type_info_t *t, const char *v, size_t n, char *cano
                               im_types_quote (v, q));
     canon[64] = '/';
     canon[65 + UUID_LEN] = ' ';
+    canon[n] = '\0';
+    *clen = n;
+    return 0;
+}
+
+int
+im_ioc_norm_sighting (const im_type_info_t *t, const char *v, size_t n, char *canon,
+                      size_t *clen, char *err, size_t errsz)
+{
+    char q[QUOTE_SZ];
+    (void)t;
+    int ok = n == SIGHTING_LEN && v[64] == '/';
+    for (int i = 0; ok && i < 64; i++) {
+        ok = is_hex ((unsigned char)v[i]);
+        canon[i] = (char)to_lower ((unsigned char)v[i]);
+    }
+    if (!ok || uuid_lower (v + 65, canon + 65))
+        return im_types_fail (err, errsz,
+                              "'%s' is not ORIGIN/INDICATOR-ID (64 hex digits, '/', a "
+                              "UUID)",
+                              im_types_quote (v, q));
+    canon[64] = '/';
+    canon[n] = '\0';
+    *clen = n;
+    return 0;
+}
+
+int
+im_ioc_norm_sealed (const im_type_info_t *t, const char *v, size_t n, char *canon,
+                    size_t *clen, char *err, size_t errsz)
+{
+    char q[QUOTE_SZ];
+    (void)t;
+    int ok = n == DIGEST_LEN;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = is_hex ((unsigned char)v[i]);
+        canon[i] = (char)to_lower ((unsigned char)v[i]);
+    }
+    if (!ok)
+        return im_types_fail (err, errsz,
+                              "'%s' is not an envelope digest (32 hex digits)",
+                              im_types_quote (v, q));
     canon[n] = '\0';
     *clen = n;
     return 0;

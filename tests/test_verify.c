@@ -10,6 +10,7 @@
 
 #include "im_batch.h"
 #include "im_record.h"
+#include "im_sight.h"
 #include "im_verify.h"
 #include "tap.h"
 
@@ -98,21 +99,21 @@ test_jobs (void)
     static im_verify_item_t items[NREC + 3];
     static uint8_t tampered[IM_RECORD_MAX], moved[IM_RECORD_MAX];
     for (int i = 0; i < NREC; i++)
-        items[i] = (im_verify_item_t){ bufs[i], lens[i], -1 };
+        items[i] = (im_verify_item_t){ .record = bufs[i], .len = lens[i], .rc = -1 };
     /* A value changed after sealing: the path leads to another root. */
     memcpy (tampered, bufs[5], lens[5]);
     char *v = memmem (tampered, lens[5], "198.51.100.5", 12);
     if (!v)
         BAIL_OUT ("value not found in the record");
     v[11] = '6';
-    items[NREC] = (im_verify_item_t){ tampered, lens[5], -1 };
+    items[NREC] = (im_verify_item_t){ .record = tampered, .len = lens[5], .rc = -1 };
     /* A record given the authentication of a record of another batch. */
     memcpy (moved, bufs[1], lens[1]);
     memcpy (moved + lens[1] - IM_BATCH_AUTH, bufs[40] + lens[40] - IM_BATCH_AUTH,
             IM_BATCH_AUTH);
-    items[NREC + 1] = (im_verify_item_t){ moved, lens[1], -1 };
+    items[NREC + 1] = (im_verify_item_t){ .record = moved, .len = lens[1], .rc = -1 };
     /* Cut short. */
-    items[NREC + 2] = (im_verify_item_t){ bufs[7], 100, -1 };
+    items[NREC + 2] = (im_verify_item_t){ .record = bufs[7], .len = 100, .rc = -1 };
 
     im_verify_job_t a = { .items = items, .n = NREC / 2 };
     im_verify_job_t b = { .items = items + NREC / 2, .n = NREC / 2 + 3 };
@@ -160,7 +161,7 @@ test_stop_with_jobs_out (void)
     int handed = 0;
     for (int j = 0; j < 8; j++) {
         for (int i = 0; i < NREC; i++)
-            items[j][i] = (im_verify_item_t){ bufs[i], lens[i], -1 };
+            items[j][i] = (im_verify_item_t){ .record = bufs[i], .len = lens[i], .rc = -1 };
         jobs[j] = (im_verify_job_t){ .items = items[j], .n = NREC };
         handed += im_verify_submit (pool, &jobs[j]) == 0;
     }
@@ -183,7 +184,7 @@ test_limit (void)
         BAIL_OUT ("pool: %s", err);
     static im_verify_item_t item;
     static im_verify_job_t jobs[IM_VERIFY_JOBS_MAX + 1];
-    item = (im_verify_item_t){ bufs[0], lens[0], -1 };
+    item = (im_verify_item_t){ .record = bufs[0], .len = lens[0], .rc = -1 };
     int handed = 0, refused = 0;
     for (int j = 0; j <= IM_VERIFY_JOBS_MAX; j++) {
         jobs[j] = (im_verify_job_t){ .items = &item, .n = 1 };
@@ -202,9 +203,70 @@ test_limit (void)
     im_verify_destroy (&pool);
 }
 
+/* A carrier of record 0 sealed to the key pair RPK/RSK, signed by the
+ * origin; a second sealed to someone else; a third holding no record. */
+static void
+test_carriers (void)
+{
+    uint8_t rpk[32], rsk[64], opk[32], osk[64], junk[64];
+    static uint8_t cbuf[3][IM_RECORD_MAX];
+    size_t clen[3];
+    crypto_sign_keypair (rpk, rsk);
+    crypto_sign_keypair (opk, osk);
+    randombytes_buf (junk, sizeof junk);
+    const uint8_t *inner[3] = { bufs[0], bufs[0], junk };
+    size_t ilen[3] = { lens[0], lens[0], sizeof junk };
+    const uint8_t(*to[3])[32] = { (const uint8_t(*)[32])rpk, (const uint8_t(*)[32])opk,
+                                   (const uint8_t(*)[32])rpk };
+    for (int i = 0; i < 3; i++) {
+        static im_record_t c;
+        char err[256];
+        im_record_init (&c);
+        memcpy (c.origin, pk, sizeof pk);
+        randombytes_buf (c.id, sizeof c.id);
+        c.created = c.modified = 1700000000;
+        if (im_carrier_make (&c, inner[i], ilen[i], IM_REACH_UNLIMITED, 0, 1700000000,
+                             to[i], 1, err, sizeof err)
+            || im_record_sign (&c, sk, cbuf[i], sizeof cbuf[i], &clen[i], err, sizeof err))
+            BAIL_OUT ("carrier %d: %s", i, err);
+    }
+    char err[256] = "";
+    im_verify_t *pool = im_verify_new (1, err, sizeof err);
+    if (!pool)
+        BAIL_OUT ("pool: %s", err);
+    static im_verify_item_t items[4];
+    for (int i = 0; i < 3; i++)
+        items[i] = (im_verify_item_t){ .record = cbuf[i], .len = clen[i], .rc = -1 };
+    items[3] = (im_verify_item_t){ .record = bufs[1], .len = lens[1], .rc = -1 };
+    static im_verify_job_t job;
+    job = (im_verify_job_t){ .items = items, .n = 4, .open = 1 };
+    memcpy (job.open_key, rsk, sizeof rsk);
+    ok (im_verify_submit (pool, &job) == 0 && wait_done (pool) == &job,
+        "a job of three carriers and a record comes back");
+    ok (items[0].rc == 0 && items[0].sealed == IM_VERIFY_OPENED && items[0].opened
+            && items[0].opened_len == lens[0]
+            && memcmp (items[0].opened, bufs[0], lens[0]) == 0,
+        "the carrier sealed to the job's key opens to the very record sealed in it");
+    ok (items[1].rc == 0 && items[1].sealed == IM_VERIFY_NOT_OURS && !items[1].opened,
+        "a carrier sealed to another node is not ours, and nothing is opened");
+    ok (items[2].rc == 0 && items[2].sealed == IM_VERIFY_UNREADABLE && !items[2].opened,
+        "a carrier holding no record is unreadable");
+    ok (items[3].rc == 0 && items[3].sealed == IM_VERIFY_NOT_SEALED,
+        "a plain record is no carrier");
+    free (items[0].opened);
+    items[0] = (im_verify_item_t){ .record = cbuf[0], .len = clen[0], .rc = -1 };
+    job = (im_verify_job_t){ .items = items, .n = 1, .open = 0 };
+    ok (im_verify_submit (pool, &job) == 0 && wait_done (pool) == &job
+            && items[0].rc == 0 && items[0].sealed == IM_VERIFY_NOT_SEALED
+            && !items[0].opened,
+        "without an open key a carrier is verified, not opened");
+    im_verify_destroy (&pool);
+}
+
 static const tap_test_t tests[]
     = { TAP_TEST (test_bad_args), TAP_TEST (test_jobs),
-        TAP_TEST (test_stop_with_jobs_out), TAP_TEST (test_limit), TAP_END };
+        TAP_TEST (test_stop_with_jobs_out), TAP_TEST (test_limit),
+        TAP_TEST (test_carriers), TAP_END };
 
 int
 main (int argc, char **argv)

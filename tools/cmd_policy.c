@@ -407,6 +407,10 @@ cmd_explain (im_cli_t *cli, int argc, char **argv)
                     json_string_value (json_object_get (sent, "time")));
         else
             printf ("never sent to %s\n", argv[optind + 1]);
+        json_t *sealed = json_object_get (reply, "sealed");
+        if (sealed)
+            printf ("%s\n", cli_safe (json_string_value (json_object_get (sealed, "why")),
+                                      safe, sizeof safe));
     }
     json_decref (reply);
     return shared ? 0 : EXIT_FAIL;

@@ -31,6 +31,8 @@ static const cli_command_t commands[] = {
       cmd_taxii_family },
     { "report", NULL, "reports: report create, add, remove, show, list, revoke",
       cmd_report_family },
+    { "sight", cmd_sight, "say this node saw an indicator (sent to its origin)", NULL },
+    { "sightings", cmd_sightings, "who saw an indicator: count, when, source", NULL },
     { "explain", cmd_explain, "does indicator ID go to PEER, and why (or why not)?",
       NULL },
     { "import", cmd_import, "import indicators from STIX 2.1, MISP or CSV files", NULL },

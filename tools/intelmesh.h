@@ -35,6 +35,9 @@ int cmd_export (im_cli_t *cli, int argc, char **argv);
 /* cmd_taxii.c: taxii add-client, list, remove */
 extern const cli_command_t cmd_taxii_family[];
 extern const cli_command_t cmd_report_family[]; /* cmd_report.c */
+/* cmd_sight.c */
+int cmd_sight (im_cli_t *cli, int argc, char **argv);
+int cmd_sightings (im_cli_t *cli, int argc, char **argv);
 /* cmd_stop.c */
 int cmd_stop (im_cli_t *cli, int argc, char **argv);
 

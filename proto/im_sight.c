@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_sight.c -- a sighting's extension item and value (SPEC.md,
+ * "Sightings"), and the carrier records that take a sealed envelope through
+ * relays ("Carrying sealed envelopes"). Pure functions. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "im_sight.h"
+#include "im_util.h"
+
+static const char *const source_names[IM_SOURCE_COUNT]
+    = { NULL, "sensor", "incident", "honeypot", "analyst", "other" };
+
+const char *
+im_source_name (int source)
+{
+    return source > 0 && source < IM_SOURCE_COUNT ? source_names[source] : NULL;
+}
+
+int
+im_source_from_name (const char *name)
+{
+    for (int i = 1; name && i < IM_SOURCE_COUNT; i++)
+        if (strcmp (name, source_names[i]) == 0)
+            return i;
+    return 0;
+}
+
+int
+im_sight_check (const im_sight_t *s, char *err, size_t errsz)
+{
+    if (!s)
+        return im_fail (EINVAL, err, errsz, "sighting: none");
+    if (s->count < 1 || s->count > IM_SIGHT_COUNT_MAX)
+        return im_fail (EINVAL, err, errsz, "sighting: a count of 1 to %u is required",
+                        IM_SIGHT_COUNT_MAX);
+    if (s->first_seen <= 0 || s->last_seen < s->first_seen)
+        return im_fail (EINVAL, err, errsz,
+                        "sighting: first seen must be set and not after last seen");
+    if (!im_source_name (s->source))
+        return im_fail (EINVAL, err, errsz,
+                        "sighting: source %u is not one of sensor, incident, honeypot, "
+                        "analyst, other",
+                        s->source);
+    return 0;
+}
+
+static void
+put64 (uint8_t *p, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+    for (int i = 7; i >= 0; i--, u >>= 8)
+        p[i] = (uint8_t)u;
+}
+
+static int64_t
+get64 (const uint8_t *p)
+{
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++)
+        u = u << 8 | p[i];
+    return (int64_t)u;
+}
+
+void
+im_sight_encode (const im_sight_t *s, uint8_t out[IM_SIGHT_EXT_SIZE])
+{
+    out[0] = (uint8_t)(s->count >> 24);
+    out[1] = (uint8_t)(s->count >> 16);
+    out[2] = (uint8_t)(s->count >> 8);
+    out[3] = (uint8_t)s->count;
+    put64 (out + 4, s->first_seen);
+    put64 (out + 12, s->last_seen);
+    out[20] = s->source;
+}
+
+int
+im_sight_decode (const uint8_t *data, size_t len, im_sight_t *s)
+{
+    if (!data || !s || len != IM_SIGHT_EXT_SIZE) {
+        errno = EINVAL;
+        return -1;
+    }
+    s->count = (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | (uint32_t)data[2] << 8
+               | data[3];
+    s->first_seen = get64 (data + 4);
+    s->last_seen = get64 (data + 12);
+    s->source = data[20];
+    return im_sight_check (s, NULL, 0);
+}
+
+int
+im_sight_get (const im_record_t *rec, im_sight_t *s)
+{
+    size_t at = 0, n;
+    int k;
+    const uint8_t *d;
+    while (rec && im_ext_next (rec, &at, &k, &d, &n))
+        if (k == IM_EXT_SIGHTING)
+            return im_sight_decode (d, n, s);
+    errno = EINVAL;
+    return -1;
+}
+
+void
+im_sighting_value (const uint8_t origin[IM_NODE_ID_SIZE], const uint8_t id[IM_ID_SIZE],
+                   char out[IM_SIGHTING_VALUE_SIZE])
+{
+    char node[IM_NODE_HEX_SIZE], ind[IM_ID_STR_SIZE];
+    im_node_format (origin, node);
+    im_id_format (id, ind);
+    snprintf (out, IM_SIGHTING_VALUE_SIZE, "%s/%s", node, ind);
+}
+
+int
+im_sighting_parse (const char *value, uint8_t origin[IM_NODE_ID_SIZE],
+                   uint8_t id[IM_ID_SIZE])
+{
+    char node[IM_NODE_HEX_SIZE];
+    if (!value || strlen (value) != IM_SIGHTING_VALUE_SIZE - 1 || value[64] != '/') {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy (node, value, 64);
+    node[64] = 0;
+    return im_node_parse (node, origin) || im_id_parse (value + 65, id)
+               ? (errno = EINVAL, -1)
+               : 0;
+}
+
+void
+im_carrier_digest (const uint8_t *env, size_t len, char out[33])
+{
+    uint8_t h[16];
+    crypto_generichash (h, sizeof h, env, len, NULL, 0);
+    sodium_bin2hex (out, 33, h, sizeof h);
+}
+
+int
+im_carrier_make (im_record_t *self, const uint8_t *inner, size_t len, uint8_t reach,
+                 int64_t valid_until, int64_t now,
+                 const uint8_t (*recipients)[IM_NODE_ID_SIZE], size_t n, char *err,
+                 size_t errsz)
+{
+    size_t elen = 0;
+    if (!self || !inner || !recipients)
+        return im_fail (EINVAL, err, errsz, "carrier: a missing argument");
+    if (len > IM_CARRIER_PAYLOAD_MAX)
+        return im_fail (ENOSPC, err, errsz,
+                        "the record is %zu bytes and a sealed one may have at most %d: "
+                        "shorten its description or tags",
+                        len, (int)IM_CARRIER_PAYLOAD_MAX);
+    uint8_t *env = malloc (IM_CARRIER_ENVELOPE_MAX);
+    if (!env)
+        return im_fail (ENOMEM, err, errsz, "out of memory");
+    if (im_seal (inner, len, recipients, n, env, IM_CARRIER_ENVELOPE_MAX, &elen, err,
+                 errsz)) {
+        free (env);
+        return -1;
+    }
+    self->op = IM_OP_PUT;
+    self->type = IM_TYPE_SEALED;
+    self->tlp = IM_TLP_GREEN;
+    self->confidence = IM_CONFIDENCE_DEFAULT;
+    self->reach = reach;
+    self->no_detect = 1;
+    self->valid_from = 0;
+    self->valid_until = now + IM_CARRIER_TTL;
+    if (valid_until && valid_until < self->valid_until)
+        self->valid_until = valid_until;
+    self->description[0] = 0;
+    self->ntags = self->nrecipients = self->next = self->ext_len = 0;
+    im_carrier_digest (env, elen, self->value);
+    int rc = im_record_add_ext (self, IM_EXT_SEALED, env, elen, err, errsz);
+    free (env);
+    return rc;
+}
+
+int
+im_carrier_envelope (const im_record_t *self, const uint8_t **env, size_t *len)
+{
+    size_t at = 0;
+    int k;
+    while (self && self->type == IM_TYPE_SEALED && im_ext_next (self, &at, &k, env, len))
+        if (k == IM_EXT_SEALED)
+            return 0;
+    errno = EINVAL;
+    return -1;
+}
