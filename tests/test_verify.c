@@ -161,7 +161,8 @@ test_stop_with_jobs_out (void)
     int handed = 0;
     for (int j = 0; j < 8; j++) {
         for (int i = 0; i < NREC; i++)
-            items[j][i] = (im_verify_item_t){ .record = bufs[i], .len = lens[i], .rc = -1 };
+            items[j][i]
+                = (im_verify_item_t){ .record = bufs[i], .len = lens[i], .rc = -1 };
         jobs[j] = (im_verify_job_t){ .items = items[j], .n = NREC };
         handed += im_verify_submit (pool, &jobs[j]) == 0;
     }
@@ -216,8 +217,8 @@ test_carriers (void)
     randombytes_buf (junk, sizeof junk);
     const uint8_t *inner[3] = { bufs[0], bufs[0], junk };
     size_t ilen[3] = { lens[0], lens[0], sizeof junk };
-    const uint8_t(*to[3])[32] = { (const uint8_t(*)[32])rpk, (const uint8_t(*)[32])opk,
-                                   (const uint8_t(*)[32])rpk };
+    const uint8_t (*to[3])[32] = { (const uint8_t (*)[32])rpk, (const uint8_t (*)[32])opk,
+                                   (const uint8_t (*)[32])rpk };
     for (int i = 0; i < 3; i++) {
         static im_record_t c;
         char err[256];
@@ -227,7 +228,8 @@ test_carriers (void)
         c.created = c.modified = 1700000000;
         if (im_carrier_make (&c, inner[i], ilen[i], IM_REACH_UNLIMITED, 0, 1700000000,
                              to[i], 1, err, sizeof err)
-            || im_record_sign (&c, sk, cbuf[i], sizeof cbuf[i], &clen[i], err, sizeof err))
+            || im_record_sign (&c, sk, cbuf[i], sizeof cbuf[i], &clen[i], err,
+                               sizeof err))
             BAIL_OUT ("carrier %d: %s", i, err);
     }
     char err[256] = "";
@@ -256,17 +258,16 @@ test_carriers (void)
     free (items[0].opened);
     items[0] = (im_verify_item_t){ .record = cbuf[0], .len = clen[0], .rc = -1 };
     job = (im_verify_job_t){ .items = items, .n = 1, .open = 0 };
-    ok (im_verify_submit (pool, &job) == 0 && wait_done (pool) == &job
-            && items[0].rc == 0 && items[0].sealed == IM_VERIFY_NOT_SEALED
-            && !items[0].opened,
+    ok (im_verify_submit (pool, &job) == 0 && wait_done (pool) == &job && items[0].rc == 0
+            && items[0].sealed == IM_VERIFY_NOT_SEALED && !items[0].opened,
         "without an open key a carrier is verified, not opened");
     im_verify_destroy (&pool);
 }
 
 static const tap_test_t tests[]
-    = { TAP_TEST (test_bad_args), TAP_TEST (test_jobs),
+    = { TAP_TEST (test_bad_args),           TAP_TEST (test_jobs),
         TAP_TEST (test_stop_with_jobs_out), TAP_TEST (test_limit),
-        TAP_TEST (test_carriers), TAP_END };
+        TAP_TEST (test_carriers),           TAP_END };
 
 int
 main (int argc, char **argv)
