@@ -184,8 +184,8 @@ take (im_mesh_t *self, peer_t *p, const im_verify_item_t *item, uint8_t hops, si
  * origin had sent it, and made the batch's item AT. Returns 1 when it was
  * taken, else 0 (counted, and logged when refused). */
 static int
-take_inner (im_mesh_t *self, peer_t *p, const im_verify_item_t *item, uint8_t hops,
-            size_t at)
+take_inner (im_mesh_t *self, peer_t *p, const im_record_t *carrier,
+            const im_verify_item_t *item, uint8_t hops, size_t at)
 {
     const uint8_t *own = im_identity_node (self->identity);
     if (item->sealed == IM_VERIFY_UNREADABLE)
@@ -193,10 +193,17 @@ take_inner (im_mesh_t *self, peer_t *p, const im_verify_item_t *item, uint8_t ho
     if (item->sealed != IM_VERIFY_OPENED || self->ninner >= IM_MSG_CREDIT_MAX)
         return 0;
     im_record_t *rec = malloc (sizeof *rec);
-    char why[256];
+    char why[256] = "";
     if (!rec
-        || im_record_decode (item->opened, item->opened_len, 0, rec, why, sizeof why)) {
+        || im_record_decode (item->opened, item->opened_len, 0, rec, why, sizeof why)
+        || memcmp (rec->origin, carrier->origin, IM_NODE_ID_SIZE)) {
+        /* A node seals only its own records: one that seals another's
+         * would pass on what it may not (an AMBER record it was given). */
         self->sealed_unreadable++;
+        if (rec && !*why)
+            zsys_warning ("mesh: refused a record sealed to this node by another than "
+                          "its origin, carried by %s",
+                          p->card.name);
         free (rec);
         return 0;
     }
@@ -329,8 +336,8 @@ apply (im_mesh_t *self, job_t *job)
     self->ninner = 0;
     for (size_t k = 0; k < n; k++)
         if (self->recs[k].type == IM_TYPE_SEALED)
-            m += take_inner (self, p, &job->v.items[taken[k]], job->hops[taken[k]],
-                             n + m);
+            m += take_inner (self, p, &self->recs[k], &job->v.items[taken[k]],
+                             job->hops[taken[k]], n + m);
     if (reading)
         im_store_read_end (self->store);
     warn_refusals (p, &job->rf);
