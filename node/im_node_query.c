@@ -16,16 +16,25 @@
 #include "im_guard.h"
 #include "im_node_int.h"
 
+typedef struct {
+    json_t *records;
+    int type; /* asked for: IM_TYPE_NONE for every indicator */
+} collect_t;
+
 static int
 collect_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
 {
     (void)blob;
     (void)len;
-    if (!im_type_is_ioc (rec->type))
-        return 0; /* reports and members: `report show` and `report list` */
+    collect_t *c = arg;
+    /* Reports and members: `report show` and `report list`; sightings
+     * only when asked for; carriers never. */
+    if (!im_type_is_ioc (rec->type)
+        && !(rec->type == IM_TYPE_SIGHTING && c->type == IM_TYPE_SIGHTING))
+        return 0;
     json_t *obj = im_record_to_json (rec);
     if (obj)
-        json_array_append_new ((json_t *)arg, obj);
+        json_array_append_new (c->records, obj);
     return 0;
 }
 
@@ -63,7 +72,8 @@ lookup_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
     uint8_t origin[IM_NODE_ID_SIZE], id[IM_ID_SIZE];
     memcpy (origin, rec->origin, IM_NODE_ID_SIZE);
     memcpy (id, rec->id, IM_ID_SIZE);
-    collect_fn (rec, blob, len, l->matches);
+    collect_t c = { l->matches, IM_TYPE_NONE };
+    collect_fn (rec, blob, len, &c);
     if (json_array_size (l->matches) > n)
         json_object_set_new (json_array_get (l->matches, n), "reports",
                              node_member_reports (l->self, origin, id));
@@ -239,8 +249,10 @@ node_handle_list (node_t *self, json_t *body, char *err, size_t errsz)
     int type = IM_TYPE_NONE;
     uint8_t origin[IM_NODE_ID_SIZE], after[IM_STORE_KEY_SIZE], next[IM_STORE_KEY_SIZE];
     size_t binlen = 0;
-    if (tname && (type = im_type_parse (tname)) < 0) {
-        snprintf (err, errsz, "type: not an indicator type");
+    if (tname
+        && ((type = im_type_parse (tname)) < 0
+            || (!im_type_is_ioc (type) && type != IM_TYPE_SIGHTING))) {
+        snprintf (err, errsz, "type: not an indicator type (nor sighting)");
         return NULL;
     }
     if (origin_text && im_node_parse (origin_text, origin)) {
@@ -258,10 +270,11 @@ node_handle_list (node_t *self, json_t *body, char *err, size_t errsz)
     if (limit <= 0 || limit > IM_CONTROL_LIST_MAX)
         limit = IM_CONTROL_LIST_MAX;
     json_t *records = json_array ();
+    collect_t c = { records, type };
     memset (next, 0, sizeof next);
     int n = records ? im_store_list (self->store, type, origin_text ? origin : NULL,
                                      after_text ? after : NULL, (size_t)limit, collect_fn,
-                                     records, next)
+                                     &c, next)
                     : -1;
     if (n < 0) {
         snprintf (err, errsz, "store: listing failed: %s", strerror (errno));

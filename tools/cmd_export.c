@@ -12,8 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <czmq.h>
+
 #include "im_config.h"
 #include "im_ctl.h"
+#include "im_dir.h"
 #include "im_export.h"
 #include "im_identity.h"
 #include "im_record.h"
@@ -35,6 +38,9 @@ typedef struct {
     json_t *reports; /* the reports held (STIX, MISP), written after the records */
     json_t *written; /* "ORIGIN/ID" of the records written, when there are reports */
     size_t nreports; /* reports written */
+    json_t *sightings;   /* "ORIGIN/ID": [sighting...] of the indicators (STIX, MISP) */
+    im_config_t *config; /* names of the nodes that saw */
+    const char *own_hex; /* this node's id, when known */
 } export_t;
 
 static int
@@ -282,6 +288,53 @@ export_reports (im_client_t *client, export_t *e, const char *origin_hex)
     return 0;
 }
 
+/* A sighting LIST gave: kept under its indicator's key when --tlp-max
+ * allows its label, with the name of the node that saw when known. */
+static int
+sighting_one (json_t *rec, void *arg)
+{
+    export_t *e = arg;
+    const char *value = json_string_value (json_object_get (rec, "value"));
+    const char *hex = json_string_value (json_object_get (rec, "origin"));
+    uint8_t node[IM_NODE_ID_SIZE];
+    if (!value || !hex || im_node_parse (hex, node)
+        || im_tlp_parse (json_string_value (json_object_get (rec, "tlp"))) > e->tlp_max
+        || strcmp (json_string_value (json_object_get (rec, "op")), "put"))
+        return 0;
+    const char *name = NULL;
+    for (size_t i = 0; e->config && i < e->config->npeers && !name; i++)
+        if (memcmp (e->config->peers[i].card.node, node, IM_NODE_ID_SIZE) == 0)
+            name = e->config->peers[i].card.name;
+    if (!name && e->config && e->own_hex && strcmp (e->own_hex, hex) == 0)
+        name = e->config->name;
+    if (name)
+        json_object_set_new (rec, "by_name", json_string (name));
+    json_t *list = json_object_get (e->sightings, value);
+    if (!list) {
+        list = json_array ();
+        if (json_object_set_new (e->sightings, value, list))
+            return -1;
+    }
+    return json_array_append (list, rec);
+}
+
+/* The sightings held, for a STIX or MISP export (SPEC.md, "Sightings"),
+ * given to the exporter. Returns 0 or -1 (said). */
+static int
+export_sightings_held (im_client_t *client, export_t *e)
+{
+    if (strcmp (e->format, "stix") != 0 && strcmp (e->format, "misp") != 0)
+        return 0;
+    json_t *body = json_pack ("{s:s}", "type", "sighting");
+    e->sightings = json_object ();
+    int rc = body && e->sightings ? cli_page (client, IM_CTL_LIST, body, sighting_one, e)
+                                  : -1;
+    json_decref (body);
+    if (rc == 0 && im_export_set_sightings (e->exp, e->sightings))
+        rc = -1;
+    return rc;
+}
+
 /* Pages through LIST into the exporter. Returns the exit status. */
 static int
 export_records (im_client_t *client, export_t *e, const char *origin_hex)
@@ -292,6 +345,8 @@ export_records (im_client_t *client, export_t *e, const char *origin_hex)
     json_t *body = json_pack ("{s:s?, s:s?}", "type", e->type, "origin",
                               e->origin ? origin_hex : NULL);
     int rc = export_reports_held (client, e) ? EXIT_FAIL : 0;
+    if (rc == 0 && export_sightings_held (client, e))
+        rc = EXIT_FAIL;
     if (rc == 0 && cli_page (client, IM_CTL_LIST, body, export_one, e))
         rc = EXIT_FAIL;
     if (rc == 0 && export_reports (client, e, origin_hex))
@@ -347,9 +402,20 @@ cmd_export (im_cli_t *cli, int argc, char **argv)
         }
         im_node_format (node, origin_hex);
     }
+    e.config = cli_config (cli, NULL);
+    /* This node's id, from its public keys (nothing secret is read). */
+    char path[PATH_MAX + 32], own[IM_NODE_HEX_SIZE] = "";
+    zconfig_t *pub = im_dir_path (cli->dir, IM_PUBLIC_FILE, path, sizeof path) == 0
+                         ? zconfig_load (path)
+                         : NULL;
+    snprintf (own, sizeof own, "%s", pub ? zconfig_get (pub, "sign-public", "") : "");
+    zconfig_destroy (&pub);
+    e.own_hex = own;
     im_client_t *client = cli_connect (cli);
-    if (!client)
+    if (!client) {
+        free (e.config);
         return EXIT_FAIL;
+    }
     char tmp[4200] = "";
     FILE *out = export_open (e.output, tmp, sizeof tmp);
     if (!out) {
@@ -365,6 +431,8 @@ cmd_export (im_cli_t *cli, int argc, char **argv)
     im_export_destroy (&e.exp);
     json_decref (e.reports);
     json_decref (e.written);
+    json_decref (e.sightings);
+    free (e.config);
     rc = export_close (e.output, out, tmp, rc);
     if (rc == 0 && (e.output || !isatty (STDOUT_FILENO)))
         fprintf (stderr, "exported %zu indicator(s)%s%.0zu%s as %s%s%s%s\n", count,

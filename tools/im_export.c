@@ -47,6 +47,8 @@ struct _im_export_t {
     size_t notes;
     char note[NOTE_MAX];
     unsigned markings;        /* bit per im_tlp_t referenced (STIX) */
+    const json_t *sightings;  /* "ORIGINHEX/ID": [sighting...] (borrowed) */
+    json_t *sighters;         /* STIX: the identities written */
     im_record_t rec;          /* the record being written */
     char tags[TAGS_CELL_MAX]; /* its CSV tags cell */
 };
@@ -479,6 +481,7 @@ im_export_destroy (im_export_t **self_p)
         return;
     int saved = errno;
     free ((*self_p)->origin_label);
+    json_decref ((*self_p)->sighters);
     free ((*self_p)->org_name);
     free (*self_p);
     *self_p = NULL;
@@ -554,6 +557,37 @@ start (im_export_t *self)
     return 0;
 }
 
+/* The sightings of R (held in OBJ, its STIX or MISP form): STIX, the
+ * objects to write after it (markings noted); MISP, put in OBJ as its
+ * "Sighting" (then an empty array is returned). NULL when one is bad. */
+static json_t *
+sightings_of (im_export_t *self, const im_record_t *r, json_t *obj)
+{
+    char key[IM_NODE_HEX_SIZE + IM_ID_STR_SIZE + 1], node[IM_NODE_HEX_SIZE],
+        id[IM_ID_STR_SIZE];
+    im_node_format (r->origin, node);
+    im_id_format (r->id, id);
+    snprintf (key, sizeof key, "%s/%s", node, id);
+    const json_t *list = self->sightings ? json_object_get (self->sightings, key) : NULL;
+    if (!json_array_size (list) || r->op != IM_OP_PUT)
+        return json_array ();
+    if (self->format == FORMAT_MISP) {
+        json_t *s = im_export_misp_sightings (list);
+        return s && json_object_set_new (obj, "Sighting", s) == 0 ? json_array () : NULL;
+    }
+    if (!self->sighters && !(self->sighters = json_object ()))
+        return NULL;
+    json_t *objs = im_export_stix_sightings (
+        list, json_string_value (json_object_get (obj, "id")), self->sighters);
+    for (size_t k = 0; objs && k < json_array_size (list); k++) {
+        int tlp = im_tlp_parse (
+            json_string_value (json_object_get (json_array_get (list, k), "tlp")));
+        if (tlp > 0)
+            self->markings |= 1u << tlp;
+    }
+    return objs;
+}
+
 int
 im_export_record (im_export_t *self, const json_t *record, char *err, size_t errsz)
 {
@@ -570,13 +604,18 @@ im_export_record (im_export_t *self, const json_t *record, char *err, size_t err
         || (self->format == FORMAT_MISP && misp_check (r, err, errsz)))
         return -1;
 
-    json_t *obj = NULL;
+    json_t *obj = NULL, *seen = NULL;
     if (self->format == FORMAT_STIX)
         obj = im_stix_indicator (r);
     else if (self->format == FORMAT_MISP)
         obj = misp_attribute (r);
     if (self->format != FORMAT_CSV && !obj)
         return im_fail (ENOMEM, err, errsz, "out of memory");
+    if (obj && (seen = sightings_of (self, r, obj)) == NULL) {
+        json_decref (obj);
+        return im_fail (EINVAL, err, errsz, "export: a sighting of %s is malformed",
+                        r->value);
+    }
 
     int rc;
     if (start (self) != 0) {
@@ -593,13 +632,33 @@ im_export_record (im_export_t *self, const json_t *record, char *err, size_t err
                                                         : "\n";
         rc = write_text (self, sep) || write_json (self, obj) ? -1 : 0;
         json_decref (obj);
+        json_t *o;
+        size_t i;
+        json_array_foreach (self->format == FORMAT_STIX ? seen : NULL, i, o)
+        {
+            if (rc == 0)
+                rc = write_text (self, ",\n") || write_json (self, o) ? -1 : 0;
+            self->extra++;
+        }
     }
+    json_decref (seen);
     if (rc != 0)
         return io_fail (self, err, errsz);
     if (self->format == FORMAT_STIX)
         self->markings |= 1u << r->tlp;
     export_note (self, r);
     self->count++;
+    return 0;
+}
+
+int
+im_export_set_sightings (im_export_t *self, const json_t *sightings)
+{
+    if (!self || self->started || !json_is_object (sightings)) {
+        errno = EINVAL;
+        return -1;
+    }
+    self->sightings = sightings;
     return 0;
 }
 
