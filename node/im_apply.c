@@ -194,8 +194,7 @@ take_inner (im_mesh_t *self, peer_t *p, const im_record_t *carrier,
         return 0;
     im_record_t *rec = malloc (sizeof *rec);
     char why[256] = "";
-    if (!rec
-        || im_record_decode (item->opened, item->opened_len, 0, rec, why, sizeof why)
+    if (!rec || im_record_decode (item->opened, item->opened_len, 0, rec, why, sizeof why)
         || memcmp (rec->origin, carrier->origin, IM_NODE_ID_SIZE)) {
         /* A node seals only its own records: one that seals another's
          * would pass on what it may not (an AMBER record it was given). */

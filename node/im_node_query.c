@@ -249,9 +249,9 @@ node_handle_list (node_t *self, json_t *body, char *err, size_t errsz)
     int type = IM_TYPE_NONE;
     uint8_t origin[IM_NODE_ID_SIZE], after[IM_STORE_KEY_SIZE], next[IM_STORE_KEY_SIZE];
     size_t binlen = 0;
-    if (tname
-        && ((type = im_type_parse (tname)) < 0
-            || (!im_type_is_ioc (type) && type != IM_TYPE_SIGHTING))) {
+    if (tname && strcmp (tname, "sighting") == 0)
+        type = IM_TYPE_SIGHTING;
+    else if (tname && (type = im_type_parse (tname)) < 0) {
         snprintf (err, errsz, "type: not an indicator type (nor sighting)");
         return NULL;
     }

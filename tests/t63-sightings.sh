@@ -119,6 +119,51 @@ b_share () {
     ok $? "and so does alpha"
 }
 
+block export 'exports carry sightings: STIX sighting objects and MISP sightings, valid' bulk
+b_export () {
+    im alpha export --format stix --tlp-max red -o "$T/s.stix.json" 2>/dev/null
+    ok $? "alpha exports STIX with --tlp-max red"
+    interop_valid stix "$T/s.stix.json"
+    ok $? "the bundle is valid against the OASIS schemas"
+    python3 - "$T/s.stix.json" "$xid" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))
+objs = {o["id"]: o for o in b["objects"]}
+s = [o for o in b["objects"] if o["type"] == "sighting"]
+assert len(s) == 2, len(s)
+for o in s:
+    assert o["sighting_of_ref"] in objs, "sighting_of_ref resolves"
+    for r in o["where_sighted_refs"]:
+        assert objs[r]["type"] == "identity", "where_sighted_refs is an identity"
+counts = sorted(o["count"] for o in s)
+assert counts == [4, 6], counts
+ind = [objs[o["sighting_of_ref"]] for o in s if o["count"] == 6][0]
+assert "sighted-63.example" in ind["pattern"], ind["pattern"]
+PY
+    ok $? "two sighting objects, counts 4 and 6, of the indicators in the bundle, by identities in it"
+    im alpha export --format stix -o "$T/s2.stix.json" 2>/dev/null \
+        && ! grep -q '"type":"sighting"' "$T/s2.stix.json"
+    ok $? "without --tlp-max red the RED sightings stay out"
+    im alpha export --format misp --tlp-max red -o "$T/s.misp.json" 2>/dev/null
+    ok $? "alpha exports MISP with --tlp-max red"
+    interop_valid misp "$T/s.misp.json"
+    ok $? "the event is valid against PyMISP's schema (which has no place for sightings)"
+    im alpha export --format misp-sightings --tlp-max red -o "$T/s.sight.json" 2>/dev/null
+    ok $? "alpha exports its sightings for MISP's sightings API"
+    python3 - "$T/s.misp.json" "$T/s.sight.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ev = d["Event"] if "Event" in d else d["response"][0]["Event"]
+att = [a for a in ev["Attribute"] if a["value"] == "sighted-63.example"][0]
+s = json.load(open(sys.argv[2]))
+assert len(s) == 2, s
+mine = [x for x in s if x["attribute_uuid"] == att["uuid"]]
+assert len(mine) == 1 and "seen 6 time(s)" in mine[0]["source"], s
+assert mine[0]["type"] == "0" and mine[0]["date_sighting"].isdigit(), s
+PY
+    ok $? "one of the two names the attribute's uuid in the MISP export, with its count"
+}
+
 block red 'a TLP:RED record alpha addresses to charlie passes sealed through bravo' mesh
 b_red () {
     cid=$(node_id charlie)

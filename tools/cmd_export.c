@@ -33,11 +33,11 @@ typedef struct {
     int tlp_max_given; /* --tlp-max given: else AMBER, and say what was left out */
     size_t over_tlp;   /* records above the default --tlp-max, left out */
     im_export_t *exp;
-    int failed;      /* writing failed */
-    size_t skipped;  /* records im_export left out */
-    json_t *reports; /* the reports held (STIX, MISP), written after the records */
-    json_t *written; /* "ORIGIN/ID" of the records written, when there are reports */
-    size_t nreports; /* reports written */
+    int failed;          /* writing failed */
+    size_t skipped;      /* records im_export left out */
+    json_t *reports;     /* the reports held (STIX, MISP), written after the records */
+    json_t *written;     /* "ORIGIN/ID" of the records written, when there are reports */
+    size_t nreports;     /* reports written */
     json_t *sightings;   /* "ORIGIN/ID": [sighting...] of the indicators (STIX, MISP) */
     im_config_t *config; /* names of the nodes that saw */
     const char *own_hex; /* this node's id, when known */
@@ -80,8 +80,8 @@ export_check (void *ctx, int argc, char **argv)
     export_t *e = ctx;
     if (!e->format
         || (strcmp (e->format, "stix") && strcmp (e->format, "misp")
-            && strcmp (e->format, "csv"))) {
-        cli_error ("export: --format must be stix, misp or csv");
+            && strcmp (e->format, "csv") && strcmp (e->format, "misp-sightings"))) {
+        cli_error ("export: --format must be stix, misp, misp-sightings or csv");
         return -1;
     }
     if (e->type && im_type_parse (e->type) < 0) {
@@ -335,6 +335,36 @@ export_sightings_held (im_client_t *client, export_t *e)
     return rc;
 }
 
+/* --format misp-sightings: the sightings held, as a JSON array of MISP
+ * sightings (MISP's sightings API). Returns the exit status. */
+static int
+export_misp_sightings (im_client_t *client, export_t *e, FILE *out, size_t *count)
+{
+    json_t *body = json_pack ("{s:s}", "type", "sighting");
+    e->sightings = json_object ();
+    int rc = body && e->sightings ? cli_page (client, IM_CTL_LIST, body, sighting_one, e)
+                                  : -1;
+    json_decref (body);
+    json_t *all = json_array (), *list;
+    const char *key;
+    json_object_foreach (e->sightings, key, list)
+    {
+        json_t *m = im_export_misp_sightings (list);
+        if (!m || json_array_extend (all, m))
+            rc = -1;
+        json_decref (m);
+    }
+    *count = json_array_size (all);
+    if (rc == 0
+        && (json_dumpf (all, out, JSON_COMPACT) || fputc ('\n', out) == EOF
+            || fflush (out))) {
+        cli_error ("export: write failed");
+        rc = -1;
+    }
+    json_decref (all);
+    return rc ? EXIT_FAIL : 0;
+}
+
 /* Pages through LIST into the exporter. Returns the exit status. */
 static int
 export_records (im_client_t *client, export_t *e, const char *origin_hex)
@@ -373,7 +403,8 @@ cmd_export (im_cli_t *cli, int argc, char **argv)
     };
     static const cli_spec_t spec = {
         .usage
-        = "Usage: intelmesh export --format stix|misp|csv [-d DIR] [--type TYPE]\n"
+        = "Usage: intelmesh export --format stix|misp|misp-sightings|csv [-d DIR]\n"
+          "                        [--type TYPE]\n"
           "                        [--origin NODE] [--since TIME] [--tlp-max LABEL]\n"
           "                        [-o FILE]\n"
           "Writes the stored indicators, live and revoked, as a STIX 2.1 bundle, a\n"
@@ -382,7 +413,10 @@ cmd_export (im_cli_t *cli, int argc, char **argv)
           "peer's name; --since keeps records changed since TIME; --tlp-max keeps\n"
           "out anything more restricted than LABEL (default amber: AMBER+STRICT\n"
           "and RED only with --tlp-max red; --tlp-max green for a feed that\n"
-          "leaves the mesh). Every record carries its label.\n",
+          "leaves the mesh). Every record carries its label. A STIX bundle holds\n"
+          "the sightings of its indicators held here; misp-sightings writes them\n"
+          "as MISP sightings (a JSON array for MISP's sightings API), whose\n"
+          "attribute_uuid is the attribute's uuid in a MISP export.\n",
         .shortopts = "f:t:O:s:m:o:",
         .options = options,
         .option = export_option,
@@ -422,8 +456,13 @@ cmd_export (im_cli_t *cli, int argc, char **argv)
         im_client_destroy (&client);
         return EXIT_FAIL;
     }
-    e.exp = im_export_new (e.format, out, im_time_now (), e.origin);
-    rc = e.exp ? export_records (client, &e, origin_hex) : EXIT_FAIL;
+    size_t nsightings = 0;
+    int sightings_only = strcmp (e.format, "misp-sightings") == 0;
+    e.exp
+        = sightings_only ? NULL : im_export_new (e.format, out, im_time_now (), e.origin);
+    rc = sightings_only ? export_misp_sightings (client, &e, out, &nsightings)
+         : e.exp        ? export_records (client, &e, origin_hex)
+                        : EXIT_FAIL;
     im_client_destroy (&client);
     size_t count = im_export_count (e.exp);
     char note[256];
@@ -434,7 +473,10 @@ cmd_export (im_cli_t *cli, int argc, char **argv)
     json_decref (e.sightings);
     free (e.config);
     rc = export_close (e.output, out, tmp, rc);
-    if (rc == 0 && (e.output || !isatty (STDOUT_FILENO)))
+    if (rc == 0 && sightings_only && (e.output || !isatty (STDOUT_FILENO)))
+        fprintf (stderr, "exported %zu sighting(s) as misp-sightings%s%s\n", nsightings,
+                 e.output ? " to " : "", e.output ? e.output : "");
+    else if (rc == 0 && (e.output || !isatty (STDOUT_FILENO)))
         fprintf (stderr, "exported %zu indicator(s)%s%.0zu%s as %s%s%s%s\n", count,
                  e.nreports ? " and " : "", e.nreports, e.nreports ? " report(s)" : "",
                  e.format, e.output ? " to " : "", e.output ? e.output : "",

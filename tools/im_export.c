@@ -571,10 +571,9 @@ sightings_of (im_export_t *self, const im_record_t *r, json_t *obj)
     const json_t *list = self->sightings ? json_object_get (self->sightings, key) : NULL;
     if (!json_array_size (list) || r->op != IM_OP_PUT)
         return json_array ();
-    if (self->format == FORMAT_MISP) {
-        json_t *s = im_export_misp_sightings (list);
-        return s && json_object_set_new (obj, "Sighting", s) == 0 ? json_array () : NULL;
-    }
+    if (self->format == FORMAT_MISP)
+        return json_array (); /* MISP's event format has no sightings: see
+                               * `export --format misp-sightings` */
     if (!self->sighters && !(self->sighters = json_object ()))
         return NULL;
     json_t *objs = im_export_stix_sightings (

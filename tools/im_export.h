@@ -92,15 +92,18 @@ int im_export_misp_list (im_export_t *self);
  * SIGHTINGS (borrowed until the exporter is destroyed) maps
  * "ORIGINHEX/INDICATOR-UUID" to an array of sighting records in their JSON
  * form, each with an optional "by_name". STIX writes a sighting object for
- * each after its indicator (and an identity for each node that saw); MISP
- * puts them in the attribute's "Sighting". Before the first record. Returns
+ * each after its indicator (and an identity for each node that saw); MISP's
+ * event format has none (see im_export_misp_sightings). Before the first
+ * record. Returns
  * 0 or -1 (EINVAL). */
 int im_export_set_sightings (im_export_t *self, const json_t *sightings);
 
 /* The STIX objects of SIGHTINGS (as above) of the indicator whose STIX id is
  * OF: a sighting each, and an identity for each node that saw not yet in
- * SEEN (a set of identity ids, added to). The MISP form: the attribute's
- * "Sighting" array (MISP's sighting has no count: source says it). Both
+ * SEEN (a set of identity ids, added to). The MISP form: MISP sightings as
+ * its sightings API takes them, each naming its attribute by the uuid MISP
+ * exports give it ("attribute_uuid"; MISP's sighting has no count: source
+ * says it). Both
  * return a new array, or NULL with errno EINVAL (a malformed sighting) or
  * ENOMEM (im_export_sight.c). */
 json_t *im_export_stix_sightings (const json_t *sightings, const char *of, json_t *seen);

@@ -10,6 +10,7 @@
 
 #include "im_export.h"
 #include "im_record.h"
+#include "im_sight.h"
 #include "im_stix.h"
 #include "im_time.h"
 #include "im_types.h"
@@ -60,11 +61,11 @@ identity (const json_t *s, const char *ref)
     char fallback[64];
     snprintf (fallback, sizeof fallback, "intelmesh node %.16s", hex ? hex : "?");
     json_t *t = stix_time (json_string_value (json_object_get (s, "created")));
-    json_t *o = t ? json_pack ("{s:s, s:s, s:s, s:O, s:O, s:s, s:s}", "type", "identity",
-                               "spec_version", "2.1", "id", ref, "created", t, "modified",
-                               t, "name", name ? name : fallback, "identity_class",
-                               "organization")
-                  : NULL;
+    json_t *o
+        = t ? json_pack ("{s:s, s:s, s:s, s:O, s:O, s:s, s:s}", "type", "identity",
+                         "spec_version", "2.1", "id", ref, "created", t, "modified", t,
+                         "name", name ? name : fallback, "identity_class", "organization")
+            : NULL;
     json_decref (t);
     return o;
 }
@@ -97,13 +98,15 @@ im_export_stix_sightings (const json_t *sightings, const char *of, json_t *seen)
             return NULL;
         }
         json_t *o = json_pack (
-            "{s:s, s:s, s:s, s:o*, s:o*, s:s, s:I, s:o*, s:o*, s:[s], s:[s], s:O}", "type",
-            "sighting", "spec_version", "2.1", "id", id, "created",
+            "{s:s, s:s, s:s, s:o*, s:o*, s:s, s:I, s:o*, s:o*, s:[s], s:[s], s:O}",
+            "type", "sighting", "spec_version", "2.1", "id", id, "created",
             stix_time (json_string_value (json_object_get (s, "created"))), "modified",
             stix_time (json_string_value (json_object_get (s, "modified"))),
             "sighting_of_ref", of, "count", count > 999999999 ? 999999999 : count,
-            "first_seen", stix_time (json_string_value (json_object_get (sg, "first_seen"))),
-            "last_seen", stix_time (json_string_value (json_object_get (sg, "last_seen"))),
+            "first_seen",
+            stix_time (json_string_value (json_object_get (sg, "first_seen"))),
+            "last_seen",
+            stix_time (json_string_value (json_object_get (sg, "last_seen"))),
             "where_sighted_refs", ref, "object_marking_refs", im_stix_marking_id (tlp),
             "x_intelmesh_source", json_object_get (sg, "source"));
         if (o && note && *note)
@@ -124,12 +127,16 @@ im_export_misp_sightings (const json_t *sightings)
     size_t i;
     json_array_foreach ((json_t *)sightings, i, s)
     {
-        char uuid[IM_ID_STR_SIZE], org[IM_ID_STR_SIZE], source[160], date[24];
+        char uuid[IM_ID_STR_SIZE], org[IM_ID_STR_SIZE], source[160], date[24],
+            attr[IM_ID_STR_SIZE];
+        uint8_t io[IM_NODE_ID_SIZE], iid[IM_ID_SIZE], au[IM_ID_SIZE];
         const json_t *sg = json_object_get (s, "sighting");
         const char *hex = json_string_value (json_object_get (s, "origin"));
         const char *name = json_string_value (json_object_get (s, "by_name"));
         int64_t last = 0;
         if (!out || !sg || sighting_uuid (s, uuid) || org_uuid (hex, org)
+            || im_sighting_parse (json_string_value (json_object_get (s, "value")), io,
+                                  iid)
             || im_time_parse (json_string_value (json_object_get (sg, "last_seen")), 0,
                               &last)) {
             json_decref (out);
@@ -141,12 +148,14 @@ im_export_misp_sightings (const json_t *sightings)
                   (long long)json_integer_value (json_object_get (sg, "count")),
                   json_string_value (json_object_get (sg, "first_seen")));
         snprintf (date, sizeof date, "%lld", (long long)last);
+        im_id_export (io, iid, au);
+        im_id_format (au, attr);
         char fallback[64];
         snprintf (fallback, sizeof fallback, "intelmesh node %.16s", hex);
-        json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "uuid", uuid,
-                               "date_sighting", date, "type", "0", "source", source,
-                               "Organisation", "name", name ? name : fallback, "uuid",
-                               org);
+        json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "uuid", uuid,
+                               "attribute_uuid", attr, "date_sighting", date, "type", "0",
+                               "source", source, "Organisation", "name",
+                               name ? name : fallback, "uuid", org);
         if (!o || json_array_append_new (out, o)) {
             json_decref (out);
             errno = ENOMEM;
