@@ -282,7 +282,7 @@ sight_fill (node_t *self, const json_t *item, int share, const im_record_t *ind,
     im_sighting_value (ind->origin, ind->id, value);
     im_record_init (s);
     memcpy (s->origin, me, IM_NODE_ID_SIZE);
-    im_id_from_name (value, strlen (value), s->id);
+    im_sighting_id (value, s->id);
     s->version = prev ? prev->version + 1 : 1;
     s->type = IM_TYPE_SIGHTING;
     strcpy (s->value, value);
@@ -354,7 +354,7 @@ node_handle_sight (node_t *self, json_t *body, char *err, size_t errsz)
             char value[IM_SIGHTING_VALUE_SIZE];
             uint8_t sid[IM_ID_SIZE];
             im_sighting_value (ind->origin, ind->id, value);
-            im_id_from_name (value, strlen (value), sid);
+            im_sighting_id (value, sid);
             /* A sighting made in this same request counts on top of it. */
             const im_record_t *before = NULL;
             for (size_t j = k; j-- > 0 && !before;)

@@ -38,7 +38,7 @@ typedef enum {
 #define IM_CONTROL_REPLY_MAX (64 << 20) /* bytes per reply frame (CLI) */
 #define IM_CONTROL_HWM 100              /* messages queued each way */
 #define IM_CONTROL_TIMEOUT_MS 120000    /* the CLI waits this long for a reply */
-#define IM_CONTROL_NAME_MAX 7           /* longest command name */
+#define IM_CONTROL_NAME_MAX 9           /* longest command name */
 
 /* The wire name of CMD ("PUBLISH"), or NULL when CMD is not a command. */
 const char *im_ctl_name (im_ctl_cmd_t cmd);

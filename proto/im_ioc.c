@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -213,5 +214,40 @@ im_ioc_prefix (int type, const char *value, uint8_t addr[16], int *prefixlen)
     }
     memcpy (addr, bytes, 16);
     *prefixlen = plen;
+    return 0;
+}
+
+/* An inject's value: the kind of what it simulates (an indicator type or
+ * "report"), a space, and that value or title in its canonical form. */
+int
+im_ioc_norm_inject (const im_type_info_t *t, const char *v, size_t n, char *canon,
+                    size_t *clen, char *err, size_t errsz)
+{
+    (void)t;
+    char q[QUOTE_SZ], kind[32], inner[IM_VALUE_MAX + 1];
+    const char *sp = memchr (v, ' ', n);
+    size_t kl = sp ? (size_t)(sp - v) : 0;
+    if (!sp || kl == 0 || kl >= sizeof kind || kl + 1 >= n)
+        return im_types_fail (err, errsz,
+                              "'%s' is not an inject's KIND VALUE (an indicator type or "
+                              "report, a space, its value)",
+                              im_types_quote (v, q));
+    memcpy (kind, v, kl);
+    kind[kl] = 0;
+    int type = strcmp (kind, "report") == 0 ? IM_TYPE_REPORT : im_type_parse (kind);
+    if (type < 0)
+        return im_types_fail (err, errsz,
+                              "inject: '%s' is neither an indicator type nor "
+                              "report",
+                              im_types_quote (kind, q));
+    if (im_ioc_normalise (type, sp + 1, inner, sizeof inner, err, errsz))
+        return EINVAL;
+    size_t il = strlen (inner);
+    if (kl + 1 + il > IM_VALUE_MAX)
+        return im_types_fail (err, errsz, "inject: longer than %d bytes", IM_VALUE_MAX);
+    memcpy (canon, kind, kl);
+    canon[kl] = ' ';
+    memcpy (canon + kl + 1, inner, il + 1);
+    *clen = kl + 1 + il;
     return 0;
 }

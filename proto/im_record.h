@@ -12,6 +12,7 @@
 
 #include "im_batch.h"
 #include "im_ioc.h"
+#include "im_seal.h"
 #include "im_util.h"
 
 #define IM_NODE_ID_SIZE 32    /* Ed25519 public key */
@@ -52,8 +53,13 @@ typedef enum {
     IM_EXT_REF = 4,        /* reference URL */
     IM_EXT_MITIGATION = 5, /* text and up to 8 reference URLs */
     IM_EXT_SIGHTING = 6,   /* a sighting's count, times and source (im_sight.h) */
-    IM_EXT_SEALED = 7      /* a carrier's sealed envelope (im_seal.h) */
+    IM_EXT_SEALED = 7,     /* a carrier's sealed envelope (im_seal.h) */
+    IM_EXT_EXERCISE = 8,   /* an inject's or acknowledgement's exercise name */
+    IM_EXT_ACK = 9,        /* an acknowledgement: receipt and actions */
+    IM_EXT_WINDOW = 10     /* an exercise's start and end */
 } im_ext_key_t;
+#define IM_ACK_ACTIONS_MAX 32 /* actions an acknowledgement records */
+#define IM_ACTION_KINDS 4     /* detected, blocked, mitigated, escalated */
 
 typedef enum { IM_OP_PUT = 1, IM_OP_REVOKE = 2 } im_op_t;
 
@@ -205,6 +211,25 @@ int im_record_kept (const im_record_t *tomb, const json_t *given, char *out,
                     size_t outsz);
 
 /* --- Extension items (SPEC.md, "Reports"; im_record_ext.c) --------------- */
+
+/* A sighting's item (im_sight.h): count (4 bytes), first and last seen (8
+ * each), source (1); and the largest envelope a carrier's item holds. */
+#define IM_SIGHT_EXT_SIZE 21
+#define IM_SIGHT_COUNT_MAX 1000000000u
+#define IM_SIGHT_SOURCES 5 /* source kinds 1 to 5 */
+#define IM_CARRIER_ENVELOPE_MAX                                                          \
+    (IM_SEAL_OVERHEAD                                                                    \
+     + ((IM_EXT_MAX - 3 - IM_SEAL_OVERHEAD) / IM_SEAL_BLOCK) * IM_SEAL_BLOCK)
+/* Checks a sighting item's DATA (LEN bytes): 0, or -1 with errno EINVAL and
+ * the reason in ERR (may be NULL). */
+int im_ext_sighting_check (const uint8_t *data, size_t len, char *err, size_t errsz);
+/* The name of an action KIND ("detected"), or NULL. */
+const char *im_ext_action_name (int kind);
+/* The name of a sighting's SOURCE kind ("sensor"), or NULL. */
+const char *im_ext_source_name (int source);
+/* The digest of the envelope ENV (LEN bytes) that is a carrier's value: 32
+ * hex digits (BLAKE2b-128). */
+void im_ext_digest (const uint8_t *env, size_t len, char out[33]);
 
 #define IM_EXT_NAME_MAX 128   /* actor and malware names */
 #define IM_EXT_URL_MAX 512    /* reference URLs */

@@ -9,8 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "im_record.h"
-#include "im_sight.h"
 #include "im_time.h"
 #include "im_util.h"
 
@@ -28,6 +29,18 @@ text_ok (const uint8_t *s, size_t len, int nl)
             return 0;
     return 1;
 }
+
+static int64_t
+be64 (const uint8_t *p)
+{
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++)
+        u = u << 8 | p[i];
+    return (int64_t)u;
+}
+
+static int ack_check (const uint8_t *d, size_t len, char *err, size_t errsz);
+static int window_check (const uint8_t *d, size_t len, char *err, size_t errsz);
 
 static int
 url_check (const uint8_t *s, size_t len, const char *what, char *err, size_t errsz)
@@ -111,17 +124,18 @@ malformed:
 int
 im_ext_item_check (int key, const uint8_t *data, size_t len, char *err, size_t errsz)
 {
-    if (key < IM_EXT_ATTACK || key > IM_EXT_SEALED)
+    if (key < IM_EXT_ATTACK || key > IM_EXT_WINDOW)
         return im_fail (EINVAL, err, errsz, "ext: unknown key %d", key);
+    if (key == IM_EXT_EXERCISE)
+        return im_exercise_name_check ((const char *)data, len, err, errsz);
+    if (key == IM_EXT_ACK)
+        return ack_check (data, len, err, errsz);
+    if (key == IM_EXT_WINDOW)
+        return window_check (data, len, err, errsz);
     if (!data && len)
         return im_fail (EINVAL, err, errsz, "ext: no data");
-    if (key == IM_EXT_SIGHTING) {
-        im_sight_t s;
-        if (len != IM_SIGHT_EXT_SIZE)
-            return im_fail (EINVAL, err, errsz, "sighting: %zu bytes, not %d", len,
-                            IM_SIGHT_EXT_SIZE);
-        return im_sight_decode (data, len, &s) ? im_sight_check (&s, err, errsz) : 0;
-    }
+    if (key == IM_EXT_SIGHTING)
+        return im_ext_sighting_check (data, len, err, errsz);
     if (key == IM_EXT_SEALED) {
         size_t blocks
             = len > IM_SEAL_OVERHEAD ? (len - IM_SEAL_OVERHEAD) / IM_SEAL_BLOCK : 0;
@@ -148,6 +162,89 @@ im_ext_item_check (int key, const uint8_t *data, size_t len, char *err, size_t e
                         "%s: a name is not trimmed UTF-8 text without control characters",
                         key_names[key]);
     return 0;
+}
+
+int
+im_ext_sighting_check (const uint8_t *d, size_t len, char *err, size_t errsz)
+{
+    if (!d || len != IM_SIGHT_EXT_SIZE)
+        return im_fail (EINVAL, err, errsz, "sighting: %zu bytes, not %d", len,
+                        IM_SIGHT_EXT_SIZE);
+    uint32_t count
+        = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+    int64_t first = be64 (d + 4), last = be64 (d + 12);
+    if (count < 1 || count > IM_SIGHT_COUNT_MAX)
+        return im_fail (EINVAL, err, errsz, "sighting: a count of 1 to %u is required",
+                        IM_SIGHT_COUNT_MAX);
+    if (first <= 0 || last < first)
+        return im_fail (EINVAL, err, errsz,
+                        "sighting: first seen must be set and not after last seen");
+    if (d[20] < 1 || d[20] > IM_SIGHT_SOURCES)
+        return im_fail (EINVAL, err, errsz,
+                        "sighting: source %u is not one of sensor, incident, honeypot, "
+                        "analyst, other",
+                        d[20]);
+    return 0;
+}
+
+const char *
+im_ext_source_name (int source)
+{
+    static const char *const names[IM_SIGHT_SOURCES + 1]
+        = { NULL, "sensor", "incident", "honeypot", "analyst", "other" };
+    return source > 0 && source <= IM_SIGHT_SOURCES ? names[source] : NULL;
+}
+
+void
+im_ext_digest (const uint8_t *env, size_t len, char out[33])
+{
+    uint8_t h[16];
+    crypto_generichash (h, sizeof h, env, len, NULL, 0);
+    sodium_bin2hex (out, 33, h, sizeof h);
+}
+
+/* An acknowledgement: received (8 bytes), then 0 to IM_ACK_ACTIONS_MAX
+ * actions of 9 bytes (kind 1 to 4, time), times after the receipt and in
+ * order. */
+static int
+ack_check (const uint8_t *d, size_t len, char *err, size_t errsz)
+{
+    if (len < 8 || (len - 8) % 9 || (len - 8) / 9 > IM_ACK_ACTIONS_MAX)
+        return im_fail (EINVAL, err, errsz,
+                        "ack: %zu bytes are not a receipt and up to %d actions", len,
+                        IM_ACK_ACTIONS_MAX);
+    int64_t prev = be64 (d);
+    if (prev <= 0)
+        return im_fail (EINVAL, err, errsz, "ack: no time of receipt");
+    for (size_t at = 8; at < len; at += 9) {
+        int64_t t = be64 (d + at + 1);
+        if (d[at] < 1 || d[at] > IM_ACTION_KINDS)
+            return im_fail (EINVAL, err, errsz,
+                            "ack: action %u is not detected, blocked, mitigated or "
+                            "escalated",
+                            d[at]);
+        if (t < prev)
+            return im_fail (EINVAL, err, errsz, "ack: actions out of time order");
+        prev = t;
+    }
+    return 0;
+}
+
+static int
+window_check (const uint8_t *d, size_t len, char *err, size_t errsz)
+{
+    if (len != 16 || be64 (d) <= 0 || be64 (d + 8) <= be64 (d))
+        return im_fail (EINVAL, err, errsz,
+                        "window: an exercise starts (after 1970) before it ends");
+    return 0;
+}
+
+const char *
+im_ext_action_name (int kind)
+{
+    static const char *const names[IM_ACTION_KINDS + 1]
+        = { NULL, "detected", "blocked", "mitigated", "escalated" };
+    return kind > 0 && kind <= IM_ACTION_KINDS ? names[kind] : NULL;
 }
 
 /* Compares items (key, bytes) as tags compare: shorter first when a prefix. */
@@ -246,55 +343,92 @@ im_ext_mitigation (const char *text, const char *const *urls, size_t n, uint8_t 
     return 0;
 }
 
+/* Which items a record of each type may have and must have (when not
+ * revoked): a bit per key. Keys 6 to 10 come at most once. */
+typedef struct {
+    int type;
+    uint32_t allowed, required;
+    const char *what;
+} ext_rule_t;
+
+#define CONTEXT_KEYS 0x3Eu /* 1 to 5: a report's context */
+static const ext_rule_t ext_rules[] = {
+    { IM_TYPE_REPORT, CONTEXT_KEYS, 0, "report" },
+    { IM_TYPE_SIGHTING, 1u << IM_EXT_SIGHTING, 1u << IM_EXT_SIGHTING, "sighting" },
+    { IM_TYPE_SEALED, 1u << IM_EXT_SEALED, 1u << IM_EXT_SEALED, "carrier" },
+    { IM_TYPE_EXERCISE, 1u << IM_EXT_WINDOW, 1u << IM_EXT_WINDOW, "exercise" },
+    { IM_TYPE_INJECT, CONTEXT_KEYS | 1u << IM_EXT_EXERCISE, 1u << IM_EXT_EXERCISE,
+      "inject" },
+    { IM_TYPE_ACK, 1u << IM_EXT_EXERCISE | 1u << IM_EXT_ACK,
+      1u << IM_EXT_EXERCISE | 1u << IM_EXT_ACK, "acknowledgement" },
+};
+
+static const ext_rule_t *
+ext_rule (int type)
+{
+    for (size_t i = 0; i < sizeof ext_rules / sizeof *ext_rules; i++)
+        if (ext_rules[i].type == type)
+            return &ext_rules[i];
+    return NULL;
+}
+
+/* The first key of MASK, for messages. */
+static int
+first_key (uint32_t mask)
+{
+    int k = 1;
+    while (k < 31 && !(mask & (1u << k)))
+        k++;
+    return k;
+}
+
 int
 im_ext_check (const im_record_t *self, char *err, size_t errsz)
 {
-    int want = self->type == IM_TYPE_SIGHTING ? IM_EXT_SIGHTING
-               : self->type == IM_TYPE_SEALED ? IM_EXT_SEALED
-                                              : 0;
-    if (want && self->op == IM_OP_PUT && self->next != 1)
-        return im_fail (EINVAL, err, errsz, "ext: a %s holds exactly one %s item",
-                        want == IM_EXT_SIGHTING ? "sighting" : "carrier",
-                        key_names[want]);
-    if (self->next == 0 && self->ext_len == 0)
+    const ext_rule_t *rule = ext_rule (self->type);
+    if (!rule && (self->next || self->ext_len))
+        return im_fail (EINVAL, err, errsz,
+                        "ext: only a report has context items (and sightings, carriers "
+                        "and exercise records their own)");
+    if (!rule)
         return 0;
-    if (self->type != IM_TYPE_REPORT && !want)
-        return im_fail (EINVAL, err, errsz, "ext: only a report has context items");
-    if (want) {
-        size_t at = 0, n;
-        int k;
-        const uint8_t *d;
-        if (self->next != 1 || !im_ext_next (self, &at, &k, &d, &n) || k != want
-            || at != self->ext_len)
-            return im_fail (EINVAL, err, errsz, "ext: a %s holds exactly one %s item",
-                            want == IM_EXT_SIGHTING ? "sighting" : "carrier",
-                            key_names[want]);
-        if (im_ext_item_check (k, d, n, err, errsz))
-            return -1;
-        char digest[33];
-        if (want == IM_EXT_SEALED
-            && (im_carrier_digest (d, n, digest), strcmp (digest, self->value)))
-            return im_fail (EINVAL, err, errsz,
-                            "sealed: the value is not the envelope's digest");
-        return 0;
-    }
     if (self->next > IM_EXT_ITEMS_MAX || self->ext_len > IM_EXT_MAX)
         return im_fail (EINVAL, err, errsz, "ext: more than %d items", IM_EXT_ITEMS_MAX);
+    int context_ok
+        = self->type == IM_TYPE_REPORT
+          || (self->type == IM_TYPE_INJECT && strncmp (self->value, "report ", 7) == 0);
     size_t at = 0, count = 0, pn = 0;
     int k, pk = 0;
     const uint8_t *d, *pd = NULL;
     size_t n;
+    uint32_t seen = 0;
     while (im_ext_next (self, &at, &k, &d, &n)) {
         if (im_ext_item_check (k, d, n, err, errsz))
             return -1;
+        if (!(rule->allowed & (1u << k)) || ((1u << k) & CONTEXT_KEYS && !context_ok))
+            return im_fail (EINVAL, err, errsz, "ext: a %s holds no %s item", rule->what,
+                            key_names[k]);
+        if (k >= IM_EXT_SIGHTING && (seen & (1u << k)))
+            return im_fail (EINVAL, err, errsz, "ext: a %s holds exactly one %s item",
+                            rule->what, key_names[k]);
         if (count > 0 && item_cmp (pk, pd, pn, k, d, n) >= 0)
             return im_fail (EINVAL, err, errsz,
                             "ext: items not in canonical order or repeated");
+        seen |= 1u << k;
+        char digest[33];
+        if (k == IM_EXT_SEALED
+            && (im_ext_digest (d, n, digest), strcmp (digest, self->value)))
+            return im_fail (EINVAL, err, errsz,
+                            "sealed: the value is not the envelope's digest");
         pk = k, pd = d, pn = n;
         count++;
     }
     if (at != self->ext_len || count != self->next)
         return im_fail (EINVAL, err, errsz, "ext: items do not match their count");
+    uint32_t missing = rule->required & ~seen;
+    if (self->op == IM_OP_PUT && missing)
+        return im_fail (EINVAL, err, errsz, "ext: a %s holds exactly one %s item",
+                        rule->what, key_names[first_key (missing)]);
     return 0;
 }
 
@@ -316,11 +450,11 @@ im_ext_decode (im_record_t *self, const uint8_t **needle, const uint8_t *ceiling
             goto malformed;
         int key = p[0];
         size_t n = ((size_t)p[1] << 8) | p[2];
-        if (key < IM_EXT_ATTACK || key > IM_EXT_SEALED)
+        if (key < IM_EXT_ATTACK || key > IM_EXT_WINDOW)
             return im_fail (EBADMSG, err, errsz, "record: unknown extension key %d", key);
         if ((size_t)(ceiling - p - 3) < n || (size_t)(p + 3 + n - first) > IM_EXT_MAX)
             goto malformed;
-        if (key < IM_EXT_MITIGATION && memchr (p + 3, 0, n))
+        if ((key < IM_EXT_MITIGATION || key == IM_EXT_EXERCISE) && memchr (p + 3, 0, n))
             goto malformed;
         if (prev
             && item_cmp (prev[0], prev + 3, ((size_t)prev[1] << 8) | prev[2], key, p + 3,
@@ -368,26 +502,41 @@ mitigation_json (const uint8_t *d, size_t len)
     return o;
 }
 
-/* A sighting's or a carrier's one item as JSON members of O. */
+/* An item of keys 6 to 10 as a JSON member of O. */
 static int
-single_to_json (const im_record_t *self, json_t *o)
+single_to_json (int k, const uint8_t *d, size_t n, json_t *o)
 {
-    size_t at = 0, n;
-    int k;
-    const uint8_t *d;
-    im_sight_t s;
     char a[32], b[32];
-    if (!im_ext_next (self, &at, &k, &d, &n))
-        return 0;
     if (k == IM_EXT_SEALED)
         return json_object_set_new (o, "envelope_bytes", json_integer ((json_int_t)n));
-    if (k != IM_EXT_SIGHTING || im_sight_decode (d, n, &s))
+    if (k == IM_EXT_EXERCISE)
+        return json_object_set_new (o, "exercise", str_n (d, n));
+    if (k == IM_EXT_WINDOW)
+        return json_object_set_new (o, "window",
+                                    json_pack ("{s:s, s:s}", "start",
+                                               im_time_format (be64 (d), a), "end",
+                                               im_time_format (be64 (d + 8), b)));
+    if (k == IM_EXT_ACK) {
+        json_t *acts = json_array ();
+        for (size_t at = 8; acts && at + 9 <= n; at += 9)
+            json_array_append_new (
+                acts, json_pack ("{s:s?, s:s}", "action", im_ext_action_name (d[at]),
+                                 "at", im_time_format (be64 (d + at + 1), a)));
+        return json_object_set_new (o, "ack",
+                                    json_pack ("{s:s, s:o*}", "received",
+                                               im_time_format (be64 (d), b), "actions",
+                                               acts));
+    }
+    if (k != IM_EXT_SIGHTING || im_ext_sighting_check (d, n, NULL, 0))
         return 0;
-    return json_object_set_new (
-        o, "sighting",
-        json_pack ("{s:I, s:s, s:s, s:s}", "count", (json_int_t)s.count, "first_seen",
-                   im_time_format (s.first_seen, a), "last_seen",
-                   im_time_format (s.last_seen, b), "source", im_source_name (s.source)));
+    uint32_t count
+        = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+    return json_object_set_new (o, "sighting",
+                                json_pack ("{s:I, s:s, s:s, s:s}", "count",
+                                           (json_int_t)count, "first_seen",
+                                           im_time_format (be64 (d + 4), a), "last_seen",
+                                           im_time_format (be64 (d + 12), b), "source",
+                                           im_ext_source_name (d[20])));
 }
 
 int
@@ -395,13 +544,10 @@ im_ext_to_json (const im_record_t *self, json_t *o)
 {
     json_t *arrays[6] = { NULL };
     int rc = 0;
-    if (self->type != IM_TYPE_REPORT) {
-        if (single_to_json (self, o) == 0)
-            return 0;
-        errno = ENOMEM;
-        return -1;
-    }
-    for (int k = IM_EXT_ATTACK; k <= IM_EXT_MITIGATION; k++)
+    int context
+        = self->type == IM_TYPE_REPORT
+          || (self->type == IM_TYPE_INJECT && strncmp (self->value, "report ", 7) == 0);
+    for (int k = IM_EXT_ATTACK; context && k <= IM_EXT_MITIGATION; k++)
         if (!(arrays[k] = json_array ())
             || json_object_set_new (o, key_names[k], arrays[k]))
             rc = -1;
@@ -409,10 +555,12 @@ im_ext_to_json (const im_record_t *self, json_t *o)
     int k;
     const uint8_t *d;
     while (rc == 0 && im_ext_next (self, &at, &k, &d, &n))
-        if (k >= IM_EXT_ATTACK && k <= IM_EXT_MITIGATION)
+        if (k >= IM_EXT_ATTACK && k <= IM_EXT_MITIGATION && context)
             rc = json_array_append_new (arrays[k], k == IM_EXT_MITIGATION
                                                        ? mitigation_json (d, n)
                                                        : str_n (d, n));
+        else if (k > IM_EXT_MITIGATION)
+            rc = single_to_json (k, d, n, o);
     if (rc)
         errno = ENOMEM;
     return rc;

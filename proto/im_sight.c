@@ -14,40 +14,18 @@
 #include "im_sight.h"
 #include "im_util.h"
 
-static const char *const source_names[IM_SOURCE_COUNT]
-    = { NULL, "sensor", "incident", "honeypot", "analyst", "other" };
-
 const char *
 im_source_name (int source)
 {
-    return source > 0 && source < IM_SOURCE_COUNT ? source_names[source] : NULL;
+    return im_ext_source_name (source);
 }
 
 int
 im_source_from_name (const char *name)
 {
     for (int i = 1; name && i < IM_SOURCE_COUNT; i++)
-        if (strcmp (name, source_names[i]) == 0)
+        if (strcmp (name, im_ext_source_name (i)) == 0)
             return i;
-    return 0;
-}
-
-int
-im_sight_check (const im_sight_t *s, char *err, size_t errsz)
-{
-    if (!s)
-        return im_fail (EINVAL, err, errsz, "sighting: none");
-    if (s->count < 1 || s->count > IM_SIGHT_COUNT_MAX)
-        return im_fail (EINVAL, err, errsz, "sighting: a count of 1 to %u is required",
-                        IM_SIGHT_COUNT_MAX);
-    if (s->first_seen <= 0 || s->last_seen < s->first_seen)
-        return im_fail (EINVAL, err, errsz,
-                        "sighting: first seen must be set and not after last seen");
-    if (!im_source_name (s->source))
-        return im_fail (EINVAL, err, errsz,
-                        "sighting: source %u is not one of sensor, incident, honeypot, "
-                        "analyst, other",
-                        s->source);
     return 0;
 }
 
@@ -81,6 +59,16 @@ im_sight_encode (const im_sight_t *s, uint8_t out[IM_SIGHT_EXT_SIZE])
 }
 
 int
+im_sight_check (const im_sight_t *s, char *err, size_t errsz)
+{
+    if (!s)
+        return im_fail (EINVAL, err, errsz, "sighting: none");
+    uint8_t d[IM_SIGHT_EXT_SIZE];
+    im_sight_encode (s, d);
+    return im_ext_sighting_check (d, sizeof d, err, errsz);
+}
+
+int
 im_sight_decode (const uint8_t *data, size_t len, im_sight_t *s)
 {
     if (!data || !s || len != IM_SIGHT_EXT_SIZE) {
@@ -92,7 +80,7 @@ im_sight_decode (const uint8_t *data, size_t len, im_sight_t *s)
     s->first_seen = get64 (data + 4);
     s->last_seen = get64 (data + 12);
     s->source = data[20];
-    return im_sight_check (s, NULL, 0);
+    return im_ext_sighting_check (data, len, NULL, 0);
 }
 
 int
@@ -118,6 +106,14 @@ im_sighting_value (const uint8_t origin[IM_NODE_ID_SIZE], const uint8_t id[IM_ID
     snprintf (out, IM_SIGHTING_VALUE_SIZE, "%s/%s", node, ind);
 }
 
+void
+im_sighting_id (const char *value, uint8_t id[IM_ID_SIZE])
+{
+    char name[16 + IM_SIGHTING_VALUE_SIZE];
+    snprintf (name, sizeof name, "sighting %s", value);
+    im_id_from_name (name, strlen (name), id);
+}
+
 int
 im_sighting_parse (const char *value, uint8_t origin[IM_NODE_ID_SIZE],
                    uint8_t id[IM_ID_SIZE])
@@ -137,9 +133,7 @@ im_sighting_parse (const char *value, uint8_t origin[IM_NODE_ID_SIZE],
 void
 im_carrier_digest (const uint8_t *env, size_t len, char out[33])
 {
-    uint8_t h[16];
-    crypto_generichash (h, sizeof h, env, len, NULL, 0);
-    sodium_bin2hex (out, 33, h, sizeof h);
+    im_ext_digest (env, len, out);
 }
 
 int

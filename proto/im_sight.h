@@ -12,11 +12,10 @@
 #include "im_record.h"
 #include "im_seal.h"
 
-/* The data of an IM_EXT_SIGHTING item: count (4 bytes), first and last seen
- * (8 bytes each, seconds since the epoch, big-endian), source (1 byte). */
-#define IM_SIGHT_EXT_SIZE 21
-#define IM_SIGHT_COUNT_MAX 1000000000u /* a sighting's total count */
-#define IM_SIGHT_NOTE_MAX 1024         /* its note (the record's description) */
+/* The data of an IM_EXT_SIGHTING item (IM_SIGHT_EXT_SIZE bytes, im_record.h):
+ * count (4 bytes), first and last seen (8 bytes each, seconds since the
+ * epoch, big-endian), source (1 byte). */
+#define IM_SIGHT_NOTE_MAX 1024 /* its note (the record's description) */
 /* "ORIGINHEX/INDICATOR-UUID" and its NUL. */
 #define IM_SIGHTING_VALUE_SIZE (64 + 1 + 36 + 1)
 
@@ -57,6 +56,10 @@ int im_sight_get (const im_record_t *rec, im_sight_t *sight);
 /* A sighting's value: the indicator (ORIGIN, ID) it is about. */
 void im_sighting_value (const uint8_t origin[IM_NODE_ID_SIZE],
                         const uint8_t id[IM_ID_SIZE], char out[IM_SIGHTING_VALUE_SIZE]);
+/* The id of a node's sighting of value VALUE: the version 5 UUID of
+ * "sighting VALUE" (not of VALUE, which is how the indicator itself is
+ * exported: im_id_export). */
+void im_sighting_id (const char *value, uint8_t id[IM_ID_SIZE]);
 /* Reads a sighting's VALUE into ORIGIN and ID. Returns 0 or -1 (EINVAL). */
 int im_sighting_parse (const char *value, uint8_t origin[IM_NODE_ID_SIZE],
                        uint8_t id[IM_ID_SIZE]);
@@ -64,10 +67,7 @@ int im_sighting_parse (const char *value, uint8_t origin[IM_NODE_ID_SIZE],
 /* --- Carriers ----------------------------------------------------------- */
 
 /* The largest record a carrier takes: its envelope must fit in one
- * extension item. */
-#define IM_CARRIER_ENVELOPE_MAX                                                          \
-    (IM_SEAL_OVERHEAD                                                                    \
-     + ((IM_EXT_MAX - 3 - IM_SEAL_OVERHEAD) / IM_SEAL_BLOCK) * IM_SEAL_BLOCK)
+ * extension item (IM_CARRIER_ENVELOPE_MAX, im_record.h). */
 #define IM_CARRIER_PAYLOAD_MAX (IM_CARRIER_ENVELOPE_MAX - IM_SEAL_OVERHEAD - 1)
 /* A carrier expires this long after it is made, or with its record. */
 #define IM_CARRIER_TTL (30 * 86400)

@@ -174,6 +174,18 @@ static const im_type_info_t types[IM_TYPE_COUNT] = {
                          .name = "member",
                          .normalise = im_ioc_norm_member,
                          .not_ioc = 1 },
+    [IM_TYPE_EXERCISE] = { .type = IM_TYPE_EXERCISE,
+                           .name = "exercise",
+                           .normalise = im_ioc_norm_exercise,
+                           .not_ioc = 1 },
+    [IM_TYPE_INJECT] = { .type = IM_TYPE_INJECT,
+                         .name = "inject",
+                         .normalise = im_ioc_norm_inject,
+                         .not_ioc = 1 },
+    [IM_TYPE_ACK] = { .type = IM_TYPE_ACK,
+                      .name = "ack",
+                      .normalise = im_ioc_norm_sighting,
+                      .not_ioc = 1 },
 };
 
 #define HASH_PREFIX "file:hashes."

@@ -37,7 +37,12 @@ typedef enum {
     IM_TYPE_SEALED = 19,
     IM_TYPE_REPORT = 20,
     IM_TYPE_MEMBER = 21,
-    IM_TYPE_COUNT = 22 /* one past the last */
+    /* A joint exercise's records (SPEC.md, "Exercises"): the exercise, an
+     * inject, a participant's acknowledgement. */
+    IM_TYPE_EXERCISE = 22,
+    IM_TYPE_INJECT = 23,
+    IM_TYPE_ACK = 24,
+    IM_TYPE_COUNT = 25 /* one past the last */
 } im_type_t;
 
 /* Every type's name, for messages. */
@@ -122,7 +127,13 @@ im_type_norm_fn im_ioc_norm_ipv4, im_ioc_norm_ipv6, im_ioc_norm_domain, im_ioc_n
     im_ioc_norm_cve, im_ioc_norm_attack, im_ioc_norm_regkey, im_ioc_norm_yara,
     im_ioc_norm_sigma, im_ioc_norm_snort;
 im_type_norm_fn im_ioc_norm_report, im_ioc_norm_member, im_ioc_norm_sighting,
-    im_ioc_norm_sealed;
+    im_ioc_norm_sealed, im_ioc_norm_exercise, im_ioc_norm_inject;
+
+/* Checks an exercise name (LEN bytes at S): 1 to IM_EXERCISE_NAME_MAX of
+ * [a-z0-9._-], the first a letter or digit. 0, or -1 with errno EINVAL and
+ * the reason in ERR (may be NULL). */
+#define IM_EXERCISE_NAME_MAX 63
+int im_exercise_name_check (const char *s, size_t len, char *err, size_t errsz);
 
 /* The row of TYPE, or NULL for IM_TYPE_NONE and anything unknown. */
 const im_type_info_t *im_type_info (int type);

@@ -9,6 +9,9 @@
 #include "im_types_int.h"
 #include "im_util.h"
 
+#include <errno.h>
+#include <stdio.h>
+
 #include <string.h>
 
 #define TITLE_MAX 256
@@ -114,6 +117,40 @@ im_ioc_norm_sealed (const im_type_info_t *t, const char *v, size_t n, char *cano
         return im_types_fail (err, errsz,
                               "'%s' is not an envelope digest (32 hex digits)",
                               im_types_quote (v, q));
+    canon[n] = '\0';
+    *clen = n;
+    return 0;
+}
+
+int
+im_exercise_name_check (const char *s, size_t len, char *err, size_t errsz)
+{
+    char q[QUOTE_SZ], copy[IM_EXERCISE_NAME_MAX + 2];
+    int ok = s && len >= 1 && len <= IM_EXERCISE_NAME_MAX
+             && ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9'));
+    for (size_t i = 1; ok && i < len; i++)
+        ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.'
+             || s[i] == '_' || s[i] == '-';
+    if (ok)
+        return 0;
+    snprintf (copy, sizeof copy, "%.*s",
+              s ? (int)(len < sizeof copy - 1 ? len : sizeof copy - 1) : 0, s ? s : "");
+    im_types_fail (err, errsz,
+                   "exercise: '%s' is not a name of 1 to %d lower-case letters, digits, "
+                   "'.', '_' or '-' (starting with a letter or digit)",
+                   im_types_quote (copy, q), IM_EXERCISE_NAME_MAX);
+    errno = EINVAL;
+    return -1;
+}
+
+int
+im_ioc_norm_exercise (const im_type_info_t *t, const char *v, size_t n, char *canon,
+                      size_t *clen, char *err, size_t errsz)
+{
+    (void)t;
+    if (im_exercise_name_check (v, n, err, errsz))
+        return EINVAL;
+    memcpy (canon, v, n);
     canon[n] = '\0';
     *clen = n;
     return 0;

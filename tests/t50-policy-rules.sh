@@ -369,7 +369,12 @@ b_sent_log () {
     diag "SPEC.md Sharing policy, The sent log (intelmesh peer sent)"
 
     im alpha peer sent bravo --json >"$T/sent" 2>&1; ok $? "intelmesh peer sent bravo --json"
-    grep -o '"id":"[^"]*"' "$T/sent" | cut -d'"' -f4 | sort -u >"$T/sent.ids"
+    # Carriers (the --to charlie one, sealed: charlie is no peer of alpha's)
+    # are sent to bravo too, and held there out of sight of list.
+    grep -v '"type":"sealed"' "$T/sent" | grep -o '"id":"[^"]*"' | cut -d'"' -f4 \
+        | sort -u >"$T/sent.ids"
+    grep -q '"type":"sealed"' "$T/sent"
+    ok $? "the sent log shows a carrier sent to bravo (the record to charlie, sealed)"
     # bravo holds alpha's and delta's indicators only as alpha sent them.
     { im bravo list --origin "$alpha_id" --json; im bravo list --origin "$delta_id" --json; } \
         | grep -o '"id":"[^"]*"' | cut -d'"' -f4 | sort -u >"$T/bravo.ids"

@@ -108,8 +108,8 @@ b_bulk () {
 
 block share 'a shared sighting reaches every node that holds the indicator' sight
 b_share () {
-    sid=$(pub alpha --tlp green domain shared-63.example)
-    wait_for 150 has charlie shared-63.example
+    sid=$(pub alpha --tlp green domain shacrimson-63.example)
+    wait_for 150 has charlie shacrimson-63.example
     ok $? "alpha publishes a third GREEN indicator; it reaches charlie"
     im charlie sight "$sid" --share --source incident >/dev/null
     ok $? "charlie sights it with --share"
@@ -130,19 +130,20 @@ import json, sys
 b = json.load(open(sys.argv[1]))
 objs = {o["id"]: o for o in b["objects"]}
 s = [o for o in b["objects"] if o["type"] == "sighting"]
-assert len(s) == 2, len(s)
+assert len(s) >= 2, len(s)  # 3 after the shared one of block share
 for o in s:
     assert o["sighting_of_ref"] in objs, "sighting_of_ref resolves"
     for r in o["where_sighted_refs"]:
         assert objs[r]["type"] == "identity", "where_sighted_refs is an identity"
 counts = sorted(o["count"] for o in s)
-assert counts == [4, 6], counts
+assert 4 in counts and 6 in counts, counts
 ind = [objs[o["sighting_of_ref"]] for o in s if o["count"] == 6][0]
 assert "sighted-63.example" in ind["pattern"], ind["pattern"]
 PY
-    ok $? "two sighting objects, counts 4 and 6, of the indicators in the bundle, by identities in it"
+    ok $? "sighting objects of counts 4 and 6, of the indicators in the bundle, by identities in it"
     im alpha export --format stix -o "$T/s2.stix.json" 2>/dev/null \
-        && ! grep -q '"type":"sighting"' "$T/s2.stix.json"
+        && ! grep -q '"type":"sighting"[^}]*"count":[46],' "$T/s2.stix.json" \
+        && ! grep -q '"count":[46],' "$T/s2.stix.json"
     ok $? "without --tlp-max red the RED sightings stay out"
     im alpha export --format misp --tlp-max red -o "$T/s.misp.json" 2>/dev/null
     ok $? "alpha exports MISP with --tlp-max red"
@@ -156,24 +157,24 @@ d = json.load(open(sys.argv[1]))
 ev = d["Event"] if "Event" in d else d["response"][0]["Event"]
 att = [a for a in ev["Attribute"] if a["value"] == "sighted-63.example"][0]
 s = json.load(open(sys.argv[2]))
-assert len(s) == 2, s
+assert len(s) >= 2, s
 mine = [x for x in s if x["attribute_uuid"] == att["uuid"]]
 assert len(mine) == 1 and "seen 6 time(s)" in mine[0]["source"], s
 assert mine[0]["type"] == "0" and mine[0]["date_sighting"].isdigit(), s
 PY
-    ok $? "one of the two names the attribute's uuid in the MISP export, with its count"
+    ok $? "one names the attribute's uuid in the MISP export, with its count"
 }
 
 block red 'a TLP:RED record alpha addresses to charlie passes sealed through bravo' mesh
 b_red () {
     cid=$(node_id charlie)
-    rid=$(pub alpha --tlp red --to "$cid" domain red-63.example)
+    rid=$(pub alpha --tlp red --to "$cid" domain crimson-63.example)
     ok $? "alpha publishes a RED indicator to charlie's node id (not a peer)"
-    wait_for 150 has charlie red-63.example
+    wait_for 150 has charlie crimson-63.example
     ok $? "charlie gets it"
-    im charlie lookup red-63.example --json | grep -q '"tlp":"red"'
+    im charlie lookup crimson-63.example --json | grep -q '"tlp":"red"'
     ok $? "as TLP:RED, signed by alpha"
-    ! has bravo red-63.example && ! in_store bravo red-63.example
+    ! has bravo crimson-63.example && ! in_store bravo crimson-63.example
     ok $? "bravo neither holds it nor has its value anywhere in its store"
     out=$(im alpha explain "$rid" bravo)
     printf '%s\n' "$out" | grep -q "^sealed to 1 recipient(s) that are not direct peers: 1 of its 1 carrier(s) go to bravo"
@@ -181,7 +182,7 @@ b_red () {
     printf '%s\n' "$out" | head -1 | grep -q "^not sent: it names its recipients and bravo is not one"
     ok $? "and that the record itself does not go to bravo"
     im alpha revoke "$rid" >/dev/null
-    wait_for 150 sh -c "! '$INTELMESH' -d '$T/charlie' lookup red-63.example >/dev/null 2>&1"
+    wait_for 150 sh -c "! '$INTELMESH' -d '$T/charlie' lookup crimson-63.example >/dev/null 2>&1"
     ok $? "alpha's revocation reaches charlie sealed as well"
     im charlie sight "$xid" --count 1 >/dev/null && wait_for 150 seen alpha "$xid" '"count":'
     ok $? "(sightings still flow)"

@@ -145,7 +145,7 @@ static const bad_request_t bad_requests[] = {
     { 2,
       { "AVERYLONGCOMMANDNAME", "{}" },
       "unknown command",
-      "AVERYLON",
+      "AVERYLONGC",
       "a long command, shown cut" },
     { 2,
       { "STATUS", "" },

@@ -1020,9 +1020,9 @@ spoil_type_0 (im_record_t *r)
 }
 
 static void
-spoil_type_18 (im_record_t *r)
+spoil_type_30 (im_record_t *r)
 {
-    r->type = 18; /* a code not (yet) given to a type */
+    r->type = 30; /* a code not (yet) given to a type */
 }
 
 static void
@@ -1182,8 +1182,8 @@ static const spoil_t spoils[] = {
     { "confidence 101", spoil_confidence, "confidence: 101 is not within 0..100" },
     { "confidence 255", spoil_confidence_255, "confidence: 255" },
     { "type 0", spoil_type_0, "type: unknown type 0" },
-    { "type 18", spoil_type_18, "type: unknown type 18" },
-    { "type 22", spoil_type_count, "type: unknown type 22" },
+    { "type 30", spoil_type_30, "type: unknown type 30" },
+    { "type 25 (IM_TYPE_COUNT)", spoil_type_count, "type: unknown type 25" },
     { "type 255", spoil_type_255, "type: unknown type 255" },
     { "TLP 0", spoil_tlp_0, "tlp: unknown TLP label 0" },
     { "TLP 6", spoil_tlp_6, "tlp: unknown TLP label 6" },
@@ -1464,9 +1464,9 @@ test_decode_malformed (void)
         { OFF_OP, 0, 1, "op: unknown operation 0", "op 0" },
         { OFF_OP, 3, 1, "op: unknown operation 3", "op 3" },
         { OFF_TYPE, 0, 1, "type: unknown type 0", "type 0" },
-        { OFF_TYPE, 18, 1, "type: unknown type 18",
-          "type 18 (a type this node does not know)" },
-        { OFF_TYPE, 22, 1, "type: unknown type 22", "type 22" },
+        { OFF_TYPE, 30, 1, "type: unknown type 30",
+          "type 30 (a type this node does not know)" },
+        { OFF_TYPE, 25, 1, "type: unknown type 25", "type 25" },
         { OFF_TYPE, IM_TYPE_IPV4, 1, "value: ", "a domain value typed ipv4" },
         { OFF_TLP, 0, 1, "tlp: unknown TLP label 0", "TLP 0" },
         { OFF_TLP, 6, 1, "tlp: unknown TLP label 6", "TLP 6" },
@@ -3435,7 +3435,8 @@ test_report_items (void)
         { IM_EXT_REF, "http://a b", "a space or a control character" },
         { IM_EXT_REF, "", "a URL of 1 to 512 bytes" },
         { 0, "x", "unknown key" },
-        { 6, "x", "unknown key" },
+        { 11, "x", "unknown key" },
+        { IM_EXT_SIGHTING, "x", "sighting: 1 bytes, not 21" },
     };
     char err[256];
     for (size_t i = 0; i < COUNT (bad); i++) {
@@ -3538,8 +3539,8 @@ test_report_decode (void)
     set_byte (&e, flags, 2);
     refused (&e, "unknown flags 2", "flags byte 2");
     e = good;
-    set_byte (&e, first, 6);
-    refused (&e, "unknown extension key 6", "an unknown key");
+    set_byte (&e, first, 11);
+    refused (&e, "unknown extension key 11", "an unknown key");
     e = good;
     set_byte (&e, first, 0);
     refused (&e, "unknown extension key 0", "key 0");

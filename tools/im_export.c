@@ -557,34 +557,17 @@ start (im_export_t *self)
     return 0;
 }
 
-/* The sightings of R (held in OBJ, its STIX or MISP form): STIX, the
- * objects to write after it (markings noted); MISP, put in OBJ as its
- * "Sighting" (then an empty array is returned). NULL when one is bad. */
+/* The STIX objects of R's sightings, to write after OBJ, its STIX form
+ * (markings noted): an empty array for another format (MISP's event format
+ * has no sightings: `export --format misp-sightings`). NULL when one is bad. */
 static json_t *
 sightings_of (im_export_t *self, const im_record_t *r, json_t *obj)
 {
-    char key[IM_NODE_HEX_SIZE + IM_ID_STR_SIZE + 1], node[IM_NODE_HEX_SIZE],
-        id[IM_ID_STR_SIZE];
-    im_node_format (r->origin, node);
-    im_id_format (r->id, id);
-    snprintf (key, sizeof key, "%s/%s", node, id);
-    const json_t *list = self->sightings ? json_object_get (self->sightings, key) : NULL;
-    if (!json_array_size (list) || r->op != IM_OP_PUT)
+    if (self->format != FORMAT_STIX || !self->sightings || r->op != IM_OP_PUT)
         return json_array ();
-    if (self->format == FORMAT_MISP)
-        return json_array (); /* MISP's event format has no sightings: see
-                               * `export --format misp-sightings` */
-    if (!self->sighters && !(self->sighters = json_object ()))
-        return NULL;
-    json_t *objs = im_export_stix_sightings (
-        list, json_string_value (json_object_get (obj, "id")), self->sighters);
-    for (size_t k = 0; objs && k < json_array_size (list); k++) {
-        int tlp = im_tlp_parse (
-            json_string_value (json_object_get (json_array_get (list, k), "tlp")));
-        if (tlp > 0)
-            self->markings |= 1u << tlp;
-    }
-    return objs;
+    return im_export_stix_sightings_of (self->sightings, r,
+                                        json_string_value (json_object_get (obj, "id")),
+                                        &self->sighters, &self->markings);
 }
 
 int

@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "im_record.h"
+
 typedef struct _im_export_t im_export_t;
 
 /* Longest ORIGIN_LABEL accepted, in bytes. */
@@ -108,6 +110,11 @@ int im_export_set_sightings (im_export_t *self, const json_t *sightings);
  * ENOMEM (im_export_sight.c). */
 json_t *im_export_stix_sightings (const json_t *sightings, const char *of, json_t *seen);
 json_t *im_export_misp_sightings (const json_t *sightings);
+/* The STIX objects of the sightings in MAP (as im_export_set_sightings takes
+ * it) of the record R, whose STIX id is OF: *SEEN (made when NULL) as above,
+ * the sightings' labels added to *MARKINGS (a bit per im_tlp_t). */
+json_t *im_export_stix_sightings_of (const json_t *map, const im_record_t *r,
+                                     const char *of, json_t **seen, unsigned *markings);
 
 /* Writes the epilogue (an export without records is a valid empty bundle,
  * event, or a CSV header alone) and flushes OUT. Returns 0, or -1 with errno

@@ -164,3 +164,27 @@ im_export_misp_sightings (const json_t *sightings)
     }
     return out;
 }
+
+json_t *
+im_export_stix_sightings_of (const json_t *map, const im_record_t *r, const char *of,
+                             json_t **seen, unsigned *markings)
+{
+    char key[IM_NODE_HEX_SIZE + IM_ID_STR_SIZE + 1], node[IM_NODE_HEX_SIZE],
+        id[IM_ID_STR_SIZE];
+    im_node_format (r->origin, node);
+    im_id_format (r->id, id);
+    snprintf (key, sizeof key, "%s/%s", node, id);
+    const json_t *list = json_object_get (map, key);
+    if (!json_array_size (list))
+        return json_array ();
+    if (!*seen && !(*seen = json_object ()))
+        return NULL;
+    json_t *objs = im_export_stix_sightings (list, of, *seen);
+    for (size_t k = 0; objs && k < json_array_size (list); k++) {
+        int tlp = im_tlp_parse (
+            json_string_value (json_object_get (json_array_get (list, k), "tlp")));
+        if (tlp > 0)
+            *markings |= 1u << tlp;
+    }
+    return objs;
+}
