@@ -29,6 +29,7 @@ config_defaults (im_config_t *cfg)
     cfg->key_grace = IM_KEY_GRACE_DEFAULT;
     cfg->anti_entropy = IM_ANTI_ENTROPY_DEFAULT;
     cfg->fetch_grace = IM_FETCH_GRACE_DEFAULT;
+    cfg->exercise_retention = IM_EXERCISE_RETENTION_DEFAULT;
     cfg->map_size = (size_t)1 << 30;
     cfg->sent_retention = IM_SENT_RETENTION_DEFAULT;
 }
@@ -53,6 +54,8 @@ static const char *known_settings[] = { "node",
                                         "keys/grace",
                                         "sent",
                                         "sent/retention",
+                                        "exercise",
+                                        "exercise/retention",
                                         "store",
                                         "store/map-size",
                                         "store/max-size",
@@ -69,6 +72,7 @@ static const char *known_settings[] = { "node",
                                         "peer/accept-types",
                                         "peer/accept-origins",
                                         "peer/rate",
+                                        "peer/join-exercises",
                                         "policy",
                                         "policy/name",
                                         "policy/max-tlp",
@@ -378,7 +382,7 @@ resolve_origins (load_t *ld, const char *value, char *out, size_t outsz)
 }
 
 static const char *inbound_keys[]
-    = { "accept", "accept-types", "accept-origins", "rate", NULL };
+    = { "accept", "accept-types", "accept-origins", "rate", "join-exercises", NULL };
 static const char *policy_keys[]
     = { "max-tlp",        "types", "deny-types",    "tags", "deny-tags",
         "min-confidence", "relay", "relay-origins", NULL };
@@ -605,6 +609,9 @@ load_settings (load_t *ld)
     if (rc == 0)
         rc = get_duration (ld, "node/fetch-grace", IM_FETCH_GRACE_MIN, IM_FETCH_GRACE_MAX,
                            "1s to 1h (like 3s)", &cfg->fetch_grace);
+    if (rc == 0)
+        rc = get_duration (ld, "exercise/retention", 1, 365 * 86400,
+                           "1s to 365d (like 7d)", &cfg->exercise_retention);
     if (rc == 0 && (v = zconfig_get (root, "sent/retention", NULL))) {
         char *end;
         errno = 0;

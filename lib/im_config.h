@@ -3,6 +3,7 @@
  * says, checked on load (im_config.c), and the changes made to it
  * (im_config_edit.c). Where the node lives is im_dir.h. */
 #ifndef IM_CONFIG_H
+#define IM_EXERCISE_RETENTION_DEFAULT (7 * 86400)
 #define IM_CONFIG_H
 
 #include <stddef.h>
@@ -91,8 +92,10 @@ typedef struct {
     int64_t key_grace;                       /* seconds an old CURVE key still works */
     int64_t anti_entropy;                    /* seconds between anti-entropy passes */
     int64_t fetch_grace; /* seconds before a noted record is fetched from its noter */
-    int sent_retention;  /* days the sent log's history is kept (0: for ever) */
-    size_t npeers;       /* the trust list */
+    int64_t exercise_retention; /* seconds an ended exercise is kept (SPEC.md,
+                                   "Exercises") */
+    int sent_retention;         /* days the sent log's history is kept (0: for ever) */
+    size_t npeers;              /* the trust list */
     im_peer_conf_t peers[IM_PEERS_MAX];
     size_t npolicies; /* named outbound policies; `default`
                          is always among them */

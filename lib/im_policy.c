@@ -347,9 +347,16 @@ im_inbound_set (im_inbound_t *self, const char *key, const char *value, char *er
         self->rate = (uint32_t)n;
         return 0;
     }
+    if (strcmp (key, "join-exercises") == 0) {
+        if (strcasecmp (value, "yes") && strcasecmp (value, "no"))
+            return im_fail (EINVAL, err, errsz,
+                            "join-exercises: '%.40s' is not yes or no", value);
+        self->join_exercises = strcasecmp (value, "yes") == 0;
+        return 0;
+    }
     return im_fail (EINVAL, err, errsz,
                     "'%.40s' is not an inbound rule (accept, accept-types, "
-                    "accept-origins, rate)",
+                    "accept-origins, rate, join-exercises)",
                     key);
 }
 

@@ -41,7 +41,8 @@ typedef struct {
     uint32_t types;  /* bit per type taken; 0: every type */
     size_t norigins; /* records of these origins only (0: any) */
     uint8_t origins[IM_POLICY_ORIGINS_MAX][IM_NODE_ID_SIZE];
-    uint32_t rate; /* records a second taken from it; 0: no limit */
+    uint32_t rate;      /* records a second taken from it; 0: no limit */
+    int join_exercises; /* 1: this node joins the exercises the peer hosts */
 } im_inbound_t;
 
 /* The built-in `default` policy: up to TLP:GREEN, every type and tag, any

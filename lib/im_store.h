@@ -251,6 +251,13 @@ int im_store_origins (im_store_t *self, im_store_origin_fn *fn, void *arg);
 
 int im_store_stats (im_store_t *self, im_store_stats_t *st);
 
+/* Takes the N records KEYS (origin|id; one not held is passed over) out of
+ * the store for good, in one transaction: record, indexes and counters
+ * (SPEC.md, "Exercises": an ended exercise's records). Returns how many were
+ * taken out, or -1 with errno and the reason in ERR. */
+int im_store_purge (im_store_t *self, const uint8_t (*keys)[IM_STORE_KEY_SIZE], size_t n,
+                    char *err, size_t errsz);
+
 /* Signs N (1 to IM_BATCH_MAX) encoded records of this node in place, as
  * im_record_seal() does. Returns 0, or -1 with errno and a reason in ERR. */
 typedef int (im_store_seal_fn) (uint8_t *const *recs, const size_t *lens, size_t n,

@@ -168,6 +168,11 @@ void store_walk_end (im_store_t *self, walk_t *w);
  * (IM_LOOKUP_NOCASE: registry keys). Returns the key's size. */
 size_t store_index_key (int type, const char *value, uint8_t key[INDEX_KEY_MAX]);
 
+/* Takes REC (stored under RKEY) out of the value and prefix indexes. Returns
+ * an LMDB code (0 when it was not there). */
+int store_index_del (im_store_t *self, MDB_txn *txn, const im_record_t *rec,
+                     const uint8_t *rkey);
+
 /* Prefix key: family (4 or 6), length, network bytes. Returns its size, or 0
  * when the value is not a CIDR prefix shorter than a full address. */
 size_t store_prefix_key (int type, const char *value, uint8_t key[18]);

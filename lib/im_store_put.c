@@ -58,8 +58,9 @@ store_prefix_key (int type, const char *value, uint8_t key[18])
 
 /* --- Writes ------------------------------------------------------------ */
 
-static int
-index_del (im_store_t *self, MDB_txn *txn, const im_record_t *rec, const uint8_t *rkey)
+int
+store_index_del (im_store_t *self, MDB_txn *txn, const im_record_t *rec,
+                 const uint8_t *rkey)
 {
     uint8_t key[INDEX_KEY_MAX];
     MDB_val k = { store_index_key (rec->type, rec->value, key), key };
@@ -204,7 +205,7 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
         if (compact && (rc = store_batch_release (self, txn, bid)) != 0)
             return rc;
         /* A tombstone is in the value index too (not the prefix index). */
-        if ((rc = index_del (self, txn, old, rkey)) != 0)
+        if ((rc = store_index_del (self, txn, old, rkey)) != 0)
             return rc;
         if (old->op == IM_OP_PUT)
             self->live[old->type][old->tlp]--;

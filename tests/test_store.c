@@ -208,6 +208,73 @@ shorten (const char *s, char *buf, size_t bufsz)
 
 /* --- Tests -------------------------------------------------------------- */
 
+/* im_store_purge: records taken out for good, their indexes and counters
+ * with them, across a reopening; bad arguments first. */
+static void
+test_purge (void)
+{
+    char dir[64], path[128], err[256] = "";
+    uint8_t node[IM_NODE_ID_SIZE], ids[4][IM_ID_SIZE], keys[4][IM_STORE_KEY_SIZE];
+    origin_t o;
+    signed_t *s = signed_alloc (4);
+    found_t *f = malloc (sizeof *f);
+    im_store_stats_t st;
+    if (!f)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir, "purge");
+    randombytes_buf (node, sizeof node);
+    origin_new (&o);
+    im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
+    ok (im_store_purge (NULL, keys, 1, err, sizeof err) == -1 && errno == EINVAL,
+        "purge refuses no store");
+    ok (im_store_purge (store, NULL, 1, err, sizeof err) == -1 && errno == EINVAL,
+        "purge refuses no keys");
+    ok (im_store_purge (store, NULL, 0, err, sizeof err) == 0, "purging nothing is 0");
+    static const char *const values[]
+        = { "purge-a.example", "purge-b.example", "purge-c.example", "purge-d.example" };
+    for (int i = 0; i < 4; i++) {
+        randombytes_buf (ids[i], IM_ID_SIZE);
+        make (&s[i], &o, ids[i], 1, i == 3 ? IM_OP_REVOKE : IM_OP_PUT, IM_TYPE_DOMAIN,
+              IM_TLP_GREEN, values[i], NULL);
+        memcpy (keys[i], o.pk, IM_NODE_ID_SIZE);
+        memcpy (keys[i] + IM_NODE_ID_SIZE, ids[i], IM_ID_SIZE);
+    }
+    int res[4];
+    ok (put_n (store, s, 4, res) == 4, "four records are stored (one a tombstone)");
+    uint8_t stranger[IM_STORE_KEY_SIZE];
+    randombytes_buf (stranger, sizeof stranger);
+    uint8_t gone[3][IM_STORE_KEY_SIZE];
+    memcpy (gone[0], keys[0], IM_STORE_KEY_SIZE);
+    memcpy (gone[1], keys[3], IM_STORE_KEY_SIZE);
+    memcpy (gone[2], stranger, IM_STORE_KEY_SIZE);
+    ok (im_store_purge (store, (const uint8_t (*)[IM_STORE_KEY_SIZE])gone, 3, err,
+                        sizeof err)
+            == 2,
+        "a live record and a tombstone are purged, a key not held is passed over");
+    ok (im_store_get (store, o.pk, ids[0], NULL) == -1 && errno == ENOENT
+            && im_store_get (store, o.pk, ids[3], NULL) == -1,
+        "neither is held any more");
+    ok (lookup (store, IM_TYPE_DOMAIN, values[0], f, 0) == 0 && f->calls == 0,
+        "the purged value is found no more");
+    ok (lookup (store, IM_TYPE_DOMAIN, values[1], f, 0) == 1 && f->calls == 1,
+        "another value still is");
+    ok (im_store_stats (store, &st) == 0 && st.live[IM_TYPE_DOMAIN][IM_TLP_GREEN] == 2
+            && st.revoked == 0 && st.records == 2,
+        "the counters say 2 live, no tombstone, 2 records");
+    im_store_destroy (&store);
+    store = open_store (path, 0, node);
+    ok (im_store_stats (store, &st) == 0 && st.live[IM_TYPE_DOMAIN][IM_TLP_GREEN] == 2
+            && st.revoked == 0 && im_store_get (store, o.pk, ids[0], NULL) == -1,
+        "and so they do once the store is opened again");
+    int r;
+    ok (put1 (store, &s[0], &r) == 1 && r == IM_STORE_NEW,
+        "a purged record given again is new again");
+    im_store_destroy (&store);
+    free (s);
+    free (f);
+    remove_dir (dir);
+}
+
 static void
 test_bad_arguments (void)
 {
@@ -3373,6 +3440,7 @@ static const tap_test_t tests[]
         TAP_TEST (test_size_limit),
         TAP_TEST (test_full_filesystem),
         TAP_TEST (test_get_raw),
+        TAP_TEST (test_purge),
         TAP_DIAG ("SPEC.md: Sharing policy (the sent log; hops over several paths)"),
         TAP_TEST (test_set_cursor),
         TAP_TEST (test_counts_of_fewer_types),

@@ -91,6 +91,7 @@ peer_add (im_cli_t *cli, int argc, char **argv)
     static const struct option options[] = {
         { "name", required_argument, NULL, 'n' },
         { "endpoint", required_argument, NULL, 'e' },
+        { "join-exercises", required_argument, NULL, 'J' },
         { NULL, 0, NULL, 0 },
     };
     static const cli_spec_t spec = {
@@ -288,7 +289,7 @@ peer_list (im_cli_t *cli, int argc, char **argv)
 
 /* --- peer set ------------------------------------------------------------ */
 
-#define PEER_SETTINGS 6
+#define PEER_SETTINGS 7
 
 typedef struct {
     const char *keys[PEER_SETTINGS], *values[PEER_SETTINGS];
@@ -307,6 +308,7 @@ peer_set_option (void *ctx, int opt, const char *arg)
     case 'o': key = "accept-origins"; break;
     case 'r': key = "rate"; break;
     case 'e': key = "endpoint"; break;
+    case 'J': key = "join-exercises"; break;
     default: return 0;
     }
     for (size_t i = 0; i < s->n; i++)
@@ -341,7 +343,9 @@ peer_set_check (void *ctx, int argc, char **argv)
             cli_error ("peer set: %s", why);
             return -1;
         }
-        if (s->values[i] && strcmp (s->keys[i], "rate") == 0
+        if (s->values[i]
+            && (strcmp (s->keys[i], "rate") == 0
+                || strcmp (s->keys[i], "join-exercises") == 0)
             && im_inbound_set (&probe, s->keys[i], s->values[i], why, sizeof why)) {
             cli_error ("peer set: %s", why);
             return -1;
@@ -374,7 +378,8 @@ peer_set (im_cli_t *cli, int argc, char **argv)
           "  --accept-origins O,...  take only these origins (peer names or node ids)\n"
           "  --rate N                ask it for at most N indicators a second (0: no\n"
           "                          limit)\n"
-          "  --endpoint ENDPOINT     where to dial it ('-': it dials in)\n",
+          "  --endpoint ENDPOINT     where to dial it ('-': it dials in)\n"
+          "  --join-exercises yes|no join the exercises it hosts when they come\n",
         .options = options,
         .min_args = 1,
         .max_args = 1,
