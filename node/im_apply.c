@@ -158,6 +158,9 @@ take (im_mesh_t *self, peer_t *p, const im_verify_item_t *item, uint8_t hops, si
         = mine ? IM_ACCEPT_YES : im_policy_inbound (&actx, why, sizeof why);
     if (verdict == IM_ACCEPT_YES && !mine && too_broad (rec, why, sizeof why))
         verdict = IM_ACCEPT_INVALID; /* counted with the inbound refusals */
+    if (verdict == IM_ACCEPT_YES && !mine && self->accept && !im_type_is_ioc (rec->type)
+        && self->accept (rec, self->accept_arg, why, sizeof why))
+        verdict = IM_ACCEPT_INVALID;
     if (verdict != IM_ACCEPT_YES && verdict != IM_ACCEPT_REVOCATION) {
         int r = im_accept_violation (verdict)  ? REFUSE_VIOLATION
                 : verdict == IM_ACCEPT_EXPIRED ? REFUSE_EXPIRED
@@ -222,6 +225,9 @@ take_inner (im_mesh_t *self, peer_t *p, const im_record_t *carrier,
     im_accept_t verdict = memcmp (rec->origin, own, IM_NODE_ID_SIZE) == 0
                               ? IM_ACCEPT_INVALID
                               : im_policy_inbound (&actx, why, sizeof why);
+    if (verdict == IM_ACCEPT_YES && self->accept && !im_type_is_ioc (rec->type)
+        && self->accept (rec, self->accept_arg, why, sizeof why))
+        verdict = IM_ACCEPT_INVALID;
     if (held >= rec->version
         || (verdict != IM_ACCEPT_YES && verdict != IM_ACCEPT_REVOCATION)) {
         if (held < rec->version) {

@@ -301,6 +301,15 @@ im_mesh_signatures (im_mesh_t *self, uint64_t *verified, uint64_t *cached,
 }
 
 void
+im_mesh_set_accept_fn (im_mesh_t *self, im_mesh_accept_fn *fn, void *arg)
+{
+    if (self) {
+        self->accept = fn;
+        self->accept_arg = arg;
+    }
+}
+
+void
 im_mesh_sealed (im_mesh_t *self, uint64_t *opened, uint64_t *unreadable)
 {
     *opened = self ? self->sealed_opened : 0;

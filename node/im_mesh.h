@@ -92,6 +92,14 @@ void im_mesh_signatures (im_mesh_t *self, uint64_t *verified, uint64_t *cached,
  * could not be read or were refused by the inbound rules. */
 void im_mesh_sealed (im_mesh_t *self, uint64_t *opened, uint64_t *unreadable);
 
+/* The node's own check of a record a peer sent that is no indicator (an
+ * exercise's: SPEC.md, "Exercises"), after the inbound rules took it:
+ * returns 0 to take it, or -1 with the reason in WHY (counted and logged as
+ * an inbound refusal). */
+typedef int (im_mesh_accept_fn) (const im_record_t *rec, void *arg, char *why,
+                                 size_t whysz);
+void im_mesh_set_accept_fn (im_mesh_t *self, im_mesh_accept_fn *fn, void *arg);
+
 /* Refusals by reason, summed over all peers (and handshakes refused). */
 json_t *im_mesh_refusals (im_mesh_t *self);
 

@@ -290,6 +290,9 @@ struct _im_mesh_t {
     im_record_t *inner[IM_MSG_CREDIT_MAX];
     size_t ninner;
     uint64_t sealed_opened, sealed_unreadable, sealed_refused;
+    im_mesh_accept_fn *accept; /* the node's check of records that are no
+                                  indicators, or NULL */
+    void *accept_arg;
     /* This node's store found lost or restored (im_restart.c). */
     int64_t restarted_at;               /* when (wall clock; 0: never) */
     char restarted_by[IM_NAME_MAX + 1]; /* the peer whose pull showed it ("":

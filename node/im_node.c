@@ -25,6 +25,7 @@ static void
 mesh_stored (const im_record_t *rec, void *arg)
 {
     node_pub_record ((node_t *)arg, rec);
+    node_exercise_stored ((node_t *)arg, rec);
 }
 
 /* Loads the warninglists CFG names (a path relative to the data directory
@@ -201,6 +202,12 @@ node_start (node_t *self, char *err, size_t errsz)
     if (!self->mesh)
         return -1;
     im_mesh_set_rotate_fn (self->mesh, peer_rotated, self);
+    self->to_ack = malloc (NODE_ACK_QUEUE_MAX * sizeof *self->to_ack);
+    if (!self->to_ack) {
+        snprintf (err, errsz, "out of memory");
+        return -1;
+    }
+    node_exercise_start (self);
     if (node_feed_start (self, err, errsz))
         return -1;
     if (*self->config.taxii_listen) {
@@ -234,6 +241,10 @@ node_stop (node_t *self)
     im_warninglists_destroy (&self->warnings);
     im_store_destroy (&self->store);
     im_identity_destroy (&self->identity);
+    json_decref (self->exercises);
+    self->exercises = NULL;
+    free (self->to_ack);
+    self->to_ack = NULL;
 }
 
 /* ROTATE {"grace": seconds?}: a new CURVE key; the previous one works for
@@ -337,13 +348,14 @@ handle_peers (node_t *self, json_t *body, char *err, size_t errsz)
 
 /* One handler a command of the control protocol (proto/im_ctl.h). */
 static handler_fn *const handlers[IM_CTL_COUNT] = {
-    [IM_CTL_PUBLISH] = node_handle_publish, [IM_CTL_REVOKE] = node_handle_revoke,
-    [IM_CTL_LOOKUP] = node_handle_lookup,   [IM_CTL_LIST] = node_handle_list,
-    [IM_CTL_STATUS] = node_handle_status,   [IM_CTL_PEERS] = handle_peers,
-    [IM_CTL_EXPLAIN] = node_handle_explain, [IM_CTL_SENT] = node_handle_sent,
-    [IM_CTL_CHECK] = node_handle_check,     [IM_CTL_ROTATE] = handle_rotate,
-    [IM_CTL_RELOAD] = handle_reload,        [IM_CTL_REPORT] = node_handle_report,
-    [IM_CTL_SIGHT] = node_handle_sight,     [IM_CTL_SIGHTINGS] = node_handle_sightings,
+    [IM_CTL_PUBLISH] = node_handle_publish,   [IM_CTL_REVOKE] = node_handle_revoke,
+    [IM_CTL_LOOKUP] = node_handle_lookup,     [IM_CTL_LIST] = node_handle_list,
+    [IM_CTL_STATUS] = node_handle_status,     [IM_CTL_PEERS] = handle_peers,
+    [IM_CTL_EXPLAIN] = node_handle_explain,   [IM_CTL_SENT] = node_handle_sent,
+    [IM_CTL_CHECK] = node_handle_check,       [IM_CTL_ROTATE] = handle_rotate,
+    [IM_CTL_RELOAD] = handle_reload,          [IM_CTL_REPORT] = node_handle_report,
+    [IM_CTL_SIGHT] = node_handle_sight,       [IM_CTL_SIGHTINGS] = node_handle_sightings,
+    [IM_CTL_EXERCISE] = node_handle_exercise,
 };
 
 /* Control requests are [routing id][command][JSON object]; replies are
@@ -458,6 +470,8 @@ im_node_actor (zsock_t *pipe, void *args)
         }
         if (self.mesh)
             im_mesh_tick (self.mesh);
+        if (self.control)
+            node_exercise_tick (&self);
         im_taxii_run (self.taxii);
         if (self.control && zclock_mono () >= self.next_heartbeat) {
             node_heartbeat (&self);

@@ -127,10 +127,31 @@ node_pub_record (node_t *self, const im_record_t *rec)
     node_subs_t *misp_subs = self->config.pub_misp ? &self->pub_subs : &self->misp_subs;
     if (misp && !subs_want (misp, misp_subs, "misp_json_attribute"))
         misp = NULL; /* nobody listens: nothing is encoded */
-    char topic[64];
+    char topic[160];
     if (rec->type == IM_TYPE_SEALED)
         return; /* a carrier: nothing a local tool can read */
-    if (!im_type_is_ioc (rec->type)) {
+    char ex[IM_EXERCISE_NAME_MAX + 1];
+    int exercise = (rec->type == IM_TYPE_EXERCISE || rec->type == IM_TYPE_INJECT
+                    || rec->type == IM_TYPE_ACK)
+                   && node_exercise_of (rec, ex) == 0;
+    if (exercise) {
+        /* Apart from real intelligence (SPEC.md, "Exercises"). */
+        misp = NULL;
+        char kind[32] = "report";
+        const char *sp = strchr (rec->value, ' ');
+        if (rec->type == IM_TYPE_INJECT && sp && (size_t)(sp - rec->value) < sizeof kind)
+            snprintf (kind, sizeof kind, "%.*s", (int)(sp - rec->value), rec->value);
+        if (rec->type == IM_TYPE_INJECT && strcmp (kind, "report"))
+            snprintf (topic, sizeof topic, "exercise.%s.ioc.%s.%s", ex, kind,
+                      im_tlp_name (rec->tlp));
+        else if (rec->type == IM_TYPE_INJECT)
+            snprintf (topic, sizeof topic, "exercise.%s.report.%s", ex,
+                      im_tlp_name (rec->tlp));
+        else
+            snprintf (topic, sizeof topic, "exercise.%s.%s", ex,
+                      rec->type == IM_TYPE_ACK ? "ack" : "exercise");
+    }
+    else if (!im_type_is_ioc (rec->type)) {
         misp = NULL; /* reports, members and sightings are no MISP attributes */
         snprintf (topic, sizeof topic, "%s.%s",
                   rec->type == IM_TYPE_SIGHTING ? "sighting" : "report",
@@ -141,6 +162,8 @@ node_pub_record (node_t *self, const im_record_t *rec)
                   im_tlp_name (rec->tlp));
     if (!self->config.pub_misp && subs_want (self->pub, &self->pub_subs, topic)) {
         json_t *obj = im_record_to_json (rec);
+        if (obj && exercise)
+            json_object_set_new (obj, "label", json_string ("EXERCISE"));
         if (obj) {
             pub_send (self, self->pub, topic, obj);
             json_decref (obj);

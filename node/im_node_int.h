@@ -66,6 +66,12 @@ typedef struct {
     uint64_t events;       /* messages sent on the PUB socket */
     uint64_t sighted;      /* sightings this node made */
     uint64_t carriers;     /* carriers this node made for its sealed records */
+    /* Joint exercises (im_node_exercise*.c). */
+    json_t *exercises;                    /* exercises.json: hosted, joined, ended */
+    uint8_t (*to_ack)[IM_STORE_KEY_SIZE]; /* injects stored, to acknowledge */
+    size_t nto_ack;
+    uint64_t acked;            /* acknowledgements made */
+    int64_t exercise_check_at; /* when ended exercises are looked at next */
     /* A reply written as text (the compact LOOKUP), sent instead of the
      * handler's object. */
     im_ctl_text_t reply_text;
@@ -121,6 +127,29 @@ int node_store_sealed (node_t *self, im_store_item_t *items, size_t n, int *stor
                        char *err, size_t errsz);
 int node_store_own (node_t *self, im_record_t *recs, size_t n, char *err, size_t errsz);
 handler_fn node_handle_sight, node_handle_sightings;
+/* Joint exercises (SPEC.md, "Exercises"; im_node_exercise.c and
+ * im_node_exercise_state.c). node_exercise_start loads exercises.json and
+ * gives the mesh its check of injects; node_exercise_stored notes a record
+ * the mesh stored (an exercise, its end, an inject to acknowledge);
+ * node_exercise_tick acknowledges and purges. node_exercise_of: the
+ * exercise a record belongs to (0) or -1. node_exercise_entry: this node's
+ * entry of (HOST, NAME), made when CREATE, or NULL. node_ack_next: this
+ * node's acknowledgement of inject IND with ACTION (0: none; 1 when one
+ * exists already and ACTION is 0), or -1 with the reason. */
+#define NODE_EXERCISES_MAX 256
+#define NODE_ACK_QUEUE_MAX 4096
+#define NODE_PURGE_MAX 1000000 /* records one exercise's purge takes */
+void node_exercise_start (node_t *self);
+void node_exercise_stored (node_t *self, const im_record_t *rec);
+void node_exercise_tick (node_t *self);
+int node_exercise_of (const im_record_t *rec, char name[IM_EXERCISE_NAME_MAX + 1]);
+json_t *node_exercise_entry (node_t *self, const uint8_t host[IM_NODE_ID_SIZE],
+                             const char *name, int create);
+int node_exercise_save (node_t *self);
+void node_exercise_id (const char *name, uint8_t id[IM_ID_SIZE]);
+int node_ack_next (node_t *self, const im_record_t *ind, int action, const char *note,
+                   im_record_t *ack, char *err, size_t errsz);
+handler_fn node_handle_exercise;
 /* EXPLAIN of (ORIGIN, ID) to PEER: O gains "sealed" ({"to", "carriers",
  * "why"}) when the record is sealed to recipients that are not peers. */
 void node_explain_sealed (node_t *self, const uint8_t *origin, const uint8_t *id,

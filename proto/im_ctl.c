@@ -13,13 +13,14 @@
 #include "im_util.h"
 
 static const char *const names[IM_CTL_COUNT] = {
-    [IM_CTL_PUBLISH] = "PUBLISH", [IM_CTL_REVOKE] = "REVOKE",
-    [IM_CTL_LOOKUP] = "LOOKUP",   [IM_CTL_LIST] = "LIST",
-    [IM_CTL_STATUS] = "STATUS",   [IM_CTL_PEERS] = "PEERS",
-    [IM_CTL_EXPLAIN] = "EXPLAIN", [IM_CTL_SENT] = "SENT",
-    [IM_CTL_CHECK] = "CHECK",     [IM_CTL_ROTATE] = "ROTATE",
-    [IM_CTL_RELOAD] = "RELOAD",   [IM_CTL_REPORT] = "REPORT",
-    [IM_CTL_SIGHT] = "SIGHT",     [IM_CTL_SIGHTINGS] = "SIGHTINGS",
+    [IM_CTL_PUBLISH] = "PUBLISH",   [IM_CTL_REVOKE] = "REVOKE",
+    [IM_CTL_LOOKUP] = "LOOKUP",     [IM_CTL_LIST] = "LIST",
+    [IM_CTL_STATUS] = "STATUS",     [IM_CTL_PEERS] = "PEERS",
+    [IM_CTL_EXPLAIN] = "EXPLAIN",   [IM_CTL_SENT] = "SENT",
+    [IM_CTL_CHECK] = "CHECK",       [IM_CTL_ROTATE] = "ROTATE",
+    [IM_CTL_RELOAD] = "RELOAD",     [IM_CTL_REPORT] = "REPORT",
+    [IM_CTL_SIGHT] = "SIGHT",       [IM_CTL_SIGHTINGS] = "SIGHTINGS",
+    [IM_CTL_EXERCISE] = "EXERCISE",
 };
 
 const char *

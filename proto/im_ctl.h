@@ -26,6 +26,7 @@ typedef enum {
     IM_CTL_REPORT,
     IM_CTL_SIGHT,
     IM_CTL_SIGHTINGS,
+    IM_CTL_EXERCISE,
     IM_CTL_COUNT
 } im_ctl_cmd_t;
 

@@ -64,8 +64,9 @@ static void
 test_table (void)
 {
     static const char *const want[]
-        = { "PUBLISH", "REVOKE", "LOOKUP", "LIST",   "STATUS", "PEERS", "EXPLAIN",
-            "SENT",    "CHECK",  "ROTATE", "RELOAD", "REPORT", "SIGHT", "SIGHTINGS" };
+        = { "PUBLISH", "REVOKE",  "LOOKUP", "LIST",      "STATUS",
+            "PEERS",   "EXPLAIN", "SENT",   "CHECK",     "ROTATE",
+            "RELOAD",  "REPORT",  "SIGHT",  "SIGHTINGS", "EXERCISE" };
     cmp_ok (IM_CTL_COUNT, "==", COUNT (want), "the table holds the %zu commands of SPEC",
             COUNT (want));
     for (int i = 0; i < IM_CTL_COUNT; i++) {

@@ -29,15 +29,16 @@ typedef struct {
     long lines;       /* input lines read */
     long accepted, created, updated, unchanged, refused;
     im_client_t *client;
-    json_t *batch;       /* items waiting to be sent */
-    json_t *lines_of;    /* their input line numbers */
-    int failed;          /* the daemon could not be reached or failed */
-    int force;           /* publish values that are on a warninglist */
-    int from_stdin;      /* '-': many, from standard input */
-    json_t *tags, *to;   /* --tag and --to, as given */
-    int replace;         /* --replace: an update gives every field anew */
-    int allow_downgrade; /* --allow-downgrade */
-    json_t *changed;     /* publish_one: what its update changed */
+    json_t *batch;        /* items waiting to be sent */
+    json_t *lines_of;     /* their input line numbers */
+    int failed;           /* the daemon could not be reached or failed */
+    int force;            /* publish values that are on a warninglist */
+    int from_stdin;       /* '-': many, from standard input */
+    json_t *tags, *to;    /* --tag and --to, as given */
+    int replace;          /* --replace: an update gives every field anew */
+    int allow_downgrade;  /* --allow-downgrade */
+    json_t *changed;      /* publish_one: what its update changed */
+    const char *exercise; /* --exercise: an inject of this exercise */
 } publish_t;
 
 static void
@@ -297,6 +298,7 @@ publish_option (void *ctx, int opt, const char *arg)
         }
         break;
     case 'T': json_array_append_new (p->to, json_string (arg)); break;
+    case 'X': p->exercise = arg; break;
     case 'f': p->force = 1; break;
     case 'R': p->replace = 1; break;
     case 'A': p->allow_downgrade = 1; break;
@@ -517,6 +519,7 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
         { "allow-downgrade", no_argument, NULL, 'A' },
         { "no-detect", no_argument, NULL, 'N' },
         { "detect", no_argument, NULL, 'Y' },
+        { "exercise", required_argument, NULL, 'X' },
         { NULL, 0, NULL, 0 },
     };
     static const cli_spec_t spec = {
@@ -557,6 +560,9 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
           "  --no-detect          not meant for automatic detection (MISP to_ids\n"
           "                       false): kept, shown and shared, left out of IDS use\n"
           "  --detect             meant for automatic detection (the default)\n"
+          "  --exercise NAME      an inject of exercise NAME, which this node hosts,\n"
+          "                       to its participants (--to: some of them): kept\n"
+          "                       apart from real indicators, labelled EXERCISE\n"
           "  --replace            an update replaces the whole record: fields not\n"
           "                       given take their defaults\n"
           "  --allow-downgrade    an update may lower the TLP label, widen the reach,\n"
@@ -578,7 +584,23 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
     int rc = cli_options (cli, argc, argv, &spec, &p, &p.json);
     if (rc == CLI_GO_ON && json_array_size (p.to) && publish_recipients (cli, &p))
         rc = EXIT_USAGE;
-    if (rc == CLI_GO_ON) {
+    if (rc == CLI_GO_ON && p.exercise) {
+        if (p.from_stdin) {
+            cli_error ("publish: --exercise takes one TYPE VALUE (a scenario file: "
+                       "intelmesh exercise run)");
+            rc = EXIT_USAGE;
+        }
+        else {
+            json_t *item = json_pack ("{s:s, s:s}", "type", argv[optind], "value",
+                                      argv[optind + 1]);
+            const char *key;
+            json_t *v;
+            json_object_foreach (p.defaults, key, v) json_object_set (item, key, v);
+            rc = cli_exercise_inject (cli, p.exercise, item, NULL, p.json);
+            json_decref (item);
+        }
+    }
+    else if (rc == CLI_GO_ON) {
         p.batch = json_array ();
         p.lines_of = json_array ();
         rc = p.from_stdin ? publish_stdin (cli, &p)

@@ -13,9 +13,10 @@
 #include "intelmesh.h"
 
 typedef struct {
-    json_t *report; /* the REPORT body's "report" */
-    json_t *last;   /* the last --mitigation's object */
-    json_t *to;     /* --to arguments */
+    json_t *report;       /* the REPORT body's "report" */
+    json_t *last;         /* the last --mitigation's object */
+    json_t *to;           /* --to arguments */
+    const char *exercise; /* --exercise: an inject of this exercise */
 } create_t;
 
 static void
@@ -42,6 +43,7 @@ create_option (void *ctx, int opt, const char *arg)
     case 'M': append (c->report, "malware", json_string (arg)); break;
     case 'r': append (c->report, "refs", json_string (arg)); break;
     case 'T': json_array_append_new (c->to, json_string (arg)); break;
+    case 'X': c->exercise = arg; break;
     case 'm':
         c->last = json_pack ("{s:s, s:[]}", "text", arg, "refs");
         append (c->report, "mitigations", c->last);
@@ -102,6 +104,7 @@ report_create (im_cli_t *cli, int argc, char **argv)
         { "ref", required_argument, NULL, 'r' },
         { "reach", required_argument, NULL, 'n' },
         { "to", required_argument, NULL, 'T' },
+        { "exercise", required_argument, NULL, 'X' },
         { NULL, 0, NULL, 0 },
     };
     static const cli_spec_t spec = {
@@ -110,9 +113,11 @@ report_create (im_cli_t *cli, int argc, char **argv)
           "         [--description TEXT] [--attack T1566.001]... [--actor NAME]...\n"
           "         [--malware NAME]... [--mitigation TEXT [--mitigation-ref "
           "URL]...]...\n"
-          "         [--ref URL]... [--reach N] [--to PEER]...\n"
+          "         [--ref URL]... [--reach N] [--to PEER]... [--exercise NAME]\n"
           "Makes and signs a report (a title and its context) and prints its id.\n"
-          "Add indicators to it with 'intelmesh report add'.\n",
+          "Add indicators to it with 'intelmesh report add'. --exercise NAME makes\n"
+          "it an inject of exercise NAME this node hosts (labelled EXERCISE, kept\n"
+          "apart from real reports).\n",
         .shortopts = "",
         .options = options,
         .json = CLI_JSON,
@@ -121,12 +126,19 @@ report_create (im_cli_t *cli, int argc, char **argv)
         .args_error = "give one TITLE (quote it)",
         .option = create_option,
     };
-    create_t c = { json_object (), NULL, json_array () };
+    create_t c = { json_object (), NULL, json_array (), NULL };
     int json = 0;
     int rc = cli_options (cli, argc, argv, &spec, &c, &json);
     if (rc == CLI_GO_ON && json_array_size (c.to) && create_recipients (cli, &c))
         rc = EXIT_USAGE;
     json_t *reply = NULL;
+    if (rc == CLI_GO_ON && c.exercise) {
+        json_object_set_new (c.report, "title", json_string (argv[optind]));
+        rc = cli_exercise_inject (cli, c.exercise, NULL, c.report, json);
+        json_decref (c.report);
+        json_decref (c.to);
+        return rc;
+    }
     if (rc == CLI_GO_ON) {
         json_object_set_new (c.report, "title", json_string (argv[optind]));
         json_t *body = json_pack ("{s:s, s:O}", "action", "create", "report", c.report);
