@@ -181,6 +181,23 @@ take (im_mesh_t *self, peer_t *p, const im_verify_item_t *item, uint8_t hops, si
     return 1;
 }
 
+/* Whether the batch takes REC already, at its version or a newer one: as
+ * a record of its own, or out of another carrier (the same record sealed
+ * twice is opened and counted once). */
+static int
+inner_twin (im_mesh_t *self, const im_record_t *rec)
+{
+    const im_record_t *t = batch_find (self, rec->origin, rec->id);
+    if (t && t->version >= rec->version)
+        return 1;
+    for (size_t i = 0; i < self->ninner; i++)
+        if (memcmp (self->inner[i]->origin, rec->origin, IM_NODE_ID_SIZE) == 0
+            && memcmp (self->inner[i]->id, rec->id, IM_ID_SIZE) == 0
+            && self->inner[i]->version >= rec->version)
+            return 1;
+    return 0;
+}
+
 /* The record the carrier of ITEM (taken as the batch's item N, HOPS from
  * P) held sealed to this node (SPEC.md, "Carrying sealed envelopes"):
  * decoded (the worker verified it), checked by the inbound rules as if its
@@ -211,6 +228,10 @@ take_inner (im_mesh_t *self, peer_t *p, const im_record_t *carrier,
     }
     uint64_t held = 0;
     im_store_version (self->store, rec->origin, rec->id, &held);
+    if (inner_twin (self, rec)) {
+        free (rec);
+        return 0;
+    }
     im_accept_ctx_t actx = {
         .rec = rec,
         .hops = hops,

@@ -5,6 +5,7 @@
  * node saw an indicator) and SIGHTINGS (who saw one, "Sightings"). */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,31 +194,74 @@ node_store_own (node_t *self, im_record_t *recs, size_t n, char *err, size_t err
 
 /* --- SIGHT -------------------------------------------------------------- */
 
+/* Whether W, a word of a note, is an IP or e-mail address; so are its part
+ * after a "key:" (ip:, mailto:) and its part before a ":port". */
+static int
+address (const char *w)
+{
+    static const int kinds[] = { IM_TYPE_IPV4, IM_TYPE_IPV6, IM_TYPE_EMAIL };
+    char parts[3][IM_VALUE_MAX + 1], canon[IM_VALUE_MAX + 1];
+    const char *colon = strchr (w, ':'), *last = strrchr (w, ':');
+    snprintf (parts[0], sizeof parts[0], "%s", w);
+    snprintf (parts[1], sizeof parts[1], "%s", colon ? colon + 1 : "");
+    snprintf (parts[2], sizeof parts[2], "%.*s", (int)(last ? last - w : 0), w);
+    if (!last || !last[1] || strspn (last + 1, "0123456789") != strlen (last + 1))
+        parts[2][0] = 0; /* not a port */
+    for (size_t i = 0; i < 3; i++)
+        for (size_t k = 0; parts[i][0] && k < sizeof kinds / sizeof *kinds; k++)
+            if (im_ioc_normalise (kinds[k], parts[i], canon, sizeof canon, NULL, 0) == 0)
+                return 1;
+    return 0;
+}
+
 /* Whether TEXT holds what may be personal data: a word that is an IP or
- * e-mail address. The word goes to WORD (WSZ bytes). */
+ * e-mail address, also defanged ("[.]", "[@]") or after a "key=". The word
+ * goes to WORD (WSZ bytes). */
 static int
 personal (const char *text, char *word, size_t wsz)
 {
-    static const int kinds[] = { IM_TYPE_IPV4, IM_TYPE_IPV6, IM_TYPE_EMAIL };
-    const char *p = text;
+    char plain[IM_SIGHT_NOTE_MAX + 1];
+    size_t n = 0;
+    for (const char *t = text; *t && n < IM_SIGHT_NOTE_MAX; t++) {
+        int fang = (t[0] == '[' || t[0] == '(') && (t[1] == '.' || t[1] == '@')
+                   && t[2] == (t[0] == '[' ? ']' : ')');
+        plain[n++] = fang ? t[1] : *t;
+        t += fang ? 2 : 0;
+    }
+    plain[n] = 0;
+    const char *p = plain, *sep = " \t\n,;()[]<>\"'=";
     while (*p) {
-        size_t skip = strspn (p, " \t\n,;()[]<>\"'");
-        p += skip;
-        size_t n = strcspn (p, " \t\n,;()[]<>\"'");
+        p += strspn (p, sep);
+        n = strcspn (p, sep);
         if (n == 0)
             break;
-        char w[IM_VALUE_MAX + 1], canon[IM_VALUE_MAX + 1];
+        char w[IM_VALUE_MAX + 1];
         snprintf (w, sizeof w, "%.*s", (int)(n < IM_VALUE_MAX ? n : IM_VALUE_MAX), p);
         size_t wl = strlen (w);
         while (wl && (w[wl - 1] == '.' || w[wl - 1] == ':'))
             w[--wl] = 0; /* the end of a sentence */
-        for (size_t k = 0; wl && k < sizeof kinds / sizeof *kinds; k++)
-            if (im_ioc_normalise (kinds[k], w, canon, sizeof canon, NULL, 0) == 0) {
-                snprintf (word, wsz, "%s", w);
-                return 1;
-            }
+        if (wl && address (w)) {
+            snprintf (word, wsz, "%s", w);
+            return 1;
+        }
         p += n;
     }
+    return 0;
+}
+
+/* A time of SIGHT at T: as PUBLISH takes one, or "-N" and a unit (s, m, h,
+ * d, w): that long before NOW. Returns 0 or -1. */
+static int
+sight_time (const char *t, int64_t now, int64_t *at)
+{
+    int64_t ago = 0;
+    if (t[0] != '-')
+        return im_time_parse (t, now, at);
+    /* A duration: digits and a unit, shorter than a date. */
+    if (!isdigit ((unsigned char)t[1]) || strlen (t) > 9
+        || im_time_parse (t + 1, 0, &ago))
+        return -1;
+    *at = now - ago;
     return 0;
 }
 
@@ -248,7 +292,7 @@ sight_fill (node_t *self, const json_t *item, int share, const im_record_t *ind,
     int64_t *at[2] = { &sg.first_seen, &sg.last_seen };
     for (int i = 0; i < 2; i++) {
         const char *t = json_string_value (json_object_get (item, times[i]));
-        if (t && (im_time_parse (t, now, at[i]) || *at[i] <= 0 || *at[i] > now + 300))
+        if (t && (sight_time (t, now, at[i]) || *at[i] <= 0 || *at[i] > now + 300))
             return im_fail (EINVAL, err, errsz,
                             "%s '%.40s' is not a time (RFC 3339, or -2h), or is in the "
                             "future",
@@ -256,6 +300,8 @@ sight_fill (node_t *self, const json_t *item, int share, const im_record_t *ind,
     }
     if (json_object_get (item, "first_seen") && !json_object_get (item, "last_seen"))
         sg.last_seen = sg.first_seen > now ? sg.first_seen : now;
+    if (json_object_get (item, "last_seen") && !json_object_get (item, "first_seen"))
+        sg.first_seen = sg.last_seen; /* seen once, then */
     if (sg.first_seen > sg.last_seen)
         return im_fail (EINVAL, err, errsz, "first_seen is after last_seen");
     char word[IM_VALUE_MAX + 1];

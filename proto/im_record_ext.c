@@ -179,6 +179,9 @@ im_ext_sighting_check (const uint8_t *d, size_t len, char *err, size_t errsz)
     if (first <= 0 || last < first)
         return im_fail (EINVAL, err, errsz,
                         "sighting: first seen must be set and not after last seen");
+    /* As every time of a record: RFC 3339 can write it (SPEC, "Validity"). */
+    if (last > IM_TIME_MAX)
+        return im_fail (EINVAL, err, errsz, "sighting: last seen after the year 9999");
     if (d[20] < 1 || d[20] > IM_SIGHT_SOURCES)
         return im_fail (EINVAL, err, errsz,
                         "sighting: source %u is not one of sensor, incident, honeypot, "
@@ -392,6 +395,17 @@ im_ext_check (const im_record_t *self, char *err, size_t errsz)
                         "and exercise records their own)");
     if (!rule)
         return 0;
+    /* One sighting a node an indicator: the id is im_sighting_id's (SPEC,
+     * "Sightings"), so that a sender cannot list itself under many ids. */
+    if (self->type == IM_TYPE_SIGHTING) {
+        char name[16 + IM_VALUE_MAX + 1];
+        uint8_t id[IM_ID_SIZE];
+        snprintf (name, sizeof name, "sighting %s", self->value);
+        im_id_from_name (name, strlen (name), id);
+        if (memcmp (id, self->id, IM_ID_SIZE))
+            return im_fail (EINVAL, err, errsz,
+                            "sighting: its id is not the UUID of its value");
+    }
     if (self->next > IM_EXT_ITEMS_MAX || self->ext_len > IM_EXT_MAX)
         return im_fail (EINVAL, err, errsz, "ext: more than %d items", IM_EXT_ITEMS_MAX);
     int context_ok

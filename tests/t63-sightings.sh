@@ -108,8 +108,8 @@ b_bulk () {
 
 block share 'a shared sighting reaches every node that holds the indicator' sight
 b_share () {
-    sid=$(pub alpha --tlp green domain shacrimson-63.example)
-    wait_for 150 has charlie shacrimson-63.example
+    sid=$(pub alpha --tlp green domain shared-63.example)
+    wait_for 150 has charlie shared-63.example
     ok $? "alpha publishes a third GREEN indicator; it reaches charlie"
     im charlie sight "$sid" --share --source incident >/dev/null
     ok $? "charlie sights it with --share"

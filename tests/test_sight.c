@@ -74,6 +74,12 @@ test_sight_table (void)
         { { 1, 200, 100, IM_SOURCE_SENSOR }, 0, "first seen after last seen" },
         { { 1, 100, 100, 0 }, 0, "source 0" },
         { { 1, 100, 100, IM_SOURCE_COUNT }, 0, "an unknown source" },
+        { { 1, 100, INT64_C (253402300799), IM_SOURCE_SENSOR },
+          1,
+          "last seen at the end of the year 9999" },
+        { { 1, 100, INT64_C (253402300800), IM_SOURCE_SENSOR },
+          0,
+          "last seen after the year 9999" },
     };
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
         uint8_t d[IM_SIGHT_EXT_SIZE];
@@ -126,12 +132,12 @@ sighting_with (int key, int count, im_record_t *r)
 {
     im_record_init (r);
     memcpy (r->origin, pk, 32);
-    randombytes_buf (r->id, sizeof r->id);
     r->type = IM_TYPE_SIGHTING;
     uint8_t o[32], id[16];
     randombytes_buf (o, sizeof o);
     randombytes_buf (id, sizeof id);
     im_sighting_value (o, id, r->value);
+    im_sighting_id (r->value, r->id);
     r->tlp = IM_TLP_RED;
     memcpy (r->recipients[0], o, 32);
     r->nrecipients = 1;
@@ -177,6 +183,32 @@ test_sighting_records (void)
         "a sighting with a report's item is "
         "refused (%s)",
         err);
+    sighting_with (IM_EXT_SIGHTING, 1, &r);
+    r.id[15] ^= 1;
+    ok (im_record_check (&r, err, sizeof err) == -1 && strstr (err, "UUID of its value"),
+        "a sighting whose id is not its value's UUID is refused (%s)", err);
+    r.id[15] ^= 1;
+    r.op = IM_OP_REVOKE;
+    r.version = 2;
+    r.id[0] ^= 1;
+    ok (im_record_check (&r, err, sizeof err) == -1 && strstr (err, "UUID of its value"),
+        "so is its revocation (%s)", err);
+    /* A report with a sighting's item, or a carrier's. */
+    sighting_with (IM_EXT_SIGHTING, 1, &r);
+    uint8_t d[IM_SIGHT_EXT_SIZE];
+    memcpy (d, r.ext + 3, sizeof d);
+    im_record_init (&r);
+    memcpy (r.origin, pk, 32);
+    randombytes_buf (r.id, sizeof r.id);
+    r.type = IM_TYPE_REPORT;
+    strcpy (r.value, "a report");
+    r.created = r.modified = 1700000000;
+    ok (im_record_add_ext (&r, IM_EXT_ATTACK, "T1566", 5, err, sizeof err) == 0
+            && im_record_check (&r, err, sizeof err) == 0,
+        "a report with a technique is valid");
+    ok (im_record_add_ext (&r, IM_EXT_SIGHTING, d, sizeof d, err, sizeof err) == 0
+            && im_record_check (&r, err, sizeof err) == -1 && strstr (err, "no sighting"),
+        "a report holding a sighting's item is refused (%s)", err);
     /* An indicator with a sighting item. */
     sighting_with (IM_EXT_SIGHTING, 1, &r);
     r.type = IM_TYPE_IPV4;
