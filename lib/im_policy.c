@@ -138,11 +138,9 @@ type_item (const char *item, void *arg, char *err, size_t errsz)
     int type = im_type_parse (item);
     /* deny-types may also name reports (they and their members stay here),
      * sightings and sealed envelopes' carriers. */
-    static const int others[] = { IM_TYPE_REPORT, IM_TYPE_SIGHTING, IM_TYPE_SEALED };
     int other = -1;
-    for (size_t i = 0; i < sizeof others / sizeof *others && type < 0; i++)
-        if (strcasecmp (item, im_type_name (others[i])) == 0)
-            other = others[i];
+    for (int o = IM_TYPE_SIGHTING; o <= IM_TYPE_REPORT && type < 0; o++)
+        other = strcasecmp (item, im_type_name (o)) == 0 ? o : other;
     if (type < 0 && other >= 0 && strcmp (t->key, "deny-types") == 0)
         type = other;
     if (type < 0)
@@ -488,11 +486,7 @@ static int
 type_denied (const im_policy_t *pol, const im_record_t *r, char *why, size_t whysz)
 {
     int ioc = im_type_is_ioc (r->type);
-    uint32_t bit = (ioc || r->type == IM_TYPE_REPORT || r->type == IM_TYPE_SIGHTING
-                    || r->type == IM_TYPE_SEALED)
-                           && r->type < 32
-                       ? 1u << r->type
-                       : 0;
+    uint32_t bit = r->type < 32 && r->type != IM_TYPE_MEMBER ? 1u << r->type : 0;
     if (r->type == IM_TYPE_MEMBER)
         bit = 1u << IM_TYPE_REPORT;
     if (!(ioc && pol->types && !(pol->types & bit)) && !(bit && (pol->deny_types & bit)))
