@@ -91,7 +91,6 @@ peer_add (im_cli_t *cli, int argc, char **argv)
     static const struct option options[] = {
         { "name", required_argument, NULL, 'n' },
         { "endpoint", required_argument, NULL, 'e' },
-        { "join-exercises", required_argument, NULL, 'J' },
         { NULL, 0, NULL, 0 },
     };
     static const cli_spec_t spec = {
@@ -364,6 +363,7 @@ peer_set (im_cli_t *cli, int argc, char **argv)
         { "accept-origins", required_argument, NULL, 'o' },
         { "rate", required_argument, NULL, 'r' },
         { "endpoint", required_argument, NULL, 'e' },
+        { "join-exercises", required_argument, NULL, 'J' },
         { NULL, 0, NULL, 0 },
     };
     static const cli_spec_t spec = {
