@@ -609,11 +609,11 @@ ex_state (node_t *self, json_t *body, char *err, size_t errsz)
         json_object_set_new (s.sent, json_string_value (json_object_get (o, "id")),
                              json_integer (t));
         json_array_append_new (
-            injects,
-            json_pack ("{s:O, s:I, s:s, s:s, s:O, s:O}", "id", json_object_get (o, "id"),
-                       "sent", (json_int_t)t, "kind",
-                       strncmp (v, "report ", 7) ? "ioc" : "report", "label", v, "tlp",
-                       json_object_get (o, "tlp"), "to", json_object_get (o, "recipients")));
+            injects, json_pack ("{s:O, s:I, s:s, s:s, s:O, s:O}", "id",
+                                json_object_get (o, "id"), "sent", (json_int_t)t, "kind",
+                                strncmp (v, "report ", 7) ? "ioc" : "report", "label", v,
+                                "tlp", json_object_get (o, "tlp"), "to",
+                                json_object_get (o, "recipients")));
     }
     im_node_format (ex->origin, prefix);
     strcat (prefix, "/");

@@ -45,6 +45,19 @@ b_mesh () {
     ok $? "alpha-bravo, bravo-charlie and alpha-delta are peers"
     im bravo peer set alpha --join-exercises yes >/dev/null
     ok $? "bravo joins the exercises alpha hosts by itself (peer set --join-exercises)"
+    TAXII=0
+    if command -v openssl >/dev/null && command -v curl >/dev/null \
+        && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+            -addext subjectAltName=IP:127.0.0.1 -keyout "$T/bravo/taxii-key.pem" \
+            -out "$T/cert.pem" >/dev/null 2>&1; then
+        cp "$T/cert.pem" "$T/bravo/taxii-cert.pem"
+        PORT=$(free_port)
+        printf '\ntaxii\n    listen = "127.0.0.1:%s"\n    certificate = "taxii-cert.pem"\n    key = "%s"\n' \
+            "$PORT" "$T/bravo/taxii-key.pem" >>"$T/bravo/intelmesh.conf"
+        im bravo policy set wide max-tlp=amber >/dev/null \
+            && RK=$(im bravo taxii add-client reader --policy wide | sed -n 's/^  \([0-9a-f]\{64\}\)$/\1/p') \
+            && [ ${#RK} = 64 ] && TAXII=1
+    fi
     for n in alpha bravo charlie delta; do
         start_node $n && eval "${n}_pid=\$NODE_PID" || diag "cannot start $n"
     done
@@ -144,8 +157,29 @@ PY
     ok $? "only the host has the scoreboard: $err"
 }
 
+# taxii_objects: bravo's TAXII collection's objects into $T/taxii.json.
+taxii_objects () {
+    bounded 30 curl -sS --cacert "$T/cert.pem" -u "reader:$RK" \
+        -H 'Accept: application/taxii+json;version=2.1' \
+        "https://127.0.0.1:$PORT/intelmesh/collections/" >"$T/cols.json" || return 1
+    col=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["collections"][0]["id"])' "$T/cols.json") || return 1
+    bounded 30 curl -sS --cacert "$T/cert.pem" -u "reader:$RK" \
+        -H 'Accept: application/taxii+json;version=2.1' \
+        "https://127.0.0.1:$PORT/intelmesh/collections/$col/objects/" >"$T/taxii.json"
+}
+
 block apart 'no inject in any ordinary output at any node' run
 b_apart () {
+    im alpha publish --tlp green domain real-65.example >/dev/null 2>&1 \
+        && wait_for 150 sh -c "'$INTELMESH' -d '$T/bravo' lookup real-65.example >/dev/null 2>&1"
+    ok $? "a real GREEN indicator of alpha's reaches bravo (the control)"
+    if [ "$TAXII" = 1 ]; then
+        taxii_objects && grep -q "real-65.example" "$T/taxii.json" \
+            && ! grep -q "drill-65\|198.51.100.65" "$T/taxii.json"
+        ok $? "bravo's TAXII collection has the real indicator and no inject"
+    else
+        ok 0 "# SKIP openssl or curl missing: bravo's TAXII collection not read"
+    fi
     for n in alpha bravo charlie delta; do
         for v in $VALUES; do
             ! im $n lookup "$v" >/dev/null 2>&1 || { echo "# $n finds $v"; false; }
