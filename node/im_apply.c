@@ -232,13 +232,19 @@ take_inner (im_mesh_t *self, peer_t *p, const im_record_t *carrier,
         free (rec);
         return 0;
     }
+    /* It comes from its origin, whoever carried it: the inbound rules are
+     * those for its origin when it is a peer (else none beyond the rules
+     * every record obeys), the same whichever path the carrier took. */
+    const peer_t *op = peer_by_node (self, rec->origin);
+    im_inbound_t none;
+    im_inbound_default (&none);
     im_accept_ctx_t actx = {
         .rec = rec,
         .hops = hops,
         .self = own,
-        .peer = p->card.node,
-        .peer_name = p->card.name,
-        .in = &p->in,
+        .peer = rec->origin,
+        .peer_name = op ? op->card.name : "its origin",
+        .in = op ? &op->in : &none,
         .holds_earlier = held > 0 && held < rec->version,
         .now = im_time_now (),
         .sealed = 1,

@@ -36,10 +36,15 @@ node_sealed_to (node_t *self, const im_record_t *rec, uint8_t (*out)[IM_NODE_ID_
     size_t n = 0;
     if (memcmp (rec->origin, me, IM_NODE_ID_SIZE) || rec->type == IM_TYPE_SEALED)
         return 0;
-    for (size_t i = 0; i < rec->nrecipients; i++)
+    for (size_t i = 0; i < rec->nrecipients; i++) {
+        uint8_t x[32];
+        /* A node id that is no key (a typo, a made-up id) can be sealed to
+         * by nobody: no node has it, so nothing goes to it. */
         if (memcmp (rec->recipients[i], me, IM_NODE_ID_SIZE)
-            && !is_peer (self, rec->recipients[i]))
+            && !is_peer (self, rec->recipients[i])
+            && crypto_sign_ed25519_pk_to_curve25519 (x, rec->recipients[i]) == 0)
             memcpy (out[n++], rec->recipients[i], IM_NODE_ID_SIZE);
+    }
     return n;
 }
 

@@ -558,28 +558,66 @@ in_rule (const mesh_t *m, int v, int u, int h, const rec_t *x)
     return NULL;
 }
 
+/* Whether U, holding the carrier of X (SPEC.md, "Carrying sealed
+ * envelopes": TLP:GREEN, no recipients, tags or type rules, X's reach) at
+ * hops H, sends it to V and V takes it. */
+static int
+carrier_goes (const mesh_t *m, int u, int v, int h, const rec_t *x)
+{
+    const pol_t *p = out_policy (m, u, v);
+    const peercfg_t *pc = &m->node[v].peer[u];
+    int own = u == x->origin;
+    return v != x->origin && !x->expired && GREEN <= p->max_tlp
+           && (x->reach == UNLIMITED || h + 1 <= x->reach) && (own || p->relay)
+           && (own || !p->has_relay_origins || ((p->relay_origins >> x->origin) & 1))
+           && !(pc->accept_own && u != x->origin)
+           && !(pc->has_accept_origins && !((pc->accept_origins >> x->origin) & 1));
+}
+
+/* The holders of X by the rules: breadth first from its origin, each hop
+ * by out_rule and in_rule, hops the fewest. A recipient that is no peer of
+ * the origin gets X sealed, wherever X's carrier reaches it (at the
+ * carrier's hops), and goes on from there. */
 static void
 oracle (mesh_t *m, rec_t *x)
 {
-    int queue[MAXN], head = 0, tail = 0;
+    int queue[MAXN * MAXN], head = 0, tail = 0, cdist[MAXN];
     for (int i = 0; i < m->n; i++)
-        x->dist[i] = x->parent[i] = -1;
-    x->dist[x->origin] = 0;
-    x->holders = 1u << x->origin;
+        x->dist[i] = x->parent[i] = cdist[i] = -1;
+    cdist[x->origin] = 0;
     queue[tail++] = x->origin;
     while (head < tail) {
-        int u = queue[head++], h = x->dist[u];
-        for (int v = 0; v < m->n; v++) {
-            if (!m->adj[u][v] || x->dist[v] >= 0)
-                continue;
-            if (out_rule (m, u, v, h, x) || in_rule (m, v, u, h, x))
-                continue;
-            x->dist[v] = h + 1;
-            x->parent[v] = u;
-            x->holders |= 1u << v;
-            queue[tail++] = v;
-        }
+        int u = queue[head++];
+        for (int v = 0; v < m->n; v++)
+            if (m->adj[u][v] && cdist[v] < 0 && carrier_goes (m, u, v, cdist[u], x)) {
+                cdist[v] = cdist[u] + 1;
+                queue[tail++] = v;
+            }
     }
+    x->dist[x->origin] = 0;
+    for (int v = 0; v < m->n; v++)
+        if (v != x->origin && named (x, v) && !m->adj[x->origin][v] && cdist[v] > 0) {
+            x->dist[v] = cdist[v];
+            x->parent[v] = x->origin;
+        }
+    /* The fewest hops over every path, sealed ones included. */
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int u = 0; u < m->n; u++)
+            for (int v = 0; u != v && x->dist[u] >= 0 && v < m->n; v++) {
+                int h = x->dist[u];
+                if (!m->adj[u][v] || (x->dist[v] >= 0 && x->dist[v] <= h + 1)
+                    || out_rule (m, u, v, h, x) || in_rule (m, v, u, h, x))
+                    continue;
+                x->dist[v] = h + 1;
+                x->parent[v] = u;
+                changed = 1;
+            }
+    }
+    x->holders = 0;
+    for (int v = 0; v < m->n; v++)
+        if (x->dist[v] >= 0)
+            x->holders |= 1u << v;
 }
 
 static const char *

@@ -15,9 +15,10 @@
 #include "im_record.h"
 #include "intelmesh.h"
 
-/* --type, the only option of lookup, list (with --origin) and check. */
+/* --type of lookup, list (with --origin) and check; --exercise of lookup and list. */
 typedef struct {
     const char *type, *origin;
+    const char *exercise; /* --exercise NAME: its injects, not real records */
 } query_opts_t;
 
 static int
@@ -28,6 +29,8 @@ query_option (void *ctx, int opt, const char *arg)
         o->type = arg;
     else if (opt == 'o')
         o->origin = arg;
+    else if (opt == 'X')
+        o->exercise = arg;
     return 0;
 }
 
@@ -35,6 +38,47 @@ static const struct option type_option[] = {
     { "type", required_argument, NULL, 't' },
     { NULL, 0, NULL, 0 },
 };
+static const struct option lookup_options[] = {
+    { "type", required_argument, NULL, 't' },
+    { "exercise", required_argument, NULL, 'X' },
+    { NULL, 0, NULL, 0 },
+};
+
+/* --exercise NAME on lookup and list: the injects of that exercise (SPEC.md,
+ * "Exercises"), through EXERCISE show, whose VALUE (NULL: all) is "TYPE
+ * NORM" (T, NORM). Returns 0 (some shown), EXIT_NOTFOUND or 3. */
+static int
+exercise_injects (im_cli_t *cli, const char *name, int t, const char *norm, int json)
+{
+    json_t *body = json_pack ("{s:s, s:s}", "action", "show", "name", name);
+    json_t *reply = body ? cli_request (cli, IM_CTL_EXERCISE, body) : NULL;
+    json_decref (body);
+    if (!reply)
+        return 3;
+    char want[IM_VALUE_MAX + 40], safe[CLI_SAFE_MAX];
+    if (norm)
+        snprintf (want, sizeof want, "%s %s", im_type_name (t), norm);
+    json_t *o;
+    size_t i, shown = 0;
+    json_array_foreach (json_object_get (reply, "injects"), i, o)
+    {
+        const char *v = json_string_value (json_object_get (o, "value"));
+        const char *op = json_string_value (json_object_get (o, "op"));
+        if (!v || (norm && (strcmp (v, want) || strcmp (op, "put"))))
+            continue;
+        shown++;
+        if (json)
+            cli_print_json (o);
+        else
+            printf ("EXERCISE %s  %s  %-6s %s%s\n", name,
+                    json_string_value (json_object_get (o, "id")),
+                    json_string_value (json_object_get (o, "tlp")),
+                    cli_safe (v, safe, sizeof safe),
+                    strcmp (op, "put") ? "  (revoked)" : "");
+    }
+    json_decref (reply);
+    return shown ? 0 : EXIT_NOTFOUND;
+}
 
 /* --- lookup -------------------------------------------------------------- */
 
@@ -383,17 +427,21 @@ int
 cmd_lookup (im_cli_t *cli, int argc, char **argv)
 {
     static const cli_spec_t spec = {
-        .usage = "Usage: intelmesh lookup [-d DIR] [--type TYPE] [--json] VALUE|-\n"
-                 "Is VALUE known, from whom, under which TLP? The type is guessed when\n"
-                 "not given. An address also finds the CIDR prefixes that contain it.\n"
-                 "A revoked indicator of the value is shown as \"revoked by NAME at\n"
-                 "TIME\" and is not found. \"-\" reads one value a line from standard\n"
-                 "input and answers each in order (with --json, one object a line).\n\n"
-                 "Exit status: 0 found (all), 1 not found (or revoked; some), 2 bad\n"
-                 "command line or value (some line), "
-                 "3 the daemon could not answer.\n",
+        .usage
+        = "Usage: intelmesh lookup [-d DIR] [--type TYPE] [--exercise NAME] [--json] "
+          "VALUE|-\n"
+          "Is VALUE known, from whom, under which TLP? The type is guessed when\n"
+          "not given. An address also finds the CIDR prefixes that contain it.\n"
+          "A revoked indicator of the value is shown as \"revoked by NAME at\n"
+          "TIME\" and is not found. \"-\" reads one value a line from standard\n"
+          "input and answers each in order (with --json, one object a line).\n"
+          "--exercise NAME looks among the injects of exercise NAME only (never\n"
+          "found otherwise), labelled EXERCISE.\n\n"
+          "Exit status: 0 found (all), 1 not found (or revoked; some), 2 bad\n"
+          "command line or value (some line), "
+          "3 the daemon could not answer.\n",
         .shortopts = "t:",
-        .options = type_option,
+        .options = lookup_options,
         .json = CLI_JSON,
         .min_args = 1,
         .max_args = 1,
@@ -401,12 +449,18 @@ cmd_lookup (im_cli_t *cli, int argc, char **argv)
         .option = query_option,
         .check = lookup_check,
     };
-    lookup_t l = { { NULL, NULL }, 0, "" };
+    lookup_t l = { { NULL, NULL, NULL }, 0, "" };
     int json = 0;
     int rc = cli_options (cli, argc, argv, &spec, &l, &json);
     if (rc != CLI_GO_ON)
         return rc;
     cli_origin_names (cli);
+    if (l.o.exercise && strcmp (argv[optind], "-") == 0) {
+        cli_error ("lookup: --exercise takes one VALUE");
+        return EXIT_USAGE;
+    }
+    if (l.o.exercise)
+        return exercise_injects (cli, l.o.exercise, l.t, l.norm, json);
     if (strcmp (argv[optind], "-") == 0)
         return lookup_stdin (cli, l.o.type, json);
     json_t *body = json_pack ("{s:s, s:s}", "value", l.norm, "type", im_type_name (l.t));
@@ -461,23 +515,31 @@ cmd_list (im_cli_t *cli, int argc, char **argv)
     static const struct option options[] = {
         { "type", required_argument, NULL, 't' },
         { "origin", required_argument, NULL, 'o' },
+        { "exercise", required_argument, NULL, 'X' },
         { NULL, 0, NULL, 0 },
     };
     static const cli_spec_t spec = {
         .usage = "Usage: intelmesh list [-d DIR] [--type TYPE] [--origin NODE] [--json]\n"
+                 "       intelmesh list [-d DIR] --exercise NAME [--json]\n"
                  "Lists stored indicators, live and revoked, one a line (with --json,\n"
-                 "one JSON object a line). NODE is a node id (64 hex digits).\n",
+                 "one JSON object a line). NODE is a node id (64 hex digits).\n"
+                 "--exercise NAME lists the injects of exercise NAME instead, labelled\n"
+                 "EXERCISE (never listed otherwise).\n",
         .shortopts = "t:o:",
         .options = options,
         .json = CLI_JSON,
         .option = query_option,
         .check = list_check,
     };
-    query_opts_t o = { NULL, NULL };
+    query_opts_t o = { NULL, NULL, NULL };
     list_t l = { 0, 0 };
     int rc = cli_options (cli, argc, argv, &spec, &o, &l.json);
     if (rc != CLI_GO_ON)
         return rc;
+    if (o.exercise) {
+        rc = exercise_injects (cli, o.exercise, 0, NULL, l.json);
+        return rc == 3 ? EXIT_FAIL : 0;
+    }
     cli_origin_names (cli);
     im_client_t *client = cli_connect (cli);
     if (!client)
@@ -543,7 +605,7 @@ cmd_check (im_cli_t *cli, int argc, char **argv)
         .option = query_option,
         .check = check_check,
     };
-    query_opts_t o = { NULL, NULL };
+    query_opts_t o = { NULL, NULL, NULL };
     int json = 0;
     int rc = cli_options (cli, argc, argv, &spec, &o, &json);
     if (rc != CLI_GO_ON)
