@@ -2,9 +2,11 @@
 /* test_exercise_report.c -- unit tests for tools/im_exercise_report.c: bad
  * arguments, a table of bad states each refused by name, the exact score of
  * a two-participant exercise (duplicate acks, a median of an even count, a
- * participant that never acks), the terminal table, and the report
- * directory: summary.md, events.csv and the SVG timelines (escaping, formula
- * injection, parsed by a real XML parser), its modes, and refused DIRs. */
+ * participant that never acks), the same with an inject sent to one
+ * participant only ("to"), the terminal table, and the report directory:
+ * summary.md, events.csv and the SVG timelines (escaping, formula injection,
+ * parsed by a real XML parser), its modes, and refused DIRs. The scenario
+ * and the table of bad states are in exercise_scenario.h. */
 
 #include <errno.h>
 #include <glob.h>
@@ -17,94 +19,11 @@
 
 #include <jansson.h>
 
+#include "exercise_scenario.h"
 #include "exercise_testlib.h"
 #include "im_exercise_report.h"
 #include "tap.h"
 #include "testlib.h"
-
-#define COUNT(a) (sizeof (a) / sizeof ((a)[0]))
-#define END_OF(a) ((a) + COUNT (a))
-
-/* 2025-12-03T10:00:00Z: the exercise's start; it lasts an hour. */
-#define T0 INT64_C (1764756000)
-#define END (T0 + 3600)
-#define AFTER (END + 60)
-#define HOST "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-#define BRAVO "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-#define CHARLIE "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
-#define DELTA "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
-#define ECHO "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
-#define I1 "01900000-0000-7000-8000-000000000001"
-#define I2 "01900000-0000-7000-8000-000000000002"
-#define I3 "01900000-0000-7000-8000-000000000003"
-/* The label of I2, and what each format makes of it. */
-#define EVIL_LABEL "<script>&\"'|x, y"
-#define EVIL_SVG "&lt;script&gt;&amp;&quot;&apos;|x, y"
-#define EVIL_MD "&lt;script&gt;&amp;\"'\\|x, y"
-#define EVIL_CSV "\"<script>&\"\"'|x, y\""
-
-/* Injects, listed out of order: sent at T0+5 (I1), T0+600 (I2), T0+1200 (I3). */
-typedef struct {
-    const char *id, *kind, *label, *tlp;
-    int sent; /* since T0 */
-} inject_row_t;
-static const inject_row_t scenario_injects[] = {
-    { I2, "report", EVIL_LABEL, "green", 600 },
-    { I1, "ioc", "ipv4 203.0.113.5", "amber", 5 },
-    { I3, "ioc", "domain evil.example", "TLP:RED", 1200 },
-};
-
-/* bravo acks all three (I1 twice, the later first: 2 s, 3 s, 10 s) and acts
- * three times; charlie acks I1 after 60 s and I2 after 1201 s, never I3, and
- * escalates I2 at T0+1900. */
-typedef struct {
-    const char *party, *inject, *kind, *action, *note;
-    int at; /* since T0 */
-} event_row_t;
-static const event_row_t scenario_events[] = {
-    { BRAVO, I1, "ack", NULL, NULL, 20 },
-    { BRAVO, I1, "ack", NULL, NULL, 7 },
-    { BRAVO, I2, "ack", NULL, NULL, 603 },
-    { BRAVO, I3, "ack", NULL, NULL, 1210 },
-    { BRAVO, I1, "action", "detected", "=cmd|' /C calc'!A0", 30 },
-    { BRAVO, I1, "action", "blocked", "firewall rule 17, \"edge\"", 100 },
-    { BRAVO, I2, "action", "mitigated", NULL, 700 },
-    { CHARLIE, I1, "ack", NULL, NULL, 65 },
-    { CHARLIE, I2, "ack", NULL, NULL, 1801 },
-    { CHARLIE, I2, "action", "escalated", "-2 to CERT-EU", 1900 },
-};
-
-/* The exercise cyber-shield-26 of alpha, with bravo and charlie. */
-static json_t *
-load_state (void)
-{
-    json_t *s = json_pack ("{s:s,s:{s:s,s:s},s:I,s:I,s:[{s:s,s:s},{s:s,s:s}],s:[],s:[]}",
-                           "name", "cyber-shield-26", "host", "node", HOST, "name",
-                           "alpha", "start", (json_int_t)T0, "end", (json_int_t)END,
-                           "participants", "node", BRAVO, "name", "bravo", "node",
-                           CHARLIE, "name", "charlie", "injects", "events");
-    for (const inject_row_t *x = scenario_injects; s && x < END_OF (scenario_injects);
-         x++)
-        json_array_append_new (json_object_get (s, "injects"),
-                               json_pack ("{s:s,s:I,s:s,s:s,s:s}", "id", x->id, "sent",
-                                          (json_int_t)(T0 + x->sent), "kind", x->kind,
-                                          "label", x->label, "tlp", x->tlp));
-    for (const event_row_t *r = scenario_events; s && r < END_OF (scenario_events); r++) {
-        json_t *e
-            = json_pack ("{s:s,s:s,s:s,s:I}", "participant", r->party, "inject",
-                         r->inject, "kind", r->kind, "at", (json_int_t)(T0 + r->at));
-        if (r->action)
-            json_object_set_new (e, "action", json_string (r->action));
-        if (r->note)
-            json_object_set_new (e, "note", json_string (r->note));
-        json_array_append_new (json_object_get (s, "events"), e);
-    }
-    if (!s)
-        BAIL_OUT ("the test state cannot be made");
-    return s;
-}
-
-static char long_label[IM_EXERCISE_LABEL_MAX + 8];
 
 /* ---- Bad arguments ------------------------------------------------------ */
 
@@ -164,93 +83,10 @@ test_bad_arguments (void)
 
 /* ---- Bad states ---------------------------------------------------------- */
 
-typedef struct {
-    const char *path;  /* what is changed; "" is the whole state */
-    const char *value; /* its new JSON text; NULL removes it */
-    const char *want;  /* in the message */
-} bad_state_t;
-
-static const bad_state_t bad_states[] = {
-    { "", "[]", "the exercise's state must be an object, not an array" },
-    { "name", NULL, "name: missing" },
-    { "name", "\"Cyber Shield\"", "name: 'Cyber Shield' is not an exercise name" },
-    { "name", "\"-shield\"", "name: '-shield' is not an exercise name" },
-    { "name", "\"a234567890123456789012345678901234567890123456789012345678901234\"",
-      "name: 64 bytes, over the limit of 63" },
-    { "host", NULL, "host: missing" },
-    { "host", "\"alpha\"", "host: must be an object, not a string" },
-    { "host.node", "\"xyz\"", "host.node: 'xyz' is not a node id" },
-    { "host.name", "\"\"", "host.name: must not be empty" },
-    { "start", "\"2025-12-03\"", "start: must be an integer (seconds since the epoch)" },
-    { "start", "1764756000.5",
-      "start: must be an integer (seconds since the epoch), not a "
-      "real number" },
-    { "start", "-1", "start: -1 is out of range" },
-    { "end", "1764756000", "end: 2025-12-03T10:00:00Z is not after start" },
-    { "end", NULL, "end: missing" },
-    { "participants", "[]", "participants: 0 of them, where 1 to 64 are allowed" },
-    { "participants", "{}", "participants: must be an array, not an object" },
-    { "participants[1].node", "\"" BRAVO "\"",
-      "participants[1]: node bbbbbbbbbbbbbbbb... is also participants[0]'s" },
-    { "participants[1].name", "\"bravo\"",
-      "participants[1]: name 'bravo' is also participants[0]'s" },
-    { "participants[0].name", "\"br\\u0007avo\"",
-      "participants[0].name: holds a control or invisible character" },
-    { "participants[0].name", "\"br\\u202eavo\"",
-      "participants[0].name: holds a control or invisible character" },
-    { "participants[0].name",
-      "\"a2345678901234567890123456789012345678901234567890123456"
-      "789012345\"",
-      "participants[0].name: 65 bytes, over the limit of 64" },
-    { "participants[1]", "\"charlie\"",
-      "participants[1]: must be an object, not a string" },
-    { "injects", "{}", "injects: must be an array" },
-    { "injects[1].id", "\"not-a-uuid\"", "injects[1].id: 'not-a-uuid' is not a UUID" },
-    { "injects[2].id", "\"01900000-0000-7000-8000-000000000002\"",
-      "injects[2]: id " I2 " is also injects[0]'s" },
-    { "injects[0].sent", "1764755999",
-      "injects[0].sent: 2025-12-03T09:59:59Z is outside "
-      "the exercise" },
-    { "injects[0].sent", "\"soon\"", "injects[0].sent: must be an integer" },
-    { "injects[0].kind", "\"rumour\"", "injects[0].kind: 'rumour' is not ioc or report" },
-    { "injects[0].tlp", "\"purple\"", "injects[0].tlp: 'purple' is not a TLP label" },
-    { "injects[0].tlp", NULL, "injects[0].tlp: missing" },
-    { "injects[0].label", "42", "injects[0].label: must be a string, not an integer" },
-    { "injects[0].label", NULL, "injects[0].label: missing" },
-    { "injects[1].label", long_label,
-      "injects[1].label: 1025 bytes, over the limit of 1024" },
-    { "injects[1]", "null", "injects[1]: must be an object, not null" },
-    { "events", NULL, "events: missing" },
-    { "events[3]", "[]", "events[3]: must be an object, not an array" },
-    { "events[3].inject", "\"01900000-0000-7000-8000-0000000000ff\"",
-      "events[3]: inject 01900000-0000-7000-8000-0000000000ff is not an inject of this "
-      "exercise" },
-    { "events[3].inject", "\"0190\"", "events[3].inject: '0190' is not a UUID" },
-    { "events[3].participant", "\"" DELTA "\"",
-      "events[3]: participant dddddddddddddddd... is not a participant of this "
-      "exercise" },
-    { "events[3].participant", "\"" HOST "\"", "of this exercise (it is the host)" },
-    { "events[3].participant", NULL, "events[3].participant: missing" },
-    { "events[3].kind", "\"nack\"", "events[3].kind: 'nack' is not ack or action" },
-    { "events[3].action", "\"blocked\"", "events[3].action: an ack has no action" },
-    { "events[4].action", "\"deleted\"",
-      "events[4].action: 'deleted' is not detected, blocked, mitigated or escalated" },
-    { "events[4].action", NULL, "events[4].action: missing" },
-    { "events[3].at", "1764757210.0", "events[3].at: must be an integer" },
-    { "events[3].at", "1764757199",
-      "events[3].at: 2025-12-03T10:19:59Z is before inject "
-      "01900000-0000-7000-8000-000000000003 was sent" },
-    { "events[3].at", NULL, "events[3].at: missing" },
-    { "events[3].note", "7", "events[3].note: must be a string, not an integer" },
-};
-
 static void
 test_bad_states (void)
 {
-    memset (long_label, 'x', sizeof long_label);
-    long_label[0] = '"';
-    long_label[IM_EXERCISE_LABEL_MAX + 2] = '"';
-    long_label[IM_EXERCISE_LABEL_MAX + 3] = 0;
+    fill_long_values ();
     for (size_t i = 0; i < COUNT (bad_states); i++) {
         const bad_state_t *b = &bad_states[i];
         json_t *state = load_state ();
@@ -459,6 +295,93 @@ test_never_acks (void)
     json_decref (state);
 }
 
+/* The score of the addressed scenario (I2 to bravo only): the number (or
+ * null) at each PATH. */
+static const struct {
+    const char *path;
+    double want;
+    const char *says;
+} addressed_want[] = {
+    { "injects", 3, "the exercise still counts its 3 injects" },
+    { "participants[0].injects", 3, "bravo, sent I2 too, was sent 3 injects" },
+    { "participants[0].acknowledged", 3, "and acknowledged all 3" },
+    { "participants[0].receive.median_s", 3, "its median receive time is still 3 s" },
+    { "participants[1].injects", 2, "charlie was sent 2 injects, not I2" },
+    { "participants[1].acknowledged", 1, "and acknowledged 1 of them (I1)" },
+    { "participants[1].receive.median_s", 60, "charlie's median receive time is 60 s" },
+    { "participants[1].receive.max_s", 60, "and its longest 60 s" },
+    { "participants[1].first_action_s", 1295,
+      "charlie first acted 1295 s after I1, its first inject" },
+    { "participants[1].actions.detected", 1, "charlie detected once" },
+    { "participants[1].actions.escalated", 0, "and escalated nothing" },
+    { "participants[1].per_inject[1].receive_s", NONE,
+      "charlie's second inject (I3) has no receive time" },
+    { "participants[1].per_inject[1].first_action_s", 100,
+      "and charlie acted on I3 after 100 s" },
+};
+
+static void
+test_addressed (void)
+{
+    char err[512] = "";
+    json_t *state = load_addressed_state ();
+    json_t *s = im_exercise_score (state, AFTER, err, sizeof err);
+    if (!ok (s != NULL,
+             "score takes an inject sent to bravo only, its node in upper case"))
+        diag ("%s", err);
+    for (size_t i = 0; i < COUNT (addressed_want); i++)
+        ok (addressed_want[i].want == NONE
+                ? json_is_null (at (s, addressed_want[i].path))
+                : num_is (s, addressed_want[i].path, addressed_want[i].want),
+            "%s", addressed_want[i].says);
+    is (json_string_value (at (s, "participants[0].per_inject[1].inject")), I2,
+        "bravo's per_inject lists I2");
+    ok (json_array_size (at (s, "participants[1].per_inject")) == 2
+            && strcmp (json_string_value (at (s, "participants[1].per_inject[0].inject")),
+                       I1)
+                   == 0
+            && strcmp (json_string_value (at (s, "participants[1].per_inject[1].inject")),
+                       I3)
+                   == 0,
+        "charlie's per_inject lists I1 and I3, not I2");
+    ok (json_array_size (at (s, "participants[1].unacknowledged")) == 1
+            && strcmp (json_string_value (at (s, "participants[1].unacknowledged[0]")),
+                       I3)
+                   == 0,
+        "charlie's unacknowledged injects are I3 only: I2 was never sent to it");
+    json_decref (s);
+
+    add_action (state, CHARLIE, I2, "blocked", 1900);
+    errno = 0;
+    ok (im_exercise_score (state, AFTER, err, sizeof err) == NULL && errno == EINVAL,
+        "score refuses charlie's action on I2, which was not sent to charlie");
+    if (!ok (strstr (err, "events[9]: inject " I2 " was not sent to participant "
+                          "cccccccccccccccc... (charlie)"),
+             "naming the event, the inject and the participant"))
+        diag ("the message was: %s", err);
+    set (state, "events[9]", NULL);
+
+    /* I1 to bravo only too: charlie's first inject is I3, sent at T0+1200. */
+    set (state, "injects[1].to", "[\"" BRAVO "\"]");
+    set (state, "events[7]", NULL); /* charlie's ack of I1 */
+    s = im_exercise_score (state, AFTER, err, sizeof err);
+    ok (num_is (s, "participants[1].injects", 1)
+            && num_is (s, "participants[1].first_action_s", 100),
+        "with I1 sent to bravo only, charlie's first action counts from I3: 100 s");
+    json_decref (s);
+    set (state, "injects[2].to", "[\"" BRAVO "\"]");
+    set (state, "events[7]", NULL); /* charlie's detection of I3 */
+    s = im_exercise_score (state, AFTER, err, sizeof err);
+    ok (num_is (s, "participants[1].injects", 0)
+            && num_is (s, "participants[1].acknowledged", 0)
+            && json_array_size (at (s, "participants[1].per_inject")) == 0
+            && json_array_size (at (s, "participants[1].unacknowledged")) == 0
+            && json_is_null (at (s, "participants[1].first_action_s")),
+        "a participant sent no inject scores 0 of 0, nothing unacknowledged");
+    json_decref (s);
+    json_decref (state);
+}
+
 /* ---- The table ----------------------------------------------------------- */
 
 /* The score as print writes it, into *TEXT (the caller frees it). */
@@ -559,8 +482,8 @@ check_summary (const char *dir)
         "and its row for charlie too");
     ok (md && strstr (md, EVIL_MD) && !strstr (md, "<script>"),
         "the label <script>&\"'| is written as entities and escapes, never as HTML");
-    cmp_ok (md_pipes (line_with (md, "| " I2 " | report", line, sizeof line)), "==", 6,
-            "the label's '|' does not split its cell: the injects row has 5 cells");
+    cmp_ok (md_pipes (line_with (md, "| " I2 " | report", line, sizeof line)), "==", 7,
+            "the label's '|' does not split its cell: the injects row has 6 cells");
     const char *unack = md ? strstr (md, "## Unacknowledged injects") : NULL;
     ok (unack && strstr (unack, "### bravo\n\nEvery inject was acknowledged.")
             && strstr (unack,
@@ -691,6 +614,64 @@ test_report_names (void)
     remove_dir (tmp);
 }
 
+/* The report of the addressed scenario: I2 only where it was sent. */
+static void
+test_addressed_report (void)
+{
+    char tmp[256], err[512] = "", line[2048], *text = NULL;
+    size_t len = 0;
+    make_dir (tmp, sizeof tmp, "exrep");
+    json_t *state = load_addressed_state ();
+    int rc = im_exercise_report_write (state, tmp, AFTER, err, sizeof err);
+    if (!ok (rc == 0, "report writes the exercise with an inject sent to bravo only"))
+        diag ("%s", err);
+    char *svg = slurp (tmp, "timeline-charlie.svg");
+    cmp_ok (count_of (svg, "<polygon"), "==", 2 + 1,
+            "charlie's timeline has a triangle for I1 and I3 only, and the legend's");
+    ok (svg && !strstr (svg, I2), "and does not mention I2 at all");
+    ok (svg && strstr (svg, "2 injects, 1 acknowledged, 1 actions"),
+        "its subtitle counts charlie's 2 injects");
+    free (svg);
+    svg = slurp (tmp, "timeline-bravo.svg");
+    cmp_ok (count_of (svg, "<polygon"), "==", 3 + 1,
+            "bravo's timeline has a triangle for each of its 3 injects");
+    ok (svg && strstr (svg, "<title>inject " I2 " sent"), "I2 among them");
+    free (svg);
+    char *md = slurp (tmp, "summary.md");
+    ok (md
+            && strstr (md, "- **Injects:** 3 (2 ioc, 1 report); 1 of them sent to some "
+                           "participants only\n"),
+        "summary.md says that one inject went to some participants only");
+    is (line_with (md, "| charlie | 1/2", line, sizeof line),
+        "| charlie | 1/2 | 1m00s | 1m00s | 21m35s | 1 | 0 | 0 | 0 | 1 |",
+        "its scoreboard gives charlie 1 of 2 acknowledged, 1 unacknowledged");
+    ok (strstr (line_with (md, "| bravo | 3/3", line, sizeof line), "| bravo | 3/3 |"),
+        "and bravo 3 of 3");
+    ok (strstr (line_with (md, "| " I2 " |", line, sizeof line), "| green | bravo | ")
+            && strstr (line_with (md, "| " I1 " |", line, sizeof line),
+                       "| amber | every participant | "),
+        "its injects table says whom each inject was sent to");
+    ok (md
+            && strstr (md,
+                       "### charlie\n\n| Sent | Inject | Label |\n| --- | --- | --- |\n"
+                       "| 2025-12-03T10:20:00Z | " I3
+                       " | domain evil.example |\n\n## Actions"),
+        "charlie's unacknowledged injects are I3 alone, not I2");
+    free (md);
+    json_t *s = im_exercise_score (state, AFTER, NULL, 0);
+    char row[512];
+    ok (print_to_string (s, &text, &len) == 0
+            && strcmp (row_of (text, "charlie ", row, sizeof row),
+                       "charlie 1/2 1m00s 1m00s 21m35s 1 0 0 0 1")
+                   == 0
+            && strstr (text, "charlie: 1 of 2\n"),
+        "the terminal table gives charlie 1/2 and 1 of 2 unacknowledged");
+    free (text);
+    json_decref (s);
+    json_decref (state);
+    remove_dir (tmp);
+}
+
 static void
 test_report_refused (void)
 {
@@ -744,9 +725,11 @@ main (int argc, char **argv)
         TAP_TEST (test_score),
         TAP_TEST (test_duplicate_acks),
         TAP_TEST (test_never_acks),
+        TAP_TEST (test_addressed),
         TAP_TEST (test_print),
         TAP_TEST (test_report),
         TAP_TEST (test_report_names),
+        TAP_TEST (test_addressed_report),
         TAP_TEST (test_report_refused),
         TAP_END,
     };

@@ -69,11 +69,15 @@ static json_t *
 party_score (const ex_model_t *m, size_t p, int64_t *delays, int detail)
 {
     json_t *per = json_array (), *unack = json_array ();
-    size_t acked = 0, counts[EX_ACTIONS] = { 0 };
-    int64_t first = EX_NONE;
+    size_t acked = 0, sent = 0, counts[EX_ACTIONS] = { 0 };
+    int64_t first = EX_NONE, first_sent = EX_NONE;
     int bad = !per || !unack;
     for (size_t i = 0; i < m->ninjects && !bad; i++) {
         const ex_inject_t *x = &m->injects[i];
+        if (!ex_sent_to (m, i, p))
+            continue; /* not this participant's to answer */
+        if (sent++ == 0)
+            first_sent = x->sent; /* the injects go by time sent */
         int64_t ack = m->ack[p * m->ninjects + i], act = m->act[p * m->ninjects + i];
         if (ack != EX_NONE)
             delays[acked++] = ack - x->sent;
@@ -94,14 +98,14 @@ party_score (const ex_model_t *m, size_t p, int64_t *delays, int detail)
     if (!bad)
         o = json_pack ("{s:s,s:s,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I},s:O,s:O}", "node",
                        m->parties[p].node, "name", m->parties[p].name, "injects",
-                       (json_int_t)m->ninjects, "acknowledged", (json_int_t)acked,
-                       "receive", receive_stats (delays, acked), "first_action_s",
-                       since (first, m->first_sent), "actions",
-                       ex_action_names[EX_DETECTED], (json_int_t)counts[EX_DETECTED],
-                       ex_action_names[EX_BLOCKED], (json_int_t)counts[EX_BLOCKED],
-                       ex_action_names[EX_MITIGATED], (json_int_t)counts[EX_MITIGATED],
-                       ex_action_names[EX_ESCALATED], (json_int_t)counts[EX_ESCALATED],
-                       "unacknowledged", unack, "per_inject", per);
+                       (json_int_t)sent, "acknowledged", (json_int_t)acked, "receive",
+                       receive_stats (delays, acked), "first_action_s",
+                       since (first, first_sent), "actions", ex_action_names[EX_DETECTED],
+                       (json_int_t)counts[EX_DETECTED], ex_action_names[EX_BLOCKED],
+                       (json_int_t)counts[EX_BLOCKED], ex_action_names[EX_MITIGATED],
+                       (json_int_t)counts[EX_MITIGATED], ex_action_names[EX_ESCALATED],
+                       (json_int_t)counts[EX_ESCALATED], "unacknowledged", unack,
+                       "per_inject", per);
     if (o && !detail)
         json_object_del (o, "per_inject");
     json_decref (per);

@@ -21,6 +21,7 @@
 #define IM_EXERCISE_PARTY_MAX 64   /* a host's or participant's name, bytes */
 #define IM_EXERCISE_LABEL_MAX 1024 /* an inject's label, bytes */
 #define IM_EXERCISE_NOTE_MAX 4096  /* an event's note, bytes */
+#define IM_EXERCISE_TO_MAX 64      /* the nodes in an inject's "to" */
 
 /* The state an exercise's node gathers (STATE, borrowed):
  *   {"name": "cyber-shield-26",             [a-z0-9][a-z0-9._-]{0,62}
@@ -30,7 +31,8 @@
  *    "participants": [{"node": HEX64, "name": NAME}, ...],         1..64
  *    "injects": [{"id": UUID, "sent": T, "kind": "ioc"|"report",
  *                 "label": TEXT, "tlp": "clear"|"green"|"amber"|
- *                 "amber+strict"|"red"}, ...],                   0..10000
+ *                 "amber+strict"|"red",
+ *                 "to": [HEX64, ...] (optional)}, ...],          0..10000
  *    "events": [{"participant": HEX64, "inject": UUID,
  *                "kind": "ack"|"action",
  *                "action": "detected"|"blocked"|"mitigated"|"escalated"
@@ -41,25 +43,33 @@
  * distinct nodes; injects distinct ids; an inject is sent within [start,
  * end]; an event's participant and inject are the exercise's, and it is not
  * before its inject was sent (it may be after the end: a late ack counts).
- * Members not named here are ignored. Each inject goes to every participant.
+ * Members not named here are ignored.
+ * An inject's "to" names the participants it was sent to: 1..64 nodes, each
+ * a participant's "node" (in any case), none twice; without "to" (the
+ * member absent: null is refused) it went to every participant. Only the
+ * injects sent to a participant count for it, and an ack or action of a
+ * participant for an inject not sent to it is refused.
  * Of several acks of one inject by one participant the earliest counts.
  *
  * A state that breaks any of this is refused: -1 (NULL) with errno EINVAL
  * and a one-line message in ERR naming the element, e.g. "events[3]: inject
- * 0190... is not an inject of this exercise". */
+ * 0190... is not an inject of this exercise", "injects[2].to[0]:
+ * 0123456789abcdef... is not a participant of this exercise". */
 
 /* The score at NOW (seconds since the epoch):
  *   {"name", "host": {"node", "name"}, "start", "end", "now",
- *    "pending": NOW < end, "injects": N,
- *    "participants": [{"node", "name", "injects": N, "acknowledged": N,
+ *    "pending": NOW < end, "injects": N (all of them),
+ *    "participants": [{"node", "name",
+ *       "injects": N (those sent to this participant; every number below
+ *                  counts only these), "acknowledged": N,
  *       "receive": {"median_s", "max_s"}  (inject sent to earliest ack; a
  *                  median of an even count may end in .5; null without acks),
- *       "first_action_s": the first inject's sending to the participant's
- *                  first action, or null,
+ *       "first_action_s": from the sending of the first inject sent to
+ *                  the participant to its first action, or null,
  *       "actions": {"detected": n, "blocked": n, "mitigated": n,
  *                   "escalated": n},
- *       "unacknowledged": [inject ids, by time sent],
- *       "per_inject": [{"inject", "receive_s" (or null),
+ *       "unacknowledged": [ids of injects sent to it, by time sent],
+ *       "per_inject": [{"inject" (each sent to it), "receive_s" (or null),
  *                       "first_action_s" (from that inject's sending, or
  *                       null)}, ... by time sent]}, ... in the state's order]}
  * Returns a new reference, or NULL with errno EINVAL (a bad state; the reason
@@ -76,13 +86,15 @@ int im_exercise_score_print (FILE *out, const json_t *score);
 
 /* Writes the after-action report of STATE at NOW into DIR, made when missing
  * (mode 0750; its parent must exist): summary.md (the exercise, its times in
- * RFC 3339 UTC, the participants, the scoreboard, the injects, the
- * unacknowledged injects, each participant's actions; Markdown-escaped),
+ * RFC 3339 UTC, the participants, the scoreboard, the injects and whom each
+ * went to, the unacknowledged injects, each participant's actions;
+ * Markdown-escaped),
  * events.csv (RFC 4180, CRLF; "time,participant,inject,kind,action,note,
  * inject_label", by time; a field starting with = + - @ TAB or CR gets a
  * leading apostrophe against formula injection) and timeline-NAME.svg for
- * each participant (NAME: the name's letters, digits, '.', '_' and '-', the
- * rest as '_', made unique with "-2", "-3"...). Each file is written to a
+ * each participant, marking only the injects sent to it (NAME: the name's
+ * letters, digits, '.', '_' and '-', the rest as '_', made unique with "-2",
+ * "-3"...). Each file is written to a
  * temporary name, synced and renamed over (mode 0640). Files of an earlier
  * report that this one does not write are left as they are.
  * Returns 0, or -1 with errno and a reason in ERR: EINVAL (bad state, DIR

@@ -12,6 +12,8 @@
 
 #include <jansson.h>
 
+#include "im_exercise_report.h"
+
 /* No time: an inject never acknowledged, a participant without action. */
 #define EX_NONE INT64_MIN
 /* A participant's timeline file name, "timeline-" NAME ".svg", and NUL. */
@@ -34,8 +36,12 @@ typedef struct {
     const char *kind;  /* "ioc" or "report" */
     const char *label; /* borrowed */
     const char *tlp;   /* canonical name */
+    uint64_t to;       /* bit P set: sent to participant P (its "to", or all) */
     size_t index;      /* in the state's "injects" */
 } ex_inject_t;
+
+/* An inject's "to" is a set of participants, one bit each. */
+_Static_assert(IM_EXERCISE_PARTICIPANTS_MAX <= 64, "a participant is a bit of uint64_t");
 
 typedef struct {
     size_t party, inject; /* indices into the model's arrays */
@@ -56,14 +62,27 @@ typedef struct {
     int64_t axis_end;   /* end, or the latest event when later */
     ex_party_t *parties;
     size_t nparties;
+    uint64_t everyone;    /* the bits of all the participants */
     ex_inject_t *injects; /* by time sent, then the state's order */
     size_t ninjects;
     ex_event_t *events; /* by time, then the state's order */
     size_t nevents;
     /* [party * ninjects + inject]: the earliest ack and the earliest action
-     * of that participant for that inject, or EX_NONE. */
+     * of that participant for that inject, or EX_NONE (always for an inject
+     * not sent to it: such events are refused). */
     int64_t *ack, *act;
 } ex_model_t;
+
+/* Whether inject I of M (an index into M's injects) was sent to participant
+ * P. */
+static inline int
+ex_sent_to (const ex_model_t *m, size_t i, size_t p)
+{
+    return (int)((m->injects[i].to >> p) & 1);
+}
+
+/* How many of M's injects were sent to participant P. */
+size_t ex_injects_to (const ex_model_t *m, size_t p);
 
 /* Validates STATE (see im_exercise_report.h) and fills M, which borrows
  * STATE's strings. Returns 0, or -1 with errno EINVAL (reason in ERR) or

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_exercise_report_md.c -- an exercise's summary.md: the exercise and its
- * times (RFC 3339 UTC), the participants, the scoreboard, the injects, what
- * each participant never acknowledged and the actions each recorded. Every
- * text from the state is escaped so that it reads as text, never as
+ * times (RFC 3339 UTC), the participants, the scoreboard, the injects and
+ * whom each was sent to, what each participant never acknowledged and the actions each
+ * recorded. Every text from the state is escaped so that it reads as text, never as
  * Markdown, HTML or a table's cell boundary. */
 #include "config.h"
 
@@ -54,9 +54,11 @@ static void
 md_head (FILE *out, const ex_model_t *m)
 {
     char a[IM_TIME_STR_SIZE], b[IM_TIME_STR_SIZE], n[IM_TIME_STR_SIZE];
-    size_t iocs = 0;
-    for (size_t i = 0; i < m->ninjects; i++)
+    size_t iocs = 0, some = 0;
+    for (size_t i = 0; i < m->ninjects; i++) {
         iocs += strcmp (m->injects[i].kind, "ioc") == 0;
+        some += m->injects[i].to != m->everyone;
+    }
     fputs ("# Exercise ", out);
     md_text (out, m->name);
     fputs (": after-action report\n\n- **Host:** ", out);
@@ -67,8 +69,11 @@ md_head (FILE *out, const ex_model_t *m)
     fprintf (out, "- **Report written:** %s%s\n", im_time_format (m->now, n),
              m->now < m->end ? " (the exercise was still running: the score is not final)"
                              : "");
-    fprintf (out, "- **Injects:** %zu (%zu ioc, %zu report)\n", m->ninjects, iocs,
+    fprintf (out, "- **Injects:** %zu (%zu ioc, %zu report)", m->ninjects, iocs,
              m->ninjects - iocs);
+    if (some)
+        fprintf (out, "; %zu of them sent to some participants only", some);
+    fputc ('\n', out);
     fprintf (out, "- **Participants:** %zu\n- **Events:** %zu\n", m->nparties,
              m->nevents);
     fputs (
@@ -101,9 +106,10 @@ md_scoreboard (FILE *out, const ex_model_t *m, const json_t *score)
         char med[32], max[32], first[32];
         fputs ("| ", out);
         md_text (out, m->parties[i].name);
-        fprintf (out, " | %lld/%zu | %s | %s | %s |",
+        fprintf (out, " | %lld/%lld | %s | %s | %s |",
                  (long long)json_integer_value (json_object_get (p, "acknowledged")),
-                 m->ninjects, md_time (json_object_get (r, "median_s"), med, sizeof med),
+                 (long long)json_integer_value (json_object_get (p, "injects")),
+                 md_time (json_object_get (r, "median_s"), med, sizeof med),
                  md_time (json_object_get (r, "max_s"), max, sizeof max),
                  md_time (json_object_get (p, "first_action_s"), first, sizeof first));
         for (int k = 0; k < EX_ACTIONS; k++)
@@ -115,7 +121,11 @@ md_scoreboard (FILE *out, const ex_model_t *m, const json_t *score)
     }
     fputs ("\nReceive: from an inject's sending to the participant's earliest ack. ",
            out);
-    if (m->ninjects)
+    if (m->ninjects && m->injects[0].to != m->everyone)
+        fputs ("First action: from the sending of the first inject sent to the "
+               "participant.\n",
+               out);
+    else if (m->ninjects)
         fprintf (out, "First action: from the first inject's sending (%s).\n",
                  im_time_format (m->first_sent, t));
     else
@@ -131,12 +141,21 @@ md_injects (FILE *out, const ex_model_t *m)
         fputs ("No inject was sent.\n", out);
         return;
     }
-    fputs ("| Sent | Inject | Kind | TLP | Label |\n| --- | --- | --- | --- | --- |\n",
+    fputs ("| Sent | Inject | Kind | TLP | To | Label |\n"
+           "| --- | --- | --- | --- | --- | --- |\n",
            out);
     for (size_t i = 0; i < m->ninjects; i++) {
         const ex_inject_t *x = &m->injects[i];
         fprintf (out, "| %s | %s | %s | %s | ", im_time_format (x->sent, t), x->id,
                  x->kind, x->tlp);
+        if (x->to == m->everyone)
+            fputs ("every participant", out);
+        for (size_t p = 0, n = 0; p < m->nparties && x->to != m->everyone; p++)
+            if (ex_sent_to (m, i, p)) {
+                fputs (n++ ? ", " : "", out);
+                md_text (out, m->parties[p].name);
+            }
+        fputs (" | ", out);
         md_text (out, x->label);
         fputs (" |\n", out);
     }
@@ -154,7 +173,7 @@ md_unacknowledged (FILE *out, const ex_model_t *m)
         fputs ("\n\n", out);
         for (size_t i = 0; i < m->ninjects; i++) {
             const ex_inject_t *x = &m->injects[i];
-            if (m->ack[p * m->ninjects + i] != EX_NONE)
+            if (!ex_sent_to (m, i, p) || m->ack[p * m->ninjects + i] != EX_NONE)
                 continue;
             if (missing++ == 0)
                 fputs ("| Sent | Inject | Label |\n| --- | --- | --- |\n", out);
@@ -163,7 +182,9 @@ md_unacknowledged (FILE *out, const ex_model_t *m)
             fputs (" |\n", out);
         }
         if (missing == 0)
-            fputs ("Every inject was acknowledged.\n", out);
+            fputs (ex_injects_to (m, p) ? "Every inject was acknowledged.\n"
+                                        : "No inject was sent to this participant.\n",
+                   out);
     }
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_exercise_report_model.c -- an exercise's state checked element by
  * element (each refusal names its element) and indexed: injects by time and
- * id, events resolved and sorted, the earliest ack and action of each
- * participant for each inject. */
+ * id with the participants each was sent to, events resolved and sorted, the
+ * earliest ack and action of each participant for each inject. */
 #include "config.h"
 
 #include <errno.h>
@@ -61,19 +61,12 @@ path (const char *where, const char *key, char at[AT_SIZE])
     return at;
 }
 
-/* Member KEY of O, a string of at most MAX bytes of UTF-8 without NUL (not
- * empty unless EMPTY_OK). NULL with the reason in ERR. */
+/* V, the element at AT, a string of at most MAX bytes of UTF-8 without NUL
+ * (not empty unless EMPTY_OK). NULL with the reason in ERR. */
 static const char *
-get_text (const json_t *o, const char *where, const char *key, size_t max, int empty_ok,
-          char *err, size_t errsz)
+text_of (const json_t *v, const char *at, size_t max, int empty_ok, char *err,
+         size_t errsz)
 {
-    char at[AT_SIZE];
-    path (where, key, at);
-    json_t *v = json_object_get (o, key);
-    if (!v) {
-        im_fail (EINVAL, err, errsz, "%s: missing", at);
-        return NULL;
-    }
     if (!json_is_string (v)) {
         im_fail (EINVAL, err, errsz, "%s: must be a string, not %s", at, type_name (v));
         return NULL;
@@ -90,6 +83,21 @@ get_text (const json_t *o, const char *where, const char *key, size_t max, int e
     else
         return s;
     return NULL;
+}
+
+/* Member KEY of O, a string as text_of takes it. */
+static const char *
+get_text (const json_t *o, const char *where, const char *key, size_t max, int empty_ok,
+          char *err, size_t errsz)
+{
+    char at[AT_SIZE];
+    path (where, key, at);
+    json_t *v = json_object_get (o, key);
+    if (!v) {
+        im_fail (EINVAL, err, errsz, "%s: missing", at);
+        return NULL;
+    }
+    return text_of (v, at, max, empty_ok, err, errsz);
 }
 
 /* Member KEY of O, an integer time within 0..IM_TIME_MAX. */
@@ -114,21 +122,33 @@ get_time (const json_t *o, const char *where, const char *key, int64_t *t, char 
     return 0;
 }
 
+/* V, the element at AT, a node id, into HEX (lower case). */
+static int
+node_of (const json_t *v, const char *at, char hex[65], char *err, size_t errsz)
+{
+    char buf[SHOWN_SIZE];
+    uint8_t node[IM_NODE_ID_SIZE];
+    const char *s = text_of (v, at, IM_EXERCISE_NOTE_MAX, 1, err, errsz);
+    if (!s)
+        return -1;
+    if (im_node_parse (s, node) != 0)
+        return im_fail (EINVAL, err, errsz, "%s: '%s' is not a node id (64 hex digits)",
+                        at, shown (s, buf));
+    im_node_format (node, hex);
+    return 0;
+}
+
 /* Member KEY of O, a node id, into HEX (lower case). */
 static int
 get_node (const json_t *o, const char *where, const char *key, char hex[65], char *err,
           size_t errsz)
 {
-    char at[AT_SIZE], buf[SHOWN_SIZE];
-    uint8_t node[IM_NODE_ID_SIZE];
-    const char *s = get_text (o, where, key, IM_EXERCISE_NOTE_MAX, 1, err, errsz);
-    if (!s)
-        return -1;
-    if (im_node_parse (s, node) != 0)
-        return im_fail (EINVAL, err, errsz, "%s: '%s' is not a node id (64 hex digits)",
-                        path (where, key, at), shown (s, buf));
-    im_node_format (node, hex);
-    return 0;
+    char at[AT_SIZE];
+    path (where, key, at);
+    json_t *v = json_object_get (o, key);
+    if (!v)
+        return im_fail (EINVAL, err, errsz, "%s: missing", at);
+    return node_of (v, at, hex, err, errsz);
 }
 
 /* Member KEY of O, a UUID, into ID (lower case). */
@@ -308,6 +328,7 @@ load_parties (ex_model_t *m, const json_t *state, char *err, size_t errsz)
                                 p->name, j);
         }
         m->nparties++;
+        m->everyone |= UINT64_C (1) << i;
     }
     name_files (m);
     return 0;
@@ -332,6 +353,68 @@ static int
 by_id (const void *a, const void *b)
 {
     return strcmp (((const ex_key_t *)a)->id, ((const ex_key_t *)b)->id);
+}
+
+/* The index of the participant whose node is HEX, or nparties. */
+static size_t
+party_of (const ex_model_t *m, const char *hex)
+{
+    size_t p = 0;
+    while (p < m->nparties && strcmp (m->parties[p].node, hex) != 0)
+        p++;
+    return p;
+}
+
+/* The optional member "to" of inject O at WHERE: the participants it was sent
+ * to, as bits into *TO; every participant when "to" is absent. */
+static int
+load_to (const ex_model_t *m, const json_t *o, const char *where, uint64_t *to, char *err,
+         size_t errsz)
+{
+    char at[AT_SIZE + 8];                       /* WHERE.to */
+    size_t first[IM_EXERCISE_PARTICIPANTS_MAX]; /* each participant's place in "to" */
+    const json_t *a = json_object_get (o, "to");
+    *to = a ? 0 : m->everyone;
+    if (!a)
+        return 0;
+    snprintf (at, sizeof at, "%s.to", where);
+    if (!json_is_array (a))
+        return im_fail (EINVAL, err, errsz,
+                        "%s: must be an array of participant nodes, not %s", at,
+                        type_name (a));
+    size_t n = json_array_size (a);
+    if (n < 1 || n > IM_EXERCISE_TO_MAX)
+        return im_fail (EINVAL, err, errsz,
+                        "%s: %zu nodes, where 1 to %d are allowed (without \"to\" an "
+                        "inject goes to every participant)",
+                        at, n, IM_EXERCISE_TO_MAX);
+    for (size_t i = 0; i < n; i++) {
+        char el[AT_SIZE + 32], hex[65]; /* WHERE.to[I] */
+        snprintf (el, sizeof el, "%s[%zu]", at, i);
+        if (node_of (json_array_get (a, i), el, hex, err, errsz))
+            return -1;
+        size_t p = party_of (m, hex);
+        if (p == m->nparties)
+            return im_fail (EINVAL, err, errsz,
+                            "%s: %.16s... is not a participant of this exercise%s", el,
+                            hex,
+                            strcmp (hex, m->host_node) == 0 ? " (it is the host)" : "");
+        if (*to & (UINT64_C (1) << p))
+            return im_fail (EINVAL, err, errsz, "%s: %.16s... (%s) is also %s[%zu]", el,
+                            hex, m->parties[p].name, at, first[p]);
+        first[p] = i;
+        *to |= UINT64_C (1) << p;
+    }
+    return 0;
+}
+
+size_t
+ex_injects_to (const ex_model_t *m, size_t p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->ninjects; i++)
+        n += ex_sent_to (m, i, p);
+    return n;
 }
 
 static int
@@ -370,7 +453,7 @@ load_inject (ex_model_t *m, const json_t *o, size_t i, char *err, size_t errsz)
                         "amber+strict, red)",
                         where, shown (tlp, buf));
     x->tlp = im_tlp_name (t);
-    return 0;
+    return load_to (m, o, where, &x->to, err, errsz);
 }
 
 static int
@@ -414,9 +497,7 @@ load_event_refs (ex_model_t *m, const ex_key_t *keys, const json_t *o, const cha
     char node[65], id[37];
     if (get_node (o, where, "participant", node, err, errsz))
         return -1;
-    for (e->party = 0; e->party < m->nparties; e->party++)
-        if (strcmp (m->parties[e->party].node, node) == 0)
-            break;
+    e->party = party_of (m, node);
     if (e->party == m->nparties)
         return im_fail (
             EINVAL, err, errsz,
@@ -430,6 +511,11 @@ load_event_refs (ex_model_t *m, const ex_key_t *keys, const json_t *o, const cha
         return im_fail (EINVAL, err, errsz,
                         "%s: inject %s is not an inject of this exercise", where, id);
     e->inject = k->pos;
+    if (!ex_sent_to (m, e->inject, e->party))
+        return im_fail (EINVAL, err, errsz,
+                        "%s: inject %s was not sent to participant %.16s... (%s): its "
+                        "\"to\" leaves it out",
+                        where, id, node, m->parties[e->party].name);
     return 0;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_exercise_report_svg.c -- one participant's timeline as a self-contained
  * SVG 1.1 document: a time axis from the exercise's start to its end (or its
- * latest event) ticked in minutes, a triangle per inject sent, a circle per
+ * latest event) ticked in minutes, a triangle per inject sent to the
+ * participant (an inject sent to others only is not drawn), a circle per
  * ack, a square per action coloured by kind, a title and a legend. All text
  * from the state is XML-escaped; each marker's <title> gives its details. */
 #include "config.h"
@@ -147,6 +148,8 @@ svg_markers (FILE *out, const ex_model_t *m, size_t p)
     fputs ("<g id=\"injects\">\n", out);
     for (size_t i = 0; i < m->ninjects; i++) {
         const ex_inject_t *x = &m->injects[i];
+        if (!ex_sent_to (m, i, p))
+            continue; /* sent to others only */
         triangle (out, x_of (m, x->sent), LANE_INJECT, INJECT_COLOUR);
         fprintf (out, "<title>inject %s sent %s (%s, TLP:%s): ", x->id,
                  im_time_format (x->sent, t), x->kind, x->tlp);
@@ -157,7 +160,7 @@ svg_markers (FILE *out, const ex_model_t *m, size_t p)
     for (size_t i = 0; i < m->ninjects; i++) {
         const ex_inject_t *x = &m->injects[i];
         int64_t at = m->ack[p * m->ninjects + i];
-        if (at == EX_NONE)
+        if (at == EX_NONE || !ex_sent_to (m, i, p))
             continue;
         ex_duration ((double)(at - x->sent), d, sizeof d);
         circle (out, x_of (m, at), LANE_ACK, ACK_COLOUR);
@@ -234,8 +237,9 @@ ex_svg_write (FILE *out, const ex_model_t *m, size_t p)
     fprintf (out,
              "</text>\n<text x=\"10\" y=\"46\" font-size=\"12\" fill=\"#333\">%s to %s; "
              "%zu injects, %zu acknowledged, %zu actions%s</text>\n",
-             im_time_format (m->start, a), im_time_format (m->end, b), m->ninjects, acked,
-             actions, m->now < m->end ? " (still running)" : "");
+             im_time_format (m->start, a), im_time_format (m->end, b),
+             ex_injects_to (m, p), acked, actions,
+             m->now < m->end ? " (still running)" : "");
     svg_axis (out, m);
     svg_markers (out, m, p);
     svg_legend (out);
