@@ -158,7 +158,9 @@ take (im_mesh_t *self, peer_t *p, const im_verify_item_t *item, uint8_t hops, si
         = mine ? IM_ACCEPT_YES : im_policy_inbound (&actx, why, sizeof why);
     if (verdict == IM_ACCEPT_YES && !mine && too_broad (rec, why, sizeof why))
         verdict = IM_ACCEPT_INVALID; /* counted with the inbound refusals */
-    if (verdict == IM_ACCEPT_YES && !mine && self->accept && !im_type_is_ioc (rec->type)
+    /* Our own too: a record of an exercise purged here, replayed by a
+     * peer, is not taken back (SPEC, "Exercises"). */
+    if (verdict == IM_ACCEPT_YES && self->accept && !im_type_is_ioc (rec->type)
         && self->accept (rec, self->accept_arg, why, sizeof why))
         verdict = IM_ACCEPT_INVALID;
     if (verdict != IM_ACCEPT_YES && verdict != IM_ACCEPT_REVOCATION) {

@@ -18,6 +18,7 @@
 #include "im_time.h"
 
 #define EXERCISE_INJECTS_MAX 10000 /* injects of one exercise read back */
+#define EXERCISE_START_SLACK 300   /* seconds a start may lie in the past */
 
 /* The exercise NAME held here (HOST given, or the one hosted by any node
  * when only one is) into EX. Returns 0 or -1 with the reason. */
@@ -110,6 +111,13 @@ ex_create (node_t *self, json_t *body, char *err, size_t errsz)
                  "start");
         return NULL;
     }
+    if (start < now - EXERCISE_START_SLACK || end <= now) {
+        im_fail (EINVAL, err, errsz,
+                 "%s is in the past: an exercise starts from now on (+0s: now) and "
+                 "ends later",
+                 end <= now ? "the end" : "the start");
+        return NULL;
+    }
     if (!json_is_array (parts) || json_array_size (parts) < 1
         || json_array_size (parts) > IM_RECIPIENTS_MAX) {
         im_fail (EINVAL, err, errsz, "participants: 1 to %d node ids", IM_RECIPIENTS_MAX);
@@ -123,9 +131,15 @@ ex_create (node_t *self, json_t *body, char *err, size_t errsz)
     uint8_t id[IM_ID_SIZE], window[16];
     node_exercise_id (name, id);
     int held = im_store_get (self->store, me, id, ex) == 0;
-    if (held && ex->op == IM_OP_PUT) {
+    int live = held && ex->op == IM_OP_PUT;
+    const json_t *old = node_exercise_entry (self, me, name, 0);
+    if (live || json_integer_value (json_object_get (old, "ended"))) {
+        /* Once ended, its participants refuse anything of it: never again. */
         free (ex);
-        im_fail (EEXIST, err, errsz, "exercise %s exists (end it first)", name);
+        im_fail (EEXIST, err, errsz,
+                 live ? "exercise %s exists: choose another name"
+                      : "exercise %s was held here and ended: choose another name",
+                 name);
         return NULL;
     }
     uint64_t version = held ? ex->version : 0;
@@ -406,7 +420,13 @@ ex_inject (node_t *self, json_t *body, char *err, size_t errsz)
                       ex->op != IM_OP_PUT ? "exercise %s has ended"
                                           : "only the host of exercise %s sends injects",
                       name);
-    int64_t now = im_time_now ();
+    int64_t now = im_time_now (), start = 0, end = 0;
+    char a[IM_TIME_STR_SIZE], b[IM_TIME_STR_SIZE];
+    /* Only while it runs: a scoreboard has nothing outside its window. */
+    if (rc == 0 && (window_of (ex, &start, &end) || now < start || now > end))
+        rc = im_fail (EPERM, err, errsz,
+                      "exercise %s is not running (it runs from %s to %s)", name,
+                      im_time_format (start, a), im_time_format (end, b));
     for (size_t i = 0; rc == 0 && i < n; i++) {
         json_t *item = json_deep_copy (report ? report : json_array_get (items, i));
         json_t *parts = json_incref (json_object_get (item, "participants"));
@@ -502,6 +522,7 @@ typedef struct {
     const char *name;
     json_t *sent;   /* inject id -> time sent */
     json_t *events; /* the acknowledgements and actions */
+    int64_t now;    /* this node's clock: no event is later */
 } state_t;
 
 static int
@@ -541,15 +562,17 @@ ack_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
     const json_t *sent = json_object_get (s->sent, ind);
     if (!d || k != IM_EXT_ACK || n < 8 || !sent)
         return 0;
-    int64_t t0 = json_integer_value (sent);
+    int64_t t0 = json_integer_value (sent), t1 = s->now < t0 ? t0 : s->now;
     im_node_format (rec->origin, hex);
-    /* The clocks of host and participant differ: nothing before the send. */
-    int64_t got = be64 (d) < t0 ? t0 : be64 (d);
+    /* The clocks of host and participant differ: nothing before the send,
+     * nothing after now (SPEC, "Exercises", the scoreboard). */
+    int64_t got = be64 (d) < t0 ? t0 : be64 (d) > t1 ? t1 : be64 (d);
     json_array_append_new (s->events, json_pack ("{s:s, s:s, s:s, s:I}", "participant",
                                                  hex, "inject", ind, "kind", "ack", "at",
                                                  (json_int_t)got));
     for (size_t a = 8; a + 9 <= n; a += 9) {
-        int64_t t = be64 (d + a + 1) < t0 ? t0 : be64 (d + a + 1);
+        int64_t t = be64 (d + a + 1);
+        t = t < t0 ? t0 : t > t1 ? t1 : t;
         json_array_append_new (s->events,
                                json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s}", "participant",
                                           hex, "inject", ind, "kind", "action", "action",
@@ -593,7 +616,7 @@ ex_state (node_t *self, json_t *body, char *err, size_t errsz)
         free (ex);
         return NULL;
     }
-    state_t s = { self, ex, name, json_object (), json_array () };
+    state_t s = { self, ex, name, json_object (), json_array (), im_time_now () };
     json_t *parts = json_array (), *injects = json_array (),
            *list = injects_of (self, ex->origin, name), *o;
     size_t i;

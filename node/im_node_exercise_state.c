@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,38 @@ node_exercise_save (node_t *self)
     return rc;
 }
 
+/* Makes room in a full table for one entry: drops the first of an exercise
+ * never joined here (an offer: what it loses is the purge of a record or
+ * two), else the one purged longest ago, never one joined and not purged.
+ * Returns 0, or -1 when every entry is of that kind. A peer that offers
+ * many exercises thus never keeps this node from joining another's. */
+static int
+exercise_evict (node_t *self)
+{
+    json_t *e;
+    size_t i, at = SIZE_MAX;
+    json_int_t oldest = 0;
+    json_array_foreach (self->exercises, i, e)
+    {
+        json_int_t purged = json_integer_value (json_object_get (e, "purged"));
+        if (json_integer_value (json_object_get (e, "joined")) == 0) {
+            at = i;
+            break;
+        }
+        if (purged && (at == SIZE_MAX || purged < oldest)) {
+            at = i;
+            oldest = purged;
+        }
+    }
+    if (at == SIZE_MAX)
+        return -1;
+    e = json_array_get (self->exercises, at);
+    zsys_info ("exercises: more than %d known: %s of %.12s... forgotten",
+               NODE_EXERCISES_MAX, json_string_value (json_object_get (e, "name")),
+               json_string_value (json_object_get (e, "host")));
+    return json_array_remove (self->exercises, at);
+}
+
 json_t *
 node_exercise_entry (node_t *self, const uint8_t host[IM_NODE_ID_SIZE], const char *name,
                      int create)
@@ -101,7 +134,9 @@ node_exercise_entry (node_t *self, const uint8_t host[IM_NODE_ID_SIZE], const ch
             && strcmp (json_string_value (json_object_get (e, "name")), name) == 0)
             return e;
     }
-    if (!create || json_array_size (self->exercises) >= NODE_EXERCISES_MAX)
+    if (!create
+        || (json_array_size (self->exercises) >= NODE_EXERCISES_MAX
+            && exercise_evict (self)))
         return NULL;
     e = json_pack ("{s:s, s:s, s:I, s:I, s:I}", "host", hex, "name", name, "joined",
                    (json_int_t)0, "ended", (json_int_t)0, "purged", (json_int_t)0);

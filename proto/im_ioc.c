@@ -242,6 +242,10 @@ im_ioc_norm_inject (const im_type_info_t *t, const char *v, size_t n, char *cano
                               im_types_quote (kind, q));
     if (im_ioc_normalise (type, sp + 1, inner, sizeof inner, err, errsz))
         return EINVAL;
+    /* The kind as its type is named (lower case): "IPV4 x" is not a second
+     * spelling of "ipv4 x", nor a topic ioc.IPV4 a subscriber misses. */
+    snprintf (kind, sizeof kind, "%s", im_type_name (type));
+    kl = strlen (kind);
     size_t il = strlen (inner);
     if (kl + 1 + il > IM_VALUE_MAX)
         return im_types_fail (err, errsz, "inject: longer than %d bytes", IM_VALUE_MAX);

@@ -15,8 +15,10 @@
 #include "im_time.h"
 #include "im_util.h"
 
-static const char *const key_names[] = { NULL,   "attack",      "actors",   "malware",
-                                         "refs", "mitigations", "sighting", "sealed" };
+/* Every key im_ext_item_check takes (1 to IM_EXT_WINDOW) has its name. */
+static const char *const key_names[IM_EXT_WINDOW + 1]
+    = { NULL,       "attack", "actors",   "malware", "refs",  "mitigations",
+        "sighting", "sealed", "exercise", "ack",     "window" };
 
 /* UTF-8 text without control characters (except, where NL, tab and newline). */
 static int
@@ -219,6 +221,9 @@ ack_check (const uint8_t *d, size_t len, char *err, size_t errsz)
     int64_t prev = be64 (d);
     if (prev <= 0)
         return im_fail (EINVAL, err, errsz, "ack: no time of receipt");
+    /* As every time of a record: RFC 3339 can write it (SPEC, "Validity"). */
+    if (prev > IM_TIME_MAX || be64 (d + len - 8) > IM_TIME_MAX)
+        return im_fail (EINVAL, err, errsz, "ack: a time after the year 9999");
     for (size_t at = 8; at < len; at += 9) {
         int64_t t = be64 (d + at + 1);
         if (d[at] < 1 || d[at] > IM_ACTION_KINDS)
@@ -356,14 +361,14 @@ typedef struct {
 
 #define CONTEXT_KEYS 0x3Eu /* 1 to 5: a report's context */
 static const ext_rule_t ext_rules[] = {
-    { IM_TYPE_REPORT, CONTEXT_KEYS, 0, "report" },
-    { IM_TYPE_SIGHTING, 1u << IM_EXT_SIGHTING, 1u << IM_EXT_SIGHTING, "sighting" },
-    { IM_TYPE_SEALED, 1u << IM_EXT_SEALED, 1u << IM_EXT_SEALED, "carrier" },
-    { IM_TYPE_EXERCISE, 1u << IM_EXT_WINDOW, 1u << IM_EXT_WINDOW, "exercise" },
+    { IM_TYPE_REPORT, CONTEXT_KEYS, 0, "a report" },
+    { IM_TYPE_SIGHTING, 1u << IM_EXT_SIGHTING, 1u << IM_EXT_SIGHTING, "a sighting" },
+    { IM_TYPE_SEALED, 1u << IM_EXT_SEALED, 1u << IM_EXT_SEALED, "a carrier" },
+    { IM_TYPE_EXERCISE, 1u << IM_EXT_WINDOW, 1u << IM_EXT_WINDOW, "an exercise" },
     { IM_TYPE_INJECT, CONTEXT_KEYS | 1u << IM_EXT_EXERCISE, 1u << IM_EXT_EXERCISE,
-      "inject" },
+      "an inject" },
     { IM_TYPE_ACK, 1u << IM_EXT_EXERCISE | 1u << IM_EXT_ACK,
-      1u << IM_EXT_EXERCISE | 1u << IM_EXT_ACK, "acknowledgement" },
+      1u << IM_EXT_EXERCISE | 1u << IM_EXT_ACK, "an acknowledgement" },
 };
 
 static const ext_rule_t *
@@ -406,6 +411,19 @@ im_ext_check (const im_record_t *self, char *err, size_t errsz)
             return im_fail (EINVAL, err, errsz,
                             "sighting: its id is not the UUID of its value");
     }
+    /* Likewise one acknowledgement a participant an inject, one exercise a
+     * host a name (SPEC, "Exercises"): else a participant would count its
+     * actions many times, a host show two exercises of one name. */
+    if (self->type == IM_TYPE_ACK || self->type == IM_TYPE_EXERCISE) {
+        char name[16 + IM_VALUE_MAX + 1];
+        uint8_t id[IM_ID_SIZE];
+        snprintf (name, sizeof name, "%s %s",
+                  self->type == IM_TYPE_ACK ? "ack" : "exercise", self->value);
+        im_id_from_name (name, strlen (name), id);
+        if (memcmp (id, self->id, IM_ID_SIZE))
+            return im_fail (EINVAL, err, errsz, "%s: its id is not the UUID of its value",
+                            self->type == IM_TYPE_ACK ? "acknowledgement" : "exercise");
+    }
     if (self->next > IM_EXT_ITEMS_MAX || self->ext_len > IM_EXT_MAX)
         return im_fail (EINVAL, err, errsz, "ext: more than %d items", IM_EXT_ITEMS_MAX);
     int context_ok
@@ -420,10 +438,10 @@ im_ext_check (const im_record_t *self, char *err, size_t errsz)
         if (im_ext_item_check (k, d, n, err, errsz))
             return -1;
         if (!(rule->allowed & (1u << k)) || ((1u << k) & CONTEXT_KEYS && !context_ok))
-            return im_fail (EINVAL, err, errsz, "ext: a %s holds no %s item", rule->what,
+            return im_fail (EINVAL, err, errsz, "ext: %s holds no %s item", rule->what,
                             key_names[k]);
         if (k >= IM_EXT_SIGHTING && (seen & (1u << k)))
-            return im_fail (EINVAL, err, errsz, "ext: a %s holds exactly one %s item",
+            return im_fail (EINVAL, err, errsz, "ext: %s holds exactly one %s item",
                             rule->what, key_names[k]);
         if (count > 0 && item_cmp (pk, pd, pn, k, d, n) >= 0)
             return im_fail (EINVAL, err, errsz,
@@ -441,7 +459,7 @@ im_ext_check (const im_record_t *self, char *err, size_t errsz)
         return im_fail (EINVAL, err, errsz, "ext: items do not match their count");
     uint32_t missing = rule->required & ~seen;
     if (self->op == IM_OP_PUT && missing)
-        return im_fail (EINVAL, err, errsz, "ext: a %s holds exactly one %s item",
+        return im_fail (EINVAL, err, errsz, "ext: %s holds exactly one %s item",
                         rule->what, key_names[first_key (missing)]);
     return 0;
 }

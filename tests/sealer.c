@@ -3,7 +3,8 @@
  * answers a node's PULLs with carriers and sightings it crafts and signs with
  * its own key, well-formed or not (SPEC.md, "Sightings", "Carrying sealed
  * envelopes"), or re-seals a record of another origin pulled from a source,
- * and prints what it sent once the node has applied it. */
+ * and prints what it sent once the node has applied it; the exercise
+ * records of t66 are made in sealer_exercise.c. */
 
 #include <errno.h>
 #include <stdarg.h>
@@ -23,19 +24,15 @@
 #include "im_seal.h"
 #include "im_sight.h"
 #include "peerkit.h"
+#include "sealer.h"
 
-#define EXIT_FAILED 1
-#define EXIT_SETUP 2
 #define SEND_TIMEOUT_MS 2000
-#define RECORDS_MAX 20000              /* records one run sends, at most */
-#define VALUE_AT (IM_RECORD_FIXED + 2) /* the value's first byte in a body */
-#define ID_AT (4 + IM_NODE_ID_SIZE)    /* the id's first byte */
 
-static im_msg_t msg;
+im_msg_t msg;
 static uint8_t wire[IM_MSG_MAX];
-static keys_t me;
-static uint8_t to[IM_NODE_ID_SIZE]; /* --to: the node sealed to */
-static int have_to;
+keys_t me;
+uint8_t to[IM_NODE_ID_SIZE]; /* --to: the node sealed to */
+int have_to;
 static uint8_t other[IM_NODE_ID_SIZE]; /* --other: a RED record's recipient */
 static const char *indicator;          /* --indicator ORIGINHEX/UUID */
 static uint64_t session;               /* on every link */
@@ -45,10 +42,7 @@ static int tlp = IM_TLP_GREEN;         /* --tlp of a sighting */
 static uint8_t *out[RECORDS_MAX];
 static size_t out_len[RECORDS_MAX], nout;
 
-static void fail (int code, const char *fmt, ...)
-    __attribute__ ((noreturn, format (printf, 2, 3)));
-
-static void
+void
 fail (int code, const char *fmt, ...)
 {
     va_list ap;
@@ -89,10 +83,11 @@ usage (void)
              "  sight-badvalue  a value that is not ORIGIN/UUID\n"
              "Prints 'sealer: KIND: N record(s) applied' and the values and ids it\n"
              "made; exits 0, 1 when the target did not play along, 2 on setup.\n");
+    sx_usage ();
     exit (EXIT_SETUP);
 }
 
-static void
+void
 keep (const uint8_t *buf, size_t len)
 {
     if (nout == RECORDS_MAX || !(out[nout] = malloc (len)))
@@ -101,7 +96,7 @@ keep (const uint8_t *buf, size_t len)
     out_len[nout++] = len;
 }
 
-static size_t
+size_t
 sign (im_record_t *rec, uint8_t *buf)
 {
     char err[256];
@@ -113,7 +108,7 @@ sign (im_record_t *rec, uint8_t *buf)
 
 /* Signs again BODY bytes of BUF (a body of ours, changed after encoding) as a
  * batch of one; returns the record's length. */
-static size_t
+size_t
 resign (uint8_t *buf, size_t body)
 {
     char err[256];
@@ -127,7 +122,7 @@ resign (uint8_t *buf, size_t body)
 
 /* REC, encoded in BUF (LEN bytes), with its extension section replaced by
  * COUNT items EXT (EXT_LEN bytes), signed again. */
-static size_t
+size_t
 with_ext (const im_record_t *rec, uint8_t *buf, size_t len, uint8_t count,
           const uint8_t *ext, size_t ext_len)
 {
@@ -184,7 +179,7 @@ need_to (void)
 }
 
 /* A link to a node: a CURVE DEALER that has said HELLO. */
-static zsock_t *
+zsock_t *
 link_up (const char *endpoint, const char *server_hex)
 {
     char why[256];
@@ -204,7 +199,7 @@ link_up (const char *endpoint, const char *server_hex)
     return d;
 }
 
-static void
+void
 send_msg (zsock_t *d)
 {
     size_t len;
@@ -216,7 +211,7 @@ send_msg (zsock_t *d)
 
 /* The next message from D before DEADLINE, in MSG (PINGs answered); its id,
  * or 0 at the deadline. */
-static int
+int
 next_msg (zsock_t *d, int64_t deadline)
 {
     static uint8_t held[IM_MSG_MAX];
@@ -451,7 +446,7 @@ sighting (uint32_t count, im_record_t *s)
     return sign (s, buf);
 }
 
-static void
+void
 put64 (uint8_t *p, uint64_t v)
 {
     for (int i = 7; i >= 0; i--, v >>= 8)
@@ -564,6 +559,8 @@ main (int argc, char **argv)
             hex_arg (argv[++i], to, "--to");
             have_to = 1;
         }
+        else if (sx_option (argc, argv, &i))
+            ;
         else if (strcmp (argv[i], "--other") == 0 && i + 1 < argc)
             hex_arg (argv[++i], other, "--other");
         else if (strcmp (argv[i], "--indicator") == 0 && i + 1 < argc)
@@ -582,7 +579,7 @@ main (int argc, char **argv)
         else
             usage ();
     }
-    if (!keys_path || !target_ep || !kind)
+    if (!keys_path || !kind || (!target_ep && strcmp (kind, "capture")))
         usage ();
     if (sodium_init () < 0)
         fail (EXIT_SETUP, "libsodium cannot start");
@@ -594,7 +591,8 @@ main (int argc, char **argv)
     randombytes_buf (&session, sizeof session);
     session |= 1;
     zsock_t *source = source_ep ? link_up (source_ep, source_key) : NULL;
-    if (carriers (kind, n, source) != 0 && sightings (kind) != 0)
+    if (sx_kind (kind, n, source) != 0 && carriers (kind, n, source) != 0
+        && sightings (kind) != 0)
         usage ();
     zsock_t *target = link_up (target_ep, target_key);
     int rc = deliver (target, zclock_mono () + 60000);

@@ -19,7 +19,7 @@
 #define IM_EXERCISE_EVENTS_MAX 100000
 #define IM_EXERCISE_NAME_MAX 63    /* the exercise's name, bytes */
 #define IM_EXERCISE_PARTY_MAX 64   /* a host's or participant's name, bytes */
-#define IM_EXERCISE_LABEL_MAX 1024 /* an inject's label, bytes */
+#define IM_EXERCISE_LABEL_MAX 2048 /* an inject's label (its value), bytes */
 #define IM_EXERCISE_NOTE_MAX 4096  /* an event's note, bytes */
 #define IM_EXERCISE_TO_MAX 64      /* the nodes in an inject's "to" */
 
