@@ -604,9 +604,9 @@ oracle (mesh_t *m, rec_t *x)
     for (int changed = 1; changed;) {
         changed = 0;
         for (int u = 0; u < m->n; u++)
-            for (int v = 0; u != v && x->dist[u] >= 0 && v < m->n; v++) {
+            for (int v = 0; x->dist[u] >= 0 && v < m->n; v++) {
                 int h = x->dist[u];
-                if (!m->adj[u][v] || (x->dist[v] >= 0 && x->dist[v] <= h + 1)
+                if (u == v || !m->adj[u][v] || (x->dist[v] >= 0 && x->dist[v] <= h + 1)
                     || out_rule (m, u, v, h, x) || in_rule (m, v, u, h, x))
                     continue;
                 x->dist[v] = h + 1;
