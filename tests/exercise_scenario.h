@@ -205,7 +205,7 @@ static const bad_state_t bad_states[] = {
     { "injects[0].label", "42", "injects[0].label: must be a string, not an integer" },
     { "injects[0].label", NULL, "injects[0].label: missing" },
     { "injects[1].label", long_label,
-      "injects[1].label: 1025 bytes, over the limit of 1024" },
+      "injects[1].label: 2049 bytes, over the limit of 2048" },
     { "injects[1]", "null", "injects[1]: must be an object, not null" },
     /* An inject's "to": the participants it was sent to. */
     { "injects[2].to", "\"" BRAVO "\"",

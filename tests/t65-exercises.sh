@@ -198,6 +198,14 @@ b_apart () {
     ok $? "labelled EXERCISE"
     im bravo exercise show drill-65 | grep -q "^  EXERCISE inject"
     ok $? "exercise show lists them, labelled EXERCISE"
+    im bravo lookup --exercise drill-65 198.51.100.65 | grep -q "^EXERCISE drill-65 .* ipv4 198.51.100.65$"
+    ok $? "lookup --exercise finds an inject, labelled EXERCISE"
+    ! im bravo lookup --exercise drill-65 198.51.100.66 >/dev/null 2>&1
+    ok $? "and not a value that is no inject"
+    [ "$(im bravo list --exercise drill-65 | grep -c '^EXERCISE drill-65 ')" = 4 ]
+    ok $? "list --exercise lists the 4 injects bravo holds"
+    [ "$(im charlie list --exercise drill-65 --json | grep -c '"label":"EXERCISE"')" = 3 ]
+    ok $? "charlie's list --exercise --json: its 3, each labelled EXERCISE"
 }
 
 block delta 'delta, which did not join, holds nothing of the injects' run

@@ -49,7 +49,6 @@ struct _im_export_t {
     unsigned markings;        /* bit per im_tlp_t referenced (STIX) */
     const json_t *sightings;  /* "ORIGINHEX/ID": [sighting...] (borrowed) */
     json_t *sighters;         /* STIX: the identities written */
-    json_t *misp_uuids;       /* MISP: the attribute uuids written */
     im_record_t rec;          /* the record being written */
     char tags[TAGS_CELL_MAX]; /* its CSV tags cell */
 };
@@ -483,7 +482,6 @@ im_export_destroy (im_export_t **self_p)
     int saved = errno;
     free ((*self_p)->origin_label);
     json_decref ((*self_p)->sighters);
-    json_decref ((*self_p)->misp_uuids);
     free ((*self_p)->org_name);
     free (*self_p);
     *self_p = NULL;
@@ -594,11 +592,6 @@ im_export_record (im_export_t *self, const json_t *record, char *err, size_t err
         obj = misp_attribute (r);
     if (self->format != FORMAT_CSV && !obj)
         return im_fail (ENOMEM, err, errsz, "out of memory");
-    if (obj && self->format == FORMAT_MISP
-        && im_export_misp_unique (&self->misp_uuids, obj, NULL)) {
-        json_decref (obj);
-        return im_fail (ENOMEM, err, errsz, "out of memory");
-    }
     if (obj && (seen = sightings_of (self, r, obj)) == NULL) {
         json_decref (obj);
         return im_fail (EINVAL, err, errsz, "export: a sighting of %s is malformed",
@@ -687,8 +680,7 @@ misp_report (im_export_t *self, const json_t *report, const json_t *members, cha
             return -1;
         }
         json_t *a = misp_attribute (&self->rec);
-        if (!a || im_export_misp_unique (&self->misp_uuids, a, rid)
-            || json_array_append_new (attrs, a)) {
+        if (!a || json_array_append_new (attrs, a)) {
             json_decref (attrs);
             return im_fail (ENOMEM, err, errsz, "out of memory");
         }
