@@ -155,6 +155,12 @@ sys.exit(0 if len(d) == 2 and ev[0]["uuid"] == "54884656-2da8-4625-bf07-43ef950d
     and len(a) == 35 and sum(x["type"] == "link" for x in a) == 1 else 1)' \
         "$T/c1.misp.json" "$REGIN"
     ok $? "two events: the indicators', and the report's (its uuid, 34 members and 1 link)"
+    "$PYTHON3" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))["response"]
+u = [a["uuid"] for e in d for a in e["Event"]["Attribute"]]
+sys.exit(0 if u and len(u) == len(set(u)) else 1)' "$T/c1.misp.json"
+    ok $? "no attribute uuid is in two events (MISP refuses that): members only in the report's event"
     new_node delta && start_node delta || diag "cannot start delta"
     im delta import "$T/c1.misp.json" >"$T/d1.out" 2>&1
     sed 's/^/# /' "$T/d1.out"

@@ -39,6 +39,8 @@ typedef struct {
     json_t *written;     /* "ORIGIN/ID" of the records written, when there are reports */
     size_t nreports;     /* reports written */
     json_t *sightings;   /* "ORIGIN/ID": [sighting...] of the indicators (STIX, MISP) */
+    json_t *members;     /* MISP: "ORIGIN/ID" of the reports' members, written in the
+                            reports' events only (one uuid, one event) */
     im_config_t *config; /* names of the nodes that saw */
     const char *own_hex; /* this node's id, when known */
 } export_t;
@@ -135,11 +137,16 @@ export_one (json_t *r, void *arg)
         e->over_tlp++;
         return 0;
     }
+    char key[160];
+    snprintf (key, sizeof key, "%s/%s", json_string_value (json_object_get (r, "origin")),
+              json_string_value (json_object_get (r, "id")));
+    if (e->members && json_object_get (e->members, key)) {
+        /* A report's member: in that report's event (MISP). */
+        if (json_object_set_new (e->written, key, json_true ()))
+            e->failed = 1;
+        return e->failed ? -1 : 0;
+    }
     if (im_export_record (e->exp, r, err, sizeof err) == 0) {
-        char key[160];
-        snprintf (key, sizeof key, "%s/%s",
-                  json_string_value (json_object_get (r, "origin")),
-                  json_string_value (json_object_get (r, "id")));
         if (e->written && json_object_set_new (e->written, key, json_true ()))
             e->failed = 1; /* out of memory: the reports would lose members */
         return e->failed ? -1 : 0;
@@ -239,6 +246,52 @@ export_reports_held (im_client_t *client, export_t *e)
     return 0;
 }
 
+/* Whether --origin, --since and --tlp-max keep report R. */
+static int
+report_kept (const export_t *e, const json_t *r, const char *origin_hex)
+{
+    const char *m = json_string_value (json_object_get (r, "modified"));
+    int64_t modified = 0;
+    return !(
+        (*origin_hex
+         && strcmp (origin_hex, json_string_value (json_object_get (r, "origin"))))
+        || im_tlp_parse (json_string_value (json_object_get (r, "tlp"))) > e->tlp_max
+        || (e->since && (!m || im_time_parse (m, 0, &modified) || modified < e->since)));
+}
+
+/* MISP: the members of the reports kept, which go in the reports' events
+ * and not in the indicators' (MISP refuses one uuid in two events). */
+static int
+export_members (im_client_t *client, export_t *e, const char *origin_hex)
+{
+    json_t *r;
+    size_t i;
+    if (strcmp (e->format, "misp") || !json_array_size (e->reports))
+        return 0;
+    if (!(e->members = json_object ()))
+        return -1;
+    json_array_foreach (e->reports, i, r)
+    {
+        if (!report_kept (e, r, origin_hex))
+            continue;
+        json_t *body
+            = json_pack ("{s:s, s:O}", "action", "show", "id", json_object_get (r, "id"));
+        json_t *reply = body ? cli_call (client, IM_CTL_REPORT, body) : NULL, *mem;
+        json_decref (body);
+        size_t j;
+        json_array_foreach (json_object_get (reply, "members"), j, mem)
+        {
+            char key[160];
+            snprintf (key, sizeof key, "%s/%s",
+                      json_string_value (json_object_get (mem, "origin")),
+                      json_string_value (json_object_get (mem, "id")));
+            json_object_set_new (e->members, key, json_true ());
+        }
+        json_decref (reply);
+    }
+    return 0;
+}
+
 /* Writes each report that --origin, --since and --tlp-max keep, naming its
  * live members that were written. Returns 0 or -1 (said). */
 static int
@@ -248,13 +301,7 @@ export_reports (im_client_t *client, export_t *e, const char *origin_hex)
     size_t i;
     json_array_foreach (e->reports, i, r)
     {
-        const char *m = json_string_value (json_object_get (r, "modified"));
-        int64_t modified = 0;
-        if ((*origin_hex
-             && strcmp (origin_hex, json_string_value (json_object_get (r, "origin"))))
-            || im_tlp_parse (json_string_value (json_object_get (r, "tlp"))) > e->tlp_max
-            || (e->since
-                && (!m || im_time_parse (m, 0, &modified) || modified < e->since)))
+        if (!report_kept (e, r, origin_hex))
             continue;
         json_t *body
             = json_pack ("{s:s, s:O}", "action", "show", "id", json_object_get (r, "id"));
@@ -374,7 +421,9 @@ export_records (im_client_t *client, export_t *e, const char *origin_hex)
         return EXIT_FAIL;
     json_t *body = json_pack ("{s:s?, s:s?}", "type", e->type, "origin",
                               e->origin ? origin_hex : NULL);
-    int rc = export_reports_held (client, e) ? EXIT_FAIL : 0;
+    int rc = export_reports_held (client, e) || export_members (client, e, origin_hex)
+                 ? EXIT_FAIL
+                 : 0;
     if (rc == 0 && export_sightings_held (client, e))
         rc = EXIT_FAIL;
     if (rc == 0 && cli_page (client, IM_CTL_LIST, body, export_one, e))
@@ -471,6 +520,7 @@ cmd_export (im_cli_t *cli, int argc, char **argv)
     json_decref (e.reports);
     json_decref (e.written);
     json_decref (e.sightings);
+    json_decref (e.members);
     free (e.config);
     rc = export_close (e.output, out, tmp, rc);
     if (rc == 0 && sightings_only && (e.output || !isatty (STDOUT_FILENO)))

@@ -49,6 +49,7 @@ struct _im_export_t {
     unsigned markings;        /* bit per im_tlp_t referenced (STIX) */
     const json_t *sightings;  /* "ORIGINHEX/ID": [sighting...] (borrowed) */
     json_t *sighters;         /* STIX: the identities written */
+    json_t *misp_uuids;       /* MISP: the member uuids written */
     im_record_t rec;          /* the record being written */
     char tags[TAGS_CELL_MAX]; /* its CSV tags cell */
 };
@@ -482,6 +483,7 @@ im_export_destroy (im_export_t **self_p)
     int saved = errno;
     free ((*self_p)->origin_label);
     json_decref ((*self_p)->sighters);
+    json_decref ((*self_p)->misp_uuids);
     free ((*self_p)->org_name);
     free (*self_p);
     *self_p = NULL;
@@ -679,8 +681,11 @@ misp_report (im_export_t *self, const json_t *report, const json_t *members, cha
             json_decref (attrs);
             return -1;
         }
+        if (misp_check (&self->rec, NULL, 0))
+            continue; /* as im_export_record leaves it out */
         json_t *a = misp_attribute (&self->rec);
-        if (!a || json_array_append_new (attrs, a)) {
+        if (!a || im_export_misp_unique (&self->misp_uuids, a, rid)
+            || json_array_append_new (attrs, a)) {
             json_decref (attrs);
             return im_fail (ENOMEM, err, errsz, "out of memory");
         }

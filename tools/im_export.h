@@ -111,6 +111,13 @@ int im_export_set_sightings (im_export_t *self, const json_t *sightings);
 json_t *im_export_stix_sightings (const json_t *sightings, const char *of, json_t *seen);
 json_t *im_export_misp_sightings (const json_t *sightings);
 
+/* MISP refuses one attribute uuid in two events: ATTR (an attribute about
+ * to be written in the event of report REPORT, its id) keeps its uuid the
+ * first time, and takes the version 5 uuid of "member REPORT UUID" when
+ * that uuid was written before. *SEEN (made when NULL) is the set of uuids
+ * written. Returns 0 or -1 (ENOMEM). */
+int im_export_misp_unique (json_t **seen, json_t *attr, const char *report);
+
 /* The STIX objects of the sightings in MAP (as im_export_set_sightings takes
  * it) of the record R, whose STIX id is OF: *SEEN (made when NULL) as above,
  * the sightings' labels added to *MARKINGS (a bit per im_tlp_t). */

@@ -366,3 +366,24 @@ im_export_misp_event (const json_t *r, json_t *attributes, const char *tlp_tag)
     }
     return ev;
 }
+
+int
+im_export_misp_unique (json_t **seen, json_t *attr, const char *report)
+{
+    const char *uuid = json_string_value (json_object_get (attr, "uuid"));
+    if (!*seen && !(*seen = json_object ()))
+        return -1;
+    if (!uuid)
+        return 0;
+    if (json_object_get (*seen, uuid) && report) {
+        char name[2 * IM_ID_STR_SIZE + 16], text[IM_ID_STR_SIZE];
+        uint8_t id[IM_ID_SIZE];
+        snprintf (name, sizeof name, "member %s %s", report, uuid);
+        im_id_from_name (name, strlen (name), id);
+        im_id_format (id, text);
+        if (json_object_set_new (attr, "uuid", json_string (text)))
+            return -1;
+        uuid = json_string_value (json_object_get (attr, "uuid"));
+    }
+    return json_object_set_new (*seen, uuid, json_true ());
+}
