@@ -259,6 +259,25 @@ report_kept (const export_t *e, const json_t *r, const char *origin_hex)
         || (e->since && (!m || im_time_parse (m, 0, &modified) || modified < e->since)));
 }
 
+/* REPORT show of report R: the reply, or NULL (said). */
+static json_t *
+report_show (im_client_t *client, const json_t *r)
+{
+    json_t *body
+        = json_pack ("{s:s, s:O}", "action", "show", "id", json_object_get (r, "id"));
+    json_t *reply = body ? cli_call (client, IM_CTL_REPORT, body) : NULL;
+    json_decref (body);
+    return reply;
+}
+
+/* The key "ORIGIN/ID" of the record M into KEY. */
+static void
+member_key (const json_t *m, char key[160])
+{
+    snprintf (key, 160, "%s/%s", json_string_value (json_object_get (m, "origin")),
+              json_string_value (json_object_get (m, "id")));
+}
+
 /* MISP: the members of the reports kept, which go in the reports' events
  * and not in the indicators' (MISP refuses one uuid in two events). */
 static int
@@ -274,17 +293,12 @@ export_members (im_client_t *client, export_t *e, const char *origin_hex)
     {
         if (!report_kept (e, r, origin_hex))
             continue;
-        json_t *body
-            = json_pack ("{s:s, s:O}", "action", "show", "id", json_object_get (r, "id"));
-        json_t *reply = body ? cli_call (client, IM_CTL_REPORT, body) : NULL, *mem;
-        json_decref (body);
+        json_t *reply = report_show (client, r), *mem;
         size_t j;
         json_array_foreach (json_object_get (reply, "members"), j, mem)
         {
             char key[160];
-            snprintf (key, sizeof key, "%s/%s",
-                      json_string_value (json_object_get (mem, "origin")),
-                      json_string_value (json_object_get (mem, "id")));
+            member_key (mem, key);
             json_object_set_new (e->members, key, json_true ());
         }
         json_decref (reply);
@@ -303,18 +317,13 @@ export_reports (im_client_t *client, export_t *e, const char *origin_hex)
     {
         if (!report_kept (e, r, origin_hex))
             continue;
-        json_t *body
-            = json_pack ("{s:s, s:O}", "action", "show", "id", json_object_get (r, "id"));
-        json_t *reply = body ? cli_call (client, IM_CTL_REPORT, body) : NULL;
-        json_decref (body);
+        json_t *reply = report_show (client, r);
         json_t *kept = json_array (), *mem;
         size_t j;
         json_array_foreach (json_object_get (reply, "members"), j, mem)
         {
             char key[160];
-            snprintf (key, sizeof key, "%s/%s",
-                      json_string_value (json_object_get (mem, "origin")),
-                      json_string_value (json_object_get (mem, "id")));
+            member_key (mem, key);
             if (json_object_get (e->written, key))
                 json_array_append (kept, mem);
         }
