@@ -170,8 +170,8 @@ exercise_accept (const im_record_t *rec, void *arg, char *why, size_t whysz)
         snprintf (why, whysz, "exercise %s ended and was purged here", name);
         return -1;
     }
-    if (rec->type == IM_TYPE_INJECT && rec->op == IM_OP_PUT
-        && (!e || !entry_time (e, "joined"))) {
+    /* Its revocation too: a node that never joined holds nothing of it. */
+    if (rec->type == IM_TYPE_INJECT && (!e || !entry_time (e, "joined"))) {
         snprintf (why, whysz,
                   "an inject of exercise %s, which this node has not joined "
                   "(intelmesh exercise join %s)",

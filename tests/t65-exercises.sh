@@ -255,6 +255,11 @@ b_end () {
     done
     grep -q "drill-65: its retention passed" "$T/bravo.log"
     ok $? "bravo logged the purge"
+    found=0
+    for f in "$T"/delta/store/*.mdb; do
+        for v in $VALUES; do grep -qaF "$v" "$f" && found=1; done
+    done
+    [ $found = 0 ]; ok $? "no inject value was ever written in delta's store, not even a revocation"
 }
 
 block stop 'the nodes stop' mesh
