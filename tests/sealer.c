@@ -146,7 +146,8 @@ own_record (int t, const uint8_t (*rcpt)[IM_NODE_ID_SIZE], size_t n, uint8_t *bu
     snprintf (rec.value, sizeof rec.value, "s%08x.sealer.example",
               (unsigned)randombytes_random ());
     rec.nrecipients = n;
-    memcpy (rec.recipients, rcpt, n * IM_NODE_ID_SIZE);
+    if (n)
+        memcpy (rec.recipients, rcpt, n * IM_NODE_ID_SIZE);
     char id[IM_ID_STR_SIZE];
     im_id_format (rec.id, id);
     printf ("sealer: inner %s %s\n", rec.value, id);

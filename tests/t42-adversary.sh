@@ -49,6 +49,11 @@ b_censor () {
     start_node charlie && cpid=$NODE_PID; ok $? "charlie starts"
     wait_for 300 connected alpha charlie && wait_for 300 connected charlie bravo
     ok $? "charlie is connected to bravo and alpha"
+    # Charlie brings alpha bravo's seed again: alpha keeps mallory eager for
+    # bravo and asks charlie for bravo's keys only. Until then charlie would
+    # send the 2,500 in full and nothing would need fetching.
+    wait_for 600 peer_at_least charlie alpha keys_only 1
+    ok $? "charlie sends alpha bravo's keys only (mallory is alpha's eager peer for bravo)"
     awk 'BEGIN { for (i = 0; i < 2500; i++) printf "domain c%d.bravo.example\n", i }' \
         | im bravo publish - >/dev/null
     ok $? "bravo publishes 2,500 more"

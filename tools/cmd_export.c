@@ -512,6 +512,7 @@ cmd_export (im_cli_t *cli, int argc, char **argv)
     FILE *out = export_open (e.output, tmp, sizeof tmp);
     if (!out) {
         im_client_destroy (&client);
+        free (e.config);
         return EXIT_FAIL;
     }
     size_t nsightings = 0;

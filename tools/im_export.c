@@ -603,6 +603,7 @@ im_export_record (im_export_t *self, const json_t *record, char *err, size_t err
     int rc;
     if (start (self) != 0) {
         json_decref (obj);
+        json_decref (seen);
         if (errno == ENOMEM)
             return im_fail (ENOMEM, err, errsz, "out of memory");
         return io_fail (self, err, errsz);
