@@ -257,7 +257,11 @@ take_inner (im_mesh_t *self, peer_t *p, const im_record_t *carrier,
     if (verdict == IM_ACCEPT_YES && self->accept && !im_type_is_ioc (rec->type)
         && self->accept (rec, self->accept_arg, why, sizeof why))
         verdict = IM_ACCEPT_INVALID;
-    if (held >= rec->version
+    /* The same version over fewer links (a closer copy of its carrier): the
+     * store logs it anew with the fewer hops when its reach is limited
+     * (SPEC, "Hops over several paths"), or finds it stale. */
+    int again = held == rec->version && rec->reach != IM_REACH_UNLIMITED;
+    if ((held >= rec->version && !again)
         || (verdict != IM_ACCEPT_YES && verdict != IM_ACCEPT_REVOCATION)) {
         if (held < rec->version) {
             self->sealed_refused++;
@@ -274,7 +278,7 @@ take_inner (im_mesh_t *self, peer_t *p, const im_record_t *carrier,
     self->items[at].rec = rec;
     self->items[at].hops = (uint8_t)(nhops > 254 ? 254 : nhops);
     self->items[at].from = rec->origin; /* it came from its origin, sealed */
-    self->sealed_opened++;
+    self->sealed_opened += !again;
     return 1;
 }
 
