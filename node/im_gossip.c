@@ -375,9 +375,15 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
     zframe_t *route;
     if (p->nfetching) {
         if (!p->found_due || now - p->fetch_at < FETCH_LOST_MS)
-            return;       /* its FOUND came and is being verified, or may come */
-        p->nfetching = 0; /* lost, or ignored: what it asked for is given up */
+            return; /* its FOUND came and is being verified, or may come */
+        /* Lost (its FOUND could not reach us over a link that changed) or
+         * ignored: asked for once more; what comes of neither is given up. */
+        size_t k = p->nfetching;
+        p->nfetching = 0;
         p->found_due = 0;
+        p->fetch_retry = !p->fetch_retry;
+        if (p->fetch_retry)
+            want_add (self, p, p->fetching, k, now);
     }
     want_trim (self, p);
     if (!p->nwants || p->wants[p->whead].due > now || !peer_connected (p)
@@ -454,6 +460,7 @@ void
 mesh_found_done (im_mesh_t *self, peer_t *p, const int *fetched, size_t n)
 {
     p->nfetching = 0;
+    p->fetch_retry = 0;
     for (size_t i = 0; i < n; i++) {
         if (!fetched[i])
             continue;

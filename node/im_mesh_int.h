@@ -149,6 +149,7 @@ struct _im_peer_t {
     uint8_t *fetching;       /* the keys of the FETCH out, sorted */
     uint8_t *fetching_taken; /* which of them FOUND brought */
     size_t nfetching;        /* 0: no FETCH out */
+    int fetch_retry;         /* the FETCH out asks again for a lost one's keys */
     int found_due;           /* its FOUND to that FETCH has not come yet */
     int64_t fetch_at;        /* when that FETCH went */
     uint64_t fetched;        /* records FOUND brought that were new here */
