@@ -13,31 +13,6 @@
 #include "im_time.h"
 #include "intelmesh.h"
 
-int
-cli_exercise_node (im_cli_t *cli, const char *what, json_t *names, json_t *out)
-{
-    im_config_t *cfg = cli_config (cli, what);
-    if (!cfg)
-        return -1;
-    for (size_t i = 0; i < json_array_size (names); i++) {
-        const char *name = json_string_value (json_array_get (names, i));
-        const im_peer_conf_t *peer = name ? im_config_peer (cfg, name) : NULL;
-        uint8_t node[IM_NODE_ID_SIZE];
-        char hex[IM_NODE_HEX_SIZE];
-        if (!peer && (!name || im_node_parse (name, node))) {
-            cli_error ("%s: '%s' is neither a peer on the trust list nor a node id (64 "
-                       "hex digits)",
-                       what, name ? name : "");
-            free (cfg);
-            return -1;
-        }
-        im_node_format (peer ? peer->card.node : node, hex);
-        json_array_append_new (out, json_string (hex));
-    }
-    free (cfg);
-    return 0;
-}
-
 typedef struct {
     const char *start, *end, *description;
     json_t *participants;
@@ -93,8 +68,7 @@ ex_create (im_cli_t *cli, int argc, char **argv)
         rc = EXIT_USAGE;
     }
     json_t *ids = json_array ();
-    if (rc == CLI_GO_ON
-        && cli_exercise_node (cli, "exercise create", c.participants, ids))
+    if (rc == CLI_GO_ON && cli_node_ids (cli, "exercise create", c.participants, ids))
         rc = EXIT_USAGE;
     json_t *reply = NULL;
     if (rc == CLI_GO_ON) {

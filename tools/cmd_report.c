@@ -68,26 +68,12 @@ create_option (void *ctx, int opt, const char *arg)
 static int
 create_recipients (im_cli_t *cli, create_t *c)
 {
-    im_config_t *cfg = cli_config (cli, "report create");
-    if (!cfg)
-        return -1;
-    for (size_t i = 0; i < json_array_size (c->to); i++) {
-        const char *name = json_string_value (json_array_get (c->to, i));
-        const im_peer_conf_t *peer = im_config_peer (cfg, name);
-        uint8_t node[IM_NODE_ID_SIZE];
-        char hex[IM_NODE_HEX_SIZE];
-        if (!peer && im_node_parse (name, node)) {
-            cli_error ("report create: --to '%s' is neither a peer on the trust list "
-                       "nor a node id (64 hex digits)",
-                       name);
-            free (cfg);
-            return -1;
-        }
-        im_node_format (peer ? peer->card.node : node, hex);
-        append (c->report, "recipients", json_string (hex));
-    }
-    free (cfg);
-    return 0;
+    json_t *ids = json_array ();
+    int rc = ids ? cli_node_ids (cli, "report create: --to", c->to, ids) : -1;
+    if (rc == 0)
+        json_object_set (c->report, "recipients", ids);
+    json_decref (ids);
+    return rc;
 }
 
 static int

@@ -388,3 +388,28 @@ cli_origin_name (const char *hex, char *buf, size_t bufsz)
     snprintf (buf, bufsz, "%.16s...", hex);
     return buf;
 }
+
+int
+cli_node_ids (im_cli_t *cli, const char *what, json_t *names, json_t *out)
+{
+    im_config_t *cfg = cli_config (cli, what);
+    if (!cfg)
+        return -1;
+    for (size_t i = 0; i < json_array_size (names); i++) {
+        const char *name = json_string_value (json_array_get (names, i));
+        const im_peer_conf_t *peer = name ? im_config_peer (cfg, name) : NULL;
+        uint8_t node[IM_NODE_ID_SIZE];
+        char hex[IM_NODE_HEX_SIZE];
+        if (!peer && (!name || im_node_parse (name, node))) {
+            cli_error ("%s: '%s' is neither a peer on the trust list nor a node id (64 "
+                       "hex digits)",
+                       what, name ? name : "");
+            free (cfg);
+            return -1;
+        }
+        im_node_format (peer ? peer->card.node : node, hex);
+        json_array_append_new (out, json_string (hex));
+    }
+    free (cfg);
+    return 0;
+}

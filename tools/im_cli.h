@@ -103,6 +103,10 @@ im_config_t *cli_config (im_cli_t *cli, const char *what);
 /* Connects to the daemon; prints why and returns NULL when it cannot. */
 im_client_t *cli_connect (im_cli_t *cli);
 
+/* Appends to OUT the node ids (hex) of NAMES, each a peer's name on the
+ * trust list or a node id. Returns 0, or -1 having said why (WHAT opens the
+ * message). */
+int cli_node_ids (im_cli_t *cli, const char *what, json_t *names, json_t *out);
 /* Calls the daemon; prints the reason and returns NULL on failure. */
 json_t *cli_call (im_client_t *client, im_ctl_cmd_t command, json_t *body);
 

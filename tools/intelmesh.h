@@ -39,12 +39,10 @@ extern const cli_command_t cmd_report_family[]; /* cmd_report.c */
  * act, score, report, run, end. cli_exercise_inject sends ITEM (a PUBLISH
  * item; its recipients become the inject's participants) or REPORT (a
  * REPORT create body's report) as an inject of exercise NAME and prints its
- * id. cli_exercise_node: the node ids (hex) of NAMES (peers or node ids)
- * appended to OUT; -1 having said why. */
+ * id. */
 extern const cli_command_t cmd_exercise_family[];
 int cli_exercise_inject (im_cli_t *cli, const char *name, json_t *item, json_t *report,
                          int json);
-int cli_exercise_node (im_cli_t *cli, const char *what, json_t *names, json_t *out);
 /* cmd_sight.c */
 int cmd_sight (im_cli_t *cli, int argc, char **argv);
 int cmd_sightings (im_cli_t *cli, int argc, char **argv);
