@@ -79,12 +79,8 @@ window_of (const im_record_t *ex, int64_t *start, int64_t *end)
     const uint8_t *d;
     while (im_ext_next (ex, &at, &k, &d, &n))
         if (k == IM_EXT_WINDOW && n == 16) {
-            int64_t v[2] = { 0, 0 };
-            for (int j = 0; j < 2; j++)
-                for (int i = 0; i < 8; i++)
-                    v[j] = (int64_t)((uint64_t)v[j] << 8 | d[8 * j + i]);
-            *start = v[0];
-            *end = v[1];
+            *start = im_get_be64 (d);
+            *end = im_get_be64 (d + 8);
             return 0;
         }
     return -1;
@@ -163,9 +159,8 @@ ex_create (node_t *self, json_t *body, char *err, size_t errsz)
                           "participants: '%.64s' is not another node's id", p ? p : "");
         ex->nrecipients++;
     }
-    for (int j = 0; j < 2; j++)
-        for (int i = 0; i < 8; i++)
-            window[8 * j + i] = (uint8_t)((uint64_t)(j ? end : start) >> (56 - 8 * i));
+    im_put_be64 (window, start);
+    im_put_be64 (window + 8, end);
     if (rc == 0)
         rc = im_record_add_ext (ex, IM_EXT_WINDOW, window, sizeof window, err, errsz);
     if (rc == 0)
@@ -534,15 +529,6 @@ participant (const im_record_t *ex, const uint8_t *node)
     return 0;
 }
 
-static int64_t
-be64 (const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return (int64_t)v;
-}
-
 static int
 ack_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
 {
@@ -566,12 +552,12 @@ ack_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
     im_node_format (rec->origin, hex);
     /* The clocks of host and participant differ: nothing before the send,
      * nothing after now (SPEC, "Exercises", the scoreboard). */
-    int64_t got = be64 (d) < t0 ? t0 : be64 (d) > t1 ? t1 : be64 (d);
+    int64_t got = im_get_be64 (d) < t0 ? t0 : im_get_be64 (d) > t1 ? t1 : im_get_be64 (d);
     json_array_append_new (s->events, json_pack ("{s:s, s:s, s:s, s:I}", "participant",
                                                  hex, "inject", ind, "kind", "ack", "at",
                                                  (json_int_t)got));
     for (size_t a = 8; a + 9 <= n; a += 9) {
-        int64_t t = be64 (d + a + 1);
+        int64_t t = im_get_be64 (d + a + 1);
         t = t < t0 ? t0 : t > t1 ? t1 : t;
         json_array_append_new (s->events,
                                json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s}", "participant",

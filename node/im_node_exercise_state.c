@@ -237,14 +237,6 @@ node_exercise_id (const char *name, uint8_t id[IM_ID_SIZE])
     im_id_from_name (text, strlen (text), id);
 }
 
-/* Big-endian numbers of an acknowledgement's item. */
-static void
-put_be64 (uint8_t *p, int64_t v)
-{
-    for (int i = 7; i >= 0; i--, v = (int64_t)((uint64_t)v >> 8))
-        p[i] = (uint8_t)v;
-}
-
 int
 node_ack_next (node_t *self, const im_record_t *ind, int action, const char *note,
                im_record_t *ack, char *err, size_t errsz)
@@ -273,14 +265,14 @@ node_ack_next (node_t *self, const im_record_t *ind, int action, const char *not
         dlen = n;
     }
     else
-        put_be64 (data, now);
+        im_put_be64 (data, now);
     if (action) {
         if (dlen + 9 > sizeof data)
             return im_fail (ENOSPC, err, errsz,
                             "this inject has its %d actions recorded already",
                             IM_ACK_ACTIONS_MAX);
         data[dlen] = (uint8_t)action;
-        put_be64 (data + dlen + 1, now);
+        im_put_be64 (data + dlen + 1, now);
         dlen += 9;
     }
     uint64_t version = held ? ack->version : 0;

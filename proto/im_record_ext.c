@@ -32,15 +32,6 @@ text_ok (const uint8_t *s, size_t len, int nl)
     return 1;
 }
 
-static int64_t
-be64 (const uint8_t *p)
-{
-    uint64_t u = 0;
-    for (int i = 0; i < 8; i++)
-        u = u << 8 | p[i];
-    return (int64_t)u;
-}
-
 static int ack_check (const uint8_t *d, size_t len, char *err, size_t errsz);
 static int window_check (const uint8_t *d, size_t len, char *err, size_t errsz);
 
@@ -174,7 +165,7 @@ im_ext_sighting_check (const uint8_t *d, size_t len, char *err, size_t errsz)
                         IM_SIGHT_EXT_SIZE);
     uint32_t count
         = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
-    int64_t first = be64 (d + 4), last = be64 (d + 12);
+    int64_t first = im_get_be64 (d + 4), last = im_get_be64 (d + 12);
     if (count < 1 || count > IM_SIGHT_COUNT_MAX)
         return im_fail (EINVAL, err, errsz, "sighting: a count of 1 to %u is required",
                         IM_SIGHT_COUNT_MAX);
@@ -218,14 +209,14 @@ ack_check (const uint8_t *d, size_t len, char *err, size_t errsz)
         return im_fail (EINVAL, err, errsz,
                         "ack: %zu bytes are not a receipt and up to %d actions", len,
                         IM_ACK_ACTIONS_MAX);
-    int64_t prev = be64 (d);
+    int64_t prev = im_get_be64 (d);
     if (prev <= 0)
         return im_fail (EINVAL, err, errsz, "ack: no time of receipt");
     /* As every time of a record: RFC 3339 can write it (SPEC, "Validity"). */
-    if (prev > IM_TIME_MAX || be64 (d + len - 8) > IM_TIME_MAX)
+    if (prev > IM_TIME_MAX || im_get_be64 (d + len - 8) > IM_TIME_MAX)
         return im_fail (EINVAL, err, errsz, "ack: a time after the year 9999");
     for (size_t at = 8; at < len; at += 9) {
-        int64_t t = be64 (d + at + 1);
+        int64_t t = im_get_be64 (d + at + 1);
         if (d[at] < 1 || d[at] > IM_ACTION_KINDS)
             return im_fail (EINVAL, err, errsz,
                             "ack: action %u is not detected, blocked, mitigated or "
@@ -241,7 +232,7 @@ ack_check (const uint8_t *d, size_t len, char *err, size_t errsz)
 static int
 window_check (const uint8_t *d, size_t len, char *err, size_t errsz)
 {
-    if (len != 16 || be64 (d) <= 0 || be64 (d + 8) <= be64 (d))
+    if (len != 16 || im_get_be64 (d) <= 0 || im_get_be64 (d + 8) <= im_get_be64 (d))
         return im_fail (EINVAL, err, errsz,
                         "window: an exercise starts (after 1970) before it ends");
     return 0;
@@ -546,29 +537,29 @@ single_to_json (int k, const uint8_t *d, size_t n, json_t *o)
     if (k == IM_EXT_WINDOW)
         return json_object_set_new (o, "window",
                                     json_pack ("{s:s, s:s}", "start",
-                                               im_time_format (be64 (d), a), "end",
-                                               im_time_format (be64 (d + 8), b)));
+                                               im_time_format (im_get_be64 (d), a), "end",
+                                               im_time_format (im_get_be64 (d + 8), b)));
     if (k == IM_EXT_ACK) {
         json_t *acts = json_array ();
         for (size_t at = 8; acts && at + 9 <= n; at += 9)
             json_array_append_new (
                 acts, json_pack ("{s:s?, s:s}", "action", im_ext_action_name (d[at]),
-                                 "at", im_time_format (be64 (d + at + 1), a)));
+                                 "at", im_time_format (im_get_be64 (d + at + 1), a)));
         return json_object_set_new (o, "ack",
                                     json_pack ("{s:s, s:o*}", "received",
-                                               im_time_format (be64 (d), b), "actions",
-                                               acts));
+                                               im_time_format (im_get_be64 (d), b),
+                                               "actions", acts));
     }
     if (k != IM_EXT_SIGHTING || im_ext_sighting_check (d, n, NULL, 0))
         return 0;
     uint32_t count
         = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
-    return json_object_set_new (o, "sighting",
-                                json_pack ("{s:I, s:s, s:s, s:s}", "count",
-                                           (json_int_t)count, "first_seen",
-                                           im_time_format (be64 (d + 4), a), "last_seen",
-                                           im_time_format (be64 (d + 12), b), "source",
-                                           im_ext_source_name (d[20])));
+    return json_object_set_new (
+        o, "sighting",
+        json_pack ("{s:I, s:s, s:s, s:s}", "count", (json_int_t)count, "first_seen",
+                   im_time_format (im_get_be64 (d + 4), a), "last_seen",
+                   im_time_format (im_get_be64 (d + 12), b), "source",
+                   im_ext_source_name (d[20])));
 }
 
 int

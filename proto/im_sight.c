@@ -29,23 +29,6 @@ im_source_from_name (const char *name)
     return 0;
 }
 
-static void
-put64 (uint8_t *p, int64_t v)
-{
-    uint64_t u = (uint64_t)v;
-    for (int i = 7; i >= 0; i--, u >>= 8)
-        p[i] = (uint8_t)u;
-}
-
-static int64_t
-get64 (const uint8_t *p)
-{
-    uint64_t u = 0;
-    for (int i = 0; i < 8; i++)
-        u = u << 8 | p[i];
-    return (int64_t)u;
-}
-
 void
 im_sight_encode (const im_sight_t *s, uint8_t out[IM_SIGHT_EXT_SIZE])
 {
@@ -53,8 +36,8 @@ im_sight_encode (const im_sight_t *s, uint8_t out[IM_SIGHT_EXT_SIZE])
     out[1] = (uint8_t)(s->count >> 16);
     out[2] = (uint8_t)(s->count >> 8);
     out[3] = (uint8_t)s->count;
-    put64 (out + 4, s->first_seen);
-    put64 (out + 12, s->last_seen);
+    im_put_be64 (out + 4, s->first_seen);
+    im_put_be64 (out + 12, s->last_seen);
     out[20] = s->source;
 }
 
@@ -77,8 +60,8 @@ im_sight_decode (const uint8_t *data, size_t len, im_sight_t *s)
     }
     s->count = (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | (uint32_t)data[2] << 8
                | data[3];
-    s->first_seen = get64 (data + 4);
-    s->last_seen = get64 (data + 12);
+    s->first_seen = im_get_be64 (data + 4);
+    s->last_seen = im_get_be64 (data + 12);
     s->source = data[20];
     return im_ext_sighting_check (data, len, NULL, 0);
 }

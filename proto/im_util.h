@@ -23,6 +23,24 @@ size_t im_utf8_decode (const unsigned char *s, size_t n, uint32_t *cp);
  * U+2028-U+202E, U+2060-U+2069, U+FEFF). */
 int im_utf8_unsafe (uint32_t cp);
 
+/* Signed 64-bit numbers as 8 big-endian bytes (times in records' items). */
+static inline void
+im_put_be64 (uint8_t *p, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+    for (int i = 7; i >= 0; i--, u >>= 8)
+        p[i] = (uint8_t)u;
+}
+
+static inline int64_t
+im_get_be64 (const uint8_t *p)
+{
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++)
+        u = u << 8 | p[i];
+    return (int64_t)u;
+}
+
 /* Returns 1 when S (LEN bytes) is well-formed UTF-8 without NUL, else 0. */
 int im_utf8_valid (const char *s, size_t len);
 
