@@ -85,7 +85,7 @@ store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn, vo
     uint8_t addr[16];
     int plen;
     if (!stop && op == IM_OP_PUT && (type == IM_TYPE_IPV4 || type == IM_TYPE_IPV6)
-        && im_ioc_prefix (type, value, addr, &plen) == 0) {
+        && im_ioc_prefix_canonical (type, value, addr, &plen) == 0) {
         size_t alen = type == IM_TYPE_IPV4 ? 4 : 16;
         const uint8_t *used = type == IM_TYPE_IPV4 ? self->plen4 : self->plen6;
         int min = type == IM_TYPE_IPV4 ? IM_GUARD_PLEN4_MIN : IM_GUARD_PLEN6_MIN;

@@ -45,7 +45,7 @@ store_prefix_key (int type, const char *value, uint8_t key[18])
     uint8_t addr[16];
     int plen;
     if ((type != IM_TYPE_IPV4 && type != IM_TYPE_IPV6)
-        || im_ioc_prefix (type, value, addr, &plen) != 0)
+        || im_ioc_prefix_canonical (type, value, addr, &plen) != 0)
         return 0;
     size_t alen = type == IM_TYPE_IPV4 ? 4 : 16;
     if (plen >= (int)alen * 8)

@@ -181,17 +181,15 @@ im_ioc_guess (const char *value)
  * bits set or a bad prefix length are refused; for ipv4 the 12 bytes of ADDR
  * after the 4 address bytes are zeroed. */
 int
-im_ioc_prefix (int type, const char *value, uint8_t addr[16], int *prefixlen)
+im_ioc_prefix_canonical (int type, const char *canon, uint8_t addr[16], int *prefixlen)
 {
-    char canon[IM_VALUE_MAX + 1];
     char text[INET6_ADDRSTRLEN];
     uint8_t bytes[16];
     const char *slash;
     size_t alen;
     int af, plen;
 
-    if (!value || !addr || !prefixlen || (type != IM_TYPE_IPV4 && type != IM_TYPE_IPV6)
-        || im_ioc_normalise (type, value, canon, sizeof canon, NULL, 0) != 0) {
+    if (!canon || !addr || !prefixlen || (type != IM_TYPE_IPV4 && type != IM_TYPE_IPV6)) {
         errno = EINVAL;
         return -1;
     }
@@ -215,6 +213,18 @@ im_ioc_prefix (int type, const char *value, uint8_t addr[16], int *prefixlen)
     memcpy (addr, bytes, 16);
     *prefixlen = plen;
     return 0;
+}
+
+int
+im_ioc_prefix (int type, const char *value, uint8_t addr[16], int *prefixlen)
+{
+    char canon[IM_VALUE_MAX + 1];
+    if (!value || !addr || !prefixlen || (type != IM_TYPE_IPV4 && type != IM_TYPE_IPV6)
+        || im_ioc_normalise (type, value, canon, sizeof canon, NULL, 0) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return im_ioc_prefix_canonical (type, canon, addr, prefixlen);
 }
 
 /* An inject's value: the kind of what it simulates (an indicator type or

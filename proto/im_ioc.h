@@ -47,4 +47,10 @@ int im_ioc_guess (const char *value);
  * does not parse. */
 int im_ioc_prefix (int type, const char *value, uint8_t addr[16], int *prefixlen);
 
+/* The same for a value known to be in its canonical form already (a checked
+ * record's): parsed without normalising it again, which would double the
+ * cost of indexing it. */
+int im_ioc_prefix_canonical (int type, const char *canon, uint8_t addr[16],
+                             int *prefixlen);
+
 #endif

@@ -144,9 +144,11 @@ int im_record_decode_cached (const uint8_t *buf, size_t len, im_batch_cache_t *c
                              im_record_t *self, char *err, size_t errsz);
 
 /* Decodes a record read back from this node's own store, which checked it
- * before storing it: every length is still bounds-checked, but the field
- * rules and the signature are not checked again (look-ups stay fast).
- * Returns 0, or -1 with errno EBADMSG. Never use it on bytes from outside. */
+ * before storing it, or bytes that im_record_decode_cached accepted before
+ * and that have not changed since: every length is still bounds-checked, but
+ * the field rules and the signature are not checked again (look-ups stay
+ * fast). Returns 0, or -1 with errno EBADMSG. Never use it on bytes from
+ * outside that were not checked so. */
 int im_record_decode_stored (const uint8_t *buf, size_t len, im_record_t *self);
 
 /* The fixed head of an encoded record (SPEC.md, "Encoding"): what can be
