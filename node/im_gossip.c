@@ -281,6 +281,12 @@ want_trim (im_mesh_t *self, peer_t *p)
 static void
 want_compact (im_mesh_t *self, peer_t *p)
 {
+    /* Nothing stored since the last pass: none of its keys can be held now
+     * (a flood of notes must not cost a pass each). */
+    uint64_t seq = mesh_last_seq (self);
+    if (seq == p->compact_seq)
+        return;
+    p->compact_seq = seq;
     size_t kept = 0;
     int reading = im_store_read_begin (self->store) == 0;
     for (size_t i = 0; i < p->nwants; i++) {
@@ -332,25 +338,92 @@ want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due
     }
 }
 
+/* The name of the peer ORIGIN's records come from in full (the origin
+ * itself when it is a connected peer), or NULL when none does yet. */
+static const char *
+eager_of (im_mesh_t *self, const uint8_t *origin_id, const char *origin)
+{
+    const char *eager = zhashx_lookup (self->eager, origin);
+    for (peer_t *q = zlistx_first (self->peers); !eager && q;
+         q = zlistx_next (self->peers))
+        if (memcmp (q->card.node, origin_id, IM_NODE_ID_SIZE) == 0 && peer_connected (q))
+            eager = q->card.name;
+    return eager;
+}
+
+#define FRESH_MAX 64 /* origins of one HAVE remembered as decided at once */
+
+/* Whether P's notes of ORIGIN's records are wanted from it at once. The
+ * first peer to note an origin no peer brings yet becomes its eager peer
+ * (told before our next PULL to it) and is asked at once; the notes of the
+ * others wait for the fetch grace, so that a record comes in full once
+ * (SPEC "EAGER"). */
+static int
+note_at_once (im_mesh_t *self, peer_t *p, const uint8_t *origin_id)
+{
+    char origin[65];
+    sodium_bin2hex (origin, sizeof origin, origin_id, IM_NODE_ID_SIZE);
+    if (eager_of (self, origin_id, origin))
+        return 0;
+    if (zhashx_size (self->eager) >= IM_MSG_CREDIT_MAX)
+        return 1; /* beyond that many origins: from whoever notes it first */
+    /* A peer that brought that origin's records in full first brings them
+     * still; a note never takes its place. */
+    const char *first = zhashx_lookup (self->first_from, origin);
+    peer_t *f = first ? peer_by_name (self, first) : NULL;
+    if (f && f != p && peer_connected (f)) {
+        zhashx_insert (self->eager, origin, strdup (first));
+        self->lazy_dirty = 1;
+        return 0;
+    }
+    /* A peer claims at most EAGER_CLAIMS_MAX origins so: made-up ones take
+     * no more room; beyond, its notes are fetched from it at once. */
+    if (p->first_notes < EAGER_CLAIMS_MAX) {
+        p->first_notes++;
+        zhashx_insert (self->eager, origin, strdup (p->card.name));
+        self->lazy_dirty = 1;
+        p->eager_due = 1;
+    }
+    return 1;
+}
+
 /* HAVE: it holds these: never send them to it; and what we lack of them
- * is wanted from it, fetched if no one brings it in the fetch grace
+ * is wanted from it: soon (EAGER_FIRST_MS, time for the answer to the PULL
+ * that follows our EAGER to bring them in full) when it is the first to note
+ * that origin, else if no one brings them in the fetch grace
  * (node/fetch-grace). */
 void
 mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
 {
-    size_t n = 0;
+    uint8_t at_once[IM_MSG_CREDIT_MAX];
+    const uint8_t *fresh[FRESH_MAX]; /* origins P became the eager peer of here */
+    size_t nfresh = 0;
     for (size_t i = 0; i < msg->count; i++) {
         const uint8_t *key = msg->have + i * IM_MSG_HAVE_KEY;
         peer_holds_add (p, key);
-        /* Only the notes of a peer we take that origin from lazily are
-         * wanted: one that sends it in full brings it with our pull. */
-        char origin[65];
-        sodium_bin2hex (origin, sizeof origin, key, IM_NODE_ID_SIZE);
-        const char *eager = zhashx_lookup (self->eager, origin);
-        if (eager && strcmp (eager, p->card.name) != 0)
-            memcpy (self->keys + n++ * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY);
+        /* Keys of one origin come together, most often: decided once. */
+        if (i && memcmp (key, key - IM_MSG_HAVE_KEY, IM_NODE_ID_SIZE) == 0) {
+            at_once[i] = at_once[i - 1];
+            continue;
+        }
+        size_t f = 0;
+        while (f < nfresh && memcmp (fresh[f], key, IM_NODE_ID_SIZE) != 0)
+            f++;
+        at_once[i] = f < nfresh || note_at_once (self, p, key);
+        if (at_once[i] && f == nfresh && nfresh < FRESH_MAX)
+            fresh[nfresh++] = key;
     }
-    want_add (self, p, self->keys, n, zclock_mono () + self->fetch_grace);
+    int64_t now = zclock_mono ();
+    for (int pass = 0; pass < 2; pass++) {
+        size_t n = 0;
+        for (size_t i = 0; i < msg->count; i++)
+            if (at_once[i] == (pass == 0))
+                memcpy (self->keys + n++ * IM_MSG_HAVE_KEY,
+                        msg->have + i * IM_MSG_HAVE_KEY, IM_MSG_HAVE_KEY);
+        int64_t grace = pass == 0 ? EAGER_FIRST_MS : self->fetch_grace;
+        want_add (self, p, self->keys, n,
+                  now + (grace < self->fetch_grace ? grace : self->fetch_grace));
+    }
 }
 
 static int
@@ -631,17 +704,60 @@ mesh_quota (peer_t *p, const im_msg_t *msg)
     return -1;
 }
 
-/* LAZY: the origins it gets from another peer. */
+/* LAZY: the origins it gets from another peer; EAGER: the only origins,
+ * beside ours, it takes from us in full. */
 void
 mesh_handle_lazy (peer_t *p, const im_msg_t *msg)
 {
-    if (msg->count) /* an empty LAZY has no list (and no pointer) */
+    if (msg->count) /* an empty list has no pointer */
         memcpy (p->lazy, msg->have, msg->count * IM_NODE_ID_SIZE);
     p->nlazy = msg->count;
+    p->keys_first = msg->id == IM_MSG_EAGER;
     qsort (p->lazy, p->nlazy, IM_NODE_ID_SIZE, mesh_cmp_node_id);
 }
 
-/* Tells each connected peer which origins it need not send us in full. */
+/* Whether REC goes to P as its key only (a HAVE) rather than in full: of an
+ * unlimited reach, and of an origin P gets from another peer (LAZY) or not
+ * on P's EAGER list and not ours. */
+int
+mesh_keys_only (im_mesh_t *self, const peer_t *p, const im_record_t *rec)
+{
+    if (rec->reach != IM_REACH_UNLIMITED || (!p->nlazy && !p->keys_first))
+        return 0;
+    int listed
+        = p->nlazy
+          && bsearch (rec->origin, p->lazy, p->nlazy, IM_NODE_ID_SIZE, mesh_cmp_node_id);
+    if (!p->keys_first)
+        return listed;
+    return !listed
+           && memcmp (rec->origin, im_identity_node (self->identity), IM_NODE_ID_SIZE)
+                  != 0;
+}
+
+/* Tells P, on SOCK, the origins it is the eager peer of: their records, and
+ * its own, come from it in full; of every other origin, only the keys. */
+void
+mesh_send_eager (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route)
+{
+    uint8_t *ids = self->keys; /* room for IM_MSG_CREDIT_MAX node ids */
+    size_t n = 0;
+    for (const char *name = zhashx_first (self->eager); name && n < IM_MSG_CREDIT_MAX;
+         name = zhashx_next (self->eager)) {
+        const char *origin = zhashx_cursor (self->eager);
+        size_t binlen = 0;
+        if (strcmp (name, p->card.name) == 0
+            && sodium_hex2bin (ids + n * IM_NODE_ID_SIZE, IM_NODE_ID_SIZE, origin,
+                               strlen (origin), NULL, &binlen, NULL)
+                   == 0
+            && binlen == IM_NODE_ID_SIZE)
+            n++;
+    }
+    im_msg_t eager = { .id = IM_MSG_EAGER, .count = n, .have = n ? ids : NULL };
+    if (mesh_send (self, sock, route, &eager) == 0)
+        p->eager_due = 0;
+}
+
+/* Tells each connected peer which origins to send us in full. */
 static void
 send_lazy (im_mesh_t *self)
 {
@@ -653,29 +769,19 @@ send_lazy (im_mesh_t *self)
         if (!e || !peer_connected (e))
             zlistx_add_end (drop, (void *)zhashx_cursor (self->eager));
     }
-    for (const char *k = zlistx_first (drop); k; k = zlistx_next (drop))
+    for (const char *k = zlistx_first (drop); k; k = zlistx_next (drop)) {
+        peer_t *e = peer_by_name (self, zhashx_lookup (self->eager, k));
+        if (e)
+            e->first_notes = 0;
         zhashx_delete (self->eager, k);
+    }
     zlistx_destroy (&drop);
-    uint8_t *ids = self->keys; /* room for IM_MSG_CREDIT_MAX node ids */
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
         zsock_t *sock;
         zframe_t *route;
         if (!peer_connected (p) || peer_pull_link (p, self->router, &sock, &route))
             continue;
-        size_t n = 0;
-        for (name = zhashx_first (self->eager); name && n < IM_MSG_CREDIT_MAX;
-             name = zhashx_next (self->eager)) {
-            const char *origin = zhashx_cursor (self->eager);
-            size_t binlen = 0;
-            if (strcmp (name, p->card.name) != 0
-                && sodium_hex2bin (ids + n * IM_NODE_ID_SIZE, IM_NODE_ID_SIZE, origin,
-                                   strlen (origin), NULL, &binlen, NULL)
-                       == 0
-                && binlen == IM_NODE_ID_SIZE)
-                n++;
-        }
-        im_msg_t lazy = { .id = IM_MSG_LAZY, .count = n, .have = n ? ids : NULL };
-        mesh_send (self, sock, route, &lazy);
+        mesh_send_eager (self, p, sock, route);
     }
 }
 

@@ -75,6 +75,7 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
         peer_new_session (p, msg->session);
     }
     self->lazy_dirty = 1; /* a new link: tell it again what to send */
+    p->eager_due = 1;     /* and before the next PULL, on its pull link */
     if (route && p->dealer && peer_is (p, IM_REGION_LINK, IM_LINK_HELLO)
         && (p->cause == LINK_CAUSE_THEY_REFUSE
             || (p->hellos > 1 && zclock_mono () - p->dialed_at > 2 * HELLO_RETRY_MS)))
@@ -155,7 +156,8 @@ dispatch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_t *
     case IM_MSG_ROTATE: mesh_handle_rotate (self, p, sock, route, msg); break;
     case IM_MSG_ROTATED: mesh_handle_rotated (self, p, msg); break;
     case IM_MSG_HAVE: mesh_handle_have (self, p, msg); break;
-    case IM_MSG_LAZY: mesh_handle_lazy (p, msg); break;
+    case IM_MSG_LAZY:
+    case IM_MSG_EAGER: mesh_handle_lazy (p, msg); break;
     case IM_MSG_FETCH: mesh_handle_fetch (self, p, sock, route, msg); break;
     case IM_MSG_SYNC: mesh_handle_sync (self, p, sock, route, msg); break;
     case IM_MSG_KEYS: mesh_handle_keys (self, p, msg); break;
@@ -708,11 +710,14 @@ im_mesh_peers (im_mesh_t *self)
                                  json_integer ((json_int_t)p->store_failed));
         if (o)
             json_object_update_missing_new (
-                o,
-                json_pack ("{s:I, s:I, s:I, s:I, s:I}", "wanted", (json_int_t)p->nwants,
-                           "notes_dropped", (json_int_t)p->notes_dropped, "fetched",
-                           (json_int_t)p->fetched, "anti_entropy_walks",
-                           (json_int_t)p->syncs, "keys_only", (json_int_t)p->nlazy));
+                o, json_pack ("{s:I, s:I, s:I, s:I, s:I, s:b, s:I}", "wanted",
+                              (json_int_t)p->nwants, "notes_dropped",
+                              (json_int_t)p->notes_dropped, "fetched",
+                              (json_int_t)p->fetched, "anti_entropy_walks",
+                              (json_int_t)p->syncs, "keys_only",
+                              (json_int_t)(p->keys_first ? 0 : p->nlazy), "keys_first",
+                              p->keys_first, "in_full",
+                              (json_int_t)(p->keys_first ? p->nlazy : 0)));
         if (o)
             mesh_restart_json (p, o);
         if (o)

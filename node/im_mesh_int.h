@@ -36,9 +36,15 @@
 #define REFUSED_SLOTS 8192 /* keys remembered per peer of records refused */
 #define REFUSED_WAYS 4     /* ... in buckets of this many, two buckets a key */
 #define FIRST_FROM_MAX                                                                   \
-    4096                     /* origins remembered with the first peer that brought one  \
-                              */
-#define LAZY_EVERY_MS 300    /* LAZY lists are sent again at most this often */
+    4096                  /* origins remembered with the first peer that brought one     \
+                           */
+#define LAZY_EVERY_MS 300 /* LAZY lists are sent again at most this often */
+#define EAGER_CLAIMS_MAX                                                                 \
+    256 /* origins a peer may become eager for by noting                                 \
+           them first, while it stays connected */
+#define EAGER_FIRST_MS                                                                   \
+    250                      /* the notes that made a peer eager are fetched after       \
+                                this, unless its next answer brings them */
 #define ROTATE_EVERY_MS 2000 /* ROTATE is sent again until answered */
 #define WANT_MAX                                                                         \
     (8 * IM_MSG_CREDIT_MAX) /* keys noted per peer, not held here yet: to be             \
@@ -139,9 +145,15 @@ struct _im_peer_t {
     uint8_t *holds;                   /* HOLDS_SLOTS keys it told us it holds */
     uint8_t *refused_keys;            /* REFUSED_SLOTS keys of its records that our
                                          inbound rules refused */
-    uint8_t (*lazy)[IM_NODE_ID_SIZE]; /* origins it gets from another peer:
-                                       send it only their keys (sorted) */
+    uint8_t (*lazy)[IM_NODE_ID_SIZE]; /* LAZY: origins it gets from another
+                                       peer, send it only their keys; EAGER
+                                       (keys_first): the only origins but
+                                       ours to send it in full (sorted) */
     size_t nlazy;
+    int keys_first;       /* its last list was an EAGER */
+    int eager_due;        /* our EAGER goes to it before our next PULL */
+    size_t first_notes;   /* origins it became eager for by noting them first */
+    uint64_t compact_seq; /* our newest change when its ring was compacted */
     /* Keys it noted that we lack: fetched from it (im_gossip.c). */
     want_t *wants; /* a ring of WANT_MAX, oldest first */
     size_t whead, nwants;
@@ -382,6 +394,8 @@ int mesh_quota_left (peer_t *p);
 void mesh_charge (peer_t *p, double cost);
 int peer_want_room (const peer_t *p);
 void mesh_handle_lazy (peer_t *p, const im_msg_t *msg);
+int mesh_keys_only (im_mesh_t *self, const peer_t *p, const im_record_t *rec);
+void mesh_send_eager (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route);
 void mesh_handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                         const im_msg_t *msg);
 void mesh_gossip_tick (im_mesh_t *self, int64_t now);

@@ -245,6 +245,10 @@ peer_send_pull_from (im_mesh_t *self, peer_t *p, uint64_t cursor)
     uint16_t credit = (uint16_t)peer_credit (p, zclock_mono ());
     if (credit == 0 || !peer_want_room (p))
         return;
+    if (p->eager_due)
+        /* What to send in full and what as keys, before the first answer
+         * (SPEC "EAGER"). */
+        mesh_send_eager (self, p, sock, route);
     im_msg_t *msg = self->pull;
     msg->id = IM_MSG_PULL;
     msg->cursor = cursor;
@@ -340,6 +344,9 @@ peer_new_session (peer_t *p, uint64_t session)
     peer_event (p, IM_EV_PULL_LOST);
     mesh_answers_drop (p, 0); /* gone with its previous run's links */
     p->nlazy = 0;
+    p->keys_first = 0;
+    p->eager_due = 1;
+    p->first_notes = 0;
     memset (p->holds, 0, (size_t)HOLDS_SLOTS * IM_MSG_HAVE_KEY);
     p->nfetching = 0; /* a FETCH or SYNC out to its old run is not answered */
     p->found_due = 0;

@@ -121,12 +121,10 @@ serve_fn (const im_store_change_t *c, void *arg)
         msg->cursor = c->seq;
         return 0;
     }
-    if (!s->rescan && c->rec->reach == IM_REACH_UNLIMITED && s->peer->nlazy
-        && bsearch (c->rec->origin, s->peer->lazy, s->peer->nlazy, IM_NODE_ID_SIZE,
-                    mesh_cmp_node_id)) {
-        /* It gets this origin from another peer: only the key goes, in a
-         * HAVE sent before the RECORDS, so that it can fetch what that other
-         * peer fails to bring. */
+    if (!s->rescan && mesh_keys_only (s->self, s->peer, c->rec)) {
+        /* It gets this origin from another peer, or asked for its keys
+         * first: only the key goes, in a HAVE sent before the RECORDS, so
+         * that it can fetch it from one peer (SPEC "EAGER"). */
         if (s->self->nnotes >= IM_MSG_CREDIT_MAX) {
             s->full = 1;
             return 1;

@@ -41,6 +41,7 @@ im_msg_name (int id)
     case IM_MSG_ROTATED: return "ROTATED";
     case IM_MSG_SYNC: return "SYNC";
     case IM_MSG_KEYS: return "KEYS";
+    case IM_MSG_EAGER: return "EAGER";
     default: return "?";
     }
 }
@@ -106,6 +107,7 @@ check (const im_msg_t *msg, size_t *size)
         *size = 3 + 2 + msg->count * IM_MSG_HAVE_KEY;
         return 0;
     case IM_MSG_LAZY:
+    case IM_MSG_EAGER:
         if (msg->count > IM_MSG_CREDIT_MAX || (msg->count && !msg->have))
             goto invalid;
         *size = 3 + 2 + msg->count * IM_NODE_ID_SIZE;
@@ -192,6 +194,7 @@ im_msg_encode (const im_msg_t *msg, uint8_t *buf, size_t bufsz, size_t *len)
         p = put_bytes (p, msg->have, msg->count * IM_MSG_HAVE_KEY);
         break;
     case IM_MSG_LAZY:
+    case IM_MSG_EAGER:
         p = put_number (p, msg->count, 2);
         if (msg->count)
             p = put_bytes (p, msg->have, msg->count * IM_NODE_ID_SIZE);
@@ -319,7 +322,7 @@ truncated:
 static int
 decode_keys (decoder_t *d, im_msg_t *msg, char *err, size_t errsz)
 {
-    int lazy = msg->id == IM_MSG_LAZY;
+    int lazy = msg->id == IM_MSG_LAZY || msg->id == IM_MSG_EAGER;
     size_t min = lazy || msg->id == IM_MSG_KEYS ? 0 : 1;
     size_t size = lazy ? IM_NODE_ID_SIZE : IM_MSG_HAVE_KEY;
     if (msg->id == IM_MSG_KEYS) {
@@ -393,6 +396,7 @@ im_msg_decode (const uint8_t *buf, size_t len, im_msg_t *msg, char *err, size_t 
     case IM_MSG_RECORDS:
     case IM_MSG_FOUND: rc = decode_records (&dec, msg, err, errsz); break;
     case IM_MSG_LAZY:
+    case IM_MSG_EAGER:
     case IM_MSG_HAVE:
     case IM_MSG_KEYS:
     case IM_MSG_FETCH: rc = decode_keys (&dec, msg, err, errsz); break;

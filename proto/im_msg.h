@@ -28,8 +28,10 @@ typedef enum {
     IM_MSG_ROTATED = 11, /* I now know your new CURVE key (the key) */
     IM_MSG_SYNC = 12,    /* anti-entropy: the keys of your changes after CURSOR,
                             at most CREDIT */
-    IM_MSG_KEYS = 13     /* the keys of the changes up to CURSOR that may go to
+    IM_MSG_KEYS = 13,    /* the keys of the changes up to CURSOR that may go to
                             you (as HAVE, with CURSOR and MORE) */
+    IM_MSG_EAGER = 14    /* send me in full your own records and these
+                            origins'; of the others only the keys */
 } im_msg_id_t;
 
 #define IM_MSG_NAME_MAX 64       /* node name in HELLO, bytes */

@@ -600,6 +600,7 @@ run_inject (const keys_t *k, const char *endpoint, const char *server_hex,
             break;
         case IM_MSG_HAVE:
         case IM_MSG_LAZY:
+        case IM_MSG_EAGER:
         case IM_MSG_FETCH:
             break; /* what it holds, or would rather not get in full, or asks
                       for: nothing to do for a peer that sends only what it

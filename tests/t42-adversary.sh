@@ -224,7 +224,8 @@ b_anti_entropy () {
         total=2
         wait_for 300 holds quebec 2
     fi
-    wait_for 300 peer_at_least papa quebec keys_only 1
+    keys_first_of () { peer_json "$1" "$2" | grep -q '"keys_first":true'; }
+    wait_for 300 keys_first_of papa quebec
     ok $? "quebec asks papa for oscar's keys only ($total of oscar's records so far)"
     total=$((total + 600))
     awk 'BEGIN { for (i = 0; i < 600; i++) printf "domain n%d.oscar.example\n", i }' \

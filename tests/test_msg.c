@@ -194,7 +194,8 @@ wire_size (const im_msg_t *m)
     }
     case IM_MSG_HAVE:
     case IM_MSG_FETCH: return 3 + 2 + m->count * (32 + 16 + 8);
-    case IM_MSG_LAZY: return 3 + 2 + m->count * 32;
+    case IM_MSG_LAZY:
+    case IM_MSG_EAGER: return 3 + 2 + m->count * 32;
     default: return 3 + 8 + 8;
     }
 }
@@ -258,6 +259,7 @@ msg_diff (const im_msg_t *a, const im_msg_t *b)
             return "keys";
         return NULL;
     case IM_MSG_LAZY:
+    case IM_MSG_EAGER:
         if (a->count != b->count)
             return "count";
         if (a->count && memcmp (a->have, b->have, a->count * IM_NODE_ID_SIZE))
@@ -566,6 +568,20 @@ lazy_max (im_msg_t *m)
 }
 
 static void
+eager_none (im_msg_t *m)
+{
+    lazy_none (m);
+    m->id = IM_MSG_EAGER;
+}
+
+static void
+eager_max (im_msg_t *m)
+{
+    lazy_max (m);
+    m->id = IM_MSG_EAGER;
+}
+
+static void
 sync_start (im_msg_t *m)
 {
     pull (m, 0, IM_MSG_CREDIT_MAX);
@@ -632,6 +648,8 @@ static const case_t trips[] = {
     { fetch_three, "a FETCH with three keys" },
     { lazy_none, "a LAZY with no origins" },
     { lazy_max, "a LAZY with IM_MSG_CREDIT_MAX origins" },
+    { eager_none, "an EAGER with no origins" },
+    { eager_max, "an EAGER with IM_MSG_CREDIT_MAX origins" },
     { found_three, "a FOUND with three entries" },
     { sync_start, "a SYNC from cursor 0 with credit 1000" },
     { keys_none_more, "a KEYS with no keys, cursor 77 and more set" },
@@ -730,7 +748,7 @@ test_bad_arguments (void)
         "decode cuts its error to a small error buffer");
 
     /* Unknown ids, both ways. */
-    static const uint8_t unknown[] = { 0, 14, 15, 255 };
+    static const uint8_t unknown[] = { 0, 15, 16, 255 };
     for (size_t i = 0; i < COUNT (unknown); i++) {
         char what[64], why[64];
         session_msg (&msg, unknown[i], 1);
@@ -761,7 +779,8 @@ test_bad_arguments (void)
         { IM_MSG_ROTATED, "ROTATED" },
         { IM_MSG_SYNC, "SYNC" },
         { IM_MSG_KEYS, "KEYS" },
-        { 14, "?" },
+        { IM_MSG_EAGER, "EAGER" },
+        { 15, "?" },
         { -1, "?" },
         { 256 + IM_MSG_PING, "?" },
     };
