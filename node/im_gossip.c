@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_gossip.c -- what the peers hold: HAVE notes (a bounded cache per peer),
- * LAZY lists of the origins a peer need not send in full, and FETCH/FOUND for
- * noted records that no one brought. */
+ * EAGER and LAZY lists of the origins a peer sends in full, and FETCH/FOUND
+ * for noted records that no one brought. */
 #include "config.h"
 
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "im_mesh_int.h"
+#include "im_util.h"
 
 /* --- What a peer holds: a bounded cache of its HAVE notes --------------- */
 
@@ -20,8 +21,7 @@ mesh_record_key (const im_record_t *rec, uint8_t key[IM_MSG_HAVE_KEY])
 {
     memcpy (key, rec->origin, IM_NODE_ID_SIZE);
     memcpy (key + IM_NODE_ID_SIZE, rec->id, IM_ID_SIZE);
-    for (int i = 0; i < 8; i++)
-        key[IM_NODE_ID_SIZE + IM_ID_SIZE + i] = (uint8_t)(rec->version >> (56 - 8 * i));
+    im_put_be64 (key + IM_NODE_ID_SIZE + IM_ID_SIZE, (int64_t)rec->version);
 }
 
 /* KEY's slot in a cache of SLOTS keys at TABLE. */
@@ -204,53 +204,12 @@ mesh_handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     self->nsent = 0;
 }
 
-/* Records of an origin come eagerly from one peer: the first that brought
- * one, or the origin itself when it is a peer. The others are asked (LAZY) to
- * send only their keys. */
-void
-mesh_note_eager (im_mesh_t *self, peer_t *from, const uint8_t *origin_id, int known)
-{
-    char origin[65];
-    sodium_bin2hex (origin, sizeof origin, origin_id, IM_NODE_ID_SIZE);
-    if (zhashx_lookup (self->eager, origin))
-        return;
-    const char *name = NULL;
-    for (peer_t *q = zlistx_first (self->peers); q; q = zlistx_next (self->peers))
-        if (memcmp (q->card.node, origin_id, IM_NODE_ID_SIZE) == 0)
-            name = q->card.name;
-    if (known && !name && !zhashx_lookup (self->first_from, origin))
-        return; /* a copy of what we had before any first comer: nothing */
-    if (!name) {
-        /* The first peer that brought it is chosen once a second one brings
-         * it too: an origin only one peer brings has no copies to spare,
-         * and made-up origins take no room. The table of first comers is
-         * bounded; when full, it starts again. */
-        const char *first = zhashx_lookup (self->first_from, origin);
-        if (!first) {
-            if (zhashx_size (self->first_from) >= FIRST_FROM_MAX)
-                zhashx_purge (self->first_from);
-            zhashx_insert (self->first_from, origin, strdup (from->card.name));
-            return;
-        }
-        if (strcmp (first, from->card.name) == 0 || !peer_by_name (self, first))
-            return;
-        name = first;
-    }
-    if (zhashx_size (self->eager) >= IM_MSG_CREDIT_MAX)
-        return; /* beyond that many origins, every peer sends everything */
-    zhashx_insert (self->eager, origin, strdup (name));
-    self->lazy_dirty = 1;
-}
-
 /* --- Wanted keys: per peer, bounded, in memory ------------------------- */
 
 static uint64_t
 key_version (const uint8_t *key)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | key[IM_NODE_ID_SIZE + IM_ID_SIZE + i];
-    return v;
+    return (uint64_t)im_get_be64 (key + IM_NODE_ID_SIZE + IM_ID_SIZE);
 }
 
 /* Whether this node holds the record of KEY at its version or a newer one. */
@@ -338,54 +297,7 @@ want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due
     }
 }
 
-/* The name of the peer ORIGIN's records come from in full (the origin
- * itself when it is a connected peer), or NULL when none does yet. */
-static const char *
-eager_of (im_mesh_t *self, const uint8_t *origin_id, const char *origin)
-{
-    const char *eager = zhashx_lookup (self->eager, origin);
-    for (peer_t *q = zlistx_first (self->peers); !eager && q;
-         q = zlistx_next (self->peers))
-        if (memcmp (q->card.node, origin_id, IM_NODE_ID_SIZE) == 0 && peer_connected (q))
-            eager = q->card.name;
-    return eager;
-}
-
 #define FRESH_MAX 64 /* origins of one HAVE remembered as decided at once */
-
-/* Whether P's notes of ORIGIN's records are wanted from it at once. The
- * first peer to note an origin no peer brings yet becomes its eager peer
- * (told before our next PULL to it) and is asked at once; the notes of the
- * others wait for the fetch grace, so that a record comes in full once
- * (SPEC "EAGER"). */
-static int
-note_at_once (im_mesh_t *self, peer_t *p, const uint8_t *origin_id)
-{
-    char origin[65];
-    sodium_bin2hex (origin, sizeof origin, origin_id, IM_NODE_ID_SIZE);
-    if (eager_of (self, origin_id, origin))
-        return 0;
-    if (zhashx_size (self->eager) >= IM_MSG_CREDIT_MAX)
-        return 1; /* beyond that many origins: from whoever notes it first */
-    /* A peer that brought that origin's records in full first brings them
-     * still; a note never takes its place. */
-    const char *first = zhashx_lookup (self->first_from, origin);
-    peer_t *f = first ? peer_by_name (self, first) : NULL;
-    if (f && f != p && peer_connected (f)) {
-        zhashx_insert (self->eager, origin, strdup (first));
-        self->lazy_dirty = 1;
-        return 0;
-    }
-    /* A peer claims at most EAGER_CLAIMS_MAX origins so: made-up ones take
-     * no more room; beyond, its notes are fetched from it at once. */
-    if (p->first_notes < EAGER_CLAIMS_MAX) {
-        p->first_notes++;
-        zhashx_insert (self->eager, origin, strdup (p->card.name));
-        self->lazy_dirty = 1;
-        p->eager_due = 1;
-    }
-    return 1;
-}
 
 /* HAVE: it holds these: never send them to it; and what we lack of them
  * is wanted from it: soon (EAGER_FIRST_MS, time for the answer to the PULL
@@ -409,7 +321,7 @@ mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
         size_t f = 0;
         while (f < nfresh && memcmp (fresh[f], key, IM_NODE_ID_SIZE) != 0)
             f++;
-        at_once[i] = f < nfresh || note_at_once (self, p, key);
+        at_once[i] = f < nfresh || mesh_note_at_once (self, p, key);
         if (at_once[i] && f == nfresh && nfresh < FRESH_MAX)
             fresh[nfresh++] = key;
     }
@@ -503,8 +415,7 @@ mesh_found_take (peer_t *p, const im_msg_entry_t *e)
     uint8_t key[IM_MSG_HAVE_KEY];
     memcpy (key, head.origin, IM_NODE_ID_SIZE);
     memcpy (key + IM_NODE_ID_SIZE, head.id, IM_ID_SIZE);
-    for (int i = 0; i < 8; i++)
-        key[IM_NODE_ID_SIZE + IM_ID_SIZE + i] = (uint8_t)(head.version >> (56 - 8 * i));
+    im_put_be64 (key + IM_NODE_ID_SIZE + IM_ID_SIZE, (int64_t)head.version);
     /* The peer sends the version it holds now: the one asked for or a newer
      * one. */
     const uint8_t *end = p->fetching + p->nfetching * IM_MSG_HAVE_KEY;
@@ -704,88 +615,7 @@ mesh_quota (peer_t *p, const im_msg_t *msg)
     return -1;
 }
 
-/* LAZY: the origins it gets from another peer; EAGER: the only origins,
- * beside ours, it takes from us in full. */
-void
-mesh_handle_lazy (peer_t *p, const im_msg_t *msg)
-{
-    if (msg->count) /* an empty list has no pointer */
-        memcpy (p->lazy, msg->have, msg->count * IM_NODE_ID_SIZE);
-    p->nlazy = msg->count;
-    p->keys_first = msg->id == IM_MSG_EAGER;
-    qsort (p->lazy, p->nlazy, IM_NODE_ID_SIZE, mesh_cmp_node_id);
-}
-
-/* Whether REC goes to P as its key only (a HAVE) rather than in full: of an
- * unlimited reach, and of an origin P gets from another peer (LAZY) or not
- * on P's EAGER list and not ours. */
-int
-mesh_keys_only (im_mesh_t *self, const peer_t *p, const im_record_t *rec)
-{
-    if (rec->reach != IM_REACH_UNLIMITED || (!p->nlazy && !p->keys_first))
-        return 0;
-    int listed
-        = p->nlazy
-          && bsearch (rec->origin, p->lazy, p->nlazy, IM_NODE_ID_SIZE, mesh_cmp_node_id);
-    if (!p->keys_first)
-        return listed;
-    return !listed
-           && memcmp (rec->origin, im_identity_node (self->identity), IM_NODE_ID_SIZE)
-                  != 0;
-}
-
-/* Tells P, on SOCK, the origins it is the eager peer of: their records, and
- * its own, come from it in full; of every other origin, only the keys. */
-void
-mesh_send_eager (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route)
-{
-    uint8_t *ids = self->keys; /* room for IM_MSG_CREDIT_MAX node ids */
-    size_t n = 0;
-    for (const char *name = zhashx_first (self->eager); name && n < IM_MSG_CREDIT_MAX;
-         name = zhashx_next (self->eager)) {
-        const char *origin = zhashx_cursor (self->eager);
-        size_t binlen = 0;
-        if (strcmp (name, p->card.name) == 0
-            && sodium_hex2bin (ids + n * IM_NODE_ID_SIZE, IM_NODE_ID_SIZE, origin,
-                               strlen (origin), NULL, &binlen, NULL)
-                   == 0
-            && binlen == IM_NODE_ID_SIZE)
-            n++;
-    }
-    im_msg_t eager = { .id = IM_MSG_EAGER, .count = n, .have = n ? ids : NULL };
-    if (mesh_send (self, sock, route, &eager) == 0)
-        p->eager_due = 0;
-}
-
-/* Tells each connected peer which origins to send us in full. */
-static void
-send_lazy (im_mesh_t *self)
-{
-    /* An eager peer that is down (or gone) is eager no more. */
-    const char *name;
-    zlistx_t *drop = zlistx_new ();
-    for (name = zhashx_first (self->eager); name; name = zhashx_next (self->eager)) {
-        peer_t *e = peer_by_name (self, name);
-        if (!e || !peer_connected (e))
-            zlistx_add_end (drop, (void *)zhashx_cursor (self->eager));
-    }
-    for (const char *k = zlistx_first (drop); k; k = zlistx_next (drop)) {
-        peer_t *e = peer_by_name (self, zhashx_lookup (self->eager, k));
-        if (e)
-            e->first_notes = 0;
-        zhashx_delete (self->eager, k);
-    }
-    zlistx_destroy (&drop);
-    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
-        zsock_t *sock;
-        zframe_t *route;
-        if (!peer_connected (p) || peer_pull_link (p, self->router, &sock, &route))
-            continue;
-        mesh_send_eager (self, p, sock, route);
-    }
-}
-
-/* LAZY lists when the eager choices changed; FETCH for what was noted and
+/* EAGER lists when the eager choices changed; FETCH for what was noted and
  * not brought; the anti-entropy walks. */
 void
 mesh_gossip_tick (im_mesh_t *self, int64_t now)
@@ -793,7 +623,7 @@ mesh_gossip_tick (im_mesh_t *self, int64_t now)
     if (self->lazy_dirty && now - self->lazy_at >= LAZY_EVERY_MS) {
         self->lazy_dirty = 0;
         self->lazy_at = now;
-        send_lazy (self);
+        mesh_send_lazy (self);
     }
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
         if (peer_store_waiting (p, now))

@@ -393,12 +393,16 @@ int mesh_quota (peer_t *p, const im_msg_t *msg);
 int mesh_quota_left (peer_t *p);
 void mesh_charge (peer_t *p, double cost);
 int peer_want_room (const peer_t *p);
-void mesh_handle_lazy (peer_t *p, const im_msg_t *msg);
-int mesh_keys_only (im_mesh_t *self, const peer_t *p, const im_record_t *rec);
-void mesh_send_eager (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route);
 void mesh_handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                         const im_msg_t *msg);
 void mesh_gossip_tick (im_mesh_t *self, int64_t now);
+
+/* --- im_eager.c ---------------------------------------------------------- */
+void mesh_handle_lazy (peer_t *p, const im_msg_t *msg);
+int mesh_keys_only (im_mesh_t *self, const peer_t *p, const im_record_t *rec);
+void mesh_send_eager (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route);
+void mesh_send_lazy (im_mesh_t *self);
+int mesh_note_at_once (im_mesh_t *self, peer_t *p, const uint8_t *origin_id);
 
 /* --- im_serve.c ---------------------------------------------------------- */
 int mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p,
