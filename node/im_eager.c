@@ -133,9 +133,11 @@ mesh_keys_only (im_mesh_t *self, const peer_t *p, const im_record_t *rec)
           && bsearch (rec->origin, p->lazy, p->nlazy, IM_NODE_ID_SIZE, mesh_cmp_node_id);
     if (!p->keys_first)
         return listed;
+    /* Ours, and its own (back to it after its store restarted), in full. */
     return !listed
            && memcmp (rec->origin, im_identity_node (self->identity), IM_NODE_ID_SIZE)
-                  != 0;
+                  != 0
+           && memcmp (rec->origin, p->card.node, IM_NODE_ID_SIZE) != 0;
 }
 
 /* Tells P, on SOCK, the origins it is the eager peer of: their records, and
