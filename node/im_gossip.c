@@ -552,8 +552,10 @@ sync_due (im_mesh_t *self, peer_t *p, int64_t now)
 
 /* What a request costs P's bucket up front, in units of about a millisecond
  * of work: a walk of the change log (PULL, SYNC; what was read is charged
- * after, see mesh_charge), look-ups by key (HAVE, FETCH). Answers to our own
- * requests (RECORDS, FOUND, KEYS) are bounded by what we asked, and free. */
+ * after, see mesh_charge), look-ups by key (HAVE, FETCH), a sort of node ids
+ * (LAZY, EAGER: one over the bucket is dropped, the last one taken stays).
+ * Answers to our own requests (RECORDS, FOUND, KEYS) are bounded by what we
+ * asked, and free. */
 static double
 request_cost (const im_msg_t *msg)
 {
@@ -562,6 +564,8 @@ request_cost (const im_msg_t *msg)
     case IM_MSG_SYNC: return 1;
     case IM_MSG_HAVE: return 0.05 + (double)msg->count / 1000;
     case IM_MSG_FETCH: return 0.05 + (double)msg->count / 200;
+    case IM_MSG_LAZY:
+    case IM_MSG_EAGER: return 0.05 + (double)msg->count / 1000;
     default: return 0;
     }
 }

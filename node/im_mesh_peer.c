@@ -346,7 +346,8 @@ peer_new_session (peer_t *p, uint64_t session)
     p->nlazy = 0;
     p->keys_first = 0;
     p->eager_due = 1;
-    p->first_notes = 0;
+    /* first_notes stays: the origins it claimed are still its own (until it
+     * is found down), and a new run must not claim as many again. */
     memset (p->holds, 0, (size_t)HOLDS_SLOTS * IM_MSG_HAVE_KEY);
     p->nfetching = 0; /* a FETCH or SYNC out to its old run is not answered */
     p->found_due = 0;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* mallory.c -- a trusted peer that misbehaves, for tests/t42-adversary.sh and
  * `make soak`: built on the project's own codec, it floods HAVE, FETCH,
- * SYNC and FOUND, or makes itself a node's eager peer for an origin and then
+ * SYNC, FOUND and EAGER/LAZY lists, or makes itself a node's eager peer for
+ * an origin (bringing a record first, or noting keys first) and then
  * withholds that origin's records, and prints what it did. */
 
 #include <errno.h>
@@ -82,6 +83,11 @@ usage (void)
              "                   --batch K (1 to 32), a new origin every K records,\n"
              "                   sealed K to a signature\n");
     fprintf (stderr,
+             "  claim            with --source: the source's keys (SYNC) noted first to\n"
+             "                   the target (its eager peer), then every FETCH answered\n"
+             "                   with an empty FOUND (--mute: not answered)\n"
+             "  lists N          N lists of --per made-up origins (--origin first),\n"
+             "                   EAGER and LAZY in turn\n"
              "  answer N         answers the target's next N PULLs with RECORDS that\n"
              "                   say more (IM_MSG_MORE): --per K records of its own\n"
              "                   (default 1000; --bad: badly signed, the same each\n"
@@ -93,6 +99,7 @@ usage (void)
     fprintf (stderr,
              "Options: --origin HEX (the origin of made-up keys), --duration MS\n"
              "  --per K (keys per have-flood/fetch-flood message; default 1000),\n"
+             "  --origins (each made-up key of a new made-up origin),\n"
              "  --rate R (messages a second for the floods; default: at once)\n"
              "  (how long to stay connected after the action; default 0)\n"
              "Prints 'mallory: ACTION sent N messages' and exits 0, 1 when the\n"
@@ -141,6 +148,17 @@ link_up (link_t *l, const keys_t *k, const char *endpoint, const char *server_he
 /* The target's PULLs seen, however read: how many, from which cursor the
  * last asked, and how many asked from below the one before. */
 static size_t pulls_seen, pulls_back;
+static size_t eagers_seen, eager_last; /* EAGERs the target sent, the last's size */
+
+/* An EAGER from the target naming N origins: printed when N changes. */
+static void
+note_eager (size_t n)
+{
+    if (!eagers_seen++ || n != eager_last) {
+        printf ("mallory: the target's EAGER names %zu origins\n", n);
+    }
+    eager_last = n;
+}
 static int pulls_wanted; /* the action prints them at the end */
 static uint64_t pull_last;
 
@@ -185,6 +203,8 @@ link_next (link_t *l, int64_t deadline)
             continue;
         if (msg.id == IM_MSG_PULL)
             note_pull (msg.cursor);
+        if (msg.id == IM_MSG_EAGER)
+            note_eager (msg.count);
         if (msg.id == IM_MSG_PING) {
             im_msg_t pong = { .id = IM_MSG_PONG, .session = l->session };
             send_msg (l, &pong);
@@ -211,13 +231,19 @@ linger (link_t *l, int64_t deadline)
     }
 }
 
-/* N made-up keys of ORIGIN (random ids, version 1) into KEYS. */
+/* N made-up keys of ORIGIN (random ids, version 1) into KEYS; with
+ * --origins, each of a new made-up origin. */
+static int any_origin;
+
 static void
 made_up_keys (uint8_t *keys, size_t n, const uint8_t *origin)
 {
     for (size_t i = 0; i < n; i++) {
         uint8_t *key = keys + i * IM_MSG_HAVE_KEY;
-        memcpy (key, origin, IM_NODE_ID_SIZE);
+        if (any_origin)
+            randombytes_buf (key, IM_NODE_ID_SIZE);
+        else
+            memcpy (key, origin, IM_NODE_ID_SIZE);
         randombytes_buf (key + IM_NODE_ID_SIZE, IM_ID_SIZE);
         memset (key + IM_NODE_ID_SIZE + IM_ID_SIZE, 0, 8);
         key[IM_MSG_HAVE_KEY - 1] = 1;
@@ -248,6 +274,8 @@ drain (link_t *l)
         }
         else if (in.id == IM_MSG_PULL)
             note_pull (in.cursor);
+        else if (in.id == IM_MSG_EAGER)
+            note_eager (in.count);
         else if (in.id == IM_MSG_PING) {
             im_msg_t pong = { .id = IM_MSG_PONG, .session = l->session };
             send_msg (l, &pong);
@@ -577,6 +605,59 @@ withhold (link_t *target, link_t *source, int64_t deadline, long fake)
     return 0;
 }
 
+/* The source's real keys (a SYNC from 0), noted to the target first; then,
+ * until DEADLINE, every FETCH answered with an empty FOUND (MUTE: none). */
+static int
+claim (link_t *target, link_t *source, int64_t deadline, int mute)
+{
+    im_msg_t s = { .id = IM_MSG_SYNC, .cursor = 0, .credit = IM_MSG_CREDIT_MAX };
+    send_msg (source, &s);
+    int id;
+    while ((id = link_next (source, deadline)) != 0 && id != IM_MSG_KEYS)
+        ;
+    if (id != IM_MSG_KEYS || msg.count == 0)
+        return -1;
+    size_t count = msg.count, fetches = 0;
+    memcpy (keys_buf, msg.have, count * IM_MSG_HAVE_KEY);
+    im_msg_t have = { .id = IM_MSG_HAVE, .count = count, .have = keys_buf };
+    send_msg (target, &have);
+    printf ("mallory: claim noted %zu of the source's keys\n", count);
+    int64_t ping = 0;
+    while (zclock_mono () < deadline) {
+        if (zclock_mono () >= ping) {
+            im_msg_t p = { .id = IM_MSG_PING, .session = target->session };
+            send_msg (target, &p);
+            ping = zclock_mono () + 500;
+        }
+        if (link_next (target, ping < deadline ? ping : deadline) != IM_MSG_FETCH)
+            continue;
+        fetches++;
+        if (!mute) {
+            memset (&msg, 0, offsetof (im_msg_t, entries));
+            msg.id = IM_MSG_FOUND;
+            send_msg (target, &msg);
+        }
+    }
+    printf ("mallory: claim got %zu FETCH\n", fetches);
+    return 0;
+}
+
+/* N lists of PER made-up origins (ORIGIN first), EAGER and LAZY in turn. */
+static void
+lists (link_t *l, long n, const uint8_t *origin)
+{
+    int64_t start = zclock_mono ();
+    for (long i = 0; i < n; i++) {
+        pace (l, i, start);
+        randombytes_buf (keys_buf, (size_t)per * IM_NODE_ID_SIZE);
+        memcpy (keys_buf, origin, IM_NODE_ID_SIZE);
+        im_msg_t m = { .id = i % 2 ? IM_MSG_LAZY : IM_MSG_EAGER,
+                       .count = (size_t)per,
+                       .have = keys_buf };
+        send_msg (l, &m);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -584,7 +665,7 @@ main (int argc, char **argv)
     const char *source_ep = NULL, *source_key = NULL, *action = NULL;
     const char *origin_hex = NULL;
     long n = 0, duration = 0, fake = 0;
-    int bad = 0, jump = 0;
+    int bad = 0, jump = 0, mute = 0;
     uint64_t cursor = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp (argv[i], "--keys") == 0 && i + 1 < argc)
@@ -613,13 +694,17 @@ main (int argc, char **argv)
             found_n = strtol (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--bad") == 0)
             bad = 1;
+        else if (strcmp (argv[i], "--mute") == 0)
+            mute = 1;
+        else if (strcmp (argv[i], "--origins") == 0)
+            any_origin = 1;
         else if (strcmp (argv[i], "--jump") == 0)
             jump = 1;
         else if (strcmp (argv[i], "--duration") == 0 && i + 1 < argc)
             duration = strtol (argv[++i], NULL, 10);
         else if (!action && argv[i][0] != '-') {
             action = argv[i];
-            if (strcmp (action, "withhold") != 0) {
+            if (strcmp (action, "withhold") != 0 && strcmp (action, "claim") != 0) {
                 if (i + 1 >= argc)
                     usage ();
                 n = strtol (argv[++i], NULL, 10);
@@ -638,6 +723,7 @@ main (int argc, char **argv)
         fail (EXIT_SETUP, "libsodium cannot start");
     zsys_init ();
     zsys_set_logstream (NULL);
+    setvbuf (stdout, NULL, _IOLBF, 0); /* each line as it comes */
     keys_t k;
     keys_read (&k, keys_path);
     uint8_t origin[IM_NODE_ID_SIZE];
@@ -681,11 +767,16 @@ main (int argc, char **argv)
                      cursor ? cursor : 1, bad, jump);
     else if (strcmp (action, "push") == 0)
         push (&target, &k, n);
-    else if (strcmp (action, "withhold") == 0) {
+    else if (strcmp (action, "lists") == 0)
+        lists (&target, n, origin);
+    else if (strcmp (action, "withhold") == 0 || strcmp (action, "claim") == 0) {
         if (!source_ep)
             usage ();
         link_up (&source, &k, source_ep, source_key);
-        rc = withhold (&target, &source, zclock_mono () + 20000, fake);
+        rc = action[0] == 'w' ? withhold (&target, &source, zclock_mono () + 20000, fake)
+                              : claim (&target, &source, zclock_mono () + duration, mute);
+        if (action[0] == 'c')
+            duration = 0; /* it stayed that long already */
     }
     else
         usage ();

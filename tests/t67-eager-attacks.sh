@@ -1,0 +1,186 @@
+#!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
+# t67-eager-attacks.sh -- keys first (SPEC.md, "EAGER, LAZY, FETCH and FOUND",
+# "Wanted keys", "HAVE") against a hostile trusted peer, mallory
+# (tests/mallory): it notes an honest origin's keys first, so becoming a
+# node's eager peer for it, and then answers its FETCHes with nothing or not
+# at all; it floods notes of made-up origins to take the eager places, and
+# comes back again and again to claim more; it floods EAGER and LAZY lists;
+# it notes records of a limited reach.
+# The honest path still delivers every record, the eager place moves to it,
+# and the cost stays bounded.
+. "$(dirname "$0")/lib.sh"
+need_fake_peer
+. "$(dirname "$0")/adversary.sh"
+ms () { date +%s%3N; }
+cpu_ticks () { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+mallory () { bounded 120 "$MALLORY" --keys "$T/mallory.keys" "$@"; }
+# eager_named FILE: how many origins the last EAGER mallory was sent named.
+eager_named () { awk '/EAGER names/ { n = $6 } END { print n + 0 }' "$1"; }
+keep_logs () {
+    [ "$tap_failed" -eq 0 ] && return
+    keep=$(mktemp -d "${TMPDIR:-/tmp}/eager-logs.XXXXXX") || return
+    cp "$T"/*.log "$T"/*.out "$keep"/ 2>/dev/null
+    echo "# the nodes' logs are kept in $keep"
+}
+trap 'keep_logs; cleanup' EXIT
+
+# oscar -> hotel -> victor, mallory a peer of victor (and of oscar with
+# SOURCE); victor (and oscar) start, hotel not yet.
+three () {
+    mallory_card
+    for n in oscar hotel victor; do fresh $n || diag "cannot init $n"; done
+    anti_entropy victor 1d # what is checked here must not wait for anti-entropy
+    im victor peer add "$(cat "$T/mallory.card")" >/dev/null \
+        && { [ -z "${1:-}" ] || im oscar peer add "$(cat "$T/mallory.card")" >/dev/null; } \
+        && link oscar hotel && link hotel victor
+    ok $? "oscar -> hotel -> victor, and mallory a peer of victor${1:+ and oscar}"
+    start_node oscar && opid=$NODE_PID && start_node victor && vpid=$NODE_PID
+    ok $? "oscar and victor start (hotel not yet)"
+}
+# honest N TOTAL: hotel starts, oscar publishes N records, victor holds
+# TOTAL; hotel ends up victor's eager peer for oscar.
+honest () {
+    start_node hotel && hpid=$NODE_PID; ok $? "hotel starts"
+    wait_for 300 connected victor hotel && wait_for 300 connected hotel oscar
+    ok $? "hotel is connected to oscar and victor"
+    t0=$(ms)
+    [ "$1" = 0 ] || awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) printf "domain h%d.oscar.example\n", i }' \
+        | im oscar publish - >/dev/null 2>&1
+    wait_for 900 holds victor "$2"; ok $? "victor gets all $2 of oscar's records over hotel"
+    took=$(($(ms) - t0))
+    # The fetch grace (3 s) and a lost FETCH (10 s) at most, and room to
+    # spare for a busy machine.
+    [ "$took" -le $((60000 * SLOW)) ]; ok $? "within $((60 * SLOW)) s ($took ms)"
+    diag "victor holds $(status_num victor records) of $2, $took ms after;" \
+        "fetched from hotel: $(peer_num victor hotel fetched)," \
+        "from mallory: $(peer_num victor mallory fetched)"
+    wait_for 300 peer_at_least hotel victor in_full 1
+    ok $? "victor takes oscar's records from hotel in full (hotel's in_full: $(peer_num hotel victor in_full))"
+}
+
+# --- 1, 2. Keys noted first, then withheld -----------------------------------
+# claim_attack OPTION: mallory notes oscar's keys to victor first and then
+# answers its FETCH with nothing (OPTION empty) or not at all (--mute).
+claim_attack () {
+    diag "SPEC.md: EAGER, LAZY, FETCH and FOUND; Wanted keys"
+    three mallory
+    awk 'BEGIN { for (i = 0; i < 300; i++) printf "domain c%d.oscar.example\n", i }' \
+        | im oscar publish - >/dev/null 2>&1
+    ok $? "oscar publishes 300 records"
+    mallory claim $1 --target "$(card_field victor 5)" "$(card_field victor 4)" \
+        --source "$(card_field oscar 5)" "$(card_field oscar 4)" \
+        --duration 90000 >"$T/claim.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    wait_for 300 grep -q "EAGER names [1-9]" "$T/claim.out"
+    ok $? "mallory notes oscar's 300 keys to victor first, and victor takes oscar from it in full"
+    sed "s/^/# /" "$T/claim.out"
+    [ "$(status_num victor records)" = 0 ]; ok $? "mallory brought none of them"
+    honest 0 300
+    grep -q "mesh: mallory did not bring a record of" "$T/victor.log"
+    ok $? "victor logs that mallory did not bring what hotel noted"
+    [ "$(peer_num victor hotel fetched)" -gt 0 ]; ok $? "what mallory withheld was fetched from hotel"
+    awk 'BEGIN { for (i = 0; i < 20; i++) printf "domain d%d.oscar.example\n", i }' \
+        | im oscar publish - >/dev/null 2>&1
+    wait_for 300 holds victor 320; ok $? "oscar's next 20 reach victor too"
+    kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+    sed "s/^/# /" "$T/claim.out"
+    for p in $opid $hpid $vpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+block claim 'an eager peer by its notes that answers FETCH with nothing keeps no record away'
+b_claim () { claim_attack ""; }
+block mute 'an eager peer by its notes that never answers FETCH keeps no record away'
+b_mute () { claim_attack --mute; }
+
+# --- 3. Records of a limited reach ----------------------------------------------
+block reach 'records of a limited reach come in full, whoever noted them first'
+b_reach () {
+    diag "SPEC.md: EAGER, LAZY, FETCH and FOUND; Reach and hops"
+    three mallory
+    awk 'BEGIN { for (i = 0; i < 100; i++) printf "domain r%d.oscar.example\n", i }' \
+        | im oscar publish --reach 2 - >/dev/null 2>&1
+    ok $? "oscar publishes 100 records of reach 2"
+    mallory claim --target "$(card_field victor 5)" "$(card_field victor 4)" \
+        --source "$(card_field oscar 5)" "$(card_field oscar 4)" \
+        --duration 90000 >"$T/claim.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    wait_for 300 grep -q "EAGER names [1-9]" "$T/claim.out"
+    ok $? "mallory notes their keys to victor first, and victor takes oscar from it in full"
+    start_node hotel && hpid=$NODE_PID; ok $? "hotel starts"
+    wait_for 900 holds victor 100; ok $? "victor gets all 100 over hotel"
+    [ "$(peer_num victor hotel fetched)" = 0 ]
+    ok $? "in full, with no fetch after the grace (fetched from hotel: $(peer_num victor hotel fetched))"
+    kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+    for p in $opid $hpid $vpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
+# --- 4. Notes of made-up origins -----------------------------------------------
+block made_up 'notes of made-up origins take at most 256 eager places, and honest origins still get one'
+b_made_up () {
+    diag "SPEC.md: EAGER, LAZY, FETCH and FOUND; Quotas"
+    three ""
+    c0=$(cpu_ticks "$vpid")
+    mallory have-flood 40 --origins --target "$(card_field victor 5)" "$(card_field victor 4)" \
+        --duration 90000 >"$T/made-up.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    wait_for 300 grep -q "have-flood sent" "$T/made-up.out" \
+        && wait_for 100 grep -q "EAGER names [1-9]" "$T/made-up.out"
+    ok $? "mallory notes 40,000 keys, each of a made-up origin, and victor takes some from it in full"
+    sleep 1 # what victor decides of them has been sent
+    n=$(eager_named "$T/made-up.out")
+    [ "$n" -le 256 ]; ok $? "victor takes at most 256 of them from mallory in full ($n)"
+    im victor status >/dev/null; ok $? "victor answers"
+    [ "$(peer_num victor mallory wanted)" -le 8000 ]
+    ok $? "mallory's notes held stay within 8000 ($(peer_num victor mallory wanted))"
+    diag "victor's CPU for the flood: $(($(cpu_ticks "$vpid") - c0)) ticks"
+    honest 200 200
+    kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+    for p in $opid $hpid $vpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
+# --- 5. Claims again after every reconnection ------------------------------------
+block reconnect 'a peer that comes back again and again claims no more eager places'
+b_reconnect () {
+    diag "SPEC.md: EAGER, LAZY, FETCH and FOUND"
+    three ""
+    most=0
+    for i in 1 2 3 4 5; do
+        mallory have-flood 1 --origins --target "$(card_field victor 5)" "$(card_field victor 4)" \
+            --duration 1500 >"$T/again.out" 2>&1
+        n=$(eager_named "$T/again.out")
+        diag "run $i: victor's EAGER to mallory named $n origins"
+        [ "$n" -gt "$most" ] && most=$n
+    done
+    [ "$most" -ge 1 ]; ok $? "mallory, in 5 runs of 1,000 made-up origins each, is taken from in full ($most)"
+    [ "$most" -le 256 ]; ok $? "and never for more than 256 origins ($most)"
+    mallory have-flood 1 --origins --target "$(card_field victor 5)" "$(card_field victor 4)" \
+        --duration 90000 >"$T/again.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    wait_for 300 grep -q "EAGER names" "$T/again.out"; ok $? "mallory comes back once more, and stays"
+    honest 200 200
+    kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+    for p in $opid $hpid $vpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
+# --- 6. EAGER and LAZY lists, flooded ---------------------------------------------
+block lists 'a flood of EAGER and LAZY lists is held to the quota, and status keeps answering'
+b_lists () {
+    diag "SPEC.md: Quotas"
+    mallory_card
+    fresh victor; im victor peer add "$(cat "$T/mallory.card")" >/dev/null
+    start_node victor; vpid=$NODE_PID; ok $? "victor, who trusts mallory, starts"
+    c0=$(cpu_ticks "$vpid")
+    mallory lists 4001 --target "$(card_field victor 5)" "$(card_field victor 4)" \
+        --duration 2000 >"$T/lists.out" 2>&1
+    ok $? "mallory sends 4,001 lists of 1000 made-up origins, EAGER and LAZY in turn"
+    sed "s/^/# /" "$T/lists.out"
+    c1=$(cpu_ticks "$vpid")
+    q=$(peer_num victor mallory 'over quota')
+    diag "victor's CPU for the flood: $((c1 - c0)) ticks; over quota: $q"
+    [ "$q" -gt 0 ]; ok $? "the lists over mallory's quota are dropped and counted ($q)"
+    [ $((c1 - c0)) -lt $((300 * SLOW)) ]; ok $? "the flood cost victor under $((3 * SLOW)) s of CPU ($((c1 - c0)) ticks)"
+    im victor status >/dev/null; ok $? "victor answers"
+    stop_node "$vpid"; ok $? "victor stops"
+}
+
+run_blocks "$@"
