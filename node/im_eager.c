@@ -190,3 +190,18 @@ mesh_send_lazy (im_mesh_t *self)
         mesh_send_eager (self, p, sock, route);
     }
 }
+
+/* Whether the eager peer of an origin is down (or gone): then the lists go
+ * again, without its choices, so that the next peer to note those origins
+ * takes its place (checked every EAGER_CHECK_MS). */
+int
+mesh_eager_down (im_mesh_t *self)
+{
+    for (const char *name = zhashx_first (self->eager); name;
+         name = zhashx_next (self->eager)) {
+        peer_t *e = peer_by_name (self, name);
+        if (!e || !peer_connected (e))
+            return 1;
+    }
+    return 0;
+}

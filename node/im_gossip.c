@@ -624,6 +624,11 @@ mesh_quota (peer_t *p, const im_msg_t *msg)
 void
 mesh_gossip_tick (im_mesh_t *self, int64_t now)
 {
+    if (now - self->eager_checked >= EAGER_CHECK_MS) {
+        self->eager_checked = now;
+        if (mesh_eager_down (self))
+            self->lazy_dirty = 1;
+    }
     if (self->lazy_dirty && now - self->lazy_at >= LAZY_EVERY_MS) {
         self->lazy_dirty = 0;
         self->lazy_at = now;

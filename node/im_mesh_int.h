@@ -40,8 +40,9 @@
                            */
 #define LAZY_EVERY_MS 300 /* LAZY lists are sent again at most this often */
 #define EAGER_CLAIMS_MAX                                                                 \
-    256 /* origins a peer may become eager for by noting                                 \
-           them first, while it stays connected */
+    256                     /* origins a peer may become eager for by noting             \
+                               them first, while it stays connected */
+#define EAGER_CHECK_MS 1000 /* eager peers are looked at this often */
 #define EAGER_FIRST_MS                                                                   \
     250                      /* the notes that made a peer eager are fetched after       \
                                 this, unless its next answer brings them */
@@ -270,6 +271,7 @@ struct _im_mesh_t {
                                  brought one (FIRST_FROM_MAX) */
     int lazy_dirty;           /* the eager choices changed: tell the peers */
     int64_t lazy_at;          /* when LAZY lists were last sent */
+    int64_t eager_checked;    /* when eager peers were last looked at */
     int64_t anti_entropy;     /* ms between anti-entropy walks with a peer */
     int64_t fetch_grace;      /* ms a noted record may take from the eager peer */
     uint8_t *notes;           /* IM_MSG_CREDIT_MAX keys: a serve's notes */
@@ -402,6 +404,7 @@ void mesh_handle_lazy (peer_t *p, const im_msg_t *msg);
 int mesh_keys_only (im_mesh_t *self, const peer_t *p, const im_record_t *rec);
 void mesh_send_eager (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route);
 void mesh_send_lazy (im_mesh_t *self);
+int mesh_eager_down (im_mesh_t *self);
 int mesh_note_at_once (im_mesh_t *self, peer_t *p, const uint8_t *origin_id);
 
 /* --- im_serve.c ---------------------------------------------------------- */
