@@ -174,10 +174,75 @@ closer (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, const uint8
     return 0;
 }
 
+/* The origins' state (records held, newest change number) changed by one
+ * batch, written once an origin when the batch ends, or when the table is
+ * full: a get and a put a record fewer. */
+#define ORIGINS_DIRTY 64
+typedef struct {
+    uint8_t origin[IM_NODE_ID_SIZE];
+    uint64_t added; /* records of it new to the store */
+    uint64_t seq;   /* its newest change */
+} origin_dirty_t;
+
+typedef struct {
+    origin_dirty_t o[ORIGINS_DIRTY];
+    size_t n, last;
+} origins_dirty_t;
+
+/* Writes the origins noted in D. Returns an LMDB code. */
+static int
+origins_flush (im_store_t *self, MDB_txn *txn, origins_dirty_t *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        uint8_t state[16] = { 0 };
+        MDB_val ok = { IM_NODE_ID_SIZE, d->o[i].origin }, ov;
+        int rc = mdb_get (txn, self->origins, &ok, &ov);
+        if (rc == 0 && ov.mv_size == sizeof state)
+            memcpy (state, ov.mv_data, sizeof state);
+        else if (rc == MDB_NOTFOUND)
+            self->norigins++;
+        else if (rc)
+            return rc;
+        put_u64 (state, get_u64 (state) + d->o[i].added);
+        put_u64 (state + 8, d->o[i].seq);
+        ov.mv_size = sizeof state;
+        ov.mv_data = state;
+        if ((rc = mdb_put (txn, self->origins, &ok, &ov, 0)) != 0)
+            return rc;
+    }
+    d->n = d->last = 0;
+    return 0;
+}
+
+/* Notes that ORIGIN's newest change is now SELF->seq (ADDED: one record
+ * more). Returns an LMDB code. */
+static int
+origins_note (im_store_t *self, MDB_txn *txn, origins_dirty_t *d, const uint8_t *origin,
+              int added)
+{
+    size_t i = d->last;
+    if (i >= d->n || memcmp (d->o[i].origin, origin, IM_NODE_ID_SIZE) != 0)
+        for (i = 0; i < d->n; i++)
+            if (memcmp (d->o[i].origin, origin, IM_NODE_ID_SIZE) == 0)
+                break;
+    if (i == d->n) {
+        int rc = d->n == ORIGINS_DIRTY ? origins_flush (self, txn, d) : 0;
+        if (rc)
+            return rc;
+        i = d->n++;
+        memcpy (d->o[i].origin, origin, IM_NODE_ID_SIZE);
+        d->o[i].added = 0;
+    }
+    d->o[i].added += added ? 1 : 0;
+    d->o[i].seq = self->seq;
+    d->last = i;
+    return 0;
+}
+
 /* Applies one item inside TXN. Sets *RESULT. Returns an LMDB code. */
 static int
 put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_t *old,
-         uint8_t *buf, int *result)
+         uint8_t *buf, origins_dirty_t *dirty, int *result)
 {
     const im_record_t *rec = item->rec;
     uint8_t rkey[IM_STORE_KEY_SIZE];
@@ -232,20 +297,7 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
         return rc;
 
     /* Origin state: records held and the newest change number. */
-    uint8_t state[16] = { 0 };
-    MDB_val ok = { IM_NODE_ID_SIZE, (void *)rec->origin }, ov;
-    rc = mdb_get (txn, self->origins, &ok, &ov);
-    if (rc == 0 && ov.mv_size == sizeof state)
-        memcpy (state, ov.mv_data, sizeof state);
-    else if (rc == MDB_NOTFOUND)
-        self->norigins++;
-    else if (rc)
-        return rc;
-    put_u64 (state, get_u64 (state) + (had ? 0 : 1));
-    put_u64 (state + 8, self->seq);
-    ov.mv_size = sizeof state;
-    ov.mv_data = state;
-    if ((rc = mdb_put (txn, self->origins, &ok, &ov, 0)) != 0)
+    if ((rc = origins_note (self, txn, dirty, rec->origin, !had)) != 0)
         return rc;
     if (!had)
         self->nrecords++;
@@ -273,10 +325,12 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
         return 0;
     im_record_t *old = malloc (sizeof *old);
     uint8_t *buf = malloc (IM_RECORD_MAX);
+    origins_dirty_t *dirty = malloc (sizeof *dirty);
     int *res = results ? results : calloc (n, sizeof *res);
-    if (!old || !buf || !res) {
+    if (!old || !buf || !dirty || !res) {
         free (old);
         free (buf);
+        free (dirty);
         if (!results)
             free (res);
         return im_fail (ENOMEM, err, errsz, "store: out of memory");
@@ -293,11 +347,14 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
         }
         int count = 0;
         store_batch_forget (self);
+        dirty->n = dirty->last = 0;
         for (size_t i = 0; rc == 0 && i < n; i++) {
-            rc = put_one (self, txn, &items[i], old, buf, &res[i]);
+            rc = put_one (self, txn, &items[i], old, buf, dirty, &res[i]);
             if (rc == 0 && res[i] != IM_STORE_STALE)
                 count++;
         }
+        if (rc == 0)
+            rc = origins_flush (self, txn, dirty);
         if (rc == 0)
             rc = store_batch_flush (self, txn);
         if (rc == 0) {
@@ -345,6 +402,7 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
     store_full_note (self, stored < 0);
     free (old);
     free (buf);
+    free (dirty);
     if (!results)
         free (res);
     return stored;

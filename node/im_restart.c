@@ -97,8 +97,13 @@ mesh_restart_served (im_mesh_t *self, peer_t *p, im_msg_t *msg)
         msg->more |= IM_MSG_RESTART;
     else if (p->srv.served != IM_STORE_SERVED_UNKNOWN && msg->cursor <= p->srv.served)
         return 0;
+    /* The newest change number is written, not the answer's cursor: it is
+     * as sound (no cursor beyond it was ever given out by this store) and a
+     * bulk pull of a store that does not change writes it once, not once an
+     * answer. */
+    uint64_t last = mesh_last_seq (self);
     im_store_served_t srv = p->srv;
-    srv.served = msg->cursor;
+    srv.served = last > msg->cursor ? last : msg->cursor;
     if (served_write (self, p, &srv) != 0)
         return -1;
     p->restart_answer = 0;

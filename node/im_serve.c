@@ -270,9 +270,11 @@ answers_write (im_mesh_t *self, peer_t *p)
 /* A PULL from P after CURSOR acknowledges the last RECORDS it reaches (or
  * that it rewinds from), and every answer queued before it (one FIFO link).
  * (A PULL from the very cursor of the newest RECORDS asks for it again: see
- * mesh_answer_gate.) */
-static void
-answers_ack (im_mesh_t *self, peer_t *p, uint64_t cursor)
+ * mesh_answer_gate.) They are written to the sent log once the pull is
+ * answered (mesh_handle_pull), so that the log's transaction is not in the
+ * way of the next answer. Returns how many were acknowledged. */
+static size_t
+answers_ack (peer_t *p, uint64_t cursor)
 {
     size_t upto = 0;
     for (size_t i = 0; i < p->nanswers; i++) {
@@ -280,12 +282,11 @@ answers_ack (im_mesh_t *self, peer_t *p, uint64_t cursor)
         if (a->id == IM_MSG_RECORDS && (cursor >= a->cursor || cursor < a->asked))
             upto = i + 1;
     }
-    if (upto == 0)
-        return;
     for (size_t i = 0; i < upto; i++)
         p->answers[i].acked = 1;
-    p->pulls_unread = 0;
-    answers_write (self, p);
+    if (upto)
+        p->pulls_unread = 0;
+    return upto;
 }
 
 /* Whether the link P's answers went on is still there. */
@@ -320,10 +321,11 @@ mesh_answer_gate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, in
     if (p->nanswers) {
         size_t bytes = 0;
         int records = 0;
-        for (size_t i = 0; i < p->nanswers; i++) {
-            bytes += p->answers[i].bytes;
-            records |= p->answers[i].id == IM_MSG_RECORDS;
-        }
+        for (size_t i = 0; i < p->nanswers; i++)
+            if (!p->answers[i].acked) { /* acknowledged: being logged */
+                bytes += p->answers[i].bytes;
+                records |= p->answers[i].id == IM_MSG_RECORDS;
+            }
         int same = sock == p->answer_sock
                    && (route ? p->answer_route && zframe_eq (route, p->answer_route)
                              : !p->answer_route);
@@ -541,11 +543,14 @@ mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     peer_drop_parked (p);
     int restart = mesh_restart_pull (self, p, &cursor);
     p->acked = cursor;
-    answers_ack (self, p, msg->cursor);
+    int acked = answers_ack (p, msg->cursor) > 0;
     /* A restart is answered whatever the quota: the puller must learn it. */
-    if ((serve || restart)
-        && mesh_serve (self, p, sock, route, cursor, credit,
-                       restart ? SERVE_ALWAYS : SERVE_NEWS))
+    int served = (serve || restart)
+                 && mesh_serve (self, p, sock, route, cursor, credit,
+                                restart ? SERVE_ALWAYS : SERVE_NEWS);
+    if (acked)
+        answers_write (self, p);
+    if (served)
         return;
     if (serve && pulled_unread (p)) {
         /* Again, without reading the answer queued to it: counted, and
