@@ -641,9 +641,19 @@ store_write_begin (im_store_t *self, MDB_txn **txn)
     return rc;
 }
 
-/* Small writes: one transaction, the map grown when full. */
 int
-store_write_txn (im_store_t *self, write_fn *fn, void *arg, const char *what)
+store_commit (im_store_t *self, MDB_txn *txn, int lazy)
+{
+    if (!lazy)
+        return mdb_txn_commit (txn);
+    mdb_env_set_flags (self->env, MDB_NOMETASYNC, 1);
+    int rc = mdb_txn_commit (txn);
+    mdb_env_set_flags (self->env, MDB_NOMETASYNC, 0);
+    return rc;
+}
+
+static int
+write_txn (im_store_t *self, write_fn *fn, void *arg, const char *what, int lazy)
 {
     for (int attempt = 0; attempt < 16; attempt++) {
         MDB_txn *txn;
@@ -651,7 +661,7 @@ store_write_txn (im_store_t *self, write_fn *fn, void *arg, const char *what)
         if (rc == 0) {
             rc = fn (self, txn, arg);
             if (rc == 0)
-                rc = mdb_txn_commit (txn);
+                rc = store_commit (self, txn, lazy);
             else
                 mdb_txn_abort (txn);
             store_batch_forget (self);
@@ -661,4 +671,17 @@ store_write_txn (im_store_t *self, write_fn *fn, void *arg, const char *what)
         return rc ? store_error (self->path, rc, what, NULL, 0) : 0;
     }
     return store_error (self->path, MDB_MAP_FULL, what, NULL, 0);
+}
+
+/* Small writes: one transaction, the map grown when full. */
+int
+store_write_txn (im_store_t *self, write_fn *fn, void *arg, const char *what)
+{
+    return write_txn (self, fn, arg, what, 0);
+}
+
+int
+store_write_txn_lazy (im_store_t *self, write_fn *fn, void *arg, const char *what)
+{
+    return write_txn (self, fn, arg, what, 1);
 }

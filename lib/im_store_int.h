@@ -132,6 +132,13 @@ int store_write_begin (im_store_t *self, MDB_txn **txn);
  * full. Returns 0 or -1 with errno (WHAT names the write in errors). */
 typedef int (write_fn) (im_store_t *self, MDB_txn *txn, void *arg);
 int store_write_txn (im_store_t *self, write_fn *fn, void *arg, const char *what);
+/* The same, for what can be lost to a system crash (not to kill -9): the
+ * transaction is committed with its data synced and its meta page written
+ * without waiting (LMDB's MDB_NOMETASYNC), so that the store stays whole but
+ * such a crash may undo it; the next commit that waits makes it durable. */
+int store_write_txn_lazy (im_store_t *self, write_fn *fn, void *arg, const char *what);
+/* Commits TXN, lazily (see store_write_txn_lazy) when LAZY. */
+int store_commit (im_store_t *self, MDB_txn *txn, int lazy);
 
 /* Writes metadata NAME inside TXN. Returns an LMDB code. */
 int store_meta_put (MDB_txn *txn, im_store_t *self, const char *name, const void *buf,

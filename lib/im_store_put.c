@@ -375,8 +375,12 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
             MDB_val ck = { IM_NODE_ID_SIZE, (void *)peer }, cval = { 8, cv };
             rc = mdb_put (txn, self->cursors, &ck, &cval, 0);
         }
+        /* A peer's batch, stored with its cursor, is fetched again if a
+         * system crash undoes it: committed lazily. Its change numbers are
+         * made durable before any answer gives them out (the served table's
+         * write waits: SPEC "Storage and durability"). */
         if (rc == 0)
-            rc = mdb_txn_commit (txn);
+            rc = store_commit (self, txn, peer != NULL);
         else
             mdb_txn_abort (txn);
         store_batch_forget (self);

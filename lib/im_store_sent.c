@@ -131,7 +131,7 @@ sent_write (im_store_t *self, sent_arg_t *a)
         errno = EIO;
         return -1;
     }
-    return store_write_txn (self, sent_fn, a, "writing the sent log");
+    return store_write_txn_lazy (self, sent_fn, a, "writing the sent log");
 }
 
 int

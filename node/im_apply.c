@@ -597,7 +597,8 @@ mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg, zframe_t *
     if (job->v.n == 0 || im_verify_submit (self->pool, &job->v) != 0) {
         /* Nothing to verify, or no worker to take it: done here. */
         for (size_t i = 0; i < job->v.n; i++)
-            im_verify_one (&job->v, i, self->roots, &self->recs[0]);
+            job->v.failed
+                += (uint64_t)im_verify_one (&job->v, i, self->roots, &self->recs[0]);
         job->done = 1;
         apply_ready (self, p);
     }

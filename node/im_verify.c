@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* im_verify.c -- the pool of verifying workers: czmq actors that take jobs
- * from one PUSH socket (round robin) and give them back on another, each
- * with a cache of the batch roots it verified. Only pointers travel: a job
- * belongs to one thread at a time. */
+/* im_verify.c -- the pool of verifying workers: czmq actors that take parts
+ * of jobs from one PUSH socket (round robin) and give them back on another,
+ * each with a cache of the batch roots it verified. Only pointers travel: a
+ * part's items belong to one thread at a time. */
 #include "config.h"
 
 #include <errno.h>
@@ -26,6 +26,24 @@ struct _im_verify_t {
 typedef struct {
     char jobs[64], done[64];
 } endpoints_t;
+
+/* A job is cut into parts of at least PART_MIN items, one a worker, so that
+ * one answer keeps every core busy. A part is a run of consecutive items: a
+ * batch's records come together, so its root is verified about once. */
+#define PART_MIN 128
+
+typedef struct _split_t split_t;
+typedef struct {
+    split_t *split;
+    size_t from, to;
+    uint64_t verified, cached, failed;
+} part_t;
+
+struct _split_t {
+    im_verify_job_t *job;
+    size_t left;
+    part_t parts[IM_VERIFY_WORKERS_MAX];
+};
 
 /* Opens the carrier REC of IT (SPEC.md, "Carrying sealed envelopes") with
  * the job's key: what it holds must be a valid record, signed by its
@@ -60,8 +78,9 @@ open_carrier (const im_verify_job_t *job, im_verify_item_t *it, im_batch_cache_t
     free (payload);
 }
 
-void
-im_verify_one (im_verify_job_t *job, size_t i, im_batch_cache_t *cache, im_record_t *rec)
+int
+im_verify_one (const im_verify_job_t *job, size_t i, im_batch_cache_t *cache,
+               im_record_t *rec)
 {
     im_verify_item_t *it = &job->items[i];
     char why[128];
@@ -69,26 +88,26 @@ im_verify_one (im_verify_job_t *job, size_t i, im_batch_cache_t *cache, im_recor
         = im_record_decode_cached (it->record, it->len, cache, rec, why, sizeof why) == 0
               ? 0
               : errno;
-    job->failed += it->rc == EPERM;
     it->sealed = IM_VERIFY_NOT_SEALED;
     it->opened = NULL;
     it->opened_len = 0;
     if (it->rc == 0 && job->open && rec->type == IM_TYPE_SEALED)
         open_carrier (job, it, cache, rec);
+    return it->rc == EPERM;
 }
 
 /* Decodes and verifies every item of JOB with CACHE. */
 static void
-work (im_verify_job_t *job, im_batch_cache_t *cache, im_record_t *rec)
+work (part_t *part, im_batch_cache_t *cache, im_record_t *rec)
 {
     uint64_t verified0, cached0, verified1, cached1;
     im_batch_cache_stats (cache, &verified0, &cached0);
-    job->failed = 0;
-    for (size_t i = 0; i < job->n; i++)
-        im_verify_one (job, i, cache, rec);
+    part->failed = 0;
+    for (size_t i = part->from; i < part->to; i++)
+        part->failed += (uint64_t)im_verify_one (part->split->job, i, cache, rec);
     im_batch_cache_stats (cache, &verified1, &cached1);
-    job->verified = verified1 - verified0;
-    job->cached = cached1 - cached0;
+    part->verified = verified1 - verified0;
+    part->cached = cached1 - cached0;
 }
 
 /* A worker: signals ready, then does the jobs that come until $TERM. */
@@ -112,10 +131,10 @@ worker_actor (zsock_t *pipe, void *args)
     while (poller) {
         zsock_t *which = zpoller_wait (poller, -1);
         if (which == jobs) {
-            im_verify_job_t *job = NULL;
-            if (zsock_recv (jobs, "p", &job) == 0 && job) {
-                work (job, cache, rec);
-                zsock_send (done, "p", job);
+            part_t *part = NULL;
+            if (zsock_recv (jobs, "p", &part) == 0 && part) {
+                work (part, cache, rec);
+                zsock_send (done, "p", part);
             }
             continue;
         }
@@ -165,8 +184,8 @@ im_verify_new (size_t workers, char *err, size_t errsz)
         /* A send never blocks for long: every worker is connected before
          * the pool is returned, and at most IM_VERIFY_JOBS_MAX are out. */
         zsock_set_sndtimeo (self->jobs, 1000);
-        zsock_set_sndhwm (self->jobs, IM_VERIFY_JOBS_MAX * 2);
-        zsock_set_rcvhwm (self->done, IM_VERIFY_JOBS_MAX * 2);
+        zsock_set_sndhwm (self->jobs, IM_VERIFY_JOBS_MAX * IM_VERIFY_WORKERS_MAX);
+        zsock_set_rcvhwm (self->done, IM_VERIFY_JOBS_MAX * IM_VERIFY_WORKERS_MAX);
     }
     if (!self->jobs || !self->done || zsock_bind (self->jobs, "%s", ep.jobs) != 0
         || zsock_bind (self->done, "%s", ep.done) != 0) {
@@ -218,6 +237,23 @@ im_verify_out (const im_verify_t *self)
     return self ? self->out : 0;
 }
 
+/* Where a part ends near AT: moved past the records that end with the same
+ * bytes as the one before (the same batch signature), so that a batch is not
+ * cut in two and its root verified twice. */
+static size_t
+cut_at (const im_verify_job_t *job, size_t at)
+{
+    for (int moved = 0; at > 0 && at < job->n && moved < IM_BATCH_MAX; at++, moved++) {
+        const im_verify_item_t *a = &job->items[at - 1], *b = &job->items[at];
+        if (a->len < IM_BATCH_SIG || b->len < IM_BATCH_SIG
+            || memcmp (a->record + a->len - IM_BATCH_SIG,
+                       b->record + b->len - IM_BATCH_SIG, IM_BATCH_SIG)
+                   != 0)
+            break;
+    }
+    return at;
+}
+
 int
 im_verify_submit (im_verify_t *self, im_verify_job_t *job)
 {
@@ -230,9 +266,40 @@ im_verify_submit (im_verify_t *self, im_verify_job_t *job)
         return -1;
     }
     job->verified = job->cached = job->failed = 0;
-    if (zsock_send (self->jobs, "p", job) != 0) {
+    split_t *split = calloc (1, sizeof *split);
+    if (!split) {
         errno = EAGAIN;
         return -1;
+    }
+    size_t nparts = (job->n + PART_MIN - 1) / PART_MIN;
+    nparts = nparts < 1 ? 1 : nparts > self->nworkers ? self->nworkers : nparts;
+    split->job = job;
+    for (size_t k = 0, from = 0; k < nparts; k++) {
+        size_t to = k + 1 == nparts ? job->n : cut_at (job, job->n * (k + 1) / nparts);
+        split->parts[k].split = split;
+        split->parts[k].from = from;
+        split->parts[k].to = from = to > from ? to : from;
+    }
+    /* The first part decides: unsent, the job is the caller's again; a
+     * later one unsent (no worker read for a second) is done here. */
+    if (zsock_send (self->jobs, "p", &split->parts[0]) != 0) {
+        free (split);
+        errno = EAGAIN;
+        return -1;
+    }
+    split->left = 1;
+    for (size_t k = 1; k < nparts; k++) {
+        split->left++;
+        if (zsock_send (self->jobs, "p", &split->parts[k]) != 0) {
+            split->left--;
+            im_record_t *rec = malloc (sizeof *rec);
+            for (size_t i = split->parts[k].from; i < split->parts[k].to; i++)
+                if (rec)
+                    job->failed += (uint64_t)im_verify_one (job, i, NULL, rec);
+                else
+                    job->items[i].rc = ENOMEM; /* refused, counted as malformed */
+            free (rec);
+        }
     }
     self->out++;
     return 0;
@@ -252,9 +319,21 @@ im_verify_done (im_verify_t *self)
     zmq_pollitem_t item = { zsock_resolve (self->done), 0, ZMQ_POLLIN, 0 };
     if (zmq_poll (&item, 1, 0) != 1)
         return NULL;
-    im_verify_job_t *job = NULL;
-    if (zsock_recv (self->done, "p", &job) != 0 || !job)
-        return NULL;
-    self->out--;
-    return job;
+    for (;;) {
+        part_t *part = NULL;
+        if (zsock_recv (self->done, "p", &part) != 0 || !part)
+            return NULL;
+        split_t *split = part->split;
+        im_verify_job_t *job = split->job;
+        job->verified += part->verified;
+        job->cached += part->cached;
+        job->failed += part->failed;
+        if (--split->left == 0) {
+            free (split);
+            self->out--;
+            return job;
+        }
+        if (zmq_poll (&item, 1, 0) != 1)
+            return NULL;
+    }
 }

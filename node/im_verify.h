@@ -82,8 +82,10 @@ zsock_t *im_verify_sock (im_verify_t *self);
 im_verify_job_t *im_verify_done (im_verify_t *self);
 
 /* What a worker does for item I of JOB, done by the caller (when no worker
- * takes the job) with its CACHE and a scratch record REC. */
-void im_verify_one (im_verify_job_t *job, size_t i, im_batch_cache_t *cache,
-                    im_record_t *rec);
+ * takes the job) with its CACHE and a scratch record REC. Returns 1 when the
+ * record's signature did not verify (the caller counts it in FAILED), else
+ * 0. */
+int im_verify_one (const im_verify_job_t *job, size_t i, im_batch_cache_t *cache,
+                   im_record_t *rec);
 
 #endif
