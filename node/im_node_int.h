@@ -161,6 +161,35 @@ json_t *node_sight_status (node_t *self, const im_store_stats_t *st);
 #define NODE_MEMBER_REPORTS_MAX 100
 json_t *node_member_reports (node_t *self, const uint8_t *origin, const uint8_t *id);
 
+/* A batch of records being signed and stored together (im_node_batch.c),
+ * for PUBLISH and REVOKE: node_batch_init makes room for MAX records;
+ * node_batch_add encodes one (0, or -1 with the reason); node_batch_commit
+ * signs IM_BATCH_MAX to a signature, stores them in one transaction and puts
+ * them on the feed (0, or -1 with the reason); node_batch_finish commits and
+ * makes the reply {"results": RESULTS} (taken), or NULL; node_batch_array is
+ * a request's array KEY of 1 to IM_CONTROL_BATCH_MAX entries, or NULL with
+ * the reason. The results of a refused item (counted): node_error_result
+ * {"error"}, node_refused_result {"error", "reason"}, node_invalid_result
+ * {"error", "reason": "bad FIELD"} from a "FIELD: ..." message. */
+typedef struct {
+    size_t n;
+    im_record_t *recs;
+    uint8_t *blobs; /* IM_RECORD_MAX each */
+    im_store_item_t *items;
+    int *stored;
+} node_batch_t;
+
+int node_batch_init (node_batch_t *b, size_t max);
+void node_batch_free (node_batch_t *b);
+int node_batch_add (node_batch_t *b, const im_record_t *rec, char *err, size_t errsz);
+int node_batch_commit (node_t *self, node_batch_t *b, char *err, size_t errsz);
+json_t *node_batch_array (json_t *body, const char *key, char *err, size_t errsz);
+json_t *node_batch_finish (node_t *self, node_batch_t *b, json_t *results, char *err,
+                           size_t errsz);
+json_t *node_error_result (node_t *self, const char *why);
+json_t *node_refused_result (node_t *self, const char *why, const char *reason);
+json_t *node_invalid_result (node_t *self, const char *why);
+
 /* The built-in guards at PUBLISH (im_node_guard.c). node_guard_breadth: the
  * refusal (counted) of a prefix broader than the limit unless FORCE, or NULL
  * (with WARNING set when forced: peers refuse it). node_guard: the refusal

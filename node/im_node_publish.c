@@ -15,6 +15,8 @@
 
 #include "im_node_int.h"
 
+#define RAW(out, lit) im_ctl_text_raw ((out), (lit), sizeof (lit) - 1)
+
 /* Finds this node's live indicator of TYPE and VALUE, for re-publishing. */
 typedef struct {
     const uint8_t *origin;
@@ -64,165 +66,6 @@ same_content (const im_record_t *a, const im_record_t *b)
             return 0;
     }
     return 1;
-}
-
-/* A batch of records being signed and stored together. */
-typedef struct {
-    size_t n;
-    im_record_t *recs;
-    uint8_t *blobs; /* IM_RECORD_MAX each */
-    im_store_item_t *items;
-    int *stored;
-    json_t **results;
-} batch_t;
-
-static int
-batch_init (batch_t *b, size_t max)
-{
-    memset (b, 0, sizeof *b);
-    /* Not zeroed: each record is written whole by the decoder (24 KiB each,
-     * zeroing them was 8% of a bulk publish). */
-    b->recs = malloc ((max ? max : 1) * sizeof *b->recs);
-    b->blobs = malloc ((max ? max : 1) * IM_RECORD_MAX);
-    b->items = calloc (max ? max : 1, sizeof *b->items);
-    b->stored = calloc (max ? max : 1, sizeof *b->stored);
-    b->results = calloc (max ? max : 1, sizeof *b->results);
-    return b->recs && b->blobs && b->items && b->stored && b->results ? 0 : -1;
-}
-
-static void
-batch_free (batch_t *b)
-{
-    free (b->recs);
-    free (b->blobs);
-    free (b->items);
-    free (b->stored);
-    free (b->results);
-}
-
-/* Encodes REC into the batch; RESULT is the reply entry it will complete.
- * The records are signed when the batch is stored (batch_seal). */
-static int
-batch_add (batch_t *b, const im_record_t *rec, json_t *result, char *err, size_t errsz)
-{
-    size_t i = b->n;
-    size_t len;
-    uint8_t *blob = b->blobs + i * IM_RECORD_MAX;
-    if (im_record_encode (rec, blob, IM_RECORD_MAX, &len, err, errsz))
-        return -1;
-    /* Keep the record as it is encoded (tags and recipients in canonical
-     * order), so that the feed shows what every other reader sees; it is
-     * read back rather than copied (a copy is 24 KiB). */
-    if (im_record_decode_stored (blob, len, &b->recs[i])) {
-        snprintf (err, errsz, "encode: the record does not read back");
-        return -1;
-    }
-    b->items[i].blob = blob;
-    b->items[i].len = len;
-    b->items[i].rec = &b->recs[i];
-    b->results[i] = result;
-    b->n++;
-    return 0;
-}
-
-/* Signs the batch's records, IM_BATCH_MAX to a signature (SPEC.md,
- * "Batches"). */
-static int
-batch_seal (node_t *self, batch_t *b, char *err, size_t errsz)
-{
-    for (size_t at = 0; at < b->n; at += IM_BATCH_MAX) {
-        size_t n = b->n - at < IM_BATCH_MAX ? b->n - at : IM_BATCH_MAX;
-        uint8_t *recs[IM_BATCH_MAX];
-        size_t lens[IM_BATCH_MAX];
-        for (size_t i = 0; i < n; i++) {
-            recs[i] = (uint8_t *)b->items[at + i].blob;
-            lens[i] = b->items[at + i].len;
-        }
-        if (im_record_seal (recs, lens, n, im_identity_sign_secret (self->identity), err,
-                            errsz))
-            return -1;
-        self->sealed++;
-    }
-    return 0;
-}
-
-/* Stores the batch; on failure every pending result becomes an error. */
-static int
-batch_commit (node_t *self, batch_t *b, char *err, size_t errsz)
-{
-    if (b->n == 0)
-        return 0;
-    if (batch_seal (self, b, err, errsz)
-        || node_store_sealed (self, b->items, b->n, b->stored, err, errsz) < 0) {
-        self->store_failed = 1;
-        zsys_error ("%s", err);
-        return -1;
-    }
-    for (size_t i = 0; i < b->n; i++)
-        if (b->stored[i] != IM_STORE_STALE) {
-            node_pub_record (self, &b->recs[i]);
-            if (b->recs[i].op == IM_OP_REVOKE)
-                self->revoked++;
-            else
-                self->published++;
-        }
-    im_mesh_changed (self->mesh);
-    return 0;
-}
-
-/* The array KEY of a PUBLISH or REVOKE body: 1 to IM_CONTROL_BATCH_MAX
- * entries. */
-static json_t *
-batch_array (json_t *body, const char *key, char *err, size_t errsz)
-{
-    json_t *array = json_object_get (body, key);
-    if (!json_is_array (array) || json_array_size (array) == 0
-        || json_array_size (array) > IM_CONTROL_BATCH_MAX) {
-        snprintf (err, errsz, "'%s' must be an array of 1 to %d entries", key,
-                  IM_CONTROL_BATCH_MAX);
-        return NULL;
-    }
-    return array;
-}
-
-/* Stores the batch and makes the reply from RESULTS (taken over), or returns
- * NULL when either failed. Frees the batch. */
-static json_t *
-batch_finish (node_t *self, batch_t *b, json_t *results, char *err, size_t errsz)
-{
-    if (results && batch_commit (self, b, err, errsz)) {
-        json_decref (results);
-        results = NULL;
-    }
-    batch_free (b);
-    return results ? json_pack ("{s:o}", "results", results) : NULL;
-}
-
-static json_t *
-error_result (node_t *self, const char *why)
-{
-    self->refused++;
-    return json_pack ("{s:s}", "error", why);
-}
-
-/* A refused item: the one-line reason, and a short REASON an importer counts
- * by ("bad value", "on warninglist RFC 1918"). */
-static json_t *
-refused_result (node_t *self, const char *why, const char *reason)
-{
-    self->refused++;
-    return json_pack ("{s:s, s:s}", "error", why, "reason", reason);
-}
-
-/* The reason class of a record's check failure: "bad FIELD", from its
- * "FIELD: ..." message. */
-static json_t *
-invalid_result (node_t *self, const char *why)
-{
-    char reason[64];
-    size_t n = strcspn (why, ":");
-    snprintf (reason, sizeof reason, "bad %.*s", (int)(n < 40 ? n : 40), why);
-    return refused_result (self, why, reason);
 }
 
 /* Fields of a PUBLISH item that are not the record's content. */
@@ -290,11 +133,12 @@ make_tombstone (im_record_t *rec)
 
 /* One PUBLISH request being worked through. */
 typedef struct {
-    batch_t b;
-    im_record_t *rec; /* the item being made */
-    own_match_t m;    /* what this node already holds of it */
-    json_t *results;  /* one result an item */
-    zhashx_t *seen;   /* type|value or #id -> index in the batch */
+    node_batch_t b;
+    im_record_t *rec;   /* the item being made */
+    own_match_t m;      /* what this node already holds of it */
+    im_ctl_text_t *out; /* the reply, one result an item (result_add) */
+    size_t nresults;
+    zhashx_t *seen; /* type|value or #id -> index in the batch */
     int64_t now;
     int force;           /* the request's own "force" */
     int merge;           /* an update keeps the fields an item does not give */
@@ -303,6 +147,35 @@ typedef struct {
     unsigned overrides;  /* guards forced in this request (im_node_guard.c) */
     char warning[512];   /* the item's warning, "" when none */
 } publish_t;
+
+/* Appends R (taken), an item's result, to the reply. */
+static void
+result_add (publish_t *p, json_t *r)
+{
+    char *text = r ? json_dumps (r, JSON_COMPACT) : NULL;
+    if (p->nresults++)
+        RAW (p->out, ",");
+    if (text)
+        im_ctl_text_raw (p->out, text, strlen (text));
+    else if (!p->out->failed)
+        p->out->failed = ENOMEM;
+    free (text);
+    json_decref (r);
+}
+
+/* The usual result, {"id": IDTEXT, "status": STATUS}, written as it is (a
+ * json_t an item was a tenth of a bulk publish). */
+static void
+result_id (publish_t *p, const char *idtext, const char *status)
+{
+    if (p->nresults++)
+        RAW (p->out, ",");
+    RAW (p->out, "{\"id\":");
+    im_ctl_text_str (p->out, idtext);
+    RAW (p->out, ",\"status\":");
+    im_ctl_text_str (p->out, status);
+    RAW (p->out, "}");
+}
 
 /* This node's own record of REC's value, or NULL. */
 static const im_record_t *
@@ -380,11 +253,12 @@ publish_revoke (publish_t *p, const im_record_t *prev, int has_id, char *idtext)
     if (!prev || prev->op == IM_OP_REVOKE) {
         if (prev)
             im_id_format (prev->id, idtext);
-        json_array_append_new (
-            p->results,
-            prev ? json_pack ("{s:s, s:s}", "id", idtext, "status", "unchanged")
-                 : json_pack ("{s:s?, s:s, s:s}", "id", has_id ? idtext : NULL, "status",
-                              "skipped", "reason", "revoked, and not held here"));
+        if (prev)
+            result_id (p, idtext, "unchanged");
+        else
+            result_add (p, json_pack ("{s:s?, s:s, s:s}", "id", has_id ? idtext : NULL,
+                                      "status", "skipped", "reason",
+                                      "revoked, and not held here"));
         return 1;
     }
     memcpy (p->rec, prev, sizeof *p->rec);
@@ -406,7 +280,7 @@ publish_warned (node_t *self, publish_t *p)
               "force it to publish it anyway",
               p->rec->value, list, entry);
     snprintf (reason, sizeof reason, "on warninglist '%s'", list);
-    json_array_append_new (p->results, refused_result (self, why, reason));
+    result_add (p, node_refused_result (self, why, reason));
     return 1;
 }
 
@@ -425,7 +299,7 @@ publish_guarded (node_t *self, publish_t *p, int force)
         refusal = node_guard (self, p->rec, force, &p->overrides, p->warning,
                               sizeof p->warning);
     if (refusal)
-        json_array_append_new (p->results, refusal);
+        result_add (p, refusal);
     return refusal != NULL;
 }
 
@@ -444,8 +318,7 @@ publish_put (publish_t *p, const im_record_t *prev, int has_id,
         if (prev->op == IM_OP_PUT && rec->type == prev->type
             && strcmp (rec->value, prev->value) == 0 && same_content (rec, prev)) {
             im_id_format (rec->id, idtext);
-            json_array_append_new (p->results, json_pack ("{s:s, s:s}", "id", idtext,
-                                                          "status", "unchanged"));
+            result_id (p, idtext, "unchanged");
             return 1;
         }
     }
@@ -481,7 +354,7 @@ refuse_downgrade (node_t *self, publish_t *p, const im_record_t *held,
                   "%s would lower the protection of indicator %s: refused without "
                   "--allow-downgrade",
                   changes, idtext);
-    json_array_append_new (p->results, refused_result (self, why, "downgrade"));
+    result_add (p, node_refused_result (self, why, "downgrade"));
     return 1;
 }
 
@@ -498,7 +371,7 @@ update_over (node_t *self, publish_t *p, const json_t *content, const im_record_
     if (p->merge) {
         memcpy (p->merged, p->rec, sizeof *p->merged);
         if (im_record_merge (p->merged, base, content, p->now, why, sizeof why)) {
-            json_array_append_new (p->results, invalid_result (self, why));
+            result_add (p, node_invalid_result (self, why));
             return 1;
         }
         memcpy (p->rec, p->merged, sizeof *p->rec);
@@ -604,7 +477,7 @@ publish_item (node_t *self, publish_t *p, json_t *item)
     int bad = !content || im_record_from_json (rec, content, p->now, why, sizeof why);
     if (bad) {
         json_decref (content);
-        json_array_append_new (p->results, invalid_result (self, why));
+        result_add (p, node_invalid_result (self, why));
         return;
     }
     memcpy (rec->origin, im_identity_node (self->identity), IM_NODE_ID_SIZE);
@@ -644,20 +517,24 @@ publish_item (node_t *self, publish_t *p, json_t *item)
         return;
     }
     im_id_format (rec->id, idtext);
-    json_t *result = json_pack ("{s:s, s:s}", "id", idtext, "status", status);
-    if (!revoke && p->warning[0])
-        json_object_set_new (result, "warning", json_string (p->warning));
-    if (tomb)
-        json_object_set_new (result, "republished",
-                             json_pack ("{s:s, s:s}", "revoked", tomb_id, "kept", kept));
-    if (batch_add (&p->b, rec, result, why, sizeof why)) {
-        json_decref (result);
+    if (node_batch_add (&p->b, rec, why, sizeof why)) {
         json_decref (down);
-        json_array_append_new (p->results, invalid_result (self, why));
+        result_add (p, node_invalid_result (self, why));
         return;
     }
-    publish_changes (result, prev, &p->b.recs[p->b.n - 1], down);
-    json_array_append_new (p->results, result);
+    if ((revoke || !p->warning[0]) && !tomb && !down && strcmp (status, "updated") != 0)
+        result_id (p, idtext, status);
+    else {
+        json_t *result = json_pack ("{s:s, s:s}", "id", idtext, "status", status);
+        if (!revoke && p->warning[0])
+            json_object_set_new (result, "warning", json_string (p->warning));
+        if (tomb)
+            json_object_set_new (
+                result, "republished",
+                json_pack ("{s:s, s:s}", "revoked", tomb_id, "kept", kept));
+        publish_changes (result, prev, &p->b.recs[p->b.n - 1], down);
+        result_add (p, result);
+    }
     publish_remember (p, key, has_id);
 }
 
@@ -670,7 +547,7 @@ publish_item (node_t *self, publish_t *p, json_t *item)
 json_t *
 node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
 {
-    json_t *items = batch_array (body, "items", err, errsz);
+    json_t *items = node_batch_array (body, "items", err, errsz);
     if (!items)
         return NULL;
     json_t *force_v = json_object_get (body, "force");
@@ -688,33 +565,42 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
     }
     int dry_run = json_is_true (dry_v);
     size_t n = json_array_size (items);
+    im_ctl_text_t *out = &self->reply_text;
+    im_ctl_text_free (out);
+    im_ctl_text_init (out, IM_CONTROL_REPLY_MAX);
+    RAW (out, "{\"results\":[");
     publish_t p = { .rec = malloc (sizeof (im_record_t)),
                     .m = { .origin = im_identity_node (self->identity),
                            .found = malloc (sizeof (im_record_t)) },
-                    .results = json_array (),
+                    .out = out,
                     .seen = zhashx_new (),
                     .now = im_time_now (),
                     .force = json_is_true (force_v),
                     .merge = json_is_true (merge_v),
                     .allow_downgrade = json_is_true (allow_v),
                     .merged = malloc (sizeof (im_record_t)) };
-    if (batch_init (&p.b, n) || !p.rec || !p.m.found || !p.results || !p.seen
-        || !p.merged) {
-        snprintf (err, errsz, "out of memory");
-        json_decref (p.results);
-        p.results = NULL;
-    }
-    for (size_t i = 0; p.results && i < n; i++)
+    int ok = !node_batch_init (&p.b, n) && p.rec && p.m.found && p.seen && p.merged;
+    for (size_t i = 0; ok && i < n; i++)
         publish_item (self, &p, json_array_get (items, i));
     free (p.rec);
     free (p.merged);
     free (p.m.found);
     zhashx_destroy (&p.seen);
-    if (dry_run && p.results) {
-        batch_free (&p.b);
-        return json_pack ("{s:o, s:b}", "results", p.results, "dry_run", 1);
-    }
-    return batch_finish (self, &p.b, p.results, err, errsz);
+    if (ok && dry_run)
+        RAW (out, "],\"dry_run\":true}");
+    else if (ok)
+        RAW (out, "]}");
+    if (!ok || out->failed)
+        snprintf (err, errsz, "out of memory");
+    ok = ok && !out->failed
+         && (dry_run || node_batch_commit (self, &p.b, err, errsz) == 0);
+    node_batch_free (&p.b);
+    json_t *done = ok ? json_object () : NULL; /* the reply is the text */
+    if (ok && !done)
+        snprintf (err, errsz, "out of memory");
+    if (!done)
+        im_ctl_text_free (out);
+    return done;
 }
 
 #define NO_REPORT                                                                        \
@@ -726,17 +612,17 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
 json_t *
 node_handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
 {
-    json_t *ids = batch_array (body, "ids", err, errsz);
+    json_t *ids = node_batch_array (body, "ids", err, errsz);
     if (!ids)
         return NULL;
     size_t n = json_array_size (ids);
     /* "type": only records of that type are revoked (report revoke). */
     const char *want = json_string_value (json_object_get (body, "type"));
     int reports = want && strcmp (want, "report") == 0;
-    batch_t b;
+    node_batch_t b;
     im_record_t *rec = malloc (sizeof *rec);
     json_t *results = json_array ();
-    if (batch_init (&b, n) || !rec || !results) {
+    if (node_batch_init (&b, n) || !rec || !results) {
         snprintf (err, errsz, "out of memory");
         json_decref (results);
         results = NULL;
@@ -748,7 +634,7 @@ node_handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
         char why[512];
         if (!json_is_string (v) || im_id_parse (json_string_value (v), id)) {
             json_array_append_new (
-                results, error_result (self, "id: not an indicator id (a UUID)"));
+                results, node_error_result (self, "id: not an indicator id (a UUID)"));
             continue;
         }
         int dup = 0;
@@ -764,7 +650,7 @@ node_handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
                                         : "id: not of the type asked")
                              : NULL;
         if (no) {
-            json_array_append_new (results, error_result (self, no));
+            json_array_append_new (results, node_error_result (self, no));
             continue;
         }
         char text[IM_ID_STR_SIZE];
@@ -776,14 +662,14 @@ node_handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
         }
         make_tombstone (rec);
         json_t *result = json_pack ("{s:s, s:s}", "id", text, "status", "revoked");
-        if (batch_add (&b, rec, result, why, sizeof why)) {
+        if (node_batch_add (&b, rec, why, sizeof why)) {
             json_decref (result);
-            json_array_append_new (results, error_result (self, why));
+            json_array_append_new (results, node_error_result (self, why));
             continue;
         }
         json_array_append_new (results, result);
     }
 done:
     free (rec);
-    return batch_finish (self, &b, results, err, errsz);
+    return node_batch_finish (self, &b, results, err, errsz);
 }
