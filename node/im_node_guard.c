@@ -79,6 +79,10 @@ node_guard (node_t *self, const im_record_t *rec, int force, unsigned *logged,
     }
     if (im_guard_check (rec->type, rec->value, &hit) != 1)
         return NULL;
+    if (force && !hit.documentation && *logged > GUARD_LOG_MAX) {
+        (*logged)++; /* no longer logged one by one: nothing to write */
+        return NULL;
+    }
     im_guard_form (&hit, form, sizeof form); /* "" or " (the 6to4 address of ...)" */
     if (hit.documentation) {
         if (!warning[0]) /* a forced breadth says more */

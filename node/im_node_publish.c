@@ -138,7 +138,7 @@ typedef struct {
     own_match_t m;      /* what this node already holds of it */
     im_ctl_text_t *out; /* the reply, one result an item (result_add) */
     size_t nresults;
-    zhashx_t *seen; /* type|value or #id -> index in the batch */
+    zhashx_t *seen; /* type|value or #id -> index in the batch + 1 (no malloc) */
     int64_t now;
     int force;           /* the request's own "force" */
     int merge;           /* an update keeps the fields an item does not give */
@@ -205,9 +205,9 @@ static const im_record_t *
 publish_prev (node_t *self, publish_t *p, const char *key, int has_id,
               const uint8_t id[IM_ID_SIZE])
 {
-    size_t *earlier = zhashx_lookup (p->seen, key);
+    uintptr_t earlier = (uintptr_t)zhashx_lookup (p->seen, key);
     if (earlier)
-        return &p->b.recs[*earlier]; /* the same indicator twice in one request */
+        return &p->b.recs[earlier - 1]; /* the same indicator twice in one request */
     if (has_id
         && im_store_get (self->store, im_identity_node (self->identity), id, p->m.found)
                == 0)
@@ -451,16 +451,11 @@ static void
 publish_remember (publish_t *p, const char *key, int has_id)
 {
     char value_key[IM_VALUE_MAX + 8];
-    snprintf (value_key, sizeof value_key, "%d|%s", p->rec->type, p->rec->value);
+    if (has_id)
+        snprintf (value_key, sizeof value_key, "%d|%s", p->rec->type, p->rec->value);
     const char *keys[] = { key, has_id ? value_key : NULL };
-    for (int k = 0; k < 2 && keys[k]; k++) {
-        size_t *index = malloc (sizeof *index);
-        if (index) {
-            *index = p->b.n - 1;
-            zhashx_update (p->seen, keys[k], index);
-            zhashx_freefn (p->seen, keys[k], free);
-        }
-    }
+    for (int k = 0; k < 2 && keys[k]; k++)
+        zhashx_update (p->seen, keys[k], (void *)(uintptr_t)p->b.n);
 }
 
 /* One item of the request: checked, matched, and added to the batch, with
