@@ -196,6 +196,8 @@ node_start (node_t *self, char *err, size_t errsz)
     }
     if (load_warnings (self, &self->config, &self->warnings, err, errsz))
         return -1;
+    if (node_control_start (self, err, errsz))
+        return -1;
     zpoller_add (self->poller, self->control);
     self->mesh = im_mesh_new (&self->config, self->identity, self->store, self->poller,
                               mesh_stored, self, err, errsz);
@@ -238,6 +240,7 @@ node_stop (node_t *self)
     im_taxii_destroy (&self->taxii);
     im_mesh_destroy (&self->mesh);
     zsock_destroy (&self->control);
+    node_control_stop (self);
     im_warninglists_destroy (&self->warnings);
     im_store_destroy (&self->store);
     im_identity_destroy (&self->identity);
@@ -361,39 +364,49 @@ static handler_fn *const handlers[IM_CTL_COUNT] = {
 /* Control requests are [routing id][command][JSON object]; replies are
  * [routing id]["OK" or "ERROR"][JSON object] (SPEC.md, "Transport"). */
 static void
-handle_control (node_t *self)
+answer (node_t *self, node_request_t *req)
 {
-    zmsg_t *msg = zmsg_recv (self->control);
-    if (!msg)
-        return;
-    zframe_t *routing = zmsg_pop (msg);
-    char err[1024] = "", shown[IM_CONTROL_NAME_MAX + 2];
-    json_t *reply = NULL, *body = NULL;
-    im_ctl_cmd_t cmd;
-    if (im_ctl_request_decode (msg, &cmd, &body, shown, err, sizeof err) == 0)
-        reply = handlers[cmd](self, body, err, sizeof err);
+    char *err = req->err;
+    size_t errsz = sizeof req->err;
+    json_t *reply = NULL;
+    self->request = req;
+    if (req->rc == 0)
+        reply = handlers[req->cmd](self, req->body, err, errsz);
+    self->request = NULL;
     if (reply)
         self->requests++;
     else if (self->store_failed)
         self->store_errors++; /* not the request's fault; logged as a store error */
     else {
         self->bad_requests++;
-        zsys_warning ("control: refused %s request: %s", shown, err);
+        zsys_warning ("control: refused %s request: %s", req->shown, err);
     }
     self->store_failed = 0;
     zmsg_t *out = reply && self->reply_text.data
                       ? im_ctl_reply_text (self->reply_text.data, self->reply_text.len)
                       : im_ctl_reply_encode (reply, reply ? NULL : err);
     im_ctl_text_free (&self->reply_text);
-    if (routing && out) {
-        zmsg_prepend (out, &routing);
+    if (req->routing && out) {
+        zmsg_prepend (out, &req->routing);
         zmsg_send (&out, self->control);
     }
     zmsg_destroy (&out);
     json_decref (reply);
-    json_decref (body);
-    zframe_destroy (&routing);
-    zmsg_destroy (&msg);
+}
+
+/* Answers the requests waiting, in order: those read ahead by the reader
+ * while the one before was answered, at most CONTROL_TURN_MAX more taken
+ * from the socket in one turn (the mesh gets its turn in between). */
+#define CONTROL_TURN_MAX 16
+static void
+handle_control (node_t *self)
+{
+    size_t budget = CONTROL_TURN_MAX;
+    node_request_t *req;
+    while ((req = node_control_next (self, &budget))) {
+        answer (self, req);
+        node_control_done (self, &req);
+    }
 }
 
 static void

@@ -22,6 +22,8 @@
 #include "im_time.h"
 #include "im_warninglist.h"
 
+#define NODE_READ_AHEAD 4 /* control requests read ahead of the one answered */
+
 /* The topic prefixes a feed's subscribers asked for (an XPUB socket tells
  * them), so that nothing is encoded for nobody (im_node_feed.c). */
 #define NODE_SUBS_MAX 64
@@ -72,12 +74,56 @@ typedef struct {
     size_t nto_ack;
     uint64_t acked;            /* acknowledgements made */
     int64_t exercise_check_at; /* when ended exercises are looked at next */
-    /* A reply written as text (the compact LOOKUP), sent instead of the
-     * handler's object. */
+    /* A reply written as text (the compact LOOKUP, PUBLISH), sent instead
+     * of the handler's object. */
     im_ctl_text_t reply_text;
+    /* Control requests taken from the socket and being read, in order
+     * (im_node_control.c); the one being answered. */
+    zactor_t *reader;
+    struct _node_request_t *queue[NODE_READ_AHEAD];
+    size_t qhead, queued;
+    struct _node_request_t *request;
 } node_t;
 
 typedef json_t *(handler_fn)(node_t *self, json_t *body, char *err, size_t errsz);
+
+/* An item of a PUBLISH, split (node_item_split): its content part, and its
+ * own fields (ID when HAS_ID, REVOKE, FORCE). */
+typedef struct {
+    json_t *content; /* a new reference, or NULL: WHY (malloc'd) says why */
+    char *why;
+    int why_oom; /* no memory for WHY */
+    uint8_t id[IM_ID_SIZE];
+    int has_id, revoke, force;
+} node_item_t;
+
+/* A control request (im_node_control.c): taken from the socket, decoded by
+ * the reader (RC, CMD, BODY, SHOWN and ERR as im_ctl_request_decode's), a
+ * PUBLISH's items split (ITEMS, NITEMS: NULL, 0 when they were not). */
+typedef struct _node_request_t {
+    zframe_t *routing;
+    zmsg_t *msg;
+    int read;
+    int rc;
+    im_ctl_cmd_t cmd;
+    json_t *body;
+    char shown[IM_CONTROL_NAME_MAX + 2];
+    char err[1024];
+    node_item_t *items;
+    size_t nitems;
+} node_request_t;
+
+/* node_control_start starts the reader; node_control_stop stops it.
+ * node_control_next takes up to *BUDGET more requests waiting on the socket
+ * to the reader (at most NODE_READ_AHEAD queued) and returns the oldest,
+ * read, or NULL when none is queued; node_control_done hands it back to the
+ * reader to be freed. node_item_split splits ITEM into OUT: its content (a
+ * new reference), or NULL with the reason in WHY. */
+int node_control_start (node_t *self, char *err, size_t errsz);
+void node_control_stop (node_t *self);
+node_request_t *node_control_next (node_t *self, size_t *budget);
+void node_control_done (node_t *self, node_request_t **req_p);
+json_t *node_item_split (json_t *item, node_item_t *out, char *why, size_t whysz);
 
 /* The local feed (im_node_feed.c). node_feed_start binds the feeds (after
  * the mesh, whose ZAP handler admits CURVE subscribers); node_feed_stop

@@ -68,54 +68,6 @@ same_content (const im_record_t *a, const im_record_t *b)
     return 1;
 }
 
-/* Fields of a PUBLISH item that are not the record's content. */
-static const char *const item_extras[] = { "id", "revoke", "source", "force", NULL };
-
-/* An item's own fields: ID (the indicator's id when given), REVOKE, FORCE.
- * Returns the content part (a new reference), or NULL with the reason. */
-static json_t *
-item_split (json_t *item, uint8_t id[IM_ID_SIZE], int *has_id, int *revoke, int *force,
-            char *why, size_t whysz)
-{
-    *has_id = *revoke = 0;
-    if (!json_is_object (item)) {
-        snprintf (why, whysz, "indicator: not a JSON object");
-        return NULL;
-    }
-    json_t *v = json_object_get (item, "id");
-    if (v && !json_is_null (v)) {
-        if (!json_is_string (v) || im_id_parse (json_string_value (v), id)) {
-            snprintf (why, whysz, "id: not an indicator id (a UUID)");
-            return NULL;
-        }
-        *has_id = 1;
-    }
-    v = json_object_get (item, "revoke");
-    if (v && !json_is_boolean (v)) {
-        snprintf (why, whysz, "revoke: not true or false");
-        return NULL;
-    }
-    *revoke = json_is_true (v);
-    v = json_object_get (item, "force");
-    if (v && !json_is_boolean (v)) {
-        snprintf (why, whysz, "force: not true or false");
-        return NULL;
-    }
-    if (json_is_true (v))
-        *force = 1;
-    v = json_object_get (item, "source");
-    if (v && !json_is_string (v)) {
-        snprintf (why, whysz, "source: not a string");
-        return NULL;
-    }
-    json_t *content = json_copy (item);
-    for (int i = 0; content && item_extras[i]; i++)
-        json_object_del (content, item_extras[i]);
-    if (!content)
-        snprintf (why, whysz, "out of memory");
-    return content;
-}
-
 /* Turns REC (this node's stored record) into its tombstone, one version on. */
 static void
 make_tombstone (im_record_t *rec)
@@ -458,16 +410,25 @@ publish_remember (publish_t *p, const char *key, int has_id)
         zhashx_update (p->seen, keys[k], (void *)(uintptr_t)p->b.n);
 }
 
-/* One item of the request: checked, matched, and added to the batch, with
- * its result appended. */
+/* One item of the request (SPLIT by the reader, or NULL): checked, matched,
+ * and added to the batch, with its result appended. */
 static void
-publish_item (node_t *self, publish_t *p, json_t *item)
+publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
 {
     char why[512], idtext[IM_ID_STR_SIZE];
-    uint8_t id[IM_ID_SIZE];
-    int has_id, revoke, force = p->force;
+    node_item_t own;
+    json_t *content;
+    if (split) {
+        own = *split;
+        content = split->content;
+        split->content = NULL; /* taken */
+        snprintf (why, sizeof why, "%s", split->why ? split->why : "out of memory");
+    }
+    else
+        content = node_item_split (item, &own, why, sizeof why);
+    const uint8_t *id = own.id;
+    int has_id = own.has_id, revoke = own.revoke, force = p->force || own.force;
     im_record_t *rec = p->rec;
-    json_t *content = item_split (item, id, &has_id, &revoke, &force, why, sizeof why);
     im_record_init (rec);
     int bad = !content || im_record_from_json (rec, content, p->now, why, sizeof why);
     if (bad) {
@@ -575,8 +536,13 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
                     .allow_downgrade = json_is_true (allow_v),
                     .merged = malloc (sizeof (im_record_t)) };
     int ok = !node_batch_init (&p.b, n) && p.rec && p.m.found && p.seen && p.merged;
+    /* The items as the reader split them, off the main thread. */
+    node_item_t *split
+        = self->request && self->request->body == body && self->request->nitems == n
+              ? self->request->items
+              : NULL;
     for (size_t i = 0; ok && i < n; i++)
-        publish_item (self, &p, json_array_get (items, i));
+        publish_item (self, &p, json_array_get (items, i), split ? &split[i] : NULL);
     free (p.rec);
     free (p.merged);
     free (p.m.found);
