@@ -420,8 +420,10 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
     json_t *content;
     if (split) {
         own = *split;
-        content = split->content;
-        split->content = NULL; /* taken */
+        /* A reference of our own: the last one, and so the free, stays with
+         * the reader, whose thread made it (a free here would take its
+         * arena's lock). */
+        content = json_incref (split->content);
         snprintf (why, sizeof why, "%s", split->why ? split->why : "out of memory");
     }
     else
