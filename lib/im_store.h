@@ -220,7 +220,8 @@ int im_store_sent_prune (im_store_t *self, int64_t before, size_t limit);
 
 /* What this node keeps about serving a peer (SPEC.md, "Store restarts"). */
 typedef struct {
-    uint64_t served;    /* the highest cursor its pulls were answered with:
+    uint64_t served;    /* at least the highest cursor its pulls were
+                           answered with (our newest change number then):
                            IM_STORE_SERVED_UNKNOWN when the store predates
                            this table and has not answered it since */
     uint64_t own_until; /* its own records among our changes up to this go
