@@ -242,6 +242,18 @@ int im_store_set_served (im_store_t *self, const uint8_t *peer,
 /* Whether this open made the store (it was absent). */
 int im_store_created (const im_store_t *self);
 
+/* Makes durable what was committed lazily (a peer's batch with its cursor,
+ * the sent log: SPEC.md, "Storage and durability"), which a power loss could
+ * otherwise undo: for what gives out a change number, or moves a cursor in
+ * a way that must not be undone, without a waiting commit of its own. Does
+ * nothing when no lazy commit was made since the last call. Returns 0 or -1
+ * with errno. */
+int im_store_sync (im_store_t *self);
+
+/* Whether a lazy commit was made since the last im_store_sync (1), else 0
+ * (a waiting commit makes it durable too, but is not counted here). */
+int im_store_lazy (const im_store_t *self);
+
 /* Fills ST. Returns 0 or -1 with errno set. */
 /* Calls FN for every origin the store holds records of: its node id, the
  * records held (live and revoked) and its newest change number here; FN
