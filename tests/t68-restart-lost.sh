@@ -1,7 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: MPL-2.0
-# t68-restart-lost.sh -- a restart answer that the puller never stored (SPEC.md,
-# "Store restarts"): bravo's store is restored from a copy taken when it had
+# t68-restart-lost.sh -- what a power loss or a lost answer leaves of a
+# puller's batch (SPEC.md, "Storage and durability", "Store restarts").
+# Block undone: mallory (tests/mallory) answers bravo's pull with 100 records
+# at cursor 7, then 100 more at cursor 9; bravo is killed (-9: it keeps
+# both), then killed again and its newest LMDB meta page undone, as a power
+# loss may undo a batch committed lazily (MDB_NOMETASYNC): its store opens
+# whole, without the last batch and with the cursor before it, so that it
+# pulls from 7 again and gets the next 100.
+# Block lost: a restart answer that the puller never stored: bravo's store
+# is restored from a copy taken when it had
 # 150 records, while a puller (tests/puller, which pulls from the cursor it is
 # told) holds bravo's old cursor 1500; bravo publishes 1500 new ones. The
 # puller's pull from 1500 is answered flagged restart, from 150. If that
@@ -47,14 +55,80 @@ todo () {
 keep_logs () {
     [ "$tap_failed" -eq 0 ] && return
     keep=$(mktemp -d "${TMPDIR:-/tmp}/restart-lost-logs.XXXXXX") || return
-    cp "$T"/*.log "$T"/p*.out "$keep"/ 2>/dev/null
+    cp "$T"/*.log "$T"/*.out "$keep"/ 2>/dev/null
     echo "# the node's log and the puller's answers are kept in $keep"
 }
 trap 'keep_logs; cleanup' EXIT
 
+# undo_meta FILE: undoes the newest transaction of the LMDB file FILE (its
+# meta page takes the other's, older, content: what a power loss leaves when
+# that page was not yet on disk); prints the two transaction ids.
+undo_meta () {
+    "${PYTHON3:-python3}" - "$1" <<'PY'
+import struct, sys
+with open(sys.argv[1], "r+b") as f:
+    head = f.read(4096)
+    # Page header 16 bytes; MDB_meta: magic, version, address, mapsize, two
+    # MDB_db of 48 bytes (the first's md_pad is the page size), last page,
+    # txnid (LMDB 0.9, 64-bit).
+    if struct.unpack_from("<I", head, 16)[0] != 0xBEEFC0DE:
+        sys.exit("not an LMDB file")
+    psize = struct.unpack_from("<I", head, 40)[0]
+    f.seek(0)
+    data = f.read(2 * psize)
+    meta = [16, psize + 16]
+    txn = [struct.unpack_from("<Q", data, m + 128)[0] for m in meta]
+    new, old = (0, 1) if txn[0] > txn[1] else (1, 0)
+    f.seek(meta[new])
+    f.write(data[meta[old]:meta[old] + 136])
+    print("undid transaction %d: back to %d" % (txn[new], txn[old]))
+PY
+}
+# fresh NAME: a new node NAME, even when a block before used that name.
+fresh () { rm -rf "${T:?}/$1" "$T/$1.log"; new_node "$1"; }
+records () { im "$1" status --json | grep -o '"records":[0-9]*' | head -1 | cut -d: -f2; }
+holds () { [ "$(records "$1")" = "$2" ]; }
+# answer_once CURSOR: mallory answers bravo's next pull with 100 records of
+# its own (new ids) at CURSOR; prints the cursor the pull asked from.
+answer_once () {
+    bounded 120 "$MALLORY" --keys "$T/mallory.keys" --target "$(card_field bravo 5)" \
+        "$(card_field bravo 4)" answer 1 --per 100 --cursor "$1" --duration 2000 \
+        >"$T/mallory.out" 2>&1
+    sed -n 's/.*the last from \([0-9]*\).*/\1/p' "$T/mallory.out"
+}
+
+block undone 'a power loss undoes a peer'\''s last batch with its cursor: it is pulled again'
+b_undone () {
+    if [ ! -x "${MALLORY:-}" ]; then
+        ok 0 "# SKIP mallory is not built"
+        return
+    fi
+    fresh bravo || diag "cannot init bravo"
+    fake card --name mallory --keys "$T/mallory.keys" >"$T/mallory.card" \
+        && im bravo peer add "$(cat "$T/mallory.card")" >/dev/null
+    ok $? "bravo trusts mallory"
+    start_node bravo && bpid=$NODE_PID; ok $? "bravo starts"
+    from=$(answer_once 7) && wait_for 300 holds bravo 100
+    ok $? "bravo pulls mallory from ${from:-?}, and stores 100 records at cursor 7"
+    kill -KILL "$bpid"; wait "$bpid" 2>/dev/null; rm -f "$T/bravo/store/lock.mdb"
+    start_node bravo && bpid=$NODE_PID && holds bravo 100
+    ok $? "killed (-9), bravo starts again and holds the 100"
+    from=$(answer_once 9)
+    [ "$from" = 7 ]; ok $? "its pull asks from 7: kill -9 lost no cursor (asked from ${from:-?})"
+    wait_for 300 holds bravo 200; ok $? "and it stores 100 more at cursor 9"
+    kill -KILL "$bpid"; wait "$bpid" 2>/dev/null; rm -f "$T/bravo/store/lock.mdb"
+    diag "$(undo_meta "$T/bravo/store/data.mdb")"
+    start_node bravo && bpid=$NODE_PID; ok $? "killed, its newest meta page undone, bravo's store opens"
+    holds bravo 100; ok $? "it holds 100: the last batch is undone ($(records bravo))"
+    from=$(answer_once 11)
+    [ "$from" = 7 ]; ok $? "with its cursor: its pull asks from 7 again (asked from ${from:-?})"
+    wait_for 300 holds bravo 200; ok $? "and the batch that answers it is stored"
+    stop_node "$bpid"; ok $? "bravo stops"
+}
+
 block lost 'a restart answer the puller never stored is given again'
 b_lost () {
-    new_node bravo || diag "cannot init bravo"
+    fresh bravo || diag "cannot init bravo"
     fake card --name puller --keys "$T/puller.keys" >"$T/puller.card" \
         && im bravo peer add "$(cat "$T/puller.card")" >/dev/null
     ok $? "bravo trusts the puller"
