@@ -649,7 +649,33 @@ store_commit (im_store_t *self, MDB_txn *txn, int lazy)
     mdb_env_set_flags (self->env, MDB_NOMETASYNC, 1);
     int rc = mdb_txn_commit (txn);
     mdb_env_set_flags (self->env, MDB_NOMETASYNC, 0);
+    if (rc == 0)
+        self->lazy = 1;
     return rc;
+}
+
+int
+im_store_sync (im_store_t *self)
+{
+    if (!self) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!self->lazy)
+        return 0;
+    /* The lazy commits' meta pages were written, not waited for: one
+     * fdatasync of the file makes them durable. */
+    int rc = mdb_env_sync (self->env, 1);
+    if (rc)
+        return store_error (self->path, rc, "syncing to disk", NULL, 0);
+    self->lazy = 0;
+    return 0;
+}
+
+int
+im_store_lazy (const im_store_t *self)
+{
+    return self && self->lazy;
 }
 
 static int

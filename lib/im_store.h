@@ -220,7 +220,8 @@ int im_store_sent_prune (im_store_t *self, int64_t before, size_t limit);
 
 /* What this node keeps about serving a peer (SPEC.md, "Store restarts"). */
 typedef struct {
-    uint64_t served;    /* the highest cursor its pulls were answered with:
+    uint64_t served;    /* at least the highest cursor its pulls were
+                           answered with (our newest change number then):
                            IM_STORE_SERVED_UNKNOWN when the store predates
                            this table and has not answered it since */
     uint64_t own_until; /* its own records among our changes up to this go
@@ -240,6 +241,18 @@ int im_store_set_served (im_store_t *self, const uint8_t *peer,
 
 /* Whether this open made the store (it was absent). */
 int im_store_created (const im_store_t *self);
+
+/* Makes durable what was committed lazily (a peer's batch with its cursor,
+ * the sent log: SPEC.md, "Storage and durability"), which a power loss could
+ * otherwise undo: for what gives out a change number, or moves a cursor in
+ * a way that must not be undone, without a waiting commit of its own. Does
+ * nothing when no lazy commit was made since the last call. Returns 0 or -1
+ * with errno. */
+int im_store_sync (im_store_t *self);
+
+/* Whether a lazy commit was made since the last im_store_sync (1), else 0
+ * (a waiting commit makes it durable too, but is not counted here). */
+int im_store_lazy (const im_store_t *self);
 
 /* Fills ST. Returns 0 or -1 with errno set. */
 /* Calls FN for every origin the store holds records of: its node id, the

@@ -84,6 +84,7 @@ struct _im_store_t {
     size_t max_size;       /* the map grows no further (0: no limit) */
     int64_t full_since;    /* since when writes fail as disk full (0: they do not) */
     uint64_t full_refused; /* writes refused since then */
+    int lazy;              /* a commit was made lazily since the last im_store_sync */
 };
 
 /* Counters are stored as one array of big-endian numbers. */

@@ -298,9 +298,11 @@ warn_refusals (const peer_t *p, const refusals_t *rf)
 
 /* Stores the batch's N items and the M records carriers among them held
  * for this node (with P's CURSOR, unless FOUND: an answer to a FETCH), then
- * publishes and notes what was new. */
+ * publishes and notes what was new. RESTART: the batch of an answer flagged
+ * restart, made durable before anything else (see apply). */
 static void
-store (im_mesh_t *self, peer_t *p, size_t n, size_t m, uint64_t cursor, int found)
+store (im_mesh_t *self, peer_t *p, size_t n, size_t m, uint64_t cursor, int found,
+       int restart)
 {
     char err[256];
     int stored = found ? im_store_put_batch (self->store, self->items, n + m,
@@ -308,6 +310,9 @@ store (im_mesh_t *self, peer_t *p, size_t n, size_t m, uint64_t cursor, int foun
                        : im_store_put_batch_cursor (self->store, self->items, n + m,
                                                     self->results, p->card.node, cursor,
                                                     err, sizeof err);
+    if (stored >= 0 && restart && im_store_sync (self->store) != 0)
+        zsys_error ("mesh: cannot make %s's restart durable: %s", p->card.name,
+                    strerror (errno));
     if (stored < 0) {
         /* The cursor did not move: the next pull asks again, after a wait
          * that grows while storing fails (a full disk); answers to pulls
@@ -387,12 +392,18 @@ apply (im_mesh_t *self, job_t *job)
      * back) moves no cursor. */
     int stale = job->stale || (!job->found && job->pull_from != p->cursor);
     uint64_t cursor = job->cursor > p->cursor ? job->cursor : p->cursor;
+    int restart = 0;
     if (job->found || stale)
         cursor = p->cursor;
     else if (job->more & IM_MSG_RESTART) {
-        /* Its store restarted: its numbers count again from there. */
+        /* Its store restarted: its numbers count again from there. The
+         * batch and its cursor are made durable before the next pull: a
+         * power loss that undid them would leave the old numbering's cursor
+         * here, which the peer, having served past it, would not flag again
+         * (its records between the two would be skipped). */
         mesh_restart_heard (self, p, job->cursor);
         cursor = job->cursor;
+        restart = 1;
     }
     if (n == 0 && cursor == p->cursor) {
         /* Nothing to write. */
@@ -402,7 +413,7 @@ apply (im_mesh_t *self, job_t *job)
             peer_send_pull (self, p);
         return;
     }
-    store (self, p, n, m, cursor, job->found);
+    store (self, p, n, m, cursor, job->found, restart);
     for (size_t i = 0; i < self->ninner; i++)
         free (self->inner[i]);
     self->ninner = 0;

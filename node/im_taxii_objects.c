@@ -197,6 +197,13 @@ taxii_walk (im_taxii_t *self, const im_taxii_client_t *client, const taxii_query
         w.more = 1;
         w.last_in = since;
     }
+    /* `next` gives out a change number: made durable first, so that a power
+     * loss cannot undo it and number other changes with it (a peer's batch
+     * is committed lazily: SPEC "Storage and durability"). */
+    if (w.more && im_store_sync (self->store) != 0) {
+        json_decref (w.list);
+        return -1;
+    }
     int rc = envelope (&w, w.last_in);
     json_decref (w.list);
     return rc;

@@ -15,12 +15,17 @@
 #include "im_util.h"
 #include "im_verify.h"
 
+typedef struct _split_t split_t;
+
 struct _im_verify_t {
     zactor_t *workers[IM_VERIFY_WORKERS_MAX];
     size_t nworkers;
     zsock_t *jobs; /* PUSH: to the workers */
     zsock_t *done; /* PULL: from them */
     size_t out;
+    /* The jobs out, as their parts (the pool's: freed when the job comes
+     * back, or when the pool stops with it still out). */
+    split_t *splits[IM_VERIFY_JOBS_MAX];
 };
 
 typedef struct {
@@ -32,7 +37,6 @@ typedef struct {
  * batch's records come together, so its root is verified about once. */
 #define PART_MIN 128
 
-typedef struct _split_t split_t;
 typedef struct {
     split_t *split;
     size_t from, to;
@@ -42,6 +46,7 @@ typedef struct {
 struct _split_t {
     im_verify_job_t *job;
     size_t left;
+    size_t slot; /* in the pool's splits */
     part_t parts[IM_VERIFY_WORKERS_MAX];
 };
 
@@ -218,6 +223,10 @@ im_verify_destroy (im_verify_t **self_p)
     im_verify_t *self = *self_p;
     for (size_t i = 0; i < self->nworkers; i++)
         zactor_destroy (&self->workers[i]);
+    /* The workers are gone: the parts of the jobs still out are read by no
+     * one any more. */
+    for (size_t i = 0; i < IM_VERIFY_JOBS_MAX; i++)
+        free (self->splits[i]);
     zsock_destroy (&self->jobs);
     zsock_destroy (&self->done);
     free (self);
@@ -288,6 +297,10 @@ im_verify_submit (im_verify_t *self, im_verify_job_t *job)
         return -1;
     }
     split->left = 1;
+    /* A slot is free: fewer than IM_VERIFY_JOBS_MAX jobs are out. */
+    while (split->slot < IM_VERIFY_JOBS_MAX - 1 && self->splits[split->slot])
+        split->slot++;
+    self->splits[split->slot] = split;
     for (size_t k = 1; k < nparts; k++) {
         split->left++;
         if (zsock_send (self->jobs, "p", &split->parts[k]) != 0) {
@@ -329,6 +342,7 @@ im_verify_done (im_verify_t *self)
         job->cached += part->cached;
         job->failed += part->failed;
         if (--split->left == 0) {
+            self->splits[split->slot] = NULL;
             free (split);
             self->out--;
             return job;

@@ -2154,6 +2154,42 @@ test_counts_of_fewer_types (void)
     remove_dir (dir);
 }
 
+/* A peer's batch is committed lazily (its meta page not waited for); sync
+ * makes it durable, and says when there is nothing to do. */
+static void
+test_lazy_sync (void)
+{
+    char dir[64], path[128], err[256];
+    uint8_t node[IM_NODE_ID_SIZE], p[IM_NODE_ID_SIZE];
+    uint64_t c = 0;
+
+    make_dir (dir, sizeof dir, "store");
+    randombytes_buf (node, sizeof node);
+    randombytes_buf (p, sizeof p);
+    sub_path (path, sizeof path, dir, "store");
+    errno = 0;
+    ok (im_store_sync (NULL) == -1 && errno == EINVAL, "sync refuses a NULL store");
+    ok (im_store_lazy (NULL) == 0, "no store made no lazy commit");
+    im_store_t *store = open_store (path, 0, node);
+    ok (im_store_lazy (store) == 0 && im_store_sync (store) == 0,
+        "a store just opened has nothing lazy to sync");
+    ok (im_store_put_batch_cursor (store, NULL, 0, NULL, p, 50, err, sizeof err) == 0
+            && im_store_lazy (store) == 1,
+        "a peer's batch with its cursor is committed lazily");
+    ok (im_store_sync (store) == 0 && im_store_lazy (store) == 0,
+        "sync makes it durable, and nothing is left lazy");
+    ok (im_store_sync (store) == 0, "a second sync has nothing to do");
+    ok (im_store_put_batch_cursor (store, NULL, 0, NULL, p, 20, err, sizeof err) == 0
+            && im_store_lazy (store) == 1 && im_store_sync (store) == 0,
+        "a cursor moved back (a restart answer) is lazy until synced");
+    im_store_destroy (&store);
+    store = open_store (path, 0, node);
+    ok (im_store_cursor (store, p, &c) == 0 && c == 20 && im_store_lazy (store) == 0,
+        "reopened, the cursor is 20 and nothing is lazy");
+    im_store_destroy (&store);
+    remove_dir (dir);
+}
+
 static void
 test_served (void)
 {
@@ -3445,6 +3481,7 @@ static const tap_test_t tests[]
         TAP_TEST (test_set_cursor),
         TAP_TEST (test_counts_of_fewer_types),
         TAP_TEST (test_served),
+        TAP_TEST (test_lazy_sync),
         TAP_TEST (test_sent_log),
         TAP_TEST (test_sent_once),
         TAP_TEST (test_sent_prune),
