@@ -220,14 +220,17 @@ int im_store_sent_prune (im_store_t *self, int64_t before, size_t limit);
 
 /* What this node keeps about serving a peer (SPEC.md, "Store restarts"). */
 typedef struct {
-    uint64_t served;    /* at least the highest cursor its pulls were
-                           answered with (our newest change number then):
-                           IM_STORE_SERVED_UNKNOWN when the store predates
-                           this table and has not answered it since */
-    uint64_t own_until; /* its own records among our changes up to this go
-                           back to it (0: none) */
-    int64_t restarted;  /* when its store was found restarted (seconds since
-                           the epoch; 0: never) */
+    uint64_t served;     /* at least the highest cursor its pulls were
+                            answered with (our newest change number then):
+                            IM_STORE_SERVED_UNKNOWN when the store predates
+                            this table and has not answered it since */
+    uint64_t own_until;  /* its own records among our changes up to this go
+                            back to it (0: none) */
+    int64_t restarted;   /* when its store was found restarted (seconds since
+                            the epoch; 0: never) */
+    uint64_t old_cursor; /* a restart answered and not yet taken: the cursor
+                            of our old numbering its pull came with (0: none) */
+    uint64_t old_from;   /* ... and where that answer started */
 } im_store_served_t;
 #define IM_STORE_SERVED_UNKNOWN UINT64_MAX
 

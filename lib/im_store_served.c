@@ -12,7 +12,8 @@
 
 #include "im_store_int.h"
 
-#define SERVED_SIZE 24 /* served, own_until, restarted */
+#define SERVED_SIZE_V1 24 /* served, own_until, restarted */
+#define SERVED_SIZE 40    /* ... old_cursor, old_from */
 
 int
 im_store_served (im_store_t *self, const uint8_t *peer, im_store_served_t *out)
@@ -27,16 +28,20 @@ im_store_served (im_store_t *self, const uint8_t *peer, im_store_served_t *out)
         return -1;
     MDB_val k = { IM_NODE_ID_SIZE, (void *)peer }, v;
     int rc = mdb_get (txn, self->served, &k, &v);
-    if (rc == 0 && v.mv_size == SERVED_SIZE) {
+    if (rc == 0 && (v.mv_size == SERVED_SIZE || v.mv_size == SERVED_SIZE_V1)) {
         const uint8_t *b = v.mv_data;
         out->served = get_u64 (b);
         out->own_until = get_u64 (b + 8);
         out->restarted = (int64_t)get_u64 (b + 16);
+        if (v.mv_size == SERVED_SIZE) {
+            out->old_cursor = get_u64 (b + 24);
+            out->old_from = get_u64 (b + 32);
+        }
     }
     else if (rc == MDB_NOTFOUND && !self->served_all)
         out->served = IM_STORE_SERVED_UNKNOWN;
     store_reader_end (self);
-    if (rc == 0 && v.mv_size != SERVED_SIZE)
+    if (rc == 0 && v.mv_size != SERVED_SIZE && v.mv_size != SERVED_SIZE_V1)
         rc = MDB_CORRUPTED;
     return rc == 0 || rc == MDB_NOTFOUND
                ? 0
@@ -67,6 +72,8 @@ im_store_set_served (im_store_t *self, const uint8_t *peer, const im_store_serve
     put_u64 (a.value, in->served);
     put_u64 (a.value + 8, in->own_until);
     put_u64 (a.value + 16, (uint64_t)in->restarted);
+    put_u64 (a.value + 24, in->old_cursor);
+    put_u64 (a.value + 32, in->old_from);
     return store_write_txn (self, set_served_fn, &a, "writing what was served");
 }
 

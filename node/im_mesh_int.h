@@ -198,6 +198,8 @@ struct _im_peer_t {
     im_store_served_t srv; /* what we served it, as kept in the store */
     int restart_answer;    /* its pull revealed that our store is behind: the
                               answer carries IM_MSG_RESTART */
+    uint64_t restart_old;  /* ... the old numbering's cursor it came with */
+    uint64_t restart_from; /* ... and where the answer starts */
     /* Counts. */
     uint64_t sent, received, known;
     uint64_t refused[REFUSE_COUNT];

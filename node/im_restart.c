@@ -67,6 +67,25 @@ mesh_restart_pull (im_mesh_t *self, peer_t *p, uint64_t *cursor)
                        "changes up to %llu go back to it",
                        p->card.name, (unsigned long long)last);
     }
+    if (p->srv.old_cursor) {
+        if (*cursor == p->srv.old_cursor) {
+            /* The restart answer was not taken (lost with its link,
+             * refused by a full disk, undone by a power loss): the pull
+             * comes again from the old numbering's cursor. */
+            zsys_warning ("mesh: %s pulls again from %llu, its cursor from before "
+                          "this node's store restarted: serving it again from %llu",
+                          p->card.name, (unsigned long long)*cursor,
+                          (unsigned long long)p->srv.old_from);
+            p->restart_answer = 1;
+            p->restart_old = *cursor;
+            p->restart_from = *cursor = p->srv.old_from;
+            return 1;
+        }
+        /* Any other cursor is one of our answers': the restart was taken. */
+        im_store_served_t srv = p->srv;
+        srv.old_cursor = srv.old_from = 0;
+        served_write (self, p, &srv);
+    }
     uint64_t known = p->srv.served == IM_STORE_SERVED_UNKNOWN ? last : p->srv.served;
     if (*cursor <= last && *cursor <= known)
         return 0;
@@ -79,6 +98,8 @@ mesh_restart_pull (im_mesh_t *self, peer_t *p, uint64_t *cursor)
                   (unsigned long long)(known < last ? known : last),
                   (unsigned long long)from);
     p->restart_answer = 1;
+    p->restart_old = *cursor;
+    p->restart_from = from;
     self->restarted_at = im_time_now ();
     snprintf (self->restarted_by, sizeof self->restarted_by, "%s", p->card.name);
     if (!self->cursors_reset)
@@ -104,6 +125,14 @@ mesh_restart_served (im_mesh_t *self, peer_t *p, im_msg_t *msg)
     uint64_t last = mesh_last_seq (self);
     im_store_served_t srv = p->srv;
     srv.served = last > msg->cursor ? last : msg->cursor;
+    if (p->restart_answer) {
+        /* Until a pull shows it was taken, a pull from the old cursor gets
+         * it again (mesh_restart_pull). An answer that ends at that very
+         * cursor could not be told from its loss: it counts as taken. */
+        int ambiguous = msg->cursor == p->restart_old;
+        srv.old_cursor = ambiguous ? 0 : p->restart_old;
+        srv.old_from = ambiguous ? 0 : p->restart_from;
+    }
     if (served_write (self, p, &srv) != 0)
         return -1;
     p->restart_answer = 0;

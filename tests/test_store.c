@@ -2195,7 +2195,7 @@ test_served (void)
 {
     char dir[64], path[128];
     uint8_t node[IM_NODE_ID_SIZE], p[IM_NODE_ID_SIZE], q[IM_NODE_ID_SIZE];
-    im_store_served_t s = { 1, 1, 1 };
+    im_store_served_t s = { 1, 1, 1, 1, 1 };
 
     make_dir (dir, sizeof dir, "store");
     randombytes_buf (node, sizeof node);
@@ -2213,11 +2213,11 @@ test_served (void)
     ok (im_store_served (store, p, &s) == 0 && s.served == 0 && s.own_until == 0
             && s.restarted == 0,
         "in a new store nothing was served to a peer: all 0");
-    im_store_served_t w = { 400, 500, 1700000000 };
+    im_store_served_t w = { 400, 500, 1700000000, 1500, 150 };
     ok (im_store_set_served (store, p, &w) == 0, "set_served writes P's entry");
     ok (im_store_served (store, p, &s) == 0 && s.served == 400 && s.own_until == 500
-            && s.restarted == 1700000000,
-        "served reads it back");
+            && s.restarted == 1700000000 && s.old_cursor == 1500 && s.old_from == 150,
+        "served reads it back, with a restart answered and not yet taken");
     im_store_destroy (&store);
     store = open_store (path, 0, node);
     ok (!im_store_created (store), "reopened, the store was not created");
