@@ -282,6 +282,40 @@ im_mesh_handle (im_mesh_t *self, void *socket)
     return 0;
 }
 
+static int
+ready (void *sock)
+{
+    return sock && (zsock_events (sock) & ZMQ_POLLIN);
+}
+
+void
+im_mesh_handle_ready (im_mesh_t *self)
+{
+    if (!self)
+        return;
+    void *fixed[]
+        = { self->zap, self->router, self->pool ? im_verify_sock (self->pool) : NULL };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (ready (fixed[i]))
+            im_mesh_handle (self, fixed[i]);
+    /* A message may remove a peer, and its dealer with it: each dealer is
+     * looked up again before it is read. */
+    void *dealers[IM_PEERS_MAX];
+    size_t n = 0;
+    for (peer_t *p = zlistx_first (self->peers); p && n < IM_PEERS_MAX;
+         p = zlistx_next (self->peers))
+        if (p->dealer)
+            dealers[n++] = p->dealer;
+    for (size_t i = 0; i < n; i++) {
+        int held = 0;
+        for (peer_t *p = zlistx_first (self->peers); p && !held;
+             p = zlistx_next (self->peers))
+            held = p->dealer == dealers[i];
+        if (held && ready (dealers[i]))
+            im_mesh_handle (self, dealers[i]);
+    }
+}
+
 /* Our dealer to P: dialled again when due, and HELLO said until answered. */
 static void
 tick_link (im_mesh_t *self, peer_t *p, int64_t now)

@@ -40,6 +40,12 @@ void im_mesh_destroy (im_mesh_t **self_p);
 /* Handles SOCKET when it is one of the mesh's. Returns 1 if it was, else 0. */
 int im_mesh_handle (im_mesh_t *self, void *socket);
 
+/* Handles one message on each of the mesh's sockets that has one waiting:
+ * called after a turn of control requests, so that a client keeping the
+ * control socket busy cannot keep the peers waiting (zpoller_wait returns
+ * the first socket ready, in the order they were added). NULL-safe. */
+void im_mesh_handle_ready (im_mesh_t *self);
+
 /* Heartbeats, handshake retries, liveness. Call at least every 100 ms. */
 void im_mesh_tick (im_mesh_t *self);
 

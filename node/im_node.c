@@ -459,8 +459,10 @@ im_node_actor (zsock_t *pipe, void *args)
         zsock_t *which = zpoller_wait (self.poller, timeout);
         if (which == self.pipe)
             handle_pipe (&self);
-        else if (which && which == self.control)
+        else if (which && which == self.control) {
             handle_control (&self);
+            im_mesh_handle_ready (self.mesh); /* the peers get their turn */
+        }
         else if (which && which == im_taxii_pollable (self.taxii))
             ; /* run below, every turn (its timeouts too) */
         else if (which && self.mesh)
