@@ -126,6 +126,11 @@ mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n)
             if (self->results[i] == IM_STORE_STALE || self->results[i] == IM_STORE_CLOSER
                 || self->items[i].rec->reach != IM_REACH_UNLIMITED)
                 continue;
+            /* What goes to P in full (an origin it takes from us) comes
+             * through its pulls, whose room for notes is checked: noted
+             * too, it would fill P's ring of wanted keys while P lags. */
+            if (!mesh_keys_only (self, p, self->items[i].rec))
+                continue;
             im_store_change_t c
                 = { .rec = self->items[i].rec, .hops = self->items[i].hops };
             memcpy (c.from, self->items[i].from, IM_NODE_ID_SIZE);
