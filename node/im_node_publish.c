@@ -424,7 +424,8 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
          * the reader, whose thread made it (a free here would take its
          * arena's lock). */
         content = json_incref (split->content);
-        snprintf (why, sizeof why, "%s", split->why ? split->why : "out of memory");
+        if (!content) /* why it was refused, as the reader said */
+            snprintf (why, sizeof why, "%s", split->why ? split->why : "out of memory");
     }
     else
         content = node_item_split (item, &own, why, sizeof why);
