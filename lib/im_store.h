@@ -111,6 +111,12 @@ int im_store_get (im_store_t *self, const uint8_t origin[IM_NODE_ID_SIZE],
 int im_store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn,
                      void *arg);
 
+/* Calls FN for every record, live or tombstone, whose normalised TYPE value
+ * is exactly VALUE (not through prefixes): one walk where a publisher needs
+ * both. Returns the number of matches, or -1 with errno set. */
+int im_store_lookup_value (im_store_t *self, int type, const char *value, im_store_fn *fn,
+                           void *arg);
+
 /* Holds one read transaction until im_store_read_end: the look-ups between
  * them see one snapshot of the store. Nests. Returns 0, or -1 with errno. */
 int im_store_read_begin (im_store_t *self);

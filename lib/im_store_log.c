@@ -14,9 +14,10 @@
 #include "im_guard.h"
 #include "im_store_int.h"
 
-/* Decodes the record under KEY and hands it to FN when its op is OP.
- * Returns FN's answer, or 0 when the record is missing or unreadable (never
- * expected) or of the other op (the value index holds tombstones too). */
+/* Decodes the record under KEY and hands it to FN when its op is OP (-1:
+ * either). Returns FN's answer, or 0 when the record is missing or
+ * unreadable (never expected) or of the other op (the value index holds
+ * tombstones too). */
 static int
 visit (im_store_t *self, MDB_txn *txn, const uint8_t *key, im_record_t *rec, uint8_t *buf,
        im_store_fn *fn, void *arg, int *count, int op)
@@ -24,7 +25,8 @@ visit (im_store_t *self, MDB_txn *txn, const uint8_t *key, im_record_t *rec, uin
     MDB_val k = { IM_STORE_KEY_SIZE, (void *)key }, v;
     if (mdb_get (txn, self->records, &k, &v) != 0
         || store_record_unpack (self, txn, key, &v, buf, IM_RECORD_MAX, 0) != 0
-        || im_record_decode_stored (v.mv_data, v.mv_size, rec) != 0 || rec->op != op)
+        || im_record_decode_stored (v.mv_data, v.mv_size, rec) != 0
+        || (op >= 0 && rec->op != op))
         return 0;
     (*count)++;
     return fn ? fn (rec, NULL, 0, arg) : 0;
@@ -51,8 +53,8 @@ visit_dups (im_store_t *self, MDB_txn *txn, MDB_dbi dbi, const void *key, size_t
     return stop;
 }
 
-/* The records of OP whose TYPE value is VALUE; live ones (IM_OP_PUT) also
- * through the CIDR prefixes that contain it. */
+/* The records of OP (-1: either) whose TYPE value is VALUE; live ones
+ * (IM_OP_PUT) also through the CIDR prefixes that contain it. */
 static int
 store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn, void *arg,
               int op)
@@ -124,6 +126,13 @@ im_store_lookup_revoked (im_store_t *self, int type, const char *value, im_store
                          void *arg)
 {
     return store_lookup (self, type, value, fn, arg, IM_OP_REVOKE);
+}
+
+int
+im_store_lookup_value (im_store_t *self, int type, const char *value, im_store_fn *fn,
+                       void *arg)
+{
+    return store_lookup (self, type, value, fn, arg, -1);
 }
 
 int

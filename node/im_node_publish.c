@@ -17,13 +17,18 @@
 
 #define RAW(out, lit) im_ctl_text_raw ((out), (lit), sizeof (lit) - 1)
 
-/* Finds this node's live indicator of TYPE and VALUE, for re-publishing. */
+/* What this node holds of an item's TYPE and VALUE: its live indicator (for
+ * an update) and its newest tombstone (for a value published again), found
+ * by one walk of the value's index an item. */
 typedef struct {
     const uint8_t *origin;
     int type;
     const char *value;
-    im_record_t *found;
-    int hit;
+    im_record_t *found; /* a record of the importer's id (publish_prev) */
+    im_record_t *live;
+    im_record_t *tomb;
+    int has_live, has_tomb;
+    int looked; /* the walk was made for this item */
 } own_match_t;
 
 static int
@@ -32,11 +37,20 @@ own_match_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg
     (void)blob;
     (void)len;
     own_match_t *m = arg;
-    if (rec->type == m->type && strcmp (rec->value, m->value) == 0
-        && memcmp (rec->origin, m->origin, IM_NODE_ID_SIZE) == 0) {
-        memcpy (m->found, rec, sizeof *rec);
-        m->hit = 1;
-        return 1;
+    if (memcmp (rec->origin, m->origin, IM_NODE_ID_SIZE) != 0)
+        return 0;
+    if (rec->op == IM_OP_PUT) {
+        if (!m->has_live && rec->type == m->type && strcmp (rec->value, m->value) == 0) {
+            im_record_copy (m->live, rec);
+            m->has_live = 1;
+        }
+    }
+    else if (!m->has_tomb || rec->modified > m->tomb->modified
+             || (rec->modified == m->tomb->modified
+                 && memcmp (rec->id, m->tomb->id, IM_ID_SIZE) > 0)) {
+        /* The newest: ids are time-ordered within a second. */
+        im_record_copy (m->tomb, rec);
+        m->has_tomb = 1;
     }
     return 0;
 }
@@ -129,15 +143,26 @@ result_id (publish_t *p, const char *idtext, const char *status)
     RAW (p->out, "}");
 }
 
-/* This node's own record of REC's value, or NULL. */
+/* Walks the index of the item's value once (its live record and newest
+ * tombstone of this node's). */
+static void
+own_lookup (node_t *self, publish_t *p)
+{
+    if (p->m.looked)
+        return;
+    p->m.type = p->rec->type;
+    p->m.value = p->rec->value;
+    p->m.has_live = p->m.has_tomb = 0;
+    im_store_lookup_value (self->store, p->rec->type, p->rec->value, own_match_fn, &p->m);
+    p->m.looked = 1;
+}
+
+/* This node's own live record of REC's value, or NULL. */
 static const im_record_t *
 own_of_value (node_t *self, publish_t *p)
 {
-    p->m.type = p->rec->type;
-    p->m.value = p->rec->value;
-    p->m.hit = 0;
-    im_store_lookup (self->store, p->rec->type, p->rec->value, own_match_fn, &p->m);
-    return p->m.hit ? p->m.found : NULL;
+    own_lookup (self, p);
+    return p->m.has_live ? p->m.live : NULL;
 }
 
 /* Whether ID is the id OWN has outside the node (im_id_export): an import of
@@ -170,31 +195,12 @@ publish_prev (node_t *self, publish_t *p, const char *key, int has_id,
     return own; /* with an id: what this node exported under that id */
 }
 
-static int
-own_tomb_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
-{
-    (void)blob;
-    (void)len;
-    own_match_t *m = arg;
-    if (memcmp (rec->origin, m->origin, IM_NODE_ID_SIZE) == 0
-        && (!m->hit || rec->modified > m->found->modified
-            || (rec->modified == m->found->modified
-                && memcmp (rec->id, m->found->id, IM_ID_SIZE) > 0))) {
-        /* The newest: ids are time-ordered within a second. */
-        memcpy (m->found, rec, sizeof *rec);
-        m->hit = 1;
-    }
-    return 0;
-}
-
 /* This node's newest tombstone of REC's value, or NULL. */
-static const im_record_t *
+static im_record_t *
 own_tomb_of_value (node_t *self, publish_t *p)
 {
-    p->m.hit = 0;
-    im_store_lookup_revoked (self->store, p->rec->type, p->rec->value, own_tomb_fn,
-                             &p->m);
-    return p->m.hit ? p->m.found : NULL;
+    own_lookup (self, p);
+    return p->m.has_tomb ? p->m.tomb : NULL;
 }
 
 /* An importer's revoked object: the tombstone of what we hold. Returns 1
@@ -433,6 +439,7 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
     int has_id = own.has_id, revoke = own.revoke, force = p->force || own.force;
     im_record_t *rec = p->rec;
     im_record_init (rec);
+    p->m.looked = 0;
     int bad = !content || im_record_from_json (rec, content, p->now, why, sizeof why);
     if (bad) {
         json_decref (content);
@@ -451,8 +458,7 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
     const im_record_t *prev = publish_prev (self, p, key, has_id, id);
     const char *status = "new";
     json_t *down = NULL;
-    im_record_t *tomb
-        = !revoke && !prev && !has_id ? (im_record_t *)own_tomb_of_value (self, p) : NULL;
+    im_record_t *tomb = !revoke && !prev && !has_id ? own_tomb_of_value (self, p) : NULL;
     char kept[200], tomb_id[IM_ID_STR_SIZE];
     if (tomb)
         im_id_format (tomb->id, tomb_id);
@@ -530,7 +536,9 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
     RAW (out, "{\"results\":[");
     publish_t p = { .rec = malloc (sizeof (im_record_t)),
                     .m = { .origin = im_identity_node (self->identity),
-                           .found = malloc (sizeof (im_record_t)) },
+                           .found = malloc (sizeof (im_record_t)),
+                           .live = malloc (sizeof (im_record_t)),
+                           .tomb = malloc (sizeof (im_record_t)) },
                     .out = out,
                     .seen = zhashx_new (),
                     .now = im_time_now (),
@@ -538,7 +546,8 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
                     .merge = json_is_true (merge_v),
                     .allow_downgrade = json_is_true (allow_v),
                     .merged = malloc (sizeof (im_record_t)) };
-    int ok = !node_batch_init (&p.b, n) && p.rec && p.m.found && p.seen && p.merged;
+    int ok = !node_batch_init (&p.b, n) && p.rec && p.m.found && p.m.live && p.m.tomb
+             && p.seen && p.merged;
     /* The items as the reader split them, off the main thread. */
     node_item_t *split
         = self->request && self->request->body == body && self->request->nitems == n
@@ -549,6 +558,8 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
     free (p.rec);
     free (p.merged);
     free (p.m.found);
+    free (p.m.live);
+    free (p.m.tomb);
     zhashx_destroy (&p.seen);
     if (ok && dry_run)
         RAW (out, "],\"dry_run\":true}");

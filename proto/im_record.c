@@ -206,6 +206,19 @@ cmp_node (const void *a, const void *b)
                    IM_NODE_ID_SIZE);
 }
 
+/* The same orders over the record's own rows (im_record_copy). */
+static int
+cmp_tag_row (const void *a, const void *b)
+{
+    return strcmp ((const char *)a, (const char *)b);
+}
+
+static int
+cmp_node_row (const void *a, const void *b)
+{
+    return memcmp (a, b, IM_NODE_ID_SIZE);
+}
+
 int
 im_record_encode (const im_record_t *self, uint8_t *buf, size_t bufsz, size_t *len,
                   char *err, size_t errsz)
@@ -258,6 +271,30 @@ im_record_encode (const im_record_t *self, uint8_t *buf, size_t bufsz, size_t *l
     memset (w.needle, 0, IM_BATCH_AUTH);
     *len = (size_t)(w.needle - buf) + IM_BATCH_AUTH;
     return 0;
+}
+
+void
+im_record_copy (im_record_t *dst, const im_record_t *src)
+{
+    /* The fixed fields, then only what is used of the strings and lists (a
+     * whole record is 24 KiB). */
+    memcpy (dst, src, offsetof (im_record_t, value));
+    memcpy (dst->value, src->value, strnlen (src->value, IM_VALUE_MAX) + 1);
+    dst->value[IM_VALUE_MAX] = 0;
+    memcpy (dst->description, src->description,
+            strnlen (src->description, IM_DESC_MAX) + 1);
+    dst->description[IM_DESC_MAX] = 0;
+    dst->ntags = src->ntags <= IM_TAGS_MAX ? src->ntags : IM_TAGS_MAX;
+    for (size_t i = 0; i < dst->ntags; i++)
+        memcpy (dst->tags[i], src->tags[i], sizeof dst->tags[i]);
+    qsort (dst->tags, dst->ntags, sizeof dst->tags[0], cmp_tag_row);
+    dst->nrecipients
+        = src->nrecipients <= IM_RECIPIENTS_MAX ? src->nrecipients : IM_RECIPIENTS_MAX;
+    memcpy (dst->recipients, src->recipients, dst->nrecipients * IM_NODE_ID_SIZE);
+    qsort (dst->recipients, dst->nrecipients, sizeof dst->recipients[0], cmp_node_row);
+    dst->next = src->next;
+    dst->ext_len = src->ext_len <= IM_EXT_MAX ? src->ext_len : IM_EXT_MAX;
+    memcpy (dst->ext, src->ext, dst->ext_len);
 }
 
 int

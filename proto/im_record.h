@@ -129,6 +129,12 @@ int im_record_seal (uint8_t *const *recs, const size_t *lens, size_t n,
                     const uint8_t secret_key[IM_SECRET_KEY_SIZE], char *err,
                     size_t errsz);
 
+/* Copies SRC into DST as it reads back once encoded (tags and recipients in
+ * canonical order), copying only the parts of the strings and lists in use:
+ * what im_record_decode_stored() of its encoding gives, without encoding.
+ * SRC must have passed im_record_check(). */
+void im_record_copy (im_record_t *dst, const im_record_t *src);
+
 /* Decodes a signed record. Every length is bounds-checked, trailing bytes,
  * an unknown format, a non-canonical encoding or an invalid field are refused;
  * with VERIFY the origin's signature is checked too (a store reading back what

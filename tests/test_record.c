@@ -3940,6 +3940,66 @@ test_report_item_errors (void)
         "a mitigation's bad URL is quoted alone: %s", err);
 }
 
+/* im_record_copy gives what encoding and reading back give (the node's
+ * batches keep their records so), for every kind of record. */
+static void
+test_copy (void)
+{
+    static im_record_t src, copy, back, dirty;
+    static uint8_t buf[IM_RECORD_MAX];
+    char err[256];
+    size_t len;
+    struct {
+        const char *what;
+        int kind; /* 0 base, 1 full (unsorted tags, recipients), 2 report, 3 no_detect */
+    } cases[] = { { "an indicator with the defaults", 0 },
+                  { "unsorted tags and recipients", 1 },
+                  { "a report with extension items", 2 },
+                  { "an indicator not meant for detection", 3 } };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        if (cases[c].kind == 2)
+            report_record (&src);
+        else if (cases[c].kind == 1)
+            full_record (&src);
+        else
+            base_record (&src);
+        src.no_detect = cases[c].kind == 3;
+        /* What the copy does not write must not matter: start from garbage. */
+        memset (&copy, 0xA5, sizeof copy);
+        im_record_copy (&copy, &src);
+        int enc = im_record_encode (&src, buf, sizeof buf, &len, err, sizeof err);
+        ok (enc == 0 && im_record_decode_stored (buf, len, &back) == 0,
+            "%s encodes and reads back", cases[c].what);
+        json_t *a = im_record_to_json (&copy), *b = im_record_to_json (&back);
+        ok (a && b && json_equal (a, b), "the copy of %s reads as its encoding does",
+            cases[c].what);
+        json_decref (a);
+        json_decref (b);
+        size_t len2 = 0;
+        static uint8_t buf2[IM_RECORD_MAX];
+        ok (im_record_encode (&copy, buf2, sizeof buf2, &len2, err, sizeof err) == 0
+                && len2 == len && memcmp (buf, buf2, len) == 0,
+            "the copy of %s encodes to the same bytes", cases[c].what);
+        ok (copy.ntags == back.ntags && copy.nrecipients == back.nrecipients
+                && (copy.ntags == 0 || strcmp (copy.tags[0], back.tags[0]) == 0)
+                && (copy.nrecipients == 0
+                    || memcmp (copy.recipients[0], back.recipients[0], IM_NODE_ID_SIZE)
+                           == 0)
+                && copy.next == back.next && copy.ext_len == back.ext_len
+                && memcmp (copy.ext, back.ext, back.ext_len) == 0,
+            "the copy of %s has its lists in canonical order", cases[c].what);
+    }
+    /* Over-long counts are clamped, never read past the record. */
+    full_record (&dirty);
+    dirty.ntags = IM_TAGS_MAX + 5;
+    dirty.nrecipients = IM_RECIPIENTS_MAX + 5;
+    dirty.ext_len = IM_EXT_MAX + 5;
+    im_record_copy (&copy, &dirty);
+    ok (copy.ntags == IM_TAGS_MAX && copy.nrecipients == IM_RECIPIENTS_MAX
+            && copy.ext_len == IM_EXT_MAX,
+        "a copy of a record with impossible counts stays within the record");
+}
+
 static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fields, "
                                               "Validity, Encoding, Signature, Decoding)"),
                                     TAP_TEST (test_bad_arguments),
@@ -3970,6 +4030,7 @@ static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fi
                                     TAP_TEST (test_report_json),
                                     TAP_TEST (test_report_mutations),
                                     TAP_TEST (test_report_item_errors),
+                                    TAP_TEST (test_copy),
                                     TAP_END };
 
 int

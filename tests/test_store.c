@@ -718,6 +718,39 @@ test_revocation (void)
             && st.revoked == 1 && st.records == 2,
         "stats count it live again and keep the other tombstone");
 
+    /* lookup_value: live records and tombstones of exactly the value, one
+     * walk (a publisher's), and never a prefix that contains it. */
+    uint8_t y[IM_ID_SIZE], z[IM_ID_SIZE];
+    im_id_generate (y);
+    im_id_generate (z);
+    put1 (store,
+          make (s, &o, y, 5, IM_OP_REVOKE, IM_TYPE_IPV4, IM_TLP_AMBER, "198.51.100.7",
+                NULL),
+          &r);
+    put1 (store,
+          make (s, &o, z, 1, IM_OP_PUT, IM_TYPE_IPV4, IM_TLP_AMBER, "198.51.100.0/24",
+                NULL),
+          &r);
+    memset (&f, 0, sizeof f);
+    rc = im_store_lookup_value (store, IM_TYPE_IPV4, "198.51.100.7", collect, &f);
+    ok (rc == 2 && f.calls == 2
+            && ((f.hit[0].op == IM_OP_PUT && f.hit[1].op == IM_OP_REVOKE)
+                || (f.hit[0].op == IM_OP_REVOKE && f.hit[1].op == IM_OP_PUT)),
+        "lookup_value finds the live record and the tombstone of the value (%d)", rc);
+    memset (&f, 0, sizeof f);
+    ok (lookup (store, IM_TYPE_IPV4, "198.51.100.7", &f, 0) == 2,
+        "while lookup finds the live one and the prefix that contains it");
+    memset (&f, 0, sizeof f);
+    ok (im_store_lookup_value (store, IM_TYPE_IPV4, "198.51.100.8", collect, &f) == 0
+            && f.calls == 0,
+        "lookup_value finds nothing for a value held only through a prefix");
+    ok (im_store_lookup_value (store, IM_TYPE_NONE, "x", collect, &f) == -1
+            && errno == EINVAL
+            && im_store_lookup_value (NULL, IM_TYPE_IPV4, "198.51.100.7", collect, &f)
+                   == -1
+            && errno == EINVAL,
+        "lookup_value refuses an unknown type and a missing store");
+
     im_store_destroy (&store);
     free (s);
     free (got);

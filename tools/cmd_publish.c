@@ -16,7 +16,7 @@
 #include "im_time.h"
 #include "intelmesh.h"
 
-#define PUBLISH_BATCH 500
+#define PUBLISH_BATCH IM_CONTROL_BATCH_MAX /* one commit, one fsync, a request */
 #define PUBLISH_AHEAD 2 /* batches sent beyond the one whose reply is awaited */
 #define LINE_MAX_BYTES 65536
 #define REFUSALS_SHOWN 20
