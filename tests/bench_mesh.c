@@ -3,7 +3,11 @@
  *   bench_mesh curve COUNT SIZE       raw CURVE PUSH/PULL over loopback TCP,
  *                                     the limit replication is compared with
  *   bench_mesh latency FIRST LAST N   publish at node FIRST, time each arrival
- *                                     on node LAST's feed; prints p50 and p99 */
+ *                                     on node LAST's feed; prints p50 and p99
+ *   bench_mesh wait COUNT SECS DIR... waits until every node holds COUNT live
+ *                                     indicators: STATUS every 10 ms over one
+ *                                     connection a node (a CLI process a poll
+ *                                     took a tenth of the 2 cores measured) */
 #include "config.h"
 
 #include <errno.h>
@@ -154,6 +158,55 @@ bench_latency (const char *first, const char *last, int n)
     return 0;
 }
 
+/* The live indicators NODE holds, or -1 (the reason on stderr). */
+static long
+live_of (im_client_t *node)
+{
+    char err[1024];
+    json_t *body = json_object ();
+    json_t *reply = im_client_call (node, IM_CTL_STATUS, body, 10000, err, sizeof err);
+    json_decref (body);
+    json_t *live = json_object_get (json_object_get (reply, "indicators"), "live");
+    long n = json_is_integer (live) ? (long)json_integer_value (live) : -1;
+    if (n < 0)
+        fprintf (stderr, "bench_mesh: status: %s\n", reply ? "no indicators.live" : err);
+    json_decref (reply);
+    return n;
+}
+
+static int
+bench_wait (long count, long secs, char **dirs, int n)
+{
+    char err[1024];
+    im_client_t **nodes = calloc ((size_t)n, sizeof *nodes);
+    int rc = nodes ? 0 : 1;
+    for (int i = 0; rc == 0 && i < n; i++)
+        if (!(nodes[i] = im_client_new (dirs[i], err, sizeof err))) {
+            fprintf (stderr, "bench_mesh: %s: %s\n", dirs[i], err);
+            rc = 1;
+        }
+    int64_t end = zclock_mono () + secs * 1000;
+    int at = 0; /* nodes before AT hold COUNT (a node's count only grows) */
+    while (rc == 0 && at < n) {
+        long live = live_of (nodes[at]);
+        if (live < 0)
+            rc = 1;
+        else if (live == count)
+            at++;
+        else if (zclock_mono () >= end) {
+            fprintf (stderr, "bench_mesh: %s holds %ld of %ld after %ld s\n", dirs[at],
+                     live, count, secs);
+            rc = 1;
+        }
+        else
+            zclock_sleep (10);
+    }
+    for (int i = 0; nodes && i < n; i++)
+        im_client_destroy (&nodes[i]);
+    free (nodes);
+    return rc;
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -162,7 +215,9 @@ main (int argc, char *argv[])
         return bench_curve (atol (argv[2]), atol (argv[3]));
     if (argc == 5 && strcmp (argv[1], "latency") == 0)
         return bench_latency (argv[2], argv[3], atoi (argv[4]));
-    fprintf (stderr,
-             "usage: bench_mesh curve COUNT SIZE | latency FIRST-DIR LAST-DIR N\n");
+    if (argc >= 5 && strcmp (argv[1], "wait") == 0)
+        return bench_wait (atol (argv[2]), atol (argv[3]), argv + 4, argc - 4);
+    fprintf (stderr, "usage: bench_mesh curve COUNT SIZE | latency FIRST-DIR LAST-DIR N "
+                     "| wait COUNT SECS DIR...\n");
     return 2;
 }

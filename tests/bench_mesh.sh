@@ -47,15 +47,6 @@ stop_all () {
     PIDS=""
 }
 peer () { node "$1" peer add "$(node "$2" id)" >/dev/null; }
-live () { node "$1" status --json | sed -n 's/.*"indicators":{"live":\([0-9]*\).*/\1/p'; }
-# wait_live NODE COUNT SECONDS: waits until NODE holds COUNT live indicators.
-wait_live () {
-    local end=$(( $(date +%s) + $3 ))
-    while [ "$(live "$1")" != "$2" ]; do
-        [ "$(date +%s)" -ge "$end" ] && return 1
-        sleep 0.05
-    done
-}
 
 echo "intelmesh mesh benchmark (loopback, CURVE, 2 cores shared by every node)"
 
@@ -67,7 +58,7 @@ for i in $(seq 0 $((N_THROUGHPUT - 1))); do
 done | node a publish - >/dev/null 2>&1
 start b
 t0=$(now)
-wait_live b "$N_THROUGHPUT" 300 || { echo "b did not converge" >&2; exit 1; }
+"$BENCH" wait "$N_THROUGHPUT" 300 "$T/b" || { echo "b did not converge" >&2; exit 1; }
 t1=$(now)
 rate=$(calc "$N_THROUGHPUT / ($t1 - $t0)")
 size=$(node a list --json | head -1 | wc -c)
@@ -101,7 +92,8 @@ for i in $(seq 0 15); do
         | node m$i publish - >/dev/null 2>&1 &
 done
 wait
-for i in $(seq 0 15); do wait_live m$i 32000 600 || { echo "m$i did not converge" >&2; exit 1; }; done
+"$BENCH" wait 32000 600 $(for i in $(seq 0 15); do echo "$T/m$i"; done) \
+    || { echo "the mesh did not converge" >&2; exit 1; }
 t1=$(now)
 # Receipts: every record a node was sent by a peer (stored or already held).
 total=0
