@@ -486,23 +486,18 @@ store_walk_end (im_store_t *self, walk_t *w)
     free (w->buf);
 }
 
-int
-im_store_version (im_store_t *self, const uint8_t *origin, const uint8_t *id,
-                  uint64_t *version)
+/* The version of the record V read under ORIGIN and ID (RC: the read's
+ * LMDB code), 0 when there is none. */
+static uint64_t
+version_of (const uint8_t *origin, const uint8_t *id, MDB_val v, int rc)
 {
-    if (!self || !origin || !id || !version) {
-        errno = EINVAL;
-        return -1;
-    }
-    MDB_val v;
-    int rc;
-    if (store_read_record (self, origin, id, &v, &rc))
-        return -1;
+    if (rc != 0)
+        return 0;
     /* A compact record's head: its own, with the key back in it, under the
      * format byte of 2. */
     uint8_t head_buf[IM_RECORD_FIXED + IM_SIG_SIZE] = { 0 };
     uint64_t bid;
-    if (rc == 0 && store_record_ref (&v, &bid)) {
+    if (store_record_ref (&v, &bid)) {
         size_t rest = sizeof head_buf - 4 - IM_STORE_KEY_SIZE;
         memcpy (head_buf, v.mv_data, 4);
         memcpy (head_buf + 4, origin, IM_NODE_ID_SIZE);
@@ -515,12 +510,63 @@ im_store_version (im_store_t *self, const uint8_t *origin, const uint8_t *id,
     }
     /* The record's head is read by its codec, not at a byte offset. */
     im_record_head_t head;
-    *version
-        = rc == 0 && im_record_peek (v.mv_data, v.mv_size, &head) == 0 ? head.version : 0;
+    return im_record_peek (v.mv_data, v.mv_size, &head) == 0 ? head.version : 0;
+}
+
+int
+im_store_version (im_store_t *self, const uint8_t *origin, const uint8_t *id,
+                  uint64_t *version)
+{
+    if (!self || !origin || !id || !version) {
+        errno = EINVAL;
+        return -1;
+    }
+    MDB_val v;
+    int rc;
+    if (store_read_record (self, origin, id, &v, &rc))
+        return -1;
+    *version = version_of (origin, id, v, rc);
     store_reader_end (self);
     return rc == 0 || rc == MDB_NOTFOUND
                ? 0
                : store_error (self->path, rc, "reading", NULL, 0);
+}
+
+int
+im_store_versions (im_store_t *self, const uint8_t *keys, size_t stride, size_t n,
+                   uint64_t *versions)
+{
+    if (!self || (n && (!keys || !versions || stride < IM_STORE_KEY_SIZE))) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (n == 0)
+        return 0;
+    MDB_txn *txn;
+    MDB_cursor *cur = NULL;
+    if (store_reader_begin (self, &txn))
+        return -1;
+    int rc = mdb_cursor_open (txn, self->records, &cur);
+    /* One cursor for all, positioned on the first key at or after each
+     * (also when that key is missing, as most are): LMDB looks the next up
+     * in the leaf the cursor is on when it belongs there (keys of one batch
+     * are neighbours), instead of from the root. */
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const uint8_t *key = keys + i * stride;
+        MDB_val k = { IM_STORE_KEY_SIZE, (void *)key }, v;
+        int got = mdb_cursor_get (cur, &k, &v, MDB_SET_RANGE);
+        if (got == 0
+            && (k.mv_size != IM_STORE_KEY_SIZE
+                || memcmp (k.mv_data, key, IM_STORE_KEY_SIZE) != 0))
+            got = MDB_NOTFOUND;
+        versions[i] = version_of (key, key + IM_NODE_ID_SIZE, v, got);
+        if (got != 0 && got != MDB_NOTFOUND)
+            rc = got;
+    }
+    if (cur)
+        mdb_cursor_close (cur);
+    store_reader_end (self);
+    return rc == 0 ? 0 : store_error (self->path, rc, "reading", NULL, 0);
 }
 
 int

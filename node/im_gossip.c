@@ -232,10 +232,16 @@ held (im_mesh_t *self, const uint8_t *key)
 static void
 want_trim (im_mesh_t *self, peer_t *p)
 {
+    /* Nothing stored since the oldest was found not held: it still is not
+     * (this runs on every turn of the node's loop, for every peer). */
+    uint64_t seq = mesh_last_seq (self);
+    if (p->nwants && seq == p->trim_seq)
+        return;
     while (p->nwants && held (self, p->wants[p->whead].key)) {
         p->whead = (p->whead + 1) % WANT_MAX;
         p->nwants--;
     }
+    p->trim_seq = seq;
 }
 
 /* P's ring is full: forgets every key in it that is held here now, not only
@@ -271,6 +277,8 @@ peer_want_room (const peer_t *p)
     return p->nwants + IM_MSG_CREDIT_MAX <= WANT_MAX;
 }
 
+#define WANT_CHUNK 256 /* keys of a note looked up at once */
+
 /* Notes the N keys at KEYS, which P says it holds, as wanted from P when
  * they are not held here: fetched from P at DUE unless they arrive first. A
  * full ring drops the rest (counted); the next anti-entropy walk with P,
@@ -280,10 +288,18 @@ want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due
 {
     size_t dropped = 0;
     int compacted = 0;
+    uint64_t have[WANT_CHUNK]; /* the versions held here of the next keys */
     want_trim (self, p);
     for (size_t i = 0; i < n; i++) {
         const uint8_t *key = keys + i * IM_MSG_HAVE_KEY;
-        if (peer_refused_has (p, key) || held (self, key))
+        if (i % WANT_CHUNK == 0) {
+            /* Looked up together: the keys of a batch are neighbours in the
+             * store. One not read is taken as not held (a FETCH tells). */
+            size_t m = n - i < WANT_CHUNK ? n - i : WANT_CHUNK;
+            if (im_store_versions (self->store, key, IM_MSG_HAVE_KEY, m, have))
+                memset (have, 0, m * sizeof have[0]);
+        }
+        if (peer_refused_has (p, key) || have[i % WANT_CHUNK] >= key_version (key))
             continue;
         if (p->nwants >= WANT_MAX && !compacted++)
             want_compact (self, p);
@@ -388,6 +404,7 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
         if (!held (self, key))
             memcpy (p->fetching + n++ * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY);
     }
+    p->trim_seq = 0; /* a new oldest, not looked at yet */
     if (n == 0)
         return;
     /* Sorted, without repeats: FOUND's entries are looked up in it. */

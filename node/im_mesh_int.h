@@ -155,6 +155,7 @@ struct _im_peer_t {
     int eager_due;        /* our EAGER goes to it before our next PULL */
     size_t first_notes;   /* origins it became eager for by noting them first */
     uint64_t compact_seq; /* our newest change when its ring was compacted */
+    uint64_t trim_seq;    /* ... and when its oldest wanted key was not held */
     /* Keys it noted that we lack: fetched from it (im_gossip.c). */
     want_t *wants; /* a ring of WANT_MAX, oldest first */
     size_t whead, nwants;

@@ -757,6 +757,78 @@ test_revocation (void)
     remove_dir (dir);
 }
 
+/* im_store_versions gives what im_store_version gives key by key, for held
+ * keys, missing ones between them, past the last and of an unknown origin. */
+static void
+test_versions_at_once (void)
+{
+    enum { HELD = 300, KEY = IM_STORE_KEY_SIZE + 8 }; /* a HAVE key's stride */
+    char dir[64], path[128];
+    uint8_t node[IM_NODE_ID_SIZE];
+    origin_t o, stranger;
+    signed_t *s = signed_alloc (HELD);
+    uint8_t *keys = calloc (3 * HELD + 2, KEY);
+    uint64_t *got = calloc (3 * HELD + 2, sizeof *got);
+    int *results = calloc (HELD, sizeof *results);
+    if (!keys || !got || !results)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir, "store");
+    randombytes_buf (node, sizeof node);
+    origin_new (&o);
+    origin_new (&stranger);
+    im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
+    size_t n = 0;
+    for (size_t i = 0; i < HELD; i++) {
+        uint8_t id[IM_ID_SIZE];
+        char value[64];
+        im_id_generate (id);
+        snprintf (value, sizeof value, "v%zu.example", i);
+        make (&s[i], &o, id, 1 + i % 3, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, value,
+              NULL);
+        /* Each held key, then a missing one just after it (its id's last
+         * byte turned), in the order a HAVE brings them. */
+        memcpy (keys + n++ * KEY, s[i].rec.origin, IM_STORE_KEY_SIZE);
+        memcpy (keys + n * KEY, s[i].rec.origin, IM_STORE_KEY_SIZE);
+        keys[n++ * KEY + IM_STORE_KEY_SIZE - 1] ^= 0x5a;
+        memcpy (keys + n * KEY, stranger.pk, IM_NODE_ID_SIZE);
+        memcpy (keys + n++ * KEY + IM_NODE_ID_SIZE, id, IM_ID_SIZE);
+    }
+    memset (keys + n++ * KEY, 0xff, IM_STORE_KEY_SIZE); /* past the last key */
+    memset (keys + n++ * KEY, 0x00, IM_STORE_KEY_SIZE); /* before the first */
+    ok (put_n (store, s, HELD, results) == HELD, "%d records are stored", HELD);
+    ok (im_store_versions (store, keys, KEY, n, got) == 0, "versions reads %zu keys", n);
+    size_t same = 0, held = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t one = 99;
+        if (im_store_version (store, keys + i * KEY, keys + i * KEY + IM_NODE_ID_SIZE,
+                              &one)
+                == 0
+            && one == got[i])
+            same++;
+        held += got[i] != 0;
+    }
+    ok (same == n && held == HELD,
+        "versions agrees with version for each key (%zu of %zu; %zu held)", same, n,
+        held);
+    ok (got[0] == s[0].rec.version && got[1] == 0 && got[2] == 0 && got[n - 1] == 0
+            && got[n - 2] == 0,
+        "a held key gives its version; a missing, unknown or outlying one 0");
+    ok (im_store_versions (store, keys, KEY, 0, NULL) == 0, "versions of no key is 0");
+    ok (im_store_versions (NULL, keys, KEY, 1, got) == -1 && errno == EINVAL
+            && im_store_versions (store, NULL, KEY, 1, got) == -1 && errno == EINVAL
+            && im_store_versions (store, keys, KEY, 1, NULL) == -1 && errno == EINVAL
+            && im_store_versions (store, keys, IM_STORE_KEY_SIZE - 1, 1, got) == -1
+            && errno == EINVAL,
+        "versions refuses a missing store, keys or room, and a stride shorter than a "
+        "key");
+    im_store_destroy (&store);
+    free (s);
+    free (keys);
+    free (got);
+    free (results);
+    remove_dir (dir);
+}
+
 /* A value of LEN bytes: an http URL padded with C, its last byte LAST. */
 static char *
 long_url (char *buf, size_t len, char c, char last)
@@ -3496,6 +3568,7 @@ static const tap_test_t tests[]
         TAP_TEST (test_versions),
         TAP_TEST (test_update_moves_index),
         TAP_TEST (test_revocation),
+        TAP_TEST (test_versions_at_once),
         TAP_TEST (test_lookup),
         TAP_TEST (test_value_prefix),
         TAP_TEST (test_list),
