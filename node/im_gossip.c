@@ -217,6 +217,8 @@ key_version (const uint8_t *key)
     return (uint64_t)im_get_be64 (key + IM_NODE_ID_SIZE + IM_ID_SIZE);
 }
 
+#define WANT_CHUNK 256 /* wanted keys looked up at once */
+
 /* Whether this node holds the record of KEY at its version or a newer one. */
 static int
 held (im_mesh_t *self, const uint8_t *key)
@@ -237,9 +239,25 @@ want_trim (im_mesh_t *self, peer_t *p)
     uint64_t seq = mesh_last_seq (self);
     if (p->nwants && seq == p->trim_seq)
         return;
-    while (p->nwants && held (self, p->wants[p->whead].key)) {
-        p->whead = (p->whead + 1) % WANT_MAX;
-        p->nwants--;
+    /* The oldest first, then, while all are held, WANT_CHUNK at a time (in
+     * a burst the eager peer's copies make long runs of them). */
+    uint64_t have[WANT_CHUNK];
+    size_t chunk = 1;
+    while (p->nwants) {
+        size_t m = p->nwants < chunk ? p->nwants : chunk;
+        if (m > WANT_MAX - p->whead)
+            m = WANT_MAX - p->whead; /* not past the ring's end */
+        const want_t *w = &p->wants[p->whead];
+        if (im_store_versions (self->store, w->key, sizeof *w, m, have))
+            break; /* not read: taken as not held */
+        size_t k = 0;
+        while (k < m && have[k] >= key_version (w[k].key))
+            k++;
+        p->whead = (p->whead + k) % WANT_MAX;
+        p->nwants -= k;
+        if (k < m)
+            break;
+        chunk = WANT_CHUNK;
     }
     p->trim_seq = seq;
 }
@@ -276,8 +294,6 @@ peer_want_room (const peer_t *p)
 {
     return p->nwants + IM_MSG_CREDIT_MAX <= WANT_MAX;
 }
-
-#define WANT_CHUNK 256 /* keys of a note looked up at once */
 
 /* Notes the N keys at KEYS, which P says it holds, as wanted from P when
  * they are not held here: fetched from P at DUE unless they arrive first. A
