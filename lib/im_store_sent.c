@@ -83,15 +83,20 @@ sent_fn (im_store_t *self, MDB_txn *txn, void *arg)
         MDB_val k = { sizeof sk, sk }, v;
         uint64_t version = get_u64 (key + IM_STORE_KEY_SIZE);
         int64_t when = a->whens ? a->whens[i] : a->when;
-        rc = mdb_get (txn, self->sent, &k, &v);
-        if (rc == 0 && v.mv_size == 16 && get_u64 (v.mv_data) >= version) {
-            rc = 0; /* logged already: one entry per peer, record and version */
-            continue;
-        }
-        if (rc == 0 || rc == MDB_NOTFOUND) {
-            put_u64 (sv, version);
-            put_u64 (sv + 8, (uint64_t)when);
-            MDB_val nv = { sizeof sv, sv };
+        put_u64 (sv, version);
+        put_u64 (sv + 8, (uint64_t)when);
+        MDB_val nv = { sizeof sv, sv };
+        /* Put unless there: most are new, and a refused put hands back what
+         * is there (a get a record fewer). */
+        rc = mdb_put (txn, self->sent, &k, &nv, MDB_NOOVERWRITE);
+        if (rc == MDB_KEYEXIST) {
+            v = nv;
+            if (v.mv_size == 16 && get_u64 (v.mv_data) >= version) {
+                rc = 0; /* logged already: one entry per peer, record and version */
+                continue;
+            }
+            nv.mv_size = sizeof sv;
+            nv.mv_data = sv;
             rc = mdb_put (txn, self->sent, &k, &nv, 0);
         }
         /* peer|time|origin|id -> version: the history. */
