@@ -140,7 +140,7 @@ struct store_batch_t {
 void
 store_batch_forget (im_store_t *self)
 {
-    self->read_bid = 0;
+    memset (self->read_bid, 0, sizeof self->read_bid);
     if (self->bw)
         self->bw->bid = 0, self->bw->dirty = 0;
 }
@@ -149,7 +149,7 @@ int
 store_batch_flush (im_store_t *self, MDB_txn *txn)
 {
     store_batch_t *b = self->bw;
-    self->read_bid = 0;
+    memset (self->read_bid, 0, sizeof self->read_bid);
     if (!b || !b->bid || !b->dirty)
         return 0;
     int rc = parts_write (self, txn, b->bid, &b->p, b->fresh ? MDB_APPEND : 0);
@@ -351,14 +351,21 @@ store_record_unpack (im_store_t *self, MDB_txn *txn, const uint8_t *key, MDB_val
         v->mv_size = blen + IM_BATCH_AUTH;
         return leaf >= IM_BATCH_MAX ? MDB_CORRUPTED : 0;
     }
-    /* The batch being written is read from memory; the last batch read is
-     * kept (records of a batch come together in the change log), and read
-     * again when it lacks a node (nodes are only ever added to a batch). */
+    /* The batch being written is read from memory; the last few batches
+     * read are kept (records of a batch come together in the change log,
+     * a few batches interleaved), and one is read again when it lacks a node
+     * (nodes are only ever added to a batch). */
     int own = self->bw && self->bw->bid == bid && self->bw->dirty;
-    if (!own && !self->read_parts && !(self->read_parts = malloc (sizeof (parts_t))))
+    if (!own && !self->read_parts
+        && !(self->read_parts = malloc (STORE_READ_BATCHES * sizeof (parts_t))))
         return ENOMEM;
-    parts_t *p = own ? &self->bw->p : self->read_parts;
-    int fresh = !own && self->read_bid != bid;
+    unsigned slot = 0;
+    while (!own && slot < STORE_READ_BATCHES && self->read_bid[slot] != bid)
+        slot++;
+    int fresh = !own && slot == STORE_READ_BATCHES;
+    if (fresh)
+        slot = self->read_next++ % STORE_READ_BATCHES;
+    parts_t *p = own ? &self->bw->p : (parts_t *)self->read_parts + slot;
     int rc = leaf >= IM_BATCH_MAX ? MDB_CORRUPTED
              : fresh              ? parts_read (self, txn, bid, p)
                                   : 0;
@@ -368,7 +375,7 @@ store_record_unpack (im_store_t *self, MDB_txn *txn, const uint8_t *key, MDB_val
             break;
         }
     if (!own)
-        self->read_bid = rc ? 0 : bid;
+        self->read_bid[slot] = rc ? 0 : bid;
     for (int l = 0; rc == 0 && l < IM_BATCH_DEPTH; l++) {
         const uint8_t *held = node_at (p, ((IM_BATCH_MAX + leaf) >> l) ^ 1);
         if (!held)

@@ -37,6 +37,8 @@
 /* What HELD keeps of a record from a peer: hops, change number, the peer. */
 #define HELD_SIZE (1 + 8 + IM_NODE_ID_SIZE)
 
+#define STORE_READ_BATCHES 4 /* batches kept read: a change log interleaves a few */
+
 struct _im_store_t {
     MDB_env *env;
     MDB_dbi records;          /* origin|id -> signed record */
@@ -60,12 +62,14 @@ struct _im_store_t {
     MDB_dbi batchroots;       /* H(root|signature) -> batch number */
     uint64_t nbatches;        /* the last batch number given */
     struct store_batch_t *bw; /* the batch being written (im_store_batch.c) */
-    void *read_parts;         /* the last batch read for a record's bytes */
-    uint64_t read_bid;        /* its number (0: none); forgotten at each write */
-    char *path;               /* its directory, named in errors */
-    int created;              /* this open made the store */
-    int served_all;           /* made with SERVED: no entry means nothing served */
-    int reseal;               /* own records of format 1 may remain (meta "reseal") */
+    void *read_parts;         /* the last batches read for records' bytes */
+    uint64_t read_bid[STORE_READ_BATCHES]; /* their numbers (0: none); forgotten
+                                              at each write */
+    unsigned read_next;                    /* the slot read into next */
+    char *path;                            /* its directory, named in errors */
+    int created;                           /* this open made the store */
+    int served_all; /* made with SERVED: no entry means nothing served */
+    int reseal;     /* own records of format 1 may remain (meta "reseal") */
     size_t map_size;
     MDB_txn *reader;      /* kept for reuse between reads (reset, renewed) */
     int reading;          /* reads under way in it: a read inside a walk (a

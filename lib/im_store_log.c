@@ -301,7 +301,13 @@ im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
     MDB_val k = { 8, start }, v;
     int count = 0;
     size_t scanned = 0;
-    int rc = mdb_cursor_get (w.cur, &k, &v, MDB_SET_RANGE);
+    /* The records through a cursor of their own: those of neighbouring
+     * changes are most often neighbours (one batch), and LMDB finds a key
+     * in the leaf the cursor is on without going down from the root. */
+    MDB_cursor *rcur = NULL;
+    int rc = mdb_cursor_open (w.txn, self->records, &rcur);
+    if (rc == 0)
+        rc = mdb_cursor_get (w.cur, &k, &v, MDB_SET_RANGE);
     while (rc == 0 && (size_t)count < limit && scanned < max_scan) {
         if (k.mv_size != 8 || (v.mv_size != CHANGE_SIZE && v.mv_size != CHANGE_SIZE_V1))
             break;
@@ -317,7 +323,7 @@ im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
         /* A change superseded by a later one is passed over: the later one
          * comes further on in the log. */
         MDB_val rk = { IM_STORE_KEY_SIZE, (void *)c }, rv;
-        if (mdb_get (w.txn, self->records, &rk, &rv) == 0
+        if (mdb_cursor_get (rcur, &rk, &rv, MDB_SET_KEY) == 0
             && store_record_expand (self, w.txn, c, &rv, w.buf, IM_RECORD_MAX) == 0
             && im_record_decode_stored (rv.mv_data, rv.mv_size, w.rec) == 0
             && w.rec->version == get_u64 (c + IM_STORE_KEY_SIZE)) {
@@ -329,6 +335,8 @@ im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
         }
         rc = mdb_cursor_get (w.cur, &k, &v, MDB_NEXT);
     }
+    if (rcur)
+        mdb_cursor_close (rcur);
     store_walk_end (self, &w);
     return count;
 }
