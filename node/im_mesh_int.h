@@ -48,15 +48,15 @@
                                 this, unless its next answer brings them */
 #define ROTATE_EVERY_MS 2000 /* ROTATE is sent again until answered */
 #define WANT_MAX                                                                         \
-    (8 * IM_MSG_CREDIT_MAX) /* keys noted per peer, not held here yet: to be             \
+    (16 * IM_MSG_CREDIT_MAX) /* keys noted per peer, not held here yet: to be            \
                                fetched from that peer (SPEC, "Wanted keys") */
-#define FETCH_LOST_MS 10000 /* a FETCH unanswered this long is given up */
-#define SYNC_LOST_MS 10000  /* a SYNC unanswered this long is sent again */
-#define QUOTA_RATE 300.0    /* work units a peer's requests may cost a second */
-#define QUOTA_BURST 600.0   /* ... and at once (SPEC, "Quotas") */
-#define QUOTA_SCAN 2000.0   /* changes read for one unit */
-#define QUOTA_RECORDS 300.0 /* records sent for one unit */
-#define QUOTA_WARN_MS 10000 /* one warning this often while a peer is over */
+#define FETCH_LOST_MS 10000  /* a FETCH unanswered this long is given up */
+#define SYNC_LOST_MS 10000   /* a SYNC unanswered this long is sent again */
+#define QUOTA_RATE 300.0     /* work units a peer's requests may cost a second */
+#define QUOTA_BURST 600.0    /* ... and at once (SPEC, "Quotas") */
+#define QUOTA_SCAN 2000.0    /* changes read for one unit */
+#define QUOTA_RECORDS 300.0  /* records sent for one unit */
+#define QUOTA_WARN_MS 10000  /* one warning this often while a peer is over */
 
 /* One wanted key: what a peer said it holds, and when to fetch it. */
 typedef struct {

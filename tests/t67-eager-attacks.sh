@@ -143,8 +143,8 @@ b_made_up () {
     n=$(eager_named "$T/made-up.out")
     [ "$n" -le 256 ]; ok $? "victor takes at most 256 of them from mallory in full ($n)"
     im victor status >/dev/null; ok $? "victor answers"
-    [ "$(peer_num victor mallory wanted)" -le 8000 ]
-    ok $? "mallory's notes held stay within 8000 ($(peer_num victor mallory wanted))"
+    [ "$(peer_num victor mallory wanted)" -le 16000 ]
+    ok $? "mallory's notes held stay within 16000 ($(peer_num victor mallory wanted))"
     diag "victor's CPU for the flood: $(($(cpu_ticks "$vpid") - c0)) ticks"
     honest 200 200
     kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
