@@ -29,6 +29,7 @@ typedef struct {
 /* One entry of the change log as replication reads it. */
 typedef struct {
     uint64_t seq;           /* change number */
+    const uint8_t *key;     /* the record's origin and id (IM_STORE_KEY_SIZE) */
     const im_record_t *rec; /* the record as held now */
     const uint8_t *blob;    /* its signed bytes */
     size_t len;
@@ -179,6 +180,14 @@ int im_store_versions (im_store_t *self, const uint8_t *keys, size_t stride, siz
  * Returns the number of calls, or -1 with errno. */
 int im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
                    im_store_change_fn *fn, void *arg, uint64_t *last);
+
+/* As im_store_feed, where SKIP (when not NULL) is first asked of each change
+ * with only SEQ, KEY, HOPS, FROM and ADDED_MS set (REC and BLOB NULL): when
+ * it returns non-zero the change is passed over without its record being
+ * read (a server's own peer's records, which never go back to it). */
+int im_store_feed_skip (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
+                        im_store_change_fn *skip, im_store_change_fn *fn, void *arg,
+                        uint64_t *last);
 
 /* A record's key with a version: origin, id and version (IM_STORE_KEY_SIZE +
  * 8 bytes), as in the sent log. */

@@ -286,6 +286,14 @@ int
 im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
                im_store_change_fn *fn, void *arg, uint64_t *last)
 {
+    return im_store_feed_skip (self, since, limit, max_scan, NULL, fn, arg, last);
+}
+
+int
+im_store_feed_skip (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
+                    im_store_change_fn *skip, im_store_change_fn *fn, void *arg,
+                    uint64_t *last)
+{
     if (!self || !fn || !last) {
         errno = EINVAL;
         return -1;
@@ -312,14 +320,18 @@ im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
         if (k.mv_size != 8 || (v.mv_size != CHANGE_SIZE && v.mv_size != CHANGE_SIZE_V1))
             break;
         const uint8_t *c = v.mv_data;
-        im_store_change_t change = { .seq = get_u64 (k.mv_data),
-                                     .rec = w.rec,
-                                     .hops = c[IM_STORE_KEY_SIZE + 8] };
+        im_store_change_t change
+            = { .seq = get_u64 (k.mv_data), .key = c, .hops = c[IM_STORE_KEY_SIZE + 8] };
         if (v.mv_size == CHANGE_SIZE)
             change.added_ms = (int64_t)get_u64 (c + CHANGE_SIZE_V1);
         memcpy (change.from, c + IM_STORE_KEY_SIZE + 9, IM_NODE_ID_SIZE);
         *last = change.seq;
         scanned++;
+        if (skip && skip (&change, arg)) {
+            rc = mdb_cursor_get (w.cur, &k, &v, MDB_NEXT);
+            continue;
+        }
+        change.rec = w.rec;
         /* A change superseded by a later one is passed over: the later one
          * comes further on in the log. */
         MDB_val rk = { IM_STORE_KEY_SIZE, (void *)c }, rv;

@@ -93,6 +93,21 @@ mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p, ch
     return verdict == IM_SHARE_YES || verdict == IM_SHARE_REVOCATION;
 }
 
+/* A change that never goes to the peer, known without its record, as
+ * im_policy_outbound decides first: one the peer is the origin of (unless
+ * its own are given back after its store restarted), or else that came from
+ * it (SPEC.md, "Sharing policy", "Outbound"). A relay's log is mostly such
+ * changes for the peers it takes them from. */
+static int
+serve_skip (const im_store_change_t *c, void *arg)
+{
+    const serve_t *s = arg;
+    const peer_t *p = s->peer;
+    if (memcmp (c->key, p->card.node, IM_NODE_ID_SIZE) == 0) /* its own: given back */
+        return !(c->seq && c->seq <= p->srv.own_until);      /* only after a restart */
+    return memcmp (c->from, p->card.node, IM_NODE_ID_SIZE) == 0;
+}
+
 static int
 serve_fn (const im_store_change_t *c, void *arg)
 {
@@ -461,7 +476,9 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
     uint64_t last = cursor;
     self->nnotes = 0;
     self->nsent = 0;
-    if (im_store_feed (self->store, cursor, credit, SCAN_MAX, serve_fn, &s, &last) < 0) {
+    if (im_store_feed_skip (self->store, cursor, credit, SCAN_MAX, serve_skip, serve_fn,
+                            &s, &last)
+        < 0) {
         zsys_error ("mesh: reading the change log for %s: %s", p->card.name,
                     strerror (errno));
         return 0;

@@ -2879,6 +2879,21 @@ typedef struct {
     size_t reads_failed;
 } feed_seen_t;
 
+/* feed_skip's question: passes over the changes from SKIP_FROM, checking
+ * that it is asked with the key and source only. */
+static const uint8_t *skip_from;
+static size_t skip_asked, skip_bad;
+
+static int
+skip_fn (const im_store_change_t *c, void *arg)
+{
+    (void)arg;
+    skip_asked++;
+    if (c->rec || c->blob || !c->key || c->seq == 0)
+        skip_bad++;
+    return memcmp (c->from, skip_from, IM_NODE_ID_SIZE) == 0;
+}
+
 static int
 feed_seen_fn (const im_store_change_t *c, void *arg)
 {
@@ -2993,6 +3008,20 @@ test_closer (void)
     rc = im_store_feed (store, 0, 100, 1, feed_seen_fn, f, &last);
     ok (rc == 1 && f->calls == 1 && f->hit[0].seq == 2 && last == 2,
         "scanning one change from 0 reads change 2: the old change 1 is gone");
+    /* feed_skip: the changes from Q are passed over unread. */
+    memset (f, 0, sizeof *f);
+    skip_from = q;
+    skip_asked = skip_bad = 0;
+    rc = im_store_feed_skip (store, 0, 100, 100, skip_fn, feed_seen_fn, f, &last);
+    ok (rc == 1 && f->calls == 1 && memcmp (f->hit[0].id, uid, IM_ID_SIZE) == 0
+            && last == 3,
+        "feed_skip hands over only the change from P; its last change is still 3");
+    ok (skip_asked == 2 && skip_bad == 0,
+        "skip is asked of both, with the key and the source but no record (%zu, %zu)",
+        skip_asked, skip_bad);
+    ok (im_store_feed_skip (store, 0, 100, 100, skip_fn, NULL, f, &last) == -1
+            && errno == EINVAL,
+        "feed_skip refuses a missing callback");
 
     /* The same version again: at hops 2 and 1 it is not closer. */
     put_from (store, &s[0], 2, p, &r);
