@@ -219,4 +219,28 @@ b_systemd () {
     fi
 }
 
+block large 'publish - splits large items over requests under the frame limit' start
+b_large () {
+    node_up bravo; bpid=$NODE_PID
+    # 1,000 items of about 12.4 KB of JSON each (a description of 4,096
+    # quotes, written \" each, and 32 tags of 124 bytes): one request of
+    # 1,000 would be 12.4 MB, over half the 16 MiB frame limit (1,000 items
+    # with every field at its largest and 64 recipients pass the limit).
+    "${PYTHON3:-python3}" -c '
+import json
+d = "\"" * 4096
+tags = ["t%03d-" % k + "x" * 120 for k in range(32)]
+for i in range(1000):
+    print(json.dumps({"type": "domain", "value": "d%d.large.example.net" % i,
+                      "description": d, "tags": tags}))' >"$T/large"
+    r0=$("$INTELMESH" -d "$T/bravo" status --json | grep -o '"requests":[0-9]*' | cut -d: -f2)
+    "$INTELMESH" -d "$T/bravo" publish - <"$T/large" >"$T/large.ids" 2>"$T/large.err"
+    ok $? "1,000 large items are published"
+    [ "$(wc -l <"$T/large.ids")" -eq 1000 ]; ok $? "with 1,000 ids"
+    r1=$("$INTELMESH" -d "$T/bravo" status --json | grep -o '"requests":[0-9]*' | cut -d: -f2)
+    # STATUS (before) and two PUBLISH requests.
+    [ "$((r1 - r0))" -eq 3 ]; ok $? "in two requests, not one ($((r1 - r0 - 1)) PUBLISH)"
+    stop_node "$bpid"; ok $? "bravo stops"
+}
+
 run_blocks "$@"

@@ -17,6 +17,9 @@
 #include "intelmesh.h"
 
 #define PUBLISH_BATCH IM_CONTROL_BATCH_MAX /* one commit, one fsync, a request */
+/* A request's items stay under half a request frame (IM_CONTROL_MSG_MAX):
+ * 1,000 items of every field at its largest would pass it. */
+#define PUBLISH_BYTES (IM_CONTROL_MSG_MAX / 2)
 #define PUBLISH_AHEAD 2 /* batches sent beyond the one whose reply is awaited */
 #define LINE_MAX_BYTES 65536
 #define REFUSALS_SHOWN 20
@@ -31,6 +34,7 @@ typedef struct {
     long accepted, created, updated, unchanged, refused;
     im_client_t *client;
     json_t *batch;                         /* items waiting to be sent */
+    size_t batch_bytes;                    /* their JSON's size */
     json_t *lines_of;                      /* their input line numbers */
     json_t *sent_lines[PUBLISH_AHEAD + 1]; /* those of each batch sent, unanswered */
     size_t asked, answered;                /* batches sent, and replies taken */
@@ -215,6 +219,7 @@ flush_batch (publish_t *p)
     p->sent_lines[p->asked++ % (PUBLISH_AHEAD + 1)] = p->lines_of;
     p->lines_of = json_array ();
     json_array_clear (p->batch);
+    p->batch_bytes = 0;
     while (p->asked - p->answered > PUBLISH_AHEAD)
         if (take_reply (p))
             return -1;
@@ -256,8 +261,13 @@ queue_item (publish_t *p, json_t *item, long line)
         refusal (p, line, why);
         return 0;
     }
+    size_t bytes = json_dumpb (item, NULL, 0, JSON_COMPACT) + 1;
+    if (json_array_size (p->batch) && p->batch_bytes + bytes > PUBLISH_BYTES
+        && flush_batch (p))
+        return -1;
     json_array_append (p->batch, item);
     json_array_append_new (p->lines_of, json_integer (line));
+    p->batch_bytes += bytes;
     if (json_array_size (p->batch) >= PUBLISH_BATCH)
         return flush_batch (p);
     return 0;
