@@ -314,8 +314,11 @@ im_store_feed_skip (im_store_t *self, uint64_t since, size_t limit, size_t max_s
      * in the leaf the cursor is on without going down from the root. */
     MDB_cursor *rcur = NULL;
     int rc = mdb_cursor_open (w.txn, self->records, &rcur);
-    if (rc == 0)
-        rc = mdb_cursor_get (w.cur, &k, &v, MDB_SET_RANGE);
+    if (rc) {
+        store_walk_end (self, &w);
+        return store_error (self->path, rc, "reading the change log", NULL, 0);
+    }
+    rc = mdb_cursor_get (w.cur, &k, &v, MDB_SET_RANGE);
     while (rc == 0 && (size_t)count < limit && scanned < max_scan) {
         if (k.mv_size != 8 || (v.mv_size != CHANGE_SIZE && v.mv_size != CHANGE_SIZE_V1))
             break;
