@@ -421,9 +421,13 @@ im_store_read_end (im_store_t *self)
 }
 
 int
-store_read_record (im_store_t *self, const uint8_t *origin, const uint8_t *id, MDB_val *v,
-                   int *rc)
+store_read_record (im_store_t *self, const uint8_t *origin, const uint8_t *id,
+                   const void *out, MDB_val *v, int *rc)
 {
+    if (!self || !origin || !id || !out) {
+        errno = EINVAL;
+        return -1;
+    }
     uint8_t key[IM_STORE_KEY_SIZE];
     memcpy (key, origin, IM_NODE_ID_SIZE);
     memcpy (key + IM_NODE_ID_SIZE, id, IM_ID_SIZE);
@@ -517,13 +521,9 @@ int
 im_store_version (im_store_t *self, const uint8_t *origin, const uint8_t *id,
                   uint64_t *version)
 {
-    if (!self || !origin || !id || !version) {
-        errno = EINVAL;
-        return -1;
-    }
     MDB_val v;
     int rc;
-    if (store_read_record (self, origin, id, &v, &rc))
+    if (store_read_record (self, origin, id, version, &v, &rc))
         return -1;
     *version = version_of (origin, id, v, rc);
     store_reader_end (self);
@@ -573,13 +573,9 @@ int
 im_store_get_raw (im_store_t *self, const uint8_t *origin, const uint8_t *id,
                   uint8_t *buf, size_t bufsz, size_t *len)
 {
-    if (!self || !origin || !id || !buf || !len) {
-        errno = EINVAL;
-        return -1;
-    }
     MDB_val v;
     int rc;
-    if (store_read_record (self, origin, id, &v, &rc))
+    if (store_read_record (self, origin, id, len ? buf : NULL, &v, &rc))
         return -1;
     int result = 0;
     if (rc == 0) {

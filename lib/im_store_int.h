@@ -159,9 +159,11 @@ void store_reader_end (im_store_t *self);
 
 /* Reads the record (ORIGIN, ID) into V inside a read transaction, which the
  * caller ends with store_reader_end once done with V; *RC is LMDB's answer.
- * Returns 0, or -1 (errno set) when no read could start. */
+ * OUT is the caller's own output, checked with the rest (never written).
+ * Returns 0, or -1 (errno EINVAL for a missing argument) when no read
+ * could start. */
 int store_read_record (im_store_t *self, const uint8_t *origin, const uint8_t *id,
-                       MDB_val *v, int *rc);
+                       const void *out, MDB_val *v, int *rc);
 
 /* A walk over DBI in a read transaction, with room for one decoded record. */
 typedef struct {

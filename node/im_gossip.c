@@ -234,6 +234,20 @@ held (im_mesh_t *self, const uint8_t *key)
            && version >= key_version (key);
 }
 
+/* The versions held here of P's wanted keys from the Ith oldest on, at most
+ * MAX and never past the ring's end, into HAVE (0: not held, or not read).
+ * Returns how many were looked up. */
+static size_t
+ring_versions (im_mesh_t *self, const peer_t *p, size_t i, size_t max, uint64_t *have)
+{
+    size_t at = (p->whead + i) % WANT_MAX, m = p->nwants - i;
+    m = m < max ? m : max;
+    m = m < WANT_MAX - at ? m : WANT_MAX - at;
+    if (im_store_versions (self->store, p->wants[at].key, sizeof (want_t), m, have))
+        memset (have, 0, m * sizeof have[0]);
+    return m;
+}
+
 /* Forgets the oldest of P's wanted keys while they are held here now (they
  * came meanwhile, most often from P itself): they need no FETCH, and must
  * not take the room of the notes to come. */
@@ -250,12 +264,8 @@ want_trim (im_mesh_t *self, peer_t *p)
     uint64_t have[WANT_CHUNK];
     size_t chunk = 1;
     while (p->nwants) {
-        size_t m = p->nwants < chunk ? p->nwants : chunk;
-        if (m > WANT_MAX - p->whead)
-            m = WANT_MAX - p->whead; /* not past the ring's end */
+        size_t m = ring_versions (self, p, 0, chunk, have);
         const want_t *w = &p->wants[p->whead];
-        if (im_store_versions (self->store, w->key, sizeof *w, m, have))
-            break; /* not read: taken as not held */
         size_t k = 0;
         while (k < m && have[k] >= key_version (w[k].key))
             k++;
@@ -288,13 +298,10 @@ want_compact (im_mesh_t *self, peer_t *p)
     size_t kept = 0;
     int reading = im_store_read_begin (self->store) == 0;
     for (size_t i = 0; i < p->nwants;) {
-        /* A chunk never crosses the ring's end; a kept key is written at or
-         * before the place it was read from. */
-        size_t at = (p->whead + i) % WANT_MAX, m = p->nwants - i;
-        m = m < WANT_CHUNK ? m : WANT_CHUNK;
-        m = m < WANT_MAX - at ? m : WANT_MAX - at;
-        if (im_store_versions (self->store, p->wants[at].key, sizeof (want_t), m, have))
-            memset (have, 0, m * sizeof have[0]); /* not read: kept */
+        /* A kept key is written at or before the place it was read from;
+         * one not read is kept. */
+        size_t at = (p->whead + i) % WANT_MAX;
+        size_t m = ring_versions (self, p, i, WANT_CHUNK, have);
         for (size_t j = 0; j < m; j++) {
             const want_t w = p->wants[at + j];
             if (have[j] < key_version (w.key))
