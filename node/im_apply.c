@@ -432,6 +432,32 @@ job_free (job_t **job_p)
     }
 }
 
+/* Whether JOB, verified, waits for the answer to the pull ahead of it
+ * (SPEC "Pulling"): when more is to come and nothing else of its peer is
+ * being verified, it is applied once that answer is read and handed to the
+ * workers, or after APPLY_HOLD_MS. Else the answer would only be read once
+ * this one is applied, and be verified while the node's thread waits. */
+static int
+hold (im_mesh_t *self, job_t *job)
+{
+    peer_t *p = job->p;
+    if (p->hold_over) {
+        p->hold_over = 0;
+        p->hold_until = 0;
+        return 0;
+    }
+    if (p->hold_until)
+        return 1;
+    if (job->found || job->stale || !(job->more & IM_MSG_MORE)
+        || (job->more & IM_MSG_RESTART) || p->records_pending != 1
+        || !peer_is (p, IM_REGION_PULL, IM_PULL_OUT))
+        return 0;
+    p->hold_until = zclock_mono () + APPLY_HOLD_MS;
+    if (!self->hold_at || p->hold_until < self->hold_at)
+        self->hold_at = p->hold_until;
+    return 1;
+}
+
 /* Applies P's answers that are verified, in the order they came. */
 static void
 apply_ready (im_mesh_t *self, peer_t *p)
@@ -440,7 +466,7 @@ apply_ready (im_mesh_t *self, peer_t *p)
         more = 0;
         for (job_t *job = zlistx_first (self->jobs); job; job = zlistx_next (self->jobs))
             if (job->p == p && job->seq == p->jobs_next) {
-                if (!job->done)
+                if (!job->done || hold (self, job))
                     return;
                 zlistx_delete (self->jobs, zlistx_cursor (self->jobs));
                 p->jobs_next++;
@@ -474,9 +500,31 @@ mesh_apply_done (im_mesh_t *self)
     }
 }
 
+/* Applies the answers whose hold is over (NOW, monotonic ms). */
+void
+mesh_apply_held (im_mesh_t *self, int64_t now)
+{
+    if (!self->hold_at || now < self->hold_at)
+        return;
+    self->hold_at = 0;
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+        if (p->hold_until && now >= p->hold_until) {
+            p->hold_over = 1;
+            apply_ready (self, p);
+            /* zlistx_next goes on from the cursor apply_ready left. */
+            for (peer_t *q = zlistx_first (self->peers); q && q != p;)
+                q = zlistx_next (self->peers);
+        }
+        if (p->hold_until && (!self->hold_at || p->hold_until < self->hold_at))
+            self->hold_at = p->hold_until;
+    }
+}
+
 void
 mesh_apply_forget (im_mesh_t *self, peer_t *p)
 {
+    p->hold_until = 0;
+    p->hold_over = 0;
     for (job_t *job = zlistx_first (self->jobs); job;) {
         if (job->p != p) {
             job = zlistx_next (self->jobs);
@@ -600,17 +648,24 @@ mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg, zframe_t *
                           : msg->cursor > ahead        ? msg->cursor
                                                        : ahead;
     }
-    if (!found && p->records_pending++ == 0 && !job->stale && (msg->more & IM_MSG_MORE)
-        && !(msg->more & IM_MSG_RESTART) && p->cursor_ahead > p->cursor && !p->backoff_ms)
+    if (!found && p->records_pending++ < PULLS_AHEAD && !job->stale
+        && (msg->more & IM_MSG_MORE) && !(msg->more & IM_MSG_RESTART)
+        && p->cursor_ahead > p->cursor && !p->backoff_ms)
         /* Pull ahead: the peer reads the next batch while this one is
          * verified and applied (SPEC "Pulling"). */
         peer_send_pull (self, p);
+    int held = p->hold_until != 0;
     if (job->v.n == 0 || im_verify_submit (self->pool, &job->v) != 0) {
         /* Nothing to verify, or no worker to take it: done here. */
         for (size_t i = 0; i < job->v.n; i++)
             job->v.failed
                 += (uint64_t)im_verify_one (&job->v, i, self->roots, &self->recs[0]);
         job->done = 1;
+        held = 1;
+    }
+    if (held) {
+        /* The answer before this one waited for it (see hold). */
+        p->hold_over = p->hold_until != 0;
         apply_ready (self, p);
     }
 }

@@ -395,6 +395,7 @@ im_mesh_tick (im_mesh_t *self)
 {
     int64_t now = zclock_mono ();
     mesh_gossip_tick (self, now);
+    mesh_apply_held (self, now);
     if (self->relay_at && now >= self->relay_at) {
         self->relay_at = 0;
         im_mesh_changed (self);

@@ -28,7 +28,11 @@
     25000                /* a pull unanswered this long is sent again (a                 \
                             parked pull is answered within PARK_MAX_MS) */
 #define PULL_CREDIT 1000 /* records asked for per pull */
-#define SCAN_MAX 20000   /* changes one answer may read */
+#define PULLS_AHEAD 2 /* answers of a peer verified or applied when a pull ahead goes */
+#define APPLY_HOLD_MS                                                                    \
+    10 /* a verified answer with more to come waits at most this long for the            \
+          answer to its pull ahead, so that one is verified while this is applied */
+#define SCAN_MAX 20000 /* changes one answer may read */
 #define RELAY_DELAY_MS                                                                   \
     3                      /* records from a peer wait this long before they are         \
                               relayed, so that HAVE notes can overtake them */
@@ -189,6 +193,8 @@ struct _im_peer_t {
     uint64_t jobs_seq, jobs_next;
     size_t records_pending; /* RECORDS among them */
     uint64_t cursor_ahead;  /* the cursor once those are applied */
+    int64_t hold_until;     /* the next is applied then at the latest (0: not held) */
+    int hold_over;          /* ... or now: the hold is over */
     /* Key rotation (SPEC.md, "ROTATE"). */
     uint8_t prev_curve[32]; /* its CURVE key before it rotated, */
     char prev_z85[41];
@@ -268,6 +274,7 @@ struct _im_mesh_t {
     uint64_t zap_unlogged;    /* ... and not logged */
     uint64_t removed_refused; /* refusals of peers since removed */
     int64_t relay_at;         /* when to serve parked pulls again (0: no) */
+    int64_t hold_at;          /* when a held answer is applied (0: none) */
     int64_t next_bind;        /* when to try binding the peer socket again */
     zhashx_t *eager;          /* origin (hex) -> name of the peer we get it from */
     zhashx_t *first_from;     /* origin (hex) -> name of the first peer that
@@ -433,6 +440,7 @@ void mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *rout
 void mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg,
                           zframe_t *frame);
 void mesh_apply_done (im_mesh_t *self);
+void mesh_apply_held (im_mesh_t *self, int64_t now);
 void mesh_apply_forget (im_mesh_t *self, peer_t *p);
 void mesh_apply_free_all (im_mesh_t *self);
 uint64_t peer_cursor_ahead (const peer_t *p);

@@ -599,9 +599,12 @@ mesh_relay_within (im_mesh_t *self, int64_t ms)
 int
 im_mesh_next_ms (im_mesh_t *self)
 {
-    if (!self->relay_at)
+    int64_t at = self->relay_at;
+    if (self->hold_at && (!at || self->hold_at < at))
+        at = self->hold_at;
+    if (!at)
         return 100;
-    int64_t left = self->relay_at - zclock_mono ();
+    int64_t left = at - zclock_mono ();
     return left < 0 ? 0 : left > 100 ? 100 : (int)left;
 }
 
