@@ -94,7 +94,10 @@ static int
 too_broad (const im_record_t *rec, char *why, size_t whysz)
 {
     int plen, min;
-    if (rec->op != IM_OP_PUT || !im_guard_too_broad (rec->type, rec->value, &plen, &min))
+    /* An address without a prefix length is one address: never too broad. */
+    if (rec->op != IM_OP_PUT || (rec->type != IM_TYPE_IPV4 && rec->type != IM_TYPE_IPV6)
+        || !strchr (rec->value, '/')
+        || !im_guard_too_broad (rec->type, rec->value, &plen, &min))
         return 0;
     snprintf (why, whysz, "a prefix broader than /%d: %.100s", min, rec->value);
     return 1;
@@ -327,6 +330,7 @@ store (im_mesh_t *self, peer_t *p, size_t n, size_t m, uint64_t cursor, int foun
         p->their_seq = cursor;
     static const uint8_t no_peer[IM_NODE_ID_SIZE]; /* our own: from no peer */
     int fetched[IM_MSG_CREDIT_MAX];
+    const uint8_t *noted = NULL;
     for (size_t i = 0; i < n; i++) {
         if (!self->items[i].from)
             self->items[i].from = no_peer; /* stored; the HAVE below reads it */
@@ -336,8 +340,11 @@ store (im_mesh_t *self, peer_t *p, size_t n, size_t m, uint64_t cursor, int foun
             p->known++; /* stored meanwhile, from another peer */
         else if (self->results[i] != IM_STORE_CLOSER) {
             p->received++;
-            if (self->items[i].from != no_peer)
-                mesh_note_eager (self, p, self->recs[i].origin, 0);
+            /* Noted once for a run of records of one origin: the note is
+             * the same for each. */
+            if (self->items[i].from != no_peer
+                && (!noted || memcmp (noted, self->recs[i].origin, IM_NODE_ID_SIZE)))
+                mesh_note_eager (self, p, noted = self->recs[i].origin, 0);
             if (self->stored)
                 self->stored (&self->recs[i], self->arg);
         }
