@@ -120,12 +120,13 @@ typedef struct {
     refusals_t rf;
 } job_t;
 
-/* Checks the record of ITEM (verified: RC) with HOPS, from P, and, when it
- * is to be stored, makes it the batch's item N. Returns 1 when it was
+/* Checks the record of ITEM (verified: RC) with HOPS, from P (HELD: the
+ * version this node holds of it, 0 for none), and, when it is to be
+ * stored, makes it the batch's item N. Returns 1 when it was
  * taken, else 0 (counted). */
 static int
-take (im_mesh_t *self, peer_t *p, const im_verify_item_t *item, uint8_t hops, size_t n,
-      refusals_t *rf)
+take (im_mesh_t *self, peer_t *p, const im_verify_item_t *item, uint8_t hops,
+      uint64_t held, size_t n, refusals_t *rf)
 {
     const uint8_t *own = im_identity_node (self->identity);
     im_record_t *rec = &self->recs[n];
@@ -142,8 +143,6 @@ take (im_mesh_t *self, peer_t *p, const im_verify_item_t *item, uint8_t hops, si
         p->known++;
         return 0;
     }
-    uint64_t held = 0;
-    im_store_version (self->store, rec->origin, rec->id, &held);
     /* A record signed with our key and newer than what we hold is ours, from
      * before our store was lost or restored (SPEC, "Store restarts"): taken
      * back as our own, past the inbound rules for others' records. */
@@ -378,9 +377,17 @@ apply (im_mesh_t *self, job_t *job)
     memset (self->apply_slots, 0, sizeof self->apply_slots);
     memcpy (job->rf.before, p->refused, sizeof job->rf.before);
     int reading = im_store_read_begin (self->store) == 0;
+    /* The versions held of the records, in one look-up (0: none; a record
+     * that cannot be read is refused by take). */
+    for (size_t i = 0; i < job->v.n; i++)
+        if (im_record_peek (job->v.items[i].record, job->v.items[i].len, &self->heads[i]))
+            memset (&self->heads[i], 0, sizeof self->heads[i]);
+    if (im_store_versions (self->store, self->heads[0].origin, sizeof *self->heads,
+                           job->v.n, self->held))
+        memset (self->held, 0, job->v.n * sizeof *self->held);
     size_t taken[IM_MSG_CREDIT_MAX], m = 0;
     for (size_t i = 0; i < job->v.n; i++)
-        if (take (self, p, &job->v.items[i], job->hops[i], n, &job->rf)) {
+        if (take (self, p, &job->v.items[i], job->hops[i], self->held[i], n, &job->rf)) {
             taken[n] = i;
             batch_note (self, n++);
         }
@@ -564,24 +571,29 @@ static void
 sift (im_mesh_t *self, peer_t *p, const im_msg_t *msg, job_t *job)
 {
     int reading = im_store_read_begin (self->store) == 0;
-    for (size_t i = 0; i < msg->count; i++) {
+    /* The heads first, then the versions held of them in one look-up. */
+    uint16_t at[IM_MSG_CREDIT_MAX];
+    size_t m = 0;
+    for (size_t i = 0; i < msg->count && i < IM_MSG_CREDIT_MAX; i++) {
         const im_msg_entry_t *e = &msg->entries[i];
-        if (job->found && !mesh_found_take (p, e)) {
+        if (job->found && !mesh_found_take (p, e))
             /* Not asked for, or brought twice: refused unread. */
             p->refused[REFUSE_PROTOCOL]++;
-            continue;
-        }
-        im_record_head_t head;
-        uint64_t held = 0;
-        if (im_record_peek (e->record, e->len, &head) != 0) {
+        else if (im_record_peek (e->record, e->len, &self->heads[m]) != 0)
             p->refused[REFUSE_MALFORMED]++;
-            continue;
-        }
-        int have = im_store_version (self->store, head.origin, head.id, &held) == 0;
-        if (known (self, e, &head, have, held)) {
+        else
+            at[m++] = (uint16_t)i;
+    }
+    int have = im_store_versions (self->store, self->heads[0].origin, sizeof *self->heads,
+                                  m, self->held)
+               == 0;
+    for (size_t k = 0; k < m; k++) {
+        const im_msg_entry_t *e = &msg->entries[at[k]];
+        const im_record_head_t *head = &self->heads[k];
+        if (known (self, e, head, have, have ? self->held[k] : 0)) {
             p->known++;
             /* A copy from a second peer: the first becomes the eager one. */
-            mesh_note_eager (self, p, head.origin, 1);
+            mesh_note_eager (self, p, head->origin, 1);
             continue;
         }
         job->items[job->v.n].record = e->record;

@@ -503,11 +503,14 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     self->recs = malloc (IM_MSG_CREDIT_MAX * sizeof *self->recs);
     self->items = malloc (2 * IM_MSG_CREDIT_MAX * sizeof *self->items);
     self->results = malloc (2 * IM_MSG_CREDIT_MAX * sizeof *self->results);
+    self->heads = malloc (IM_MSG_CREDIT_MAX * sizeof *self->heads);
+    self->held = malloc (IM_MSG_CREDIT_MAX * sizeof *self->held);
     self->roots = im_batch_cache_new (IM_BATCH_CACHE_DEFAULT);
     randombytes_buf (self->apply_key, sizeof self->apply_key);
     if (!self->roots || !self->peers || !self->msg || !self->pull || !self->buf
         || !self->out || !self->keys || !self->notes || !self->sentkeys || !self->eager
-        || !self->first_from || !self->recs || !self->items || !self->results) {
+        || !self->first_from || !self->recs || !self->items || !self->results
+        || !self->heads || !self->held) {
         im_fail (ENOMEM, err, errsz, "out of memory");
         im_mesh_destroy (&self);
         return NULL;
@@ -584,6 +587,8 @@ im_mesh_destroy (im_mesh_t **self_p)
     free (self->recs);
     free (self->items);
     free (self->results);
+    free (self->heads);
+    free (self->held);
     im_batch_cache_destroy (&self->roots);
     free (self);
     *self_p = NULL;

@@ -310,6 +310,10 @@ struct _im_mesh_t {
     uint16_t apply_slots[APPLY_SLOTS];
     uint8_t apply_key[crypto_shorthash_KEYBYTES];
     int *results; /* 2 * IM_MSG_CREDIT_MAX */
+    /* The heads of a message's records and the versions held of them,
+     * looked up at once (im_apply.c): IM_MSG_CREDIT_MAX each. */
+    im_record_head_t *heads;
+    uint64_t *held;
     /* Records sealed to this node, opened from the carriers being applied
      * (SPEC.md, "Carrying sealed envelopes"), and what became of them. */
     im_record_t *inner[IM_MSG_CREDIT_MAX];
