@@ -447,10 +447,11 @@ job_free (job_t **job_p)
 }
 
 /* Whether JOB, verified, waits for the answer to the pull ahead of it
- * (SPEC "Pulling"): when more is to come and nothing else of its peer is
- * being verified, it is applied once that answer is read and handed to the
- * workers, or after APPLY_HOLD_MS. Else the answer would only be read once
- * this one is applied, and be verified while the node's thread waits. */
+ * (SPEC "Pulling"): when it had records to verify, more is to come, and no
+ * other answer of its peer (RECORDS or FOUND) is waiting or being verified, it is applied
+ * once that answer is read and handed to the workers, or after APPLY_HOLD_MS. Else the
+ * answer would only be read once this one is applied, and be verified while the node's
+ * thread waits. */
 static int
 hold (im_mesh_t *self, job_t *job)
 {
@@ -462,8 +463,8 @@ hold (im_mesh_t *self, job_t *job)
     }
     if (p->hold_until)
         return 1;
-    if (job->found || job->stale || !(job->more & IM_MSG_MORE)
-        || (job->more & IM_MSG_RESTART) || p->records_pending != 1
+    if (job->found || job->stale || job->v.n == 0 || !(job->more & IM_MSG_MORE)
+        || (job->more & IM_MSG_RESTART) || p->jobs_seq - p->jobs_next != 1
         || !peer_is (p, IM_REGION_PULL, IM_PULL_OUT))
         return 0;
     p->hold_until = zclock_mono () + APPLY_HOLD_MS;

@@ -240,6 +240,9 @@ peer_send_pull_from (im_mesh_t *self, peer_t *p, uint64_t cursor)
         return;
     if (peer_store_waiting (p, zclock_mono ()))
         return; /* im_mesh_tick asks again once the wait is over */
+    if (p->records_pending > PULLS_AHEAD)
+        return; /* the next application sends it: a peer's answers held stay
+                   at most PULLS_AHEAD + 1, even over HELLO after HELLO */
     /* Without room for the notes of its answer, or tokens, im_mesh_tick
      * asks again. */
     uint16_t credit = (uint16_t)peer_credit (p, zclock_mono ());

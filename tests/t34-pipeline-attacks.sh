@@ -3,7 +3,7 @@
 # t34-pipeline-attacks.sh -- a trusted peer that attacks the pull ahead
 # (SPEC.md, "Pulling", "Cursors and crash safety"): answers that always say
 # more and never verify are counted and stored nowhere, while at most one PULL
-# is out and at most one answer waits behind the one being applied, status
+# is out and at most two answers wait behind the one being applied, status
 # answers and an honest peer's records still come; answers whose cursors jump
 # back and forth move the victim's cursor only forwards and lose nothing.
 . "$(dirname "$0")/lib.sh"
