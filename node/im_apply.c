@@ -94,10 +94,7 @@ static int
 too_broad (const im_record_t *rec, char *why, size_t whysz)
 {
     int plen, min;
-    /* An address without a prefix length is one address: never too broad. */
-    if (rec->op != IM_OP_PUT || (rec->type != IM_TYPE_IPV4 && rec->type != IM_TYPE_IPV6)
-        || !strchr (rec->value, '/')
-        || !im_guard_too_broad (rec->type, rec->value, &plen, &min))
+    if (rec->op != IM_OP_PUT || !im_guard_too_broad (rec->type, rec->value, &plen, &min))
         return 0;
     snprintf (why, whysz, "a prefix broader than /%d: %.100s", min, rec->value);
     return 1;
@@ -522,17 +519,18 @@ mesh_apply_held (im_mesh_t *self, int64_t now)
     if (!self->hold_at || now < self->hold_at)
         return;
     self->hold_at = 0;
-    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
-        if (p->hold_until && now >= p->hold_until) {
+    /* The peers due are listed first: applying walks the list of peers. */
+    peer_t *due[IM_PEERS_MAX];
+    size_t n = 0;
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        if (p->hold_until && now >= p->hold_until && n < IM_PEERS_MAX) {
             p->hold_over = 1;
-            apply_ready (self, p);
-            /* zlistx_next goes on from the cursor apply_ready left. */
-            for (peer_t *q = zlistx_first (self->peers); q && q != p;)
-                q = zlistx_next (self->peers);
+            due[n++] = p;
         }
-        if (p->hold_until && (!self->hold_at || p->hold_until < self->hold_at))
+        else if (p->hold_until && (!self->hold_at || p->hold_until < self->hold_at))
             self->hold_at = p->hold_until;
-    }
+    for (size_t i = 0; i < n; i++)
+        apply_ready (self, due[i]); /* a new hold sets hold_at itself */
 }
 
 void
@@ -674,18 +672,15 @@ mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg, zframe_t *
         /* Pull ahead: the peer reads the next batch while this one is
          * verified and applied (SPEC "Pulling"). */
         peer_send_pull (self, p);
-    int held = p->hold_until != 0;
+    /* An answer held for this one (see hold) is applied now. */
+    p->hold_over = p->hold_until != 0;
     if (job->v.n == 0 || im_verify_submit (self->pool, &job->v) != 0) {
         /* Nothing to verify, or no worker to take it: done here. */
         for (size_t i = 0; i < job->v.n; i++)
             job->v.failed
                 += (uint64_t)im_verify_one (&job->v, i, self->roots, &self->recs[0]);
         job->done = 1;
-        held = 1;
     }
-    if (held) {
-        /* The answer before this one waited for it (see hold). */
-        p->hold_over = p->hold_until != 0;
+    if (job->done || p->hold_over)
         apply_ready (self, p);
-    }
 }

@@ -110,6 +110,15 @@ im_guard_too_broad (int type, const char *value, int *plen, int *min)
 {
     unsigned char addr[16];
     int len, limit = type == IM_TYPE_IPV4 ? IM_GUARD_PLEN4_MIN : IM_GUARD_PLEN6_MIN;
+    if (type == IM_TYPE_IPV4 && value && !strchr (value, '/')) {
+        /* One address, read as a /32 without parsing it (every record and
+         * publish asks this): never too broad. */
+        if (plen)
+            *plen = 32;
+        if (min)
+            *min = limit;
+        return 0;
+    }
     if (!value || (type != IM_TYPE_IPV4 && type != IM_TYPE_IPV6)
         || im_ioc_prefix (type, value, addr, &len) != 0)
         return 0;
