@@ -95,7 +95,10 @@ usage (void)
              "                   --jump one that jumps (C*i+C, then 1, in turn);\n"
              "                   prints the cursors the PULLs asked from, and at\n"
              "                   the end (after --duration) every PULL it saw;\n"
-             "                   with --found F, meanwhile a found-flood F\n");
+             "                   with --found F, meanwhile a found-flood F; with\n"
+             "                   --hello, a HELLO of a new session after each answer\n"
+             "                   (each HELLO opens a new link: a node that pulled\n"
+             "                   again at every HELLO would pile answers up)\n");
     fprintf (stderr,
              "Options: --origin HEX (the origin of made-up keys), --duration MS\n"
              "  --per K (keys per have-flood/fetch-flood message; default 1000),\n"
@@ -511,6 +514,8 @@ origins (link_t *l, long n, int64_t deadline)
 
 /* Answers the target's next N PULLs with RECORDS of PER records that say
  * more, badly signed with BAD, the cursor C (or jumping, with JUMP). */
+static int hello_again; /* --hello */
+
 static int
 answer (link_t *l, const keys_t *k, long n, int64_t deadline, uint64_t c, int bad,
         int jump)
@@ -552,6 +557,13 @@ answer (link_t *l, const keys_t *k, long n, int64_t deadline, uint64_t c, int ba
         msg.cursor = !jump ? c : answered % 2 ? 1 : c * (uint64_t)answered + c;
         send_msg (l, &msg);
         answered++;
+        if (hello_again) {
+            randombytes_buf (&l->session, sizeof l->session);
+            l->session |= 1;
+            memset (&msg, 0, sizeof msg);
+            pk_hello (&msg, k, l->session);
+            send_msg (l, &msg);
+        }
     }
     printf ("mallory: answered %ld PULLs; they asked from cursors %llu to %llu, the last "
             "from %llu\n",
@@ -700,6 +712,8 @@ main (int argc, char **argv)
             any_origin = 1;
         else if (strcmp (argv[i], "--jump") == 0)
             jump = 1;
+        else if (strcmp (argv[i], "--hello") == 0)
+            hello_again = 1;
         else if (strcmp (argv[i], "--duration") == 0 && i + 1 < argc)
             duration = strtol (argv[++i], NULL, 10);
         else if (!action && argv[i][0] != '-') {

@@ -3,8 +3,9 @@
 # t34-pipeline-attacks.sh -- a trusted peer that attacks the pull ahead
 # (SPEC.md, "Pulling", "Cursors and crash safety"): answers that always say
 # more and never verify are counted and stored nowhere, while at most one PULL
-# is out and at most two answers wait behind the one being applied, status
-# answers and an honest peer's records still come; answers whose cursors jump
+# is out and at most two answers wait behind the one being applied, also when
+# the peer says HELLO again after every answer, status answers and an honest
+# peer's records still come; answers whose cursors jump
 # back and forth move the victim's cursor only forwards and lose nothing.
 . "$(dirname "$0")/lib.sh"
 need_fake_peer
@@ -70,7 +71,41 @@ b_bad_flood () {
     for p in $vpid $bpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
-# --- 2. Cursors that jump back and forth -------------------------------------
+# --- 2. A HELLO after every answer -------------------------------------------
+hello_counted () {
+    b=$(peer_num victor mallory 'bad signature') p=$(peer_num victor mallory protocol)
+    [ $((b + 1000 * p)) -ge 200000 ]
+}
+block hello_flood 'a peer that says HELLO again after every answer gets no PULL while three of its answers wait'
+b_hello_flood () {
+    diag "SPEC.md: Pulling; Limits"
+    mallory_card
+    fresh victor; im victor peer add "$(cat "$T/mallory.card")" >/dev/null
+    ok $? "victor trusts mallory"
+    start_node victor; vpid=$NODE_PID; ok $? "victor starts"
+    mallory --target "$(card_field victor 5)" "$(card_field victor 4)" answer 200 --bad \
+        --per 1000 --hello >"$T/hello.out" 2>&1
+    ok $? "mallory answers 200 PULLs with 1000 badly signed records each, and says HELLO of a new session after each"
+    # Each HELLO opens a new link and would send a PULL: none goes while three
+    # answers of the peer are not applied, so by mallory's 200th PULL 197
+    # answers at least were dealt with: verified and counted, or refused
+    # unread as answers to a pull the HELLO after it made void (counted
+    # under protocol).
+    bad=$(peer_num victor mallory 'bad signature') prot=$(peer_num victor mallory protocol)
+    diag "when mallory had answered 200 PULLs: $bad bad signatures and $prot answers refused unread"
+    [ $((bad / 1000 + prot)) -ge 197 ]
+    ok $? "victor had dealt with all but 3 answers by then, HELLO after HELLO ($((bad / 1000 + prot)) of 200)"
+    sed 's/^/# /' "$T/hello.out"
+    wait_for $((1200 * SLOW)) hello_counted
+    bad=$(peer_num victor mallory 'bad signature') prot=$(peer_num victor mallory protocol)
+    [ $((bad + 1000 * prot)) = 200000 ] && [ $((bad % 1000)) = 0 ]
+    ok $? "every answer is counted against mallory: $bad bad signatures, $prot answers to a void pull"
+    [ "$(status_num victor records)" = 0 ]; ok $? "and stores none of it"
+    im victor status >/dev/null; ok $? "victor answers"
+    stop_node "$vpid"; ok $? "victor stops"
+}
+
+# --- 3. Cursors that jump back and forth -------------------------------------
 block jump 'answers whose cursors jump back and forth move the cursor only forwards and lose nothing'
 b_jump () {
     diag "SPEC.md: Pulling; Cursors and crash safety"
@@ -96,7 +131,7 @@ b_jump () {
     stop_node "$vpid"; ok $? "victor stops"
 }
 
-# --- 3. A FOUND flood while answers to pulls are verified ---------------------
+# --- 4. A FOUND flood while answers to pulls are verified ---------------------
 block found_flood 'a FOUND flood among answers being verified costs one verification, and moves no cursor'
 b_found_flood () {
     diag "SPEC.md: LAZY, FETCH and FOUND; Pulling"
