@@ -34,12 +34,26 @@ tap_failed=0
 PIDS=""
 
 KEEP=""
+# ours PID: PID is still a process of this suite: a child of this shell, or
+# a process whose command line names this suite's directory (a daemon that
+# detached). A process of ours that ended gives its PID back, and under
+# `make check -j8` PIDs wrap (at 32768 here) within minutes: a PID noted an
+# hour ago may now be another suite's node, which must not be stopped.
+ours () {
+    ours_stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    ours_stat=${ours_stat##*) } # after the command's name, which may hold spaces
+    set -- "$1" $ours_stat
+    ours_state=$2
+    [ "$3" = "$$" ] && return 0
+    tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$T/"
+}
 cleanup () {
     for p in $PIDS; do
-        kill -TERM "$p" 2>/dev/null
+        ours "$p" && kill -TERM "$p" 2>/dev/null
     done
     for p in $PIDS; do
-        wait_gone "$p" 50 || kill -KILL "$p" 2>/dev/null
+        ours "$p" || continue
+        wait_gone "$p" 50 || { ours "$p" && kill -KILL "$p" 2>/dev/null; }
     done
     release_ports
     if [ "$tap_failed" -gt 0 ]; then
@@ -99,9 +113,11 @@ wait_for () {
     return 1
 }
 
-# wait_gone PID TENTHS: waits for PID to exit.
+# wait_gone PID TENTHS: waits for PID to exit (or to be no longer ours: see
+# ours).
+gone () { ! ours "$1" || [ "$ours_state" = Z ]; }
 wait_gone () {
-    wait_for "$2" sh -c "! kill -0 $1 2>/dev/null"
+    wait_for "$2" gone "$1"
 }
 
 # Every call of the command line has a time limit (IM_CLI_TIMEOUT seconds,
@@ -227,7 +243,7 @@ node_up () {
 # stop_node PID: SIGTERM, then at most 10 s for an exit; succeeds when the
 # daemon exited with status 0 (under the sanitizers, with nothing to report).
 stop_node () {
-    kill -TERM "$1" 2>/dev/null
+    ours "$1" && kill -TERM "$1" 2>/dev/null
     wait_gone "$1" 100 || return 1
     wait "$1" 2>/dev/null
     rc=$?
