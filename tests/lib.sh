@@ -47,13 +47,29 @@ ours () {
     [ "$3" = "$$" ] && return 0
     tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$T/"
 }
+# tree PID: PID and the processes it started, and theirs.
+tree () {
+    echo "$1"
+    for tree_c in $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
+        tree "$tree_c"
+    done
+}
+# stop_ours PID [SIGNAL]: sends SIGNAL (TERM) to PID and to every process it
+# started, when PID is ours. A shell function run in the background is a
+# subshell, whose command (timeout, then the tool) would outlive it.
+stop_ours () {
+    ours "$1" || return 0
+    for stop_q in $(tree "$1"); do
+        kill "-${2:-TERM}" "$stop_q" 2>/dev/null
+    done
+}
 cleanup () {
     for p in $PIDS; do
-        ours "$p" && kill -TERM "$p" 2>/dev/null
+        stop_ours "$p"
     done
     for p in $PIDS; do
         ours "$p" || continue
-        wait_gone "$p" 50 || { ours "$p" && kill -KILL "$p" 2>/dev/null; }
+        wait_gone "$p" 50 || stop_ours "$p" KILL
     done
     release_ports
     if [ "$tap_failed" -gt 0 ]; then
@@ -115,9 +131,9 @@ wait_for () {
 
 # wait_gone PID TENTHS: waits for PID to exit (or to be no longer ours: see
 # ours).
-gone () { ! ours "$1" || [ "$ours_state" = Z ]; }
+pid_gone () { ! ours "$1" || [ "$ours_state" = Z ]; }
 wait_gone () {
-    wait_for "$2" gone "$1"
+    wait_for "$2" pid_gone "$1"
 }
 
 # Every call of the command line has a time limit (IM_CLI_TIMEOUT seconds,
@@ -243,7 +259,7 @@ node_up () {
 # stop_node PID: SIGTERM, then at most 10 s for an exit; succeeds when the
 # daemon exited with status 0 (under the sanitizers, with nothing to report).
 stop_node () {
-    ours "$1" && kill -TERM "$1" 2>/dev/null
+    stop_ours "$1"
     wait_gone "$1" 100 || return 1
     wait "$1" 2>/dev/null
     rc=$?

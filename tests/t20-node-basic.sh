@@ -94,7 +94,7 @@ b_feed () {
     [ "$(grep -c '"topic":"ioc\.' "$T/feed")" -eq 14 ]; ok $? "12 new, 1 update and 1 revocation: 14 feed messages"
     grep -q '"valid_from":null' "$T/feed" && grep -q '"created":"20[0-9-]*T[0-9:]*Z"' "$T/feed"
     ok $? "times are RFC 3339 UTC or null"
-    ours "$tail_pid" && kill "$tail_pid" 2>/dev/null
+    stop_ours "$tail_pid"
 }
 
 block bulk 'bulk publishing with refusals; status counts' revoke

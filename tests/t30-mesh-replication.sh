@@ -98,7 +98,7 @@ mid_stream () {
     grep '"topic":"ioc\.' "$T/$c.feed" | grep -o '"id":"[^"]*"' | sort >"$T/$c.feed.ids"
     diag "[$sig] $c's feed carried $(wc -l <"$T/$c.feed.ids") of 100000 arrivals"
     [ -z "$(uniq -d "$T/$c.feed.ids" | head -1)" ]; ok $? "[$sig] $c's feed saw no id twice"
-    ours "$stail" && kill "$stail" 2>/dev/null
+    stop_ours "$stail"
     for p in $spa $spb $spc; do stop_node "$p" || false; done; ok $? "[$sig] the three nodes stop"
 }
 
@@ -213,7 +213,7 @@ b_line () {
     ok $? "B's counts: 5 from A (4 and a revocation), 1 to A, 1 from C, 4 to C"
 
 
-    ours "$tail_pid" && kill "$tail_pid" 2>/dev/null
+    stop_ours "$tail_pid"
     for p in "$pa" "$pb" "$pc"; do stop_node "$p" || false; done; ok $? "A, B and C stop"
 }
 

@@ -118,7 +118,7 @@ b_no_answer () {
     im alpha peer add --endpoint "tcp://127.0.0.1:$port" "$(im india id)" >/dev/null
     ok $? "alpha adds it, at a port where something silent listens"
     wait_for 200 cause_is alpha india "no answer"; ok $? "alpha says: no answer"
-    ours "$silent" && kill "$silent" 2>/dev/null
+    stop_ours "$silent"
 }
 
 block key_changed 'a partner rotated while we were stopped: "their key is not on our list"'
@@ -167,7 +167,7 @@ b_key_changed () {
     ok $? "kilo refuses lima's new key again meanwhile"
     cause_is kilo mike "no answer"; ok $? "and still says no answer for mike ($(peer_json kilo mike | grep -o '"down_cause":"[^"]*"'))"
     cause_is kilo lima "their key is not on our list"; ok $? "and their key for lima"
-    ours "$silent" && kill "$silent" 2>/dev/null
+    stop_ours "$silent"
 }
 
 block log_file 'intelmeshd --log FILE: lines go there, the file is opened again on SIGHUP'
@@ -254,7 +254,7 @@ b_stop () {
     grep -q "intelmesh: stop: intelmeshd (pid $pid) did not stop within 1 s" "$T/out"
     ok $? "with a message"
     wait_gone "$pid" 100; ok $? "(the SIGTERM it got stops it once it runs again)"
-    ours "$pid" && kill -TERM "$pid" 2>/dev/null
+    stop_ours "$pid"
     im echo stop --timeout 0 >/dev/null 2>&1; [ $? -eq 2 ]; ok $? "--timeout 0 is a usage error"
 }
 

@@ -74,7 +74,7 @@ b_censor () {
     awk 'BEGIN { for (i = 0; i < 20; i++) printf "domain d%d.bravo.example\n", i }' \
         | im bravo publish - >/dev/null
     wait_for 300 holds alpha 2521; ok $? "bravo's next 20 reach alpha too"
-    ours "$mpid" && kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+    stop_ours "$mpid"; wait "$mpid" 2>/dev/null
     for p in $bpid $cpid $apid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
@@ -243,7 +243,7 @@ b_anti_entropy () {
     [ $r -eq 0 ] || kill -KILL "$qpid" 2>/dev/null
     ok $r "quebec is killed with keys noted from papa in memory, its cursor past them ($noted noted)"
     wait "$qpid" 2>/dev/null
-    ours "$mpid" && kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+    stop_ours "$mpid"; wait "$mpid" 2>/dev/null
     sed -i -e '/fetch-grace = /d' -e 's/anti-entropy = "1d"/anti-entropy = "3s"/' \
         "$T/quebec/intelmesh.conf"
     start_node quebec; qpid=$NODE_PID; ok $? "quebec starts again, and walks every 3 s"
@@ -351,7 +351,7 @@ b_relay_stall () {
     bound=$((3 * qworst + 1000 * SLOW))
     [ "$worst" -gt 0 ] && [ "$worst" -le "$bound" ]
     ok $? "each record still crosses alpha within 3 times the quiet pace and 1 s (worst $worst ms, bound $bound ms)"
-    ours "$fpid" && kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null
+    stop_ours "$fpid"; wait "$fpid" 2>/dev/null
     for p in $bpid $apid $cpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
@@ -452,7 +452,7 @@ b_origins () {
     # Without an eager peer every record comes twice (2,000 copies).
     [ "${k2:-2000}" -le $((k1 + 500)) ] && [ "${k2:-2000}" -lt 1000 ]
     ok $? "echo's records come to alpha in about as few copies as delta's ($k2 against $k1, not 2,000)"
-    ours "$mpid" && kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+    stop_ours "$mpid"; wait "$mpid" 2>/dev/null
     for n in delta echo bravo charlie alpha; do eval "stop_node \$pid_$n" || false; done
     ok $? "the nodes stop"
 }

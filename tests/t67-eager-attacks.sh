@@ -96,7 +96,7 @@ claim_attack () {
     awk 'BEGIN { for (i = 0; i < 20; i++) printf "domain d%d.oscar.example\n", i }' \
         | im oscar publish - >/dev/null 2>&1
     wait_for 300 holds victor 320; ok $? "oscar's next 20 reach victor too"
-    ours "$mpid" && kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+    stop_ours "$mpid"; wait "$mpid" 2>/dev/null
     sed "s/^/# /" "$T/claim.out"
     for p in $opid $hpid $vpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
@@ -123,7 +123,7 @@ b_reach () {
     wait_for 900 holds victor 100; ok $? "victor gets all 100 over hotel"
     [ "$(peer_num victor hotel fetched)" = 0 ]
     ok $? "in full, with no fetch after the grace (fetched from hotel: $(peer_num victor hotel fetched))"
-    ours "$mpid" && kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+    stop_ours "$mpid"; wait "$mpid" 2>/dev/null
     for p in $opid $hpid $vpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
@@ -147,7 +147,7 @@ b_made_up () {
     ok $? "mallory's notes held stay within 16000 ($(peer_num victor mallory wanted))"
     diag "victor's CPU for the flood: $(($(cpu_ticks "$vpid") - c0)) ticks"
     honest 200 200
-    ours "$mpid" && kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+    stop_ours "$mpid"; wait "$mpid" 2>/dev/null
     for p in $opid $hpid $vpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
@@ -171,7 +171,7 @@ b_reconnect () {
     mpid=$!; PIDS="$PIDS $mpid"
     wait_for 300 grep -q "EAGER names" "$T/again.out"; ok $? "mallory comes back once more, and stays"
     honest 200 200
-    ours "$mpid" && kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+    stop_ours "$mpid"; wait "$mpid" 2>/dev/null
     for p in $opid $hpid $vpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 

@@ -190,7 +190,7 @@ print(out.hex())' "$key")
     ok $? "the unlisted key is refused and logged"
     # The unlisted subscriber was connected all the while the listed one
     # read two heartbeats: it got nothing.
-    ours "$bad_pid" && kill -TERM "$bad_pid" 2>/dev/null
+    stop_ours "$bad_pid"
     wait_gone "$bad_pid" 100
     [ ! -s "$T/bad.out" ]; ok $? "the unlisted subscriber got nothing"
     stop_node "$NODE_PID"; ok $? "the node stops"

@@ -255,7 +255,7 @@ b_tail () {
     ok $? "tail receives what is published"
     grep -q '^{"topic":"ioc.url.clear","data":{"id":"[0-9a-f-]\{36\}","origin":"[0-9a-f]\{64\}",.*"value":"http://tail.example.com/x"' "$T/feed"
     ok $? "as a JSON line with topic ioc.TYPE.TLP"
-    ours "$tail_pid" && kill -TERM "$tail_pid" 2>/dev/null
+    stop_ours "$tail_pid"
     im alpha tail --count 1 --timeout 120 ioc.domain. >"$T/feed2" 2>&1 &
     tail_pid=$!; PIDS="$PIDS $tail_pid"
     # live only: publish until the subscriber has seen one (bounded)
