@@ -64,12 +64,18 @@ stop_ours () {
     done
 }
 cleanup () {
+    # Each process with every process it started, listed before any is
+    # stopped: a subshell's children outlive it, and no longer have it as
+    # their parent once it is gone.
+    cleanup_all=""
     for p in $PIDS; do
-        stop_ours "$p"
+        ours "$p" && cleanup_all="$cleanup_all $(tree "$p")"
     done
-    for p in $PIDS; do
-        ours "$p" || continue
-        wait_gone "$p" 50 || stop_ours "$p" KILL
+    for p in $cleanup_all; do
+        kill -TERM "$p" 2>/dev/null
+    done
+    for p in $cleanup_all; do
+        wait_gone "$p" 50 || { ours "$p" && kill -KILL "$p" 2>/dev/null; }
     done
     release_ports
     if [ "$tap_failed" -gt 0 ]; then

@@ -208,7 +208,7 @@ b_feed () {
     ok $? "bravo's MISP feed carries the indicator"
     grep '"topic":"misp_json_attribute"' "$T/bravo.feed" | grep -q "Feed wave\|$frid\|/$fid "
     ok $(( ! $? )) "and no report or member as a MISP attribute"
-    kill "$fa" "$fb" 2>/dev/null
+    stop_ours "$fa"; stop_ours "$fb"
 }
 
 block status 'status counts reports apart from indicators' mesh

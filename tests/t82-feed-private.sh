@@ -232,7 +232,7 @@ b_curve_rotate () {
     grep -q '"203\.0\.113\.' "$T/old.out"; [ $? -ne 0 ]
     ok $? "the subscriber connected with the old key before the rotation is cut ($(grep -c 203.0.113 "$T/old.out") values after it)"
     [ ! -s "$T/old2.out" ]; ok $? "one that comes with the old key after it reads nothing"
-    kill -TERM "$old_pid" "$new_pid" "$old2_pid" 2>/dev/null
+    for sub in "$old_pid" "$new_pid" "$old2_pid"; do stop_ours "$sub"; done
     stop_node "$pid"; ok $? "the node stops"
 }
 
