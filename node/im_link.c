@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* im_link.c -- why a link is down: a socket monitor on each dealer tells
- * "connection refused", "no answer" and "handshake refused by them"; the
- * keys our ZAP handler refused are remembered (a few), logged (rate-limited),
- * and tell "their key is not on our list". */
+/* im_link.c -- the options of a peer link's socket, and why a link is down:
+ * a socket monitor on each dealer tells "connection refused", "no answer"
+ * and "handshake refused by them"; the keys our ZAP handler refused are
+ * remembered (a few), logged (rate-limited), and tell "their key is not on
+ * our list". */
 #include "config.h"
 
 #include <errno.h>
@@ -16,6 +17,24 @@
 
 #define LINK_EVENTS_PER_TICK 64 /* monitor events read per peer and tick */
 #define WE_REFUSE_WINDOW 60     /* a refusal from a peer's host counts this long (s) */
+
+#define KEEPALIVE_IDLE_S 30 /* a silent connection is probed after this */
+#define KEEPALIVE_INTVL_S 5 /* then every this */
+#define KEEPALIVE_CNT 4     /* and closed after this many probes unanswered */
+#define TCP_MAXRT_MS                                                                     \
+    20000 /* a connection whose data goes unacknowledged this                            \
+             long is closed (TCP_USER_TIMEOUT) */
+
+void
+link_options (zsock_t *sock)
+{
+    zsock_set_heartbeat_ivl (sock, 0);
+    zsock_set_tcp_keepalive (sock, 1);
+    zsock_set_tcp_keepalive_idle (sock, KEEPALIVE_IDLE_S);
+    zsock_set_tcp_keepalive_intvl (sock, KEEPALIVE_INTVL_S);
+    zsock_set_tcp_keepalive_cnt (sock, KEEPALIVE_CNT);
+    zsock_set_tcp_maxrt (sock, TCP_MAXRT_MS);
+}
 
 static const char *const cause_names[LINK_CAUSE_COUNT] = {
     "",

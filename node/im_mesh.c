@@ -451,8 +451,7 @@ mesh_router_bind (im_mesh_t *self, char *err, size_t errsz)
                                                     does not read cannot pile up
                                                     answers */
     zsock_set_rcvhwm (self->router, 1000);
-    zsock_set_heartbeat_ivl (self->router, PING_MS);
-    zsock_set_heartbeat_timeout (self->router, DOWN_MS);
+    link_options (self->router);
     /* The port may take a moment to be free again after a close. */
     for (int attempt = 0; attempt < 50; attempt++) {
         if (zsock_bind (self->router, "%s", self->bind) >= 0) {

@@ -380,6 +380,16 @@ void mesh_fill_hello (im_mesh_t *self, im_msg_t *msg);
 void mesh_handle_zap (im_mesh_t *self);
 
 /* --- im_link.c: why a link is down ---------------------------------------- */
+/* The options every peer link's socket (our ROUTER, each dealer) is given
+ * before it binds or connects: no ZMTP heartbeat, TCP keepalive instead.
+ * libzmq 4.3.4 (Debian 12) aborts the whole process when a heartbeat falls
+ * due on a connection whose peer flooded it to its high-water mark and
+ * then closed it, before this node read that peer's messages (an assertion
+ * in its stream engine, "!_io_error"): a trusted peer could stop the node.
+ * Liveness is PING and PONG (PING_MS, DOWN_MS); dead TCP connections are
+ * closed by the kernel: keepalive probes, and a limit on how long sent data
+ * may go unacknowledged. */
+void link_options (zsock_t *sock);
 /* Watches P's new dealer with a socket monitor; stops before it goes. */
 void link_monitor_start (peer_t *p);
 void link_monitor_stop (peer_t *p);

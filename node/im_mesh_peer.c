@@ -295,8 +295,7 @@ peer_dial (im_mesh_t *self, peer_t *p)
     zsock_set_maxmsgsize (p->dealer, IM_MSG_MAX + 64);
     zsock_set_reconnect_ivl (p->dealer, 100);
     zsock_set_reconnect_ivl_max (p->dealer, 5000);
-    zsock_set_heartbeat_ivl (p->dealer, PING_MS);
-    zsock_set_heartbeat_timeout (p->dealer, DOWN_MS);
+    link_options (p->dealer);
     link_monitor_start (p);
     if (zsock_connect (p->dealer, "%s", p->endpoint) != 0) {
         zsys_warning ("mesh: cannot dial %s at %s", p->card.name, p->endpoint);
