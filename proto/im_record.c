@@ -279,11 +279,12 @@ im_record_copy (im_record_t *dst, const im_record_t *src)
     /* The fixed fields, then only what is used of the strings and lists (a
      * whole record is 24 KiB). */
     memcpy (dst, src, offsetof (im_record_t, value));
-    memcpy (dst->value, src->value, strnlen (src->value, IM_VALUE_MAX) + 1);
-    dst->value[IM_VALUE_MAX] = 0;
-    memcpy (dst->description, src->description,
-            strnlen (src->description, IM_DESC_MAX) + 1);
-    dst->description[IM_DESC_MAX] = 0;
+    size_t len = strnlen (src->value, IM_VALUE_MAX);
+    memcpy (dst->value, src->value, len);
+    dst->value[len] = 0;
+    len = strnlen (src->description, IM_DESC_MAX);
+    memcpy (dst->description, src->description, len);
+    dst->description[len] = 0; /* not the last byte of its room: another page */
     dst->ntags = src->ntags <= IM_TAGS_MAX ? src->ntags : IM_TAGS_MAX;
     for (size_t i = 0; i < dst->ntags; i++)
         memcpy (dst->tags[i], src->tags[i], sizeof dst->tags[i]);
