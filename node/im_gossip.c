@@ -396,9 +396,9 @@ mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
             if (at_once[i] == (pass == 0))
                 memcpy (self->keys + n++ * IM_MSG_HAVE_KEY,
                         msg->have + i * IM_MSG_HAVE_KEY, IM_MSG_HAVE_KEY);
-        int64_t grace = pass == 0 ? EAGER_FIRST_MS : self->fetch_grace;
+        int64_t grace = pass == 0 ? EAGER_FIRST_MS : self->grace_now;
         want_add (self, p, self->keys, n,
-                  now + (grace < self->fetch_grace ? grace : self->fetch_grace));
+                  now + (grace < self->grace_now ? grace : self->grace_now));
     }
 }
 
@@ -413,6 +413,36 @@ static int
 cmp_record_id (const void *a, const void *b)
 {
     return memcmp (a, b, IM_NODE_ID_SIZE + IM_ID_SIZE);
+}
+
+/* The connected peers other than P with a FETCH out, not yet given up, into
+ * OUT (at most MAX): their FOUNDs bring what they were asked. The list's cursor is
+ * left where it was (the caller may be walking the peers). */
+static size_t
+fetching_others (im_mesh_t *self, const peer_t *p, int64_t now, const peer_t **out,
+                 size_t max)
+{
+    peer_t *at = zlistx_cursor (self->peers);
+    size_t n = 0;
+    for (peer_t *q = zlistx_first (self->peers); q && n < max;
+         q = zlistx_next (self->peers))
+        if (q != p && q->nfetching && now - q->fetch_at < FETCH_LOST_MS
+            && peer_connected (q))
+            out[n++] = q;
+    if (at)
+        zlistx_find (self->peers, at);
+    return n;
+}
+
+/* Whether KEY is in the FETCH out to one of the N peers at OTHERS. */
+static int
+fetching_elsewhere (const peer_t **others, size_t n, const uint8_t *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (bsearch (key, others[i]->fetching, others[i]->nfetching, IM_MSG_HAVE_KEY,
+                     cmp_key))
+            return 1;
+    return 0;
 }
 
 /* Sends P a FETCH for its wanted keys now due (within its rate), unless one
@@ -439,14 +469,31 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
         || peer_pull_link (p, self->router, &sock, &route))
         return;
     size_t credit = peer_credit (p, now);
-    size_t n = 0;
-    while (p->nwants && n < credit && p->wants[p->whead].due <= now) {
-        const uint8_t *key = p->wants[p->whead].key;
+    size_t n = 0, asked = 0;
+    const peer_t *others[FETCHING_OTHERS_MAX];
+    size_t nothers = fetching_others (self, p, now, others, FETCHING_OTHERS_MAX);
+    uint8_t key[IM_MSG_HAVE_KEY];
+    /* At most a ring's worth: keys put back go behind the others. */
+    for (size_t turns = p->nwants;
+         turns-- && n < credit && p->wants[p->whead].due <= now;) {
+        memcpy (key, p->wants[p->whead].key, IM_MSG_HAVE_KEY);
         p->whead = (p->whead + 1) % WANT_MAX;
         p->nwants--;
-        if (!held (self, key))
-            memcpy (p->fetching + n++ * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY);
+        if (held (self, key))
+            continue;
+        if (fetching_elsewhere (others, nothers, key)) {
+            /* Asked of another peer already: due again after a grace, by
+             * when that FOUND has brought it, or that FETCH is given up. */
+            want_t *w = &p->wants[(p->whead + p->nwants) % WANT_MAX];
+            memcpy (w->key, key, IM_MSG_HAVE_KEY);
+            w->due = now + self->grace_now;
+            p->nwants++;
+            asked++;
+            continue;
+        }
+        memcpy (p->fetching + n++ * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY);
     }
+    p->notes_deferred += asked;
     p->trim_seq = 0; /* a new oldest, not looked at yet */
     if (n == 0)
         return;
@@ -686,11 +733,67 @@ mesh_quota (peer_t *p, const im_msg_t *msg)
 
 /* EAGER lists when the eager choices changed; FETCH for what was noted and
  * not brought; the anti-entropy walks. */
+static int
+cmp_ms (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The fetch grace in force, looked at each second (SPEC "Wanted keys"):
+ * when many of the records that came from most connected peers in the last
+ * second were copies of records held (on a busy machine the eager peer's
+ * copy comes after the fetch that its lateness set off), it grows by half;
+ * otherwise it shrinks by a fifth. It stays between its floor, the
+ * configured grace or GRACE_RTTS of the lower median PING round trip of the
+ * connected peers, and GRACE_STRETCH_MAX times the configured grace. Both
+ * signals are the lower median over the peers: no one peer of two or more
+ * moves them, and one alone delays the fetches by that much at most. */
+static void
+grace_update (im_mesh_t *self)
+{
+    int64_t rtts[GRACE_PEERS_MAX];
+    size_t n = 0, peers = 0, copying = 0;
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+        /* A peer removed and added again starts from 0: a new baseline. */
+        uint64_t dc = p->known >= p->grace_known ? p->known - p->grace_known : 0;
+        uint64_t dn
+            = p->received >= p->grace_received ? p->received - p->grace_received : 0;
+        p->grace_known = p->known;
+        p->grace_received = p->received;
+        if (!peer_connected (p) || peers == GRACE_PEERS_MAX)
+            continue;
+        peers++;
+        if (dc + dn >= GRACE_SAMPLE_MIN && dc * 100 > (dc + dn) * GRACE_COPIES_HIGH)
+            copying++;
+        if (p->rtt > 0)
+            rtts[n++] = p->rtt;
+    }
+    int64_t floor = self->fetch_grace;
+    if (n) {
+        qsort (rtts, n, sizeof rtts[0], cmp_ms);
+        if (GRACE_RTTS * rtts[(n - 1) / 2] > floor) /* the lower median */
+            floor = GRACE_RTTS * rtts[(n - 1) / 2];
+    }
+    int64_t grace = self->grace_now;
+    /* More than half of them (both of two) brought copies. */
+    if (peers && copying * 2 > peers)
+        grace += grace / 2;
+    else
+        grace -= grace / 5;
+    if (grace < floor)
+        grace = floor;
+    if (grace > GRACE_STRETCH_MAX * self->fetch_grace)
+        grace = GRACE_STRETCH_MAX * self->fetch_grace;
+    self->grace_now = grace;
+}
+
 void
 mesh_gossip_tick (im_mesh_t *self, int64_t now)
 {
     if (now - self->eager_checked >= EAGER_CHECK_MS) {
         self->eager_checked = now;
+        grace_update (self);
         if (mesh_eager_down (self))
             self->lazy_dirty = 1;
     }

@@ -118,6 +118,13 @@ handle_ping (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_
         peer_drop_parked (p);
     }
     p->their_seq = msg->cursor;
+    if (msg->id == IM_MSG_PONG && p->ping_out) {
+        /* Its round trip, smoothed: how long its thread (and ours) takes to
+         * come round, which stretches the waits for it (GRACE_RTTS). */
+        int64_t sample = zclock_mono () - p->ping_out;
+        p->rtt = p->rtt ? (3 * p->rtt + sample) / 4 : sample;
+        p->ping_out = 0;
+    }
     if (msg->id == IM_MSG_PING) {
         msg->id = IM_MSG_PONG;
         msg->session = self->session;
@@ -374,14 +381,22 @@ tick_peer (im_mesh_t *self, peer_t *p, int64_t now)
         if (p->inbound)
             mesh_send (self, self->router, p->inbound, msg);
         p->last_ping = now;
+        if (!p->ping_out || now - p->ping_out >= PONG_LOST_MS)
+            p->ping_out = now; /* the first PONG to come times it */
     }
     if (peer_is (p, IM_REGION_SERVE, IM_SERVE_PARKED)
         && now - p->parked_at >= PARK_MAX_MS)
         /* Long polls do not last for ever: an empty answer shows the
          * link is alive, and the puller asks again. */
         mesh_serve_parked (self, p, 1);
-    if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE)
-        && now - p->pulled_at >= PULL_RESEND_MS)
+    /* A busy peer's answer takes longer: not asked again meanwhile, which
+     * would only bring the records again. */
+    int64_t resend = PULL_RESEND_RTTS * p->rtt;
+    if (resend < PULL_RESEND_MS)
+        resend = PULL_RESEND_MS;
+    if (resend > PULL_RESEND_STRETCH_MAX * PULL_RESEND_MS)
+        resend = PULL_RESEND_STRETCH_MAX * PULL_RESEND_MS;
+    if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE) && now - p->pulled_at >= resend)
         peer_event (p, IM_EV_PULL_LOST);
     /* While answers are being verified, the next PULL goes as their
      * application or a pull ahead sends it (SPEC "Pulling"): not for each
@@ -488,6 +503,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     snprintf (self->bind, sizeof self->bind, "%s", config->bind);
     self->anti_entropy = config->anti_entropy * 1000;
     self->fetch_grace = config->fetch_grace * 1000;
+    self->grace_now = self->fetch_grace;
     self->sent_retention = config->sent_retention;
     self->peers = zlistx_new ();
     self->msg = malloc (sizeof *self->msg);
@@ -724,6 +740,12 @@ peer_rules_json (const peer_t *p)
                       (json_int_t)p->in.norigins, "rate", (json_int_t)p->in.rate);
 }
 
+int64_t
+im_mesh_fetch_grace (const im_mesh_t *self)
+{
+    return self ? self->grace_now : 0;
+}
+
 json_t *
 im_mesh_peers (im_mesh_t *self)
 {
@@ -744,14 +766,17 @@ im_mesh_peers (im_mesh_t *self)
             "lag_out", (json_int_t)(st.last_seq > p->acked ? st.last_seq - p->acked : 0),
             "sent", (json_int_t)p->sent, "received", (json_int_t)p->received, "known",
             (json_int_t)p->known, "refused", refusals_of (p->refused));
+        if (o)
+            json_object_set_new (o, "rtt_ms", json_integer ((json_int_t)p->rtt));
         if (o && p->store_failed)
             json_object_set_new (o, "store_failed",
                                  json_integer ((json_int_t)p->store_failed));
         if (o)
             json_object_update_missing_new (
-                o, json_pack ("{s:I, s:I, s:I, s:I, s:I, s:b, s:I}", "wanted",
+                o, json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:I}", "wanted",
                               (json_int_t)p->nwants, "notes_dropped",
-                              (json_int_t)p->notes_dropped, "fetched",
+                              (json_int_t)p->notes_dropped, "notes_deferred",
+                              (json_int_t)p->notes_deferred, "fetched",
                               (json_int_t)p->fetched, "anti_entropy_walks",
                               (json_int_t)p->syncs, "keys_only",
                               (json_int_t)(p->keys_first ? 0 : p->nlazy), "keys_first",

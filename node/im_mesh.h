@@ -83,6 +83,10 @@ const uint8_t *im_mesh_peer_node (im_mesh_t *self, const char *name);
 /* The peers as JSON: state, last contact, lag each way, counts, refusals. */
 json_t *im_mesh_peers (im_mesh_t *self);
 
+/* The fetch grace in force, ms: node/fetch-grace, stretched while the peers
+ * answer PINGs slowly (SPEC "Wanted keys"). */
+int64_t im_mesh_fetch_grace (const im_mesh_t *self);
+
 /* The latest keys our ZAP handler refused (at most 16): [{"key" (hex),
  * "address", "count", "first", "last"}], newest first. */
 json_t *im_mesh_refused_keys (im_mesh_t *self);

@@ -19,7 +19,24 @@
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_DOMAIN "intelmesh"
-#define PING_MS 1000        /* every link gets a PING this often */
+#define PING_MS 1000       /* every link gets a PING this often */
+#define PONG_LOST_MS 60000 /* a PING unanswered this long: timed again */
+/* Waits stretched while peers are busy (SPEC "Wanted keys", "Pulling"): the
+ * fetch grace to at least GRACE_RTTS of the lower median PING round trip of
+ * the connected peers, at most GRACE_STRETCH_MAX times the configured grace;
+ * a pull's resend to PULL_RESEND_RTTS of that peer's round trip, at most
+ * PULL_RESEND_STRETCH_MAX times PULL_RESEND_MS. */
+#define GRACE_RTTS 4
+#define GRACE_STRETCH_MAX 4
+/* ... and by copies: grown by half in a second when more than half of the
+ * connected peers brought GRACE_SAMPLE_MIN records or more in it, over
+ * GRACE_COPIES_HIGH percent of them copies of records held; else shrunk by
+ * a fifth. The peers looked at: the first GRACE_PEERS_MAX connected. */
+#define GRACE_COPIES_HIGH 10
+#define GRACE_SAMPLE_MIN 20
+#define GRACE_PEERS_MAX 64
+#define PULL_RESEND_RTTS 8
+#define PULL_RESEND_STRETCH_MAX 4
 #define DOWN_MS 3500        /* a peer silent this long is shown as down */
 #define HELLO_RETRY_MS 1000 /* HELLO is sent again until answered */
 #define HELLO_REDIAL 5      /* unanswered HELLOs before the dealer is made anew */
@@ -52,15 +69,16 @@
                                 this, unless its next answer brings them */
 #define ROTATE_EVERY_MS 2000 /* ROTATE is sent again until answered */
 #define WANT_MAX                                                                         \
-    (16 * IM_MSG_CREDIT_MAX) /* keys noted per peer, not held here yet: to be            \
-                               fetched from that peer (SPEC, "Wanted keys") */
-#define FETCH_LOST_MS 10000  /* a FETCH unanswered this long is given up */
-#define SYNC_LOST_MS 10000   /* a SYNC unanswered this long is sent again */
-#define QUOTA_RATE 300.0     /* work units a peer's requests may cost a second */
-#define QUOTA_BURST 600.0    /* ... and at once (SPEC, "Quotas") */
-#define QUOTA_SCAN 2000.0    /* changes read for one unit */
-#define QUOTA_RECORDS 300.0  /* records sent for one unit */
-#define QUOTA_WARN_MS 10000  /* one warning this often while a peer is over */
+    (16 * IM_MSG_CREDIT_MAX)   /* keys noted per peer, not held here yet: to be          \
+                                 fetched from that peer (SPEC, "Wanted keys") */
+#define FETCH_LOST_MS 10000    /* a FETCH unanswered this long is given up */
+#define FETCHING_OTHERS_MAX 64 /* peers whose FETCH out a key is looked up in */
+#define SYNC_LOST_MS 10000     /* a SYNC unanswered this long is sent again */
+#define QUOTA_RATE 300.0       /* work units a peer's requests may cost a second */
+#define QUOTA_BURST 600.0      /* ... and at once (SPEC, "Quotas") */
+#define QUOTA_SCAN 2000.0      /* changes read for one unit */
+#define QUOTA_RECORDS 300.0    /* records sent for one unit */
+#define QUOTA_WARN_MS 10000    /* one warning this often while a peer is over */
 
 /* One wanted key: what a peer said it holds, and when to fetch it. */
 typedef struct {
@@ -124,6 +142,8 @@ struct _im_peer_t {
     uint64_t session;   /* its run, from HELLO */
     int64_t last_heard; /* monotonic ms */
     int64_t last_ping;
+    int64_t ping_out;     /* when the PING being timed went (monotonic ms; 0: none) */
+    int64_t rtt;          /* smoothed PING round trip, ms (0: none timed yet) */
     int64_t last_contact; /* wall clock seconds */
     /* Pulling from it. */
     uint64_t cursor;    /* its change number applied here */
@@ -164,13 +184,15 @@ struct _im_peer_t {
     want_t *wants; /* a ring of WANT_MAX, oldest first */
     size_t whead, nwants;
     uint64_t notes_dropped;  /* notes it sent while its ring was full */
-    uint8_t *fetching;       /* the keys of the FETCH out, sorted */
-    uint8_t *fetching_taken; /* which of them FOUND brought */
-    size_t nfetching;        /* 0: no FETCH out */
-    int fetch_retry;         /* the FETCH out asks again for a lost one's keys */
-    int found_due;           /* its FOUND to that FETCH has not come yet */
-    int64_t fetch_at;        /* when that FETCH went */
-    uint64_t fetched;        /* records FOUND brought that were new here */
+    uint64_t notes_deferred; /* its notes due while another peer was asked for them */
+    uint64_t grace_known, grace_received; /* known and received, a second ago */
+    uint8_t *fetching;                    /* the keys of the FETCH out, sorted */
+    uint8_t *fetching_taken;              /* which of them FOUND brought */
+    size_t nfetching;                     /* 0: no FETCH out */
+    int fetch_retry;  /* the FETCH out asks again for a lost one's keys */
+    int found_due;    /* its FOUND to that FETCH has not come yet */
+    int64_t fetch_at; /* when that FETCH went */
+    uint64_t fetched; /* records FOUND brought that were new here */
     /* Anti-entropy: a walk of the keys of its change log (SYNC, KEYS). */
     uint64_t sync_cursor; /* where the walk stands */
     int64_t sync_at;      /* when the next SYNC is due */
@@ -284,6 +306,7 @@ struct _im_mesh_t {
     int64_t eager_checked;    /* when eager peers were last looked at */
     int64_t anti_entropy;     /* ms between anti-entropy walks with a peer */
     int64_t fetch_grace;      /* ms a noted record may take from the eager peer */
+    int64_t grace_now;        /* ... stretched while the peers are slow (GRACE_RTTS) */
     uint8_t *notes;           /* IM_MSG_CREDIT_MAX keys: a serve's notes */
     size_t nnotes;
     uint8_t *keys;     /* IM_MSG_CREDIT_MAX keys for a HAVE */

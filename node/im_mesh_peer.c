@@ -343,6 +343,7 @@ void
 peer_new_session (peer_t *p, uint64_t session)
 {
     p->session = session;
+    p->ping_out = 0; /* a PING to its previous run times nothing */
     peer_event (p, IM_EV_PULL_LOST);
     mesh_answers_drop (p, 0); /* gone with its previous run's links */
     p->nlazy = 0;

@@ -344,8 +344,9 @@ handle_peers (node_t *self, json_t *body, char *err, size_t errsz)
     json_t *peers = im_mesh_peers (self->mesh);
     if (!peers)
         snprintf (err, errsz, "out of memory");
-    return peers ? json_pack ("{s:o, s:o}", "peers", peers, "refused_keys",
-                              im_mesh_refused_keys (self->mesh))
+    return peers ? json_pack ("{s:o, s:o, s:I}", "peers", peers, "refused_keys",
+                              im_mesh_refused_keys (self->mesh), "fetch_grace_ms",
+                              (json_int_t)im_mesh_fetch_grace (self->mesh))
                  : NULL;
 }
 

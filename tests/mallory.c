@@ -32,6 +32,7 @@ typedef struct {
     zsock_t *dealer;
     uint64_t session;
     size_t sent, send_failed;
+    int64_t pong_due; /* --pong-delay: when the PONG held back goes (0: none) */
 } link_t;
 
 static im_msg_t msg;
@@ -91,7 +92,8 @@ usage (void)
              "  answer N         answers the target's next N PULLs with RECORDS that\n"
              "                   say more (IM_MSG_MORE): --per K records of its own\n"
              "                   (default 1000; --bad: badly signed, the same each\n"
-             "                   time); the cursor: --cursor C each time, or with\n"
+             "                   time; --same: valid, the same each time); the\n"
+             "                   cursor: --cursor C each time, or with\n"
              "                   --jump one that jumps (C*i+C, then 1, in turn);\n"
              "                   prints the cursors the PULLs asked from, and at\n"
              "                   the end (after --duration) every PULL it saw;\n"
@@ -103,8 +105,10 @@ usage (void)
              "Options: --origin HEX (the origin of made-up keys), --duration MS\n"
              "  --per K (keys per have-flood/fetch-flood message; default 1000),\n"
              "  --origins (each made-up key of a new made-up origin),\n"
-             "  --rate R (messages a second for the floods; default: at once)\n"
+             "  --rate R (messages a second for the floods, answers a second for\n"
+             "  answer; default: at once)\n"
              "  (how long to stay connected after the action; default 0)\n"
+             "  --pong-delay MS (each PING answered MS late, 0 to 60000; default 0)\n"
              "Prints 'mallory: ACTION sent N messages' and exits 0, 1 when the\n"
              "action could not be done, 2 on a setup error.\n");
     exit (EXIT_SETUP);
@@ -128,6 +132,35 @@ send_msg (link_t *l, const im_msg_t *m)
         l->send_failed++;
     else
         l->sent++;
+}
+
+/* --pong-delay MS: each PING is answered MS late, as by a node whose thread
+ * comes round slowly (one PONG held back at a time; PINGs meanwhile are
+ * answered by it). */
+static long pong_delay;
+/* --same: answer sends the same valid records each time (copies after the
+ * first). */
+static int same;
+
+static void
+pong_flush (link_t *l)
+{
+    if (l->pong_due && zclock_mono () >= l->pong_due) {
+        im_msg_t pong = { .id = IM_MSG_PONG, .session = l->session };
+        send_msg (l, &pong);
+        l->pong_due = 0;
+    }
+}
+
+static void
+pong (link_t *l)
+{
+    if (pong_delay == 0) {
+        im_msg_t p = { .id = IM_MSG_PONG, .session = l->session };
+        send_msg (l, &p);
+    }
+    else if (!l->pong_due)
+        l->pong_due = zclock_mono () + pong_delay;
 }
 
 static void
@@ -191,10 +224,13 @@ link_next (link_t *l, int64_t deadline)
 {
     static uint8_t keep[IM_MSG_MAX]; /* what MSG points into */
     while (zclock_mono () < deadline) {
-        zsock_set_rcvtimeo (l->dealer, (int)(deadline - zclock_mono ()));
+        pong_flush (l);
+        int64_t until = l->pong_due && l->pong_due < deadline ? l->pong_due : deadline;
+        zsock_set_rcvtimeo (l->dealer,
+                            (int)(until > zclock_mono () ? until - zclock_mono () : 0));
         zframe_t *f = zframe_recv (l->dealer);
         if (!f)
-            return 0;
+            continue; /* a PONG fell due, or the deadline came */
         size_t n = zframe_size (f);
         int rc = -1;
         if (n <= sizeof keep) {
@@ -208,10 +244,8 @@ link_next (link_t *l, int64_t deadline)
             note_pull (msg.cursor);
         if (msg.id == IM_MSG_EAGER)
             note_eager (msg.count);
-        if (msg.id == IM_MSG_PING) {
-            im_msg_t pong = { .id = IM_MSG_PONG, .session = l->session };
-            send_msg (l, &pong);
-        }
+        if (msg.id == IM_MSG_PING)
+            pong (l);
         return msg.id;
     }
     return 0;
@@ -265,6 +299,7 @@ drain (link_t *l)
 {
     static uint8_t keep[IM_MSG_MAX];
     static im_msg_t in;
+    pong_flush (l);
     for (;;) {
         int n = zmq_recv (zsock_resolve (l->dealer), keep, sizeof keep, ZMQ_DONTWAIT);
         if (n < 0)
@@ -279,10 +314,8 @@ drain (link_t *l)
             note_pull (in.cursor);
         else if (in.id == IM_MSG_EAGER)
             note_eager (in.count);
-        else if (in.id == IM_MSG_PING) {
-            im_msg_t pong = { .id = IM_MSG_PONG, .session = l->session };
-            send_msg (l, &pong);
-        }
+        else if (in.id == IM_MSG_PING)
+            pong (l);
     }
 }
 
@@ -524,9 +557,10 @@ answer (link_t *l, const keys_t *k, long n, int64_t deadline, uint64_t c, int ba
     uint64_t lo = UINT64_MAX, hi = 0, last = 0;
     size_t count = (size_t)per;
     static size_t lens[IM_MSG_CREDIT_MAX];
-    for (size_t i = 0; bad && i < count; i++)
-        lens[i] = own_record (k, 1, NULL, records_buf[i], IM_RECORD_MAX);
+    for (size_t i = 0; (bad || same) && i < count; i++)
+        lens[i] = own_record (k, bad, NULL, records_buf[i], IM_RECORD_MAX);
     int id;
+    int64_t start = zclock_mono ();
     pulls_wanted = 1;
     if (found_n)
         found_start (l, k);
@@ -542,10 +576,15 @@ answer (link_t *l, const keys_t *k, long n, int64_t deadline, uint64_t c, int ba
         last = msg.cursor;
         lo = last < lo ? last : lo;
         hi = last > hi ? last : hi;
+        /* --rate R: at most R answers a second. */
+        while (rate && zclock_mono () < start + answered * 1000 / rate) {
+            zclock_sleep (5);
+            pong_flush (l);
+        }
         size_t m = count < msg.credit ? count : msg.credit;
         memset (&msg, 0, offsetof (im_msg_t, entries));
         for (size_t i = 0; i < m; i++) {
-            if (!bad)
+            if (!bad && !same)
                 lens[i] = own_record (k, 0, NULL, records_buf[i], IM_RECORD_MAX);
             msg.entries[i].record = records_buf[i];
             msg.entries[i].len = lens[i];
@@ -712,6 +751,10 @@ main (int argc, char **argv)
             any_origin = 1;
         else if (strcmp (argv[i], "--jump") == 0)
             jump = 1;
+        else if (strcmp (argv[i], "--same") == 0)
+            same = 1;
+        else if (strcmp (argv[i], "--pong-delay") == 0 && i + 1 < argc)
+            pong_delay = strtol (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--hello") == 0)
             hello_again = 1;
         else if (strcmp (argv[i], "--duration") == 0 && i + 1 < argc)
@@ -731,7 +774,7 @@ main (int argc, char **argv)
     }
     if (!keys_path || !target_ep || !action || duration < 0 || fake < 0 || fake > 100000
         || per < 1 || per > IM_MSG_CREDIT_MAX || found_n < 0 || rate < 0 || batch < 1
-        || batch > IM_BATCH_MAX)
+        || pong_delay < 0 || pong_delay > 60000 || batch > IM_BATCH_MAX)
         usage ();
     if (sodium_init () < 0)
         fail (EXIT_SETUP, "libsodium cannot start");

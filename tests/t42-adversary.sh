@@ -10,6 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 need_fake_peer
 . "$(dirname "$0")/adversary.sh"
+: "${CTL_CALL:=${top_builddir:-.}/tests/ctl_call}"
 # lag_out_zero NODE PEER: PEER has read all of NODE's change log.
 lag_out_zero () { peer_json "$1" "$2" | grep -q '"lag_out":0,'; }
 ms () { date +%s%3N; }
@@ -553,6 +554,75 @@ b_line () {
     ok $? "lv has them within twice lh's time plus 3 s ($tv ms; lh $th ms)"
     [ "$(peer_num lv lh notes_dropped)" = 0 ]; ok $? "no note of lh's is dropped at lv"
     for n in ly lh lv; do eval "stop_node \$pid_$n" || false; done; ok $? "the nodes stop"
+}
+
+# A peer whose thread comes round slowly (mallory answers each PING 5 s late):
+# the fetch grace stretches with the peers' round trips, to the cap at most,
+# and one slow peer beside a fast one does not stretch it.
+# grace NODE: the fetch grace in force there, in ms (PEERS fetch_grace_ms).
+grace () { echo '{}' | "$CTL_CALL" "$T/$1" PEERS | grep -o '"fetch_grace_ms":[0-9]*' | cut -d: -f2; }
+grace_is () { [ "$(grace "$1")" = "$2" ]; }
+grace_below () { g=$(grace "$1"); [ -n "$g" ] && [ "$g" -lt "$2" ]; }
+block slow_pong 'a peer that answers PINGs late stretches the fetch grace to 4 times at most, and not beside a fast one'
+b_slow_pong () {
+    diag "SPEC.md: PING and PONG; Wanted keys"
+    mallory_card
+    for n in wa wb; do fresh $n || diag "cannot init $n"; done
+    im wa peer add "$(cat "$T/mallory.card")" >/dev/null; ok $? "wa trusts mallory"
+    start_node wa; pid_wa=$NODE_PID
+    grace_is wa 3000; ok $? "wa's fetch grace is node/fetch-grace, 3 s, before any round trip ($(grace wa))"
+    mallory --target "$(card_field wa 5)" "$(card_field wa 4)" have-flood 1 \
+        --pong-delay 5000 --duration 60000 >"$T/slow.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    wait_for $((300 * SLOW)) peer_at_least wa mallory rtt_ms 5000
+    ok $? "wa times mallory's round trip at 5 s or more ($(peer_num wa mallory rtt_ms) ms)"
+    wait_for 300 grace_is wa 12000
+    ok $? "alone, it stretches wa's fetch grace to the cap, 12 s (4 x 3 s), not 20 s ($(grace wa))"
+    im wa peer list | grep -q "^fetch grace   12.0 s, stretched from node/fetch-grace 3 s"
+    ok $? "peer list says so"
+    link wa wb && start_node wb && pid_wb=$NODE_PID; ok $? "wb, a fast peer, joins wa"
+    wait_for 300 connected wa wb && wait_for 300 peer_at_least wa wb rtt_ms 1
+    ok $? "wa times wb's round trip too ($(peer_num wa wb rtt_ms) ms)"
+    wait_for $((300 * SLOW)) grace_below wa 12000
+    ok $? "beside wb, mallory no longer stretches it: the lower of two round trips counts (down to $(grace wa) ms)"
+    stop_ours "$mpid"; wait "$mpid" 2>/dev/null
+    stop_node "$pid_wb" && stop_node "$pid_wa"; ok $? "the nodes stop"
+}
+
+block copies 'a peer that sends copies on purpose stretches the fetch grace to 4 times at most, and it shrinks back'
+b_copies () {
+    diag "SPEC.md: Wanted keys"
+    mallory_card
+    fresh wc || diag "cannot init wc"
+    im wc peer add "$(cat "$T/mallory.card")" >/dev/null; ok $? "wc trusts mallory"
+    start_node wc; pid_wc=$NODE_PID
+    mallory --target "$(card_field wc 5)" "$(card_field wc 4)" answer 150 --same \
+        --rate 10 --duration 1000 >"$T/copies.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    wait_for $((300 * SLOW)) grace_is wc 12000
+    ok $? "the same 1,000 records in 10 answers a second stretch wc's fetch grace to the cap, 12 s ($(grace wc) ms)"
+    diag "copies counted: $(peer_num wc mallory known); new: $(peer_num wc mallory received)"
+    [ "$(peer_num wc mallory received)" = 1000 ]; ok $? "and wc stores them once"
+    stop_ours "$mpid"; wait "$mpid" 2>/dev/null
+    wait_for $((300 * SLOW)) grace_is wc 3000
+    ok $? "once they stop, the grace shrinks back to node/fetch-grace, 3 s ($(grace wc) ms)"
+    fresh wd || diag "cannot init wd"
+    link wc wd && start_node wd && pid_wd=$NODE_PID; ok $? "wd, an honest peer, joins wc"
+    wait_for 300 connected wc wd; ok $? "wc and wd are connected"
+    k0=$(peer_num wc mallory known)
+    mallory --target "$(card_field wc 5)" "$(card_field wc 4)" answer 100 --same \
+        --rate 10 --duration 1000 >"$T/copies2.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    max=0
+    while kill -0 "$mpid" 2>/dev/null; do
+        g=$(grace wc); [ -n "$g" ] && [ "$g" -gt "$max" ] && max=$g
+        sleep 0.2
+    done
+    wait "$mpid" 2>/dev/null
+    diag "copies counted meanwhile: $(($(peer_num wc mallory known) - k0)); the grace at most $max ms"
+    [ $(($(peer_num wc mallory known) - k0)) -ge 50000 ] && [ "$max" = 3000 ]
+    ok $? "beside wd, mallory's copies (50,000 or more in 10 s) no longer stretch it: more than half the peers must bring them"
+    stop_node "$pid_wd" && stop_node "$pid_wc"; ok $? "the nodes stop"
 }
 
 run_blocks "$@"

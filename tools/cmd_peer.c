@@ -223,6 +223,9 @@ print_peer (json_t *p)
             json_is_true (json_object_get (p, "connected")) ? "connected" : "down");
     print_down_cause (p);
     printf ("  last contact  %s\n", contact ? contact : "never");
+    json_int_t rtt = json_integer_value (json_object_get (p, "rtt_ms"));
+    if (rtt)
+        printf ("  round trip    %lld ms (PING to PONG, smoothed)\n", (long long)rtt);
     const char *restarted = json_string_value (json_object_get (p, "store_restarted"));
     if (restarted)
         printf ("  store         restarted at %s (lost or restored): its changes are "
@@ -282,6 +285,13 @@ peer_list (im_cli_t *cli, int argc, char **argv)
             print_peer (json_array_get (peers, i));
     if (!json)
         print_refused_keys (json_object_get (reply, "refused_keys"));
+    json_int_t grace = json_integer_value (json_object_get (reply, "fetch_grace_ms"));
+    im_config_t *cfg = json ? NULL : cli_config (cli, "peer list");
+    if (cfg && grace > cfg->fetch_grace * 1000)
+        printf ("fetch grace   %.1f s, stretched from node/fetch-grace %lld s while the "
+                "peers answer slowly\n",
+                grace / 1000.0, (long long)cfg->fetch_grace);
+    free (cfg);
     json_decref (reply);
     return 0;
 }
