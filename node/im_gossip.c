@@ -353,6 +353,7 @@ want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due
         want_t *w = &p->wants[(p->whead + p->nwants++) % WANT_MAX];
         memcpy (w->key, key, IM_MSG_HAVE_KEY);
         w->due = due;
+        w->deferred = 0;
     }
     if (dropped) {
         p->notes_dropped += dropped;
@@ -422,11 +423,11 @@ static size_t
 fetching_others (im_mesh_t *self, const peer_t *p, int64_t now, const peer_t **out,
                  size_t max)
 {
-    peer_t *at = zlistx_cursor (self->peers);
+    peer_t *at = zlistx_item (self->peers); /* zlistx_cursor is its handle */
     size_t n = 0;
     for (peer_t *q = zlistx_first (self->peers); q && n < max;
          q = zlistx_next (self->peers))
-        if (q != p && q->nfetching && now - q->fetch_at < FETCH_LOST_MS
+        if (q != p && q->nfetching && !q->fetch_retry && now - q->fetch_at < FETCH_LOST_MS
             && peer_connected (q))
             out[n++] = q;
     if (at)
@@ -477,16 +478,19 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
     for (size_t turns = p->nwants;
          turns-- && n < credit && p->wants[p->whead].due <= now;) {
         memcpy (key, p->wants[p->whead].key, IM_MSG_HAVE_KEY);
+        int deferred = p->wants[p->whead].deferred;
         p->whead = (p->whead + 1) % WANT_MAX;
         p->nwants--;
         if (held (self, key))
             continue;
-        if (fetching_elsewhere (others, nothers, key)) {
-            /* Asked of another peer already: due again after a grace, by
-             * when that FOUND has brought it, or that FETCH is given up. */
+        if (!deferred && fetching_elsewhere (others, nothers, key)) {
+            /* Asked of another peer already: due again once, after a grace,
+             * by when that FOUND has most likely brought it; then asked of
+             * this peer whatever the other does. */
             want_t *w = &p->wants[(p->whead + p->nwants) % WANT_MAX];
             memcpy (w->key, key, IM_MSG_HAVE_KEY);
             w->due = now + self->grace_now;
+            w->deferred = 1;
             p->nwants++;
             asked++;
             continue;

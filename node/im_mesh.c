@@ -47,6 +47,7 @@ new_inbound (peer_t *p, zsock_t *sock, zframe_t *route, const im_msg_t *msg)
      * link, authenticated by the ZAP handler, is the one to use. */
     zframe_destroy (&p->inbound);
     p->inbound = zframe_dup (route);
+    memset (&p->ping[1], 0, sizeof p->ping[1]); /* a new link: PINGs counted anew */
     if (!*p->endpoint && msg->id != IM_MSG_RECORDS)
         peer_event (p, IM_EV_PULL_LOST); /* our pull went with the old connection */
     /* Its pull waited while it had no link: answer it if anything came in
@@ -87,6 +88,7 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
         /* Its link to our ROUTER: remember it and answer. */
         zframe_destroy (&p->inbound);
         p->inbound = zframe_dup (route);
+        memset (&p->ping[1], 0, sizeof p->ping[1]);
         relinked = relink (p, sock, route);
         mesh_fill_hello (self, msg);
         mesh_send (self, sock, route, msg);
@@ -118,13 +120,8 @@ handle_ping (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_
         peer_drop_parked (p);
     }
     p->their_seq = msg->cursor;
-    if (msg->id == IM_MSG_PONG && p->ping_out) {
-        /* Its round trip, smoothed: how long its thread (and ours) takes to
-         * come round, which stretches the waits for it (GRACE_RTTS). */
-        int64_t sample = zclock_mono () - p->ping_out;
-        p->rtt = p->rtt ? (3 * p->rtt + sample) / 4 : sample;
-        p->ping_out = 0;
-    }
+    if (msg->id == IM_MSG_PONG)
+        mesh_pong (p, route ? 1 : 0, zclock_mono ());
     if (msg->id == IM_MSG_PING) {
         msg->id = IM_MSG_PONG;
         msg->session = self->session;
@@ -376,13 +373,12 @@ tick_peer (im_mesh_t *self, peer_t *p, int64_t now)
         msg->id = IM_MSG_PING;
         msg->session = self->session;
         msg->cursor = mesh_last_seq (self);
-        if (p->dealer && peer_is (p, IM_REGION_LINK, IM_LINK_READY))
-            mesh_send (self, p->dealer, NULL, msg);
-        if (p->inbound)
-            mesh_send (self, self->router, p->inbound, msg);
+        if (p->dealer && peer_is (p, IM_REGION_LINK, IM_LINK_READY)
+            && mesh_send (self, p->dealer, NULL, msg) == 0)
+            mesh_ping_sent (p, 0, now);
+        if (p->inbound && mesh_send (self, self->router, p->inbound, msg) == 0)
+            mesh_ping_sent (p, 1, now);
         p->last_ping = now;
-        if (!p->ping_out || now - p->ping_out >= PONG_LOST_MS)
-            p->ping_out = now; /* the first PONG to come times it */
     }
     if (peer_is (p, IM_REGION_SERVE, IM_SERVE_PARKED)
         && now - p->parked_at >= PARK_MAX_MS)

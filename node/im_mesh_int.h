@@ -80,10 +80,19 @@
 #define QUOTA_RECORDS 300.0    /* records sent for one unit */
 #define QUOTA_WARN_MS 10000    /* one warning this often while a peer is over */
 
+/* PINGs on one link to a peer, counted with the PONGs back, so that the
+ * PONG of the PING being timed is known (PONG carries no echo). */
+typedef struct {
+    uint32_t sent, got, timed;
+    int64_t at;    /* when the PING timed went (monotonic ms; 0: none) */
+    int64_t owing; /* since when PONGs are owed (0: none) */
+} ping_clock_t;
+
 /* One wanted key: what a peer said it holds, and when to fetch it. */
 typedef struct {
     uint8_t key[IM_MSG_HAVE_KEY];
-    int64_t due; /* monotonic ms */
+    int64_t due;      /* monotonic ms */
+    uint8_t deferred; /* put back once already: asked of another peer */
 } want_t;
 /* A failed store delays the next pull this long, doubling each time up to
  * the most (SPEC.md, "A full disk"). */
@@ -142,7 +151,10 @@ struct _im_peer_t {
     uint64_t session;   /* its run, from HELLO */
     int64_t last_heard; /* monotonic ms */
     int64_t last_ping;
-    int64_t ping_out;     /* when the PING being timed went (monotonic ms; 0: none) */
+    /* PINGs timed on each of its links (0: our DEALER, 1: its link to our
+     * ROUTER): sent and PONGs back, counted, so that the PONG of the PING
+     * timed is known (PONG carries no echo); one timed at a time. */
+    ping_clock_t ping[2];
     int64_t rtt;          /* smoothed PING round trip, ms (0: none timed yet) */
     int64_t last_contact; /* wall clock seconds */
     /* Pulling from it. */
@@ -453,6 +465,11 @@ void mesh_send_eager (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route
 void mesh_send_lazy (im_mesh_t *self);
 int mesh_eager_down (im_mesh_t *self);
 int mesh_note_at_once (im_mesh_t *self, peer_t *p, const uint8_t *origin_id);
+/* A PING went to P on LINK (0: our DEALER, 1: its link to our ROUTER) at
+ * NOW; a PONG came back on it: the round trip of the PING timed, if this
+ * answers it, goes into P's smoothed rtt. */
+void mesh_ping_sent (peer_t *p, int link, int64_t now);
+void mesh_pong (peer_t *p, int link, int64_t now);
 
 /* --- im_serve.c ---------------------------------------------------------- */
 int mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p,

@@ -272,6 +272,7 @@ peer_dial (im_mesh_t *self, peer_t *p)
     p->dealer = zsock_new (ZMQ_DEALER);
     if (!p->dealer)
         return -1;
+    memset (&p->ping[0], 0, sizeof p->ping[0]); /* a new link: PINGs counted anew */
     /* In its rotation's grace period we try its new key and its previous
      * one in turn; in ours, it gets our previous key until it knows the
      * new one. */
@@ -343,7 +344,7 @@ void
 peer_new_session (peer_t *p, uint64_t session)
 {
     p->session = session;
-    p->ping_out = 0; /* a PING to its previous run times nothing */
+    memset (p->ping, 0, sizeof p->ping); /* PINGs to its previous run time nothing */
     peer_event (p, IM_EV_PULL_LOST);
     mesh_answers_drop (p, 0); /* gone with its previous run's links */
     p->nlazy = 0;
@@ -421,4 +422,42 @@ peer_remove (im_mesh_t *self, peer_t *p)
     void *handle = zlistx_find (self->peers, p);
     if (handle)
         zlistx_delete (self->peers, handle);
+}
+
+/* --- PING round trips ---------------------------------------------------- */
+
+void
+mesh_ping_sent (peer_t *p, int link, int64_t now)
+{
+    ping_clock_t *l = &p->ping[link];
+    /* PONGs owed this long were lost (a PING or PONG dropped at a full
+     * queue): counted anew, so that timing goes on. */
+    if (l->owing && now - l->owing >= PONG_LOST_MS) {
+        l->got = l->sent;
+        l->at = l->owing = 0;
+    }
+    if (l->got == l->sent) { /* none owed: this one is timed */
+        l->timed = l->sent + 1;
+        l->at = l->owing = now;
+    }
+    l->sent++;
+}
+
+void
+mesh_pong (peer_t *p, int link, int64_t now)
+{
+    ping_clock_t *l = &p->ping[link];
+    if (l->got == l->sent)
+        return; /* for a PING counted before the link was (new) */
+    l->got++;
+    if (l->got == l->sent)
+        l->owing = 0;
+    if (!l->at || l->got != l->timed)
+        return;
+    /* Its round trip, smoothed (rounded up: never back to 0): how long its
+     * thread, and ours, take to come round; it stretches the waits for it
+     * (GRACE_RTTS, PULL_RESEND_RTTS). */
+    int64_t sample = now - l->at > 0 ? now - l->at : 1;
+    p->rtt = p->rtt ? (3 * p->rtt + sample + 3) / 4 : sample;
+    l->at = 0;
 }
