@@ -737,67 +737,12 @@ mesh_quota (peer_t *p, const im_msg_t *msg)
 
 /* EAGER lists when the eager choices changed; FETCH for what was noted and
  * not brought; the anti-entropy walks. */
-static int
-cmp_ms (const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The fetch grace in force, looked at each second (SPEC "Wanted keys"):
- * when many of the records that came from most connected peers in the last
- * second were copies of records held (on a busy machine the eager peer's
- * copy comes after the fetch that its lateness set off), it grows by half;
- * otherwise it shrinks by a fifth. It stays between its floor, the
- * configured grace or GRACE_RTTS of the lower median PING round trip of the
- * connected peers, and GRACE_STRETCH_MAX times the configured grace. Both
- * signals are the lower median over the peers: no one peer of two or more
- * moves them, and one alone delays the fetches by that much at most. */
-static void
-grace_update (im_mesh_t *self)
-{
-    int64_t rtts[GRACE_PEERS_MAX];
-    size_t n = 0, peers = 0, copying = 0;
-    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
-        /* A peer removed and added again starts from 0: a new baseline. */
-        uint64_t dc = p->known >= p->grace_known ? p->known - p->grace_known : 0;
-        uint64_t dn
-            = p->received >= p->grace_received ? p->received - p->grace_received : 0;
-        p->grace_known = p->known;
-        p->grace_received = p->received;
-        if (!peer_connected (p) || peers == GRACE_PEERS_MAX)
-            continue;
-        peers++;
-        if (dc + dn >= GRACE_SAMPLE_MIN && dc * 100 > (dc + dn) * GRACE_COPIES_HIGH)
-            copying++;
-        if (p->rtt > 0)
-            rtts[n++] = p->rtt;
-    }
-    int64_t floor = self->fetch_grace;
-    if (n) {
-        qsort (rtts, n, sizeof rtts[0], cmp_ms);
-        if (GRACE_RTTS * rtts[(n - 1) / 2] > floor) /* the lower median */
-            floor = GRACE_RTTS * rtts[(n - 1) / 2];
-    }
-    int64_t grace = self->grace_now;
-    /* More than half of them (both of two) brought copies. */
-    if (peers && copying * 2 > peers)
-        grace += grace / 2;
-    else
-        grace -= grace / 5;
-    if (grace < floor)
-        grace = floor;
-    if (grace > GRACE_STRETCH_MAX * self->fetch_grace)
-        grace = GRACE_STRETCH_MAX * self->fetch_grace;
-    self->grace_now = grace;
-}
-
 void
 mesh_gossip_tick (im_mesh_t *self, int64_t now)
 {
     if (now - self->eager_checked >= EAGER_CHECK_MS) {
         self->eager_checked = now;
-        grace_update (self);
+        mesh_grace_update (self);
         if (mesh_eager_down (self))
             self->lazy_dirty = 1;
     }

@@ -107,29 +107,6 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
     return relinked;
 }
 
-/* PING and PONG: liveness, its newest change number, and its session. */
-static void
-handle_ping (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_t *msg)
-{
-    if (p->session && msg->session != p->session) {
-        /* It restarted behind a link that stayed up: start again. */
-        zsys_info ("mesh: %s restarted", p->card.name);
-        peer_new_session (p, 0);
-        peer_event (p, IM_EV_LINK_LOST);
-        p->next_hello = 0;
-        peer_drop_parked (p);
-    }
-    p->their_seq = msg->cursor;
-    if (msg->id == IM_MSG_PONG)
-        mesh_pong (p, route ? 1 : 0, zclock_mono ());
-    if (msg->id == IM_MSG_PING) {
-        msg->id = IM_MSG_PONG;
-        msg->session = self->session;
-        msg->cursor = mesh_last_seq (self);
-        mesh_send (self, sock, route, msg);
-    }
-}
-
 /* The frame of the message being handled, taken out of it: its records
  * are applied once the workers have checked them. */
 static zframe_t *
@@ -190,7 +167,7 @@ dispatch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_t *
         mesh_handle_records (self, p, msg, body_take (self));
         break;
     case IM_MSG_PING:
-    case IM_MSG_PONG: handle_ping (self, p, sock, route, msg); break;
+    case IM_MSG_PONG: mesh_handle_ping (self, p, sock, route, msg); break;
     default: break;
     }
 }
@@ -366,33 +343,16 @@ tick_link (im_mesh_t *self, peer_t *p, int64_t now)
 static void
 tick_peer (im_mesh_t *self, peer_t *p, int64_t now)
 {
-    im_msg_t *msg = self->msg;
     link_tick (self, p, now);
     tick_link (self, p, now);
-    if (now - p->last_ping >= PING_MS) {
-        msg->id = IM_MSG_PING;
-        msg->session = self->session;
-        msg->cursor = mesh_last_seq (self);
-        if (p->dealer && peer_is (p, IM_REGION_LINK, IM_LINK_READY)
-            && mesh_send (self, p->dealer, NULL, msg) == 0)
-            mesh_ping_sent (p, 0, now);
-        if (p->inbound && mesh_send (self, self->router, p->inbound, msg) == 0)
-            mesh_ping_sent (p, 1, now);
-        p->last_ping = now;
-    }
+    mesh_ping_tick (self, p, now);
     if (peer_is (p, IM_REGION_SERVE, IM_SERVE_PARKED)
         && now - p->parked_at >= PARK_MAX_MS)
         /* Long polls do not last for ever: an empty answer shows the
          * link is alive, and the puller asks again. */
         mesh_serve_parked (self, p, 1);
-    /* A busy peer's answer takes longer: not asked again meanwhile, which
-     * would only bring the records again. */
-    int64_t resend = PULL_RESEND_RTTS * p->rtt;
-    if (resend < PULL_RESEND_MS)
-        resend = PULL_RESEND_MS;
-    if (resend > PULL_RESEND_STRETCH_MAX * PULL_RESEND_MS)
-        resend = PULL_RESEND_STRETCH_MAX * PULL_RESEND_MS;
-    if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE) && now - p->pulled_at >= resend)
+    if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE)
+        && now - p->pulled_at >= mesh_pull_resend_ms (p))
         peer_event (p, IM_EV_PULL_LOST);
     /* While answers are being verified, the next PULL goes as their
      * application or a pull ahead sends it (SPEC "Pulling"): not for each
@@ -734,12 +694,6 @@ peer_rules_json (const peer_t *p)
                       "max_tlp", im_tlp_name (p->policy.max_tlp), "inbound", "accept",
                       p->in.relayed ? "relayed" : "own", "types", types, "origins",
                       (json_int_t)p->in.norigins, "rate", (json_int_t)p->in.rate);
-}
-
-int64_t
-im_mesh_fetch_grace (const im_mesh_t *self)
-{
-    return self ? self->grace_now : 0;
 }
 
 json_t *

@@ -465,11 +465,16 @@ void mesh_send_eager (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route
 void mesh_send_lazy (im_mesh_t *self);
 int mesh_eager_down (im_mesh_t *self);
 int mesh_note_at_once (im_mesh_t *self, peer_t *p, const uint8_t *origin_id);
-/* A PING went to P on LINK (0: our DEALER, 1: its link to our ROUTER) at
- * NOW; a PONG came back on it: the round trip of the PING timed, if this
- * answers it, goes into P's smoothed rtt. */
-void mesh_ping_sent (peer_t *p, int link, int64_t now);
-void mesh_pong (peer_t *p, int link, int64_t now);
+/* PING and PONG (im_ping.c). mesh_handle_ping: a PING or PONG from P (on
+ * ROUTE of SOCK, or its DEALER when ROUTE is NULL), answered and timed;
+ * mesh_ping_tick: P's PINGs, once a second on each link; mesh_pull_resend_ms:
+ * how long a pull to P stays out before it is taken as lost;
+ * mesh_grace_update: the fetch grace in force, each second. */
+void mesh_handle_ping (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+                       im_msg_t *msg);
+void mesh_ping_tick (im_mesh_t *self, peer_t *p, int64_t now);
+int64_t mesh_pull_resend_ms (const peer_t *p);
+void mesh_grace_update (im_mesh_t *self);
 
 /* --- im_serve.c ---------------------------------------------------------- */
 int mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p,

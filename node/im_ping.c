@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_ping.c -- PING and PONG (SPEC "PING and PONG"): liveness, a peer's
+ * restart behind a link, its round trip, and the waits that the round trips
+ * and the copies peers bring stretch: the fetch grace in force ("Wanted
+ * keys") and a pull's resend ("Pulling"). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <czmq.h>
+
+#include "im_mesh_int.h"
+
+/* --- Round trips -------------------------------------------------------- */
+
+static void
+ping_sent (peer_t *p, int link, int64_t now)
+{
+    ping_clock_t *l = &p->ping[link];
+    /* PONGs owed this long were lost (a PING or PONG dropped at a full
+     * queue): counted anew, so that timing goes on. */
+    if (l->owing && now - l->owing >= PONG_LOST_MS) {
+        l->got = l->sent;
+        l->at = l->owing = 0;
+    }
+    if (l->got == l->sent) { /* none owed: this one is timed */
+        l->timed = l->sent + 1;
+        l->at = l->owing = now;
+    }
+    l->sent++;
+}
+
+static void
+pong_came (peer_t *p, int link, int64_t now)
+{
+    ping_clock_t *l = &p->ping[link];
+    if (l->got == l->sent)
+        return; /* for a PING counted before the link was (new) */
+    l->got++;
+    if (l->got == l->sent)
+        l->owing = 0;
+    if (!l->at || l->got != l->timed)
+        return;
+    /* Its round trip, smoothed (rounded up: never back to 0): how long its
+     * thread, and ours, take to come round; it stretches the waits for it
+     * (GRACE_RTTS, PULL_RESEND_RTTS). */
+    int64_t sample = now - l->at > 0 ? now - l->at : 1;
+    p->rtt = p->rtt ? (3 * p->rtt + sample + 3) / 4 : sample;
+    l->at = 0;
+}
+
+/* PING and PONG: liveness, its newest change number, and its session. */
+void
+mesh_handle_ping (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+                  im_msg_t *msg)
+{
+    if (p->session && msg->session != p->session) {
+        /* It restarted behind a link that stayed up: start again. */
+        zsys_info ("mesh: %s restarted", p->card.name);
+        peer_new_session (p, 0);
+        peer_event (p, IM_EV_LINK_LOST);
+        p->next_hello = 0;
+        peer_drop_parked (p);
+    }
+    p->their_seq = msg->cursor;
+    if (msg->id == IM_MSG_PONG)
+        pong_came (p, route ? 1 : 0, zclock_mono ());
+    if (msg->id == IM_MSG_PING) {
+        msg->id = IM_MSG_PONG;
+        msg->session = self->session;
+        msg->cursor = mesh_last_seq (self);
+        mesh_send (self, sock, route, msg);
+    }
+}
+
+/* PINGs go to P on each link it has once a second. */
+void
+mesh_ping_tick (im_mesh_t *self, peer_t *p, int64_t now)
+{
+    if (now - p->last_ping < PING_MS)
+        return;
+    im_msg_t *msg = self->msg;
+    msg->id = IM_MSG_PING;
+    msg->session = self->session;
+    msg->cursor = mesh_last_seq (self);
+    if (p->dealer && peer_is (p, IM_REGION_LINK, IM_LINK_READY)
+        && mesh_send (self, p->dealer, NULL, msg) == 0)
+        ping_sent (p, 0, now);
+    if (p->inbound && mesh_send (self, self->router, p->inbound, msg) == 0)
+        ping_sent (p, 1, now);
+    p->last_ping = now;
+}
+
+/* --- The waits they stretch ---------------------------------------------- */
+
+int64_t
+mesh_pull_resend_ms (const peer_t *p)
+{
+    /* A busy peer's answer takes longer: not asked again meanwhile, which
+     * would only bring the records again. */
+    int64_t resend = PULL_RESEND_RTTS * p->rtt;
+    if (resend < PULL_RESEND_MS)
+        resend = PULL_RESEND_MS;
+    if (resend > PULL_RESEND_STRETCH_MAX * PULL_RESEND_MS)
+        resend = PULL_RESEND_STRETCH_MAX * PULL_RESEND_MS;
+    return resend;
+}
+
+static int
+cmp_ms (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The fetch grace in force, looked at each second (SPEC "Wanted keys"):
+ * when many of the records that came from most connected peers in the last
+ * second were copies of records held (on a busy machine the eager peer's
+ * copy comes after the fetch that its lateness set off), it grows by half;
+ * otherwise it shrinks by a fifth. It stays between its floor, the
+ * configured grace or GRACE_RTTS of the lower median PING round trip of the
+ * connected peers, and GRACE_STRETCH_MAX times the configured grace. Both
+ * signals are the lower median over the peers: no one peer of two or more
+ * moves them, and one alone delays the fetches by that much at most. */
+void
+mesh_grace_update (im_mesh_t *self)
+{
+    int64_t rtts[GRACE_PEERS_MAX];
+    size_t n = 0, peers = 0, copying = 0;
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+        /* A peer removed and added again starts from 0: a new baseline. */
+        uint64_t dc = p->known >= p->grace_known ? p->known - p->grace_known : 0;
+        uint64_t dn
+            = p->received >= p->grace_received ? p->received - p->grace_received : 0;
+        p->grace_known = p->known;
+        p->grace_received = p->received;
+        if (!peer_connected (p) || peers == GRACE_PEERS_MAX)
+            continue;
+        peers++;
+        if (dc + dn >= GRACE_SAMPLE_MIN && dc * 100 > (dc + dn) * GRACE_COPIES_HIGH)
+            copying++;
+        if (p->rtt > 0)
+            rtts[n++] = p->rtt;
+    }
+    int64_t floor = self->fetch_grace;
+    if (n) {
+        qsort (rtts, n, sizeof rtts[0], cmp_ms);
+        if (GRACE_RTTS * rtts[(n - 1) / 2] > floor) /* the lower median */
+            floor = GRACE_RTTS * rtts[(n - 1) / 2];
+    }
+    int64_t grace = self->grace_now;
+    /* More than half of them (both of two) brought copies. */
+    if (peers && copying * 2 > peers)
+        grace += grace / 2;
+    else
+        grace -= grace / 5;
+    if (grace < floor)
+        grace = floor;
+    if (grace > GRACE_STRETCH_MAX * self->fetch_grace)
+        grace = GRACE_STRETCH_MAX * self->fetch_grace;
+    self->grace_now = grace;
+}
+
+int64_t
+im_mesh_fetch_grace (const im_mesh_t *self)
+{
+    return self ? self->grace_now : 0;
+}
