@@ -20,7 +20,7 @@
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_DOMAIN "intelmesh"
 #define PING_MS 1000       /* every link gets a PING this often */
-#define PONG_LOST_MS 60000 /* a PING unanswered this long: timed again */
+#define PONG_LOST_MS 60000 /* PONGs owed this long: lost, counted anew */
 /* Waits stretched while peers are busy (SPEC "Wanted keys", "Pulling"): the
  * fetch grace to at least GRACE_RTTS of the lower median PING round trip of
  * the connected peers, at most GRACE_STRETCH_MAX times the configured grace;
@@ -28,7 +28,7 @@
  * PULL_RESEND_STRETCH_MAX times PULL_RESEND_MS. */
 #define GRACE_RTTS 4
 #define GRACE_STRETCH_MAX 4
-/* ... and by copies: grown by half in a second when more than half of the
+/* ... and by copies: grown by half each second when more than half of the
  * connected peers brought GRACE_SAMPLE_MIN records or more in it, over
  * GRACE_COPIES_HIGH percent of them copies of records held; else shrunk by
  * a fifth. The peers looked at: the first GRACE_PEERS_MAX connected. */
@@ -318,7 +318,7 @@ struct _im_mesh_t {
     int64_t eager_checked;    /* when eager peers were last looked at */
     int64_t anti_entropy;     /* ms between anti-entropy walks with a peer */
     int64_t fetch_grace;      /* ms a noted record may take from the eager peer */
-    int64_t grace_now;        /* ... stretched while the peers are slow (GRACE_RTTS) */
+    int64_t grace_now;        /* ... stretched while peers are slow or bring copies */
     uint8_t *notes;           /* IM_MSG_CREDIT_MAX keys: a serve's notes */
     size_t nnotes;
     uint8_t *keys;     /* IM_MSG_CREDIT_MAX keys for a HAVE */

@@ -289,7 +289,7 @@ peer_list (im_cli_t *cli, int argc, char **argv)
     im_config_t *cfg = json ? NULL : cli_config (cli, "peer list");
     if (cfg && grace > cfg->fetch_grace * 1000)
         printf ("fetch grace   %.1f s, stretched from node/fetch-grace %lld s while the "
-                "peers answer slowly\n",
+                "peers are slow or bring copies\n",
                 grace / 1000.0, (long long)cfg->fetch_grace);
     free (cfg);
     json_decref (reply);
