@@ -332,8 +332,10 @@ store (im_mesh_t *self, peer_t *p, size_t n, size_t m, uint64_t cursor, int foun
             self->items[i].from = no_peer; /* stored; the HAVE below reads it */
         fetched[i] = found && self->results[i] != IM_STORE_STALE
                      && self->results[i] != IM_STORE_CLOSER;
-        if (self->results[i] == IM_STORE_STALE)
+        if (self->results[i] == IM_STORE_STALE) {
             p->known++; /* stored meanwhile, from another peer */
+            p->known_found += (uint64_t)found;
+        }
         else if (self->results[i] != IM_STORE_CLOSER) {
             p->received++;
             /* Noted once for a run of records of one origin: the note is
@@ -591,6 +593,7 @@ sift (im_mesh_t *self, peer_t *p, const im_msg_t *msg, job_t *job)
         const im_record_head_t *head = &self->heads[k];
         if (known (self, e, head, have, have ? self->held[k] : 0)) {
             p->known++;
+            p->known_found += (uint64_t)job->found;
             /* A copy from a second peer: the first becomes the eager one. */
             mesh_note_eager (self, p, head->origin, 1);
             continue;

@@ -397,7 +397,12 @@ mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
             if (at_once[i] == (pass == 0))
                 memcpy (self->keys + n++ * IM_MSG_HAVE_KEY,
                         msg->have + i * IM_MSG_HAVE_KEY, IM_MSG_HAVE_KEY);
-        int64_t grace = pass == 0 ? EAGER_FIRST_MS : self->grace_now;
+        /* A busy peer's answer takes longer: its first notes wait for it
+         * too (EAGER_FIRST_RTTS round trips). */
+        int64_t first = EAGER_FIRST_RTTS * p->rtt > EAGER_FIRST_MS
+                            ? EAGER_FIRST_RTTS * p->rtt
+                            : EAGER_FIRST_MS;
+        int64_t grace = pass == 0 ? first : self->grace_now;
         want_add (self, p, self->keys, n,
                   now + (grace < self->grace_now ? grace : self->grace_now));
     }

@@ -718,6 +718,9 @@ im_mesh_peers (im_mesh_t *self)
             (json_int_t)p->known, "refused", refusals_of (p->refused));
         if (o)
             json_object_set_new (o, "rtt_ms", json_integer ((json_int_t)p->rtt));
+        if (o)
+            json_object_set_new (o, "known_found",
+                                 json_integer ((json_int_t)p->known_found));
         if (o && p->store_failed)
             json_object_set_new (o, "store_failed",
                                  json_integer ((json_int_t)p->store_failed));

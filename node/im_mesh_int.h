@@ -67,6 +67,7 @@
 #define EAGER_FIRST_MS                                                                   \
     250                      /* the notes that made a peer eager are fetched after       \
                                 this, unless its next answer brings them */
+#define EAGER_FIRST_RTTS 2   /* ... or this many PING round trips, when longer */
 #define ROTATE_EVERY_MS 2000 /* ROTATE is sent again until answered */
 #define WANT_MAX                                                                         \
     (16 * IM_MSG_CREDIT_MAX)   /* keys noted per peer, not held here yet: to be          \
@@ -243,6 +244,7 @@ struct _im_peer_t {
     uint64_t restart_from; /* ... and where the answer starts */
     /* Counts. */
     uint64_t sent, received, known;
+    uint64_t known_found; /* of KNOWN, those that came in a FOUND */
     uint64_t refused[REFUSE_COUNT];
     /* Why its link is down, from our dealer's socket monitor (im_link.c). */
     zsock_t *monitor;    /* PAIR getting the dealer's events, or NULL */

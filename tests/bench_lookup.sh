@@ -4,13 +4,19 @@
 # publish -` of N_LOOKUP (100,000) indicators end to end (CLI to node: signed
 # 32 to a signature, indexed, durable), then `intelmesh lookup -` of each,
 # against raw LMDB puts and gets of as many records measured by bench_store in
-# the same run. Loopback and a temporary directory only; the node stopped by
-# its PID.
+# the same run: the best of BENCH_ROUNDS (3) rounds, a fresh node each,
+# against the best of bench_store's own three rounds of raw LMDB (one process:
+# its single rounds measured lower, 440,000 to 490,000 puts/s against 720,000 to
+# 750,000, and the stricter reference is kept). Loopback and a temporary
+# directory only; each node stopped by its PID.
 set -u
 : "${top_builddir:=.}"
 : "${INTELMESH:=$top_builddir/tools/intelmesh}"
 : "${INTELMESHD:=$top_builddir/node/intelmeshd}"
 N=${N_LOOKUP:-100000}
+
+ROUNDS=${BENCH_ROUNDS:-3}
+case "$ROUNDS" in [1-9]) ;; *) echo "bench_lookup: BENCH_ROUNDS: not a number from 1 to 9" >&2; exit 2 ;; esac
 
 T=$(mktemp -d /tmp/intelmesh-bench.XXXXXX)
 PID=""
@@ -22,38 +28,55 @@ cleanup () {
 trap cleanup EXIT
 fail () { echo "bench_lookup: $*" >&2; exit 1; }
 now () { date +%s.%N; }
-port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
 
-"$INTELMESH" init -d "$T/a" --name a --listen "tcp://127.0.0.1:$port" \
-    --pub "ipc://$T/a/pub.sock" >/dev/null || fail "init failed"
-"$INTELMESHD" -d "$T/a" --foreground 2>>"$T/a.log" &
-PID=$!
-for _ in $(seq 300); do "$INTELMESH" -d "$T/a" status >/dev/null 2>&1 && break; sleep 0.1; done
 # N addresses as bench_store makes them (private ones: --force).
 awk -v n="$N" 'BEGIN { for (i = 0; i < n; i++)
     printf "ipv4 %d.%d.%d.%d\n", 10 + int(i / 16777216) % 200, int(i / 65536) % 256,
         int(i / 256) % 256, i % 256 }' >"$T/published"
-p0=$(now)
-"$INTELMESH" -d "$T/a" publish --force - <"$T/published" >/dev/null 2>"$T/publish.err" \
-    || fail "publish failed: $(tail -1 "$T/publish.err")"
-p1=$(now)
-# Look up each once, in a scattered order.
+# Looked up each once, in a scattered order.
 cut -d' ' -f2 "$T/published" | awk 'NR % 2 == 0 { print; next } { a[NR] = $0 }
     END { for (i in a) print a[i] }' >"$T/values"
-t0=$(now)
-"$INTELMESH" -d "$T/a" lookup - <"$T/values" >"$T/out" || fail "lookup - did not find all"
-t1=$(now)
-[ "$(wc -l <"$T/out")" -eq "$N" ] || fail "lookup - answered $(wc -l <"$T/out") of $N"
-"$top_builddir/tests/bench_store" "$N" >"$T/store.out"
-raw=$(awk '/raw LMDB gets/ { print $(NF - 3) }' "$T/store.out")
-rawput=$(awk '/raw LMDB puts/ { print $(NF - 3) }' "$T/store.out")
-awk -v n="$N" -v t0="$t0" -v t1="$t1" -v raw="$raw" -v p0="$p0" -v p1="$p1" \
-    -v rawput="$rawput" 'BEGIN {
-    rate = n / (t1 - t0)
-    prate = n / (p1 - p0)
-    printf "intelmesh publish and look-up benchmark: %d indicators\n", n
-    printf "  publish - (CLI to node: signed, indexed, durable) %9.0f indicators/s\n", prate
-    printf "  raw LMDB puts, same count     %9.0f puts/s        ratio %.2f\n", rawput, prate / rawput
-    printf "  lookup - (control socket)     %9.0f look-ups/s\n", rate
-    printf "  raw LMDB gets, same count     %9.0f gets/s        ratio %.2f\n", raw, rate / raw
-}'
+
+# One round: a fresh node, the publish and the look-ups timed, the node stopped
+# by its PID. Appends "publish-seconds lookup-seconds" to $T/rounds.
+round () {
+    local d="$T/r$1" port p0 p1 t0 t1
+    port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
+    "$INTELMESH" init -d "$d" --name a --listen "tcp://127.0.0.1:$port" \
+        --pub "ipc://$d/pub.sock" >/dev/null || fail "init failed"
+    "$INTELMESHD" -d "$d" --foreground 2>>"$d.log" &
+    PID=$!
+    for _ in $(seq 300); do "$INTELMESH" -d "$d" status >/dev/null 2>&1 && break; sleep 0.1; done
+    p0=$(now)
+    "$INTELMESH" -d "$d" publish --force - <"$T/published" >/dev/null 2>"$T/publish.err" \
+        || fail "publish failed: $(tail -1 "$T/publish.err")"
+    p1=$(now)
+    t0=$(now)
+    "$INTELMESH" -d "$d" lookup - <"$T/values" >"$T/out" || fail "lookup - did not find all"
+    t1=$(now)
+    [ "$(wc -l <"$T/out")" -eq "$N" ] || fail "lookup - answered $(wc -l <"$T/out") of $N"
+    kill -TERM "$PID"
+    for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$PID" 2>/dev/null
+    wait "$PID" 2>/dev/null
+    PID=""
+    rm -rf "$d"
+    echo "$(calc "$p1 - $p0") $(calc "$t1 - $t0")" >>"$T/rounds"
+}
+calc () { awk "BEGIN { printf \"%.6f\", $1 }"; }
+
+for r in $(seq "$ROUNDS"); do round "$r"; done
+"$top_builddir/tests/bench_store" "$N" >"$T/store.out" || fail "bench_store failed"
+awk -v n="$N" -v bput="$(awk '/raw LMDB puts/ { print $(NF - 3) }' "$T/store.out")" \
+    -v bget="$(awk '/raw LMDB gets/ { print $(NF - 3) }' "$T/store.out")" '{
+    pub = n / $1; look = n / $2
+    line = line sprintf(" %.0f", pub)
+    if (NR == 1 || pub > bpub) bpub = pub
+    if (NR == 1 || look > blook) blook = look }
+END {
+    printf "intelmesh publish and look-up benchmark: %d indicators, best of %d rounds each side\n", n, NR
+    printf "  publish - (CLI to node: signed, indexed, durable) %9.0f indicators/s (rounds:%s)\n", bpub, line
+    printf "  raw LMDB puts, same count     %9.0f puts/s        ratio %.2f\n", bput, bpub / bput
+    printf "  lookup - (control socket)     %9.0f look-ups/s\n", blook
+    printf "  raw LMDB gets, same count     %9.0f gets/s        ratio %.2f\n", bget, blook / bget
+}' "$T/rounds"

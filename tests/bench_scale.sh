@@ -180,8 +180,8 @@ for n in $SIZES; do
         node m$i peer list --json >>"$T/peers"
     done
     # received, known (copies of records already held), fetched, PING round trips
-    read -r received known fetched deferred < <(grep -o '"\(received\|known\|fetched\|notes_deferred\)":[0-9]*' "$T/peers" |
-        awk -F'[":]+' '{ s[$2] += $3 } END { printf "%d %d %d %d\n", s["received"], s["known"], s["fetched"], s["notes_deferred"] }')
+    read -r received known fetched deferred known_found < <(grep -o '"\(received\|known\|known_found\|fetched\|notes_deferred\)":[0-9]*' "$T/peers" |
+        awk -F'[":]+' '{ s[$2] += $3 } END { printf "%d %d %d %d %d\n", s["received"], s["known"], s["fetched"], s["notes_deferred"], s["known_found"] }')
     rtt_med=$(grep -o '"rtt_ms":[0-9]*' "$T/peers" | cut -d: -f2 | sort -n |
         awk '{ r[NR] = $1 } END { print NR ? r[int((NR + 1) / 2)] : 0 }')
     total=$((received + known))
@@ -193,8 +193,8 @@ for n in $SIZES; do
         du -k "$T/m$i/store/data.mdb" | awk '{ printf "%.1f\n", $1 / 1024 }'; done | medmax)
     printf "  %d nodes: published in %.1f s, %s; receipts %.2f per indicator per node\n" \
         "$n" "$(calc "$t_pub - $t0")" "$held" "$receipts"
-    printf "  %d nodes: records received new %d, copies of records held %d; fetched after a note %d (notes put off while another peer was asked %d); PING round trip median %d ms\n" \
-        "$n" "$received" "$known" "$fetched" "$deferred" "$rtt_med"
+    printf "  %d nodes: records received new %d, copies of records held %d (%d of them in answers to a FETCH); fetched after a note %d (notes put off while another peer was asked %d); PING round trip median %d ms\n" \
+        "$n" "$received" "$known" "$known_found" "$fetched" "$deferred" "$rtt_med"
     printf "  %d nodes: RSS idle (before publishing) median %.1f MB, max %.1f MB; after: median %.1f MB, max %.1f MB (anonymous: median %.1f MB, max %.1f MB); m0 %.1f -> %.1f MB\n" \
         "$n" "$idle_med" "$idle_max" "$rss_med" "$rss_max" "$anon_med" "$anon_max" "$m0_idle" "$m0_after"
     # warnings and errors the nodes logged since publishing began, numbers and keys elided
