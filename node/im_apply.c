@@ -118,12 +118,12 @@ typedef struct {
 } job_t;
 
 /* Checks the record of ITEM (verified: RC) with HOPS, from P (HELD: the
- * version this node holds of it, 0 for none), and, when it is to be
- * stored, makes it the batch's item N. Returns 1 when it was
+ * version this node holds of it, 0 for none; FOUND: it came in a FOUND), and,
+ * when it is to be stored, makes it the batch's item N. Returns 1 when it was
  * taken, else 0 (counted). */
 static int
 take (im_mesh_t *self, peer_t *p, const im_verify_item_t *item, uint8_t hops,
-      uint64_t held, size_t n, refusals_t *rf)
+      uint64_t held, size_t n, int found, refusals_t *rf)
 {
     const uint8_t *own = im_identity_node (self->identity);
     im_record_t *rec = &self->recs[n];
@@ -138,6 +138,7 @@ take (im_mesh_t *self, peer_t *p, const im_verify_item_t *item, uint8_t hops,
     const im_record_t *twin = batch_find (self, rec->origin, rec->id);
     if (twin && twin->version >= rec->version) {
         p->known++;
+        p->known_found += (uint64_t)found;
         return 0;
     }
     /* A record signed with our key and newer than what we hold is ours, from
@@ -386,7 +387,8 @@ apply (im_mesh_t *self, job_t *job)
         memset (self->held, 0, job->v.n * sizeof *self->held);
     size_t taken[IM_MSG_CREDIT_MAX], m = 0;
     for (size_t i = 0; i < job->v.n; i++)
-        if (take (self, p, &job->v.items[i], job->hops[i], self->held[i], n, &job->rf)) {
+        if (take (self, p, &job->v.items[i], job->hops[i], self->held[i], n, job->found,
+                  &job->rf)) {
             taken[n] = i;
             batch_note (self, n++);
         }

@@ -71,20 +71,21 @@ inbound_origin (const peer_t *p, const uint8_t *origin_id)
     return 0;
 }
 
-/* Whether P's notes of ORIGIN's records are wanted from it at once. The
- * first peer to note an origin no peer brings yet becomes its eager peer
- * (told before our next PULL to it) and is asked at once; the notes of the
- * others wait for the fetch grace, so that a record comes in full once
- * (SPEC "EAGER"). */
+/* When P's notes of ORIGIN's records are wanted from it. The first peer to
+ * note an origin no peer brings yet becomes its eager peer (told before our
+ * next PULL to it) and is asked soon (NOTE_EAGER: after its next answer has
+ * had time to bring them in full); beyond the limits on eager choices, it is
+ * asked at once (NOTE_AT_ONCE); the notes of the others wait for the fetch
+ * grace (NOTE_LATER), so that a record comes in full once (SPEC "EAGER"). */
 int
 mesh_note_at_once (im_mesh_t *self, peer_t *p, const uint8_t *origin_id)
 {
     char origin[65];
     sodium_bin2hex (origin, sizeof origin, origin_id, IM_NODE_ID_SIZE);
     if (eager_of (self, origin_id, origin))
-        return 0;
+        return NOTE_LATER;
     if (zhashx_size (self->eager) >= IM_MSG_CREDIT_MAX)
-        return 1; /* beyond that many origins: from whoever notes it first */
+        return NOTE_AT_ONCE; /* beyond that many origins: from whoever notes it first */
     /* A peer that brought that origin's records in full first brings them
      * still; a note never takes its place. */
     const char *first = zhashx_lookup (self->first_from, origin);
@@ -92,20 +93,20 @@ mesh_note_at_once (im_mesh_t *self, peer_t *p, const uint8_t *origin_id)
     if (f && f != p && peer_connected (f)) {
         zhashx_insert (self->eager, origin, strdup (first));
         self->lazy_dirty = 1;
-        return 0;
+        return NOTE_LATER;
     }
     /* Not a peer whose third-party records our inbound rules refuse; and
      * one claims at most EAGER_CLAIMS_MAX origins so: made-up ones take no
      * more room; beyond, its notes are fetched from it at once. */
     if (!p->in.relayed || (p->in.norigins && !inbound_origin (p, origin_id)))
-        return 0;
-    if (p->first_notes < EAGER_CLAIMS_MAX) {
-        p->first_notes++;
-        zhashx_insert (self->eager, origin, strdup (p->card.name));
-        self->lazy_dirty = 1;
-        p->eager_due = 1;
-    }
-    return 1;
+        return NOTE_LATER;
+    if (p->first_notes >= EAGER_CLAIMS_MAX)
+        return NOTE_AT_ONCE;
+    p->first_notes++;
+    zhashx_insert (self->eager, origin, strdup (p->card.name));
+    self->lazy_dirty = 1;
+    p->eager_due = 1;
+    return NOTE_EAGER;
 }
 
 /* LAZY: the origins it gets from another peer; EAGER: the only origins,

@@ -365,46 +365,51 @@ want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due
 #define FRESH_MAX 64 /* origins of one HAVE remembered as decided at once */
 
 /* HAVE: it holds these: never send them to it; and what we lack of them
- * is wanted from it: soon (EAGER_FIRST_MS, time for the answer to the PULL
- * that follows our EAGER to bring them in full) when it is the first to note
- * that origin, else if no one brings them in the fetch grace
- * (node/fetch-grace). */
+ * is wanted from it: when it is the first to note that origin, soon
+ * (EAGER_FIRST_MS, or EAGER_FIRST_RTTS of its round trips when longer: time
+ * for the answer to the PULL that follows our EAGER to bring them in full),
+ * or at once beyond the limits on eager choices; else if no one brings them
+ * in the fetch grace (node/fetch-grace). Never later than the grace. */
 void
 mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
 {
-    uint8_t at_once[IM_MSG_CREDIT_MAX];
-    const uint8_t *fresh[FRESH_MAX]; /* origins P became the eager peer of here */
+    uint8_t when[IM_MSG_CREDIT_MAX]; /* NOTE_LATER, NOTE_AT_ONCE or NOTE_EAGER */
+    const uint8_t *fresh[FRESH_MAX]; /* origins decided here other than later */
+    uint8_t fresh_when[FRESH_MAX];
     size_t nfresh = 0;
     for (size_t i = 0; i < msg->count; i++) {
         const uint8_t *key = msg->have + i * IM_MSG_HAVE_KEY;
         peer_holds_add (p, key);
         /* Keys of one origin come together, most often: decided once. */
         if (i && memcmp (key, key - IM_MSG_HAVE_KEY, IM_NODE_ID_SIZE) == 0) {
-            at_once[i] = at_once[i - 1];
+            when[i] = when[i - 1];
             continue;
         }
         size_t f = 0;
         while (f < nfresh && memcmp (fresh[f], key, IM_NODE_ID_SIZE) != 0)
             f++;
-        at_once[i] = f < nfresh || mesh_note_at_once (self, p, key);
-        if (at_once[i] && f == nfresh && nfresh < FRESH_MAX)
+        when[i] = f < nfresh ? fresh_when[f] : (uint8_t)mesh_note_at_once (self, p, key);
+        if (when[i] != NOTE_LATER && f == nfresh && nfresh < FRESH_MAX) {
+            fresh_when[nfresh] = when[i];
             fresh[nfresh++] = key;
+        }
     }
     int64_t now = zclock_mono ();
-    for (int pass = 0; pass < 2; pass++) {
+    /* A busy peer's answer takes longer: the notes that made it eager wait
+     * for it too. */
+    int64_t first = EAGER_FIRST_RTTS * p->rtt > EAGER_FIRST_MS ? EAGER_FIRST_RTTS * p->rtt
+                                                               : EAGER_FIRST_MS;
+    const int64_t waits[] = { [NOTE_LATER] = self->grace_now,
+                              [NOTE_AT_ONCE] = EAGER_FIRST_MS,
+                              [NOTE_EAGER] = first };
+    for (int c = NOTE_LATER; c <= NOTE_EAGER; c++) {
         size_t n = 0;
         for (size_t i = 0; i < msg->count; i++)
-            if (at_once[i] == (pass == 0))
+            if (when[i] == c)
                 memcpy (self->keys + n++ * IM_MSG_HAVE_KEY,
                         msg->have + i * IM_MSG_HAVE_KEY, IM_MSG_HAVE_KEY);
-        /* A busy peer's answer takes longer: its first notes wait for it
-         * too (EAGER_FIRST_RTTS round trips). */
-        int64_t first = EAGER_FIRST_RTTS * p->rtt > EAGER_FIRST_MS
-                            ? EAGER_FIRST_RTTS * p->rtt
-                            : EAGER_FIRST_MS;
-        int64_t grace = pass == 0 ? first : self->grace_now;
-        want_add (self, p, self->keys, n,
-                  now + (grace < self->grace_now ? grace : self->grace_now));
+        int64_t wait = waits[c] < self->grace_now ? waits[c] : self->grace_now;
+        want_add (self, p, self->keys, n, now + wait);
     }
 }
 

@@ -466,6 +466,8 @@ int mesh_keys_only (im_mesh_t *self, const peer_t *p, const im_record_t *rec);
 void mesh_send_eager (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route);
 void mesh_send_lazy (im_mesh_t *self);
 int mesh_eager_down (im_mesh_t *self);
+/* When the notes of an origin are due (mesh_note_at_once). */
+enum { NOTE_LATER, NOTE_AT_ONCE, NOTE_EAGER };
 int mesh_note_at_once (im_mesh_t *self, peer_t *p, const uint8_t *origin_id);
 /* PING and PONG (im_ping.c). mesh_handle_ping: a PING or PONG from P (on
  * ROUTE of SOCK, or its DEALER when ROUTE is NULL), answered and timed;

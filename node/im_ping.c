@@ -44,7 +44,7 @@ pong_came (peer_t *p, int link, int64_t now)
         return;
     /* Its round trip, smoothed (rounded up: never back to 0): how long its
      * thread, and ours, take to come round; it stretches the waits for it
-     * (GRACE_RTTS, PULL_RESEND_RTTS). */
+     * (GRACE_RTTS, PULL_RESEND_RTTS, EAGER_FIRST_RTTS). */
     int64_t sample = now - l->at > 0 ? now - l->at : 1;
     p->rtt = p->rtt ? (3 * p->rtt + sample + 3) / 4 : sample;
     l->at = 0;
