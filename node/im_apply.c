@@ -137,8 +137,7 @@ take (im_mesh_t *self, peer_t *p, const im_verify_item_t *item, uint8_t hops,
     /* The same record twice in one batch. */
     const im_record_t *twin = batch_find (self, rec->origin, rec->id);
     if (twin && twin->version >= rec->version) {
-        p->known++;
-        p->known_found += (uint64_t)found;
+        peer_count_known (p, found);
         return 0;
     }
     /* A record signed with our key and newer than what we hold is ours, from
@@ -333,10 +332,8 @@ store (im_mesh_t *self, peer_t *p, size_t n, size_t m, uint64_t cursor, int foun
             self->items[i].from = no_peer; /* stored; the HAVE below reads it */
         fetched[i] = found && self->results[i] != IM_STORE_STALE
                      && self->results[i] != IM_STORE_CLOSER;
-        if (self->results[i] == IM_STORE_STALE) {
-            p->known++; /* stored meanwhile, from another peer */
-            p->known_found += (uint64_t)found;
-        }
+        if (self->results[i] == IM_STORE_STALE)
+            peer_count_known (p, found); /* stored meanwhile, from another peer */
         else if (self->results[i] != IM_STORE_CLOSER) {
             p->received++;
             /* Noted once for a run of records of one origin: the note is
@@ -594,8 +591,7 @@ sift (im_mesh_t *self, peer_t *p, const im_msg_t *msg, job_t *job)
         const im_msg_entry_t *e = &msg->entries[at[k]];
         const im_record_head_t *head = &self->heads[k];
         if (known (self, e, head, have, have ? self->held[k] : 0)) {
-            p->known++;
-            p->known_found += (uint64_t)job->found;
+            peer_count_known (p, job->found);
             /* A copy from a second peer: the first becomes the eager one. */
             mesh_note_eager (self, p, head->origin, 1);
             continue;

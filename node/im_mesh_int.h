@@ -466,6 +466,13 @@ int mesh_keys_only (im_mesh_t *self, const peer_t *p, const im_record_t *rec);
 void mesh_send_eager (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route);
 void mesh_send_lazy (im_mesh_t *self);
 int mesh_eager_down (im_mesh_t *self);
+/* A record from P skipped as held already (FOUND: it came in a FOUND). */
+static inline void
+peer_count_known (peer_t *p, int found)
+{
+    p->known++;
+    p->known_found += (uint64_t)found;
+}
 /* When the notes of an origin are due (mesh_note_at_once). */
 enum { NOTE_LATER, NOTE_AT_ONCE, NOTE_EAGER };
 int mesh_note_at_once (im_mesh_t *self, peer_t *p, const uint8_t *origin_id);
