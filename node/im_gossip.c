@@ -437,8 +437,8 @@ fetching_others (im_mesh_t *self, const peer_t *p, int64_t now, const peer_t **o
     size_t n = 0;
     for (peer_t *q = zlistx_first (self->peers); q && n < max;
          q = zlistx_next (self->peers))
-        if (q != p && q->nfetching && !q->fetch_retry && now - q->fetch_at < FETCH_LOST_MS
-            && peer_connected (q))
+        if (q != p && q->nfetching && !q->fetch_retry
+            && now - q->fetch_at < mesh_fetch_lost_ms (q) && peer_connected (q))
             out[n++] = q;
     if (at)
         zlistx_find (self->peers, at);
@@ -464,7 +464,7 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
     zsock_t *sock;
     zframe_t *route;
     if (p->nfetching) {
-        if (!p->found_due || now - p->fetch_at < FETCH_LOST_MS)
+        if (!p->found_due || now - p->fetch_at < mesh_fetch_lost_ms (p))
             return; /* its FOUND came and is being verified, or may come */
         /* Lost (its FOUND could not reach us over a link that changed) or
          * ignored: asked for once more; what comes of neither is given up. */

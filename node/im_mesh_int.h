@@ -25,7 +25,8 @@
  * fetch grace to at least GRACE_RTTS of the lower median PING round trip of
  * the connected peers, at most GRACE_STRETCH_MAX times the configured grace;
  * a pull's resend to PULL_RESEND_RTTS of that peer's round trip, at most
- * PULL_RESEND_STRETCH_MAX times PULL_RESEND_MS. */
+ * PULL_RESEND_STRETCH_MAX times PULL_RESEND_MS; a FETCH's loss likewise
+ * (FETCH_LOST_RTTS, FETCH_LOST_STRETCH_MAX). */
 #define GRACE_RTTS 4
 #define GRACE_STRETCH_MAX 4
 /* ... and by copies: grown by half each second when more than half of the
@@ -70,16 +71,18 @@
 #define EAGER_FIRST_RTTS 2   /* ... or this many PING round trips, when longer */
 #define ROTATE_EVERY_MS 2000 /* ROTATE is sent again until answered */
 #define WANT_MAX                                                                         \
-    (16 * IM_MSG_CREDIT_MAX)   /* keys noted per peer, not held here yet: to be          \
-                                 fetched from that peer (SPEC, "Wanted keys") */
-#define FETCH_LOST_MS 10000    /* a FETCH unanswered this long is given up */
-#define FETCHING_OTHERS_MAX 64 /* peers whose FETCH out a key is looked up in */
-#define SYNC_LOST_MS 10000     /* a SYNC unanswered this long is sent again */
-#define QUOTA_RATE 300.0       /* work units a peer's requests may cost a second */
-#define QUOTA_BURST 600.0      /* ... and at once (SPEC, "Quotas") */
-#define QUOTA_SCAN 2000.0      /* changes read for one unit */
-#define QUOTA_RECORDS 300.0    /* records sent for one unit */
-#define QUOTA_WARN_MS 10000    /* one warning this often while a peer is over */
+    (16 * IM_MSG_CREDIT_MAX)     /* keys noted per peer, not held here yet: to be        \
+                                   fetched from that peer (SPEC, "Wanted keys") */
+#define FETCH_LOST_MS 10000      /* a FETCH unanswered this long is given up, */
+#define FETCH_LOST_RTTS 8        /* ... or this many of that peer's round trips, */
+#define FETCH_LOST_STRETCH_MAX 4 /* ... at most this many times FETCH_LOST_MS */
+#define FETCHING_OTHERS_MAX 64   /* peers whose FETCH out a key is looked up in */
+#define SYNC_LOST_MS 10000       /* a SYNC unanswered this long is sent again */
+#define QUOTA_RATE 300.0         /* work units a peer's requests may cost a second */
+#define QUOTA_BURST 600.0        /* ... and at once (SPEC, "Quotas") */
+#define QUOTA_SCAN 2000.0        /* changes read for one unit */
+#define QUOTA_RECORDS 300.0      /* records sent for one unit */
+#define QUOTA_WARN_MS 10000      /* one warning this often while a peer is over */
 
 /* PINGs on one link to a peer, counted with the PONGs back, so that the
  * PONG of the PING being timed is known (PONG carries no echo). */
@@ -479,12 +482,14 @@ int mesh_note_at_once (im_mesh_t *self, peer_t *p, const uint8_t *origin_id);
 /* PING and PONG (im_ping.c). mesh_handle_ping: a PING or PONG from P (on
  * ROUTE of SOCK, or its DEALER when ROUTE is NULL), answered and timed;
  * mesh_ping_tick: P's PINGs, once a second on each link; mesh_pull_resend_ms:
- * how long a pull to P stays out before it is taken as lost;
+ * how long a pull to P stays out before it is taken as lost; mesh_fetch_lost_ms:
+ * how long a FETCH to P does;
  * mesh_grace_update: the fetch grace in force, each second. */
 void mesh_handle_ping (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                        im_msg_t *msg);
 void mesh_ping_tick (im_mesh_t *self, peer_t *p, int64_t now);
 int64_t mesh_pull_resend_ms (const peer_t *p);
+int64_t mesh_fetch_lost_ms (const peer_t *p);
 void mesh_grace_update (im_mesh_t *self);
 
 /* --- im_serve.c ---------------------------------------------------------- */

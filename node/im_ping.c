@@ -107,6 +107,20 @@ mesh_pull_resend_ms (const peer_t *p)
     return resend;
 }
 
+int64_t
+mesh_fetch_lost_ms (const peer_t *p)
+{
+    /* Its FOUND, behind the answers queued on a busy link, takes longer:
+     * given up sooner, its keys were asked of another peer and came twice,
+     * and the late FOUND was refused as not asked for. */
+    int64_t lost = FETCH_LOST_RTTS * p->rtt;
+    if (lost < FETCH_LOST_MS)
+        lost = FETCH_LOST_MS;
+    if (lost > FETCH_LOST_STRETCH_MAX * FETCH_LOST_MS)
+        lost = FETCH_LOST_STRETCH_MAX * FETCH_LOST_MS;
+    return lost;
+}
+
 static int
 cmp_ms (const void *a, const void *b)
 {
