@@ -297,6 +297,13 @@ im_mesh_handle_ready (im_mesh_t *self)
     }
 }
 
+/* Whether a message waits to be read on SOCK. */
+static int
+waiting (zsock_t *sock)
+{
+    return (zsock_events (sock) & ZMQ_POLLIN) != 0;
+}
+
 /* Our dealer to P: dialled again when due, and HELLO said until answered. */
 static void
 tick_link (im_mesh_t *self, peer_t *p, int64_t now)
@@ -312,10 +319,12 @@ tick_link (im_mesh_t *self, peer_t *p, int64_t now)
         p->next_hello = now + HELLO_RETRY_MS;
     }
     if (p->dealer && peer_is (p, IM_REGION_LINK, IM_LINK_READY)
-        && now - p->dealer_heard > DOWN_MS) {
+        && now - p->dealer_heard > DOWN_MS && !waiting (p->dealer)) {
         /* Nothing on our dealer for a while, though we PING it every
          * second: the link is gone (the other side may have refused us
-         * on reconnect). Say HELLO again, and dial anew if unanswered. */
+         * on reconnect). Say HELLO again, and dial anew if unanswered.
+         * Not while its messages wait to be read: on a busy machine this
+         * thread comes round late, and took every link for lost. */
         peer_event (p, IM_EV_LINK_LOST);
         peer_event (p, IM_EV_PULL_LOST);
         p->next_hello = 0;
@@ -365,6 +374,12 @@ void
 im_mesh_tick (im_mesh_t *self)
 {
     int64_t now = zclock_mono ();
+    /* What each peer sent may wait unread: its silence runs from the last
+     * time nothing of it did (peer_connected). */
+    int behind = self->router && waiting (self->router);
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+        if (!behind && !(p->dealer && waiting (p->dealer)))
+            p->read_up_to = now;
     mesh_gossip_tick (self, now);
     mesh_apply_held (self, now);
     if (self->relay_at && now >= self->relay_at) {

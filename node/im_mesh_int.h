@@ -38,7 +38,10 @@
 #define GRACE_PEERS_MAX 64
 #define PULL_RESEND_RTTS 8
 #define PULL_RESEND_STRETCH_MAX 4
-#define DOWN_MS 3500        /* a peer silent this long is shown as down */
+#define DOWN_MS 3500 /* a peer silent this long is shown as down, its */
+#define DOWN_UNREAD_MAX_MS                                                               \
+    10000                   /* ... silence counted from this far back at most            \
+                               while its messages wait unread ("PING and PONG") */
 #define HELLO_RETRY_MS 1000 /* HELLO is sent again until answered */
 #define HELLO_REDIAL 5      /* unanswered HELLOs before the dealer is made anew */
 #define PARK_MAX_MS 20000   /* a parked pull is answered, empty, after this */
@@ -154,6 +157,8 @@ struct _im_peer_t {
     zframe_t *inbound;  /* routing id of its link to our ROUTER */
     uint64_t session;   /* its run, from HELLO */
     int64_t last_heard; /* monotonic ms */
+    int64_t read_up_to; /* the last tick that found nothing of it unread: its
+                           dealer and the peer socket empty (monotonic ms) */
     int64_t last_ping;
     /* PINGs timed on each of its links (0: our DEALER, 1: its link to our
      * ROUTER): sent and PONGs back, counted, so that the PONG of the PING

@@ -97,11 +97,17 @@ mesh_rotating (im_mesh_t *self)
            && im_identity_previous_until (self->identity) > im_time_now ();
 }
 
-/* Connected: heard from lately, and the link we pull it over works. */
+/* Connected: heard from lately, and the link we pull it over works. Its
+ * silence is counted up to when this node last had nothing of it unread (its
+ * messages may wait in our queues while this thread is behind), but never
+ * from further back than DOWN_UNREAD_MAX_MS. */
 int
 peer_connected (const peer_t *p)
 {
-    return p->session && zclock_mono () - p->last_heard < DOWN_MS
+    int64_t now = zclock_mono ();
+    int64_t upto = p->read_up_to > now - DOWN_UNREAD_MAX_MS ? p->read_up_to
+                                                            : now - DOWN_UNREAD_MAX_MS;
+    return p->session && upto - p->last_heard < DOWN_MS
            && (*p->endpoint ? peer_is (p, IM_REGION_LINK, IM_LINK_READY)
                             : p->inbound != NULL);
 }
@@ -389,6 +395,7 @@ peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf
     }
     if (!p)
         return NULL;
+    p->read_up_to = zclock_mono ();
     p->card = conf->card;
     p->states = (im_peer_states_t)IM_PEER_STATES_INIT;
     if (conf->prev_until > im_time_now ()) {
