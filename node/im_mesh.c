@@ -319,12 +319,14 @@ tick_link (im_mesh_t *self, peer_t *p, int64_t now)
         p->next_hello = now + HELLO_RETRY_MS;
     }
     if (p->dealer && peer_is (p, IM_REGION_LINK, IM_LINK_READY)
-        && now - p->dealer_heard > DOWN_MS && !waiting (p->dealer)) {
-        /* Nothing on our dealer for a while, though we PING it every
-         * second: the link is gone (the other side may have refused us
-         * on reconnect). Say HELLO again, and dial anew if unanswered.
-         * Not while its messages wait to be read: on a busy machine this
-         * thread comes round late, and took every link for lost. */
+        && p->dealer_asked > p->dealer_heard && now - p->dealer_asked > DOWN_MS
+        && !waiting (p->dealer)) {
+        /* Nothing on our dealer for a while since a PING went, though we
+         * PING it every second: the link is gone (the other side may have
+         * refused us on reconnect). Say HELLO again, and dial anew if
+         * unanswered. Not while its messages wait to be read, nor for a
+         * time this thread did not run: on a busy machine it comes round
+         * late, and took every link for lost. */
         peer_event (p, IM_EV_LINK_LOST);
         peer_event (p, IM_EV_PULL_LOST);
         p->next_hello = 0;
@@ -375,11 +377,16 @@ im_mesh_tick (im_mesh_t *self)
 {
     int64_t now = zclock_mono ();
     /* What each peer sent may wait unread: its silence runs from the last
-     * time nothing of it did (peer_connected). */
-    int behind = self->router && waiting (self->router);
-    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
-        if (!behind && !(p->dealer && waiting (p->dealer)))
-            p->read_up_to = now;
+     * time nothing of it did (peer_connected); looked at every READ_CHECK_MS
+     * at most (a socket option read for each peer). */
+    if (now - self->read_checked >= READ_CHECK_MS) {
+        self->read_checked = now;
+        int behind = self->router && waiting (self->router);
+        for (peer_t *p = zlistx_first (self->peers); p && !behind;
+             p = zlistx_next (self->peers))
+            if (!(p->dealer && waiting (p->dealer)))
+                p->read_up_to = now;
+    }
     mesh_gossip_tick (self, now);
     mesh_apply_held (self, now);
     if (self->relay_at && now >= self->relay_at) {

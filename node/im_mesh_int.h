@@ -42,6 +42,7 @@
 #define DOWN_UNREAD_MAX_MS                                                               \
     10000                   /* ... silence counted from this far back at most            \
                                while its messages wait unread ("PING and PONG") */
+#define READ_CHECK_MS 100   /* how often a peer's unread messages are looked for */
 #define HELLO_RETRY_MS 1000 /* HELLO is sent again until answered */
 #define HELLO_REDIAL 5      /* unanswered HELLOs before the dealer is made anew */
 #define PARK_MAX_MS 20000   /* a parked pull is answered, empty, after this */
@@ -152,7 +153,8 @@ struct _im_peer_t {
     zsock_t *dealer;                /* our link to it, when it has an endpoint */
     int hellos;                     /* HELLOs sent since the dealer was made */
     int64_t dealer_heard;           /* last message on the dealer, monotonic ms */
-    int64_t dialed_at;              /* when the dealer was made */
+    int64_t dealer_asked; /* the first PING tried on it since then (monotonic ms) */
+    int64_t dialed_at;    /* when the dealer was made */
     int64_t next_hello;
     zframe_t *inbound;  /* routing id of its link to our ROUTER */
     uint64_t session;   /* its run, from HELLO */
@@ -318,6 +320,7 @@ struct _im_mesh_t {
     uint64_t zap_unlogged;    /* ... and not logged */
     uint64_t removed_refused; /* refusals of peers since removed */
     int64_t relay_at;         /* when to serve parked pulls again (0: no) */
+    int64_t read_checked;     /* when the peers' unread messages were looked for */
     int64_t hold_at;          /* when a held answer is applied (0: none) */
     int64_t next_bind;        /* when to try binding the peer socket again */
     zhashx_t *eager;          /* origin (hex) -> name of the peer we get it from */

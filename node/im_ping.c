@@ -84,9 +84,14 @@ mesh_ping_tick (im_mesh_t *self, peer_t *p, int64_t now)
     msg->id = IM_MSG_PING;
     msg->session = self->session;
     msg->cursor = mesh_last_seq (self);
-    if (p->dealer && peer_is (p, IM_REGION_LINK, IM_LINK_READY)
-        && mesh_send (self, p->dealer, NULL, msg) == 0)
-        ping_sent (p, 0, now);
+    if (p->dealer && peer_is (p, IM_REGION_LINK, IM_LINK_READY)) {
+        /* Its silence on the link runs from here (tick_link): not from
+         * before a time this thread did not run and asked nothing. */
+        if (p->dealer_asked <= p->dealer_heard)
+            p->dealer_asked = now;
+        if (mesh_send (self, p->dealer, NULL, msg) == 0)
+            ping_sent (p, 0, now);
+    }
     if (p->inbound && mesh_send (self, self->router, p->inbound, msg) == 0)
         ping_sent (p, 1, now);
     p->last_ping = now;

@@ -15,6 +15,7 @@ peer_json () {
 # cause_is NODE PEER TEXT: NODE shows PEER down, for the cause TEXT.
 cause_is () { peer_json "$1" "$2" | grep -q "\"down_cause\":\"$3"; }
 connected () { peer_json "$1" "$2" | grep -q '"connected":true'; }
+holds () { [ "$(im "$1" status --json | grep -o '"records":[0-9]*' | head -1 | cut -d: -f2)" = "$2" ]; }
 
 # silent_listener PORT: accepts on 127.0.0.1:PORT and never says a word
 # (110 s at most); run with &, $! is its PID.
@@ -256,6 +257,33 @@ b_stop () {
     wait_gone "$pid" 100; ok $? "(the SIGTERM it got stops it once it runs again)"
     stop_ours "$pid"
     im echo stop --timeout 0 >/dev/null 2>&1; [ $? -eq 2 ]; ok $? "--timeout 0 is a usage error"
+}
+
+block late 'a node whose thread comes round late does not take its peers for down'
+b_late () {
+    diag "SPEC.md: PING and PONG (silence is the peer's, not this node's)"
+    new_node golf && new_node hotel; ok $? "two nodes are initialised"
+    im golf peer add "$(im hotel id)" >/dev/null && im hotel peer add "$(im golf id)" >/dev/null
+    ok $? "they add each other"
+    start_node golf && gpid=$NODE_PID && start_node hotel; ok $? "they start"
+    wait_for 300 connected golf hotel && wait_for 300 connected hotel golf
+    ok $? "they are connected"
+    links=$(grep -c "connected to hotel" "$T/golf.log")
+    # golf's thread does not run for 6 s (more than the 3.5 s of silence
+    # that make a link lost), and PINGs no one; meanwhile hotel PINGs it and
+    # answers its waiting pull with new records, which wait in golf's queues.
+    kill -STOP "$gpid"
+    printf 'domain late%d.hotel.example\n' 1 2 3 4 5 | im hotel publish - >/dev/null 2>&1
+    ok $? "hotel publishes 5 records while golf is stopped"
+    sleep 6
+    kill -CONT "$gpid"
+    wait_for 300 holds golf 5; ok $? "golf stores them once it runs again"
+    sleep 1
+    after=$(grep -c "connected to hotel" "$T/golf.log")
+    [ "$after" -eq "$links" ]
+    ok $? "golf did not take its link to hotel for lost (hotel's answer waited unread; golf asked nothing while stopped): no HELLO again ('connected to hotel' $links times, then $after)"
+    ! grep -q "pulls again without reading" "$T/hotel.log"
+    ok $? "hotel saw no pull sent again over it"
 }
 
 block did_you_mean 'a mistyped subcommand gets "did you mean"'
