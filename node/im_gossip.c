@@ -479,6 +479,13 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
     if (!p->nwants || p->wants[p->whead].due > now || !peer_connected (p)
         || peer_pull_link (p, self->router, &sock, &route))
         return;
+    /* Behind on reading its peers, a node does not fetch: what it would ask
+     * for may wait unread in its own queues (an eager peer's answer, on a
+     * busy machine seconds late); asked for once all is read, or after
+     * DOWN_UNREAD_MAX_MS behind, so that a peer keeping it busy delays
+     * fetches by that much at most. */
+    if (self->behind_since && now - self->behind_since < DOWN_UNREAD_MAX_MS)
+        return;
     size_t credit = peer_credit (p, now);
     size_t n = 0, asked = 0;
     const peer_t *others[FETCHING_OTHERS_MAX];

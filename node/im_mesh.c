@@ -377,15 +377,22 @@ im_mesh_tick (im_mesh_t *self)
 {
     int64_t now = zclock_mono ();
     /* What each peer sent may wait unread: its silence runs from the last
-     * time nothing of it did (peer_connected); looked at every READ_CHECK_MS
-     * at most (a socket option read for each peer). */
+     * time nothing of it did (peer_connected), and nothing is fetched while
+     * anything does (mesh_behind). Looked at every READ_CHECK_MS at most (a
+     * socket option read for each peer). */
     if (now - self->read_checked >= READ_CHECK_MS) {
         self->read_checked = now;
         int behind = self->router && waiting (self->router);
         for (peer_t *p = zlistx_first (self->peers); p && !behind;
              p = zlistx_next (self->peers))
-            if (!(p->dealer && waiting (p->dealer)))
+            if (p->dealer && waiting (p->dealer))
+                behind = 1;
+            else
                 p->read_up_to = now;
+        if (!behind)
+            self->behind_since = 0;
+        else if (!self->behind_since)
+            self->behind_since = now;
     }
     mesh_gossip_tick (self, now);
     mesh_apply_held (self, now);

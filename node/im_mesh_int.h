@@ -321,6 +321,7 @@ struct _im_mesh_t {
     uint64_t removed_refused; /* refusals of peers since removed */
     int64_t relay_at;         /* when to serve parked pulls again (0: no) */
     int64_t read_checked;     /* when the peers' unread messages were looked for */
+    int64_t behind_since;     /* ... found waiting since then (0: none) */
     int64_t hold_at;          /* when a held answer is applied (0: none) */
     int64_t next_bind;        /* when to try binding the peer socket again */
     zhashx_t *eager;          /* origin (hex) -> name of the peer we get it from */

@@ -262,28 +262,28 @@ b_stop () {
 block late 'a node whose thread comes round late does not take its peers for down'
 b_late () {
     diag "SPEC.md: PING and PONG (silence is the peer's, not this node's)"
-    new_node golf && new_node hotel; ok $? "two nodes are initialised"
-    im golf peer add "$(im hotel id)" >/dev/null && im hotel peer add "$(im golf id)" >/dev/null
+    new_node oscar && new_node papa; ok $? "two nodes are initialised"
+    im oscar peer add "$(im papa id)" >/dev/null && im papa peer add "$(im oscar id)" >/dev/null
     ok $? "they add each other"
-    start_node golf && gpid=$NODE_PID && start_node hotel; ok $? "they start"
-    wait_for 300 connected golf hotel && wait_for 300 connected hotel golf
+    start_node oscar && opid=$NODE_PID && start_node papa; ok $? "they start"
+    wait_for 300 connected oscar papa && wait_for 300 connected papa oscar
     ok $? "they are connected"
-    links=$(grep -c "connected to hotel" "$T/golf.log")
-    # golf's thread does not run for 6 s (more than the 3.5 s of silence
-    # that make a link lost), and PINGs no one; meanwhile hotel PINGs it and
-    # answers its waiting pull with new records, which wait in golf's queues.
-    kill -STOP "$gpid"
-    printf 'domain late%d.hotel.example\n' 1 2 3 4 5 | im hotel publish - >/dev/null 2>&1
-    ok $? "hotel publishes 5 records while golf is stopped"
+    links=$(grep -c "connected to papa" "$T/oscar.log")
+    # oscar's thread does not run for 6 s (more than the 3.5 s of silence
+    # that make a link lost), and PINGs no one; meanwhile papa PINGs it and
+    # answers its waiting pull with new records, which wait in oscar's queues.
+    kill -STOP "$opid"
+    printf 'domain late%d.papa.example\n' 1 2 3 4 5 | im papa publish - >/dev/null 2>&1
+    ok $? "papa publishes 5 records while oscar is stopped"
     sleep 6
-    kill -CONT "$gpid"
-    wait_for 300 holds golf 5; ok $? "golf stores them once it runs again"
+    kill -CONT "$opid"
+    wait_for 300 holds oscar 5; ok $? "oscar stores them once it runs again"
     sleep 1
-    after=$(grep -c "connected to hotel" "$T/golf.log")
+    after=$(grep -c "connected to papa" "$T/oscar.log")
     [ "$after" -eq "$links" ]
-    ok $? "golf did not take its link to hotel for lost (hotel's answer waited unread; golf asked nothing while stopped): no HELLO again ('connected to hotel' $links times, then $after)"
-    ! grep -q "pulls again without reading" "$T/hotel.log"
-    ok $? "hotel saw no pull sent again over it"
+    ok $? "oscar did not take its link to papa for lost (papa's answer waited unread; oscar asked nothing while stopped): no HELLO again ('connected to papa' $links times, then $after)"
+    ! grep -q "pulls again without reading" "$T/papa.log"
+    ok $? "papa saw no pull sent again over it"
 }
 
 block did_you_mean 'a mistyped subcommand gets "did you mean"'
