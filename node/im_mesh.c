@@ -297,13 +297,6 @@ im_mesh_handle_ready (im_mesh_t *self)
     }
 }
 
-/* Whether a message waits to be read on SOCK. */
-static int
-waiting (zsock_t *sock)
-{
-    return (zsock_events (sock) & ZMQ_POLLIN) != 0;
-}
-
 /* Our dealer to P: dialled again when due, and HELLO said until answered. */
 static void
 tick_link (im_mesh_t *self, peer_t *p, int64_t now)
@@ -320,7 +313,7 @@ tick_link (im_mesh_t *self, peer_t *p, int64_t now)
     }
     if (p->dealer && peer_is (p, IM_REGION_LINK, IM_LINK_READY)
         && p->dealer_asked > p->dealer_heard && now - p->dealer_asked > DOWN_MS
-        && !waiting (p->dealer)) {
+        && !mesh_waiting (p->dealer)) {
         /* Nothing on our dealer for a while since a PING went, though we
          * PING it every second: the link is gone (the other side may have
          * refused us on reconnect). Say HELLO again, and dial anew if
@@ -376,24 +369,7 @@ void
 im_mesh_tick (im_mesh_t *self)
 {
     int64_t now = zclock_mono ();
-    /* What each peer sent may wait unread: its silence runs from the last
-     * time nothing of it did (peer_connected), and nothing is fetched while
-     * anything does (mesh_behind). Looked at every READ_CHECK_MS at most (a
-     * socket option read for each peer). */
-    if (now - self->read_checked >= READ_CHECK_MS) {
-        self->read_checked = now;
-        int behind = self->router && waiting (self->router);
-        for (peer_t *p = zlistx_first (self->peers); p && !behind;
-             p = zlistx_next (self->peers))
-            if (p->dealer && waiting (p->dealer))
-                behind = 1;
-            else
-                p->read_up_to = now;
-        if (!behind)
-            self->behind_since = 0;
-        else if (!self->behind_since)
-            self->behind_since = now;
-    }
+    mesh_read_check (self, now);
     mesh_gossip_tick (self, now);
     mesh_apply_held (self, now);
     if (self->relay_at && now >= self->relay_at) {

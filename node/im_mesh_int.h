@@ -500,6 +500,10 @@ void mesh_ping_tick (im_mesh_t *self, peer_t *p, int64_t now);
 int64_t mesh_pull_resend_ms (const peer_t *p);
 int64_t mesh_fetch_lost_ms (const peer_t *p);
 void mesh_grace_update (im_mesh_t *self);
+/* mesh_waiting: whether a message waits to be read on SOCK; mesh_read_check:
+ * each peer's read_up_to and the mesh's behind_since, every READ_CHECK_MS. */
+int mesh_waiting (zsock_t *sock);
+void mesh_read_check (im_mesh_t *self, int64_t now);
 
 /* --- im_serve.c ---------------------------------------------------------- */
 int mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_ping.c -- PING and PONG (SPEC "PING and PONG"): liveness, a peer's
- * restart behind a link, its round trip, and the waits that the round trips
- * and the copies peers bring stretch: the fetch grace in force ("Wanted
- * keys") and a pull's resend ("Pulling"). */
+ * restart behind a link, its round trip, the messages that wait unread here
+ * (a peer's silence is not this node's lateness), and the waits that the round
+ * trips and the copies peers bring stretch: the fetch grace in force ("Wanted
+ * keys"), a pull's resend ("Pulling") and a FETCH's loss. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -95,6 +96,37 @@ mesh_ping_tick (im_mesh_t *self, peer_t *p, int64_t now)
     if (p->inbound && mesh_send (self, self->router, p->inbound, msg) == 0)
         ping_sent (p, 1, now);
     p->last_ping = now;
+}
+
+/* --- Messages waiting unread --------------------------------------------- */
+
+int
+mesh_waiting (zsock_t *sock)
+{
+    return (zsock_events (sock) & ZMQ_POLLIN) != 0;
+}
+
+void
+mesh_read_check (im_mesh_t *self, int64_t now)
+{
+    /* What each peer sent may wait unread: its silence runs from the last
+     * time nothing of it did (peer_connected), and nothing is fetched while
+     * anything does (behind_since). Looked at every READ_CHECK_MS at most (a
+     * socket option read for each peer). */
+    if (now - self->read_checked < READ_CHECK_MS)
+        return;
+    self->read_checked = now;
+    int behind = self->router && mesh_waiting (self->router);
+    for (peer_t *p = zlistx_first (self->peers); p && !behind;
+         p = zlistx_next (self->peers))
+        if (p->dealer && mesh_waiting (p->dealer))
+            behind = 1;
+        else
+            p->read_up_to = now;
+    if (!behind)
+        self->behind_since = 0;
+    else if (!self->behind_since)
+        self->behind_since = now;
 }
 
 /* --- The waits they stretch ---------------------------------------------- */

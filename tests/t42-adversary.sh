@@ -630,4 +630,72 @@ b_copies () {
     stop_node "$pid_wd" && stop_node "$pid_wc"; ok $? "the nodes stop"
 }
 
+# A peer that keeps the node's peer socket busy: nothing is fetched while
+# messages wait unread there, but for 10 s at most (SPEC "Wanted keys",
+# DOWN_UNREAD_MAX_MS), so what an honest peer notes still comes. Mallory,
+# bravo's eager peer at alpha, withholds (so that bravo's records come to
+# alpha only as charlie's notes, to be fetched); mallet, another trusted
+# peer, floods alpha with the cheapest request there is, as fast as alpha
+# reads (a HAVE of one key: most are over its quota and dropped, each read).
+block busy_notes 'a peer that keeps the node busy delays what an honest peer notes by 10 s at most, beyond the fetch grace'
+b_busy_notes () {
+    diag "SPEC.md: Wanted keys (no FETCH while messages wait unread, 10 s at most); PING and PONG"
+    mallory_card
+    [ -s "$T/mallet.card" ] || fake card --name mallet --keys "$T/mallet.keys" >"$T/mallet.card"
+    for n in bravo charlie alpha; do fresh $n || diag "cannot init $n"; done
+    anti_entropy alpha 1d # nothing but the notes brings bravo's records here
+    im bravo peer add "$(cat "$T/mallory.card")" >/dev/null \
+        && im alpha peer add "$(cat "$T/mallory.card")" >/dev/null \
+        && im alpha peer add "$(cat "$T/mallet.card")" >/dev/null && link charlie alpha
+    ok $? "charlie -> alpha and bravo -> mallory -> alpha; alpha trusts mallet too"
+    start_node bravo && bpid=$NODE_PID && start_node charlie && cpid=$NODE_PID \
+        && start_node alpha && apid=$NODE_PID
+    ok $? "the three start"
+    wait_for 300 connected alpha charlie; ok $? "alpha and charlie are connected"
+    im bravo publish domain seed.bravo.example >/dev/null 2>&1
+    mallory withhold --target "$(card_field alpha 5)" "$(card_field alpha 4)" \
+        --source "$(card_field bravo 5)" "$(card_field bravo 4)" \
+        --duration 110000 >"$T/busy-mallory.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    wait_for 300 holds alpha 1; ok $? "mallory brings alpha bravo's record first (its eager peer for bravo), then withholds"
+    # Only now does charlie take bravo's records: alpha told it long since
+    # (EAGER) to send the origins it is not eager for as keys only.
+    link bravo charlie && wait_for 300 holds charlie 1
+    ok $? "charlie, linked to bravo only now, holds bravo's record"
+    keys_first_of () { peer_json "$1" "$2" | grep -q '"keys_first":true'; }
+    wait_for 300 keys_first_of charlie alpha; ok $? "alpha asked charlie for keys only"
+    bounded 120 "$MALLORY" --keys "$T/mallet.keys" --target "$(card_field alpha 5)" \
+        "$(card_field alpha 4)" have-flood 10000000 --per 1 >"$T/busy-mallet.out" 2>&1 &
+    fpid=$!; PIDS="$PIDS $fpid"
+    # Published as soon as mallet is heard: the notes fall due (after the
+    # fetch grace) well within alpha's first 10 s behind, when it fetches
+    # nothing.
+    wait_for 300 connected alpha mallet; ok $? "mallet is connected to alpha, and floods it"
+    t0=$(ms)
+    awk 'BEGIN { for (i = 0; i < 20; i++) printf "domain busy%d.bravo.example\n", i }' \
+        | im bravo publish - >/dev/null 2>&1
+    ok $? "bravo publishes 20 more"
+    # The bound: the fetch grace in force (3 s here; slow round trips
+    # stretch it to 12 s at most) and 10 s behind, twice that for a loaded
+    # machine (4 times more under the sanitizers), and 5 s for bravo ->
+    # charlie -> alpha and the FOUND.
+    g=$(grace alpha); g=${g:-12000}
+    bound=$((2 * SLOW * (10000 + g) + 5000))
+    q0=$(peer_num alpha mallet 'over quota')
+    wait_for $((bound / 100)) holds alpha 21; r=$?
+    t=$(($(ms) - t0))
+    q1=$(peer_num alpha mallet 'over quota')
+    diag "alpha holds $(status_num alpha records) of 21 after $t ms (fetch grace $g ms);" \
+        "fetched from charlie: $(peer_num alpha charlie fetched); mallet's HAVEs over quota" \
+        "meanwhile: $((q1 - q0)); wanted from mallet: $(peer_num alpha mallet wanted)"
+    ok $r "charlie's notes of bravo's 20 bring them to alpha within $bound ms while mallet floods ($t ms)"
+    kill -0 "$fpid" 2>/dev/null && [ "$q1" -gt "$q0" ]
+    ok $? "and mallet flooded all along (still running; $((q1 - q0)) more HAVEs over its quota)"
+    [ "$(peer_num alpha charlie fetched)" -gt 0 ]
+    ok $? "they were noted and fetched from charlie, not sent in full ($(peer_num alpha charlie fetched) fetched)"
+    stop_ours "$fpid"; wait "$fpid" 2>/dev/null
+    stop_ours "$mpid"; wait "$mpid" 2>/dev/null
+    for p in $bpid $cpid $apid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
 run_blocks "$@"
