@@ -481,10 +481,10 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
         return;
     /* Behind on reading its peers, a node does not fetch: what it would ask
      * for may wait unread in its own queues (an eager peer's answer, on a
-     * busy machine seconds late); asked for once all is read, or after
-     * DOWN_UNREAD_MAX_MS behind, so that a peer keeping it busy delays
-     * fetches by that much at most. */
-    if (self->behind_since && now - self->behind_since < DOWN_UNREAD_MAX_MS)
+     * busy machine seconds late). Asked for once all is read, or once the
+     * oldest key has been due FETCH_BEHIND_MAX_MS: a peer that keeps the
+     * node busy, even in bursts, delays a key by that much at most. */
+    if (self->behind_since && now - p->wants[p->whead].due < FETCH_BEHIND_MAX_MS)
         return;
     size_t credit = peer_credit (p, now);
     size_t n = 0, asked = 0;

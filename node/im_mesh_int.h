@@ -80,13 +80,16 @@
 #define FETCH_LOST_MS 10000      /* a FETCH unanswered this long is given up, */
 #define FETCH_LOST_RTTS 8        /* ... or this many of that peer's round trips, */
 #define FETCH_LOST_STRETCH_MAX 4 /* ... at most this many times FETCH_LOST_MS */
-#define FETCHING_OTHERS_MAX 64   /* peers whose FETCH out a key is looked up in */
-#define SYNC_LOST_MS 10000       /* a SYNC unanswered this long is sent again */
-#define QUOTA_RATE 300.0         /* work units a peer's requests may cost a second */
-#define QUOTA_BURST 600.0        /* ... and at once (SPEC, "Quotas") */
-#define QUOTA_SCAN 2000.0        /* changes read for one unit */
-#define QUOTA_RECORDS 300.0      /* records sent for one unit */
-#define QUOTA_WARN_MS 10000      /* one warning this often while a peer is over */
+#define FETCH_BEHIND_MAX_MS                                                              \
+    10000 /* a key due is not fetched while messages wait unread here, but for           \
+             this long at most ("Wanted keys") */
+#define FETCHING_OTHERS_MAX 64 /* peers whose FETCH out a key is looked up in */
+#define SYNC_LOST_MS 10000     /* a SYNC unanswered this long is sent again */
+#define QUOTA_RATE 300.0       /* work units a peer's requests may cost a second */
+#define QUOTA_BURST 600.0      /* ... and at once (SPEC, "Quotas") */
+#define QUOTA_SCAN 2000.0      /* changes read for one unit */
+#define QUOTA_RECORDS 300.0    /* records sent for one unit */
+#define QUOTA_WARN_MS 10000    /* one warning this often while a peer is over */
 
 /* PINGs on one link to a peer, counted with the PONGs back, so that the
  * PONG of the PING being timed is known (PONG carries no echo). */

@@ -110,18 +110,18 @@ void
 mesh_read_check (im_mesh_t *self, int64_t now)
 {
     /* What each peer sent may wait unread: its silence runs from the last
-     * time nothing of it did (peer_connected), and nothing is fetched while
-     * anything does (behind_since). Looked at every READ_CHECK_MS at most (a
-     * socket option read for each peer). */
+     * time nothing of it did (peer_connected), and no FETCH goes while
+     * anything does (behind_since, fetch_due). Looked at every READ_CHECK_MS
+     * at most (a socket option read for each peer). */
     if (now - self->read_checked < READ_CHECK_MS)
         return;
     self->read_checked = now;
-    int behind = self->router && mesh_waiting (self->router);
-    for (peer_t *p = zlistx_first (self->peers); p && !behind;
-         p = zlistx_next (self->peers))
+    /* The peer socket is shared: anything there may be any peer's. */
+    int router = self->router && mesh_waiting (self->router), behind = router;
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
         if (p->dealer && mesh_waiting (p->dealer))
             behind = 1;
-        else
+        else if (!router)
             p->read_up_to = now;
     if (!behind)
         self->behind_since = 0;
