@@ -38,11 +38,11 @@
 #define GRACE_PEERS_MAX 64
 #define PULL_RESEND_RTTS 8
 #define PULL_RESEND_STRETCH_MAX 4
-#define DOWN_MS 3500 /* a peer silent this long is shown as down, its */
+#define DOWN_MS 3500 /* a peer silent this long is shown as down */
 #define DOWN_UNREAD_MAX_MS                                                               \
-    10000                   /* ... silence counted from this far back at most            \
-                               while its messages wait unread ("PING and PONG") */
-#define READ_CHECK_MS 100   /* how often a peer's unread messages are looked for */
+    10000                 /* its silence is counted from this far back at most while its \
+                             messages wait unread here ("PING and PONG") */
+#define READ_CHECK_MS 100 /* how often a peer's unread messages are looked for */
 #define HELLO_RETRY_MS 1000 /* HELLO is sent again until answered */
 #define HELLO_REDIAL 5      /* unanswered HELLOs before the dealer is made anew */
 #define PARK_MAX_MS 20000   /* a parked pull is answered, empty, after this */

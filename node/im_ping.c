@@ -131,17 +131,20 @@ mesh_read_check (im_mesh_t *self, int64_t now)
 
 /* --- The waits they stretch ---------------------------------------------- */
 
+/* RTTS of P's round trips, at least BASE and at most STRETCH times BASE. */
+static int64_t
+stretched (const peer_t *p, int64_t rtts, int64_t base, int64_t stretch)
+{
+    int64_t ms = rtts * p->rtt;
+    return ms < base ? base : ms > stretch * base ? stretch * base : ms;
+}
+
 int64_t
 mesh_pull_resend_ms (const peer_t *p)
 {
     /* A busy peer's answer takes longer: not asked again meanwhile, which
      * would only bring the records again. */
-    int64_t resend = PULL_RESEND_RTTS * p->rtt;
-    if (resend < PULL_RESEND_MS)
-        resend = PULL_RESEND_MS;
-    if (resend > PULL_RESEND_STRETCH_MAX * PULL_RESEND_MS)
-        resend = PULL_RESEND_STRETCH_MAX * PULL_RESEND_MS;
-    return resend;
+    return stretched (p, PULL_RESEND_RTTS, PULL_RESEND_MS, PULL_RESEND_STRETCH_MAX);
 }
 
 int64_t
@@ -150,12 +153,7 @@ mesh_fetch_lost_ms (const peer_t *p)
     /* Its FOUND, behind the answers queued on a busy link, takes longer:
      * given up sooner, its keys were asked of another peer and came twice,
      * and the late FOUND was refused as not asked for. */
-    int64_t lost = FETCH_LOST_RTTS * p->rtt;
-    if (lost < FETCH_LOST_MS)
-        lost = FETCH_LOST_MS;
-    if (lost > FETCH_LOST_STRETCH_MAX * FETCH_LOST_MS)
-        lost = FETCH_LOST_STRETCH_MAX * FETCH_LOST_MS;
-    return lost;
+    return stretched (p, FETCH_LOST_RTTS, FETCH_LOST_MS, FETCH_LOST_STRETCH_MAX);
 }
 
 static int
