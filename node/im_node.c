@@ -170,6 +170,9 @@ node_start (node_t *self, char *err, size_t errsz)
     }
     if (node_reseal (self, err, errsz))
         return -1;
+    self->sealer = im_sealer_new (err, errsz);
+    if (!self->sealer)
+        return -1;
 
     /* The control socket is made with a tight umask so that it is never,
      * even for an instant, reachable by another user. */
@@ -242,6 +245,7 @@ node_stop (node_t *self)
     zsock_destroy (&self->control);
     node_control_stop (self);
     im_warninglists_destroy (&self->warnings);
+    im_sealer_destroy (&self->sealer);
     im_store_destroy (&self->store);
     im_identity_destroy (&self->identity);
     json_decref (self->exercises);

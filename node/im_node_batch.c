@@ -22,16 +22,83 @@ node_batch_init (node_batch_t *b, size_t max)
     b->blobs = malloc ((max ? max : 1) * IM_RECORD_MAX);
     b->items = calloc (max ? max : 1, sizeof *b->items);
     b->stored = calloc (max ? max : 1, sizeof *b->stored);
-    return b->recs && b->blobs && b->items && b->stored ? 0 : -1;
+    b->jobs = malloc ((max / IM_BATCH_MAX + 1) * sizeof *b->jobs);
+    return b->recs && b->blobs && b->items && b->stored && b->jobs ? 0 : -1;
+}
+
+void
+node_batch_sealer (node_batch_t *b, im_sealer_t *sealer, const uint8_t *secret_key)
+{
+    b->sealer = sealer;
+    b->secret_key = secret_key;
+}
+
+/* How long a batch waits for the sealer to give a job back: a job is one
+ * signature and IM_BATCH_MAX hashes, well under a millisecond. */
+#define SEAL_WAIT_MS 30000
+
+/* Takes back every job handed out; the jobs the sealer has not started on
+ * are taken back first, and signed here when SIGN (else dropped). Returns 0,
+ * or -1 when the sealer did not give them back (then the batch's memory is
+ * kept: it may still write it). */
+static int
+seal_drain (node_batch_t *b, int sign)
+{
+    size_t handed = b->handed / IM_BATCH_MAX;
+    for (size_t k = handed; k > handed - b->njobs; k--) {
+        im_seal_job_t *job = &b->jobs[k - 1];
+        if (!im_sealer_take_back (job))
+            break; /* the thread has it, and every job before it */
+        job->rc = sign ? im_record_seal (job->recs, job->lens, job->n, job->secret_key,
+                                         job->err, sizeof job->err)
+                       : 0;
+    }
+    while (b->njobs && im_sealer_out (b->sealer)) {
+        im_seal_job_t *job = im_sealer_wait (b->sealer, SEAL_WAIT_MS);
+        if (!job) {
+            b->lost = 1;
+            return -1;
+        }
+        if (job->rc && !b->seal_failed) {
+            b->seal_failed = 1;
+            snprintf (b->seal_err, sizeof b->seal_err, "%s", job->err);
+        }
+        b->njobs--;
+    }
+    return 0;
 }
 
 void
 node_batch_free (node_batch_t *b)
 {
+    if (b->lost || seal_drain (b, 0)) {
+        zsys_error ("the signing thread did not answer in %d s: a batch's memory is kept",
+                    SEAL_WAIT_MS / 1000);
+        return;
+    }
     free (b->recs);
     free (b->blobs);
     free (b->items);
     free (b->stored);
+    free (b->jobs);
+}
+
+/* Hands the last IM_BATCH_MAX records added to the sealer; when it does not
+ * take them, they are signed with the rest when the batch is stored. */
+static void
+seal_ahead (node_batch_t *b)
+{
+    im_seal_job_t *job = &b->jobs[b->handed / IM_BATCH_MAX];
+    job->n = b->n - b->handed;
+    for (size_t i = 0; i < job->n; i++) {
+        job->recs[i] = (uint8_t *)b->items[b->handed + i].blob;
+        job->lens[i] = b->items[b->handed + i].len;
+    }
+    job->secret_key = b->secret_key;
+    if (im_sealer_submit (b->sealer, job) == 0) {
+        b->njobs++;
+        b->handed = b->n;
+    }
 }
 
 /* Encodes REC into the batch.
@@ -52,15 +119,19 @@ node_batch_add (node_batch_t *b, const im_record_t *rec, char *err, size_t errsz
     b->items[i].len = len;
     b->items[i].rec = &b->recs[i];
     b->n++;
+    if (b->sealer && b->n - b->handed == IM_BATCH_MAX && b->handed % IM_BATCH_MAX == 0)
+        seal_ahead (b);
     return 0;
 }
 
 /* Signs the batch's records, IM_BATCH_MAX to a signature (SPEC.md,
- * "Batches"). */
+ * "Batches"): those the sealer did not take, once it has given back what it
+ * took. */
 static int
 batch_seal (node_t *self, node_batch_t *b, char *err, size_t errsz)
 {
-    for (size_t at = 0; at < b->n; at += IM_BATCH_MAX) {
+    const uint8_t *key = im_identity_sign_secret (self->identity);
+    for (size_t at = b->handed; at < b->n; at += IM_BATCH_MAX) {
         size_t n = b->n - at < IM_BATCH_MAX ? b->n - at : IM_BATCH_MAX;
         uint8_t *recs[IM_BATCH_MAX];
         size_t lens[IM_BATCH_MAX];
@@ -68,11 +139,21 @@ batch_seal (node_t *self, node_batch_t *b, char *err, size_t errsz)
             recs[i] = (uint8_t *)b->items[at + i].blob;
             lens[i] = b->items[at + i].len;
         }
-        if (im_record_seal (recs, lens, n, im_identity_sign_secret (self->identity), err,
-                            errsz))
+        if (im_record_seal (recs, lens, n, key, err, errsz))
             return -1;
         self->sealed++;
     }
+    size_t out = b->njobs;
+    if (seal_drain (b, 1)) {
+        snprintf (err, errsz, "the signing thread did not answer in %d s",
+                  SEAL_WAIT_MS / 1000);
+        return -1;
+    }
+    if (b->seal_failed) {
+        snprintf (err, errsz, "%s", b->seal_err);
+        return -1;
+    }
+    self->sealed += out;
     return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "im_misp.h"
 #include "im_node.h"
 #include "im_record.h"
+#include "im_sealer.h"
 #include "im_store.h"
 #include "im_taxii.h"
 #include "im_time.h"
@@ -49,6 +50,7 @@ typedef struct {
     im_config_t config;
     im_identity_t *identity;
     im_store_t *store;
+    im_sealer_t *sealer; /* signs PUBLISH's batches beside the node's thread */
     im_mesh_t *mesh;
     im_warninglists_t *warnings; /* NULL when the config names none */
     im_taxii_t *taxii;           /* the TAXII server; NULL when off */
@@ -223,9 +225,20 @@ typedef struct {
     uint8_t *blobs; /* IM_RECORD_MAX each */
     im_store_item_t *items;
     int *stored;
+    /* With a sealer (node_batch_sealer), each full IM_BATCH_MAX of records
+     * is signed by it as soon as it is added: JOBS, NJOBS handed out, the
+     * records up to HANDED signed or being signed. */
+    im_sealer_t *sealer;
+    const uint8_t *secret_key; /* this node's, for the sealer */
+    im_seal_job_t *jobs;
+    size_t njobs, handed;
+    int seal_failed; /* a job came back with an error (in SEAL_ERR) */
+    char seal_err[256];
+    int lost; /* the sealer did not give its jobs back: the memory is kept */
 } node_batch_t;
 
 int node_batch_init (node_batch_t *b, size_t max);
+void node_batch_sealer (node_batch_t *b, im_sealer_t *sealer, const uint8_t *secret_key);
 void node_batch_free (node_batch_t *b);
 int node_batch_add (node_batch_t *b, const im_record_t *rec, char *err, size_t errsz);
 int node_batch_commit (node_t *self, node_batch_t *b, char *err, size_t errsz);

@@ -109,6 +109,7 @@ typedef struct {
     int force;           /* the request's own "force" */
     int merge;           /* an update keeps the fields an item does not give */
     int allow_downgrade; /* an update may lower the protection (rule 7) */
+    int compact;         /* a new indicator's result is its id alone */
     im_record_t *merged; /* the item over what this node held */
     unsigned overrides;  /* guards forced in this request (im_node_guard.c) */
     char warning[512];   /* the item's warning, "" when none */
@@ -130,12 +131,17 @@ result_add (publish_t *p, json_t *r)
 }
 
 /* The usual result, {"id": IDTEXT, "status": STATUS}, written as it is (a
- * json_t an item was a tenth of a bulk publish). */
+ * json_t an item was a tenth of a bulk publish); with "compact", a new
+ * indicator's is IDTEXT alone. */
 static void
 result_id (publish_t *p, const char *idtext, const char *status)
 {
     if (p->nresults++)
         RAW (p->out, ",");
+    if (p->compact && strcmp (status, "new") == 0) {
+        im_ctl_text_str (p->out, idtext);
+        return;
+    }
     RAW (p->out, "{\"id\":");
     im_ctl_text_str (p->out, idtext);
     RAW (p->out, ",\"status\":");
@@ -523,9 +529,11 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
     }
     json_t *merge_v = json_object_get (body, "merge");
     json_t *allow_v = json_object_get (body, "allow_downgrade");
-    if ((merge_v && !json_is_boolean (merge_v))
-        || (allow_v && !json_is_boolean (allow_v))) {
-        snprintf (err, errsz, "'merge' and 'allow_downgrade' must be true or false");
+    json_t *compact_v = json_object_get (body, "compact");
+    if ((merge_v && !json_is_boolean (merge_v)) || (allow_v && !json_is_boolean (allow_v))
+        || (compact_v && !json_is_boolean (compact_v))) {
+        snprintf (err, errsz,
+                  "'merge', 'allow_downgrade' and 'compact' must be true or false");
         return NULL;
     }
     int dry_run = json_is_true (dry_v);
@@ -545,9 +553,12 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
                     .force = json_is_true (force_v),
                     .merge = json_is_true (merge_v),
                     .allow_downgrade = json_is_true (allow_v),
+                    .compact = json_is_true (compact_v),
                     .merged = malloc (sizeof (im_record_t)) };
     int ok = !node_batch_init (&p.b, n) && p.rec && p.m.found && p.m.live && p.m.tomb
              && p.seen && p.merged;
+    if (ok)
+        node_batch_sealer (&p.b, self->sealer, im_identity_sign_secret (self->identity));
     /* The items as the reader split them, off the main thread. */
     node_item_t *split
         = self->request && self->request->body == body && self->request->nitems == n

@@ -3,8 +3,10 @@
 # t15-publish-update.sh -- re-publishing a value changes only what is given:
 # no silent TLP downgrade, wider reach or dropped recipient (issue 12, item
 # 1), a revoked value published again included; publish --replace; lookup
-# of a revoked indicator and explain by value (item 7).
+# of a revoked indicator and explain by value (item 7); PUBLISH's compact
+# results, as `publish -` asks for them.
 . "$(dirname "$0")/lib.sh"
+: "${CTL_CALL:=${top_builddir:-.}/tests/ctl_call}"
 
 im () { "$INTELMESH" -d "$T/alpha" "$@"; }
 # field JSON KEY: the value of "KEY" in one line of JSON (strings unquoted).
@@ -235,6 +237,32 @@ b_explain () {
     rid=$(im publish domain explain-revoked.example 2>/dev/null) && im revoke "$rid" >/dev/null
     im explain --json explain-revoked.example bravo | grep -q "\"id\":\"$rid\""
     ok $? "a revoked value is explained by its tombstone"
+}
+
+block compact 'PUBLISH "compact": a new indicator is its id alone, every other result an object' start
+b_compact () {
+    node_up alpha
+    id=$(im publish domain compact-old.intelmesh-tests.net 2>/dev/null)
+    echo '{"items":[{"type":"domain","value":"compact-new.intelmesh-tests.net"},
+        {"type":"domain","value":"compact-old.intelmesh-tests.net","confidence":99},
+        {"type":"domain","value":"not a domain"}],"compact":true,"merge":true}' \
+        | "$CTL_CALL" "$T/alpha" PUBLISH >"$T/out" 2>"$T/err"
+    ok $? "a compact PUBLISH is answered"
+    nid=$(im lookup --json compact-new.intelmesh-tests.net | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4)
+    grep -q "^{\"results\":\[\"$nid\",{\"id\":\"$id\",\"status\":\"updated\"" "$T/out"
+    ok $? "the new one's result is its id, the update's an object: $(cut -c1-160 "$T/out")"
+    grep -q '{"error":"value: ' "$T/out"; ok $? "a refused item's result is its error object"
+    echo '{"items":[{"type":"domain","value":"compact-x.intelmesh-tests.net"}],"compact":"yes"}' \
+        | "$CTL_CALL" "$T/alpha" PUBLISH >"$T/out" 2>"$T/err"
+    [ $? -eq 1 ] && grep -q "'compact' must be true or false" "$T/err"
+    ok $? "a compact that is no boolean refuses the request: $(cat "$T/err")"
+    im lookup compact-x.intelmesh-tests.net >/dev/null 2>&1
+    [ $? -eq 1 ]; ok $? "and nothing of it is stored"
+    printf 'domain compact-a.intelmesh-tests.net\ndomain compact-old.intelmesh-tests.net\n' \
+        | im publish --confidence 70 - >"$T/ids" 2>"$T/err"
+    [ "$(sed -n 2p "$T/ids")" = "$id" ] && [ "$(wc -l <"$T/ids")" -eq 2 ] \
+        && grep -q "(1 new, 1 updated, 0 unchanged)" "$T/err"
+    ok $? "publish - reads both kinds of result: $(tail -1 "$T/err")"
 }
 
 run_blocks "$@"
