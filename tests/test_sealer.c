@@ -26,7 +26,8 @@ static im_seal_job_t jobs[NJOBS];
 static void
 make_jobs (void)
 {
-    bufs = malloc (NREC * sizeof *bufs);
+    if (!bufs)
+        bufs = malloc (NREC * sizeof *bufs);
     if (!bufs)
         BAIL_OUT ("out of memory");
     for (int i = 0; i < NREC; i++) {
