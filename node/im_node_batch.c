@@ -59,6 +59,8 @@ seal_drain (node_batch_t *b, int sign)
             b->lost = 1;
             return -1;
         }
+        if (job < b->jobs || job >= b->jobs + handed)
+            continue; /* a batch's that gave up waiting for it, and kept it */
         if (job->rc && !b->seal_failed) {
             b->seal_failed = 1;
             snprintf (b->seal_err, sizeof b->seal_err, "%s", job->err);
@@ -72,7 +74,8 @@ void
 node_batch_free (node_batch_t *b)
 {
     if (b->lost || seal_drain (b, 0)) {
-        zsys_error ("the signing thread did not answer in %d s: a batch's memory is kept",
+        zsys_error ("the signing thread did not answer in %d s: a batch's memory is "
+                    "kept, and this node's thread signs every record from now on",
                     SEAL_WAIT_MS / 1000);
         return;
     }

@@ -557,7 +557,7 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
                     .merged = malloc (sizeof (im_record_t)) };
     int ok = !node_batch_init (&p.b, n) && p.rec && p.m.found && p.m.live && p.m.tomb
              && p.seen && p.merged;
-    if (ok)
+    if (ok && !dry_run) /* a dry run signs nothing */
         node_batch_sealer (&p.b, self->sealer, im_identity_sign_secret (self->identity));
     /* The items as the reader split them, off the main thread. */
     node_item_t *split

@@ -17,6 +17,7 @@
 struct _im_sealer_t {
     zactor_t *actor;
     size_t out; /* jobs handed out, not yet given back */
+    int stuck;  /* a wait timed out: no more jobs */
 };
 
 /* A job's pointer is one frame of its size; anything else on the pipe is a
@@ -39,6 +40,9 @@ sealer_actor (zsock_t *pipe, void *args)
                 job->err[0] = 0;
                 job->rc = im_record_seal (job->recs, job->lens, job->n, job->secret_key,
                                           job->err, sizeof job->err);
+                /* What it wrote is seen by whoever reads the state after it
+                 * (im_sealer_wait). */
+                atomic_store_explicit (&job->state, IM_SEAL_DONE, memory_order_release);
             }
             /* The node's side takes each back: never more than it sent. */
             zmq_send (handle, &job, sizeof job, 0);
@@ -87,6 +91,10 @@ im_sealer_submit (im_sealer_t *self, im_seal_job_t *job)
         errno = EINVAL;
         return -1;
     }
+    if (self->stuck) {
+        errno = EIO;
+        return -1;
+    }
     atomic_store (&job->state, IM_SEAL_QUEUED);
     if (zmq_send (zsock_resolve (self->actor), &job, sizeof job, ZMQ_DONTWAIT) == -1) {
         errno = EAGAIN;
@@ -101,6 +109,12 @@ im_sealer_take_back (im_seal_job_t *job)
 {
     int queued = IM_SEAL_QUEUED;
     return job && atomic_compare_exchange_strong (&job->state, &queued, IM_SEAL_CALLER);
+}
+
+int
+im_sealer_stuck (const im_sealer_t *self)
+{
+    return self ? self->stuck : 0;
 }
 
 size_t
@@ -127,10 +141,12 @@ im_sealer_wait (im_sealer_t *self, int timeout_ms)
             && zmq_recv (handle, &job, sizeof job, ZMQ_DONTWAIT) == (int)sizeof job)
             break;
         if ((rc == -1 && zmq_errno () != EINTR) || left <= 0) {
+            self->stuck = 1;
             errno = ETIMEDOUT;
             return NULL;
         }
     }
+    (void)atomic_load_explicit (&job->state, memory_order_acquire);
     self->out--;
     return job;
 }

@@ -24,10 +24,10 @@ typedef struct {
     const uint8_t *secret_key;
     int rc;
     char err[256];
-    atomic_int state; /* who signs it: IM_SEAL_QUEUED, _THREAD or _CALLER */
+    atomic_int state; /* IM_SEAL_QUEUED, _THREAD (signing), _CALLER or _DONE */
 } im_seal_job_t;
 
-enum { IM_SEAL_QUEUED = 0, IM_SEAL_THREAD, IM_SEAL_CALLER };
+enum { IM_SEAL_QUEUED = 0, IM_SEAL_THREAD, IM_SEAL_CALLER, IM_SEAL_DONE };
 
 typedef struct _im_sealer_t im_sealer_t;
 
@@ -39,7 +39,9 @@ im_sealer_t *im_sealer_new (char *err, size_t errsz);
 void im_sealer_destroy (im_sealer_t **self_p);
 
 /* Hands JOB to the thread. Returns 0, or -1 with errno EINVAL (no sealer or
- * job) or EAGAIN (not taken: the caller signs it itself). */
+ * job), EAGAIN (not taken: the caller signs it itself) or EIO (the thread
+ * once failed to give a job back in time: it is used no more, and the caller
+ * signs everything itself from then on). */
 int im_sealer_submit (im_sealer_t *self, im_seal_job_t *job);
 
 /* Takes JOB, handed out, back from the thread if it has not started on it:
@@ -54,7 +56,12 @@ size_t im_sealer_out (const im_sealer_t *self);
 
 /* Gives back the oldest job handed out (jobs are done in order), waiting at
  * most TIMEOUT_MS for it. Returns NULL with errno ENOENT (none out) or
- * ETIMEDOUT; then the jobs out stay the sealer's. */
+ * ETIMEDOUT: then the jobs out stay the sealer's (their memory must be
+ * kept), and the sealer takes no more (im_sealer_stuck). A job given back
+ * may be one of a caller that gave up waiting: callers check it is theirs. */
 im_seal_job_t *im_sealer_wait (im_sealer_t *self, int timeout_ms);
+
+/* Whether a wait timed out: the sealer takes no more jobs. */
+int im_sealer_stuck (const im_sealer_t *self);
 
 #endif

@@ -2,7 +2,10 @@
 /* test_sealer.c -- the signing thread (node/im_sealer.c): bad arguments,
  * then batches signed off the calling thread that verify, jobs given back
  * in order, a job taken back before the thread starts on it, a record that
- * cannot be signed, and a sealer stopped with jobs still out. */
+ * cannot be signed, a sealer stopped with jobs still out, and a PUBLISH
+ * batch (node/im_node_batch.c) that counts only its own jobs back (helper
+ * 61's review: one left behind by a batch that gave up waiting was counted
+ * as the next batch's, which then freed memory the thread still held). */
 #include "config.h"
 
 #include <errno.h>
@@ -10,6 +13,7 @@
 #include <string.h>
 
 #include "im_batch.h"
+#include "im_node_int.h"
 #include "im_record.h"
 #include "im_sealer.h"
 #include "tap.h"
@@ -178,6 +182,76 @@ test_stop_with_jobs_out (void)
     ok (s == NULL, "a sealer with jobs out stops (after the job in hand)");
 }
 
+/* Records of PK, encoded into batch B. */
+static void
+batch_fill (node_batch_t *b, int n, int salt)
+{
+    im_record_t *r = malloc (sizeof *r);
+    char err[256];
+    for (int i = 0; r && i < n; i++) {
+        im_record_init (r);
+        memcpy (r->origin, pk, sizeof pk);
+        randombytes_buf (r->id, sizeof r->id);
+        r->type = IM_TYPE_IPV4;
+        snprintf (r->value, sizeof r->value, "203.0.%d.%d", salt, i);
+        r->created = r->modified = 1700000000;
+        if (node_batch_add (b, r, err, sizeof err))
+            BAIL_OUT ("node_batch_add: %s", err);
+    }
+    free (r);
+}
+
+static void
+test_batch_counts_own_jobs (void)
+{
+    char err[256] = "";
+    make_jobs ();
+    im_sealer_t *s = im_sealer_new (err, sizeof err);
+    im_seal_job_t *stale = &jobs[0];
+    im_sealer_submit (s, stale); /* left by a batch that gave up waiting */
+    node_batch_t b;
+    if (node_batch_init (&b, 2 * IM_BATCH_MAX))
+        BAIL_OUT ("node_batch_init");
+    node_batch_sealer (&b, s, sk);
+    batch_fill (&b, 2 * IM_BATCH_MAX, 1);
+    cmp_ok ((int)b.njobs, "==", 2, "a batch of 64 hands its two 32s to the sealer");
+    node_batch_free (&b);
+    ok (im_sealer_out (s) == 0,
+        "freed, it took back its own two jobs, and the other batch's was not counted "
+        "as one of them");
+    im_sealer_destroy (&s);
+}
+
+static void
+test_stuck (void)
+{
+    char err[256] = "";
+    make_jobs ();
+    im_sealer_t *s = im_sealer_new (err, sizeof err);
+    /* A wait of 0 ms right after handing 40 jobs out (2 ms of work) times
+     * out, unless this thread was held up meanwhile: then again. */
+    int timed_out = 0;
+    for (int tries = 0; tries < 100 && !timed_out; tries++) {
+        for (int j = 0; j < NJOBS; j++)
+            im_sealer_submit (s, &jobs[j]);
+        timed_out = !im_sealer_wait (s, 0) && errno == ETIMEDOUT;
+        while (!timed_out && im_sealer_out (s))
+            im_sealer_wait (s, 10000);
+    }
+    ok (timed_out, "a wait that times out says so");
+    ok (im_sealer_stuck (s), "and the sealer is taken as stuck");
+    ok (im_sealer_submit (s, &jobs[0]) == -1 && errno == EIO,
+        "a stuck sealer takes no more jobs: the caller signs them");
+    node_batch_t b;
+    if (node_batch_init (&b, IM_BATCH_MAX))
+        BAIL_OUT ("node_batch_init");
+    node_batch_sealer (&b, s, sk);
+    batch_fill (&b, IM_BATCH_MAX, 2);
+    ok (b.njobs == 0, "a batch then hands nothing out");
+    node_batch_free (&b);
+    im_sealer_destroy (&s); /* the jobs out are the test's: freed with bufs */
+}
+
 int
 main (void)
 {
@@ -190,6 +264,8 @@ main (void)
     test_take_back ();
     test_bad_record ();
     test_stop_with_jobs_out ();
+    test_batch_counts_own_jobs ();
+    test_stuck ();
     free (bufs);
     done_testing ();
 }
