@@ -13,9 +13,6 @@
 
 #include "im_node_int.h"
 
-/* Fields of a PUBLISH item that are not the record's content. */
-static const char *const item_extras[] = { "id", "revoke", "source", "force", NULL };
-
 json_t *
 node_item_split (json_t *item, node_item_t *out, char *why, size_t whysz)
 {
@@ -50,8 +47,8 @@ node_item_split (json_t *item, node_item_t *out, char *why, size_t whysz)
         return NULL;
     }
     json_t *content = json_copy (item);
-    for (int i = 0; content && item_extras[i]; i++)
-        json_object_del (content, item_extras[i]);
+    for (int i = 0; content && im_ctl_item_extras[i]; i++)
+        json_object_del (content, im_ctl_item_extras[i]);
     if (!content)
         snprintf (why, whysz, "out of memory");
     return content;

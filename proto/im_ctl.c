@@ -12,6 +12,8 @@
 #include "im_ctl.h"
 #include "im_util.h"
 
+const char *const im_ctl_item_extras[] = { "id", "revoke", "source", "force", NULL };
+
 static const char *const names[IM_CTL_COUNT] = {
     [IM_CTL_PUBLISH] = "PUBLISH",   [IM_CTL_REVOKE] = "REVOKE",
     [IM_CTL_LOOKUP] = "LOOKUP",     [IM_CTL_LIST] = "LIST",

@@ -61,6 +61,10 @@ zmsg_t *im_ctl_request_encode (im_ctl_cmd_t cmd, const json_t *body);
 int im_ctl_request_decode (zmsg_t *msg, im_ctl_cmd_t *cmd, json_t **body, char *shown,
                            char *err, size_t errsz);
 
+/* The keys a PUBLISH item may hold beside its record's content (SPEC.md,
+ * "PUBLISH": id, revoke, source, force), NULL-terminated. */
+extern const char *const im_ctl_item_extras[];
+
 /* The batch form of LOOKUP: BODY's "values", an array of 1 to
  * IM_CONTROL_LOOKUP_MAX objects, without a "value" beside it. Returns how
  * many, 0 when BODY has no "values" (the single form), or -1 with errno

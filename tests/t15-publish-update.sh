@@ -4,7 +4,8 @@
 # no silent TLP downgrade, wider reach or dropped recipient (issue 12, item
 # 1), a revoked value published again included; publish --replace; lookup
 # of a revoked indicator and explain by value (item 7); PUBLISH's compact
-# results, as `publish -` asks for them.
+# results, as `publish -` asks for them; a JSON line's id, revoke, force and
+# source.
 . "$(dirname "$0")/lib.sh"
 : "${CTL_CALL:=${top_builddir:-.}/tests/ctl_call}"
 
@@ -263,6 +264,36 @@ b_compact () {
     [ "$(sed -n 2p "$T/ids")" = "$id" ] && [ "$(wc -l <"$T/ids")" -eq 2 ] \
         && grep -q "(1 new, 1 updated, 0 unchanged)" "$T/err"
     ok $? "publish - reads both kinds of result: $(tail -1 "$T/err")"
+}
+
+block json_extras 'publish -: a JSON line may hold id, revoke, force and source, as a PUBLISH item may' start
+b_json_extras () {
+    node_up alpha
+    U=01a24400-0000-7000-8000-000000000001
+    printf '%s\n' \
+        "{\"type\":\"domain\",\"value\":\"own-id.intelmesh-tests.net\",\"id\":\"$U\",\"source\":\"feed-7\"}" \
+        "{\"type\":\"domain\",\"value\":\"own-id2.intelmesh-tests.net\",\"id\":\"$U\"}" \
+        '{"type":"ipv4","value":"10.77.0.1","force":true}' \
+        '{"type":"domain","value":"never-held.intelmesh-tests.net","revoke":true}' \
+        '{"type":"domain","value":"bad-revoke.intelmesh-tests.net","revoke":"yes"}' \
+        | im publish - >"$T/ids" 2>"$T/err"
+    [ $? -eq 1 ]; ok $? "exit 1: one line was refused"
+    [ "$(sed -n 1p "$T/ids")" = "$U" ] && [ "$(sed -n 2p "$T/ids")" = "$U" ]
+    ok $? "a line with its own id publishes under that id, and the same id updates it"
+    im lookup own-id2.intelmesh-tests.net | grep -q "$U"
+    ok $? "the update changed the value of indicator $U"
+    im lookup 10.77.0.1 >/dev/null; ok $? "force on one line publishes a private address"
+    grep -q "line 5: refused: revoke: not true or false" "$T/err"
+    ok $? "a revoke that is no boolean is refused by the node, with its line"
+    grep -q "(2 new, 1 updated, 0 unchanged, 0 revoked), 1 not held (nothing to revoke), 1 refused" "$T/err"
+    ok $? "the summary counts each: $(tail -1 "$T/err")"
+    printf '%s\n' "{\"type\":\"domain\",\"value\":\"own-id2.intelmesh-tests.net\",\"revoke\":true}" \
+        | im publish --json - >"$T/out" 2>"$T/err"
+    grep -q "\"id\":\"$U\"" "$T/out" && grep -q '"status":"revoked"' "$T/out" \
+        && grep -q "0 unchanged, 1 revoked)" "$T/err"
+    ok $? "revoke by type and value revokes this node's indicator: $(cat "$T/out")"
+    im lookup own-id2.intelmesh-tests.net | grep -qi "revoked"
+    ok $? "and lookup shows it revoked"
 }
 
 run_blocks "$@"

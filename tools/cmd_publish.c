@@ -32,6 +32,7 @@ typedef struct {
     int progress;     /* standard error is a terminal */
     long lines;       /* input lines read */
     long accepted, created, updated, unchanged, refused;
+    long revoked, skipped; /* items with "revoke": revoked, or not held here */
     im_client_t *client;
     /* The request being written: each item's JSON is written into it once,
      * as the item is queued (a dump to size it and another of the whole
@@ -156,6 +157,18 @@ take_reply (publish_t *p)
         const char *status = json_is_string (r)
                                  ? "new"
                                  : json_string_value (json_object_get (r, "status"));
+        if (status && strcmp (status, "skipped") == 0) {
+            /* "revoke" of what this node does not hold: nothing to do. */
+            p->skipped++;
+            if (p->json) {
+                json_t *o = json_pack ("{s:I, s:s?, s:s, s:O?}", "line", (json_int_t)line,
+                                       "id", id, "status", status, "reason",
+                                       json_object_get (r, "reason"));
+                cli_print_json (o);
+                json_decref (o);
+            }
+            continue;
+        }
         if (!id || !status) {
             const char *why = json_string_value (json_object_get (r, "error"));
             refusal (p, line, why ? why : "refused by intelmeshd");
@@ -165,6 +178,8 @@ take_reply (publish_t *p)
         publish_warning (p, line, r);
         if (strcmp (status, "new") == 0)
             p->created++;
+        else if (strcmp (status, "revoked") == 0)
+            p->revoked++;
         else if (strcmp (status, "updated") == 0)
             p->updated++;
         else
@@ -344,8 +359,22 @@ queue_item (publish_t *p, json_t *item, long line)
         refusal (p, line, "out of memory");
         return -1;
     }
+    /* The keys of a PUBLISH item beside the record's (an importer's id,
+     * revoke, force, source) are checked by the node, which answers for each
+     * item. */
+    json_t *content = item;
+    for (int i = 0; im_ctl_item_extras[i]; i++)
+        if (json_object_get (item, im_ctl_item_extras[i])) {
+            if (content == item && !(content = json_copy (item))) {
+                refusal (p, line, "out of memory");
+                return -1;
+            }
+            json_object_del (content, im_ctl_item_extras[i]);
+        }
     im_record_init (p->rec);
-    int rc = im_record_from_json (p->rec, item, im_time_now (), why, sizeof why);
+    int rc = im_record_from_json (p->rec, content, im_time_now (), why, sizeof why);
+    if (content != item)
+        json_decref (content);
     if (rc) {
         refusal (p, line, why);
         return 0;
@@ -633,11 +662,19 @@ publish_stdin (im_cli_t *cli, publish_t *p)
         fprintf (stderr, "\r\033[K");
     if (p->refused > REFUSALS_SHOWN)
         cli_error ("... and %ld more refusals", p->refused - REFUSALS_SHOWN);
+    /* Said only when the input asked to revoke anything. */
+    char revokes[32] = "", not_held[64] = "";
+    if (p->revoked || p->skipped)
+        snprintf (revokes, sizeof revokes, ", %ld revoked", p->revoked);
+    if (p->skipped)
+        snprintf (not_held, sizeof not_held, ", %ld not held (nothing to revoke)",
+                  p->skipped);
     fprintf (stderr,
              "intelmesh: publish: %ld lines read: %ld published (%ld new, %ld updated, "
-             "%ld unchanged), "
+             "%ld unchanged%s)%s, "
              "%ld refused%s\n",
-             p->lines, p->accepted, p->created, p->updated, p->unchanged, p->refused,
+             p->lines, p->accepted, p->created, p->updated, p->unchanged, revokes,
+             not_held, p->refused,
              p->failed
                  ? "; stopped early: the daemon failed (what was acknowledged is stored)"
                  : "");
@@ -679,7 +716,9 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
           "'TYPE VALUE' or a JSON object ({\"type\":..., \"value\":..., \"tlp\":...}),\n"
           "publishes them in batches and prints each accepted id; refusals go to\n"
           "standard error with their line number. The options apply to every line\n"
-          "that does not set the field itself.\n\n"
+          "that does not set the field itself. A JSON line may also hold \"id\" (a\n"
+          "stable id of your own, a UUID: the same id updates the same indicator),\n"
+          "\"revoke\": true, \"force\": true and \"source\" (for messages).\n\n"
           "Types: ipv4 ipv6 domain url email md5 sha1 sha256 sha512 filename asn\n\n"
           "  --tlp LABEL          clear, green (default), amber, amber+strict or red\n"
           "  --tag TAG            a tag (repeat for more)\n"
