@@ -29,20 +29,21 @@ node_item_split (json_t *item, node_item_t *out, char *why, size_t whysz)
         }
         out->has_id = 1;
     }
+    /* A null counts as absent, as for the record's own keys. */
     v = json_object_get (item, "revoke");
-    if (v && !json_is_boolean (v)) {
+    if (v && !json_is_null (v) && !json_is_boolean (v)) {
         snprintf (why, whysz, "revoke: not true or false");
         return NULL;
     }
     out->revoke = json_is_true (v);
     v = json_object_get (item, "force");
-    if (v && !json_is_boolean (v)) {
+    if (v && !json_is_null (v) && !json_is_boolean (v)) {
         snprintf (why, whysz, "force: not true or false");
         return NULL;
     }
     out->force = json_is_true (v);
     v = json_object_get (item, "source");
-    if (v && !json_is_string (v)) {
+    if (v && !json_is_null (v) && !json_is_string (v)) {
         snprintf (why, whysz, "source: not a string");
         return NULL;
     }

@@ -181,21 +181,51 @@ exported_id_of (const im_record_t *own, const uint8_t id[IM_ID_SIZE])
     return memcmp (out, id, IM_ID_SIZE) == 0;
 }
 
+/* REC's newest version: the one an earlier item of this request made of
+ * its id, if any (each item's record is remembered under "#ID"). */
+static const im_record_t *
+newest_in_request (publish_t *p, const im_record_t *rec)
+{
+    char key[IM_ID_STR_SIZE + 1];
+    key[0] = '#';
+    im_id_format (rec->id, key + 1);
+    uintptr_t at = (uintptr_t)zhashx_lookup (p->seen, key);
+    return at ? &p->b.recs[at - 1] : rec;
+}
+
+/* Whether HELD, found by the item's value, still has that value and is live
+ * once the request's earlier items are taken into account: an earlier item
+ * may have changed its value (by its id) or revoked it. */
+static const im_record_t *
+still_of_value (publish_t *p, const im_record_t *held)
+{
+    if (!held)
+        return NULL;
+    held = newest_in_request (p, held);
+    return held->op == IM_OP_PUT && held->type == p->rec->type
+                   && strcmp (held->value, p->rec->value) == 0
+               ? held
+               : NULL;
+}
+
 /* What this node already holds of REC: an earlier item of the same request,
  * its record of the importer's ID, its live record of the same value whose
- * exported id is ID, or (no ID) its live record of the same value. */
+ * exported id is ID, or (no ID) its live record of the same value; each as
+ * the request's earlier items left it. */
 static const im_record_t *
 publish_prev (node_t *self, publish_t *p, const char *key, int has_id,
               const uint8_t id[IM_ID_SIZE])
 {
     uintptr_t earlier = (uintptr_t)zhashx_lookup (p->seen, key);
-    if (earlier)
-        return &p->b.recs[earlier - 1]; /* the same indicator twice in one request */
+    if (earlier) { /* the same indicator twice in one request */
+        const im_record_t *r = &p->b.recs[earlier - 1];
+        return has_id ? r : still_of_value (p, r);
+    }
     if (has_id
         && im_store_get (self->store, im_identity_node (self->identity), id, p->m.found)
                == 0)
         return p->m.found;
-    const im_record_t *own = own_of_value (self, p);
+    const im_record_t *own = still_of_value (p, own_of_value (self, p));
     if (has_id && own && !exported_id_of (own, id))
         return NULL;
     return own; /* with an id: what this node exported under that id */
@@ -414,11 +444,14 @@ publish_changes (json_t *result, const im_record_t *prev, const im_record_t *rec
 static void
 publish_remember (publish_t *p, const char *key, int has_id)
 {
-    char value_key[IM_VALUE_MAX + 8];
-    if (has_id)
-        snprintf (value_key, sizeof value_key, "%d|%s", p->rec->type, p->rec->value);
-    const char *keys[] = { key, has_id ? value_key : NULL };
-    for (int k = 0; k < 2 && keys[k]; k++)
+    char value_key[IM_VALUE_MAX + 8], id_key[IM_ID_STR_SIZE + 1];
+    const im_record_t *rec = &p->b.recs[p->b.n - 1];
+    snprintf (value_key, sizeof value_key, "%d|%s", rec->type, rec->value);
+    id_key[0] = '#';
+    im_id_format (rec->id, id_key + 1);
+    /* Under its id always, so that a later item finds its newest version. */
+    const char *keys[] = { key, has_id ? value_key : id_key };
+    for (int k = 0; k < 2; k++)
         zhashx_update (p->seen, keys[k], (void *)(uintptr_t)p->b.n);
 }
 
@@ -462,6 +495,26 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
     else
         snprintf (key, sizeof key, "%d|%s", rec->type, rec->value);
     const im_record_t *prev = publish_prev (self, p, key, has_id, id);
+    /* An id names one of this node's indicators: not a report, sighting or
+     * other record, and, to revoke, the indicator of the item's own value. */
+    int not_ioc = prev && !im_type_is_ioc (prev->type);
+    if (not_ioc)
+        snprintf (why, sizeof why,
+                  "id: %s names a record of type %s of this node, not "
+                  "an indicator",
+                  idtext, im_type_name (prev->type));
+    else if (revoke && has_id && prev
+             && (prev->type != rec->type || strcmp (prev->value, rec->value) != 0))
+        snprintf (why, sizeof why,
+                  "id: %s is this node's %s %.200s, not this item's value", idtext,
+                  im_type_name (prev->type), prev->value);
+    else
+        why[0] = 0;
+    if (why[0]) {
+        json_decref (content);
+        result_add (p, node_invalid_result (self, why));
+        return;
+    }
     const char *status = "new";
     json_t *down = NULL;
     im_record_t *tomb = !revoke && !prev && !has_id ? own_tomb_of_value (self, p) : NULL;

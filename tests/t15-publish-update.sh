@@ -296,4 +296,55 @@ b_json_extras () {
     ok $? "and lookup shows it revoked"
 }
 
+block json_extras_review 'publish -: ids, revoke and nulls hold up against careless and hostile lines (from helper 62, reviewing ba8b8cc)' start
+b_json_extras_review () {
+    node_up alpha
+    # 1. The same id twice in one batch with different values, then the first
+    # value again without an id: the node holds nothing live of that value
+    # any more, so the third line is new (as it is when it falls in the next
+    # batch), and the second line's value stays published.
+    V=01a24400-0000-7000-8000-0000000000e1
+    printf '%s\n' \
+        "{\"type\":\"domain\",\"value\":\"stale1.intelmesh-tests.net\",\"id\":\"$V\"}" \
+        "{\"type\":\"domain\",\"value\":\"stale2.intelmesh-tests.net\",\"id\":\"$V\"}" \
+        '{"type":"domain","value":"stale1.intelmesh-tests.net","confidence":70}' \
+        | im publish --json - >"$T/out" 2>"$T/err"
+    im lookup stale2.intelmesh-tests.net | grep -q "$V"
+    ok $? "a line's update is not lost to a later line of the same batch: $(sed -n 3p "$T/out")"
+    im lookup stale1.intelmesh-tests.net | grep -q "confidence 70"
+    ok $? "and the later line is stored too"
+    # 2. A revoke by id, then again by the same id, in one batch: one tombstone.
+    W=01a24400-0000-7000-8000-0000000000e2
+    printf '%s\n' "{\"type\":\"domain\",\"value\":\"twice.intelmesh-tests.net\",\"id\":\"$W\"}" \
+        | im publish - >/dev/null 2>&1
+    printf '%s\n' \
+        '{"type":"domain","value":"twice.intelmesh-tests.net","revoke":true}' \
+        "{\"type\":\"domain\",\"value\":\"twice.intelmesh-tests.net\",\"id\":\"$W\",\"revoke\":true}" \
+        | im publish --json - >"$T/out" 2>"$T/err"
+    [ "$(grep -c '"status":"revoked"' "$T/out")" -eq 1 ]
+    ok $? "the second revoke of the same indicator is unchanged: $(tr '\n' ' ' <"$T/out")"
+    # 3. A revoke whose id and value disagree revokes nothing.
+    K=$(im publish domain keep-live.intelmesh-tests.net 2>/dev/null)
+    im publish domain other-live.intelmesh-tests.net >/dev/null 2>&1
+    printf '%s\n' "{\"type\":\"domain\",\"value\":\"other-live.intelmesh-tests.net\",\"id\":\"$K\",\"revoke\":true}" \
+        | im publish - >/dev/null 2>"$T/err"
+    [ $? -eq 1 ] && grep -q "is this node's domain keep-live.intelmesh-tests.net, not this item's value" "$T/err"
+    ok $? "a revoke naming id $K with another value is refused: $(head -1 "$T/err")"
+    ! im lookup keep-live.intelmesh-tests.net | grep -qi revoked
+    ok $? "and leaves that indicator live"
+    # 4. An id of one of this node's reports is not an indicator's.
+    R=$(im report create "Review report" 2>/dev/null)
+    printf '%s\n' "{\"type\":\"domain\",\"value\":\"over-report.intelmesh-tests.net\",\"id\":\"$R\"}" \
+        | im publish - >/dev/null 2>"$T/err"
+    [ $? -eq 1 ] && grep -q "names a record of type report of this node, not an indicator" "$T/err"
+    ok $? "a line with a report's id is refused: $(head -1 "$T/err")"
+    im report show "$R" >/dev/null 2>&1
+    ok $? "and the report ($R) is not replaced"
+    # 5. SPEC.md, PUBLISH: a null value counts as absent.
+    printf '%s\n' '{"type":"domain","value":"nulls.intelmesh-tests.net","revoke":null,"force":null,"source":null}' \
+        | im publish - >/dev/null 2>"$T/err"
+    ok $? "revoke, force and source null count as absent: $(head -1 "$T/err")"
+}
+
+
 run_blocks "$@"

@@ -159,14 +159,16 @@ take_reply (publish_t *p)
                                  : json_string_value (json_object_get (r, "status"));
         if (status && strcmp (status, "skipped") == 0) {
             /* "revoke" of what this node does not hold: nothing to do. */
-            p->skipped++;
-            if (p->json) {
-                json_t *o = json_pack ("{s:I, s:s?, s:s, s:O?}", "line", (json_int_t)line,
-                                       "id", id, "status", status, "reason",
-                                       json_object_get (r, "reason"));
+            const char *reason = json_string_value (json_object_get (r, "reason"));
+            if (++p->skipped <= REFUSALS_SHOWN)
+                cli_error ("line %ld: nothing to revoke: %s", line, reason ? reason : "");
+            json_t *o
+                = p->json ? json_pack ("{s:I, s:s?, s:s, s:s?}", "line", (json_int_t)line,
+                                       "id", id, "status", status, "reason", reason)
+                          : NULL;
+            if (o)
                 cli_print_json (o);
-                json_decref (o);
-            }
+            json_decref (o);
             continue;
         }
         if (!id || !status) {
@@ -717,8 +719,7 @@ cmd_publish (im_cli_t *cli, int argc, char **argv)
           "publishes them in batches and prints each accepted id; refusals go to\n"
           "standard error with their line number. The options apply to every line\n"
           "that does not set the field itself. A JSON line may also hold \"id\" (a\n"
-          "stable id of your own, a UUID: the same id updates the same indicator),\n"
-          "\"revoke\": true, \"force\": true and \"source\" (for messages).\n\n"
+          "UUID of yours: the same id updates), \"revoke\", \"force\" and \"source\".\n\n"
           "Types: ipv4 ipv6 domain url email md5 sha1 sha256 sha512 filename asn\n\n"
           "  --tlp LABEL          clear, green (default), amber, amber+strict or red\n"
           "  --tag TAG            a tag (repeat for more)\n"
