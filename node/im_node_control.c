@@ -23,8 +23,13 @@ node_item_split (json_t *item, node_item_t *out, char *why, size_t whysz)
     }
     json_t *v = json_object_get (item, "id");
     if (v && !json_is_null (v)) {
+        static const uint8_t nil[IM_ID_SIZE];
         if (!json_is_string (v) || im_id_parse (json_string_value (v), out->id)) {
             snprintf (why, whysz, "id: not an indicator id (a UUID)");
+            return NULL;
+        }
+        if (memcmp (out->id, nil, IM_ID_SIZE) == 0) {
+            snprintf (why, whysz, "id: the nil UUID names no indicator");
             return NULL;
         }
         out->has_id = 1;

@@ -340,7 +340,12 @@ b_json_extras_review () {
     ok $? "a line with a report's id is refused: $(head -1 "$T/err")"
     im report show "$R" >/dev/null 2>&1
     ok $? "and the report ($R) is not replaced"
-    # 5. SPEC.md, PUBLISH: a null value counts as absent.
+    # 5. The nil UUID is no id of anything.
+    printf '%s\n' '{"type":"domain","value":"nil-id.intelmesh-tests.net","id":"00000000-0000-0000-0000-000000000000"}' \
+        | im publish - >/dev/null 2>"$T/err"
+    [ $? -eq 1 ] && grep -q "line 1: refused: id: the nil UUID names no indicator" "$T/err"
+    ok $? "the nil UUID is refused as an id: $(head -1 "$T/err")"
+    # 6. SPEC.md, PUBLISH: a null value counts as absent.
     printf '%s\n' '{"type":"domain","value":"nulls.intelmesh-tests.net","revoke":null,"force":null,"source":null}' \
         | im publish - >/dev/null 2>"$T/err"
     ok $? "revoke, force and source null count as absent: $(head -1 "$T/err")"
