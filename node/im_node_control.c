@@ -13,53 +13,6 @@
 
 #include "im_node_int.h"
 
-json_t *
-node_item_split (json_t *item, node_item_t *out, char *why, size_t whysz)
-{
-    out->has_id = out->revoke = out->force = 0;
-    if (!json_is_object (item)) {
-        snprintf (why, whysz, "indicator: not a JSON object");
-        return NULL;
-    }
-    json_t *v = json_object_get (item, "id");
-    if (v && !json_is_null (v)) {
-        static const uint8_t nil[IM_ID_SIZE];
-        if (!json_is_string (v) || im_id_parse (json_string_value (v), out->id)) {
-            snprintf (why, whysz, "id: not an indicator id (a UUID)");
-            return NULL;
-        }
-        if (memcmp (out->id, nil, IM_ID_SIZE) == 0) {
-            snprintf (why, whysz, "id: the nil UUID names no indicator");
-            return NULL;
-        }
-        out->has_id = 1;
-    }
-    /* A null counts as absent, as for the record's own keys. */
-    v = json_object_get (item, "revoke");
-    if (v && !json_is_null (v) && !json_is_boolean (v)) {
-        snprintf (why, whysz, "revoke: not true or false");
-        return NULL;
-    }
-    out->revoke = json_is_true (v);
-    v = json_object_get (item, "force");
-    if (v && !json_is_null (v) && !json_is_boolean (v)) {
-        snprintf (why, whysz, "force: not true or false");
-        return NULL;
-    }
-    out->force = json_is_true (v);
-    v = json_object_get (item, "source");
-    if (v && !json_is_null (v) && !json_is_string (v)) {
-        snprintf (why, whysz, "source: not a string");
-        return NULL;
-    }
-    json_t *content = json_copy (item);
-    for (int i = 0; content && im_ctl_item_extras[i]; i++)
-        json_object_del (content, im_ctl_item_extras[i]);
-    if (!content)
-        snprintf (why, whysz, "out of memory");
-    return content;
-}
-
 /* Splits the items of REQ, a PUBLISH whose "items" is an array of 1 to
  * IM_CONTROL_BATCH_MAX entries (else, or without memory, they are left to
  * node_handle_publish, which refuses or splits them itself). */
@@ -75,7 +28,8 @@ split_items (node_request_t *req)
     for (size_t i = 0; i < n; i++) {
         char why[512];
         node_item_t *it = &req->items[i];
-        it->content = node_item_split (json_array_get (items, i), it, why, sizeof why);
+        it->content
+            = im_ctl_item_split (json_array_get (items, i), &it->own, why, sizeof why);
         if (!it->content && !(it->why = strdup (why)))
             it->why_oom = 1;
     }

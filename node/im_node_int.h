@@ -89,14 +89,13 @@ typedef struct {
 
 typedef json_t *(handler_fn)(node_t *self, json_t *body, char *err, size_t errsz);
 
-/* An item of a PUBLISH, split (node_item_split): its content part, and its
- * own fields (ID when HAS_ID, REVOKE, FORCE). */
+/* An item of a PUBLISH, split by the reader (im_ctl_item_split): its
+ * content part, and its own keys (OWN). */
 typedef struct {
     json_t *content; /* a new reference, or NULL: WHY (malloc'd) says why */
     char *why;
     int why_oom; /* no memory for WHY */
-    uint8_t id[IM_ID_SIZE];
-    int has_id, revoke, force;
+    im_ctl_item_t own;
 } node_item_t;
 
 /* A control request (im_node_control.c): taken from the socket, decoded by
@@ -119,13 +118,11 @@ typedef struct _node_request_t {
  * node_control_next takes up to *BUDGET more requests waiting on the socket
  * to the reader (at most NODE_READ_AHEAD queued) and returns the oldest,
  * read, or NULL when none is queued; node_control_done hands it back to the
- * reader to be freed. node_item_split splits ITEM into OUT: its content (a
- * new reference), or NULL with the reason in WHY. */
+ * reader to be freed. */
 int node_control_start (node_t *self, char *err, size_t errsz);
 void node_control_stop (node_t *self);
 node_request_t *node_control_next (node_t *self, size_t *budget);
 void node_control_done (node_t *self, node_request_t **req_p);
-json_t *node_item_split (json_t *item, node_item_t *out, char *why, size_t whysz);
 
 /* The local feed (im_node_feed.c). node_feed_start binds the feeds (after
  * the mesh, whose ZAP handler admits CURVE subscribers); node_feed_stop

@@ -444,15 +444,18 @@ publish_changes (json_t *result, const im_record_t *prev, const im_record_t *rec
 static void
 publish_remember (publish_t *p, const char *key, int has_id)
 {
-    char value_key[IM_VALUE_MAX + 8], id_key[IM_ID_STR_SIZE + 1];
+    /* Under its value and its id both (KEY is one of them), so that a later
+     * item finds its newest version either way. */
+    char other[IM_VALUE_MAX + 8];
     const im_record_t *rec = &p->b.recs[p->b.n - 1];
-    snprintf (value_key, sizeof value_key, "%d|%s", rec->type, rec->value);
-    id_key[0] = '#';
-    im_id_format (rec->id, id_key + 1);
-    /* Under its id always, so that a later item finds its newest version. */
-    const char *keys[] = { key, has_id ? value_key : id_key };
-    for (int k = 0; k < 2; k++)
-        zhashx_update (p->seen, keys[k], (void *)(uintptr_t)p->b.n);
+    if (has_id)
+        snprintf (other, sizeof other, "%d|%s", rec->type, rec->value);
+    else {
+        other[0] = '#';
+        im_id_format (rec->id, other + 1);
+    }
+    zhashx_update (p->seen, key, (void *)(uintptr_t)p->b.n);
+    zhashx_update (p->seen, other, (void *)(uintptr_t)p->b.n);
 }
 
 /* One item of the request (SPLIT by the reader, or NULL): checked, matched,
@@ -461,10 +464,10 @@ static void
 publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
 {
     char why[512], idtext[IM_ID_STR_SIZE];
-    node_item_t own;
+    im_ctl_item_t own;
     json_t *content;
     if (split) {
-        own = *split;
+        own = split->own;
         /* A reference of our own: the last one, and so the free, stays with
          * the reader, whose thread made it (a free here would take its
          * arena's lock). */
@@ -473,7 +476,7 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
             snprintf (why, sizeof why, "%s", split->why ? split->why : "out of memory");
     }
     else
-        content = node_item_split (item, &own, why, sizeof why);
+        content = im_ctl_item_split (item, &own, why, sizeof why);
     const uint8_t *id = own.id;
     int has_id = own.has_id, revoke = own.revoke, force = p->force || own.force;
     im_record_t *rec = p->rec;

@@ -12,7 +12,7 @@
 #include "im_ctl.h"
 #include "im_util.h"
 
-const char *const im_ctl_item_extras[] = { "id", "revoke", "source", "force", NULL };
+static const char *const item_extras[] = { "id", "revoke", "source", "force", NULL };
 
 static const char *const names[IM_CTL_COUNT] = {
     [IM_CTL_PUBLISH] = "PUBLISH",   [IM_CTL_REVOKE] = "REVOKE",
@@ -310,4 +310,61 @@ im_ctl_reply_text (const char *text, size_t len)
         return NULL;
     }
     return text_message ("OK", text, len);
+}
+
+json_t *
+im_ctl_item_split (json_t *item, im_ctl_item_t *out, char *why, size_t whysz)
+{
+    out->has_id = out->revoke = out->force = 0;
+    if (!json_is_object (item)) {
+        snprintf (why, whysz, "indicator: not a JSON object");
+        return NULL;
+    }
+    json_t *v = json_object_get (item, "id");
+    if (v && !json_is_null (v)) {
+        static const uint8_t nil[IM_ID_SIZE];
+        if (!json_is_string (v) || im_id_parse (json_string_value (v), out->id)) {
+            snprintf (why, whysz, "id: not an indicator id (a UUID)");
+            return NULL;
+        }
+        if (memcmp (out->id, nil, IM_ID_SIZE) == 0) {
+            snprintf (why, whysz, "id: the nil UUID names no indicator");
+            return NULL;
+        }
+        out->has_id = 1;
+    }
+    /* A null counts as absent, as for the record's own keys. */
+    v = json_object_get (item, "revoke");
+    if (v && !json_is_null (v) && !json_is_boolean (v)) {
+        snprintf (why, whysz, "revoke: not true or false");
+        return NULL;
+    }
+    out->revoke = json_is_true (v);
+    v = json_object_get (item, "force");
+    if (v && !json_is_null (v) && !json_is_boolean (v)) {
+        snprintf (why, whysz, "force: not true or false");
+        return NULL;
+    }
+    out->force = json_is_true (v);
+    v = json_object_get (item, "source");
+    if (v && !json_is_null (v) && !json_is_string (v)) {
+        snprintf (why, whysz, "source: not a string");
+        return NULL;
+    }
+    /* A copy only when there is something to take out (most items hold
+     * none: a copy an item was work on every bulk publish). */
+    json_t *content = json_incref (item);
+    for (int i = 0; content && item_extras[i]; i++) {
+        if (!json_object_get (content, item_extras[i]))
+            continue;
+        if (content == item) {
+            json_decref (content);
+            content = json_copy (item);
+        }
+        if (content)
+            json_object_del (content, item_extras[i]);
+    }
+    if (!content)
+        snprintf (why, whysz, "out of memory");
+    return content;
 }

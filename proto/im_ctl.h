@@ -10,6 +10,8 @@
 #include <czmq.h>
 #include <jansson.h>
 
+#include "im_record.h"
+
 /* The commands, in the order of SPEC.md's sections. */
 typedef enum {
     IM_CTL_PUBLISH,
@@ -61,9 +63,17 @@ zmsg_t *im_ctl_request_encode (im_ctl_cmd_t cmd, const json_t *body);
 int im_ctl_request_decode (zmsg_t *msg, im_ctl_cmd_t *cmd, json_t **body, char *shown,
                            char *err, size_t errsz);
 
-/* The keys a PUBLISH item may hold beside its record's content (SPEC.md,
- * "PUBLISH": id, revoke, source, force), NULL-terminated. */
-extern const char *const im_ctl_item_extras[];
+/* A PUBLISH item's own keys, beside its record's content (SPEC.md,
+ * "PUBLISH"): ID when HAS_ID, REVOKE, FORCE (and "source", only checked). */
+typedef struct {
+    uint8_t id[IM_ID_SIZE];
+    int has_id, revoke, force;
+} im_ctl_item_t;
+
+/* Checks ITEM's own keys into OUT and returns its content: a new reference
+ * to ITEM when it holds none of them, else a copy without them; or NULL
+ * with the reason in WHY. The node and the CLI split items alike. */
+json_t *im_ctl_item_split (json_t *item, im_ctl_item_t *out, char *why, size_t whysz);
 
 /* The batch form of LOOKUP: BODY's "values", an array of 1 to
  * IM_CONTROL_LOOKUP_MAX objects, without a "value" beside it. Returns how

@@ -361,22 +361,14 @@ queue_item (publish_t *p, json_t *item, long line)
         refusal (p, line, "out of memory");
         return -1;
     }
-    /* The keys of a PUBLISH item beside the record's (an importer's id,
-     * revoke, force, source) are checked by the node, which answers for each
-     * item. */
-    json_t *content = item;
-    for (int i = 0; im_ctl_item_extras[i]; i++)
-        if (json_object_get (item, im_ctl_item_extras[i])) {
-            if (content == item && !(content = json_copy (item))) {
-                refusal (p, line, "out of memory");
-                return -1;
-            }
-            json_object_del (content, im_ctl_item_extras[i]);
-        }
+    /* Split as the node splits it: its own keys (an importer's id, revoke,
+     * force, source) checked, the rest checked as a record. */
+    im_ctl_item_t own;
+    json_t *content = im_ctl_item_split (item, &own, why, sizeof why);
     im_record_init (p->rec);
-    int rc = im_record_from_json (p->rec, content, im_time_now (), why, sizeof why);
-    if (content != item)
-        json_decref (content);
+    int rc = !content
+             || im_record_from_json (p->rec, content, im_time_now (), why, sizeof why);
+    json_decref (content);
     if (rc) {
         refusal (p, line, why);
         return 0;
