@@ -29,7 +29,29 @@ typedef struct {
     im_record_t *tomb;
     int has_live, has_tomb;
     int looked; /* the walk was made for this item */
+    /* With COLLECT (a revoke by value), the ids of the value's other live
+     * indicators of this node's (an importer's id makes a second one). */
+    int collect, more_failed;
+    uint8_t (*more)[IM_ID_SIZE];
+    size_t nmore, maxmore;
 } own_match_t;
+
+/* Keeps ID among M's other live indicators of the value. */
+static void
+own_more (own_match_t *m, const uint8_t *id)
+{
+    if (m->nmore == m->maxmore) {
+        size_t want = m->maxmore ? 2 * m->maxmore : 8;
+        void *grown = realloc (m->more, want * IM_ID_SIZE);
+        if (!grown) {
+            m->more_failed = 1;
+            return;
+        }
+        m->more = grown;
+        m->maxmore = want;
+    }
+    memcpy (m->more[m->nmore++], id, IM_ID_SIZE);
+}
 
 static int
 own_match_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg)
@@ -40,9 +62,13 @@ own_match_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg
     if (memcmp (rec->origin, m->origin, IM_NODE_ID_SIZE) != 0)
         return 0;
     if (rec->op == IM_OP_PUT) {
-        if (!m->has_live && rec->type == m->type && strcmp (rec->value, m->value) == 0) {
-            im_record_copy (m->live, rec);
-            m->has_live = 1;
+        if (rec->type == m->type && strcmp (rec->value, m->value) == 0) {
+            if (!m->has_live) {
+                im_record_copy (m->live, rec);
+                m->has_live = 1;
+            }
+            else if (m->collect)
+                own_more (m, rec->id);
         }
     }
     else if (!m->has_tomb || rec->modified > m->tomb->modified
@@ -83,8 +109,8 @@ same_content (const im_record_t *a, const im_record_t *b)
 }
 
 /* Turns REC (this node's stored record) into its tombstone, one version on. */
-static void
-make_tombstone (im_record_t *rec)
+void
+node_make_tombstone (im_record_t *rec)
 {
     /* A tombstone says only what is needed to route and apply it (SPEC,
      * "Tombstones"): it may go to holders of an earlier, less restricted
@@ -113,7 +139,22 @@ typedef struct {
     im_record_t *merged; /* the item over what this node held */
     unsigned overrides;  /* guards forced in this request (im_node_guard.c) */
     char warning[512];   /* the item's warning, "" when none */
+    /* The other live indicators of a value revoked by value, revoked in a
+     * batch of their own once this one is stored ("#ID" -> 1). */
+    zhashx_t *doomed;
+    size_t ndoomed;
 } publish_t;
+
+/* Whether REC is one of the indicators a revoke by value of this request
+ * revokes after the batch. */
+static int
+doomed (publish_t *p, const uint8_t *id)
+{
+    char key[IM_ID_STR_SIZE + 1];
+    key[0] = '#';
+    im_id_format (id, key + 1);
+    return p->doomed && zhashx_lookup (p->doomed, key);
+}
 
 /* Appends R (taken), an item's result, to the reply. */
 static void
@@ -159,6 +200,7 @@ own_lookup (node_t *self, publish_t *p)
     p->m.type = p->rec->type;
     p->m.value = p->rec->value;
     p->m.has_live = p->m.has_tomb = 0;
+    p->m.nmore = 0; /* more_failed stays: the request fails */
     im_store_lookup_value (self->store, p->rec->type, p->rec->value, own_match_fn, &p->m);
     p->m.looked = 1;
 }
@@ -226,6 +268,8 @@ publish_prev (node_t *self, publish_t *p, const char *key, int has_id,
                == 0)
         return p->m.found;
     const im_record_t *own = still_of_value (p, own_of_value (self, p));
+    if (own && doomed (p, own->id))
+        own = NULL;
     if (has_id && own && !exported_id_of (own, id))
         return NULL;
     return own; /* with an id: what this node exported under that id */
@@ -256,7 +300,7 @@ publish_revoke (publish_t *p, const im_record_t *prev, int has_id, char *idtext)
         return 1;
     }
     memcpy (p->rec, prev, sizeof *p->rec);
-    make_tombstone (p->rec);
+    node_make_tombstone (p->rec);
     return 0;
 }
 
@@ -458,6 +502,63 @@ publish_remember (publish_t *p, const char *key, int has_id)
     zhashx_update (p->seen, other, (void *)(uintptr_t)p->b.n);
 }
 
+/* A revoke by value revokes each live indicator of this node's of that
+ * value, not only the first found (an importer's id may have made a second):
+ * the others, as the request's earlier items left them, are kept in DOOMED
+ * and revoked once the batch is stored (node_handle_publish). Returns their
+ * ids (a new reference), or NULL when there are none. */
+static json_t *
+revoke_others (node_t *self, publish_t *p, const uint8_t *revoked)
+{
+    own_lookup (self, p);
+    json_t *ids = NULL;
+    for (size_t i = 0; i <= p->m.nmore; i++) {
+        const uint8_t *id = i ? p->m.more[i - 1] : p->m.live->id;
+        if ((!i && !p->m.has_live) || !memcmp (id, revoked, IM_ID_SIZE) || doomed (p, id)
+            || im_store_get (self->store, p->m.origin, id, p->m.found)
+            || !still_of_value (p, p->m.found))
+            continue;
+        char key[IM_ID_STR_SIZE + 1];
+        key[0] = '#';
+        im_id_format (id, key + 1);
+        if (!p->doomed && !(p->doomed = zhashx_new ())) {
+            p->m.more_failed = 1; /* the request fails */
+            break;
+        }
+        if (!ids)
+            ids = json_array ();
+        zhashx_update (p->doomed, key, (void *)1);
+        p->ndoomed++;
+        json_array_append_new (ids, json_string (key + 1));
+    }
+    return ids;
+}
+
+/* Revokes the indicators revoke_others kept, in a batch of their own: each
+ * still live (a later item of the request may not name them: it is refused). */
+static int
+revoke_doomed (node_t *self, publish_t *p, char *err, size_t errsz)
+{
+    node_batch_t b;
+    int rc = node_batch_init (&b, p->ndoomed);
+    if (rc)
+        snprintf (err, errsz, "out of memory");
+    for (const void *v = p->doomed ? zhashx_first (p->doomed) : NULL; !rc && v;
+         v = zhashx_next (p->doomed)) {
+        uint8_t id[IM_ID_SIZE];
+        const char *key = zhashx_cursor (p->doomed);
+        if (im_id_parse (key + 1, id)
+            || im_store_get (self->store, p->m.origin, id, p->m.found)
+            || p->m.found->op != IM_OP_PUT)
+            continue;
+        node_make_tombstone (p->m.found);
+        rc = node_batch_add (&b, p->m.found, err, errsz);
+    }
+    rc = rc || node_batch_commit (self, &b, err, errsz);
+    node_batch_free (&b);
+    return rc ? -1 : 0;
+}
+
 /* One item of the request (SPLIT by the reader, or NULL): checked, matched,
  * and added to the batch, with its result appended. */
 static void
@@ -482,7 +583,16 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
     im_record_t *rec = p->rec;
     im_record_init (rec);
     p->m.looked = 0;
+    p->m.collect = revoke && !has_id;
     int bad = !content || im_record_from_json (rec, content, p->now, why, sizeof why);
+    if (!bad && has_id && doomed (p, id)) {
+        im_id_format (id, idtext);
+        snprintf (why, sizeof why,
+                  "id: %s is revoked by an earlier line of this request (a revoke of "
+                  "its value): send this line again after it",
+                  idtext);
+        bad = 1;
+    }
     if (bad) {
         json_decref (content);
         result_add (p, node_invalid_result (self, why));
@@ -549,10 +659,14 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
         result_add (p, node_invalid_result (self, why));
         return;
     }
-    if ((revoke || !p->warning[0]) && !tomb && !down && strcmp (status, "updated") != 0)
+    json_t *others = revoke && !has_id ? revoke_others (self, p, rec->id) : NULL;
+    if ((revoke || !p->warning[0]) && !tomb && !down && !others
+        && strcmp (status, "updated") != 0)
         result_id (p, idtext, status);
     else {
         json_t *result = json_pack ("{s:s, s:s}", "id", idtext, "status", status);
+        if (others)
+            json_object_set_new (result, "also_revoked", others);
         if (!revoke && p->warning[0])
             json_object_set_new (result, "warning", json_string (p->warning));
         if (tomb)
@@ -622,96 +736,29 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
               : NULL;
     for (size_t i = 0; ok && i < n; i++)
         publish_item (self, &p, json_array_get (items, i), split ? &split[i] : NULL);
+    if (ok && dry_run)
+        RAW (out, "],\"dry_run\":true}");
+    else if (ok)
+        RAW (out, "]}");
+    if (!ok || out->failed || p.m.more_failed)
+        snprintf (err, errsz, "out of memory");
+    ok = ok && !out->failed && !p.m.more_failed
+         && (dry_run
+             || (node_batch_commit (self, &p.b, err, errsz) == 0
+                 && (!p.ndoomed || revoke_doomed (self, &p, err, errsz) == 0)));
+    node_batch_free (&p.b);
     free (p.rec);
     free (p.merged);
     free (p.m.found);
     free (p.m.live);
     free (p.m.tomb);
+    free (p.m.more);
     zhashx_destroy (&p.seen);
-    if (ok && dry_run)
-        RAW (out, "],\"dry_run\":true}");
-    else if (ok)
-        RAW (out, "]}");
-    if (!ok || out->failed)
-        snprintf (err, errsz, "out of memory");
-    ok = ok && !out->failed
-         && (dry_run || node_batch_commit (self, &p.b, err, errsz) == 0);
-    node_batch_free (&p.b);
+    zhashx_destroy (&p.doomed);
     json_t *done = ok ? json_object () : NULL; /* the reply is the text */
     if (ok && !done)
         snprintf (err, errsz, "out of memory");
     if (!done)
         im_ctl_text_free (out);
     return done;
-}
-
-#define NO_REPORT                                                                        \
-    "id: no report of this node has that id (only its origin can revoke a report)"
-#define NO_INDICATOR                                                                     \
-    "id: no indicator of this node has that id (only its origin can revoke an "          \
-    "indicator)"
-
-json_t *
-node_handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
-{
-    json_t *ids = node_batch_array (body, "ids", err, errsz);
-    if (!ids)
-        return NULL;
-    size_t n = json_array_size (ids);
-    /* "type": only records of that type are revoked (report revoke). */
-    const char *want = json_string_value (json_object_get (body, "type"));
-    int reports = want && strcmp (want, "report") == 0;
-    node_batch_t b;
-    im_record_t *rec = malloc (sizeof *rec);
-    json_t *results = json_array ();
-    if (node_batch_init (&b, n) || !rec || !results) {
-        snprintf (err, errsz, "out of memory");
-        json_decref (results);
-        results = NULL;
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *v = json_array_get (ids, i);
-        uint8_t id[IM_ID_SIZE];
-        char why[512];
-        if (!json_is_string (v) || im_id_parse (json_string_value (v), id)) {
-            json_array_append_new (
-                results, node_error_result (self, "id: not an indicator id (a UUID)"));
-            continue;
-        }
-        int dup = 0;
-        for (size_t j = 0; j < b.n && !dup; j++)
-            dup = memcmp (b.recs[j].id, id, IM_ID_SIZE) == 0;
-        int held
-            = !dup
-              && !im_store_get (self->store, im_identity_node (self->identity), id, rec);
-        const char *no = dup     ? "id: given twice"
-                         : !held ? (reports ? NO_REPORT : NO_INDICATOR)
-                         : want && !(reports && rec->type == IM_TYPE_REPORT)
-                             ? (reports ? "id: not a report of this node"
-                                        : "id: not of the type asked")
-                             : NULL;
-        if (no) {
-            json_array_append_new (results, node_error_result (self, no));
-            continue;
-        }
-        char text[IM_ID_STR_SIZE];
-        im_id_format (id, text);
-        if (rec->op == IM_OP_REVOKE) {
-            json_array_append_new (results, json_pack ("{s:s, s:s}", "id", text, "status",
-                                                       "already revoked"));
-            continue;
-        }
-        make_tombstone (rec);
-        json_t *result = json_pack ("{s:s, s:s}", "id", text, "status", "revoked");
-        if (node_batch_add (&b, rec, why, sizeof why)) {
-            json_decref (result);
-            json_array_append_new (results, node_error_result (self, why));
-            continue;
-        }
-        json_array_append_new (results, result);
-    }
-done:
-    free (rec);
-    return node_batch_finish (self, &b, results, err, errsz);
 }

@@ -351,5 +351,32 @@ b_json_extras_review () {
     ok $? "revoke, force and source null count as absent: $(head -1 "$T/err")"
 }
 
+block revoke_value 'a revoke by value revokes every live indicator of this node of that value' start
+b_revoke_value () {
+    node_up alpha
+    A=$(im publish domain twin.intelmesh-tests.net 2>/dev/null)
+    B=01a24400-0000-7000-8000-0000000000f1
+    printf '%s\n' "{\"type\":\"domain\",\"value\":\"twin.intelmesh-tests.net\",\"id\":\"$B\"}" \
+        | im publish - >/dev/null 2>&1
+    [ "$(im lookup --json twin.intelmesh-tests.net | grep -o '"op":"put"' | wc -l)" -eq 2 ]
+    ok $? "an importer's id makes a second live indicator ($B) of a value held as $A"
+    # The second line names the other one by id: the first line revokes it.
+    printf '%s\n' '{"type":"domain","value":"twin.intelmesh-tests.net","revoke":true}' \
+        "{\"type\":\"domain\",\"value\":\"twin.intelmesh-tests.net\",\"id\":\"$B\",\"confidence\":10}" \
+        | im publish --json - >"$T/out" 2>"$T/err"
+    grep -q '"status":"revoked"' "$T/out" && grep -q '"also_revoked":\[' "$T/out"
+    ok $? "a revoke by value says which other indicators it revoked: $(head -1 "$T/out")"
+    grep -q "is revoked by an earlier line of this request" "$T/err"
+    ok $? "a later line naming one of them is refused: $(grep -m1 refused "$T/err")"
+    grep -q ", 2 revoked" "$T/err"
+    ok $? "and the summary counts both revoked: $(tail -1 "$T/err")"
+    [ "$(im lookup --json twin.intelmesh-tests.net | grep -o '"op":"put"' | wc -l)" -eq 0 ]
+    ok $? "no indicator of that value is live any more: $(im lookup twin.intelmesh-tests.net | tr '\n' ' ')"
+    printf '%s\n' '{"type":"domain","value":"twin.intelmesh-tests.net","revoke":true}' \
+        | im publish --json - >"$T/out" 2>"$T/err"
+    ! grep -q also_revoked "$T/out"
+    ok $? "a second revoke by value revokes nothing more: $(head -1 "$T/out")"
+}
+
 
 run_blocks "$@"

@@ -103,6 +103,12 @@ report_changes (publish_t *p, json_t *r, json_t *o)
     if (o && down)
         json_object_set (o, "downgraded", json_object_get (r, "downgraded"));
     republished_note (r, o);
+    json_t *also = json_object_get (r, "also_revoked"); /* of the same value */
+    for (size_t i = 0; i < json_array_size (also); i++, p->revoked++)
+        if (!o)
+            printf ("also revokes %s\n", json_string_value (json_array_get (also, i)));
+    if (o && also)
+        json_object_set (o, "also_revoked", also);
     if (changed && !p->from_stdin) {
         json_decref (p->changed);
         p->changed = json_incref (changed);
