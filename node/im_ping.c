@@ -118,15 +118,30 @@ mesh_read_check (im_mesh_t *self, int64_t now)
     self->read_checked = now;
     /* The peer socket is shared: anything there may be any peer's. */
     int router = self->router && mesh_waiting (self->router), behind = router;
-    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
-        if (p->dealer && mesh_waiting (p->dealer))
+    /* Busy: messages wait on the pull links of more than half of the
+     * connected peers, so that no one peer (of two or more) makes the node
+     * busy. A peer pulled over the shared peer socket cannot be told apart
+     * from the others there: it counts as not waiting. */
+    size_t peers = 0, waiting = 0;
+    for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
+        int unread = p->dealer && mesh_waiting (p->dealer);
+        if (unread)
             behind = 1;
         else if (!router)
             p->read_up_to = now;
+        if (peer_connected (p)) {
+            peers++;
+            waiting += *p->endpoint && unread;
+        }
+    }
     if (!behind)
         self->behind_since = 0;
     else if (!self->behind_since)
         self->behind_since = now;
+    if (2 * waiting <= peers)
+        self->busy_since = 0;
+    else if (!self->busy_since)
+        self->busy_since = now;
 }
 
 /* --- The waits they stretch ---------------------------------------------- */

@@ -16,6 +16,10 @@ INDICATORS=${INDICATORS:-500}
 DEGREE=4
 CONVERGE_SECONDS=${CONVERGE_SECONDS:-900} # per size
 PUBLISH_JOBS=${PUBLISH_JOBS:-32}           # CLI processes publishing at once
+# PUBLISH_NICE=-15 (as root) gives the publishing CLIs the CPU before the
+# nodes: every node publishes faster than the mesh carries (publishing took
+# 94 s instead of 215 s at 200 nodes), the case that made the most copies.
+PUBLISH_NICE=${PUBLISH_NICE:-0}
 SEED=${SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 
 T=$(mktemp -d /tmp/intelmesh-scale.XXXXXX)
@@ -116,6 +120,7 @@ graph () {
 echo "intelmesh scale benchmark (loopback, CURVE, $(nproc) cores shared by every node)"
 echo "  random degree-$DEGREE meshes, $INDICATORS indicators published by every node; seed $SEED" \
     "(SEED=$SEED repeats the graphs)"
+[ "$PUBLISH_NICE" = 0 ] || echo "  publishing CLIs at nice $PUBLISH_NICE (PUBLISH_NICE)"
 ROWS=()
 status=0
 for n in $SIZES; do
@@ -149,7 +154,8 @@ for n in $SIZES; do
         while [ "$(jobs -rp | wc -l)" -ge "$PUBLISH_JOBS" ]; do wait -n; done
         awk -v i="$i" -v c="$INDICATORS" 'BEGIN { for (k = 0; k < c; k++)
             printf "ipv4 %d.%d.%d.%d\n", 11 + int(i / 256), i % 256, int(k / 256) % 256, k % 256 }' \
-            | node m$i publish - >/dev/null 2>>"$T/publish.err" &
+            | nice -n "$PUBLISH_NICE" "$INTELMESH" -d "$T/m$i" publish - >/dev/null \
+                2>>"$T/publish.err" &
     done
     wait
     t_pub=$(now)
