@@ -84,8 +84,11 @@
     10000 /* a key due is not fetched while messages wait unread here, but for           \
              this long at most ("Wanted keys") */
 #define FETCH_BUSY_MAX_MS                                                                \
-    60000 /* ... nor, this long at most, while they wait on the pull links of more      \
-             than half of the connected peers (the mesh outruns this node) */
+    60000 /* ... nor, this long at most, while they wait on the pull links of more       \
+             than half of the connected peers (the mesh outruns this node), */
+#define BUSY_LINGER_MS                                                                   \
+    2000 /* ... or did at any look in this long (one look that finds a link read         \
+            empty does not let every key held go at once) */
 #define FETCHING_OTHERS_MAX 64 /* peers whose FETCH out a key is looked up in */
 #define SYNC_LOST_MS 10000     /* a SYNC unanswered this long is sent again */
 #define QUOTA_RATE 300.0       /* work units a peer's requests may cost a second */
@@ -328,7 +331,7 @@ struct _im_mesh_t {
     int64_t relay_at;         /* when to serve parked pulls again (0: no) */
     int64_t read_checked;     /* when the peers' unread messages were looked for */
     int64_t behind_since;     /* ... found waiting since then (0: none) */
-    int64_t busy_since;       /* ... on the pull links of most peers (0: not) */
+    int64_t busy_at;          /* ... on the pull links of most peers, last */
     int64_t hold_at;          /* when a held answer is applied (0: none) */
     int64_t next_bind;        /* when to try binding the peer socket again */
     zhashx_t *eager;          /* origin (hex) -> name of the peer we get it from */
@@ -508,7 +511,7 @@ int64_t mesh_pull_resend_ms (const peer_t *p);
 int64_t mesh_fetch_lost_ms (const peer_t *p);
 void mesh_grace_update (im_mesh_t *self);
 /* mesh_waiting: whether a message waits to be read on SOCK; mesh_read_check:
- * each peer's read_up_to and the mesh's behind_since and busy_since, every
+ * each peer's read_up_to and the mesh's behind_since and busy_at, every
  * READ_CHECK_MS. */
 int mesh_waiting (zsock_t *sock);
 void mesh_read_check (im_mesh_t *self, int64_t now);

@@ -138,10 +138,8 @@ mesh_read_check (im_mesh_t *self, int64_t now)
         self->behind_since = 0;
     else if (!self->behind_since)
         self->behind_since = now;
-    if (2 * waiting <= peers)
-        self->busy_since = 0;
-    else if (!self->busy_since)
-        self->busy_since = now;
+    if (2 * waiting > peers)
+        self->busy_at = now;
 }
 
 /* --- The waits they stretch ---------------------------------------------- */
