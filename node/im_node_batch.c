@@ -164,22 +164,54 @@ batch_seal (node_t *self, node_batch_t *b, char *err, size_t errsz)
 int
 node_batch_commit (node_t *self, node_batch_t *b, char *err, size_t errsz)
 {
-    if (b->n == 0)
+    return node_batch_commit_with (self, b, NULL, err, errsz);
+}
+
+int
+node_batch_commit_with (node_t *self, node_batch_t *b, node_batch_t *more, char *err,
+                        size_t errsz)
+{
+    size_t n = b->n + (more ? more->n : 0);
+    if (n == 0)
         return 0;
     if (batch_seal (self, b, err, errsz)
-        || node_store_sealed (self, b->items, b->n, b->stored, err, errsz) < 0) {
+        || (more && batch_seal (self, more, err, errsz))) {
         self->store_failed = 1;
         zsys_error ("%s", err);
         return -1;
     }
-    for (size_t i = 0; i < b->n; i++)
-        if (b->stored[i] != IM_STORE_STALE) {
-            node_pub_record (self, &b->recs[i]);
-            if (b->recs[i].op == IM_OP_REVOKE)
+    im_store_item_t *items = b->items;
+    int *stored = b->stored;
+    if (n > b->n) { /* both in one transaction */
+        items = malloc (n * sizeof *items);
+        stored = calloc (n, sizeof *stored);
+        if (items && stored) {
+            memcpy (items, b->items, b->n * sizeof *items);
+            memcpy (items + b->n, more->items, more->n * sizeof *items);
+        }
+    }
+    int rc
+        = items && stored ? node_store_sealed (self, items, n, stored, err, errsz) : -1;
+    if (!items || !stored)
+        snprintf (err, errsz, "out of memory");
+    else if (rc < 0) {
+        self->store_failed = 1;
+        zsys_error ("%s", err);
+    }
+    for (size_t i = 0; rc >= 0 && i < n; i++)
+        if (stored[i] != IM_STORE_STALE) {
+            node_pub_record (self, items[i].rec);
+            if (items[i].rec->op == IM_OP_REVOKE)
                 self->revoked++;
             else
                 self->published++;
         }
+    if (n > b->n) {
+        free (items);
+        free (stored);
+    }
+    if (rc < 0)
+        return -1;
     im_mesh_changed (self->mesh);
     return 0;
 }

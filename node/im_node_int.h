@@ -152,7 +152,8 @@ json_t *node_lookup_compact (node_t *self, json_t *values, char *err, size_t err
  * object, or NULL with the reason in ERR (SPEC.md, "The control protocol"). */
 handler_fn node_handle_publish; /* im_node_publish.c */
 handler_fn node_handle_revoke;  /* im_node_revoke.c */
-/* Turns REC (this node's stored record) into its tombstone, one version on. */
+/* Turns REC (this node's stored record) into its tombstone, one version on
+ * (im_node_revoke.c). */
 void node_make_tombstone (im_record_t *rec);
 handler_fn node_handle_report; /* im_node_report.c */
 /* The live record ID (text) held here, of this node first, then of any
@@ -242,6 +243,9 @@ void node_batch_sealer (node_batch_t *b, im_sealer_t *sealer, const uint8_t *sec
 void node_batch_free (node_batch_t *b);
 int node_batch_add (node_batch_t *b, const im_record_t *rec, char *err, size_t errsz);
 int node_batch_commit (node_t *self, node_batch_t *b, char *err, size_t errsz);
+/* ... B and MORE (records made once B was complete) in one transaction. */
+int node_batch_commit_with (node_t *self, node_batch_t *b, node_batch_t *more, char *err,
+                            size_t errsz);
 json_t *node_batch_array (json_t *body, const char *key, char *err, size_t errsz);
 json_t *node_batch_finish (node_t *self, node_batch_t *b, json_t *results, char *err,
                            size_t errsz);

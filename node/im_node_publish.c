@@ -81,48 +81,6 @@ own_match_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg
     return 0;
 }
 
-/* Same content apart from identity, version and times. */
-static int
-same_content (const im_record_t *a, const im_record_t *b)
-{
-    if (a->op != b->op || a->tlp != b->tlp || a->confidence != b->confidence
-        || a->reach != b->reach || a->no_detect != b->no_detect
-        || a->valid_from != b->valid_from || a->valid_until != b->valid_until
-        || strcmp (a->description, b->description) || a->ntags != b->ntags
-        || a->nrecipients != b->nrecipients)
-        return 0;
-    for (size_t i = 0; i < a->ntags; i++) {
-        int found = 0;
-        for (size_t j = 0; j < b->ntags && !found; j++)
-            found = strcmp (a->tags[i], b->tags[j]) == 0;
-        if (!found)
-            return 0;
-    }
-    for (size_t i = 0; i < a->nrecipients; i++) {
-        int found = 0;
-        for (size_t j = 0; j < b->nrecipients && !found; j++)
-            found = memcmp (a->recipients[i], b->recipients[j], IM_NODE_ID_SIZE) == 0;
-        if (!found)
-            return 0;
-    }
-    return 1;
-}
-
-/* Turns REC (this node's stored record) into its tombstone, one version on. */
-void
-node_make_tombstone (im_record_t *rec)
-{
-    /* A tombstone says only what is needed to route and apply it (SPEC,
-     * "Tombstones"): it may go to holders of an earlier, less restricted
-     * version. */
-    rec->op = IM_OP_REVOKE;
-    rec->version++;
-    rec->description[0] = 0;
-    rec->ntags = 0;
-    rec->confidence = 0;
-    rec->modified = im_time_now ();
-}
-
 /* One PUBLISH request being worked through. */
 typedef struct {
     node_batch_t b;
@@ -354,7 +312,8 @@ publish_put (publish_t *p, const im_record_t *prev, int has_id,
         rec->created = prev->created;
         *status = "updated";
         if (prev->op == IM_OP_PUT && rec->type == prev->type
-            && strcmp (rec->value, prev->value) == 0 && same_content (rec, prev)) {
+            && strcmp (rec->value, prev->value) == 0
+            && im_record_same_content (rec, prev)) {
             im_id_format (rec->id, idtext);
             result_id (p, idtext, "unchanged");
             return 1;
@@ -453,6 +412,16 @@ publish_republish (node_t *self, publish_t *p, const json_t *content, im_record_
     return update_over (self, p, content, tomb, down, 2);
 }
 
+/* An importer's id of an indicator this node revoked (PREV), published
+ * again: its next version may not lower the protection the revoked one had,
+ * as a value published again may not (rule 8). A copy to merge over. */
+static im_record_t *
+unrevoked (publish_t *p, const im_record_t *prev)
+{
+    im_record_copy (p->m.tomb, prev);
+    return p->m.tomb;
+}
+
 /* An importer's item with an id of its own, for a value this node already
  * holds live under another id: the new copy may not be less protected than
  * the one held (rule 7), or the value would go out wider under a second id.
@@ -502,11 +471,32 @@ publish_remember (publish_t *p, const char *key, int has_id)
     zhashx_update (p->seen, other, (void *)(uintptr_t)p->b.n);
 }
 
+/* Keeps ID among the indicators a revoke by value of this request revokes
+ * (DOOMED), and in IDS (made when NULL). */
+static void
+doom (publish_t *p, const uint8_t *id, json_t **ids)
+{
+    char key[IM_ID_STR_SIZE + 1];
+    key[0] = '#';
+    im_id_format (id, key + 1);
+    if (!p->doomed && !(p->doomed = zhashx_new ())) {
+        p->m.more_failed = 1; /* the request fails */
+        return;
+    }
+    zhashx_update (p->doomed, key, (void *)1);
+    p->ndoomed++;
+    if (!*ids)
+        *ids = json_array ();
+    if (json_array_append_new (*ids, json_string (key + 1)))
+        p->m.more_failed = 1;
+}
+
 /* A revoke by value revokes each live indicator of this node's of that
- * value, not only the first found (an importer's id may have made a second):
- * the others, as the request's earlier items left them, are kept in DOOMED
- * and revoked once the batch is stored (node_handle_publish). Returns their
- * ids (a new reference), or NULL when there are none. */
+ * value, not only the one found (REVOKED, or NULL): an importer's id may have
+ * made others, stored or earlier in this request. They are taken as the
+ * request's earlier items left them, kept in DOOMED, and revoked in the same
+ * transaction as the request's batch (revoke_doomed). Returns their ids (a
+ * new reference), or NULL when there are none. */
 static json_t *
 revoke_others (node_t *self, publish_t *p, const uint8_t *revoked)
 {
@@ -514,49 +504,84 @@ revoke_others (node_t *self, publish_t *p, const uint8_t *revoked)
     json_t *ids = NULL;
     for (size_t i = 0; i <= p->m.nmore; i++) {
         const uint8_t *id = i ? p->m.more[i - 1] : p->m.live->id;
-        if ((!i && !p->m.has_live) || !memcmp (id, revoked, IM_ID_SIZE) || doomed (p, id)
-            || im_store_get (self->store, p->m.origin, id, p->m.found)
+        if ((!i && !p->m.has_live) || (revoked && !memcmp (id, revoked, IM_ID_SIZE))
+            || doomed (p, id) || im_store_get (self->store, p->m.origin, id, p->m.found)
             || !still_of_value (p, p->m.found))
             continue;
-        char key[IM_ID_STR_SIZE + 1];
-        key[0] = '#';
-        im_id_format (id, key + 1);
-        if (!p->doomed && !(p->doomed = zhashx_new ())) {
-            p->m.more_failed = 1; /* the request fails */
-            break;
-        }
-        if (!ids)
-            ids = json_array ();
-        zhashx_update (p->doomed, key, (void *)1);
-        p->ndoomed++;
-        json_array_append_new (ids, json_string (key + 1));
+        doom (p, id, &ids);
+    }
+    for (size_t i = 0; i < p->b.n; i++) { /* made or changed by this request */
+        const im_record_t *r = &p->b.recs[i];
+        if (still_of_value (p, r) == r
+            && (!revoked || memcmp (r->id, revoked, IM_ID_SIZE)) && !doomed (p, r->id))
+            doom (p, r->id, &ids);
     }
     return ids;
 }
 
-/* Revokes the indicators revoke_others kept, in a batch of their own: each
- * still live (a later item of the request may not name them: it is refused). */
+/* The tombstones of the indicators revoke_others kept, into MORE: each as
+ * the request left it (a later item may not name them: see publish_item). */
 static int
-revoke_doomed (node_t *self, publish_t *p, char *err, size_t errsz)
+revoke_doomed (node_t *self, publish_t *p, node_batch_t *more, char *err, size_t errsz)
 {
-    node_batch_t b;
-    int rc = node_batch_init (&b, p->ndoomed);
-    if (rc)
+    if (node_batch_init (more, p->ndoomed)) {
         snprintf (err, errsz, "out of memory");
-    for (const void *v = p->doomed ? zhashx_first (p->doomed) : NULL; !rc && v;
-         v = zhashx_next (p->doomed)) {
-        uint8_t id[IM_ID_SIZE];
+        return -1;
+    }
+    for (const void *v = zhashx_first (p->doomed); v; v = zhashx_next (p->doomed)) {
         const char *key = zhashx_cursor (p->doomed);
-        if (im_id_parse (key + 1, id)
-            || im_store_get (self->store, p->m.origin, id, p->m.found)
-            || p->m.found->op != IM_OP_PUT)
+        uintptr_t at = (uintptr_t)zhashx_lookup (p->seen, key);
+        uint8_t id[IM_ID_SIZE];
+        if (at)
+            im_record_copy (p->m.found, &p->b.recs[at - 1]);
+        else if (im_id_parse (key + 1, id)
+                 || im_store_get (self->store, p->m.origin, id, p->m.found))
+            continue;
+        if (p->m.found->op != IM_OP_PUT)
             continue;
         node_make_tombstone (p->m.found);
-        rc = node_batch_add (&b, p->m.found, err, errsz);
+        if (node_batch_add (more, p->m.found, err, errsz))
+            return -1;
     }
-    rc = rc || node_batch_commit (self, &b, err, errsz);
-    node_batch_free (&b);
-    return rc ? -1 : 0;
+    return 0;
+}
+
+/* A revoke by value whose first live record this request has revoked or
+ * moved already: the others, if any (revoke_others). Returns 1 when the item
+ * is done (its result given). */
+static int
+revoke_rest (node_t *self, publish_t *p)
+{
+    json_t *ids = revoke_others (self, p, NULL);
+    if (!ids)
+        return 0;
+    json_t *result
+        = json_pack ("{s:O, s:s}", "id", json_array_get (ids, 0), "status", "revoked");
+    json_array_remove (ids, 0);
+    if (json_array_size (ids))
+        json_object_set (result, "also_revoked", ids);
+    json_decref (ids);
+    result_add (p, result);
+    return 1;
+}
+
+/* An item naming by ID an indicator that an earlier line's revoke of its
+ * value revokes: a revoke of it is "unchanged", anything else refused.
+ * Returns 1 (its result given). */
+static int
+publish_doomed (node_t *self, publish_t *p, int revoke, const uint8_t *id)
+{
+    char why[256], idtext[IM_ID_STR_SIZE];
+    im_id_format (id, idtext);
+    snprintf (why, sizeof why,
+              "id: %s is revoked by an earlier line of this request (a revoke of its "
+              "value)",
+              idtext);
+    if (revoke)
+        result_id (p, idtext, "unchanged");
+    else
+        result_add (p, node_invalid_result (self, why));
+    return 1;
 }
 
 /* One item of the request (SPLIT by the reader, or NULL): checked, matched,
@@ -585,13 +610,9 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
     p->m.looked = 0;
     p->m.collect = revoke && !has_id;
     int bad = !content || im_record_from_json (rec, content, p->now, why, sizeof why);
-    if (!bad && has_id && doomed (p, id)) {
-        im_id_format (id, idtext);
-        snprintf (why, sizeof why,
-                  "id: %s is revoked by an earlier line of this request (a revoke of "
-                  "its value): send this line again after it",
-                  idtext);
-        bad = 1;
+    if (!bad && has_id && doomed (p, id) && publish_doomed (self, p, revoke, id)) {
+        json_decref (content);
+        return;
     }
     if (bad) {
         json_decref (content);
@@ -638,13 +659,16 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
           && (publish_update (self, p, content, prev, &down)
               || (has_id && !prev && publish_sibling (self, p))
               || (tomb
-                  && publish_republish (self, p, content, tomb, &down, kept,
-                                        sizeof kept)));
+                  && publish_republish (self, p, content, tomb, &down, kept, sizeof kept))
+              || (prev && prev->op == IM_OP_REVOKE
+                  && publish_republish (self, p, content, unrevoked (p, prev), &down,
+                                        kept, sizeof kept)));
     json_decref (content);
     if (bad)
         return;
     if (revoke) {
-        if (publish_revoke (p, prev, has_id, idtext))
+        if ((!prev && !has_id && revoke_rest (self, p))
+            || publish_revoke (p, prev, has_id, idtext))
             return;
         status = "revoked";
     }
@@ -742,11 +766,13 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
         RAW (out, "]}");
     if (!ok || out->failed || p.m.more_failed)
         snprintf (err, errsz, "out of memory");
+    node_batch_t more = { 0 };
     ok = ok && !out->failed && !p.m.more_failed
          && (dry_run
-             || (node_batch_commit (self, &p.b, err, errsz) == 0
-                 && (!p.ndoomed || revoke_doomed (self, &p, err, errsz) == 0)));
+             || ((!p.ndoomed || revoke_doomed (self, &p, &more, err, errsz) == 0)
+                 && node_batch_commit_with (self, &p.b, &more, err, errsz) == 0));
     node_batch_free (&p.b);
+    node_batch_free (&more);
     free (p.rec);
     free (p.merged);
     free (p.m.found);

@@ -10,6 +10,21 @@
 
 #include "im_node_int.h"
 
+/* Turns REC (this node's stored record) into its tombstone, one version on. */
+void
+node_make_tombstone (im_record_t *rec)
+{
+    /* A tombstone says only what is needed to route and apply it (SPEC,
+     * "Tombstones"): it may go to holders of an earlier, less restricted
+     * version. */
+    rec->op = IM_OP_REVOKE;
+    rec->version++;
+    rec->description[0] = 0;
+    rec->ntags = 0;
+    rec->confidence = 0;
+    rec->modified = im_time_now ();
+}
+
 #define NO_REPORT                                                                        \
     "id: no report of this node has that id (only its origin can revoke a report)"
 #define NO_INDICATOR                                                                     \

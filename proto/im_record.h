@@ -204,6 +204,9 @@ int im_record_merge (im_record_t *self, const im_record_t *prev, const json_t *o
  * sets); {} when the content is the same. Returns a new reference, or NULL
  * with errno ENOMEM (EINVAL: a NULL argument). */
 json_t *im_record_changes (const im_record_t *old, const im_record_t *new);
+/* Whether A and B have the same content apart from identity, version and
+ * times (tags and recipients compared as sets). */
+int im_record_same_content (const im_record_t *a, const im_record_t *b);
 
 /* The changes from OLD to NEW that lower its protection: a lower TLP label,
  * a longer reach, detection turned off, a recipient dropped. Writes them into OUT as one

@@ -184,3 +184,30 @@ im_record_kept (const im_record_t *tomb, const json_t *given, char *out, size_t 
         }
     return n;
 }
+
+/* Same content apart from identity, version and times. */
+int
+im_record_same_content (const im_record_t *a, const im_record_t *b)
+{
+    if (a->op != b->op || a->tlp != b->tlp || a->confidence != b->confidence
+        || a->reach != b->reach || a->no_detect != b->no_detect
+        || a->valid_from != b->valid_from || a->valid_until != b->valid_until
+        || strcmp (a->description, b->description) || a->ntags != b->ntags
+        || a->nrecipients != b->nrecipients)
+        return 0;
+    for (size_t i = 0; i < a->ntags; i++) {
+        int found = 0;
+        for (size_t j = 0; j < b->ntags && !found; j++)
+            found = strcmp (a->tags[i], b->tags[j]) == 0;
+        if (!found)
+            return 0;
+    }
+    for (size_t i = 0; i < a->nrecipients; i++) {
+        int found = 0;
+        for (size_t j = 0; j < b->nrecipients && !found; j++)
+            found = memcmp (a->recipients[i], b->recipients[j], IM_NODE_ID_SIZE) == 0;
+        if (!found)
+            return 0;
+    }
+    return 1;
+}

@@ -368,7 +368,7 @@ b_revoke_value () {
     ok $? "a revoke by value says which other indicators it revoked: $(head -1 "$T/out")"
     grep -q "is revoked by an earlier line of this request" "$T/err"
     ok $? "a later line naming one of them is refused: $(grep -m1 refused "$T/err")"
-    grep -q ", 2 revoked" "$T/err"
+    grep -q ", 1 revoked and 1 more of the same value" "$T/err"
     ok $? "and the summary counts both revoked: $(tail -1 "$T/err")"
     [ "$(im lookup --json twin.intelmesh-tests.net | grep -o '"op":"put"' | wc -l)" -eq 0 ]
     ok $? "no indicator of that value is live any more: $(im lookup twin.intelmesh-tests.net | tr '\n' ' ')"
@@ -378,5 +378,50 @@ b_revoke_value () {
     ok $? "a second revoke by value revokes nothing more: $(head -1 "$T/out")"
 }
 
+
+block revoke_value_review 'a revoke by value after helper 63'\''s review: siblings of the same request, a first one gone, a revoke by id after it, import counts' start
+b_revoke_value_review () {
+    node_up alpha
+    puts () { im lookup --json "$1" | grep -o '"op":"put"' | wc -l; }
+    idn () { printf '01a24400-0000-7000-8000-%012x' "$((0xf00 + $1))"; }
+    d () { printf '{"type":"domain","value":"%s"%s}' "$1" "${2:+,$2}"; }
+    V=same.intelmesh-tests.net
+    printf '%s\n' "$(d $V "\"id\":\"$(idn 1)\"")" "$(d $V "\"id\":\"$(idn 2)\"")" "$(d $V '"revoke":true')" \
+        | im publish --json - >"$T/out" 2>"$T/err"
+    [ "$(puts $V)" -eq 0 ]
+    ok $? "siblings made by earlier lines of the same request are revoked too: $(sed -n 3p "$T/out")"
+    V=first.intelmesh-tests.net
+    A=$(im publish domain $V 2>/dev/null)
+    printf '%s\n' "$(d $V "\"id\":\"$(idn 3)\"")" | im publish - >/dev/null 2>&1
+    printf '%s\n' "$(d $V "\"id\":\"$A\",\"revoke\":true")" "$(d $V '"revoke":true')" \
+        | im publish --json - >"$T/out" 2>"$T/err"
+    [ "$(puts $V)" -eq 0 ] && sed -n 2p "$T/out" | grep -q "\"id\":\"$(idn 3)\",\"status\":\"revoked\""
+    ok $? "a revoke by value after a revoke by id of the first revokes the other: $(sed -n 2p "$T/out")"
+    V=both.intelmesh-tests.net
+    im publish domain $V >/dev/null 2>&1
+    printf '%s\n' "$(d $V "\"id\":\"$(idn 4)\"")" | im publish - >/dev/null 2>&1
+    printf '%s\n' "$(d $V '"revoke":true')" "$(d $V "\"id\":\"$(idn 4)\",\"revoke\":true")" \
+        | im publish --json - >"$T/out" 2>"$T/err"
+    [ $? -eq 0 ] && sed -n 2p "$T/out" | grep -q '"status":"unchanged"'
+    ok $? "a revoke by id of a sibling revoked by value in the same request is unchanged: $(sed -n 2p "$T/out")"
+    V=resend.intelmesh-tests.net
+    printf '%s\n' "$(d $V "\"id\":\"$(idn 5)\",\"tlp\":\"red\",\"recipients\":[\"$R1\"]")" | im publish - >/dev/null 2>&1
+    printf '%s\n' "$(d $V "\"id\":\"$(idn 5)\",\"revoke\":true")" | im publish - >/dev/null 2>&1
+    printf '%s\n' "$(d $V "\"id\":\"$(idn 5)\",\"confidence\":70")" | im publish - >/dev/null 2>&1
+    r=$(rec $V)
+    [ "$(field "$r" op)" = put ] && [ "$(field "$r" tlp)" = red ] && printf '%s' "$r" | grep -q "$R1"
+    ok $? "an importer's id of a revoked RED indicator, published again, keeps RED and its recipient: $(printf '%s' "$r" | head -c 160)"
+    printf '%s\n' "$(d $V "\"id\":\"$(idn 5)\",\"revoke\":true")" | im publish - >/dev/null 2>&1
+    printf '%s\n' "$(d $V "\"id\":\"$(idn 5)\",\"tlp\":\"green\"")" | im publish - >/dev/null 2>"$T/err"
+    [ $? -eq 1 ] && grep -q "would lower the protection this value had as indicator" "$T/err"
+    ok $? "and GREEN given is refused without --allow-downgrade: $(head -1 "$T/err")"
+    V=csv.intelmesh-tests.net
+    im publish domain $V >/dev/null 2>&1
+    printf '%s\n' "$(d $V "\"id\":\"$(idn 6)\"")" | im publish - >/dev/null 2>&1
+    printf 'type,value,revoke\ndomain,%s,true\n' $V >"$T/r.csv"
+    im import --json "$T/r.csv" >"$T/out" 2>&1
+    [ "$(puts $V)" -eq 0 ] && grep -q '"revoked":2' "$T/out"
+    ok $? "import of a CSV revoke by value revokes both, and counts both: $(head -c 200 "$T/out")"
+}
 
 run_blocks "$@"

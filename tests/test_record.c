@@ -3169,6 +3169,25 @@ test_update (void)
         "changes refuses NULL");
     ok (im_record_downgrades (&prev, &next, down, 0) == -1 && errno == EINVAL,
         "downgrades refuses no room");
+    /* Same content: tags and recipients as sets, identity and times aside. */
+    memcpy (&next, &prev, sizeof next);
+    next.version++;
+    next.modified++;
+    ok (im_record_same_content (&prev, &next),
+        "a new version, nothing else, is the same content");
+    if (prev.ntags >= 2) {
+        char tag[IM_TAG_MAX + 1];
+        memcpy (tag, next.tags[0], sizeof tag);
+        memcpy (next.tags[0], next.tags[1], sizeof tag);
+        memcpy (next.tags[1], tag, sizeof tag);
+        ok (im_record_same_content (&prev, &next),
+            "tags in another order are the same content");
+    }
+    next.confidence = (uint8_t)(prev.confidence == 50 ? 60 : 50);
+    ok (!im_record_same_content (&prev, &next), "another confidence is other content");
+    memcpy (&next, &prev, sizeof next);
+    next.op = IM_OP_REVOKE;
+    ok (!im_record_same_content (&prev, &next), "a tombstone is other content");
 }
 
 /* The detection flag: the optional last byte of the body, present only when

@@ -114,8 +114,9 @@ send_batch (im_client_t *client, json_t *items, size_t from, size_t to,
             t->imported++;
         else if (strcmp (status, "updated") == 0)
             t->updated++;
-        else if (strcmp (status, "revoked") == 0)
-            t->revoked++;
+        else if (strcmp (status, "revoked") == 0) /* with the value's others */
+            t->revoked
+                += 1 + (json_int_t)json_array_size (json_object_get (r, "also_revoked"));
         else if (strcmp (status, "unchanged") == 0)
             t->unchanged++;
         else

@@ -32,7 +32,7 @@ typedef struct {
     int progress;     /* standard error is a terminal */
     long lines;       /* input lines read */
     long accepted, created, updated, unchanged, refused;
-    long revoked, skipped; /* items with "revoke": revoked, or not held here */
+    long revoked, skipped, also; /* "revoke": revoked, not held, more of a value */
     im_client_t *client;
     /* The request being written: each item's JSON is written into it once,
      * as the item is queued (a dump to size it and another of the whole
@@ -43,16 +43,14 @@ typedef struct {
     long line_of[PUBLISH_BATCH];   /* their input line numbers */
     long *sent[PUBLISH_AHEAD + 1]; /* those of each batch sent, unanswered */
     size_t nsent[PUBLISH_AHEAD + 1];
-    size_t asked, answered; /* batches sent, and replies taken */
-    int failed;             /* the daemon could not be reached or failed */
-    int force;              /* publish values that are on a warninglist */
-    int from_stdin;         /* '-': many, from standard input */
-    json_t *tags, *to;      /* --tag and --to, as given */
-    int replace;            /* --replace: an update gives every field anew */
-    int allow_downgrade;    /* --allow-downgrade */
-    json_t *changed;        /* publish_one: what its update changed */
-    const char *exercise;   /* --exercise: an inject of this exercise */
-    im_record_t *rec;       /* scratch, to check each item as the daemon will */
+    size_t asked, answered;       /* batches sent, and replies taken */
+    int failed;                   /* the daemon could not be reached or failed */
+    int force, from_stdin;        /* --force (warninglisted values); '-': from stdin */
+    json_t *tags, *to;            /* --tag and --to, as given */
+    int replace, allow_downgrade; /* --replace (every field anew), --allow-downgrade */
+    json_t *changed;              /* publish_one: what its update changed */
+    const char *exercise;         /* --exercise: an inject of this exercise */
+    im_record_t *rec;             /* scratch, to check each item as the daemon will */
 } publish_t;
 
 static void
@@ -104,9 +102,9 @@ report_changes (publish_t *p, json_t *r, json_t *o)
         json_object_set (o, "downgraded", json_object_get (r, "downgraded"));
     republished_note (r, o);
     json_t *also = json_object_get (r, "also_revoked"); /* of the same value */
-    for (size_t i = 0; i < json_array_size (also); i++, p->revoked++)
-        if (!o)
-            printf ("also revokes %s\n", json_string_value (json_array_get (also, i)));
+    p->also += (long)json_array_size (also);
+    for (size_t i = 0; !o && i < json_array_size (also); i++)
+        printf ("also revokes %s\n", json_string_value (json_array_get (also, i)));
     if (o && also)
         json_object_set (o, "also_revoked", also);
     if (changed && !p->from_stdin) {
@@ -663,9 +661,12 @@ publish_stdin (im_cli_t *cli, publish_t *p)
     if (p->refused > REFUSALS_SHOWN)
         cli_error ("... and %ld more refusals", p->refused - REFUSALS_SHOWN);
     /* Said only when the input asked to revoke anything. */
-    char revokes[32] = "", not_held[64] = "";
+    char revokes[80] = "", not_held[64] = "";
     if (p->revoked || p->skipped)
         snprintf (revokes, sizeof revokes, ", %ld revoked", p->revoked);
+    if (p->also) /* the others of a value revoked by value */
+        snprintf (revokes, sizeof revokes, ", %ld revoked and %ld more of the same value",
+                  p->revoked, p->also);
     if (p->skipped)
         snprintf (not_held, sizeof not_held, ", %ld not held (nothing to revoke)",
                   p->skipped);
