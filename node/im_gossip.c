@@ -488,10 +488,11 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
      * (busy), up to FETCH_BUSY_MAX_MS: when
      * the mesh outruns the node for minutes, a FETCH after 10 s brought the
      * eager peer's copy a second time (a third of all copies at 200 nodes). */
+    /* A key put back (deferred, below) was held once already. */
     int64_t late = now - p->wants[p->whead].due;
     if ((self->behind_since && late < FETCH_BEHIND_MAX_MS)
         || (self->busy_at && now - self->busy_at < BUSY_LINGER_MS
-            && late < FETCH_BUSY_MAX_MS))
+            && !p->wants[p->whead].deferred && late < FETCH_BUSY_MAX_MS))
         return;
     size_t credit = peer_credit (p, now);
     size_t n = 0, asked = 0;

@@ -86,6 +86,7 @@
 #define FETCH_BUSY_MAX_MS                                                                \
     60000 /* ... nor, this long at most, while they wait on the pull links of more       \
              than half of the connected peers (the mesh outruns this node), */
+#define BUSY_PEERS_MIN 3 /* ... of this many connected peers at least */
 #define BUSY_LINGER_MS                                                                   \
     2000 /* ... or did at any look in this long (one look that finds a link read         \
             empty does not let every key held go at once) */

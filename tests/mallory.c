@@ -772,7 +772,7 @@ main (int argc, char **argv)
         else
             usage ();
     }
-    if (!keys_path || !target_ep || !action || duration < 0 || fake < 0 || fake > 100000
+    if (!keys_path || !target_ep || !action || duration < 0 || fake < 0 || fake > 10000000
         || per < 1 || per > IM_MSG_CREDIT_MAX || found_n < 0 || rate < 0 || batch < 1
         || pong_delay < 0 || pong_delay > 60000 || batch > IM_BATCH_MAX)
         usage ();

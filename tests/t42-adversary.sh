@@ -702,4 +702,68 @@ b_busy_notes () {
     for p in $bpid $cpid $apid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
+# One peer that dials in and floods the peer socket must not make the node
+# busy (SPEC "Wanted keys": "nor do peers that dial in"). The node's poller
+# hands it the peer socket before any DEALER (zpoller returns the first socket
+# ready, in the order added), so the flood could leave the pull links of the
+# peers it dials unread, and those are most of its connected peers here
+# (charlie and dave; mallory, the one that dials in, counts as not waiting).
+# Mallory, bravo's eager peer at alpha, withholds and floods HAVEs of one key
+# (as mallet does in busy_notes): bravo's records come to alpha only as
+# charlie's notes. The bound is busy_notes': a node that held the FETCH 60 s
+# (FETCH_BUSY_MAX_MS) fails here. DAVE_LOAD=N: dave publishes N first.
+block busy_dialin 'one peer that dials in and floods does not make the node busy: an honest peer'\''s notes wait 10 s, not 60 s'
+b_busy_dialin () {
+    diag "SPEC.md: Wanted keys (busy: \"no one peer of two or more makes a node busy, nor do peers that dial in\")"
+    mallory_card
+    for n in bravo charlie dave alpha; do fresh $n || diag "cannot init $n"; done
+    anti_entropy alpha 1d # nothing but the notes brings bravo's records here
+    im bravo peer add "$(cat "$T/mallory.card")" >/dev/null \
+        && im alpha peer add "$(cat "$T/mallory.card")" >/dev/null \
+        && link charlie alpha && link dave alpha
+    ok $? "charlie -> alpha <- dave, both dialled by alpha; bravo -> mallory -> alpha, mallory dials in"
+    start_node bravo && bpid=$NODE_PID && start_node charlie && cpid=$NODE_PID \
+        && start_node dave && dpid=$NODE_PID && start_node alpha && apid=$NODE_PID
+    ok $? "the four start"
+    wait_for 300 connected alpha charlie && wait_for 300 connected alpha dave
+    ok $? "alpha is connected to charlie and dave"
+    im bravo publish domain seed.bravo.example >/dev/null 2>&1
+    mallory withhold --target "$(card_field alpha 5)" "$(card_field alpha 4)" \
+        --source "$(card_field bravo 5)" "$(card_field bravo 4)" \
+        --fake-have 10000000 --per 1 --duration 110000 >"$T/dialin-mallory.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    wait_for 300 holds alpha 1
+    ok $? "mallory brings alpha bravo's record first (its eager peer for bravo), then withholds and floods"
+    link bravo charlie && wait_for 300 holds charlie 1
+    ok $? "charlie, linked to bravo only now, holds bravo's record"
+    keys_first_of () { peer_json "$1" "$2" | grep -q '"keys_first":true'; }
+    wait_for 300 keys_first_of charlie alpha; ok $? "alpha asked charlie for keys only"
+    if [ "${DAVE_LOAD:-0}" -gt 0 ]; then
+        awk -v n="$DAVE_LOAD" 'BEGIN { for (i = 0; i < n; i++) printf "domain load%d.dave.example\n", i }' \
+            | im dave publish - >/dev/null 2>&1
+        diag "dave published $DAVE_LOAD (alpha takes them from dave in full)"
+    fi
+    t0=$(ms)
+    awk 'BEGIN { for (i = 0; i < 20; i++) printf "domain dialin%d.bravo.example\n", i }' \
+        | im bravo publish - >/dev/null 2>&1
+    ok $? "bravo publishes 20 more"
+    g=$(grace alpha); g=${g:-12000}
+    bound=$((2 * SLOW * (10000 + g) + 5000))
+    q0=$(peer_num alpha mallory 'over quota')
+    fetched_20 () { [ "$(peer_num alpha charlie fetched)" -ge 20 ]; }
+    wait_for $((bound / 100)) fetched_20; r=$?
+    t=$(($(ms) - t0))
+    q1=$(peer_num alpha mallory 'over quota')
+    diag "alpha holds $(status_num alpha records) of 21 after $t ms (fetch grace $g ms);" \
+        "fetched from charlie: $(peer_num alpha charlie fetched); mallory's HAVEs over quota" \
+        "meanwhile: $((q1 - q0)); charlie connected: $(connected alpha charlie && echo yes || echo no)"
+    [ "$r" -eq 0 ] && [ "$t" -le "$bound" ]
+    ok $? "charlie's notes of bravo's 20 bring them to alpha within $bound ms while mallory floods ($t ms)"
+    kill -0 "$mpid" 2>/dev/null && [ "$q1" -gt "$q0" ]
+    ok $? "and mallory flooded all along (still running; $((q1 - q0)) more HAVEs over its quota)"
+    diag "alpha holds $(status_num alpha records) in the end, $(($(ms) - t0)) ms after"
+    stop_ours "$mpid"; wait "$mpid" 2>/dev/null
+    for p in $bpid $cpid $dpid $apid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
 run_blocks "$@"
