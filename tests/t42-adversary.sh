@@ -641,6 +641,31 @@ b_copies () {
 # Alpha is behind throughout: the FETCH goes 10 s after its keys fell due,
 # one fetch grace after charlie's notes (before 851ac62, at the grace). A
 # node that held its FETCH for as long as anything waited unread fails here.
+# notes_within FLOODER PID T0 CHECK...: CHECK (bravo's 20 at alpha, through
+# charlie's notes) holds within the bound below while FLOODER (process PID)
+# floods alpha, and FLOODER flooded all along; T0 is when bravo published.
+notes_within () {
+    local who=$1 pid=$2 t0=$3 g bound q0 q1 r t
+    shift 3
+    # The bound: the fetch grace in force (3 s here; slow round trips
+    # stretch it to 12 s at most) and 10 s behind, twice that for a loaded
+    # machine (4 times more under the sanitizers), and 5 s for bravo ->
+    # charlie -> alpha and the FOUND.
+    g=$(grace alpha); g=${g:-12000}
+    bound=$((2 * SLOW * (10000 + g) + 5000))
+    q0=$(peer_num alpha "$who" 'over quota')
+    wait_for $((bound / 100)) "$@"; r=$?
+    t=$(($(ms) - t0))
+    q1=$(peer_num alpha "$who" 'over quota')
+    diag "alpha holds $(status_num alpha records) of 21 after $t ms (fetch grace $g ms);" \
+        "fetched from charlie: $(peer_num alpha charlie fetched); $who's HAVEs over quota" \
+        "meanwhile: $((q1 - q0)); wanted from $who: $(peer_num alpha "$who" wanted)"
+    [ "$r" -eq 0 ] && [ "$t" -le "$bound" ]
+    ok $? "charlie's notes of bravo's 20 bring them to alpha within $bound ms while $who floods ($t ms)"
+    kill -0 "$pid" 2>/dev/null && [ "$q1" -gt "$q0" ]
+    ok $? "and $who flooded all along (still running; $((q1 - q0)) more HAVEs over its quota)"
+}
+
 block busy_notes 'a peer that keeps the node busy delays what an honest peer notes by 10 s at most, beyond the fetch grace'
 b_busy_notes () {
     diag "SPEC.md: Wanted keys (no FETCH while messages wait unread, 10 s at most); PING and PONG"
@@ -678,23 +703,7 @@ b_busy_notes () {
     awk 'BEGIN { for (i = 0; i < 20; i++) printf "domain busy%d.bravo.example\n", i }' \
         | im bravo publish - >/dev/null 2>&1
     ok $? "bravo publishes 20 more"
-    # The bound: the fetch grace in force (3 s here; slow round trips
-    # stretch it to 12 s at most) and 10 s behind, twice that for a loaded
-    # machine (4 times more under the sanitizers), and 5 s for bravo ->
-    # charlie -> alpha and the FOUND.
-    g=$(grace alpha); g=${g:-12000}
-    bound=$((2 * SLOW * (10000 + g) + 5000))
-    q0=$(peer_num alpha mallet 'over quota')
-    wait_for $((bound / 100)) holds alpha 21; r=$?
-    t=$(($(ms) - t0))
-    q1=$(peer_num alpha mallet 'over quota')
-    diag "alpha holds $(status_num alpha records) of 21 after $t ms (fetch grace $g ms);" \
-        "fetched from charlie: $(peer_num alpha charlie fetched); mallet's HAVEs over quota" \
-        "meanwhile: $((q1 - q0)); wanted from mallet: $(peer_num alpha mallet wanted)"
-    [ "$r" -eq 0 ] && [ "$t" -le "$bound" ]
-    ok $? "charlie's notes of bravo's 20 bring them to alpha within $bound ms while mallet floods ($t ms)"
-    kill -0 "$fpid" 2>/dev/null && [ "$q1" -gt "$q0" ]
-    ok $? "and mallet flooded all along (still running; $((q1 - q0)) more HAVEs over its quota)"
+    notes_within mallet "$fpid" "$t0" holds alpha 21
     [ "$(peer_num alpha charlie fetched)" -gt 0 ]
     ok $? "they were noted and fetched from charlie, not sent in full ($(peer_num alpha charlie fetched) fetched)"
     stop_ours "$fpid"; wait "$fpid" 2>/dev/null
@@ -747,20 +756,8 @@ b_busy_dialin () {
     awk 'BEGIN { for (i = 0; i < 20; i++) printf "domain dialin%d.bravo.example\n", i }' \
         | im bravo publish - >/dev/null 2>&1
     ok $? "bravo publishes 20 more"
-    g=$(grace alpha); g=${g:-12000}
-    bound=$((2 * SLOW * (10000 + g) + 5000))
-    q0=$(peer_num alpha mallory 'over quota')
     fetched_20 () { [ "$(peer_num alpha charlie fetched)" -ge 20 ]; }
-    wait_for $((bound / 100)) fetched_20; r=$?
-    t=$(($(ms) - t0))
-    q1=$(peer_num alpha mallory 'over quota')
-    diag "alpha holds $(status_num alpha records) of 21 after $t ms (fetch grace $g ms);" \
-        "fetched from charlie: $(peer_num alpha charlie fetched); mallory's HAVEs over quota" \
-        "meanwhile: $((q1 - q0)); charlie connected: $(connected alpha charlie && echo yes || echo no)"
-    [ "$r" -eq 0 ] && [ "$t" -le "$bound" ]
-    ok $? "charlie's notes of bravo's 20 bring them to alpha within $bound ms while mallory floods ($t ms)"
-    kill -0 "$mpid" 2>/dev/null && [ "$q1" -gt "$q0" ]
-    ok $? "and mallory flooded all along (still running; $((q1 - q0)) more HAVEs over its quota)"
+    notes_within mallory "$mpid" "$t0" fetched_20
     diag "alpha holds $(status_num alpha records) in the end, $(($(ms) - t0)) ms after"
     stop_ours "$mpid"; wait "$mpid" 2>/dev/null
     for p in $bpid $cpid $dpid $apid; do stop_node "$p" || false; done; ok $? "the nodes stop"
