@@ -472,7 +472,7 @@ publish_remember (publish_t *p, const char *key, int has_id)
 }
 
 /* Keeps ID among the indicators a revoke by value of this request revokes
- * (DOOMED), and in IDS (made when NULL). */
+ * (DOOMED), and in IDS (made when NULL) unless IDS is NULL. */
 static void
 doom (publish_t *p, const uint8_t *id, json_t **ids)
 {
@@ -485,6 +485,8 @@ doom (publish_t *p, const uint8_t *id, json_t **ids)
     }
     zhashx_update (p->doomed, key, (void *)1);
     p->ndoomed++;
+    if (!ids)
+        return;
     if (!*ids)
         *ids = json_array ();
     if (json_array_append_new (*ids, json_string (key + 1)))
@@ -684,6 +686,8 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
         return;
     }
     json_t *others = revoke && !has_id ? revoke_others (self, p, rec->id) : NULL;
+    if (revoke && !has_id) /* a later line names it as it names the others */
+        doom (p, rec->id, NULL);
     if ((revoke || !p->warning[0]) && !tomb && !down && !others
         && strcmp (status, "updated") != 0)
         result_id (p, idtext, status);

@@ -404,6 +404,18 @@ b_revoke_value_review () {
         | im publish --json - >"$T/out" 2>"$T/err"
     [ $? -eq 0 ] && sed -n 2p "$T/out" | grep -q '"status":"unchanged"'
     ok $? "a revoke by id of a sibling revoked by value in the same request is unchanged: $(sed -n 2p "$T/out")"
+    # Whichever of the two the value's index gives first (ids in order: one
+    # below and one above this node's time-ordered ids), a later line naming
+    # either is refused.
+    for H in 01a24400-0000-7000-8000-000000000f07 7fffffff-0000-7000-8000-000000000f08; do
+        V=order-${H:0:2}.intelmesh-tests.net
+        A=$(im publish domain $V 2>/dev/null)
+        printf '%s\n' "$(d $V "\"id\":\"$H\"")" | im publish - >/dev/null 2>&1
+        printf '%s\n' "$(d $V '"revoke":true')" "$(d $V "\"id\":\"$A\",\"confidence\":10")" \
+            "$(d $V "\"id\":\"$H\",\"confidence\":10")" | im publish - >/dev/null 2>"$T/err"
+        [ "$(grep -c "is revoked by an earlier line of this request" "$T/err")" -eq 2 ] && [ "$(puts $V)" -eq 0 ]
+        ok $? "with a sibling $H, a later line naming either one is refused: $(grep -c refused "$T/err") refused, $(puts $V) live"
+    done
     V=resend.intelmesh-tests.net
     printf '%s\n' "$(d $V "\"id\":\"$(idn 5)\",\"tlp\":\"red\",\"recipients\":[\"$R1\"]")" | im publish - >/dev/null 2>&1
     printf '%s\n' "$(d $V "\"id\":\"$(idn 5)\",\"revoke\":true")" | im publish - >/dev/null 2>&1
