@@ -485,10 +485,10 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
      * oldest key has been due FETCH_BEHIND_MAX_MS: a peer that keeps the
      * node busy, even in bursts, delays a key by that much at most. While
      * most peers' answers wait unread, or did in the last BUSY_LINGER_MS
-     * (busy), up to FETCH_BUSY_MAX_MS: when
-     * the mesh outruns the node for minutes, a FETCH after 10 s brought the
-     * eager peer's copy a second time (a third of all copies at 200 nodes). */
-    /* A key put back (deferred, below) was held once already. */
+     * (busy), up to FETCH_BUSY_MAX_MS, but once only (not a key put back,
+     * below): when the mesh outruns the node for minutes, a FETCH after 10 s
+     * brought the eager peer's copy a second time (a third of all copies at
+     * 200 nodes). */
     int64_t late = now - p->wants[p->whead].due;
     if ((self->behind_since && late < FETCH_BEHIND_MAX_MS)
         || (self->busy_at && now - self->busy_at < BUSY_LINGER_MS

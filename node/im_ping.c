@@ -119,9 +119,9 @@ mesh_read_check (im_mesh_t *self, int64_t now)
     /* The peer socket is shared: anything there may be any peer's. */
     int router = self->router && mesh_waiting (self->router), behind = router;
     /* Busy: messages wait on the pull links of more than half of the
-     * connected peers, and of three at least, so that no one peer makes
-     * the node busy alone. A peer pulled over the shared peer socket cannot be told apart
-     * from the others there: it counts as not waiting. */
+     * connected peers, and of three at least, so that no one peer makes the
+     * node busy alone. A peer pulled over the shared peer socket cannot be
+     * told apart from the others there: it counts as not waiting. */
     size_t peers = 0, waiting = 0;
     for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
         int unread = p->dealer && mesh_waiting (p->dealer);
