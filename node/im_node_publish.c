@@ -97,20 +97,27 @@ typedef struct {
     im_record_t *merged; /* the item over what this node held */
     unsigned overrides;  /* guards forced in this request (im_node_guard.c) */
     char warning[512];   /* the item's warning, "" when none */
-    /* The other live indicators of a value revoked by value, revoked in a
-     * batch of their own once this one is stored ("#ID" -> 1). */
+    /* The live indicators a revoke by value revokes besides the batch's
+     * own: their tombstones are stored in the same transaction ("#ID"). */
     zhashx_t *doomed;
     size_t ndoomed;
 } publish_t;
 
-/* Whether REC is one of the indicators a revoke by value of this request
- * revokes after the batch. */
+/* The key "#ID" an indicator is filed under in SEEN and DOOMED. */
+static void
+id_key (const uint8_t *id, char key[IM_ID_STR_SIZE + 1])
+{
+    key[0] = '#';
+    im_id_format (id, key + 1);
+}
+
+/* Whether ID is one of the indicators a revoke by value of this request
+ * revokes. */
 static int
 doomed (publish_t *p, const uint8_t *id)
 {
     char key[IM_ID_STR_SIZE + 1];
-    key[0] = '#';
-    im_id_format (id, key + 1);
+    id_key (id, key);
     return p->doomed && zhashx_lookup (p->doomed, key);
 }
 
@@ -187,8 +194,7 @@ static const im_record_t *
 newest_in_request (publish_t *p, const im_record_t *rec)
 {
     char key[IM_ID_STR_SIZE + 1];
-    key[0] = '#';
-    im_id_format (rec->id, key + 1);
+    id_key (rec->id, key);
     uintptr_t at = (uintptr_t)zhashx_lookup (p->seen, key);
     return at ? &p->b.recs[at - 1] : rec;
 }
@@ -477,8 +483,7 @@ static void
 doom (publish_t *p, const uint8_t *id, json_t **ids)
 {
     char key[IM_ID_STR_SIZE + 1];
-    key[0] = '#';
-    im_id_format (id, key + 1);
+    id_key (id, key);
     if (!p->doomed && !(p->doomed = zhashx_new ())) {
         p->m.more_failed = 1; /* the request fails */
         return;
