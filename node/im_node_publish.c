@@ -14,27 +14,9 @@
 #include <sodium.h>
 
 #include "im_node_int.h"
+#include "im_node_publish_int.h"
 
 #define RAW(out, lit) im_ctl_text_raw ((out), (lit), sizeof (lit) - 1)
-
-/* What this node holds of an item's TYPE and VALUE: its live indicator (for
- * an update) and its newest tombstone (for a value published again), found
- * by one walk of the value's index an item. */
-typedef struct {
-    const uint8_t *origin;
-    int type;
-    const char *value;
-    im_record_t *found; /* a record of the importer's id (publish_prev) */
-    im_record_t *live;
-    im_record_t *tomb;
-    int has_live, has_tomb;
-    int looked; /* the walk was made for this item */
-    /* With COLLECT (a revoke by value), the ids of the value's other live
-     * indicators of this node's (an importer's id makes a second one). */
-    int collect, more_failed;
-    uint8_t (*more)[IM_ID_SIZE];
-    size_t nmore, maxmore;
-} own_match_t;
 
 /* Keeps ID among M's other live indicators of the value. */
 static void
@@ -81,49 +63,17 @@ own_match_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg
     return 0;
 }
 
-/* One PUBLISH request being worked through. */
-typedef struct {
-    node_batch_t b;
-    im_record_t *rec;   /* the item being made */
-    own_match_t m;      /* what this node already holds of it */
-    im_ctl_text_t *out; /* the reply, one result an item (result_add) */
-    size_t nresults;
-    zhashx_t *seen; /* type|value or #id -> index in the batch + 1 (no malloc) */
-    int64_t now;
-    int force;           /* the request's own "force" */
-    int merge;           /* an update keeps the fields an item does not give */
-    int allow_downgrade; /* an update may lower the protection (rule 7) */
-    int compact;         /* a new indicator's result is its id alone */
-    im_record_t *merged; /* the item over what this node held */
-    unsigned overrides;  /* guards forced in this request (im_node_guard.c) */
-    char warning[512];   /* the item's warning, "" when none */
-    /* The live indicators a revoke by value revokes besides the batch's
-     * own: their tombstones are stored in the same transaction ("#ID"). */
-    zhashx_t *doomed;
-    size_t ndoomed;
-} publish_t;
-
 /* The key "#ID" an indicator is filed under in SEEN and DOOMED. */
-static void
-id_key (const uint8_t *id, char key[IM_ID_STR_SIZE + 1])
+void
+publish_id_key (const uint8_t *id, char key[IM_ID_STR_SIZE + 1])
 {
     key[0] = '#';
     im_id_format (id, key + 1);
 }
 
-/* Whether ID is one of the indicators a revoke by value of this request
- * revokes. */
-static int
-doomed (publish_t *p, const uint8_t *id)
-{
-    char key[IM_ID_STR_SIZE + 1];
-    id_key (id, key);
-    return p->doomed && zhashx_lookup (p->doomed, key);
-}
-
 /* Appends R (taken), an item's result, to the reply. */
-static void
-result_add (publish_t *p, json_t *r)
+void
+publish_result_add (publish_t *p, json_t *r)
 {
     char *text = r ? json_dumps (r, JSON_COMPACT) : NULL;
     if (p->nresults++)
@@ -139,8 +89,8 @@ result_add (publish_t *p, json_t *r)
 /* The usual result, {"id": IDTEXT, "status": STATUS}, written as it is (a
  * json_t an item was a tenth of a bulk publish); with "compact", a new
  * indicator's is IDTEXT alone. */
-static void
-result_id (publish_t *p, const char *idtext, const char *status)
+void
+publish_result_id (publish_t *p, const char *idtext, const char *status)
 {
     if (p->nresults++)
         RAW (p->out, ",");
@@ -157,8 +107,8 @@ result_id (publish_t *p, const char *idtext, const char *status)
 
 /* Walks the index of the item's value once (its live record and newest
  * tombstone of this node's). */
-static void
-own_lookup (node_t *self, publish_t *p)
+void
+publish_own_lookup (node_t *self, publish_t *p)
 {
     if (p->m.looked)
         return;
@@ -174,7 +124,7 @@ own_lookup (node_t *self, publish_t *p)
 static const im_record_t *
 own_of_value (node_t *self, publish_t *p)
 {
-    own_lookup (self, p);
+    publish_own_lookup (self, p);
     return p->m.has_live ? p->m.live : NULL;
 }
 
@@ -190,11 +140,11 @@ exported_id_of (const im_record_t *own, const uint8_t id[IM_ID_SIZE])
 
 /* REC's newest version: the one an earlier item of this request made of
  * its id, if any (each item's record is remembered under "#ID"). */
-static const im_record_t *
-newest_in_request (publish_t *p, const im_record_t *rec)
+const im_record_t *
+publish_newest (publish_t *p, const im_record_t *rec)
 {
     char key[IM_ID_STR_SIZE + 1];
-    id_key (rec->id, key);
+    publish_id_key (rec->id, key);
     uintptr_t at = (uintptr_t)zhashx_lookup (p->seen, key);
     return at ? &p->b.recs[at - 1] : rec;
 }
@@ -202,12 +152,12 @@ newest_in_request (publish_t *p, const im_record_t *rec)
 /* Whether HELD, found by the item's value, still has that value and is live
  * once the request's earlier items are taken into account: an earlier item
  * may have changed its value (by its id) or revoked it. */
-static const im_record_t *
-still_of_value (publish_t *p, const im_record_t *held)
+const im_record_t *
+publish_still_of_value (publish_t *p, const im_record_t *held)
 {
     if (!held)
         return NULL;
-    held = newest_in_request (p, held);
+    held = publish_newest (p, held);
     return held->op == IM_OP_PUT && held->type == p->rec->type
                    && strcmp (held->value, p->rec->value) == 0
                ? held
@@ -225,14 +175,14 @@ publish_prev (node_t *self, publish_t *p, const char *key, int has_id,
     uintptr_t earlier = (uintptr_t)zhashx_lookup (p->seen, key);
     if (earlier) { /* the same indicator twice in one request */
         const im_record_t *r = &p->b.recs[earlier - 1];
-        return has_id ? r : still_of_value (p, r);
+        return has_id ? r : publish_still_of_value (p, r);
     }
     if (has_id
         && im_store_get (self->store, im_identity_node (self->identity), id, p->m.found)
                == 0)
         return p->m.found;
-    const im_record_t *own = still_of_value (p, own_of_value (self, p));
-    if (own && doomed (p, own->id))
+    const im_record_t *own = publish_still_of_value (p, own_of_value (self, p));
+    if (own && publish_is_doomed (p, own->id))
         own = NULL;
     if (has_id && own && !exported_id_of (own, id))
         return NULL;
@@ -240,10 +190,10 @@ publish_prev (node_t *self, publish_t *p, const char *key, int has_id,
 }
 
 /* This node's newest tombstone of REC's value, or NULL. */
-static im_record_t *
-own_tomb_of_value (node_t *self, publish_t *p)
+im_record_t *
+publish_own_tomb (node_t *self, publish_t *p)
 {
-    own_lookup (self, p);
+    publish_own_lookup (self, p);
     return p->m.has_tomb ? p->m.tomb : NULL;
 }
 
@@ -256,11 +206,11 @@ publish_revoke (publish_t *p, const im_record_t *prev, int has_id, char *idtext)
         if (prev)
             im_id_format (prev->id, idtext);
         if (prev)
-            result_id (p, idtext, "unchanged");
+            publish_result_id (p, idtext, "unchanged");
         else
-            result_add (p, json_pack ("{s:s?, s:s, s:s}", "id", has_id ? idtext : NULL,
-                                      "status", "skipped", "reason",
-                                      "revoked, and not held here"));
+            publish_result_add (p, json_pack ("{s:s?, s:s, s:s}", "id",
+                                              has_id ? idtext : NULL, "status", "skipped",
+                                              "reason", "revoked, and not held here"));
         return 1;
     }
     memcpy (p->rec, prev, sizeof *p->rec);
@@ -282,7 +232,7 @@ publish_warned (node_t *self, publish_t *p)
               "force it to publish it anyway",
               p->rec->value, list, entry);
     snprintf (reason, sizeof reason, "on warninglist '%s'", list);
-    result_add (p, node_refused_result (self, why, reason));
+    publish_result_add (p, node_refused_result (self, why, reason));
     return 1;
 }
 
@@ -301,7 +251,7 @@ publish_guarded (node_t *self, publish_t *p, int force)
         refusal = node_guard (self, p->rec, force, &p->overrides, p->warning,
                               sizeof p->warning);
     if (refusal)
-        result_add (p, refusal);
+        publish_result_add (p, refusal);
     return refusal != NULL;
 }
 
@@ -321,7 +271,7 @@ publish_put (publish_t *p, const im_record_t *prev, int has_id,
             && strcmp (rec->value, prev->value) == 0
             && im_record_same_content (rec, prev)) {
             im_id_format (rec->id, idtext);
-            result_id (p, idtext, "unchanged");
+            publish_result_id (p, idtext, "unchanged");
             return 1;
         }
     }
@@ -357,7 +307,7 @@ refuse_downgrade (node_t *self, publish_t *p, const im_record_t *held,
                   "%s would lower the protection of indicator %s: refused without "
                   "--allow-downgrade",
                   changes, idtext);
-    result_add (p, node_refused_result (self, why, "downgrade"));
+    publish_result_add (p, node_refused_result (self, why, "downgrade"));
     return 1;
 }
 
@@ -374,7 +324,7 @@ update_over (node_t *self, publish_t *p, const json_t *content, const im_record_
     if (p->merge) {
         memcpy (p->merged, p->rec, sizeof *p->merged);
         if (im_record_merge (p->merged, base, content, p->now, why, sizeof why)) {
-            result_add (p, node_invalid_result (self, why));
+            publish_result_add (p, node_invalid_result (self, why));
             return 1;
         }
         memcpy (p->rec, p->merged, sizeof *p->rec);
@@ -477,120 +427,6 @@ publish_remember (publish_t *p, const char *key, int has_id)
     zhashx_update (p->seen, other, (void *)(uintptr_t)p->b.n);
 }
 
-/* Keeps ID among the indicators a revoke by value of this request revokes
- * (DOOMED), and in IDS (made when NULL) unless IDS is NULL. */
-static void
-doom (publish_t *p, const uint8_t *id, json_t **ids)
-{
-    char key[IM_ID_STR_SIZE + 1];
-    id_key (id, key);
-    if (!p->doomed && !(p->doomed = zhashx_new ())) {
-        p->m.more_failed = 1; /* the request fails */
-        return;
-    }
-    zhashx_update (p->doomed, key, (void *)1);
-    p->ndoomed++;
-    if (!ids)
-        return;
-    if (!*ids)
-        *ids = json_array ();
-    if (json_array_append_new (*ids, json_string (key + 1)))
-        p->m.more_failed = 1;
-}
-
-/* A revoke by value revokes each live indicator of this node's of that
- * value, not only the one found (REVOKED, or NULL): an importer's id may have
- * made others, stored or earlier in this request. They are taken as the
- * request's earlier items left them, kept in DOOMED, and revoked in the same
- * transaction as the request's batch (revoke_doomed). Returns their ids (a
- * new reference), or NULL when there are none. */
-static json_t *
-revoke_others (node_t *self, publish_t *p, const uint8_t *revoked)
-{
-    own_lookup (self, p);
-    json_t *ids = NULL;
-    for (size_t i = 0; i <= p->m.nmore; i++) {
-        const uint8_t *id = i ? p->m.more[i - 1] : p->m.live->id;
-        if ((!i && !p->m.has_live) || (revoked && !memcmp (id, revoked, IM_ID_SIZE))
-            || doomed (p, id) || im_store_get (self->store, p->m.origin, id, p->m.found)
-            || !still_of_value (p, p->m.found))
-            continue;
-        doom (p, id, &ids);
-    }
-    for (size_t i = 0; i < p->b.n; i++) { /* made or changed by this request */
-        const im_record_t *r = &p->b.recs[i];
-        if (still_of_value (p, r) == r
-            && (!revoked || memcmp (r->id, revoked, IM_ID_SIZE)) && !doomed (p, r->id))
-            doom (p, r->id, &ids);
-    }
-    return ids;
-}
-
-/* The tombstones of the indicators revoke_others kept, into MORE: each as
- * the request left it (a later item may not name them: see publish_item). */
-static int
-revoke_doomed (node_t *self, publish_t *p, node_batch_t *more, char *err, size_t errsz)
-{
-    if (node_batch_init (more, p->ndoomed)) {
-        snprintf (err, errsz, "out of memory");
-        return -1;
-    }
-    for (const void *v = zhashx_first (p->doomed); v; v = zhashx_next (p->doomed)) {
-        const char *key = zhashx_cursor (p->doomed);
-        uintptr_t at = (uintptr_t)zhashx_lookup (p->seen, key);
-        uint8_t id[IM_ID_SIZE];
-        if (at)
-            im_record_copy (p->m.found, &p->b.recs[at - 1]);
-        else if (im_id_parse (key + 1, id)
-                 || im_store_get (self->store, p->m.origin, id, p->m.found))
-            continue;
-        if (p->m.found->op != IM_OP_PUT)
-            continue;
-        node_make_tombstone (p->m.found);
-        if (node_batch_add (more, p->m.found, err, errsz))
-            return -1;
-    }
-    return 0;
-}
-
-/* A revoke by value whose first live record this request has revoked or
- * moved already: the others, if any (revoke_others). Returns 1 when the item
- * is done (its result given). */
-static int
-revoke_rest (node_t *self, publish_t *p)
-{
-    json_t *ids = revoke_others (self, p, NULL);
-    if (!ids)
-        return 0;
-    json_t *result
-        = json_pack ("{s:O, s:s}", "id", json_array_get (ids, 0), "status", "revoked");
-    json_array_remove (ids, 0);
-    if (json_array_size (ids))
-        json_object_set (result, "also_revoked", ids);
-    json_decref (ids);
-    result_add (p, result);
-    return 1;
-}
-
-/* An item naming by ID an indicator that an earlier line's revoke of its
- * value revokes: a revoke of it is "unchanged", anything else refused.
- * Returns 1 (its result given). */
-static int
-publish_doomed (node_t *self, publish_t *p, int revoke, const uint8_t *id)
-{
-    char why[256], idtext[IM_ID_STR_SIZE];
-    im_id_format (id, idtext);
-    snprintf (why, sizeof why,
-              "id: %s is revoked by an earlier line of this request (a revoke of its "
-              "value)",
-              idtext);
-    if (revoke)
-        result_id (p, idtext, "unchanged");
-    else
-        result_add (p, node_invalid_result (self, why));
-    return 1;
-}
-
 /* One item of the request (SPLIT by the reader, or NULL): checked, matched,
  * and added to the batch, with its result appended. */
 static void
@@ -617,13 +453,14 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
     p->m.looked = 0;
     p->m.collect = revoke && !has_id;
     int bad = !content || im_record_from_json (rec, content, p->now, why, sizeof why);
-    if (!bad && has_id && doomed (p, id) && publish_doomed (self, p, revoke, id)) {
+    if (!bad && has_id && publish_is_doomed (p, id)
+        && publish_doomed (self, p, revoke, id)) {
         json_decref (content);
         return;
     }
     if (bad) {
         json_decref (content);
-        result_add (p, node_invalid_result (self, why));
+        publish_result_add (p, node_invalid_result (self, why));
         return;
     }
     memcpy (rec->origin, im_identity_node (self->identity), IM_NODE_ID_SIZE);
@@ -653,12 +490,12 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
         why[0] = 0;
     if (why[0]) {
         json_decref (content);
-        result_add (p, node_invalid_result (self, why));
+        publish_result_add (p, node_invalid_result (self, why));
         return;
     }
     const char *status = "new";
     json_t *down = NULL;
-    im_record_t *tomb = !revoke && !prev && !has_id ? own_tomb_of_value (self, p) : NULL;
+    im_record_t *tomb = !revoke && !prev && !has_id ? publish_own_tomb (self, p) : NULL;
     char kept[200], tomb_id[IM_ID_STR_SIZE];
     if (tomb)
         im_id_format (tomb->id, tomb_id);
@@ -674,7 +511,7 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
     if (bad)
         return;
     if (revoke) {
-        if ((!prev && !has_id && revoke_rest (self, p))
+        if ((!prev && !has_id && publish_revoke_rest (self, p))
             || publish_revoke (p, prev, has_id, idtext))
             return;
         status = "revoked";
@@ -687,15 +524,15 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
     im_id_format (rec->id, idtext);
     if (node_batch_add (&p->b, rec, why, sizeof why)) {
         json_decref (down);
-        result_add (p, node_invalid_result (self, why));
+        publish_result_add (p, node_invalid_result (self, why));
         return;
     }
-    json_t *others = revoke && !has_id ? revoke_others (self, p, rec->id) : NULL;
+    json_t *others = revoke && !has_id ? publish_revoke_others (self, p, rec->id) : NULL;
     if (revoke && !has_id) /* a later line names it as it names the others */
-        doom (p, rec->id, NULL);
+        publish_doom (p, rec->id, NULL);
     if ((revoke || !p->warning[0]) && !tomb && !down && !others
         && strcmp (status, "updated") != 0)
-        result_id (p, idtext, status);
+        publish_result_id (p, idtext, status);
     else {
         json_t *result = json_pack ("{s:s, s:s}", "id", idtext, "status", status);
         if (others)
@@ -707,7 +544,7 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
                 result, "republished",
                 json_pack ("{s:s, s:s}", "revoked", tomb_id, "kept", kept));
         publish_changes (result, prev, &p->b.recs[p->b.n - 1], down);
-        result_add (p, result);
+        publish_result_add (p, result);
     }
     publish_remember (p, key, has_id);
 }
@@ -778,7 +615,7 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
     node_batch_t more = { 0 };
     ok = ok && !out->failed && !p.m.more_failed
          && (dry_run
-             || ((!p.ndoomed || revoke_doomed (self, &p, &more, err, errsz) == 0)
+             || ((!p.ndoomed || publish_revoke_doomed (self, &p, &more, err, errsz) == 0)
                  && node_batch_commit_with (self, &p.b, &more, err, errsz) == 0));
     node_batch_free (&p.b);
     node_batch_free (&more);

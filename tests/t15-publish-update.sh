@@ -436,4 +436,31 @@ b_revoke_value_review () {
     ok $? "import of a CSV revoke by value revokes both, and counts both: $(head -c 200 "$T/out")"
 }
 
+block revoke_value_again 'a revoke by value of a value revoked already is unchanged, in the same request or the next' start
+b_revoke_value_again () {
+    node_up alpha
+    d () { printf '{"type":"domain","value":"%s"%s}' "$1" "${2:+,$2}"; }
+    V=again.intelmesh-tests.net
+    A=$(im publish domain $V 2>/dev/null)
+    printf '%s\n' "$(d $V '"revoke":true')" "$(d $V '"revoke":true')" \
+        | im publish --json - >"$T/out" 2>"$T/err"
+    sed -n 1p "$T/out" | grep -q "\"id\":\"$A\",\"status\":\"revoked\"" \
+        && sed -n 2p "$T/out" | grep -q "\"id\":\"$A\",\"status\":\"unchanged\""
+    ok $? "a second line revoking the value is unchanged, naming the tombstone: $(sed -n 2p "$T/out")"
+    printf '%s\n' "$(d $V '"revoke":true')" | im publish --json - >"$T/out" 2>"$T/err"
+    grep -q "\"id\":\"$A\",\"status\":\"unchanged\"" "$T/out"
+    ok $? "and so is one in the next request: $(head -1 "$T/out")"
+    # Published again, revoked again: the newest tombstone is named.
+    B=$(im publish domain $V 2>/dev/null)
+    printf '%s\n' "$(d $V '"revoke":true')" | im publish - >/dev/null 2>&1
+    printf '%s\n' "$(d $V '"revoke":true')" | im publish --json - >"$T/out" 2>"$T/err"
+    [ -n "$B" ] && [ "$B" != "$A" ] && grep -q "\"id\":\"$B\",\"status\":\"unchanged\"" "$T/out"
+    ok $? "after the value is published and revoked again, the newer tombstone is named: $(head -1 "$T/out")"
+    printf '%s\n' "$(d never.intelmesh-tests.net '"revoke":true')" | im publish --json - >"$T/out" 2>"$T/err"
+    grep -q '"status":"skipped","reason":"revoked, and not held here"' "$T/out"
+    ok $? "a value never held is still skipped as not held here: $(head -1 "$T/out")"
+    [ "$(im lookup --json $V | grep -c '"op":"put"')" -eq 0 ]
+    ok $? "nothing of the value came back to life"
+}
+
 run_blocks "$@"

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_node_publish_int.h -- private to PUBLISH's files: one request being worked
+ * through, what this node already holds of an item, and the helpers they
+ * share (im_node_publish.c, and the revokes by value, im_node_revalue.c). */
+#ifndef IM_NODE_PUBLISH_INT_H
+#define IM_NODE_PUBLISH_INT_H
+
+#include "im_node_int.h"
+
+/* What this node holds of an item's TYPE and VALUE: its live indicator (for
+ * an update) and its newest tombstone (for a value published again), found
+ * by one walk of the value's index an item. */
+typedef struct {
+    const uint8_t *origin;
+    int type;
+    const char *value;
+    im_record_t *found; /* a record of the importer's id (publish_prev) */
+    im_record_t *live;
+    im_record_t *tomb;
+    int has_live, has_tomb;
+    int looked; /* the walk was made for this item */
+    /* With COLLECT (a revoke by value), the ids of the value's other live
+     * indicators of this node's (an importer's id makes a second one). */
+    int collect, more_failed;
+    uint8_t (*more)[IM_ID_SIZE];
+    size_t nmore, maxmore;
+} own_match_t;
+
+/* One PUBLISH request being worked through. */
+typedef struct {
+    node_batch_t b;
+    im_record_t *rec;   /* the item being made */
+    own_match_t m;      /* what this node already holds of it */
+    im_ctl_text_t *out; /* the reply, one result an item (result_add) */
+    size_t nresults;
+    zhashx_t *seen; /* type|value or #id -> index in the batch + 1 (no malloc) */
+    int64_t now;
+    int force;           /* the request's own "force" */
+    int merge;           /* an update keeps the fields an item does not give */
+    int allow_downgrade; /* an update may lower the protection (rule 7) */
+    int compact;         /* a new indicator's result is its id alone */
+    im_record_t *merged; /* the item over what this node held */
+    unsigned overrides;  /* guards forced in this request (im_node_guard.c) */
+    char warning[512];   /* the item's warning, "" when none */
+    /* The live indicators a revoke by value revokes besides the batch's
+     * own: their tombstones are stored in the same transaction ("#ID"). */
+    zhashx_t *doomed;
+    size_t ndoomed;
+} publish_t;
+
+/* im_node_publish.c */
+void publish_id_key (const uint8_t *id, char key[IM_ID_STR_SIZE + 1]);
+void publish_result_add (publish_t *p, json_t *r);
+void publish_result_id (publish_t *p, const char *idtext, const char *status);
+void publish_own_lookup (node_t *self, publish_t *p);
+const im_record_t *publish_newest (publish_t *p, const im_record_t *rec);
+const im_record_t *publish_still_of_value (publish_t *p, const im_record_t *held);
+im_record_t *publish_own_tomb (node_t *self, publish_t *p);
+
+/* im_node_revalue.c */
+int publish_is_doomed (publish_t *p, const uint8_t *id);
+void publish_doom (publish_t *p, const uint8_t *id, json_t **ids);
+json_t *publish_revoke_others (node_t *self, publish_t *p, const uint8_t *revoked);
+int publish_revoke_doomed (node_t *self, publish_t *p, node_batch_t *more, char *err,
+                           size_t errsz);
+int publish_revoke_rest (node_t *self, publish_t *p);
+int publish_doomed (node_t *self, publish_t *p, int revoke, const uint8_t *id);
+
+#endif
