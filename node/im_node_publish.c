@@ -143,9 +143,7 @@ exported_id_of (const im_record_t *own, const uint8_t id[IM_ID_SIZE])
 const im_record_t *
 publish_newest (publish_t *p, const im_record_t *rec)
 {
-    char key[IM_ID_STR_SIZE + 1];
-    publish_id_key (rec->id, key);
-    uintptr_t at = (uintptr_t)zhashx_lookup (p->seen, key);
+    size_t at = publish_seen_id (p, rec->id);
     return at ? &p->b.recs[at - 1] : rec;
 }
 
@@ -169,10 +167,10 @@ publish_still_of_value (publish_t *p, const im_record_t *held)
  * exported id is ID, or (no ID) its live record of the same value; each as
  * the request's earlier items left it. */
 static const im_record_t *
-publish_prev (node_t *self, publish_t *p, const char *key, int has_id,
-              const uint8_t id[IM_ID_SIZE])
+publish_prev (node_t *self, publish_t *p, int has_id, const uint8_t id[IM_ID_SIZE])
 {
-    uintptr_t earlier = (uintptr_t)zhashx_lookup (p->seen, key);
+    size_t earlier = has_id ? publish_seen_id (p, id)
+                            : publish_seen_value (p, p->rec->type, p->rec->value);
     if (earlier) { /* the same indicator twice in one request */
         const im_record_t *r = &p->b.recs[earlier - 1];
         return has_id ? r : publish_still_of_value (p, r);
@@ -408,25 +406,6 @@ publish_changes (json_t *result, const im_record_t *prev, const im_record_t *rec
         json_object_set_new (result, "downgraded", down);
 }
 
-/* The batch's newest item is found again by its id, and by its value (rule
- * 4) alike. */
-static void
-publish_remember (publish_t *p, const char *key, int has_id)
-{
-    /* Under its value and its id both (KEY is one of them), so that a later
-     * item finds its newest version either way. */
-    char other[IM_VALUE_MAX + 8];
-    const im_record_t *rec = &p->b.recs[p->b.n - 1];
-    if (has_id)
-        snprintf (other, sizeof other, "%d|%s", rec->type, rec->value);
-    else {
-        other[0] = '#';
-        im_id_format (rec->id, other + 1);
-    }
-    zhashx_update (p->seen, key, (void *)(uintptr_t)p->b.n);
-    zhashx_update (p->seen, other, (void *)(uintptr_t)p->b.n);
-}
-
 /* One item of the request (SPLIT by the reader, or NULL): checked, matched,
  * and added to the batch, with its result appended. */
 static void
@@ -465,14 +444,9 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
     }
     memcpy (rec->origin, im_identity_node (self->identity), IM_NODE_ID_SIZE);
     rec->created = rec->modified = p->now;
-    char key[IM_VALUE_MAX + 8];
-    if (has_id) {
+    if (has_id)
         im_id_format (id, idtext);
-        snprintf (key, sizeof key, "#%s", idtext);
-    }
-    else
-        snprintf (key, sizeof key, "%d|%s", rec->type, rec->value);
-    const im_record_t *prev = publish_prev (self, p, key, has_id, id);
+    const im_record_t *prev = publish_prev (self, p, has_id, id);
     /* An id names one of this node's indicators: not a report, sighting or
      * other record, and, to revoke, the indicator of the item's own value. */
     int not_ioc = prev && !im_type_is_ioc (prev->type);
@@ -546,7 +520,8 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
         publish_changes (result, prev, &p->b.recs[p->b.n - 1], down);
         publish_result_add (p, result);
     }
-    publish_remember (p, key, has_id);
+    /* Found again by its id, the importer's id, and its value (rule 4). */
+    publish_seen_note (p, has_id ? id : NULL);
 }
 
 /* PUBLISH {"items": [...], "force": bool, "dry_run": bool, "merge": bool,
@@ -588,7 +563,6 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
                            .live = malloc (sizeof (im_record_t)),
                            .tomb = malloc (sizeof (im_record_t)) },
                     .out = out,
-                    .seen = zhashx_new (),
                     .now = im_time_now (),
                     .force = json_is_true (force_v),
                     .merge = json_is_true (merge_v),
@@ -596,7 +570,7 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
                     .compact = json_is_true (compact_v),
                     .merged = malloc (sizeof (im_record_t)) };
     int ok = !node_batch_init (&p.b, n) && p.rec && p.m.found && p.m.live && p.m.tomb
-             && p.seen && p.merged;
+             && p.merged && publish_seen_init (&p, n) == 0;
     if (ok && !dry_run) /* a dry run signs nothing */
         node_batch_sealer (&p.b, self->sealer, im_identity_sign_secret (self->identity));
     /* The items as the reader split them, off the main thread. */
@@ -625,7 +599,7 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
     free (p.m.live);
     free (p.m.tomb);
     free (p.m.more);
-    zhashx_destroy (&p.seen);
+    publish_seen_free (&p);
     zhashx_destroy (&p.doomed);
     json_t *done = ok ? json_object () : NULL; /* the reply is the text */
     if (ok && !done)

@@ -26,6 +26,12 @@ typedef struct {
     size_t nmore, maxmore;
 } own_match_t;
 
+/* An id's slot in a request's table of the ids it has seen (im_node_seen.c). */
+typedef struct {
+    uint8_t id[IM_ID_SIZE];
+    uint32_t at; /* the index of its newest record in the batch + 1; 0: free */
+} publish_seen_id_t;
+
 /* One PUBLISH request being worked through. */
 typedef struct {
     node_batch_t b;
@@ -33,7 +39,11 @@ typedef struct {
     own_match_t m;      /* what this node already holds of it */
     im_ctl_text_t *out; /* the reply, one result an item (result_add) */
     size_t nresults;
-    zhashx_t *seen; /* type|value or #id -> index in the batch + 1 (no malloc) */
+    struct {
+        publish_seen_id_t *ids; /* by id */
+        uint32_t *values;       /* by type and value: index in the batch + 1 */
+        size_t mask;            /* both have mask + 1 slots */
+    } seen;
     int64_t now;
     int force;           /* the request's own "force" */
     int merge;           /* an update keeps the fields an item does not give */
@@ -56,6 +66,16 @@ void publish_own_lookup (node_t *self, publish_t *p);
 const im_record_t *publish_newest (publish_t *p, const im_record_t *rec);
 const im_record_t *publish_still_of_value (publish_t *p, const im_record_t *held);
 im_record_t *publish_own_tomb (node_t *self, publish_t *p);
+
+/* im_node_seen.c: the batch index + 1 of the newest record of an id, or
+ * of a type and value, that an earlier item of the request made (0: none).
+ * publish_seen_note files the batch's last record under its id, its type
+ * and value, and ITEM_ID (the importer's id that named it, or NULL). */
+int publish_seen_init (publish_t *p, size_t n);
+void publish_seen_free (publish_t *p);
+size_t publish_seen_id (publish_t *p, const uint8_t id[IM_ID_SIZE]);
+size_t publish_seen_value (publish_t *p, int type, const char *value);
+void publish_seen_note (publish_t *p, const uint8_t *item_id);
 
 /* im_node_revalue.c */
 int publish_is_doomed (publish_t *p, const uint8_t *id);

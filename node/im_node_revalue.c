@@ -84,12 +84,13 @@ publish_revoke_doomed (node_t *self, publish_t *p, node_batch_t *more, char *err
     }
     for (const void *v = zhashx_first (p->doomed); v; v = zhashx_next (p->doomed)) {
         const char *key = zhashx_cursor (p->doomed);
-        uintptr_t at = (uintptr_t)zhashx_lookup (p->seen, key);
         uint8_t id[IM_ID_SIZE];
+        if (im_id_parse (key + 1, id))
+            continue; /* never: DOOMED holds "#ID" keys */
+        size_t at = publish_seen_id (p, id);
         if (at)
             im_record_copy (p->m.found, &p->b.recs[at - 1]);
-        else if (im_id_parse (key + 1, id)
-                 || im_store_get (self->store, p->m.origin, id, p->m.found))
+        else if (im_store_get (self->store, p->m.origin, id, p->m.found))
             continue;
         if (p->m.found->op != IM_OP_PUT)
             continue;
@@ -116,9 +117,8 @@ revoked_value (publish_t *p, const im_record_t *rec)
 static int
 revoked_already (node_t *self, publish_t *p)
 {
-    char key[IM_VALUE_MAX + 8], idtext[IM_ID_STR_SIZE];
-    snprintf (key, sizeof key, "%d|%s", p->rec->type, p->rec->value);
-    uintptr_t at = (uintptr_t)zhashx_lookup (p->seen, key);
+    char idtext[IM_ID_STR_SIZE];
+    size_t at = publish_seen_value (p, p->rec->type, p->rec->value);
     const im_record_t *gone = at ? &p->b.recs[at - 1] : NULL;
     if (!revoked_value (p, gone))
         gone = publish_own_tomb (self, p);
