@@ -51,10 +51,12 @@ round () {
         kill -0 "$PID" 2>/dev/null || fail "the node stopped: $(tail -1 "$d.log")"
         sleep 0.1
     done
+    c0=$(cpu_of "$PID"); times >"$T/times"; k0=$(cpu_children)
     p0=$(now)
     "$INTELMESH" -d "$d" publish --force - <"$T/published" >/dev/null 2>"$T/publish.err" \
         || fail "publish failed: $(tail -1 "$T/publish.err")"
     p1=$(now)
+    c1=$(cpu_of "$PID"); times >"$T/times"; k1=$(cpu_children)
     t0=$(now)
     "$INTELMESH" -d "$d" lookup - <"$T/values" >"$T/out" || fail "lookup - did not find all"
     t1=$(now)
@@ -65,8 +67,15 @@ round () {
     wait "$PID" 2>/dev/null
     PID=""
     rm -rf "$d"
-    echo "$(calc "$p1 - $p0") $(calc "$t1 - $t0")" >>"$T/rounds"
+    echo "$(calc "$p1 - $p0") $(calc "$t1 - $t0") $(calc "$c1 - $c0") $(calc "$k1 - $k0")" \
+        >>"$T/rounds"
 }
+# The CPU seconds process PID has used (user and system), and those of this
+# shell's children waited for (the CLI), as `times` wrote them to $T/times in
+# this shell (not a subshell's): what the publish cost the machine.
+cpu_of () { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+cpu_children () { awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) {
+    split($i, a, /[ms]/); s += a[1] * 60 + a[2] } printf "%.3f", s }' "$T/times"; }
 calc () { awk "BEGIN { printf \"%.6f\", $1 }"; }
 
 for r in $(seq "$ROUNDS"); do round "$r"; done
@@ -74,15 +83,16 @@ for r in $(seq "$ROUNDS"); do round "$r"; done
 bput=$(awk '/raw LMDB puts/ { print $(NF - 3) }' "$T/store.out")
 bget=$(awk '/raw LMDB gets/ { print $(NF - 3) }' "$T/store.out")
 [ -n "$bput" ] && [ -n "$bget" ] || fail "bench_store printed no raw LMDB rates"
-awk -v n="$N" -v bput="$bput" -v bget="$bget" '{
+awk -v n="$N" -v bput="$bput" -v bget="$bget" -v cores="$(nproc)" '{
     pub = n / $1; look = n / $2
     line = line sprintf(" %.0f", pub)
-    if (NR == 1 || pub > bpub) bpub = pub
+    if (NR == 1 || pub > bpub) { bpub = pub; bwall = $1; bnode = $3; bcli = $4 }
     if (NR == 1 || look > blook) blook = look }
 END {
     printf "intelmesh publish and look-up benchmark: %d indicators, best of %d node round(s); raw LMDB: bench_store, best of its 3\n", n, NR
     printf "  publish - (CLI to node: signed, indexed, durable) %9.0f indicators/s (rounds:%s)\n", bpub, line
     printf "  raw LMDB puts, same count     %9.0f puts/s        ratio %.2f\n", bput, bpub / bput
+    printf "  publish - CPU, best round: node %.2f s, CLI %.2f s in %.2f s: %.1f of %d cores busy\n", bnode, bcli, bwall, (bnode + bcli) / bwall, cores
     printf "  lookup - (control socket)     %9.0f look-ups/s\n", blook
     printf "  raw LMDB gets, same count     %9.0f gets/s        ratio %.2f\n", bget, blook / bget
 }' "$T/rounds"
