@@ -18,6 +18,24 @@
 
 #define RAW(out, lit) im_ctl_text_raw ((out), (lit), sizeof (lit) - 1)
 
+/* Whether REC, a tombstone of the value, takes the place of CUR as the one
+ * whose protection a value published again keeps (rule 8): the newer; of two
+ * made in the same second (a revoke by value of two copies), the stricter
+ * (CUR would lower REC's protection, and not the other way), else the larger
+ * id (ids are time-ordered within a second). */
+static int
+tomb_replaces (const im_record_t *cur, const im_record_t *rec)
+{
+    char why[256];
+    if (rec->modified != cur->modified)
+        return rec->modified > cur->modified;
+    int cur_lower = im_record_downgrades (rec, cur, why, sizeof why) > 0;
+    int rec_lower = im_record_downgrades (cur, rec, why, sizeof why) > 0;
+    if (cur_lower != rec_lower)
+        return cur_lower;
+    return memcmp (rec->id, cur->id, IM_ID_SIZE) > 0;
+}
+
 /* Keeps ID among M's other live indicators of the value. */
 static void
 own_more (own_match_t *m, const uint8_t *id)
@@ -49,14 +67,11 @@ own_match_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg
                 im_record_copy (m->live, rec);
                 m->has_live = 1;
             }
-            else if (m->collect)
+            else
                 own_more (m, rec->id);
         }
     }
-    else if (!m->has_tomb || rec->modified > m->tomb->modified
-             || (rec->modified == m->tomb->modified
-                 && memcmp (rec->id, m->tomb->id, IM_ID_SIZE) > 0)) {
-        /* The newest: ids are time-ordered within a second. */
+    else if (!m->has_tomb || tomb_replaces (m->tomb, rec)) {
         im_record_copy (m->tomb, rec);
         m->has_tomb = 1;
     }
@@ -162,37 +177,129 @@ publish_still_of_value (publish_t *p, const im_record_t *held)
                : NULL;
 }
 
-/* What this node already holds of REC: an earlier item of the same request,
- * its record of the importer's ID, its live record of the same value whose
- * exported id is ID, or (no ID) its live record of the same value; each as
- * the request's earlier items left it. */
+/* REC as the request's earlier items left it, when that is a live record of
+ * the item's value that no revoke by value of the request revokes; else
+ * NULL. */
+static const im_record_t *
+still_live (publish_t *p, const im_record_t *rec)
+{
+    rec = rec ? publish_still_of_value (p, rec) : NULL;
+    return rec && !publish_is_doomed (p, rec->id) ? rec : NULL;
+}
+
+/* This node's record of ID as the request's earlier items left it, or NULL
+ * (read into m.found). */
+static const im_record_t *
+own_by_id (node_t *self, publish_t *p, const uint8_t *id)
+{
+    size_t at = publish_seen_id (p, id);
+    if (at)
+        return publish_newest (p, &p->b.recs[at - 1]);
+    return im_store_get (self->store, p->m.origin, id, p->m.found) == 0 ? p->m.found
+                                                                        : NULL;
+}
+
+/* Rules 4 and 5 for an item without an id: the newest earlier item of the
+ * value while it still has it, else of the live records of the value (made
+ * by earlier items, or stored), as the request left them, the one of the
+ * smallest id: the one the next request would find first. */
+static const im_record_t *
+live_of_value (node_t *self, publish_t *p)
+{
+    size_t at = publish_seen_value (p, p->rec->type, p->rec->value);
+    const im_record_t *r = at ? still_live (p, &p->b.recs[at - 1]) : NULL;
+    if (r)
+        return r;
+    uint8_t best[IM_ID_SIZE];
+    int found = 0; /* 1: BEST is the id of one; 2: the first stored, m.live */
+    for (size_t i = 0; at && i < p->b.n; i++) /* an earlier one moved or revoked */
+        if (still_live (p, &p->b.recs[i]) == &p->b.recs[i]
+            && (!found || memcmp (p->b.recs[i].id, best, IM_ID_SIZE) < 0))
+            memcpy (best, p->b.recs[i].id, IM_ID_SIZE), found = 1;
+    publish_own_lookup (self, p);
+    for (size_t i = 0; p->m.has_live && i <= p->m.nmore; i++) {
+        const uint8_t *id = i ? p->m.more[i - 1] : p->m.live->id;
+        if ((!found || memcmp (id, best, IM_ID_SIZE) < 0)
+            && still_live (p, i ? own_by_id (self, p, id) : p->m.live))
+            memcpy (best, id, IM_ID_SIZE), found = i ? 1 : 2;
+    }
+    return found == 2 ? still_live (p, p->m.live)
+           : found    ? still_live (p, own_by_id (self, p, best))
+                      : NULL;
+}
+
+/* What this node already holds of REC: with an importer's ID, an earlier
+ * item's record of that id, its own record of that id, or its live record of
+ * the same value whose exported id is ID; without, rules 4 and 5
+ * (live_of_value); each as the request's earlier items left it. */
 static const im_record_t *
 publish_prev (node_t *self, publish_t *p, int has_id, const uint8_t id[IM_ID_SIZE])
 {
-    size_t earlier = has_id ? publish_seen_id (p, id)
-                            : publish_seen_value (p, p->rec->type, p->rec->value);
-    if (earlier) { /* the same indicator twice in one request */
-        const im_record_t *r = &p->b.recs[earlier - 1];
-        return has_id ? r : publish_still_of_value (p, r);
-    }
-    if (has_id
-        && im_store_get (self->store, im_identity_node (self->identity), id, p->m.found)
-               == 0)
+    if (!has_id)
+        return live_of_value (self, p);
+    size_t earlier = publish_seen_id (p, id);
+    if (earlier) /* the same indicator twice in one request */
+        return publish_newest (p, &p->b.recs[earlier - 1]);
+    if (im_store_get (self->store, p->m.origin, id, p->m.found) == 0)
         return p->m.found;
-    const im_record_t *own = publish_still_of_value (p, own_of_value (self, p));
-    if (own && publish_is_doomed (p, own->id))
-        own = NULL;
-    if (has_id && own && !exported_id_of (own, id))
-        return NULL;
-    return own; /* with an id: what this node exported under that id */
+    const im_record_t *own = still_live (p, own_of_value (self, p));
+    return own && exported_id_of (own, id) ? own : NULL; /* exported under that id */
 }
 
-/* This node's newest tombstone of REC's value, or NULL. */
+/* Whether REC is the newest of its id in the request, and a tombstone of the
+ * item's value. */
+static int
+tomb_of_value (publish_t *p, const im_record_t *rec)
+{
+    return rec && publish_newest (p, rec) == rec && rec->op == IM_OP_REVOKE
+           && rec->type == p->rec->type && strcmp (rec->value, p->rec->value) == 0;
+}
+
+/* Keeps REC in m.gone when it takes the place of what is there (tomb_replaces). */
+static void
+tomb_offer (publish_t *p, const im_record_t *rec, int *has)
+{
+    if (!*has || tomb_replaces (p->m.gone, rec)) {
+        im_record_copy (p->m.gone, rec);
+        *has = 1;
+    }
+}
+
+/* This node's newest tombstone of the item's value as the request's earlier
+ * items left it (rule 8): one an earlier item made, one a revoke by value of
+ * the request is to make (DOOMED), or the newest stored that is still one;
+ * of several made in the same second, the stricter (tomb_replaces). NULL
+ * when there is none. */
 im_record_t *
 publish_own_tomb (node_t *self, publish_t *p)
 {
     publish_own_lookup (self, p);
-    return p->m.has_tomb ? p->m.tomb : NULL;
+    int has = 0;
+    if (p->m.has_tomb) {
+        const im_record_t *t = publish_newest (p, p->m.tomb);
+        if (tomb_of_value (p, t))
+            tomb_offer (p, t, &has);
+    }
+    if (publish_seen_value (p, p->rec->type, p->rec->value))
+        for (size_t i = 0; i < p->b.n; i++)
+            if (tomb_of_value (p, &p->b.recs[i]))
+                tomb_offer (p, &p->b.recs[i], &has);
+    for (const void *v = p->doomed ? zhashx_first (p->doomed) : NULL; v;
+         v = zhashx_next (p->doomed)) {
+        uint8_t id[IM_ID_SIZE];
+        const im_record_t *r
+            = im_id_parse ((const char *)zhashx_cursor (p->doomed) + 1, id)
+                  ? NULL
+                  : own_by_id (self, p, id);
+        if (r && r->op == IM_OP_PUT && r->type == p->rec->type
+            && strcmp (r->value, p->rec->value) == 0) {
+            im_record_t *t = p->merged; /* free until the item is merged */
+            im_record_copy (t, r);
+            node_make_tombstone (t);
+            tomb_offer (p, t, &has);
+        }
+    }
+    return has ? p->m.gone : NULL;
 }
 
 /* An importer's revoked object: the tombstone of what we hold. Returns 1
@@ -430,9 +537,8 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
     im_record_t *rec = p->rec;
     im_record_init (rec);
     p->m.looked = 0;
-    p->m.collect = revoke && !has_id;
     int bad = !content || im_record_from_json (rec, content, p->now, why, sizeof why);
-    if (!bad && has_id && publish_is_doomed (p, id)
+    if (!bad && has_id && publish_names_doomed (p, id)
         && publish_doomed (self, p, revoke, id)) {
         json_decref (content);
         return;
@@ -561,7 +667,8 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
                     .m = { .origin = im_identity_node (self->identity),
                            .found = malloc (sizeof (im_record_t)),
                            .live = malloc (sizeof (im_record_t)),
-                           .tomb = malloc (sizeof (im_record_t)) },
+                           .tomb = malloc (sizeof (im_record_t)),
+                           .gone = malloc (sizeof (im_record_t)) },
                     .out = out,
                     .now = im_time_now (),
                     .force = json_is_true (force_v),
@@ -598,6 +705,7 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
     free (p.m.found);
     free (p.m.live);
     free (p.m.tomb);
+    free (p.m.gone);
     free (p.m.more);
     publish_seen_free (&p);
     zhashx_destroy (&p.doomed);

@@ -17,11 +17,12 @@ typedef struct {
     im_record_t *found; /* a record of the importer's id (publish_prev) */
     im_record_t *live;
     im_record_t *tomb;
+    im_record_t *gone; /* the tombstone rule 8 takes (publish_own_tomb) */
     int has_live, has_tomb;
     int looked; /* the walk was made for this item */
-    /* With COLLECT (a revoke by value), the ids of the value's other live
-     * indicators of this node's (an importer's id makes a second one). */
-    int collect, more_failed;
+    /* The ids of the value's other live indicators of this node's (an
+     * importer's id makes a second one). */
+    int more_failed;
     uint8_t (*more)[IM_ID_SIZE];
     size_t nmore, maxmore;
 } own_match_t;
@@ -79,6 +80,7 @@ void publish_seen_note (publish_t *p, const uint8_t *item_id);
 
 /* im_node_revalue.c */
 int publish_is_doomed (publish_t *p, const uint8_t *id);
+int publish_names_doomed (publish_t *p, const uint8_t *id);
 void publish_doom (publish_t *p, const uint8_t *id, json_t **ids);
 json_t *publish_revoke_others (node_t *self, publish_t *p, const uint8_t *revoked);
 int publish_revoke_doomed (node_t *self, publish_t *p, node_batch_t *more, char *err,

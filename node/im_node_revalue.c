@@ -21,6 +21,27 @@ publish_is_doomed (publish_t *p, const uint8_t *id)
     return p->doomed && zhashx_lookup (p->doomed, key);
 }
 
+/* Whether ID names an indicator a revoke by value of this request revokes:
+ * by its own id, or by the id this node exported it under (im_id_export),
+ * as an import of its own export does. */
+int
+publish_names_doomed (publish_t *p, const uint8_t *id)
+{
+    if (!p->doomed)
+        return 0;
+    if (publish_is_doomed (p, id))
+        return 1;
+    for (const void *v = zhashx_first (p->doomed); v; v = zhashx_next (p->doomed)) {
+        uint8_t own[IM_ID_SIZE], out[IM_ID_SIZE];
+        if (im_id_parse ((const char *)zhashx_cursor (p->doomed) + 1, own) == 0) {
+            im_id_export (p->m.origin, own, out);
+            if (memcmp (out, id, IM_ID_SIZE) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
 /* Keeps ID among the indicators a revoke by value of this request revokes
  * (DOOMED), and in IDS (made when NULL) unless IDS is NULL. */
 void
@@ -101,30 +122,19 @@ publish_revoke_doomed (node_t *self, publish_t *p, node_batch_t *more, char *err
     return 0;
 }
 
-/* Whether REC, as the request's earlier items left it, is a tombstone of the
- * item's value. */
-static int
-revoked_value (publish_t *p, const im_record_t *rec)
-{
-    rec = rec ? publish_newest (p, rec) : NULL;
-    return rec && rec->op == IM_OP_REVOKE && rec->type == p->rec->type
-           && strcmp (rec->value, p->rec->value) == 0;
-}
-
-/* A revoke by value of a value revoked already, by an earlier item or
- * stored: "unchanged", with the id of that tombstone (the request's, else
- * the newest stored). Returns 1 when it was (its result given). */
+/* A revoke by value of a value revoked already: "unchanged", with the id of
+ * the tombstone a value published again would keep the protection of (an
+ * earlier item's, one a revoke by value of the request is to make, or the
+ * newest stored: publish_own_tomb). Returns 1 when it was (its result
+ * given). */
 static int
 revoked_already (node_t *self, publish_t *p)
 {
     char idtext[IM_ID_STR_SIZE];
-    size_t at = publish_seen_value (p, p->rec->type, p->rec->value);
-    const im_record_t *gone = at ? &p->b.recs[at - 1] : NULL;
-    if (!revoked_value (p, gone))
-        gone = publish_own_tomb (self, p);
-    if (!revoked_value (p, gone))
+    const im_record_t *gone = publish_own_tomb (self, p);
+    if (!gone)
         return 0;
-    im_id_format (publish_newest (p, gone)->id, idtext);
+    im_id_format (gone->id, idtext);
     publish_result_id (p, idtext, "unchanged");
     return 1;
 }

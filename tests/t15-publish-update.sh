@@ -202,6 +202,9 @@ b_republish () {
     ok $? "with --allow-downgrade: stored, and stdout says 'tlp: RED -> GREEN' ($(printf '%s' "$out" | tr '\n' '|'))"
     [ "$(field "$(rec $H)" tlp)" = green ]; ok $? "GREEN now"
     nid=$(field "$(rec $H)" id)
+    # Revoked a second after the RED ones: of tombstones of one second, the
+    # stricter counts (rule 8), and this one is to be the newest.
+    sleep 1.1
     im revoke "$nid" >/dev/null
     out=$(im publish --json --tlp amber md5 $H 2>/dev/null)
     printf '%s' "$out" | grep -q "\"republished\":{\"revoked\":\"$nid\",\"kept\":\"reach 1, recipients 1\"}"
@@ -461,6 +464,73 @@ b_revoke_value_again () {
     ok $? "a value never held is still skipped as not held here: $(head -1 "$T/out")"
     [ "$(im lookup --json $V | grep -c '"op":"put"')" -eq 0 ]
     ok $? "nothing of the value came back to life"
+}
+
+block publish_review65 'rules 4, 8 and 9 as the request left them, after helper 65'\''s review: revoke then publish in one request keeps RED, a moved record does not hide the value'\''s other, exported ids' start
+b_publish_review65 () {
+    node_up alpha
+    d () { printf '{"type":"domain","value":"%s"%s}' "$1" "${2:+,$2}"; }
+    tlp_of () { im lookup --json "$1" | grep -o '"op":"put"[^}]*"tlp":"[a-z+]*"' | grep -o '"tlp":"[a-z+]*"' | cut -d'"' -f4; }
+    # The id this node's export gives its record ID (a MISP attribute's uuid).
+    exported () {
+        im export --format misp 2>/dev/null | "$PYTHON3" -c 'import json, sys
+def walk(o):
+    if isinstance(o, dict):
+        if o.get("value") == sys.argv[1] and "uuid" in o and "category" in o:
+            yield o["uuid"]
+        for v in o.values():
+            yield from walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            yield from walk(v)
+print("".join(walk(json.load(sys.stdin))))' "$1"
+    }
+    V=red.intelmesh-tests.net
+    im publish --tlp red domain $V >/dev/null 2>&1
+    printf '%s\n' "$(d $V '"revoke":true')" "$(d $V)" | im publish --json - >"$T/out" 2>"$T/err"
+    [ "$(tlp_of $V)" = red ] && sed -n 2p "$T/out" | grep -q '"kept":"tlp RED"'
+    ok $? "revoked and published again in one request, a RED value stays RED: $(sed -n 2p "$T/out")"
+    V=h1.intelmesh-tests.net
+    printf '%s\n' "$(d $V '"id":"3b241101-e2bb-4255-8caf-4136c566a962"')" "$(d $V '"revoke":true')" \
+        "$(d $V '"id":"6f1c0a4e-1111-4222-8333-444455556666"')" \
+        "$(d h2.intelmesh-tests.net '"id":"6f1c0a4e-1111-4222-8333-444455556666"')" "$(d $V '"revoke":true')" \
+        | im publish --json - >"$T/out" 2>"$T/err"
+    sed -n 5p "$T/out" | grep -q '"id":"3b241101-e2bb-4255-8caf-4136c566a962","status":"unchanged"'
+    ok $? "a revoke by value after the value's newest record moved away names the earlier tombstone, unchanged: $(sed -n 5p "$T/out")"
+    V=moved.intelmesh-tests.net
+    X=$(im publish domain $V 2>/dev/null)
+    printf '%s\n' "$(d $V '"id":"01a24400-0000-7000-8000-0000000000e1"')" \
+        "$(d moved-away.intelmesh-tests.net '"id":"01a24400-0000-7000-8000-0000000000e1"')" "$(d $V)" \
+        | im publish --json - >"$T/out" 2>"$T/err"
+    sed -n 3p "$T/out" | grep -q "\"id\":\"$X\",\"status\":\"unchanged\""
+    ok $? "once the value's newest record moved away, a put by value finds the value's other live record ($X): $(sed -n 3p "$T/out")"
+    V=tie.intelmesh-tests.net
+    im publish --tlp red domain $V >/dev/null 2>&1
+    printf '%s\n' "$(d $V '"id":"7fffffff-0000-7000-8000-0000000000e2","tlp":"amber"')" \
+        | im publish --allow-downgrade - >/dev/null 2>&1
+    printf '%s\n' "$(d $V '"revoke":true')" | im publish --json - >"$T/out" 2>"$T/err"
+    grep -q '"also_revoked"' "$T/out"; ok $? "a RED copy and an AMBER copy are revoked by value together"
+    im publish domain $V >"$T/out" 2>"$T/err"
+    [ "$(tlp_of $V)" = red ]
+    ok $? "published again, it keeps RED, not the AMBER copy's label: $(tr '\n' ' ' <"$T/out")"
+    V=export.intelmesh-tests.net
+    X=$(im publish domain $V 2>/dev/null)
+    E=$(exported "$V")
+    [ ${#E} -eq 36 ] && [ "$E" != "$X" ]; ok $? "the export gives $X the id $E"
+    printf '%s\n' "$(d $V "\"id\":\"$E\",\"confidence\":70")" "$(d $V "\"id\":\"$X\",\"revoke\":true")" \
+        "$(d $V "\"id\":\"$E\",\"confidence\":80")" | im publish --json - >"$T/out" 2>"$T/err"
+    r=$(rec $V)
+    [ "$(field "$r" op)" = put ] && [ "$(field "$r" confidence)" = 80 ] && [ "$(field "$r" id)" = "$X" ] \
+        && [ "$(field "$r" version)" = 4 ] && sed -n 2p "$T/out" | grep -q '"status":"revoked"'
+    ok $? "by its exported id, then revoked by its own, then by its exported id again: version 4, as the three lines said ($(sed -n 3p "$T/out"); version $(field "$r" version))"
+    V=export2.intelmesh-tests.net
+    X=$(im publish domain $V 2>/dev/null)
+    E=$(exported "$V")
+    printf '%s\n' "$(d $V '"revoke":true')" "$(d $V "\"id\":\"$E\",\"confidence\":10")" \
+        | im publish --json - >"$T/out" 2>"$T/err"
+    grep -q "is revoked by an earlier line of this request" "$T/err" \
+        && [ "$(im lookup --json $V | grep -c '"op":"put"')" -eq 0 ]
+    ok $? "a line naming by its exported id a record an earlier line revoked by value is refused: $(grep -m1 refused "$T/err")"
 }
 
 run_blocks "$@"
