@@ -143,16 +143,6 @@ own_of_value (node_t *self, publish_t *p)
     return p->m.has_live ? p->m.live : NULL;
 }
 
-/* Whether ID is the id OWN has outside the node (im_id_export): an import of
- * a file this node exported maps back to the record it came from. */
-static int
-exported_id_of (const im_record_t *own, const uint8_t id[IM_ID_SIZE])
-{
-    uint8_t out[IM_ID_SIZE];
-    im_id_export (own->origin, own->id, out);
-    return memcmp (out, id, IM_ID_SIZE) == 0;
-}
-
 /* REC's newest version: the one an earlier item of this request made of
  * its id, if any (each item's record is remembered under "#ID"). */
 const im_record_t *
@@ -242,8 +232,18 @@ publish_prev (node_t *self, publish_t *p, int has_id, const uint8_t id[IM_ID_SIZ
         return publish_newest (p, &p->b.recs[earlier - 1]);
     if (im_store_get (self->store, p->m.origin, id, p->m.found) == 0)
         return p->m.found;
-    const im_record_t *own = still_live (p, own_of_value (self, p));
-    return own && exported_id_of (own, id) ? own : NULL; /* exported under that id */
+    /* The live record of the value this node exported under ID (im_id_export):
+     * an import of its own export maps back to the record it came from,
+     * whichever of the value's copies that was. */
+    publish_own_lookup (self, p);
+    for (size_t i = 0; p->m.has_live && i <= p->m.nmore; i++) {
+        const uint8_t *own = i ? p->m.more[i - 1] : p->m.live->id;
+        uint8_t out[IM_ID_SIZE];
+        im_id_export (p->m.origin, own, out);
+        if (memcmp (out, id, IM_ID_SIZE) == 0)
+            return still_live (p, i ? own_by_id (self, p, own) : p->m.live);
+    }
+    return NULL;
 }
 
 /* Whether REC is the newest of its id in the request, and a tombstone of the

@@ -462,7 +462,7 @@ b_revoke_value_again () {
     printf '%s\n' "$(d never.intelmesh-tests.net '"revoke":true')" | im publish --json - >"$T/out" 2>"$T/err"
     grep -q '"status":"skipped","reason":"revoked, and not held here"' "$T/out"
     ok $? "a value never held is still skipped as not held here: $(head -1 "$T/out")"
-    [ "$(im lookup --json $V | grep -c '"op":"put"')" -eq 0 ]
+    [ "$(im lookup --json $V | grep -o '"op":"put"' | wc -l)" -eq 0 ]
     ok $? "nothing of the value came back to life"
 }
 
@@ -483,7 +483,7 @@ def walk(o):
     elif isinstance(o, list):
         for v in o:
             yield from walk(v)
-print("".join(walk(json.load(sys.stdin))))' "$1"
+print(" ".join(walk(json.load(sys.stdin))))' "$1"
     }
     V=red.intelmesh-tests.net
     im publish --tlp red domain $V >/dev/null 2>&1
@@ -523,13 +523,22 @@ print("".join(walk(json.load(sys.stdin))))' "$1"
     [ "$(field "$r" op)" = put ] && [ "$(field "$r" confidence)" = 80 ] && [ "$(field "$r" id)" = "$X" ] \
         && [ "$(field "$r" version)" = 4 ] && sed -n 2p "$T/out" | grep -q '"status":"revoked"'
     ok $? "by its exported id, then revoked by its own, then by its exported id again: version 4, as the three lines said ($(sed -n 3p "$T/out"); version $(field "$r" version))"
+    V=copies.intelmesh-tests.net
+    im publish domain $V >/dev/null 2>&1
+    printf '%s\n' "$(d $V '"id":"7fffffff-0000-7000-8000-0000000000e3"')" | im publish - >/dev/null 2>&1
+    set -- $(exported "$V")
+    printf '%s\n' "$(d $V "\"id\":\"$1\",\"confidence\":31")" "$(d $V "\"id\":\"$2\",\"confidence\":32")" \
+        | im publish --json - >"$T/out" 2>"$T/err"
+    [ $# -eq 2 ] && [ "$(im lookup --json $V | grep -o '"op":"put"' | wc -l)" -eq 2 ] \
+        && [ "$(grep -c '"status":"updated"' "$T/out")" -eq 2 ]
+    ok $? "an import of its own export maps each of a value's two copies back to itself, not to a third: $(tr '\n' ' ' <"$T/out")"
     V=export2.intelmesh-tests.net
     X=$(im publish domain $V 2>/dev/null)
     E=$(exported "$V")
     printf '%s\n' "$(d $V '"revoke":true')" "$(d $V "\"id\":\"$E\",\"confidence\":10")" \
         | im publish --json - >"$T/out" 2>"$T/err"
     grep -q "is revoked by an earlier line of this request" "$T/err" \
-        && [ "$(im lookup --json $V | grep -c '"op":"put"')" -eq 0 ]
+        && [ "$(im lookup --json $V | grep -o '"op":"put"' | wc -l)" -eq 0 ]
     ok $? "a line naming by its exported id a record an earlier line revoked by value is refused: $(grep -m1 refused "$T/err")"
 }
 
