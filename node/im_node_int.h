@@ -152,9 +152,10 @@ json_t *node_lookup_compact (node_t *self, json_t *values, char *err, size_t err
  * object, or NULL with the reason in ERR (SPEC.md, "The control protocol"). */
 handler_fn node_handle_publish; /* im_node_publish.c */
 handler_fn node_handle_revoke;  /* im_node_revoke.c */
-/* Turns REC (this node's stored record) into its tombstone, one version on
- * (im_node_revoke.c). */
-void node_make_tombstone (im_record_t *rec);
+/* Turns REC (this node's stored record) into its tombstone, one version on,
+ * made at NOW, the request's time: the tombstones of one request are of
+ * one second, whatever second it ends in (im_node_revoke.c). */
+void node_make_tombstone (im_record_t *rec, int64_t now);
 handler_fn node_handle_report; /* im_node_report.c */
 /* The live record ID (text) held here, of this node first, then of any
  * origin; a report when REPORT, else an indicator. Returns 0 or -1 with the

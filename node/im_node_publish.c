@@ -36,21 +36,22 @@ tomb_replaces (const im_record_t *cur, const im_record_t *rec)
     return memcmp (rec->id, cur->id, IM_ID_SIZE) > 0;
 }
 
-/* Keeps ID among M's other live indicators of the value. */
+/* Appends ID to the list *LIST of *N ids (room for *MAX), or sets *FAILED. */
 static void
-own_more (own_match_t *m, const uint8_t *id)
+id_add (uint8_t (**list)[IM_ID_SIZE], size_t *n, size_t *max, const uint8_t *id,
+        int *failed)
 {
-    if (m->nmore == m->maxmore) {
-        size_t want = m->maxmore ? 2 * m->maxmore : 8;
-        void *grown = realloc (m->more, want * IM_ID_SIZE);
+    if (*n == *max) {
+        size_t want = *max ? 2 * *max : 8;
+        void *grown = realloc (*list, want * IM_ID_SIZE);
         if (!grown) {
-            m->more_failed = 1;
+            *failed = 1;
             return;
         }
-        m->more = grown;
-        m->maxmore = want;
+        *list = grown;
+        *max = want;
     }
-    memcpy (m->more[m->nmore++], id, IM_ID_SIZE);
+    memcpy ((*list)[(*n)++], id, IM_ID_SIZE);
 }
 
 static int
@@ -68,12 +69,15 @@ own_match_fn (const im_record_t *rec, const uint8_t *blob, size_t len, void *arg
                 m->has_live = 1;
             }
             else
-                own_more (m, rec->id);
+                id_add (&m->more, &m->nmore, &m->maxmore, rec->id, &m->more_failed);
         }
     }
-    else if (!m->has_tomb || tomb_replaces (m->tomb, rec)) {
-        im_record_copy (m->tomb, rec);
-        m->has_tomb = 1;
+    else {
+        id_add (&m->tombs, &m->ntombs, &m->maxtombs, rec->id, &m->more_failed);
+        if (!m->has_tomb || tomb_replaces (m->tomb, rec)) {
+            im_record_copy (m->tomb, rec);
+            m->has_tomb = 1;
+        }
     }
     return 0;
 }
@@ -130,17 +134,9 @@ publish_own_lookup (node_t *self, publish_t *p)
     p->m.type = p->rec->type;
     p->m.value = p->rec->value;
     p->m.has_live = p->m.has_tomb = 0;
-    p->m.nmore = 0; /* more_failed stays: the request fails */
+    p->m.nmore = p->m.ntombs = 0; /* more_failed stays: the request fails */
     im_store_lookup_value (self->store, p->rec->type, p->rec->value, own_match_fn, &p->m);
     p->m.looked = 1;
-}
-
-/* This node's own live record of REC's value, or NULL. */
-static const im_record_t *
-own_of_value (node_t *self, publish_t *p)
-{
-    publish_own_lookup (self, p);
-    return p->m.has_live ? p->m.live : NULL;
 }
 
 /* REC's newest version: the one an earlier item of this request made of
@@ -189,6 +185,45 @@ own_by_id (node_t *self, publish_t *p, const uint8_t *id)
                                                                         : NULL;
 }
 
+/* Calls FN for each live record of the item's value as the request's
+ * earlier items left it (still_live): those they made or changed, then the
+ * stored ones they did not touch; until FN returns non-zero, which this
+ * returns (else 0). A stored one is read into m.found: REC lasts until the
+ * next read. */
+typedef int (live_fn) (publish_t *p, const im_record_t *rec, void *arg);
+static int
+live_each (node_t *self, publish_t *p, live_fn *fn, void *arg)
+{
+    int rc = 0;
+    if (publish_seen_value (p, p->rec->type, p->rec->value))
+        for (size_t i = 0; !rc && i < p->b.n; i++)
+            if (still_live (p, &p->b.recs[i]) == &p->b.recs[i])
+                rc = fn (p, &p->b.recs[i], arg);
+    publish_own_lookup (self, p);
+    for (size_t i = 0; !rc && p->m.has_live && i <= p->m.nmore; i++) {
+        const uint8_t *id = i ? p->m.more[i - 1] : p->m.live->id;
+        if (publish_seen_id (p, id))
+            continue; /* its newest is an earlier item's: seen above */
+        const im_record_t *r = still_live (p, i ? own_by_id (self, p, id) : p->m.live);
+        if (r)
+            rc = fn (p, r, arg);
+    }
+    return rc;
+}
+
+/* Keeps in ARG (an id and a flag after it) the smallest id given. */
+static int
+smallest_fn (publish_t *p, const im_record_t *rec, void *arg)
+{
+    (void)p;
+    uint8_t *best = arg;
+    if (!best[IM_ID_SIZE] || memcmp (rec->id, best, IM_ID_SIZE) < 0) {
+        memcpy (best, rec->id, IM_ID_SIZE);
+        best[IM_ID_SIZE] = 1;
+    }
+    return 0;
+}
+
 /* Rules 4 and 5 for an item without an id: the newest earlier item of the
  * value while it still has it, else of the live records of the value (made
  * by earlier items, or stored), as the request left them, the one of the
@@ -200,22 +235,9 @@ live_of_value (node_t *self, publish_t *p)
     const im_record_t *r = at ? still_live (p, &p->b.recs[at - 1]) : NULL;
     if (r)
         return r;
-    uint8_t best[IM_ID_SIZE];
-    int found = 0; /* 1: BEST is the id of one; 2: the first stored, m.live */
-    for (size_t i = 0; at && i < p->b.n; i++) /* an earlier one moved or revoked */
-        if (still_live (p, &p->b.recs[i]) == &p->b.recs[i]
-            && (!found || memcmp (p->b.recs[i].id, best, IM_ID_SIZE) < 0))
-            memcpy (best, p->b.recs[i].id, IM_ID_SIZE), found = 1;
-    publish_own_lookup (self, p);
-    for (size_t i = 0; p->m.has_live && i <= p->m.nmore; i++) {
-        const uint8_t *id = i ? p->m.more[i - 1] : p->m.live->id;
-        if ((!found || memcmp (id, best, IM_ID_SIZE) < 0)
-            && still_live (p, i ? own_by_id (self, p, id) : p->m.live))
-            memcpy (best, id, IM_ID_SIZE), found = i ? 1 : 2;
-    }
-    return found == 2 ? still_live (p, p->m.live)
-           : found    ? still_live (p, own_by_id (self, p, best))
-                      : NULL;
+    uint8_t best[IM_ID_SIZE + 1] = { 0 };
+    live_each (self, p, smallest_fn, best);
+    return best[IM_ID_SIZE] ? still_live (p, own_by_id (self, p, best)) : NULL;
 }
 
 /* What this node already holds of REC: with an importer's ID, an earlier
@@ -275,16 +297,24 @@ publish_own_tomb (node_t *self, publish_t *p)
 {
     publish_own_lookup (self, p);
     int has = 0;
-    if (p->m.has_tomb) {
-        const im_record_t *t = publish_newest (p, p->m.tomb);
-        if (tomb_of_value (p, t))
-            tomb_offer (p, t, &has);
-    }
+    if (p->m.has_tomb && publish_newest (p, p->m.tomb) == p->m.tomb)
+        tomb_offer (p, p->m.tomb, &has); /* no earlier item touched the newest */
+    else
+        for (size_t i = 0; i < p->m.ntombs; i++) {
+            /* Each stored one as the earlier items left it (made live again
+             * or moved by its id, or not). */
+            const im_record_t *t = own_by_id (self, p, p->m.tombs[i]);
+            if (tomb_of_value (p, t))
+                tomb_offer (p, t, &has);
+        }
     if (publish_seen_value (p, p->rec->type, p->rec->value))
         for (size_t i = 0; i < p->b.n; i++)
             if (tomb_of_value (p, &p->b.recs[i]))
                 tomb_offer (p, &p->b.recs[i], &has);
-    for (const void *v = p->doomed ? zhashx_first (p->doomed) : NULL; v;
+    char key[IM_VALUE_MAX + 8];
+    snprintf (key, sizeof key, "%d|%s", p->rec->type, p->rec->value);
+    int doomed = p->revalued && zhashx_lookup (p->revalued, key);
+    for (const void *v = doomed ? zhashx_first (p->doomed) : NULL; v;
          v = zhashx_next (p->doomed)) {
         uint8_t id[IM_ID_SIZE];
         const im_record_t *r
@@ -295,7 +325,7 @@ publish_own_tomb (node_t *self, publish_t *p)
             && strcmp (r->value, p->rec->value) == 0) {
             im_record_t *t = p->merged; /* free until the item is merged */
             im_record_copy (t, r);
-            node_make_tombstone (t);
+            node_make_tombstone (t, p->now);
             tomb_offer (p, t, &has);
         }
     }
@@ -319,7 +349,7 @@ publish_revoke (publish_t *p, const im_record_t *prev, int has_id, char *idtext)
         return 1;
     }
     memcpy (p->rec, prev, sizeof *p->rec);
-    node_make_tombstone (p->rec);
+    node_make_tombstone (p->rec, p->now);
     return 0;
 }
 
@@ -485,19 +515,32 @@ unrevoked (publish_t *p, const im_record_t *prev)
 
 /* An importer's item with an id of its own, for a value this node already
  * holds live under another id: the new copy may not be less protected than
- * the one held (rule 7), or the value would go out wider under a second id.
- * Returns 1 when the item was refused (its result given), else 0. */
+ * any live one (rule 7), as the request's earlier items left them, or the
+ * value would go out wider under a second id. Returns 1 when the item was
+ * refused (its result given), else 0. */
+typedef struct {
+    char changes[400];
+    const im_record_t *held;
+} lowered_t;
+
+/* Stops at REC when the item would lower its protection. */
+static int
+lowered_fn (publish_t *p, const im_record_t *rec, void *arg)
+{
+    lowered_t *l = arg;
+    if (im_record_downgrades (rec, p->rec, l->changes, sizeof l->changes) <= 0)
+        return 0;
+    l->held = rec;
+    return 1;
+}
+
 static int
 publish_sibling (node_t *self, publish_t *p)
 {
-    char changes[400];
-    if (p->allow_downgrade)
+    lowered_t l = { .held = NULL };
+    if (p->allow_downgrade || !live_each (self, p, lowered_fn, &l))
         return 0;
-    const im_record_t *held = own_of_value (self, p);
-    if (!held || held->op != IM_OP_PUT
-        || im_record_downgrades (held, p->rec, changes, sizeof changes) <= 0)
-        return 0;
-    return refuse_downgrade (self, p, held, changes, 1);
+    return refuse_downgrade (self, p, l.held, l.changes, 1);
 }
 
 /* The result of an update says what changed, and the downgrades allowed. */
@@ -707,8 +750,10 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
     free (p.m.tomb);
     free (p.m.gone);
     free (p.m.more);
+    free (p.m.tombs);
     publish_seen_free (&p);
     zhashx_destroy (&p.doomed);
+    zhashx_destroy (&p.revalued);
     json_t *done = ok ? json_object () : NULL; /* the reply is the text */
     if (ok && !done)
         snprintf (err, errsz, "out of memory");

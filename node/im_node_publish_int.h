@@ -25,6 +25,9 @@ typedef struct {
     int more_failed;
     uint8_t (*more)[IM_ID_SIZE];
     size_t nmore, maxmore;
+    /* The ids of the value's tombstones of this node's. */
+    uint8_t (*tombs)[IM_ID_SIZE];
+    size_t ntombs, maxtombs;
 } own_match_t;
 
 /* An id's slot in a request's table of the ids it has seen (im_node_seen.c). */
@@ -57,6 +60,7 @@ typedef struct {
      * own: their tombstones are stored in the same transaction ("#ID"). */
     zhashx_t *doomed;
     size_t ndoomed;
+    zhashx_t *revalued; /* the "TYPE|VALUE" of each revoke by value of it */
 } publish_t;
 
 /* im_node_publish.c */

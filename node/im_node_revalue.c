@@ -47,13 +47,17 @@ publish_names_doomed (publish_t *p, const uint8_t *id)
 void
 publish_doom (publish_t *p, const uint8_t *id, json_t **ids)
 {
-    char key[IM_ID_STR_SIZE + 1];
+    char key[IM_ID_STR_SIZE + 1], value[IM_VALUE_MAX + 8];
     publish_id_key (id, key);
-    if (!p->doomed && !(p->doomed = zhashx_new ())) {
+    /* The value the item revokes (rule 8 looks at DOOMED for it alone). */
+    snprintf (value, sizeof value, "%d|%s", p->rec->type, p->rec->value);
+    if ((!p->doomed && !(p->doomed = zhashx_new ()))
+        || (!p->revalued && !(p->revalued = zhashx_new ()))) {
         p->m.more_failed = 1; /* the request fails */
         return;
     }
     zhashx_update (p->doomed, key, (void *)1);
+    zhashx_update (p->revalued, value, (void *)1);
     p->ndoomed++;
     if (!ids)
         return;
@@ -115,7 +119,7 @@ publish_revoke_doomed (node_t *self, publish_t *p, node_batch_t *more, char *err
             continue;
         if (p->m.found->op != IM_OP_PUT)
             continue;
-        node_make_tombstone (p->m.found);
+        node_make_tombstone (p->m.found, p->now);
         if (node_batch_add (more, p->m.found, err, errsz))
             return -1;
     }

@@ -12,7 +12,7 @@
 
 /* Turns REC (this node's stored record) into its tombstone, one version on. */
 void
-node_make_tombstone (im_record_t *rec)
+node_make_tombstone (im_record_t *rec, int64_t now)
 {
     /* A tombstone says only what is needed to route and apply it (SPEC,
      * "Tombstones"): it may go to holders of an earlier, less restricted
@@ -22,7 +22,7 @@ node_make_tombstone (im_record_t *rec)
     rec->description[0] = 0;
     rec->ntags = 0;
     rec->confidence = 0;
-    rec->modified = im_time_now ();
+    rec->modified = now;
 }
 
 #define NO_REPORT                                                                        \
@@ -38,6 +38,7 @@ node_handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
     if (!ids)
         return NULL;
     size_t n = json_array_size (ids);
+    int64_t now = im_time_now (); /* every tombstone of the request */
     /* "type": only records of that type are revoked (report revoke). */
     const char *want = json_string_value (json_object_get (body, "type"));
     int reports = want && strcmp (want, "report") == 0;
@@ -82,7 +83,7 @@ node_handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
                                                        "already revoked"));
             continue;
         }
-        node_make_tombstone (rec);
+        node_make_tombstone (rec, now);
         json_t *result = json_pack ("{s:s, s:s}", "id", text, "status", "revoked");
         if (node_batch_add (&b, rec, why, sizeof why)) {
             json_decref (result);

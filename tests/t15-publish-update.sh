@@ -542,4 +542,34 @@ print(" ".join(walk(json.load(sys.stdin))))' "$1"
     ok $? "a line naming by its exported id a record an earlier line revoked by value is refused: $(grep -m1 refused "$T/err")"
 }
 
+block publish_review66 'rule 8 and the second copy'\''s check after helper 66'\''s review: every stored tombstone counts, and earlier lines of the request too' start
+b_publish_review66 () {
+    node_up alpha
+    d () { printf '{"type":"domain","value":"%s"%s}' "$1" "${2:+,$2}"; }
+    tlp_of () { im lookup --json "$1" | grep -o '"op":"put"[^}]*"tlp":"[a-z+]*"' | grep -o '"tlp":"[a-z+]*"' | cut -d'"' -f4; }
+    V=older.intelmesh-tests.net
+    I=3b241101-e2bb-4255-8caf-4136c566a9e4
+    # The newest tombstone, GREEN, is moved away by its id: the older RED one
+    # is what the value had.
+    printf '%s\n' "$(d $V '"tlp":"red"')" "$(d $V '"revoke":true')" | im publish - >/dev/null 2>&1
+    sleep 1.1 # a second later: the newest, not one of the same second
+    printf '%s\n' "$(d $V "\"id\":\"$I\",\"tlp\":\"green\"")" "$(d $V '"revoke":true')" \
+        | im publish - >/dev/null 2>&1
+    printf '%s\n' "$(d moved-on.intelmesh-tests.net "\"id\":\"$I\"")" "$(d $V)" \
+        | im publish --json - >"$T/out" 2>"$T/err"
+    [ "$(tlp_of $V)" = red ] && sed -n 2p "$T/out" | grep -q '"kept":"tlp RED"'
+    ok $? "the newest tombstone's id moved to another value by an earlier line: the older RED tombstone still counts: $(sed -n 2p "$T/out")"
+    V=second.intelmesh-tests.net
+    printf '%s\n' "$(d $V '"tlp":"red"')" "$(d $V '"id":"3b241101-e2bb-4255-8caf-4136c566a9e5","tlp":"green"')" \
+        | im publish --json - >"$T/out" 2>"$T/err"
+    grep -q "a second copy would lower its protection" "$T/err" && [ "$(tlp_of $V)" = red ]
+    ok $? "a GREEN second copy of a value an earlier line made RED is refused, as in the next request: $(grep -m1 refused "$T/err")"
+    V=gone.intelmesh-tests.net
+    im publish --tlp red domain $V >/dev/null 2>&1
+    printf '%s\n' "$(d $V '"revoke":true')" "$(d $V '"id":"3b241101-e2bb-4255-8caf-4136c566a9e6","tlp":"amber"')" \
+        | im publish --json - >"$T/out" 2>"$T/err"
+    sed -n 2p "$T/out" | grep -q '"status":"new"'
+    ok $? "a copy revoked by an earlier line does not refuse a new one, as in the next request: $(sed -n 2p "$T/out")"
+}
+
 run_blocks "$@"
