@@ -240,6 +240,24 @@ live_of_value (node_t *self, publish_t *p)
     return best[IM_ID_SIZE] ? still_live (p, own_by_id (self, p, best)) : NULL;
 }
 
+typedef struct {
+    const uint8_t *id;
+    const im_record_t *rec;
+} exported_t;
+
+/* Stops at REC when this node exported it under ARG's id. */
+static int
+exported_fn (publish_t *p, const im_record_t *rec, void *arg)
+{
+    exported_t *e = arg;
+    uint8_t out[IM_ID_SIZE];
+    im_id_export (p->m.origin, rec->id, out);
+    if (memcmp (out, e->id, IM_ID_SIZE) != 0)
+        return 0;
+    e->rec = rec;
+    return 1;
+}
+
 /* What this node already holds of REC: with an importer's ID, an earlier
  * item's record of that id, its own record of that id, or its live record of
  * the same value whose exported id is ID; without, rules 4 and 5
@@ -249,23 +267,15 @@ publish_prev (node_t *self, publish_t *p, int has_id, const uint8_t id[IM_ID_SIZ
 {
     if (!has_id)
         return live_of_value (self, p);
-    size_t earlier = publish_seen_id (p, id);
-    if (earlier) /* the same indicator twice in one request */
-        return publish_newest (p, &p->b.recs[earlier - 1]);
-    if (im_store_get (self->store, p->m.origin, id, p->m.found) == 0)
-        return p->m.found;
+    const im_record_t *r = own_by_id (self, p, id);
+    if (r)
+        return r;
     /* The live record of the value this node exported under ID (im_id_export):
      * an import of its own export maps back to the record it came from,
      * whichever of the value's copies that was. */
-    publish_own_lookup (self, p);
-    for (size_t i = 0; p->m.has_live && i <= p->m.nmore; i++) {
-        const uint8_t *own = i ? p->m.more[i - 1] : p->m.live->id;
-        uint8_t out[IM_ID_SIZE];
-        im_id_export (p->m.origin, own, out);
-        if (memcmp (out, id, IM_ID_SIZE) == 0)
-            return still_live (p, i ? own_by_id (self, p, own) : p->m.live);
-    }
-    return NULL;
+    exported_t e = { .id = id, .rec = NULL };
+    live_each (self, p, exported_fn, &e);
+    return e.rec;
 }
 
 /* Whether REC is the newest of its id in the request, and a tombstone of the
