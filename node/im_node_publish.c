@@ -211,6 +211,14 @@ live_each (node_t *self, publish_t *p, live_fn *fn, void *arg)
     return rc;
 }
 
+/* Stops at the first live record. */
+static int
+any_fn (publish_t *p, const im_record_t *rec, void *arg)
+{
+    (void)p, (void)rec, (void)arg;
+    return 1;
+}
+
 /* Keeps in ARG (an id and a flag after it) the smallest id given. */
 static int
 smallest_fn (publish_t *p, const im_record_t *rec, void *arg)
@@ -628,7 +636,11 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
     }
     const char *status = "new";
     json_t *down = NULL;
-    im_record_t *tomb = !revoke && !prev && !has_id ? publish_own_tomb (self, p) : NULL;
+    /* Rule 8: a new indicator, without an id or with an importer's new one,
+     * of a value this node revoked and holds no live copy of. */
+    im_record_t *tomb = !revoke && !prev && !(has_id && live_each (self, p, any_fn, NULL))
+                            ? publish_own_tomb (self, p)
+                            : NULL;
     char kept[200], tomb_id[IM_ID_STR_SIZE];
     if (tomb)
         im_id_format (tomb->id, tomb_id);

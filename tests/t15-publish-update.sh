@@ -568,8 +568,32 @@ b_publish_review66 () {
     im publish --tlp red domain $V >/dev/null 2>&1
     printf '%s\n' "$(d $V '"revoke":true')" "$(d $V '"id":"3b241101-e2bb-4255-8caf-4136c566a9e6","tlp":"amber"')" \
         | im publish --json - >"$T/out" 2>"$T/err"
-    sed -n 2p "$T/out" | grep -q '"status":"new"'
-    ok $? "a copy revoked by an earlier line does not refuse a new one, as in the next request: $(sed -n 2p "$T/out")"
+    sed -n 2p "$T/out" | grep -q 'RED -> AMBER would lower the protection this value had as indicator'
+    ok $? "a copy revoked by an earlier line is a tombstone to a new one, as in the next request: $(sed -n 2p "$T/out")"
+}
+
+block import_new_id 'an importer'\''s new id for a value this node revoked keeps the revoked one'\''s protection (rule 8), as a line without an id does' start
+b_import_new_id () {
+    node_up alpha
+    H=0cc175b9c0f1b6a831c399e269772661
+    id=$(im publish --tlp red --reach 1 md5 $H 2>/dev/null)
+    im revoke "$id" >/dev/null; ok $? "an MD5 published RED, reach 1, is revoked"
+    printf 'id,type,value,tlp\n44444444-4444-4444-8444-444444444444,md5,%s,green\n' $H >"$T/new.csv"
+    im import --json "$T/new.csv" >"$T/out" 2>"$T/err"; rc=$?
+    [ $rc -eq 1 ] && grep -q '"downgrade":1' "$T/out" && grep -q "which this node revoked" "$T/out"
+    ok $? "a CSV row with a new id and TLP:GREEN is refused as a downgrade against the tombstone ($rc: $(cat "$T/out"))"
+    im lookup $H >/dev/null; [ $? -eq 1 ]; ok $? "and nothing live was stored"
+    printf '{"id":"44444444-4444-4444-8444-444444444445","type":"md5","value":"%s"}\n' $H \
+        | im publish --json - >"$T/out" 2>"$T/err"
+    grep -q '"republished":{"revoked":"'"$id"'","kept":"tlp RED, reach 1"}' "$T/out" \
+        && [ "$(field "$(rec $H)" tlp)" = red ] && [ "$(field "$(rec $H)" reach)" = 1 ]
+    ok $? "a line with a new id and no label: a new indicator that keeps RED and reach 1 ($(cat "$T/out"))"
+    im revoke 44444444-4444-4444-8444-444444444445 >/dev/null 2>&1 \
+        || im revoke "$(field "$(rec $H)" id)" >/dev/null
+    printf 'id,type,value,tlp\n44444444-4444-4444-8444-444444444446,md5,%s,green\n' $H >"$T/new.csv"
+    im import --allow-downgrade "$T/new.csv" >/dev/null 2>&1
+    [ "$(field "$(rec $H)" tlp)" = green ]
+    ok $? "with --allow-downgrade the GREEN row is stored"
 }
 
 run_blocks "$@"
