@@ -57,6 +57,8 @@ typedef struct {
     int64_t started;
     int64_t next_heartbeat; /* zclock_mono ms */
     int64_t forget_at;      /* when to try forgetting the previous key again */
+    int64_t guard_log_from; /* zclock_mono ms: the minute of forced overrides logged */
+    unsigned guard_log_n;   /* overrides logged one by one in that minute */
     int terminated;
     /* Counters shown by STATUS. */
     uint64_t published;    /* indicators this node signed and stored */
@@ -259,16 +261,22 @@ json_t *node_invalid_result (node_t *self, const char *why);
  * (with WARNING set when forced: peers refuse it). node_guard: the refusal
  * (counted) of a value on a built-in list unless FORCE, or NULL with WARNING
  * set for a documentation value when it is still "". A forced override of
- * the breadth limit, a built-in list or a warninglist is logged (*LOGGED
- * counts them in the request). */
+ * the breadth limit, a built-in list or a warninglist is logged, at most
+ * GUARD_LOG_MAX a minute one by one (*O counts the request's, forced and
+ * logged); node_guard_summary then logs in one line how many the request
+ * forced that were not. */
+typedef struct {
+    unsigned forced, logged;
+} node_overrides_t;
 /* Whether REC's value is on a loaded warninglist: 1, with the first list
  * and its entry in LIST and ENTRY (LSZ, ESZ bytes), or 0. */
 int node_warninglisted (node_t *self, const im_record_t *rec, char *list, size_t lsz,
                         char *entry, size_t esz);
 json_t *node_guard_breadth (node_t *self, const im_record_t *rec, int force,
-                            unsigned *logged, char *warning, size_t warnsz);
-json_t *node_guard (node_t *self, const im_record_t *rec, int force, unsigned *logged,
+                            node_overrides_t *o, char *warning, size_t warnsz);
+json_t *node_guard (node_t *self, const im_record_t *rec, int force, node_overrides_t *o,
                     char *warning, size_t warnsz);
+void node_guard_summary (const node_overrides_t *o);
 handler_fn node_handle_lookup, node_handle_list,
     node_handle_explain, /* im_node_query.c */
     node_handle_sent, node_handle_status, node_handle_check;

@@ -752,6 +752,7 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
               : NULL;
     for (size_t i = 0; ok && i < n; i++)
         publish_item (self, &p, json_array_get (items, i), split ? &split[i] : NULL);
+    node_guard_summary (&p.overrides);
     if (ok && dry_run)
         RAW (out, "],\"dry_run\":true}");
     else if (ok)

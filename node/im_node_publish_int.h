@@ -49,13 +49,13 @@ typedef struct {
         size_t mask;            /* both have mask + 1 slots */
     } seen;
     int64_t now;
-    int force;           /* the request's own "force" */
-    int merge;           /* an update keeps the fields an item does not give */
-    int allow_downgrade; /* an update may lower the protection (rule 7) */
-    int compact;         /* a new indicator's result is its id alone */
-    im_record_t *merged; /* the item over what this node held */
-    unsigned overrides;  /* guards forced in this request (im_node_guard.c) */
-    char warning[512];   /* the item's warning, "" when none */
+    int force;                  /* the request's own "force" */
+    int merge;                  /* an update keeps the fields an item does not give */
+    int allow_downgrade;        /* an update may lower the protection (rule 7) */
+    int compact;                /* a new indicator's result is its id alone */
+    im_record_t *merged;        /* the item over what this node held */
+    node_overrides_t overrides; /* guards forced in this request (im_node_guard.c) */
+    char warning[512];          /* the item's warning, "" when none */
     /* The live indicators a revoke by value revokes besides the batch's
      * own: their tombstones are stored in the same transaction ("#ID"). */
     zhashx_t *doomed;

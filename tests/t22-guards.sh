@@ -214,4 +214,22 @@ b_peers () {
     ok $? "lookup 11.1.2.3 still matches 11.0.0.0/8"
 }
 
+block log_limit 'forced overrides are logged 20 a minute one by one, whatever the requests; a request that forced more says how many' setup
+b_log_limit () {
+    new_node q && start_node q; ok $? "a second node, q, starts (a minute of its own)"
+    awk 'BEGIN { for (i = 1; i <= 30; i++) printf "ipv4 10.9.0.%d\n", i }' >"$T/q.in"
+    im q publish --force - <"$T/q.in" >/dev/null 2>&1 && has q 10.9.0.30
+    ok $? "30 private addresses are published forced in one request"
+    awk 'BEGIN { for (i = 1; i <= 5; i++) printf "ipv4 10.9.1.%d\n", i }' | im q publish --force - >/dev/null 2>&1
+    ok $? "5 more in a second request"
+    wait_for 50 grep -qF "publish: 5 values forced past guards in this request, 0 of them logged one by one (at most 20 a minute)" "$T/q.log"
+    ok $? "the second request's line says none of its 5 were logged one by one"
+    n=$(grep -c "publish: forced past the built-in list 'private-use'" "$T/q.log")
+    [ "$n" -eq 20 ] && grep -qF "publish: 30 values forced past guards in this request, 20 of them logged one by one" "$T/q.log"
+    ok $? "20 lines one by one in all, and the first request says 30 forced, 20 logged ($n lines)"
+    grep -qF "ipv4 '10.9.0.20'" "$T/q.log" && ! grep -qF "ipv4 '10.9.0.21'" "$T/q.log"
+    ok $? "the first 20 values are the ones logged"
+    stop_node q
+}
+
 run_blocks "$@"
