@@ -39,27 +39,38 @@ log_room (node_t *self)
 }
 
 /* Logs a forced override of GUARD for REC one by one while the minute's
- * GUARD_LOG_MAX lines last; O counts the request's. */
+ * GUARD_LOG_MAX lines last; O notes it for the request. */
 static void
 log_override (node_t *self, const im_record_t *rec, const char *guard,
               node_overrides_t *o)
 {
-    o->forced++;
-    if (!log_room (self))
+    o->item = 1;
+    if (o->dry)
         return;
+    if (!log_room (self)) {
+        o->unlogged = 1;
+        return;
+    }
     self->guard_log_n++;
-    o->logged++;
     zsys_notice ("publish: forced past %s: %s '%.200s'", guard, im_type_name (rec->type),
                  rec->value);
 }
 
 void
+node_guard_done (node_overrides_t *o)
+{
+    if (o->item)
+        o->forced++;
+    o->item = 0;
+}
+
+void
 node_guard_summary (const node_overrides_t *o)
 {
-    if (o->forced > o->logged)
-        zsys_notice ("publish: %u values forced past guards in this request, %u of them "
-                     "logged one by one (at most %d a minute)",
-                     o->forced, o->logged, GUARD_LOG_MAX);
+    if (o->unlogged)
+        zsys_notice ("publish: %u value%s forced past guards in this request, not each "
+                     "logged one by one (at most %d lines a minute)",
+                     o->forced, o->forced == 1 ? "" : "s", GUARD_LOG_MAX);
 }
 
 json_t *
@@ -104,8 +115,9 @@ node_guard (node_t *self, const im_record_t *rec, int force, node_overrides_t *o
     }
     if (im_guard_check (rec->type, rec->value, &hit) != 1)
         return NULL;
-    if (force && !hit.documentation && !log_room (self)) {
-        o->forced++; /* not logged one by one: nothing to write */
+    if (force && !hit.documentation && (o->dry || !log_room (self))) {
+        o->item = 1; /* not logged one by one: nothing to write */
+        o->unlogged |= !o->dry;
         return NULL;
     }
     im_guard_form (&hit, form, sizeof form); /* "" or " (the 6to4 address of ...)" */

@@ -262,11 +262,16 @@ json_t *node_invalid_result (node_t *self, const char *why);
  * (counted) of a value on a built-in list unless FORCE, or NULL with WARNING
  * set for a documentation value when it is still "". A forced override of
  * the breadth limit, a built-in list or a warninglist is logged, at most
- * GUARD_LOG_MAX a minute one by one (*O counts the request's, forced and
- * logged); node_guard_summary then logs in one line how many the request
- * forced that were not. */
+ * GUARD_LOG_MAX lines a minute one by one (*O counts the request's: values
+ * forced, whether one was not logged for want of room); node_guard_done
+ * counts the item's value once, and node_guard_summary then says in one line
+ * how many values the request forced when not every one was logged. A dry
+ * run (O->dry) logs nothing: nothing is published. */
 typedef struct {
-    unsigned forced, logged;
+    unsigned forced; /* values forced past at least one guard */
+    int dry;         /* a dry run: counted, not logged */
+    int item;        /* the item being checked was forced */
+    int unlogged;    /* an override was not logged one by one */
 } node_overrides_t;
 /* Whether REC's value is on a loaded warninglist: 1, with the first list
  * and its entry in LIST and ENTRY (LSZ, ESZ bytes), or 0. */
@@ -276,6 +281,7 @@ json_t *node_guard_breadth (node_t *self, const im_record_t *rec, int force,
                             node_overrides_t *o, char *warning, size_t warnsz);
 json_t *node_guard (node_t *self, const im_record_t *rec, int force, node_overrides_t *o,
                     char *warning, size_t warnsz);
+void node_guard_done (node_overrides_t *o);
 void node_guard_summary (const node_overrides_t *o);
 handler_fn node_handle_lookup, node_handle_list,
     node_handle_explain, /* im_node_query.c */

@@ -16,6 +16,14 @@
 #include "im_node_int.h"
 #include "im_node_publish_int.h"
 
+/* Stops at the first live record (publish_any_live). */
+static int
+any_fn (publish_t *p, const im_record_t *rec, void *arg)
+{
+    (void)p, (void)rec, (void)arg;
+    return 1;
+}
+
 #define RAW(out, lit) im_ctl_text_raw ((out), (lit), sizeof (lit) - 1)
 
 /* Whether REC, a tombstone of the value, takes the place of CUR as the one
@@ -190,9 +198,8 @@ own_by_id (node_t *self, publish_t *p, const uint8_t *id)
  * stored ones they did not touch; until FN returns non-zero, which this
  * returns (else 0). A stored one is read into m.found: REC lasts until the
  * next read. */
-typedef int (live_fn) (publish_t *p, const im_record_t *rec, void *arg);
-static int
-live_each (node_t *self, publish_t *p, live_fn *fn, void *arg)
+int
+publish_live_each (node_t *self, publish_t *p, publish_live_fn *fn, void *arg)
 {
     int rc = 0;
     if (publish_seen_value (p, p->rec->type, p->rec->value))
@@ -211,12 +218,10 @@ live_each (node_t *self, publish_t *p, live_fn *fn, void *arg)
     return rc;
 }
 
-/* Stops at the first live record. */
-static int
-any_fn (publish_t *p, const im_record_t *rec, void *arg)
+int
+publish_any_live (node_t *self, publish_t *p)
 {
-    (void)p, (void)rec, (void)arg;
-    return 1;
+    return publish_live_each (self, p, any_fn, NULL);
 }
 
 /* Keeps in ARG (an id and a flag after it) the smallest id given. */
@@ -244,7 +249,7 @@ live_of_value (node_t *self, publish_t *p)
     if (r)
         return r;
     uint8_t best[IM_ID_SIZE + 1] = { 0 };
-    live_each (self, p, smallest_fn, best);
+    publish_live_each (self, p, smallest_fn, best);
     return best[IM_ID_SIZE] ? still_live (p, own_by_id (self, p, best)) : NULL;
 }
 
@@ -282,7 +287,7 @@ publish_prev (node_t *self, publish_t *p, int has_id, const uint8_t id[IM_ID_SIZ
      * an import of its own export maps back to the record it came from,
      * whichever of the value's copies that was. */
     exported_t e = { .id = id, .rec = NULL };
-    live_each (self, p, exported_fn, &e);
+    publish_live_each (self, p, exported_fn, &e);
     return e.rec;
 }
 
@@ -403,6 +408,7 @@ publish_guarded (node_t *self, publish_t *p, int force)
     if (!refusal)
         refusal = node_guard (self, p->rec, force, &p->overrides, p->warning,
                               sizeof p->warning);
+    node_guard_done (&p->overrides);
     if (refusal)
         publish_result_add (p, refusal);
     return refusal != NULL;
@@ -433,132 +439,6 @@ publish_put (publish_t *p, const im_record_t *prev, int has_id,
     else
         im_id_generate (rec->id);
     return 0;
-}
-
-/* Refuses the item: CHANGES would lower the protection of HELD, the
- * version it updates, or (COPY 1) a record of the same value under another
- * id, or (COPY 2) this node's tombstone of the value (rule 7). Returns 1
- * (its result given). */
-static int
-refuse_downgrade (node_t *self, publish_t *p, const im_record_t *held,
-                  const char *changes, int copy)
-{
-    char why[640], idtext[IM_ID_STR_SIZE];
-    im_id_format (held->id, idtext);
-    if (copy == 2)
-        snprintf (why, sizeof why,
-                  "%s would lower the protection this value had as indicator %s, "
-                  "which this node revoked: refused without --allow-downgrade",
-                  changes, idtext);
-    else if (copy)
-        snprintf (why, sizeof why,
-                  "%s against indicator %s of the same value: a second copy would "
-                  "lower its protection: refused without --allow-downgrade",
-                  changes, idtext);
-    else
-        snprintf (why, sizeof why,
-                  "%s would lower the protection of indicator %s: refused without "
-                  "--allow-downgrade",
-                  changes, idtext);
-    publish_result_add (p, node_refused_result (self, why, "downgrade"));
-    return 1;
-}
-
-/* The item over BASE, the version it follows: with "merge" the fields the
- * item does not give keep BASE's values; a lower TLP, a longer reach or a
- * dropped recipient is refused unless allowed (rule 7; KIND as
- * refuse_downgrade's COPY). Returns 1 when the item was refused (its result
- * given), else 0 with *DOWN the downgrades made (a new reference, or NULL). */
-static int
-update_over (node_t *self, publish_t *p, const json_t *content, const im_record_t *base,
-             json_t **down, int kind)
-{
-    char why[512], changes[400];
-    if (p->merge) {
-        memcpy (p->merged, p->rec, sizeof *p->merged);
-        if (im_record_merge (p->merged, base, content, p->now, why, sizeof why)) {
-            publish_result_add (p, node_invalid_result (self, why));
-            return 1;
-        }
-        memcpy (p->rec, p->merged, sizeof *p->rec);
-    }
-    if (im_record_downgrades (base, p->rec, changes, sizeof changes) <= 0)
-        return 0;
-    if (p->allow_downgrade) {
-        *down = json_string (changes);
-        return 0;
-    }
-    return refuse_downgrade (self, p, base, changes, kind);
-}
-
-/* An update of this node's live PREV (rules 5 and 7). */
-static int
-publish_update (node_t *self, publish_t *p, const json_t *content,
-                const im_record_t *prev, json_t **down)
-{
-    *down = NULL;
-    if (!prev || prev->op != IM_OP_PUT)
-        return 0;
-    return update_over (self, p, content, prev, down, 0);
-}
-
-/* A value this node revoked, published again (rule 8): a new indicator
- * that, with "merge", keeps what the tombstone TOMB kept of the revoked
- * version (tlp, reach, recipients, validity) where the item does not give
- * it, and may not lower that protection unless allowed: a revoked RED value
- * does not come back GREEN by omission. As update_over, with KEPT what was
- * kept ("" for nothing). */
-static int
-publish_republish (node_t *self, publish_t *p, const json_t *content, im_record_t *tomb,
-                   json_t **down, char *kept, size_t keptsz)
-{
-    *kept = 0;
-    if (p->merge) {
-        im_record_init (p->merged); /* what a tombstone drops: the defaults */
-        tomb->confidence = p->merged->confidence;
-        im_record_kept (tomb, content, kept, keptsz);
-    }
-    return update_over (self, p, content, tomb, down, 2);
-}
-
-/* An importer's id of an indicator this node revoked (PREV), published
- * again: its next version may not lower the protection the revoked one had,
- * as a value published again may not (rule 8). A copy to merge over. */
-static im_record_t *
-unrevoked (publish_t *p, const im_record_t *prev)
-{
-    im_record_copy (p->m.tomb, prev);
-    return p->m.tomb;
-}
-
-/* An importer's item with an id of its own, for a value this node already
- * holds live under another id: the new copy may not be less protected than
- * any live one (rule 7), as the request's earlier items left them, or the
- * value would go out wider under a second id. Returns 1 when the item was
- * refused (its result given), else 0. */
-typedef struct {
-    char changes[400];
-    const im_record_t *held;
-} lowered_t;
-
-/* Stops at REC when the item would lower its protection. */
-static int
-lowered_fn (publish_t *p, const im_record_t *rec, void *arg)
-{
-    lowered_t *l = arg;
-    if (im_record_downgrades (rec, p->rec, l->changes, sizeof l->changes) <= 0)
-        return 0;
-    l->held = rec;
-    return 1;
-}
-
-static int
-publish_sibling (node_t *self, publish_t *p)
-{
-    lowered_t l = { .held = NULL };
-    if (p->allow_downgrade || !live_each (self, p, lowered_fn, &l))
-        return 0;
-    return refuse_downgrade (self, p, l.held, l.changes, 1);
 }
 
 /* The result of an update says what changed, and the downgrades allowed. */
@@ -638,7 +518,7 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
     json_t *down = NULL;
     /* Rule 8: a new indicator, without an id or with an importer's new one,
      * of a value this node revoked and holds no live copy of. */
-    im_record_t *tomb = !revoke && !prev && !(has_id && live_each (self, p, any_fn, NULL))
+    im_record_t *tomb = !revoke && !prev && !(has_id && publish_any_live (self, p))
                             ? publish_own_tomb (self, p)
                             : NULL;
     char kept[200], tomb_id[IM_ID_STR_SIZE];
@@ -647,11 +527,14 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
     bad = !revoke
           && (publish_update (self, p, content, prev, &down)
               || (has_id && !prev && publish_sibling (self, p))
+              || (prev && im_type_is_ioc (prev->type)
+                  && (prev->type != rec->type || strcmp (prev->value, rec->value) != 0)
+                  && publish_moved (self, p))
               || (tomb
                   && publish_republish (self, p, content, tomb, &down, kept, sizeof kept))
               || (prev && prev->op == IM_OP_REVOKE
-                  && publish_republish (self, p, content, unrevoked (p, prev), &down,
-                                        kept, sizeof kept)));
+                  && publish_republish (self, p, content, publish_unrevoked (p, prev),
+                                        &down, kept, sizeof kept)));
     json_decref (content);
     if (bad)
         return;
@@ -743,7 +626,8 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
                     .merged = malloc (sizeof (im_record_t)) };
     int ok = !node_batch_init (&p.b, n) && p.rec && p.m.found && p.m.live && p.m.tomb
              && p.merged && publish_seen_init (&p, n) == 0;
-    if (ok && !dry_run) /* a dry run signs nothing */
+    p.overrides.dry = dry_run; /* nor logs an override */
+    if (ok && !dry_run)        /* a dry run signs nothing */
         node_batch_sealer (&p.b, self->sealer, im_identity_sign_secret (self->identity));
     /* The items as the reader split them, off the main thread. */
     node_item_t *split

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_node_publish_int.h -- private to PUBLISH's files: one request being worked
  * through, what this node already holds of an item, and the helpers they
- * share (im_node_publish.c, and the revokes by value, im_node_revalue.c). */
+ * share (im_node_publish.c, the revokes by value, im_node_revalue.c, and
+ * the protection rules, im_node_protect.c). */
 #ifndef IM_NODE_PUBLISH_INT_H
 #define IM_NODE_PUBLISH_INT_H
 
@@ -71,6 +72,21 @@ void publish_own_lookup (node_t *self, publish_t *p);
 const im_record_t *publish_newest (publish_t *p, const im_record_t *rec);
 const im_record_t *publish_still_of_value (publish_t *p, const im_record_t *held);
 im_record_t *publish_own_tomb (node_t *self, publish_t *p);
+/* Calls FN for each live record of the item's value as the request's
+ * earlier items left them, until FN returns non-zero, which it returns. */
+typedef int (publish_live_fn) (publish_t *p, const im_record_t *rec, void *arg);
+int publish_live_each (node_t *self, publish_t *p, publish_live_fn *fn, void *arg);
+int publish_any_live (node_t *self, publish_t *p);
+
+/* im_node_protect.c: rules 7 and 8. Each returns 1 when the item was
+ * refused (its result given), else 0 (*DOWN: the downgrades allowed). */
+int publish_update (node_t *self, publish_t *p, const json_t *content,
+                    const im_record_t *prev, json_t **down);
+int publish_republish (node_t *self, publish_t *p, const json_t *content,
+                       im_record_t *tomb, json_t **down, char *kept, size_t keptsz);
+im_record_t *publish_unrevoked (publish_t *p, const im_record_t *prev);
+int publish_sibling (node_t *self, publish_t *p);
+int publish_moved (node_t *self, publish_t *p);
 
 /* im_node_seen.c: the batch index + 1 of the newest record of an id, or
  * of a type and value, that an earlier item of the request made (0: none).

@@ -572,6 +572,34 @@ b_publish_review66 () {
     ok $? "a copy revoked by an earlier line is a tombstone to a new one, as in the next request: $(sed -n 2p "$T/out")"
 }
 
+block publish_review67 'an id that moves a record to another value may not lower that value'\''s protection: its live copies'\'', or the tombstone'\''s (helper 67)' start
+b_publish_review67 () {
+    node_up alpha
+    d () { printf '{"type":"domain","value":"%s"%s}' "$1" "${2:+,$2}"; }
+    I=5b241101-e2bb-4255-8caf-4136c566a9e1
+    J=5b241101-e2bb-4255-8caf-4136c566a9e2
+    K=5b241101-e2bb-4255-8caf-4136c566a9e3
+    V=moved-red.intelmesh-tests.net
+    printf '%s\n' "$(d $V "\"id\":\"$J\",\"tlp\":\"red\"")" "$(d elsewhere.intelmesh-tests.net "\"id\":\"$I\",\"tlp\":\"green\"")" \
+        | im publish - >/dev/null 2>&1
+    printf '%s\n' "$(d $V '"revoke":true')" | im publish - >/dev/null 2>&1
+    printf 'id,type,value\n%s,domain,%s\n' $I $V >"$T/moved.csv"
+    im import --json "$T/moved.csv" >"$T/out" 2>"$T/err"; rc=$?
+    [ $rc -eq 1 ] && grep -q '"downgrade":1' "$T/out" && grep -q "which this node revoked" "$T/out"
+    ok $? "a GREEN record's id given to a revoked RED value is refused against its tombstone ($rc: $(grep -o '"refusals":[^]]*' "$T/out"))"
+    im lookup $V >/dev/null; [ $? -eq 1 ]; ok $? "and the value is not live"
+    printf '%s\n' "$(d $V "\"id\":\"$I\",\"tlp\":\"red\"")" | im publish - >/dev/null 2>&1
+    [ "$(field "$(rec $V)" tlp)" = red ]; ok $? "given RED, the move goes through"
+    W=live-red.intelmesh-tests.net
+    printf '%s\n' "$(d $W '"tlp":"red"')" "$(d other.intelmesh-tests.net "\"id\":\"$K\",\"tlp\":\"green\"")" \
+        | im publish - >/dev/null 2>&1
+    printf '%s\n' "$(d $W "\"id\":\"$K\"")" | im publish - >/dev/null 2>"$T/err"; rc=$?
+    [ $rc -eq 1 ] && grep -q "a second copy would lower its protection" "$T/err"
+    ok $? "a GREEN record moved onto a value held RED is refused as a second copy would be ($(cat "$T/err"))"
+    printf '%s\n' "$(d $W "\"id\":\"$K\"")" | im publish --allow-downgrade - >/dev/null 2>&1
+    ok $? "with --allow-downgrade it is moved"
+}
+
 block import_new_id 'an importer'\''s new id for a value this node revoked keeps the revoked one'\''s protection (rule 8), as a line without an id does' start
 b_import_new_id () {
     node_up alpha

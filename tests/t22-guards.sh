@@ -216,20 +216,27 @@ b_peers () {
 
 block log_limit 'forced overrides are logged 20 a minute one by one, whatever the requests; a request that forced more says how many' setup
 b_log_limit () {
-    new_node q && start_node q; ok $? "a second node, q, starts (a minute of its own)"
-    awk 'BEGIN { for (i = 1; i <= 30; i++) printf "ipv4 10.9.0.%d\n", i }' >"$T/q.in"
-    im q publish --force - <"$T/q.in" >/dev/null 2>&1 && has q 10.9.0.30
+    new_node lim && start_node lim; ok $? "a node of its own, lim, starts (a minute of its own)"
+    awk 'BEGIN { print "type,value"; for (i = 1; i <= 25; i++) printf "ipv4,10.9.2.%d\n", i }' >"$T/lim.csv"
+    im lim import --dry-run --force "$T/lim.csv" >/dev/null 2>&1 && lacks lim 10.9.2.1
+    ok $? "an import --dry-run of 25 forced private addresses stores nothing (helper 67: it took the minute's lines)"
+    awk 'BEGIN { for (i = 1; i <= 30; i++) printf "ipv4 10.9.0.%d\n", i }' >"$T/lim.in"
+    im lim publish --force - <"$T/lim.in" >/dev/null 2>&1 && has lim 10.9.0.30
     ok $? "30 private addresses are published forced in one request"
-    awk 'BEGIN { for (i = 1; i <= 5; i++) printf "ipv4 10.9.1.%d\n", i }' | im q publish --force - >/dev/null 2>&1
+    awk 'BEGIN { for (i = 1; i <= 5; i++) printf "ipv4 10.9.1.%d\n", i }' | im lim publish --force - >/dev/null 2>&1
     ok $? "5 more in a second request"
-    wait_for 50 grep -qF "publish: 5 values forced past guards in this request, 0 of them logged one by one (at most 20 a minute)" "$T/q.log"
-    ok $? "the second request's line says none of its 5 were logged one by one"
-    n=$(grep -c "publish: forced past the built-in list 'private-use'" "$T/q.log")
-    [ "$n" -eq 20 ] && grep -qF "publish: 30 values forced past guards in this request, 20 of them logged one by one" "$T/q.log"
-    ok $? "20 lines one by one in all, and the first request says 30 forced, 20 logged ($n lines)"
-    grep -qF "ipv4 '10.9.0.20'" "$T/q.log" && ! grep -qF "ipv4 '10.9.0.21'" "$T/q.log"
+    wait_for 50 grep -qF "publish: 5 values forced past guards in this request, not each logged one by one (at most 20 lines a minute)" "$T/lim.log"
+    ok $? "the second request's line says it forced 5 values, not each logged"
+    n=$(grep -c "publish: forced past the built-in list 'private-use'" "$T/lim.log")
+    [ "$n" -eq 20 ] && grep -qF "publish: 30 values forced past guards in this request, not each logged" "$T/lim.log" \
+        && ! grep -qF "10.9.2." "$T/lim.log"
+    ok $? "20 lines one by one in all, none of the dry run's, and the first request says 30 values ($n lines)"
+    grep -qF "ipv4 '10.9.0.20'" "$T/lim.log" && ! grep -qF "ipv4 '10.9.0.21'" "$T/lim.log"
     ok $? "the first 20 values are the ones logged"
-    stop_node q
+    im lim publish --force ipv4 0.0.0.0/4 >/dev/null 2>&1
+    wait_for 50 grep -qF "publish: 1 value forced past guards in this request" "$T/lim.log"
+    ok $? "a value forced past two guards (the breadth limit and 'this network') is one value"
+    stop_node lim
 }
 
 run_blocks "$@"
