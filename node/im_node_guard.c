@@ -67,7 +67,7 @@ node_guard_done (node_overrides_t *o)
 void
 node_guard_summary (const node_overrides_t *o)
 {
-    if (o->unlogged)
+    if (o->unlogged && o->forced)
         zsys_notice ("publish: %u value%s forced past guards in this request, not each "
                      "logged one by one (at most %d lines a minute)",
                      o->forced, o->forced == 1 ? "" : "s", GUARD_LOG_MAX);

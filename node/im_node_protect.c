@@ -130,26 +130,41 @@ lowered_fn (publish_t *p, const im_record_t *rec, void *arg)
     return 1;
 }
 
+/* Adds CHANGES to *DOWN, the downgrades the request allowed. */
+static void
+down_add (json_t **down, const char *changes)
+{
+    char both[1024];
+    if (*down)
+        snprintf (both, sizeof both, "%s; %s", json_string_value (*down), changes);
+    json_t *d = json_string (*down ? both : changes);
+    json_decref (*down);
+    *down = d;
+}
+
 int
-publish_sibling (node_t *self, publish_t *p)
+publish_sibling (node_t *self, publish_t *p, json_t **down)
 {
     lowered_t l = { .held = NULL };
-    if (p->allow_downgrade || !publish_live_each (self, p, lowered_fn, &l))
+    if (!publish_live_each (self, p, lowered_fn, &l))
         return 0;
-    return refuse_downgrade (self, p, l.held, l.changes, 1);
+    if (!p->allow_downgrade)
+        return refuse_downgrade (self, p, l.held, l.changes, 1);
+    down_add (down, l.changes);
+    return 0;
 }
 
 /* An item whose id moves a record to another value (rule 3): it may not
  * lower the protection of any live copy of its new value, as a second copy
  * may not, nor with none that of the tombstone rule 8 would take for it (a
  * revoked RED value came back GREEN under the id of another record, helper
- * 67). Returns 1 when the item was refused (its result given), else 0. */
+ * 67); checked once the item is merged over what its id held (helper 68).
+ * Returns 1 when the item was refused (its result given), else 0 with the
+ * downgrades allowed added to *DOWN. */
 int
-publish_moved (node_t *self, publish_t *p)
+publish_moved (node_t *self, publish_t *p, json_t **down)
 {
-    if (p->allow_downgrade)
-        return 0;
-    if (publish_sibling (self, p))
+    if (publish_sibling (self, p, down))
         return 1;
     if (publish_any_live (self, p))
         return 0; /* checked against each live copy */
@@ -157,5 +172,8 @@ publish_moved (node_t *self, publish_t *p)
     const im_record_t *tomb = publish_own_tomb (self, p);
     if (!tomb || im_record_downgrades (tomb, p->rec, changes, sizeof changes) <= 0)
         return 0;
-    return refuse_downgrade (self, p, tomb, changes, 2);
+    if (!p->allow_downgrade)
+        return refuse_downgrade (self, p, tomb, changes, 2);
+    down_add (down, changes);
+    return 0;
 }

@@ -408,7 +408,6 @@ publish_guarded (node_t *self, publish_t *p, int force)
     if (!refusal)
         refusal = node_guard (self, p->rec, force, &p->overrides, p->warning,
                               sizeof p->warning);
-    node_guard_done (&p->overrides);
     if (refusal)
         publish_result_add (p, refusal);
     return refusal != NULL;
@@ -454,6 +453,26 @@ publish_changes (json_t *result, const im_record_t *prev, const im_record_t *rec
         json_object_set_new (result, "downgraded", down);
 }
 
+/* Whether an item's id names what it may not (WHY says so): an id names one
+ * of this node's indicators, not a report, sighting or other record, and, to
+ * revoke (REVOKE_ID), the indicator of the item's own value. */
+static int
+publish_misnamed (const im_record_t *prev, const im_record_t *rec, int revoke_id,
+                  const char *idtext, char *why, size_t whysz)
+{
+    if (prev && !im_type_is_ioc (prev->type))
+        snprintf (why, whysz,
+                  "id: %s names a record of type %s of this node, not an indicator",
+                  idtext, im_type_name (prev->type));
+    else if (revoke_id && prev
+             && (prev->type != rec->type || strcmp (prev->value, rec->value) != 0))
+        snprintf (why, whysz, "id: %s is this node's %s %.200s, not this item's value",
+                  idtext, im_type_name (prev->type), prev->value);
+    else
+        return 0;
+    return 1;
+}
+
 /* One item of the request (SPLIT by the reader, or NULL): checked, matched,
  * and added to the batch, with its result appended. */
 static void
@@ -494,22 +513,7 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
     if (has_id)
         im_id_format (id, idtext);
     const im_record_t *prev = publish_prev (self, p, has_id, id);
-    /* An id names one of this node's indicators: not a report, sighting or
-     * other record, and, to revoke, the indicator of the item's own value. */
-    int not_ioc = prev && !im_type_is_ioc (prev->type);
-    if (not_ioc)
-        snprintf (why, sizeof why,
-                  "id: %s names a record of type %s of this node, not "
-                  "an indicator",
-                  idtext, im_type_name (prev->type));
-    else if (revoke && has_id && prev
-             && (prev->type != rec->type || strcmp (prev->value, rec->value) != 0))
-        snprintf (why, sizeof why,
-                  "id: %s is this node's %s %.200s, not this item's value", idtext,
-                  im_type_name (prev->type), prev->value);
-    else
-        why[0] = 0;
-    if (why[0]) {
+    if (publish_misnamed (prev, rec, revoke && has_id, idtext, why, sizeof why)) {
         json_decref (content);
         publish_result_add (p, node_invalid_result (self, why));
         return;
@@ -526,15 +530,16 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
         im_id_format (tomb->id, tomb_id);
     bad = !revoke
           && (publish_update (self, p, content, prev, &down)
-              || (has_id && !prev && publish_sibling (self, p))
-              || (prev && im_type_is_ioc (prev->type)
-                  && (prev->type != rec->type || strcmp (prev->value, rec->value) != 0)
-                  && publish_moved (self, p))
+              || (has_id && !prev && publish_sibling (self, p, &down))
               || (tomb
                   && publish_republish (self, p, content, tomb, &down, kept, sizeof kept))
               || (prev && prev->op == IM_OP_REVOKE
                   && publish_republish (self, p, content, publish_unrevoked (p, prev),
-                                        &down, kept, sizeof kept)));
+                                        &down, kept, sizeof kept))
+              /* Once merged over what the id held (helper 68). */
+              || (prev && im_type_is_ioc (prev->type)
+                  && (prev->type != rec->type || strcmp (prev->value, rec->value) != 0)
+                  && publish_moved (self, p, &down)));
     json_decref (content);
     if (bad)
         return;
@@ -546,9 +551,11 @@ publish_item (node_t *self, publish_t *p, json_t *item, node_item_t *split)
     }
     else if (publish_guarded (self, p, force)
              || publish_put (p, prev, has_id, id, &status, idtext)) {
+        p->overrides.item = 0; /* unchanged: nothing forced is published */
         json_decref (down);
         return;
     }
+    node_guard_done (&p->overrides);
     im_id_format (rec->id, idtext);
     if (node_batch_add (&p->b, rec, why, sizeof why)) {
         json_decref (down);

@@ -85,8 +85,8 @@ int publish_update (node_t *self, publish_t *p, const json_t *content,
 int publish_republish (node_t *self, publish_t *p, const json_t *content,
                        im_record_t *tomb, json_t **down, char *kept, size_t keptsz);
 im_record_t *publish_unrevoked (publish_t *p, const im_record_t *prev);
-int publish_sibling (node_t *self, publish_t *p);
-int publish_moved (node_t *self, publish_t *p);
+int publish_sibling (node_t *self, publish_t *p, json_t **down);
+int publish_moved (node_t *self, publish_t *p, json_t **down);
 
 /* im_node_seen.c: the batch index + 1 of the newest record of an id, or
  * of a type and value, that an earlier item of the request made (0: none).

@@ -600,6 +600,35 @@ b_publish_review67 () {
     ok $? "with --allow-downgrade it is moved"
 }
 
+block publish_review68 'a moved record is checked once merged over what its id held, and an allowed downgrade says so (helper 68)' start
+b_publish_review68 () {
+    node_up alpha
+    d () { printf '{"type":"domain","value":"%s"%s}' "$1" "${2:+,$2}"; }
+    I=6b241101-e2bb-4255-8caf-4136c566a9e1
+    J=6b241101-e2bb-4255-8caf-4136c566a9e2
+    V=tomb-green.intelmesh-tests.net X=tomb-clear.intelmesh-tests.net
+    printf '%s\n' "$(d $V "\"id\":\"$I\",\"tlp\":\"green\"")" "$(d $X "\"id\":\"$J\",\"tlp\":\"clear\"")" \
+        "$(d $V '"revoke":true')" "$(d $X '"revoke":true')" | im publish - >/dev/null 2>&1
+    printf '%s\n' "$(d $V "\"id\":\"$J\"")" | im publish - >/dev/null 2>"$T/err"; rc=$?
+    [ $rc -eq 1 ] && grep -q "tlp: GREEN -> CLEAR would lower the protection this value had" "$T/err"
+    ok $? "a revoked CLEAR record's id given to a value revoked GREEN, with no label: refused once merged to CLEAR ($(cat "$T/err"))"
+    K=6b241101-e2bb-4255-8caf-4136c566a9e3
+    L=6b241101-e2bb-4255-8caf-4136c566a9e4
+    V=red-a.intelmesh-tests.net X=red-b.intelmesh-tests.net
+    printf '%s\n' "$(d $V "\"id\":\"$K\",\"tlp\":\"red\"")" "$(d $X "\"id\":\"$L\",\"tlp\":\"red\"")" \
+        "$(d $V '"revoke":true')" "$(d $X '"revoke":true')" | im publish - >/dev/null 2>&1
+    printf '%s\n' "$(d $V "\"id\":\"$L\"")" | im publish - >/dev/null 2>"$T/err"
+    ok $? "a revoked RED record's id given to a value revoked RED, with no label, goes through ($(cat "$T/err"))"
+    [ "$(field "$(rec $V)" tlp)" = red ]; ok $? "RED, as both were"
+    M=6b241101-e2bb-4255-8caf-4136c566a9e5
+    V=allowed.intelmesh-tests.net
+    printf '%s\n' "$(d $V '"tlp":"red"')" "$(d $V '"revoke":true')" "$(d other-allowed.intelmesh-tests.net "\"id\":\"$M\",\"tlp\":\"green\"")" \
+        | im publish - >/dev/null 2>&1
+    out=$(printf '%s\n' "$(d $V "\"id\":\"$M\"")" | im publish --allow-downgrade --json - 2>/dev/null)
+    printf '%s' "$out" | grep -q '"downgraded":"tlp: RED -> GREEN"'
+    ok $? "moved onto a value revoked RED with --allow-downgrade: the result says what was lowered ($out)"
+}
+
 block import_new_id 'an importer'\''s new id for a value this node revoked keeps the revoked one'\''s protection (rule 8), as a line without an id does' start
 b_import_new_id () {
     node_up alpha

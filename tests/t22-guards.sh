@@ -233,7 +233,11 @@ b_log_limit () {
     ok $? "20 lines one by one in all, none of the dry run's, and the first request says 30 values ($n lines)"
     grep -qF "ipv4 '10.9.0.20'" "$T/lim.log" && ! grep -qF "ipv4 '10.9.0.21'" "$T/lim.log"
     ok $? "the first 20 values are the ones logged"
+    im lim publish --force ipv4 10.9.0.1 >/dev/null 2>&1
+    ok $? "one of the 30 again, unchanged"
     im lim publish --force ipv4 0.0.0.0/4 >/dev/null 2>&1
+    [ "$(grep -c "publish: 1 value forced past guards" "$T/lim.log")" -le 1 ]
+    ok $? "an unchanged value is not counted as forced (helper 68)"
     wait_for 50 grep -qF "publish: 1 value forced past guards in this request" "$T/lim.log"
     ok $? "a value forced past two guards (the breadth limit and 'this network') is one value"
     stop_node lim
