@@ -210,14 +210,18 @@ test_batch_counts_own_jobs (void)
     im_seal_job_t *stale = &jobs[0];
     im_sealer_submit (s, stale); /* left by a batch that gave up waiting */
     node_batch_t b;
-    if (node_batch_init (&b, 2 * IM_BATCH_MAX))
+    if (node_batch_init (&b, 4 * IM_BATCH_MAX))
         BAIL_OUT ("node_batch_init");
     node_batch_sealer (&b, s, sk);
-    batch_fill (&b, 2 * IM_BATCH_MAX, 1);
-    cmp_ok ((int)b.njobs, "==", 2, "a batch of 64 hands its two 32s to the sealer");
+    batch_fill (&b, 4 * IM_BATCH_MAX - 1, 1);
+    cmp_ok ((int)b.njobs, "==", 0,
+            "a batch of 127 hands nothing to the sealer yet (four 32s go at once)");
+    batch_fill (&b, 1, 2);
+    cmp_ok ((int)b.njobs, "==", 4, "the 128th record hands its four 32s to the sealer");
+    cmp_ok ((int)b.handed, "==", 4 * IM_BATCH_MAX, "all 128 records are handed");
     node_batch_free (&b);
     ok (im_sealer_out (s) == 0,
-        "freed, it took back its own two jobs, and the other batch's was not counted "
+        "freed, it took back its own four jobs, and the other batch's was not counted "
         "as one of them");
     im_sealer_destroy (&s);
 }
