@@ -117,6 +117,7 @@ publish_unrevoked (publish_t *p, const im_record_t *prev)
 typedef struct {
     char changes[400];
     const im_record_t *held;
+    int live; /* a live copy was seen */
 } lowered_t;
 
 /* Stops at REC when the item would lower its protection. */
@@ -124,6 +125,7 @@ static int
 lowered_fn (publish_t *p, const im_record_t *rec, void *arg)
 {
     lowered_t *l = arg;
+    l->live = 1;
     if (im_record_downgrades (rec, p->rec, l->changes, sizeof l->changes) <= 0)
         return 0;
     l->held = rec;
@@ -142,16 +144,27 @@ down_add (json_t **down, const char *changes)
     *down = d;
 }
 
-int
-publish_sibling (node_t *self, publish_t *p, json_t **down)
+/* publish_sibling, with *LIVE set when the value has a live copy (one walk
+ * of them for publish_moved). */
+static int
+sibling_check (node_t *self, publish_t *p, json_t **down, int *live)
 {
-    lowered_t l = { .held = NULL };
-    if (!publish_live_each (self, p, lowered_fn, &l))
+    lowered_t l = { .held = NULL, .live = 0 };
+    int lowered = publish_live_each (self, p, lowered_fn, &l);
+    *live = l.live;
+    if (!lowered)
         return 0;
     if (!p->allow_downgrade)
         return refuse_downgrade (self, p, l.held, l.changes, 1);
     down_add (down, l.changes);
     return 0;
+}
+
+int
+publish_sibling (node_t *self, publish_t *p, json_t **down)
+{
+    int live;
+    return sibling_check (self, p, down, &live);
 }
 
 /* An item whose id moves a record to another value (rule 3): it may not
@@ -164,9 +177,10 @@ publish_sibling (node_t *self, publish_t *p, json_t **down)
 int
 publish_moved (node_t *self, publish_t *p, json_t **down)
 {
-    if (publish_sibling (self, p, down))
+    int live;
+    if (sibling_check (self, p, down, &live))
         return 1;
-    if (publish_any_live (self, p))
+    if (live)
         return 0; /* checked against each live copy */
     char changes[400];
     const im_record_t *tomb = publish_own_tomb (self, p);
