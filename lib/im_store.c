@@ -260,8 +260,9 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
     }
     self->map_size = map_size ? map_size : STORE_DEFAULT_MAP;
     self->scratch = malloc (sizeof *self->scratch);
+    self->scratch_buf = malloc (IM_RECORD_MAX);
     self->path = strdup (path);
-    if (!self->scratch || !self->path) {
+    if (!self->scratch || !self->scratch_buf || !self->path) {
         im_fail (ENOMEM, err, errsz, "store: out of memory");
         im_store_destroy (&self);
         return NULL;
@@ -352,6 +353,7 @@ im_store_destroy (im_store_t **self_p)
     if (self->env)
         mdb_env_close (self->env);
     free (self->scratch);
+    free (self->scratch_buf);
     free (self->bw);
     free (self->read_parts);
     free (self->path);

@@ -75,6 +75,7 @@ struct _im_store_t {
     int reading;          /* reads under way in it: a read inside a walk (a
                              callback's look-up) shares the walk's snapshot */
     im_record_t *scratch; /* room for one decoded record, for look-ups */
+    uint8_t *scratch_buf; /* ... and for its compact bytes rebuilt */
     uint64_t seq;         /* newest change number */
     /* Counters kept in meta, updated with every batch. */
     uint64_t live[IM_TYPE_COUNT][IM_TLP_COUNT];

@@ -64,16 +64,10 @@ store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn, vo
         return -1;
     }
     im_record_t *rec = self->scratch;
-    uint8_t *buf = malloc (IM_RECORD_MAX); /* a compact record rebuilt */
+    uint8_t *buf = self->scratch_buf; /* a compact record rebuilt */
     MDB_txn *txn;
-    if (!buf) {
-        errno = ENOMEM;
+    if (store_reader_begin (self, &txn))
         return -1;
-    }
-    if (store_reader_begin (self, &txn)) {
-        free (buf);
-        return -1;
-    }
     int count = 0;
     uint8_t key[INDEX_KEY_MAX];
     size_t klen = store_index_key (type, value, key);
@@ -110,7 +104,6 @@ store_lookup (im_store_t *self, int type, const char *value, im_store_fn *fn, vo
         }
     }
     store_reader_end (self);
-    free (buf);
     return count;
 }
 

@@ -120,6 +120,22 @@ node_origin_name (node_t *self, const uint8_t *origin)
     return NULL;
 }
 
+/* "ioc.TYPE.TLP" into TOPIC (SIZE bytes), by hand: formatted for every
+ * record stored, snprintf was 2.5% of a bulk publish's instructions. */
+static void
+ioc_topic (char *topic, size_t size, const char *type, const char *tlp)
+{
+    size_t t = type ? strlen (type) : 0, l = tlp ? strlen (tlp) : 0;
+    if (!type || !tlp || 4 + t + 1 + l + 1 > size) {
+        snprintf (topic, size, "ioc.%s.%s", type ? type : "", tlp ? tlp : "");
+        return;
+    }
+    memcpy (topic, "ioc.", 4);
+    memcpy (topic + 4, type, t);
+    topic[4 + t] = '.';
+    memcpy (topic + 5 + t, tlp, l + 1);
+}
+
 void
 node_pub_record (node_t *self, const im_record_t *rec)
 {
@@ -158,8 +174,7 @@ node_pub_record (node_t *self, const im_record_t *rec)
                   im_tlp_name (rec->tlp));
     }
     else
-        snprintf (topic, sizeof topic, "ioc.%s.%s", im_type_name (rec->type),
-                  im_tlp_name (rec->tlp));
+        ioc_topic (topic, sizeof topic, im_type_name (rec->type), im_tlp_name (rec->tlp));
     if (!self->config.pub_misp && subs_want (self->pub, &self->pub_subs, topic)) {
         json_t *obj = im_record_to_json (rec);
         if (obj && exercise)

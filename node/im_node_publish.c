@@ -335,7 +335,8 @@ publish_own_tomb (node_t *self, publish_t *p)
             if (tomb_of_value (p, &p->b.recs[i]))
                 tomb_offer (p, &p->b.recs[i], &has);
     char key[IM_VALUE_MAX + 8];
-    snprintf (key, sizeof key, "%d|%s", p->rec->type, p->rec->value);
+    if (p->revalued) /* formatted only when a revoke by value is to come */
+        snprintf (key, sizeof key, "%d|%s", p->rec->type, p->rec->value);
     int doomed = p->revalued && zhashx_lookup (p->revalued, key);
     for (const void *v = doomed ? zhashx_first (p->doomed) : NULL; v;
          v = zhashx_next (p->doomed)) {

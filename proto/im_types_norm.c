@@ -190,19 +190,40 @@ finish_prefix (int af, const uint8_t *bytes, int plen, const char *value, char *
     return 0;
 }
 
+/* The four octets of V (N bytes of digits and dots, no octet with a
+ * leading zero), as inet_pton reads them: four of one to three digits, each
+ * at most 255, three dots. By hand: inet_pton, with the copy it needs, was
+ * half of the check, made three times an item in a bulk publish. Returns 0,
+ * or -1 when V is not one. */
+static int
+dotted_quad (const char *v, size_t n, uint8_t bytes[4])
+{
+    size_t i = 0;
+    for (int octet = 0; octet < 4; octet++) {
+        if (octet && (i >= n || v[i++] != '.'))
+            return -1;
+        unsigned val = 0, digits = 0;
+        for (; i < n && is_digit ((unsigned char)v[i]) && digits < 4; digits++)
+            val = val * 10 + (unsigned)(v[i++] - '0');
+        if (digits == 0 || val > 255)
+            return -1;
+        bytes[octet] = (uint8_t)val;
+    }
+    return i == n ? 0 : -1;
+}
+
 int
 im_ioc_norm_ipv4 (const im_type_info_t *t IM_UNUSED, const char *v, size_t n, char *canon,
                   size_t *clen, char *err, size_t errsz)
 {
     char q[QUOTE_SZ];
-    char addr[INET_ADDRSTRLEN];
     uint8_t bytes[4];
     const char *slash = memchr (v, '/', n);
     size_t alen = slash ? (size_t)(slash - v) : n;
     size_t i;
     int plen = 32;
 
-    if (alen == 0 || alen >= sizeof addr)
+    if (alen == 0 || alen >= INET_ADDRSTRLEN)
         return im_types_fail (err, errsz, "'%s' is not an IPv4 address",
                               im_types_quote (v, q));
     for (i = 0; i < alen; i++)
@@ -215,9 +236,7 @@ im_ioc_norm_ipv4 (const im_type_info_t *t IM_UNUSED, const char *v, size_t n, ch
             return im_types_fail (
                 err, errsz, "'%s' is not an IPv4 address (leading zero in an octet)",
                 im_types_quote (v, q));
-    memcpy (addr, v, alen);
-    addr[alen] = '\0';
-    if (inet_pton (AF_INET, addr, bytes) != 1)
+    if (dotted_quad (v, alen, bytes))
         return im_types_fail (err, errsz, "'%s' is not an IPv4 address",
                               im_types_quote (v, q));
     if (slash && im_types_parse_prefixlen (slash + 1, n - alen - 1, 32, &plen))

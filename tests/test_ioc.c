@@ -5,6 +5,10 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <arpa/inet.h>
 
 #include "im_ioc.h"
 #include "tap.h"
@@ -879,6 +883,74 @@ test_prefix (void)
         "prefix refuses a NULL length pointer");
 }
 
+/* The IPv4 parser against libc's inet_pton, the oracle: a value of digits
+ * and dots is an address exactly when inet_pton reads it and no octet has a
+ * leading zero, and its canonical form is inet_ntop's. Random strings (a
+ * fixed seed) over digits, dots and a few others, with the edge cases. */
+static int
+ipv4_oracle (const char *v, char *canon)
+{
+    uint8_t bytes[4];
+    if (strspn (v, "0123456789.") != strlen (v) || inet_pton (AF_INET, v, bytes) != 1)
+        return -1;
+    for (const char *c = v; *c; c++)
+        if (*c == '0' && (c == v || c[-1] == '.') && c[1] >= '0' && c[1] <= '9')
+            return -1;
+    return inet_ntop (AF_INET, bytes, canon, INET_ADDRSTRLEN) ? 0 : -1;
+}
+
+static void
+test_ipv4_oracle (void)
+{
+    static const char *edges[] = { "0.0.0.0",    "255.255.255.255",
+                                   "256.1.1.1",  "1.2.3",
+                                   "1.2.3.4.",   ".1.2.3.4",
+                                   "1..2.3",     "1.2.3.4.5",
+                                   "01.2.3.4",   "1.2.3.04",
+                                   "1.2.3.0",    "1000.1.1.1",
+                                   "1.2.3.2555", "9999.1.1.1",
+                                   "1.2.3.-4",   "1.2.3.4 ",
+                                   "",           ".",
+                                   "...",        "1.2.3.",
+                                   "1.2.3.4a",   "00.0.0.0",
+                                   "0.0.0.00",   "192.168.001.1",
+                                   "4294967295" };
+    char alphabet[] = "0123456789..........-x ";
+    uint32_t seed = 20261205;
+    int agree = 1, same_canon = 1;
+    char first[2200] = "";
+    for (size_t i = 0; i < 200000 + sizeof edges / sizeof *edges; i++) {
+        char v[24];
+        if (i < sizeof edges / sizeof *edges)
+            snprintf (v, sizeof v, "%s", edges[i]);
+        else {
+            seed = seed * 1103515245u + 12345u;
+            size_t len = 1 + (seed >> 16) % 17;
+            for (size_t k = 0; k < len; k++) {
+                seed = seed * 1103515245u + 12345u;
+                v[k] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+            }
+            v[len] = 0;
+        }
+        char want[INET_ADDRSTRLEN], got[IM_VALUE_MAX + 1];
+        int w = ipv4_oracle (v, want);
+        int g = *v ? im_ioc_normalise (IM_TYPE_IPV4, v, got, sizeof got, NULL, 0) : -1;
+        if ((w == 0) != (g == 0) && agree) {
+            agree = 0;
+            snprintf (first, sizeof first, "'%s': oracle %d, ours %d", v, w, g);
+        }
+        if (w == 0 && g == 0 && strcmp (want, got) != 0 && same_canon) {
+            same_canon = 0;
+            snprintf (first, sizeof first, "'%s': oracle %s, ours %s", v, want, got);
+        }
+    }
+    if (first[0])
+        diag ("first difference: %s", first);
+    ok (agree, "an IPv4 value is accepted exactly when inet_pton reads it without "
+               "leading zeros (200,025 strings)");
+    ok (same_canon, "an accepted IPv4 value is written as inet_ntop writes it");
+}
+
 static const tap_test_t tests[] = {
     TAP_DIAG (
         "SPEC.md: Indicator types and TLP labels (Canonical values, Guessing a type)"),
@@ -890,6 +962,7 @@ static const tap_test_t tests[] = {
     TAP_TEST (test_limits),
     TAP_TEST (test_guess),
     TAP_TEST (test_prefix),
+    TAP_TEST (test_ipv4_oracle),
     TAP_END
 };
 
