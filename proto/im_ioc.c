@@ -203,10 +203,16 @@ im_ioc_prefix_canonical (int type, const char *canon, uint8_t addr[16], int *pre
         errno = EINVAL;
         return -1;
     }
-    memcpy (text, canon, alen);
-    text[alen] = '\0';
     memset (bytes, 0, sizeof bytes);
-    if (inet_pton (af, text, bytes) != 1) {
+    int bad;
+    if (af == AF_INET)
+        bad = im_types_dotted_quad (canon, alen, bytes); /* read in place */
+    else {
+        memcpy (text, canon, alen);
+        text[alen] = '\0';
+        bad = inet_pton (af, text, bytes) != 1;
+    }
+    if (bad) {
         errno = EINVAL;
         return -1;
     }

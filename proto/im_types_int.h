@@ -6,6 +6,7 @@
 #define IM_TYPES_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "im_types.h"
 
@@ -65,6 +66,11 @@ int im_types_fail (char *err, size_t errsz, const char *fmt, ...)
 /* Parses a prefix length of LEN bytes at S: 1 to 3 digits, no sign, no
  * leading zero, at most MAX. Returns 0 and sets *PLEN, or -1. */
 int im_types_parse_prefixlen (const char *s, size_t len, int max, int *plen);
+
+/* Reads the IPv4 address of N bytes at V exactly as inet_pton does (four
+ * octets of 1 to 3 digits, at most 255, no leading zero) into BYTES, without
+ * a copy. Returns 0, or -1. */
+int im_types_dotted_quad (const char *v, size_t n, uint8_t bytes[4]);
 
 /* Refuses a defanged spelling of an address, domain, URL or e-mail address
  * (hxxp://, [.], (.), [:], [@], ...): returns EINVAL with a reason that

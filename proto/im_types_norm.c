@@ -190,21 +190,21 @@ finish_prefix (int af, const uint8_t *bytes, int plen, const char *value, char *
     return 0;
 }
 
-/* The four octets of V (N bytes of digits and dots, no octet with a
- * leading zero), as inet_pton reads them: four of one to three digits, each
- * at most 255, three dots. By hand: inet_pton, with the copy it needs, was
- * half of the check, made three times an item in a bulk publish. Returns 0,
- * or -1 when V is not one. */
-static int
-dotted_quad (const char *v, size_t n, uint8_t bytes[4])
+/* By hand: inet_pton, with the copy it needs, was half of the check, made
+ * three times an item in a bulk publish. */
+int
+im_types_dotted_quad (const char *v, size_t n, uint8_t bytes[4])
 {
     size_t i = 0;
     for (int octet = 0; octet < 4; octet++) {
         if (octet && (i >= n || v[i++] != '.'))
             return -1;
         unsigned val = 0, digits = 0;
-        for (; i < n && is_digit ((unsigned char)v[i]) && digits < 4; digits++)
+        for (; i < n && is_digit ((unsigned char)v[i]) && digits < 4; digits++) {
+            if (digits && val == 0)
+                return -1; /* a leading zero */
             val = val * 10 + (unsigned)(v[i++] - '0');
+        }
         if (digits == 0 || val > 255)
             return -1;
         bytes[octet] = (uint8_t)val;
@@ -223,22 +223,25 @@ im_ioc_norm_ipv4 (const im_type_info_t *t IM_UNUSED, const char *v, size_t n, ch
     size_t i;
     int plen = 32;
 
-    if (alen == 0 || alen >= INET_ADDRSTRLEN)
-        return im_types_fail (err, errsz, "'%s' is not an IPv4 address",
-                              im_types_quote (v, q));
-    for (i = 0; i < alen; i++)
-        if (!is_digit ((unsigned char)v[i]) && v[i] != '.')
+    /* An address read at once is one; anything else is looked at again,
+     * for the reason it is not. */
+    if (alen == 0 || alen >= INET_ADDRSTRLEN || im_types_dotted_quad (v, alen, bytes)) {
+        if (alen == 0 || alen >= INET_ADDRSTRLEN)
             return im_types_fail (err, errsz, "'%s' is not an IPv4 address",
                                   im_types_quote (v, q));
-    for (i = 0; i + 1 < alen; i++)
-        if (v[i] == '0' && (i == 0 || v[i - 1] == '.')
-            && is_digit ((unsigned char)v[i + 1]))
-            return im_types_fail (
-                err, errsz, "'%s' is not an IPv4 address (leading zero in an octet)",
-                im_types_quote (v, q));
-    if (dotted_quad (v, alen, bytes))
+        for (i = 0; i < alen; i++)
+            if (!is_digit ((unsigned char)v[i]) && v[i] != '.')
+                return im_types_fail (err, errsz, "'%s' is not an IPv4 address",
+                                      im_types_quote (v, q));
+        for (i = 0; i + 1 < alen; i++)
+            if (v[i] == '0' && (i == 0 || v[i - 1] == '.')
+                && is_digit ((unsigned char)v[i + 1]))
+                return im_types_fail (
+                    err, errsz, "'%s' is not an IPv4 address (leading zero in an octet)",
+                    im_types_quote (v, q));
         return im_types_fail (err, errsz, "'%s' is not an IPv4 address",
                               im_types_quote (v, q));
+    }
     if (slash && im_types_parse_prefixlen (slash + 1, n - alen - 1, 32, &plen))
         return im_types_fail (err, errsz,
                               "'%s' has an invalid prefix length (expected /0 to /32)",

@@ -917,7 +917,7 @@ test_ipv4_oracle (void)
                                    "4294967295" };
     char alphabet[] = "0123456789..........-x ";
     uint32_t seed = 20261205;
-    int agree = 1, same_canon = 1;
+    int agree = 1, same_canon = 1, same_read = 1;
     char first[2200] = "";
     for (size_t i = 0; i < 200000 + sizeof edges / sizeof *edges; i++) {
         char v[24];
@@ -939,6 +939,16 @@ test_ipv4_oracle (void)
             agree = 0;
             snprintf (first, sizeof first, "'%s': oracle %d, ours %d", v, w, g);
         }
+        /* Read in place as a canonical value: as inet_pton reads it. */
+        uint8_t pa[16], pb[16] = { 0 };
+        int plen = 0;
+        int pc = im_ioc_prefix_canonical (IM_TYPE_IPV4, v, pa, &plen);
+        int pt = inet_pton (AF_INET, v, pb) == 1 ? 0 : -1;
+        if ((pc != pt || (pc == 0 && (memcmp (pa, pb, 16) != 0 || plen != 32)))
+            && same_read) {
+            same_read = 0;
+            snprintf (first, sizeof first, "'%s': inet_pton %d, prefix %d", v, pt, pc);
+        }
         if (w == 0 && g == 0 && strcmp (want, got) != 0 && same_canon) {
             same_canon = 0;
             snprintf (first, sizeof first, "'%s': oracle %s, ours %s", v, want, got);
@@ -949,6 +959,7 @@ test_ipv4_oracle (void)
     ok (agree, "an IPv4 value is accepted exactly when inet_pton reads it without "
                "leading zeros (200,025 strings)");
     ok (same_canon, "an accepted IPv4 value is written as inet_ntop writes it");
+    ok (same_read, "a canonical IPv4 value's prefix is read as inet_pton reads it");
 }
 
 static const tap_test_t tests[] = {
