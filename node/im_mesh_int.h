@@ -88,8 +88,9 @@
              than half of the connected peers (the mesh outruns this node), */
 #define BUSY_PEERS_MIN 3 /* ... of this many connected peers at least */
 #define BUSY_LINGER_MS                                                                   \
-    2000 /* ... or did at any look in this long (one look that finds a link read         \
-            empty does not let every key held go at once) */
+    500 /* ... or did at any look in this long (one look that finds a link read          \
+           empty does not let every key held go at once; 2 s held the last keys of       \
+           a burst 2 s after the mesh had caught up) */
 #define FETCHING_OTHERS_MAX 64 /* peers whose FETCH out a key is looked up in */
 #define SYNC_LOST_MS 10000     /* a SYNC unanswered this long is sent again */
 #define QUOTA_RATE 300.0       /* work units a peer's requests may cost a second */
