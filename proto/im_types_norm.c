@@ -212,6 +212,21 @@ im_types_dotted_quad (const char *v, size_t n, uint8_t bytes[4])
     return i == n ? 0 : -1;
 }
 
+/* Whether the N bytes at V are digits and dots only, with an octet written
+ * with a leading zero (010.1.1.1): the reason an IPv4 address is refused. */
+static int
+leading_zero (const char *v, size_t n)
+{
+    int zero = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_digit ((unsigned char)v[i]) && v[i] != '.')
+            return 0;
+        zero |= v[i] == '0' && (i == 0 || v[i - 1] == '.') && i + 1 < n
+                && is_digit ((unsigned char)v[i + 1]);
+    }
+    return zero;
+}
+
 int
 im_ioc_norm_ipv4 (const im_type_info_t *t IM_UNUSED, const char *v, size_t n, char *canon,
                   size_t *clen, char *err, size_t errsz)
@@ -220,28 +235,15 @@ im_ioc_norm_ipv4 (const im_type_info_t *t IM_UNUSED, const char *v, size_t n, ch
     uint8_t bytes[4];
     const char *slash = memchr (v, '/', n);
     size_t alen = slash ? (size_t)(slash - v) : n;
-    size_t i;
     int plen = 32;
 
-    /* An address read at once is one; anything else is looked at again,
-     * for the reason it is not. */
-    if (alen == 0 || alen >= INET_ADDRSTRLEN || im_types_dotted_quad (v, alen, bytes)) {
-        if (alen == 0 || alen >= INET_ADDRSTRLEN)
-            return im_types_fail (err, errsz, "'%s' is not an IPv4 address",
-                                  im_types_quote (v, q));
-        for (i = 0; i < alen; i++)
-            if (!is_digit ((unsigned char)v[i]) && v[i] != '.')
-                return im_types_fail (err, errsz, "'%s' is not an IPv4 address",
-                                      im_types_quote (v, q));
-        for (i = 0; i + 1 < alen; i++)
-            if (v[i] == '0' && (i == 0 || v[i - 1] == '.')
-                && is_digit ((unsigned char)v[i + 1]))
-                return im_types_fail (
-                    err, errsz, "'%s' is not an IPv4 address (leading zero in an octet)",
-                    im_types_quote (v, q));
-        return im_types_fail (err, errsz, "'%s' is not an IPv4 address",
-                              im_types_quote (v, q));
-    }
+    /* An address read at once is one; a refusal looks again, for its reason. */
+    if (alen == 0 || alen >= INET_ADDRSTRLEN || im_types_dotted_quad (v, alen, bytes))
+        return im_types_fail (err, errsz, "'%s' is not an IPv4 address%s",
+                              im_types_quote (v, q),
+                              alen < INET_ADDRSTRLEN && leading_zero (v, alen)
+                                  ? " (leading zero in an octet)"
+                                  : "");
     if (slash && im_types_parse_prefixlen (slash + 1, n - alen - 1, 32, &plen))
         return im_types_fail (err, errsz,
                               "'%s' has an invalid prefix length (expected /0 to /32)",
