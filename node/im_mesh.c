@@ -638,6 +638,7 @@ im_mesh_reload (im_mesh_t *self, const im_config_t *config, char *err, size_t er
              * alone changes nothing of what is taken). */
             p->in = conf->in;
             memset (p->refused_keys, 0, (size_t)REFUSED_SLOTS * IM_MSG_HAVE_KEY);
+            p->nrefused_keys = 0;
             peer_rewind (self, p);
             zsys_info ("mesh: inbound rules for %s changed: reading it again from the "
                        "start",

@@ -204,6 +204,7 @@ struct _im_peer_t {
     uint8_t *holds;                   /* HOLDS_SLOTS keys it told us it holds */
     uint8_t *refused_keys;            /* REFUSED_SLOTS keys of its records that our
                                          inbound rules refused */
+    size_t nrefused_keys;             /* ... the slots of them taken */
     uint8_t (*lazy)[IM_NODE_ID_SIZE]; /* LAZY: origins it gets from another
                                        peer, send it only their keys; EAGER
                                        (keys_first): the only origins but
