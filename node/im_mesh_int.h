@@ -59,6 +59,7 @@
     3                      /* records from a peer wait this long before they are         \
                               relayed, so that HAVE notes can overtake them */
 #define HOLDS_SLOTS 16384  /* keys remembered per peer from its HAVE notes */
+#define HOLDS_WAYS 4       /* ... in buckets of this many (HOLDS_SLOTS / 4 = 2^12) */
 #define REFUSED_SLOTS 8192 /* keys remembered per peer of records refused */
 #define REFUSED_WAYS 4     /* ... in buckets of this many, two buckets a key */
 #define FIRST_FROM_MAX                                                                   \
@@ -201,7 +202,9 @@ struct _im_peer_t {
     int sentlog_failing;              /* the sent log cannot be written: nothing goes */
     int64_t sentlog_retry;            /* ... tried again then */
     int pulls_unread;                 /* PULLs refused in this episode */
-    uint8_t *holds;                   /* HOLDS_SLOTS keys it told us it holds */
+    uint64_t *holds;                  /* HOLDS_SLOTS fingerprints of keys it told us
+                                         it holds (im_gossip.c) */
+    uint64_t holds_seed;              /* ... their hash's random seed */
     uint8_t *refused_keys;            /* REFUSED_SLOTS keys of its records that our
                                          inbound rules refused */
     size_t nrefused_keys;             /* ... the slots of them taken */

@@ -358,7 +358,7 @@ peer_new_session (peer_t *p, uint64_t session)
     p->eager_due = 1;
     /* first_notes stays: the origins it claimed are still its own (until it
      * is found down), and a new run must not claim as many again. */
-    memset (p->holds, 0, (size_t)HOLDS_SLOTS * IM_MSG_HAVE_KEY);
+    memset (p->holds, 0, (size_t)HOLDS_SLOTS * sizeof *p->holds);
     p->nfetching = 0; /* a FETCH or SYNC out to its old run is not answered */
     p->found_due = 0;
     p->sync_out = 0;
@@ -383,7 +383,7 @@ peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf
 {
     peer_t *p = calloc (1, sizeof *p);
     if (p
-        && (!(p->holds = calloc (HOLDS_SLOTS, IM_MSG_HAVE_KEY))
+        && (!(p->holds = aligned_alloc (32, HOLDS_SLOTS * sizeof *p->holds))
             || !(p->refused_keys = calloc (REFUSED_SLOTS, IM_MSG_HAVE_KEY))
             || !(p->lazy = calloc (IM_MSG_CREDIT_MAX, IM_NODE_ID_SIZE))
             || !(p->wants = calloc (WANT_MAX, sizeof (want_t)))
@@ -395,6 +395,8 @@ peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf
     }
     if (!p)
         return NULL;
+    memset (p->holds, 0, (size_t)HOLDS_SLOTS * sizeof *p->holds);
+    randombytes_buf (&p->holds_seed, sizeof p->holds_seed);
     p->read_up_to = zclock_mono ();
     p->card = conf->card;
     p->states = (im_peer_states_t)IM_PEER_STATES_INIT;

@@ -288,6 +288,17 @@ need_fake_peer () {
 }
 im () { n=$1; shift; "$INTELMESH" -d "$T/$n" "$@"; }
 fake () { "$FAKE_PEER" "$@"; }
+# need_puller: skips the whole script when PULLER (tests/puller) is not built,
+# or fake_peer, which makes its keys.
+need_puller () {
+    need_fake_peer
+    if [ ! -x "${PULLER:-}" ]; then
+        echo "1..0 # SKIP puller is not built (${PULLER:-PULLER unset})"
+        exit 0
+    fi
+}
+# card_field NODE K: the Kth field of NODE's card (4 CURVE key, 5 endpoint).
+card_field () { im "$1" id | awk -v f="$2" '{ print $f }'; }
 
 # --- Blocks ----------------------------------------------------------------
 

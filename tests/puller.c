@@ -2,7 +2,8 @@
 /* puller.c -- a peer that pulls a node from a cursor it chooses, for
  * tests/t68-restart-lost.sh: it plays a puller whose store kept an older
  * cursor (a restart answer lost, or undone by a power loss) and prints what
- * each answer says (its records, cursor, and the more and restart flags). */
+ * each answer says (its records, cursor, and the more and restart flags).
+ * With --noted it also plays a peer that says it holds records already. */
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sodium.h>
 
 #include "im_msg.h"
+#include "im_record.h"
 #include "peerkit.h"
 
 #define EXIT_FAILED 1
@@ -33,6 +35,9 @@ usage (void)
              "    RECORDS N cursor X more M restart R\n"
              "  With --follow, pulls on from each answer's cursor while it says\n"
              "  more (at most 1000 pulls), then prints 'total N cursor X'.\n"
+             "  With --noted, says HAVE of the keys of the first answer's\n"
+             "  records but its first, pulls from C again and prints that\n"
+             "  answer as 'NOTED RECORDS N cursor X ...'.\n"
              "Exits 0, 1 when an answer did not come, 2 on a setup error.\n");
     exit (EXIT_SETUP);
 }
@@ -76,12 +81,44 @@ wait_for (zsock_t *d, int id, uint64_t session)
     return -1;
 }
 
+/* Says HAVE of the keys of the records in msg but its first, then pulls from
+ * FROM again and prints the answer. Returns 0, or EXIT_FAILED. */
+static int
+pull_noted (zsock_t *d, uint64_t from, uint64_t session)
+{
+    static uint8_t keys[IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY];
+    size_t n = 0;
+    for (size_t i = 1; i < msg.count; i++) {
+        im_record_head_t h;
+        if (im_record_peek (msg.entries[i].record, msg.entries[i].len, &h) != 0) {
+            fprintf (stderr, "puller: an answer's record %zu has no head\n", i);
+            return EXIT_FAILED;
+        }
+        uint8_t *key = keys + n++ * IM_MSG_HAVE_KEY;
+        memcpy (key, h.origin, IM_NODE_ID_SIZE);
+        memcpy (key + IM_NODE_ID_SIZE, h.id, IM_ID_SIZE);
+        for (int b = 0; b < 8; b++)
+            key[IM_NODE_ID_SIZE + IM_ID_SIZE + b] = (uint8_t)(h.version >> (56 - 8 * b));
+    }
+    im_msg_t have = { .id = IM_MSG_HAVE, .count = n, .have = keys };
+    im_msg_t pull = { .id = IM_MSG_PULL, .cursor = from, .credit = IM_MSG_CREDIT_MAX };
+    if ((n && send_msg (d, &have) != 0) || send_msg (d, &pull) != 0
+        || wait_for (d, IM_MSG_RECORDS, session) != 0) {
+        fprintf (stderr, "puller: no answer to the pull after the HAVE\n");
+        return EXIT_FAILED;
+    }
+    printf ("NOTED RECORDS %zu cursor %llu more %d restart %d\n", msg.count,
+            (unsigned long long)msg.cursor, (msg.more & IM_MSG_MORE) != 0,
+            (msg.more & IM_MSG_RESTART) != 0);
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
     const char *keys_path = NULL, *endpoint = NULL, *server_hex = NULL;
     uint64_t cursor = 0;
-    int follow = 0, have_cursor = 0;
+    int follow = 0, have_cursor = 0, noted = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp (argv[i], "--keys") == 0 && i + 1 < argc)
             keys_path = argv[++i];
@@ -95,6 +132,8 @@ main (int argc, char **argv)
         }
         else if (strcmp (argv[i], "--follow") == 0)
             follow = 1;
+        else if (strcmp (argv[i], "--noted") == 0)
+            noted = 1;
         else if (argv[i][0] != '-' && !endpoint)
             endpoint = argv[i];
         else if (argv[i][0] != '-' && !server_hex)
@@ -102,7 +141,7 @@ main (int argc, char **argv)
         else
             usage ();
     }
-    if (!keys_path || !endpoint || !server_hex || !have_cursor)
+    if (!keys_path || !endpoint || !server_hex || !have_cursor || (noted && follow))
         usage ();
     if (sodium_init () < 0)
         return EXIT_SETUP;
@@ -131,6 +170,7 @@ main (int argc, char **argv)
     if (rc)
         fprintf (stderr, "puller: the node did not answer HELLO\n");
     size_t total = 0;
+    uint64_t from = cursor;
     for (int pulls = 0; rc == 0 && pulls < PULLS_MAX; pulls++) {
         im_msg_t pull
             = { .id = IM_MSG_PULL, .cursor = cursor, .credit = IM_MSG_CREDIT_MAX };
@@ -150,6 +190,8 @@ main (int argc, char **argv)
     }
     if (rc == 0 && follow)
         printf ("total %zu cursor %llu\n", total, (unsigned long long)cursor);
+    if (rc == 0 && noted)
+        rc = pull_noted (d, from, session);
     zsock_destroy (&d);
     return rc;
 }

@@ -22,13 +22,8 @@
 # that took the answer gets the rest, unflagged, and is not flagged after
 # bravo restarts.
 . "$(dirname "$0")/lib.sh"
-need_fake_peer
-if [ ! -x "${PULLER:-}" ]; then
-    echo "1..0 # SKIP puller is not built (${PULLER:-PULLER unset})"
-    exit 0
-fi
+need_puller
 
-card_field () { im "$1" id | awk -v f="$2" '{ print $f }'; }
 # values FIRST N PREFIX: N lines "ipv4 PREFIX.x.y" from FIRST on.
 values () {
     awk -v f="$1" -v n="$2" -v p="$3" 'BEGIN { for (i = f; i < f + n; i++)
