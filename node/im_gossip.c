@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* im_gossip.c -- what the peers hold: HAVE notes (a bounded cache per peer),
- * EAGER and LAZY lists of the origins a peer sends in full, and FETCH/FOUND
- * for noted records that no one brought. */
+/* im_gossip.c -- what the peers hold: HAVE notes (kept in im_mesh_holds.c),
+ * the keys wanted from each peer, EAGER and LAZY lists of the origins a peer
+ * sends in full, and FETCH/FOUND for noted records that no one brought. */
 #include "config.h"
 
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include "im_mesh_int.h"
 #include "im_util.h"
 
-/* --- What a peer holds: a bounded cache of its HAVE notes --------------- */
+/* --- What a peer holds: the keys of its HAVE notes ---------------------- */
 
 /* A key is origin, id and version (big-endian), as in a record's header. */
 void
@@ -22,117 +22,6 @@ mesh_record_key (const im_record_t *rec, uint8_t key[IM_MSG_HAVE_KEY])
     memcpy (key, rec->origin, IM_NODE_ID_SIZE);
     memcpy (key + IM_NODE_ID_SIZE, rec->id, IM_ID_SIZE);
     im_put_be64 (key + IM_NODE_ID_SIZE + IM_ID_SIZE, (int64_t)rec->version);
-}
-
-/* The fingerprint of KEY in P's cache of HAVE notes: a 64-bit hash under
- * P's own random seed, never 0 (an empty slot); its top bits choose the
- * bucket of HOLDS_WAYS slots (half a cache line). Eight bytes a slot
- * instead of the key's 56 keep the cache small enough to stay in the
- * processor's caches: looking into it was a twelfth of a relaying node's
- * thread, most of it misses. A key not noted matches one of a bucket's
- * fingerprints with odds of 2^-50 a look; then the record is taken as held
- * by P and not sent to it, which only P's own HAVE notes can bring about (a
- * seed no peer knows keeps it from choosing them), and which P's next
- * anti-entropy walk mends. */
-static uint64_t
-holds_print (const peer_t *p, const uint8_t *key, uint64_t **bucket)
-{
-    /* The id's random bits spread keys well; a word at a time (a byte at a
-     * time was a third of serving a record). */
-    uint64_t h = p->holds_seed;
-    for (int i = 0; i + 8 <= IM_MSG_HAVE_KEY; i += 8) {
-        uint64_t w;
-        memcpy (&w, key + i, 8);
-        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
-        h ^= h >> 29;
-    }
-    h = (h ^ (h >> 32)) * 0xD6E8FEB86659FD93ull;
-    h ^= h >> 32;
-    *bucket = p->holds + (size_t)(h >> 52) % (HOLDS_SLOTS / HOLDS_WAYS) * HOLDS_WAYS;
-    return h ? h : 1;
-}
-
-/* A new key goes first in its bucket and pushes the oldest out: the cache
- * can only forget, which costs a duplicate, never a record. */
-void
-peer_holds_add (peer_t *p, const uint8_t *key)
-{
-    uint64_t *b;
-    uint64_t print = holds_print (p, key, &b);
-    int w = 0;
-    while (w < HOLDS_WAYS - 1 && b[w] != print)
-        w++;
-    memmove (b + 1, b, (size_t)w * sizeof *b);
-    b[0] = print;
-}
-
-int
-peer_holds_has (peer_t *p, const uint8_t *key)
-{
-    uint64_t *b;
-    uint64_t print = holds_print (p, key, &b);
-    int found = 0;
-    for (int w = 0; w < HOLDS_WAYS; w++)
-        found |= b[w] == print;
-    return found;
-}
-
-/* Records from P that our inbound rules for it refused: not fetched from it
- * again. A cache of REFUSED_SLOTS keys in buckets of REFUSED_WAYS, two
- * buckets a key: a key goes to a free slot of either (or stays where it is);
- * only when all are taken is one overwritten. Forgetting one costs a fetch,
- * never a record. Both buckets come from one hash of the key. */
-static void
-refused_buckets (peer_t *p, const uint8_t *key, uint8_t *b[2])
-{
-    uint64_t h = 14695981039346656037ull;
-    for (int i = 0; i < IM_MSG_HAVE_KEY; i++)
-        h = (h ^ key[i]) * 1099511628211ull;
-    size_t buckets = REFUSED_SLOTS / REFUSED_WAYS;
-    b[0] = p->refused_keys
-           + (size_t)((h & 0xffffffffu) % buckets) * REFUSED_WAYS * IM_MSG_HAVE_KEY;
-    b[1] = p->refused_keys
-           + (size_t)((h >> 32) % buckets) * REFUSED_WAYS * IM_MSG_HAVE_KEY;
-}
-
-void
-peer_refused_add (peer_t *p, const im_record_t *rec)
-{
-    static const uint8_t empty[IM_MSG_HAVE_KEY];
-    uint8_t key[IM_MSG_HAVE_KEY], *b[2];
-    mesh_record_key (rec, key);
-    refused_buckets (p, key, b);
-    uint8_t *free_slot = NULL;
-    for (int second = 0; second < 2; second++)
-        for (int w = 0; w < REFUSED_WAYS; w++) {
-            uint8_t *slot = b[second] + w * IM_MSG_HAVE_KEY;
-            if (memcmp (slot, key, sizeof key) == 0)
-                return;
-            if (!free_slot && memcmp (slot, empty, sizeof key) == 0)
-                free_slot = slot;
-        }
-    if (free_slot)
-        p->nrefused_keys++;
-    else /* all taken: one of the first bucket's goes, by the key */
-        free_slot = b[0] + (key[IM_NODE_ID_SIZE] % REFUSED_WAYS) * IM_MSG_HAVE_KEY;
-    memcpy (free_slot, key, IM_MSG_HAVE_KEY);
-}
-
-/* Whether KEY is in P's cache. A peer none of whose records were refused
- * (the common case) costs no hash and no look into the cache, which misses
- * the processor's caches: it was a tenth of a relaying node's own time. */
-static int
-peer_refused_has (peer_t *p, const uint8_t *key)
-{
-    if (p->nrefused_keys == 0)
-        return 0;
-    uint8_t *b[2];
-    refused_buckets (p, key, b);
-    for (int second = 0; second < 2; second++)
-        for (int w = 0; w < REFUSED_WAYS; w++)
-            if (memcmp (b[second] + w * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY) == 0)
-                return 1;
-    return 0;
 }
 
 int
