@@ -8,34 +8,32 @@
 #include <string.h>
 
 #include <czmq.h>
+#include <sodium.h>
 
 #include "im_mesh_int.h"
 
-/* The fingerprint of KEY in P's cache of HAVE notes: a 64-bit hash under
- * P's own random seed, never 0 (an empty slot); its top bits choose the
- * bucket of HOLDS_WAYS slots (half a cache line). Eight bytes a slot
- * instead of the key's 56 keep the cache small enough to stay in the
- * processor's caches: looking into it was a twelfth of a relaying node's
- * thread, most of it misses. A key not noted matches one of a bucket's
- * fingerprints with odds of 2^-50 a look; then the record is taken as held
- * by P and not sent to it, which only P's own HAVE notes can bring about (a
- * seed no peer knows keeps it from choosing them), and which P's next
- * anti-entropy walk mends. */
+/* The fingerprint of KEY in P's cache of HAVE notes: SipHash-2-4 of the key
+ * under P's own random key of the run, never 0 (an empty slot); its top
+ * bits choose the bucket of HOLDS_WAYS slots (half a cache line). Eight
+ * bytes a slot instead of the key's 56 keep the cache small enough to stay
+ * in the processor's caches: looking into it was a twelfth of a relaying
+ * node's thread, most of it misses. A keyed hash, because record ids are
+ * chosen by their origin: under a plain multiply-and-shift hash two ids
+ * differing in three chosen bits collided under every seed (helper 70), so
+ * that a peer's note of one withheld the other from it. Now a key not noted
+ * matches one of a bucket's fingerprints with odds of 2^-50 a look whoever
+ * chose it; the record is then not sent to P until P's next anti-entropy
+ * walk (SYNC and KEYS do not look here). */
 static uint64_t
 holds_print (const peer_t *p, const uint8_t *key, uint64_t **bucket)
 {
-    /* The id's random bits spread keys well; a word at a time (a byte at a
-     * time was a third of serving a record). */
-    uint64_t h = p->holds_seed;
-    for (int i = 0; i + 8 <= IM_MSG_HAVE_KEY; i += 8) {
-        uint64_t w;
-        memcpy (&w, key + i, 8);
-        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
-        h ^= h >> 29;
-    }
-    h = (h ^ (h >> 32)) * 0xD6E8FEB86659FD93ull;
-    h ^= h >> 32;
-    *bucket = p->holds + (size_t)(h >> 52) % (HOLDS_SLOTS / HOLDS_WAYS) * HOLDS_WAYS;
+    _Static_assert(HOLDS_SLOTS / HOLDS_WAYS == 1 << 12, "12 bits choose the bucket");
+    _Static_assert(sizeof p->holds_key == crypto_shorthash_KEYBYTES, "a SipHash key");
+    uint8_t out[crypto_shorthash_BYTES];
+    crypto_shorthash (out, key, IM_MSG_HAVE_KEY, p->holds_key);
+    uint64_t h;
+    memcpy (&h, out, sizeof h);
+    *bucket = p->holds + (size_t)(h >> 52) * HOLDS_WAYS;
     return h ? h : 1;
 }
 

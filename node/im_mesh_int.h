@@ -204,7 +204,7 @@ struct _im_peer_t {
     int pulls_unread;                 /* PULLs refused in this episode */
     uint64_t *holds;                  /* HOLDS_SLOTS fingerprints of keys it told us
                                          it holds (im_gossip.c) */
-    uint64_t holds_seed;              /* ... their hash's random seed */
+    uint8_t holds_key[16];            /* ... their hash's random key (SipHash) */
     uint8_t *refused_keys;            /* REFUSED_SLOTS keys of its records that our
                                          inbound rules refused */
     size_t nrefused_keys;             /* ... the slots of them taken */

@@ -396,7 +396,7 @@ peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf
     if (!p)
         return NULL;
     memset (p->holds, 0, (size_t)HOLDS_SLOTS * sizeof *p->holds);
-    randombytes_buf (&p->holds_seed, sizeof p->holds_seed);
+    randombytes_buf (p->holds_key, sizeof p->holds_key);
     p->read_up_to = zclock_mono ();
     p->card = conf->card;
     p->states = (im_peer_states_t)IM_PEER_STATES_INIT;
