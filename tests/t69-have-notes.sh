@@ -5,8 +5,8 @@
 # Block noted: bravo publishes 150; a puller (tests/puller) pulls them all,
 # says HAVE of the keys of all but the first, and pulls from the same cursor
 # again: the answer holds that one record only; a new session of the puller
-# starts with no notes (all 150 again); and so after bravo restarts (a new
-# key for the cache's hash). Block chosen: an origin chooses its records'
+# starts with no notes (all 150 again); and so after bravo restarts (its
+# cache starts empty). Block chosen: an origin chooses its records'
 # ids; two ids that differ in the three bits that cancelled out in the
 # cache's first, unkeyed hash (helper 70) are told apart: a HAVE of one
 # does not keep the other from the puller.
