@@ -19,8 +19,8 @@
  * in the processor's caches: looking into it was a twelfth of a relaying
  * node's thread, most of it misses. A keyed hash, because record ids are
  * chosen by their origin: under a plain multiply-and-shift hash two ids
- * differing in three chosen bits collided under every seed (helper 70), so
- * that a peer's note of one withheld the other from it. Now a key not noted
+ * differing in three chosen bits collided under every seed, so that a
+ * peer's note of one withheld the other from it (t69, block chosen). Now a key not noted
  * matches one of a bucket's fingerprints with odds of 2^-50 a look whoever
  * chose it; the record is then not sent to P until P's next anti-entropy
  * walk (SYNC and KEYS do not look here). */

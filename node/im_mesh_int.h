@@ -58,7 +58,7 @@
 #define RELAY_DELAY_MS                                                                   \
     3                      /* records from a peer wait this long before they are         \
                               relayed, so that HAVE notes can overtake them */
-#define HOLDS_SLOTS 16384  /* keys remembered per peer from its HAVE notes */
+#define HOLDS_SLOTS 16384  /* slots per peer for the keys of its HAVE notes */
 #define HOLDS_WAYS 4       /* ... in buckets of this many (HOLDS_SLOTS / 4 = 2^12) */
 #define REFUSED_SLOTS 8192 /* keys remembered per peer of records refused */
 #define REFUSED_WAYS 4     /* ... in buckets of this many, two buckets a key */
@@ -203,7 +203,7 @@ struct _im_peer_t {
     int64_t sentlog_retry;            /* ... tried again then */
     int pulls_unread;                 /* PULLs refused in this episode */
     uint64_t *holds;                  /* HOLDS_SLOTS fingerprints of keys it told us
-                                         it holds (im_gossip.c) */
+                                         it holds (im_mesh_holds.c) */
     uint8_t holds_key[16];            /* ... their hash's random key (SipHash) */
     uint8_t *refused_keys;            /* REFUSED_SLOTS keys of its records that our
                                          inbound rules refused */

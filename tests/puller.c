@@ -15,6 +15,7 @@
 
 #include "im_msg.h"
 #include "im_record.h"
+#include "im_util.h"
 #include "peerkit.h"
 
 #define EXIT_FAILED 1
@@ -97,8 +98,7 @@ pull_noted (zsock_t *d, uint64_t from, uint64_t session)
         uint8_t *key = keys + n++ * IM_MSG_HAVE_KEY;
         memcpy (key, h.origin, IM_NODE_ID_SIZE);
         memcpy (key + IM_NODE_ID_SIZE, h.id, IM_ID_SIZE);
-        for (int b = 0; b < 8; b++)
-            key[IM_NODE_ID_SIZE + IM_ID_SIZE + b] = (uint8_t)(h.version >> (56 - 8 * b));
+        im_put_be64 (key + IM_NODE_ID_SIZE + IM_ID_SIZE, (int64_t)h.version);
     }
     im_msg_t have = { .id = IM_MSG_HAVE, .count = n, .have = keys };
     im_msg_t pull = { .id = IM_MSG_PULL, .cursor = from, .credit = IM_MSG_CREDIT_MAX };
