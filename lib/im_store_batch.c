@@ -51,6 +51,18 @@ batch_key (uint64_t bid, int part, uint8_t key[9])
     key[8] = (uint8_t)part;
 }
 
+/* The bits set in X, without a call: the build targets processors that may
+ * lack POPCNT, and __builtin_popcountll was then a call into libgcc for
+ * each node looked at. */
+static inline unsigned
+bits_set (uint64_t x)
+{
+    x -= (x >> 1) & UINT64_C (0x5555555555555555);
+    x = (x & UINT64_C (0x3333333333333333)) + ((x >> 2) & UINT64_C (0x3333333333333333));
+    x = (x + (x >> 4)) & UINT64_C (0x0f0f0f0f0f0f0f0f);
+    return (unsigned)((x * UINT64_C (0x0101010101010101)) >> 56);
+}
+
 /* Where node NODE of part P is in BUF, or NULL when it is not held. */
 static uint8_t *
 node_at (const parts_t *p, unsigned node)
@@ -60,8 +72,7 @@ node_at (const parts_t *p, unsigned node)
     uint64_t bits = get_u64 (b);
     if (!((bits >> node) & 1))
         return NULL;
-    unsigned before
-        = (unsigned)__builtin_popcountll (bits & ((UINT64_C (1) << node) - 1));
+    unsigned before = bits_set (bits & ((UINT64_C (1) << node) - 1));
     return (uint8_t *)b + 8 + before * IM_BATCH_HASH;
 }
 
@@ -71,8 +82,7 @@ node_add (parts_t *p, unsigned node, const uint8_t *hash)
     int part = node >= SPLIT;
     uint8_t *b = p->buf[part] + (part ? 0 : HEAD_SIZE);
     uint64_t bits = get_u64 (b);
-    unsigned before
-        = (unsigned)__builtin_popcountll (bits & ((UINT64_C (1) << node) - 1));
+    unsigned before = bits_set (bits & ((UINT64_C (1) << node) - 1));
     uint8_t *at = b + 8 + before * IM_BATCH_HASH;
     memmove (at + IM_BATCH_HASH, at, p->len[part] - (size_t)(at - p->buf[part]));
     memcpy (at, hash, IM_BATCH_HASH);
@@ -93,8 +103,7 @@ parts_read (im_store_t *self, MDB_txn *txn, uint64_t bid, parts_t *p)
         size_t min = i ? 8 : HEAD_SIZE + 8;
         if (v.mv_size < min || v.mv_size > PART_MAX || (v.mv_size - min) % IM_BATCH_HASH
             || (v.mv_size - min) / IM_BATCH_HASH
-                   != (size_t)__builtin_popcountll (
-                       get_u64 ((uint8_t *)v.mv_data + min - 8)))
+                   != (size_t)bits_set (get_u64 ((uint8_t *)v.mv_data + min - 8)))
             return MDB_CORRUPTED;
         memcpy (p->buf[i], v.mv_data, v.mv_size);
         p->len[i] = v.mv_size;
@@ -255,12 +264,14 @@ batch_find (im_store_t *self, MDB_txn *txn, const uint8_t *body, size_t blen,
     return 0;
 }
 
-/* Writes VALUE under K, appended when K sorts after every key (LMDB then
- * fills the last page instead of splitting it in half). */
+/* Writes VALUE under K, appended when the caller knows that K sorts after
+ * every key (LMDB then fills the last page instead of splitting it in half;
+ * trying it on every key cost a failed look at the last page each time an
+ * id sorted before the last, as most ids of one millisecond do). */
 static int
-records_put (im_store_t *self, MDB_txn *txn, MDB_val *k, MDB_val *value)
+records_put (im_store_t *self, MDB_txn *txn, MDB_val *k, MDB_val *value, int append)
 {
-    int rc = mdb_put (txn, self->records, k, value, MDB_APPEND);
+    int rc = append ? mdb_put (txn, self->records, k, value, MDB_APPEND) : MDB_KEYEXIST;
     if (rc == MDB_KEYEXIST)
         rc = mdb_put (txn, self->records, k, value, 0);
     return rc;
@@ -270,7 +281,7 @@ records_put (im_store_t *self, MDB_txn *txn, MDB_val *k, MDB_val *value)
  * (a path that disagrees with the nodes held: stored whole). */
 static int
 put_compact (im_store_t *self, MDB_txn *txn, MDB_val *k, const uint8_t *blob, size_t len,
-             uint8_t *buf, int *done)
+             uint8_t *buf, int append, int *done)
 {
     *done = 0;
     size_t blen = len - IM_BATCH_AUTH;
@@ -303,20 +314,20 @@ put_compact (im_store_t *self, MDB_txn *txn, MDB_val *k, const uint8_t *blob, si
     memcpy (buf + KEY_AT, blob + KEY_AT + IM_STORE_KEY_SIZE, rest);
     put_u64 (buf + KEY_AT + rest, b->bid);
     MDB_val v = { KEY_AT + rest + 8, buf };
-    return records_put (self, txn, k, &v);
+    return records_put (self, txn, k, &v, append);
 }
 
 int
 store_record_put (im_store_t *self, MDB_txn *txn, MDB_val *k, const uint8_t *blob,
-                  size_t len, uint8_t *buf)
+                  size_t len, uint8_t *buf, int append)
 {
     int done = 0, rc = 0;
     if (len >= IM_RECORD_FIXED + IM_BATCH_AUTH && blob[3] == 2)
-        rc = put_compact (self, txn, k, blob, len, buf, &done);
+        rc = put_compact (self, txn, k, blob, len, buf, append, &done);
     if (rc || done)
         return rc;
     MDB_val v = { len, (void *)blob };
-    return records_put (self, txn, k, &v);
+    return records_put (self, txn, k, &v, append);
 }
 
 int

@@ -239,17 +239,55 @@ origins_note (im_store_t *self, MDB_txn *txn, origins_dirty_t *d, const uint8_t 
     return 0;
 }
 
+/* The records table's last key in this transaction, or a key at or after
+ * it (a record removed leaves it behind): a key sorting after it is not
+ * held, without a look (an origin's new ids grow, as UUIDv7s do). */
+typedef struct {
+    uint8_t key[IM_STORE_KEY_SIZE];
+    int known; /* 0: look every key up; 1: KEY is set; 2: the table is empty */
+} records_end_t;
+
+/* Reads the table's last key into END. Returns an LMDB code. */
+static int
+records_end_read (im_store_t *self, MDB_txn *txn, records_end_t *end)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    end->known = 0;
+    int rc = mdb_cursor_open (txn, self->records, &c);
+    if (rc)
+        return rc;
+    rc = mdb_cursor_get (c, &k, &v, MDB_LAST);
+    if (rc == MDB_NOTFOUND)
+        end->known = 2;
+    else if (rc == 0 && k.mv_size == IM_STORE_KEY_SIZE) {
+        memcpy (end->key, k.mv_data, IM_STORE_KEY_SIZE);
+        end->known = 1;
+    }
+    mdb_cursor_close (c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Whether RKEY sorts after every key of the table (so is not in it). */
+static int
+records_past_end (const records_end_t *end, const uint8_t *rkey)
+{
+    return end->known == 2
+           || (end->known == 1 && memcmp (rkey, end->key, IM_STORE_KEY_SIZE) > 0);
+}
+
 /* Applies one item inside TXN. Sets *RESULT. Returns an LMDB code. */
 static int
 put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_t *old,
-         uint8_t *buf, origins_dirty_t *dirty, int *result)
+         uint8_t *buf, origins_dirty_t *dirty, records_end_t *end, int *result)
 {
     const im_record_t *rec = item->rec;
     uint8_t rkey[IM_STORE_KEY_SIZE];
     memcpy (rkey, rec->origin, IM_NODE_ID_SIZE);
     memcpy (rkey + IM_NODE_ID_SIZE, rec->id, IM_ID_SIZE);
     MDB_val k = { sizeof rkey, rkey }, v;
-    int rc = mdb_get (txn, self->records, &k, &v);
+    int past = records_past_end (end, rkey);
+    int rc = past ? MDB_NOTFOUND : mdb_get (txn, self->records, &k, &v);
     int had = 0;
     uint64_t bid = 0;
     int compact = rc == 0 && store_record_ref (&v, &bid);
@@ -280,8 +318,12 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
     else if (rc != MDB_NOTFOUND)
         return rc;
 
-    if ((rc = store_record_put (self, txn, &k, item->blob, item->len, buf)) != 0)
+    if ((rc = store_record_put (self, txn, &k, item->blob, item->len, buf, past)) != 0)
         return rc;
+    if (past) {
+        memcpy (end->key, rkey, IM_STORE_KEY_SIZE);
+        end->known = 1;
+    }
     if (rec->op == IM_OP_PUT) {
         if ((rc = index_put (self, txn, rec, rkey)) != 0)
             return rc;
@@ -348,8 +390,10 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
         int count = 0;
         store_batch_forget (self);
         dirty->n = dirty->last = 0;
+        records_end_t end;
+        rc = n ? records_end_read (self, txn, &end) : 0;
         for (size_t i = 0; rc == 0 && i < n; i++) {
-            rc = put_one (self, txn, &items[i], old, buf, dirty, &res[i]);
+            rc = put_one (self, txn, &items[i], old, buf, dirty, &end, &res[i]);
             if (rc == 0 && res[i] != IM_STORE_STALE)
                 count++;
         }

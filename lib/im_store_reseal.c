@@ -94,7 +94,7 @@ reseal_write_fn (im_store_t *self, MDB_txn *txn, void *arg)
         if (old.format != 1 || old.version != new.version)
             continue;
         if ((rc = store_record_put (self, txn, &k, c->recs[i], c->lens[i],
-                                    c->arena + RESEAL_ARENA))
+                                    c->arena + RESEAL_ARENA, 0))
             != 0)
             return rc;
     }
