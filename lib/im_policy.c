@@ -468,10 +468,11 @@ say (char *why, size_t whysz, const char *fmt, ...)
     va_end (ap);
 }
 
+/* "TLP:" and TLP's name in capitals, for a reason in WHY (none: unasked). */
 static void
-label (int tlp, char out[24])
+label (int tlp, char out[24], const char *why)
 {
-    const char *name = im_tlp_name (tlp);
+    const char *name = why ? im_tlp_name (tlp) : NULL;
     size_t i = 0;
     memcpy (out, "TLP:", 4);
     for (; name && name[i] && i < 18; i++)
@@ -515,8 +516,8 @@ im_policy_outbound (const im_share_ctx_t *c, char *why, size_t whysz)
     int own = c->hops == 0;
     int named = names (r, c->peer);
     char tlp[24], ceiling[24];
-    label (r->tlp, tlp);
-    label (pol->max_tlp, ceiling);
+    label (r->tlp, tlp, why);
+    label (pol->max_tlp, ceiling, why);
     if (memcmp (r->origin, c->peer, IM_NODE_ID_SIZE) == 0 && c->give_back) {
         say (why, whysz,
              "sent: %s is its origin, and gets its own indicators back (its store "
@@ -637,7 +638,7 @@ im_policy_inbound (const im_accept_ctx_t *c, char *why, size_t whysz)
     const char *peer = c->peer_name ? c->peer_name : "the peer";
     int from_origin = memcmp (r->origin, c->peer, IM_NODE_ID_SIZE) == 0;
     char tlp[24];
-    label (r->tlp, tlp);
+    label (r->tlp, tlp, why);
     if (r->op == IM_OP_REVOKE && c->holds_earlier) {
         say (why, whysz, "accepted: a revocation of an indicator held here");
         return IM_ACCEPT_REVOCATION;
