@@ -109,21 +109,36 @@ im_batch_seal (const uint8_t *const *bodies, const size_t *lens, size_t n,
     return 0;
 }
 
+/* The node above AT at level L, whose sibling is SIB (bit L of INDEX set:
+ * AT is the right child), into OUT (which may be AT). */
+static void
+up (unsigned index, int l, const uint8_t *at, const uint8_t *sib, uint8_t *out)
+{
+    if ((index >> l) & 1)
+        node_hash (sib, at, out);
+    else
+        node_hash (at, sib, out);
+}
+
+/* The nodes from a record's leaf (CHAIN[0]) to the root (CHAIN[DEPTH]). */
+static void
+chain_of (const uint8_t *body, size_t len, const uint8_t *auth,
+          uint8_t chain[IM_BATCH_DEPTH + 1][IM_BATCH_HASH])
+{
+    unsigned index = auth[IM_BATCH_SALT];
+    const uint8_t *path = auth + IM_BATCH_SALT + 1;
+    leaf_hash (auth, body, len, chain[0]);
+    for (int l = 0; l < IM_BATCH_DEPTH; l++)
+        up (index, l, chain[l], path + l * IM_BATCH_HASH, chain[l + 1]);
+}
+
 void
 im_batch_root (const uint8_t *body, size_t len, const uint8_t *auth,
                uint8_t root[IM_BATCH_HASH])
 {
-    unsigned index = auth[IM_BATCH_SALT];
-    const uint8_t *path = auth + IM_BATCH_SALT + 1;
-    uint8_t at[IM_BATCH_HASH];
-    leaf_hash (auth, body, len, at);
-    for (int l = 0; l < IM_BATCH_DEPTH; l++, path += IM_BATCH_HASH) {
-        if ((index >> l) & 1)
-            node_hash (path, at, at);
-        else
-            node_hash (at, path, at);
-    }
-    memcpy (root, at, IM_BATCH_HASH);
+    uint8_t chain[IM_BATCH_DEPTH + 1][IM_BATCH_HASH];
+    chain_of (body, len, auth, chain);
+    memcpy (root, chain[IM_BATCH_DEPTH], IM_BATCH_HASH);
 }
 
 /* --- The cache of verified roots --------------------------------------- */
@@ -135,12 +150,33 @@ im_batch_root (const uint8_t *body, size_t len, const uint8_t *auth,
 /* An entry: the origin, root and signature verified together. */
 #define CACHE_ENTRY (32 + IM_BATCH_HASH + IM_BATCH_SIG)
 
+/* The trees of the last batches verified, with the nodes their records led
+ * to: node N (1 the root, 2N and 2N + 1 its children, the leaves
+ * IM_BATCH_MAX to 2 * IM_BATCH_MAX - 1) is known when bit N of KNOWN is
+ * set. A record whose leaf, or a node it leads to, is a node known at its
+ * place, and whose path above it is the tree's, reaches the root verified:
+ * it needs no more hashes. Each record verified adds its leaf, the nodes it
+ * led to and its path, so that the parent of each node known is known, and
+ * so is each such node's sibling. TREE_SETS_MAX sets at most, of
+ * CACHE_WAYS. */
+#define TREE_SETS_MAX 16
+typedef struct {
+    uint8_t origin[32];
+    uint8_t sig[IM_BATCH_SIG];
+    uint64_t known;
+    uint8_t node[2 * IM_BATCH_MAX][IM_BATCH_HASH];
+} tree_t;
+_Static_assert(2 * IM_BATCH_MAX <= 64, "a node a bit of KNOWN");
+
 struct _im_batch_cache_t {
     size_t sets;   /* a power of two */
     unsigned next; /* the way the next new entry takes */
     uint8_t key[crypto_shorthash_KEYBYTES];
     uint8_t (*entry)[CACHE_ENTRY];
-    uint64_t verified, hits;
+    uint64_t verified, hits, hashes;
+    tree_t *trees;      /* TREE_SETS sets of CACHE_WAYS */
+    size_t tree_sets;   /* a power of two */
+    unsigned tree_next; /* the way the next new tree takes */
 };
 
 im_batch_cache_t *
@@ -154,14 +190,20 @@ im_batch_cache_new (size_t slots)
     size_t sets = 1;
     while (sets * CACHE_WAYS < slots)
         sets <<= 1;
-    if (self)
+    size_t tree_sets = sets < TREE_SETS_MAX ? sets : TREE_SETS_MAX;
+    if (self) {
         self->entry = calloc (sets * CACHE_WAYS, CACHE_ENTRY);
-    if (!self || !self->entry) {
+        self->trees = calloc (tree_sets * CACHE_WAYS, sizeof *self->trees);
+    }
+    if (!self || !self->entry || !self->trees) {
+        if (self)
+            free (self->entry);
         free (self);
         errno = ENOMEM;
         return NULL;
     }
     self->sets = sets;
+    self->tree_sets = tree_sets;
     randombytes_buf (self->key, sizeof self->key);
     return self;
 }
@@ -172,6 +214,7 @@ im_batch_cache_destroy (im_batch_cache_t **self_p)
     if (!self_p || !*self_p)
         return;
     free ((*self_p)->entry);
+    free ((*self_p)->trees);
     free (*self_p);
     *self_p = NULL;
 }
@@ -183,6 +226,85 @@ im_batch_cache_stats (const im_batch_cache_t *self, uint64_t *verified, uint64_t
         *verified = self ? self->verified : 0;
     if (hits)
         *hits = self ? self->hits : 0;
+}
+
+uint64_t
+im_batch_cache_hashes (const im_batch_cache_t *self)
+{
+    return self ? self->hashes : 0;
+}
+
+/* The tree of ORIGIN's batch signed SIG in CACHE, or NULL; *SET: its set. */
+static tree_t *
+tree_find (im_batch_cache_t *cache, const uint8_t origin[32], const uint8_t *sig,
+           tree_t **set)
+{
+    uint8_t h[crypto_shorthash_BYTES];
+    uint64_t v;
+    crypto_shorthash (h, sig, IM_BATCH_SIG, cache->key);
+    memcpy (&v, h, sizeof v);
+    *set = cache->trees + (v & (cache->tree_sets - 1)) * CACHE_WAYS;
+    for (int w = 0; w < CACHE_WAYS; w++) {
+        tree_t *t = &(*set)[w];
+        if (t->known && memcmp (t->sig, sig, IM_BATCH_SIG) == 0
+            && memcmp (t->origin, origin, 32) == 0)
+            return t;
+    }
+    return NULL;
+}
+
+static int
+known (const tree_t *t, unsigned n)
+{
+    return (int)((t->known >> n) & 1);
+}
+
+/* Notes in T the nodes of CHAIN (levels 0 to TOP - 1: leaf first) and
+ * their siblings from PATH, for the record at leaf INDEX. */
+static void
+tree_learn (tree_t *t, unsigned index, const uint8_t chain[][IM_BATCH_HASH],
+            const uint8_t *path, int top)
+{
+    unsigned n = IM_BATCH_MAX + index;
+    for (int l = 0; l < top; l++, n >>= 1) {
+        memcpy (t->node[n], chain[l], IM_BATCH_HASH);
+        memcpy (t->node[n ^ 1], path + l * IM_BATCH_HASH, IM_BATCH_HASH);
+        t->known |= (UINT64_C (1) << n) | (UINT64_C (1) << (n ^ 1));
+    }
+}
+
+/* Whether BODY and AUTH reach T's root through nodes T knows (see tree_t):
+ * the leaf, then the nodes above it until one is known, which must be the
+ * one T holds at that place, with the rest of the path T's own. What they
+ * led to is then learnt. A record that meets a node T holds with another
+ * hash, or another path, is left to the full check (it cannot reach the
+ * root that was verified, so it fails there). */
+static int
+tree_reaches (im_batch_cache_t *cache, tree_t *t, const uint8_t *body, size_t len,
+              const uint8_t *auth)
+{
+    unsigned index = auth[IM_BATCH_SALT];
+    const uint8_t *path = auth + IM_BATCH_SALT + 1;
+    uint8_t chain[IM_BATCH_DEPTH + 1][IM_BATCH_HASH];
+    unsigned n = IM_BATCH_MAX + index;
+    leaf_hash (auth, body, len, chain[0]);
+    int l = 0;
+    while (!known (t, n)) { /* the root is known: this ends */
+        up (index, l, chain[l], path + l * IM_BATCH_HASH, chain[l + 1]);
+        cache->hashes++;
+        l++;
+        n >>= 1;
+    }
+    if (memcmp (t->node[n], chain[l], IM_BATCH_HASH) != 0)
+        return 0;
+    for (int k = l; k < IM_BATCH_DEPTH; k++) {
+        unsigned sib = ((IM_BATCH_MAX + index) >> k) ^ 1;
+        if (!known (t, sib)
+            || memcmp (t->node[sib], path + k * IM_BATCH_HASH, IM_BATCH_HASH) != 0)
+            return 0;
+    }
+    tree_learn (t, index, (const uint8_t (*)[IM_BATCH_HASH])chain, path, l);
+    return 1;
 }
 
 /* Checks SIG of MSG against ORIGIN and counts it in CACHE (may be NULL).
@@ -200,6 +322,22 @@ verify_counted (const uint8_t *sig, const uint8_t *msg, size_t len,
     return 0;
 }
 
+/* Makes T (NULL: a tree of SET, the oldest) ORIGIN's batch signed SIG, with
+ * the root and the nodes CHAIN and PATH lead to, for the record at INDEX. */
+static void
+tree_add (im_batch_cache_t *cache, tree_t *set, tree_t *t, const uint8_t origin[32],
+          const uint8_t *sig, unsigned index, const uint8_t chain[][IM_BATCH_HASH],
+          const uint8_t *path)
+{
+    if (!t)
+        t = &set[cache->tree_next++ % CACHE_WAYS];
+    memcpy (t->origin, origin, 32);
+    memcpy (t->sig, sig, IM_BATCH_SIG);
+    memcpy (t->node[1], chain[IM_BATCH_DEPTH], IM_BATCH_HASH);
+    t->known = UINT64_C (1) << 1;
+    tree_learn (t, index, chain, path, IM_BATCH_DEPTH);
+}
+
 int
 im_batch_verify (const uint8_t *body, size_t len, const uint8_t *auth,
                  const uint8_t origin[32], im_batch_cache_t *cache)
@@ -208,13 +346,25 @@ im_batch_verify (const uint8_t *body, size_t len, const uint8_t *auth,
         errno = EINVAL;
         return -1;
     }
-    uint8_t msg[4 + IM_BATCH_HASH], root[IM_BATCH_HASH];
+    if (auth[IM_BATCH_SALT] >= IM_BATCH_MAX) { /* no leaf of the tree */
+        errno = EPERM;
+        return -1;
+    }
+    uint8_t msg[4 + IM_BATCH_HASH];
     const uint8_t *sig = auth + IM_BATCH_AUTH - IM_BATCH_SIG;
-    im_batch_root (body, len, auth, root);
+    tree_t *set = NULL, *tree = cache ? tree_find (cache, origin, sig, &set) : NULL;
+    if (tree && tree_reaches (cache, tree, body, len, auth)) {
+        cache->hits++;
+        return 0;
+    }
+    uint8_t chain[IM_BATCH_DEPTH + 1][IM_BATCH_HASH];
+    chain_of (body, len, auth, chain);
+    const uint8_t *root = chain[IM_BATCH_DEPTH];
     root_message (root, msg);
     uint8_t entry[CACHE_ENTRY];
     uint8_t *slot = NULL;
     if (cache) {
+        cache->hashes += IM_BATCH_DEPTH;
         /* The set is chosen by a keyed hash of the root: a sender cannot
          * choose roots that crowd out others'. */
         uint8_t h[crypto_shorthash_BYTES];
@@ -224,18 +374,28 @@ im_batch_verify (const uint8_t *body, size_t len, const uint8_t *auth,
         memcpy (entry, origin, 32);
         memcpy (entry + 32, root, IM_BATCH_HASH);
         memcpy (entry + 32 + IM_BATCH_HASH, sig, IM_BATCH_SIG);
-        uint8_t (*set)[CACHE_ENTRY] = cache->entry + (v & (cache->sets - 1)) * CACHE_WAYS;
+        uint8_t (*rset)[CACHE_ENTRY]
+            = cache->entry + (v & (cache->sets - 1)) * CACHE_WAYS;
         for (int w = 0; w < CACHE_WAYS; w++)
-            if (memcmp (set[w], entry, CACHE_ENTRY) == 0) {
+            if (memcmp (rset[w], entry, CACHE_ENTRY) == 0) {
                 cache->hits++;
+                if (!tree) /* a tree of it again, for the batch's next records */
+                    tree_add (cache, set, NULL, origin, sig, auth[IM_BATCH_SALT],
+                              (const uint8_t (*)[IM_BATCH_HASH])chain,
+                              auth + IM_BATCH_SALT + 1);
                 return 0;
             }
-        slot = set[cache->next++ % CACHE_WAYS];
+        slot = rset[cache->next++ % CACHE_WAYS];
     }
     if (verify_counted (sig, msg, sizeof msg, origin, cache))
         return -1;
-    if (cache)
+    if (cache) {
         memcpy (slot, entry, CACHE_ENTRY);
+        /* A tree found for this signature led to another root, which the
+         * signature cannot verify as well: it is replaced, never kept twice. */
+        tree_add (cache, set, tree, origin, sig, auth[IM_BATCH_SALT],
+                  (const uint8_t (*)[IM_BATCH_HASH])chain, auth + IM_BATCH_SALT + 1);
+    }
     return 0;
 }
 

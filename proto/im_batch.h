@@ -36,7 +36,8 @@ void im_batch_root (const uint8_t *body, size_t len, const uint8_t *auth,
 /* Checks AUTH for BODY against the signing key ORIGIN: the root the body and
  * its path lead to must carry ORIGIN's signature. A root already verified
  * with the same signature (in CACHE, which may be NULL) is not verified
- * again; one that verifies is added. Returns 0, or -1 with errno EPERM. */
+ * again; one that verifies is added. A leaf place of IM_BATCH_MAX or more
+ * is refused. Returns 0, or -1 with errno EPERM. */
 int im_batch_verify (const uint8_t *body, size_t len, const uint8_t *auth,
                      const uint8_t origin[32], im_batch_cache_t *cache);
 
@@ -55,5 +56,8 @@ void im_batch_cache_destroy (im_batch_cache_t **self_p);
 /* Counters: signatures verified, and checks answered from the cache. */
 void im_batch_cache_stats (const im_batch_cache_t *self, uint64_t *verified,
                            uint64_t *hits);
+/* The hashes of nodes above the leaves computed with SELF (the nodes of a
+ * batch's tree met before are not computed again). */
+uint64_t im_batch_cache_hashes (const im_batch_cache_t *self);
 
 #endif

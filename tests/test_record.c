@@ -1991,6 +1991,75 @@ test_batch_seal (void)
         "seal refuses a record too short to hold the fixed part and an authentication");
 }
 
+/* The tree of a batch verified: the record at the leaf beside a verified
+ * record's needs no hash above its leaf, and the same record with a path
+ * that leaves the tree above its leaf is refused. */
+static void
+test_batch_tree (void)
+{
+    static enc_t e;
+    char err[256];
+    uint64_t v0, h0, verified, hits;
+    im_batch_cache_t *cache = im_batch_cache_new (IM_BATCH_CACHE_DEFAULT);
+    if (!cache)
+        BAIL_OUT ("cache_new: %s", strerror (errno));
+    cmp_ok (refused_of (batch_a, 1, cache), "==", 0, "a batch's first record verifies");
+    const uint8_t *auth0 = batch_a[0].buf + batch_a[0].len - AUTH_SIZE;
+    size_t mate = IM_BATCH_MAX;
+    for (size_t i = 1; i < IM_BATCH_MAX; i++)
+        if (batch_a[i].buf[batch_a[i].len - AUTH_SIZE + AUTH_LEAF]
+            == (auth0[AUTH_LEAF] ^ 1))
+            mate = i;
+    if (mate == IM_BATCH_MAX)
+        BAIL_OUT ("no record at the leaf beside the first's");
+    static const int levels[] = { 0, 1, 3, SPEC_DEPTH - 1 };
+    for (size_t i = 0; i < COUNT (levels); i++) {
+        e = batch_a[mate];
+        e.buf[e.len - AUTH_SIZE + AUTH_PATH + levels[i] * SPEC_HASH + 9] ^= 0x40;
+        im_batch_cache_stats (cache, &v0, &h0);
+        errno = 0;
+        ok (im_record_decode_cached (e.buf, e.len, cache, &got, err, sizeof err) == -1
+                && errno == EPERM,
+            "the record at the leaf beside it, its leaf known, with the path hash of "
+            "level %d changed, is refused",
+            levels[i]);
+        im_batch_cache_stats (cache, &verified, &hits);
+        ok (verified == v0 && hits == h0,
+            "... and nothing is counted verified or cached");
+    }
+    e = batch_a[mate];
+    e.buf[OFF_CREATED + 7] ^= 0x01;
+    errno = 0;
+    ok (im_record_decode_cached (e.buf, e.len, cache, &got, err, sizeof err) == -1
+            && errno == EPERM,
+        "its body with a bit of its time changed, the path as sealed, is refused");
+    uint64_t hashes = im_batch_cache_hashes (cache);
+    im_batch_cache_stats (cache, &v0, &h0);
+    ok (im_record_decode_cached (batch_a[mate].buf, batch_a[mate].len, cache, &got, err,
+                                 sizeof err)
+            == 0,
+        "the record at the leaf beside it, as sealed, verifies");
+    im_batch_cache_stats (cache, &verified, &hits);
+    ok (verified == v0 && hits == h0 + 1 && im_batch_cache_hashes (cache) == hashes,
+        "... from the tree, without a signature or a hash above its leaf");
+    const uint8_t *body = batch_a[mate].buf;
+    size_t blen = batch_a[mate].len - AUTH_SIZE;
+    e = batch_a[mate];
+    static const uint8_t far[] = { IM_BATCH_MAX, IM_BATCH_MAX + 1, 255 };
+    for (size_t i = 0; i < COUNT (far); i++) {
+        e.buf[blen + AUTH_LEAF] = far[i];
+        errno = 0;
+        ok (im_batch_verify (e.buf, blen, e.buf + blen, pk_a, cache) == -1
+                && errno == EPERM,
+            "batch_verify refuses leaf place %u, past the tree's %d leaves", far[i],
+            IM_BATCH_MAX);
+    }
+    errno = 0;
+    ok (im_batch_verify (body, blen, body + blen, pk_b, cache) == -1 && errno == EPERM,
+        "the same record for another origin's key is refused: trees are the origin's");
+    im_batch_cache_destroy (&cache);
+}
+
 static void
 test_batch_cache (void)
 {
@@ -2028,6 +2097,9 @@ test_batch_cache (void)
     ok (verified == 1 && hits == 31,
         "one signature verified for the batch, 31 answered from the cache (%llu, %llu)",
         (unsigned long long)verified, (unsigned long long)hits);
+    cmp_ok ((long long)im_batch_cache_hashes (cache), "<=", 31,
+            "they cost at most 31 hashes above their leaves, each node of the tree "
+            "once (5 each without the tree of the batch: 160)");
     cmp_ok (refused_of (batch_b, 1, cache) + refused_of (batch_a, 1, cache), "==", 0,
             "two records from different batches both verify");
     im_batch_cache_stats (cache, &verified, &hits);
@@ -2085,6 +2157,7 @@ test_batch_cache (void)
             && errno == EINVAL,
         "decode_cached refuses a NULL buffer");
     im_batch_cache_destroy (&cache);
+    test_batch_tree ();
 
     /* Asked for one slot, a cache has one set of 4: four roots stay, a
      * fifth evicts the oldest. */
