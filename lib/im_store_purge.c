@@ -18,7 +18,18 @@ typedef struct {
     size_t n, purged;
     im_record_t *rec;
     uint8_t *buf;
+    /* The counters before the purge: each attempt (the map grown and the
+     * transaction run again) starts from them, and a failure goes back. */
+    uint64_t live[IM_TYPE_COUNT][IM_TLP_COUNT], revoked, nrecords;
 } purge_t;
+
+static void
+counters_restore (im_store_t *self, const purge_t *p)
+{
+    memcpy (self->live, p->live, sizeof p->live);
+    self->revoked = p->revoked;
+    self->nrecords = p->nrecords;
+}
 
 /* Takes the record KEY out inside TXN. Returns an LMDB code. */
 static int
@@ -72,6 +83,7 @@ purge_fn (im_store_t *self, MDB_txn *txn, void *arg)
 {
     purge_t *p = arg;
     p->purged = 0;
+    counters_restore (self, p);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < p->n; i++)
         rc = purge_one (self, txn, p->keys[i], p);
@@ -93,21 +105,20 @@ im_store_purge (im_store_t *self, const uint8_t (*keys)[IM_STORE_KEY_SIZE], size
         return im_fail (EINVAL, err, errsz, "store: purge: no store or no keys");
     if (n == 0)
         return 0;
-    purge_t p = { keys, n, 0, malloc (sizeof *p.rec), malloc (IM_RECORD_MAX) };
+    purge_t p = {
+        .keys = keys, .n = n, .rec = malloc (sizeof *p.rec), .buf = malloc (IM_RECORD_MAX)
+    };
     if (!p.rec || !p.buf) {
         free (p.rec);
         free (p.buf);
         return im_fail (ENOMEM, err, errsz, "store: out of memory");
     }
-    uint64_t live[IM_TYPE_COUNT][IM_TLP_COUNT], revoked = self->revoked,
-                                                nrecords = self->nrecords;
-    memcpy (live, self->live, sizeof live);
+    memcpy (p.live, self->live, sizeof p.live);
+    p.revoked = self->revoked;
+    p.nrecords = self->nrecords;
     int rc = store_write_txn (self, purge_fn, &p, "purging records");
     if (rc) {
-        /* The counters on disk did not change. */
-        memcpy (self->live, live, sizeof live);
-        self->revoked = revoked;
-        self->nrecords = nrecords;
+        counters_restore (self, &p); /* the counters on disk did not change */
         im_fail (errno, err, errsz, "store: purging records failed: %s",
                  strerror (errno));
     }

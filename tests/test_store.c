@@ -275,6 +275,81 @@ test_purge (void)
     remove_dir (dir);
 }
 
+/* A store of N records of O in PATH, its ids in IDS, closed; its size in
+ * use. */
+static uint64_t
+purge_store_make (const char *path, const uint8_t *node, origin_t *o, signed_t *s,
+                  uint8_t (*ids)[IM_ID_SIZE], int n)
+{
+    im_store_stats_t st;
+    im_store_t *store = open_store (path, 0, node);
+    for (int i = 0; i < n; i++) {
+        char value[64];
+        snprintf (value, sizeof value, "retried-%d.example", i);
+        randombytes_buf (ids[i], IM_ID_SIZE);
+        make (&s[i], o, ids[i], 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, value, NULL);
+    }
+    if (put_n (store, s, (size_t)n, NULL) != n || im_store_stats (store, &st))
+        BAIL_OUT ("cannot store %d records", n);
+    im_store_destroy (&store);
+    return st.used_bytes;
+}
+
+/* A purge whose transaction is run again (the map was full, and grown)
+ * takes each record off the counters once, in memory and on disk, wherever
+ * in the transaction the map filled: the map is made just large enough to
+ * open the store, then a page larger each time. */
+static void
+test_purge_retried (void)
+{
+    enum { N = 300, GONE = 4, TRIES = 40 };
+    char dir[64], path[128], err[256] = "";
+    uint8_t node[IM_NODE_ID_SIZE], keys[GONE][IM_STORE_KEY_SIZE];
+    uint8_t (*ids)[IM_ID_SIZE] = malloc (N * sizeof *ids);
+    origin_t o;
+    signed_t *s = signed_alloc (N);
+    if (!ids)
+        BAIL_OUT ("out of memory");
+    randombytes_buf (node, sizeof node);
+    origin_new (&o);
+    int retried = 0, wrong = 0, failed = 0;
+    for (int pages = 1; pages <= TRIES; pages++) {
+        im_store_stats_t before, after;
+        make_dir (dir, sizeof dir, "purge-retried");
+        sub_path (path, sizeof path, dir, "store");
+        uint64_t used = purge_store_make (path, node, &o, s, ids, N);
+        im_store_t *store
+            = im_store_new (path, used + (uint64_t)pages * 4096, node, err, sizeof err);
+        if (store && im_store_stats (store, &before) == 0) {
+            for (int i = 0; i < GONE; i++) {
+                memcpy (keys[i], o.pk, IM_NODE_ID_SIZE);
+                memcpy (keys[i] + IM_NODE_ID_SIZE, ids[i * 7], IM_ID_SIZE);
+            }
+            failed += im_store_purge (store, (const uint8_t (*)[IM_STORE_KEY_SIZE])keys,
+                                      GONE, err, sizeof err)
+                      != GONE;
+            if (im_store_stats (store, &after) == 0 && after.map_size > before.map_size) {
+                retried++;
+                wrong += after.records != N - GONE
+                         || after.live[IM_TYPE_DOMAIN][IM_TLP_GREEN] != N - GONE;
+                im_store_destroy (&store);
+                store = open_store (path, 0, node);
+                wrong += im_store_stats (store, &after) != 0 || after.records != N - GONE
+                         || after.live[IM_TYPE_DOMAIN][IM_TLP_GREEN] != N - GONE;
+            }
+        }
+        im_store_destroy (&store);
+        remove_dir (dir);
+    }
+    cmp_ok (failed, "==", 0, "each of the purges of %d records succeeds", GONE);
+    cmp_ok (retried, ">=", 3, "the map filled in %d of them, and grew", retried);
+    cmp_ok (wrong, "==", 0,
+            "each record is taken off the counters once in all of those, in memory "
+            "and on disk once the store is opened again");
+    free (s);
+    free (ids);
+}
+
 static void
 test_bad_arguments (void)
 {
@@ -3612,6 +3687,7 @@ static const tap_test_t tests[]
         TAP_TEST (test_full_filesystem),
         TAP_TEST (test_get_raw),
         TAP_TEST (test_purge),
+        TAP_TEST (test_purge_retried),
         TAP_DIAG ("SPEC.md: Sharing policy (the sent log; hops over several paths)"),
         TAP_TEST (test_set_cursor),
         TAP_TEST (test_counts_of_fewer_types),
