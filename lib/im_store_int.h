@@ -99,22 +99,34 @@ struct _im_store_t {
 
 /* Big-endian numbers: one load and a byte swap, not a loop of 8 (the
  * store reads one for each node of a batch it looks at). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define STORE_U64_SWAP(v) __builtin_bswap64 (v)
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define STORE_U64_SWAP(v) (v)
+#endif
+
 static inline void
 put_u64 (uint8_t *p, uint64_t v)
 {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    v = __builtin_bswap64 (v);
-#endif
+#ifdef STORE_U64_SWAP
+    v = STORE_U64_SWAP (v);
     memcpy (p, &v, sizeof v);
+#else /* a byte order the compiler does not say */
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (56 - 8 * i));
+#endif
 }
 
 static inline uint64_t
 get_u64 (const uint8_t *p)
 {
-    uint64_t v;
+    uint64_t v = 0;
+#ifdef STORE_U64_SWAP
     memcpy (&v, p, sizeof v);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    v = __builtin_bswap64 (v);
+    v = STORE_U64_SWAP (v);
+#else
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
 #endif
     return v;
 }

@@ -120,15 +120,18 @@ up (unsigned index, int l, const uint8_t *at, const uint8_t *sib, uint8_t *out)
         node_hash (at, sib, out);
 }
 
-/* The nodes from a record's leaf (CHAIN[0]) to the root (CHAIN[DEPTH]). */
+/* The nodes from a record's leaf (CHAIN[0]) to the root (CHAIN[DEPTH]):
+ * those above level FROM, CHAIN[0] to CHAIN[FROM] being made already (FROM
+ * -1: none, the leaf hashed here too). */
 static void
-chain_of (const uint8_t *body, size_t len, const uint8_t *auth,
+chain_of (const uint8_t *body, size_t len, const uint8_t *auth, int from,
           uint8_t chain[IM_BATCH_DEPTH + 1][IM_BATCH_HASH])
 {
     unsigned index = auth[IM_BATCH_SALT];
     const uint8_t *path = auth + IM_BATCH_SALT + 1;
-    leaf_hash (auth, body, len, chain[0]);
-    for (int l = 0; l < IM_BATCH_DEPTH; l++)
+    if (from < 0)
+        leaf_hash (auth, body, len, chain[0]);
+    for (int l = from < 0 ? 0 : from; l < IM_BATCH_DEPTH; l++)
         up (index, l, chain[l], path + l * IM_BATCH_HASH, chain[l + 1]);
 }
 
@@ -137,7 +140,7 @@ im_batch_root (const uint8_t *body, size_t len, const uint8_t *auth,
                uint8_t root[IM_BATCH_HASH])
 {
     uint8_t chain[IM_BATCH_DEPTH + 1][IM_BATCH_HASH];
-    chain_of (body, len, auth, chain);
+    chain_of (body, len, auth, -1, chain);
     memcpy (root, chain[IM_BATCH_DEPTH], IM_BATCH_HASH);
 }
 
@@ -196,8 +199,10 @@ im_batch_cache_new (size_t slots)
         self->trees = calloc (tree_sets * CACHE_WAYS, sizeof *self->trees);
     }
     if (!self || !self->entry || !self->trees) {
-        if (self)
+        if (self) {
             free (self->entry);
+            free (self->trees);
+        }
         free (self);
         errno = ENOMEM;
         return NULL;
@@ -278,14 +283,15 @@ tree_learn (tree_t *t, unsigned index, const uint8_t chain[][IM_BATCH_HASH],
  * one T holds at that place, with the rest of the path T's own. What they
  * led to is then learnt. A record that meets a node T holds with another
  * hash, or another path, is left to the full check (it cannot reach the
- * root that was verified, so it fails there). */
+ * root that was verified, so it fails there), with the levels made here in
+ * CHAIN, up to *MADE, for it to go on from. */
 static int
 tree_reaches (im_batch_cache_t *cache, tree_t *t, const uint8_t *body, size_t len,
-              const uint8_t *auth)
+              const uint8_t *auth, uint8_t chain[IM_BATCH_DEPTH + 1][IM_BATCH_HASH],
+              int *made)
 {
     unsigned index = auth[IM_BATCH_SALT];
     const uint8_t *path = auth + IM_BATCH_SALT + 1;
-    uint8_t chain[IM_BATCH_DEPTH + 1][IM_BATCH_HASH];
     unsigned n = IM_BATCH_MAX + index;
     leaf_hash (auth, body, len, chain[0]);
     int l = 0;
@@ -295,6 +301,7 @@ tree_reaches (im_batch_cache_t *cache, tree_t *t, const uint8_t *body, size_t le
         l++;
         n >>= 1;
     }
+    *made = l;
     if (memcmp (t->node[n], chain[l], IM_BATCH_HASH) != 0)
         return 0;
     for (int k = l; k < IM_BATCH_DEPTH; k++) {
@@ -353,18 +360,19 @@ im_batch_verify (const uint8_t *body, size_t len, const uint8_t *auth,
     uint8_t msg[4 + IM_BATCH_HASH];
     const uint8_t *sig = auth + IM_BATCH_AUTH - IM_BATCH_SIG;
     tree_t *set = NULL, *tree = cache ? tree_find (cache, origin, sig, &set) : NULL;
-    if (tree && tree_reaches (cache, tree, body, len, auth)) {
+    uint8_t chain[IM_BATCH_DEPTH + 1][IM_BATCH_HASH];
+    int made = -1;
+    if (tree && tree_reaches (cache, tree, body, len, auth, chain, &made)) {
         cache->hits++;
         return 0;
     }
-    uint8_t chain[IM_BATCH_DEPTH + 1][IM_BATCH_HASH];
-    chain_of (body, len, auth, chain);
+    chain_of (body, len, auth, made, chain);
     const uint8_t *root = chain[IM_BATCH_DEPTH];
     root_message (root, msg);
     uint8_t entry[CACHE_ENTRY];
     uint8_t *slot = NULL;
     if (cache) {
-        cache->hashes += IM_BATCH_DEPTH;
+        cache->hashes += (uint64_t)(IM_BATCH_DEPTH - (made < 0 ? 0 : made));
         /* The set is chosen by a keyed hash of the root: a sender cannot
          * choose roots that crowd out others'. */
         uint8_t h[crypto_shorthash_BYTES];
