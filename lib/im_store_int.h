@@ -6,11 +6,10 @@
 #ifndef IM_STORE_INT_H
 #define IM_STORE_INT_H
 
-#include <string.h>
-
 #include <lmdb.h>
 
 #include "im_store.h"
+#include "im_util.h"
 
 /* Schema 2 may hold records of format 2; a store of schema 1 is brought to
  * 2 when opened, and this node's own records are signed again
@@ -97,38 +96,17 @@ struct _im_store_t {
 /* Counters are stored as one array of big-endian numbers. */
 #define COUNTERS (IM_TYPE_COUNT * IM_TLP_COUNT + 3)
 
-/* Big-endian numbers: one load and a byte swap, not a loop of 8 (the
- * store reads one for each node of a batch it looks at). */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define STORE_U64_SWAP(v) __builtin_bswap64 (v)
-#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define STORE_U64_SWAP(v) (v)
-#endif
-
+/* Big-endian numbers, as the project writes them (im_util.h). */
 static inline void
 put_u64 (uint8_t *p, uint64_t v)
 {
-#ifdef STORE_U64_SWAP
-    v = STORE_U64_SWAP (v);
-    memcpy (p, &v, sizeof v);
-#else /* a byte order the compiler does not say */
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (56 - 8 * i));
-#endif
+    im_put_be64 (p, (int64_t)v);
 }
 
 static inline uint64_t
 get_u64 (const uint8_t *p)
 {
-    uint64_t v = 0;
-#ifdef STORE_U64_SWAP
-    memcpy (&v, p, sizeof v);
-    v = STORE_U64_SWAP (v);
-#else
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
-#endif
-    return v;
+    return (uint64_t)im_get_be64 (p);
 }
 
 /* The one place LMDB's errors become errno values and words: sets errno

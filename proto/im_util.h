@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Writes the reason into ERR (when ERR and ERRSZ are given), sets errno to
  * CODE and returns -1. */
@@ -23,21 +24,40 @@ size_t im_utf8_decode (const unsigned char *s, size_t n, uint32_t *cp);
  * U+2028-U+202E, U+2060-U+2069, U+FEFF). */
 int im_utf8_unsafe (uint32_t cp);
 
-/* Signed 64-bit numbers as 8 big-endian bytes (times in records' items). */
+/* 64-bit numbers as 8 big-endian bytes (times in records' items, and every
+ * number the store keeps): one load and a byte swap where the compiler
+ * names the byte order (the store reads one for each node of a batch it
+ * looks at), else a loop of 8. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define IM_BE64_SWAP(v) __builtin_bswap64 (v)
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define IM_BE64_SWAP(v) (v)
+#endif
+
 static inline void
 im_put_be64 (uint8_t *p, int64_t v)
 {
     uint64_t u = (uint64_t)v;
+#ifdef IM_BE64_SWAP
+    u = IM_BE64_SWAP (u);
+    memcpy (p, &u, sizeof u);
+#else
     for (int i = 7; i >= 0; i--, u >>= 8)
         p[i] = (uint8_t)u;
+#endif
 }
 
 static inline int64_t
 im_get_be64 (const uint8_t *p)
 {
     uint64_t u = 0;
+#ifdef IM_BE64_SWAP
+    memcpy (&u, p, sizeof u);
+    u = IM_BE64_SWAP (u);
+#else
     for (int i = 0; i < 8; i++)
         u = u << 8 | p[i];
+#endif
     return (int64_t)u;
 }
 
