@@ -29,7 +29,10 @@ typedef struct {
 /* One entry of the change log as replication reads it. */
 typedef struct {
     uint64_t seq;           /* change number */
-    const uint8_t *key;     /* the record's origin and id (IM_STORE_KEY_SIZE) */
+    const uint8_t *key;     /* the record's origin and id (IM_STORE_KEY_SIZE), then
+                               the version this change made, big-endian: a
+                               peer's HAVE key (IM_STORE_WANT_KEY bytes in all);
+                               NULL in a change made up for a policy check */
     const im_record_t *rec; /* the record as held now */
     const uint8_t *blob;    /* its signed bytes */
     size_t len;

@@ -296,9 +296,9 @@ mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
     const uint8_t *fresh[FRESH_MAX]; /* origins decided here other than later */
     uint8_t fresh_when[FRESH_MAX];
     size_t nfresh = 0;
+    peer_holds_add (p, msg->have, msg->count);
     for (size_t i = 0; i < msg->count; i++) {
         const uint8_t *key = msg->have + i * IM_MSG_HAVE_KEY;
-        peer_holds_add (p, key);
         /* Keys of one origin come together, most often: decided once. */
         if (i && memcmp (key, key - IM_MSG_HAVE_KEY, IM_NODE_ID_SIZE) == 0) {
             when[i] = when[i - 1];
@@ -576,8 +576,7 @@ mesh_handle_keys (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
         return;
     }
     p->sync_out = 0;
-    for (size_t i = 0; i < msg->count; i++)
-        peer_holds_add (p, msg->have + i * IM_MSG_HAVE_KEY);
+    peer_holds_add (p, msg->have, msg->count);
     want_add (self, p, msg->have, msg->count, now);
     if (msg->more && msg->cursor > p->sync_cursor) {
         p->sync_cursor = msg->cursor;

@@ -37,18 +37,31 @@ holds_print (const peer_t *p, const uint8_t *key, uint64_t **bucket)
     return h ? h : 1;
 }
 
-/* A new key goes first in its bucket and pushes the oldest out: the cache
- * can only forget, which costs a duplicate, never a record. */
+/* The N keys at KEYS: each goes first in its bucket and pushes the oldest
+ * out (the cache can only forget, which costs a duplicate, never a record).
+ * Eight keys' buckets are asked of memory before the first is written: a
+ * bucket is most often a miss of the processor's caches, and a HAVE brings
+ * keys by the hundred. */
 void
-peer_holds_add (peer_t *p, const uint8_t *key)
+peer_holds_add (peer_t *p, const uint8_t *keys, size_t n)
 {
-    uint64_t *b;
-    uint64_t print = holds_print (p, key, &b);
-    int w = 0;
-    while (w < HOLDS_WAYS - 1 && b[w] != print)
-        w++;
-    memmove (b + 1, b, (size_t)w * sizeof *b);
-    b[0] = print;
+    enum { AHEAD = 8 };
+    uint64_t print[AHEAD], *bucket[AHEAD];
+    for (size_t i = 0; i < n; i += AHEAD) {
+        size_t m = n - i < AHEAD ? n - i : AHEAD;
+        for (size_t j = 0; j < m; j++) {
+            print[j] = holds_print (p, keys + (i + j) * IM_MSG_HAVE_KEY, &bucket[j]);
+            __builtin_prefetch (bucket[j], 1);
+        }
+        for (size_t j = 0; j < m; j++) {
+            uint64_t *b = bucket[j];
+            int w = 0;
+            while (w < HOLDS_WAYS - 1 && b[w] != print[j])
+                w++;
+            memmove (b + 1, b, (size_t)w * sizeof *b);
+            b[0] = print[j];
+        }
+    }
 }
 
 int

@@ -468,7 +468,7 @@ void mesh_zap_refused (im_mesh_t *self, const uint8_t *key, const char *address)
 
 /* --- im_gossip.c --------------------------------------------------------- */
 void mesh_record_key (const im_record_t *rec, uint8_t key[IM_MSG_HAVE_KEY]);
-void peer_holds_add (peer_t *p, const uint8_t *key);
+void peer_holds_add (peer_t *p, const uint8_t *keys, size_t n);
 void peer_refused_add (peer_t *p, const im_record_t *rec);
 int peer_refused_has (peer_t *p, const uint8_t *key);
 int peer_holds_has (peer_t *p, const uint8_t *key);
