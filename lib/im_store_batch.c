@@ -269,19 +269,24 @@ batch_find (im_store_t *self, MDB_txn *txn, const uint8_t *body, size_t blen,
  * trying it on every key cost a failed look at the last page each time an
  * id sorted before the last, as most ids of one millisecond do). */
 static int
-records_put (im_store_t *self, MDB_txn *txn, MDB_val *k, MDB_val *value, int append)
+records_put (im_store_t *self, MDB_txn *txn, MDB_cursor *cur, MDB_val *k, MDB_val *value,
+             int append)
 {
-    int rc = append ? mdb_put (txn, self->records, k, value, MDB_APPEND) : MDB_KEYEXIST;
+    int rc = MDB_KEYEXIST;
+    if (append)
+        rc = cur ? mdb_cursor_put (cur, k, value, MDB_APPEND)
+                 : mdb_put (txn, self->records, k, value, MDB_APPEND);
     if (rc == MDB_KEYEXIST)
-        rc = mdb_put (txn, self->records, k, value, 0);
+        rc = cur ? mdb_cursor_put (cur, k, value, 0)
+                 : mdb_put (txn, self->records, k, value, 0);
     return rc;
 }
 
 /* Stores BLOB, a record of format 2, compact; *DONE is 0 when it cannot be
  * (a path that disagrees with the nodes held: stored whole). */
 static int
-put_compact (im_store_t *self, MDB_txn *txn, MDB_val *k, const uint8_t *blob, size_t len,
-             uint8_t *buf, int append, int *done)
+put_compact (im_store_t *self, MDB_txn *txn, MDB_cursor *cur, MDB_val *k,
+             const uint8_t *blob, size_t len, uint8_t *buf, int append, int *done)
 {
     *done = 0;
     size_t blen = len - IM_BATCH_AUTH;
@@ -314,20 +319,20 @@ put_compact (im_store_t *self, MDB_txn *txn, MDB_val *k, const uint8_t *blob, si
     memcpy (buf + KEY_AT, blob + KEY_AT + IM_STORE_KEY_SIZE, rest);
     put_u64 (buf + KEY_AT + rest, b->bid);
     MDB_val v = { KEY_AT + rest + 8, buf };
-    return records_put (self, txn, k, &v, append);
+    return records_put (self, txn, cur, k, &v, append);
 }
 
 int
-store_record_put (im_store_t *self, MDB_txn *txn, MDB_val *k, const uint8_t *blob,
-                  size_t len, uint8_t *buf, int append)
+store_record_put (im_store_t *self, MDB_txn *txn, MDB_cursor *cur, MDB_val *k,
+                  const uint8_t *blob, size_t len, uint8_t *buf, int append)
 {
     int done = 0, rc = 0;
     if (len >= IM_RECORD_FIXED + IM_BATCH_AUTH && blob[3] == 2)
-        rc = put_compact (self, txn, k, blob, len, buf, append, &done);
+        rc = put_compact (self, txn, cur, k, blob, len, buf, append, &done);
     if (rc || done)
         return rc;
     MDB_val v = { len, (void *)blob };
-    return records_put (self, txn, k, &v, append);
+    return records_put (self, txn, cur, k, &v, append);
 }
 
 int

@@ -191,12 +191,12 @@ int store_index_del (im_store_t *self, MDB_txn *txn, const im_record_t *rec,
 size_t store_prefix_key (int type, const char *value, uint8_t key[18]);
 
 /* Records of format 2 kept compact (im_store_batch.c). Writes the record
- * BLOB (LEN bytes) under K in RECORDS, compact when it is of format 2 (BUF:
- * IM_RECORD_MAX bytes of room), appended when APPEND (K sorts after every
- * key). The value it replaces must have been released first. Returns an
- * LMDB code. */
-int store_record_put (im_store_t *self, MDB_txn *txn, MDB_val *k, const uint8_t *blob,
-                      size_t len, uint8_t *buf, int append);
+ * BLOB (LEN bytes) under K in RECORDS, through CUR (a cursor on RECORDS in
+ * TXN) when not NULL, compact when it is of format 2 (BUF: IM_RECORD_MAX
+ * bytes of room), appended when APPEND (K sorts after every key). The value
+ * it replaces must have been released first. Returns an LMDB code. */
+int store_record_put (im_store_t *self, MDB_txn *txn, MDB_cursor *cur, MDB_val *k,
+                      const uint8_t *blob, size_t len, uint8_t *buf, int append);
 
 /* The batch being written is kept in memory: written by flush before a
  * transaction commits, forgotten when one begins or is aborted. */

@@ -109,7 +109,7 @@ index_put (im_store_t *self, MDB_txn *txn, const im_record_t *rec, const uint8_t
  * from in HELD, so that a copy that comes over a shorter path can be told
  * apart and `explain` can say where a record came from. */
 static int
-held_put (im_store_t *self, MDB_txn *txn, const im_store_item_t *item,
+held_put (im_store_t *self, MDB_txn *txn, MDB_cursor *cur, const im_store_item_t *item,
           const uint8_t *rkey)
 {
     if (!item->from)
@@ -120,15 +120,17 @@ held_put (im_store_t *self, MDB_txn *txn, const im_store_item_t *item,
     put_u64 (value + 1, self->seq);
     memcpy (value + 9, item->from, IM_NODE_ID_SIZE);
     MDB_val v = { sizeof value, value };
-    return mdb_put (txn, self->held, &k, &v, 0);
+    return cur ? mdb_cursor_put (cur, &k, &v, 0) : mdb_put (txn, self->held, &k, &v, 0);
 }
 
 /* Appends ITEM (its record's key RKEY) to the change log as the next change:
  * key, version, hops, the peer it came from (zeros: this node's own) and
- * when it was stored (ms); and, for a peer's record, its HELD entry. */
+ * when it was stored (ms); and, for a peer's record, its HELD entry (through
+ * HELD, a cursor on that table, when not NULL: its keys are the records',
+ * neighbours as theirs are). */
 static int
-change_append (im_store_t *self, MDB_txn *txn, const im_store_item_t *item,
-               const uint8_t *rkey)
+change_append (im_store_t *self, MDB_txn *txn, MDB_cursor *held,
+               const im_store_item_t *item, const uint8_t *rkey)
 {
     uint8_t seqkey[8], change[CHANGE_SIZE];
     put_u64 (seqkey, ++self->seq);
@@ -142,7 +144,7 @@ change_append (im_store_t *self, MDB_txn *txn, const im_store_item_t *item,
     put_u64 (change + CHANGE_SIZE_V1, (uint64_t)im_time_now_ms ());
     MDB_val ck = { 8, seqkey }, cv = { sizeof change, change };
     int rc = mdb_put (txn, self->changes, &ck, &cv, MDB_APPEND);
-    return rc ? rc : held_put (self, txn, item, rkey);
+    return rc ? rc : held_put (self, txn, held, item, rkey);
 }
 
 /* The version held came again, over ITEM->hops: when that is fewer links
@@ -150,8 +152,8 @@ change_append (im_store_t *self, MDB_txn *txn, const im_store_item_t *item,
  * hops (its old change dropped), so that it is served as far as its reach
  * now allows. */
 static int
-closer (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, const uint8_t *rkey,
-        int *result)
+closer (im_store_t *self, MDB_txn *txn, MDB_cursor *held, const im_store_item_t *item,
+        const uint8_t *rkey, int *result)
 {
     *result = IM_STORE_STALE;
     MDB_val k = { IM_STORE_KEY_SIZE, (void *)rkey }, v;
@@ -168,7 +170,7 @@ closer (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, const uint8
     rc = mdb_del (txn, self->changes, &ok, NULL);
     if (rc && rc != MDB_NOTFOUND)
         return rc;
-    if ((rc = change_append (self, txn, item, rkey)) != 0)
+    if ((rc = change_append (self, txn, held, item, rkey)) != 0)
         return rc;
     *result = IM_STORE_CLOSER;
     return 0;
@@ -241,31 +243,68 @@ origins_note (im_store_t *self, MDB_txn *txn, origins_dirty_t *d, const uint8_t 
 
 /* The records table's last key in this transaction, or a key at or after
  * it (a record removed leaves it behind): a key sorting after it is not
- * held, without a look (an origin's new ids grow, as UUIDv7s do). */
+ * held, without a look (an origin's new ids grow, as UUIDv7s do). And one
+ * cursor on the table for the batch: a key is looked up and then put
+ * through it, so that the put finds the leaf page the look-up left it on
+ * without going down from the root again (mdb_cursor_put), and the next
+ * key, most often a neighbour, too. */
 typedef struct {
     uint8_t key[IM_STORE_KEY_SIZE];
     int known; /* 0: look every key up; 1: KEY is set; 2: the table is empty */
+    MDB_cursor *cur;
+    MDB_cursor *held; /* the same for the HELD table (a peer's records) */
 } records_end_t;
 
-/* Reads the table's last key into END. Returns an LMDB code. */
+/* Closes END's cursors (NULL-safe). */
+static void
+records_end_close (records_end_t *end)
+{
+    if (end->cur)
+        mdb_cursor_close (end->cur);
+    if (end->held)
+        mdb_cursor_close (end->held);
+    end->cur = end->held = NULL;
+}
+
+/* Opens END's cursors and reads the table's last key into END. Returns an
+ * LMDB code; END's cursors are then NULL. */
 static int
 records_end_read (im_store_t *self, MDB_txn *txn, records_end_t *end)
 {
-    MDB_cursor *c;
     MDB_val k, v;
     end->known = 0;
-    int rc = mdb_cursor_open (txn, self->records, &c);
-    if (rc)
+    end->cur = end->held = NULL;
+    int rc = mdb_cursor_open (txn, self->records, &end->cur);
+    if (rc == 0 && (rc = mdb_cursor_open (txn, self->held, &end->held)) != 0)
+        end->held = NULL;
+    if (rc) {
+        records_end_close (end);
         return rc;
-    rc = mdb_cursor_get (c, &k, &v, MDB_LAST);
+    }
+    rc = mdb_cursor_get (end->cur, &k, &v, MDB_LAST);
     if (rc == MDB_NOTFOUND)
         end->known = 2;
     else if (rc == 0 && k.mv_size == IM_STORE_KEY_SIZE) {
         memcpy (end->key, k.mv_data, IM_STORE_KEY_SIZE);
         end->known = 1;
     }
-    mdb_cursor_close (c);
+    if (rc && rc != MDB_NOTFOUND)
+        records_end_close (end);
     return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The record held under RKEY, through END's cursor, into *V. Returns an
+ * LMDB code (MDB_NOTFOUND: none). */
+static int
+records_get (records_end_t *end, const uint8_t *rkey, MDB_val *v)
+{
+    MDB_val k = { IM_STORE_KEY_SIZE, (void *)rkey };
+    int rc = mdb_cursor_get (end->cur, &k, v, MDB_SET_RANGE);
+    if (rc == 0
+        && (k.mv_size != IM_STORE_KEY_SIZE
+            || memcmp (k.mv_data, rkey, IM_STORE_KEY_SIZE)))
+        rc = MDB_NOTFOUND; /* the cursor is on the key after it */
+    return rc;
 }
 
 /* Whether RKEY sorts after every key of the table (so is not in it). */
@@ -287,7 +326,7 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
     memcpy (rkey + IM_NODE_ID_SIZE, rec->id, IM_ID_SIZE);
     MDB_val k = { sizeof rkey, rkey }, v;
     int past = records_past_end (end, rkey);
-    int rc = past ? MDB_NOTFOUND : mdb_get (txn, self->records, &k, &v);
+    int rc = past ? MDB_NOTFOUND : records_get (end, rkey, &v);
     int had = 0;
     uint64_t bid = 0;
     int compact = rc == 0 && store_record_ref (&v, &bid);
@@ -298,7 +337,7 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
             return MDB_CORRUPTED;
         if (old->version == rec->version && rec->reach != IM_REACH_UNLIMITED
             && item->from)
-            return closer (self, txn, item, rkey, result);
+            return closer (self, txn, end->held, item, rkey, result);
         if (old->version >= rec->version) {
             *result = IM_STORE_STALE;
             return 0;
@@ -318,7 +357,9 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
     else if (rc != MDB_NOTFOUND)
         return rc;
 
-    if ((rc = store_record_put (self, txn, &k, item->blob, item->len, buf, past)) != 0)
+    if ((rc
+         = store_record_put (self, txn, end->cur, &k, item->blob, item->len, buf, past))
+        != 0)
         return rc;
     if (past) {
         memcpy (end->key, rkey, IM_STORE_KEY_SIZE);
@@ -335,7 +376,7 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
         self->revoked++;
     }
 
-    if ((rc = change_append (self, txn, item, rkey)) != 0)
+    if ((rc = change_append (self, txn, end->held, item, rkey)) != 0)
         return rc;
 
     /* Origin state: records held and the newest change number. */
@@ -390,13 +431,14 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
         int count = 0;
         store_batch_forget (self);
         dirty->n = dirty->last = 0;
-        records_end_t end;
+        records_end_t end = { .cur = NULL, .held = NULL };
         rc = n ? records_end_read (self, txn, &end) : 0;
         for (size_t i = 0; rc == 0 && i < n; i++) {
             rc = put_one (self, txn, &items[i], old, buf, dirty, &end, &res[i]);
             if (rc == 0 && res[i] != IM_STORE_STALE)
                 count++;
         }
+        records_end_close (&end);
         if (rc == 0)
             rc = origins_flush (self, txn, dirty);
         if (rc == 0)

@@ -93,7 +93,7 @@ reseal_write_fn (im_store_t *self, MDB_txn *txn, void *arg)
             return rc ? rc : MDB_CORRUPTED;
         if (old.format != 1 || old.version != new.version)
             continue;
-        if ((rc = store_record_put (self, txn, &k, c->recs[i], c->lens[i],
+        if ((rc = store_record_put (self, txn, NULL, &k, c->recs[i], c->lens[i],
                                     c->arena + RESEAL_ARENA, 0))
             != 0)
             return rc;
