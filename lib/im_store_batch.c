@@ -269,16 +269,11 @@ batch_find (im_store_t *self, MDB_txn *txn, const uint8_t *body, size_t blen,
  * trying it on every key cost a failed look at the last page each time an
  * id sorted before the last, as most ids of one millisecond do). */
 static int
-records_put (im_store_t *self, MDB_txn *txn, MDB_cursor *cur, MDB_val *k, MDB_val *value,
-             int append)
+records_put (MDB_cursor *cur, MDB_val *k, MDB_val *value, int append)
 {
-    int rc = MDB_KEYEXIST;
-    if (append)
-        rc = cur ? mdb_cursor_put (cur, k, value, MDB_APPEND)
-                 : mdb_put (txn, self->records, k, value, MDB_APPEND);
+    int rc = append ? mdb_cursor_put (cur, k, value, MDB_APPEND) : MDB_KEYEXIST;
     if (rc == MDB_KEYEXIST)
-        rc = cur ? mdb_cursor_put (cur, k, value, 0)
-                 : mdb_put (txn, self->records, k, value, 0);
+        rc = mdb_cursor_put (cur, k, value, 0);
     return rc;
 }
 
@@ -319,7 +314,7 @@ put_compact (im_store_t *self, MDB_txn *txn, MDB_cursor *cur, MDB_val *k,
     memcpy (buf + KEY_AT, blob + KEY_AT + IM_STORE_KEY_SIZE, rest);
     put_u64 (buf + KEY_AT + rest, b->bid);
     MDB_val v = { KEY_AT + rest + 8, buf };
-    return records_put (self, txn, cur, k, &v, append);
+    return records_put (cur, k, &v, append);
 }
 
 int
@@ -332,7 +327,7 @@ store_record_put (im_store_t *self, MDB_txn *txn, MDB_cursor *cur, MDB_val *k,
     if (rc || done)
         return rc;
     MDB_val v = { len, (void *)blob };
-    return records_put (self, txn, cur, k, &v, append);
+    return records_put (cur, k, &v, append);
 }
 
 int

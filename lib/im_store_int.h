@@ -192,7 +192,7 @@ size_t store_prefix_key (int type, const char *value, uint8_t key[18]);
 
 /* Records of format 2 kept compact (im_store_batch.c). Writes the record
  * BLOB (LEN bytes) under K in RECORDS, through CUR (a cursor on RECORDS in
- * TXN) when not NULL, compact when it is of format 2 (BUF: IM_RECORD_MAX
+ * TXN), compact when it is of format 2 (BUF: IM_RECORD_MAX
  * bytes of room), appended when APPEND (K sorts after every key). The value
  * it replaces must have been released first. Returns an LMDB code. */
 int store_record_put (im_store_t *self, MDB_txn *txn, MDB_cursor *cur, MDB_val *k,

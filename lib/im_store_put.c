@@ -109,7 +109,7 @@ index_put (im_store_t *self, MDB_txn *txn, const im_record_t *rec, const uint8_t
  * from in HELD, so that a copy that comes over a shorter path can be told
  * apart and `explain` can say where a record came from. */
 static int
-held_put (im_store_t *self, MDB_txn *txn, MDB_cursor *cur, const im_store_item_t *item,
+held_put (im_store_t *self, MDB_cursor *cur, const im_store_item_t *item,
           const uint8_t *rkey)
 {
     if (!item->from)
@@ -120,14 +120,14 @@ held_put (im_store_t *self, MDB_txn *txn, MDB_cursor *cur, const im_store_item_t
     put_u64 (value + 1, self->seq);
     memcpy (value + 9, item->from, IM_NODE_ID_SIZE);
     MDB_val v = { sizeof value, value };
-    return cur ? mdb_cursor_put (cur, &k, &v, 0) : mdb_put (txn, self->held, &k, &v, 0);
+    return mdb_cursor_put (cur, &k, &v, 0);
 }
 
 /* Appends ITEM (its record's key RKEY) to the change log as the next change:
  * key, version, hops, the peer it came from (zeros: this node's own) and
  * when it was stored (ms); and, for a peer's record, its HELD entry (through
- * HELD, a cursor on that table, when not NULL: its keys are the records',
- * neighbours as theirs are). */
+ * HELD, a cursor on that table: its keys are the records', neighbours as
+ * theirs are). */
 static int
 change_append (im_store_t *self, MDB_txn *txn, MDB_cursor *held,
                const im_store_item_t *item, const uint8_t *rkey)
@@ -144,7 +144,7 @@ change_append (im_store_t *self, MDB_txn *txn, MDB_cursor *held,
     put_u64 (change + CHANGE_SIZE_V1, (uint64_t)im_time_now_ms ());
     MDB_val ck = { 8, seqkey }, cv = { sizeof change, change };
     int rc = mdb_put (txn, self->changes, &ck, &cv, MDB_APPEND);
-    return rc ? rc : held_put (self, txn, held, item, rkey);
+    return rc ? rc : held_put (self, held, item, rkey);
 }
 
 /* The version held came again, over ITEM->hops: when that is fewer links

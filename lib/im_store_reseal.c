@@ -76,12 +76,11 @@ reseal_read (im_store_t *self, const uint8_t *origin, const uint8_t *after, chun
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Replaces each record of C that is still the same version of format 1. */
+/* Replaces each record of C that is still the same version of format 1,
+ * through CUR, a cursor on the records table. */
 static int
-reseal_write_fn (im_store_t *self, MDB_txn *txn, void *arg)
+reseal_put_all (im_store_t *self, MDB_txn *txn, MDB_cursor *cur, chunk_t *c)
 {
-    chunk_t *c = arg;
-    store_batch_forget (self);
     for (size_t i = 0; i < c->n; i++) {
         MDB_val k = { IM_STORE_KEY_SIZE, c->keys[i] }, v;
         int rc = mdb_get (txn, self->records, &k, &v);
@@ -93,11 +92,27 @@ reseal_write_fn (im_store_t *self, MDB_txn *txn, void *arg)
             return rc ? rc : MDB_CORRUPTED;
         if (old.format != 1 || old.version != new.version)
             continue;
-        if ((rc = store_record_put (self, txn, NULL, &k, c->recs[i], c->lens[i],
+        if ((rc = store_record_put (self, txn, cur, &k, c->recs[i], c->lens[i],
                                     c->arena + RESEAL_ARENA, 0))
             != 0)
             return rc;
     }
+    return 0;
+}
+
+static int
+reseal_write_fn (im_store_t *self, MDB_txn *txn, void *arg)
+{
+    chunk_t *c = arg;
+    store_batch_forget (self);
+    MDB_cursor *cur;
+    int prc = mdb_cursor_open (txn, self->records, &cur);
+    if (prc)
+        return prc;
+    prc = reseal_put_all (self, txn, cur, c);
+    mdb_cursor_close (cur);
+    if (prc)
+        return prc;
     int frc = store_batch_flush (self, txn);
     store_batch_forget (self);
     if (frc)
