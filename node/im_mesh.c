@@ -366,6 +366,14 @@ tick_peer (im_mesh_t *self, peer_t *p, int64_t now)
 }
 
 void
+im_mesh_sent_flush (im_mesh_t *self)
+{
+    for (peer_t *p = self && self->peers ? zlistx_first (self->peers) : NULL; p;
+         p = zlistx_next (self->peers))
+        mesh_sent_flush (self, p);
+}
+
+void
 im_mesh_tick (im_mesh_t *self)
 {
     int64_t now = zclock_mono ();
@@ -544,6 +552,7 @@ im_mesh_destroy (im_mesh_t **self_p)
     im_verify_destroy (&self->pool);
     mesh_apply_free_all (self);
     zlistx_destroy (&self->jobs);
+    im_mesh_sent_flush (self);
     for (peer_t *p = self->peers ? zlistx_first (self->peers) : NULL; p;
          p = zlistx_next (self->peers))
         if (p->dealer)

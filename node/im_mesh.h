@@ -49,6 +49,10 @@ void im_mesh_handle_ready (im_mesh_t *self);
 /* Heartbeats, handshake retries, liveness. Call at least every 100 ms. */
 void im_mesh_tick (im_mesh_t *self);
 
+/* Writes what every peer acknowledged to the sent log now, which is
+ * otherwise written a few answers at a time (before the log is listed). */
+void im_mesh_sent_flush (im_mesh_t *self);
+
 /* Milliseconds until the mesh next needs im_mesh_tick (at most 100). */
 int im_mesh_next_ms (im_mesh_t *self);
 

@@ -127,14 +127,20 @@ typedef struct {
 #define LINK_SNDHWM 16             /* messages queued per link: 16 x IM_MSG_MAX */
 #define SENT_PRUNE_BATCH 1000      /* sent-log entries removed per transaction */
 #define SENT_PRUNE_EVERY_MS 60000
+/* A peer's acknowledged answers are written to the sent log together: this
+ * many in one transaction, or once the oldest of them was acknowledged
+ * SENT_WRITE_MS ago, and before the log is read (SPEC.md, "The sent log"). */
+#define SENT_WRITE_ANSWERS 4
+#define SENT_WRITE_MS 100
 
 /* An answer (RECORDS or FOUND) queued to a peer: its keys go into the sent
  * log once a PULL acknowledges it (SPEC.md, "The sent log"). */
 typedef struct {
-    uint8_t id;      /* IM_MSG_RECORDS or IM_MSG_FOUND */
-    int acked;       /* acknowledged, not yet written to the sent log */
-    uint64_t asked;  /* RECORDS: the cursor of the PULL it answered */
-    uint64_t cursor; /* RECORDS: the cursor it reached */
+    uint8_t id;       /* IM_MSG_RECORDS or IM_MSG_FOUND */
+    int acked;        /* acknowledged, not yet written to the sent log */
+    int64_t acked_at; /* ... since then, monotonic ms */
+    uint64_t asked;   /* RECORDS: the cursor of the PULL it answered */
+    uint64_t cursor;  /* RECORDS: the cursor it reached */
     size_t bytes;
     size_t nkeys;
     uint8_t *keys; /* nkeys keys, IM_MSG_HAVE_KEY bytes each */
@@ -531,6 +537,9 @@ int mesh_answer_gate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route
                       int pull);
 void mesh_answers_drop (peer_t *p, int all);
 void mesh_sent_tick (im_mesh_t *self, int64_t now);
+int mesh_sent_flush (im_mesh_t *self, peer_t *p);
+int mesh_sent_version (im_mesh_t *self, const peer_t *p, const uint8_t *origin,
+                       const uint8_t *id, uint64_t *version, int64_t *when);
 /* When mesh_serve answers: */
 #define SERVE_NEWS 0    /* with records, or when the cursor moves */
 #define SERVE_ALWAYS 1  /* even empty (a restart, a long poll at its end) */

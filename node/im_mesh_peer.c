@@ -424,6 +424,7 @@ void
 peer_remove (im_mesh_t *self, peer_t *p)
 {
     mesh_apply_forget (self, p);
+    mesh_sent_flush (self, p); /* what it acknowledged stays in its trail */
     if (p->dealer)
         zpoller_remove (self->poller, p->dealer);
     for (int r = 0; r < REFUSE_COUNT; r++)

@@ -515,6 +515,7 @@ node_handle_sent (node_t *self, json_t *body, char *err, size_t errsz)
                   peer);
         return NULL;
     }
+    im_mesh_sent_flush (self->mesh); /* what peers acknowledged, listed too */
     sent_walk_t w = { self, json_array (), malloc (sizeof (im_record_t)) };
     int n = w.list && w.rec ? im_store_sent_list (self->store, node, since,
                                                   (size_t)limit + 1, sent_fn, &w)

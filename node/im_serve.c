@@ -70,10 +70,9 @@ mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p, ch
     int sent_before = 0;
     if (c->rec->op == IM_OP_REVOKE) {
         uint64_t v = 0;
-        sent_before = im_store_sent_version (self->store, p->card.node, c->rec->origin,
-                                             c->rec->id, &v, NULL)
-                          == 0
-                      && v > 0;
+        sent_before
+            = mesh_sent_version (self, p, c->rec->origin, c->rec->id, &v, NULL) == 0
+              && v > 0;
     }
     im_share_ctx_t ctx = {
         .rec = c->rec,
@@ -129,8 +128,8 @@ serve_fn (const im_store_change_t *c, void *arg)
             return 1;
         if (!mesh_shareable (s->self, c, s->peer, NULL, 0)
             || peer_holds_has (s->peer, key)
-            || (im_store_sent_version (s->self->store, s->peer->card.node, c->rec->origin,
-                                       c->rec->id, &sent, NULL)
+            || (mesh_sent_version (s->self, s->peer, c->rec->origin, c->rec->id, &sent,
+                                   NULL)
                     == 0
                 && sent >= c->rec->version)) {
             s->pos = c->seq;
@@ -287,6 +286,53 @@ answers_write (im_mesh_t *self, peer_t *p)
     return 0;
 }
 
+/* Writes P's acknowledged answers now, if any (before the log is read, P is
+ * removed or the node stops). Returns 0, or -1 when they cannot be. */
+int
+mesh_sent_flush (im_mesh_t *self, peer_t *p)
+{
+    return p->nanswers && p->answers[0].acked ? answers_write (self, p) : 0;
+}
+
+/* Whether P's acknowledged answers are due to be written (NOW, monotonic
+ * ms): SENT_WRITE_ANSWERS of them, or the oldest acknowledged SENT_WRITE_MS
+ * ago. Fewer transactions, each with its data sync: on a bulk pull the log's
+ * writes took as long as the server's other work. */
+static int
+answers_due (const peer_t *p, int64_t now)
+{
+    size_t n = 0;
+    while (n < p->nanswers && p->answers[n].acked)
+        n++;
+    return n >= SENT_WRITE_ANSWERS
+           || (n && now - p->answers[0].acked_at >= SENT_WRITE_MS);
+}
+
+/* The newest version of ORIGIN/ID sent to P (0 when none) and when: from
+ * the sent log, or from P's acknowledged answers not yet written there.
+ * Returns 0, or -1 when the log cannot be read. */
+int
+mesh_sent_version (im_mesh_t *self, const peer_t *p, const uint8_t *origin,
+                   const uint8_t *id, uint64_t *version, int64_t *when)
+{
+    int64_t w = 0;
+    int rc = im_store_sent_version (self->store, p->card.node, origin, id, version, &w);
+    for (size_t i = 0; i < p->nanswers && p->answers[i].acked; i++)
+        for (size_t j = 0; j < p->answers[i].nkeys; j++) {
+            const uint8_t *k = p->answers[i].keys + j * IM_MSG_HAVE_KEY;
+            uint64_t v = (uint64_t)im_get_be64 (k + IM_NODE_ID_SIZE + IM_ID_SIZE);
+            if (v > *version && memcmp (k, origin, IM_NODE_ID_SIZE) == 0
+                && memcmp (k + IM_NODE_ID_SIZE, id, IM_ID_SIZE) == 0) {
+                *version = v; /* the first answer it went in: the log keeps that */
+                w = p->answers[i].when;
+                rc = 0;
+            }
+        }
+    if (when)
+        *when = w;
+    return rc;
+}
+
 /* A PULL from P after CURSOR acknowledges the last RECORDS it reaches (or
  * that it rewinds from), and every answer queued before it (one FIFO link).
  * (A PULL from the very cursor of the newest RECORDS asks for it again: see
@@ -302,8 +348,12 @@ answers_ack (peer_t *p, uint64_t cursor)
         if (a->id == IM_MSG_RECORDS && (cursor >= a->cursor || cursor < a->asked))
             upto = i + 1;
     }
+    int64_t now = zclock_mono ();
     for (size_t i = 0; i < upto; i++)
-        p->answers[i].acked = 1;
+        if (!p->answers[i].acked) {
+            p->answers[i].acked = 1;
+            p->answers[i].acked_at = now;
+        }
     if (upto)
         p->pulls_unread = 0;
     return upto;
@@ -337,6 +387,8 @@ int
 mesh_answer_gate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, int pull)
 {
     if (p->sentlog_failing)
+        return -1;
+    if (p->nanswers >= ANSWERS_MAX - 1 && mesh_sent_flush (self, p) != 0)
         return -1;
     if (p->nanswers) {
         size_t bytes = 0;
@@ -373,7 +425,8 @@ mesh_answer_gate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, in
     return 0;
 }
 
-/* The sent log's tick: writes again what could not be written, and prunes
+/* The sent log's tick: writes the acknowledged answers that are due (see
+ * answers_due), again what could not be written, and prunes
  * the history older than the retention, a batch at a time. */
 void
 mesh_sent_tick (im_mesh_t *self, int64_t now)
@@ -384,6 +437,8 @@ mesh_sent_tick (im_mesh_t *self, int64_t now)
             if (answers_write (self, p) == 0)
                 mesh_serve_parked (self, p, 0);
         }
+        else if (!p->sentlog_failing && answers_due (p, now))
+            answers_write (self, p);
     if (!self->sent_retention || now < self->prune_at)
         return;
     int64_t before = zclock_time () - (int64_t)self->sent_retention * 86400000;
@@ -405,6 +460,9 @@ serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64
               uint16_t credit)
 {
     im_msg_t *msg = self->msg;
+    /* The walk asks the log for each change: it reads the store alone. */
+    if (peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING))
+        mesh_sent_flush (self, p);
     for (int round = 0; peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING); round++) {
         if (round == 16) {
             /* A long walk with nothing to send yields, and goes on shortly. */
@@ -570,7 +628,7 @@ mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     int served = (serve || restart)
                  && mesh_serve (self, p, sock, route, cursor, credit,
                                 restart ? SERVE_ALWAYS : SERVE_NEWS);
-    if (acked)
+    if (acked && answers_due (p, zclock_mono ()))
         answers_write (self, p);
     if (served)
         return;
@@ -665,7 +723,7 @@ im_mesh_explain (im_mesh_t *self, const uint8_t *origin, const uint8_t *id,
     int yes = mesh_shareable (self, &c, p, why, sizeof why);
     uint64_t sent = 0;
     int64_t when = 0;
-    im_store_sent_version (self->store, p->card.node, origin, id, &sent, &when);
+    mesh_sent_version (self, p, origin, id, &sent, &when);
     char node[IM_NODE_HEX_SIZE], idtext[IM_ID_STR_SIZE], from[IM_NODE_HEX_SIZE];
     im_node_format (origin, node);
     im_id_format (id, idtext);

@@ -411,6 +411,19 @@ b_sent_once () {
     ok $? "data.mdb grew by less than 1 MiB ($size0 -> $size1 bytes)"
     im sl peer sent flo | grep -c "11.9.0.1 " | grep -qx 1
     ok $? "peer sent lists a record once"
+
+    # Acknowledged answers are written a few at a time: one not yet written
+    # when the node stops is written then.
+    im sl publish ipv4 11.9.9.10 >/dev/null; ok $? "one more indicator is published"
+    flood flood3.out --pulls 1 --ack --timeout 10000
+    ok $? "flo pulls once more and acknowledges the answer"
+    wait_for 100 count_is sl flo lag_out 0
+    ok $? "sl has taken the acknowledgment (lag_out 0)"
+    stop_node "$sl_pid"; ok $? "the node stops cleanly, its sent log not listed since"
+    start_node sl; sl_pid=$NODE_PID
+    ok $? "it starts again"
+    sent_is sl flo 502
+    ok $? "the sent log holds 502 entries: the last acknowledgment was written as it stopped ($(sent_count sl flo))"
     stop_node "$sl_pid"; ok $? "the node stops cleanly"
 }
 
