@@ -474,6 +474,9 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     self->fetch_grace = config->fetch_grace * 1000;
     self->grace_now = self->fetch_grace;
     self->sent_retention = config->sent_retention;
+    /* A test switch: how long acknowledged answers may wait unwritten. */
+    const char *wait = getenv ("IM_TEST_SENT_WRITE_MS");
+    self->sent_write_ms = wait && atoi (wait) > 0 ? atoi (wait) : SENT_WRITE_MS;
     self->peers = zlistx_new ();
     self->msg = malloc (sizeof *self->msg);
     self->pull = calloc (1, sizeof *self->pull);

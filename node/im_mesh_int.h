@@ -132,6 +132,9 @@ typedef struct {
  * SENT_WRITE_MS ago, and before the log is read (SPEC.md, "The sent log"). */
 #define SENT_WRITE_ANSWERS 4
 #define SENT_WRITE_MS 100
+/* Bits of an answer's filter of its keys (1 KiB): a key not in it is found
+ * so with two bits tested, wrongly for about 1 in 20 of 1000 keys. */
+#define ANSWER_BLOOM_BITS 8192
 
 /* An answer (RECORDS or FOUND) queued to a peer: its keys go into the sent
  * log once a PULL acknowledges it (SPEC.md, "The sent log"). */
@@ -143,9 +146,10 @@ typedef struct {
     uint64_t cursor;  /* RECORDS: the cursor it reached */
     size_t bytes;
     size_t nkeys;
-    uint8_t *keys; /* nkeys keys, IM_MSG_HAVE_KEY bytes each */
-    int64_t at;    /* queued then, monotonic ms */
-    int64_t when;  /* ... and wall clock ms */
+    uint8_t *keys;                          /* nkeys keys, IM_MSG_HAVE_KEY bytes each */
+    uint64_t bloom[ANSWER_BLOOM_BITS / 64]; /* a filter of their origins and ids */
+    int64_t at;                             /* queued then, monotonic ms */
+    int64_t when;                           /* ... and wall clock ms */
 } answer_t;
 
 /* Why a record from a peer was not stored (counted per peer). */
@@ -360,9 +364,10 @@ struct _im_mesh_t {
     uint8_t *keys;     /* IM_MSG_CREDIT_MAX keys for a HAVE */
     uint8_t *sentkeys; /* IM_MSG_CREDIT_MAX keys: what an answer sends */
     size_t nsent;
-    uint64_t serve_asked; /* the cursor of the pull being answered */
-    int sent_retention;   /* days (0: for ever) */
-    int64_t prune_at;     /* when the sent log is pruned next */
+    uint64_t serve_asked;  /* the cursor of the pull being answered */
+    int sent_retention;    /* days (0: for ever) */
+    int64_t sent_write_ms; /* SENT_WRITE_MS, or for tests IM_TEST_SENT_WRITE_MS */
+    int64_t prune_at;      /* when the sent log is pruned next */
     /* Reused for every batch. */
     im_msg_t *msg;
     im_msg_t *pull;          /* a PULL being sent (msg may hold what is applied) */

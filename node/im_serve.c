@@ -67,13 +67,6 @@ mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p, ch
                 size_t whysz)
 {
     static const uint8_t zeros[IM_NODE_ID_SIZE];
-    int sent_before = 0;
-    if (c->rec->op == IM_OP_REVOKE) {
-        uint64_t v = 0;
-        sent_before
-            = mesh_sent_version (self, p, c->rec->origin, c->rec->id, &v, NULL) == 0
-              && v > 0;
-    }
     im_share_ctx_t ctx = {
         .rec = c->rec,
         .hops = c->hops,
@@ -81,13 +74,21 @@ mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p, ch
         .peer = p->card.node,
         .peer_name = p->card.name,
         .policy = &p->policy,
-        .sent_before = sent_before,
         .now = im_time_now (),
         .give_back = c->seq && c->seq <= p->srv.own_until,
     };
     im_share_t verdict = im_policy_outbound (&ctx, why, whysz);
-    if (verdict == IM_SHARE_YES
-        && (c->rec->type == IM_TYPE_MEMBER || c->rec->type == IM_TYPE_SIGHTING))
+    int member = c->rec->type == IM_TYPE_MEMBER || c->rec->type == IM_TYPE_SIGHTING;
+    /* Rule 3 asks the sent log; for a revocation the other rules send
+     * anyway, only to say why (explain). */
+    uint64_t v = 0;
+    if (c->rec->op == IM_OP_REVOKE && (why || verdict != IM_SHARE_YES || member)
+        && mesh_sent_version (self, p, c->rec->origin, c->rec->id, &v, NULL) == 0
+        && v > 0) {
+        ctx.sent_before = 1;
+        verdict = im_policy_outbound (&ctx, why, whysz);
+    }
+    if (verdict == IM_SHARE_YES && member)
         return c->rec->op == IM_OP_PUT && member_shareable (self, c->rec, p, why, whysz);
     return verdict == IM_SHARE_YES || verdict == IM_SHARE_REVOCATION;
 }
@@ -212,6 +213,31 @@ mesh_answers_drop (peer_t *p, int all)
     zframe_destroy (&p->answer_route);
 }
 
+/* The two bits of ANSWER_BLOOM_BITS that stand for the key ORIGIN/ID in an
+ * answer's filter (ids are random: their first bytes spread well; one
+ * chosen to collide costs a scan of that answer's keys, no more). */
+static void
+bloom_bits (const uint8_t *origin, const uint8_t *id, uint32_t bit[2])
+{
+    uint64_t x = (uint64_t)im_get_be64 (id) ^ (uint64_t)im_get_be64 (origin);
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    bit[0] = (uint32_t)(x % ANSWER_BLOOM_BITS);
+    bit[1] = (uint32_t)((x >> 32) % ANSWER_BLOOM_BITS);
+}
+
+static int
+bloom_has (const answer_t *a, const uint8_t *origin, const uint8_t *id)
+{
+    uint32_t b[2];
+    bloom_bits (origin, id, b);
+    return (a->bloom[b[0] / 64] >> (b[0] % 64) & 1)
+           && (a->bloom[b[1] / 64] >> (b[1] % 64) & 1);
+}
+
 /* Notes the answer in SELF->msg, just queued to P, with the keys it sent. */
 void
 mesh_note_sent (im_mesh_t *self, peer_t *p)
@@ -231,6 +257,13 @@ mesh_note_sent (im_mesh_t *self, peer_t *p)
     }
     if (self->nsent)
         memcpy (a->keys, self->sentkeys, self->nsent * IM_MSG_HAVE_KEY);
+    for (size_t i = 0; i < self->nsent; i++) {
+        const uint8_t *k = a->keys + i * IM_MSG_HAVE_KEY;
+        uint32_t b[2];
+        bloom_bits (k, k + IM_NODE_ID_SIZE, b);
+        a->bloom[b[0] / 64] |= 1ULL << (b[0] % 64);
+        a->bloom[b[1] / 64] |= 1ULL << (b[1] % 64);
+    }
     a->nkeys = self->nsent;
     a->id = msg->id;
     a->asked = self->serve_asked;
@@ -291,7 +324,13 @@ answers_write (im_mesh_t *self, peer_t *p)
 int
 mesh_sent_flush (im_mesh_t *self, peer_t *p)
 {
-    return p->nanswers && p->answers[0].acked ? answers_write (self, p) : 0;
+    if (!p->nanswers || !p->answers[0].acked)
+        return 0;
+    int failing = p->sentlog_failing;
+    int rc = answers_write (self, p);
+    if (rc == 0 && failing)
+        mesh_serve_parked (self, p, 0); /* its pulls waited for the log */
+    return rc;
 }
 
 /* Whether P's acknowledged answers are due to be written (NOW, monotonic
@@ -299,13 +338,13 @@ mesh_sent_flush (im_mesh_t *self, peer_t *p)
  * ago. Fewer transactions, each with its data sync: on a bulk pull the log's
  * writes took as long as the server's other work. */
 static int
-answers_due (const peer_t *p, int64_t now)
+answers_due (const im_mesh_t *self, const peer_t *p, int64_t now)
 {
     size_t n = 0;
     while (n < p->nanswers && p->answers[n].acked)
         n++;
     return n >= SENT_WRITE_ANSWERS
-           || (n && now - p->answers[0].acked_at >= SENT_WRITE_MS);
+           || (n && now - p->answers[0].acked_at >= self->sent_write_ms);
 }
 
 /* The newest version of ORIGIN/ID sent to P (0 when none) and when: from
@@ -318,7 +357,8 @@ mesh_sent_version (im_mesh_t *self, const peer_t *p, const uint8_t *origin,
     int64_t w = 0;
     int rc = im_store_sent_version (self->store, p->card.node, origin, id, version, &w);
     for (size_t i = 0; i < p->nanswers && p->answers[i].acked; i++)
-        for (size_t j = 0; j < p->answers[i].nkeys; j++) {
+        for (size_t j = 0;
+             bloom_has (&p->answers[i], origin, id) && j < p->answers[i].nkeys; j++) {
             const uint8_t *k = p->answers[i].keys + j * IM_MSG_HAVE_KEY;
             uint64_t v = (uint64_t)im_get_be64 (k + IM_NODE_ID_SIZE + IM_ID_SIZE);
             if (v > *version && memcmp (k, origin, IM_NODE_ID_SIZE) == 0
@@ -336,9 +376,10 @@ mesh_sent_version (im_mesh_t *self, const peer_t *p, const uint8_t *origin,
 /* A PULL from P after CURSOR acknowledges the last RECORDS it reaches (or
  * that it rewinds from), and every answer queued before it (one FIFO link).
  * (A PULL from the very cursor of the newest RECORDS asks for it again: see
- * mesh_answer_gate.) They are written to the sent log once the pull is
- * answered (mesh_handle_pull), so that the log's transaction is not in the
- * way of the next answer. Returns how many were acknowledged. */
+ * mesh_answer_gate.) They are written to the sent log a few at a time,
+ * after the pull is answered (mesh_handle_pull, answers_due), so that the
+ * log's transaction is not in the way of the next answer. Returns how many
+ * were acknowledged. */
 static size_t
 answers_ack (peer_t *p, uint64_t cursor)
 {
@@ -390,14 +431,18 @@ mesh_answer_gate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, in
         return -1;
     if (p->nanswers >= ANSWERS_MAX - 1 && mesh_sent_flush (self, p) != 0)
         return -1;
-    if (p->nanswers) {
+    /* The acknowledged answers, first, wait only to be logged: the others
+     * are in flight. */
+    size_t first = 0;
+    while (first < p->nanswers && p->answers[first].acked)
+        first++;
+    if (p->nanswers > first) {
         size_t bytes = 0;
         int records = 0;
-        for (size_t i = 0; i < p->nanswers; i++)
-            if (!p->answers[i].acked) { /* acknowledged: being logged */
-                bytes += p->answers[i].bytes;
-                records |= p->answers[i].id == IM_MSG_RECORDS;
-            }
+        for (size_t i = first; i < p->nanswers; i++) {
+            bytes += p->answers[i].bytes;
+            records |= p->answers[i].id == IM_MSG_RECORDS;
+        }
         int same = sock == p->answer_sock
                    && (route ? p->answer_route && zframe_eq (route, p->answer_route)
                              : !p->answer_route);
@@ -405,7 +450,7 @@ mesh_answer_gate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, in
          * (the puller could not store it, on a full disk, or lost it): it is
          * answered again, within the bounds. */
         int repull = 0;
-        for (size_t i = p->nanswers; i-- > 0;)
+        for (size_t i = p->nanswers; i-- > first;)
             if (p->answers[i].id == IM_MSG_RECORDS) {
                 repull = pull && p->answers[i].asked == self->serve_asked;
                 break;
@@ -415,7 +460,7 @@ mesh_answer_gate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, in
         if (!full)
             return 0;
         if (answer_link_alive (self, p, sock, route)
-            && zclock_mono () - p->answers[0].at < ANSWER_LOST_MS)
+            && zclock_mono () - p->answers[first].at < ANSWER_LOST_MS)
             return -1;
         mesh_answers_drop (p, 0); /* lost with their link, or never read */
     }
@@ -437,7 +482,7 @@ mesh_sent_tick (im_mesh_t *self, int64_t now)
             if (answers_write (self, p) == 0)
                 mesh_serve_parked (self, p, 0);
         }
-        else if (!p->sentlog_failing && answers_due (p, now))
+        else if (!p->sentlog_failing && answers_due (self, p, now))
             answers_write (self, p);
     if (!self->sent_retention || now < self->prune_at)
         return;
@@ -460,9 +505,11 @@ serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64
               uint16_t credit)
 {
     im_msg_t *msg = self->msg;
-    /* The walk asks the log for each change: it reads the store alone. */
-    if (peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING))
-        mesh_sent_flush (self, p);
+    /* The walk asks the log for each change: what waits in memory is
+     * written first (a log that cannot be written sends P nothing). */
+    if (peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING)
+        && mesh_sent_flush (self, p) != 0)
+        return 0;
     for (int round = 0; peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING); round++) {
         if (round == 16) {
             /* A long walk with nothing to send yields, and goes on shortly. */
@@ -628,7 +675,7 @@ mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     int served = (serve || restart)
                  && mesh_serve (self, p, sock, route, cursor, credit,
                                 restart ? SERVE_ALWAYS : SERVE_NEWS);
-    if (acked && answers_due (p, zclock_mono ()))
+    if (acked && answers_due (self, p, zclock_mono ()))
         answers_write (self, p);
     if (served)
         return;

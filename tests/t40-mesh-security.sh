@@ -413,7 +413,11 @@ b_sent_once () {
     ok $? "peer sent lists a record once"
 
     # Acknowledged answers are written a few at a time: one not yet written
-    # when the node stops is written then.
+    # when the node stops is written then. (The test switch keeps them
+    # unwritten 10 minutes instead of 100 ms.)
+    stop_node "$sl_pid" && IM_TEST_SENT_WRITE_MS=600000 start_node sl
+    ok $? "sl starts again, keeping what flo acknowledges unwritten for 10 minutes"
+    sl_pid=$NODE_PID sl_ep=$(card_field sl 5)
     im sl publish ipv4 11.9.9.10 >/dev/null; ok $? "one more indicator is published"
     flood flood3.out --pulls 1 --ack --timeout 10000
     ok $? "flo pulls once more and acknowledges the answer"
