@@ -369,8 +369,11 @@ void
 im_mesh_sent_flush (im_mesh_t *self)
 {
     for (peer_t *p = self && self->peers ? zlistx_first (self->peers) : NULL; p;
-         p = zlistx_next (self->peers))
-        mesh_sent_flush (self, p);
+         p = zlistx_next (self->peers)) {
+        int failing = p->sentlog_failing;
+        if (mesh_sent_flush (self, p) == 0 && failing && !p->sentlog_failing)
+            mesh_serve_parked (self, p, 0); /* its pulls waited for the log */
+    }
 }
 
 void
@@ -555,11 +558,12 @@ im_mesh_destroy (im_mesh_t **self_p)
     im_verify_destroy (&self->pool);
     mesh_apply_free_all (self);
     zlistx_destroy (&self->jobs);
-    im_mesh_sent_flush (self);
     for (peer_t *p = self->peers ? zlistx_first (self->peers) : NULL; p;
-         p = zlistx_next (self->peers))
+         p = zlistx_next (self->peers)) {
+        mesh_sent_flush (self, p); /* what it acknowledged, answering nothing */
         if (p->dealer)
             zpoller_remove (self->poller, p->dealer);
+    }
     zlistx_destroy (&self->peers);
     zsock_destroy (&self->router);
     zsock_destroy (&self->zap);

@@ -131,7 +131,7 @@ typedef struct {
  * many in one transaction, or once the oldest of them was acknowledged
  * SENT_WRITE_MS ago, and before the log is read (SPEC.md, "The sent log"). */
 #define SENT_WRITE_ANSWERS 4
-#define SENT_WRITE_MS 100
+#define SENT_WRITE_MS 100 /* tests may set IM_TEST_SENT_WRITE_MS instead */
 /* Bits of an answer's filter of its keys (1 KiB): a key not in it is found
  * so with two bits tested, wrongly for about 1 in 20 of 1000 keys. */
 #define ANSWER_BLOOM_BITS 8192

@@ -213,29 +213,25 @@ mesh_answers_drop (peer_t *p, int all)
     zframe_destroy (&p->answer_route);
 }
 
-/* The two bits of ANSWER_BLOOM_BITS that stand for the key ORIGIN/ID in an
- * answer's filter (ids are random: their first bytes spread well; one
- * chosen to collide costs a scan of that answer's keys, no more). */
+/* The two bits of ANSWER_BLOOM_BITS that stand for the key (origin, id)
+ * at KEY in P's answers' filters: from a keyed hash (SipHash, P's own
+ * random key), so that no origin can choose ids that collide. */
 static void
-bloom_bits (const uint8_t *origin, const uint8_t *id, uint32_t bit[2])
+bloom_bits (const peer_t *p, const uint8_t *key, uint32_t bit[2])
 {
-    uint64_t x = (uint64_t)im_get_be64 (id) ^ (uint64_t)im_get_be64 (origin);
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
+    _Static_assert(sizeof p->holds_key == crypto_shorthash_KEYBYTES, "a SipHash key");
+    uint8_t h[crypto_shorthash_BYTES];
+    crypto_shorthash (h, key, IM_NODE_ID_SIZE + IM_ID_SIZE, p->holds_key);
+    uint64_t x = (uint64_t)im_get_be64 (h);
     bit[0] = (uint32_t)(x % ANSWER_BLOOM_BITS);
     bit[1] = (uint32_t)((x >> 32) % ANSWER_BLOOM_BITS);
 }
 
 static int
-bloom_has (const answer_t *a, const uint8_t *origin, const uint8_t *id)
+bloom_has (const answer_t *a, const uint32_t bit[2])
 {
-    uint32_t b[2];
-    bloom_bits (origin, id, b);
-    return (a->bloom[b[0] / 64] >> (b[0] % 64) & 1)
-           && (a->bloom[b[1] / 64] >> (b[1] % 64) & 1);
+    return (a->bloom[bit[0] / 64] >> (bit[0] % 64) & 1)
+           && (a->bloom[bit[1] / 64] >> (bit[1] % 64) & 1);
 }
 
 /* Notes the answer in SELF->msg, just queued to P, with the keys it sent. */
@@ -260,7 +256,7 @@ mesh_note_sent (im_mesh_t *self, peer_t *p)
     for (size_t i = 0; i < self->nsent; i++) {
         const uint8_t *k = a->keys + i * IM_MSG_HAVE_KEY;
         uint32_t b[2];
-        bloom_bits (k, k + IM_NODE_ID_SIZE, b);
+        bloom_bits (p, k, b);
         a->bloom[b[0] / 64] |= 1ULL << (b[0] % 64);
         a->bloom[b[1] / 64] |= 1ULL << (b[1] % 64);
     }
@@ -319,18 +315,13 @@ answers_write (im_mesh_t *self, peer_t *p)
     return 0;
 }
 
-/* Writes P's acknowledged answers now, if any (before the log is read, P is
- * removed or the node stops). Returns 0, or -1 when they cannot be. */
+/* Writes P's acknowledged answers now, if any (before the log is listed,
+ * P is removed or the node stops), and nothing else: a peer being removed
+ * must not be answered. Returns 0, or -1 when they cannot be. */
 int
 mesh_sent_flush (im_mesh_t *self, peer_t *p)
 {
-    if (!p->nanswers || !p->answers[0].acked)
-        return 0;
-    int failing = p->sentlog_failing;
-    int rc = answers_write (self, p);
-    if (rc == 0 && failing)
-        mesh_serve_parked (self, p, 0); /* its pulls waited for the log */
-    return rc;
+    return p->nanswers && p->answers[0].acked ? answers_write (self, p) : 0;
 }
 
 /* Whether P's acknowledged answers are due to be written (NOW, monotonic
@@ -356,9 +347,14 @@ mesh_sent_version (im_mesh_t *self, const peer_t *p, const uint8_t *origin,
 {
     int64_t w = 0;
     int rc = im_store_sent_version (self->store, p->card.node, origin, id, version, &w);
+    uint8_t key[IM_NODE_ID_SIZE + IM_ID_SIZE];
+    memcpy (key, origin, IM_NODE_ID_SIZE);
+    memcpy (key + IM_NODE_ID_SIZE, id, IM_ID_SIZE);
+    uint32_t bit[2];
+    bloom_bits (p, key, bit);
     for (size_t i = 0; i < p->nanswers && p->answers[i].acked; i++)
-        for (size_t j = 0;
-             bloom_has (&p->answers[i], origin, id) && j < p->answers[i].nkeys; j++) {
+        for (size_t j = 0; bloom_has (&p->answers[i], bit) && j < p->answers[i].nkeys;
+             j++) {
             const uint8_t *k = p->answers[i].keys + j * IM_MSG_HAVE_KEY;
             uint64_t v = (uint64_t)im_get_be64 (k + IM_NODE_ID_SIZE + IM_ID_SIZE);
             if (v > *version && memcmp (k, origin, IM_NODE_ID_SIZE) == 0
@@ -505,11 +501,6 @@ serve_rescan (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64
               uint16_t credit)
 {
     im_msg_t *msg = self->msg;
-    /* The walk asks the log for each change: what waits in memory is
-     * written first (a log that cannot be written sends P nothing). */
-    if (peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING)
-        && mesh_sent_flush (self, p) != 0)
-        return 0;
     for (int round = 0; peer_is (p, IM_REGION_RESCAN, IM_RESCAN_WALKING); round++) {
         if (round == 16) {
             /* A long walk with nothing to send yields, and goes on shortly. */
