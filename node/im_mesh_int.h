@@ -129,7 +129,8 @@ typedef struct {
 #define SENT_PRUNE_EVERY_MS 60000
 /* A peer's acknowledged answers are written to the sent log together: this
  * many in one transaction, or once the oldest of them was acknowledged
- * SENT_WRITE_MS ago, and before the log is read (SPEC.md, "The sent log"). */
+ * SENT_WRITE_MS ago, and before the log is listed (SPEC.md, "The sent
+ * log"). Until then rule 3 reads them in memory (mesh_sent_version). */
 #define SENT_WRITE_ANSWERS 4
 #define SENT_WRITE_MS 100 /* tests may set IM_TEST_SENT_WRITE_MS instead */
 /* Bits of an answer's filter of its keys (1 KiB): a key not in it is found

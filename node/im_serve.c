@@ -79,8 +79,9 @@ mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p, ch
     };
     im_share_t verdict = im_policy_outbound (&ctx, why, whysz);
     int member = c->rec->type == IM_TYPE_MEMBER || c->rec->type == IM_TYPE_SIGHTING;
-    /* Rule 3 asks the sent log; for a revocation the other rules send
-     * anyway, only to say why (explain). */
+    /* Rule 3 (a revocation goes where an earlier version went) asks the sent
+     * log only where it can change the answer: a revocation the other rules
+     * would not send, or a member's; and for explain, to say why. */
     uint64_t v = 0;
     if (c->rec->op == IM_OP_REVOKE && (why || verdict != IM_SHARE_YES || member)
         && mesh_sent_version (self, p, c->rec->origin, c->rec->id, &v, NULL) == 0
@@ -352,9 +353,10 @@ mesh_sent_version (im_mesh_t *self, const peer_t *p, const uint8_t *origin,
     memcpy (key + IM_NODE_ID_SIZE, id, IM_ID_SIZE);
     uint32_t bit[2];
     bloom_bits (p, key, bit);
-    for (size_t i = 0; i < p->nanswers && p->answers[i].acked; i++)
-        for (size_t j = 0; bloom_has (&p->answers[i], bit) && j < p->answers[i].nkeys;
-             j++) {
+    for (size_t i = 0; i < p->nanswers && p->answers[i].acked; i++) {
+        if (!bloom_has (&p->answers[i], bit))
+            continue; /* not among its keys */
+        for (size_t j = 0; j < p->answers[i].nkeys; j++) {
             const uint8_t *k = p->answers[i].keys + j * IM_MSG_HAVE_KEY;
             uint64_t v = (uint64_t)im_get_be64 (k + IM_NODE_ID_SIZE + IM_ID_SIZE);
             if (v > *version && memcmp (k, origin, IM_NODE_ID_SIZE) == 0
@@ -364,6 +366,7 @@ mesh_sent_version (im_mesh_t *self, const peer_t *p, const uint8_t *origin,
                 rc = 0;
             }
         }
+    }
     if (when)
         *when = w;
     return rc;
