@@ -44,9 +44,9 @@ b_bad_flood () {
         sleep 0.05
     done
     [ "$answered" = 20 ]; ok $? "victor answers every status call during the flood ($answered of 20)"
-    wait_for $((1200 * SLOW)) holds victor 500; ok $? "bravo's 500 reach victor"
+    wait_for $((2400 * SLOW)) holds victor 500; ok $? "bravo's 500 reach victor"
     diag "when bravo's 500 had come: $(peer_num victor mallory 'bad signature') of mallory's 200,000 counted"
-    wait_for $((1200 * SLOW)) grep -q 'answered 200 PULLs' "$T/bad.out"
+    wait_for $((2400 * SLOW)) grep -q 'answered 200 PULLs' "$T/bad.out"
     ok $? "mallory answered 200 PULLs"
     # A pull ahead goes while at most one answer before is not applied: the
     # 200th PULL goes once the 197th answer is applied, so the records of
@@ -59,7 +59,7 @@ b_bad_flood () {
     sed 's/^/# /' "$T/bad.out"
     saw=$(said "$T/bad.out" saw)
     [ -n "$saw" ] && [ "$saw" -le 202 ]; ok $? "victor sent at most 202 PULLs for 200 answers (${saw:-none})"
-    wait_for $((1200 * SLOW)) peer_at_least victor mallory 'bad signature' 200000
+    wait_for $((2400 * SLOW)) peer_at_least victor mallory 'bad signature' 200000
     bad=$(peer_num victor mallory 'bad signature')
     [ "$bad" = 200000 ]; ok $? "victor counts 200,000 bad signatures against mallory ($bad)"
     grep -q "mesh: refused 1000 record(s) from mallory: bad signature" "$T/victor.log"
@@ -98,7 +98,7 @@ b_hello_flood () {
     [ $((bad / 1000 + prot)) -ge 196 ]
     ok $? "victor had dealt with all but 4 answers by then, HELLO after HELLO ($((bad / 1000 + prot)) of 200)"
     sed 's/^/# /' "$T/hello.out"
-    wait_for $((1200 * SLOW)) hello_counted
+    wait_for $((2400 * SLOW)) hello_counted
     bad=$(peer_num victor mallory 'bad signature') prot=$(peer_num victor mallory protocol)
     [ $((bad + 1000 * prot)) = 200000 ] && [ $((bad % 1000)) = 0 ]
     ok $? "every answer is counted against mallory: $bad bad signatures, $prot answers to a void pull"
@@ -149,7 +149,7 @@ b_found_flood () {
     # depends on when victor's walk asked for the key.
     after=$(said "$T/found.out" after)
     [ -n "$after" ] && [ "$after" -lt 100 ] && diag "the FOUND came among the answers (after $after of 100)"
-    wait_for $((1200 * SLOW)) peer_at_least victor mallory 'bad signature' 100001
+    wait_for $((2400 * SLOW)) peer_at_least victor mallory 'bad signature' 100001
     bad=$(peer_num victor mallory 'bad signature') prot=$(peer_num victor mallory protocol)
     [ "$bad" = 100001 ] && [ "$(sig_failed victor)" = 100001 ]
     ok $? "victor checked 100,001 signatures: the 100 answers' and the first FOUND's ($bad, failed $(sig_failed victor))"
