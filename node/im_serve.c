@@ -199,12 +199,21 @@ answers_shift (peer_t *p, size_t n)
     p->nanswers -= n;
 }
 
+/* How many of P's answers, the first ones, are acknowledged (waiting to be
+ * written to the sent log); the others are in flight. */
+static size_t
+answers_acked (const peer_t *p)
+{
+    size_t n = 0;
+    while (n < p->nanswers && p->answers[n].acked)
+        n++;
+    return n;
+}
+
 void
 mesh_answers_drop (peer_t *p, int all)
 {
-    size_t acked = 0;
-    while (!all && acked < p->nanswers && p->answers[acked].acked)
-        acked++;
+    size_t acked = all ? 0 : answers_acked (p);
     for (size_t i = acked; i < p->nanswers; i++)
         answer_free (&p->answers[i]);
     p->nanswers = acked;
@@ -280,9 +289,9 @@ mesh_note_sent (im_mesh_t *self, peer_t *p)
 static int
 answers_write (im_mesh_t *self, peer_t *p)
 {
-    size_t n = 0, nkeys = 0;
-    while (n < p->nanswers && p->answers[n].acked)
-        nkeys += p->answers[n++].nkeys;
+    size_t n = answers_acked (p), nkeys = 0;
+    for (size_t i = 0; i < n; i++)
+        nkeys += p->answers[i].nkeys;
     uint8_t *keys = nkeys ? malloc (nkeys * IM_MSG_HAVE_KEY) : NULL;
     int64_t *whens = nkeys ? malloc (nkeys * sizeof *whens) : NULL;
     int rc = nkeys && (!keys || !whens) ? -1 : 0;
@@ -322,7 +331,7 @@ answers_write (im_mesh_t *self, peer_t *p)
 int
 mesh_sent_flush (im_mesh_t *self, peer_t *p)
 {
-    return p->nanswers && p->answers[0].acked ? answers_write (self, p) : 0;
+    return answers_acked (p) ? answers_write (self, p) : 0;
 }
 
 /* Whether P's acknowledged answers are due to be written (NOW, monotonic
@@ -332,9 +341,7 @@ mesh_sent_flush (im_mesh_t *self, peer_t *p)
 static int
 answers_due (const im_mesh_t *self, const peer_t *p, int64_t now)
 {
-    size_t n = 0;
-    while (n < p->nanswers && p->answers[n].acked)
-        n++;
+    size_t n = answers_acked (p);
     return n >= SENT_WRITE_ANSWERS
            || (n && now - p->answers[0].acked_at >= self->sent_write_ms);
 }
@@ -430,11 +437,7 @@ mesh_answer_gate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, in
         return -1;
     if (p->nanswers >= ANSWERS_MAX - 1 && mesh_sent_flush (self, p) != 0)
         return -1;
-    /* The acknowledged answers, first, wait only to be logged: the others
-     * are in flight. */
-    size_t first = 0;
-    while (first < p->nanswers && p->answers[first].acked)
-        first++;
+    size_t first = answers_acked (p); /* the others are in flight */
     if (p->nanswers > first) {
         size_t bytes = 0;
         int records = 0;
