@@ -32,7 +32,9 @@ mesh_cmp_node_id (const void *a, const void *b)
 
 /* Tells every other peer we can reach which of the records just stored
  * (the first N of the batch's items) we now hold, so that they do not send
- * them to us too; each peer hears only of records it could be sent. */
+ * them to us too; each peer hears only of records it could be sent, and not
+ * of those it told us it holds: it needs nothing of them (told, it would
+ * only not note them to us in turn, and a note costs less than telling). */
 void
 mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n)
 {
@@ -56,12 +58,15 @@ mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n)
              * too, it would fill P's ring of wanted keys while P lags. */
             if (!mesh_keys_only (self, p, self->items[i].rec))
                 continue;
+            uint8_t *key = self->keys + count * IM_MSG_HAVE_KEY;
+            mesh_record_key (self->items[i].rec, key);
+            if (peer_holds_has (p, key))
+                continue;
             im_store_change_t c
                 = { .rec = self->items[i].rec, .hops = self->items[i].hops };
             memcpy (c.from, self->items[i].from, IM_NODE_ID_SIZE);
             if (mesh_shareable (self, &c, p, NULL, 0))
-                mesh_record_key (self->items[i].rec,
-                                 self->keys + count++ * IM_MSG_HAVE_KEY);
+                count++;
         }
         if (count == 0)
             continue;

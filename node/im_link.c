@@ -16,7 +16,10 @@
 #include "im_mesh_int.h"
 
 #define LINK_EVENTS_PER_TICK 64 /* monitor events read per peer and tick */
-#define WE_REFUSE_WINDOW 60     /* a refusal from a peer's host counts this long (s) */
+/* ... at most this often: each look costs system calls (a getpid and a poll
+ * inside libzmq), and the node ticks on every turn of its loop. */
+#define LINK_READ_MS 50
+#define WE_REFUSE_WINDOW 60 /* a refusal from a peer's host counts this long (s) */
 
 #define KEEPALIVE_IDLE_S 30 /* a silent connection is probed after this */
 #define KEEPALIVE_INTVL_S 5 /* then every this */
@@ -145,7 +148,10 @@ link_tick (im_mesh_t *self, peer_t *p, int64_t now)
     if (!p->monitor)
         return;
     void *handle = zsock_resolve (p->monitor);
-    for (int i = 0; i < LINK_EVENTS_PER_TICK; i++) {
+    int due = now - p->monitor_read_at >= LINK_READ_MS;
+    if (due)
+        p->monitor_read_at = now;
+    for (int i = 0; due && i < LINK_EVENTS_PER_TICK; i++) {
         uint8_t head[6];
         char endpoint[256];
         int more = 0;

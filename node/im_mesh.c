@@ -408,7 +408,7 @@ int
 mesh_router_bind (im_mesh_t *self, char *err, size_t errsz)
 {
     if (self->router) {
-        zpoller_remove (self->poller, self->router);
+        im_poller_remove (self->poller, self->router);
         zsock_destroy (&self->router);
         for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers)) {
             zframe_destroy (&p->inbound);
@@ -442,7 +442,7 @@ mesh_router_bind (im_mesh_t *self, char *err, size_t errsz)
     /* The port may take a moment to be free again after a close. */
     for (int attempt = 0; attempt < 50; attempt++) {
         if (zsock_bind (self->router, "%s", self->bind) >= 0) {
-            zpoller_add (self->poller, self->router);
+            im_poller_add (self->poller, self->router);
             return 0;
         }
         zclock_sleep (20);
@@ -456,7 +456,7 @@ mesh_router_bind (im_mesh_t *self, char *err, size_t errsz)
 
 im_mesh_t *
 im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *store,
-             zpoller_t *poller, im_mesh_stored_fn *stored, void *arg, char *err,
+             im_poller_t *poller, im_mesh_stored_fn *stored, void *arg, char *err,
              size_t errsz)
 {
     im_mesh_t *self = calloc (1, sizeof *self);
@@ -517,7 +517,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
         return NULL;
     }
     zsock_set_linger (self->zap, 0);
-    zpoller_add (poller, self->zap);
+    im_poller_add (poller, self->zap);
     /* Signatures are checked off this thread, one worker a core. */
     self->jobs = zlistx_new ();
     self->pool = self->jobs ? im_verify_new (0, err, errsz) : NULL;
@@ -525,7 +525,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
         im_mesh_destroy (&self);
         return NULL;
     }
-    zpoller_add (poller, im_verify_sock (self->pool));
+    im_poller_add (poller, im_verify_sock (self->pool));
     for (size_t i = 0; i < config->npeers; i++) {
         peer_t *p = peer_new (self, config, &config->peers[i]);
         if (p)
@@ -549,11 +549,11 @@ im_mesh_destroy (im_mesh_t **self_p)
     int saved = errno;
     im_mesh_t *self = *self_p;
     if (self->router)
-        zpoller_remove (self->poller, self->router);
+        im_poller_remove (self->poller, self->router);
     if (self->zap)
-        zpoller_remove (self->poller, self->zap);
+        im_poller_remove (self->poller, self->zap);
     if (self->pool)
-        zpoller_remove (self->poller, im_verify_sock (self->pool));
+        im_poller_remove (self->poller, im_verify_sock (self->pool));
     /* The workers first: then no job is out, and every one can go. */
     im_verify_destroy (&self->pool);
     mesh_apply_free_all (self);
@@ -562,7 +562,7 @@ im_mesh_destroy (im_mesh_t **self_p)
          p = zlistx_next (self->peers)) {
         mesh_sent_flush (self, p); /* what it acknowledged, answering nothing */
         if (p->dealer)
-            zpoller_remove (self->poller, p->dealer);
+            im_poller_remove (self->poller, p->dealer);
     }
     zlistx_destroy (&self->peers);
     zsock_destroy (&self->router);

@@ -13,6 +13,7 @@
 
 #include "im_config.h"
 #include "im_identity.h"
+#include "im_poller.h"
 #include "im_store.h"
 
 typedef struct _im_mesh_t im_mesh_t;
@@ -25,7 +26,7 @@ typedef void (im_mesh_stored_fn) (const im_record_t *rec, void *arg);
  * and dials the peers. Adds its sockets to POLLER. Returns NULL with errno and
  * a reason in ERR. */
 im_mesh_t *im_mesh_new (const im_config_t *config, im_identity_t *identity,
-                        im_store_t *store, zpoller_t *poller, im_mesh_stored_fn *stored,
+                        im_store_t *store, im_poller_t *poller, im_mesh_stored_fn *stored,
                         void *arg, char *err, size_t errsz);
 
 /* The ZAP domain of the node's CURVE-protected local feeds: the mesh's ZAP
@@ -42,7 +43,7 @@ int im_mesh_handle (im_mesh_t *self, void *socket);
 
 /* Handles one message on each of the mesh's sockets that has one waiting:
  * called after a turn of control requests, so that a client keeping the
- * control socket busy cannot keep the peers waiting (zpoller_wait returns
+ * control socket busy cannot keep the peers waiting (im_poller_wait returns
  * the first socket ready, in the order they were added). NULL-safe. */
 void im_mesh_handle_ready (im_mesh_t *self);
 

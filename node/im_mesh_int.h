@@ -283,15 +283,16 @@ struct _im_peer_t {
     uint64_t known_found; /* of KNOWN, those that came in a FOUND */
     uint64_t refused[REFUSE_COUNT];
     /* Why its link is down, from our dealer's socket monitor (im_link.c). */
-    zsock_t *monitor;    /* PAIR getting the dealer's events, or NULL */
-    int cause;           /* LINK_CAUSE_* last seen */
-    int64_t cause_at;    /* when (wall clock seconds; 0: never) */
-    int64_t retry_at;    /* libzmq dials again then (monotonic ms; 0: unknown) */
-    int64_t tcp_at;      /* TCP up then, handshake not done (monotonic ms; 0: none) */
-    int tcp_since_retry; /* a TCP connection was made since libzmq's last retry */
-    int cut;             /* NO_ANSWER: the other side closed it in the handshake
-                            (as a CURVE server does with a HELLO not made for
-                            its key), not a handshake that hung */
+    zsock_t *monitor;        /* PAIR getting the dealer's events, or NULL */
+    int64_t monitor_read_at; /* ... read then (monotonic ms) */
+    int cause;               /* LINK_CAUSE_* last seen */
+    int64_t cause_at;        /* when (wall clock seconds; 0: never) */
+    int64_t retry_at;        /* libzmq dials again then (monotonic ms; 0: unknown) */
+    int64_t tcp_at;          /* TCP up then, handshake not done (monotonic ms; 0: none) */
+    int tcp_since_retry;     /* a TCP connection was made since libzmq's last retry */
+    int cut;                 /* NO_ANSWER: the other side closed it in the handshake
+                                (as a CURVE server does with a HELLO not made for
+                                its key), not a handshake that hung */
 };
 
 /* Why a link is down (im_link.c; shown by PEERS). */
@@ -324,7 +325,7 @@ typedef struct {
 struct _im_mesh_t {
     im_identity_t *identity;
     im_store_t *store;
-    zpoller_t *poller;
+    im_poller_t *poller;
     im_mesh_stored_fn *stored;
     void *arg;
     char bind[IM_ENDPOINT_MAX];

@@ -310,7 +310,8 @@ peer_dial (im_mesh_t *self, peer_t *p)
         zsock_destroy (&p->dealer);
         return -1;
     }
-    zpoller_add (self->poller, p->dealer);
+    _Static_assert(IM_PEERS_MAX + 8 <= IM_POLLER_MAX, "a dealer a peer, and the rest");
+    im_poller_add (self->poller, p->dealer);
     p->next_hello = 0;
     p->dialed_at = zclock_mono ();
     return 0;
@@ -324,7 +325,7 @@ peer_redial (im_mesh_t *self, peer_t *p)
     if (p->dealer) {
         if (!peer_is (p, IM_REGION_SERVE, IM_SERVE_IDLE) && p->parked_sock == p->dealer)
             peer_drop_parked (p);
-        zpoller_remove (self->poller, p->dealer);
+        im_poller_remove (self->poller, p->dealer);
         link_monitor_stop (p);
         zsock_destroy (&p->dealer);
     }
@@ -426,7 +427,7 @@ peer_remove (im_mesh_t *self, peer_t *p)
     mesh_apply_forget (self, p);
     mesh_sent_flush (self, p); /* what it acknowledged stays in its trail */
     if (p->dealer)
-        zpoller_remove (self->poller, p->dealer);
+        im_poller_remove (self->poller, p->dealer);
     for (int r = 0; r < REFUSE_COUNT; r++)
         self->removed_refused += p->refused[r];
     void *handle = zlistx_find (self->peers, p);

@@ -201,7 +201,7 @@ node_start (node_t *self, char *err, size_t errsz)
         return -1;
     if (node_control_start (self, err, errsz))
         return -1;
-    zpoller_add (self->poller, self->control);
+    im_poller_add (self->poller, self->control);
     self->mesh = im_mesh_new (&self->config, self->identity, self->store, self->poller,
                               mesh_stored, self, err, errsz);
     if (!self->mesh)
@@ -220,7 +220,7 @@ node_start (node_t *self, char *err, size_t errsz)
                                     im_identity_node (self->identity), err, errsz);
         if (!self->taxii)
             return -1;
-        zpoller_add (self->poller, im_taxii_pollable (self->taxii));
+        im_poller_add (self->poller, im_taxii_pollable (self->taxii));
     }
     self->started = im_time_now ();
     self->next_heartbeat = zclock_mono () + 1000LL * self->config.heartbeat;
@@ -239,7 +239,7 @@ node_stop (node_t *self)
     /* The feeds first: a CURVE feed is never without its ZAP handler. */
     node_feed_stop (self);
     if (self->taxii)
-        zpoller_remove (self->poller, im_taxii_pollable (self->taxii));
+        im_poller_remove (self->poller, im_taxii_pollable (self->taxii));
     im_taxii_destroy (&self->taxii);
     im_mesh_destroy (&self->mesh);
     zsock_destroy (&self->control);
@@ -449,7 +449,7 @@ im_node_actor (zsock_t *pipe, void *args)
     node_t self = { 0 };
     self.pipe = pipe;
     self.dir = strdup ((const char *)args);
-    self.poller = zpoller_new (pipe, NULL);
+    self.poller = im_poller_new (pipe, NULL);
     zsock_signal (pipe, 0);
 
     while (!self.terminated) {
@@ -461,7 +461,7 @@ im_node_actor (zsock_t *pipe, void *args)
                 timeout = im_mesh_next_ms (self.mesh);
         }
         timeout = im_taxii_next_ms (self.taxii, timeout);
-        zsock_t *which = zpoller_wait (self.poller, timeout);
+        zsock_t *which = im_poller_wait (self.poller, timeout);
         if (which == self.pipe)
             handle_pipe (&self);
         else if (which && which == self.control) {
@@ -472,7 +472,7 @@ im_node_actor (zsock_t *pipe, void *args)
             ; /* run below, every turn (its timeouts too) */
         else if (which && self.mesh)
             im_mesh_handle (self.mesh, which);
-        else if (zpoller_terminated (self.poller))
+        else if (im_poller_terminated (self.poller))
             break;
         if (self.identity && im_identity_curve_previous_public (self.identity)
             && im_identity_previous_until (self.identity) <= im_time_now ()
@@ -501,6 +501,6 @@ im_node_actor (zsock_t *pipe, void *args)
     if (self.control)
         zsys_info ("node %s stopping", self.config.name);
     node_stop (&self);
-    zpoller_destroy (&self.poller);
+    im_poller_destroy (&self.poller);
     free (self.dir);
 }

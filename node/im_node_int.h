@@ -44,7 +44,7 @@ typedef struct {
     node_subs_t pub_subs, misp_subs; /* what their subscribers asked for */
     uint8_t *feed_keys; /* CURVE keys of the feeds' subscribers, 32 bytes each */
     size_t nfeed_keys;  /* (pub/subscribers; NULL and 0 without CURVE) */
-    zpoller_t *poller;
+    im_poller_t *poller;
     char *dir;
     char control_endpoint[6 + 108]; /* ipc:// and a socket path */
     im_config_t config;

@@ -28,7 +28,7 @@ im_taxii_t *im_taxii_new (const im_config_t *config, const char *dir, im_store_t
 /* Stops it; NULL-safe, sets *SELF_P to NULL. */
 void im_taxii_destroy (im_taxii_t **self_p);
 
-/* What the node's zpoller polls (a pointer to a file descriptor). */
+/* What the node's poller polls (a pointer to a file descriptor). */
 void *im_taxii_pollable (im_taxii_t *self);
 
 /* Does what is ready (handshakes, requests, timeouts); never blocks. */
