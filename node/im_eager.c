@@ -62,6 +62,15 @@ eager_of (im_mesh_t *self, const uint8_t *origin_id, const char *origin)
     return eager;
 }
 
+int
+mesh_eager_is (im_mesh_t *self, const peer_t *p, const uint8_t *origin_id)
+{
+    char origin[65];
+    sodium_bin2hex (origin, sizeof origin, origin_id, IM_NODE_ID_SIZE);
+    const char *eager = eager_of (self, origin_id, origin);
+    return eager && strcmp (eager, p->card.name) == 0;
+}
+
 static int
 inbound_origin (const peer_t *p, const uint8_t *origin_id)
 {

@@ -33,8 +33,9 @@ mesh_cmp_node_id (const void *a, const void *b)
 /* Tells every other peer we can reach which of the records just stored
  * (the first N of the batch's items) we now hold, so that they do not send
  * them to us too; each peer hears only of records it could be sent, and not
- * of those it told us it holds: it needs nothing of them (told, it would
- * only not note them to us in turn, and a note costs less than telling). */
+ * of those it told us it holds, unless we take their origin from it in
+ * full: it needs nothing of them, and told nothing it would at most note
+ * them to us in turn (but send them whole, were it our eager peer). */
 void
 mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n)
 {
@@ -46,6 +47,8 @@ mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n)
             || peer_pull_link (p, self->router, &sock, &route))
             continue;
         size_t count = 0;
+        const uint8_t *origin = NULL; /* the last origin asked about ... */
+        int eager = 0;                /* ... and whether P brings it in full */
         for (size_t i = 0; i < n; i++) {
             /* Records of a limited reach are not noted: a holder may still
              * need them over a shorter path (SPEC, "Hops over several
@@ -60,8 +63,14 @@ mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n)
                 continue;
             uint8_t *key = self->keys + count * IM_MSG_HAVE_KEY;
             mesh_record_key (self->items[i].rec, key);
-            if (peer_holds_has (p, key))
-                continue;
+            if (peer_holds_has (p, key)) {
+                if (!origin || memcmp (origin, key, IM_NODE_ID_SIZE) != 0) {
+                    origin = self->items[i].rec->origin;
+                    eager = mesh_eager_is (self, p, origin);
+                }
+                if (!eager)
+                    continue;
+            }
             im_store_change_t c
                 = { .rec = self->items[i].rec, .hops = self->items[i].hops };
             memcpy (c.from, self->items[i].from, IM_NODE_ID_SIZE);

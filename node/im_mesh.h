@@ -43,8 +43,8 @@ int im_mesh_handle (im_mesh_t *self, void *socket);
 
 /* Handles one message on each of the mesh's sockets that has one waiting:
  * called after a turn of control requests, so that a client keeping the
- * control socket busy cannot keep the peers waiting (im_poller_wait returns
- * the first socket ready, in the order they were added). NULL-safe. */
+ * control socket busy cannot keep the peers waiting (im_poller_wait takes
+ * the sockets in turn too, since 2026-12-06). NULL-safe. */
 void im_mesh_handle_ready (im_mesh_t *self);
 
 /* Heartbeats, handshake retries, liveness. Call at least every 100 ms. */

@@ -505,6 +505,8 @@ void mesh_gossip_tick (im_mesh_t *self, int64_t now);
 /* --- im_eager.c ---------------------------------------------------------- */
 void mesh_handle_lazy (peer_t *p, const im_msg_t *msg);
 int mesh_keys_only (im_mesh_t *self, const peer_t *p, const im_record_t *rec);
+/* Whether P is the peer this node takes ORIGIN_ID's records from in full. */
+int mesh_eager_is (im_mesh_t *self, const peer_t *p, const uint8_t *origin_id);
 void mesh_send_eager (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route);
 void mesh_send_lazy (im_mesh_t *self);
 int mesh_eager_down (im_mesh_t *self);

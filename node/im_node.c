@@ -242,6 +242,8 @@ node_stop (node_t *self)
         im_poller_remove (self->poller, im_taxii_pollable (self->taxii));
     im_taxii_destroy (&self->taxii);
     im_mesh_destroy (&self->mesh);
+    if (self->control)
+        im_poller_remove (self->poller, self->control); /* not polled once freed */
     zsock_destroy (&self->control);
     node_control_stop (self);
     im_warninglists_destroy (&self->warnings);

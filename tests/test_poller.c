@@ -3,10 +3,14 @@
  * what zpoller promised the node's loop: the first reader ready in the order
  * added, sockets and descriptors, time-outs, readers removed; and what the
  * poller's fewer questions must not lose: a message that waits on a socket
- * whose descriptor no longer signals it (libzmq's ZMQ_FD is edge-triggered). */
+ * whose descriptor no longer signals it (libzmq's ZMQ_FD is edge-triggered),
+ * and must not invent: a descriptor that signals a connection, no message.
+ * Signals: an interrupt ends a wait, another signal does not. */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <czmq.h>
@@ -75,25 +79,59 @@ test_order_and_timeouts (void)
     ok (im_poller_wait (p, 1000) == b_in && !im_poller_expired (p),
         "a message on the second socket: it is returned");
     zstr_send (a_out, "a");
-    ok (im_poller_wait (p, 1000) == a_in, "both ready: the first added is returned");
+    ok (im_poller_wait (p, 1000) == a_in,
+        "both ready (b not read): the one after the last returned, a");
     char *s = zstr_recv (a_in);
     zstr_free (&s);
-    ok (im_poller_wait (p, 1000) == b_in, "the first read: the second is returned");
+    ok (im_poller_wait (p, 1000) == b_in, "then b, still unread");
     s = zstr_recv (b_in);
     zstr_free (&s);
     ok (im_poller_wait (p, 10) == NULL && im_poller_expired (p), "both read: nothing");
 
+    /* A socket that always has messages keeps no other waiting. */
+    for (int i = 0; i < 100; i++)
+        zstr_send (a_out, "flood");
+    for (int i = 0; i < 3; i++)
+        zstr_send (b_out, "b");
+    int got_a = 0, got_b = 0, alternated = 1;
+    void *last = NULL;
+    for (int i = 0; i < 6; i++) {
+        void *r = im_poller_wait (p, 1000);
+        if (r == last)
+            alternated = 0;
+        last = r;
+        if (r == a_in)
+            got_a++;
+        else if (r == b_in)
+            got_b++;
+        s = r ? zstr_recv (r) : NULL;
+        zstr_free (&s);
+    }
+    ok (got_a == 3 && got_b == 3 && alternated,
+        "a flooded socket and another: taken in turn (%d and %d of 6)", got_a, got_b);
+    while (zsock_events (a_in) & ZMQ_POLLIN) { /* the rest of the flood */
+        s = zstr_recv (a_in);
+        zstr_free (&s);
+    }
+    while (zsock_events (b_in) & ZMQ_POLLIN) {
+        s = zstr_recv (b_in);
+        zstr_free (&s);
+    }
+    ok (im_poller_wait (p, 10) == NULL, "all read: nothing");
+
     ok (im_poller_remove (p, a_in) == 0, "a reader is removed");
     zstr_send (a_out, "a");
     ok (im_poller_wait (p, 20) == NULL, "a message on a removed reader is not seen");
-    ok (im_poller_add (p, a_in) == 0, "it is added again (now last)");
+    ok (im_poller_add (p, a_in) == 0, "it is added again");
     zstr_send (b_out, "b");
-    ok (im_poller_wait (p, 1000) == b_in, "both ready: the first in the new order");
-    s = zstr_recv (b_in);
+    void *r1 = im_poller_wait (p, 1000);
+    s = r1 ? zstr_recv (r1) : NULL;
     zstr_free (&s);
-    ok (im_poller_wait (p, 1000) == a_in, "then the other");
-    s = zstr_recv (a_in);
+    void *r2 = im_poller_wait (p, 1000);
+    s = r2 ? zstr_recv (r2) : NULL;
     zstr_free (&s);
+    ok ((r1 == a_in && r2 == b_in) || (r1 == b_in && r2 == a_in),
+        "both ready: one, then the other");
 
     im_poller_destroy (&p);
     zsock_destroy (&a_in);
@@ -162,6 +200,77 @@ test_wakes_and_edges (void)
     zsock_destroy (&out);
 }
 
+/* A descriptor signals commands too: a peer that connects and sends nothing
+ * makes the ROUTER's descriptor fire with no message to read. Returning it
+ * would block the node in a receive. */
+static void
+test_commands_only (void)
+{
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    int port = zsock_bind (router, "tcp://127.0.0.1:*[60000-]");
+    ok (port > 0, "a ROUTER is bound on loopback (port %d)", port);
+    im_poller_t *p = im_poller_new (router, NULL);
+    ok (im_poller_wait (p, 10) == NULL, "nothing to read");
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    ok (zsock_connect (dealer, "tcp://127.0.0.1:%d", port) == 0, "a DEALER connects");
+    int64_t t0 = zclock_mono ();
+    ok (im_poller_wait (p, 300) == NULL && im_poller_expired (p),
+        "a connection and no message: the wait ends expired, nothing returned");
+    ok (zclock_mono () - t0 >= 250, "... after its time-out, not at the connection");
+    zstr_send (dealer, "hello");
+    ok (im_poller_wait (p, 5000) == router, "then a message: the ROUTER is returned");
+    zmsg_t *m = zmsg_recv (router);
+    ok (m && zmsg_size (m) == 2, "... and it is read");
+    zmsg_destroy (&m);
+    im_poller_destroy (&p);
+    zsock_destroy (&dealer);
+    zsock_destroy (&router);
+}
+
+static void
+on_signal (int sig)
+{
+    (void)sig;
+}
+
+/* Sends SIGUSR1 to the thread at ARG after 50 ms. */
+static void *
+kick (void *arg)
+{
+    usleep (50000);
+    pthread_kill (*(pthread_t *)arg, SIGUSR1);
+    return NULL;
+}
+
+static void
+test_signals (void)
+{
+    zsock_t *in = zsock_new_pair ("@inproc://signals");
+    im_poller_t *p = im_poller_new (in, NULL);
+    zsys_interrupted = 1;
+    ok (im_poller_wait (p, 1000) == NULL && im_poller_terminated (p)
+            && !im_poller_expired (p),
+        "interrupted (zsys_interrupted): the wait ends terminated");
+    zsys_interrupted = 0;
+
+    struct sigaction sa = { 0 };
+    sa.sa_handler = on_signal; /* no SA_RESTART: poll fails with EINTR */
+    sigemptyset (&sa.sa_mask);
+    sigaction (SIGUSR1, &sa, NULL);
+    pthread_t self = pthread_self (), t;
+    pthread_create (&t, NULL, kick, &self);
+    int64_t t0 = zclock_mono ();
+    void *r = im_poller_wait (p, 300);
+    pthread_join (t, NULL);
+    ok (r == NULL && im_poller_expired (p) && !im_poller_terminated (p),
+        "a signal that does not interrupt the process (SIGHUP; here SIGUSR1) does "
+        "not end the wait");
+    ok (zclock_mono () - t0 >= 250, "... which lasts its time-out");
+    signal (SIGUSR1, SIG_DFL);
+    im_poller_destroy (&p);
+    zsock_destroy (&in);
+}
+
 static void
 test_descriptors (void)
 {
@@ -197,9 +306,13 @@ test_descriptors (void)
     zsock_destroy (&out);
 }
 
-static const tap_test_t tests[]
-    = { TAP_TEST (test_bad_arguments), TAP_TEST (test_order_and_timeouts),
-        TAP_TEST (test_wakes_and_edges), TAP_TEST (test_descriptors), TAP_END };
+static const tap_test_t tests[] = { TAP_TEST (test_bad_arguments),
+                                    TAP_TEST (test_order_and_timeouts),
+                                    TAP_TEST (test_wakes_and_edges),
+                                    TAP_TEST (test_descriptors),
+                                    TAP_TEST (test_commands_only),
+                                    TAP_TEST (test_signals),
+                                    TAP_END };
 
 int
 main (int argc, char **argv)
