@@ -62,13 +62,17 @@ eager_of (im_mesh_t *self, const uint8_t *origin_id, const char *origin)
     return eager;
 }
 
+/* As eager_of, without walking the peers: its callers walk them (the
+ * list's cursor must stay where it is). */
 int
 mesh_eager_is (im_mesh_t *self, const peer_t *p, const uint8_t *origin_id)
 {
     char origin[65];
     sodium_bin2hex (origin, sizeof origin, origin_id, IM_NODE_ID_SIZE);
-    const char *eager = eager_of (self, origin_id, origin);
-    return eager && strcmp (eager, p->card.name) == 0;
+    const char *eager = zhashx_lookup (self->eager, origin);
+    if (eager)
+        return strcmp (eager, p->card.name) == 0;
+    return memcmp (p->card.node, origin_id, IM_NODE_ID_SIZE) == 0 && peer_connected (p);
 }
 
 static int
