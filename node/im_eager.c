@@ -50,29 +50,33 @@ mesh_note_eager (im_mesh_t *self, peer_t *from, const uint8_t *origin_id, int kn
 }
 
 /* The name of the peer ORIGIN's records come from in full (the origin
- * itself when it is a connected peer), or NULL when none does yet. */
+ * itself when it is a connected peer), or NULL when none does yet. The
+ * peer list's cursor is left where it was: a caller may be walking the
+ * peers (mesh_send_have), and a walk sent back to the first peer sent
+ * HAVEs round and round (54308b1). */
 static const char *
 eager_of (im_mesh_t *self, const uint8_t *origin_id, const char *origin)
 {
     const char *eager = zhashx_lookup (self->eager, origin);
+    if (eager)
+        return eager;
+    peer_t *at = zlistx_item (self->peers);
     for (peer_t *q = zlistx_first (self->peers); !eager && q;
          q = zlistx_next (self->peers))
         if (memcmp (q->card.node, origin_id, IM_NODE_ID_SIZE) == 0 && peer_connected (q))
             eager = q->card.name;
+    if (at)
+        zlistx_find (self->peers, at);
     return eager;
 }
 
-/* As eager_of, without walking the peers: its callers walk them (the
- * list's cursor must stay where it is). */
 int
 mesh_eager_is (im_mesh_t *self, const peer_t *p, const uint8_t *origin_id)
 {
     char origin[65];
     sodium_bin2hex (origin, sizeof origin, origin_id, IM_NODE_ID_SIZE);
-    const char *eager = zhashx_lookup (self->eager, origin);
-    if (eager)
-        return strcmp (eager, p->card.name) == 0;
-    return memcmp (p->card.node, origin_id, IM_NODE_ID_SIZE) == 0 && peer_connected (p);
+    const char *eager = eager_of (self, origin_id, origin);
+    return eager && strcmp (eager, p->card.name) == 0;
 }
 
 static int
