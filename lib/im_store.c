@@ -356,6 +356,7 @@ im_store_destroy (im_store_t **self_p)
     free (self->scratch_buf);
     free (self->bw);
     free (self->read_parts);
+    store_vcache_free (self);
     free (self->path);
     free (self);
     *self_p = NULL;
@@ -378,6 +379,7 @@ store_reader_begin (im_store_t *self, MDB_txn **txn)
         if (rc == 0) {
             *txn = self->reader;
             self->reading = 1;
+            self->reader_writes = self->writes;
             return 0;
         }
         mdb_txn_abort (self->reader);
@@ -394,6 +396,7 @@ store_reader_begin (im_store_t *self, MDB_txn **txn)
     }
     *txn = self->reader;
     self->reading = 1;
+    self->reader_writes = self->writes;
     return 0;
 }
 
@@ -523,11 +526,20 @@ int
 im_store_version (im_store_t *self, const uint8_t *origin, const uint8_t *id,
                   uint64_t *version)
 {
+    uint8_t key[IM_STORE_KEY_SIZE];
+    if (self && origin && id && version) {
+        memcpy (key, origin, IM_NODE_ID_SIZE);
+        memcpy (key + IM_NODE_ID_SIZE, id, IM_ID_SIZE);
+        if (store_vcache_get (self, key, version))
+            return 0;
+    }
     MDB_val v;
     int rc;
     if (store_read_record (self, origin, id, version, &v, &rc))
         return -1;
     *version = version_of (origin, id, v, rc);
+    if ((rc == 0 || rc == MDB_NOTFOUND) && self->reader_writes == self->writes)
+        store_vcache_put (self, key, *version);
     store_reader_end (self);
     return rc == 0 || rc == MDB_NOTFOUND
                ? 0
@@ -542,7 +554,19 @@ im_store_versions (im_store_t *self, const uint8_t *keys, size_t stride, size_t 
         errno = EINVAL;
         return -1;
     }
-    if (n == 0)
+    /* Those lately looked up or written are answered from memory; the
+     * table is read for the others only. */
+    enum { AHEAD = 4 };
+    size_t missed = 0;
+    for (size_t i = 0; i < n && i < AHEAD; i++)
+        store_vcache_prefetch (self, keys + i * stride);
+    for (size_t i = 0; i < n; i++) {
+        if (i + AHEAD < n)
+            store_vcache_prefetch (self, keys + (i + AHEAD) * stride);
+        if (!store_vcache_get (self, keys + i * stride, &versions[i]))
+            missed++;
+    }
+    if (missed == 0)
         return 0;
     MDB_txn *txn;
     MDB_cursor *cur = NULL;
@@ -555,6 +579,8 @@ im_store_versions (im_store_t *self, const uint8_t *keys, size_t stride, size_t 
      * are neighbours), instead of from the root. */
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const uint8_t *key = keys + i * stride;
+        if (store_vcache_get (self, key, &versions[i]))
+            continue; /* answered above, or a key given twice and put since */
         MDB_val k = { IM_STORE_KEY_SIZE, (void *)key }, v;
         int got = mdb_cursor_get (cur, &k, &v, MDB_SET_RANGE);
         if (got == 0
@@ -564,6 +590,8 @@ im_store_versions (im_store_t *self, const uint8_t *keys, size_t stride, size_t 
         versions[i] = version_of (key, key + IM_NODE_ID_SIZE, v, got);
         if (got != 0 && got != MDB_NOTFOUND)
             rc = got;
+        else if (self->reader_writes == self->writes) /* read what is held now */
+            store_vcache_put (self, key, versions[i]);
     }
     if (cur)
         mdb_cursor_close (cur);
@@ -688,6 +716,7 @@ store_write_begin (im_store_t *self, MDB_txn **txn)
 int
 store_commit (im_store_t *self, MDB_txn *txn, int lazy)
 {
+    self->writes++; /* a read begun before may not be what is held now */
     if (!lazy)
         return mdb_txn_commit (txn);
     mdb_env_set_flags (self->env, MDB_NOMETASYNC, 1);

@@ -266,6 +266,10 @@ int im_store_served (im_store_t *self, const uint8_t *peer, im_store_served_t *o
 /* Writes it, in one small durable transaction. Returns 0 or -1 with errno. */
 int im_store_set_served (im_store_t *self, const uint8_t *peer,
                          const im_store_served_t *in);
+/* Writes what was served to each of the N PEERS (IN[i] for PEERS[i]) in one
+ * durable transaction. Returns 0 or -1 with errno. */
+int im_store_set_served_many (im_store_t *self, size_t n, const uint8_t *const *peers,
+                              const im_store_served_t *in);
 
 /* Whether this open made the store (it was absent). */
 int im_store_created (const im_store_t *self);

@@ -63,7 +63,11 @@ struct _im_store_t {
     MDB_dbi batchroots;       /* H(root|signature) -> batch number */
     uint64_t nbatches;        /* the last batch number given */
     struct store_batch_t *bw; /* the batch being written (im_store_batch.c) */
-    void *read_parts;         /* the last batches read for records' bytes */
+    struct store_vcache_t *vcache;         /* versions lately read or written
+                                              (im_store_vcache.c; NULL: none yet) */
+    uint64_t writes;                       /* write transactions committed (or tried) */
+    uint64_t reader_writes;                /* ... when the kept read began */
+    void *read_parts;                      /* the last batches read for records' bytes */
     uint64_t read_bid[STORE_READ_BATCHES]; /* their numbers (0: none); forgotten
                                               at each write */
     unsigned read_next;                    /* the slot read into next */
@@ -127,6 +131,18 @@ int store_grow (im_store_t *self);
 /* Notes how a write of records ended: FAILED with errno ENOSPC starts (or
  * counts in) a disk-full episode; success ends it. */
 void store_full_note (im_store_t *self, int failed);
+
+/* The versions held of records lately looked up or written (im_store_vcache.c).
+ * Every write of a record puts its version once committed; a purge clears it.
+ * store_vcache_get returns 1 with *VERSION (0: not held) when KEY is there. */
+typedef struct store_vcache_t store_vcache_t;
+int store_vcache_get (const im_store_t *self, const uint8_t *key, uint64_t *version);
+void store_vcache_put (im_store_t *self, const uint8_t *key, uint64_t version);
+/* Asks memory for KEY's place ahead of a store_vcache_get (most often a miss
+ * of the processor's caches). */
+void store_vcache_prefetch (const im_store_t *self, const uint8_t *key);
+void store_vcache_clear (im_store_t *self);
+void store_vcache_free (im_store_t *self);
 
 /* Begins a write transaction, adopting a map another process grew. Returns
  * an LMDB code. */

@@ -117,6 +117,7 @@ im_store_purge (im_store_t *self, const uint8_t (*keys)[IM_STORE_KEY_SIZE], size
     p.revoked = self->revoked;
     p.nrecords = self->nrecords;
     int rc = store_write_txn (self, purge_fn, &p, "purging records");
+    store_vcache_clear (self); /* held no more */
     if (rc) {
         counters_restore (self, &p); /* the counters on disk did not change */
         im_fail (errno, err, errsz, "store: purging records failed: %s",

@@ -478,10 +478,12 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
         MDB_txn *r = self->reader;
         int reading = self->reading;
         store_batch_t *bw = self->bw;
+        store_vcache_t *vc = self->vcache;
         memcpy (self, &saved, sizeof saved);
         self->reader = r;
         self->reading = reading;
         self->bw = bw;
+        self->vcache = vc;
         if (rc == MDB_MAP_FULL && store_grow (self) == 0) {
             saved.map_size = self->map_size;
             continue;
@@ -490,6 +492,14 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
         break;
     }
     store_full_note (self, stored < 0);
+    /* What is held now, for the questions to come (im_store_versions). */
+    for (size_t i = 0; stored >= 0 && i < n; i++)
+        if (res[i] != IM_STORE_STALE) {
+            uint8_t rkey[IM_STORE_KEY_SIZE];
+            memcpy (rkey, items[i].rec->origin, IM_NODE_ID_SIZE);
+            memcpy (rkey + IM_NODE_ID_SIZE, items[i].rec->id, IM_ID_SIZE);
+            store_vcache_put (self, rkey, items[i].rec->version);
+        }
     free (old);
     free (buf);
     free (dirty);

@@ -49,32 +49,51 @@ im_store_served (im_store_t *self, const uint8_t *peer, im_store_served_t *out)
 }
 
 typedef struct {
-    const uint8_t *peer;
-    uint8_t value[SERVED_SIZE];
+    size_t n;
+    const uint8_t *const *peers;
+    const im_store_served_t *in;
 } served_arg_t;
 
 static int
 set_served_fn (im_store_t *self, MDB_txn *txn, void *arg)
 {
     served_arg_t *a = arg;
-    MDB_val k = { IM_NODE_ID_SIZE, (void *)a->peer }, v = { SERVED_SIZE, a->value };
-    return mdb_put (txn, self->served, &k, &v, 0);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < a->n; i++) {
+        const im_store_served_t *in = &a->in[i];
+        uint8_t value[SERVED_SIZE];
+        put_u64 (value, in->served);
+        put_u64 (value + 8, in->own_until);
+        put_u64 (value + 16, (uint64_t)in->restarted);
+        put_u64 (value + 24, in->old_cursor);
+        put_u64 (value + 32, in->old_from);
+        MDB_val k = { IM_NODE_ID_SIZE, (void *)a->peers[i] }, v = { SERVED_SIZE, value };
+        rc = mdb_put (txn, self->served, &k, &v, 0);
+    }
+    return rc;
+}
+
+int
+im_store_set_served_many (im_store_t *self, size_t n, const uint8_t *const *peers,
+                          const im_store_served_t *in)
+{
+    if (!self || !n || !peers || !in) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!peers[i]) {
+            errno = EINVAL;
+            return -1;
+        }
+    served_arg_t a = { .n = n, .peers = peers, .in = in };
+    return store_write_txn (self, set_served_fn, &a, "writing what was served");
 }
 
 int
 im_store_set_served (im_store_t *self, const uint8_t *peer, const im_store_served_t *in)
 {
-    if (!self || !peer || !in) {
-        errno = EINVAL;
-        return -1;
-    }
-    served_arg_t a = { .peer = peer };
-    put_u64 (a.value, in->served);
-    put_u64 (a.value + 8, in->own_until);
-    put_u64 (a.value + 16, (uint64_t)in->restarted);
-    put_u64 (a.value + 24, in->old_cursor);
-    put_u64 (a.value + 32, in->old_from);
-    return store_write_txn (self, set_served_fn, &a, "writing what was served");
+    return im_store_set_served_many (self, 1, &peer, in);
 }
 
 int

@@ -278,6 +278,9 @@ struct _im_peer_t {
                               answer carries IM_MSG_RESTART */
     uint64_t restart_old;  /* ... the old numbering's cursor it came with */
     uint64_t restart_from; /* ... and where the answer starts */
+    int pull_checked;      /* a pull of its was found within our numbering since
+                              this node started: what we serve it next may be
+                              noted as served before it is asked for */
     /* Counts. */
     uint64_t sent, received, known;
     uint64_t known_found; /* of KNOWN, those that came in a FOUND */

@@ -25,6 +25,46 @@ served_write (im_mesh_t *self, peer_t *p, const im_store_served_t *srv)
     return 0;
 }
 
+/* Writes SRV, P's entry, and in the same transaction the newest change
+ * number as served to each other peer a pull of which was found within our
+ * numbering since this node started (and has no restart answer out): one
+ * durable write where there was one for each answer (on a busy mesh, an
+ * answer to each peer after every batch stored). Noting a number as served
+ * to such a peer before it is given out is sound: the number is held here,
+ * and this write, waiting, makes it durable; a copy of the store taken at
+ * any time never notes a number beyond its own newest; and a peer not heard
+ * since this node started is left as it was, so that its first pull still
+ * reveals a store older than what it applied ("Store restarts"). Returns 0
+ * or -1 (logged). */
+static int
+served_write_pulled (im_mesh_t *self, peer_t *p, const im_store_served_t *srv)
+{
+    const uint8_t *peers[IM_PEERS_MAX];
+    im_store_served_t in[IM_PEERS_MAX];
+    peer_t *whom[IM_PEERS_MAX];
+    size_t n = 0;
+    uint64_t last = mesh_last_seq (self);
+    whom[n] = p, peers[n] = p->card.node, in[n++] = *srv;
+    peer_t *at = zlistx_item (self->peers); /* a caller may be walking them */
+    for (peer_t *q = zlistx_first (self->peers); q && n < IM_PEERS_MAX;
+         q = zlistx_next (self->peers))
+        if (q != p && q->pull_checked && !q->restart_answer && !q->srv.old_cursor
+            && q->srv.served != IM_STORE_SERVED_UNKNOWN && q->srv.served < last) {
+            whom[n] = q, peers[n] = q->card.node, in[n] = q->srv;
+            in[n++].served = last;
+        }
+    if (at)
+        zlistx_find (self->peers, at);
+    if (im_store_set_served_many (self->store, n, peers, in) != 0) {
+        zsys_error ("mesh: cannot write what was served to %s: %s", p->card.name,
+                    strerror (errno));
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        whom[i]->srv = in[i];
+    return 0;
+}
+
 /* This node's store is behind: every peer is pulled again from the start, so
  * that the records it gives back (its own among them) come in again. */
 static void
@@ -87,8 +127,10 @@ mesh_restart_pull (im_mesh_t *self, peer_t *p, uint64_t *cursor)
         served_write (self, p, &srv);
     }
     uint64_t known = p->srv.served == IM_STORE_SERVED_UNKNOWN ? last : p->srv.served;
-    if (*cursor <= last && *cursor <= known)
+    if (*cursor <= last && *cursor <= known) {
+        p->pull_checked = 1;
         return 0;
+    }
     uint64_t from = p->srv.served == IM_STORE_SERVED_UNKNOWN ? 0
                     : known < last                           ? known
                                                              : last;
@@ -133,7 +175,8 @@ mesh_restart_served (im_mesh_t *self, peer_t *p, im_msg_t *msg)
         srv.old_cursor = ambiguous ? 0 : p->restart_old;
         srv.old_from = ambiguous ? 0 : p->restart_from;
     }
-    if (served_write (self, p, &srv) != 0)
+    if (p->restart_answer ? served_write (self, p, &srv)
+                          : served_write_pulled (self, p, &srv))
         return -1;
     p->restart_answer = 0;
     return 0;

@@ -904,6 +904,71 @@ test_versions_at_once (void)
     remove_dir (dir);
 }
 
+/* The versions of records lately looked up or written are answered from
+ * memory (im_store_vcache.c): what they say is what the store holds, after a
+ * look-up that found nothing, a newer version, a purge, and a look-up made
+ * in a read begun before a write. */
+static void
+test_versions_remembered (void)
+{
+    char dir[64], path[128], err[256] = "";
+    uint8_t node[IM_NODE_ID_SIZE], ids[2][IM_ID_SIZE], keys[2][IM_STORE_KEY_SIZE];
+    origin_t o;
+    signed_t *s = signed_alloc (3);
+    make_dir (dir, sizeof dir, "remembered");
+    randombytes_buf (node, sizeof node);
+    origin_new (&o);
+    im_store_t *store = open_store (sub_path (path, sizeof path, dir, "store"), 0, node);
+    for (int i = 0; i < 2; i++) {
+        im_id_generate (ids[i]);
+        memcpy (keys[i], o.pk, IM_NODE_ID_SIZE);
+        memcpy (keys[i] + IM_NODE_ID_SIZE, ids[i], IM_ID_SIZE);
+    }
+    make (&s[0], &o, ids[0], 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "a.example",
+          NULL);
+    make (&s[1], &o, ids[0], 2, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "a.example",
+          NULL);
+    make (&s[2], &o, ids[1], 1, IM_OP_PUT, IM_TYPE_DOMAIN, IM_TLP_GREEN, "b.example",
+          NULL);
+    uint64_t v = 99;
+    int r;
+    ok (im_store_versions (store, keys[0], IM_STORE_KEY_SIZE, 1, &v) == 0 && v == 0,
+        "a record not stored yet is not held");
+    ok (put1 (store, &s[0], &r) == 1
+            && im_store_versions (store, keys[0], IM_STORE_KEY_SIZE, 1, &v) == 0
+            && v == 1,
+        "stored after it was looked up, it is held at version 1");
+    ok (put1 (store, &s[1], &r) == 1 && im_store_version (store, o.pk, ids[0], &v) == 0
+            && v == 2,
+        "a newer version is held at version 2");
+    ok (im_store_purge (store, (const uint8_t (*)[IM_STORE_KEY_SIZE])keys, 1, err,
+                        sizeof err)
+                == 1
+            && im_store_versions (store, keys[0], IM_STORE_KEY_SIZE, 1, &v) == 0 && v == 0
+            && im_store_version (store, o.pk, ids[0], &v) == 0 && v == 0,
+        "purged, it is not held any more");
+    /* A read begun before a write sees the store as it was: what it finds
+     * is not remembered as held now. The purge of a key not held is a
+     * write, and it forgets what was remembered. */
+    ok (im_store_read_begin (store) == 0 && put1 (store, &s[2], &r) == 1
+            && im_store_purge (store, (const uint8_t (*)[IM_STORE_KEY_SIZE])keys, 1, err,
+                               sizeof err)
+                   == 0,
+        "a record is stored, and a purge made, while a read is open");
+    im_store_versions (store, keys[1], IM_STORE_KEY_SIZE, 1, &v);
+    im_store_read_end (store);
+    ok (im_store_versions (store, keys[1], IM_STORE_KEY_SIZE, 1, &v) == 0 && v == 1
+            && im_store_version (store, o.pk, ids[1], &v) == 0 && v == 1,
+        "once that read ends, the record is found held (the older read was not kept)");
+    im_store_destroy (&store);
+    store = open_store (path, 0, node);
+    ok (im_store_versions (store, keys[1], IM_STORE_KEY_SIZE, 1, &v) == 0 && v == 1,
+        "reopened, it is still held");
+    im_store_destroy (&store);
+    free (s);
+    remove_dir (dir);
+}
+
 /* A value of LEN bytes: an http URL padded with C, its last byte LAST. */
 static char *
 long_url (char *buf, size_t len, char c, char last)
@@ -2398,6 +2463,24 @@ test_served (void)
     ok (im_store_served (store, p, &s) == 0 && s.served == 400 && s.own_until == 500
             && s.restarted == 1700000000 && s.old_cursor == 1500 && s.old_from == 150,
         "served reads it back, with a restart answered and not yet taken");
+    uint8_t r[IM_NODE_ID_SIZE];
+    randombytes_buf (r, sizeof r);
+    const uint8_t *both[2] = { p, r };
+    im_store_served_t two[2] = { { 410, 500, 1700000000, 0, 0 }, { 20, 0, 0, 0, 0 } };
+    errno = 0;
+    ok (im_store_set_served_many (store, 0, both, two) == -1 && errno == EINVAL
+            && im_store_set_served_many (store, 2, NULL, two) == -1 && errno == EINVAL
+            && im_store_set_served_many (store, 2, both, NULL) == -1 && errno == EINVAL,
+        "set_served_many refuses no peer, no peers and no entries with EINVAL");
+    const uint8_t *holed[2] = { p, NULL };
+    ok (im_store_set_served_many (store, 2, holed, two) == -1 && errno == EINVAL
+            && im_store_served (store, p, &s) == 0 && s.served == 400,
+        "and a NULL among the peers, writing nothing");
+    ok (im_store_set_served_many (store, 2, both, two) == 0
+            && im_store_served (store, p, &s) == 0 && s.served == 410 && s.old_cursor == 0
+            && im_store_served (store, r, &s) == 0 && s.served == 20,
+        "set_served_many writes both entries");
+    ok (im_store_set_served (store, p, &w) == 0, "and set_served puts P's back");
     im_store_destroy (&store);
     store = open_store (path, 0, node);
     ok (!im_store_created (store), "reopened, the store was not created");
@@ -3673,6 +3756,7 @@ static const tap_test_t tests[]
         TAP_TEST (test_update_moves_index),
         TAP_TEST (test_revocation),
         TAP_TEST (test_versions_at_once),
+        TAP_TEST (test_versions_remembered),
         TAP_TEST (test_lookup),
         TAP_TEST (test_value_prefix),
         TAP_TEST (test_list),
