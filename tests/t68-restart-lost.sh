@@ -21,6 +21,12 @@
 # restart answer's own cursor 1150 (a known hole, marked TODO). A puller
 # that took the answer gets the rest, unflagged, and is not flagged after
 # bravo restarts.
+# Block others: the served table's write for one puller's answer notes the
+# newest change as served to the peers whose pulls were checked since the
+# node started, and to no other: after the same restore, a second puller
+# heard first pulls 1600 new changes, beyond the first puller's cursor of the
+# old numbering, and the first puller's pull from that cursor is still
+# answered flagged restart.
 . "$(dirname "$0")/lib.sh"
 need_puller
 
@@ -187,6 +193,53 @@ b_lost () {
     values 1500 1 11.3 | im bravo publish - >/dev/null 2>&1 && pull --cursor "$last" >"$T/p7.out"
     [ "$(answer "$T/p7.out" 1 8)" = 0 ] && [ "$(answer "$T/p7.out" 1 2)" = 1 ]
     ok $? "bravo publishes one more: the puller's pull from $last gets it, not flagged"
+    stop_node "$bpid"; ok $? "bravo stops"
+}
+
+block others 'another peer'\''s answers note nothing as served to a peer not heard since the restart'
+b_others () {
+    # pull1 and pull2 ARGS: the first and the second puller pull bravo.
+    pull1 () {
+        bounded 120 "$PULLER" --keys "$T/o1.keys" "$(card_field bravo 5)" \
+            "$(card_field bravo 4)" "$@"
+    }
+    pull2 () {
+        bounded 120 "$PULLER" --keys "$T/o2.keys" "$(card_field bravo 5)" \
+            "$(card_field bravo 4)" "$@"
+    }
+    fresh bravo || diag "cannot init bravo"
+    rm -f "$T/o1.keys" "$T/o2.keys"
+    fake card --name puller1 --keys "$T/o1.keys" >"$T/o1.card" \
+        && fake card --name puller2 --keys "$T/o2.keys" >"$T/o2.card" \
+        && im bravo peer add "$(cat "$T/o1.card")" >/dev/null \
+        && im bravo peer add "$(cat "$T/o2.card")" >/dev/null
+    ok $? "bravo trusts two pullers"
+    start_node bravo && bpid=$NODE_PID; ok $? "bravo starts"
+    values 0 150 11.4 | im bravo publish - >/dev/null 2>&1 \
+        && stop_node "$bpid" && cp "$T/bravo/store/data.mdb" "$T/bravo.backup"
+    ok $? "bravo publishes 150, stops, and a copy of its data.mdb is taken"
+    start_node bravo && bpid=$NODE_PID \
+        && values 150 1350 11.4 | im bravo publish - >/dev/null 2>&1
+    ok $? "bravo starts again and publishes 1350 more"
+    pull1 --cursor 0 --follow >"$T/o1.out"
+    c=$(total "$T/o1.out" 4)
+    [ "$(total "$T/o1.out" 2)" = 1500 ]; ok $? "the puller pulls them all (up to ${c:-?})"
+    stop_node "$bpid" && rm -f "$T/bravo/store/lock.mdb" \
+        && cp "$T/bravo.backup" "$T/bravo/store/data.mdb" && start_node bravo && bpid=$NODE_PID
+    ok $? "bravo stops, the older copy of its data.mdb is put back, and bravo starts"
+    # The second puller is heard first: its answers, beyond what was served
+    # to it, write the served table, and must leave the first puller's
+    # entry as it was, or its pull below would not reveal the restart.
+    pull2 --cursor 0 --follow >"$T/o2.out"
+    c2=$(total "$T/o2.out" 4)
+    values 0 1600 11.5 | im bravo publish - >/dev/null 2>&1 \
+        && pull2 --cursor "$c2" --follow >"$T/o3.out"
+    [ "$(total "$T/o2.out" 2)" = 150 ] && [ "$(total "$T/o3.out" 2)" = 1600 ] \
+        && [ "$(total "$T/o3.out" 4)" -gt "$c" ]
+    ok $? "the second puller pulls the 150, then 1600 new ones, beyond $c ($(total "$T/o3.out" 4))"
+    pull1 --cursor "$c" >"$T/o4.out"
+    [ "$(answer "$T/o4.out" 1 8)" = 1 ] && [ "$(answer "$T/o4.out" 1 2)" -gt 0 ]
+    ok $? "the first puller's pull from $c is answered flagged restart ($(head -1 "$T/o4.out"))"
     stop_node "$bpid"; ok $? "bravo stops"
 }
 
