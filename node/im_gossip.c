@@ -310,6 +310,7 @@ mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
     const uint8_t *fresh[FRESH_MAX]; /* origins decided here other than later */
     uint8_t fresh_when[FRESH_MAX];
     size_t nfresh = 0;
+    p->notes += msg->count;
     peer_holds_add (p, msg->have, msg->count);
     for (size_t i = 0; i < msg->count; i++) {
         const uint8_t *key = msg->have + i * IM_MSG_HAVE_KEY;

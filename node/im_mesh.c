@@ -748,10 +748,10 @@ im_mesh_peers (im_mesh_t *self)
                                  json_integer ((json_int_t)p->store_failed));
         if (o)
             json_object_update_missing_new (
-                o, json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:I}", "wanted",
-                              (json_int_t)p->nwants, "notes_dropped",
-                              (json_int_t)p->notes_dropped, "notes_deferred",
-                              (json_int_t)p->notes_deferred, "fetched",
+                o, json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:I}", "wanted",
+                              (json_int_t)p->nwants, "notes", (json_int_t)p->notes,
+                              "notes_dropped", (json_int_t)p->notes_dropped,
+                              "notes_deferred", (json_int_t)p->notes_deferred, "fetched",
                               (json_int_t)p->fetched, "anti_entropy_walks",
                               (json_int_t)p->syncs, "keys_only",
                               (json_int_t)(p->keys_first ? 0 : p->nlazy), "keys_first",

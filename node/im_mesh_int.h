@@ -232,6 +232,7 @@ struct _im_peer_t {
     /* Keys it noted that we lack: fetched from it (im_gossip.c). */
     want_t *wants; /* a ring of WANT_MAX, oldest first */
     size_t whead, nwants;
+    uint64_t notes;          /* keys of its HAVE notes, all */
     uint64_t notes_dropped;  /* notes it sent while its ring was full */
     uint64_t notes_deferred; /* its notes due while another peer was asked for them */
     uint64_t grace_known, grace_received; /* known and received, a second ago */
