@@ -63,11 +63,12 @@ struct _im_store_t {
     MDB_dbi batchroots;       /* H(root|signature) -> batch number */
     uint64_t nbatches;        /* the last batch number given */
     struct store_batch_t *bw; /* the batch being written (im_store_batch.c) */
-    struct store_vcache_t *vcache;         /* versions lately read or written
-                                              (im_store_vcache.c; NULL: none yet) */
-    uint64_t writes;                       /* write transactions committed (or tried) */
-    uint64_t reader_writes;                /* ... when the kept read began */
-    void *read_parts;                      /* the last batches read for records' bytes */
+    struct store_vcache_t *vcache; /* versions lately read or written
+                                      (im_store_vcache.c; NULL: none yet) */
+    uint64_t writes;               /* write transactions committed (a failed batch's count
+                                      is rolled back with its other counters) */
+    uint64_t reader_writes;        /* ... when the kept read began */
+    void *read_parts;              /* the last batches read for records' bytes */
     uint64_t read_bid[STORE_READ_BATCHES]; /* their numbers (0: none); forgotten
                                               at each write */
     unsigned read_next;                    /* the slot read into next */

@@ -46,6 +46,9 @@ served_write_pulled (im_mesh_t *self, peer_t *p, const im_store_served_t *srv)
     uint64_t last = mesh_last_seq (self);
     whom[n] = p, peers[n] = p->card.node, in[n++] = *srv;
     peer_t *at = zlistx_item (self->peers); /* a caller may be walking them */
+    /* A pull that reveals a restart never sets pull_checked, and a checked
+     * peer's cursors stay within what was noted for it: the tests of a
+     * restart answer out are a second guard, which no test can reach. */
     for (peer_t *q = zlistx_first (self->peers); q && n < IM_PEERS_MAX;
          q = zlistx_next (self->peers))
         if (q != p && q->pull_checked && !q->restart_answer && !q->srv.old_cursor
