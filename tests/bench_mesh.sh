@@ -91,7 +91,8 @@ mesh_round () {
     done
     for i in $(seq 0 15); do start r${r}m$i; done
     sleep 2
-    local t0 t1
+    local t0 t1 cpu0 cpu1 idle0 idle1
+    cpu0=$(nodes_cpu) idle0=$(idle_ticks)
     t0=$(now)
     for i in $(seq 0 15); do
         for k in $(seq 0 1999); do echo "ipv4 11.$i.$((k >> 8)).$((k & 255))"; done \
@@ -101,6 +102,7 @@ mesh_round () {
     "$BENCH" wait 32000 600 $(for i in $(seq 0 15); do echo "$T/r${r}m$i"; done) \
         || { echo "the mesh did not converge" >&2; exit 1; }
     t1=$(now)
+    cpu1=$(nodes_cpu) idle1=$(idle_ticks)
     # Receipts: every record a node was sent by a peer (stored or already held).
     local total=0 n
     for i in $(seq 0 15); do
@@ -108,9 +110,22 @@ mesh_round () {
         total=$((total + n))
     done
     stop_all
-    rounds="$rounds$(calc "$t1 - $t0") $(calc "$total / (16 * 30000)")
+    # The nodes' CPU over the round, and the share of the cores left idle
+    # (/proc/stat): a round that waited rather than worked shows here.
+    rounds="$rounds$(calc "$t1 - $t0") $(calc "$total / (16 * 30000)") $(calc "($cpu1 - $cpu0) / $HZ") $(calc "($idle1 - $idle0) / $HZ / ($CORES * ($t1 - $t0))")
 "
 }
+HZ=$(getconf CLK_TCK) CORES=$(nproc)
+# nodes_cpu: the CPU time of the running nodes, in clock ticks.
+nodes_cpu () {
+    local sum=0 p s
+    for p in $PIDS; do
+        read -r -a s <"/proc/$p/stat" && sum=$((sum + s[13] + s[14]))
+    done
+    echo "$sum"
+}
+# idle_ticks: the machine's idle time (idle and waiting for I/O), in ticks.
+idle_ticks () { awk '/^cpu / { print $5 + $6 }' /proc/stat; }
 rounds=""
 for r in $(seq 1 "${MESH_ROUNDS:-3}"); do mesh_round "$r"; done
 median () { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -120,3 +135,6 @@ printf "  16 nodes x 2,000: all hold 32,000 after %.1f s (median of rounds:%s)\n
     "$(echo "$rounds" | awk 'NF { printf " %.1f", $1 }')"
 printf "  times each node received each indicator: %.2f (1.00 is perfect; flooding gives the degree, 4; rounds:%s)\n" \
     "$receipts" "$(echo "$rounds" | awk 'NF { printf " %.2f", $2 }')"
+printf "  node CPU per round:%s s; the %d cores idle:%s of each round\n" \
+    "$(echo "$rounds" | awk 'NF { printf " %.1f", $3 }')" "$CORES" \
+    "$(echo "$rounds" | awk 'NF { printf " %.0f%%", 100 * $4 }')"
