@@ -555,7 +555,8 @@ im_store_versions (im_store_t *self, const uint8_t *keys, size_t stride, size_t 
         return -1;
     }
     /* Those lately looked up or written are answered from memory; the
-     * table is read for the others only. */
+     * table is read for the others only, marked UINT64_MAX meanwhile (a
+     * version that high read from memory is only looked up again). */
     enum { AHEAD = 4 };
     size_t missed = 0;
     for (size_t i = 0; i < n && i < AHEAD; i++)
@@ -563,8 +564,10 @@ im_store_versions (im_store_t *self, const uint8_t *keys, size_t stride, size_t 
     for (size_t i = 0; i < n; i++) {
         if (i + AHEAD < n)
             store_vcache_prefetch (self, keys + (i + AHEAD) * stride);
-        if (!store_vcache_get (self, keys + i * stride, &versions[i]))
+        if (!store_vcache_get (self, keys + i * stride, &versions[i])) {
+            versions[i] = UINT64_MAX;
             missed++;
+        }
     }
     if (missed == 0)
         return 0;
@@ -579,8 +582,8 @@ im_store_versions (im_store_t *self, const uint8_t *keys, size_t stride, size_t 
      * are neighbours), instead of from the root. */
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const uint8_t *key = keys + i * stride;
-        if (store_vcache_get (self, key, &versions[i]))
-            continue; /* answered above, or a key given twice and put since */
+        if (versions[i] != UINT64_MAX)
+            continue; /* answered from memory */
         MDB_val k = { IM_STORE_KEY_SIZE, (void *)key }, v;
         int got = mdb_cursor_get (cur, &k, &v, MDB_SET_RANGE);
         if (got == 0
