@@ -79,6 +79,23 @@ mesh_eager_is (im_mesh_t *self, const peer_t *p, const uint8_t *origin_id)
     return eager && strcmp (eager, p->card.name) == 0;
 }
 
+peer_t *
+mesh_eager_peer (im_mesh_t *self, const uint8_t *origin_id)
+{
+    char origin[65];
+    sodium_bin2hex (origin, sizeof origin, origin_id, IM_NODE_ID_SIZE);
+    const char *name = eager_of (self, origin_id, origin);
+    if (!name)
+        return NULL;
+    peer_t *at = zlistx_item (self->peers), *e = NULL;
+    for (peer_t *q = zlistx_first (self->peers); !e && q; q = zlistx_next (self->peers))
+        if (strcmp (q->card.name, name) == 0)
+            e = q;
+    if (at)
+        zlistx_find (self->peers, at);
+    return e;
+}
+
 static int
 inbound_origin (const peer_t *p, const uint8_t *origin_id)
 {

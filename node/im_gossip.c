@@ -256,11 +256,13 @@ peer_want_room (const peer_t *p)
 }
 
 /* Notes the N keys at KEYS, which P says it holds, as wanted from P when
- * they are not held here: fetched from P at DUE unless they arrive first. A
- * full ring drops the rest (counted); the next anti-entropy walk with P,
- * brought forward, finds them again. */
+ * they are not held here: fetched from P at DUE unless they arrive first,
+ * or sooner when they wait GRACE ms for the eager peer of their origin and
+ * it has gone quiet (see fetch_due). A full ring drops the rest (counted);
+ * the next anti-entropy walk with P, brought forward, finds them again. */
 static void
-want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due)
+want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due,
+          int64_t grace)
 {
     size_t dropped = 0;
     int compacted = 0;
@@ -287,6 +289,7 @@ want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due
         memcpy (w->key, key, IM_MSG_HAVE_KEY);
         w->due = due;
         w->deferred = 0;
+        w->grace = (uint32_t)grace;
     }
     if (dropped) {
         p->notes_dropped += dropped;
@@ -343,7 +346,7 @@ mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
                 memcpy (self->keys + n++ * IM_MSG_HAVE_KEY,
                         msg->have + i * IM_MSG_HAVE_KEY, IM_MSG_HAVE_KEY);
         int64_t wait = waits[c] < self->grace_now ? waits[c] : self->grace_now;
-        want_add (self, p, self->keys, n, now + wait);
+        want_add (self, p, self->keys, n, now + wait, c == NOTE_LATER ? wait : 0);
     }
 }
 
@@ -390,6 +393,49 @@ fetching_elsewhere (const peer_t **others, size_t n, const uint8_t *key)
     return 0;
 }
 
+/* Whether E, the eager peer of a wanted key's origin, has had nothing more
+ * for this node for WAIT ms: its answers all applied, up to its newest change
+ * as last told, and a PULL out to it unanswered that long (parked there). A
+ * record it has not brought by then, it is not about to bring. */
+static int
+eager_quiet (const peer_t *e, int64_t now, int64_t wait)
+{
+    return peer_connected (e) && peer_is (e, IM_REGION_PULL, IM_PULL_OUT)
+           && !e->records_pending && e->cursor >= e->their_seq
+           && now - e->pulled_at >= wait;
+}
+
+/* The last origin want_ready looked at, and how long its eager peer has been
+ * waited for when quiet (-1: not quiet, or none). */
+typedef struct {
+    int set;
+    uint8_t origin[IM_NODE_ID_SIZE];
+    int64_t wait;
+} early_t;
+
+/* Whether W, a key wanted from a peer, may be fetched now: it is due; or it
+ * waits for the eager peer of its origin, which has been quiet for that
+ * peer's first wait (EAGER_FIRST_MS, or EAGER_FIRST_RTTS of its round trips
+ * when longer), and was noted as long ago (SPEC "Wanted keys"). */
+static int
+want_ready (im_mesh_t *self, const want_t *w, int64_t now, early_t *early)
+{
+    if (w->due <= now)
+        return 1;
+    if (!w->grace || w->deferred)
+        return 0;
+    if (!early->set || memcmp (early->origin, w->key, IM_NODE_ID_SIZE) != 0) {
+        early->set = 1;
+        memcpy (early->origin, w->key, IM_NODE_ID_SIZE);
+        const peer_t *e = mesh_eager_peer (self, w->key);
+        int64_t wait = e && EAGER_FIRST_RTTS * e->rtt > EAGER_FIRST_MS
+                           ? EAGER_FIRST_RTTS * e->rtt
+                           : EAGER_FIRST_MS;
+        early->wait = e && eager_quiet (e, now, wait) ? wait : -1;
+    }
+    return early->wait >= 0 && now - (w->due - (int64_t)w->grace) >= early->wait;
+}
+
 /* Sends P a FETCH for its wanted keys now due (within its rate), unless one
  * is out already. */
 static void
@@ -407,11 +453,22 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
         p->found_due = 0;
         p->fetch_retry = !p->fetch_retry;
         if (p->fetch_retry)
-            want_add (self, p, p->fetching, k, now);
+            want_add (self, p, p->fetching, k, now, 0);
     }
     want_trim (self, p);
-    if (!p->nwants || p->wants[p->whead].due > now || !peer_connected (p)
-        || peer_pull_link (p, self->router, &sock, &route))
+    if (!p->nwants || !peer_connected (p))
+        return;
+    early_t early = { 0 };
+    if (p->wants[p->whead].due > now) {
+        /* Not due: sooner only when the eager peer of its origin has gone
+         * quiet, looked at every EARLY_CHECK_MS. */
+        if (now < p->early_at)
+            return;
+        p->early_at = now + EARLY_CHECK_MS;
+        if (!want_ready (self, &p->wants[p->whead], now, &early))
+            return;
+    }
+    if (peer_pull_link (p, self->router, &sock, &route))
         return;
     /* Behind on reading its peers, a node does not fetch: what it would ask
      * for may wait unread in its own queues (an eager peer's answer, on a
@@ -435,7 +492,7 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
     uint8_t key[IM_MSG_HAVE_KEY];
     /* At most a ring's worth: keys put back go behind the others. */
     for (size_t turns = p->nwants;
-         turns-- && n < credit && p->wants[p->whead].due <= now;) {
+         turns-- && n < credit && want_ready (self, &p->wants[p->whead], now, &early);) {
         memcpy (key, p->wants[p->whead].key, IM_MSG_HAVE_KEY);
         int deferred = p->wants[p->whead].deferred;
         p->whead = (p->whead + 1) % WANT_MAX;
@@ -450,6 +507,7 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
             memcpy (w->key, key, IM_MSG_HAVE_KEY);
             w->due = now + self->grace_now;
             w->deferred = 1;
+            w->grace = 0;
             p->nwants++;
             asked++;
             continue;
@@ -592,7 +650,7 @@ mesh_handle_keys (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
     }
     p->sync_out = 0;
     peer_holds_add (p, msg->have, msg->count);
-    want_add (self, p, msg->have, msg->count, now);
+    want_add (self, p, msg->have, msg->count, now, 0);
     if (msg->more && msg->cursor > p->sync_cursor) {
         p->sync_cursor = msg->cursor;
         p->sync_at = now; /* the walk goes on when there is room */

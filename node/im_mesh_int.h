@@ -71,9 +71,12 @@
                                them first, while it stays connected */
 #define EAGER_CHECK_MS 1000 /* eager peers are looked at this often */
 #define EAGER_FIRST_MS                                                                   \
-    250                      /* the notes that made a peer eager are fetched after       \
-                                this, unless its next answer brings them */
-#define EAGER_FIRST_RTTS 2   /* ... or this many PING round trips, when longer */
+    250                    /* the notes that made a peer eager are fetched after         \
+                              this, unless its next answer brings them */
+#define EAGER_FIRST_RTTS 2 /* ... or this many PING round trips, when longer */
+#define EARLY_CHECK_MS                                                                   \
+    10                       /* a peer's oldest wanted key is looked at this often       \
+                                for an eager peer that has gone quiet */
 #define ROTATE_EVERY_MS 2000 /* ROTATE is sent again until answered */
 #define WANT_MAX                                                                         \
     (16 * IM_MSG_CREDIT_MAX)     /* keys noted per peer, not held here yet: to be        \
@@ -113,6 +116,8 @@ typedef struct {
     uint8_t key[IM_MSG_HAVE_KEY];
     int64_t due;      /* monotonic ms */
     uint8_t deferred; /* put back once already: asked of another peer */
+    uint32_t grace;   /* ms from its note to DUE when it waits for the eager peer
+                         of its origin (NOTE_LATER), else 0 */
 } want_t;
 /* A failed store delays the next pull this long, doubling each time up to
  * the most (SPEC.md, "A full disk"). */
@@ -229,6 +234,8 @@ struct _im_peer_t {
     size_t first_notes;   /* origins it became eager for by noting them first */
     uint64_t compact_seq; /* our newest change when its ring was compacted */
     uint64_t trim_seq;    /* ... and when its oldest wanted key was not held */
+    int64_t early_at;     /* when its oldest wanted key is next looked at for a
+                             quiet eager peer */
     /* Keys it noted that we lack: fetched from it (im_gossip.c). */
     want_t *wants; /* a ring of WANT_MAX, oldest first */
     size_t whead, nwants;
@@ -511,6 +518,8 @@ void mesh_handle_lazy (peer_t *p, const im_msg_t *msg);
 int mesh_keys_only (im_mesh_t *self, const peer_t *p, const im_record_t *rec);
 /* Whether P is the peer this node takes ORIGIN_ID's records from in full. */
 int mesh_eager_is (im_mesh_t *self, const peer_t *p, const uint8_t *origin_id);
+/* The peer this node takes ORIGIN_ID's records from in full, or NULL. */
+peer_t *mesh_eager_peer (im_mesh_t *self, const uint8_t *origin_id);
 void mesh_send_eager (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route);
 void mesh_send_lazy (im_mesh_t *self);
 int mesh_eager_down (im_mesh_t *self);

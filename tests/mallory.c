@@ -109,6 +109,7 @@ usage (void)
              "  answer; default: at once)\n"
              "  (how long to stay connected after the action; default 0)\n"
              "  --pong-delay MS (each PING answered MS late, 0 to 60000; default 0)\n"
+             "  --seq N (the newest change number its PINGs and PONGs tell; default 0)\n"
              "Prints 'mallory: ACTION sent N messages' and exits 0, 1 when the\n"
              "action could not be done, 2 on a setup error.\n");
     exit (EXIT_SETUP);
@@ -138,6 +139,9 @@ send_msg (link_t *l, const im_msg_t *m)
  * comes round slowly (one PONG held back at a time; PINGs meanwhile are
  * answered by it). */
 static long pong_delay;
+/* --seq N: PING and PONG tell N as mallory's newest change number (a peer
+ * that says it has more than it sends). */
+static uint64_t seq_told;
 /* --same: answer sends the same valid records each time (copies after the
  * first). */
 static int same;
@@ -146,7 +150,7 @@ static void
 pong_flush (link_t *l)
 {
     if (l->pong_due && zclock_mono () >= l->pong_due) {
-        im_msg_t pong = { .id = IM_MSG_PONG, .session = l->session };
+        im_msg_t pong = { .id = IM_MSG_PONG, .session = l->session, .cursor = seq_told };
         send_msg (l, &pong);
         l->pong_due = 0;
     }
@@ -156,7 +160,7 @@ static void
 pong (link_t *l)
 {
     if (pong_delay == 0) {
-        im_msg_t p = { .id = IM_MSG_PONG, .session = l->session };
+        im_msg_t p = { .id = IM_MSG_PONG, .session = l->session, .cursor = seq_told };
         send_msg (l, &p);
     }
     else if (!l->pong_due)
@@ -259,7 +263,7 @@ linger (link_t *l, int64_t deadline)
     int64_t ping = 0;
     while (zclock_mono () < deadline) {
         if (zclock_mono () >= ping) {
-            im_msg_t p = { .id = IM_MSG_PING, .session = l->session };
+            im_msg_t p = { .id = IM_MSG_PING, .session = l->session, .cursor = seq_told };
             send_msg (l, &p);
             ping = zclock_mono () + 500;
         }
@@ -676,7 +680,8 @@ claim (link_t *target, link_t *source, int64_t deadline, int mute)
     int64_t ping = 0;
     while (zclock_mono () < deadline) {
         if (zclock_mono () >= ping) {
-            im_msg_t p = { .id = IM_MSG_PING, .session = target->session };
+            im_msg_t p
+                = { .id = IM_MSG_PING, .session = target->session, .cursor = seq_told };
             send_msg (target, &p);
             ping = zclock_mono () + 500;
         }
@@ -755,6 +760,8 @@ main (int argc, char **argv)
             same = 1;
         else if (strcmp (argv[i], "--pong-delay") == 0 && i + 1 < argc)
             pong_delay = strtol (argv[++i], NULL, 10);
+        else if (strcmp (argv[i], "--seq") == 0 && i + 1 < argc)
+            seq_told = strtoull (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--hello") == 0)
             hello_again = 1;
         else if (strcmp (argv[i], "--duration") == 0 && i + 1 < argc)
