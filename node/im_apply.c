@@ -397,12 +397,19 @@ apply (im_mesh_t *self, job_t *job)
     if (reading)
         im_store_read_end (self->store);
     warn_refusals (p, &job->rf);
-    if (!job->found)
-        p->records_pending--;
     /* An answer to a pull from elsewhere than the stored cursor (ahead of a
      * batch that could not be stored, or from before the cursor was moved
      * back) moves no cursor. */
     int stale = job->stale || (!job->found && job->pull_from != p->cursor);
+    if (!job->found) {
+        p->records_pending--;
+        /* Not quiet before a wait from now; nor while it said it has more
+         * (its next answer may be on its way: see want_ready). */
+        p->answered_at = zclock_mono ();
+        if (!stale && (job->more & IM_MSG_MORE) && !(job->more & IM_MSG_RESTART)
+            && job->cursor >= p->their_seq)
+            p->their_seq = job->cursor + 1;
+    }
     uint64_t cursor = job->cursor > p->cursor ? job->cursor : p->cursor;
     int restart = 0;
     if (job->found || stale)

@@ -11,16 +11,53 @@
 
 #include "im_mesh_int.h"
 
+/* ORIGIN's (hex) eager peer brought one of its records now. */
+static void
+eager_heard (im_mesh_t *self, const char *origin)
+{
+    int64_t *at = zhashx_lookup (self->eager_heard, origin);
+    if (!at && (at = malloc (sizeof *at))
+        && zhashx_insert (self->eager_heard, origin, at))
+        free (at), at = NULL;
+    if (at)
+        *at = zclock_mono ();
+}
+
+/* ORIGIN's records come from NAME in full from now on; BROUGHT when it has
+ * brought one already (it is the first comer, or its FOUND brought one). */
+void
+mesh_eager_set (im_mesh_t *self, const char *origin, const char *name, int brought)
+{
+    zhashx_update (self->eager, origin, strdup (name));
+    if (brought)
+        eager_heard (self, origin);
+    else
+        zhashx_delete (self->eager_heard, origin);
+    self->lazy_dirty = 1;
+}
+
+int64_t
+mesh_eager_heard (im_mesh_t *self, const char *origin)
+{
+    const int64_t *at = zhashx_lookup (self->eager_heard, origin);
+    return at ? *at : 0;
+}
+
 /* Records of an origin come eagerly from one peer: the first that brought
  * one, or the origin itself when it is a peer. The others are asked (LAZY) to
- * send only their keys. */
+ * send only their keys. A record FROM brings as the eager peer of its origin
+ * is remembered (see mesh_found_done). */
 void
 mesh_note_eager (im_mesh_t *self, peer_t *from, const uint8_t *origin_id, int known)
 {
     char origin[65];
     sodium_bin2hex (origin, sizeof origin, origin_id, IM_NODE_ID_SIZE);
-    if (zhashx_lookup (self->eager, origin))
+    const char *eager = zhashx_lookup (self->eager, origin);
+    if (eager) {
+        if (strcmp (eager, from->card.name) == 0)
+            eager_heard (self, origin);
         return;
+    }
     const char *name = NULL;
     for (peer_t *q = zlistx_first (self->peers); q; q = zlistx_next (self->peers))
         if (memcmp (q->card.node, origin_id, IM_NODE_ID_SIZE) == 0)
@@ -45,8 +82,7 @@ mesh_note_eager (im_mesh_t *self, peer_t *from, const uint8_t *origin_id, int kn
     }
     if (zhashx_size (self->eager) >= IM_MSG_CREDIT_MAX)
         return; /* beyond that many origins, every peer sends everything */
-    zhashx_insert (self->eager, origin, strdup (name));
-    self->lazy_dirty = 1;
+    mesh_eager_set (self, origin, name, 1);
 }
 
 /* The name of the peer ORIGIN's records come from in full (the origin
@@ -125,8 +161,7 @@ mesh_note_at_once (im_mesh_t *self, peer_t *p, const uint8_t *origin_id)
     const char *first = zhashx_lookup (self->first_from, origin);
     peer_t *f = first ? peer_by_name (self, first) : NULL;
     if (f && f != p && peer_connected (f)) {
-        zhashx_insert (self->eager, origin, strdup (first));
-        self->lazy_dirty = 1;
+        mesh_eager_set (self, origin, first, 1);
         return NOTE_LATER;
     }
     /* Not a peer whose third-party records our inbound rules refuse; and
@@ -137,8 +172,7 @@ mesh_note_at_once (im_mesh_t *self, peer_t *p, const uint8_t *origin_id)
     if (p->first_notes >= EAGER_CLAIMS_MAX)
         return NOTE_AT_ONCE;
     p->first_notes++;
-    zhashx_insert (self->eager, origin, strdup (p->card.name));
-    self->lazy_dirty = 1;
+    mesh_eager_set (self, origin, p->card.name, 0); /* by a note */
     p->eager_due = 1;
     return NOTE_EAGER;
 }
@@ -214,6 +248,7 @@ mesh_send_lazy (im_mesh_t *self)
         peer_t *e = peer_by_name (self, zhashx_lookup (self->eager, k));
         if (e)
             e->first_notes = 0;
+        zhashx_delete (self->eager_heard, k);
         zhashx_delete (self->eager, k);
     }
     zlistx_destroy (&drop);

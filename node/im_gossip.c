@@ -395,14 +395,17 @@ fetching_elsewhere (const peer_t **others, size_t n, const uint8_t *key)
 
 /* Whether E, the eager peer of a wanted key's origin, has had nothing more
  * for this node for WAIT ms: its answers all applied, up to its newest change
- * as last told, and a PULL out to it unanswered that long (parked there). A
- * record it has not brought by then, it is not about to bring. */
+ * as last told (an answer that said it has more counts as told), and a PULL
+ * out to it unanswered that long (parked there), its last answer applied as
+ * long ago. A record it has not brought by then, it is not about to bring.
+ * (A pull made stale by a rewind needs no look: the cursor went back to 0,
+ * below any number it told.) */
 static int
 eager_quiet (const peer_t *e, int64_t now, int64_t wait)
 {
     return peer_connected (e) && peer_is (e, IM_REGION_PULL, IM_PULL_OUT)
            && !e->records_pending && e->cursor >= e->their_seq
-           && now - e->pulled_at >= wait;
+           && now - e->pulled_at >= wait && now - e->answered_at >= wait;
 }
 
 /* The last origin want_ready looked at, and how long its eager peer has been
@@ -487,12 +490,17 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
         return;
     size_t credit = peer_credit (p, now);
     size_t n = 0, asked = 0;
+    /* A FETCH holds keys due, or keys of quiet eager peers not due yet,
+     * never both: what the second brings moves no origin (see
+     * mesh_found_done). */
+    int fetch_early = p->wants[p->whead].due > now;
     const peer_t *others[FETCHING_OTHERS_MAX];
     size_t nothers = fetching_others (self, p, now, others, FETCHING_OTHERS_MAX);
     uint8_t key[IM_MSG_HAVE_KEY];
     /* At most a ring's worth: keys put back go behind the others. */
-    for (size_t turns = p->nwants;
-         turns-- && n < credit && want_ready (self, &p->wants[p->whead], now, &early);) {
+    for (size_t turns = p->nwants; turns-- && n < credit
+                                   && want_ready (self, &p->wants[p->whead], now, &early)
+                                   && (p->wants[p->whead].due > now) == fetch_early;) {
         memcpy (key, p->wants[p->whead].key, IM_MSG_HAVE_KEY);
         int deferred = p->wants[p->whead].deferred;
         p->whead = (p->whead + 1) % WANT_MAX;
@@ -531,6 +539,7 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
         return;
     memset (p->fetching_taken, 0, m);
     p->nfetching = m;
+    p->fetch_early = fetch_early;
     p->found_due = 1;
     p->fetch_at = now;
     if (p->in.rate)
@@ -572,7 +581,12 @@ mesh_found_take (peer_t *p, const im_msg_entry_t *e)
  * hold or may not send us), and each origin whose records it brought here
  * first comes from it in full from now on: the peer that should have
  * brought them did not, in the fetch grace (Plumtree's GRAFT and PRUNE).
- * The first N records of the batch are FETCHED[i] when stored as new. */
+ * After a FETCH of keys not due yet (their eager peer was quiet), only when
+ * the eager peer has brought none of that origin's records in a whole grace
+ * (a first comer counts as having brought one when it became so): else a peer that notes
+ * records sooner than the eager peer brings them, and then withholds, would take the
+ * origin and lose it again, each time holding a record back for a grace (review of
+ * 3b0eba3). The first N records of the batch are FETCHED[i] when stored as new. */
 void
 mesh_found_done (im_mesh_t *self, peer_t *p, const int *fetched, size_t n)
 {
@@ -585,13 +599,14 @@ mesh_found_done (im_mesh_t *self, peer_t *p, const int *fetched, size_t n)
         char origin[65];
         sodium_bin2hex (origin, sizeof origin, self->recs[i].origin, IM_NODE_ID_SIZE);
         const char *eager = zhashx_lookup (self->eager, origin);
-        if (!eager || strcmp (eager, p->card.name) == 0)
+        if (!eager || strcmp (eager, p->card.name) == 0
+            || (p->fetch_early
+                && zclock_mono () - mesh_eager_heard (self, origin) < self->grace_now))
             continue;
         zsys_warning ("mesh: %s did not bring a record of %.16s... that %s noted; "
                       "taking that origin's records from %s in full",
                       eager, origin, p->card.name, p->card.name);
-        zhashx_update (self->eager, origin, strdup (p->card.name));
-        self->lazy_dirty = 1;
+        mesh_eager_set (self, origin, p->card.name, 1);
     }
     fetch_due (self, p, zclock_mono ());
 }

@@ -200,6 +200,7 @@ struct _im_peer_t {
     uint64_t cursor;    /* its change number applied here */
     uint64_t their_seq; /* its newest change number, as last told */
     int64_t pulled_at;
+    int64_t answered_at; /* its last RECORDS applied (monotonic ms) */
     /* Its records could not be stored (a full disk): pulls wait. */
     int64_t pull_after;    /* no pull before then (monotonic ms) */
     int64_t backoff_ms;    /* the wait after the last failure (0: none) */
@@ -247,6 +248,7 @@ struct _im_peer_t {
     uint8_t *fetching_taken;              /* which of them FOUND brought */
     size_t nfetching;                     /* 0: no FETCH out */
     int fetch_retry;  /* the FETCH out asks again for a lost one's keys */
+    int fetch_early;  /* ... holds keys not due yet (their eager peer is quiet) */
     int found_due;    /* its FOUND to that FETCH has not come yet */
     int64_t fetch_at; /* when that FETCH went */
     uint64_t fetched; /* records FOUND brought that were new here */
@@ -364,6 +366,9 @@ struct _im_mesh_t {
     int64_t hold_at;          /* when a held answer is applied (0: none) */
     int64_t next_bind;        /* when to try binding the peer socket again */
     zhashx_t *eager;          /* origin (hex) -> name of the peer we get it from */
+    zhashx_t *eager_heard;    /* origin (hex) -> when its eager peer last
+                                 brought one of its records (int64_t,
+                                 monotonic ms; none: not since it became so) */
     zhashx_t *first_from;     /* origin (hex) -> name of the first peer that
                                  brought one (FIRST_FROM_MAX) */
     int lazy_dirty;           /* the eager choices changed: tell the peers */
@@ -518,6 +523,12 @@ void mesh_handle_lazy (peer_t *p, const im_msg_t *msg);
 int mesh_keys_only (im_mesh_t *self, const peer_t *p, const im_record_t *rec);
 /* Whether P is the peer this node takes ORIGIN_ID's records from in full. */
 int mesh_eager_is (im_mesh_t *self, const peer_t *p, const uint8_t *origin_id);
+/* ORIGIN (hex) is taken from NAME in full from now on; BROUGHT: it has
+ * brought one of its records (as the first comer, or in a FOUND). */
+void mesh_eager_set (im_mesh_t *self, const char *origin, const char *name, int brought);
+/* When ORIGIN's eager peer last brought one of its records (monotonic ms;
+ * 0: not since it became so). */
+int64_t mesh_eager_heard (im_mesh_t *self, const char *origin);
 /* The peer this node takes ORIGIN_ID's records from in full, or NULL. */
 peer_t *mesh_eager_peer (im_mesh_t *self, const uint8_t *origin_id);
 void mesh_send_eager (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route);

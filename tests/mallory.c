@@ -75,6 +75,13 @@ usage (void)
              "                   then answers nothing while staying connected; with\n"
              "                   --fake-have N, then sends N HAVE messages of 1000\n"
              "                   made-up keys of that origin\n"
+             "  late             with --source ENDPOINT CURVE-HEX: pulls the source and\n"
+             "                   brings the target each record --delay MS after it\n"
+             "                   came, the first at once (a slow but honest eager\n"
+             "                   peer), for --duration\n"
+             "  steal            with --source: notes the target every other record of\n"
+             "                   the source's at once and brings it when fetched;\n"
+             "                   withholds the others; answers no PULL; for --duration\n"
              "  pull-flood N     N PULL messages from --cursor C (default 0), credit\n"
              "                   1000, reading every answer (RECORDS) as it comes\n"
              "  fetch-real N     one SYNC from cursor 0, then N FETCH messages of the\n"
@@ -110,6 +117,7 @@ usage (void)
              "  (how long to stay connected after the action; default 0)\n"
              "  --pong-delay MS (each PING answered MS late, 0 to 60000; default 0)\n"
              "  --seq N (the newest change number its PINGs and PONGs tell; default 0)\n"
+             "  --delay MS (late: how long each record is held; default 0)\n"
              "Prints 'mallory: ACTION sent N messages' and exits 0, 1 when the\n"
              "action could not be done, 2 on a setup error.\n");
     exit (EXIT_SETUP);
@@ -660,6 +668,162 @@ withhold (link_t *target, link_t *source, int64_t deadline, long fake)
     return 0;
 }
 
+/* Records pulled from the source and not yet passed on (late, steal). */
+#define HELD_MAX 4096
+typedef struct {
+    uint8_t record[IM_RECORD_MAX];
+    size_t len;
+    uint8_t hops;
+    int64_t at; /* when it came (monotonic ms) */
+    uint8_t key[IM_MSG_HAVE_KEY];
+} held_t;
+static held_t held[HELD_MAX];
+static size_t held_head, held_n;
+static long delay_ms; /* --delay */
+
+/* A PING to L every 500 ms (due at *AT), so that it sees us connected. */
+static void
+ping_due (link_t *l, int64_t *at)
+{
+    if (zclock_mono () < *at)
+        return;
+    im_msg_t p = { .id = IM_MSG_PING, .session = l->session, .cursor = seq_told };
+    send_msg (l, &p);
+    *at = zclock_mono () + 500;
+}
+
+/* Pulls what the source has for us now into HELD (PULL at CURSOR, credit
+ * 1000); each record's time, and its key. Returns how many came. */
+static size_t
+source_read (link_t *source, uint64_t *cursor)
+{
+    size_t got = 0;
+    int id;
+    while ((id = link_next (source, zclock_mono () + 2)) != 0) {
+        if (id == IM_MSG_RECORDS) {
+            for (size_t i = 0; i < msg.count && held_n < HELD_MAX; i++) {
+                im_record_head_t head;
+                if (im_record_peek (msg.entries[i].record, msg.entries[i].len, &head))
+                    continue;
+                held_t *h = &held[(held_head + held_n++) % HELD_MAX];
+                memcpy (h->record, msg.entries[i].record, msg.entries[i].len);
+                h->len = msg.entries[i].len;
+                h->hops = msg.entries[i].hops;
+                h->at = zclock_mono ();
+                memcpy (h->key, head.origin, IM_NODE_ID_SIZE);
+                memcpy (h->key + IM_NODE_ID_SIZE, head.id, IM_ID_SIZE);
+                im_put_be64 (h->key + IM_NODE_ID_SIZE + IM_ID_SIZE,
+                             (int64_t)head.version);
+                got++;
+            }
+            *cursor = msg.cursor > *cursor ? msg.cursor : *cursor;
+        }
+        if (id == IM_MSG_RECORDS || id == IM_MSG_HELLO) {
+            im_msg_t pull = { .id = IM_MSG_PULL, .cursor = *cursor, .credit = 1000 };
+            send_msg (source, &pull);
+        }
+    }
+    return got;
+}
+
+/* late: each of the source's records goes to the target in the answer to
+ * its PULL --delay MS after it came here (the first at once, so that this
+ * peer brings the target that origin first); the target's PULL waits here
+ * meanwhile, as at a node with nothing new. */
+static int
+late (link_t *target, link_t *source, int64_t deadline)
+{
+    uint64_t scur = 0, tseq = 0, pull_cursor = 0;
+    size_t brought = 0, pull_credit = 0;
+    int pulled = 0;
+    im_msg_t pull = { .id = IM_MSG_PULL, .cursor = 0, .credit = 1000 };
+    send_msg (source, &pull);
+    for (int64_t ping = 0; zclock_mono () < deadline;) {
+        ping_due (target, &ping);
+        source_read (source, &scur);
+        while (link_next (target, zclock_mono () + 2) == IM_MSG_PULL) {
+            pulled = 1;
+            pull_cursor = msg.cursor;
+            pull_credit = msg.credit;
+        }
+        size_t m = 0;
+        int64_t now = zclock_mono ();
+        while (pulled && m < held_n && m < pull_credit
+               && (brought == 0 ? m < 1
+                                : now - held[(held_head + m) % HELD_MAX].at >= delay_ms))
+            m++;
+        if (m == 0)
+            continue;
+        memset (&msg, 0, offsetof (im_msg_t, entries));
+        msg.id = IM_MSG_RECORDS;
+        for (size_t i = 0; i < m; i++) {
+            held_t *h = &held[(held_head + i) % HELD_MAX];
+            msg.entries[i]
+                = (im_msg_entry_t){ .record = h->record, .len = h->len, .hops = h->hops };
+        }
+        msg.count = m;
+        tseq = (pull_cursor > tseq ? pull_cursor : tseq) + m;
+        msg.cursor = tseq;
+        send_msg (target, &msg);
+        held_head = (held_head + m) % HELD_MAX;
+        held_n -= m;
+        brought += m;
+        pulled = 0;
+    }
+    printf ("mallory: late brought %zu records\n", brought);
+    return brought ? 0 : -1;
+}
+
+/* steal: of the records the source stores from now on, the 1st, 3rd, ...
+ * are noted to the target at once and brought when it fetches them; the
+ * others are withheld. The target's PULLs are never answered. */
+static int
+steal (link_t *target, link_t *source, int64_t deadline)
+{
+    uint64_t scur = 0;
+    size_t noted = 0, fetches = 0, seen = 0;
+    im_msg_t pull = { .id = IM_MSG_PULL, .cursor = 0, .credit = 1000 };
+    send_msg (source, &pull);
+    while (link_next (source, deadline) != IM_MSG_RECORDS) /* what it held before */
+        if (zclock_mono () >= deadline)
+            return -1;
+    scur = msg.cursor;
+    pull.cursor = scur;
+    send_msg (source, &pull);
+    for (int64_t ping = 0; zclock_mono () < deadline;) {
+        ping_due (target, &ping);
+        for (size_t got = source_read (source, &scur); got; got--) {
+            held_t *h = &held[(held_head + held_n - got) % HELD_MAX];
+            if (seen++ % 2)
+                continue; /* withheld */
+            im_msg_t have = { .id = IM_MSG_HAVE, .count = 1, .have = h->key };
+            send_msg (target, &have);
+            noted++;
+        }
+        if (link_next (target, zclock_mono () + 2) != IM_MSG_FETCH)
+            continue;
+        fetches++;
+        static uint8_t asked[IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY];
+        size_t nasked = msg.count;
+        memcpy (asked, msg.have, nasked * IM_MSG_HAVE_KEY);
+        memset (&msg, 0, offsetof (im_msg_t, entries));
+        msg.id = IM_MSG_FOUND;
+        for (size_t i = 0; i < held_n && msg.count < nasked; i++) {
+            held_t *h = &held[(held_head + i) % HELD_MAX];
+            for (size_t j = 0; j < nasked; j++)
+                if (memcmp (h->key, asked + j * IM_MSG_HAVE_KEY, IM_MSG_HAVE_KEY) == 0) {
+                    msg.entries[msg.count++] = (im_msg_entry_t){ .record = h->record,
+                                                                 .len = h->len,
+                                                                 .hops = h->hops };
+                    break;
+                }
+        }
+        send_msg (target, &msg);
+    }
+    printf ("mallory: steal noted %zu records, got %zu FETCH\n", noted, fetches);
+    return 0;
+}
+
 /* The source's real keys (a SYNC from 0), noted to the target first; then,
  * until DEADLINE, every FETCH answered with an empty FOUND (MUTE: none). */
 static int
@@ -679,12 +843,7 @@ claim (link_t *target, link_t *source, int64_t deadline, int mute)
     printf ("mallory: claim noted %zu of the source's keys\n", count);
     int64_t ping = 0;
     while (zclock_mono () < deadline) {
-        if (zclock_mono () >= ping) {
-            im_msg_t p
-                = { .id = IM_MSG_PING, .session = target->session, .cursor = seq_told };
-            send_msg (target, &p);
-            ping = zclock_mono () + 500;
-        }
+        ping_due (target, &ping);
         if (link_next (target, ping < deadline ? ping : deadline) != IM_MSG_FETCH)
             continue;
         fetches++;
@@ -762,13 +921,16 @@ main (int argc, char **argv)
             pong_delay = strtol (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--seq") == 0 && i + 1 < argc)
             seq_told = strtoull (argv[++i], NULL, 10);
+        else if (strcmp (argv[i], "--delay") == 0 && i + 1 < argc)
+            delay_ms = strtol (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--hello") == 0)
             hello_again = 1;
         else if (strcmp (argv[i], "--duration") == 0 && i + 1 < argc)
             duration = strtol (argv[++i], NULL, 10);
         else if (!action && argv[i][0] != '-') {
             action = argv[i];
-            if (strcmp (action, "withhold") != 0 && strcmp (action, "claim") != 0) {
+            if (strcmp (action, "withhold") != 0 && strcmp (action, "claim") != 0
+                && strcmp (action, "late") != 0 && strcmp (action, "steal") != 0) {
                 if (i + 1 >= argc)
                     usage ();
                 n = strtol (argv[++i], NULL, 10);
@@ -781,7 +943,8 @@ main (int argc, char **argv)
     }
     if (!keys_path || !target_ep || !action || duration < 0 || fake < 0 || fake > 10000000
         || per < 1 || per > IM_MSG_CREDIT_MAX || found_n < 0 || rate < 0 || batch < 1
-        || pong_delay < 0 || pong_delay > 60000 || batch > IM_BATCH_MAX)
+        || pong_delay < 0 || pong_delay > 60000 || batch > IM_BATCH_MAX || delay_ms < 0
+        || delay_ms > 600000)
         usage ();
     if (sodium_init () < 0)
         fail (EXIT_SETUP, "libsodium cannot start");
@@ -835,6 +998,14 @@ main (int argc, char **argv)
         push (&target, &k, n);
     else if (strcmp (action, "lists") == 0)
         lists (&target, n, origin);
+    else if (strcmp (action, "late") == 0 || strcmp (action, "steal") == 0) {
+        if (!source_ep)
+            usage ();
+        link_up (&source, &k, source_ep, source_key);
+        rc = action[0] == 'l' ? late (&target, &source, zclock_mono () + duration)
+                              : steal (&target, &source, zclock_mono () + duration);
+        duration = 0; /* it stayed that long already */
+    }
     else if (strcmp (action, "withhold") == 0 || strcmp (action, "claim") == 0) {
         if (!source_ep)
             usage ();

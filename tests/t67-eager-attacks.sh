@@ -6,7 +6,8 @@
 # node's eager peer for it, and then answers its FETCHes with nothing or not
 # at all; it floods notes of made-up origins to take the eager places, and
 # comes back again and again to claim more; it floods EAGER and LAZY lists;
-# it notes records of a limited reach.
+# it notes records of a limited reach; it brings an origin late, or notes
+# records sooner than the eager peer brings them and withholds the rest.
 # The honest path still delivers every record, the eager place moves to it,
 # and the cost stays bounded.
 . "$(dirname "$0")/lib.sh"
@@ -194,6 +195,92 @@ b_lists () {
     [ $((c1 - c0)) -lt $((300 * SLOW)) ]; ok $? "the flood cost victor under $((3 * SLOW)) s of CPU ($((c1 - c0)) ticks)"
     im victor status >/dev/null; ok $? "victor answers"
     stop_node "$vpid"; ok $? "victor stops"
+}
+
+# --- 7, 8. A slow eager peer, and a fast noter that withholds ------------------
+# (SPEC.md, "Wanted keys": a key waiting for a quiet eager peer is fetched
+# 250 ms after its note; review of 3b0eba3.)
+# slow_eager D: oscar -> papa -> quebec, and oscar -> mallory -> quebec, where
+# mallory brings each of oscar's records D ms after it came (`late`); it
+# brings oscar's seed to quebec first, so is its eager peer for oscar, and
+# papa is asked for oscar's keys only. Quebec's fetch grace is 1 h: only a
+# fetch before the grace can take anything from papa.
+slow_eager () {
+    mallory_first late --delay "$1"
+    wait_for 300 connected quebec papa && wait_for 300 holds papa 1 \
+        && wait_for 300 keys_first_of papa quebec
+    ok $? "quebec asks papa for oscar's keys only"
+}
+
+block slow_eager 'an eager peer that brings each record 50 ms after another peer notes it is waited for: nothing is fetched'
+b_slow_eager () {
+    slow_eager 50
+    before=$(status_num quebec records)
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        im oscar publish domain "s$i.oscar.example" >/dev/null 2>&1
+        sleep 0.5 # mallory's PULL parked at quebec meanwhile: quiet
+    done
+    wait_for $((300 * SLOW)) holds quebec $((before + 10))
+    ok $? "quebec gets oscar's 10 records, one each half second"
+    diag "papa noted $(peer_num quebec papa notes) keys; fetched from papa:" \
+        "$(peer_num quebec papa fetched); from mallory $(peer_num quebec mallory received)"
+    # A key is fetched once noted 250 ms ago, not only once its eager peer
+    # is quiet: mallory's 50 ms are waited for. (A fetch that did not wait
+    # would give papa the origin at once: mallory had brought nothing since
+    # it became the eager peer.) On a busy machine 50 ms may grow past 250
+    # once or twice, after mallory brought some.
+    [ "$(peer_num quebec papa fetched)" -le 2 ] && ! grep -q "did not bring" "$T/quebec.log"
+    ok $? "at most 2 of them fetched from papa ($(peer_num quebec papa fetched)), and mallory stays quebec's eager peer"
+    stop_ours "$mpid"; wait "$mpid" 2>/dev/null
+    for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
+# oscar -> mallory2 (1 s late) -> papa -> quebec, and oscar -> mallory ->
+# quebec; papa is quebec's eager peer for oscar. Mallory notes every other
+# record of oscar's at once, brings it when fetched, withholds the others,
+# answers no PULL and says it has more (--seq: never quiet).
+block steal 'a peer that notes records sooner than the eager peer brings them, then withholds, takes no origin: each record comes'
+b_steal () {
+    mallory_card
+    [ -s "$T/mallory2.card" ] \
+        || fake card --name mallory2 --keys "$T/mallory2.keys" >"$T/mallory2.card"
+    for n in oscar papa quebec; do fresh $n || diag "cannot init $n"; done
+    for n in papa quebec; do anti_entropy $n 1d; done
+    sed -i "s/^node\$/node\n    fetch-grace = \"1h\"/" "$T/quebec/intelmesh.conf"
+    im oscar peer add "$(cat "$T/mallory.card")" >/dev/null \
+        && im oscar peer add "$(cat "$T/mallory2.card")" >/dev/null \
+        && im papa peer add "$(cat "$T/mallory2.card")" >/dev/null \
+        && im quebec peer add "$(cat "$T/mallory.card")" >/dev/null && link papa quebec
+    ok $? "oscar -> mallory2 (1 s late) -> papa -> quebec, and oscar -> mallory -> quebec"
+    start_node oscar && opid=$NODE_PID && start_node papa && ppid=$NODE_PID \
+        && start_node quebec && qpid=$NODE_PID
+    ok $? "the nodes start"
+    im oscar publish domain seed.oscar.example >/dev/null 2>&1
+    bounded 200 "$MALLORY" --keys "$T/mallory2.keys" late --delay 1000 \
+        --target "$(card_field papa 5)" "$(card_field papa 4)" \
+        --source "$(card_field oscar 5)" "$(card_field oscar 4)" \
+        --duration $((60000 * SLOW)) >"$T/late2.out" 2>&1 &
+    m2pid=$!; PIDS="$PIDS $m2pid"
+    wait_for 300 holds quebec 1; ok $? "papa brings quebec oscar's seed"
+    mallory steal --seq 1000000 --target "$(card_field quebec 5)" "$(card_field quebec 4)" \
+        --source "$(card_field oscar 5)" "$(card_field oscar 4)" \
+        --duration $((50000 * SLOW)) >"$T/steal.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    wait_for 300 connected quebec mallory; ok $? "mallory is connected to quebec"
+    sleep 1
+    for i in 1 2 3 4 5 6; do
+        im oscar publish domain "t$i.oscar.example" >/dev/null 2>&1
+        sleep 1.5
+    done
+    wait_for $((300 * SLOW)) holds quebec 7
+    ok $? "quebec gets oscar's 6 records: the ones mallory withheld from papa"
+    diag "fetched from mallory: $(peer_num quebec mallory fetched)," \
+        "from papa in full: $(peer_num quebec papa received)"
+    ! grep -q "did not bring" "$T/quebec.log"
+    ok $? "papa stays quebec's eager peer for oscar: a fetch before the grace took nothing from it"
+    stop_ours "$mpid"; stop_ours "$m2pid"; wait "$mpid" "$m2pid" 2>/dev/null
+    sed "s/^/# /" "$T/steal.out"
+    for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
 run_blocks "$@"
