@@ -11,16 +11,21 @@
 
 #include "im_mesh_int.h"
 
-/* ORIGIN's (hex) eager peer brought one of its records now. */
+/* ORIGIN's (hex) eager peer brought one of its records now: it missed none
+ * since. */
 static void
-eager_heard (im_mesh_t *self, const char *origin)
+eager_brought (im_mesh_t *self, const char *origin)
 {
-    int64_t *at = zhashx_lookup (self->eager_heard, origin);
-    if (!at && (at = malloc (sizeof *at))
-        && zhashx_insert (self->eager_heard, origin, at))
-        free (at), at = NULL;
-    if (at)
-        *at = zclock_mono ();
+    int64_t *missed = zhashx_lookup (self->eager_missed, origin);
+    if (!missed) {
+        missed = malloc (sizeof *missed);
+        if (missed && zhashx_insert (self->eager_missed, origin, missed) != 0) {
+            free (missed);
+            missed = NULL;
+        }
+    }
+    if (missed) /* else taken as having brought none: it may be replaced */
+        *missed = 0;
 }
 
 /* ORIGIN's records come from NAME in full from now on; BROUGHT when it has
@@ -30,17 +35,21 @@ mesh_eager_set (im_mesh_t *self, const char *origin, const char *name, int broug
 {
     zhashx_update (self->eager, origin, strdup (name));
     if (brought)
-        eager_heard (self, origin);
+        eager_brought (self, origin);
     else
-        zhashx_delete (self->eager_heard, origin);
+        zhashx_delete (self->eager_missed, origin);
     self->lazy_dirty = 1;
 }
 
-int64_t
-mesh_eager_heard (im_mesh_t *self, const char *origin)
+int
+mesh_eager_missed (im_mesh_t *self, const char *origin, int64_t now, int64_t grace)
 {
-    const int64_t *at = zhashx_lookup (self->eager_heard, origin);
-    return at ? *at : 0;
+    int64_t *missed = zhashx_lookup (self->eager_missed, origin);
+    if (!missed)
+        return 1; /* it has brought none since it became so */
+    if (!*missed)
+        *missed = now; /* the first it missed: it has a grace to bring one */
+    return now - *missed >= grace;
 }
 
 /* Records of an origin come eagerly from one peer: the first that brought
@@ -55,7 +64,7 @@ mesh_note_eager (im_mesh_t *self, peer_t *from, const uint8_t *origin_id, int kn
     const char *eager = zhashx_lookup (self->eager, origin);
     if (eager) {
         if (strcmp (eager, from->card.name) == 0)
-            eager_heard (self, origin);
+            eager_brought (self, origin);
         return;
     }
     const char *name = NULL;
@@ -248,7 +257,7 @@ mesh_send_lazy (im_mesh_t *self)
         peer_t *e = peer_by_name (self, zhashx_lookup (self->eager, k));
         if (e)
             e->first_notes = 0;
-        zhashx_delete (self->eager_heard, k);
+        zhashx_delete (self->eager_missed, k);
         zhashx_delete (self->eager, k);
     }
     zlistx_destroy (&drop);

@@ -582,11 +582,12 @@ mesh_found_take (peer_t *p, const im_msg_entry_t *e)
  * first comes from it in full from now on: the peer that should have
  * brought them did not, in the fetch grace (Plumtree's GRAFT and PRUNE).
  * After a FETCH of keys not due yet (their eager peer was quiet), only when
- * the eager peer has brought none of that origin's records in a whole grace
- * (a first comer counts as having brought one when it became so): else a peer that notes
- * records sooner than the eager peer brings them, and then withholds, would take the
- * origin and lose it again, each time holding a record back for a grace (review of
- * 3b0eba3). The first N records of the batch are FETCHED[i] when stored as new. */
+ * the eager peer has brought none of that origin's records since it became
+ * so, or none in a grace since it first missed one so (a copy counts): else
+ * a peer that notes records sooner than the eager peer brings them, and
+ * then withholds, would take the origin and lose it again, each time holding
+ * a record back for a grace (reviews of 3b0eba3 and e7cffc9). The first N
+ * records of the batch are FETCHED[i] when stored as new. */
 void
 mesh_found_done (im_mesh_t *self, peer_t *p, const int *fetched, size_t n)
 {
@@ -601,7 +602,7 @@ mesh_found_done (im_mesh_t *self, peer_t *p, const int *fetched, size_t n)
         const char *eager = zhashx_lookup (self->eager, origin);
         if (!eager || strcmp (eager, p->card.name) == 0
             || (p->fetch_early
-                && zclock_mono () - mesh_eager_heard (self, origin) < self->grace_now))
+                && !mesh_eager_missed (self, origin, zclock_mono (), self->grace_now)))
             continue;
         zsys_warning ("mesh: %s did not bring a record of %.16s... that %s noted; "
                       "taking that origin's records from %s in full",

@@ -488,7 +488,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     self->notes = malloc (IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY);
     self->sentkeys = malloc (IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY);
     self->eager = zhashx_new ();
-    self->eager_heard = zhashx_new ();
+    self->eager_missed = zhashx_new ();
     self->first_from = zhashx_new ();
     self->out = malloc (IM_MSG_MAX);
     self->recs = malloc (IM_MSG_CREDIT_MAX * sizeof *self->recs);
@@ -500,7 +500,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     randombytes_buf (self->apply_key, sizeof self->apply_key);
     if (!self->roots || !self->peers || !self->msg || !self->pull || !self->buf
         || !self->out || !self->keys || !self->notes || !self->sentkeys || !self->eager
-        || !self->eager_heard || !self->first_from || !self->recs || !self->items
+        || !self->eager_missed || !self->first_from || !self->recs || !self->items
         || !self->results || !self->heads || !self->held) {
         im_fail (ENOMEM, err, errsz, "out of memory");
         im_mesh_destroy (&self);
@@ -508,7 +508,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     }
     zlistx_set_destructor (self->peers, peer_destroy);
     zhashx_set_destructor (self->eager, (zhashx_destructor_fn *)zstr_free);
-    zhashx_set_destructor (self->eager_heard, (zhashx_destructor_fn *)zstr_free);
+    zhashx_set_destructor (self->eager_missed, (zhashx_destructor_fn *)zstr_free);
     zhashx_set_destructor (self->first_from, (zhashx_destructor_fn *)zstr_free);
     /* The ZAP handler comes first: a CURVE server without one lets any key
      * in. */
@@ -577,7 +577,7 @@ im_mesh_destroy (im_mesh_t **self_p)
     free (self->notes);
     free (self->sentkeys);
     zhashx_destroy (&self->eager);
-    zhashx_destroy (&self->eager_heard);
+    zhashx_destroy (&self->eager_missed);
     zhashx_destroy (&self->first_from);
     free (self->recs);
     free (self->items);

@@ -366,9 +366,11 @@ struct _im_mesh_t {
     int64_t hold_at;          /* when a held answer is applied (0: none) */
     int64_t next_bind;        /* when to try binding the peer socket again */
     zhashx_t *eager;          /* origin (hex) -> name of the peer we get it from */
-    zhashx_t *eager_heard;    /* origin (hex) -> when its eager peer last
-                                 brought one of its records (int64_t,
-                                 monotonic ms; none: not since it became so) */
+    zhashx_t *eager_missed;   /* origin (hex) -> since when its eager peer has
+                                 missed a record an early FETCH brought, 0
+                                 when it brought one since (int64_t, monotonic
+                                 ms); none: it brought none since it became
+                                 the eager peer */
     zhashx_t *first_from;     /* origin (hex) -> name of the first peer that
                                  brought one (FIRST_FROM_MAX) */
     int lazy_dirty;           /* the eager choices changed: tell the peers */
@@ -526,9 +528,11 @@ int mesh_eager_is (im_mesh_t *self, const peer_t *p, const uint8_t *origin_id);
 /* ORIGIN (hex) is taken from NAME in full from now on; BROUGHT: it has
  * brought one of its records (as the first comer, or in a FOUND). */
 void mesh_eager_set (im_mesh_t *self, const char *origin, const char *name, int brought);
-/* When ORIGIN's eager peer last brought one of its records (monotonic ms;
- * 0: not since it became so). */
-int64_t mesh_eager_heard (im_mesh_t *self, const char *origin);
+/* A FETCH sent before the grace brought a record of ORIGIN (hex) that its
+ * eager peer had not: 1 when that peer has brought none since it became so,
+ * or none since it first missed one a GRACE ago or more (the origin may then
+ * move); else 0, and a first miss is noted NOW. */
+int mesh_eager_missed (im_mesh_t *self, const char *origin, int64_t now, int64_t grace);
 /* The peer this node takes ORIGIN_ID's records from in full, or NULL. */
 peer_t *mesh_eager_peer (im_mesh_t *self, const uint8_t *origin_id);
 void mesh_send_eager (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route);

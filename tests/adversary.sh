@@ -49,7 +49,7 @@ mallory_first () {
     start_node oscar && opid=$NODE_PID && start_node quebec && qpid=$NODE_PID
     ok $? "oscar and quebec start"
     im oscar publish domain seed.oscar.example >/dev/null 2>&1
-    bounded 120 "$MALLORY" --keys "$T/mallory.keys" "$@" \
+    bounded $((120 * SLOW)) "$MALLORY" --keys "$T/mallory.keys" "$@" \
         --target "$(card_field quebec 5)" "$(card_field quebec 4)" \
         --source "$(card_field oscar 5)" "$(card_field oscar 4)" \
         --duration $((60000 * SLOW)) >"$T/mallory-$1.out" 2>&1 &
