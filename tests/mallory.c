@@ -784,12 +784,10 @@ steal (link_t *target, link_t *source, int64_t deadline)
     size_t noted = 0, fetches = 0, seen = 0;
     im_msg_t pull = { .id = IM_MSG_PULL, .cursor = 0, .credit = 1000 };
     send_msg (source, &pull);
-    while (link_next (source, deadline) != IM_MSG_RECORDS) /* what it held before */
+    while (source_read (source, &scur) == 0) /* what it held before: dropped */
         if (zclock_mono () >= deadline)
             return -1;
-    scur = msg.cursor;
-    pull.cursor = scur;
-    send_msg (source, &pull);
+    held_head = held_n = 0;
     for (int64_t ping = 0; zclock_mono () < deadline;) {
         ping_due (target, &ping);
         for (size_t got = source_read (source, &scur); got; got--) {
