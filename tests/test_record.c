@@ -283,6 +283,21 @@ spec_verifies (const enc_t *e, const uint8_t *origin)
                   == 0;
 }
 
+/* Sets the first byte of E's salt to SALT0 and of its path to PATH0, then
+ * signs the root they lead to, by the SPEC's rules. */
+static void
+with_salt_and_path (enc_t *e, uint8_t salt0, uint8_t path0, const uint8_t *sk)
+{
+    uint8_t *auth = e->buf + e->len - AUTH_SIZE;
+    auth[0] = salt0;
+    auth[AUTH_PATH] = path0;
+    uint8_t msg[4 + SPEC_HASH];
+    memcpy (msg, "IMB\x02", 4);
+    if (spec_root (e, msg + 4))
+        BAIL_OUT ("with_salt_and_path: leaf place out of range");
+    crypto_sign_detached (auth + AUTH_SIG, NULL, msg, sizeof msg, sk);
+}
+
 /* Seals the N format-2 records ES[i] (their last AUTH_SIZE bytes are
  * overwritten) as one batch with SK, record i at leaf PLACES[i] (distinct,
  * below 32): a fresh salt each, random leaves and subtrees where no record
@@ -1293,12 +1308,31 @@ test_decode_malformed (void)
     e = base;
     splice (&e, l.body, 0, "\x01\x02\x03", 3);
     refused (&e, "record: 3 trailing bytes", "a body with three trailing bytes");
+    /* A byte after the authentication: the authentication is read from the
+     * end, so the body gains the salt's first byte and the leaf place is read
+     * from the path's first. Both are set here, so that the outcome does not
+     * depend on a random salt. A body that then ends in 0 has a trailing byte. */
     e = base;
+    with_salt_and_path (&e, 0x00, 0x05, sk_a);
     e.buf[e.len++] = 0;
-    /* The authentication is read from the end: shifted by one byte, what
-     * breaks first (its leaf place, a hash, the body's end) depends on the
-     * random salt. Refused it must be, whichever. */
-    refused (&e, "record: ", "a record with a byte after its authentication");
+    refused (&e, "record: 1 trailing bytes",
+             "a record with a byte after its authentication");
+    /* A body that then ends in %x01 reads as flagged no-detect, with a leaf
+     * place below 32: only the signature tells. */
+    e = base;
+    with_salt_and_path (&e, IM_RECORD_FLAG_NO_DETECT, 0x05, sk_a);
+    e.buf[e.len++] = 0;
+    {
+        int rc1 = decode_exact (e.buf, e.len, 1, &got, err, sizeof err);
+        int errno1 = errno;
+        ok (rc1 == -1 && errno1 == EPERM && strstr (err, "signature") != NULL,
+            "decode with verification refuses a byte after an authentication whose "
+            "salt starts with %%x01, for its signature");
+        int rc0 = decode_exact (e.buf, e.len, 0, &got, err, sizeof err);
+        ok (rc0 == 0 && got.no_detect == 1,
+            "decode without verification, which checks structure only, reads that record "
+            "as flagged no-detect");
+    }
     e = base;
     set_byte (&e, l.nrecipients, 1);
     refused (&e, "trailing bytes", "a recipient count of 1 for 2 recipients");
