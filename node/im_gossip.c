@@ -450,12 +450,19 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
         if (!p->found_due || now - p->fetch_at < mesh_fetch_lost_ms (p))
             return; /* its FOUND came and is being verified, or may come */
         /* Lost (its FOUND could not reach us over a link that changed) or
-         * ignored: asked for once more; what comes of neither is given up. */
+         * ignored: asked for once more; what comes of neither is given up.
+         * Keys fetched sooner than due stay so: still not due, fetched again
+         * while their eager peer is quiet, noted (at the latest) when they
+         * were first fetched. Else a peer that ignored a FETCH sooner and
+         * answered it again would move an origin at once (mesh_found_done). */
         size_t k = p->nfetching;
         p->nfetching = 0;
         p->found_due = 0;
         p->fetch_retry = !p->fetch_retry;
-        if (p->fetch_retry)
+        if (p->fetch_retry && p->fetch_early)
+            want_add (self, p, p->fetching, k, now + self->grace_now,
+                      self->grace_now + (now - p->fetch_at));
+        else if (p->fetch_retry)
             want_add (self, p, p->fetching, k, now, 0);
     }
     want_trim (self, p);

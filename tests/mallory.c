@@ -81,7 +81,9 @@ usage (void)
              "                   peer), for --duration\n"
              "  steal            with --source: notes the target every other record of\n"
              "                   the source's at once and brings it when fetched;\n"
-             "                   withholds the others; answers no PULL; for --duration\n"
+             "                   withholds the others; answers no PULL; for --duration;\n"
+             "                   with --ignore-first, every other FETCH (the 1st, 3rd,\n"
+             "                   ...) goes unanswered\n"
              "  pull-flood N     N PULL messages from --cursor C (default 0), credit\n"
              "                   1000, reading every answer (RECORDS) as it comes\n"
              "  fetch-real N     one SYNC from cursor 0, then N FETCH messages of the\n"
@@ -118,6 +120,7 @@ usage (void)
              "  --pong-delay MS (each PING answered MS late, 0 to 60000; default 0)\n"
              "  --seq N (the newest change number its PINGs and PONGs tell; default 0)\n"
              "  --delay MS (late: how long each record is held; default 0)\n"
+             "  --ignore-first (steal: the 1st, 3rd, ... FETCH unanswered)\n"
              "Prints 'mallory: ACTION sent N messages' and exits 0, 1 when the\n"
              "action could not be done, 2 on a setup error.\n");
     exit (EXIT_SETUP);
@@ -679,7 +682,8 @@ typedef struct {
 } held_t;
 static held_t held[HELD_MAX];
 static size_t held_head, held_n;
-static long delay_ms; /* --delay */
+static long delay_ms;    /* --delay */
+static int ignore_first; /* --ignore-first */
 
 /* A PING to L every 500 ms (due at *AT), so that it sees us connected. */
 static void
@@ -775,8 +779,9 @@ late (link_t *target, link_t *source, int64_t deadline)
 }
 
 /* steal: of the records the source stores from now on, the 1st, 3rd, ...
- * are noted to the target at once and brought when it fetches them; the
- * others are withheld. The target's PULLs are never answered. */
+ * are noted to the target at once and brought when it fetches them (with
+ * --ignore-first, when it fetches them again); the others are withheld. The
+ * target's PULLs are never answered. */
 static int
 steal (link_t *target, link_t *source, int64_t deadline)
 {
@@ -800,7 +805,8 @@ steal (link_t *target, link_t *source, int64_t deadline)
         }
         if (link_next (target, zclock_mono () + 2) != IM_MSG_FETCH)
             continue;
-        fetches++;
+        if (fetches++ % 2 == 0 && ignore_first)
+            continue; /* left for the target to take as lost, and ask again */
         static uint8_t asked[IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY];
         size_t nasked = msg.count;
         memcpy (asked, msg.have, nasked * IM_MSG_HAVE_KEY);
@@ -921,6 +927,8 @@ main (int argc, char **argv)
             seq_told = strtoull (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--delay") == 0 && i + 1 < argc)
             delay_ms = strtol (argv[++i], NULL, 10);
+        else if (strcmp (argv[i], "--ignore-first") == 0)
+            ignore_first = 1;
         else if (strcmp (argv[i], "--hello") == 0)
             hello_again = 1;
         else if (strcmp (argv[i], "--duration") == 0 && i + 1 < argc)

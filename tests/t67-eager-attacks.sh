@@ -284,4 +284,53 @@ b_steal () {
     for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
+# As steal, but mallory leaves the first FETCH of each key unanswered and
+# answers the second (after 10 s, FETCH_LOST_MS), and mallory2 brings papa
+# oscar's records 30 s late; quebec's fetch grace is 1 h, so the second FETCH
+# is as early as the first (SPEC "Wanted keys"; review of fc3cfe0).
+block steal_retry 'a peer that ignores a FETCH sooner than due and answers it again takes no origin'
+b_steal_retry () {
+    mallory_card
+    [ -s "$T/mallory2.card" ] \
+        || fake card --name mallory2 --keys "$T/mallory2.keys" >"$T/mallory2.card"
+    for n in oscar papa quebec; do fresh $n || diag "cannot init $n"; done
+    for n in papa quebec; do anti_entropy $n 1d; done
+    sed -i "s/^node\$/node\n    fetch-grace = \"1h\"/" "$T/quebec/intelmesh.conf"
+    im oscar peer add "$(cat "$T/mallory.card")" >/dev/null \
+        && im oscar peer add "$(cat "$T/mallory2.card")" >/dev/null \
+        && im papa peer add "$(cat "$T/mallory2.card")" >/dev/null \
+        && im quebec peer add "$(cat "$T/mallory.card")" >/dev/null && link papa quebec
+    ok $? "oscar -> mallory2 (30 s late) -> papa -> quebec, and oscar -> mallory -> quebec"
+    start_node oscar && opid=$NODE_PID && start_node papa && ppid=$NODE_PID \
+        && start_node quebec && qpid=$NODE_PID
+    ok $? "the nodes start"
+    im oscar publish domain seed.oscar.example >/dev/null 2>&1
+    bounded $((180 * SLOW)) "$MALLORY" --keys "$T/mallory2.keys" late --delay 30000 \
+        --target "$(card_field papa 5)" "$(card_field papa 4)" \
+        --source "$(card_field oscar 5)" "$(card_field oscar 4)" \
+        --duration $((120000 * SLOW)) >"$T/late2.out" 2>&1 &
+    m2pid=$!; PIDS="$PIDS $m2pid"
+    wait_for 300 holds quebec 1; ok $? "papa brings quebec oscar's seed"
+    mallory steal --ignore-first --target "$(card_field quebec 5)" "$(card_field quebec 4)" \
+        --source "$(card_field oscar 5)" "$(card_field oscar 4)" \
+        --duration $((60000 * SLOW)) >"$T/steal.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    wait_for 300 connected quebec mallory; ok $? "mallory is connected to quebec"
+    sleep 1
+    im oscar publish domain t1.oscar.example >/dev/null 2>&1
+    # Asked again 10 s after the first FETCH (more on a busy machine), 30 s
+    # before papa can bring it.
+    wait_for $((250 * SLOW)) holds quebec 2
+    ok $? "quebec gets oscar's record"
+    diag "fetched from mallory: $(peer_num quebec mallory fetched)," \
+        "from papa in full: $(peer_num quebec papa received)"
+    [ "$(peer_num quebec mallory fetched)" -eq 1 ]
+    ok $? "it came from mallory, by the FETCH asked again"
+    ! grep -q "did not bring" "$T/quebec.log"
+    ok $? "papa stays quebec's eager peer for oscar"
+    stop_ours "$mpid"; stop_ours "$m2pid"; wait "$mpid" "$m2pid" 2>/dev/null
+    sed "s/^/# /" "$T/steal.out"
+    for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
 run_blocks "$@"
