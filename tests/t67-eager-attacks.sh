@@ -233,6 +233,41 @@ b_slow_eager () {
     for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
+# steal_setup DELAY GRACE MALLORY-OPTION...: oscar -> mallory2 (DELAY ms
+# late) -> papa -> quebec, and oscar -> mallory (steal MALLORY-OPTION...) ->
+# quebec, quebec's fetch grace GRACE (empty: the default). Sets opid, ppid,
+# qpid, mpid and m2pid; mallory's output goes to $T/steal.out.
+steal_setup () {
+    delay=$1 grace=$2; shift 2
+    mallory_card
+    [ -s "$T/mallory2.card" ] \
+        || fake card --name mallory2 --keys "$T/mallory2.keys" >"$T/mallory2.card"
+    for n in oscar papa quebec; do fresh $n || diag "cannot init $n"; done
+    for n in papa quebec; do anti_entropy $n 1d; done
+    [ -z "$grace" ] \
+        || sed -i "s/^node\$/node\n    fetch-grace = \"$grace\"/" "$T/quebec/intelmesh.conf"
+    im oscar peer add "$(cat "$T/mallory.card")" >/dev/null \
+        && im oscar peer add "$(cat "$T/mallory2.card")" >/dev/null \
+        && im papa peer add "$(cat "$T/mallory2.card")" >/dev/null \
+        && im quebec peer add "$(cat "$T/mallory.card")" >/dev/null && link papa quebec
+    ok $? "oscar -> mallory2 ($delay ms late) -> papa -> quebec, and oscar -> mallory -> quebec"
+    start_node oscar && opid=$NODE_PID && start_node papa && ppid=$NODE_PID \
+        && start_node quebec && qpid=$NODE_PID
+    ok $? "the nodes start"
+    im oscar publish domain seed.oscar.example >/dev/null 2>&1
+    bounded $((180 * SLOW)) "$MALLORY" --keys "$T/mallory2.keys" late --delay "$delay" \
+        --target "$(card_field papa 5)" "$(card_field papa 4)" \
+        --source "$(card_field oscar 5)" "$(card_field oscar 4)" \
+        --duration $((120000 * SLOW)) >"$T/late2.out" 2>&1 &
+    m2pid=$!; PIDS="$PIDS $m2pid"
+    wait_for 300 holds quebec 1; ok $? "papa brings quebec oscar's seed"
+    mallory steal "$@" --target "$(card_field quebec 5)" "$(card_field quebec 4)" \
+        --source "$(card_field oscar 5)" "$(card_field oscar 4)" \
+        --duration $((60000 * SLOW)) >"$T/steal.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    wait_for 300 connected quebec mallory; ok $? "mallory is connected to quebec"
+}
+
 # oscar -> mallory2 (1 s late) -> papa -> quebec, and oscar -> mallory ->
 # quebec; papa is quebec's eager peer for oscar. Mallory notes every other
 # record of oscar's at once, brings it when fetched, withholds the others,
@@ -241,31 +276,7 @@ b_slow_eager () {
 # grace before each record mallory notes).
 block steal 'a peer that notes records sooner than the eager peer brings them, then withholds, takes no origin: each record comes'
 b_steal () {
-    mallory_card
-    [ -s "$T/mallory2.card" ] \
-        || fake card --name mallory2 --keys "$T/mallory2.keys" >"$T/mallory2.card"
-    for n in oscar papa quebec; do fresh $n || diag "cannot init $n"; done
-    for n in papa quebec; do anti_entropy $n 1d; done
-    im oscar peer add "$(cat "$T/mallory.card")" >/dev/null \
-        && im oscar peer add "$(cat "$T/mallory2.card")" >/dev/null \
-        && im papa peer add "$(cat "$T/mallory2.card")" >/dev/null \
-        && im quebec peer add "$(cat "$T/mallory.card")" >/dev/null && link papa quebec
-    ok $? "oscar -> mallory2 (1 s late) -> papa -> quebec, and oscar -> mallory -> quebec"
-    start_node oscar && opid=$NODE_PID && start_node papa && ppid=$NODE_PID \
-        && start_node quebec && qpid=$NODE_PID
-    ok $? "the nodes start"
-    im oscar publish domain seed.oscar.example >/dev/null 2>&1
-    bounded $((120 * SLOW)) "$MALLORY" --keys "$T/mallory2.keys" late --delay 1000 \
-        --target "$(card_field papa 5)" "$(card_field papa 4)" \
-        --source "$(card_field oscar 5)" "$(card_field oscar 4)" \
-        --duration $((60000 * SLOW)) >"$T/late2.out" 2>&1 &
-    m2pid=$!; PIDS="$PIDS $m2pid"
-    wait_for 300 holds quebec 1; ok $? "papa brings quebec oscar's seed"
-    mallory steal --seq 1000000 --target "$(card_field quebec 5)" "$(card_field quebec 4)" \
-        --source "$(card_field oscar 5)" "$(card_field oscar 4)" \
-        --duration $((50000 * SLOW)) >"$T/steal.out" 2>&1 &
-    mpid=$!; PIDS="$PIDS $mpid"
-    wait_for 300 connected quebec mallory; ok $? "mallory is connected to quebec"
+    steal_setup 1000 "" --seq 1000000
     sleep 1
     for i in 1 2 3 4; do
         im oscar publish domain "t$i.oscar.example" >/dev/null 2>&1
@@ -290,32 +301,7 @@ b_steal () {
 # is as early as the first (SPEC "Wanted keys"; review of fc3cfe0).
 block steal_retry 'a peer that ignores a FETCH sooner than due and answers it again takes no origin'
 b_steal_retry () {
-    mallory_card
-    [ -s "$T/mallory2.card" ] \
-        || fake card --name mallory2 --keys "$T/mallory2.keys" >"$T/mallory2.card"
-    for n in oscar papa quebec; do fresh $n || diag "cannot init $n"; done
-    for n in papa quebec; do anti_entropy $n 1d; done
-    sed -i "s/^node\$/node\n    fetch-grace = \"1h\"/" "$T/quebec/intelmesh.conf"
-    im oscar peer add "$(cat "$T/mallory.card")" >/dev/null \
-        && im oscar peer add "$(cat "$T/mallory2.card")" >/dev/null \
-        && im papa peer add "$(cat "$T/mallory2.card")" >/dev/null \
-        && im quebec peer add "$(cat "$T/mallory.card")" >/dev/null && link papa quebec
-    ok $? "oscar -> mallory2 (30 s late) -> papa -> quebec, and oscar -> mallory -> quebec"
-    start_node oscar && opid=$NODE_PID && start_node papa && ppid=$NODE_PID \
-        && start_node quebec && qpid=$NODE_PID
-    ok $? "the nodes start"
-    im oscar publish domain seed.oscar.example >/dev/null 2>&1
-    bounded $((180 * SLOW)) "$MALLORY" --keys "$T/mallory2.keys" late --delay 30000 \
-        --target "$(card_field papa 5)" "$(card_field papa 4)" \
-        --source "$(card_field oscar 5)" "$(card_field oscar 4)" \
-        --duration $((120000 * SLOW)) >"$T/late2.out" 2>&1 &
-    m2pid=$!; PIDS="$PIDS $m2pid"
-    wait_for 300 holds quebec 1; ok $? "papa brings quebec oscar's seed"
-    mallory steal --ignore-first --target "$(card_field quebec 5)" "$(card_field quebec 4)" \
-        --source "$(card_field oscar 5)" "$(card_field oscar 4)" \
-        --duration $((60000 * SLOW)) >"$T/steal.out" 2>&1 &
-    mpid=$!; PIDS="$PIDS $mpid"
-    wait_for 300 connected quebec mallory; ok $? "mallory is connected to quebec"
+    steal_setup 30000 1h --ignore-first
     sleep 1
     im oscar publish domain t1.oscar.example >/dev/null 2>&1
     # Asked again 10 s after the first FETCH (more on a busy machine), 30 s
