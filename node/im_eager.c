@@ -253,6 +253,11 @@ mesh_send_lazy (im_mesh_t *self)
         if (!e || !peer_connected (e))
             zlistx_add_end (drop, (void *)zhashx_cursor (self->eager));
     }
+    if (zlistx_size (drop))
+        zsys_info ("mesh: the eager peer of %zu origin(s) is down or gone (%s among "
+                   "them); they come in full from the next peer to note them",
+                   zlistx_size (drop),
+                   (const char *)zhashx_lookup (self->eager, zlistx_first (drop)));
     for (const char *k = zlistx_first (drop); k; k = zlistx_next (drop)) {
         peer_t *e = peer_by_name (self, zhashx_lookup (self->eager, k));
         if (e)

@@ -253,9 +253,16 @@ b_anti_entropy () {
     }
     wait_for 600 noted_kill; r=$?
     [ $r -eq 0 ] || kill -KILL "$qpid" 2>/dev/null
-    ok $r "quebec is killed with keys noted from papa in memory, its cursor past them ($noted noted)"
     wait "$qpid" 2>/dev/null
     stop_ours "$mpid"; wait "$mpid" 2>/dev/null
+    if [ $r -ne 0 ] && grep -q "eager peer of .* is down or gone (mallory" "$T/quebec.log"; then
+        # On a machine so loaded that mallory went unheard for 3.5 s, quebec
+        # took it as down and papa brought everything: no premise.
+        ok 0 "# SKIP mallory was taken as down on a loaded machine: nothing was left noted"
+        for p in $opid $ppid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+        return
+    fi
+    ok $r "quebec is killed with keys noted from papa in memory, its cursor past them ($noted noted)"
     sed -i -e '/fetch-grace = /d' -e 's/anti-entropy = "1d"/anti-entropy = "3s"/' \
         "$T/quebec/intelmesh.conf"
     start_node quebec; qpid=$NODE_PID; ok $? "quebec starts again, and walks every 3 s"
