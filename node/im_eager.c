@@ -253,11 +253,18 @@ mesh_send_lazy (im_mesh_t *self)
         if (!e || !peer_connected (e))
             zlistx_add_end (drop, (void *)zhashx_cursor (self->eager));
     }
-    if (zlistx_size (drop))
+    /* Logged at most every QUOTA_WARN_MS: a peer that comes and goes does
+     * not fill the log. */
+    self->down_unlogged += zlistx_size (drop);
+    int64_t now = zclock_mono ();
+    if (zlistx_size (drop) && now - self->down_logged >= QUOTA_WARN_MS) {
         zsys_info ("mesh: the eager peer of %zu origin(s) is down or gone (%s among "
                    "them); they come in full from the next peer to note them",
-                   zlistx_size (drop),
+                   self->down_unlogged,
                    (const char *)zhashx_lookup (self->eager, zlistx_first (drop)));
+        self->down_logged = now;
+        self->down_unlogged = 0;
+    }
     for (const char *k = zlistx_first (drop); k; k = zlistx_next (drop)) {
         peer_t *e = peer_by_name (self, zhashx_lookup (self->eager, k));
         if (e)

@@ -376,6 +376,8 @@ struct _im_mesh_t {
     int lazy_dirty;           /* the eager choices changed: tell the peers */
     int64_t lazy_at;          /* when LAZY lists were last sent */
     int64_t eager_checked;    /* when eager peers were last looked at */
+    int64_t down_logged;      /* when eager peers found down were last logged */
+    size_t down_unlogged;     /* ... origins dropped since, not logged */
     int64_t anti_entropy;     /* ms between anti-entropy walks with a peer */
     int64_t fetch_grace;      /* ms a noted record may take from the eager peer */
     int64_t grace_now;        /* ... stretched while peers are slow or bring copies */
