@@ -67,9 +67,11 @@ mesh_note_eager (im_mesh_t *self, peer_t *from, const uint8_t *origin_id, int kn
             eager_brought (self, origin);
         return;
     }
+    /* A peer that is down is not chosen: it would be found down and dropped
+     * at the next look, and chosen again at the next copy (review 81). */
     const char *name = NULL;
     for (peer_t *q = zlistx_first (self->peers); q; q = zlistx_next (self->peers))
-        if (memcmp (q->card.node, origin_id, IM_NODE_ID_SIZE) == 0)
+        if (memcmp (q->card.node, origin_id, IM_NODE_ID_SIZE) == 0 && peer_connected (q))
             name = q->card.name;
     if (known && !name && !zhashx_lookup (self->first_from, origin))
         return; /* a copy of what we had before any first comer: nothing */
@@ -85,7 +87,8 @@ mesh_note_eager (im_mesh_t *self, peer_t *from, const uint8_t *origin_id, int kn
             zhashx_insert (self->first_from, origin, strdup (from->card.name));
             return;
         }
-        if (strcmp (first, from->card.name) == 0 || !peer_by_name (self, first))
+        peer_t *f = peer_by_name (self, first);
+        if (strcmp (first, from->card.name) == 0 || !f || !peer_connected (f))
             return;
         name = first;
     }
@@ -258,8 +261,9 @@ mesh_send_lazy (im_mesh_t *self)
     self->down_unlogged += zlistx_size (drop);
     int64_t now = zclock_mono ();
     if (zlistx_size (drop) && now - self->down_logged >= QUOTA_WARN_MS) {
-        zsys_info ("mesh: the eager peer of %zu origin(s) is down or gone (%s among "
-                   "them); they come in full from the next peer to note them",
+        zsys_info ("mesh: %zu eager choice(s) dropped since the last such line, their "
+                   "peer down or gone (%s among them); those origins come in full from "
+                   "the next peer to note them",
                    self->down_unlogged,
                    (const char *)zhashx_lookup (self->eager, zlistx_first (drop)));
         self->down_logged = now;

@@ -262,7 +262,7 @@ peer_want_room (const peer_t *p)
  * the next anti-entropy walk with P, brought forward, finds them again. */
 static void
 want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due,
-          int64_t grace)
+          int64_t grace, int retried)
 {
     size_t dropped = 0;
     int compacted = 0;
@@ -289,6 +289,7 @@ want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due
         memcpy (w->key, key, IM_MSG_HAVE_KEY);
         w->due = due;
         w->deferred = 0;
+        w->retried = (uint8_t)retried;
         w->grace = (uint32_t)grace;
     }
     if (dropped) {
@@ -346,7 +347,7 @@ mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
                 memcpy (self->keys + n++ * IM_MSG_HAVE_KEY,
                         msg->have + i * IM_MSG_HAVE_KEY, IM_MSG_HAVE_KEY);
         int64_t wait = waits[c] < self->grace_now ? waits[c] : self->grace_now;
-        want_add (self, p, self->keys, n, now + wait, c == NOTE_LATER ? wait : 0);
+        want_add (self, p, self->keys, n, now + wait, c == NOTE_LATER ? wait : 0, 0);
     }
 }
 
@@ -450,20 +451,21 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
         if (!p->found_due || now - p->fetch_at < mesh_fetch_lost_ms (p))
             return; /* its FOUND came and is being verified, or may come */
         /* Lost (its FOUND could not reach us over a link that changed) or
-         * ignored: asked for once more; what comes of neither is given up.
-         * Keys fetched sooner than due stay so: still not due, fetched again
-         * while their eager peer is quiet, noted (at the latest) when they
-         * were first fetched. Else a peer that ignored a FETCH sooner and
-         * answered it again would move an origin at once (mesh_found_done). */
+         * ignored: its keys are asked for once more, in a FETCH of such keys
+         * only; what comes of neither is given up. Keys fetched sooner than
+         * due stay so until the latest of their due times (none is due
+         * sooner than it was), fetched again while their eager peer is
+         * quiet, as noted (at the latest) when they were first fetched. Else
+         * a peer that ignored a FETCH sooner and answered it again would
+         * move an origin at once (mesh_found_done). */
         size_t k = p->nfetching;
         p->nfetching = 0;
         p->found_due = 0;
-        p->fetch_retry = !p->fetch_retry;
-        if (p->fetch_retry && p->fetch_early)
-            want_add (self, p, p->fetching, k, now + self->grace_now,
-                      self->grace_now + (now - p->fetch_at));
-        else if (p->fetch_retry)
-            want_add (self, p, p->fetching, k, now, 0);
+        if (!p->fetch_retry && p->fetch_early && p->fetch_due_max > now)
+            want_add (self, p, p->fetching, k, p->fetch_due_max,
+                      p->fetch_due_max - p->fetch_at, 1);
+        else if (!p->fetch_retry)
+            want_add (self, p, p->fetching, k, now, 0, 1);
     }
     want_trim (self, p);
     if (!p->nwants || !peer_connected (p))
@@ -501,15 +503,20 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
      * never both: what the second brings moves no origin (see
      * mesh_found_done). */
     int fetch_early = p->wants[p->whead].due > now;
+    /* ... and keys asked for once already, or keys never asked for. */
+    int fetch_retry = p->wants[p->whead].retried;
+    int64_t due_max = 0;
     const peer_t *others[FETCHING_OTHERS_MAX];
     size_t nothers = fetching_others (self, p, now, others, FETCHING_OTHERS_MAX);
     uint8_t key[IM_MSG_HAVE_KEY];
     /* At most a ring's worth: keys put back go behind the others. */
     for (size_t turns = p->nwants; turns-- && n < credit
                                    && want_ready (self, &p->wants[p->whead], now, &early)
-                                   && (p->wants[p->whead].due > now) == fetch_early;) {
+                                   && (p->wants[p->whead].due > now) == fetch_early
+                                   && p->wants[p->whead].retried == fetch_retry;) {
         memcpy (key, p->wants[p->whead].key, IM_MSG_HAVE_KEY);
         int deferred = p->wants[p->whead].deferred;
+        int64_t due = p->wants[p->whead].due;
         p->whead = (p->whead + 1) % WANT_MAX;
         p->nwants--;
         if (held (self, key))
@@ -522,12 +529,15 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
             memcpy (w->key, key, IM_MSG_HAVE_KEY);
             w->due = now + self->grace_now;
             w->deferred = 1;
+            w->retried = (uint8_t)fetch_retry;
             w->grace = 0;
             p->nwants++;
             asked++;
             continue;
         }
         memcpy (p->fetching + n++ * IM_MSG_HAVE_KEY, key, IM_MSG_HAVE_KEY);
+        if (due > due_max)
+            due_max = due;
     }
     p->notes_deferred += asked;
     p->trim_seq = 0; /* a new oldest, not looked at yet */
@@ -547,6 +557,8 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
     memset (p->fetching_taken, 0, m);
     p->nfetching = m;
     p->fetch_early = fetch_early;
+    p->fetch_retry = fetch_retry;
+    p->fetch_due_max = due_max;
     p->found_due = 1;
     p->fetch_at = now;
     if (p->in.rate)
@@ -599,7 +611,6 @@ void
 mesh_found_done (im_mesh_t *self, peer_t *p, const int *fetched, size_t n)
 {
     p->nfetching = 0;
-    p->fetch_retry = 0;
     for (size_t i = 0; i < n; i++) {
         if (!fetched[i])
             continue;
@@ -673,7 +684,7 @@ mesh_handle_keys (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
     }
     p->sync_out = 0;
     peer_holds_add (p, msg->have, msg->count);
-    want_add (self, p, msg->have, msg->count, now, 0);
+    want_add (self, p, msg->have, msg->count, now, 0, 0);
     if (msg->more && msg->cursor > p->sync_cursor) {
         p->sync_cursor = msg->cursor;
         p->sync_at = now; /* the walk goes on when there is room */

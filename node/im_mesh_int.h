@@ -116,6 +116,7 @@ typedef struct {
     uint8_t key[IM_MSG_HAVE_KEY];
     int64_t due;      /* monotonic ms */
     uint8_t deferred; /* put back once already: asked of another peer */
+    uint8_t retried;  /* asked for once already, in a FETCH taken as lost */
     uint32_t grace;   /* ms from its note to DUE when it waits for the eager peer
                          of its origin (NOTE_LATER), else 0 */
 } want_t;
@@ -247,11 +248,12 @@ struct _im_peer_t {
     uint8_t *fetching;                    /* the keys of the FETCH out, sorted */
     uint8_t *fetching_taken;              /* which of them FOUND brought */
     size_t nfetching;                     /* 0: no FETCH out */
-    int fetch_retry;  /* the FETCH out asks again for a lost one's keys */
-    int fetch_early;  /* ... holds keys not due yet (their eager peer is quiet) */
-    int found_due;    /* its FOUND to that FETCH has not come yet */
-    int64_t fetch_at; /* when that FETCH went */
-    uint64_t fetched; /* records FOUND brought that were new here */
+    int fetch_retry;       /* the FETCH out holds keys asked for once already */
+    int fetch_early;       /* ... holds keys not due yet (their eager peer is quiet) */
+    int64_t fetch_due_max; /* ... the latest of its keys' due times */
+    int found_due;         /* its FOUND to that FETCH has not come yet */
+    int64_t fetch_at;      /* when that FETCH went */
+    uint64_t fetched;      /* records FOUND brought that were new here */
     /* Anti-entropy: a walk of the keys of its change log (SYNC, KEYS). */
     uint64_t sync_cursor; /* where the walk stands */
     int64_t sync_at;      /* when the next SYNC is due */

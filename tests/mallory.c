@@ -805,8 +805,13 @@ steal (link_t *target, link_t *source, int64_t deadline)
         }
         if (link_next (target, zclock_mono () + 2) != IM_MSG_FETCH)
             continue;
-        if (fetches++ % 2 == 0 && ignore_first)
-            continue; /* left for the target to take as lost, and ask again */
+        if (fetches++ % 2 == 0 && ignore_first) {
+            /* Left for the target to take as lost, and ask again. */
+            printf ("mallory: FETCH %zu of %zu keys left unanswered\n", fetches,
+                    (size_t)msg.count);
+            fflush (stdout);
+            continue;
+        }
         static uint8_t asked[IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY];
         size_t nasked = msg.count;
         memcpy (asked, msg.have, nasked * IM_MSG_HAVE_KEY);
