@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* im_quota.c -- each peer's request quota: a token bucket charged for what
+ * its requests cost this node (SPEC.md, "Quotas"); over it, a request is
+ * dropped, counted and logged at most every 10 s. */
+#include "config.h"
+
+#include <czmq.h>
+
+#include "im_mesh_int.h"
+
+/* What a request costs P's bucket up front, in units of about a millisecond
+ * of work: a walk of the change log (PULL, SYNC; what was read is charged
+ * after, see mesh_charge), look-ups by key (HAVE, FETCH), a sort of node ids
+ * (LAZY, EAGER: one over the bucket is dropped, the last one taken stays).
+ * Answers to our own requests (RECORDS, FOUND, KEYS) are bounded by what we
+ * asked, and free. */
+static double
+request_cost (const im_msg_t *msg)
+{
+    switch (msg->id) {
+    case IM_MSG_PULL:
+    case IM_MSG_SYNC: return 1;
+    case IM_MSG_HAVE: return 0.05 + (double)msg->count / 1000;
+    case IM_MSG_FETCH: return 0.05 + (double)msg->count / 200;
+    case IM_MSG_LAZY:
+    case IM_MSG_EAGER: return 0.05 + (double)msg->count / 1000;
+    default: return 0;
+    }
+}
+
+/* Fills P's bucket for the time gone by. */
+static void
+quota_refill (peer_t *p, int64_t now)
+{
+    p->quota += (double)(now - p->quota_at) * QUOTA_RATE / 1000.0;
+    if (p->quota > QUOTA_BURST)
+        p->quota = QUOTA_BURST;
+    p->quota_at = now;
+}
+
+void
+mesh_charge (peer_t *p, double cost)
+{
+    p->quota -= cost;
+}
+
+int
+mesh_quota_left (peer_t *p)
+{
+    quota_refill (p, zclock_mono ());
+    return p->quota >= 1;
+}
+
+/* Charges P's bucket for MSG. Returns 0, or -1 when P is over its quota: the
+ * message is dropped unread (a PULL waits instead), counted and, once in a
+ * while, logged. */
+int
+mesh_quota (peer_t *p, const im_msg_t *msg)
+{
+    double cost = request_cost (msg);
+    if (cost == 0)
+        return 0;
+    int64_t now = zclock_mono ();
+    quota_refill (p, now);
+    if (p->quota >= cost) {
+        p->quota -= cost;
+        return 0;
+    }
+    p->refused[REFUSE_QUOTA]++;
+    if (now - p->quota_warned >= QUOTA_WARN_MS) {
+        p->quota_warned = now;
+        zsys_warning ("mesh: %s sends more requests than its quota allows (%.0f units "
+                      "a second): %llu held back so far",
+                      p->card.name, QUOTA_RATE,
+                      (unsigned long long)p->refused[REFUSE_QUOTA]);
+    }
+    return -1;
+}
