@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_mesh_int.h -- private to the files of the peer engine (im_mesh.c and
- * im_mesh_peer.c, im_zap.c, im_serve.c, im_apply.c, im_gossip.c, im_rotate.c): the
+ * im_mesh_peer.c, im_zap.c, im_serve.c, im_apply.c, im_gossip.c, im_quota.c,
+ * im_rotate.c, ...): the
  * mesh's and a peer's structs, the engine's constants and the functions the
  * files share. Nothing outside node/im_*.c of the mesh includes it. */
 #ifndef IM_MESH_INT_H
@@ -516,13 +517,15 @@ void mesh_found_done (im_mesh_t *self, peer_t *p, const int *fetched, size_t n);
 void mesh_handle_sync (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                        const im_msg_t *msg);
 void mesh_handle_keys (im_mesh_t *self, peer_t *p, const im_msg_t *msg);
-int mesh_quota (peer_t *p, const im_msg_t *msg);
-int mesh_quota_left (peer_t *p);
-void mesh_charge (peer_t *p, double cost);
 int peer_want_room (const peer_t *p);
 void mesh_handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                         const im_msg_t *msg);
 void mesh_gossip_tick (im_mesh_t *self, int64_t now);
+
+/* --- im_quota.c ---------------------------------------------------------- */
+int mesh_quota (peer_t *p, const im_msg_t *msg);
+int mesh_quota_left (peer_t *p);
+void mesh_charge (peer_t *p, double cost);
 
 /* --- im_eager.c ---------------------------------------------------------- */
 void mesh_handle_lazy (peer_t *p, const im_msg_t *msg);
