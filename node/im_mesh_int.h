@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_mesh_int.h -- private to the files of the peer engine (im_mesh.c and
  * im_mesh_peer.c, im_zap.c, im_serve.c, im_apply.c, im_gossip.c, im_quota.c,
- * im_rotate.c, ...): the
- * mesh's and a peer's structs, the engine's constants and the functions the
- * files share. Nothing outside node/im_*.c of the mesh includes it. */
+ * im_rotate.c, ...): the mesh's and a peer's structs, the engine's constants
+ * and the functions the files share. Nothing outside node/im_*.c of the mesh
+ * includes it. */
 #ifndef IM_MESH_INT_H
 #define IM_MESH_INT_H
 
