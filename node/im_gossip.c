@@ -552,8 +552,15 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
             memmove (p->fetching + m++ * IM_MSG_HAVE_KEY,
                      p->fetching + i * IM_MSG_HAVE_KEY, IM_MSG_HAVE_KEY);
     im_msg_t fetch = { .id = IM_MSG_FETCH, .count = m, .have = p->fetching };
-    if (mesh_send (self, sock, route, &fetch) != 0)
+    if (mesh_send (self, sock, route, &fetch) != 0) {
+        /* Not sent (its link backed up, or gone): the keys go back into
+         * the ring, of the same kind (review 82); never given up unasked. */
+        if (fetch_early)
+            want_add (self, p, p->fetching, m, due_max, due_max - now, fetch_retry);
+        else
+            want_add (self, p, p->fetching, m, now, 0, fetch_retry);
         return;
+    }
     memset (p->fetching_taken, 0, m);
     p->nfetching = m;
     p->fetch_early = fetch_early;

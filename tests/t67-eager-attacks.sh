@@ -297,14 +297,14 @@ b_steal () {
 
 # As steal, but mallory leaves the first FETCH of each key unanswered and
 # answers the second (after 10 s, FETCH_LOST_MS), and mallory2 brings papa
-# oscar's records 30 s late; quebec's fetch grace is 1 h, so the second FETCH
+# oscar's records 60 s late; quebec's fetch grace is 1 h, so the second FETCH
 # is as early as the first (SPEC "Wanted keys"; review of fc3cfe0).
 block steal_retry 'a peer that ignores a FETCH sooner than due and answers it again takes no origin'
 b_steal_retry () {
-    steal_setup $((30000 * SLOW)) 1h --ignore-first
+    steal_setup $((60000 * SLOW)) 1h --ignore-first
     sleep 1
     im oscar publish domain t1.oscar.example >/dev/null 2>&1
-    # Asked again 10 s after the first FETCH (more on a busy machine), 30 s
+    # Asked again 10 s after the first FETCH (up to 40 s on a busy machine),
     # before papa can bring it.
     wait_for $((250 * SLOW)) holds quebec 2
     ok $? "quebec gets oscar's record"
@@ -346,7 +346,7 @@ b_down_origin () {
         sleep 0.2
     done
     wait_for $((300 * SLOW)) holds quebec 40; ok $? "quebec gets oscar's 40 records from oscar"
-    logged=$(wc -l <"$T/quebec.log")
+    logged=$(wc -l <"$T/quebec.log"); known=$(peer_num quebec mallory known)
     stop_node "$opid"; ok $? "oscar stops"
     # Mallory's copies come until 15 s after the last publish; the line is
     # logged at most every 10 s, with the count since the last.
@@ -354,9 +354,10 @@ b_down_origin () {
     dropped=$(tail -n "+$((logged + 1))" "$T/quebec.log" \
         | sed -n 's/.*mesh: \([0-9]*\) eager choice(s) dropped.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
     diag "eager choices dropped, as logged at quebec: $dropped;" \
-        "copies from mallory: $(peer_num quebec mallory known)"
-    [ "$dropped" = 1 ] && [ "$(peer_num quebec mallory known)" -gt 0 ]
-    ok $? "oscar is dropped as eager once, while mallory's copies come"
+        "copies from mallory: $known before oscar stopped, $(peer_num quebec mallory known) after"
+    # At most once: a drop within 10 s of an earlier line is not logged.
+    [ "$dropped" -le 1 ] && [ "$(peer_num quebec mallory known)" -gt "$known" ]
+    ok $? "oscar is dropped as eager once at most, while mallory's copies come"
     stop_ours "$mpid"; wait "$mpid" 2>/dev/null
     stop_node "$qpid"; ok $? "quebec stops"
 }
