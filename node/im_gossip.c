@@ -440,6 +440,32 @@ want_ready (im_mesh_t *self, const want_t *w, int64_t now, early_t *early)
     return early->wait >= 0 && now - (w->due - (int64_t)w->grace) >= early->wait;
 }
 
+/* Whether the FETCH out to P, if any, still waits for its FOUND. One taken
+ * as lost (its FOUND could not reach us over a link that changed) or
+ * ignored ends: its keys are asked for once more, in a FETCH of such keys
+ * only; what comes of neither is given up. Keys fetched sooner than due stay
+ * so until the latest of their due times (none is due sooner than it was),
+ * fetched again while their eager peer is quiet, as noted (at the latest)
+ * when they were first fetched. Else a peer that ignored a FETCH sooner and
+ * answered it again would move an origin at once (mesh_found_done). */
+static int
+fetch_out (im_mesh_t *self, peer_t *p, int64_t now)
+{
+    if (!p->nfetching)
+        return 0;
+    if (!p->found_due || now - p->fetch_at < mesh_fetch_lost_ms (p))
+        return 1; /* its FOUND came and is being verified, or may come */
+    size_t k = p->nfetching;
+    p->nfetching = 0;
+    p->found_due = 0;
+    if (!p->fetch_retry && p->fetch_early && p->fetch_due_max > now)
+        want_add (self, p, p->fetching, k, p->fetch_due_max,
+                  p->fetch_due_max - p->fetch_at, 1);
+    else if (!p->fetch_retry)
+        want_add (self, p, p->fetching, k, now, 0, 1);
+    return 0;
+}
+
 /* Sends P a FETCH for its wanted keys now due (within its rate), unless one
  * is out already. */
 static void
@@ -447,26 +473,8 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
 {
     zsock_t *sock;
     zframe_t *route;
-    if (p->nfetching) {
-        if (!p->found_due || now - p->fetch_at < mesh_fetch_lost_ms (p))
-            return; /* its FOUND came and is being verified, or may come */
-        /* Lost (its FOUND could not reach us over a link that changed) or
-         * ignored: its keys are asked for once more, in a FETCH of such keys
-         * only; what comes of neither is given up. Keys fetched sooner than
-         * due stay so until the latest of their due times (none is due
-         * sooner than it was), fetched again while their eager peer is
-         * quiet, as noted (at the latest) when they were first fetched. Else
-         * a peer that ignored a FETCH sooner and answered it again would
-         * move an origin at once (mesh_found_done). */
-        size_t k = p->nfetching;
-        p->nfetching = 0;
-        p->found_due = 0;
-        if (!p->fetch_retry && p->fetch_early && p->fetch_due_max > now)
-            want_add (self, p, p->fetching, k, p->fetch_due_max,
-                      p->fetch_due_max - p->fetch_at, 1);
-        else if (!p->fetch_retry)
-            want_add (self, p, p->fetching, k, now, 0, 1);
-    }
+    if (fetch_out (self, p, now))
+        return;
     want_trim (self, p);
     if (!p->nwants || !peer_connected (p))
         return;
