@@ -83,7 +83,7 @@ usage (void)
              "                   the source's at once and brings it when fetched;\n"
              "                   withholds the others; answers no PULL; for --duration;\n"
              "                   with --ignore-first, every other FETCH (the 1st, 3rd,\n"
-             "                   ...) goes unanswered\n"
+             "                   ...) goes unanswered; with --ignore-fetch, every one\n"
              "  pull-flood N     N PULL messages from --cursor C (default 0), credit\n"
              "                   1000, reading every answer (RECORDS) as it comes\n"
              "  fetch-real N     one SYNC from cursor 0, then N FETCH messages of the\n"
@@ -121,6 +121,7 @@ usage (void)
              "  --seq N (the newest change number its PINGs and PONGs tell; default 0)\n"
              "  --delay MS (late: how long each record is held; default 0)\n"
              "  --ignore-first (steal: the 1st, 3rd, ... FETCH unanswered)\n"
+             "  --ignore-fetch (steal: no FETCH answered)\n"
              "Prints 'mallory: ACTION sent N messages' and exits 0, 1 when the\n"
              "action could not be done, 2 on a setup error.\n");
     exit (EXIT_SETUP);
@@ -684,6 +685,7 @@ static held_t held[HELD_MAX];
 static size_t held_head, held_n;
 static long delay_ms;    /* --delay */
 static int ignore_first; /* --ignore-first */
+static int ignore_fetch; /* --ignore-fetch */
 
 /* A PING to L every 500 ms (due at *AT), so that it sees us connected. */
 static void
@@ -805,7 +807,8 @@ steal (link_t *target, link_t *source, int64_t deadline)
         }
         if (link_next (target, zclock_mono () + 2) != IM_MSG_FETCH)
             continue;
-        if (fetches++ % 2 == 0 && ignore_first) {
+        fetches++;
+        if (ignore_fetch || (ignore_first && fetches % 2 == 1)) {
             /* Left for the target to take as lost, and ask again. */
             printf ("mallory: FETCH %zu of %zu keys left unanswered\n", fetches,
                     (size_t)msg.count);
@@ -934,6 +937,8 @@ main (int argc, char **argv)
             delay_ms = strtol (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--ignore-first") == 0)
             ignore_first = 1;
+        else if (strcmp (argv[i], "--ignore-fetch") == 0)
+            ignore_fetch = 1;
         else if (strcmp (argv[i], "--hello") == 0)
             hello_again = 1;
         else if (strcmp (argv[i], "--duration") == 0 && i + 1 < argc)

@@ -362,4 +362,24 @@ b_down_origin () {
     stop_node "$qpid"; ok $? "quebec stops"
 }
 
+# As steal_retry, but mallory answers no FETCH: the key is asked for twice
+# (the second 10 s after the first, or up to 40 s on a busy machine), then
+# given up; papa brings it 60 s late. A third FETCH would come 10 s after
+# the second.
+block steal_giveup 'a key of a FETCH sooner than due that is lost twice is given up: asked for twice, not more'
+b_steal_giveup () {
+    steal_setup $((60000 * SLOW)) 1h --ignore-fetch
+    sleep 1
+    im oscar publish domain t1.oscar.example >/dev/null 2>&1
+    sleep 35
+    asked=$(grep -c "mallory: FETCH [0-9]* of 1 keys left unanswered" "$T/steal.out")
+    diag "FETCHes of that key left unanswered by mallory in 35 s: $asked"
+    [ "$asked" -ge 1 ] && [ "$asked" -le 2 ]
+    ok $? "quebec asked mallory for it once or twice, not more ($asked)"
+    status_num quebec records | grep -qx 1
+    ok $? "and does not hold it yet (papa brings it 60 s late)"
+    stop_ours "$mpid"; stop_ours "$m2pid"; wait "$mpid" "$m2pid" 2>/dev/null
+    for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
 run_blocks "$@"
