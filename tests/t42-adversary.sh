@@ -234,6 +234,15 @@ withheld () {
 block anti_entropy 'records whose notes were lost come back by anti-entropy'
 b_anti_entropy () {
     diag "SPEC.md: Anti-entropy"
+    # Under heavy load (make -j8 check beside another run on two cores) the
+    # set-up failed twice on 2026-12-06: quebec held all 602 records before
+    # the kill, with no eager choice moved or dropped in its log; the cause
+    # is not known. The set-up is then tried once more, with the evidence.
+    anti_entropy_once 1 || anti_entropy_once 2
+}
+# anti_entropy_once ATTEMPT: false when the set-up's premise failed at the
+# first attempt (nothing checked yet beyond the set-up).
+anti_entropy_once () {
     # No walk and no fetch of what papa notes until quebec is killed: the set-
     # up holds however slow the machine. Mallory says it has more than it
     # sends (--seq): an eager peer that may still bring them, so quebec keeps
@@ -253,18 +262,19 @@ b_anti_entropy () {
             && [ "$(status_num quebec records)" -lt "$total" ] && kill -KILL "$qpid"
     }
     wait_for 600 noted_kill; r=$?
-    [ $r -eq 0 ] || kill -KILL "$qpid" 2>/dev/null
+    if [ $r -ne 0 ]; then
+        diag "attempt $1: quebec holds $(status_num quebec records) of $total, nothing noted; its peers:"
+        for n in papa mallory; do
+            diag "  $n: $(peer_json quebec $n | grep -o '"\(received\|known\|fetched\|notes\|wanted\|anti_entropy_walks\|lag_in\|notes_dropped\)":[0-9]*' | tr '\n' ' ')"
+        done
+        tail -n "+$((logged + 1))" "$T/quebec.log" | grep -v " stored" | tail -n 12 | sed 's/^/#   /'
+        kill -KILL "$qpid" 2>/dev/null
+    fi
     wait "$qpid" 2>/dev/null
     stop_ours "$mpid"; wait "$mpid" 2>/dev/null
-    down=$(tail -n "+$((logged + 1))" "$T/quebec.log" | grep "dropped .*down or gone (mallory")
-    if [ $r -ne 0 ] && [ -n "$down" ]; then
-        # On a machine so loaded that mallory went unheard for 3.5 s after
-        # the publish, quebec took it as down and papa brought everything:
-        # no premise.
-        diag "quebec: $down"
-        ok 0 "# SKIP mallory was taken as down on a loaded machine: nothing was left noted"
-        for p in $opid $ppid; do stop_node "$p" || false; done; ok $? "the nodes stop"
-        return
+    if [ $r -ne 0 ] && [ "$1" = 1 ]; then
+        for p in $opid $ppid; do stop_node "$p" || false; done
+        return 1
     fi
     ok $r "quebec is killed with keys noted from papa in memory, its cursor past them ($noted noted)"
     sed -i -e '/fetch-grace = /d' -e 's/anti-entropy = "1d"/anti-entropy = "3s"/' \
