@@ -208,6 +208,7 @@ note_eager (size_t n)
 {
     if (!eagers_seen++ || n != eager_last) {
         printf ("mallory: the target's EAGER names %zu origins\n", n);
+        fflush (stdout); /* a test may wait for it */
     }
     eager_last = n;
 }

@@ -229,6 +229,12 @@ withheld () {
     fi
     wait_for 300 keys_first_of papa quebec
     ok $? "quebec asks papa for oscar's keys only ($total of oscar's records so far)"
+    # And mallory is quebec's eager peer for oscar: an EAGER names it. (Papa
+    # asked for keys only says less: under heavy load a first comer that
+    # looked down for a moment was passed over, and papa's notes then made
+    # papa the eager peer.)
+    wait_for 300 grep -q "the target's EAGER names 1 origins" "$T/mallory-withhold.out"
+    ok $? "quebec tells mallory to send oscar's records in full"
 }
 
 block anti_entropy 'records whose notes were lost come back by anti-entropy'
