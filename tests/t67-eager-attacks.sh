@@ -267,6 +267,13 @@ steal_setup () {
     mpid=$!; PIDS="$PIDS $mpid"
     wait_for 300 connected quebec mallory; ok $? "mallory is connected to quebec"
 }
+# steal_end: mallory and mallory2 stop, mallory's output is shown, the
+# nodes stop.
+steal_end () {
+    stop_ours "$mpid"; stop_ours "$m2pid"; wait "$mpid" "$m2pid" 2>/dev/null
+    sed "s/^/# /" "$T/steal.out"
+    for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
 
 # oscar -> mallory2 (1 s late) -> papa -> quebec, and oscar -> mallory ->
 # quebec; papa is quebec's eager peer for oscar. Mallory notes every other
@@ -290,9 +297,7 @@ b_steal () {
     ok $? "what mallory noted was fetched from it, before papa brought it"
     ! grep -q "did not bring" "$T/quebec.log"
     ok $? "papa stays quebec's eager peer for oscar: it brought the others meanwhile"
-    stop_ours "$mpid"; stop_ours "$m2pid"; wait "$mpid" "$m2pid" 2>/dev/null
-    sed "s/^/# /" "$T/steal.out"
-    for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+    steal_end
 }
 
 # As steal, but mallory leaves the first FETCH of each key unanswered and
@@ -315,9 +320,7 @@ b_steal_retry () {
     ok $? "it came from mallory, by the FETCH asked again (the first left unanswered)"
     ! grep -q "did not bring" "$T/quebec.log"
     ok $? "papa stays quebec's eager peer for oscar"
-    stop_ours "$mpid"; stop_ours "$m2pid"; wait "$mpid" "$m2pid" 2>/dev/null
-    sed "s/^/# /" "$T/steal.out"
-    for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+    steal_end
 }
 
 # oscar -> quebec, and oscar -> mallory -> quebec, mallory bringing each of
@@ -378,8 +381,7 @@ b_steal_giveup () {
     ok $? "quebec asked mallory for it once or twice, not more ($asked)"
     status_num quebec records | grep -qx 1
     ok $? "and does not hold it yet (papa brings it 60 s late)"
-    stop_ours "$mpid"; stop_ours "$m2pid"; wait "$mpid" "$m2pid" 2>/dev/null
-    for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+    steal_end
 }
 
 run_blocks "$@"
