@@ -375,7 +375,7 @@ fetching_others (im_mesh_t *self, const peer_t *p, int64_t now, const peer_t **o
     size_t n = 0;
     for (peer_t *q = zlistx_first (self->peers); q && n < max;
          q = zlistx_next (self->peers))
-        if (q != p && q->nfetching && !q->fetch_retry
+        if (q != p && q->nfetching && !q->fetch_retry && !q->fetch_lost
             && now - q->fetch_at < mesh_fetch_lost_ms (q) && peer_connected (q))
             out[n++] = q;
     if (at)
@@ -453,11 +453,12 @@ fetch_out (im_mesh_t *self, peer_t *p, int64_t now)
 {
     if (!p->nfetching)
         return 0;
-    if (!p->found_due || now - p->fetch_at < mesh_fetch_lost_ms (p))
+    if (!p->found_due || (!p->fetch_lost && now - p->fetch_at < mesh_fetch_lost_ms (p)))
         return 1; /* its FOUND came and is being verified, or may come */
     size_t k = p->nfetching;
     p->nfetching = 0;
     p->found_due = 0;
+    p->fetch_lost = 0;
     if (!p->fetch_retry && p->fetch_early && p->fetch_due_max > now)
         want_add (self, p, p->fetching, k, p->fetch_due_max,
                   p->fetch_due_max - p->fetch_at, 1);
@@ -575,6 +576,7 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
     p->fetch_retry = fetch_retry;
     p->fetch_due_max = due_max;
     p->found_due = 1;
+    p->fetch_lost = 0;
     p->fetch_at = now;
     if (p->in.rate)
         p->tokens -= (double)m; /* FOUND is counted against the rate here */
@@ -626,6 +628,7 @@ void
 mesh_found_done (im_mesh_t *self, peer_t *p, const int *fetched, size_t n)
 {
     p->nfetching = 0;
+    p->fetch_lost = 0;
     for (size_t i = 0; i < n; i++) {
         if (!fetched[i])
             continue;

@@ -143,9 +143,9 @@ dispatch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_t *
     case IM_MSG_SYNC: mesh_handle_sync (self, p, sock, route, msg); break;
     case IM_MSG_KEYS: mesh_handle_keys (self, p, msg); break;
     case IM_MSG_FOUND:
-        if (!p->found_due || msg->count > p->nfetching) {
-            /* Nothing was asked, or more than was asked, or its FETCH was
-             * answered already: refused unread. */
+        if (!p->found_due || p->fetch_lost || msg->count > p->nfetching) {
+            /* Nothing was asked (of this run of it), or more than was asked,
+             * or its FETCH was answered already: refused unread. */
             p->refused[REFUSE_PROTOCOL]++;
             if (zclock_mono () - p->found_warned >= QUOTA_WARN_MS) {
                 p->found_warned = zclock_mono ();

@@ -253,6 +253,7 @@ struct _im_peer_t {
     int fetch_early;       /* ... holds keys not due yet (their eager peer is quiet) */
     int64_t fetch_due_max; /* ... the latest of its keys' due times */
     int found_due;         /* its FOUND to that FETCH has not come yet */
+    int fetch_lost;        /* ... nor will: it went to a run that ended */
     int64_t fetch_at;      /* when that FETCH went */
     uint64_t fetched;      /* records FOUND brought that were new here */
     /* Anti-entropy: a walk of the keys of its change log (SYNC, KEYS). */

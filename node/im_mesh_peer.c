@@ -360,8 +360,10 @@ peer_new_session (peer_t *p, uint64_t session)
     /* first_notes stays: the origins it claimed are still its own (until it
      * is found down), and a new run must not claim as many again. */
     memset (p->holds, 0, (size_t)HOLDS_SLOTS * sizeof *p->holds);
-    p->nfetching = 0; /* a FETCH or SYNC out to its old run is not answered */
-    p->found_due = 0;
+    /* A FETCH or SYNC out to its old run is not answered. The FETCH is taken
+     * as lost at the next look, its keys asked for again of the new run as
+     * after any loss (im_gossip.c, fetch_out), not given up unasked. */
+    p->fetch_lost = p->nfetching && p->found_due;
     p->sync_out = 0;
 }
 

@@ -83,7 +83,9 @@ usage (void)
              "                   the source's at once and brings it when fetched;\n"
              "                   withholds the others; answers no PULL; for --duration;\n"
              "                   with --ignore-first, every other FETCH (the 1st, 3rd,\n"
-             "                   ...) goes unanswered; with --ignore-fetch, every one\n"
+             "                   ...) goes unanswered; with --ignore-fetch, every one;\n"
+             "                   with --restart-first, the first is left unanswered\n"
+             "                   and a HELLO of a new session follows (a restart)\n"
              "  pull-flood N     N PULL messages from --cursor C (default 0), credit\n"
              "                   1000, reading every answer (RECORDS) as it comes\n"
              "  fetch-real N     one SYNC from cursor 0, then N FETCH messages of the\n"
@@ -122,6 +124,7 @@ usage (void)
              "  --delay MS (late: how long each record is held; default 0)\n"
              "  --ignore-first (steal: the 1st, 3rd, ... FETCH unanswered)\n"
              "  --ignore-fetch (steal: no FETCH answered)\n"
+             "  --restart-first (steal: the 1st FETCH unanswered, then a restart)\n"
              "Prints 'mallory: ACTION sent N messages' and exits 0, 1 when the\n"
              "action could not be done, 2 on a setup error.\n");
     exit (EXIT_SETUP);
@@ -566,6 +569,18 @@ origins (link_t *l, long n, int64_t deadline)
  * more, badly signed with BAD, the cursor C (or jumping, with JUMP). */
 static int hello_again; /* --hello */
 
+/* As if restarted: a HELLO of a new session on L (PINGs and PONGs then
+ * tell that session). */
+static void
+restart (link_t *l, const keys_t *k)
+{
+    randombytes_buf (&l->session, sizeof l->session);
+    l->session |= 1;
+    memset (&msg, 0, sizeof msg);
+    pk_hello (&msg, k, l->session);
+    send_msg (l, &msg);
+}
+
 static int
 answer (link_t *l, const keys_t *k, long n, int64_t deadline, uint64_t c, int bad,
         int jump)
@@ -613,13 +628,8 @@ answer (link_t *l, const keys_t *k, long n, int64_t deadline, uint64_t c, int ba
         msg.cursor = !jump ? c : answered % 2 ? 1 : c * (uint64_t)answered + c;
         send_msg (l, &msg);
         answered++;
-        if (hello_again) {
-            randombytes_buf (&l->session, sizeof l->session);
-            l->session |= 1;
-            memset (&msg, 0, sizeof msg);
-            pk_hello (&msg, k, l->session);
-            send_msg (l, &msg);
-        }
+        if (hello_again)
+            restart (l, k);
     }
     printf ("mallory: answered %ld PULLs; they asked from cursors %llu to %llu, the last "
             "from %llu\n",
@@ -684,9 +694,10 @@ typedef struct {
 } held_t;
 static held_t held[HELD_MAX];
 static size_t held_head, held_n;
-static long delay_ms;    /* --delay */
-static int ignore_first; /* --ignore-first */
-static int ignore_fetch; /* --ignore-fetch */
+static long delay_ms;     /* --delay */
+static int ignore_first;  /* --ignore-first */
+static int ignore_fetch;  /* --ignore-fetch */
+static int restart_first; /* --restart-first */
 
 /* A PING to L every 500 ms (due at *AT), so that it sees us connected. */
 static void
@@ -786,7 +797,7 @@ late (link_t *target, link_t *source, int64_t deadline)
  * --ignore-first, when it fetches them again); the others are withheld. The
  * target's PULLs are never answered. */
 static int
-steal (link_t *target, link_t *source, int64_t deadline)
+steal (link_t *target, const keys_t *k, link_t *source, int64_t deadline)
 {
     uint64_t scur = 0;
     size_t noted = 0, fetches = 0, seen = 0;
@@ -813,6 +824,17 @@ steal (link_t *target, link_t *source, int64_t deadline)
             /* Left for the target to take as lost, and ask again. */
             printf ("mallory: FETCH %zu of %zu keys left unanswered\n", fetches,
                     (size_t)msg.count);
+            fflush (stdout);
+            continue;
+        }
+        if (restart_first && fetches == 1) {
+            /* As if it restarted with the FETCH unread: a HELLO of a new
+             * session, and that FETCH never answered. */
+            size_t count = msg.count;
+            restart (target, k);
+            printf ("mallory: FETCH 1 of %zu keys left unanswered; restarted (a HELLO of "
+                    "a new session)\n",
+                    count);
             fflush (stdout);
             continue;
         }
@@ -940,6 +962,8 @@ main (int argc, char **argv)
             ignore_first = 1;
         else if (strcmp (argv[i], "--ignore-fetch") == 0)
             ignore_fetch = 1;
+        else if (strcmp (argv[i], "--restart-first") == 0)
+            restart_first = 1;
         else if (strcmp (argv[i], "--hello") == 0)
             hello_again = 1;
         else if (strcmp (argv[i], "--duration") == 0 && i + 1 < argc)
@@ -1020,7 +1044,7 @@ main (int argc, char **argv)
             usage ();
         link_up (&source, &k, source_ep, source_key);
         rc = action[0] == 'l' ? late (&target, &source, zclock_mono () + duration)
-                              : steal (&target, &source, zclock_mono () + duration);
+                              : steal (&target, &k, &source, zclock_mono () + duration);
         duration = 0; /* it stayed that long already */
     }
     else if (strcmp (action, "withhold") == 0 || strcmp (action, "claim") == 0) {

@@ -267,6 +267,18 @@ steal_setup () {
     mpid=$!; PIDS="$PIDS $mpid"
     wait_for 300 connected quebec mallory; ok $? "mallory is connected to quebec"
 }
+# steal_one MALLORY-OPTION: steal_setup with papa's copies 60 s late and
+# quebec's grace 1 h; oscar publishes one record, which quebec must get;
+# where it came from is shown.
+steal_one () {
+    steal_setup $((60000 * SLOW)) 1h "$1"
+    sleep 1
+    im oscar publish domain t1.oscar.example >/dev/null 2>&1
+    wait_for $((250 * SLOW)) holds quebec 2
+    ok $? "quebec gets oscar's record"
+    diag "fetched from mallory: $(peer_num quebec mallory fetched)," \
+        "from papa in full: $(peer_num quebec papa received)"
+}
 # steal_end: mallory and mallory2 stop, mallory's output is shown, the
 # nodes stop.
 steal_end () {
@@ -306,15 +318,9 @@ b_steal () {
 # is as early as the first (SPEC "Wanted keys"; review of fc3cfe0).
 block steal_retry 'a peer that ignores a FETCH sooner than due and answers it again takes no origin'
 b_steal_retry () {
-    steal_setup $((60000 * SLOW)) 1h --ignore-first
-    sleep 1
-    im oscar publish domain t1.oscar.example >/dev/null 2>&1
     # Asked again 10 s after the first FETCH (up to 40 s on a busy machine),
     # before papa can bring it.
-    wait_for $((250 * SLOW)) holds quebec 2
-    ok $? "quebec gets oscar's record"
-    diag "fetched from mallory: $(peer_num quebec mallory fetched)," \
-        "from papa in full: $(peer_num quebec papa received)"
+    steal_one --ignore-first
     [ "$(peer_num quebec mallory fetched)" -eq 1 ] \
         && grep -q "mallory: FETCH 1 of 1 keys left unanswered" "$T/steal.out"
     ok $? "it came from mallory, by the FETCH asked again (the first left unanswered)"
@@ -381,6 +387,21 @@ b_steal_giveup () {
     ok $? "quebec asked mallory for it once or twice, not more ($asked)"
     status_num quebec records | grep -qx 1
     ok $? "and does not hold it yet (papa brings it 60 s late)"
+    steal_end
+}
+
+# As steal_retry, but mallory, asked for the key, restarts instead of
+# answering (a HELLO of a new session, the FETCH unread): the FETCH out to
+# its old run is taken as lost at once and the key asked for again of the
+# new run, which brings it. Before, the restart gave the key up unasked
+# (review 82), and papa brought it 60 s late.
+block steal_restart 'a key fetched of a peer that restarts is asked for again of its new run, not given up'
+b_steal_restart () {
+    steal_one --restart-first
+    [ "$(peer_num quebec mallory fetched)" -eq 1 ] \
+        && grep -q "mallory: FETCH 1 of 1 keys left unanswered; restarted" "$T/steal.out" \
+        && grep -q "mallory restarted" "$T/quebec.log"
+    ok $? "it came from mallory's new run, by the FETCH asked again"
     steal_end
 }
 
