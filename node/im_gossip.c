@@ -498,13 +498,14 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
      * node busy, even in bursts, delays a key by that much at most. While
      * most peers' answers wait unread, or did in the last BUSY_LINGER_MS
      * (busy), up to FETCH_BUSY_MAX_MS, but once only (not a key put back,
-     * below): when the mesh outruns the node for minutes, a FETCH after 10 s
-     * brought the eager peer's copy a second time (a third of all copies at
-     * 200 nodes). */
+     * below, nor one asked for again after a lost FETCH): when the mesh
+     * outruns the node for minutes, a FETCH after 10 s brought the eager
+     * peer's copy a second time (a third of all copies at 200 nodes). */
     int64_t late = now - p->wants[p->whead].due;
     if ((self->behind_since && late < FETCH_BEHIND_MAX_MS)
         || (self->busy_at && now - self->busy_at < BUSY_LINGER_MS
-            && !p->wants[p->whead].deferred && late < FETCH_BUSY_MAX_MS))
+            && !p->wants[p->whead].deferred && !p->wants[p->whead].retried
+            && late < FETCH_BUSY_MAX_MS))
         return;
     size_t credit = peer_credit (p, now);
     size_t n = 0, asked = 0;
@@ -536,7 +537,8 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
              * this peer whatever the other does. */
             want_t *w = &p->wants[(p->whead + p->nwants) % WANT_MAX];
             memcpy (w->key, key, IM_MSG_HAVE_KEY);
-            w->due = now + self->grace_now;
+            /* Never sooner than it was due (the grace may have shrunk). */
+            w->due = now + self->grace_now > due ? now + self->grace_now : due;
             w->deferred = 1;
             w->retried = (uint8_t)fetch_retry;
             w->grace = 0;
