@@ -526,6 +526,8 @@ void mesh_gossip_tick (im_mesh_t *self, int64_t now);
 /* --- im_quota.c ---------------------------------------------------------- */
 int mesh_quota (peer_t *p, const im_msg_t *msg);
 int mesh_quota_left (peer_t *p);
+/* A full bucket: QUOTA_BURST, or in proportion to IM_TEST_QUOTA_RATE. */
+double mesh_quota_burst (void);
 void mesh_charge (peer_t *p, double cost);
 
 /* --- im_eager.c ---------------------------------------------------------- */

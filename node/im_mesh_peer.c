@@ -413,7 +413,7 @@ peer_new (im_mesh_t *self, const im_config_t *config, const im_peer_conf_t *conf
     p->in = conf->in;
     p->tokens = p->in.rate;
     p->tokens_at = zclock_mono ();
-    p->quota = QUOTA_BURST;
+    p->quota = mesh_quota_burst ();
     p->quota_at = p->tokens_at;
     /* The first anti-entropy walk comes one period after the start. */
     p->sync_at = p->tokens_at + self->anti_entropy;
