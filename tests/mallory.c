@@ -84,8 +84,8 @@ usage (void)
              "                   withholds the others; answers no PULL; for --duration;\n"
              "                   with --ignore-first, every other FETCH (the 1st, 3rd,\n"
              "                   ...) goes unanswered; with --ignore-fetch, every one;\n"
-             "                   with --restart-first, the first is left unanswered\n"
-             "                   and a HELLO of a new session follows (a restart)\n"
+             "                   with --restart-first, the first is answered after a\n"
+             "                   HELLO of a new session (a restart)\n"
              "  pull-flood N     N PULL messages from --cursor C (default 0), credit\n"
              "                   1000, reading every answer (RECORDS) as it comes\n"
              "  fetch-real N     one SYNC from cursor 0, then N FETCH messages of the\n"
@@ -124,7 +124,7 @@ usage (void)
              "  --delay MS (late: how long each record is held; default 0)\n"
              "  --ignore-first (steal: the 1st, 3rd, ... FETCH unanswered)\n"
              "  --ignore-fetch (steal: no FETCH answered)\n"
-             "  --restart-first (steal: the 1st FETCH unanswered, then a restart)\n"
+             "  --restart-first (steal: a restart, then the 1st FETCH answered)\n"
              "Prints 'mallory: ACTION sent N messages' and exits 0, 1 when the\n"
              "action could not be done, 2 on a setup error.\n");
     exit (EXIT_SETUP);
@@ -801,6 +801,7 @@ steal (link_t *target, const keys_t *k, link_t *source, int64_t deadline)
 {
     uint64_t scur = 0;
     size_t noted = 0, fetches = 0, seen = 0;
+    int64_t restarted_at = 0; /* --restart-first: when */
     im_msg_t pull = { .id = IM_MSG_PULL, .cursor = 0, .credit = 1000 };
     send_msg (source, &pull);
     while (source_read (source, &scur) == 0) /* what it held before: dropped */
@@ -827,20 +828,23 @@ steal (link_t *target, const keys_t *k, link_t *source, int64_t deadline)
             fflush (stdout);
             continue;
         }
-        if (restart_first && fetches == 1) {
-            /* As if it restarted with the FETCH unread: a HELLO of a new
-             * session, and that FETCH never answered. */
-            size_t count = msg.count;
-            restart (target, k);
-            printf ("mallory: FETCH 1 of %zu keys left unanswered; restarted (a HELLO of "
-                    "a new session)\n",
-                    count);
-            fflush (stdout);
-            continue;
-        }
         static uint8_t asked[IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY];
         size_t nasked = msg.count;
         memcpy (asked, msg.have, nasked * IM_MSG_HAVE_KEY);
+        if (restart_first && fetches == 1) {
+            /* As if it restarted with the FETCH in hand: a HELLO of a new
+             * session, then the old run's FOUND all the same, which the
+             * target must refuse (not asked of this run). */
+            restart (target, k);
+            restarted_at = zclock_mono ();
+            printf ("mallory: FETCH 1 of %zu keys answered after a restart (a HELLO of a "
+                    "new session)\n",
+                    nasked);
+        }
+        else if (restarted_at && fetches == 2)
+            printf ("mallory: FETCH 2 came %lld ms after the restart\n",
+                    (long long)(zclock_mono () - restarted_at));
+        fflush (stdout);
         memset (&msg, 0, offsetof (im_msg_t, entries));
         msg.id = IM_MSG_FOUND;
         for (size_t i = 0; i < held_n && msg.count < nasked; i++) {

@@ -395,18 +395,25 @@ b_steal_giveup () {
     steal_end
 }
 
-# As steal_retry, but mallory, asked for the key, restarts instead of
-# answering (a HELLO of a new session, the FETCH unread): the FETCH out to
-# its old run is taken as lost at once and the key asked for again of the
-# new run, which brings it. Before, the restart gave the key up unasked
-# (review 82), and papa brought it 60 s late.
-block steal_restart 'a key fetched of a peer that restarts is asked for again of its new run, not given up'
+# As steal_retry, but mallory, asked for the key, restarts (a HELLO of a
+# new session) and then answers the FETCH all the same: that FOUND comes
+# from a run that was not asked, and is refused; the FETCH out to the old
+# run is taken as lost at once, not after 10 s (FETCH_LOST_MS), and the key
+# asked for again of the new run, which brings it. Before, the restart gave
+# the key up unasked (review 82), and papa brought it 60 s late.
+block steal_restart 'a key fetched of a peer that restarts is asked for again of its new run at once, and the answer of the old run is refused'
 b_steal_restart () {
     steal_one --restart-first
-    [ "$(peer_num quebec mallory fetched)" -eq 1 ] \
-        && grep -q "mallory: FETCH 1 of 1 keys left unanswered; restarted" "$T/steal.out" \
-        && grep -q "mallory restarted" "$T/quebec.log"
-    ok $? "it came from mallory's new run, by the FETCH asked again"
+    after=$(sed -n 's/^mallory: FETCH 2 came \([0-9]*\) ms after the restart$/\1/p' "$T/steal.out")
+    diag "mallory asked again ${after:-never} ms after its restart;" \
+        "its protocol faults at quebec: $(peer_num quebec mallory protocol)"
+    grep -q "mallory: FETCH 1 of 1 keys answered after a restart" "$T/steal.out" \
+        && grep -q "mallory restarted" "$T/quebec.log" \
+        && [ "$(peer_num quebec mallory protocol)" -eq 1 ]
+    ok $? "mallory restarted, and the FOUND of its old run was refused"
+    [ "$(peer_num quebec mallory fetched)" -eq 1 ] && [ -n "$after" ] \
+        && [ "$after" -lt 10000 ]
+    ok $? "the key came from mallory's new run, asked again sooner than a lost FETCH's 10 s"
     steal_end
 }
 
