@@ -30,15 +30,25 @@ request_cost (const im_msg_t *msg)
     }
 }
 
-/* QUOTA_RATE, or for tests IM_TEST_QUOTA_RATE (read once): a test of the
- * quota whose flood a busy machine slows below the rate sets it lower. */
+/* QUOTA_RATE, or for tests IM_TEST_QUOTA_RATE (read once, logged): a test
+ * of the quota whose flood a busy machine slows below the rate sets it
+ * lower. Never higher, nor so low that a full bucket (twice the rate)
+ * cannot pay for a FETCH of 1000 keys (5.05 units). */
 static double
 quota_rate (void)
 {
     static double rate;
     if (rate == 0) {
+        rate = QUOTA_RATE;
         const char *v = getenv ("IM_TEST_QUOTA_RATE");
-        rate = v && atof (v) >= 1 ? atof (v) : QUOTA_RATE;
+        char *end = NULL;
+        double r = v ? strtod (v, &end) : 0;
+        if (v && end != v && *end == 0 && r >= 6 && r < QUOTA_RATE) {
+            rate = r;
+            zsys_warning ("mesh: IM_TEST_QUOTA_RATE: each peer's requests may cost %.0f "
+                          "units a second, not %.0f (a test setting)",
+                          rate, QUOTA_RATE);
+        }
     }
     return rate;
 }
