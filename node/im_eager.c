@@ -87,9 +87,18 @@ mesh_note_eager (im_mesh_t *self, peer_t *from, const uint8_t *origin_id, int kn
             zhashx_insert (self->first_from, origin, strdup (from->card.name));
             return;
         }
-        peer_t *f = peer_by_name (self, first);
-        if (strcmp (first, from->card.name) == 0 || !f || !peer_connected (f))
+        if (strcmp (first, from->card.name) == 0)
             return;
+        peer_t *f = peer_by_name (self, first);
+        if (!f || !peer_connected (f)) {
+            /* A first comer gone or down would block every choice by
+             * copies: FROM takes its place, chosen when another peer
+             * brings a copy (review 82). */
+            char *dup = strdup (from->card.name);
+            if (dup)
+                zhashx_update (self->first_from, origin, dup);
+            return;
+        }
         name = first;
     }
     if (zhashx_size (self->eager) >= IM_MSG_CREDIT_MAX)
