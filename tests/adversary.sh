@@ -49,10 +49,13 @@ mallory_first () {
     start_node oscar && opid=$NODE_PID && start_node quebec && qpid=$NODE_PID
     ok $? "oscar and quebec start"
     im oscar publish domain seed.oscar.example >/dev/null 2>&1
-    bounded $((120 * SLOW)) "$MALLORY" --keys "$T/mallory.keys" "$@" \
+    # Mallory stays until the block stops it (15 minutes at most): under
+    # make check -j8 beside another suite, t42's set-ups took minutes, and a
+    # mallory gone after 60 s, found down, let papa's notes choose papa.
+    bounded $((1200 * SLOW)) "$MALLORY" --keys "$T/mallory.keys" "$@" \
         --target "$(card_field quebec 5)" "$(card_field quebec 4)" \
         --source "$(card_field oscar 5)" "$(card_field oscar 4)" \
-        --duration $((60000 * SLOW)) >"$T/mallory-$1.out" 2>&1 &
+        --duration $((900000 * SLOW)) >"$T/mallory-$1.out" 2>&1 &
     mpid=$!; PIDS="$PIDS $mpid"
     wait_for 300 holds quebec 1; ok $? "mallory is the first to bring quebec one of oscar's records"
     start_node papa && ppid=$NODE_PID; ok $? "papa starts"

@@ -271,9 +271,10 @@ anti_entropy_once () {
     if [ $r -ne 0 ]; then
         diag "attempt $1: quebec holds $(status_num quebec records) of $total, nothing noted; its peers:"
         for n in papa mallory; do
-            diag "  $n: $(peer_json quebec $n | grep -o '"\(received\|known\|fetched\|notes\|wanted\|anti_entropy_walks\|lag_in\|notes_dropped\)":[0-9]*' | tr '\n' ' ')"
+            diag "  $n: $(peer_json quebec $n | grep -o '"\(connected\|last_contact\|received\|known\|fetched\|notes\|wanted\|anti_entropy_walks\|lag_in\|notes_dropped\)":[^,]*' | tr '\n' ' ')"
         done
         tail -n "+$((logged + 1))" "$T/quebec.log" | grep -v " stored" | tail -n 12 | sed 's/^/#   /'
+        cp "$T/quebec.log" "$T/quebec-attempt$1.log" # kept when the test fails
         kill -KILL "$qpid" 2>/dev/null
     fi
     wait "$qpid" 2>/dev/null
