@@ -84,7 +84,9 @@ mesh_note_eager (im_mesh_t *self, peer_t *from, const uint8_t *origin_id, int kn
         if (!first) {
             if (zhashx_size (self->first_from) >= FIRST_FROM_MAX)
                 zhashx_purge (self->first_from);
-            zhashx_insert (self->first_from, origin, strdup (from->card.name));
+            char *dup = strdup (from->card.name);
+            if (dup && zhashx_insert (self->first_from, origin, dup) != 0)
+                free (dup);
             return;
         }
         if (strcmp (first, from->card.name) == 0)
@@ -92,9 +94,10 @@ mesh_note_eager (im_mesh_t *self, peer_t *from, const uint8_t *origin_id, int kn
         peer_t *f = peer_by_name (self, first);
         if (!f || !peer_connected (f)) {
             /* A first comer gone or down would block every choice by
-             * copies: FROM takes its place, chosen when another peer
-             * brings a copy (review 82). */
-            char *dup = strdup (from->card.name);
+             * copies: FROM takes its place when it brings a record new
+             * here (a copy any peer can replay: review 84), chosen when
+             * another peer brings one (review 82). */
+            char *dup = known ? NULL : strdup (from->card.name);
             if (dup)
                 zhashx_update (self->first_from, origin, dup);
             return;
