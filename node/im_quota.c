@@ -63,9 +63,10 @@ mesh_quota_burst (void)
 static void
 quota_refill (peer_t *p, int64_t now)
 {
+    double burst = mesh_quota_burst ();
     p->quota += (double)(now - p->quota_at) * quota_rate () / 1000.0;
-    if (p->quota > mesh_quota_burst ())
-        p->quota = mesh_quota_burst ();
+    if (p->quota > burst)
+        p->quota = burst;
     p->quota_at = now;
 }
 

@@ -844,7 +844,6 @@ steal (link_t *target, const keys_t *k, link_t *source, int64_t deadline)
         else if (restarted_at && fetches == 2)
             printf ("mallory: FETCH 2 came %lld ms after the restart\n",
                     (long long)(zclock_mono () - restarted_at));
-        fflush (stdout);
         memset (&msg, 0, offsetof (im_msg_t, entries));
         msg.id = IM_MSG_FOUND;
         for (size_t i = 0; i < held_n && msg.count < nasked; i++) {
