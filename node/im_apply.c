@@ -326,14 +326,20 @@ store (im_mesh_t *self, peer_t *p, size_t n, size_t m, uint64_t cursor, int foun
         p->their_seq = cursor;
     static const uint8_t no_peer[IM_NODE_ID_SIZE]; /* our own: from no peer */
     int fetched[IM_MSG_CREDIT_MAX];
-    const uint8_t *noted = NULL;
+    const uint8_t *noted = NULL, *copied = NULL;
     for (size_t i = 0; i < n; i++) {
         if (!self->items[i].from)
             self->items[i].from = no_peer; /* stored; the HAVE below reads it */
         fetched[i] = found && self->results[i] != IM_STORE_STALE
                      && self->results[i] != IM_STORE_CLOSER;
-        if (self->results[i] == IM_STORE_STALE)
-            peer_count_known (p, found); /* stored meanwhile, from another peer */
+        if (self->results[i] == IM_STORE_STALE) {
+            /* Stored meanwhile, from another peer: a copy, as if it had
+             * come after (two peers' copies checked at once chose nobody). */
+            peer_count_known (p, found);
+            if (self->items[i].from != no_peer
+                && (!copied || memcmp (copied, self->recs[i].origin, IM_NODE_ID_SIZE)))
+                mesh_note_eager (self, p, copied = self->recs[i].origin, 1);
+        }
         else if (self->results[i] != IM_STORE_CLOSER) {
             p->received++;
             /* Noted once for a run of records of one origin: the note is

@@ -102,9 +102,11 @@ mesh_quota (peer_t *p, const im_msg_t *msg)
     if (now - p->quota_warned >= QUOTA_WARN_MS) {
         p->quota_warned = now;
         zsys_warning ("mesh: %s sends more requests than its quota allows (%.0f units "
-                      "a second): %llu held back so far",
+                      "a second): %llu held back so far, this one a %s costing %.2f "
+                      "with %.2f left",
                       p->card.name, quota_rate (),
-                      (unsigned long long)p->refused[REFUSE_QUOTA]);
+                      (unsigned long long)p->refused[REFUSE_QUOTA], im_msg_name (msg->id),
+                      cost, p->quota);
     }
     return -1;
 }

@@ -28,8 +28,9 @@
 
 /* A link to a node: a CURVE DEALER that has said HELLO. */
 typedef struct {
-    const char *what; /* "target" or "source" */
+    const char *what; /* "target", "twin" or "source" */
     zsock_t *dealer;
+    size_t eagers_seen, eager_last; /* EAGERs it sent, the last's size */
     uint64_t session;
     size_t sent, send_failed;
     int64_t pong_due; /* --pong-delay: when the PONG held back goes (0: none) */
@@ -78,7 +79,9 @@ usage (void)
              "  late             with --source ENDPOINT CURVE-HEX: pulls the source and\n"
              "                   brings the target each record --delay MS after it\n"
              "                   came, the first at once (a slow but honest eager\n"
-             "                   peer), for --duration\n"
+             "                   peer), for --duration; with --twin KEYS, a second\n"
+             "                   peer of those keys brings the same in the same\n"
+             "                   instant, the first ones too\n"
              "  steal            with --source: notes the target every other record of\n"
              "                   the source's at once and brings it when fetched;\n"
              "                   withholds the others; answers no PULL; for --duration;\n"
@@ -203,17 +206,16 @@ link_up (link_t *l, const keys_t *k, const char *endpoint, const char *server_he
 /* The target's PULLs seen, however read: how many, from which cursor the
  * last asked, and how many asked from below the one before. */
 static size_t pulls_seen, pulls_back;
-static size_t eagers_seen, eager_last; /* EAGERs the target sent, the last's size */
 
-/* An EAGER from the target naming N origins: printed when N changes. */
+/* An EAGER on L naming N origins: printed when N changes. */
 static void
-note_eager (size_t n)
+note_eager (link_t *l, size_t n)
 {
-    if (!eagers_seen++ || n != eager_last) {
-        printf ("mallory: the target's EAGER names %zu origins\n", n);
+    if (!l->eagers_seen++ || n != l->eager_last) {
+        printf ("mallory: the %s's EAGER names %zu origins\n", l->what, n);
         fflush (stdout); /* a test may wait for it */
     }
-    eager_last = n;
+    l->eager_last = n;
 }
 static int pulls_wanted; /* the action prints them at the end */
 static uint64_t pull_last;
@@ -263,7 +265,7 @@ link_next (link_t *l, int64_t deadline)
         if (msg.id == IM_MSG_PULL)
             note_pull (msg.cursor);
         if (msg.id == IM_MSG_EAGER)
-            note_eager (msg.count);
+            note_eager (l, msg.count);
         if (msg.id == IM_MSG_PING)
             pong (l);
         return msg.id;
@@ -333,7 +335,7 @@ drain (link_t *l)
         else if (in.id == IM_MSG_PULL)
             note_pull (in.cursor);
         else if (in.id == IM_MSG_EAGER)
-            note_eager (in.count);
+            note_eager (l, in.count);
         else if (in.id == IM_MSG_PING)
             pong (l);
     }
@@ -698,6 +700,44 @@ static long delay_ms;     /* --delay */
 static int ignore_first;  /* --ignore-first */
 static int ignore_fetch;  /* --ignore-fetch */
 static int restart_first; /* --restart-first */
+static link_t *twin;      /* --twin KEYS: late's second peer, or NULL */
+
+/* A link's PULL waiting here: whether one came, its cursor and credit, and
+ * the cursor our answers have told it. */
+typedef struct {
+    int pulled;
+    uint64_t cursor, told;
+    size_t credit;
+} pull_t;
+
+/* Reads L's messages for 2 ms, keeping the last PULL in P. */
+static void
+pulls_read (link_t *l, pull_t *p)
+{
+    while (link_next (l, zclock_mono () + 2) == IM_MSG_PULL) {
+        p->pulled = 1;
+        p->cursor = msg.cursor;
+        p->credit = msg.credit;
+    }
+}
+
+/* Answers L's PULL P with the first M records held. */
+static void
+late_send (link_t *l, pull_t *p, size_t m)
+{
+    memset (&msg, 0, offsetof (im_msg_t, entries));
+    msg.id = IM_MSG_RECORDS;
+    for (size_t i = 0; i < m; i++) {
+        held_t *h = &held[(held_head + i) % HELD_MAX];
+        msg.entries[i]
+            = (im_msg_entry_t){ .record = h->record, .len = h->len, .hops = h->hops };
+    }
+    msg.count = m;
+    p->told = (p->cursor > p->told ? p->cursor : p->told) + m;
+    msg.cursor = p->told;
+    send_msg (l, &msg);
+    p->pulled = 0;
+}
 
 /* A PING to L every 500 ms (due at *AT), so that it sees us connected. */
 static void
@@ -751,42 +791,37 @@ source_read (link_t *source, uint64_t *cursor)
 static int
 late (link_t *target, link_t *source, int64_t deadline)
 {
-    uint64_t scur = 0, tseq = 0, pull_cursor = 0;
-    size_t brought = 0, pull_credit = 0;
-    int pulled = 0;
+    uint64_t scur = 0;
+    size_t brought = 0;
+    pull_t tp = { 0 }, wp = { .pulled = !twin, .credit = IM_MSG_CREDIT_MAX };
     im_msg_t pull = { .id = IM_MSG_PULL, .cursor = 0, .credit = 1000 };
-    send_msg (source, &pull);
-    for (int64_t ping = 0; zclock_mono () < deadline;) {
+    if (!twin) /* (with --twin, only the pull at the HELLO: no record twice) */
+        send_msg (source, &pull);
+    for (int64_t ping = 0, wping = 0; zclock_mono () < deadline;) {
         ping_due (target, &ping);
         source_read (source, &scur);
-        while (link_next (target, zclock_mono () + 2) == IM_MSG_PULL) {
-            pulled = 1;
-            pull_cursor = msg.cursor;
-            pull_credit = msg.credit;
+        pulls_read (target, &tp);
+        if (twin) {
+            ping_due (twin, &wping);
+            pulls_read (twin, &wp);
         }
         size_t m = 0;
         int64_t now = zclock_mono ();
-        while (pulled && m < held_n && m < pull_credit
-               && (brought == 0 ? m < 1
-                                : now - held[(held_head + m) % HELD_MAX].at >= delay_ms))
+        while (tp.pulled && wp.pulled && m < held_n && m < tp.credit && m < wp.credit
+               && (brought == 0 && !twin
+                       ? m < 1
+                       : now - held[(held_head + m) % HELD_MAX].at >= delay_ms))
             m++;
         if (m == 0)
             continue;
-        memset (&msg, 0, offsetof (im_msg_t, entries));
-        msg.id = IM_MSG_RECORDS;
-        for (size_t i = 0; i < m; i++) {
-            held_t *h = &held[(held_head + i) % HELD_MAX];
-            msg.entries[i]
-                = (im_msg_entry_t){ .record = h->record, .len = h->len, .hops = h->hops };
-        }
-        msg.count = m;
-        tseq = (pull_cursor > tseq ? pull_cursor : tseq) + m;
-        msg.cursor = tseq;
-        send_msg (target, &msg);
+        /* With --twin, both answers go in the same instant: the target
+         * checks the second before it has stored the first. */
+        late_send (target, &tp, m);
+        if (twin)
+            late_send (twin, &wp, m);
         held_head = (held_head + m) % HELD_MAX;
         held_n -= m;
         brought += m;
-        pulled = 0;
     }
     printf ("mallory: late brought %zu records\n", brought);
     return brought ? 0 : -1;
@@ -918,7 +953,7 @@ main (int argc, char **argv)
 {
     const char *keys_path = NULL, *target_ep = NULL, *target_key = NULL;
     const char *source_ep = NULL, *source_key = NULL, *action = NULL;
-    const char *origin_hex = NULL;
+    const char *origin_hex = NULL, *twin_keys = NULL;
     long n = 0, duration = 0, fake = 0;
     int bad = 0, jump = 0, mute = 0;
     uint64_t cursor = 0;
@@ -969,6 +1004,8 @@ main (int argc, char **argv)
             ignore_fetch = 1;
         else if (strcmp (argv[i], "--restart-first") == 0)
             restart_first = 1;
+        else if (strcmp (argv[i], "--twin") == 0 && i + 1 < argc)
+            twin_keys = argv[++i];
         else if (strcmp (argv[i], "--hello") == 0)
             hello_again = 1;
         else if (strcmp (argv[i], "--duration") == 0 && i + 1 < argc)
@@ -990,7 +1027,7 @@ main (int argc, char **argv)
     if (!keys_path || !target_ep || !action || duration < 0 || fake < 0 || fake > 10000000
         || per < 1 || per > IM_MSG_CREDIT_MAX || found_n < 0 || rate < 0 || batch < 1
         || pong_delay < 0 || pong_delay > 60000 || batch > IM_BATCH_MAX || delay_ms < 0
-        || delay_ms > 600000)
+        || delay_ms > 600000 || (twin_keys && strcmp (action, "late") != 0))
         usage ();
     if (sodium_init () < 0)
         fail (EXIT_SETUP, "libsodium cannot start");
@@ -1048,6 +1085,18 @@ main (int argc, char **argv)
         if (!source_ep)
             usage ();
         link_up (&source, &k, source_ep, source_key);
+        static link_t tw = { .what = "twin" };
+        if (twin_keys) {
+            keys_t k2;
+            keys_read (&k2, twin_keys);
+            link_up (&tw, &k2, target_ep, target_key);
+            while ((id = link_next (&tw, zclock_mono () + 15000)) != 0
+                   && id != IM_MSG_HELLO)
+                ;
+            if (id != IM_MSG_HELLO)
+                fail (EXIT_FAILED, "the target did not answer the twin's HELLO");
+            twin = &tw;
+        }
         rc = action[0] == 'l' ? late (&target, &source, zclock_mono () + duration)
                               : steal (&target, &k, &source, zclock_mono () + duration);
         duration = 0; /* it stayed that long already */
@@ -1078,6 +1127,8 @@ main (int argc, char **argv)
     linger (&target, end);
     pulls_report ();
     zsock_destroy (&target.dealer);
+    if (twin)
+        zsock_destroy (&twin->dealer);
     zsock_destroy (&source.dealer);
     return 0;
 }

@@ -551,6 +551,7 @@ b_honest () {
         done
     done
     diag "ring: over quota $q, notes dropped $d, fetched $f"
+    [ "$q" = 0 ] || grep -h "quota allows" "$T"/r?.log | head -5 | while read -r l; do diag "$l"; done
     [ "$q" = 0 ] && [ "$d" = 0 ]; ok $? "no request over a quota, no note dropped ($q, $d)"
     for n in ra rb rc rd re; do eval "stop_node \$pid_$n" || false; done
     fresh pa; fresh pb; link pa pb
@@ -562,7 +563,11 @@ b_honest () {
     wait_for 3000 holds pb 100000; ok $? "pb takes pa's 100,000 ($(($(ms) - t0)) ms after the publish)"
     diag "pair: 100,000 in $(($(ms) - t0)) ms; over quota at pa: $(peer_num pa pb 'over quota'), at pb: $(peer_num pb pa 'over quota')"
     [ "$(peer_num pa pb 'over quota')" = 0 ] && [ "$(peer_num pb pa 'over quota')" = 0 ]
-    ok $? "nothing over the quota"
+    r=$?
+    [ $r = 0 ] || grep -h "quota allows" "$T/pa.log" "$T/pb.log" | head -5 \
+        | while read -r l; do diag "$l"; done
+    [ $r = 0 ] || diag "pb from pa: $(peer_json pb pa)"
+    ok $r "nothing over the quota"
     for p in $papid $pbpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 

@@ -421,6 +421,30 @@ b_steal_restart () {
     steal_end
 }
 
+# relays NAME...: fresh oscar and quebec (walks once a day), each with the
+# fake peers NAME... (cards made once) on its trust list.
+relays () {
+    for m in "$@"; do
+        [ -s "$T/$m.card" ] || fake card --name $m --keys "$T/$m.keys" >"$T/$m.card"
+    done
+    for n in oscar quebec; do fresh $n || diag "cannot init $n"; done
+    anti_entropy quebec 1d
+    for m in "$@"; do
+        im oscar peer add "$(cat "$T/$m.card")" >/dev/null \
+            && im quebec peer add "$(cat "$T/$m.card")" >/dev/null || return 1
+    done
+}
+# one_named A NAME-A B NAME-B: waits up to 10 s for the caller's `named A`
+# or `named B` (an EAGER naming oscar to it), says which, and is true when
+# exactly one is.
+one_named () {
+    either () { named "$1" || named "$2"; }
+    wait_for $((100 * SLOW)) either "$1" "$3"
+    diag "EAGER lists naming oscar: to $2 $(named "$1" && echo yes || echo no)," \
+        "to $4 $(named "$3" && echo yes || echo no)"
+    [ "$( (named "$1" && echo x; named "$3" && echo x) | wc -l)" -eq 1 ]
+}
+
 # oscar -> mallory -> quebec: mallory brings quebec oscar's seed first (in
 # full: late, no delay), so is its first comer for oscar, and stops. Then
 # oscar -> mallory2 -> quebec and oscar -> mallory3 -> quebec, bringing
@@ -433,16 +457,7 @@ b_steal_restart () {
 # choice another way).
 block first_down 'a first comer that is down gives its place to the next peer that brings a new record, not a copy'
 b_first_down () {
-    mallory_card
-    for m in mallory2 mallory3; do
-        [ -s "$T/$m.card" ] || fake card --name $m --keys "$T/$m.keys" >"$T/$m.card"
-    done
-    for n in oscar quebec; do fresh $n || diag "cannot init $n"; done
-    anti_entropy quebec 1d
-    for m in mallory mallory2 mallory3; do
-        im oscar peer add "$(cat "$T/$m.card")" >/dev/null \
-            && im quebec peer add "$(cat "$T/$m.card")" >/dev/null || false
-    done
+    relays mallory mallory2 mallory3
     ok $? "oscar -> mallory, mallory2 and mallory3 -> quebec"
     start_node oscar && opid=$NODE_PID && start_node quebec && qpid=$NODE_PID
     ok $? "the nodes start"
@@ -469,13 +484,48 @@ b_first_down () {
     ok $? "the copies choose nobody"
     im oscar publish domain r2.oscar.example >/dev/null 2>&1
     wait_for $((300 * SLOW)) holds quebec 2; ok $? "quebec gets oscar's next record"
-    either () { named mallory2 || named mallory3; }
-    wait_for $((100 * SLOW)) either
-    diag "EAGER lists naming oscar: to mallory2 $(named mallory2 && echo yes || echo no)," \
-        "to mallory3 $(named mallory3 && echo yes || echo no)"
-    [ "$( (named mallory2 && echo x; named mallory3 && echo x) | wc -l)" -eq 1 ]
+    one_named mallory2 mallory2 mallory3 mallory3
     ok $? "the first to bring it is chosen: an EAGER names oscar to it, not to the other"
     for mp in $m2 $m3; do stop_ours "$mp"; done; wait "$m2" "$m3" 2>/dev/null
+    for p in $opid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
+# Two peers' copies in the same instant: quebec checks the second before it
+# has stored the first, and stores it as stale. That is a copy as much as
+# one that came later, and must choose the first (the CI run of 21a1baf
+# under the sanitizers: first_down's two relays brought oscar's next record
+# together, and nobody was chosen).
+block copies_at_once 'two peers that bring the same record in the same instant: the first is chosen'
+b_copies_at_once () {
+    relays mallory2 mallory3
+    ok $? "oscar -> mallory2 and mallory3 -> quebec"
+    start_node oscar && opid=$NODE_PID && start_node quebec && qpid=$NODE_PID
+    ok $? "the nodes start"
+    # 1000 records: quebec checks the second answer while it still verifies
+    # the first.
+    awk 'BEGIN { for (i = 0; i < 1000; i++) printf "domain x%d.oscar.example\n", i }' \
+        | im oscar publish - >/dev/null
+    ok $? "oscar publishes 1000"
+    # mallory2 (the target link) and mallory3 (the twin) from one process:
+    # each answer goes to quebec from both, back to back.
+    bounded $((1200 * SLOW)) "$MALLORY" --keys "$T/mallory2.keys" --twin "$T/mallory3.keys" \
+        late --delay 0 --target "$(card_field quebec 5)" "$(card_field quebec 4)" \
+        --source "$(card_field oscar 5)" "$(card_field oscar 4)" \
+        --duration $((900000 * SLOW)) >"$T/twins.out" 2>&1 &
+    tpid=$!; PIDS="$PIDS $tpid"
+    both () {
+        [ $(($(peer_num quebec mallory2 received) + $(peer_num quebec mallory2 known))) -ge 1000 ] \
+            && [ $(($(peer_num quebec mallory3 received) + $(peer_num quebec mallory3 known))) -ge 1000 ]
+    }
+    wait_for $((300 * SLOW)) holds quebec 1000 && wait_for $((300 * SLOW)) both
+    ok $? "mallory2 and mallory3 each bring quebec the 1000, back to back"
+    for m in mallory2 mallory3; do
+        diag "from $m: $(peer_num quebec $m received) stored, $(peer_num quebec $m known) known"
+    done
+    named () { grep -q "the $1's EAGER names 1 origins" "$T/twins.out"; }
+    one_named target mallory2 twin mallory3
+    ok $? "one of them is chosen: an EAGER names oscar to it, none to the other"
+    stop_ours "$tpid"; wait "$tpid" 2>/dev/null
     for p in $opid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
