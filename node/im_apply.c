@@ -332,15 +332,20 @@ store (im_mesh_t *self, peer_t *p, size_t n, size_t m, uint64_t cursor, int foun
             self->items[i].from = no_peer; /* stored; the HAVE below reads it */
         fetched[i] = found && self->results[i] != IM_STORE_STALE
                      && self->results[i] != IM_STORE_CLOSER;
-        if (self->results[i] == IM_STORE_STALE) {
-            /* Stored meanwhile, from another peer: a copy, as if it had
-             * come after (two peers' copies checked at once chose nobody). */
-            peer_count_known (p, found);
+        if (self->results[i] == IM_STORE_STALE || self->results[i] == IM_STORE_CLOSER) {
+            /* Held at that version or newer when stored (another peer's
+             * copy was checked at the same time), or held over more hops:
+             * a copy, as one that comes later is (two peers' copies
+             * checked at once chose nobody). */
+            if (self->results[i] == IM_STORE_STALE) {
+                peer_count_known (p, found);
+                p->known_late++;
+            }
             if (self->items[i].from != no_peer
                 && (!copied || memcmp (copied, self->recs[i].origin, IM_NODE_ID_SIZE)))
                 mesh_note_eager (self, p, copied = self->recs[i].origin, 1);
         }
-        else if (self->results[i] != IM_STORE_CLOSER) {
+        else {
             p->received++;
             /* Noted once for a run of records of one origin: the note is
              * the same for each. */

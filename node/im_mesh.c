@@ -746,6 +746,9 @@ im_mesh_peers (im_mesh_t *self)
         if (o)
             json_object_set_new (o, "known_found",
                                  json_integer ((json_int_t)p->known_found));
+        if (o)
+            json_object_set_new (o, "known_late",
+                                 json_integer ((json_int_t)p->known_late));
         if (o && p->store_failed)
             json_object_set_new (o, "store_failed",
                                  json_integer ((json_int_t)p->store_failed));

@@ -298,6 +298,7 @@ struct _im_peer_t {
     /* Counts. */
     uint64_t sent, received, known;
     uint64_t known_found; /* of KNOWN, those that came in a FOUND */
+    uint64_t known_late;  /* ... those found held only when stored */
     uint64_t refused[REFUSE_COUNT];
     /* Why its link is down, from our dealer's socket monitor (im_link.c). */
     zsock_t *monitor;        /* PAIR getting the dealer's events, or NULL */

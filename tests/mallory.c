@@ -793,6 +793,7 @@ late (link_t *target, link_t *source, int64_t deadline)
 {
     uint64_t scur = 0;
     size_t brought = 0;
+    int64_t one_pulled = 0; /* since when one link's PULL waits for the other's */
     pull_t tp = { 0 }, wp = { .pulled = !twin, .credit = IM_MSG_CREDIT_MAX };
     im_msg_t pull = { .id = IM_MSG_PULL, .cursor = 0, .credit = 1000 };
     if (!twin) /* (with --twin, only the pull at the HELLO: no record twice) */
@@ -807,6 +808,13 @@ late (link_t *target, link_t *source, int64_t deadline)
         }
         size_t m = 0;
         int64_t now = zclock_mono ();
+        if (tp.pulled != wp.pulled && held_n && !one_pulled)
+            one_pulled = now;
+        if (one_pulled > 0 && now - one_pulled >= 5000) {
+            printf ("mallory: late: records wait 5 s for the %s's PULL\n",
+                    tp.pulled ? "twin" : "target");
+            one_pulled = -1; /* said once */
+        }
         while (tp.pulled && wp.pulled && m < held_n && m < tp.credit && m < wp.credit
                && (brought == 0 && !twin
                        ? m < 1
@@ -819,6 +827,7 @@ late (link_t *target, link_t *source, int64_t deadline)
         late_send (target, &tp, m);
         if (twin)
             late_send (twin, &wp, m);
+        one_pulled = one_pulled < 0 ? -1 : 0;
         held_head = (held_head + m) % HELD_MAX;
         held_n -= m;
         brought += m;
@@ -1089,6 +1098,8 @@ main (int argc, char **argv)
         if (twin_keys) {
             keys_t k2;
             keys_read (&k2, twin_keys);
+            if (memcmp (k2.pk, k.pk, sizeof k.pk) == 0)
+                fail (EXIT_SETUP, "--twin: the twin needs keys of its own");
             link_up (&tw, &k2, target_ep, target_key);
             while ((id = link_next (&tw, zclock_mono () + 15000)) != 0
                    && id != IM_MSG_HELLO)
