@@ -61,7 +61,7 @@ new_inbound (peer_t *p, zsock_t *sock, zframe_t *route, const im_msg_t *msg)
 static int
 handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg_t *msg)
 {
-    int relinked = 0;
+    int relinked = 0, again = 0;
     if (msg->version != IM_MSG_VERSION
         || memcmp (msg->node, p->card.node, IM_NODE_ID_SIZE) != 0) {
         p->refused[REFUSE_PROTOCOL]++;
@@ -70,7 +70,13 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
                                                      : "node id is not its card's");
         return -1;
     }
-    if (p->session != msg->session) {
+    /* A retried HELLO of a link already up, or the answer to one: the pull
+     * out on that link is not lost (pulling again at each, after a stall,
+     * kept several pulls going for good: review 86). */
+    if (p->session == msg->session)
+        again = route ? p->inbound && zframe_eq (p->inbound, route)
+                      : peer_is (p, IM_REGION_LINK, IM_LINK_READY);
+    else {
         if (p->session)
             zsys_info ("mesh: %s restarted", p->card.name);
         peer_new_session (p, msg->session);
@@ -101,7 +107,7 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
         zsys_info ("mesh: connected to %s", p->card.name);
     }
     /* A new link: any earlier pull is gone with the old one. */
-    if ((route && !*p->endpoint) || (!route && *p->endpoint))
+    if (((route && !*p->endpoint) || (!route && *p->endpoint)) && !again)
         peer_event (p, IM_EV_PULL_LOST);
     peer_send_pull (self, p);
     return relinked;
@@ -704,21 +710,6 @@ refusals_of (const uint64_t *refused)
             json_object_set_new (o, im_mesh_refuse_names[r],
                                  json_integer ((json_int_t)refused[r]));
     return o;
-}
-
-/* A peer's outbound policy (by name, with its ceiling) and its inbound
- * rules, as `peer list` shows them. */
-static json_t *
-peer_rules_json (const peer_t *p)
-{
-    json_t *types = json_array ();
-    for (int t = 0; t < IM_TYPE_COUNT && types; t++)
-        if (p->in.types & (1u << t))
-            json_array_append_new (types, json_string (im_type_name (t)));
-    return json_pack ("{s:s, s:s, s:{s:s, s:o, s:I, s:I}}", "policy", p->policy.name,
-                      "max_tlp", im_tlp_name (p->policy.max_tlp), "inbound", "accept",
-                      p->in.relayed ? "relayed" : "own", "types", types, "origins",
-                      (json_int_t)p->in.norigins, "rate", (json_int_t)p->in.rate);
 }
 
 json_t *

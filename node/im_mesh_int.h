@@ -464,6 +464,8 @@ void peer_redial_unanswered (im_mesh_t *self, peer_t *p);
 int peer_pull_link (peer_t *p, zsock_t *router, zsock_t **sock, zframe_t **route);
 void peer_send_pull (im_mesh_t *self, peer_t *p);
 void peer_send_pull_from (im_mesh_t *self, peer_t *p, uint64_t cursor);
+/* P's outbound policy (by name, with its ceiling) and inbound rules. */
+json_t *peer_rules_json (const peer_t *p);
 size_t peer_credit (peer_t *p, int64_t now);
 /* Storing records from P failed (WHY; a full disk): pulls from it wait
  * STORE_BACKOFF_MIN_MS, doubling with each failure up to

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_mesh_peer.c -- a peer's life in the mesh: made, dialled, made anew and
- * dropped; found by name, key or node id; the links its messages go over; and
- * every change of its states, through im_peer_step's tables. */
+ * dropped; found by name, key or node id; the links its messages go over;
+ * every change of its states, through im_peer_step's tables; and its rules
+ * as `peer list` shows them. */
 #include "config.h"
 
 #include <errno.h>
@@ -435,4 +436,19 @@ peer_remove (im_mesh_t *self, peer_t *p)
     void *handle = zlistx_find (self->peers, p);
     if (handle)
         zlistx_delete (self->peers, handle);
+}
+
+/* A peer's outbound policy (by name, with its ceiling) and its inbound
+ * rules, as `peer list` shows them. */
+json_t *
+peer_rules_json (const peer_t *p)
+{
+    json_t *types = json_array ();
+    for (int t = 0; t < IM_TYPE_COUNT && types; t++)
+        if (p->in.types & (1u << t))
+            json_array_append_new (types, json_string (im_type_name (t)));
+    return json_pack ("{s:s, s:s, s:{s:s, s:o, s:I, s:I}}", "policy", p->policy.name,
+                      "max_tlp", im_tlp_name (p->policy.max_tlp), "inbound", "accept",
+                      p->in.relayed ? "relayed" : "own", "types", types, "origins",
+                      (json_int_t)p->in.norigins, "rate", (json_int_t)p->in.rate);
 }

@@ -286,6 +286,41 @@ b_late () {
     ok $? "papa saw no pull sent again over it"
 }
 
+# A publisher whose thread stops for 8.5 s while its peer pulls a big
+# batch: the puller takes the link for lost and says HELLO again every
+# second, and the publisher, running again, answers them all. Each answer
+# made the puller pull again, and the answers to those pulls were each taken
+# for the answer to the newest pull, so that two to six pulls went on for
+# good and records came two to six times over (review 86; in CI an honest
+# puller went over its quota so).
+block stall_pulls 'after a peer stalls, its HELLO answers do not each start a pull: records come about once'
+b_stall_pulls () {
+    peer_num () {
+        n=$(peer_json "$1" "$2" | grep -o "\"$3\":[0-9]*" | head -1 | cut -d: -f2)
+        echo "${n:-0}"
+    }
+    records () { im "$1" status --json | grep -o '"records":[0-9]*' | head -1 | cut -d: -f2; }
+    at_least () { [ "$(records "$1")" -ge "$2" ]; }
+    new_node sa && new_node sb; ok $? "two nodes are initialised"
+    im sa peer add "$(im sb id)" >/dev/null && im sb peer add "$(im sa id)" >/dev/null
+    ok $? "they add each other"
+    start_node sa && sapid=$NODE_PID && start_node sb; ok $? "they start"
+    wait_for 300 connected sb sa; ok $? "they are connected"
+    awk 'BEGIN { for (i = 0; i < 100000; i++) printf "domain s%d.sa.example\n", i }' \
+        | im sa publish - >/dev/null 2>&1 &
+    pub=$!
+    wait_for 600 at_least sb 1000
+    kill -STOP "$sapid"; sleep 8.5; kill -CONT "$sapid"
+    wait "$pub"; ok $? "sa publishes 100,000, its thread stopped for 8.5 s once sb holds 1000"
+    wait_for 1800 holds sb 100000; ok $? "sb holds them all"
+    hellos=$(grep -c "sb connected" "$T/sa.log")
+    known=$(peer_num sb sa known)
+    diag "sa answered sb's HELLO $hellos times; sb got $(peer_num sb sa received) records" \
+        "from sa, and $known copies"
+    [ "$known" -le 5000 ]
+    ok $? "sb got at most 5 answers' worth twice ($known copies)"
+}
+
 block did_you_mean 'a mistyped subcommand gets "did you mean"'
 b_did_you_mean () {
     while IFS='|' read -r typed want; do
