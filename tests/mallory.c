@@ -273,6 +273,19 @@ link_next (link_t *l, int64_t deadline)
     return 0;
 }
 
+/* Waits up to 15 s for the node's answer to L's HELLO, which shows the
+ * link is up; exits when none comes. */
+static void
+link_wait_hello (link_t *l)
+{
+    int64_t deadline = zclock_mono () + 15000;
+    int id;
+    while ((id = link_next (l, deadline)) != 0 && id != IM_MSG_HELLO)
+        ;
+    if (id != IM_MSG_HELLO)
+        fail (EXIT_FAILED, "the %s did not answer HELLO", l->what);
+}
+
 /* Stays connected until DEADLINE: PINGs now and then, PONGs to PINGs,
  * nothing else answered. */
 static void
@@ -1056,13 +1069,7 @@ main (int argc, char **argv)
 
     link_t target = { .what = "target" }, source = { .what = "source" };
     link_up (&target, &k, target_ep, target_key);
-    /* The node's HELLO answer shows the link is up. */
-    int64_t deadline = zclock_mono () + 15000;
-    int id;
-    while ((id = link_next (&target, deadline)) != 0 && id != IM_MSG_HELLO)
-        ;
-    if (id != IM_MSG_HELLO)
-        fail (EXIT_FAILED, "the target did not answer HELLO");
+    link_wait_hello (&target);
     int rc = 0;
     if (strcmp (action, "have-flood") == 0)
         flood_keys (&target, IM_MSG_HAVE, n, origin);
@@ -1101,11 +1108,7 @@ main (int argc, char **argv)
             if (memcmp (k2.pk, k.pk, sizeof k.pk) == 0)
                 fail (EXIT_SETUP, "--twin: the twin needs keys of its own");
             link_up (&tw, &k2, target_ep, target_key);
-            while ((id = link_next (&tw, zclock_mono () + 15000)) != 0
-                   && id != IM_MSG_HELLO)
-                ;
-            if (id != IM_MSG_HELLO)
-                fail (EXIT_FAILED, "the target did not answer the twin's HELLO");
+            link_wait_hello (&tw);
             twin = &tw;
         }
         rc = action[0] == 'l' ? late (&target, &source, zclock_mono () + duration)
