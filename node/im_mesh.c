@@ -77,7 +77,7 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
         again = route ? p->inbound && zframe_eq (p->inbound, route)
                       : peer_is (p, IM_REGION_LINK, IM_LINK_READY);
     else {
-        if (p->session)
+        if (p->session && mesh_hello_log (p))
             zsys_info ("mesh: %s restarted", p->card.name);
         peer_new_session (p, msg->session);
     }
@@ -98,13 +98,15 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
         relinked = relink (p, sock, route);
         mesh_fill_hello (self, msg);
         mesh_send (self, sock, route, msg);
-        zsys_info ("mesh: %s connected", p->card.name);
+        if (!again && mesh_hello_log (p))
+            zsys_info ("mesh: %s connected", p->card.name);
     }
     else {
         peer_event (p, IM_EV_HELLO_ANSWERED);
         p->hellos = 0;
         p->dealer_heard = zclock_mono ();
-        zsys_info ("mesh: connected to %s", p->card.name);
+        if (!again && mesh_hello_log (p))
+            zsys_info ("mesh: connected to %s", p->card.name);
     }
     /* A new link: any earlier pull is gone with the old one. */
     if (((route && !*p->endpoint) || (!route && *p->endpoint)) && !again)
@@ -198,8 +200,13 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     if (route && msg->id != IM_MSG_HELLO
         && (!p->inbound || !zframe_eq (p->inbound, route)))
         relinked = new_inbound (p, sock, route, msg);
-    if (msg->id == IM_MSG_HELLO)
+    if (msg->id == IM_MSG_HELLO) {
+        /* A HELLO costs its quota; the answer to ours does not. Over it, a
+         * HELLO is dropped: the peer says it again a second later. */
+        if ((route || !peer_is (p, IM_REGION_LINK, IM_LINK_HELLO)) && mesh_quota (p, msg))
+            return;
         relinked = handle_hello (self, p, sock, route, msg);
+    }
     else
         dispatch (self, p, sock, route, msg);
     if (relinked > 0)

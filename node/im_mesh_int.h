@@ -103,6 +103,7 @@
 #define QUOTA_SCAN 2000.0      /* changes read for one unit */
 #define QUOTA_RECORDS 300.0    /* records sent for one unit */
 #define QUOTA_WARN_MS 10000    /* one warning this often while a peer is over */
+#define HELLO_LOG_PER_MIN 6    /* lines a minute a peer's HELLOs may log */
 
 /* PINGs on one link to a peer, counted with the PONGs back, so that the
  * PONG of the PING being timed is known (PONG carries no echo). */
@@ -265,6 +266,9 @@ struct _im_peer_t {
     double quota;
     int64_t quota_at, quota_warned;
     int64_t found_warned; /* when a FOUND not asked for was last logged */
+    int64_t hello_log_at;     /* when the minute its HELLO lines are counted in began */
+    unsigned hello_logged;    /* ... lines logged in that minute */
+    uint64_t hello_unlogged;  /* ... and not logged */
     /* Sharing policy. */
     im_policy_t policy;              /* what may go to it */
     im_inbound_t in;                 /* what is taken from it */
@@ -532,6 +536,10 @@ int mesh_quota_left (peer_t *p);
 /* A full bucket: QUOTA_BURST, or in proportion to IM_TEST_QUOTA_RATE. */
 double mesh_quota_burst (void);
 void mesh_charge (peer_t *p, double cost);
+/* Whether a line about a HELLO of P may be logged now: HELLO_LOG_PER_MIN a
+ * minute; the lines held back are counted, and said in the next minute's
+ * first. */
+int mesh_hello_log (peer_t *p);
 
 /* --- im_eager.c ---------------------------------------------------------- */
 void mesh_handle_lazy (peer_t *p, const im_msg_t *msg);

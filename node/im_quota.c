@@ -13,13 +13,18 @@
 /* What a request costs P's bucket up front, in units of about a millisecond
  * of work: a walk of the change log (PULL, SYNC; what was read is charged
  * after, see mesh_charge), look-ups by key (HAVE, FETCH), a sort of node ids
- * (LAZY, EAGER: one over the bucket is dropped, the last one taken stays).
- * Answers to our own requests (RECORDS, FOUND, KEYS) are bounded by what we
- * asked, and free. */
+ * (LAZY, EAGER: one over the bucket is dropped, the last one taken stays),
+ * a new link (HELLO: an answer, a pull, the lists sent again; a PING or
+ * PONG of a new session, a restart, as much). Answers to our own requests
+ * (RECORDS, FOUND, KEYS, and the HELLO that answers ours) are bounded by
+ * what we asked, and free. */
 static double
-request_cost (const im_msg_t *msg)
+request_cost (const peer_t *p, const im_msg_t *msg)
 {
     switch (msg->id) {
+    case IM_MSG_PING:
+    case IM_MSG_PONG: return p->session && msg->session != p->session ? 1 : 0;
+    case IM_MSG_HELLO:
     case IM_MSG_PULL:
     case IM_MSG_SYNC: return 1;
     case IM_MSG_HAVE: return 0.05 + (double)msg->count / 1000;
@@ -89,7 +94,7 @@ mesh_quota_left (peer_t *p)
 int
 mesh_quota (peer_t *p, const im_msg_t *msg)
 {
-    double cost = request_cost (msg);
+    double cost = request_cost (p, msg);
     if (cost == 0)
         return 0;
     int64_t now = zclock_mono ();
@@ -109,4 +114,25 @@ mesh_quota (peer_t *p, const im_msg_t *msg)
                       cost, p->quota);
     }
     return -1;
+}
+
+int
+mesh_hello_log (peer_t *p)
+{
+    int64_t now = zclock_mono ();
+    if (!p->hello_log_at || now - p->hello_log_at >= 60000) {
+        if (p->hello_unlogged)
+            zsys_info ("mesh: %llu more lines about HELLOs from %s in the last minute "
+                       "(not logged one by one)",
+                       (unsigned long long)p->hello_unlogged, p->card.name);
+        p->hello_log_at = now;
+        p->hello_logged = 0;
+        p->hello_unlogged = 0;
+    }
+    if (p->hello_logged < HELLO_LOG_PER_MIN) {
+        p->hello_logged++;
+        return 1;
+    }
+    p->hello_unlogged++;
+    return 0;
 }

@@ -89,6 +89,8 @@ usage (void)
              "                   ...) goes unanswered; with --ignore-fetch, every one;\n"
              "                   with --restart-first, the first is answered after a\n"
              "                   HELLO of a new session (a restart)\n"
+             "  hello-flood N    N HELLO messages, each of a new session (--same: all\n"
+             "                   of the first), reading the answers\n"
              "  pull-flood N     N PULL messages from --cursor C (default 0), credit\n"
              "                   1000, reading every answer (RECORDS) as it comes\n"
              "  fetch-real N     one SYNC from cursor 0, then N FETCH messages of the\n"
@@ -326,6 +328,7 @@ static uint8_t keys_buf[IM_MSG_CREDIT_MAX * IM_MSG_HAVE_KEY];
 static long per = IM_MSG_CREDIT_MAX; /* keys a flood message */
 static long rate;                    /* flood messages a second (0: at once) */
 static size_t got_msgs, got_entries; /* answers read (RECORDS, FOUND, KEYS) */
+static size_t got_hellos;            /* HELLOs read by drain */
 
 /* Reads what L has for us now, without waiting: answers counted, PINGs
  * answered. */
@@ -351,6 +354,8 @@ drain (link_t *l)
             note_eager (l, in.count);
         else if (in.id == IM_MSG_PING)
             pong (l);
+        else if (in.id == IM_MSG_HELLO)
+            got_hellos++;
     }
 }
 
@@ -379,6 +384,33 @@ flood_keys (link_t *l, int id, long n, const uint8_t *origin)
         im_msg_t m = { .id = (uint8_t)id, .count = (size_t)per, .have = keys_buf };
         send_msg (l, &m);
     }
+}
+
+/* N HELLOs, each of a new session (as if restarted each time) or, with
+ * ONE_SESSION, all of the first; the answers read as they come, and for a second
+ * after the last. */
+static void
+hello_flood (link_t *l, const keys_t *k, long n, int one_session)
+{
+    int64_t start = zclock_mono ();
+    for (long i = 0; i < n; i++) {
+        pace (l, i, start);
+        if (!one_session) {
+            randombytes_buf (&l->session, sizeof l->session);
+            l->session |= 1;
+        }
+        im_msg_t m;
+        memset (&m, 0, sizeof m);
+        pk_hello (&m, k, l->session);
+        send_msg (l, &m);
+    }
+    int64_t end = zclock_mono () + 1000;
+    while (zclock_mono () < end) {
+        zclock_sleep (5);
+        drain (l);
+    }
+    printf ("mallory: hello-flood sent %ld HELLOs in %lld ms; %zu answered\n", n,
+            (long long)(zclock_mono () - start - 1000), got_hellos);
 }
 
 /* N PULLs from CURSOR, answers read as they come. */
@@ -1082,6 +1114,8 @@ main (int argc, char **argv)
         }
     else if (strcmp (action, "pull-flood") == 0)
         pull_flood (&target, n, cursor);
+    else if (strcmp (action, "hello-flood") == 0)
+        hello_flood (&target, &k, n, same);
     else if (strcmp (action, "fetch-real") == 0)
         rc = fetch_real (&target, n);
     else if (strcmp (action, "origins") == 0)

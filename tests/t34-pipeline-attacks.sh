@@ -5,12 +5,14 @@
 # more and never verify are counted and stored nowhere, while at most one PULL
 # is out and at most two answers wait behind the one being applied, also when
 # the peer says HELLO again after every answer, status answers and an honest
-# peer's records still come; answers whose cursors jump
+# peer's records still come; a storm of HELLOs costs the peer's quota and
+# logs a few lines a minute; answers whose cursors jump
 # back and forth move the victim's cursor only forwards and lose nothing.
 . "$(dirname "$0")/lib.sh"
 need_fake_peer
 . "$(dirname "$0")/adversary.sh"
 mallory () { bounded 300 "$MALLORY" --keys "$T/mallory.keys" "$@"; }
+HELLO_LOG_PER_MIN=6 # node/im_mesh_int.h
 # said FILE WORD: the number after WORD in mallory's output FILE.
 said () { awk -v w="$2" '{ for (i = 1; i < NF; i++) if ($i == w) print $(i + 1) }' "$1" | head -1; }
 keep_logs () {
@@ -21,10 +23,9 @@ keep_logs () {
 }
 trap 'keep_logs; cleanup' EXIT
 
-# --- 1. Answers that never end and never verify ------------------------------
-block bad_flood 'answers that always say more and never verify cost a bounded pipeline, and nothing else'
-b_bad_flood () {
-    diag "SPEC.md: Pulling; What a receiver checks"
+# with_bravo: fresh victor and bravo, victor trusting mallory and bravo; both
+# started (VPID, BPID) and linked.
+with_bravo () {
     mallory_card
     for n in victor bravo; do fresh $n || diag "cannot init $n"; done
     im victor peer add "$(cat "$T/mallory.card")" >/dev/null && link victor bravo
@@ -32,18 +33,33 @@ b_bad_flood () {
     start_node victor && vpid=$NODE_PID && start_node bravo && bpid=$NODE_PID
     ok $? "victor and bravo start"
     wait_for 300 connected victor bravo; ok $? "victor is connected to bravo"
-    mallory --target "$(card_field victor 5)" "$(card_field victor 4)" answer 200 --bad \
-        --per 1000 --duration 5000 >"$T/bad.out" 2>&1 &
-    mpid=$!; PIDS="$PIDS $mpid"
-    awk 'BEGIN { for (i = 0; i < 500; i++) printf "domain h%d.bravo.example\n", i }' \
+}
+# bravo_publishes N: N domains of bravo's, in one publish.
+bravo_publishes () {
+    awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) printf "domain h%d.bravo.example\n", i }' \
         | im bravo publish - >/dev/null 2>&1
-    ok $? "while mallory answers 200 PULLs with 1000 badly signed records each, bravo publishes 500"
+}
+# status_during WHEN: victor answers 20 status calls, one every 50 ms.
+status_during () {
     answered=0
     for _ in $(seq 20); do
         im victor status >/dev/null && answered=$((answered + 1))
         sleep 0.05
     done
-    [ "$answered" = 20 ]; ok $? "victor answers every status call during the flood ($answered of 20)"
+    [ "$answered" = 20 ]; ok $? "victor answers every status call $1 ($answered of 20)"
+}
+
+# --- 1. Answers that never end and never verify ------------------------------
+block bad_flood 'answers that always say more and never verify cost a bounded pipeline, and nothing else'
+b_bad_flood () {
+    diag "SPEC.md: Pulling; What a receiver checks"
+    with_bravo
+    mallory --target "$(card_field victor 5)" "$(card_field victor 4)" answer 200 --bad \
+        --per 1000 --duration 5000 >"$T/bad.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    bravo_publishes 500
+    ok $? "while mallory answers 200 PULLs with 1000 badly signed records each, bravo publishes 500"
+    status_during "during the flood"
     wait_for $((2400 * SLOW)) holds victor 500; ok $? "bravo's 500 reach victor"
     diag "when bravo's 500 had come: $(peer_num victor mallory 'bad signature') of mallory's 200,000 counted"
     wait_for $((2400 * SLOW)) grep -q 'answered 200 PULLs' "$T/bad.out"
@@ -105,6 +121,50 @@ b_hello_flood () {
     [ "$(status_num victor records)" = 0 ]; ok $? "and stores none of it"
     im victor status >/dev/null; ok $? "victor answers"
     stop_node "$vpid"; ok $? "victor stops"
+}
+
+# --- 2b. HELLO after HELLO ----------------------------------------------------
+# hello_lines: the lines of victor's log about mallory's HELLOs.
+hello_lines () {
+    grep -c -e "mallory restarted" -e "mallory connected" -e "connected to mallory" \
+        -e "HELLOs from mallory" "$T/victor.log"
+}
+block hello_storm 'HELLO after HELLO costs the quota, logs a few lines a minute, and keeps no one else away'
+b_hello_storm () {
+    diag "SPEC.md: HELLO; Quotas"
+    with_bravo
+    mallory --target "$(card_field victor 5)" "$(card_field victor 4)" hello-flood 5000 \
+        >"$T/storm.out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    bravo_publishes 300
+    ok $? "while mallory says HELLO 5000 times, each of a new session, bravo publishes 300"
+    status_during meanwhile
+    wait_for $((600 * SLOW)) holds victor 300; ok $? "bravo's 300 reach victor"
+    wait "$mpid"; ok $? "mallory ends"
+    sed 's/^/# /' "$T/storm.out"
+    over=$(peer_num victor mallory 'over quota')
+    got=$(sed -n 's/^mallory: hello-flood sent 5000 HELLOs in [0-9]* ms; \([0-9]*\) answered$/\1/p' "$T/storm.out")
+    # What victor answered beyond its link's 16 messages queued is dropped
+    # there: mallory reads fewer answers than victor took HELLOs.
+    diag "mallory read ${got:-no} answers; victor counted $over HELLOs over its quota"
+    [ "$over" -gt 0 ] && [ -n "$got" ] && [ "$got" -lt 5000 ]
+    ok $? "HELLOs cost mallory's quota: those over it are counted and not answered"
+    grep -q "mallory sends more requests than its quota allows .* this one a HELLO" "$T/victor.log"
+    ok $? "victor's warning names the HELLO"
+    mallory --target "$(card_field victor 5)" "$(card_field victor 4)" hello-flood 3000 \
+        --same >"$T/same.out" 2>&1
+    ok $? "mallory then says HELLO 3000 times on one link, of one session"
+    sed 's/^/# /' "$T/same.out"
+    lines=$(hello_lines)
+    diag "lines about mallory's HELLOs in victor's log: $lines"
+    # At most HELLO_LOG_PER_MIN lines a minute; the block may span two
+    # minutes of victor's on a slow machine, and the second's first line
+    # may say how many the first held back.
+    [ "$lines" -le $((2 * HELLO_LOG_PER_MIN + 1)) ]
+    ok $? "victor logged a few lines about them, at most $HELLO_LOG_PER_MIN a minute ($lines for 8000 HELLOs)"
+    im bravo publish domain late.bravo.example >/dev/null 2>&1
+    wait_for 300 holds victor 301; ok $? "bravo's next record reaches victor"
+    for p in $vpid $bpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
 # --- 3. Cursors that jump back and forth -------------------------------------
