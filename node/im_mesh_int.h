@@ -265,10 +265,10 @@ struct _im_peer_t {
     /* Its requests' cost, a token bucket (SPEC, "Quotas"). */
     double quota;
     int64_t quota_at, quota_warned;
-    int64_t found_warned; /* when a FOUND not asked for was last logged */
-    int64_t hello_log_at;     /* when the minute its HELLO lines are counted in began */
-    unsigned hello_logged;    /* ... lines logged in that minute */
-    uint64_t hello_unlogged;  /* ... and not logged */
+    int64_t found_warned;    /* when a FOUND not asked for was last logged */
+    int64_t hello_log_at;    /* when the minute its HELLO lines are counted in began */
+    unsigned hello_logged;   /* ... lines logged in that minute */
+    uint64_t hello_unlogged; /* ... and not logged */
     /* Sharing policy. */
     im_policy_t policy;              /* what may go to it */
     im_inbound_t in;                 /* what is taken from it */
