@@ -221,7 +221,7 @@ take_inner (im_mesh_t *self, peer_t *p, const im_record_t *carrier,
         /* A node seals only its own records: one that seals another's
          * would pass on what it may not (an AMBER record it was given). */
         self->sealed_unreadable++;
-        if (rec && !*why)
+        if (rec && !*why && mesh_peer_log (p))
             zsys_warning ("mesh: refused a record sealed to this node by another than "
                           "its origin, carried by %s",
                           p->card.name);
@@ -265,8 +265,10 @@ take_inner (im_mesh_t *self, peer_t *p, const im_record_t *carrier,
         || (verdict != IM_ACCEPT_YES && verdict != IM_ACCEPT_REVOCATION)) {
         if (held < rec->version) {
             self->sealed_refused++;
-            zsys_warning ("mesh: refused a record sealed to this node, carried by %s: %s",
-                          p->card.name, why);
+            if (mesh_peer_log (p))
+                zsys_warning (
+                    "mesh: refused a record sealed to this node, carried by %s: %s",
+                    p->card.name, why);
         }
         free (rec);
         return 0;
@@ -284,10 +286,10 @@ take_inner (im_mesh_t *self, peer_t *p, const im_record_t *carrier,
 
 /* One warning for each reason records of the batch were refused. */
 static void
-warn_refusals (const peer_t *p, const refusals_t *rf)
+warn_refusals (peer_t *p, const refusals_t *rf)
 {
     for (int r = 0; r < REFUSE_COUNT; r++)
-        if (p->refused[r] - rf->before[r] + rf->sifted[r] > 0)
+        if (p->refused[r] - rf->before[r] + rf->sifted[r] > 0 && mesh_peer_log (p))
             zsys_warning (
                 "mesh: refused %llu record(s) from %s: %s%s%s%s",
                 (unsigned long long)(p->refused[r] - rf->before[r] + rf->sifted[r]),
@@ -637,8 +639,9 @@ mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg, zframe_t *
     if (over) {
         /* More than the pull's credit: the peer ignores our rate. */
         p->refused[REFUSE_PROTOCOL]++;
-        zsys_warning ("mesh: %s sent %zu records for a credit of %u: refused",
-                      p->card.name, msg->count, p->asked);
+        if (mesh_peer_log (p))
+            zsys_warning ("mesh: %s sent %zu records for a credit of %u: refused",
+                          p->card.name, msg->count, p->asked);
     }
     job_t *job = over ? NULL : calloc (1, sizeof *job);
     if (job && !zlistx_add_end (self->jobs, job)) {

@@ -642,9 +642,10 @@ mesh_found_done (im_mesh_t *self, peer_t *p, const int *fetched, size_t n)
             || (p->fetch_early
                 && !mesh_eager_missed (self, origin, zclock_mono (), self->grace_now)))
             continue;
-        zsys_warning ("mesh: %s did not bring a record of %.16s... that %s noted; "
-                      "taking that origin's records from %s in full",
-                      eager, origin, p->card.name, p->card.name);
+        if (mesh_peer_log (p))
+            zsys_warning ("mesh: %s did not bring a record of %.16s... that %s noted; "
+                          "taking that origin's records from %s in full",
+                          eager, origin, p->card.name, p->card.name);
         mesh_eager_set (self, origin, p->card.name, 1);
     }
     fetch_due (self, p, zclock_mono ());

@@ -65,9 +65,10 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
     if (msg->version != IM_MSG_VERSION
         || memcmp (msg->node, p->card.node, IM_NODE_ID_SIZE) != 0) {
         p->refused[REFUSE_PROTOCOL]++;
-        zsys_warning ("mesh: HELLO from %s refused: %s", p->card.name,
-                      msg->version != IM_MSG_VERSION ? "unknown protocol version"
-                                                     : "node id is not its card's");
+        if (mesh_peer_log (p))
+            zsys_warning ("mesh: HELLO from %s refused: %s", p->card.name,
+                          msg->version != IM_MSG_VERSION ? "unknown protocol version"
+                                                         : "node id is not its card's");
         return -1;
     }
     /* A retried HELLO of a link already up, or the answer to one: the pull
@@ -77,7 +78,7 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
         again = route ? p->inbound && zframe_eq (p->inbound, route)
                       : peer_is (p, IM_REGION_LINK, IM_LINK_READY);
     else {
-        if (p->session && mesh_hello_log (p))
+        if (p->session && mesh_peer_log (p))
             zsys_info ("mesh: %s restarted", p->card.name);
         peer_new_session (p, msg->session);
     }
@@ -98,14 +99,14 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
         relinked = relink (p, sock, route);
         mesh_fill_hello (self, msg);
         mesh_send (self, sock, route, msg);
-        if (!again && mesh_hello_log (p))
+        if (!again && mesh_peer_log (p))
             zsys_info ("mesh: %s connected", p->card.name);
     }
     else {
         peer_event (p, IM_EV_HELLO_ANSWERED);
         p->hellos = 0;
         p->dealer_heard = zclock_mono ();
-        if (!again && mesh_hello_log (p))
+        if (!again && mesh_peer_log (p))
             zsys_info ("mesh: connected to %s", p->card.name);
     }
     /* A new link: any earlier pull is gone with the old one. */
@@ -188,7 +189,8 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     char why[256];
     if (im_msg_decode (zframe_data (body), zframe_size (body), msg, why, sizeof why)) {
         p->refused[REFUSE_PROTOCOL]++;
-        zsys_warning ("mesh: malformed message from %s: %s", p->card.name, why);
+        if (mesh_peer_log (p))
+            zsys_warning ("mesh: malformed message from %s: %s", p->card.name, why);
         return;
     }
     if (route && (msg->id == IM_MSG_PING || msg->id == IM_MSG_PONG) && p->session
@@ -201,9 +203,7 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         && (!p->inbound || !zframe_eq (p->inbound, route)))
         relinked = new_inbound (p, sock, route, msg);
     if (msg->id == IM_MSG_HELLO) {
-        /* A HELLO costs its quota; the answer to ours does not. Over it, a
-         * HELLO is dropped: the peer says it again a second later. */
-        if ((route || !peer_is (p, IM_REGION_LINK, IM_LINK_HELLO)) && mesh_quota (p, msg))
+        if (mesh_hello_charge (p, msg, route != NULL) != 0)
             return;
         relinked = handle_hello (self, p, sock, route, msg);
     }
@@ -347,8 +347,9 @@ tick_link (im_mesh_t *self, peer_t *p, int64_t now)
             p->hellos = 1;
         }
         mesh_fill_hello (self, msg);
-        if (p->dealer)
-            mesh_send (self, p->dealer, NULL, msg);
+        if (p->dealer && mesh_send (self, p->dealer, NULL, msg) == 0
+            && p->hello_owed < HELLO_REDIAL)
+            p->hello_owed++; /* its answer is free of its quota */
         /* With a little jitter: two nodes that dial each other must not
          * stay in step, each making its dealer anew as the other's
          * answer travels to the old one. */
@@ -363,6 +364,7 @@ tick_peer (im_mesh_t *self, peer_t *p, int64_t now)
     link_tick (self, p, now);
     tick_link (self, p, now);
     mesh_ping_tick (self, p, now);
+    mesh_peer_log_tick (p, now);
     if (peer_is (p, IM_REGION_SERVE, IM_SERVE_PARKED)
         && now - p->parked_at >= PARK_MAX_MS)
         /* Long polls do not last for ever: an empty answer shows the

@@ -79,6 +79,7 @@
     10                       /* a peer's oldest wanted key is looked at this often       \
                                 for an eager peer that has gone quiet */
 #define ROTATE_EVERY_MS 2000 /* ROTATE is sent again until answered */
+#define ROTATE_MIN_MS 60000  /* a peer's rotations taken at most this often */
 #define WANT_MAX                                                                         \
     (16 * IM_MSG_CREDIT_MAX)     /* keys noted per peer, not held here yet: to be        \
                                    fetched from that peer (SPEC, "Wanted keys") */
@@ -103,7 +104,7 @@
 #define QUOTA_SCAN 2000.0      /* changes read for one unit */
 #define QUOTA_RECORDS 300.0    /* records sent for one unit */
 #define QUOTA_WARN_MS 10000    /* one warning this often while a peer is over */
-#define HELLO_LOG_PER_MIN 6    /* lines a minute a peer's HELLOs may log */
+#define PEER_LOG_PER_MIN 20    /* lines a minute a peer's messages may log */
 
 /* PINGs on one link to a peer, counted with the PONGs back, so that the
  * PONG of the PING being timed is known (PONG carries no echo). */
@@ -265,10 +266,12 @@ struct _im_peer_t {
     /* Its requests' cost, a token bucket (SPEC, "Quotas"). */
     double quota;
     int64_t quota_at, quota_warned;
-    int64_t found_warned;    /* when a FOUND not asked for was last logged */
-    int64_t hello_log_at;    /* when the minute its HELLO lines are counted in began */
-    unsigned hello_logged;   /* ... lines logged in that minute */
-    uint64_t hello_unlogged; /* ... and not logged */
+    int64_t found_warned; /* when a FOUND not asked for was last logged */
+    int64_t log_at;       /* when the minute its lines are counted in began */
+    int64_t log_since;    /* ... that time on the clock (im_time_now) */
+    unsigned logged;      /* ... lines its messages made logged in it */
+    uint64_t unlogged;    /* ... and not logged */
+    unsigned hello_owed;  /* HELLOs sent on our dealer, not answered yet */
     /* Sharing policy. */
     im_policy_t policy;              /* what may go to it */
     im_inbound_t in;                 /* what is taken from it */
@@ -288,6 +291,7 @@ struct _im_peer_t {
     uint8_t prev_curve[32]; /* its CURVE key before it rotated, */
     char prev_z85[41];
     int64_t prev_until; /* good until then (wall clock; 0: none) */
+    int64_t rotated_at; /* when it last rotated (monotonic ms; 0: not in this run) */
     int64_t rotate_at;  /* when we last told it (monotonic ms) */
     int64_t redial_at;  /* dial again then, with other keys (0: no) */
     /* Store restarts (im_restart.c; SPEC.md, "Store restarts"). */
@@ -536,10 +540,16 @@ int mesh_quota_left (peer_t *p);
 /* A full bucket: QUOTA_BURST, or in proportion to IM_TEST_QUOTA_RATE. */
 double mesh_quota_burst (void);
 void mesh_charge (peer_t *p, double cost);
-/* Whether a line about a HELLO of P may be logged now: HELLO_LOG_PER_MIN a
- * minute; the lines held back are counted, and said in the next minute's
- * first. */
-int mesh_hello_log (peer_t *p);
+/* Whether a line that P's message makes may be logged now: PEER_LOG_PER_MIN
+ * a minute; the lines held back are counted, and said once the minute is
+ * over (mesh_peer_log_tick). The lines that a peer's messages can make
+ * again and again go through here, or have a timer of their own. */
+int mesh_peer_log (peer_t *p);
+/* Charges P's quota for a HELLO (INBOUND: on our ROUTER), but not for the
+ * answers to those we sent on our dealer while its link waits for one.
+ * Returns 0, or -1 when it is over the quota (the HELLO is dropped). */
+int mesh_hello_charge (peer_t *p, const im_msg_t *msg, int inbound);
+void mesh_peer_log_tick (peer_t *p, int64_t now);
 
 /* --- im_eager.c ---------------------------------------------------------- */
 void mesh_handle_lazy (peer_t *p, const im_msg_t *msg);

@@ -15,9 +15,9 @@
  * after, see mesh_charge), look-ups by key (HAVE, FETCH), a sort of node ids
  * (LAZY, EAGER: one over the bucket is dropped, the last one taken stays),
  * a new link (HELLO: an answer, a pull, the lists sent again; a PING or
- * PONG of a new session, a restart, as much). Answers to our own requests
- * (RECORDS, FOUND, KEYS, and the HELLO that answers ours) are bounded by
- * what we asked, and free. */
+ * PONG of a new session, a restart, as much), a signature (ROTATE). Answers to our own
+ * requests (RECORDS, FOUND, KEYS, and the HELLO that answers ours) are bounded by what we
+ * asked, and free. */
 static double
 request_cost (const peer_t *p, const im_msg_t *msg)
 {
@@ -25,6 +25,7 @@ request_cost (const peer_t *p, const im_msg_t *msg)
     case IM_MSG_PING:
     case IM_MSG_PONG: return p->session && msg->session != p->session ? 1 : 0;
     case IM_MSG_HELLO:
+    case IM_MSG_ROTATE:
     case IM_MSG_PULL:
     case IM_MSG_SYNC: return 1;
     case IM_MSG_HAVE: return 0.05 + (double)msg->count / 1000;
@@ -117,22 +118,47 @@ mesh_quota (peer_t *p, const im_msg_t *msg)
 }
 
 int
-mesh_hello_log (peer_t *p)
+mesh_hello_charge (peer_t *p, const im_msg_t *msg, int inbound)
+{
+    if (!inbound && p->hello_owed && peer_is (p, IM_REGION_LINK, IM_LINK_HELLO)) {
+        p->hello_owed--;
+        return 0;
+    }
+    return mesh_quota (p, msg);
+}
+
+/* The minute of P's lines that began at NOW, and the lines held back in
+ * the one before, said. */
+void
+mesh_peer_log_tick (peer_t *p, int64_t now)
+{
+    if (!p->log_at || now - p->log_at < 60000)
+        return;
+    if (p->unlogged) {
+        char since[IM_TIME_STR_SIZE];
+        zsys_warning ("mesh: %llu more lines about what %s sent were not logged, from %s "
+                      "on (at most %d a minute a peer)",
+                      (unsigned long long)p->unlogged, p->card.name,
+                      im_time_format (p->log_since, since), PEER_LOG_PER_MIN);
+    }
+    p->log_at = 0;
+    p->logged = 0;
+    p->unlogged = 0;
+}
+
+int
+mesh_peer_log (peer_t *p)
 {
     int64_t now = zclock_mono ();
-    if (!p->hello_log_at || now - p->hello_log_at >= 60000) {
-        if (p->hello_unlogged)
-            zsys_info ("mesh: %llu more lines about HELLOs from %s in the last minute "
-                       "(not logged one by one)",
-                       (unsigned long long)p->hello_unlogged, p->card.name);
-        p->hello_log_at = now;
-        p->hello_logged = 0;
-        p->hello_unlogged = 0;
+    mesh_peer_log_tick (p, now);
+    if (!p->log_at) {
+        p->log_at = now;
+        p->log_since = im_time_now ();
     }
-    if (p->hello_logged < HELLO_LOG_PER_MIN) {
-        p->hello_logged++;
+    if (p->logged < PEER_LOG_PER_MIN) {
+        p->logged++;
         return 1;
     }
-    p->hello_unlogged++;
+    p->unlogged++;
     return 0;
 }

@@ -105,7 +105,7 @@ mesh_restart_pull (im_mesh_t *self, peer_t *p, uint64_t *cursor)
     if (*cursor == 0 && p->srv.own_until < last) {
         im_store_served_t srv = p->srv;
         srv.own_until = last;
-        if (served_write (self, p, &srv) == 0)
+        if (served_write (self, p, &srv) == 0 && mesh_peer_log (p))
             zsys_info ("mesh: %s pulls from the start: its own indicators among our "
                        "changes up to %llu go back to it",
                        p->card.name, (unsigned long long)last);
@@ -115,10 +115,11 @@ mesh_restart_pull (im_mesh_t *self, peer_t *p, uint64_t *cursor)
             /* The restart answer was not taken (lost with its link,
              * refused by a full disk, undone by a power loss): the pull
              * comes again from the old numbering's cursor. */
-            zsys_warning ("mesh: %s pulls again from %llu, its cursor from before "
-                          "this node's store restarted: serving it again from %llu",
-                          p->card.name, (unsigned long long)*cursor,
-                          (unsigned long long)p->srv.old_from);
+            if (mesh_peer_log (p))
+                zsys_warning ("mesh: %s pulls again from %llu, its cursor from before "
+                              "this node's store restarted: serving it again from %llu",
+                              p->card.name, (unsigned long long)*cursor,
+                              (unsigned long long)p->srv.old_from);
             p->restart_answer = 1;
             p->restart_old = *cursor;
             p->restart_from = *cursor = p->srv.old_from;
@@ -137,11 +138,12 @@ mesh_restart_pull (im_mesh_t *self, peer_t *p, uint64_t *cursor)
     uint64_t from = p->srv.served == IM_STORE_SERVED_UNKNOWN ? 0
                     : known < last                           ? known
                                                              : last;
-    zsys_warning ("mesh: store of this node is older than what %s applied (%llu > "
-                  "%llu): lost or restored? serving it again from %llu",
-                  p->card.name, (unsigned long long)*cursor,
-                  (unsigned long long)(known < last ? known : last),
-                  (unsigned long long)from);
+    if (mesh_peer_log (p))
+        zsys_warning ("mesh: store of this node is older than what %s applied (%llu > "
+                      "%llu): lost or restored? serving it again from %llu",
+                      p->card.name, (unsigned long long)*cursor,
+                      (unsigned long long)(known < last ? known : last),
+                      (unsigned long long)from);
     p->restart_answer = 1;
     p->restart_old = *cursor;
     p->restart_from = from;
@@ -190,10 +192,11 @@ mesh_restart_served (im_mesh_t *self, peer_t *p, im_msg_t *msg)
 void
 mesh_restart_heard (im_mesh_t *self, peer_t *p, uint64_t cursor)
 {
-    zsys_warning ("mesh: %s's store restarted (lost or restored): pulling its changes "
-                  "again from %llu (%llu of its old numbering were applied here)",
-                  p->card.name, (unsigned long long)cursor,
-                  (unsigned long long)p->cursor);
+    if (mesh_peer_log (p))
+        zsys_warning (
+            "mesh: %s's store restarted (lost or restored): pulling its changes "
+            "again from %llu (%llu of its old numbering were applied here)",
+            p->card.name, (unsigned long long)cursor, (unsigned long long)p->cursor);
     im_store_served_t srv = p->srv;
     srv.restarted = im_time_now ();
     uint64_t last = mesh_last_seq (self);

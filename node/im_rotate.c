@@ -54,12 +54,18 @@ mesh_handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     else if (*why == 0 && sodium_memcmp (r.new_curve, p->card.curve, 32) != 0
              && sodium_memcmp (r.old_curve, p->card.curve, 32) != 0)
         snprintf (why, sizeof why, "it moves from a key we do not know it by");
+    int moves = *why == 0 && sodium_memcmp (r.new_curve, p->card.curve, 32) != 0;
+    if (moves && p->prev_until && sodium_memcmp (r.new_curve, p->prev_curve, 32) == 0)
+        snprintf (why, sizeof why, "its new key is the one it rotated from");
+    else if (moves && p->rotated_at && zclock_mono () - p->rotated_at < ROTATE_MIN_MS)
+        snprintf (why, sizeof why, "it rotated less than %d s ago", ROTATE_MIN_MS / 1000);
     const char *owner = *why ? NULL : key_taken (self, p, r.new_curve);
     if (owner)
         snprintf (why, sizeof why, "its new key is one %s uses or used", owner);
     if (*why) {
         p->refused[REFUSE_PROTOCOL]++;
-        zsys_warning ("mesh: key rotation from %s refused: %s", p->card.name, why);
+        if (mesh_peer_log (p))
+            zsys_warning ("mesh: key rotation from %s refused: %s", p->card.name, why);
         return;
     }
     if (sodium_memcmp (r.new_curve, p->card.curve, 32) != 0) {
@@ -70,6 +76,7 @@ mesh_handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                         self->on_rotate ? why : "no configuration to write to");
             return;
         }
+        p->rotated_at = zclock_mono ();
         memcpy (p->prev_curve, r.old_curve, 32);
         zmq_z85_encode (p->prev_z85, p->prev_curve, 32);
         p->prev_until = r.until;
@@ -84,8 +91,9 @@ mesh_handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
             p->redial_at = zclock_mono () + 300;
         }
         char until[IM_TIME_STR_SIZE];
-        zsys_info ("mesh: %s rotated its CURVE key; its previous key works until %s",
-                   p->card.name, im_time_format (r.until, until));
+        if (mesh_peer_log (p))
+            zsys_info ("mesh: %s rotated its CURVE key; its previous key works until %s",
+                       p->card.name, im_time_format (r.until, until));
     }
     im_msg_t ack = { .id = IM_MSG_ROTATED };
     memcpy (ack.curve, r.new_curve, 32);

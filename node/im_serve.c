@@ -634,8 +634,9 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
             mesh_relay_within (self, 50);
             return 0;
         }
-        zsys_warning ("mesh: cannot answer %s: %s", p->card.name,
-                      zmq_strerror (zmq_errno ()));
+        if (mesh_peer_log (p))
+            zsys_warning ("mesh: cannot answer %s: %s", p->card.name,
+                          zmq_strerror (zmq_errno ()));
     }
     else {
         p->sent += msg->count;

@@ -91,6 +91,10 @@ usage (void)
              "                   HELLO of a new session (a restart)\n"
              "  hello-flood N    N HELLO messages, each of a new session (--same: all\n"
              "                   of the first), reading the answers\n"
+             "  bad-hello-flood N  N HELLOs of another protocol version\n"
+             "  junk-flood N     N frames of one byte, which do not decode\n"
+             "  rotate-flip N    N ROTATEs, validly signed: our CURVE key to a made-up\n"
+             "                   one and back, in turn\n"
              "  pull-flood N     N PULL messages from --cursor C (default 0), credit\n"
              "                   1000, reading every answer (RECORDS) as it comes\n"
              "  fetch-real N     one SYNC from cursor 0, then N FETCH messages of the\n"
@@ -386,22 +390,63 @@ flood_keys (link_t *l, int id, long n, const uint8_t *origin)
     }
 }
 
-/* N HELLOs, each of a new session (as if restarted each time) or, with
- * ONE_SESSION, all of the first; the answers read as they come, and for a second
- * after the last. */
+/* The two statements of a rotation of K's CURVE key to a made-up key and
+ * back, validly signed by K: ROT[0] moves away, ROT[1] moves back. */
 static void
-hello_flood (link_t *l, const keys_t *k, long n, int one_session)
+rotation_pair (const keys_t *k, im_msg_t rot[2])
 {
+    uint8_t mine[32], other[32], other_sk[32];
+    zmq_z85_decode (mine, k->curve_public);
+    crypto_box_keypair (other, other_sk);
+    for (int i = 0; i < 2; i++) {
+        im_rotation_t r = { .issued = (int64_t)time (NULL) };
+        r.until = r.issued + 86400;
+        memcpy (r.node, k->pk, IM_NODE_ID_SIZE);
+        memcpy (r.old_curve, i ? other : mine, 32);
+        memcpy (r.new_curve, i ? mine : other, 32);
+        memset (&rot[i], 0, sizeof rot[i]);
+        rot[i].id = IM_MSG_ROTATE;
+        if (im_rotation_sign (&r, k->sk, rot[i].rotation) != 0)
+            fail (EXIT_SETUP, "cannot sign a rotation");
+    }
+}
+
+/* A storm of N messages on L, the answers read as they come and for a
+ * second after the last: WHAT is hello-flood (HELLOs, each of a new
+ * session, or with ONE_SESSION all of the first), bad-hello-flood (HELLOs
+ * of another protocol version), junk-flood (frames of one byte, which do not
+ * decode) or rotate-flip (a rotation of our CURVE key to a made-up one and
+ * back, in turn). */
+static void
+storm (link_t *l, const keys_t *k, const char *what, long n, int one_session)
+{
+    static im_msg_t rot[2];
+    if (strcmp (what, "rotate-flip") == 0)
+        rotation_pair (k, rot);
     int64_t start = zclock_mono ();
     for (long i = 0; i < n; i++) {
         pace (l, i, start);
-        if (!one_session) {
-            randombytes_buf (&l->session, sizeof l->session);
-            l->session |= 1;
+        if (strcmp (what, "junk-flood") == 0) {
+            uint8_t junk = 0xff;
+            if (zmq_send (zsock_resolve (l->dealer), &junk, 1, 0) < 0)
+                l->send_failed++;
+            else
+                l->sent++;
+            continue;
         }
         im_msg_t m;
         memset (&m, 0, sizeof m);
-        pk_hello (&m, k, l->session);
+        if (strcmp (what, "rotate-flip") == 0)
+            m = rot[i % 2];
+        else {
+            if (!one_session && what[0] == 'h') {
+                randombytes_buf (&l->session, sizeof l->session);
+                l->session |= 1;
+            }
+            pk_hello (&m, k, l->session);
+            if (what[0] == 'b')
+                m.version = IM_MSG_VERSION + 1;
+        }
         send_msg (l, &m);
     }
     int64_t end = zclock_mono () + 1000;
@@ -409,7 +454,7 @@ hello_flood (link_t *l, const keys_t *k, long n, int one_session)
         zclock_sleep (5);
         drain (l);
     }
-    printf ("mallory: hello-flood sent %ld HELLOs in %lld ms; %zu answered\n", n,
+    printf ("mallory: %s sent %ld in %lld ms; %zu HELLOs answered\n", what, n,
             (long long)(zclock_mono () - start - 1000), got_hellos);
 }
 
@@ -1114,8 +1159,10 @@ main (int argc, char **argv)
         }
     else if (strcmp (action, "pull-flood") == 0)
         pull_flood (&target, n, cursor);
-    else if (strcmp (action, "hello-flood") == 0)
-        hello_flood (&target, &k, n, same);
+    else if (strcmp (action, "hello-flood") == 0
+             || strcmp (action, "bad-hello-flood") == 0
+             || strcmp (action, "junk-flood") == 0 || strcmp (action, "rotate-flip") == 0)
+        storm (&target, &k, action, n, same);
     else if (strcmp (action, "fetch-real") == 0)
         rc = fetch_real (&target, n);
     else if (strcmp (action, "origins") == 0)

@@ -5,14 +5,14 @@
 # more and never verify are counted and stored nowhere, while at most one PULL
 # is out and at most two answers wait behind the one being applied, also when
 # the peer says HELLO again after every answer, status answers and an honest
-# peer's records still come; a storm of HELLOs costs the peer's quota and
-# logs a few lines a minute; answers whose cursors jump
+# peer's records still come; storms of HELLOs, bad HELLOs, junk frames and
+# key flips cost the peer's quota and log a few lines a minute; answers whose cursors jump
 # back and forth move the victim's cursor only forwards and lose nothing.
 . "$(dirname "$0")/lib.sh"
 need_fake_peer
 . "$(dirname "$0")/adversary.sh"
 mallory () { bounded 300 "$MALLORY" --keys "$T/mallory.keys" "$@"; }
-HELLO_LOG_PER_MIN=6 # node/im_mesh_int.h
+PEER_LOG_PER_MIN=20 # node/im_mesh_int.h
 # said FILE WORD: the number after WORD in mallory's output FILE.
 said () { awk -v w="$2" '{ for (i = 1; i < NF; i++) if ($i == w) print $(i + 1) }' "$1" | head -1; }
 keep_logs () {
@@ -123,16 +123,29 @@ b_hello_flood () {
     stop_node "$vpid"; ok $? "victor stops"
 }
 
-# --- 2b. HELLO after HELLO ----------------------------------------------------
-# hello_lines: the lines of victor's log about mallory's HELLOs.
-hello_lines () {
-    grep -c -e "mallory restarted" -e "mallory connected" -e "connected to mallory" \
-        -e "HELLOs from mallory" "$T/victor.log"
+# --- 2b. Storms of HELLO and other messages free of work -------------------
+# mallory_lines: the lines of victor's log that name mallory.
+mallory_lines () { grep -c mallory "$T/victor.log"; }
+# refusals_reach N: mallory's protocol and over-quota counts at victor add
+# up to N.
+refusals_reach () {
+    [ $(($(peer_num victor mallory protocol) + $(peer_num victor mallory 'over quota'))) -ge "$1" ]
 }
-block hello_storm 'HELLO after HELLO costs the quota, logs a few lines a minute, and keeps no one else away'
+block hello_storm 'storms of HELLOs, bad HELLOs, junk and key flips cost the quota, log a few lines a minute, and keep no one else away'
 b_hello_storm () {
-    diag "SPEC.md: HELLO; Quotas"
+    diag "SPEC.md: HELLO; ROTATE; Quotas"
     with_bravo
+    # First, while victor's log has room for their lines: key flips.
+    mallory --target "$(card_field victor 5)" "$(card_field victor 4)" rotate-flip 1000 \
+        >"$T/flip.out" 2>&1
+    ok $? "mallory sends 1000 validly signed rotations of its key, to a new one and back in turn"
+    sed 's/^/# /' "$T/flip.out"
+    [ "$(grep -c "mallory rotated its CURVE key" "$T/victor.log")" = 1 ] \
+        && grep -q "previous-curve" "$T/victor/intelmesh.conf"
+    ok $? "victor took the first rotation only, and wrote it down"
+    grep -q "key rotation from mallory refused: its new key is the one it rotated from" \
+        "$T/victor.log"
+    ok $? "the way back to its previous key is refused"
     mallory --target "$(card_field victor 5)" "$(card_field victor 4)" hello-flood 5000 \
         >"$T/storm.out" 2>&1 &
     mpid=$!; PIDS="$PIDS $mpid"
@@ -143,25 +156,34 @@ b_hello_storm () {
     wait "$mpid"; ok $? "mallory ends"
     sed 's/^/# /' "$T/storm.out"
     over=$(peer_num victor mallory 'over quota')
-    got=$(sed -n 's/^mallory: hello-flood sent 5000 HELLOs in [0-9]* ms; \([0-9]*\) answered$/\1/p' "$T/storm.out")
-    # What victor answered beyond its link's 16 messages queued is dropped
-    # there: mallory reads fewer answers than victor took HELLOs.
-    diag "mallory read ${got:-no} answers; victor counted $over HELLOs over its quota"
-    [ "$over" -gt 0 ] && [ -n "$got" ] && [ "$got" -lt 5000 ]
-    ok $? "HELLOs cost mallory's quota: those over it are counted and not answered"
-    grep -q "mallory sends more requests than its quota allows .* this one a HELLO" "$T/victor.log"
-    ok $? "victor's warning names the HELLO"
-    mallory --target "$(card_field victor 5)" "$(card_field victor 4)" hello-flood 3000 \
-        --same >"$T/same.out" 2>&1
-    ok $? "mallory then says HELLO 3000 times on one link, of one session"
-    sed 's/^/# /' "$T/same.out"
-    lines=$(hello_lines)
-    diag "lines about mallory's HELLOs in victor's log: $lines"
-    # At most HELLO_LOG_PER_MIN lines a minute; the block may span two
-    # minutes of victor's on a slow machine, and the second's first line
-    # may say how many the first held back.
-    [ "$lines" -le $((2 * HELLO_LOG_PER_MIN + 1)) ]
-    ok $? "victor logged a few lines about them, at most $HELLO_LOG_PER_MIN a minute ($lines for 8000 HELLOs)"
+    diag "victor counted $over of the HELLOs over mallory's quota"
+    [ "$over" -gt 0 ]; ok $? "HELLOs cost mallory's quota: those over it are counted and dropped"
+    # One warning every 10 s: the first names the ROTATE or the HELLO.
+    grep -q -e "mallory sends more requests than its quota allows .* this one a HELLO" \
+        -e "mallory sends more requests than its quota allows .* this one a ROTATE" \
+        "$T/victor.log"
+    ok $? "victor's warning names what went over"
+    for storm in "hello-flood 3000 --same" "bad-hello-flood 3000" "junk-flood 3000"; do
+        before=$(($(peer_num victor mallory protocol) + $(peer_num victor mallory 'over quota')))
+        # shellcheck disable=SC2086 # the storm's words
+        mallory --target "$(card_field victor 5)" "$(card_field victor 4)" $storm \
+            >"$T/more.out" 2>&1
+        ok $? "mallory then sends $storm"
+        sed 's/^/# /' "$T/more.out"
+        case $storm in
+        hello*) ;;
+        *)
+            wait_for $((300 * SLOW)) refusals_reach $((before + 3000))
+            ok $? "each is refused: counted under protocol, or over the quota" ;;
+        esac
+    done
+    lines=$(mallory_lines)
+    diag "lines naming mallory in victor's log: $lines"
+    # At most PEER_LOG_PER_MIN a minute for what its messages make (the
+    # block may span two of victor's minutes, the second's first line saying
+    # how many the first held back), and the quota's warning every 10 s.
+    [ "$lines" -le $((2 * PEER_LOG_PER_MIN + 8)) ]
+    ok $? "victor logged a few lines about them ($lines for 15,000 messages)"
     im bravo publish domain late.bravo.example >/dev/null 2>&1
     wait_for 300 holds victor 301; ok $? "bravo's next record reaches victor"
     for p in $vpid $bpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
