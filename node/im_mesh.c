@@ -104,6 +104,7 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
     }
     else {
         peer_event (p, IM_EV_HELLO_ANSWERED);
+        p->hello_owed = 0; /* the others' answers cost its quota */
         p->hellos = 0;
         p->dealer_heard = zclock_mono ();
         if (!again && mesh_peer_log (p))
@@ -790,11 +791,4 @@ im_mesh_refusals (im_mesh_t *self)
         json_object_set_new (o, "removed peers",
                              json_integer ((json_int_t)self->removed_refused));
     return o;
-}
-
-void
-im_mesh_set_rotate_fn (im_mesh_t *self, im_mesh_rotate_fn *fn, void *arg)
-{
-    self->on_rotate = fn;
-    self->rotate_arg = arg;
 }

@@ -332,6 +332,7 @@ peer_redial (im_mesh_t *self, peer_t *p)
     }
     peer_event (p, IM_EV_LINK_LOST);
     p->hellos = 0;
+    p->hello_owed = 0; /* the old dealer's HELLOs are answered on it, or not at all */
     if (*p->endpoint)
         peer_event (p, IM_EV_PULL_LOST);
     peer_dial (self, p);

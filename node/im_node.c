@@ -250,6 +250,8 @@ node_stop (node_t *self)
     im_sealer_destroy (&self->sealer);
     im_store_destroy (&self->store);
     im_identity_destroy (&self->identity);
+    if (self->exercises_dirty)
+        node_exercise_save (self); /* what the last batch changed */
     json_decref (self->exercises);
     self->exercises = NULL;
     free (self->to_ack);

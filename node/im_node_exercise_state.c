@@ -114,9 +114,19 @@ exercise_evict (node_t *self)
     if (at == SIZE_MAX)
         return -1;
     e = json_array_get (self->exercises, at);
-    zsys_info ("exercises: more than %d known: %s of %.12s... forgotten",
-               NODE_EXERCISES_MAX, json_string_value (json_object_get (e, "name")),
-               json_string_value (json_object_get (e, "host")));
+    /* A line a minute: a peer's records may offer many. */
+    int64_t now = zclock_mono ();
+    if (!self->evict_logged_at || now - self->evict_logged_at >= 60000) {
+        zsys_info ("exercises: more than %d known: %s of %.12s... forgotten (and %llu "
+                   "more since the last such line)",
+                   NODE_EXERCISES_MAX, json_string_value (json_object_get (e, "name")),
+                   json_string_value (json_object_get (e, "host")),
+                   (unsigned long long)self->evicted_unlogged);
+        self->evict_logged_at = now;
+        self->evicted_unlogged = 0;
+    }
+    else
+        self->evicted_unlogged++;
     return json_array_remove (self->exercises, at);
 }
 
@@ -218,7 +228,7 @@ node_exercise_stored (node_t *self, const im_record_t *rec)
         }
         if (rec->op == IM_OP_REVOKE && !entry_time (e, "ended"))
             json_object_set_new (e, "ended", json_integer (now));
-        node_exercise_save (self);
+        self->exercises_dirty = 1; /* saved once for the batch, at the tick */
         return;
     }
     if (rec->type == IM_TYPE_INJECT && rec->op == IM_OP_PUT
@@ -411,6 +421,10 @@ node_exercise_tick (node_t *self)
 {
     if (self->nto_ack)
         ack_queued (self);
+    if (self->exercises_dirty) {
+        self->exercises_dirty = 0;
+        node_exercise_save (self);
+    }
     int64_t now = im_time_now ();
     if (now < self->exercise_check_at || !self->store)
         return;

@@ -74,6 +74,9 @@ typedef struct {
     uint64_t carriers;     /* carriers this node made for its sealed records */
     /* Joint exercises (im_node_exercise*.c). */
     json_t *exercises;                    /* exercises.json: hosted, joined, ended */
+    int exercises_dirty;                  /* ... changed by records: saved at the tick */
+    int64_t evict_logged_at;              /* when an entry forgotten was logged */
+    uint64_t evicted_unlogged;            /* ... entries forgotten since, not logged */
     uint8_t (*to_ack)[IM_STORE_KEY_SIZE]; /* injects stored, to acknowledge */
     size_t nto_ack;
     uint64_t acked;            /* acknowledgements made */

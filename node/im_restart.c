@@ -17,8 +17,9 @@ static int
 served_write (im_mesh_t *self, peer_t *p, const im_store_served_t *srv)
 {
     if (im_store_set_served (self->store, p->card.node, srv) != 0) {
-        zsys_error ("mesh: cannot write what was served to %s: %s", p->card.name,
-                    strerror (errno));
+        if (mesh_peer_log (p))
+            zsys_error ("mesh: cannot write what was served to %s: %s", p->card.name,
+                        strerror (errno));
         return -1;
     }
     p->srv = *srv;
@@ -59,8 +60,9 @@ served_write_pulled (im_mesh_t *self, peer_t *p, const im_store_served_t *srv)
     if (at)
         zlistx_find (self->peers, at);
     if (im_store_set_served_many (self->store, n, peers, in) != 0) {
-        zsys_error ("mesh: cannot write what was served to %s: %s", p->card.name,
-                    strerror (errno));
+        if (mesh_peer_log (p))
+            zsys_error ("mesh: cannot write what was served to %s: %s", p->card.name,
+                        strerror (errno));
         return -1;
     }
     for (size_t i = 0; i < n; i++)

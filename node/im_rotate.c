@@ -54,11 +54,16 @@ mesh_handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     else if (*why == 0 && sodium_memcmp (r.new_curve, p->card.curve, 32) != 0
              && sodium_memcmp (r.old_curve, p->card.curve, 32) != 0)
         snprintf (why, sizeof why, "it moves from a key we do not know it by");
+    /* One move at a time, at most one a minute: each is written down, and
+     * the end of its grace period binds the peer socket again. */
     int moves = *why == 0 && sodium_memcmp (r.new_curve, p->card.curve, 32) != 0;
     if (moves && p->prev_until && sodium_memcmp (r.new_curve, p->prev_curve, 32) == 0)
         snprintf (why, sizeof why, "its new key is the one it rotated from");
+    else if (moves && p->prev_until > now)
+        snprintf (why, sizeof why, "the grace period of its previous key still runs");
     else if (moves && p->rotated_at && zclock_mono () - p->rotated_at < ROTATE_MIN_MS)
-        snprintf (why, sizeof why, "it rotated less than %d s ago", ROTATE_MIN_MS / 1000);
+        snprintf (why, sizeof why, "its key moved, or failed to, less than %d s ago",
+                  ROTATE_MIN_MS / 1000);
     const char *owner = *why ? NULL : key_taken (self, p, r.new_curve);
     if (owner)
         snprintf (why, sizeof why, "its new key is one %s uses or used", owner);
@@ -72,8 +77,10 @@ mesh_handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         /* Written down first: a crash after this still knows the new key. */
         if (!self->on_rotate
             || self->on_rotate (p->card.name, &r, self->rotate_arg, why, sizeof why)) {
-            zsys_error ("mesh: cannot write down the new key of %s: %s", p->card.name,
-                        self->on_rotate ? why : "no configuration to write to");
+            p->rotated_at = zclock_mono (); /* tried again in a minute */
+            if (mesh_peer_log (p))
+                zsys_error ("mesh: cannot write down the new key of %s: %s", p->card.name,
+                            self->on_rotate ? why : "no configuration to write to");
             return;
         }
         p->rotated_at = zclock_mono ();
@@ -91,9 +98,9 @@ mesh_handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
             p->redial_at = zclock_mono () + 300;
         }
         char until[IM_TIME_STR_SIZE];
-        if (mesh_peer_log (p))
-            zsys_info ("mesh: %s rotated its CURVE key; its previous key works until %s",
-                       p->card.name, im_time_format (r.until, until));
+        /* Not within the peer's lines a minute: at most one a minute. */
+        zsys_info ("mesh: %s rotated its CURVE key; its previous key works until %s",
+                   p->card.name, im_time_format (r.until, until));
     }
     im_msg_t ack = { .id = IM_MSG_ROTATED };
     memcpy (ack.curve, r.new_curve, 32);
@@ -203,4 +210,11 @@ im_mesh_keys_changed (im_mesh_t *self)
         else
             zsys_info ("mesh: the grace period of our previous CURVE key is over");
     }
+}
+
+void
+im_mesh_set_rotate_fn (im_mesh_t *self, im_mesh_rotate_fn *fn, void *arg)
+{
+    self->on_rotate = fn;
+    self->rotate_arg = arg;
 }

@@ -681,7 +681,7 @@ mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         /* Again, without reading the answer queued to it: counted, and
          * logged once until it reads. */
         p->refused[REFUSE_PROTOCOL]++;
-        if (p->pulls_unread++ == 0)
+        if (p->pulls_unread++ == 0 && mesh_peer_log (p))
             zsys_warning ("mesh: %s pulls again without reading the answer queued to it "
                           "(counted under protocol)",
                           p->card.name);
