@@ -545,11 +545,11 @@ void mesh_charge (peer_t *p, double cost);
  * over (mesh_peer_log_tick). The lines that a peer's messages can make
  * again and again go through here, or have a timer of their own. */
 int mesh_peer_log (peer_t *p);
+void mesh_peer_log_tick (peer_t *p, int64_t now);
 /* Charges P's quota for a HELLO (INBOUND: on our ROUTER), but not for the
  * answers to those we sent on our dealer while its link waits for one.
  * Returns 0, or -1 when it is over the quota (the HELLO is dropped). */
 int mesh_hello_charge (peer_t *p, const im_msg_t *msg, int inbound);
-void mesh_peer_log_tick (peer_t *p, int64_t now);
 
 /* --- im_eager.c ---------------------------------------------------------- */
 void mesh_handle_lazy (peer_t *p, const im_msg_t *msg);

@@ -13,11 +13,11 @@
 /* What a request costs P's bucket up front, in units of about a millisecond
  * of work: a walk of the change log (PULL, SYNC; what was read is charged
  * after, see mesh_charge), look-ups by key (HAVE, FETCH), a sort of node ids
- * (LAZY, EAGER: one over the bucket is dropped, the last one taken stays),
- * a new link (HELLO: an answer, a pull, the lists sent again; a PING or
- * PONG of a new session, a restart, as much), a signature (ROTATE). Answers to our own
- * requests (RECORDS, FOUND, KEYS, and the HELLO that answers ours) are bounded by what we
- * asked, and free. */
+ * (LAZY, EAGER: one over the bucket is dropped, the last one taken stays), a
+ * new link (HELLO: an answer, a pull, the lists sent again; as much for a
+ * PING or PONG of a new session, a restart), a signature (ROTATE). Answers
+ * to our own requests (RECORDS, FOUND, KEYS, and the HELLOs that answer
+ * ours: mesh_hello_charge) are bounded by what we asked, and free. */
 static double
 request_cost (const peer_t *p, const im_msg_t *msg)
 {
@@ -127,8 +127,8 @@ mesh_hello_charge (peer_t *p, const im_msg_t *msg, int inbound)
     return mesh_quota (p, msg);
 }
 
-/* The minute of P's lines that began at NOW, and the lines held back in
- * the one before, said. */
+/* Once the minute of P's lines is over: says how many were held back in
+ * it, if any, and counts anew from P's next line. */
 void
 mesh_peer_log_tick (peer_t *p, int64_t now)
 {

@@ -454,7 +454,7 @@ storm (link_t *l, const keys_t *k, const char *what, long n, int one_session)
         zclock_sleep (5);
         drain (l);
     }
-    printf ("mallory: %s sent %ld in %lld ms; %zu HELLOs answered\n", what, n,
+    printf ("mallory: %s sent %ld in %lld ms; %zu HELLOs read back\n", what, n,
             (long long)(zclock_mono () - start - 1000), got_hellos);
 }
 
