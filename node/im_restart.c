@@ -157,6 +157,33 @@ mesh_restart_pull (im_mesh_t *self, peer_t *p, uint64_t *cursor)
     return 1;
 }
 
+/* Whether a pull of P's from CURSOR would reveal a restart (as
+ * mesh_restart_pull finds it), without doing anything about it. */
+static int
+restart_would (im_mesh_t *self, const peer_t *p, uint64_t cursor)
+{
+    if (p->srv.old_cursor && cursor == p->srv.old_cursor)
+        return 1;
+    uint64_t last = mesh_last_seq (self);
+    uint64_t known = p->srv.served == IM_STORE_SERVED_UNKNOWN ? last : p->srv.served;
+    return cursor > last || cursor > known;
+}
+
+int
+mesh_restart_check (im_mesh_t *self, peer_t *p, uint64_t *cursor, int serve)
+{
+    int64_t now = zclock_mono ();
+    if (!serve && now - p->restart_over_at < RESTART_OVER_MS
+        && restart_would (self, p, *cursor))
+        return -1;
+    if (!mesh_restart_pull (self, p, cursor))
+        return 0;
+    mesh_charge (p, RESTART_COST);
+    if (!serve)
+        p->restart_over_at = now;
+    return 1;
+}
+
 /* Before MSG, an answer to P's pull, goes: flags a restart answer, and notes
  * a cursor beyond what was served, durably. Returns 0, or -1 when it could
  * not be noted (the answer must not go: it would hide a later restart). */

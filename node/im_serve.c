@@ -665,11 +665,12 @@ mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
 {
     uint64_t cursor = msg->cursor;
     uint16_t credit = msg->credit;
+    int restart = mesh_restart_check (self, p, &cursor, serve);
+    if (restart < 0)
+        return; /* dropped: the pull waiting before stays */
     peer_drop_parked (p);
-    int restart = mesh_restart_pull (self, p, &cursor);
     p->acked = cursor;
     int acked = answers_ack (p, msg->cursor) > 0;
-    /* A restart is answered whatever the quota: the puller must learn it. */
     int served = (serve || restart)
                  && mesh_serve (self, p, sock, route, cursor, credit,
                                 restart ? SERVE_ALWAYS : SERVE_NEWS);

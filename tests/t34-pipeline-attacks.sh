@@ -39,6 +39,21 @@ bravo_publishes () {
     awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) printf "domain h%d.bravo.example\n", i }' \
         | im bravo publish - >/dev/null 2>&1
 }
+# storm_beside OUT WHAT MALLORY-ARGS...: mallory's ARGS into OUT (WHAT, in
+# words) while bravo publishes 300, which reach victor; victor answers status
+# calls meanwhile.
+storm_beside () {
+    out=$1 what=$2
+    shift 2
+    mallory --target "$(card_field victor 5)" "$(card_field victor 4)" "$@" >"$T/$out" 2>&1 &
+    mpid=$!; PIDS="$PIDS $mpid"
+    bravo_publishes 300
+    ok $? "while mallory $what, bravo publishes 300"
+    status_during meanwhile
+    wait_for $((600 * SLOW)) holds victor 300; ok $? "bravo's 300 reach victor"
+    wait "$mpid"; ok $? "mallory ends"
+    sed 's/^/# /' "$T/$out"
+}
 # status_during WHEN: victor answers 20 status calls, one every 50 ms.
 status_during () {
     answered=0
@@ -146,15 +161,7 @@ b_hello_storm () {
     grep -q "key rotation from mallory refused: its new key is the one it rotated from" \
         "$T/victor.log"
     ok $? "the way back to its previous key is refused"
-    mallory --target "$(card_field victor 5)" "$(card_field victor 4)" hello-flood 5000 \
-        >"$T/storm.out" 2>&1 &
-    mpid=$!; PIDS="$PIDS $mpid"
-    bravo_publishes 300
-    ok $? "while mallory says HELLO 5000 times, each of a new session, bravo publishes 300"
-    status_during meanwhile
-    wait_for $((600 * SLOW)) holds victor 300; ok $? "bravo's 300 reach victor"
-    wait "$mpid"; ok $? "mallory ends"
-    sed 's/^/# /' "$T/storm.out"
+    storm_beside storm.out "says HELLO 5000 times, each of a new session" hello-flood 5000
     over=$(peer_num victor mallory 'over quota')
     diag "victor counted $over of the HELLOs over mallory's quota"
     [ "$over" -gt 0 ]; ok $? "HELLOs cost mallory's quota: those over it are counted and dropped"
@@ -184,6 +191,29 @@ b_hello_storm () {
     # how many the first held back), and the quota's warning every 10 s.
     [ "$lines" -le $((2 * PEER_LOG_PER_MIN + 8)) ]
     ok $? "victor logged a few lines about them ($lines for 15,000 messages)"
+    im bravo publish domain late.bravo.example >/dev/null 2>&1
+    wait_for 300 holds victor 301; ok $? "bravo's next record reaches victor"
+    for p in $vpid $bpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
+# --- 2c. PULLs that claim this store restarted -------------------------------
+block restart_flood 'pulls that each claim this store restarted cost 10 units, and one a second beyond the quota'
+b_restart_flood () {
+    diag "SPEC.md: Quotas; Store restarts"
+    with_bravo
+    t0=$(date +%s)
+    # Each PULL from beyond victor's newest change says its store restarted:
+    # the answer is written to disk before it goes.
+    storm_beside restart.out "sends 3000 PULLs from cursor 1,000,000,000" pull-flood 3000 \
+        --cursor 1000000000 --duration 2000
+    secs=$(($(date +%s) - t0 + 1))
+    got=$(sed -n 's/^mallory: pull-flood sent .*; read \([0-9]*\) answers.*/\1/p' "$T/restart.out")
+    # A full bucket pays for 600 / 11 restart answers, a second's refill for
+    # 300 / 11 more, and beyond the quota one goes a second.
+    limit=$((600 / 11 + 1 + secs * (300 / 11 + 2)))
+    diag "mallory read ${got:-no} answers in about $secs s (at most $limit); over quota: $(peer_num victor mallory 'over quota')"
+    [ -n "$got" ] && [ "$got" -le "$limit" ]
+    ok $? "victor answered no more restart pulls than the quota pays for, and one a second beyond"
     im bravo publish domain late.bravo.example >/dev/null 2>&1
     wait_for 300 holds victor 301; ok $? "bravo's next record reaches victor"
     for p in $vpid $bpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
