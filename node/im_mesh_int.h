@@ -106,7 +106,6 @@
 #define QUOTA_WARN_MS 10000    /* one warning this often while a peer is over */
 #define PEER_LOG_PER_MIN 20    /* lines a minute a peer's messages may log */
 #define RESTART_COST 10.0      /* a restart answer: written to disk first */
-#define RESTART_OVER_MS 1000   /* ... over the quota, one this often at most */
 
 /* PINGs on one link to a peer, counted with the PONGs back, so that the
  * PONG of the PING being timed is known (PONG carries no echo). */
@@ -297,15 +296,14 @@ struct _im_peer_t {
     int64_t rotate_at;  /* when we last told it (monotonic ms) */
     int64_t redial_at;  /* dial again then, with other keys (0: no) */
     /* Store restarts (im_restart.c; SPEC.md, "Store restarts"). */
-    im_store_served_t srv;   /* what we served it, as kept in the store */
-    int restart_answer;      /* its pull revealed that our store is behind: the
-                                answer carries IM_MSG_RESTART */
-    uint64_t restart_old;    /* ... the old numbering's cursor it came with */
-    int64_t restart_over_at; /* when a restart pull over its quota was answered */
-    uint64_t restart_from;   /* ... and where the answer starts */
-    int pull_checked;        /* a pull of its was found within our numbering since
-                                this node started: what we serve it next may be
-                                noted as served before it is asked for */
+    im_store_served_t srv; /* what we served it, as kept in the store */
+    int restart_answer;    /* its pull revealed that our store is behind: the
+                              answer carries IM_MSG_RESTART */
+    uint64_t restart_old;  /* ... the old numbering's cursor it came with */
+    uint64_t restart_from; /* ... and where the answer starts */
+    int pull_checked;      /* a pull of its was found within our numbering since
+                              this node started: what we serve it next may be
+                              noted as served before it is asked for */
     /* Counts. */
     uint64_t sent, received, known;
     uint64_t known_found; /* of KNOWN, those that came in a FOUND */
@@ -640,12 +638,6 @@ void mesh_rotate_tick (im_mesh_t *self, int64_t now);
 /* --- im_restart.c: store restarts (SPEC.md, "Store restarts") ------------ */
 void mesh_restart_start (im_mesh_t *self);
 int mesh_restart_pull (im_mesh_t *self, peer_t *p, uint64_t *cursor);
-/* The restart check of a PULL of P's from *CURSOR (SERVE: within its
- * quota). A restart is answered whatever the quota (the puller must learn
- * it), from the *CURSOR it sets; written to disk first, it costs
- * RESTART_COST, and over the quota one goes each RESTART_OVER_MS at most.
- * Returns 1 for a restart, 0 for none, -1 when the pull is to be dropped. */
-int mesh_restart_check (im_mesh_t *self, peer_t *p, uint64_t *cursor, int serve);
 int mesh_restart_served (im_mesh_t *self, peer_t *p, im_msg_t *msg);
 void mesh_restart_heard (im_mesh_t *self, peer_t *p, uint64_t cursor);
 void mesh_restart_json (const peer_t *p, json_t *o);

@@ -99,7 +99,9 @@ mesh_restart_start (im_mesh_t *self)
 /* P pulls after *CURSOR. A pull from 0 asks for its own records back too;
  * a cursor beyond what we served it (or beyond our newest change) means our
  * store is older than what it applied: *CURSOR becomes where we serve it
- * again from. Returns 1 then (the answer is flagged), else 0. */
+ * again from. Returns 1 then (the answer is flagged), else 0. A restart, and
+ * a pull showing one was taken, cost P RESTART_COST: each is written to disk
+ * (review 90). */
 int
 mesh_restart_pull (im_mesh_t *self, peer_t *p, uint64_t *cursor)
 {
@@ -125,12 +127,15 @@ mesh_restart_pull (im_mesh_t *self, peer_t *p, uint64_t *cursor)
             p->restart_answer = 1;
             p->restart_old = *cursor;
             p->restart_from = *cursor = p->srv.old_from;
+            mesh_charge (p, RESTART_COST);
             return 1;
         }
-        /* Any other cursor is one of our answers': the restart was taken. */
+        /* Any other cursor is one of our answers': the restart was taken.
+         * Written to disk: charged as a restart (review 90). */
         im_store_served_t srv = p->srv;
         srv.old_cursor = srv.old_from = 0;
         served_write (self, p, &srv);
+        mesh_charge (p, RESTART_COST);
     }
     uint64_t known = p->srv.served == IM_STORE_SERVED_UNKNOWN ? last : p->srv.served;
     if (*cursor <= last && *cursor <= known) {
@@ -154,33 +159,7 @@ mesh_restart_pull (im_mesh_t *self, peer_t *p, uint64_t *cursor)
     if (!self->cursors_reset)
         cursors_reset (self);
     *cursor = from;
-    return 1;
-}
-
-/* Whether a pull of P's from CURSOR would reveal a restart (as
- * mesh_restart_pull finds it), without doing anything about it. */
-static int
-restart_would (im_mesh_t *self, const peer_t *p, uint64_t cursor)
-{
-    if (p->srv.old_cursor && cursor == p->srv.old_cursor)
-        return 1;
-    uint64_t last = mesh_last_seq (self);
-    uint64_t known = p->srv.served == IM_STORE_SERVED_UNKNOWN ? last : p->srv.served;
-    return cursor > last || cursor > known;
-}
-
-int
-mesh_restart_check (im_mesh_t *self, peer_t *p, uint64_t *cursor, int serve)
-{
-    int64_t now = zclock_mono ();
-    if (!serve && now - p->restart_over_at < RESTART_OVER_MS
-        && restart_would (self, p, *cursor))
-        return -1;
-    if (!mesh_restart_pull (self, p, cursor))
-        return 0;
     mesh_charge (p, RESTART_COST);
-    if (!serve)
-        p->restart_over_at = now;
     return 1;
 }
 

@@ -665,13 +665,14 @@ mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
 {
     uint64_t cursor = msg->cursor;
     uint16_t credit = msg->credit;
-    int restart = mesh_restart_check (self, p, &cursor, serve);
-    if (restart < 0)
-        return; /* dropped: the pull waiting before stays */
     peer_drop_parked (p);
+    int restart = mesh_restart_pull (self, p, &cursor);
     p->acked = cursor;
     int acked = answers_ack (p, msg->cursor) > 0;
-    int served = (serve || restart)
+    /* A restart is answered whatever it holds: the puller must learn it.
+     * Written to disk first, it costs RESTART_COST; over the quota it waits,
+     * parked from where its answer starts, until the bucket allows. */
+    int served = serve
                  && mesh_serve (self, p, sock, route, cursor, credit,
                                 restart ? SERVE_ALWAYS : SERVE_NEWS);
     if (acked && answers_due (self, p, zclock_mono ()))
@@ -729,7 +730,8 @@ mesh_serve_parked (im_mesh_t *self, peer_t *p, int force)
         return 0;
     }
     if (!mesh_serve (self, p, p->parked_sock, p->parked_route, p->parked_cursor,
-                     p->parked_credit, force ? SERVE_ALWAYS : SERVE_RECORDS))
+                     p->parked_credit,
+                     force || p->restart_answer ? SERVE_ALWAYS : SERVE_RECORDS))
         return 0;
     peer_drop_parked (p);
     return 1;
