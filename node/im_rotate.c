@@ -32,6 +32,29 @@ key_taken (im_mesh_t *self, const peer_t *p, const uint8_t *key)
     return NULL;
 }
 
+/* Whether MSG's proof shows that its sender holds the secret of NEW_CURVE:
+ * opened with our CURVE key, or our previous one while it works (the
+ * sender may not know our newest yet). Else anyone could claim a key it
+ * heard of, a peer's new one before that peer's statement came. */
+static int
+proves (im_mesh_t *self, const im_msg_t *msg, const uint8_t *new_curve)
+{
+    const char *ours[] = { im_identity_curve_secret (self->identity),
+                           im_identity_curve_previous_secret (self->identity) };
+    for (int i = 0; i < 2; i++) {
+        uint8_t secret[32];
+        if (ours[i] && strlen (ours[i]) == 40 && zmq_z85_decode (secret, ours[i])
+            && im_rotation_proof_check (msg->rotation, msg->rotation_proof, new_curve,
+                                        secret)
+                   == 0) {
+            sodium_memzero (secret, sizeof secret);
+            return 1;
+        }
+        sodium_memzero (secret, sizeof secret);
+    }
+    return 0;
+}
+
 /* ROTATE: the peer made a new CURVE key. The statement must be signed by
  * the peer's node id and move from the key we know to a new one; the new
  * card is written down (by the node) and the old key still works until the
@@ -67,6 +90,8 @@ mesh_handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     const char *owner = *why ? NULL : key_taken (self, p, r.new_curve);
     if (owner)
         snprintf (why, sizeof why, "its new key is one %s uses or used", owner);
+    else if (moves && *why == 0 && !proves (self, msg, r.new_curve))
+        snprintf (why, sizeof why, "it does not prove it holds the new key's secret");
     if (*why) {
         p->refused[REFUSE_PROTOCOL]++;
         if (mesh_peer_log (p))
@@ -169,7 +194,15 @@ mesh_rotate_tick (im_mesh_t *self, int64_t now)
         if (!made && im_identity_rotation (self->identity, rot.rotation) != 0)
             return;
         made = 1;
-        if (mesh_send (self, sock, route, &rot) == 0)
+        /* Proof to P that we hold the new key (the one we use now). */
+        uint8_t secret[32];
+        const char *z85 = im_identity_curve_secret (self->identity);
+        int proved = z85 && strlen (z85) == 40 && zmq_z85_decode (secret, z85)
+                     && im_rotation_prove (rot.rotation, secret, p->card.curve,
+                                           rot.rotation_proof)
+                            == 0;
+        sodium_memzero (secret, sizeof secret);
+        if (proved && mesh_send (self, sock, route, &rot) == 0)
             p->rotate_at = now;
     }
     if (all && self->router_prev && *self->bind) {

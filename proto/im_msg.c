@@ -112,7 +112,7 @@ check (const im_msg_t *msg, size_t *size)
             goto invalid;
         *size = 3 + 2 + msg->count * IM_NODE_ID_SIZE;
         return 0;
-    case IM_MSG_ROTATE: *size = 3 + IM_ROTATION_SIZE; return 0;
+    case IM_MSG_ROTATE: *size = 3 + IM_ROTATION_SIZE + IM_ROTATION_PROOF_SIZE; return 0;
     case IM_MSG_ROTATED: *size = 3 + 32; return 0;
     default: goto invalid;
     }
@@ -199,7 +199,10 @@ im_msg_encode (const im_msg_t *msg, uint8_t *buf, size_t bufsz, size_t *len)
         if (msg->count)
             p = put_bytes (p, msg->have, msg->count * IM_NODE_ID_SIZE);
         break;
-    case IM_MSG_ROTATE: p = put_bytes (p, msg->rotation, IM_ROTATION_SIZE); break;
+    case IM_MSG_ROTATE:
+        p = put_bytes (p, msg->rotation, IM_ROTATION_SIZE);
+        p = put_bytes (p, msg->rotation_proof, IM_ROTATION_PROOF_SIZE);
+        break;
     case IM_MSG_ROTATED: p = put_bytes (p, msg->curve, 32); break;
     default: /* PING, PONG */
         p = put_number (p, msg->session, 8);
@@ -356,7 +359,10 @@ decode_fixed (decoder_t *d, im_msg_t *msg, char *err, size_t errsz)
             return im_fail (EBADMSG, err, errsz, "%s: credit %u is out of range (1..%d)",
                             d->name, (unsigned)msg->credit, IM_MSG_CREDIT_MAX);
         break;
-    case IM_MSG_ROTATE: GET_BYTES (msg->rotation, IM_ROTATION_SIZE, "statement"); break;
+    case IM_MSG_ROTATE:
+        GET_BYTES (msg->rotation, IM_ROTATION_SIZE, "statement");
+        GET_BYTES (msg->rotation_proof, IM_ROTATION_PROOF_SIZE, "proof");
+        break;
     case IM_MSG_ROTATED: GET_BYTES (msg->curve, 32, "key"); break;
     default: /* PING, PONG */
         GET_NUMBER (msg->session, 8, "session");
@@ -480,5 +486,56 @@ im_rotation_verify (const uint8_t *buf, size_t len, im_rotation_t *r, char *err,
     if (crypto_sign_verify_detached (buf + ROTATION_BODY, buf, ROTATION_BODY, r->node)
         != 0)
         return im_fail (EPERM, err, errsz, "rotation: bad signature");
+    return 0;
+}
+
+/* The hash a proof boxes: of the whole statement. */
+static void
+proof_hash (const uint8_t *statement, uint8_t hash[32])
+{
+    crypto_generichash (hash, 32, statement, IM_ROTATION_SIZE, NULL, 0);
+}
+
+int
+im_rotation_prove (const uint8_t *statement, const uint8_t new_secret[32],
+                   const uint8_t receiver[32], uint8_t proof[IM_ROTATION_PROOF_SIZE])
+{
+    _Static_assert(IM_ROTATION_PROOF_SIZE
+                       == crypto_box_NONCEBYTES + crypto_box_MACBYTES + 32,
+                   "a nonce and a box of 32 bytes");
+    if (!statement || !new_secret || !receiver || !proof) {
+        errno = EINVAL;
+        return -1;
+    }
+    uint8_t hash[32];
+    proof_hash (statement, hash);
+    randombytes_buf (proof, crypto_box_NONCEBYTES);
+    if (crypto_box_easy (proof + crypto_box_NONCEBYTES, hash, sizeof hash, proof,
+                         receiver, new_secret)
+        != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+int
+im_rotation_proof_check (const uint8_t *statement, const uint8_t *proof,
+                         const uint8_t new_curve[32], const uint8_t receiver_secret[32])
+{
+    if (!statement || !proof || !new_curve || !receiver_secret) {
+        errno = EINVAL;
+        return -1;
+    }
+    uint8_t hash[32], opened[32];
+    proof_hash (statement, hash);
+    if (crypto_box_open_easy (opened, proof + crypto_box_NONCEBYTES,
+                              IM_ROTATION_PROOF_SIZE - crypto_box_NONCEBYTES, proof,
+                              new_curve, receiver_secret)
+            != 0
+        || sodium_memcmp (opened, hash, sizeof hash) != 0) {
+        errno = EPERM;
+        return -1;
+    }
     return 0;
 }

@@ -50,6 +50,12 @@ typedef enum {
  * new CURVE public keys, when it was made and until when the old key still
  * works, then the node's Ed25519 signature over all of that. */
 #define IM_ROTATION_SIZE (4 + IM_NODE_ID_SIZE + 32 + 32 + 8 + 8 + IM_SIG_SIZE)
+/* What a ROTATE carries besides its statement: proof that its sender holds
+ * the secret of the statement's new key. A crypto_box, under a random
+ * nonce, of the statement's BLAKE2b-256 hash, from the new key to the
+ * receiver's CURVE key: only the receiver can open it, and only the holder
+ * of the new key can have made it. Nonce (24), then the box (16 + 32). */
+#define IM_ROTATION_PROOF_SIZE (24 + 16 + 32)
 /* The longest grace period a statement may give its previous key (SPEC.md,
  * "ROTATE and ROTATED"): until - issued is at most this. */
 #define IM_ROTATION_GRACE_MAX (365 * 86400)
@@ -68,6 +74,20 @@ typedef struct {
 int im_rotation_sign (const im_rotation_t *r,
                       const uint8_t secret_key[IM_SECRET_KEY_SIZE],
                       uint8_t out[IM_ROTATION_SIZE]);
+
+/* Writes PROOF for STATEMENT (IM_ROTATION_SIZE bytes), made with
+ * NEW_SECRET, the secret half of the statement's new CURVE key, for the
+ * receiver whose CURVE public key is RECEIVER. Returns 0, or -1 with errno
+ * EINVAL (a NULL argument). */
+int im_rotation_prove (const uint8_t *statement, const uint8_t new_secret[32],
+                       const uint8_t receiver[32], uint8_t proof[IM_ROTATION_PROOF_SIZE]);
+
+/* Whether PROOF shows, to the receiver whose CURVE secret key is
+ * RECEIVER_SECRET, that STATEMENT's sender holds the secret of NEW_CURVE.
+ * Returns 0, or -1 with errno EPERM (it does not) or EINVAL. */
+int im_rotation_proof_check (const uint8_t *statement, const uint8_t *proof,
+                             const uint8_t new_curve[32],
+                             const uint8_t receiver_secret[32]);
 
 /* Decodes a statement and checks its signature against the node id it holds.
  * Returns 0, or -1 with errno EBADMSG (malformed, or a grace period over
@@ -106,7 +126,8 @@ typedef struct {
                                            points into the decoded buffer */
     uint8_t rotation[IM_ROTATION_SIZE]; /* ROTATE: the statement (checked by
                                            im_rotation_verify, not here) */
-    uint8_t curve[32];                  /* ROTATED: the new key acknowledged */
+    uint8_t rotation_proof[IM_ROTATION_PROOF_SIZE]; /* ROTATE: its proof */
+    uint8_t curve[32]; /* ROTATED: the new key acknowledged */
     im_msg_entry_t entries[IM_MSG_CREDIT_MAX];
 } im_msg_t;
 

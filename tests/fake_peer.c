@@ -113,10 +113,13 @@ usage (void)
         "         of --origin-keys (another 'fake_peer card' key file) if given.\n"
         "       fake_peer linger ENDPOINT SERVER-CURVE-HEX --keys FILE --wait-file PATH\n"
         "                 [--value DOMAIN] [--timeout MS]\n"
-        "       fake_peer rotate ENDPOINT SERVER-CURVE-HEX --keys FILE --new-key HEX\n"
-        "                 --grace SECONDS --expect acked|refused [--timeout MS]\n"
+        "       fake_peer rotate ENDPOINT SERVER-CURVE-HEX --keys FILE\n"
+        "                 --new-key HEX|--new-keys FILE --grace SECONDS\n"
+        "                 --expect acked|refused [--timeout MS]\n"
         "         rotate says, signed, that its CURVE key moves to HEX (any key,\n"
-        "         another peer's too) and waits for ROTATED.\n"
+        "         another peer's too: its proof of holding it is made with a\n"
+        "         random secret) or to the CURVE key of the key file FILE (and\n"
+        "         proves it holds it), and waits for ROTATED.\n"
         "       fake_peer pull-flood ENDPOINT SERVER-CURVE-HEX --keys FILE --pulls N\n"
         "                 [--links K] [--wait-file PATH] [--ack] [--timeout MS]\n"
         "         pull-flood says HELLO on K links (1 to 16, default 1), sends N PULLs\n"
@@ -724,7 +727,8 @@ run_linger (const keys_t *k, const char *endpoint, const char *server_hex,
  * "refused": it did not within TIMEOUT ms. */
 static int
 run_rotate (const keys_t *k, const char *endpoint, const char *server_hex,
-            const char *new_hex, long long grace, const char *expect, int timeout)
+            const char *new_hex, const keys_t *new_keys, long long grace,
+            const char *expect, int timeout)
 {
     int want_ack = strcmp (expect, "acked") == 0;
     if (!want_ack && strcmp (expect, "refused") != 0)
@@ -736,10 +740,24 @@ run_rotate (const keys_t *k, const char *endpoint, const char *server_hex,
     memcpy (r.node, k->pk, IM_NODE_ID_SIZE);
     if (!zmq_z85_decode (r.old_curve, k->curve_public))
         die (EXIT_SETUP, "keys: bad CURVE key");
-    if (sodium_hex2bin (r.new_curve, 32, new_hex, strlen (new_hex), NULL, &n, NULL) != 0
-        || n != 32)
+    uint8_t secret[32], server[32];
+    if (new_keys) {
+        if (!zmq_z85_decode (r.new_curve, new_keys->curve_public)
+            || !zmq_z85_decode (secret, new_keys->curve_secret))
+            die (EXIT_SETUP, "--new-keys: bad CURVE key");
+    }
+    else if (sodium_hex2bin (r.new_curve, 32, new_hex, strlen (new_hex), NULL, &n, NULL)
+                 != 0
+             || n != 32)
         die (EXIT_SETUP, "--new-key: not 64 hex digits");
-    if (im_rotation_sign (&r, k->sk, rotate.rotation) != 0)
+    else
+        randombytes_buf (secret, sizeof secret); /* not the key's: it proves nothing */
+    if (sodium_hex2bin (server, 32, server_hex, strlen (server_hex), NULL, &n, NULL) != 0
+        || n != 32)
+        die (EXIT_SETUP, "SERVER-CURVE-HEX: not 64 hex digits");
+    if (im_rotation_sign (&r, k->sk, rotate.rotation) != 0
+        || im_rotation_prove (rotate.rotation, secret, server, rotate.rotation_proof)
+               != 0)
         die (EXIT_SETUP, "cannot sign the statement (the same key, or no grace?)");
     link_t l;
     link_open (&l, k, endpoint, server_hex);
@@ -965,7 +983,7 @@ main (int argc, char **argv)
         usage ();
     const char *cmd = argv[1];
     const char *keys_path = NULL, *name = NULL, *expect = NULL, *value = NULL,
-               *origin = NULL, *wait_file = NULL, *new_key = NULL;
+               *origin = NULL, *wait_file = NULL, *new_key = NULL, *new_keys = NULL;
     long long grace = 0, pulls = 0, links = 1;
     int ack = 0;
     const char *pos[2] = { NULL, NULL };
@@ -996,6 +1014,8 @@ main (int argc, char **argv)
             wait_file = argv[++i];
         else if (strcmp (a, "--new-key") == 0 && more)
             new_key = argv[++i];
+        else if (strcmp (a, "--new-keys") == 0 && more)
+            new_keys = argv[++i];
         else if (strcmp (a, "--grace") == 0 && more)
             grace = number_arg ("--grace", argv[++i], 1, INT64_C (400) * 365 * 86400);
         else if (strcmp (a, "--pulls") == 0 && more)
@@ -1064,9 +1084,14 @@ main (int argc, char **argv)
         keys_load (&k, keys_path);
         rc = run_pull_flood (&k, pos[0], pos[1], pulls, links, ack, wait_file, timeout);
     }
-    else if (strcmp (cmd, "rotate") == 0 && npos == 2 && new_key && grace && expect) {
+    else if (strcmp (cmd, "rotate") == 0 && npos == 2 && (!new_key != !new_keys) && grace
+             && expect) {
         keys_load (&k, keys_path);
-        rc = run_rotate (&k, pos[0], pos[1], new_key, grace, expect, timeout);
+        static keys_t nk;
+        if (new_keys)
+            keys_load (&nk, new_keys);
+        rc = run_rotate (&k, pos[0], pos[1], new_key, new_keys ? &nk : NULL, grace,
+                         expect, timeout);
     }
     else
         usage ();

@@ -391,13 +391,19 @@ flood_keys (link_t *l, int id, long n, const uint8_t *origin)
 }
 
 /* The two statements of a rotation of K's CURVE key to a made-up key and
- * back, validly signed by K: ROT[0] moves away, ROT[1] moves back. */
+ * back, validly signed by K and proved to the target whose CURVE key is
+ * TARGET_HEX: ROT[0] moves away, ROT[1] moves back. */
 static void
-rotation_pair (const keys_t *k, im_msg_t rot[2])
+rotation_pair (const keys_t *k, const char *target_hex, im_msg_t rot[2])
 {
-    uint8_t mine[32], other[32], other_sk[32];
+    uint8_t mine[32], mine_sk[32], other[32], other_sk[32], target[32];
+    size_t n = 0;
     zmq_z85_decode (mine, k->curve_public);
+    zmq_z85_decode (mine_sk, k->curve_secret);
     crypto_box_keypair (other, other_sk);
+    if (sodium_hex2bin (target, 32, target_hex, strlen (target_hex), NULL, &n, NULL) != 0
+        || n != 32)
+        fail (EXIT_SETUP, "the target's CURVE key is not 64 hex digits");
     for (int i = 0; i < 2; i++) {
         im_rotation_t r = { .issued = (int64_t)time (NULL) };
         r.until = r.issued + 86400;
@@ -406,7 +412,10 @@ rotation_pair (const keys_t *k, im_msg_t rot[2])
         memcpy (r.new_curve, i ? mine : other, 32);
         memset (&rot[i], 0, sizeof rot[i]);
         rot[i].id = IM_MSG_ROTATE;
-        if (im_rotation_sign (&r, k->sk, rot[i].rotation) != 0)
+        if (im_rotation_sign (&r, k->sk, rot[i].rotation) != 0
+            || im_rotation_prove (rot[i].rotation, i ? mine_sk : other_sk, target,
+                                  rot[i].rotation_proof)
+                   != 0)
             fail (EXIT_SETUP, "cannot sign a rotation");
     }
 }
@@ -416,13 +425,14 @@ rotation_pair (const keys_t *k, im_msg_t rot[2])
  * session, or with ONE_SESSION all of the first), bad-hello-flood (HELLOs
  * of another protocol version), junk-flood (frames of one byte, which do not
  * decode) or rotate-flip (a rotation of our CURVE key to a made-up one and
- * back, in turn). */
+ * back, in turn, proved to the target, whose CURVE key is TARGET_HEX). */
 static void
-storm (link_t *l, const keys_t *k, const char *what, long n, int one_session)
+storm (link_t *l, const keys_t *k, const char *what, long n, int one_session,
+       const char *target_hex)
 {
     static im_msg_t rot[2];
     if (strcmp (what, "rotate-flip") == 0)
-        rotation_pair (k, rot);
+        rotation_pair (k, target_hex, rot);
     int64_t start = zclock_mono ();
     for (long i = 0; i < n; i++) {
         pace (l, i, start);
@@ -1162,7 +1172,7 @@ main (int argc, char **argv)
     else if (strcmp (action, "hello-flood") == 0
              || strcmp (action, "bad-hello-flood") == 0
              || strcmp (action, "junk-flood") == 0 || strcmp (action, "rotate-flip") == 0)
-        storm (&target, &k, action, n, same);
+        storm (&target, &k, action, n, same, target_key);
     else if (strcmp (action, "fetch-real") == 0)
         rc = fetch_real (&target, n);
     else if (strcmp (action, "origins") == 0)

@@ -313,7 +313,7 @@ b_reload () {
 }
 
 # --- A partner's key rotation, within bounds -----------------------------
-block rotate 'a ROTATE past 365 days, or to a key another peer or this node uses, is refused'
+block rotate 'a ROTATE past 365 days, to a key another peer or this node uses, or to a key it cannot prove it holds, is refused'
 b_rotate () {
     diag "SPEC.md: ROTATE and ROTATED, Security considerations / Key rotation"
     new_node rx && start_node rx; ok $? "a node is initialised and starts"
@@ -323,13 +323,21 @@ b_rotate () {
     fake card --name eve --keys "$T/eve.keys" >"$T/eve.card" \
         && fake card --name zoe --keys "$T/zoe.keys" >"$T/zoe.card" \
         && fake card --name eve --keys "$T/eve-next.keys" >"$T/eve-next.card" \
+        && fake card --name zoe --keys "$T/zoe-next.keys" >"$T/zoe-next.card" \
         && im rx peer add "$(cat "$T/eve.card")" >/dev/null \
         && im rx peer add "$(cat "$T/zoe.card")" >/dev/null
     ok $? "two fake partners, eve and zoe, are on its trust list"
     zoe_curve=$(awk '{ print $4 }' "$T/zoe.card")
     next_curve=$(awk '{ print $4 }' "$T/eve-next.card")
-    rotate () {  # rotate NEW-KEY-HEX GRACE EXPECT
-        fake rotate "$rx_ep" "$rx_curve" --keys "$T/eve.keys" --new-key "$1" --grace "$2" \
+    # rotate NEW-KEY GRACE EXPECT TIMEOUT [WHO]: WHO (eve) says its key moves
+    # to NEW-KEY: a key file (proved), or a key in hex (not).
+    rotate () {
+        case $1 in
+        */*) new="--new-keys $1" ;;
+        *) new="--new-key $1" ;;
+        esac
+        # shellcheck disable=SC2086 # the option and its value
+        fake rotate "$rx_ep" "$rx_curve" --keys "$T/${5:-eve}.keys" $new --grace "$2" \
             --expect "$3" --timeout "$4" >"$T/rotate.out" 2>&1
         rc=$?
         diag "rotate: $(cat "$T/rotate.out")"
@@ -353,7 +361,18 @@ b_rotate () {
     [ "$after" -ge $((before + 3)) ]; ok $? "the three are counted against eve ($before -> $after)"
     grep -q "$(awk '{ print $4 }' "$T/eve.card")" "$T/rx/intelmesh.conf"
     ok $? "eve's card still holds her key"
-    rotate "$next_curve" 60 acked 15000; ok $? "a rotation to a key of her own, for 60 s, is answered"
+    # A peer that heard of another's new key (every peer is told it) cannot
+    # claim it first: its statement does not prove it holds the secret.
+    zoe_next=$(awk '{ print $4 }' "$T/zoe-next.card")
+    rotate "$zoe_next" 3600 refused 3000; ok $? "eve's claim to zoe's next key is not answered"
+    wait_for 30 grep -q "key rotation from eve refused: it does not prove it holds the new key's secret" \
+        "$T/rx.log"
+    ok $? "and is logged: eve does not hold that key"
+    rotate "$T/zoe-next.keys" 3600 acked 15000 zoe
+    ok $? "zoe's own rotation to it is answered"
+    wait_for 30 grep -q "$zoe_next" "$T/rx/intelmesh.conf"; ok $? "and zoe's new key is written down"
+    rotate "$T/eve-next.keys" 60 acked 15000
+    ok $? "a rotation to a key of her own, for 60 s, is answered"
     wait_for 30 grep -q "$next_curve" "$T/rx/intelmesh.conf"; ok $? "and her new key is written down"
     stop_node "$rx_pid"; ok $? "the node stops cleanly"
 }

@@ -1680,18 +1680,62 @@ test_rotation (void)
                 (long long)graces[i].grace);
     }
 
+    /* The proof that the sender holds the new key's secret: a box from the
+     * new key to the receiver's. */
+    uint8_t new_pk[32], new_sk[32], rx_pk[32], rx_sk[32], box_pk[32], box_sk[32];
+    uint8_t proof[IM_ROTATION_PROOF_SIZE];
+    crypto_box_keypair (new_pk, new_sk);
+    crypto_box_keypair (rx_pk, rx_sk);
+    crypto_box_keypair (box_pk, box_sk);
+    errno = 0;
+    ok (im_rotation_prove (NULL, new_sk, rx_pk, proof) == -1 && errno == EINVAL,
+        "rotation_prove rejects a missing statement");
+    errno = 0;
+    ok (im_rotation_proof_check (st, NULL, new_pk, rx_sk) == -1 && errno == EINVAL,
+        "rotation_proof_check rejects a missing proof");
+    ok (im_rotation_prove (st, new_sk, rx_pk, proof) == 0
+            && im_rotation_proof_check (st, proof, new_pk, rx_sk) == 0,
+        "a proof made with the new key's secret, for the receiver, checks");
+    errno = 0;
+    ok (im_rotation_proof_check (st, proof, box_pk, rx_sk) == -1 && errno == EPERM,
+        "it does not check for another new key");
+    ok (im_rotation_proof_check (st, proof, new_pk, box_sk) == -1,
+        "nor for another receiver: a proof made for one peer is no use to another");
+    uint8_t st2[IM_ROTATION_SIZE];
+    memcpy (st2, st, sizeof st2);
+    st2[IM_ROTATION_SIZE - 1] ^= 1;
+    ok (im_rotation_proof_check (st2, proof, new_pk, rx_sk) == -1,
+        "nor for another statement");
+    uint8_t forged[IM_ROTATION_PROOF_SIZE];
+    ok (im_rotation_prove (st, box_sk, rx_pk, forged) == 0
+            && im_rotation_proof_check (st, forged, new_pk, rx_sk) == -1,
+        "a proof made without the new key's secret does not check");
+    int flips = 1;
+    for (size_t i = 0; i < sizeof proof; i++) {
+        uint8_t bad_proof[IM_ROTATION_PROOF_SIZE];
+        memcpy (bad_proof, proof, sizeof proof);
+        bad_proof[i] ^= 0x40;
+        if (im_rotation_proof_check (st, bad_proof, new_pk, rx_sk) != -1)
+            flips = 0;
+    }
+    ok (flips, "a proof with any one byte changed does not check");
+
     /* The messages. */
     uint8_t wire[512];
     size_t len;
     memset (&msg, 0, sizeof msg);
     msg.id = IM_MSG_ROTATE;
     memcpy (msg.rotation, st, sizeof st);
-    ok (im_msg_encode (&msg, wire, sizeof wire, &len) == 0 && len == 3 + IM_ROTATION_SIZE
-            && wire[2] == 10 && memcmp (wire + 3, st, sizeof st) == 0,
-        "ROTATE is id 10 followed by the 180-byte statement");
+    memcpy (msg.rotation_proof, proof, sizeof proof);
+    ok (im_msg_encode (&msg, wire, sizeof wire, &len) == 0
+            && len == 3 + IM_ROTATION_SIZE + IM_ROTATION_PROOF_SIZE && wire[2] == 10
+            && memcmp (wire + 3, st, sizeof st) == 0
+            && memcmp (wire + 3 + sizeof st, proof, sizeof proof) == 0,
+        "ROTATE is id 10 followed by the 180-byte statement and the 72-byte proof");
     ok (im_msg_decode (wire, len, &got, why, sizeof why) == 0 && got.id == IM_MSG_ROTATE
-            && memcmp (got.rotation, st, sizeof st) == 0,
-        "ROTATE decodes back to its statement");
+            && memcmp (got.rotation, st, sizeof st) == 0
+            && memcmp (got.rotation_proof, proof, sizeof proof) == 0,
+        "ROTATE decodes back to its statement and proof");
     errno = 0;
     ok (im_msg_decode (wire, len - 1, &got, why, sizeof why) == -1 && errno == EBADMSG
             && strstr (why, "truncated"),
