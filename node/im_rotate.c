@@ -40,7 +40,9 @@ static int
 proves (im_mesh_t *self, const im_msg_t *msg, const uint8_t *new_curve)
 {
     const char *ours[] = { im_identity_curve_secret (self->identity),
-                           im_identity_curve_previous_secret (self->identity) };
+                           im_identity_previous_until (self->identity) > im_time_now ()
+                               ? im_identity_curve_previous_secret (self->identity)
+                               : NULL };
     for (int i = 0; i < 2; i++) {
         uint8_t secret[32];
         if (ours[i] && strlen (ours[i]) == 40 && zmq_z85_decode (secret, ours[i])
@@ -202,7 +204,13 @@ mesh_rotate_tick (im_mesh_t *self, int64_t now)
                                            rot.rotation_proof)
                             == 0;
         sodium_memzero (secret, sizeof secret);
-        if (proved && mesh_send (self, sock, route, &rot) == 0)
+        if (!proved) {
+            zsys_error (
+                "mesh: cannot prove our new CURVE key to %s (tried again in %d s)",
+                p->card.name, ROTATE_EVERY_MS / 1000);
+            p->rotate_at = now;
+        }
+        else if (mesh_send (self, sock, route, &rot) == 0)
             p->rotate_at = now;
     }
     if (all && self->router_prev && *self->bind) {
