@@ -284,12 +284,14 @@ take_inner (im_mesh_t *self, peer_t *p, const im_record_t *carrier,
     return 1;
 }
 
-/* One warning for each reason records of the batch were refused. */
+/* One warning for each reason records of the batch were refused: every
+ * refusal is logged. Not within the peer's lines a minute: a batch is an
+ * answer to one of our pulls, so these come at the pace we pull. */
 static void
-warn_refusals (peer_t *p, const refusals_t *rf)
+warn_refusals (const peer_t *p, const refusals_t *rf)
 {
     for (int r = 0; r < REFUSE_COUNT; r++)
-        if (p->refused[r] - rf->before[r] + rf->sifted[r] > 0 && mesh_peer_log (p))
+        if (p->refused[r] - rf->before[r] + rf->sifted[r] > 0)
             zsys_warning (
                 "mesh: refused %llu record(s) from %s: %s%s%s%s",
                 (unsigned long long)(p->refused[r] - rf->before[r] + rf->sifted[r]),
