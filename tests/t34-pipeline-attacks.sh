@@ -54,6 +54,13 @@ storm_beside () {
     wait "$mpid"; ok $? "mallory ends"
     sed 's/^/# /' "$T/$out"
 }
+# bravo_end N: bravo's next record reaches victor, which then holds N; both
+# stop.
+bravo_end () {
+    im bravo publish domain late.bravo.example >/dev/null 2>&1
+    wait_for 300 holds victor "$1"; ok $? "bravo's next record reaches victor"
+    for p in $vpid $bpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
 # status_during WHEN: victor answers 20 status calls, one every 50 ms.
 status_during () {
     answered=0
@@ -97,9 +104,7 @@ b_bad_flood () {
     ok $? "and logs them"
     [ "$(peer_num victor mallory received)" = 0 ] && holds victor 500
     ok $? "and stores none: it holds bravo's 500 only ($(status_num victor records))"
-    im bravo publish domain late.bravo.example >/dev/null 2>&1
-    wait_for 300 holds victor 501; ok $? "bravo's next record reaches victor"
-    for p in $vpid $bpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+    bravo_end 501
 }
 
 # --- 2. A HELLO after every answer -------------------------------------------
@@ -191,9 +196,7 @@ b_hello_storm () {
     # how many the first held back), and the quota's warning every 10 s.
     [ "$lines" -le $((2 * PEER_LOG_PER_MIN + 8)) ]
     ok $? "victor logged a few lines about them ($lines for 15,000 messages)"
-    im bravo publish domain late.bravo.example >/dev/null 2>&1
-    wait_for 300 holds victor 301; ok $? "bravo's next record reaches victor"
-    for p in $vpid $bpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+    bravo_end 301
 }
 
 # --- 2c. PULLs that claim this store restarted -------------------------------
@@ -214,9 +217,7 @@ b_restart_flood () {
     diag "mallory read ${got:-no} answers in about $secs s (at most $limit); over quota: $(peer_num victor mallory 'over quota')"
     [ -n "$got" ] && [ "$got" -le "$limit" ]
     ok $? "victor answered no more restart pulls than the quota pays for"
-    im bravo publish domain late.bravo.example >/dev/null 2>&1
-    wait_for 300 holds victor 301; ok $? "bravo's next record reaches victor"
-    for p in $vpid $bpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+    bravo_end 301
 }
 
 # --- 3. Cursors that jump back and forth -------------------------------------
