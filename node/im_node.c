@@ -247,6 +247,7 @@ node_stop (node_t *self)
     zsock_destroy (&self->control);
     node_control_stop (self);
     im_warninglists_destroy (&self->warnings);
+    node_batch_spare_free (self);
     im_sealer_destroy (&self->sealer);
     im_store_destroy (&self->store);
     im_identity_destroy (&self->identity);
@@ -496,6 +497,7 @@ im_node_actor (zsock_t *pipe, void *args)
             im_mesh_tick (self.mesh);
         if (self.control)
             node_exercise_tick (&self);
+        node_batch_tick (&self);
         im_taxii_run (self.taxii);
         if (self.control && zclock_mono () >= self.next_heartbeat) {
             node_heartbeat (&self);

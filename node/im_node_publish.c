@@ -632,8 +632,8 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
                     .allow_downgrade = json_is_true (allow_v),
                     .compact = json_is_true (compact_v),
                     .merged = malloc (sizeof (im_record_t)) };
-    int ok = !node_batch_init (&p.b, n) && p.rec && p.m.found && p.m.live && p.m.tomb
-             && p.merged && publish_seen_init (&p, n) == 0;
+    int ok = !node_batch_init (self, &p.b, n) && p.rec && p.m.found && p.m.live
+             && p.m.tomb && p.merged && publish_seen_init (&p, n) == 0;
     p.overrides.dry = dry_run; /* nor logs an override */
     if (ok && !dry_run)        /* a dry run signs nothing */
         node_batch_sealer (&p.b, self->sealer, im_identity_sign_secret (self->identity));
@@ -656,8 +656,8 @@ node_handle_publish (node_t *self, json_t *body, char *err, size_t errsz)
          && (dry_run
              || ((!p.ndoomed || publish_revoke_doomed (self, &p, &more, err, errsz) == 0)
                  && node_batch_commit_with (self, &p.b, &more, err, errsz) == 0));
-    node_batch_free (&p.b);
-    node_batch_free (&more);
+    node_batch_free (self, &p.b);
+    node_batch_free (self, &more);
     free (p.rec);
     free (p.merged);
     free (p.m.found);

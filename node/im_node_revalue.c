@@ -103,7 +103,7 @@ int
 publish_revoke_doomed (node_t *self, publish_t *p, node_batch_t *more, char *err,
                        size_t errsz)
 {
-    if (node_batch_init (more, p->ndoomed)) {
+    if (node_batch_init (self, more, p->ndoomed)) {
         snprintf (err, errsz, "out of memory");
         return -1;
     }

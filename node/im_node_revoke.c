@@ -45,7 +45,7 @@ node_handle_revoke (node_t *self, json_t *body, char *err, size_t errsz)
     node_batch_t b;
     im_record_t *rec = malloc (sizeof *rec);
     json_t *results = json_array ();
-    if (node_batch_init (&b, n) || !rec || !results) {
+    if (node_batch_init (self, &b, n) || !rec || !results) {
         snprintf (err, errsz, "out of memory");
         json_decref (results);
         results = NULL;

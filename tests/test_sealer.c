@@ -210,7 +210,7 @@ test_batch_counts_own_jobs (void)
     im_seal_job_t *stale = &jobs[0];
     im_sealer_submit (s, stale); /* left by a batch that gave up waiting */
     node_batch_t b;
-    if (node_batch_init (&b, 4 * IM_BATCH_MAX))
+    if (node_batch_init (NULL, &b, 4 * IM_BATCH_MAX))
         BAIL_OUT ("node_batch_init");
     node_batch_sealer (&b, s, sk);
     batch_fill (&b, 4 * IM_BATCH_MAX - 1, 1);
@@ -219,7 +219,7 @@ test_batch_counts_own_jobs (void)
     batch_fill (&b, 1, 2);
     cmp_ok ((int)b.njobs, "==", 4, "the 128th record hands its four 32s to the sealer");
     cmp_ok ((int)b.handed, "==", 4 * IM_BATCH_MAX, "all 128 records are handed");
-    node_batch_free (&b);
+    node_batch_free (NULL, &b);
     ok (im_sealer_out (s) == 0,
         "freed, it took back its own four jobs, and the other batch's was not counted "
         "as one of them");
@@ -247,13 +247,76 @@ test_stuck (void)
     ok (im_sealer_submit (s, &jobs[0]) == -1 && errno == EIO,
         "a stuck sealer takes no more jobs: the caller signs them");
     node_batch_t b;
-    if (node_batch_init (&b, IM_BATCH_MAX))
+    if (node_batch_init (NULL, &b, IM_BATCH_MAX))
         BAIL_OUT ("node_batch_init");
     node_batch_sealer (&b, s, sk);
     batch_fill (&b, IM_BATCH_MAX, 2);
     ok (b.njobs == 0, "a batch then hands nothing out");
-    node_batch_free (&b);
+    node_batch_free (NULL, &b);
     im_sealer_destroy (&s); /* the jobs out are the test's: freed with bufs */
+}
+
+/* A node keeps the memory of its last batch for the next (the pages new to
+ * the process were a third of a bulk PUBLISH), and packs a batch's blobs. */
+static void
+test_batch_spare (void)
+{
+    node_t node;
+    memset (&node, 0, sizeof node);
+    node_batch_t b;
+    if (node_batch_init (&node, &b, 10))
+        BAIL_OUT ("node_batch_init");
+    cmp_ok ((int)b.cap, "==", IM_CONTROL_BATCH_MAX,
+            "a small batch gets room for the largest request, untouched");
+    batch_fill (&b, 3, 3);
+    ok (b.items[1].blob == b.items[0].blob + ((b.items[0].len + 7) & ~(size_t)7)
+            && b.items[2].blob == b.items[1].blob + ((b.items[1].len + 7) & ~(size_t)7),
+        "a batch's encoded records follow one another");
+    im_record_t *recs = b.recs;
+    node_batch_free (&node, &b);
+    ok (node.batch_spare && node.batch_spare->recs == recs && !b.recs,
+        "a freed batch's memory becomes the node's spare");
+    if (node_batch_init (&node, &b, IM_CONTROL_BATCH_MAX))
+        BAIL_OUT ("node_batch_init");
+    ok (b.recs == recs && !node.batch_spare && b.n == 0 && b.used == 0,
+        "the next batch takes the spare, empty");
+    ok (b.items[0].blob == NULL && b.items[2].len == 0 && b.stored[1] == 0,
+        "and its items are cleared");
+    node_batch_free (&node, &b);
+    node_batch_t big;
+    if (node_batch_init (&node, &big, IM_CONTROL_BATCH_MAX + 1))
+        BAIL_OUT ("node_batch_init");
+    ok (big.recs != recs && node.batch_spare && node.batch_spare->recs == recs,
+        "a batch larger than the spare gets new memory, and the spare stays");
+    node_batch_free (&node, &big);
+    ok (node.batch_spare && node.batch_spare->recs == recs,
+        "freed while a spare is kept, a batch's memory goes back");
+    node.batch_spare_at = zclock_mono () - NODE_BATCH_SPARE_MS + 60000;
+    node_batch_tick (&node);
+    ok (node.batch_spare != NULL, "the spare is kept while it was used lately");
+    node.batch_spare_at = zclock_mono () - NODE_BATCH_SPARE_MS;
+    node_batch_tick (&node);
+    ok (node.batch_spare == NULL, "and freed once unused for NODE_BATCH_SPARE_MS");
+    node_batch_spare_free (&node);
+    ok (node.batch_spare == NULL, "freeing no spare does nothing");
+
+    /* No more records than its room. */
+    char err[256] = "";
+    if (node_batch_init (NULL, &b, 0))
+        BAIL_OUT ("node_batch_init");
+    b.n = b.cap; /* as if full (each record is written whole when added) */
+    im_record_t *r = calloc (1, sizeof *r);
+    im_record_init (r);
+    memset (r->origin, 1, IM_NODE_ID_SIZE);
+    r->type = IM_TYPE_IPV4;
+    snprintf (r->value, sizeof r->value, "203.0.113.1");
+    r->created = r->modified = 1700000000;
+    errno = 0;
+    ok (node_batch_add (&b, r, err, sizeof err) == -1 && errno == ENOSPC && err[0],
+        "a full batch refuses one more record: %s", err);
+    b.n = 0;
+    node_batch_free (NULL, &b);
+    free (r);
 }
 
 int
@@ -270,6 +333,7 @@ main (void)
     test_stop_with_jobs_out ();
     test_batch_counts_own_jobs ();
     test_stuck ();
+    test_batch_spare ();
     free (bufs);
     done_testing ();
 }
