@@ -5,9 +5,12 @@
  *   bench_mesh latency FIRST LAST N   publish at node FIRST, time each arrival
  *                                     on node LAST's feed; prints p50 and p99
  *   bench_mesh wait COUNT SECS DIR... waits until every node holds COUNT live
- *                                     indicators: STATUS every 10 ms over one
+ *                                     indicators: STATUS every 50 ms over one
  *                                     connection a node (a CLI process a poll
- *                                     took a tenth of the 2 cores measured) */
+ *                                     took a tenth of the 2 cores measured;
+ *                                     a STATUS every 10 ms, a tenth of a
+ *                                     core); with BENCH_TRACE set, every
+ *                                     node's count on stderr every 200 ms */
 #include "config.h"
 
 #include <errno.h>
@@ -187,8 +190,21 @@ bench_wait (long count, long secs, char **dirs, int n)
             fprintf (stderr, "bench_mesh: %s: %s\n", dirs[i], err);
             rc = 1;
         }
-    int64_t end = zclock_mono () + secs * 1000;
+    int64_t end = zclock_mono () + secs * 1000, t0 = zclock_mono ();
     int at = 0; /* nodes before AT hold COUNT (a node's count only grows) */
+    if (getenv ("BENCH_TRACE")) /* a node's count every 200 ms, on stderr */
+        for (; rc == 0 && zclock_mono () < end; zclock_sleep (200)) {
+            int full = 0;
+            fprintf (stderr, "%5.1f s:", (zclock_mono () - t0) / 1000.0);
+            for (int i = 0; i < n; i++) {
+                long live = live_of (nodes[i]);
+                full += live == count;
+                fprintf (stderr, " %ld", live);
+            }
+            fprintf (stderr, "\n");
+            if (full == n)
+                break;
+        }
     while (rc == 0 && at < n) {
         long live = live_of (nodes[at]); /* -1 (a busy node's time-out): again */
         if (live == count)
@@ -200,7 +216,7 @@ bench_wait (long count, long secs, char **dirs, int n)
             rc = 1;
         }
         else
-            zclock_sleep (10);
+            zclock_sleep (50); /* a STATUS costs the node about 1 ms */
     }
     for (int i = 0; nodes && i < n; i++)
         im_client_destroy (&nodes[i]);

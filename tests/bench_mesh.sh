@@ -90,6 +90,7 @@ mesh_round () {
         done
     done
     for i in $(seq 0 15); do start r${r}m$i; done
+    sync # the rounds before written out, not in this one's way
     sleep 2
     local t0 t1 cpu0 cpu1 idle0 idle1
     cpu0=$(nodes_cpu) idle0=$(idle_ticks)
@@ -110,6 +111,7 @@ mesh_round () {
         total=$((total + n))
     done
     stop_all
+    rm -rf "$T"/r${r}m* # what the next round's disk need not write back
     # The nodes' CPU over the round, and the share of the cores left idle
     # (/proc/stat): a round that waited rather than worked shows here.
     rounds="$rounds$(calc "$t1 - $t0") $(calc "$total / (16 * 30000)") $(calc "($cpu1 - $cpu0) / $HZ") $(calc "($idle1 - $idle0) / $HZ / ($CORES * ($t1 - $t0))")
