@@ -30,15 +30,12 @@ mesh_cmp_node_id (const void *a, const void *b)
     return memcmp (a, b, IM_NODE_ID_SIZE);
 }
 
-/* Tells each other peer we can reach, of the records just stored (the first
- * N of the batch's items), those it told us it holds and whose origin we
- * take from it in full: it needs nothing of them, but untold it would send
- * them to us whole. The records it lacks are noted to it in the answer to
- * its next pull (im_serve.c), parked here most of the time and so answered
- * at once: noted here as well, 99% of the keys of those answers had gone
- * to the same peer already (16 nodes of degree 4 publishing 2,000
- * indicators each), 55,000 keys a node for nothing, and those a lagging
- * peer's full ring dropped came again only in the answers. */
+/* Tells every other peer we can reach which of the records just stored
+ * (the first N of the batch's items) we now hold, so that they do not send
+ * them to us too; each peer hears only of records it could be sent, and not
+ * of those it told us it holds, unless we take their origin from it in
+ * full: it needs nothing of them, and told nothing it would at most note
+ * them to us in turn (but send them whole, were it our eager peer). */
 void
 mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n)
 {
@@ -66,12 +63,14 @@ mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n)
                 continue;
             uint8_t *key = self->keys + count * IM_MSG_HAVE_KEY;
             mesh_record_key (self->items[i].rec, key);
-            if (!origin || memcmp (origin, key, IM_NODE_ID_SIZE) != 0) {
-                origin = self->items[i].rec->origin;
-                eager = mesh_eager_is (self, p, origin);
+            if (peer_holds_has (p, key)) {
+                if (!origin || memcmp (origin, key, IM_NODE_ID_SIZE) != 0) {
+                    origin = self->items[i].rec->origin;
+                    eager = mesh_eager_is (self, p, origin);
+                }
+                if (!eager)
+                    continue;
             }
-            if (!eager || !peer_holds_has (p, key))
-                continue;
             im_store_change_t c
                 = { .rec = self->items[i].rec, .hops = self->items[i].hops };
             memcpy (c.from, self->items[i].from, IM_NODE_ID_SIZE);

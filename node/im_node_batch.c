@@ -13,8 +13,8 @@
 #include "im_node_int.h"
 
 /* Room for MAX records: the node's spare when it has that room, else new
- * memory for MAX, or for IM_CONTROL_BATCH_MAX when that is more (memory
- * not touched costs nothing), so that it can serve the next request. */
+ * memory for MAX (one indicator must not need 36 MiB of address space,
+ * where it is limited). */
 int
 node_batch_init (node_t *self, node_batch_t *b, size_t max)
 {
@@ -28,7 +28,7 @@ node_batch_init (node_t *self, node_batch_t *b, size_t max)
         memset (b->stored, 0, max * sizeof *b->stored);
         return 0;
     }
-    size_t cap = max > IM_CONTROL_BATCH_MAX ? max : IM_CONTROL_BATCH_MAX;
+    size_t cap = max ? max : 1;
     b->cap = cap;
     /* Not zeroed: each record is written whole by the decoder (24 KiB each,
      * zeroing them was 8% of a bulk publish). */
@@ -103,6 +103,10 @@ node_batch_free (node_t *self, node_batch_t *b)
                     SEAL_WAIT_MS / 1000);
         return;
     }
+    /* The larger of the two is kept, so that the spare grows to the
+     * largest batch of the last NODE_BATCH_SPARE_MS. */
+    if (self && self->batch_spare && self->batch_spare->cap < b->cap)
+        node_batch_spare_free (self);
     node_batch_t *spare = NULL;
     if (self && !self->batch_spare && b->recs && b->blobs && b->items && b->stored
         && b->jobs && (spare = malloc (sizeof *spare))) {
@@ -176,7 +180,7 @@ node_batch_add (node_batch_t *b, const im_record_t *rec, char *err, size_t errsz
      * batch share pages (a page each was 40% of its page faults). */
     uint8_t *blob = b->blobs + b->used;
     if (i >= b->cap) {
-        snprintf (err, errsz, "batch: more than %zu records", b->cap);
+        snprintf (err, errsz, "batch: no room for another record (%zu taken)", b->cap);
         errno = ENOSPC;
         return -1;
     }

@@ -29,15 +29,16 @@
 static volatile sig_atomic_t reload_asked = 0;
 
 /* Keeps the memory freed after a burst for the next one. glibc gives an
- * allocation of 128 KiB or more its own mapping, unmapped when freed, and
- * hands the free top of a thread's heap back to the kernel once it passes
- * twice the largest such allocation seen: so each answer of a few hundred
- * records, and each message ZeroMQ's thread reads, was in pages new to the
- * process, each a page fault when first touched. A fault costs 13 us on
- * the virtual machines the benchmarks ran on: 16 nodes relaying 32,000
- * indicators took 10,500 faults each, 8,200 with these settings (make
- * bench). The price: after a burst, up to NODE_TRIM_BYTES of each heap's
- * free top stays the node's until it is used again. */
+ * allocation of 128 KiB or more its own mapping, unmapped when freed (the bar
+ * rises to the largest such allocation freed, up to 32 MiB), and hands the
+ * free top of a thread's heap back to the kernel once it passes twice that
+ * bar: so the answers of a few hundred records, and the messages ZeroMQ's
+ * thread reads, were in pages new to the process, each a page fault when first
+ * touched. A fault costs 13 us on the virtual machines the benchmarks ran on:
+ * 16 nodes relaying 32,000 indicators took 10,500 faults each, 8,200 with
+ * these settings (make bench). The price: after a burst, up to NODE_TRIM_BYTES
+ * of each thread's heap (the node's, ZeroMQ's, the workers') stays the node's
+ * until it is used again. */
 #define NODE_MMAP_BYTES (16 << 20) /* an allocation this large gets a mapping */
 #define NODE_TRIM_BYTES (32 << 20) /* free top of a heap handed back past this */
 

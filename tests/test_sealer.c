@@ -266,8 +266,7 @@ test_batch_spare (void)
     node_batch_t b;
     if (node_batch_init (&node, &b, 10))
         BAIL_OUT ("node_batch_init");
-    cmp_ok ((int)b.cap, "==", IM_CONTROL_BATCH_MAX,
-            "a small batch gets room for the largest request, untouched");
+    cmp_ok ((int)b.cap, "==", 10, "a batch gets room for the records it asks for");
     batch_fill (&b, 3, 3);
     ok (b.items[1].blob == b.items[0].blob + ((b.items[0].len + 7) & ~(size_t)7)
             && b.items[2].blob == b.items[1].blob + ((b.items[1].len + 7) & ~(size_t)7),
@@ -276,7 +275,7 @@ test_batch_spare (void)
     node_batch_free (&node, &b);
     ok (node.batch_spare && node.batch_spare->recs == recs && !b.recs,
         "a freed batch's memory becomes the node's spare");
-    if (node_batch_init (&node, &b, IM_CONTROL_BATCH_MAX))
+    if (node_batch_init (&node, &b, 10))
         BAIL_OUT ("node_batch_init");
     ok (b.recs == recs && !node.batch_spare && b.n == 0 && b.used == 0,
         "the next batch takes the spare, empty");
@@ -284,14 +283,25 @@ test_batch_spare (void)
         "and its items are cleared");
     node_batch_free (&node, &b);
     node_batch_t big;
-    if (node_batch_init (&node, &big, IM_CONTROL_BATCH_MAX + 1))
+    if (node_batch_init (&node, &big, 11))
         BAIL_OUT ("node_batch_init");
     ok (big.recs != recs && node.batch_spare && node.batch_spare->recs == recs,
         "a batch larger than the spare gets new memory, and the spare stays");
+    im_record_t *big_recs = big.recs;
     node_batch_free (&node, &big);
-    ok (node.batch_spare && node.batch_spare->recs == recs,
-        "freed while a spare is kept, a batch's memory goes back");
-    node.batch_spare_at = zclock_mono () - NODE_BATCH_SPARE_MS + 60000;
+    ok (node.batch_spare && node.batch_spare->recs == big_recs
+            && node.batch_spare->cap == 11,
+        "freed, the larger of the two becomes the spare");
+    if (node_batch_init (&node, &b, 4))
+        BAIL_OUT ("node_batch_init");
+    node_batch_t small;
+    if (node_batch_init (&node, &small, 4))
+        BAIL_OUT ("node_batch_init");
+    node_batch_free (&node, &b);
+    node_batch_free (&node, &small);
+    ok (node.batch_spare && node.batch_spare->recs == big_recs,
+        "two batches at once: the smaller goes back, the larger stays the spare");
+    node.batch_spare_at = zclock_mono () - NODE_BATCH_SPARE_MS + 1000;
     node_batch_tick (&node);
     ok (node.batch_spare != NULL, "the spare is kept while it was used lately");
     node.batch_spare_at = zclock_mono () - NODE_BATCH_SPARE_MS;
