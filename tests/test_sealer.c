@@ -256,8 +256,9 @@ test_stuck (void)
     im_sealer_destroy (&s); /* the jobs out are the test's: freed with bufs */
 }
 
-/* A node keeps the memory of its last batch for the next (the pages new to
- * the process were a third of a bulk PUBLISH), and packs a batch's blobs. */
+/* A node keeps the memory of its last batch for the next (in a mesh, the
+ * pages new to the process were over 40% of a node's page faults), and packs a
+ * batch's blobs. */
 static void
 test_batch_spare (void)
 {
