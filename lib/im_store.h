@@ -225,6 +225,18 @@ int im_store_sent_note (im_store_t *self, const uint8_t *peer, const uint8_t *ke
 int im_store_sent_note_at (im_store_t *self, const uint8_t *peer, const uint8_t *keys,
                            size_t n, const int64_t *whens);
 
+/* What went to one peer: N keys at KEYS, each at WHENS[i]. */
+typedef struct {
+    const uint8_t *peer;
+    const uint8_t *keys;
+    size_t n;
+    const int64_t *whens;
+} im_store_sent_t;
+
+/* The same for N peers' LOGS in one transaction (one data sync for all):
+ * every peer's entries are written, or none. */
+int im_store_sent_note_peers (im_store_t *self, const im_store_sent_t *logs, size_t n);
+
 /* The newest version of (ORIGIN, ID) sent to PEER (0 when none) and when.
  * Returns 0 or -1 with errno. */
 int im_store_sent_version (im_store_t *self, const uint8_t *peer, const uint8_t *origin,

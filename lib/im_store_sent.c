@@ -70,9 +70,8 @@ typedef struct {
 } sent_arg_t;
 
 static int
-sent_fn (im_store_t *self, MDB_txn *txn, void *arg)
+sent_one (im_store_t *self, MDB_txn *txn, const sent_arg_t *a)
 {
-    sent_arg_t *a = arg;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < a->n; i++) {
         const uint8_t *key = a->keys + i * IM_STORE_WANT_KEY;
@@ -112,6 +111,22 @@ sent_fn (im_store_t *self, MDB_txn *txn, void *arg)
     return rc;
 }
 
+/* The peers' logs of a write: N of them at ARGS. */
+typedef struct {
+    const sent_arg_t *args;
+    size_t n;
+} sent_all_t;
+
+static int
+sent_fn (im_store_t *self, MDB_txn *txn, void *arg)
+{
+    const sent_all_t *all = arg;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < all->n; i++)
+        rc = sent_one (self, txn, &all->args[i]);
+    return rc;
+}
+
 /* A fault switch for tests only (see im_store.h): the path in
  * IM_TEST_SENTLOG_FAIL, read once; while a file is there, writes fail. */
 static int
@@ -126,17 +141,22 @@ sent_fault (void)
     return path && *path && access (path, F_OK) == 0;
 }
 
-/* Writes A (checked) in one transaction, unless the test switch is on. */
+/* Writes the N logs at ARGS (checked) in one transaction, unless the test
+ * switch is on. */
 static int
-sent_write (im_store_t *self, sent_arg_t *a)
+sent_write (im_store_t *self, const sent_arg_t *args, size_t n)
 {
-    if (a->n == 0)
+    size_t keys = 0;
+    for (size_t i = 0; i < n; i++)
+        keys += args[i].n;
+    if (keys == 0)
         return 0;
     if (sent_fault ()) {
         errno = EIO;
         return -1;
     }
-    return store_write_txn_lazy (self, sent_fn, a, "writing the sent log");
+    sent_all_t all = { args, n };
+    return store_write_txn_lazy (self, sent_fn, &all, "writing the sent log");
 }
 
 int
@@ -148,7 +168,7 @@ im_store_sent_note (im_store_t *self, const uint8_t *peer, const uint8_t *keys, 
         return -1;
     }
     sent_arg_t a = { peer, keys, n, when, NULL };
-    return sent_write (self, &a);
+    return sent_write (self, &a, 1);
 }
 
 int
@@ -163,7 +183,30 @@ im_store_sent_note_at (im_store_t *self, const uint8_t *peer, const uint8_t *key
         return -1;
     }
     sent_arg_t a = { peer, keys, n, 0, whens };
-    return sent_write (self, &a);
+    return sent_write (self, &a, 1);
+}
+
+int
+im_store_sent_note_peers (im_store_t *self, const im_store_sent_t *logs, size_t n)
+{
+    int bad = !self || (n && !logs);
+    for (size_t i = 0; !bad && i < n; i++) {
+        bad = !logs[i].peer || (logs[i].n && (!logs[i].keys || !logs[i].whens));
+        for (size_t j = 0; !bad && j < logs[i].n; j++)
+            bad = logs[i].whens[j] < 0;
+    }
+    sent_arg_t *args = bad || n == 0 ? NULL : calloc (n, sizeof *args);
+    if (bad || (n && !args)) {
+        errno = bad ? EINVAL : ENOMEM;
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        args[i] = (sent_arg_t){ logs[i].peer, logs[i].keys, logs[i].n, 0, logs[i].whens };
+    int rc = sent_write (self, args, n);
+    int saved = errno;
+    free (args);
+    errno = saved;
+    return rc;
 }
 
 int

@@ -507,7 +507,7 @@ im_mesh_new (const im_config_t *config, im_identity_t *identity, im_store_t *sto
     self->eager_missed = zhashx_new ();
     self->first_from = zhashx_new ();
     self->out = malloc (IM_MSG_MAX);
-    self->recs = malloc (IM_MSG_CREDIT_MAX * sizeof *self->recs);
+    self->recs = im_record_array (IM_MSG_CREDIT_MAX); /* a record a page */
     self->items = malloc (2 * IM_MSG_CREDIT_MAX * sizeof *self->items);
     self->results = malloc (2 * IM_MSG_CREDIT_MAX * sizeof *self->results);
     self->heads = malloc (IM_MSG_CREDIT_MAX * sizeof *self->heads);

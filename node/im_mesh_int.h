@@ -606,6 +606,13 @@ int mesh_answer_gate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route
                       int pull);
 void mesh_answers_drop (peer_t *p, int all);
 void mesh_sent_tick (im_mesh_t *self, int64_t now);
+/* im_mesh_sent.c, for the pulls (im_serve.c): acknowledges P's answers up
+ * to its pull's CURSOR (how many are); whether they are due to be written
+ * (NOW, monotonic ms); and writes every peer's acknowledged answers in one
+ * transaction. */
+size_t mesh_answers_ack (peer_t *p, uint64_t cursor);
+int mesh_answers_due (const im_mesh_t *self, const peer_t *p, int64_t now);
+void mesh_answers_write_all (im_mesh_t *self);
 int mesh_sent_flush (im_mesh_t *self, peer_t *p);
 int mesh_sent_version (im_mesh_t *self, const peer_t *p, const uint8_t *origin,
                        const uint8_t *id, uint64_t *version, int64_t *when);

@@ -31,8 +31,9 @@ node_batch_init (node_t *self, node_batch_t *b, size_t max)
     size_t cap = max ? max : 1;
     b->cap = cap;
     /* Not zeroed: each record is written whole by the decoder (24 KiB each,
-     * zeroing them was 8% of a bulk publish). */
-    b->recs = malloc (cap * sizeof *b->recs);
+     * zeroing them was 8% of a bulk publish). On pages of their own: a
+     * short record is written in one. */
+    b->recs = im_record_array (cap);
     b->blobs = malloc (cap * (IM_RECORD_MAX + 8)); /* each rounded up to 8 */
     b->items = calloc (cap, sizeof *b->items);
     b->stored = calloc (cap, sizeof *b->stored);

@@ -218,6 +218,16 @@ cmp_node_row (const void *a, const void *b)
     return memcmp (a, b, IM_NODE_ID_SIZE);
 }
 
+im_record_t *
+im_record_array (size_t n)
+{
+    if (n == 0 || n > SIZE_MAX / sizeof (im_record_t)) {
+        errno = n ? ENOMEM : EINVAL;
+        return NULL;
+    }
+    return aligned_alloc (4096, n * sizeof (im_record_t));
+}
+
 int
 im_record_encode (const im_record_t *self, uint8_t *buf, size_t bufsz, size_t *len,
                   char *err, size_t errsz)

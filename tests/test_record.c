@@ -4081,6 +4081,31 @@ test_report_item_errors (void)
         "a mitigation's bad URL is quoted alone: %s", err);
 }
 
+/* Arrays of records start on a page, and so does each record in them. */
+static void
+test_array (void)
+{
+    errno = 0;
+    ok (im_record_array (0) == NULL && errno == EINVAL,
+        "an array of no records is refused");
+    errno = 0;
+    ok (im_record_array (SIZE_MAX / 4096) == NULL && errno == ENOMEM,
+        "an array larger than memory is refused with ENOMEM");
+    im_record_t *a = im_record_array (3);
+    ok (a && (uintptr_t)a % 4096 == 0 && (uintptr_t)&a[1] % 4096 == 0
+            && (uintptr_t)&a[2] % 4096 == 0,
+        "an array of 3 records starts on a page, and so does each record");
+    ok (offsetof (im_record_t, description) < 4096 - IM_VALUE_MAX / 2,
+        "a record's counts, value and the start of its description share its first page");
+    if (a) {
+        im_record_init (&a[2]);
+        snprintf (a[2].value, sizeof a[2].value, "%s", "192.0.2.1");
+        ok (a[2].version == 1 && strcmp (a[2].value, "192.0.2.1") == 0,
+            "a record of the array is written and read");
+    }
+    free (a);
+}
+
 /* im_record_copy gives what encoding and reading back give (the node's
  * batches keep their records so), for every kind of record. */
 static void
@@ -4145,6 +4170,7 @@ static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fi
                                               "Validity, Encoding, Signature, Decoding)"),
                                     TAP_TEST (test_bad_arguments),
                                     TAP_TEST (test_encode),
+                                    TAP_TEST (test_array),
                                     TAP_TEST (test_init_and_tags),
                                     TAP_TEST (test_round_trip),
                                     TAP_TEST (test_sign_refusals),

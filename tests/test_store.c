@@ -2877,6 +2877,108 @@ test_sent_once (void)
     remove_dir (dir);
 }
 
+/* Several peers' logs in one transaction: bad arguments first, then all
+ * written, or with the fault switch on none. */
+static void
+test_sent_peers (void)
+{
+    char dir[64], path[128];
+    uint8_t node[IM_NODE_ID_SIZE], peers[3][IM_NODE_ID_SIZE];
+    enum { N = 40 };
+    uint8_t keys[3][N * IM_STORE_WANT_KEY];
+    int64_t whens[3][N];
+    sent_seen_t *s = calloc (1, sizeof *s);
+    if (!s)
+        BAIL_OUT ("out of memory");
+    make_dir (dir, sizeof dir, "store");
+    randombytes_buf (node, sizeof node);
+    randombytes_buf (peers, sizeof peers);
+    randombytes_buf (keys, sizeof keys);
+    for (int p = 0; p < 3; p++)
+        for (size_t i = 0; i < N; i++) {
+            memset (keys[p] + i * IM_STORE_WANT_KEY + IM_STORE_KEY_SIZE, 0, 8);
+            keys[p][i * IM_STORE_WANT_KEY + IM_STORE_WANT_KEY - 1] = 3;
+            whens[p][i] = 5000 + p;
+        }
+    sub_path (path, sizeof path, dir, "store");
+    im_store_t *store = open_store (path, 0, node);
+    im_store_sent_t logs[3];
+    for (int p = 0; p < 3; p++)
+        logs[p] = (im_store_sent_t){ peers[p], keys[p], N, whens[p] };
+
+    errno = 0;
+    ok (im_store_sent_note_peers (NULL, logs, 3) == -1 && errno == EINVAL,
+        "sent_note_peers refuses a NULL store");
+    errno = 0;
+    ok (im_store_sent_note_peers (store, NULL, 3) == -1 && errno == EINVAL,
+        "sent_note_peers refuses NULL logs");
+    logs[1].peer = NULL;
+    errno = 0;
+    ok (im_store_sent_note_peers (store, logs, 3) == -1 && errno == EINVAL,
+        "sent_note_peers refuses a log without its peer");
+    logs[1].peer = peers[1];
+    logs[2].whens = NULL;
+    errno = 0;
+    ok (im_store_sent_note_peers (store, logs, 3) == -1 && errno == EINVAL,
+        "sent_note_peers refuses a log of keys without times");
+    logs[2].whens = whens[2];
+    whens[0][N - 1] = -5;
+    errno = 0;
+    ok (im_store_sent_note_peers (store, logs, 3) == -1 && errno == EINVAL,
+        "sent_note_peers refuses a negative time in any log");
+    whens[0][N - 1] = 5000;
+    int listed = 0;
+    for (int p = 0; p < 3; p++) {
+        memset (s, 0, sizeof *s);
+        listed += im_store_sent_list (store, peers[p], 0, 1000, sent_seen_fn, s);
+    }
+    ok (listed == 0, "a refused call writes nothing for any peer");
+    ok (im_store_sent_note_peers (store, logs, 0) == 0
+            && im_store_sent_note_peers (store, NULL, 0) == 0,
+        "no logs is nothing to write");
+
+    /* With the switch on: none of the three is written. */
+    FILE *f = fopen (sent_fault_path, "w");
+    if (f)
+        fclose (f);
+    errno = 0;
+    int rc = im_store_sent_note_peers (store, logs, 3);
+    int err = errno;
+    remove (sent_fault_path);
+    listed = 0;
+    for (int p = 0; p < 3; p++) {
+        memset (s, 0, sizeof *s);
+        listed += im_store_sent_list (store, peers[p], 0, 1000, sent_seen_fn, s);
+    }
+    ok (f && rc == -1 && err == EIO && listed == 0,
+        "with the fault switch on, no peer's log is written (EIO)");
+
+    logs[1].n = 0; /* a peer with nothing among them */
+    ok (im_store_sent_note_peers (store, logs, 3) == 0,
+        "three peers' logs are written in one call");
+    int each[3];
+    uint64_t v0 = 0, v2 = 0;
+    int64_t w2 = 0;
+    for (int p = 0; p < 3; p++) {
+        memset (s, 0, sizeof *s);
+        each[p] = im_store_sent_list (store, peers[p], 0, 1000, sent_seen_fn, s);
+    }
+    ok (each[0] == N && each[1] == 0 && each[2] == N,
+        "each peer's log holds its own keys (%d, %d, %d)", each[0], each[1], each[2]);
+    ok (im_store_sent_version (store, peers[2], keys[2], keys[2] + IM_NODE_ID_SIZE, &v2,
+                               &w2)
+                == 0
+            && v2 == 3 && w2 == 5002
+            && im_store_sent_version (store, peers[0], keys[2], keys[2] + IM_NODE_ID_SIZE,
+                                      &v0, NULL)
+                   == 0
+            && v0 == 0,
+        "a key is logged for the peer it went to, at its time, and not for another");
+    im_store_destroy (&store);
+    free (s);
+    remove_dir (dir);
+}
+
 static void
 test_sent_prune (void)
 {
@@ -3791,6 +3893,7 @@ static const tap_test_t tests[]
         TAP_TEST (test_lazy_sync),
         TAP_TEST (test_sent_log),
         TAP_TEST (test_sent_once),
+        TAP_TEST (test_sent_peers),
         TAP_TEST (test_sent_prune),
         TAP_TEST (test_held),
         TAP_TEST (test_closer),
