@@ -145,19 +145,27 @@ answers_log (peer_t *p, size_t n, im_store_sent_t *log)
     return 0;
 }
 
-/* After P's N answers of LOG were written (RC 0) or not (-1, errno set):
- * frees LOG; drops them, or sends P nothing until they can be written. */
-static int
-answers_written (peer_t *p, size_t n, im_store_sent_t *log, int rc)
+static void
+answers_log_free (im_store_sent_t *log)
 {
-    int saved = errno;
     free ((void *)log->keys);
     free ((void *)log->whens);
-    if (rc != 0) {
+    log->keys = NULL;
+    log->whens = NULL;
+}
+
+/* After P's N answers of LOG were written (ERR 0) or not (ERR, an errno
+ * value): frees LOG; drops them, or sends P nothing until they can be
+ * written. */
+static int
+answers_written (peer_t *p, size_t n, im_store_sent_t *log, int err)
+{
+    answers_log_free (log);
+    if (err) {
         if (!p->sentlog_failing)
             zsys_error ("mesh: cannot write the sent log for %s (%s): nothing goes to it "
                         "until it can",
-                        p->card.name, strerror (saved));
+                        p->card.name, strerror (err));
         p->sentlog_failing = 1;
         return -1;
     }
@@ -176,19 +184,19 @@ answers_write (im_mesh_t *self, peer_t *p)
 {
     size_t n = answers_acked (p);
     im_store_sent_t log;
-    int rc = answers_log (p, n, &log);
-    if (rc == 0 && log.n)
-        rc = im_store_sent_note_at (self->store, p->card.node, log.keys, log.n,
-                                    log.whens);
-    else if (rc)
-        errno = ENOMEM;
-    return answers_written (p, n, &log, rc);
+    int err = answers_log (p, n, &log) ? ENOMEM : 0;
+    if (!err && log.n
+        && im_store_sent_note_at (self->store, p->card.node, log.keys, log.n, log.whens))
+        err = errno ? errno : EIO;
+    return answers_written (p, n, &log, err);
 }
 
 /* Writes the acknowledged answers of every peer whose log is written (not
  * failing) in one transaction: one data sync for all, where each peer's
  * took its own (a fifth of a relaying node's syncs, 16 nodes). Written
- * sooner than due, an answer is only logged sooner. */
+ * sooner than due, an answer is only logged sooner; answers that went with
+ * no record are dropped at once. When the one transaction fails, each peer's
+ * are written alone, so that only a peer whose own cannot be is held back. */
 void
 mesh_answers_write_all (im_mesh_t *self)
 {
@@ -202,19 +210,27 @@ mesh_answers_write_all (im_mesh_t *self)
         size_t n = p->sentlog_failing ? 0 : answers_acked (p);
         if (n == 0)
             continue;
-        peers[k] = p;
-        counts[k] = n;
-        if (answers_log (p, n, &logs[k++]))
+        if (answers_log (p, n, &logs[k])) {
+            answers_log_free (&logs[k]);
             rc = -1;
+        }
+        else if (logs[k].n == 0)
+            answers_written (p, n, &logs[k], 0); /* nothing to log */
+        else {
+            peers[k] = p;
+            counts[k++] = n;
+        }
     }
-    if (rc == 0)
-        rc = im_store_sent_note_peers (self->store, logs, k);
-    else
-        errno = ENOMEM;
-    for (size_t i = 0; i < k; i++)
-        answers_written (peers[i], counts[i], &logs[i], rc);
-    if (!logs || !counts || !peers)
-        zsys_error ("mesh: out of memory writing the sent log");
+    if (rc == 0 && im_store_sent_note_peers (self->store, logs, k) == 0)
+        for (size_t i = 0; i < k; i++)
+            answers_written (peers[i], counts[i], &logs[i], 0);
+    else {
+        for (size_t i = 0; i < k; i++)
+            answers_log_free (&logs[i]);
+        for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
+            if (!p->sentlog_failing && answers_acked (p))
+                answers_write (self, p);
+    }
     free (logs);
     free (counts);
     free (peers);

@@ -30,7 +30,7 @@ node_batch_init (node_t *self, node_batch_t *b, size_t max)
     }
     size_t cap = max ? max : 1;
     b->cap = cap;
-    /* Not zeroed: each record is written whole by the decoder (24 KiB each,
+    /* Not zeroed: each record is written whole by the decoder (28 KiB each,
      * zeroing them was 8% of a bulk publish). On pages of their own: a
      * short record is written in one. */
     b->recs = im_record_array (cap);
@@ -190,7 +190,7 @@ node_batch_add (node_batch_t *b, const im_record_t *rec, char *err, size_t errsz
     b->used += (len + 7) & ~(size_t)7;
     /* Keep the record as it is encoded (tags and recipients in canonical
      * order), so that the feed shows what every other reader sees: only
-     * what is used of it is copied (a whole record is 24 KiB). */
+     * what is used of it is copied (a whole record is 28 KiB). */
     im_record_copy (&b->recs[i], rec);
     b->items[i].blob = blob;
     b->items[i].len = len;

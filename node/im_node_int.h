@@ -253,9 +253,10 @@ typedef struct _node_batch_t {
 /* node_batch_init takes the node's spare memory when it is large enough, and
  * node_batch_free gives a batch's back, where node_batch_tick frees it once
  * unused for NODE_BATCH_SPARE_MS (node_batch_spare_free at once): records
- * are 24 KiB apart, so a batch of 1,000 touches some 2,500 pages, and a page
- * touched first costs a fault (13 us each on the machines the benchmarks
- * ran on). Freed, a batch's memory went back to the kernel once other work
+ * are seven pages apart, so a batch of 1,000 touches 1,000 pages at least
+ * (some 2,500 before records started on a page and blobs were packed), and
+ * a page touched first costs a fault (13 us each on the machines the
+ * benchmarks ran on). Freed, a batch's memory went back to the kernel once other work
  * came between two requests: in the 16-node benchmark, over 40% of a
  * node's 12,100 faults were its two PUBLISH batches'. */
 #define NODE_BATCH_SPARE_MS 60000

@@ -296,7 +296,7 @@ void
 im_record_copy (im_record_t *dst, const im_record_t *src)
 {
     /* The fixed fields, then only what is used of the strings and lists (a
-     * whole record is 24 KiB). */
+     * whole record is 28 KiB). */
     memcpy (dst, src, offsetof (im_record_t, value));
     copy_text (dst->value, src->value, IM_VALUE_MAX);
     copy_text (dst->description, src->description, IM_DESC_MAX);
@@ -413,7 +413,7 @@ decode (const uint8_t *buf, size_t len, int verify, int trusted, im_batch_cache_
     const uint8_t *ceiling = buf + len - trailer;
     uint64_t n;
     /* Every field is written below; only the counts and strings need a
-     * start (clearing all 24 KiB of the struct would dominate look-ups). */
+     * start (clearing all 28 KiB of the struct would dominate look-ups). */
     self->ntags = self->nrecipients = self->next = self->ext_len = 0;
     self->value[0] = self->description[0] = 0;
 

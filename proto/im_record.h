@@ -46,7 +46,7 @@
  * body stays within IM_RECORD_BODY_MAX all the same). */
 #define IM_EXT_ITEMS_MAX 64
 #define IM_EXT_MAX (IM_RECORD_BODY_MAX - IM_RECORD_FIXED - 9)
-#define IM_RECORD_PAD 3904 /* im_record_t to 7 pages of 4 KiB (asserted) */
+#define IM_RECORD_SLOT (7 * 4096) /* bytes of an im_record_t: whole pages */
 typedef enum {
     IM_EXT_ATTACK = 1,     /* ATT&CK technique id, Tnnnn or Tnnnn.nnn */
     IM_EXT_ACTOR = 2,      /* threat actor name */
@@ -67,43 +67,47 @@ typedef enum { IM_OP_PUT = 1, IM_OP_REVOKE = 2 } im_op_t;
 /* A decoded indicator. A plain value type (it is copied into batches and
  * filled by the decoder); every string is NUL terminated and every count is
  * within its limit once im_record_check() has passed. Times are seconds since
- * the Unix epoch, UTC; valid_from and valid_until are 0 when unset. */
-typedef struct {
-    uint8_t origin[IM_NODE_ID_SIZE];
-    uint8_t id[IM_ID_SIZE];
-    uint64_t version;
-    uint8_t op;         /* im_op_t */
-    uint8_t type;       /* im_type_t */
-    uint8_t tlp;        /* im_tlp_t */
-    uint8_t confidence; /* 0..100 */
-    uint8_t reach;      /* links from the origin; IM_REACH_UNLIMITED */
-    uint8_t no_detect;  /* 1: kept and shared, but not meant for automatic
-                         * detection (MISP to_ids false); 0, the default: it is */
-    int64_t created;
-    int64_t modified;
-    int64_t valid_from;
-    int64_t valid_until;
-    /* The counts sit with the fixed fields, before the room of the strings
-     * and lists, so that a record with short strings and empty lists is
-     * written and read in its first page: a batch of 1,000 fresh records
-     * touched four pages each, a page fault each (40% of a mesh's faults). */
-    size_t ntags;
-    size_t nrecipients;
-    size_t next;    /* extension items (reports only) */
-    size_t ext_len; /* bytes used in ext */
-    char value[IM_VALUE_MAX + 1];
-    char description[IM_DESC_MAX + 1];
-    char tags[IM_TAGS_MAX][IM_TAG_MAX + 1];
-    uint8_t recipients[IM_RECIPIENTS_MAX][IM_NODE_ID_SIZE];
-    uint8_t ext[IM_EXT_MAX]; /* the items, encoded and in canonical order */
-    /* Up to seven pages: in an array that starts on a page (im_record_array)
-     * every record does too, and a short one is then written and read in
-     * one page. At 24,768 bytes a record began anywhere in a page, and half
-     * of them reached into a second one with their description: 1.5 page
-     * faults for each slot of an array filled for the first time. */
-    uint8_t pad_[IM_RECORD_PAD];
+ * the Unix epoch, UTC; valid_from and valid_until are 0 when unset.
+ *
+ * A record fills IM_RECORD_SLOT bytes, seven pages: in an array that starts
+ * on a page (im_record_array) every record does too, and a short one is then
+ * written and read in one page. At its fields' 24,768 bytes a record began
+ * anywhere in a page, and half of them reached into a second one with the
+ * first byte of their description: 1.5 page faults for each slot of an array
+ * filled for the first time. */
+typedef union {
+    struct {
+        uint8_t origin[IM_NODE_ID_SIZE];
+        uint8_t id[IM_ID_SIZE];
+        uint64_t version;
+        uint8_t op;         /* im_op_t */
+        uint8_t type;       /* im_type_t */
+        uint8_t tlp;        /* im_tlp_t */
+        uint8_t confidence; /* 0..100 */
+        uint8_t reach;      /* links from the origin; IM_REACH_UNLIMITED */
+        uint8_t no_detect;  /* 1: kept and shared, but not meant for automatic
+                             * detection (MISP to_ids false); 0, the default: it is */
+        int64_t created;
+        int64_t modified;
+        int64_t valid_from;
+        int64_t valid_until;
+        /* The counts sit with the fixed fields, before the room of the strings
+         * and lists, so that a record with short strings and empty lists is
+         * written and read in its first page: a batch of 1,000 fresh records
+         * touched four pages each, a page fault each (40% of a mesh's faults). */
+        size_t ntags;
+        size_t nrecipients;
+        size_t next;    /* extension items (reports only) */
+        size_t ext_len; /* bytes used in ext */
+        char value[IM_VALUE_MAX + 1];
+        char description[IM_DESC_MAX + 1];
+        char tags[IM_TAGS_MAX][IM_TAG_MAX + 1];
+        uint8_t recipients[IM_RECIPIENTS_MAX][IM_NODE_ID_SIZE];
+        uint8_t ext[IM_EXT_MAX]; /* the items, encoded and in canonical order */
+    };
+    uint8_t slot_[IM_RECORD_SLOT]; /* the room the fields leave is not used */
 } im_record_t;
-_Static_assert(sizeof (im_record_t) % 4096 == 0, "a record fills whole pages");
+_Static_assert(sizeof (im_record_t) == IM_RECORD_SLOT, "the fields fit in the slot");
 
 /* An array of N records starting on a page, freed with free(); its records
  * are not initialised. Returns NULL with errno ENOMEM (or EINVAL when N is

@@ -497,14 +497,22 @@ b_sent_fail () {
     IM_TEST_SENTLOG_FAIL="$T/sf.fail" node_and_fake sf fay
     ok $? "a node starts with the sent log's test switch and a fake partner, fay"
     sf_pid=$node_pid sf_ep=$node_ep sf_curve=$node_curve
+    fake card --name fox --keys "$T/fox.keys" >"$T/fox.card" \
+        && im sf peer add "$(cat "$T/fox.card")" >/dev/null
+    ok $? "a second fake partner, fox, is on its trust list"
     for i in $(seq 20); do echo "ipv4 11.7.0.$i"; done | im sf publish - >/dev/null 2>&1
     ok $? "20 indicators are published"
     touch "$T/sf.fail"
     fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fay.keys" --pulls 1 --ack --timeout 10000 \
         >"$T/sf1.out" 2>&1
     ok $? "with the switch on, fay pulls, reads the answer and acknowledges it"
+    fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fox.keys" --pulls 1 --ack --timeout 10000 \
+        >"$T/sf1x.out" 2>&1
+    ok $? "and so does fox"
     wait_for 100 grep -q "cannot write the sent log for fay" "$T/sf.log"
     ok $? "the failed write is logged"
+    wait_for 100 grep -q "cannot write the sent log for fox" "$T/sf.log"
+    ok $? "and for fox: each peer whose answers cannot be written is held back"
     fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fay.keys" --pulls 1 --ack --timeout 3000 \
         >"$T/sf2.out" 2>&1
     [ $? -eq 1 ] && grep -q "no RECORDS" "$T/sf2.out"
@@ -515,6 +523,9 @@ b_sent_fail () {
     wait_for 100 grep -q "the sent log for fay is written again" "$T/sf.log"
     ok $? "with the switch off, the write is tried again and succeeds"
     sent_is sf fay 20; ok $? "the 20 records fay acknowledged are in the log ($(sent_count sf fay))"
+    wait_for 100 grep -q "the sent log for fox is written again" "$T/sf.log"
+    ok $? "fox's too is written again"
+    sent_is sf fox 20; ok $? "the 20 records fox acknowledged are in the log ($(sent_count sf fox))"
     fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fay.keys" --pulls 1 --ack --timeout 10000 \
         >"$T/sf3.out" 2>&1 && grep -q "read a RECORDS of 20 records" "$T/sf3.out"
     ok $? "fay is answered again"

@@ -2974,6 +2974,35 @@ test_sent_peers (void)
                    == 0
             && v0 == 0,
         "a key is logged for the peer it went to, at its time, and not for another");
+    /* All or none: a store held to 1 MiB has room for a small log, not for
+     * a large one after it in the same call, and then keeps neither. */
+    enum { BIG = 20000 };
+    uint8_t *big = malloc ((size_t)BIG * IM_STORE_WANT_KEY);
+    int64_t *bigw = malloc (BIG * sizeof *bigw);
+    uint8_t fresh[IM_NODE_ID_SIZE];
+    if (!big || !bigw)
+        BAIL_OUT ("out of memory");
+    randombytes_buf (big, (size_t)BIG * IM_STORE_WANT_KEY);
+    randombytes_buf (fresh, sizeof fresh);
+    for (size_t i = 0; i < BIG; i++)
+        bigw[i] = 7000;
+    ok (im_store_set_max (store, 1 << 20) == 0, "the store is held to 1 MiB");
+    im_store_sent_t two[2]
+        = { { fresh, keys[0], N, whens[0] }, { peers[1], big, BIG, bigw } };
+    errno = 0;
+    rc = im_store_sent_note_peers (store, two, 2);
+    err = errno;
+    memset (s, 0, sizeof *s);
+    listed = im_store_sent_list (store, fresh, 0, 1000, sent_seen_fn, s);
+    ok (rc == -1 && err == ENOSPC && listed == 0,
+        "a second log over the limit fails the call (ENOSPC), and the first, which fit, "
+        "is not written either (%d entries)",
+        listed);
+    ok (im_store_sent_note_peers (store, two, 1) == 0
+            && im_store_sent_list (store, fresh, 0, 1000, sent_seen_fn, s) == N,
+        "alone, the first log is written");
+    free (big);
+    free (bigw);
     im_store_destroy (&store);
     free (s);
     remove_dir (dir);
