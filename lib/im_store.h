@@ -217,7 +217,8 @@ int im_store_held (im_store_t *self, const uint8_t *origin, const uint8_t *id,
  * and version (a version logged already, or older than one logged, adds
  * nothing). Returns 0 or -1 with errno. Test hook: when the environment
  * variable IM_TEST_SENTLOG_FAIL (read once) names a file and that file
- * exists, it fails with EIO and writes nothing. */
+ * exists, it fails with EIO and writes nothing; when the file begins with a
+ * node id in hex, only a write that carries entries for that peer fails. */
 int im_store_sent_note (im_store_t *self, const uint8_t *peer, const uint8_t *keys,
                         size_t n, int64_t when);
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <lmdb.h>
+#include <sodium.h>
 
 #include "im_store_int.h"
 
@@ -128,9 +129,11 @@ sent_fn (im_store_t *self, MDB_txn *txn, void *arg)
 }
 
 /* A fault switch for tests only (see im_store.h): the path in
- * IM_TEST_SENTLOG_FAIL, read once; while a file is there, writes fail. */
+ * IM_TEST_SENTLOG_FAIL, read once; while a file is there, writes fail: all
+ * of them, or when the file holds a node id in hex, those that carry that
+ * peer's entries. */
 static int
-sent_fault (void)
+sent_fault (const sent_arg_t *args, size_t n)
 {
     static int read;
     static const char *path;
@@ -138,7 +141,25 @@ sent_fault (void)
         path = getenv ("IM_TEST_SENTLOG_FAIL");
         read = 1;
     }
-    return path && *path && access (path, F_OK) == 0;
+    if (!path || !*path || access (path, F_OK) != 0)
+        return 0;
+    char hex[2 * IM_NODE_ID_SIZE + 1] = "";
+    uint8_t node[IM_NODE_ID_SIZE];
+    size_t len = 0;
+    FILE *f = fopen (path, "r");
+    if (f) {
+        len = fread (hex, 1, sizeof hex - 1, f);
+        fclose (f);
+    }
+    hex[len] = '\0';
+    if (len < sizeof hex - 1
+        || sodium_hex2bin (node, sizeof node, hex, len, NULL, &len, NULL) != 0
+        || len != sizeof node)
+        return 1; /* no node named: every write fails */
+    for (size_t i = 0; i < n; i++)
+        if (args[i].n && memcmp (args[i].peer, node, sizeof node) == 0)
+            return 1;
+    return 0;
 }
 
 /* Writes the N logs at ARGS (checked) in one transaction, unless the test
@@ -151,7 +172,7 @@ sent_write (im_store_t *self, const sent_arg_t *args, size_t n)
         keys += args[i].n;
     if (keys == 0)
         return 0;
-    if (sent_fault ()) {
+    if (sent_fault (args, n)) {
         errno = EIO;
         return -1;
     }

@@ -494,7 +494,7 @@ b_pull_flood () {
 block sent_fail 'while the sent log cannot be written, the peer is sent nothing'
 b_sent_fail () {
     diag "SPEC.md: The sent log (a store error); the test switch IM_TEST_SENTLOG_FAIL"
-    IM_TEST_SENTLOG_FAIL="$T/sf.fail" node_and_fake sf fay
+    IM_TEST_SENTLOG_FAIL="$T/sf.fail" IM_TEST_SENT_WRITE_MS=3000 node_and_fake sf fay
     ok $? "a node starts with the sent log's test switch and a fake partner, fay"
     sf_pid=$node_pid sf_ep=$node_ep sf_curve=$node_curve
     fake card --name fox --keys "$T/fox.keys" >"$T/fox.card" \
@@ -529,6 +529,32 @@ b_sent_fail () {
     fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fay.keys" --pulls 1 --ack --timeout 10000 \
         >"$T/sf3.out" 2>&1 && grep -q "read a RECORDS of 20 records" "$T/sf3.out"
     ok $? "fay is answered again"
+
+    # One peer's failing write holds no other back (review 93): the switch
+    # names fox, and both acknowledge an answer within the log's wait (3 s
+    # here), so that one transaction carries both; it fails, and each is
+    # written alone.
+    log_has () { [ "$(grep -c "$1" "$T/sf.log")" -eq "$2" ]; } # log_has TEXT N
+    for i in $(seq 5); do echo "ipv4 11.7.1.$i"; done | im sf publish - >/dev/null 2>&1
+    ok $? "5 more indicators are published"
+    awk '{ print $3 }' "$T/fox.card" >"$T/sf.fail" && [ "$(wc -c <"$T/sf.fail")" -eq 65 ]
+    ok $? "the switch now names fox's node id only"
+    fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fay.keys" --pulls 1 --ack --timeout 10000 \
+        >"$T/sf4.out" 2>&1
+    ok $? "fay pulls and acknowledges the answer"
+    fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fox.keys" --pulls 1 --ack --timeout 10000 \
+        >"$T/sf5.out" 2>&1
+    ok $? "so does fox, within the same wait"
+    wait_for 150 log_has "cannot write the sent log for fox" 2
+    ok $? "fox's write fails again, and is logged"
+    log_has "cannot write the sent log for fay" 1
+    ok $? "fay's does not fail with it"
+    sent_is sf fay 25; ok $? "fay's log holds the 25 records it acknowledged ($(sent_count sf fay))"
+    sent_is sf fox 20; ok $? "fox's still holds 20 ($(sent_count sf fox))"
+    rm -f "$T/sf.fail"
+    wait_for 100 log_has "the sent log for fox is written again" 2
+    ok $? "with the switch off, fox's is written again"
+    sent_is sf fox 25; ok $? "and holds the 25 ($(sent_count sf fox))"
     stop_node "$sf_pid"; ok $? "the node stops cleanly"
 }
 
