@@ -497,24 +497,26 @@ b_sent_fail () {
     IM_TEST_SENTLOG_FAIL="$T/sf.fail" IM_TEST_SENT_WRITE_MS=3000 node_and_fake sf fay
     ok $? "a node starts with the sent log's test switch and a fake partner, fay"
     sf_pid=$node_pid sf_ep=$node_ep sf_curve=$node_curve
+    # sf_pull PEER OUT [MS]: PEER pulls once from sf, reads and acknowledges
+    sf_pull () {
+        fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/$1.keys" --pulls 1 --ack \
+            --timeout "${3:-10000}" >"$T/$2" 2>&1
+    }
     fake card --name fox --keys "$T/fox.keys" >"$T/fox.card" \
         && im sf peer add "$(cat "$T/fox.card")" >/dev/null
     ok $? "a second fake partner, fox, is on its trust list"
     for i in $(seq 20); do echo "ipv4 11.7.0.$i"; done | im sf publish - >/dev/null 2>&1
     ok $? "20 indicators are published"
     touch "$T/sf.fail"
-    fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fay.keys" --pulls 1 --ack --timeout 10000 \
-        >"$T/sf1.out" 2>&1
+    sf_pull fay sf1.out
     ok $? "with the switch on, fay pulls, reads the answer and acknowledges it"
-    fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fox.keys" --pulls 1 --ack --timeout 10000 \
-        >"$T/sf1x.out" 2>&1
+    sf_pull fox sf1x.out
     ok $? "and so does fox"
     wait_for 100 grep -q "cannot write the sent log for fay" "$T/sf.log"
     ok $? "the failed write is logged"
     wait_for 100 grep -q "cannot write the sent log for fox" "$T/sf.log"
     ok $? "and for fox: each peer whose answers cannot be written is held back"
-    fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fay.keys" --pulls 1 --ack --timeout 3000 \
-        >"$T/sf2.out" 2>&1
+    sf_pull fay sf2.out 3000
     [ $? -eq 1 ] && grep -q "no RECORDS" "$T/sf2.out"
     ok $? "its next pull is not answered while the log cannot be written"
     [ "$(grep -c "cannot write the sent log for fay" "$T/sf.log")" -eq 1 ]; ok $? "logged once"
@@ -526,8 +528,7 @@ b_sent_fail () {
     wait_for 100 grep -q "the sent log for fox is written again" "$T/sf.log"
     ok $? "fox's too is written again"
     sent_is sf fox 20; ok $? "the 20 records fox acknowledged are in the log ($(sent_count sf fox))"
-    fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fay.keys" --pulls 1 --ack --timeout 10000 \
-        >"$T/sf3.out" 2>&1 && grep -q "read a RECORDS of 20 records" "$T/sf3.out"
+    sf_pull fay sf3.out && grep -q "read a RECORDS of 20 records" "$T/sf3.out"
     ok $? "fay is answered again"
 
     # One peer's failing write holds no other back (review 93): the switch
@@ -539,11 +540,9 @@ b_sent_fail () {
     ok $? "5 more indicators are published"
     awk '{ print $3 }' "$T/fox.card" >"$T/sf.fail" && [ "$(wc -c <"$T/sf.fail")" -eq 65 ]
     ok $? "the switch now names fox's node id only"
-    fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fay.keys" --pulls 1 --ack --timeout 10000 \
-        >"$T/sf4.out" 2>&1
+    sf_pull fay sf4.out
     ok $? "fay pulls and acknowledges the answer"
-    fake pull-flood "$sf_ep" "$sf_curve" --keys "$T/fox.keys" --pulls 1 --ack --timeout 10000 \
-        >"$T/sf5.out" 2>&1
+    sf_pull fox sf5.out
     ok $? "so does fox, within the same wait"
     wait_for 150 log_has "cannot write the sent log for fox" 2
     ok $? "fox's write fails again, and is logged"
