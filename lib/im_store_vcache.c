@@ -70,8 +70,13 @@ store_vcache_prefetch (const im_store_t *self, const uint8_t *key)
 void
 store_vcache_put (im_store_t *self, const uint8_t *key, uint64_t version)
 {
-    if (!self->vcache && !(self->vcache = calloc (1, sizeof *self->vcache)))
-        return; /* no cache: every question goes to the table */
+    if (!self->vcache) {
+        if (!(self->vcache = calloc (1, sizeof *self->vcache)))
+            return; /* no cache: every question goes to the table */
+        /* Each set is as likely as any other, so that every page is soon
+         * touched: made present in one call, not 512 page faults. */
+        im_mem_populate (self->vcache, sizeof *self->vcache);
+    }
     vslot_t *s = vcache_set (self->vcache, key);
     int w = 0;
     while (w < VCACHE_WAYS - 1

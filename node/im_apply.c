@@ -398,6 +398,7 @@ apply (im_mesh_t *self, job_t *job)
                            job->v.n, self->held))
         memset (self->held, 0, job->v.n * sizeof *self->held);
     size_t taken[IM_MSG_CREDIT_MAX], m = 0;
+    im_record_array_ready (self->recs, &self->recs_ready, job->v.n);
     for (size_t i = 0; i < job->v.n; i++)
         if (take (self, p, &job->v.items[i], job->hops[i], self->held[i], n, job->found,
                   &job->rf)) {
@@ -421,9 +422,12 @@ apply (im_mesh_t *self, job_t *job)
         /* Not quiet before a wait from now; nor while it said it has more
          * (its next answer may be on its way: see want_ready). */
         p->answered_at = zclock_mono ();
-        if (!stale && (job->more & IM_MSG_MORE) && !(job->more & IM_MSG_RESTART)
-            && job->cursor >= p->their_seq)
-            p->their_seq = job->cursor + 1;
+        if (!stale && (job->more & IM_MSG_MORE) && !(job->more & IM_MSG_RESTART)) {
+            if (job->cursor >= p->their_seq)
+                p->their_seq = job->cursor + 1;
+            if (job->cursor >= p->more_seq)
+                p->more_seq = job->cursor + 1;
+        }
     }
     uint64_t cursor = job->cursor > p->cursor ? job->cursor : p->cursor;
     int restart = 0;

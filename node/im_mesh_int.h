@@ -204,6 +204,7 @@ struct _im_peer_t {
     /* Pulling from it. */
     uint64_t cursor;    /* its change number applied here */
     uint64_t their_seq; /* its newest change number, as last told */
+    uint64_t more_seq;  /* one past the cursor of its last answer flagged MORE */
     int64_t pulled_at;
     int64_t answered_at; /* its last RECORDS applied (monotonic ms) */
     /* Its records could not be stored (a full disk): pulls wait. */
@@ -243,7 +244,8 @@ struct _im_peer_t {
     int64_t early_at;     /* when its oldest wanted key is next looked at for a
                              quiet eager peer */
     /* Keys it noted that we lack: fetched from it (im_gossip.c). */
-    want_t *wants; /* a ring of WANT_MAX, oldest first */
+    want_t *wants;      /* a ring of WANT_MAX, oldest first */
+    size_t wants_ready; /* its first slots made present (im_mem_populate) */
     size_t whead, nwants;
     uint64_t notes;          /* keys of its HAVE notes, all */
     uint64_t notes_dropped;  /* notes it sent while its ring was full */
@@ -410,6 +412,7 @@ struct _im_mesh_t {
     uint8_t *buf;            /* IM_MSG_MAX: encoding, and staging of records */
     uint8_t *out;            /* IM_MSG_MAX: encoding of RECORDS */
     im_record_t *recs;       /* IM_MSG_CREDIT_MAX */
+    size_t recs_ready;       /* of them made present (im_record_array_ready) */
     im_store_item_t *items;  /* 2 * IM_MSG_CREDIT_MAX: the records and what
                                 carriers among them held for this node */
     im_batch_cache_t *roots; /* batch roots verified here (no workers) */

@@ -51,6 +51,8 @@ node_batch_sealer (node_batch_t *b, im_sealer_t *sealer, const uint8_t *secret_k
 /* How long a batch waits for the sealer to give a job back: a job is one
  * signature and IM_BATCH_MAX hashes, well under a millisecond. */
 #define SEAL_WAIT_MS 30000
+/* Records of a batch's array made present at a time, ahead of the one added. */
+#define READY_AHEAD 64
 
 /* Takes back every job handed out; the jobs the sealer has not started on
  * are taken back first, and signed here when SIGN (else dropped). Returns 0,
@@ -113,6 +115,7 @@ node_batch_free (node_t *self, node_batch_t *b)
         && b->jobs && (spare = malloc (sizeof *spare))) {
         node_batch_t kept = { .cap = b->cap,
                               .recs = b->recs,
+                              .recs_ready = b->recs_ready,
                               .blobs = b->blobs,
                               .items = b->items,
                               .stored = b->stored,
@@ -191,6 +194,9 @@ node_batch_add (node_batch_t *b, const im_record_t *rec, char *err, size_t errsz
     /* Keep the record as it is encoded (tags and recipients in canonical
      * order), so that the feed shows what every other reader sees: only
      * what is used of it is copied (a whole record is 28 KiB). */
+    if (i >= b->recs_ready) /* made present a few at a time: see im_record_array_ready */
+        im_record_array_ready (b->recs, &b->recs_ready,
+                               b->cap - i < READY_AHEAD ? b->cap : i + READY_AHEAD);
     im_record_copy (&b->recs[i], rec);
     b->items[i].blob = blob;
     b->items[i].len = len;

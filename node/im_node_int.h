@@ -234,8 +234,9 @@ typedef struct _node_batch_t {
     size_t n;
     size_t cap; /* records there is room for */
     im_record_t *recs;
-    uint8_t *blobs; /* the encoded records one after another, with room for */
-    size_t used;    /* ... cap of IM_RECORD_MAX: USED bytes written */
+    size_t recs_ready; /* made present (im_record_array_ready) */
+    uint8_t *blobs;    /* the encoded records one after another, with room for */
+    size_t used;       /* ... cap of IM_RECORD_MAX: USED bytes written */
     im_store_item_t *items;
     int *stored;
     /* With a sealer (node_batch_sealer), each full IM_BATCH_MAX of records

@@ -211,7 +211,7 @@ mesh_restart_heard (im_mesh_t *self, peer_t *p, uint64_t cursor)
     if (srv.own_until < last)
         srv.own_until = last;
     served_write (self, p, &srv);
-    p->their_seq = cursor;
+    p->their_seq = p->more_seq = cursor; /* its numbers count again from there */
 }
 
 /* P's restart, for PEERS: when its store was found restarted. */

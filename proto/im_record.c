@@ -225,7 +225,16 @@ im_record_array (size_t n)
         errno = n ? ENOMEM : EINVAL;
         return NULL;
     }
-    return aligned_alloc (4096, n * sizeof (im_record_t));
+    return aligned_alloc (IM_RECORD_PAGE, n * sizeof (im_record_t));
+}
+
+void
+im_record_array_ready (im_record_t *array, size_t *ready, size_t n)
+{
+    if (!array || !ready)
+        return;
+    for (; *ready < n; (*ready)++)
+        im_mem_populate (&array[*ready], IM_RECORD_PAGE);
 }
 
 int

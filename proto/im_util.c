@@ -5,7 +5,10 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "im_util.h"
 
@@ -84,4 +87,26 @@ im_utf8_unsafe (uint32_t cp)
     return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c
            || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e)
            || (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+void
+im_mem_populate (void *addr, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+    static uintptr_t page;
+    if (!page) {
+        long sz = sysconf (_SC_PAGESIZE);
+        page = sz > 0 ? (uintptr_t)sz : 4096;
+    }
+    if (!addr || len == 0)
+        return;
+    int saved = errno;
+    uintptr_t from = (uintptr_t)addr & ~(page - 1);
+    uintptr_t to = ((uintptr_t)addr + len + page - 1) & ~(page - 1);
+    (void)madvise ((void *)from, to - from, MADV_POPULATE_WRITE);
+    errno = saved;
+#else
+    (void)addr;
+    (void)len;
+#endif
 }

@@ -129,7 +129,8 @@ usage (void)
              "  answer; default: at once)\n"
              "  (how long to stay connected after the action; default 0)\n"
              "  --pong-delay MS (each PING answered MS late, 0 to 60000; default 0)\n"
-             "  --seq N (the newest change number its PINGs and PONGs tell; default 0)\n"
+             "  --seq N (the newest change number its PINGs and PONGs tell, and its\n"
+             "                   answers flagged MORE; default 0)\n"
              "  --delay MS (late: how long each record is held; default 0)\n"
              "  --ignore-first (steal: the 1st, 3rd, ... FETCH unanswered)\n"
              "  --ignore-fetch (steal: no FETCH answered)\n"
@@ -163,8 +164,8 @@ send_msg (link_t *l, const im_msg_t *m)
  * comes round slowly (one PONG held back at a time; PINGs meanwhile are
  * answered by it). */
 static long pong_delay;
-/* --seq N: PING and PONG tell N as mallory's newest change number (a peer
- * that says it has more than it sends). */
+/* --seq N: PING and PONG tell N as mallory's newest change number, and its
+ * answers are flagged MORE (a peer that says it has more than it sends). */
 static uint64_t seq_told;
 /* --same: answer sends the same valid records each time (copies after the
  * first). */
@@ -774,6 +775,7 @@ withhold (link_t *target, link_t *source, int64_t deadline, long fake)
     memset (&msg, 0, offsetof (im_msg_t, entries));
     msg.id = IM_MSG_RECORDS;
     msg.cursor = 1;
+    msg.more = seq_told ? IM_MSG_MORE : 0; /* --seq: it says it has more */
     msg.count = 1;
     msg.entries[0].hops = hops;
     msg.entries[0].record = record;
@@ -835,6 +837,7 @@ late_send (link_t *l, pull_t *p, size_t m)
     msg.count = m;
     p->told = (p->cursor > p->told ? p->cursor : p->told) + m;
     msg.cursor = p->told;
+    msg.more = seq_told ? IM_MSG_MORE : 0; /* --seq: it says it has more */
     send_msg (l, &msg);
     p->pulled = 0;
 }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -4108,6 +4109,64 @@ test_array (void)
     free (a);
 }
 
+/* Whether the page at P is present (mincore), or -1 when it cannot tell. */
+static int
+page_present (const void *p)
+{
+    unsigned char v = 0;
+    return mincore ((void *)p, 4096, &v) == 0 ? (v & 1) : -1;
+}
+
+/* im_mem_populate and im_record_array_ready make pages present without a
+ * touch, and only those asked for; both are NULL-safe and keep errno. */
+static void
+test_array_ready (void)
+{
+    size_t ready = 0;
+    errno = 1234;
+    im_record_array_ready (NULL, &ready, 3);
+    im_mem_populate (NULL, 4096);
+    ok (ready == 0 && errno == 1234,
+        "no array: nothing is made ready, and errno is kept");
+    /* Fresh pages of our own (an array from the allocator may reuse pages
+     * touched before). */
+    size_t n = 5, size = n * sizeof (im_record_t);
+    uint8_t *m
+        = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!ok (m != MAP_FAILED, "five fresh record slots are mapped"))
+        return;
+    im_record_t *a = (im_record_t *)m;
+    im_record_array_ready (a, NULL, 3);
+    ok (page_present (&a[0]) == 0, "a new slot's first page is not present");
+    int probe = madvise (m + size - 4096, 4096, MADV_POPULATE_WRITE);
+    int can = probe == 0 || errno != EINVAL;
+    if (!can)
+        diag ("this kernel has no MADV_POPULATE_WRITE: pages come as they are touched");
+    errno = 1234;
+    im_record_array_ready (a, &ready, 3);
+    ok (ready == 3 && errno == 1234, "records 0 to 2 are made ready, and errno is kept");
+    ok (!can
+            || (page_present (&a[0]) == 1 && page_present (&a[1]) == 1
+                && page_present (&a[2]) == 1),
+        "the first page of each of the three slots is present, untouched");
+    ok (page_present ((uint8_t *)&a[0] + 4096) == 0 && page_present (&a[3]) == 0,
+        "the rest of a slot, and the slots after, are not");
+    im_record_array_ready (a, &ready, 2);
+    ok (ready == 3, "asking for fewer than are ready changes nothing");
+    im_record_array_ready (a, &ready, 4);
+    ok (ready == 4 && (!can || page_present (&a[3]) == 1),
+        "asking for one more makes that one ready");
+    im_mem_populate (m + 4096 + 100, 2 * 4096);
+    ok (!can
+            || (page_present (m + 4096) == 1 && page_present (m + 2 * 4096) == 1
+                && page_present (m + 3 * 4096) == 1 && page_present (m + 4 * 4096) == 0),
+        "im_mem_populate makes present every page its bytes touch, and no other");
+    memset (a[0].value, 'x', 8);
+    ok (page_present (&a[0]) == 1 && a[1].value[0] == 0,
+        "ready pages read as zeros and are written");
+    munmap (m, size);
+}
+
 /* im_record_copy gives what encoding and reading back give (the node's
  * batches keep their records so), for every kind of record. */
 static void
@@ -4173,6 +4232,7 @@ static const tap_test_t tests[] = { TAP_DIAG ("SPEC.md: The indicator record (Fi
                                     TAP_TEST (test_bad_arguments),
                                     TAP_TEST (test_encode),
                                     TAP_TEST (test_array),
+                                    TAP_TEST (test_array_ready),
                                     TAP_TEST (test_init_and_tags),
                                     TAP_TEST (test_round_trip),
                                     TAP_TEST (test_sign_refusals),

@@ -3760,6 +3760,56 @@ test_compact (void)
     remove_dir (dir);
 }
 
+/* A put whose items interleave batches stores each batch's records together,
+ * batches in the order they first come, and each item's result stays its
+ * own. */
+static void
+test_batch_order (void)
+{
+    char dir[64], path[128], err[256] = "";
+    origin_t o, q;
+    origin_new (&o);
+    origin_new (&q);
+    make_dir (dir, sizeof dir, "order");
+    sub_path (path, sizeof path, dir, "store");
+    signed_t *s = signed_alloc (9);
+    make_batches (s, 4, &o, 4, "a");     /* A: 0-3, of O */
+    make_batches (s + 4, 4, &q, 4, "b"); /* B: 4-7, of Q */
+    make_batches (s + 8, 1, &o, 0, "f"); /* F: 8, of format 1 */
+    /* A0 B0 F A1 B1 A2 B2 A3 B3, and A1 again. */
+    const size_t put[] = { 0, 4, 8, 1, 5, 2, 6, 3, 7, 1 };
+    enum { N = sizeof put / sizeof put[0] };
+    im_store_item_t items[N];
+    for (size_t i = 0; i < N; i++)
+        items[i]
+            = (im_store_item_t){ s[put[i]].blob, s[put[i]].len, &s[put[i]].rec, 0, NULL };
+    im_store_t *store = open_store (path, 0, o.pk);
+    int results[N];
+    int rc = im_store_put_batch (store, items, N, results, err, sizeof err);
+    ok (rc == 9,
+        "9 records of two batches and one of format 1, interleaved, are stored (%d)", rc);
+    int own = 1;
+    for (size_t i = 0; i < 9; i++)
+        own &= results[i] == IM_STORE_NEW;
+    ok (own && results[9] == IM_STORE_STALE,
+        "each item's result is its own: 9 new, and the repeated one stale");
+    static feed_seen_t f;
+    uint64_t last;
+    rc = im_store_feed (store, 0, 100, 100, feed_seen_fn, &f, &last);
+    const size_t want[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8 };
+    int in_order = rc == 9 && f.calls == 9;
+    for (size_t i = 0; in_order && i < 9; i++)
+        in_order = memcmp (f.hit[i].id, s[want[i]].rec.id, IM_ID_SIZE) == 0
+                   && f.hit[i].seq == i + 1;
+    ok (in_order, "the change log has A's four, then B's four, then F (%zu changes)",
+        f.calls);
+    ok (bytes_differ (store, s, 9) == 0, "every reader hands out the bytes put");
+    im_store_destroy (&store);
+    ok (db_entries (path, "batchroots") == 2, "each batch is kept once");
+    free (s);
+    remove_dir (dir);
+}
+
 /* Relative size: 20,000 records of 32-record batches take less room than
  * the same bodies signed one by one (format 1, 177 bytes smaller each). */
 static void
@@ -3931,6 +3981,7 @@ static const tap_test_t tests[]
         TAP_TEST (test_reseal),
         TAP_DIAG ("SPEC.md: Storage and durability (records of format 2 kept compact)"),
         TAP_TEST (test_compact),
+        TAP_TEST (test_batch_order),
         TAP_TEST (test_compact_size),
         TAP_END };
 
