@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <lmdb.h>
+#include <sodium.h>
 
 #include "im_store_int.h"
 #include "im_util.h"
@@ -259,6 +260,7 @@ im_store_new (const char *path, size_t map_size, const uint8_t node[IM_NODE_ID_S
         return NULL;
     }
     self->map_size = map_size ? map_size : STORE_DEFAULT_MAP;
+    randombytes_buf (self->order_key, sizeof self->order_key);
     self->scratch = malloc (sizeof *self->scratch);
     self->scratch_buf = malloc (IM_RECORD_MAX);
     self->path = strdup (path);

@@ -63,6 +63,7 @@ struct _im_store_t {
     MDB_dbi batchroots;       /* H(root|signature) -> batch number */
     uint64_t nbatches;        /* the last batch number given */
     struct store_batch_t *bw; /* the batch being written (im_store_batch.c) */
+    uint8_t order_key[16];    /* SipHash key of the run, for the order of a put */
     struct store_vcache_t *vcache; /* versions lately read or written
                                       (im_store_vcache.c; NULL: none yet) */
     uint64_t writes;               /* write transactions committed (a failed batch's count

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,62 +325,85 @@ item_sig (const im_store_item_t *item)
     return item->blob + item->len - IM_BATCH_SIG;
 }
 
+/* Where BYTES (LEN) first went in TABLE (CAP slots, a power of two, of item
+ * numbers, SIZE_MAX when free), as item I: the item already there with the
+ * same bytes (BYTES_OF gives an item's), else I, put in a free slot. */
+static size_t
+table_note (const im_store_t *self, size_t *table, size_t cap, const uint8_t *bytes,
+            size_t len, size_t i, const im_store_item_t *items,
+            const uint8_t *(*bytes_of) (const im_store_item_t *))
+{
+    _Static_assert(sizeof self->order_key == crypto_shorthash_KEYBYTES, "a SipHash key");
+    uint8_t h[crypto_shorthash_BYTES];
+    uint64_t at;
+    crypto_shorthash (h, bytes, len, self->order_key);
+    memcpy (&at, h, sizeof at);
+    for (at &= cap - 1; table[at] != SIZE_MAX; at = (at + 1) & (cap - 1))
+        if (memcmp (bytes_of (&items[table[at]]), bytes, len) == 0)
+            return table[at];
+    table[at] = i;
+    return i;
+}
+
+static const uint8_t *
+item_key (const im_store_item_t *item)
+{
+    return item->rec->origin; /* followed by its id: the record's key */
+}
+
 /* The order N items are put in, into ORDER: those of one batch together,
  * batches in the order they first come. A peer's answer interleaves the
  * batches it took from several peers, and each switch cost the batch's root
  * again, a look-up and a write of the batch left (a tenth of storing a
  * record, make bench's 16 nodes); a batch's records are also one origin's,
- * neighbours in the records table. The items stay in their order when
- * memory is short. Grouped by a keyed hash of the signature (origins choose
- * their signatures' bytes), each compared whole. */
+ * neighbours in the records table. The items keep their order when one
+ * record comes twice (of two versions, the one that comes last must find the
+ * other stored: review 95) and when memory is short. Grouped by a keyed hash
+ * (origins choose their signatures' and ids' bytes), each compared whole. */
 static void
-batch_order (const im_store_item_t *items, size_t n, size_t *order)
+batch_order (const im_store_t *self, const im_store_item_t *items, size_t n,
+             size_t *order)
 {
-    static uint8_t hkey[crypto_shorthash_KEYBYTES];
-    static int keyed;
-    size_t cap = 16;
-    while (cap < 2 * n && cap < SIZE_MAX / 4)
-        cap *= 2;
-    size_t *first = malloc (cap * sizeof *first);  /* slot: an item of the batch */
-    size_t *group = malloc (n * sizeof *group);    /* item: its batch's number */
-    size_t *count = calloc (n + 1, sizeof *count); /* batch: where its items go */
+    _Static_assert(offsetof (im_record_t, id)
+                           == offsetof (im_record_t, origin) + IM_NODE_ID_SIZE
+                       && IM_STORE_KEY_SIZE == IM_NODE_ID_SIZE + IM_ID_SIZE,
+                   "a record's key: its origin, then its id");
     for (size_t i = 0; i < n; i++)
         order[i] = i;
-    if (!first || !group || !count || n < 2) {
-        free (first), free (group), free (count);
+    if (n < 2)
+        return;
+    size_t cap = 16;
+    while (cap < 2 * n && cap < SIZE_MAX / 4 / sizeof (size_t))
+        cap *= 2;
+    size_t *sigs = malloc (2 * cap * sizeof *sigs); /* slots: items, by batch and key */
+    size_t *group = malloc (n * sizeof *group);     /* item: its batch's number */
+    size_t *count = calloc (n + 1, sizeof *count);  /* batch: where its items go */
+    if (!sigs || !group || !count) {
+        free (sigs), free (group), free (count);
         return;
     }
-    if (!keyed) {
-        randombytes_buf (hkey, sizeof hkey);
-        keyed = 1;
-    }
-    memset (first, 0xff, cap * sizeof *first);
-    size_t groups = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t *keys = sigs + cap;
+    memset (sigs, 0xff, 2 * cap * sizeof *sigs);
+    size_t groups = 0, i;
+    for (i = 0; i < n; i++) {
+        if (table_note (self, keys, cap, item_key (&items[i]), IM_STORE_KEY_SIZE, i,
+                        items, item_key)
+            != i)
+            break; /* a record twice: the given order */
         const uint8_t *sig = item_sig (&items[i]);
-        group[i] = SIZE_MAX;
-        if (sig) {
-            uint8_t h[crypto_shorthash_BYTES];
-            uint64_t at;
-            crypto_shorthash (h, sig, IM_BATCH_SIG, hkey);
-            memcpy (&at, h, sizeof at);
-            for (at &= cap - 1; first[at] != SIZE_MAX; at = (at + 1) & (cap - 1))
-                if (memcmp (item_sig (&items[first[at]]), sig, IM_BATCH_SIG) == 0) {
-                    group[i] = group[first[at]];
-                    break;
-                }
-            if (group[i] == SIZE_MAX)
-                first[at] = i;
-        }
-        if (group[i] == SIZE_MAX)
-            group[i] = groups++;
+        size_t first
+            = sig ? table_note (self, sigs, cap, sig, IM_BATCH_SIG, i, items, item_sig)
+                  : i;
+        group[i] = first == i ? groups++ : group[first];
         count[group[i] + 1]++;
     }
-    for (size_t g = 1; g <= groups; g++)
-        count[g] += count[g - 1];
-    for (size_t i = 0; i < n; i++)
-        order[count[group[i]]++] = i;
-    free (first), free (group), free (count);
+    if (i == n) {
+        for (size_t g = 1; g <= groups; g++)
+            count[g] += count[g - 1];
+        for (i = 0; i < n; i++)
+            order[count[group[i]]++] = i;
+    }
+    free (sigs), free (group), free (count);
 }
 
 /* Applies one item inside TXN. Sets *RESULT. Returns an LMDB code. */
@@ -487,7 +511,7 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
             free (res);
         return im_fail (ENOMEM, err, errsz, "store: out of memory");
     }
-    batch_order (items, n, order);
+    batch_order (self, items, n, order);
     /* The in-memory counters are restored if the transaction fails. */
     im_store_t saved = *self;
     int stored = -1;
@@ -563,14 +587,17 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
         break;
     }
     store_full_note (self, stored < 0);
-    /* What is held now, for the questions to come (im_store_versions). */
-    for (size_t i = 0; stored >= 0 && i < n; i++)
+    /* What is held now, for the questions to come (im_store_versions), in
+     * the order stored. */
+    for (size_t j = 0; stored >= 0 && j < n; j++) {
+        size_t i = order[j];
         if (res[i] != IM_STORE_STALE) {
             uint8_t rkey[IM_STORE_KEY_SIZE];
             memcpy (rkey, items[i].rec->origin, IM_NODE_ID_SIZE);
             memcpy (rkey + IM_NODE_ID_SIZE, items[i].rec->id, IM_ID_SIZE);
             store_vcache_put (self, rkey, items[i].rec->version);
         }
+    }
     free (old);
     free (buf);
     free (dirty);

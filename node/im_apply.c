@@ -425,7 +425,10 @@ apply (im_mesh_t *self, job_t *job)
         if (!stale && (job->more & IM_MSG_MORE) && !(job->more & IM_MSG_RESTART)) {
             if (job->cursor >= p->their_seq)
                 p->their_seq = job->cursor + 1;
-            if (job->cursor >= p->more_seq)
+            /* A rescan's answers move no cursor: flagged MORE, they would
+             * keep it from being quiet until it stored something new for
+             * here (review 95); its answers coming keep it so meanwhile. */
+            if (job->cursor > job->pull_from && job->cursor >= p->more_seq)
                 p->more_seq = job->cursor + 1;
         }
     }
@@ -440,6 +443,8 @@ apply (im_mesh_t *self, job_t *job)
          * here, which the peer, having served past it, would not flag again
          * (its records between the two would be skipped). */
         mesh_restart_heard (self, p, job->cursor);
+        if (job->more & IM_MSG_MORE)
+            p->more_seq = job->cursor + 1; /* and it has more: not quiet yet */
         cursor = job->cursor;
         restart = 1;
     }

@@ -93,14 +93,11 @@ void
 im_mem_populate (void *addr, size_t len)
 {
 #ifdef MADV_POPULATE_WRITE
-    static uintptr_t page;
-    if (!page) {
-        long sz = sysconf (_SC_PAGESIZE);
-        page = sz > 0 ? (uintptr_t)sz : 4096;
-    }
     if (!addr || len == 0)
         return;
     int saved = errno;
+    long sz = sysconf (_SC_PAGESIZE); /* a value glibc keeps: no system call */
+    uintptr_t page = sz > 0 ? (uintptr_t)sz : 4096;
     uintptr_t from = (uintptr_t)addr & ~(page - 1);
     uintptr_t to = ((uintptr_t)addr + len + page - 1) & ~(page - 1);
     (void)madvise ((void *)from, to - from, MADV_POPULATE_WRITE);

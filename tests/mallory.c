@@ -129,8 +129,8 @@ usage (void)
              "  answer; default: at once)\n"
              "  (how long to stay connected after the action; default 0)\n"
              "  --pong-delay MS (each PING answered MS late, 0 to 60000; default 0)\n"
-             "  --seq N (the newest change number its PINGs and PONGs tell, and its\n"
-             "                   answers flagged MORE; default 0)\n"
+             "  --seq N (the newest change number its PINGs and PONGs tell; default 0)\n"
+             "  --more (withhold, late: its answers are flagged MORE)\n"
              "  --delay MS (late: how long each record is held; default 0)\n"
              "  --ignore-first (steal: the 1st, 3rd, ... FETCH unanswered)\n"
              "  --ignore-fetch (steal: no FETCH answered)\n"
@@ -164,9 +164,12 @@ send_msg (link_t *l, const im_msg_t *m)
  * comes round slowly (one PONG held back at a time; PINGs meanwhile are
  * answered by it). */
 static long pong_delay;
-/* --seq N: PING and PONG tell N as mallory's newest change number, and its
- * answers are flagged MORE (a peer that says it has more than it sends). */
+/* --seq N: PING and PONG tell N as mallory's newest change number (as an
+ * eager peer's do when it holds copies of records not for the target). */
 static uint64_t seq_told;
+/* --more: its answers (withhold, late) are flagged MORE (a peer that says it
+ * has more than it sends). */
+static int more_told;
 /* --same: answer sends the same valid records each time (copies after the
  * first). */
 static int same;
@@ -775,7 +778,7 @@ withhold (link_t *target, link_t *source, int64_t deadline, long fake)
     memset (&msg, 0, offsetof (im_msg_t, entries));
     msg.id = IM_MSG_RECORDS;
     msg.cursor = 1;
-    msg.more = seq_told ? IM_MSG_MORE : 0; /* --seq: it says it has more */
+    msg.more = more_told ? IM_MSG_MORE : 0; /* --more: it says it has more */
     msg.count = 1;
     msg.entries[0].hops = hops;
     msg.entries[0].record = record;
@@ -837,7 +840,7 @@ late_send (link_t *l, pull_t *p, size_t m)
     msg.count = m;
     p->told = (p->cursor > p->told ? p->cursor : p->told) + m;
     msg.cursor = p->told;
-    msg.more = seq_told ? IM_MSG_MORE : 0; /* --seq: it says it has more */
+    msg.more = more_told ? IM_MSG_MORE : 0; /* --more: it says it has more */
     send_msg (l, &msg);
     p->pulled = 0;
 }
@@ -1106,6 +1109,8 @@ main (int argc, char **argv)
             same = 1;
         else if (strcmp (argv[i], "--pong-delay") == 0 && i + 1 < argc)
             pong_delay = strtol (argv[++i], NULL, 10);
+        else if (strcmp (argv[i], "--more") == 0)
+            more_told = 1;
         else if (strcmp (argv[i], "--seq") == 0 && i + 1 < argc)
             seq_told = strtoull (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--delay") == 0 && i + 1 < argc)

@@ -297,7 +297,7 @@ steal_end () {
 # oscar -> mallory2 (1 s late) -> papa -> quebec, and oscar -> mallory ->
 # quebec; papa is quebec's eager peer for oscar. Mallory notes every other
 # record of oscar's at once, brings it when fetched, withholds the others,
-# answers no PULL and says it has more (--seq: never quiet). Oscar publishes
+# answers no PULL and tells a change number far ahead (--seq). Oscar publishes
 # one record every 7 s, more than two graces apart (papa brought none in the
 # grace before each record mallory notes).
 block steal 'a peer that notes records sooner than the eager peer brings them, then withholds, takes no origin: each record comes'

@@ -4123,6 +4123,13 @@ static void
 test_array_ready (void)
 {
     size_t ready = 0;
+    /* mincore looks at whole pages: the checks of which pages are present
+     * assume pages of 4096 bytes, the slots' (on larger pages, a slot's
+     * first page holds more than one slot). */
+    int small = sysconf (_SC_PAGESIZE) == 4096;
+    if (!small)
+        diag (
+            "pages are not of 4096 bytes here: which pages are present is not looked at");
     errno = 1234;
     im_record_array_ready (NULL, &ready, 3);
     im_mem_populate (NULL, 4096);
@@ -4137,9 +4144,9 @@ test_array_ready (void)
         return;
     im_record_t *a = (im_record_t *)m;
     im_record_array_ready (a, NULL, 3);
-    ok (page_present (&a[0]) == 0, "a new slot's first page is not present");
+    ok (!small || page_present (&a[0]) == 0, "a new slot's first page is not present");
     int probe = madvise (m + size - 4096, 4096, MADV_POPULATE_WRITE);
-    int can = probe == 0 || errno != EINVAL;
+    int can = small && (probe == 0 || errno != EINVAL);
     if (!can)
         diag ("this kernel has no MADV_POPULATE_WRITE: pages come as they are touched");
     errno = 1234;
@@ -4149,7 +4156,8 @@ test_array_ready (void)
             || (page_present (&a[0]) == 1 && page_present (&a[1]) == 1
                 && page_present (&a[2]) == 1),
         "the first page of each of the three slots is present, untouched");
-    ok (page_present ((uint8_t *)&a[0] + 4096) == 0 && page_present (&a[3]) == 0,
+    ok (!small
+            || (page_present ((uint8_t *)&a[0] + 4096) == 0 && page_present (&a[3]) == 0),
         "the rest of a slot, and the slots after, are not");
     im_record_array_ready (a, &ready, 2);
     ok (ready == 3, "asking for fewer than are ready changes nothing");
