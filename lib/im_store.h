@@ -184,12 +184,21 @@ int im_store_versions (im_store_t *self, const uint8_t *keys, size_t stride, siz
 int im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
                    im_store_change_fn *fn, void *arg, uint64_t *last);
 
-/* As im_store_feed, where SKIP (when not NULL) is first asked of each change
- * with only SEQ, KEY, HOPS, FROM and ADDED_MS set (REC and BLOB NULL): when
- * it returns non-zero the change is passed over without its record being
- * read (a server's own peer's records, which never go back to it). */
+/* Which of the N changes at CHANGES (at most IM_STORE_SKIP_CHUNK, with only
+ * SEQ, KEY, HOPS, FROM and ADDED_MS set: REC and BLOB NULL) to pass over:
+ * SKIP[i] 1 for change i, else 0 (all 0 when called). */
+#define IM_STORE_SKIP_CHUNK 16
+typedef void (im_store_skip_fn) (const im_store_change_t *changes, size_t n,
+                                 uint8_t *skip, void *arg);
+
+/* As im_store_feed, where SKIP (when not NULL) is first asked of the changes,
+ * up to IM_STORE_SKIP_CHUNK at a time, before any of their records is read:
+ * a change it passes over is not read (a server's own peer's records, which
+ * never go back to it). Asked of a few at once, it can look up their keys
+ * together; it may be asked of changes read ahead that the walk then does
+ * not reach (LIMIT calls made, or FN asked to stop). */
 int im_store_feed_skip (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
-                        im_store_change_fn *skip, im_store_change_fn *fn, void *arg,
+                        im_store_skip_fn *skip, im_store_change_fn *fn, void *arg,
                         uint64_t *last);
 
 /* A record's key with a version: origin, id and version (IM_STORE_KEY_SIZE +

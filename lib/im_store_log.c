@@ -284,7 +284,7 @@ im_store_feed (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
 
 int
 im_store_feed_skip (im_store_t *self, uint64_t since, size_t limit, size_t max_scan,
-                    im_store_change_fn *skip, im_store_change_fn *fn, void *arg,
+                    im_store_skip_fn *skip, im_store_change_fn *fn, void *arg,
                     uint64_t *last)
 {
     if (!self || !fn || !last) {
@@ -311,37 +311,62 @@ im_store_feed_skip (im_store_t *self, uint64_t since, size_t limit, size_t max_s
         store_walk_end (self, &w);
         return store_error (self->path, rc, "reading the change log", NULL, 0);
     }
+    /* Changes are read IM_STORE_SKIP_CHUNK ahead, for SKIP to decide
+     * together (what it reads stays in place until the walk ends: it is a
+     * read transaction). */
+    im_store_change_t chunk[IM_STORE_SKIP_CHUNK];
+    uint8_t skipped[IM_STORE_SKIP_CHUNK];
+    int stop = 0;
     rc = mdb_cursor_get (w.cur, &k, &v, MDB_SET_RANGE);
-    while (rc == 0 && (size_t)count < limit && scanned < max_scan) {
-        if (k.mv_size != 8 || (v.mv_size != CHANGE_SIZE && v.mv_size != CHANGE_SIZE_V1))
-            break;
-        const uint8_t *c = v.mv_data;
-        im_store_change_t change
-            = { .seq = get_u64 (k.mv_data), .key = c, .hops = c[IM_STORE_KEY_SIZE + 8] };
-        if (v.mv_size == CHANGE_SIZE)
-            change.added_ms = (int64_t)get_u64 (c + CHANGE_SIZE_V1);
-        memcpy (change.from, c + IM_STORE_KEY_SIZE + 9, IM_NODE_ID_SIZE);
-        *last = change.seq;
-        scanned++;
-        if (skip && skip (&change, arg)) {
-            rc = mdb_cursor_get (w.cur, &k, &v, MDB_NEXT);
-            continue;
-        }
-        change.rec = w.rec;
-        /* A change superseded by a later one is passed over: the later one
-         * comes further on in the log. */
-        MDB_val rk = { IM_STORE_KEY_SIZE, (void *)c }, rv;
-        if (mdb_cursor_get (rcur, &rk, &rv, MDB_SET_KEY) == 0
-            && store_record_expand (self, w.txn, c, &rv, w.buf, IM_RECORD_MAX) == 0
-            && im_record_decode_stored (rv.mv_data, rv.mv_size, w.rec) == 0
-            && w.rec->version == get_u64 (c + IM_STORE_KEY_SIZE)) {
-            change.blob = rv.mv_data;
-            change.len = rv.mv_size;
-            count++;
-            if (fn (&change, arg))
+    while (!stop && rc == 0 && (size_t)count < limit && scanned < max_scan) {
+        size_t n = 0;
+        while (rc == 0 && n < IM_STORE_SKIP_CHUNK && scanned + n < max_scan) {
+            if (k.mv_size != 8
+                || (v.mv_size != CHANGE_SIZE && v.mv_size != CHANGE_SIZE_V1)) {
+                stop = 1; /* not a change: the walk ends before it */
                 break;
+            }
+            const uint8_t *c = v.mv_data;
+            im_store_change_t *change = &chunk[n++];
+            *change = (im_store_change_t){ .seq = get_u64 (k.mv_data),
+                                           .key = c,
+                                           .hops = c[IM_STORE_KEY_SIZE + 8] };
+            if (v.mv_size == CHANGE_SIZE)
+                change->added_ms = (int64_t)get_u64 (c + CHANGE_SIZE_V1);
+            memcpy (change->from, c + IM_STORE_KEY_SIZE + 9, IM_NODE_ID_SIZE);
+            rc = mdb_cursor_get (w.cur, &k, &v, MDB_NEXT);
         }
-        rc = mdb_cursor_get (w.cur, &k, &v, MDB_NEXT);
+        memset (skipped, 0, n);
+        if (skip && n)
+            skip (chunk, n, skipped, arg);
+        for (size_t j = 0; j < n; j++) {
+            if ((size_t)count >= limit) {
+                stop = 1;
+                break;
+            }
+            im_store_change_t *change = &chunk[j];
+            const uint8_t *c = change->key;
+            *last = change->seq;
+            scanned++;
+            if (skipped[j])
+                continue;
+            change->rec = w.rec;
+            /* A change superseded by a later one is passed over: the later
+             * one comes further on in the log. */
+            MDB_val rk = { IM_STORE_KEY_SIZE, (void *)c }, rv;
+            if (mdb_cursor_get (rcur, &rk, &rv, MDB_SET_KEY) == 0
+                && store_record_expand (self, w.txn, c, &rv, w.buf, IM_RECORD_MAX) == 0
+                && im_record_decode_stored (rv.mv_data, rv.mv_size, w.rec) == 0
+                && w.rec->version == get_u64 (c + IM_STORE_KEY_SIZE)) {
+                change->blob = rv.mv_data;
+                change->len = rv.mv_size;
+                count++;
+                if (fn (change, arg)) {
+                    stop = 1;
+                    break;
+                }
+            }
+        }
     }
     if (rcur)
         mdb_cursor_close (rcur);

@@ -46,7 +46,7 @@ mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n)
         if (p == from || !peer_connected (p)
             || peer_pull_link (p, self->router, &sock, &route))
             continue;
-        size_t count = 0;
+        size_t count = 0, m = 0;
         const uint8_t *origin = NULL; /* the last origin asked about ... */
         int eager = 0;                /* ... and whether P brings it in full */
         for (size_t i = 0; i < n; i++) {
@@ -61,10 +61,16 @@ mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n)
              * too, it would fill P's ring of wanted keys while P lags. */
             if (!mesh_keys_only (self, p, self->items[i].rec))
                 continue;
-            uint8_t *key = self->keys + count * IM_MSG_HAVE_KEY;
-            mesh_record_key (self->items[i].rec, key);
-            if (peer_holds_has (p, key)) {
-                if (!origin || memcmp (origin, key, IM_NODE_ID_SIZE) != 0) {
+            mesh_record_key (self->items[i].rec, self->keys + m * IM_MSG_HAVE_KEY);
+            self->have_items[m++] = (uint16_t)i;
+        }
+        /* Which P said it holds, looked up together. */
+        peer_holds_has_many (p, self->keys, m, self->have_held);
+        for (size_t j = 0; j < m; j++) {
+            size_t i = self->have_items[j];
+            if (self->have_held[j]) {
+                if (!origin
+                    || memcmp (origin, self->items[i].rec->origin, IM_NODE_ID_SIZE)) {
                     origin = self->items[i].rec->origin;
                     eager = mesh_eager_is (self, p, origin);
                 }
@@ -74,8 +80,12 @@ mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n)
             im_store_change_t c
                 = { .rec = self->items[i].rec, .hops = self->items[i].hops };
             memcpy (c.from, self->items[i].from, IM_NODE_ID_SIZE);
-            if (mesh_shareable (self, &c, p, NULL, 0))
-                count++;
+            if (!mesh_shareable (self, &c, p, NULL, 0))
+                continue;
+            if (count != j) /* keys kept move down over those passed over */
+                memcpy (self->keys + count * IM_MSG_HAVE_KEY,
+                        self->keys + j * IM_MSG_HAVE_KEY, IM_MSG_HAVE_KEY);
+            count++;
         }
         if (count == 0)
             continue;

@@ -399,7 +399,9 @@ struct _im_mesh_t {
     int64_t grace_now;        /* ... stretched while peers are slow or bring copies */
     uint8_t *notes;           /* IM_MSG_CREDIT_MAX keys: a serve's notes */
     size_t nnotes;
-    uint8_t *keys;     /* IM_MSG_CREDIT_MAX keys for a HAVE */
+    uint8_t *keys;                          /* IM_MSG_CREDIT_MAX keys for a HAVE */
+    uint16_t have_items[IM_MSG_CREDIT_MAX]; /* ... the item of each */
+    uint8_t have_held[IM_MSG_CREDIT_MAX];   /* ... whether its peer holds it */
     uint8_t *sentkeys; /* IM_MSG_CREDIT_MAX keys: what an answer sends */
     size_t nsent;
     uint64_t serve_asked;  /* the cursor of the pull being answered */
@@ -524,6 +526,8 @@ void peer_holds_add (peer_t *p, const uint8_t *keys, size_t n);
 void peer_refused_add (peer_t *p, const im_record_t *rec);
 int peer_refused_has (peer_t *p, const uint8_t *key);
 int peer_holds_has (peer_t *p, const uint8_t *key);
+/* HELD[i] gets peer_holds_has of each of the N keys at KEYS. */
+void peer_holds_has_many (peer_t *p, const uint8_t *keys, size_t n, uint8_t *held);
 int mesh_cmp_node_id (const void *a, const void *b);
 void mesh_send_have (im_mesh_t *self, const peer_t *from, size_t n);
 void mesh_note_eager (im_mesh_t *self, peer_t *from, const uint8_t *origin, int known);

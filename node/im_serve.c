@@ -103,17 +103,35 @@ mesh_shareable (im_mesh_t *self, const im_store_change_t *c, const peer_t *p, ch
  * (HAVE), which serve_fn would pass over after reading the record: in a
  * mesh a third to a half of a node's changes for each peer, each a record
  * read, its batch joined to it and decoded for nothing. */
-static int
-serve_skip (const im_store_change_t *c, void *arg)
+static void
+serve_skip (const im_store_change_t *cs, size_t n, uint8_t *skip, void *arg)
 {
     const serve_t *s = arg;
     peer_t *p = s->peer;
     _Static_assert(IM_STORE_WANT_KEY == IM_MSG_HAVE_KEY, "a change's key is a HAVE key");
-    if (memcmp (c->key, p->card.node, IM_NODE_ID_SIZE) == 0) /* its own: given back */
-        return !(c->seq && c->seq <= p->srv.own_until)       /* only after a restart, */
-               || peer_holds_has (p, c->key);                /* and unless it has it */
-    return memcmp (c->from, p->card.node, IM_NODE_ID_SIZE) == 0
-           || peer_holds_has (p, c->key);
+    uint8_t keys[IM_STORE_SKIP_CHUNK * IM_MSG_HAVE_KEY] = { 0 },
+                                       held[IM_STORE_SKIP_CHUNK];
+    size_t at[IM_STORE_SKIP_CHUNK], m = 0;
+    for (size_t i = 0; i < n && i < IM_STORE_SKIP_CHUNK; i++) {
+        const im_store_change_t *c = &cs[i];
+        if (memcmp (c->key, p->card.node, IM_NODE_ID_SIZE) == 0) { /* its own: given */
+            if (!(c->seq
+                  && c->seq <= p->srv.own_until)) { /* back only after a restart, */
+                skip[i] = 1;
+                continue;
+            }
+        }
+        else if (memcmp (c->from, p->card.node, IM_NODE_ID_SIZE) == 0) {
+            skip[i] = 1;
+            continue;
+        }
+        memcpy (keys + m * IM_MSG_HAVE_KEY, c->key, IM_MSG_HAVE_KEY);
+        at[m++] = i;
+    }
+    /* ... and unless it has it: the keys looked up together. */
+    peer_holds_has_many (p, keys, m, held);
+    for (size_t j = 0; j < m; j++)
+        skip[at[j]] = held[j];
 }
 
 static int

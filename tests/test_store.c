@@ -3185,14 +3185,19 @@ typedef struct {
 static const uint8_t *skip_from;
 static size_t skip_asked, skip_bad;
 
-static int
-skip_fn (const im_store_change_t *c, void *arg)
+static void
+skip_fn (const im_store_change_t *cs, size_t n, uint8_t *skip, void *arg)
 {
     (void)arg;
-    skip_asked++;
-    if (c->rec || c->blob || !c->key || c->seq == 0)
+    if (n == 0 || n > IM_STORE_SKIP_CHUNK)
         skip_bad++;
-    return memcmp (c->from, skip_from, IM_NODE_ID_SIZE) == 0;
+    for (size_t i = 0; i < n && i < IM_STORE_SKIP_CHUNK; i++) {
+        const im_store_change_t *c = &cs[i];
+        skip_asked++;
+        if (c->rec || c->blob || !c->key || c->seq == 0 || skip[i] != 0)
+            skip_bad++;
+        skip[i] = memcmp (c->from, skip_from, IM_NODE_ID_SIZE) == 0;
+    }
 }
 
 static int
@@ -3760,6 +3765,107 @@ test_compact (void)
     remove_dir (dir);
 }
 
+/* feed_skip asks SKIP of up to IM_STORE_SKIP_CHUNK changes at a time, read
+ * ahead; the walk still stops where LIMIT, MAX_SCAN or FN say, and *LAST is
+ * the last change it reached, as one change at a time. */
+typedef struct {
+    size_t calls, most;    /* SKIP's calls, and the most changes in one */
+    uint64_t seen[64];     /* what FN was handed, in order */
+    size_t nseen, stop_at; /* FN asks to stop at its STOP_AT-th call (0: never) */
+} chunk_walk_t;
+
+static void
+every_third (const im_store_change_t *cs, size_t n, uint8_t *skip, void *arg)
+{
+    chunk_walk_t *w = arg;
+    w->calls++;
+    if (n > w->most)
+        w->most = n;
+    for (size_t i = 0; i < n; i++)
+        skip[i] = cs[i].seq % 3 == 0;
+}
+
+static int
+chunk_seen (const im_store_change_t *c, void *arg)
+{
+    chunk_walk_t *w = arg;
+    if (w->nseen < 64)
+        w->seen[w->nseen] = c->seq;
+    return ++w->nseen == w->stop_at;
+}
+
+/* What a walk of one change at a time hands over and reaches: the changes
+ * after SINCE up to 40 that are not multiples of 3. */
+static int
+walk_as_one (uint64_t since, size_t limit, size_t max_scan, size_t stop_at,
+             const chunk_walk_t *w, uint64_t last, int rc)
+{
+    size_t count = 0, scanned = 0;
+    uint64_t reached = since;
+    for (uint64_t seq = since + 1; seq <= 40 && count < limit && scanned < max_scan;
+         seq++) {
+        reached = seq;
+        scanned++;
+        if (seq % 3 == 0)
+            continue;
+        if (count >= w->nseen || w->seen[count] != seq)
+            return 0;
+        if (++count == stop_at)
+            break;
+    }
+    return rc == (int)count && w->nseen == count && last == reached;
+}
+
+static void
+test_feed_chunks (void)
+{
+    char dir[64], path[128];
+    origin_t o;
+    origin_new (&o);
+    make_dir (dir, sizeof dir, "chunks");
+    sub_path (path, sizeof path, dir, "store");
+    signed_t *s = signed_alloc (40);
+    make_batches (s, 40, &o, 8, "chunk");
+    im_store_t *store = open_store (path, 0, o.pk);
+    int results[40];
+    ok (put_n (store, s, 40, results) == 40, "40 records make changes 1 to 40");
+    const struct {
+        uint64_t since;
+        size_t limit, max_scan, stop_at;
+        const char *what;
+    } walks[] = {
+        { 0, 100, 100, 0, "the whole log, every third change passed over" },
+        { 0, 10, 100, 0, "a limit of 10 reached within the first chunk" },
+        { 0, 15, 100, 0, "a limit of 15 reached within the second chunk" },
+        { 0, 100, 20, 0, "20 changes scanned at most" },
+        { 0, 100, 100, 5, "FN asks to stop at its fifth" },
+        { 17, 100, 100, 0, "from change 17, across chunks" },
+        { 0, 11, 100, 0, "a limit met at a chunk's end" },
+        { 40, 100, 100, 0, "from the last change: nothing" },
+    };
+    for (size_t i = 0; i < sizeof walks / sizeof walks[0]; i++) {
+        chunk_walk_t w = { .stop_at = walks[i].stop_at };
+        uint64_t last = 0;
+        int rc
+            = im_store_feed_skip (store, walks[i].since, walks[i].limit,
+                                  walks[i].max_scan, every_third, chunk_seen, &w, &last);
+        ok (walk_as_one (walks[i].since, walks[i].limit, walks[i].max_scan,
+                         walks[i].stop_at, &w, last, rc)
+                && w.most <= IM_STORE_SKIP_CHUNK && (w.calls > 0 || walks[i].since == 40),
+            "%s: as one change at a time (%d handed over, last %llu, %zu asks of at most "
+            "%zu)",
+            walks[i].what, rc, (unsigned long long)last, w.calls, w.most);
+    }
+    chunk_walk_t w = { 0 };
+    uint64_t last = 0;
+    im_store_feed_skip (store, 0, 100, 100, every_third, chunk_seen, &w, &last);
+    ok (w.most == IM_STORE_SKIP_CHUNK && w.calls == 3,
+        "the 40 changes are asked about 16 at a time (%zu asks)", w.calls);
+    im_store_destroy (&store);
+    free (s);
+    remove_dir (dir);
+}
+
 /* A put whose items interleave batches stores each batch's records together,
  * batches in the order they first come, and each item's result stays its
  * own. */
@@ -4004,6 +4110,7 @@ static const tap_test_t tests[]
         TAP_DIAG ("SPEC.md: Storage and durability (records of format 2 kept compact)"),
         TAP_TEST (test_compact),
         TAP_TEST (test_batch_order),
+        TAP_TEST (test_feed_chunks),
         TAP_TEST (test_compact_size),
         TAP_END };
 
