@@ -22,10 +22,19 @@ cleanup () {
 }
 trap cleanup EXIT
 
+# A port no other node of this run was given, and nothing listens on. The
+# ports given are kept in a file: free_port runs in a subshell ($(free_port)),
+# where a variable set is lost; and nodes made before any of them listens
+# drew the same port, by the birthday bound, about one 16-node round in a
+# hundred (one then fails to start).
 free_port () {
     while :; do
         port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000)) # below the ephemeral range
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+        grep -qx "$port" "$T/ports.given" 2>/dev/null && continue
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
+        echo "$port" >>"$T/ports.given"
+        echo "$port"
+        return
     done
 }
 now () { date +%s.%N; }
@@ -117,7 +126,7 @@ mesh_round () {
         total=$((total + n))
     done
     stop_all
-    rm -rf "$T"/r${r}m* # what the next round's disk need not write back
+    rm -rf "$T"/r${r}m* "$T/ports.given" # what the next round's disk need not write back
     # The nodes' CPU over the round, and the share of the cores left idle
     # (/proc/stat): a round that waited rather than worked shows here.
     rounds="$rounds$(calc "$t1 - $t0") $(calc "$total / (16 * 30000)") $(calc "($cpu1 - $cpu0) / $HZ") $(calc "($idle1 - $idle0) / $HZ / ($CORES * ($t1 - $t0))")

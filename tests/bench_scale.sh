@@ -24,7 +24,6 @@ SEED=${SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 
 T=$(mktemp -d /tmp/intelmesh-scale.XXXXXX)
 PIDS=""
-declare -A USED_PORTS=()
 cleanup () {
     for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
     sleep 0.5
@@ -35,13 +34,17 @@ trap cleanup EXIT
 trap 'exit 143' INT TERM HUP # so that cleanup runs under timeout(1) or ^C
 fail () { echo "bench_scale: $*" >&2; exit 1; }
 
-# A port no other node of this run was given, and nothing listens on.
+# A port no other node of this run was given, and nothing listens on. The
+# ports given are kept in a file: free_port runs in a subshell ($(free_port)),
+# where a variable set is lost; and nodes made before any of them listens
+# drew the same port, by the birthday bound, about one 16-node round in a
+# hundred (one then fails to start).
 free_port () {
     while :; do
         port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000)) # below the ephemeral range
-        [ -n "${USED_PORTS[$port]:-}" ] && continue
+        grep -qx "$port" "$T/ports.given" 2>/dev/null && continue
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
-        USED_PORTS[$port]=1
+        echo "$port" >>"$T/ports.given"
         echo "$port"
         return
     done
@@ -124,8 +127,7 @@ echo "  random degree-$DEGREE meshes, $INDICATORS indicators published by every 
 ROWS=()
 status=0
 for n in $SIZES; do
-    rm -rf "${T:?}"/m*
-    USED_PORTS=()
+    rm -rf "${T:?}"/m* "$T/ports.given"
     graph "$n" "$((SEED + n))" >"$T/edges" || fail "no connected degree-$DEGREE graph on $n nodes"
     draws=$(awk '$1 == "draws" { print $2 }' "$T/edges")
     sed -i '/^draws/d' "$T/edges"
