@@ -380,6 +380,14 @@ peer_cursor_ahead (const peer_t *p)
     return p->records_pending ? p->cursor_ahead : p->cursor;
 }
 
+/* One past a peer's change number CURSOR, as far as one goes (a peer may
+ * send any: past the last, a number would wrap to 0). */
+static uint64_t
+one_past (uint64_t cursor)
+{
+    return cursor < UINT64_MAX ? cursor + 1 : cursor;
+}
+
 /* Applies JOB, verified, of its peer. */
 static void
 apply (im_mesh_t *self, job_t *job)
@@ -429,7 +437,7 @@ apply (im_mesh_t *self, job_t *job)
              * keep it from being quiet until it stored something new for
              * here (review 95); its answers coming keep it so meanwhile. */
             if (job->cursor > job->pull_from && job->cursor >= p->more_seq)
-                p->more_seq = job->cursor + 1;
+                p->more_seq = one_past (job->cursor);
         }
     }
     uint64_t cursor = job->cursor > p->cursor ? job->cursor : p->cursor;
@@ -444,7 +452,7 @@ apply (im_mesh_t *self, job_t *job)
          * (its records between the two would be skipped). */
         mesh_restart_heard (self, p, job->cursor);
         if (job->more & IM_MSG_MORE)
-            p->more_seq = job->cursor + 1; /* and it has more: not quiet yet */
+            p->more_seq = one_past (job->cursor); /* and it has more: not quiet yet */
         cursor = job->cursor;
         restart = 1;
     }

@@ -375,8 +375,11 @@ void
 peer_rewind (im_mesh_t *self, peer_t *p)
 {
     p->cursor = 0;
-    p->cursor_ahead = 0;        /* answers being verified move no cursor */
-    p->more_seq = p->their_seq; /* not quiet before it has sent all again */
+    p->cursor_ahead = 0; /* answers being verified move no cursor */
+    /* Not quiet before an answer moves the cursor again (not up to the change
+     * number its PINGs tell, which a peer may set past anything it sends:
+     * review 96). */
+    p->more_seq = 1;
     if (!peer_is (p, IM_REGION_PULL, IM_PULL_IDLE))
         peer_event (p, IM_EV_CURSOR_REWOUND);
     if (im_store_set_cursor (self->store, p->card.node, 0) != 0)

@@ -131,6 +131,7 @@ usage (void)
              "  --pong-delay MS (each PING answered MS late, 0 to 60000; default 0)\n"
              "  --seq N (the newest change number its PINGs and PONGs tell; default 0)\n"
              "  --more (withhold, late: its answers are flagged MORE)\n"
+             "  --same-cursor (withhold: its answer carries the cursor asked from)\n"
              "  --delay MS (late: how long each record is held; default 0)\n"
              "  --ignore-first (steal: the 1st, 3rd, ... FETCH unanswered)\n"
              "  --ignore-fetch (steal: no FETCH answered)\n"
@@ -170,6 +171,9 @@ static uint64_t seq_told;
 /* --more: its answers (withhold, late) are flagged MORE (a peer that says it
  * has more than it sends). */
 static int more_told;
+/* --same-cursor: its answer (withhold) moves no cursor: it carries the
+ * cursor of the PULL it answers, as a rescan's answers do. */
+static int same_cursor;
 /* --same: answer sends the same valid records each time (copies after the
  * first). */
 static int same;
@@ -775,9 +779,10 @@ withhold (link_t *target, link_t *source, int64_t deadline, long fake)
         ;
     if (id != IM_MSG_PULL)
         return -1;
+    uint64_t asked = msg.cursor;
     memset (&msg, 0, offsetof (im_msg_t, entries));
     msg.id = IM_MSG_RECORDS;
-    msg.cursor = 1;
+    msg.cursor = same_cursor ? asked : 1;
     msg.more = more_told ? IM_MSG_MORE : 0; /* --more: it says it has more */
     msg.count = 1;
     msg.entries[0].hops = hops;
@@ -1111,6 +1116,8 @@ main (int argc, char **argv)
             pong_delay = strtol (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--more") == 0)
             more_told = 1;
+        else if (strcmp (argv[i], "--same-cursor") == 0)
+            same_cursor = 1;
         else if (strcmp (argv[i], "--seq") == 0 && i + 1 < argc)
             seq_told = strtoull (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--delay") == 0 && i + 1 < argc)

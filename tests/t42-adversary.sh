@@ -327,6 +327,29 @@ b_quiet_eager () {
     for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
+# As quiet_eager, where mallory's one answer is flagged MORE but moves no
+# cursor (it carries the cursor it was asked from, as each answer of a rescan
+# does, the walk a new policy sets off): such answers say nothing of what is
+# to come, and an eager peer that gave them and fell silent is quiet too
+# (review 95: they kept it from being quiet until it stored something new).
+block quiet_rescan 'an eager peer whose last answer said MORE but moved no cursor, then fell silent, is not waited for'
+b_quiet_rescan () {
+    diag "SPEC.md: Wanted keys"
+    withheld --more --same-cursor
+    total=$((total + 600))
+    t0=$(ms)
+    awk 'BEGIN { for (i = 0; i < 600; i++) printf "domain r%d.oscar.example\n", i }' \
+        | im oscar publish - >/dev/null 2>&1
+    wait_for $((600 * SLOW)) holds quebec "$total"
+    ok $? "quebec gets all $total of oscar's records over papa, its fetch grace 1 h"
+    diag "quebec holds $(status_num quebec records) of $total $(($(ms) - t0)) ms after the publish;" \
+        "fetched from papa: $(peer_num quebec papa fetched)"
+    [ "$(peer_num quebec papa fetched)" -gt 0 ]
+    ok $? "fetched from papa"
+    stop_ours "$mpid"; wait "$mpid" 2>/dev/null
+    for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
 # --- 5. Found by the red team (issue 11 review) ------------------------------
 # honest_rate NODE N: records NODE takes in a second while holding N more.
 # A PULL flood from cursor 0: each answer is read and written to the sent log.
