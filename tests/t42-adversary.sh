@@ -297,6 +297,20 @@ anti_entropy_once () {
     for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
+# quiet_publish PREFIX: oscar publishes 600 more (PREFIXi.oscar.example),
+# which quebec must get over papa within 60 s (SLOW times), its grace 1 h.
+quiet_publish () {
+    total=$((total + 600))
+    t0=$(ms)
+    awk -v p="$1" 'BEGIN { for (i = 0; i < 600; i++) printf "domain %s%d.oscar.example\n", p, i }' \
+        | im oscar publish - >/dev/null 2>&1
+    wait_for $((600 * SLOW)) holds quebec "$total"
+    ok $? "quebec gets all $total of oscar's records over papa, its fetch grace 1 h"
+    diag "quebec holds $(status_num quebec records) of $total $(($(ms) - t0)) ms after the publish;" \
+        "fetched from papa: $(peer_num quebec papa fetched)," \
+        "walks with papa: $(peer_num quebec papa anti_entropy_walks)"
+}
+
 # An eager peer that withholds and has nothing more to send (its answers all
 # read, a PULL parked with it) is not waited for: what papa notes is fetched
 # from papa long before quebec's grace of 1 h is over. Mallory's PINGs tell
@@ -307,15 +321,7 @@ block quiet_eager 'what an eager peer that has gone quiet did not bring is fetch
 b_quiet_eager () {
     diag "SPEC.md: Wanted keys"
     withheld --seq 1000000
-    total=$((total + 600))
-    t0=$(ms)
-    awk 'BEGIN { for (i = 0; i < 600; i++) printf "domain q%d.oscar.example\n", i }' \
-        | im oscar publish - >/dev/null 2>&1
-    wait_for $((600 * SLOW)) holds quebec "$total"
-    ok $? "quebec gets all $total of oscar's records over papa, its fetch grace 1 h"
-    diag "quebec holds $(status_num quebec records) of $total $(($(ms) - t0)) ms after the publish;" \
-        "fetched from papa: $(peer_num quebec papa fetched)," \
-        "walks with papa: $(peer_num quebec papa anti_entropy_walks)"
+    quiet_publish q
     [ "$(peer_num quebec papa fetched)" -gt 0 ] \
         && [ "$(peer_num quebec papa anti_entropy_walks)" = 0 ]
     ok $? "fetched from papa, with no anti-entropy walk"
@@ -336,14 +342,7 @@ block quiet_rescan 'an eager peer whose last answer said MORE but moved no curso
 b_quiet_rescan () {
     diag "SPEC.md: Wanted keys"
     withheld --more --same-cursor
-    total=$((total + 600))
-    t0=$(ms)
-    awk 'BEGIN { for (i = 0; i < 600; i++) printf "domain r%d.oscar.example\n", i }' \
-        | im oscar publish - >/dev/null 2>&1
-    wait_for $((600 * SLOW)) holds quebec "$total"
-    ok $? "quebec gets all $total of oscar's records over papa, its fetch grace 1 h"
-    diag "quebec holds $(status_num quebec records) of $total $(($(ms) - t0)) ms after the publish;" \
-        "fetched from papa: $(peer_num quebec papa fetched)"
+    quiet_publish r
     [ "$(peer_num quebec papa fetched)" -gt 0 ]
     ok $? "fetched from papa"
     stop_ours "$mpid"; wait "$mpid" 2>/dev/null
