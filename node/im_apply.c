@@ -432,13 +432,18 @@ apply (im_mesh_t *self, job_t *job)
         p->answered_at = zclock_mono ();
         if (!stale && (job->more & IM_MSG_MORE) && !(job->more & IM_MSG_RESTART)) {
             if (job->cursor >= p->their_seq)
-                p->their_seq = job->cursor + 1;
+                p->their_seq = one_past (job->cursor);
             /* A rescan's answers move no cursor: flagged MORE, they would
              * keep it from being quiet until it stored something new for
              * here (review 95); its answers coming keep it so meanwhile. */
             if (job->cursor > job->pull_from && job->cursor >= p->more_seq)
                 p->more_seq = one_past (job->cursor);
         }
+        /* A pull from 0 answered at 0, with nothing more: it has nothing at
+         * all, and after a rewind is not waited for (review 97). */
+        if (!stale && job->pull_from == 0 && job->cursor == 0
+            && !(job->more & (IM_MSG_MORE | IM_MSG_RESTART)))
+            p->more_seq = 0;
     }
     uint64_t cursor = job->cursor > p->cursor ? job->cursor : p->cursor;
     int restart = 0;
