@@ -265,13 +265,13 @@ peer_want_room (const peer_t *p)
     return p->nwants + IM_MSG_CREDIT_MAX <= WANT_MAX;
 }
 
+#define WANT_AHEAD 512 /* slots of the ring made present at a time: 36 KiB */
+
 /* Notes the N keys at KEYS, which P says it holds, as wanted from P when
  * they are not held here: fetched from P at DUE unless they arrive first,
  * or sooner when they wait GRACE ms for the eager peer of their origin and
  * it has gone quiet (see fetch_due). A full ring drops the rest (counted);
  * the next anti-entropy walk with P, brought forward, finds them again. */
-#define WANT_AHEAD 512 /* slots of the ring made present at a time: 36 KiB */
-
 static void
 want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due,
           int64_t grace, int retried)
