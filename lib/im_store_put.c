@@ -356,10 +356,11 @@ item_key (const im_store_item_t *item)
  * batches it took from several peers, and each switch cost the batch's root
  * again, a look-up and a write of the batch left (a tenth of storing a
  * record, make bench's 16 nodes); a batch's records are also one origin's,
- * neighbours in the records table. The items keep their order when one
- * record comes twice (of two versions, the one that comes last must find the
- * other stored: review 95) and when memory is short. Grouped by a keyed hash
- * (origins choose their signatures' and ids' bytes), each compared whole. */
+ * neighbours in the records table. The items keep their order when no
+ * batch comes back after another's records, when one record comes twice
+ * (of two versions, the one that comes last must find the other stored:
+ * review 95) and when memory is short. Grouped by a keyed hash (origins
+ * choose their signatures' and ids' bytes), each compared whole. */
 static void
 batch_order (const im_store_t *self, const im_store_item_t *items, size_t n,
              size_t *order)
@@ -384,6 +385,22 @@ batch_order (const im_store_t *self, const im_store_item_t *items, size_t n,
     }
     size_t *keys = sigs + cap;
     memset (sigs, 0xff, 2 * cap * sizeof *sigs);
+    /* Most often no batch comes back after another (a PUBLISH, a peer that
+     * sends as it stored): the first record of each run of one batch is
+     * looked up, and nothing moves unless one batch has two runs. */
+    int back = 0;
+    for (size_t j = 0; j < n && !back; j++) {
+        const uint8_t *sig = item_sig (&items[j]),
+                      *prev = j ? item_sig (&items[j - 1]) : NULL;
+        if (sig && !(prev && memcmp (prev, sig, IM_BATCH_SIG) == 0))
+            back = table_note (self, sigs, cap, sig, IM_BATCH_SIG, j, items, item_sig)
+                   != j;
+    }
+    if (!back) {
+        free (sigs), free (group), free (count);
+        return;
+    }
+    memset (sigs, 0xff, cap * sizeof *sigs);
     size_t groups = 0, i;
     for (i = 0; i < n; i++) {
         if (table_note (self, keys, cap, item_key (&items[i]), IM_STORE_KEY_SIZE, i,

@@ -37,22 +37,30 @@ holds_print (const peer_t *p, const uint8_t *key, uint64_t **bucket)
     return h ? h : 1;
 }
 
+/* The prints of the M keys at KEYS (at most HOLDS_AHEAD) into PRINT and their
+ * buckets into BUCKET, each bucket asked of memory before any is read: a
+ * bucket is most often a miss of the processor's caches, and keys come by
+ * the hundred (a HAVE, the changes of a serving walk, what was stored). */
+#define HOLDS_AHEAD 8
+static void
+holds_ahead (const peer_t *p, const uint8_t *keys, size_t m, uint64_t *print,
+             uint64_t **bucket)
+{
+    for (size_t j = 0; j < m; j++) {
+        print[j] = holds_print (p, keys + j * IM_MSG_HAVE_KEY, &bucket[j]);
+        __builtin_prefetch (bucket[j], 1);
+    }
+}
+
 /* The N keys at KEYS: each goes first in its bucket and pushes the oldest
- * out (the cache can only forget, which costs a duplicate, never a record).
- * Eight keys' buckets are asked of memory before the first is written: a
- * bucket is most often a miss of the processor's caches, and a HAVE brings
- * keys by the hundred. */
+ * out (the cache can only forget, which costs a duplicate, never a record). */
 void
 peer_holds_add (peer_t *p, const uint8_t *keys, size_t n)
 {
-    enum { AHEAD = 8 };
-    uint64_t print[AHEAD], *bucket[AHEAD];
-    for (size_t i = 0; i < n; i += AHEAD) {
-        size_t m = n - i < AHEAD ? n - i : AHEAD;
-        for (size_t j = 0; j < m; j++) {
-            print[j] = holds_print (p, keys + (i + j) * IM_MSG_HAVE_KEY, &bucket[j]);
-            __builtin_prefetch (bucket[j], 1);
-        }
+    uint64_t print[HOLDS_AHEAD], *bucket[HOLDS_AHEAD];
+    for (size_t i = 0; i < n; i += HOLDS_AHEAD) {
+        size_t m = n - i < HOLDS_AHEAD ? n - i : HOLDS_AHEAD;
+        holds_ahead (p, keys + i * IM_MSG_HAVE_KEY, m, print, bucket);
         for (size_t j = 0; j < m; j++) {
             uint64_t *b = bucket[j];
             int w = 0;
@@ -64,33 +72,16 @@ peer_holds_add (peer_t *p, const uint8_t *keys, size_t n)
     }
 }
 
-int
-peer_holds_has (peer_t *p, const uint8_t *key)
-{
-    uint64_t *b;
-    uint64_t print = holds_print (p, key, &b);
-    int found = 0;
-    for (int w = 0; w < HOLDS_WAYS; w++)
-        found |= b[w] == print;
-    return found;
-}
-
-/* The N keys at KEYS, each looked for as peer_holds_has does, into HELD: the
- * buckets of eight keys asked of memory before the first is read (one key
- * at a time, each most often a miss of the processor's caches, the look
- * was a twentieth of a relaying node's thread when it noted what it stored
- * to its peers). */
+/* The N keys at KEYS, each looked for, into HELD (1 when P said it holds
+ * it): looked for one at a time, the look was a twentieth of a relaying
+ * node's thread when it noted what it stored to its peers. */
 void
 peer_holds_has_many (peer_t *p, const uint8_t *keys, size_t n, uint8_t *held)
 {
-    enum { AHEAD = 8 };
-    uint64_t print[AHEAD], *bucket[AHEAD];
-    for (size_t i = 0; i < n; i += AHEAD) {
-        size_t m = n - i < AHEAD ? n - i : AHEAD;
-        for (size_t j = 0; j < m; j++) {
-            print[j] = holds_print (p, keys + (i + j) * IM_MSG_HAVE_KEY, &bucket[j]);
-            __builtin_prefetch (bucket[j], 0);
-        }
+    uint64_t print[HOLDS_AHEAD], *bucket[HOLDS_AHEAD];
+    for (size_t i = 0; i < n; i += HOLDS_AHEAD) {
+        size_t m = n - i < HOLDS_AHEAD ? n - i : HOLDS_AHEAD;
+        holds_ahead (p, keys + i * IM_MSG_HAVE_KEY, m, print, bucket);
         for (size_t j = 0; j < m; j++) {
             int found = 0;
             for (int w = 0; w < HOLDS_WAYS; w++)
@@ -98,6 +89,14 @@ peer_holds_has_many (peer_t *p, const uint8_t *keys, size_t n, uint8_t *held)
             held[i + j] = (uint8_t)found;
         }
     }
+}
+
+int
+peer_holds_has (peer_t *p, const uint8_t *key)
+{
+    uint8_t held;
+    peer_holds_has_many (p, key, 1, &held);
+    return held;
 }
 
 /* Records from P that our inbound rules for it refused: not fetched from it
