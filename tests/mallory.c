@@ -132,6 +132,8 @@ usage (void)
              "  --seq N (the newest change number its PINGs and PONGs tell; default 0)\n"
              "  --more (withhold, late: its answers are flagged MORE)\n"
              "  --same-cursor (withhold: its answer carries the cursor asked from)\n"
+             "  --rescan-after (withhold: the next PULL answered empty, flagged MORE,\n"
+             "  with the cursor asked from, as by a rescan)\n"
              "  --delay MS (late: how long each record is held; default 0)\n"
              "  --ignore-first (steal: the 1st, 3rd, ... FETCH unanswered)\n"
              "  --ignore-fetch (steal: no FETCH answered)\n"
@@ -174,6 +176,10 @@ static int more_told;
 /* --same-cursor: its answer (withhold) moves no cursor: it carries the
  * cursor of the PULL it answers, as a rescan's answers do. */
 static int same_cursor;
+/* --rescan-after: withhold answers the PULL after its first too, with
+ * nothing, flagged MORE, at the cursor asked from: a rescan's answer in the
+ * middle of a cursor. */
+static int rescan_after;
 /* --same: answer sends the same valid records each time (copies after the
  * first). */
 static int same;
@@ -789,6 +795,20 @@ withhold (link_t *target, link_t *source, int64_t deadline, long fake)
     msg.entries[0].record = record;
     msg.entries[0].len = len;
     send_msg (target, &msg);
+    if (rescan_after) {
+        while ((id = link_next (target, deadline)) != 0 && id != IM_MSG_PULL)
+            ;
+        if (id != IM_MSG_PULL)
+            return -1;
+        asked = msg.cursor;
+        memset (&msg, 0, offsetof (im_msg_t, entries));
+        msg.id = IM_MSG_RECORDS;
+        msg.cursor = asked;
+        msg.more = IM_MSG_MORE;
+        send_msg (target, &msg);
+        printf ("mallory: answered the next PULL, from %llu, as a rescan does\n",
+                (unsigned long long)asked);
+    }
     im_record_head_t head;
     if (fake && im_record_peek (record, len, &head) == 0)
         flood_keys (target, IM_MSG_HAVE, fake, head.origin);
@@ -1118,6 +1138,8 @@ main (int argc, char **argv)
             more_told = 1;
         else if (strcmp (argv[i], "--same-cursor") == 0)
             same_cursor = 1;
+        else if (strcmp (argv[i], "--rescan-after") == 0)
+            rescan_after = 1;
         else if (strcmp (argv[i], "--seq") == 0 && i + 1 < argc)
             seq_told = strtoull (argv[++i], NULL, 10);
         else if (strcmp (argv[i], "--delay") == 0 && i + 1 < argc)

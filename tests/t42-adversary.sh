@@ -333,6 +333,14 @@ b_quiet_eager () {
     for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
 }
 
+# fetched_stop: what quebec lacked came from papa; the nodes and mallory stop.
+fetched_stop () {
+    [ "$(peer_num quebec papa fetched)" -gt 0 ]
+    ok $? "fetched from papa"
+    stop_ours "$mpid"; wait "$mpid" 2>/dev/null
+    for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+}
+
 # As quiet_eager, where mallory's one answer is flagged MORE but moves no
 # cursor (it carries the cursor it was asked from, as each answer of a rescan
 # does, the walk a new policy sets off): such answers say nothing of what is
@@ -343,10 +351,23 @@ b_quiet_rescan () {
     diag "SPEC.md: Wanted keys"
     withheld --more --same-cursor
     quiet_publish r
-    [ "$(peer_num quebec papa fetched)" -gt 0 ]
-    ok $? "fetched from papa"
-    stop_ours "$mpid"; wait "$mpid" 2>/dev/null
-    for p in $opid $ppid $qpid; do stop_node "$p" || false; done; ok $? "the nodes stop"
+    fetched_stop
+}
+
+# As quiet_rescan, in the middle of a cursor: mallory's first answer moves
+# quebec's cursor to 1 with nothing more, its next carries cursor 1 again,
+# flagged MORE and empty, as a rescan's answer does. Quebec's cursor is past
+# every answer that said more and moved it: mallory is quiet (review 97: the
+# block above tests this only at cursor 0).
+block quiet_rescan_mid 'an eager peer that answered past cursor 0, then as a rescan does, then fell silent, is not waited for'
+b_quiet_rescan_mid () {
+    diag "SPEC.md: Wanted keys"
+    withheld --rescan-after
+    wait_for 300 grep -q "answered the next PULL, from 1, as a rescan does" \
+        "$T/mallory-withhold.out"
+    ok $? "mallory answered quebec's PULL from cursor 1 empty, flagged MORE"
+    quiet_publish m
+    fetched_stop
 }
 
 # --- 5. Found by the red team (issue 11 review) ------------------------------

@@ -2339,15 +2339,17 @@ test_set_cursor (void)
     remove_dir (dir);
 }
 
-/* Writes metadata NAME (LEN bytes of VALUE; NULL: deletes it) into the store
- * at PATH, as an older version would have left it. Returns an LMDB code. */
+/* Writes KLEN bytes of KEY with LEN bytes of VALUE (NULL: deletes it) into
+ * database DB of the store at PATH, past the store's own code. Returns an
+ * LMDB code. */
 static int
-meta_edit (const char *path, const char *name, const void *value, size_t len)
+db_edit (const char *path, const char *db, const void *key, size_t klen,
+         const void *value, size_t len)
 {
     MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi meta;
-    MDB_val k = { strlen (name), (void *)name }, v = { len, (void *)value };
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_val k = { klen, (void *)key }, v = { len, (void *)value };
     int rc = mdb_env_create (&env);
     if (rc == 0)
         rc = mdb_env_set_maxdbs (env, 16);
@@ -2355,12 +2357,22 @@ meta_edit (const char *path, const char *name, const void *value, size_t len)
         rc = mdb_env_open (env, path, 0, 0600);
     if (rc == 0)
         rc = mdb_txn_begin (env, NULL, 0, &txn);
-    if (rc == 0 && (rc = mdb_dbi_open (txn, "meta", 0, &meta)) == 0)
-        rc = value ? mdb_put (txn, meta, &k, &v, 0) : mdb_del (txn, meta, &k, NULL);
+    if (rc == 0 && (rc = mdb_dbi_open (txn, db, 0, &dbi)) == 0)
+        rc = value ? mdb_put (txn, dbi, &k, &v, 0) : mdb_del (txn, dbi, &k, NULL);
     if (rc == 0)
         rc = mdb_txn_commit (txn);
+    else if (txn)
+        mdb_txn_abort (txn);
     mdb_env_close (env);
     return rc;
+}
+
+/* Writes metadata NAME (LEN bytes of VALUE; NULL: deletes it) into the store
+ * at PATH, as an older version would have left it. Returns an LMDB code. */
+static int
+meta_edit (const char *path, const char *name, const void *value, size_t len)
+{
+    return db_edit (path, "meta", name, strlen (name), value, len);
 }
 
 /* A store as made by a version without the served table: its marker gone. */
@@ -3861,6 +3873,27 @@ test_feed_chunks (void)
     im_store_feed_skip (store, 0, 100, 100, every_third, chunk_seen, &w, &last);
     ok (w.most == IM_STORE_SKIP_CHUNK && w.calls == 3,
         "the 40 changes are asked about 16 at a time (%zu asks)", w.calls);
+    im_store_destroy (&store);
+
+    /* Change 20 made 3 bytes long, as no version writes one: a walk hands
+     * over the changes before it and stops there; one from past it goes on
+     * to the end. */
+    uint8_t seq20[8] = { 0, 0, 0, 0, 0, 0, 0, 20 };
+    ok (db_edit (path, "changes", seq20, 8, "bad", 3) == 0,
+        "change 20 is overwritten with 3 bytes");
+    store = open_store (path, 0, o.pk);
+    w = (chunk_walk_t){ 0 };
+    last = 0;
+    int rc = im_store_feed_skip (store, 0, 100, 100, every_third, chunk_seen, &w, &last);
+    ok (rc == 13 && w.nseen == 13 && w.seen[12] == 19 && last == 19,
+        "a walk from 0 stops before the entry that is not a change (%d handed over, "
+        "last %llu)",
+        rc, (unsigned long long)last);
+    w = (chunk_walk_t){ 0 };
+    rc = im_store_feed_skip (store, 20, 100, 100, every_third, chunk_seen, &w, &last);
+    ok (rc == 13 && w.seen[0] == 22 && last == 40,
+        "a walk from past it reaches change 40 (%d handed over, last %llu)", rc,
+        (unsigned long long)last);
     im_store_destroy (&store);
     free (s);
     remove_dir (dir);
