@@ -418,23 +418,49 @@ fetching_elsewhere (const peer_t **others, size_t n, const uint8_t *key)
     return 0;
 }
 
+/* Whether P, connected, has a PULL out to it unanswered (parked there), its
+ * answers all applied, past the last that said it has more: nothing it sends
+ * this node is on its way. */
+static int
+peer_parked (const peer_t *p)
+{
+    return peer_connected (p) && peer_is (p, IM_REGION_PULL, IM_PULL_OUT)
+           && !p->records_pending && p->cursor >= p->more_seq;
+}
+
 /* Whether E, the eager peer of a wanted key's origin, has had nothing more
- * for this node for WAIT ms: its answers all applied, past the last that said
- * it has more, and a PULL out to it unanswered that long (parked there), its
- * last answer applied as long ago. A record it has not brought by then, it
- * is not about to bring. Its newest change as told by PING is not waited for:
- * a parked pull's cursor does not move past changes not for this node (the
- * copies of records it got from here or from others), so that an eager peer
- * that had sent everything stayed "behind" until its next record for here,
- * and a key it lacked waited the whole grace (a round of make bench in five,
- * a node stuck 2 s short of 99 or 974 records). (A pull made stale by a
- * rewind needs no look: its answer moves no cursor, and the next tells.) */
+ * for this node for WAIT ms: parked (see peer_parked), its PULL unanswered
+ * that long, its last answer applied as long ago. A record it has not
+ * brought by then, it is not about to bring. Its newest change as told by
+ * PING is not waited for: a parked pull's cursor does not move past changes
+ * not for this node (the copies of records it got from here or from others),
+ * so that an eager peer that had sent everything stayed "behind" until its
+ * next record for here, and a key it lacked waited the whole grace (a round
+ * of make bench in five, a node stuck 2 s short of 99 or 974 records). (A
+ * pull made stale by a rewind needs no look: its answer moves no cursor, and
+ * the next tells.) */
 static int
 eager_quiet (const peer_t *e, int64_t now, int64_t wait)
 {
-    return peer_connected (e) && peer_is (e, IM_REGION_PULL, IM_PULL_OUT)
-           && !e->records_pending && e->cursor >= e->more_seq
-           && now - e->pulled_at >= wait && now - e->answered_at >= wait;
+    return peer_parked (e) && now - e->pulled_at >= wait && now - e->answered_at >= wait;
+}
+
+/* Whether every connected peer is parked (see peer_parked): a node busy a
+ * moment ago that is so has caught up, and its due keys need not wait out
+ * BUSY_LINGER_MS (which held the last keys of every round of make bench's 16
+ * nodes half a second after the last answer had come). The list's cursor is
+ * left where it was. */
+static int
+peers_parked (im_mesh_t *self)
+{
+    peer_t *at = zlistx_item (self->peers);
+    int parked = 1;
+    for (peer_t *q = zlistx_first (self->peers); q && parked;
+         q = zlistx_next (self->peers))
+        parked = !peer_connected (q) || peer_parked (q);
+    if (at)
+        zlistx_find (self->peers, at);
+    return parked;
 }
 
 /* The last origin want_ready looked at, and how long its eager peer has been
@@ -525,15 +551,16 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
      * oldest key has been due FETCH_BEHIND_MAX_MS: a peer that keeps the
      * node busy, even in bursts, delays a key by that much at most. While
      * most peers' answers wait unread, or did in the last BUSY_LINGER_MS
-     * (busy), up to FETCH_BUSY_MAX_MS, but once only (not a key put back,
-     * below, nor one asked for again after a lost FETCH): when the mesh
-     * outruns the node for minutes, a FETCH after 10 s brought the eager
-     * peer's copy a second time (a third of all copies at 200 nodes). */
+     * and some peer is not parked now (busy), up to FETCH_BUSY_MAX_MS, but
+     * once only (not a key put back, below, nor one asked for again after a
+     * lost FETCH): when the mesh outruns the node for minutes, a FETCH after
+     * 10 s brought the eager peer's copy a second time (a third of all
+     * copies at 200 nodes). */
     int64_t late = now - p->wants[p->whead].due;
     if ((self->behind_since && late < FETCH_BEHIND_MAX_MS)
         || (self->busy_at && now - self->busy_at < BUSY_LINGER_MS
             && !p->wants[p->whead].deferred && !p->wants[p->whead].retried
-            && late < FETCH_BUSY_MAX_MS))
+            && late < FETCH_BUSY_MAX_MS && !peers_parked (self)))
         return;
     size_t credit = peer_credit (p, now);
     size_t n = 0, asked = 0;
