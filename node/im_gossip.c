@@ -272,9 +272,9 @@ peer_want_room (const peer_t *p)
  * or sooner when they wait GRACE ms for the eager peer of their origin and
  * it has gone quiet (see fetch_due). A full ring drops the rest (counted);
  * the next anti-entropy walk with P, brought forward, finds them again. */
-static void
-want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due,
-          int64_t grace, int retried)
+void
+mesh_want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n, int64_t due,
+               int64_t grace, int retried)
 {
     size_t dropped = 0;
     int compacted = 0;
@@ -371,7 +371,7 @@ mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
                 memcpy (self->keys + n++ * IM_MSG_HAVE_KEY,
                         msg->have + i * IM_MSG_HAVE_KEY, IM_MSG_HAVE_KEY);
         int64_t wait = waits[c] < self->grace_now ? waits[c] : self->grace_now;
-        want_add (self, p, self->keys, n, now + wait, c == NOTE_LATER ? wait : 0, 0);
+        mesh_want_add (self, p, self->keys, n, now + wait, c == NOTE_LATER ? wait : 0, 0);
     }
 }
 
@@ -514,10 +514,10 @@ fetch_out (im_mesh_t *self, peer_t *p, int64_t now)
     p->found_due = 0;
     p->fetch_lost = 0;
     if (!p->fetch_retry && p->fetch_early && p->fetch_due_max > now)
-        want_add (self, p, p->fetching, k, p->fetch_due_max,
-                  p->fetch_due_max - p->fetch_at, 1);
+        mesh_want_add (self, p, p->fetching, k, p->fetch_due_max,
+                       p->fetch_due_max - p->fetch_at, 1);
     else if (!p->fetch_retry)
-        want_add (self, p, p->fetching, k, now, 0, 1);
+        mesh_want_add (self, p, p->fetching, k, now, 0, 1);
     return 0;
 }
 
@@ -622,9 +622,9 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
         /* Not sent (its link backed up, or gone): the keys go back into
          * the ring, of the same kind (review 82); never given up unasked. */
         if (fetch_early)
-            want_add (self, p, p->fetching, m, due_max, due_max - now, fetch_retry);
+            mesh_want_add (self, p, p->fetching, m, due_max, due_max - now, fetch_retry);
         else
-            want_add (self, p, p->fetching, m, now, 0, fetch_retry);
+            mesh_want_add (self, p, p->fetching, m, now, 0, fetch_retry);
         return;
     }
     memset (p->fetching_taken, 0, m);
@@ -706,90 +706,6 @@ mesh_found_done (im_mesh_t *self, peer_t *p, const int *fetched, size_t n)
     fetch_due (self, p, zclock_mono ());
 }
 
-/* --- Anti-entropy: SYNC and KEYS ---------------------------------------- */
-
-typedef struct {
-    im_mesh_t *self;
-    peer_t *peer;
-    size_t n;
-} sync_walk_t;
-
-static int
-sync_fn (const im_store_change_t *c, void *arg)
-{
-    sync_walk_t *w = arg;
-    if (mesh_shareable (w->self, c, w->peer, NULL, 0))
-        mesh_record_key (c->rec, w->self->keys + w->n++ * IM_MSG_HAVE_KEY);
-    return 0;
-}
-
-/* SYNC: the keys of the records after its cursor that may go to it, as
- * held now. A walk stops at CREDIT keys or SCAN_MAX changes read. */
-void
-mesh_handle_sync (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
-                  const im_msg_t *msg)
-{
-    sync_walk_t w = { self, p, 0 };
-    uint64_t last = msg->cursor;
-    if (im_store_feed (self->store, msg->cursor, msg->credit, SCAN_MAX, sync_fn, &w,
-                       &last)
-        < 0) {
-        zsys_error ("mesh: reading the change log for %s: %s", p->card.name,
-                    strerror (errno));
-        return;
-    }
-    mesh_charge (p, (double)(last - msg->cursor) / QUOTA_SCAN);
-    im_store_stats_t st;
-    im_store_stats (self->store, &st);
-    im_msg_t keys = { .id = IM_MSG_KEYS,
-                      .cursor = last,
-                      .more = last < st.last_seq,
-                      .count = w.n,
-                      .have = w.n ? self->keys : NULL };
-    mesh_send (self, sock, route, &keys);
-}
-
-/* KEYS: the answer to our SYNC. What we lack of them is fetched at once. */
-void
-mesh_handle_keys (im_mesh_t *self, peer_t *p, const im_msg_t *msg)
-{
-    int64_t now = zclock_mono ();
-    if (!p->sync_out) {
-        p->refused[REFUSE_PROTOCOL]++; /* nothing was asked */
-        return;
-    }
-    p->sync_out = 0;
-    peer_holds_add (p, msg->have, msg->count);
-    want_add (self, p, msg->have, msg->count, now, 0, 0);
-    if (msg->more && msg->cursor > p->sync_cursor) {
-        p->sync_cursor = msg->cursor;
-        p->sync_at = now; /* the walk goes on when there is room */
-        return;
-    }
-    /* The walk is done (or the peer's answer went nowhere): again later. */
-    p->sync_cursor = 0;
-    p->sync_at = now + self->anti_entropy;
-    p->syncs++;
-}
-
-/* Sends P the next SYNC of its walk when one is due and its wanted ring has
- * room for the answer. */
-static void
-sync_due (im_mesh_t *self, peer_t *p, int64_t now)
-{
-    zsock_t *sock;
-    zframe_t *route;
-    if (p->sync_out && now - p->sync_out >= SYNC_LOST_MS)
-        p->sync_out = 0; /* lost: asked again */
-    if (p->sync_out || now < p->sync_at || !peer_want_room (p) || !peer_connected (p)
-        || peer_pull_link (p, self->router, &sock, &route))
-        return;
-    im_msg_t sync
-        = { .id = IM_MSG_SYNC, .cursor = p->sync_cursor, .credit = IM_MSG_CREDIT_MAX };
-    if (mesh_send (self, sock, route, &sync) == 0)
-        p->sync_out = now;
-}
-
 /* EAGER lists when the eager choices changed; FETCH for what was noted and
  * not brought; the anti-entropy walks. */
 void
@@ -810,6 +726,6 @@ mesh_gossip_tick (im_mesh_t *self, int64_t now)
         if (peer_store_waiting (p, now))
             continue; /* nothing it sends can be stored now (a full disk) */
         fetch_due (self, p, now);
-        sync_due (self, p, now);
+        mesh_sync_due (self, p, now);
     }
 }

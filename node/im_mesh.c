@@ -7,7 +7,7 @@
  * batch and its cursor in one LMDB transaction. */
 /* This file: the mesh's life (new, destroy, reload), its tick, the dispatch
  * of messages and status; the rest is in im_peer.c, im_zap.c, im_serve.c,
- * im_apply.c, im_gossip.c and im_rotate.c (im_mesh_int.h). */
+ * im_apply.c, im_gossip.c, im_sync.c and im_rotate.c (im_mesh_int.h). */
 #include "config.h"
 
 #include <errno.h>

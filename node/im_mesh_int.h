@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_mesh_int.h -- private to the files of the peer engine (im_mesh.c and
- * im_mesh_peer.c, im_zap.c, im_serve.c, im_apply.c, im_gossip.c, im_quota.c,
- * im_rotate.c, ...): the mesh's and a peer's structs, the engine's constants
- * and the functions the files share. Nothing outside node/im_*.c of the mesh
- * includes it. */
+ * im_mesh_peer.c, im_zap.c, im_serve.c, im_apply.c, im_gossip.c, im_sync.c,
+ * im_quota.c, im_rotate.c, ...): the mesh's and a peer's structs, the
+ * engine's constants and the functions the files share. Nothing outside
+ * node/im_*.c of the mesh includes it. */
 #ifndef IM_MESH_INT_H
 #define IM_MESH_INT_H
 
@@ -534,13 +534,19 @@ void mesh_note_eager (im_mesh_t *self, peer_t *from, const uint8_t *origin, int 
 void mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg);
 int mesh_found_take (peer_t *p, const im_msg_entry_t *e);
 void mesh_found_done (im_mesh_t *self, peer_t *p, const int *fetched, size_t n);
-void mesh_handle_sync (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
-                       const im_msg_t *msg);
-void mesh_handle_keys (im_mesh_t *self, peer_t *p, const im_msg_t *msg);
 int peer_want_room (const peer_t *p);
+void mesh_want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n,
+                    int64_t due, int64_t grace, int retried);
 void mesh_handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
                         const im_msg_t *msg);
 void mesh_gossip_tick (im_mesh_t *self, int64_t now);
+
+/* --- im_sync.c ----------------------------------------------------------- */
+
+void mesh_handle_sync (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
+                       const im_msg_t *msg);
+void mesh_handle_keys (im_mesh_t *self, peer_t *p, const im_msg_t *msg);
+void mesh_sync_due (im_mesh_t *self, peer_t *p, int64_t now);
 
 /* --- im_quota.c ---------------------------------------------------------- */
 int mesh_quota (peer_t *p, const im_msg_t *msg);
