@@ -379,6 +379,8 @@ struct _im_mesh_t {
     int64_t read_checked;     /* when the peers' unread messages were looked for */
     int64_t behind_since;     /* ... found waiting since then (0: none) */
     int64_t busy_at;          /* ... on the pull links of most peers, last */
+    int64_t parked_at;        /* when peers_parked last looked (see im_gossip.c) */
+    int parked;               /* ... and what it found */
     int64_t hold_at;          /* when a held answer is applied (0: none) */
     int64_t next_bind;        /* when to try binding the peer socket again */
     zhashx_t *eager;          /* origin (hex) -> name of the peer we get it from */

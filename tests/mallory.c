@@ -132,8 +132,8 @@ usage (void)
              "  --seq N (the newest change number its PINGs and PONGs tell; default 0)\n"
              "  --more (withhold, late: its answers are flagged MORE)\n"
              "  --same-cursor (withhold: its answer carries the cursor asked from)\n"
-             "  --rescan-after (withhold: the next PULL answered empty, flagged MORE,\n"
-             "  with the cursor asked from, as by a rescan)\n"
+             "  --rescan-after (withhold: the next PULL answered with the record again,\n"
+             "  flagged MORE, with the cursor asked from, as by a rescan)\n"
              "  --delay MS (late: how long each record is held; default 0)\n"
              "  --ignore-first (steal: the 1st, 3rd, ... FETCH unanswered)\n"
              "  --ignore-fetch (steal: no FETCH answered)\n"
@@ -176,9 +176,9 @@ static int more_told;
 /* --same-cursor: its answer (withhold) moves no cursor: it carries the
  * cursor of the PULL it answers, as a rescan's answers do. */
 static int same_cursor;
-/* --rescan-after: withhold answers the PULL after its first too, with
- * nothing, flagged MORE, at the cursor asked from: a rescan's answer in the
- * middle of a cursor. */
+/* --rescan-after: withhold answers the PULL after its first too, with the
+ * same record, flagged MORE, at the cursor asked from: a rescan's answer in
+ * the middle of a cursor. */
 static int rescan_after;
 /* --same: answer sends the same valid records each time (copies after the
  * first). */
@@ -805,6 +805,10 @@ withhold (link_t *target, link_t *source, int64_t deadline, long fake)
         msg.id = IM_MSG_RECORDS;
         msg.cursor = asked;
         msg.more = IM_MSG_MORE;
+        msg.count = 1; /* the record again: a rescan's answer is never empty */
+        msg.entries[0].hops = hops;
+        msg.entries[0].record = record;
+        msg.entries[0].len = len;
         send_msg (target, &msg);
         printf ("mallory: answered the next PULL, from %llu, as a rescan does\n",
                 (unsigned long long)asked);

@@ -355,18 +355,25 @@ b_quiet_rescan () {
 }
 
 # As quiet_rescan, in the middle of a cursor: mallory's first answer moves
-# quebec's cursor to 1 with nothing more, its next carries cursor 1 again,
-# flagged MORE and empty, as a rescan's answer does. Quebec's cursor is past
-# every answer that said more and moved it: mallory is quiet (review 97: the
-# block above tests this only at cursor 0).
+# quebec's cursor to 1 with nothing more, its next carries cursor 1 again
+# and the same record, flagged MORE, as a rescan's answer does. Quebec's
+# cursor is past every answer that said more and moved it: mallory is quiet
+# (review 97: the block above tests this only at cursor 0).
 block quiet_rescan_mid 'an eager peer that answered past cursor 0, then as a rescan does, then fell silent, is not waited for'
 b_quiet_rescan_mid () {
     diag "SPEC.md: Wanted keys"
     withheld --rescan-after
-    wait_for 300 grep -q "answered the next PULL, from 1, as a rescan does" \
+    wait_for $((300 * SLOW)) grep -q "answered the next PULL, from 1, as a rescan does" \
         "$T/mallory-withhold.out"
-    ok $? "mallory answered quebec's PULL from cursor 1 empty, flagged MORE"
+    ok $? "mallory answered quebec's PULL from cursor 1 with the record again, flagged MORE"
     quiet_publish m
+    # As in quiet_eager: fetched sooner, with mallory still the eager peer
+    # and no walk (else a mallory found down would pass this for another
+    # reason).
+    [ "$(peer_num quebec papa anti_entropy_walks)" = 0 ]
+    ok $? "no anti-entropy walk with papa"
+    ! grep -q "mesh: mallory did not bring a record of" "$T/quebec.log"
+    ok $? "mallory stays quebec's eager peer for oscar within the grace"
     fetched_stop
 }
 

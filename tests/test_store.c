@@ -3890,8 +3890,14 @@ test_feed_chunks (void)
         "last %llu)",
         rc, (unsigned long long)last);
     w = (chunk_walk_t){ 0 };
+    rc = im_store_feed_skip (store, 19, 100, 100, every_third, chunk_seen, &w, &last);
+    ok (rc == 0 && w.nseen == 0 && last == 19,
+        "a walk whose first entry is that one hands over nothing and stays at 19 (%d, "
+        "last %llu)",
+        rc, (unsigned long long)last);
+    w = (chunk_walk_t){ 0 };
     rc = im_store_feed_skip (store, 20, 100, 100, every_third, chunk_seen, &w, &last);
-    ok (rc == 13 && w.seen[0] == 22 && last == 40,
+    ok (rc == 13 && w.nseen == 13 && w.seen[0] == 22 && last == 40,
         "a walk from past it reaches change 40 (%d handed over, last %llu)", rc,
         (unsigned long long)last);
     im_store_destroy (&store);
