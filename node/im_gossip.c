@@ -420,8 +420,8 @@ fetching_elsewhere (const peer_t **others, size_t n, const uint8_t *key)
 
 /* Whether P, connected, has a PULL out to it unanswered (parked there), its
  * answers all applied, past the last that said it has more: nothing it sends
- * this node is on its way. */
-static int
+ * this node is on its way (but an answer to a PULL just sent). */
+int
 peer_parked (const peer_t *p)
 {
     return peer_connected (p) && peer_is (p, IM_REGION_PULL, IM_PULL_OUT)
@@ -443,34 +443,6 @@ static int
 eager_quiet (const peer_t *e, int64_t now, int64_t wait)
 {
     return peer_parked (e) && now - e->pulled_at >= wait && now - e->answered_at >= wait;
-}
-
-/* Whether nothing any peer sends this node is on its way at NOW: nothing
- * waits unread on the peer socket or a DEALER, each connected peer is parked
- * (see peer_parked) with a PULL out a round trip at least (an answer to a
- * younger one may be coming), and no other has an answer being verified. A
- * node busy a moment ago that is so has caught up, and its due keys need not
- * wait out BUSY_LINGER_MS (which held the last keys of every round of make
- * bench's 16 nodes half a second after the last answer had come). Looked at
- * once a millisecond at most (fetch_due asks for each peer); the list's
- * cursor is left where it was. */
-static int
-peers_parked (im_mesh_t *self, int64_t now)
-{
-    if (self->parked_at == now)
-        return self->parked;
-    peer_t *at = zlistx_item (self->peers);
-    int parked = !(self->router && mesh_waiting (self->router));
-    for (peer_t *q = zlistx_first (self->peers); q && parked;
-         q = zlistx_next (self->peers))
-        parked = peer_connected (q) ? peer_parked (q) && now - q->pulled_at >= q->rtt
-                                          && !(q->dealer && mesh_waiting (q->dealer))
-                                    : !q->records_pending;
-    if (at)
-        zlistx_find (self->peers, at);
-    self->parked_at = now;
-    self->parked = parked;
-    return parked;
 }
 
 /* The last origin want_ready looked at, and how long its eager peer has been
@@ -560,20 +532,17 @@ fetch_due (im_mesh_t *self, peer_t *p, int64_t now)
      * busy machine seconds late). Asked for once all is read, or once the
      * oldest key has been due FETCH_BEHIND_MAX_MS: a peer that keeps the
      * node busy, even in bursts, delays a key by that much at most. While
-     * most peers' answers waited unread at the last look, or at one in the
-     * BUSY_LINGER_MS before and something may still be on its way
-     * (peers_parked), the node is busy: keys wait up to FETCH_BUSY_MAX_MS,
-     * but once only (not a key put back, below, nor one asked for again
-     * after a lost FETCH): when the mesh outruns the node for minutes, a
-     * FETCH after 10 s brought the eager peer's copy a second time (a third
-     * of all copies at 200 nodes). */
+     * most peers' answers wait unread, or did in the last BUSY_LINGER_MS
+     * unless a look since found nothing on its way (busy: mesh_read_check),
+     * up to FETCH_BUSY_MAX_MS, but once only (not a key put back, below, nor
+     * one asked for again after a lost FETCH): when the mesh outruns the
+     * node for minutes, a FETCH after 10 s brought the eager peer's copy a
+     * second time (a third of all copies at 200 nodes). */
     int64_t late = now - p->wants[p->whead].due;
     if ((self->behind_since && late < FETCH_BEHIND_MAX_MS)
         || (self->busy_at && now - self->busy_at < BUSY_LINGER_MS
             && !p->wants[p->whead].deferred && !p->wants[p->whead].retried
-            && late < FETCH_BUSY_MAX_MS
-            && (self->busy_at == self->read_checked || self->behind_since
-                || !peers_parked (self, now))))
+            && late < FETCH_BUSY_MAX_MS))
         return;
     size_t credit = peer_credit (p, now);
     size_t n = 0, asked = 0;

@@ -379,8 +379,6 @@ struct _im_mesh_t {
     int64_t read_checked;     /* when the peers' unread messages were looked for */
     int64_t behind_since;     /* ... found waiting since then (0: none) */
     int64_t busy_at;          /* ... on the pull links of most peers, last */
-    int64_t parked_at;        /* when peers_parked last looked (see im_gossip.c) */
-    int parked;               /* ... and what it found */
     int64_t hold_at;          /* when a held answer is applied (0: none) */
     int64_t next_bind;        /* when to try binding the peer socket again */
     zhashx_t *eager;          /* origin (hex) -> name of the peer we get it from */
@@ -537,6 +535,7 @@ void mesh_handle_have (im_mesh_t *self, peer_t *p, const im_msg_t *msg);
 int mesh_found_take (peer_t *p, const im_msg_entry_t *e);
 void mesh_found_done (im_mesh_t *self, peer_t *p, const int *fetched, size_t n);
 int peer_want_room (const peer_t *p);
+int peer_parked (const peer_t *p);
 void mesh_want_add (im_mesh_t *self, peer_t *p, const uint8_t *keys, size_t n,
                     int64_t due, int64_t grace, int retried);
 void mesh_handle_fetch (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
