@@ -372,6 +372,7 @@ struct _im_mesh_t {
     zap_refused_t zap_refused[ZAP_REFUSED_MAX]; /* the latest (im_link.c) */
     size_t nzap_refused;
     int64_t zap_log_at;       /* the minute of the log's rate limit began then */
+    int64_t sentall_log_at;   /* when the sent log was last said written peer by peer */
     uint64_t zap_logged;      /* refusals logged in that minute */
     uint64_t zap_unlogged;    /* ... and not logged */
     uint64_t removed_refused; /* refusals of peers since removed */

@@ -225,11 +225,26 @@ mesh_answers_write_all (im_mesh_t *self)
         for (size_t i = 0; i < k; i++)
             answers_written (peers[i], counts[i], &logs[i], 0);
     else {
+        int err = rc == 0 ? (errno ? errno : EIO) : ENOMEM, alone = 0, failed = 0;
         for (size_t i = 0; i < k; i++)
             answers_log_free (&logs[i]);
         for (peer_t *p = zlistx_first (self->peers); p; p = zlistx_next (self->peers))
-            if (!p->sentlog_failing && answers_acked (p))
-                answers_write (self, p);
+            if (!p->sentlog_failing && answers_acked (p)) {
+                alone++;
+                failed += answers_write (self, p) != 0;
+            }
+        /* A peer whose own write fails says so (answers_written); one that
+         * took its own write where all should have taken one says it here,
+         * once a minute at most. */
+        int64_t now = zclock_mono ();
+        if (alone > failed
+            && (!self->sentall_log_at || now - self->sentall_log_at >= 60000)) {
+            zsys_warning (
+                "mesh: the sent log could not be written in one transaction (%s): "
+                "written peer by peer (%d of %d)",
+                strerror (err), alone - failed, alone);
+            self->sentall_log_at = now;
+        }
     }
     free (logs);
     free (counts);

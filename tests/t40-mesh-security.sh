@@ -521,6 +521,8 @@ b_sent_fail () {
     ok $? "its next pull is not answered while the log cannot be written"
     [ "$(grep -c "cannot write the sent log for fay" "$T/sf.log")" -eq 1 ]; ok $? "logged once"
     sent_is sf fay 0; ok $? "the sent log holds nothing for fay yet"
+    ! grep -q "written peer by peer" "$T/sf.log"
+    ok $? "no write peer by peer is reported while every one fails"
     rm -f "$T/sf.fail"
     wait_for 100 grep -q "the sent log for fay is written again" "$T/sf.log"
     ok $? "with the switch off, the write is tried again and succeeds"
@@ -548,6 +550,8 @@ b_sent_fail () {
     ok $? "fox's write fails again, and is logged"
     log_has "cannot write the sent log for fay" 1
     ok $? "fay's does not fail with it"
+    grep -q "could not be written in one transaction (Input/output error): written peer by peer (1 of 2)" "$T/sf.log"
+    ok $? "the one transaction's failure is logged, with how many peers' writes then succeeded"
     sent_is sf fay 25; ok $? "fay's log holds the 25 records it acknowledged ($(sent_count sf fay))"
     sent_is sf fox 20; ok $? "fox's still holds 20 ($(sent_count sf fox))"
     rm -f "$T/sf.fail"
