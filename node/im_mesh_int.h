@@ -105,6 +105,7 @@
 #define QUOTA_RECORDS 300.0    /* records sent for one unit */
 #define QUOTA_WARN_MS 10000    /* one warning this often while a peer is over */
 #define PEER_LOG_PER_MIN 20    /* lines a minute a peer's messages may log */
+#define PEER_LOG_KINDS 4       /* kinds of lines held back told apart in the summary */
 #define RESTART_COST 10.0      /* a restart answer: written to disk first */
 
 /* PINGs on one link to a peer, counted with the PONGs back, so that the
@@ -274,7 +275,9 @@ struct _im_peer_t {
     int64_t log_since;    /* ... that time on the clock (im_time_now) */
     unsigned logged;      /* ... lines its messages made logged in it */
     uint64_t unlogged;    /* ... and not logged */
-    unsigned hello_owed;  /* HELLOs sent on our dealer, not answered yet */
+    const char *unlogged_kind[PEER_LOG_KINDS]; /* ... the first kinds of those */
+    uint64_t unlogged_of[PEER_LOG_KINDS];      /* ... and how many of each */
+    unsigned hello_owed; /* HELLOs sent on our dealer, not answered yet */
     /* Sharing policy. */
     im_policy_t policy;              /* what may go to it */
     im_inbound_t in;                 /* what is taken from it */
@@ -557,10 +560,11 @@ int mesh_quota_left (peer_t *p);
 double mesh_quota_burst (void);
 void mesh_charge (peer_t *p, double cost);
 /* Whether a line that P's message makes may be logged now: PEER_LOG_PER_MIN
- * a minute; the lines held back are counted, and said once the minute is
+ * a minute; the lines held back are counted by KIND (a plural noun phrase,
+ * a string constant: "malformed messages"), and said once the minute is
  * over (mesh_peer_log_tick). The lines that a peer's messages can make
  * again and again go through here, or have a timer of their own. */
-int mesh_peer_log (peer_t *p);
+int mesh_peer_log (peer_t *p, const char *kind);
 void mesh_peer_log_tick (peer_t *p, int64_t now);
 /* Charges P's quota for a HELLO (INBOUND: on our ROUTER), but not for the
  * answers to those we sent on our dealer while its link waits for one.

@@ -128,26 +128,41 @@ mesh_hello_charge (peer_t *p, const im_msg_t *msg, int inbound)
 }
 
 /* Once the minute of P's lines is over: says how many were held back in
- * it, if any, and counts anew from P's next line. */
+ * it, if any, and of which kinds, and counts anew from P's next line. */
 void
 mesh_peer_log_tick (peer_t *p, int64_t now)
 {
     if (!p->log_at || now - p->log_at < 60000)
         return;
     if (p->unlogged) {
-        char since[IM_TIME_STR_SIZE];
+        char since[IM_TIME_STR_SIZE], kinds[512] = "";
+        size_t len = 0;
+        uint64_t told = 0;
+        for (int k = 0; k < PEER_LOG_KINDS && p->unlogged_kind[k]; k++) {
+            told += p->unlogged_of[k];
+            int n = snprintf (kinds + len, sizeof kinds - len, "%s%s %llu",
+                              k ? ", " : "; by kind: ", p->unlogged_kind[k],
+                              (unsigned long long)p->unlogged_of[k]);
+            len += n > 0 && (size_t)n < sizeof kinds - len ? (size_t)n : 0;
+        }
+        if (p->unlogged > told)
+            snprintf (
+                kinds + len, sizeof kinds - len, "%sother kinds %llu",
+                told ? ", " : "; by kind: ", (unsigned long long)(p->unlogged - told));
         zsys_warning ("mesh: %llu more lines about what %s sent were not logged, from %s "
-                      "on (at most %d a minute a peer)",
+                      "on (at most %d a minute a peer)%s",
                       (unsigned long long)p->unlogged, p->card.name,
-                      im_time_format (p->log_since, since), PEER_LOG_PER_MIN);
+                      im_time_format (p->log_since, since), PEER_LOG_PER_MIN, kinds);
     }
     p->log_at = 0;
     p->logged = 0;
     p->unlogged = 0;
+    memset (p->unlogged_kind, 0, sizeof p->unlogged_kind);
+    memset (p->unlogged_of, 0, sizeof p->unlogged_of);
 }
 
 int
-mesh_peer_log (peer_t *p)
+mesh_peer_log (peer_t *p, const char *kind)
 {
     int64_t now = zclock_mono ();
     mesh_peer_log_tick (p, now);
@@ -160,5 +175,11 @@ mesh_peer_log (peer_t *p)
         return 1;
     }
     p->unlogged++;
+    for (int k = 0; kind && k < PEER_LOG_KINDS; k++)
+        if (!p->unlogged_kind[k] || strcmp (p->unlogged_kind[k], kind) == 0) {
+            p->unlogged_kind[k] = kind;
+            p->unlogged_of[k]++;
+            break;
+        }
     return 0;
 }
