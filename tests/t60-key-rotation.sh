@@ -31,13 +31,19 @@ publish_range () {  # NODE FIRST LAST PREFIX
     done | im "$1" publish - >/dev/null 2>&1
 }
 
+# start_pair X Y: new nodes X and Y, each on the other's trust list, started
+# (their PIDs in P1 and P2).
+start_pair () {
+    new_node "$1" && new_node "$2"
+    im "$1" peer add "$(im "$2" id)" >/dev/null
+    im "$2" peer add "$(im "$1" id)" >/dev/null
+    start_node "$1"; P1=$NODE_PID
+    start_node "$2"; P2=$NODE_PID
+}
+
 block peers 'alpha and bravo, peers, replicate'
 b_peers () {
-    new_node alpha && new_node bravo
-    im alpha peer add "$(im bravo id)" >/dev/null
-    im bravo peer add "$(im alpha id)" >/dev/null
-    start_node alpha; A=$NODE_PID
-    start_node bravo; B=$NODE_PID
+    start_pair alpha bravo; A=$P1 B=$P2
     publish_range alpha 1 20 198.51.100
     wait_for 150 all_arrive bravo 1 20 198.51.100
     ok $? "bravo holds alpha's 20 indicators before the rotation"
@@ -168,6 +174,89 @@ b_stopped () {
     ok $? "alpha stops cleanly"
     stop_node "$B"
     ok $? "bravo stops cleanly"
+}
+
+# --- Both partners rotate at once -------------------------------------
+# A pair of its own (charlie, delta): alpha and bravo are left as they are.
+# secret_of NODE [KEY]: NODE's KEY (curve-secret) in keys/node.secret.
+secret_of () {
+    sed -n "s/^${2:-curve-secret} = \"\(.*\)\"$/\1/p" "$T/$1/keys/node.secret"
+}
+# no_secret_in SECRET FILE...: none of FILE holds SECRET (an empty one is
+# a key that could not be read, a failure).
+no_secret_in () {
+    s=$1; shift
+    [ -n "$s" ] || return 1
+    for f in "$@"; do
+        ! grep -qF "$s" "$f" || return 1
+    done
+}
+block both 'both partners rotate at once: each learns the other key, replication goes on' peers
+b_both () {
+    start_pair charlie delta; C=$P1 D=$P2
+    publish_range charlie 101 110 198.51.100
+    publish_range delta 101 110 203.0.113
+    wait_for 150 all_arrive delta 101 110 198.51.100 && wait_for 150 all_arrive charlie 101 110 203.0.113
+    ok $? "charlie and delta replicate before the rotation"
+    c_old=$(curve_of charlie) d_old=$(curve_of delta)
+    c_old_secret=$(secret_of charlie) d_old_secret=$(secret_of delta)
+    # Both at once. The grace period outlasts the exchange of ROTATE even on
+    # a loaded machine (one every 2 s), and is short enough to wait out.
+    im charlie rotate-keys --grace 30s >"$T/rotc.out" 2>&1 &
+    pc=$!
+    im delta rotate-keys --grace 30s >"$T/rotd.out" 2>&1 &
+    pd=$!
+    wait "$pc"; rc_c=$?
+    wait "$pd"; rc_d=$?
+    [ "$rc_c" -eq 0 ] && [ "$rc_d" -eq 0 ]
+    ok $? "rotate-keys succeeds on both partners run at once"
+    c_new=$(curve_of charlie) d_new=$(curve_of delta)
+    [ -n "$c_new" ] && [ "$c_new" != "$c_old" ] && [ -n "$d_new" ] && [ "$d_new" != "$d_old" ]
+    ok $? "both cards carry a new CURVE key"
+    publish_range charlie 111 120 198.51.100
+    publish_range delta 111 120 203.0.113
+    wait_for 250 grep -q "card = \"intelmesh1 charlie [0-9a-f]* $c_new " "$T/delta/intelmesh.conf"
+    ok $? "delta wrote charlie's new key into its configuration by itself"
+    wait_for 250 grep -q "card = \"intelmesh1 delta [0-9a-f]* $d_new " "$T/charlie/intelmesh.conf"
+    ok $? "charlie wrote delta's new key into its configuration by itself"
+    grep -q "previous-curve = \"$c_old\"" "$T/delta/intelmesh.conf" \
+        && grep -q "previous-curve = \"$d_old\"" "$T/charlie/intelmesh.conf"
+    ok $? "each keeps the other's previous key for the grace period"
+    ! grep -q "key rotation from .* refused" "$T/charlie.log" "$T/delta.log"
+    ok $? "neither refuses the other's rotation"
+    publish_range charlie 121 130 198.51.100
+    publish_range delta 121 130 203.0.113
+    wait_for 300 all_arrive delta 101 130 198.51.100
+    ok $? "charlie's indicators published during the rotation reached delta"
+    wait_for 300 all_arrive charlie 101 130 203.0.113
+    ok $? "delta's indicators published during the rotation reached charlie"
+    # The grace periods end 30 s after the rotation; generous on a loaded machine.
+    wait_for 900 grep -q "previous CURVE key of delta is no longer accepted" "$T/charlie.log"
+    ok $? "charlie stops accepting delta's previous key when its grace period ends"
+    wait_for 300 grep -q "previous CURVE key of charlie is no longer accepted" "$T/delta.log"
+    ok $? "delta stops accepting charlie's previous key when its grace period ends"
+    wait_for 300 sh -c "! grep -q previous-curve-secret '$T/charlie/keys/node.secret' \
+        && ! grep -q previous-curve-secret '$T/delta/keys/node.secret'"
+    ok $? "both forget their previous keys"
+    publish_range charlie 131 140 198.51.100
+    publish_range delta 131 140 203.0.113
+    wait_for 300 all_arrive delta 131 140 198.51.100
+    ok $? "after the grace periods charlie's indicators reach delta with the new keys alone"
+    wait_for 300 all_arrive charlie 131 140 203.0.113
+    ok $? "after the grace periods delta's indicators reach charlie with the new keys alone"
+    files="$T/rotc.out $T/rotd.out $T/charlie.log $T/delta.log"
+    no_secret_in "$c_old_secret" $files && no_secret_in "$d_old_secret" $files
+    ok $? "neither old secret key is printed or logged"
+    no_secret_in "$(secret_of charlie)" $files && no_secret_in "$(secret_of delta)" $files
+    ok $? "neither new secret key is printed or logged"
+    no_secret_in "$(secret_of charlie sign-secret)" $files \
+        && no_secret_in "$(secret_of delta sign-secret)" $files
+    ok $? "neither signing key is printed or logged"
+
+    stop_node "$C"
+    ok $? "charlie stops cleanly"
+    stop_node "$D"
+    ok $? "delta stops cleanly"
 }
 
 run_blocks "$@"
