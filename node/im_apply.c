@@ -221,8 +221,7 @@ take_inner (im_mesh_t *self, peer_t *p, const im_record_t *carrier,
         /* A node seals only its own records: one that seals another's
          * would pass on what it may not (an AMBER record it was given). */
         self->sealed_unreadable++;
-        if (rec && !*why
-            && mesh_peer_log (p, "records sealed by another than their origin"))
+        if (rec && !*why && mesh_peer_log (p, PEER_LOG_SEALED_OTHER))
             zsys_warning ("mesh: refused a record sealed to this node by another than "
                           "its origin, carried by %s",
                           p->card.name);
@@ -266,7 +265,7 @@ take_inner (im_mesh_t *self, peer_t *p, const im_record_t *carrier,
         || (verdict != IM_ACCEPT_YES && verdict != IM_ACCEPT_REVOCATION)) {
         if (held < rec->version) {
             self->sealed_refused++;
-            if (mesh_peer_log (p, "sealed records refused"))
+            if (mesh_peer_log (p, PEER_LOG_SEALED))
                 zsys_warning (
                     "mesh: refused a record sealed to this node, carried by %s: %s",
                     p->card.name, why);
@@ -664,7 +663,7 @@ mesh_handle_records (im_mesh_t *self, peer_t *p, const im_msg_t *msg, zframe_t *
     if (over) {
         /* More than the pull's credit: the peer ignores our rate. */
         p->refused[REFUSE_PROTOCOL]++;
-        if (mesh_peer_log (p, "answers beyond the credit"))
+        if (mesh_peer_log (p, PEER_LOG_CREDIT))
             zsys_warning ("mesh: %s sent %zu records for a credit of %u: refused",
                           p->card.name, msg->count, p->asked);
     }

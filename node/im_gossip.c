@@ -679,7 +679,7 @@ mesh_found_done (im_mesh_t *self, peer_t *p, const int *fetched, size_t n)
             || (p->fetch_early
                 && !mesh_eager_missed (self, origin, zclock_mono (), self->grace_now)))
             continue;
-        if (mesh_peer_log (p, "records an eager peer did not bring"))
+        if (mesh_peer_log (p, PEER_LOG_EAGER))
             zsys_warning ("mesh: %s did not bring a record of %.16s... that %s noted; "
                           "taking that origin's records from %s in full",
                           eager, origin, p->card.name, p->card.name);

@@ -65,7 +65,7 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
     if (msg->version != IM_MSG_VERSION
         || memcmp (msg->node, p->card.node, IM_NODE_ID_SIZE) != 0) {
         p->refused[REFUSE_PROTOCOL]++;
-        if (mesh_peer_log (p, "HELLOs refused"))
+        if (mesh_peer_log (p, PEER_LOG_HELLO))
             zsys_warning ("mesh: HELLO from %s refused: %s", p->card.name,
                           msg->version != IM_MSG_VERSION ? "unknown protocol version"
                                                          : "node id is not its card's");
@@ -78,7 +78,7 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
         again = route ? p->inbound && zframe_eq (p->inbound, route)
                       : peer_is (p, IM_REGION_LINK, IM_LINK_READY);
     else {
-        if (p->session && mesh_peer_log (p, "restarts"))
+        if (p->session && mesh_peer_log (p, PEER_LOG_RESTART))
             zsys_info ("mesh: %s restarted", p->card.name);
         peer_new_session (p, msg->session);
     }
@@ -99,7 +99,7 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
         relinked = relink (p, sock, route);
         mesh_fill_hello (self, msg);
         mesh_send (self, sock, route, msg);
-        if (!again && mesh_peer_log (p, "connections"))
+        if (!again && mesh_peer_log (p, PEER_LOG_CONNECT))
             zsys_info ("mesh: %s connected", p->card.name);
     }
     else {
@@ -107,7 +107,7 @@ handle_hello (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, im_msg
         p->hello_owed = 0; /* the others' answers cost its quota */
         p->hellos = 0;
         p->dealer_heard = zclock_mono ();
-        if (!again && mesh_peer_log (p, "connections"))
+        if (!again && mesh_peer_log (p, PEER_LOG_CONNECT))
             zsys_info ("mesh: connected to %s", p->card.name);
     }
     /* A new link: any earlier pull is gone with the old one. */
@@ -190,7 +190,7 @@ handle_message (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
     char why[256];
     if (im_msg_decode (zframe_data (body), zframe_size (body), msg, why, sizeof why)) {
         p->refused[REFUSE_PROTOCOL]++;
-        if (mesh_peer_log (p, "malformed messages"))
+        if (mesh_peer_log (p, PEER_LOG_MALFORMED))
             zsys_warning ("mesh: malformed message from %s: %s", p->card.name, why);
         return;
     }

@@ -105,8 +105,31 @@
 #define QUOTA_RECORDS 300.0    /* records sent for one unit */
 #define QUOTA_WARN_MS 10000    /* one warning this often while a peer is over */
 #define PEER_LOG_PER_MIN 20    /* lines a minute a peer's messages may log */
-#define PEER_LOG_KINDS 4       /* kinds of lines held back told apart in the summary */
 #define RESTART_COST 10.0      /* a restart answer: written to disk first */
+
+/* The kinds of lines that a peer's messages can make again and again
+ * (mesh_peer_log), in the order the summary of those held back lists them:
+ * this node's own failures first, then refusals, then what is only news. */
+typedef enum {
+    PEER_LOG_SERVED_WRITE,  /* failed writes of what was served */
+    PEER_LOG_KEY_WRITE,     /* failed writes of its new key */
+    PEER_LOG_SEND,          /* answers that could not be sent */
+    PEER_LOG_MALFORMED,     /* malformed messages */
+    PEER_LOG_HELLO,         /* HELLOs refused */
+    PEER_LOG_ROTATE,        /* key rotations refused */
+    PEER_LOG_SEALED_OTHER,  /* records sealed by another than their origin */
+    PEER_LOG_SEALED,        /* sealed records refused */
+    PEER_LOG_CREDIT,        /* answers beyond the credit */
+    PEER_LOG_PULL_UNREAD,   /* pulls with an answer unread */
+    PEER_LOG_EAGER,         /* records an eager peer did not bring */
+    PEER_LOG_PULL_BEYOND,   /* pulls beyond this store */
+    PEER_LOG_PULL_OLD,      /* pulls from before this store restarted */
+    PEER_LOG_STORE_RESTART, /* restarts of its store */
+    PEER_LOG_PULL_START,    /* pulls from the start */
+    PEER_LOG_RESTART,       /* restarts */
+    PEER_LOG_CONNECT,       /* connections */
+    PEER_LOG_KINDS
+} peer_log_kind_t;
 
 /* PINGs on one link to a peer, counted with the PONGs back, so that the
  * PONG of the PING being timed is known (PONG carries no echo). */
@@ -275,8 +298,7 @@ struct _im_peer_t {
     int64_t log_since;    /* ... that time on the clock (im_time_now) */
     unsigned logged;      /* ... lines its messages made logged in it */
     uint64_t unlogged;    /* ... and not logged */
-    const char *unlogged_kind[PEER_LOG_KINDS]; /* ... the first kinds of those */
-    uint64_t unlogged_of[PEER_LOG_KINDS];      /* ... and how many of each */
+    uint32_t unlogged_of[PEER_LOG_KINDS]; /* ... of each kind (peer_log_kind_t) */
     unsigned hello_owed; /* HELLOs sent on our dealer, not answered yet */
     /* Sharing policy. */
     im_policy_t policy;              /* what may go to it */
@@ -375,9 +397,9 @@ struct _im_mesh_t {
     zap_refused_t zap_refused[ZAP_REFUSED_MAX]; /* the latest (im_link.c) */
     size_t nzap_refused;
     int64_t zap_log_at;       /* the minute of the log's rate limit began then */
-    int64_t sentall_log_at;   /* when the sent log was last said written peer by peer */
     uint64_t zap_logged;      /* refusals logged in that minute */
     uint64_t zap_unlogged;    /* ... and not logged */
+    int64_t sentall_log_at;   /* when the sent log was last said written peer by peer */
     uint64_t removed_refused; /* refusals of peers since removed */
     int64_t relay_at;         /* when to serve parked pulls again (0: no) */
     int64_t read_checked;     /* when the peers' unread messages were looked for */
@@ -559,12 +581,12 @@ int mesh_quota_left (peer_t *p);
 /* A full bucket: QUOTA_BURST, or in proportion to IM_TEST_QUOTA_RATE. */
 double mesh_quota_burst (void);
 void mesh_charge (peer_t *p, double cost);
-/* Whether a line that P's message makes may be logged now: PEER_LOG_PER_MIN
- * a minute; the lines held back are counted by KIND (a plural noun phrase,
- * a string constant: "malformed messages"), and said once the minute is
- * over (mesh_peer_log_tick). The lines that a peer's messages can make
- * again and again go through here, or have a timer of their own. */
-int mesh_peer_log (peer_t *p, const char *kind);
+/* Whether a line of KIND that P's message makes may be logged now:
+ * PEER_LOG_PER_MIN a minute; the lines held back are counted by kind, and
+ * said once the minute is over (mesh_peer_log_tick), every kind held back by
+ * name. The lines that a peer's messages can make again and again go
+ * through here, or have a timer of their own. */
+int mesh_peer_log (peer_t *p, peer_log_kind_t kind);
 void mesh_peer_log_tick (peer_t *p, int64_t now);
 /* Charges P's quota for a HELLO (INBOUND: on our ROUTER), but not for the
  * answers to those we sent on our dealer while its link waits for one.

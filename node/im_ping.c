@@ -58,7 +58,7 @@ mesh_handle_ping (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
 {
     if (p->session && msg->session != p->session) {
         /* It restarted behind a link that stayed up: start again. */
-        if (mesh_peer_log (p, "restarts"))
+        if (mesh_peer_log (p, PEER_LOG_RESTART))
             zsys_info ("mesh: %s restarted", p->card.name);
         peer_new_session (p, 0);
         peer_event (p, IM_EV_LINK_LOST);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* im_quota.c -- each peer's request quota: a token bucket charged for what
  * its requests cost this node (SPEC.md, "Quotas"); over it, a request is
- * dropped, counted and logged at most every 10 s. */
+ * dropped, counted and logged at most every 10 s. And the limit on the lines
+ * a peer's messages make: PEER_LOG_PER_MIN a minute, the rest counted by kind. */
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <czmq.h>
 
@@ -127,28 +129,49 @@ mesh_hello_charge (peer_t *p, const im_msg_t *msg, int inbound)
     return mesh_quota (p, msg);
 }
 
+/* The kinds' names in the summary, in peer_log_kind_t's order. */
+static const char *const log_kinds[PEER_LOG_KINDS] = {
+    [PEER_LOG_SERVED_WRITE] = "failed writes of what was served",
+    [PEER_LOG_KEY_WRITE] = "failed writes of its new key",
+    [PEER_LOG_SEND] = "answers that could not be sent",
+    [PEER_LOG_MALFORMED] = "malformed messages",
+    [PEER_LOG_HELLO] = "HELLOs refused",
+    [PEER_LOG_ROTATE] = "key rotations refused",
+    [PEER_LOG_SEALED_OTHER] = "records sealed by another than their origin",
+    [PEER_LOG_SEALED] = "sealed records refused",
+    [PEER_LOG_CREDIT] = "answers beyond the credit",
+    [PEER_LOG_PULL_UNREAD] = "pulls with an answer unread",
+    [PEER_LOG_EAGER] = "records an eager peer did not bring",
+    [PEER_LOG_PULL_BEYOND] = "pulls beyond this store",
+    [PEER_LOG_PULL_OLD] = "pulls from before this store restarted",
+    [PEER_LOG_STORE_RESTART] = "restarts of its store",
+    [PEER_LOG_PULL_START] = "pulls from the start",
+    [PEER_LOG_RESTART] = "restarts",
+    [PEER_LOG_CONNECT] = "connections",
+};
+
+/* Room for every kind's name (under 48 bytes each) and count (10 digits),
+ * and the separators. */
+#define KINDS_TEXT_MAX (PEER_LOG_KINDS * (48 + 2 + 10 + 1) + 16)
+
 /* Once the minute of P's lines is over: says how many were held back in
- * it, if any, and of which kinds, and counts anew from P's next line. */
+ * it, if any, and how many of each kind, and counts anew from P's next line. */
 void
 mesh_peer_log_tick (peer_t *p, int64_t now)
 {
     if (!p->log_at || now - p->log_at < 60000)
         return;
     if (p->unlogged) {
-        char since[IM_TIME_STR_SIZE], kinds[512] = "";
+        char since[IM_TIME_STR_SIZE], kinds[KINDS_TEXT_MAX] = "";
         size_t len = 0;
-        uint64_t told = 0;
-        for (int k = 0; k < PEER_LOG_KINDS && p->unlogged_kind[k]; k++) {
-            told += p->unlogged_of[k];
-            int n = snprintf (kinds + len, sizeof kinds - len, "%s%s %llu",
-                              k ? ", " : "; by kind: ", p->unlogged_kind[k],
-                              (unsigned long long)p->unlogged_of[k]);
-            len += n > 0 && (size_t)n < sizeof kinds - len ? (size_t)n : 0;
+        for (int k = 0; k < PEER_LOG_KINDS && len < sizeof kinds; k++) {
+            if (!p->unlogged_of[k])
+                continue;
+            int n
+                = snprintf (kinds + len, sizeof kinds - len, "%s%s %u",
+                            len ? ", " : "; by kind: ", log_kinds[k], p->unlogged_of[k]);
+            len = n < 0 ? sizeof kinds : len + (size_t)n; /* cut short: the end */
         }
-        if (p->unlogged > told)
-            snprintf (
-                kinds + len, sizeof kinds - len, "%sother kinds %llu",
-                told ? ", " : "; by kind: ", (unsigned long long)(p->unlogged - told));
         zsys_warning ("mesh: %llu more lines about what %s sent were not logged, from %s "
                       "on (at most %d a minute a peer)%s",
                       (unsigned long long)p->unlogged, p->card.name,
@@ -157,12 +180,11 @@ mesh_peer_log_tick (peer_t *p, int64_t now)
     p->log_at = 0;
     p->logged = 0;
     p->unlogged = 0;
-    memset (p->unlogged_kind, 0, sizeof p->unlogged_kind);
     memset (p->unlogged_of, 0, sizeof p->unlogged_of);
 }
 
 int
-mesh_peer_log (peer_t *p, const char *kind)
+mesh_peer_log (peer_t *p, peer_log_kind_t kind)
 {
     int64_t now = zclock_mono ();
     mesh_peer_log_tick (p, now);
@@ -175,11 +197,7 @@ mesh_peer_log (peer_t *p, const char *kind)
         return 1;
     }
     p->unlogged++;
-    for (int k = 0; kind && k < PEER_LOG_KINDS; k++)
-        if (!p->unlogged_kind[k] || strcmp (p->unlogged_kind[k], kind) == 0) {
-            p->unlogged_kind[k] = kind;
-            p->unlogged_of[k]++;
-            break;
-        }
+    if ((unsigned)kind < PEER_LOG_KINDS && p->unlogged_of[kind] < UINT32_MAX)
+        p->unlogged_of[kind]++;
     return 0;
 }

@@ -17,7 +17,7 @@ static int
 served_write (im_mesh_t *self, peer_t *p, const im_store_served_t *srv)
 {
     if (im_store_set_served (self->store, p->card.node, srv) != 0) {
-        if (mesh_peer_log (p, "failed writes of what was served"))
+        if (mesh_peer_log (p, PEER_LOG_SERVED_WRITE))
             zsys_error ("mesh: cannot write what was served to %s: %s", p->card.name,
                         strerror (errno));
         return -1;
@@ -60,7 +60,7 @@ served_write_pulled (im_mesh_t *self, peer_t *p, const im_store_served_t *srv)
     if (at)
         zlistx_find (self->peers, at);
     if (im_store_set_served_many (self->store, n, peers, in) != 0) {
-        if (mesh_peer_log (p, "failed writes of what was served"))
+        if (mesh_peer_log (p, PEER_LOG_SERVED_WRITE))
             zsys_error ("mesh: cannot write what was served to %s: %s", p->card.name,
                         strerror (errno));
         return -1;
@@ -109,8 +109,7 @@ mesh_restart_pull (im_mesh_t *self, peer_t *p, uint64_t *cursor)
     if (*cursor == 0 && p->srv.own_until < last) {
         im_store_served_t srv = p->srv;
         srv.own_until = last;
-        if (served_write (self, p, &srv) == 0
-            && mesh_peer_log (p, "pulls from the start"))
+        if (served_write (self, p, &srv) == 0 && mesh_peer_log (p, PEER_LOG_PULL_START))
             zsys_info ("mesh: %s pulls from the start: its own indicators among our "
                        "changes up to %llu go back to it",
                        p->card.name, (unsigned long long)last);
@@ -120,7 +119,7 @@ mesh_restart_pull (im_mesh_t *self, peer_t *p, uint64_t *cursor)
             /* The restart answer was not taken (lost with its link,
              * refused by a full disk, undone by a power loss): the pull
              * comes again from the old numbering's cursor. */
-            if (mesh_peer_log (p, "pulls from before this store restarted"))
+            if (mesh_peer_log (p, PEER_LOG_PULL_OLD))
                 zsys_warning ("mesh: %s pulls again from %llu, its cursor from before "
                               "this node's store restarted: serving it again from %llu",
                               p->card.name, (unsigned long long)*cursor,
@@ -146,7 +145,7 @@ mesh_restart_pull (im_mesh_t *self, peer_t *p, uint64_t *cursor)
     uint64_t from = p->srv.served == IM_STORE_SERVED_UNKNOWN ? 0
                     : known < last                           ? known
                                                              : last;
-    if (mesh_peer_log (p, "pulls beyond this store"))
+    if (mesh_peer_log (p, PEER_LOG_PULL_BEYOND))
         zsys_warning ("mesh: store of this node is older than what %s applied (%llu > "
                       "%llu): lost or restored? serving it again from %llu",
                       p->card.name, (unsigned long long)*cursor,
@@ -201,7 +200,7 @@ mesh_restart_served (im_mesh_t *self, peer_t *p, im_msg_t *msg)
 void
 mesh_restart_heard (im_mesh_t *self, peer_t *p, uint64_t cursor)
 {
-    if (mesh_peer_log (p, "restarts of its store"))
+    if (mesh_peer_log (p, PEER_LOG_STORE_RESTART))
         zsys_warning (
             "mesh: %s's store restarted (lost or restored): pulling its changes "
             "again from %llu (%llu of its old numbering were applied here)",

@@ -96,7 +96,7 @@ mesh_handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         snprintf (why, sizeof why, "it does not prove it holds the new key's secret");
     if (*why) {
         p->refused[REFUSE_PROTOCOL]++;
-        if (mesh_peer_log (p, "key rotations refused"))
+        if (mesh_peer_log (p, PEER_LOG_ROTATE))
             zsys_warning ("mesh: key rotation from %s refused: %s", p->card.name, why);
         return;
     }
@@ -105,7 +105,7 @@ mesh_handle_rotate (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         if (!self->on_rotate
             || self->on_rotate (p->card.name, &r, self->rotate_arg, why, sizeof why)) {
             p->rotated_at = zclock_mono (); /* tried again in a minute */
-            if (mesh_peer_log (p, "failed writes of its new key"))
+            if (mesh_peer_log (p, PEER_LOG_KEY_WRITE))
                 zsys_error ("mesh: cannot write down the new key of %s: %s", p->card.name,
                             self->on_rotate ? why : "no configuration to write to");
             return;

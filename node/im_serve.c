@@ -331,7 +331,7 @@ mesh_serve (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route, uint64_t
             mesh_relay_within (self, 50);
             return 0;
         }
-        if (mesh_peer_log (p, "answers that could not be sent"))
+        if (mesh_peer_log (p, PEER_LOG_SEND))
             zsys_warning ("mesh: cannot answer %s: %s", p->card.name,
                           zmq_strerror (zmq_errno ()));
     }
@@ -380,7 +380,7 @@ mesh_handle_pull (im_mesh_t *self, peer_t *p, zsock_t *sock, zframe_t *route,
         /* Again, without reading the answer queued to it: counted, and
          * logged once until it reads. */
         p->refused[REFUSE_PROTOCOL]++;
-        if (p->pulls_unread++ == 0 && mesh_peer_log (p, "pulls with an answer unread"))
+        if (p->pulls_unread++ == 0 && mesh_peer_log (p, PEER_LOG_PULL_UNREAD))
             zsys_warning ("mesh: %s pulls again without reading the answer queued to it "
                           "(counted under protocol)",
                           p->card.name);

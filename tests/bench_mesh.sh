@@ -52,6 +52,7 @@ stop_all () {
     for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
     for p in $PIDS; do
         for i in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null # not stopped in 10 s: not left running
     done
     PIDS=""
 }

@@ -542,10 +542,15 @@ b_sent_fail () {
     ok $? "5 more indicators are published"
     awk '{ print $3 }' "$T/fox.card" >"$T/sf.fail" && [ "$(wc -c <"$T/sf.fail")" -eq 65 ]
     ok $? "the switch now names fox's node id only"
-    sf_pull fay sf4.out
-    ok $? "fay pulls and acknowledges the answer"
+    # At once, so that both acknowledge within the log's wait on a loaded
+    # machine too.
+    sf_pull fay sf4.out &
+    fay_pull=$!
     sf_pull fox sf5.out
-    ok $? "so does fox, within the same wait"
+    fox_rc=$?
+    wait "$fay_pull"
+    ok $? "fay pulls and acknowledges the answer"
+    ok "$fox_rc" "so does fox, at the same time"
     wait_for 150 log_has "cannot write the sent log for fox" 2
     ok $? "fox's write fails again, and is logged"
     log_has "cannot write the sent log for fay" 1
