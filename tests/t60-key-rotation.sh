@@ -31,6 +31,10 @@ publish_range () {  # NODE FIRST LAST PREFIX
     done | im "$1" publish - >/dev/null 2>&1
 }
 
+# secret_of NODE [KEY]: NODE's KEY (curve-secret) in keys/node.secret.
+secret_of () {
+    sed -n "s/^${2:-curve-secret} = \"\(.*\)\"$/\1/p" "$T/$1/keys/node.secret"
+}
 # start_pair X Y: new nodes X and Y, each on the other's trust list, started
 # (their PIDs in P1 and P2).
 start_pair () {
@@ -66,7 +70,7 @@ b_bad_args () {
 block rotate 'a rotation while both run: the peer moves by itself, nothing dropped' peers
 b_rotate () {
     old=$(curve_of alpha)
-    secret=$(sed -n 's/^curve-secret = "\(.*\)"$/\1/p' "$T/alpha/keys/node.secret")
+    secret=$(secret_of alpha)
     # The grace period outlasts the waits below, even on a loaded machine.
     im alpha rotate-keys --grace 120s >"$T/rot.out" 2>&1
     rotated=$(date +%s)
@@ -76,7 +80,7 @@ b_rotate () {
     ok $? "alpha's card carries a new CURVE key"
     ! grep -qF "$secret" "$T/rot.out" && ! grep -qF "$secret" "$T/alpha.log"
     ok $? "the old secret key is neither printed nor logged"
-    new_secret=$(sed -n 's/^curve-secret = "\(.*\)"$/\1/p' "$T/alpha/keys/node.secret")
+    new_secret=$(secret_of alpha)
     ! grep -qF "$new_secret" "$T/rot.out" && ! grep -qF "$new_secret" "$T/alpha.log"
     ok $? "the new secret key is neither printed nor logged"
     [ "$(stat -c %a "$T/alpha/keys/node.secret")" = 600 ]
@@ -108,7 +112,7 @@ b_grace () {
     cp "$T/alpha/intelmesh.conf" "$T/ghost/"
     sed -i "s/^    listen = .*/    listen = \"tcp:\/\/127.0.0.1:$(free_port)\"/" "$T/ghost/intelmesh.conf"
     sed -i "s#ipc://$T/alpha/pub.sock#ipc://$T/ghost/pub.sock#" "$T/ghost/intelmesh.conf"
-    sign=$(sed -n 's/^sign-secret = "\(.*\)"$/\1/p' "$T/alpha/keys/node.secret")
+    sign=$(secret_of alpha sign-secret)
     printf 'sign-secret = "%s"\ncurve-secret = "%s"\n' "$sign" "$secret" >"$T/ghost/keys/node.secret"
     chmod 600 "$T/ghost/keys/node.secret"
     stop_node "$A"
@@ -178,10 +182,6 @@ b_stopped () {
 
 # --- Both partners rotate at once -------------------------------------
 # A pair of its own (charlie, delta): alpha and bravo are left as they are.
-# secret_of NODE [KEY]: NODE's KEY (curve-secret) in keys/node.secret.
-secret_of () {
-    sed -n "s/^${2:-curve-secret} = \"\(.*\)\"$/\1/p" "$T/$1/keys/node.secret"
-}
 # no_secret_in SECRET FILE...: none of FILE holds SECRET (an empty one is
 # a key that could not be read, a failure).
 no_secret_in () {
