@@ -267,14 +267,17 @@ batch_find (im_store_t *self, MDB_txn *txn, const uint8_t *body, size_t blen,
 /* Writes VALUE under K, appended when the caller knows that K sorts after
  * every key (LMDB then fills the last page instead of splitting it in half;
  * trying it on every key cost a failed look at the last page each time an
- * id sorted before the last, as most ids of one millisecond do). */
+ * id sorted before the last, as most ids of one millisecond do). An append
+ * LMDB refuses means the caller's last key was wrong: the record it did not
+ * look up may be held at a newer version, so nothing is overwritten and the
+ * batch fails (MDB_CORRUPTED) rather than roll a record back (review 100). */
 static int
 records_put (MDB_cursor *cur, MDB_val *k, MDB_val *value, int append)
 {
-    int rc = append ? mdb_cursor_put (cur, k, value, MDB_APPEND) : MDB_KEYEXIST;
-    if (rc == MDB_KEYEXIST)
-        rc = mdb_cursor_put (cur, k, value, 0);
-    return rc;
+    if (!append)
+        return mdb_cursor_put (cur, k, value, 0);
+    int rc = mdb_cursor_put (cur, k, value, MDB_APPEND);
+    return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc;
 }
 
 /* Stores BLOB, a record of format 2, compact; *DONE is 0 when it cannot be
