@@ -390,10 +390,10 @@ b_steal_giveup () {
     steal_setup $((120000 * SLOW)) 1h --ignore-fetch
     sleep 1
     im oscar publish domain t1.oscar.example >/dev/null 2>&1
-    wait_for $((600 * SLOW)) grep -q "mallory: FETCH [0-9]* of 1 keys left unanswered" \
-        "$T/steal.out"
+    unanswered="mallory: FETCH [0-9]* of 1 keys left unanswered"
+    wait_for $((600 * SLOW)) grep -q "$unanswered" "$T/steal.out"
     sleep 35
-    asked=$(grep -c "mallory: FETCH [0-9]* of 1 keys left unanswered" "$T/steal.out")
+    asked=$(grep -c "$unanswered" "$T/steal.out")
     diag "FETCHes of that key left unanswered by mallory in the 35 s after the first: $asked"
     [ "$asked" -ge 1 ] && [ "$asked" -le 2 ]
     ok $? "quebec asked mallory for it once or twice, not more ($asked)"
