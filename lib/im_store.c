@@ -358,6 +358,7 @@ im_store_destroy (im_store_t **self_p)
     free (self->scratch_buf);
     free (self->bw);
     free (self->read_parts);
+    free (self->put_buf);
     store_vcache_free (self);
     free (self->path);
     free (self);

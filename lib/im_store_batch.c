@@ -271,20 +271,19 @@ batch_find (im_store_t *self, MDB_txn *txn, const uint8_t *body, size_t blen,
  * LMDB refuses means the caller's last key was wrong: the record it did not
  * look up may be held at a newer version, so nothing is overwritten and the
  * batch fails (MDB_CORRUPTED) rather than roll a record back (review 100). */
-static int
-records_put (MDB_cursor *cur, MDB_val *k, MDB_val *value, int append)
+int
+store_records_put (MDB_cursor *cur, MDB_val *k, MDB_val *value, unsigned flags)
 {
-    if (!append)
-        return mdb_cursor_put (cur, k, value, 0);
-    int rc = mdb_cursor_put (cur, k, value, MDB_APPEND);
+    int rc = mdb_cursor_put (cur, k, value, flags);
     return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc;
 }
 
-/* Stores BLOB, a record of format 2, compact; *DONE is 0 when it cannot be
- * (a path that disagrees with the nodes held: stored whole). */
+/* The compact value of BLOB, a record of format 2, into BUF and *V; *DONE
+ * is 0 when it cannot be (a path that disagrees with the nodes held: stored
+ * whole). */
 static int
-put_compact (im_store_t *self, MDB_txn *txn, MDB_cursor *cur, MDB_val *k,
-             const uint8_t *blob, size_t len, uint8_t *buf, int append, int *done)
+pack_compact (im_store_t *self, MDB_txn *txn, const MDB_val *k, const uint8_t *blob,
+              size_t len, uint8_t *buf, MDB_val *v, int *done)
 {
     *done = 0;
     size_t blen = len - IM_BATCH_AUTH;
@@ -316,21 +315,32 @@ put_compact (im_store_t *self, MDB_txn *txn, MDB_cursor *cur, MDB_val *k,
     size_t rest = blen - KEY_AT - IM_STORE_KEY_SIZE + IM_BATCH_SALT + 1;
     memcpy (buf + KEY_AT, blob + KEY_AT + IM_STORE_KEY_SIZE, rest);
     put_u64 (buf + KEY_AT + rest, b->bid);
-    MDB_val v = { KEY_AT + rest + 8, buf };
-    return records_put (cur, k, &v, append);
+    v->mv_size = KEY_AT + rest + 8;
+    v->mv_data = buf;
+    return 0;
+}
+
+int
+store_record_pack (im_store_t *self, MDB_txn *txn, const MDB_val *k, const uint8_t *blob,
+                   size_t len, uint8_t *buf, MDB_val *v)
+{
+    int done = 0, rc = 0;
+    if (len >= IM_RECORD_FIXED + IM_BATCH_AUTH && blob[3] == 2)
+        rc = pack_compact (self, txn, k, blob, len, buf, v, &done);
+    if (rc == 0 && !done) {
+        v->mv_size = len;
+        v->mv_data = (void *)blob;
+    }
+    return rc;
 }
 
 int
 store_record_put (im_store_t *self, MDB_txn *txn, MDB_cursor *cur, MDB_val *k,
                   const uint8_t *blob, size_t len, uint8_t *buf, int append)
 {
-    int done = 0, rc = 0;
-    if (len >= IM_RECORD_FIXED + IM_BATCH_AUTH && blob[3] == 2)
-        rc = put_compact (self, txn, cur, k, blob, len, buf, append, &done);
-    if (rc || done)
-        return rc;
-    MDB_val v = { len, (void *)blob };
-    return records_put (cur, k, &v, append);
+    MDB_val v;
+    int rc = store_record_pack (self, txn, k, blob, len, buf, &v);
+    return rc ? rc : store_records_put (cur, k, &v, append ? MDB_APPEND : 0);
 }
 
 int

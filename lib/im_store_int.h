@@ -70,6 +70,9 @@ struct _im_store_t {
                                       is rolled back with its other counters) */
     uint64_t reader_writes;        /* ... when the kept read began */
     void *read_parts;              /* the last batches read for records' bytes */
+    uint8_t *put_buf;              /* new records' values, kept for their puts in
+                                      key order (im_store_put.c) */
+    size_t put_cap;                /* its size */
     uint64_t read_bid[STORE_READ_BATCHES]; /* their numbers (0: none); forgotten
                                               at each write */
     unsigned read_next;                    /* the slot read into next */
@@ -215,6 +218,53 @@ size_t store_prefix_key (int type, const char *value, uint8_t key[18]);
  * it replaces must have been released first. Returns an LMDB code. */
 int store_record_put (im_store_t *self, MDB_txn *txn, MDB_cursor *cur, MDB_val *k,
                       const uint8_t *blob, size_t len, uint8_t *buf, int append);
+/* The two halves of store_record_put: the value BLOB is kept as under K,
+ * into *V (in BUF, at most LEN bytes, or BLOB itself), its batch noted; and
+ * the put of a value under K through CUR with mdb_cursor_put's FLAGS, an
+ * existing key refused (MDB_APPEND, MDB_NOOVERWRITE) being MDB_CORRUPTED.
+ * Return LMDB codes. */
+int store_record_pack (im_store_t *self, MDB_txn *txn, const MDB_val *k,
+                       const uint8_t *blob, size_t len, uint8_t *buf, MDB_val *v);
+int store_records_put (MDB_cursor *cur, MDB_val *k, MDB_val *value, unsigned flags);
+
+/* The orders of a put (im_store_order.c). store_batch_order writes into
+ * ORDER the order its N items are applied in: those of one batch together,
+ * batches in the order they first come (the given order when a record comes
+ * twice, or memory is short). That is the change log's order, which peers
+ * pull; but the records table takes the new records' values in key order.
+ * The ids of one millisecond sort at random (74 random bits: SPEC "id"), so
+ * put as they come most of a bulk publish's records land between keys of
+ * the last pages: a search each, and pages split in half as they fill. In
+ * key order, those that sort after every key are appended (pages filled
+ * whole), and the others reach each leaf page once. A put then takes three
+ * passes (im_store_put.c): which records are held, looked up in key order;
+ * each record applied in the given order, a new one's value kept aside in
+ * SELF->put_buf; the new values, and their HELD entries, put in key order.
+ * The order only makes the puts cheaper: each key is looked up or appended
+ * after the table's last key all the same. store_sorted_make prepares S for
+ * that and returns 0, or -1 when the put is applied in one pass: a record
+ * comes twice, more than 64 origins, values over 8 MiB, memory short. */
+typedef struct {
+    const uint8_t *key; /* the record's: its origin, then its id */
+    uint64_t hi, lo;    /* its id, as two numbers that sort as its bytes */
+    uint32_t rank;      /* its origin's place among the put's origins */
+    uint32_t i;         /* its item */
+} store_keyed_t;
+
+enum { STORE_SORTED_NEW = 1, STORE_SORTED_HELD = 2 };
+
+typedef struct {
+    store_keyed_t *by_key; /* the items in key order */
+    uint8_t *state;        /* item: STORE_SORTED_NEW or _HELD, from pass 1 */
+    uint64_t *seq;         /* item: its change number (a new record's HELD entry) */
+    MDB_val *value;        /* item: a new record's value (in put_buf or its blob) */
+} store_sorted_t;
+
+void store_batch_order (const im_store_t *self, const im_store_item_t *items, size_t n,
+                        size_t *order);
+int store_sorted_make (im_store_t *self, const im_store_item_t *items, size_t n,
+                       store_sorted_t *s);
+void store_sorted_free (store_sorted_t *s);
 
 /* The batch being written is kept in memory: written by flush before a
  * transaction commits, forgotten when one begins or is aborted. */

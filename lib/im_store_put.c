@@ -106,19 +106,38 @@ index_put (im_store_t *self, MDB_txn *txn, const im_record_t *rec, const uint8_t
     return rc;
 }
 
+/* REC (its key RKEY), held now, indexed by its value and counted: a live
+ * record also by its prefix, a tombstone by its value only. Returns an LMDB
+ * code. */
+static int
+indexed (im_store_t *self, MDB_txn *txn, const im_record_t *rec, const uint8_t *rkey)
+{
+    int rc;
+    if (rec->op == IM_OP_PUT) {
+        if ((rc = index_put (self, txn, rec, rkey)) != 0)
+            return rc;
+        self->live[rec->type][rec->tlp]++;
+    }
+    else {
+        if ((rc = tombstone_index_put (self, txn, rec, rkey)) != 0)
+            return rc;
+        self->revoked++;
+    }
+    return 0;
+}
+
 /* Records from a peer keep their hops, change number and the peer they came
  * from in HELD, so that a copy that comes over a shorter path can be told
  * apart and `explain` can say where a record came from. */
 static int
-held_put (im_store_t *self, MDB_cursor *cur, const im_store_item_t *item,
-          const uint8_t *rkey)
+held_put (MDB_cursor *cur, const im_store_item_t *item, const uint8_t *rkey, uint64_t seq)
 {
     if (!item->from)
         return 0;
     MDB_val k = { IM_STORE_KEY_SIZE, (void *)rkey };
     uint8_t value[HELD_SIZE];
     value[0] = item->hops;
-    put_u64 (value + 1, self->seq);
+    put_u64 (value + 1, seq);
     memcpy (value + 9, item->from, IM_NODE_ID_SIZE);
     MDB_val v = { sizeof value, value };
     return mdb_cursor_put (cur, &k, &v, 0);
@@ -126,12 +145,10 @@ held_put (im_store_t *self, MDB_cursor *cur, const im_store_item_t *item,
 
 /* Appends ITEM (its record's key RKEY) to the change log as the next change:
  * key, version, hops, the peer it came from (zeros: this node's own) and
- * when it was stored (ms); and, for a peer's record, its HELD entry (through
- * HELD, a cursor on that table: its keys are the records', neighbours as
- * theirs are). */
+ * when it was stored (ms). */
 static int
-change_append (im_store_t *self, MDB_txn *txn, MDB_cursor *held,
-               const im_store_item_t *item, const uint8_t *rkey)
+change_log (im_store_t *self, MDB_txn *txn, const im_store_item_t *item,
+            const uint8_t *rkey)
 {
     uint8_t seqkey[8], change[CHANGE_SIZE];
     put_u64 (seqkey, ++self->seq);
@@ -144,8 +161,18 @@ change_append (im_store_t *self, MDB_txn *txn, MDB_cursor *held,
         memset (change + IM_STORE_KEY_SIZE + 9, 0, IM_NODE_ID_SIZE);
     put_u64 (change + CHANGE_SIZE_V1, (uint64_t)im_time_now_ms ());
     MDB_val ck = { 8, seqkey }, cv = { sizeof change, change };
-    int rc = mdb_put (txn, self->changes, &ck, &cv, MDB_APPEND);
-    return rc ? rc : held_put (self, held, item, rkey);
+    return mdb_put (txn, self->changes, &ck, &cv, MDB_APPEND);
+}
+
+/* change_log, and for a peer's record its HELD entry (through HELD, a
+ * cursor on that table: its keys are the records', neighbours as theirs
+ * are). */
+static int
+change_append (im_store_t *self, MDB_txn *txn, MDB_cursor *held,
+               const im_store_item_t *item, const uint8_t *rkey)
+{
+    int rc = change_log (self, txn, item, rkey);
+    return rc ? rc : held_put (held, item, rkey, self->seq);
 }
 
 /* The version held came again, over ITEM->hops: when that is fewer links
@@ -316,113 +343,6 @@ records_past_end (const records_end_t *end, const uint8_t *rkey)
            || (end->known == 1 && memcmp (rkey, end->key, IM_STORE_KEY_SIZE) > 0);
 }
 
-/* The signature of ITEM's batch, or NULL when it has none (format 1). */
-static const uint8_t *
-item_sig (const im_store_item_t *item)
-{
-    if (!item->blob || item->len < IM_RECORD_FIXED + IM_BATCH_AUTH || item->blob[3] != 2)
-        return NULL;
-    return item->blob + item->len - IM_BATCH_SIG;
-}
-
-/* Where BYTES (LEN) first went in TABLE (CAP slots, a power of two, of item
- * numbers, SIZE_MAX when free), as item I: the item already there with the
- * same bytes (BYTES_OF gives an item's), else I, put in a free slot. */
-static size_t
-table_note (const im_store_t *self, size_t *table, size_t cap, const uint8_t *bytes,
-            size_t len, size_t i, const im_store_item_t *items,
-            const uint8_t *(*bytes_of) (const im_store_item_t *))
-{
-    _Static_assert(sizeof self->order_key == crypto_shorthash_KEYBYTES, "a SipHash key");
-    uint8_t h[crypto_shorthash_BYTES];
-    uint64_t at;
-    crypto_shorthash (h, bytes, len, self->order_key);
-    memcpy (&at, h, sizeof at);
-    for (at &= cap - 1; table[at] != SIZE_MAX; at = (at + 1) & (cap - 1))
-        if (memcmp (bytes_of (&items[table[at]]), bytes, len) == 0)
-            return table[at];
-    table[at] = i;
-    return i;
-}
-
-static const uint8_t *
-item_key (const im_store_item_t *item)
-{
-    return item->rec->origin; /* followed by its id: the record's key */
-}
-
-/* The order N items are put in, into ORDER: those of one batch together,
- * batches in the order they first come. A peer's answer interleaves the
- * batches it took from several peers, and each switch cost the batch's root
- * again, a look-up and a write of the batch left (a tenth of storing a
- * record, make bench's 16 nodes); a batch's records are also one origin's,
- * neighbours in the records table. The items keep their order when no
- * batch comes back after another's records, when one record comes twice
- * (of two versions, the one that comes last must find the other stored:
- * review 95) and when memory is short. Grouped by a keyed hash (origins
- * choose their signatures' and ids' bytes), each compared whole. */
-static void
-batch_order (const im_store_t *self, const im_store_item_t *items, size_t n,
-             size_t *order)
-{
-    _Static_assert(offsetof (im_record_t, id)
-                           == offsetof (im_record_t, origin) + IM_NODE_ID_SIZE
-                       && IM_STORE_KEY_SIZE == IM_NODE_ID_SIZE + IM_ID_SIZE,
-                   "a record's key: its origin, then its id");
-    for (size_t i = 0; i < n; i++)
-        order[i] = i;
-    if (n < 2)
-        return;
-    size_t cap = 16;
-    while (cap < 2 * n && cap < SIZE_MAX / 4 / sizeof (size_t))
-        cap *= 2;
-    size_t *sigs = malloc (2 * cap * sizeof *sigs); /* slots: items, by batch and key */
-    size_t *group = malloc (n * sizeof *group);     /* item: its batch's number */
-    size_t *count = calloc (n + 1, sizeof *count);  /* batch: where its items go */
-    if (!sigs || !group || !count) {
-        free (sigs), free (group), free (count);
-        return;
-    }
-    size_t *keys = sigs + cap;
-    memset (sigs, 0xff, 2 * cap * sizeof *sigs);
-    /* Most often no batch comes back after another (a PUBLISH, a peer that
-     * sends as it stored): the first record of each run of one batch is
-     * looked up, and nothing moves unless one batch has two runs. */
-    int back = 0;
-    for (size_t j = 0; j < n && !back; j++) {
-        const uint8_t *sig = item_sig (&items[j]),
-                      *prev = j ? item_sig (&items[j - 1]) : NULL;
-        if (sig && !(prev && memcmp (prev, sig, IM_BATCH_SIG) == 0))
-            back = table_note (self, sigs, cap, sig, IM_BATCH_SIG, j, items, item_sig)
-                   != j;
-    }
-    if (!back) {
-        free (sigs), free (group), free (count);
-        return;
-    }
-    memset (sigs, 0xff, cap * sizeof *sigs);
-    size_t groups = 0, i;
-    for (i = 0; i < n; i++) {
-        if (table_note (self, keys, cap, item_key (&items[i]), IM_STORE_KEY_SIZE, i,
-                        items, item_key)
-            != i)
-            break; /* a record twice: the given order */
-        const uint8_t *sig = item_sig (&items[i]);
-        size_t first
-            = sig ? table_note (self, sigs, cap, sig, IM_BATCH_SIG, i, items, item_sig)
-                  : i;
-        group[i] = first == i ? groups++ : group[first];
-        count[group[i] + 1]++;
-    }
-    if (i == n) {
-        for (size_t g = 1; g <= groups; g++)
-            count[g] += count[g - 1];
-        for (i = 0; i < n; i++)
-            order[count[group[i]]++] = i;
-    }
-    free (sigs), free (group), free (count);
-}
-
 /* Applies one item inside TXN. Sets *RESULT. Returns an LMDB code. */
 static int
 put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_t *old,
@@ -473,16 +393,8 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
         memcpy (end->key, rkey, IM_STORE_KEY_SIZE);
         end->known = 1;
     }
-    if (rec->op == IM_OP_PUT) {
-        if ((rc = index_put (self, txn, rec, rkey)) != 0)
-            return rc;
-        self->live[rec->type][rec->tlp]++;
-    }
-    else {
-        if ((rc = tombstone_index_put (self, txn, rec, rkey)) != 0)
-            return rc;
-        self->revoked++;
-    }
+    if ((rc = indexed (self, txn, rec, rkey)) != 0)
+        return rc;
 
     if ((rc = change_append (self, txn, end->held, item, rkey)) != 0)
         return rc;
@@ -494,6 +406,103 @@ put_one (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, im_record_
         self->nrecords++;
     *result = had ? IM_STORE_NEWER : IM_STORE_NEW;
     return 0;
+}
+
+/* --- New records put in key order -------------------------------------- */
+
+/* The three passes of a put whose new records go to the records table in
+ * key order (im_store_int.h, store_sorted_make, says why). */
+
+/* Pass 1: which records are held, in key order (keys after the table's last
+ * are not looked up). Returns an LMDB code. */
+static int
+sorted_held (size_t n, store_sorted_t *s, records_end_t *end)
+{
+    for (size_t j = 0; j < n; j++) {
+        const uint8_t *key = s->by_key[j].key;
+        MDB_val v;
+        int rc = records_past_end (end, key) ? MDB_NOTFOUND : records_get (end, key, &v);
+        if (rc && rc != MDB_NOTFOUND)
+            return rc;
+        s->state[s->by_key[j].i] = rc ? STORE_SORTED_NEW : STORE_SORTED_HELD;
+    }
+    return 0;
+}
+
+/* Pass 2 for item I, a record not held: everything but its put in RECORDS
+ * (its value into S, packed in BUF) and its HELD entry. Sets *RESULT.
+ * Returns an LMDB code. */
+static int
+put_new (im_store_t *self, MDB_txn *txn, const im_store_item_t *item, size_t i,
+         uint8_t *buf, origins_dirty_t *dirty, store_sorted_t *s, int *result)
+{
+    const im_record_t *rec = item->rec;
+    const uint8_t *rkey = rec->origin;
+    MDB_val k = { IM_STORE_KEY_SIZE, (void *)rkey };
+    int rc = store_record_pack (self, txn, &k, item->blob, item->len, buf, &s->value[i]);
+    if (rc)
+        return rc;
+    if ((rc = indexed (self, txn, rec, rkey)) != 0)
+        return rc;
+    if ((rc = change_log (self, txn, item, rkey)) != 0)
+        return rc;
+    s->seq[i] = self->seq;
+    if ((rc = origins_note (self, txn, dirty, rec->origin, 1)) != 0)
+        return rc;
+    self->nrecords++;
+    *result = IM_STORE_NEW;
+    return 0;
+}
+
+/* Pass 3: the new records' values and HELD entries, in key order. Returns
+ * an LMDB code. */
+static int
+sorted_put (const im_store_item_t *items, size_t n, store_sorted_t *s, records_end_t *end)
+{
+    for (size_t j = 0; j < n; j++) {
+        size_t i = s->by_key[j].i;
+        if (s->state[i] != STORE_SORTED_NEW)
+            continue;
+        const uint8_t *key = s->by_key[j].key;
+        MDB_val k = { IM_STORE_KEY_SIZE, (void *)key };
+        int past = records_past_end (end, key);
+        int rc = store_records_put (end->cur, &k, &s->value[i],
+                                    past ? MDB_APPEND : MDB_NOOVERWRITE);
+        if (rc == 0 && past) {
+            memcpy (end->key, key, IM_STORE_KEY_SIZE);
+            end->known = 1;
+        }
+        if (rc == 0)
+            rc = held_put (end->held, &items[i], key, s->seq[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* What a put changes besides its records, in TXN: the newest change number,
+ * the counters, the prefix lengths in use, and PEER's CURSOR when given.
+ * Returns an LMDB code. */
+static int
+put_meta (im_store_t *self, MDB_txn *txn, const uint8_t *peer, uint64_t cursor)
+{
+    uint8_t seq[8], counters[8 * COUNTERS];
+    put_u64 (seq, self->seq);
+    store_counters_pack (self, counters);
+    int rc = store_meta_put (txn, self, "seq", seq, sizeof seq);
+    if (rc == 0)
+        rc = store_meta_put (txn, self, "counts", counters, sizeof counters);
+    if (rc == 0)
+        rc = store_meta_put (txn, self, "plen4", self->plen4, sizeof self->plen4);
+    if (rc == 0)
+        rc = store_meta_put (txn, self, "plen6", self->plen6, sizeof self->plen6);
+    if (rc == 0 && peer) {
+        uint8_t cv[8];
+        put_u64 (cv, cursor);
+        MDB_val ck = { IM_NODE_ID_SIZE, (void *)peer }, cval = { 8, cv };
+        rc = mdb_put (txn, self->cursors, &ck, &cval, 0);
+    }
+    return rc;
 }
 
 int
@@ -528,7 +537,9 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
             free (res);
         return im_fail (ENOMEM, err, errsz, "store: out of memory");
     }
-    batch_order (self, items, n, order);
+    store_batch_order (self, items, n, order);
+    store_sorted_t srt;
+    int sorted = store_sorted_make (self, items, n, &srt) == 0;
     /* The in-memory counters are restored if the transaction fails. */
     im_store_t saved = *self;
     int stored = -1;
@@ -544,35 +555,30 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
         dirty->n = dirty->last = 0;
         records_end_t end = { .cur = NULL, .held = NULL };
         rc = n ? records_end_read (self, txn, &end) : 0;
+        if (rc == 0 && sorted)
+            rc = sorted_held (n, &srt, &end);
+        size_t at = 0; /* where in SELF->put_buf the next new value goes */
         for (size_t j = 0; rc == 0 && j < n; j++) {
             size_t i = order[j];
-            rc = put_one (self, txn, &items[i], old, buf, dirty, &end, &res[i]);
+            if (sorted && srt.state[i] == STORE_SORTED_NEW) {
+                rc = put_new (self, txn, &items[i], i, self->put_buf + at, dirty, &srt,
+                              &res[i]);
+                at += items[i].len;
+            }
+            else
+                rc = put_one (self, txn, &items[i], old, buf, dirty, &end, &res[i]);
             if (rc == 0 && res[i] != IM_STORE_STALE)
                 count++;
         }
+        if (rc == 0 && sorted)
+            rc = sorted_put (items, n, &srt, &end);
         records_end_close (&end);
         if (rc == 0)
             rc = origins_flush (self, txn, dirty);
         if (rc == 0)
             rc = store_batch_flush (self, txn);
-        if (rc == 0) {
-            uint8_t seq[8], counters[8 * COUNTERS];
-            put_u64 (seq, self->seq);
-            store_counters_pack (self, counters);
-            rc = store_meta_put (txn, self, "seq", seq, sizeof seq);
-            if (rc == 0)
-                rc = store_meta_put (txn, self, "counts", counters, sizeof counters);
-            if (rc == 0)
-                rc = store_meta_put (txn, self, "plen4", self->plen4, sizeof self->plen4);
-            if (rc == 0)
-                rc = store_meta_put (txn, self, "plen6", self->plen6, sizeof self->plen6);
-        }
-        if (rc == 0 && peer) {
-            uint8_t cv[8];
-            put_u64 (cv, cursor);
-            MDB_val ck = { IM_NODE_ID_SIZE, (void *)peer }, cval = { 8, cv };
-            rc = mdb_put (txn, self->cursors, &ck, &cval, 0);
-        }
+        if (rc == 0)
+            rc = put_meta (self, txn, peer, cursor);
         /* A peer's batch, stored with its cursor, is fetched again if a
          * system crash undoes it: committed lazily. Its change numbers are
          * made durable before any answer gives them out (the served table's
@@ -615,6 +621,7 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
             store_vcache_put (self, rkey, items[i].rec->version);
         }
     }
+    store_sorted_free (&srt);
     free (old);
     free (buf);
     free (dirty);
