@@ -6,6 +6,8 @@
 #ifndef IM_STORE_INT_H
 #define IM_STORE_INT_H
 
+#include <stddef.h>
+
 #include <lmdb.h>
 
 #include "im_store.h"
@@ -243,7 +245,13 @@ int store_records_put (MDB_cursor *cur, MDB_val *k, MDB_val *value, unsigned fla
  * The order only makes the puts cheaper: each key is looked up or appended
  * after the table's last key all the same. store_sorted_make prepares S for
  * that and returns 0, or -1 when the put is applied in one pass: a record
- * comes twice, more than 64 origins, values over 8 MiB, memory short. */
+ * comes twice, more than 64 origins, values over 8 MiB, memory short.
+ * SELF->put_buf is sized only then. */
+_Static_assert(offsetof (im_record_t, id)
+                       == offsetof (im_record_t, origin) + IM_NODE_ID_SIZE
+                   && IM_STORE_KEY_SIZE == IM_NODE_ID_SIZE + IM_ID_SIZE,
+               "a record's key: its origin, then its id (read from REC->origin)");
+
 typedef struct {
     const uint8_t *key; /* the record's: its origin, then its id */
     uint64_t hi, lo;    /* its id, as two numbers that sort as its bytes */
@@ -265,6 +273,8 @@ void store_batch_order (const im_store_t *self, const im_store_item_t *items, si
 int store_sorted_make (im_store_t *self, const im_store_item_t *items, size_t n,
                        store_sorted_t *s);
 void store_sorted_free (store_sorted_t *s);
+/* After a put: SELF->put_buf freed when over 1 MiB (a large put's). */
+void store_sorted_done (im_store_t *self);
 
 /* The batch being written is kept in memory: written by flush before a
  * transaction commits, forgotten when one begins or is aborted. */

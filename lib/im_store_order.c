@@ -62,10 +62,6 @@ void
 store_batch_order (const im_store_t *self, const im_store_item_t *items, size_t n,
                    size_t *order)
 {
-    _Static_assert(offsetof (im_record_t, id)
-                           == offsetof (im_record_t, origin) + IM_NODE_ID_SIZE
-                       && IM_STORE_KEY_SIZE == IM_NODE_ID_SIZE + IM_ID_SIZE,
-                   "a record's key: its origin, then its id");
     for (size_t i = 0; i < n; i++)
         order[i] = i;
     if (n < 2)
@@ -122,8 +118,9 @@ store_batch_order (const im_store_t *self, const im_store_item_t *items, size_t 
 
 /* --- New records in key order (im_store_int.h says why) --------------- */
 
-#define SORTED_BUF_MAX (8u << 20) /* new values kept aside at most */
-#define SORTED_ORIGINS 64         /* origins in a put sorted at most */
+#define SORTED_BUF_MAX (8u << 20)  /* new values kept aside at most */
+#define SORTED_BUF_KEEP (1u << 20) /* ... and kept for the next put */
+#define SORTED_ORIGINS 64          /* origins in a put sorted at most */
 
 static inline int
 keyed_before (const store_keyed_t *a, const store_keyed_t *b)
@@ -223,15 +220,9 @@ store_sorted_make (im_store_t *self, const im_store_item_t *items, size_t n,
     size_t room = 0;
     for (size_t i = 0; i < n && room <= SORTED_BUF_MAX; i++)
         room += items[i].len;
-    if (n < 2 || n > UINT32_MAX || room > SORTED_BUF_MAX)
+    if (n < 2 || n > UINT32_MAX || n > SIZE_MAX / (2 * sizeof *s->by_key) || room == 0
+        || room > SORTED_BUF_MAX)
         return -1;
-    if (room > self->put_cap) {
-        uint8_t *buf = realloc (self->put_buf, room);
-        if (!buf)
-            return -1;
-        self->put_buf = buf;
-        self->put_cap = room;
-    }
     s->by_key = malloc (2 * n * sizeof *s->by_key);
     s->state = malloc (n);
     s->seq = malloc (n * sizeof *s->seq);
@@ -256,5 +247,25 @@ store_sorted_make (im_store_t *self, const im_store_item_t *items, size_t n,
             return -1; /* a record twice */
         }
     }
+    /* Sized once the put is known to take three passes (review 102). */
+    if (room > self->put_cap) {
+        free (self->put_buf);
+        self->put_cap = 0;
+        if (!(self->put_buf = malloc (room))) {
+            store_sorted_free (s);
+            return -1;
+        }
+        self->put_cap = room;
+    }
     return 0;
+}
+
+void
+store_sorted_done (im_store_t *self)
+{
+    if (self->put_cap > SORTED_BUF_KEEP) {
+        free (self->put_buf);
+        self->put_buf = NULL;
+        self->put_cap = 0;
+    }
 }

@@ -622,6 +622,7 @@ im_store_put_batch_cursor (im_store_t *self, const im_store_item_t *items, size_
         }
     }
     store_sorted_free (&srt);
+    store_sorted_done (self);
     free (old);
     free (buf);
     free (dirty);
