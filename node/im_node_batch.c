@@ -9,8 +9,22 @@
 
 #include <czmq.h>
 #include <jansson.h>
+#include <sodium.h>
 
 #include "im_node_int.h"
+
+/* Groups filled at once; a record of another class is signed alone. */
+#define SEAL_OPEN 64
+#define NODE_GROUP_JOB UINT32_MAX /* node_batch_t.group: the record is in a job */
+
+/* A group of records being filled for one signature: records that every
+ * policy treats alike (seal_class). */
+struct node_seal_group {
+    uint64_t class;
+    uint32_t number; /* the group's, in node_batch_t.group */
+    uint32_t n;
+    uint32_t member[IM_BATCH_MAX];
+};
 
 /* Room for MAX records: the node's spare when it has that room, else new
  * memory for MAX (one indicator must not need 36 MiB of address space,
@@ -38,7 +52,11 @@ node_batch_init (node_t *self, node_batch_t *b, size_t max)
     b->items = calloc (cap, sizeof *b->items);
     b->stored = calloc (cap, sizeof *b->stored);
     b->jobs = malloc ((cap / IM_BATCH_MAX + 1) * sizeof *b->jobs);
-    return b->recs && b->blobs && b->items && b->stored && b->jobs ? 0 : -1;
+    b->group = malloc (cap * sizeof *b->group);
+    b->open = malloc (SEAL_OPEN * sizeof *b->open);
+    return b->recs && b->blobs && b->items && b->stored && b->jobs && b->group && b->open
+               ? 0
+               : -1;
 }
 
 void
@@ -61,7 +79,7 @@ node_batch_sealer (node_batch_t *b, im_sealer_t *sealer, const uint8_t *secret_k
 static int
 seal_drain (node_batch_t *b, int sign)
 {
-    size_t handed = b->handed / IM_BATCH_MAX;
+    size_t handed = b->handed;
     for (size_t k = handed; k > handed - b->njobs; k--) {
         im_seal_job_t *job = &b->jobs[k - 1];
         if (!im_sealer_take_back (job))
@@ -95,6 +113,8 @@ batch_mem_free (node_batch_t *b)
     free (b->items);
     free (b->stored);
     free (b->jobs);
+    free (b->group);
+    free (b->open);
 }
 
 void
@@ -112,14 +132,16 @@ node_batch_free (node_t *self, node_batch_t *b)
         node_batch_spare_free (self);
     node_batch_t *spare = NULL;
     if (self && !self->batch_spare && b->recs && b->blobs && b->items && b->stored
-        && b->jobs && (spare = malloc (sizeof *spare))) {
+        && b->jobs && b->group && b->open && (spare = malloc (sizeof *spare))) {
         node_batch_t kept = { .cap = b->cap,
                               .recs = b->recs,
                               .recs_ready = b->recs_ready,
                               .blobs = b->blobs,
                               .items = b->items,
                               .stored = b->stored,
-                              .jobs = b->jobs };
+                              .jobs = b->jobs,
+                              .group = b->group,
+                              .open = b->open };
         *spare = kept;
         self->batch_spare = spare;
         self->batch_spare_at = zclock_mono ();
@@ -146,30 +168,94 @@ node_batch_spare_free (node_t *self)
     }
 }
 
-/* Records handed to the sealer at once, SEAL_AHEAD_JOBS signatures' worth:
- * one job at a time woke its thread (an eventfd write and a context switch)
- * ten times a request. */
+/* Jobs handed to the sealer at once: one job at a time woke its thread (an
+ * eventfd write and a context switch) ten times a request. */
 #define SEAL_AHEAD_JOBS 4
 
-/* Hands the records added since the last hand-over to the sealer, a job of
- * IM_BATCH_MAX each; those it does not take are signed with the rest when
- * the batch is stored. */
+/* Hands the jobs made since the last hand-over to the sealer; those it does
+ * not take are signed with the rest when the batch is stored. */
 static void
 seal_ahead (node_batch_t *b)
 {
-    while (b->n - b->handed >= IM_BATCH_MAX) {
-        im_seal_job_t *job = &b->jobs[b->handed / IM_BATCH_MAX];
-        job->n = IM_BATCH_MAX;
-        for (size_t i = 0; i < job->n; i++) {
-            job->recs[i] = (uint8_t *)b->items[b->handed + i].blob;
-            job->lens[i] = b->items[b->handed + i].len;
-        }
-        job->secret_key = b->secret_key;
-        if (im_sealer_submit (b->sealer, job) != 0)
+    while (b->handed < b->made) {
+        if (im_sealer_submit (b->sealer, &b->jobs[b->handed]) != 0)
             return;
         b->njobs++;
-        b->handed += IM_BATCH_MAX;
+        b->handed++;
     }
+}
+
+/* What the sharing rules look at in a record (lib/im_policy.c: its
+ * operation, type, label, confidence, reach, tags and recipients; and its
+ * detection flag), hashed: records of one class go to the same nodes, so a
+ * node that gets one of a batch gets the others too, and learns nothing of
+ * records it may not have, not even how many a batch held (SPEC "Batches").
+ * Not its expiry, which policies do not choose by, and which imports often
+ * set a second apart for each record. */
+static uint64_t
+seal_class (const im_record_t *r)
+{
+    const uint8_t fixed[8] = { r->op,
+                               r->type,
+                               r->tlp,
+                               r->confidence,
+                               r->reach,
+                               r->no_detect,
+                               (uint8_t)r->ntags,
+                               (uint8_t)r->nrecipients };
+    crypto_generichash_state st;
+    crypto_generichash_init (&st, NULL, 0, 8);
+    crypto_generichash_update (&st, fixed, sizeof fixed);
+    for (size_t i = 0; i < r->ntags && i < IM_TAGS_MAX; i++)
+        crypto_generichash_update (&st, (const uint8_t *)r->tags[i],
+                                   strlen (r->tags[i]) + 1);
+    for (size_t i = 0; i < r->nrecipients && i < IM_RECIPIENTS_MAX; i++)
+        crypto_generichash_update (&st, r->recipients[i], IM_NODE_ID_SIZE);
+    uint8_t h[8];
+    crypto_generichash_final (&st, h, sizeof h);
+    uint64_t class = 0;
+    for (int i = 0; i < 8; i++)
+        class = (class << 8) | h[i];
+    return class;
+}
+
+/* Adds record I to the group of its class, opened when none is; a group
+ * that fills becomes a job. With SEAL_OPEN groups open, a record of another
+ * class is a group of its own (signed alone when the batch is stored). */
+static void
+seal_group_add (node_batch_t *b, size_t i)
+{
+    uint64_t class = seal_class (&b->recs[i]);
+    size_t g = 0;
+    while (g < b->nopen && b->open[g].class != class)
+        g++;
+    if (g == SEAL_OPEN) {
+        b->group[i] = b->ngroups++;
+        return;
+    }
+    if (g == b->nopen) {
+        b->nopen++;
+        b->open[g].class = class;
+        b->open[g].number = b->ngroups++;
+        b->open[g].n = 0;
+    }
+    struct node_seal_group *o = &b->open[g];
+    o->member[o->n++] = (uint32_t)i;
+    b->group[i] = o->number;
+    if (o->n < IM_BATCH_MAX)
+        return;
+    im_seal_job_t *job = &b->jobs[b->made++];
+    job->n = IM_BATCH_MAX;
+    for (size_t k = 0; k < IM_BATCH_MAX; k++) {
+        size_t m = o->member[k];
+        job->recs[k] = (uint8_t *)b->items[m].blob;
+        job->lens[k] = b->items[m].len;
+        b->group[m] = NODE_GROUP_JOB;
+    }
+    job->secret_key = b->secret_key;
+    memmove (o, o + 1, (size_t)(b->open + --b->nopen - o) * sizeof *o);
+    if (b->sealer && b->made - b->handed >= SEAL_AHEAD_JOBS)
+        seal_ahead (b);
 }
 
 /* Encodes REC into the batch.
@@ -202,31 +288,70 @@ node_batch_add (node_batch_t *b, const im_record_t *rec, char *err, size_t errsz
     b->items[i].len = len;
     b->items[i].rec = &b->recs[i];
     b->n++;
-    if (b->sealer && b->n - b->handed == SEAL_AHEAD_JOBS * IM_BATCH_MAX
-        && b->handed % IM_BATCH_MAX == 0)
-        seal_ahead (b);
+    seal_group_add (b, i);
     return 0;
 }
 
-/* Signs the batch's records, IM_BATCH_MAX to a signature (SPEC.md,
- * "Batches"): those the sealer did not take, once it has given back what it
- * took. */
+/* Signs the records of groups that did not fill, each group's in the order
+ * added. Returns 0, or -1 with the reason in ERR. */
+static int
+seal_partial (node_t *self, node_batch_t *b, const uint8_t *key, char *err, size_t errsz)
+{
+    size_t ng = b->ngroups;
+    size_t *start = calloc (2 * (ng + 1), sizeof *start);
+    uint32_t *order = malloc ((b->n ? b->n : 1) * sizeof *order);
+    if (!start || !order) {
+        free (start), free (order);
+        snprintf (err, errsz, "out of memory");
+        return -1;
+    }
+    size_t *fill = start + ng + 1;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->group[i] != NODE_GROUP_JOB)
+            start[b->group[i] + 1]++;
+    for (size_t g = 0; g < ng; g++) {
+        start[g + 1] += start[g];
+        fill[g] = start[g];
+    }
+    for (size_t i = 0; i < b->n; i++)
+        if (b->group[i] != NODE_GROUP_JOB)
+            order[fill[b->group[i]]++] = (uint32_t)i;
+    int rc = 0;
+    for (size_t g = 0; rc == 0 && g < ng; g++) {
+        size_t n = start[g + 1] - start[g];
+        uint8_t *recs[IM_BATCH_MAX];
+        size_t lens[IM_BATCH_MAX];
+        for (size_t k = 0; k < n && k < IM_BATCH_MAX; k++) {
+            recs[k] = (uint8_t *)b->items[order[start[g] + k]].blob;
+            lens[k] = b->items[order[start[g] + k]].len;
+        }
+        if (n > IM_BATCH_MAX) {
+            snprintf (err, errsz, "batch: a group of %zu records", n);
+            rc = -1;
+        }
+        else if (n && (rc = im_record_seal (recs, lens, n, key, err, errsz)) == 0)
+            self->sealed++;
+    }
+    free (start);
+    free (order);
+    return rc;
+}
+
+/* Signs the batch's records, IM_BATCH_MAX of a class to a signature
+ * (SPEC.md, "Batches"): the groups the sealer did not take, once it has given
+ * back what it took. */
 static int
 batch_seal (node_t *self, node_batch_t *b, char *err, size_t errsz)
 {
     const uint8_t *key = im_identity_sign_secret (self->identity);
-    for (size_t at = b->handed; at < b->n; at += IM_BATCH_MAX) {
-        size_t n = b->n - at < IM_BATCH_MAX ? b->n - at : IM_BATCH_MAX;
-        uint8_t *recs[IM_BATCH_MAX];
-        size_t lens[IM_BATCH_MAX];
-        for (size_t i = 0; i < n; i++) {
-            recs[i] = (uint8_t *)b->items[at + i].blob;
-            lens[i] = b->items[at + i].len;
-        }
-        if (im_record_seal (recs, lens, n, key, err, errsz))
+    for (size_t k = b->handed; k < b->made; k++) {
+        im_seal_job_t *job = &b->jobs[k];
+        if (im_record_seal (job->recs, job->lens, job->n, key, err, errsz))
             return -1;
         self->sealed++;
     }
+    if (seal_partial (self, b, key, err, errsz))
+        return -1;
     size_t out = b->njobs;
     if (seal_drain (b, 1)) {
         snprintf (err, errsz, "the signing thread did not answer in %d s",

@@ -239,9 +239,17 @@ typedef struct _node_batch_t {
     size_t used;       /* ... cap of IM_RECORD_MAX: USED bytes written */
     im_store_item_t *items;
     int *stored;
-    /* With a sealer (node_batch_sealer), each full IM_BATCH_MAX of records
-     * is signed by it as soon as it is added: JOBS, NJOBS handed out, the
-     * records up to HANDED signed or being signed. */
+    /* Records are signed in groups that every policy treats alike (SPEC
+     * "Batches"): OPEN holds the NOPEN groups being filled, GROUP each
+     * record's group number (NODE_GROUP_JOB: in a job), NGROUPS the numbers
+     * given. A group that fills IM_BATCH_MAX becomes job MADE of JOBS, and
+     * with a sealer (node_batch_sealer) the jobs are handed to it as they
+     * come, HANDED of them so far, NJOBS not yet given back; the rest are
+     * signed when the batch is stored. */
+    uint32_t *group;
+    struct node_seal_group *open;
+    size_t nopen, made;
+    uint32_t ngroups;
     im_sealer_t *sealer;
     const uint8_t *secret_key; /* this node's, for the sealer */
     im_seal_job_t *jobs;

@@ -5,7 +5,9 @@
  * store of schema 1. For tests/t31-batches.sh and tests/t33-batch-attacks.sh.
  * Usage: oldstore DIR NOWN NOTHER [HISTORY]; prints the own records' ids.
  * With HISTORY 1, own record i is also updated to version 3 (i % 10 == 0)
- * or revoked at version 2 (else i % 7 == 0).
+ * or revoked at version 2 (else i % 7 == 0). With HISTORY 2, own record i is
+ * an ipv4 address (11.31.I/256.I%256) when I is odd: the node signs them
+ * again 32 at a time, both types in one batch.
  * oldstore --count DIR: "format1 N format2 M own K" of the records stored
  * (read-only, while a node may be writing).
  * oldstore --dump DIR: opens the store beside its node, which may be running
@@ -49,6 +51,7 @@ sign_format1 (const im_record_t *rec, const uint8_t *sk, uint8_t *buf, size_t bu
 }
 
 static int history; /* own records get later versions and tombstones */
+static int mixed;   /* own records of two types */
 
 /* The later versions of the CHUNK of M records from AT (HISTORY): version 2
  * of every 10th (a put) and 7th (a revocation), then 3 of every 10th. */
@@ -104,6 +107,11 @@ put_records (im_store_t *store, const uint8_t *pk, const uint8_t *sk, const char
             rec->created = rec->modified = 1790000000 + (int64_t)(at + i);
             snprintf (rec->value, sizeof rec->value, "%s-%zu.old.intelmesh.test", who,
                       at + i);
+            if (mixed && print && (at + i) % 2) {
+                rec->type = IM_TYPE_IPV4;
+                snprintf (rec->value, sizeof rec->value, "11.31.%zu.%zu", (at + i) / 256,
+                          (at + i) % 256);
+            }
             items[i].blob = blobs[i];
             items[i].len = sign_format1 (rec, sk, blobs[i], sizeof blobs[i]);
             items[i].rec = rec;
@@ -282,6 +290,7 @@ main (int argc, char *argv[])
         return 2;
     }
     history = argc == 5 && atoi (argv[4]) == 1;
+    mixed = argc == 5 && atoi (argv[4]) == 2;
     char err[512], path[4096];
     im_identity_t *id = im_identity_load (argv[1], err, sizeof err);
     if (!id) {

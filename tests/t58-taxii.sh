@@ -85,10 +85,11 @@ b_setup () {
         && im tango publish domain red.example --tlp red --to redeye >/dev/null 2>&1 \
         && im tango publish domain red2.example --tlp red >/dev/null 2>&1
     ok $? "CLEAR, GREEN, AMBER and RED (named for redeye, and one for nobody) are published"
+    bad=0
     for i in 1 2 3 4 5; do
-        im tango publish ipv4 "192.0.2.$i" >/dev/null 2>&1 || break
+        im tango publish ipv4 "192.0.2.$i" >/dev/null 2>&1 || { bad=1; break; }
     done
-    ok $? "five GREEN addresses more are published"
+    [ "$bad" = 0 ]; ok $? "five GREEN addresses more are published"
     OBJ=""
 }
 

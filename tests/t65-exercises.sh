@@ -230,11 +230,12 @@ b_report () {
     ok $? "summary.md, events.csv and timelines are there"
     [ "$(grep -c ',action,' "$T/aar/events.csv")" -ge 3 ]
     ok $? "events.csv lists the three actions"
+    bad=0
     for f in "$T"/aar/timeline-*.svg; do
         python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$f" \
-            || { echo "# $f"; false; } || break
+            || { echo "# $f"; false; } || { bad=1; break; }
     done
-    ok $? "every timeline is well-formed XML"
+    [ "$bad" = 0 ]; ok $? "every timeline is well-formed XML"
     err=$(im alpha exercise report drill-65 2>&1); [ $? -eq 2 ]
     ok $? "without -o it is a usage error: $err"
 }
