@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <czmq.h>
 #include <jansson.h>
@@ -13,8 +14,6 @@
 
 #include "im_node_int.h"
 
-/* Groups filled at once; a record of another class is signed alone. */
-#define SEAL_OPEN 64
 #define NODE_GROUP_JOB UINT32_MAX /* node_batch_t.group: the record is in a job */
 
 /* A group of records being filled for one signature: records that every
@@ -53,7 +52,7 @@ node_batch_init (node_t *self, node_batch_t *b, size_t max)
     b->stored = calloc (cap, sizeof *b->stored);
     b->jobs = malloc ((cap / IM_BATCH_MAX + 1) * sizeof *b->jobs);
     b->group = malloc (cap * sizeof *b->group);
-    b->open = malloc (SEAL_OPEN * sizeof *b->open);
+    b->open = malloc (cap * sizeof *b->open); /* a group a record at most */
     return b->recs && b->blobs && b->items && b->stored && b->jobs && b->group && b->open
                ? 0
                : -1;
@@ -186,23 +185,26 @@ seal_ahead (node_batch_t *b)
 }
 
 /* What the sharing rules look at in a record (lib/im_policy.c: its
- * operation, type, label, confidence, reach, tags and recipients; and its
- * detection flag), hashed: records of one class go to the same nodes, so a
- * node that gets one of a batch gets the others too, and learns nothing of
- * records it may not have, not even how many a batch held (SPEC "Batches").
- * Not its expiry, which policies do not choose by, and which imports often
- * set a second apart for each record. */
+ * operation, type, label, confidence, reach, tags and recipients, whether it
+ * has expired; and its detection flag), hashed: records of one class go to
+ * the same nodes, so a node that gets one of a batch gets the others too, and
+ * learns nothing of records it may not have, not even how many a batch held
+ * (SPEC "Batches"). Not when it expires, which imports often set a second
+ * apart for each record. A revocation goes to the peers that were sent an
+ * earlier version, which no field tells: each is a class of its own, signed
+ * alone (review 103). */
 static uint64_t
-seal_class (const im_record_t *r)
+seal_class (const im_record_t *r, int64_t now)
 {
-    const uint8_t fixed[8] = { r->op,
+    const uint8_t fixed[9] = { r->op,
                                r->type,
                                r->tlp,
                                r->confidence,
                                r->reach,
                                r->no_detect,
                                (uint8_t)r->ntags,
-                               (uint8_t)r->nrecipients };
+                               (uint8_t)r->nrecipients,
+                               r->valid_until && r->valid_until <= now };
     crypto_generichash_state st;
     crypto_generichash_init (&st, NULL, 0, 8);
     crypto_generichash_update (&st, fixed, sizeof fixed);
@@ -211,6 +213,8 @@ seal_class (const im_record_t *r)
                                    strlen (r->tags[i]) + 1);
     for (size_t i = 0; i < r->nrecipients && i < IM_RECIPIENTS_MAX; i++)
         crypto_generichash_update (&st, r->recipients[i], IM_NODE_ID_SIZE);
+    if (r->op == IM_OP_REVOKE)
+        crypto_generichash_update (&st, r->id, IM_ID_SIZE);
     uint8_t h[8];
     crypto_generichash_final (&st, h, sizeof h);
     uint64_t class = 0;
@@ -219,20 +223,17 @@ seal_class (const im_record_t *r)
     return class;
 }
 
-/* Adds record I to the group of its class, opened when none is; a group
- * that fills becomes a job. With SEAL_OPEN groups open, a record of another
- * class is a group of its own (signed alone when the batch is stored). */
+/* Adds record I to the group of its class, opened when none is (as many
+ * open as there are classes: a limit would make how one class is signed tell
+ * of the others, review 103); a group that fills becomes a job. A look over
+ * the open groups a record: at most 1,000 records a request. */
 static void
 seal_group_add (node_batch_t *b, size_t i)
 {
-    uint64_t class = seal_class (&b->recs[i]);
+    uint64_t class = seal_class (&b->recs[i], (int64_t)time (NULL));
     size_t g = 0;
     while (g < b->nopen && b->open[g].class != class)
         g++;
-    if (g == SEAL_OPEN) {
-        b->group[i] = b->ngroups++;
-        return;
-    }
     if (g == b->nopen) {
         b->nopen++;
         b->open[g].class = class;

@@ -100,7 +100,11 @@ carriers_of (node_t *self, const im_store_item_t *item, im_record_t *recs, size_
 }
 
 /* Encodes and signs N records of this node held in RECS into BLOBS
- * (IM_RECORD_MAX each) and ITEMS. */
+ * (IM_RECORD_MAX each) and ITEMS, each alone: members and sightings go where
+ * the indicator they name goes, sightings and exercise records to their own
+ * recipients, carriers where their reach lets them, so records signed
+ * together here would reach a peer in part, and tell it how many it was not
+ * given (review 103). These are a few records a request, not bulk. */
 static int
 sign_all (node_t *self, im_record_t *recs, size_t n, uint8_t *blobs,
           im_store_item_t *items, char *err, size_t errsz)
@@ -112,16 +116,10 @@ sign_all (node_t *self, im_record_t *recs, size_t n, uint8_t *blobs,
                               &items[i].len, err, errsz))
             return -1;
     }
-    for (size_t at = 0; at < n; at += IM_BATCH_MAX) {
-        size_t k = n - at < IM_BATCH_MAX ? n - at : IM_BATCH_MAX;
-        uint8_t *r[IM_BATCH_MAX];
-        size_t lens[IM_BATCH_MAX];
-        for (size_t i = 0; i < k; i++) {
-            r[i] = (uint8_t *)items[at + i].blob;
-            lens[i] = items[at + i].len;
-        }
-        if (im_record_seal (r, lens, k, im_identity_sign_secret (self->identity), err,
-                            errsz))
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *r = (uint8_t *)items[i].blob;
+        if (im_record_seal (&r, &items[i].len, 1,
+                            im_identity_sign_secret (self->identity), err, errsz))
             return -1;
         self->sealed++;
     }

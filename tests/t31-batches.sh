@@ -113,6 +113,21 @@ b_classes () {
     bad=0
     for n in bravo charlie delta; do wait_for 300 holds $n 100 || { bad=1; break; }; done
     [ "$bad" = 0 ]; ok $? "bravo, charlie and delta each hold the 100 GREEN records"
+    # Tags make classes too: 4 records, two of them tagged.
+    for i in 1 2 3 4; do
+        tags=""; [ "$i" -gt 2 ] && tags=',"tags":["phish"]'
+        echo "{\"type\":\"ipv4\",\"value\":\"11.33.0.$i\",\"tlp\":\"green\"$tags}"
+    done >"$T/tagged"
+    im alpha publish --json - <"$T/tagged" >/dev/null 2>"$T/err" \
+        && [ "$(sig alpha signed)" = 23 ]
+    ok $? "4 records, 2 tagged, are signed in 2 batches: $(sig alpha signed) in all"
+    # A revocation goes to the peers sent an earlier version, which no field
+    # tells: each is signed alone.
+    im alpha list --json | grep '"value":"11\.33\.' | grep -o '^{"id":"[^"]*"' \
+        | cut -d'"' -f4 >"$T/revoke"
+    [ "$(wc -l <"$T/revoke")" = 4 ] && im alpha revoke $(cat "$T/revoke") >/dev/null \
+        && [ "$(sig alpha signed)" = 27 ]
+    ok $? "4 revocations in one request are signed one by one: $(sig alpha signed) in all"
     stop_all alpha bravo charlie delta; ok $? "the four nodes stop"
 }
 
