@@ -4,6 +4,7 @@
 # includes only the layers below it, headers form no cycle, files and
 # functions stay small, and every source file carries its licence line.
 # Prints TAP. Usage: layout.py [TOP_SRCDIR]
+import glob
 import os
 import re
 import sys
@@ -171,6 +172,22 @@ ok(not long_functions, "no function is over %d lines" % FUNCTION_MAX, long_funct
 unlicensed = ["%s/%s" % (f, name) for (f, name), text in sorted(text_of.items())
               if SPDX not in "\n".join(text.split("\n")[:3])]
 ok(not unlicensed, "every source file opens with its SPDX licence line", unlicensed[:20])
+
+# A loop that ends in "|| break" has the status of break, 0, whatever
+# failed: a check of $? right after it cannot fail (nine of them, in t31,
+# t58, t65 and t66, until 2026-12-08).
+blind = []
+for script in sorted(glob.glob(os.path.join(TOP, "tests", "t*.sh"))):
+    lines = open(script, encoding="utf-8").read().split("\n")
+    for i, line in enumerate(lines):
+        if "|| break" not in line:
+            continue
+        j = i if re.search(r"\bdone\b", line) else next(
+            (k for k in range(i + 1, min(i + 6, len(lines)))
+             if re.match(r"\s*done\b", lines[k])), None)
+        if j is not None and j + 1 < len(lines) and re.match(r"\s*ok \$\?", lines[j + 1]):
+            blind.append("%s:%d" % (os.path.basename(script), j + 2))
+ok(not blind, "no test checks $? after a loop that ends in '|| break'", blind)
 
 print("1..%d" % count)
 sys.exit(1 if failed else 0)

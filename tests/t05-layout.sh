@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MPL-2.0
 # t05-layout.sh -- the architecture as tests (tests/layout.py; README,
 # "Architecture"): layers include only the layers below them, no header or
-# module cycles, no .c file over 800 lines, no function over 120, and every
-# source file opens with its licence line. Reads the sources; starts nothing.
+# module cycles, no .c file over 800 lines, no function over 120, every
+# source file opens with its licence line, and no test script checks $? after
+# a loop that ends in "|| break" (its status is then 0). Reads the sources;
+# starts nothing.
 set -u
 : "${top_srcdir:=.}"
 if [ -x /usr/bin/python3 ]; then : "${PYTHON3:=/usr/bin/python3}"; fi
