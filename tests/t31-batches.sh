@@ -40,6 +40,12 @@ verified_ok () {
 # the first that fails stops the loop and fails the call.
 start_all () { local n; for n; do start_node "$n" || return 1; done; }
 stop_all () { local n; for n; do eval "stop_node \$NODE_PID_$n" || return 1; done; }
+# need_oldstore: whether tests/oldstore is built (a skip said when not).
+need_oldstore () {
+    [ -x "$OLDSTORE" ] && return 0
+    ok 0 "# SKIP tests/oldstore is not built"
+    return 1
+}
 connected () {
     im "$1" peer list --json | sed 's/},{/}\n{/g' | grep "\"name\":\"$2\"" \
         | grep -q '"connected":true'
@@ -133,10 +139,7 @@ b_classes () {
 
 block split 'one batch split by two relays under different policies'
 b_split () {
-    if [ ! -x "$OLDSTORE" ]; then
-        ok 0 "# SKIP tests/oldstore is not built"
-        return
-    fi
+    need_oldstore || return
     for n in sierra tango uniform victor; do new_node $n || diag "cannot init $n"; done
     # sierra's store as before format 2: 40 own records, domains and ipv4
     # addresses by turns, signed again at its start 32 to a batch in key
@@ -181,10 +184,7 @@ b_split () {
 
 block migrate 'a store made before format 2 is migrated on start'
 b_migrate () {
-    if [ ! -x "$OLDSTORE" ]; then
-        ok 0 "# SKIP tests/oldstore is not built"
-        return
-    fi
+    need_oldstore || return
     new_node old && new_node fresh; ok $? "two nodes, old and fresh"
     "$OLDSTORE" "$T/old" 100 50 >"$T/old.ids" 2>"$T/oldstore.err"
     ok $? "old's store is made as before format 2: 100 own records and 50 of another origin"
